@@ -1,0 +1,170 @@
+# dmsrate build. Every module, test and fuzz target is found by wildcard, so
+# adding src/core/foo.c, tests/test_foo.c or tests/fuzz/fuzz_foo.c needs no
+# edit here.
+#
+#   make                      build build/dmsrate
+#   make test                 unit tests, then ASan+UBSan, valgrind, fuzz smoke
+#   make check                unit tests once (fast loop while developing)
+#   make SANITIZE=address,undefined check
+#   make bench                benchmarks (prints figures)
+#   make run                  install missing packages, build, start the service
+#   make deps                 apt-get install the Debian packages that are missing
+#   make fuzz FUZZ_SECONDS=60 run every libFuzzer target
+
+PKGS       := gsl jansson libmicrohttpd sqlite3
+TEST_PKGS  := cmocka
+DEB_PKGS   := build-essential pkg-config libgsl-dev libjansson-dev libmicrohttpd-dev \
+              libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk \
+              sqlite3 curl python3
+
+CC         ?= cc
+SANITIZE   ?=
+WERROR     ?=
+OPT        ?= -O2 -g
+ifeq ($(SANITIZE),)
+BUILD      ?= build
+else
+BUILD      ?= build/san
+OPT        := -O1 -g -fno-omit-frame-pointer
+SANFLAGS   := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+endif
+
+WARN       := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes $(WERROR)
+CPPFLAGS   += -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+CFLAGS     += -std=c11 $(OPT) $(WARN) $(SANFLAGS) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+LDFLAGS    += $(SANFLAGS)
+
+CORE_SRC   := $(sort $(wildcard src/core/*.c))
+APP_SRC    := $(sort $(wildcard src/api/*.c src/store/*.c))
+CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+TEST_SRC   := $(sort $(wildcard tests/test_*.c))
+BENCH_SRC  := $(sort $(wildcard bench/bench_*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+APP_OBJ    := $(APP_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_BIN   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+BENCH_BIN  := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
+
+LIBCORE    := $(BUILD)/libdms.a
+LIBAPP     := $(BUILD)/libdmsapp.a
+
+FUZZ_SECONDS ?= 10
+VALGRIND   := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-origins=yes
+
+.PHONY: all test check bench run deps fuzz fuzz-build replay valgrind clean format tests-built
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/dmsrate
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBCORE): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBAPP): $(APP_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^ $(if $(APP_OBJ),,$(BUILD)/obj/empty.o)
+
+$(BUILD)/obj/empty.o:
+	@mkdir -p $(dir $@)
+	echo 'typedef int dms_empty_unit;' | $(CC) -x c -c - -o $@
+
+$(LIBAPP): $(if $(APP_OBJ),,$(BUILD)/obj/empty.o)
+
+$(BUILD)/dmsrate: $(CLI_OBJ) $(LIBAPP) $(LIBCORE)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBAPP) $(LIBCORE) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(LIBAPP) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBAPP) $(LIBCORE) $(TEST_LIBS) $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(LIBAPP) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ibench $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(LIBAPP) $(LIBCORE) $(LDLIBS)
+
+# Fuzz targets double as corpus replay tests: a small main() feeds every file
+# of tests/fuzz/corpus/<name>/ to the target, under the sanitizer build.
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBAPP) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(LIBAPP) $(LIBCORE) $(LDLIBS)
+
+tests-built: $(BUILD)/dmsrate $(TEST_BIN) $(REPLAY_BIN)
+
+# One pass over every unit test and the fuzz corpora with this build.
+check: tests-built
+	@DMS_BIN=$(BUILD)/dmsrate tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
+
+valgrind: tests-built
+	@DMS_BIN=$(BUILD)/dmsrate DMS_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
+	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" ""
+
+# The full suite README promises: plain, sanitized, valgrind, then a short fuzz.
+test: deps
+	$(MAKE) check
+	$(MAKE) SANITIZE=address,undefined check
+	$(MAKE) valgrind
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+deps-check:
+	@for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || { echo "missing library $$p: run 'make deps'"; exit 1; }; done
+
+.PHONY: deps-check
+
+# libFuzzer needs clang; the whole library is rebuilt with coverage
+# instrumentation into build/fuzz.
+FUZZ_CFLAGS := -std=c11 -g -O1 -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+               -fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_SRC := $(CORE_SRC) $(APP_SRC)
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_SRC) $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$$name; work=build/fuzz/work/$$name; \
+	  mkdir -p $$work; echo "fuzz $$name for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	      -print_final_stats=0 $$work $$corpus >build/fuzz/$$name.log 2>&1 \
+	    || { tail -40 build/fuzz/$$name.log; exit 1; }; \
+	  grep -h 'Done\|DONE' build/fuzz/$$name.log | tail -1; \
+	done
+
+bench: $(BUILD)/dmsrate $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; DMS_BIN=$(BUILD)/dmsrate $$b || exit 1; done
+	@for s in $(sort $(wildcard bench/*.sh)); do echo "== $$s"; DMS_BIN=$(BUILD)/dmsrate $$s || exit 1; done
+
+RUN_ARGS ?= serve --listen 127.0.0.1:8080 --tariffs tariffs --models models --db var/dmsrate.db
+
+run: deps
+	$(MAKE) all
+	@mkdir -p var
+	./$(BUILD)/dmsrate $(RUN_ARGS)
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "all build dependencies present"; fi
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,82 @@
+/*
+ * Status codes and the error record shared by every dmsrate module.
+ *
+ * Every action returns an int status (DMS_OK or one of enum dms_status) and,
+ * where the caller passes one, fills a dms_error with a message a person can
+ * act on and the place of the fault: a JSON Pointer for structured input, or
+ * source:line:column for text files. The record has fixed buffers so that
+ * reporting an error never allocates, and the first error wins: later calls
+ * to dms_error_set on an error already set are ignored, so the innermost,
+ * most precise report survives the unwinding.
+ */
+#ifndef DMS_ERROR_H
+#define DMS_ERROR_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* Only ever appended to: the numbers are part of the API. */
+enum dms_status {
+    DMS_OK = 0,
+    DMS_EINVAL = 1,      /* a parameter is outside its domain */
+    DMS_ENOMEM = 2,      /* allocation failed */
+    DMS_ENUMERIC = 3,    /* a numerical method could not reach an answer */
+    DMS_EPARSE = 4,      /* malformed input text (JSON, CSV, numbers) */
+    DMS_EIO = 5,         /* a file could not be read or written */
+    DMS_ENOTFOUND = 6,   /* a named thing does not exist */
+    DMS_ECONFLICT = 7,   /* the request contradicts stored state */
+    DMS_ETOOBIG = 8,     /* input or result larger than allowed */
+    DMS_EFORBIDDEN = 9,  /* the caller may not do this */
+    DMS_EUNAUTH = 10,    /* the caller is not identified */
+    DMS_EINTERNAL = 11,  /* a bug or an unexpected library failure */
+};
+
+#define DMS_ERROR_MESSAGE_MAX 512
+#define DMS_ERROR_PATH_MAX 256
+
+typedef struct dms_error {
+    int code;                             /* enum dms_status, DMS_OK if none */
+    char message[DMS_ERROR_MESSAGE_MAX];  /* human-readable, one line */
+    char path[DMS_ERROR_PATH_MAX];        /* JSON Pointer, "" if none */
+    char source[DMS_ERROR_PATH_MAX];      /* file name or "", for text input */
+    int line;                             /* 1-based, 0 if not text input */
+    int column;                           /* 1-based, 0 if not text input */
+} dms_error;
+
+/* A short, static description of a status ("invalid parameter"). */
+const char *dms_strerror(int status);
+
+/* A stable machine-readable name for a status ("invalid_parameter"). */
+const char *dms_status_name(int status);
+
+/* Resets err to "no error". err may be NULL. */
+void dms_error_clear(dms_error *err);
+
+/*
+ * Records an error at a JSON Pointer (path may be NULL or "") unless err
+ * already holds one. err may be NULL. Returns code, so that callers can write
+ * `return dms_error_set(err, DMS_EINVAL, "/x", "x must be positive");`.
+ */
+int dms_error_set(dms_error *err, int code, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* Records an error at source:line:column of a text file. Same rules. */
+int dms_error_set_at(dms_error *err, int code, const char *source, int line, int column,
+                     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/*
+ * Prefixes the JSON Pointer of an error already recorded, used when a nested
+ * loader reports "/copay" and its caller knows that object sits at
+ * "/plan/modules/2". No-op if err is NULL or holds no error.
+ */
+void dms_error_prefix_path(dms_error *err, const char *prefix);
+
+/*
+ * Formats the error as one line: "where: message" with where being the JSON
+ * Pointer or source:line:column when known. Returns buf.
+ */
+const char *dms_error_format(const dms_error *err, char *buf, int size);
+
+#endif
