@@ -1,0 +1,45 @@
+/*
+ * Per-claim policy terms and the insurer's payment per claim.
+ *
+ * A claim of size X is paid as
+ *   ordinary deductible (безусловная франшиза): Y = (1-c)((X ^ u) - (X ^ d))
+ *   franchise deductible (условная франшиза):   Y = (1-c)(X ^ u) 1{X > d}
+ * with deductible d >= 0, co-pay share c in [0, 1) and per-claim limit u > d
+ * (INFINITY for none). This module gives the exact first two moments of Y,
+ * its distribution function and its limited expected value, all from the
+ * severity's limited moments, so that E[S] and Var[S] never depend on a
+ * discretisation.
+ */
+#ifndef DMS_COVERAGE_H
+#define DMS_COVERAGE_H
+
+#include <stdbool.h>
+#include "dms/dist.h"
+
+typedef struct dms_coverage {
+    double deductible;  /* d >= 0 */
+    bool franchise;     /* true: franchise (all-or-nothing) deductible */
+    double copay;       /* c in [0, 1): share of the covered amount the member pays */
+    double claim_limit; /* u > d, INFINITY for none; applies to the loss X */
+} dms_coverage;
+
+/* No deductible, no co-pay, no limit. */
+dms_coverage dms_coverage_full(void);
+
+int dms_coverage_validate(const dms_coverage *cov, dms_error *err);
+
+/* Largest possible payment per claim (INFINITY without a limit). */
+double dms_coverage_max_payment(const dms_coverage *cov);
+
+/* E[Y] and E[Y^2]; either output may be NULL. Exact. */
+void dms_payment_moments(const dms_severity *sev, const dms_coverage *cov, double *m1, double *m2);
+
+/* P(Y <= y). Y has an atom at 0 (claims under the deductible) and, with a
+ * limit, one at the maximum payment. */
+double dms_payment_cdf(const dms_severity *sev, const dms_coverage *cov, double y);
+
+/* E[min(Y, y)] for y >= 0: the limited expected value used by the
+ * moment-matching discretisation. */
+double dms_payment_limited_mean(const dms_severity *sev, const dms_coverage *cov, double y);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * Distributions on the lattice {0, h, 2h, ...}: discretisation of the
+ * per-claim payment, compounding by Panjer's recursion or by FFT, n-fold
+ * convolution powers (for groups of identical people) and the summaries
+ * a quote needs (limited mean, exceedance probability, quantiles).
+ *
+ * A lattice distribution holds n probabilities f[0..n-1] of the points
+ * k*h; mass beyond the last point (truncation) is 1 - sum f and is treated
+ * as lying above every point, so summaries stay conservative.
+ * Functions that can fail return a status; workspaces are the caller's.
+ */
+#ifndef DMS_LATTICE_H
+#define DMS_LATTICE_H
+
+#include <stddef.h>
+#include "dms/coverage.h"
+
+enum dms_discretization {
+    DMS_DISC_ROUNDING, /* mass of ((k-1/2)h, (k+1/2)h] to the point kh */
+    DMS_DISC_MOMENT,   /* local moment matching: keeps E[Y] exactly */
+};
+
+/* Largest lattice the library agrees to build (points). */
+#define DMS_LATTICE_MAX_POINTS ((size_t)1 << 24)
+
+/*
+ * Discretise the payment per claim on span h into f[0..n-1]. The tail
+ * beyond (n-1)h is left out (f sums to P(Y <= about (n-1)h)).
+ */
+int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
+                           enum dms_discretization method, double *f, size_t n, dms_error *err);
+
+/*
+ * Compound distribution of S = Y1 + ... + YN by Panjer's recursion:
+ * severity lattice fy[0..ny-1], result fs[0..n-1] (exact up to index n-1,
+ * since the recursion is causal). A large mean is split into 2^k parts so
+ * that P(S=0) stays representable, and the part distribution is convolved
+ * with itself k times.
+ */
+int dms_compound_panjer(const dms_frequency *freq, const double *fy, size_t ny, double *fs,
+                        size_t n, dms_error *err);
+
+/*
+ * The same by FFT: fs = IFFT(pgf(FFT(fy))) on a length-n (power of two)
+ * circle with exponential tilting against wrap-around. n must be a power
+ * of two; fy must have ny <= n entries.
+ */
+int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
+                     dms_error *err);
+
+/*
+ * The distribution of the sum of `count` independent copies of f (length
+ * n), truncated to length n, by FFT with tilting; result in out (length n,
+ * may alias f). count 0 gives the point mass at 0.
+ */
+int dms_lattice_power(const double *f, size_t n, double count, double *out, dms_error *err);
+
+/* a * b truncated to length n (FFT). out may alias a or b. */
+int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out, dms_error *err);
+
+/* Summaries of a lattice distribution f[0..n-1] on span h. */
+double dms_lattice_mass(const double *f, size_t n);
+double dms_lattice_mean(const double *f, size_t n, double span);
+double dms_lattice_variance(const double *f, size_t n, double span);
+/* E[min(S, L)]; L = INFINITY gives the mean of the lattice distribution. */
+double dms_lattice_limited_mean(const double *f, size_t n, double span, double limit);
+/* P(S > L). */
+double dms_lattice_exceed(const double *f, size_t n, double span, double limit);
+/* Smallest lattice point x with F(x) >= p; INFINITY if the grid holds too
+ * little mass. */
+double dms_lattice_quantile(const double *f, size_t n, double span, double p);
+
+/* Smallest power of two >= n. */
+size_t dms_next_pow2(size_t n);
+
+#endif
