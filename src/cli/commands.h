@@ -1,0 +1,11 @@
+/*
+ * The dmsrate subcommands. Each lives in src/cli/cmd_<name>.c, parses its own
+ * arguments, calls the core and prints through the shared encoders. Exit
+ * status: 0 success, 1 failure of the work itself, 2 bad arguments or input.
+ */
+#ifndef DMS_CLI_COMMANDS_H
+#define DMS_CLI_COMMANDS_H
+
+int cmd_aggregate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * dmsrate: the command-line front of the pricing library. This file only
+ * dispatches to the subcommand; every subcommand is a thin layer over the
+ * core in its own cmd_<name>.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "commands.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"aggregate", cmd_aggregate, "annual cost distribution of one insured person"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: dmsrate COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'dmsrate COMMAND --help' documents each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* The library checks every GSL status itself; GSL must never abort. */
+    gsl_set_error_handler_off();
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "dmsrate: unknown command '%s' (see 'dmsrate --help')\n", argv[1]);
+    return 2;
+}
