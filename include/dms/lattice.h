@@ -51,9 +51,11 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
 /*
  * The distribution of the sum of `count` independent copies of f (length
  * n), truncated to length n, by FFT with tilting; result in out (length n,
- * may alias f). count 0 gives the point mass at 0.
+ * may alias f). count 0 gives the point mass at 0. n must be a power of two
+ * and large enough to hold the sum: mass beyond the grid is damped by
+ * tilting, not kept.
  */
-int dms_lattice_power(const double *f, size_t n, double count, double *out, dms_error *err);
+int dms_lattice_power(const double *f, size_t n, unsigned long count, double *out, dms_error *err);
 
 /* a * b truncated to length n (FFT). out may alias a or b. */
 int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out, dms_error *err);

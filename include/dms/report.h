@@ -1,0 +1,26 @@
+/*
+ * JSON encoders shared by the CLI and the HTTP API: the same result is the
+ * same bytes whichever door it leaves by. Ownership: every function returns
+ * a new reference the caller must json_decref, or NULL with err set.
+ */
+#ifndef DMS_REPORT_H
+#define DMS_REPORT_H
+
+#include <jansson.h>
+#include "dms/aggregate.h"
+
+/* Probabilities reported as "quantiles" of one person's annual cost. */
+extern const double dms_report_quantile_levels[3];
+
+/*
+ * {"mean", "variance", "limited_mean", "p_exceed", "quantiles": {"0.5",
+ * "0.9", "0.99"}, "span", "method", "points" | "sims"}. span is null for
+ * Monte Carlo.
+ */
+json_t *dms_report_aggregate(const dms_aggregate_spec *spec, const dms_aggdist *dist,
+                             dms_error *err);
+
+/* Flags for json_dumps that every front end uses for reals. */
+#define DMS_JSON_DUMP_FLAGS (JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER)
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * Lattice distributions: discretisation, Panjer's recursion, FFT
+ * compounding, convolution powers and summaries. FFTs are GSL's real radix-2
+ * transforms in half-complex storage; the circle is tilted by e^(-theta k)
+ * before transforming (and untilted after) so that mass that would wrap
+ * around the end of the grid is damped by e^(-TILT) instead of polluting the
+ * low points. Panjer's recursion, whose start P(S=0) = pgf(f_Y(0)) underflows
+ * for large claim counts, runs on the law of 1/2^k of the count and squares
+ * the result k times.
+ */
+#include "dms/lattice.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_fft_halfcomplex.h>
+#include <gsl/gsl_fft_real.h>
+
+/* theta * n: aliasing damped by e^-TILT, round-off amplified by e^TILT. */
+#define TILT 12.0
+/* Panjer's start must stay above e^-PANJER_LOG_START_MIN. */
+#define PANJER_LOG_START_MIN 300.0
+
+size_t dms_next_pow2(size_t n)
+{
+    size_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static bool is_pow2(size_t n)
+{
+    return n != 0 && (n & (n - 1)) == 0;
+}
+
+int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
+                           enum dms_discretization method, double *f, size_t n, dms_error *err)
+{
+    if (!(span > 0) || !isfinite(span))
+        return dms_error_set(err, DMS_EINVAL, "/span", "span must be a positive number, got %g",
+                             span);
+    if (n == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "a lattice needs at least one point");
+    if (method == DMS_DISC_MOMENT) {
+        /* Local moment matching of order one (Loss Models, 9.6.5): keeps
+         * E[min(Y, (n-1)h)] exactly; each point's mass is a second difference
+         * of the limited expected value. */
+        double prev = 0.0, cur = 0.0, next = dms_payment_limited_mean(sev, cov, span);
+        f[0] = 1.0 - next / span;
+        for (size_t k = 1; k < n; k++) {
+            prev = cur;
+            cur = next;
+            next = dms_payment_limited_mean(sev, cov, (double)(k + 1) * span);
+            double mass = (2.0 * cur - prev - next) / span;
+            f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+        }
+        if (f[0] < 0)
+            f[0] = 0;
+        return DMS_OK;
+    }
+    double below = dms_payment_cdf(sev, cov, 0.5 * span);
+    f[0] = below;
+    for (size_t k = 1; k < n; k++) {
+        double upto = dms_payment_cdf(sev, cov, ((double)k + 0.5) * span);
+        f[k] = upto > below ? upto - below : 0.0;
+        below = upto;
+    }
+    return DMS_OK;
+}
+
+/* The real FFT of x (length n, power of two) into half-complex storage. */
+static int fft_forward(double *x, size_t n, dms_error *err)
+{
+    if (gsl_fft_real_radix2_transform(x, 1, n) != 0)
+        return dms_error_set(err, DMS_ENUMERIC, NULL, "FFT of length %zu failed", n);
+    return DMS_OK;
+}
+
+static int fft_inverse(double *x, size_t n, dms_error *err)
+{
+    if (gsl_fft_halfcomplex_radix2_inverse(x, 1, n) != 0)
+        return dms_error_set(err, DMS_ENUMERIC, NULL, "inverse FFT of length %zu failed", n);
+    return DMS_OK;
+}
+
+/* Half-complex index i (0 <= i <= n/2) as a complex number. */
+static double complex hc_get(const double *x, size_t n, size_t i)
+{
+    if (i == 0 || i == n / 2)
+        return x[i];
+    return x[i] + I * x[n - i];
+}
+
+static void hc_set(double *x, size_t n, size_t i, double complex z)
+{
+    x[i] = creal(z);
+    if (i != 0 && i != n / 2)
+        x[n - i] = cimag(z);
+}
+
+static void tilt(double *x, size_t n, double theta)
+{
+    for (size_t k = 0; k < n; k++)
+        x[k] *= exp(-theta * (double)k);
+}
+
+/* Undo the tilt and drop round-off below zero. */
+static void untilt(double *x, size_t n, double theta)
+{
+    for (size_t k = 0; k < n; k++) {
+        double v = x[k] * exp(theta * (double)k);
+        x[k] = v > 0 ? v : 0.0;
+    }
+}
+
+int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
+                     dms_error *err)
+{
+    if (!is_pow2(n) || n < 2)
+        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2",
+                             n);
+    if (ny > n)
+        ny = n;
+    double theta = TILT / (double)n;
+    memcpy(fs, fy, ny * sizeof *fs);
+    memset(fs + ny, 0, (n - ny) * sizeof *fs);
+    tilt(fs, n, theta);
+    int status = fft_forward(fs, n, err);
+    if (status != DMS_OK)
+        return status;
+    for (size_t i = 0; i <= n / 2; i++)
+        hc_set(fs, n, i, dms_frequency_pgf(freq, hc_get(fs, n, i)));
+    status = fft_inverse(fs, n, err);
+    if (status != DMS_OK)
+        return status;
+    untilt(fs, n, theta);
+    return DMS_OK;
+}
+
+int dms_lattice_power(const double *f, size_t n, unsigned long count, double *out, dms_error *err)
+{
+    if (!is_pow2(n) || n < 2)
+        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2",
+                             n);
+    if (count == 0) {
+        memset(out, 0, n * sizeof *out);
+        out[0] = 1.0;
+        return DMS_OK;
+    }
+    double theta = TILT / (double)n;
+    if (out != f)
+        memcpy(out, f, n * sizeof *out);
+    tilt(out, n, theta);
+    int status = fft_forward(out, n, err);
+    if (status != DMS_OK)
+        return status;
+    /* Integer powers make the principal branch of cpow exact. */
+    for (size_t i = 0; i <= n / 2; i++)
+        hc_set(out, n, i, cpow(hc_get(out, n, i), (double)count));
+    status = fft_inverse(out, n, err);
+    if (status != DMS_OK)
+        return status;
+    untilt(out, n, theta);
+    return DMS_OK;
+}
+
+int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out, dms_error *err)
+{
+    /* Zero padding to 2n makes the circular convolution linear. */
+    size_t m = dms_next_pow2(2 * n);
+    int status = DMS_OK;
+    double *x = calloc(m, sizeof *x), *y = calloc(m, sizeof *y);
+    if (x == NULL || y == NULL) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a convolution of %zu points",
+                               n);
+        goto out_free;
+    }
+    memcpy(x, a, n * sizeof *x);
+    memcpy(y, b, n * sizeof *y);
+    if ((status = fft_forward(x, m, err)) != DMS_OK || (status = fft_forward(y, m, err)) != DMS_OK)
+        goto out_free;
+    for (size_t i = 0; i <= m / 2; i++)
+        hc_set(x, m, i, hc_get(x, m, i) * hc_get(y, m, i));
+    if ((status = fft_inverse(x, m, err)) != DMS_OK)
+        goto out_free;
+    for (size_t k = 0; k < n; k++)
+        out[k] = x[k] > 0 ? x[k] : 0.0;
+out_free:
+    free(x);
+    free(y);
+    return status;
+}
+
+/* P(S = 0) = pgf(f_Y(0)) in logs, to decide how far to split the count. */
+static double log_start(const dms_frequency *freq, double p0)
+{
+    if (freq->kind == DMS_FREQ_NEGBIN)
+        return -freq->size * log1p(freq->mean / freq->size * (1.0 - p0));
+    return -freq->mean * (1.0 - p0);
+}
+
+/* Plain Panjer recursion for a count whose start is representable. */
+static void panjer_recursion(const dms_frequency *freq, const double *fy, size_t ny, double *fs,
+                             size_t n)
+{
+    double a, b;
+    dms_frequency_panjer_ab(freq, &a, &b);
+    double p0 = fy[0];
+    double scale = 1.0 / (1.0 - a * p0);
+    fs[0] = exp(log_start(freq, p0));
+    for (size_t k = 1; k < n; k++) {
+        size_t top = k < ny - 1 ? k : ny - 1;
+        double plain = 0.0, weighted = 0.0;
+        for (size_t j = 1; j <= top; j++) {
+            double term = fy[j] * fs[k - j];
+            plain += term;
+            weighted += (double)j * term;
+        }
+        fs[k] = scale * (a * plain + b * weighted / (double)k);
+    }
+}
+
+int dms_compound_panjer(const dms_frequency *freq, const double *fy, size_t ny, double *fs,
+                        size_t n, dms_error *err)
+{
+    if (ny == 0 || n == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "Panjer recursion needs non-empty lattices");
+    int squarings = 0;
+    double start = log_start(freq, fy[0]);
+    while (start < -PANJER_LOG_START_MIN && squarings < 60) {
+        start /= 2;
+        squarings++;
+    }
+    dms_frequency part = dms_frequency_divide(freq, ldexp(1.0, squarings));
+    panjer_recursion(&part, fy, ny, fs, n);
+    for (int i = 0; i < squarings; i++) {
+        int status = dms_lattice_convolve(fs, fs, n, fs, err);
+        if (status != DMS_OK)
+            return status;
+    }
+    return DMS_OK;
+}
+
+double dms_lattice_mass(const double *f, size_t n)
+{
+    double total = 0.0;
+    for (size_t k = 0; k < n; k++)
+        total += f[k];
+    return total;
+}
+
+double dms_lattice_mean(const double *f, size_t n, double span)
+{
+    double total = 0.0;
+    for (size_t k = 0; k < n; k++)
+        total += (double)k * f[k];
+    return span * total;
+}
+
+double dms_lattice_variance(const double *f, size_t n, double span)
+{
+    double m1 = 0.0, m2 = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        m1 += (double)k * f[k];
+        m2 += (double)k * (double)k * f[k];
+    }
+    return span * span * (m2 - m1 * m1);
+}
+
+double dms_lattice_limited_mean(const double *f, size_t n, double span, double limit)
+{
+    if (isinf(limit))
+        return dms_lattice_mean(f, n, span);
+    double below_mass = 0.0, below_mean = 0.0;
+    for (size_t k = 0; k < n && (double)k * span < limit; k++) {
+        below_mass += f[k];
+        below_mean += (double)k * span * f[k];
+    }
+    /* Mass at or above the limit, including what the grid truncated, pays L. */
+    double above = 1.0 - below_mass;
+    return below_mean + limit * (above > 0 ? above : 0.0);
+}
+
+double dms_lattice_exceed(const double *f, size_t n, double span, double limit)
+{
+    if (isinf(limit))
+        return 0.0;
+    double upto = 0.0;
+    /* The tolerance keeps a limit that is a grid point from falling off it. */
+    double last = limit / span * (1.0 + 1e-12);
+    for (size_t k = 0; k < n && (double)k <= last; k++)
+        upto += f[k];
+    double p = 1.0 - upto;
+    return p > 0 ? (p < 1 ? p : 1.0) : 0.0;
+}
+
+double dms_lattice_quantile(const double *f, size_t n, double span, double p)
+{
+    double cumulative = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        cumulative += f[k];
+        if (cumulative >= p * (1.0 - 1e-12))
+            return (double)k * span;
+    }
+    return INFINITY;
+}
