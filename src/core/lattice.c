@@ -18,7 +18,7 @@
 #include <gsl/gsl_fft_real.h>
 
 /* theta * n: aliasing damped by e^-TILT, round-off amplified by e^TILT. */
-#define TILT 12.0
+#define TILT 8.0
 /* Panjer's start must stay above e^-PANJER_LOG_START_MIN. */
 #define PANJER_LOG_START_MIN 300.0
 

@@ -1,0 +1,473 @@
+/*
+ * The annual cost distribution end to end: exact E[S] and Var[S]; accuracy
+ * of the default grid against an analytic compound distribution (Poisson
+ * claims of exponential size have a closed-form density with the Bessel
+ * function I1); Panjer, FFT and Monte Carlo agreeing on realistic modules;
+ * large claim counts; invariants; and every error path of the spec and of
+ * the command-line parser.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_roots.h>
+#include <gsl/gsl_sf_bessel.h>
+
+#include "dms/aggregate.h"
+#include "dms/aggregate_args.h"
+
+static dms_aggdist *compute(const dms_aggregate_spec *spec)
+{
+    dms_aggdist *dist = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    int status = dms_aggregate_compute(spec, &dist, &err);
+    if (status != DMS_OK)
+        print_error("compute failed: %s\n", err.message);
+    assert_int_equal(status, DMS_OK);
+    return dist;
+}
+
+static dms_aggregate_spec make_spec(dms_frequency freq, dms_severity sev, dms_coverage cov,
+                                    double annual_limit, enum dms_method method)
+{
+    dms_aggregate_spec spec = dms_aggregate_spec_default();
+    spec.freq = freq;
+    spec.sev = sev;
+    spec.cov = cov;
+    spec.annual_limit = annual_limit;
+    spec.method = method;
+    return spec;
+}
+
+/* ---- Analytic reference: compound Poisson(lambda) with Exp(theta) claims ---- */
+
+struct exp_compound {
+    double lambda, theta;
+};
+
+/* Density of the continuous part: e^(-l - x/t) sqrt(l / (x t)) I1(2 sqrt(l x / t)). */
+static double exp_compound_density(double x, void *param)
+{
+    const struct exp_compound *c = param;
+    if (x <= 0)
+        return 0;
+    double z = 2 * sqrt(c->lambda * x / c->theta);
+    return exp(-c->lambda - x / c->theta + z) * sqrt(c->lambda / (x * c->theta)) *
+           gsl_sf_bessel_I1_scaled(z);
+}
+
+static double exp_compound_cdf(const struct exp_compound *c, double x)
+{
+    gsl_function f = {exp_compound_density, (void *)c};
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    double r, e;
+    gsl_integration_qags(&f, 0, x, 1e-14, 1e-12, 1000, w, &r, &e);
+    gsl_integration_workspace_free(w);
+    return exp(-c->lambda) + r;
+}
+
+struct survival_param {
+    const struct exp_compound *c;
+};
+
+static double exp_compound_sf(double x, void *param)
+{
+    return 1 - exp_compound_cdf(param, x);
+}
+
+/* E[min(S, L)] = integral of P(S > x) over [0, L]. */
+static double exp_compound_limited_mean(const struct exp_compound *c, double limit)
+{
+    gsl_function f = {exp_compound_sf, (void *)c};
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    double r, e;
+    gsl_integration_qags(&f, 0, limit, 1e-10, 1e-10, 1000, w, &r, &e);
+    gsl_integration_workspace_free(w);
+    return r;
+}
+
+struct root_param {
+    const struct exp_compound *c;
+    double p;
+};
+
+static double cdf_minus_p(double x, void *param)
+{
+    const struct root_param *r = param;
+    return exp_compound_cdf(r->c, x) - r->p;
+}
+
+static double exp_compound_quantile(const struct exp_compound *c, double p)
+{
+    struct root_param rp = {c, p};
+    gsl_function f = {cdf_minus_p, &rp};
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    double lo = 1e-9, hi = c->lambda * c->theta * 20;
+    gsl_root_fsolver_set(s, &f, lo, hi);
+    double root = 0;
+    for (int i = 0; i < 200; i++) {
+        gsl_root_fsolver_iterate(s);
+        root = gsl_root_fsolver_root(s);
+        if (gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 0,
+                                   1e-12) == GSL_SUCCESS)
+            break;
+    }
+    gsl_root_fsolver_free(s);
+    return root;
+}
+
+static void test_default_grid_accuracy_against_analytic(void **state)
+{
+    (void)state;
+    const struct exp_compound cases[] = {{3.0, 3500.0}, {25.0, 1200.0}, {1.5, 8000.0}};
+    const double levels[] = {0.5, 0.9, 0.99};
+    const enum dms_method methods[] = {DMS_METHOD_PANJER, DMS_METHOD_FFT};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct exp_compound *c = &cases[i];
+        double limit = c->lambda * c->theta * 1.3;
+        double true_limited = exp_compound_limited_mean(c, limit);
+        for (size_t m = 0; m < 2; m++) {
+            dms_aggregate_spec spec =
+                make_spec((dms_frequency){.kind = DMS_FREQ_POISSON, .mean = c->lambda},
+                          (dms_severity){.kind = DMS_SEV_GAMMA, .shape = 1, .scale = c->theta},
+                          dms_coverage_full(), limit, methods[m]);
+            dms_aggdist *dist = compute(&spec);
+            assert_close(dist->exact_mean, c->lambda * c->theta, 1e-13);
+            assert_close(dist->exact_variance, 2 * c->lambda * c->theta * c->theta, 1e-13);
+            /* The accuracy bar: 0.5% on E[min(S, L)], 1% on quantiles. */
+            assert_close(dms_aggdist_limited_mean(dist, limit), true_limited, 0.005);
+            assert_close(dms_aggdist_exceed(dist, limit), 1 - exp_compound_cdf(c, limit), 0.01);
+            for (size_t q = 0; q < 3; q++)
+                assert_close(dms_aggdist_quantile(dist, levels[q]),
+                             exp_compound_quantile(c, levels[q]), 0.01);
+            /* Without a limit the computed distribution's mean is E[S]. */
+            assert_close(dms_aggdist_mean(dist), c->lambda * c->theta, 0.005);
+            dms_aggdist_free(dist);
+        }
+    }
+}
+
+/* ---- Realistic modules: three methods agree ---- */
+
+struct module_case {
+    const char *name;
+    dms_aggregate_spec spec;
+};
+
+static struct module_case realistic_cases(size_t i)
+{
+    const dms_severity outpatient = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 7.9, .sdlog = 0.8};
+    const dms_severity dental = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.6, .sdlog = 0.7};
+    const dms_severity hospital = {.kind = DMS_SEV_GAMMA, .shape = 2.0, .scale = 70000.0};
+    switch (i) {
+    case 0:
+        return (struct module_case){
+            "outpatient", make_spec((dms_frequency){DMS_FREQ_POISSON, 3.0, 0}, outpatient,
+                                    dms_coverage_full(), 40000, DMS_METHOD_AUTO)};
+    case 1:
+        return (struct module_case){
+            "dental with limits",
+            make_spec((dms_frequency){DMS_FREQ_POISSON, 1.5, 0}, dental,
+                      (dms_coverage){.deductible = 0, .copay = 0.2, .claim_limit = 25000}, 30000,
+                      DMS_METHOD_AUTO)};
+    case 2:
+        return (struct module_case){
+            "hospital negbin",
+            make_spec((dms_frequency){DMS_FREQ_NEGBIN, 0.06, 0.8}, hospital,
+                      (dms_coverage){.deductible = 5000, .franchise = true, .copay = 0.1,
+                                     .claim_limit = 500000},
+                      600000, DMS_METHOD_AUTO)};
+    default:
+        return (struct module_case){
+            "25 claims", make_spec((dms_frequency){DMS_FREQ_POISSON, 25.0, 0}, outpatient,
+                                   (dms_coverage){.deductible = 500, .claim_limit = INFINITY},
+                                   90000, DMS_METHOD_AUTO)};
+    }
+}
+
+static void test_panjer_fft_mc_agree(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 4; i++) {
+        struct module_case mc_case = realistic_cases(i);
+        dms_aggregate_spec spec = mc_case.spec;
+        double limit = spec.annual_limit;
+        spec.method = DMS_METHOD_PANJER;
+        dms_aggdist *panjer = compute(&spec);
+        spec.method = DMS_METHOD_FFT;
+        dms_aggdist *fft = compute(&spec);
+        spec.method = DMS_METHOD_MC;
+        /* Under valgrind fewer draws: the tolerance below scales with them. */
+        spec.sims = getenv("DMS_UNDER_VALGRIND") ? 40000 : 400000;
+        spec.seed = 20261123;
+        dms_aggdist *mc = compute(&spec);
+        print_message("%-20s limited mean panjer %.2f fft %.2f mc %.2f\n", mc_case.name,
+                      dms_aggdist_limited_mean(panjer, limit), dms_aggdist_limited_mean(fft, limit),
+                      dms_aggdist_limited_mean(mc, limit));
+        /* Panjer and FFT solve the same lattice problem: near round-off. */
+        assert_close(dms_aggdist_limited_mean(fft, limit), dms_aggdist_limited_mean(panjer, limit),
+                     1e-7);
+        assert_abs_close(dms_aggdist_exceed(fft, limit), dms_aggdist_exceed(panjer, limit), 1e-9);
+        for (size_t q = 0; q < 3; q++) {
+            double p = (double[]){0.5, 0.9, 0.99}[q];
+            assert_close(dms_aggdist_quantile(fft, p), dms_aggdist_quantile(panjer, p), 1e-9);
+        }
+        /* Monte Carlo is independent: 4 standard errors on the mean of
+         * min(S, L), and 2.5% on quantiles (or one span where S has an atom
+         * at 0). */
+        double sd = sqrt(fmin(mc->exact_variance, limit * limit));
+        double se = sd / sqrt((double)mc->nsamples);
+        assert_abs_close(dms_aggdist_limited_mean(mc, limit),
+                         dms_aggdist_limited_mean(panjer, limit), 4 * se);
+        for (size_t q = 0; q < 3; q++) {
+            double p = (double[]){0.5, 0.9, 0.99}[q];
+            double lattice = dms_aggdist_quantile(panjer, p);
+            double sampled = dms_aggdist_quantile(mc, p);
+            assert_abs_close(sampled, lattice, 0.025 * lattice + 2 * panjer->span);
+        }
+        dms_aggdist_free(panjer);
+        dms_aggdist_free(fft);
+        dms_aggdist_free(mc);
+    }
+}
+
+static void test_large_claim_count(void **state)
+{
+    (void)state;
+    /* 900 small claims a year: plain Panjer would start from e^-900 = 0. */
+    dms_aggregate_spec spec =
+        make_spec((dms_frequency){DMS_FREQ_POISSON, 900.0, 0},
+                  (dms_severity){.kind = DMS_SEV_LOGNORMAL, .meanlog = 6.0, .sdlog = 0.5},
+                  dms_coverage_full(), INFINITY, DMS_METHOD_AUTO);
+    const enum dms_method methods[] = {DMS_METHOD_AUTO, DMS_METHOD_FFT, DMS_METHOD_PANJER};
+    double median[3];
+    for (size_t m = 0; m < 3; m++) {
+        spec.method = methods[m];
+        dms_aggdist *dist = compute(&spec);
+        assert_true(dist->method != DMS_METHOD_AUTO);
+        assert_close(dms_lattice_mass(dist->pmf, dist->n), 1.0, 1e-9);
+        assert_close(dms_aggdist_mean(dist), dist->exact_mean, 1e-3);
+        /* Nearly normal: the median sits close to the mean. */
+        median[m] = dms_aggdist_quantile(dist, 0.5);
+        assert_close(median[m], dist->exact_mean, 0.01);
+        double sd = sqrt(dist->exact_variance);
+        assert_close(dms_aggdist_quantile(dist, 0.99), dist->exact_mean + 2.326 * sd, 0.01);
+        dms_aggdist_free(dist);
+    }
+    assert_close(median[2], median[1], 1e-9);
+    /* Negative binomial too. */
+    spec.freq = (dms_frequency){DMS_FREQ_NEGBIN, 900.0, 50.0};
+    spec.method = DMS_METHOD_PANJER;
+    dms_aggdist *dist = compute(&spec);
+    assert_close(dms_aggdist_mean(dist), dist->exact_mean, 1e-3);
+    dms_aggdist_free(dist);
+}
+
+static void test_moment_matching_keeps_mean(void **state)
+{
+    (void)state;
+    dms_aggregate_spec spec = realistic_cases(1).spec;
+    spec.annual_limit = INFINITY;
+    spec.discretization = DMS_DISC_MOMENT;
+    dms_aggdist *dist = compute(&spec);
+    assert_close(dms_aggdist_mean(dist), dist->exact_mean, 1e-7);
+    dms_aggdist_free(dist);
+}
+
+static void test_exact_moments_negbin(void **state)
+{
+    (void)state;
+    dms_aggregate_spec spec =
+        make_spec((dms_frequency){DMS_FREQ_NEGBIN, 2.0, 0.5},
+                  (dms_severity){.kind = DMS_SEV_GAMMA, .shape = 3, .scale = 1000},
+                  dms_coverage_full(), INFINITY, DMS_METHOD_AUTO);
+    double mean, variance;
+    dms_aggregate_moments(&spec, &mean, &variance);
+    /* E S = 2 * 3000; Var S = E N Var X + Var N (E X)^2 = 2*3e6 + (2 + 8) 9e6 */
+    assert_close(mean, 6000.0, 1e-14);
+    assert_close(variance, 2 * 3e6 + 10 * 9e6, 1e-14);
+}
+
+static void test_invariants(void **state)
+{
+    (void)state;
+    dms_aggregate_spec spec = realistic_cases(0).spec;
+    double prev = INFINITY;
+    for (double d = 0; d <= 6000; d += 1000) {
+        spec.cov.deductible = d;
+        dms_aggdist *dist = compute(&spec);
+        double cost = dms_aggdist_limited_mean(dist, spec.annual_limit);
+        assert_true(cost <= prev);
+        prev = cost;
+        /* Quantiles never decrease in p; P(S > L) falls as L rises. */
+        assert_true(dms_aggdist_quantile(dist, 0.5) <= dms_aggdist_quantile(dist, 0.9));
+        assert_true(dms_aggdist_quantile(dist, 0.9) <= dms_aggdist_quantile(dist, 0.99));
+        assert_true(dms_aggdist_exceed(dist, 10000) >= dms_aggdist_exceed(dist, 20000));
+        dms_aggdist_free(dist);
+    }
+}
+
+static void test_monte_carlo_is_seeded(void **state)
+{
+    (void)state;
+    dms_aggregate_spec spec = realistic_cases(1).spec;
+    spec.method = DMS_METHOD_MC;
+    spec.sims = 20000;
+    spec.seed = 7;
+    dms_aggdist *a = compute(&spec), *b = compute(&spec);
+    spec.seed = 8;
+    dms_aggdist *c = compute(&spec);
+    assert_memory_equal(a->samples, b->samples, a->nsamples * sizeof(double));
+    assert_true(memcmp(a->samples, c->samples, a->nsamples * sizeof(double)) != 0);
+    assert_int_equal(a->nsamples, 20000);
+    dms_aggdist_free(a);
+    dms_aggdist_free(b);
+    dms_aggdist_free(c);
+}
+
+static void test_nothing_paid(void **state)
+{
+    (void)state;
+    dms_aggregate_spec spec = realistic_cases(0).spec;
+    spec.freq.mean = 0;
+    dms_aggdist *dist = compute(&spec);
+    assert_true(dist->exact_mean == 0.0);
+    assert_true(dms_aggdist_mean(dist) == 0.0);
+    assert_true(dms_aggdist_quantile(dist, 0.99) == 0.0);
+    assert_true(dms_aggdist_exceed(dist, 1) == 0.0);
+    dms_aggdist_free(dist);
+}
+
+static void expect_spec_error(dms_aggregate_spec spec, int code, const char *path)
+{
+    dms_aggdist *dist = (dms_aggdist *)1;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_aggregate_compute(&spec, &dist, &err), code);
+    assert_null(dist);
+    assert_string_equal(err.path, path);
+    assert_true(strlen(err.message) > 10);
+}
+
+static void test_spec_errors(void **state)
+{
+    (void)state;
+    dms_aggregate_spec base = realistic_cases(0).spec, s;
+    s = base, s.freq.mean = -1;
+    expect_spec_error(s, DMS_EINVAL, "/frequency/mean");
+    s = base, s.sev.sdlog = 0;
+    expect_spec_error(s, DMS_EINVAL, "/severity/sdlog");
+    s = base, s.cov.copay = 1;
+    expect_spec_error(s, DMS_EINVAL, "/copay");
+    s = base, s.cov.deductible = 100, s.cov.claim_limit = 100;
+    expect_spec_error(s, DMS_EINVAL, "/claim_limit");
+    s = base, s.annual_limit = 0;
+    expect_spec_error(s, DMS_EINVAL, "/annual_limit");
+    s = base, s.annual_limit = NAN;
+    expect_spec_error(s, DMS_EINVAL, "/annual_limit");
+    s = base, s.span = NAN;
+    expect_spec_error(s, DMS_EINVAL, "/span");
+    s = base, s.span = -5;
+    expect_spec_error(s, DMS_EINVAL, "/span");
+    s = base, s.span = 1e-6; /* billions of points */
+    expect_spec_error(s, DMS_EINVAL, "/span");
+    s = base, s.span = 1e7; /* coarser than the whole distribution */
+    expect_spec_error(s, DMS_EINVAL, "/span");
+    s = base, s.method = (enum dms_method)9;
+    expect_spec_error(s, DMS_EINVAL, "/method");
+    s = base, s.discretization = (enum dms_discretization)9;
+    expect_spec_error(s, DMS_EINVAL, "/discretization");
+    s = base, s.sims = DMS_MC_MAX_SIMS + 1, s.method = DMS_METHOD_MC;
+    expect_spec_error(s, DMS_EINVAL, "/sims");
+}
+
+static int parse_args(const char *line, dms_aggregate_spec *spec, bool *help, dms_error *err)
+{
+    char buf[1024], *argv[64];
+    int argc = 0;
+    snprintf(buf, sizeof buf, "aggregate %s", line);
+    for (char *tok = strtok(buf, " "); tok != NULL && argc < 63; tok = strtok(NULL, " "))
+        argv[argc++] = tok;
+    argv[argc] = NULL;
+    dms_error_clear(err);
+    return dms_aggregate_args_parse(argc, argv, spec, help, err);
+}
+
+static void test_args(void **state)
+{
+    (void)state;
+    dms_aggregate_spec spec;
+    bool help;
+    dms_error err;
+    assert_int_equal(parse_args("--freq negbin:0.05,2 --sev=gamma:2,60000 --deductible 5000 "
+                                "--franchise --copay 0.1 --claim-limit 400000 --annual-limit 1e6 "
+                                "--method fft --span 500 --sims 1000 --seed 42 "
+                                "--discretization moment",
+                                &spec, &help, &err),
+                     DMS_OK);
+    assert_false(help);
+    assert_true(spec.freq.kind == DMS_FREQ_NEGBIN && spec.freq.size == 2);
+    assert_true(spec.sev.kind == DMS_SEV_GAMMA && spec.sev.scale == 60000);
+    assert_true(spec.cov.franchise && spec.cov.deductible == 5000 && spec.cov.copay == 0.1);
+    assert_true(spec.cov.claim_limit == 400000 && spec.annual_limit == 1e6);
+    assert_true(spec.method == DMS_METHOD_FFT && spec.span == 500 && spec.sims == 1000);
+    assert_true(spec.seed == 42 && spec.discretization == DMS_DISC_MOMENT);
+    assert_int_equal(parse_args("--help", &spec, &help, &err), DMS_OK);
+    assert_true(help);
+    assert_non_null(strstr(dms_aggregate_usage, "--claim-limit"));
+
+    static const struct {
+        const char *line;
+        const char *starts;
+    } bad[] = {
+        {"--sev lognormal:8,1", "--freq: required"},
+        {"--freq poisson:1", "--sev: required"},
+        {"--freq poisson:x --sev lognormal:8,1", "frequency 'poisson:x'"},
+        {"--freq poisson:-1 --sev lognormal:8,1", "--freq:"},
+        {"--freq poisson:1 --sev lognormal:8,0", "--sev:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --copay 1", "--copay:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --copay abc", "--copay:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --deductible -5", "--deductible:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --deductible 10 --claim-limit 5", "--claim-limit:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --annual-limit 0", "--annual-limit:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --method magic", "--method:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --span 0", "--span:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --span nan", "--span:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --sims 0", "--sims:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --sims 1e3", "--sims:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --seed -1", "--seed:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --discretization fine", "--discretization:"},
+        {"--freq poisson:1 --sev lognormal:8,1 --bogus 1", "--bogus:"},
+        {"--freq poisson:1 --sev lognormal:8,1 stray", "stray:"},
+        {"--freq poisson:1 --sev", "--sev: needs a value"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int status = parse_args(bad[i].line, &spec, &help, &err);
+        if (status == DMS_OK || strncmp(err.message, bad[i].starts, strlen(bad[i].starts)) != 0)
+            print_error("'%s' -> %d '%s'\n", bad[i].line, status, err.message);
+        assert_int_not_equal(status, DMS_OK);
+        assert_true(strncmp(err.message, bad[i].starts, strlen(bad[i].starts)) == 0);
+    }
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_grid_accuracy_against_analytic),
+        cmocka_unit_test(test_panjer_fft_mc_agree),
+        cmocka_unit_test(test_large_claim_count),
+        cmocka_unit_test(test_moment_matching_keeps_mean),
+        cmocka_unit_test(test_exact_moments_negbin),
+        cmocka_unit_test(test_invariants),
+        cmocka_unit_test(test_monte_carlo_is_seeded),
+        cmocka_unit_test(test_nothing_paid),
+        cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_args),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,261 @@
+/*
+ * Frequency and severity distributions: limited moments against closed forms
+ * and against numerical integration of the density (two independent routes),
+ * pmfs and Panjer (a, b) against GSL, parsing and every validation error.
+ */
+#include "testutil.h"
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_randist.h>
+
+#include "dms/dist.h"
+
+static const dms_severity lognormal = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.0, .sdlog = 0.9};
+static const dms_severity gamma_sev = {.kind = DMS_SEV_GAMMA, .shape = 2.5, .scale = 1200.0};
+
+struct integrand {
+    const dms_severity *sev;
+    double k;
+    double x;
+};
+
+static double density(const dms_severity *sev, double t)
+{
+    if (sev->kind == DMS_SEV_GAMMA)
+        return gsl_ran_gamma_pdf(t, sev->shape, sev->scale);
+    return gsl_ran_lognormal_pdf(t, sev->meanlog, sev->sdlog);
+}
+
+/* min(t, x)^k f(t) */
+static double limited_integrand(double t, void *param)
+{
+    const struct integrand *p = param;
+    return pow(fmin(t, p->x), p->k) * density(p->sev, t);
+}
+
+static double integrate_limited_moment(const dms_severity *sev, double x, double k)
+{
+    struct integrand p = {sev, k, x};
+    gsl_function f = {limited_integrand, &p};
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(2000);
+    double below, above = 0.0, error;
+    double cut = isinf(x) ? dms_severity_quantile(sev, 0.5) : x;
+    assert_int_equal(gsl_integration_qags(&f, 0, cut, 0, 1e-11, 2000, w, &below, &error), 0);
+    if (isinf(x))
+        assert_int_equal(gsl_integration_qagiu(&f, cut, 0, 1e-11, 2000, w, &above, &error), 0);
+    else
+        above = pow(x, k) * dms_severity_sf(sev, x);
+    gsl_integration_workspace_free(w);
+    return below + above;
+}
+
+static void test_raw_moments_closed_form(void **state)
+{
+    (void)state;
+    assert_close(dms_severity_moment(&lognormal, 1), exp(8.0 + 0.405), 1e-14);
+    assert_close(dms_severity_moment(&lognormal, 2), exp(16.0 + 2 * 0.81), 1e-14);
+    assert_close(dms_severity_moment(&gamma_sev, 1), 2.5 * 1200.0, 1e-13);
+    assert_close(dms_severity_moment(&gamma_sev, 2), 2.5 * 3.5 * 1200.0 * 1200.0, 1e-13);
+}
+
+static void test_limited_moments_against_integration(void **state)
+{
+    (void)state;
+    const dms_severity *sevs[] = {&lognormal, &gamma_sev};
+    const double limits[] = {100.0, 1500.0, 3000.0, 20000.0, 1e6, INFINITY};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+            for (int k = 1; k <= 2; k++)
+                assert_close(dms_severity_limited_moment(sevs[s], limits[i], k),
+                             integrate_limited_moment(sevs[s], limits[i], k), 1e-8);
+}
+
+static void test_limited_moment_edges(void **state)
+{
+    (void)state;
+    assert_true(dms_severity_limited_moment(&lognormal, 0, 1) == 0.0);
+    /* A limit far below the support: E[min(X, x)] = x. */
+    assert_close(dms_severity_limited_moment(&lognormal, 1e-3, 1), 1e-3, 1e-12);
+    assert_close(dms_severity_limited_moment(&lognormal, 1e-3, 2), 1e-6, 1e-12);
+    /* Far above: the raw moment, with no NaN from 0 * inf. */
+    assert_close(dms_severity_limited_moment(&gamma_sev, 1e12, 2), dms_severity_moment(&gamma_sev, 2),
+                 1e-12);
+    /* Monotone in the limit. */
+    double prev = 0.0;
+    for (double x = 100; x < 1e6; x *= 1.3) {
+        double m = dms_severity_limited_moment(&gamma_sev, x, 1);
+        assert_true(m >= prev);
+        prev = m;
+    }
+}
+
+static void test_cdf_and_quantile(void **state)
+{
+    (void)state;
+    double median = exp(8.0);
+    assert_close(dms_severity_cdf(&lognormal, median), 0.5, 1e-12);
+    assert_close(dms_severity_quantile(&lognormal, 0.5), median, 1e-12);
+    double q = dms_severity_quantile(&gamma_sev, 0.99);
+    assert_close(dms_severity_cdf(&gamma_sev, q), 0.99, 1e-10);
+    assert_close(dms_severity_sf(&gamma_sev, q), 0.01, 1e-8);
+    /* The far tail keeps relative precision. */
+    double far = dms_severity_sf(&lognormal, exp(8.0 + 0.9 * 20));
+    assert_true(far > 0 && far < 1e-80);
+    assert_true(dms_severity_cdf(&lognormal, -5) == 0.0);
+    assert_true(dms_severity_sf(&lognormal, INFINITY) == 0.0);
+}
+
+static void test_frequency_pmf_and_panjer(void **state)
+{
+    (void)state;
+    dms_frequency poisson = {.kind = DMS_FREQ_POISSON, .mean = 3.0};
+    dms_frequency negbin = {.kind = DMS_FREQ_NEGBIN, .mean = 0.6, .size = 1.5};
+    const dms_frequency *all[] = {&poisson, &negbin};
+    for (size_t i = 0; i < 2; i++) {
+        double a, b, sum = 0.0, mean = 0.0, second = 0.0;
+        dms_frequency_panjer_ab(all[i], &a, &b);
+        for (unsigned n = 0; n < 200; n++) {
+            double p = dms_frequency_pmf(all[i], n);
+            sum += p;
+            mean += n * p;
+            second += (double)n * n * p;
+            if (n > 0 && dms_frequency_pmf(all[i], n - 1) > 1e-200)
+                assert_close(p, (a + b / n) * dms_frequency_pmf(all[i], n - 1), 1e-10);
+        }
+        assert_close(sum, 1.0, 1e-12);
+        assert_close(mean, all[i]->mean, 1e-10);
+        assert_close(second - mean * mean, dms_frequency_variance(all[i]), 1e-9);
+        /* pgf(1) = 1 and pgf(0) = P(N = 0). */
+        assert_close(creal(dms_frequency_pgf(all[i], 1.0)), 1.0, 1e-15);
+        assert_close(creal(dms_frequency_pgf(all[i], 0.0)), dms_frequency_pmf(all[i], 0), 1e-13);
+    }
+    assert_close(dms_frequency_variance(&negbin), 0.6 + 0.36 / 1.5, 1e-15);
+}
+
+static void test_divide_keeps_the_law(void **state)
+{
+    (void)state;
+    dms_frequency negbin = {.kind = DMS_FREQ_NEGBIN, .mean = 5.0, .size = 2.0};
+    dms_frequency part = dms_frequency_divide(&negbin, 4);
+    /* pgf of the sum of 4 parts equals the pgf of the whole. */
+    double complex z = 0.3 + 0.4 * I;
+    double complex whole = dms_frequency_pgf(&negbin, z);
+    double complex four = cpow(dms_frequency_pgf(&part, z), 4);
+    assert_close(creal(four), creal(whole), 1e-12);
+    assert_close(cimag(four), cimag(whole), 1e-12);
+}
+
+static void test_parse(void **state)
+{
+    (void)state;
+    dms_frequency f;
+    dms_severity s;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_frequency_parse("poisson:3.5", &f, &err), DMS_OK);
+    assert_int_equal(f.kind, DMS_FREQ_POISSON);
+    assert_true(f.mean == 3.5);
+    assert_int_equal(dms_frequency_parse("negbin:0.05,2", &f, &err), DMS_OK);
+    assert_true(f.kind == DMS_FREQ_NEGBIN && f.mean == 0.05 && f.size == 2);
+    assert_int_equal(dms_severity_parse("lognormal:8,0.9", &s, &err), DMS_OK);
+    assert_true(s.kind == DMS_SEV_LOGNORMAL && s.meanlog == 8 && s.sdlog == 0.9);
+    assert_int_equal(dms_severity_parse("gamma:2,3000", &s, &err), DMS_OK);
+    assert_true(s.kind == DMS_SEV_GAMMA && s.shape == 2 && s.scale == 3000);
+
+    static const char *bad_freq[] = {"poisson",     "poisson:",      "poisson:x",  "poisson:1,2",
+                                     "negbin:1",    "negbin:1,",     "binom:1",    ":3",
+                                     "poisson:nan", "poisson:inf",   "poisson:-1", "negbin:1,0",
+                                     "poisson: 1",  "poisson:0x10",  "poisson:1e999"};
+    for (size_t i = 0; i < sizeof bad_freq / sizeof bad_freq[0]; i++) {
+        dms_error_clear(&err);
+        assert_int_not_equal(dms_frequency_parse(bad_freq[i], &f, &err), DMS_OK);
+        assert_true(err.message[0] != '\0');
+    }
+    static const char *bad_sev[] = {"lognormal:8",   "lognormal:8,0", "lognormal:8,-1",
+                                    "gamma:0,100",   "gamma:2,0",     "gamma:2,3,4",
+                                    "weibull:1,2",   "lognormal:40,1", "lognormal:8,11"};
+    for (size_t i = 0; i < sizeof bad_sev / sizeof bad_sev[0]; i++) {
+        dms_error_clear(&err);
+        assert_int_not_equal(dms_severity_parse(bad_sev[i], &s, &err), DMS_OK);
+        assert_true(err.message[0] != '\0');
+    }
+}
+
+static void test_validation_paths(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_frequency f = {.kind = DMS_FREQ_POISSON, .mean = NAN};
+    dms_error_clear(&err);
+    assert_int_equal(dms_frequency_validate(&f, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/frequency/mean");
+    f = (dms_frequency){.kind = DMS_FREQ_NEGBIN, .mean = 1, .size = INFINITY};
+    dms_error_clear(&err);
+    assert_int_equal(dms_frequency_validate(&f, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/frequency/size");
+    f = (dms_frequency){.kind = (enum dms_frequency_kind)7, .mean = 1};
+    dms_error_clear(&err);
+    assert_int_equal(dms_frequency_validate(&f, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/frequency/family");
+    dms_severity s = {.kind = DMS_SEV_LOGNORMAL, .meanlog = NAN, .sdlog = 1};
+    dms_error_clear(&err);
+    assert_int_equal(dms_severity_validate(&s, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/severity/meanlog");
+    s = (dms_severity){.kind = DMS_SEV_LOGNORMAL, .meanlog = 1, .sdlog = 0};
+    dms_error_clear(&err);
+    assert_int_equal(dms_severity_validate(&s, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/severity/sdlog");
+    s = (dms_severity){.kind = DMS_SEV_GAMMA, .shape = -1, .scale = 1};
+    dms_error_clear(&err);
+    assert_int_equal(dms_severity_validate(&s, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/severity/shape");
+    s = (dms_severity){.kind = DMS_SEV_GAMMA, .shape = 1, .scale = NAN};
+    dms_error_clear(&err);
+    assert_int_equal(dms_severity_validate(&s, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/severity/scale");
+    s = (dms_severity){.kind = (enum dms_severity_kind)9};
+    dms_error_clear(&err);
+    assert_int_equal(dms_severity_validate(&s, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/severity/family");
+}
+
+static void test_error_record(void **state)
+{
+    (void)state;
+    dms_error err;
+    char buf[600];
+    dms_error_clear(&err);
+    assert_string_equal(dms_error_format(&err, buf, sizeof buf), "no error");
+    assert_int_equal(dms_error_set(&err, DMS_EINVAL, "/copay", "first"), DMS_EINVAL);
+    /* The first error wins. */
+    dms_error_set(&err, DMS_EPARSE, "/other", "second");
+    assert_string_equal(err.message, "first");
+    dms_error_prefix_path(&err, "/plan/modules/2");
+    assert_string_equal(err.path, "/plan/modules/2/copay");
+    assert_string_equal(dms_error_format(&err, buf, sizeof buf), "/plan/modules/2/copay: first");
+    dms_error_clear(&err);
+    dms_error_set_at(&err, DMS_EPARSE, "census.csv", 14, 23, "bad date");
+    assert_string_equal(dms_error_format(&err, buf, sizeof buf), "census.csv:14:23: bad date");
+    assert_string_equal(dms_status_name(DMS_EINVAL), "invalid_parameter");
+    assert_string_equal(dms_strerror(-1), "unknown error");
+    assert_string_equal(dms_status_name(1000), "unknown_error");
+    assert_int_equal(dms_error_set(NULL, DMS_ENOMEM, NULL, "x"), DMS_ENOMEM);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_raw_moments_closed_form),
+        cmocka_unit_test(test_limited_moments_against_integration),
+        cmocka_unit_test(test_limited_moment_edges),
+        cmocka_unit_test(test_cdf_and_quantile),
+        cmocka_unit_test(test_frequency_pmf_and_panjer),
+        cmocka_unit_test(test_divide_keeps_the_law),
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_validation_paths),
+        cmocka_unit_test(test_error_record),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,202 @@
+/*
+ * Lattice machinery: discretisation, Panjer's recursion, FFT compounding,
+ * convolution powers and summaries, checked against distributions whose
+ * lattice law is known exactly (a claim of exactly one span makes S = N).
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_gamma.h>
+
+#include "dms/lattice.h"
+
+/* Claims of exactly one unit: S = N on the lattice. */
+static void check_count_law(const dms_frequency *freq, size_t n, bool fft)
+{
+    double fy[2] = {0.0, 1.0};
+    double *fs = calloc(n, sizeof *fs);
+    dms_error err;
+    dms_error_clear(&err);
+    if (fft)
+        assert_int_equal(dms_compound_fft(freq, fy, 2, fs, n, &err), DMS_OK);
+    else
+        assert_int_equal(dms_compound_panjer(freq, fy, 2, fs, n, &err), DMS_OK);
+    for (size_t k = 0; k < n; k++) {
+        /* FFT round-off is absolute (about 1e-16 x e^TILT), not relative. */
+        double expected = dms_frequency_pmf(freq, (unsigned)k);
+        assert_abs_close(fs[k], expected, 1e-8 * expected + 1e-12);
+    }
+    free(fs);
+}
+
+static void test_panjer_gives_count_law(void **state)
+{
+    (void)state;
+    dms_frequency poisson = {.kind = DMS_FREQ_POISSON, .mean = 3.0};
+    dms_frequency negbin = {.kind = DMS_FREQ_NEGBIN, .mean = 4.0, .size = 1.7};
+    check_count_law(&poisson, 64, false);
+    check_count_law(&negbin, 128, false);
+    check_count_law(&poisson, 64, true);
+    check_count_law(&negbin, 256, true);
+}
+
+static void test_panjer_large_mean_does_not_underflow(void **state)
+{
+    (void)state;
+    /* e^-900 underflows; the recursion must split the count and square. */
+    dms_frequency poisson = {.kind = DMS_FREQ_POISSON, .mean = 900.0};
+    dms_frequency negbin = {.kind = DMS_FREQ_NEGBIN, .mean = 900.0, .size = 400.0};
+    check_count_law(&poisson, 2048, false);
+    check_count_law(&negbin, 4096, false);
+}
+
+static void test_panjer_matches_fft(void **state)
+{
+    (void)state;
+    dms_severity sev = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.0, .sdlog = 0.9};
+    dms_coverage cov = {.deductible = 500, .copay = 0.2, .claim_limit = 60000};
+    dms_frequency freqs[] = {{.kind = DMS_FREQ_POISSON, .mean = 3.0},
+                             {.kind = DMS_FREQ_NEGBIN, .mean = 2.0, .size = 0.8}};
+    size_t n = 8192;
+    double span = 40.0;
+    double *fy = calloc(n, sizeof *fy), *a = calloc(n, sizeof *a), *b = calloc(n, sizeof *b);
+    assert_int_equal(dms_discretize_payment(&sev, &cov, span, DMS_DISC_ROUNDING, fy, n, NULL),
+                     DMS_OK);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(dms_compound_panjer(&freqs[i], fy, n, a, n, NULL), DMS_OK);
+        assert_int_equal(dms_compound_fft(&freqs[i], fy, n, b, n, NULL), DMS_OK);
+        for (size_t k = 0; k < n; k++)
+            assert_abs_close(a[k], b[k], 1e-11);
+        assert_close(dms_lattice_mass(a, n), 1.0, 1e-9);
+    }
+    free(fy);
+    free(a);
+    free(b);
+}
+
+static void test_discretization(void **state)
+{
+    (void)state;
+    dms_severity sev = {.kind = DMS_SEV_GAMMA, .shape = 2.0, .scale = 3000.0};
+    dms_coverage cov = {.deductible = 1000, .copay = 0.1, .claim_limit = 40000};
+    size_t n = 2000;
+    double span = 25.0, m1;
+    double *f = calloc(n, sizeof *f);
+    dms_payment_moments(&sev, &cov, &m1, NULL);
+    /* Moment matching keeps E[Y] exactly once the grid covers the maximum. */
+    assert_int_equal(dms_discretize_payment(&sev, &cov, span, DMS_DISC_MOMENT, f, n, NULL),
+                     DMS_OK);
+    assert_close(dms_lattice_mass(f, n), 1.0, 1e-12);
+    assert_close(dms_lattice_mean(f, n, span), m1, 1e-10);
+    /* Rounding: the atom at 0 is P(X <= d + h/2/(1-c)), mean close. */
+    assert_int_equal(dms_discretize_payment(&sev, &cov, span, DMS_DISC_ROUNDING, f, n, NULL),
+                     DMS_OK);
+    assert_close(f[0], dms_severity_cdf(&sev, 1000 + 12.5 / 0.9), 1e-12);
+    assert_close(dms_lattice_mass(f, n), 1.0, 1e-12);
+    assert_close(dms_lattice_mean(f, n, span), m1, 1e-3);
+    for (size_t k = 0; k < n; k++)
+        assert_true(f[k] >= 0);
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_discretize_payment(&sev, &cov, 0, DMS_DISC_ROUNDING, f, n, &err),
+                     DMS_EINVAL);
+    assert_string_equal(err.path, "/span");
+    dms_error_clear(&err);
+    assert_int_equal(dms_discretize_payment(&sev, &cov, NAN, DMS_DISC_MOMENT, f, n, &err),
+                     DMS_EINVAL);
+    dms_error_clear(&err);
+    assert_int_equal(dms_discretize_payment(&sev, &cov, 1, DMS_DISC_MOMENT, f, 0, &err),
+                     DMS_EINVAL);
+    free(f);
+}
+
+static void test_power_is_binomial(void **state)
+{
+    (void)state;
+    size_t n = 1024;
+    double *f = calloc(n, sizeof *f);
+    f[0] = 0.7;
+    f[1] = 0.3;
+    assert_int_equal(dms_lattice_power(f, n, 500, f, NULL), DMS_OK);
+    for (unsigned k = 0; k <= 500; k++) {
+        double expected = gsl_ran_binomial_pdf(k, 0.3, 500);
+        assert_abs_close(f[k], expected, 1e-8 * expected + 1e-12);
+    }
+    assert_close(dms_lattice_mean(f, n, 1.0), 150.0, 1e-9);
+    assert_close(dms_lattice_variance(f, n, 1.0), 105.0, 1e-6);
+    assert_int_equal(dms_lattice_power(f, n, 0, f, NULL), DMS_OK);
+    assert_true(f[0] == 1.0 && f[1] == 0.0);
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_lattice_power(f, 1000, 2, f, &err), DMS_EINVAL);
+    dms_error_clear(&err);
+    assert_int_equal(dms_compound_fft(&(dms_frequency){.mean = 1}, f, 2, f, 100, &err),
+                     DMS_EINVAL);
+    dms_error_clear(&err);
+    assert_int_equal(dms_compound_panjer(&(dms_frequency){.mean = 1}, f, 0, f, 10, &err),
+                     DMS_EINVAL);
+    free(f);
+}
+
+static void test_convolve(void **state)
+{
+    (void)state;
+    double a[4] = {0.5, 0.5, 0, 0}, b[4] = {0.25, 0.25, 0.5, 0}, out[4];
+    assert_int_equal(dms_lattice_convolve(a, b, 4, out, NULL), DMS_OK);
+    assert_abs_close(out[0], 0.125, 1e-15);
+    assert_abs_close(out[1], 0.25, 1e-15);
+    assert_abs_close(out[2], 0.375, 1e-15);
+    assert_abs_close(out[3], 0.25, 1e-15);
+    /* In place. */
+    assert_int_equal(dms_lattice_convolve(a, a, 4, a, NULL), DMS_OK);
+    assert_abs_close(a[2], 0.25, 1e-15);
+}
+
+static void test_summaries(void **state)
+{
+    (void)state;
+    /* Points 0, 10, 20, 30 with masses .4 .3 .2 .1 */
+    double f[4] = {0.4, 0.3, 0.2, 0.1};
+    double h = 10.0;
+    assert_close(dms_lattice_mean(f, 4, h), 10.0, 1e-15);
+    assert_close(dms_lattice_variance(f, 4, h), 100.0, 1e-13);
+    /* E[min(S, 15)] = 0*.4 + 10*.3 + 15*.3 = 7.5 */
+    assert_close(dms_lattice_limited_mean(f, 4, h, 15), 7.5, 1e-15);
+    /* A limit on a grid point: min(S, 20) = 0*.4+10*.3+20*.3 = 9 */
+    assert_close(dms_lattice_limited_mean(f, 4, h, 20), 9.0, 1e-15);
+    assert_close(dms_lattice_limited_mean(f, 4, h, INFINITY), 10.0, 1e-15);
+    assert_close(dms_lattice_exceed(f, 4, h, 20), 0.1, 1e-14);
+    assert_close(dms_lattice_exceed(f, 4, h, 15), 0.3, 1e-14);
+    assert_true(dms_lattice_exceed(f, 4, h, INFINITY) == 0.0);
+    assert_true(dms_lattice_quantile(f, 4, h, 0.4) == 0.0);
+    assert_true(dms_lattice_quantile(f, 4, h, 0.5) == 10.0);
+    assert_true(dms_lattice_quantile(f, 4, h, 0.7) == 10.0);
+    assert_true(dms_lattice_quantile(f, 4, h, 0.95) == 30.0);
+    /* Truncated mass lies above every point. */
+    double g[2] = {0.5, 0.3};
+    assert_true(isinf(dms_lattice_quantile(g, 2, h, 0.9)));
+    assert_close(dms_lattice_limited_mean(g, 2, h, 15), 0.3 * 10 + 0.2 * 15, 1e-15);
+    assert_close(dms_lattice_exceed(g, 2, h, 10), 0.2, 1e-14);
+    assert_int_equal(dms_next_pow2(1000), 1024);
+    assert_int_equal(dms_next_pow2(1024), 1024);
+    assert_int_equal(dms_next_pow2(1), 1);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_panjer_gives_count_law),
+        cmocka_unit_test(test_panjer_large_mean_does_not_underflow),
+        cmocka_unit_test(test_panjer_matches_fft),
+        cmocka_unit_test(test_discretization),
+        cmocka_unit_test(test_power_is_binomial),
+        cmocka_unit_test(test_convolve),
+        cmocka_unit_test(test_summaries),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

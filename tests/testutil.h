@@ -1,0 +1,40 @@
+/*
+ * Helpers shared by the cmocka test programs: relative-tolerance checks that
+ * print both numbers when they fail, and GSL's handler switched off the way
+ * the service does.
+ */
+#ifndef DMS_TESTUTIL_H
+#define DMS_TESTUTIL_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#define assert_close(actual, expected, rel_tol)                                                    \
+    assert_close_impl((actual), (expected), (rel_tol), #actual, __FILE__, __LINE__)
+
+static inline void assert_close_impl(double actual, double expected, double rel_tol,
+                                     const char *what, const char *file, int line)
+{
+    double scale = fmax(fabs(expected), 1e-300);
+    if (!(fabs(actual - expected) <= rel_tol * scale)) {
+        print_error("%s = %.15g, expected %.15g (relative error %.3g > %.3g)\n", what, actual,
+                    expected, fabs(actual - expected) / scale, rel_tol);
+        _fail(file, line);
+    }
+}
+
+#define assert_abs_close(actual, expected, abs_tol)                                                \
+    do {                                                                                           \
+        double a_ = (actual), e_ = (expected);                                                     \
+        if (!(fabs(a_ - e_) <= (abs_tol))) {                                                       \
+            print_error("%s = %.15g, expected %.15g (+- %g)\n", #actual, a_, e_,                   \
+                        (double)(abs_tol));                                                        \
+            fail();                                                                                \
+        }                                                                                          \
+    } while (0)
+
+#endif
