@@ -1,0 +1,920 @@
+/*
+ * The census model and the machinery both loaders share: value vocabularies
+ * (relation, sex, work mode in English and Russian), birth dates and ages,
+ * string interning into a block arena, the row builder with its error routing,
+ * the cross-row checks (family member without an employee row, repeated
+ * employee) and reading a census file from disk.
+ */
+#include "census_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- string storage ---------------------------------------------------- */
+
+struct census_block {
+    struct census_block *next;
+    size_t used;
+    size_t cap;
+    char data[];
+};
+
+struct dms_census_store {
+    struct census_block *blocks;
+};
+
+#define CENSUS_BLOCK_SIZE ((size_t)64 * 1024)
+
+static char *store_copy(dms_census_store *store, const char *text, size_t len)
+{
+    struct census_block *b = store->blocks;
+    if (b == NULL || b->cap - b->used < len + 1) {
+        size_t cap = len + 1 > CENSUS_BLOCK_SIZE ? len + 1 : CENSUS_BLOCK_SIZE;
+        b = malloc(sizeof *b + cap);
+        if (b == NULL)
+            return NULL;
+        b->cap = cap;
+        b->used = 0;
+        b->next = store->blocks;
+        store->blocks = b;
+    }
+    char *dst = b->data + b->used;
+    if (len > 0)
+        memcpy(dst, text, len);
+    dst[len] = '\0';
+    b->used += len + 1;
+    return dst;
+}
+
+static void store_free(dms_census_store *store)
+{
+    if (store == NULL)
+        return;
+    struct census_block *b = store->blocks;
+    while (b != NULL) {
+        struct census_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(store);
+}
+
+/* ---- interning --------------------------------------------------------- */
+
+static uint32_t hash_bytes(const char *text, size_t len)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)text[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static bool intern_grow(census_intern *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    struct census_slot *slots = calloc(cap, sizeof *slots);
+    if (slots == NULL)
+        return false;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->slots[i].s == NULL)
+            continue;
+        size_t j = t->slots[i].hash & (cap - 1);
+        while (slots[j].s != NULL)
+            j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    return true;
+}
+
+/* The slot holding text, inserted (copied into store) if new; NULL on ENOMEM. */
+static struct census_slot *intern(census_intern *t, dms_census_store *store, const char *text,
+                                  size_t len)
+{
+    if ((t->used + 1) * 2 > t->cap && !intern_grow(t))
+        return NULL;
+    uint32_t h = hash_bytes(text, len);
+    size_t j = h & (t->cap - 1);
+    while (t->slots[j].s != NULL) {
+        struct census_slot *s = &t->slots[j];
+        if (s->hash == h && s->len == len && memcmp(s->s, text, len) == 0)
+            return s;
+        j = (j + 1) & (t->cap - 1);
+    }
+    char *copy = store_copy(store, text, len);
+    if (copy == NULL)
+        return NULL;
+    t->slots[j] = (struct census_slot){.s = copy, .len = len, .hash = h, .owner = 0};
+    t->used++;
+    return &t->slots[j];
+}
+
+/* ---- text helpers ------------------------------------------------------ */
+
+void census_trim(const char **text, size_t *len)
+{
+    const unsigned char *s = (const unsigned char *)*text;
+    size_t n = *len;
+    for (;;) {
+        if (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+            s++, n--;
+        } else if (n > 1 && s[0] == 0xC2 && s[1] == 0xA0) {
+            s += 2, n -= 2;
+        } else {
+            break;
+        }
+    }
+    for (;;) {
+        if (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
+            n--;
+        } else if (n > 1 && s[n - 2] == 0xC2 && s[n - 1] == 0xA0) {
+            n -= 2;
+        } else {
+            break;
+        }
+    }
+    *text = (const char *)s;
+    *len = n;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t k;
+    unsigned min;
+    if (c >= 0xC2 && c <= 0xDF) {
+        k = 2, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        k = 3, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        k = 4, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < k)
+        return 0;
+    unsigned cp = c & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k;
+}
+
+bool census_utf8_valid(const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] == 0)
+            return false;
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(s + i, len - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+void census_show(const char *text, size_t len, char *out, size_t out_size)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0, i = 0, chars = 0;
+    if (out_size == 0)
+        return;
+    while (i < len && chars < 60) {
+        size_t k = s[i] < 0x80 ? 1 : utf8_seq(s + i, len - i);
+        bool bad = k == 0 || s[i] < 0x20 || s[i] == 0x7F;
+        size_t need = bad ? 1 : k;
+        if (o + need + 4 >= out_size)
+            break;
+        if (bad) {
+            out[o++] = '?';
+            i += k == 0 ? 1 : k;
+        } else {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        }
+        chars++;
+    }
+    if (i < len && o + 3 < out_size) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+bool census_normalize(const char *text, size_t len, char *out, size_t out_size)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t o = 0;
+    bool space = false;
+    census_trim(&text, &len);
+    s = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == ' ' || c == '\t' || c == '_' || c == '-' || c == '\r' || c == '\n') {
+            space = o > 0;
+            continue;
+        }
+        unsigned char buf[2];
+        size_t k = 1;
+        buf[0] = c;
+        if (c >= 'A' && c <= 'Z') {
+            buf[0] = (unsigned char)(c + 32);
+        } else if ((c == 0xD0 || c == 0xD1) && i + 1 < len) {
+            unsigned char d = s[i + 1];
+            k = 2;
+            i++;
+            buf[0] = c, buf[1] = d;
+            if (c == 0xD0 && d >= 0x90 && d <= 0x9F) { /* А..П -> а..п */
+                buf[1] = (unsigned char)(d + 0x20);
+            } else if (c == 0xD0 && d >= 0xA0 && d <= 0xAF) { /* Р..Я -> р..я */
+                buf[0] = 0xD1, buf[1] = (unsigned char)(d - 0x20);
+            } else if ((c == 0xD0 && d == 0x81) || (c == 0xD1 && d == 0x91)) { /* Ё, ё -> е */
+                buf[0] = 0xD0, buf[1] = 0xB5;
+            }
+        }
+        if (o + (space ? 1 : 0) + k + 1 > out_size)
+            return false;
+        if (space) {
+            out[o++] = ' ';
+            space = false;
+        }
+        memcpy(out + o, buf, k);
+        o += k;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* ---- vocabularies ------------------------------------------------------ */
+
+struct word {
+    const char *text; /* normalised */
+    int value;
+};
+
+static bool lookup(const struct word *words, const char *text, size_t len, int *value)
+{
+    char norm[64];
+    if (!census_normalize(text, len, norm, sizeof norm))
+        return false;
+    for (size_t i = 0; words[i].text != NULL; i++) {
+        if (strcmp(words[i].text, norm) == 0) {
+            *value = words[i].value;
+            return true;
+        }
+    }
+    return false;
+}
+
+static const struct word relation_words[] = {
+    {"employee", DMS_RELATION_EMPLOYEE},
+    {"сотрудник", DMS_RELATION_EMPLOYEE},
+    {"работник", DMS_RELATION_EMPLOYEE},
+    {"spouse", DMS_RELATION_SPOUSE},
+    {"husband", DMS_RELATION_SPOUSE},
+    {"wife", DMS_RELATION_SPOUSE},
+    {"супруг", DMS_RELATION_SPOUSE},
+    {"супруга", DMS_RELATION_SPOUSE},
+    {"супруг(а)", DMS_RELATION_SPOUSE},
+    {"муж", DMS_RELATION_SPOUSE},
+    {"жена", DMS_RELATION_SPOUSE},
+    {"child", DMS_RELATION_CHILD},
+    {"son", DMS_RELATION_CHILD},
+    {"daughter", DMS_RELATION_CHILD},
+    {"ребенок", DMS_RELATION_CHILD},
+    {"сын", DMS_RELATION_CHILD},
+    {"дочь", DMS_RELATION_CHILD},
+    {NULL, 0},
+};
+
+static const struct word sex_words[] = {
+    {"m", DMS_SEX_MALE},         {"male", DMS_SEX_MALE},       {"м", DMS_SEX_MALE},
+    {"муж", DMS_SEX_MALE},       {"мужской", DMS_SEX_MALE},    {"f", DMS_SEX_FEMALE},
+    {"female", DMS_SEX_FEMALE},  {"ж", DMS_SEX_FEMALE},        {"жен", DMS_SEX_FEMALE},
+    {"женский", DMS_SEX_FEMALE}, {NULL, 0},
+};
+
+static const struct word work_mode_words[] = {
+    {"office", DMS_WORK_OFFICE},    {"офис", DMS_WORK_OFFICE},
+    {"офисный", DMS_WORK_OFFICE},   {"remote", DMS_WORK_REMOTE},
+    {"удаленно", DMS_WORK_REMOTE},  {"удаленка", DMS_WORK_REMOTE},
+    {"удаленный", DMS_WORK_REMOTE}, {"field", DMS_WORK_FIELD},
+    {"разъездной", DMS_WORK_FIELD}, {"hybrid", DMS_WORK_HYBRID},
+    {"гибрид", DMS_WORK_HYBRID},    {"гибридный", DMS_WORK_HYBRID},
+    {NULL, 0},
+};
+
+bool dms_census_relation_from_text(const char *text, size_t len, enum dms_relation *out)
+{
+    int v;
+    if (text == NULL || out == NULL || !lookup(relation_words, text, len, &v))
+        return false;
+    *out = (enum dms_relation)v;
+    return true;
+}
+
+bool dms_census_sex_from_text(const char *text, size_t len, enum dms_sex *out)
+{
+    int v;
+    if (text == NULL || out == NULL || !lookup(sex_words, text, len, &v))
+        return false;
+    *out = (enum dms_sex)v;
+    return true;
+}
+
+bool dms_census_work_mode_from_text(const char *text, size_t len, enum dms_work_mode *out)
+{
+    if (text == NULL || out == NULL)
+        return false;
+    census_trim(&text, &len);
+    if (len == 0) {
+        *out = DMS_WORK_UNKNOWN;
+        return true;
+    }
+    int v;
+    if (!lookup(work_mode_words, text, len, &v))
+        return false;
+    *out = (enum dms_work_mode)v;
+    return true;
+}
+
+const char *dms_census_relation_name(enum dms_relation relation)
+{
+    switch (relation) {
+    case DMS_RELATION_EMPLOYEE:
+        return "employee";
+    case DMS_RELATION_SPOUSE:
+        return "spouse";
+    case DMS_RELATION_CHILD:
+        return "child";
+    }
+    return "?";
+}
+
+const char *dms_census_sex_name(enum dms_sex sex)
+{
+    switch (sex) {
+    case DMS_SEX_MALE:
+        return "M";
+    case DMS_SEX_FEMALE:
+        return "F";
+    }
+    return "?";
+}
+
+const char *dms_census_work_mode_name(enum dms_work_mode mode)
+{
+    switch (mode) {
+    case DMS_WORK_UNKNOWN:
+        return "unknown";
+    case DMS_WORK_OFFICE:
+        return "office";
+    case DMS_WORK_REMOTE:
+        return "remote";
+    case DMS_WORK_FIELD:
+        return "field";
+    case DMS_WORK_HYBRID:
+        return "hybrid";
+    }
+    return "?";
+}
+
+/* ---- dates ------------------------------------------------------------- */
+
+static bool leap_year(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap_year(y) ? 29 : days[m - 1];
+}
+
+bool dms_census_valid_date(int year, int month, int day)
+{
+    return year >= 1 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
+           day <= days_in_month(year, month);
+}
+
+/* Reads 1..max digits at s[*i]; false if none. */
+static bool read_digits(const char *s, size_t len, size_t *i, size_t min, size_t max, int *value)
+{
+    size_t k = 0;
+    int v = 0;
+    while (*i < len && k < max && s[*i] >= '0' && s[*i] <= '9') {
+        v = v * 10 + (s[*i] - '0');
+        (*i)++, k++;
+    }
+    *value = v;
+    return k >= min;
+}
+
+int dms_census_parse_date(const char *text, size_t len, int *year, int *month, int *day,
+                          char *msg, size_t msg_size)
+{
+    char shown[256];
+    int y = 0, m = 0, d = 0;
+    size_t i = 0;
+    bool ok;
+    if (text == NULL)
+        text = "", len = 0;
+    census_trim(&text, &len);
+    census_show(text, len, shown, sizeof shown);
+    if (len == 0) {
+        if (msg_size > 0)
+            snprintf(msg, msg_size, "birth date is empty (expected DD.MM.YYYY or YYYY-MM-DD)");
+        return DMS_EPARSE;
+    }
+    if (len >= 5 && text[4] == '-') {
+        ok = read_digits(text, len, &i, 4, 4, &y) && i < len && text[i++] == '-' &&
+             read_digits(text, len, &i, 1, 2, &m) && i < len && text[i++] == '-' &&
+             read_digits(text, len, &i, 1, 2, &d) && i == len;
+    } else {
+        ok = read_digits(text, len, &i, 1, 2, &d) && i < len && text[i++] == '.' &&
+             read_digits(text, len, &i, 1, 2, &m) && i < len && text[i++] == '.' &&
+             read_digits(text, len, &i, 4, 4, &y) && i == len;
+    }
+    if (!ok) {
+        if (msg_size > 0)
+            snprintf(msg, msg_size,
+                     "birth date '%s' is not a date (expected DD.MM.YYYY or YYYY-MM-DD)", shown);
+        return DMS_EPARSE;
+    }
+    if (!dms_census_valid_date(y, m, d)) {
+        if (msg_size > 0)
+            snprintf(msg, msg_size,
+                     "birth date '%s' is not a real date (expected DD.MM.YYYY or YYYY-MM-DD)",
+                     shown);
+        return DMS_EPARSE;
+    }
+    if (y < 1900) {
+        if (msg_size > 0)
+            snprintf(msg, msg_size, "birth date '%s' is before 1900: check the year", shown);
+        return DMS_EPARSE;
+    }
+    if (year != NULL)
+        *year = y;
+    if (month != NULL)
+        *month = m;
+    if (day != NULL)
+        *day = d;
+    return DMS_OK;
+}
+
+int dms_census_age(const dms_person *p, int year, int month, int day)
+{
+    if (p == NULL)
+        return 0;
+    int age = year - p->birth_year;
+    int bm = p->birth_month, bd = p->birth_day;
+    if (bm == 2 && bd == 29 && !leap_year(year))
+        bd = 28;
+    if (month < bm || (month == bm && day < bd))
+        age--;
+    return age;
+}
+
+/* ---- fields ------------------------------------------------------------ */
+
+const char *const census_field_key[CF_COUNT] = {
+    "employee_id", "relation", "birth_date", "sex",
+    "region",      "department", "segment",  "work_mode",
+};
+
+const char *const census_field_ru[CF_COUNT] = {
+    "Табельный номер", "Связь",         "Дата рождения", "Пол",
+    "Регион",          "Подразделение", "Сегмент",       "Режим работы",
+};
+
+bool census_field_required(enum census_field f)
+{
+    return f == CF_EMPLOYEE_ID || f == CF_RELATION || f == CF_BIRTH_DATE || f == CF_SEX ||
+           f == CF_REGION;
+}
+
+/* ---- builder ----------------------------------------------------------- */
+
+int census_builder_init(census_builder *b, dms_diag *diag, const char *source, bool json,
+                        const char *json_prefix)
+{
+    memset(b, 0, sizeof *b);
+    b->diag = diag;
+    b->source = source != NULL ? source : "";
+    b->json = json;
+    b->json_prefix = json_prefix != NULL ? json_prefix : "";
+    b->census = calloc(1, sizeof *b->census);
+    if (b->census == NULL)
+        return DMS_ENOMEM;
+    b->census->store = calloc(1, sizeof *b->census->store);
+    if (b->census->store == NULL) {
+        free(b->census);
+        b->census = NULL;
+        return DMS_ENOMEM;
+    }
+    return DMS_OK;
+}
+
+static void builder_nomem(census_builder *b)
+{
+    if (!b->nomem)
+        dms_diag_add_at(b->diag, DMS_ENOMEM, b->source, 0, 0, "out of memory reading the census");
+    b->nomem = true;
+    b->errors++;
+}
+
+dms_person *census_builder_row(census_builder *b, int line)
+{
+    dms_census *c = b->census;
+    if (c->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        dms_person *people = realloc(c->people, cap * sizeof *people);
+        if (people == NULL) {
+            builder_nomem(b);
+            return NULL;
+        }
+        c->people = people;
+        census_row_meta *meta = realloc(b->meta, cap * sizeof *meta);
+        if (meta == NULL) {
+            builder_nomem(b);
+            return NULL;
+        }
+        b->meta = meta;
+        b->cap = cap;
+    }
+    dms_person *p = &c->people[c->count];
+    *p = (dms_person){.employee_id = "", .region = "", .department = "", .segment = "",
+                      .line = line};
+    b->meta[c->count] = (census_row_meta){.line = line};
+    c->count++;
+    return p;
+}
+
+static void builder_verror(census_builder *b, size_t index, enum census_field f, int line,
+                           int column, const char *fmt, va_list ap)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    if (b->json) {
+        char path[DMS_ERROR_PATH_MAX];
+        if (f < CF_COUNT)
+            snprintf(path, sizeof path, "%s/%zu/%s", b->json_prefix, index, census_field_key[f]);
+        else
+            snprintf(path, sizeof path, "%s/%zu", b->json_prefix, index);
+        dms_error_vset(&err, DMS_EPARSE, path, fmt, ap);
+    } else {
+        dms_error_vset(&err, DMS_EPARSE, NULL, fmt, ap);
+        snprintf(err.source, sizeof err.source, "%s", b->source);
+        err.line = line;
+        err.column = column;
+    }
+    if (dms_diag_add(b->diag, &err) != DMS_OK)
+        b->nomem = true;
+    b->errors++;
+}
+
+void census_builder_error(census_builder *b, size_t index, enum census_field f, int line,
+                          int column, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    builder_verror(b, index, f, line, column, fmt, ap);
+    va_end(ap);
+}
+
+void census_builder_error_at(census_builder *b, int line, int column, const char *path,
+                             const char *fmt, ...)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    va_list ap;
+    va_start(ap, fmt);
+    dms_error_vset(&err, DMS_EPARSE, path, fmt, ap);
+    va_end(ap);
+    if (!b->json || line > 0)
+        snprintf(err.source, sizeof err.source, "%s", b->source);
+    err.line = line;
+    err.column = column;
+    if (dms_diag_add(b->diag, &err) != DMS_OK)
+        b->nomem = true;
+    b->errors++;
+}
+
+/* Stores an interned copy of a free-text field; false on a fault. */
+static bool builder_text(census_builder *b, size_t index, enum census_field f, const char *text,
+                         size_t len, int line, int column, const char **dst)
+{
+    if (!census_utf8_valid(text, len)) {
+        census_builder_error(b, index, f, line, column,
+                             "%s is not valid UTF-8 text (save the file as UTF-8, not "
+                             "Windows-1251)",
+                             census_field_key[f]);
+        return false;
+    }
+    census_intern *t = f == CF_EMPLOYEE_ID ? &b->ids : &b->words;
+    struct census_slot *slot = intern(t, b->census->store, text, len);
+    if (slot == NULL) {
+        builder_nomem(b);
+        return false;
+    }
+    *dst = slot->s;
+    return true;
+}
+
+bool census_builder_field(census_builder *b, size_t index, enum census_field f, const char *text,
+                          size_t len, int line, int column)
+{
+    dms_person *p = &b->census->people[index];
+    census_row_meta *meta = &b->meta[index];
+    char shown[256], msg[DMS_ERROR_MESSAGE_MAX];
+    census_trim(&text, &len);
+    census_show(text, len, shown, sizeof shown);
+    switch (f) {
+    case CF_EMPLOYEE_ID:
+        meta->id_column = column;
+        if (len == 0) {
+            census_builder_error(b, index, f, line, column,
+                                 "employee_id (Табельный номер) is empty: every row needs the "
+                                 "employee's personnel number");
+            return false;
+        }
+        if (!builder_text(b, index, f, text, len, line, column, &p->employee_id))
+            return false;
+        meta->id_ok = true;
+        return true;
+    case CF_RELATION:
+        if (!dms_census_relation_from_text(text, len, &p->relation)) {
+            census_builder_error(b, index, f, line, column,
+                                 "relation '%s' is not known (expected employee/сотрудник, "
+                                 "spouse/супруг(а) or child/ребёнок)",
+                                 shown);
+            return false;
+        }
+        meta->relation_ok = true;
+        return true;
+    case CF_BIRTH_DATE:
+        if (dms_census_parse_date(text, len, &p->birth_year, &p->birth_month, &p->birth_day, msg,
+                                  sizeof msg) != DMS_OK) {
+            census_builder_error(b, index, f, line, column, "%s", msg);
+            return false;
+        }
+        return true;
+    case CF_SEX:
+        if (!dms_census_sex_from_text(text, len, &p->sex)) {
+            census_builder_error(b, index, f, line, column,
+                                 "sex '%s' is not known (expected M/F or М/Ж)", shown);
+            return false;
+        }
+        return true;
+    case CF_REGION:
+        if (len == 0) {
+            census_builder_error(b, index, f, line, column,
+                                 "region (Регион) is empty: give the city or region where the "
+                                 "person is served");
+            return false;
+        }
+        return builder_text(b, index, f, text, len, line, column, &p->region);
+    case CF_DEPARTMENT:
+        return builder_text(b, index, f, text, len, line, column, &p->department);
+    case CF_SEGMENT:
+        return builder_text(b, index, f, text, len, line, column, &p->segment);
+    case CF_WORK_MODE:
+        if (!dms_census_work_mode_from_text(text, len, &p->work_mode)) {
+            census_builder_error(b, index, f, line, column,
+                                 "work mode '%s' is not known (expected office/офис, "
+                                 "remote/удалённо, field/разъездной, hybrid/гибрид or empty)",
+                                 shown);
+            return false;
+        }
+        return true;
+    case CF_COUNT:
+        break;
+    }
+    return false;
+}
+
+void census_builder_abort(census_builder *b)
+{
+    if (b->census != NULL) {
+        free(b->census->people);
+        store_free(b->census->store);
+        free(b->census);
+    }
+    free(b->meta);
+    free(b->ids.slots);
+    free(b->words.slots);
+    memset(b, 0, sizeof *b);
+}
+
+/* The interned slot of an id already stored (pointer-equal lookup). */
+static struct census_slot *id_slot(census_intern *t, const char *id)
+{
+    size_t len = strlen(id);
+    uint32_t h = hash_bytes(id, len);
+    size_t j = h & (t->cap - 1);
+    while (t->slots[j].s != NULL) {
+        if (t->slots[j].s == id)
+            return &t->slots[j];
+        j = (j + 1) & (t->cap - 1);
+    }
+    return NULL;
+}
+
+static void builder_cross_checks(census_builder *b)
+{
+    dms_census *c = b->census;
+    char shown[256];
+    /* Employees first: order of rows does not matter for families. */
+    for (size_t i = 0; i < c->count; i++) {
+        const dms_person *p = &c->people[i];
+        const census_row_meta *m = &b->meta[i];
+        if (!m->id_ok || !m->relation_ok || p->relation != DMS_RELATION_EMPLOYEE)
+            continue;
+        struct census_slot *slot = id_slot(&b->ids, p->employee_id);
+        if (slot == NULL)
+            continue;
+        if (slot->owner == 0) {
+            slot->owner = i + 1;
+            continue;
+        }
+        census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
+        const census_row_meta *first = &b->meta[slot->owner - 1];
+        if (b->json)
+            census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
+                                 "employee_id '%s' already belongs to the employee at %s/%zu: "
+                                 "each employee has exactly one row",
+                                 shown, b->json_prefix, slot->owner - 1);
+        else
+            census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
+                                 "employee_id '%s' already belongs to the employee on line %d: "
+                                 "each employee has exactly one row",
+                                 shown, first->line);
+    }
+    for (size_t i = 0; i < c->count; i++) {
+        const dms_person *p = &c->people[i];
+        const census_row_meta *m = &b->meta[i];
+        if (!m->id_ok || !m->relation_ok || p->relation == DMS_RELATION_EMPLOYEE)
+            continue;
+        struct census_slot *slot = id_slot(&b->ids, p->employee_id);
+        if (slot != NULL && slot->owner != 0)
+            continue;
+        census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
+        census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
+                             "no employee row with employee_id '%s' for this %s: family "
+                             "members carry their employee's personnel number",
+                             shown, dms_census_relation_name(p->relation));
+    }
+}
+
+int census_builder_finish(census_builder *b, dms_census **out)
+{
+    *out = NULL;
+    if (b->nomem) {
+        census_builder_abort(b);
+        return DMS_ENOMEM;
+    }
+    if (b->census->count > 0)
+        builder_cross_checks(b);
+    if (b->errors > 0 || b->nomem) {
+        int status = b->nomem ? DMS_ENOMEM : DMS_EPARSE;
+        census_builder_abort(b);
+        return status;
+    }
+    dms_census *c = b->census;
+    for (size_t i = 0; i < c->count; i++) {
+        switch (c->people[i].relation) {
+        case DMS_RELATION_EMPLOYEE:
+            c->employees++;
+            break;
+        case DMS_RELATION_SPOUSE:
+            c->spouses++;
+            break;
+        case DMS_RELATION_CHILD:
+            c->children++;
+            break;
+        }
+    }
+    if (c->count > 0 && c->count < b->cap) {
+        dms_person *people = realloc(c->people, c->count * sizeof *people);
+        if (people != NULL)
+            c->people = people;
+    }
+    b->census = NULL;
+    census_builder_abort(b);
+    *out = c;
+    return DMS_OK;
+}
+
+void dms_census_free(dms_census *census)
+{
+    if (census == NULL)
+        return;
+    free(census->people);
+    store_free(census->store);
+    free(census);
+}
+
+/* ---- files ------------------------------------------------------------- */
+
+static bool ends_with_ci(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    if (n < k)
+        return false;
+    for (size_t i = 0; i < k; i++) {
+        char a = s[n - k + i], c = suffix[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a + 32);
+        if (a != c)
+            return false;
+    }
+    return true;
+}
+
+static bool looks_like_json(const char *text, size_t len)
+{
+    size_t i = 0;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
+        i++;
+    return i < len && (text[i] == '[' || text[i] == '{');
+}
+
+int dms_census_load_file(const char *path, dms_census **out, dms_diag *diag)
+{
+    int status = DMS_OK;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = NULL;
+    if (out == NULL || path == NULL)
+        return DMS_EINVAL;
+    *out = NULL;
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        status = dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open census file '%s': %s",
+                                 path, strerror(errno));
+        goto out;
+    }
+    size_t cap = 64 * 1024;
+    text = malloc(cap);
+    if (text == NULL) {
+        status = dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory reading '%s'", path);
+        goto out;
+    }
+    for (;;) {
+        len += fread(text + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        if (cap >= DMS_CENSUS_MAX_BYTES) {
+            status = dms_diag_add_at(diag, DMS_ETOOBIG, path, 0, 0,
+                                     "census file '%s' is larger than %zu MB", path,
+                                     DMS_CENSUS_MAX_BYTES / (1024 * 1024));
+            goto out;
+        }
+        cap *= 2;
+        char *bigger = realloc(text, cap + 1);
+        if (bigger == NULL) {
+            status =
+                dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory reading '%s'", path);
+            goto out;
+        }
+        text = bigger;
+    }
+    if (ferror(f)) {
+        status = dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot read census file '%s': %s",
+                                 path, strerror(errno));
+        goto out;
+    }
+    if (ends_with_ci(path, ".json") || (!ends_with_ci(path, ".csv") && looks_like_json(text, len)))
+        status = dms_census_parse_json(text, len, out, diag);
+    else
+        status = dms_census_parse_csv(text, len, path, out, diag);
+out:
+    free(text);
+    if (f != NULL)
+        fclose(f);
+    return status;
+}
