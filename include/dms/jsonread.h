@@ -157,6 +157,12 @@ int dms_jsonread_string_buf(dms_jsonread *r, const char *key, char *buf, size_t 
 int dms_jsonread_string_buf_opt(dms_jsonread *r, const char *key, char *buf, size_t size);
 
 /*
+ * An identifier: [a-z][a-z0-9_]* of at most size - 1 bytes, copied into buf
+ * (module, network and region codes).
+ */
+int dms_jsonread_code(dms_jsonread *r, const char *key, char *buf, size_t size);
+
+/*
  * A string equal to one of names (a NULL-terminated list); *out receives its
  * index. The error message lists the allowed names.
  */

@@ -618,6 +618,26 @@ int dms_jsonread_string_buf_opt(dms_jsonread *r, const char *key, char *buf, siz
     return read_string_buf(r, key, false, buf, size);
 }
 
+int dms_jsonread_code(dms_jsonread *r, const char *key, char *buf, size_t size)
+{
+    const char *s = NULL;
+    if (size == 0)
+        return dms_jsonread_fail(r, DMS_EINTERNAL, key, "no room for a code");
+    int status = read_string(r, key, true, size - 1, &s);
+    if (status != DMS_OK)
+        return status;
+    bool ok = s[0] >= 'a' && s[0] <= 'z';
+    for (const char *p = s; ok && *p != '\0'; p++)
+        ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+    if (!ok)
+        return dms_jsonread_fail(r, DMS_EINVAL, key,
+                                 "'%.64s' is not a code: use lower-case latin letters, digits "
+                                 "and '_', starting with a letter",
+                                 s);
+    memcpy(buf, s, strlen(s) + 1);
+    return DMS_OK;
+}
+
 static int read_enum(dms_jsonread *r, const char *key, bool required, const char *const *names,
                      int *out)
 {
