@@ -1,0 +1,60 @@
+/*
+ * The embedded SQLite store: opening the database file with the settings the
+ * service relies on (WAL journal, foreign keys, a busy timeout, synchronous
+ * NORMAL) and bringing its schema up to date with the numbered migrations
+ * kept in src/store/migrations.c. Each migration runs in its own transaction
+ * and is recorded in the schema_migrations table, so opening is idempotent
+ * and a crash mid-migration leaves the previous version intact. A store is
+ * one connection; use one per thread.
+ */
+#ifndef DMS_STORE_H
+#define DMS_STORE_H
+
+#include "dms/error.h"
+
+typedef struct dms_store dms_store;
+
+/* A numbered schema step; the list is only ever appended to. */
+typedef struct dms_store_migration {
+    int version;      /* 1, 2, 3, ... in order, no gaps */
+    const char *name; /* short description, recorded with the version */
+    const char *sql;  /* one or more statements */
+} dms_store_migration;
+
+/* The migrations compiled into this build, in order. */
+extern const dms_store_migration dms_store_migrations[];
+extern const int dms_store_migration_count;
+
+/* Milliseconds a statement waits on a locked database before DMS_ECONFLICT. */
+#define DMS_STORE_BUSY_TIMEOUT_MS 5000
+
+/*
+ * Opens (creating if needed) the database at path, sets the connection
+ * pragmas and applies every migration newer than the recorded version.
+ * *out is set on success and NULL on failure. Errors: DMS_EINVAL (NULL
+ * arguments, a database newer than this build), DMS_EIO (cannot open or
+ * write the file, not a database), DMS_ECONFLICT (locked); the message starts
+ * with the file name.
+ */
+int dms_store_open(const char *path, dms_store **out, dms_error *err);
+
+/* Closes the connection. NULL is a no-op. */
+void dms_store_close(dms_store *store);
+
+/* The schema version recorded in the database (0 for none). */
+int dms_store_version(dms_store *store, int *version, dms_error *err);
+
+/*
+ * Runs PRAGMA integrity_check; DMS_OK when SQLite answers "ok", DMS_EIO with
+ * its first complaint otherwise.
+ */
+int dms_store_check(dms_store *store, dms_error *err);
+
+/*
+ * Appends a row to audit_log: who did what to which object, with an optional
+ * JSON detail (may be NULL). Returns DMS_OK or DMS_EIO / DMS_ECONFLICT.
+ */
+int dms_store_audit(dms_store *store, const char *actor, const char *action, const char *object,
+                    const char *detail_json, dms_error *err);
+
+#endif
