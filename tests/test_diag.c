@@ -22,8 +22,7 @@ static void test_add_and_get(void **state)
     assert_int_equal(dms_diag_add(diag, &ok), DMS_OK); /* DMS_OK records are ignored */
     assert_int_equal(dms_diag_count(diag), 0);
 
-    assert_int_equal(dms_diag_add_at(diag, DMS_EPARSE, "a.csv", 3, 7, "bad %s", "sex"),
-                     DMS_EPARSE);
+    assert_int_equal(dms_diag_add_at(diag, DMS_EPARSE, "a.csv", 3, 7, "bad %s", "sex"), DMS_EPARSE);
     assert_int_equal(dms_diag_add_path(diag, DMS_EINVAL, "/people/2/sex", "bad"), DMS_EINVAL);
     assert_int_equal(dms_diag_count(diag), 2);
     const dms_error *e = dms_diag_get(diag, 0);

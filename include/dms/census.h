@@ -62,9 +62,9 @@ typedef struct dms_census_store dms_census_store;
  * people appear in input order.
  */
 typedef struct dms_census {
-    size_t count;      /* number of people */
+    size_t count; /* number of people */
     dms_person *people;
-    size_t employees;  /* rows by relation; employees + spouses + children == count */
+    size_t employees; /* rows by relation; employees + spouses + children == count */
     size_t spouses;
     size_t children;
     dms_census_store *store; /* private */
@@ -103,8 +103,7 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name,
  * or /12/birth_date for a top-level array); malformed JSON is reported with
  * line:column. Same results and ownership as dms_census_parse_csv.
  */
-int dms_census_parse_json(const char *text, size_t len, dms_census **out /* OUT */,
-                          dms_diag *diag);
+int dms_census_parse_json(const char *text, size_t len, dms_census **out /* OUT */, dms_diag *diag);
 
 /*
  * Reads a census file: .csv or .json by extension (case-insensitive), else by
@@ -150,7 +149,7 @@ bool dms_census_work_mode_from_text(const char *text, size_t len, enum dms_work_
  * DMS_EPARSE with a message in msg (size msg_size, may be 0) saying what is
  * wrong: not a date, not a real date, before 1900.
  */
-int dms_census_parse_date(const char *text, size_t len, int *year, int *month, int *day,
-                          char *msg, size_t msg_size);
+int dms_census_parse_date(const char *text, size_t len, int *year, int *month, int *day, char *msg,
+                          size_t msg_size);
 
 #endif

@@ -288,40 +288,44 @@ static bool lookup(const struct word *words, const char *text, size_t len, int *
 }
 
 static const struct word relation_words[] = {
-    {"employee", DMS_RELATION_EMPLOYEE},
-    {"сотрудник", DMS_RELATION_EMPLOYEE},
-    {"работник", DMS_RELATION_EMPLOYEE},
-    {"spouse", DMS_RELATION_SPOUSE},
-    {"husband", DMS_RELATION_SPOUSE},
-    {"wife", DMS_RELATION_SPOUSE},
-    {"супруг", DMS_RELATION_SPOUSE},
-    {"супруга", DMS_RELATION_SPOUSE},
-    {"супруг(а)", DMS_RELATION_SPOUSE},
-    {"муж", DMS_RELATION_SPOUSE},
-    {"жена", DMS_RELATION_SPOUSE},
-    {"child", DMS_RELATION_CHILD},
-    {"son", DMS_RELATION_CHILD},
-    {"daughter", DMS_RELATION_CHILD},
-    {"ребенок", DMS_RELATION_CHILD},
-    {"сын", DMS_RELATION_CHILD},
-    {"дочь", DMS_RELATION_CHILD},
-    {NULL, 0},
+    {"employee", DMS_RELATION_EMPLOYEE}, {"сотрудник", DMS_RELATION_EMPLOYEE},
+    {"работник", DMS_RELATION_EMPLOYEE}, {"spouse", DMS_RELATION_SPOUSE},
+    {"husband", DMS_RELATION_SPOUSE},    {"wife", DMS_RELATION_SPOUSE},
+    {"супруг", DMS_RELATION_SPOUSE},     {"супруга", DMS_RELATION_SPOUSE},
+    {"супруг(а)", DMS_RELATION_SPOUSE},  {"муж", DMS_RELATION_SPOUSE},
+    {"жена", DMS_RELATION_SPOUSE},       {"child", DMS_RELATION_CHILD},
+    {"son", DMS_RELATION_CHILD},         {"daughter", DMS_RELATION_CHILD},
+    {"ребенок", DMS_RELATION_CHILD},     {"сын", DMS_RELATION_CHILD},
+    {"дочь", DMS_RELATION_CHILD},        {NULL, 0},
 };
 
 static const struct word sex_words[] = {
-    {"m", DMS_SEX_MALE},         {"male", DMS_SEX_MALE},       {"м", DMS_SEX_MALE},
-    {"муж", DMS_SEX_MALE},       {"мужской", DMS_SEX_MALE},    {"f", DMS_SEX_FEMALE},
-    {"female", DMS_SEX_FEMALE},  {"ж", DMS_SEX_FEMALE},        {"жен", DMS_SEX_FEMALE},
-    {"женский", DMS_SEX_FEMALE}, {NULL, 0},
+    {"m", DMS_SEX_MALE},
+    {"male", DMS_SEX_MALE},
+    {"м", DMS_SEX_MALE},
+    {"муж", DMS_SEX_MALE},
+    {"мужской", DMS_SEX_MALE},
+    {"f", DMS_SEX_FEMALE},
+    {"female", DMS_SEX_FEMALE},
+    {"ж", DMS_SEX_FEMALE},
+    {"жен", DMS_SEX_FEMALE},
+    {"женский", DMS_SEX_FEMALE},
+    {NULL, 0},
 };
 
 static const struct word work_mode_words[] = {
-    {"office", DMS_WORK_OFFICE},    {"офис", DMS_WORK_OFFICE},
-    {"офисный", DMS_WORK_OFFICE},   {"remote", DMS_WORK_REMOTE},
-    {"удаленно", DMS_WORK_REMOTE},  {"удаленка", DMS_WORK_REMOTE},
-    {"удаленный", DMS_WORK_REMOTE}, {"field", DMS_WORK_FIELD},
-    {"разъездной", DMS_WORK_FIELD}, {"hybrid", DMS_WORK_HYBRID},
-    {"гибрид", DMS_WORK_HYBRID},    {"гибридный", DMS_WORK_HYBRID},
+    {"office", DMS_WORK_OFFICE},
+    {"офис", DMS_WORK_OFFICE},
+    {"офисный", DMS_WORK_OFFICE},
+    {"remote", DMS_WORK_REMOTE},
+    {"удаленно", DMS_WORK_REMOTE},
+    {"удаленка", DMS_WORK_REMOTE},
+    {"удаленный", DMS_WORK_REMOTE},
+    {"field", DMS_WORK_FIELD},
+    {"разъездной", DMS_WORK_FIELD},
+    {"hybrid", DMS_WORK_HYBRID},
+    {"гибрид", DMS_WORK_HYBRID},
+    {"гибридный", DMS_WORK_HYBRID},
     {NULL, 0},
 };
 
@@ -432,8 +436,8 @@ static bool read_digits(const char *s, size_t len, size_t *i, size_t min, size_t
     return k >= min;
 }
 
-int dms_census_parse_date(const char *text, size_t len, int *year, int *month, int *day,
-                          char *msg, size_t msg_size)
+int dms_census_parse_date(const char *text, size_t len, int *year, int *month, int *day, char *msg,
+                          size_t msg_size)
 {
     char shown[256];
     int y = 0, m = 0, d = 0;
@@ -500,8 +504,7 @@ int dms_census_age(const dms_person *p, int year, int month, int day)
 /* ---- fields ------------------------------------------------------------ */
 
 const char *const census_field_key[CF_COUNT] = {
-    "employee_id", "relation", "birth_date", "sex",
-    "region",      "department", "segment",  "work_mode",
+    "employee_id", "relation", "birth_date", "sex", "region", "department", "segment", "work_mode",
 };
 
 const char *const census_field_ru[CF_COUNT] = {
@@ -565,8 +568,8 @@ dms_person *census_builder_row(census_builder *b, int line)
         b->cap = cap;
     }
     dms_person *p = &c->people[c->count];
-    *p = (dms_person){.employee_id = "", .region = "", .department = "", .segment = "",
-                      .line = line};
+    *p = (dms_person){
+        .employee_id = "", .region = "", .department = "", .segment = "", .line = line};
     b->meta[c->count] = (census_row_meta){.line = line};
     c->count++;
     return p;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 struct csv_field {
-    size_t off;   /* into the input, or into scratch when quoted */
+    size_t off; /* into the input, or into scratch when quoted */
     size_t len;
     int line;
     int column;
@@ -272,8 +272,8 @@ static bool header_field(const char *text, size_t len, enum census_field *out)
     return false;
 }
 
-#define KNOWN_COLUMNS                                                                              \
-    "employee_id/Табельный номер, relation/Связь, birth_date/Дата рождения, sex/Пол, "             \
+#define KNOWN_COLUMNS                                                                                                    \
+    "employee_id/Табельный номер, relation/Связь, birth_date/Дата рождения, sex/Пол, " \
     "region/Регион, department/Подразделение, segment/Сегмент, work_mode/Режим работы"
 
 /* Maps header columns to fields (map[i] == CF_COUNT never happens on success). */
@@ -312,10 +312,9 @@ static bool read_header(struct csv_reader *r, census_builder *b, enum census_fie
                                     "unknown column '%s' (expected: " KNOWN_COLUMNS ")", shown);
             ok = false;
         } else if (seen[map[i]] != 0) {
-            census_builder_error_at(b, f->line, f->column, NULL,
-                                    "column '%s' repeats %s (%s), already in column %d", shown,
-                                    census_field_key[map[i]], census_field_ru[map[i]],
-                                    seen[map[i]]);
+            census_builder_error_at(
+                b, f->line, f->column, NULL, "column '%s' repeats %s (%s), already in column %d",
+                shown, census_field_key[map[i]], census_field_ru[map[i]], seen[map[i]]);
             map[i] = CF_COUNT;
             ok = false;
         } else {
@@ -338,8 +337,8 @@ static bool read_header(struct csv_reader *r, census_builder *b, enum census_fie
     return true;
 }
 
-int dms_census_parse_csv(const char *text, size_t len, const char *source_name,
-                         dms_census **out, dms_diag *diag)
+int dms_census_parse_csv(const char *text, size_t len, const char *source_name, dms_census **out,
+                         dms_diag *diag)
 {
     census_builder b;
     struct csv_reader r;
@@ -413,8 +412,7 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name,
         size_t index = b.census->count - 1;
         for (size_t i = 0; i < ncols; i++) {
             const struct csv_field *f = &r.fields[i];
-            census_builder_field(&b, index, map[i], field_text(&r, f), f->len, f->line,
-                                 f->column);
+            census_builder_field(&b, index, map[i], field_text(&r, f), f->len, f->line, f->column);
         }
         if (b.nomem)
             goto nomem;

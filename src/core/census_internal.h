@@ -41,7 +41,7 @@ typedef struct census_intern {
         size_t len;
         uint32_t hash;
         size_t owner; /* for ids: 1 + row index of the employee row, 0 if none */
-    } *slots;
+    } * slots;
     size_t cap; /* power of two */
     size_t used;
 } census_intern;

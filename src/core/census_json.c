@@ -36,8 +36,7 @@ static int key_field(const char *key)
     return -1;
 }
 
-#define KNOWN_KEYS                                                                                 \
-    "employee_id, relation, birth_date, sex, region, department, segment, work_mode"
+#define KNOWN_KEYS "employee_id, relation, birth_date, sex, region, department, segment, work_mode"
 
 static void read_person(census_builder *b, size_t index, json_t *obj)
 {
@@ -71,12 +70,11 @@ static void read_person(census_builder *b, size_t index, json_t *obj)
         } else if (json_is_null(value) && !census_field_required((enum census_field)f)) {
             /* optional and absent */
         } else {
-            census_builder_error(b, index, (enum census_field)f, 0, 0, "%s must be %s",
-                                 census_field_key[f],
-                                 f == CF_EMPLOYEE_ID ? "a string or an integer"
-                                 : census_field_required((enum census_field)f)
-                                     ? "a string"
-                                     : "a string or null");
+            census_builder_error(
+                b, index, (enum census_field)f, 0, 0, "%s must be %s", census_field_key[f],
+                f == CF_EMPLOYEE_ID                           ? "a string or an integer"
+                : census_field_required((enum census_field)f) ? "a string"
+                                                              : "a string or null");
         }
     }
     for (int f = 0; f < CF_COUNT; f++) {
@@ -106,7 +104,7 @@ int dms_census_parse_json(const char *text, size_t len, dms_census **out, dms_di
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
         text += 3, len -= 3;
 
-    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     json_t *people = root;
     const char *prefix = "";
     if (root != NULL && json_is_object(root)) {

@@ -128,8 +128,7 @@ int dms_diag_first(const dms_diag *diag, dms_error *err)
     *err = diag->items[0];
     if (diag->count > 1) {
         size_t len = strlen(err->message);
-        snprintf(err->message + len, sizeof err->message - len, " (and %zu more)",
-                 diag->count - 1);
+        snprintf(err->message + len, sizeof err->message - len, " (and %zu more)", diag->count - 1);
     }
     return code;
 }
