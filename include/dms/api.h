@@ -1,0 +1,229 @@
+/*
+ * The HTTP service of `dmsrate serve`: a libmicrohttpd daemon (thread pool
+ * with epoll) that decodes a request, calls the core and encodes the answer
+ * as JSON, with one error model for every route
+ * ({"error":{"code","message","path"}}), Prometheus metrics and a JSON
+ * access log. Tariffs and models are loaded once into an immutable catalog
+ * snapshot; a reload builds a new snapshot and swaps it atomically, so a
+ * request sees the old set or the new one, never a mix.
+ *
+ * The layer is split so that all but the socket glue is testable without a
+ * network: the decoders (request body -> core spec), the router
+ * (method + path + body -> status + JSON) and the catalog do not include
+ * microhttpd.h; only server.c does.
+ */
+#ifndef DMS_API_H
+#define DMS_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "dms/aggregate.h"
+#include "dms/error.h"
+
+/* Defaults of dms_api_config_default(). */
+#define DMS_API_DEFAULT_BODY_LIMIT (4u * 1024u * 1024u)
+#define DMS_API_DEFAULT_THREADS 4
+#define DMS_API_DEFAULT_CONNECTION_TIMEOUT 30 /* seconds a connection may idle */
+#define DMS_API_DEFAULT_REQUEST_TIMEOUT 60    /* seconds to receive a whole request */
+#define DMS_API_DEFAULT_MAX_SIMS 1000000
+#define DMS_API_DEFAULT_MAX_POINTS ((size_t)1 << 20)
+
+/* What the service will compute for one request: keeps one request cheap. */
+typedef struct dms_api_limits {
+    size_t max_sims;   /* Monte Carlo simulations per request */
+    size_t max_points; /* lattice points per request (Panjer: an eighth of it) */
+} dms_api_limits;
+
+typedef struct dms_api_config {
+    const char *host;            /* IPv4 address to bind, "127.0.0.1" */
+    unsigned port;               /* 0: any free port (see dms_api_server_port) */
+    unsigned threads;            /* worker threads of the pool, 1..256 */
+    size_t body_limit;           /* largest request body in bytes (413 above) */
+    unsigned connection_timeout; /* seconds of silence before a connection is closed */
+    unsigned request_timeout;    /* seconds to receive one whole request (408 after) */
+    const char *tariffs_dir;     /* NULL or "": no tariffs */
+    const char *models_dir;      /* NULL or "": no models */
+    FILE *access_log;            /* one JSON line per request; NULL: none */
+    dms_api_limits limits;
+} dms_api_config;
+
+dms_api_config dms_api_config_default(void);
+
+/*
+ * "HOST:PORT" (IPv4 dotted quad, port 0..65535) into config->host (pointing
+ * into buf, a copy of text of size bytes) and config->port. DMS_EINVAL if
+ * malformed.
+ */
+int dms_api_parse_listen(const char *text, char *buf, size_t size, dms_api_config *config,
+                         dms_error *err);
+
+/* --- the catalog: an immutable, reference-counted snapshot ----------------- */
+
+typedef struct dms_api_catalog dms_api_catalog;
+
+/*
+ * Loads every *.json file of the two folders (either may be NULL or "" for
+ * none) into a new snapshot with reference count 1. The whole load fails on
+ * the first bad file, with the file and place in err, so a broken reload
+ * leaves the running set in place. The generation numbers successive loads.
+ */
+int dms_api_catalog_load(const char *tariffs_dir, const char *models_dir, unsigned long generation,
+                         dms_api_catalog **out, dms_error *err);
+
+/* Adds a reference (thread-safe); returns catalog. NULL is allowed. */
+dms_api_catalog *dms_api_catalog_ref(dms_api_catalog *catalog);
+
+/* Drops a reference and frees the snapshot with the last one. NULL is a no-op. */
+void dms_api_catalog_unref(dms_api_catalog *catalog);
+
+unsigned long dms_api_catalog_generation(const dms_api_catalog *catalog);
+
+/* "id@version,id@version" of the loaded models or tariffs (borrowed). */
+const char *dms_api_catalog_models_version(const dms_api_catalog *catalog);
+const char *dms_api_catalog_tariffs_version(const dms_api_catalog *catalog);
+
+/*
+ * JSON views (new references): the list of models or tariffs, and one by id
+ * with its module catalogue (Russian and English names). NULL with
+ * DMS_ENOTFOUND when no item has that id.
+ */
+json_t *dms_api_catalog_list(const dms_api_catalog *catalog, bool tariffs, dms_error *err);
+json_t *dms_api_catalog_show(const dms_api_catalog *catalog, bool tariffs, const char *id,
+                             dms_error *err);
+
+/* --- decoders: request bodies into core input ------------------------------ */
+
+/*
+ * Decodes the body of POST /v1/aggregate:
+ *   {"frequency": {"family": "poisson", "mean": 3}
+ *               | {"family": "negbin", "mean": 0.05, "size": 2},
+ *    "severity": {"family": "lognormal", "meanlog": 8, "sdlog": 1}
+ *              | {"family": "gamma", "shape": 2, "scale": 3000},
+ *    "deductible": 0, "franchise": false, "copay": 0, "claim_limit": null,
+ *    "annual_limit": null, "method": "auto|panjer|fft|mc",
+ *    "discretization": "rounding|moment", "span": null, "sims": 100000,
+ *    "seed": 1}
+ * frequency and severity are required, the rest optional (null = none /
+ * automatic). Errors: DMS_EPARSE (malformed JSON: err->line, err->column),
+ * DMS_ETOOBIG (text over the JSON limit), DMS_EINVAL at the JSON Pointer of
+ * the bad value (wrong type, out of range, unknown key, or a problem larger
+ * than limits allows). limits may be NULL for the defaults.
+ */
+int dms_api_decode_aggregate(const char *body, size_t len, const dms_api_limits *limits,
+                             dms_aggregate_spec *spec, dms_error *err);
+
+/* --- errors ---------------------------------------------------------------- */
+
+/* The HTTP status for a dms_status (the one table): 422 for EINVAL, ... */
+unsigned dms_api_http_status(int status);
+
+/*
+ * {"error": {"code", "message", "path"}} for err, plus "line" and "column"
+ * when err has them. code is dms_status_name(err->code) unless code_name is
+ * given (HTTP-level errors such as "method_not_allowed"). New reference.
+ */
+json_t *dms_api_error_json(const dms_error *err, const char *code_name);
+
+/* --- the router: transport-independent request handling -------------------- */
+
+/* The routes, in table order; metrics label them by pattern. */
+#define DMS_API_ROUTE_NONE (-1)
+size_t dms_api_route_count(void);
+const char *dms_api_route_pattern(size_t route);
+
+/*
+ * Finds the route of path. Returns its index or DMS_API_ROUTE_NONE. When the
+ * route exists, *allowed tells whether method is one it accepts, allow (size
+ * bytes) receives the Allow header value, and param (param_size bytes) the
+ * {id} segment if the pattern has one.
+ */
+int dms_api_route_find(const char *method, const char *path, bool *allowed, char *allow,
+                       size_t allow_size, char *param, size_t param_size);
+
+/* True if the route takes a request body (POST). */
+bool dms_api_route_has_body(size_t route);
+
+/* True if content_type (a Content-Type header, may be NULL) is accepted by route. */
+bool dms_api_route_accepts(size_t route, const char *content_type);
+
+typedef struct dms_api_request {
+    const char *method;
+    const char *path;
+    const char *param; /* {id} of the route, "" if none */
+    const char *content_type;
+    const char *body;
+    size_t body_len;
+    dms_api_catalog *catalog; /* the snapshot this request sees */
+    const dms_api_limits *limits;
+} dms_api_request;
+
+typedef struct dms_api_response {
+    unsigned status;
+    char *body; /* malloc'd; the caller frees */
+    size_t body_len;
+    const char *content_type; /* static */
+    bool reload;              /* the route asks the server to reload the catalog */
+} dms_api_response;
+
+/* Callbacks the server lends to routes that need more than the request. */
+typedef struct dms_api_hooks {
+    /* Writes the Prometheus text (malloc'd) into *text; NULL if unavailable. */
+    int (*metrics)(void *ctx, char **text, size_t *len);
+    /* Reloads the catalog; the new generation in *generation. */
+    int (*reload)(void *ctx, unsigned long *generation, dms_error *err);
+    void *ctx;
+} dms_api_hooks;
+
+/*
+ * Runs route on req and fills resp (status, JSON or text body). Never fails:
+ * every problem becomes an error response. hooks may be NULL.
+ */
+void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
+                      dms_api_response *resp);
+
+/* Fills resp with the error body of err at the given HTTP status. */
+void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_error *err,
+                            const char *code_name);
+
+/* --- metrics ---------------------------------------------------------------- */
+
+typedef struct dms_api_metrics dms_api_metrics;
+
+int dms_api_metrics_alloc(dms_api_metrics **out);
+void dms_api_metrics_free(dms_api_metrics *metrics);
+/* route may be DMS_API_ROUTE_NONE (unmatched). Thread-safe. */
+void dms_api_metrics_begin(dms_api_metrics *metrics);
+void dms_api_metrics_end(dms_api_metrics *metrics, int route, unsigned status, double seconds);
+/* Prometheus text exposition format 0.0.4, malloc'd into *text. */
+int dms_api_metrics_render(dms_api_metrics *metrics, char **text, size_t *len);
+
+/* --- the server -------------------------------------------------------------- */
+
+typedef struct dms_api_server dms_api_server;
+
+/*
+ * Loads the catalog and starts listening. The daemon's threads run until
+ * dms_api_server_stop. DMS_EIO if the address cannot be bound, errors of the
+ * catalog load otherwise.
+ */
+int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms_error *err);
+
+/* The bound port (the real one when config->port was 0). */
+unsigned dms_api_server_port(const dms_api_server *server);
+
+/* Reloads tariffs and models into a new snapshot and swaps it in; on failure
+ * the current snapshot stays. Thread-safe. */
+int dms_api_server_reload(dms_api_server *server, dms_error *err);
+
+/*
+ * Stops accepting connections, lets in-flight requests finish (waiting at
+ * most grace_ms), closes everything and frees the server. NULL is a no-op.
+ * Returns the number of requests still running when the grace ran out.
+ */
+unsigned dms_api_server_stop(dms_api_server *server, unsigned grace_ms);
+
+#endif
