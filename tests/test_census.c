@@ -508,6 +508,18 @@ static void test_load_file_errors(void **state)
     assert_int_equal(dms_diag_get(d, 0)->code, DMS_EIO);
     assert_true(strstr(dms_diag_get(d, 0)->message, "no-such-file.csv") != NULL);
     dms_diag_free(d);
+    /* JSON syntax errors from a file name the file */
+    FILE *f = fopen("build/census-broken.json", "wb");
+    assert_non_null(f);
+    fputs("[\n{\"employee_id\": ,}]", f);
+    fclose(f);
+    assert_int_equal(dms_diag_alloc(0, &d), DMS_OK);
+    assert_int_equal(dms_census_load_file("build/census-broken.json", &c, d), DMS_EPARSE);
+    assert_string_equal(dms_diag_get(d, 0)->source, "build/census-broken.json");
+    assert_int_equal(dms_diag_get(d, 0)->line, 2);
+    dms_diag_free(d);
+    remove("build/census-broken.json");
+
     assert_int_equal(dms_census_load_file(NULL, &c, NULL), DMS_EINVAL);
     assert_int_equal(dms_census_load_file(DATA "good.json", NULL, NULL), DMS_EINVAL);
     assert_int_equal(dms_census_parse_csv("x", 1, NULL, NULL, NULL), DMS_EINVAL);

@@ -912,7 +912,7 @@ int dms_census_load_file(const char *path, dms_census **out, dms_diag *diag)
         goto out;
     }
     if (ends_with_ci(path, ".json") || (!ends_with_ci(path, ".csv") && looks_like_json(text, len)))
-        status = dms_census_parse_json(text, len, out, diag);
+        status = census_parse_json_named(text, len, path, out, diag);
     else
         status = dms_census_parse_csv(text, len, path, out, diag);
 out:

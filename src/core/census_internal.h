@@ -118,4 +118,8 @@ void census_show(const char *text, size_t len, char *out, size_t out_size);
 /* true if text is valid UTF-8 without NUL bytes. */
 bool census_utf8_valid(const char *text, size_t len);
 
+/* dms_census_parse_json with a file name for syntax errors (line:column). */
+int census_parse_json_named(const char *text, size_t len, const char *source, dms_census **out,
+                            dms_diag *diag);
+
 #endif

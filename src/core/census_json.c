@@ -84,7 +84,8 @@ static void read_person(census_builder *b, size_t index, json_t *obj)
     }
 }
 
-int dms_census_parse_json(const char *text, size_t len, dms_census **out, dms_diag *diag)
+int census_parse_json_named(const char *text, size_t len, const char *source, dms_census **out,
+                            dms_diag *diag)
 {
     census_builder b;
     json_t *root = NULL;
@@ -111,7 +112,7 @@ int dms_census_parse_json(const char *text, size_t len, dms_census **out, dms_di
         people = json_object_get(root, "people");
         prefix = "/people";
     }
-    status = census_builder_init(&b, diag, "", true, prefix);
+    status = census_builder_init(&b, diag, source, true, prefix);
     if (status != DMS_OK) {
         json_decref(root);
         return dms_diag_add_path(diag, status, "", "out of memory");
@@ -158,4 +159,9 @@ int dms_census_parse_json(const char *text, size_t len, dms_census **out, dms_di
 finish:
     json_decref(root);
     return census_builder_finish(&b, out);
+}
+
+int dms_census_parse_json(const char *text, size_t len, dms_census **out, dms_diag *diag)
+{
+    return census_parse_json_named(text, len, "", out, diag);
 }
