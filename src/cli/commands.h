@@ -7,5 +7,6 @@
 #define DMS_CLI_COMMANDS_H
 
 int cmd_aggregate(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"aggregate", cmd_aggregate, "annual cost distribution of one insured person"},
+    {"serve", cmd_serve, "HTTP API service (docs/openapi.yaml)"},
 };
 
 static void usage(FILE *out)
