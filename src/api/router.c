@@ -1,0 +1,318 @@
+/*
+ * The route table of the HTTP API and the handlers behind it. Everything
+ * here is transport-independent: a handler gets the decoded request (path,
+ * body, the catalog snapshot the request holds) and fills a status and a
+ * body. Adding a route is one line in the table. Handlers are thin: decode,
+ * call the core, encode with the shared encoders of report.h.
+ */
+#include "dms/api.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dms/report.h"
+
+typedef void (*handler_fn)(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
+
+static void handle_health(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_metrics(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_models(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_model(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_tariffs(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_tariff(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_aggregate(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_reload(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+
+/* Media types a route takes as a body; NULL: no body expected. */
+static const char *const json_only[] = {"application/json", NULL};
+
+static const struct route {
+    const char *method;  /* "GET" routes answer HEAD too */
+    const char *pattern; /* "{id}" matches one path segment */
+    handler_fn handler;
+    const char *const *accepts;
+} routes[] = {
+    {"GET", "/healthz", handle_health, NULL},
+    {"GET", "/metrics", handle_metrics, NULL},
+    {"GET", "/v1/models", handle_models, NULL},
+    {"GET", "/v1/models/{id}", handle_model, NULL},
+    {"GET", "/v1/tariffs", handle_tariffs, NULL},
+    {"GET", "/v1/tariffs/{id}", handle_tariff, NULL},
+    {"POST", "/v1/aggregate", handle_aggregate, json_only},
+    {"POST", "/v1/admin/reload", handle_reload, NULL},
+};
+
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+size_t dms_api_route_count(void)
+{
+    return NROUTES;
+}
+
+const char *dms_api_route_pattern(size_t route)
+{
+    return route < NROUTES ? routes[route].pattern : "unmatched";
+}
+
+/* Matches path against pattern; the {id} segment goes to param. */
+static bool match(const char *pattern, const char *path, char *param, size_t param_size)
+{
+    while (*pattern != '\0') {
+        if (strncmp(pattern, "{id}", 4) == 0) {
+            size_t len = strcspn(path, "/");
+            if (len == 0)
+                return false;
+            if (param != NULL && param_size > 0)
+                snprintf(param, param_size, "%.*s", (int)len, path);
+            pattern += 4;
+            path += len;
+            continue;
+        }
+        if (*pattern != *path)
+            return false;
+        pattern++;
+        path++;
+    }
+    return *path == '\0';
+}
+
+static bool method_allowed(const struct route *r, const char *method)
+{
+    return strcmp(method, r->method) == 0 ||
+           (strcmp(r->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+int dms_api_route_find(const char *method, const char *path, bool *allowed, char *allow,
+                       size_t allow_size, char *param, size_t param_size)
+{
+    int found = DMS_API_ROUTE_NONE;
+    bool ok = false;
+    size_t allow_len = 0;
+    if (allow != NULL && allow_size > 0)
+        allow[0] = '\0';
+    if (param != NULL && param_size > 0)
+        param[0] = '\0';
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (!match(routes[i].pattern, path, param, param_size))
+            continue;
+        if (found == DMS_API_ROUTE_NONE || method_allowed(&routes[i], method))
+            found = (int)i;
+        ok = ok || method_allowed(&routes[i], method);
+        if (allow != NULL && allow_len < allow_size) {
+            const char *m = strcmp(routes[i].method, "GET") == 0 ? "GET, HEAD" : routes[i].method;
+            allow_len += (size_t)snprintf(allow + allow_len, allow_size - allow_len, "%s%s",
+                                          allow_len > 0 ? ", " : "", m);
+        }
+    }
+    if (allowed != NULL)
+        *allowed = ok;
+    return found;
+}
+
+bool dms_api_route_has_body(size_t route)
+{
+    return route < NROUTES && routes[route].accepts != NULL;
+}
+
+bool dms_api_route_accepts(size_t route, const char *content_type)
+{
+    if (route >= NROUTES || routes[route].accepts == NULL)
+        return true;
+    if (content_type == NULL)
+        return false;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    size_t len = strcspn(content_type, "; \t");
+    for (const char *const *t = routes[route].accepts; *t != NULL; t++)
+        if (strlen(*t) == len && strncasecmp(*t, content_type, len) == 0)
+            return true;
+    return false;
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static const char fallback_error[] =
+    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\",\"path\":\"\"}}";
+
+/* Takes json (steals the reference) as the body at status. */
+static void reply_json(dms_api_response *resp, unsigned status, json_t *json)
+{
+    char *text = json != NULL ? json_dumps(json, DMS_JSON_DUMP_FLAGS) : NULL;
+    json_decref(json);
+    free(resp->body);
+    resp->content_type = "application/json";
+    if (text == NULL) {
+        resp->status = 503;
+        resp->body = strdup(fallback_error);
+        resp->body_len = resp->body != NULL ? strlen(resp->body) : 0;
+        return;
+    }
+    size_t len = strlen(text);
+    char *body = realloc(text, len + 2);
+    if (body == NULL)
+        body = text;
+    else
+        body[len++] = '\n';
+    resp->status = status;
+    resp->body = body;
+    resp->body_len = len;
+}
+
+void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_error *err,
+                            const char *code_name)
+{
+    reply_json(resp, status, dms_api_error_json(err, code_name));
+}
+
+static void reply_status(dms_api_response *resp, int status, const dms_error *err)
+{
+    dms_api_response_error(resp, dms_api_http_status(status), err, NULL);
+}
+
+void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
+                      dms_api_response *resp)
+{
+    resp->status = 500;
+    resp->body = NULL;
+    resp->body_len = 0;
+    resp->content_type = "application/json";
+    resp->reload = false;
+    if (route >= NROUTES) {
+        dms_error err;
+        dms_error_clear(&err);
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "no route");
+        reply_status(resp, DMS_ENOTFOUND, &err);
+        return;
+    }
+    routes[route].handler(req, hooks, resp);
+}
+
+/* ---- handlers ------------------------------------------------------------ */
+
+static void handle_health(const dms_api_request *req, const dms_api_hooks *hooks,
+                          dms_api_response *resp)
+{
+    (void)hooks;
+    reply_json(resp, 200,
+               json_pack("{s:s, s:I, s:s, s:s}", "status", "ok", "generation",
+                         (json_int_t)dms_api_catalog_generation(req->catalog), "models",
+                         dms_api_catalog_models_version(req->catalog), "tariffs",
+                         dms_api_catalog_tariffs_version(req->catalog)));
+}
+
+static void handle_metrics(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)req;
+    char *text = NULL;
+    size_t len = 0;
+    int status = hooks != NULL && hooks->metrics != NULL ? hooks->metrics(hooks->ctx, &text, &len)
+                                                         : DMS_ENOTFOUND;
+    if (status != DMS_OK) {
+        dms_error err;
+        dms_error_clear(&err);
+        dms_error_set(&err, status, NULL, "metrics are not available");
+        reply_status(resp, status, &err);
+        return;
+    }
+    resp->status = 200;
+    resp->body = text;
+    resp->body_len = len;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void list(const dms_api_request *req, bool tariffs, dms_api_response *resp)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *out = dms_api_catalog_list(req->catalog, tariffs, &err);
+    if (out == NULL)
+        reply_status(resp, err.code, &err);
+    else
+        reply_json(resp, 200, out);
+}
+
+static void show(const dms_api_request *req, bool tariffs, dms_api_response *resp)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *out = dms_api_catalog_show(req->catalog, tariffs, req->param, &err);
+    if (out == NULL)
+        reply_status(resp, err.code, &err);
+    else
+        reply_json(resp, 200, out);
+}
+
+static void handle_models(const dms_api_request *req, const dms_api_hooks *hooks,
+                          dms_api_response *resp)
+{
+    (void)hooks;
+    list(req, false, resp);
+}
+
+static void handle_model(const dms_api_request *req, const dms_api_hooks *hooks,
+                         dms_api_response *resp)
+{
+    (void)hooks;
+    show(req, false, resp);
+}
+
+static void handle_tariffs(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)hooks;
+    list(req, true, resp);
+}
+
+static void handle_tariff(const dms_api_request *req, const dms_api_hooks *hooks,
+                          dms_api_response *resp)
+{
+    (void)hooks;
+    show(req, true, resp);
+}
+
+static void handle_aggregate(const dms_api_request *req, const dms_api_hooks *hooks,
+                             dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_aggregate_spec spec;
+    dms_aggdist *dist = NULL;
+    int status = dms_api_decode_aggregate(req->body, req->body_len, req->limits, &spec, &err);
+    if (status == DMS_OK)
+        status = dms_aggregate_compute(&spec, &dist, &err);
+    json_t *report = status == DMS_OK ? dms_report_aggregate(&spec, dist, &err) : NULL;
+    if (report == NULL) {
+        if (status == DMS_OK)
+            status = err.code != DMS_OK ? err.code : DMS_ENOMEM;
+        reply_status(resp, status, &err);
+    } else {
+        reply_json(resp, 200, report);
+    }
+    dms_aggdist_free(dist);
+}
+
+static void handle_reload(const dms_api_request *req, const dms_api_hooks *hooks,
+                          dms_api_response *resp)
+{
+    (void)req;
+    dms_error err;
+    dms_error_clear(&err);
+    unsigned long generation = 0;
+    if (hooks == NULL || hooks->reload == NULL) {
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "reload is not available");
+        reply_status(resp, DMS_ENOTFOUND, &err);
+        return;
+    }
+    int status = hooks->reload(hooks->ctx, &generation, &err);
+    if (status != DMS_OK) {
+        /* The files on disk are at fault, not the request: the old set stays. */
+        dms_api_response_error(resp, 409, &err, "reload_failed");
+        return;
+    }
+    reply_json(resp, 200,
+               json_pack("{s:s, s:I}", "status", "reloaded", "generation", (json_int_t)generation));
+}

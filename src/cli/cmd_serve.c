@@ -1,0 +1,154 @@
+/*
+ * `dmsrate serve`: runs the HTTP service until SIGTERM or SIGINT. The
+ * signals are blocked before any thread starts and taken synchronously with
+ * sigwait in the main thread, so no work happens in a signal handler: SIGHUP
+ * reloads the tariffs and models (atomically: a failed reload keeps the
+ * running set), SIGTERM/SIGINT stop accepting, let in-flight requests
+ * finish and exit 0. The bound URL is printed on stdout once listening (with
+ * --listen HOST:0 the kernel picks the port).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dms/api.h"
+#include "dms/parse.h"
+#include "dms/store.h"
+
+static const char usage[] =
+    "usage: dmsrate serve [--listen 127.0.0.1:8080] [--tariffs DIR] [--models DIR]\n"
+    "                     [--db FILE] [--threads N] [--body-limit BYTES]\n"
+    "                     [--timeout SECONDS] [--grace SECONDS]\n"
+    "\n"
+    "Serves the pricing API (see docs/openapi.yaml) on an IPv4 address.\n"
+    "  --listen HOST:PORT   address to bind (default 127.0.0.1:8080; port 0: any free port)\n"
+    "  --tariffs DIR        tariff files (*.json), loaded at start and on SIGHUP\n"
+    "  --models DIR         model files (*.json), loaded at start and on SIGHUP\n"
+    "  --db FILE            SQLite store, created and migrated at start\n"
+    "  --threads N          worker threads (default 4)\n"
+    "  --body-limit BYTES   largest request body (default 4194304)\n"
+    "  --timeout SECONDS    idle connection timeout (default 30); a whole request\n"
+    "                       must arrive within twice this\n"
+    "  --grace SECONDS      how long SIGTERM waits for in-flight requests (default 10)\n"
+    "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
+    "Access log: one JSON line per request on stderr.\n";
+
+static int number_arg(const char *flag, const char *value, unsigned long min, unsigned long max,
+                      unsigned long *out)
+{
+    if (value == NULL || !dms_parse_ulong(value, max, out) || *out < min) {
+        fprintf(stderr, "dmsrate serve: %s needs a whole number in %lu..%lu\n", flag, min, max);
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    dms_api_config config = dms_api_config_default();
+    config.access_log = stderr;
+    const char *db_path = NULL;
+    char host[64];
+    unsigned long grace = 10;
+    dms_error err;
+    dms_error_clear(&err);
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        unsigned long n = 0;
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (value == NULL) {
+            fprintf(stderr, "dmsrate serve: unknown option or missing value: %s\n%s", flag, usage);
+            return 2;
+        }
+        i++;
+        if (strcmp(flag, "--listen") == 0) {
+            if (dms_api_parse_listen(value, host, sizeof host, &config, &err) != DMS_OK) {
+                fprintf(stderr, "dmsrate serve: %s\n", err.message);
+                return 2;
+            }
+        } else if (strcmp(flag, "--tariffs") == 0) {
+            config.tariffs_dir = value;
+        } else if (strcmp(flag, "--models") == 0) {
+            config.models_dir = value;
+        } else if (strcmp(flag, "--db") == 0) {
+            db_path = value;
+        } else if (strcmp(flag, "--threads") == 0) {
+            if (number_arg(flag, value, 1, 256, &n) != 0)
+                return 2;
+            config.threads = (unsigned)n;
+        } else if (strcmp(flag, "--body-limit") == 0) {
+            if (number_arg(flag, value, 1024, 1ul << 30, &n) != 0)
+                return 2;
+            config.body_limit = n;
+        } else if (strcmp(flag, "--timeout") == 0) {
+            if (number_arg(flag, value, 1, 3600, &n) != 0)
+                return 2;
+            config.connection_timeout = (unsigned)n;
+            config.request_timeout = 2 * (unsigned)n;
+        } else if (strcmp(flag, "--grace") == 0) {
+            if (number_arg(flag, value, 0, 3600, &grace) != 0)
+                return 2;
+        } else {
+            fprintf(stderr, "dmsrate serve: unknown option %s\n%s", flag, usage);
+            return 2;
+        }
+    }
+
+    /* Block before the daemon's threads exist, so that they inherit the mask. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int code = 1;
+    dms_store *store = NULL;
+    dms_api_server *server = NULL;
+    if (db_path != NULL && dms_store_open(db_path, &store, &err) != DMS_OK) {
+        fprintf(stderr, "dmsrate serve: %s\n", err.message);
+        goto out;
+    }
+    if (dms_api_server_start(&config, &server, &err) != DMS_OK) {
+        char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
+        fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));
+        code = err.code == DMS_EIO ? 1 : 2;
+        goto out;
+    }
+    printf("dmsrate: listening on http://%s:%u/\n", config.host, dms_api_server_port(server));
+    fflush(stdout);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&signals, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            dms_error_clear(&err);
+            if (dms_api_server_reload(server, &err) == DMS_OK) {
+                fprintf(stderr, "{\"event\":\"reload\",\"status\":\"ok\"}\n");
+            } else {
+                char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
+                fprintf(stderr, "dmsrate serve: reload failed, keeping the current set: %s\n",
+                        dms_error_format(&err, where, (int)sizeof where));
+            }
+            continue;
+        }
+        break;
+    }
+    unsigned left = dms_api_server_stop(server, (unsigned)grace * 1000u);
+    server = NULL;
+    if (left > 0)
+        fprintf(stderr, "dmsrate serve: %u requests cut off after %lus\n", left, grace);
+    fprintf(stderr, "{\"event\":\"shutdown\",\"status\":\"ok\"}\n");
+    code = 0;
+out:
+    dms_api_server_stop(server, 0);
+    dms_store_close(store);
+    return code;
+}
