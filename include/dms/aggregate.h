@@ -26,6 +26,11 @@ typedef struct dms_aggregate_spec {
     double span;               /* 0: automatic */
     size_t sims;               /* Monte Carlo sample count, 0: default */
     unsigned long seed;        /* Monte Carlo seed */
+    /* Only min(S, L) is wanted (group quotes): the grid stops at L. */
+    bool cap_at_limit;
+    /* Automatic span = E[Y | Y > 0] / span_divisor; 0 means 128. Quotes,
+     * which sum many people, use a coarser 32. */
+    double span_divisor;
 } dms_aggregate_spec;
 
 #define DMS_MC_DEFAULT_SIMS 100000

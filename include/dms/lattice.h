@@ -60,6 +60,47 @@ int dms_lattice_power(const double *f, size_t n, unsigned long count, double *ou
 /* a * b truncated to length n (FFT). out may alias a or b. */
 int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out, dms_error *err);
 
+/*
+ * A lattice distribution placed at an absolute position: point k of pmf is
+ * the value (offset + k) * span. Used for sums of many people, whose mass
+ * sits far from zero.
+ */
+typedef struct dms_placed {
+    double span;
+    long offset;
+    size_t n;
+    double *pmf; /* owned */
+} dms_placed;
+
+void dms_placed_free(dms_placed *p); /* frees pmf; p itself is the caller's */
+double dms_placed_mean(const dms_placed *p);
+double dms_placed_variance(const dms_placed *p);
+/* Smallest value x = (offset + k) span with F(x) >= p. */
+double dms_placed_quantile(const dms_placed *p, double prob);
+
+/*
+ * Moves a distribution onto the lattice of span new_span: each point's mass
+ * is split between the two nearest new points in the proportions that keep
+ * its mean (local moment matching), adding at most new_span^2 / 4 to the
+ * variance. Tails with mass below 1e-15 are trimmed. *out is new.
+ */
+int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err);
+
+/* One independent term of a sum: `count` i.i.d. copies of *dist. */
+typedef struct dms_sum_term {
+    const dms_placed *dist; /* on the common span */
+    unsigned long count;
+} dms_sum_term;
+
+/*
+ * The distribution of the sum of independent terms on their common span,
+ * computed on an FFT circle that covers the whole support when it is short
+ * (up to 16384 points, or twice the window), or otherwise the window
+ * mean - 12 sd .. mean + 16 sd: a sum of many people is nearly normal and
+ * mass outside the window, folded into it, is negligible. *out is new.
+ */
+int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err);
+
 /* Summaries of a lattice distribution f[0..n-1] on span h. */
 double dms_lattice_mass(const double *f, size_t n);
 double dms_lattice_mean(const double *f, size_t n, double span);

@@ -6,6 +6,8 @@
 #ifndef DMS_REPORT_H
 #define DMS_REPORT_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 #include "dms/aggregate.h"
 
@@ -20,7 +22,23 @@ extern const double dms_report_quantile_levels[3];
 json_t *dms_report_aggregate(const dms_aggregate_spec *spec, const dms_aggdist *dist,
                              dms_error *err);
 
+struct dms_quote;
+
+/*
+ * The group quote as JSON: inputs and versions, per segment and in total the
+ * head counts, per scenario every loading step and the gross premium (money
+ * in roubles rounded to kopecks; per-segment gross adds up exactly to the
+ * total), per module lines, and the percentiles of the group's total claims
+ * beside the normal approximation.
+ */
+json_t *dms_report_quote(const struct dms_quote *quote, dms_error *err);
+
+/* The same as a table a person can check, or as CSV (one row per segment
+ * or total x module x scenario, UTF-8, comma-separated). */
+int dms_report_quote_table(const struct dms_quote *quote, FILE *out);
+int dms_report_quote_csv(const struct dms_quote *quote, FILE *out);
+
 /* Flags for json_dumps that every front end uses for reals. */
-#define DMS_JSON_DUMP_FLAGS (JSON_REAL_PRECISION(12) | JSON_PRESERVE_ORDER)
+#define DMS_JSON_DUMP_FLAGS (JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER)
 
 #endif

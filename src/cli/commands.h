@@ -8,5 +8,6 @@
 
 int cmd_aggregate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_quote(int argc, char **argv);
 
 #endif

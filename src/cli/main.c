@@ -17,6 +17,7 @@ static const struct {
 } commands[] = {
     {"aggregate", cmd_aggregate, "annual cost distribution of one insured person"},
     {"serve", cmd_serve, "HTTP API service (docs/openapi.yaml)"},
+    {"quote", cmd_quote, "group quote: census x plan x tariff x model"},
 };
 
 static void usage(FILE *out)

@@ -64,6 +64,9 @@ int dms_aggregate_spec_validate(const dms_aggregate_spec *spec, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, "/span",
                              "span must be a positive number of roubles (or 0 for automatic), got %g",
                              spec->span);
+    if (!(spec->span_divisor >= 0 && spec->span_divisor <= 1e4))
+        return dms_error_set(err, DMS_EINVAL, "/span_divisor",
+                             "span divisor must be in [0, 10000], got %g", spec->span_divisor);
     if (spec->sims > DMS_MC_MAX_SIMS)
         return dms_error_set(err, DMS_EINVAL, "/sims", "sims must be at most %d, got %zu",
                              DMS_MC_MAX_SIMS, spec->sims);
@@ -83,6 +86,26 @@ void dms_aggregate_moments(const dms_aggregate_spec *spec, double *mean, double 
 }
 
 /*
+ * Heavy tails put part of E[S] in single large claims far beyond
+ * E[S] + 12 sd; since P(S > x) is about lambda P(Y > x) there, reach the
+ * payment t whose tail E[Y; Y > t] is below TRUNCATION_MEAN_SHARE of E[Y].
+ * Closed forms only, so this costs microseconds and spares recomputing the
+ * distribution on a widened grid.
+ */
+static double single_claim_reach(const dms_aggregate_spec *spec, double m1, double start)
+{
+    double cap = dms_coverage_max_payment(&spec->cov);
+    double t = start > 0 ? start : 1.0;
+    for (int i = 0; i < 60 && t < cap; i++, t *= 2) {
+        double above = 1.0 - dms_payment_cdf(&spec->sev, &spec->cov, t);
+        double tail = m1 - dms_payment_limited_mean(&spec->sev, &spec->cov, t) + t * above;
+        if (tail <= TRUNCATION_MEAN_SHARE * 0.1 * m1)
+            break;
+    }
+    return fmin(t, cap);
+}
+
+/*
  * The grid for spec, reaching `reach` times the usual extent. Low-frequency,
  * high-severity modules (hospital) need more than E[S] + 12 sd: their mean
  * sits partly in the rare second and third claims, so compute_lattice
@@ -96,10 +119,13 @@ static int grid_with_reach(const dms_aggregate_spec *spec, double reach, double 
     dms_payment_moments(&spec->sev, &spec->cov, &m1, NULL);
     double paid_share = dms_severity_sf(&spec->sev, spec->cov.deductible);
     double typical = paid_share > 0 ? m1 / paid_share : 0.0;
-    double top = reach * (mean + GRID_SD * sqrt(fmax(variance, 0.0)));
-    if (isfinite(spec->annual_limit) && spec->annual_limit > top)
+    double top = reach * fmax(mean + GRID_SD * sqrt(fmax(variance, 0.0)),
+                              single_claim_reach(spec, m1, mean + GRID_SD * sqrt(variance)));
+    if (isfinite(spec->annual_limit) && spec->annual_limit > top && !spec->cap_at_limit)
         top = fmin(spec->annual_limit, 4 * top);
-    if (!(top > 0) || !(typical > 0)) {
+    if (spec->cap_at_limit && spec->annual_limit < top)
+        top = spec->annual_limit; /* min(S, L) needs nothing beyond L */
+    if (!(mean > 0) || !(typical > 0)) {
         /* Nothing is ever paid: S = 0. */
         *span = spec->span > 0 ? spec->span : 1.0;
         *points = 2;
@@ -124,7 +150,7 @@ static int grid_with_reach(const dms_aggregate_spec *spec, double reach, double 
         *points = (size_t)need;
         return DMS_OK;
     }
-    h = typical / SPAN_DIVISOR;
+    h = typical / (spec->span_divisor > 0 ? spec->span_divisor : SPAN_DIVISOR);
     if (top / h + 1 > (double)AUTO_POINTS_MAX)
         h = top / (double)(AUTO_POINTS_MAX - 1);
     *span = h;
@@ -242,7 +268,8 @@ static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dm
          * least mass x extent. */
         double missing = 1.0 - dms_lattice_mass(dist->pmf, dist->n);
         double extent = dist->span * (double)dist->n;
-        if (missing * extent <= TRUNCATION_MEAN_SHARE * dist->exact_mean ||
+        bool reached_limit = spec->cap_at_limit && extent >= spec->annual_limit;
+        if (reached_limit || missing * extent <= TRUNCATION_MEAN_SHARE * dist->exact_mean ||
             widening == GRID_WIDENINGS_MAX || points >= AUTO_POINTS_MAX)
             return DMS_OK;
     }

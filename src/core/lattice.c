@@ -19,6 +19,8 @@
 
 /* theta * n: aliasing damped by e^-TILT, round-off amplified by e^TILT. */
 #define TILT 8.0
+/* A sum's whole support is used up to this many points. */
+#define SUM_WHOLE_SUPPORT_MAX 16384.0
 /* Panjer's start must stay above e^-PANJER_LOG_START_MIN. */
 #define PANJER_LOG_START_MIN 300.0
 
@@ -305,4 +307,166 @@ double dms_lattice_quantile(const double *f, size_t n, double span, double p)
             return (double)k * span;
     }
     return INFINITY;
+}
+
+void dms_placed_free(dms_placed *p)
+{
+    if (p == NULL)
+        return;
+    free(p->pmf);
+    p->pmf = NULL;
+    p->n = 0;
+}
+
+double dms_placed_mean(const dms_placed *p)
+{
+    return p->span * (double)p->offset * dms_lattice_mass(p->pmf, p->n) +
+           dms_lattice_mean(p->pmf, p->n, p->span);
+}
+
+double dms_placed_variance(const dms_placed *p)
+{
+    /* Variance does not depend on the offset; normalise by the mass held. */
+    double mass = dms_lattice_mass(p->pmf, p->n);
+    if (!(mass > 0))
+        return 0.0;
+    double m1 = 0.0, m2 = 0.0;
+    for (size_t k = 0; k < p->n; k++) {
+        m1 += (double)k * p->pmf[k];
+        m2 += (double)k * (double)k * p->pmf[k];
+    }
+    m1 /= mass;
+    m2 /= mass;
+    return p->span * p->span * fmax(m2 - m1 * m1, 0.0);
+}
+
+double dms_placed_quantile(const dms_placed *p, double prob)
+{
+    double q = dms_lattice_quantile(p->pmf, p->n, p->span, prob);
+    return q + (double)p->offset * p->span;
+}
+
+/* Indices [first, last] outside which every point holds less than cut. */
+static void trim_range(const double *f, size_t n, double cut, size_t *first, size_t *last)
+{
+    size_t a = 0, b = n ? n - 1 : 0;
+    while (a < b && f[a] < cut)
+        a++;
+    while (b > a && f[b] < cut)
+        b--;
+    *first = a;
+    *last = b;
+}
+
+int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!(new_span > 0) || !isfinite(new_span))
+        return dms_error_set(err, DMS_EINVAL, NULL, "rebinning needs a positive span");
+    size_t first, last;
+    trim_range(in->pmf, in->n, 1e-15, &first, &last);
+    double lo = ((double)in->offset + (double)first) * in->span / new_span;
+    double hi = ((double)in->offset + (double)last) * in->span / new_span;
+    if (!(hi - floor(lo) < (double)DMS_LATTICE_MAX_POINTS))
+        return dms_error_set(err, DMS_ETOOBIG, NULL,
+                             "rebinning to span %g needs too many points", new_span);
+    out->span = new_span;
+    out->offset = (long)floor(lo);
+    out->n = (size_t)(floor(hi) - floor(lo)) + 2;
+    out->pmf = calloc(out->n, sizeof *out->pmf);
+    if (out->pmf == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to rebin %zu points", out->n);
+    for (size_t k = first; k <= last; k++) {
+        double position = ((double)in->offset + (double)k) * in->span / new_span;
+        double base = floor(position);
+        double upper_share = position - base;
+        size_t j = (size_t)((long)base - out->offset);
+        if (j + 1 >= out->n) { /* rounding at the very top */
+            out->pmf[out->n - 1] += in->pmf[k];
+            continue;
+        }
+        out->pmf[j] += in->pmf[k] * (1.0 - upper_share);
+        out->pmf[j + 1] += in->pmf[k] * upper_share;
+    }
+    return DMS_OK;
+}
+
+int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (nterms == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");
+    double span = terms[0].dist->span;
+    double mean = 0.0, variance = 0.0, lowest = 0.0, highest = 0.0;
+    for (size_t i = 0; i < nterms; i++) {
+        const dms_placed *d = terms[i].dist;
+        if (fabs(d->span - span) > 1e-12 * span)
+            return dms_error_set(err, DMS_EINVAL, NULL, "terms of a sum must share one span");
+        double c = (double)terms[i].count;
+        mean += c * dms_placed_mean(d) / span;
+        variance += c * dms_placed_variance(d) / (span * span);
+        lowest += c * (double)d->offset;
+        highest += c * ((double)d->offset + (double)d->n - 1);
+    }
+    double sd = sqrt(variance);
+    /* The whole support when it is short (a few people, where one rare large
+     * claim can sit far beyond mean + 16 sd); else a window around the mean
+     * (many people: nearly normal). */
+    double from = lowest, to = highest;
+    double window = 28 * sd + 32;
+    if (to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX)) {
+        from = fmax(lowest, floor(mean - 12 * sd - 16));
+        to = fmin(highest, ceil(mean + 16 * sd + 16));
+    }
+    size_t m = dms_next_pow2((size_t)(to - from) + 1);
+    if (m < 2)
+        m = 2;
+    if (m > DMS_LATTICE_MAX_POINTS)
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "the sum needs %zu points", m);
+    double *acc = malloc(m * sizeof *acc), *work = malloc(m * sizeof *work);
+    int status = DMS_OK;
+    if (acc == NULL || work == NULL) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
+        goto out_free;
+    }
+    /* Running product of transforms, in half-complex form. */
+    for (size_t i = 0; i < m; i++)
+        acc[i] = i == 0 ? 1.0 : 0.0;
+    if ((status = fft_forward(acc, m, err)) != DMS_OK)
+        goto out_free;
+    for (size_t t = 0; t < nterms; t++) {
+        const dms_placed *d = terms[t].dist;
+        memset(work, 0, m * sizeof *work);
+        /* Absolute index modulo the circle: the sum's residues are exact. */
+        for (size_t k = 0; k < d->n; k++) {
+            long index = (d->offset + (long)k) % (long)m;
+            work[index < 0 ? index + (long)m : index] += d->pmf[k];
+        }
+        if ((status = fft_forward(work, m, err)) != DMS_OK)
+            goto out_free;
+        for (size_t i = 0; i <= m / 2; i++) {
+            double complex z = hc_get(work, m, i);
+            if (terms[t].count != 1)
+                z = cpow(z, (double)terms[t].count);
+            hc_set(acc, m, i, hc_get(acc, m, i) * z);
+        }
+    }
+    if ((status = fft_inverse(acc, m, err)) != DMS_OK)
+        goto out_free;
+    /* Unwrap: the value with residue r lies in [from, from + m). */
+    long start = (long)from;
+    for (size_t j = 0; j < m; j++) {
+        long residue = (start + (long)j) % (long)m;
+        double v = acc[residue < 0 ? residue + (long)m : residue];
+        work[j] = v > 0 ? v : 0.0;
+    }
+    out->span = span;
+    out->offset = start;
+    out->n = m;
+    out->pmf = work;
+    work = NULL;
+out_free:
+    free(acc);
+    free(work);
+    return status;
 }

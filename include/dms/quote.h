@@ -1,0 +1,110 @@
+/*
+ * The group quote: a census priced under a plan with a tariff and a model.
+ * People are grouped into rating cells (segment x age band x sex x region
+ * class) and each cell is priced once: per module the distribution of the
+ * insurer's annual payment per person min(S, L) (dms_aggregate), then the
+ * loadings of the tariff. For each scenario the quote gives per segment and
+ * in total the headcount, the expected claims and pure premium per module,
+ * every loading step and the gross premium, in kopecks that add up exactly;
+ * and the percentiles of the group's total claims from the convolution of
+ * the per-person distributions (each cell's raised to its head count), with
+ * the normal approximation beside them.
+ */
+#ifndef DMS_QUOTE_H
+#define DMS_QUOTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dms/census.h"
+#include "dms/diag.h"
+#include "dms/model.h"
+#include "dms/plan.h"
+#include "dms/tariff.h"
+
+#define DMS_QUOTE_NPERCENTILES 5
+extern const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES]; /* .5 .75 .9 .95 .99 */
+
+typedef struct dms_quote_options {
+    bool percentiles; /* compute the group's total-claims distribution */
+} dms_quote_options;
+
+dms_quote_options dms_quote_options_default(void);
+
+/* Money of one block (a module line, a segment, the group), one scenario.
+ * Roubles a year for the whole block; gross_kopecks is the exact total. */
+typedef struct dms_quote_money {
+    double expected_claims; /* sum of E[min(S, L)] (flat modules: their cost) */
+    double group_size_load; /* expected_claims x (group factor - 1) */
+    double anti_selection;  /* on voluntary modules */
+    double pure_premium;    /* claims + the two loads above */
+    double admin_fee;       /* per person fee x people */
+    double contingency;     /* (pure + admin) x contingency */
+    double expense;         /* shares of the gross before rounding */
+    double commission;
+    double profit;
+    double rounding;      /* rounded gross - computed gross */
+    int64_t gross_kopecks; /* after the tariff's rounding rule, per person then summed */
+} dms_quote_money;
+
+typedef struct dms_quote_line {
+    const dms_tariff_module *module; /* borrowed from the tariff */
+    bool voluntary;
+    dms_coverage cov;    /* the terms priced (plan over tariff defaults) */
+    double annual_limit; /* INFINITY for none */
+    dms_quote_money money[DMS_SCENARIO_COUNT];
+} dms_quote_line;
+
+typedef struct dms_quote_block {
+    size_t people, employees, spouses, children;
+    double average_age;
+    dms_quote_money money[DMS_SCENARIO_COUNT];
+} dms_quote_block;
+
+typedef struct dms_quote_segment {
+    const dms_plan_segment *plan;  /* borrowed from the plan */
+    const dms_network *network;    /* borrowed from the tariff */
+    dms_quote_block total;
+    size_t nlines;
+    dms_quote_line lines[DMS_PLAN_MAX_MODULES];
+} dms_quote_segment;
+
+typedef struct dms_quote_distribution {
+    double mean, sd;
+    double percentiles[DMS_QUOTE_NPERCENTILES]; /* from the convolution */
+    double normal[DMS_QUOTE_NPERCENTILES];      /* normal approximation */
+} dms_quote_distribution;
+
+typedef struct dms_quote {
+    const dms_tariff *tariff; /* borrowed: tariff, model, plan outlive the quote */
+    const dms_model *model;
+    const dms_plan *plan;
+    dms_scenario scenarios[DMS_SCENARIO_COUNT]; /* the shocks applied */
+    double trend_years;
+    double group_factor;
+    size_t cells; /* distinct rating cells priced */
+    size_t nsegments;
+    dms_quote_segment *segments;
+    dms_quote_block total;
+    bool has_distribution;
+    dms_quote_distribution distribution[DMS_SCENARIO_COUNT];
+    size_t region_fallbacks; /* people whose region the tariff did not know */
+} dms_quote;
+
+/*
+ * Prices census under plan. Every fault (unknown module, network or
+ * deductible not allowed by the tariff, person without a segment) goes
+ * into diag with its JSON Pointer in the plan or census line; the result is
+ * then DMS_EINVAL and *out NULL. Unknown regions are priced at the tariff's
+ * fallback class: each distinct unknown name is added to warnings (may be
+ * NULL) as a DMS_ENOTFOUND record at its first census line, and the people
+ * are counted in region_fallbacks; warnings never make the quote fail.
+ */
+int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                      const dms_census *census, const dms_quote_options *options,
+                      dms_quote **out, dms_diag *diag, dms_diag *warnings);
+
+void dms_quote_free(dms_quote *quote);
+
+#endif

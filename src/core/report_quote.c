@@ -1,0 +1,358 @@
+/*
+ * Encoders of the group quote: JSON for machines, a table for people, CSV
+ * for spreadsheets. All three read the same dms_quote and format money the
+ * same way (roubles with kopecks), so they always agree.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dms/quote.h"
+#include "dms/report.h"
+
+static double kopecks_to_roubles(int64_t kopecks)
+{
+    return (double)kopecks / 100.0;
+}
+
+static double round_kopecks(double roubles)
+{
+    return round(roubles * 100.0) / 100.0;
+}
+
+/* Employer's part of a gross amount, in kopecks; the employee pays the rest. */
+static int64_t employer_kopecks(int64_t gross, double share)
+{
+    return (int64_t)llround((double)gross * share);
+}
+
+static json_t *limit_json(double limit)
+{
+    return isfinite(limit) ? json_real(limit) : json_null();
+}
+
+static const char *const money_keys[] = {
+    "expected_claims", "group_size_load", "anti_selection", "pure_premium", "admin_fee",
+    "contingency",     "expense",         "commission",     "profit",       "rounding",
+};
+
+static void money_values(const dms_quote_money *m, double v[10])
+{
+    v[0] = m->expected_claims;
+    v[1] = m->group_size_load;
+    v[2] = m->anti_selection;
+    v[3] = m->pure_premium;
+    v[4] = m->admin_fee;
+    v[5] = m->contingency;
+    v[6] = m->expense;
+    v[7] = m->commission;
+    v[8] = m->profit;
+    v[9] = m->rounding;
+}
+
+static json_t *money_json(const dms_quote_money *m, size_t people, double employer_share,
+                          bool per_person)
+{
+    json_t *o = json_object();
+    double v[10];
+    money_values(m, v);
+    for (size_t i = 0; i < 10; i++)
+        json_object_set_new(o, money_keys[i], json_real(round_kopecks(v[i])));
+    json_object_set_new(o, "gross_premium", json_real(kopecks_to_roubles(m->gross_kopecks)));
+    if (per_person && people > 0) {
+        double year = kopecks_to_roubles(m->gross_kopecks) / (double)people;
+        json_object_set_new(o, "gross_per_person_year", json_real(round_kopecks(year)));
+        json_object_set_new(o, "gross_per_person_month", json_real(round_kopecks(year / 12)));
+        int64_t employer = employer_kopecks(m->gross_kopecks, employer_share);
+        json_object_set_new(o, "employer_pays", json_real(kopecks_to_roubles(employer)));
+        json_object_set_new(o, "employees_pay",
+                            json_real(kopecks_to_roubles(m->gross_kopecks - employer)));
+    }
+    return o;
+}
+
+static json_t *scenarios_json(const dms_quote_money money[DMS_SCENARIO_COUNT], size_t people,
+                              double employer_share, bool per_person)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        json_object_set_new(o, dms_scenario_name((enum dms_scenario_kind)k),
+                            money_json(&money[k], people, employer_share, per_person));
+    return o;
+}
+
+static json_t *block_json(const dms_quote_block *b, double employer_share)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "people", json_integer((json_int_t)b->people));
+    json_object_set_new(o, "employees", json_integer((json_int_t)b->employees));
+    json_object_set_new(o, "spouses", json_integer((json_int_t)b->spouses));
+    json_object_set_new(o, "children", json_integer((json_int_t)b->children));
+    json_object_set_new(o, "average_age", json_real(round(b->average_age * 100) / 100));
+    json_object_set_new(o, "scenarios", scenarios_json(b->money, b->people, employer_share, true));
+    return o;
+}
+
+static const char *percentile_key(int k, char *buf, size_t size)
+{
+    snprintf(buf, size, "P%g", 100 * dms_quote_percentile_levels[k]);
+    return buf;
+}
+
+json_t *dms_report_quote(const dms_quote *q, dms_error *err)
+{
+    json_t *root = json_object();
+    if (root == NULL) {
+        dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the quote report");
+        return NULL;
+    }
+    json_object_set_new(root, "plan", json_string(q->plan->name));
+    json_object_set_new(root, "period", json_pack("{s:s, s:s}", "from", q->plan->period_from,
+                                                  "to", q->plan->period_to));
+    json_object_set_new(root, "tariff", json_pack("{s:s, s:s}", "name", q->tariff->name,
+                                                  "version", q->tariff->version));
+    json_object_set_new(root, "model", json_pack("{s:s, s:s}", "name", q->model->name, "version",
+                                                 q->model->version));
+    json_object_set_new(root, "currency", json_string("RUB"));
+    json_object_set_new(root, "trend_years", json_real(round(q->trend_years * 1e4) / 1e4));
+    json_object_set_new(root, "group_size_factor", json_real(q->group_factor));
+    json_object_set_new(root, "rating_cells", json_integer((json_int_t)q->cells));
+    json_object_set_new(root, "region_fallbacks", json_integer((json_int_t)q->region_fallbacks));
+    json_t *shocks = json_object();
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        json_object_set_new(shocks, dms_scenario_name((enum dms_scenario_kind)k),
+                            json_pack("{s:f, s:f}", "frequency", q->scenarios[k].frequency,
+                                      "severity", q->scenarios[k].severity));
+    json_object_set_new(root, "scenarios", shocks);
+
+    json_t *segments = json_array();
+    for (size_t s = 0; s < q->nsegments; s++) {
+        const dms_quote_segment *qs = &q->segments[s];
+        json_t *seg = block_json(&qs->total, qs->plan->employer_share);
+        json_object_set_new(seg, "code", json_string(qs->plan->code));
+        json_object_set_new(seg, "name_ru", json_string(qs->plan->name_ru));
+        json_object_set_new(seg, "name_en", json_string(qs->plan->name_en));
+        json_object_set_new(seg, "network", json_string(qs->network->code));
+        json_object_set_new(seg, "employer_share", json_real(qs->plan->employer_share));
+        json_t *lines = json_array();
+        for (size_t m = 0; m < qs->nlines; m++) {
+            const dms_quote_line *line = &qs->lines[m];
+            json_t *l = json_object();
+            json_object_set_new(l, "module", json_string(line->module->code));
+            json_object_set_new(l, "name_ru", json_string(line->module->name_ru));
+            json_object_set_new(l, "name_en", json_string(line->module->name_en));
+            json_object_set_new(l, "type", json_string(dms_module_type_name(line->module->type)));
+            json_object_set_new(l, "voluntary", json_boolean(line->voluntary));
+            if (line->module->type == DMS_MODULE_CLAIMS) {
+                json_object_set_new(l, "deductible", json_real(line->cov.deductible));
+                json_object_set_new(l, "deductible_type",
+                                    json_string(line->cov.franchise ? "franchise" : "ordinary"));
+                json_object_set_new(l, "copay", json_real(line->cov.copay));
+                json_object_set_new(l, "claim_limit", limit_json(line->cov.claim_limit));
+                json_object_set_new(l, "annual_limit", limit_json(line->annual_limit));
+            }
+            json_object_set_new(l, "scenarios",
+                                scenarios_json(line->money, qs->total.people, 1.0, false));
+            json_array_append_new(lines, l);
+        }
+        json_object_set_new(seg, "modules", lines);
+        json_array_append_new(segments, seg);
+    }
+    json_object_set_new(root, "segments", segments);
+
+    /* The group's employer share is whatever the segments' shares add to. */
+    json_t *total = block_json(&q->total, 1.0);
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        int64_t employer = 0;
+        for (size_t s = 0; s < q->nsegments; s++)
+            employer += employer_kopecks(q->segments[s].total.money[k].gross_kopecks,
+                                         q->segments[s].plan->employer_share);
+        json_t *m = json_object_get(json_object_get(total, "scenarios"),
+                                    dms_scenario_name((enum dms_scenario_kind)k));
+        json_object_set_new(m, "employer_pays", json_real(kopecks_to_roubles(employer)));
+        json_object_set_new(m, "employees_pay",
+                            json_real(kopecks_to_roubles(q->total.money[k].gross_kopecks - employer)));
+    }
+    json_object_set_new(root, "total", total);
+
+    if (q->has_distribution) {
+        json_t *dist = json_object();
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            const dms_quote_distribution *d = &q->distribution[k];
+            json_t *pct = json_object(), *normal = json_object();
+            char key[16];
+            for (int i = 0; i < DMS_QUOTE_NPERCENTILES; i++) {
+                percentile_key(i, key, sizeof key);
+                json_object_set_new(pct, key, json_real(round_kopecks(d->percentiles[i])));
+                json_object_set_new(normal, key, json_real(round_kopecks(d->normal[i])));
+            }
+            json_object_set_new(dist, dms_scenario_name((enum dms_scenario_kind)k),
+                                json_pack("{s:f, s:f, s:o, s:o}", "mean", round_kopecks(d->mean),
+                                          "sd", round_kopecks(d->sd), "percentiles", pct,
+                                          "normal_approximation", normal));
+        }
+        json_object_set_new(root, "total_claims_distribution", dist);
+    }
+    return root;
+}
+
+/* 1234567.891 -> "1 234 567.89" (thin grouping a person can read). */
+static const char *money_text(double roubles, char *buf, size_t size)
+{
+    char digits[64];
+    snprintf(digits, sizeof digits, "%.2f", fabs(roubles) < 0.005 ? 0.0 : roubles);
+    char *dot = strchr(digits, '.');
+    size_t int_len = (size_t)(dot - digits), start = digits[0] == '-';
+    size_t o = 0;
+    for (size_t i = 0; i < int_len && o + 2 < size; i++) {
+        if (i > start && (int_len - i) % 3 == 0)
+            buf[o++] = ' ';
+        buf[o++] = digits[i];
+    }
+    snprintf(buf + o, size - o, "%s", dot);
+    return buf;
+}
+
+static void table_money_rows(FILE *out, const dms_quote_block *b, double employer_share)
+{
+    static const char *const labels[] = {
+        "Expected claims", "Group-size load", "Anti-selection load", "Pure premium",
+        "Admin fee",       "Contingency",     "Expense",             "Commission",
+        "Profit",          "Rounding",
+    };
+    char t[3][40];
+    double v[DMS_SCENARIO_COUNT][10];
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        money_values(&b->money[k], v[k]);
+    fprintf(out, "  %-28s %18s %18s %18s\n", "", "optimistic", "base", "pessimistic");
+    for (size_t i = 0; i < 10; i++)
+        fprintf(out, "  %-28s %18s %18s %18s\n", labels[i],
+                money_text(v[0][i], t[0], sizeof t[0]), money_text(v[1][i], t[1], sizeof t[1]),
+                money_text(v[2][i], t[2], sizeof t[2]));
+    double g[3];
+    for (int k = 0; k < 3; k++)
+        g[k] = kopecks_to_roubles(b->money[k].gross_kopecks);
+    fprintf(out, "  %-28s %18s %18s %18s\n", "GROSS PREMIUM", money_text(g[0], t[0], 40),
+            money_text(g[1], t[1], 40), money_text(g[2], t[2], 40));
+    if (b->people > 0) {
+        double n = (double)b->people;
+        fprintf(out, "  %-28s %18s %18s %18s\n", "  per person a year",
+                money_text(g[0] / n, t[0], 40), money_text(g[1] / n, t[1], 40),
+                money_text(g[2] / n, t[2], 40));
+        fprintf(out, "  %-28s %18s %18s %18s\n", "  per person a month",
+                money_text(g[0] / n / 12, t[0], 40), money_text(g[1] / n / 12, t[1], 40),
+                money_text(g[2] / n / 12, t[2], 40));
+    }
+    if (employer_share < 1.0) {
+        fprintf(out, "  %-28s %18s %18s %18s\n", "  employer pays",
+                money_text(kopecks_to_roubles(employer_kopecks(b->money[0].gross_kopecks,
+                                                               employer_share)),
+                           t[0], 40),
+                money_text(kopecks_to_roubles(employer_kopecks(b->money[1].gross_kopecks,
+                                                               employer_share)),
+                           t[1], 40),
+                money_text(kopecks_to_roubles(employer_kopecks(b->money[2].gross_kopecks,
+                                                               employer_share)),
+                           t[2], 40));
+    }
+}
+
+int dms_report_quote_table(const dms_quote *q, FILE *out)
+{
+    char t[4][40];
+    fprintf(out, "DMS group quote / Расчёт ДМС: %s\n", q->plan->name);
+    fprintf(out, "Period %s .. %s; tariff %s (%s); model %s (%s)\n", q->plan->period_from,
+            q->plan->period_to, q->tariff->name, q->tariff->version, q->model->name,
+            q->model->version);
+    fprintf(out,
+            "Group: %zu people (%zu employees, %zu spouses, %zu children), average age %.1f; "
+            "group-size factor %.2f; trend %.2f years; %zu rating cells\n",
+            q->total.people, q->total.employees, q->total.spouses, q->total.children,
+            q->total.average_age, q->group_factor, q->trend_years, q->cells);
+    fprintf(out, "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
+                 "pessimistic %.2f x %.2f\n",
+            q->scenarios[0].frequency, q->scenarios[0].severity, q->scenarios[1].frequency,
+            q->scenarios[1].severity, q->scenarios[2].frequency, q->scenarios[2].severity);
+    if (q->region_fallbacks > 0)
+        fprintf(out, "Warning: %zu people live in regions the tariff does not list; priced as "
+                     "'%s'\n",
+                q->region_fallbacks, q->tariff->regions[q->tariff->fallback_region].code);
+    for (size_t s = 0; s < q->nsegments; s++) {
+        const dms_quote_segment *qs = &q->segments[s];
+        fprintf(out, "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
+                     "age %.1f, employer pays %.0f%%\n",
+                qs->plan->code, qs->plan->name_ru, qs->plan->name_en, qs->network->code,
+                qs->total.people, qs->total.employees, qs->total.average_age,
+                100 * qs->plan->employer_share);
+        fprintf(out, "  %-24s %-10s %12s %12s %18s %18s\n", "module (base scenario)", "terms",
+                "claims/pers", "pure/pers", "expected claims", "gross");
+        for (size_t m = 0; m < qs->nlines; m++) {
+            const dms_quote_line *l = &qs->lines[m];
+            char terms[64] = "flat";
+            if (l->module->type == DMS_MODULE_CLAIMS)
+                snprintf(terms, sizeof terms, "%s%.0f%s c%.0f%%", l->voluntary ? "V " : "",
+                         l->cov.deductible, l->cov.franchise ? "F" : "", 100 * l->cov.copay);
+            else if (l->voluntary)
+                snprintf(terms, sizeof terms, "V flat");
+            double n = qs->total.people ? (double)qs->total.people : 1.0;
+            fprintf(out, "  %-24s %-10s %12s %12s %18s %18s\n", l->module->code, terms,
+                    money_text(l->money[1].expected_claims / n, t[0], 40),
+                    money_text(l->money[1].pure_premium / n, t[1], 40),
+                    money_text(l->money[1].expected_claims, t[2], 40),
+                    money_text(kopecks_to_roubles(l->money[1].gross_kopecks), t[3], 40));
+        }
+        table_money_rows(out, &qs->total, qs->plan->employer_share);
+    }
+    fprintf(out, "\nTOTAL: %zu people\n", q->total.people);
+    table_money_rows(out, &q->total, 1.0);
+    if (q->has_distribution) {
+        fprintf(out, "\nGroup total claims a year (convolution | normal approximation):\n");
+        fprintf(out, "  %-12s %18s %18s %18s\n", "", "optimistic", "base", "pessimistic");
+        for (int i = 0; i < DMS_QUOTE_NPERCENTILES; i++) {
+            char key[16];
+            percentile_key(i, key, sizeof key);
+            fprintf(out, "  %-12s", key);
+            for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+                fprintf(out, " %18s", money_text(q->distribution[k].percentiles[i], t[k], 40));
+            fprintf(out, "\n  %-12s", "  normal");
+            for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+                fprintf(out, " %18s", money_text(q->distribution[k].normal[i], t[k], 40));
+            fprintf(out, "\n");
+        }
+    }
+    return ferror(out) ? DMS_EIO : DMS_OK;
+}
+
+static void csv_row(FILE *out, const char *segment, const char *module, int scenario,
+                    const dms_quote_money *m, size_t people)
+{
+    double v[10];
+    money_values(m, v);
+    fprintf(out, "%s,%s,%s,%zu", segment, module, dms_scenario_name((enum dms_scenario_kind)scenario),
+            people);
+    for (size_t i = 0; i < 10; i++)
+        fprintf(out, ",%.2f", round_kopecks(v[i]));
+    fprintf(out, ",%" PRId64 ".%02" PRId64 "\n", m->gross_kopecks / 100,
+            (m->gross_kopecks < 0 ? -m->gross_kopecks : m->gross_kopecks) % 100);
+}
+
+int dms_report_quote_csv(const dms_quote *q, FILE *out)
+{
+    fprintf(out, "segment,module,scenario,people");
+    for (size_t i = 0; i < 10; i++)
+        fprintf(out, ",%s", money_keys[i]);
+    fprintf(out, ",gross_premium\n");
+    for (size_t s = 0; s < q->nsegments; s++) {
+        const dms_quote_segment *qs = &q->segments[s];
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            for (size_t m = 0; m < qs->nlines; m++)
+                csv_row(out, qs->plan->code, qs->lines[m].module->code, k, &qs->lines[m].money[k],
+                        qs->total.people);
+            csv_row(out, qs->plan->code, "ALL", k, &qs->total.money[k], qs->total.people);
+        }
+    }
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        csv_row(out, "TOTAL", "ALL", k, &q->total.money[k], q->total.people);
+    return ferror(out) ? DMS_EIO : DMS_OK;
+}
