@@ -107,4 +107,28 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
 
 void dms_quote_free(dms_quote *quote);
 
+/* Who is priced by dms_quote_price_person. */
+typedef struct dms_rated_person {
+    int age;            /* whole years at the period start */
+    enum dms_sex sex;
+    const char *region; /* as people write it; unknown names use the fallback class */
+} dms_rated_person;
+
+/*
+ * Prices one person for a list of modules under the same rules as the group
+ * quote (rating cell of one, the group-size factor of group_headcount,
+ * anti-selection on voluntary modules): the employee module picker's menu.
+ * Writes per module the expected claims and the gross premium a year
+ * (roubles, before the per-person rounding, admin fee not included) into
+ * claims[] and gross[] (nmodules each; claims may be NULL); *admin_gross
+ * (may be NULL) receives the gross of the per-person admin fee. Faults
+ * carry the pointer /modules/<i>/... of the offending line.
+ */
+int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
+                           const char *period_from, const char *period_to, const char *network,
+                           const dms_plan_module *modules, size_t nmodules,
+                           const dms_rated_person *person, long group_headcount,
+                           enum dms_scenario_kind scenario, double *claims, double *gross,
+                           double *admin_gross, dms_error *err);
+
 #endif

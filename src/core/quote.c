@@ -563,3 +563,66 @@ out_fail:
     dms_quote_free(q);
     return *out != NULL ? DMS_OK : (status != DMS_OK ? status : DMS_EINVAL);
 }
+
+int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
+                           const char *period_from, const char *period_to, const char *network,
+                           const dms_plan_module *modules, size_t nmodules,
+                           const dms_rated_person *person, long group_headcount,
+                           enum dms_scenario_kind scenario, double *claims, double *gross,
+                           double *admin_gross, dms_error *err)
+{
+    if (nmodules > DMS_PLAN_MAX_MODULES)
+        return dms_error_set(err, DMS_EINVAL, "/modules", "at most %d modules",
+                             DMS_PLAN_MAX_MODULES);
+    if ((int)scenario < 0 || scenario >= DMS_SCENARIO_COUNT)
+        return dms_error_set(err, DMS_EINVAL, "/scenario", "unknown scenario");
+    dms_quote q = {.tariff = tariff, .model = model};
+    int status;
+    if ((status = dms_model_trend_years(model, period_from, period_to, &q.trend_years, err)) !=
+            DMS_OK ||
+        (status = dms_tariff_group_factor(tariff, group_headcount, &q.group_factor, err)) !=
+            DMS_OK)
+        return status;
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        q.scenarios[k] = model->scenarios[k];
+    resolved_segment rs = {.network = dms_tariff_find_network(tariff, network),
+                           .nmodules = nmodules};
+    if (rs.network == NULL)
+        return dms_error_set(err, DMS_EINVAL, "/network", "network '%s' is not in the tariff",
+                             network);
+    dms_diag *diag = NULL;
+    if ((status = dms_diag_alloc(1, &diag)) != DMS_OK)
+        return dms_error_set(err, status, NULL, "no memory");
+    char pointer[64];
+    for (size_t m = 0; m < nmodules && status == DMS_OK; m++) {
+        snprintf(pointer, sizeof pointer, "/modules/%zu", m);
+        status = resolve_module(tariff, model, &modules[m], pointer, &rs.modules[m], diag);
+    }
+    if (status != DMS_OK) {
+        dms_diag_first(diag, err);
+        dms_diag_free(diag);
+        return status;
+    }
+    dms_diag_free(diag);
+    const dms_region *region = NULL;
+    size_t band;
+    if (dms_tariff_region_lookup(tariff, person->region, &region, NULL) != DMS_OK)
+        region = &tariff->regions[tariff->fallback_region];
+    if ((status = dms_model_age_band(model, person->age < 0 ? 0 : person->age, &band, err)) !=
+        DMS_OK)
+        return status;
+    cell_price price;
+    status = price_cell(&q, &rs, band, (int)person->sex, region, (int)scenario, false, &price, err);
+    if (status != DMS_OK)
+        return status;
+    dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;
+    load_person(&q, &rs, &price, lines, &total);
+    for (size_t m = 0; m < nmodules; m++) {
+        if (claims != NULL)
+            claims[m] = lines[m].expected_claims;
+        gross[m] = (double)lines[m].gross_kopecks / 100.0;
+    }
+    if (admin_gross != NULL)
+        *admin_gross = dms_tariff_gross(tariff, 0.0);
+    return DMS_OK;
+}
