@@ -31,13 +31,15 @@ enum dms_plan_term {
     DMS_TERM_COPAY = 1 << 1,
     DMS_TERM_CLAIM_LIMIT = 1 << 2,
     DMS_TERM_ANNUAL_LIMIT = 1 << 3,
+    DMS_TERM_VOLUNTARY = 1 << 4,
 };
 
 typedef struct dms_plan_module {
     char code[DMS_MODEL_CODE_MAX];
     dms_coverage cov;    /* claim_limit INFINITY for none */
     double annual_limit; /* per person per year, INFINITY for none */
-    bool voluntary;      /* chosen by employees: carries the anti-selection load */
+    bool voluntary;      /* chosen by employees: carries the anti-selection load; when
+                            not given, the tariff's "optional" flag decides */
     unsigned set_terms;  /* enum dms_plan_term bits given in the plan */
 } dms_plan_module;
 
@@ -98,10 +100,11 @@ int dms_plan_read_scenarios(struct dms_jsonread *r, dms_plan *plan);
  * period start). Column mode: the employee's census segment equals a
  * segment's code or its Russian or English name (case-insensitive).
  * Family members take their employee's segment. People no segment takes are
- * each reported in diag (DMS_EINVAL) and the result is DMS_EINVAL.
+ * each reported in diag (DMS_EINVAL) at census_source:line and the result is
+ * DMS_EINVAL.
  */
-int dms_plan_assign(const dms_plan *plan, const dms_census *census, size_t *segment_of,
-                    dms_diag *diag);
+int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *census_source,
+                    size_t *segment_of, dms_diag *diag);
 
 const dms_plan_module *dms_plan_segment_find(const dms_plan_segment *segment, const char *code);
 

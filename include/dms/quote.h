@@ -27,7 +27,8 @@
 extern const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES]; /* .5 .75 .9 .95 .99 */
 
 typedef struct dms_quote_options {
-    bool percentiles; /* compute the group's total-claims distribution */
+    bool percentiles;          /* compute the group's total-claims distribution */
+    const char *census_source; /* file name for census line references */
 } dms_quote_options;
 
 dms_quote_options dms_quote_options_default(void);

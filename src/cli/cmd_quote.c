@@ -108,6 +108,7 @@ int cmd_quote(int argc, char **argv)
         print_diag("", diag);
         goto out;
     }
+    options.census_source = census_path;
     if (dms_quote_compute(tariff, model, plan, census, &options, &quote, diag, warnings) !=
         DMS_OK) {
         print_diag("", diag);

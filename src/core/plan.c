@@ -59,7 +59,10 @@ static int read_module(dms_jsonread *r, dms_plan_module *m)
     read_limit(r, "annual_limit", &m->annual_limit, &given);
     if (given)
         m->set_terms |= DMS_TERM_ANNUAL_LIMIT;
-    dms_jsonread_bool_opt(r, "voluntary", &m->voluntary);
+    if (dms_jsonread_has(r, "voluntary")) {
+        dms_jsonread_bool(r, "voluntary", &m->voluntary);
+        m->set_terms |= DMS_TERM_VOLUNTARY;
+    }
     if (dms_jsonread_status(r) == DMS_OK && (m->set_terms & DMS_TERM_CLAIM_LIMIT) &&
         (m->set_terms & DMS_TERM_DEDUCTIBLE) && m->cov.claim_limit <= m->cov.deductible)
         dms_jsonread_fail(r, DMS_EINVAL, "claim_limit",
@@ -297,8 +300,8 @@ static long segment_of_employee(const dms_plan *plan, const dms_person *employee
     return -1;
 }
 
-int dms_plan_assign(const dms_plan *plan, const dms_census *census, size_t *segment_of,
-                    dms_diag *diag)
+int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *census_source,
+                    size_t *segment_of, dms_diag *diag)
 {
     long from;
     if (!dms_date_parse(plan->period_from, &from))
@@ -358,7 +361,7 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, size_t *segm
             const dms_person *p = &census->people[i];
             status = DMS_EINVAL;
             if (p->line > 0)
-                dms_diag_add_at(diag, DMS_EINVAL, "census", p->line, 1,
+                dms_diag_add_at(diag, DMS_EINVAL, census_source, p->line, 1,
                                 "no segment of the plan takes employee '%s'%s%s%s", p->employee_id,
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? " (segment '" : "",
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN

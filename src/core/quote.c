@@ -34,7 +34,7 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 
 dms_quote_options dms_quote_options_default(void)
 {
-    return (dms_quote_options){.percentiles = true};
+    return (dms_quote_options){.percentiles = true, .census_source = "census"};
 }
 
 /* A plan module resolved against the tariff and model. */
@@ -73,7 +73,7 @@ static int resolve_module(const dms_tariff *tariff, const dms_model *model,
         pm->set_terms & DMS_TERM_CLAIM_LIMIT ? pm->cov.claim_limit : tm->claim_limit;
     out->annual_limit =
         pm->set_terms & DMS_TERM_ANNUAL_LIMIT ? pm->annual_limit : tm->annual_limit;
-    out->voluntary = pm->voluntary || tm->optional;
+    out->voluntary = pm->set_terms & DMS_TERM_VOLUNTARY ? pm->voluntary : tm->optional;
     int status = DMS_OK;
     if (tm->type == DMS_MODULE_CLAIMS) {
         if (!dms_tariff_deductible_allowed(tariff, out->cov.deductible)) {
@@ -419,7 +419,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
         q->scenarios[k] = plan->scenario_set[k] ? plan->scenarios[k] : model->scenarios[k];
     if ((status = resolve_plan(tariff, model, plan, resolved, diag)) != DMS_OK ||
-        (status = dms_plan_assign(plan, census, segment_of, diag)) != DMS_OK)
+        (status = dms_plan_assign(plan, census, opts.census_source, segment_of, diag)) != DMS_OK)
         goto out_fail;
 
     /* Regions: the census interns strings, so look each distinct one up once. */
@@ -441,7 +441,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                 for (size_t j = 0; j < i && !seen; j++)
                     seen = census->people[j].region == p->region;
                 if (!seen)
-                    dms_diag_add_at(warnings, DMS_ENOTFOUND, "census", p->line, 1,
+                    dms_diag_add_at(warnings, DMS_ENOTFOUND, opts.census_source, p->line, 1,
                                     "region '%s' is not in the tariff: priced as '%s'", p->region,
                                     region->code);
             }

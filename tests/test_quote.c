@@ -1,0 +1,592 @@
+/*
+ * The group quote. Invariants that must hold for any census and plan,
+ * checked over seeded random censuses and plans: a higher deductible or
+ * co-pay never raises the price, a franchise costs at least the ordinary
+ * deductible, a better network, a raised or removed limit or an older
+ * census never lowers it, pessimistic >= base >= optimistic, doubling every
+ * row doubles the totals, segments add up to the total to the kopeck. The
+ * group percentiles are checked against an independent Monte Carlo
+ * simulation of every person's claims, and the three example censuses
+ * against golden files (DMS_UPDATE_GOLDEN=1 rewrites them).
+ */
+#include "testutil.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "dms/jsonread.h"
+#include "dms/quote.h"
+#include "dms/report.h"
+
+static dms_tariff *tariff;
+static dms_model *model;
+
+static int setup(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_error_clear(&err);
+    if (dms_tariff_load_file("tariffs/corporate-2026.json", &tariff, &err) != DMS_OK ||
+        dms_model_load_file("models/ru-2026.json", &model, &err) != DMS_OK) {
+        fprintf(stderr, "setup: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dms_tariff_free(tariff);
+    dms_model_free(model);
+    return 0;
+}
+
+/* ---- Random censuses and plans ---- */
+
+static const char *const regions[] = {"Москва", "Санкт-Петербург", "Казань", "Новосибирск",
+                                      "Тула", "г. Москва", "Екатеринбург", "Нижний Новгород"};
+
+/*
+ * A census of `employees` employees with families, as CSV text. Employees
+ * are aged min_age..max_age on 2026-01-01; each row is repeated `copies`
+ * times with distinct ids (for the doubling test); `older` years are taken
+ * off every birth year.
+ */
+static char *random_census(unsigned long seed, int employees, int min_age, int max_age,
+                           bool families, int copies, int older)
+{
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, seed);
+    size_t cap = 256 + (size_t)employees * (size_t)copies * 4 * 80, len = 0;
+    char *csv = malloc(cap);
+    len += (size_t)snprintf(csv + len, cap - len,
+                            "employee_id;relation;birth_date;sex;region;department;work_mode\n");
+    for (int e = 0; e < employees; e++) {
+        int age = min_age + (int)gsl_rng_uniform_int(rng, (unsigned long)(max_age - min_age + 1));
+        int sex = (int)gsl_rng_uniform_int(rng, 2);
+        const char *region = regions[gsl_rng_uniform_int(rng, 8)];
+        int month = 1 + (int)gsl_rng_uniform_int(rng, 12), day = 1 + (int)gsl_rng_uniform_int(rng, 28);
+        bool spouse = families && gsl_rng_uniform(rng) < 0.3;
+        int children = families ? (int)gsl_rng_uniform_int(rng, 3) * (gsl_rng_uniform(rng) < 0.4) : 0;
+        int child_age[2] = {(int)gsl_rng_uniform_int(rng, 18), (int)gsl_rng_uniform_int(rng, 18)};
+        for (int c = 0; c < copies; c++) {
+            len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;employee;%04d-%02d-%02d;%s;%s;IT;office\n",
+                                    e, c, 2025 - age - older, month, day, sex ? "F" : "M", region);
+            if (spouse)
+                len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;spouse;%04d-%02d-%02d;%s;%s;;\n",
+                                        e, c, 2025 - age - older, month, day, sex ? "M" : "F",
+                                        region);
+            for (int k = 0; k < children; k++)
+                len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;child;%04d-06-15;%s;%s;;\n", e,
+                                        c, 2025 - child_age[k] - older, k ? "F" : "M", region);
+        }
+    }
+    gsl_rng_free(rng);
+    return csv;
+}
+
+static dms_census *parse_census(const char *csv)
+{
+    dms_census *census = NULL;
+    dms_diag *diag = NULL;
+    dms_diag_alloc(0, &diag);
+    int status = dms_census_parse_csv(csv, strlen(csv), "random", &census, diag);
+    if (status != DMS_OK) {
+        char buf[1024];
+        print_error("census: %s\n", dms_error_format(dms_diag_get(diag, 0), buf, sizeof buf));
+    }
+    assert_int_equal(status, DMS_OK);
+    dms_diag_free(diag);
+    return census;
+}
+
+/* A one-segment plan with the given module list (JSON array text). */
+static dms_plan *make_plan(const char *network, const char *modules_json)
+{
+    char text[8192];
+    snprintf(text, sizeof text,
+             "{\"name\": \"test\", \"period\": {\"from\": \"2026-01-01\", \"to\": \"2026-12-31\"},"
+             " \"segments\": [{\"code\": \"all\", \"name_ru\": \"все\", \"name_en\": \"all\","
+             " \"network\": \"%s\", \"modules\": %s}]}",
+             network, modules_json);
+    json_t *root = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_json_parse_text(text, strlen(text), &root, &err), DMS_OK);
+    dms_plan *plan = NULL;
+    int status = dms_plan_load_json(root, NULL, &plan, &err);
+    if (status != DMS_OK)
+        print_error("plan: %s %s\n", err.path, err.message);
+    assert_int_equal(status, DMS_OK);
+    json_decref(root);
+    return plan;
+}
+
+static dms_quote *quote_of(const dms_census *census, const dms_plan *plan, bool percentiles)
+{
+    dms_quote_options opts = dms_quote_options_default();
+    opts.percentiles = percentiles;
+    dms_quote *q = NULL;
+    dms_diag *diag = NULL;
+    dms_diag_alloc(0, &diag);
+    int status = dms_quote_compute(tariff, model, plan, census, &opts, &q, diag, NULL);
+    if (status != DMS_OK) {
+        char buf[1024];
+        print_error("quote: %s\n", dms_error_format(dms_diag_get(diag, 0), buf, sizeof buf));
+    }
+    assert_int_equal(status, DMS_OK);
+    dms_diag_free(diag);
+    return q;
+}
+
+static int64_t gross(const dms_quote *q, int scenario)
+{
+    return q->total.money[scenario].gross_kopecks;
+}
+
+/* Gross (base) of a census under a one-module-list plan. */
+static int64_t price(const dms_census *census, const char *network, const char *modules)
+{
+    dms_plan *plan = make_plan(network, modules);
+    dms_quote *q = quote_of(census, plan, false);
+    int64_t g = gross(q, DMS_SCENARIO_BASE);
+    dms_quote_free(q);
+    dms_plan_free(plan);
+    return g;
+}
+
+/* Random cases per invariant (fewer under valgrind, which is 50x slower). */
+#define SEEDS (getenv("DMS_UNDER_VALGRIND") ? 1UL : 4UL)
+
+static void test_deductible_and_copay_never_raise(void **state)
+{
+    (void)state;
+    for (unsigned long seed = 1; seed <= SEEDS; seed++) {
+        char *csv = random_census(seed, 40 + 30 * (int)seed, 18, 64, true, 1, 0);
+        dms_census *census = parse_census(csv);
+        int64_t previous = INT64_MAX;
+        for (size_t i = 0; i < tariff->ndeductibles; i++) {
+            char modules[512];
+            snprintf(modules, sizeof modules,
+                     "[{\"module\":\"outpatient\",\"deductible\":%g},"
+                     "{\"module\":\"hospital_planned\",\"deductible\":%g},{\"module\":\"emergency\"}]",
+                     tariff->deductibles[i], tariff->deductibles[i]);
+            int64_t ordinary = price(census, "standard", modules);
+            assert_true(ordinary <= previous);
+            previous = ordinary;
+            snprintf(modules, sizeof modules,
+                     "[{\"module\":\"outpatient\",\"deductible\":%g,\"deductible_type\":\"franchise\"},"
+                     "{\"module\":\"hospital_planned\",\"deductible\":%g,\"deductible_type\":\"franchise\"},"
+                     "{\"module\":\"emergency\"}]",
+                     tariff->deductibles[i], tariff->deductibles[i]);
+            assert_true(price(census, "standard", modules) >= ordinary);
+        }
+        previous = INT64_MAX;
+        for (size_t i = 0; i < tariff->ncopays; i++) {
+            char modules[512];
+            snprintf(modules, sizeof modules,
+                     "[{\"module\":\"outpatient\",\"copay\":%g},{\"module\":\"dental\",\"copay\":%g}]",
+                     tariff->copays[i], tariff->copays[i]);
+            int64_t g = price(census, "business", modules);
+            assert_true(g <= previous);
+            previous = g;
+        }
+        dms_census_free(census);
+        free(csv);
+    }
+}
+
+static void test_network_and_limits_never_lower(void **state)
+{
+    (void)state;
+    static const char *const networks[] = {"economy", "standard", "business", "vip"};
+    static const char *const limits[] = {"20000", "60000", "150000", "500000", "null"};
+    for (unsigned long seed = 11; seed < 11 + SEEDS; seed++) {
+        char *csv = random_census(seed, 50, 18, 64, true, 1, 0);
+        dms_census *census = parse_census(csv);
+        int64_t previous = 0;
+        for (size_t n = 0; n < 4; n++) {
+            int64_t g = price(census, networks[n],
+                              "[{\"module\":\"outpatient\"},{\"module\":\"hospital_emergency\"},"
+                              "{\"module\":\"checkup\"}]");
+            assert_true(g >= previous);
+            previous = g;
+        }
+        previous = 0;
+        for (size_t l = 0; l < 5; l++) {
+            char modules[512];
+            snprintf(modules, sizeof modules,
+                     "[{\"module\":\"outpatient\",\"annual_limit\":%s},"
+                     "{\"module\":\"dental\",\"annual_limit\":%s,\"claim_limit\":null}]",
+                     limits[l], limits[l]);
+            int64_t g = price(census, "standard", modules);
+            assert_true(g >= previous);
+            previous = g;
+        }
+        dms_census_free(census);
+        free(csv);
+    }
+}
+
+static void test_older_census_never_lowers(void **state)
+{
+    (void)state;
+    /* Adults and the base package: its modules' costs rise with adult age
+     * (mental health, whose use falls with age, is not part of it). */
+    const char *base = "[{\"module\":\"outpatient\"},{\"module\":\"home_visits\"},"
+                       "{\"module\":\"emergency\"},{\"module\":\"hospital_emergency\"},"
+                       "{\"module\":\"hospital_planned\"},{\"module\":\"telemedicine\"}]";
+    for (unsigned long seed = 21; seed < 21 + SEEDS; seed++) {
+        int64_t previous = 0;
+        for (int older = 0; older <= 20; older += 5) {
+            char *csv = random_census(seed, 60, 18, 45, false, 1, older);
+            dms_census *census = parse_census(csv);
+            int64_t g = price(census, "standard", base);
+            assert_true(g >= previous);
+            previous = g;
+            dms_census_free(census);
+            free(csv);
+        }
+    }
+}
+
+static void test_scenarios_ordered_and_segments_add_up(void **state)
+{
+    (void)state;
+    dms_census *census = NULL;
+    dms_diag *diag = NULL;
+    dms_plan *plan = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_diag_alloc(0, &diag);
+    assert_int_equal(dms_census_load_file("examples/census/holding-5000.csv", &census, diag), DMS_OK);
+    assert_int_equal(dms_plan_load_file("examples/plans/holding-by-column-2026.json", &plan, &err),
+                     DMS_OK);
+    dms_quote *q = quote_of(census, plan, false);
+    int64_t sum[DMS_SCENARIO_COUNT] = {0};
+    double claims[DMS_SCENARIO_COUNT] = {0};
+    size_t people = 0;
+    for (size_t s = 0; s < q->nsegments; s++) {
+        const dms_quote_segment *qs = &q->segments[s];
+        people += qs->total.people;
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            sum[k] += qs->total.money[k].gross_kopecks;
+            claims[k] += qs->total.money[k].expected_claims;
+        }
+        for (size_t m = 0; m < qs->nlines; m++) {
+            const dms_quote_money *line = qs->lines[m].money;
+            assert_true(line[DMS_SCENARIO_PESSIMISTIC].expected_claims >=
+                        line[DMS_SCENARIO_BASE].expected_claims);
+            assert_true(line[DMS_SCENARIO_BASE].expected_claims >=
+                        line[DMS_SCENARIO_OPTIMISTIC].expected_claims);
+        }
+        assert_true(qs->total.money[2].gross_kopecks >= qs->total.money[1].gross_kopecks);
+        assert_true(qs->total.money[1].gross_kopecks >= qs->total.money[0].gross_kopecks);
+    }
+    assert_int_equal(people, 5000);
+    assert_int_equal(q->total.people, 5000);
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        assert_true(sum[k] == q->total.money[k].gross_kopecks); /* to the kopeck */
+        assert_close(claims[k], q->total.money[k].expected_claims, 1e-12);
+    }
+    /* Every loading step is accounted for: gross = pure + admin + contingency
+     * + expense + commission + profit + rounding. */
+    const dms_quote_money *m = &q->total.money[DMS_SCENARIO_BASE];
+    double steps = m->pure_premium + m->admin_fee + m->contingency + m->expense + m->commission +
+                   m->profit + m->rounding;
+    assert_close(steps, (double)m->gross_kopecks / 100, 1e-9);
+    dms_quote_free(q);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_diag_free(diag);
+}
+
+static void test_doubling_rows_doubles_totals(void **state)
+{
+    (void)state;
+    /* 300 and 600 people share the tariff's group-size band (250-999). */
+    char *once = random_census(31, 200, 18, 64, true, 1, 0);
+    char *twice = random_census(31, 200, 18, 64, true, 2, 0);
+    dms_census *a = parse_census(once), *b = parse_census(twice);
+    assert_int_equal(b->count, 2 * a->count);
+    double fa, fb;
+    dms_tariff_group_factor(tariff, (long)a->count, &fa, NULL);
+    dms_tariff_group_factor(tariff, (long)b->count, &fb, NULL);
+    assert_true(fa == fb);
+    dms_plan *plan = make_plan("standard", "[{\"module\":\"outpatient\",\"copay\":0.1},"
+                                           "{\"module\":\"hospital_planned\"},"
+                                           "{\"module\":\"dental\"},{\"module\":\"checkup\"}]");
+    dms_quote *qa = quote_of(a, plan, true), *qb = quote_of(b, plan, true);
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        assert_true(gross(qb, k) == 2 * gross(qa, k));
+        assert_close(qb->total.money[k].expected_claims, 2 * qa->total.money[k].expected_claims,
+                     1e-12);
+        assert_close(qb->distribution[k].mean, 2 * qa->distribution[k].mean, 1e-6);
+        assert_close(qb->distribution[k].sd, sqrt(2) * qa->distribution[k].sd, 1e-3);
+    }
+    assert_int_equal(qa->cells, qb->cells);
+    dms_quote_free(qa);
+    dms_quote_free(qb);
+    dms_plan_free(plan);
+    dms_census_free(a);
+    dms_census_free(b);
+    free(once);
+    free(twice);
+}
+
+/* ---- Group percentiles against a direct simulation of every person ---- */
+
+static double simulate_payment(gsl_rng *rng, const dms_model_rated *rated, const dms_coverage *cov,
+                               double annual_limit)
+{
+    const dms_frequency *f = &rated->frequency;
+    unsigned n = f->kind == DMS_FREQ_NEGBIN
+                     ? gsl_ran_negative_binomial(rng, f->size / (f->size + f->mean), f->size)
+                     : gsl_ran_poisson(rng, f->mean);
+    double total = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const dms_severity *s = &rated->severity;
+        double x = s->kind == DMS_SEV_GAMMA ? gsl_ran_gamma(rng, s->shape, s->scale)
+                                            : gsl_ran_lognormal(rng, s->meanlog, s->sdlog);
+        double covered = cov->franchise ? (x > cov->deductible ? fmin(x, cov->claim_limit) : 0)
+                                        : fmax(fmin(x, cov->claim_limit) - cov->deductible, 0);
+        total += (1 - cov->copay) * covered;
+    }
+    return fmin(total, annual_limit);
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_percentiles_against_simulation(void **state)
+{
+    (void)state;
+    dms_census *census = NULL;
+    dms_diag *diag = NULL;
+    dms_diag_alloc(0, &diag);
+    assert_int_equal(dms_census_load_file("examples/census/startup-60.csv", &census, diag), DMS_OK);
+    dms_plan *plan = make_plan("standard", "[{\"module\":\"outpatient\",\"annual_limit\":60000},"
+                                           "{\"module\":\"hospital_emergency\"},"
+                                           "{\"module\":\"dental\",\"copay\":0.2}]");
+    dms_quote *q = quote_of(census, plan, true);
+    const dms_quote_distribution *d = &q->distribution[DMS_SCENARIO_BASE];
+    assert_close(d->mean, q->total.money[DMS_SCENARIO_BASE].expected_claims, 1e-6);
+
+    /* Rate every person exactly as the quote should, then simulate. */
+    size_t sims = getenv("DMS_UNDER_VALGRIND") ? 2000 : 40000;
+    double *totals = calloc(sims, sizeof *totals);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2026);
+    double trend;
+    assert_int_equal(dms_model_trend_years(model, "2026-01-01", "2026-12-31", &trend, NULL), DMS_OK);
+    const dms_network *net = dms_tariff_find_network(tariff, "standard");
+    for (size_t i = 0; i < census->count; i++) {
+        const dms_person *p = &census->people[i];
+        const dms_region *region;
+        dms_tariff_region_lookup(tariff, p->region, &region, NULL);
+        size_t band;
+        int age = dms_census_age(p, 2026, 1, 1);
+        dms_model_age_band(model, age < 0 ? 0 : age, &band, NULL);
+        dms_model_adjust adj = dms_model_adjust_neutral();
+        adj.network_frequency = net->frequency_factor;
+        adj.network_cost = net->cost_factor;
+        adj.region = region->factor;
+        adj.trend_years = trend;
+        adj.scenario = model->scenarios[DMS_SCENARIO_BASE];
+        for (size_t m = 0; m < plan->segments[0].nmodules; m++) {
+            const dms_quote_line *line = &q->segments[0].lines[m];
+            dms_model_rated rated;
+            assert_int_equal(dms_model_rate(model, dms_model_find(model, line->module->code), band,
+                                            (int)p->sex, &adj, &rated, NULL),
+                             DMS_OK);
+            for (size_t s = 0; s < sims; s++)
+                totals[s] += simulate_payment(rng, &rated, &line->cov, line->annual_limit);
+        }
+    }
+    qsort(totals, sims, sizeof *totals, compare_double);
+    double mean = 0;
+    for (size_t s = 0; s < sims; s++)
+        mean += totals[s] / (double)sims;
+    print_message("group mean: convolution %.0f simulation %.0f\n", d->mean, mean);
+    assert_abs_close(mean, d->mean, 4 * d->sd / sqrt((double)sims));
+    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++) {
+        double level = dms_quote_percentile_levels[k];
+        double simulated = totals[(size_t)ceil(level * (double)sims) - 1];
+        print_message("P%g: convolution %.0f simulation %.0f normal %.0f\n", 100 * level,
+                      d->percentiles[k], simulated, d->normal[k]);
+        /* 60 people: skewed enough that the normal approximation is off at
+         * P99, while the convolution must match the simulation. */
+        assert_close(d->percentiles[k], simulated, getenv("DMS_UNDER_VALGRIND") ? 0.08 : 0.02);
+    }
+    gsl_rng_free(rng);
+    free(totals);
+    dms_quote_free(q);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_diag_free(diag);
+}
+
+/* ---- Errors ---- */
+
+static void test_plan_faults_are_reported_with_pointers(void **state)
+{
+    (void)state;
+    char *csv = random_census(41, 20, 20, 60, true, 1, 0);
+    dms_census *census = parse_census(csv);
+    dms_plan *plan = make_plan("gold", "[{\"module\":\"outpatient\",\"deductible\":777},"
+                                       "{\"module\":\"teleportation\"},"
+                                       "{\"module\":\"dental\",\"copay\":0.15}]");
+    dms_quote *q = (dms_quote *)1;
+    dms_diag *diag = NULL;
+    dms_diag_alloc(0, &diag);
+    assert_int_equal(dms_quote_compute(tariff, model, plan, census, NULL, &q, diag, NULL),
+                     DMS_EINVAL);
+    assert_null(q);
+    const char *expected[] = {"/segments/0/network", "/segments/0/modules/0/deductible",
+                              "/segments/0/modules/1/module", "/segments/0/modules/2/copay"};
+    assert_int_equal(dms_diag_count(diag), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(dms_diag_get(diag, i)->path, expected[i]);
+    dms_diag_free(diag);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    free(csv);
+}
+
+static void test_people_without_segment_are_reported(void **state)
+{
+    (void)state;
+    const char *text =
+        "{\"name\":\"x\",\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"},"
+        "\"segments\":[{\"code\":\"young\",\"name_ru\":\"м\",\"name_en\":\"y\","
+        "\"rule\":{\"age_max\":30},\"network\":\"standard\",\"modules\":[{\"module\":\"outpatient\"}]}]}";
+    json_t *root = NULL;
+    dms_plan *plan = NULL;
+    assert_int_equal(dms_json_parse_text(text, strlen(text), &root, NULL), DMS_OK);
+    assert_int_equal(dms_plan_load_json(root, NULL, &plan, NULL), DMS_OK);
+    json_decref(root);
+    const char *csv = "employee_id,relation,birth_date,sex,region\n"
+                      "1,employee,1999-05-05,M,Москва\n"
+                      "2,employee,1970-05-05,F,Москва\n"
+                      "2,child,2015-01-01,F,Москва\n";
+    dms_census *census = parse_census(csv);
+    dms_diag *diag = NULL;
+    dms_diag_alloc(0, &diag);
+    dms_quote *q = NULL;
+    assert_int_equal(dms_quote_compute(tariff, model, plan, census, NULL, &q, diag, NULL),
+                     DMS_EINVAL);
+    /* The 1970 employee and her child: lines 3 and 4. */
+    assert_int_equal(dms_diag_count(diag), 2);
+    assert_int_equal(dms_diag_get(diag, 0)->line, 3);
+    assert_int_equal(dms_diag_get(diag, 1)->line, 4);
+    dms_diag_free(diag);
+    dms_plan_free(plan);
+    dms_census_free(census);
+}
+
+/* ---- Golden files ---- */
+
+static bool json_close(const json_t *a, const json_t *b, char *where, size_t size)
+{
+    if (json_is_number(a) && json_is_number(b)) {
+        double x = json_number_value(a), y = json_number_value(b);
+        return fabs(x - y) <= 1e-9 * fmax(fabs(x), fabs(y)) + 0.005;
+    }
+    if (json_typeof(a) != json_typeof(b))
+        return false;
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b))
+            return false;
+        const char *key;
+        json_t *value;
+        json_object_foreach((json_t *)a, key, value)
+        {
+            json_t *other = json_object_get(b, key);
+            if (other == NULL || !json_close(value, other, where, size)) {
+                size_t len = strlen(where);
+                snprintf(where + len, size - len, "<-%s", key);
+                return false;
+            }
+        }
+        return true;
+    }
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b))
+            return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!json_close(json_array_get(a, i), json_array_get(b, i), where, size))
+                return false;
+        return true;
+    }
+    return json_equal(a, b);
+}
+
+static void check_golden(const char *census_path, const char *plan_path, const char *golden)
+{
+    dms_census *census = NULL;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    dms_diag_alloc(0, &diag);
+    assert_int_equal(dms_census_load_file(census_path, &census, diag), DMS_OK);
+    assert_int_equal(dms_plan_load_file(plan_path, &plan, NULL), DMS_OK);
+    dms_quote *q = quote_of(census, plan, true);
+    json_t *report = dms_report_quote(q, NULL);
+    assert_non_null(report);
+    if (getenv("DMS_UPDATE_GOLDEN")) {
+        assert_int_equal(json_dump_file(report, golden, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)), 0);
+    } else {
+        json_error_t jerr;
+        json_t *expected = json_load_file(golden, 0, &jerr);
+        if (expected == NULL)
+            print_error("%s: %s (DMS_UPDATE_GOLDEN=1 creates it)\n", golden, jerr.text);
+        assert_non_null(expected);
+        char where[512] = "";
+        bool same = json_close(report, expected, where, sizeof where);
+        if (!same)
+            print_error("%s differs at %s\n", golden, where);
+        assert_true(same);
+        json_decref(expected);
+    }
+    json_decref(report);
+    dms_quote_free(q);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_diag_free(diag);
+}
+
+static void test_golden_examples(void **state)
+{
+    (void)state;
+    check_golden("examples/census/startup-60.csv", "examples/plans/personalised-2026.json",
+                 "tests/golden/quote/startup-60-personalised.json");
+    check_golden("examples/census/midsize-450.csv", "examples/plans/base-2026.json",
+                 "tests/golden/quote/midsize-450-base.json");
+    check_golden("examples/census/holding-5000.csv", "examples/plans/holding-by-column-2026.json",
+                 "tests/golden/quote/holding-5000-by-column.json");
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_deductible_and_copay_never_raise),
+        cmocka_unit_test(test_network_and_limits_never_lower),
+        cmocka_unit_test(test_older_census_never_lowers),
+        cmocka_unit_test(test_scenarios_ordered_and_segments_add_up),
+        cmocka_unit_test(test_doubling_rows_doubles_totals),
+        cmocka_unit_test(test_percentiles_against_simulation),
+        cmocka_unit_test(test_plan_faults_are_reported_with_pointers),
+        cmocka_unit_test(test_people_without_segment_are_reported),
+        cmocka_unit_test(test_golden_examples),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
