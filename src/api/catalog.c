@@ -125,12 +125,17 @@ static int load_dir(const char *dir, bool tariffs, struct item **out, size_t *co
         snprintf(items[loaded].id, ID_MAX, "%.*s", (int)(strlen(names[loaded]) - 5), names[loaded]);
         status = tariffs ? dms_tariff_load_file(path, &items[loaded].tariff, err)
                          : dms_model_load_file(path, &items[loaded].model, err);
-        if (status != DMS_OK && err != NULL && err->line == 0 && err->path[0] != '\0') {
-            /* Name the file in a pointer-located error. */
-            char message[DMS_ERROR_MESSAGE_MAX];
-            snprintf(message, sizeof message, "%.150s: %.100s: %.250s", path, err->path,
-                     err->message);
-            memcpy(err->message, message, sizeof message);
+        if (status != DMS_OK && err != NULL) {
+            /* Name the file and the place in it in the message alone: the
+             * pointer and line of a reply belong to the request. */
+            char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
+            dms_error_format(err, where, (int)sizeof where);
+            if (err->line > 0) /* where is already file:line:column: message */
+                snprintf(err->message, sizeof err->message, "%.500s", where);
+            else
+                snprintf(err->message, sizeof err->message, "%.150s: %.350s", path, where);
+            err->path[0] = err->source[0] = '\0';
+            err->line = err->column = 0;
         }
     }
     free_names(names, n);

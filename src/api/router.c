@@ -139,7 +139,7 @@ static const char fallback_error[] =
 /* Takes json (steals the reference) as the body at status. */
 static void reply_json(dms_api_response *resp, unsigned status, json_t *json)
 {
-    char *text = json != NULL ? json_dumps(json, DMS_JSON_DUMP_FLAGS) : NULL;
+    char *text = json != NULL ? json_dumps(json, DMS_JSON_DUMP_FLAGS | JSON_COMPACT) : NULL;
     json_decref(json);
     free(resp->body);
     resp->content_type = "application/json";

@@ -55,6 +55,7 @@ struct request {
     char param[128];
     char *body;
     size_t len, cap;
+    size_t discarded; /* bytes dropped after the cap was passed */
 };
 
 dms_api_config dms_api_config_default(void)
@@ -257,12 +258,17 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
 static enum MHD_Result on_data(dms_api_server *s, struct request *req, const char *data,
                                size_t size)
 {
-    if (req->overflow || !dms_api_route_has_body((size_t)req->route))
-        return MHD_YES; /* discarded; the final call answers */
+    if (req->overflow || !dms_api_route_has_body((size_t)req->route)) {
+        /* Discarded; the final call answers 413, unless the client goes on
+         * sending far past the cap, when the connection is simply closed. */
+        req->discarded += size;
+        return req->discarded / 4 > s->config.body_limit ? MHD_NO : MHD_YES;
+    }
     if (s->config.request_timeout > 0 && seconds_since(&req->start) > s->config.request_timeout)
         return MHD_NO; /* a trickling client: close the connection */
     if (size > s->config.body_limit - req->len) {
         req->overflow = true;
+        req->discarded = req->len + size;
         return MHD_YES;
     }
     if (req->len + size + 1 > req->cap) {

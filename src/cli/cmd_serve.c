@@ -35,6 +35,19 @@ static const char usage[] =
     "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
     "Access log: one JSON line per request on stderr.\n";
 
+/* One JSON line on stderr for a life-cycle event, like the access log. */
+static void log_event(const char *event, const char *status, const char *message)
+{
+    json_t *line = json_pack("{s:s, s:s}", "event", event, "status", status);
+    if (line != NULL && message != NULL)
+        json_object_set_new(line, "message", json_string(message));
+    char *text = line != NULL ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (text != NULL)
+        fprintf(stderr, "%s\n", text);
+    free(text);
+    json_decref(line);
+}
+
 static int number_arg(const char *flag, const char *value, unsigned long min, unsigned long max,
                       unsigned long *out)
 {
@@ -122,6 +135,7 @@ int cmd_serve(int argc, char **argv)
         code = err.code == DMS_EIO ? 1 : 2;
         goto out;
     }
+    log_event("start", "ok", NULL);
     printf("dmsrate: listening on http://%s:%u/\n", config.host, dms_api_server_port(server));
     fflush(stdout);
     for (;;) {
@@ -130,22 +144,19 @@ int cmd_serve(int argc, char **argv)
             continue;
         if (sig == SIGHUP) {
             dms_error_clear(&err);
-            if (dms_api_server_reload(server, &err) == DMS_OK) {
-                fprintf(stderr, "{\"event\":\"reload\",\"status\":\"ok\"}\n");
-            } else {
-                char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-                fprintf(stderr, "dmsrate serve: reload failed, keeping the current set: %s\n",
-                        dms_error_format(&err, where, (int)sizeof where));
-            }
+            if (dms_api_server_reload(server, &err) == DMS_OK)
+                log_event("reload", "ok", NULL);
+            else
+                log_event("reload", "failed", err.message);
             continue;
         }
         break;
     }
     unsigned left = dms_api_server_stop(server, (unsigned)grace * 1000u);
     server = NULL;
-    if (left > 0)
-        fprintf(stderr, "dmsrate serve: %u requests cut off after %lus\n", left, grace);
-    fprintf(stderr, "{\"event\":\"shutdown\",\"status\":\"ok\"}\n");
+    char message[96];
+    snprintf(message, sizeof message, "%u requests cut off after %lus", left, grace);
+    log_event("shutdown", left > 0 ? "forced" : "ok", left > 0 ? message : NULL);
     code = 0;
 out:
     dms_api_server_stop(server, 0);

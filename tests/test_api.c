@@ -1,0 +1,875 @@
+/*
+ * API tests: start the real `dmsrate serve` (path in $DMS_BIN) on a free
+ * loopback port with copies of the sample models and tariffs, and exercise
+ * every route and every error status through a raw HTTP/1.1 client:
+ * malformed, truncated, invalid UTF-8, oversized and deeply nested bodies,
+ * wrong types and out-of-range numbers (with their JSON Pointers), 404, 405
+ * with Allow, 413, 415, reload by endpoint and by SIGHUP (a broken file
+ * keeps the running set), metrics, the access log, the idle timeout, the
+ * examples of docs/openapi.yaml, and a SIGTERM that lets a request in
+ * flight finish before a clean exit 0.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "dms/api.h"
+#include "http_client.h"
+#include "run_command.h"
+
+struct server {
+    pid_t pid;
+    unsigned port;
+    char dir[64];       /* temporary folder: models/, tariffs/, db, log */
+    char log_path[128]; /* the server's stderr: the access log */
+};
+
+static struct server main_server;
+static int timeout_ms = 10000;
+
+static const char outpatient[] =
+    "{\"frequency\": {\"family\": \"poisson\", \"mean\": 3}, "
+    "\"severity\": {\"family\": \"lognormal\", \"meanlog\": 8, \"sdlog\": 1}}";
+
+/* Starts `dmsrate serve` on port 0 with extra arguments (NULL-terminated). */
+static int start_server(struct server *s, const char *extra1, const char *extra2)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/dms-api-XXXXXX");
+    if (mkdtemp(s->dir) == NULL)
+        return -1;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cp -r models tariffs '%s'/", s->dir);
+    if (system(cmd) != 0)
+        return -1;
+    snprintf(s->log_path, sizeof s->log_path, "%s/access.log", s->dir);
+    char models[128], tariffs[128], db[128];
+    snprintf(models, sizeof models, "%s/models", s->dir);
+    snprintf(tariffs, sizeof tariffs, "%s/tariffs", s->dir);
+    snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
+    int out[2];
+    if (pipe(out) != 0)
+        return -1;
+    s->pid = fork();
+    if (s->pid == 0) {
+        int log = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(out[1], 1);
+        dup2(log, 2);
+        close(out[0]);
+        char *argv[] = {(char *)dms_binary(),
+                        "serve",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--models",
+                        models,
+                        "--tariffs",
+                        tariffs,
+                        "--db",
+                        db,
+                        "--threads",
+                        "2",
+                        (char *)extra1,
+                        (char *)extra2,
+                        NULL};
+        execv(dms_binary(), argv);
+        _exit(127);
+    }
+    close(out[1]);
+    /* The first stdout line is "dmsrate: listening on http://127.0.0.1:PORT/". */
+    char line[256];
+    size_t len = 0;
+    while (len < sizeof line - 1 && http_wait_readable(out[0], timeout_ms)) {
+        ssize_t n = read(out[0], line + len, 1);
+        if (n <= 0 || line[len] == '\n')
+            break;
+        len++;
+    }
+    line[len] = '\0';
+    close(out[0]);
+    const char *colon = strrchr(line, ':');
+    if (strstr(line, "listening on http://127.0.0.1:") == NULL || colon == NULL)
+        return -1;
+    s->port = (unsigned)atoi(colon + 1);
+    struct http_response r;
+    http_call(s->port, "GET", "/healthz", NULL, NULL, &r, timeout_ms);
+    int ok = r.status == 200 ? 0 : -1;
+    http_response_free(&r);
+    return ok;
+}
+
+/* SIGTERM and wait; returns the exit status (128 + signal if killed). */
+static int stop_server(struct server *s)
+{
+    if (s->pid <= 0)
+        return -1;
+    kill(s->pid, SIGTERM);
+    int wstatus = 0;
+    waitpid(s->pid, &wstatus, 0);
+    s->pid = 0;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
+    if (system(cmd) != 0)
+        return -1;
+    return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (getenv("DMS_UNDER_VALGRIND") != NULL)
+        timeout_ms = 60000;
+    signal(SIGPIPE, SIG_IGN);
+    return start_server(&main_server, NULL, NULL);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (main_server.pid > 0)
+        stop_server(&main_server);
+    return 0;
+}
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+static json_t *body_json(const struct http_response *r)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
+    if (j == NULL)
+        print_error("body is not JSON: %s\n%.300s\n", jerr.text, r->body ? r->body : "(none)");
+    assert_non_null(j);
+    return j;
+}
+
+/* Asserts status and the error record; path NULL skips the pointer check. */
+static json_t *expect_error(const struct http_response *r, int status, const char *code,
+                            const char *path)
+{
+    if (r->status != status)
+        print_error("status %d, expected %d; body: %.300s\n", r->status, status,
+                    r->body ? r->body : "(none)");
+    assert_int_equal(r->status, status);
+    char type[128];
+    assert_non_null(http_header(r, "Content-Type", type, sizeof type));
+    assert_string_equal(type, "application/json");
+    json_t *j = body_json(r);
+    json_t *e = json_object_get(j, "error");
+    assert_non_null(e);
+    assert_string_equal(json_string_value(json_object_get(e, "code")), code);
+    assert_true(strlen(json_string_value(json_object_get(e, "message"))) > 0);
+    if (path != NULL)
+        assert_string_equal(json_string_value(json_object_get(e, "path")), path);
+    return j;
+}
+
+static void post_json(const char *path, const char *body, struct http_response *r)
+{
+    http_call(main_server.port, "POST", path, "application/json", body, r, timeout_ms);
+}
+
+/* POSTs body to /v1/aggregate and expects an error at pointer. */
+static void expect_aggregate_error(const char *body, int status, const char *code,
+                                   const char *pointer)
+{
+    struct http_response r;
+    post_json("/v1/aggregate", body, &r);
+    json_decref(expect_error(&r, status, code, pointer));
+    http_response_free(&r);
+}
+
+static void expect_healthy(void)
+{
+    struct http_response r;
+    http_call(main_server.port, "GET", "/healthz", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+}
+
+static long long health_generation(void)
+{
+    struct http_response r;
+    http_call(main_server.port, "GET", "/healthz", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    long long g = json_integer_value(json_object_get(j, "generation"));
+    json_decref(j);
+    http_response_free(&r);
+    return g;
+}
+
+/* ---- routes -------------------------------------------------------------------- */
+
+static void health_and_headers(void **state)
+{
+    (void)state;
+    struct http_response r;
+    http_call(main_server.port, "GET", "/healthz", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    assert_true(json_integer_value(json_object_get(j, "generation")) >= 1);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "models")), "ru-2026@"));
+    char value[256];
+    assert_non_null(http_header(&r, "X-Request-Id", value, sizeof value));
+    assert_true(atol(value) >= 1);
+    assert_non_null(http_header(&r, "X-Dms-Models", value, sizeof value));
+    assert_non_null(strstr(value, "ru-2026@"));
+    assert_non_null(http_header(&r, "X-Dms-Tariffs", value, sizeof value));
+    assert_non_null(strstr(value, "corporate-2026@"));
+    json_decref(j);
+    http_response_free(&r);
+    /* HEAD answers like GET without a body. */
+    http_call(main_server.port, "HEAD", "/healthz", NULL, NULL, &r, 2000);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    http_response_free(&r);
+}
+
+static void models_and_tariffs(void **state)
+{
+    (void)state;
+    struct http_response r;
+    http_call(main_server.port, "GET", "/v1/models", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    json_t *first = json_array_get(json_object_get(j, "models"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "id")), "ru-2026");
+    assert_true(json_integer_value(json_object_get(first, "modules")) > 0);
+    json_decref(j);
+    http_response_free(&r);
+
+    http_call(main_server.port, "GET", "/v1/models/ru-2026", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    json_t *modules = json_object_get(j, "modules");
+    assert_true(json_array_size(modules) > 0);
+    size_t i;
+    json_t *m;
+    json_array_foreach(modules, i, m)
+    {
+        const char *ru = json_string_value(json_object_get(m, "name_ru"));
+        const char *en = json_string_value(json_object_get(m, "name_en"));
+        assert_non_null(ru);
+        assert_non_null(en);
+        assert_true((unsigned char)ru[0] >= 0xD0); /* Cyrillic in UTF-8 */
+        assert_true(en[0] >= 'A' && en[0] <= 'Z');
+    }
+    json_decref(j);
+    http_response_free(&r);
+
+    http_call(main_server.port, "GET", "/v1/tariffs", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    first = json_array_get(json_object_get(j, "tariffs"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "id")), "corporate-2026");
+    json_decref(j);
+    http_response_free(&r);
+
+    http_call(main_server.port, "GET", "/v1/tariffs/corporate-2026", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    j = body_json(&r);
+    assert_true(json_array_size(json_object_get(j, "modules")) > 0);
+    assert_true(json_array_size(json_object_get(j, "networks")) > 0);
+    assert_true(json_array_size(json_object_get(j, "regions")) > 0);
+    assert_non_null(json_object_get(json_object_get(j, "loadings"), "expense"));
+    json_decref(j);
+    http_response_free(&r);
+
+    http_call(main_server.port, "GET", "/v1/models/no-such", NULL, NULL, &r, timeout_ms);
+    json_decref(expect_error(&r, 404, "not_found", ""));
+    http_response_free(&r);
+    http_call(main_server.port, "GET", "/v1/tariffs/no-such", NULL, NULL, &r, timeout_ms);
+    json_decref(expect_error(&r, 404, "not_found", ""));
+    http_response_free(&r);
+}
+
+/* The API returns the very object `dmsrate aggregate` prints. */
+static void aggregate_matches_cli(void **state)
+{
+    (void)state;
+    struct http_response r;
+    post_json("/v1/aggregate", outpatient, &r);
+    assert_int_equal(r.status, 200);
+    json_t *api = body_json(&r);
+    http_response_free(&r);
+    char *argv[] = {"dmsrate", "aggregate", "--freq", "poisson:3", "--sev", "lognormal:8,1", NULL};
+    struct command_result c = run_dmsrate(argv);
+    assert_int_equal(c.status, 0);
+    json_error_t jerr;
+    json_t *cli = json_loads(c.out, 0, &jerr);
+    assert_non_null(cli);
+    assert_true(json_equal(api, cli));
+    assert_true(json_real_value(json_object_get(api, "mean")) > 14000);
+    json_decref(api);
+    json_decref(cli);
+    free(c.out);
+    free(c.err);
+}
+
+static void aggregate_is_deterministic(void **state)
+{
+    (void)state;
+    const char *body = "{\"frequency\": {\"family\": \"negbin\", \"mean\": 2, \"size\": 1.5},"
+                       " \"severity\": {\"family\": \"gamma\", \"shape\": 2, \"scale\": 3000},"
+                       " \"method\": \"mc\", \"sims\": 5000, \"seed\": 42, \"copay\": 0.1}";
+    struct http_response a, b;
+    post_json("/v1/aggregate", body, &a);
+    post_json("/v1/aggregate", body, &b);
+    assert_int_equal(a.status, 200);
+    assert_int_equal(b.status, 200);
+    assert_int_equal(a.body_len, b.body_len);
+    assert_memory_equal(a.body, b.body, a.body_len);
+    json_t *j = body_json(&a);
+    assert_string_equal(json_string_value(json_object_get(j, "method")), "mc");
+    assert_int_equal(json_integer_value(json_object_get(j, "sims")), 5000);
+    json_decref(j);
+    http_response_free(&a);
+    http_response_free(&b);
+}
+
+/* ---- 400 ------------------------------------------------------------------------ */
+
+static void malformed_json_has_line_and_column(void **state)
+{
+    (void)state;
+    struct http_response r;
+    post_json("/v1/aggregate",
+              "{\"frequency\": {\"family\": \"poisson\", \"mean\": 3},\n \"severity\": }", &r);
+    json_t *j = expect_error(&r, 400, "parse_error", "");
+    json_t *e = json_object_get(j, "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "line")), 2);
+    assert_int_equal(json_integer_value(json_object_get(e, "column")), 14);
+    json_decref(j);
+    http_response_free(&r);
+    expect_aggregate_error("", 400, "parse_error", "");
+    expect_aggregate_error("{\"a\": 1} trailing", 400, "parse_error", "");
+    expect_aggregate_error("{\"a\": 1, \"a\": 2}", 400, "parse_error", "");
+}
+
+static void truncated_body(void **state)
+{
+    (void)state;
+    /* A document cut short: 400 at the end of the text. */
+    struct http_response r;
+    post_json("/v1/aggregate", "{\"frequency\": {\"family\": \"poi", &r);
+    json_t *j = expect_error(&r, 400, "parse_error", "");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "error"), "line")), 1);
+    json_decref(j);
+    http_response_free(&r);
+    /* A body shorter than its Content-Length, then the client stops sending:
+     * the server must neither answer with garbage nor hang nor crash. */
+    int fd = http_connect(main_server.port);
+    assert_true(fd >= 0);
+    const char *raw = "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Content-Length: 200\r\n\r\n{\"frequency\": {";
+    assert_true(http_send_all(fd, raw, strlen(raw)));
+    shutdown(fd, SHUT_WR);
+    /* libmicrohttpd keeps a half-closed request until the idle timeout: do
+     * not wait that long, just check no answer is a wrong one. */
+    http_read_response(fd, &r, 1000);
+    assert_true(r.status == 0 || r.status == 400);
+    http_response_free(&r);
+    close(fd);
+    expect_healthy();
+}
+
+static void invalid_utf8(void **state)
+{
+    (void)state;
+    struct http_response r;
+    post_json("/v1/aggregate", "{\"frequency\": {\"family\": \"poi\xff\xfe\"}}", &r);
+    json_t *j = expect_error(&r, 400, "parse_error", "");
+    json_t *e = json_object_get(j, "error");
+    assert_int_equal(json_integer_value(json_object_get(e, "line")), 1);
+    assert_int_equal(json_integer_value(json_object_get(e, "column")), 30);
+    json_decref(j);
+    http_response_free(&r);
+    /* Invalid UTF-8 in a key and an overlong encoding. */
+    expect_aggregate_error("{\"\xc0\xaf\": 1}", 400, "parse_error", "");
+}
+
+static void deeply_nested_json(void **state)
+{
+    (void)state;
+    size_t depth = 200000;
+    char *body = malloc(2 * depth + 1);
+    memset(body, '[', depth);
+    memset(body + depth, ']', depth);
+    body[2 * depth] = '\0';
+    expect_aggregate_error(body, 400, "parse_error", "");
+    /* Just over the limit inside an object. */
+    char *p = body;
+    p += sprintf(p, "{\"frequency\": ");
+    for (int i = 0; i < 70; i++)
+        *p++ = '[';
+    *p = '\0';
+    expect_aggregate_error(body, 400, "parse_error", "");
+    free(body);
+    expect_healthy();
+}
+
+/* ---- 413 ------------------------------------------------------------------------- */
+
+static void ten_megabyte_body(void **state)
+{
+    (void)state;
+    size_t len = 10u * 1024u * 1024u;
+    char *body = malloc(len);
+    memset(body, ' ', len);
+    body[0] = '[';
+    body[len - 1] = ']';
+    struct http_response r;
+    /* With Expect: 100-continue the refusal comes before the body. */
+    http_call_ex(main_server.port, "POST", "/v1/aggregate", "application/json", body, len, true, &r,
+                 timeout_ms);
+    json_decref(expect_error(&r, 413, "payload_too_large", ""));
+    http_response_free(&r);
+    /* Without it the client pushes the body; the server answers 413 early
+     * and closes, which may reset the connection under the client's feet. */
+    http_call_ex(main_server.port, "POST", "/v1/aggregate", "application/json", body, len, false,
+                 &r, timeout_ms);
+    if (r.status != 0)
+        json_decref(expect_error(&r, 413, "payload_too_large", ""));
+    http_response_free(&r);
+    /* Chunked, without a Content-Length: refused once past the cap. */
+    int fd = http_connect(main_server.port);
+    assert_true(fd >= 0);
+    const char *head = "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    http_send_all(fd, head, strlen(head));
+    size_t chunk = 1024 * 1024;
+    char size_line[32];
+    for (int i = 0; i < 5; i++) {
+        snprintf(size_line, sizeof size_line, "%zx\r\n", chunk);
+        http_send_all(fd, size_line, strlen(size_line));
+        http_send_all(fd, body + 1, chunk);
+        http_send_all(fd, "\r\n", 2);
+    }
+    http_send_all(fd, "0\r\n\r\n", 5);
+    http_read_response(fd, &r, timeout_ms);
+    close(fd);
+    json_decref(expect_error(&r, 413, "payload_too_large", ""));
+    http_response_free(&r);
+    free(body);
+    expect_healthy();
+}
+
+/* ---- 422 ------------------------------------------------------------------------- */
+
+static void wrong_types(void **state)
+{
+    (void)state;
+    expect_aggregate_error("[1, 2]", 422, "invalid_parameter", "");
+    expect_aggregate_error("{\"frequency\": [], \"severity\": {}}", 422, "invalid_parameter",
+                           "/frequency");
+    expect_aggregate_error("{\"frequency\": {\"family\": \"poisson\", \"mean\": \"3\"}}", 422,
+                           "invalid_parameter", "/frequency/mean");
+    expect_aggregate_error("{\"frequency\": {\"family\": 1, \"mean\": 3}}", 422,
+                           "invalid_parameter", "/frequency/family");
+    char body[512];
+    snprintf(body, sizeof body, "%.*s, \"franchise\": 1}", (int)strlen(outpatient) - 1, outpatient);
+    expect_aggregate_error(body, 422, "invalid_parameter", "/franchise");
+    snprintf(body, sizeof body, "%.*s, \"sims\": 1.5}", (int)strlen(outpatient) - 1, outpatient);
+    expect_aggregate_error(body, 422, "invalid_parameter", "/sims");
+    snprintf(body, sizeof body, "%.*s, \"method\": \"magic\"}", (int)strlen(outpatient) - 1,
+             outpatient);
+    expect_aggregate_error(body, 422, "invalid_parameter", "/method");
+    snprintf(body, sizeof body, "%.*s, \"deductible\": null}", (int)strlen(outpatient) - 1,
+             outpatient);
+    expect_aggregate_error(body, 422, "invalid_parameter", "/deductible");
+    snprintf(body, sizeof body, "%.*s, \"colour\": \"red\"}", (int)strlen(outpatient) - 1,
+             outpatient);
+    expect_aggregate_error(body, 422, "invalid_parameter", "/colour");
+    expect_aggregate_error("{\"severity\": {\"family\": \"gamma\", \"shape\": 2, \"scale\": 3}}",
+                           422, "invalid_parameter", "/frequency");
+    expect_aggregate_error("{\"frequency\": {\"family\": \"poisson\", \"mean\": 3, \"size\": 2},"
+                           " \"severity\": {\"family\": \"gamma\", \"shape\": 2, \"scale\": 3}}",
+                           422, "invalid_parameter", "/frequency/size");
+    expect_aggregate_error("{\"frequency\": {\"family\": \"negbin\", \"mean\": 3},"
+                           " \"severity\": {\"family\": \"gamma\", \"shape\": 2, \"scale\": 3}}",
+                           422, "invalid_parameter", "/frequency/size");
+}
+
+static void numbers_out_of_range(void **state)
+{
+    (void)state;
+    expect_aggregate_error("{\"frequency\": {\"family\": \"poisson\", \"mean\": -1}}", 422,
+                           "invalid_parameter", "/frequency/mean");
+    expect_aggregate_error("{\"frequency\": {\"family\": \"poisson\", \"mean\": 1e9}}", 422,
+                           "invalid_parameter", "/frequency/mean");
+    expect_aggregate_error("{\"frequency\": {\"family\": \"poisson\", \"mean\": 3}, \"severity\":"
+                           " {\"family\": \"lognormal\", \"meanlog\": 8, \"sdlog\": 0}}",
+                           422, "invalid_parameter", "/severity/sdlog");
+    const char *tails[][2] = {
+        {"\"copay\": 1", "/copay"},
+        {"\"copay\": -0.1", "/copay"},
+        {"\"deductible\": -5", "/deductible"},
+        {"\"deductible\": 1000, \"claim_limit\": 500", "/claim_limit"},
+        {"\"annual_limit\": 0", "/annual_limit"},
+        {"\"sims\": 0, \"method\": \"mc\"", "/sims"},
+        {"\"sims\": 5000000, \"method\": \"mc\"", "/sims"},
+        {"\"seed\": -1", "/seed"},
+        {"\"span\": 0", "/span"},
+        {"\"span\": 0.01", "/span"},
+        {"\"span\": 1, \"method\": \"panjer\"", "/span"},
+    };
+    for (size_t i = 0; i < sizeof tails / sizeof tails[0]; i++) {
+        char body[512];
+        snprintf(body, sizeof body, "%.*s, %s}", (int)strlen(outpatient) - 1, outpatient,
+                 tails[i][0]);
+        expect_aggregate_error(body, 422, "invalid_parameter", tails[i][1]);
+    }
+    /* Beyond double: a parse error, with its place. */
+    expect_aggregate_error("{\"frequency\": {\"family\": \"poisson\", \"mean\": 1e400}}", 400,
+                           "parse_error", "");
+}
+
+/* ---- 404, 405, 415 ------------------------------------------------------------------- */
+
+static void not_found_method_media_type(void **state)
+{
+    (void)state;
+    struct http_response r;
+    http_call(main_server.port, "GET", "/nope", NULL, NULL, &r, timeout_ms);
+    json_decref(expect_error(&r, 404, "not_found", ""));
+    http_response_free(&r);
+    http_call(main_server.port, "GET", "/v1/models/", NULL, NULL, &r, timeout_ms);
+    json_decref(expect_error(&r, 404, "not_found", ""));
+    http_response_free(&r);
+
+    char allow[64];
+    http_call(main_server.port, "GET", "/v1/aggregate", NULL, NULL, &r, timeout_ms);
+    json_decref(expect_error(&r, 405, "method_not_allowed", ""));
+    assert_non_null(http_header(&r, "Allow", allow, sizeof allow));
+    assert_string_equal(allow, "POST");
+    http_response_free(&r);
+    http_call(main_server.port, "DELETE", "/v1/models/ru-2026", NULL, NULL, &r, timeout_ms);
+    json_decref(expect_error(&r, 405, "method_not_allowed", ""));
+    assert_non_null(http_header(&r, "Allow", allow, sizeof allow));
+    assert_string_equal(allow, "GET, HEAD");
+    http_response_free(&r);
+
+    http_call(main_server.port, "POST", "/v1/aggregate", "text/plain", outpatient, &r, timeout_ms);
+    json_decref(expect_error(&r, 415, "unsupported_media_type", ""));
+    http_response_free(&r);
+    http_call(main_server.port, "POST", "/v1/aggregate", NULL, outpatient, &r, timeout_ms);
+    json_decref(expect_error(&r, 415, "unsupported_media_type", ""));
+    http_response_free(&r);
+    /* Parameters and case in the media type are fine. */
+    http_call(main_server.port, "POST", "/v1/aggregate", "Application/JSON; charset=utf-8",
+              outpatient, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+}
+
+/* ---- reload ------------------------------------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void reload_is_atomic(void **state)
+{
+    (void)state;
+    long long g0 = health_generation();
+    struct http_response r;
+    http_call(main_server.port, "POST", "/v1/admin/reload", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "generation")), g0 + 1);
+    json_decref(j);
+    http_response_free(&r);
+    assert_int_equal(health_generation(), g0 + 1);
+
+    /* A broken tariff: the reload is refused with the file's name and the
+     * running set stays, by endpoint and by SIGHUP. */
+    char path[256], saved[256], cmd[600];
+    snprintf(path, sizeof path, "%s/tariffs/corporate-2026.json", main_server.dir);
+    snprintf(saved, sizeof saved, "%s/saved.json", main_server.dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", path, saved);
+    assert_int_equal(system(cmd), 0);
+    write_file(path, "{\"name\": ");
+    http_call(main_server.port, "POST", "/v1/admin/reload", NULL, NULL, &r, timeout_ms);
+    j = expect_error(&r, 409, "reload_failed", NULL);
+    assert_non_null(
+        strstr(json_string_value(json_object_get(json_object_get(j, "error"), "message")),
+               "corporate-2026.json"));
+    json_decref(j);
+    http_response_free(&r);
+    kill(main_server.pid, SIGHUP);
+    usleep(300 * 1000);
+    assert_int_equal(health_generation(), g0 + 1);
+    http_call(main_server.port, "GET", "/v1/tariffs/corporate-2026", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+
+    /* Repaired: SIGHUP brings the next generation. */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", saved, path);
+    assert_int_equal(system(cmd), 0);
+    kill(main_server.pid, SIGHUP);
+    long long g = g0 + 1;
+    for (int i = 0; i < timeout_ms / 50 && g == g0 + 1; i++) {
+        usleep(50 * 1000);
+        g = health_generation();
+    }
+    assert_int_equal(g, g0 + 2);
+}
+
+/* ---- metrics and access log ------------------------------------------------------------ */
+
+static void metrics_in_prometheus_format(void **state)
+{
+    (void)state;
+    struct http_response r;
+    http_call(main_server.port, "GET", "/nope", NULL, NULL, &r, timeout_ms);
+    http_response_free(&r);
+    expect_aggregate_error("[]", 422, "invalid_parameter", "");
+    http_call(main_server.port, "GET", "/metrics", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 200);
+    char type[128];
+    assert_non_null(http_header(&r, "Content-Type", type, sizeof type));
+    assert_non_null(strstr(type, "text/plain"));
+    const char *expected[] = {
+        "# TYPE dmsrate_http_requests_total counter\n",
+        "dmsrate_http_requests_total{route=\"/v1/aggregate\",status=\"422\"} ",
+        "dmsrate_http_requests_total{route=\"/healthz\",status=\"200\"} ",
+        "dmsrate_http_requests_total{route=\"unmatched\",status=\"404\"} ",
+        "# TYPE dmsrate_http_request_duration_seconds histogram\n",
+        "dmsrate_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} ",
+        "dmsrate_http_request_duration_seconds_count{route=\"/v1/aggregate\"} ",
+        "# TYPE dmsrate_http_requests_in_flight gauge\ndmsrate_http_requests_in_flight ",
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        if (strstr(r.body, expected[i]) == NULL)
+            print_error("missing in /metrics: %s\n", expected[i]);
+        assert_non_null(strstr(r.body, expected[i]));
+    }
+    /* This very request is in flight (with at most the half-closed one of
+     * truncated_body, which waits for the idle timeout). */
+    long in_flight = atol(strstr(r.body, "\ndmsrate_http_requests_in_flight ") + 33);
+    assert_true(in_flight >= 1 && in_flight <= 2);
+    http_response_free(&r);
+}
+
+static void access_log_is_json_lines(void **state)
+{
+    (void)state;
+    struct http_response r;
+    http_call(main_server.port, "PUT", "/v1/aggregate", NULL, NULL, &r, timeout_ms);
+    assert_int_equal(r.status, 405);
+    char id[32];
+    assert_non_null(http_header(&r, "X-Request-Id", id, sizeof id));
+    http_response_free(&r);
+    usleep(100 * 1000); /* the line is written when the connection completes */
+    FILE *f = fopen(main_server.log_path, "r");
+    assert_non_null(f);
+    char line[4096];
+    int requests = 0;
+    bool found = false;
+    while (fgets(line, sizeof line, f) != NULL) {
+        json_error_t jerr;
+        json_t *j = json_loads(line, 0, &jerr);
+        if (j == NULL)
+            print_error("not a JSON line: %s", line);
+        assert_non_null(j);
+        if (json_object_get(j, "event") == NULL) {
+            requests++;
+            const char *keys[] = {"time", "id", "method", "path", "status", "bytes", "duration_ms"};
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+                assert_non_null(json_object_get(j, keys[k]));
+            if (json_integer_value(json_object_get(j, "id")) == atoll(id)) {
+                found = true;
+                assert_string_equal(json_string_value(json_object_get(j, "method")), "PUT");
+                assert_string_equal(json_string_value(json_object_get(j, "path")), "/v1/aggregate");
+                assert_int_equal(json_integer_value(json_object_get(j, "status")), 405);
+            }
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    assert_true(requests > 10);
+    assert_true(found);
+}
+
+/* ---- docs/openapi.yaml ------------------------------------------------------------------ */
+
+/*
+ * Walks the YAML line by line: a path key "  /x:" starts a path, an
+ * "example: ID" under a path parameter names the {id} to use, and
+ * "value: {...}" lines inside a requestBody are request examples.
+ * Every GET path must answer 200 and every request example must be accepted.
+ */
+static void openapi_examples_are_accepted(void **state)
+{
+    (void)state;
+    FILE *f = fopen("docs/openapi.yaml", "r");
+    assert_non_null(f);
+    char line[8192], path[256] = "", id[128] = "";
+    bool in_paths = false, in_body = false, has_get = false;
+    int examples = 0, gets = 0, paths = 0;
+    struct http_response r;
+    for (;;) {
+        char *got = fgets(line, sizeof line, f);
+        bool new_path = got != NULL && in_paths && strncmp(line, "  /", 3) == 0;
+        bool end = got == NULL || (in_paths && line[0] != ' ' && line[0] != '\n');
+        if ((new_path || end) && path[0] != '\0' && has_get) {
+            char url[512];
+            char *brace = strstr(path, "{id}");
+            if (brace != NULL)
+                snprintf(url, sizeof url, "%.*s%s", (int)(brace - path), path, id);
+            else
+                snprintf(url, sizeof url, "%s", path);
+            http_call(main_server.port, "GET", url, NULL, NULL, &r, timeout_ms);
+            if (r.status != 200)
+                print_error("GET %s: %d\n", url, r.status);
+            assert_int_equal(r.status, 200);
+            http_response_free(&r);
+            gets++;
+        }
+        if (end && in_paths)
+            break;
+        if (got == NULL)
+            break;
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line, "paths:") == 0) {
+            in_paths = true;
+            continue;
+        }
+        if (!in_paths)
+            continue;
+        if (new_path) {
+            snprintf(path, sizeof path, "%.*s", (int)(strlen(line) - 3), line + 2);
+            id[0] = '\0';
+            in_body = has_get = false;
+            paths++;
+            /* Every documented path is a route of the table, and vice versa (count). */
+            int route = dms_api_route_find("GET", path, NULL, NULL, 0, NULL, 0);
+            assert_int_not_equal(route, DMS_API_ROUTE_NONE);
+            assert_string_equal(dms_api_route_pattern((size_t)route), path);
+            continue;
+        }
+        const char *p = line + strspn(line, " ");
+        if (strcmp(p, "get:") == 0)
+            has_get = true;
+        else if (strcmp(p, "requestBody:") == 0)
+            in_body = true;
+        else if (strcmp(p, "responses:") == 0)
+            in_body = false;
+        else if (strncmp(p, "example: ", 9) == 0 && !in_body)
+            snprintf(id, sizeof id, "%s", p + 9);
+        else if (in_body && strncmp(p, "value: {", 8) == 0) {
+            post_json(path, p + 7, &r);
+            if (r.status != 200)
+                print_error("example for %s refused (%d): %s\n", path, r.status, r.body);
+            assert_int_equal(r.status, 200);
+            http_response_free(&r);
+            examples++;
+        }
+    }
+    fclose(f);
+    assert_true(examples >= 3);
+    assert_true(gets >= 6);
+    assert_int_equal(paths, (int)dms_api_route_count());
+}
+
+/* ---- timeouts and shutdown ------------------------------------------------------------- */
+
+static void idle_client_is_dropped(void **state)
+{
+    (void)state;
+    struct server s;
+    assert_int_equal(start_server(&s, "--timeout", "1"), 0);
+    int fd = http_connect(s.port);
+    assert_true(fd >= 0);
+    const char *partial = "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nContent-Le";
+    assert_true(http_send_all(fd, partial, strlen(partial)));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* The server closes the connection: EOF (or reset) within a few seconds. */
+    assert_true(http_wait_readable(fd, timeout_ms));
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(n <= 0);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    assert_true(waited >= 0.5);
+    close(fd);
+    assert_int_equal(stop_server(&s), 0);
+}
+
+/* Last: SIGTERM while a request is being computed; it still gets its answer. */
+static void sigterm_finishes_in_flight_requests(void **state)
+{
+    (void)state;
+    const char *slow = "{\"frequency\": {\"family\": \"poisson\", \"mean\": 30}, \"severity\":"
+                       " {\"family\": \"lognormal\", \"meanlog\": 8, \"sdlog\": 1},"
+                       " \"method\": \"mc\", \"sims\": 1000000}";
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                     strlen(slow));
+    int fd = http_connect(main_server.port);
+    assert_true(fd >= 0);
+    assert_true(http_send_all(fd, head, (size_t)n));
+    assert_true(http_send_all(fd, slow, strlen(slow)));
+    usleep(100 * 1000);
+    pid_t pid = main_server.pid;
+    kill(pid, SIGTERM);
+    struct http_response r;
+    http_read_response(fd, &r, timeout_ms * 3);
+    close(fd);
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "sims")), 1000000);
+    json_decref(j);
+    http_response_free(&r);
+    int wstatus = 0;
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    main_server.pid = 0;
+    assert_true(WIFEXITED(wstatus));
+    assert_int_equal(WEXITSTATUS(wstatus), 0);
+    /* The port is closed now. */
+    assert_true(http_connect(main_server.port) < 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(health_and_headers),
+        cmocka_unit_test(models_and_tariffs),
+        cmocka_unit_test(aggregate_matches_cli),
+        cmocka_unit_test(aggregate_is_deterministic),
+        cmocka_unit_test(malformed_json_has_line_and_column),
+        cmocka_unit_test(truncated_body),
+        cmocka_unit_test(invalid_utf8),
+        cmocka_unit_test(deeply_nested_json),
+        cmocka_unit_test(ten_megabyte_body),
+        cmocka_unit_test(wrong_types),
+        cmocka_unit_test(numbers_out_of_range),
+        cmocka_unit_test(not_found_method_media_type),
+        cmocka_unit_test(reload_is_atomic),
+        cmocka_unit_test(metrics_in_prometheus_format),
+        cmocka_unit_test(openapi_examples_are_accepted),
+        cmocka_unit_test(access_log_is_json_lines),
+        cmocka_unit_test(idle_client_is_dropped),
+        cmocka_unit_test(sigterm_finishes_in_flight_requests),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
