@@ -13,6 +13,7 @@
 #include "dms/quote.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +25,9 @@
 
 const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0.9, 0.95, 0.99};
 
-/* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims. */
-#define PERSON_SPAN_SD 0.05
+/* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
+ * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
+#define PERSON_SPAN_SD 0.1
 /* Claims per module on a span of E[Y | Y > 0] / QUOTE_SPAN_DIVISOR: a group
  * total blurs finer detail away, and the limited means stay within 0.1%. */
 #define QUOTE_SPAN_DIVISOR 32.0
@@ -382,6 +384,61 @@ static void finish_block(dms_quote_block *block)
     block->average_age = block->people ? block->average_age / (double)block->people : 0.0;
 }
 
+/* One scenario of a quote: every cell priced, money added to the scenario's
+ * slots, cell totals of claims kept for the group distribution. */
+typedef struct scenario_job {
+    dms_quote *q;
+    const cell_grid *grid;
+    const resolved_segment *resolved;
+    int scenario;
+    bool percentiles;
+    cell_totals *totals;
+    double flat_total;
+    int status;
+    dms_error err;
+} scenario_job;
+
+static void *price_scenario(void *arg)
+{
+    scenario_job *job = arg;
+    const cell_grid *grid = job->grid;
+    dms_quote *q = job->q;
+    int k = job->scenario;
+    for (size_t s = 0; s < grid->nsegments; s++)
+        for (size_t band = 0; band < grid->nbands; band++)
+            for (int sex = 0; sex < 2; sex++)
+                for (size_t r = 0; r < grid->nregions; r++) {
+                    const cell *c = &grid->cells[cell_index(grid, s, band, sex, r)];
+                    if (c->count == 0)
+                        continue;
+                    dms_quote_segment *qs = &q->segments[s];
+                    cell_price price;
+                    job->status = price_cell(q, &job->resolved[s], band, sex,
+                                             &q->tariff->regions[r], k, job->percentiles, &price,
+                                             &job->err);
+                    if (job->status != DMS_OK)
+                        return NULL;
+                    dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
+                    load_person(q, &job->resolved[s], &price, lines, &person);
+                    for (size_t m = 0; m < qs->nlines; m++)
+                        add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
+                    add_money(&qs->total.money[k], &person, (double)c->count);
+                    add_money(&q->total.money[k], &person, (double)c->count);
+                    job->flat_total += price.flat_total * (double)c->count;
+                    if (price.person.pmf != NULL) {
+                        dms_sum_term term = {&price.person, c->count};
+                        job->status = dms_lattice_sum(&term, 1,
+                                                      &job->totals->items[job->totals->n],
+                                                      &job->err);
+                        dms_placed_free(&price.person);
+                        if (job->status != DMS_OK)
+                            return NULL;
+                        job->totals->n++;
+                    }
+                }
+    return NULL;
+}
+
 int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
                       const dms_census *census, const dms_quote_options *options,
                       dms_quote **out, dms_diag *diag, dms_diag *warnings)
@@ -493,52 +550,43 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     }
     finish_block(&q->total);
 
-    /* Price every cell once per scenario. */
+    /* Price every cell once per scenario; scenarios are independent and
+     * write only their own slots, so each runs in its own thread. */
+    scenario_job jobs[DMS_SCENARIO_COUNT];
+    pthread_t threads[DMS_SCENARIO_COUNT];
+    bool started[DMS_SCENARIO_COUNT] = {false};
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        jobs[k] = (scenario_job){.q = q, .grid = &grid, .resolved = resolved, .scenario = k,
+                                 .percentiles = opts.percentiles, .totals = &totals[k]};
+        dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
         if (totals[k].items == NULL) {
             status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for cell totals");
             goto out_fail;
         }
     }
-    double flat_total[DMS_SCENARIO_COUNT] = {0};
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        started[k] = pthread_create(&threads[k], NULL, price_scenario, &jobs[k]) == 0;
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        if (started[k])
+            pthread_join(threads[k], NULL);
+        else
+            price_scenario(&jobs[k]); /* no thread to be had: run it here */
+    }
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        if (jobs[k].status != DMS_OK) {
+            dms_diag_add(diag, &jobs[k].err);
+            status = jobs[k].status;
+            goto out_fail;
+        }
     for (size_t s = 0; s < grid.nsegments; s++)
         for (size_t band = 0; band < grid.nbands; band++)
             for (int sex = 0; sex < 2; sex++)
-                for (size_t r = 0; r < grid.nregions; r++) {
-                    const cell *c = &grid.cells[cell_index(&grid, s, band, sex, r)];
-                    if (c->count == 0)
-                        continue;
-                    q->cells++;
-                    dms_quote_segment *qs = &q->segments[s];
-                    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
-                        cell_price price;
-                        status = price_cell(q, &resolved[s], band, sex, &tariff->regions[r], k,
-                                            opts.percentiles, &price, &err);
-                        if (status != DMS_OK) {
-                            dms_diag_add(diag, &err);
-                            goto out_fail;
-                        }
-                        dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
-                        load_person(q, &resolved[s], &price, lines, &person);
-                        for (size_t m = 0; m < qs->nlines; m++)
-                            add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
-                        add_money(&qs->total.money[k], &person, (double)c->count);
-                        add_money(&q->total.money[k], &person, (double)c->count);
-                        flat_total[k] += price.flat_total * (double)c->count;
-                        if (price.person.pmf != NULL) {
-                            dms_sum_term term = {&price.person, c->count};
-                            status = dms_lattice_sum(&term, 1, &totals[k].items[totals[k].n],
-                                                     &err);
-                            dms_placed_free(&price.person);
-                            if (status != DMS_OK) {
-                                dms_diag_add(diag, &err);
-                                goto out_fail;
-                            }
-                            totals[k].n++;
-                        }
-                    }
-                }
+                for (size_t r = 0; r < grid.nregions; r++)
+                    q->cells += grid.cells[cell_index(&grid, s, band, sex, r)].count > 0;
+    double flat_total[DMS_SCENARIO_COUNT];
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        flat_total[k] = jobs[k].flat_total;
     if (opts.percentiles) {
         q->has_distribution = true;
         for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
