@@ -36,7 +36,10 @@ struct dms_api_server {
     unsigned long generation;
     dms_api_metrics *metrics;
     atomic_ulong next_id;
-    atomic_long in_flight;
+    /* Requests with a complete request (or an early answer) whose response
+     * is not yet sent: what a graceful stop waits for. A client stalled in
+     * its upload is not counted, so it cannot hold the shutdown. */
+    atomic_long answering;
     dms_api_hooks hooks;
 };
 
@@ -47,6 +50,7 @@ struct request {
     int route;
     bool allowed;
     bool responded; /* a response is queued: discard the rest of the body */
+    bool answering; /* counted in the server's answering */
     bool overflow;  /* the body passed the cap while being received */
     unsigned status;
     size_t bytes;
@@ -144,10 +148,19 @@ static int hook_metrics(void *ctx, char **text, size_t *len)
     return dms_api_metrics_render(s->metrics, text, len);
 }
 
+/* Counts req among the requests a graceful stop waits for (once). */
+static void mark_answering(dms_api_server *s, struct request *req)
+{
+    if (!req->answering) {
+        req->answering = true;
+        atomic_fetch_add(&s->answering, 1);
+    }
+}
+
 /* ---- responses ---------------------------------------------------------------- */
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct request *req,
-                                     dms_api_response *resp, const char *allow,
+static enum MHD_Result send_response(dms_api_server *s, struct MHD_Connection *conn,
+                                     struct request *req, dms_api_response *resp, const char *allow,
                                      const dms_api_catalog *catalog)
 {
     struct MHD_Response *r =
@@ -157,6 +170,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct request
         return MHD_NO;
     }
     resp->body = NULL;
+    mark_answering(s, req);
     char id[32];
     snprintf(id, sizeof id, "%lu", req->id);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
@@ -178,9 +192,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct request
     return ok;
 }
 
-__attribute__((format(printf, 6, 7))) static enum MHD_Result
-send_error(struct MHD_Connection *conn, struct request *req, unsigned status, const char *code,
-           const char *allow, const char *fmt, ...)
+__attribute__((format(printf, 7, 8))) static enum MHD_Result
+send_error(dms_api_server *s, struct MHD_Connection *conn, struct request *req, unsigned status,
+           const char *code, const char *allow, const char *fmt, ...)
 {
     dms_error err;
     dms_error_clear(&err);
@@ -190,7 +204,7 @@ send_error(struct MHD_Connection *conn, struct request *req, unsigned status, co
     va_end(ap);
     dms_api_response resp = {0};
     dms_api_response_error(&resp, status, &err, code);
-    return send_response(conn, req, &resp, allow, NULL);
+    return send_response(s, conn, req, &resp, allow, NULL);
 }
 
 /* ---- the access handler ------------------------------------------------------- */
@@ -215,7 +229,6 @@ static struct request *request_begin(dms_api_server *s, const char *method, cons
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     req->id = atomic_fetch_add(&s->next_id, 1) + 1;
     snprintf(req->method, sizeof req->method, "%s", method);
-    atomic_fetch_add(&s->in_flight, 1);
     dms_api_metrics_begin(s->metrics);
     return req;
 }
@@ -228,16 +241,16 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
     req->route = dms_api_route_find(method, url, &req->allowed, allow, sizeof allow, req->param,
                                     sizeof req->param);
     if (req->route == DMS_API_ROUTE_NONE)
-        return send_error(conn, req, 404, "not_found", NULL, "no route for %.200s", url);
+        return send_error(s, conn, req, 404, "not_found", NULL, "no route for %.200s", url);
     if (!req->allowed)
-        return send_error(conn, req, 405, "method_not_allowed", allow,
+        return send_error(s, conn, req, 405, "method_not_allowed", allow,
                           "%.15s is not allowed on %.200s; allowed: %s", method, url, allow);
     if (!dms_api_route_has_body((size_t)req->route))
         return MHD_YES;
     const char *type =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!dms_api_route_accepts((size_t)req->route, type))
-        return send_error(conn, req, 415, "unsupported_media_type", NULL,
+        return send_error(s, conn, req, 415, "unsupported_media_type", NULL,
                           "Content-Type '%.100s' is not accepted here; send application/json",
                           type != NULL ? type : "(none)");
     const char *length =
@@ -247,7 +260,7 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
         errno = 0;
         unsigned long long n = strtoull(length, &end, 10);
         if (errno == 0 && end != length && n > s->config.body_limit)
-            return send_error(conn, req, 413, "payload_too_large", NULL,
+            return send_error(s, conn, req, 413, "payload_too_large", NULL,
                               "the body has %llu bytes, more than the limit of %zu", n,
                               s->config.body_limit);
     }
@@ -310,8 +323,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (req->responded)
         return MHD_YES;
     if (req->overflow)
-        return send_error(conn, req, 413, "payload_too_large", NULL,
+        return send_error(s, conn, req, 413, "payload_too_large", NULL,
                           "the body is larger than the limit of %zu bytes", s->config.body_limit);
+    mark_answering(s, req);
     dms_api_catalog *catalog = acquire_catalog(s);
     dms_api_request in = {
         .method = req->method,
@@ -326,7 +340,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     };
     dms_api_response resp;
     dms_api_dispatch((size_t)req->route, &in, &s->hooks, &resp);
-    enum MHD_Result ok = send_response(conn, req, &resp, NULL, catalog);
+    enum MHD_Result ok = send_response(s, conn, req, &resp, NULL, catalog);
     dms_api_catalog_unref(catalog);
     return ok;
 }
@@ -382,7 +396,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     double seconds = seconds_since(&req->start);
     dms_api_metrics_end(s->metrics, req->route, req->status, seconds);
     log_access(s, req, seconds);
-    atomic_fetch_sub(&s->in_flight, 1);
+    if (req->answering)
+        atomic_fetch_sub(&s->answering, 1);
     free(req->body);
     free(req->path);
     free(req);
@@ -426,7 +441,7 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     pthread_mutex_init(&s->catalog_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);
     atomic_init(&s->next_id, 0);
-    atomic_init(&s->in_flight, 0);
+    atomic_init(&s->answering, 0);
     s->host = strdup(config->host);
     s->tariffs_dir = dup_or_null(config->tariffs_dir);
     s->models_dir = dup_or_null(config->models_dir);
@@ -480,12 +495,12 @@ unsigned dms_api_server_stop(dms_api_server *server, unsigned grace_ms)
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     unsigned waited = 0;
-    while (atomic_load(&server->in_flight) > 0 && waited < grace_ms) {
+    while (atomic_load(&server->answering) > 0 && waited < grace_ms) {
         struct timespec tick = {0, 10 * 1000 * 1000};
         nanosleep(&tick, NULL);
         waited += 10;
     }
-    unsigned left = (unsigned)atomic_load(&server->in_flight);
+    unsigned left = (unsigned)atomic_load(&server->answering);
     MHD_stop_daemon(server->daemon);
     server_free(server);
     return left;
