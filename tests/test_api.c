@@ -788,6 +788,28 @@ static void openapi_examples_are_accepted(void **state)
     assert_int_equal(paths, (int)dms_api_route_count());
 }
 
+/* The request files of examples/requests/ are accepted as they stand. */
+static void example_request_files_are_accepted(void **state)
+{
+    (void)state;
+    const char *files[] = {"examples/requests/aggregate-outpatient.json",
+                           "examples/requests/aggregate-dental-terms.json",
+                           "examples/requests/aggregate-hospital-mc.json"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        FILE *f = fopen(files[i], "rb");
+        assert_non_null(f);
+        char *text = slurp_fd(f);
+        fclose(f);
+        struct http_response r;
+        post_json("/v1/aggregate", text, &r);
+        if (r.status != 200)
+            print_error("%s: %d %s\n", files[i], r.status, r.body);
+        assert_int_equal(r.status, 200);
+        http_response_free(&r);
+        free(text);
+    }
+}
+
 /* ---- timeouts and shutdown ------------------------------------------------------------- */
 
 static void idle_client_is_dropped(void **state)
@@ -867,6 +889,7 @@ int main(void)
         cmocka_unit_test(reload_is_atomic),
         cmocka_unit_test(metrics_in_prometheus_format),
         cmocka_unit_test(openapi_examples_are_accepted),
+        cmocka_unit_test(example_request_files_are_accepted),
         cmocka_unit_test(access_log_is_json_lines),
         cmocka_unit_test(idle_client_is_dropped),
         cmocka_unit_test(sigterm_finishes_in_flight_requests),

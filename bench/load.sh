@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Load run of `dmsrate serve` with wrk: the group quote for the 450-person
+# example (POST /v1/quotes, body examples/requests/quote-midsize-450.json)
+# and the no-op route GET /healthz in the same run against the same server,
+# printing requests/s and p99 latency for both, their ratio, and the
+# server's resident memory (RSS) before and after the run.
+#
+# Until the quote route is wired, POST /v1/aggregate with
+# examples/requests/aggregate-outpatient.json stands in and the report says so.
+#
+#   bench/load.sh            (DMS_BIN, LOAD_SECONDS, LOAD_THREADS, LOAD_CONNECTIONS)
+set -euo pipefail
+bin=${DMS_BIN:-build/dmsrate}
+seconds=${LOAD_SECONDS:-10}
+threads=${LOAD_THREADS:-2}
+connections=${LOAD_CONNECTIONS:-16}
+if ! command -v wrk >/dev/null; then
+    echo "load.sh: wrk is not installed (make deps); skipped"
+    exit 0
+fi
+
+work=$(mktemp -d /tmp/dms-load-XXXXXX)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" serve --listen 127.0.0.1:0 --tariffs tariffs --models models --db "$work/load.db" \
+    --threads "${SERVE_THREADS:-2}" >"$work/stdout" 2>/dev/null &
+server_pid=$!
+url=
+for _ in $(seq 100); do
+    url=$(sed -n 's/.*listening on \(http:[^ ]*\)$/\1/p' "$work/stdout")
+    [ -n "$url" ] && break
+    sleep 0.1
+done
+[ -n "$url" ] || { echo "load.sh: the server did not start"; exit 1; }
+url=${url%/}
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
+
+work_route=/v1/quotes
+body=examples/requests/quote-midsize-450.json
+label="POST /v1/quotes (450 people)"
+status=000
+if [ -f "$body" ]; then
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+                  --data-binary @"$body" "$url$work_route" || true)
+fi
+if [ "$status" != 200 ]; then
+    echo "note: $work_route with $body answered $status; measuring POST /v1/aggregate instead"
+    work_route=/v1/aggregate
+    body=examples/requests/aggregate-outpatient.json
+    label="POST /v1/aggregate (stand-in)"
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+                  --data-binary @"$body" "$url$work_route")
+    [ "$status" = 200 ] || { echo "load.sh: $work_route answered $status"; exit 1; }
+fi
+
+# wrk's Lua hooks: the POST body, and a one-line summary at the end.
+cat >"$work/post.lua" <<LUA
+local f = io.open("$body", "rb")
+wrk.method = "POST"
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+LUA
+cat >"$work/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local seconds = summary.duration / 1e6
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+               + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT %.1f %.3f %d %d\n", summary.requests / seconds,
+                         latency:percentile(99) / 1000, summary.requests, errors))
+end
+LUA
+cat "$work/report.lua" >>"$work/post.lua"
+
+rss_before=$(rss_kb)
+# Both loads run at the same time against the same server.
+wrk -t"$threads" -c"$connections" -d"${seconds}s" -s "$work/post.lua" "$url$work_route" >"$work/work.out" 2>&1 &
+wrk_work=$!
+wrk -t"$threads" -c"$connections" -d"${seconds}s" -s "$work/report.lua" "$url/healthz" >"$work/noop.out" 2>&1 &
+wrk_noop=$!
+wait "$wrk_work" "$wrk_noop"
+rss_after=$(rss_kb)
+
+read -r work_rps work_p99 work_n work_err < <(sed -n 's/^RESULT //p' "$work/work.out")
+read -r noop_rps noop_p99 noop_n noop_err < <(sed -n 's/^RESULT //p' "$work/noop.out")
+printf '%-32s %12s %12s %10s %8s\n' route "requests/s" "p99 ms" requests errors
+printf '%-32s %12s %12s %10s %8s\n' "$label" "$work_rps" "$work_p99" "$work_n" "$work_err"
+printf '%-32s %12s %12s %10s %8s\n' "GET /healthz (no-op)" "$noop_rps" "$noop_p99" "$noop_n" "$noop_err"
+awk -v a="$work_rps" -v b="$noop_rps" -v c="$work_p99" -v d="$noop_p99" 'BEGIN {
+    printf "ratio work/no-op: requests/s %.3f, p99 latency %.1fx\n", a / b, (d > 0 ? c / d : 0) }'
+echo "server RSS: before ${rss_before} kB, after ${rss_after} kB ($((rss_after - rss_before)) kB)"
+echo "wrk: ${threads} threads, ${connections} connections per load, ${seconds}s; server threads ${SERVE_THREADS:-2}"
