@@ -6,6 +6,7 @@
  * employee) and reading a census file from disk.
  */
 #include "census_internal.h"
+#include "dms/text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -224,46 +225,7 @@ void census_show(const char *text, size_t len, char *out, size_t out_size)
 
 bool census_normalize(const char *text, size_t len, char *out, size_t out_size)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    size_t o = 0;
-    bool space = false;
-    census_trim(&text, &len);
-    s = (const unsigned char *)text;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        if (c == ' ' || c == '\t' || c == '_' || c == '-' || c == '\r' || c == '\n') {
-            space = o > 0;
-            continue;
-        }
-        unsigned char buf[2];
-        size_t k = 1;
-        buf[0] = c;
-        if (c >= 'A' && c <= 'Z') {
-            buf[0] = (unsigned char)(c + 32);
-        } else if ((c == 0xD0 || c == 0xD1) && i + 1 < len) {
-            unsigned char d = s[i + 1];
-            k = 2;
-            i++;
-            buf[0] = c, buf[1] = d;
-            if (c == 0xD0 && d >= 0x90 && d <= 0x9F) { /* А..П -> а..п */
-                buf[1] = (unsigned char)(d + 0x20);
-            } else if (c == 0xD0 && d >= 0xA0 && d <= 0xAF) { /* Р..Я -> р..я */
-                buf[0] = 0xD1, buf[1] = (unsigned char)(d - 0x20);
-            } else if ((c == 0xD0 && d == 0x81) || (c == 0xD1 && d == 0x91)) { /* Ё, ё -> е */
-                buf[0] = 0xD0, buf[1] = 0xB5;
-            }
-        }
-        if (o + (space ? 1 : 0) + k + 1 > out_size)
-            return false;
-        if (space) {
-            out[o++] = ' ';
-            space = false;
-        }
-        memcpy(out + o, buf, k);
-        o += k;
-    }
-    out[o] = '\0';
-    return true;
+    return dms_text_fold(text, len, out, out_size);
 }
 
 /* ---- vocabularies ------------------------------------------------------ */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "census_internal.h"
 #include "dms/jsonread.h"
+#include "dms/text.h"
 
 static const char *const segment_by_names[] = {"rules", "column", NULL};
 static const char *const deductible_types[] = {"ordinary", "franchise", NULL};
@@ -254,13 +254,6 @@ const dms_plan_module *dms_plan_segment_find(const dms_plan_segment *segment, co
     return NULL;
 }
 
-static bool text_equal_folded(const char *a, const char *b)
-{
-    char fa[DMS_PLAN_TEXT_MAX * 2], fb[DMS_PLAN_TEXT_MAX * 2];
-    return census_normalize(a, strlen(a), fa, sizeof fa) &&
-           census_normalize(b, strlen(b), fb, sizeof fb) && strcmp(fa, fb) == 0;
-}
-
 static bool rule_matches(const dms_segment_rule *rule, const dms_person *employee, int age,
                          bool has_children)
 {
@@ -275,7 +268,7 @@ static bool rule_matches(const dms_segment_rule *rule, const dms_person *employe
     if (rule->ndepartments > 0) {
         bool found = false;
         for (size_t i = 0; i < rule->ndepartments && !found; i++)
-            found = text_equal_folded(rule->departments[i], employee->department);
+            found = dms_text_equal_folded(rule->departments[i], employee->department);
         if (!found)
             return false;
     }
@@ -289,9 +282,9 @@ static long segment_of_employee(const dms_plan *plan, const dms_person *employee
     for (size_t s = 0; s < plan->nsegments; s++) {
         const dms_plan_segment *seg = &plan->segments[s];
         if (plan->segment_by == DMS_SEGMENT_BY_COLUMN) {
-            if (text_equal_folded(seg->code, employee->segment) ||
-                text_equal_folded(seg->name_ru, employee->segment) ||
-                text_equal_folded(seg->name_en, employee->segment))
+            if (dms_text_equal_folded(seg->code, employee->segment) ||
+                dms_text_equal_folded(seg->name_ru, employee->segment) ||
+                dms_text_equal_folded(seg->name_en, employee->segment))
                 return (long)s;
         } else if (!seg->has_rule || rule_matches(&seg->rule, employee, age, has_children)) {
             return (long)s;

@@ -1,12 +1,13 @@
 /*
  * Loader of insurer tariffs and the lookups the quote needs: modules,
- * networks, region classes by the names people write (Unicode-aware case
- * folding of Latin and Cyrillic done here, without the C locale), group-size
+ * networks, region classes by the names people write (folded by
+ * dms_text_fold: Latin and Cyrillic case, ё, separators), group-size
  * factors, the gross-premium formula and its rounding rule. The file format
  * is described in tariffs/README.md.
  */
 #include "dms/tariff.h"
 #include "dms/jsonread.h"
+#include "dms/text.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,131 +22,24 @@ static const char *const rounding_modes[] = {"half_up", "up", NULL};
 
 /* ---- name normalisation ------------------------------------------------ */
 
-/* Decodes one UTF-8 character at *s (advancing it); -1 if invalid. */
-static long utf8_next(const unsigned char **s)
-{
-    const unsigned char *p = *s;
-    long cp;
-    int n;
-    if (p[0] < 0x80) {
-        cp = p[0];
-        n = 1;
-    } else if (p[0] >= 0xC2 && p[0] <= 0xDF) {
-        cp = p[0] & 0x1F;
-        n = 2;
-    } else if (p[0] >= 0xE0 && p[0] <= 0xEF) {
-        cp = p[0] & 0x0F;
-        n = 3;
-    } else if (p[0] >= 0xF0 && p[0] <= 0xF4) {
-        cp = p[0] & 0x07;
-        n = 4;
-    } else {
-        return -1;
-    }
-    for (int i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return -1;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return -1;
-    *s = p + n;
-    return cp;
-}
-
-static size_t utf8_put(long cp, char *out)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Lower case for Latin and Cyrillic, ё folded to е, separators to ' '. */
-static long fold(long cp)
-{
-    if (cp >= 'A' && cp <= 'Z')
-        return cp + 32;
-    if (cp >= 0x0410 && cp <= 0x042F) /* А..Я */
-        return cp + 32;
-    if (cp >= 0x0400 && cp <= 0x040F) /* Ѐ..Џ */
-        cp += 80;
-    if (cp == 0x0451) /* ё */
-        return 0x0435;
-    if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '-' || cp == '_' ||
-        cp == 0x00A0 || (cp >= 0x2010 && cp <= 0x2015) || cp == 0x202F)
-        return ' ';
-    return cp;
-}
-
-static bool has_prefix(const long *s, size_t n, const char *ascii_or_utf8)
-{
-    const unsigned char *p = (const unsigned char *)ascii_or_utf8;
-    size_t i = 0;
-    while (*p != '\0') {
-        long cp = utf8_next(&p);
-        if (i >= n || s[i] != cp)
-            return false;
-        i++;
-    }
-    return true;
-}
-
 bool dms_tariff_normalize_name(const char *name, char *buf, size_t size)
 {
-    long cps[NAME_INPUT_MAX + 1];
-    size_t n = 0;
-    const unsigned char *p = (const unsigned char *)name;
-    if (size == 0)
+    char folded[4 * NAME_INPUT_MAX + 1];
+    if (size == 0 || !dms_text_fold(name, strlen(name), folded, sizeof folded))
         return false;
-    while (*p != '\0') {
-        long cp = utf8_next(&p);
-        if (cp < 0 || n == NAME_INPUT_MAX)
-            return false;
-        cp = fold(cp);
-        if (cp == ' ' && (n == 0 || cps[n - 1] == ' '))
-            continue;
-        cps[n++] = cp;
-    }
-    while (n > 0 && cps[n - 1] == ' ')
-        n--;
     /* "город X", "г. X", "г.X", "г X" */
-    size_t start = 0;
-    if (has_prefix(cps, n, "город "))
-        start = 6;
-    else if (has_prefix(cps, n, "г."))
-        start = 2;
-    else if (has_prefix(cps, n, "г "))
-        start = 2;
-    while (start < n && cps[start] == ' ')
+    static const char *const prefixes[] = {"город ", "г.", "г "};
+    const char *start = folded;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(folded, prefixes[i], strlen(prefixes[i])) == 0) {
+            start = folded + strlen(prefixes[i]);
+            break;
+        }
+    while (*start == ' ')
         start++;
-    size_t used = 0;
-    for (size_t i = start; i < n; i++) {
-        char tmp[4];
-        size_t k = utf8_put(cps[i], tmp);
-        if (used + k >= size)
-            return false;
-        memcpy(buf + used, tmp, k);
-        used += k;
-    }
-    buf[used] = '\0';
+    if (strlen(start) >= size)
+        return false;
+    memcpy(buf, start, strlen(start) + 1);
     return true;
 }
 

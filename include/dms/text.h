@@ -1,0 +1,30 @@
+/*
+ * Text helpers for matching what people type: UTF-8 decoding/encoding and
+ * one folding rule for names (see src/core/text.c).
+ */
+#ifndef DMS_TEXT_H
+#define DMS_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Decodes one UTF-8 character at *s and advances *s; -1 if the bytes are
+ * not valid UTF-8 (overlong, surrogate, out of range). Reads up to 4 bytes. */
+long dms_utf8_next(const unsigned char **s);
+
+/* Encodes code point cp into out (at least 4 bytes); returns its length. */
+size_t dms_utf8_put(long cp, char *out);
+
+/*
+ * Folds len bytes of UTF-8 for comparison: Latin and Cyrillic to lower case,
+ * ё to е, blanks, tabs, line ends, '-', '_', no-break spaces and dashes
+ * (U+2010..U+2015) to one space, leading and trailing separators dropped.
+ * Writes a NUL-terminated result into out; false if it does not fit or the
+ * text is not valid UTF-8 (or holds NUL).
+ */
+bool dms_text_fold(const char *text, size_t len, char *out, size_t out_size);
+
+/* True if a and b (NUL-terminated, under 1 KiB folded) fold to the same text. */
+bool dms_text_equal_folded(const char *a, const char *b);
+
+#endif
