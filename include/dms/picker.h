@@ -1,0 +1,369 @@
+/*
+ * The employee module picker, as pure functions over a loaded policy,
+ * tariff and model: which optional modules a household may choose
+ * (eligibility), what each costs and who pays it (the offer), the best sets
+ * within the budget for a questionnaire of priorities (the recommendation,
+ * an exact branch and bound with the runner-up sets), the expected
+ * out-of-pocket cost of care of a set, the server-side validation of a
+ * submitted election and the status machine of an election. Storage, roles
+ * and HTTP live elsewhere; nothing here allocates what the caller must free
+ * except where a function says so.
+ *
+ * Money is in kopecks (int64_t) a year unless a name says otherwise, so that
+ * budgets are compared exactly and sums never drift.
+ */
+#ifndef DMS_PICKER_H
+#define DMS_PICKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dms/census.h"
+#include "dms/model.h"
+#include "dms/policy.h"
+#include "dms/tariff.h"
+
+#define DMS_PICKER_MAX_MEMBERS 16 /* employee + family in one household */
+#define DMS_PICKER_MAX_BEST 16    /* the best set and its runner-ups */
+#define DMS_PICKER_MAX_ITEMS 64   /* solver items are bits of a uint64_t */
+#define DMS_PICKER_EXHAUSTIVE_MAX 26
+
+/* ---- household and eligibility ---------------------------------------- */
+
+/* An employee and the family members insured with them. */
+typedef struct dms_household {
+    const dms_person *members[DMS_PICKER_MAX_MEMBERS]; /* borrowed; [0] is the employee */
+    size_t nmembers;
+    int tenure_months; /* the employee's, at the election date */
+} dms_household;
+
+/*
+ * Collects the employee with this id and their family members from census
+ * (pointers borrowed from it). DMS_ENOTFOUND if there is no such employee,
+ * DMS_ETOOBIG over DMS_PICKER_MAX_MEMBERS people.
+ */
+int dms_picker_household(const dms_census *census, const char *employee_id, int tenure_months,
+                         dms_household *out, dms_error *err);
+
+/* Why an option is not offered (the first reason found, in this order). */
+enum dms_picker_reason {
+    DMS_PICKER_ELIGIBLE = 0,
+    DMS_PICKER_WRONG_SEGMENT,   /* the option is not for the employee's segment */
+    DMS_PICKER_TENURE,          /* the employee has not worked long enough */
+    DMS_PICKER_NO_MEMBER,       /* nobody in the household fits its age / relation rules */
+    DMS_PICKER_NEEDS_INELIGIBLE /* it requires an option the household cannot have */
+};
+
+/* "eligible", "wrong_segment", "tenure", "no_member", "needs_ineligible". */
+const char *dms_picker_reason_name(enum dms_picker_reason reason);
+/* A sentence for people, "ru" or "en" (anything else is English). */
+const char *dms_picker_reason_text(enum dms_picker_reason reason, const char *lang);
+
+/*
+ * Eligibility of option `option` of policy for household h in segment
+ * `segment`, ignoring its requirements: *covered receives the bits (1 << i)
+ * of h->members[i] the option would cover (relation and age at the period
+ * start, clamped at 0, within its rules), *reason why not when it is
+ * DMS_PICKER_ELIGIBLE no more. Returns true when eligible.
+ */
+bool dms_picker_eligible(const dms_policy *policy, size_t segment, const dms_household *h,
+                         size_t option, uint32_t *covered, enum dms_picker_reason *reason);
+
+/* ---- money ------------------------------------------------------------- */
+
+/* Who pays a yearly price under a segment's rule (see policy.h). */
+typedef struct dms_picker_split {
+    int64_t price;    /* kopecks a year */
+    int64_t credits;  /* of which paid from the flex budget */
+    int64_t employer; /* employer in all: credits + its share of the rest */
+    int64_t employee; /* the employee's salary top-up */
+    int64_t price_month, employer_month,
+        employee_month; /* a twelfth, employer = price - employee */
+    bool within_cap;    /* employee <= the segment's top-up cap */
+} dms_picker_split;
+
+/*
+ * Splits price (kopecks a year, >= 0) under segment seg: credits first, the
+ * rest shared, the employee's part rounded half up to a kopeck. The monthly
+ * figures are the yearly ones divided by 12 and rounded half up, the
+ * employer's taken as the difference so the two add up to the price.
+ */
+void dms_picker_split_price(const dms_policy_segment *seg, int64_t price, dms_picker_split *out);
+
+/*
+ * The largest yearly price (kopecks) whose employee part stays within
+ * top_up (kopecks, at most the segment's cap; negative means the cap).
+ * INT64_MAX / 4 when the employer pays the whole rest (employer_share 1).
+ */
+int64_t dms_picker_capacity(const dms_policy_segment *seg, int64_t top_up);
+
+/* ---- offer ------------------------------------------------------------- */
+
+typedef struct dms_offer_option {
+    bool eligible;
+    enum dms_picker_reason reason;
+    uint32_t covered;       /* household members covered (bits), 0 if not eligible */
+    int64_t price;          /* kopecks a year: gross with the anti-selection load */
+    int64_t claims;         /* kopecks a year: expected claims paid (value of cover) */
+    dms_picker_split alone; /* who pays if it were the only option chosen */
+} dms_offer_option;
+
+/* The priced menu of one household; options[i] is policy->options[i]. */
+typedef struct dms_offer {
+    const dms_policy *policy; /* borrowed: policy, tariff, model outlive the offer */
+    const dms_tariff *tariff;
+    const dms_model *model;
+    size_t segment;
+    dms_household household;
+    int ages[DMS_PICKER_MAX_MEMBERS]; /* at the period start, clamped at 0 */
+    int64_t base_price;               /* employer-paid base modules of the employee */
+    int64_t capacity;                 /* largest set price budget + cap allow */
+    uint64_t eligible;                /* bits of eligible options */
+    size_t noptions;
+    dms_offer_option options[DMS_POLICY_MAX_OPTIONS];
+} dms_offer;
+
+/*
+ * Prices the menu of policy for household h (segment from its employee,
+ * has_children from its members): every eligible option priced for each
+ * member it covers, under dms_quote_price_person at the option's network,
+ * the policy's headcount and the base scenario; options that require an
+ * ineligible one become ineligible. Faults of pricing (unknown module) come
+ * with the pointer /options/<i>/cover/... of the policy. Fills *out.
+ */
+int dms_picker_offer(const dms_policy *policy, const dms_tariff *tariff, const dms_model *model,
+                     const dms_household *h, dms_offer *out, dms_error *err);
+
+/* The yearly price of a set of options (bits) and its split. */
+void dms_picker_offer_split(const dms_offer *offer, uint64_t options, dms_picker_split *out);
+
+/* ---- exact set selection ----------------------------------------------- */
+
+/* One candidate of the selection problem. */
+typedef struct dms_picker_item {
+    int64_t cost;      /* >= 0 */
+    int64_t value;     /* >= 0 */
+    uint64_t requires; /* items that must be chosen with this one */
+    uint64_t excludes; /* items that cannot be chosen with it (either side suffices) */
+} dms_picker_item;
+
+/* A chosen set: bits of items, its total cost and value. */
+typedef struct dms_picker_set {
+    uint64_t mask;
+    int64_t cost;
+    int64_t value;
+} dms_picker_set;
+
+/*
+ * Finds the nbest best feasible sets of n items (n <= DMS_PICKER_MAX_ITEMS,
+ * 1 <= nbest <= DMS_PICKER_MAX_BEST). A set is feasible when it holds what
+ * each member requires, no two members exclude each other and its cost is
+ * at most capacity. Sets are ranked by value (higher first), then cost
+ * (lower first), then mask (lower first): a total order, so the answer is
+ * unique. best[] receives min(nbest, feasible sets) sets in that order,
+ * *nfound their number; the empty set is feasible. Branch and bound over
+ * items in value/cost order with the fractional knapsack bound; it visits
+ * at most max_nodes nodes (0: 200 million) and otherwise returns
+ * DMS_ETOOBIG rather than a guess. *nodes (may be NULL) receives the count.
+ */
+int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, size_t nbest,
+                     unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
+                     unsigned long long *nodes, dms_error *err);
+
+/* The same answer by enumerating all 2^n subsets (n <= DMS_PICKER_EXHAUSTIVE_MAX): the
+ * reference the solver is tested and benchmarked against. */
+int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t capacity,
+                                size_t nbest, dms_picker_set *best, size_t *nfound, dms_error *err);
+
+/* ---- recommendation ---------------------------------------------------- */
+
+/* Expected usage of care: claim frequency x 0.5, x 1, x 2 of the model's. */
+enum dms_usage { DMS_USAGE_LOW, DMS_USAGE_MEDIUM, DMS_USAGE_HIGH, DMS_USAGE_COUNT };
+extern const double dms_picker_usage_factor[DMS_USAGE_COUNT];
+
+#define DMS_PICKER_MAX_ANSWERS 64
+
+/*
+ * The questionnaire: a priority 0..5 per option code or module code (an
+ * option's own code wins over its module's). 0 means "not interested": the
+ * option is never recommended. No health data is asked.
+ */
+typedef struct dms_picker_answer {
+    char code[DMS_MODEL_CODE_MAX];
+    int priority;
+} dms_picker_answer;
+
+typedef struct dms_picker_questionnaire {
+    size_t nanswers;
+    dms_picker_answer answers[DMS_PICKER_MAX_ANSWERS];
+    int default_priority; /* of options nobody answered for, 0..5 */
+    double top_up_limit;  /* roubles a year the employee will add; < 0: up to the cap */
+} dms_picker_questionnaire;
+
+/* Every option at priority 3, top-up up to the cap. */
+dms_picker_questionnaire dms_picker_questionnaire_default(void);
+
+typedef struct dms_picker_choice {
+    uint64_t options; /* bits of policy options */
+    int64_t value;    /* sum of priority x expected claims paid (kopecks) */
+    dms_picker_split split;
+    /* expected cost of care the household pays itself, roubles a year */
+    double out_of_pocket[DMS_USAGE_COUNT];
+} dms_picker_choice;
+
+typedef struct dms_recommendation {
+    int64_t capacity; /* the price limit used (budget + the top-up allowed) */
+    size_t nchoices;  /* choices[0] the best, then the runner-ups */
+    dms_picker_choice choices[DMS_PICKER_MAX_BEST];
+    unsigned long long nodes; /* branch-and-bound nodes visited */
+} dms_recommendation;
+
+/*
+ * Recommends from offer: maximises the sum over chosen options of
+ * priority x the option's expected claims paid for the people it covers
+ * (the value of the cover, weighted by how much the employee cares),
+ * subject to price <= capacity(top-up limit), requirements and exclusions,
+ * exactly (dms_picker_solve), and gives the nbest best sets with their
+ * split and out-of-pocket cost. DMS_EINVAL at /answers/<i>/priority for a
+ * priority outside 0..5, /answers/<i>/code for a code that names no option
+ * or module of the policy.
+ */
+int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
+                         dms_recommendation *out, dms_error *err);
+
+/*
+ * Expected out-of-pocket cost of care of the household, roubles a year, for
+ * a set of options under each usage level: for every member and every
+ * module the employer's base package or any offered option could cover
+ * them for, the expected cost of care E[S] (frequency x usage factor) minus
+ * what the insurer pays, E[min(S_covered, L)], under the best cover the
+ * member has for that module (the base package covers the employee only;
+ * an option covers the members it covers); a module without cover costs its
+ * full expected cost of care at the segment's network. Flat modules
+ * (telemedicine, check-up) cost their rated fee x the usage factor when not
+ * covered, nothing when covered.
+ */
+int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double out[DMS_USAGE_COUNT],
+                             dms_error *err);
+
+/* ---- election ---------------------------------------------------------- */
+
+/* What a UI shows next to the field at the fault's pointer. */
+enum dms_election_fault_kind {
+    DMS_FAULT_UNKNOWN_OPTION,      /* /options/<i>: no such option */
+    DMS_FAULT_DUPLICATE,           /* /options/<i>: chosen twice */
+    DMS_FAULT_NOT_ELIGIBLE,        /* /options/<i>: not offered to this household */
+    DMS_FAULT_MISSING_REQUIREMENT, /* /options/<i>: requires an option not chosen */
+    DMS_FAULT_EXCLUDED,            /* /options/<i>: excluded by another chosen option */
+    DMS_FAULT_OVER_BUDGET,         /* /options: employee part above the top-up cap */
+    DMS_FAULT_WINDOW_CLOSED,       /* /date: outside enrolment and any life-event window */
+    DMS_FAULT_BAD_DATE,            /* /date or /life_event_date: not a date */
+};
+
+/* "unknown_option", "duplicate", ... */
+const char *dms_election_fault_name(enum dms_election_fault_kind kind);
+
+#define DMS_ELECTION_MAX_FAULTS 32
+
+typedef struct dms_election_fault {
+    enum dms_election_fault_kind kind;
+    dms_error error; /* code, message (Russian / English), path */
+} dms_election_fault;
+
+/* What the employee submitted: {"options": [codes], "date", "life_event_date"}. */
+typedef struct dms_election_request {
+    const char *const *options; /* option codes as submitted */
+    size_t noptions;
+    const char *date;            /* ISO date of the submission */
+    const char *life_event_date; /* NULL: none; else the event re-opens the choice */
+} dms_election_request;
+
+typedef struct dms_election_check {
+    size_t nfaults; /* faults kept; more are counted in dropped */
+    size_t dropped;
+    dms_election_fault faults[DMS_ELECTION_MAX_FAULTS];
+    uint64_t options;       /* the known options chosen */
+    dms_picker_split split; /* of those options */
+} dms_election_check;
+
+/*
+ * Validates a submitted election against the offer made for the household:
+ * every option known, once, eligible, its requirements chosen, no two
+ * excluding each other; the employee's part within the top-up cap; the date
+ * inside the enrolment window, or within policy->life_event_days from a
+ * life event dated inside the period. Every fault goes into out; returns
+ * DMS_OK when there is none, else DMS_EINVAL with the first one in err.
+ */
+int dms_election_validate(const dms_offer *offer, const dms_election_request *req,
+                          dms_election_check *out, dms_error *err);
+
+/* черновик / подана / принята / оформлена / отклонена */
+enum dms_election_status {
+    DMS_ELECTION_DRAFT,
+    DMS_ELECTION_SUBMITTED,
+    DMS_ELECTION_ACCEPTED,
+    DMS_ELECTION_ISSUED,
+    DMS_ELECTION_REJECTED,
+    DMS_ELECTION_STATUS_COUNT
+};
+
+/* "draft", "submitted", "accepted", "issued", "rejected". */
+const char *dms_election_status_name(enum dms_election_status status);
+/* "черновик", "подана", "принята", "оформлена", "отклонена". */
+const char *dms_election_status_name_ru(enum dms_election_status status);
+/* Either language, case-insensitive; false if unknown. */
+bool dms_election_status_from_text(const char *text, enum dms_election_status *out);
+
+/* Events that re-open an issued election during the year. */
+enum dms_life_event {
+    DMS_LIFE_EVENT_NONE,
+    DMS_LIFE_EVENT_BIRTH,    /* birth (or adoption) of a child, рождение ребёнка */
+    DMS_LIFE_EVENT_MARRIAGE, /* marriage, вступление в брак */
+    DMS_LIFE_EVENT_COUNT
+};
+const char *dms_life_event_name(enum dms_life_event event); /* "birth", "marriage" */
+const char *dms_life_event_name_ru(enum dms_life_event event); /* "рождение ребёнка", ... */
+bool dms_life_event_from_text(const char *text, enum dms_life_event *out);
+
+/* A requested change of status, with who and when (kept in history). */
+typedef struct dms_election_change {
+    enum dms_election_status to;
+    const char *actor;              /* acting user, required */
+    const char *at;                 /* ISO 8601 time, required (YYYY-MM-DD...) */
+    const char *reason;             /* required for rejected; optional otherwise */
+    enum dms_life_event life_event; /* required to re-open an issued election */
+} dms_election_change;
+
+#define DMS_ELECTION_TEXT_MAX 256
+
+/* One line of an election's history. */
+typedef struct dms_election_history {
+    int version; /* election version after the change */
+    enum dms_election_status from, to;
+    enum dms_life_event life_event;
+    char actor[DMS_ELECTION_TEXT_MAX];
+    char at[40];
+    char reason[DMS_ELECTION_TEXT_MAX];
+} dms_election_history;
+
+/*
+ * Checks a change of status of an election now at `from`, version `version`,
+ * and writes its history line into *entry. Allowed:
+ *   draft -> submitted;  submitted -> draft (withdrawn);
+ *   submitted -> accepted | rejected;  accepted -> issued | rejected;
+ *   rejected -> draft (to correct and resubmit);
+ *   issued -> draft only with a life event, which starts version + 1.
+ * Rejection needs a reason. Illegal moves are DMS_ECONFLICT (message names
+ * both statuses in Russian and English); a missing actor, time or reason is
+ * DMS_EINVAL at /actor, /at, /reason, a missing life event at /life_event.
+ */
+int dms_election_transition(enum dms_election_status from, int version,
+                            const dms_election_change *change, dms_election_history *entry,
+                            dms_error *err);
+
+/* True if from -> to is one of the moves above (with a life event if needed). */
+bool dms_election_transition_allowed(enum dms_election_status from, enum dms_election_status to,
+                                     bool life_event);
+
+#endif
