@@ -129,10 +129,9 @@ static void test_errors(void **state)
     expect_error(H ";E;2025-01-01;АПП;100;0;\n", 2, 1, "claim_id");
     expect_error(H "C;E;2025-01-01;АПП;100;0\n", 2, 25, "6 fields but the header has 7");
     expect_error(H "C;E;2025-01-01;\"АПП;100;0;\n", 2, 16, "never closed");
-    expect_error("claim_id;employee_id;service_date;category;amount_billed\n", 1, 1,
-                 "amount_paid");
-    expect_error("claim_id;employee_id;service_date;category;amount_billed;amount_paid;color\n",
-                 1, 70, "unknown column 'color'");
+    expect_error("claim_id;employee_id;service_date;category;amount_billed\n", 1, 1, "amount_paid");
+    expect_error("claim_id;employee_id;service_date;category;amount_billed;amount_paid;color\n", 1,
+                 70, "unknown column 'color'");
     expect_error("", 1, 1, "empty");
     /* all bad rows are reported */
     dms_diag *diag = NULL;

@@ -205,10 +205,14 @@ static void test_bs_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lf_standard),      cmocka_unit_test(test_lf_factor),
-        cmocka_unit_test(test_lf_errors),        cmocka_unit_test(test_bs_hachemeister),
-        cmocka_unit_test(test_bs_iterative_fixed_point), cmocka_unit_test(test_bs_no_heterogeneity),
-        cmocka_unit_test(test_bs_missing_cells), cmocka_unit_test(test_bs_errors),
+        cmocka_unit_test(test_lf_standard),
+        cmocka_unit_test(test_lf_factor),
+        cmocka_unit_test(test_lf_errors),
+        cmocka_unit_test(test_bs_hachemeister),
+        cmocka_unit_test(test_bs_iterative_fixed_point),
+        cmocka_unit_test(test_bs_no_heterogeneity),
+        cmocka_unit_test(test_bs_missing_cells),
+        cmocka_unit_test(test_bs_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

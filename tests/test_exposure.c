@@ -36,12 +36,12 @@ static dms_membership *parse_ok(const char *text)
 static const char *history_ru =
     "\xEF\xBB\xBFТабельный номер;Связь;Дата рождения;Пол;Подразделение;Дата прикрепления;"
     "Дата открепления\r\n"
-    "E1;сотрудник;01.02.1985;М;Продажи;01.05.2024;\r\n"    /* all 2025: 12 */
-    "E2;сотрудник;10.10.1990;Ж;Продажи;16.04.2025;\r\n"    /* joiner: 8.5 */
+    "E1;сотрудник;01.02.1985;М;Продажи;01.05.2024;\r\n"      /* all 2025: 12 */
+    "E2;сотрудник;10.10.1990;Ж;Продажи;16.04.2025;\r\n"      /* joiner: 8.5 */
     "E3;сотрудник;03.03.1970;М;ИТ;01.01.2024;15.03.2025\r\n" /* leaver: 2 + 15/31 */
     "E3;ребёнок;03.03.2015;М;ИТ;01.01.2024;15.03.2025\r\n"
-    "E4;сотрудник;01.01.1980;Ж;ИТ;01.02.2025;28.02.2025\r\n" /* one February: 1 */
-    "E4;сотрудник;01.01.1980;Ж;ИТ;01.11.2025;\r\n"          /* back in November: 2 */
+    "E4;сотрудник;01.01.1980;Ж;ИТ;01.02.2025;28.02.2025\r\n"  /* one February: 1 */
+    "E4;сотрудник;01.01.1980;Ж;ИТ;01.11.2025;\r\n"            /* back in November: 2 */
     "E5;сотрудник;01.01.1980;Ж;ИТ;01.01.2023;31.12.2024\r\n"; /* before the window: 0 */
 
 static void test_member_months(void **state)
@@ -81,8 +81,7 @@ static void test_leap_february_and_day_edges(void **state)
     x.employee_id = "A";
     x.attach_day = D(2024, 2, 15);
     x.detach_day = D(2024, 2, 29);
-    assert_close(dms_exposure_member_months(&x, D(2024, 1, 1), D(2024, 12, 31)), 15.0 / 29,
-                 1e-12);
+    assert_close(dms_exposure_member_months(&x, D(2024, 1, 1), D(2024, 12, 31)), 15.0 / 29, 1e-12);
     /* one day on both sides of the window */
     x.attach_day = D(2024, 12, 31);
     x.detach_day = D(2025, 1, 1);
@@ -145,8 +144,7 @@ static void test_errors(void **state)
     /* every bad row is reported, not only the first */
     dms_diag *diag = NULL;
     dms_membership *m = NULL;
-    snprintf(buf, sizeof buf, "%sE1;x;1990-01-01;2025-01-01;\n\nE2;y;1990-01-01;2025-01-01;\n",
-             h);
+    snprintf(buf, sizeof buf, "%sE1;x;1990-01-01;2025-01-01;\n\nE2;y;1990-01-01;2025-01-01;\n", h);
     assert_int_equal(dms_diag_alloc(0, &diag), DMS_OK);
     assert_int_equal(dms_membership_parse_csv(buf, strlen(buf), "m.csv", &m, diag), DMS_EPARSE);
     assert_int_equal(dms_diag_count(diag), 2);
@@ -215,9 +213,12 @@ static void test_build_by_hand(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_member_months),      cmocka_unit_test(test_leap_february_and_day_edges),
-        cmocka_unit_test(test_english_comma_header), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_match_claims),       cmocka_unit_test(test_build_by_hand),
+        cmocka_unit_test(test_member_months),
+        cmocka_unit_test(test_leap_february_and_day_edges),
+        cmocka_unit_test(test_english_comma_header),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_match_claims),
+        cmocka_unit_test(test_build_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,18 +30,18 @@ typedef struct dms_member {
     const char *department;  /* "" if none */
     const char *segment;     /* "" if none */
     enum dms_relation relation;
-    int sex;          /* enum dms_sex, or -1 when the column is absent */
-    long birth_day;   /* days since 1970-01-01 */
-    long attach_day;  /* first day covered */
-    long detach_day;  /* last day covered (inclusive); DMS_EXPOSURE_OPEN if still attached */
-    int line;         /* CSV line, 0 if built by hand */
+    int sex;         /* enum dms_sex, or -1 when the column is absent */
+    long birth_day;  /* days since 1970-01-01 */
+    long attach_day; /* first day covered */
+    long detach_day; /* last day covered (inclusive); DMS_EXPOSURE_OPEN if still attached */
+    int line;        /* CSV line, 0 if built by hand */
 } dms_member;
 
 typedef struct dms_membership_index dms_membership_index;
 
 typedef struct dms_membership {
     size_t count;
-    dms_member *members;        /* input order; a person may have several periods */
+    dms_member *members;         /* input order; a person may have several periods */
     dms_membership_index *index; /* private */
 } dms_membership;
 

@@ -331,8 +331,9 @@ bool cl_parse_money(const char *t, size_t len, bool comma_ok, int64_t *kopecks, 
             continue;
         }
         if (c == '-') {
-            snprintf(msg, msize, "an amount cannot be negative (reversals are lines with status "
-                                 "'reversed' / 'сторно')");
+            snprintf(msg, msize,
+                     "an amount cannot be negative (reversals are lines with status "
+                     "'reversed' / 'сторно')");
             return false;
         }
         if ((c == '.' || (c == ',' && comma_ok)) && decimals < 0) {
@@ -427,16 +428,16 @@ enum reg_field {
 };
 
 static const char *const rf_key[RF_COUNT] = {
-    "claim_id", "policy_id",   "employee_id", "relation",      "birth_date",
-    "visit_date", "service_date", "category", "clinic",        "amount_billed",
-    "amount_paid", "copay",     "status"};
+    "claim_id",    "policy_id",    "employee_id", "relation", "birth_date",
+    "visit_date",  "service_date", "category",    "clinic",   "amount_billed",
+    "amount_paid", "copay",        "status"};
 static const char *const rf_ru[RF_COUNT] = {
-    "Номер случая",  "Номер полиса",          "Табельный номер",      "Связь",
-    "Дата рождения", "Дата обращения",        "Дата оказания услуги", "Категория услуги",
-    "Клиника",       "Стоимость услуги",      "Оплачено страховщиком", "Соплатёж",
+    "Номер случая",  "Номер полиса",     "Табельный номер",       "Связь",
+    "Дата рождения", "Дата обращения",   "Дата оказания услуги",  "Категория услуги",
+    "Клиника",       "Стоимость услуги", "Оплачено страховщиком", "Соплатёж",
     "Статус"};
-static const bool rf_required[RF_COUNT] = {true,  false, true, false, false, false, true,
-                                           true,  false, true, true,  false, false};
+static const bool rf_required[RF_COUNT] = {true, false, true, false, false, false, true,
+                                           true, false, true, true,  false, false};
 
 struct name_map {
     const char *text; /* normalised (census_normalize) */
@@ -562,12 +563,12 @@ static const char *const module_codes[] = {
     "dental",     "telemedicine", "checkup",   "mental_health"};
 
 static const struct name_map statuses[] = {
-    {"paid", DMS_CLAIM_PAID},           {"оплачено", DMS_CLAIM_PAID},
-    {"оплачен", DMS_CLAIM_PAID},        {"pending", DMS_CLAIM_PENDING},
-    {"к оплате", DMS_CLAIM_PENDING},    {"в обработке", DMS_CLAIM_PENDING},
-    {"rejected", DMS_CLAIM_REJECTED},   {"отказ", DMS_CLAIM_REJECTED},
-    {"отклонено", DMS_CLAIM_REJECTED},  {"reversed", DMS_CLAIM_REVERSED},
-    {"сторно", DMS_CLAIM_REVERSED},     {"аннулировано", DMS_CLAIM_REVERSED},
+    {"paid", DMS_CLAIM_PAID},          {"оплачено", DMS_CLAIM_PAID},
+    {"оплачен", DMS_CLAIM_PAID},       {"pending", DMS_CLAIM_PENDING},
+    {"к оплате", DMS_CLAIM_PENDING},   {"в обработке", DMS_CLAIM_PENDING},
+    {"rejected", DMS_CLAIM_REJECTED},  {"отказ", DMS_CLAIM_REJECTED},
+    {"отклонено", DMS_CLAIM_REJECTED}, {"reversed", DMS_CLAIM_REVERSED},
+    {"сторно", DMS_CLAIM_REVERSED},    {"аннулировано", DMS_CLAIM_REVERSED},
 };
 
 static bool lookup(const struct name_map *map, size_t n, const char *text, size_t len, int *out)
@@ -770,8 +771,8 @@ static void row_error(struct parse *p, const cl_field *f, const char *fmt, ...)
     p->errors++;
 }
 
-#define KNOWN_REG_COLUMNS                                                                          \
-    "claim_id/Номер случая, employee_id/Табельный номер, service_date/Дата оказания услуги, "      \
+#define KNOWN_REG_COLUMNS                                                                                                                \
+    "claim_id/Номер случая, employee_id/Табельный номер, service_date/Дата оказания услуги, " \
     "category/Категория услуги, amount_billed/Стоимость услуги, amount_paid/Оплачено "             \
     "страховщиком; optional policy_id, relation, birth_date, visit_date, clinic, copay, status"
 
@@ -799,8 +800,9 @@ static bool read_header(struct parse *p, dms_diag *warnings)
                       KNOWN_REG_COLUMNS);
             ok = false;
         } else if (!census_utf8_valid(t, len)) {
-            row_error(p, f, "the header is not valid UTF-8 text (save the file as UTF-8, not "
-                            "Windows-1251)");
+            row_error(p, f,
+                      "the header is not valid UTF-8 text (save the file as UTF-8, not "
+                      "Windows-1251)");
             ok = false;
         } else if (!lookup(reg_headers, NELEM(reg_headers), t, len, &v)) {
             row_error(p, f, "unknown column '%s' (expected: %s)", shown, KNOWN_REG_COLUMNS);
@@ -809,8 +811,7 @@ static bool read_header(struct parse *p, dms_diag *warnings)
             dms_register *reg = p->reg;
             if (reg->ndropped < DMS_CLAIMS_MAX_DROPPED)
                 census_show(t, len, reg->dropped[reg->ndropped++], sizeof reg->dropped[0]);
-            dms_diag_add_at(warnings, DMS_EFORBIDDEN, r->source,
-                            f->line, f->column,
+            dms_diag_add_at(warnings, DMS_EFORBIDDEN, r->source, f->line, f->column,
                             "column '%s' holds diagnoses or names: it is dropped and never stored",
                             shown);
         } else if (seen[v] != 0) {
@@ -923,9 +924,9 @@ static void parse_row(struct parse *p)
         row_error(p, fld[RF_PAID],
                   "paid by the insurer (%lld.%02lld) plus co-pay (%lld.%02lld) exceeds the "
                   "billed amount (%lld.%02lld)",
-                  (long long)(l.paid / 100), (long long)(l.paid % 100),
-                  (long long)(l.copay / 100), (long long)(l.copay % 100),
-                  (long long)(l.billed / 100), (long long)(l.billed % 100));
+                  (long long)(l.paid / 100), (long long)(l.paid % 100), (long long)(l.copay / 100),
+                  (long long)(l.copay % 100), (long long)(l.billed / 100),
+                  (long long)(l.billed % 100));
     int st = DMS_CLAIM_PAID;
     if (txt[RF_STATUS] != NULL && len[RF_STATUS] > 0 &&
         !lookup(statuses, NELEM(statuses), txt[RF_STATUS], len[RF_STATUS], &st)) {
@@ -946,10 +947,10 @@ static void parse_row(struct parse *p)
     l.policy_id = txt[RF_POLICY_ID] != NULL
                       ? cl_pool_intern(&s->pool, txt[RF_POLICY_ID], len[RF_POLICY_ID])
                       : "";
-    l.clinic = txt[RF_CLINIC] != NULL ? cl_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC])
-                                      : "";
-    if (l.claim_id == NULL || l.employee_id == NULL || l.category == NULL ||
-        l.policy_id == NULL || l.clinic == NULL) {
+    l.clinic =
+        txt[RF_CLINIC] != NULL ? cl_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC]) : "";
+    if (l.claim_id == NULL || l.employee_id == NULL || l.category == NULL || l.policy_id == NULL ||
+        l.clinic == NULL) {
         p->nomem = true;
         return;
     }
@@ -960,8 +961,8 @@ static void parse_row(struct parse *p)
         p->reg->lines[p->reg->count - 1].line = line;
 }
 
-int dms_claims_parse_csv(const char *text, size_t len, const char *source_name,
-                         dms_register **out, dms_diag *diag, dms_diag *warnings)
+int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, dms_register **out,
+                         dms_diag *diag, dms_diag *warnings)
 {
     struct parse p;
     int status;
@@ -1039,8 +1040,7 @@ out_nomem:
     return DMS_ENOMEM;
 }
 
-int dms_claims_load_file(const char *path, dms_register **out, dms_diag *diag,
-                         dms_diag *warnings)
+int dms_claims_load_file(const char *path, dms_register **out, dms_diag *diag, dms_diag *warnings)
 {
     if (out == NULL || path == NULL)
         return DMS_EINVAL;

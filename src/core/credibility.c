@@ -120,8 +120,7 @@ int dms_cred_bs_fit(const double *ratios, const double *weights, size_t nrisks, 
             double wij = weights[i * nperiods + j], xij = ratios[i * nperiods + j];
             if (!(wij >= 0.0 && isfinite(wij))) {
                 snprintf(path, sizeof path, "/weights/%zu/%zu", i, j);
-                status = dms_error_set(err, DMS_EINVAL, path, "a weight must be >= 0, got %g",
-                                       wij);
+                status = dms_error_set(err, DMS_EINVAL, path, "a weight must be >= 0, got %g", wij);
                 goto out_free;
             }
             if (wij == 0.0)

@@ -37,31 +37,45 @@ enum mf {
     MF_COUNT
 };
 
-static const char *const mf_key[MF_COUNT] = {"employee_id", "relation",   "birth_date",
+static const char *const mf_key[MF_COUNT] = {"employee_id", "relation",    "birth_date",
                                              "attach_date", "detach_date", "sex",
                                              "department",  "segment",     "policy_id"};
 static const char *const mf_ru[MF_COUNT] = {
-    "Табельный номер",  "Связь",         "Дата рождения", "Дата прикрепления", "Дата открепления",
-    "Пол",              "Подразделение", "Сегмент",       "Номер полиса"};
-static const bool mf_required[MF_COUNT] = {true, true, true, true, false, false, false, false, false};
+    "Табельный номер", "Связь",   "Дата рождения", "Дата прикрепления", "Дата открепления", "Пол",
+    "Подразделение",   "Сегмент", "Номер полиса"};
+static const bool mf_required[MF_COUNT] = {true,  true,  true,  true, false,
+                                           false, false, false, false};
 
 static const struct {
     const char *text; /* normalised */
     int field;
 } mf_names[] = {
-    {"employee id", MF_EMPLOYEE_ID},     {"табельный номер", MF_EMPLOYEE_ID},
-    {"таб. номер", MF_EMPLOYEE_ID},      {"relation", MF_RELATION},
-    {"связь", MF_RELATION},              {"степень родства", MF_RELATION},
-    {"birth date", MF_BIRTH_DATE},       {"date of birth", MF_BIRTH_DATE},
-    {"дата рождения", MF_BIRTH_DATE},    {"attach date", MF_ATTACH},
-    {"attached", MF_ATTACH},             {"дата прикрепления", MF_ATTACH},
-    {"detach date", MF_DETACH},          {"detached", MF_DETACH},
-    {"дата открепления", MF_DETACH},     {"sex", MF_SEX},
-    {"gender", MF_SEX},                  {"пол", MF_SEX},
-    {"department", MF_DEPARTMENT},       {"подразделение", MF_DEPARTMENT},
-    {"отдел", MF_DEPARTMENT},            {"segment", MF_SEGMENT},
-    {"сегмент", MF_SEGMENT},             {"policy id", MF_POLICY_ID},
-    {"policy number", MF_POLICY_ID},     {"номер полиса", MF_POLICY_ID},
+    {"employee id", MF_EMPLOYEE_ID},
+    {"табельный номер", MF_EMPLOYEE_ID},
+    {"таб. номер", MF_EMPLOYEE_ID},
+    {"relation", MF_RELATION},
+    {"связь", MF_RELATION},
+    {"степень родства", MF_RELATION},
+    {"birth date", MF_BIRTH_DATE},
+    {"date of birth", MF_BIRTH_DATE},
+    {"дата рождения", MF_BIRTH_DATE},
+    {"attach date", MF_ATTACH},
+    {"attached", MF_ATTACH},
+    {"дата прикрепления", MF_ATTACH},
+    {"detach date", MF_DETACH},
+    {"detached", MF_DETACH},
+    {"дата открепления", MF_DETACH},
+    {"sex", MF_SEX},
+    {"gender", MF_SEX},
+    {"пол", MF_SEX},
+    {"department", MF_DEPARTMENT},
+    {"подразделение", MF_DEPARTMENT},
+    {"отдел", MF_DEPARTMENT},
+    {"segment", MF_SEGMENT},
+    {"сегмент", MF_SEGMENT},
+    {"policy id", MF_POLICY_ID},
+    {"policy number", MF_POLICY_ID},
+    {"номер полиса", MF_POLICY_ID},
     {"полис", MF_POLICY_ID},
 };
 
@@ -311,8 +325,8 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         if (txt[MF_SEX] != NULL && tl[MF_SEX] > 0) {
             enum dms_sex sx;
             if (!dms_census_sex_from_text(txt[MF_SEX], tl[MF_SEX], &sx)) {
-                dms_diag_add_at(diag, DMS_EPARSE, source_name, fl[MF_SEX]->line,
-                                fl[MF_SEX]->column, "unknown sex (M/F or М/Ж)");
+                dms_diag_add_at(diag, DMS_EPARSE, source_name, fl[MF_SEX]->line, fl[MF_SEX]->column,
+                                "unknown sex (M/F or М/Ж)");
                 errors++;
             }
             x.sex = (int)sx;
@@ -344,11 +358,10 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
             continue;
         cl_pool *pool = &m->index->pool;
         x.employee_id = cl_pool_intern(pool, txt[MF_EMPLOYEE_ID], tl[MF_EMPLOYEE_ID]);
-        x.policy_id = txt[MF_POLICY_ID] ? cl_pool_intern(pool, txt[MF_POLICY_ID], tl[MF_POLICY_ID])
-                                        : "";
-        x.department = txt[MF_DEPARTMENT]
-                           ? cl_pool_intern(pool, txt[MF_DEPARTMENT], tl[MF_DEPARTMENT])
-                           : "";
+        x.policy_id =
+            txt[MF_POLICY_ID] ? cl_pool_intern(pool, txt[MF_POLICY_ID], tl[MF_POLICY_ID]) : "";
+        x.department =
+            txt[MF_DEPARTMENT] ? cl_pool_intern(pool, txt[MF_DEPARTMENT], tl[MF_DEPARTMENT]) : "";
         x.segment = txt[MF_SEGMENT] ? cl_pool_intern(pool, txt[MF_SEGMENT], tl[MF_SEGMENT]) : "";
         if (x.employee_id == NULL || x.policy_id == NULL || x.department == NULL ||
             x.segment == NULL || push_member(m, &cap, &x) != DMS_OK)
@@ -505,9 +518,7 @@ long dms_membership_match(const dms_membership *m, const dms_claim_line *line)
             else
                 hi = mid;
         }
-        for (; lo < ix->npolicy &&
-               strcmp(ix->by_policy[lo].key, line->policy_id) == 0;
-             lo++)
+        for (; lo < ix->npolicy && strcmp(ix->by_policy[lo].key, line->policy_id) == 0; lo++)
             best = better(m, best, ix->by_policy[lo].idx, line->service_day);
         if (best >= 0)
             return best;
@@ -520,8 +531,7 @@ long dms_membership_match(const dms_membership *m, const dms_claim_line *line)
         else
             hi = mid;
     }
-    for (; lo < m->count && strcmp(ix->by_employee[lo].key, line->employee_id) == 0;
-         lo++) {
+    for (; lo < m->count && strcmp(ix->by_employee[lo].key, line->employee_id) == 0; lo++) {
         const dms_member *x = &m->members[ix->by_employee[lo].idx];
         if (x->relation != line->relation)
             continue;
