@@ -181,6 +181,9 @@ static enum MHD_Result send_response(dms_api_server *s, struct MHD_Connection *c
     if (catalog != NULL) {
         MHD_add_response_header(r, "X-Dms-Models", dms_api_catalog_models_version(catalog));
         MHD_add_response_header(r, "X-Dms-Tariffs", dms_api_catalog_tariffs_version(catalog));
+        char generation[32];
+        snprintf(generation, sizeof generation, "%lu", dms_api_catalog_generation(catalog));
+        MHD_add_response_header(r, "X-Dms-Generation", generation);
     }
     enum MHD_Result ok = MHD_queue_response(conn, resp->status, r);
     MHD_destroy_response(r);
