@@ -853,6 +853,42 @@ static void example_request_files_are_accepted(void **state)
     }
 }
 
+/* The catalog in-process: lookups, reference counting and load errors. */
+static void catalog_lookups(void **state)
+{
+    (void)state;
+    dms_api_catalog *c = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_api_catalog_load("tariffs", "models", 7, &c, &err), DMS_OK);
+    assert_int_equal(dms_api_catalog_generation(c), 7);
+    const struct dms_tariff *t = dms_api_catalog_tariff(c, "");
+    assert_non_null(t);
+    assert_ptr_equal(dms_api_catalog_tariff(c, "corporate-2026"), t);
+    assert_null(dms_api_catalog_tariff(c, "nope"));
+    const struct dms_model *m = dms_api_catalog_model(c, "ru-2026");
+    assert_non_null(m);
+    assert_ptr_equal(dms_api_catalog_model_by_version(c, "ru-2026.1"), m);
+    assert_null(dms_api_catalog_model_by_version(c, "ru-1999"));
+    assert_ptr_equal(dms_api_catalog_ref(c), c);
+    dms_api_catalog_unref(c);
+    dms_api_catalog_unref(c);
+    dms_api_catalog_unref(NULL);
+    /* A missing folder fails the whole load. */
+    dms_error_clear(&err);
+    assert_int_equal(dms_api_catalog_load("no/such/dir", NULL, 1, &c, &err), DMS_EIO);
+    assert_null(c);
+    assert_non_null(strstr(err.message, "no/such/dir"));
+    /* The status table: bad input is never a 5xx. */
+    assert_int_equal(dms_api_http_status(DMS_EINVAL), 422);
+    assert_int_equal(dms_api_http_status(DMS_EPARSE), 400);
+    assert_int_equal(dms_api_http_status(DMS_ETOOBIG), 413);
+    assert_int_equal(dms_api_http_status(DMS_ENOTFOUND), 404);
+    assert_int_equal(dms_api_http_status(DMS_ENUMERIC), 422);
+    assert_int_equal(dms_api_http_status(DMS_EINTERNAL), 500);
+    assert_int_equal(dms_api_http_status(999), 500);
+}
+
 /* ---- timeouts and shutdown ------------------------------------------------------------- */
 
 static void idle_client_is_dropped(void **state)
@@ -935,6 +971,7 @@ int main(void)
         cmocka_unit_test(openapi_examples_are_accepted),
         cmocka_unit_test(example_request_files_are_accepted),
         cmocka_unit_test(access_log_is_json_lines),
+        cmocka_unit_test(catalog_lookups),
         cmocka_unit_test(idle_client_is_dropped),
         cmocka_unit_test(sigterm_finishes_in_flight_requests),
     };

@@ -95,6 +95,20 @@ json_t *dms_api_catalog_list(const dms_api_catalog *catalog, bool tariffs, dms_e
 json_t *dms_api_catalog_show(const dms_api_catalog *catalog, bool tariffs, const char *id,
                              dms_error *err);
 
+struct dms_model;
+struct dms_tariff;
+
+/*
+ * Lookups for pricing routes (borrowed; valid while the caller holds its
+ * reference on the snapshot). id "" means the first tariff in name order;
+ * a model is found by id or, with _by_version, by its version string (what
+ * a tariff's "model" field names). NULL if absent.
+ */
+const struct dms_tariff *dms_api_catalog_tariff(const dms_api_catalog *catalog, const char *id);
+const struct dms_model *dms_api_catalog_model(const dms_api_catalog *catalog, const char *id);
+const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *catalog,
+                                                         const char *version);
+
 /* --- decoders: request bodies into core input ------------------------------ */
 
 /*

@@ -239,6 +239,39 @@ const char *dms_api_catalog_tariffs_version(const dms_api_catalog *catalog)
     return catalog->tariffs_version;
 }
 
+const struct dms_tariff *dms_api_catalog_tariff(const dms_api_catalog *catalog, const char *id)
+{
+    if (catalog == NULL || catalog->ntariffs == 0)
+        return NULL;
+    if (id == NULL || id[0] == '\0')
+        return catalog->tariffs[0].tariff;
+    for (size_t i = 0; i < catalog->ntariffs; i++)
+        if (strcmp(catalog->tariffs[i].id, id) == 0)
+            return catalog->tariffs[i].tariff;
+    return NULL;
+}
+
+const struct dms_model *dms_api_catalog_model(const dms_api_catalog *catalog, const char *id)
+{
+    if (catalog == NULL || id == NULL)
+        return NULL;
+    for (size_t i = 0; i < catalog->nmodels; i++)
+        if (strcmp(catalog->models[i].id, id) == 0)
+            return catalog->models[i].model;
+    return NULL;
+}
+
+const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *catalog,
+                                                         const char *version)
+{
+    if (catalog == NULL || version == NULL)
+        return NULL;
+    for (size_t i = 0; i < catalog->nmodels; i++)
+        if (strcmp(catalog->models[i].model->version, version) == 0)
+            return catalog->models[i].model;
+    return NULL;
+}
+
 /* ---- JSON views --------------------------------------------------------- */
 
 static json_t *date_json(long days)
