@@ -8,7 +8,7 @@
 # Until the quote route is wired, POST /v1/aggregate with
 # examples/requests/aggregate-outpatient.json stands in and the report says so.
 #
-#   bench/load.sh            (DMS_BIN, LOAD_SECONDS, LOAD_THREADS, LOAD_CONNECTIONS)
+#   bench/load.sh   (env: DMS_BIN, QUOTE_BODY, LOAD_SECONDS, LOAD_THREADS, LOAD_CONNECTIONS, SERVE_THREADS)
 set -euo pipefail
 bin=${DMS_BIN:-build/dmsrate}
 seconds=${LOAD_SECONDS:-10}
@@ -42,7 +42,7 @@ url=${url%/}
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 
 work_route=/v1/quotes
-body=examples/requests/quote-midsize-450.json
+body=${QUOTE_BODY:-examples/requests/quote-midsize-450.json}
 label="POST /v1/quotes (450 people)"
 status=000
 if [ -f "$body" ]; then
