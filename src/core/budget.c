@@ -1,0 +1,1176 @@
+/*
+ * HR budget modelling: the design space, the budgets request, the per-cell
+ * price table, the exact multiple-choice knapsack solver (Pareto merge with
+ * a rounding margin), the exhaustive reference solver, the sensitivity of a
+ * plan to claims shocks through the group quote, and comparisons of plans.
+ * Every design the solver returns is re-priced by dms_quote_compute and must
+ * agree with the table to the kopeck.
+ */
+#include "dms/budget.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dms/jsonread.h"
+#include "dms/quote.h"
+
+/* Most points one Pareto set may hold before the solver gives up. */
+#define MAX_FRONTIER ((size_t)4 << 20)
+
+const dms_budget_shock dms_budget_shocks[DMS_BUDGET_NSHOCKS] = {
+    {"base", 1.0, 1.0},          {"frequency+10%", 1.1, 1.0}, {"frequency+20%", 1.2, 1.0},
+    {"frequency+30%", 1.3, 1.0}, {"severity+10%", 1.0, 1.1},  {"severity+20%", 1.0, 1.2},
+    {"severity+30%", 1.0, 1.3},  {"both+10%", 1.1, 1.1},      {"both+20%", 1.2, 1.2},
+    {"both+30%", 1.3, 1.3},
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- space */
+
+static int module_space_fill(const dms_tariff *tariff, const dms_tariff_module *tm, bool required,
+                             const double *deductibles, size_t nded, const double *copays,
+                             size_t ncop, const double *limits, size_t nlim,
+                             dms_budget_module_space *out, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->module = tm;
+    if (!required)
+        out->options[out->noptions++] = (dms_budget_option){false, 0, 0, INFINITY};
+    if (tm->type == DMS_MODULE_FLAT) {
+        out->options[out->noptions++] = (dms_budget_option){true, 0, 0, tm->annual_limit};
+        return DMS_OK;
+    }
+    if (deductibles == NULL) {
+        deductibles = tariff->deductibles;
+        nded = tariff->ndeductibles;
+    }
+    if (copays == NULL) {
+        copays = tariff->copays;
+        ncop = tariff->ncopays;
+    }
+    double default_limit = tm->annual_limit;
+    if (limits == NULL) {
+        limits = &default_limit;
+        nlim = 1;
+    }
+    for (size_t l = 0; l < nlim; l++)
+        for (size_t d = 0; d < nded; d++)
+            for (size_t c = 0; c < ncop; c++) {
+                if (out->noptions >= DMS_BUDGET_MAX_OPTIONS)
+                    return dms_error_set(err, DMS_ETOOBIG, NULL,
+                                         "module '%s' has more than %d options", tm->code,
+                                         DMS_BUDGET_MAX_OPTIONS);
+                out->options[out->noptions++] =
+                    (dms_budget_option){true, deductibles[d], copays[c], limits[l]};
+            }
+    return DMS_OK;
+}
+
+int dms_budget_space_default(const dms_tariff *tariff, dms_budget_space *out, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t n = 0; n < tariff->nnetworks; n++)
+        out->networks[out->nnetworks++] = &tariff->networks[n];
+    if (tariff->nmodules > DMS_PLAN_MAX_MODULES)
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "the tariff has more than %d modules",
+                             DMS_PLAN_MAX_MODULES);
+    for (size_t m = 0; m < tariff->nmodules; m++) {
+        int status = module_space_fill(tariff, &tariff->modules[m], false, NULL, 0, NULL, 0, NULL,
+                                       0, &out->modules[out->nmodules], err);
+        if (status != DMS_OK)
+            return status;
+        out->nmodules++;
+    }
+    return DMS_OK;
+}
+
+double dms_budget_space_size(const dms_budget_space *space)
+{
+    double size = (double)space->nnetworks;
+    for (size_t m = 0; m < space->nmodules; m++)
+        size *= (double)space->modules[m].noptions;
+    return size;
+}
+
+/* -------------------------------------------------------------- request */
+
+/* Reads an optional array of numbers at key into values (at most max). */
+static int read_number_list(dms_jsonread *r, const char *key, double min, double max,
+                            bool allow_null, double *values, size_t maxn, size_t *n, bool *given)
+{
+    *given = false;
+    if (!dms_jsonread_has(r, key))
+        return dms_jsonread_status(r);
+    if (dms_jsonread_enter(r, key, DMS_JSON_ARRAY) != DMS_OK)
+        return dms_jsonread_status(r);
+    dms_jsonread_length(r, 1, maxn, n);
+    for (size_t i = 0; dms_jsonread_status(r) == DMS_OK && i < *n; i++) {
+        const json_t *v = json_array_get(dms_jsonread_current(r), i);
+        if (allow_null && json_is_null(v))
+            values[i] = INFINITY;
+        else
+            dms_jsonread_number_at(r, i, min, max, &values[i]);
+    }
+    dms_jsonread_leave(r);
+    *given = dms_jsonread_status(r) == DMS_OK;
+    return dms_jsonread_status(r);
+}
+
+static int read_space_module(dms_jsonread *r, const dms_tariff *tariff,
+                             dms_budget_module_space *out)
+{
+    const char *code = NULL;
+    bool required = false;
+    double ded[DMS_TARIFF_MAX_ITEMS], cop[DMS_TARIFF_MAX_ITEMS], lim[8];
+    size_t nded = 0, ncop = 0, nlim = 0;
+    bool has_ded, has_cop, has_lim;
+    dms_jsonread_string(r, "module", DMS_MODEL_CODE_MAX - 1, &code);
+    dms_jsonread_bool_opt(r, "required", &required);
+    read_number_list(r, "deductibles", 0, 1e9, false, ded, DMS_TARIFF_MAX_ITEMS, &nded, &has_ded);
+    read_number_list(r, "copays", 0, 0.95, false, cop, DMS_TARIFF_MAX_ITEMS, &ncop, &has_cop);
+    read_number_list(r, "annual_limits", 1, 1e10, true, lim, 8, &nlim, &has_lim);
+    if (dms_jsonread_status(r) != DMS_OK)
+        return dms_jsonread_status(r);
+    const dms_tariff_module *tm = dms_tariff_find_module(tariff, code);
+    if (tm == NULL)
+        return dms_jsonread_fail(r, DMS_EINVAL, "module", "module '%s' is not in the tariff '%s'",
+                                 code, tariff->version);
+    if (tm->type == DMS_MODULE_FLAT && (has_ded || has_cop || has_lim))
+        return dms_jsonread_fail(r, DMS_EINVAL,
+                                 has_ded   ? "deductibles"
+                                 : has_cop ? "copays"
+                                           : "annual_limits",
+                                 "'%s' is a flat-priced module: it has no policy terms", code);
+    for (size_t i = 0; i < nded; i++)
+        if (!dms_tariff_deductible_allowed(tariff, ded[i]))
+            return dms_jsonread_fail(r, DMS_EINVAL, "deductibles",
+                                     "deductible %g (item %zu) is not one the tariff allows",
+                                     ded[i], i);
+    for (size_t i = 0; i < ncop; i++)
+        if (!dms_tariff_copay_allowed(tariff, cop[i]))
+            return dms_jsonread_fail(r, DMS_EINVAL, "copays",
+                                     "co-pay %g (item %zu) is not one the tariff allows", cop[i],
+                                     i);
+    dms_error local;
+    dms_error_clear(&local);
+    if (module_space_fill(tariff, tm, required, has_ded ? ded : NULL, nded, has_cop ? cop : NULL,
+                          ncop, has_lim ? lim : NULL, nlim, out, &local) != DMS_OK)
+        return dms_jsonread_fail(r, local.code, NULL, "%s", local.message);
+    return DMS_OK;
+}
+
+static int read_space(dms_jsonread *r, const dms_tariff *tariff, dms_budget_space *space)
+{
+    memset(space, 0, sizeof *space);
+    size_t n = 0;
+    if (dms_jsonread_has(r, "networks") &&
+        dms_jsonread_enter(r, "networks", DMS_JSON_ARRAY) == DMS_OK) {
+        dms_jsonread_length(r, 1, DMS_TARIFF_MAX_ITEMS, &n);
+        for (size_t i = 0; i < n && dms_jsonread_status(r) == DMS_OK; i++) {
+            const char *code = NULL;
+            if (dms_jsonread_string_at(r, i, DMS_MODEL_CODE_MAX - 1, &code) != DMS_OK)
+                break;
+            const dms_network *net = dms_tariff_find_network(tariff, code);
+            char key[32];
+            snprintf(key, sizeof key, "%zu", i);
+            if (net == NULL) {
+                dms_jsonread_fail(r, DMS_EINVAL, key, "network '%s' is not in the tariff", code);
+                break;
+            }
+            for (size_t j = 0; j < i; j++)
+                if (space->networks[j] == net) {
+                    dms_jsonread_fail(r, DMS_EINVAL, key, "network '%s' is listed twice", code);
+                    break;
+                }
+            space->networks[space->nnetworks++] = net;
+        }
+        dms_jsonread_leave(r);
+    } else {
+        for (size_t i = 0; i < tariff->nnetworks; i++)
+            space->networks[space->nnetworks++] = &tariff->networks[i];
+    }
+    if (dms_jsonread_has(r, "modules") &&
+        dms_jsonread_enter(r, "modules", DMS_JSON_ARRAY) == DMS_OK) {
+        dms_jsonread_length(r, 1, DMS_PLAN_MAX_MODULES, &n);
+        for (size_t i = 0; i < n && dms_jsonread_status(r) == DMS_OK; i++) {
+            if (dms_jsonread_enter_index(r, i, DMS_JSON_OBJECT) != DMS_OK)
+                break;
+            if (read_space_module(r, tariff, &space->modules[i]) == DMS_OK) {
+                for (size_t j = 0; j < i; j++)
+                    if (space->modules[j].module == space->modules[i].module) {
+                        dms_jsonread_fail(r, DMS_EINVAL, "module", "module '%s' is listed twice",
+                                          space->modules[i].module->code);
+                        break;
+                    }
+            }
+            space->nmodules = i + 1;
+            dms_jsonread_leave(r);
+        }
+        dms_jsonread_leave(r);
+    } else if (dms_jsonread_status(r) == DMS_OK) {
+        dms_budget_space full;
+        dms_error local;
+        dms_error_clear(&local);
+        if (dms_budget_space_default(tariff, &full, &local) != DMS_OK)
+            return dms_jsonread_fail(r, local.code, NULL, "%s", local.message);
+        memcpy(space->modules, full.modules, sizeof full.modules);
+        space->nmodules = full.nmodules;
+    }
+    return dms_jsonread_status(r);
+}
+
+int dms_budget_request_load_json(const json_t *root, const char *prefix, const dms_tariff *tariff,
+                                 dms_budget_request **out, dms_error *err)
+{
+    *out = NULL;
+    int status = DMS_OK;
+    dms_budget_request *req = calloc(1, sizeof *req);
+    json_t *copy = json_deep_copy(root);
+    if (req == NULL || (copy == NULL && root != NULL)) {
+        status = dms_error_set(err, DMS_ENOMEM, prefix, "no memory for a budgets request");
+        goto out;
+    }
+    if (!json_is_object(root)) {
+        status = dms_error_set(err, DMS_EINVAL, prefix != NULL ? prefix : "",
+                               "a budgets request must be a JSON object");
+        goto out;
+    }
+    /* The plan-like part goes through the plan loader: drop our keys and put
+     * placeholders where a plan needs a network and modules. */
+    json_object_del(copy, "design_space");
+    json_object_del(copy, "tolerance");
+    json_t *segments = json_object_get(copy, "segments");
+    size_t i;
+    json_t *seg;
+    json_array_foreach(segments, i, seg)
+    {
+        if (!json_is_object(seg))
+            continue;
+        json_object_del(seg, "budget_per_head");
+        json_object_del(seg, "target_value");
+        if (json_object_get(seg, "network") != NULL || json_object_get(seg, "modules") != NULL) {
+            char path[DMS_ERROR_PATH_MAX];
+            snprintf(path, sizeof path, "%s/segments/%zu/%s", prefix != NULL ? prefix : "", i,
+                     json_object_get(seg, "network") != NULL ? "network" : "modules");
+            status = dms_error_set(err, DMS_EINVAL, path,
+                                   "the solver chooses the network and modules: remove this key "
+                                   "(or use 'design_space')");
+            goto out;
+        }
+        json_t *modules = json_array();
+        json_t *module = json_object();
+        if (modules == NULL || module == NULL ||
+            json_object_set_new(seg, "network",
+                                json_string(tariff->networks[tariff->default_network].code)) ||
+            json_object_set_new(module, "module", json_string(tariff->modules[0].code)) ||
+            json_array_append_new(modules, module) ||
+            json_object_set_new(seg, "modules", modules)) {
+            status = dms_error_set(err, DMS_ENOMEM, prefix, "no memory for a budgets request");
+            goto out;
+        }
+    }
+    if ((status = dms_plan_load_json(copy, prefix, &req->plan, err)) != DMS_OK)
+        goto out;
+
+    dms_jsonread r;
+    dms_jsonread_init(&r, root, prefix, err);
+    dms_jsonread_allow_other_keys(&r);
+    if (dms_jsonread_enter(&r, "segments", DMS_JSON_ARRAY) == DMS_OK) {
+        for (size_t s = 0; s < req->plan->nsegments && dms_jsonread_status(&r) == DMS_OK; s++) {
+            if (dms_jsonread_enter_index(&r, s, DMS_JSON_OBJECT) != DMS_OK)
+                break;
+            dms_jsonread_allow_other_keys(&r);
+            dms_budget_target *t = &req->targets[s];
+            t->budget_per_head = NAN;
+            t->target_value = NAN;
+            dms_jsonread_number_opt(&r, "budget_per_head", 1, 1e8, &t->budget_per_head);
+            dms_jsonread_number_opt(&r, "target_value", 0, 1e8, &t->target_value);
+            if (dms_jsonread_status(&r) == DMS_OK && isnan(t->budget_per_head) &&
+                isnan(t->target_value))
+                dms_jsonread_fail(&r, DMS_EINVAL, NULL,
+                                  "give 'budget_per_head' (roubles a year) and/or "
+                                  "'target_value' (expected claims paid per person a year)");
+            dms_jsonread_leave(&r);
+        }
+        dms_jsonread_leave(&r);
+    }
+    req->tolerance = DMS_BUDGET_DEFAULT_TOLERANCE;
+    dms_jsonread_number_opt(&r, "tolerance", 0, 1e6, &req->tolerance);
+    if (dms_jsonread_status(&r) == DMS_OK && dms_jsonread_has(&r, "design_space")) {
+        if (dms_jsonread_enter(&r, "design_space", DMS_JSON_OBJECT) == DMS_OK) {
+            read_space(&r, tariff, &req->space);
+            dms_jsonread_leave(&r);
+        }
+    }
+    if ((status = dms_jsonread_finish(&r)) == DMS_OK &&
+        json_object_get(root, "design_space") == NULL)
+        status = dms_budget_space_default(tariff, &req->space, err);
+    if (status == DMS_OK) {
+        *out = req;
+        req = NULL;
+    }
+out:
+    json_decref(copy);
+    dms_budget_request_free(req);
+    return status;
+}
+
+int dms_budget_request_load_file(const char *path, const dms_tariff *tariff,
+                                 dms_budget_request **out, dms_error *err)
+{
+    json_t *root = NULL;
+    *out = NULL;
+    int status = dms_json_load_file(path, &root, err);
+    if (status == DMS_OK)
+        status = dms_budget_request_load_json(root, NULL, tariff, out, err);
+    json_decref(root);
+    return status;
+}
+
+void dms_budget_request_free(dms_budget_request *request)
+{
+    if (request == NULL)
+        return;
+    dms_plan_free(request->plan);
+    free(request);
+}
+
+/* ---------------------------------------------------------------- table */
+
+struct dms_budget_table {
+    const dms_tariff *tariff;
+    const dms_budget_space *space;
+    size_t nsegments, ncells, maxopt;
+    size_t people[DMS_PLAN_MAX_SEGMENTS];
+    unsigned long *count; /* [segment][cell] */
+    double *pure;         /* [network][module][option][cell], per person, before gross-up */
+    double *claims;       /* same layout, expected claims per person */
+    double *lin;          /* [segment][network][module][option], gross per head, linear */
+    double *value;        /* same layout, expected claims per head */
+    double admin_gross;   /* gross of the admin fee per person */
+    double slack;         /* bound on |exact per head - linear per head|, both sides summed */
+};
+
+static size_t tab_index(const dms_budget_table *t, size_t n, size_t m, size_t o)
+{
+    return (n * t->space->nmodules + m) * t->maxopt + o;
+}
+
+void dms_budget_table_free(dms_budget_table *table)
+{
+    if (table == NULL)
+        return;
+    free(table->count);
+    free(table->pure);
+    free(table->claims);
+    free(table->lin);
+    free(table->value);
+    free(table);
+}
+
+size_t dms_budget_table_cells(const dms_budget_table *table)
+{
+    return table->ncells;
+}
+
+size_t dms_budget_table_people(const dms_budget_table *table, size_t segment)
+{
+    return segment < table->nsegments ? table->people[segment] : 0;
+}
+
+static dms_plan_module option_module(const dms_budget_module_space *ms, const dms_budget_option *o)
+{
+    dms_plan_module pm;
+    memset(&pm, 0, sizeof pm);
+    snprintf(pm.code, sizeof pm.code, "%s", ms->module->code);
+    pm.cov.deductible = o->deductible;
+    pm.cov.franchise = false;
+    pm.cov.copay = o->copay;
+    pm.cov.claim_limit = ms->module->claim_limit;
+    pm.annual_limit = o->annual_limit;
+    pm.voluntary = false;
+    pm.set_terms = DMS_TERM_VOLUNTARY;
+    if (ms->module->type == DMS_MODULE_CLAIMS)
+        pm.set_terms |= DMS_TERM_DEDUCTIBLE | DMS_TERM_COPAY | DMS_TERM_ANNUAL_LIMIT;
+    return pm;
+}
+
+/* Prices every option of every module for one network and one cell. */
+static int price_cell_options(dms_budget_table *t, const dms_model *model, const dms_plan *plan,
+                              long headcount, double group_factor, size_t n, size_t cell,
+                              const dms_rated_person *person, dms_error *err)
+{
+    const dms_budget_space *space = t->space;
+    dms_plan_module batch[DMS_PLAN_MAX_MODULES];
+    size_t where[DMS_PLAN_MAX_MODULES];
+    double claims[DMS_PLAN_MAX_MODULES], gross[DMS_PLAN_MAX_MODULES];
+    size_t nbatch = 0;
+    size_t total = 0;
+    for (size_t m = 0; m < space->nmodules; m++)
+        total += space->modules[m].noptions;
+    size_t seen = 0;
+    for (size_t m = 0; m < space->nmodules; m++) {
+        const dms_budget_module_space *ms = &space->modules[m];
+        for (size_t o = 0; o < ms->noptions; o++) {
+            seen++;
+            size_t k = tab_index(t, n, m, o) * t->ncells + cell;
+            if (!ms->options[o].included) {
+                t->pure[k] = 0.0;
+                t->claims[k] = 0.0;
+            } else {
+                batch[nbatch] = option_module(ms, &ms->options[o]);
+                where[nbatch++] = k;
+            }
+            if (nbatch == DMS_PLAN_MAX_MODULES || (seen == total && nbatch > 0)) {
+                int status = dms_quote_price_person(
+                    t->tariff, model, plan->period_from, plan->period_to, space->networks[n]->code,
+                    batch, nbatch, person, headcount, DMS_SCENARIO_BASE, claims, gross, NULL, err);
+                if (status != DMS_OK)
+                    return status;
+                for (size_t b = 0; b < nbatch; b++) {
+                    /* The quote's loading of a non-voluntary line: claims x group factor. */
+                    t->claims[where[b]] = claims[b];
+                    t->pure[where[b]] = claims[b] * group_factor;
+                }
+                nbatch = 0;
+            }
+        }
+    }
+    return DMS_OK;
+}
+
+int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                           const dms_census *census, const char *census_source,
+                           const dms_budget_space *space, dms_budget_table **out, dms_diag *diag)
+{
+    *out = NULL;
+    int status = DMS_OK;
+    dms_error err;
+    dms_error_clear(&err);
+    size_t *segment_of = NULL;
+    long *cell_of_key = NULL;
+    size_t *key_of_cell = NULL;
+    dms_budget_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
+    t->tariff = tariff;
+    t->space = space;
+    t->nsegments = plan->nsegments;
+    if (census->count == 0) {
+        status = dms_diag_add_path(diag, DMS_EINVAL, "/census", "the census has nobody in it");
+        goto out;
+    }
+    if (space->nnetworks == 0) {
+        status = dms_diag_add_path(diag, DMS_EINVAL, "/design_space/networks",
+                                   "the design space has no network");
+        goto out;
+    }
+    for (size_t m = 0; m < space->nmodules; m++)
+        if (space->modules[m].noptions > t->maxopt)
+            t->maxopt = space->modules[m].noptions;
+    if (t->maxopt == 0)
+        t->maxopt = 1;
+    double group_factor;
+    if ((status = dms_tariff_check_model(tariff, model, &err)) != DMS_OK ||
+        (status = dms_tariff_group_factor(tariff, (long)census->count, &group_factor, &err)) !=
+            DMS_OK) {
+        dms_diag_add(diag, &err);
+        goto out;
+    }
+    segment_of = malloc(census->count * sizeof *segment_of);
+    size_t nkeys = model->nbands * 2 * tariff->nregions;
+    cell_of_key = malloc(nkeys * sizeof *cell_of_key);
+    key_of_cell = malloc(nkeys * sizeof *key_of_cell);
+    t->count = calloc(plan->nsegments * nkeys, sizeof *t->count);
+    if (segment_of == NULL || cell_of_key == NULL || key_of_cell == NULL || t->count == NULL) {
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
+        goto out;
+    }
+    if ((status = dms_plan_assign(plan, census, census_source, segment_of, diag)) != DMS_OK)
+        goto out;
+    for (size_t k = 0; k < nkeys; k++)
+        cell_of_key[k] = -1;
+    int year = atoi(plan->period_from), month = atoi(plan->period_from + 5),
+        day = atoi(plan->period_from + 8);
+    for (size_t i = 0; i < census->count; i++) {
+        const dms_person *p = &census->people[i];
+        int age = dms_census_age(p, year, month, day);
+        size_t band;
+        if ((status = dms_model_age_band(model, age < 0 ? 0 : age, &band, &err)) != DMS_OK) {
+            dms_diag_add(diag, &err);
+            goto out;
+        }
+        const dms_region *region = NULL;
+        if (dms_tariff_region_lookup(tariff, p->region, &region, NULL) != DMS_OK)
+            region = &tariff->regions[tariff->fallback_region];
+        size_t key =
+            (band * 2 + (size_t)p->sex) * tariff->nregions + (size_t)(region - tariff->regions);
+        if (cell_of_key[key] < 0) {
+            cell_of_key[key] = (long)t->ncells;
+            key_of_cell[t->ncells++] = key;
+        }
+        t->count[segment_of[i] * nkeys + (size_t)cell_of_key[key]]++;
+        t->people[segment_of[i]]++;
+    }
+    /* Compact the counts to [segment][cell]. */
+    for (size_t s = 0; s < plan->nsegments; s++)
+        memmove(&t->count[s * t->ncells], &t->count[s * nkeys], t->ncells * sizeof *t->count);
+
+    size_t nopt = space->nnetworks * (space->nmodules ? space->nmodules : 1) * t->maxopt;
+    t->pure = calloc(nopt * t->ncells, sizeof *t->pure);
+    t->claims = calloc(nopt * t->ncells, sizeof *t->claims);
+    t->lin = calloc(plan->nsegments * nopt, sizeof *t->lin);
+    t->value = calloc(plan->nsegments * nopt, sizeof *t->value);
+    if (t->pure == NULL || t->claims == NULL || t->lin == NULL || t->value == NULL) {
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
+        goto out;
+    }
+    for (size_t n = 0; n < space->nnetworks; n++)
+        for (size_t c = 0; c < t->ncells; c++) {
+            size_t key = key_of_cell[c];
+            size_t band = key / (2 * tariff->nregions);
+            dms_rated_person person = {
+                .age = model->band_min_age[band],
+                .sex = (enum dms_sex)((key / tariff->nregions) % 2),
+                .region = tariff->regions[key % tariff->nregions].code,
+            };
+            status = price_cell_options(t, model, plan, (long)census->count, group_factor, n, c,
+                                        &person, &err);
+            if (status != DMS_OK) {
+                dms_error_prefix_path(&err, "/design_space");
+                dms_diag_add(diag, &err);
+                goto out;
+            }
+        }
+    const dms_loadings *l = &tariff->loadings;
+    double gross_factor = (1 + l->contingency) / (1 - l->expense - l->commission - l->profit);
+    t->admin_gross = dms_tariff_gross(tariff, 0.0);
+    /* Per person |rounded - linear| <= unit / 2 (half up) or < unit (up),
+     * plus half a kopeck; a margin of one unit and two kopecks covers both
+     * sides of a comparison and the float noise. */
+    t->slack = tariff->rounding.unit + 0.02;
+    for (size_t s = 0; s < plan->nsegments; s++) {
+        if (t->people[s] == 0)
+            continue;
+        for (size_t k = 0; k < nopt; k++) {
+            double lin = 0.0, value = 0.0;
+            for (size_t c = 0; c < t->ncells; c++) {
+                double cnt = (double)t->count[s * t->ncells + c];
+                lin += cnt * t->pure[k * t->ncells + c];
+                value += cnt * t->claims[k * t->ncells + c];
+            }
+            t->lin[s * nopt + k] = lin * gross_factor / (double)t->people[s];
+            t->value[s * nopt + k] = value / (double)t->people[s];
+        }
+    }
+    *out = t;
+    t = NULL;
+out:
+    free(segment_of);
+    free(cell_of_key);
+    free(key_of_cell);
+    dms_budget_table_free(t);
+    return status;
+}
+
+static size_t nopt_of(const dms_budget_table *t)
+{
+    return t->space->nnetworks * (t->space->nmodules ? t->space->nmodules : 1) * t->maxopt;
+}
+
+static bool design_valid(const dms_budget_table *t, const dms_budget_design *d)
+{
+    if (d->network >= t->space->nnetworks)
+        return false;
+    for (size_t m = 0; m < t->space->nmodules; m++)
+        if (d->option[m] >= t->space->modules[m].noptions)
+            return false;
+    return true;
+}
+
+/* The value per head summed module by module (the solver's order). */
+static double design_value(const dms_budget_table *t, size_t segment, const dms_budget_design *d)
+{
+    const double *v = &t->value[segment * nopt_of(t)];
+    double value = 0.0;
+    for (size_t m = 0; m < t->space->nmodules; m++)
+        value += v[tab_index(t, d->network, m, d->option[m])];
+    return value;
+}
+
+static int64_t design_kopecks(const dms_budget_table *t, size_t segment, const dms_budget_design *d)
+{
+    int64_t total = 0;
+    for (size_t c = 0; c < t->ncells; c++) {
+        unsigned long cnt = t->count[segment * t->ncells + c];
+        if (cnt == 0)
+            continue;
+        double pure = 0.0;
+        for (size_t m = 0; m < t->space->nmodules; m++)
+            if (t->space->modules[m].options[d->option[m]].included)
+                pure += t->pure[tab_index(t, d->network, m, d->option[m]) * t->ncells + c];
+        double rounded = dms_tariff_round(t->tariff, dms_tariff_gross(t->tariff, pure));
+        total += (int64_t)cnt * (int64_t)llround(rounded * 100.0);
+    }
+    return total;
+}
+
+int dms_budget_table_evaluate(const dms_budget_table *table, size_t segment,
+                              const dms_budget_design *d, int64_t *gross_kopecks, double *value)
+{
+    if (segment >= table->nsegments || !design_valid(table, d))
+        return DMS_EINVAL;
+    *gross_kopecks = design_kopecks(table, segment, d);
+    if (value != NULL)
+        *value = design_value(table, segment, d);
+    return DMS_OK;
+}
+
+/* --------------------------------------------------------------- solver */
+
+/*
+ * The solver is a depth-first branch and bound over the modules. Value is
+ * nearly proportional to cost (both follow the expected claims), so the
+ * problem is close to subset-sum and Pareto sets do not stay small; the
+ * bounds come from dynamic programming on a grid instead. For the best
+ * design within budget, V[m][j] is the most value modules m.. can add with
+ * the sum of their costs rounded down to the grid at most j steps: an upper
+ * bound of the true value for any remaining budget. For the cheapest design
+ * reaching a value, C[m][j] is the least cost of modules m.. with values
+ * rounded up to the grid summing to at least j steps: a lower bound. The
+ * exact (rounded) cost of a design differs from its linear cost by at most
+ * e_low below and e_high above per head, so every leaf is priced exactly and
+ * the bounds are widened by those margins. A branch is cut when its bound
+ * cannot beat the best design found by more than the tolerance, so the
+ * answer is within the tolerance of the optimum (exact with tolerance 0).
+ */
+
+#define GRID_MAX ((size_t)1 << 18) /* points of one bound table */
+#define MAX_LEAVES ((size_t)20000000)
+
+typedef struct search {
+    const dms_budget_table *t;
+    size_t segment, network;
+    enum dms_budget_goal goal;
+    double limit;           /* budget per head or target value */
+    double tolerance;       /* value (BEST_WITHIN) or cost per head (CHEAPEST) */
+    int64_t budget_kopecks; /* BEST_WITHIN */
+    double cap;             /* BEST_WITHIN: linear module cost per head allowed */
+    double e_low, e_high;   /* exact - linear per head lies in [-e_low, e_high] */
+    double tol;             /* float noise allowed in value bounds */
+    double step;            /* grid step: cost (BEST_WITHIN) or value (CHEAPEST) */
+    size_t grid;            /* points per table */
+    const double *lin, *val;
+    double *table[DMS_PLAN_MAX_MODULES + 1];
+    size_t leaves;
+    bool too_big;
+    dms_budget_design d;
+    dms_budget_solution *best;
+} search;
+
+/* True if (value, kopecks) beats the best so far under goal's tie rule. */
+static bool better(enum dms_budget_goal goal, const dms_budget_solution *best, double value,
+                   int64_t kopecks)
+{
+    if (!best->found)
+        return true;
+    if (goal == DMS_BUDGET_BEST_WITHIN)
+        return value > best->value || (value == best->value && kopecks < best->gross_kopecks);
+    return kopecks < best->gross_kopecks || (kopecks == best->gross_kopecks && value > best->value);
+}
+
+/* Upper bound of the value modules m.. add within linear cost budget. */
+static double bound_value(const search *sr, size_t m, double budget)
+{
+    if (budget < 0)
+        return -INFINITY;
+    double j = floor(budget / sr->step);
+    size_t k = j >= (double)(sr->grid - 1) ? sr->grid - 1 : (size_t)j;
+    return sr->table[m][k];
+}
+
+/* Lower bound of the linear cost modules m.. need to add value need. */
+static double bound_cost(const search *sr, size_t m, double need)
+{
+    if (need <= 0)
+        return sr->table[m][0];
+    double j = ceil(need / sr->step) - 1; /* one step of slack for float noise */
+    if (j < 0)
+        j = 0;
+    if (j >= (double)sr->grid)
+        return INFINITY;
+    return sr->table[m][(size_t)j];
+}
+
+typedef struct branch {
+    double key;
+    size_t option;
+} branch;
+
+static int cmp_branch(const void *a, const void *b)
+{
+    const branch *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->option > y->option) - (x->option < y->option);
+}
+
+/* Can a branch with this key still beat the best by more than the tolerance? */
+static bool promising(const search *sr, double key)
+{
+    const dms_budget_solution *best = sr->best;
+    if (!best->found)
+        return true;
+    if (sr->goal == DMS_BUDGET_BEST_WITHIN) {
+        double bound = -key;
+        if (sr->tolerance > 0)
+            return bound > best->value + sr->tolerance;
+        return bound >= best->value - sr->tol;
+    }
+    double people = (double)sr->t->people[sr->segment];
+    double lower = (sr->t->admin_gross + key - sr->e_low) * people * 100.0 - 0.5;
+    if (sr->tolerance > 0)
+        return lower < (double)best->gross_kopecks - sr->tolerance * people * 100.0;
+    return lower <= (double)best->gross_kopecks;
+}
+
+static void dfs(search *sr, size_t m, double cost, double value)
+{
+    const dms_budget_table *t = sr->t;
+    size_t nm = t->space->nmodules;
+    dms_budget_solution *best = sr->best;
+    if (sr->too_big)
+        return;
+    if (m == nm) {
+        if (++sr->leaves > MAX_LEAVES) {
+            sr->too_big = true;
+            return;
+        }
+        best->evaluated++;
+        int64_t kop = design_kopecks(t, sr->segment, &sr->d);
+        double v = design_value(t, sr->segment, &sr->d);
+        bool ok = sr->goal == DMS_BUDGET_BEST_WITHIN ? kop <= sr->budget_kopecks : v >= sr->limit;
+        if (ok && better(sr->goal, best, v, kop)) {
+            best->found = true;
+            best->design = sr->d;
+            best->gross_kopecks = kop;
+            best->value = v;
+        }
+        return;
+    }
+    const dms_budget_module_space *ms = &t->space->modules[m];
+    branch order[DMS_BUDGET_MAX_OPTIONS];
+    size_t nb = 0;
+    for (size_t o = 0; o < ms->noptions; o++) {
+        size_t k = tab_index(t, sr->network, m, o);
+        double c = cost + sr->lin[k], v = value + sr->val[k];
+        double key;
+        if (sr->goal == DMS_BUDGET_BEST_WITHIN) {
+            double bound = v + bound_value(sr, m + 1, sr->cap - c);
+            if (bound == -INFINITY)
+                continue;
+            key = -bound;
+        } else {
+            double rest = bound_cost(sr, m + 1, sr->limit - v - sr->tol);
+            if (rest == INFINITY)
+                continue;
+            key = c + rest;
+        }
+        if (promising(sr, key))
+            order[nb++] = (branch){key, o};
+    }
+    qsort(order, nb, sizeof *order, cmp_branch);
+    for (size_t b = 0; b < nb && !sr->too_big; b++) {
+        if (!promising(sr, order[b].key)) /* the best may have improved meanwhile */
+            break;
+        size_t o = order[b].option;
+        size_t k = tab_index(t, sr->network, m, o);
+        sr->d.option[m] = o;
+        dfs(sr, m + 1, cost + sr->lin[k], value + sr->val[k]);
+    }
+}
+
+/* Fills the bound tables from the last module back. */
+static void fill_tables(search *sr)
+{
+    const dms_budget_table *t = sr->t;
+    size_t nm = t->space->nmodules, g = sr->grid;
+    bool within = sr->goal == DMS_BUDGET_BEST_WITHIN;
+    double *last = sr->table[nm];
+    for (size_t j = 0; j < g; j++)
+        last[j] = within ? 0.0 : (j == 0 ? 0.0 : INFINITY);
+    for (size_t m = nm; m-- > 0;) {
+        const dms_budget_module_space *ms = &t->space->modules[m];
+        double *cur = sr->table[m], *next = sr->table[m + 1];
+        for (size_t j = 0; j < g; j++)
+            cur[j] = within ? -INFINITY : INFINITY;
+        for (size_t o = 0; o < ms->noptions; o++) {
+            size_t k = tab_index(t, sr->network, m, o);
+            if (within) {
+                double steps = floor(sr->lin[k] / sr->step);
+                if (steps >= (double)g)
+                    continue;
+                size_t shift = (size_t)steps;
+                double v = sr->val[k];
+                for (size_t j = shift; j < g; j++)
+                    if (next[j - shift] + v > cur[j])
+                        cur[j] = next[j - shift] + v;
+            } else {
+                double steps = ceil(sr->val[k] / sr->step);
+                size_t shift = steps >= (double)g ? g : (size_t)steps;
+                double c = sr->lin[k];
+                for (size_t j = 0; j < g; j++) {
+                    double rest = next[j > shift ? j - shift : 0];
+                    if (rest + c < cur[j])
+                        cur[j] = rest + c;
+                }
+            }
+        }
+    }
+}
+
+static int solve_network(const dms_budget_table *t, size_t segment, size_t n,
+                         enum dms_budget_goal goal, double limit, double tolerance,
+                         int64_t budget_kopecks, dms_budget_solution *best, dms_error *err)
+{
+    const dms_budget_space *space = t->space;
+    size_t nm = space->nmodules;
+    int status = DMS_OK;
+    search *sr = calloc(1, sizeof *sr);
+    if (sr == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the budget solver");
+    sr->t = t;
+    sr->segment = segment;
+    sr->network = n;
+    sr->goal = goal;
+    sr->limit = limit;
+    sr->tolerance = tolerance;
+    sr->budget_kopecks = budget_kopecks;
+    sr->lin = &t->lin[segment * nopt_of(t)];
+    sr->val = &t->value[segment * nopt_of(t)];
+    sr->best = best;
+    double unit = t->tariff->rounding.unit;
+    bool up = t->tariff->rounding.mode == DMS_ROUND_UP;
+    sr->e_low = (up ? 0.0 : unit / 2) + 0.006;
+    sr->e_high = (up ? unit : unit / 2) + 0.006;
+    sr->tol = 1e-9 * fmax(1.0, fabs(limit));
+    sr->cap = goal == DMS_BUDGET_BEST_WITHIN ? limit - t->admin_gross + sr->e_low + 1e-6 : INFINITY;
+    sr->d.network = n;
+    /* Grid: the whole range of the goal in at most GRID_MAX steps. */
+    double range = 0.0;
+    if (goal == DMS_BUDGET_BEST_WITHIN) {
+        range = sr->cap;
+    } else {
+        for (size_t m = 0; m < nm; m++) {
+            double hi = 0.0;
+            for (size_t o = 0; o < space->modules[m].noptions; o++)
+                hi = fmax(hi, sr->val[tab_index(t, n, m, o)]);
+            range += hi;
+        }
+        range = fmax(range, limit);
+    }
+    if (!(range > 0)) {
+        range = 1.0;
+    }
+    sr->step = fmax(0.01, range / (double)(GRID_MAX - 2));
+    sr->grid = (size_t)ceil(range / sr->step) + 2;
+    if (sr->grid > GRID_MAX)
+        sr->grid = GRID_MAX;
+    for (size_t m = 0; m <= nm; m++)
+        if ((sr->table[m] = malloc(sr->grid * sizeof(double))) == NULL) {
+            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the budget solver");
+            goto out;
+        }
+    if (sr->grid > best->frontier_max)
+        best->frontier_max = sr->grid;
+    fill_tables(sr);
+    dfs(sr, 0, 0.0, 0.0);
+    if (sr->too_big)
+        status = dms_error_set(err, DMS_ETOOBIG, "/design_space",
+                               "the search over this design space stopped after %zu designs: "
+                               "raise 'tolerance' or narrow the design space",
+                               (size_t)MAX_LEAVES);
+out:
+    for (size_t m = 0; m <= nm; m++)
+        free(sr->table[m]);
+    free(sr);
+    return status;
+}
+
+static int check_goal(const dms_budget_table *t, size_t segment, enum dms_budget_goal goal,
+                      double limit, double tolerance, dms_error *err)
+{
+    if (segment >= t->nsegments)
+        return dms_error_set(err, DMS_EINVAL, NULL, "segment %zu out of range", segment);
+    if (t->people[segment] == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "segment %zu has nobody in the census",
+                             segment);
+    if (goal != DMS_BUDGET_BEST_WITHIN && goal != DMS_BUDGET_CHEAPEST)
+        return dms_error_set(err, DMS_EINVAL, NULL, "unknown goal");
+    if (!isfinite(limit) || limit < 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "the limit must be a finite number >= 0");
+    if (!(tolerance >= 0))
+        return dms_error_set(err, DMS_EINVAL, NULL, "the tolerance must be >= 0");
+    return DMS_OK;
+}
+
+static int64_t budget_total_kopecks(const dms_budget_table *t, size_t segment, double per_head)
+{
+    return llround(per_head * 100.0) * (int64_t)t->people[segment];
+}
+
+int dms_budget_solve(const dms_budget_table *table, size_t segment, enum dms_budget_goal goal,
+                     double limit, double tolerance, dms_budget_solution *out, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int status = check_goal(table, segment, goal, limit, tolerance, err);
+    if (status != DMS_OK)
+        return status;
+    int64_t budget = budget_total_kopecks(table, segment, limit);
+    for (size_t n = 0; n < table->space->nnetworks && status == DMS_OK; n++)
+        status = solve_network(table, segment, n, goal, limit, tolerance, budget, out, err);
+    if (status != DMS_OK)
+        out->found = false;
+    return status;
+}
+
+int dms_budget_solve_exhaustive(const dms_budget_table *table, size_t segment,
+                                enum dms_budget_goal goal, double limit, double max_designs,
+                                dms_budget_solution *out, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int status = check_goal(table, segment, goal, limit, 0.0, err);
+    if (status != DMS_OK)
+        return status;
+    if (dms_budget_space_size(table->space) > max_designs)
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "%.0f designs are more than %.0f",
+                             dms_budget_space_size(table->space), max_designs);
+    int64_t budget = budget_total_kopecks(table, segment, limit);
+    dms_budget_design d;
+    memset(&d, 0, sizeof d);
+    for (d.network = 0; d.network < table->space->nnetworks; d.network++) {
+        memset(d.option, 0, sizeof d.option);
+        for (;;) {
+            int64_t kop = design_kopecks(table, segment, &d);
+            double value = design_value(table, segment, &d);
+            bool ok = goal == DMS_BUDGET_BEST_WITHIN ? kop <= budget : value >= limit;
+            if (ok && better(goal, out, value, kop)) {
+                out->found = true;
+                out->design = d;
+                out->gross_kopecks = kop;
+                out->value = value;
+            }
+            size_t m = 0;
+            while (m < table->space->nmodules && ++d.option[m] == table->space->modules[m].noptions)
+                d.option[m++] = 0;
+            if (m == table->space->nmodules)
+                break;
+        }
+    }
+    return DMS_OK;
+}
+
+void dms_budget_design_apply(const dms_budget_space *space, const dms_budget_design *d,
+                             dms_plan_segment *segment)
+{
+    snprintf(segment->network, sizeof segment->network, "%s", space->networks[d->network]->code);
+    segment->nmodules = 0;
+    for (size_t m = 0; m < space->nmodules; m++) {
+        const dms_budget_module_space *ms = &space->modules[m];
+        const dms_budget_option *o = &ms->options[d->option[m]];
+        if (o->included)
+            segment->modules[segment->nmodules++] = option_module(ms, o);
+    }
+}
+
+/* ---------------------------------------------------------- sensitivity */
+
+int dms_budget_sensitivity_compute(const dms_tariff *tariff, const dms_model *model,
+                                   const dms_plan *plan, const dms_census *census,
+                                   const char *census_source, dms_budget_sensitivity *out,
+                                   dms_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    dms_plan *shocked = malloc(sizeof *shocked);
+    if (shocked == NULL)
+        return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a plan");
+    *shocked = *plan;
+    const dms_scenario base = model->scenarios[DMS_SCENARIO_BASE];
+    dms_quote_options options = dms_quote_options_default();
+    options.percentiles = false;
+    options.census_source = census_source;
+    int status = DMS_OK;
+    out->nsegments = plan->nsegments;
+    for (size_t first = 0; first < DMS_BUDGET_NSHOCKS && status == DMS_OK;
+         first += DMS_SCENARIO_COUNT) {
+        size_t shock_of[DMS_SCENARIO_COUNT];
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            shock_of[k] = first + (size_t)k < DMS_BUDGET_NSHOCKS ? first + (size_t)k : first;
+            shocked->scenario_set[k] = true;
+            shocked->scenarios[k].frequency =
+                base.frequency * dms_budget_shocks[shock_of[k]].frequency;
+            shocked->scenarios[k].severity =
+                base.severity * dms_budget_shocks[shock_of[k]].severity;
+        }
+        dms_quote *q = NULL;
+        status = dms_quote_compute(tariff, model, shocked, census, &options, &q, diag, NULL);
+        if (status != DMS_OK)
+            break;
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            size_t x = shock_of[k];
+            for (size_t s = 0; s < q->nsegments; s++) {
+                out->people[s] = q->segments[s].total.people;
+                out->gross_kopecks[x][s] = q->segments[s].total.money[k].gross_kopecks;
+                out->claims[x][s] = q->segments[s].total.money[k].expected_claims;
+            }
+            out->total_people = q->total.people;
+            out->total_kopecks[x] = q->total.money[k].gross_kopecks;
+            out->total_claims[x] = q->total.money[k].expected_claims;
+        }
+        dms_quote_free(q);
+    }
+    free(shocked);
+    return status;
+}
+
+/* ------------------------------------------------------------------ run */
+
+void dms_budget_result_free(dms_budget_result *result)
+{
+    if (result == NULL)
+        return;
+    dms_plan_free(result->within_plan);
+    dms_plan_free(result->reach_plan);
+    free(result);
+}
+
+/* The plan of one goal's answers; segments without one get every module off. */
+static dms_plan *goal_plan(const dms_budget_request *req, const dms_budget_result *res, bool within)
+{
+    dms_plan *plan = malloc(sizeof *plan);
+    if (plan == NULL)
+        return NULL;
+    *plan = *req->plan;
+    for (size_t s = 0; s < plan->nsegments; s++) {
+        const dms_budget_solution *sol =
+            within ? &res->segments[s].within : &res->segments[s].reach;
+        dms_budget_design off;
+        memset(&off, 0, sizeof off);
+        dms_budget_design_apply(&req->space, sol->found ? &sol->design : &off, &plan->segments[s]);
+        if (!sol->found)
+            plan->segments[s].nmodules = 0;
+    }
+    return plan;
+}
+
+static int verify(const dms_budget_result *res, const dms_budget_sensitivity *sens, bool within,
+                  dms_diag *diag)
+{
+    for (size_t s = 0; s < res->nsegments; s++) {
+        const dms_budget_solution *sol =
+            within ? &res->segments[s].within : &res->segments[s].reach;
+        if (sol->found && sens->gross_kopecks[0][s] != sol->gross_kopecks)
+            return dms_diag_add_path(diag, DMS_EINTERNAL, NULL,
+                                     "segment '%s': the solver priced its design at %lld kopecks "
+                                     "but the quote at %lld",
+                                     res->segments[s].segment->code, (long long)sol->gross_kopecks,
+                                     (long long)sens->gross_kopecks[0][s]);
+    }
+    return DMS_OK;
+}
+
+int dms_budget_run(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
+                   const char *census_source, const dms_budget_request *request,
+                   dms_budget_result **out, dms_diag *diag)
+{
+    *out = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_budget_table *table = NULL;
+    dms_budget_result *res = calloc(1, sizeof *res);
+    if (res == NULL)
+        return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget result");
+    res->request = request;
+    res->tariff = tariff;
+    res->model = model;
+    res->space_size = dms_budget_space_size(&request->space);
+    res->nsegments = request->plan->nsegments;
+    double t0 = now_seconds();
+    int status = dms_budget_table_alloc(tariff, model, request->plan, census, census_source,
+                                        &request->space, &table, diag);
+    if (status != DMS_OK)
+        goto out;
+    res->cells = dms_budget_table_cells(table);
+    double t1 = now_seconds();
+    res->table_seconds = t1 - t0;
+    for (size_t s = 0; s < res->nsegments; s++) {
+        dms_budget_segment_result *sr = &res->segments[s];
+        sr->segment = &request->plan->segments[s];
+        sr->people = dms_budget_table_people(table, s);
+        sr->target = request->targets[s];
+        if (sr->people == 0)
+            continue;
+        if (!isnan(sr->target.budget_per_head) &&
+            (status = dms_budget_solve(table, s, DMS_BUDGET_BEST_WITHIN, sr->target.budget_per_head,
+                                       request->tolerance, &sr->within, &err)) != DMS_OK)
+            goto out_err;
+        if (!isnan(sr->target.target_value) &&
+            (status = dms_budget_solve(table, s, DMS_BUDGET_CHEAPEST, sr->target.target_value,
+                                       request->tolerance, &sr->reach, &err)) != DMS_OK)
+            goto out_err;
+    }
+    res->solve_seconds = now_seconds() - t1;
+    res->within_plan = goal_plan(request, res, true);
+    res->reach_plan = goal_plan(request, res, false);
+    if (res->within_plan == NULL || res->reach_plan == NULL) {
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a plan");
+        goto out;
+    }
+    if ((status = dms_budget_sensitivity_compute(tariff, model, res->within_plan, census,
+                                                 census_source, &res->within_sensitivity, diag)) !=
+            DMS_OK ||
+        (status = verify(res, &res->within_sensitivity, true, diag)) != DMS_OK ||
+        (status = dms_budget_sensitivity_compute(tariff, model, res->reach_plan, census,
+                                                 census_source, &res->reach_sensitivity, diag)) !=
+            DMS_OK ||
+        (status = verify(res, &res->reach_sensitivity, false, diag)) != DMS_OK)
+        goto out;
+    *out = res;
+    res = NULL;
+    goto out;
+out_err:
+    dms_diag_add(diag, &err);
+out:
+    dms_budget_table_free(table);
+    dms_budget_result_free(res);
+    return status;
+}
+
+/* -------------------------------------------------------------- compare */
+
+int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
+                       const char *census_source, const dms_plan *const *plans, size_t nplans,
+                       dms_budget_comparison *out, dms_diag *diag)
+{
+    memset(out, 0, sizeof *out);
+    if (nplans < 2 || nplans > DMS_BUDGET_MAX_PLANS)
+        return dms_diag_add_path(diag, DMS_EINVAL, "/plans", "compare two to four plans (got %zu)",
+                                 nplans);
+    out->nplans = nplans;
+    for (size_t i = 0; i < nplans; i++) {
+        out->plans[i] = plans[i];
+        int status = dms_budget_sensitivity_compute(tariff, model, plans[i], census, census_source,
+                                                    &out->results[i], diag);
+        if (status != DMS_OK)
+            return status;
+    }
+    return DMS_OK;
+}

@@ -1,0 +1,248 @@
+/*
+ * Encoders of budget results and plan comparisons: JSON shared by the CLI
+ * and the HTTP API, and a plain table for people. Money is printed in
+ * roubles with kopecks from the exact kopeck totals of the quote.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dms/budget.h"
+#include "dms/report.h"
+
+static json_t *kopecks_json(int64_t kopecks)
+{
+    return json_real((double)kopecks / 100.0);
+}
+
+static double per_head(int64_t kopecks, size_t people)
+{
+    return people ? round((double)kopecks / (double)people) / 100.0 : 0.0;
+}
+
+static json_t *limit_json(double limit)
+{
+    return isfinite(limit) ? json_real(limit) : json_null();
+}
+
+static json_t *design_json(const dms_budget_space *space, const dms_budget_solution *sol,
+                           size_t people)
+{
+    if (!sol->found)
+        return json_null();
+    json_t *modules = json_array();
+    for (size_t m = 0; m < space->nmodules; m++) {
+        const dms_budget_module_space *ms = &space->modules[m];
+        const dms_budget_option *o = &ms->options[sol->design.option[m]];
+        if (!o->included)
+            continue;
+        json_t *line = json_pack("{s:s, s:s, s:s}", "module", ms->module->code, "name_ru",
+                                 ms->module->name_ru, "name_en", ms->module->name_en);
+        if (ms->module->type == DMS_MODULE_CLAIMS) {
+            json_object_set_new(line, "deductible", json_real(o->deductible));
+            json_object_set_new(line, "copay", json_real(o->copay));
+            json_object_set_new(line, "annual_limit", limit_json(o->annual_limit));
+        }
+        json_array_append_new(modules, line);
+    }
+    const dms_network *net = space->networks[sol->design.network];
+    return json_pack("{s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:f}", "network", "code", net->code,
+                     "name_ru", net->name_ru, "name_en", net->name_en, "modules", modules,
+                     "gross_total", kopecks_json(sol->gross_kopecks), "gross_per_head",
+                     json_real(per_head(sol->gross_kopecks, people)), "value_per_head",
+                     round(sol->value * 100.0) / 100.0);
+}
+
+static json_t *sensitivity_json(const dms_budget_sensitivity *sens, size_t segment, bool total)
+{
+    json_t *rows = json_array();
+    size_t people = total ? sens->total_people : sens->people[segment];
+    int64_t base = total ? sens->total_kopecks[0] : sens->gross_kopecks[0][segment];
+    for (size_t x = 0; x < DMS_BUDGET_NSHOCKS; x++) {
+        int64_t kop = total ? sens->total_kopecks[x] : sens->gross_kopecks[x][segment];
+        double claims = total ? sens->total_claims[x] : sens->claims[x][segment];
+        json_array_append_new(
+            rows,
+            json_pack("{s:s, s:f, s:f, s:o, s:o, s:o, s:f}", "shock", dms_budget_shocks[x].name,
+                      "frequency", dms_budget_shocks[x].frequency, "severity",
+                      dms_budget_shocks[x].severity, "gross_total", kopecks_json(kop),
+                      "gross_per_head", json_real(per_head(kop, people)), "increase_total",
+                      kopecks_json(kop - base), "expected_claims", round(claims * 100.0) / 100.0));
+    }
+    return rows;
+}
+
+json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
+{
+    const dms_budget_space *space = &res->request->space;
+    json_t *segments = json_array();
+    for (size_t s = 0; s < res->nsegments; s++) {
+        const dms_budget_segment_result *sr = &res->segments[s];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "code", sr->segment->code, "name_ru",
+                              sr->segment->name_ru, "name_en", sr->segment->name_en, "people",
+                              (json_int_t)sr->people);
+        json_object_set_new(o, "budget_per_head",
+                            isnan(sr->target.budget_per_head)
+                                ? json_null()
+                                : json_real(sr->target.budget_per_head));
+        json_object_set_new(o, "target_value",
+                            isnan(sr->target.target_value) ? json_null()
+                                                           : json_real(sr->target.target_value));
+        if (!isnan(sr->target.budget_per_head)) {
+            json_t *w = design_json(space, &sr->within, sr->people);
+            if (sr->within.found) {
+                int64_t pess = res->within_sensitivity.gross_kopecks[DMS_BUDGET_PESSIMISTIC][s];
+                json_object_set_new(w, "sensitivity",
+                                    sensitivity_json(&res->within_sensitivity, s, false));
+                json_object_set_new(w, "pessimistic_budget_per_head",
+                                    json_real(per_head(pess, sr->people)));
+            }
+            json_object_set_new(o, "best_within_budget", w);
+        }
+        if (!isnan(sr->target.target_value)) {
+            json_t *w = design_json(space, &sr->reach, sr->people);
+            if (sr->reach.found) {
+                int64_t pess = res->reach_sensitivity.gross_kopecks[DMS_BUDGET_PESSIMISTIC][s];
+                json_object_set_new(w, "sensitivity",
+                                    sensitivity_json(&res->reach_sensitivity, s, false));
+                json_object_set_new(w, "pessimistic_budget_per_head",
+                                    json_real(per_head(pess, sr->people)));
+            }
+            json_object_set_new(o, "cheapest_reaching_target", w);
+        }
+        json_array_append_new(segments, o);
+    }
+    json_t *root = json_pack(
+        "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:{s:f, s:I, s:I}, s:o}", "name",
+        res->request->plan->name, "tariff", res->tariff->version, "model", res->model->version,
+        "period", "from", res->request->plan->period_from, "to", res->request->plan->period_to,
+        "value_measure", "expected claims paid per person a year, base scenario (RUB)",
+        "design_space", "designs", res->space_size, "networks", (json_int_t)space->nnetworks,
+        "modules", (json_int_t)space->nmodules, "segments", segments);
+    if (root == NULL)
+        dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the budget report");
+    return root;
+}
+
+json_t *dms_report_budget_compare(const dms_budget_comparison *cmp, dms_error *err)
+{
+    json_t *plans = json_array();
+    for (size_t i = 0; i < cmp->nplans; i++) {
+        const dms_budget_sensitivity *r = &cmp->results[i];
+        json_t *rows = sensitivity_json(r, 0, true);
+        size_t x;
+        json_t *row;
+        json_array_foreach(rows, x, row)
+        {
+            int64_t diff = r->total_kopecks[x] - cmp->results[0].total_kopecks[x];
+            json_object_set_new(row, "difference_total", kopecks_json(diff));
+            json_object_set_new(row, "difference_per_head",
+                                json_real(per_head(diff, r->total_people)));
+        }
+        json_t *segs = json_array();
+        for (size_t s = 0; s < r->nsegments; s++)
+            json_array_append_new(segs, json_pack("{s:s, s:s, s:I, s:o}", "code",
+                                                  cmp->plans[i]->segments[s].code, "network",
+                                                  cmp->plans[i]->segments[s].network, "people",
+                                                  (json_int_t)r->people[s], "scenarios",
+                                                  sensitivity_json(r, s, false)));
+        json_array_append_new(plans, json_pack("{s:s, s:I, s:o, s:o}", "name", cmp->plans[i]->name,
+                                               "people", (json_int_t)r->total_people, "scenarios",
+                                               rows, "segments", segs));
+    }
+    json_t *root =
+        json_pack("{s:s, s:o}", "difference_against", cmp->plans[0]->name, "plans", plans);
+    if (root == NULL)
+        dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the comparison report");
+    return root;
+}
+
+static void print_money(FILE *out, int64_t kopecks)
+{
+    int64_t a = kopecks < 0 ? -kopecks : kopecks;
+    fprintf(out, "%s%" PRId64 ".%02" PRId64, kopecks < 0 ? "-" : "", a / 100, a % 100);
+}
+
+static void print_design(FILE *out, const dms_budget_space *space, const dms_budget_solution *sol,
+                         size_t people, const dms_budget_sensitivity *sens, size_t s)
+{
+    if (!sol->found) {
+        fprintf(out, "    no design fits\n");
+        return;
+    }
+    fprintf(out, "    network %s; gross ", space->networks[sol->design.network]->code);
+    print_money(out, sol->gross_kopecks);
+    fprintf(out, " (per head %.2f), value per head %.2f\n", per_head(sol->gross_kopecks, people),
+            sol->value);
+    for (size_t m = 0; m < space->nmodules; m++) {
+        const dms_budget_module_space *ms = &space->modules[m];
+        const dms_budget_option *o = &ms->options[sol->design.option[m]];
+        if (!o->included)
+            continue;
+        if (ms->module->type == DMS_MODULE_FLAT)
+            fprintf(out, "      %-20s flat\n", ms->module->code);
+        else if (isfinite(o->annual_limit))
+            fprintf(out, "      %-20s deductible %g, co-pay %g%%, annual limit %g\n",
+                    ms->module->code, o->deductible, o->copay * 100, o->annual_limit);
+        else
+            fprintf(out, "      %-20s deductible %g, co-pay %g%%, no annual limit\n",
+                    ms->module->code, o->deductible, o->copay * 100);
+    }
+    fprintf(out, "      %-16s %16s %14s\n", "shock", "gross", "per head");
+    for (size_t x = 0; x < DMS_BUDGET_NSHOCKS; x++) {
+        fprintf(out, "      %-16s ", dms_budget_shocks[x].name);
+        char buf[32];
+        int64_t k = sens->gross_kopecks[x][s];
+        snprintf(buf, sizeof buf, "%" PRId64 ".%02" PRId64, k / 100, k % 100);
+        fprintf(out, "%16s %14.2f\n", buf, per_head(k, people));
+    }
+}
+
+int dms_report_budget_table(const dms_budget_result *res, FILE *out)
+{
+    const dms_budget_space *space = &res->request->space;
+    fprintf(out,
+            "%s\ntariff %s, model %s; design space %.4g designs (%zu networks, %zu modules); "
+            "%zu rating cells\nvalue = expected claims paid per person a year (base)\n",
+            res->request->plan->name, res->tariff->version, res->model->version, res->space_size,
+            space->nnetworks, space->nmodules, res->cells);
+    for (size_t s = 0; s < res->nsegments; s++) {
+        const dms_budget_segment_result *sr = &res->segments[s];
+        fprintf(out, "\nsegment %s (%s / %s), %zu people\n", sr->segment->code,
+                sr->segment->name_ru, sr->segment->name_en, sr->people);
+        if (!isnan(sr->target.budget_per_head)) {
+            fprintf(out, "  best within budget %.2f per head:\n", sr->target.budget_per_head);
+            print_design(out, space, &sr->within, sr->people, &res->within_sensitivity, s);
+        }
+        if (!isnan(sr->target.target_value)) {
+            fprintf(out, "  cheapest reaching value %.2f per head:\n", sr->target.target_value);
+            print_design(out, space, &sr->reach, sr->people, &res->reach_sensitivity, s);
+        }
+    }
+    return ferror(out) ? DMS_EIO : DMS_OK;
+}
+
+int dms_report_budget_compare_table(const dms_budget_comparison *cmp, FILE *out)
+{
+    fprintf(out, "%-16s", "shock");
+    for (size_t i = 0; i < cmp->nplans; i++)
+        fprintf(out, " | %-34.34s", cmp->plans[i]->name);
+    fprintf(out, "\n%-16s", "");
+    for (size_t i = 0; i < cmp->nplans; i++)
+        fprintf(out, " | %14s %9s %9s", "total", "per head", "diff/hd");
+    fputc('\n', out);
+    for (size_t x = 0; x < DMS_BUDGET_NSHOCKS; x++) {
+        fprintf(out, "%-16s", dms_budget_shocks[x].name);
+        for (size_t i = 0; i < cmp->nplans; i++) {
+            const dms_budget_sensitivity *r = &cmp->results[i];
+            int64_t k = r->total_kopecks[x];
+            char buf[32];
+            snprintf(buf, sizeof buf, "%" PRId64 ".%02" PRId64, k / 100, k % 100);
+            fprintf(out, " | %14s %9.2f %9.2f", buf, per_head(k, r->total_people),
+                    per_head(k - cmp->results[0].total_kopecks[x], r->total_people));
+        }
+        fputc('\n', out);
+    }
+    return ferror(out) ? DMS_EIO : DMS_OK;
+}
