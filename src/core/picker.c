@@ -421,8 +421,8 @@ static void solver_prepare(solver *s)
 
 static bool available(const solver *s, size_t k)
 {
-    return (s->closure[k] & s->rejected) == 0 && (s->exclosure[k] & s->chosen) == 0 &&
-           (s->closure[k] & s->forbidden) == 0;
+    return (s->closure[k] & s->exclosure[k]) == 0 && (s->closure[k] & s->rejected) == 0 &&
+           (s->exclosure[k] & s->chosen) == 0 && (s->closure[k] & s->forbidden) == 0;
 }
 
 /* An upper bound on the value of any set the node at depth d can reach. */
@@ -991,7 +991,8 @@ int dms_election_validate(const dms_offer *offer, const dms_election_request *re
         const dms_policy_segment *seg = &policy->segments[offer->segment];
         double employee = (double)out->split.employee / 100.0;
         add_fault(out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
-                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up %.2f RUB a "
+                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up %.2f RUB "
+                  "a "
                   "year "
                   "is over the cap of %.2f RUB",
                   employee, seg->top_up_cap, employee, seg->top_up_cap);
