@@ -45,10 +45,10 @@ typedef struct dms_experience_module {
     char code[DMS_MODEL_CODE_MAX];
     const dms_model_module *model; /* borrowed */
     double member_years;
-    long claims;   /* distinct counted claims */
-    long lines;    /* counted register lines */
-    double billed; /* roubles, counted lines */
-    double paid;   /* roubles paid by the insurer, counted lines */
+    long claims;              /* distinct counted claims */
+    long lines;               /* counted register lines */
+    double billed;            /* roubles, counted lines */
+    double paid;              /* roubles paid by the insurer, counted lines */
     double obs_frequency;     /* claims per member-year */
     double obs_severity;      /* billed per claim (0 without claims) */
     double cv_severity;       /* observed coefficient of variation of claim cost */
@@ -71,12 +71,12 @@ typedef struct dms_experience_module {
 
 typedef struct dms_experience {
     dms_experience_options options;
-    double member_years;   /* whole group, experience period */
-    size_t nmodules;       /* the model's claims modules, model order */
+    double member_years; /* whole group, experience period */
+    size_t nmodules;     /* the model's claims modules, model order */
     dms_experience_module *modules;
-    size_t unmatched_lines; /* counted lines whose member is not in the history */
+    size_t unmatched_lines;      /* counted lines whose member is not in the history */
     size_t unknown_module_lines; /* lines whose module the model lacks (ignored) */
-    size_t outside_lines;   /* lines with a service date outside the experience period */
+    size_t outside_lines;        /* lines with a service date outside the experience period */
 } dms_experience;
 
 /*

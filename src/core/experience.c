@@ -110,8 +110,7 @@ static int check_options(const dms_experience_options *o, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, "/region", "manual-rate factors must be positive");
     if (o->method == DMS_EXPERIENCE_LIMITED_FLUCTUATION) {
         double n;
-        return dms_cred_lf_standard(o->lf_p, o->lf_k, 0.0, &n, err) == DMS_OK ? DMS_OK
-                                                                              : DMS_EINVAL;
+        return dms_cred_lf_standard(o->lf_p, o->lf_k, 0.0, &n, err) == DMS_OK ? DMS_OK : DMS_EINVAL;
     }
     if (o->method != DMS_EXPERIENCE_BUHLMANN_STRAUB)
         return dms_error_set(err, DMS_EINVAL, "/method", "unknown credibility method %d",
@@ -293,7 +292,8 @@ int dms_experience_compute(const dms_model *model, const dms_register *reg,
             m->z_severity * m->trended_severity + (1 - m->z_severity) * m->manual_severity;
         m->frequency_factor =
             m->manual_frequency > 0 ? m->blended_frequency / m->manual_frequency : 1.0;
-        m->severity_factor = m->manual_severity > 0 ? m->blended_severity / m->manual_severity : 1.0;
+        m->severity_factor =
+            m->manual_severity > 0 ? m->blended_severity / m->manual_severity : 1.0;
         m->manual_pure = m->manual_frequency * m->manual_severity;
         m->experience_pure = m->trended_frequency * m->trended_severity;
         m->blended_pure = m->blended_frequency * m->blended_severity;
@@ -309,8 +309,8 @@ out_free:
     return status;
 }
 
-int dms_experience_adjust_model(const dms_model *model, const dms_experience *exp,
-                                dms_model **out, dms_error *err)
+int dms_experience_adjust_model(const dms_model *model, const dms_experience *exp, dms_model **out,
+                                dms_error *err)
 {
     if (out == NULL || model == NULL || exp == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_experience_adjust_model: NULL argument");
@@ -368,12 +368,12 @@ json_t *dms_experience_json(const dms_experience *exp, dms_error *err)
     json_t *root = json_object(), *mods = json_array(), *cred = json_object();
     if (root == NULL || mods == NULL || cred == NULL)
         goto out_nomem;
-    json_object_set_new(root, "experience_period",
-                        json_pack("{s:o,s:o}", "from", day_json(o->exp_from), "to",
-                                  day_json(o->exp_to)));
-    json_object_set_new(root, "renewal_period",
-                        json_pack("{s:o,s:o}", "from", day_json(o->renew_from), "to",
-                                  day_json(o->renew_to)));
+    json_object_set_new(
+        root, "experience_period",
+        json_pack("{s:o,s:o}", "from", day_json(o->exp_from), "to", day_json(o->exp_to)));
+    json_object_set_new(
+        root, "renewal_period",
+        json_pack("{s:o,s:o}", "from", day_json(o->renew_from), "to", day_json(o->renew_to)));
     if (o->method == DMS_EXPERIENCE_LIMITED_FLUCTUATION) {
         double n_full = 0;
         dms_cred_lf_standard(o->lf_p, o->lf_k, 0.0, &n_full, NULL);
@@ -381,8 +381,9 @@ json_t *dms_experience_json(const dms_experience *exp, dms_error *err)
         json_object_set_new(cred, "p", json_real(o->lf_p));
         json_object_set_new(cred, "k", json_real(o->lf_k));
         json_object_set_new(cred, "full_credibility_claims", json_real(n_full));
-        json_object_set_new(cred, "rule", json_string("Z = min(1, sqrt(n / n_F)); severity "
-                                                      "standard n_F * CV^2"));
+        json_object_set_new(cred, "rule",
+                            json_string("Z = min(1, sqrt(n / n_F)); severity "
+                                        "standard n_F * CV^2"));
     } else {
         json_object_set_new(cred, "method", json_string("buhlmann_straub"));
         json_object_set_new(cred, "k_member_years", json_real(o->bs_k));
@@ -394,24 +395,22 @@ json_t *dms_experience_json(const dms_experience *exp, dms_error *err)
     json_object_set_new(root, "unmatched_lines", json_integer((json_int_t)exp->unmatched_lines));
     json_object_set_new(root, "unknown_module_lines",
                         json_integer((json_int_t)exp->unknown_module_lines));
-    json_object_set_new(root, "outside_period_lines",
-                        json_integer((json_int_t)exp->outside_lines));
+    json_object_set_new(root, "outside_period_lines", json_integer((json_int_t)exp->outside_lines));
     for (size_t k = 0; k < exp->nmodules; k++) {
         const dms_experience_module *m = &exp->modules[k];
         json_t *j = json_pack(
             "{s:s,s:s,s:s,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,"
             "s:f,s:f,s:f,s:f}",
-            "module", m->code, "name_ru", m->model->name_ru, "name_en", m->model->name_en,
-            "claims", (json_int_t)m->claims, "lines", (json_int_t)m->lines, "billed", m->billed,
-            "paid", m->paid, "member_years", m->member_years, "observed_frequency",
-            m->obs_frequency, "observed_severity", m->obs_severity, "cv_severity",
-            m->cv_severity, "trend_years", m->trend_years, "trended_frequency",
-            m->trended_frequency, "trended_severity", m->trended_severity, "manual_frequency",
-            m->manual_frequency, "manual_severity", m->manual_severity, "z_frequency",
-            m->z_frequency, "z_severity", m->z_severity, "blended_frequency",
-            m->blended_frequency, "blended_severity", m->blended_severity, "frequency_factor",
-            m->frequency_factor, "severity_factor", m->severity_factor, "manual_pure",
-            m->manual_pure, "blended_pure", m->blended_pure);
+            "module", m->code, "name_ru", m->model->name_ru, "name_en", m->model->name_en, "claims",
+            (json_int_t)m->claims, "lines", (json_int_t)m->lines, "billed", m->billed, "paid",
+            m->paid, "member_years", m->member_years, "observed_frequency", m->obs_frequency,
+            "observed_severity", m->obs_severity, "cv_severity", m->cv_severity, "trend_years",
+            m->trend_years, "trended_frequency", m->trended_frequency, "trended_severity",
+            m->trended_severity, "manual_frequency", m->manual_frequency, "manual_severity",
+            m->manual_severity, "z_frequency", m->z_frequency, "z_severity", m->z_severity,
+            "blended_frequency", m->blended_frequency, "blended_severity", m->blended_severity,
+            "frequency_factor", m->frequency_factor, "severity_factor", m->severity_factor,
+            "manual_pure", m->manual_pure, "blended_pure", m->blended_pure);
         if (j == NULL || json_array_append_new(mods, j) != 0)
             goto out_nomem;
         json_object_set_new(j, "experience_pure", json_real(m->experience_pure));

@@ -1,0 +1,1027 @@
+/*
+ * Report computations with small-cell suppression (see reports.h). Each
+ * report first selects the counted lines of the period (and of the
+ * manager's department), attaches every line to its member and person, then
+ * groups by a text key: group keys and person keys are interned, so
+ * "distinct people per group" is a sort of (group, person) pointer pairs.
+ * Suppression is applied when a row is written, from the people count that
+ * row rests on.
+ */
+#include "dms/reports.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "claims_internal.h"
+
+dms_reports_options dms_reports_options_default(void)
+{
+    dms_reports_options o;
+    memset(&o, 0, sizeof o);
+    o.min_cell = DMS_REPORTS_MIN_CELL;
+    o.limit_share = 0.8;
+    return o;
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+void dms_table_free(dms_table *t)
+{
+    if (t == NULL)
+        return;
+    free(t->cells);
+    free(t);
+}
+
+const dms_cell *dms_table_cell(const dms_table *t, size_t r, size_t c)
+{
+    if (t == NULL || r >= t->nrows || c >= t->ncols)
+        return NULL;
+    return &t->cells[r * t->ncols + c];
+}
+
+static dms_table *table_new(const char *name, const char *const *cols, const char *const *ru,
+                            size_t ncols, int min_cell)
+{
+    dms_table *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ncols = ncols;
+    for (size_t i = 0; i < ncols; i++) {
+        t->columns[i] = cols[i];
+        t->columns_ru[i] = ru[i];
+    }
+    t->min_cell = min_cell;
+    return t;
+}
+
+/* Appends an empty row; NULL when memory ran out. */
+static dms_cell *table_row(dms_table *t, size_t *cap)
+{
+    if (t->nrows == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 32;
+        dms_cell *c = realloc(t->cells, ncap * t->ncols * sizeof *c);
+        if (c == NULL)
+            return NULL;
+        t->cells = c;
+        *cap = ncap;
+    }
+    dms_cell *row = &t->cells[t->nrows++ * t->ncols];
+    memset(row, 0, t->ncols * sizeof *row);
+    return row;
+}
+
+static void cell_text(dms_cell *c, const char *s)
+{
+    c->kind = DMS_CELL_TEXT;
+    snprintf(c->text, sizeof c->text, "%s", s);
+}
+
+static void cell_num(dms_cell *c, enum dms_cell_kind kind, double v)
+{
+    c->kind = kind;
+    c->value = v;
+}
+
+static void cell_suppress(dms_table *t, dms_cell *c)
+{
+    if (c->kind == DMS_CELL_SUPPRESSED || c->kind == DMS_CELL_TEXT)
+        return;
+    c->kind = DMS_CELL_SUPPRESSED;
+    c->value = 0;
+    t->suppressed++;
+}
+
+/* A count of people: suppressed when 1 <= n < min_cell. Returns whether it was. */
+static bool cell_people(dms_table *t, dms_cell *c, size_t n)
+{
+    cell_num(c, DMS_CELL_COUNT, (double)n);
+    if (n > 0 && n < (size_t)t->min_cell) {
+        cell_suppress(t, c);
+        return true;
+    }
+    return false;
+}
+
+/* ---- selection --------------------------------------------------------- */
+
+struct item {
+    const dms_claim_line *line;
+    long member; /* -1 unmatched */
+    const char *person;
+};
+
+struct ptr_map {
+    struct pm_slot {
+        const void *key;
+        size_t value;
+    } * slots;
+    size_t cap, used;
+};
+
+static long pm_get(struct ptr_map *m, const void *key, size_t value_if_new)
+{
+    if (m->used * 2 >= m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 256;
+        struct pm_slot *s = calloc(cap, sizeof *s);
+        if (s == NULL)
+            return -1;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->slots[i].key == NULL)
+                continue;
+            size_t j =
+                (size_t)(((uintptr_t)m->slots[i].key >> 3) * 11400714819323198485ull) & (cap - 1);
+            while (s[j].key != NULL)
+                j = (j + 1) & (cap - 1);
+            s[j] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = s;
+        m->cap = cap;
+    }
+    size_t j = (size_t)(((uintptr_t)key >> 3) * 11400714819323198485ull) & (m->cap - 1);
+    while (m->slots[j].key != NULL && m->slots[j].key != key)
+        j = (j + 1) & (m->cap - 1);
+    if (m->slots[j].key == NULL) {
+        m->slots[j].key = key;
+        m->slots[j].value = value_if_new;
+        m->used++;
+    }
+    return (long)m->slots[j].value;
+}
+
+/* Groups: interned text keys with a dense index, in first-seen order. */
+struct groups {
+    cl_pool pool;
+    struct ptr_map map;
+    const char **keys;
+    size_t n, cap;
+};
+
+static long group_of(struct groups *g, const char *text)
+{
+    const char *k = cl_pool_intern(&g->pool, text, strlen(text));
+    if (k == NULL)
+        return -1;
+    long i = pm_get(&g->map, k, g->n);
+    if (i < 0)
+        return -1;
+    if ((size_t)i == g->n) {
+        if (g->n == g->cap) {
+            size_t cap = g->cap ? g->cap * 2 : 32;
+            const char **p = realloc(g->keys, cap * sizeof *p);
+            if (p == NULL)
+                return -1;
+            g->keys = p;
+            g->cap = cap;
+        }
+        g->keys[g->n++] = k;
+    }
+    return i;
+}
+
+static void groups_release(struct groups *g)
+{
+    cl_pool_release(&g->pool);
+    free(g->map.slots);
+    free(g->keys);
+}
+
+struct ctx {
+    const dms_register *reg;
+    const dms_membership *m;
+    dms_reports_options o;
+    cl_pool people;
+    struct item *items;
+    size_t nitems;
+    bool *in_scope; /* per member: exposure in the period and right department */
+};
+
+static void ctx_release(struct ctx *c)
+{
+    cl_pool_release(&c->people);
+    free(c->items);
+    free(c->in_scope);
+}
+
+static const char *member_person(struct ctx *c, const dms_member *x)
+{
+    char key[400];
+    dms_member_person_key(x, key, sizeof key);
+    return cl_pool_intern(&c->people, key, strlen(key));
+}
+
+static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership *m,
+                    const dms_reports_options *opt, dms_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (m == NULL || opt == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL membership or options");
+    c->reg = reg;
+    c->m = m;
+    c->o = *opt;
+    if (c->o.min_cell == 0)
+        c->o.min_cell = DMS_REPORTS_MIN_CELL;
+    if (c->o.limit_share == 0)
+        c->o.limit_share = 0.8;
+    if (c->o.as_of == 0)
+        c->o.as_of = c->o.to;
+    if (c->o.from == 0 || c->o.to < c->o.from)
+        return dms_error_set(err, DMS_EINVAL, "/from",
+                             "the reporting period is not set or ends before it starts");
+    if (c->o.min_cell < 1 || c->o.min_cell > 1000)
+        return dms_error_set(err, DMS_EINVAL, "/min_cell",
+                             "the suppression threshold must be 1..1000, got %d", c->o.min_cell);
+    if (!(c->o.limit_share > 0 && c->o.limit_share <= 1))
+        return dms_error_set(err, DMS_EINVAL, "/limit_share",
+                             "the limit share must be in (0, 1], got %g", c->o.limit_share);
+    if (!(c->o.premium_per_member_month >= 0 && isfinite(c->o.premium_per_member_month)))
+        return dms_error_set(err, DMS_EINVAL, "/premium_per_member_month",
+                             "the premium per member-month must be >= 0");
+    c->in_scope = calloc(m->count ? m->count : 1, sizeof *c->in_scope);
+    if (c->in_scope == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < m->count; i++) {
+        const dms_member *x = &m->members[i];
+        c->in_scope[i] = dms_exposure_member_months(x, c->o.from, c->o.to) > 0 &&
+                         (c->o.department == NULL || strcmp(x->department, c->o.department) == 0);
+    }
+    if (reg == NULL)
+        return DMS_OK;
+    c->items = malloc((reg->count ? reg->count : 1) * sizeof *c->items);
+    if (c->items == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; i < reg->count; i++) {
+        const dms_claim_line *l = &reg->lines[i];
+        if (!dms_claims_counts(l) || l->service_day < c->o.from || l->service_day > c->o.to)
+            continue;
+        long mi = dms_membership_match(m, l);
+        if (c->o.department != NULL && (mi < 0 || !c->in_scope[mi]))
+            continue;
+        char key[400];
+        const char *person =
+            mi >= 0 ? member_person(c, &m->members[mi])
+                    : cl_pool_intern(&c->people, dms_claims_person_key(l, key, sizeof key),
+                                     strlen(key));
+        if (person == NULL)
+            return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+        c->items[c->nitems++] = (struct item){l, mi, person};
+    }
+    return DMS_OK;
+}
+
+/* Distinct people per group from (group, person) pairs; counts has ngroups. */
+struct pair {
+    size_t group;
+    const char *person;
+};
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    return x->person < y->person ? -1 : x->person > y->person;
+}
+
+static void distinct_counts(struct pair *p, size_t n, size_t *counts)
+{
+    qsort(p, n, sizeof *p, cmp_pair);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || p[i].group != p[i - 1].group || p[i].person != p[i - 1].person)
+            counts[p[i].group]++;
+}
+
+static int nomem(dms_error *err)
+{
+    return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory computing a report");
+}
+
+/* ---- insured list ------------------------------------------------------ */
+
+int dms_reports_insured(const dms_membership *m, const dms_reports_options *opt, dms_table **out,
+                        dms_error *err)
+{
+    static const char *cols[] = {"department", "employees", "spouses", "children",
+                                 "insured",    "joined",    "left"};
+    static const char *ru[] = {"Подразделение", "Сотрудники",  "Супруги",   "Дети",
+                               "Застраховано",  "Прикреплено", "Откреплено"};
+    struct ctx c;
+    struct groups g = {0};
+    struct pair *pairs = NULL;
+    size_t *counts = NULL, np = 0, cap = 0;
+    dms_table *t = NULL;
+    int status;
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if ((status = ctx_init(&c, NULL, m, opt, err)) != DMS_OK)
+        goto out_free;
+    pairs = malloc((5 * m->count + 1) * sizeof *pairs);
+    if (pairs == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    /* measure k of department d is group d * 6 + k */
+    for (size_t i = 0; i < m->count; i++) {
+        if (!c.in_scope[i])
+            continue;
+        const dms_member *x = &m->members[i];
+        long d = group_of(&g, x->department);
+        const char *person = member_person(&c, x);
+        if (d < 0 || person == NULL) {
+            status = nomem(err);
+            goto out_free;
+        }
+        if (dms_exposure_attached(x, c.o.as_of)) {
+            pairs[np++] = (struct pair){(size_t)d * 6 + (size_t)x->relation, person};
+            pairs[np++] = (struct pair){(size_t)d * 6 + 3, person};
+        }
+        if (x->attach_day >= c.o.from && x->attach_day <= c.o.to)
+            pairs[np++] = (struct pair){(size_t)d * 6 + 4, person};
+        if (x->detach_day >= c.o.from && x->detach_day <= c.o.to)
+            pairs[np++] = (struct pair){(size_t)d * 6 + 5, person};
+    }
+    counts = calloc(6 * g.n + 1, sizeof *counts);
+    t = table_new("insured", cols, ru, 7, c.o.min_cell);
+    if (counts == NULL || t == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    distinct_counts(pairs, np, counts);
+    for (size_t d = 0; d < g.n; d++) {
+        dms_cell *row = table_row(t, &cap);
+        if (row == NULL) {
+            status = nomem(err);
+            goto out_free;
+        }
+        cell_text(&row[0], g.keys[d][0] ? g.keys[d] : "—");
+        for (int k = 0; k < 6; k++)
+            cell_people(t, &row[1 + k], counts[d * 6 + (size_t)k]);
+    }
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    free(pairs);
+    free(counts);
+    groups_release(&g);
+    ctx_release(&c);
+    return status;
+}
+
+/* ---- utilisation ------------------------------------------------------- */
+
+int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
+                            const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    static const char *cols[] = {"module", "segment",         "members", "member_years",
+                                 "visits", "visits_per_1000", "users",   "share_using"};
+    static const char *ru[] = {"Модуль",       "Сегмент",          "Застрахованных",
+                               "Человеко-лет", "Обращений",        "Обращений на 1000 в год",
+                               "Обратившихся", "Доля обратившихся"};
+    struct ctx c;
+    struct groups mods = {0}, segs = {0}, visits = {0};
+    struct pair *mem_pairs = NULL, *use_pairs = NULL;
+    size_t *members = NULL, *users = NULL, *nvisits = NULL, nmp = 0, nup = 0, cap = 0;
+    double *my = NULL;
+    dms_table *t = NULL;
+    int status;
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if (reg == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
+    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+        goto out_free;
+    /* segment 0 is "all" */
+    if (group_of(&segs, "") != 0) {
+        status = nomem(err);
+        goto out_free;
+    }
+    for (size_t i = 0; i < m->count; i++)
+        if (c.in_scope[i] && m->members[i].segment[0] != '\0' &&
+            group_of(&segs, m->members[i].segment) < 0) {
+            status = nomem(err);
+            goto out_free;
+        }
+    for (size_t i = 0; i < c.nitems; i++)
+        if (group_of(&mods, c.items[i].line->module) < 0) {
+            status = nomem(err);
+            goto out_free;
+        }
+    size_t ns = segs.n, nm = mods.n;
+    members = calloc(ns, sizeof *members);
+    my = calloc(ns, sizeof *my);
+    users = calloc(nm * ns + 1, sizeof *users);
+    nvisits = calloc(nm * ns + 1, sizeof *nvisits);
+    mem_pairs = malloc((2 * m->count + 1) * sizeof *mem_pairs);
+    use_pairs = malloc((2 * c.nitems + 1) * sizeof *use_pairs);
+    t = table_new("utilisation", cols, ru, 8, c.o.min_cell);
+    if (!members || !my || !users || !nvisits || !mem_pairs || !use_pairs || !t) {
+        status = nomem(err);
+        goto out_free;
+    }
+    for (size_t i = 0; i < m->count; i++) {
+        if (!c.in_scope[i])
+            continue;
+        const dms_member *x = &m->members[i];
+        const char *person = member_person(&c, x);
+        if (person == NULL) {
+            status = nomem(err);
+            goto out_free;
+        }
+        double years = dms_exposure_member_months(x, c.o.from, c.o.to) / 12.0;
+        mem_pairs[nmp++] = (struct pair){0, person};
+        my[0] += years;
+        if (x->segment[0] != '\0') {
+            size_t s = (size_t)group_of(&segs, x->segment);
+            mem_pairs[nmp++] = (struct pair){s, person};
+            my[s] += years;
+        }
+    }
+    distinct_counts(mem_pairs, nmp, members);
+    for (size_t i = 0; i < c.nitems; i++) {
+        const struct item *it = &c.items[i];
+        size_t mo = (size_t)group_of(&mods, it->line->module);
+        size_t s = it->member >= 0 && m->members[it->member].segment[0] != '\0'
+                       ? (size_t)group_of(&segs, m->members[it->member].segment)
+                       : 0;
+        size_t segs_of[2] = {0, s};
+        for (int k = 0; k < (s != 0 ? 2 : 1); k++) {
+            size_t cell = mo * ns + segs_of[k];
+            char key[300];
+            snprintf(key, sizeof key, "%zu\x1f%s", cell, it->line->claim_id);
+            size_t before = visits.n;
+            if (group_of(&visits, key) < 0) {
+                status = nomem(err);
+                goto out_free;
+            }
+            if (visits.n > before)
+                nvisits[cell]++;
+            use_pairs[nup++] = (struct pair){cell, it->person};
+        }
+    }
+    distinct_counts(use_pairs, nup, users);
+    for (size_t mo = 0; mo < nm; mo++) {
+        for (size_t s = 0; s < ns; s++) {
+            size_t cell = mo * ns + s;
+            dms_cell *row = table_row(t, &cap);
+            if (row == NULL) {
+                status = nomem(err);
+                goto out_free;
+            }
+            cell_text(&row[0], mods.keys[mo]);
+            cell_text(&row[1], s == 0 ? "all / все" : segs.keys[s]);
+            bool small = cell_people(t, &row[2], members[s]);
+            cell_num(&row[3], DMS_CELL_NUMBER, my[s]);
+            cell_num(&row[4], DMS_CELL_COUNT, (double)nvisits[cell]);
+            cell_num(&row[5], DMS_CELL_NUMBER,
+                     my[s] > 0 ? 1000.0 * (double)nvisits[cell] / my[s] : 0.0);
+            bool few_users = cell_people(t, &row[6], users[cell]);
+            cell_num(&row[7], DMS_CELL_NUMBER,
+                     members[s] > 0 ? (double)users[cell] / (double)members[s] : 0.0);
+            if (small)
+                for (int k = 3; k < 8; k++)
+                    cell_suppress(t, &row[k]);
+            else if (few_users)
+                for (int k = 4; k < 8; k++)
+                    cell_suppress(t, &row[k]);
+        }
+    }
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    free(members);
+    free(my);
+    free(users);
+    free(nvisits);
+    free(mem_pairs);
+    free(use_pairs);
+    groups_release(&mods);
+    groups_release(&segs);
+    groups_release(&visits);
+    ctx_release(&c);
+    return status;
+}
+
+/* ---- grouped money reports (expense, clinics) --------------------------- */
+
+struct money_acc {
+    double billed, paid, copay;
+    size_t lines;
+};
+
+/*
+ * Groups the items by key_of(item) and fills per group the money, the
+ * distinct claims and the distinct people. Shared by expense and clinics.
+ */
+static int group_money(struct ctx *c, struct groups *g,
+                       void (*key_of)(const struct item *, char *, size_t), struct money_acc **acc,
+                       size_t **people, size_t **claims)
+{
+    struct groups claim_keys = {0};
+    struct pair *pairs = malloc((c->nitems + 1) * sizeof *pairs);
+    int status = DMS_OK;
+    *acc = NULL;
+    *people = *claims = NULL;
+    long *gi = malloc((c->nitems + 1) * sizeof *gi);
+    if (pairs == NULL || gi == NULL)
+        goto out_nomem;
+    for (size_t i = 0; i < c->nitems; i++) {
+        char key[300];
+        key_of(&c->items[i], key, sizeof key);
+        if ((gi[i] = group_of(g, key)) < 0)
+            goto out_nomem;
+    }
+    *acc = calloc(g->n + 1, sizeof **acc);
+    *people = calloc(g->n + 1, sizeof **people);
+    *claims = calloc(g->n + 1, sizeof **claims);
+    if (*acc == NULL || *people == NULL || *claims == NULL)
+        goto out_nomem;
+    for (size_t i = 0; i < c->nitems; i++) {
+        const dms_claim_line *l = c->items[i].line;
+        struct money_acc *a = &(*acc)[gi[i]];
+        a->billed += (double)l->billed / 100.0;
+        a->paid += (double)l->paid / 100.0;
+        a->copay += (double)l->copay / 100.0;
+        a->lines++;
+        pairs[i] = (struct pair){(size_t)gi[i], c->items[i].person};
+        char key[300];
+        snprintf(key, sizeof key, "%ld\x1f%s", gi[i], l->claim_id);
+        size_t before = claim_keys.n;
+        if (group_of(&claim_keys, key) < 0)
+            goto out_nomem;
+        if (claim_keys.n > before)
+            (*claims)[gi[i]]++;
+    }
+    distinct_counts(pairs, c->nitems, *people);
+    goto out;
+out_nomem:
+    status = DMS_ENOMEM;
+    free(*acc);
+    free(*people);
+    free(*claims);
+    *acc = NULL;
+    *people = *claims = NULL;
+out:
+    free(pairs);
+    free(gi);
+    groups_release(&claim_keys);
+    return status;
+}
+
+static void month_module_key(const struct item *it, char *key, size_t size)
+{
+    int y, m, d;
+    dms_claims_civil(it->line->service_day, &y, &m, &d);
+    snprintf(key, size, "%04d-%02d\x1f%s", y, m, it->line->module);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int dms_reports_expense(const dms_register *reg, const dms_membership *m,
+                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    static const char *cols[] = {"month", "module", "claims", "people", "billed", "paid", "copay"};
+    static const char *ru[] = {"Месяц",     "Модуль",   "Случаев", "Человек",
+                               "Стоимость", "Оплачено", "Соплатёж"};
+    struct ctx c;
+    struct groups g = {0};
+    struct money_acc *acc = NULL;
+    size_t *people = NULL, *claims = NULL, cap = 0;
+    const char **order = NULL;
+    dms_table *t = NULL;
+    int status;
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if (reg == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
+    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+        goto out_free;
+    if (group_money(&c, &g, month_module_key, &acc, &people, &claims) != DMS_OK ||
+        (order = malloc((g.n + 1) * sizeof *order)) == NULL ||
+        (t = table_new("expense", cols, ru, 7, c.o.min_cell)) == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    memcpy(order, g.keys, g.n * sizeof *order);
+    qsort(order, g.n, sizeof *order, cmp_str);
+    for (size_t k = 0; k < g.n; k++) {
+        size_t i = (size_t)group_of(&g, order[k]);
+        dms_cell *row = table_row(t, &cap);
+        if (row == NULL) {
+            status = nomem(err);
+            goto out_free;
+        }
+        const char *sep = strchr(order[k], '\x1f');
+        char month[16];
+        snprintf(month, sizeof month, "%.*s", (int)(sep - order[k]), order[k]);
+        cell_text(&row[0], month);
+        cell_text(&row[1], sep + 1);
+        cell_num(&row[2], DMS_CELL_COUNT, (double)claims[i]);
+        bool small = cell_people(t, &row[3], people[i]);
+        cell_num(&row[4], DMS_CELL_MONEY, acc[i].billed);
+        cell_num(&row[5], DMS_CELL_MONEY, acc[i].paid);
+        cell_num(&row[6], DMS_CELL_MONEY, acc[i].copay);
+        if (small)
+            for (int j = 2; j < 7; j++)
+                cell_suppress(t, &row[j]);
+    }
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    free(acc);
+    free(people);
+    free(claims);
+    free(order);
+    groups_release(&g);
+    ctx_release(&c);
+    return status;
+}
+
+static void clinic_key(const struct item *it, char *key, size_t size)
+{
+    snprintf(key, size, "%s", it->line->clinic[0] ? it->line->clinic : "—");
+}
+
+int dms_reports_clinics(const dms_register *reg, const dms_membership *m,
+                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    static const char *cols[] = {"clinic",       "visits", "people",
+                                 "average_cost", "paid",   "share_of_spend"};
+    static const char *ru[] = {"Клиника",           "Обращений", "Человек",
+                               "Средняя стоимость", "Оплачено",  "Доля расходов"};
+    struct ctx c;
+    struct groups g = {0};
+    struct money_acc *acc = NULL;
+    size_t *people = NULL, *claims = NULL, cap = 0;
+    dms_table *t = NULL;
+    int status;
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if (reg == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
+    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+        goto out_free;
+    if (group_money(&c, &g, clinic_key, &acc, &people, &claims) != DMS_OK ||
+        (t = table_new("clinics", cols, ru, 6, c.o.min_cell)) == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    double total = 0;
+    for (size_t i = 0; i < g.n; i++)
+        total += acc[i].paid;
+    /* by spend, largest first (stable on ties by first appearance) */
+    size_t *order = malloc((g.n + 1) * sizeof *order);
+    if (order == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    for (size_t i = 0; i < g.n; i++)
+        order[i] = i;
+    for (size_t i = 1; i < g.n; i++)
+        for (size_t j = i; j > 0 && acc[order[j]].paid > acc[order[j - 1]].paid; j--) {
+            size_t tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    for (size_t k = 0; k < g.n; k++) {
+        size_t i = order[k];
+        dms_cell *row = table_row(t, &cap);
+        if (row == NULL) {
+            free(order);
+            status = nomem(err);
+            goto out_free;
+        }
+        cell_text(&row[0], g.keys[i]);
+        cell_num(&row[1], DMS_CELL_COUNT, (double)claims[i]);
+        bool small = cell_people(t, &row[2], people[i]);
+        cell_num(&row[3], DMS_CELL_MONEY, claims[i] ? acc[i].billed / (double)claims[i] : 0);
+        cell_num(&row[4], DMS_CELL_MONEY, acc[i].paid);
+        cell_num(&row[5], DMS_CELL_NUMBER, total > 0 ? acc[i].paid / total : 0);
+        if (small)
+            for (int j = 1; j < 6; j++)
+                cell_suppress(t, &row[j]);
+    }
+    free(order);
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    free(acc);
+    free(people);
+    free(claims);
+    groups_release(&g);
+    ctx_release(&c);
+    return status;
+}
+
+/* ---- limits ------------------------------------------------------------ */
+
+int dms_reports_limits(const dms_register *reg, const dms_membership *m,
+                       const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    static const char *cols[] = {"module", "annual_limit", "threshold_share", "users",
+                                 "people_over_threshold"};
+    static const char *ru[] = {"Модуль", "Годовой лимит", "Порог доли лимита", "Обратившихся",
+                               "Израсходовали больше порога"};
+    struct ctx c;
+    struct groups persons = {0};
+    double *spent = NULL;
+    size_t cap = 0;
+    dms_table *t = NULL;
+    int status;
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if (reg == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
+    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+        goto out_free;
+    for (size_t k = 0; k < c.o.nlimits; k++) {
+        if (c.o.limits[k].module == NULL || !(c.o.limits[k].limit > 0)) {
+            char path[48];
+            snprintf(path, sizeof path, "/limits/%zu", k);
+            status = dms_error_set(err, DMS_EINVAL, path,
+                                   "a limit needs a module code and a positive amount");
+            goto out_free;
+        }
+    }
+    t = table_new("limits", cols, ru, 5, c.o.min_cell);
+    spent = malloc((c.nitems + 1) * sizeof *spent);
+    if (t == NULL || spent == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    for (size_t k = 0; k < c.o.nlimits; k++) {
+        const dms_reports_limit *lim = &c.o.limits[k];
+        groups_release(&persons);
+        memset(&persons, 0, sizeof persons);
+        for (size_t i = 0; i < c.nitems; i++) {
+            if (strcmp(c.items[i].line->module, lim->module) != 0)
+                continue;
+            size_t before = persons.n;
+            long p = group_of(&persons, c.items[i].person);
+            if (p < 0) {
+                status = nomem(err);
+                goto out_free;
+            }
+            if (persons.n > before)
+                spent[p] = 0;
+            spent[p] += (double)c.items[i].line->paid / 100.0;
+        }
+        size_t over = 0;
+        for (size_t p = 0; p < persons.n; p++)
+            if (spent[p] > c.o.limit_share * lim->limit)
+                over++;
+        dms_cell *row = table_row(t, &cap);
+        if (row == NULL) {
+            status = nomem(err);
+            goto out_free;
+        }
+        cell_text(&row[0], lim->module);
+        cell_num(&row[1], DMS_CELL_MONEY, lim->limit);
+        cell_num(&row[2], DMS_CELL_NUMBER, c.o.limit_share);
+        bool small = cell_people(t, &row[3], persons.n);
+        cell_people(t, &row[4], over);
+        if (small)
+            cell_suppress(t, &row[4]);
+    }
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    free(spent);
+    groups_release(&persons);
+    ctx_release(&c);
+    return status;
+}
+
+/* ---- loss ratio -------------------------------------------------------- */
+
+int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
+                           const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    static const char *cols[] = {"month",          "insured", "member_months",
+                                 "earned_premium", "paid",    "loss_ratio"};
+    static const char *ru[] = {"Месяц",   "Застраховано", "Человеко-месяцев", "Заработанная премия",
+                               "Выплаты", "Убыточность"};
+    struct ctx c;
+    size_t cap = 0;
+    dms_table *t = NULL;
+    int status;
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if (reg == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
+    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+        goto out_free;
+    if ((t = table_new("loss_ratio", cols, ru, 6, c.o.min_cell)) == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    int y, mo, d;
+    dms_claims_civil(c.o.from, &y, &mo, &d);
+    for (long start = c.o.from; start <= c.o.to;) {
+        long month_end = dms_claims_days(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) - 1;
+        long end = month_end < c.o.to ? month_end : c.o.to;
+        double mm = 0;
+        size_t insured = 0;
+        for (size_t i = 0; i < m->count; i++) {
+            if (!c.in_scope[i])
+                continue;
+            double x = dms_exposure_member_months(&m->members[i], start, end);
+            mm += x;
+            insured += x > 0;
+        }
+        double paid = 0;
+        for (size_t i = 0; i < c.nitems; i++)
+            if (c.items[i].line->service_day >= start && c.items[i].line->service_day <= end)
+                paid += (double)c.items[i].line->paid / 100.0;
+        dms_cell *row = table_row(t, &cap);
+        if (row == NULL) {
+            status = nomem(err);
+            goto out_free;
+        }
+        char month[16];
+        snprintf(month, sizeof month, "%04d-%02d", y, mo);
+        cell_text(&row[0], month);
+        bool small = cell_people(t, &row[1], insured);
+        double premium = mm * c.o.premium_per_member_month;
+        cell_num(&row[2], DMS_CELL_NUMBER, mm);
+        cell_num(&row[3], DMS_CELL_MONEY, premium);
+        cell_num(&row[4], DMS_CELL_MONEY, paid);
+        if (premium > 0)
+            cell_num(&row[5], DMS_CELL_NUMBER, paid / premium);
+        if (small)
+            for (int j = 2; j < 6; j++)
+                cell_suppress(t, &row[j]);
+        start = month_end + 1;
+        if (++mo > 12) {
+            mo = 1;
+            y++;
+        }
+    }
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    ctx_release(&c);
+    return status;
+}
+
+int dms_reports_by_name(const char *name, const dms_register *reg, const dms_membership *m,
+                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    if (name == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL name");
+    if (strcmp(name, "insured") == 0)
+        return dms_reports_insured(m, opt, out, err);
+    if (strcmp(name, "utilisation") == 0 || strcmp(name, "utilization") == 0)
+        return dms_reports_utilisation(reg, m, opt, out, err);
+    if (strcmp(name, "expense") == 0)
+        return dms_reports_expense(reg, m, opt, out, err);
+    if (strcmp(name, "limits") == 0)
+        return dms_reports_limits(reg, m, opt, out, err);
+    if (strcmp(name, "clinics") == 0)
+        return dms_reports_clinics(reg, m, opt, out, err);
+    if (strcmp(name, "loss_ratio") == 0)
+        return dms_reports_loss_ratio(reg, m, opt, out, err);
+    return dms_error_set(err, DMS_ENOTFOUND, "/report",
+                         "unknown report '%s' (insured, utilisation, expense, limits, clinics, "
+                         "loss_ratio)",
+                         name);
+}
+
+/* ---- encoders ---------------------------------------------------------- */
+
+static void cell_format(const dms_table *t, const dms_cell *c, char *buf, size_t size)
+{
+    switch (c->kind) {
+    case DMS_CELL_EMPTY:
+        buf[0] = '\0';
+        break;
+    case DMS_CELL_TEXT:
+        snprintf(buf, size, "%s", c->text);
+        break;
+    case DMS_CELL_COUNT:
+        snprintf(buf, size, "%.0f", c->value);
+        break;
+    case DMS_CELL_NUMBER:
+        snprintf(buf, size, "%.4f", c->value);
+        break;
+    case DMS_CELL_MONEY:
+        snprintf(buf, size, "%.2f", c->value);
+        break;
+    case DMS_CELL_SUPPRESSED:
+        snprintf(buf, size, "<%d", t->min_cell);
+        break;
+    }
+}
+
+static int csv_field(FILE *out, const char *s)
+{
+    if (strpbrk(s, ";\"\n\r") == NULL)
+        return fputs(s, out) < 0 ? -1 : 0;
+    if (fputc('"', out) == EOF)
+        return -1;
+    for (; *s; s++)
+        if ((*s == '"' && fputc('"', out) == EOF) || fputc(*s, out) == EOF)
+            return -1;
+    return fputc('"', out) == EOF ? -1 : 0;
+}
+
+int dms_reports_csv(const dms_table *t, bool russian, FILE *out)
+{
+    if (t == NULL || out == NULL)
+        return DMS_EINVAL;
+    int bad = 0;
+    for (size_t j = 0; j < t->ncols; j++) {
+        bad |= j > 0 && fputc(';', out) == EOF;
+        bad |= csv_field(out, russian ? t->columns_ru[j] : t->columns[j]);
+    }
+    bad |= fputc('\n', out) == EOF;
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t j = 0; j < t->ncols; j++) {
+            char buf[DMS_REPORTS_TEXT_MAX + 32];
+            cell_format(t, &t->cells[r * t->ncols + j], buf, sizeof buf);
+            bad |= j > 0 && fputc(';', out) == EOF;
+            bad |= csv_field(out, buf);
+        }
+        bad |= fputc('\n', out) == EOF;
+    }
+    return bad ? DMS_EIO : DMS_OK;
+}
+
+json_t *dms_reports_json(const dms_table *t, dms_error *err)
+{
+    if (t == NULL) {
+        dms_error_set(err, DMS_EINVAL, NULL, "dms_reports_json: NULL table");
+        return NULL;
+    }
+    json_t *root = json_object(), *cols = json_array(), *rows = json_array();
+    if (root == NULL || cols == NULL || rows == NULL)
+        goto out_nomem;
+    for (size_t j = 0; j < t->ncols; j++)
+        if (json_array_append_new(cols, json_pack("{s:s,s:s}", "key", t->columns[j], "name_ru",
+                                                  t->columns_ru[j])) != 0)
+            goto out_nomem;
+    for (size_t r = 0; r < t->nrows; r++) {
+        json_t *row = json_object();
+        if (row == NULL || json_array_append_new(rows, row) != 0)
+            goto out_nomem;
+        for (size_t j = 0; j < t->ncols; j++) {
+            const dms_cell *c = &t->cells[r * t->ncols + j];
+            json_t *v;
+            char buf[32];
+            switch (c->kind) {
+            case DMS_CELL_TEXT:
+                v = json_string(c->text);
+                break;
+            case DMS_CELL_COUNT:
+                v = json_integer((json_int_t)c->value);
+                break;
+            case DMS_CELL_NUMBER:
+                v = json_real(c->value);
+                break;
+            case DMS_CELL_MONEY:
+                v = json_real(round(c->value * 100.0) / 100.0);
+                break;
+            case DMS_CELL_SUPPRESSED:
+                snprintf(buf, sizeof buf, "<%d", t->min_cell);
+                v = json_string(buf);
+                break;
+            default:
+                v = json_null();
+            }
+            if (v == NULL || json_object_set_new(row, t->columns[j], v) != 0)
+                goto out_nomem;
+        }
+    }
+    if (json_object_set_new(root, "report", json_string(t->name)) != 0 ||
+        json_object_set_new(root, "min_cell", json_integer(t->min_cell)) != 0 ||
+        json_object_set_new(root, "suppressed", json_integer((json_int_t)t->suppressed)) != 0)
+        goto out_nomem;
+    json_object_set_new(root, "columns", cols);
+    json_object_set_new(root, "rows", rows);
+    return root;
+out_nomem:
+    json_decref(root);
+    json_decref(cols);
+    json_decref(rows);
+    dms_error_set(err, DMS_ENOMEM, NULL, "out of memory encoding a report");
+    return NULL;
+}
