@@ -837,20 +837,60 @@ static void example_request_files_are_accepted(void **state)
     (void)state;
     const char *files[] = {"examples/requests/aggregate-outpatient.json",
                            "examples/requests/aggregate-dental-terms.json",
-                           "examples/requests/aggregate-hospital-mc.json"};
+                           "examples/requests/aggregate-hospital-mc.json",
+                           "examples/requests/quote-inline-json.json",
+                           "examples/requests/quote-startup-csv.json",
+                           "examples/requests/quote-midsize-450.json"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         FILE *f = fopen(files[i], "rb");
         assert_non_null(f);
         char *text = slurp_fd(f);
         fclose(f);
         struct http_response r;
-        post_json("/v1/aggregate", text, &r);
+        post_json(strstr(files[i], "quote-") ? "/v1/quotes" : "/v1/aggregate", text, &r);
         if (r.status != 200)
             print_error("%s: %d %s\n", files[i], r.status, r.body);
         assert_int_equal(r.status, 200);
         http_response_free(&r);
         free(text);
     }
+}
+
+/* /v1/quotes: the CLI's JSON report, and faults with their places. */
+static void quote_route(void **state)
+{
+    (void)state;
+    struct http_response r;
+    const char *plan = "{\"name\":\"p\",\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"},"
+                       "\"segments\":[{\"code\":\"all\",\"name_ru\":\"все\",\"name_en\":\"all\","
+                       "\"network\":\"standard\",\"modules\":[{\"module\":\"outpatient\"}]}]}";
+    char body[4096];
+    snprintf(body, sizeof body,
+             "{\"plan\":%s,\"census_csv\":\"employee_id,relation,birth_date,sex,region\\n"
+             "1,employee,1990-01-01,M,Москва\\n2,employee,1990-13-01,F,Казань\\n\"}",
+             plan);
+    post_json("/v1/quotes", body, &r);
+    json_t *e = expect_error(&r, 422, "invalid_parameter", "/census_csv");
+    json_t *err = json_object_get(e, "error");
+    assert_int_equal(json_integer_value(json_object_get(err, "line")), 3);
+    assert_int_equal(json_integer_value(json_object_get(err, "column")), 12);
+    json_decref(e);
+    http_response_free(&r);
+    snprintf(body, sizeof body, "{\"tariff\":\"nope\",\"plan\":%s,\"census\":[]}", plan);
+    post_json("/v1/quotes", body, &r);
+    json_decref(expect_error(&r, 422, "invalid_parameter", "/tariff"));
+    http_response_free(&r);
+    snprintf(body, sizeof body,
+             "{\"plan\":%s,\"census\":[{\"employee_id\":\"1\",\"relation\":\"employee\","
+             "\"birth_date\":\"1990-01-01\",\"sex\":\"M\",\"region\":\"Москва\"}]}",
+             plan);
+    post_json("/v1/quotes", body, &r);
+    assert_int_equal(r.status, 200);
+    json_t *q = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(q, "total"), "people")), 1);
+    assert_true(json_is_array(json_object_get(q, "warnings")));
+    json_decref(q);
+    http_response_free(&r);
 }
 
 /* The catalog in-process: lookups, reference counting and load errors. */
@@ -969,6 +1009,7 @@ int main(void)
         cmocka_unit_test(reload_under_load_never_mixes),
         cmocka_unit_test(metrics_in_prometheus_format),
         cmocka_unit_test(openapi_examples_are_accepted),
+        cmocka_unit_test(quote_route),
         cmocka_unit_test(example_request_files_are_accepted),
         cmocka_unit_test(access_log_is_json_lines),
         cmocka_unit_test(catalog_lookups),

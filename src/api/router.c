@@ -6,6 +6,7 @@
  * call the core, encode with the shared encoders of report.h.
  */
 #include "dms/api.h"
+#include "dms/api_quote.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static void handle_tariffs(const dms_api_request *, const dms_api_hooks *, dms_a
 static void handle_tariff(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
 static void handle_aggregate(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
 static void handle_reload(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
+static void handle_quote(const dms_api_request *, const dms_api_hooks *, dms_api_response *);
 
 /* Media types a route takes as a body; NULL: no body expected. */
 static const char *const json_only[] = {"application/json", NULL};
@@ -41,6 +43,7 @@ static const struct route {
     {"GET", "/v1/tariffs", handle_tariffs, NULL},
     {"GET", "/v1/tariffs/{id}", handle_tariff, NULL},
     {"POST", "/v1/aggregate", handle_aggregate, json_only},
+    {"POST", "/v1/quotes", handle_quote, json_only},
     {"POST", "/v1/admin/reload", handle_reload, NULL},
 };
 
@@ -315,4 +318,62 @@ static void handle_reload(const dms_api_request *req, const dms_api_hooks *hooks
     }
     reply_json(resp, 200,
                json_pack("{s:s, s:I}", "status", "reloaded", "generation", (json_int_t)generation));
+}
+
+/* POST /v1/quotes: the group quote under the tariff and model of this
+ * request's catalog snapshot (the tariff's own model unless one is named). */
+static void handle_quote(const dms_api_request *req, const dms_api_hooks *hooks,
+                         dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_api_quote_request q;
+    int status = dms_api_decode_quote(req->body, req->body_len, &q, &err);
+    if (status != DMS_OK) {
+        reply_status(resp, status, &err);
+        return;
+    }
+    const dms_tariff *tariff = dms_api_catalog_tariff(req->catalog, q.tariff);
+    const dms_model *model = NULL;
+    if (tariff == NULL)
+        dms_error_set(&err, DMS_ENOTFOUND, "/tariff", "no tariff '%s' is loaded (GET /v1/tariffs)",
+                      q.tariff);
+    else if (q.model[0] != '\0')
+        model = dms_api_catalog_model(req->catalog, q.model);
+    else
+        model = dms_api_catalog_model_by_version(req->catalog, tariff->model);
+    if (tariff != NULL && model == NULL)
+        dms_error_set(&err, DMS_ENOTFOUND, "/model", "no model '%s' is loaded (GET /v1/models)",
+                      q.model[0] ? q.model : tariff->model);
+    /* An unknown tariff or model named in a valid body is a bad value: 422. */
+    if (err.code == DMS_ENOTFOUND) {
+        err.code = DMS_EINVAL;
+        reply_status(resp, DMS_EINVAL, &err);
+        dms_api_quote_request_free(&q);
+        return;
+    }
+    dms_diag *diag = NULL, *warnings = NULL;
+    dms_quote *quote = NULL;
+    json_t *out = NULL;
+    if (dms_diag_alloc(0, &diag) != DMS_OK || dms_diag_alloc(0, &warnings) != DMS_OK) {
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+    } else {
+        dms_quote_options options = dms_quote_options_default();
+        options.percentiles = q.percentiles;
+        options.census_source = "census";
+        if (dms_quote_compute(tariff, model, q.plan, q.census, &options, &quote, diag, warnings) !=
+            DMS_OK)
+            dms_diag_first(diag, &err);
+        else
+            out = dms_api_quote_response(quote, warnings, &err);
+    }
+    if (out != NULL)
+        reply_json(resp, 200, out);
+    else
+        reply_status(resp, err.code != DMS_OK ? err.code : DMS_ENOMEM, &err);
+    dms_quote_free(quote);
+    dms_diag_free(diag);
+    dms_diag_free(warnings);
+    dms_api_quote_request_free(&q);
 }
