@@ -106,6 +106,10 @@ struct dms_tariff;
  */
 const struct dms_tariff *dms_api_catalog_tariff(const dms_api_catalog *catalog, const char *id);
 const struct dms_model *dms_api_catalog_model(const dms_api_catalog *catalog, const char *id);
+/* A bank premium-card tariff of the tariffs folder by id ("" gives the first),
+ * or NULL. Corporate tariffs and bank tariffs are told apart on loading. */
+const struct dms_bank_tariff *dms_api_catalog_bank_tariff(const dms_api_catalog *catalog,
+                                                         const char *id);
 const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *catalog,
                                                          const char *version);
 

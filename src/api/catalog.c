@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dms/bank.h"
 #include "dms/model.h"
 #include "dms/tariff.h"
 
@@ -24,14 +25,15 @@
 struct item {
     char id[ID_MAX]; /* file name without .json */
     dms_model *model;
-    dms_tariff *tariff;
+    dms_tariff *tariff;     /* a corporate tariff, or */
+    dms_bank_tariff *bank;  /* a bank premium-card tariff (the one with "cardholders") */
 };
 
 struct dms_api_catalog {
     atomic_long refs;
     unsigned long generation;
-    size_t nmodels, ntariffs;
-    struct item *models, *tariffs;
+    size_t nmodels, ntariffs, nbanks;
+    struct item *models, *tariffs, *banks;
     char *models_version, *tariffs_version;
 };
 
@@ -102,6 +104,39 @@ static char *versions(const struct item *items, size_t n, bool tariffs)
     return text;
 }
 
+/*
+ * The tariffs folder holds two kinds: corporate tariffs and bank
+ * premium-card tariffs, told apart by the bank format's required
+ * "cardholders" mix. A file that is not even JSON goes to the corporate
+ * loader, which reports where it breaks.
+ */
+static bool is_bank_tariff(const char *path)
+{
+    json_t *root = json_load_file(path, JSON_DECODE_ANY, NULL);
+    bool bank = json_is_object(root) && json_object_get(root, "cardholders") != NULL;
+    json_decref(root);
+    return bank;
+}
+
+/* Moves the bank tariffs of items[0..*n) into *banks, keeping order. */
+static int split_banks(struct item *items, size_t *n, struct item **banks, size_t *nbanks,
+                       dms_error *err)
+{
+    *banks = calloc(*n > 0 ? *n : 1, sizeof **banks);
+    if (*banks == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    size_t kept = 0;
+    *nbanks = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (items[i].bank != NULL)
+            (*banks)[(*nbanks)++] = items[i];
+        else
+            items[kept++] = items[i];
+    }
+    *n = kept;
+    return DMS_OK;
+}
+
 static int load_dir(const char *dir, bool tariffs, struct item **out, size_t *count, dms_error *err)
 {
     *out = NULL;
@@ -123,8 +158,11 @@ static int load_dir(const char *dir, bool tariffs, struct item **out, size_t *co
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[loaded]);
         snprintf(items[loaded].id, ID_MAX, "%.*s", (int)(strlen(names[loaded]) - 5), names[loaded]);
-        status = tariffs ? dms_tariff_load_file(path, &items[loaded].tariff, err)
-                         : dms_model_load_file(path, &items[loaded].model, err);
+        if (tariffs && is_bank_tariff(path))
+            status = dms_bank_tariff_load_file(path, &items[loaded].bank, err);
+        else
+            status = tariffs ? dms_tariff_load_file(path, &items[loaded].tariff, err)
+                             : dms_model_load_file(path, &items[loaded].model, err);
         if (status != DMS_OK && err != NULL) {
             /* Name the file and the place in it in the message alone: the
              * pointer and line of a reply belong to the request. */
@@ -149,6 +187,7 @@ static void free_items(struct item *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         dms_model_free(items[i].model);
         dms_tariff_free(items[i].tariff);
+        dms_bank_tariff_free(items[i].bank);
     }
     free(items);
 }
@@ -157,6 +196,7 @@ static void catalog_free(dms_api_catalog *c)
 {
     free_items(c->models, c->nmodels);
     free_items(c->tariffs, c->ntariffs);
+    free_items(c->banks, c->nbanks);
     free(c->models_version);
     free(c->tariffs_version);
     free(c);
@@ -196,6 +236,7 @@ int dms_api_catalog_load(const char *tariffs_dir, const char *models_dir, unsign
     int status;
     if ((status = load_dir(models_dir, false, &c->models, &c->nmodels, err)) != DMS_OK ||
         (status = load_dir(tariffs_dir, true, &c->tariffs, &c->ntariffs, err)) != DMS_OK ||
+        (status = split_banks(c->tariffs, &c->ntariffs, &c->banks, &c->nbanks, err)) != DMS_OK ||
         (status = cross_check(c, err)) != DMS_OK)
         goto out_free;
     c->models_version = versions(c->models, c->nmodels, false);
@@ -445,5 +486,14 @@ json_t *dms_api_catalog_show(const dms_api_catalog *catalog, bool tariffs, const
     }
     dms_error_set(err, DMS_ENOTFOUND, NULL, "no %s with id '%.64s'", tariffs ? "tariff" : "model",
                   id);
+    return NULL;
+}
+
+const struct dms_bank_tariff *dms_api_catalog_bank_tariff(const dms_api_catalog *catalog,
+                                                         const char *id)
+{
+    for (size_t i = 0; i < catalog->nbanks; i++)
+        if (id == NULL || id[0] == '\0' || strcmp(catalog->banks[i].id, id) == 0)
+            return catalog->banks[i].bank;
     return NULL;
 }
