@@ -9,5 +9,7 @@
 int cmd_aggregate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
+int cmd_budget(int argc, char **argv);
+int cmd_bank(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const struct {
     {"aggregate", cmd_aggregate, "annual cost distribution of one insured person"},
     {"serve", cmd_serve, "HTTP API service (docs/openapi.yaml)"},
     {"quote", cmd_quote, "group quote: census x plan x tariff x model"},
+    {"budget", cmd_budget, "HR segment budgets: best designs, claims shocks, compare plans"},
+    {"bank", cmd_bank, "premium-card DMS add-on: monthly price and portfolio projection"},
 };
 
 static void usage(FILE *out)

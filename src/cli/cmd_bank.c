@@ -1,0 +1,186 @@
+/*
+ * `dmsrate bank`: the premium-card DMS add-on. `bank price` prints the
+ * monthly price per card that meets the tariff's target loss ratio with its
+ * breakdown; `bank projection` projects a card portfolio month by month.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dms/bank.h"
+#include "dms/jsonread.h"
+#include "dms/report.h"
+
+static const char bank_usage[] =
+    "usage: dmsrate bank price [--tariff FILE] [--model FILE] [--format table|json]\n"
+    "       dmsrate bank projection [--cards N] [--months M] [--uptake U] [--lapse L]\n"
+    "                               [--new-sales K] [--request FILE] [--tariff FILE]\n"
+    "                               [--model FILE] [--format table|json]\n"
+    "\n"
+    "price: the monthly price per card meeting the target loss ratio (claims / price)\n"
+    "with expected claims, bank commission, insurer expense and profit.\n"
+    "projection: active cards, premium, claims with a P5-P95 band, commission and loss\n"
+    "ratio per month, and penetration, ARPU uplift, claims per 1,000, cost per claim.\n"
+    "\n"
+    "  --tariff FILE   bank tariff (default tariffs/bank-premium-card-2026.json)\n"
+    "  --model FILE    actuarial model (default models/ru-2026.json)\n"
+    "  --request FILE  projection inputs as JSON (see examples/bank/); flags override it\n"
+    "  --cards N       premium cards in the base (required without --request)\n"
+    "  --months M      1..60 (default 12)\n"
+    "  --uptake U      share of the base buying in month 1 (default 0.05)\n"
+    "  --lapse L       share of add-ons cancelled a month (default 0.03)\n"
+    "  --new-sales K   add-ons sold a month from month 2 (default 100)\n"
+    "  --format F      table (default) or json\n";
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "dmsrate bank: %s\n", what);
+    return 2;
+}
+
+static int print_json(json_t *report)
+{
+    char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
+    int rc = dump != NULL && puts(dump) >= 0 ? 0 : 1;
+    free(dump);
+    json_decref(report);
+    return rc;
+}
+
+static bool parse_number(const char *text, double min, double max, double *out)
+{
+    char *end;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !(v >= min && v <= max))
+        return false;
+    *out = v;
+    return true;
+}
+
+int cmd_bank(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(bank_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    bool projection = strcmp(argv[1], "projection") == 0;
+    if (!projection && strcmp(argv[1], "price") != 0) {
+        fprintf(stderr, "dmsrate bank: '%s' is not price or projection (see --help)\n", argv[1]);
+        return 2;
+    }
+    const char *tariff_path = "tariffs/bank-premium-card-2026.json";
+    const char *model_path = "models/ru-2026.json", *format = "table", *request = NULL;
+    const char *cards = NULL, *months = NULL, *uptake = NULL, *lapse = NULL, *sales = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(bank_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--tariff") == 0      ? &tariff_path
+                              : strcmp(flag, "--model") == 0     ? &model_path
+                              : strcmp(flag, "--format") == 0    ? &format
+                              : !projection                      ? NULL
+                              : strcmp(flag, "--request") == 0   ? &request
+                              : strcmp(flag, "--cards") == 0     ? &cards
+                              : strcmp(flag, "--months") == 0    ? &months
+                              : strcmp(flag, "--uptake") == 0    ? &uptake
+                              : strcmp(flag, "--lapse") == 0     ? &lapse
+                              : strcmp(flag, "--new-sales") == 0 ? &sales
+                                                                 : NULL;
+        if (target == NULL) {
+            fprintf(stderr, "dmsrate bank: %s: unknown flag (see --help)\n", flag);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "dmsrate bank: %s: needs a value\n", flag);
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate bank: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    dms_bank_projection_args args = dms_bank_projection_args_default();
+    dms_error err;
+    dms_error_clear(&err);
+    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+    if (projection) {
+        if (request != NULL) {
+            json_t *root = NULL;
+            int st = dms_json_load_file(request, &root, &err);
+            if (st == DMS_OK)
+                st = dms_bank_projection_args_load_json(root, NULL, &args, &err);
+            json_decref(root);
+            if (st != DMS_OK) {
+                fprintf(stderr, "dmsrate bank: %s%s%s\n", err.line > 0 ? "" : request,
+                        err.line > 0 ? "" : ": ", dms_error_format(&err, text, sizeof text));
+                return 2;
+            }
+        } else if (cards == NULL) {
+            return fail("--cards: required (see --help)");
+        }
+        double v;
+        if (cards != NULL) {
+            if (!parse_number(cards, 1, 1e8, &v) || v != (double)(long)v)
+                return fail("--cards: a whole number 1..100000000");
+            args.cards = (long)v;
+        }
+        if (months != NULL) {
+            if (!parse_number(months, 1, DMS_BANK_MAX_MONTHS, &v) || v != (double)(int)v)
+                return fail("--months: a whole number 1..60");
+            args.months = (int)v;
+        }
+        if (uptake != NULL && !parse_number(uptake, 0, 1, &args.uptake))
+            return fail("--uptake: a share in [0, 1]");
+        if (lapse != NULL && !parse_number(lapse, 0, 1, &args.lapse))
+            return fail("--lapse: a share in [0, 1]");
+        if (sales != NULL) {
+            if (!parse_number(sales, 0, 1e8, &v) || v != (double)(long)v)
+                return fail("--new-sales: a whole number 0..100000000");
+            args.new_sales = (long)v;
+        }
+    }
+    int exit_code = 2;
+    dms_bank_tariff *tariff = NULL;
+    dms_model *model = NULL;
+    dms_bank_projection *proj = NULL;
+    if (dms_bank_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK ||
+        dms_model_load_file(model_path, &model, &err) != DMS_OK) {
+        const char *path = tariff == NULL ? tariff_path : model_path;
+        fprintf(stderr, "dmsrate bank: %s%s%s\n", err.line > 0 ? "" : path,
+                err.line > 0 ? "" : ": ", dms_error_format(&err, text, sizeof text));
+        goto out;
+    }
+    dms_bank_price price;
+    if (dms_bank_price_compute(tariff, model, &price, &err) != DMS_OK) {
+        fprintf(stderr, "dmsrate bank: %s: %s\n", tariff_path,
+                dms_error_format(&err, text, sizeof text));
+        goto out;
+    }
+    if (!projection) {
+        exit_code = strcmp(format, "json") == 0
+                        ? print_json(dms_report_bank_price(tariff, &price, &err))
+                        : (dms_report_bank_price_table(tariff, &price, stdout) == DMS_OK ? 0 : 1);
+        goto out;
+    }
+    proj = malloc(sizeof *proj);
+    if (proj == NULL) {
+        fprintf(stderr, "dmsrate bank: out of memory\n");
+        goto out;
+    }
+    if (dms_bank_projection_compute(tariff, &price, &args, proj, &err) != DMS_OK) {
+        fprintf(stderr, "dmsrate bank: %s\n", dms_error_format(&err, text, sizeof text));
+        goto out;
+    }
+    exit_code = strcmp(format, "json") == 0
+                    ? print_json(dms_report_bank_projection(tariff, proj, &err))
+                    : (dms_report_bank_projection_table(tariff, proj, stdout) == DMS_OK ? 0 : 1);
+out:
+    free(proj);
+    dms_model_free(model);
+    dms_bank_tariff_free(tariff);
+    return exit_code;
+}

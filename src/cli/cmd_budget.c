@@ -1,0 +1,189 @@
+/*
+ * `dmsrate budget`: per census segment, the best package design within a
+ * budget per head and the cheapest reaching a coverage value, with the cost
+ * of each design when claims rise; `dmsrate budget compare` sets two to
+ * four plans side by side. A thin layer over dms_budget_* and its encoders.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dms/budget.h"
+#include "dms/report.h"
+
+static const char budget_usage[] =
+    "usage: dmsrate budget --census FILE --budgets FILE [--tariff FILE] [--model FILE]\n"
+    "                      [--format table|json]\n"
+    "       dmsrate budget compare --census FILE --plans A.json B.json [C.json [D.json]]\n"
+    "                      [--tariff FILE] [--model FILE] [--format table|json]\n"
+    "\n"
+    "Finds per segment the package design (network, modules, deductible, co-pay,\n"
+    "annual limit) with the most expected claims paid per person within the budget\n"
+    "per head, and the cheapest design reaching a target value; prices each through\n"
+    "the group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
+    "severity, both). compare prices two to four plans for one census side by side.\n"
+    "\n"
+    "  --census FILE   people: CSV or JSON\n"
+    "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
+    "  --plans FILES   plan files to compare (examples/plans/, examples/compare/)\n"
+    "  --tariff FILE   insurer tariff (default tariffs/corporate-2026.json)\n"
+    "  --model FILE    actuarial model (default models/ru-2026.json)\n"
+    "  --format F      table (default) or json\n";
+
+static void print_diag(const dms_diag *diag)
+{
+    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
+        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+        fprintf(stderr, "dmsrate budget: %s\n",
+                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
+    }
+    if (dms_diag_count(diag) > dms_diag_kept(diag))
+        fprintf(stderr, "dmsrate budget: ... and %zu more\n",
+                dms_diag_count(diag) - dms_diag_kept(diag));
+}
+
+static void print_load_error(const char *path, const dms_error *err)
+{
+    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+    fprintf(stderr, "dmsrate budget: %s%s%s\n", err->line > 0 ? "" : path,
+            err->line > 0 ? "" : ": ", dms_error_format(err, text, sizeof text));
+}
+
+static int print_json(json_t *report)
+{
+    char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
+    int rc = dump != NULL && puts(dump) >= 0 ? 0 : 1;
+    free(dump);
+    json_decref(report);
+    return rc;
+}
+
+int cmd_budget(int argc, char **argv)
+{
+    const char *census_path = NULL, *budgets_path = NULL;
+    const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
+    const char *format = "table";
+    const char *plan_paths[DMS_BUDGET_MAX_PLANS + 1];
+    size_t nplans = 0;
+    int first = 1;
+    bool compare = argc > 1 && strcmp(argv[1], "compare") == 0;
+    if (compare)
+        first = 2;
+    for (int i = first; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        if (compare && strcmp(flag, "--plans") == 0) {
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
+                if (nplans == DMS_BUDGET_MAX_PLANS) {
+                    fprintf(stderr, "dmsrate budget: --plans: at most %d plans\n",
+                            DMS_BUDGET_MAX_PLANS);
+                    return 2;
+                }
+                plan_paths[nplans++] = argv[++i];
+            }
+            continue;
+        }
+        const char **target = strcmp(flag, "--census") == 0                ? &census_path
+                              : !compare && strcmp(flag, "--budgets") == 0 ? &budgets_path
+                              : strcmp(flag, "--tariff") == 0              ? &tariff_path
+                              : strcmp(flag, "--model") == 0               ? &model_path
+                              : strcmp(flag, "--format") == 0              ? &format
+                                                                           : NULL;
+        if (target == NULL) {
+            fprintf(stderr, "dmsrate budget: %s: unknown flag (see --help)\n", flag);
+            return 2;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget: %s: needs a value\n", flag);
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (census_path == NULL || (!compare && budgets_path == NULL)) {
+        fprintf(stderr, "dmsrate budget: %s: required (see --help)\n",
+                census_path == NULL ? "--census" : "--budgets");
+        return 2;
+    }
+    if (compare && nplans < 2) {
+        fprintf(stderr, "dmsrate budget: --plans: give two to four plan files\n");
+        return 2;
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_tariff *tariff = NULL;
+    dms_model *model = NULL;
+    dms_census *census = NULL;
+    dms_budget_request *request = NULL;
+    dms_budget_result *result = NULL;
+    dms_budget_comparison *cmp = NULL;
+    dms_plan *plans[DMS_BUDGET_MAX_PLANS] = {NULL};
+    dms_diag *diag = NULL;
+    if (dms_diag_alloc(0, &diag) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget: out of memory\n");
+        goto out;
+    }
+    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
+        print_load_error(tariff_path, &err);
+        goto out;
+    }
+    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
+        print_load_error(model_path, &err);
+        goto out;
+    }
+    if (!compare && dms_budget_request_load_file(budgets_path, tariff, &request, &err) != DMS_OK) {
+        print_load_error(budgets_path, &err);
+        goto out;
+    }
+    for (size_t i = 0; i < nplans; i++)
+        if (dms_plan_load_file(plan_paths[i], &plans[i], &err) != DMS_OK) {
+            print_load_error(plan_paths[i], &err);
+            goto out;
+        }
+    if (dms_census_load_file(census_path, &census, diag) != DMS_OK) {
+        print_diag(diag);
+        goto out;
+    }
+    if (compare) {
+        cmp = malloc(sizeof *cmp);
+        if (cmp == NULL ||
+            dms_budget_compare(tariff, model, census, census_path, (const dms_plan *const *)plans,
+                               nplans, cmp, diag) != DMS_OK) {
+            print_diag(diag);
+            goto out;
+        }
+        exit_code = strcmp(format, "json") == 0
+                        ? print_json(dms_report_budget_compare(cmp, &err))
+                        : (dms_report_budget_compare_table(cmp, stdout) == DMS_OK ? 0 : 1);
+        goto out;
+    }
+    int status = dms_budget_run(tariff, model, census, census_path, request, &result, diag);
+    if (status != DMS_OK) {
+        print_diag(diag);
+        exit_code = status == DMS_EINTERNAL || status == DMS_ENOMEM ? 1 : 2;
+        goto out;
+    }
+    exit_code = strcmp(format, "json") == 0
+                    ? print_json(dms_report_budget(result, &err))
+                    : (dms_report_budget_table(result, stdout) == DMS_OK ? 0 : 1);
+out:
+    for (size_t i = 0; i < nplans; i++)
+        dms_plan_free(plans[i]);
+    free(cmp);
+    dms_budget_result_free(result);
+    dms_budget_request_free(request);
+    dms_census_free(census);
+    dms_model_free(model);
+    dms_tariff_free(tariff);
+    dms_diag_free(diag);
+    return exit_code;
+}
