@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
 # Load run of `dmsrate serve` with wrk: the group quote for the 450-person
 # example (POST /v1/quotes, body examples/requests/quote-midsize-450.json)
-# and the no-op route GET /healthz in the same run against the same server,
+# and the no-op route GET /healthz, one after the other against one server,
 # printing requests/s and p99 latency for both, their ratio, and the
 # server's resident memory (RSS) before and after the run.
-#
-# Until the quote route is wired, POST /v1/aggregate with
-# examples/requests/aggregate-outpatient.json stands in and the report says so.
 #
 #   bench/load.sh   (env: DMS_BIN, QUOTE_BODY, LOAD_SECONDS, LOAD_THREADS, LOAD_CONNECTIONS, SERVE_THREADS)
 set -euo pipefail
@@ -14,6 +11,7 @@ bin=${DMS_BIN:-build/dmsrate}
 seconds=${LOAD_SECONDS:-10}
 threads=${LOAD_THREADS:-2}
 connections=${LOAD_CONNECTIONS:-16}
+work_connections=${LOAD_WORK_CONNECTIONS:-4}
 if ! command -v wrk >/dev/null; then
     echo "load.sh: wrk is not installed (make deps); skipped"
     exit 0
@@ -44,20 +42,9 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 work_route=/v1/quotes
 body=${QUOTE_BODY:-examples/requests/quote-midsize-450.json}
 label="POST /v1/quotes (450 people)"
-status=000
-if [ -f "$body" ]; then
-    status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-                  --data-binary @"$body" "$url$work_route" || true)
-fi
-if [ "$status" != 200 ]; then
-    echo "note: $work_route with $body answered $status; measuring POST /v1/aggregate instead"
-    work_route=/v1/aggregate
-    body=examples/requests/aggregate-outpatient.json
-    label="POST /v1/aggregate (stand-in)"
-    status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-                  --data-binary @"$body" "$url$work_route")
-    [ "$status" = 200 ] || { echo "load.sh: $work_route answered $status"; exit 1; }
-fi
+status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+              --data-binary @"$body" "$url$work_route" || true)
+[ "$status" = 200 ] || { echo "load.sh: $work_route with $body answered $status"; exit 1; }
 
 # wrk's Lua hooks: the POST body, and a one-line summary at the end.
 cat >"$work/post.lua" <<LUA
@@ -78,14 +65,18 @@ end
 LUA
 cat "$work/report.lua" >>"$work/post.lua"
 
+# One load after the other against the same server: the no-op route first
+# (the baseline), then the quote twice, so that the RSS after the second
+# round shows whether memory keeps growing.
 rss_before=$(rss_kb)
-# Both loads run at the same time against the same server.
-wrk -t"$threads" -c"$connections" -d"${seconds}s" -s "$work/post.lua" "$url$work_route" >"$work/work.out" 2>&1 &
-wrk_work=$!
-wrk -t"$threads" -c"$connections" -d"${seconds}s" -s "$work/report.lua" "$url/healthz" >"$work/noop.out" 2>&1 &
-wrk_noop=$!
-wait "$wrk_work" "$wrk_noop"
+wrk -t"$threads" -c"$connections" -d"${seconds}s" --timeout 30s -s "$work/report.lua" \
+    "$url/healthz" >"$work/noop.out" 2>&1
+wrk -t"$threads" -c"$work_connections" -d"${seconds}s" --timeout 30s -s "$work/post.lua" \
+    "$url$work_route" >"$work/work.out" 2>&1
 rss_after=$(rss_kb)
+wrk -t"$threads" -c"$work_connections" -d"${seconds}s" --timeout 30s -s "$work/post.lua" \
+    "$url$work_route" >"$work/work2.out" 2>&1
+rss_after2=$(rss_kb)
 
 read -r work_rps work_p99 work_n work_err < <(sed -n 's/^RESULT //p' "$work/work.out")
 read -r noop_rps noop_p99 noop_n noop_err < <(sed -n 's/^RESULT //p' "$work/noop.out")
@@ -93,6 +84,6 @@ printf '%-32s %12s %12s %10s %8s\n' route "requests/s" "p99 ms" requests errors
 printf '%-32s %12s %12s %10s %8s\n' "$label" "$work_rps" "$work_p99" "$work_n" "$work_err"
 printf '%-32s %12s %12s %10s %8s\n' "GET /healthz (no-op)" "$noop_rps" "$noop_p99" "$noop_n" "$noop_err"
 awk -v a="$work_rps" -v b="$noop_rps" -v c="$work_p99" -v d="$noop_p99" 'BEGIN {
-    printf "ratio work/no-op: requests/s %.3f, p99 latency %.1fx\n", a / b, (d > 0 ? c / d : 0) }'
-echo "server RSS: before ${rss_before} kB, after ${rss_after} kB ($((rss_after - rss_before)) kB)"
-echo "wrk: ${threads} threads, ${connections} connections per load, ${seconds}s; server threads ${SERVE_THREADS:-2}"
+    printf "ratio: the no-op route serves %.0fx the requests/s of the quote; quote p99 is %.0fx the no-op p99\n", (a > 0 ? b / a : 0), (d > 0 ? c / d : 0) }'
+echo "server RSS: before ${rss_before} kB, after one quote round ${rss_after} kB, after two ${rss_after2} kB"
+echo "wrk: ${threads} threads, ${connections} connections (quotes: ${work_connections}), ${seconds}s per load; server threads ${SERVE_THREADS:-2}"
