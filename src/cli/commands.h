@@ -11,5 +11,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
 int cmd_budget(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
+int cmd_claims(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct {
     {"quote", cmd_quote, "group quote: census x plan x tariff x model"},
     {"budget", cmd_budget, "HR segment budgets: best designs, claims shocks, compare plans"},
     {"bank", cmd_bank, "premium-card DMS add-on: monthly price and portfolio projection"},
+    {"claims", cmd_claims, "claims register: import, experience rating, HR reports"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,475 @@
+/*
+ * `dmsrate claims import|rate|report`: the claims experience from the
+ * command line. import stores a register in the SQLite store (idempotent);
+ * rate computes the experience per module with credibility and, given a
+ * census and plan, the renewal quote priced with the experience-adjusted
+ * model beside the manual quote and last year's premium; report prints one
+ * of the HR / finance reports with small-cell suppression as CSV or JSON.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "dms/claims.h"
+#include "dms/claims_store.h"
+#include "dms/experience.h"
+#include "dms/exposure.h"
+#include "dms/quote.h"
+#include "dms/report.h"
+#include "dms/reports.h"
+
+static const char claims_usage[] =
+    "usage: dmsrate claims import --db FILE --employer NAME --year YYYY --register FILE\n"
+    "       dmsrate claims rate   (--register FILE | --db FILE --employer NAME --year YYYY)\n"
+    "                             --membership FILE --experience FROM:TO --renewal FROM:TO\n"
+    "                             [--model FILE] [--p 0.90 --k 0.05 | --bs-k K]\n"
+    "                             [--census FILE --plan FILE [--tariff FILE]]\n"
+    "                             [--last-premium ROUBLES]\n"
+    "       dmsrate claims report NAME (--register FILE | --db ...) --membership FILE\n"
+    "                             --period FROM:TO [--min-cell 5] [--department NAME]\n"
+    "                             [--limit MODULE=ROUBLES]... [--premium-per-member-month R]\n"
+    "                             [--format csv|json] [--ru]\n"
+    "\n"
+    "Claims registers (реестр оказанных услуг): CSV, Russian or English headers; diagnosis\n"
+    "and name columns are dropped and never stored. Dates are YYYY-MM-DD.\n"
+    "Reports: insured, utilisation, expense, limits, clinics, loss_ratio. Any cell resting\n"
+    "on fewer than --min-cell people is printed as <N.\n";
+
+struct args {
+    const char *db, *employer, *register_path, *membership, *model, *census, *plan, *tariff;
+    const char *format, *department, *report;
+    int year;
+    long exp_from, exp_to, renew_from, renew_to, from, to;
+    double p, k, bs_k, last_premium, premium_mm;
+    int min_cell;
+    bool ru;
+    dms_reports_limit limits[16];
+    char limit_codes[16][64];
+    size_t nlimits;
+};
+
+static void print_diag(const dms_diag *diag)
+{
+    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
+        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+        fprintf(stderr, "dmsrate claims: %s\n",
+                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
+    }
+    if (dms_diag_count(diag) > dms_diag_kept(diag))
+        fprintf(stderr, "dmsrate claims: ... and %zu more\n",
+                dms_diag_count(diag) - dms_diag_kept(diag));
+}
+
+static void print_error(const dms_error *err)
+{
+    char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+    fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(err, line, sizeof line));
+}
+
+static bool parse_day(const char *s, long *day)
+{
+    int y, m, d;
+    char msg[8];
+    if (dms_census_parse_date(s, strlen(s), &y, &m, &d, msg, sizeof msg) != DMS_OK)
+        return false;
+    *day = dms_claims_days(y, m, d);
+    return true;
+}
+
+static bool parse_range(const char *s, long *from, long *to)
+{
+    const char *colon = strchr(s, ':');
+    char a[32];
+    if (colon == NULL || (size_t)(colon - s) >= sizeof a)
+        return false;
+    memcpy(a, s, (size_t)(colon - s));
+    a[colon - s] = '\0';
+    return parse_day(a, from) && parse_day(colon + 1, to) && *to >= *from;
+}
+
+static int parse_args(int argc, char **argv, int first, struct args *a)
+{
+    for (int i = first; i < argc; i++) {
+        const char *f = argv[i];
+        if (strcmp(f, "--ru") == 0) {
+            a->ru = true;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "dmsrate claims: %s needs a value\n", f);
+            return 2;
+        }
+        const char *v = argv[++i];
+        char *end = NULL;
+        bool ok = true;
+        if (strcmp(f, "--db") == 0)
+            a->db = v;
+        else if (strcmp(f, "--employer") == 0)
+            a->employer = v;
+        else if (strcmp(f, "--register") == 0)
+            a->register_path = v;
+        else if (strcmp(f, "--membership") == 0)
+            a->membership = v;
+        else if (strcmp(f, "--model") == 0)
+            a->model = v;
+        else if (strcmp(f, "--census") == 0)
+            a->census = v;
+        else if (strcmp(f, "--plan") == 0)
+            a->plan = v;
+        else if (strcmp(f, "--tariff") == 0)
+            a->tariff = v;
+        else if (strcmp(f, "--format") == 0)
+            a->format = v;
+        else if (strcmp(f, "--department") == 0)
+            a->department = v;
+        else if (strcmp(f, "--year") == 0)
+            a->year = (int)strtol(v, &end, 10), ok = *end == '\0';
+        else if (strcmp(f, "--p") == 0)
+            a->p = strtod(v, &end), ok = *end == '\0';
+        else if (strcmp(f, "--k") == 0)
+            a->k = strtod(v, &end), ok = *end == '\0';
+        else if (strcmp(f, "--bs-k") == 0)
+            a->bs_k = strtod(v, &end), ok = *end == '\0' && a->bs_k > 0;
+        else if (strcmp(f, "--last-premium") == 0)
+            a->last_premium = strtod(v, &end), ok = *end == '\0';
+        else if (strcmp(f, "--premium-per-member-month") == 0)
+            a->premium_mm = strtod(v, &end), ok = *end == '\0';
+        else if (strcmp(f, "--min-cell") == 0)
+            a->min_cell = (int)strtol(v, &end, 10), ok = *end == '\0';
+        else if (strcmp(f, "--experience") == 0)
+            ok = parse_range(v, &a->exp_from, &a->exp_to);
+        else if (strcmp(f, "--renewal") == 0)
+            ok = parse_range(v, &a->renew_from, &a->renew_to);
+        else if (strcmp(f, "--period") == 0)
+            ok = parse_range(v, &a->from, &a->to);
+        else if (strcmp(f, "--limit") == 0) {
+            const char *eq = strchr(v, '=');
+            ok = eq != NULL && a->nlimits < 16 && (size_t)(eq - v) < 64;
+            if (ok) {
+                snprintf(a->limit_codes[a->nlimits], 64, "%.*s", (int)(eq - v), v);
+                a->limits[a->nlimits].module = a->limit_codes[a->nlimits];
+                a->limits[a->nlimits].limit = strtod(eq + 1, &end);
+                ok = *end == '\0' && a->limits[a->nlimits].limit > 0;
+                a->nlimits++;
+            }
+        } else {
+            fprintf(stderr, "dmsrate claims: unknown option %s (see --help)\n", f);
+            return 2;
+        }
+        if (!ok) {
+            fprintf(stderr, "dmsrate claims: bad value '%s' for %s\n", v, f);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int read_file(const char *path, char **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return DMS_EIO;
+    size_t cap = 1 << 20;
+    *len = 0;
+    *buf = malloc(cap);
+    while (*buf != NULL) {
+        size_t got = fread(*buf + *len, 1, cap - *len, f);
+        *len += got;
+        if (got == 0)
+            break;
+        if (*len == cap) {
+            char *nb = realloc(*buf, cap *= 2);
+            if (nb == NULL) {
+                free(*buf);
+                *buf = NULL;
+            }
+            *buf = nb;
+        }
+    }
+    fclose(f);
+    return *buf != NULL ? DMS_OK : DMS_ENOMEM;
+}
+
+/* The register from --register or from the store. */
+static int load_register(const struct args *a, dms_register **reg)
+{
+    dms_diag *diag = NULL, *warn = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_diag_alloc(50, &diag);
+    dms_diag_alloc(10, &warn);
+    int status;
+    if (a->register_path != NULL) {
+        status = dms_claims_load_file(a->register_path, reg, diag, warn);
+        print_diag(warn);
+        print_diag(diag);
+    } else if (a->db != NULL && a->employer != NULL && a->year > 0) {
+        dms_claims_store *cs = NULL;
+        status = dms_claims_store_open(a->db, &cs, &err);
+        if (status == DMS_OK)
+            status = dms_claims_store_load(cs, a->employer, a->year, reg, &err);
+        if (status != DMS_OK)
+            print_error(&err);
+        dms_claims_store_close(cs);
+    } else {
+        fprintf(stderr, "dmsrate claims: give --register FILE or --db, --employer, --year\n");
+        status = DMS_EINVAL;
+    }
+    dms_diag_free(diag);
+    dms_diag_free(warn);
+    return status;
+}
+
+static int load_membership(const struct args *a, dms_membership **m)
+{
+    if (a->membership == NULL) {
+        fprintf(stderr, "dmsrate claims: --membership FILE is required\n");
+        return DMS_EINVAL;
+    }
+    dms_diag *diag = NULL;
+    dms_diag_alloc(50, &diag);
+    int status = dms_membership_load_file(a->membership, m, diag);
+    print_diag(diag);
+    dms_diag_free(diag);
+    return status;
+}
+
+static int do_import(const struct args *a)
+{
+    if (a->db == NULL || a->employer == NULL || a->year == 0 || a->register_path == NULL) {
+        fprintf(stderr, "dmsrate claims import: --db, --employer, --year, --register needed\n");
+        return 2;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    if (read_file(a->register_path, &text, &len) != DMS_OK) {
+        fprintf(stderr, "dmsrate claims: cannot read %s\n", a->register_path);
+        return 2;
+    }
+    dms_diag *diag = NULL, *warn = NULL;
+    dms_diag_alloc(50, &diag);
+    dms_diag_alloc(10, &warn);
+    dms_register *reg = NULL;
+    dms_claims_store *cs = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    int rc = 2;
+    int status = dms_claims_parse_csv(text, len, a->register_path, &reg, diag, warn);
+    print_diag(warn);
+    if (status != DMS_OK) {
+        print_diag(diag);
+        goto out;
+    }
+    dms_claims_import_result res;
+    if (dms_claims_store_open(a->db, &cs, &err) != DMS_OK ||
+        dms_claims_store_import(cs, a->employer, a->year, a->register_path, text, len, reg, &res,
+                                &err) != DMS_OK) {
+        print_error(&err);
+        rc = 1;
+        goto out;
+    }
+    printf("{\"import_id\": %lld, \"sha256\": \"%s\", \"already_imported\": %s, \"lines\": %zu, "
+           "\"inserted\": %zu, \"replaced\": %zu, \"dropped_columns\": %zu}\n",
+           (long long)res.import_id, res.sha256, res.already_imported ? "true" : "false", res.lines,
+           res.inserted, res.replaced, reg->ndropped);
+    rc = 0;
+out:
+    dms_claims_store_close(cs);
+    dms_register_free(reg);
+    dms_diag_free(diag);
+    dms_diag_free(warn);
+    free(text);
+    return rc;
+}
+
+static json_t *quote_total(const dms_quote *q)
+{
+    json_t *j = json_object();
+    for (int s = 0; s < DMS_SCENARIO_COUNT; s++)
+        json_object_set_new(j, dms_scenario_name((enum dms_scenario_kind)s),
+                            json_real((double)q->total.money[s].gross_kopecks / 100.0));
+    return j;
+}
+
+static int do_rate(const struct args *a)
+{
+    dms_register *reg = NULL;
+    dms_membership *m = NULL;
+    dms_model *model = NULL, *adjusted = NULL;
+    dms_experience *exp = NULL;
+    dms_tariff *tariff = NULL;
+    dms_plan *plan = NULL;
+    dms_census *census = NULL;
+    dms_quote *manual = NULL, *renewal = NULL;
+    json_t *out = NULL;
+    dms_diag *diag = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    int rc = 2;
+    dms_diag_alloc(50, &diag);
+    if (load_register(a, &reg) != DMS_OK || load_membership(a, &m) != DMS_OK)
+        goto out;
+    if (dms_model_load_file(a->model ? a->model : "models/ru-2026.json", &model, &err) != DMS_OK) {
+        print_error(&err);
+        goto out;
+    }
+    dms_experience_options o = dms_experience_options_default();
+    o.exp_from = a->exp_from;
+    o.exp_to = a->exp_to;
+    o.renew_from = a->renew_from;
+    o.renew_to = a->renew_to;
+    if (a->p > 0)
+        o.lf_p = a->p;
+    if (a->k > 0)
+        o.lf_k = a->k;
+    if (a->bs_k > 0) {
+        o.method = DMS_EXPERIENCE_BUHLMANN_STRAUB;
+        o.bs_k = a->bs_k;
+    }
+    if (dms_experience_compute(model, reg, m, &o, &exp, &err) != DMS_OK) {
+        print_error(&err);
+        goto out;
+    }
+    out = json_object();
+    json_object_set_new(out, "experience", dms_experience_json(exp, &err));
+    if (a->census != NULL && a->plan != NULL) {
+        dms_quote_options qo = dms_quote_options_default();
+        qo.percentiles = false;
+        if (dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &tariff,
+                                 &err) != DMS_OK ||
+            dms_plan_load_file(a->plan, &plan, &err) != DMS_OK) {
+            print_error(&err);
+            goto out;
+        }
+        if (dms_census_load_file(a->census, &census, diag) != DMS_OK ||
+            dms_experience_adjust_model(model, exp, &adjusted, &err) != DMS_OK ||
+            dms_quote_compute(tariff, model, plan, census, &qo, &manual, diag, NULL) != DMS_OK ||
+            dms_quote_compute(tariff, adjusted, plan, census, &qo, &renewal, diag, NULL) !=
+                DMS_OK) {
+            print_diag(diag);
+            if (err.code != DMS_OK)
+                print_error(&err);
+            goto out;
+        }
+        json_t *r = json_object();
+        json_object_set_new(r, "manual_gross", quote_total(manual));
+        json_object_set_new(r, "renewal_gross", quote_total(renewal));
+        double base = (double)renewal->total.money[DMS_SCENARIO_BASE].gross_kopecks / 100.0;
+        double man = (double)manual->total.money[DMS_SCENARIO_BASE].gross_kopecks / 100.0;
+        json_object_set_new(r, "change_vs_manual", json_real(man > 0 ? base / man - 1 : 0));
+        if (a->last_premium > 0) {
+            json_object_set_new(r, "last_year_premium", json_real(a->last_premium));
+            json_object_set_new(r, "change_vs_last_year", json_real(base / a->last_premium - 1));
+        }
+        json_object_set_new(r, "quote", dms_report_quote(renewal, &err));
+        json_object_set_new(out, "renewal", r);
+    }
+    char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (s != NULL) {
+        puts(s);
+        free(s);
+    }
+    rc = 0;
+out:
+    json_decref(out);
+    dms_quote_free(manual);
+    dms_quote_free(renewal);
+    dms_census_free(census);
+    dms_plan_free(plan);
+    dms_tariff_free(tariff);
+    dms_model_free(adjusted);
+    dms_model_free(model);
+    dms_experience_free(exp);
+    dms_membership_free(m);
+    dms_register_free(reg);
+    dms_diag_free(diag);
+    return rc;
+}
+
+static int do_report(const struct args *a)
+{
+    dms_register *reg = NULL;
+    dms_membership *m = NULL;
+    dms_table *t = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    int rc = 2;
+    if (a->report == NULL) {
+        fprintf(stderr, "dmsrate claims report: name a report (see --help)\n");
+        return 2;
+    }
+    if ((strcmp(a->report, "insured") != 0 && load_register(a, &reg) != DMS_OK) ||
+        load_membership(a, &m) != DMS_OK)
+        goto out;
+    dms_reports_options o = dms_reports_options_default();
+    o.from = a->from;
+    o.to = a->to;
+    if (a->min_cell != 0)
+        o.min_cell = a->min_cell;
+    o.department = a->department;
+    o.limits = a->limits;
+    o.nlimits = a->nlimits;
+    o.premium_per_member_month = a->premium_mm;
+    if (dms_reports_by_name(a->report, reg, m, &o, &t, &err) != DMS_OK) {
+        print_error(&err);
+        goto out;
+    }
+    if (a->format != NULL && strcmp(a->format, "json") == 0) {
+        json_t *j = dms_reports_json(t, &err);
+        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+        if (s != NULL)
+            puts(s);
+        free(s);
+        json_decref(j);
+    } else {
+        dms_reports_csv(t, a->ru, stdout);
+    }
+    rc = 0;
+out:
+    dms_table_free(t);
+    dms_membership_free(m);
+    dms_register_free(reg);
+    return rc;
+}
+
+int cmd_claims(int argc, char **argv)
+{
+    struct args a;
+    memset(&a, 0, sizeof a);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(claims_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    int first = 2;
+    if (strcmp(argv[1], "report") == 0 && argc > 2 && argv[2][0] != '-') {
+        a.report = argv[2];
+        first = 3;
+    }
+    for (int i = first; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(claims_usage, stdout);
+            return 0;
+        }
+    int rc = parse_args(argc, argv, first, &a);
+    if (rc != 0)
+        return rc;
+    if (strcmp(argv[1], "import") == 0)
+        return do_import(&a);
+    if (strcmp(argv[1], "rate") == 0) {
+        if (a.exp_from == 0 || a.renew_from == 0) {
+            fprintf(stderr, "dmsrate claims rate: --experience and --renewal are required\n");
+            return 2;
+        }
+        return do_rate(&a);
+    }
+    if (strcmp(argv[1], "report") == 0) {
+        if (a.from == 0) {
+            fprintf(stderr, "dmsrate claims report: --period FROM:TO is required\n");
+            return 2;
+        }
+        return do_report(&a);
+    }
+    fprintf(stderr, "dmsrate claims: unknown action '%s' (import, rate, report)\n", argv[1]);
+    return 2;
+}
