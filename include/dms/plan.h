@@ -20,6 +20,8 @@
 #include "dms/diag.h"
 #include "dms/model.h"
 
+struct dms_jsonread;
+
 #define DMS_PLAN_MAX_SEGMENTS 32
 #define DMS_PLAN_MAX_MODULES 24
 #define DMS_PLAN_MAX_DEPARTMENTS 16
@@ -91,7 +93,6 @@ void dms_plan_free(dms_plan *plan);
 /* Reads {"optimistic": {"frequency": F, "severity": S}, ...} (any subset)
  * from the current value of r into plan's scenario overrides. Shared by the
  * plan file and request bodies that override scenarios. */
-struct dms_jsonread;
 int dms_plan_read_scenarios(struct dms_jsonread *r, dms_plan *plan);
 
 /*
@@ -105,6 +106,23 @@ int dms_plan_read_scenarios(struct dms_jsonread *r, dms_plan *plan);
  */
 int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *census_source,
                     size_t *segment_of, dms_diag *diag);
+
+/*
+ * Readers and matchers shared by every file that defines segments and module
+ * lines (plans, benefit policies): a module line {"module", "deductible",
+ * "deductible_type", "copay", "claim_limit", "annual_limit", "voluntary"}
+ * at the current object of r, and a segment rule {"age_min", "age_max",
+ * "has_children", "work_modes", "departments"}.
+ */
+int dms_plan_read_module(struct dms_jsonread *r, dms_plan_module *m);
+int dms_segment_rule_read(struct dms_jsonread *r, dms_segment_rule *rule);
+/* Does the employee (age at the period start) meet every condition given? */
+bool dms_segment_rule_matches(const dms_segment_rule *rule, const dms_person *employee, int age,
+                              bool has_children);
+/* Does a census segment value name this segment (code, Russian or English
+ * name, folded)? An empty value names none. */
+bool dms_segment_names_match(const char *code, const char *name_ru, const char *name_en,
+                             const char *value);
 
 const dms_plan_module *dms_plan_segment_find(const dms_plan_segment *segment, const char *code);
 

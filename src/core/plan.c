@@ -35,12 +35,12 @@ static int read_limit(dms_jsonread *r, const char *key, double *out, bool *given
     return dms_jsonread_number(r, key, 1.0, 1e10, out);
 }
 
-static int read_module(dms_jsonread *r, dms_plan_module *m)
+int dms_plan_read_module(dms_jsonread *r, dms_plan_module *m)
 {
     memset(m, 0, sizeof *m);
     m->cov = dms_coverage_full();
     m->annual_limit = INFINITY;
-    dms_jsonread_string_buf(r, "module", m->code, sizeof m->code);
+    dms_jsonread_code(r, "module", m->code, sizeof m->code);
     if (dms_jsonread_has(r, "deductible")) {
         dms_jsonread_number(r, "deductible", 0, 1e9, &m->cov.deductible);
         m->set_terms |= DMS_TERM_DEDUCTIBLE;
@@ -71,9 +71,10 @@ static int read_module(dms_jsonread *r, dms_plan_module *m)
     return dms_jsonread_status(r);
 }
 
-static int read_rule(dms_jsonread *r, dms_segment_rule *rule)
+int dms_segment_rule_read(dms_jsonread *r, dms_segment_rule *rule)
 {
     long long age;
+    memset(rule, 0, sizeof *rule);
     rule->age_min = rule->age_max = -1;
     rule->has_children = -1;
     age = -1;
@@ -125,7 +126,7 @@ static int read_segment(dms_jsonread *r, dms_plan_segment *s)
     dms_jsonread_string_buf(r, "name_en", s->name_en, sizeof s->name_en);
     if (dms_jsonread_has(r, "rule") && dms_jsonread_enter(r, "rule", DMS_JSON_OBJECT) == DMS_OK) {
         s->has_rule = true;
-        read_rule(r, &s->rule);
+        dms_segment_rule_read(r, &s->rule);
         dms_jsonread_leave(r);
     }
     dms_jsonread_string_buf(r, "network", s->network, sizeof s->network);
@@ -136,7 +137,7 @@ static int read_segment(dms_jsonread *r, dms_plan_segment *s)
         for (size_t i = 0; i < s->nmodules; i++) {
             if (dms_jsonread_enter_index(r, i, DMS_JSON_OBJECT) != DMS_OK)
                 break;
-            read_module(r, &s->modules[i]);
+            dms_plan_read_module(r, &s->modules[i]);
             for (size_t j = 0; j < i && dms_jsonread_status(r) == DMS_OK; j++)
                 if (strcmp(s->modules[j].code, s->modules[i].code) == 0)
                     dms_jsonread_fail(r, DMS_EINVAL, "module",
@@ -254,8 +255,8 @@ const dms_plan_module *dms_plan_segment_find(const dms_plan_segment *segment, co
     return NULL;
 }
 
-static bool rule_matches(const dms_segment_rule *rule, const dms_person *employee, int age,
-                         bool has_children)
+bool dms_segment_rule_matches(const dms_segment_rule *rule, const dms_person *employee, int age,
+                              bool has_children)
 {
     if (rule->age_min >= 0 && age < rule->age_min)
         return false;
@@ -275,6 +276,14 @@ static bool rule_matches(const dms_segment_rule *rule, const dms_person *employe
     return true;
 }
 
+bool dms_segment_names_match(const char *code, const char *name_ru, const char *name_en,
+                             const char *value)
+{
+    return value != NULL && value[0] != '\0' &&
+           (dms_text_equal_folded(code, value) || dms_text_equal_folded(name_ru, value) ||
+            dms_text_equal_folded(name_en, value));
+}
+
 /* The segment an employee falls in, or -1. */
 static long segment_of_employee(const dms_plan *plan, const dms_person *employee, int age,
                                 bool has_children)
@@ -282,11 +291,10 @@ static long segment_of_employee(const dms_plan *plan, const dms_person *employee
     for (size_t s = 0; s < plan->nsegments; s++) {
         const dms_plan_segment *seg = &plan->segments[s];
         if (plan->segment_by == DMS_SEGMENT_BY_COLUMN) {
-            if (dms_text_equal_folded(seg->code, employee->segment) ||
-                dms_text_equal_folded(seg->name_ru, employee->segment) ||
-                dms_text_equal_folded(seg->name_en, employee->segment))
+            if (dms_segment_names_match(seg->code, seg->name_ru, seg->name_en, employee->segment))
                 return (long)s;
-        } else if (!seg->has_rule || rule_matches(&seg->rule, employee, age, has_children)) {
+        } else if (!seg->has_rule ||
+                   dms_segment_rule_matches(&seg->rule, employee, age, has_children)) {
             return (long)s;
         }
     }

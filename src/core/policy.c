@@ -12,60 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "census_internal.h"
 #include "dms/jsonread.h"
 
 static const char *const segment_by_names[] = {"rules", "column", NULL};
-static const char *const deductible_types[] = {"ordinary", "franchise", NULL};
-static const char *const work_mode_names[] = {"unknown", "office", "remote",
-                                              "field",   "hybrid", NULL};
 
-/* A limit: a positive number, or null for "none". */
-static void read_limit(dms_jsonread *r, const char *key, double *out, bool *given)
-{
-    *given = false;
-    if (!dms_jsonread_has(r, key))
-        return;
-    *given = true;
-    const json_t *v = json_object_get(dms_jsonread_current(r), key);
-    if (json_is_null(v))
-        *out = INFINITY;
-    else
-        dms_jsonread_number(r, key, 1.0, 1e10, out);
-}
-
-/* The pricing terms of a module line: "module" (code) plus optional terms. */
+/* The pricing terms of an option: a plan module line, voluntary as the
+ * option says (its menu decides, not the tariff). */
 static int read_terms(dms_jsonread *r, dms_plan_module *m, bool voluntary)
 {
-    memset(m, 0, sizeof *m);
-    m->cov = dms_coverage_full();
-    m->annual_limit = INFINITY;
+    dms_plan_read_module(r, m);
     m->voluntary = voluntary;
-    m->set_terms = DMS_TERM_VOLUNTARY;
-    dms_jsonread_code(r, "module", m->code, sizeof m->code);
-    if (dms_jsonread_has(r, "deductible")) {
-        dms_jsonread_number(r, "deductible", 0, 1e9, &m->cov.deductible);
-        m->set_terms |= DMS_TERM_DEDUCTIBLE;
-    }
-    int type = 0;
-    dms_jsonread_enum_opt(r, "deductible_type", deductible_types, &type);
-    m->cov.franchise = type == 1;
-    if (dms_jsonread_has(r, "copay")) {
-        dms_jsonread_number(r, "copay", 0, 0.95, &m->cov.copay);
-        m->set_terms |= DMS_TERM_COPAY;
-    }
-    bool given;
-    read_limit(r, "claim_limit", &m->cov.claim_limit, &given);
-    if (given)
-        m->set_terms |= DMS_TERM_CLAIM_LIMIT;
-    read_limit(r, "annual_limit", &m->annual_limit, &given);
-    if (given)
-        m->set_terms |= DMS_TERM_ANNUAL_LIMIT;
-    if (dms_jsonread_status(r) == DMS_OK && (m->set_terms & DMS_TERM_CLAIM_LIMIT) &&
-        (m->set_terms & DMS_TERM_DEDUCTIBLE) && m->cov.claim_limit <= m->cov.deductible)
-        dms_jsonread_fail(r, DMS_EINVAL, "claim_limit",
-                          "per-claim limit (%g) must exceed the deductible (%g)",
-                          m->cov.claim_limit, m->cov.deductible);
+    m->set_terms |= DMS_TERM_VOLUNTARY;
     return dms_jsonread_status(r);
 }
 
@@ -80,43 +37,6 @@ static void read_age_range(dms_jsonread *r, int *age_min, int *age_max)
     if (dms_jsonread_status(r) == DMS_OK && *age_min >= 0 && *age_max >= 0 && *age_max < *age_min)
         dms_jsonread_fail(r, DMS_EINVAL, "age_max", "age_max (%d) is below age_min (%d)", *age_max,
                           *age_min);
-}
-
-static int read_rule(dms_jsonread *r, dms_segment_rule *rule)
-{
-    memset(rule, 0, sizeof *rule);
-    rule->has_children = -1;
-    read_age_range(r, &rule->age_min, &rule->age_max);
-    if (dms_jsonread_has(r, "has_children")) {
-        bool yes = false;
-        dms_jsonread_bool(r, "has_children", &yes);
-        rule->has_children = yes;
-    }
-    if (dms_jsonread_has(r, "work_modes") &&
-        dms_jsonread_enter(r, "work_modes", DMS_JSON_ARRAY) == DMS_OK) {
-        size_t n = 0;
-        dms_jsonread_length(r, 1, 5, &n);
-        for (size_t i = 0; i < n; i++) {
-            if (dms_jsonread_enter_index(r, i, DMS_JSON_ANY) != DMS_OK)
-                break;
-            int mode = 0;
-            dms_jsonread_enum(r, NULL, work_mode_names, &mode);
-            rule->work_modes |= 1u << mode;
-            dms_jsonread_leave(r);
-        }
-        dms_jsonread_leave(r);
-    }
-    if (dms_jsonread_has(r, "departments") &&
-        dms_jsonread_enter(r, "departments", DMS_JSON_ARRAY) == DMS_OK) {
-        dms_jsonread_length(r, 1, DMS_PLAN_MAX_DEPARTMENTS, &rule->ndepartments);
-        for (size_t i = 0; i < rule->ndepartments; i++) {
-            const char *name = NULL;
-            if (dms_jsonread_string_at(r, i, DMS_PLAN_TEXT_MAX - 1, &name) == DMS_OK)
-                snprintf(rule->departments[i], DMS_PLAN_TEXT_MAX, "%s", name);
-        }
-        dms_jsonread_leave(r);
-    }
-    return dms_jsonread_status(r);
 }
 
 /* A date member "YYYY-MM-DD" into buf and *day. */
@@ -142,7 +62,7 @@ static int read_segment(dms_jsonread *r, const dms_policy *policy, dms_policy_se
     dms_jsonread_string_buf(r, "name_en", s->name_en, sizeof s->name_en);
     if (dms_jsonread_has(r, "rule") && dms_jsonread_enter(r, "rule", DMS_JSON_OBJECT) == DMS_OK) {
         s->has_rule = true;
-        read_rule(r, &s->rule);
+        dms_segment_rule_read(r, &s->rule);
         dms_jsonread_leave(r);
     }
     snprintf(s->network, sizeof s->network, "%s", policy->network);
@@ -543,34 +463,6 @@ int dms_policy_check_tariff(const dms_policy *policy, const dms_tariff *tariff,
     return DMS_OK;
 }
 
-static bool text_equal_folded(const char *a, const char *b)
-{
-    char fa[DMS_POLICY_TEXT_MAX * 2], fb[DMS_POLICY_TEXT_MAX * 2];
-    return census_normalize(a, strlen(a), fa, sizeof fa) &&
-           census_normalize(b, strlen(b), fb, sizeof fb) && strcmp(fa, fb) == 0;
-}
-
-static bool rule_matches(const dms_segment_rule *rule, const dms_person *employee, int age,
-                         bool has_children)
-{
-    if (rule->age_min >= 0 && age < rule->age_min)
-        return false;
-    if (rule->age_max >= 0 && age > rule->age_max)
-        return false;
-    if (rule->has_children >= 0 && (rule->has_children == 1) != has_children)
-        return false;
-    if (rule->work_modes != 0 && !(rule->work_modes & (1u << employee->work_mode)))
-        return false;
-    if (rule->ndepartments > 0) {
-        bool found = false;
-        for (size_t i = 0; i < rule->ndepartments && !found; i++)
-            found = text_equal_folded(rule->departments[i], employee->department);
-        if (!found)
-            return false;
-    }
-    return true;
-}
-
 int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, bool has_children,
                           size_t *segment, dms_error *err)
 {
@@ -582,12 +474,10 @@ int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, 
         const dms_policy_segment *seg = &policy->segments[s];
         bool match;
         if (policy->segment_by == DMS_SEGMENT_BY_COLUMN)
-            match =
-                employee->segment != NULL && (text_equal_folded(seg->code, employee->segment) ||
-                                              text_equal_folded(seg->name_ru, employee->segment) ||
-                                              text_equal_folded(seg->name_en, employee->segment));
+            match = dms_segment_names_match(seg->code, seg->name_ru, seg->name_en,
+                                            employee->segment);
         else
-            match = !seg->has_rule || rule_matches(&seg->rule, employee, age, has_children);
+            match = !seg->has_rule || dms_segment_rule_matches(&seg->rule, employee, age, has_children);
         if (match) {
             *segment = s;
             return DMS_OK;
