@@ -29,7 +29,7 @@ static int setup(void **state)
 {
     static struct fixture f;
     dms_member x[9];
-    char ids[9][8];
+    char ids[9][16];
     memset(x, 0, sizeof x);
     for (int i = 0; i < 9; i++) {
         snprintf(ids[i], sizeof ids[i], "E%d", i);
@@ -48,7 +48,7 @@ static int setup(void **state)
     memset(&l, 0, sizeof l);
     l.birth_day = LONG_MIN;
     l.status = DMS_CLAIM_PAID;
-    char cid[16];
+    char cid[32];
     /* every Sales employee: 2 outpatient visits in March at Clinic A, 1000 each */
     for (int i = 0; i < 6; i++)
         for (int v = 0; v < 2; v++) {
