@@ -47,6 +47,7 @@ typedef struct dms_api_config {
     unsigned request_timeout;    /* seconds to receive one whole request (408 after) */
     const char *tariffs_dir;     /* NULL or "": no tariffs */
     const char *models_dir;      /* NULL or "": no models */
+    const char *web_dir;         /* static pages (GET / and the like); NULL or "": none */
     FILE *access_log;            /* one JSON line per request; NULL: none */
     dms_api_limits limits;
 } dms_api_config;

@@ -23,12 +23,14 @@
 
 #include <microhttpd.h>
 
+#include "dms/api_static.h"
 #include "dms/report.h"
 
 struct dms_api_server {
     struct MHD_Daemon *daemon;
     dms_api_config config;
     char *host, *tariffs_dir, *models_dir;
+    char *web_dir; /* static pages, NULL if none (api_static.h) */
     unsigned port;
     pthread_mutex_t catalog_lock; /* guards catalog (the pointer, not the snapshot) */
     pthread_mutex_t reload_lock;  /* one reload at a time */
@@ -73,6 +75,7 @@ dms_api_config dms_api_config_default(void)
         .request_timeout = DMS_API_DEFAULT_REQUEST_TIMEOUT,
         .tariffs_dir = NULL,
         .models_dir = NULL,
+        .web_dir = NULL,
         .access_log = NULL,
         .limits = {DMS_API_DEFAULT_MAX_SIMS, DMS_API_DEFAULT_MAX_POINTS},
     };
@@ -236,6 +239,47 @@ static struct request *request_begin(dms_api_server *s, const char *method, cons
     return req;
 }
 
+/* A file of the web folder (api_static.h), or the JSON error of its refusal. */
+static enum MHD_Result send_static(dms_api_server *s, struct MHD_Connection *conn,
+                                   struct request *req, const char *method, const char *url)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    dms_api_static_file file;
+    const char *etag = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+    int status =
+        dms_api_static_load(s->web_dir, url, strcmp(method, "HEAD") == 0, etag, &file, &err);
+    if (status != DMS_OK) {
+        dms_api_response resp = {0};
+        dms_api_response_error(&resp, dms_api_http_status(status), &err, NULL);
+        return send_response(s, conn, req, &resp, NULL, NULL);
+    }
+    struct MHD_Response *r =
+        file.body != NULL
+            ? MHD_create_response_from_buffer(file.len, file.body, MHD_RESPMEM_MUST_FREE)
+            : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL) {
+        dms_api_static_file_clear(&file);
+        return MHD_NO;
+    }
+    file.body = NULL; /* owned by the response now */
+    mark_answering(s, req);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, file.content_type);
+    MHD_add_response_header(r, "Cache-Control", file.cache_control);
+    MHD_add_response_header(r, "ETag", file.etag);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'");
+    enum MHD_Result ok = MHD_queue_response(conn, file.status, r);
+    MHD_destroy_response(r);
+    if (ok == MHD_YES) {
+        req->responded = true;
+        req->status = file.status;
+        req->bytes = file.status == 200 ? file.len : 0;
+    }
+    return ok;
+}
+
 /* First callback: route, method, media type and declared size. */
 static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn,
                                   struct request *req, const char *method, const char *url)
@@ -243,6 +287,8 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
     char allow[64];
     req->route = dms_api_route_find(method, url, &req->allowed, allow, sizeof allow, req->param,
                                     sizeof req->param);
+    if (req->route == DMS_API_ROUTE_NONE && s->web_dir != NULL && dms_api_static_wants(method, url))
+        return send_static(s, conn, req, method, url);
     if (req->route == DMS_API_ROUTE_NONE)
         return send_error(s, conn, req, 404, "not_found", NULL, "no route for %.200s", url);
     if (!req->allowed)
@@ -422,6 +468,7 @@ static void server_free(dms_api_server *s)
     free(s->host);
     free(s->tariffs_dir);
     free(s->models_dir);
+    free(s->web_dir);
     free(s);
 }
 
@@ -448,9 +495,11 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     s->host = strdup(config->host);
     s->tariffs_dir = dup_or_null(config->tariffs_dir);
     s->models_dir = dup_or_null(config->models_dir);
+    s->web_dir = dup_or_null(config->web_dir);
     s->config.host = s->host;
     s->config.tariffs_dir = s->tariffs_dir;
     s->config.models_dir = s->models_dir;
+    s->config.web_dir = s->web_dir;
     s->hooks = (dms_api_hooks){hook_metrics, hook_reload, s};
     int status;
     if (s->host == NULL || dms_api_metrics_alloc(&s->metrics) != DMS_OK) {

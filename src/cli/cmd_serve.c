@@ -20,7 +20,7 @@
 static const char usage[] =
     "usage: dmsrate serve [--listen 127.0.0.1:8080] [--tariffs DIR] [--models DIR]\n"
     "                     [--db FILE] [--threads N] [--body-limit BYTES]\n"
-    "                     [--timeout SECONDS] [--grace SECONDS]\n"
+    "                     [--timeout SECONDS] [--grace SECONDS] [--web DIR]\n"
     "\n"
     "Serves the pricing API (see docs/openapi.yaml) on an IPv4 address.\n"
     "  --listen HOST:PORT   address to bind (default 127.0.0.1:8080; port 0: any free port)\n"
@@ -32,6 +32,7 @@ static const char usage[] =
     "  --timeout SECONDS    idle connection timeout (default 30); a whole request\n"
     "                       must arrive within twice this\n"
     "  --grace SECONDS      how long SIGTERM waits for in-flight requests (default 10)\n"
+    "  --web DIR            the web pages served at / (default web; '' for none)\n"
     "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
     "Access log: one JSON line per request on stderr.\n";
 
@@ -62,6 +63,7 @@ int cmd_serve(int argc, char **argv)
 {
     dms_api_config config = dms_api_config_default();
     config.access_log = stderr;
+    config.web_dir = "web";
     const char *db_path = NULL;
     char host[64];
     unsigned long grace = 10;
@@ -89,6 +91,8 @@ int cmd_serve(int argc, char **argv)
             config.tariffs_dir = value;
         } else if (strcmp(flag, "--models") == 0) {
             config.models_dir = value;
+        } else if (strcmp(flag, "--web") == 0) {
+            config.web_dir = value;
         } else if (strcmp(flag, "--db") == 0) {
             db_path = value;
         } else if (strcmp(flag, "--threads") == 0) {
