@@ -19,7 +19,7 @@ DEB_PKGS   := build-essential pkg-config libgsl-dev libjansson-dev libmicrohttpd
 
 CC         ?= cc
 SANITIZE   ?=
-WERROR     ?=
+WERROR     ?= -Werror
 OPT        ?= -O2 -g
 ifeq ($(SANITIZE),)
 BUILD      ?= build
