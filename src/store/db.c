@@ -10,6 +10,7 @@
  * saves one fsync per commit compared with FULL.
  */
 #include "dms/store.h"
+#include "store_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,16 @@ static int db_error(dms_store *store, int rc, const char *what, dms_error *err)
         code = DMS_EINVAL;
     const char *detail = store->db != NULL ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
     return dms_error_set(err, code, NULL, "%s: %s: %s", store->path, what, detail);
+}
+
+sqlite3 *dms_store_handle(dms_store *store)
+{
+    return store->db;
+}
+
+int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err)
+{
+    return db_error(store, rc, what, err);
 }
 
 static int exec(dms_store *store, const char *sql, const char *what, dms_error *err)

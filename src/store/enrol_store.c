@@ -1,0 +1,584 @@
+/*
+ * SQLite side of the employee module picker: API keys by hash, the
+ * employer's imported policy and census, elections and their history
+ * (tables of migration 3). Every function is one or a few prepared
+ * statements; none decides a rule. Callers that must check and write
+ * atomically wrap the calls in dms_enrol_begin / dms_enrol_commit.
+ */
+#include "dms/enrol_store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "dms/sha256.h"
+#include "store_internal.h"
+
+static const char *const role_names[DMS_ROLE_COUNT] = {"employee", "hr", "manager", "finance",
+                                                       "broker"};
+
+const char *dms_role_name(enum dms_role role)
+{
+    return (unsigned)role < DMS_ROLE_COUNT ? role_names[role] : "unknown";
+}
+
+bool dms_role_from_text(const char *text, enum dms_role *out)
+{
+    for (int i = 0; text != NULL && i < DMS_ROLE_COUNT; i++)
+        if (strcmp(text, role_names[i]) == 0) {
+            *out = (enum dms_role)i;
+            return true;
+        }
+    return false;
+}
+
+/* Copies column col of stmt (NULL as "") into buf of size bytes. */
+static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, col);
+    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
+}
+
+static void bind_text_or_null(sqlite3_stmt *stmt, int i, const char *text)
+{
+    if (text != NULL && text[0] != '\0')
+        sqlite3_bind_text(stmt, i, text, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(stmt, i);
+}
+
+static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+{
+    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
+    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+}
+
+/* Steps a statement that returns no row. */
+static int step_done(dms_store *store, sqlite3_stmt *stmt, const char *what, dms_error *err)
+{
+    int rc = sqlite3_step(stmt);
+    return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+}
+
+/* ---- keys ------------------------------------------------------------------ */
+
+int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
+                         const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
+                         dms_error *err)
+{
+    if (store == NULL || key == NULL || (unsigned)role >= DMS_ROLE_COUNT)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_key_create: bad argument");
+    key[0] = '\0';
+    if (role == DMS_ROLE_EMPLOYEE && (employee_id == NULL || employee_id[0] == '\0'))
+        return dms_error_set(err, DMS_EINVAL, "/employee_id",
+                             "an employee key needs --employee ID (табельный номер)");
+    if (role == DMS_ROLE_MANAGER && (department == NULL || department[0] == '\0'))
+        return dms_error_set(err, DMS_EINVAL, "/department",
+                             "a manager key needs --department D (подразделение)");
+    unsigned char raw[32];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return dms_error_set(err, DMS_EIO, NULL, "no random bytes for a key: %s",
+                                 strerror(errno));
+        got += (size_t)n;
+    }
+    static const char digits[] = "0123456789abcdef";
+    memcpy(key, "dms_", 4);
+    for (size_t i = 0; i < sizeof raw; i++) {
+        key[4 + 2 * i] = digits[raw[i] >> 4];
+        key[5 + 2 * i] = digits[raw[i] & 15];
+    }
+    key[DMS_ENROL_KEY_SIZE - 1] = '\0';
+    char hash[DMS_SHA256_HEX];
+    dms_sha256_hex(key, strlen(key), hash);
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "INSERT INTO api_key (key_sha256, prefix, role, employee_id, department) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+                         &stmt, err);
+    if (status != DMS_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, key, 12, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, dms_role_name(role), -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 4, role == DMS_ROLE_EMPLOYEE ? employee_id : NULL);
+    bind_text_or_null(stmt, 5, role == DMS_ROLE_MANAGER ? department : NULL);
+    if ((status = step_done(store, stmt, "storing the key", err)) == DMS_OK && id != NULL)
+        *id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
+out:
+    sqlite3_finalize(stmt);
+    if (status != DMS_OK)
+        memset(key, 0, DMS_ENROL_KEY_SIZE);
+    return status;
+}
+
+int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out,
+                        dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (key == NULL || strlen(key) != DMS_ENROL_KEY_SIZE - 1 || strncmp(key, "dms_", 4) != 0)
+        return dms_error_set(err, DMS_EUNAUTH, NULL,
+                             "the API key is malformed (expected dms_ and 64 hex digits)");
+    char hash[DMS_SHA256_HEX];
+    dms_sha256_hex(key, strlen(key), hash);
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT id, role, employee_id, department FROM api_key "
+                         "WHERE key_sha256 = ?1 AND revoked_at IS NULL",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        char role[32];
+        out->key_id = (long)sqlite3_column_int64(stmt, 0);
+        column_text(stmt, 1, role, sizeof role);
+        if (!dms_role_from_text(role, &out->role))
+            status = dms_error_set(err, DMS_EUNAUTH, NULL, "the API key has an unknown role");
+        column_text(stmt, 2, out->employee_id, sizeof out->employee_id);
+        column_text(stmt, 3, out->department, sizeof out->department);
+        if (out->role == DMS_ROLE_EMPLOYEE)
+            snprintf(out->actor, sizeof out->actor, "key %ld (employee %.40s)", out->key_id,
+                     out->employee_id);
+        else
+            snprintf(out->actor, sizeof out->actor, "key %ld (%s)", out->key_id,
+                     dms_role_name(out->role));
+    } else if (rc == SQLITE_DONE) {
+        status = dms_error_set(err, DMS_EUNAUTH, NULL, "unknown or revoked API key");
+    } else {
+        status = dms_store_fail(store, rc, "checking the API key", err);
+    }
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+/* ---- transactions ---------------------------------------------------------- */
+
+int dms_enrol_begin(dms_store *store, dms_error *err)
+{
+    int rc = sqlite3_exec(dms_store_handle(store), "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
+}
+
+int dms_enrol_commit(dms_store *store, dms_error *err)
+{
+    int rc = sqlite3_exec(dms_store_handle(store), "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        return DMS_OK;
+    int status = dms_store_fail(store, rc, "committing", err);
+    dms_enrol_rollback(store);
+    return status;
+}
+
+void dms_enrol_rollback(dms_store *store)
+{
+    if (store != NULL && !sqlite3_get_autocommit(dms_store_handle(store)))
+        sqlite3_exec(dms_store_handle(store), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- the employer -------------------------------------------------------------- */
+
+int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char *census_csv,
+                           const char *policy_name, const dms_census *census, const char *actor,
+                           long *id, dms_error *err)
+{
+    if (store == NULL || policy_json == NULL || census_csv == NULL || census == NULL ||
+        actor == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_employer_put: NULL argument");
+    bool own = sqlite3_get_autocommit(dms_store_handle(store)) != 0;
+    int status = own ? dms_enrol_begin(store, err) : DMS_OK;
+    if (status != DMS_OK)
+        return status;
+    sqlite3_stmt *stmt = NULL;
+    long new_id = 0;
+    if ((status = prepare(store,
+                          "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, "
+                          "employees, imported_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                          &stmt, err)) != DMS_OK)
+        goto out;
+    sqlite3_bind_text(stmt, 1, policy_json, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, census_csv, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, policy_name != NULL ? policy_name : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)census->employees);
+    sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_TRANSIENT);
+    if ((status = step_done(store, stmt, "storing the policy and census", err)) != DMS_OK)
+        goto out;
+    new_id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((status = prepare(store, "DELETE FROM enrol_employee", &stmt, err)) != DMS_OK ||
+        (status = step_done(store, stmt, "clearing employees", err)) != DMS_OK)
+        goto out;
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((status = prepare(store,
+                          "INSERT OR REPLACE INTO enrol_employee (employee_id, department, "
+                          "employer_id) VALUES (?1, ?2, ?3)",
+                          &stmt, err)) != DMS_OK)
+        goto out;
+    for (size_t i = 0; i < census->count && status == DMS_OK; i++) {
+        const dms_person *p = &census->people[i];
+        if (p->relation != DMS_RELATION_EMPLOYEE)
+            continue;
+        sqlite3_reset(stmt);
+        sqlite3_bind_text(stmt, 1, p->employee_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(stmt, 2, p->department, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(stmt, 3, new_id);
+        status = step_done(store, stmt, "storing employees", err);
+    }
+out:
+    sqlite3_finalize(stmt);
+    if (own) {
+        if (status == DMS_OK)
+            status = dms_enrol_commit(store, err);
+        else
+            dms_enrol_rollback(store);
+    }
+    if (status == DMS_OK && id != NULL)
+        *id = new_id;
+    return status;
+}
+
+static char *column_dup(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, col);
+    return strdup(t != NULL ? (const char *)t : "");
+}
+
+int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char **census_csv,
+                           dms_error *err)
+{
+    if (policy_json != NULL)
+        *policy_json = NULL;
+    if (census_csv != NULL)
+        *census_csv = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT id, policy_json, census_csv FROM enrol_employer "
+                         "ORDER BY id DESC LIMIT 1",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        if (id != NULL)
+            *id = (long)sqlite3_column_int64(stmt, 0);
+        if (policy_json != NULL && (*policy_json = column_dup(stmt, 1)) == NULL)
+            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the policy");
+        if (census_csv != NULL && (*census_csv = column_dup(stmt, 2)) == NULL)
+            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the census");
+    } else if (rc == SQLITE_DONE) {
+        status = dms_error_set(err, DMS_ENOTFOUND, NULL,
+                               "no employer policy and census imported yet "
+                               "(dmsrate enrol import, or POST /v1/employer)");
+    } else {
+        status = dms_store_fail(store, rc, "reading the employer", err);
+    }
+    sqlite3_finalize(stmt);
+    if (status != DMS_OK) {
+        if (policy_json != NULL) {
+            free(*policy_json);
+            *policy_json = NULL;
+        }
+        if (census_csv != NULL) {
+            free(*census_csv);
+            *census_csv = NULL;
+        }
+    }
+    return status;
+}
+
+int dms_enrol_employee_department(dms_store *store, const char *employee_id,
+                                  char department[DMS_ENROL_TEXT_MAX], dms_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store, "SELECT department FROM enrol_employee WHERE employee_id = ?1",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        column_text(stmt, 0, department, DMS_ENROL_TEXT_MAX);
+    else if (rc == SQLITE_DONE)
+        status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no employee '%.64s' in the census",
+                               employee_id);
+    else
+        status = dms_store_fail(store, rc, "reading an employee", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+int dms_enrol_employee_count(dms_store *store, const char *department, long *count,
+                             dms_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT count(*) FROM enrol_employee WHERE ?1 IS NULL OR department = ?1",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    bind_text_or_null(stmt, 1, department);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        *count = (long)sqlite3_column_int64(stmt, 0);
+    else
+        status = dms_store_fail(store, rc, "counting employees", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+/* ---- elections ------------------------------------------------------------------- */
+
+#define ELECTION_COLUMNS                                                                       \
+    "id, employee_id, department, status, version, options, price, employer_part, "          \
+    "employee_part, employee_month, life_event, life_event_date, reason, updated_at"
+
+static void read_election(sqlite3_stmt *stmt, dms_enrol_election *e)
+{
+    char text[64];
+    memset(e, 0, sizeof *e);
+    e->id = (long)sqlite3_column_int64(stmt, 0);
+    column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
+    column_text(stmt, 2, e->department, sizeof e->department);
+    column_text(stmt, 3, text, sizeof text);
+    if (!dms_election_status_from_text(text, &e->status))
+        e->status = DMS_ELECTION_DRAFT;
+    e->version = sqlite3_column_int(stmt, 4);
+    column_text(stmt, 5, e->options, sizeof e->options);
+    e->price = sqlite3_column_int64(stmt, 6);
+    e->employer = sqlite3_column_int64(stmt, 7);
+    e->employee = sqlite3_column_int64(stmt, 8);
+    e->employee_month = sqlite3_column_int64(stmt, 9);
+    column_text(stmt, 10, text, sizeof text);
+    if (text[0] == '\0' || !dms_life_event_from_text(text, &e->life_event))
+        e->life_event = DMS_LIFE_EVENT_NONE;
+    column_text(stmt, 11, e->life_event_date, sizeof e->life_event_date);
+    column_text(stmt, 12, e->reason, sizeof e->reason);
+    column_text(stmt, 13, e->updated_at, sizeof e->updated_at);
+}
+
+static int get_one(dms_store *store, const char *sql, const char *employee_id, long id,
+                   dms_enrol_election *out, dms_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store, sql, &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    if (employee_id != NULL)
+        sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_int64(stmt, 1, id);
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        read_election(stmt, out);
+    else if (rc == SQLITE_DONE)
+        status = employee_id != NULL
+                     ? dms_error_set(err, DMS_ENOTFOUND, NULL,
+                                     "employee '%.64s' has no election yet", employee_id)
+                     : dms_error_set(err, DMS_ENOTFOUND, NULL, "no election %ld", id);
+    else
+        status = dms_store_fail(store, rc, "reading an election", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+int dms_enrol_election_get(dms_store *store, const char *employee_id, dms_enrol_election *out,
+                           dms_error *err)
+{
+    return get_one(store, "SELECT " ELECTION_COLUMNS " FROM election WHERE employee_id = ?1",
+                   employee_id, 0, out, err);
+}
+
+int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out, dms_error *err)
+{
+    return get_one(store, "SELECT " ELECTION_COLUMNS " FROM election WHERE id = ?1", NULL, id, out,
+                   err);
+}
+
+int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
+                           const dms_election_history *entry, enum dms_role role, dms_error *err)
+{
+    if (store == NULL || e == NULL || entry == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_election_put: NULL argument");
+    snprintf(e->updated_at, sizeof e->updated_at, "%s", entry->at);
+    sqlite3_stmt *stmt = NULL;
+    int status;
+    if (e->id == 0)
+        status = prepare(store,
+                         "INSERT INTO election (employee_id, department, status, version, "
+                         "options, price, employer_part, employee_part, employee_month, "
+                         "life_event, life_event_date, reason, updated_at) VALUES "
+                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                         &stmt, err);
+    else
+        status = prepare(store,
+                         "UPDATE election SET employee_id = ?1, department = ?2, status = ?3, "
+                         "version = ?4, options = ?5, price = ?6, employer_part = ?7, "
+                         "employee_part = ?8, employee_month = ?9, life_event = ?10, "
+                         "life_event_date = ?11, reason = ?12, updated_at = ?13 WHERE id = ?14",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    sqlite3_bind_text(stmt, 1, e->employee_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, e->department, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, dms_election_status_name(e->status), -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, e->version);
+    sqlite3_bind_text(stmt, 5, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 6, e->price);
+    sqlite3_bind_int64(stmt, 7, e->employer);
+    sqlite3_bind_int64(stmt, 8, e->employee);
+    sqlite3_bind_int64(stmt, 9, e->employee_month);
+    bind_text_or_null(stmt, 10,
+                      e->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(e->life_event)
+                                                           : NULL);
+    bind_text_or_null(stmt, 11, e->life_event_date);
+    bind_text_or_null(stmt, 12, e->reason);
+    sqlite3_bind_text(stmt, 13, e->updated_at, -1, SQLITE_TRANSIENT);
+    if (e->id != 0)
+        sqlite3_bind_int64(stmt, 14, e->id);
+    status = step_done(store, stmt, "writing the election", err);
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (status != DMS_OK)
+        return status;
+    if (e->id == 0)
+        e->id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
+    if ((status = prepare(store,
+                          "INSERT INTO election_history (election_id, version, at, actor, role, "
+                          "from_status, to_status, life_event, reason, options) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                          &stmt, err)) != DMS_OK)
+        return status;
+    sqlite3_bind_int64(stmt, 1, e->id);
+    sqlite3_bind_int(stmt, 2, entry->version);
+    sqlite3_bind_text(stmt, 3, entry->at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 4, entry->actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 5, dms_role_name(role), -1, SQLITE_STATIC);
+    if ((unsigned)entry->from < DMS_ELECTION_STATUS_COUNT)
+        sqlite3_bind_text(stmt, 6, dms_election_status_name(entry->from), -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 6);
+    sqlite3_bind_text(stmt, 7, dms_election_status_name(entry->to), -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 8,
+                      entry->life_event != DMS_LIFE_EVENT_NONE
+                          ? dms_life_event_name(entry->life_event)
+                          : NULL);
+    bind_text_or_null(stmt, 9, entry->reason);
+    sqlite3_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
+    status = step_done(store, stmt, "writing the election history", err);
+    sqlite3_finalize(stmt);
+    return status;
+}
+
+int dms_enrol_election_list(dms_store *store, const char *department, int status_filter,
+                            dms_enrol_election **out, size_t *n, dms_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT " ELECTION_COLUMNS " FROM election WHERE (?1 IS NULL OR "
+                         "department = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY employee_id",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    bind_text_or_null(stmt, 1, department);
+    bind_text_or_null(stmt, 2,
+                      status_filter >= 0 && status_filter < DMS_ELECTION_STATUS_COUNT
+                          ? dms_election_status_name((enum dms_election_status)status_filter)
+                          : NULL);
+    size_t cap = 0;
+    dms_enrol_election *list = NULL;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t grown_cap = cap > 0 ? 2 * cap : 16;
+            dms_enrol_election *grown = realloc(list, grown_cap * sizeof *list);
+            if (grown == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for elections");
+                goto out;
+            }
+            list = grown;
+            cap = grown_cap;
+        }
+        read_election(stmt, &list[(*n)++]);
+    }
+    if (rc != SQLITE_DONE)
+        status = dms_store_fail(store, rc, "listing elections", err);
+out:
+    sqlite3_finalize(stmt);
+    if (status != DMS_OK) {
+        free(list);
+        list = NULL;
+        *n = 0;
+    }
+    *out = list;
+    return status;
+}
+
+int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row **out, size_t *n,
+                      dms_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT version, at, actor, role, from_status, to_status, life_event, "
+                         "reason, options FROM election_history WHERE election_id = ?1 ORDER BY id",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    sqlite3_bind_int64(stmt, 1, election_id);
+    size_t cap = 0;
+    dms_enrol_history_row *rows = NULL;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t grown_cap = cap > 0 ? 2 * cap : 8;
+            dms_enrol_history_row *grown = realloc(rows, grown_cap * sizeof *rows);
+            if (grown == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for history");
+                goto out;
+            }
+            rows = grown;
+            cap = grown_cap;
+        }
+        dms_enrol_history_row *r = &rows[(*n)++];
+        memset(r, 0, sizeof *r);
+        char text[64];
+        r->change.version = sqlite3_column_int(stmt, 0);
+        column_text(stmt, 1, r->change.at, sizeof r->change.at);
+        column_text(stmt, 2, r->change.actor, sizeof r->change.actor);
+        column_text(stmt, 3, text, sizeof text);
+        if (!dms_role_from_text(text, &r->role))
+            r->role = DMS_ROLE_BROKER;
+        column_text(stmt, 4, text, sizeof text);
+        r->has_from = text[0] != '\0' && dms_election_status_from_text(text, &r->change.from);
+        column_text(stmt, 5, text, sizeof text);
+        dms_election_status_from_text(text, &r->change.to);
+        column_text(stmt, 6, text, sizeof text);
+        if (text[0] == '\0' || !dms_life_event_from_text(text, &r->change.life_event))
+            r->change.life_event = DMS_LIFE_EVENT_NONE;
+        column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
+        column_text(stmt, 8, r->options, sizeof r->options);
+    }
+    if (rc != SQLITE_DONE)
+        status = dms_store_fail(store, rc, "reading history", err);
+out:
+    sqlite3_finalize(stmt);
+    if (status != DMS_OK) {
+        free(rows);
+        rows = NULL;
+        *n = 0;
+    }
+    *out = rows;
+    return status;
+}
