@@ -16,9 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "dms/census.h"
 #include "dms/error.h"
 #include "dms/picker.h"
+#include "dms/policy.h"
 #include "dms/store.h"
 
 /* Who may do what (see README, "Elections and API keys"). */
@@ -107,6 +110,24 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
 /* The department of an employee of the import in force; DMS_ENOTFOUND if none. */
 int dms_enrol_employee_department(dms_store *store, const char *employee_id,
                                   char department[DMS_ENROL_TEXT_MAX], dms_error *err);
+
+/*
+ * Validates and stores an employer import: policy (a policy document,
+ * borrowed; faults at /policy/...) and census_csv (len bytes of census CSV;
+ * faults at /census_csv with line and column), then dms_enrol_employer_put.
+ * Every employee of the census must fall into a segment of the policy
+ * (DMS_EINVAL at /census_csv, the employee's line, otherwise).
+ */
+int dms_enrol_import(dms_store *store, const json_t *policy, const char *census_csv, size_t len,
+                     const char *actor, long *id, dms_error *err);
+
+/*
+ * The import in force, parsed: *policy and *census (free with
+ * dms_policy_free / dms_census_free) and its number in *id (may be NULL).
+ * DMS_ENOTFOUND when nothing was imported.
+ */
+int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **census, long *id,
+                           dms_error *err);
 
 /* ---- elections ------------------------------------------------------------------ */
 

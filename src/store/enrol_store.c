@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "dms/diag.h"
+#include "dms/jsonread.h"
 #include "dms/sha256.h"
 #include "store_internal.h"
 
@@ -580,5 +582,122 @@ out:
         *n = 0;
     }
     *out = rows;
+    return status;
+}
+
+/* ---- imports ---------------------------------------------------------------------- */
+
+/* The first fault of a census parse as an error at /census_csv with line:column. */
+static int census_fault(dms_diag *diag, int status, dms_error *err)
+{
+    dms_error first;
+    dms_error_clear(&first);
+    if (dms_diag_first(diag, &first) == DMS_OK)
+        dms_error_set(&first, status != DMS_OK ? status : DMS_EINVAL, NULL, "bad census");
+    int code = first.code == DMS_EPARSE || first.code == DMS_EINVAL ? DMS_EINVAL : first.code;
+    if (dms_error_set(err, code, "/census_csv", "%s", first.message) == code && err != NULL &&
+        err->line == 0) {
+        err->line = first.line;
+        err->column = first.column;
+    }
+    return code;
+}
+
+static int parse_census(const char *csv, size_t len, dms_census **census, dms_error *err)
+{
+    dms_diag *diag = NULL;
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    int status = dms_census_parse_csv(csv, len, "census", census, diag);
+    if (status != DMS_OK)
+        status = census_fault(diag, status, err);
+    dms_diag_free(diag);
+    return status;
+}
+
+/* Number of children in the household of employee_id (for segment rules). */
+static bool has_children(const dms_census *census, const char *employee_id)
+{
+    for (size_t i = 0; i < census->count; i++)
+        if (census->people[i].relation == DMS_RELATION_CHILD &&
+            strcmp(census->people[i].employee_id, employee_id) == 0)
+            return true;
+    return false;
+}
+
+int dms_enrol_import(dms_store *store, const json_t *policy_doc, const char *census_csv, size_t len,
+                     const char *actor, long *id, dms_error *err)
+{
+    if (store == NULL || policy_doc == NULL || census_csv == NULL || actor == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_import: NULL argument");
+    dms_policy *policy = NULL;
+    dms_census *census = NULL;
+    char *text = NULL;
+    int status = dms_policy_load_json(policy_doc, "/policy", &policy, err);
+    if (status != DMS_OK)
+        goto out;
+    if ((status = parse_census(census_csv, len, &census, err)) != DMS_OK)
+        goto out;
+    if (census->employees == 0) {
+        status = dms_error_set(err, DMS_EINVAL, "/census_csv", "the census has no employee");
+        goto out;
+    }
+    for (size_t i = 0; i < census->count; i++) {
+        const dms_person *p = &census->people[i];
+        size_t segment = 0;
+        dms_error ignored;
+        if (p->relation == DMS_RELATION_EMPLOYEE &&
+            dms_policy_segment_of(policy, p, has_children(census, p->employee_id), &segment,
+                                  &ignored) != DMS_OK) {
+            status = dms_error_set(err, DMS_EINVAL, "/census_csv",
+                                   "employee %.64s falls into no segment of the policy",
+                                   p->employee_id);
+            if (err != NULL)
+                err->line = p->line;
+            goto out;
+        }
+    }
+    if ((text = json_dumps(policy_doc, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the policy");
+        goto out;
+    }
+    char *csv = strndup(census_csv, len);
+    if (csv == NULL) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the census");
+        goto out;
+    }
+    status = dms_enrol_employer_put(store, text, csv, policy->name, census, actor, id, err);
+    free(csv);
+out:
+    free(text);
+    dms_policy_free(policy);
+    dms_census_free(census);
+    return status;
+}
+
+int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **census, long *id,
+                           dms_error *err)
+{
+    *policy = NULL;
+    *census = NULL;
+    char *policy_text = NULL, *csv = NULL;
+    json_t *doc = NULL;
+    int status = dms_enrol_employer_get(store, id, &policy_text, &csv, err);
+    if (status != DMS_OK)
+        return status;
+    if ((status = dms_json_parse_text(policy_text, strlen(policy_text), &doc, err)) == DMS_OK &&
+        (status = dms_policy_load_json(doc, "/policy", policy, err)) == DMS_OK)
+        status = parse_census(csv, strlen(csv), census, err);
+    if (status != DMS_OK) {
+        dms_policy_free(*policy);
+        *policy = NULL;
+        /* A stored import was valid when stored: failing now is a bug. */
+        if (err != NULL)
+            err->code = DMS_EINTERNAL;
+        status = DMS_EINTERNAL;
+    }
+    json_decref(doc);
+    free(policy_text);
+    free(csv);
     return status;
 }
