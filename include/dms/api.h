@@ -207,6 +207,8 @@ void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_ho
 /* Fills resp with the error body of err at the given HTTP status. */
 void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_error *err,
                             const char *code_name);
+/* Replies with status and json (stolen: the reply owns it; NULL gives 503). */
+void dms_api_response_json(dms_api_response *resp, unsigned status, json_t *json);
 
 /* --- metrics ---------------------------------------------------------------- */
 

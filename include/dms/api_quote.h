@@ -36,6 +36,15 @@ int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *re
                          dms_error *err);
 void dms_api_quote_request_free(dms_api_quote_request *req);
 
+/*
+ * The census of a request body, from member "census" (JSON people) or
+ * "census_csv" (CSV text) of the current object of r — exactly one of them.
+ * Faults: /census/3/birth_date, or /census_csv with line and column.
+ * Shared by every route that takes a census.
+ */
+struct dms_jsonread;
+int dms_api_decode_census(struct dms_jsonread *r, dms_census **out, dms_error *err);
+
 /* The response body: dms_report_quote plus "warnings" (strings). */
 json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings,
                                dms_error *err);

@@ -40,7 +40,7 @@ static int census_error(dms_diag *diag, const char *prefix, dms_error *err)
     return DMS_EINVAL;
 }
 
-static int decode_census(dms_jsonread *r, dms_api_quote_request *req, dms_error *err)
+int dms_api_decode_census(dms_jsonread *r, dms_census **out, dms_error *err)
 {
     dms_diag *diag = NULL;
     int status = dms_diag_alloc(0, &diag);
@@ -56,14 +56,14 @@ static int decode_census(dms_jsonread *r, dms_api_quote_request *req, dms_error 
         const char *text = NULL;
         status = dms_jsonread_string(r, "census_csv", (size_t)64 << 20, &text);
         if (status == DMS_OK &&
-            dms_census_parse_csv(text, strlen(text), "census_csv", &req->census, diag) != DMS_OK)
+            dms_census_parse_csv(text, strlen(text), "census_csv", out, diag) != DMS_OK)
             status = census_error(diag, "/census_csv", err);
     } else {
         const json_t *people = json_object_get(dms_jsonread_current(r), "census");
         char *text = json_dumps(people, JSON_COMPACT | JSON_ENCODE_ANY);
         if (text == NULL)
             status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-        else if (dms_census_parse_json(text, strlen(text), &req->census, diag) != DMS_OK)
+        else if (dms_census_parse_json(text, strlen(text), out, diag) != DMS_OK)
             status = census_error(diag, "/census", err);
         free(text);
     }
@@ -97,7 +97,7 @@ int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *re
         dms_jsonread_leave(&r);
     }
     if (status == DMS_OK && dms_jsonread_status(&r) == DMS_OK)
-        status = decode_census(&r, req, err);
+        status = dms_api_decode_census(&r, &req->census, err);
     int finish = dms_jsonread_finish(&r);
     if (status == DMS_OK)
         status = finish;

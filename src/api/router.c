@@ -7,6 +7,7 @@
  */
 #include "dms/api.h"
 #include "dms/api_quote.h"
+#include "routes.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,10 @@ static const struct route {
     {"GET", "/v1/tariffs/{id}", handle_tariff, NULL},
     {"POST", "/v1/aggregate", handle_aggregate, json_only},
     {"POST", "/v1/quotes", handle_quote, json_only},
+    {"POST", "/v1/budgets", dms_api_handle_budgets, json_only},
+    {"POST", "/v1/compare", dms_api_handle_compare, json_only},
+    {"POST", "/v1/bank/price", dms_api_handle_bank_price, json_only},
+    {"POST", "/v1/bank/projection", dms_api_handle_bank_projection, json_only},
     {"POST", "/v1/admin/reload", handle_reload, NULL},
 };
 
@@ -167,6 +172,11 @@ void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_e
                             const char *code_name)
 {
     reply_json(resp, status, dms_api_error_json(err, code_name));
+}
+
+void dms_api_response_json(dms_api_response *resp, unsigned status, json_t *json)
+{
+    reply_json(resp, status, json);
 }
 
 static void reply_status(dms_api_response *resp, int status, const dms_error *err)
