@@ -110,7 +110,16 @@ static int check_options(const dms_experience_options *o, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, "/region", "manual-rate factors must be positive");
     if (o->method == DMS_EXPERIENCE_LIMITED_FLUCTUATION) {
         double n;
-        return dms_cred_lf_standard(o->lf_p, o->lf_k, 0.0, &n, err) == DMS_OK ? DMS_OK : DMS_EINVAL;
+        if (dms_cred_lf_standard(o->lf_p, o->lf_k, 0.0, &n, err) == DMS_OK)
+            return DMS_OK;
+        /* The credibility module names its own arguments (/p, /k); here
+         * they are the options lf_p and lf_k. */
+        if (err != NULL && (strcmp(err->path, "/p") == 0 || strcmp(err->path, "/k") == 0)) {
+            char path[16];
+            snprintf(path, sizeof path, "/lf_%s", err->path + 1);
+            snprintf(err->path, sizeof err->path, "%s", path);
+        }
+        return DMS_EINVAL;
     }
     if (o->method != DMS_EXPERIENCE_BUHLMANN_STRAUB)
         return dms_error_set(err, DMS_EINVAL, "/method", "unknown credibility method %d",
