@@ -1,0 +1,359 @@
+// The HR page: census upload, a ready-made plan or a budget per head per
+// segment, the quote per segment under three scenarios with SVG charts, the
+// quote as CSV, side-by-side comparison of designs, the elections list and
+// the payroll export. Every API fault is shown next to the field it names.
+'use strict';
+
+const PLANS = [
+  { id: 'base-2026', file: '/plans/base-2026.json' },
+  { id: 'personalised-2026', file: '/plans/personalised-2026.json' },
+  { id: 'lean-2026', file: '/plans/lean-2026.json' },
+];
+const SCENARIOS = ['optimistic', 'base', 'pessimistic'];
+
+const state = { plans: {}, quote: null, budget: null, compare: null, elections: null };
+const $ = (id) => document.getElementById(id);
+
+// "English / Русский" plan names: the part in the page's language.
+function planName(plan) {
+  const parts = String(plan.name || '').split(' / ');
+  if (parts.length < 2) return plan.name || '';
+  return I18N.lang === 'ru' ? parts[1] : parts[0];
+}
+
+function errorFields() {
+  return {
+    '': $('quote-error'),
+    '/census_csv': $('census-error'),
+    '/census': $('census-error'),
+    '/plan': $('plan-error'),
+    '/plans': $('compare-error'),
+    '/budgets': $('plan-error'),
+  };
+}
+
+function currentPlan() {
+  try {
+    return JSON.parse($('plan-json').value);
+  } catch (e) {
+    return null;
+  }
+}
+
+function setAuthState() {
+  const signed = Boolean(Api.key);
+  $('signout').hidden = !signed;
+  $('auth-state').textContent = signed ? `${I18N.t('auth.signed')}: HR (${Api.key.slice(0, 8)}…)` : I18N.t('auth.hr.hint');
+}
+
+async function loadPlans() {
+  for (const p of PLANS) {
+    const res = await Api.call('GET', p.file);
+    if (res.ok && res.data) state.plans[p.id] = res.data;
+  }
+  renderPlanChoices();
+  selectPlan($('plan').value || PLANS[0].id);
+}
+
+function renderPlanChoices() {
+  const select = $('plan');
+  const chosen = select.value;
+  select.replaceChildren(...PLANS.filter((p) => state.plans[p.id]).map((p) => el('option', { value: p.id, text: planName(state.plans[p.id]) })));
+  if (chosen) select.value = chosen;
+  const pick = $('compare-pick');
+  const ticked = new Set([...pick.querySelectorAll('input:checked')].map((i) => i.value));
+  if (ticked.size === 0) { ticked.add('base-2026'); ticked.add('lean-2026'); }
+  pick.replaceChildren(...PLANS.filter((p) => state.plans[p.id]).map((p) => el('label', {},
+    el('input', { type: 'checkbox', value: p.id, checked: ticked.has(p.id), 'data-plan': p.id }), planName(state.plans[p.id]))));
+}
+
+function selectPlan(id) {
+  $('plan').value = id;
+  const plan = state.plans[id];
+  if (plan) $('plan-json').value = JSON.stringify(plan, null, 2);
+  renderBudgetInputs();
+}
+
+function renderBudgetInputs() {
+  const box = $('budgets');
+  const plan = currentPlan();
+  const mode = document.querySelector('input[name=mode]:checked').value;
+  box.hidden = mode !== 'budget';
+  if (!plan || !Array.isArray(plan.segments)) { box.replaceChildren(); return; }
+  const old = {};
+  box.querySelectorAll('input').forEach((i) => { old[i.dataset.segment] = i.value; });
+  box.replaceChildren(el('p', { class: 'hint', text: I18N.t('hr.budget.per_head') }),
+    ...plan.segments.map((s, i) => el('div', {},
+      el('label', { for: `budget-${i}`, text: I18N.name(s) }),
+      el('input', { type: 'number', id: `budget-${i}`, min: '1', step: '1000', 'data-segment': s.code, value: old[s.code] || '40000' }),
+      el('div', { class: 'field-error', id: `budget-${i}-error`, hidden: true }))));
+}
+
+function census() {
+  return $('census').value;
+}
+
+// ---- the quote ----------------------------------------------------------
+
+async function runQuote() {
+  clearErrors();
+  const plan = currentPlan();
+  if (!plan) {
+    showError({ code: 'parse_error', message: I18N.lang === 'ru' ? 'Программа — не JSON' : 'The plan is not valid JSON', path: '/plan' }, errorFields());
+    return;
+  }
+  $('quote-run').disabled = true;
+  try {
+    const mode = document.querySelector('input[name=mode]:checked').value;
+    let quotePlan = plan;
+    state.budget = null;
+    if (mode === 'budget') {
+      quotePlan = await runBudget(plan);
+      if (!quotePlan) return;
+    }
+    const res = await Api.call('POST', '/v1/quotes', { plan: quotePlan, census_csv: census() });
+    if (!res.ok) {
+      showError(res.error, errorFields(), $('quote-error'));
+      return;
+    }
+    state.quote = res.data;
+    renderQuote();
+  } finally {
+    $('quote-run').disabled = false;
+  }
+}
+
+// Budgets per segment -> the best design of each within its budget, as a
+// plan the quote can price (segments keep their rules and shares).
+async function runBudget(plan) {
+  const segments = plan.segments.map((s, i) => {
+    const out = { code: s.code, name_ru: s.name_ru, name_en: s.name_en, budget_per_head: Number($(`budget-${i}`).value) };
+    if (s.rule) out.rule = s.rule;
+    if (s.employer_share !== undefined) out.employer_share = s.employer_share;
+    return out;
+  });
+  const budgets = { name: plan.name, period: plan.period, segments };
+  if (plan.segment_by) budgets.segment_by = plan.segment_by;
+  const res = await Api.call('POST', '/v1/budgets', { budgets, census_csv: census() }, { timeoutMs: 120000 });
+  if (!res.ok) {
+    const fields = errorFields();
+    plan.segments.forEach((s, i) => { fields[`/budgets/segments/${i}`] = $(`budget-${i}-error`); });
+    showError(res.error, fields, $('quote-error'));
+    return null;
+  }
+  state.budget = res.data;
+  const out = { name: `${plan.name}`, period: plan.period, segments: [] };
+  if (plan.segment_by) out.segment_by = plan.segment_by;
+  res.data.segments.forEach((s, i) => {
+    const best = s.best_within_budget;
+    if (!best) return;
+    const seg = { code: s.code, name_ru: s.name_ru, name_en: s.name_en, network: best.network.code, modules: best.modules.map((m) => {
+      const mod = { module: m.module };
+      for (const k of ['deductible', 'copay', 'annual_limit']) if (m[k] !== undefined && m[k] !== null) mod[k] = m[k];
+      return mod;
+    }) };
+    if (segments[i].rule) seg.rule = segments[i].rule;
+    if (segments[i].employer_share !== undefined) seg.employer_share = segments[i].employer_share;
+    out.segments.push(seg);
+  });
+  if (out.segments.length === 0) {
+    showError({ code: 'invalid_parameter', message: I18N.lang === 'ru' ? 'Ни одна программа не укладывается в бюджет' : 'No design fits these budgets', path: '/budgets' }, errorFields());
+    return null;
+  }
+  return out;
+}
+
+function renderBudgetResult() {
+  const box = $('budget-result');
+  if (!state.budget) { box.replaceChildren(); return; }
+  const rows = state.budget.segments.map((s) => {
+    const best = s.best_within_budget;
+    return el('tr', {},
+      el('td', { text: I18N.name(s) }),
+      el('td', { class: 'num', text: money(s.budget_per_head) }),
+      el('td', { text: best ? I18N.name(best.network) : '—' }),
+      el('td', { text: best ? best.modules.map((m) => I18N.name(m)).join(', ') : (I18N.lang === 'ru' ? 'нет программы в бюджете' : 'nothing fits') }),
+      el('td', { class: 'num', text: best ? money(best.gross_per_head) : '—' }));
+  });
+  box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'budget-table' },
+    el('thead', {}, el('tr', {}, ...[I18N.t('hr.segment'), I18N.t('hr.budget.per_head'), 'Network', 'Modules', I18N.lang === 'ru' ? 'Цена на человека' : 'Price per head'].map((h) => el('th', { text: h })))),
+    el('tbody', {}, ...rows))));
+}
+
+function renderQuote() {
+  const q = state.quote;
+  if (!q) return;
+  $('results').hidden = false;
+  renderBudgetResult();
+  const head = el('tr', {}, el('th', { text: I18N.t('hr.segment') }), el('th', { class: 'num', text: I18N.t('hr.people') }),
+    ...SCENARIOS.map((s) => el('th', { class: 'num', text: I18N.t(`hr.scenario.${s}`) })),
+    el('th', { class: 'num', text: `${I18N.t('hr.per_month')} (${I18N.t('hr.scenario.base')})` }));
+  const row = (label, seg, cls) => el('tr', { class: cls },
+    el('td', { text: label }), el('td', { class: 'num', text: seg.people }),
+    ...SCENARIOS.map((s) => el('td', { class: 'num', text: money(seg.scenarios[s].gross_premium) })),
+    el('td', { class: 'num', text: money(seg.scenarios.base.gross_per_person_month, { digits: 2 }) }));
+  $('quote-table').replaceChildren(el('thead', {}, head), el('tbody', {},
+    ...q.segments.map((s) => row(I18N.name(s), s)), row(I18N.t('hr.total'), q.total, 'total')));
+  const warnings = q.warnings || [];
+  $('warnings').replaceChildren(...(warnings.length ? [el('p', { class: 'hint', text: `${I18N.t('hr.warnings')}: ${warnings.join('; ')}` })] : []));
+  const series = SCENARIOS.map((s) => ({ key: s, label: I18N.t(`hr.scenario.${s}`), color: SCENARIO_COLORS[s] }));
+  $('chart-segments').replaceChildren(barChart({
+    title: I18N.t('hr.chart.segments'), series,
+    groups: q.segments.map((s) => ({ label: I18N.name(s), values: Object.fromEntries(SCENARIOS.map((k) => [k, s.scenarios[k].gross_premium])) })),
+  }));
+  const dist = q.total_claims_distribution;
+  if (dist && SCENARIOS.every((s) => dist[s] && dist[s].percentiles)) {
+    $('chart-fan').replaceChildren(fanChart({
+      title: I18N.t('hr.chart.fan'),
+      rows: SCENARIOS.map((s) => ({ label: I18N.t(`hr.scenario.${s}`), color: SCENARIO_COLORS[s], mean: dist[s].mean, p: dist[s].percentiles })),
+    }));
+  } else {
+    $('chart-fan').replaceChildren();
+  }
+}
+
+function quoteCsv() {
+  const q = state.quote;
+  const cols = ['segment', 'name_ru', 'name_en', 'people'];
+  for (const s of SCENARIOS) cols.push(`${s}_gross_premium`, `${s}_per_person_month`, `${s}_employer_pays`, `${s}_employees_pay`);
+  const lines = [cols.join(';')];
+  const add = (code, seg) => {
+    const cells = [code, seg.name_ru || '', seg.name_en || '', seg.people];
+    for (const s of SCENARIOS) {
+      const m = seg.scenarios[s];
+      cells.push(m.gross_premium, m.gross_per_person_month, m.employer_pays, m.employees_pay);
+    }
+    lines.push(cells.map(csvCell).join(';'));
+  };
+  q.segments.forEach((s) => add(s.code, s));
+  add('total', { ...q.total, name_ru: 'Итого', name_en: 'Total' });
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+// ---- comparison ------------------------------------------------------------
+
+async function runCompare() {
+  clearErrors($('compare-card'));
+  clearErrors($('census-card'));
+  const ids = [...$('compare-pick').querySelectorAll('input:checked')].map((i) => i.value);
+  if (ids.length < 2 || ids.length > 4) {
+    showError({ code: 'invalid_parameter', message: I18N.t('hr.compare.hint'), path: '/plans' }, errorFields());
+    return;
+  }
+  $('compare-run').disabled = true;
+  const res = await Api.call('POST', '/v1/compare', { plans: ids.map((id) => state.plans[id]), census_csv: census() });
+  $('compare-run').disabled = false;
+  if (!res.ok) {
+    showError(res.error, errorFields(), $('compare-error'));
+    return;
+  }
+  state.compare = res.data;
+  renderCompare();
+}
+
+// "both+10%" -> "частота и тяжесть +10%" / "frequency and severity +10%".
+function shockLabel(shock) {
+  const ru = I18N.lang === 'ru';
+  if (shock === 'base') return ru ? 'базовый' : 'base';
+  const m = /^(frequency|severity|both)([+-]\d+%)$/.exec(shock);
+  if (!m) return shock;
+  const what = { frequency: ru ? 'частота' : 'frequency', severity: ru ? 'тяжесть' : 'severity', both: ru ? 'частота и тяжесть' : 'frequency and severity' }[m[1]];
+  return `${what} ${m[2]}`;
+}
+
+function renderCompare() {
+  const c = state.compare;
+  if (!c) return;
+  const shocks = c.plans[0].scenarios.map((s) => s.shock);
+  const head = el('tr', {}, el('th', { text: I18N.lang === 'ru' ? 'Сценарий' : 'Scenario' }),
+    ...c.plans.map((p) => el('th', { class: 'num', text: planName(p) })));
+  const rows = shocks.map((shock, i) => el('tr', {}, el('td', { text: shockLabel(shock) }),
+    ...c.plans.map((p) => {
+      const s = p.scenarios[i];
+      const diff = s.difference_total ? ` (${s.difference_total > 0 ? '+' : ''}${money(s.difference_total)})` : '';
+      return el('td', { class: 'num', text: `${money(s.gross_total)}${diff}` });
+    })));
+  const perHead = el('tr', {}, el('td', { text: I18N.lang === 'ru' ? 'На человека (базовый)' : 'Per head (base)' }),
+    ...c.plans.map((p) => el('td', { class: 'num', text: money(p.scenarios[0].gross_per_head) })));
+  $('compare-table').replaceChildren(el('thead', {}, head), el('tbody', {}, perHead, ...rows));
+  const colors = ['#1f5fa8', '#3d9970', '#e0a030', '#8e44ad'];
+  const picked = ['base', 'both+10%', 'both+20%', 'both+30%'].filter((s) => shocks.includes(s));
+  $('chart-compare').replaceChildren(barChart({
+    title: I18N.t('hr.compare'),
+    series: c.plans.map((p, i) => ({ key: `p${i}`, label: planName(p), color: colors[i % colors.length] })),
+    groups: picked.map((shock) => ({ label: shockLabel(shock), values: Object.fromEntries(c.plans.map((p, i) => [`p${i}`, p.scenarios[shocks.indexOf(shock)].gross_total])) })),
+  }));
+}
+
+// ---- elections and payroll ------------------------------------------------
+
+async function loadElections() {
+  clearErrors($('elections-card'));
+  const res = await Api.call('GET', '/v1/elections');
+  if (!res.ok) {
+    showError(res.error, {}, $('elections-error'));
+    return;
+  }
+  state.elections = res.data;
+  renderElections();
+}
+
+function renderElections() {
+  const data = state.elections;
+  if (!data) return;
+  const list = Array.isArray(data) ? data : (data.elections || []);
+  const head = el('tr', {}, ...[I18N.t('hr.employee'), I18N.t('hr.department'), I18N.t('emp.status'), I18N.t('emp.budget.topup')].map((h) => el('th', { text: h })));
+  $('elections-table').replaceChildren(el('thead', {}, head), el('tbody', {}, ...list.map((e) => el('tr', { 'data-employee': e.employee_id },
+    el('td', { text: e.employee_id }), el('td', { text: e.department || '' }),
+    el('td', {}, el('span', { class: `pill ${e.status}`, text: I18N.t(`status.${e.status}`) })),
+    el('td', { class: 'num', text: e.employee_month !== undefined ? money(e.employee_month, { digits: 2 }) : '' })))));
+}
+
+async function payroll() {
+  clearErrors($('elections-card'));
+  const res = await Api.call('GET', '/v1/exports/payroll', undefined, { accept: 'text/csv' });
+  if (!res.ok) {
+    showError(res.error, {}, $('elections-error'));
+    return;
+  }
+  download('payroll.csv', res.text);
+}
+
+// ---- wiring ---------------------------------------------------------------
+
+document.addEventListener('DOMContentLoaded', () => {
+  Api.loadKey('hr');
+  $('key').value = Api.key;
+  setAuthState();
+  $('auth-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    Api.saveKey($('key').value);
+    setAuthState();
+  });
+  $('signout').addEventListener('click', () => { Api.saveKey(''); $('key').value = ''; setAuthState(); });
+  $('census-file').addEventListener('change', async (ev) => {
+    const file = ev.target.files[0];
+    if (file) $('census').value = await file.text();
+  });
+  $('census-sample').addEventListener('click', async () => {
+    const res = await Api.call('GET', '/samples/startup-60.csv', undefined, { accept: 'text/csv' });
+    if (res.ok) $('census').value = res.text.replace(/^\uFEFF/, '');
+  });
+  $('plan').addEventListener('change', () => selectPlan($('plan').value));
+  $('plan-json').addEventListener('change', renderBudgetInputs);
+  document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', renderBudgetInputs));
+  $('quote-run').addEventListener('click', runQuote);
+  $('quote-csv').addEventListener('click', () => download('quote.csv', quoteCsv()));
+  $('compare-run').addEventListener('click', runCompare);
+  $('elections-load').addEventListener('click', loadElections);
+  $('payroll').addEventListener('click', payroll);
+  I18N.onChange(() => {
+    setAuthState();
+    renderPlanChoices();
+    renderBudgetInputs();
+    renderQuote();
+    renderCompare();
+    renderElections();
+  });
+  loadPlans();
+});
