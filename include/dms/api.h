@@ -50,6 +50,8 @@ typedef struct dms_api_config {
     const char *web_dir;         /* static pages (GET / and the like); NULL or "": none */
     FILE *access_log;            /* one JSON line per request; NULL: none */
     dms_api_limits limits;
+    const char *db_path; /* SQLite store (keys, elections); NULL: none, every keyed route 401 */
+    const char *today;   /* "YYYY-MM-DD" the picker takes as today; NULL: the UTC date */
 } dms_api_config;
 
 dms_api_config dms_api_config_default(void);
@@ -163,6 +165,13 @@ const char *dms_api_route_pattern(size_t route);
 int dms_api_route_find(const char *method, const char *path, bool *allowed, char *allow,
                        size_t allow_size, char *param, size_t param_size);
 
+/*
+ * The roles (bits DMS_ROLE_BIT of enrol_store.h) that may call route; 0 for
+ * the public routes (/healthz, /metrics). dms_api_dispatch answers 401
+ * without a valid key and 403 for a role outside this set.
+ */
+unsigned dms_api_route_roles(size_t route);
+
 /* True if the route takes a request body (POST). */
 bool dms_api_route_has_body(size_t route);
 
@@ -178,6 +187,15 @@ typedef struct dms_api_request {
     size_t body_len;
     dms_api_catalog *catalog; /* the snapshot this request sees */
     const dms_api_limits *limits;
+    const char *authorization; /* "Authorization" header or NULL */
+    const char *api_key;       /* "X-Api-Key" header or NULL */
+    struct dms_store *store;   /* this thread's connection; NULL without --db */
+    const char *today;         /* "YYYY-MM-DD" */
+    /* Query string argument by name (NULL if absent); NULL when there is none. */
+    const char *(*arg)(const void *ctx, const char *name);
+    const void *arg_ctx;
+    /* Set by dms_api_dispatch for keyed routes: who is calling. */
+    const struct dms_enrol_principal *principal;
 } dms_api_request;
 
 typedef struct dms_api_response {
@@ -187,6 +205,15 @@ typedef struct dms_api_response {
     const char *content_type; /* static */
     bool reload;              /* the route asks the server to reload the catalog */
 } dms_api_response;
+
+/*
+ * Identifies the caller of req from "Authorization: Bearer KEY" or
+ * "X-Api-Key: KEY" against req->store. DMS_EUNAUTH when there is no key, it
+ * is unknown, or the service has no store.
+ */
+struct dms_enrol_principal;
+int dms_api_authenticate(const dms_api_request *req, struct dms_enrol_principal *out,
+                         dms_error *err);
 
 /* Callbacks the server lends to routes that need more than the request. */
 typedef struct dms_api_hooks {

@@ -13,7 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dms/enrol_store.h"
 #include "dms/report.h"
+#include "routes_picker.h"
 
 typedef void (*handler_fn)(const dms_api_request *req, const dms_api_hooks *hooks,
                            dms_api_response *resp);
@@ -50,6 +52,24 @@ static const struct route {
     {"POST", "/v1/bank/price", dms_api_handle_bank_price, json_only},
     {"POST", "/v1/bank/projection", dms_api_handle_bank_projection, json_only},
     {"POST", "/v1/admin/reload", handle_reload, NULL},
+    /* the employee module picker (routes_picker.c; roles in auth.c) */
+    {"GET", "/v1/employer", dms_api_employer_get, NULL},
+    {"POST", "/v1/employer", dms_api_employer_import, json_only},
+    {"GET", "/v1/me/offer", dms_api_me_offer, NULL},
+    {"POST", "/v1/me/recommendation", dms_api_me_recommendation, json_only},
+    {"GET", "/v1/me/election", dms_api_me_election_get, NULL},
+    {"PUT", "/v1/me/election", dms_api_me_election_put, json_only},
+    {"POST", "/v1/me/election/submit", dms_api_me_election_submit, NULL},
+    {"GET", "/v1/me/election/history", dms_api_me_election_history, NULL},
+    {"POST", "/v1/me/life-events", dms_api_me_life_event, json_only},
+    {"GET", "/v1/elections", dms_api_elections_list, NULL},
+    {"GET", "/v1/elections/{id}", dms_api_election_show, NULL},
+    {"POST", "/v1/elections/{id}/life-events", dms_api_election_life_event, json_only},
+    {"POST", "/v1/status-changes", dms_api_status_changes, json_only},
+    {"GET", "/v1/exports/payroll.csv", dms_api_export_payroll, NULL},
+    {"GET", "/v1/exports/attach-list.csv", dms_api_export_attach, NULL},
+    {"GET", "/v1/departments/{id}/summary", dms_api_department_summary, NULL},
+    {"GET", "/v1/totals", dms_api_totals, NULL},
 };
 
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -117,6 +137,11 @@ int dms_api_route_find(const char *method, const char *path, bool *allowed, char
     if (allowed != NULL)
         *allowed = ok;
     return found;
+}
+
+unsigned dms_api_route_roles(size_t route)
+{
+    return route < NROUTES ? dms_api_access_roles(routes[route].method, routes[route].pattern) : 0;
 }
 
 bool dms_api_route_has_body(size_t route)
@@ -199,7 +224,28 @@ void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_ho
         reply_status(resp, DMS_ENOTFOUND, &err);
         return;
     }
-    routes[route].handler(req, hooks, resp);
+    unsigned roles = dms_api_route_roles(route);
+    if (roles == 0) {
+        routes[route].handler(req, hooks, resp);
+        return;
+    }
+    /* Keyed route: 401 without a valid key, 403 for a role not allowed here. */
+    dms_error err;
+    dms_error_clear(&err);
+    dms_enrol_principal who;
+    if (dms_api_authenticate(req, &who, &err) != DMS_OK) {
+        reply_status(resp, err.code == DMS_EUNAUTH ? DMS_EUNAUTH : err.code, &err);
+        return;
+    }
+    if ((roles & DMS_ROLE_BIT(who.role)) == 0) {
+        dms_error_set(&err, DMS_EFORBIDDEN, NULL, "role %s may not %s %s", dms_role_name(who.role),
+                      routes[route].method, routes[route].pattern);
+        reply_status(resp, DMS_EFORBIDDEN, &err);
+        return;
+    }
+    dms_api_request keyed = *req;
+    keyed.principal = &who;
+    routes[route].handler(&keyed, hooks, resp);
 }
 
 /* ---- handlers ------------------------------------------------------------ */

@@ -25,6 +25,7 @@
 
 #include "dms/api_static.h"
 #include "dms/report.h"
+#include "dms/store.h"
 
 struct dms_api_server {
     struct MHD_Daemon *daemon;
@@ -43,6 +44,10 @@ struct dms_api_server {
      * its upload is not counted, so it cannot hold the shutdown. */
     atomic_long answering;
     dms_api_hooks hooks;
+    char *db_path;         /* NULL: no store */
+    char today[11];        /* fixed "today" of --today, or "" for the clock */
+    pthread_key_t store_key; /* each worker thread's own store connection */
+    bool has_store_key;
 };
 
 /* One request, from its first callback to the completion notice. */
@@ -213,6 +218,32 @@ send_error(dms_api_server *s, struct MHD_Connection *conn, struct request *req, 
     return send_response(s, conn, req, &resp, allow, NULL);
 }
 
+/* This thread's connection to the store, opened on first use; NULL without --db. */
+static dms_store *thread_store(dms_api_server *s)
+{
+    if (s->db_path == NULL || !s->has_store_key)
+        return NULL;
+    dms_store *store = pthread_getspecific(s->store_key);
+    if (store == NULL) {
+        dms_error err;
+        dms_error_clear(&err);
+        if (dms_store_open(s->db_path, &store, &err) != DMS_OK)
+            return NULL;
+        pthread_setspecific(s->store_key, store);
+    }
+    return store;
+}
+
+static void close_thread_store(void *store)
+{
+    dms_store_close(store);
+}
+
+static const char *query_arg(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
 /* ---- the access handler ------------------------------------------------------- */
 
 static double seconds_since(const struct timespec *start)
@@ -375,6 +406,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_error(s, conn, req, 413, "payload_too_large", NULL,
                           "the body is larger than the limit of %zu bytes", s->config.body_limit);
     mark_answering(s, req);
+    char today[11];
+    if (s->today[0] != '\0') {
+        memcpy(today, s->today, sizeof today);
+    } else {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    }
     dms_api_catalog *catalog = acquire_catalog(s);
     dms_api_request in = {
         .method = req->method,
@@ -386,6 +426,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = req->len,
         .catalog = catalog,
         .limits = &s->config.limits,
+        .authorization =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .api_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Api-Key"),
+        .store = thread_store(s),
+        .today = today,
+        .arg = query_arg,
+        .arg_ctx = conn,
     };
     dms_api_response resp;
     dms_api_dispatch((size_t)req->route, &in, &s->hooks, &resp);
@@ -469,6 +516,9 @@ static void server_free(dms_api_server *s)
     free(s->tariffs_dir);
     free(s->models_dir);
     free(s->web_dir);
+    free(s->db_path);
+    if (s->has_store_key)
+        pthread_key_delete(s->store_key);
     free(s);
 }
 
@@ -500,6 +550,12 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     s->config.tariffs_dir = s->tariffs_dir;
     s->config.models_dir = s->models_dir;
     s->config.web_dir = s->web_dir;
+    s->db_path = dup_or_null(config->db_path);
+    s->config.db_path = s->db_path;
+    if (config->today != NULL)
+        snprintf(s->today, sizeof s->today, "%s", config->today);
+    s->config.today = NULL;
+    s->has_store_key = pthread_key_create(&s->store_key, close_thread_store) == 0;
     s->hooks = (dms_api_hooks){hook_metrics, hook_reload, s};
     int status;
     if (s->host == NULL || dms_api_metrics_alloc(&s->metrics) != DMS_OK) {

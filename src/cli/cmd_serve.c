@@ -15,6 +15,8 @@
 #include "commands.h"
 #include "dms/api.h"
 #include "dms/parse.h"
+#include "dms/enrol_store.h"
+#include "dms/jsonread.h"
 #include "dms/store.h"
 
 static const char usage[] =
@@ -32,6 +34,9 @@ static const char usage[] =
     "  --timeout SECONDS    idle connection timeout (default 30); a whole request\n"
     "                       must arrive within twice this\n"
     "  --grace SECONDS      how long SIGTERM waits for in-flight requests (default 10)\n"
+    "  --today DATE         the date the module picker takes as today (YYYY-MM-DD;\n"
+    "                       default: the UTC date), for demos and tests of the window\n"
+    "  --no-seed            do not import the sample employer into a new database\n"
     "  --web DIR            the web pages served at / (default web; '' for none)\n"
     "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
     "Access log: one JSON line per request on stderr.\n";
@@ -47,6 +52,45 @@ static void log_event(const char *event, const char *status, const char *message
         fprintf(stderr, "%s\n", text);
     free(text);
     json_decref(line);
+}
+
+/* The sample employer a new database gets, so that `make run` demonstrates the picker. */
+#define SEED_POLICY "examples/policies/midsize-2026.json"
+#define SEED_CENSUS "examples/census/midsize-450.csv"
+
+/*
+ * Imports the sample employer when the store has none and the example files
+ * are at hand (the repository is the working directory), and says so in the
+ * log. Failing to seed is logged, never fatal.
+ */
+static void seed_sample_employer(dms_store *store)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    if (dms_enrol_employer_get(store, NULL, NULL, NULL, &err) != DMS_ENOTFOUND)
+        return;
+    FILE *f = fopen(SEED_CENSUS, "rb");
+    if (f == NULL)
+        return;
+    char *csv = NULL;
+    size_t len = 0;
+    json_t *policy = NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    rewind(f);
+    if (size > 0 && (csv = malloc((size_t)size + 1)) != NULL)
+        len = fread(csv, 1, (size_t)size, f);
+    fclose(f);
+    dms_error_clear(&err);
+    if (csv != NULL && dms_json_load_file(SEED_POLICY, &policy, &err) == DMS_OK &&
+        dms_enrol_import(store, policy, csv, len, "serve (sample employer)", NULL, &err) == DMS_OK)
+        log_event("seed", "ok",
+                  "new database: imported the sample employer " SEED_POLICY " and " SEED_CENSUS
+                  " (replace it with dmsrate enrol import)");
+    else
+        log_event("seed", "failed", err.message);
+    json_decref(policy);
+    free(csv);
 }
 
 static int number_arg(const char *flag, const char *value, unsigned long min, unsigned long max,
@@ -65,6 +109,7 @@ int cmd_serve(int argc, char **argv)
     config.access_log = stderr;
     config.web_dir = "web";
     const char *db_path = NULL;
+    bool seed = true;
     char host[64];
     unsigned long grace = 10;
     dms_error err;
@@ -76,6 +121,10 @@ int cmd_serve(int argc, char **argv)
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
             fputs(usage, stdout);
             return 0;
+        }
+        if (strcmp(flag, "--no-seed") == 0) {
+            seed = false;
+            continue;
         }
         if (value == NULL) {
             fprintf(stderr, "dmsrate serve: unknown option or missing value: %s\n%s", flag, usage);
@@ -95,6 +144,15 @@ int cmd_serve(int argc, char **argv)
             config.web_dir = value;
         } else if (strcmp(flag, "--db") == 0) {
             db_path = value;
+        } else if (strcmp(flag, "--today") == 0) {
+            int y, m, d;
+            char msg[128];
+            if (strlen(value) != 10 ||
+                dms_census_parse_date(value, 10, &y, &m, &d, msg, sizeof msg) != DMS_OK) {
+                fprintf(stderr, "dmsrate serve: --today must be YYYY-MM-DD\n");
+                return 2;
+            }
+            config.today = value;
         } else if (strcmp(flag, "--threads") == 0) {
             if (number_arg(flag, value, 1, 256, &n) != 0)
                 return 2;
@@ -133,6 +191,9 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "dmsrate serve: %s\n", err.message);
         goto out;
     }
+    if (store != NULL && seed)
+        seed_sample_employer(store);
+    config.db_path = db_path;
     if (dms_api_server_start(&config, &server, &err) != DMS_OK) {
         char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
         fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));

@@ -1,0 +1,102 @@
+/*
+ * Who may call which route: the access table (method and route pattern to
+ * the set of roles allowed, public routes having none) and the reading of
+ * the caller's API key from "Authorization: Bearer KEY" or "X-Api-Key: KEY".
+ * A route missing from the table is a pricing route and takes the roles of
+ * /v1/quotes (hr, finance, broker), so a new route is never left open by
+ * accident. Scope inside a role (an employee's own election, a manager's own
+ * department) is checked by the handlers, which know the object.
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "dms/api.h"
+#include "dms/enrol_store.h"
+#include "routes_picker.h"
+
+#define EMP DMS_ROLE_BIT(DMS_ROLE_EMPLOYEE)
+#define HR DMS_ROLE_BIT(DMS_ROLE_HR)
+#define MGR DMS_ROLE_BIT(DMS_ROLE_MANAGER)
+#define FIN DMS_ROLE_BIT(DMS_ROLE_FINANCE)
+#define BRK DMS_ROLE_BIT(DMS_ROLE_BROKER)
+#define ANY (EMP | HR | MGR | FIN | BRK)
+#define PRICING (HR | FIN | BRK)
+
+static const struct access {
+    const char *method;
+    const char *pattern;
+    unsigned roles;
+} access_table[] = {
+    {"GET", "/healthz", 0},
+    {"GET", "/metrics", 0},
+    {"GET", "/v1/models", ANY},
+    {"GET", "/v1/models/{id}", ANY},
+    {"GET", "/v1/tariffs", ANY},
+    {"GET", "/v1/tariffs/{id}", ANY},
+    {"POST", "/v1/aggregate", PRICING},
+    {"POST", "/v1/quotes", PRICING},
+    {"POST", "/v1/admin/reload", HR},
+    {"GET", "/v1/employer", ANY},
+    {"POST", "/v1/employer", HR},
+    {"GET", "/v1/me/offer", EMP},
+    {"POST", "/v1/me/recommendation", EMP},
+    {"GET", "/v1/me/election", EMP},
+    {"PUT", "/v1/me/election", EMP},
+    {"POST", "/v1/me/election/submit", EMP},
+    {"GET", "/v1/me/election/history", EMP},
+    {"POST", "/v1/me/life-events", EMP},
+    {"GET", "/v1/elections", HR},
+    {"GET", "/v1/elections/{id}", HR},
+    {"POST", "/v1/elections/{id}/life-events", HR},
+    {"POST", "/v1/status-changes", HR},
+    {"GET", "/v1/exports/payroll.csv", HR | FIN},
+    {"GET", "/v1/exports/attach-list.csv", HR},
+    {"GET", "/v1/departments/{id}/summary", HR | MGR},
+    {"GET", "/v1/totals", HR | FIN},
+};
+
+unsigned dms_api_access_roles(const char *method, const char *pattern)
+{
+    for (size_t i = 0; i < sizeof access_table / sizeof access_table[0]; i++)
+        if (strcmp(access_table[i].method, method) == 0 &&
+            strcmp(access_table[i].pattern, pattern) == 0)
+            return access_table[i].roles;
+    return PRICING;
+}
+
+/* The key of "Bearer KEY" (scheme case-insensitive), or NULL. */
+static const char *bearer(const char *header)
+{
+    if (header == NULL)
+        return NULL;
+    while (*header == ' ')
+        header++;
+    if (strncasecmp(header, "Bearer ", 7) != 0)
+        return NULL;
+    header += 7;
+    while (*header == ' ')
+        header++;
+    return header;
+}
+
+int dms_api_authenticate(const dms_api_request *req, struct dms_enrol_principal *out,
+                         dms_error *err)
+{
+    const char *key = bearer(req->authorization);
+    if (key == NULL)
+        key = req->api_key;
+    if (key == NULL || key[0] == '\0')
+        return dms_error_set(err, DMS_EUNAUTH, NULL,
+                             "an API key is required: send 'Authorization: Bearer KEY' "
+                             "(create one with dmsrate keys create)");
+    if (req->store == NULL)
+        return dms_error_set(err, DMS_EUNAUTH, NULL,
+                             "the service runs without --db, so no API key is known");
+    char trimmed[DMS_ENROL_KEY_SIZE + 1];
+    size_t len = strcspn(key, " \t\r\n");
+    if (len >= sizeof trimmed)
+        len = sizeof trimmed - 1;
+    memcpy(trimmed, key, len);
+    trimmed[len] = '\0';
+    return dms_enrol_key_check(req->store, trimmed, out, err);
+}

@@ -1,0 +1,1248 @@
+/*
+ * The employee module picker over HTTP: the employee's priced offer,
+ * recommendation, election draft, submission, history and life events; HR's
+ * list, mass status changes, payroll and attach-list exports and the
+ * employer import; the manager's department summary (small cells
+ * suppressed) and finance's totals. Handlers are thin: decode the body,
+ * load the employer from the store, call the picker (core) for every rule,
+ * and write through enrol_store inside one transaction that commits before
+ * the reply. The caller's role was checked by dms_api_dispatch; the scope
+ * (own election, own department) is checked here.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dms/api.h"
+#include "dms/enrol_store.h"
+#include "dms/jsonread.h"
+#include "dms/model.h"
+#include "dms/picker.h"
+#include "dms/report.h"
+#include "routes_picker.h"
+
+/* Census files have no hire date: every employee counts as this long in service. */
+#define TENURE_MONTHS 12
+/* Groups smaller than this are not shown to managers (DESIGN.md, Privacy). */
+#define SMALL_CELL 5
+
+/* ---- replies ------------------------------------------------------------- */
+
+static void reply(dms_api_response *resp, unsigned status, json_t *json)
+{
+    char *text = json != NULL ? json_dumps(json, DMS_JSON_DUMP_FLAGS | JSON_COMPACT) : NULL;
+    json_decref(json);
+    if (text == NULL) {
+        dms_error err;
+        dms_error_clear(&err);
+        dms_error_set(&err, DMS_ENOMEM, NULL, "out of memory");
+        dms_api_response_error(resp, 503, &err, NULL);
+        return;
+    }
+    free(resp->body);
+    resp->status = status;
+    resp->body = text;
+    resp->body_len = strlen(text);
+    resp->content_type = "application/json";
+}
+
+static void fail(dms_api_response *resp, const dms_error *err)
+{
+    int code = err->code != DMS_OK ? err->code : DMS_EINTERNAL;
+    dms_api_response_error(resp, dms_api_http_status(code), err, NULL);
+}
+
+static void reply_csv(dms_api_response *resp, char *text, size_t len)
+{
+    free(resp->body);
+    resp->status = 200;
+    resp->body = text;
+    resp->body_len = len;
+    resp->content_type = "text/csv; charset=utf-8";
+}
+
+static json_t *money(int64_t kopecks)
+{
+    return json_real((double)kopecks / 100.0);
+}
+
+static void now_iso(char buf[40])
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, 40 - n, ".%03ldZ", now.tv_nsec / 1000000);
+}
+
+/* Parses the body as a JSON object (or DMS_EPARSE / DMS_EINVAL with place). */
+static int body_object(const dms_api_request *req, json_t **out, dms_error *err)
+{
+    int status = dms_json_parse_text(req->body, req->body_len, out, err);
+    if (status == DMS_OK && !json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        status = dms_error_set(err, DMS_EINVAL, "", "the body must be a JSON object");
+    }
+    return status;
+}
+
+/* Refuses keys of obj outside the NULL-terminated list, at /key. */
+static int only_keys(const json_t *obj, const char *const *keys, dms_error *err)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        bool known = false;
+        for (const char *const *k = keys; *k != NULL && !known; k++)
+            known = strcmp(*k, key) == 0;
+        if (!known)
+            return dms_error_set(err, DMS_EINVAL, NULL, "unknown key '%.64s'", key) == DMS_EINVAL &&
+                           err != NULL
+                       ? (snprintf(err->path, sizeof err->path, "/%.200s", key), DMS_EINVAL)
+                       : DMS_EINVAL;
+    }
+    return DMS_OK;
+}
+
+/* ---- the employer in force ---------------------------------------------------- */
+
+struct ctx {
+    dms_policy *policy;
+    dms_census *census;
+    const dms_tariff *tariff;
+    const dms_model *model;
+    long import_id;
+};
+
+static void ctx_free(struct ctx *c)
+{
+    dms_policy_free(c->policy);
+    dms_census_free(c->census);
+    memset(c, 0, sizeof *c);
+}
+
+static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (req->store == NULL)
+        return dms_error_set(err, DMS_ENOTFOUND, NULL, "the service runs without --db");
+    int status = dms_enrol_context_load(req->store, &c->policy, &c->census, &c->import_id, err);
+    if (status != DMS_OK)
+        return status;
+    c->tariff = dms_api_catalog_tariff(req->catalog, "");
+    c->model = c->tariff != NULL ? dms_api_catalog_model_by_version(req->catalog, c->tariff->model)
+                                 : NULL;
+    if (c->model == NULL) {
+        ctx_free(c);
+        return dms_error_set(err, DMS_EINTERNAL, NULL,
+                             "no corporate tariff with its model is loaded (--tariffs, --models)");
+    }
+    return DMS_OK;
+}
+
+/* The offer of employee_id, malloc'd into *out. */
+static int make_offer(const struct ctx *c, const char *employee_id, dms_offer **out,
+                      dms_error *err)
+{
+    *out = NULL;
+    dms_household h;
+    int status = dms_picker_household(c->census, employee_id, TENURE_MONTHS, &h, err);
+    if (status != DMS_OK)
+        return status;
+    dms_offer *offer = malloc(sizeof *offer);
+    if (offer == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the offer");
+    if ((status = dms_picker_offer(c->policy, c->tariff, c->model, &h, offer, err)) != DMS_OK) {
+        free(offer);
+        return status;
+    }
+    *out = offer;
+    return DMS_OK;
+}
+
+static json_t *split_json(const dms_picker_split *s)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "price_year", money(s->price),
+                     "employer_year", money(s->employer), "employee_year", money(s->employee),
+                     "price_month", money(s->price_month), "employer_month",
+                     money(s->employer_month), "employee_month", money(s->employee_month),
+                     "within_cap", s->within_cap);
+}
+
+static json_t *codes_json(const dms_policy *p, uint64_t mask)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < p->noptions; i++)
+        if (mask & ((uint64_t)1 << i))
+            json_array_append_new(a, json_string(p->options[i].code));
+    return a;
+}
+
+static json_t *offer_json(const struct ctx *c, const dms_offer *o)
+{
+    const dms_policy *p = c->policy;
+    const dms_policy_segment *seg = &p->segments[o->segment];
+    json_t *options = json_array();
+    for (size_t i = 0; i < o->noptions; i++) {
+        const dms_offer_option *x = &o->options[i];
+        const dms_policy_option *po = &p->options[i];
+        json_t *covered = json_array();
+        for (size_t m = 0; m < o->household.nmembers; m++)
+            if (x->covered & (1u << m))
+                json_array_append_new(
+                    covered, json_string(dms_census_relation_name(o->household.members[m]->relation)));
+        json_t *item = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o}", "code", po->code, "name_ru",
+            po->name_ru, "name_en", po->name_en, "module", po->module.code, "network",
+            dms_policy_option_network(p, o->segment, i), "eligible", x->eligible, "reason",
+            dms_picker_reason_name(x->reason), "reason_ru", dms_picker_reason_text(x->reason, "ru"),
+            "covered", covered, "requires", codes_json(p, po->requires));
+        json_object_set_new(item, "excludes", codes_json(p, po->excludes));
+        if (x->eligible)
+            json_object_set_new(item, "cost", split_json(&x->alone));
+        json_array_append_new(options, item);
+    }
+    return json_pack("{s:s, s:{s:s, s:s, s:s, s:o, s:o, s:f}, s:{s:s, s:s}, s:{s:s, s:s, s:i}, "
+                     "s:o, s:o}",
+                     "employee_id", o->household.members[0]->employee_id, "segment", "code",
+                     seg->code, "name_ru", seg->name_ru, "name_en", seg->name_en, "flex_budget",
+                     json_real(seg->flex_budget), "top_up_cap", json_real(seg->top_up_cap),
+                     "employer_share", seg->employer_share, "period", "from", p->period_from, "to",
+                     p->period_to, "enrolment", "opens", p->enrolment_opens, "closes",
+                     p->enrolment_closes, "life_event_days", p->life_event_days, "base_price_year",
+                     money(o->base_price), "options", options);
+}
+
+/* ---- elections as JSON ------------------------------------------------------------- */
+
+static json_t *election_json(const dms_enrol_election *e)
+{
+    json_error_t jerr;
+    json_t *options = json_loads(e->options[0] ? e->options : "[]", 0, &jerr);
+    json_t *j = json_pack(
+        "{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:{s:o, s:o, s:o, s:o}, s:s}", "id", (json_int_t)e->id,
+        "employee_id", e->employee_id, "department", e->department, "status",
+        dms_election_status_name(e->status), "status_ru", dms_election_status_name_ru(e->status),
+        "version", e->version, "options", options != NULL ? options : json_array(), "cost",
+        "price_year", money(e->price), "employer_year", money(e->employer), "employee_year",
+        money(e->employee), "employee_month", money(e->employee_month), "updated_at",
+        e->updated_at);
+    if (j != NULL && e->reason[0] != '\0')
+        json_object_set_new(j, "reason", json_string(e->reason));
+    if (j != NULL && e->life_event != DMS_LIFE_EVENT_NONE)
+        json_object_set_new(j, "life_event",
+                            json_pack("{s:s, s:s, s:s}", "event", dms_life_event_name(e->life_event),
+                                      "event_ru", dms_life_event_name_ru(e->life_event), "date",
+                                      e->life_event_date));
+    return j;
+}
+
+static json_t *history_json(const dms_enrol_history_row *rows, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const dms_election_history *h = &rows[i].change;
+        json_error_t jerr;
+        json_t *options = json_loads(rows[i].options, 0, &jerr);
+        json_t *line = json_pack(
+            "{s:s, s:s, s:s, s:o, s:s, s:i, s:o}", "at", h->at, "actor", h->actor, "role",
+            dms_role_name(rows[i].role), "from",
+            rows[i].has_from ? json_string(dms_election_status_name(h->from)) : json_null(), "to",
+            dms_election_status_name(h->to), "version", h->version, "options",
+            options != NULL ? options : json_array());
+        if (line != NULL && h->reason[0] != '\0')
+            json_object_set_new(line, "reason", json_string(h->reason));
+        if (line != NULL && h->life_event != DMS_LIFE_EVENT_NONE)
+            json_object_set_new(line, "life_event", json_string(dms_life_event_name(h->life_event)));
+        json_array_append_new(a, line);
+    }
+    return a;
+}
+
+/* The codes of mask as JSON array text in buf. */
+static int options_text(const dms_policy *p, uint64_t mask, char *buf, size_t size, dms_error *err)
+{
+    json_t *codes = codes_json(p, mask);
+    char *text = codes != NULL ? json_dumps(codes, JSON_COMPACT) : NULL;
+    json_decref(codes);
+    int status = DMS_OK;
+    if (text == NULL || strlen(text) >= size)
+        status = dms_error_set(err, DMS_ETOOBIG, "/options", "too many options");
+    else
+        snprintf(buf, size, "%s", text);
+    free(text);
+    return status;
+}
+
+/* Options of an election as a C array of codes (borrowed from arr). */
+static size_t codes_of(const json_t *arr, const char **codes, size_t max)
+{
+    size_t n = 0, i;
+    json_t *v;
+    json_array_foreach((json_t *)arr, i, v)
+    {
+        if (n < max && json_is_string(v))
+            codes[n++] = json_string_value(v);
+    }
+    return n;
+}
+
+/* 422 with the first fault as the error and every fault listed. */
+static void reply_faults(dms_api_response *resp, const dms_election_check *check,
+                         const dms_error *err)
+{
+    json_t *body = dms_api_error_json(err, NULL);
+    json_t *faults = json_array();
+    for (size_t i = 0; i < check->nfaults; i++) {
+        json_t *f = json_pack("{s:s, s:s, s:s}", "kind",
+                              dms_election_fault_name(check->faults[i].kind), "message",
+                              check->faults[i].error.message, "path", check->faults[i].error.path);
+        json_array_append_new(faults, f);
+    }
+    json_object_set_new(json_object_get(body, "error"), "faults", faults);
+    reply(resp, 422, body);
+}
+
+/* ---- employer ----------------------------------------------------------------------- */
+
+void dms_api_employer_get(const dms_api_request *req, const dms_api_hooks *hooks,
+                          dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct ctx c;
+    if (ctx_load(req, &c, &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    const dms_policy *p = c.policy;
+    reply(resp, 200,
+          json_pack("{s:I, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:i}, s:I, s:I, s:s}",
+                    "import", (json_int_t)c.import_id, "name", p->name, "employer_ru",
+                    p->employer_ru, "employer_en", p->employer_en, "period", "from",
+                    p->period_from, "to", p->period_to, "enrolment", "opens", p->enrolment_opens,
+                    "closes", p->enrolment_closes, "life_event_days", p->life_event_days,
+                    "employees", (json_int_t)c.census->employees, "options",
+                    (json_int_t)p->noptions, "today", req->today));
+    ctx_free(&c);
+}
+
+void dms_api_employer_import(const dms_api_request *req, const dms_api_hooks *hooks,
+                             dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *body = NULL;
+    static const char *const keys[] = {"policy", "census_csv", NULL};
+    long id = 0;
+    if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
+        goto out;
+    json_t *policy = json_object_get(body, "policy");
+    json_t *csv = json_object_get(body, "census_csv");
+    if (!json_is_object(policy)) {
+        dms_error_set(&err, DMS_EINVAL, "/policy", "policy must be a policy object");
+        goto out;
+    }
+    if (!json_is_string(csv)) {
+        dms_error_set(&err, DMS_EINVAL, "/census_csv", "census_csv must be the census CSV text");
+        goto out;
+    }
+    if (dms_enrol_import(req->store, policy, json_string_value(csv), json_string_length(csv),
+                         req->principal->actor, &id, &err) != DMS_OK)
+        goto out;
+    reply(resp, 201, json_pack("{s:I}", "import", (json_int_t)id));
+out:
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(body);
+}
+
+/* ---- the employee ------------------------------------------------------------------------ */
+
+void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
+                      dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct ctx c;
+    dms_offer *offer = NULL;
+    if (ctx_load(req, &c, &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    if (make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK)
+        fail(resp, &err);
+    else
+        reply(resp, 200, offer_json(&c, offer));
+    free(offer);
+    ctx_free(&c);
+}
+
+static json_t *choice_json(const dms_policy *p, const dms_picker_choice *ch)
+{
+    return json_pack("{s:o, s:o, s:{s:f, s:f, s:f}}", "options", codes_json(p, ch->options),
+                     "cost", split_json(&ch->split), "out_of_pocket_year", "low",
+                     ch->out_of_pocket[DMS_USAGE_LOW], "medium", ch->out_of_pocket[DMS_USAGE_MEDIUM],
+                     "high", ch->out_of_pocket[DMS_USAGE_HIGH]);
+}
+
+/* Decodes {"answers":[{"code","priority"}], "default_priority", "top_up_limit", "alternatives"}. */
+static int decode_questionnaire(const json_t *body, dms_picker_questionnaire *q, size_t *nbest,
+                                dms_error *err)
+{
+    static const char *const keys[] = {"answers", "default_priority", "top_up_limit",
+                                       "alternatives", NULL};
+    *q = dms_picker_questionnaire_default();
+    *nbest = 4;
+    int status = only_keys(body, keys, err);
+    if (status != DMS_OK)
+        return status;
+    json_t *answers = json_object_get(body, "answers");
+    if (answers != NULL && (!json_is_array(answers) || json_array_size(answers) > DMS_PICKER_MAX_ANSWERS))
+        return dms_error_set(err, DMS_EINVAL, "/answers", "answers must be an array of at most %d",
+                             DMS_PICKER_MAX_ANSWERS);
+    size_t i;
+    json_t *a;
+    json_array_foreach(answers, i, a)
+    {
+        char path[64];
+        json_t *code = json_object_get(a, "code"), *priority = json_object_get(a, "priority");
+        snprintf(path, sizeof path, "/answers/%zu/code", i);
+        if (!json_is_string(code) || json_string_length(code) >= DMS_MODEL_CODE_MAX)
+            return dms_error_set(err, DMS_EINVAL, path, "code must be an option or module code");
+        snprintf(path, sizeof path, "/answers/%zu/priority", i);
+        if (!json_is_integer(priority))
+            return dms_error_set(err, DMS_EINVAL, path, "priority must be a whole number 0..5");
+        snprintf(q->answers[i].code, sizeof q->answers[i].code, "%s", json_string_value(code));
+        q->answers[i].priority = (int)json_integer_value(priority);
+        if (json_integer_value(priority) < 0 || json_integer_value(priority) > 5)
+            q->answers[i].priority = -1; /* the core reports it at its pointer */
+        q->nanswers = i + 1;
+    }
+    json_t *v = json_object_get(body, "default_priority");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 5)
+            return dms_error_set(err, DMS_EINVAL, "/default_priority",
+                                 "default_priority must be a whole number 0..5");
+        q->default_priority = (int)json_integer_value(v);
+    }
+    v = json_object_get(body, "top_up_limit");
+    if (v != NULL) {
+        if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e9)
+            return dms_error_set(err, DMS_EINVAL, "/top_up_limit",
+                                 "top_up_limit must be roubles a year, 0 or more");
+        q->top_up_limit = json_number_value(v);
+    }
+    v = json_object_get(body, "alternatives");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) >= DMS_PICKER_MAX_BEST)
+            return dms_error_set(err, DMS_EINVAL, "/alternatives", "alternatives must be 0..%d",
+                                 DMS_PICKER_MAX_BEST - 1);
+        *nbest = (size_t)json_integer_value(v) + 1;
+    }
+    return DMS_OK;
+}
+
+void dms_api_me_recommendation(const dms_api_request *req, const dms_api_hooks *hooks,
+                               dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *body = NULL;
+    struct ctx c = {0};
+    dms_offer *offer = NULL;
+    dms_picker_questionnaire q;
+    dms_recommendation *rec = malloc(sizeof *rec);
+    size_t nbest = 0;
+    if (rec == NULL) {
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+        goto out;
+    }
+    if (body_object(req, &body, &err) != DMS_OK ||
+        decode_questionnaire(body, &q, &nbest, &err) != DMS_OK || ctx_load(req, &c, &err) != DMS_OK ||
+        make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK ||
+        dms_picker_recommend(offer, &q, nbest, rec, &err) != DMS_OK)
+        goto out;
+    json_t *runner_ups = json_array();
+    for (size_t i = 1; i < rec->nchoices; i++)
+        json_array_append_new(runner_ups, choice_json(c.policy, &rec->choices[i]));
+    reply(resp, 200,
+          json_pack("{s:o, s:o, s:o}", "capacity_year", money(rec->capacity), "best",
+                    rec->nchoices > 0 ? choice_json(c.policy, &rec->choices[0]) : json_null(),
+                    "runner_ups", runner_ups));
+out:
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(body);
+    free(rec);
+    free(offer);
+    ctx_free(&c);
+}
+
+void dms_api_me_election_get(const dms_api_request *req, const dms_api_hooks *hooks,
+                             dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_enrol_election e;
+    if (req->store == NULL ||
+        dms_enrol_election_get(req->store, req->principal->employee_id, &e, &err) != DMS_OK) {
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "no store");
+        fail(resp, &err);
+        return;
+    }
+    reply(resp, 200, election_json(&e));
+}
+
+void dms_api_me_election_history(const dms_api_request *req, const dms_api_hooks *hooks,
+                                 dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_enrol_election e;
+    dms_enrol_history_row *rows = NULL;
+    size_t n = 0;
+    if (dms_enrol_election_get(req->store, req->principal->employee_id, &e, &err) != DMS_OK ||
+        dms_enrol_history(req->store, e.id, &rows, &n, &err) != DMS_OK)
+        fail(resp, &err);
+    else
+        reply(resp, 200, json_pack("{s:I, s:o}", "election", (json_int_t)e.id, "history",
+                                   history_json(rows, n)));
+    free(rows);
+}
+
+/* Fills the money of e from the split of its options under offer. */
+static void cost_of(const dms_election_check *check, dms_enrol_election *e)
+{
+    e->price = check->split.price;
+    e->employer = check->split.employer;
+    e->employee = check->split.employee;
+    e->employee_month = check->split.employee_month;
+}
+
+/*
+ * PUT /v1/me/election {"options": [codes]}: saves the draft (creating it, or
+ * re-opening a rejected one). Unknown or repeated codes are refused; the
+ * other faults (eligibility, budget, window) are returned as "faults" for the
+ * form and checked again at submission.
+ */
+void dms_api_me_election_put(const dms_api_request *req, const dms_api_hooks *hooks,
+                             dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *body = NULL;
+    struct ctx c = {0};
+    dms_offer *offer = NULL;
+    dms_election_check *check = malloc(sizeof *check);
+    bool open = false;
+    static const char *const keys[] = {"options", NULL};
+    const char *codes[DMS_POLICY_MAX_OPTIONS + 1];
+    if (check == NULL) {
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+        goto out;
+    }
+    if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
+        goto out;
+    json_t *options = json_object_get(body, "options");
+    if (!json_is_array(options) || json_array_size(options) > DMS_POLICY_MAX_OPTIONS) {
+        dms_error_set(&err, DMS_EINVAL, "/options", "options must be an array of option codes");
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(options); i++)
+        if (!json_is_string(json_array_get(options, i))) {
+            char path[32];
+            snprintf(path, sizeof path, "/options/%zu", i);
+            dms_error_set(&err, DMS_EINVAL, path, "an option code must be a string");
+            goto out;
+        }
+    if (ctx_load(req, &c, &err) != DMS_OK ||
+        make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK)
+        goto out;
+    if (dms_enrol_begin(req->store, &err) != DMS_OK)
+        goto out;
+    open = true;
+    dms_enrol_election e;
+    dms_error missing;
+    dms_error_clear(&missing);
+    bool exists = dms_enrol_election_get(req->store, req->principal->employee_id, &e, &missing) ==
+                  DMS_OK;
+    if (!exists && missing.code != DMS_ENOTFOUND) {
+        err = missing;
+        goto out;
+    }
+    dms_election_request er = {codes, codes_of(options, codes, DMS_POLICY_MAX_OPTIONS),
+                               req->today, exists && e.life_event_date[0] ? e.life_event_date : NULL};
+    dms_error first;
+    dms_error_clear(&first);
+    dms_election_validate(offer, &er, check, &first);
+    for (size_t i = 0; i < check->nfaults; i++)
+        if (check->faults[i].kind == DMS_FAULT_UNKNOWN_OPTION ||
+            check->faults[i].kind == DMS_FAULT_DUPLICATE) {
+            err = check->faults[i].error;
+            err.code = DMS_EINVAL;
+            goto out;
+        }
+    char at[40];
+    now_iso(at);
+    dms_election_history entry = {0};
+    if (!exists) {
+        memset(&e, 0, sizeof e);
+        snprintf(e.employee_id, sizeof e.employee_id, "%s", req->principal->employee_id);
+        dms_error_clear(&missing);
+        dms_enrol_employee_department(req->store, e.employee_id, e.department, &missing);
+        e.status = DMS_ELECTION_DRAFT;
+        e.version = 1;
+        entry.from = DMS_ELECTION_STATUS_COUNT; /* none: created */
+        entry.to = DMS_ELECTION_DRAFT;
+        entry.version = 1;
+    } else if (e.status == DMS_ELECTION_DRAFT) {
+        entry.from = entry.to = DMS_ELECTION_DRAFT;
+        entry.version = e.version;
+    } else {
+        dms_election_change change = {DMS_ELECTION_DRAFT, req->principal->actor, at, NULL,
+                                      DMS_LIFE_EVENT_NONE};
+        if (dms_election_transition(e.status, e.version, &change, &entry, &err) != DMS_OK)
+            goto out;
+        e.reason[0] = '\0';
+    }
+    snprintf(entry.actor, sizeof entry.actor, "%s", req->principal->actor);
+    snprintf(entry.at, sizeof entry.at, "%s", at);
+    e.status = DMS_ELECTION_DRAFT;
+    if (options_text(c.policy, check->options, e.options, sizeof e.options, &err) != DMS_OK)
+        goto out;
+    cost_of(check, &e);
+    if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
+        dms_enrol_commit(req->store, &err) != DMS_OK)
+        goto out;
+    open = false;
+    json_t *out = election_json(&e);
+    json_t *faults = json_array();
+    for (size_t i = 0; i < check->nfaults; i++)
+        json_array_append_new(faults, json_pack("{s:s, s:s, s:s}", "kind",
+                                                dms_election_fault_name(check->faults[i].kind),
+                                                "message", check->faults[i].error.message, "path",
+                                                check->faults[i].error.path));
+    json_object_set_new(out, "faults", faults);
+    reply(resp, 200, out);
+out:
+    if (open)
+        dms_enrol_rollback(req->store);
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(body);
+    free(check);
+    free(offer);
+    ctx_free(&c);
+}
+
+/* POST /v1/me/election/submit: validated again (eligibility, budget, window), then submitted. */
+void dms_api_me_election_submit(const dms_api_request *req, const dms_api_hooks *hooks,
+                                dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct ctx c = {0};
+    dms_offer *offer = NULL;
+    dms_election_check *check = malloc(sizeof *check);
+    bool open = false;
+    json_t *options = NULL;
+    if (check == NULL) {
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+        goto out;
+    }
+    if (ctx_load(req, &c, &err) != DMS_OK ||
+        make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK ||
+        dms_enrol_begin(req->store, &err) != DMS_OK)
+        goto out;
+    open = true;
+    dms_enrol_election e;
+    if (dms_enrol_election_get(req->store, req->principal->employee_id, &e, &err) != DMS_OK)
+        goto out;
+    json_error_t jerr;
+    options = json_loads(e.options, 0, &jerr);
+    const char *codes[DMS_POLICY_MAX_OPTIONS + 1];
+    dms_election_request er = {codes, codes_of(options, codes, DMS_POLICY_MAX_OPTIONS), req->today,
+                               e.life_event_date[0] ? e.life_event_date : NULL};
+    if (e.status != DMS_ELECTION_DRAFT) {
+        dms_error_set(&err, DMS_ECONFLICT, "/status",
+                      "the election is %s (%s), only a draft (черновик) can be submitted",
+                      dms_election_status_name(e.status), dms_election_status_name_ru(e.status));
+        goto out;
+    }
+    if (dms_election_validate(offer, &er, check, &err) != DMS_OK) {
+        dms_enrol_rollback(req->store);
+        open = false;
+        reply_faults(resp, check, &err);
+        dms_error_clear(&err);
+        goto out;
+    }
+    char at[40];
+    now_iso(at);
+    dms_election_change change = {DMS_ELECTION_SUBMITTED, req->principal->actor, at, NULL,
+                                  DMS_LIFE_EVENT_NONE};
+    dms_election_history entry;
+    if (dms_election_transition(e.status, e.version, &change, &entry, &err) != DMS_OK)
+        goto out;
+    e.status = DMS_ELECTION_SUBMITTED;
+    cost_of(check, &e);
+    if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
+        dms_enrol_commit(req->store, &err) != DMS_OK)
+        goto out;
+    open = false;
+    reply(resp, 200, election_json(&e));
+out:
+    if (open)
+        dms_enrol_rollback(req->store);
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(options);
+    free(check);
+    free(offer);
+    ctx_free(&c);
+}
+
+/* A life event re-opens the issued election of employee_id (or of election id). */
+static void life_event(const dms_api_request *req, const char *employee_id, long id,
+                       dms_api_response *resp)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *body = NULL;
+    bool open = false;
+    static const char *const keys[] = {"event", "date", NULL};
+    if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
+        goto out;
+    enum dms_life_event event;
+    json_t *ev = json_object_get(body, "event"), *date = json_object_get(body, "date");
+    if (!json_is_string(ev) || !dms_life_event_from_text(json_string_value(ev), &event) ||
+        event == DMS_LIFE_EVENT_NONE) {
+        dms_error_set(&err, DMS_EINVAL, "/event",
+                      "event must be birth (рождение ребёнка) or marriage (вступление в брак)");
+        goto out;
+    }
+    int y, m, d;
+    char msg[128];
+    if (!json_is_string(date) || json_string_length(date) != 10 ||
+        dms_census_parse_date(json_string_value(date), 10, &y, &m, &d, msg, sizeof msg) !=
+            DMS_OK) {
+        dms_error_set(&err, DMS_EINVAL, "/date", "date must be YYYY-MM-DD");
+        goto out;
+    }
+    if (req->store == NULL || dms_enrol_begin(req->store, &err) != DMS_OK)
+        goto out;
+    open = true;
+    dms_enrol_election e;
+    if ((employee_id != NULL ? dms_enrol_election_get(req->store, employee_id, &e, &err)
+                             : dms_enrol_election_get_id(req->store, id, &e, &err)) != DMS_OK)
+        goto out;
+    char at[40];
+    now_iso(at);
+    dms_election_change change = {DMS_ELECTION_DRAFT, req->principal->actor, at, NULL, event};
+    dms_election_history entry;
+    if (dms_election_transition(e.status, e.version, &change, &entry, &err) != DMS_OK)
+        goto out;
+    e.status = DMS_ELECTION_DRAFT;
+    e.version = entry.version;
+    e.life_event = event;
+    snprintf(e.life_event_date, sizeof e.life_event_date, "%04d-%02d-%02d", y, m, d);
+    if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
+        dms_enrol_commit(req->store, &err) != DMS_OK)
+        goto out;
+    open = false;
+    reply(resp, 200, election_json(&e));
+out:
+    if (open)
+        dms_enrol_rollback(req->store);
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(body);
+}
+
+void dms_api_me_life_event(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)hooks;
+    life_event(req, req->principal->employee_id, 0, resp);
+}
+
+static bool parse_id(const char *text, long *id)
+{
+    char *end = NULL;
+    long v = text != NULL ? strtol(text, &end, 10) : 0;
+    if (text == NULL || end == text || *end != '\0' || v <= 0)
+        return false;
+    *id = v;
+    return true;
+}
+
+void dms_api_election_life_event(const dms_api_request *req, const dms_api_hooks *hooks,
+                                 dms_api_response *resp)
+{
+    (void)hooks;
+    long id = 0;
+    if (!parse_id(req->param, &id)) {
+        dms_error err;
+        dms_error_clear(&err);
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "no election '%.64s'", req->param);
+        fail(resp, &err);
+        return;
+    }
+    life_event(req, NULL, id, resp);
+}
+
+/* ---- HR ------------------------------------------------------------------------------------ */
+
+static const char *arg(const dms_api_request *req, const char *name)
+{
+    return req->arg != NULL ? req->arg(req->arg_ctx, name) : NULL;
+}
+
+void dms_api_elections_list(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    const char *department = arg(req, "department"), *status_text = arg(req, "status");
+    enum dms_election_status status = DMS_ELECTION_DRAFT;
+    if (status_text != NULL && !dms_election_status_from_text(status_text, &status)) {
+        dms_error_set(&err, DMS_EINVAL, "/status",
+                      "status must be draft, submitted, accepted, issued or rejected");
+        fail(resp, &err);
+        return;
+    }
+    dms_enrol_election *list = NULL;
+    size_t n = 0;
+    if (dms_enrol_election_list(req->store, department, status_text != NULL ? (int)status : -1,
+                                &list, &n, &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, election_json(&list[i]));
+    reply(resp, 200, json_pack("{s:I, s:o}", "count", (json_int_t)n, "elections", a));
+    free(list);
+}
+
+void dms_api_election_show(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    long id = 0;
+    dms_enrol_election e;
+    dms_enrol_history_row *rows = NULL;
+    size_t n = 0;
+    if (!parse_id(req->param, &id))
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "no election '%.64s'", req->param);
+    else if (dms_enrol_election_get_id(req->store, id, &e, &err) == DMS_OK &&
+             dms_enrol_history(req->store, id, &rows, &n, &err) == DMS_OK) {
+        json_t *j = election_json(&e);
+        json_object_set_new(j, "history", history_json(rows, n));
+        reply(resp, 200, j);
+    }
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    free(rows);
+}
+
+/*
+ * POST /v1/status-changes {"ids": [..], "to": "accepted", "reason": ".."}:
+ * all or nothing, in one transaction; the first refused id is named at
+ * /ids/<i>.
+ */
+void dms_api_status_changes(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *body = NULL, *done = NULL;
+    bool open = false;
+    static const char *const keys[] = {"ids", "to", "reason", NULL};
+    if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
+        goto out;
+    json_t *ids = json_object_get(body, "ids"), *to = json_object_get(body, "to");
+    json_t *reason = json_object_get(body, "reason");
+    enum dms_election_status target;
+    if (!json_is_array(ids) || json_array_size(ids) == 0 || json_array_size(ids) > 100000) {
+        dms_error_set(&err, DMS_EINVAL, "/ids", "ids must be a non-empty array of election ids");
+        goto out;
+    }
+    if (!json_is_string(to) || !dms_election_status_from_text(json_string_value(to), &target)) {
+        dms_error_set(&err, DMS_EINVAL, "/to",
+                      "to must be accepted, issued or rejected (принята, оформлена, отклонена)");
+        goto out;
+    }
+    if (reason != NULL && (!json_is_string(reason) || json_string_length(reason) >= 200)) {
+        dms_error_set(&err, DMS_EINVAL, "/reason", "reason must be text under 200 bytes");
+        goto out;
+    }
+    if (dms_enrol_begin(req->store, &err) != DMS_OK)
+        goto out;
+    open = true;
+    char at[40];
+    now_iso(at);
+    done = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+    {
+        char path[32];
+        snprintf(path, sizeof path, "/ids/%zu", i);
+        dms_enrol_election e;
+        if (!json_is_integer(v) ||
+            dms_enrol_election_get_id(req->store, (long)json_integer_value(v), &e, &err) != DMS_OK) {
+            dms_error_set(&err, DMS_ENOTFOUND, NULL, "no such election");
+            snprintf(err.path, sizeof err.path, "%s", path);
+            goto out;
+        }
+        dms_election_change change = {target, req->principal->actor, at,
+                                      reason != NULL ? json_string_value(reason) : NULL,
+                                      DMS_LIFE_EVENT_NONE};
+        dms_election_history entry;
+        if (dms_election_transition(e.status, e.version, &change, &entry, &err) != DMS_OK) {
+            if (strcmp(err.path, "/reason") != 0)
+                snprintf(err.path, sizeof err.path, "%s", path);
+            goto out;
+        }
+        e.status = target;
+        snprintf(e.reason, sizeof e.reason, "%s",
+                 target == DMS_ELECTION_REJECTED && reason != NULL ? json_string_value(reason) : "");
+        if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK)
+            goto out;
+        json_array_append_new(done, json_pack("{s:I, s:s}", "id", (json_int_t)e.id, "status",
+                                              dms_election_status_name(e.status)));
+    }
+    if (dms_enrol_commit(req->store, &err) != DMS_OK)
+        goto out;
+    open = false;
+    reply(resp, 200, json_pack("{s:I, s:O}", "changed", (json_int_t)json_array_size(done),
+                               "elections", done));
+out:
+    if (open)
+        dms_enrol_rollback(req->store);
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(done);
+    json_decref(body);
+}
+
+/* ---- exports ------------------------------------------------------------------------------- */
+
+struct buf {
+    char *text;
+    size_t len, cap;
+    bool failed;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
+        va_start(ap, fmt);
+        int n = vsnprintf(b->text != NULL ? b->text + b->len : NULL,
+                          b->text != NULL ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->failed = true;
+            return;
+        }
+        if (b->text != NULL && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap > 0 ? b->cap : 4096;
+        while (cap <= b->len + (size_t)n)
+            cap *= 2;
+        char *grown = realloc(b->text, cap);
+        if (grown == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->text = grown;
+        b->cap = cap;
+    }
+}
+
+static void reply_buf(dms_api_response *resp, struct buf *b)
+{
+    if (b->failed || b->text == NULL) {
+        free(b->text);
+        dms_error err;
+        dms_error_clear(&err);
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory for the export");
+        fail(resp, &err);
+        return;
+    }
+    reply_csv(resp, b->text, b->len);
+}
+
+/* Accepted and issued elections: the ones that cost money. */
+static int binding(const dms_api_request *req, dms_enrol_election **list, size_t *n,
+                   dms_error *err)
+{
+    int status = dms_enrol_election_list(req->store, NULL, -1, list, n, err);
+    if (status != DMS_OK)
+        return status;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++)
+        if ((*list)[i].status == DMS_ELECTION_ACCEPTED || (*list)[i].status == DMS_ELECTION_ISSUED)
+            (*list)[kept++] = (*list)[i];
+    *n = kept;
+    return DMS_OK;
+}
+
+/*
+ * GET /v1/exports/payroll.csv: employee_id,month,amount: the monthly salary
+ * deduction of every accepted or issued election for each month of the
+ * period (from the life event's month for a re-opened one), roubles.
+ */
+void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct ctx c = {0};
+    dms_enrol_election *list = NULL;
+    size_t n = 0;
+    if (ctx_load(req, &c, &err) != DMS_OK || binding(req, &list, &n, &err) != DMS_OK) {
+        fail(resp, &err);
+        ctx_free(&c);
+        return;
+    }
+    struct buf b = {0};
+    put(&b, "employee_id,month,amount\n");
+    int y0 = atoi(c.policy->period_from), m0 = atoi(c.policy->period_from + 5);
+    int y1 = atoi(c.policy->period_to), m1 = atoi(c.policy->period_to + 5);
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].employee_month <= 0)
+            continue;
+        int y = y0, m = m0;
+        if (list[i].life_event_date[0] != '\0' &&
+            strcmp(list[i].life_event_date, c.policy->period_from) > 0) {
+            y = atoi(list[i].life_event_date);
+            m = atoi(list[i].life_event_date + 5);
+        }
+        for (; y < y1 || (y == y1 && m <= m1); m == 12 ? (m = 1, y++) : m++)
+            put(&b, "%s,%04d-%02d,%lld.%02lld\n", list[i].employee_id, y, m,
+                (long long)(list[i].employee_month / 100), (long long)(list[i].employee_month % 100));
+    }
+    reply_buf(resp, &b);
+    free(list);
+    ctx_free(&c);
+}
+
+/* Quotes a CSV field for ';' separated output. */
+static void put_field(struct buf *b, const char *text, bool last)
+{
+    if (strpbrk(text, ";\"\n\r") == NULL) {
+        put(b, "%s%s", text, last ? "\n" : ";");
+        return;
+    }
+    put(b, "\"");
+    for (const char *p = text; *p; p++)
+        put(b, *p == '"' ? "\"\"" : "%c", *p);
+    put(b, "\"%s", last ? "\n" : ";");
+}
+
+/*
+ * GET /v1/exports/attach-list.csv: the insurer's attach list (список на
+ * прикрепление), one row per insured person and chosen option of every
+ * accepted or issued election, Russian headers, ';' separated.
+ */
+void dms_api_export_attach(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct ctx c = {0};
+    dms_enrol_election *list = NULL;
+    size_t n = 0;
+    if (ctx_load(req, &c, &err) != DMS_OK || binding(req, &list, &n, &err) != DMS_OK) {
+        fail(resp, &err);
+        ctx_free(&c);
+        return;
+    }
+    static const char *const relation_ru[] = {"сотрудник", "супруг(а)", "ребёнок"};
+    struct buf b = {0};
+    put(&b, "Табельный номер;Связь;Дата рождения;Пол;Регион;Подразделение;Программа;Код "
+            "программы;Сеть клиник;Дата прикрепления;Статус\n");
+    for (size_t i = 0; i < n; i++) {
+        dms_offer *offer = NULL;
+        dms_error ignored;
+        if (make_offer(&c, list[i].employee_id, &offer, &ignored) != DMS_OK)
+            continue; /* no longer in the census */
+        json_error_t jerr;
+        json_t *options = json_loads(list[i].options, 0, &jerr);
+        const char *from = list[i].life_event_date[0] != '\0' &&
+                                   strcmp(list[i].life_event_date, c.policy->period_from) > 0
+                               ? list[i].life_event_date
+                               : c.policy->period_from;
+        size_t k;
+        json_t *code;
+        json_array_foreach(options, k, code)
+        {
+            long o = dms_policy_find_option(c.policy, json_string_value(code));
+            if (o < 0)
+                continue;
+            for (size_t m = 0; m < offer->household.nmembers; m++) {
+                if (!(offer->options[o].covered & (1u << m)))
+                    continue;
+                const dms_person *p = offer->household.members[m];
+                char birth[16];
+                snprintf(birth, sizeof birth, "%02d.%02d.%04d", p->birth_day, p->birth_month,
+                         p->birth_year);
+                put_field(&b, p->employee_id, false);
+                put_field(&b, relation_ru[p->relation <= 2 ? p->relation : 0], false);
+                put_field(&b, birth, false);
+                put_field(&b, p->sex == DMS_SEX_FEMALE ? "Ж" : "М", false);
+                put_field(&b, p->region, false);
+                put_field(&b, p->department, false);
+                put_field(&b, c.policy->options[o].name_ru, false);
+                put_field(&b, c.policy->options[o].code, false);
+                put_field(&b, dms_policy_option_network(c.policy, offer->segment, (size_t)o),
+                          false);
+                put_field(&b, from, false);
+                put_field(&b, dms_election_status_name_ru(list[i].status), true);
+            }
+        }
+        json_decref(options);
+        free(offer);
+    }
+    reply_buf(resp, &b);
+    free(list);
+    ctx_free(&c);
+}
+
+/* ---- aggregates ---------------------------------------------------------------------------- */
+
+/* A count for a manager: null under SMALL_CELL (but 0 is shown). */
+static json_t *cell(long count)
+{
+    return count > 0 && count < SMALL_CELL ? json_null() : json_integer(count);
+}
+
+void dms_api_department_summary(const dms_api_request *req, const dms_api_hooks *hooks,
+                                dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    const char *department = req->param;
+    if (req->principal->role == DMS_ROLE_MANAGER &&
+        strcmp(department, req->principal->department) != 0) {
+        dms_error_set(&err, DMS_EFORBIDDEN, NULL,
+                      "a manager sees only their own department (%.100s)",
+                      req->principal->department);
+        fail(resp, &err);
+        return;
+    }
+    struct ctx c = {0};
+    dms_enrol_election *list = NULL;
+    size_t n = 0;
+    long employees = 0;
+    if (ctx_load(req, &c, &err) != DMS_OK ||
+        dms_enrol_employee_count(req->store, department, &employees, &err) != DMS_OK ||
+        dms_enrol_election_list(req->store, department, -1, &list, &n, &err) != DMS_OK) {
+        fail(resp, &err);
+        ctx_free(&c);
+        return;
+    }
+    if (employees == 0) {
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "no department '%.100s' in the census",
+                      department);
+        fail(resp, &err);
+        ctx_free(&c);
+        free(list);
+        return;
+    }
+    long by_status[DMS_ELECTION_STATUS_COUNT] = {0};
+    long by_option[DMS_POLICY_MAX_OPTIONS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        by_status[list[i].status]++;
+        if (list[i].status != DMS_ELECTION_ACCEPTED && list[i].status != DMS_ELECTION_ISSUED &&
+            list[i].status != DMS_ELECTION_SUBMITTED)
+            continue;
+        json_error_t jerr;
+        json_t *options = json_loads(list[i].options, 0, &jerr);
+        size_t k;
+        json_t *code;
+        json_array_foreach(options, k, code)
+        {
+            long o = dms_policy_find_option(c.policy, json_string_value(code));
+            if (o >= 0)
+                by_option[o]++;
+        }
+        json_decref(options);
+    }
+    json_t *statuses = json_object(), *opts = json_object();
+    json_object_set_new(statuses, "none", cell(employees - (long)n));
+    for (int s = 0; s < DMS_ELECTION_STATUS_COUNT; s++)
+        json_object_set_new(statuses, dms_election_status_name((enum dms_election_status)s),
+                            cell(by_status[s]));
+    for (size_t o = 0; o < c.policy->noptions; o++)
+        json_object_set_new(opts, c.policy->options[o].code, cell(by_option[o]));
+    reply(resp, 200,
+          json_pack("{s:s, s:o, s:i, s:o, s:o}", "department", department, "employees",
+                    cell(employees), "suppressed_below", SMALL_CELL, "by_status", statuses,
+                    "chosen_options", opts));
+    free(list);
+    ctx_free(&c);
+}
+
+void dms_api_totals(const dms_api_request *req, const dms_api_hooks *hooks,
+                    dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_enrol_election *list = NULL;
+    size_t n = 0;
+    if (dms_enrol_election_list(req->store, NULL, -1, &list, &n, &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    long by_status[DMS_ELECTION_STATUS_COUNT] = {0};
+    int64_t price = 0, employer = 0, employee = 0, month = 0;
+    long count = 0;
+    for (size_t i = 0; i < n; i++) {
+        by_status[list[i].status]++;
+        if (list[i].status == DMS_ELECTION_ACCEPTED || list[i].status == DMS_ELECTION_ISSUED) {
+            count++;
+            price += list[i].price;
+            employer += list[i].employer;
+            employee += list[i].employee;
+            month += list[i].employee_month;
+        }
+    }
+    json_t *statuses = json_object();
+    for (int s = 0; s < DMS_ELECTION_STATUS_COUNT; s++)
+        json_object_set_new(statuses, dms_election_status_name((enum dms_election_status)s),
+                            json_integer(by_status[s]));
+    reply(resp, 200,
+          json_pack("{s:o, s:{s:I, s:o, s:o, s:o, s:o}}", "by_status", statuses, "binding",
+                    "elections", (json_int_t)count, "price_year", money(price), "employer_year",
+                    money(employer), "employee_year", money(employee), "payroll_month",
+                    money(month)));
+    free(list);
+}
