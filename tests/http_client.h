@@ -159,6 +159,12 @@ static inline void http_raw(unsigned port, const char *raw, size_t len, struct h
 }
 
 /*
+ * The API key http_call_ex sends as "Authorization: Bearer KEY" (NULL: none).
+ * Each test program sets it once it has created a key.
+ */
+static const char *http_key;
+
+/*
  * A well-formed request; content_type may be NULL (no header), body may be
  * NULL. With expect, the headers go first with "Expect: 100-continue" and
  * the body only if the server asks for it.
@@ -171,6 +177,8 @@ static inline void http_call_ex(unsigned port, const char *method, const char *p
     char head[1024];
     int n = snprintf(head, sizeof head,
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
+    if (http_key != NULL)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Authorization: Bearer %s\r\n", http_key);
     if (content_type != NULL)
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", content_type);
     if (body != NULL)

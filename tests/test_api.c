@@ -38,6 +38,24 @@ struct server {
 
 static struct server main_server;
 static int timeout_ms = 10000;
+/* Keys created in main_server's database, by role (see keys_setup). */
+static char key_hr[80], key_broker[80], key_employee[80], key_manager[80], key_finance[80];
+
+/* `dmsrate keys create` into the database of s; the key into key. */
+static int create_key(const struct server *s, const char *role, const char *scope_flag,
+                      const char *scope, char *key, size_t size)
+{
+    char db[128];
+    snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
+    char *argv[] = {"dmsrate", "keys", "create", "--role", (char *)role, "--db", db,
+                    (char *)scope_flag, (char *)scope, NULL};
+    struct command_result c = run_dmsrate(argv);
+    int ok = c.status == 0 && strlen(c.out) > 60 ? 0 : -1;
+    snprintf(key, size, "%.*s", (int)strcspn(c.out, "\n"), c.out);
+    free(c.out);
+    free(c.err);
+    return ok;
+}
 
 static const char outpatient[] =
     "{\"frequency\": {\"family\": \"poisson\", \"mean\": 3}, "
@@ -131,7 +149,17 @@ static int group_setup(void **state)
     if (getenv("DMS_UNDER_VALGRIND") != NULL)
         timeout_ms = 60000;
     signal(SIGPIPE, SIG_IGN);
-    return start_server(&main_server, NULL, NULL);
+    if (start_server(&main_server, "--today", "2025-11-20") != 0 ||
+        create_key(&main_server, "hr", NULL, NULL, key_hr, sizeof key_hr) != 0 ||
+        create_key(&main_server, "broker", NULL, NULL, key_broker, sizeof key_broker) != 0 ||
+        create_key(&main_server, "finance", NULL, NULL, key_finance, sizeof key_finance) != 0 ||
+        create_key(&main_server, "employee", "--employee", "100014", key_employee,
+                   sizeof key_employee) != 0 ||
+        create_key(&main_server, "manager", "--department", "Finance", key_manager,
+                   sizeof key_manager) != 0)
+        return -1;
+    http_key = key_hr; /* HR may call every pricing route */
+    return 0;
 }
 
 static int group_teardown(void **state)
@@ -752,18 +780,34 @@ static void access_log_is_json_lines(void **state)
 
 /* ---- docs/openapi.yaml ------------------------------------------------------------------ */
 
+/* The key of a role named in docs/openapi.yaml ("x-dms-role: ROLE"). */
+static const char *key_of(const char *role)
+{
+    if (strcmp(role, "employee") == 0)
+        return key_employee;
+    if (strcmp(role, "manager") == 0)
+        return key_manager;
+    if (strcmp(role, "finance") == 0)
+        return key_finance;
+    if (strcmp(role, "broker") == 0)
+        return key_broker;
+    return key_hr;
+}
+
 /*
- * Walks the YAML line by line: a path key "  /x:" starts a path, an
+ * Walks the YAML line by line: a path key "  /x:" starts a path, its
+ * "x-dms-role: ROLE" names the key to call it with (hr when absent), an
  * "example: ID" under a path parameter names the {id} to use, and
- * "value: {...}" lines inside a requestBody are request examples.
- * Every GET path must answer 200 and every request example must be accepted.
+ * "value: {...}" lines inside a requestBody are request examples, sent with
+ * the method of their operation. Every GET path must answer 200 and every
+ * request example must be accepted (2xx).
  */
 static void openapi_examples_are_accepted(void **state)
 {
     (void)state;
     FILE *f = fopen("docs/openapi.yaml", "r");
     assert_non_null(f);
-    char line[8192], path[256] = "", id[128] = "";
+    char line[8192], path[256] = "", id[128] = "", role[32] = "hr", method[8] = "";
     bool in_paths = false, in_body = false, has_get = false;
     int examples = 0, gets = 0, paths = 0;
     struct http_response r;
@@ -775,12 +819,14 @@ static void openapi_examples_are_accepted(void **state)
             char url[512];
             char *brace = strstr(path, "{id}");
             if (brace != NULL)
-                snprintf(url, sizeof url, "%.*s%s", (int)(brace - path), path, id);
+                snprintf(url, sizeof url, "%.*s%s%s", (int)(brace - path), path, id, brace + 4);
             else
                 snprintf(url, sizeof url, "%s", path);
+            http_key = key_of(role);
             http_call(main_server.port, "GET", url, NULL, NULL, &r, timeout_ms);
+            http_key = key_hr;
             if (r.status != 200)
-                print_error("GET %s: %d\n", url, r.status);
+                print_error("GET %s as %s: %d %s\n", url, role, r.status, r.body);
             assert_int_equal(r.status, 200);
             http_response_free(&r);
             gets++;
@@ -799,17 +845,24 @@ static void openapi_examples_are_accepted(void **state)
         if (new_path) {
             snprintf(path, sizeof path, "%.*s", (int)(strlen(line) - 3), line + 2);
             id[0] = '\0';
+            snprintf(role, sizeof role, "hr");
             in_body = has_get = false;
             paths++;
             /* Every documented path is a route of the table, and vice versa (count). */
-            int route = dms_api_route_find("GET", path, NULL, NULL, 0, NULL, 0);
+            bool allowed = false;
+            int route = dms_api_route_find("GET", path, &allowed, NULL, 0, NULL, 0);
             assert_int_not_equal(route, DMS_API_ROUTE_NONE);
             assert_string_equal(dms_api_route_pattern((size_t)route), path);
             continue;
         }
         const char *p = line + strspn(line, " ");
-        if (strcmp(p, "get:") == 0)
-            has_get = true;
+        if (strcmp(p, "get:") == 0 || strcmp(p, "post:") == 0 || strcmp(p, "put:") == 0) {
+            snprintf(method, sizeof method, "%.*s", (int)(strlen(p) - 1), p);
+            for (char *m = method; *m; m++)
+                *m = (char)(*m - 'a' + 'A');
+            has_get = has_get || strcmp(method, "GET") == 0;
+        } else if (strncmp(p, "x-dms-role: ", 12) == 0)
+            snprintf(role, sizeof role, "%s", p + 12);
         else if (strcmp(p, "requestBody:") == 0)
             in_body = true;
         else if (strcmp(p, "responses:") == 0)
@@ -817,10 +870,12 @@ static void openapi_examples_are_accepted(void **state)
         else if (strncmp(p, "example: ", 9) == 0 && !in_body)
             snprintf(id, sizeof id, "%s", p + 9);
         else if (in_body && strncmp(p, "value: {", 8) == 0) {
-            post_json(path, p + 7, &r);
-            if (r.status != 200)
-                print_error("example for %s refused (%d): %s\n", path, r.status, r.body);
-            assert_int_equal(r.status, 200);
+            http_key = key_of(role);
+            http_call(main_server.port, method, path, "application/json", p + 7, &r, timeout_ms);
+            http_key = key_hr;
+            if (r.status < 200 || r.status > 299)
+                print_error("example for %s %s refused (%d): %s\n", method, path, r.status, r.body);
+            assert_true(r.status >= 200 && r.status <= 299);
             http_response_free(&r);
             examples++;
         }
@@ -828,7 +883,15 @@ static void openapi_examples_are_accepted(void **state)
     fclose(f);
     assert_true(examples >= 3);
     assert_true(gets >= 6);
-    assert_int_equal(paths, (int)dms_api_route_count());
+    /* Each documented path once; the table may list a path once per method. */
+    int patterns = 0;
+    for (size_t i = 0; i < dms_api_route_count(); i++) {
+        bool first = true;
+        for (size_t j = 0; j < i; j++)
+            first = first && strcmp(dms_api_route_pattern(i), dms_api_route_pattern(j)) != 0;
+        patterns += first;
+    }
+    assert_int_equal(paths, patterns);
 }
 
 /* The request files of examples/requests/ are accepted as they stand. */
@@ -961,11 +1024,12 @@ static void sigterm_finishes_in_flight_requests(void **state)
     const char *slow = "{\"frequency\": {\"family\": \"poisson\", \"mean\": 30}, \"severity\":"
                        " {\"family\": \"lognormal\", \"meanlog\": 8, \"sdlog\": 1},"
                        " \"method\": \"mc\", \"sims\": 1000000}";
-    char head[256];
+    char head[512];
     int n = snprintf(head, sizeof head,
                      "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                     strlen(slow));
+                     key_hr, strlen(slow));
     int fd = http_connect(main_server.port);
     assert_true(fd >= 0);
     assert_true(http_send_all(fd, head, (size_t)n));
