@@ -1,0 +1,240 @@
+// The employee page: sign in with the employee's key, the base package and
+// the priced menu of options (GET /v1/me/offer), the draft saved on every
+// change (PUT /v1/me/election) with the budget bar from its cost split, the
+// questionnaire and the recommended sets with their out-of-pocket cost
+// (POST /v1/me/recommendation), submission and the election's history.
+'use strict';
+
+const st = { offer: null, election: null, faults: [], rec: null, history: [] };
+const $ = (id) => document.getElementById(id);
+
+function optionByCode(code) {
+  return (st.offer.options || []).find((o) => o.code === code);
+}
+
+function optionNames(codes) {
+  if (!codes || codes.length === 0) return I18N.t('emp.rec.empty');
+  return codes.map((c) => I18N.name(optionByCode(c) || { code: c })).join(', ');
+}
+
+function chosen() {
+  return [...$('options').querySelectorAll('input[type=checkbox]:checked')].map((i) => i.value);
+}
+
+async function signIn() {
+  clearErrors();
+  const res = await Api.call('GET', '/v1/me/offer');
+  if (!res.ok) {
+    showError(res.error, {}, $('key-error'));
+    $('picker').hidden = true;
+    return;
+  }
+  st.offer = res.data;
+  $('picker').hidden = false;
+  $('signout').hidden = false;
+  const mine = await Api.call('GET', '/v1/me/election');
+  st.election = mine.ok ? mine.data : null;
+  st.faults = [];
+  renderAll();
+  await loadHistory();
+}
+
+async function loadHistory() {
+  const res = await Api.call('GET', '/v1/me/election/history');
+  st.history = res.ok && res.data ? res.data.history || [] : [];
+  renderHistory();
+}
+
+// Saves the current ticks as the draft; the answer carries the cost split
+// and the faults (budget, eligibility, window) to show at once.
+async function saveDraft() {
+  clearErrors($('options-card'));
+  clearErrors($('budget-card'));
+  clearErrors($('submit-card'));
+  $('submitted').hidden = true;
+  const res = await Api.call('PUT', '/v1/me/election', { options: chosen() });
+  if (!res.ok) {
+    showError(res.error, { '/options': $('options-error'), '/status': $('submit-error') }, $('submit-error'));
+    return;
+  }
+  st.election = res.data;
+  st.faults = res.data.faults || [];
+  renderBudget();
+  renderStatus();
+  renderFaults();
+  await loadHistory();
+}
+
+async function submit() {
+  clearErrors($('submit-card'));
+  $('submitted').hidden = true;
+  const res = await Api.call('POST', '/v1/me/election/submit');
+  if (!res.ok) {
+    st.faults = res.error.faults || [];
+    renderFaults();
+    showError(res.error, { '/options': $('options-error') }, $('submit-error'));
+    if ($('options-error').hidden === false) showError(res.error, {}, $('submit-error'));
+    return;
+  }
+  st.election = res.data;
+  st.faults = [];
+  renderStatus();
+  renderFaults();
+  $('submitted').hidden = false;
+  await loadHistory();
+}
+
+async function recommend() {
+  clearErrors($('quiz-card'));
+  const answers = [...$('quiz').querySelectorAll('input[type=range]')].map((r) => ({ code: r.dataset.code, priority: Number(r.value) }));
+  const res = await Api.call('POST', '/v1/me/recommendation', { answers, alternatives: 3 });
+  if (!res.ok) {
+    const fields = {};
+    answers.forEach((a, i) => { fields[`/answers/${i}`] = $(`quiz-${i}-error`); });
+    showError(res.error, fields, $('quiz-error'));
+    return;
+  }
+  st.rec = res.data;
+  renderRecommendation();
+}
+
+async function applySet(codes) {
+  $('options').querySelectorAll('input[type=checkbox]').forEach((i) => { i.checked = codes.includes(i.value); });
+  await saveDraft();
+}
+
+// ---- rendering ---------------------------------------------------------------
+
+function renderAll() {
+  if (!st.offer) return;
+  const o = st.offer;
+  $('auth-state').textContent = `${I18N.t('auth.signed')}: ${o.employee_id} · ${I18N.name(o.segment)}`;
+  const names = (o.base_modules || []).map((m) => I18N.name(m)).join(', ');
+  $('base-text').textContent = `${I18N.name(o.segment)}${names ? `: ${names}` : ''} — ${money(o.base_price_year / 12, { digits: 2 })} ${I18N.t('common.month')} (${money(o.base_price_year)} ${I18N.t('common.year')})`;
+  const picked = new Set(st.election ? st.election.options : []);
+  $('options').replaceChildren(...o.options.map((opt, i) => {
+    const id = `opt-${opt.code}`;
+    const box = el('input', { type: 'checkbox', id, value: opt.code, checked: picked.has(opt.code), disabled: !opt.eligible, 'data-option': opt.code });
+    box.addEventListener('change', saveDraft);
+    const price = opt.cost
+      ? el('div', { class: 'price' }, el('div', { text: `${money(opt.cost.price_month, { digits: 2 })} ${I18N.t('common.month')}` }),
+        el('div', { class: 'muted', text: `${I18N.t('emp.option.you')}: ${money(opt.cost.employee_month, { digits: 2 })}` }))
+      : el('div', { class: 'price muted', text: I18N.t('emp.option.ineligible') });
+    const reason = opt.eligible ? null : el('div', { class: 'reason', text: I18N.lang === 'ru' ? opt.reason_ru : opt.reason.replace(/_/g, ' ') });
+    const who = opt.covered && opt.covered.length ? el('div', { class: 'muted reason', text: `${I18N.t('emp.household')}: ${opt.covered.join(', ')}` }) : null;
+    return el('li', { class: `option${opt.eligible ? '' : ' ineligible'}`, 'data-index': i },
+      box, el('label', { for: id, class: 'what' }, el('div', { class: 'name', text: I18N.name(opt) }), who, reason),
+      price);
+  }));
+  $('quiz').replaceChildren(...o.options.filter((opt) => opt.eligible).map((opt, i) => {
+    const range = el('input', { type: 'range', min: '0', max: '5', step: '1', value: '3', id: `quiz-${i}`, 'data-code': opt.code, 'aria-label': I18N.name(opt) });
+    const out = el('output', { for: `quiz-${i}`, text: '3' });
+    range.addEventListener('input', () => { out.textContent = range.value; });
+    return el('div', {}, el('div', { class: 'quiz-row' }, el('span', { text: I18N.name(opt) }), range, out),
+      el('div', { class: 'field-error', id: `quiz-${i}-error`, hidden: true }));
+  }));
+  renderBudget();
+  renderStatus();
+  renderFaults();
+  renderRecommendation();
+  renderHistory();
+}
+
+function renderBudget() {
+  const o = st.offer;
+  if (!o) return;
+  const cost = st.election ? st.election.cost : { price_year: 0, employer_year: 0, employee_year: 0, employee_month: 0 };
+  const flex = o.segment.flex_budget;
+  const cap = o.segment.top_up_cap;
+  const credits = Math.min(cost.price_year, flex);
+  const topup = cost.employee_year;
+  const over = Math.max(0, topup - cap);
+  const left = Math.max(0, flex - credits) + Math.max(0, cap - topup);
+  const parts = [
+    { key: 'credits', label: I18N.t('emp.budget.credits'), value: credits, color: '#3d9970' },
+    { key: 'topup', label: I18N.t('emp.budget.topup'), value: topup - over, color: '#e0a030' },
+    { key: 'over', label: I18N.t('emp.budget.over'), value: over, color: '#b3261e' },
+  ];
+  $('budget-bar').replaceChildren(budgetBar({ parts, limit: flex + cap, title: I18N.t('emp.budget') }));
+  const item = (cls, label, value) => el('span', {}, el('span', { class: `swatch ${cls}` }), `${label}: ${money(value)}`);
+  $('budget-legend').replaceChildren(
+    item('credits', I18N.t('emp.budget.credits'), credits), el('span', { class: 'muted', text: `/ ${money(flex)}` }),
+    item('topup', I18N.t('emp.budget.topup'), topup), el('span', { class: 'muted', text: `/ ${money(cap)} (${I18N.t('emp.budget.cap')}; ${money(cost.employee_month, { digits: 2 })} ${I18N.t('common.month')})` }),
+    over > 0 ? item('over', I18N.t('emp.budget.over'), over) : item('left', I18N.t('emp.budget.left'), left));
+  $('budget-bar').dataset.over = over > 0 ? 'true' : 'false';
+}
+
+function renderStatus() {
+  const s = st.election ? st.election.status : null;
+  $('status').className = `pill ${s || ''}`;
+  $('status').textContent = s ? I18N.t(`status.${s}`) : '—';
+  $('status').dataset.status = s || '';
+}
+
+// Faults of the draft: budget faults next to the budget bar, the others next
+// to the options list; each names its option where it can.
+function renderFaults() {
+  const budget = st.faults.filter((f) => /budget|cap|top_up/.test(f.kind));
+  const other = st.faults.filter((f) => !budget.includes(f));
+  const show = (list, target) => {
+    if (list.length === 0) return;
+    target.textContent = list.map((f) => f.message).join('; ');
+    target.dataset.code = list[0].kind;
+    target.hidden = false;
+  };
+  show(budget, $('budget-error'));
+  show(other, $('options-error'));
+}
+
+function choiceCard(choice, best, index) {
+  const oop = choice.out_of_pocket_year || {};
+  const card = el('div', { class: `rec${best ? ' best' : ''}`, 'data-rec': index },
+    el('strong', { text: best ? I18N.t('emp.rec.best') : `${I18N.t('emp.rec.runner')} ${index}` }),
+    el('p', { text: optionNames(choice.options) }),
+    el('p', { class: 'muted', text: `${I18N.t('emp.option.price')}: ${money(choice.cost.price_month, { digits: 2 })} ${I18N.t('common.month')} · ${I18N.t('emp.option.you')}: ${money(choice.cost.employee_month, { digits: 2 })} ${I18N.t('common.month')}` }),
+    el('div', {}, el('span', { class: 'muted', text: I18N.t('emp.oop') })),
+    el('div', { class: 'oop' },
+      el('div', {}, I18N.t('emp.oop.low'), el('strong', { text: money(oop.low) })),
+      el('div', {}, I18N.t('emp.oop.medium'), el('strong', { text: money(oop.medium) })),
+      el('div', {}, I18N.t('emp.oop.high'), el('strong', { text: money(oop.high) }))));
+  const apply = el('button', { type: 'button', class: 'secondary', text: I18N.t('emp.rec.apply') });
+  apply.addEventListener('click', () => applySet(choice.options));
+  card.append(el('p', {}, apply));
+  return card;
+}
+
+function renderRecommendation() {
+  const r = st.rec;
+  if (!r) { $('recommendation').replaceChildren(); return; }
+  $('recommendation').replaceChildren(el('h3', { text: I18N.t('emp.rec') }),
+    ...(r.best ? [choiceCard(r.best, true, 0)] : []),
+    ...(r.runner_ups || []).map((c, i) => choiceCard(c, false, i + 1)));
+}
+
+function renderHistory() {
+  $('history').replaceChildren(...st.history.map((h) => el('li', {},
+    `${h.at.replace('T', ' ').slice(0, 16)} — `, el('span', { class: `pill ${h.to}`, text: I18N.t(`status.${h.to}`) }),
+    ` ${optionNames(h.options)}${h.reason ? ` (${h.reason})` : ''}`)));
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  Api.loadKey('employee');
+  $('key').value = Api.key;
+  $('auth-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    Api.saveKey($('key').value);
+    signIn();
+  });
+  $('signout').addEventListener('click', () => {
+    Api.saveKey('');
+    $('key').value = '';
+    $('picker').hidden = true;
+    $('signout').hidden = true;
+    st.offer = null;
+    $('auth-state').textContent = I18N.t('auth.employee.hint');
+  });
+  $('submit').addEventListener('click', submit);
+  $('recommend').addEventListener('click', recommend);
+  I18N.onChange(() => renderAll());
+  if (Api.key) signIn();
+});
