@@ -306,12 +306,12 @@ function renderElections() {
   $('elections-table').replaceChildren(el('thead', {}, head), el('tbody', {}, ...list.map((e) => el('tr', { 'data-employee': e.employee_id },
     el('td', { text: e.employee_id }), el('td', { text: e.department || '' }),
     el('td', {}, el('span', { class: `pill ${e.status}`, text: I18N.t(`status.${e.status}`) })),
-    el('td', { class: 'num', text: e.employee_month !== undefined ? money(e.employee_month, { digits: 2 }) : '' })))));
+    el('td', { class: 'num', text: e.cost ? money(e.cost.employee_month, { digits: 2 }) : '' })))));
 }
 
 async function payroll() {
   clearErrors($('elections-card'));
-  const res = await Api.call('GET', '/v1/exports/payroll', undefined, { accept: 'text/csv' });
+  const res = await Api.call('GET', '/v1/exports/payroll.csv', undefined, { accept: 'text/csv' });
   if (!res.ok) {
     showError(res.error, {}, $('elections-error'));
     return;
