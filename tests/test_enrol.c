@@ -1,0 +1,415 @@
+/*
+ * API tests of the employee module picker: a real `dmsrate serve` (from
+ * $DMS_BIN) on a temporary database seeded with the sample employer, keys
+ * made with `dmsrate keys create`, and the whole flow: offer,
+ * recommendation, draft, submission refused outside the window, over the
+ * budget, with a missing dependency and with a broken exclusion (each at its
+ * pointer), submission, HR acceptance and issue, a life event re-opening,
+ * history, the payroll and attach-list exports, the manager's summary with
+ * small cells suppressed, finance totals; then every role's allowed and
+ * refused calls (401 without a key, 403 outside the role or scope).
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <math.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "http_client.h"
+#include "run_command.h"
+
+static pid_t server_pid;
+static unsigned port;
+static char dir[64], db[128];
+static char k_emp[80], k_emp_young[80], k_emp_ops[80], k_hr[80], k_mgr[80], k_fin[80], k_brk[80];
+static const int T = 20000;
+
+static int create_key(const char *role, const char *flag, const char *scope, char *key)
+{
+    char *argv[] = {"dmsrate", "keys", "create", "--role", (char *)role, "--db", db,
+                    (char *)flag, (char *)scope, NULL};
+    struct command_result c = run_dmsrate(argv);
+    int ok = c.status == 0 && strlen(c.out) == 69 ? 0 : -1;
+    snprintf(key, 80, "%.68s", c.out);
+    free(c.out);
+    free(c.err);
+    return ok;
+}
+
+static int start(const char *today)
+{
+    int out[2];
+    if (pipe(out) != 0)
+        return -1;
+    server_pid = fork();
+    if (server_pid == 0) {
+        char log[128];
+        snprintf(log, sizeof log, "%s/server.log", dir);
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(out[1], 1);
+        dup2(fd, 2);
+        close(out[0]);
+        char *argv[] = {(char *)dms_binary(), "serve", "--listen", "127.0.0.1:0", "--models",
+                        "models", "--tariffs", "tariffs", "--db", db, "--today", (char *)today,
+                        "--threads", "4", NULL};
+        execv(dms_binary(), argv);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[256];
+    size_t len = 0;
+    while (len < sizeof line - 1 && http_wait_readable(out[0], T)) {
+        if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
+            break;
+        len++;
+    }
+    line[len] = '\0';
+    close(out[0]);
+    const char *colon = strrchr(line, ':');
+    if (strstr(line, "listening on") == NULL || colon == NULL)
+        return -1;
+    port = (unsigned)atoi(colon + 1);
+    return 0;
+}
+
+static void stop(int sig)
+{
+    kill(server_pid, sig);
+    waitpid(server_pid, NULL, 0);
+    server_pid = 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(dir, sizeof dir, "/tmp/dms-enrol-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return -1;
+    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    /* Inside the enrolment window (2025-11-17 .. 2025-12-12). */
+    if (start("2025-11-20") != 0)
+        return -1;
+    return create_key("employee", "--employee", "100014", k_emp) ||
+           create_key("employee", "--employee", "100007", k_emp_young) ||
+           create_key("employee", "--employee", "100056", k_emp_ops) ||
+           create_key("hr", NULL, NULL, k_hr) ||
+           create_key("manager", "--department", "Finance", k_mgr) ||
+           create_key("finance", NULL, NULL, k_fin) || create_key("broker", NULL, NULL, k_brk);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (server_pid > 0)
+        stop(SIGTERM);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Calls method path with key (NULL: none) and body; returns the status, JSON in *out. */
+static int call(const char *key, const char *method, const char *path, const char *body,
+                json_t **out)
+{
+    struct http_response r;
+    http_key = key;
+    http_call(port, method, path, body != NULL ? "application/json" : NULL, body, &r, T);
+    http_key = NULL;
+    int status = r.status;
+    if (out != NULL) {
+        json_error_t jerr;
+        *out = r.body != NULL ? json_loads(r.body, 0, &jerr) : NULL;
+    }
+    http_response_free(&r);
+    return status;
+}
+
+static const char *error_path(json_t *j)
+{
+    return json_string_value(json_object_get(json_object_get(j, "error"), "path"));
+}
+
+static bool has_fault(json_t *j, const char *kind, const char *path)
+{
+    json_t *faults = json_object_get(json_object_get(j, "error"), "faults");
+    size_t i;
+    json_t *f;
+    json_array_foreach(faults, i, f)
+    {
+        if (strcmp(json_string_value(json_object_get(f, "kind")), kind) == 0 &&
+            (path == NULL || strcmp(json_string_value(json_object_get(f, "path")), path) == 0))
+            return true;
+    }
+    return false;
+}
+
+static void expect(const char *key, const char *method, const char *path, const char *body,
+                   int status)
+{
+    json_t *j = NULL;
+    int got = call(key, method, path, body, &j);
+    if (got != status) {
+        char *text = j != NULL ? json_dumps(j, 0) : NULL;
+        print_error("%s %s: %d, expected %d: %s\n", method, path, got, status, text ? text : "");
+        free(text);
+    }
+    assert_int_equal(got, status);
+    json_decref(j);
+}
+
+/* ---- the flow ---------------------------------------------------------------------- */
+
+static void offer_and_recommendation(void **state)
+{
+    (void)state;
+    json_t *j = NULL;
+    assert_int_equal(call(k_emp, "GET", "/v1/me/offer", NULL, &j), 200);
+    assert_string_equal(json_string_value(json_object_get(j, "employee_id")), "100014");
+    json_t *options = json_object_get(j, "options");
+    assert_true(json_array_size(options) >= 10);
+    json_t *dental = json_array_get(options, 0);
+    assert_string_equal(json_string_value(json_object_get(dental, "code")), "dental_standard");
+    json_t *cost = json_object_get(dental, "cost");
+    /* employer + employee = price, per month too */
+    double price = json_real_value(json_object_get(cost, "price_month"));
+    double split = json_real_value(json_object_get(cost, "employer_month")) +
+                   json_real_value(json_object_get(cost, "employee_month"));
+    assert_true(price > 0 && fabs(price - split) < 0.005);
+    json_decref(j);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation",
+                          "{\"answers\":[{\"code\":\"dental_standard\",\"priority\":5}],"
+                          "\"alternatives\":2}",
+                          &j),
+                     200);
+    json_t *best = json_object_get(j, "best");
+    assert_non_null(json_object_get(best, "options"));
+    json_t *oop = json_object_get(best, "out_of_pocket_year");
+    assert_true(json_real_value(json_object_get(oop, "low")) <=
+                json_real_value(json_object_get(oop, "high")));
+    assert_true(json_array_size(json_object_get(j, "runner_ups")) <= 2);
+    json_decref(j);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation",
+                          "{\"answers\":[{\"code\":\"dental_standard\",\"priority\":9}]}", &j),
+                     422);
+    assert_string_equal(error_path(j), "/answers/0/priority");
+    json_decref(j);
+}
+
+static void faults_at_submission(void **state)
+{
+    (void)state;
+    json_t *j = NULL;
+    /* unknown option: refused already in the draft, at its index */
+    assert_int_equal(call(k_emp, "PUT", "/v1/me/election", "{\"options\":[\"dental_standard\",\"x\"]}",
+                          &j),
+                     422);
+    assert_string_equal(error_path(j), "/options/1");
+    json_decref(j);
+    /* missing dependency: kept in the draft, refused at submission */
+    assert_int_equal(call(k_emp, "PUT", "/v1/me/election", "{\"options\":[\"family_emergency\"]}",
+                          &j),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(j, "faults")), 1);
+    json_decref(j);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/election/submit", NULL, &j), 422);
+    assert_true(has_fault(j, "missing_requirement", "/options/0"));
+    json_decref(j);
+    /* broken exclusion */
+    assert_int_equal(call(k_emp, "PUT", "/v1/me/election",
+                          "{\"options\":[\"dental_standard\",\"dental_business\"]}", NULL),
+                     200);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/election/submit", NULL, &j), 422);
+    assert_true(has_fault(j, "excluded", NULL));
+    json_decref(j);
+    /* over budget: everything an operations employee may have */
+    assert_int_equal(call(k_emp_ops, "PUT", "/v1/me/election",
+                          "{\"options\":[\"dental_business\",\"home_visits\",\"hospital_planned\","
+                          "\"checkup\",\"telemedicine\",\"mental_health\"]}",
+                          NULL),
+                     200);
+    assert_int_equal(call(k_emp_ops, "POST", "/v1/me/election/submit", NULL, &j), 422);
+    assert_true(has_fault(j, "over_budget", "/options"));
+    json_decref(j);
+}
+
+static void window_closed(void **state)
+{
+    (void)state;
+    /* A second server on the same database whose today is after the window. */
+    pid_t first = server_pid;
+    unsigned first_port = port;
+    assert_int_equal(start("2026-02-01"), 0);
+    json_t *j = NULL;
+    assert_int_equal(call(k_emp_young, "PUT", "/v1/me/election", "{\"options\":[\"mental_health\"]}",
+                          NULL),
+                     200);
+    assert_int_equal(call(k_emp_young, "POST", "/v1/me/election/submit", NULL, &j), 422);
+    assert_true(has_fault(j, "window_closed", "/date"));
+    json_decref(j);
+    stop(SIGTERM);
+    server_pid = first;
+    port = first_port;
+}
+
+static void flow_to_issue_and_life_event(void **state)
+{
+    (void)state;
+    json_t *j = NULL;
+    assert_int_equal(call(k_emp, "PUT", "/v1/me/election",
+                          "{\"options\":[\"dental_standard\",\"family_outpatient\","
+                          "\"family_emergency\"]}",
+                          &j),
+                     200);
+    long id = (long)json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/election/submit", NULL, &j), 200);
+    assert_string_equal(json_string_value(json_object_get(j, "status_ru")), "подана");
+    json_decref(j);
+    /* submitted twice: 409 */
+    expect(k_emp, "POST", "/v1/me/election/submit", NULL, 409);
+    char body[128];
+    /* reject without reason: 422 at /reason; unknown id: at /ids/1 */
+    snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"rejected\"}", id);
+    assert_int_equal(call(k_hr, "POST", "/v1/status-changes", body, &j), 422);
+    assert_string_equal(error_path(j), "/reason");
+    json_decref(j);
+    snprintf(body, sizeof body, "{\"ids\":[%ld, 99999],\"to\":\"accepted\"}", id);
+    assert_int_equal(call(k_hr, "POST", "/v1/status-changes", body, &j), 404);
+    assert_string_equal(error_path(j), "/ids/1");
+    json_decref(j);
+    /* all or nothing: still submitted */
+    assert_int_equal(call(k_emp, "GET", "/v1/me/election", NULL, &j), 200);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "submitted");
+    json_decref(j);
+    snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"issued\"}", id);
+    expect(k_hr, "POST", "/v1/status-changes", body, 409); /* submitted -> issued is not a move */
+    snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"accepted\"}", id);
+    expect(k_hr, "POST", "/v1/status-changes", body, 200);
+    snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"оформлена\"}", id);
+    expect(k_hr, "POST", "/v1/status-changes", body, 200);
+    /* a life event re-opens the issued election, version 2 */
+    expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"party\",\"date\":\"2026-03-01\"}",
+           422);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"birth\",\"date\":\"2026-03-01\"}", &j),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "draft");
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
+    json_decref(j);
+    /* history: created(draft) ... submitted, accepted, issued, draft(birth) */
+    assert_int_equal(call(k_emp, "GET", "/v1/me/election/history", NULL, &j), 200);
+    json_t *h = json_object_get(j, "history");
+    size_t n = json_array_size(h);
+    assert_true(n >= 5);
+    json_t *last = json_array_get(h, n - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "from")), "issued");
+    assert_string_equal(json_string_value(json_object_get(last, "life_event")), "birth");
+    assert_string_equal(json_string_value(json_object_get(last, "role")), "employee");
+    json_t *accepted = json_array_get(h, n - 3);
+    assert_string_equal(json_string_value(json_object_get(accepted, "to")), "accepted");
+    assert_string_equal(json_string_value(json_object_get(accepted, "role")), "hr");
+    json_decref(j);
+    /* submit again inside the life-event window (30 days from 2026-03-01)? today is
+     * 2025-11-20, before the event: the enrolment window still holds. */
+    expect(k_emp, "POST", "/v1/me/election/submit", NULL, 200);
+    snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"accepted\"}", id);
+    expect(k_hr, "POST", "/v1/status-changes", body, 200);
+}
+
+static void exports_and_aggregates(void **state)
+{
+    (void)state;
+    struct http_response r;
+    http_key = k_fin;
+    http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);
+    assert_int_equal(r.status, 200);
+    assert_true(strncmp(r.body, "employee_id,month,amount\n", 25) == 0);
+    http_response_free(&r);
+    http_key = k_hr;
+    http_call(port, "GET", "/v1/exports/attach-list.csv", NULL, NULL, &r, T);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "Табельный номер;Связь;Дата рождения"));
+    assert_non_null(strstr(r.body, "100014;ребёнок;"));
+    http_response_free(&r);
+    http_key = NULL;
+    json_t *j = NULL;
+    assert_int_equal(call(k_mgr, "GET", "/v1/departments/Finance/summary", NULL, &j), 200);
+    /* one accepted election in Finance: a small cell, suppressed */
+    assert_true(json_is_null(json_object_get(json_object_get(j, "by_status"), "accepted")));
+    assert_true(json_integer_value(json_object_get(j, "employees")) >= 5);
+    json_decref(j);
+    assert_int_equal(call(k_fin, "GET", "/v1/totals", NULL, &j), 200);
+    json_t *b = json_object_get(j, "binding");
+    assert_int_equal(json_integer_value(json_object_get(b, "elections")), 1);
+    assert_true(fabs(json_real_value(json_object_get(b, "price_year")) -
+                     json_real_value(json_object_get(b, "employer_year")) -
+                     json_real_value(json_object_get(b, "employee_year"))) < 0.005);
+    json_decref(j);
+}
+
+/* ---- roles --------------------------------------------------------------------------- */
+
+static void roles_allowed_and_refused(void **state)
+{
+    (void)state;
+    expect(NULL, "GET", "/healthz", NULL, 200);
+    expect(NULL, "GET", "/v1/me/offer", NULL, 401);
+    expect("dms_0000000000000000000000000000000000000000000000000000000000000000", "GET",
+           "/v1/models", NULL, 401);
+    /* employee */
+    expect(k_emp, "GET", "/v1/models", NULL, 200);
+    expect(k_emp, "GET", "/v1/elections", NULL, 403);
+    expect(k_emp, "GET", "/v1/exports/payroll.csv", NULL, 403);
+    expect(k_emp, "GET", "/v1/departments/Finance/summary", NULL, 403);
+    expect(k_emp, "POST", "/v1/status-changes", "{\"ids\":[1],\"to\":\"accepted\"}", 403);
+    /* hr */
+    expect(k_hr, "GET", "/v1/elections?status=accepted", NULL, 200);
+    expect(k_hr, "GET", "/v1/elections?status=nonsense", NULL, 422);
+    expect(k_hr, "GET", "/v1/me/offer", NULL, 403);
+    expect(k_hr, "GET", "/v1/departments/Warehouse/summary", NULL, 200);
+    /* manager: own department only, no per-person data */
+    expect(k_mgr, "GET", "/v1/departments/Finance/summary", NULL, 200);
+    expect(k_mgr, "GET", "/v1/departments/Warehouse/summary", NULL, 403);
+    expect(k_mgr, "GET", "/v1/elections", NULL, 403);
+    expect(k_mgr, "GET", "/v1/elections/1", NULL, 403);
+    expect(k_mgr, "GET", "/v1/exports/payroll.csv", NULL, 403);
+    /* finance */
+    expect(k_fin, "GET", "/v1/totals", NULL, 200);
+    expect(k_fin, "GET", "/v1/exports/payroll.csv", NULL, 200);
+    expect(k_fin, "GET", "/v1/exports/attach-list.csv", NULL, 403);
+    expect(k_fin, "GET", "/v1/elections", NULL, 403);
+    /* broker: quotes and the catalog, read-only */
+    expect(k_brk, "GET", "/v1/tariffs", NULL, 200);
+    expect(k_brk, "POST", "/v1/aggregate",
+           "{\"frequency\":{\"family\":\"poisson\",\"mean\":1},"
+           "\"severity\":{\"family\":\"gamma\",\"shape\":2,\"scale\":1000}}",
+           200);
+    expect(k_brk, "GET", "/v1/totals", NULL, 403);
+    expect(k_brk, "POST", "/v1/admin/reload", NULL, 403);
+    expect(k_brk, "GET", "/v1/elections", NULL, 403);
+    expect(k_emp, "POST", "/v1/quotes", "{}", 403);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(offer_and_recommendation),
+        cmocka_unit_test(faults_at_submission),
+        cmocka_unit_test(window_closed),
+        cmocka_unit_test(flow_to_issue_and_life_event),
+        cmocka_unit_test(exports_and_aggregates),
+        cmocka_unit_test(roles_allowed_and_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
