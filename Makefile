@@ -10,12 +10,13 @@
 #   make run                  install missing packages, build, start the service
 #   make deps                 apt-get install the Debian packages that are missing
 #   make fuzz FUZZ_SECONDS=60 run every libFuzzer target
+#   make e2e                  the web pages in headless chromium (screenshots in build/e2e)
 
 PKGS       := gsl jansson libmicrohttpd sqlite3
 TEST_PKGS  := cmocka
 DEB_PKGS   := build-essential pkg-config libgsl-dev libjansson-dev libmicrohttpd-dev \
               libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk \
-              sqlite3 curl python3
+              sqlite3 curl python3 chromium nodejs
 
 CC         ?= cc
 SANITIZE   ?=
@@ -113,6 +114,14 @@ test: deps
 	$(MAKE) SANITIZE=address,undefined check
 	$(MAKE) valgrind
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) e2e
+
+# The web pages in headless chromium against the real server (tests/e2e/run.sh);
+# screenshots in build/e2e/screenshots/.
+e2e: $(BUILD)/dmsrate
+	tests/e2e/run.sh $(BUILD)/dmsrate
+
+.PHONY: e2e
 
 deps-check:
 	@for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || { echo "missing library $$p: run 'make deps'"; exit 1; }; done
@@ -160,6 +169,9 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "all build dependencies present"; fi
+	@# Debian's nodejs comes without npm (other builds of nodejs bundle it).
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm; }
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
