@@ -493,6 +493,53 @@ static void test_people_without_segment_are_reported(void **state)
     dms_census_free(census);
 }
 
+static void test_children_segment_by_relation(void **state)
+{
+    (void)state;
+    /* Children get their own segment; everyone else follows the employee. */
+    const char *text =
+        "{\"name\":\"x\",\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"},"
+        "\"segments\":[{\"code\":\"kids\",\"name_ru\":\"дети\",\"name_en\":\"children\","
+        "\"rule\":{\"relations\":[\"ребёнок\"],\"age_max\":17},\"network\":\"economy\","
+        "\"modules\":[{\"module\":\"outpatient\"}]},"
+        "{\"code\":\"young\",\"name_ru\":\"м\",\"name_en\":\"y\",\"rule\":{\"age_max\":30},"
+        "\"network\":\"standard\",\"modules\":[{\"module\":\"outpatient\"}]},"
+        "{\"code\":\"rest\",\"name_ru\":\"о\",\"name_en\":\"r\",\"network\":\"standard\","
+        "\"modules\":[{\"module\":\"outpatient\"}]}]}";
+    json_t *root = NULL;
+    dms_plan *plan = NULL;
+    assert_int_equal(dms_json_parse_text(text, strlen(text), &root, NULL), DMS_OK);
+    assert_int_equal(dms_plan_load_json(root, NULL, &plan, NULL), DMS_OK);
+    json_decref(root);
+    assert_int_equal(plan->segments[0].rule.relations, 1u << DMS_RELATION_CHILD);
+    const char *csv = "employee_id,relation,birth_date,sex,region\n"
+                      "1,employee,1999-05-05,M,Москва\n"  /* 26: young */
+                      "1,spouse,1990-05-05,F,Москва\n"    /* 35: follows employee: young */
+                      "1,child,2020-01-01,F,Москва\n"     /* kids */
+                      "2,employee,1970-05-05,F,Москва\n"  /* rest */
+                      "2,child,2007-06-01,M,Москва\n";    /* 18 at the start: follows: rest */
+    dms_census *census = parse_census(csv);
+    size_t segment_of[5];
+    assert_int_equal(dms_plan_assign(plan, census, "c", segment_of, NULL), DMS_OK);
+    const size_t expected[5] = {1, 1, 0, 2, 2};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(segment_of[i], expected[i]);
+    /* A relation the vocabularies do not know is refused at its pointer. */
+    const char *bad = "{\"name\":\"x\",\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"},"
+                      "\"segments\":[{\"code\":\"k\",\"name_ru\":\"д\",\"name_en\":\"c\","
+                      "\"rule\":{\"relations\":[\"child\",\"cousin\"]},\"network\":\"economy\","
+                      "\"modules\":[{\"module\":\"outpatient\"}]}]}";
+    dms_plan *refused = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_json_parse_text(bad, strlen(bad), &root, NULL), DMS_OK);
+    assert_int_equal(dms_plan_load_json(root, NULL, &refused, &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/segments/0/rule/relations/1");
+    json_decref(root);
+    dms_census_free(census);
+    dms_plan_free(plan);
+}
+
 /* ---- Golden files ---- */
 
 static bool json_close(const json_t *a, const json_t *b, char *where, size_t size)
@@ -586,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_against_simulation),
         cmocka_unit_test(test_plan_faults_are_reported_with_pointers),
         cmocka_unit_test(test_people_without_segment_are_reported),
+        cmocka_unit_test(test_children_segment_by_relation),
         cmocka_unit_test(test_golden_examples),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -50,6 +50,9 @@ typedef struct dms_segment_rule {
     int age_min, age_max; /* inclusive, at the period start; -1 when not given */
     int has_children;     /* -1 any, 0 no children in the census, 1 at least one */
     unsigned work_modes;  /* bit (1 << enum dms_work_mode); 0 any */
+    unsigned relations;   /* bit (1 << enum dms_relation); 0: the rule is about the
+                             employee and the family follows; else it takes each
+                             person of these relations by their own age */
     size_t ndepartments;  /* 0 any */
     char departments[DMS_PLAN_MAX_DEPARTMENTS][DMS_PLAN_TEXT_MAX];
 } dms_segment_rule;
@@ -98,9 +101,11 @@ int dms_plan_read_scenarios(struct dms_jsonread *r, dms_plan *plan);
 /*
  * Assigns every person of census to a segment: segment_of[i] for people[i].
  * Rules mode: the first segment whose rule the employee meets (age at the
- * period start). Column mode: the employee's census segment equals a
- * segment's code or its Russian or English name (case-insensitive).
- * Family members take their employee's segment. People no segment takes are
+ * period start), family members following their employee — except rules
+ * with "relations", which take each person of those relations on their own
+ * age (a children's segment: {"relations": ["child"]}). Column mode: the
+ * employee's census segment equals a segment's code or its Russian or
+ * English name (case-insensitive), and the family follows. People no segment takes are
  * each reported in diag (DMS_EINVAL) at census_source:line and the result is
  * DMS_EINVAL.
  */
@@ -112,7 +117,7 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
  * lines (plans, benefit policies): a module line {"module", "deductible",
  * "deductible_type", "copay", "claim_limit", "annual_limit", "voluntary"}
  * at the current object of r, and a segment rule {"age_min", "age_max",
- * "has_children", "work_modes", "departments"}.
+ * "has_children", "work_modes", "departments", "relations"}.
  */
 int dms_plan_read_module(struct dms_jsonread *r, dms_plan_module *m);
 int dms_segment_rule_read(struct dms_jsonread *r, dms_segment_rule *rule);

@@ -102,6 +102,28 @@ int dms_segment_rule_read(dms_jsonread *r, dms_segment_rule *rule)
         }
         dms_jsonread_leave(r);
     }
+    if (dms_jsonread_has(r, "relations") &&
+        dms_jsonread_enter(r, "relations", DMS_JSON_ARRAY) == DMS_OK) {
+        size_t n = 0;
+        dms_jsonread_length(r, 1, 3, &n);
+        for (size_t i = 0; i < n; i++) {
+            const char *name = NULL;
+            enum dms_relation relation;
+            if (dms_jsonread_string_at(r, i, 64, &name) != DMS_OK)
+                break;
+            if (!dms_census_relation_from_text(name, strlen(name), &relation)) {
+                char index[24];
+                snprintf(index, sizeof index, "%zu", i);
+                dms_jsonread_fail(r, DMS_EINVAL, index,
+                                  "'%s' is not a relation (employee, spouse, child / сотрудник, "
+                                  "супруг(а), ребёнок)",
+                                  name);
+                break;
+            }
+            rule->relations |= 1u << relation;
+        }
+        dms_jsonread_leave(r);
+    }
     if (dms_jsonread_has(r, "departments") &&
         dms_jsonread_enter(r, "departments", DMS_JSON_ARRAY) == DMS_OK) {
         dms_jsonread_length(r, 1, DMS_PLAN_MAX_DEPARTMENTS, &rule->ndepartments);
@@ -284,17 +306,25 @@ bool dms_segment_names_match(const char *code, const char *name_ru, const char *
             dms_text_equal_folded(name_en, value));
 }
 
-/* The segment an employee falls in, or -1. */
-static long segment_of_employee(const dms_plan *plan, const dms_person *employee, int age,
-                                bool has_children)
+/* The segment of a person (with their employee's row), or -1. */
+static long segment_of_person(const dms_plan *plan, const dms_person *person, int person_age,
+                              const dms_person *employee, int employee_age, bool has_children)
 {
     for (size_t s = 0; s < plan->nsegments; s++) {
         const dms_plan_segment *seg = &plan->segments[s];
         if (plan->segment_by == DMS_SEGMENT_BY_COLUMN) {
             if (dms_segment_names_match(seg->code, seg->name_ru, seg->name_en, employee->segment))
                 return (long)s;
-        } else if (!seg->has_rule ||
-                   dms_segment_rule_matches(&seg->rule, employee, age, has_children)) {
+            continue;
+        }
+        if (!seg->has_rule)
+            return (long)s;
+        const dms_segment_rule *rule = &seg->rule;
+        if (rule->relations != 0) {
+            if ((rule->relations & (1u << person->relation)) &&
+                dms_segment_rule_matches(rule, employee, person_age, has_children))
+                return (long)s;
+        } else if (dms_segment_rule_matches(rule, employee, employee_age, has_children)) {
             return (long)s;
         }
     }
@@ -312,11 +342,10 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
     /* Employees by id; the census guarantees one employee row per id and
      * that every family member has one. Ids are interned: compare pointers. */
     size_t n = census->count;
-    long *employee_segment = malloc((n ? n : 1) * sizeof *employee_segment);
     bool *has_children = calloc(n ? n : 1, sizeof *has_children);
     size_t *employee_index = malloc((n ? n : 1) * sizeof *employee_index);
     int status = DMS_OK;
-    if (employee_segment == NULL || has_children == NULL || employee_index == NULL) {
+    if (has_children == NULL || employee_index == NULL) {
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory to assign segments");
         goto out_free;
     }
@@ -351,23 +380,18 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
     free(table);
     for (size_t i = 0; i < n; i++) {
         const dms_person *p = &census->people[i];
-        employee_segment[i] = -1;
-        if (p->relation == DMS_RELATION_EMPLOYEE)
-            employee_segment[i] = segment_of_employee(
-                plan, p, dms_census_age(p, year, month, day), has_children[i]);
-    }
-    for (size_t i = 0; i < n; i++) {
-        long s = employee_segment[employee_index[i]];
+        const dms_person *employee = &census->people[employee_index[i]];
+        long s = segment_of_person(plan, p, dms_census_age(p, year, month, day), employee,
+                                   dms_census_age(employee, year, month, day),
+                                   has_children[employee_index[i]]);
         if (s < 0) {
-            const dms_person *p = &census->people[i];
             status = DMS_EINVAL;
             if (p->line > 0)
                 dms_diag_add_at(diag, DMS_EINVAL, census_source, p->line, 1,
                                 "no segment of the plan takes employee '%s'%s%s%s", p->employee_id,
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? " (segment '" : "",
-                                plan->segment_by == DMS_SEGMENT_BY_COLUMN
-                                    ? census->people[employee_index[i]].segment
-                                    : "",
+                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? employee->segment
+                                                                          : "",
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? "')" : "");
             else
                 dms_diag_add_path(diag, DMS_EINVAL, NULL,
@@ -378,7 +402,6 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
         segment_of[i] = (size_t)s;
     }
 out_free:
-    free(employee_segment);
     free(has_children);
     free(employee_index);
     return status;
