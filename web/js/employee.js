@@ -72,8 +72,7 @@ async function submit() {
   if (!res.ok) {
     st.faults = res.error.faults || [];
     renderFaults();
-    showError(res.error, { '/options': $('options-error') }, $('submit-error'));
-    if ($('options-error').hidden === false) showError(res.error, {}, $('submit-error'));
+    showError(res.error, {}, $('submit-error'));
     return;
   }
   st.election = res.data;
@@ -121,7 +120,7 @@ function renderAll() {
         el('div', { class: 'muted', text: `${I18N.t('emp.option.you')}: ${money(opt.cost.employee_month, { digits: 2 })}` }))
       : el('div', { class: 'price muted', text: I18N.t('emp.option.ineligible') });
     const reason = opt.eligible ? null : el('div', { class: 'reason', text: I18N.lang === 'ru' ? opt.reason_ru : opt.reason.replace(/_/g, ' ') });
-    const who = opt.covered && opt.covered.length ? el('div', { class: 'muted reason', text: `${I18N.t('emp.household')}: ${opt.covered.join(', ')}` }) : null;
+    const who = opt.covered && opt.covered.length ? el('div', { class: 'muted reason', text: `${I18N.t('emp.household')}: ${opt.covered.map((r) => I18N.t(`relation.${r}`)).join(', ')}` }) : null;
     return el('li', { class: `option${opt.eligible ? '' : ' ineligible'}`, 'data-index': i },
       box, el('label', { for: id, class: 'what' }, el('div', { class: 'name', text: I18N.name(opt) }), who, reason),
       price);
