@@ -36,8 +36,8 @@ static const int T = 20000;
 
 static int create_key(const char *role, const char *flag, const char *scope, char *key)
 {
-    char *argv[] = {"dmsrate", "keys", "create", "--role", (char *)role, "--db", db,
-                    (char *)flag, (char *)scope, NULL};
+    char *argv[] = {"dmsrate", "keys", "create",     "--role",      (char *)role,
+                    "--db",    db,     (char *)flag, (char *)scope, NULL};
     struct command_result c = run_dmsrate(argv);
     int ok = c.status == 0 && strlen(c.out) == 69 ? 0 : -1;
     snprintf(key, 80, "%.68s", c.out);
@@ -59,9 +59,21 @@ static int start(const char *today)
         dup2(out[1], 1);
         dup2(fd, 2);
         close(out[0]);
-        char *argv[] = {(char *)dms_binary(), "serve", "--listen", "127.0.0.1:0", "--models",
-                        "models", "--tariffs", "tariffs", "--db", db, "--today", (char *)today,
-                        "--threads", "4", NULL};
+        char *argv[] = {(char *)dms_binary(),
+                        "serve",
+                        "--listen",
+                        "127.0.0.1:0",
+                        "--models",
+                        "models",
+                        "--tariffs",
+                        "tariffs",
+                        "--db",
+                        db,
+                        "--today",
+                        (char *)today,
+                        "--threads",
+                        "4",
+                        NULL};
         execv(dms_binary(), argv);
         _exit(127);
     }
@@ -211,15 +223,14 @@ static void faults_at_submission(void **state)
     (void)state;
     json_t *j = NULL;
     /* unknown option: refused already in the draft, at its index */
-    assert_int_equal(call(k_emp, "PUT", "/v1/me/election", "{\"options\":[\"dental_standard\",\"x\"]}",
-                          &j),
-                     422);
+    assert_int_equal(
+        call(k_emp, "PUT", "/v1/me/election", "{\"options\":[\"dental_standard\",\"x\"]}", &j),
+        422);
     assert_string_equal(error_path(j), "/options/1");
     json_decref(j);
     /* missing dependency: kept in the draft, refused at submission */
-    assert_int_equal(call(k_emp, "PUT", "/v1/me/election", "{\"options\":[\"family_emergency\"]}",
-                          &j),
-                     200);
+    assert_int_equal(
+        call(k_emp, "PUT", "/v1/me/election", "{\"options\":[\"family_emergency\"]}", &j), 200);
     assert_int_equal(json_array_size(json_object_get(j, "faults")), 1);
     json_decref(j);
     assert_int_equal(call(k_emp, "POST", "/v1/me/election/submit", NULL, &j), 422);
@@ -251,9 +262,9 @@ static void window_closed(void **state)
     unsigned first_port = port;
     assert_int_equal(start("2026-02-01"), 0);
     json_t *j = NULL;
-    assert_int_equal(call(k_emp_young, "PUT", "/v1/me/election", "{\"options\":[\"mental_health\"]}",
-                          NULL),
-                     200);
+    assert_int_equal(
+        call(k_emp_young, "PUT", "/v1/me/election", "{\"options\":[\"mental_health\"]}", NULL),
+        200);
     assert_int_equal(call(k_emp_young, "POST", "/v1/me/election/submit", NULL, &j), 422);
     assert_true(has_fault(j, "window_closed", "/date"));
     json_decref(j);

@@ -53,7 +53,7 @@ bool dms_role_from_text(const char *text, enum dms_role *out);
 typedef struct dms_enrol_principal {
     long key_id;
     enum dms_role role;
-    char employee_id[DMS_ENROL_ID_MAX]; /* employee role: whose; else "" */
+    char employee_id[DMS_ENROL_ID_MAX];  /* employee role: whose; else "" */
     char department[DMS_ENROL_TEXT_MAX]; /* manager role: which; else "" */
     char actor[DMS_ENROL_ID_MAX + 32];   /* "key 12 (employee 100007)" for history */
 } dms_enrol_principal;
@@ -137,13 +137,13 @@ typedef struct dms_enrol_election {
     char employee_id[DMS_ENROL_ID_MAX];
     char department[DMS_ENROL_TEXT_MAX];
     enum dms_election_status status;
-    int version;                          /* 1, +1 for each life-event re-opening */
-    char options[DMS_ENROL_OPTIONS_MAX];  /* JSON array of option codes */
-    int64_t price, employer, employee;    /* a year */
-    int64_t employee_month;               /* the monthly salary deduction */
-    enum dms_life_event life_event;       /* the event that re-opened it, or NONE */
-    char life_event_date[11];             /* "" if none */
-    char reason[DMS_ENROL_TEXT_MAX];      /* of a rejection, "" otherwise */
+    int version;                         /* 1, +1 for each life-event re-opening */
+    char options[DMS_ENROL_OPTIONS_MAX]; /* JSON array of option codes */
+    int64_t price, employer, employee;   /* a year */
+    int64_t employee_month;              /* the monthly salary deduction */
+    enum dms_life_event life_event;      /* the event that re-opened it, or NONE */
+    char life_event_date[11];            /* "" if none */
+    char reason[DMS_ENROL_TEXT_MAX];     /* of a rejection, "" otherwise */
     char updated_at[40];
 } dms_enrol_election;
 
@@ -181,7 +181,6 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
                       dms_error *err);
 
 /* Employees of the import in force, by department (NULL or "": all). */
-int dms_enrol_employee_count(dms_store *store, const char *department, long *count,
-                             dms_error *err);
+int dms_enrol_employee_count(dms_store *store, const char *department, long *count, dms_error *err);
 
 #endif

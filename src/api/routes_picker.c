@@ -135,8 +135,8 @@ static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
     if (status != DMS_OK)
         return status;
     c->tariff = dms_api_catalog_tariff(req->catalog, "");
-    c->model = c->tariff != NULL ? dms_api_catalog_model_by_version(req->catalog, c->tariff->model)
-                                 : NULL;
+    c->model =
+        c->tariff != NULL ? dms_api_catalog_model_by_version(req->catalog, c->tariff->model) : NULL;
     if (c->model == NULL) {
         ctx_free(c);
         return dms_error_set(err, DMS_EINTERNAL, NULL,
@@ -146,8 +146,7 @@ static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
 }
 
 /* The offer of employee_id, malloc'd into *out. */
-static int make_offer(const struct ctx *c, const char *employee_id, dms_offer **out,
-                      dms_error *err)
+static int make_offer(const struct ctx *c, const char *employee_id, dms_offer **out, dms_error *err)
 {
     *out = NULL;
     dms_household h;
@@ -194,8 +193,8 @@ static json_t *offer_json(const struct ctx *c, const dms_offer *o)
         json_t *covered = json_array();
         for (size_t m = 0; m < o->household.nmembers; m++)
             if (x->covered & (1u << m))
-                json_array_append_new(
-                    covered, json_string(dms_census_relation_name(o->household.members[m]->relation)));
+                json_array_append_new(covered, json_string(dms_census_relation_name(
+                                                   o->household.members[m]->relation)));
         json_t *item = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:o, s:o}", "code", po->code, "name_ru",
             po->name_ru, "name_en", po->name_en, "module", po->module.code, "network",
@@ -224,21 +223,21 @@ static json_t *election_json(const dms_enrol_election *e)
 {
     json_error_t jerr;
     json_t *options = json_loads(e->options[0] ? e->options : "[]", 0, &jerr);
-    json_t *j = json_pack(
-        "{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:{s:o, s:o, s:o, s:o}, s:s}", "id", (json_int_t)e->id,
-        "employee_id", e->employee_id, "department", e->department, "status",
-        dms_election_status_name(e->status), "status_ru", dms_election_status_name_ru(e->status),
-        "version", e->version, "options", options != NULL ? options : json_array(), "cost",
-        "price_year", money(e->price), "employer_year", money(e->employer), "employee_year",
-        money(e->employee), "employee_month", money(e->employee_month), "updated_at",
-        e->updated_at);
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:{s:o, s:o, s:o, s:o}, s:s}", "id",
+                  (json_int_t)e->id, "employee_id", e->employee_id, "department", e->department,
+                  "status", dms_election_status_name(e->status), "status_ru",
+                  dms_election_status_name_ru(e->status), "version", e->version, "options",
+                  options != NULL ? options : json_array(), "cost", "price_year", money(e->price),
+                  "employer_year", money(e->employer), "employee_year", money(e->employee),
+                  "employee_month", money(e->employee_month), "updated_at", e->updated_at);
     if (j != NULL && e->reason[0] != '\0')
         json_object_set_new(j, "reason", json_string(e->reason));
     if (j != NULL && e->life_event != DMS_LIFE_EVENT_NONE)
-        json_object_set_new(j, "life_event",
-                            json_pack("{s:s, s:s, s:s}", "event", dms_life_event_name(e->life_event),
-                                      "event_ru", dms_life_event_name_ru(e->life_event), "date",
-                                      e->life_event_date));
+        json_object_set_new(
+            j, "life_event",
+            json_pack("{s:s, s:s, s:s}", "event", dms_life_event_name(e->life_event), "event_ru",
+                      dms_life_event_name_ru(e->life_event), "date", e->life_event_date));
     return j;
 }
 
@@ -249,16 +248,17 @@ static json_t *history_json(const dms_enrol_history_row *rows, size_t n)
         const dms_election_history *h = &rows[i].change;
         json_error_t jerr;
         json_t *options = json_loads(rows[i].options, 0, &jerr);
-        json_t *line = json_pack(
-            "{s:s, s:s, s:s, s:o, s:s, s:i, s:o}", "at", h->at, "actor", h->actor, "role",
-            dms_role_name(rows[i].role), "from",
-            rows[i].has_from ? json_string(dms_election_status_name(h->from)) : json_null(), "to",
-            dms_election_status_name(h->to), "version", h->version, "options",
-            options != NULL ? options : json_array());
+        json_t *line = json_pack("{s:s, s:s, s:s, s:o, s:s, s:i, s:o}", "at", h->at, "actor",
+                                 h->actor, "role", dms_role_name(rows[i].role), "from",
+                                 rows[i].has_from ? json_string(dms_election_status_name(h->from))
+                                                  : json_null(),
+                                 "to", dms_election_status_name(h->to), "version", h->version,
+                                 "options", options != NULL ? options : json_array());
         if (line != NULL && h->reason[0] != '\0')
             json_object_set_new(line, "reason", json_string(h->reason));
         if (line != NULL && h->life_event != DMS_LIFE_EVENT_NONE)
-            json_object_set_new(line, "life_event", json_string(dms_life_event_name(h->life_event)));
+            json_object_set_new(line, "life_event",
+                                json_string(dms_life_event_name(h->life_event)));
         json_array_append_new(a, line);
     }
     return a;
@@ -325,11 +325,11 @@ void dms_api_employer_get(const dms_api_request *req, const dms_api_hooks *hooks
     reply(resp, 200,
           json_pack("{s:I, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:i}, s:I, s:I, s:s}",
                     "import", (json_int_t)c.import_id, "name", p->name, "employer_ru",
-                    p->employer_ru, "employer_en", p->employer_en, "period", "from",
-                    p->period_from, "to", p->period_to, "enrolment", "opens", p->enrolment_opens,
-                    "closes", p->enrolment_closes, "life_event_days", p->life_event_days,
-                    "employees", (json_int_t)c.census->employees, "options",
-                    (json_int_t)p->noptions, "today", req->today));
+                    p->employer_ru, "employer_en", p->employer_en, "period", "from", p->period_from,
+                    "to", p->period_to, "enrolment", "opens", p->enrolment_opens, "closes",
+                    p->enrolment_closes, "life_event_days", p->life_event_days, "employees",
+                    (json_int_t)c.census->employees, "options", (json_int_t)p->noptions, "today",
+                    req->today));
     ctx_free(&c);
 }
 
@@ -388,10 +388,10 @@ void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
 
 static json_t *choice_json(const dms_policy *p, const dms_picker_choice *ch)
 {
-    return json_pack("{s:o, s:o, s:{s:f, s:f, s:f}}", "options", codes_json(p, ch->options),
-                     "cost", split_json(&ch->split), "out_of_pocket_year", "low",
-                     ch->out_of_pocket[DMS_USAGE_LOW], "medium", ch->out_of_pocket[DMS_USAGE_MEDIUM],
-                     "high", ch->out_of_pocket[DMS_USAGE_HIGH]);
+    return json_pack(
+        "{s:o, s:o, s:{s:f, s:f, s:f}}", "options", codes_json(p, ch->options), "cost",
+        split_json(&ch->split), "out_of_pocket_year", "low", ch->out_of_pocket[DMS_USAGE_LOW],
+        "medium", ch->out_of_pocket[DMS_USAGE_MEDIUM], "high", ch->out_of_pocket[DMS_USAGE_HIGH]);
 }
 
 /* Decodes {"answers":[{"code","priority"}], "default_priority", "top_up_limit", "alternatives"}. */
@@ -406,7 +406,8 @@ static int decode_questionnaire(const json_t *body, dms_picker_questionnaire *q,
     if (status != DMS_OK)
         return status;
     json_t *answers = json_object_get(body, "answers");
-    if (answers != NULL && (!json_is_array(answers) || json_array_size(answers) > DMS_PICKER_MAX_ANSWERS))
+    if (answers != NULL &&
+        (!json_is_array(answers) || json_array_size(answers) > DMS_PICKER_MAX_ANSWERS))
         return dms_error_set(err, DMS_EINVAL, "/answers", "answers must be an array of at most %d",
                              DMS_PICKER_MAX_ANSWERS);
     size_t i;
@@ -469,7 +470,8 @@ void dms_api_me_recommendation(const dms_api_request *req, const dms_api_hooks *
         goto out;
     }
     if (body_object(req, &body, &err) != DMS_OK ||
-        decode_questionnaire(body, &q, &nbest, &err) != DMS_OK || ctx_load(req, &c, &err) != DMS_OK ||
+        decode_questionnaire(body, &q, &nbest, &err) != DMS_OK ||
+        ctx_load(req, &c, &err) != DMS_OK ||
         make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK ||
         dms_picker_recommend(offer, &q, nbest, rec, &err) != DMS_OK)
         goto out;
@@ -518,8 +520,9 @@ void dms_api_me_election_history(const dms_api_request *req, const dms_api_hooks
         dms_enrol_history(req->store, e.id, &rows, &n, &err) != DMS_OK)
         fail(resp, &err);
     else
-        reply(resp, 200, json_pack("{s:I, s:o}", "election", (json_int_t)e.id, "history",
-                                   history_json(rows, n)));
+        reply(resp, 200,
+              json_pack("{s:I, s:o}", "election", (json_int_t)e.id, "history",
+                        history_json(rows, n)));
     free(rows);
 }
 
@@ -578,14 +581,14 @@ void dms_api_me_election_put(const dms_api_request *req, const dms_api_hooks *ho
     dms_enrol_election e;
     dms_error missing;
     dms_error_clear(&missing);
-    bool exists = dms_enrol_election_get(req->store, req->principal->employee_id, &e, &missing) ==
-                  DMS_OK;
+    bool exists =
+        dms_enrol_election_get(req->store, req->principal->employee_id, &e, &missing) == DMS_OK;
     if (!exists && missing.code != DMS_ENOTFOUND) {
         err = missing;
         goto out;
     }
-    dms_election_request er = {codes, codes_of(options, codes, DMS_POLICY_MAX_OPTIONS),
-                               req->today, exists && e.life_event_date[0] ? e.life_event_date : NULL};
+    dms_election_request er = {codes, codes_of(options, codes, DMS_POLICY_MAX_OPTIONS), req->today,
+                               exists && e.life_event_date[0] ? e.life_event_date : NULL};
     dms_error first;
     dms_error_clear(&first);
     dms_election_validate(offer, &er, check, &first);
@@ -738,8 +741,7 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     int y, m, d;
     char msg[128];
     if (!json_is_string(date) || json_string_length(date) != 10 ||
-        dms_census_parse_date(json_string_value(date), 10, &y, &m, &d, msg, sizeof msg) !=
-            DMS_OK) {
+        dms_census_parse_date(json_string_value(date), 10, &y, &m, &d, msg, sizeof msg) != DMS_OK) {
         dms_error_set(&err, DMS_EINVAL, "/date", "date must be YYYY-MM-DD");
         goto out;
     }
@@ -909,7 +911,8 @@ void dms_api_status_changes(const dms_api_request *req, const dms_api_hooks *hoo
         snprintf(path, sizeof path, "/ids/%zu", i);
         dms_enrol_election e;
         if (!json_is_integer(v) ||
-            dms_enrol_election_get_id(req->store, (long)json_integer_value(v), &e, &err) != DMS_OK) {
+            dms_enrol_election_get_id(req->store, (long)json_integer_value(v), &e, &err) !=
+                DMS_OK) {
             dms_error_set(&err, DMS_ENOTFOUND, NULL, "no such election");
             snprintf(err.path, sizeof err.path, "%s", path);
             goto out;
@@ -925,7 +928,8 @@ void dms_api_status_changes(const dms_api_request *req, const dms_api_hooks *hoo
         }
         e.status = target;
         snprintf(e.reason, sizeof e.reason, "%s",
-                 target == DMS_ELECTION_REJECTED && reason != NULL ? json_string_value(reason) : "");
+                 target == DMS_ELECTION_REJECTED && reason != NULL ? json_string_value(reason)
+                                                                   : "");
         if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK)
             goto out;
         json_array_append_new(done, json_pack("{s:I, s:s}", "id", (json_int_t)e.id, "status",
@@ -934,8 +938,8 @@ void dms_api_status_changes(const dms_api_request *req, const dms_api_hooks *hoo
     if (dms_enrol_commit(req->store, &err) != DMS_OK)
         goto out;
     open = false;
-    reply(resp, 200, json_pack("{s:I, s:O}", "changed", (json_int_t)json_array_size(done),
-                               "elections", done));
+    reply(resp, 200,
+          json_pack("{s:I, s:O}", "changed", (json_int_t)json_array_size(done), "elections", done));
 out:
     if (open)
         dms_enrol_rollback(req->store);
@@ -996,8 +1000,7 @@ static void reply_buf(dms_api_response *resp, struct buf *b)
 }
 
 /* Accepted and issued elections: the ones that cost money. */
-static int binding(const dms_api_request *req, dms_enrol_election **list, size_t *n,
-                   dms_error *err)
+static int binding(const dms_api_request *req, dms_enrol_election **list, size_t *n, dms_error *err)
 {
     int status = dms_enrol_election_list(req->store, NULL, -1, list, n, err);
     if (status != DMS_OK)
@@ -1044,7 +1047,8 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
         }
         for (; y < y1 || (y == y1 && m <= m1); m == 12 ? (m = 1, y++) : m++)
             put(&b, "%s,%04d-%02d,%lld.%02lld\n", list[i].employee_id, y, m,
-                (long long)(list[i].employee_month / 100), (long long)(list[i].employee_month % 100));
+                (long long)(list[i].employee_month / 100),
+                (long long)(list[i].employee_month % 100));
     }
     reply_buf(resp, &b);
     free(list);
@@ -1210,8 +1214,7 @@ void dms_api_department_summary(const dms_api_request *req, const dms_api_hooks 
     ctx_free(&c);
 }
 
-void dms_api_totals(const dms_api_request *req, const dms_api_hooks *hooks,
-                    dms_api_response *resp)
+void dms_api_totals(const dms_api_request *req, const dms_api_hooks *hooks, dms_api_response *resp)
 {
     (void)hooks;
     dms_error err;

@@ -11,7 +11,7 @@
 /* Roles allowed on method + pattern (auth.c); pricing roles if unlisted. */
 unsigned dms_api_access_roles(const char *method, const char *pattern);
 
-#define DMS_PICKER_HANDLER(name)                                                                \
+#define DMS_PICKER_HANDLER(name)                                                                   \
     void name(const dms_api_request *req, const dms_api_hooks *hooks, dms_api_response *resp)
 
 DMS_PICKER_HANDLER(dms_api_employer_get);

@@ -120,8 +120,7 @@ out:
     return status;
 }
 
-int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out,
-                        dms_error *err)
+int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out, dms_error *err)
 {
     memset(out, 0, sizeof *out);
     if (key == NULL || strlen(key) != DMS_ENROL_KEY_SIZE - 1 || strncmp(key, "dms_", 4) != 0)
@@ -301,8 +300,8 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
                                   char department[DMS_ENROL_TEXT_MAX], dms_error *err)
 {
     sqlite3_stmt *stmt = NULL;
-    int status = prepare(store, "SELECT department FROM enrol_employee WHERE employee_id = ?1",
-                         &stmt, err);
+    int status =
+        prepare(store, "SELECT department FROM enrol_employee WHERE employee_id = ?1", &stmt, err);
     if (status != DMS_OK)
         return status;
     sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
@@ -318,13 +317,12 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
     return status;
 }
 
-int dms_enrol_employee_count(dms_store *store, const char *department, long *count,
-                             dms_error *err)
+int dms_enrol_employee_count(dms_store *store, const char *department, long *count, dms_error *err)
 {
     sqlite3_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT count(*) FROM enrol_employee WHERE ?1 IS NULL OR department = ?1",
-                         &stmt, err);
+    int status =
+        prepare(store, "SELECT count(*) FROM enrol_employee WHERE ?1 IS NULL OR department = ?1",
+                &stmt, err);
     if (status != DMS_OK)
         return status;
     bind_text_or_null(stmt, 1, department);
@@ -339,8 +337,8 @@ int dms_enrol_employee_count(dms_store *store, const char *department, long *cou
 
 /* ---- elections ------------------------------------------------------------------- */
 
-#define ELECTION_COLUMNS                                                                       \
-    "id, employee_id, department, status, version, options, price, employer_part, "          \
+#define ELECTION_COLUMNS                                                                           \
+    "id, employee_id, department, status, version, options, price, employer_part, "                \
     "employee_part, employee_month, life_event, life_event_date, reason, updated_at"
 
 static void read_election(sqlite3_stmt *stmt, dms_enrol_election *e)
@@ -438,9 +436,8 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     sqlite3_bind_int64(stmt, 7, e->employer);
     sqlite3_bind_int64(stmt, 8, e->employee);
     sqlite3_bind_int64(stmt, 9, e->employee_month);
-    bind_text_or_null(stmt, 10,
-                      e->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(e->life_event)
-                                                           : NULL);
+    bind_text_or_null(
+        stmt, 10, e->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(e->life_event) : NULL);
     bind_text_or_null(stmt, 11, e->life_event_date);
     bind_text_or_null(stmt, 12, e->reason);
     sqlite3_bind_text(stmt, 13, e->updated_at, -1, SQLITE_TRANSIENT);
@@ -469,10 +466,9 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     else
         sqlite3_bind_null(stmt, 6);
     sqlite3_bind_text(stmt, 7, dms_election_status_name(entry->to), -1, SQLITE_STATIC);
-    bind_text_or_null(stmt, 8,
-                      entry->life_event != DMS_LIFE_EVENT_NONE
-                          ? dms_life_event_name(entry->life_event)
-                          : NULL);
+    bind_text_or_null(
+        stmt, 8,
+        entry->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(entry->life_event) : NULL);
     bind_text_or_null(stmt, 9, entry->reason);
     sqlite3_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
     status = step_done(store, stmt, "writing the election history", err);
@@ -649,9 +645,9 @@ int dms_enrol_import(dms_store *store, const json_t *policy_doc, const char *cen
         if (p->relation == DMS_RELATION_EMPLOYEE &&
             dms_policy_segment_of(policy, p, has_children(census, p->employee_id), &segment,
                                   &ignored) != DMS_OK) {
-            status = dms_error_set(err, DMS_EINVAL, "/census_csv",
-                                   "employee %.64s falls into no segment of the policy",
-                                   p->employee_id);
+            status =
+                dms_error_set(err, DMS_EINVAL, "/census_csv",
+                              "employee %.64s falls into no segment of the policy", p->employee_id);
             if (err != NULL)
                 err->line = p->line;
             goto out;
