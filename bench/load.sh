@@ -39,11 +39,14 @@ url=${url%/}
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$server_pid/status"; }
 
+# The quote route needs an API key: a broker's, made in the server's database.
+key=$("$bin" keys create --role broker --db "$work/load.db" 2>/dev/null)
+
 work_route=/v1/quotes
 body=${QUOTE_BODY:-examples/requests/quote-midsize-450.json}
 label="POST /v1/quotes (450 people)"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-              --data-binary @"$body" "$url$work_route" || true)
+              -H "Authorization: Bearer $key" --data-binary @"$body" "$url$work_route" || true)
 [ "$status" = 200 ] || { echo "load.sh: $work_route with $body answered $status"; exit 1; }
 
 # wrk's Lua hooks: the POST body, and a one-line summary at the end.
@@ -53,6 +56,7 @@ wrk.method = "POST"
 wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $key"
 LUA
 cat >"$work/report.lua" <<'LUA'
 done = function(summary, latency, requests)
