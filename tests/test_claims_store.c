@@ -14,19 +14,6 @@
 
 #include "testutil.h"
 
-static void test_sha256(void **state)
-{
-    (void)state;
-    char hex[65];
-    dms_claims_sha256_hex("abc", 3, hex);
-    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    dms_claims_sha256_hex("", 0, hex);
-    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    dms_claims_sha256_hex(two, strlen(two), hex);
-    assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-}
-
 static const char *file1 = "claim_id;employee_id;service_date;category;amount_billed;amount_paid\n"
                            "A;E1;2025-01-10;АПП;1000;1000\n"
                            "A;E1;2025-01-10;АПП;500;500\n"
@@ -142,7 +129,6 @@ static void test_idempotent_import(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_idempotent_import),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,7 +52,5 @@ int dms_claims_store_import(dms_claims_store *cs, const char *employer, int poli
 int dms_claims_store_load(dms_claims_store *cs, const char *employer, int policy_year,
                           dms_register **out /* OUT */, dms_error *err);
 
-/* SHA-256 of data as 64 lower-case hex digits + NUL into hex[65]. */
-void dms_claims_sha256_hex(const void *data, size_t len, char hex[65]);
 
 #endif
