@@ -1,11 +1,12 @@
 /*
  * The census model and the machinery both loaders share: value vocabularies
  * (relation, sex, work mode in English and Russian), birth dates and ages,
- * string interning into a block arena, the row builder with its error routing,
- * the cross-row checks (family member without an employee row, repeated
- * employee) and reading a census file from disk.
+ * string interning (into the shared pool of csv.c), the row builder with its
+ * error routing, the cross-row checks (family member without an employee row,
+ * repeated employee) and reading a census file from disk.
  */
 #include "census_internal.h"
+#include "csv_internal.h"
 #include "dms/text.h"
 
 #include <errno.h>
@@ -16,134 +17,20 @@
 
 /* ---- string storage ---------------------------------------------------- */
 
-struct census_block {
-    struct census_block *next;
-    size_t used;
-    size_t cap;
-    char data[];
-};
-
+/* Every string of a census, interned while it is read (csv_internal.h). */
 struct dms_census_store {
-    struct census_block *blocks;
+    csv_pool pool;
 };
-
-#define CENSUS_BLOCK_SIZE ((size_t)64 * 1024)
-
-static char *store_copy(dms_census_store *store, const char *text, size_t len)
-{
-    struct census_block *b = store->blocks;
-    if (b == NULL || b->cap - b->used < len + 1) {
-        size_t cap = len + 1 > CENSUS_BLOCK_SIZE ? len + 1 : CENSUS_BLOCK_SIZE;
-        b = malloc(sizeof *b + cap);
-        if (b == NULL)
-            return NULL;
-        b->cap = cap;
-        b->used = 0;
-        b->next = store->blocks;
-        store->blocks = b;
-    }
-    char *dst = b->data + b->used;
-    if (len > 0)
-        memcpy(dst, text, len);
-    dst[len] = '\0';
-    b->used += len + 1;
-    return dst;
-}
 
 static void store_free(dms_census_store *store)
 {
     if (store == NULL)
         return;
-    struct census_block *b = store->blocks;
-    while (b != NULL) {
-        struct census_block *next = b->next;
-        free(b);
-        b = next;
-    }
+    csv_pool_release(&store->pool);
     free(store);
 }
 
-/* ---- interning --------------------------------------------------------- */
-
-static uint32_t hash_bytes(const char *text, size_t len)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)text[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static bool intern_grow(census_intern *t)
-{
-    size_t cap = t->cap ? t->cap * 2 : 256;
-    struct census_slot *slots = calloc(cap, sizeof *slots);
-    if (slots == NULL)
-        return false;
-    for (size_t i = 0; i < t->cap; i++) {
-        if (t->slots[i].s == NULL)
-            continue;
-        size_t j = t->slots[i].hash & (cap - 1);
-        while (slots[j].s != NULL)
-            j = (j + 1) & (cap - 1);
-        slots[j] = t->slots[i];
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->cap = cap;
-    return true;
-}
-
-/* The slot holding text, inserted (copied into store) if new; NULL on ENOMEM. */
-static struct census_slot *intern(census_intern *t, dms_census_store *store, const char *text,
-                                  size_t len)
-{
-    if ((t->used + 1) * 2 > t->cap && !intern_grow(t))
-        return NULL;
-    uint32_t h = hash_bytes(text, len);
-    size_t j = h & (t->cap - 1);
-    while (t->slots[j].s != NULL) {
-        struct census_slot *s = &t->slots[j];
-        if (s->hash == h && s->len == len && memcmp(s->s, text, len) == 0)
-            return s;
-        j = (j + 1) & (t->cap - 1);
-    }
-    char *copy = store_copy(store, text, len);
-    if (copy == NULL)
-        return NULL;
-    t->slots[j] = (struct census_slot){.s = copy, .len = len, .hash = h, .owner = 0};
-    t->used++;
-    return &t->slots[j];
-}
-
 /* ---- text helpers ------------------------------------------------------ */
-
-void census_trim(const char **text, size_t *len)
-{
-    const unsigned char *s = (const unsigned char *)*text;
-    size_t n = *len;
-    for (;;) {
-        if (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
-            s++, n--;
-        } else if (n > 1 && s[0] == 0xC2 && s[1] == 0xA0) {
-            s += 2, n -= 2;
-        } else {
-            break;
-        }
-    }
-    for (;;) {
-        if (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) {
-            n--;
-        } else if (n > 1 && s[n - 2] == 0xC2 && s[n - 1] == 0xA0) {
-            n -= 2;
-        } else {
-            break;
-        }
-    }
-    *text = (const char *)s;
-    *len = n;
-}
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -313,7 +200,7 @@ bool dms_census_work_mode_from_text(const char *text, size_t len, enum dms_work_
 {
     if (text == NULL || out == NULL)
         return false;
-    census_trim(&text, &len);
+    csv_trim(&text, &len);
     if (len == 0) {
         *out = DMS_WORK_UNKNOWN;
         return true;
@@ -407,7 +294,7 @@ int dms_census_parse_date(const char *text, size_t len, int *year, int *month, i
     bool ok;
     if (text == NULL)
         text = "", len = 0;
-    census_trim(&text, &len);
+    csv_trim(&text, &len);
     census_show(text, len, shown, sizeof shown);
     if (len == 0) {
         if (msg_size > 0)
@@ -598,13 +485,12 @@ static bool builder_text(census_builder *b, size_t index, enum census_field f, c
                              census_field_key[f]);
         return false;
     }
-    census_intern *t = f == CF_EMPLOYEE_ID ? &b->ids : &b->words;
-    struct census_slot *slot = intern(t, b->census->store, text, len);
-    if (slot == NULL) {
+    const char *copy = csv_pool_intern(&b->census->store->pool, text, len);
+    if (copy == NULL) {
         builder_nomem(b);
         return false;
     }
-    *dst = slot->s;
+    *dst = copy;
     return true;
 }
 
@@ -614,7 +500,7 @@ bool census_builder_field(census_builder *b, size_t index, enum census_field f, 
     dms_person *p = &b->census->people[index];
     census_row_meta *meta = &b->meta[index];
     char shown[256], msg[DMS_ERROR_MESSAGE_MAX];
-    census_trim(&text, &len);
+    csv_trim(&text, &len);
     census_show(text, len, shown, sizeof shown);
     switch (f) {
     case CF_EMPLOYEE_ID:
@@ -688,49 +574,34 @@ void census_builder_abort(census_builder *b)
         free(b->census);
     }
     free(b->meta);
-    free(b->ids.slots);
-    free(b->words.slots);
     memset(b, 0, sizeof *b);
-}
-
-/* The interned slot of an id already stored (pointer-equal lookup). */
-static struct census_slot *id_slot(census_intern *t, const char *id)
-{
-    size_t len = strlen(id);
-    uint32_t h = hash_bytes(id, len);
-    size_t j = h & (t->cap - 1);
-    while (t->slots[j].s != NULL) {
-        if (t->slots[j].s == id)
-            return &t->slots[j];
-        j = (j + 1) & (t->cap - 1);
-    }
-    return NULL;
 }
 
 static void builder_cross_checks(census_builder *b)
 {
     dms_census *c = b->census;
     char shown[256];
-    /* Employees first: order of rows does not matter for families. */
+    /* Employees first: order of rows does not matter for families. The tag of
+     * an id's pool slot is 1 + the row index of its employee row, 0 if none. */
     for (size_t i = 0; i < c->count; i++) {
         const dms_person *p = &c->people[i];
         const census_row_meta *m = &b->meta[i];
         if (!m->id_ok || !m->relation_ok || p->relation != DMS_RELATION_EMPLOYEE)
             continue;
-        struct census_slot *slot = id_slot(&b->ids, p->employee_id);
+        csv_slot *slot = csv_pool_find(&c->store->pool, p->employee_id);
         if (slot == NULL)
             continue;
-        if (slot->owner == 0) {
-            slot->owner = i + 1;
+        if (slot->tag == 0) {
+            slot->tag = i + 1;
             continue;
         }
         census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
-        const census_row_meta *first = &b->meta[slot->owner - 1];
+        const census_row_meta *first = &b->meta[slot->tag - 1];
         if (b->json)
             census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
                                  "employee_id '%s' already belongs to the employee at %s/%zu: "
                                  "each employee has exactly one row",
-                                 shown, b->json_prefix, slot->owner - 1);
+                                 shown, b->json_prefix, slot->tag - 1);
         else
             census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
                                  "employee_id '%s' already belongs to the employee on line %d: "
@@ -742,8 +613,8 @@ static void builder_cross_checks(census_builder *b)
         const census_row_meta *m = &b->meta[i];
         if (!m->id_ok || !m->relation_ok || p->relation == DMS_RELATION_EMPLOYEE)
             continue;
-        struct census_slot *slot = id_slot(&b->ids, p->employee_id);
-        if (slot != NULL && slot->owner != 0)
+        csv_slot *slot = csv_pool_find(&c->store->pool, p->employee_id);
+        if (slot != NULL && slot->tag != 0)
             continue;
         census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
         census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
@@ -786,6 +657,7 @@ int census_builder_finish(census_builder *b, dms_census **out)
         if (people != NULL)
             c->people = people;
     }
+    csv_pool_drop_index(&c->store->pool);
     b->census = NULL;
     census_builder_abort(b);
     *out = c;

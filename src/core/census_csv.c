@@ -1,222 +1,21 @@
 /*
- * The CSV census reader: a single pass over the text that splits records by
- * RFC 4180 (quoted fields with delimiters, doubled quotes and line breaks),
- * tracks line and column (in UTF-8 characters) of every field, maps the
- * header to census fields and hands each value to the builder. Unquoted
- * values point into the input; quoted values are unescaped into one scratch
- * buffer reused for every record, so parsing allocates only per record array
- * growth, never per field, and costs O(input).
+ * The CSV census reader: reads records with the shared RFC 4180 tokenizer
+ * (csv_internal.h), which tracks line and column (in UTF-8 characters) of
+ * every field, maps the header to census fields and hands each value to the
+ * builder. A single pass, O(input), allocating only when the record arrays
+ * grow and once per distinct string.
  */
 #include "census_internal.h"
+#include "csv_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct csv_field {
-    size_t off; /* into the input, or into scratch when quoted */
-    size_t len;
-    int line;
-    int column;
-    bool quoted;
-};
-
-struct csv_reader {
-    const char *s;
-    size_t n;
-    size_t pos;
-    int line;
-    int column;
-    char delim;
-    struct csv_field *fields;
-    size_t nfields;
-    size_t cap_fields;
-    char *scratch;
-    size_t scratch_len;
-    size_t scratch_cap;
-    int end_column; /* column just past the last field of the record */
-    bool bad;       /* a structural fault was reported for this record */
-    bool nomem;
-};
-
-static bool scratch_put(struct csv_reader *r, char c)
+/* Structural faults go through the builder, which counts them for the result. */
+static void csv_fault(csv_reader *r, int line, int column, const char *msg)
 {
-    if (r->scratch_len == r->scratch_cap) {
-        size_t cap = r->scratch_cap ? r->scratch_cap * 2 : 1024;
-        char *p = realloc(r->scratch, cap);
-        if (p == NULL) {
-            r->nomem = true;
-            return false;
-        }
-        r->scratch = p;
-        r->scratch_cap = cap;
-    }
-    r->scratch[r->scratch_len++] = c;
-    return true;
-}
-
-static struct csv_field *push_field(struct csv_reader *r)
-{
-    if (r->nfields == r->cap_fields) {
-        size_t cap = r->cap_fields ? r->cap_fields * 2 : 16;
-        struct csv_field *p = realloc(r->fields, cap * sizeof *p);
-        if (p == NULL) {
-            r->nomem = true;
-            return NULL;
-        }
-        r->fields = p;
-        r->cap_fields = cap;
-    }
-    struct csv_field *f = &r->fields[r->nfields++];
-    memset(f, 0, sizeof *f);
-    return f;
-}
-
-/* Advances over one byte that is not a line break, counting characters. */
-static void advance(struct csv_reader *r)
-{
-    if (((unsigned char)r->s[r->pos] & 0xC0) != 0x80)
-        r->column++;
-    r->pos++;
-}
-
-/* At a line break (\r\n, \n or \r): consume it. */
-static void newline(struct csv_reader *r)
-{
-    if (r->s[r->pos] == '\r' && r->pos + 1 < r->n && r->s[r->pos + 1] == '\n')
-        r->pos++;
-    r->pos++;
-    r->line++;
-    r->column = 1;
-}
-
-static bool at_end_of_field(const struct csv_reader *r)
-{
-    if (r->pos >= r->n)
-        return true;
-    char c = r->s[r->pos];
-    return c == r->delim || c == '\n' || c == '\r';
-}
-
-/*
- * Reads one record into r->fields. Returns false at the end of input (no
- * record). Structural faults are reported through b and set r->bad.
- */
-static bool read_record(struct csv_reader *r, census_builder *b)
-{
-    r->nfields = 0;
-    r->scratch_len = 0;
-    r->bad = false;
-    if (r->pos >= r->n)
-        return false;
-    for (;;) {
-        struct csv_field *f = push_field(r);
-        if (f == NULL)
-            return false;
-        f->line = r->line;
-        f->column = r->column;
-        if (r->pos < r->n && r->s[r->pos] == '"') {
-            int qline = r->line, qcol = r->column;
-            f->quoted = true;
-            f->off = r->scratch_len;
-            advance(r);
-            bool closed = false;
-            while (r->pos < r->n) {
-                char c = r->s[r->pos];
-                if (c == '"') {
-                    if (r->pos + 1 < r->n && r->s[r->pos + 1] == '"') {
-                        scratch_put(r, '"');
-                        advance(r);
-                        advance(r);
-                        continue;
-                    }
-                    advance(r);
-                    closed = true;
-                    break;
-                }
-                if (c == '\n' || c == '\r') { /* any line break is kept as \n */
-                    scratch_put(r, '\n');
-                    newline(r);
-                    continue;
-                }
-                scratch_put(r, c);
-                advance(r);
-            }
-            if (r->nomem)
-                return false;
-            if (!closed) {
-                census_builder_error_at(b, qline, qcol, NULL,
-                                        "the quoted field opened here is never closed (a '\"' "
-                                        "is missing; quotes inside a value are written \"\")");
-                r->bad = true;
-                f->len = r->scratch_len - f->off;
-                r->end_column = r->column;
-                return true;
-            }
-            if (!at_end_of_field(r)) {
-                census_builder_error_at(b, r->line, r->column, NULL,
-                                        "unexpected text after the closing quote of a field "
-                                        "(quotes inside a value are written \"\")");
-                r->bad = true;
-                while (!at_end_of_field(r)) {
-                    scratch_put(r, r->s[r->pos]);
-                    advance(r);
-                }
-            }
-            f->len = r->scratch_len - f->off;
-        } else {
-            f->off = r->pos;
-            while (!at_end_of_field(r))
-                advance(r);
-            f->len = r->pos - f->off;
-        }
-        if (r->nomem)
-            return false;
-        if (r->pos < r->n && r->s[r->pos] == r->delim) {
-            advance(r);
-            continue;
-        }
-        r->end_column = r->column;
-        if (r->pos < r->n)
-            newline(r);
-        return true;
-    }
-}
-
-static const char *field_text(const struct csv_reader *r, const struct csv_field *f)
-{
-    return f->quoted ? r->scratch + f->off : r->s + f->off;
-}
-
-static bool record_blank(const struct csv_reader *r)
-{
-    for (size_t i = 0; i < r->nfields; i++) {
-        const char *t = field_text(r, &r->fields[i]);
-        size_t len = r->fields[i].len;
-        census_trim(&t, &len);
-        if (len > 0)
-            return false;
-    }
-    return true;
-}
-
-/* ';' or ',', whichever the first line has more of outside quotes. */
-static char detect_delimiter(const char *s, size_t n)
-{
-    size_t semi = 0, comma = 0;
-    bool quoted = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '"')
-            quoted = !quoted;
-        else if (!quoted && (c == '\n' || c == '\r'))
-            break;
-        else if (!quoted && c == ';')
-            semi++;
-        else if (!quoted && c == ',')
-            comma++;
-    }
-    return semi > comma ? ';' : ',';
+    census_builder_error_at(r->ctx, line, column, NULL, "%s", msg);
 }
 
 struct header_name {
@@ -277,7 +76,7 @@ static bool header_field(const char *text, size_t len, enum census_field *out)
     "region/Регион, department/Подразделение, segment/Сегмент, work_mode/Режим работы"
 
 /* Maps header columns to fields (map[i] == CF_COUNT never happens on success). */
-static bool read_header(struct csv_reader *r, census_builder *b, enum census_field **map_out)
+static bool read_header(csv_reader *r, census_builder *b, enum census_field **map_out)
 {
     int seen[CF_COUNT];
     bool ok = !r->bad;
@@ -289,11 +88,10 @@ static bool read_header(struct csv_reader *r, census_builder *b, enum census_fie
         return false;
     }
     for (size_t i = 0; i < r->nfields; i++) {
-        const struct csv_field *f = &r->fields[i];
-        const char *t = field_text(r, f);
-        size_t len = f->len;
+        const csv_field *f = &r->fields[i];
+        size_t len;
+        const char *t = csv_text(r, i, &len);
         char shown[256];
-        census_trim(&t, &len);
         census_show(t, len, shown, sizeof shown);
         map[i] = CF_COUNT;
         if (len == 0) {
@@ -341,7 +139,7 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
                          dms_diag *diag)
 {
     census_builder b;
-    struct csv_reader r;
+    csv_reader r;
     enum census_field *map = NULL;
     size_t ncols = 0;
     int status;
@@ -361,23 +159,12 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
     if (status != DMS_OK)
         return dms_diag_add_at(diag, status, source_name, 0, 0, "out of memory");
 
-    memset(&r, 0, sizeof r);
-    r.s = text != NULL ? text : "";
-    r.n = len;
-    r.line = 1;
-    r.column = 1;
-    if (r.n >= 3 && memcmp(r.s, "\xEF\xBB\xBF", 3) == 0)
-        r.pos = 3;
-    r.delim = detect_delimiter(r.s + r.pos, r.n - r.pos);
+    csv_init(&r, text, len, source_name, diag);
+    r.fault = csv_fault;
+    r.ctx = &b;
 
     /* The header: the first record that is not blank. */
-    bool have_header = false;
-    while (read_record(&r, &b)) {
-        if (!record_blank(&r) || r.bad) {
-            have_header = true;
-            break;
-        }
-    }
+    bool have_header = csv_header(&r);
     if (r.nomem)
         goto nomem;
     if (!have_header) {
@@ -393,12 +180,12 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
     }
     ncols = r.nfields;
 
-    while (read_record(&r, &b)) {
+    while (csv_record(&r)) {
         if (r.bad)
             continue; /* already reported */
-        if (record_blank(&r))
+        if (csv_blank(&r))
             continue;
-        const struct csv_field *first = &r.fields[0];
+        const csv_field *first = &r.fields[0];
         if (r.nfields != ncols) {
             int col = r.nfields > ncols ? r.fields[ncols].column : r.end_column;
             census_builder_error_at(&b, first->line, col, NULL,
@@ -411,8 +198,10 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
             goto nomem;
         size_t index = b.census->count - 1;
         for (size_t i = 0; i < ncols; i++) {
-            const struct csv_field *f = &r.fields[i];
-            census_builder_field(&b, index, map[i], field_text(&r, f), f->len, f->line, f->column);
+            const csv_field *f = &r.fields[i];
+            size_t flen;
+            const char *t = csv_text(&r, i, &flen);
+            census_builder_field(&b, index, map[i], t, flen, f->line, f->column);
         }
         if (b.nomem)
             goto nomem;
@@ -422,13 +211,11 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
 
 finish:
     free(map);
-    free(r.fields);
-    free(r.scratch);
+    csv_release(&r);
     return census_builder_finish(&b, out);
 nomem:
     free(map);
-    free(r.fields);
-    free(r.scratch);
+    csv_release(&r);
     if (!b.nomem)
         dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory reading the census");
     census_builder_abort(&b);

@@ -34,18 +34,6 @@ extern const char *const census_field_ru[CF_COUNT];
 /* Whether a field must be present. */
 bool census_field_required(enum census_field f);
 
-/* Interning hash table (open addressing). */
-typedef struct census_intern {
-    struct census_slot {
-        const char *s;
-        size_t len;
-        uint32_t hash;
-        size_t owner; /* for ids: 1 + row index of the employee row, 0 if none */
-    } * slots;
-    size_t cap; /* power of two */
-    size_t used;
-} census_intern;
-
 /* What the cross-row checks need about each row. */
 typedef struct census_row_meta {
     int line;
@@ -58,8 +46,6 @@ typedef struct census_builder {
     dms_census *census;
     census_row_meta *meta;
     size_t cap;
-    census_intern ids;
-    census_intern words;
     dms_diag *diag;
     const char *source;      /* CSV: file name for errors */
     bool json;               /* errors as JSON Pointers */
@@ -107,9 +93,6 @@ void census_builder_abort(census_builder *b);
  * result does not fit.
  */
 bool census_normalize(const char *text, size_t len, char *out, size_t out_size);
-
-/* Trims ASCII blanks and no-break spaces (U+00A0) from both ends. */
-void census_trim(const char **text, size_t *len);
 
 /* Copies text for display in a message: at most ~60 characters, never cutting
  * a UTF-8 sequence, control bytes and invalid UTF-8 shown as '?'. */

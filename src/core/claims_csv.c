@@ -1,8 +1,8 @@
 /*
- * The claims register reader: an RFC 4180 tokenizer with line:column
- * tracking (shared with the membership history reader through
- * claims_internal.h), the header vocabulary in English and Russian, the
- * mapping of service categories to benefit modules, and the per-row field
+ * The claims register reader over the shared CSV tokenizer (csv_internal.h):
+ * the money and date field parsers (shared with the membership history
+ * reader through claims_internal.h), the header vocabulary in English and
+ * Russian, the mapping of service categories to benefit modules, and the per-row field
  * checks. Diagnosis and patient-name columns are recognised in the header
  * and their values are never copied out of the input buffer. Parsing is a
  * single pass, O(input), allocating per record array growth and per
@@ -19,294 +19,7 @@
 
 #include "census_internal.h"
 #include "claims_internal.h"
-
-/* ---- tokenizer --------------------------------------------------------- */
-
-static bool scratch_put(cl_csv *r, char c)
-{
-    if (r->scratch_len == r->scratch_cap) {
-        size_t cap = r->scratch_cap ? r->scratch_cap * 2 : 1024;
-        char *p = realloc(r->scratch, cap);
-        if (p == NULL) {
-            r->nomem = true;
-            return false;
-        }
-        r->scratch = p;
-        r->scratch_cap = cap;
-    }
-    r->scratch[r->scratch_len++] = c;
-    return true;
-}
-
-static cl_field *push_field(cl_csv *r)
-{
-    if (r->nfields == r->cap_fields) {
-        size_t cap = r->cap_fields ? r->cap_fields * 2 : 16;
-        cl_field *p = realloc(r->fields, cap * sizeof *p);
-        if (p == NULL) {
-            r->nomem = true;
-            return NULL;
-        }
-        r->fields = p;
-        r->cap_fields = cap;
-    }
-    cl_field *f = &r->fields[r->nfields++];
-    memset(f, 0, sizeof *f);
-    return f;
-}
-
-static void advance(cl_csv *r)
-{
-    if (((unsigned char)r->s[r->pos] & 0xC0) != 0x80)
-        r->column++;
-    r->pos++;
-}
-
-static void newline(cl_csv *r)
-{
-    if (r->s[r->pos] == '\r' && r->pos + 1 < r->n && r->s[r->pos + 1] == '\n')
-        r->pos++;
-    r->pos++;
-    r->line++;
-    r->column = 1;
-}
-
-static bool at_end_of_field(const cl_csv *r)
-{
-    if (r->pos >= r->n)
-        return true;
-    char c = r->s[r->pos];
-    return c == r->delim || c == '\n' || c == '\r';
-}
-
-static void csv_fault(cl_csv *r, int line, int column, const char *msg)
-{
-    dms_diag_add_at(r->diag, DMS_EPARSE, r->source, line, column, "%s", msg);
-    r->errors++;
-    r->bad = true;
-}
-
-void cl_csv_init(cl_csv *r, const char *text, size_t len, const char *source, dms_diag *diag)
-{
-    memset(r, 0, sizeof *r);
-    r->s = text != NULL ? text : "";
-    r->n = text != NULL ? len : 0;
-    r->line = 1;
-    r->column = 1;
-    r->source = source != NULL ? source : "";
-    r->diag = diag;
-    if (r->n >= 3 && memcmp(r->s, "\xEF\xBB\xBF", 3) == 0)
-        r->pos = 3;
-    size_t semi = 0, comma = 0;
-    bool quoted = false;
-    for (size_t i = r->pos; i < r->n; i++) {
-        char c = r->s[i];
-        if (c == '"')
-            quoted = !quoted;
-        else if (!quoted && (c == '\n' || c == '\r'))
-            break;
-        else if (!quoted && c == ';')
-            semi++;
-        else if (!quoted && c == ',')
-            comma++;
-    }
-    r->delim = semi > comma ? ';' : ',';
-}
-
-bool cl_csv_record(cl_csv *r)
-{
-    r->nfields = 0;
-    r->scratch_len = 0;
-    r->bad = false;
-    if (r->pos >= r->n || r->nomem)
-        return false;
-    for (;;) {
-        cl_field *f = push_field(r);
-        if (f == NULL)
-            return false;
-        f->line = r->line;
-        f->column = r->column;
-        if (r->pos < r->n && r->s[r->pos] == '"') {
-            int qline = r->line, qcol = r->column;
-            f->quoted = true;
-            f->off = r->scratch_len;
-            advance(r);
-            bool closed = false;
-            while (r->pos < r->n) {
-                char c = r->s[r->pos];
-                if (c == '"') {
-                    if (r->pos + 1 < r->n && r->s[r->pos + 1] == '"') {
-                        scratch_put(r, '"');
-                        advance(r);
-                        advance(r);
-                        continue;
-                    }
-                    advance(r);
-                    closed = true;
-                    break;
-                }
-                if (c == '\n' || c == '\r') {
-                    scratch_put(r, '\n');
-                    newline(r);
-                    continue;
-                }
-                scratch_put(r, c);
-                advance(r);
-            }
-            if (r->nomem)
-                return false;
-            if (!closed) {
-                csv_fault(r, qline, qcol,
-                          "the quoted field opened here is never closed (a '\"' is missing; "
-                          "quotes inside a value are written \"\")");
-                f->len = r->scratch_len - f->off;
-                r->end_column = r->column;
-                return true;
-            }
-            if (!at_end_of_field(r)) {
-                csv_fault(r, r->line, r->column,
-                          "unexpected text after the closing quote of a field (quotes inside a "
-                          "value are written \"\")");
-                while (!at_end_of_field(r)) {
-                    scratch_put(r, r->s[r->pos]);
-                    advance(r);
-                }
-            }
-            f->len = r->scratch_len - f->off;
-        } else {
-            f->off = r->pos;
-            while (!at_end_of_field(r))
-                advance(r);
-            f->len = r->pos - f->off;
-        }
-        if (r->nomem)
-            return false;
-        if (r->pos < r->n && r->s[r->pos] == r->delim) {
-            advance(r);
-            continue;
-        }
-        r->end_column = r->column;
-        if (r->pos < r->n)
-            newline(r);
-        return true;
-    }
-}
-
-const char *cl_csv_text(const cl_csv *r, size_t i, size_t *len)
-{
-    const cl_field *f = &r->fields[i];
-    const char *t = f->quoted ? r->scratch + f->off : r->s + f->off;
-    *len = f->len;
-    census_trim(&t, len);
-    return t;
-}
-
-bool cl_csv_blank(const cl_csv *r)
-{
-    for (size_t i = 0; i < r->nfields; i++) {
-        size_t len;
-        cl_csv_text(r, i, &len);
-        if (len > 0)
-            return false;
-    }
-    return true;
-}
-
-void cl_csv_release(cl_csv *r)
-{
-    free(r->fields);
-    free(r->scratch);
-    r->fields = NULL;
-    r->scratch = NULL;
-}
-
-/* ---- string pool ------------------------------------------------------- */
-
-struct cl_chunk {
-    struct cl_chunk *next;
-    size_t used, cap;
-    char data[];
-};
-
-static uint32_t fnv1a(const char *s, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
-static char *pool_copy(cl_pool *p, const char *text, size_t len)
-{
-    struct cl_chunk *c = p->chunks;
-    if (c == NULL || c->cap - c->used < len + 1) {
-        size_t cap = len + 1 > 65536 ? len + 1 : 65536;
-        c = malloc(sizeof *c + cap);
-        if (c == NULL)
-            return NULL;
-        c->next = p->chunks;
-        c->used = 0;
-        c->cap = cap;
-        p->chunks = c;
-    }
-    char *s = c->data + c->used;
-    if (len > 0)
-        memcpy(s, text, len);
-    s[len] = '\0';
-    c->used += len + 1;
-    return s;
-}
-
-const char *cl_pool_intern(cl_pool *p, const char *text, size_t len)
-{
-    if (p->used * 2 >= p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 1024;
-        struct cl_slot *slots = calloc(cap, sizeof *slots);
-        if (slots == NULL)
-            return NULL;
-        for (size_t i = 0; i < p->cap; i++) {
-            if (p->slots[i].s == NULL)
-                continue;
-            size_t j = p->slots[i].hash & (cap - 1);
-            while (slots[j].s != NULL)
-                j = (j + 1) & (cap - 1);
-            slots[j] = p->slots[i];
-        }
-        free(p->slots);
-        p->slots = slots;
-        p->cap = cap;
-    }
-    uint32_t h = fnv1a(text, len);
-    size_t j = h & (p->cap - 1);
-    while (p->slots[j].s != NULL) {
-        if (p->slots[j].hash == h && p->slots[j].len == len &&
-            memcmp(p->slots[j].s, text, len) == 0)
-            return p->slots[j].s;
-        j = (j + 1) & (p->cap - 1);
-    }
-    char *s = pool_copy(p, text, len);
-    if (s == NULL)
-        return NULL;
-    p->slots[j].s = s;
-    p->slots[j].len = len;
-    p->slots[j].hash = h;
-    p->used++;
-    return s;
-}
-
-void cl_pool_release(cl_pool *p)
-{
-    struct cl_chunk *c = p->chunks;
-    while (c != NULL) {
-        struct cl_chunk *next = c->next;
-        free(c);
-        c = next;
-    }
-    free(p->slots);
-    memset(p, 0, sizeof *p);
-}
+#include "csv_internal.h"
 
 /* ---- field parsers ----------------------------------------------------- */
 
@@ -638,7 +351,7 @@ const char *dms_claims_person_key(const dms_claim_line *line, char *buf, size_t 
 /* ---- the register ------------------------------------------------------ */
 
 struct dms_register_store {
-    cl_pool pool;
+    csv_pool pool;
     size_t cap;
     /* occurrence counting: claim_id pointer -> lines seen */
     struct occ {
@@ -669,7 +382,7 @@ void dms_register_free(dms_register *reg)
     if (reg == NULL)
         return;
     if (reg->store != NULL) {
-        cl_pool_release(&reg->store->pool);
+        csv_pool_release(&reg->store->pool);
         free(reg->store->occ);
         free(reg->store);
     }
@@ -710,7 +423,7 @@ static int next_occurrence(dms_register_store *st, const char *id, unsigned *occ
 
 static const char *intern_cstr(dms_register_store *st, const char *s)
 {
-    return cl_pool_intern(&st->pool, s, strlen(s));
+    return csv_pool_intern(&st->pool, s, strlen(s));
 }
 
 int dms_register_append(dms_register *reg, const dms_claim_line *line)
@@ -749,7 +462,7 @@ int dms_register_append(dms_register *reg, const dms_claim_line *line)
 /* ---- the CSV parser ---------------------------------------------------- */
 
 struct parse {
-    cl_csv r;
+    csv_reader r;
     dms_register *reg;
     int *map; /* per column: enum reg_field */
     size_t ncols;
@@ -757,10 +470,10 @@ struct parse {
     bool nomem;
 };
 
-static void row_error(struct parse *p, const cl_field *f, const char *fmt, ...)
+static void row_error(struct parse *p, const csv_field *f, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void row_error(struct parse *p, const cl_field *f, const char *fmt, ...)
+static void row_error(struct parse *p, const csv_field *f, const char *fmt, ...)
 {
     char msg[DMS_ERROR_MESSAGE_MAX];
     va_list ap;
@@ -778,7 +491,7 @@ static void row_error(struct parse *p, const cl_field *f, const char *fmt, ...)
 
 static bool read_header(struct parse *p, dms_diag *warnings)
 {
-    cl_csv *r = &p->r;
+    csv_reader *r = &p->r;
     int seen[RF_COUNT] = {0};
     bool ok = !r->bad;
     p->map = malloc((r->nfields ? r->nfields : 1) * sizeof *p->map);
@@ -788,9 +501,9 @@ static bool read_header(struct parse *p, dms_diag *warnings)
     }
     p->ncols = r->nfields;
     for (size_t i = 0; i < r->nfields; i++) {
-        const cl_field *f = &r->fields[i];
+        const csv_field *f = &r->fields[i];
         size_t len;
-        const char *t = cl_csv_text(r, i, &len);
+        const char *t = csv_text(r, i, &len);
         char shown[256];
         census_show(t, len, shown, sizeof shown);
         int v = RF_COUNT;
@@ -837,8 +550,8 @@ static bool read_header(struct parse *p, dms_diag *warnings)
 
 static void parse_row(struct parse *p)
 {
-    cl_csv *r = &p->r;
-    const cl_field *fld[RF_COUNT] = {0};
+    csv_reader *r = &p->r;
+    const csv_field *fld[RF_COUNT] = {0};
     const char *txt[RF_COUNT] = {0};
     size_t len[RF_COUNT] = {0};
     size_t errors = p->errors;
@@ -854,7 +567,7 @@ static void parse_row(struct parse *p)
         if (v == RF_DROP)
             continue;
         fld[v] = &r->fields[i];
-        txt[v] = cl_csv_text(r, i, &len[v]);
+        txt[v] = csv_text(r, i, &len[v]);
         if (len[v] > 0 && !census_utf8_valid(txt[v], len[v])) {
             row_error(p, fld[v], "%s is not valid UTF-8 text", rf_key[v]);
             txt[v] = NULL;
@@ -941,14 +654,14 @@ static void parse_row(struct parse *p)
         return; /* once a fault is found nothing more is built */
 
     dms_register_store *s = p->reg->store;
-    l.claim_id = cl_pool_intern(&s->pool, txt[RF_CLAIM_ID], len[RF_CLAIM_ID]);
-    l.employee_id = cl_pool_intern(&s->pool, txt[RF_EMPLOYEE_ID], len[RF_EMPLOYEE_ID]);
-    l.category = cl_pool_intern(&s->pool, txt[RF_CATEGORY], len[RF_CATEGORY]);
+    l.claim_id = csv_pool_intern(&s->pool, txt[RF_CLAIM_ID], len[RF_CLAIM_ID]);
+    l.employee_id = csv_pool_intern(&s->pool, txt[RF_EMPLOYEE_ID], len[RF_EMPLOYEE_ID]);
+    l.category = csv_pool_intern(&s->pool, txt[RF_CATEGORY], len[RF_CATEGORY]);
     l.policy_id = txt[RF_POLICY_ID] != NULL
-                      ? cl_pool_intern(&s->pool, txt[RF_POLICY_ID], len[RF_POLICY_ID])
+                      ? csv_pool_intern(&s->pool, txt[RF_POLICY_ID], len[RF_POLICY_ID])
                       : "";
     l.clinic =
-        txt[RF_CLINIC] != NULL ? cl_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC]) : "";
+        txt[RF_CLINIC] != NULL ? csv_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC]) : "";
     if (l.claim_id == NULL || l.employee_id == NULL || l.category == NULL || l.policy_id == NULL ||
         l.clinic == NULL) {
         p->nomem = true;
@@ -980,15 +693,9 @@ int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, 
     memset(&p, 0, sizeof p);
     if (dms_register_alloc(&p.reg) != DMS_OK)
         return dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory");
-    cl_csv_init(&p.r, text, len, source_name, diag);
+    csv_init(&p.r, text, len, source_name, diag);
 
-    bool have_header = false;
-    while (cl_csv_record(&p.r)) {
-        if (!cl_csv_blank(&p.r) || p.r.bad) {
-            have_header = true;
-            break;
-        }
-    }
+    bool have_header = csv_header(&p.r);
     if (p.r.nomem)
         goto out_nomem;
     if (!have_header) {
@@ -1000,8 +707,8 @@ int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, 
     }
     if (!read_header(&p, warnings))
         goto out_done;
-    while (cl_csv_record(&p.r)) {
-        if (p.r.bad || cl_csv_blank(&p.r))
+    while (csv_record(&p.r)) {
+        if (p.r.bad || csv_blank(&p.r))
             continue;
         if (p.r.nfields != p.ncols) {
             int col = p.r.nfields > p.ncols ? p.r.fields[p.ncols].column : p.r.end_column;
@@ -1023,7 +730,7 @@ out_done:
     if (p.nomem || p.r.nomem)
         goto out_nomem;
     free(p.map);
-    cl_csv_release(&p.r);
+    csv_release(&p.r);
     if (status != DMS_OK) {
         if (dms_diag_count(diag) == 0 && diag != NULL)
             dms_diag_add_at(diag, status, source_name, 0, 0, "the register has errors");
@@ -1034,7 +741,7 @@ out_done:
     return DMS_OK;
 out_nomem:
     free(p.map);
-    cl_csv_release(&p.r);
+    csv_release(&p.r);
     dms_register_free(p.reg);
     dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory reading the register");
     return DMS_ENOMEM;

@@ -14,11 +14,12 @@
 
 #include "census_internal.h"
 #include "claims_internal.h"
+#include "csv_internal.h"
 
 struct ix_entry;
 
 struct dms_membership_index {
-    cl_pool pool;
+    csv_pool pool;
     struct ix_entry *by_employee; /* every member, sorted by employee_id */
     struct ix_entry *by_policy;   /* members with a policy number, sorted by it */
     size_t npolicy;
@@ -145,7 +146,7 @@ void dms_membership_free(dms_membership *m)
     if (m == NULL)
         return;
     if (m->index != NULL) {
-        cl_pool_release(&m->index->pool);
+        csv_pool_release(&m->index->pool);
         free(m->index->by_employee);
         free(m->index->by_policy);
         free(m->index);
@@ -165,14 +166,14 @@ static int push_member(dms_membership *m, size_t *cap, const dms_member *src)
         *cap = ncap;
     }
     dms_member x = *src;
-    cl_pool *pool = &m->index->pool;
-    x.employee_id = cl_pool_intern(pool, src->employee_id, strlen(src->employee_id));
-    x.policy_id = cl_pool_intern(pool, src->policy_id ? src->policy_id : "",
-                                 src->policy_id ? strlen(src->policy_id) : 0);
-    x.department = cl_pool_intern(pool, src->department ? src->department : "",
-                                  src->department ? strlen(src->department) : 0);
-    x.segment = cl_pool_intern(pool, src->segment ? src->segment : "",
-                               src->segment ? strlen(src->segment) : 0);
+    csv_pool *pool = &m->index->pool;
+    x.employee_id = csv_pool_intern(pool, src->employee_id, strlen(src->employee_id));
+    x.policy_id = csv_pool_intern(pool, src->policy_id ? src->policy_id : "",
+                                  src->policy_id ? strlen(src->policy_id) : 0);
+    x.department = csv_pool_intern(pool, src->department ? src->department : "",
+                                   src->department ? strlen(src->department) : 0);
+    x.segment = csv_pool_intern(pool, src->segment ? src->segment : "",
+                                src->segment ? strlen(src->segment) : 0);
     if (x.employee_id == NULL || x.policy_id == NULL || x.department == NULL || x.segment == NULL)
         return DMS_ENOMEM;
     m->members[m->count++] = x;
@@ -208,7 +209,7 @@ out_nomem:
 int dms_membership_parse_csv(const char *text, size_t len, const char *source_name,
                              dms_membership **out, dms_diag *diag)
 {
-    cl_csv r;
+    csv_reader r;
     dms_membership *m = NULL;
     int *map = NULL;
     size_t ncols = 0, errors = 0, cap = 0;
@@ -223,14 +224,9 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
                                "the membership history is too large");
     if (alloc_membership(&m) != DMS_OK)
         return dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory");
-    cl_csv_init(&r, text, len, source_name, diag);
+    csv_init(&r, text, len, source_name, diag);
 
-    bool have_header = false;
-    while (cl_csv_record(&r))
-        if (!cl_csv_blank(&r) || r.bad) {
-            have_header = true;
-            break;
-        }
+    bool have_header = csv_header(&r);
     if (r.nomem)
         goto out_nomem;
     if (!have_header) {
@@ -247,7 +243,7 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         goto out_nomem;
     for (size_t i = 0; i < ncols; i++) {
         size_t flen;
-        const char *t = cl_csv_text(&r, i, &flen);
+        const char *t = csv_text(&r, i, &flen);
         char shown[128];
         census_show(t, flen, shown, sizeof shown);
         int v = MF_COUNT;
@@ -278,8 +274,8 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
     if (errors > 0 || r.bad)
         goto out_done;
 
-    while (cl_csv_record(&r)) {
-        if (r.bad || cl_csv_blank(&r))
+    while (csv_record(&r)) {
+        if (r.bad || csv_blank(&r))
             continue;
         if (r.nfields != ncols) {
             int col = r.nfields > ncols ? r.fields[ncols].column : r.end_column;
@@ -290,9 +286,9 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         }
         const char *txt[MF_COUNT] = {0};
         size_t tl[MF_COUNT] = {0};
-        const cl_field *fl[MF_COUNT] = {0};
+        const csv_field *fl[MF_COUNT] = {0};
         for (size_t i = 0; i < ncols; i++) {
-            txt[map[i]] = cl_csv_text(&r, i, &tl[map[i]]);
+            txt[map[i]] = csv_text(&r, i, &tl[map[i]]);
             fl[map[i]] = &r.fields[i];
         }
         size_t before = errors;
@@ -356,13 +352,13 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         }
         if (errors > 0)
             continue;
-        cl_pool *pool = &m->index->pool;
-        x.employee_id = cl_pool_intern(pool, txt[MF_EMPLOYEE_ID], tl[MF_EMPLOYEE_ID]);
+        csv_pool *pool = &m->index->pool;
+        x.employee_id = csv_pool_intern(pool, txt[MF_EMPLOYEE_ID], tl[MF_EMPLOYEE_ID]);
         x.policy_id =
-            txt[MF_POLICY_ID] ? cl_pool_intern(pool, txt[MF_POLICY_ID], tl[MF_POLICY_ID]) : "";
+            txt[MF_POLICY_ID] ? csv_pool_intern(pool, txt[MF_POLICY_ID], tl[MF_POLICY_ID]) : "";
         x.department =
-            txt[MF_DEPARTMENT] ? cl_pool_intern(pool, txt[MF_DEPARTMENT], tl[MF_DEPARTMENT]) : "";
-        x.segment = txt[MF_SEGMENT] ? cl_pool_intern(pool, txt[MF_SEGMENT], tl[MF_SEGMENT]) : "";
+            txt[MF_DEPARTMENT] ? csv_pool_intern(pool, txt[MF_DEPARTMENT], tl[MF_DEPARTMENT]) : "";
+        x.segment = txt[MF_SEGMENT] ? csv_pool_intern(pool, txt[MF_SEGMENT], tl[MF_SEGMENT]) : "";
         if (x.employee_id == NULL || x.policy_id == NULL || x.department == NULL ||
             x.segment == NULL || push_member(m, &cap, &x) != DMS_OK)
             goto out_nomem;
@@ -372,7 +368,7 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
 out_done:
     errors += r.errors;
     free(map);
-    cl_csv_release(&r);
+    csv_release(&r);
     if (errors > 0) {
         dms_membership_free(m);
         return DMS_EPARSE;
@@ -385,7 +381,7 @@ out_done:
     return status;
 out_nomem:
     free(map);
-    cl_csv_release(&r);
+    csv_release(&r);
     dms_membership_free(m);
     return dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory");
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "claims_internal.h"
+#include "csv_internal.h"
 
 dms_reports_options dms_reports_options_default(void)
 {
@@ -156,7 +157,7 @@ static long pm_get(struct ptr_map *m, const void *key, size_t value_if_new)
 
 /* Groups: interned text keys with a dense index, in first-seen order. */
 struct groups {
-    cl_pool pool;
+    csv_pool pool;
     struct ptr_map map;
     const char **keys;
     size_t n, cap;
@@ -164,7 +165,7 @@ struct groups {
 
 static long group_of(struct groups *g, const char *text)
 {
-    const char *k = cl_pool_intern(&g->pool, text, strlen(text));
+    const char *k = csv_pool_intern(&g->pool, text, strlen(text));
     if (k == NULL)
         return -1;
     long i = pm_get(&g->map, k, g->n);
@@ -186,7 +187,7 @@ static long group_of(struct groups *g, const char *text)
 
 static void groups_release(struct groups *g)
 {
-    cl_pool_release(&g->pool);
+    csv_pool_release(&g->pool);
     free(g->map.slots);
     free(g->keys);
 }
@@ -195,7 +196,7 @@ struct ctx {
     const dms_register *reg;
     const dms_membership *m;
     dms_reports_options o;
-    cl_pool people;
+    csv_pool people;
     struct item *items;
     size_t nitems;
     bool *in_scope; /* per member: exposure in the period and right department */
@@ -203,7 +204,7 @@ struct ctx {
 
 static void ctx_release(struct ctx *c)
 {
-    cl_pool_release(&c->people);
+    csv_pool_release(&c->people);
     free(c->items);
     free(c->in_scope);
 }
@@ -212,7 +213,7 @@ static const char *member_person(struct ctx *c, const dms_member *x)
 {
     char key[400];
     dms_member_person_key(x, key, sizeof key);
-    return cl_pool_intern(&c->people, key, strlen(key));
+    return csv_pool_intern(&c->people, key, strlen(key));
 }
 
 static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership *m,
@@ -265,8 +266,8 @@ static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership
         char key[400];
         const char *person =
             mi >= 0 ? member_person(c, &m->members[mi])
-                    : cl_pool_intern(&c->people, dms_claims_person_key(l, key, sizeof key),
-                                     strlen(key));
+                    : csv_pool_intern(&c->people, dms_claims_person_key(l, key, sizeof key),
+                                      strlen(key));
         if (person == NULL)
             return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
         c->items[c->nitems++] = (struct item){l, mi, person};
@@ -932,7 +933,7 @@ static void cell_format(const dms_table *t, const dms_cell *c, char *buf, size_t
     }
 }
 
-static int csv_field(FILE *out, const char *s)
+static int write_csv_field(FILE *out, const char *s)
 {
     if (strpbrk(s, ";\"\n\r") == NULL)
         return fputs(s, out) < 0 ? -1 : 0;
@@ -951,7 +952,7 @@ int dms_reports_csv(const dms_table *t, bool russian, FILE *out)
     int bad = 0;
     for (size_t j = 0; j < t->ncols; j++) {
         bad |= j > 0 && fputc(';', out) == EOF;
-        bad |= csv_field(out, russian ? t->columns_ru[j] : t->columns[j]);
+        bad |= write_csv_field(out, russian ? t->columns_ru[j] : t->columns[j]);
     }
     bad |= fputc('\n', out) == EOF;
     for (size_t r = 0; r < t->nrows; r++) {
@@ -959,7 +960,7 @@ int dms_reports_csv(const dms_table *t, bool russian, FILE *out)
             char buf[DMS_REPORTS_TEXT_MAX + 32];
             cell_format(t, &t->cells[r * t->ncols + j], buf, sizeof buf);
             bad |= j > 0 && fputc(';', out) == EOF;
-            bad |= csv_field(out, buf);
+            bad |= write_csv_field(out, buf);
         }
         bad |= fputc('\n', out) == EOF;
     }
