@@ -5,6 +5,7 @@
  * broken variant is the valid test model with one edit).
  */
 #include "testutil.h"
+#include "jsonedit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,50 +15,12 @@
 
 #define SMALL "tests/data/models/small.json"
 
-/* Sets the value at pointer (no escapes) to value (stolen); NULL deletes. */
-static void mutate(json_t *root, const char *pointer, json_t *value)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", pointer);
-    char *last = strrchr(buf, '/');
-    assert_non_null(last);
-    *last++ = '\0';
-    json_t *parent = root;
-    for (char *seg = strtok(buf, "/"); seg != NULL && parent != NULL; seg = strtok(NULL, "/"))
-        parent = json_is_array(parent) ? json_array_get(parent, strtoul(seg, NULL, 10))
-                                       : json_object_get(parent, seg);
-    assert_non_null(parent);
-    if (json_is_array(parent)) {
-        size_t i = strtoul(last, NULL, 10);
-        assert_int_equal(
-            value == NULL ? json_array_remove(parent, i) : json_array_set_new(parent, i, value), 0);
-    } else {
-        assert_int_equal(value == NULL ? json_object_del(parent, last)
-                                       : json_object_set_new(parent, last, value),
-                         0);
-    }
-}
-
-static json_t *load_doc(const char *path)
-{
-    json_t *root = NULL;
-    dms_error err;
-    dms_error_clear(&err);
-    assert_int_equal(dms_json_load_file(path, &root, &err), DMS_OK);
-    return root;
-}
-
 static dms_model *load_small(void)
 {
     dms_model *m = NULL;
     dms_error err;
     dms_error_clear(&err);
-    int status = dms_model_load_file(SMALL, &m, &err);
-    if (status != DMS_OK) {
-        char buf[800];
-        print_error("%s\n", dms_error_format(&err, buf, sizeof buf));
-    }
-    assert_int_equal(status, DMS_OK);
+    jsonedit_expect_ok(dms_model_load_file(SMALL, &m, &err), &err);
     return m;
 }
 
@@ -219,8 +182,8 @@ static void test_rate_errors(void **state)
 /* Loads small.json with one edit and expects an error at path. */
 static void expect_error(const char *pointer, json_t *value, const char *path, const char *fragment)
 {
-    json_t *root = load_doc(SMALL);
-    mutate(root, pointer, value);
+    json_t *root = jsonedit_load(SMALL);
+    jsonedit_set(root, pointer, value);
     dms_model *m = (dms_model *)1;
     dms_error err;
     dms_error_clear(&err);

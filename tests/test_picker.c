@@ -10,6 +10,7 @@
  * machine over every pair of statuses.
  */
 #include "testutil.h"
+#include "policy_example.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,22 +19,6 @@
 #include "dms/jsonread.h"
 #include "dms/picker.h"
 #include "dms/quote.h"
-
-#define BIT(i) (UINT64_C(1) << (i))
-
-enum {
-    DENTAL_STANDARD,
-    DENTAL_BUSINESS,
-    HOME_VISITS,
-    HOSPITAL_PLANNED,
-    CHECKUP,
-    TELEMEDICINE,
-    MENTAL_HEALTH,
-    FAMILY_OUTPATIENT,
-    FAMILY_EMERGENCY,
-    CHILD_HOME_VISITS,
-    FAMILY_DENTAL,
-};
 
 /* ---- solver against brute force ---------------------------------------- */
 
@@ -282,8 +267,7 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     dms_error err;
     dms_error_clear(&err);
-    if (f == NULL ||
-        dms_policy_load_file("examples/policies/midsize-2026.json", &f->policy, &err) != DMS_OK ||
+    if (f == NULL || dms_policy_load_file(EXAMPLE_POLICY, &f->policy, &err) != DMS_OK ||
         dms_tariff_load_file("tariffs/corporate-2026.json", &f->tariff, &err) != DMS_OK ||
         dms_model_load_file("models/ru-2026.json", &f->model, &err) != DMS_OK ||
         dms_census_load_file("examples/census/midsize-450.csv", &f->census, NULL) != DMS_OK)
@@ -422,8 +406,7 @@ static void test_offer_needs_ineligible(void **state)
     json_t *root = NULL;
     dms_error err;
     dms_error_clear(&err);
-    assert_int_equal(dms_json_load_file("examples/policies/midsize-2026.json", &root, &err),
-                     DMS_OK);
+    assert_int_equal(dms_json_load_file(EXAMPLE_POLICY, &root, &err), DMS_OK);
     json_t *opt = json_array_get(json_object_get(root, "options"), MENTAL_HEALTH);
     json_object_set_new(opt, "requires", json_pack("[s]", "dental_business"));
     dms_policy *policy = NULL;

@@ -6,6 +6,8 @@
  * example with one edit), including the check against the shipped tariff.
  */
 #include "testutil.h"
+#include "jsonedit.h"
+#include "policy_example.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,78 +17,14 @@
 #include "dms/policy.h"
 #include "dms/tariff.h"
 
-#define EXAMPLE "examples/policies/midsize-2026.json"
-
-/* Option indices of the example. */
-enum {
-    DENTAL_STANDARD,
-    DENTAL_BUSINESS,
-    HOME_VISITS,
-    HOSPITAL_PLANNED,
-    CHECKUP,
-    TELEMEDICINE,
-    MENTAL_HEALTH,
-    FAMILY_OUTPATIENT,
-    FAMILY_EMERGENCY,
-    CHILD_HOME_VISITS,
-    FAMILY_DENTAL,
-};
-
-#define BIT(i) (UINT64_C(1) << (i))
-
-static json_t *load_doc(const char *path)
-{
-    json_t *root = NULL;
-    dms_error err;
-    dms_error_clear(&err);
-    assert_int_equal(dms_json_load_file(path, &root, &err), DMS_OK);
-    return root;
-}
-
-/* Sets the value at pointer (no escapes) to the JSON text value; NULL deletes. */
-static void mutate(json_t *root, const char *pointer, const char *value_text)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", pointer);
-    char *last = strrchr(buf, '/');
-    assert_non_null(last);
-    *last++ = '\0';
-    json_t *parent = root;
-    for (char *seg = strtok(buf, "/"); seg != NULL && parent != NULL; seg = strtok(NULL, "/"))
-        parent = json_is_array(parent) ? json_array_get(parent, strtoul(seg, NULL, 10))
-                                       : json_object_get(parent, seg);
-    assert_non_null(parent);
-    json_t *value = NULL;
-    if (value_text != NULL) {
-        value = json_loads(value_text, JSON_DECODE_ANY, NULL);
-        assert_non_null(value);
-    }
-    if (json_is_array(parent)) {
-        size_t i = strtoul(last, NULL, 10);
-        if (value == NULL)
-            assert_int_equal(json_array_remove(parent, i), 0);
-        else if (i == json_array_size(parent))
-            assert_int_equal(json_array_append_new(parent, value), 0);
-        else
-            assert_int_equal(json_array_set_new(parent, i, value), 0);
-    } else {
-        assert_int_equal(value == NULL ? json_object_del(parent, last)
-                                       : json_object_set_new(parent, last, value),
-                         0);
-    }
-}
+#define EXAMPLE EXAMPLE_POLICY
 
 static dms_policy *load_example(void)
 {
     dms_policy *p = NULL;
     dms_error err;
     dms_error_clear(&err);
-    int status = dms_policy_load_file(EXAMPLE, &p, &err);
-    if (status != DMS_OK) {
-        char buf[800];
-        print_error("%s\n", dms_error_format(&err, buf, sizeof buf));
-    }
-    assert_int_equal(status, DMS_OK);
+    jsonedit_expect_ok(dms_policy_load_file(EXAMPLE, &p, &err), &err);
     return p;
 }
 
@@ -161,9 +99,9 @@ static void test_example_loads(void **state)
 static void test_transitive_closure(void **state)
 {
     (void)state;
-    json_t *root = load_doc(EXAMPLE);
+    json_t *root = jsonedit_load(EXAMPLE);
     /* child_home_visits -> family_dental -> family_outpatient */
-    mutate(root, "/options/9/requires/0", "\"family_dental\"");
+    jsonedit_set_text(root, "/options/9/requires/0", "\"family_dental\"");
     dms_policy *p = NULL;
     dms_error err;
     dms_error_clear(&err);
@@ -177,8 +115,8 @@ static void test_transitive_closure(void **state)
 static void expect_error_at(const char *pointer, const char *value, const char *prefix,
                             const char *path, const char *fragment)
 {
-    json_t *root = load_doc(EXAMPLE);
-    mutate(root, pointer, value);
+    json_t *root = jsonedit_load(EXAMPLE);
+    jsonedit_set_text(root, pointer, value);
     dms_policy *p = (dms_policy *)1;
     dms_error err;
     dms_error_clear(&err);
@@ -260,8 +198,8 @@ static void test_validation_errors(void **state)
 static void expect_tariff_error(const char *pointer, const char *value, const char *path,
                                 const char *fragment)
 {
-    json_t *root = load_doc(EXAMPLE);
-    mutate(root, pointer, value);
+    json_t *root = jsonedit_load(EXAMPLE);
+    jsonedit_set_text(root, pointer, value);
     dms_policy *p = NULL;
     dms_model *m = NULL;
     dms_tariff *t = NULL;
@@ -348,13 +286,13 @@ static void test_segment_of(void **state)
     dms_policy_free(p);
 
     /* column mode: code or either name, case-insensitive */
-    json_t *root = load_doc(EXAMPLE);
-    mutate(root, "/segment_by", "\"column\"");
+    json_t *root = jsonedit_load(EXAMPLE);
+    jsonedit_set_text(root, "/segment_by", "\"column\"");
     for (int i = 0; i < 6; i++) {
         char ptr[64];
         snprintf(ptr, sizeof ptr, "/segments/%d/rule", i);
         if (i != 5)
-            mutate(root, ptr, NULL);
+            jsonedit_set_text(root, ptr, NULL);
     }
     dms_error_clear(&err);
     assert_int_equal(dms_policy_load_json(root, NULL, &p, &err), DMS_OK);

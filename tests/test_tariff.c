@@ -7,6 +7,7 @@
  * premiums inside the market ranges quoted in DESIGN.md.
  */
 #include "testutil.h"
+#include "jsonedit.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,41 +19,12 @@
 
 #define SHIPPED "tariffs/corporate-2026.json"
 
-/* Sets the value at pointer (no escapes) to value (stolen); NULL deletes. */
-static void mutate(json_t *root, const char *pointer, json_t *value)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", pointer);
-    char *last = strrchr(buf, '/');
-    assert_non_null(last);
-    *last++ = '\0';
-    json_t *parent = root;
-    for (char *seg = strtok(buf, "/"); seg != NULL && parent != NULL; seg = strtok(NULL, "/"))
-        parent = json_is_array(parent) ? json_array_get(parent, strtoul(seg, NULL, 10))
-                                       : json_object_get(parent, seg);
-    assert_non_null(parent);
-    if (json_is_array(parent)) {
-        size_t i = strtoul(last, NULL, 10);
-        assert_int_equal(
-            value == NULL ? json_array_remove(parent, i) : json_array_set_new(parent, i, value), 0);
-    } else {
-        assert_int_equal(value == NULL ? json_object_del(parent, last)
-                                       : json_object_set_new(parent, last, value),
-                         0);
-    }
-}
-
 static dms_tariff *load_shipped(void)
 {
     dms_tariff *t = NULL;
     dms_error err;
     dms_error_clear(&err);
-    int status = dms_tariff_load_file(SHIPPED, &t, &err);
-    if (status != DMS_OK) {
-        char buf[800];
-        print_error("%s\n", dms_error_format(&err, buf, sizeof buf));
-    }
-    assert_int_equal(status, DMS_OK);
+    jsonedit_expect_ok(dms_tariff_load_file(SHIPPED, &t, &err), &err);
     return t;
 }
 
@@ -208,7 +180,7 @@ static void expect_error(const char *pointer, json_t *value, int code, const cha
 {
     json_t *root = NULL;
     assert_int_equal(dms_json_load_file(SHIPPED, &root, NULL), DMS_OK);
-    mutate(root, pointer, value);
+    jsonedit_set(root, pointer, value);
     dms_tariff *t = (dms_tariff *)1;
     dms_error err;
     dms_error_clear(&err);
