@@ -275,6 +275,22 @@ static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership
     return DMS_OK;
 }
 
+/*
+ * The start of every report over a register: checks out and reg, sets *out
+ * to NULL and runs ctx_init. c is always left safe for ctx_release.
+ */
+static int ctx_begin(struct ctx *c, const dms_register *reg, const dms_membership *m,
+                     const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (out == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
+    *out = NULL;
+    if (reg == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
+    return ctx_init(c, reg, m, opt, err);
+}
+
 /* Distinct people per group from (group, person) pairs; counts has ngroups. */
 struct pair {
     size_t group;
@@ -392,12 +408,7 @@ int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
     double *my = NULL;
     dms_table *t = NULL;
     int status;
-    if (out == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
-    *out = NULL;
-    if (reg == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
-    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
         goto out_free;
     /* segment 0 is "all" */
     if (group_of(&segs, "") != 0) {
@@ -602,12 +613,7 @@ int dms_reports_expense(const dms_register *reg, const dms_membership *m,
     const char **order = NULL;
     dms_table *t = NULL;
     int status;
-    if (out == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
-    *out = NULL;
-    if (reg == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
-    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
         goto out_free;
     if (group_money(&c, &g, month_module_key, &acc, &people, &claims) != DMS_OK ||
         (order = malloc((g.n + 1) * sizeof *order)) == NULL ||
@@ -669,12 +675,7 @@ int dms_reports_clinics(const dms_register *reg, const dms_membership *m,
     size_t *people = NULL, *claims = NULL, cap = 0;
     dms_table *t = NULL;
     int status;
-    if (out == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
-    *out = NULL;
-    if (reg == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
-    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
         goto out_free;
     if (group_money(&c, &g, clinic_key, &acc, &people, &claims) != DMS_OK ||
         (t = table_new("clinics", cols, ru, 6, c.o.min_cell)) == NULL) {
@@ -744,12 +745,7 @@ int dms_reports_limits(const dms_register *reg, const dms_membership *m,
     size_t cap = 0;
     dms_table *t = NULL;
     int status;
-    if (out == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
-    *out = NULL;
-    if (reg == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
-    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
         goto out_free;
     for (size_t k = 0; k < c.o.nlimits; k++) {
         if (c.o.limits[k].module == NULL || !(c.o.limits[k].limit > 0)) {
@@ -823,12 +819,7 @@ int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
     size_t cap = 0;
     dms_table *t = NULL;
     int status;
-    if (out == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
-    *out = NULL;
-    if (reg == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
-    if ((status = ctx_init(&c, reg, m, opt, err)) != DMS_OK)
+    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
         goto out_free;
     if ((t = table_new("loss_ratio", cols, ru, 6, c.o.min_cell)) == NULL) {
         status = nomem(err);
