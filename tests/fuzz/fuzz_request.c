@@ -4,7 +4,8 @@
  * (decode, validate, compute under tight cost limits, encode). Whatever the
  * bytes, the answer must be 200, 400, 413 or 422 with a JSON body, and an
  * error body must carry a code and a message: bad input is never a 5xx.
- * An input whose first line starts with '/' is also routed as a path.
+ * An input whose first line starts with '/' is also routed as a path. The
+ * route needs an API key: a broker's, in a temporary store made once.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +13,12 @@
 
 #include <gsl/gsl_errno.h>
 
+#include <stdio.h>
+#include <unistd.h>
+
 #include "dms/api.h"
+#include "dms/enrol_store.h"
+#include "dms/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,9 +30,29 @@ static size_t aggregate_route(void)
     abort();
 }
 
+static dms_store *store;
+static char authorization[128];
+
+static void setup(void)
+{
+    char path[] = "/tmp/dms-fuzz-request-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        abort();
+    close(fd);
+    unlink(path);
+    char key[DMS_ENROL_KEY_SIZE];
+    if (dms_store_open(path, &store, NULL) != DMS_OK ||
+        dms_enrol_key_create(store, DMS_ROLE_BROKER, NULL, NULL, key, NULL, NULL) != DMS_OK)
+        abort();
+    snprintf(authorization, sizeof authorization, "Bearer %s", key);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     gsl_set_error_handler_off();
+    if (store == NULL)
+        setup();
     if (size > 1 << 20)
         return 0;
     char *text = malloc(size + 1);
@@ -54,6 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .body_len = size,
         .catalog = NULL,
         .limits = &limits,
+        .authorization = authorization,
+        .store = store,
+        .today = "2026-01-01",
     };
     dms_api_response resp;
     dms_api_dispatch(aggregate_route(), &req, NULL, &resp);
