@@ -27,4 +27,17 @@ bool dms_text_fold(const char *text, size_t len, char *out, size_t out_size);
 /* True if a and b (NUL-terminated, under 1 KiB folded) fold to the same text. */
 bool dms_text_equal_folded(const char *a, const char *b);
 
+/*
+ * Bucket of a pointer in an open-addressing table of `buckets` (a power of
+ * two) slots. Loaders intern equal strings to one pointer, so tables keyed
+ * by pointer group people by region or employee cheaply; the multiplicative
+ * (Fibonacci) mix spreads pointers that share their low bits, as strings in
+ * separately allocated chunks do.
+ */
+static inline size_t dms_pointer_hash(const void *p, size_t buckets)
+{
+    unsigned long long x = (unsigned long long)(size_t)p * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(x >> 32) & (buckets - 1);
+}
+
 #endif

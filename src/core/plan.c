@@ -363,14 +363,14 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
     for (size_t i = 0; i < n; i++) {
         if (census->people[i].relation != DMS_RELATION_EMPLOYEE)
             continue;
-        size_t h = ((size_t)(uintptr_t)census->people[i].employee_id >> 3) & (buckets - 1);
+        size_t h = dms_pointer_hash(census->people[i].employee_id, buckets);
         while (table[h] >= 0)
             h = (h + 1) & (buckets - 1);
         table[h] = (long)i;
     }
     for (size_t i = 0; i < n; i++) {
         const char *id = census->people[i].employee_id;
-        size_t h = ((size_t)(uintptr_t)id >> 3) & (buckets - 1);
+        size_t h = dms_pointer_hash(id, buckets);
         while (table[h] >= 0 && census->people[table[h]].employee_id != id)
             h = (h + 1) & (buckets - 1);
         employee_index[i] = table[h] >= 0 ? (size_t)table[h] : i;

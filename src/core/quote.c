@@ -13,6 +13,7 @@
 #include "dms/quote.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "dms/aggregate.h"
 #include "dms/lattice.h"
+#include "dms/text.h"
 
 const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0.9, 0.95, 0.99};
 
@@ -479,34 +481,43 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
         (status = dms_plan_assign(plan, census, opts.census_source, segment_of, diag)) != DMS_OK)
         goto out_fail;
 
-    /* Regions: the census interns strings, so look each distinct one up once. */
-    const char *last_name = NULL;
-    size_t last_region = 0;
+    /* Regions: the census interns strings, so each distinct name is looked
+     * up (and warned about) once, in a table keyed by its pointer. */
+    size_t buckets = 64;
+    while (buckets < 2 * census->count)
+        buckets <<= 1;
+    struct region_slot {
+        const char *name;
+        size_t region;
+        bool fallback;
+    } *slots = calloc(buckets, sizeof *slots);
+    if (slots == NULL) {
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the region table");
+        goto out_fail;
+    }
     for (size_t i = 0; i < census->count; i++) {
         const dms_person *p = &census->people[i];
-        if (p->region != last_name) {
+        size_t h = dms_pointer_hash(p->region, buckets);
+        while (slots[h].name != NULL && slots[h].name != p->region)
+            h = (h + 1) & (buckets - 1);
+        struct region_slot *slot = &slots[h];
+        if (slot->name == NULL) {
             const dms_region *region = NULL;
-            bool fallback = false;
-            if (dms_tariff_region_lookup(tariff, p->region, &region, &fallback) != DMS_OK) {
+            if (dms_tariff_region_lookup(tariff, p->region, &region, &slot->fallback) != DMS_OK) {
                 region = &tariff->regions[tariff->fallback_region];
-                fallback = true;
+                slot->fallback = true;
             }
-            last_name = p->region;
-            last_region = (size_t)(region - tariff->regions);
-            if (fallback) {
-                bool seen = false;
-                for (size_t j = 0; j < i && !seen; j++)
-                    seen = census->people[j].region == p->region;
-                if (!seen)
-                    dms_diag_add_at(warnings, DMS_ENOTFOUND, opts.census_source, p->line, 1,
-                                    "region '%s' is not in the tariff: priced as '%s'", p->region,
-                                    region->code);
-            }
+            slot->name = p->region;
+            slot->region = (size_t)(region - tariff->regions);
+            if (slot->fallback)
+                dms_diag_add_at(warnings, DMS_ENOTFOUND, opts.census_source, p->line, 1,
+                                "region '%s' is not in the tariff: priced as '%s'", p->region,
+                                region->code);
         }
-        region_of[i] = last_region;
-        q->region_fallbacks += tariff->fallback_region == last_region &&
-                               dms_tariff_find_region(tariff, p->region) == NULL;
+        region_of[i] = slot->region;
+        q->region_fallbacks += slot->fallback;
     }
+    free(slots);
 
     /* Rating cells. */
     int year = atoi(plan->period_from), month = atoi(plan->period_from + 5),
