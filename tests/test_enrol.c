@@ -198,6 +198,11 @@ static void offer_and_recommendation(void **state)
     double split = json_real_value(json_object_get(cost, "employer_month")) +
                    json_real_value(json_object_get(cost, "employee_month"));
     assert_true(price > 0 && fabs(price - split) < 0.005);
+    /* The employer-paid base package is named, in both languages. */
+    json_t *base = json_object_get(j, "base_modules");
+    assert_true(json_array_size(base) >= 1);
+    assert_true(json_string_length(json_object_get(json_array_get(base, 0), "name_ru")) > 0);
+    assert_true(json_string_length(json_object_get(json_array_get(base, 0), "name_en")) > 0);
     json_decref(j);
     assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation",
                           "{\"answers\":[{\"code\":\"dental_standard\",\"priority\":5}],"

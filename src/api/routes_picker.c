@@ -206,15 +206,23 @@ static json_t *offer_json(const struct ctx *c, const dms_offer *o)
             json_object_set_new(item, "cost", split_json(&x->alone));
         json_array_append_new(options, item);
     }
+    /* The employer-paid base package, named in both languages. */
+    json_t *base = json_array();
+    for (size_t b = 0; b < seg->nbase; b++) {
+        const dms_tariff_module *tm = dms_tariff_find_module(c->tariff, seg->base[b].code);
+        json_array_append_new(base, json_pack("{s:s, s:s, s:s}", "module", seg->base[b].code,
+                                              "name_ru", tm != NULL ? tm->name_ru : "",
+                                              "name_en", tm != NULL ? tm->name_en : ""));
+    }
     return json_pack("{s:s, s:{s:s, s:s, s:s, s:o, s:o, s:f}, s:{s:s, s:s}, s:{s:s, s:s, s:i}, "
-                     "s:o, s:o}",
+                     "s:o, s:o, s:o}",
                      "employee_id", o->household.members[0]->employee_id, "segment", "code",
                      seg->code, "name_ru", seg->name_ru, "name_en", seg->name_en, "flex_budget",
                      json_real(seg->flex_budget), "top_up_cap", json_real(seg->top_up_cap),
                      "employer_share", seg->employer_share, "period", "from", p->period_from, "to",
                      p->period_to, "enrolment", "opens", p->enrolment_opens, "closes",
                      p->enrolment_closes, "life_event_days", p->life_event_days, "base_price_year",
-                     money(o->base_price), "options", options);
+                     money(o->base_price), "base_modules", base, "options", options);
 }
 
 /* ---- elections as JSON ------------------------------------------------------------- */

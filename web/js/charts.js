@@ -68,10 +68,25 @@ function barChart({ groups, series, title }) {
       bar.append(svg('title', {}, `${g.label} — ${s.label}: ${money(v)}`));
       root.append(bar);
     });
-    const label = g.label.length > 18 ? `${g.label.slice(0, 17)}…` : g.label;
-    root.append(svg('text', {
-      x: m.left + i * groupW + groupW / 2, y: m.top + plotH + 16, 'text-anchor': 'middle', class: 'axis',
-    }, label));
+    // Labels wrap onto two lines of what fits the group's width (about 6.5
+    // units a character at the axis font), so neighbours never overlap.
+    const perLine = Math.max(4, Math.floor((groupW - 6) / 6.5));
+    const words = g.label.split(/\s+/);
+    const lines = [''];
+    for (const w of words) {
+      const last = lines[lines.length - 1];
+      if (!last || (last + ' ' + w).length <= perLine) lines[lines.length - 1] = last ? `${last} ${w}` : w;
+      else lines.push(w);
+    }
+    const shown = lines.slice(0, 2).map((l, k) => {
+      const cut = k === 1 && lines.length > 2 ? `${l}…` : l;
+      return cut.length > perLine ? `${cut.slice(0, perLine - 1)}…` : cut;
+    });
+    shown.forEach((l, k) => {
+      root.append(svg('text', {
+        x: m.left + i * groupW + groupW / 2, y: m.top + plotH + 16 + 14 * k, 'text-anchor': 'middle', class: 'axis',
+      }, l));
+    });
   });
   root.append(svg('line', { x1: m.left, x2: width - m.right, y1: m.top + plotH, y2: m.top + plotH, class: 'axis-line' }));
   let lx = m.left;
