@@ -871,7 +871,14 @@ static void openapi_examples_are_accepted(void **state)
             snprintf(id, sizeof id, "%s", p + 9);
         else if (in_body && strncmp(p, "value: {", 8) == 0) {
             http_key = key_of(role);
-            http_call(main_server.port, method, path, "application/json", p + 7, &r, timeout_ms);
+            /* {id} takes the path parameter's example, as for GET paths. */
+            char url[512];
+            char *brace = strstr(path, "{id}");
+            if (brace != NULL)
+                snprintf(url, sizeof url, "%.*s%s%s", (int)(brace - path), path, id, brace + 4);
+            else
+                snprintf(url, sizeof url, "%s", path);
+            http_call(main_server.port, method, url, "application/json", p + 7, &r, timeout_ms);
             http_key = key_hr;
             if (r.status < 200 || r.status > 299)
                 print_error("example for %s %s refused (%d): %s\n", method, path, r.status, r.body);

@@ -417,6 +417,55 @@ static void roles_allowed_and_refused(void **state)
     expect(k_emp, "POST", "/v1/quotes", "{}", 403);
 }
 
+/* POST /v1/reports/{name}: HR sees the whole register, a manager only their
+ * own department (the body cannot widen it), faults point into the CSV. */
+static void claims_reports(void **state)
+{
+    (void)state;
+    const char *reg = "claim_id;employee_id;service_date;category;amount_billed;amount_paid;"
+                      "diagnosis\\n"
+                      "A;E1;2025-03-10;outpatient;1000;1000;Z00.0\\n"
+                      "B;E2;2025-03-11;outpatient;2000;2000;J06.9\\n";
+    const char *mem = "employee_id;relation;birth_date;sex;department;attach_date;detach_date\\n"
+                      "E1;employee;1980-01-01;M;Finance;2025-01-01;\\n"
+                      "E2;employee;1985-01-01;F;Sales;2025-01-01;\\n";
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"register_csv\":\"%s\",\"membership_csv\":\"%s\","
+             "\"period\":{\"from\":\"2025-01-01\",\"to\":\"2025-12-31\"},\"min_cell\":1}",
+             reg, mem);
+    json_t *j = NULL;
+    assert_int_equal(call(k_hr, "POST", "/v1/reports/utilisation", body, &j), 200);
+    assert_true(json_array_size(json_object_get(j, "rows")) >= 1);
+    /* the diagnosis column is dropped and the reply says so */
+    assert_true(json_array_size(json_object_get(j, "warnings")) >= 1);
+    char *text = json_dumps(j, 0);
+    assert_null(strstr(text, "Z00.0"));
+    free(text);
+    json_decref(j);
+    expect(k_fin, "POST", "/v1/reports/expense", body, 200);
+    expect(k_mgr, "POST", "/v1/reports/utilisation", body, 200);
+    expect(k_emp, "POST", "/v1/reports/utilisation", body, 403);
+    expect(k_brk, "POST", "/v1/reports/utilisation", body, 403);
+    expect(k_hr, "POST", "/v1/reports/nonsense", body, 404);
+    /* a manager cannot ask for another department */
+    char other[2300];
+    snprintf(other, sizeof other, "%.*s,\"department\":\"Sales\"}", (int)strlen(body) - 1, body);
+    expect(k_mgr, "POST", "/v1/reports/utilisation", other, 403);
+    expect(k_hr, "POST", "/v1/reports/utilisation", other, 200);
+    /* a bad register row: the text's pointer and the line inside it */
+    snprintf(body, sizeof body,
+             "{\"register_csv\":\"claim_id;employee_id;service_date;category;amount_billed;"
+             "amount_paid\\nA;E1;2025-02-30;outpatient;1000;1000\\n\",\"membership_csv\":\"%s\","
+             "\"period\":{\"from\":\"2025-01-01\",\"to\":\"2025-12-31\"}}",
+             mem);
+    assert_int_equal(call(k_hr, "POST", "/v1/reports/utilisation", body, &j), 422);
+    json_t *e = json_object_get(j, "error");
+    assert_string_equal(json_string_value(json_object_get(e, "path")), "/register_csv");
+    assert_int_equal(json_integer_value(json_object_get(e, "line")), 2);
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +475,7 @@ int main(void)
         cmocka_unit_test(flow_to_issue_and_life_event),
         cmocka_unit_test(exports_and_aggregates),
         cmocka_unit_test(roles_allowed_and_refused),
+        cmocka_unit_test(claims_reports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

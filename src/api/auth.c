@@ -53,6 +53,7 @@ static const struct access {
     {"GET", "/v1/exports/attach-list.csv", HR},
     {"GET", "/v1/departments/{id}/summary", HR | MGR},
     {"GET", "/v1/totals", HR | FIN},
+    {"POST", "/v1/reports/{id}", HR | FIN | MGR},
 };
 
 unsigned dms_api_access_roles(const char *method, const char *pattern)

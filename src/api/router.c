@@ -51,6 +51,7 @@ static const struct route {
     {"POST", "/v1/compare", dms_api_handle_compare, json_only},
     {"POST", "/v1/bank/price", dms_api_handle_bank_price, json_only},
     {"POST", "/v1/bank/projection", dms_api_handle_bank_projection, json_only},
+    {"POST", "/v1/reports/{id}", dms_api_handle_report, json_only},
     {"POST", "/v1/admin/reload", handle_reload, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},

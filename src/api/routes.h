@@ -17,4 +17,8 @@ void dms_api_handle_bank_price(const dms_api_request *req, const dms_api_hooks *
 void dms_api_handle_bank_projection(const dms_api_request *req, const dms_api_hooks *hooks,
                                     dms_api_response *resp);
 
+/* src/api/routes_reports.c: claims reports (hr, finance; managers: own department). */
+void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
+
 #endif
