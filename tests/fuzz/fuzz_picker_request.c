@@ -2,7 +2,7 @@
  * libFuzzer target for the employee module picker's request bodies, through
  * the real dispatcher, authentication and SQLite store: the first byte picks
  * a route (draft election, recommendation questionnaire, submit, life event,
- * HR mass status change), the rest is the body. A store seeded once with the
+ * HR mass status change, claims reports), the rest is the body. A store seeded once with the
  * sample employer lives in a temporary file. Whatever the body, the answer
  * must be a 2xx or 4xx (a 503 only when memory runs out), never a crash and
  * never a 500.
@@ -82,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         {"POST", "/v1/me/election/submit", false},
         {"POST", "/v1/me/life-events", false},
         {"POST", "/v1/status-changes", true},
+        {"POST", "/v1/reports/utilisation", true},
+        {"POST", "/v1/reports/limits", true},
     };
     if (store == NULL)
         setup();
