@@ -1,11 +1,14 @@
 /*
  * Runs the dmsrate binary (path from $DMS_BIN, default build/dmsrate) with
  * arguments and captures its exit status, stdout and stderr, for tests of
- * the command-line contract.
+ * the command-line contract; and starts `dmsrate serve` for the API tests.
  */
 #ifndef DMS_TEST_RUN_COMMAND_H
 #define DMS_TEST_RUN_COMMAND_H
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +73,56 @@ static inline void command_result_free(struct command_result *r)
 {
     free(r->out);
     free(r->err);
+}
+
+/*
+ * Starts `dmsrate serve --listen 127.0.0.1:0 ARGS...` (args NULL-terminated,
+ * at most 24) with its stderr appended to log_path, and reads the port it
+ * bound from its first stdout line ("dmsrate: listening on
+ * http://127.0.0.1:PORT/"), each read waiting at most timeout_ms. Returns the child's
+ * pid with *port set, or -1 (a child that did not report is killed).
+ */
+static inline pid_t start_dmsrate_serve(const char *const args[], const char *log_path,
+                                        int timeout_ms, unsigned *port)
+{
+    char *argv[32] = {(char *)dms_binary(), "serve", "--listen", "127.0.0.1:0"};
+    size_t argc = 4;
+    for (size_t i = 0; args[i] != NULL && argc < 28; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    int out[2];
+    if (pipe(out) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(out[1], 1);
+        dup2(log, 2);
+        close(out[0]);
+        execv(dms_binary(), argv);
+        _exit(127);
+    }
+    close(out[1]);
+    char line[256];
+    size_t len = 0;
+    struct pollfd readable = {.fd = out[0], .events = POLLIN};
+    while (len < sizeof line - 1 && poll(&readable, 1, timeout_ms) > 0) {
+        if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
+            break;
+        len++;
+    }
+    line[len] = '\0';
+    close(out[0]);
+    const char *colon = strrchr(line, ':');
+    if (pid < 0 || strstr(line, "listening on http://127.0.0.1:") == NULL || colon == NULL) {
+        if (pid > 0) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        return -1;
+    }
+    *port = (unsigned)atoi(colon + 1);
+    return pid;
 }
 
 #endif

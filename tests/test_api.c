@@ -77,49 +77,11 @@ static int start_server(struct server *s, const char *extra1, const char *extra2
     snprintf(models, sizeof models, "%s/models", s->dir);
     snprintf(tariffs, sizeof tariffs, "%s/tariffs", s->dir);
     snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
-    int out[2];
-    if (pipe(out) != 0)
+    const char *args[] = {"--models", models, "--tariffs", tariffs, "--db", db,
+                          "--threads", "2", extra1, extra2, NULL};
+    s->pid = start_dmsrate_serve(args, s->log_path, timeout_ms, &s->port);
+    if (s->pid < 0)
         return -1;
-    s->pid = fork();
-    if (s->pid == 0) {
-        int log = open(s->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(out[1], 1);
-        dup2(log, 2);
-        close(out[0]);
-        char *argv[] = {(char *)dms_binary(),
-                        "serve",
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--models",
-                        models,
-                        "--tariffs",
-                        tariffs,
-                        "--db",
-                        db,
-                        "--threads",
-                        "2",
-                        (char *)extra1,
-                        (char *)extra2,
-                        NULL};
-        execv(dms_binary(), argv);
-        _exit(127);
-    }
-    close(out[1]);
-    /* The first stdout line is "dmsrate: listening on http://127.0.0.1:PORT/". */
-    char line[256];
-    size_t len = 0;
-    while (len < sizeof line - 1 && http_wait_readable(out[0], timeout_ms)) {
-        ssize_t n = read(out[0], line + len, 1);
-        if (n <= 0 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    if (strstr(line, "listening on http://127.0.0.1:") == NULL || colon == NULL)
-        return -1;
-    s->port = (unsigned)atoi(colon + 1);
     struct http_response r;
     http_call(s->port, "GET", "/healthz", NULL, NULL, &r, timeout_ms);
     int ok = r.status == 200 ? 0 : -1;

@@ -33,48 +33,11 @@ static char ids[EMPLOYEES][16];
 
 static pid_t start(unsigned *port)
 {
-    int out[2];
-    if (pipe(out) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        char log[128];
-        snprintf(log, sizeof log, "%s/server.log", dir);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(out[1], 1);
-        dup2(fd, 2);
-        close(out[0]);
-        char *argv[] = {(char *)dms_binary(),
-                        "serve",
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--models",
-                        "models",
-                        "--tariffs",
-                        "tariffs",
-                        "--db",
-                        db,
-                        "--today",
-                        "2025-11-20",
-                        "--threads",
-                        "4",
-                        NULL};
-        execv(dms_binary(), argv);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[256];
-    size_t len = 0;
-    while (len < sizeof line - 1 && http_wait_readable(out[0], 20000)) {
-        if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    *port = colon != NULL ? (unsigned)atoi(colon + 1) : 0;
-    return *port > 0 ? pid : -1;
+    char log[128];
+    snprintf(log, sizeof log, "%s/server.log", dir);
+    const char *args[] = {"--models", "models", "--tariffs", "tariffs", "--db", db,
+                          "--today", "2025-11-20", "--threads", "4", NULL};
+    return start_dmsrate_serve(args, log, 20000, port);
 }
 
 /* The first EMPLOYEES employee ids of the sample census. */

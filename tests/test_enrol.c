@@ -48,50 +48,12 @@ static int create_key(const char *role, const char *flag, const char *scope, cha
 
 static int start(const char *today)
 {
-    int out[2];
-    if (pipe(out) != 0)
-        return -1;
-    server_pid = fork();
-    if (server_pid == 0) {
-        char log[128];
-        snprintf(log, sizeof log, "%s/server.log", dir);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        dup2(out[1], 1);
-        dup2(fd, 2);
-        close(out[0]);
-        char *argv[] = {(char *)dms_binary(),
-                        "serve",
-                        "--listen",
-                        "127.0.0.1:0",
-                        "--models",
-                        "models",
-                        "--tariffs",
-                        "tariffs",
-                        "--db",
-                        db,
-                        "--today",
-                        (char *)today,
-                        "--threads",
-                        "4",
-                        NULL};
-        execv(dms_binary(), argv);
-        _exit(127);
-    }
-    close(out[1]);
-    char line[256];
-    size_t len = 0;
-    while (len < sizeof line - 1 && http_wait_readable(out[0], T)) {
-        if (read(out[0], line + len, 1) <= 0 || line[len] == '\n')
-            break;
-        len++;
-    }
-    line[len] = '\0';
-    close(out[0]);
-    const char *colon = strrchr(line, ':');
-    if (strstr(line, "listening on") == NULL || colon == NULL)
-        return -1;
-    port = (unsigned)atoi(colon + 1);
-    return 0;
+    char log[128];
+    snprintf(log, sizeof log, "%s/server.log", dir);
+    const char *args[] = {"--models", "models", "--tariffs", "tariffs", "--db", db,
+                          "--today", today, "--threads", "4", NULL};
+    server_pid = start_dmsrate_serve(args, log, T, &port);
+    return server_pid > 0 ? 0 : -1;
 }
 
 static void stop(int sig)
