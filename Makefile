@@ -12,11 +12,12 @@
 #   make fuzz FUZZ_SECONDS=60 run every libFuzzer target
 #   make e2e                  the web pages in headless chromium (screenshots in build/e2e)
 
-PKGS       := gsl jansson libmicrohttpd sqlite3
+PKGS       := gsl jansson libmicrohttpd sqlite3 xlsxwriter minizip expat
 TEST_PKGS  := cmocka
 DEB_PKGS   := build-essential pkg-config libgsl-dev libjansson-dev libmicrohttpd-dev \
               libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk \
-              sqlite3 curl python3 chromium nodejs
+              sqlite3 curl python3 chromium nodejs \
+              libxlsxwriter-dev libminizip-dev libexpat1-dev
 
 CC         ?= cc
 SANITIZE   ?=
@@ -37,7 +38,7 @@ LDLIBS     += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 LDFLAGS    += $(SANFLAGS)
 
-CORE_SRC   := $(sort $(wildcard src/core/*.c))
+CORE_SRC   := $(sort $(wildcard src/core/*.c src/core/*/*.c))
 APP_SRC    := $(sort $(wildcard src/api/*.c src/store/*.c))
 CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 TEST_SRC   := $(sort $(wildcard tests/test_*.c))
