@@ -9,7 +9,7 @@
 #   make bench                benchmarks (prints figures)
 #   make run                  install missing packages, build, start the service
 #   make deps                 apt-get install the Debian packages that are missing
-#   make fuzz FUZZ_SECONDS=60 run every libFuzzer target
+#   make fuzz FUZZ_SECONDS=60 run every libFuzzer target, merge new finds into its corpus
 #   make e2e                  the web pages in headless chromium (screenshots in build/e2e)
 
 PKGS       := gsl jansson libmicrohttpd sqlite3 xlsxwriter minizip expat
@@ -56,7 +56,11 @@ REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 LIBCORE    := $(BUILD)/libdms.a
 LIBAPP     := $(BUILD)/libdmsapp.a
 
+# make fuzz runs each target FUZZ_SECONDS; make test runs them a minute each
+# (issue 18). New inputs that add coverage are merged (-merge=1) into
+# tests/fuzz/corpus/<target>/, so the corpora grow: commit them.
 FUZZ_SECONDS ?= 10
+TEST_FUZZ_SECONDS ?= 60
 VALGRIND   := valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-origins=yes
 
 .PHONY: all test check bench run deps fuzz fuzz-build replay valgrind clean format tests-built
@@ -114,7 +118,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) SANITIZE=address,undefined check
 	$(MAKE) valgrind
-	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) e2e
 
 # The web pages in headless chromium against the real server (tests/e2e/run.sh);
@@ -130,9 +134,11 @@ deps-check:
 .PHONY: deps-check
 
 # libFuzzer needs clang; the whole library is rebuilt with coverage
-# instrumentation into build/fuzz.
+# instrumentation into build/fuzz. -fno-sanitize-recover=all: the first
+# undefined behaviour stops the run as a crash (UBSan only prints otherwise).
 FUZZ_CFLAGS := -std=c11 -g -O1 -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-               -fsanitize=fuzzer-no-link,address,undefined $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB_SRC := $(CORE_SRC) $(APP_SRC)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
@@ -149,6 +155,10 @@ fuzz: $(FUZZ_BIN)
 	      -print_final_stats=0 $$work $$corpus >build/fuzz/$$name.log 2>&1 \
 	    || { tail -40 build/fuzz/$$name.log; exit 1; }; \
 	  grep -h 'Done\|DONE' build/fuzz/$$name.log | tail -1; \
+	  before=$$(ls $$corpus | wc -l); \
+	  $$f -merge=1 -max_len=65536 -timeout=10 -rss_limit_mb=2048 $$corpus $$work \
+	      >build/fuzz/$$name.merge.log 2>&1 || { tail -20 build/fuzz/$$name.merge.log; exit 1; }; \
+	  echo "  corpus $$corpus: $$before -> $$(ls $$corpus | wc -l) files"; \
 	done
 
 bench: $(BUILD)/dmsrate $(BENCH_BIN)

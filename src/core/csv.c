@@ -223,7 +223,9 @@ void csv_trim(const char **text, size_t *len)
 const char *csv_text(const csv_reader *r, size_t i, size_t *len)
 {
     const csv_field *f = &r->fields[i];
-    const char *t = f->quoted ? r->scratch + f->off : r->s + f->off;
+    /* An empty quoted field ("") before any quoted text leaves scratch
+     * unallocated: NULL + 0 is undefined, so it is the empty string. */
+    const char *t = !f->quoted ? r->s + f->off : r->scratch != NULL ? r->scratch + f->off : "";
     *len = f->len;
     csv_trim(&t, len);
     return t;
