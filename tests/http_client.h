@@ -163,6 +163,8 @@ static inline void http_raw(unsigned port, const char *raw, size_t len, struct h
  * Each test program sets it once it has created a key.
  */
 static const char *http_key;
+/* Accept-Language sent with each request when not NULL. */
+static const char *http_lang;
 
 /*
  * A well-formed request; content_type may be NULL (no header), body may be
@@ -179,6 +181,8 @@ static inline void http_call_ex(unsigned port, const char *method, const char *p
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
     if (http_key != NULL)
         n += snprintf(head + n, sizeof head - (size_t)n, "Authorization: Bearer %s\r\n", http_key);
+    if (http_lang != NULL)
+        n += snprintf(head + n, sizeof head - (size_t)n, "Accept-Language: %s\r\n", http_lang);
     if (content_type != NULL)
         n += snprintf(head + n, sizeof head - (size_t)n, "Content-Type: %s\r\n", content_type);
     if (body != NULL)

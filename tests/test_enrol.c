@@ -51,7 +51,7 @@ static int start(const char *today)
     char log[128];
     snprintf(log, sizeof log, "%s/server.log", dir);
     const char *args[] = {"--models", "models", "--tariffs", "tariffs", "--db", db,
-                          "--today", today, "--threads", "4", NULL};
+                          "--today",  today,    "--threads", "4",       NULL};
     server_pid = start_dmsrate_serve(args, log, T, &port);
     return server_pid > 0 ? 0 : -1;
 }
@@ -311,6 +311,15 @@ static void exports_and_aggregates(void **state)
     struct http_response r;
     http_key = k_fin;
     http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);
+    assert_int_equal(r.status, 200);
+    /* Russian by default (the web pages download it): BOM, ';', Russian headers */
+    assert_true(strncmp(r.body,
+                        "\xEF\xBB\xBFТабельный номер;Месяц;Сумма, ₽\n",
+                        3 + 57) == 0);
+    http_response_free(&r);
+    http_lang = "en-US,en;q=0.9";
+    http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);
+    http_lang = NULL;
     assert_int_equal(r.status, 200);
     assert_true(strncmp(r.body, "employee_id,month,amount\n", 25) == 0);
     http_response_free(&r);

@@ -273,7 +273,7 @@ static void test_encoders_and_errors(void **state)
     char *buf = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    assert_int_equal(dms_reports_csv(t, true, mem), DMS_OK);
+    assert_int_equal(dms_reports_csv(t, DMS_CSV_RU, NULL, mem), DMS_OK);
     fclose(mem);
     assert_non_null(strstr(buf, "Подразделение;Сотрудники;"));
     assert_non_null(strstr(buf, "ИТ;<5;0;0;<5;<5;0\n"));

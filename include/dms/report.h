@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include "dms/aggregate.h"
+#include "dms/csvwrite.h"
 
 /* Probabilities reported as "quantiles" of one person's annual cost. */
 extern const double dms_report_quantile_levels[3];
@@ -34,9 +35,11 @@ struct dms_quote;
 json_t *dms_report_quote(const struct dms_quote *quote, dms_error *err);
 
 /* The same as a table a person can check, or as CSV (one row per segment
- * or total x module x scenario, UTF-8, comma-separated). */
+ * or total x module x scenario) through the one writer (csvwrite.h): money
+ * exact to the kopeck; in DMS_CSV_RU Russian headers, module names from the
+ * tariff and scenario names, BOM, ';' and decimal comma. */
 int dms_report_quote_table(const struct dms_quote *quote, FILE *out);
-int dms_report_quote_csv(const struct dms_quote *quote, FILE *out);
+int dms_report_quote_csv(const struct dms_quote *quote, dms_csv_lang lang, FILE *out);
 
 /* Flags for json_dumps that every front end uses for reals. */
 #define DMS_JSON_DUMP_FLAGS (JSON_REAL_PRECISION(15) | JSON_PRESERVE_ORDER)

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "dms/claims.h"
+#include "dms/csvwrite.h"
 #include "dms/exposure.h"
 
 #define DMS_REPORTS_MIN_CELL 5
@@ -98,9 +99,14 @@ void dms_table_free(dms_table *t);
 /* The cell at row r, column c (borrowed), or NULL out of range. */
 const dms_cell *dms_table_cell(const dms_table *t, size_t r, size_t c);
 
-/* CSV with a header line (Russian headers when russian), ';' separated,
- * RFC 4180 quoting. Returns DMS_OK or DMS_EIO. */
-int dms_reports_csv(const dms_table *t, bool russian, FILE *out);
+/* CSV through the one writer (csvwrite.h): a header line, then the rows.
+ * DMS_CSV_RU: BOM, ';', decimal comma, Russian headers, and module codes the
+ * tariff names (may be NULL) written as their Russian names; DMS_CSV_EN:
+ * ',', decimal point, English keys. Money exact to the kopeck; suppressed
+ * cells "<min_cell". Returns DMS_OK, DMS_EINVAL or DMS_EIO. */
+struct dms_tariff;
+int dms_reports_csv(const dms_table *t, dms_csv_lang lang, const struct dms_tariff *names,
+                    FILE *out);
 
 /* {"report", "min_cell", "suppressed", "columns": [...], "rows": [{col: value}]};
  * suppressed cells are the string "<min_cell". New reference or NULL. */

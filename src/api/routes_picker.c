@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "dms/api.h"
+#include "dms/csvwrite.h"
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/model.h"
@@ -211,8 +212,8 @@ static json_t *offer_json(const struct ctx *c, const dms_offer *o)
     for (size_t b = 0; b < seg->nbase; b++) {
         const dms_tariff_module *tm = dms_tariff_find_module(c->tariff, seg->base[b].code);
         json_array_append_new(base, json_pack("{s:s, s:s, s:s}", "module", seg->base[b].code,
-                                              "name_ru", tm != NULL ? tm->name_ru : "",
-                                              "name_en", tm != NULL ? tm->name_en : ""));
+                                              "name_ru", tm != NULL ? tm->name_ru : "", "name_en",
+                                              tm != NULL ? tm->name_en : ""));
     }
     return json_pack("{s:s, s:{s:s, s:s, s:s, s:o, s:o, s:f}, s:{s:s, s:s}, s:{s:s, s:s, s:i}, "
                      "s:o, s:o, s:o}",
@@ -959,52 +960,51 @@ out:
 
 /* ---- exports ------------------------------------------------------------------------------- */
 
-struct buf {
+/*
+ * Every export is written by the one CSV writer (csvwrite.h) into memory.
+ * The dialect follows Accept-Language; Russian when it names neither, as
+ * the web pages that download these files are Russian.
+ */
+struct export
+{
     char *text;
-    size_t len, cap;
-    bool failed;
+    size_t len;
+    FILE *mem;
+    dms_csvwrite w;
 };
 
-__attribute__((format(printf, 2, 3))) static void put(struct buf *b, const char *fmt, ...)
+static bool export_begin(struct export *x, const dms_api_request *req)
 {
-    va_list ap;
-    for (int attempt = 0; attempt < 2 && !b->failed; attempt++) {
-        va_start(ap, fmt);
-        int n = vsnprintf(b->text != NULL ? b->text + b->len : NULL,
-                          b->text != NULL ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->failed = true;
-            return;
-        }
-        if (b->text != NULL && b->len + (size_t)n < b->cap) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap > 0 ? b->cap : 4096;
-        while (cap <= b->len + (size_t)n)
-            cap *= 2;
-        char *grown = realloc(b->text, cap);
-        if (grown == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->text = grown;
-        b->cap = cap;
-    }
+    memset(x, 0, sizeof *x);
+    x->mem = open_memstream(&x->text, &x->len);
+    dms_csvwrite_begin(&x->w, x->mem,
+                       dms_csvwrite_lang_from_accept(req->accept_language, DMS_CSV_RU));
+    return x->mem != NULL;
 }
 
-static void reply_buf(dms_api_response *resp, struct buf *b)
+static void export_reply(dms_api_response *resp, struct export *x)
 {
-    if (b->failed || b->text == NULL) {
-        free(b->text);
+    bool ok = x->mem != NULL && dms_csvwrite_end(&x->w) == DMS_OK;
+    if (x->mem != NULL && fclose(x->mem) != 0)
+        ok = false;
+    if (!ok) {
+        free(x->text);
         dms_error err;
         dms_error_clear(&err);
         dms_error_set(&err, DMS_ENOMEM, NULL, "no memory for the export");
         fail(resp, &err);
         return;
     }
-    reply_csv(resp, b->text, b->len);
+    reply_csv(resp, x->text, x->len);
+}
+
+/* "YYYY-MM-DD" as the dialect writes dates: ДД.ММ.ГГГГ in Russian. */
+static const char *export_date(const struct export *x, const char *iso, char buf[16])
+{
+    if (x->w.lang != DMS_CSV_RU || strlen(iso) != 10)
+        return iso;
+    snprintf(buf, 16, "%.2s.%.2s.%.4s", iso + 8, iso + 5, iso);
+    return buf;
 }
 
 /* Accepted and issued elections: the ones that cost money. */
@@ -1040,8 +1040,13 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
         ctx_free(&c);
         return;
     }
-    struct buf b = {0};
-    put(&b, "employee_id,month,amount\n");
+    struct export x;
+    export_begin(&x, req);
+    bool ru = x.w.lang == DMS_CSV_RU;
+    dms_csvwrite_text(&x.w, ru ? "Табельный номер" : "employee_id");
+    dms_csvwrite_text(&x.w, ru ? "Месяц" : "month");
+    dms_csvwrite_text(&x.w, ru ? "Сумма, ₽" : "amount");
+    dms_csvwrite_row_end(&x.w);
     int y0 = atoi(c.policy->period_from), m0 = atoi(c.policy->period_from + 5);
     int y1 = atoi(c.policy->period_to), m1 = atoi(c.policy->period_to + 5);
     for (size_t i = 0; i < n; i++) {
@@ -1053,27 +1058,18 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
             y = atoi(list[i].life_event_date);
             m = atoi(list[i].life_event_date + 5);
         }
-        for (; y < y1 || (y == y1 && m <= m1); m == 12 ? (m = 1, y++) : m++)
-            put(&b, "%s,%04d-%02d,%lld.%02lld\n", list[i].employee_id, y, m,
-                (long long)(list[i].employee_month / 100),
-                (long long)(list[i].employee_month % 100));
+        for (; y < y1 || (y == y1 && m <= m1); m == 12 ? (m = 1, y++) : m++) {
+            char month[16];
+            snprintf(month, sizeof month, ru ? "%02d.%04d" : "%04d-%02d", ru ? m : y, ru ? y : m);
+            dms_csvwrite_text(&x.w, list[i].employee_id);
+            dms_csvwrite_text(&x.w, month);
+            dms_csvwrite_kopecks(&x.w, list[i].employee_month);
+            dms_csvwrite_row_end(&x.w);
+        }
     }
-    reply_buf(resp, &b);
+    export_reply(resp, &x);
     free(list);
     ctx_free(&c);
-}
-
-/* Quotes a CSV field for ';' separated output. */
-static void put_field(struct buf *b, const char *text, bool last)
-{
-    if (strpbrk(text, ";\"\n\r") == NULL) {
-        put(b, "%s%s", text, last ? "\n" : ";");
-        return;
-    }
-    put(b, "\"");
-    for (const char *p = text; *p; p++)
-        put(b, *p == '"' ? "\"\"" : "%c", *p);
-    put(b, "\"%s", last ? "\n" : ";");
 }
 
 /*
@@ -1096,9 +1092,20 @@ void dms_api_export_attach(const dms_api_request *req, const dms_api_hooks *hook
         return;
     }
     static const char *const relation_ru[] = {"сотрудник", "супруг(а)", "ребёнок"};
-    struct buf b = {0};
-    put(&b, "Табельный номер;Связь;Дата рождения;Пол;Регион;Подразделение;Программа;Код "
-            "программы;Сеть клиник;Дата прикрепления;Статус\n");
+    static const char *const relation_en[] = {"employee", "spouse", "child"};
+    static const char *const head_ru[] = {
+        "Табельный номер", "Связь",     "Дата рождения", "Пол",         "Регион",
+        "Подразделение",   "Программа", "Код программы", "Сеть клиник", "Дата прикрепления",
+        "Статус"};
+    static const char *const head_en[] = {"employee_id", "relation",    "birth_date", "sex",
+                                          "region",      "department",  "option",     "option_code",
+                                          "network",     "attach_date", "status"};
+    struct export x;
+    export_begin(&x, req);
+    bool ru = x.w.lang == DMS_CSV_RU;
+    for (size_t h = 0; h < sizeof head_ru / sizeof *head_ru; h++)
+        dms_csvwrite_text(&x.w, ru ? head_ru[h] : head_en[h]);
+    dms_csvwrite_row_end(&x.w);
     for (size_t i = 0; i < n; i++) {
         dms_offer *offer = NULL;
         dms_error ignored;
@@ -1117,31 +1124,37 @@ void dms_api_export_attach(const dms_api_request *req, const dms_api_hooks *hook
             long o = dms_policy_find_option(c.policy, json_string_value(code));
             if (o < 0)
                 continue;
+            const dms_policy_option *opt = &c.policy->options[o];
             for (size_t m = 0; m < offer->household.nmembers; m++) {
                 if (!(offer->options[o].covered & (1u << m)))
                     continue;
                 const dms_person *p = offer->household.members[m];
-                char birth[16];
-                snprintf(birth, sizeof birth, "%02d.%02d.%04d", p->birth_day, p->birth_month,
-                         p->birth_year);
-                put_field(&b, p->employee_id, false);
-                put_field(&b, relation_ru[p->relation <= 2 ? p->relation : 0], false);
-                put_field(&b, birth, false);
-                put_field(&b, p->sex == DMS_SEX_FEMALE ? "Ж" : "М", false);
-                put_field(&b, p->region, false);
-                put_field(&b, p->department, false);
-                put_field(&b, c.policy->options[o].name_ru, false);
-                put_field(&b, c.policy->options[o].code, false);
-                put_field(&b, dms_policy_option_network(c.policy, offer->segment, (size_t)o),
-                          false);
-                put_field(&b, from, false);
-                put_field(&b, dms_election_status_name_ru(list[i].status), true);
+                unsigned rel = p->relation <= 2 ? (unsigned)p->relation : 0;
+                char birth[16], iso[16], attach[16];
+                snprintf(iso, sizeof iso, "%04d-%02d-%02d", p->birth_year, p->birth_month,
+                         p->birth_day);
+                dms_csvwrite_text(&x.w, p->employee_id);
+                dms_csvwrite_text(&x.w, ru ? relation_ru[rel] : relation_en[rel]);
+                dms_csvwrite_text(&x.w, export_date(&x, iso, birth));
+                dms_csvwrite_text(&x.w,
+                                  p->sex == DMS_SEX_FEMALE ? (ru ? "Ж" : "F") : (ru ? "М" : "M"));
+                dms_csvwrite_text(&x.w, p->region);
+                dms_csvwrite_text(&x.w, p->department);
+                dms_csvwrite_text(&x.w,
+                                  ru || opt->name_en[0] == '\0' ? opt->name_ru : opt->name_en);
+                dms_csvwrite_text(&x.w, opt->code);
+                dms_csvwrite_text(&x.w,
+                                  dms_policy_option_network(c.policy, offer->segment, (size_t)o));
+                dms_csvwrite_text(&x.w, export_date(&x, from, attach));
+                dms_csvwrite_text(&x.w, ru ? dms_election_status_name_ru(list[i].status)
+                                           : dms_election_status_name(list[i].status));
+                dms_csvwrite_row_end(&x.w);
             }
         }
         json_decref(options);
         free(offer);
     }
-    reply_buf(resp, &b);
+    export_reply(resp, &x);
     free(list);
     ctx_free(&c);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "dms/claims.h"
+#include "dms/csvwrite.h"
 #include "dms/enrol_store.h"
 #include "dms/exposure.h"
 #include "dms/jsonread.h"
@@ -81,8 +82,10 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
     dms_jsonread_string_buf_opt(&r, "department", department, sizeof department);
     dms_jsonread_number_opt(&r, "premium_per_member_month", 0, 1e7, &opt.premium_per_member_month);
     dms_jsonread_enum_opt(&r, "format", formats, &format);
+    bool has_russian = dms_jsonread_has(&r, "russian");
     dms_jsonread_bool_opt(&r, "russian", &russian);
-    if (dms_jsonread_has(&r, "limits") && dms_jsonread_enter(&r, "limits", DMS_JSON_OBJECT) == DMS_OK) {
+    if (dms_jsonread_has(&r, "limits") &&
+        dms_jsonread_enter(&r, "limits", DMS_JSON_OBJECT) == DMS_OK) {
         const char *module;
         const json_t *value;
         json_object_foreach((json_t *)dms_jsonread_current(&r), module, value)
@@ -121,8 +124,8 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
         csv_error(diag, "/register_csv", &err);
         goto done;
     }
-    if (dms_membership_parse_csv(membership_csv, strlen(membership_csv), "membership_csv",
-                                 &members, diag) != DMS_OK) {
+    if (dms_membership_parse_csv(membership_csv, strlen(membership_csv), "membership_csv", &members,
+                                 diag) != DMS_OK) {
         csv_error(diag, "/membership_csv", &err);
         goto done;
     }
@@ -130,7 +133,12 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
         goto done;
     if (format == 1) {
         FILE *f = open_memstream(&csv, &csv_len);
-        if (f == NULL || dms_reports_csv(table, russian, f) != DMS_OK) {
+        /* "russian" in the body wins; else Accept-Language, Russian by default. */
+        dms_csv_lang lang = has_russian
+                                ? (russian ? DMS_CSV_RU : DMS_CSV_EN)
+                                : dms_csvwrite_lang_from_accept(req->accept_language, DMS_CSV_RU);
+        const dms_tariff *names = dms_api_catalog_tariff(req->catalog, NULL);
+        if (f == NULL || dms_reports_csv(table, lang, names, f) != DMS_OK) {
             if (f != NULL)
                 fclose(f);
             dms_error_set(&err, DMS_ENOMEM, NULL, "no memory for the CSV report");

@@ -429,6 +429,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .authorization =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .api_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Api-Key"),
+        .accept_language = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"),
         .store = thread_store(s),
         .today = today,
         .arg = query_arg,

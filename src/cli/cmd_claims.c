@@ -29,12 +29,14 @@ static const char claims_usage[] =
     "       dmsrate claims report NAME (--register FILE | --db ...) --membership FILE\n"
     "                             --period FROM:TO [--min-cell 5] [--department NAME]\n"
     "                             [--limit MODULE=ROUBLES]... [--premium-per-member-month R]\n"
-    "                             [--format csv|json] [--ru]\n"
+    "                             [--format csv|json] [--lang en|ru] [--tariff FILE]\n"
     "\n"
     "Claims registers (реестр оказанных услуг): CSV, Russian or English headers; diagnosis\n"
     "and name columns are dropped and never stored. Dates are YYYY-MM-DD.\n"
     "Reports: insured, utilisation, expense, limits, clinics, loss_ratio. Any cell resting\n"
-    "on fewer than --min-cell people is printed as <N.\n";
+    "on fewer than --min-cell people is printed as <N. --lang ru (or --ru): CSV for Russian\n"
+    "Excel (UTF-8 BOM, ';', decimal comma, Russian headers and, with the tariff's names,\n"
+    "Russian module names); English by default.\n";
 
 struct args {
     const char *db, *employer, *register_path, *membership, *model, *census, *plan, *tariff;
@@ -123,6 +125,8 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
             a->format = v;
         else if (strcmp(f, "--department") == 0)
             a->department = v;
+        else if (strcmp(f, "--lang") == 0)
+            a->ru = strcmp(v, "ru") == 0, ok = a->ru || strcmp(v, "en") == 0;
         else if (strcmp(f, "--year") == 0)
             a->year = (int)strtol(v, &end, 10), ok = *end == '\0';
         else if (strcmp(f, "--p") == 0)
@@ -423,7 +427,18 @@ static int do_report(const struct args *a)
         free(s);
         json_decref(j);
     } else {
-        dms_reports_csv(t, a->ru, stdout);
+        /* Module names from the tariff when there is one to read (optional). */
+        dms_tariff *names = NULL;
+        dms_error ignored;
+        if (a->ru)
+            dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
+                                 &ignored);
+        int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, stdout);
+        dms_tariff_free(names);
+        if (written != DMS_OK) {
+            fprintf(stderr, "dmsrate claims report: could not write the CSV\n");
+            goto out;
+        }
     }
     rc = 0;
 out:

@@ -14,7 +14,7 @@
 
 static const char quote_usage[] =
     "usage: dmsrate quote --census FILE --plan FILE [--tariff FILE] [--model FILE]\n"
-    "                     [--format table|json|csv] [--no-percentiles]\n"
+    "                     [--format table|json|csv] [--lang en|ru] [--no-percentiles]\n"
     "\n"
     "Prices a group: per segment and in total, per scenario (optimistic / base /\n"
     "pessimistic), the expected claims, every loading step and the gross premium,\n"
@@ -25,6 +25,8 @@ static const char quote_usage[] =
     "  --tariff FILE     insurer tariff (default tariffs/corporate-2026.json)\n"
     "  --model FILE      actuarial model (default models/ru-2026.json)\n"
     "  --format F        table (default), json or csv\n"
+    "  --lang L          en (default) or ru: CSV for Russian Excel (UTF-8 BOM, ';',\n"
+    "                    decimal comma, Russian headers, module and scenario names)\n"
     "  --no-percentiles  skip the distribution of the group's total claims\n";
 
 static void print_diag(const char *what, const dms_diag *diag)
@@ -43,7 +45,7 @@ int cmd_quote(int argc, char **argv)
 {
     const char *census_path = NULL, *plan_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
-    const char *format = "table";
+    const char *format = "table", *lang = "en";
     dms_quote_options options = dms_quote_options_default();
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -60,6 +62,7 @@ int cmd_quote(int argc, char **argv)
                               : strcmp(flag, "--tariff") == 0 ? &tariff_path
                               : strcmp(flag, "--model") == 0  ? &model_path
                               : strcmp(flag, "--format") == 0 ? &format
+                              : strcmp(flag, "--lang") == 0   ? &lang
                                                               : NULL;
         if (target == NULL) {
             fprintf(stderr, "dmsrate quote: %s: unknown flag (see --help)\n", flag);
@@ -76,9 +79,12 @@ int cmd_quote(int argc, char **argv)
                 census_path == NULL ? "--census" : "--plan");
         return 2;
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 &&
-        strcmp(format, "csv") != 0) {
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
         fprintf(stderr, "dmsrate quote: --format: '%s' is not table, json or csv\n", format);
+        return 2;
+    }
+    if (strcmp(lang, "en") != 0 && strcmp(lang, "ru") != 0) {
+        fprintf(stderr, "dmsrate quote: --lang: '%s' is not en or ru\n", lang);
         return 2;
     }
 
@@ -124,7 +130,10 @@ int cmd_quote(int argc, char **argv)
         free(dump);
         json_decref(report);
     } else if (strcmp(format, "csv") == 0) {
-        exit_code = dms_report_quote_csv(quote, stdout) == DMS_OK ? 0 : 1;
+        exit_code = dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN,
+                                         stdout) == DMS_OK
+                        ? 0
+                        : 1;
     } else {
         exit_code = dms_report_quote_table(quote, stdout) == DMS_OK ? 0 : 1;
     }

@@ -108,12 +108,15 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
         return NULL;
     }
     json_object_set_new(root, "plan", json_string(q->plan->name));
-    json_object_set_new(root, "period", json_pack("{s:s, s:s}", "from", q->plan->period_from,
-                                                  "to", q->plan->period_to));
-    json_object_set_new(root, "tariff", json_pack("{s:s, s:s}", "name", q->tariff->name,
-                                                  "version", q->tariff->version));
-    json_object_set_new(root, "model", json_pack("{s:s, s:s}", "name", q->model->name, "version",
-                                                 q->model->version));
+    json_object_set_new(
+        root, "period",
+        json_pack("{s:s, s:s}", "from", q->plan->period_from, "to", q->plan->period_to));
+    json_object_set_new(
+        root, "tariff",
+        json_pack("{s:s, s:s}", "name", q->tariff->name, "version", q->tariff->version));
+    json_object_set_new(
+        root, "model",
+        json_pack("{s:s, s:s}", "name", q->model->name, "version", q->model->version));
     json_object_set_new(root, "currency", json_string("RUB"));
     json_object_set_new(root, "trend_years", json_real(round(q->trend_years * 1e4) / 1e4));
     json_object_set_new(root, "group_size_factor", json_real(q->group_factor));
@@ -171,8 +174,9 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
         json_t *m = json_object_get(json_object_get(total, "scenarios"),
                                     dms_scenario_name((enum dms_scenario_kind)k));
         json_object_set_new(m, "employer_pays", json_real(kopecks_to_roubles(employer)));
-        json_object_set_new(m, "employees_pay",
-                            json_real(kopecks_to_roubles(q->total.money[k].gross_kopecks - employer)));
+        json_object_set_new(
+            m, "employees_pay",
+            json_real(kopecks_to_roubles(q->total.money[k].gross_kopecks - employer)));
     }
     json_object_set_new(root, "total", total);
 
@@ -217,9 +221,8 @@ static const char *money_text(double roubles, char *buf, size_t size)
 static void table_money_rows(FILE *out, const dms_quote_block *b, double employer_share)
 {
     static const char *const labels[] = {
-        "Expected claims", "Group-size load", "Anti-selection load", "Pure premium",
-        "Admin fee",       "Contingency",     "Expense",             "Commission",
-        "Profit",          "Rounding",
+        "Expected claims", "Group-size load", "Anti-selection load", "Pure premium", "Admin fee",
+        "Contingency",     "Expense",         "Commission",          "Profit",       "Rounding",
     };
     char t[3][40];
     double v[DMS_SCENARIO_COUNT][10];
@@ -227,9 +230,8 @@ static void table_money_rows(FILE *out, const dms_quote_block *b, double employe
         money_values(&b->money[k], v[k]);
     fprintf(out, "  %-28s %18s %18s %18s\n", "", "optimistic", "base", "pessimistic");
     for (size_t i = 0; i < 10; i++)
-        fprintf(out, "  %-28s %18s %18s %18s\n", labels[i],
-                money_text(v[0][i], t[0], sizeof t[0]), money_text(v[1][i], t[1], sizeof t[1]),
-                money_text(v[2][i], t[2], sizeof t[2]));
+        fprintf(out, "  %-28s %18s %18s %18s\n", labels[i], money_text(v[0][i], t[0], sizeof t[0]),
+                money_text(v[1][i], t[1], sizeof t[1]), money_text(v[2][i], t[2], sizeof t[2]));
     double g[3];
     for (int k = 0; k < 3; k++)
         g[k] = kopecks_to_roubles(b->money[k].gross_kopecks);
@@ -246,15 +248,15 @@ static void table_money_rows(FILE *out, const dms_quote_block *b, double employe
     }
     if (employer_share < 1.0) {
         fprintf(out, "  %-28s %18s %18s %18s\n", "  employer pays",
-                money_text(kopecks_to_roubles(employer_kopecks(b->money[0].gross_kopecks,
-                                                               employer_share)),
-                           t[0], 40),
-                money_text(kopecks_to_roubles(employer_kopecks(b->money[1].gross_kopecks,
-                                                               employer_share)),
-                           t[1], 40),
-                money_text(kopecks_to_roubles(employer_kopecks(b->money[2].gross_kopecks,
-                                                               employer_share)),
-                           t[2], 40));
+                money_text(
+                    kopecks_to_roubles(employer_kopecks(b->money[0].gross_kopecks, employer_share)),
+                    t[0], 40),
+                money_text(
+                    kopecks_to_roubles(employer_kopecks(b->money[1].gross_kopecks, employer_share)),
+                    t[1], 40),
+                money_text(
+                    kopecks_to_roubles(employer_kopecks(b->money[2].gross_kopecks, employer_share)),
+                    t[2], 40));
     }
 }
 
@@ -270,18 +272,21 @@ int dms_report_quote_table(const dms_quote *q, FILE *out)
             "group-size factor %.2f; trend %.2f years; %zu rating cells\n",
             q->total.people, q->total.employees, q->total.spouses, q->total.children,
             q->total.average_age, q->group_factor, q->trend_years, q->cells);
-    fprintf(out, "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
-                 "pessimistic %.2f x %.2f\n",
+    fprintf(out,
+            "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
+            "pessimistic %.2f x %.2f\n",
             q->scenarios[0].frequency, q->scenarios[0].severity, q->scenarios[1].frequency,
             q->scenarios[1].severity, q->scenarios[2].frequency, q->scenarios[2].severity);
     if (q->region_fallbacks > 0)
-        fprintf(out, "Warning: %zu people live in regions the tariff does not list; priced as "
-                     "'%s'\n",
+        fprintf(out,
+                "Warning: %zu people live in regions the tariff does not list; priced as "
+                "'%s'\n",
                 q->region_fallbacks, q->tariff->regions[q->tariff->fallback_region].code);
     for (size_t s = 0; s < q->nsegments; s++) {
         const dms_quote_segment *qs = &q->segments[s];
-        fprintf(out, "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
-                     "age %.1f, employer pays %.0f%%\n",
+        fprintf(out,
+                "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
+                "age %.1f, employer pays %.0f%%\n",
                 qs->plan->code, qs->plan->name_ru, qs->plan->name_en, qs->network->code,
                 qs->total.people, qs->total.employees, qs->total.average_age,
                 100 * qs->plan->employer_share);
@@ -324,35 +329,65 @@ int dms_report_quote_table(const dms_quote *q, FILE *out)
     return ferror(out) ? DMS_EIO : DMS_OK;
 }
 
-static void csv_row(FILE *out, const char *segment, const char *module, int scenario,
-                    const dms_quote_money *m, size_t people)
+/* The CSV columns after segment, module, scenario and people, in Russian. */
+static const char *const money_keys_ru[] = {
+    "Ожидаемые выплаты",
+    "Надбавка за размер группы",
+    "Антиселекция",
+    "Нетто-премия",
+    "Расходы на ведение",
+    "Резерв на колебания",
+    "Расходы",
+    "Комиссия",
+    "Прибыль",
+    "Округление",
+};
+static const char *const scenario_ru[DMS_SCENARIO_COUNT] = {"оптимистичный", "базовый",
+                                                            "пессимистичный"};
+
+static void csv_row(dms_csvwrite *w, const char *segment, const dms_tariff_module *module,
+                    int scenario, const dms_quote_money *m, size_t people)
 {
+    bool ru = w->lang == DMS_CSV_RU;
     double v[10];
     money_values(m, v);
-    fprintf(out, "%s,%s,%s,%zu", segment, module, dms_scenario_name((enum dms_scenario_kind)scenario),
-            people);
+    dms_csvwrite_text(w, segment);
+    if (module == NULL)
+        dms_csvwrite_text(w, ru ? "ВСЕ" : "ALL");
+    else
+        dms_csvwrite_text(w, ru && module->name_ru[0] != '\0' ? module->name_ru : module->code);
+    dms_csvwrite_text(w, ru ? scenario_ru[scenario]
+                            : dms_scenario_name((enum dms_scenario_kind)scenario));
+    dms_csvwrite_integer(w, (long long)people);
     for (size_t i = 0; i < 10; i++)
-        fprintf(out, ",%.2f", round_kopecks(v[i]));
-    fprintf(out, ",%" PRId64 ".%02" PRId64 "\n", m->gross_kopecks / 100,
-            (m->gross_kopecks < 0 ? -m->gross_kopecks : m->gross_kopecks) % 100);
+        dms_csvwrite_kopecks(w, llround(v[i] * 100.0));
+    dms_csvwrite_kopecks(w, m->gross_kopecks);
+    dms_csvwrite_row_end(w);
 }
 
-int dms_report_quote_csv(const dms_quote *q, FILE *out)
+int dms_report_quote_csv(const dms_quote *q, dms_csv_lang lang, FILE *out)
 {
-    fprintf(out, "segment,module,scenario,people");
+    dms_csvwrite w;
+    dms_csvwrite_begin(&w, out, lang);
+    bool ru = w.lang == DMS_CSV_RU;
+    dms_csvwrite_text(&w, ru ? "Сегмент" : "segment");
+    dms_csvwrite_text(&w, ru ? "Модуль" : "module");
+    dms_csvwrite_text(&w, ru ? "Сценарий" : "scenario");
+    dms_csvwrite_text(&w, ru ? "Человек" : "people");
     for (size_t i = 0; i < 10; i++)
-        fprintf(out, ",%s", money_keys[i]);
-    fprintf(out, ",gross_premium\n");
+        dms_csvwrite_text(&w, ru ? money_keys_ru[i] : money_keys[i]);
+    dms_csvwrite_text(&w, ru ? "Брутто-премия" : "gross_premium");
+    dms_csvwrite_row_end(&w);
     for (size_t s = 0; s < q->nsegments; s++) {
         const dms_quote_segment *qs = &q->segments[s];
         for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
             for (size_t m = 0; m < qs->nlines; m++)
-                csv_row(out, qs->plan->code, qs->lines[m].module->code, k, &qs->lines[m].money[k],
+                csv_row(&w, qs->plan->code, qs->lines[m].module, k, &qs->lines[m].money[k],
                         qs->total.people);
-            csv_row(out, qs->plan->code, "ALL", k, &qs->total.money[k], qs->total.people);
+            csv_row(&w, qs->plan->code, NULL, k, &qs->total.money[k], qs->total.people);
         }
     }
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-        csv_row(out, "TOTAL", "ALL", k, &q->total.money[k], q->total.people);
-    return ferror(out) ? DMS_EIO : DMS_OK;
+        csv_row(&w, ru ? "ИТОГО" : "TOTAL", NULL, k, &q->total.money[k], q->total.people);
+    return dms_csvwrite_end(&w);
 }

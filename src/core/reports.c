@@ -9,6 +9,8 @@
  */
 #include "dms/reports.h"
 
+#include "dms/tariff.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -900,62 +902,54 @@ int dms_reports_by_name(const char *name, const dms_register *reg, const dms_mem
 
 /* ---- encoders ---------------------------------------------------------- */
 
-static void cell_format(const dms_table *t, const dms_cell *c, char *buf, size_t size)
+/* In Russian, a module code the tariff knows is written as its Russian name. */
+static const char *module_name(const dms_table *t, size_t col, const char *text, dms_csv_lang lang,
+                               const dms_tariff *names)
 {
-    switch (c->kind) {
-    case DMS_CELL_EMPTY:
-        buf[0] = '\0';
-        break;
-    case DMS_CELL_TEXT:
-        snprintf(buf, size, "%s", c->text);
-        break;
-    case DMS_CELL_COUNT:
-        snprintf(buf, size, "%.0f", c->value);
-        break;
-    case DMS_CELL_NUMBER:
-        snprintf(buf, size, "%.4f", c->value);
-        break;
-    case DMS_CELL_MONEY:
-        snprintf(buf, size, "%.2f", c->value);
-        break;
-    case DMS_CELL_SUPPRESSED:
-        snprintf(buf, size, "<%d", t->min_cell);
-        break;
-    }
+    if (lang != DMS_CSV_RU || names == NULL || strcmp(t->columns[col], "module") != 0)
+        return text;
+    const dms_tariff_module *m = dms_tariff_find_module(names, text);
+    return m != NULL && m->name_ru[0] != '\0' ? m->name_ru : text;
 }
 
-static int write_csv_field(FILE *out, const char *s)
-{
-    if (strpbrk(s, ";\"\n\r") == NULL)
-        return fputs(s, out) < 0 ? -1 : 0;
-    if (fputc('"', out) == EOF)
-        return -1;
-    for (; *s; s++)
-        if ((*s == '"' && fputc('"', out) == EOF) || fputc(*s, out) == EOF)
-            return -1;
-    return fputc('"', out) == EOF ? -1 : 0;
-}
-
-int dms_reports_csv(const dms_table *t, bool russian, FILE *out)
+int dms_reports_csv(const dms_table *t, dms_csv_lang lang, const dms_tariff *names, FILE *out)
 {
     if (t == NULL || out == NULL)
         return DMS_EINVAL;
-    int bad = 0;
-    for (size_t j = 0; j < t->ncols; j++) {
-        bad |= j > 0 && fputc(';', out) == EOF;
-        bad |= write_csv_field(out, russian ? t->columns_ru[j] : t->columns[j]);
-    }
-    bad |= fputc('\n', out) == EOF;
+    dms_csvwrite w;
+    dms_csvwrite_begin(&w, out, lang);
+    for (size_t j = 0; j < t->ncols; j++)
+        dms_csvwrite_text(&w, lang == DMS_CSV_RU ? t->columns_ru[j] : t->columns[j]);
+    dms_csvwrite_row_end(&w);
+    char below[16];
+    snprintf(below, sizeof below, "<%d", t->min_cell);
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t j = 0; j < t->ncols; j++) {
-            char buf[DMS_REPORTS_TEXT_MAX + 32];
-            cell_format(t, &t->cells[r * t->ncols + j], buf, sizeof buf);
-            bad |= j > 0 && fputc(';', out) == EOF;
-            bad |= write_csv_field(out, buf);
+            const dms_cell *c = &t->cells[r * t->ncols + j];
+            switch (c->kind) {
+            case DMS_CELL_EMPTY:
+                dms_csvwrite_text(&w, "");
+                break;
+            case DMS_CELL_TEXT:
+                dms_csvwrite_text(&w, module_name(t, j, c->text, lang, names));
+                break;
+            case DMS_CELL_COUNT:
+                dms_csvwrite_integer(&w, (long long)llround(c->value));
+                break;
+            case DMS_CELL_NUMBER:
+                dms_csvwrite_number(&w, c->value, 4);
+                break;
+            case DMS_CELL_MONEY:
+                dms_csvwrite_kopecks(&w, (int64_t)llround(c->value * 100.0));
+                break;
+            case DMS_CELL_SUPPRESSED:
+                dms_csvwrite_text(&w, below);
+                break;
+            }
         }
-        bad |= fputc('\n', out) == EOF;
+        dms_csvwrite_row_end(&w);
     }
-    return bad ? DMS_EIO : DMS_OK;
+    return dms_csvwrite_end(&w);
 }
 
 json_t *dms_reports_json(const dms_table *t, dms_error *err)
