@@ -112,7 +112,7 @@ const struct dms_model *dms_api_catalog_model(const dms_api_catalog *catalog, co
 /* A bank premium-card tariff of the tariffs folder by id ("" gives the first),
  * or NULL. Corporate tariffs and bank tariffs are told apart on loading. */
 const struct dms_bank_tariff *dms_api_catalog_bank_tariff(const dms_api_catalog *catalog,
-                                                          const char *id);
+                                                         const char *id);
 const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *catalog,
                                                          const char *version);
 
@@ -187,16 +187,17 @@ typedef struct dms_api_request {
     size_t body_len;
     dms_api_catalog *catalog; /* the snapshot this request sees */
     const dms_api_limits *limits;
-    const char *authorization;   /* "Authorization" header or NULL */
-    const char *api_key;         /* "X-Api-Key" header or NULL */
-    const char *accept_language; /* "Accept-Language" header or NULL */
-    struct dms_store *store;     /* this thread's connection; NULL without --db */
-    const char *today;           /* "YYYY-MM-DD" */
+    const char *authorization; /* "Authorization" header or NULL */
+    const char *api_key;       /* "X-Api-Key" header or NULL */
+    struct dms_store *store;   /* this thread's connection; NULL without --db */
+    const char *today;         /* "YYYY-MM-DD" */
     /* Query string argument by name (NULL if absent); NULL when there is none. */
     const char *(*arg)(const void *ctx, const char *name);
     const void *arg_ctx;
     /* Set by dms_api_dispatch for keyed routes: who is calling. */
     const struct dms_enrol_principal *principal;
+    /* "Accept-Language" header or NULL: picks the dialect of CSV downloads. */
+    const char *accept_language;
 } dms_api_request;
 
 typedef struct dms_api_response {
