@@ -334,6 +334,12 @@ static void exports_and_aggregates(void **state)
     assert_int_equal(call(k_mgr, "GET", "/v1/departments/Finance/summary", NULL, &j), 200);
     /* one accepted election in Finance: a small cell, suppressed */
     assert_true(json_is_null(json_object_get(json_object_get(j, "by_status"), "accepted")));
+    /* complementary: never one hidden count beside a visible total */
+    size_t hidden = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(j, "by_status"), key, v) hidden += json_is_null(v);
+    assert_true(hidden >= 2);
     assert_true(json_integer_value(json_object_get(j, "employees")) >= 5);
     json_decref(j);
     assert_int_equal(call(k_fin, "GET", "/v1/totals", NULL, &j), 200);
@@ -403,7 +409,7 @@ static void claims_reports(void **state)
     char body[2048];
     snprintf(body, sizeof body,
              "{\"register_csv\":\"%s\",\"membership_csv\":\"%s\","
-             "\"period\":{\"from\":\"2025-01-01\",\"to\":\"2025-12-31\"},\"min_cell\":1}",
+             "\"period\":{\"from\":\"2025-01-01\",\"to\":\"2025-12-31\"},\"min_cell\":5}",
              reg, mem);
     json_t *j = NULL;
     assert_int_equal(call(k_hr, "POST", "/v1/reports/utilisation", body, &j), 200);
@@ -415,6 +421,13 @@ static void claims_reports(void **state)
     free(text);
     json_decref(j);
     expect(k_fin, "POST", "/v1/reports/expense", body, 200);
+    /* nobody lowers the threshold below the floor: 422 at /min_cell */
+    char low[2300];
+    snprintf(low, sizeof low, "%.*s1}", (int)strlen(body) - 2, body);
+    assert_int_equal(call(k_mgr, "POST", "/v1/reports/utilisation", low, &j), 422);
+    assert_string_equal(error_path(j), "/min_cell");
+    json_decref(j);
+    expect(k_hr, "POST", "/v1/reports/utilisation", low, 422);
     expect(k_mgr, "POST", "/v1/reports/utilisation", body, 200);
     expect(k_emp, "POST", "/v1/reports/utilisation", body, 403);
     expect(k_brk, "POST", "/v1/reports/utilisation", body, 403);

@@ -6,7 +6,9 @@
  * names), clinic analytics and loss ratio by month. No report carries a
  * diagnosis or a name. Any cell that counts between 1 and min_cell - 1
  * people (default 5) is suppressed together with the figures derived from
- * those people, so nobody can be identified; a manager's view is restricted
+ * those people, and complementary cells are suppressed beside it (row
+ * totals, segment columns, the clinics' spend), so that no hidden figure is
+ * the difference of visible ones (suppress.h); a manager's view is restricted
  * to one department. Every report is a dms_table of text, counts and money
  * that the CSV and JSON encoders print the same way for the CLI and HTTP.
  */
@@ -22,8 +24,10 @@
 #include "dms/claims.h"
 #include "dms/csvwrite.h"
 #include "dms/exposure.h"
+#include "dms/suppress.h"
 
-#define DMS_REPORTS_MIN_CELL 5
+/* The one threshold, from suppress.h. */
+#define DMS_REPORTS_MIN_CELL DMS_SUPPRESS_MIN_CELL
 #define DMS_REPORTS_TEXT_MAX 96
 #define DMS_REPORTS_MAX_COLUMNS 12
 

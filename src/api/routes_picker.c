@@ -22,12 +22,11 @@
 #include "dms/model.h"
 #include "dms/picker.h"
 #include "dms/report.h"
+#include "dms/suppress.h"
 #include "routes_picker.h"
 
 /* Census files have no hire date: every employee counts as this long in service. */
 #define TENURE_MONTHS 12
-/* Groups smaller than this are not shown to managers (DESIGN.md, Privacy). */
-#define SMALL_CELL 5
 
 /* ---- replies ------------------------------------------------------------- */
 
@@ -1161,10 +1160,10 @@ void dms_api_export_attach(const dms_api_request *req, const dms_api_hooks *hook
 
 /* ---- aggregates ---------------------------------------------------------------------------- */
 
-/* A count for a manager: null under SMALL_CELL (but 0 is shown). */
-static json_t *cell(long count)
+/* A count for a manager: null when suppressed (the core decides which). */
+static json_t *cell(long count, bool hidden)
 {
-    return count > 0 && count < SMALL_CELL ? json_null() : json_integer(count);
+    return hidden ? json_null() : json_integer(count);
 }
 
 void dms_api_department_summary(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -1220,17 +1219,34 @@ void dms_api_department_summary(const dms_api_request *req, const dms_api_hooks 
         }
         json_decref(options);
     }
+    /* Statuses (and "none") add up to the employees: suppressed with their
+     * complement, so no hidden count is the difference of visible ones.
+     * Options are chosen together, so their counts have no total. */
+    long counts[1 + DMS_ELECTION_STATUS_COUNT];
+    bool hidden[1 + DMS_ELECTION_STATUS_COUNT], total_hidden;
+    counts[0] = employees - (long)n;
+    for (int s = 0; s < DMS_ELECTION_STATUS_COUNT; s++)
+        counts[1 + s] = by_status[s];
+    if (dms_suppress_counts(employees, counts, 1 + DMS_ELECTION_STATUS_COUNT, DMS_SUPPRESS_MIN_CELL,
+                            &total_hidden, hidden, &err) != DMS_OK) {
+        fail(resp, &err);
+        free(list);
+        ctx_free(&c);
+        return;
+    }
     json_t *statuses = json_object(), *opts = json_object();
-    json_object_set_new(statuses, "none", cell(employees - (long)n));
+    json_object_set_new(statuses, "none", cell(counts[0], hidden[0]));
     for (int s = 0; s < DMS_ELECTION_STATUS_COUNT; s++)
         json_object_set_new(statuses, dms_election_status_name((enum dms_election_status)s),
-                            cell(by_status[s]));
+                            cell(counts[1 + s], hidden[1 + s]));
     for (size_t o = 0; o < c.policy->noptions; o++)
-        json_object_set_new(opts, c.policy->options[o].code, cell(by_option[o]));
+        json_object_set_new(
+            opts, c.policy->options[o].code,
+            cell(by_option[o], dms_suppress_small(by_option[o], DMS_SUPPRESS_MIN_CELL)));
     reply(resp, 200,
           json_pack("{s:s, s:o, s:i, s:o, s:o}", "department", department, "employees",
-                    cell(employees), "suppressed_below", SMALL_CELL, "by_status", statuses,
-                    "chosen_options", opts));
+                    cell(employees, total_hidden), "suppressed_below", DMS_SUPPRESS_MIN_CELL,
+                    "by_status", statuses, "chosen_options", opts));
     free(list);
     ctx_free(&c);
 }

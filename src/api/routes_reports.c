@@ -16,6 +16,7 @@
 #include "dms/jsonread.h"
 #include "dms/model.h"
 #include "dms/reports.h"
+#include "dms/suppress.h"
 #include "routes.h"
 
 #define MAX_LIMITS 16
@@ -78,6 +79,10 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
         dms_jsonread_leave(&r);
     }
     dms_jsonread_integer_opt(&r, "min_cell", 1, 1000, &min_cell);
+    /* No caller of the API may see smaller groups than the floor (suppress.h). */
+    if (min_cell != 0 && err.code == DMS_OK &&
+        dms_suppress_check_min_cell(min_cell, DMS_SUPPRESS_MIN_CELL_FLOOR, &err) != DMS_OK)
+        goto done;
     opt.min_cell = (int)min_cell;
     dms_jsonread_string_buf_opt(&r, "department", department, sizeof department);
     dms_jsonread_number_opt(&r, "premium_per_member_month", 0, 1e7, &opt.premium_per_member_month);

@@ -9,6 +9,7 @@
  */
 #include "dms/reports.h"
 
+#include "dms/suppress.h"
 #include "dms/tariff.h"
 
 #include <math.h>
@@ -90,24 +91,135 @@ static void cell_num(dms_cell *c, enum dms_cell_kind kind, double v)
     c->value = v;
 }
 
+/* Hides c; its value stays until table_finish, for the complementary choice. */
 static void cell_suppress(dms_table *t, dms_cell *c)
 {
     if (c->kind == DMS_CELL_SUPPRESSED || c->kind == DMS_CELL_TEXT)
         return;
     c->kind = DMS_CELL_SUPPRESSED;
-    c->value = 0;
     t->suppressed++;
+}
+
+/*
+ * Complementary suppression over the relations in s (cell indices r * ncols
+ * + c; s may be NULL for a table without any), then the values of hidden
+ * cells are wiped so no encoder can leak them.
+ */
+static int table_finish(dms_table *t, const dms_suppress *s, dms_error *err)
+{
+    size_t n = t->nrows * t->ncols;
+    if (s != NULL && n > 0) {
+        double *values = malloc(n * sizeof *values);
+        bool *hidden = malloc(n * sizeof *hidden);
+        if (values == NULL || hidden == NULL) {
+            free(values);
+            free(hidden);
+            return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory for suppression");
+        }
+        for (size_t i = 0; i < n; i++) {
+            values[i] = t->cells[i].value;
+            hidden[i] = t->cells[i].kind == DMS_CELL_SUPPRESSED;
+        }
+        dms_suppress_complete(s, values, hidden);
+        for (size_t i = 0; i < n; i++)
+            if (hidden[i])
+                cell_suppress(t, &t->cells[i]);
+        free(values);
+        free(hidden);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (t->cells[i].kind == DMS_CELL_SUPPRESSED)
+            t->cells[i].value = 0;
+    return DMS_OK;
 }
 
 /* A count of people: suppressed when 1 <= n < min_cell. Returns whether it was. */
 static bool cell_people(dms_table *t, dms_cell *c, size_t n)
 {
     cell_num(c, DMS_CELL_COUNT, (double)n);
-    if (n > 0 && n < (size_t)t->min_cell) {
+    if (dms_suppress_small((long)n, t->min_cell)) {
         cell_suppress(t, c);
         return true;
     }
     return false;
+}
+
+/* ---- relations for complementary suppression ---------------------------- */
+
+/* insured: per department, attached = employees + spouses + children. */
+static int insured_finish(dms_table *t, dms_error *err)
+{
+    dms_suppress *s = NULL;
+    int status = dms_suppress_alloc(t->nrows * t->ncols, &s, err);
+    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
+        size_t base = r * t->ncols;
+        size_t parts[3] = {base + 1, base + 2, base + 3};
+        status = dms_suppress_add_sum(s, base + 4, parts, 3, err);
+    }
+    if (status == DMS_OK)
+        status = table_finish(t, s, err);
+    dms_suppress_free(s);
+    return status;
+}
+
+/*
+ * utilisation: rows module-major, ns segments each, segment 0 "all". Per
+ * module the "all" row is (at least) the sum of the segment rows in
+ * members, member-years, visits and users; taken as an equality, which
+ * protects also when everyone has a segment. Rates hide with their terms.
+ */
+static int utilisation_finish(dms_table *t, size_t ns, dms_error *err)
+{
+    static const size_t additive[] = {2, 3, 4, 6};
+    dms_suppress *s = NULL;
+    size_t *parts = malloc((ns + 1) * sizeof *parts);
+    int status = parts != NULL ? dms_suppress_alloc(t->nrows * t->ncols, &s, err)
+                               : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+    size_t nm = ns > 0 ? t->nrows / ns : 0;
+    for (size_t mo = 0; mo < nm && ns > 1 && status == DMS_OK; mo++) {
+        for (size_t a = 0; a < 4 && status == DMS_OK; a++) {
+            size_t k = additive[a];
+            for (size_t seg = 1; seg < ns; seg++)
+                parts[seg - 1] = (mo * ns + seg) * t->ncols + k;
+            status = dms_suppress_add_sum(s, (mo * ns) * t->ncols + k, parts, ns - 1, err);
+        }
+    }
+    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
+        size_t b = r * t->ncols;
+        if (dms_suppress_add_link(s, b + 2, b + 7, err) != DMS_OK ||
+            dms_suppress_add_link(s, b + 6, b + 7, err) != DMS_OK ||
+            dms_suppress_add_link(s, b + 3, b + 5, err) != DMS_OK ||
+            dms_suppress_add_link(s, b + 4, b + 5, err) != DMS_OK)
+            status = err != NULL && err->code != DMS_OK ? err->code : DMS_ENOMEM;
+    }
+    if (status == DMS_OK)
+        status = table_finish(t, s, err);
+    dms_suppress_free(s);
+    free(parts);
+    return status;
+}
+
+/*
+ * clinics: any visible share of spend gives the total spend, so the paid
+ * column sums to a known total; a share hides with its amount.
+ */
+static int clinics_finish(dms_table *t, dms_error *err)
+{
+    dms_suppress *s = NULL;
+    size_t *parts = malloc((t->nrows + 1) * sizeof *parts);
+    int status = parts != NULL ? dms_suppress_alloc(t->nrows * t->ncols, &s, err)
+                               : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
+        parts[r] = r * t->ncols + 4;
+        status = dms_suppress_add_link(s, r * t->ncols + 4, r * t->ncols + 5, err);
+    }
+    if (status == DMS_OK)
+        status = dms_suppress_add_sum(s, DMS_SUPPRESS_KNOWN, parts, t->nrows, err);
+    if (status == DMS_OK)
+        status = table_finish(t, s, err);
+    dms_suppress_free(s);
+    free(parts);
+    return status;
 }
 
 /* ---- selection --------------------------------------------------------- */
@@ -382,6 +494,8 @@ int dms_reports_insured(const dms_membership *m, const dms_reports_options *opt,
         for (int k = 0; k < 6; k++)
             cell_people(t, &row[1 + k], counts[d * 6 + (size_t)k]);
     }
+    if ((status = insured_finish(t, err)) != DMS_OK)
+        goto out_free;
     *out = t;
     t = NULL;
 out_free:
@@ -507,6 +621,8 @@ int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
                     cell_suppress(t, &row[k]);
         }
     }
+    if ((status = utilisation_finish(t, ns, err)) != DMS_OK)
+        goto out_free;
     *out = t;
     t = NULL;
 out_free:
@@ -646,6 +762,8 @@ int dms_reports_expense(const dms_register *reg, const dms_membership *m,
             for (int j = 2; j < 7; j++)
                 cell_suppress(t, &row[j]);
     }
+    if ((status = table_finish(t, NULL, err)) != DMS_OK)
+        goto out_free;
     *out = t;
     t = NULL;
 out_free:
@@ -720,6 +838,8 @@ int dms_reports_clinics(const dms_register *reg, const dms_membership *m,
                 cell_suppress(t, &row[j]);
     }
     free(order);
+    if ((status = clinics_finish(t, err)) != DMS_OK)
+        goto out_free;
     *out = t;
     t = NULL;
 out_free:
@@ -798,6 +918,8 @@ int dms_reports_limits(const dms_register *reg, const dms_membership *m,
         if (small)
             cell_suppress(t, &row[4]);
     }
+    if ((status = table_finish(t, NULL, err)) != DMS_OK)
+        goto out_free;
     *out = t;
     t = NULL;
 out_free:
@@ -869,6 +991,8 @@ int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
             y++;
         }
     }
+    if ((status = table_finish(t, NULL, err)) != DMS_OK)
+        goto out_free;
     *out = t;
     t = NULL;
 out_free:
