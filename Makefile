@@ -11,6 +11,7 @@
 #   make deps                 apt-get install the Debian packages that are missing
 #   make fuzz FUZZ_SECONDS=60 run every libFuzzer target, merge new finds into its corpus
 #   make e2e                  the web pages in headless chromium (screenshots in build/e2e)
+#   make openapi-lint         validate docs/openapi.yaml (OpenAPI 3.1, @redocly/cli)
 
 PKGS       := gsl jansson libmicrohttpd sqlite3 xlsxwriter minizip expat
 TEST_PKGS  := cmocka
@@ -118,6 +119,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) SANITIZE=address,undefined check
 	$(MAKE) valgrind
+	$(MAKE) openapi-lint
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) e2e
 
@@ -127,6 +129,14 @@ e2e: $(BUILD)/dmsrate
 	tests/e2e/run.sh $(BUILD)/dmsrate
 
 .PHONY: e2e
+
+# docs/openapi.yaml against the OpenAPI 3.1 specification (@redocly/cli from
+# npm, pinned in tests/openapi/package-lock.json). That every served route is
+# documented, and only those, is tests/test_openapi_routes.c in make check.
+openapi-lint:
+	tests/openapi/lint.sh
+
+.PHONY: openapi-lint
 
 deps-check:
 	@for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || { echo "missing library $$p: run 'make deps'"; exit 1; }; done
