@@ -157,8 +157,12 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
 
 fuzz-build: $(FUZZ_BIN)
 
-fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do \
+# FUZZ_TARGETS="fuzz_census fuzz_register" runs only those.
+FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_RUN   := $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: $(FUZZ_RUN)
+	@for f in $(FUZZ_RUN); do \
 	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$$name; work=build/fuzz/work/$$name; \
 	  mkdir -p $$work; echo "fuzz $$name for $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \

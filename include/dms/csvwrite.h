@@ -8,8 +8,10 @@
  * decimal comma; the caller writes Russian headers and names.
  *
  * Rules, the same for every file:
- * - a text cell is quoted ("...", inner quotes doubled) when it holds the
- *   separator, a quote, CR or LF, so no value can forge a cell or a row;
+ * - a text cell is quoted ("...", inner quotes doubled) when it holds ','
+ *   or ';' (either dialect's separator, so a reader guessing the separator
+ *   is not misled), a quote, CR or LF, or begins with a BOM, so no value
+ *   can forge a cell or a row;
  * - a text cell that begins with = + - @, a tab or CR is neutralised with a
  *   leading apostrophe ('=1+2), so a spreadsheet shows it as text instead of
  *   running it as a formula (OWASP "CSV injection"). Only text is touched:

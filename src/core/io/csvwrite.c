@@ -66,8 +66,10 @@ void dms_csvwrite_text(dms_csvwrite *w, const char *text)
     separate(w);
     if (text == NULL)
         return;
-    const char specials[] = {w->sep, '"', '\n', '\r', '\0'};
-    bool quote = strpbrk(text, specials) != NULL;
+    /* Both separators, not only this dialect's: readers that guess the
+     * separator from the first line (ours, Excel's import) then cannot
+     * be misled. A leading BOM would be taken for the file's own. */
+    bool quote = strpbrk(text, ",;\"\n\r") != NULL || strncmp(text, "\xEF\xBB\xBF", 3) == 0;
     if (quote)
         put_char(w, '"');
     if (dms_csvwrite_is_formula(text))
