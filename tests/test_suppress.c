@@ -300,7 +300,7 @@ static void random_reports(unsigned seed)
     rng_state = seed;
     size_t nm = 10 + rnd(50);
     dms_member *x = calloc(nm, sizeof *x);
-    char(*ids)[16] = calloc(nm, sizeof *ids);
+    char(*ids)[24] = calloc(nm, sizeof *ids);
     assert_non_null(x);
     assert_non_null(ids);
     for (size_t i = 0; i < nm; i++) {

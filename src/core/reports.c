@@ -739,7 +739,8 @@ int dms_reports_expense(const dms_register *reg, const dms_membership *m,
         status = nomem(err);
         goto out_free;
     }
-    memcpy(order, g.keys, g.n * sizeof *order);
+    if (g.n > 0) /* no lines: g.keys is NULL, and memcpy from NULL is undefined */
+        memcpy(order, g.keys, g.n * sizeof *order);
     qsort(order, g.n, sizeof *order, cmp_str);
     for (size_t k = 0; k < g.n; k++) {
         size_t i = (size_t)group_of(&g, order[k]);
