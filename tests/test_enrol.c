@@ -313,9 +313,8 @@ static void exports_and_aggregates(void **state)
     http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);
     assert_int_equal(r.status, 200);
     /* Russian by default (the web pages download it): BOM, ';', Russian headers */
-    assert_true(strncmp(r.body,
-                        "\xEF\xBB\xBFТабельный номер;Месяц;Сумма, ₽\n",
-                        3 + 57) == 0);
+    const char *head_ru = "\xEF\xBB\xBFТабельный номер;Месяц;Сумма (₽)\n";
+    assert_true(strncmp(r.body, head_ru, strlen(head_ru)) == 0);
     http_response_free(&r);
     http_lang = "en-US,en;q=0.9";
     http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);

@@ -1044,7 +1044,7 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
     bool ru = x.w.lang == DMS_CSV_RU;
     dms_csvwrite_text(&x.w, ru ? "Табельный номер" : "employee_id");
     dms_csvwrite_text(&x.w, ru ? "Месяц" : "month");
-    dms_csvwrite_text(&x.w, ru ? "Сумма, ₽" : "amount");
+    dms_csvwrite_text(&x.w, ru ? "Сумма (₽)" : "amount");
     dms_csvwrite_row_end(&x.w);
     int y0 = atoi(c.policy->period_from), m0 = atoi(c.policy->period_from + 5);
     int y1 = atoi(c.policy->period_to), m1 = atoi(c.policy->period_to + 5);
