@@ -33,16 +33,26 @@ static uint64_t rng_next(uint64_t *s)
 static int cmp_sets(const void *pa, const void *pb)
 {
     const dms_picker_set *a = pa, *b = pb;
-    if (a->value != b->value)
-        return a->value > b->value ? -1 : 1;
+    if (a->net != b->net)
+        return a->net > b->net ? -1 : 1;
     if (a->cost != b->cost)
         return a->cost < b->cost ? -1 : 1;
     return a->mask < b->mask ? -1 : a->mask > b->mask;
 }
 
-/* Every feasible subset, sorted by the documented ranking; returns how many. */
+/* The charge, written out again from its definition (picker.h). */
+static int64_t charge_ref(const dms_picker_charge *c, int64_t cost)
+{
+    if (c == NULL || cost <= c->free)
+        return 0;
+    int64_t part = llround((double)(cost - c->free) * c->rate);
+    return part < cost - c->free ? part : cost - c->free;
+}
+
+/* Every feasible subset, sorted by the documented ranking (net = value -
+ * charge); returns how many. */
 static size_t brute_force(const dms_picker_item *items, size_t n, int64_t capacity,
-                          dms_picker_set *all)
+                          const dms_picker_charge *charge, dms_picker_set *all)
 {
     size_t count = 0;
     for (uint64_t mask = 0; mask < BIT(n); mask++) {
@@ -59,6 +69,8 @@ static size_t brute_force(const dms_picker_item *items, size_t n, int64_t capaci
             s.cost += items[i].cost;
             s.value += items[i].value;
         }
+        s.charge = charge_ref(charge, s.cost);
+        s.net = s.value - s.charge;
         if (ok && s.cost <= capacity)
             all[count++] = s;
     }
@@ -101,7 +113,8 @@ static void assert_same_sets(const dms_picker_set *got, size_t ngot, const dms_p
     }
     for (size_t k = 0; k < ngot; k++)
         if (got[k].mask != want[k].mask || got[k].cost != want[k].cost ||
-            got[k].value != want[k].value) {
+            got[k].value != want[k].value || got[k].net != want[k].net ||
+            got[k].charge != want[k].charge) {
             print_error("menu %d rank %zu: mask %llx value %lld cost %lld, expected mask %llx "
                         "value %lld cost %lld\n",
                         menu, k, (unsigned long long)got[k].mask, (long long)got[k].value,
@@ -123,19 +136,31 @@ static void test_solver_matches_brute_force(void **state)
         int64_t capacity;
         random_menu(&seed, n, items, &capacity);
         size_t nbest = 1 + rng_next(&seed) % 8;
-        size_t nall = brute_force(items, n, capacity, all);
+        /* every other menu charges the cost above a free part, as the
+         * recommendation charges the employee's own part of a price */
+        dms_picker_charge charge = {.free = (int64_t)(rng_next(&seed) % 6000000),
+                                    .rate = (double)(rng_next(&seed) % 101) / 100.0};
+        const dms_picker_charge *c = menu % 2 ? &charge : NULL;
+        size_t nall = brute_force(items, n, capacity, c, all);
         size_t nwant = nall < nbest ? nall : nbest;
         dms_picker_set got[DMS_PICKER_MAX_BEST], ref[DMS_PICKER_MAX_BEST];
         size_t ngot = 99, nref = 99;
         unsigned long long nodes = 0;
         dms_error_clear(&err);
-        assert_int_equal(dms_picker_solve(items, n, capacity, nbest, 0, got, &ngot, &nodes, &err),
-                         DMS_OK);
+        assert_int_equal(
+            dms_picker_solve_net(items, n, capacity, c, nbest, 0, got, &ngot, &nodes, &err),
+            DMS_OK);
         assert_same_sets(got, ngot, all, nwant, menu);
-        assert_int_equal(dms_picker_solve_exhaustive(items, n, capacity, nbest, ref, &nref, &err),
-                         DMS_OK);
+        assert_int_equal(
+            dms_picker_solve_exhaustive_net(items, n, capacity, c, nbest, ref, &nref, &err),
+            DMS_OK);
         assert_same_sets(ref, nref, all, nwant, menu);
         assert_true(nodes >= 1);
+        if (c == NULL) { /* the plain solver is the one without a charge */
+            assert_int_equal(
+                dms_picker_solve(items, n, capacity, nbest, 0, got, &ngot, &nodes, &err), DMS_OK);
+            assert_same_sets(got, ngot, all, nwant, menu);
+        }
     }
 }
 
@@ -155,6 +180,14 @@ static void test_solver_larger_menu(void **state)
                          DMS_OK);
         assert_int_equal(dms_picker_solve_exhaustive(items, 22, capacity, 5, ref, &nref, &err),
                          DMS_OK);
+        assert_same_sets(got, ngot, ref, nref, menu);
+        dms_picker_charge charge = {.free = capacity / 3, .rate = 0.7};
+        assert_int_equal(
+            dms_picker_solve_net(items, 22, capacity, &charge, 5, 0, got, &ngot, NULL, &err),
+            DMS_OK);
+        assert_int_equal(
+            dms_picker_solve_exhaustive_net(items, 22, capacity, &charge, 5, ref, &nref, &err),
+            DMS_OK);
         assert_same_sets(got, ngot, ref, nref, menu);
     }
 }
@@ -451,11 +484,43 @@ static void assert_choices_valid(const dms_offer *o, const dms_recommendation *r
             assert_int_equal(p->options[i].requires & ~ch->options, 0);
             assert_int_equal(p->options[i].excludes & ch->options, 0);
         }
+        /* net is what the cover is worth less the own deduction; totals add up */
+        assert_int_equal(ch->net, ch->value - ch->split.employee);
+        for (int u = 0; u < DMS_USAGE_COUNT; u++)
+            assert_int_equal(ch->total_cost[u],
+                             ch->split.employee + llround(ch->out_of_pocket[u] * 100.0));
         if (c > 0)
-            assert_true(ch->value < r->choices[c - 1].value ||
-                        (ch->value == r->choices[c - 1].value &&
+            assert_true(ch->net < r->choices[c - 1].net ||
+                        (ch->net == r->choices[c - 1].net &&
                          ch->split.price >= r->choices[c - 1].split.price));
     }
+}
+
+/* Best net over every subset of the offered options, each option worth
+ * worth[i] (kopecks), written out from the definition: the reference the
+ * recommendation must meet exactly. */
+static int64_t brute_best_net(const dms_offer *o, const int64_t *worth, const bool *wanted,
+                              int64_t capacity)
+{
+    const dms_policy *p = o->policy;
+    int64_t best = INT64_MIN;
+    for (uint64_t mask = 0; mask < BIT(p->noptions); mask++) {
+        if (mask & ~o->eligible)
+            continue;
+        bool ok = true;
+        int64_t value = 0;
+        for (size_t i = 0; i < p->noptions && ok; i++)
+            if (mask & BIT(i)) {
+                ok &= wanted[i] && (p->options[i].requires & ~mask) == 0 &&
+                      (p->options[i].excludes & mask) == 0;
+                value += worth[i];
+            }
+        dms_picker_split s;
+        dms_picker_offer_split(o, mask, &s);
+        if (ok && s.price <= capacity && value - s.employee > best)
+            best = value - s.employee;
+    }
+    return best;
 }
 
 static void test_recommend_family(void **state)
@@ -470,25 +535,16 @@ static void test_recommend_family(void **state)
     assert_int_equal(r.nchoices, 5);
     assert_int_equal(r.capacity, o->capacity);
     assert_choices_valid(o, &r);
-    /* the optimum is the best of every subset of the offered options */
-    const dms_policy *p = o->policy;
-    int64_t best = -1;
-    for (uint64_t mask = 0; mask < BIT(p->noptions); mask++) {
-        if (mask & ~o->eligible)
-            continue;
-        bool ok = true;
-        int64_t value = 0;
-        for (size_t i = 0; i < p->noptions; i++)
-            if (mask & BIT(i)) {
-                ok &= (p->options[i].requires & ~mask) == 0 && (p->options[i].excludes & mask) == 0;
-                value += 3 * o->options[i].claims;
-            }
-        dms_picker_split s;
-        dms_picker_offer_split(o, mask, &s);
-        if (ok && s.within_cap && value > best)
-            best = value;
+    /* the optimum is the best of every subset of the offered options: at
+     * priority 3 and no risk term each is worth its expected claims paid */
+    int64_t worth[DMS_POLICY_MAX_OPTIONS];
+    bool wanted[DMS_POLICY_MAX_OPTIONS];
+    for (size_t i = 0; i < o->noptions; i++) {
+        worth[i] = o->options[i].claims;
+        wanted[i] = true;
     }
-    assert_int_equal(r.choices[0].value, best);
+    assert_int_equal(r.choices[0].net, brute_best_net(o, worth, wanted, r.capacity));
+    assert_true(r.reason_en[0] != '\0' && r.reason_ru[0] != '\0');
     /* the out-of-pocket costs are those of the set, and grow with usage */
     for (size_t c = 0; c < r.nchoices; c++) {
         double oop[DMS_USAGE_COUNT];
@@ -556,6 +612,221 @@ static void test_recommend_errors(void **state)
     assert_int_equal(r.choices[0].options | r.choices[1].options,
                      BIT(DENTAL_STANDARD) | BIT(DENTAL_BUSINESS));
     free(o);
+}
+
+/* ---- the recommendation weighs the employee's own money (issue 19) ------ */
+
+static void recommend_ok(const dms_offer *o, const dms_picker_questionnaire *q, size_t nbest,
+                         dms_recommendation *r)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    int status = dms_picker_recommend(o, q, nbest, r, &err);
+    if (status != DMS_OK)
+        print_error("%s at %s\n", err.message, err.path);
+    assert_int_equal(status, DMS_OK);
+    assert_choices_valid(o, r);
+}
+
+/* Options of a mask and, recursively, every chosen option that needs one. */
+static uint64_t with_dependants(const dms_policy *p, uint64_t chosen, uint64_t drop)
+{
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < p->noptions; i++)
+            if ((chosen & BIT(i)) && !(drop & BIT(i)) && (p->options[i].requires & drop)) {
+                drop |= BIT(i);
+                grew = true;
+            }
+    }
+    return drop;
+}
+
+/*
+ * Each option of the best set is worth to the person at least the own money
+ * it adds: dropping it (with what needs it) never leaves them better off.
+ * worth[i] is option i's worth in kopecks a year.
+ */
+static void assert_each_option_pays(const dms_offer *o, const dms_picker_choice *best,
+                                    const int64_t *worth)
+{
+    for (size_t i = 0; i < o->noptions; i++) {
+        if (!(best->options & BIT(i)))
+            continue;
+        uint64_t drop = with_dependants(o->policy, best->options, BIT(i));
+        uint64_t rest = best->options & ~drop;
+        int64_t value = 0;
+        for (size_t k = 0; k < o->noptions; k++)
+            if (rest & BIT(k))
+                value += worth[k];
+        dms_picker_split s;
+        dms_picker_offer_split(o, rest, &s);
+        assert_true(value - s.employee <= best->net);
+    }
+}
+
+/*
+ * Employee 100014 of the sample employer, as the service sees him (12
+ * months' tenure). Before the fix every priority at 1 and every priority at
+ * 3 both gave five options for 19,947.92 roubles a year from salary; now
+ * "hardly interested" spends much less of his own money than "worth its
+ * expected cost", and each option bought at priority 1 is worth its own cost
+ * to him.
+ */
+static void test_recommend_issue_19(void **state)
+{
+    fixture *f = *state;
+    dms_offer *o = make_offer(f, f->policy, "100014", 12);
+    dms_picker_questionnaire q = dms_picker_questionnaire_default();
+    dms_recommendation one, three, five;
+    q.default_priority = 1;
+    recommend_ok(o, &q, 3, &one);
+    q.default_priority = 3;
+    recommend_ok(o, &q, 3, &three);
+    q.default_priority = 5;
+    recommend_ok(o, &q, 3, &five);
+    const dms_picker_choice *b1 = &one.choices[0], *b3 = &three.choices[0];
+    const dms_picker_choice *b5 = &five.choices[0];
+    print_message("own deductions a year, kopecks: priority 1 %lld (options %#llx), 3 %lld "
+                  "(%#llx), 5 %lld (%#llx)\n",
+                  (long long)b1->split.employee, (unsigned long long)b1->options,
+                  (long long)b3->split.employee, (unsigned long long)b3->options,
+                  (long long)b5->split.employee, (unsigned long long)b5->options);
+    /* more interest never spends less, and "worth considerably more" does top up */
+    assert_true(b1->split.employee <= b3->split.employee);
+    assert_true(b3->split.employee <= b5->split.employee);
+    assert_true(b1->split.employee < b5->split.employee);
+    /* "hardly interested" no longer takes nearly the whole 20,000 roubles cap */
+    assert_true(b1->split.employee < 100000);
+    /* the employer's credits are spent: what fits in them costs him nothing */
+    const dms_policy_segment *seg = &f->policy->segments[o->segment];
+    assert_true(b1->split.credits == b1->split.price ||
+                b1->split.credits == llround(seg->flex_budget * 100.0));
+    int64_t worth1[DMS_POLICY_MAX_OPTIONS], worth3[DMS_POLICY_MAX_OPTIONS];
+    for (size_t i = 0; i < o->noptions; i++) {
+        worth1[i] = llround((double)o->options[i].claims / 3.0);
+        worth3[i] = o->options[i].claims;
+    }
+    assert_each_option_pays(o, b1, worth1);
+    assert_each_option_pays(o, b3, worth3);
+    /* the set's own deduction is named per year and per month */
+    assert_int_equal(b3->split.employee_month, (b3->split.employee + 6) / 12);
+    /* the reason names what differs from the runner-up, with exact money */
+    assert_true(one.nchoices >= 2);
+    assert_non_null(strstr(three.reason_en, "runner-up"));
+    assert_non_null(strstr(three.reason_ru, "второго варианта"));
+    assert_non_null(strstr(three.reason_ru, ",")); /* kopecks after a decimal comma */
+    print_message("%s\n%s\n", three.reason_en, three.reason_ru);
+    free(o);
+}
+
+/* Spread of out-of-pocket cost (high - low usage) under one set, roubles. */
+static double spread_of(const dms_offer *o, uint64_t options)
+{
+    double oop[DMS_USAGE_COUNT];
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_picker_out_of_pocket(o, options, oop, &err), DMS_OK);
+    return oop[DMS_USAGE_HIGH] - oop[DMS_USAGE_LOW];
+}
+
+static void set_priorities(const dms_offer *o, const int *prio, int risk,
+                           dms_picker_questionnaire *q)
+{
+    *q = dms_picker_questionnaire_default();
+    q->risk = risk;
+    q->nanswers = o->noptions;
+    for (size_t i = 0; i < o->noptions; i++) {
+        snprintf(q->answers[i].code, sizeof q->answers[i].code, "%s", o->policy->options[i].code);
+        q->answers[i].priority = prio[i];
+    }
+}
+
+/*
+ * Properties over random questionnaires for households of several segments:
+ * the best net equals brute force over every subset (with the worth of each
+ * option derived again here from the public out-of-pocket figures); every
+ * option of the best set pays for itself; all priorities 0 spend no own
+ * money; raising one chosen option's priority keeps it chosen; lowering
+ * every priority in the same proportion (halving even priorities, or one
+ * common priority 5 down to 0) never spends more own money.
+ */
+static void test_recommend_properties(void **state)
+{
+    fixture *f = *state;
+    static const char *const ids[] = {"100014", "100007", "100056", "100084", "100021"};
+    int rounds = getenv("DMS_UNDER_VALGRIND") ? 2 : 12;
+    uint64_t seed = 0xD1B54A32D192ED03ULL;
+    for (size_t h = 0; h < sizeof ids / sizeof ids[0]; h++) {
+        dms_offer *o = make_offer(f, f->policy, ids[h], 12);
+        double spread0 = spread_of(o, 0), narrowed[DMS_POLICY_MAX_OPTIONS] = {0};
+        for (size_t i = 0; i < o->noptions; i++)
+            if (o->eligible & BIT(i)) {
+                narrowed[i] = spread0 - spread_of(o, BIT(i));
+                if (narrowed[i] < 0)
+                    narrowed[i] = 0;
+            }
+        dms_picker_questionnaire q;
+        dms_recommendation r, r2;
+        /* all priorities 0: nothing chosen, no own money */
+        q = dms_picker_questionnaire_default();
+        q.default_priority = 0;
+        q.risk = DMS_PICKER_RISK_MAX;
+        recommend_ok(o, &q, 2, &r);
+        assert_int_equal(r.choices[0].options, 0);
+        assert_int_equal(r.choices[0].split.employee, 0);
+        /* one common priority from 5 down to 0: own money never grows */
+        int64_t last = INT64_MAX;
+        for (int p = DMS_PICKER_PRIORITY_MAX; p >= 0; p--) {
+            q = dms_picker_questionnaire_default();
+            q.default_priority = p;
+            q.risk = (int)(h % (DMS_PICKER_RISK_MAX + 1));
+            recommend_ok(o, &q, 1, &r);
+            assert_true(r.choices[0].split.employee <= last);
+            last = r.choices[0].split.employee;
+        }
+        assert_int_equal(last, 0);
+        for (int round = 0; round < rounds; round++) {
+            int prio[DMS_POLICY_MAX_OPTIONS];
+            int risk = (int)(rng_next(&seed) % (DMS_PICKER_RISK_MAX + 1));
+            bool even = round % 3 == 0;
+            for (size_t i = 0; i < o->noptions; i++)
+                prio[i] = even ? 2 * (int)(rng_next(&seed) % 3) : (int)(rng_next(&seed) % 6);
+            set_priorities(o, prio, risk, &q);
+            recommend_ok(o, &q, 3, &r);
+            /* exact: brute force under the same objective */
+            int64_t worth[DMS_POLICY_MAX_OPTIONS];
+            bool wanted[DMS_POLICY_MAX_OPTIONS];
+            for (size_t i = 0; i < o->noptions; i++) {
+                double rho = dms_picker_risk_weight[risk];
+                worth[i] = llround(
+                    prio[i] * ((double)o->options[i].claims + 100.0 * rho * narrowed[i]) / 3.0);
+                wanted[i] = prio[i] > 0;
+            }
+            assert_int_equal(r.choices[0].net, brute_best_net(o, worth, wanted, r.capacity));
+            assert_each_option_pays(o, &r.choices[0], worth);
+            /* raising a chosen option's priority keeps it */
+            for (size_t i = 0; i < o->noptions; i++) {
+                if (!(r.choices[0].options & BIT(i)) || prio[i] == DMS_PICKER_PRIORITY_MAX)
+                    continue;
+                int saved = prio[i];
+                prio[i] += 1 + (int)(rng_next(&seed) % (uint64_t)(DMS_PICKER_PRIORITY_MAX - saved));
+                set_priorities(o, prio, risk, &q);
+                recommend_ok(o, &q, 1, &r2);
+                assert_true(r2.choices[0].options & BIT(i));
+                prio[i] = saved;
+            }
+            /* halving every (even) priority never spends more own money */
+            if (even) {
+                for (size_t i = 0; i < o->noptions; i++)
+                    prio[i] /= 2;
+                set_priorities(o, prio, risk, &q);
+                recommend_ok(o, &q, 1, &r2);
+                assert_true(r2.choices[0].split.employee <= r.choices[0].split.employee);
+            }
+        }
+        free(o);
+    }
 }
 
 /* ---- out of pocket ------------------------------------------------------- */
@@ -824,6 +1095,8 @@ int main(void)
         cmocka_unit_test(test_offer_needs_ineligible),
         cmocka_unit_test(test_recommend_family),
         cmocka_unit_test(test_recommend_errors),
+        cmocka_unit_test(test_recommend_issue_19),
+        cmocka_unit_test(test_recommend_properties),
         cmocka_unit_test(test_out_of_pocket),
         cmocka_unit_test(test_election_validate),
         cmocka_unit_test(test_transitions),

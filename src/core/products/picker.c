@@ -301,11 +301,20 @@ void dms_picker_offer_split(const dms_offer *offer, uint64_t options, dms_picker
 
 /* ---- exact set selection ------------------------------------------------- */
 
-/* The ranking: value down, cost up, mask up. */
+int64_t dms_picker_charge_of(const dms_picker_charge *charge, int64_t cost)
+{
+    if (charge == NULL || cost <= charge->free || charge->rate <= 0.0)
+        return 0;
+    int64_t rest = cost - charge->free;
+    int64_t part = (int64_t)llround((double)rest * charge->rate);
+    return part < rest ? part : rest;
+}
+
+/* The ranking: net down (value when nothing is charged), cost up, mask up. */
 static bool set_better(const dms_picker_set *a, const dms_picker_set *b)
 {
-    if (a->value != b->value)
-        return a->value > b->value;
+    if (a->net != b->net)
+        return a->net > b->net;
     if (a->cost != b->cost)
         return a->cost < b->cost;
     return a->mask < b->mask;
@@ -358,6 +367,7 @@ typedef struct solver {
     const dms_picker_item *items;
     size_t n;
     int64_t capacity;
+    const dms_picker_charge *charge; /* NULL: nothing charged */
     size_t order[DMS_PICKER_MAX_ITEMS];
     uint64_t closure[DMS_PICKER_MAX_ITEMS];   /* item and its transitive requirements */
     uint64_t excl[DMS_PICKER_MAX_ITEMS];      /* symmetric exclusions of the item */
@@ -425,30 +435,69 @@ static bool available(const solver *s, size_t k)
            (s->exclosure[k] & s->chosen) == 0 && (s->closure[k] & s->forbidden) == 0;
 }
 
-/* An upper bound on the value of any set the node at depth d can reach. */
+/* The charge without rounding: convex in the cost. */
+static long double smooth_charge(const dms_picker_charge *c, int64_t cost)
+{
+    return cost <= c->free ? 0.0L : (long double)(cost - c->free) * (long double)c->rate;
+}
+
+/*
+ * An upper bound on the net of any set the node at depth d can reach: the
+ * fractional knapsack bound on the values less the charge already due and,
+ * with a charge, also the current net plus each reachable item's value less
+ * the least extra charge it brings (a set's extra charge is at least the sum
+ * of its items' by convexity; half a kopeck of rounding each way).
+ */
 static int64_t solver_bound(const solver *s, size_t d)
 {
     int64_t residual = s->capacity - s->cost, left = residual;
     int64_t whole = s->value;
+    int64_t due = dms_picker_charge_of(s->charge, s->cost);
+    int64_t knapsack = INT64_MAX;
+    long double gains = 0.0L;
     for (size_t pos = d; pos < s->n; pos++) {
         size_t k = s->order[pos];
         const dms_picker_item *it = &s->items[k];
         if ((s->chosen & BIT(k)) || it->cost > residual || !available(s, k))
+            continue;
+        if (s->charge != NULL) {
+            long double extra =
+                smooth_charge(s->charge, s->cost + it->cost) - smooth_charge(s->charge, s->cost);
+            if ((long double)it->value > extra)
+                gains += (long double)it->value - extra;
+        }
+        if (knapsack != INT64_MAX)
             continue;
         if (it->cost <= left) {
             left -= it->cost;
             whole += it->value;
         } else {
             long double frac = (long double)it->value * (long double)left / (long double)it->cost;
-            return whole + (int64_t)ceill(frac * (1.0L + 1e-15L)) + 1;
+            knapsack = whole + (int64_t)ceill(frac * (1.0L + 1e-15L)) + 1;
+            if (s->charge == NULL)
+                break;
         }
     }
-    return whole;
+    if (knapsack == INT64_MAX)
+        knapsack = whole;
+    int64_t bound = knapsack - due;
+    if (s->charge != NULL) {
+        long double smooth = (long double)s->value - smooth_charge(s->charge, s->cost) + gains;
+        int64_t by_gains = (int64_t)ceill(smooth * (1.0L + 1e-15L)) + 2;
+        if (by_gains < bound)
+            bound = by_gains;
+    }
+    return bound;
 }
 
 static void solver_record(solver *s)
 {
-    top_insert(&s->top, (dms_picker_set){.mask = s->chosen, .cost = s->cost, .value = s->value});
+    int64_t charge = dms_picker_charge_of(s->charge, s->cost);
+    top_insert(&s->top, (dms_picker_set){.mask = s->chosen,
+                                         .cost = s->cost,
+                                         .value = s->value,
+                                         .charge = charge,
+                                         .net = s->value - charge});
 }
 
 static void solver_dfs(solver *s, size_t d)
@@ -463,7 +512,7 @@ static void solver_dfs(solver *s, size_t d)
         d++;
     if (d == s->n)
         return;
-    if (s->top.n == s->top.cap && solver_bound(s, d) < s->top.sets[s->top.cap - 1].value)
+    if (s->top.n == s->top.cap && solver_bound(s, d) < s->top.sets[s->top.cap - 1].net)
         return;
     size_t k = s->order[d];
     if (available(s, k)) {
@@ -494,11 +543,30 @@ static void solver_dfs(solver *s, size_t d)
     s->rejected &= ~BIT(k);
 }
 
+static int check_charge(const dms_picker_charge *charge, dms_error *err)
+{
+    if (charge != NULL && (charge->free < 0 || !(charge->rate >= 0.0 && charge->rate <= 1.0)))
+        return dms_error_set(err, DMS_EINVAL, "/charge",
+                             "a charge starts at a cost of 0 or more, at a rate in [0, 1]");
+    return DMS_OK;
+}
+
 int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, size_t nbest,
                      unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
                      unsigned long long *nodes, dms_error *err)
 {
+    return dms_picker_solve_net(items, n, capacity, NULL, nbest, max_nodes, best, nfound, nodes,
+                                err);
+}
+
+int dms_picker_solve_net(const dms_picker_item *items, size_t n, int64_t capacity,
+                         const dms_picker_charge *charge, size_t nbest,
+                         unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
+                         unsigned long long *nodes, dms_error *err)
+{
     int status = check_items(items, n, DMS_PICKER_MAX_ITEMS, capacity, nbest, best, nfound, err);
+    if (status == DMS_OK)
+        status = check_charge(charge, err);
     if (status != DMS_OK)
         return status;
     solver *s = calloc(1, sizeof *s);
@@ -507,6 +575,7 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
     s->items = items;
     s->n = n;
     s->capacity = capacity;
+    s->charge = charge;
     s->max_nodes = max_nodes ? max_nodes : DEFAULT_MAX_NODES;
     s->top = (top_list){.cap = nbest, .sets = best};
     solver_prepare(s);
@@ -525,8 +594,17 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
 int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t capacity,
                                 size_t nbest, dms_picker_set *best, size_t *nfound, dms_error *err)
 {
+    return dms_picker_solve_exhaustive_net(items, n, capacity, NULL, nbest, best, nfound, err);
+}
+
+int dms_picker_solve_exhaustive_net(const dms_picker_item *items, size_t n, int64_t capacity,
+                                    const dms_picker_charge *charge, size_t nbest,
+                                    dms_picker_set *best, size_t *nfound, dms_error *err)
+{
     int status =
         check_items(items, n, DMS_PICKER_EXHAUSTIVE_MAX, capacity, nbest, best, nfound, err);
+    if (status == DMS_OK)
+        status = check_charge(charge, err);
     if (status != DMS_OK)
         return status;
     uint64_t excl[DMS_PICKER_EXHAUSTIVE_MAX];
@@ -546,8 +624,11 @@ int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t 
             s.cost += items[i].cost;
             s.value += items[i].value;
         }
-        if (ok && s.cost <= capacity)
+        if (ok && s.cost <= capacity) {
+            s.charge = dms_picker_charge_of(charge, s.cost);
+            s.net = s.value - s.charge;
             top_insert(&top, s);
+        }
     }
     *nfound = top.n;
     return DMS_OK;
@@ -736,11 +817,15 @@ int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double ou
 
 /* ---- recommendation ------------------------------------------------------ */
 
+/* Roubles given to narrow the light-to-heavy-year spread by one: none, a
+ * tenth, a quarter, a half (see picker.h). */
+const double dms_picker_risk_weight[DMS_PICKER_RISK_MAX + 1] = {0.0, 0.1, 0.25, 0.5};
+
 dms_picker_questionnaire dms_picker_questionnaire_default(void)
 {
     dms_picker_questionnaire q;
     memset(&q, 0, sizeof q);
-    q.default_priority = 3;
+    q.default_priority = DMS_PICKER_PRIORITY_PAR;
     q.top_up_limit = -1.0;
     return q;
 }
@@ -752,8 +837,11 @@ static int priorities(const dms_policy *policy, const dms_picker_questionnaire *
                       dms_error *err)
 {
     char path[64];
-    if (q->default_priority < 0 || q->default_priority > 5)
+    if (q->default_priority < 0 || q->default_priority > DMS_PICKER_PRIORITY_MAX)
         return dms_error_set(err, DMS_EINVAL, "/default_priority", "priorities are 0 to 5");
+    if (q->risk < 0 || q->risk > DMS_PICKER_RISK_MAX)
+        return dms_error_set(err, DMS_EINVAL, "/risk", "the risk answer is 0 to %d",
+                             DMS_PICKER_RISK_MAX);
     if (q->nanswers > DMS_PICKER_MAX_ANSWERS)
         return dms_error_set(err, DMS_ETOOBIG, "/answers", "at most %d answers",
                              DMS_PICKER_MAX_ANSWERS);
@@ -787,6 +875,109 @@ static int priorities(const dms_policy *policy, const dms_picker_questionnaire *
     return DMS_OK;
 }
 
+/* Spread of the household's out-of-pocket cost between a heavy and a light
+ * year (high and low usage) under a set of options, roubles. */
+static double oop_spread(const oop_table *t, uint64_t options)
+{
+    double oop[DMS_USAGE_COUNT];
+    oop_table_sum(t, options, oop);
+    return oop[DMS_USAGE_HIGH] - oop[DMS_USAGE_LOW];
+}
+
+/* Money for people: "12 345,67 ₽" (ru) or "12,345.67 ₽" (en), kopecks exact. */
+static void format_money(int64_t kopecks, bool ru, char *buf, size_t size)
+{
+    char digits[32];
+    bool negative = kopecks < 0;
+    uint64_t k = negative ? (uint64_t)0 - (uint64_t)kopecks : (uint64_t)kopecks;
+    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(k / 100));
+    char whole[48];
+    size_t w = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0) {
+            if (ru) { /* a no-break space, as Russian typesetting wants */
+                whole[w++] = (char)0xC2;
+                whole[w++] = (char)0xA0;
+            } else {
+                whole[w++] = ',';
+            }
+        }
+        whole[w++] = digits[i];
+    }
+    whole[w] = '\0';
+    snprintf(buf, size, "%s%s%c%02llu\u00a0₽", negative ? "−" : "", whole, ru ? ',' : '.',
+             (unsigned long long)(k % 100));
+}
+
+/* Appends the names of the options in mask, comma-separated, to buf. */
+static void append_names(const dms_policy *policy, uint64_t mask, bool ru, char *buf, size_t size)
+{
+    bool first = true;
+    for (size_t i = 0; i < policy->noptions; i++) {
+        if (!(mask & BIT(i)))
+            continue;
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s«%s»", first ? "" : ", ",
+                 ru ? policy->options[i].name_ru : policy->options[i].name_en);
+        first = false;
+    }
+}
+
+/* The reason choices[0] wins over choices[1], in Russian and English. */
+static void explain(const dms_offer *offer, dms_recommendation *r)
+{
+    const dms_policy *policy = offer->policy;
+    for (int lang = 0; lang < 2; lang++) {
+        bool ru = lang == 0;
+        char *out = ru ? r->reason_ru : r->reason_en;
+        size_t size = DMS_PICKER_REASON_MAX;
+        const dms_picker_choice *a = &r->choices[0];
+        if (r->nchoices < 2) {
+            snprintf(out, size, "%s",
+                     ru ? "Это единственный набор, который укладывается в ваш бюджет."
+                        : "This is the only set that fits your budget.");
+            continue;
+        }
+        const dms_picker_choice *b = &r->choices[1];
+        char gain[64], va[64], vb[64], da[64], db[64], what[640] = "";
+        format_money(a->net - b->net, ru, gain, sizeof gain);
+        format_money(a->value, ru, va, sizeof va);
+        format_money(b->value, ru, vb, sizeof vb);
+        format_money(a->split.employee, ru, da, sizeof da);
+        format_money(b->split.employee, ru, db, sizeof db);
+        uint64_t plus = a->options & ~b->options, minus = b->options & ~a->options;
+        if (plus != 0) {
+            snprintf(what, sizeof what, "%s", ru ? "в нём есть " : "it has ");
+            append_names(policy, plus, ru, what, sizeof what);
+            if (minus != 0) {
+                size_t len = strlen(what);
+                snprintf(what + len, sizeof what - len, "%s", ru ? " вместо " : " instead of ");
+                append_names(policy, minus, ru, what, sizeof what);
+            }
+        } else {
+            snprintf(what, sizeof what, "%s", ru ? "в нём нет " : "it leaves out ");
+            append_names(policy, minus, ru, what, sizeof what);
+        }
+        if (a->net == b->net)
+            snprintf(out, size,
+                     ru ? "Для вас он так же выгоден, как второй вариант, но дешевле: %s."
+                        : "It is as good for you as the runner-up, and cheaper: %s.",
+                     what);
+        else if (ru)
+            snprintf(out, size,
+                     "Выгоднее второго варианта на %s в год: %s. По вашим приоритетам его "
+                     "покрытие стоит для вас %s в год (у второго варианта %s), удержание из "
+                     "зарплаты %s в год (у второго варианта %s).",
+                     gain, what, va, vb, da, db);
+        else
+            snprintf(out, size,
+                     "Better for you than the runner-up by %s a year: %s. By your priorities "
+                     "its cover is worth %s a year to you (runner-up: %s) and it takes %s a "
+                     "year from your salary (runner-up: %s).",
+                     gain, what, va, vb, da, db);
+    }
+}
+
 int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
                          dms_recommendation *out, dms_error *err)
 {
@@ -809,14 +1000,32 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
     for (size_t i = 0; i < offer->noptions; i++)
         if (policy->options[i].closure & ~wanted)
             wanted &= ~BIT(i);
+    oop_table *t = malloc(sizeof *t);
+    if (t == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    if ((status = oop_table_build(offer, t, err)) != DMS_OK) {
+        free(t);
+        return status;
+    }
+    /* An option's worth: its expected claims paid plus the risk weight times
+     * the spread it narrows on its own, scaled by priority / 3. Worths add
+     * over options (as expected claims do); the figures shown for a set are
+     * computed for the set as a whole. */
+    double rho = dms_picker_risk_weight[q->risk];
+    double spread_none = oop_spread(t, 0);
     dms_picker_item items[DMS_PICKER_MAX_ITEMS];
     size_t option_of[DMS_PICKER_MAX_ITEMS], item_of[DMS_POLICY_MAX_OPTIONS], n = 0;
     for (size_t i = 0; i < offer->noptions; i++)
         if (wanted & BIT(i)) {
+            double narrowed = rho > 0.0 ? spread_none - oop_spread(t, BIT(i)) : 0.0;
+            if (narrowed < 0.0)
+                narrowed = 0.0;
             item_of[i] = n;
             option_of[n] = i;
             items[n].cost = offer->options[i].price;
-            items[n].value = prio[i] * offer->options[i].claims;
+            items[n].value = (int64_t)llround(
+                (double)prio[i] * ((double)offer->options[i].claims + 100.0 * rho * narrowed) /
+                DMS_PICKER_PRIORITY_PAR);
             n++;
         }
     for (size_t k = 0; k < n; k++) {
@@ -834,15 +1043,15 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
     const dms_policy_segment *seg = &policy->segments[offer->segment];
     out->capacity =
         dms_picker_capacity(seg, q->top_up_limit < 0 ? -1 : to_kopecks(q->top_up_limit));
+    /* the employee's own part of a price: credits first, then their share */
+    dms_picker_charge charge = {.free = to_kopecks(seg->flex_budget),
+                                .rate = 1.0 - seg->employer_share};
+    if (charge.rate < 0.0)
+        charge.rate = 0.0;
     dms_picker_set sets[DMS_PICKER_MAX_BEST];
     size_t found = 0;
-    status = dms_picker_solve(items, n, out->capacity, nbest, 0, sets, &found, &out->nodes, err);
-    if (status != DMS_OK)
-        return status;
-    oop_table *t = malloc(sizeof *t);
-    if (t == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-    status = oop_table_build(offer, t, err);
+    status = dms_picker_solve_net(items, n, out->capacity, &charge, nbest, 0, sets, &found,
+                                  &out->nodes, err);
     for (size_t s = 0; s < found && status == DMS_OK; s++) {
         dms_picker_choice *c = &out->choices[s];
         for (size_t k = 0; k < n; k++)
@@ -850,10 +1059,15 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
                 c->options |= BIT(option_of[k]);
         c->value = sets[s].value;
         dms_picker_offer_split(offer, c->options, &c->split);
+        c->net = c->value - c->split.employee;
         oop_table_sum(t, c->options, c->out_of_pocket);
+        for (int u = 0; u < DMS_USAGE_COUNT; u++)
+            c->total_cost[u] = c->split.employee + to_kopecks(c->out_of_pocket[u]);
         out->nchoices = s + 1;
     }
     free(t);
+    if (status == DMS_OK)
+        explain(offer, out);
     return status;
 }
 
@@ -991,7 +1205,8 @@ int dms_election_validate(const dms_offer *offer, const dms_election_request *re
         const dms_policy_segment *seg = &policy->segments[offer->segment];
         double employee = (double)out->split.employee / 100.0;
         add_fault(out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
-                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up %.2f RUB "
+                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up %.2f "
+                  "RUB "
                   "a "
                   "year "
                   "is over the cap of %.2f RUB",
