@@ -51,7 +51,7 @@ static int start(const char *today)
     char log[128];
     snprintf(log, sizeof log, "%s/server.log", dir);
     const char *args[] = {"--models", "models", "--tariffs", "tariffs", "--db", db,
-                          "--today", today, "--threads", "4", NULL};
+                          "--today",  today,    "--threads", "4",       NULL};
     server_pid = start_dmsrate_serve(args, log, T, &port);
     return server_pid > 0 ? 0 : -1;
 }
@@ -183,6 +183,51 @@ static void offer_and_recommendation(void **state)
                      422);
     assert_string_equal(error_path(j), "/answers/0/priority");
     json_decref(j);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation", "{\"risk\":4}", &j), 422);
+    assert_string_equal(error_path(j), "/risk");
+    json_decref(j);
+}
+
+static double num(json_t *obj, const char *a, const char *b)
+{
+    return json_number_value(json_object_get(json_object_get(obj, a), b));
+}
+
+/*
+ * Issue 19 over HTTP: employee 100014 with every priority at 1 used to get
+ * five options for 19,947.92 roubles a year of salary, the same as at 3.
+ * Now "hardly interested" spends only the employer's credits (and kopecks
+ * above them), "worth considerably more" (5) tops up; each set shows its own
+ * deductions a year and a month, out-of-pocket and total cost to the
+ * employee at three levels of use, and why the best wins.
+ */
+static void recommendation_weighs_own_money(void **state)
+{
+    (void)state;
+    double own[6];
+    for (int p = 1; p <= 5; p += 2) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"default_priority\":%d,\"risk\":0,\"alternatives\":1}", p);
+        json_t *j = NULL;
+        assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation", body, &j), 200);
+        json_t *best = json_object_get(j, "best");
+        own[p] = num(best, "own_deductions", "year");
+        assert_true(fabs(num(best, "own_deductions", "year") - num(best, "cost", "employee_year")) <
+                    0.005);
+        assert_true(fabs(num(best, "own_deductions", "month") -
+                         num(best, "cost", "employee_month")) < 0.005);
+        static const char *const use[] = {"low", "medium", "high"};
+        for (int u = 0; u < 3; u++)
+            assert_true(fabs(num(best, "total_cost_to_me_year", use[u]) -
+                             num(best, "out_of_pocket_year", use[u]) - own[p]) < 0.015);
+        assert_true(json_string_length(json_object_get(json_object_get(j, "reason"), "ru")) > 20);
+        assert_non_null(strstr(
+            json_string_value(json_object_get(json_object_get(j, "reason"), "en")), "runner-up"));
+        json_decref(j);
+    }
+    assert_true(own[1] < 100.0);
+    assert_true(own[1] <= own[3] && own[3] <= own[5]);
+    assert_true(fabs(own[5] - 19947.92) < 0.005);
 }
 
 static void faults_at_submission(void **state)
@@ -432,6 +477,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(offer_and_recommendation),
+        cmocka_unit_test(recommendation_weighs_own_money),
         cmocka_unit_test(faults_at_submission),
         cmocka_unit_test(window_closed),
         cmocka_unit_test(flow_to_issue_and_life_event),

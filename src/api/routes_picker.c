@@ -9,6 +9,7 @@
  * the reply. The caller's role was checked by dms_api_dispatch; the scope
  * (own election, own department) is checked here.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,8 +212,8 @@ static json_t *offer_json(const struct ctx *c, const dms_offer *o)
     for (size_t b = 0; b < seg->nbase; b++) {
         const dms_tariff_module *tm = dms_tariff_find_module(c->tariff, seg->base[b].code);
         json_array_append_new(base, json_pack("{s:s, s:s, s:s}", "module", seg->base[b].code,
-                                              "name_ru", tm != NULL ? tm->name_ru : "",
-                                              "name_en", tm != NULL ? tm->name_en : ""));
+                                              "name_ru", tm != NULL ? tm->name_ru : "", "name_en",
+                                              tm != NULL ? tm->name_en : ""));
     }
     return json_pack("{s:s, s:{s:s, s:s, s:s, s:o, s:o, s:f}, s:{s:s, s:s}, s:{s:s, s:s, s:i}, "
                      "s:o, s:o, s:o}",
@@ -394,20 +395,34 @@ void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
     ctx_free(&c);
 }
 
-static json_t *choice_json(const dms_policy *p, const dms_picker_choice *ch)
+/* Roubles with kopecks from a double, rounded once. */
+static json_t *money_roubles(double roubles)
 {
-    return json_pack(
-        "{s:o, s:o, s:{s:f, s:f, s:f}}", "options", codes_json(p, ch->options), "cost",
-        split_json(&ch->split), "out_of_pocket_year", "low", ch->out_of_pocket[DMS_USAGE_LOW],
-        "medium", ch->out_of_pocket[DMS_USAGE_MEDIUM], "high", ch->out_of_pocket[DMS_USAGE_HIGH]);
+    return money((int64_t)llround(roubles * 100.0));
 }
 
-/* Decodes {"answers":[{"code","priority"}], "default_priority", "top_up_limit", "alternatives"}. */
+static json_t *choice_json(const dms_policy *p, const dms_picker_choice *ch)
+{
+    json_t *j = json_pack(
+        "{s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o, s:o}", "options",
+        codes_json(p, ch->options), "cost", split_json(&ch->split), "own_deductions", "year",
+        money(ch->split.employee), "month", money(ch->split.employee_month), "out_of_pocket_year",
+        "low", money_roubles(ch->out_of_pocket[DMS_USAGE_LOW]), "medium",
+        money_roubles(ch->out_of_pocket[DMS_USAGE_MEDIUM]), "high",
+        money_roubles(ch->out_of_pocket[DMS_USAGE_HIGH]), "total_cost_to_me_year", "low",
+        money(ch->total_cost[DMS_USAGE_LOW]), "medium", money(ch->total_cost[DMS_USAGE_MEDIUM]),
+        "high", money(ch->total_cost[DMS_USAGE_HIGH]), "worth_to_me_year", money(ch->value),
+        "net_benefit_year", money(ch->net));
+    return j;
+}
+
+/* Decodes {"answers":[{"code","priority"}], "default_priority", "risk", "top_up_limit",
+ * "alternatives"}. */
 static int decode_questionnaire(const json_t *body, dms_picker_questionnaire *q, size_t *nbest,
                                 dms_error *err)
 {
-    static const char *const keys[] = {"answers", "default_priority", "top_up_limit",
-                                       "alternatives", NULL};
+    static const char *const keys[] = {"answers",      "default_priority", "risk",
+                                       "top_up_limit", "alternatives",     NULL};
     *q = dms_picker_questionnaire_default();
     *nbest = 4;
     int status = only_keys(body, keys, err);
@@ -442,6 +457,17 @@ static int decode_questionnaire(const json_t *body, dms_picker_questionnaire *q,
             return dms_error_set(err, DMS_EINVAL, "/default_priority",
                                  "default_priority must be a whole number 0..5");
         q->default_priority = (int)json_integer_value(v);
+    }
+    v = json_object_get(body, "risk");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > DMS_PICKER_RISK_MAX)
+            return dms_error_set(err, DMS_EINVAL, "/risk",
+                                 "risk must be a whole number 0..%d: how much an unexpected "
+                                 "50,000 RUB bill would trouble you (0 not at all, 1 somewhat, "
+                                 "2 a lot, 3 seriously)",
+                                 DMS_PICKER_RISK_MAX);
+        q->risk = (int)json_integer_value(v);
     }
     v = json_object_get(body, "top_up_limit");
     if (v != NULL) {
@@ -487,9 +513,11 @@ void dms_api_me_recommendation(const dms_api_request *req, const dms_api_hooks *
     for (size_t i = 1; i < rec->nchoices; i++)
         json_array_append_new(runner_ups, choice_json(c.policy, &rec->choices[i]));
     reply(resp, 200,
-          json_pack("{s:o, s:o, s:o}", "capacity_year", money(rec->capacity), "best",
+          json_pack("{s:o, s:o, s:o, s:{s:s, s:s}, s:i, s:f}", "capacity_year",
+                    money(rec->capacity), "best",
                     rec->nchoices > 0 ? choice_json(c.policy, &rec->choices[0]) : json_null(),
-                    "runner_ups", runner_ups));
+                    "runner_ups", runner_ups, "reason", "ru", rec->reason_ru, "en", rec->reason_en,
+                    "risk", q.risk, "risk_weight", dms_picker_risk_weight[q.risk]));
 out:
     if (err.code != DMS_OK)
         fail(resp, &err);
