@@ -212,8 +212,8 @@ static json_t *offer_json(const struct ctx *c, const dms_offer *o)
     for (size_t b = 0; b < seg->nbase; b++) {
         const dms_tariff_module *tm = dms_tariff_find_module(c->tariff, seg->base[b].code);
         json_array_append_new(base, json_pack("{s:s, s:s, s:s}", "module", seg->base[b].code,
-                                              "name_ru", tm != NULL ? tm->name_ru : "", "name_en",
-                                              tm != NULL ? tm->name_en : ""));
+                                              "name_ru", tm != NULL ? tm->name_ru : "",
+                                              "name_en", tm != NULL ? tm->name_en : ""));
     }
     return json_pack("{s:s, s:{s:s, s:s, s:s, s:o, s:o, s:f}, s:{s:s, s:s}, s:{s:s, s:s, s:i}, "
                      "s:o, s:o, s:o}",
