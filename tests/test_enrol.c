@@ -321,15 +321,36 @@ static void flow_to_issue_and_life_event(void **state)
     expect(k_hr, "POST", "/v1/status-changes", body, 200);
     snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"оформлена\"}", id);
     expect(k_hr, "POST", "/v1/status-changes", body, 200);
-    /* a life event re-opens the issued election, version 2 */
+    /* a life event the service's today (2025-11-20) has not reached: 422 at /date */
     expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"party\",\"date\":\"2026-03-01\"}",
            422);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"birth\",\"date\":\"2026-03-01\"}", &j),
+                     422);
+    assert_string_equal(error_path(j), "/date");
+    json_decref(j);
+    /* a server whose today is in the period, 9 days after the birth */
+    pid_t first = server_pid;
+    unsigned first_port = port;
+    assert_int_equal(start("2026-03-10"), 0);
+    /* outside the period, or more than 30 days ago: 422 at /date */
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"birth\",\"date\":\"2025-12-30\"}", &j),
+                     422);
+    assert_string_equal(error_path(j), "/date");
+    json_decref(j);
+    expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"birth\",\"date\":\"2026-02-01\"}",
+           422);
+    /* a life event re-opens the issued election, version 2 */
     assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
                           "{\"event\":\"birth\",\"date\":\"2026-03-01\"}", &j),
                      200);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "draft");
     assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
     json_decref(j);
+    /* ... once: the re-opened draft is not issued any more */
+    expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"birth\",\"date\":\"2026-03-02\"}",
+           409);
     /* history: created(draft) ... submitted, accepted, issued, draft(birth) */
     assert_int_equal(call(k_emp, "GET", "/v1/me/election/history", NULL, &j), 200);
     json_t *h = json_object_get(j, "history");
@@ -343,11 +364,19 @@ static void flow_to_issue_and_life_event(void **state)
     assert_string_equal(json_string_value(json_object_get(accepted, "to")), "accepted");
     assert_string_equal(json_string_value(json_object_get(accepted, "role")), "hr");
     json_decref(j);
-    /* submit again inside the life-event window (30 days from 2026-03-01)? today is
-     * 2025-11-20, before the event: the enrolment window still holds. */
+    /* inside the 30 days from the event: the choice can be submitted again */
     expect(k_emp, "POST", "/v1/me/election/submit", NULL, 200);
+    /* a life event on a submitted election is refused (issue 18, point 6) */
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"marriage\",\"date\":\"2026-03-05\"}", &j),
+                     409);
+    assert_string_equal(error_path(j), "/status");
+    json_decref(j);
     snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"accepted\"}", id);
     expect(k_hr, "POST", "/v1/status-changes", body, 200);
+    stop(SIGTERM);
+    server_pid = first;
+    port = first_port;
 }
 
 static void exports_and_aggregates(void **state)

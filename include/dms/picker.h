@@ -432,13 +432,27 @@ typedef struct dms_election_history {
  *   submitted -> accepted | rejected;  accepted -> issued | rejected;
  *   rejected -> draft (to correct and resubmit);
  *   issued -> draft only with a life event, which starts version + 1.
- * Rejection needs a reason. Illegal moves are DMS_ECONFLICT (message names
+ * A change carrying a life event is only that last move (DMS_ECONFLICT
+ * otherwise: a life event never re-opens a draft, submitted, accepted or
+ * rejected election). Rejection needs a reason. Illegal moves are DMS_ECONFLICT (message names
  * both statuses in Russian and English); a missing actor, time or reason is
  * DMS_EINVAL at /actor, /at, /reason, a missing life event at /life_event.
  */
 int dms_election_transition(enum dms_election_status from, int version,
                             const dms_election_change *change, dms_election_history *entry,
                             dms_error *err);
+
+/*
+ * Checks a life event reported on an election now at `status`, on `today`
+ * (YYYY-MM-DD): only an issued election re-opens, so any other status is
+ * DMS_ECONFLICT at /status (the message names it in Russian and English);
+ * the event's date must be a date (DMS_EINVAL at /date) inside the policy
+ * period, not after today, and at most policy->life_event_days before today,
+ * since the choice it opens closes then (DMS_EINVAL at /date, naming the
+ * window). The status is checked first.
+ */
+int dms_election_life_event_check(const dms_policy *policy, enum dms_election_status status,
+                                  const char *event_date, const char *today, dms_error *err);
 
 /* True if from -> to is one of the moves above (with a life event if needed). */
 bool dms_election_transition_allowed(enum dms_election_status from, enum dms_election_status to,

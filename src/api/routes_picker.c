@@ -755,7 +755,11 @@ out:
     ctx_free(&c);
 }
 
-/* A life event re-opens the issued election of employee_id (or of election id). */
+/*
+ * A life event re-opens the issued election of employee_id (or of election
+ * id): 409 for any other status, 422 at /date for a date outside the period,
+ * after today or older than the policy's life_event_days (the core's rule).
+ */
 static void life_event(const dms_api_request *req, const char *employee_id, long id,
                        dms_api_response *resp)
 {
@@ -763,6 +767,8 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     dms_error_clear(&err);
     json_t *body = NULL;
     bool open = false;
+    dms_policy *policy = NULL;
+    dms_census *census = NULL;
     static const char *const keys[] = {"event", "date", NULL};
     if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
         goto out;
@@ -788,6 +794,11 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     if ((employee_id != NULL ? dms_enrol_election_get(req->store, employee_id, &e, &err)
                              : dms_enrol_election_get_id(req->store, id, &e, &err)) != DMS_OK)
         goto out;
+    char event_date[16];
+    snprintf(event_date, sizeof event_date, "%04d-%02d-%02d", y, m, d);
+    if (dms_enrol_context_load(req->store, &policy, &census, NULL, &err) != DMS_OK ||
+        dms_election_life_event_check(policy, e.status, event_date, req->today, &err) != DMS_OK)
+        goto out;
     char at[40];
     now_iso(at);
     dms_election_change change = {DMS_ELECTION_DRAFT, req->principal->actor, at, NULL, event};
@@ -797,7 +808,7 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     e.status = DMS_ELECTION_DRAFT;
     e.version = entry.version;
     e.life_event = event;
-    snprintf(e.life_event_date, sizeof e.life_event_date, "%04d-%02d-%02d", y, m, d);
+    snprintf(e.life_event_date, sizeof e.life_event_date, "%.10s", event_date);
     if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
         dms_enrol_commit(req->store, &err) != DMS_OK)
         goto out;
@@ -809,6 +820,8 @@ out:
     if (err.code != DMS_OK)
         fail(resp, &err);
     json_decref(body);
+    dms_policy_free(policy);
+    dms_census_free(census);
 }
 
 void dms_api_me_life_event(const dms_api_request *req, const dms_api_hooks *hooks,

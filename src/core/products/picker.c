@@ -1205,7 +1205,8 @@ int dms_election_validate(const dms_offer *offer, const dms_election_request *re
         const dms_policy_segment *seg = &policy->segments[offer->segment];
         double employee = (double)out->split.employee / 100.0;
         add_fault(out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
-                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up %.2f "
+                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up "
+                  "%.2f "
                   "RUB "
                   "a "
                   "year "
@@ -1352,6 +1353,12 @@ int dms_election_transition(enum dms_election_status from, int version,
                              "оформленный выбор открывается заново только жизненным событием "
                              "(рождение ребёнка, брак) / an issued election re-opens only for a "
                              "life event (birth, marriage)");
+    if (change->life_event != DMS_LIFE_EVENT_NONE && !reopen)
+        return dms_error_set(err, DMS_ECONFLICT, "/status",
+                             "жизненное событие открывает заново только оформленный выбор, а "
+                             "этот — «%s» / a life event re-opens only an issued election, this "
+                             "one is '%s'",
+                             status_ru[from], status_en[from]);
     if (!dms_election_transition_allowed(from, to, change->life_event != DMS_LIFE_EVENT_NONE))
         return dms_error_set(err, DMS_ECONFLICT, "/status",
                              "нельзя перейти из «%s» в «%s» / cannot go from '%s' to '%s'",
@@ -1366,5 +1373,46 @@ int dms_election_transition(enum dms_election_status from, int version,
     snprintf(entry->actor, sizeof entry->actor, "%s", change->actor);
     snprintf(entry->at, sizeof entry->at, "%s", change->at);
     snprintf(entry->reason, sizeof entry->reason, "%s", change->reason ? change->reason : "");
+    return DMS_OK;
+}
+
+int dms_election_life_event_check(const dms_policy *policy, enum dms_election_status status,
+                                  const char *event_date, const char *today, dms_error *err)
+{
+    if (policy == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "no policy");
+    if ((unsigned)status >= DMS_ELECTION_STATUS_COUNT)
+        return dms_error_set(err, DMS_EINVAL, "/status", "unknown status");
+    if (status != DMS_ELECTION_ISSUED)
+        return dms_error_set(err, DMS_ECONFLICT, "/status",
+                             "жизненное событие открывает заново только оформленный выбор, а "
+                             "этот — «%s» / a life event re-opens only an issued election, this "
+                             "one is '%s'",
+                             status_ru[status], status_en[status]);
+    long day, now;
+    if (event_date == NULL || !dms_date_parse(event_date, &day))
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "дата события должна быть в формате ГГГГ-ММ-ДД / the event date must "
+                             "be YYYY-MM-DD");
+    if (today == NULL || !dms_date_parse(today, &now))
+        return dms_error_set(err, DMS_EINVAL, NULL, "today '%.16s' is not a date",
+                             today != NULL ? today : "");
+    if (day < policy->period_from_day || day > policy->period_to_day)
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "событие должно быть в период страхования с %s по %s / the event "
+                             "must fall in the insurance period, %s to %s",
+                             policy->period_from, policy->period_to, policy->period_from,
+                             policy->period_to);
+    if (day > now)
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "о событии сообщают после него, а %s ещё не наступило / a life "
+                             "event is reported once it has happened, and %s is after today",
+                             event_date, event_date);
+    if (now - day > policy->life_event_days)
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "после события прошло больше %d дней: выбор уже закрыт / more than "
+                             "%d days have passed since the event: the choice it opened is "
+                             "closed",
+                             policy->life_event_days, policy->life_event_days);
     return DMS_OK;
 }
