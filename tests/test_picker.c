@@ -1057,6 +1057,84 @@ static void test_transitions(void **state)
     assert_int_equal(dms_election_transition(DMS_ELECTION_ISSUED, 1, &ch, &h, &err), DMS_ECONFLICT);
 }
 
+/*
+ * The status machine against a reference model written from picker.h:
+ * random seeded sequences of changes (any target, with or without a reason
+ * or a life event) and reported life events (dated around the window),
+ * each compared with the model's outcome, status, version and history line.
+ */
+static int model_change(int from, int to, bool reason, bool event)
+{
+    static const bool moves[5][5] = {
+        {false, true, false, false, false}, {true, false, true, false, true},
+        {false, false, false, true, true},  {false, false, false, false, false},
+        {true, false, false, false, false},
+    };
+    bool reopen = from == DMS_ELECTION_ISSUED && to == DMS_ELECTION_DRAFT;
+    if (reopen)
+        return event ? DMS_OK : DMS_EINVAL;
+    if (event || !moves[from][to])
+        return DMS_ECONFLICT;
+    return to == DMS_ELECTION_REJECTED && !reason ? DMS_EINVAL : DMS_OK;
+}
+
+static void test_transitions_model(void **state)
+{
+    fixture *f = *state;
+    const dms_policy *p = f->policy; /* period 2026, 30 days after an event */
+    static const char *const dates[] = {"2026-03-01", "2026-03-10", "2026-03-11", "2026-02-08",
+                                        "2026-02-07", "2025-12-31", "2027-01-01", "2026-13-01"};
+    uint64_t seed = 0xA0761D6478BD642FULL;
+    for (int run = 0; run < 2000; run++) {
+        enum dms_election_status status = DMS_ELECTION_DRAFT;
+        int version = 1;
+        for (int step = 0; step < 24; step++) {
+            dms_error err;
+            dms_error_clear(&err);
+            if (rng_next(&seed) % 4 == 0) { /* a reported life event, today 2026-03-10 */
+                const char *date = dates[rng_next(&seed) % 8];
+                long day = 0;
+                bool parsed = dms_date_parse(date, &day);
+                long now = 0;
+                assert_true(dms_date_parse("2026-03-10", &now));
+                int want = status != DMS_ELECTION_ISSUED ? DMS_ECONFLICT
+                           : parsed && day >= p->period_from_day && day <= p->period_to_day &&
+                                   day <= now && now - day <= p->life_event_days
+                               ? DMS_OK
+                               : DMS_EINVAL;
+                assert_int_equal(dms_election_life_event_check(p, status, date, "2026-03-10", &err),
+                                 want);
+                if (want != DMS_OK) {
+                    assert_string_equal(err.path, want == DMS_ECONFLICT ? "/status" : "/date");
+                    continue;
+                }
+            }
+            dms_election_change ch = {
+                .to = (enum dms_election_status)(rng_next(&seed) % DMS_ELECTION_STATUS_COUNT),
+                .actor = "hr:1",
+                .at = "2026-03-10T09:00:00Z",
+                .reason = rng_next(&seed) % 3 ? "причина" : NULL,
+                .life_event = (enum dms_life_event)(rng_next(&seed) % DMS_LIFE_EVENT_COUNT)};
+            /* re-open attempts are frequent enough to matter */
+            if (status == DMS_ELECTION_ISSUED && rng_next(&seed) % 2)
+                ch.to = DMS_ELECTION_DRAFT;
+            int want = model_change((int)status, (int)ch.to, ch.reason != NULL,
+                                    ch.life_event != DMS_LIFE_EVENT_NONE);
+            dms_election_history h;
+            assert_int_equal(dms_election_transition(status, version, &ch, &h, &err), want);
+            if (want != DMS_OK)
+                continue;
+            bool reopen = status == DMS_ELECTION_ISSUED;
+            assert_int_equal(h.version, reopen ? version + 1 : version);
+            assert_int_equal(h.from, status);
+            assert_int_equal(h.to, ch.to);
+            assert_int_equal(h.life_event, reopen ? ch.life_event : DMS_LIFE_EVENT_NONE);
+            status = ch.to;
+            version = h.version;
+        }
+    }
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -1100,6 +1178,7 @@ int main(void)
         cmocka_unit_test(test_out_of_pocket),
         cmocka_unit_test(test_election_validate),
         cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_transitions_model),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
