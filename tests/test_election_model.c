@@ -441,6 +441,148 @@ static void model_based_sequences(void **state)
     assert_true(outcomes[409] > 0 && outcomes[422] > 0 && outcomes[404] > 0);
 }
 
+/* ---- payroll follows the version in force ----------------------------------------- */
+
+/* Puts a draft of options for employee e and returns its monthly deduction in kopecks. */
+static long long draft_month(int e, const char *options)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"options\":%s}", options);
+    snprintf(action_now, sizeof action_now, "PUT %.100s of %s", options, employees[e]);
+    json_t *j = NULL;
+    int got = call(k_emp[e], "PUT", "/v1/me/election", body, &j);
+    expect_code(got, 200, j);
+    double month = json_number_value(json_object_get(json_object_get(j, "cost"), "employee_month"));
+    json_decref(j);
+    return (long long)(month * 100.0 + 0.5);
+}
+
+static void hr_to(int e, const char *to)
+{
+    char body[96];
+    snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"%s\"}", model[e].id, to);
+    snprintf(action_now, sizeof action_now, "HR %s of %s", to, employees[e]);
+    json_t *j = NULL;
+    int got = call(k_hr, "POST", "/v1/status-changes", body, &j);
+    expect_code(got, 200, j);
+    json_decref(j);
+}
+
+static long election_id(int e)
+{
+    json_t *j = NULL;
+    assert_int_equal(call(k_emp[e], "GET", "/v1/me/election", NULL, &j), 200);
+    long id = (long)json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    return id;
+}
+
+/* The payroll rows of employee e: amount[m] in kopecks for month m = 1..12 of 2026 (-1 absent). */
+static void payroll_of(int e, long long amount[13])
+{
+    for (int m = 0; m <= 12; m++)
+        amount[m] = -1;
+    struct http_response r;
+    http_key = k_hr;
+    http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);
+    http_key = NULL;
+    assert_int_equal(r.status, 200);
+    const char *p = r.body;
+    size_t idlen = strlen(employees[e]);
+    while ((p = strstr(p, employees[e])) != NULL) {
+        int y = 0, m = 0;
+        long long rub = 0, kop = 0;
+        if ((p == r.body || p[-1] == '\n') && p[idlen] == ',' &&
+            sscanf(p + idlen, ",%d-%d,%lld.%lld", &y, &m, &rub, &kop) == 4 && y == 2026 && m >= 1 &&
+            m <= 12) {
+            assert_int_equal(amount[m], -1); /* one row a month */
+            amount[m] = rub * 100 + kop;
+        }
+        p += idlen;
+    }
+    http_response_free(&r);
+}
+
+static void expect_payroll(int e, long long before, long long after, int from_month)
+{
+    long long amount[13];
+    payroll_of(e, amount);
+    for (int m = 1; m <= 12; m++) {
+        long long want = m < from_month ? before : after;
+        if (want == 0)
+            want = -1; /* no row for a month without a deduction */
+        if (amount[m] != want)
+            mismatch(employees[e], "payroll month %d: %lld kopecks, expected %lld", m, amount[m],
+                     want);
+    }
+}
+
+/*
+ * Payroll deducts the whole year of an election in force, and after a life
+ * event the old version's amount before the event's month and the new
+ * one's from it (once accepted); the old one meanwhile. A life event on a
+ * submitted election is refused, so it cannot cut the year to one month.
+ */
+static void payroll_follows_versions(void **state)
+{
+    (void)state;
+    seed_now = 0;
+    step_now = 0;
+    snprintf(dir, sizeof dir, "/tmp/dms-model-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    memset(model, 0, sizeof model);
+    start("2025-11-20");
+    for (int e = 0; e < NEMP; e++)
+        assert_int_equal(create_key("employee", "--employee", employees[e], k_emp[e]), 0);
+    assert_int_equal(create_key("hr", NULL, NULL, k_hr), 0);
+    snprintf(action_now, sizeof action_now, "payroll scenario");
+    /* 100014 takes more than the credits: a deduction every month */
+    long long m1 = draft_month(0, "[\"hospital_planned\",\"checkup\",\"family_outpatient\","
+                                  "\"child_home_visits\",\"family_dental\"]");
+    assert_true(m1 > 0);
+    model[0].id = election_id(0);
+    json_t *j = NULL;
+    expect_code(call(k_emp[0], "POST", "/v1/me/election/submit", NULL, &j), 200, j);
+    json_decref(j);
+    hr_to(0, "accepted");
+    hr_to(0, "issued");
+    /* 100021 submits; a life event dated in December is refused while submitted */
+    long long m3 = draft_month(2, "[\"dental_business\",\"hospital_planned\"]");
+    assert_true(m3 > 0);
+    model[2].id = election_id(2);
+    expect_code(call(k_emp[2], "POST", "/v1/me/election/submit", NULL, &j), 200, j);
+    json_decref(j);
+    expect_code(call(k_emp[2], "POST", "/v1/me/life-events",
+                     "{\"event\":\"marriage\",\"date\":\"2026-12-01\"}", &j),
+                409, j);
+    json_decref(j);
+    hr_to(2, "accepted");
+    expect_payroll(0, m1, m1, 1);
+    expect_payroll(2, m3, m3, 1); /* the whole year, not December only */
+    stop();
+    start("2026-03-10");
+    expect_code(call(k_emp[0], "POST", "/v1/me/life-events",
+                     "{\"event\":\"birth\",\"date\":\"2026-03-01\"}", &j),
+                200, j);
+    json_decref(j);
+    expect_payroll(0, m1, m1, 1); /* re-opened: version 1 is still in force */
+    long long m2 = draft_month(0, "[\"hospital_planned\",\"family_outpatient\","
+                                  "\"family_emergency\",\"child_home_visits\",\"family_dental\","
+                                  "\"mental_health\",\"telemedicine\"]");
+    assert_true(m2 != m1);
+    expect_code(call(k_emp[0], "POST", "/v1/me/election/submit", NULL, &j), 200, j);
+    json_decref(j);
+    expect_payroll(0, m1, m1, 1); /* submitted, not yet accepted */
+    hr_to(0, "accepted");
+    expect_payroll(0, m1, m2, 3); /* from March, the month of the birth */
+    expect_payroll(2, m3, m3, 1);
+    stop();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* The days() of the model against known dates, so that the model is right. */
 static void model_dates(void **state)
 {
@@ -464,6 +606,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(model_dates),
         cmocka_unit_test(model_based_sequences),
+        cmocka_unit_test(payroll_follows_versions),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1135,6 +1135,104 @@ static void test_transitions_model(void **state)
     }
 }
 
+/* One stored history line for the payroll tests. */
+static dms_election_history line(int version, enum dms_election_status from,
+                                 enum dms_election_status to, int64_t month, const char *event)
+{
+    dms_election_history h;
+    memset(&h, 0, sizeof h);
+    h.version = version;
+    h.from = from;
+    h.to = to;
+    h.employee_month = month;
+    if (event != NULL) {
+        h.life_event = DMS_LIFE_EVENT_BIRTH;
+        snprintf(h.life_event_date, sizeof h.life_event_date, "%s", event);
+    }
+    return h;
+}
+
+static void expect_months(const int64_t *got, size_t n, const int64_t *want)
+{
+    assert_int_equal(n, 12);
+    for (size_t m = 0; m < n; m++)
+        if (got[m] != want[m]) {
+            print_error("month %zu: %lld, expected %lld\n", m + 1, (long long)got[m],
+                        (long long)want[m]);
+            fail();
+        }
+}
+
+/*
+ * Payroll over the 2026 period of the example policy: the version in force
+ * each month. Before the fix a life event on a never-issued election made
+ * payroll start at the event's month (one month for a December date); a
+ * re-opened election deducted nothing until its new version was accepted
+ * and nothing for the months before the event.
+ */
+static void test_payroll_months(void **state)
+{
+    fixture *f = *state;
+    const dms_policy *p = f->policy;
+    const enum dms_election_status DR = DMS_ELECTION_DRAFT, SU = DMS_ELECTION_SUBMITTED,
+                                   AC = DMS_ELECTION_ACCEPTED, IS = DMS_ELECTION_ISSUED,
+                                   RE = DMS_ELECTION_REJECTED;
+    int64_t months[DMS_PAYROLL_MAX_MONTHS];
+    size_t n = 0;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_election_history h[8];
+    h[0] = line(1, DR, DR, 1000, NULL);
+    h[1] = line(1, DR, SU, 1000, NULL);
+    h[2] = line(1, SU, AC, 1000, NULL);
+    h[3] = line(1, AC, IS, 1000, NULL);
+    /* version 1 in force all year; submitted only: nothing */
+    assert_int_equal(dms_election_payroll(p, h, 4, IS, 1, 1000, "", months, 60, &n, &err), DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                      1000, 1000});
+    assert_int_equal(dms_election_payroll(p, h, 2, SU, 1, 1000, "", months, 60, &n, &err), DMS_OK);
+    expect_months(months, n, (const int64_t[12]){0});
+    /* re-opened by a birth on 15 March: version 1 stays in force meanwhile */
+    h[4] = line(2, IS, DR, 1000, "2026-03-15");
+    assert_int_equal(dms_election_payroll(p, h, 5, DR, 2, 2500, "2026-03-15", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                      1000, 1000});
+    /* version 2 accepted: from March at its own deduction */
+    h[5] = line(2, DR, SU, 2500, NULL);
+    h[6] = line(2, SU, AC, 2500, NULL);
+    assert_int_equal(dms_election_payroll(p, h, 7, AC, 2, 2500, "2026-03-15", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 2500, 2500, 2500, 2500, 2500, 2500, 2500, 2500,
+                                      2500, 2500});
+    /* version 2 rejected: version 1 again, all year */
+    h[6] = line(2, SU, RE, 2500, NULL);
+    assert_int_equal(dms_election_payroll(p, h, 7, RE, 2, 2500, "2026-03-15", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                      1000, 1000});
+    /* a third version from July, accepted with no deduction */
+    dms_election_history g[12];
+    memcpy(g, h, 6 * sizeof *h);
+    g[6] = line(2, SU, AC, 2500, NULL);
+    g[7] = line(2, AC, IS, 2500, NULL);
+    g[8] = line(3, IS, DR, 2500, "2026-07-01");
+    g[9] = line(3, DR, SU, 0, NULL);
+    g[10] = line(3, SU, AC, 0, NULL);
+    assert_int_equal(dms_election_payroll(p, g, 11, AC, 3, 0, "2026-07-01", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 2500, 2500, 2500, 2500, 0, 0, 0, 0, 0, 0});
+    /* too few months to write into */
+    dms_error_clear(&err);
+    assert_int_equal(dms_election_payroll(p, h, 4, IS, 1, 1000, "", months, 11, &n, &err),
+                     DMS_ETOOBIG);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -1179,6 +1277,7 @@ int main(void)
         cmocka_unit_test(test_election_validate),
         cmocka_unit_test(test_transitions),
         cmocka_unit_test(test_transitions_model),
+        cmocka_unit_test(test_payroll_months),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -423,6 +423,12 @@ typedef struct dms_election_history {
     char actor[DMS_ELECTION_TEXT_MAX];
     char at[40];
     char reason[DMS_ELECTION_TEXT_MAX];
+    /* as stored (the store fills these from the election it writes): the
+     * date of the life event on the line that re-opened the election ("" on
+     * other lines), and the election's monthly salary deduction after the
+     * change, kopecks */
+    char life_event_date[11];
+    int64_t employee_month;
 } dms_election_history;
 
 /*
@@ -453,6 +459,27 @@ int dms_election_transition(enum dms_election_status from, int version,
  */
 int dms_election_life_event_check(const dms_policy *policy, enum dms_election_status status,
                                   const char *event_date, const char *today, dms_error *err);
+
+#define DMS_PAYROLL_MAX_MONTHS 60
+
+/*
+ * The monthly salary deduction of one election in every month of the policy
+ * period (months[0] is the period's first month; *nmonths receives their
+ * number), from its history (lines, oldest first, as stored) and its
+ * current status, version, monthly deduction and life-event date. A
+ * version deducts from the month it starts (version 1: the period's first
+ * month; a later one: the month of the life event that re-opened it) to
+ * the end of the period or the start of the next version in force. A
+ * version is in force once accepted or issued; every version before the
+ * current one was issued (only an issued election re-opens), each at the
+ * deduction of its last accepted or issued line, and while the current
+ * version is not accepted (a re-opened draft, a submission, a rejection)
+ * the one before it stays in force. DMS_ETOOBIG over max months.
+ */
+int dms_election_payroll(const dms_policy *policy, const dms_election_history *lines, size_t n,
+                         enum dms_election_status status, int version, int64_t employee_month,
+                         const char *life_event_date, int64_t *months, size_t max, size_t *nmonths,
+                         dms_error *err);
 
 /* True if from -> to is one of the moves above (with a life event if needed). */
 bool dms_election_transition_allowed(enum dms_election_status from, enum dms_election_status to,

@@ -1063,9 +1063,47 @@ static int binding(const dms_api_request *req, dms_enrol_election **list, size_t
 }
 
 /*
+ * The monthly deductions of election e over the period (dms_election_payroll
+ * over its history): months[] of *nmonths. Elections never accepted have
+ * none; a re-opened one keeps its previous version's until the new one is.
+ */
+static int payroll_months(const dms_api_request *req, const dms_policy *policy,
+                          const dms_enrol_election *e, int64_t *months, size_t *nmonths,
+                          dms_error *err)
+{
+    bool binding = e->status == DMS_ELECTION_ACCEPTED || e->status == DMS_ELECTION_ISSUED;
+    dms_enrol_history_row *rows = NULL;
+    dms_election_history *lines = NULL;
+    size_t n = 0;
+    int status = DMS_OK;
+    if (!binding && e->version <= 1) { /* nothing was ever in force */
+        *nmonths = 0;
+        return DMS_OK;
+    }
+    if (e->version > 1) { /* earlier versions deduct until the life event */
+        if ((status = dms_enrol_history(req->store, e->id, &rows, &n, err)) != DMS_OK)
+            return status;
+        lines = malloc((n > 0 ? n : 1) * sizeof *lines);
+        if (lines == NULL) {
+            free(rows);
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the payroll");
+        }
+        for (size_t i = 0; i < n; i++)
+            lines[i] = rows[i].change;
+    }
+    status = dms_election_payroll(policy, lines, n, e->status, e->version, e->employee_month,
+                                  e->life_event_date, months, DMS_PAYROLL_MAX_MONTHS, nmonths,
+                                  err);
+    free(lines);
+    free(rows);
+    return status;
+}
+
+/*
  * GET /v1/exports/payroll.csv: employee_id,month,amount: the monthly salary
- * deduction of every accepted or issued election for each month of the
- * period (from the life event's month for a re-opened one), roubles.
+ * deduction of every election in force for each month of the period, at
+ * the amount of the version in force that month (a life event's new version
+ * from the event's month, once accepted), roubles.
  */
 void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hooks,
                             dms_api_response *resp)
@@ -1076,7 +1114,8 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
     struct ctx c = {0};
     dms_enrol_election *list = NULL;
     size_t n = 0;
-    if (ctx_load(req, &c, &err) != DMS_OK || binding(req, &list, &n, &err) != DMS_OK) {
+    if (ctx_load(req, &c, &err) != DMS_OK ||
+        dms_enrol_election_list(req->store, NULL, -1, &list, &n, &err) != DMS_OK) {
         fail(resp, &err);
         ctx_free(&c);
         return;
@@ -1084,20 +1123,23 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
     struct buf b = {0};
     put(&b, "employee_id,month,amount\n");
     int y0 = atoi(c.policy->period_from), m0 = atoi(c.policy->period_from + 5);
-    int y1 = atoi(c.policy->period_to), m1 = atoi(c.policy->period_to + 5);
     for (size_t i = 0; i < n; i++) {
-        if (list[i].employee_month <= 0)
-            continue;
-        int y = y0, m = m0;
-        if (list[i].life_event_date[0] != '\0' &&
-            strcmp(list[i].life_event_date, c.policy->period_from) > 0) {
-            y = atoi(list[i].life_event_date);
-            m = atoi(list[i].life_event_date + 5);
+        int64_t months[DMS_PAYROLL_MAX_MONTHS];
+        size_t nmonths = 0;
+        if (payroll_months(req, c.policy, &list[i], months, &nmonths, &err) != DMS_OK) {
+            free(b.text);
+            free(list);
+            ctx_free(&c);
+            fail(resp, &err);
+            return;
         }
-        for (; y < y1 || (y == y1 && m <= m1); m == 12 ? (m = 1, y++) : m++)
+        for (size_t k = 0; k < nmonths; k++) {
+            if (months[k] <= 0)
+                continue;
+            int y = y0 + (m0 - 1 + (int)k) / 12, m = (m0 - 1 + (int)k) % 12 + 1;
             put(&b, "%s,%04d-%02d,%lld.%02lld\n", list[i].employee_id, y, m,
-                (long long)(list[i].employee_month / 100),
-                (long long)(list[i].employee_month % 100));
+                (long long)(months[k] / 100), (long long)(months[k] % 100));
+        }
     }
     reply_buf(resp, &b);
     free(list);

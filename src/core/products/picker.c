@@ -1205,7 +1205,8 @@ int dms_election_validate(const dms_offer *offer, const dms_election_request *re
         const dms_policy_segment *seg = &policy->segments[offer->segment];
         double employee = (double)out->split.employee / 100.0;
         add_fault(out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
-                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up "
+                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary "
+                  "top-up "
                   "%.2f "
                   "RUB "
                   "a "
@@ -1414,5 +1415,62 @@ int dms_election_life_event_check(const dms_policy *policy, enum dms_election_st
                              "%d days have passed since the event: the choice it opened is "
                              "closed",
                              policy->life_event_days, policy->life_event_days);
+    return DMS_OK;
+}
+
+/* Months from the period's first month to the month of date (may be < 0). */
+static long month_index(const dms_policy *policy, const char *date)
+{
+    int y0 = atoi(policy->period_from), m0 = atoi(policy->period_from + 5);
+    return (long)(atoi(date) - y0) * 12 + (atoi(date + 5) - m0);
+}
+
+int dms_election_payroll(const dms_policy *policy, const dms_election_history *lines, size_t n,
+                         enum dms_election_status status, int version, int64_t employee_month,
+                         const char *life_event_date, int64_t *months, size_t max, size_t *nmonths,
+                         dms_error *err)
+{
+    if (policy == NULL || months == NULL || nmonths == NULL || (lines == NULL && n > 0))
+        return dms_error_set(err, DMS_EINVAL, NULL, "no policy, history or months");
+    long total = month_index(policy, policy->period_to) + 1;
+    *nmonths = 0;
+    if (total < 1 || (size_t)total > max)
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "the period has %ld months, at most %zu",
+                             total, max);
+    *nmonths = (size_t)total;
+    for (long m = 0; m < total; m++)
+        months[m] = 0;
+    /* versions in order: each in force from its start to the end, until a
+     * later one in force starts (overwriting from its month on) */
+    for (int v = 1; v <= version; v++) {
+        bool current = v == version;
+        int64_t amount = 0;
+        bool in_force = false;
+        const char *start = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (lines[i].version != v)
+                continue;
+            if (lines[i].to == DMS_ELECTION_ACCEPTED || lines[i].to == DMS_ELECTION_ISSUED) {
+                amount = lines[i].employee_month;
+                in_force = true;
+            }
+            if (lines[i].from == DMS_ELECTION_ISSUED && lines[i].to == DMS_ELECTION_DRAFT &&
+                lines[i].life_event != DMS_LIFE_EVENT_NONE && lines[i].life_event_date[0])
+                start = lines[i].life_event_date;
+        }
+        if (current) {
+            in_force = status == DMS_ELECTION_ACCEPTED || status == DMS_ELECTION_ISSUED;
+            amount = employee_month;
+            if (v > 1 && life_event_date != NULL && life_event_date[0])
+                start = life_event_date;
+        }
+        if (!in_force)
+            continue;
+        long from = v == 1 || start == NULL ? 0 : month_index(policy, start);
+        if (from < 0)
+            from = 0;
+        for (long m = from; m < total; m++)
+            months[m] = amount;
+    }
     return DMS_OK;
 }
