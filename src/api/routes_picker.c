@@ -1092,8 +1092,7 @@ static int payroll_months(const dms_api_request *req, const dms_policy *policy,
             lines[i] = rows[i].change;
     }
     status = dms_election_payroll(policy, lines, n, e->status, e->version, e->employee_month,
-                                  e->life_event_date, months, DMS_PAYROLL_MAX_MONTHS, nmonths,
-                                  err);
+                                  e->life_event_date, months, DMS_PAYROLL_MAX_MONTHS, nmonths, err);
     free(lines);
     free(rows);
     return status;
