@@ -130,7 +130,8 @@ static void test_solver_matches_brute_force(void **state)
     static dms_picker_set all[1 << 16];
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
     dms_error err;
-    for (int menu = 0; menu < 600; menu++) {
+    int menus = getenv("DMS_UNDER_VALGRIND") ? 170 : 600;
+    for (int menu = 0; menu < menus; menu++) {
         size_t n = (size_t)(menu % 17); /* 0..16 options */
         dms_picker_item items[16];
         int64_t capacity;
@@ -756,8 +757,9 @@ static void test_recommend_properties(void **state)
     fixture *f = *state;
     static const char *const ids[] = {"100014", "100007", "100056", "100084", "100021"};
     int rounds = getenv("DMS_UNDER_VALGRIND") ? 2 : 12;
+    size_t households = getenv("DMS_UNDER_VALGRIND") ? 2 : sizeof ids / sizeof ids[0];
     uint64_t seed = 0xD1B54A32D192ED03ULL;
-    for (size_t h = 0; h < sizeof ids / sizeof ids[0]; h++) {
+    for (size_t h = 0; h < households; h++) {
         dms_offer *o = make_offer(f, f->policy, ids[h], 12);
         double spread0 = spread_of(o, 0), narrowed[DMS_POLICY_MAX_OPTIONS] = {0};
         for (size_t i = 0; i < o->noptions; i++)

@@ -280,7 +280,7 @@ typedef struct dms_picker_choice {
     int64_t total_cost[DMS_USAGE_COUNT];
 } dms_picker_choice;
 
-#define DMS_PICKER_REASON_MAX 1024
+#define DMS_PICKER_REASON_MAX 2048
 
 typedef struct dms_recommendation {
     int64_t capacity; /* the price limit used (budget + the top-up allowed) */

@@ -909,6 +909,31 @@ static void format_money(int64_t kopecks, bool ru, char *buf, size_t size)
              (unsigned long long)(k % 100));
 }
 
+/*
+ * Appends to the text in buf (size bytes) like snprintf; when it does not
+ * fit, cuts at a character boundary and ends with "…", so that the text stays
+ * valid UTF-8 (JSON encoders refuse anything else).
+ */
+static void append_text(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append_text(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || len + (size_t)n < size)
+        return;
+    size_t end = size - 1 > 3 ? size - 4 : 0; /* room for "…" */
+    while (end > 0 && ((unsigned char)buf[end] & 0xC0) == 0x80)
+        end--; /* back to the lead byte of a character, which is cut off too */
+    snprintf(buf + end, size - end, "%s", "…");
+}
+
 /* Appends the names of the options in mask, comma-separated, to buf. */
 static void append_names(const dms_policy *policy, uint64_t mask, bool ru, char *buf, size_t size)
 {
@@ -916,9 +941,8 @@ static void append_names(const dms_policy *policy, uint64_t mask, bool ru, char 
     for (size_t i = 0; i < policy->noptions; i++) {
         if (!(mask & BIT(i)))
             continue;
-        size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s«%s»", first ? "" : ", ",
-                 ru ? policy->options[i].name_ru : policy->options[i].name_en);
+        append_text(buf, size, "%s«%s»", first ? "" : ", ",
+                    ru ? policy->options[i].name_ru : policy->options[i].name_en);
         first = false;
     }
 }
@@ -939,7 +963,7 @@ static void explain(const dms_offer *offer, dms_recommendation *r)
             continue;
         }
         const dms_picker_choice *b = &r->choices[1];
-        char gain[64], va[64], vb[64], da[64], db[64], what[640] = "";
+        char gain[64], va[64], vb[64], da[64], db[64], what[DMS_PICKER_REASON_MAX / 2] = "";
         format_money(a->net - b->net, ru, gain, sizeof gain);
         format_money(a->value, ru, va, sizeof va);
         format_money(b->value, ru, vb, sizeof vb);
@@ -947,34 +971,34 @@ static void explain(const dms_offer *offer, dms_recommendation *r)
         format_money(b->split.employee, ru, db, sizeof db);
         uint64_t plus = a->options & ~b->options, minus = b->options & ~a->options;
         if (plus != 0) {
-            snprintf(what, sizeof what, "%s", ru ? "в нём есть " : "it has ");
+            append_text(what, sizeof what, "%s", ru ? "в нём есть " : "it has ");
             append_names(policy, plus, ru, what, sizeof what);
             if (minus != 0) {
-                size_t len = strlen(what);
-                snprintf(what + len, sizeof what - len, "%s", ru ? " вместо " : " instead of ");
+                append_text(what, sizeof what, "%s", ru ? " вместо " : " instead of ");
                 append_names(policy, minus, ru, what, sizeof what);
             }
         } else {
-            snprintf(what, sizeof what, "%s", ru ? "в нём нет " : "it leaves out ");
+            append_text(what, sizeof what, "%s", ru ? "в нём нет " : "it leaves out ");
             append_names(policy, minus, ru, what, sizeof what);
         }
+        out[0] = '\0';
         if (a->net == b->net)
-            snprintf(out, size,
-                     ru ? "Для вас он так же выгоден, как второй вариант, но дешевле: %s."
-                        : "It is as good for you as the runner-up, and cheaper: %s.",
-                     what);
+            append_text(out, size, "%s: %s.",
+                        ru ? "Для вас он так же выгоден, как второй вариант, но дешевле"
+                           : "It is as good for you as the runner-up, and cheaper",
+                        what);
         else if (ru)
-            snprintf(out, size,
-                     "Выгоднее второго варианта на %s в год: %s. По вашим приоритетам его "
-                     "покрытие стоит для вас %s в год (у второго варианта %s), удержание из "
-                     "зарплаты %s в год (у второго варианта %s).",
-                     gain, what, va, vb, da, db);
+            append_text(out, size,
+                        "Выгоднее второго варианта на %s в год: %s. По вашим приоритетам его "
+                        "покрытие стоит для вас %s в год (у второго варианта %s), удержание из "
+                        "зарплаты %s в год (у второго варианта %s).",
+                        gain, what, va, vb, da, db);
         else
-            snprintf(out, size,
-                     "Better for you than the runner-up by %s a year: %s. By your priorities "
-                     "its cover is worth %s a year to you (runner-up: %s) and it takes %s a "
-                     "year from your salary (runner-up: %s).",
-                     gain, what, va, vb, da, db);
+            append_text(out, size,
+                        "Better for you than the runner-up by %s a year: %s. By your priorities "
+                        "its cover is worth %s a year to you (runner-up: %s) and it takes %s a "
+                        "year from your salary (runner-up: %s).",
+                        gain, what, va, vb, da, db);
     }
 }
 
@@ -1204,15 +1228,16 @@ int dms_election_validate(const dms_offer *offer, const dms_election_request *re
     if (!out->split.within_cap) {
         const dms_policy_segment *seg = &policy->segments[offer->segment];
         double employee = (double)out->split.employee / 100.0;
-        add_fault(out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
-                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary "
-                  "top-up "
-                  "%.2f "
-                  "RUB "
-                  "a "
-                  "year "
-                  "is over the cap of %.2f RUB",
-                  employee, seg->top_up_cap, employee, seg->top_up_cap);
+        add_fault(
+            out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
+            "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary "
+            "top-up "
+            "%.2f "
+            "RUB "
+            "a "
+            "year "
+            "is over the cap of %.2f RUB",
+            employee, seg->top_up_cap, employee, seg->top_up_cap);
     }
     check_window(offer, req, out);
     if (out->nfaults == 0)
