@@ -442,52 +442,65 @@ static long double smooth_charge(const dms_picker_charge *c, int64_t cost)
 }
 
 /*
- * An upper bound on the net of any set the node at depth d can reach: the
- * fractional knapsack bound on the values less the charge already due and,
- * with a charge, also the current net plus each reachable item's value less
- * the least extra charge it brings (a set's extra charge is at least the sum
- * of its items' by convexity; half a kopeck of rounding each way).
+ * An upper bound on the net of any set the node at depth d can reach. No
+ * charge: the fractional knapsack bound. With one: the same relaxation with
+ * the charge in it, solved greedily in the solver's value/cost order (each
+ * unit of cost brings its item's ratio less the charge's slope there, and
+ * the slope only grows: 0 on the free part, then the rate), which is exact
+ * for the relaxation because the charge without rounding is convex; its
+ * rounding is worth at most half a kopeck.
  */
 static int64_t solver_bound(const solver *s, size_t d)
 {
     int64_t residual = s->capacity - s->cost, left = residual;
-    int64_t whole = s->value;
-    int64_t due = dms_picker_charge_of(s->charge, s->cost);
-    int64_t knapsack = INT64_MAX;
-    long double gains = 0.0L;
-    for (size_t pos = d; pos < s->n; pos++) {
+    if (s->charge == NULL) {
+        int64_t whole = s->value;
+        for (size_t pos = d; pos < s->n; pos++) {
+            size_t k = s->order[pos];
+            const dms_picker_item *it = &s->items[k];
+            if ((s->chosen & BIT(k)) || it->cost > residual || !available(s, k))
+                continue;
+            if (it->cost <= left) {
+                left -= it->cost;
+                whole += it->value;
+            } else {
+                long double frac =
+                    (long double)it->value * (long double)left / (long double)it->cost;
+                return whole + (int64_t)ceill(frac * (1.0L + 1e-15L)) + 1;
+            }
+        }
+        return whole;
+    }
+    const dms_picker_charge *c = s->charge;
+    long double bound = (long double)s->value - smooth_charge(c, s->cost);
+    long double room = (long double)left, at = (long double)s->cost;
+    for (size_t pos = d; pos < s->n && room > 0.0L; pos++) {
         size_t k = s->order[pos];
         const dms_picker_item *it = &s->items[k];
         if ((s->chosen & BIT(k)) || it->cost > residual || !available(s, k))
             continue;
-        if (s->charge != NULL) {
-            long double extra =
-                smooth_charge(s->charge, s->cost + it->cost) - smooth_charge(s->charge, s->cost);
-            if ((long double)it->value > extra)
-                gains += (long double)it->value - extra;
-        }
-        if (knapsack != INT64_MAX)
+        if (it->cost == 0) {
+            bound += (long double)it->value;
             continue;
-        if (it->cost <= left) {
-            left -= it->cost;
-            whole += it->value;
-        } else {
-            long double frac = (long double)it->value * (long double)left / (long double)it->cost;
-            knapsack = whole + (int64_t)ceill(frac * (1.0L + 1e-15L)) + 1;
-            if (s->charge == NULL)
-                break;
+        }
+        long double ratio = (long double)it->value / (long double)it->cost;
+        long double rest = (long double)it->cost; /* of this item still to take */
+        while (rest > 0.0L && room > 0.0L) {
+            bool on_free = at < (long double)c->free;
+            long double slope = on_free ? 0.0L : (long double)c->rate;
+            if (ratio <= slope)
+                goto done; /* later items have lower ratios, the slope never falls */
+            long double take = rest < room ? rest : room;
+            if (on_free && (long double)c->free - at < take)
+                take = (long double)c->free - at;
+            bound += take * (ratio - slope);
+            at += take;
+            room -= take;
+            rest -= take;
         }
     }
-    if (knapsack == INT64_MAX)
-        knapsack = whole;
-    int64_t bound = knapsack - due;
-    if (s->charge != NULL) {
-        long double smooth = (long double)s->value - smooth_charge(s->charge, s->cost) + gains;
-        int64_t by_gains = (int64_t)ceill(smooth * (1.0L + 1e-15L)) + 2;
-        if (by_gains < bound)
-            bound = by_gains;
-    }
-    return bound;
+done:
+    return (int64_t)ceill(bound * (1.0L + 1e-15L)) + 2;
 }
 
 static void solver_record(solver *s)
