@@ -1,11 +1,13 @@
 /*
  * The employee module picker, as pure functions over a loaded policy,
  * tariff and model: which optional modules a household may choose
- * (eligibility), what each costs and who pays it (the offer), the best sets
- * within the budget for a questionnaire of priorities (the recommendation,
- * an exact branch and bound with the runner-up sets), the expected
- * out-of-pocket cost of care of a set, the server-side validation of a
- * submitted election and the status machine of an election. Storage, roles
+ * (eligibility), what each costs and who pays it (the offer), the sets that
+ * leave the employee best off for a questionnaire of priorities and a risk
+ * answer, own salary deductions weighed against what the cover is worth to
+ * them (the recommendation, an exact branch and bound with the runner-up
+ * sets), the expected out-of-pocket cost of care of a set, the server-side
+ * validation of a submitted election, the status machine of an election
+ * with its life events, and what payroll deducts each month. Storage, roles
  * and HTTP live elsewhere; nothing here allocates what the caller must free
  * except where a function says so.
  *

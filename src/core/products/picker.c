@@ -1,9 +1,10 @@
 /*
  * The employee module picker: eligibility of a household for the options of
- * a policy, the priced offer and who pays what, the exact choice of the best
- * sets within a budget (branch and bound, with an exhaustive reference), the
- * out-of-pocket cost of care of a set, and the validation and status
- * machine of elections. Pure functions: the inputs are immutable, the
+ * a policy, the priced offer and who pays what, the exact choice of the sets
+ * worth most to the employee net of their own money (branch and bound with a
+ * convex charge, with an exhaustive reference), the out-of-pocket cost of
+ * care of a set, and the validation, status machine, life events and
+ * monthly payroll of elections. Pure functions: the inputs are immutable, the
  * results go to caller-provided structs, nothing global changes.
  */
 #include "dms/picker.h"
@@ -577,6 +578,7 @@ int dms_picker_solve_net(const dms_picker_item *items, size_t n, int64_t capacit
                          unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
                          unsigned long long *nodes, dms_error *err)
 {
+    dms_error_clear(err); /* the first error wins: start from none */
     int status = check_items(items, n, DMS_PICKER_MAX_ITEMS, capacity, nbest, best, nfound, err);
     if (status == DMS_OK)
         status = check_charge(charge, err);
@@ -614,6 +616,7 @@ int dms_picker_solve_exhaustive_net(const dms_picker_item *items, size_t n, int6
                                     const dms_picker_charge *charge, size_t nbest,
                                     dms_picker_set *best, size_t *nfound, dms_error *err)
 {
+    dms_error_clear(err); /* the first error wins: start from none */
     int status =
         check_items(items, n, DMS_PICKER_EXHAUSTIVE_MAX, capacity, nbest, best, nfound, err);
     if (status == DMS_OK)
@@ -1018,6 +1021,7 @@ static void explain(const dms_offer *offer, dms_recommendation *r)
 int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
                          dms_recommendation *out, dms_error *err)
 {
+    dms_error_clear(err); /* the first error wins: start from none */
     memset(out, 0, sizeof *out);
     if (offer == NULL || q == NULL || offer->policy == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no offer or questionnaire");
@@ -1418,6 +1422,7 @@ int dms_election_transition(enum dms_election_status from, int version,
 int dms_election_life_event_check(const dms_policy *policy, enum dms_election_status status,
                                   const char *event_date, const char *today, dms_error *err)
 {
+    dms_error_clear(err); /* the first error wins: start from none */
     if (policy == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no policy");
     if ((unsigned)status >= DMS_ELECTION_STATUS_COUNT)
@@ -1468,6 +1473,7 @@ int dms_election_payroll(const dms_policy *policy, const dms_election_history *l
                          const char *life_event_date, int64_t *months, size_t max, size_t *nmonths,
                          dms_error *err)
 {
+    dms_error_clear(err); /* the first error wins: start from none */
     if (policy == NULL || months == NULL || nmonths == NULL || (lines == NULL && n > 0))
         return dms_error_set(err, DMS_EINVAL, NULL, "no policy, history or months");
     long total = month_index(policy, policy->period_to) + 1;
