@@ -19,6 +19,7 @@
 #include "dms/jsonread.h"
 #include "dms/picker.h"
 #include "dms/quote.h"
+#include "dms/text.h"
 
 /* ---- solver against brute force ---------------------------------------- */
 
@@ -831,6 +832,58 @@ static void test_recommend_properties(void **state)
     }
 }
 
+/* True if text is NUL-terminated valid UTF-8 within size bytes. */
+static bool valid_utf8(const char *text, size_t size)
+{
+    if (strnlen(text, size) == size)
+        return false;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p)
+        if (dms_utf8_next(&p) < 0)
+            return false;
+    return true;
+}
+
+/*
+ * Option names at the policy's limit (159 bytes of two-byte letters): the
+ * reason stays valid UTF-8 and within its buffer whatever differs between
+ * the best set and the runner-up (jansson refuses invalid UTF-8, which would
+ * turn the reply into an error).
+ */
+static void test_reason_long_names(void **state)
+{
+    fixture *f = *state;
+    dms_policy *p = malloc(sizeof *p);
+    assert_non_null(p);
+    memcpy(p, f->policy, sizeof *p);
+    for (size_t i = 0; i < p->noptions; i++) {
+        size_t n = 0;
+        while (n + 2 < DMS_POLICY_TEXT_MAX - 1) {
+            p->options[i].name_ru[n++] = (char)0xD0; /* Ж */
+            p->options[i].name_ru[n++] = (char)0x96;
+        }
+        p->options[i].name_ru[n] = '\0';
+        memset(p->options[i].name_en, 'W', DMS_POLICY_TEXT_MAX - 1);
+        p->options[i].name_en[DMS_POLICY_TEXT_MAX - 1] = '\0';
+    }
+    dms_offer *o = make_offer(f, p, "100014", 12);
+    uint64_t seed = 99;
+    for (int round = 0; round < 40; round++) {
+        int prio[DMS_POLICY_MAX_OPTIONS];
+        for (size_t i = 0; i < o->noptions; i++)
+            prio[i] = (int)(rng_next(&seed) % 6);
+        dms_picker_questionnaire q;
+        set_priorities(o, prio, (int)(rng_next(&seed) % 4), &q);
+        dms_recommendation r;
+        recommend_ok(o, &q, 2, &r);
+        assert_true(valid_utf8(r.reason_ru, sizeof r.reason_ru));
+        assert_true(valid_utf8(r.reason_en, sizeof r.reason_en));
+        assert_non_null(strstr(r.reason_ru, "ЖЖЖЖ"));
+    }
+    free(o);
+    free(p);
+}
+
 /* ---- out of pocket ------------------------------------------------------- */
 
 static void test_out_of_pocket(void **state)
@@ -1275,6 +1328,7 @@ int main(void)
         cmocka_unit_test(test_recommend_errors),
         cmocka_unit_test(test_recommend_issue_19),
         cmocka_unit_test(test_recommend_properties),
+        cmocka_unit_test(test_reason_long_names),
         cmocka_unit_test(test_out_of_pocket),
         cmocka_unit_test(test_election_validate),
         cmocka_unit_test(test_transitions),
