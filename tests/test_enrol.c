@@ -183,6 +183,51 @@ static void offer_and_recommendation(void **state)
                      422);
     assert_string_equal(error_path(j), "/answers/0/priority");
     json_decref(j);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation", "{\"risk\":4}", &j), 422);
+    assert_string_equal(error_path(j), "/risk");
+    json_decref(j);
+}
+
+static double num(json_t *obj, const char *a, const char *b)
+{
+    return json_number_value(json_object_get(json_object_get(obj, a), b));
+}
+
+/*
+ * Issue 19 over HTTP: employee 100014 with every priority at 1 used to get
+ * five options for 19,947.92 roubles a year of salary, the same as at 3.
+ * Now "hardly interested" spends only the employer's credits (and kopecks
+ * above them), "worth considerably more" (5) tops up; each set shows its own
+ * deductions a year and a month, out-of-pocket and total cost to the
+ * employee at three levels of use, and why the best wins.
+ */
+static void recommendation_weighs_own_money(void **state)
+{
+    (void)state;
+    double own[6];
+    for (int p = 1; p <= 5; p += 2) {
+        char body[96];
+        snprintf(body, sizeof body, "{\"default_priority\":%d,\"risk\":0,\"alternatives\":1}", p);
+        json_t *j = NULL;
+        assert_int_equal(call(k_emp, "POST", "/v1/me/recommendation", body, &j), 200);
+        json_t *best = json_object_get(j, "best");
+        own[p] = num(best, "own_deductions", "year");
+        assert_true(fabs(num(best, "own_deductions", "year") - num(best, "cost", "employee_year")) <
+                    0.005);
+        assert_true(fabs(num(best, "own_deductions", "month") -
+                         num(best, "cost", "employee_month")) < 0.005);
+        static const char *const use[] = {"low", "medium", "high"};
+        for (int u = 0; u < 3; u++)
+            assert_true(fabs(num(best, "total_cost_to_me_year", use[u]) -
+                             num(best, "out_of_pocket_year", use[u]) - own[p]) < 0.015);
+        assert_true(json_string_length(json_object_get(json_object_get(j, "reason"), "ru")) > 20);
+        assert_non_null(strstr(
+            json_string_value(json_object_get(json_object_get(j, "reason"), "en")), "runner-up"));
+        json_decref(j);
+    }
+    assert_true(own[1] < 100.0);
+    assert_true(own[1] <= own[3] && own[3] <= own[5]);
+    assert_true(fabs(own[5] - 19947.92) < 0.005);
 }
 
 static void faults_at_submission(void **state)
@@ -276,15 +321,36 @@ static void flow_to_issue_and_life_event(void **state)
     expect(k_hr, "POST", "/v1/status-changes", body, 200);
     snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"оформлена\"}", id);
     expect(k_hr, "POST", "/v1/status-changes", body, 200);
-    /* a life event re-opens the issued election, version 2 */
+    /* a life event the service's today (2025-11-20) has not reached: 422 at /date */
     expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"party\",\"date\":\"2026-03-01\"}",
            422);
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"birth\",\"date\":\"2026-03-01\"}", &j),
+                     422);
+    assert_string_equal(error_path(j), "/date");
+    json_decref(j);
+    /* a server whose today is in the period, 9 days after the birth */
+    pid_t first = server_pid;
+    unsigned first_port = port;
+    assert_int_equal(start("2026-03-10"), 0);
+    /* outside the period, or more than 30 days ago: 422 at /date */
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"birth\",\"date\":\"2025-12-30\"}", &j),
+                     422);
+    assert_string_equal(error_path(j), "/date");
+    json_decref(j);
+    expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"birth\",\"date\":\"2026-02-01\"}",
+           422);
+    /* a life event re-opens the issued election, version 2 */
     assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
                           "{\"event\":\"birth\",\"date\":\"2026-03-01\"}", &j),
                      200);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "draft");
     assert_int_equal(json_integer_value(json_object_get(j, "version")), 2);
     json_decref(j);
+    /* ... once: the re-opened draft is not issued any more */
+    expect(k_emp, "POST", "/v1/me/life-events", "{\"event\":\"birth\",\"date\":\"2026-03-02\"}",
+           409);
     /* history: created(draft) ... submitted, accepted, issued, draft(birth) */
     assert_int_equal(call(k_emp, "GET", "/v1/me/election/history", NULL, &j), 200);
     json_t *h = json_object_get(j, "history");
@@ -298,11 +364,19 @@ static void flow_to_issue_and_life_event(void **state)
     assert_string_equal(json_string_value(json_object_get(accepted, "to")), "accepted");
     assert_string_equal(json_string_value(json_object_get(accepted, "role")), "hr");
     json_decref(j);
-    /* submit again inside the life-event window (30 days from 2026-03-01)? today is
-     * 2025-11-20, before the event: the enrolment window still holds. */
+    /* inside the 30 days from the event: the choice can be submitted again */
     expect(k_emp, "POST", "/v1/me/election/submit", NULL, 200);
+    /* a life event on a submitted election is refused (issue 18, point 6) */
+    assert_int_equal(call(k_emp, "POST", "/v1/me/life-events",
+                          "{\"event\":\"marriage\",\"date\":\"2026-03-05\"}", &j),
+                     409);
+    assert_string_equal(error_path(j), "/status");
+    json_decref(j);
     snprintf(body, sizeof body, "{\"ids\":[%ld],\"to\":\"accepted\"}", id);
     expect(k_hr, "POST", "/v1/status-changes", body, 200);
+    stop(SIGTERM);
+    server_pid = first;
+    port = first_port;
 }
 
 static void exports_and_aggregates(void **state)
@@ -453,6 +527,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(offer_and_recommendation),
+        cmocka_unit_test(recommendation_weighs_own_money),
         cmocka_unit_test(faults_at_submission),
         cmocka_unit_test(window_closed),
         cmocka_unit_test(flow_to_issue_and_life_event),

@@ -19,6 +19,7 @@
 #include "dms/jsonread.h"
 #include "dms/picker.h"
 #include "dms/quote.h"
+#include "dms/text.h"
 
 /* ---- solver against brute force ---------------------------------------- */
 
@@ -33,16 +34,26 @@ static uint64_t rng_next(uint64_t *s)
 static int cmp_sets(const void *pa, const void *pb)
 {
     const dms_picker_set *a = pa, *b = pb;
-    if (a->value != b->value)
-        return a->value > b->value ? -1 : 1;
+    if (a->net != b->net)
+        return a->net > b->net ? -1 : 1;
     if (a->cost != b->cost)
         return a->cost < b->cost ? -1 : 1;
     return a->mask < b->mask ? -1 : a->mask > b->mask;
 }
 
-/* Every feasible subset, sorted by the documented ranking; returns how many. */
+/* The charge, written out again from its definition (picker.h). */
+static int64_t charge_ref(const dms_picker_charge *c, int64_t cost)
+{
+    if (c == NULL || cost <= c->free)
+        return 0;
+    int64_t part = llround((double)(cost - c->free) * c->rate);
+    return part < cost - c->free ? part : cost - c->free;
+}
+
+/* Every feasible subset, sorted by the documented ranking (net = value -
+ * charge); returns how many. */
 static size_t brute_force(const dms_picker_item *items, size_t n, int64_t capacity,
-                          dms_picker_set *all)
+                          const dms_picker_charge *charge, dms_picker_set *all)
 {
     size_t count = 0;
     for (uint64_t mask = 0; mask < BIT(n); mask++) {
@@ -59,6 +70,8 @@ static size_t brute_force(const dms_picker_item *items, size_t n, int64_t capaci
             s.cost += items[i].cost;
             s.value += items[i].value;
         }
+        s.charge = charge_ref(charge, s.cost);
+        s.net = s.value - s.charge;
         if (ok && s.cost <= capacity)
             all[count++] = s;
     }
@@ -101,7 +114,8 @@ static void assert_same_sets(const dms_picker_set *got, size_t ngot, const dms_p
     }
     for (size_t k = 0; k < ngot; k++)
         if (got[k].mask != want[k].mask || got[k].cost != want[k].cost ||
-            got[k].value != want[k].value) {
+            got[k].value != want[k].value || got[k].net != want[k].net ||
+            got[k].charge != want[k].charge) {
             print_error("menu %d rank %zu: mask %llx value %lld cost %lld, expected mask %llx "
                         "value %lld cost %lld\n",
                         menu, k, (unsigned long long)got[k].mask, (long long)got[k].value,
@@ -117,25 +131,38 @@ static void test_solver_matches_brute_force(void **state)
     static dms_picker_set all[1 << 16];
     uint64_t seed = 0x9E3779B97F4A7C15ULL;
     dms_error err;
-    for (int menu = 0; menu < 600; menu++) {
+    int menus = getenv("DMS_UNDER_VALGRIND") ? 170 : 600;
+    for (int menu = 0; menu < menus; menu++) {
         size_t n = (size_t)(menu % 17); /* 0..16 options */
         dms_picker_item items[16];
         int64_t capacity;
         random_menu(&seed, n, items, &capacity);
         size_t nbest = 1 + rng_next(&seed) % 8;
-        size_t nall = brute_force(items, n, capacity, all);
+        /* every other menu charges the cost above a free part, as the
+         * recommendation charges the employee's own part of a price */
+        dms_picker_charge charge = {.free = (int64_t)(rng_next(&seed) % 6000000),
+                                    .rate = (double)(rng_next(&seed) % 101) / 100.0};
+        const dms_picker_charge *c = menu % 2 ? &charge : NULL;
+        size_t nall = brute_force(items, n, capacity, c, all);
         size_t nwant = nall < nbest ? nall : nbest;
         dms_picker_set got[DMS_PICKER_MAX_BEST], ref[DMS_PICKER_MAX_BEST];
         size_t ngot = 99, nref = 99;
         unsigned long long nodes = 0;
         dms_error_clear(&err);
-        assert_int_equal(dms_picker_solve(items, n, capacity, nbest, 0, got, &ngot, &nodes, &err),
-                         DMS_OK);
+        assert_int_equal(
+            dms_picker_solve_net(items, n, capacity, c, nbest, 0, got, &ngot, &nodes, &err),
+            DMS_OK);
         assert_same_sets(got, ngot, all, nwant, menu);
-        assert_int_equal(dms_picker_solve_exhaustive(items, n, capacity, nbest, ref, &nref, &err),
-                         DMS_OK);
+        assert_int_equal(
+            dms_picker_solve_exhaustive_net(items, n, capacity, c, nbest, ref, &nref, &err),
+            DMS_OK);
         assert_same_sets(ref, nref, all, nwant, menu);
         assert_true(nodes >= 1);
+        if (c == NULL) { /* the plain solver is the one without a charge */
+            assert_int_equal(
+                dms_picker_solve(items, n, capacity, nbest, 0, got, &ngot, &nodes, &err), DMS_OK);
+            assert_same_sets(got, ngot, all, nwant, menu);
+        }
     }
 }
 
@@ -155,6 +182,14 @@ static void test_solver_larger_menu(void **state)
                          DMS_OK);
         assert_int_equal(dms_picker_solve_exhaustive(items, 22, capacity, 5, ref, &nref, &err),
                          DMS_OK);
+        assert_same_sets(got, ngot, ref, nref, menu);
+        dms_picker_charge charge = {.free = capacity / 3, .rate = 0.7};
+        assert_int_equal(
+            dms_picker_solve_net(items, 22, capacity, &charge, 5, 0, got, &ngot, NULL, &err),
+            DMS_OK);
+        assert_int_equal(
+            dms_picker_solve_exhaustive_net(items, 22, capacity, &charge, 5, ref, &nref, &err),
+            DMS_OK);
         assert_same_sets(got, ngot, ref, nref, menu);
     }
 }
@@ -451,11 +486,43 @@ static void assert_choices_valid(const dms_offer *o, const dms_recommendation *r
             assert_int_equal(p->options[i].requires & ~ch->options, 0);
             assert_int_equal(p->options[i].excludes & ch->options, 0);
         }
+        /* net is what the cover is worth less the own deduction; totals add up */
+        assert_int_equal(ch->net, ch->value - ch->split.employee);
+        for (int u = 0; u < DMS_USAGE_COUNT; u++)
+            assert_int_equal(ch->total_cost[u],
+                             ch->split.employee + llround(ch->out_of_pocket[u] * 100.0));
         if (c > 0)
-            assert_true(ch->value < r->choices[c - 1].value ||
-                        (ch->value == r->choices[c - 1].value &&
+            assert_true(ch->net < r->choices[c - 1].net ||
+                        (ch->net == r->choices[c - 1].net &&
                          ch->split.price >= r->choices[c - 1].split.price));
     }
+}
+
+/* Best net over every subset of the offered options, each option worth
+ * worth[i] (kopecks), written out from the definition: the reference the
+ * recommendation must meet exactly. */
+static int64_t brute_best_net(const dms_offer *o, const int64_t *worth, const bool *wanted,
+                              int64_t capacity)
+{
+    const dms_policy *p = o->policy;
+    int64_t best = INT64_MIN;
+    for (uint64_t mask = 0; mask < BIT(p->noptions); mask++) {
+        if (mask & ~o->eligible)
+            continue;
+        bool ok = true;
+        int64_t value = 0;
+        for (size_t i = 0; i < p->noptions && ok; i++)
+            if (mask & BIT(i)) {
+                ok &= wanted[i] && (p->options[i].requires & ~mask) == 0 &&
+                      (p->options[i].excludes & mask) == 0;
+                value += worth[i];
+            }
+        dms_picker_split s;
+        dms_picker_offer_split(o, mask, &s);
+        if (ok && s.price <= capacity && value - s.employee > best)
+            best = value - s.employee;
+    }
+    return best;
 }
 
 static void test_recommend_family(void **state)
@@ -470,25 +537,16 @@ static void test_recommend_family(void **state)
     assert_int_equal(r.nchoices, 5);
     assert_int_equal(r.capacity, o->capacity);
     assert_choices_valid(o, &r);
-    /* the optimum is the best of every subset of the offered options */
-    const dms_policy *p = o->policy;
-    int64_t best = -1;
-    for (uint64_t mask = 0; mask < BIT(p->noptions); mask++) {
-        if (mask & ~o->eligible)
-            continue;
-        bool ok = true;
-        int64_t value = 0;
-        for (size_t i = 0; i < p->noptions; i++)
-            if (mask & BIT(i)) {
-                ok &= (p->options[i].requires & ~mask) == 0 && (p->options[i].excludes & mask) == 0;
-                value += 3 * o->options[i].claims;
-            }
-        dms_picker_split s;
-        dms_picker_offer_split(o, mask, &s);
-        if (ok && s.within_cap && value > best)
-            best = value;
+    /* the optimum is the best of every subset of the offered options: at
+     * priority 3 and no risk term each is worth its expected claims paid */
+    int64_t worth[DMS_POLICY_MAX_OPTIONS];
+    bool wanted[DMS_POLICY_MAX_OPTIONS];
+    for (size_t i = 0; i < o->noptions; i++) {
+        worth[i] = o->options[i].claims;
+        wanted[i] = true;
     }
-    assert_int_equal(r.choices[0].value, best);
+    assert_int_equal(r.choices[0].net, brute_best_net(o, worth, wanted, r.capacity));
+    assert_true(r.reason_en[0] != '\0' && r.reason_ru[0] != '\0');
     /* the out-of-pocket costs are those of the set, and grow with usage */
     for (size_t c = 0; c < r.nchoices; c++) {
         double oop[DMS_USAGE_COUNT];
@@ -556,6 +614,274 @@ static void test_recommend_errors(void **state)
     assert_int_equal(r.choices[0].options | r.choices[1].options,
                      BIT(DENTAL_STANDARD) | BIT(DENTAL_BUSINESS));
     free(o);
+}
+
+/* ---- the recommendation weighs the employee's own money (issue 19) ------ */
+
+static void recommend_ok(const dms_offer *o, const dms_picker_questionnaire *q, size_t nbest,
+                         dms_recommendation *r)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    int status = dms_picker_recommend(o, q, nbest, r, &err);
+    if (status != DMS_OK)
+        print_error("%s at %s\n", err.message, err.path);
+    assert_int_equal(status, DMS_OK);
+    assert_choices_valid(o, r);
+}
+
+/* Options of a mask and, recursively, every chosen option that needs one. */
+static uint64_t with_dependants(const dms_policy *p, uint64_t chosen, uint64_t drop)
+{
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < p->noptions; i++)
+            if ((chosen & BIT(i)) && !(drop & BIT(i)) && (p->options[i].requires & drop)) {
+                drop |= BIT(i);
+                grew = true;
+            }
+    }
+    return drop;
+}
+
+/*
+ * Each option of the best set is worth to the person at least the own money
+ * it adds: dropping it (with what needs it) never leaves them better off.
+ * worth[i] is option i's worth in kopecks a year.
+ */
+static void assert_each_option_pays(const dms_offer *o, const dms_picker_choice *best,
+                                    const int64_t *worth)
+{
+    for (size_t i = 0; i < o->noptions; i++) {
+        if (!(best->options & BIT(i)))
+            continue;
+        uint64_t drop = with_dependants(o->policy, best->options, BIT(i));
+        uint64_t rest = best->options & ~drop;
+        int64_t value = 0;
+        for (size_t k = 0; k < o->noptions; k++)
+            if (rest & BIT(k))
+                value += worth[k];
+        dms_picker_split s;
+        dms_picker_offer_split(o, rest, &s);
+        assert_true(value - s.employee <= best->net);
+    }
+}
+
+/*
+ * Employee 100014 of the sample employer, as the service sees him (12
+ * months' tenure). Before the fix every priority at 1 and every priority at
+ * 3 both gave five options for 19,947.92 roubles a year from salary; now
+ * "hardly interested" spends much less of his own money than "worth its
+ * expected cost", and each option bought at priority 1 is worth its own cost
+ * to him.
+ */
+static void test_recommend_issue_19(void **state)
+{
+    fixture *f = *state;
+    dms_offer *o = make_offer(f, f->policy, "100014", 12);
+    dms_picker_questionnaire q = dms_picker_questionnaire_default();
+    dms_recommendation one, three, five;
+    q.default_priority = 1;
+    recommend_ok(o, &q, 3, &one);
+    q.default_priority = 3;
+    recommend_ok(o, &q, 3, &three);
+    q.default_priority = 5;
+    recommend_ok(o, &q, 3, &five);
+    const dms_picker_choice *b1 = &one.choices[0], *b3 = &three.choices[0];
+    const dms_picker_choice *b5 = &five.choices[0];
+    print_message("own deductions a year, kopecks: priority 1 %lld (options %#llx), 3 %lld "
+                  "(%#llx), 5 %lld (%#llx)\n",
+                  (long long)b1->split.employee, (unsigned long long)b1->options,
+                  (long long)b3->split.employee, (unsigned long long)b3->options,
+                  (long long)b5->split.employee, (unsigned long long)b5->options);
+    /* more interest never spends less, and "worth considerably more" does top up */
+    assert_true(b1->split.employee <= b3->split.employee);
+    assert_true(b3->split.employee <= b5->split.employee);
+    assert_true(b1->split.employee < b5->split.employee);
+    /* "hardly interested" no longer takes nearly the whole 20,000 roubles cap */
+    assert_true(b1->split.employee < 100000);
+    /* the employer's credits are spent: what fits in them costs him nothing */
+    const dms_policy_segment *seg = &f->policy->segments[o->segment];
+    assert_true(b1->split.credits == b1->split.price ||
+                b1->split.credits == llround(seg->flex_budget * 100.0));
+    int64_t worth1[DMS_POLICY_MAX_OPTIONS], worth3[DMS_POLICY_MAX_OPTIONS];
+    for (size_t i = 0; i < o->noptions; i++) {
+        worth1[i] = llround((double)o->options[i].claims / 3.0);
+        worth3[i] = o->options[i].claims;
+    }
+    assert_each_option_pays(o, b1, worth1);
+    assert_each_option_pays(o, b3, worth3);
+    /* the set's own deduction is named per year and per month */
+    assert_int_equal(b3->split.employee_month, (b3->split.employee + 6) / 12);
+    /* the reason names what differs from the runner-up, with exact money */
+    assert_true(one.nchoices >= 2);
+    assert_non_null(strstr(three.reason_en, "runner-up"));
+    assert_non_null(strstr(three.reason_ru, "второго варианта"));
+    assert_non_null(strstr(three.reason_ru, ",")); /* kopecks after a decimal comma */
+    print_message("%s\n%s\n", three.reason_en, three.reason_ru);
+    free(o);
+}
+
+/* Spread of out-of-pocket cost (high - low usage) under one set, roubles. */
+static double spread_of(const dms_offer *o, uint64_t options)
+{
+    double oop[DMS_USAGE_COUNT];
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_picker_out_of_pocket(o, options, oop, &err), DMS_OK);
+    return oop[DMS_USAGE_HIGH] - oop[DMS_USAGE_LOW];
+}
+
+static void set_priorities(const dms_offer *o, const int *prio, int risk,
+                           dms_picker_questionnaire *q)
+{
+    *q = dms_picker_questionnaire_default();
+    q->risk = risk;
+    q->nanswers = o->noptions;
+    for (size_t i = 0; i < o->noptions; i++) {
+        snprintf(q->answers[i].code, sizeof q->answers[i].code, "%s", o->policy->options[i].code);
+        q->answers[i].priority = prio[i];
+    }
+}
+
+/*
+ * Properties over random questionnaires for households of several segments:
+ * the best net equals brute force over every subset (with the worth of each
+ * option derived again here from the public out-of-pocket figures); every
+ * option of the best set pays for itself; all priorities 0 spend no own
+ * money; raising one chosen option's priority keeps it chosen; lowering
+ * every priority in the same proportion (halving even priorities, or one
+ * common priority 5 down to 0) never spends more own money.
+ */
+static void test_recommend_properties(void **state)
+{
+    fixture *f = *state;
+    static const char *const ids[] = {"100014", "100007", "100056", "100084", "100021"};
+    int rounds = getenv("DMS_UNDER_VALGRIND") ? 2 : 12;
+    size_t households = getenv("DMS_UNDER_VALGRIND") ? 2 : sizeof ids / sizeof ids[0];
+    uint64_t seed = 0xD1B54A32D192ED03ULL;
+    for (size_t h = 0; h < households; h++) {
+        dms_offer *o = make_offer(f, f->policy, ids[h], 12);
+        double spread0 = spread_of(o, 0), narrowed[DMS_POLICY_MAX_OPTIONS] = {0};
+        for (size_t i = 0; i < o->noptions; i++)
+            if (o->eligible & BIT(i)) {
+                narrowed[i] = spread0 - spread_of(o, BIT(i));
+                if (narrowed[i] < 0)
+                    narrowed[i] = 0;
+            }
+        dms_picker_questionnaire q;
+        dms_recommendation r, r2;
+        /* all priorities 0: nothing chosen, no own money */
+        q = dms_picker_questionnaire_default();
+        q.default_priority = 0;
+        q.risk = DMS_PICKER_RISK_MAX;
+        recommend_ok(o, &q, 2, &r);
+        assert_int_equal(r.choices[0].options, 0);
+        assert_int_equal(r.choices[0].split.employee, 0);
+        /* one common priority from 5 down to 0: own money never grows */
+        int64_t last = INT64_MAX;
+        for (int p = DMS_PICKER_PRIORITY_MAX; p >= 0; p--) {
+            q = dms_picker_questionnaire_default();
+            q.default_priority = p;
+            q.risk = (int)(h % (DMS_PICKER_RISK_MAX + 1));
+            recommend_ok(o, &q, 1, &r);
+            assert_true(r.choices[0].split.employee <= last);
+            last = r.choices[0].split.employee;
+        }
+        assert_int_equal(last, 0);
+        for (int round = 0; round < rounds; round++) {
+            int prio[DMS_POLICY_MAX_OPTIONS];
+            int risk = (int)(rng_next(&seed) % (DMS_PICKER_RISK_MAX + 1));
+            bool even = round % 3 == 0;
+            for (size_t i = 0; i < o->noptions; i++)
+                prio[i] = even ? 2 * (int)(rng_next(&seed) % 3) : (int)(rng_next(&seed) % 6);
+            set_priorities(o, prio, risk, &q);
+            recommend_ok(o, &q, 3, &r);
+            /* exact: brute force under the same objective */
+            int64_t worth[DMS_POLICY_MAX_OPTIONS];
+            bool wanted[DMS_POLICY_MAX_OPTIONS];
+            for (size_t i = 0; i < o->noptions; i++) {
+                double rho = dms_picker_risk_weight[risk];
+                worth[i] = llround(
+                    prio[i] * ((double)o->options[i].claims + 100.0 * rho * narrowed[i]) / 3.0);
+                wanted[i] = prio[i] > 0;
+            }
+            assert_int_equal(r.choices[0].net, brute_best_net(o, worth, wanted, r.capacity));
+            assert_each_option_pays(o, &r.choices[0], worth);
+            /* raising a chosen option's priority keeps it */
+            for (size_t i = 0; i < o->noptions; i++) {
+                if (!(r.choices[0].options & BIT(i)) || prio[i] == DMS_PICKER_PRIORITY_MAX)
+                    continue;
+                int saved = prio[i];
+                prio[i] += 1 + (int)(rng_next(&seed) % (uint64_t)(DMS_PICKER_PRIORITY_MAX - saved));
+                set_priorities(o, prio, risk, &q);
+                recommend_ok(o, &q, 1, &r2);
+                assert_true(r2.choices[0].options & BIT(i));
+                prio[i] = saved;
+            }
+            /* halving every (even) priority never spends more own money */
+            if (even) {
+                for (size_t i = 0; i < o->noptions; i++)
+                    prio[i] /= 2;
+                set_priorities(o, prio, risk, &q);
+                recommend_ok(o, &q, 1, &r2);
+                assert_true(r2.choices[0].split.employee <= r.choices[0].split.employee);
+            }
+        }
+        free(o);
+    }
+}
+
+/* True if text is NUL-terminated valid UTF-8 within size bytes. */
+static bool valid_utf8(const char *text, size_t size)
+{
+    if (strnlen(text, size) == size)
+        return false;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p)
+        if (dms_utf8_next(&p) < 0)
+            return false;
+    return true;
+}
+
+/*
+ * Option names at the policy's limit (159 bytes of two-byte letters): the
+ * reason stays valid UTF-8 and within its buffer whatever differs between
+ * the best set and the runner-up (jansson refuses invalid UTF-8, which would
+ * turn the reply into an error).
+ */
+static void test_reason_long_names(void **state)
+{
+    fixture *f = *state;
+    dms_policy *p = malloc(sizeof *p);
+    assert_non_null(p);
+    memcpy(p, f->policy, sizeof *p);
+    for (size_t i = 0; i < p->noptions; i++) {
+        size_t n = 0;
+        while (n + 2 < DMS_POLICY_TEXT_MAX - 1) {
+            p->options[i].name_ru[n++] = (char)0xD0; /* Ж */
+            p->options[i].name_ru[n++] = (char)0x96;
+        }
+        p->options[i].name_ru[n] = '\0';
+        memset(p->options[i].name_en, 'W', DMS_POLICY_TEXT_MAX - 1);
+        p->options[i].name_en[DMS_POLICY_TEXT_MAX - 1] = '\0';
+    }
+    dms_offer *o = make_offer(f, p, "100014", 12);
+    uint64_t seed = 99;
+    for (int round = 0; round < 40; round++) {
+        int prio[DMS_POLICY_MAX_OPTIONS];
+        for (size_t i = 0; i < o->noptions; i++)
+            prio[i] = (int)(rng_next(&seed) % 6);
+        dms_picker_questionnaire q;
+        set_priorities(o, prio, (int)(rng_next(&seed) % 4), &q);
+        dms_recommendation r;
+        recommend_ok(o, &q, 2, &r);
+        assert_true(valid_utf8(r.reason_ru, sizeof r.reason_ru));
+        assert_true(valid_utf8(r.reason_en, sizeof r.reason_en));
+        assert_non_null(strstr(r.reason_ru, "ЖЖЖЖ"));
+    }
+    free(o);
+    free(p);
 }
 
 /* ---- out of pocket ------------------------------------------------------- */
@@ -786,6 +1112,182 @@ static void test_transitions(void **state)
     assert_int_equal(dms_election_transition(DMS_ELECTION_ISSUED, 1, &ch, &h, &err), DMS_ECONFLICT);
 }
 
+/*
+ * The status machine against a reference model written from picker.h:
+ * random seeded sequences of changes (any target, with or without a reason
+ * or a life event) and reported life events (dated around the window),
+ * each compared with the model's outcome, status, version and history line.
+ */
+static int model_change(int from, int to, bool reason, bool event)
+{
+    static const bool moves[5][5] = {
+        {false, true, false, false, false}, {true, false, true, false, true},
+        {false, false, false, true, true},  {false, false, false, false, false},
+        {true, false, false, false, false},
+    };
+    bool reopen = from == DMS_ELECTION_ISSUED && to == DMS_ELECTION_DRAFT;
+    if (reopen)
+        return event ? DMS_OK : DMS_EINVAL;
+    if (event || !moves[from][to])
+        return DMS_ECONFLICT;
+    return to == DMS_ELECTION_REJECTED && !reason ? DMS_EINVAL : DMS_OK;
+}
+
+static void test_transitions_model(void **state)
+{
+    fixture *f = *state;
+    const dms_policy *p = f->policy; /* period 2026, 30 days after an event */
+    static const char *const dates[] = {"2026-03-01", "2026-03-10", "2026-03-11", "2026-02-08",
+                                        "2026-02-07", "2025-12-31", "2027-01-01", "2026-13-01"};
+    uint64_t seed = 0xA0761D6478BD642FULL;
+    for (int run = 0; run < 2000; run++) {
+        enum dms_election_status status = DMS_ELECTION_DRAFT;
+        int version = 1;
+        for (int step = 0; step < 24; step++) {
+            dms_error err;
+            dms_error_clear(&err);
+            if (rng_next(&seed) % 4 == 0) { /* a reported life event, today 2026-03-10 */
+                const char *date = dates[rng_next(&seed) % 8];
+                long day = 0;
+                bool parsed = dms_date_parse(date, &day);
+                long now = 0;
+                assert_true(dms_date_parse("2026-03-10", &now));
+                int want = status != DMS_ELECTION_ISSUED ? DMS_ECONFLICT
+                           : parsed && day >= p->period_from_day && day <= p->period_to_day &&
+                                   day <= now && now - day <= p->life_event_days
+                               ? DMS_OK
+                               : DMS_EINVAL;
+                assert_int_equal(dms_election_life_event_check(p, status, date, "2026-03-10", &err),
+                                 want);
+                if (want != DMS_OK) {
+                    assert_string_equal(err.path, want == DMS_ECONFLICT ? "/status" : "/date");
+                    continue;
+                }
+            }
+            dms_election_change ch = {
+                .to = (enum dms_election_status)(rng_next(&seed) % DMS_ELECTION_STATUS_COUNT),
+                .actor = "hr:1",
+                .at = "2026-03-10T09:00:00Z",
+                .reason = rng_next(&seed) % 3 ? "причина" : NULL,
+                .life_event = (enum dms_life_event)(rng_next(&seed) % DMS_LIFE_EVENT_COUNT)};
+            /* re-open attempts are frequent enough to matter */
+            if (status == DMS_ELECTION_ISSUED && rng_next(&seed) % 2)
+                ch.to = DMS_ELECTION_DRAFT;
+            int want = model_change((int)status, (int)ch.to, ch.reason != NULL,
+                                    ch.life_event != DMS_LIFE_EVENT_NONE);
+            dms_election_history h;
+            assert_int_equal(dms_election_transition(status, version, &ch, &h, &err), want);
+            if (want != DMS_OK)
+                continue;
+            bool reopen = status == DMS_ELECTION_ISSUED;
+            assert_int_equal(h.version, reopen ? version + 1 : version);
+            assert_int_equal(h.from, status);
+            assert_int_equal(h.to, ch.to);
+            assert_int_equal(h.life_event, reopen ? ch.life_event : DMS_LIFE_EVENT_NONE);
+            status = ch.to;
+            version = h.version;
+        }
+    }
+}
+
+/* One stored history line for the payroll tests. */
+static dms_election_history line(int version, enum dms_election_status from,
+                                 enum dms_election_status to, int64_t month, const char *event)
+{
+    dms_election_history h;
+    memset(&h, 0, sizeof h);
+    h.version = version;
+    h.from = from;
+    h.to = to;
+    h.employee_month = month;
+    if (event != NULL) {
+        h.life_event = DMS_LIFE_EVENT_BIRTH;
+        snprintf(h.life_event_date, sizeof h.life_event_date, "%s", event);
+    }
+    return h;
+}
+
+static void expect_months(const int64_t *got, size_t n, const int64_t *want)
+{
+    assert_int_equal(n, 12);
+    for (size_t m = 0; m < n; m++)
+        if (got[m] != want[m]) {
+            print_error("month %zu: %lld, expected %lld\n", m + 1, (long long)got[m],
+                        (long long)want[m]);
+            fail();
+        }
+}
+
+/*
+ * Payroll over the 2026 period of the example policy: the version in force
+ * each month. Before the fix a life event on a never-issued election made
+ * payroll start at the event's month (one month for a December date); a
+ * re-opened election deducted nothing until its new version was accepted
+ * and nothing for the months before the event.
+ */
+static void test_payroll_months(void **state)
+{
+    fixture *f = *state;
+    const dms_policy *p = f->policy;
+    const enum dms_election_status DR = DMS_ELECTION_DRAFT, SU = DMS_ELECTION_SUBMITTED,
+                                   AC = DMS_ELECTION_ACCEPTED, IS = DMS_ELECTION_ISSUED,
+                                   RE = DMS_ELECTION_REJECTED;
+    int64_t months[DMS_PAYROLL_MAX_MONTHS];
+    size_t n = 0;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_election_history h[8];
+    h[0] = line(1, DR, DR, 1000, NULL);
+    h[1] = line(1, DR, SU, 1000, NULL);
+    h[2] = line(1, SU, AC, 1000, NULL);
+    h[3] = line(1, AC, IS, 1000, NULL);
+    /* version 1 in force all year; submitted only: nothing */
+    assert_int_equal(dms_election_payroll(p, h, 4, IS, 1, 1000, "", months, 60, &n, &err), DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                      1000, 1000});
+    assert_int_equal(dms_election_payroll(p, h, 2, SU, 1, 1000, "", months, 60, &n, &err), DMS_OK);
+    expect_months(months, n, (const int64_t[12]){0});
+    /* re-opened by a birth on 15 March: version 1 stays in force meanwhile */
+    h[4] = line(2, IS, DR, 1000, "2026-03-15");
+    assert_int_equal(dms_election_payroll(p, h, 5, DR, 2, 2500, "2026-03-15", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                      1000, 1000});
+    /* version 2 accepted: from March at its own deduction */
+    h[5] = line(2, DR, SU, 2500, NULL);
+    h[6] = line(2, SU, AC, 2500, NULL);
+    assert_int_equal(dms_election_payroll(p, h, 7, AC, 2, 2500, "2026-03-15", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 2500, 2500, 2500, 2500, 2500, 2500, 2500, 2500,
+                                      2500, 2500});
+    /* version 2 rejected: version 1 again, all year */
+    h[6] = line(2, SU, RE, 2500, NULL);
+    assert_int_equal(dms_election_payroll(p, h, 7, RE, 2, 2500, "2026-03-15", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                      1000, 1000});
+    /* a third version from July, accepted with no deduction */
+    dms_election_history g[12];
+    memcpy(g, h, 6 * sizeof *h);
+    g[6] = line(2, SU, AC, 2500, NULL);
+    g[7] = line(2, AC, IS, 2500, NULL);
+    g[8] = line(3, IS, DR, 2500, "2026-07-01");
+    g[9] = line(3, DR, SU, 0, NULL);
+    g[10] = line(3, SU, AC, 0, NULL);
+    assert_int_equal(dms_election_payroll(p, g, 11, AC, 3, 0, "2026-07-01", months, 60, &n, &err),
+                     DMS_OK);
+    expect_months(months, n,
+                  (const int64_t[12]){1000, 1000, 2500, 2500, 2500, 2500, 0, 0, 0, 0, 0, 0});
+    /* too few months to write into */
+    dms_error_clear(&err);
+    assert_int_equal(dms_election_payroll(p, h, 4, IS, 1, 1000, "", months, 11, &n, &err),
+                     DMS_ETOOBIG);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -824,9 +1326,14 @@ int main(void)
         cmocka_unit_test(test_offer_needs_ineligible),
         cmocka_unit_test(test_recommend_family),
         cmocka_unit_test(test_recommend_errors),
+        cmocka_unit_test(test_recommend_issue_19),
+        cmocka_unit_test(test_recommend_properties),
+        cmocka_unit_test(test_reason_long_names),
         cmocka_unit_test(test_out_of_pocket),
         cmocka_unit_test(test_election_validate),
         cmocka_unit_test(test_transitions),
+        cmocka_unit_test(test_transitions_model),
+        cmocka_unit_test(test_payroll_months),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

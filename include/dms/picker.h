@@ -1,11 +1,13 @@
 /*
  * The employee module picker, as pure functions over a loaded policy,
  * tariff and model: which optional modules a household may choose
- * (eligibility), what each costs and who pays it (the offer), the best sets
- * within the budget for a questionnaire of priorities (the recommendation,
- * an exact branch and bound with the runner-up sets), the expected
- * out-of-pocket cost of care of a set, the server-side validation of a
- * submitted election and the status machine of an election. Storage, roles
+ * (eligibility), what each costs and who pays it (the offer), the sets that
+ * leave the employee best off for a questionnaire of priorities and a risk
+ * answer, own salary deductions weighed against what the cover is worth to
+ * them (the recommendation, an exact branch and bound with the runner-up
+ * sets), the expected out-of-pocket cost of care of a set, the server-side
+ * validation of a submitted election, the status machine of an election
+ * with its life events, and what payroll deducts each month. Storage, roles
  * and HTTP live elsewhere; nothing here allocates what the caller must free
  * except where a function says so.
  *
@@ -148,12 +150,30 @@ typedef struct dms_picker_item {
     uint64_t excludes; /* items that cannot be chosen with it (either side suffices) */
 } dms_picker_item;
 
-/* A chosen set: bits of items, its total cost and value. */
+/* A chosen set: bits of items, its total cost and value, what its cost
+ * charges against the value (0 without a charge) and value - charge. */
 typedef struct dms_picker_set {
     uint64_t mask;
     int64_t cost;
     int64_t value;
+    int64_t charge;
+    int64_t net;
 } dms_picker_set;
+
+/*
+ * What a set's total cost C charges against its value: nothing up to
+ * `free`, then llround((C - free) x rate), at most C - free; rate in [0, 1].
+ * This is the employee's own part of a price under a segment's rule (the
+ * flex credits are free to them, the rest is shared), so that the exact
+ * search can weigh own money against the value of cover.
+ */
+typedef struct dms_picker_charge {
+    int64_t free;
+    double rate;
+} dms_picker_charge;
+
+/* The charge of a total cost (see dms_picker_charge; NULL charges nothing). */
+int64_t dms_picker_charge_of(const dms_picker_charge *charge, int64_t cost);
 
 /*
  * Finds the nbest best feasible sets of n items (n <= DMS_PICKER_MAX_ITEMS,
@@ -176,6 +196,25 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
 int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t capacity,
                                 size_t nbest, dms_picker_set *best, size_t *nfound, dms_error *err);
 
+/*
+ * dms_picker_solve with a charge on the total cost: sets are ranked by net
+ * = value - charge(cost) (higher first), then cost (lower first), then mask.
+ * The bound is the smaller of the fractional knapsack bound on the values
+ * and the sum of the items' positive values less their least extra charge
+ * (the charge is convex, so a set's charge is at least the sum of its
+ * items' extra charges), so the answer is still exact. A NULL charge is
+ * dms_picker_solve.
+ */
+int dms_picker_solve_net(const dms_picker_item *items, size_t n, int64_t capacity,
+                         const dms_picker_charge *charge, size_t nbest,
+                         unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
+                         unsigned long long *nodes, dms_error *err);
+
+/* dms_picker_solve_net by enumerating all subsets: its reference. */
+int dms_picker_solve_exhaustive_net(const dms_picker_item *items, size_t n, int64_t capacity,
+                                    const dms_picker_charge *charge, size_t nbest,
+                                    dms_picker_set *best, size_t *nfound, dms_error *err);
+
 /* ---- recommendation ---------------------------------------------------- */
 
 /* Expected usage of care: claim frequency x 0.5, x 1, x 2 of the model's. */
@@ -185,9 +224,32 @@ extern const double dms_picker_usage_factor[DMS_USAGE_COUNT];
 #define DMS_PICKER_MAX_ANSWERS 64
 
 /*
+ * The priority scale, 0..5, says what an option's cover is worth to the
+ * employee as a multiple of its expected claims paid: priority / 3.
+ *   0 = not needed (never recommended);
+ *   3 = worth its expected cost (a rouble of expected claims paid is worth a
+ *       rouble of one's own money);
+ *   5 = worth considerably more (5/3: someone who values protection against
+ *       large bills).
+ */
+#define DMS_PICKER_PRIORITY_PAR 3
+#define DMS_PICKER_PRIORITY_MAX 5
+
+/*
+ * The risk question: "how much would an unexpected 50,000 ₽ bill trouble
+ * you?" 0 not at all, 1 somewhat, 2 a lot, 3 seriously. The answer is the
+ * roubles a person would give to narrow by one rouble the spread of their
+ * out-of-pocket cost between a light and a heavy year of care (the low and
+ * high usage figures): dms_picker_risk_weight[answer].
+ */
+#define DMS_PICKER_RISK_MAX 3
+extern const double dms_picker_risk_weight[DMS_PICKER_RISK_MAX + 1];
+
+/*
  * The questionnaire: a priority 0..5 per option code or module code (an
- * option's own code wins over its module's). 0 means "not interested": the
- * option is never recommended. No health data is asked.
+ * option's own code wins over its module's), the answer to the risk
+ * question and the most the employee will add from salary. No health data
+ * is asked.
  */
 typedef struct dms_picker_answer {
     char code[DMS_MODEL_CODE_MAX];
@@ -198,36 +260,54 @@ typedef struct dms_picker_questionnaire {
     size_t nanswers;
     dms_picker_answer answers[DMS_PICKER_MAX_ANSWERS];
     int default_priority; /* of options nobody answered for, 0..5 */
+    int risk;             /* 0..DMS_PICKER_RISK_MAX, see dms_picker_risk_weight */
     double top_up_limit;  /* roubles a year the employee will add; < 0: up to the cap */
 } dms_picker_questionnaire;
 
-/* Every option at priority 3, top-up up to the cap. */
+/* Every option at priority 3, risk answer 0 (not troubled), top-up up to the cap. */
 dms_picker_questionnaire dms_picker_questionnaire_default(void);
 
 typedef struct dms_picker_choice {
     uint64_t options; /* bits of policy options */
-    int64_t value;    /* sum of priority x expected claims paid (kopecks) */
-    dms_picker_split split;
+    /* what the cover is worth to the employee, kopecks a year: the sum over
+     * its options of priority / 3 x (expected claims paid + risk weight x the
+     * spread of out-of-pocket cost the option narrows) */
+    int64_t value;
+    int64_t net; /* value - split.employee: what the set leaves the employee better off */
+    dms_picker_split split; /* split.employee(_month): own salary deductions */
     /* expected cost of care the household pays itself, roubles a year */
     double out_of_pocket[DMS_USAGE_COUNT];
+    /* expected total cost to the employee, kopecks a year: own deductions +
+     * out of pocket (rounded to a kopeck) */
+    int64_t total_cost[DMS_USAGE_COUNT];
 } dms_picker_choice;
+
+#define DMS_PICKER_REASON_MAX 2048
 
 typedef struct dms_recommendation {
     int64_t capacity; /* the price limit used (budget + the top-up allowed) */
     size_t nchoices;  /* choices[0] the best, then the runner-ups */
     dms_picker_choice choices[DMS_PICKER_MAX_BEST];
     unsigned long long nodes; /* branch-and-bound nodes visited */
+    /* why choices[0] wins over choices[1] (or why it is the only one) */
+    char reason_ru[DMS_PICKER_REASON_MAX];
+    char reason_en[DMS_PICKER_REASON_MAX];
 } dms_recommendation;
 
 /*
- * Recommends from offer: maximises the sum over chosen options of
- * priority x the option's expected claims paid for the people it covers
- * (the value of the cover, weighted by how much the employee cares),
+ * Recommends from offer the sets that leave the employee best off: it
+ * maximises what the chosen cover is worth to them (see
+ * dms_picker_choice.value) less their own salary deduction for it, where
+ * the employer's flex credits pay first and cost the employee nothing;
  * subject to price <= capacity(top-up limit), requirements and exclusions,
- * exactly (dms_picker_solve), and gives the nbest best sets with their
- * split and out-of-pocket cost. DMS_EINVAL at /answers/<i>/priority for a
- * priority outside 0..5, /answers/<i>/code for a code that names no option
- * or module of the policy.
+ * exactly (dms_picker_solve_net). So an option whose own cost is more than
+ * it is worth to the person is never in the best set, all priorities 0
+ * spend no own money, and lowering every priority in the same proportion
+ * never spends more. Gives the nbest best sets with split, out-of-pocket
+ * and total cost, and the reason the best wins (Russian and English).
+ * DMS_EINVAL at /answers/<i>/priority for a priority outside 0..5,
+ * /answers/<i>/code for a code that names no option or module of the
+ * policy, /risk for an answer outside 0..3.
  */
 int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
                          dms_recommendation *out, dms_error *err);
@@ -345,6 +425,12 @@ typedef struct dms_election_history {
     char actor[DMS_ELECTION_TEXT_MAX];
     char at[40];
     char reason[DMS_ELECTION_TEXT_MAX];
+    /* as stored (the store fills these from the election it writes): the
+     * date of the life event on the line that re-opened the election ("" on
+     * other lines), and the election's monthly salary deduction after the
+     * change, kopecks */
+    char life_event_date[11];
+    int64_t employee_month;
 } dms_election_history;
 
 /*
@@ -354,13 +440,48 @@ typedef struct dms_election_history {
  *   submitted -> accepted | rejected;  accepted -> issued | rejected;
  *   rejected -> draft (to correct and resubmit);
  *   issued -> draft only with a life event, which starts version + 1.
- * Rejection needs a reason. Illegal moves are DMS_ECONFLICT (message names
+ * A change carrying a life event is only that last move (DMS_ECONFLICT
+ * otherwise: a life event never re-opens a draft, submitted, accepted or
+ * rejected election). Rejection needs a reason. Illegal moves are DMS_ECONFLICT (message names
  * both statuses in Russian and English); a missing actor, time or reason is
  * DMS_EINVAL at /actor, /at, /reason, a missing life event at /life_event.
  */
 int dms_election_transition(enum dms_election_status from, int version,
                             const dms_election_change *change, dms_election_history *entry,
                             dms_error *err);
+
+/*
+ * Checks a life event reported on an election now at `status`, on `today`
+ * (YYYY-MM-DD): only an issued election re-opens, so any other status is
+ * DMS_ECONFLICT at /status (the message names it in Russian and English);
+ * the event's date must be a date (DMS_EINVAL at /date) inside the policy
+ * period, not after today, and at most policy->life_event_days before today,
+ * since the choice it opens closes then (DMS_EINVAL at /date, naming the
+ * window). The status is checked first.
+ */
+int dms_election_life_event_check(const dms_policy *policy, enum dms_election_status status,
+                                  const char *event_date, const char *today, dms_error *err);
+
+#define DMS_PAYROLL_MAX_MONTHS 60
+
+/*
+ * The monthly salary deduction of one election in every month of the policy
+ * period (months[0] is the period's first month; *nmonths receives their
+ * number), from its history (lines, oldest first, as stored) and its
+ * current status, version, monthly deduction and life-event date. A
+ * version deducts from the month it starts (version 1: the period's first
+ * month; a later one: the month of the life event that re-opened it) to
+ * the end of the period or the start of the next version in force. A
+ * version is in force once accepted or issued; every version before the
+ * current one was issued (only an issued election re-opens), each at the
+ * deduction of its last accepted or issued line, and while the current
+ * version is not accepted (a re-opened draft, a submission, a rejection)
+ * the one before it stays in force. DMS_ETOOBIG over max months.
+ */
+int dms_election_payroll(const dms_policy *policy, const dms_election_history *lines, size_t n,
+                         enum dms_election_status status, int version, int64_t employee_month,
+                         const char *life_event_date, int64_t *months, size_t max, size_t *nmonths,
+                         dms_error *err);
 
 /* True if from -> to is one of the moves above (with a life event if needed). */
 bool dms_election_transition_allowed(enum dms_election_status from, enum dms_election_status to,

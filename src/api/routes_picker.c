@@ -9,6 +9,7 @@
  * the reply. The caller's role was checked by dms_api_dispatch; the scope
  * (own election, own department) is checked here.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -394,20 +395,34 @@ void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
     ctx_free(&c);
 }
 
-static json_t *choice_json(const dms_policy *p, const dms_picker_choice *ch)
+/* Roubles with kopecks from a double, rounded once. */
+static json_t *money_roubles(double roubles)
 {
-    return json_pack(
-        "{s:o, s:o, s:{s:f, s:f, s:f}}", "options", codes_json(p, ch->options), "cost",
-        split_json(&ch->split), "out_of_pocket_year", "low", ch->out_of_pocket[DMS_USAGE_LOW],
-        "medium", ch->out_of_pocket[DMS_USAGE_MEDIUM], "high", ch->out_of_pocket[DMS_USAGE_HIGH]);
+    return money((int64_t)llround(roubles * 100.0));
 }
 
-/* Decodes {"answers":[{"code","priority"}], "default_priority", "top_up_limit", "alternatives"}. */
+static json_t *choice_json(const dms_policy *p, const dms_picker_choice *ch)
+{
+    json_t *j = json_pack(
+        "{s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}, s:o, s:o}", "options",
+        codes_json(p, ch->options), "cost", split_json(&ch->split), "own_deductions", "year",
+        money(ch->split.employee), "month", money(ch->split.employee_month), "out_of_pocket_year",
+        "low", money_roubles(ch->out_of_pocket[DMS_USAGE_LOW]), "medium",
+        money_roubles(ch->out_of_pocket[DMS_USAGE_MEDIUM]), "high",
+        money_roubles(ch->out_of_pocket[DMS_USAGE_HIGH]), "total_cost_to_me_year", "low",
+        money(ch->total_cost[DMS_USAGE_LOW]), "medium", money(ch->total_cost[DMS_USAGE_MEDIUM]),
+        "high", money(ch->total_cost[DMS_USAGE_HIGH]), "worth_to_me_year", money(ch->value),
+        "net_benefit_year", money(ch->net));
+    return j;
+}
+
+/* Decodes {"answers":[{"code","priority"}], "default_priority", "risk", "top_up_limit",
+ * "alternatives"}. */
 static int decode_questionnaire(const json_t *body, dms_picker_questionnaire *q, size_t *nbest,
                                 dms_error *err)
 {
-    static const char *const keys[] = {"answers", "default_priority", "top_up_limit",
-                                       "alternatives", NULL};
+    static const char *const keys[] = {"answers",      "default_priority", "risk",
+                                       "top_up_limit", "alternatives",     NULL};
     *q = dms_picker_questionnaire_default();
     *nbest = 4;
     int status = only_keys(body, keys, err);
@@ -442,6 +457,17 @@ static int decode_questionnaire(const json_t *body, dms_picker_questionnaire *q,
             return dms_error_set(err, DMS_EINVAL, "/default_priority",
                                  "default_priority must be a whole number 0..5");
         q->default_priority = (int)json_integer_value(v);
+    }
+    v = json_object_get(body, "risk");
+    if (v != NULL) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > DMS_PICKER_RISK_MAX)
+            return dms_error_set(err, DMS_EINVAL, "/risk",
+                                 "risk must be a whole number 0..%d: how much an unexpected "
+                                 "50,000 RUB bill would trouble you (0 not at all, 1 somewhat, "
+                                 "2 a lot, 3 seriously)",
+                                 DMS_PICKER_RISK_MAX);
+        q->risk = (int)json_integer_value(v);
     }
     v = json_object_get(body, "top_up_limit");
     if (v != NULL) {
@@ -487,9 +513,11 @@ void dms_api_me_recommendation(const dms_api_request *req, const dms_api_hooks *
     for (size_t i = 1; i < rec->nchoices; i++)
         json_array_append_new(runner_ups, choice_json(c.policy, &rec->choices[i]));
     reply(resp, 200,
-          json_pack("{s:o, s:o, s:o}", "capacity_year", money(rec->capacity), "best",
+          json_pack("{s:o, s:o, s:o, s:{s:s, s:s}, s:i, s:f}", "capacity_year",
+                    money(rec->capacity), "best",
                     rec->nchoices > 0 ? choice_json(c.policy, &rec->choices[0]) : json_null(),
-                    "runner_ups", runner_ups));
+                    "runner_ups", runner_ups, "reason", "ru", rec->reason_ru, "en", rec->reason_en,
+                    "risk", q.risk, "risk_weight", dms_picker_risk_weight[q.risk]));
 out:
     if (err.code != DMS_OK)
         fail(resp, &err);
@@ -727,7 +755,11 @@ out:
     ctx_free(&c);
 }
 
-/* A life event re-opens the issued election of employee_id (or of election id). */
+/*
+ * A life event re-opens the issued election of employee_id (or of election
+ * id): 409 for any other status, 422 at /date for a date outside the period,
+ * after today or older than the policy's life_event_days (the core's rule).
+ */
 static void life_event(const dms_api_request *req, const char *employee_id, long id,
                        dms_api_response *resp)
 {
@@ -735,6 +767,8 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     dms_error_clear(&err);
     json_t *body = NULL;
     bool open = false;
+    dms_policy *policy = NULL;
+    dms_census *census = NULL;
     static const char *const keys[] = {"event", "date", NULL};
     if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
         goto out;
@@ -760,6 +794,11 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     if ((employee_id != NULL ? dms_enrol_election_get(req->store, employee_id, &e, &err)
                              : dms_enrol_election_get_id(req->store, id, &e, &err)) != DMS_OK)
         goto out;
+    char event_date[16];
+    snprintf(event_date, sizeof event_date, "%04d-%02d-%02d", y, m, d);
+    if (dms_enrol_context_load(req->store, &policy, &census, NULL, &err) != DMS_OK ||
+        dms_election_life_event_check(policy, e.status, event_date, req->today, &err) != DMS_OK)
+        goto out;
     char at[40];
     now_iso(at);
     dms_election_change change = {DMS_ELECTION_DRAFT, req->principal->actor, at, NULL, event};
@@ -769,7 +808,7 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     e.status = DMS_ELECTION_DRAFT;
     e.version = entry.version;
     e.life_event = event;
-    snprintf(e.life_event_date, sizeof e.life_event_date, "%04d-%02d-%02d", y, m, d);
+    snprintf(e.life_event_date, sizeof e.life_event_date, "%.10s", event_date);
     if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
         dms_enrol_commit(req->store, &err) != DMS_OK)
         goto out;
@@ -781,6 +820,8 @@ out:
     if (err.code != DMS_OK)
         fail(resp, &err);
     json_decref(body);
+    dms_policy_free(policy);
+    dms_census_free(census);
 }
 
 void dms_api_me_life_event(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -1021,9 +1062,46 @@ static int binding(const dms_api_request *req, dms_enrol_election **list, size_t
 }
 
 /*
+ * The monthly deductions of election e over the period (dms_election_payroll
+ * over its history): months[] of *nmonths. Elections never accepted have
+ * none; a re-opened one keeps its previous version's until the new one is.
+ */
+static int payroll_months(const dms_api_request *req, const dms_policy *policy,
+                          const dms_enrol_election *e, int64_t *months, size_t *nmonths,
+                          dms_error *err)
+{
+    bool binding = e->status == DMS_ELECTION_ACCEPTED || e->status == DMS_ELECTION_ISSUED;
+    dms_enrol_history_row *rows = NULL;
+    dms_election_history *lines = NULL;
+    size_t n = 0;
+    int status = DMS_OK;
+    if (!binding && e->version <= 1) { /* nothing was ever in force */
+        *nmonths = 0;
+        return DMS_OK;
+    }
+    if (e->version > 1) { /* earlier versions deduct until the life event */
+        if ((status = dms_enrol_history(req->store, e->id, &rows, &n, err)) != DMS_OK)
+            return status;
+        lines = malloc((n > 0 ? n : 1) * sizeof *lines);
+        if (lines == NULL) {
+            free(rows);
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the payroll");
+        }
+        for (size_t i = 0; i < n; i++)
+            lines[i] = rows[i].change;
+    }
+    status = dms_election_payroll(policy, lines, n, e->status, e->version, e->employee_month,
+                                  e->life_event_date, months, DMS_PAYROLL_MAX_MONTHS, nmonths, err);
+    free(lines);
+    free(rows);
+    return status;
+}
+
+/*
  * GET /v1/exports/payroll.csv: employee_id,month,amount: the monthly salary
- * deduction of every accepted or issued election for each month of the
- * period (from the life event's month for a re-opened one), roubles.
+ * deduction of every election in force for each month of the period, at
+ * the amount of the version in force that month (a life event's new version
+ * from the event's month, once accepted), roubles.
  */
 void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hooks,
                             dms_api_response *resp)
@@ -1034,7 +1112,8 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
     struct ctx c = {0};
     dms_enrol_election *list = NULL;
     size_t n = 0;
-    if (ctx_load(req, &c, &err) != DMS_OK || binding(req, &list, &n, &err) != DMS_OK) {
+    if (ctx_load(req, &c, &err) != DMS_OK ||
+        dms_enrol_election_list(req->store, NULL, -1, &list, &n, &err) != DMS_OK) {
         fail(resp, &err);
         ctx_free(&c);
         return;
@@ -1047,22 +1126,27 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
     dms_csvwrite_text(&x.w, ru ? "Сумма (₽)" : "amount");
     dms_csvwrite_row_end(&x.w);
     int y0 = atoi(c.policy->period_from), m0 = atoi(c.policy->period_from + 5);
-    int y1 = atoi(c.policy->period_to), m1 = atoi(c.policy->period_to + 5);
     for (size_t i = 0; i < n; i++) {
-        if (list[i].employee_month <= 0)
-            continue;
-        int y = y0, m = m0;
-        if (list[i].life_event_date[0] != '\0' &&
-            strcmp(list[i].life_event_date, c.policy->period_from) > 0) {
-            y = atoi(list[i].life_event_date);
-            m = atoi(list[i].life_event_date + 5);
+        int64_t months[DMS_PAYROLL_MAX_MONTHS];
+        size_t nmonths = 0;
+        if (payroll_months(req, c.policy, &list[i], months, &nmonths, &err) != DMS_OK) {
+            if (x.mem != NULL)
+                fclose(x.mem);
+            free(x.text);
+            free(list);
+            ctx_free(&c);
+            fail(resp, &err);
+            return;
         }
-        for (; y < y1 || (y == y1 && m <= m1); m == 12 ? (m = 1, y++) : m++) {
+        for (size_t k = 0; k < nmonths; k++) {
+            if (months[k] <= 0)
+                continue;
+            int y = y0 + (m0 - 1 + (int)k) / 12, m = (m0 - 1 + (int)k) % 12 + 1;
             char month[16];
             snprintf(month, sizeof month, ru ? "%02d.%04d" : "%04d-%02d", ru ? m : y, ru ? y : m);
             dms_csvwrite_text(&x.w, list[i].employee_id);
             dms_csvwrite_text(&x.w, month);
-            dms_csvwrite_kopecks(&x.w, list[i].employee_month);
+            dms_csvwrite_kopecks(&x.w, months[k]);
             dms_csvwrite_row_end(&x.w);
         }
     }

@@ -452,8 +452,9 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
         e->id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
     if ((status = prepare(store,
                           "INSERT INTO election_history (election_id, version, at, actor, role, "
-                          "from_status, to_status, life_event, reason, options) VALUES "
-                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                          "from_status, to_status, life_event, reason, options, "
+                          "life_event_date, employee_month) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                           &stmt, err)) != DMS_OK)
         return status;
     sqlite3_bind_int64(stmt, 1, e->id);
@@ -471,6 +472,10 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
         entry->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(entry->life_event) : NULL);
     bind_text_or_null(stmt, 9, entry->reason);
     sqlite3_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
+    /* payroll needs, per version, when it started and what it deducted */
+    bind_text_or_null(stmt, 11,
+                      entry->life_event != DMS_LIFE_EVENT_NONE ? e->life_event_date : NULL);
+    sqlite3_bind_int64(stmt, 12, e->employee_month);
     status = step_done(store, stmt, "writing the election history", err);
     sqlite3_finalize(stmt);
     return status;
@@ -530,7 +535,8 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
     sqlite3_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT version, at, actor, role, from_status, to_status, life_event, "
-                         "reason, options FROM election_history WHERE election_id = ?1 ORDER BY id",
+                         "reason, options, life_event_date, employee_month FROM election_history "
+                         "WHERE election_id = ?1 ORDER BY id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
@@ -567,6 +573,8 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
             r->change.life_event = DMS_LIFE_EVENT_NONE;
         column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
         column_text(stmt, 8, r->options, sizeof r->options);
+        column_text(stmt, 9, r->change.life_event_date, sizeof r->change.life_event_date);
+        r->change.employee_month = sqlite3_column_int64(stmt, 10);
     }
     if (rc != SQLITE_DONE)
         status = dms_store_fail(store, rc, "reading history", err);

@@ -110,6 +110,10 @@ const dms_store_migration dms_store_migrations[] = {
      "  options TEXT NOT NULL CHECK (json_valid(options))\n"
      ");\n"
      "CREATE INDEX election_history_election ON election_history (election_id, id);\n"},
+    {4, "election history: the life event's date and the monthly deduction of each line",
+     "ALTER TABLE election_history ADD COLUMN life_event_date TEXT;\n"
+     "ALTER TABLE election_history ADD COLUMN employee_month INTEGER NOT NULL DEFAULT 0\n"
+     "  CHECK (employee_month >= 0);\n"},
 };
 
 const int dms_store_migration_count =

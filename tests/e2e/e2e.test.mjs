@@ -104,8 +104,10 @@ test('employee: an over-budget choice is refused with a visible message', async 
   // Dental in business clinics, planned hospital and mental health: more
   // than 15,000 RUB of credits plus the 12,000 RUB top-up cap.
   for (const code of ['dental_business', 'hospital_planned', 'mental_health']) {
+    // Wait for the draft's PUT set up before the tick, which sends it.
+    const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
     await page.check(`#opt-${code}`);
-    await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+    await saved;
   }
   await page.waitForSelector('#budget-error:not([hidden])');
   assert.equal(await page.getAttribute('#budget-bar', 'data-over'), 'true');
@@ -134,13 +136,27 @@ test('employee: recommendation within budget, then submit and see status and his
   // Priorities: dental very important, the rest moderately.
   const dental = page.locator('#quiz input[data-code="dental_standard"]');
   await dental.fill('5');
+  // The scale says what 0, 3 and 5 mean; the risk question is asked.
+  assert.equal(await page.locator('#scale li').count(), 3);
+  assert.match(await page.textContent('#scale'), /стоит своей ожидаемой цены/);
+  assert.match(await page.textContent('#explain'), /минус то, что вы доплатите из зарплаты/);
+  await page.check('#risk input[value="2"]');
+  const asked = page.waitForRequest((r) => r.url().endsWith('/v1/me/recommendation'));
   await page.click('#recommend');
+  assert.equal(JSON.parse((await asked).postData()).risk, 2);
   await page.waitForSelector('#recommendation .rec.best');
   const cards = await page.locator('#recommendation .rec').count();
   assert.ok(cards >= 2, `best and runner-ups, got ${cards}`);
   assert.match(await page.textContent('#recommendation .rec.best .oop'), /₽/);
+  // Own deductions a year and a month, the total cost to me, and why it wins.
+  assert.match(await page.textContent('#recommendation .rec.best .own'), /₽ в год \(.*₽ в месяц\)/);
+  assert.match(await page.textContent('#recommendation .rec.best .oop.total'), /₽/);
+  assert.match(await page.textContent('#recommendation .rec.best .why'), /второго варианта|единственный/);
+  await page.locator('#recommendation .rec.best').scrollIntoViewIfNeeded();
+  await shot(page, 'employee-recommendation-desktop');
+  const applied = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
   await page.click('#recommendation .rec.best button');
-  await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+  await applied;
   await page.waitForFunction(() => document.getElementById('budget-bar').dataset.over === 'false');
   assert.equal(await page.isHidden('#budget-error'), true);
   assert.equal(await page.isChecked('#opt-dental_business'), false);

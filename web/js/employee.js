@@ -1,8 +1,10 @@
 // The employee page: sign in with the employee's key, the base package and
 // the priced menu of options (GET /v1/me/offer), the draft saved on every
 // change (PUT /v1/me/election) with the budget bar from its cost split, the
-// questionnaire and the recommended sets with their out-of-pocket cost
-// (POST /v1/me/recommendation), submission and the election's history.
+// questionnaire (priorities on a stated scale and the risk question) and the
+// recommended sets with own deductions, out-of-pocket and total cost and the
+// reason the best wins (POST /v1/me/recommendation), submission and the
+// election's history.
 'use strict';
 
 const st = { offer: null, election: null, faults: [], rec: null, history: [] };
@@ -86,9 +88,11 @@ async function submit() {
 async function recommend() {
   clearErrors($('quiz-card'));
   const answers = [...$('quiz').querySelectorAll('input[type=range]')].map((r) => ({ code: r.dataset.code, priority: Number(r.value) }));
-  const res = await Api.call('POST', '/v1/me/recommendation', { answers, alternatives: 3 });
+  const picked = $('risk').querySelector('input[name=risk]:checked');
+  const risk = picked ? Number(picked.value) : 0;
+  const res = await Api.call('POST', '/v1/me/recommendation', { answers, risk, alternatives: 3 });
   if (!res.ok) {
-    const fields = {};
+    const fields = { '/risk': $('risk-error') };
     answers.forEach((a, i) => { fields[`/answers/${i}`] = $(`quiz-${i}-error`); });
     showError(res.error, fields, $('quiz-error'));
     return;
@@ -185,17 +189,33 @@ function renderFaults() {
   show(other, $('options-error'));
 }
 
-function choiceCard(choice, best, index) {
-  const oop = choice.out_of_pocket_year || {};
+// Three figures for low / medium / high use, each a money amount.
+function usageRow(cls, values) {
+  const v = values || {};
+  return el('div', { class: cls },
+    el('div', {}, I18N.t('emp.oop.low'), el('strong', { text: money(v.low, { digits: 2 }) })),
+    el('div', {}, I18N.t('emp.oop.medium'), el('strong', { text: money(v.medium, { digits: 2 }) })),
+    el('div', {}, I18N.t('emp.oop.high'), el('strong', { text: money(v.high, { digits: 2 }) })));
+}
+
+function choiceCard(choice, best, index, reason) {
+  const own = choice.own_deductions || { year: choice.cost.employee_year, month: choice.cost.employee_month };
+  const ownText = I18N.t('emp.own.value')
+    .replace('{year}', money(own.year, { digits: 2 }))
+    .replace('{month}', money(own.month, { digits: 2 }));
   const card = el('div', { class: `rec${best ? ' best' : ''}`, 'data-rec': index },
     el('strong', { text: best ? I18N.t('emp.rec.best') : `${I18N.t('emp.rec.runner')} ${index}` }),
     el('p', { text: optionNames(choice.options) }),
-    el('p', { class: 'muted', text: `${I18N.t('emp.option.price')}: ${money(choice.cost.price_month, { digits: 2 })} ${I18N.t('common.month')} · ${I18N.t('emp.option.you')}: ${money(choice.cost.employee_month, { digits: 2 })} ${I18N.t('common.month')}` }),
-    el('div', {}, el('span', { class: 'muted', text: I18N.t('emp.oop') })),
-    el('div', { class: 'oop' },
-      el('div', {}, I18N.t('emp.oop.low'), el('strong', { text: money(oop.low) })),
-      el('div', {}, I18N.t('emp.oop.medium'), el('strong', { text: money(oop.medium) })),
-      el('div', {}, I18N.t('emp.oop.high'), el('strong', { text: money(oop.high) }))));
+    el('p', { class: 'muted', text: `${I18N.t('emp.option.price')}: ${money(choice.cost.price_month, { digits: 2 })} ${I18N.t('common.month')}` }),
+    el('p', { class: 'own' }, `${I18N.t('emp.own')}: `, el('strong', { text: ownText })),
+    el('div', {}, el('span', { class: 'muted', text: `${I18N.t('emp.oop')}, ${I18N.t('common.year')}` })),
+    usageRow('oop', choice.out_of_pocket_year),
+    el('div', {}, el('span', { class: 'muted', text: I18N.t('emp.total') })),
+    usageRow('oop total', choice.total_cost_to_me_year));
+  if (best && reason) {
+    card.append(el('p', { class: 'why' }, el('strong', { text: `${I18N.t('emp.why')}: ` }),
+      I18N.lang === 'ru' ? reason.ru : reason.en));
+  }
   const apply = el('button', { type: 'button', class: 'secondary', text: I18N.t('emp.rec.apply') });
   apply.addEventListener('click', () => applySet(choice.options));
   card.append(el('p', {}, apply));
@@ -206,7 +226,7 @@ function renderRecommendation() {
   const r = st.rec;
   if (!r) { $('recommendation').replaceChildren(); return; }
   $('recommendation').replaceChildren(el('h3', { text: I18N.t('emp.rec') }),
-    ...(r.best ? [choiceCard(r.best, true, 0)] : []),
+    ...(r.best ? [choiceCard(r.best, true, 0, r.reason)] : []),
     ...(r.runner_ups || []).map((c, i) => choiceCard(c, false, i + 1)));
 }
 

@@ -1,9 +1,10 @@
 /*
  * The employee module picker: eligibility of a household for the options of
- * a policy, the priced offer and who pays what, the exact choice of the best
- * sets within a budget (branch and bound, with an exhaustive reference), the
- * out-of-pocket cost of care of a set, and the validation and status
- * machine of elections. Pure functions: the inputs are immutable, the
+ * a policy, the priced offer and who pays what, the exact choice of the sets
+ * worth most to the employee net of their own money (branch and bound with a
+ * convex charge, with an exhaustive reference), the out-of-pocket cost of
+ * care of a set, and the validation, status machine, life events and
+ * monthly payroll of elections. Pure functions: the inputs are immutable, the
  * results go to caller-provided structs, nothing global changes.
  */
 #include "dms/picker.h"
@@ -301,11 +302,20 @@ void dms_picker_offer_split(const dms_offer *offer, uint64_t options, dms_picker
 
 /* ---- exact set selection ------------------------------------------------- */
 
-/* The ranking: value down, cost up, mask up. */
+int64_t dms_picker_charge_of(const dms_picker_charge *charge, int64_t cost)
+{
+    if (charge == NULL || cost <= charge->free || charge->rate <= 0.0)
+        return 0;
+    int64_t rest = cost - charge->free;
+    int64_t part = (int64_t)llround((double)rest * charge->rate);
+    return part < rest ? part : rest;
+}
+
+/* The ranking: net down (value when nothing is charged), cost up, mask up. */
 static bool set_better(const dms_picker_set *a, const dms_picker_set *b)
 {
-    if (a->value != b->value)
-        return a->value > b->value;
+    if (a->net != b->net)
+        return a->net > b->net;
     if (a->cost != b->cost)
         return a->cost < b->cost;
     return a->mask < b->mask;
@@ -358,6 +368,7 @@ typedef struct solver {
     const dms_picker_item *items;
     size_t n;
     int64_t capacity;
+    const dms_picker_charge *charge; /* NULL: nothing charged */
     size_t order[DMS_PICKER_MAX_ITEMS];
     uint64_t closure[DMS_PICKER_MAX_ITEMS];   /* item and its transitive requirements */
     uint64_t excl[DMS_PICKER_MAX_ITEMS];      /* symmetric exclusions of the item */
@@ -425,30 +436,82 @@ static bool available(const solver *s, size_t k)
            (s->exclosure[k] & s->chosen) == 0 && (s->closure[k] & s->forbidden) == 0;
 }
 
-/* An upper bound on the value of any set the node at depth d can reach. */
+/* The charge without rounding: convex in the cost. */
+static long double smooth_charge(const dms_picker_charge *c, int64_t cost)
+{
+    return cost <= c->free ? 0.0L : (long double)(cost - c->free) * (long double)c->rate;
+}
+
+/*
+ * An upper bound on the net of any set the node at depth d can reach. No
+ * charge: the fractional knapsack bound. With one: the same relaxation with
+ * the charge in it, solved greedily in the solver's value/cost order (each
+ * unit of cost brings its item's ratio less the charge's slope there, and
+ * the slope only grows: 0 on the free part, then the rate), which is exact
+ * for the relaxation because the charge without rounding is convex; its
+ * rounding is worth at most half a kopeck.
+ */
 static int64_t solver_bound(const solver *s, size_t d)
 {
     int64_t residual = s->capacity - s->cost, left = residual;
-    int64_t whole = s->value;
-    for (size_t pos = d; pos < s->n; pos++) {
+    if (s->charge == NULL) {
+        int64_t whole = s->value;
+        for (size_t pos = d; pos < s->n; pos++) {
+            size_t k = s->order[pos];
+            const dms_picker_item *it = &s->items[k];
+            if ((s->chosen & BIT(k)) || it->cost > residual || !available(s, k))
+                continue;
+            if (it->cost <= left) {
+                left -= it->cost;
+                whole += it->value;
+            } else {
+                long double frac =
+                    (long double)it->value * (long double)left / (long double)it->cost;
+                return whole + (int64_t)ceill(frac * (1.0L + 1e-15L)) + 1;
+            }
+        }
+        return whole;
+    }
+    const dms_picker_charge *c = s->charge;
+    long double bound = (long double)s->value - smooth_charge(c, s->cost);
+    long double room = (long double)left, at = (long double)s->cost;
+    for (size_t pos = d; pos < s->n && room > 0.0L; pos++) {
         size_t k = s->order[pos];
         const dms_picker_item *it = &s->items[k];
         if ((s->chosen & BIT(k)) || it->cost > residual || !available(s, k))
             continue;
-        if (it->cost <= left) {
-            left -= it->cost;
-            whole += it->value;
-        } else {
-            long double frac = (long double)it->value * (long double)left / (long double)it->cost;
-            return whole + (int64_t)ceill(frac * (1.0L + 1e-15L)) + 1;
+        if (it->cost == 0) {
+            bound += (long double)it->value;
+            continue;
+        }
+        long double ratio = (long double)it->value / (long double)it->cost;
+        long double rest = (long double)it->cost; /* of this item still to take */
+        while (rest > 0.0L && room > 0.0L) {
+            bool on_free = at < (long double)c->free;
+            long double slope = on_free ? 0.0L : (long double)c->rate;
+            if (ratio <= slope)
+                goto done; /* later items have lower ratios, the slope never falls */
+            long double take = rest < room ? rest : room;
+            if (on_free && (long double)c->free - at < take)
+                take = (long double)c->free - at;
+            bound += take * (ratio - slope);
+            at += take;
+            room -= take;
+            rest -= take;
         }
     }
-    return whole;
+done:
+    return (int64_t)ceill(bound * (1.0L + 1e-15L)) + 2;
 }
 
 static void solver_record(solver *s)
 {
-    top_insert(&s->top, (dms_picker_set){.mask = s->chosen, .cost = s->cost, .value = s->value});
+    int64_t charge = dms_picker_charge_of(s->charge, s->cost);
+    top_insert(&s->top, (dms_picker_set){.mask = s->chosen,
+                                         .cost = s->cost,
+                                         .value = s->value,
+                                         .charge = charge,
+                                         .net = s->value - charge});
 }
 
 static void solver_dfs(solver *s, size_t d)
@@ -463,7 +526,7 @@ static void solver_dfs(solver *s, size_t d)
         d++;
     if (d == s->n)
         return;
-    if (s->top.n == s->top.cap && solver_bound(s, d) < s->top.sets[s->top.cap - 1].value)
+    if (s->top.n == s->top.cap && solver_bound(s, d) < s->top.sets[s->top.cap - 1].net)
         return;
     size_t k = s->order[d];
     if (available(s, k)) {
@@ -494,11 +557,31 @@ static void solver_dfs(solver *s, size_t d)
     s->rejected &= ~BIT(k);
 }
 
+static int check_charge(const dms_picker_charge *charge, dms_error *err)
+{
+    if (charge != NULL && (charge->free < 0 || !(charge->rate >= 0.0 && charge->rate <= 1.0)))
+        return dms_error_set(err, DMS_EINVAL, "/charge",
+                             "a charge starts at a cost of 0 or more, at a rate in [0, 1]");
+    return DMS_OK;
+}
+
 int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, size_t nbest,
                      unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
                      unsigned long long *nodes, dms_error *err)
 {
+    return dms_picker_solve_net(items, n, capacity, NULL, nbest, max_nodes, best, nfound, nodes,
+                                err);
+}
+
+int dms_picker_solve_net(const dms_picker_item *items, size_t n, int64_t capacity,
+                         const dms_picker_charge *charge, size_t nbest,
+                         unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
+                         unsigned long long *nodes, dms_error *err)
+{
+    dms_error_clear(err); /* the first error wins: start from none */
     int status = check_items(items, n, DMS_PICKER_MAX_ITEMS, capacity, nbest, best, nfound, err);
+    if (status == DMS_OK)
+        status = check_charge(charge, err);
     if (status != DMS_OK)
         return status;
     solver *s = calloc(1, sizeof *s);
@@ -507,6 +590,7 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
     s->items = items;
     s->n = n;
     s->capacity = capacity;
+    s->charge = charge;
     s->max_nodes = max_nodes ? max_nodes : DEFAULT_MAX_NODES;
     s->top = (top_list){.cap = nbest, .sets = best};
     solver_prepare(s);
@@ -525,8 +609,18 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
 int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t capacity,
                                 size_t nbest, dms_picker_set *best, size_t *nfound, dms_error *err)
 {
+    return dms_picker_solve_exhaustive_net(items, n, capacity, NULL, nbest, best, nfound, err);
+}
+
+int dms_picker_solve_exhaustive_net(const dms_picker_item *items, size_t n, int64_t capacity,
+                                    const dms_picker_charge *charge, size_t nbest,
+                                    dms_picker_set *best, size_t *nfound, dms_error *err)
+{
+    dms_error_clear(err); /* the first error wins: start from none */
     int status =
         check_items(items, n, DMS_PICKER_EXHAUSTIVE_MAX, capacity, nbest, best, nfound, err);
+    if (status == DMS_OK)
+        status = check_charge(charge, err);
     if (status != DMS_OK)
         return status;
     uint64_t excl[DMS_PICKER_EXHAUSTIVE_MAX];
@@ -546,8 +640,11 @@ int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t 
             s.cost += items[i].cost;
             s.value += items[i].value;
         }
-        if (ok && s.cost <= capacity)
+        if (ok && s.cost <= capacity) {
+            s.charge = dms_picker_charge_of(charge, s.cost);
+            s.net = s.value - s.charge;
             top_insert(&top, s);
+        }
     }
     *nfound = top.n;
     return DMS_OK;
@@ -736,11 +833,15 @@ int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double ou
 
 /* ---- recommendation ------------------------------------------------------ */
 
+/* Roubles given to narrow the light-to-heavy-year spread by one: none, a
+ * tenth, a quarter, a half (see picker.h). */
+const double dms_picker_risk_weight[DMS_PICKER_RISK_MAX + 1] = {0.0, 0.1, 0.25, 0.5};
+
 dms_picker_questionnaire dms_picker_questionnaire_default(void)
 {
     dms_picker_questionnaire q;
     memset(&q, 0, sizeof q);
-    q.default_priority = 3;
+    q.default_priority = DMS_PICKER_PRIORITY_PAR;
     q.top_up_limit = -1.0;
     return q;
 }
@@ -752,8 +853,11 @@ static int priorities(const dms_policy *policy, const dms_picker_questionnaire *
                       dms_error *err)
 {
     char path[64];
-    if (q->default_priority < 0 || q->default_priority > 5)
+    if (q->default_priority < 0 || q->default_priority > DMS_PICKER_PRIORITY_MAX)
         return dms_error_set(err, DMS_EINVAL, "/default_priority", "priorities are 0 to 5");
+    if (q->risk < 0 || q->risk > DMS_PICKER_RISK_MAX)
+        return dms_error_set(err, DMS_EINVAL, "/risk", "the risk answer is 0 to %d",
+                             DMS_PICKER_RISK_MAX);
     if (q->nanswers > DMS_PICKER_MAX_ANSWERS)
         return dms_error_set(err, DMS_ETOOBIG, "/answers", "at most %d answers",
                              DMS_PICKER_MAX_ANSWERS);
@@ -787,9 +891,137 @@ static int priorities(const dms_policy *policy, const dms_picker_questionnaire *
     return DMS_OK;
 }
 
+/* Spread of the household's out-of-pocket cost between a heavy and a light
+ * year (high and low usage) under a set of options, roubles. */
+static double oop_spread(const oop_table *t, uint64_t options)
+{
+    double oop[DMS_USAGE_COUNT];
+    oop_table_sum(t, options, oop);
+    return oop[DMS_USAGE_HIGH] - oop[DMS_USAGE_LOW];
+}
+
+/* Money for people: "12 345,67 ₽" (ru) or "12,345.67 ₽" (en), kopecks exact. */
+static void format_money(int64_t kopecks, bool ru, char *buf, size_t size)
+{
+    char digits[32];
+    bool negative = kopecks < 0;
+    uint64_t k = negative ? (uint64_t)0 - (uint64_t)kopecks : (uint64_t)kopecks;
+    int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)(k / 100));
+    char whole[48];
+    size_t w = 0;
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && (n - i) % 3 == 0) {
+            if (ru) { /* a no-break space, as Russian typesetting wants */
+                whole[w++] = (char)0xC2;
+                whole[w++] = (char)0xA0;
+            } else {
+                whole[w++] = ',';
+            }
+        }
+        whole[w++] = digits[i];
+    }
+    whole[w] = '\0';
+    snprintf(buf, size, "%s%s%c%02llu\u00a0₽", negative ? "−" : "", whole, ru ? ',' : '.',
+             (unsigned long long)(k % 100));
+}
+
+/*
+ * Appends to the text in buf (size bytes) like snprintf; when it does not
+ * fit, cuts at a character boundary and ends with "…", so that the text stays
+ * valid UTF-8 (JSON encoders refuse anything else).
+ */
+static void append_text(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append_text(char *buf, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || len + (size_t)n < size)
+        return;
+    size_t end = size - 1 > 3 ? size - 4 : 0; /* room for "…" */
+    while (end > 0 && ((unsigned char)buf[end] & 0xC0) == 0x80)
+        end--; /* back to the lead byte of a character, which is cut off too */
+    snprintf(buf + end, size - end, "%s", "…");
+}
+
+/* Appends the names of the options in mask, comma-separated, to buf. */
+static void append_names(const dms_policy *policy, uint64_t mask, bool ru, char *buf, size_t size)
+{
+    bool first = true;
+    for (size_t i = 0; i < policy->noptions; i++) {
+        if (!(mask & BIT(i)))
+            continue;
+        append_text(buf, size, "%s«%s»", first ? "" : ", ",
+                    ru ? policy->options[i].name_ru : policy->options[i].name_en);
+        first = false;
+    }
+}
+
+/* The reason choices[0] wins over choices[1], in Russian and English. */
+static void explain(const dms_offer *offer, dms_recommendation *r)
+{
+    const dms_policy *policy = offer->policy;
+    for (int lang = 0; lang < 2; lang++) {
+        bool ru = lang == 0;
+        char *out = ru ? r->reason_ru : r->reason_en;
+        size_t size = DMS_PICKER_REASON_MAX;
+        const dms_picker_choice *a = &r->choices[0];
+        if (r->nchoices < 2) {
+            snprintf(out, size, "%s",
+                     ru ? "Это единственный набор, который укладывается в ваш бюджет."
+                        : "This is the only set that fits your budget.");
+            continue;
+        }
+        const dms_picker_choice *b = &r->choices[1];
+        char gain[64], va[64], vb[64], da[64], db[64], what[DMS_PICKER_REASON_MAX / 2] = "";
+        format_money(a->net - b->net, ru, gain, sizeof gain);
+        format_money(a->value, ru, va, sizeof va);
+        format_money(b->value, ru, vb, sizeof vb);
+        format_money(a->split.employee, ru, da, sizeof da);
+        format_money(b->split.employee, ru, db, sizeof db);
+        uint64_t plus = a->options & ~b->options, minus = b->options & ~a->options;
+        if (plus != 0) {
+            append_text(what, sizeof what, "%s", ru ? "в нём есть " : "it has ");
+            append_names(policy, plus, ru, what, sizeof what);
+            if (minus != 0) {
+                append_text(what, sizeof what, "%s", ru ? " вместо " : " instead of ");
+                append_names(policy, minus, ru, what, sizeof what);
+            }
+        } else {
+            append_text(what, sizeof what, "%s", ru ? "в нём нет " : "it leaves out ");
+            append_names(policy, minus, ru, what, sizeof what);
+        }
+        out[0] = '\0';
+        if (a->net == b->net)
+            append_text(out, size, "%s: %s.",
+                        ru ? "Для вас он так же выгоден, как второй вариант, но дешевле"
+                           : "It is as good for you as the runner-up, and cheaper",
+                        what);
+        else if (ru)
+            append_text(out, size,
+                        "Выгоднее второго варианта на %s в год: %s. По вашим приоритетам его "
+                        "покрытие стоит для вас %s в год (у второго варианта %s), удержание из "
+                        "зарплаты %s в год (у второго варианта %s).",
+                        gain, what, va, vb, da, db);
+        else
+            append_text(out, size,
+                        "Better for you than the runner-up by %s a year: %s. By your priorities "
+                        "its cover is worth %s a year to you (runner-up: %s) and it takes %s a "
+                        "year from your salary (runner-up: %s).",
+                        gain, what, va, vb, da, db);
+    }
+}
+
 int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
                          dms_recommendation *out, dms_error *err)
 {
+    dms_error_clear(err); /* the first error wins: start from none */
     memset(out, 0, sizeof *out);
     if (offer == NULL || q == NULL || offer->policy == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no offer or questionnaire");
@@ -809,14 +1041,32 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
     for (size_t i = 0; i < offer->noptions; i++)
         if (policy->options[i].closure & ~wanted)
             wanted &= ~BIT(i);
+    oop_table *t = malloc(sizeof *t);
+    if (t == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    if ((status = oop_table_build(offer, t, err)) != DMS_OK) {
+        free(t);
+        return status;
+    }
+    /* An option's worth: its expected claims paid plus the risk weight times
+     * the spread it narrows on its own, scaled by priority / 3. Worths add
+     * over options (as expected claims do); the figures shown for a set are
+     * computed for the set as a whole. */
+    double rho = dms_picker_risk_weight[q->risk];
+    double spread_none = oop_spread(t, 0);
     dms_picker_item items[DMS_PICKER_MAX_ITEMS];
     size_t option_of[DMS_PICKER_MAX_ITEMS], item_of[DMS_POLICY_MAX_OPTIONS], n = 0;
     for (size_t i = 0; i < offer->noptions; i++)
         if (wanted & BIT(i)) {
+            double narrowed = rho > 0.0 ? spread_none - oop_spread(t, BIT(i)) : 0.0;
+            if (narrowed < 0.0)
+                narrowed = 0.0;
             item_of[i] = n;
             option_of[n] = i;
             items[n].cost = offer->options[i].price;
-            items[n].value = prio[i] * offer->options[i].claims;
+            items[n].value = (int64_t)llround(
+                (double)prio[i] * ((double)offer->options[i].claims + 100.0 * rho * narrowed) /
+                DMS_PICKER_PRIORITY_PAR);
             n++;
         }
     for (size_t k = 0; k < n; k++) {
@@ -834,15 +1084,15 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
     const dms_policy_segment *seg = &policy->segments[offer->segment];
     out->capacity =
         dms_picker_capacity(seg, q->top_up_limit < 0 ? -1 : to_kopecks(q->top_up_limit));
+    /* the employee's own part of a price: credits first, then their share */
+    dms_picker_charge charge = {.free = to_kopecks(seg->flex_budget),
+                                .rate = 1.0 - seg->employer_share};
+    if (charge.rate < 0.0)
+        charge.rate = 0.0;
     dms_picker_set sets[DMS_PICKER_MAX_BEST];
     size_t found = 0;
-    status = dms_picker_solve(items, n, out->capacity, nbest, 0, sets, &found, &out->nodes, err);
-    if (status != DMS_OK)
-        return status;
-    oop_table *t = malloc(sizeof *t);
-    if (t == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-    status = oop_table_build(offer, t, err);
+    status = dms_picker_solve_net(items, n, out->capacity, &charge, nbest, 0, sets, &found,
+                                  &out->nodes, err);
     for (size_t s = 0; s < found && status == DMS_OK; s++) {
         dms_picker_choice *c = &out->choices[s];
         for (size_t k = 0; k < n; k++)
@@ -850,10 +1100,15 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
                 c->options |= BIT(option_of[k]);
         c->value = sets[s].value;
         dms_picker_offer_split(offer, c->options, &c->split);
+        c->net = c->value - c->split.employee;
         oop_table_sum(t, c->options, c->out_of_pocket);
+        for (int u = 0; u < DMS_USAGE_COUNT; u++)
+            c->total_cost[u] = c->split.employee + to_kopecks(c->out_of_pocket[u]);
         out->nchoices = s + 1;
     }
     free(t);
+    if (status == DMS_OK)
+        explain(offer, out);
     return status;
 }
 
@@ -990,12 +1245,16 @@ int dms_election_validate(const dms_offer *offer, const dms_election_request *re
     if (!out->split.within_cap) {
         const dms_policy_segment *seg = &policy->segments[offer->segment];
         double employee = (double)out->split.employee / 100.0;
-        add_fault(out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
-                  "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary top-up %.2f RUB "
-                  "a "
-                  "year "
-                  "is over the cap of %.2f RUB",
-                  employee, seg->top_up_cap, employee, seg->top_up_cap);
+        add_fault(
+            out, DMS_FAULT_OVER_BUDGET, DMS_EINVAL, "/options",
+            "доплата %.2f ₽ в год больше лимита %.2f ₽ / the salary "
+            "top-up "
+            "%.2f "
+            "RUB "
+            "a "
+            "year "
+            "is over the cap of %.2f RUB",
+            employee, seg->top_up_cap, employee, seg->top_up_cap);
     }
     check_window(offer, req, out);
     if (out->nfaults == 0)
@@ -1137,6 +1396,12 @@ int dms_election_transition(enum dms_election_status from, int version,
                              "оформленный выбор открывается заново только жизненным событием "
                              "(рождение ребёнка, брак) / an issued election re-opens only for a "
                              "life event (birth, marriage)");
+    if (change->life_event != DMS_LIFE_EVENT_NONE && !reopen)
+        return dms_error_set(err, DMS_ECONFLICT, "/status",
+                             "жизненное событие открывает заново только оформленный выбор, а "
+                             "этот — «%s» / a life event re-opens only an issued election, this "
+                             "one is '%s'",
+                             status_ru[from], status_en[from]);
     if (!dms_election_transition_allowed(from, to, change->life_event != DMS_LIFE_EVENT_NONE))
         return dms_error_set(err, DMS_ECONFLICT, "/status",
                              "нельзя перейти из «%s» в «%s» / cannot go from '%s' to '%s'",
@@ -1151,5 +1416,105 @@ int dms_election_transition(enum dms_election_status from, int version,
     snprintf(entry->actor, sizeof entry->actor, "%s", change->actor);
     snprintf(entry->at, sizeof entry->at, "%s", change->at);
     snprintf(entry->reason, sizeof entry->reason, "%s", change->reason ? change->reason : "");
+    return DMS_OK;
+}
+
+int dms_election_life_event_check(const dms_policy *policy, enum dms_election_status status,
+                                  const char *event_date, const char *today, dms_error *err)
+{
+    dms_error_clear(err); /* the first error wins: start from none */
+    if (policy == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "no policy");
+    if ((unsigned)status >= DMS_ELECTION_STATUS_COUNT)
+        return dms_error_set(err, DMS_EINVAL, "/status", "unknown status");
+    if (status != DMS_ELECTION_ISSUED)
+        return dms_error_set(err, DMS_ECONFLICT, "/status",
+                             "жизненное событие открывает заново только оформленный выбор, а "
+                             "этот — «%s» / a life event re-opens only an issued election, this "
+                             "one is '%s'",
+                             status_ru[status], status_en[status]);
+    long day, now;
+    if (event_date == NULL || !dms_date_parse(event_date, &day))
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "дата события должна быть в формате ГГГГ-ММ-ДД / the event date must "
+                             "be YYYY-MM-DD");
+    if (today == NULL || !dms_date_parse(today, &now))
+        return dms_error_set(err, DMS_EINVAL, NULL, "today '%.16s' is not a date",
+                             today != NULL ? today : "");
+    if (day < policy->period_from_day || day > policy->period_to_day)
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "событие должно быть в период страхования с %s по %s / the event "
+                             "must fall in the insurance period, %s to %s",
+                             policy->period_from, policy->period_to, policy->period_from,
+                             policy->period_to);
+    if (day > now)
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "о событии сообщают после него, а %s ещё не наступило / a life "
+                             "event is reported once it has happened, and %s is after today",
+                             event_date, event_date);
+    if (now - day > policy->life_event_days)
+        return dms_error_set(err, DMS_EINVAL, "/date",
+                             "после события прошло больше %d дней: выбор уже закрыт / more than "
+                             "%d days have passed since the event: the choice it opened is "
+                             "closed",
+                             policy->life_event_days, policy->life_event_days);
+    return DMS_OK;
+}
+
+/* Months from the period's first month to the month of date (may be < 0). */
+static long month_index(const dms_policy *policy, const char *date)
+{
+    int y0 = atoi(policy->period_from), m0 = atoi(policy->period_from + 5);
+    return (long)(atoi(date) - y0) * 12 + (atoi(date + 5) - m0);
+}
+
+int dms_election_payroll(const dms_policy *policy, const dms_election_history *lines, size_t n,
+                         enum dms_election_status status, int version, int64_t employee_month,
+                         const char *life_event_date, int64_t *months, size_t max, size_t *nmonths,
+                         dms_error *err)
+{
+    dms_error_clear(err); /* the first error wins: start from none */
+    if (policy == NULL || months == NULL || nmonths == NULL || (lines == NULL && n > 0))
+        return dms_error_set(err, DMS_EINVAL, NULL, "no policy, history or months");
+    long total = month_index(policy, policy->period_to) + 1;
+    *nmonths = 0;
+    if (total < 1 || (size_t)total > max)
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "the period has %ld months, at most %zu",
+                             total, max);
+    *nmonths = (size_t)total;
+    for (long m = 0; m < total; m++)
+        months[m] = 0;
+    /* versions in order: each in force from its start to the end, until a
+     * later one in force starts (overwriting from its month on) */
+    for (int v = 1; v <= version; v++) {
+        bool current = v == version;
+        int64_t amount = 0;
+        bool in_force = false;
+        const char *start = NULL;
+        for (size_t i = 0; i < n; i++) {
+            if (lines[i].version != v)
+                continue;
+            if (lines[i].to == DMS_ELECTION_ACCEPTED || lines[i].to == DMS_ELECTION_ISSUED) {
+                amount = lines[i].employee_month;
+                in_force = true;
+            }
+            if (lines[i].from == DMS_ELECTION_ISSUED && lines[i].to == DMS_ELECTION_DRAFT &&
+                lines[i].life_event != DMS_LIFE_EVENT_NONE && lines[i].life_event_date[0])
+                start = lines[i].life_event_date;
+        }
+        if (current) {
+            in_force = status == DMS_ELECTION_ACCEPTED || status == DMS_ELECTION_ISSUED;
+            amount = employee_month;
+            if (v > 1 && life_event_date != NULL && life_event_date[0])
+                start = life_event_date;
+        }
+        if (!in_force)
+            continue;
+        long from = v == 1 || start == NULL ? 0 : month_index(policy, start);
+        if (from < 0)
+            from = 0;
+        for (long m = from; m < total; m++)
+            months[m] = amount;
+    }
     return DMS_OK;
 }
