@@ -484,8 +484,10 @@ static void payroll_of(int e, long long amount[13])
         amount[m] = -1;
     struct http_response r;
     http_key = k_hr;
+    http_lang = "en"; /* the English dialect: ',' and YYYY-MM months */
     http_call(port, "GET", "/v1/exports/payroll.csv", NULL, NULL, &r, T);
     http_key = NULL;
+    http_lang = NULL;
     assert_int_equal(r.status, 200);
     const char *p = r.body;
     size_t idlen = strlen(employees[e]);
