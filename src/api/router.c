@@ -215,8 +215,8 @@ static void reply_status(dms_api_response *resp, int status, const dms_error *er
     dms_api_response_error(resp, dms_api_http_status(status), err, NULL);
 }
 
-void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
-                      dms_api_response *resp)
+static void dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
+                     dms_api_response *resp)
 {
     resp->status = 500;
     resp->body = NULL;
@@ -252,6 +252,13 @@ void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_ho
     dms_api_request keyed = *req;
     keyed.principal = &who;
     routes[route].handler(&keyed, hooks, resp);
+}
+
+void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
+                      dms_api_response *resp)
+{
+    dispatch(route, req, hooks, resp);
+    dms_api_response_localize(resp, req->accept_language);
 }
 
 /* ---- handlers ------------------------------------------------------------ */

@@ -308,9 +308,12 @@ static void reply_faults(dms_api_response *resp, const dms_election_check *check
     json_t *body = dms_api_error_json(err, NULL);
     json_t *faults = json_array();
     for (size_t i = 0; i < check->nfaults; i++) {
-        json_t *f = json_pack("{s:s, s:s, s:s}", "kind",
+        char ru[DMS_ERROR_MESSAGE_MAX + 128];
+        json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "kind",
                               dms_election_fault_name(check->faults[i].kind), "message",
-                              check->faults[i].error.message, "path", check->faults[i].error.path);
+                              check->faults[i].error.message, "message_ru",
+                              dms_error_message(&check->faults[i].error, true, ru, sizeof ru),
+                              "path", check->faults[i].error.path);
         json_array_append_new(faults, f);
     }
     json_object_set_new(json_object_get(body, "error"), "faults", faults);

@@ -24,7 +24,8 @@ const Api = {
   // Resolves to {ok, status, data, text, error}; never rejects. error is the
   // API's error object, or a local one for a network failure.
   async call(method, path, body, { accept = 'application/json', timeoutMs = 60000 } = {}) {
-    const headers = { Accept: accept };
+    // The API answers errors and warnings in the page's language.
+    const headers = { Accept: accept, 'Accept-Language': I18N.lang === 'en' ? 'en' : 'ru' };
     if (this.key) headers.Authorization = `Bearer ${this.key}`;
     const init = { method, headers };
     if (body !== undefined) {

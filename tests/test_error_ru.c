@@ -1,0 +1,213 @@
+/*
+ * Tests of the two languages of errors: every Russian template takes exactly
+ * the arguments of its English one (a mismatch would be undefined behaviour in
+ * vsnprintf), errors raised in English carry their Russian form, messages with
+ * no template still reach a Russian reader in Russian first, and the API keeps
+ * the language asked for by Accept-Language in errors and warnings.
+ */
+#include "dms/api.h"
+#include "dms/diag.h"
+#include "dms/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+/* The conversions of a printf format, e.g. "%s|%.64s|%zu" -> "s|s|zu|" (length and
+ * conversion only: precision and width may differ between languages, but they
+ * do not here, so they are compared too). */
+static void conversions(const char *fmt, char *out, size_t size)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const char *p = fmt; *p != '\0'; p++) {
+        if (*p != '%')
+            continue;
+        p++;
+        if (*p == '%')
+            continue;
+        const char *start = p;
+        while (*p != '\0' && strchr("-+ #0123456789.*hlLqjzt", *p) != NULL)
+            p++;
+        assert_true(*p != '\0');
+        size_t len = (size_t)(p - start) + 1;
+        assert_true(n + len + 2 < size);
+        memcpy(out + n, start, len);
+        n += len;
+        out[n++] = '|';
+        out[n] = '\0';
+    }
+}
+
+static void test_every_pair_takes_the_same_arguments(void **state)
+{
+    (void)state;
+    const char *en, *ru;
+    int count = 0;
+    for (int i = 0; dms_error_template_pair(i, &en, &ru); i++, count++) {
+        char a[256], b[256];
+        conversions(en, a, sizeof a);
+        conversions(ru, b, sizeof b);
+        if (strcmp(a, b) != 0)
+            fail_msg("'%s' takes %s but its Russian form takes %s", en, a, b);
+        /* Russian text is Cyrillic somewhere: a pair is not a copy. */
+        assert_true(strcmp(en, ru) != 0);
+        /* Each English template once: a second would never be found. */
+        for (int j = 0; j < i; j++) {
+            const char *en2, *ru2;
+            assert_true(dms_error_template_pair(j, &en2, &ru2));
+            if (strcmp(en, en2) == 0)
+                fail_msg("'%s' is in the table twice", en);
+        }
+        assert_ptr_equal(dms_error_template_ru(en), ru);
+    }
+    assert_true(count >= 100);
+    assert_null(dms_error_template_ru(NULL));
+}
+
+static void test_errors_carry_both_languages(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, "/plan/segments/0/modules/1",
+                  "module '%s' is not in the tariff '%s'", "spa", "corporate-2026");
+    assert_string_equal(err.message, "module 'spa' is not in the tariff 'corporate-2026'");
+    assert_string_equal(err.message_ru, "модуля «spa» нет в тарифе «corporate-2026»");
+    char buf[1024];
+    assert_string_equal(dms_error_message(&err, true, buf, sizeof buf), err.message_ru);
+    assert_string_equal(dms_error_message(&err, false, buf, sizeof buf), err.message);
+
+    /* The first error wins in both languages. */
+    dms_error_set(&err, DMS_EINVAL, NULL, "no route");
+    assert_string_equal(err.message_ru, "модуля «spa» нет в тарифе «corporate-2026»");
+
+    /* No template: Russian status text first, then the English details. */
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_ENOTFOUND, "/x", "thing %d is %s", 7, "gone");
+    assert_string_equal(err.message_ru, "");
+    assert_string_equal(dms_error_message(&err, true, buf, sizeof buf),
+                        "не найдено: thing 7 is gone");
+
+    /* At a line of a text file too. */
+    dms_error_clear(&err);
+    dms_error_set_at(&err, DMS_EINVAL, "c.csv", 2, 1,
+                     "region '%s' is not in the tariff: priced as '%s'", "Тула", "other");
+    assert_string_equal(err.message_ru,
+                        "региона «Тула» нет в тарифе: цена рассчитана как для «other»");
+    dms_error_use_russian(true);
+    assert_string_equal(dms_error_format(&err, buf, sizeof buf),
+                        "c.csv:2:1: региона «Тула» нет в тарифе: цена рассчитана как для «other»");
+    dms_error_use_russian(false);
+    assert_string_equal(dms_error_format(&err, buf, sizeof buf),
+                        "c.csv:2:1: region 'Тула' is not in the tariff: priced as 'other'");
+}
+
+static void test_diag_summary_in_russian(void **state)
+{
+    (void)state;
+    dms_diag *diag = NULL;
+    assert_int_equal(dms_diag_alloc(0, &diag), DMS_OK);
+    dms_diag_add_at(diag, DMS_EINVAL, "c.csv", 3, 1,
+                    "region '%s' is not in the tariff: priced as '%s'", "Тула", "other");
+    dms_diag_add_path(diag, DMS_EINVAL, "/a", "no route");
+    dms_diag_add_path(diag, DMS_EINVAL, "/b", "no route");
+    assert_string_equal(dms_diag_get(diag, 1)->message_ru, "нет такого адреса");
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_diag_first(diag, &err), DMS_EINVAL);
+    assert_string_equal(err.message_ru,
+                        "региона «Тула» нет в тарифе: цена рассчитана как для «other» (и ещё 2)");
+    assert_string_equal(err.message,
+                        "region 'Тула' is not in the tariff: priced as 'other' (and 2 more)");
+    dms_diag_free(diag);
+}
+
+/* The error body of err after localisation for accept_language; the caller frees. */
+static json_t *localized(const dms_error *err, const char *accept_language)
+{
+    dms_api_response resp = {0};
+    dms_api_response_error(&resp, 422, err, NULL);
+    dms_api_response_localize(&resp, accept_language);
+    assert_int_equal(resp.status, 422);
+    assert_true(resp.body_len > 0 && resp.body[resp.body_len - 1] == '\n');
+    json_t *root = json_loadb(resp.body, resp.body_len, 0, NULL);
+    assert_non_null(root);
+    free(resp.body);
+    json_t *error = json_object_get(root, "error");
+    assert_non_null(error);
+    assert_null(json_object_get(error, "message_ru")); /* never shown to clients */
+    assert_string_equal(json_string_value(json_object_get(error, "code")), "invalid_parameter");
+    return root;
+}
+
+static const char *message_of(json_t *root)
+{
+    return json_string_value(json_object_get(json_object_get(root, "error"), "message"));
+}
+
+static void test_api_follows_accept_language(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, "/network", "network '%s' is not in the tariff", "gold");
+    static const struct {
+        const char *accept;
+        bool ru;
+    } cases[] = {
+        {NULL, false},
+        {"ru", true},
+        {"ru-RU,ru;q=0.9,en-US;q=0.8,en;q=0.7", true},
+        {"en-US,en;q=0.9,ru;q=0.8", false},
+        {"de-DE, ru;q=0.5", true},
+        {"fr", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *root = localized(&err, cases[i].accept);
+        assert_string_equal(message_of(root), cases[i].ru ? "сети клиник «gold» нет в тарифе"
+                                                          : "network 'gold' is not in the tariff");
+        json_decref(root);
+        assert_int_equal(dms_api_prefers_russian(cases[i].accept), cases[i].ru);
+    }
+
+    /* Warnings of a report: the Russian list replaces the English one. */
+    dms_api_response resp = {0};
+    dms_api_response_json(
+        &resp, 200,
+        json_pack("{s:i, s:[s], s:[s]}", "total", 5, "warnings", "w-en", "warnings_ru", "w-ru"));
+    dms_api_response_localize(&resp, "ru");
+    assert_non_null(strstr(resp.body, "\"warnings\":[\"w-ru\"]"));
+    assert_null(strstr(resp.body, "warnings_ru"));
+    assert_null(strstr(resp.body, "w-en"));
+    free(resp.body);
+    resp = (dms_api_response){0};
+    dms_api_response_json(
+        &resp, 200,
+        json_pack("{s:i, s:[s], s:[s]}", "total", 5, "warnings", "w-en", "warnings_ru", "w-ru"));
+    dms_api_response_localize(&resp, NULL);
+    assert_non_null(strstr(resp.body, "\"warnings\":[\"w-en\"]"));
+    assert_null(strstr(resp.body, "w-ru"));
+    free(resp.body);
+
+    /* Bodies without two-language members are left byte for byte. */
+    resp = (dms_api_response){0};
+    dms_api_response_json(&resp, 200, json_pack("{s:s}", "message", "as is"));
+    char *before = strdup(resp.body);
+    dms_api_response_localize(&resp, "ru");
+    assert_string_equal(resp.body, before);
+    free(before);
+    free(resp.body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_pair_takes_the_same_arguments),
+        cmocka_unit_test(test_errors_carry_both_languages),
+        cmocka_unit_test(test_diag_summary_in_russian),
+        cmocka_unit_test(test_api_follows_accept_language),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
