@@ -40,6 +40,7 @@ static const struct access {
     {"POST", "/v1/employer", HR},
     {"GET", "/v1/me/offer", EMP},
     {"POST", "/v1/me/recommendation", EMP},
+    {"POST", "/v1/me/sets", EMP},
     {"GET", "/v1/me/election", EMP},
     {"PUT", "/v1/me/election", EMP},
     {"POST", "/v1/me/election/submit", EMP},

@@ -58,6 +58,7 @@ static const struct route {
     {"POST", "/v1/employer", dms_api_employer_import, json_only},
     {"GET", "/v1/me/offer", dms_api_me_offer, NULL},
     {"POST", "/v1/me/recommendation", dms_api_me_recommendation, json_only},
+    {"POST", "/v1/me/sets", dms_api_me_sets, json_only},
     {"GET", "/v1/me/election", dms_api_me_election_get, NULL},
     {"PUT", "/v1/me/election", dms_api_me_election_put, json_only},
     {"POST", "/v1/me/election/submit", dms_api_me_election_submit, NULL},
