@@ -506,9 +506,13 @@ void dms_api_me_sets(const dms_api_request *req, const dms_api_hooks *hooks, dms
             if (at_option < 0 || !(offer->eligible & (UINT64_C(1) << at_option))) {
                 char at[48];
                 snprintf(at, sizeof at, "/sets/%zu/%zu", k, i);
-                dms_error_set(&err, DMS_EINVAL, at,
-                              "'%.40s' names no option or module of the policy",
-                              json_is_string(v) ? json_string_value(v) : "?");
+                if (at_option < 0)
+                    dms_error_set(&err, DMS_EINVAL, at,
+                                  "'%.40s' names no option or module of the policy",
+                                  json_is_string(v) ? json_string_value(v) : "?");
+                else
+                    dms_error_set(&err, DMS_EINVAL, at, "option '%.40s' is not offered to you",
+                                  json_string_value(v));
                 goto out;
             }
         }

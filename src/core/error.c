@@ -159,6 +159,7 @@ static const struct {
     {"ids must be a non-empty array of election ids", "ids — непустой массив номеров выборов"},
     {"options must be an array of option codes", "options — массив кодов опций"},
     {"too many options", "слишком много опций"},
+    {"option '%.40s' is not offered to you", "опция «%.40s» вам не предлагается"},
     {"sets must be 1 to %d arrays of option codes", "sets — от 1 до %d массивов кодов опций"},
     {"policy must be a policy object", "policy — объект полиса"},
     {"reason must be text under 200 bytes", "причина — текст короче 200 байт"},
