@@ -90,6 +90,18 @@ static void test_errors_carry_both_languages(void **state)
     assert_string_equal(dms_error_message(&err, true, buf, sizeof buf),
                         "не найдено: thing 7 is gone");
 
+    /* A message already written in both languages gives each its part. */
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, "/options", "%s",
+                  "доплата больше лимита / the top-up is over the cap");
+    assert_string_equal(dms_error_message(&err, true, buf, sizeof buf), "доплата больше лимита");
+    assert_string_equal(dms_error_message(&err, false, buf, sizeof buf),
+                        "the top-up is over the cap");
+    /* " / " inside an English message is not a language split. */
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, NULL, "%s", "a / b");
+    assert_string_equal(dms_error_message(&err, false, buf, sizeof buf), "a / b");
+
     /* At a line of a text file too. */
     dms_error_clear(&err);
     dms_error_set_at(&err, DMS_EINVAL, "c.csv", 2, 1,

@@ -33,8 +33,10 @@ unsigned dms_api_http_status(int status)
 json_t *dms_api_error_json(const dms_error *err, const char *code_name)
 {
     int code = err != NULL && err->code != DMS_OK ? err->code : DMS_EINTERNAL;
-    const char *message =
-        err != NULL && err->message[0] != '\0' ? err->message : dms_strerror(code);
+    char en[DMS_ERROR_MESSAGE_MAX];
+    const char *message = err != NULL && err->message[0] != '\0'
+                              ? dms_error_message(err, false, en, sizeof en)
+                              : dms_strerror(code);
     json_t *body = json_object();
     json_t *error = json_object();
     if (body == NULL || error == NULL)

@@ -308,12 +308,12 @@ static void reply_faults(dms_api_response *resp, const dms_election_check *check
     json_t *body = dms_api_error_json(err, NULL);
     json_t *faults = json_array();
     for (size_t i = 0; i < check->nfaults; i++) {
-        char ru[DMS_ERROR_MESSAGE_MAX + 128];
-        json_t *f = json_pack("{s:s, s:s, s:s, s:s}", "kind",
-                              dms_election_fault_name(check->faults[i].kind), "message",
-                              check->faults[i].error.message, "message_ru",
-                              dms_error_message(&check->faults[i].error, true, ru, sizeof ru),
-                              "path", check->faults[i].error.path);
+        char ru[DMS_ERROR_MESSAGE_MAX + 128], en[DMS_ERROR_MESSAGE_MAX];
+        json_t *f = json_pack(
+            "{s:s, s:s, s:s, s:s}", "kind", dms_election_fault_name(check->faults[i].kind),
+            "message", dms_error_message(&check->faults[i].error, false, en, sizeof en),
+            "message_ru", dms_error_message(&check->faults[i].error, true, ru, sizeof ru), "path",
+            check->faults[i].error.path);
         json_array_append_new(faults, f);
     }
     json_object_set_new(json_object_get(body, "error"), "faults", faults);
@@ -830,13 +830,14 @@ void dms_api_me_election_put(const dms_api_request *req, const dms_api_hooks *ho
     json_t *out = election_json(&e);
     json_t *faults = json_array();
     for (size_t i = 0; i < check->nfaults; i++) {
-        char ru[DMS_ERROR_MESSAGE_MAX + 128];
+        char ru[DMS_ERROR_MESSAGE_MAX + 128], en[DMS_ERROR_MESSAGE_MAX];
         json_array_append_new(
-            faults, json_pack("{s:s, s:s, s:s, s:s}", "kind",
-                              dms_election_fault_name(check->faults[i].kind), "message",
-                              check->faults[i].error.message, "message_ru",
-                              dms_error_message(&check->faults[i].error, true, ru, sizeof ru),
-                              "path", check->faults[i].error.path));
+            faults,
+            json_pack("{s:s, s:s, s:s, s:s}", "kind",
+                      dms_election_fault_name(check->faults[i].kind), "message",
+                      dms_error_message(&check->faults[i].error, false, en, sizeof en),
+                      "message_ru", dms_error_message(&check->faults[i].error, true, ru, sizeof ru),
+                      "path", check->faults[i].error.path));
     }
     json_object_set_new(out, "faults", faults);
     /* The draft's cost to the employee and each option's effect on it. */

@@ -261,9 +261,39 @@ const char *dms_strerror_ru(int status)
     return status_known(status) ? status_ru[status] : "неизвестная ошибка";
 }
 
+/* True if text has a Cyrillic letter (UTF-8 lead bytes 0xD0, 0xD1). */
+static bool has_cyrillic(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] == 0xD0 || (unsigned char)text[i] == 0xD1)
+            return true;
+    return false;
+}
+
+/*
+ * Some messages were written in both languages at once, "русский / English":
+ * the part in the language asked for, or false if message is not of that
+ * form (a Russian part before " / ", none after it).
+ */
+static bool bilingual_part(const char *message, bool ru, char *buf, int size)
+{
+    const char *sep = strstr(message, " / ");
+    if (sep == NULL || !has_cyrillic(message, (size_t)(sep - message)) ||
+        has_cyrillic(sep + 3, strlen(sep + 3)))
+        return false;
+    if (ru)
+        snprintf(buf, (size_t)size, "%.*s", (int)(sep - message), message);
+    else
+        snprintf(buf, (size_t)size, "%s", sep + 3);
+    return true;
+}
+
 const char *dms_error_message(const dms_error *err, bool ru, char *buf, int size)
 {
     if (size <= 0)
+        return buf;
+    if (err != NULL && err->code != DMS_OK && err->message_ru[0] == '\0' &&
+        bilingual_part(err->message, ru, buf, size))
         return buf;
     if (err == NULL || err->code == DMS_OK)
         snprintf(buf, (size_t)size, "%s", ru ? status_ru[DMS_OK] : "success");

@@ -128,6 +128,17 @@ function download(name, text, type = 'text/csv;charset=utf-8') {
 }
 
 function csvCell(v) {
-  const s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : String(v);
+  // A text cell a spreadsheet would run as a formula gets an apostrophe
+  // (as the API's CSV writer does); numbers, negative ones too, stay numbers.
+  if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(s) && !/^-\d+([.,]\d+)?$/.test(s)) s = `'${s}`;
   return /[";\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
+
+// Boxes that scroll sideways on a phone (wide tables, charts) can be reached
+// and scrolled with the keyboard.
+document.addEventListener('DOMContentLoaded', () => {
+  document.querySelectorAll('.table-wrap, #chart-segments, #chart-fan, #chart-compare, .chart-box').forEach((box) => {
+    if (!box.hasAttribute('tabindex')) box.tabIndex = 0;
+  });
+});

@@ -208,7 +208,8 @@ function renderBudget() {
   $('budget-left').replaceChildren(
     el('li', { 'data-left': 'credits' }, `${I18N.t('emp.budget.credits.left')}: ${money(Math.max(0, flex - credits))} ${I18N.t('common.year')}`),
     el('li', { 'data-left': 'cap' }, `${I18N.t('emp.budget.cap.left')}: ${money(Math.max(0, cap - topup))} ${I18N.t('common.year')}`));
-  const c = cost;
+  // The draft's full split (a month and a year) comes with its pricing.
+  const c = (st.expected && st.expected.cost) || cost;
   const employerMonth = c.employer_month !== undefined ? c.employer_month : (c.price_month || 0) - (c.employee_month || 0);
   const priceMonth = c.price_month !== undefined ? c.price_month : employerMonth + (c.employee_month || 0);
   const line = (key, label, month, year) => el('tr', { 'data-row': key }, el('th', { scope: 'row', text: label }),

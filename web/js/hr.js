@@ -40,10 +40,31 @@ function currentPlan() {
   }
 }
 
+let keyChecked = false;
+
 function setAuthState() {
-  const signed = Boolean(Api.key);
-  $('signout').hidden = !signed;
-  $('auth-state').textContent = signed ? `${I18N.t('auth.signed')}: HR (${Api.key.slice(0, 8)}…)` : I18N.t('auth.hr.hint');
+  const signed = Boolean(Api.key) && keyChecked;
+  $('signout').hidden = !Api.key;
+  $('auth-state').textContent = signed ? `${I18N.t('hr.signed.as')} (${Api.key.slice(0, 8)}…)` : I18N.t('auth.hr.hint');
+}
+
+// The key is tried at once on an HR-only route: a wrong key is refused at
+// sign-in, never shown as signed in.
+async function checkKey() {
+  clearErrors($('auth'));
+  keyChecked = false;
+  if (!Api.key) { setAuthState(); return false; }
+  $('auth-state').textContent = I18N.t('hr.key.checking');
+  const res = await Api.call('GET', '/v1/elections?status=issued');
+  if (!res.ok) {
+    showError({ ...res.error, message: `${I18N.t('hr.key.bad')}: ${res.error.message}` }, {}, $('key-error'));
+    Api.saveKey('');
+    setAuthState();
+    return false;
+  }
+  keyChecked = true;
+  setAuthState();
+  return true;
 }
 
 async function loadPlans() {
@@ -212,22 +233,31 @@ function renderQuote() {
   }
 }
 
+// The quote as CSV for a spreadsheet. In Russian it is what Russian Excel
+// opens as columns: UTF-8 with a BOM, ';', a decimal comma and Russian
+// column and segment names; in English ';' with a decimal point.
 function quoteCsv() {
   const q = state.quote;
-  const cols = ['segment', 'name_ru', 'name_en', 'people'];
-  for (const s of SCENARIOS) cols.push(`${s}_gross_premium`, `${s}_per_person_month`, `${s}_employer_pays`, `${s}_employees_pay`);
-  const lines = [cols.join(';')];
+  const ru = I18N.lang === 'ru';
+  const scen = { optimistic: 'оптимистичный', base: 'базовый', pessimistic: 'пессимистичный' };
+  const cols = ru ? ['Сегмент', 'Название', 'Человек'] : ['segment', 'name_ru', 'name_en', 'people'];
+  for (const s of SCENARIOS) {
+    if (ru) cols.push(`Премия, ₽ в год (${scen[s]})`, `На человека, ₽ в месяц (${scen[s]})`, `Платит работодатель, ₽ в год (${scen[s]})`, `Платят сотрудники, ₽ в год (${scen[s]})`);
+    else cols.push(`${s}_gross_premium`, `${s}_per_person_month`, `${s}_employer_pays`, `${s}_employees_pay`);
+  }
+  const num = (v) => (ru ? String(v).replace('.', ',') : String(v));
+  const lines = [cols.map(csvCell).join(';')];
   const add = (code, seg) => {
-    const cells = [code, seg.name_ru || '', seg.name_en || '', seg.people];
+    const cells = ru ? [code, seg.name_ru || seg.name_en || '', seg.people] : [code, seg.name_ru || '', seg.name_en || '', seg.people];
     for (const s of SCENARIOS) {
       const m = seg.scenarios[s];
-      cells.push(m.gross_premium, m.gross_per_person_month, m.employer_pays, m.employees_pay);
+      cells.push(num(m.gross_premium), num(m.gross_per_person_month), num(m.employer_pays), num(m.employees_pay));
     }
     lines.push(cells.map(csvCell).join(';'));
   };
   q.segments.forEach((s) => add(s.code, s));
-  add('total', { ...q.total, name_ru: 'Итого', name_en: 'Total' });
-  return `${lines.join('\r\n')}\r\n`;
+  add(ru ? 'итого' : 'total', { ...q.total, name_ru: 'Итого', name_en: 'Total' });
+  return `${ru ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }
 
 // ---- comparison ------------------------------------------------------------
@@ -289,7 +319,10 @@ function renderCompare() {
 
 async function loadElections() {
   clearErrors($('elections-card'));
-  const res = await Api.call('GET', '/v1/elections');
+  const q = new URLSearchParams();
+  if ($('el-status').value) q.set('status', $('el-status').value);
+  if ($('el-department').value.trim()) q.set('department', $('el-department').value.trim());
+  const res = await Api.call('GET', `/v1/elections${q.toString() ? `?${q}` : ''}`);
   if (!res.ok) {
     showError(res.error, {}, $('elections-error'));
     return;
@@ -298,15 +331,64 @@ async function loadElections() {
   renderElections();
 }
 
+// Accepts or rejects the elections `ids` in one transaction (all or none).
+async function changeStatus(ids, to) {
+  clearErrors($('elections-card'));
+  $('elections-done').hidden = true;
+  if (ids.length === 0) return;
+  const body = { ids, to };
+  if (to === 'rejected') body.reason = $('el-reason').value.trim();
+  const res = await Api.call('POST', '/v1/status-changes', body);
+  if (!res.ok) {
+    showError(res.error, { '/reason': $('elections-error') }, $('elections-error'));
+    if (res.error.path === '/reason') $('el-reason').classList.add('invalid');
+    return;
+  }
+  $('elections-done').textContent = I18N.t('hr.elections.done').replace('{n}', String(ids.length));
+  $('elections-done').hidden = false;
+  await loadElections();
+}
+
+async function showHistory(id) {
+  const res = await Api.call('GET', `/v1/elections/${id}`);
+  if (!res.ok) {
+    showError(res.error, {}, $('elections-error'));
+    return;
+  }
+  const h = res.data.history || [];
+  $('election-history').replaceChildren(el('h3', { text: `${I18N.t('hr.elections.history')}: ${res.data.employee_id || id}` }),
+    el('ol', { id: 'election-history-list' }, ...h.map((line) => el('li', {},
+      `${String(line.at).replace('T', ' ').slice(0, 16)} — ${line.actor || ''} `,
+      el('span', { class: `pill ${line.to}`, text: I18N.t(`status.${line.to}`) }),
+      line.reason ? ` (${line.reason})` : ''))));
+}
+
 function renderElections() {
   const data = state.elections;
   if (!data) return;
   const list = Array.isArray(data) ? data : (data.elections || []);
-  const head = el('tr', {}, ...[I18N.t('hr.employee'), I18N.t('hr.department'), I18N.t('emp.status'), I18N.t('emp.budget.topup')].map((h) => el('th', { text: h })));
-  $('elections-table').replaceChildren(el('thead', {}, head), el('tbody', {}, ...list.map((e) => el('tr', { 'data-employee': e.employee_id },
-    el('td', { text: e.employee_id }), el('td', { text: e.department || '' }),
-    el('td', {}, el('span', { class: `pill ${e.status}`, text: I18N.t(`status.${e.status}`) })),
-    el('td', { class: 'num', text: e.cost ? money(e.cost.employee_month, { digits: 2 }) : '' })))));
+  // An empty list says so, rather than showing an empty table.
+  $('elections-empty').hidden = list.length > 0;
+  if (list.length === 0) { $('elections-table').replaceChildren(); return; }
+  const head = el('tr', {}, ...[I18N.t('hr.employee'), I18N.t('hr.elections.pick'), I18N.t('hr.department'), I18N.t('emp.status'), `${I18N.t('emp.budget.topup')}, ${I18N.t('common.month')}`, ''].map((h) => el('th', { scope: 'col', text: h })));
+  $('elections-table').replaceChildren(el('thead', {}, head), el('tbody', {}, ...list.map((e) => {
+    const tick = el('input', { type: 'checkbox', value: String(e.id), 'aria-label': `${I18N.t('hr.elections.pick')} ${e.employee_id}`, 'data-id': e.id });
+    const accept = el('button', { type: 'button', class: 'secondary small', text: I18N.t('hr.elections.accept'), 'aria-label': `${I18N.t('hr.elections.accept')} ${e.employee_id}`, 'data-action': 'accept' });
+    accept.addEventListener('click', () => changeStatus([e.id], 'accepted'));
+    const reject = el('button', { type: 'button', class: 'secondary small', text: I18N.t('hr.elections.reject'), 'aria-label': `${I18N.t('hr.elections.reject')} ${e.employee_id}`, 'data-action': 'reject' });
+    reject.addEventListener('click', () => changeStatus([e.id], 'rejected'));
+    const hist = el('button', { type: 'button', class: 'secondary small', text: I18N.t('hr.elections.history'), 'aria-label': `${I18N.t('hr.elections.history')} ${e.employee_id}`, 'data-action': 'history' });
+    hist.addEventListener('click', () => showHistory(e.id));
+    return el('tr', { 'data-employee': e.employee_id, 'data-id': e.id },
+      el('th', { scope: 'row', text: e.employee_id }), el('td', {}, tick), el('td', { text: e.department || '' }),
+      el('td', {}, el('span', { class: `pill ${e.status}`, text: I18N.t(`status.${e.status}`) })),
+      el('td', { class: 'num', text: e.cost ? money(e.cost.employee_month, { digits: 2 }) : '' }),
+      el('td', {}, el('div', { class: 'row' }, accept, reject, hist)));
+  })));
+}
+
+function tickedElections() {
+  return [...$('elections-table').querySelectorAll('input[type=checkbox]:checked')].map((i) => Number(i.value));
 }
 
 async function payroll() {
@@ -328,9 +410,14 @@ document.addEventListener('DOMContentLoaded', () => {
   $('auth-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     Api.saveKey($('key').value);
-    setAuthState();
+    checkKey();
   });
-  $('signout').addEventListener('click', () => { Api.saveKey(''); $('key').value = ''; setAuthState(); });
+  if (Api.key) checkKey();
+  $('signout').addEventListener('click', () => { Api.saveKey(''); keyChecked = false; $('key').value = ''; setAuthState(); });
+  $('el-status').addEventListener('change', loadElections);
+  $('el-department').addEventListener('change', loadElections);
+  $('el-accept-bulk').addEventListener('click', () => changeStatus(tickedElections(), 'accepted'));
+  $('el-reject-bulk').addEventListener('click', () => changeStatus(tickedElections(), 'rejected'));
   $('census-file').addEventListener('change', async (ev) => {
     const file = ev.target.files[0];
     if (file) $('census').value = await file.text();
