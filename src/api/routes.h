@@ -21,4 +21,16 @@ void dms_api_handle_bank_projection(const dms_api_request *req, const dms_api_ho
 void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hooks,
                            dms_api_response *resp);
 
+/* src/api/routes_tenants.c: employers and their keys. */
+void dms_api_employers_list(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp);
+void dms_api_employers_create(const dms_api_request *req, const dms_api_hooks *hooks,
+                              dms_api_response *resp);
+void dms_api_employer_show(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
+void dms_api_keys_list(const dms_api_request *req, const dms_api_hooks *hooks,
+                       dms_api_response *resp);
+void dms_api_key_revoke(const dms_api_request *req, const dms_api_hooks *hooks,
+                        dms_api_response *resp);
+
 #endif

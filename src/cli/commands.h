@@ -12,6 +12,7 @@ int cmd_quote(int argc, char **argv);
 int cmd_budget(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_claims(int argc, char **argv);
+int cmd_employers(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_enrol(int argc, char **argv);
 

@@ -19,6 +19,7 @@
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/store.h"
+#include "dms/tenant_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,8 +57,11 @@ static void setup(void)
     size_t len;
     char *csv = read_file("examples/census/midsize-450.csv", &len);
     char key[DMS_ENROL_KEY_SIZE];
+    long employer = 0;
     if (csv == NULL || dms_api_catalog_load("tariffs", "models", 1, &catalog, NULL) != DMS_OK ||
         dms_store_open(path, &store, NULL) != DMS_OK ||
+        dms_tenant_employer_default(store, &employer, NULL) != DMS_OK ||
+        (dms_store_tenant_set(store, employer), false) ||
         dms_json_load_file("examples/policies/midsize-2026.json", &policy, NULL) != DMS_OK ||
         dms_enrol_import(store, policy, csv, len, "fuzz", NULL, NULL) != DMS_OK)
         abort();
@@ -77,12 +81,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *method, *path;
         bool hr;
     } routes[] = {
-        {"PUT", "/v1/me/election", false},
-        {"POST", "/v1/me/recommendation", false},
-        {"POST", "/v1/me/election/submit", false},
-        {"POST", "/v1/me/life-events", false},
-        {"POST", "/v1/status-changes", true},
-        {"POST", "/v1/reports/utilisation", true},
+        {"PUT", "/v1/me/election", false},         {"POST", "/v1/me/recommendation", false},
+        {"POST", "/v1/me/election/submit", false}, {"POST", "/v1/me/life-events", false},
+        {"POST", "/v1/status-changes", true},      {"POST", "/v1/reports/utilisation", true},
         {"POST", "/v1/reports/limits", true},
     };
     if (store == NULL)
@@ -92,8 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t pick = data[0] % (sizeof routes / sizeof routes[0]);
     char param[64] = "";
     bool allowed = false;
-    int route = dms_api_route_find(routes[pick].method, routes[pick].path, &allowed, NULL, 0,
-                                   param, sizeof param);
+    int route = dms_api_route_find(routes[pick].method, routes[pick].path, &allowed, NULL, 0, param,
+                                   sizeof param);
     if (route == DMS_API_ROUTE_NONE || !allowed)
         abort(); /* the route table lost a picker route */
     dms_api_request req = {
