@@ -155,6 +155,8 @@ json_t *dms_api_error_json(const dms_error *err, const char *code_name);
 #define DMS_API_ROUTE_NONE (-1)
 size_t dms_api_route_count(void);
 const char *dms_api_route_pattern(size_t route);
+/* Its method ("GET" routes answer HEAD too); "" past the end. */
+const char *dms_api_route_method(size_t route);
 
 /*
  * Finds the route of path. Returns its index or DMS_API_ROUTE_NONE. When the

@@ -93,6 +93,11 @@ const char *dms_api_route_pattern(size_t route)
     return route < NROUTES ? routes[route].pattern : "unmatched";
 }
 
+const char *dms_api_route_method(size_t route)
+{
+    return route < NROUTES ? routes[route].method : "";
+}
+
 /* Matches path against pattern; the {id} segment goes to param. */
 static bool match(const char *pattern, const char *path, char *param, size_t param_size)
 {
