@@ -34,6 +34,14 @@ static void handle_quote(const dms_api_request *, const dms_api_hooks *, dms_api
 
 /* Media types a route takes as a body; NULL: no body expected. */
 static const char *const json_only[] = {"application/json", NULL};
+/* The register takes one change as JSON or the insurer's template as CSV or XLSX. */
+static const char *const register_types[] = {
+    "application/json",
+    "text/csv",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+    NULL};
 
 static const struct route {
     const char *method;  /* "GET" routes answer HEAD too */
@@ -61,6 +69,16 @@ static const struct route {
     {"GET", "/v1/employers/{id}", dms_api_employer_show, NULL},
     {"GET", "/v1/keys", dms_api_keys_list, NULL},
     {"POST", "/v1/keys/{id}/revoke", dms_api_key_revoke, NULL},
+    /* the register of insured people (routes_register.c) */
+    {"GET", "/v1/register", dms_api_register_list, NULL},
+    {"GET", "/v1/register/{id}", dms_api_register_person, NULL},
+    {"POST", "/v1/register/changes", dms_api_register_changes, register_types},
+    {"GET", "/v1/exports/register.csv", dms_api_register_csv, NULL},
+    {"GET", "/v1/exports/register.xlsx", dms_api_register_xlsx, NULL},
+    {"GET", "/v1/exports/register-changes.csv", dms_api_register_changes_csv, NULL},
+    {"GET", "/v1/exports/register-changes.xlsx", dms_api_register_changes_xlsx, NULL},
+    {"GET", "/v1/exports/insured.csv", dms_api_insured_csv, NULL},
+    {"GET", "/v1/exports/insured.xlsx", dms_api_insured_xlsx, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},
     {"POST", "/v1/employer", dms_api_employer_import, json_only},

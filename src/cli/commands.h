@@ -15,5 +15,6 @@ int cmd_claims(int argc, char **argv);
 int cmd_employers(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_enrol(int argc, char **argv);
+int cmd_register(int argc, char **argv);
 
 #endif

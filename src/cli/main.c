@@ -23,6 +23,7 @@ static const struct {
     {"claims", cmd_claims, "claims register: import, experience rating, HR reports"},
     {"employers", cmd_employers, "employers (tenants) of the service: create, list"},
     {"keys", cmd_keys, "API keys of the service: create, list, revoke, rotate"},
+    {"register", cmd_register, "register of insured people: import changes, list, history, export"},
     {"enrol", cmd_enrol, "module picker: import an employer's policy and census"},
 };
 
