@@ -194,6 +194,20 @@ static int setup(void **state)
         if (make_key(spare, "finance", x->id, NULL, NULL) != 0)
             return -1;
         x->victim_key = last_key_id();
+        /* A register: policy P-1 in every employer, P-MARKx in its own only. */
+        char reg_path[160], reg[512];
+        snprintf(reg_path, sizeof reg_path, "%s/register-%.5s.csv", dir, x->mark);
+        snprintf(reg, sizeof reg,
+                 "Действие;Дата действия;Номер полиса;Табельный номер;ФИО;Подразделение;"
+                 "Программа\n"
+                 "прикрепить;01.01.2026;P-1;100014;Петров %.5s;Finance %.5s;senior\n"
+                 "прикрепить;01.01.2026;P-%.5s;100007;Иванов %.5s;Finance %.5s;young\n",
+                 x->mark, x->mark, x->mark, x->mark, x->mark);
+        write_text(reg_path, reg);
+        char *ri[] = {"dmsrate", "register", "import",     "--employer", id, "--file",
+                      reg_path,  "--today",  "2026-01-10", "--db",       db, NULL};
+        if (run(NULL, 0, ri) != 0)
+            return -1;
     }
     free(census);
     free(policy);
@@ -258,6 +272,10 @@ static char *fingerprint(long id)
         "WHERE tenant = ?1",
         "SELECT key_id FROM api_key_employer WHERE tenant = ?1",
         "SELECT count(*) FROM audit_log WHERE tenant = ?1",
+        "SELECT * FROM insured_person WHERE tenant = ?1",
+        "SELECT * FROM insured_change WHERE tenant = ?1",
+        "SELECT * FROM insured_upload WHERE tenant = ?1",
+        "SELECT retro_days FROM employer WHERE id = ?1",
     };
     sqlite3 *h = NULL;
     assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -303,6 +321,13 @@ static const char *body_for(const char *method, const char *pattern, const struc
                  obj->election);
         return buf;
     }
+    if (strcmp(pattern, "/v1/register/changes") == 0) {
+        snprintf(buf, size,
+                 "{\"action\": \"открепить\", \"effective_date\": \"2026-06-01\", "
+                 "\"policy\": \"P-%s\"}",
+                 obj->mark);
+        return buf;
+    }
     if (strcmp(pattern, "/v1/employers") == 0)
         return "{\"name\": \"ООО Новый\"}";
     if (strcmp(pattern, "/v1/reports/{id}") == 0)
@@ -331,6 +356,8 @@ static void fill(const char *pattern, const struct tenant *obj, char *url, size_
         snprintf(id, sizeof id, "%ld", obj->id);
     else if (strncmp(pattern, "/v1/departments/", 16) == 0)
         snprintf(id, sizeof id, "Finance%%20%s", obj->mark);
+    else if (strncmp(pattern, "/v1/register/", 13) == 0)
+        snprintf(id, sizeof id, "P-%s", obj->mark);
     else if (strncmp(pattern, "/v1/reports/", 12) == 0)
         snprintf(id, sizeof id, "utilisation");
     else
@@ -391,16 +418,22 @@ static void no_read_or_write_crosses_employers(void **state)
                 prefixed(a->id, url, own, sizeof own);
             else
                 snprintf(own, sizeof own, "%s", url);
-            status = call(key, method, own, body_for(method, pattern, b, body_buf, sizeof body_buf),
-                          NULL, &text);
+            const char *body = body_for(method, pattern, b, body_buf, sizeof body_buf);
+            status = call(key, method, own, body, NULL, &text);
             calls++;
-            bool names_b = strstr(own, b->mark) != NULL || strstr(pattern, "{id}") == NULL;
+            /* The request names B's object (by its id, or in the body): A must not reach it.
+             * A department or report name is not an object of B. */
+            bool targets_b =
+                (strstr(pattern, "{id}") != NULL && strncmp(pattern, "/v1/departments/", 16) != 0 &&
+                 strncmp(pattern, "/v1/reports/", 12) != 0) ||
+                (body != NULL && strstr(body, b->mark) != NULL) ||
+                strcmp(pattern, "/v1/status-changes") == 0;
+            bool echoes_b = strstr(own, b->mark) != NULL || (body != NULL && strstr(body, b->mark));
             bool insurer_global = k == KEY_INS && strncmp(pattern, "/v1/employers", 13) == 0;
-            if (!insurer_global && !names_b && status >= 200 && status < 300 &&
-                strncmp(pattern, "/v1/reports/", 12) != 0)
+            if (!insurer_global && targets_b && status >= 200 && status < 300)
                 fail_msg("%s %s as %s (A) with B's object was served: %d %.300s", method, own,
                          kind_names[k], status, text);
-            if (!insurer_global && mentions_other(text, 0) && strstr(own, b->mark) == NULL)
+            if (!insurer_global && !echoes_b && mentions_other(text, 0))
                 fail_msg("%s %s as %s (A) leaks B: %.300s", method, own, kind_names[k], text);
             free(text);
             /* 3. Under B's prefix: refused (403 role, 404 scope) for every key of A. */
