@@ -66,13 +66,15 @@ typedef struct dms_register_entry {
 
 /*
  * One page of the register ordered by ФИО then policy number: the persons
- * matching filter (NULL: all), skipping offset, at most limit, into a
- * malloc'd array (*out, free it) of *n; *total (may be NULL) the number
- * matching.
+ * matching filter (NULL: all) that come after the person holding policy
+ * after (NULL: from the start; the last policy of the previous page gives
+ * the next page at the cost of the first), skipping offset, at most limit,
+ * into a malloc'd array (*out, free it) of *n; *total (may be NULL) the
+ * number matching (the whole filter, not only after).
  */
-int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, size_t offset,
-                            size_t limit, dms_register_entry **out, size_t *n, size_t *total,
-                            dms_error *err);
+int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, const char *after,
+                            size_t offset, size_t limit, dms_register_entry **out, size_t *n,
+                            size_t *total, dms_error *err);
 
 /* One person by policy number; DMS_ENOTFOUND if absent. */
 int dms_register_store_get(dms_store *store, const char *policy, dms_register_entry *out,

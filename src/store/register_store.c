@@ -245,9 +245,9 @@ static void bind_filter(sqlite3_stmt *stmt, long tenant, const dms_insured_filte
     bind_text_or_null(stmt, 5, f != NULL ? f->employee_id : NULL);
 }
 
-int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, size_t offset,
-                            size_t limit, dms_register_entry **out, size_t *n, size_t *total,
-                            dms_error *err)
+int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, const char *after,
+                            size_t offset, size_t limit, dms_register_entry **out, size_t *n,
+                            size_t *total, dms_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -273,14 +273,23 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
     }
     if (limit == 0)
         return DMS_OK;
+    /* After a policy: the rows past it in (ФИО, policy) order, found through the index
+     * (a page costs the same anywhere in the register); else by offset. */
+    dms_register_entry last;
+    if (after != NULL && (status = dms_register_store_get(store, after, &last, err)) != DMS_OK)
+        return status;
     snprintf(sql, sizeof sql,
-             "SELECT " PERSON_COLUMNS "%s ORDER BY full_name, policy LIMIT ?6 OFFSET ?7",
-             list_where);
+             "SELECT " PERSON_COLUMNS "%s%s ORDER BY full_name, policy LIMIT ?6 OFFSET ?7",
+             list_where, after != NULL ? " AND (full_name, policy) > (?9, ?8)" : "");
     if ((status = prepare(store, sql, &stmt, err)) != DMS_OK)
         return status;
     bind_filter(stmt, tenant, filter);
     sqlite3_bind_int64(stmt, 6, (sqlite3_int64)limit);
     sqlite3_bind_int64(stmt, 7, (sqlite3_int64)offset);
+    if (after != NULL) {
+        sqlite3_bind_text(stmt, 8, last.policy, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(stmt, 9, last.full_name, -1, SQLITE_TRANSIENT);
+    }
     dms_register_entry *list = NULL;
     size_t cap = 0;
     int rc;
@@ -483,8 +492,8 @@ static int load_touched(dms_store *store, const dms_insured_batch *batch, dms_in
 
 /* Writes an accepted outcome: the upload, every change, every person's new state. */
 static int write_outcome(dms_store *store, const dms_insured_outcome *o,
-                         const dms_register_submit *opts, struct versions *v, long *upload,
-                         dms_error *err)
+                         const dms_insured_register *before, const dms_register_submit *opts,
+                         struct versions *v, long *upload, dms_error *err)
 {
     long tenant = dms_store_tenant(store);
     char at[40];
@@ -564,6 +573,18 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
              "updated_at = excluded.updated_at",
              &stmt, err)) != DMS_OK)
         return status;
+    /* A person whose name and employee id stay (most changes) is updated without touching
+     * the indexed columns, which saves rewriting two index entries per person. */
+    sqlite3_stmt *update = NULL;
+    if ((status = prepare(store,
+                          "UPDATE insured_person SET relation = ?4, birth_day = ?6, "
+                          "department = ?7, programme = ?8, status = ?9, date_from = ?10, "
+                          "date_to = ?11, status_day = ?12, version = ?13, updated_at = ?14 "
+                          "WHERE tenant = ?1 AND policy = ?2",
+                          &update, err)) != DMS_OK) {
+        sqlite3_finalize(stmt);
+        return status;
+    }
     for (size_t i = 0; i < o->npersons && status == DMS_OK; i++) {
         const dms_insured_person *p = &o->persons[i];
         long *version = versions_slot(v, p->policy);
@@ -571,25 +592,31 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
             status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
             break;
         }
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, p->policy, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, p->employee_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 4, (int)p->relation);
-        sqlite3_bind_text(stmt, 5, p->full_name, -1, SQLITE_STATIC);
-        bind_day(stmt, 6, p->birth_day);
-        sqlite3_bind_text(stmt, 7, p->department, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 8, p->programme, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 9, (int)p->status);
-        sqlite3_bind_int64(stmt, 10, p->date_from);
-        bind_day(stmt, 11, p->date_to);
-        sqlite3_bind_int64(stmt, 12, p->status_day);
-        sqlite3_bind_int64(stmt, 13, *version > 0 ? *version : 1);
-        sqlite3_bind_text(stmt, 14, at, -1, SQLITE_STATIC);
-        if ((rc = sqlite3_step(stmt)) != SQLITE_DONE)
+        const dms_insured_person *was = dms_insured_register_find(before, p->policy);
+        sqlite3_stmt *w = was != NULL && strcmp(was->full_name, p->full_name) == 0 &&
+                                  strcmp(was->employee_id, p->employee_id) == 0
+                              ? update
+                              : stmt;
+        sqlite3_reset(w);
+        sqlite3_clear_bindings(w);
+        sqlite3_bind_int64(w, 1, tenant);
+        sqlite3_bind_text(w, 2, p->policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(w, 3, p->employee_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(w, 4, (int)p->relation);
+        sqlite3_bind_text(w, 5, p->full_name, -1, SQLITE_STATIC);
+        bind_day(w, 6, p->birth_day);
+        sqlite3_bind_text(w, 7, p->department, -1, SQLITE_STATIC);
+        sqlite3_bind_text(w, 8, p->programme, -1, SQLITE_STATIC);
+        sqlite3_bind_int(w, 9, (int)p->status);
+        sqlite3_bind_int64(w, 10, p->date_from);
+        bind_day(w, 11, p->date_to);
+        sqlite3_bind_int64(w, 12, p->status_day);
+        sqlite3_bind_int64(w, 13, *version > 0 ? *version : 1);
+        sqlite3_bind_text(w, 14, at, -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(w)) != SQLITE_DONE)
             status = dms_store_fail(store, rc, "storing an insured person", err);
     }
+    sqlite3_finalize(update);
     sqlite3_finalize(stmt);
     return status;
 }
@@ -655,7 +682,7 @@ int dms_register_store_submit(dms_store *store, const dms_insured_batch *batch,
     if ((status = dms_insured_check(reg, &rules, batch, outcome, err)) != DMS_OK)
         goto out;
     if ((*outcome)->ok && (*outcome)->nchanges > 0)
-        status = write_outcome(store, *outcome, opts, &v, &stored_upload, err);
+        status = write_outcome(store, *outcome, reg, opts, &v, &stored_upload, err);
 out:
     if (own) {
         if (status == DMS_OK && *outcome != NULL && (*outcome)->ok)
