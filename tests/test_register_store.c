@@ -24,6 +24,16 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include <math.h>
+
+#include "dms/enrol_store.h"
+#include "dms/exposure.h"
+#include "dms/jsonread.h"
+#include "dms/model.h"
+#include "dms/register.h"
+#include "dms/register_store.h"
+#include "dms/store.h"
+#include "dms/tenant_store.h"
 #include "http_client.h"
 #include "run_command.h"
 
@@ -268,6 +278,149 @@ static void history_versions_and_retro_window(void **state)
     json_decref(j);
 }
 
+/* A claims report over the stored register (no membership upload) equals the same
+ * report with the membership written out by hand from what was uploaded. */
+static void reports_from_the_stored_register(void **state)
+{
+    (void)state;
+    const char *claims =
+        "Номер случая;Номер полиса;Табельный номер;Связь;Дата обращения;Дата оказания услуги;"
+        "Категория услуги;ЛПУ;Стоимость услуги;Оплачено страховщиком;Соплатёж;Статус\\n"
+        "C1;Q-00002;E00002;сотрудник;10.03.2026;10.03.2026;АПП;Медси;1000;1000;0;оплачено\\n"
+        "C2;Q-00003;E00003;сотрудник;11.03.2026;11.03.2026;АПП;Медси;2500;2000;500;оплачено\\n"
+        "C3;Q-00001;E00001;сотрудник;07.03.2026;07.03.2026;АПП;Медси;700;700;0;оплачено\\n";
+    size_t cap = (size_t)rows * 110 + 4096;
+    char *mem = malloc(cap);
+    size_t n = (size_t)snprintf(mem, cap,
+                                "Табельный номер;Связь;Дата рождения;Подразделение;Сегмент;"
+                                "Номер полиса;Дата прикрепления;Дата открепления\\n");
+    static const char *const programmes[] = {"young", "senior", "families", "other"};
+    for (int i = 1; i <= rows; i++)
+        n += (size_t)snprintf(mem + n, cap - n,
+                              "E%05d;сотрудник;01.01.1970;Отдел %d;%s;Q-%05d;"
+                              "01.03.2026;%s\\n",
+                              i, i % 7, i == 1 ? "other" : programmes[i % 4], i,
+                              i == 1 ? "08.03.2026" : "");
+    static const char *const reports[] = {"insured", "utilisation", "expense"};
+    for (size_t k = 0; k < 3; k++) {
+        size_t body_cap = cap + 4096;
+        char *stored = malloc(body_cap), *given = malloc(body_cap), path[64];
+        snprintf(stored, body_cap,
+                 "{\"register_csv\": \"%s\", \"period\": {\"from\": \"2026-01-01\", \"to\": "
+                 "\"2026-12-31\"}, \"min_cell\": 1}",
+                 claims);
+        snprintf(given, body_cap,
+                 "{\"register_csv\": \"%s\", \"membership_csv\": \"%s\", \"period\": {\"from\": "
+                 "\"2026-01-01\", \"to\": \"2026-12-31\"}, \"min_cell\": 1}",
+                 claims, mem);
+        snprintf(path, sizeof path, "/v1/reports/%s", reports[k]);
+        json_t *a = call_json(hr1, "POST", path, stored, 200);
+        json_t *b = call_json(hr1, "POST", path, given, 200);
+        json_t *rows_a = json_object_get(a, "rows"), *rows_b = json_object_get(b, "rows");
+        assert_true(json_array_size(rows_a) >= 1);
+        if (!json_equal(rows_a, rows_b)) {
+            char *ta = json_dumps(rows_a, 0), *tb = json_dumps(rows_b, 0);
+            print_error("%s: stored %.600s\ngiven %.600s\n", reports[k], ta, tb);
+            free(ta);
+            free(tb);
+        }
+        assert_true(json_equal(rows_a, rows_b));
+        json_decref(a);
+        json_decref(b);
+        free(stored);
+        free(given);
+    }
+    free(mem);
+}
+
+/* An accepted election moves the employee's programme in the register, from the policy
+ * period's start or the re-opening life event's date, and the change is in the history. */
+static void accepted_election_changes_the_programme(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/elect.db", dir);
+    dms_error err;
+    dms_error_clear(&err);
+    dms_store *store = NULL;
+    json_t *policy = NULL;
+    long employer = 0, today = 0;
+    assert_int_equal(dms_store_open(path, &store, &err), DMS_OK);
+    assert_int_equal(dms_tenant_employer_create(store, "Elect", NULL, "test", &employer, &err),
+                     DMS_OK);
+    dms_store_tenant_set(store, employer);
+    FILE *f = fopen("examples/census/midsize-450.csv", "rb");
+    char *census = slurp_fd(f);
+    fclose(f);
+    assert_int_equal(dms_json_load_file("examples/policies/midsize-2026.json", &policy, &err),
+                     DMS_OK);
+    assert_int_equal(dms_enrol_import(store, policy, census, strlen(census), "test", NULL, &err),
+                     DMS_OK);
+    const char *tpl = "Действие;Дата действия;Номер полиса;Табельный номер;Связь;ФИО;Программа\n"
+                      "прикрепить;01.01.2026;P-7;100007;сотрудник;Иванов Иван;young\n"
+                      "прикрепить;01.01.2026;P-7c;100007;ребёнок;Иванова Мария;young\n";
+    dms_insured_batch *batch = NULL;
+    dms_insured_outcome *outcome = NULL;
+    assert_int_equal(
+        dms_insured_template_read(tpl, strlen(tpl), DMS_INSURED_CSV, "t.csv", &batch, &err),
+        DMS_OK);
+    assert_true(dms_date_parse("2026-01-05", &today));
+    dms_register_submit opts = {
+        .author = "test", .source = "t.csv", .today = today, .retro_days = -1};
+    assert_int_equal(dms_register_store_submit(store, batch, &opts, &outcome, NULL, NULL, &err),
+                     DMS_OK);
+    assert_true(outcome->ok);
+    dms_insured_outcome_free(outcome);
+    dms_insured_batch_free(batch);
+    /* HR accepts the submitted election of 100007 with two options. */
+    dms_enrol_election e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.employee_id, sizeof e.employee_id, "100007");
+    snprintf(e.options, sizeof e.options, "[\"dental_standard\",\"telemedicine\"]");
+    e.status = DMS_ELECTION_ACCEPTED;
+    e.version = 1;
+    dms_election_history h;
+    memset(&h, 0, sizeof h);
+    h.version = 1;
+    h.from = DMS_ELECTION_SUBMITTED;
+    h.to = DMS_ELECTION_ACCEPTED;
+    h.life_event = DMS_LIFE_EVENT_NONE;
+    snprintf(h.actor, sizeof h.actor, "key 3 (hr)");
+    snprintf(h.at, sizeof h.at, "2025-12-01T10:00:00.000Z");
+    assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
+    assert_int_equal(dms_enrol_election_put(store, &e, &h, DMS_ROLE_HR, &err), DMS_OK);
+    assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
+    dms_register_entry p;
+    assert_int_equal(dms_register_store_get(store, "P-7", &p, &err), DMS_OK);
+    assert_string_equal(p.programme, "young+dental_standard+telemedicine");
+    assert_int_equal(p.version, 2);
+    assert_int_equal(dms_register_store_get(store, "P-7c", &p, &err), DMS_OK);
+    assert_string_equal(p.programme, "young"); /* a relative keeps theirs */
+    dms_register_change_row *hist = NULL;
+    size_t n = 0;
+    assert_int_equal(dms_register_store_changes(store, "P-7", DMS_INSURED_NO_DATE,
+                                                DMS_INSURED_OPEN_END, &hist, &n, &err),
+                     DMS_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(hist[1].change.action, DMS_INSURED_CHANGE_PROGRAMME);
+    char day[11];
+    assert_string_equal(dms_register_day_text(hist[1].change.effective_day, day), "2026-01-01");
+    assert_string_equal(hist[1].author, "key 3 (hr)");
+    assert_string_equal(hist[1].programme_before, "young");
+    free(hist);
+    /* The exposure of the register: two people from 2026-01-01, still covered. */
+    dms_membership *m = NULL;
+    assert_int_equal(dms_register_store_membership(store, &m, &err), DMS_OK);
+    long from = 0, to = 0;
+    dms_date_parse("2026-01-01", &from);
+    dms_date_parse("2026-12-31", &to);
+    assert_true(fabs(dms_exposure_total(m, from, to, NULL, NULL) - 24.0) < 1e-9);
+    dms_membership_free(m);
+    json_decref(policy);
+    free(census);
+    dms_store_close(store);
+}
+
 static char *body_copy(const struct http_response *r, size_t *len)
 {
     char *copy = malloc(r->body_len + 1);
@@ -322,6 +475,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bulk_upload_is_atomic),
         cmocka_unit_test(history_versions_and_retro_window),
+        cmocka_unit_test(reports_from_the_stored_register),
+        cmocka_unit_test(accepted_election_changes_the_programme),
         cmocka_unit_test(xlsx_round_trip_through_the_api),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
