@@ -104,8 +104,11 @@ test('employee: an over-budget choice is refused with a visible message', async 
   // Dental in business clinics, planned hospital and mental health: more
   // than 15,000 RUB of credits plus the 12,000 RUB top-up cap.
   for (const code of ['dental_business', 'hospital_planned', 'mental_health']) {
+    // Wait for the save that this tick starts (registered first: the answer can be quicker
+    // than the next line).
+    const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
     await page.check(`#opt-${code}`);
-    await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+    await saved;
   }
   await page.waitForSelector('#budget-error:not([hidden])');
   assert.equal(await page.getAttribute('#budget-bar', 'data-over'), 'true');
@@ -139,8 +142,9 @@ test('employee: recommendation within budget, then submit and see status and his
   const cards = await page.locator('#recommendation .rec').count();
   assert.ok(cards >= 2, `best and runner-ups, got ${cards}`);
   assert.match(await page.textContent('#recommendation .rec.best .oop'), /₽/);
+  const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
   await page.click('#recommendation .rec.best button');
-  await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+  await saved;
   await page.waitForFunction(() => document.getElementById('budget-bar').dataset.over === 'false');
   assert.equal(await page.isHidden('#budget-error'), true);
   assert.equal(await page.isChecked('#opt-dental_business'), false);
