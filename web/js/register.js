@@ -163,7 +163,7 @@ async function uploadChanges() {
   const xlsx = /\.xlsx$/i.test(file.name);
   let res;
   try {
-    res = await fetch(`/v1/register/changes?file=${encodeURIComponent(file.name)}`, {
+    res = await fetch(`/v1/register?file=${encodeURIComponent(file.name)}`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${Api.key}`, 'Content-Type': xlsx ? XLSX_TYPE : 'text/csv', Accept: 'application/json' },
       body: await file.arrayBuffer(),
