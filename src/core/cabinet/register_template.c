@@ -148,11 +148,18 @@ static const char *shown(const char *t, size_t n, char buf[64])
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)t, *end = p + n;
     while (p < end && o + 4 < 44) {
-        const unsigned char *start = p;
         long cp = *p < 0x80 ? *p++ : -1;
         if (cp < 0) {
-            cp = dms_utf8_next(&p);
-            if (cp < 0 || p > end) {
+            /* dms_utf8_next reads as many bytes as the lead byte announces:
+               only call it when they are all inside the text */
+            size_t need = (*p & 0xE0) == 0xC0   ? 2
+                          : (*p & 0xF0) == 0xE0 ? 3
+                          : (*p & 0xF8) == 0xF0 ? 4
+                                                : 0;
+            const unsigned char *start = p;
+            if (need > 0 && (size_t)(end - p) >= need)
+                cp = dms_utf8_next(&p);
+            if (cp < 0 || p != start + need) {
                 p = start + 1;
                 cp = 0xFFFD;
             }
