@@ -72,12 +72,13 @@ const char *dms_insured_field_name_ru(enum dms_insured_field f)
 
 bool reg_word_in(const char *text, size_t len, const char *const *words)
 {
+    /* the lists are written folded already (lower case, е for ё, single
+       spaces), so only the input is folded */
     char folded[128];
-    char w[128];
     if (text == NULL || !dms_text_fold(text, len, folded, sizeof folded))
         return false;
     for (size_t i = 0; words[i] != NULL; i++)
-        if (dms_text_fold(words[i], strlen(words[i]), w, sizeof w) && strcmp(w, folded) == 0)
+        if (strcmp(words[i], folded) == 0)
             return true;
     return false;
 }
@@ -110,9 +111,9 @@ bool dms_insured_action_from_text(const char *text, size_t len, enum dms_insured
 
 bool dms_insured_status_from_text(const char *text, size_t len, enum dms_insured_status *out)
 {
-    static const char *const inc[] = {"включён", "включен", "included", NULL};
+    static const char *const inc[] = {"включен", "included", NULL};
     static const char *const sus[] = {"приостановлен", "suspended", NULL};
-    static const char *const exc[] = {"исключён", "исключен", "excluded", NULL};
+    static const char *const exc[] = {"исключен", "excluded", NULL};
     static const char *const *const lists[] = {inc, sus, exc};
     for (int s = 0; s < 3; s++)
         if (reg_word_in(text, len, lists[s])) {

@@ -86,6 +86,8 @@ static int header_field(const char *text, size_t len)
     char w[128];
     if (!dms_text_fold(text, len, folded, sizeof folded))
         return TF_UNKNOWN;
+    /* once per column of the header: folding the vocabulary here keeps it
+       readable as people write it */
     for (size_t i = 0; header_words[i].text != NULL; i++)
         if (dms_text_fold(header_words[i].text, strlen(header_words[i].text), w, sizeof w) &&
             strcmp(w, folded) == 0)
