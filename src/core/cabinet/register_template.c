@@ -17,7 +17,10 @@
 
 /* ---- header vocabulary ---------------------------------------------------------- */
 
-enum { TF_IGNORED = DMS_INSURED_F_COUNT, TF_UNKNOWN = -1 };
+/* Beyond the fields: a column read and ignored (Статус ...), and a column
+   whose header cell is blank (any value under it is a fault: nothing typed
+   into the template is dropped without a word). */
+enum { TF_IGNORED = DMS_INSURED_F_COUNT, TF_BLANK = DMS_INSURED_F_COUNT + 1, TF_UNKNOWN = -1 };
 
 /* Folded by dms_text_fold: lower case, ё → е, '_' '-' → space. */
 struct header_word {
@@ -214,12 +217,15 @@ static void read_header(reader *r, int line, size_t n, const char *const *texts,
             continue;
         }
         while (r->ncols < c)
-            r->map[r->ncols++] = TF_IGNORED;
+            r->map[r->ncols++] = TF_BLANK;
         char buf[64];
-        if (lens[i] == 0)
-            continue; /* an unnamed column must stay empty; checked per row */
+        if (lens[i] == 0) {
+            r->map[c - 1] = TF_BLANK; /* must stay empty; checked per row */
+            continue;
+        }
         int f = header_field(texts[i], lens[i]);
         if (f == TF_UNKNOWN) {
+            r->map[c - 1] = TF_IGNORED; /* reported once here, not on every row */
             add_issue(r, DMS_INSURED_E_BAD_HEADER, line, c, DMS_INSURED_F_ACTION,
                       "неизвестный столбец «%s»", "unknown column '%s'",
                       shown(texts[i], lens[i], buf));
@@ -273,7 +279,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
         if (lens[i] == 0)
             continue;
         int f = col >= 1 && col <= r->ncols ? r->map[col - 1] : TF_UNKNOWN;
-        if (f == TF_UNKNOWN || (f == TF_IGNORED && col > r->ncols)) {
+        if (f == TF_UNKNOWN || f == TF_BLANK) {
             add_issue(r, DMS_INSURED_E_BAD_VALUE, line, col, DMS_INSURED_F_ACTION,
                       "значение «%s» в столбце без заголовка",
                       "value '%s' in a column without a header", shown(texts[i], lens[i], buf));
@@ -350,7 +356,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
     dms_insured_batch *b = r->b;
     if ((int)b->issues_total != faults_before) {
         if (val[DMS_INSURED_F_POLICY] != NULL &&
-            !reg_batch_poison(b, val[DMS_INSURED_F_POLICY], vlen[DMS_INSURED_F_POLICY]))
+            !reg_batch_poison(b, val[DMS_INSURED_F_POLICY], vlen[DMS_INSURED_F_POLICY], line))
             r->nomem = true;
         return;
     }
