@@ -112,7 +112,7 @@ const struct dms_model *dms_api_catalog_model(const dms_api_catalog *catalog, co
 /* A bank premium-card tariff of the tariffs folder by id ("" gives the first),
  * or NULL. Corporate tariffs and bank tariffs are told apart on loading. */
 const struct dms_bank_tariff *dms_api_catalog_bank_tariff(const dms_api_catalog *catalog,
-                                                         const char *id);
+                                                          const char *id);
 const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *catalog,
                                                          const char *version);
 
@@ -173,6 +173,13 @@ int dms_api_route_find(const char *method, const char *path, bool *allowed, char
  * without a valid key and 403 for a role outside this set.
  */
 unsigned dms_api_route_roles(size_t route);
+
+/*
+ * The employer N of a path "/v1/employers/N/..." that stands for the route
+ * "/v1/..." (dms_api_route_find matches it so), or 0. Broker and insurer
+ * keys name their employer so; dms_api_dispatch checks it against the key.
+ */
+long dms_api_path_employer(const char *path);
 
 /* True if the route takes a request body (POST). */
 bool dms_api_route_has_body(size_t route);
