@@ -8,8 +8,11 @@
  * atomicity (one faulty row in 10,000: that one issue, nothing accepted, the
  * register untouched; fixed, all 10,000 accepted); the state machine and its
  * history, the changes of a period written in the template; the list written
- * and read back as a template; formula cells neutralised; paging and filters.
+ * and read back as a template; formula cells neutralised; paging and filters;
+ * the membership (exposure) the register and its history imply, against
+ * member-months counted by hand.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include <cmocka.h>
 
 #include "dms/claims.h"
+#include "dms/exposure.h"
 #include "dms/register.h"
 #include "dms/xlsx.h"
 
@@ -515,8 +519,50 @@ static void history_and_period(void **state)
     }
     dms_insured_batch_free(back);
     free(x);
+    /* the membership it implies: a gap while suspended, a split at the
+       programme change; member-months against the analytic count */
+    dms_insured_person born = *dms_insured_register_find(reg, "H1");
+    born.birth_day = D(1980, 6, 1);
+    assert_int_equal(dms_insured_register_put(reg, &born, NULL), DMS_OK);
+    dms_membership *m = NULL;
+    size_t skipped = 99;
+    assert_int_equal(dms_insured_membership(reg, history, 5, &m, &skipped, NULL), DMS_OK);
+    assert_int_equal(skipped, 0);
+    assert_int_equal(m->count, 3);
+    assert_int_equal(m->members[0].attach_day, D(2026, 1, 10));
+    assert_int_equal(m->members[0].detach_day, D(2026, 2, 28));
+    assert_string_equal(m->members[0].segment, "base");
+    assert_int_equal(m->members[1].attach_day, D(2026, 3, 1));
+    assert_int_equal(m->members[1].detach_day, D(2026, 3, 31));
+    assert_string_equal(m->members[1].segment, "plus");
+    assert_int_equal(m->members[2].attach_day, D(2026, 5, 1));
+    assert_int_equal(m->members[2].detach_day, D(2026, 8, 31));
+    assert_string_equal(m->members[2].policy_id, "H1");
+    assert_string_equal(m->members[2].department, "Склад");
+    double mm = dms_exposure_total(m, D(2026, 1, 1), D(2026, 12, 31), NULL, NULL);
+    assert_true(fabs(mm - (6.0 + 22.0 / 31.0)) < 1e-12);
+    dms_membership_free(m);
     for (int i = 0; i < 5; i++)
         dms_insured_outcome_free(outs[i]);
+    dms_insured_register_free(reg);
+}
+
+/* Without history the snapshot gives one stretch per person; a person
+   without a birth date cannot be aged and is left out, counted. */
+static void membership_from_snapshot(void **state)
+{
+    (void)state;
+    dms_insured_register *reg = seed();
+    dms_membership *m = NULL;
+    size_t skipped = 0;
+    assert_int_equal(dms_insured_membership(reg, NULL, 0, &m, &skipped, NULL), DMS_OK);
+    assert_int_equal(skipped, 1); /* P3 */
+    assert_int_equal(m->count, 2);
+    assert_int_equal(m->members[0].detach_day, DMS_EXPOSURE_OPEN); /* P1 included */
+    assert_int_equal(m->members[1].detach_day, D(2026, 2, 28));    /* P2 suspended 01.03 */
+    double mm = dms_exposure_total(m, D(2026, 1, 1), D(2026, 12, 31), NULL, NULL);
+    assert_true(fabs(mm - 14.0) < 1e-12);
+    dms_membership_free(m);
     dms_insured_register_free(reg);
 }
 
@@ -699,6 +745,7 @@ int main(void)
         cmocka_unit_test(excluded_twice_in_one_file),
         cmocka_unit_test(atomic_bulk),
         cmocka_unit_test(history_and_period),
+        cmocka_unit_test(membership_from_snapshot),
         cmocka_unit_test(xlsx_template_faults),
         cmocka_unit_test(list_paging_and_downloads),
         cmocka_unit_test(vocabularies),
