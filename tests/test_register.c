@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "dms/claims.h"
 #include "dms/exposure.h"
@@ -711,6 +712,53 @@ static void list_paging_and_downloads(void **state)
     dms_insured_register_free(reg);
 }
 
+/* The JSON shapes the HTTP layer sends: a refused batch's issues, an
+   accepted batch's changes and persons. */
+static void json_shapes(void **state)
+{
+    (void)state;
+    dms_insured_register *reg = seed();
+    char text[1024];
+    snprintf(text, sizeof text, "%sуволить;01.07.2026;P1;;;;;;\r\n", HDR_RU);
+    dms_insured_outcome *o = run(reg, text);
+    json_t *j = dms_insured_outcome_json(o);
+    assert_non_null(j);
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(j, "issues_total")), 1);
+    json_t *is = json_array_get(json_object_get(j, "issues"), 0);
+    assert_string_equal(json_string_value(json_object_get(is, "code")), "unknown_action");
+    assert_int_equal(json_integer_value(json_object_get(is, "line")), 2);
+    assert_int_equal(json_integer_value(json_object_get(is, "column")), 1);
+    assert_string_equal(json_string_value(json_object_get(is, "field")), "action");
+    assert_non_null(strstr(json_string_value(json_object_get(is, "message_ru")), "уволить"));
+    json_decref(j);
+    dms_insured_outcome_free(o);
+
+    snprintf(text, sizeof text, "%sизменить программу;01.07.2026;P1;;;;;;plus\r\n", HDR_RU);
+    o = run(reg, text);
+    assert_true(o->ok);
+    j = dms_insured_outcome_json(o);
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    json_t *c = json_array_get(json_object_get(j, "changes"), 0);
+    assert_string_equal(json_string_value(json_object_get(c, "action")), "change_programme");
+    assert_string_equal(json_string_value(json_object_get(c, "action_ru")), "изменить программу");
+    assert_string_equal(json_string_value(json_object_get(c, "effective_date")), "2026-07-01");
+    assert_true(json_is_null(json_object_get(c, "relation")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(c, "before"), "programme")), "base");
+    json_t *p = json_array_get(json_object_get(j, "persons"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "policy_number")), "P1");
+    assert_string_equal(json_string_value(json_object_get(p, "programme")), "plus");
+    assert_string_equal(json_string_value(json_object_get(p, "status_ru")), "включён");
+    assert_string_equal(json_string_value(json_object_get(p, "birth_date")), "1990-01-02");
+    assert_string_equal(json_string_value(json_object_get(p, "date_from")), "2026-01-01");
+    assert_true(json_is_null(json_object_get(p, "date_to")));
+    assert_string_equal(json_string_value(json_object_get(p, "status_day")), "2026-07-01");
+    json_decref(j);
+    dms_insured_outcome_free(o);
+    dms_insured_register_free(reg);
+}
+
 static void vocabularies(void **state)
 {
     (void)state;
@@ -748,6 +796,7 @@ int main(void)
         cmocka_unit_test(membership_from_snapshot),
         cmocka_unit_test(xlsx_template_faults),
         cmocka_unit_test(list_paging_and_downloads),
+        cmocka_unit_test(json_shapes),
         cmocka_unit_test(vocabularies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -408,4 +408,29 @@ int dms_insured_membership(const dms_insured_register *reg, const dms_insured_ch
                            size_t nhistory, struct dms_membership **out /* OUT */,
                            size_t *skipped /* OUT */, dms_error *err);
 
+/* ---- JSON (the HTTP layer's and the CLI's one encoding) -------------------- */
+
+struct json_t; /* jansson */
+
+/*
+ * New JSON objects (the caller json_decrefs), NULL when memory ran out or a
+ * string is not valid UTF-8 (never the case for what the template reader
+ * accepted). Dates are "YYYY-MM-DD" or null when unknown / open.
+ *   person:  {"policy_number", "employee_id", "relation", "full_name",
+ *             "birth_date", "department", "programme", "status",
+ *             "status_ru", "date_from", "date_to", "status_day"}
+ *   change:  {"action", "action_ru", "effective_date", "policy_number",
+ *             "employee_id", "relation" (null when not given), "full_name",
+ *             "birth_date", "department", "programme", "line"; with
+ *             "before": {"status", "programme"} when had_before; "entered_at"
+ *             and "author" when set}
+ *   issue:   {"code", "line", "column", "field", "message_ru", "message_en"}
+ *   outcome: {"ok": true, "changes": [change...], "persons": [person...]} or
+ *            {"ok": false, "issues": [issue...], "issues_total": N}
+ */
+struct json_t *dms_insured_person_json(const dms_insured_person *person);
+struct json_t *dms_insured_change_json(const dms_insured_change *change);
+struct json_t *dms_insured_issue_json(const dms_insured_issue *issue);
+struct json_t *dms_insured_outcome_json(const dms_insured_outcome *outcome);
+
 #endif
