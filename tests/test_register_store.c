@@ -307,11 +307,11 @@ static void reports_from_the_stored_register(void **state)
         char *stored = malloc(body_cap), *given = malloc(body_cap), path[64];
         snprintf(stored, body_cap,
                  "{\"register_csv\": \"%s\", \"period\": {\"from\": \"2026-01-01\", \"to\": "
-                 "\"2026-12-31\"}, \"min_cell\": 1}",
+                 "\"2026-12-31\"}, \"min_cell\": 5}",
                  claims);
         snprintf(given, body_cap,
                  "{\"register_csv\": \"%s\", \"membership_csv\": \"%s\", \"period\": {\"from\": "
-                 "\"2026-01-01\", \"to\": \"2026-12-31\"}, \"min_cell\": 1}",
+                 "\"2026-01-01\", \"to\": \"2026-12-31\"}, \"min_cell\": 5}",
                  claims, mem);
         snprintf(path, sizeof path, "/v1/reports/%s", reports[k]);
         json_t *a = call_json(hr1, "POST", path, stored, 200);

@@ -165,7 +165,7 @@ static void claims_report_xlsx_matches_csv(void **state)
     assert_int_equal(run(a_csv, &csv, &clen), 0);
     a_csv[11] = "xlsx";
     assert_int_equal(run(a_csv, &x, &xlen), 0);
-    compare(csv, ';', x, xlen, "Отчёт");
+    compare(csv, ',', x, xlen, "Отчёт");
     free(csv);
     free(x);
 }

@@ -460,12 +460,13 @@ static int do_report(const struct args *a)
         FILE *csv = cli_xlsx_begin("dmsrate claims report", &buf, &len);
         if (csv == NULL)
             goto out;
-        /* Russian headers and, with the tariff's names, Russian module names. */
+        /* Headers in the --lang language; Russian module names from the tariff. */
         dms_tariff *names = NULL;
         dms_error ignored;
-        dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
-                             &ignored);
-        int written = dms_reports_csv(t, DMS_CSV_RU, names, csv);
+        if (a->ru)
+            dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
+                                 &ignored);
+        int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, csv);
         dms_tariff_free(names);
         if (written != DMS_OK) {
             fclose(csv);

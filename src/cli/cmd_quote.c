@@ -25,7 +25,7 @@ static const char quote_usage[] =
     "  --tariff FILE     insurer tariff (default tariffs/corporate-2026.json)\n"
     "  --model FILE      actuarial model (default models/ru-2026.json)\n"
     "  --format F        table (default), json, csv or xlsx (to stdout: > quote.xlsx;\n"
-    "                    Russian headers)\n"
+    "                    headers in the --lang language)\n"
     "  --lang L          en (default) or ru: CSV for Russian Excel (UTF-8 BOM, ';',\n"
     "                    decimal comma, Russian headers, module and scenario names)\n"
     "  --no-percentiles  skip the distribution of the group's total claims\n";
@@ -140,7 +140,7 @@ int cmd_quote(int argc, char **argv)
         char *buf = NULL;
         size_t len = 0;
         FILE *csv = cli_xlsx_begin("dmsrate quote", &buf, &len);
-        if (csv != NULL && dms_report_quote_csv(quote, DMS_CSV_RU, csv) == DMS_OK)
+        if (csv != NULL && dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN, csv) == DMS_OK)
             exit_code = cli_xlsx_end("dmsrate quote", csv, &buf, &len, "Расчёт");
         else if (csv != NULL) {
             fclose(csv);
