@@ -50,8 +50,175 @@ static json_t *design_json(const dms_budget_space *space, const dms_budget_solut
     return json_pack("{s:{s:s, s:s, s:s}, s:o, s:o, s:o, s:f}", "network", "code", net->code,
                      "name_ru", net->name_ru, "name_en", net->name_en, "modules", modules,
                      "gross_total", kopecks_json(sol->gross_kopecks), "gross_per_head",
-                     json_real(per_head(sol->gross_kopecks, people)), "value_per_head",
+                     json_real(per_head(sol->gross_kopecks, people)), "value_score",
                      round(sol->value * 100.0) / 100.0);
+}
+
+static double r2(double x)
+{
+    return round(x * 100.0) / 100.0;
+}
+
+/* "off", "flat", or the claims terms, for explanations. */
+static void terms_text(const dms_budget_module_space *ms, size_t option, char *buf, size_t size)
+{
+    const dms_budget_option *o = &ms->options[option];
+    if (!o->included)
+        snprintf(buf, size, "off");
+    else if (ms->module->type == DMS_MODULE_FLAT)
+        snprintf(buf, size, "on");
+    else if (isfinite(o->annual_limit))
+        snprintf(buf, size, "deductible %g, co-pay %g%%, annual limit %g", o->deductible,
+                 o->copay * 100, o->annual_limit);
+    else
+        snprintf(buf, size, "deductible %g, co-pay %g%%", o->deductible, o->copay * 100);
+}
+
+static bool is_mandatory(const dms_budget_request *req, const dms_tariff_module *tm)
+{
+    for (size_t i = 0; i < req->nmandatory; i++)
+        if (req->mandatory[i] == tm)
+            return true;
+    return false;
+}
+
+static json_t *profiles_json(unsigned bits)
+{
+    json_t *a = json_array();
+    for (unsigned i = 0; i < DMS_BUDGET_NPROFILES; i++)
+        if (bits & (1u << i))
+            json_array_append_new(a, json_string(dms_budget_profile_name(1u << i)));
+    return a;
+}
+
+static json_t *value_model_json(const dms_budget_request *req, const dms_budget_segment_result *sr)
+{
+    const dms_budget_space *space = &req->space;
+    const dms_budget_weights *w = &sr->weights;
+    const dms_budget_census_profile *cp = &sr->census_profile;
+    json_t *pr = json_array();
+    for (size_t m = 0; m < space->nmodules; m++)
+        json_array_append_new(
+            pr, json_pack("{s:s, s:f, s:s, s:b}", "module", space->modules[m].module->code,
+                          "priority", w->weight[m], "source", dms_budget_source_name(w->source[m]),
+                          "mandatory", is_mandatory(req, space->modules[m].module)));
+    json_t *survey;
+    const dms_budget_survey_segment *sv = NULL;
+    for (size_t s = 0; s < req->plan->nsegments; s++)
+        if (&req->plan->segments[s] == sr->segment)
+            sv = &req->survey[s];
+    if (sv != NULL && sv->given)
+        survey = json_pack(
+            "{s:I, s:b, s:s}", "respondents", (json_int_t)sv->respondents, "used", w->survey_used,
+            "note",
+            w->survey_used ? "mean ratings of the segment's answers replace the profile defaults"
+                           : "fewer than 5 answers: not used, to keep answers anonymous / "
+                             "меньше 5 ответов: не используется");
+    else
+        survey = json_null();
+    return json_pack("{s:o, s:b, s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o}", "profiles",
+                     profiles_json(w->profiles), "profiles_from_request",
+                     w->profiles != cp->profiles, "census", "employees", (json_int_t)cp->employees,
+                     "under_35", (json_int_t)cp->young, "with_family", (json_int_t)cp->family,
+                     "over_40", (json_int_t)cp->over40, "remote", (json_int_t)cp->remote, "survey",
+                     survey, "priorities", pr);
+}
+
+/* Why each module is in or out of the chosen design. */
+static json_t *why_json(const dms_budget_request *req, const dms_budget_segment_result *sr)
+{
+    const dms_budget_space *space = &req->space;
+    const dms_budget_breakdown *b = &sr->within_breakdown;
+    const dms_budget_design *d = &sr->within.design;
+    double spare = sr->target.budget_per_head - per_head(sr->within.gross_kopecks, sr->people);
+    json_t *rows = json_array();
+    for (size_t m = 0; m < space->nmodules; m++) {
+        const dms_budget_module_space *ms = &space->modules[m];
+        bool in = ms->options[d->option[m]].included;
+        bool mandatory = is_mandatory(req, ms->module);
+        char terms[128];
+        terms_text(ms, d->option[m], terms, sizeof terms);
+        json_t *row =
+            json_pack("{s:s, s:b, s:b, s:f, s:s, s:s}", "module", ms->module->code, "included", in,
+                      "mandatory", mandatory, "priority", sr->weights.weight[m], "priority_source",
+                      dms_budget_source_name(sr->weights.source[m]), "terms", terms);
+        char reason[256];
+        if (in) {
+            json_object_set_new(row, "value_points", json_real(r2(b->value[m])));
+            json_object_set_new(row, "cost_per_head", json_real(r2(b->cost_per_head[m])));
+            json_object_set_new(row, "expected_claims_per_head",
+                                json_real(r2(b->claims_per_head[m])));
+            snprintf(reason, sizeof reason, "%s",
+                     mandatory ? "mandatory / обязательный модуль"
+                               : "its priority is worth its cost within the budget");
+        } else {
+            json_object_set_new(row, "add_cost_per_head", json_real(r2(b->add_cost[m])));
+            json_object_set_new(row, "add_value_points", json_real(r2(b->add_value[m])));
+            if (sr->weights.weight[m] == 0)
+                snprintf(reason, sizeof reason, "priority 0: not wanted / не нужен");
+            else if (b->add_cost[m] > spare)
+                snprintf(reason, sizeof reason,
+                         "does not fit: about %.2f RUB per head more, %.2f left in the budget",
+                         b->add_cost[m], spare);
+            else
+                snprintf(reason, sizeof reason,
+                         "the money buys more value elsewhere in this design");
+        }
+        json_object_set_new(row, "reason", json_string(reason));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+/* Modules whose option differs between two designs of the space. */
+static json_t *changes_json(const dms_budget_space *space, const dms_budget_design *from,
+                            const dms_budget_design *to)
+{
+    json_t *rows = json_array();
+    if (from->network != to->network)
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "module", "network", "from",
+                                              space->networks[from->network]->code, "to",
+                                              space->networks[to->network]->code));
+    for (size_t m = 0; m < space->nmodules; m++) {
+        if (from->option[m] == to->option[m])
+            continue;
+        char a[128], b[128];
+        terms_text(&space->modules[m], from->option[m], a, sizeof a);
+        terms_text(&space->modules[m], to->option[m], b, sizeof b);
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "module",
+                                              space->modules[m].module->code, "from", a, "to", b));
+    }
+    return rows;
+}
+
+static json_t *explain_json(const dms_budget_request *req, const dms_budget_segment_result *sr)
+{
+    const dms_budget_space *space = &req->space;
+    json_t *next = json_null(), *more = json_null();
+    if (sr->next.found) {
+        next = design_json(space, &sr->next, sr->people);
+        json_object_set_new(next, "differs_in",
+                            json_string(space->modules[sr->next_module].module->code));
+        json_object_set_new(next, "changes",
+                            changes_json(space, &sr->within.design, &sr->next.design));
+        json_object_set_new(next, "value_less", json_real(r2(sr->within.value - sr->next.value)));
+        json_object_set_new(next, "cost_difference_per_head",
+                            json_real(per_head(sr->next.gross_kopecks, sr->people) -
+                                      per_head(sr->within.gross_kopecks, sr->people)));
+    }
+    if (sr->more.found) {
+        more = design_json(space, &sr->more, sr->people);
+        json_object_set_new(more, "budget_per_head",
+                            json_real(sr->target.budget_per_head + DMS_BUDGET_MORE_PER_HEAD));
+        json_object_set_new(more, "changes",
+                            changes_json(space, &sr->within.design, &sr->more.design));
+        json_object_set_new(more, "value_gain", json_real(r2(sr->more.value - sr->within.value)));
+        json_object_set_new(more, "cost_difference_per_head",
+                            json_real(per_head(sr->more.gross_kopecks, sr->people) -
+                                      per_head(sr->within.gross_kopecks, sr->people)));
+    }
+    return json_pack("{s:o, s:o, s:o}", "why", why_json(req, sr), "next_best", next,
+                     "one_more_1000_per_head", more);
 }
 
 static json_t *sensitivity_json(const dms_budget_sensitivity *sens, size_t segment, bool total)
@@ -89,6 +256,7 @@ json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
         json_object_set_new(o, "target_value",
                             isnan(sr->target.target_value) ? json_null()
                                                            : json_real(sr->target.target_value));
+        json_object_set_new(o, "value_model", value_model_json(res->request, sr));
         if (!isnan(sr->target.budget_per_head)) {
             json_t *w = design_json(space, &sr->within, sr->people);
             if (sr->within.found) {
@@ -97,6 +265,7 @@ json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
                                     sensitivity_json(&res->within_sensitivity, s, false));
                 json_object_set_new(w, "pessimistic_budget_per_head",
                                     json_real(per_head(pess, sr->people)));
+                json_object_set_new(w, "explanation", explain_json(res->request, sr));
             }
             json_object_set_new(o, "best_within_budget", w);
         }
@@ -117,7 +286,9 @@ json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
         "{s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:{s:f, s:I, s:I}, s:o}", "name",
         res->request->plan->name, "tariff", res->tariff->version, "model", res->model->version,
         "period", "from", res->request->plan->period_from, "to", res->request->plan->period_to,
-        "value_measure", "expected claims paid per person a year, base scenario (RUB)",
+        "value_measure",
+        "score 0..100: sum over included modules of 100 x priority / sum of priorities x "
+        "(0.7 + 0.3 x sqrt(share of the richest terms' expected claims paid))",
         "design_space", "designs", res->space_size, "networks", (json_int_t)space->nnetworks,
         "modules", (json_int_t)space->nmodules, "segments", segments);
     if (root == NULL)
