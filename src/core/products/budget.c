@@ -234,7 +234,7 @@ static int read_space(dms_jsonread *r, const dms_tariff *tariff, dms_budget_spac
 /* ---------------------------------------------------------- value model */
 
 static const char *const profile_names[DMS_BUDGET_NPROFILES] = {"young", "family", "over40",
-                                                                 "remote", "high_stress"};
+                                                                "remote", "high_stress"};
 
 const char *dms_budget_profile_name(unsigned bit)
 {
@@ -310,22 +310,21 @@ void dms_budget_weights_resolve(const dms_budget_request *request, size_t segmen
     memset(out, 0, sizeof *out);
     const dms_budget_space *space = &request->space;
     out->profiles = request->profiles_set[segment] ? request->profiles[segment]
-                    : profile != NULL             ? profile->profiles
-                                                  : 0;
+                    : profile != NULL              ? profile->profiles
+                                                   : 0;
     const dms_budget_survey_segment *sv = &request->survey[segment];
     out->survey_respondents = sv->given ? sv->respondents : 0;
     out->survey_used = sv->given && sv->respondents >= DMS_BUDGET_SURVEY_MIN;
     out->min_share = request->min_share;
     for (size_t m = 0; m < space->nmodules; m++) {
-        out->weight[m] =
-            dms_budget_default_priority(space->modules[m].module->code, out->profiles,
-                                        &out->source[m]);
+        out->weight[m] = dms_budget_default_priority(space->modules[m].module->code, out->profiles,
+                                                     &out->source[m]);
         if (out->survey_used && sv->rated[m]) {
             out->weight[m] = sv->rating[m];
             out->source[m] = DMS_BUDGET_SOURCE_SURVEY;
         }
         double hr = !isnan(request->priority[segment][m]) ? request->priority[segment][m]
-                                                           : request->priority_all[m];
+                                                          : request->priority_all[m];
         if (!isnan(hr)) {
             out->weight[m] = hr;
             out->source[m] = DMS_BUDGET_SOURCE_HR;
@@ -714,8 +713,8 @@ struct dms_budget_table {
     bool *usable;         /* same layout: terms that count as cover (off always does) */
     dms_budget_census_profile profile[DMS_PLAN_MAX_SEGMENTS];
     dms_budget_weights weights[DMS_PLAN_MAX_SEGMENTS];
-    double admin_gross;   /* gross of the admin fee per person */
-    double slack;         /* bound on |exact per head - linear per head|, both sides summed */
+    double admin_gross; /* gross of the admin fee per person */
+    double slack;       /* bound on |exact per head - linear per head|, both sides summed */
 };
 
 static size_t tab_index(const dms_budget_table *t, size_t n, size_t m, size_t o)
@@ -791,8 +790,8 @@ static void compute_values(dms_budget_table *t, size_t s)
                 /* 1e-12: the richest terms always count, whatever the rounding. */
                 t->usable[k] = here <= 0 || t->paid[k] >= w->min_share * here * (1 - 1e-12);
                 double q = most > 0 ? fmin(1.0, t->paid[k] / most) : 1.0;
-                t->value[k] = points * (1.0 - DMS_BUDGET_TERMS_SHARE +
-                                        DMS_BUDGET_TERMS_SHARE * sqrt(q));
+                t->value[k] =
+                    points * (1.0 - DMS_BUDGET_TERMS_SHARE + DMS_BUDGET_TERMS_SHARE * sqrt(q));
             }
         }
     }
@@ -816,8 +815,8 @@ int dms_budget_table_set_weights(dms_budget_table *table, size_t segment,
 static int cmp_person_id(const void *a, const void *b);
 
 /* Employees' traits per segment; family members follow their employee. */
-static int census_profiles(dms_budget_table *t, const dms_census *census,
-                           const size_t *segment_of, int year, int month, int day)
+static int census_profiles(dms_budget_table *t, const dms_census *census, const size_t *segment_of,
+                           int year, int month, int day)
 {
     const dms_person **by_id = malloc(census->count * sizeof *by_id);
     if (by_id == NULL)
@@ -1067,8 +1066,8 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
         w->profiles = t->profile[s].profiles;
         w->min_share = DMS_BUDGET_DEFAULT_MIN_SHARE;
         for (size_t m = 0; m < space->nmodules; m++)
-            w->weight[m] = dms_budget_default_priority(space->modules[m].module->code,
-                                                       w->profiles, &w->source[m]);
+            w->weight[m] = dms_budget_default_priority(space->modules[m].module->code, w->profiles,
+                                                       &w->source[m]);
         compute_values(t, s);
     }
     *out = t;
@@ -1129,7 +1128,8 @@ bool dms_budget_table_usable(const dms_budget_table *table, size_t segment,
     if (segment >= table->nsegments || !design_valid(table, d))
         return false;
     for (size_t m = 0; m < table->space->nmodules; m++)
-        if (!table->usable[segment * nopt_of(table) + tab_index(table, d->network, m, d->option[m])])
+        if (!table
+                 ->usable[segment * nopt_of(table) + tab_index(table, d->network, m, d->option[m])])
             return false;
     return true;
 }
@@ -1138,8 +1138,7 @@ int dms_budget_table_module(const dms_budget_table *table, size_t segment,
                             const dms_budget_design *d, size_t module, double *value,
                             double *cost_per_head, double *claims_per_head)
 {
-    if (segment >= table->nsegments || !design_valid(table, d) ||
-        module >= table->space->nmodules)
+    if (segment >= table->nsegments || !design_valid(table, d) || module >= table->space->nmodules)
         return DMS_EINVAL;
     size_t k = segment * nopt_of(table) + tab_index(table, d->network, module, d->option[module]);
     *value = table->value[k];
@@ -1674,8 +1673,8 @@ static int solve_explained(const dms_budget_table *t, const dms_budget_request *
 {
     const dms_budget_space *space = &req->space;
     double budget = sr->target.budget_per_head;
-    int status = dms_budget_solve(t, s, DMS_BUDGET_BEST_WITHIN, budget, req->tolerance,
-                                  &sr->within, err);
+    int status =
+        dms_budget_solve(t, s, DMS_BUDGET_BEST_WITHIN, budget, req->tolerance, &sr->within, err);
     if (status != DMS_OK)
         return status;
     if ((status = dms_budget_solve(t, s, DMS_BUDGET_BEST_WITHIN, budget + DMS_BUDGET_MORE_PER_HEAD,
