@@ -10,22 +10,27 @@
 
 #include "commands.h"
 #include "dms/budget.h"
+#include "dms/jsonread.h"
 #include "dms/report.h"
 
 static const char budget_usage[] =
-    "usage: dmsrate budget --census FILE --budgets FILE [--tariff FILE] [--model FILE]\n"
-    "                      [--format table|json]\n"
+    "usage: dmsrate budget --census FILE --budgets FILE [--survey FILE] [--tariff FILE]\n"
+    "                      [--model FILE] [--format table|json]\n"
     "       dmsrate budget compare --census FILE --plans A.json B.json [C.json [D.json]]\n"
     "                      [--tariff FILE] [--model FILE] [--format table|json]\n"
     "\n"
     "Finds per segment the package design (network, modules, deductible, co-pay,\n"
-    "annual limit) with the most expected claims paid per person within the budget\n"
-    "per head, and the cheapest design reaching a target value; prices each through\n"
-    "the group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
+    "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
+    "and the segment's module priorities) within the budget per head, and the\n"
+    "cheapest design reaching a target score; explains the choice (why, the next\n"
+    "best package, what 1,000 RUB more per head buys); prices each through the\n"
+    "group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
     "severity, both). compare prices two to four plans for one census side by side.\n"
     "\n"
     "  --census FILE   people: CSV or JSON\n"
     "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
+    "  --survey FILE   employee survey aggregated per segment (mean ratings 0..5 and\n"
+    "                  respondents; a segment with fewer than 5 is not used)\n"
     "  --plans FILES   plan files to compare (examples/plans/, examples/compare/)\n"
     "  --tariff FILE   insurer tariff (default tariffs/corporate-2026.json)\n"
     "  --model FILE    actuarial model (default models/ru-2026.json)\n"
@@ -59,9 +64,45 @@ static int print_json(json_t *report)
     return rc;
 }
 
+/* The budgets file, with the survey file (if any) in place of its "survey". */
+static int load_budgets(const char *path, const char *survey_path, const dms_tariff *tariff,
+                        dms_budget_request **out)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *root = NULL, *survey = NULL;
+    int rc = 1;
+    if (dms_json_load_file(path, &root, &err) != DMS_OK) {
+        print_load_error(path, &err);
+        goto out;
+    }
+    if (survey_path != NULL) {
+        if (dms_json_load_file(survey_path, &survey, &err) != DMS_OK) {
+            print_load_error(survey_path, &err);
+            goto out;
+        }
+        if (!json_is_object(root) || json_object_set(root, "survey", survey) != 0) {
+            fprintf(stderr, "dmsrate budget: %s: not a budgets object\n", path);
+            goto out;
+        }
+    }
+    if (dms_budget_request_load_json(root, NULL, tariff, out, &err) != DMS_OK) {
+        print_load_error(err.path[0] == '/' && strncmp(err.path, "/survey", 7) == 0 && survey_path
+                             ? survey_path
+                             : path,
+                         &err);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    json_decref(survey);
+    return rc;
+}
+
 int cmd_budget(int argc, char **argv)
 {
-    const char *census_path = NULL, *budgets_path = NULL;
+    const char *census_path = NULL, *budgets_path = NULL, *survey_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
     const char *plan_paths[DMS_BUDGET_MAX_PLANS + 1];
@@ -89,6 +130,7 @@ int cmd_budget(int argc, char **argv)
         }
         const char **target = strcmp(flag, "--census") == 0                ? &census_path
                               : !compare && strcmp(flag, "--budgets") == 0 ? &budgets_path
+                              : !compare && strcmp(flag, "--survey") == 0  ? &survey_path
                               : strcmp(flag, "--tariff") == 0              ? &tariff_path
                               : strcmp(flag, "--model") == 0               ? &model_path
                               : strcmp(flag, "--format") == 0              ? &format
@@ -140,10 +182,8 @@ int cmd_budget(int argc, char **argv)
         print_load_error(model_path, &err);
         goto out;
     }
-    if (!compare && dms_budget_request_load_file(budgets_path, tariff, &request, &err) != DMS_OK) {
-        print_load_error(budgets_path, &err);
+    if (!compare && load_budgets(budgets_path, survey_path, tariff, &request) != 0)
         goto out;
-    }
     for (size_t i = 0; i < nplans; i++)
         if (dms_plan_load_file(plan_paths[i], &plans[i], &err) != DMS_OK) {
             print_load_error(plan_paths[i], &err);

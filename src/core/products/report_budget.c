@@ -68,7 +68,7 @@ static void terms_text(const dms_budget_module_space *ms, size_t option, char *b
     else if (ms->module->type == DMS_MODULE_FLAT)
         snprintf(buf, size, "on");
     else if (isfinite(o->annual_limit))
-        snprintf(buf, size, "deductible %g, co-pay %g%%, annual limit %g", o->deductible,
+        snprintf(buf, size, "deductible %g, co-pay %g%%, annual limit %.0f", o->deductible,
                  o->copay * 100, o->annual_limit);
     else
         snprintf(buf, size, "deductible %g, co-pay %g%%", o->deductible, o->copay * 100);
@@ -288,7 +288,7 @@ json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
         "period", "from", res->request->plan->period_from, "to", res->request->plan->period_to,
         "value_measure",
         "score 0..100: sum over included modules of 100 x priority / sum of priorities x "
-        "(0.7 + 0.3 x sqrt(share of the richest terms' expected claims paid))",
+        "(0.5 + 0.5 x sqrt(share of the richest terms' expected claims paid))",
         "design_space", "designs", res->space_size, "networks", (json_int_t)space->nnetworks,
         "modules", (json_int_t)space->nmodules, "segments", segments);
     if (root == NULL)
@@ -344,8 +344,8 @@ static void print_design(FILE *out, const dms_budget_space *space, const dms_bud
     }
     fprintf(out, "    network %s; gross ", space->networks[sol->design.network]->code);
     print_money(out, sol->gross_kopecks);
-    fprintf(out, " (per head %.2f), value per head %.2f\n", per_head(sol->gross_kopecks, people),
-            sol->value);
+    fprintf(out, " RUB a year (per head %.2f), value score %.2f of 100\n",
+            per_head(sol->gross_kopecks, people), sol->value);
     for (size_t m = 0; m < space->nmodules; m++) {
         const dms_budget_module_space *ms = &space->modules[m];
         const dms_budget_option *o = &ms->options[sol->design.option[m]];
@@ -354,7 +354,7 @@ static void print_design(FILE *out, const dms_budget_space *space, const dms_bud
         if (ms->module->type == DMS_MODULE_FLAT)
             fprintf(out, "      %-20s flat\n", ms->module->code);
         else if (isfinite(o->annual_limit))
-            fprintf(out, "      %-20s deductible %g, co-pay %g%%, annual limit %g\n",
+            fprintf(out, "      %-20s deductible %g, co-pay %g%%, annual limit %.0f\n",
                     ms->module->code, o->deductible, o->copay * 100, o->annual_limit);
         else
             fprintf(out, "      %-20s deductible %g, co-pay %g%%, no annual limit\n",
@@ -370,24 +370,81 @@ static void print_design(FILE *out, const dms_budget_space *space, const dms_bud
     }
 }
 
+/* The explanation of a best-within-budget design, for people. */
+static void print_explanation(FILE *out, const dms_budget_request *req,
+                              const dms_budget_segment_result *sr)
+{
+    json_t *e = explain_json(req, sr);
+    size_t i;
+    json_t *row;
+    fprintf(out, "    why this design (priority 0..5, value points, cost per head a year):\n");
+    json_array_foreach(json_object_get(e, "why"), i, row)
+    {
+        const char *code = json_string_value(json_object_get(row, "module"));
+        double prio = json_number_value(json_object_get(row, "priority"));
+        const char *src = json_string_value(json_object_get(row, "priority_source"));
+        if (json_is_true(json_object_get(row, "included")))
+            fprintf(out, "      + %-20s priority %.1f (%s), %6.2f points, %10.2f RUB: %s\n", code,
+                    prio, src, json_number_value(json_object_get(row, "value_points")),
+                    json_number_value(json_object_get(row, "cost_per_head")),
+                    json_string_value(json_object_get(row, "reason")));
+        else
+            fprintf(out, "      - %-20s priority %.1f (%s): %s\n", code, prio, src,
+                    json_string_value(json_object_get(row, "reason")));
+    }
+    const char *keys[2] = {"next_best", "one_more_1000_per_head"};
+    for (size_t k = 0; k < 2; k++) {
+        json_t *alt = json_object_get(e, keys[k]);
+        if (!json_is_object(alt)) {
+            fprintf(out, "    %s: none\n", k == 0 ? "next-best package" : "with 1,000 RUB more");
+            continue;
+        }
+        fprintf(out, "    %s: %.2f RUB per head (%+.2f), score %.2f (%+.2f); changes:\n",
+                k == 0 ? "next-best package" : "with 1,000 RUB more per head",
+                json_number_value(json_object_get(alt, "gross_per_head")),
+                json_number_value(json_object_get(alt, "cost_difference_per_head")),
+                json_number_value(json_object_get(alt, "value_score")),
+                json_number_value(json_object_get(alt, "value_score")) - sr->within.value);
+        json_t *ch;
+        json_array_foreach(json_object_get(alt, "changes"), i, ch)
+            fprintf(out, "      %-20s %s -> %s\n", json_string_value(json_object_get(ch, "module")),
+                    json_string_value(json_object_get(ch, "from")),
+                    json_string_value(json_object_get(ch, "to")));
+    }
+    json_decref(e);
+}
+
 int dms_report_budget_table(const dms_budget_result *res, FILE *out)
 {
     const dms_budget_space *space = &res->request->space;
     fprintf(out,
             "%s\ntariff %s, model %s; design space %.4g designs (%zu networks, %zu modules); "
-            "%zu rating cells\nvalue = expected claims paid per person a year (base)\n",
+            "%zu rating cells\nvalue = score 0..100: per included module 100 x priority / sum "
+            "of priorities x (0.5 + 0.5 sqrt(share of the richest terms' claims paid))\n",
             res->request->plan->name, res->tariff->version, res->model->version, res->space_size,
             space->nnetworks, space->nmodules, res->cells);
     for (size_t s = 0; s < res->nsegments; s++) {
         const dms_budget_segment_result *sr = &res->segments[s];
-        fprintf(out, "\nsegment %s (%s / %s), %zu people\n", sr->segment->code,
+        fprintf(out, "\nsegment %s (%s / %s), %zu people; profiles:", sr->segment->code,
                 sr->segment->name_ru, sr->segment->name_en, sr->people);
+        for (unsigned b = 0; b < DMS_BUDGET_NPROFILES; b++)
+            if (sr->weights.profiles & (1u << b))
+                fprintf(out, " %s", dms_budget_profile_name(1u << b));
+        if (sr->weights.profiles == 0)
+            fprintf(out, " none");
+        if (sr->weights.survey_respondents > 0)
+            fprintf(out, "; survey: %zu answers%s", sr->weights.survey_respondents,
+                    sr->weights.survey_used ? "" : " (fewer than 5: not used)");
+        fputc('\n', out);
         if (!isnan(sr->target.budget_per_head)) {
-            fprintf(out, "  best within budget %.2f per head:\n", sr->target.budget_per_head);
+            fprintf(out, "  best within budget %.2f RUB per head a year:\n",
+                    sr->target.budget_per_head);
             print_design(out, space, &sr->within, sr->people, &res->within_sensitivity, s);
+            if (sr->within.found)
+                print_explanation(out, res->request, sr);
         }
         if (!isnan(sr->target.target_value)) {
-            fprintf(out, "  cheapest reaching value %.2f per head:\n", sr->target.target_value);
+            fprintf(out, "  cheapest reaching value score %.2f:\n", sr->target.target_value);
             print_design(out, space, &sr->reach, sr->people, &res->reach_sensitivity, s);
         }
     }
