@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "dms/budget.h"
+#include "dms/funding.h"
 #include "dms/jsonread.h"
 #include "dms/report.h"
 
@@ -18,6 +19,10 @@ static const char budget_usage[] =
     "                      [--model FILE] [--format table|json]\n"
     "       dmsrate budget compare --census FILE --plans A.json B.json [C.json [D.json]]\n"
     "                      [--tariff FILE] [--model FILE] [--format table|json]\n"
+    "       dmsrate budget funding --census FILE --plan FILE [--stop-loss "
+    "none|p50|p75|p90|p95|p99]\n"
+    "                      [--admin-fee RUB] [--admin-share S] [--tariff FILE] [--model FILE]\n"
+    "                      [--format table|json]\n"
     "\n"
     "Finds per segment the package design (network, modules, deductible, co-pay,\n"
     "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
@@ -26,6 +31,9 @@ static const char budget_usage[] =
     "best package, what 1,000 RUB more per head buys); prices each through the\n"
     "group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
     "severity, both). compare prices two to four plans for one census side by side.\n"
+    "funding compares the fixed premium with pay-as-you-go (claims + admin fee per\n"
+    "head a year, default the tariff's, + a share of claims), with and without\n"
+    "stop-loss above a percentile of the group's claims (default p90).\n"
     "\n"
     "  --census FILE   people: CSV or JSON\n"
     "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
@@ -100,8 +108,113 @@ out:
     return rc;
 }
 
+static int cmd_funding(int argc, char **argv)
+{
+    const char *census_path = NULL, *plan_path = NULL, *stop_loss = NULL, *fee = NULL,
+               *share = NULL;
+    const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
+    const char *format = "table";
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--census") == 0        ? &census_path
+                              : strcmp(flag, "--plan") == 0        ? &plan_path
+                              : strcmp(flag, "--stop-loss") == 0   ? &stop_loss
+                              : strcmp(flag, "--admin-fee") == 0   ? &fee
+                              : strcmp(flag, "--admin-share") == 0 ? &share
+                              : strcmp(flag, "--tariff") == 0      ? &tariff_path
+                              : strcmp(flag, "--model") == 0       ? &model_path
+                              : strcmp(flag, "--format") == 0      ? &format
+                                                                   : NULL;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget funding: %s: %s (see --help)\n", flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (census_path == NULL || plan_path == NULL) {
+        fprintf(stderr, "dmsrate budget funding: %s: required (see --help)\n",
+                census_path == NULL ? "--census" : "--plan");
+        return 2;
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget funding: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    /* The terms go through the core's reader, as the API's do. */
+    json_t *tj = json_object();
+    if (stop_loss != NULL)
+        json_object_set_new(tj, "stop_loss", json_string(stop_loss));
+    char *end = NULL;
+    if (fee != NULL) {
+        double x = strtod(fee, &end);
+        json_object_set_new(tj, "admin_fee_per_head",
+                            *end == '\0' ? json_real(x) : json_string(fee));
+    }
+    if (share != NULL) {
+        double x = strtod(share, &end);
+        json_object_set_new(tj, "admin_share", *end == '\0' ? json_real(x) : json_string(share));
+    }
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_funding_terms terms = dms_funding_terms_default();
+    dms_jsonread r;
+    dms_jsonread_init(&r, tj, NULL, &err);
+    dms_tariff *tariff = NULL;
+    dms_model *model = NULL;
+    dms_census *census = NULL;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    dms_funding_result res;
+    if (dms_funding_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget funding: --%s: %s\n",
+                strstr(err.path, "stop")  ? "stop-loss"
+                : strstr(err.path, "fee") ? "admin-fee"
+                                          : "admin-share",
+                err.message);
+        goto out;
+    }
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        goto out;
+    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
+        print_load_error(tariff_path, &err);
+        goto out;
+    }
+    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
+        print_load_error(model_path, &err);
+        goto out;
+    }
+    if (dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
+        print_load_error(plan_path, &err);
+        goto out;
+    }
+    if (dms_census_load_file(census_path, &census, diag) != DMS_OK ||
+        dms_funding_run(tariff, model, plan, census, census_path, &terms, &res, diag) != DMS_OK) {
+        print_diag(diag);
+        goto out;
+    }
+    exit_code = strcmp(format, "json") == 0
+                    ? print_json(dms_report_funding(&res, &err))
+                    : (dms_report_funding_table(&res, stdout) == DMS_OK ? 0 : 1);
+out:
+    json_decref(tj);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_model_free(model);
+    dms_tariff_free(tariff);
+    dms_diag_free(diag);
+    return exit_code;
+}
+
 int cmd_budget(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "funding") == 0)
+        return cmd_funding(argc - 1, argv + 1);
     const char *census_path = NULL, *budgets_path = NULL, *survey_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
