@@ -11,6 +11,9 @@
 
 #include "testutil.h"
 
+#include "http_client.h"
+#include "run_command.h"
+
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
@@ -199,13 +202,66 @@ static void test_errors(void **state)
     json_decref(j);
 }
 
+/* POST /v1/funding through a server: the same figures as the core, and faults by pointer. */
+static void test_route(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/dms-funding-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char db[128], log[128];
+    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    const char *args[] = {"--models", "models", "--tariffs", "tariffs", "--db", db, NULL};
+    unsigned port = 0;
+    pid_t pid = start_dmsrate_serve(args, log, 20000, &port);
+    assert_true(pid > 0);
+    /* An HR key: payment models are HR's. */
+    char *kargv[] = {"dmsrate", "keys", "create", "--role", "hr", "--db", db, NULL};
+    struct command_result c = run_dmsrate(kargv);
+    assert_int_equal(c.status, 0);
+    static char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)strcspn(c.out, "\n"), c.out);
+    command_result_free(&c);
+    http_key = key;
+    static const char body[] =
+        "{\"plan\": {\"name\": \"p\", \"period\": {\"from\": \"2026-01-01\", \"to\": "
+        "\"2026-12-31\"}, \"segments\": [{\"code\": \"all\", \"name_ru\": \"все\", "
+        "\"name_en\": \"all\", \"network\": \"standard\", \"modules\": [{\"module\": "
+        "\"outpatient\"}]}]}, \"census_csv\": \"employee_id;relation;birth_date;sex;region\\n"
+        "1;employee;1990-01-01;M;Moscow\\n2;employee;1980-05-05;F;Moscow\\n"
+        "3;employee;1970-03-03;F;Kazan\\n\", \"stop_loss\": \"p95\", \"admin_share\": 0.05}";
+    struct http_response r;
+    http_call(port, "POST", "/v1/funding", "application/json", body, &r, 20000);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_loadb(r.body, r.body_len, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "people")), 3);
+    json_t *m = json_object_get(j, "models");
+    assert_non_null(json_object_get(m, "pay_as_you_go_stop_loss"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(j, "stop_loss"), "retention_level")),
+        "p95");
+    json_decref(j);
+    http_response_free(&r);
+    static const char bad[] = "{\"plan\": {\"name\": \"p\"}, \"census_csv\": \"x\", "
+                              "\"stop_loss\": \"p80\"}";
+    http_call(port, "POST", "/v1/funding", "application/json", bad, &r, 20000);
+    assert_int_equal(r.status / 100, 4);
+    http_response_free(&r);
+    http_key = NULL;
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_normal_by_hand),
-        cmocka_unit_test(test_translated_gamma),
-        cmocka_unit_test(test_run_on_census),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_normal_by_hand), cmocka_unit_test(test_translated_gamma),
+        cmocka_unit_test(test_run_on_census),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_route),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
