@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "dms/budget.h"
+#include "dms/crisis.h"
 #include "dms/funding.h"
 #include "dms/jsonread.h"
 #include "dms/report.h"
@@ -23,6 +24,9 @@ static const char budget_usage[] =
     "none|p50|p75|p90|p95|p99]\n"
     "                      [--admin-fee RUB] [--admin-share S] [--tariff FILE] [--model FILE]\n"
     "                      [--format table|json]\n"
+    "       dmsrate budget crisis --census FILE --plan FILE --from DATE --months N\n"
+    "                      [--shock F] [--add MODULE,...] [--tariff FILE] [--model FILE]\n"
+    "                      [--format table|json]\n"
     "\n"
     "Finds per segment the package design (network, modules, deductible, co-pay,\n"
     "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
@@ -34,6 +38,9 @@ static const char budget_usage[] =
     "funding compares the fixed premium with pay-as-you-go (claims + admin fee per\n"
     "head a year, default the tariff's, + a share of claims), with and without\n"
     "stop-loss above a percentile of the group's claims (default p90).\n"
+    "crisis prices a temporary enhanced package (default: check-up as priority\n"
+    "diagnostics and telemedicine, added where missing) for N months from DATE with\n"
+    "claim frequency x F (default 1.3) as a mid-year endorsement, pro rata by days.\n"
     "\n"
     "  --census FILE   people: CSV or JSON\n"
     "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
@@ -211,8 +218,116 @@ out:
     return exit_code;
 }
 
+static int cmd_crisis(int argc, char **argv)
+{
+    const char *census_path = NULL, *plan_path = NULL, *from = NULL, *months = NULL, *shock = NULL,
+               *add = NULL;
+    const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
+    const char *format = "table";
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--census") == 0   ? &census_path
+                              : strcmp(flag, "--plan") == 0   ? &plan_path
+                              : strcmp(flag, "--from") == 0   ? &from
+                              : strcmp(flag, "--months") == 0 ? &months
+                              : strcmp(flag, "--shock") == 0  ? &shock
+                              : strcmp(flag, "--add") == 0    ? &add
+                              : strcmp(flag, "--tariff") == 0 ? &tariff_path
+                              : strcmp(flag, "--model") == 0  ? &model_path
+                              : strcmp(flag, "--format") == 0 ? &format
+                                                              : NULL;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget crisis: %s: %s (see --help)\n", flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (census_path == NULL || plan_path == NULL || from == NULL || months == NULL) {
+        fprintf(stderr, "dmsrate budget crisis: --census, --plan, --from and --months are "
+                        "required (see --help)\n");
+        return 2;
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget crisis: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    /* The flags go through the core's reader, as the API's body does. */
+    json_t *tj = json_object();
+    char *end = NULL;
+    long n = strtol(months, &end, 10);
+    json_object_set_new(tj, "from", json_string(from));
+    json_object_set_new(tj, "months", *end == '\0' ? json_integer(n) : json_string(months));
+    if (shock != NULL) {
+        double x = strtod(shock, &end);
+        json_object_set_new(tj, "frequency_shock",
+                            *end == '\0' ? json_real(x) : json_string(shock));
+    }
+    if (add != NULL) {
+        json_t *list = json_array();
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", add);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+             tok = strtok_r(NULL, ",", &save))
+            json_array_append_new(list, json_string(tok));
+        json_object_set_new(tj, "add_modules", list);
+    }
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_crisis_terms terms;
+    dms_jsonread r;
+    dms_jsonread_init(&r, tj, NULL, &err);
+    dms_tariff *tariff = NULL;
+    dms_model *model = NULL;
+    dms_census *census = NULL;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    dms_crisis_result res;
+    if (dms_crisis_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget crisis: %s: %s\n", err.path, err.message);
+        goto out;
+    }
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        goto out;
+    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
+        print_load_error(tariff_path, &err);
+        goto out;
+    }
+    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
+        print_load_error(model_path, &err);
+        goto out;
+    }
+    if (dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
+        print_load_error(plan_path, &err);
+        goto out;
+    }
+    if (dms_census_load_file(census_path, &census, diag) != DMS_OK ||
+        dms_crisis_price(tariff, model, plan, census, census_path, &terms, &res, diag) != DMS_OK) {
+        print_diag(diag);
+        goto out;
+    }
+    exit_code = strcmp(format, "json") == 0
+                    ? print_json(dms_report_crisis(&res, &err))
+                    : (dms_report_crisis_table(&res, stdout) == DMS_OK ? 0 : 1);
+out:
+    json_decref(tj);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_model_free(model);
+    dms_tariff_free(tariff);
+    dms_diag_free(diag);
+    return exit_code;
+}
+
 int cmd_budget(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "crisis") == 0)
+        return cmd_crisis(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "funding") == 0)
         return cmd_funding(argc - 1, argv + 1);
     const char *census_path = NULL, *budgets_path = NULL, *survey_path = NULL;
