@@ -1,9 +1,12 @@
 /*
  * `dmsrate budget`: per census segment, the best package design within a
- * budget per head and the cheapest reaching a coverage value, with the cost
- * of each design when claims rise; `dmsrate budget compare` sets two to
- * four plans side by side. A thin layer over dms_budget_* and its encoders.
+ * budget per head and the cheapest reaching a value score, explained, with
+ * the cost of each design when claims rise; `compare` sets two to four
+ * plans side by side; `funding` compares payment models, `crisis` prices a
+ * temporary enhanced package as an endorsement, `effect` gives the
+ * programme's metrics and ROI. A thin layer over the core and its encoders.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,7 @@
 #include "commands.h"
 #include "dms/budget.h"
 #include "dms/crisis.h"
+#include "dms/effectiveness.h"
 #include "dms/funding.h"
 #include "dms/jsonread.h"
 #include "dms/report.h"
@@ -27,6 +31,11 @@ static const char budget_usage[] =
     "       dmsrate budget crisis --census FILE --plan FILE --from DATE --months N\n"
     "                      [--shock F] [--add MODULE,...] [--tariff FILE] [--model FILE]\n"
     "                      [--format table|json]\n"
+    "       dmsrate budget effect --register FILE --membership FILE --period FROM:TO\n"
+    "                      [--hr FILE] [--pilot DEPARTMENT] [--nps N0,N1,...,N10]\n"
+    "                      [--programme-cost RUB] [--sick-day-cost RUB]\n"
+    "                      [--replacement-cost RUB] [--turnover-before SHARE]\n"
+    "                      [--min-cell N] [--format table|json]\n"
     "\n"
     "Finds per segment the package design (network, modules, deductible, co-pay,\n"
     "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
@@ -41,6 +50,10 @@ static const char budget_usage[] =
     "crisis prices a temporary enhanced package (default: check-up as priority\n"
     "diagnostics and telemedicine, added where missing) for N months from DATE with\n"
     "claim frequency x F (default 1.3) as a mid-year endorsement, pro rata by days.\n"
+    "effect gives usage share, visits per 1,000, cost per case, sick days per\n"
+    "employee before/after (HR file), NPS (counts of answers 0..10) and the ROI\n"
+    "with its inputs; --pilot compares one department with the rest; cells of\n"
+    "fewer than --min-cell people (default 5) are suppressed.\n"
     "\n"
     "  --census FILE   people: CSV or JSON\n"
     "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
@@ -324,8 +337,166 @@ out:
     return exit_code;
 }
 
+static bool parse_money_flag(const char *flag, const char *text, double lo, double hi, double *out)
+{
+    if (text == NULL)
+        return true;
+    char *end = NULL;
+    *out = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(*out >= lo && *out <= hi)) {
+        fprintf(stderr, "dmsrate budget effect: %s: '%s' is not a number in %g..%g\n", flag, text,
+                lo, hi);
+        return false;
+    }
+    return true;
+}
+
+static int cmd_effect(int argc, char **argv)
+{
+    const char *reg_path = NULL, *mem_path = NULL, *period = NULL, *hr_path = NULL, *pilot = NULL,
+               *nps = NULL, *cost = NULL, *day = NULL, *repl = NULL, *turn = NULL, *min_cell = NULL,
+               *format = "table";
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--register") == 0           ? &reg_path
+                              : strcmp(flag, "--membership") == 0       ? &mem_path
+                              : strcmp(flag, "--period") == 0           ? &period
+                              : strcmp(flag, "--hr") == 0               ? &hr_path
+                              : strcmp(flag, "--pilot") == 0            ? &pilot
+                              : strcmp(flag, "--nps") == 0              ? &nps
+                              : strcmp(flag, "--programme-cost") == 0   ? &cost
+                              : strcmp(flag, "--sick-day-cost") == 0    ? &day
+                              : strcmp(flag, "--replacement-cost") == 0 ? &repl
+                              : strcmp(flag, "--turnover-before") == 0  ? &turn
+                              : strcmp(flag, "--min-cell") == 0         ? &min_cell
+                              : strcmp(flag, "--format") == 0           ? &format
+                                                                        : NULL;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget effect: %s: %s (see --help)\n", flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (reg_path == NULL || mem_path == NULL || period == NULL) {
+        fprintf(stderr, "dmsrate budget effect: --register, --membership and --period are "
+                        "required (see --help)\n");
+        return 2;
+    }
+    dms_effect_options o = dms_effect_options_default();
+    o.pilot = pilot;
+    char from[16] = "", to[16] = "";
+    const char *colon = strchr(period, ':');
+    if (colon != NULL && colon - period < 16 && strlen(colon + 1) < 16) {
+        memcpy(from, period, (size_t)(colon - period));
+        snprintf(to, sizeof to, "%s", colon + 1);
+    }
+    if (!dms_date_parse(from, &o.from) || !dms_date_parse(to, &o.to) || o.to < o.from) {
+        fprintf(stderr, "dmsrate budget effect: --period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD\n");
+        return 2;
+    }
+    double mc = 0;
+    if (!parse_money_flag("--programme-cost", cost, 0, 1e12, &o.programme_cost) ||
+        !parse_money_flag("--sick-day-cost", day, 0, 1e7, &o.sick_day_cost) ||
+        !parse_money_flag("--replacement-cost", repl, 0, 1e9, &o.replacement_cost) ||
+        !parse_money_flag("--turnover-before", turn, 0, 1, &o.turnover_before) ||
+        !parse_money_flag("--min-cell", min_cell, 1, 1000, &mc))
+        return 2;
+    o.min_cell = (int)mc;
+    if (nps != NULL) {
+        o.has_nps = true;
+        const char *p = nps;
+        for (int k = 0; k < DMS_NPS_SCALE; k++) {
+            char *end = NULL;
+            o.nps[k] = strtoul(p, &end, 10);
+            bool last = k == DMS_NPS_SCALE - 1;
+            if (end == p || (last ? *end != '\0' : *end != ',')) {
+                fprintf(stderr, "dmsrate budget effect: --nps: give 11 counts of answers 0..10, "
+                                "comma separated\n");
+                return 2;
+            }
+            p = end + 1;
+        }
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget effect: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_diag *diag = NULL;
+    dms_register *reg = NULL;
+    dms_membership *mem = NULL;
+    dms_hr_file *hr = NULL;
+    dms_table *t = NULL;
+    dms_effect_nps n;
+    dms_effect_roi roi;
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        goto out;
+    if (dms_claims_load_file(reg_path, &reg, diag, NULL) != DMS_OK ||
+        dms_membership_load_file(mem_path, &mem, diag) != DMS_OK ||
+        (hr_path != NULL && dms_hr_load_file(hr_path, &hr, diag) != DMS_OK)) {
+        print_diag(diag);
+        goto out;
+    }
+    if (dms_effect_compute(reg, mem, hr, &o, &t, &n, &roi, &err) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget effect: %s\n", err.message);
+        goto out;
+    }
+    if (strcmp(format, "json") == 0) {
+        exit_code = print_json(dms_report_effect(t, &n, &roi, &err));
+        goto out;
+    }
+    printf("programme year %s..%s; cells of fewer than %d people print as <%d\n", from, to,
+           t->min_cell, t->min_cell);
+    dms_reports_csv(t, false, stdout);
+    if (n.given) {
+        if (n.suppressed)
+            printf("NPS: fewer than %d answers, suppressed\n", t->min_cell);
+        else
+            printf("NPS %.1f (target over 30): %lu answers, %lu promoters (9-10), %lu passives, "
+                   "%lu detractors (0-6)\n",
+                   n.nps, n.respondents, n.promoters, n.passives, n.detractors);
+    }
+    if (roi.suppressed)
+        printf("ROI: fewer than %d employees in the HR file, suppressed\n", t->min_cell);
+    else if (hr != NULL) {
+        printf("sick days per employee: %.2f before, %.2f after (%zu employees)\n", roi.sick_before,
+               roi.sick_after, roi.employees);
+        printf("turnover: %.4f before, %.4f after\n", roi.turnover_before, roi.turnover_after);
+        if (roi.computed)
+            printf("ROI = ((%.2f - %.2f) x %zu x %.2f + (%.4f - %.4f) x %zu x %.2f - %.2f) / %.2f\n"
+                   "    = (%.2f + %.2f - %.2f) / %.2f = %.2f / %.2f = %.4f (%.1f%%), RUB a year\n",
+                   roi.sick_before, roi.sick_after, roi.employees, roi.sick_day_cost,
+                   isnan(roi.turnover_before) ? 0.0 : roi.turnover_before,
+                   isnan(roi.turnover_before) ? 0.0 : roi.turnover_after, roi.employees,
+                   isnan(roi.replacement_cost) ? 0.0 : roi.replacement_cost, roi.programme_cost,
+                   roi.programme_cost, roi.sick_savings,
+                   isnan(roi.turnover_savings) ? 0.0 : roi.turnover_savings, roi.programme_cost,
+                   roi.programme_cost, roi.net, roi.programme_cost, roi.roi, 100 * roi.roi);
+        else
+            printf("ROI: give --programme-cost and --sick-day-cost (and --replacement-cost with "
+                   "--turnover-before)\n");
+    }
+    exit_code = ferror(stdout) ? 1 : 0;
+out:
+    dms_table_free(t);
+    dms_hr_free(hr);
+    dms_membership_free(mem);
+    dms_register_free(reg);
+    dms_diag_free(diag);
+    return exit_code;
+}
+
 int cmd_budget(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "effect") == 0)
+        return cmd_effect(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "crisis") == 0)
         return cmd_crisis(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "funding") == 0)

@@ -108,6 +108,18 @@ static bool cell_people(dms_table *t, dms_cell *c, size_t n)
     return false;
 }
 
+/* The same rule for tables built outside this file (effectiveness). */
+bool dms_table_people(dms_table *t, size_t r, size_t c, size_t n)
+{
+    return r < t->nrows && c < t->ncols && cell_people(t, &t->cells[r * t->ncols + c], n);
+}
+
+void dms_table_suppress(dms_table *t, size_t r, size_t c)
+{
+    if (r < t->nrows && c < t->ncols)
+        cell_suppress(t, &t->cells[r * t->ncols + c]);
+}
+
 /* ---- selection --------------------------------------------------------- */
 
 struct item {
