@@ -104,9 +104,12 @@ static json_t *value_model_json(const dms_budget_request *req, const dms_budget_
                           "mandatory", is_mandatory(req, space->modules[m].module)));
     json_t *survey;
     const dms_budget_survey_segment *sv = NULL;
+    bool named = false;
     for (size_t s = 0; s < req->plan->nsegments; s++)
-        if (&req->plan->segments[s] == sr->segment)
+        if (&req->plan->segments[s] == sr->segment) {
             sv = &req->survey[s];
+            named = req->profiles_set[s];
+        }
     if (sv != NULL && sv->given)
         survey = json_pack(
             "{s:I, s:b, s:s}", "respondents", (json_int_t)sv->respondents, "used", w->survey_used,
@@ -117,11 +120,10 @@ static json_t *value_model_json(const dms_budget_request *req, const dms_budget_
     else
         survey = json_null();
     return json_pack("{s:o, s:b, s:{s:I, s:I, s:I, s:I, s:I}, s:o, s:o}", "profiles",
-                     profiles_json(w->profiles), "profiles_from_request",
-                     w->profiles != cp->profiles, "census", "employees", (json_int_t)cp->employees,
-                     "under_35", (json_int_t)cp->young, "with_family", (json_int_t)cp->family,
-                     "over_40", (json_int_t)cp->over40, "remote", (json_int_t)cp->remote, "survey",
-                     survey, "priorities", pr);
+                     profiles_json(w->profiles), "profiles_from_request", named, "census",
+                     "employees", (json_int_t)cp->employees, "under_35", (json_int_t)cp->young,
+                     "with_family", (json_int_t)cp->family, "over_40", (json_int_t)cp->over40,
+                     "remote", (json_int_t)cp->remote, "survey", survey, "priorities", pr);
 }
 
 /* Why each module is in or out of the chosen design. */
