@@ -139,8 +139,10 @@ test('employee: recommendation within budget, then submit and see status and his
   const cards = await page.locator('#recommendation .rec').count();
   assert.ok(cards >= 2, `best and runner-ups, got ${cards}`);
   assert.match(await page.textContent('#recommendation .rec.best .oop'), /₽/);
+  // Listen before the click: the answer may come before a later listener is attached.
+  const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
   await page.click('#recommendation .rec.best button');
-  await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+  await saved;
   await page.waitForFunction(() => document.getElementById('budget-bar').dataset.over === 'false');
   assert.equal(await page.isHidden('#budget-error'), true);
   assert.equal(await page.isChecked('#opt-dental_business'), false);
