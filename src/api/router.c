@@ -59,6 +59,8 @@ static const struct route {
     {"POST", "/v1/quotes", handle_quote, json_only},
     {"POST", "/v1/budgets", dms_api_handle_budgets, json_only},
     {"POST", "/v1/compare", dms_api_handle_compare, json_only},
+    {"POST", "/v1/funding", dms_api_handle_funding, json_only},
+    {"POST", "/v1/crisis", dms_api_handle_crisis, json_only},
     {"POST", "/v1/bank/price", dms_api_handle_bank_price, json_only},
     {"POST", "/v1/bank/projection", dms_api_handle_bank_projection, json_only},
     {"POST", "/v1/reports/{id}", dms_api_handle_report, json_only},

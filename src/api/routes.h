@@ -12,6 +12,10 @@ void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hoo
                             dms_api_response *resp);
 void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hooks,
                             dms_api_response *resp);
+void dms_api_handle_funding(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp);
+void dms_api_handle_crisis(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
 void dms_api_handle_bank_price(const dms_api_request *req, const dms_api_hooks *hooks,
                                dms_api_response *resp);
 void dms_api_handle_bank_projection(const dms_api_request *req, const dms_api_hooks *hooks,

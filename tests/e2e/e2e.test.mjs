@@ -262,6 +262,24 @@ test('HR: budget per segment picks designs within budget and prices them', async
   await page.close();
 });
 
+test('HR: payment model card compares the fixed premium with pay-as-you-go', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  await page.click('#census-sample');
+  await page.waitForFunction(() => document.getElementById('census').value.split('\n').length > 50);
+  await page.waitForSelector('#plan option[value="base-2026"]', { state: 'attached' });
+  await page.selectOption('#plan', 'base-2026');
+  await page.selectOption('#funding-stop-loss', 'p95');
+  await page.click('#funding-run');
+  await page.waitForSelector('#funding-table tr[data-model="pay_as_you_go_stop_loss"]', { timeout: 60000 });
+  assert.equal(await page.locator('#funding-table tbody tr').count(), 3);
+  assert.match(await page.textContent('#funding-notes'), /P95/);
+  await page.locator('#funding-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-funding-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('HR: elections list shows the submitted election; payroll export downloads', async () => {
   const page = await open('/hr.html');
   await signIn(page, HR_KEY);
