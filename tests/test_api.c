@@ -39,7 +39,8 @@ struct server {
 static struct server main_server;
 static int timeout_ms = 10000;
 /* Keys created in main_server's database, by role (see keys_setup). */
-static char key_hr[80], key_broker[80], key_employee[80], key_manager[80], key_finance[80];
+static char key_hr[80], key_broker[80], key_employee[80], key_manager[80], key_finance[80],
+    key_insurer[80];
 
 /* `dmsrate keys create` into the database of s; the key into key. */
 static int create_key(const struct server *s, const char *role, const char *scope_flag,
@@ -47,8 +48,8 @@ static int create_key(const struct server *s, const char *role, const char *scop
 {
     char db[128];
     snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
-    char *argv[] = {"dmsrate", "keys", "create", "--role", (char *)role, "--db", db,
-                    (char *)scope_flag, (char *)scope, NULL};
+    char *argv[] = {"dmsrate", "keys", "create",           "--role",      (char *)role,
+                    "--db",    db,     (char *)scope_flag, (char *)scope, NULL};
     struct command_result c = run_dmsrate(argv);
     int ok = c.status == 0 && strlen(c.out) > 60 ? 0 : -1;
     snprintf(key, size, "%.*s", (int)strcspn(c.out, "\n"), c.out);
@@ -77,8 +78,8 @@ static int start_server(struct server *s, const char *extra1, const char *extra2
     snprintf(models, sizeof models, "%s/models", s->dir);
     snprintf(tariffs, sizeof tariffs, "%s/tariffs", s->dir);
     snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
-    const char *args[] = {"--models", models, "--tariffs", tariffs, "--db", db,
-                          "--threads", "2", extra1, extra2, NULL};
+    const char *args[] = {"--models",  models, "--tariffs", tariffs, "--db", db,
+                          "--threads", "2",    extra1,      extra2,  NULL};
     s->pid = start_dmsrate_serve(args, s->log_path, timeout_ms, &s->port);
     if (s->pid < 0)
         return -1;
@@ -114,13 +115,14 @@ static int group_setup(void **state)
     if (start_server(&main_server, "--today", "2025-11-20") != 0 ||
         create_key(&main_server, "hr", NULL, NULL, key_hr, sizeof key_hr) != 0 ||
         create_key(&main_server, "broker", NULL, NULL, key_broker, sizeof key_broker) != 0 ||
+        create_key(&main_server, "insurer", NULL, NULL, key_insurer, sizeof key_insurer) != 0 ||
         create_key(&main_server, "finance", NULL, NULL, key_finance, sizeof key_finance) != 0 ||
         create_key(&main_server, "employee", "--employee", "100014", key_employee,
                    sizeof key_employee) != 0 ||
         create_key(&main_server, "manager", "--department", "Finance", key_manager,
                    sizeof key_manager) != 0)
         return -1;
-    http_key = key_hr; /* HR may call every pricing route */
+    http_key = key_insurer; /* the insurer may call every pricing route and reload */
     return 0;
 }
 
@@ -753,6 +755,8 @@ static const char *key_of(const char *role)
         return key_finance;
     if (strcmp(role, "broker") == 0)
         return key_broker;
+    if (strcmp(role, "insurer") == 0)
+        return key_insurer;
     return key_hr;
 }
 
@@ -786,7 +790,7 @@ static void openapi_examples_are_accepted(void **state)
                 snprintf(url, sizeof url, "%s", path);
             http_key = key_of(role);
             http_call(main_server.port, "GET", url, NULL, NULL, &r, timeout_ms);
-            http_key = key_hr;
+            http_key = key_insurer;
             if (r.status != 200)
                 print_error("GET %s as %s: %d %s\n", url, role, r.status, r.body);
             assert_int_equal(r.status, 200);
@@ -841,7 +845,7 @@ static void openapi_examples_are_accepted(void **state)
             else
                 snprintf(url, sizeof url, "%s", path);
             http_call(main_server.port, method, url, "application/json", p + 7, &r, timeout_ms);
-            http_key = key_hr;
+            http_key = key_insurer;
             if (r.status < 200 || r.status > 299)
                 print_error("example for %s %s refused (%d): %s\n", method, path, r.status, r.body);
             assert_true(r.status >= 200 && r.status <= 299);

@@ -455,15 +455,17 @@ static void roles_allowed_and_refused(void **state)
     expect(k_fin, "GET", "/v1/exports/payroll.csv", NULL, 200);
     expect(k_fin, "GET", "/v1/exports/attach-list.csv", NULL, 403);
     expect(k_fin, "GET", "/v1/elections", NULL, 403);
-    /* broker: quotes and the catalog, read-only */
+    /* broker bound to no employer: quotes and the catalog; employer routes find none */
     expect(k_brk, "GET", "/v1/tariffs", NULL, 200);
     expect(k_brk, "POST", "/v1/aggregate",
            "{\"frequency\":{\"family\":\"poisson\",\"mean\":1},"
            "\"severity\":{\"family\":\"gamma\",\"shape\":2,\"scale\":1000}}",
            200);
-    expect(k_brk, "GET", "/v1/totals", NULL, 403);
+    expect(k_brk, "GET", "/v1/totals", NULL, 404);
     expect(k_brk, "POST", "/v1/admin/reload", NULL, 403);
-    expect(k_brk, "GET", "/v1/elections", NULL, 403);
+    expect(k_brk, "GET", "/v1/elections", NULL, 404);
+    expect(k_brk, "GET", "/v1/employers/1/elections", NULL, 404);
+    expect(k_hr, "POST", "/v1/admin/reload", NULL, 403);
     expect(k_emp, "POST", "/v1/quotes", "{}", 403);
 }
 
@@ -503,7 +505,7 @@ static void claims_reports(void **state)
     expect(k_hr, "POST", "/v1/reports/utilisation", low, 422);
     expect(k_mgr, "POST", "/v1/reports/utilisation", body, 200);
     expect(k_emp, "POST", "/v1/reports/utilisation", body, 403);
-    expect(k_brk, "POST", "/v1/reports/utilisation", body, 403);
+    expect(k_brk, "POST", "/v1/reports/utilisation", body, 404);
     expect(k_hr, "POST", "/v1/reports/nonsense", body, 404);
     /* a manager cannot ask for another department */
     char other[2300];

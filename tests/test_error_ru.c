@@ -203,6 +203,17 @@ static void test_api_follows_accept_language(void **state)
     assert_null(strstr(resp.body, "w-ru"));
     free(resp.body);
 
+    /* Objects with their own "message_ru" and "message_en" but no "message"
+     * are the client's to pick from: kept as they are. */
+    resp = (dms_api_response){0};
+    dms_api_response_json(
+        &resp, 200,
+        json_pack("{s:[{s:s, s:s}]}", "issues", "message_ru", "ру", "message_en", "en"));
+    dms_api_response_localize(&resp, "ru");
+    assert_non_null(strstr(resp.body, "\"message_ru\":\"ру\""));
+    assert_non_null(strstr(resp.body, "\"message_en\":\"en\""));
+    free(resp.body);
+
     /* Bodies without two-language members are left byte for byte. */
     resp = (dms_api_response){0};
     dms_api_response_json(&resp, 200, json_pack("{s:s}", "message", "as is"));

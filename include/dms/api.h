@@ -174,6 +174,13 @@ int dms_api_route_find(const char *method, const char *path, bool *allowed, char
  */
 unsigned dms_api_route_roles(size_t route);
 
+/*
+ * The employer N of a path "/v1/employers/N/..." that stands for the route
+ * "/v1/..." (dms_api_route_find matches it so), or 0. Broker and insurer
+ * keys name their employer so; dms_api_dispatch checks it against the key.
+ */
+long dms_api_path_employer(const char *path);
+
 /* True if the route takes a request body (POST). */
 bool dms_api_route_has_body(size_t route);
 

@@ -30,13 +30,14 @@ enum dms_role {
     DMS_ROLE_HR,       /* everything of the employer */
     DMS_ROLE_MANAGER,  /* aggregates of their own department only */
     DMS_ROLE_FINANCE,  /* totals and the payroll export, quotes */
-    DMS_ROLE_BROKER,   /* read-only: quotes and the catalog */
+    DMS_ROLE_BROKER,   /* quotes and the catalog; hr powers over its bound employers */
+    DMS_ROLE_INSURER,  /* the insurer's staff: every employer, the catalog, reload */
     DMS_ROLE_COUNT
 };
 
 #define DMS_ROLE_BIT(role) (1u << (unsigned)(role))
 
-/* "employee", "hr", "manager", "finance", "broker". */
+/* "employee", "hr", "manager", "finance", "broker", "insurer". */
 const char *dms_role_name(enum dms_role role);
 /* Exact lower-case name; false if unknown. */
 bool dms_role_from_text(const char *text, enum dms_role *out);
@@ -53,26 +54,30 @@ bool dms_role_from_text(const char *text, enum dms_role *out);
 typedef struct dms_enrol_principal {
     long key_id;
     enum dms_role role;
+    long employer;                       /* tenant roles: their employer; broker, insurer: 0 */
     char employee_id[DMS_ENROL_ID_MAX];  /* employee role: whose; else "" */
     char department[DMS_ENROL_TEXT_MAX]; /* manager role: which; else "" */
     char actor[DMS_ENROL_ID_MAX + 32];   /* "key 12 (employee 100007)" for history */
 } dms_enrol_principal;
 
 /*
- * Creates a key of role with its scope (employee_id required for the
- * employee role, department for the manager role, both ignored for the
- * others; either may be NULL), stores its SHA-256 and writes the key text
- * into key (shown once: it cannot be recovered). *id (may be NULL) receives
- * the key's number. DMS_EINVAL at /employee_id or /department when a scope
- * is missing, DMS_EIO when no random bytes are available.
+ * Creates a key of role for the connection's employer (dms_store_tenant; a
+ * broker or insurer key gets no employer) with its scope (employee_id
+ * required for the employee role, department for the manager role, both
+ * ignored for the others; either may be NULL); see dms_tenant_key_create
+ * (tenant_store.h) for keys with a broker's list or an expiry. It stores its SHA-256 and writes the
+ * key text into key (shown once: it cannot be recovered). *id (may be NULL) receives the key's
+ * number. DMS_EINVAL at /employee_id or /department when a scope is missing, DMS_EIO when no random
+ * bytes are available.
  */
 int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
                          const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
                          dms_error *err);
 
 /*
- * Identifies the caller presenting key. DMS_EUNAUTH for an unknown, revoked
- * or malformed key (the message never repeats the key).
+ * Identifies the caller presenting key and records when it was last used
+ * (at most once a minute, best effort). DMS_EUNAUTH for an unknown,
+ * revoked, expired or malformed key (the message never repeats the key).
  */
 int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out,
                         dms_error *err);

@@ -51,8 +51,20 @@ int dms_store_version(dms_store *store, int *version, dms_error *err);
 int dms_store_check(dms_store *store, dms_error *err);
 
 /*
+ * The tenant of a connection. Every employer-scoped table (policy and
+ * census, employees, elections, the register) is read and written for the
+ * employer set here and no other: the HTTP layer sets it from the caller's
+ * key before a handler runs, the CLI from --employer. 0 means none, and
+ * scoped reads then find nothing (fail closed). Not a security boundary by
+ * itself: it is the one place the employer id enters the SQL.
+ */
+void dms_store_tenant_set(dms_store *store, long employer);
+long dms_store_tenant(const dms_store *store);
+
+/*
  * Appends a row to audit_log: who did what to which object, with an optional
- * JSON detail (may be NULL). Returns DMS_OK or DMS_EIO / DMS_ECONFLICT.
+ * JSON detail (may be NULL), under the connection's tenant (none if 0). Returns DMS_OK or DMS_EIO /
+ * DMS_ECONFLICT.
  */
 int dms_store_audit(dms_store *store, const char *actor, const char *action, const char *object,
                     const char *detail_json, dms_error *err);

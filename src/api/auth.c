@@ -4,9 +4,13 @@
  * the caller's API key from "Authorization: Bearer KEY" or "X-Api-Key: KEY".
  * A route missing from the table is a pricing route and takes the roles of
  * /v1/quotes (hr, finance, broker), so a new route is never left open by
- * accident. Scope inside a role (an employee's own election, a manager's own
+ * accident. The employer a request acts for is resolved by router.c from the
+ * key (or the /v1/employers/{id}/ prefix for broker and insurer keys) and
+ * bound to the store connection, so every employer-scoped query is confined
+ * to it. Scope inside a role (an employee's own election, a manager's own
  * department) is checked by the handlers, which know the object.
  */
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,42 +23,61 @@
 #define MGR DMS_ROLE_BIT(DMS_ROLE_MANAGER)
 #define FIN DMS_ROLE_BIT(DMS_ROLE_FINANCE)
 #define BRK DMS_ROLE_BIT(DMS_ROLE_BROKER)
-#define ANY (EMP | HR | MGR | FIN | BRK)
-#define PRICING (HR | FIN | BRK)
+#define INS DMS_ROLE_BIT(DMS_ROLE_INSURER)
+#define ANY (EMP | HR | MGR | FIN | BRK | INS)
+#define PRICING (HR | FIN | BRK | INS)
+/* Who acts as the employer's HR: its own hr keys, and broker and insurer keys
+ * for the employers of their scope (router.c resolves which employer). */
+#define ADMIN (HR | BRK | INS)
 
 static const struct access {
     const char *method;
     const char *pattern;
     unsigned roles;
+    bool employer; /* acts on one employer's data: refused when the request names none */
 } access_table[] = {
-    {"GET", "/healthz", 0},
-    {"GET", "/metrics", 0},
-    {"GET", "/v1/models", ANY},
-    {"GET", "/v1/models/{id}", ANY},
-    {"GET", "/v1/tariffs", ANY},
-    {"GET", "/v1/tariffs/{id}", ANY},
-    {"POST", "/v1/aggregate", PRICING},
-    {"POST", "/v1/quotes", PRICING},
-    {"POST", "/v1/admin/reload", HR},
-    {"GET", "/v1/employer", ANY},
-    {"POST", "/v1/employer", HR},
-    {"GET", "/v1/me/offer", EMP},
-    {"POST", "/v1/me/recommendation", EMP},
-    {"POST", "/v1/me/sets", EMP},
-    {"GET", "/v1/me/election", EMP},
-    {"PUT", "/v1/me/election", EMP},
-    {"POST", "/v1/me/election/submit", EMP},
-    {"GET", "/v1/me/election/history", EMP},
-    {"POST", "/v1/me/life-events", EMP},
-    {"GET", "/v1/elections", HR},
-    {"GET", "/v1/elections/{id}", HR},
-    {"POST", "/v1/elections/{id}/life-events", HR},
-    {"POST", "/v1/status-changes", HR},
-    {"GET", "/v1/exports/payroll.csv", HR | FIN},
-    {"GET", "/v1/exports/attach-list.csv", HR},
-    {"GET", "/v1/departments/{id}/summary", HR | MGR},
-    {"GET", "/v1/totals", HR | FIN},
-    {"POST", "/v1/reports/{id}", HR | FIN | MGR},
+    {"GET", "/healthz", 0, false},
+    {"GET", "/metrics", 0, false},
+    {"GET", "/v1/models", ANY, false},
+    {"GET", "/v1/models/{id}", ANY, false},
+    {"GET", "/v1/tariffs", ANY, false},
+    {"GET", "/v1/tariffs/{id}", ANY, false},
+    {"POST", "/v1/aggregate", PRICING, false},
+    {"POST", "/v1/quotes", PRICING, false},
+    {"POST", "/v1/admin/reload", INS, false},
+    {"GET", "/v1/employers", ANY & ~EMP, false},
+    {"POST", "/v1/employers", INS, false},
+    {"GET", "/v1/employers/{id}", ANY & ~EMP, false},
+    {"GET", "/v1/keys", HR | INS, false},
+    {"POST", "/v1/keys/{id}/revoke", HR | INS, false},
+    {"GET", "/v1/register", ADMIN, true},
+    {"GET", "/v1/register/{id}", ADMIN, true},
+    {"POST", "/v1/register", ADMIN, true},
+    {"GET", "/v1/exports/register.csv", ADMIN, true},
+    {"GET", "/v1/exports/register.xlsx", ADMIN, true},
+    {"GET", "/v1/exports/register-changes.csv", ADMIN, true},
+    {"GET", "/v1/exports/register-changes.xlsx", ADMIN, true},
+    {"GET", "/v1/exports/insured.csv", ADMIN | FIN, true},
+    {"GET", "/v1/exports/insured.xlsx", ADMIN | FIN, true},
+    {"GET", "/v1/employer", ANY, true},
+    {"POST", "/v1/employer", ADMIN, true},
+    {"GET", "/v1/me/offer", EMP, true},
+    {"POST", "/v1/me/recommendation", EMP, true},
+    {"POST", "/v1/me/sets", EMP, true},
+    {"GET", "/v1/me/election", EMP, true},
+    {"PUT", "/v1/me/election", EMP, true},
+    {"POST", "/v1/me/election/submit", EMP, true},
+    {"GET", "/v1/me/election/history", EMP, true},
+    {"POST", "/v1/me/life-events", EMP, true},
+    {"GET", "/v1/elections", ADMIN, true},
+    {"GET", "/v1/elections/{id}", ADMIN, true},
+    {"POST", "/v1/elections/{id}/life-events", ADMIN, true},
+    {"POST", "/v1/status-changes", ADMIN, true},
+    {"GET", "/v1/exports/payroll.csv", ADMIN | FIN, true},
+    {"GET", "/v1/exports/attach-list.csv", ADMIN, true},
+    {"GET", "/v1/departments/{id}/summary", ADMIN | MGR, true},
+    {"GET", "/v1/totals", ADMIN | FIN, true},
+    {"POST", "/v1/reports/{id}", ADMIN | FIN | MGR, true},
 };
 
 unsigned dms_api_access_roles(const char *method, const char *pattern)
@@ -64,6 +87,15 @@ unsigned dms_api_access_roles(const char *method, const char *pattern)
             strcmp(access_table[i].pattern, pattern) == 0)
             return access_table[i].roles;
     return PRICING;
+}
+
+bool dms_api_access_employer(const char *method, const char *pattern)
+{
+    for (size_t i = 0; i < sizeof access_table / sizeof access_table[0]; i++)
+        if (strcmp(access_table[i].method, method) == 0 &&
+            strcmp(access_table[i].pattern, pattern) == 0)
+            return access_table[i].employer;
+    return false;
 }
 
 /* The key of "Bearer KEY" (scheme case-insensitive), or NULL. */

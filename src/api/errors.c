@@ -84,8 +84,10 @@ static void keep_language(json_t *value, bool ru, int depth)
         static const char *const pairs[][2] = {{"message", "message_ru"},
                                                {"warnings", "warnings_ru"}};
         for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+            /* Only pairs made here: other bodies may carry their own
+             * "message_ru" beside "message_en" for the client to pick. */
             json_t *other = json_object_get(value, pairs[i][1]);
-            if (other == NULL)
+            if (other == NULL || json_object_get(value, pairs[i][0]) == NULL)
                 continue;
             if (ru)
                 json_object_set(value, pairs[i][0], other);

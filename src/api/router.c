@@ -15,6 +15,8 @@
 
 #include "dms/enrol_store.h"
 #include "dms/report.h"
+#include "dms/store.h"
+#include "dms/tenant_store.h"
 #include "routes_picker.h"
 
 typedef void (*handler_fn)(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -32,6 +34,14 @@ static void handle_quote(const dms_api_request *, const dms_api_hooks *, dms_api
 
 /* Media types a route takes as a body; NULL: no body expected. */
 static const char *const json_only[] = {"application/json", NULL};
+/* The register takes one change as JSON or the insurer's template as CSV or XLSX. */
+static const char *const register_types[] = {
+    "application/json",
+    "text/csv",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+    NULL};
 
 static const struct route {
     const char *method;  /* "GET" routes answer HEAD too */
@@ -49,10 +59,28 @@ static const struct route {
     {"POST", "/v1/quotes", handle_quote, json_only},
     {"POST", "/v1/budgets", dms_api_handle_budgets, json_only},
     {"POST", "/v1/compare", dms_api_handle_compare, json_only},
+    {"POST", "/v1/funding", dms_api_handle_funding, json_only},
+    {"POST", "/v1/crisis", dms_api_handle_crisis, json_only},
     {"POST", "/v1/bank/price", dms_api_handle_bank_price, json_only},
     {"POST", "/v1/bank/projection", dms_api_handle_bank_projection, json_only},
     {"POST", "/v1/reports/{id}", dms_api_handle_report, json_only},
     {"POST", "/v1/admin/reload", handle_reload, NULL},
+    /* tenants (routes_tenants.c) */
+    {"GET", "/v1/employers", dms_api_employers_list, NULL},
+    {"POST", "/v1/employers", dms_api_employers_create, json_only},
+    {"GET", "/v1/employers/{id}", dms_api_employer_show, NULL},
+    {"GET", "/v1/keys", dms_api_keys_list, NULL},
+    {"POST", "/v1/keys/{id}/revoke", dms_api_key_revoke, NULL},
+    /* the register of insured people (routes_register.c) */
+    {"GET", "/v1/register", dms_api_register_list, NULL},
+    {"GET", "/v1/register/{id}", dms_api_register_person, NULL},
+    {"POST", "/v1/register", dms_api_register_changes, register_types},
+    {"GET", "/v1/exports/register.csv", dms_api_register_csv, NULL},
+    {"GET", "/v1/exports/register.xlsx", dms_api_register_xlsx, NULL},
+    {"GET", "/v1/exports/register-changes.csv", dms_api_register_changes_csv, NULL},
+    {"GET", "/v1/exports/register-changes.xlsx", dms_api_register_changes_xlsx, NULL},
+    {"GET", "/v1/exports/insured.csv", dms_api_insured_csv, NULL},
+    {"GET", "/v1/exports/insured.xlsx", dms_api_insured_xlsx, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},
     {"POST", "/v1/employer", dms_api_employer_import, json_only},
@@ -119,9 +147,43 @@ static bool method_allowed(const struct route *r, const char *method)
            (strcmp(r->method, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
+/*
+ * The employer of a path "/v1/employers/{N}/REST" (N > 0) and, in *rest, the
+ * route path it stands for ("/v1/REST"; a buffer of rest_size bytes). 0 when
+ * the path has no such prefix or REST is empty or itself under /employers.
+ */
+static long employer_prefix(const char *path, char *rest, size_t rest_size)
+{
+    static const char prefix[] = "/v1/employers/";
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    const char *p = path + sizeof prefix - 1;
+    long id = 0;
+    size_t digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 12) {
+        id = id * 10 + (*p++ - '0');
+        digits++;
+    }
+    if (digits == 0 || id <= 0 || *p != '/' || p[1] == '\0' || strncmp(p, "/employers", 10) == 0)
+        return 0;
+    if (rest != NULL && (size_t)snprintf(rest, rest_size, "/v1%s", p) >= rest_size)
+        return 0;
+    return id;
+}
+
+long dms_api_path_employer(const char *path)
+{
+    char rest[512];
+    return path != NULL ? employer_prefix(path, rest, sizeof rest) : 0;
+}
+
 int dms_api_route_find(const char *method, const char *path, bool *allowed, char *allow,
                        size_t allow_size, char *param, size_t param_size)
 {
+    /* /v1/employers/{N}/... is every route of /v1/... for employer N. */
+    char rest[512];
+    if (employer_prefix(path, rest, sizeof rest) > 0)
+        path = rest;
     int found = DMS_API_ROUTE_NONE;
     bool ok = false;
     size_t allow_len = 0;
@@ -216,9 +278,36 @@ static void reply_status(dms_api_response *resp, int status, const dms_error *er
     dms_api_response_error(resp, dms_api_http_status(status), err, NULL);
 }
 
+/*
+ * The employer a keyed request acts for: the key's own for employee, hr,
+ * manager and finance keys; the /v1/employers/{N}/ prefix for broker and
+ * insurer keys (a broker bound to one employer may leave it out). A prefix
+ * naming an employer outside the key's scope is answered like an employer
+ * that does not exist (404), so a key learns nothing of other tenants.
+ * 0 (no employer) leaves every employer-scoped read empty.
+ */
+static bool resolve_employer(const dms_api_request *req, const dms_enrol_principal *who,
+                             long *employer, dms_error *err)
+{
+    long named = dms_api_path_employer(req->path);
+    *employer = 0;
+    if (named > 0 && !dms_tenant_key_allows(req->store, who, named)) {
+        dms_error_set(err, DMS_ENOTFOUND, NULL, "no employer %ld", named);
+        return false;
+    }
+    if (named > 0)
+        *employer = named;
+    else if (who->role == DMS_ROLE_BROKER)
+        *employer = dms_tenant_key_single_employer(req->store, who->key_id);
+    else if (who->role != DMS_ROLE_INSURER)
+        *employer = who->employer;
+    return true;
+}
+
 static void dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
                      dms_api_response *resp)
 {
+    dms_store_tenant_set(req->store, 0);
     resp->status = 500;
     resp->body = NULL;
     resp->body_len = 0;
@@ -250,9 +339,24 @@ static void dispatch(size_t route, const dms_api_request *req, const dms_api_hoo
         reply_status(resp, DMS_EFORBIDDEN, &err);
         return;
     }
+    long employer = 0;
+    if (!resolve_employer(req, &who, &employer, &err)) {
+        reply_status(resp, err.code, &err);
+        return;
+    }
+    if (employer == 0 && dms_api_access_employer(routes[route].method, routes[route].pattern)) {
+        dms_error_set(&err, DMS_ENOTFOUND, NULL,
+                      "no employer: a %s key names one in the path, /v1/employers/{id}%s",
+                      dms_role_name(who.role),
+                      strncmp(req->path, "/v1/", 4) == 0 ? req->path + 3 : "/...");
+        reply_status(resp, DMS_ENOTFOUND, &err);
+        return;
+    }
     dms_api_request keyed = *req;
     keyed.principal = &who;
+    dms_store_tenant_set(req->store, employer);
     routes[route].handler(&keyed, hooks, resp);
+    dms_store_tenant_set(req->store, 0);
 }
 
 void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,

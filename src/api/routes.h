@@ -12,6 +12,10 @@ void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hoo
                             dms_api_response *resp);
 void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hooks,
                             dms_api_response *resp);
+void dms_api_handle_funding(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp);
+void dms_api_handle_crisis(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
 void dms_api_handle_bank_price(const dms_api_request *req, const dms_api_hooks *hooks,
                                dms_api_response *resp);
 void dms_api_handle_bank_projection(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -20,5 +24,30 @@ void dms_api_handle_bank_projection(const dms_api_request *req, const dms_api_ho
 /* src/api/routes_reports.c: claims reports (hr, finance; managers: own department). */
 void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hooks,
                            dms_api_response *resp);
+
+/* src/api/routes_tenants.c: employers and their keys. */
+void dms_api_employers_list(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp);
+void dms_api_employers_create(const dms_api_request *req, const dms_api_hooks *hooks,
+                              dms_api_response *resp);
+void dms_api_employer_show(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
+void dms_api_keys_list(const dms_api_request *req, const dms_api_hooks *hooks,
+                       dms_api_response *resp);
+void dms_api_key_revoke(const dms_api_request *req, const dms_api_hooks *hooks,
+                        dms_api_response *resp);
+
+/* src/api/routes_register.c: the register of insured people. */
+#define DMS_REGISTER_HANDLER(name)                                                                 \
+    void name(const dms_api_request *req, const dms_api_hooks *hooks, dms_api_response *resp)
+DMS_REGISTER_HANDLER(dms_api_register_list);
+DMS_REGISTER_HANDLER(dms_api_register_person);
+DMS_REGISTER_HANDLER(dms_api_register_changes);
+DMS_REGISTER_HANDLER(dms_api_register_csv);
+DMS_REGISTER_HANDLER(dms_api_register_xlsx);
+DMS_REGISTER_HANDLER(dms_api_register_changes_csv);
+DMS_REGISTER_HANDLER(dms_api_register_changes_xlsx);
+DMS_REGISTER_HANDLER(dms_api_insured_csv);
+DMS_REGISTER_HANDLER(dms_api_insured_xlsx);
 
 #endif

@@ -10,6 +10,8 @@
 
 /* Roles allowed on method + pattern (auth.c); pricing roles if unlisted. */
 unsigned dms_api_access_roles(const char *method, const char *pattern);
+/* True if the route acts on one employer's data (auth.c); false if unlisted. */
+bool dms_api_access_employer(const char *method, const char *pattern);
 
 #define DMS_PICKER_HANDLER(name)                                                                   \
     void name(const dms_api_request *req, const dms_api_hooks *hooks, dms_api_response *resp)

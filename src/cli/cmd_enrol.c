@@ -1,9 +1,11 @@
 /*
- * `dmsrate enrol import --db FILE --policy FILE --census FILE`: stores the
- * employer's benefit policy (examples/policies/) and census CSV in the
- * service's database, after validating both, so that `dmsrate serve --db
+ * `dmsrate enrol import [--employer ID] --db FILE --policy FILE --census FILE`:
+ * stores an employer's benefit policy (examples/policies/) and census CSV in
+ * the service's database, after validating both, so that `dmsrate serve --db
  * FILE` offers the module picker to the employees of that census. A new
- * import replaces the one in force; elections already made stay.
+ * import replaces that employer's import in force; elections already made
+ * stay. Without --employer the import goes to employer 1 (created if
+ * absent), the one employer of a single-employer database.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +15,14 @@
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/store.h"
+#include "dms/tenant_store.h"
 
 static const char usage[] =
-    "usage: dmsrate enrol import --policy FILE --census FILE [--db FILE]\n"
+    "usage: dmsrate enrol import [--employer ID] --policy FILE --census FILE [--db FILE]\n"
     "\n"
     "Validates and stores the employer's policy (JSON) and census (CSV) for the\n"
     "module picker of `dmsrate serve`.\n"
+    "  --employer ID   the employer (dmsrate employers create); default 1\n"
     "  --policy FILE   a policy such as examples/policies/midsize-2026.json\n"
     "  --census FILE   a census such as examples/census/midsize-450.csv\n"
     "  --db FILE       the service's database (default var/dmsrate.db)\n";
@@ -57,6 +61,7 @@ int cmd_enrol(int argc, char **argv)
         return 2;
     }
     const char *policy_path = NULL, *census_path = NULL, *db_path = "var/dmsrate.db";
+    long employer = 0;
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
@@ -70,7 +75,13 @@ int cmd_enrol(int argc, char **argv)
             census_path = value;
         else if (strcmp(argv[i], "--db") == 0)
             db_path = value;
-        else {
+        else if (strcmp(argv[i], "--employer") == 0) {
+            if ((employer = strtol(value, NULL, 10)) <= 0) {
+                fprintf(stderr, "dmsrate enrol: --employer needs an employer id, got '%s'\n",
+                        value);
+                return 2;
+            }
+        } else {
             fprintf(stderr, "dmsrate enrol: unknown option %s\n%s", argv[i], usage);
             return 2;
         }
@@ -96,11 +107,20 @@ int cmd_enrol(int argc, char **argv)
     code = 1;
     if (dms_store_open(db_path, &store, &err) != DMS_OK)
         goto out;
+    dms_tenant_employer e;
+    if (employer == 0 && dms_tenant_employer_default(store, &employer, &err) != DMS_OK)
+        goto out;
+    if (dms_tenant_employer_get(store, employer, &e, &err) != DMS_OK) {
+        code = 2;
+        goto out;
+    }
+    dms_store_tenant_set(store, employer);
     if (dms_enrol_import(store, policy, csv, len, "cli", &id, &err) != DMS_OK) {
         code = err.code == DMS_EINVAL || err.code == DMS_EPARSE ? 2 : 1;
         goto out;
     }
-    printf("imported %s and %s into %s (import %ld)\n", policy_path, census_path, db_path, id);
+    printf("imported %s and %s into %s for employer %ld (import %ld)\n", policy_path, census_path,
+           db_path, employer, id);
     code = 0;
 out:
     if (code != 0) {

@@ -14,7 +14,7 @@
 
 static const char quote_usage[] =
     "usage: dmsrate quote --census FILE --plan FILE [--tariff FILE] [--model FILE]\n"
-    "                     [--format table|json|csv] [--lang en|ru] [--no-percentiles]\n"
+    "                     [--format table|json|csv|xlsx] [--lang en|ru] [--no-percentiles]\n"
     "\n"
     "Prices a group: per segment and in total, per scenario (optimistic / base /\n"
     "pessimistic), the expected claims, every loading step and the gross premium,\n"
@@ -24,7 +24,8 @@ static const char quote_usage[] =
     "  --plan FILE       package design per segment (see examples/plans/)\n"
     "  --tariff FILE     insurer tariff (default tariffs/corporate-2026.json)\n"
     "  --model FILE      actuarial model (default models/ru-2026.json)\n"
-    "  --format F        table (default), json or csv\n"
+    "  --format F        table (default), json, csv or xlsx (to stdout: > quote.xlsx;\n"
+    "                    headers in the --lang language)\n"
     "  --lang L          en (default) or ru: CSV for Russian Excel (UTF-8 BOM, ';',\n"
     "                    decimal comma, Russian headers, module and scenario names)\n"
     "  --no-percentiles  skip the distribution of the group's total claims\n";
@@ -79,8 +80,9 @@ int cmd_quote(int argc, char **argv)
                 census_path == NULL ? "--census" : "--plan");
         return 2;
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0) {
-        fprintf(stderr, "dmsrate quote: --format: '%s' is not table, json or csv\n", format);
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
+        strcmp(format, "xlsx") != 0) {
+        fprintf(stderr, "dmsrate quote: --format: '%s' is not table, json, csv or xlsx\n", format);
         return 2;
     }
     if (strcmp(lang, "en") != 0 && strcmp(lang, "ru") != 0) {
@@ -134,6 +136,16 @@ int cmd_quote(int argc, char **argv)
                                          stdout) == DMS_OK
                         ? 0
                         : 1;
+    } else if (strcmp(format, "xlsx") == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *csv = cli_xlsx_begin("dmsrate quote", &buf, &len);
+        if (csv != NULL && dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN, csv) == DMS_OK)
+            exit_code = cli_xlsx_end("dmsrate quote", csv, &buf, &len, "Расчёт");
+        else if (csv != NULL) {
+            fclose(csv);
+            free(buf);
+        }
     } else {
         exit_code = dms_report_quote_table(quote, stdout) == DMS_OK ? 0 : 1;
     }

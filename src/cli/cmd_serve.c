@@ -18,6 +18,7 @@
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/store.h"
+#include "dms/tenant_store.h"
 
 static const char usage[] =
     "usage: dmsrate serve [--listen 127.0.0.1:8080] [--tariffs DIR] [--models DIR]\n"
@@ -59,15 +60,21 @@ static void log_event(const char *event, const char *status, const char *message
 #define SEED_CENSUS "examples/census/midsize-450.csv"
 
 /*
- * Imports the sample employer when the store has none and the example files
- * are at hand (the repository is the working directory), and says so in the
- * log. Failing to seed is logged, never fatal.
+ * Imports the sample employer as employer 1 when the store has no employer
+ * at all and the example files are at hand (the repository is the working
+ * directory), and says so in the log. Failing to seed is logged, never
+ * fatal.
  */
 static void seed_sample_employer(dms_store *store)
 {
     dms_error err;
     dms_error_clear(&err);
-    if (dms_enrol_employer_get(store, NULL, NULL, NULL, &err) != DMS_ENOTFOUND)
+    dms_tenant_employer *employers = NULL;
+    size_t n = 0;
+    long employer = 0;
+    int listed = dms_tenant_employer_list(store, 0, &employers, &n, &err);
+    free(employers);
+    if (listed != DMS_OK || n > 0)
         return;
     FILE *f = fopen(SEED_CENSUS, "rb");
     if (f == NULL)
@@ -83,12 +90,15 @@ static void seed_sample_employer(dms_store *store)
     fclose(f);
     dms_error_clear(&err);
     if (csv != NULL && dms_json_load_file(SEED_POLICY, &policy, &err) == DMS_OK &&
+        dms_tenant_employer_default(store, &employer, &err) == DMS_OK &&
+        (dms_store_tenant_set(store, employer), true) &&
         dms_enrol_import(store, policy, csv, len, "serve (sample employer)", NULL, &err) == DMS_OK)
         log_event("seed", "ok",
                   "new database: imported the sample employer " SEED_POLICY " and " SEED_CENSUS
                   " (replace it with dmsrate enrol import)");
     else
         log_event("seed", "failed", err.message);
+    dms_store_tenant_set(store, 0);
     json_decref(policy);
     free(csv);
 }

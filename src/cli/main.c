@@ -22,8 +22,10 @@ static const struct {
     {"budget", cmd_budget, "HR segment budgets: best designs, claims shocks, compare plans"},
     {"bank", cmd_bank, "premium-card DMS add-on: monthly price and portfolio projection"},
     {"claims", cmd_claims, "claims register: import, experience rating, HR reports"},
-    {"keys", cmd_keys, "API keys of the service: create one for a role"},
-    {"enrol", cmd_enrol, "module picker: import the employer's policy and census"},
+    {"employers", cmd_employers, "employers (tenants) of the service: create, list"},
+    {"keys", cmd_keys, "API keys of the service: create, list, revoke, rotate"},
+    {"register", cmd_register, "register of insured people: import changes, list, history, export"},
+    {"enrol", cmd_enrol, "module picker: import an employer's policy and census"},
 };
 
 static void usage(FILE *out)

@@ -21,6 +21,7 @@
 struct dms_store {
     sqlite3 *db;
     char path[DMS_ERROR_PATH_MAX];
+    long tenant; /* the employer every scoped query reads and writes; 0: none */
 };
 
 /* Maps an SQLite result code to a dms status with the library's message. */
@@ -41,6 +42,17 @@ static int db_error(dms_store *store, int rc, const char *what, dms_error *err)
 sqlite3 *dms_store_handle(dms_store *store)
 {
     return store->db;
+}
+
+void dms_store_tenant_set(dms_store *store, long employer)
+{
+    if (store != NULL)
+        store->tenant = employer > 0 ? employer : 0;
+}
+
+long dms_store_tenant(const dms_store *store)
+{
+    return store != NULL ? store->tenant : 0;
 }
 
 int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err)
@@ -203,8 +215,8 @@ int dms_store_audit(dms_store *store, const char *actor, const char *action, con
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_audit: NULL argument");
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(store->db,
-                                "INSERT INTO audit_log (actor, action, object, detail) "
-                                "VALUES (?1, ?2, ?3, ?4)",
+                                "INSERT INTO audit_log (actor, action, object, detail, tenant) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5)",
                                 -1, &stmt, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(stmt, 1, actor, -1, SQLITE_TRANSIENT);
@@ -214,6 +226,10 @@ int dms_store_audit(dms_store *store, const char *actor, const char *action, con
             sqlite3_bind_text(stmt, 4, detail_json, -1, SQLITE_TRANSIENT);
         else
             sqlite3_bind_null(stmt, 4);
+        if (store->tenant > 0)
+            sqlite3_bind_int64(stmt, 5, store->tenant);
+        else
+            sqlite3_bind_null(stmt, 5);
         rc = sqlite3_step(stmt);
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }

@@ -7,19 +7,20 @@
  */
 #include "dms/enrol_store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "dms/diag.h"
 #include "dms/jsonread.h"
+#include "dms/model.h"
+#include "dms/register_store.h"
 #include "dms/sha256.h"
+#include "dms/tenant_store.h"
 #include "store_internal.h"
 
-static const char *const role_names[DMS_ROLE_COUNT] = {"employee", "hr", "manager", "finance",
-                                                       "broker"};
+static const char *const role_names[DMS_ROLE_COUNT] = {"employee", "hr",     "manager",
+                                                       "finance",  "broker", "insurer"};
 
 const char *dms_role_name(enum dms_role role)
 {
@@ -64,60 +65,27 @@ static int step_done(dms_store *store, sqlite3_stmt *stmt, const char *what, dms
     return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
+/* The refusal of a write on a connection bound to no employer. */
+static int no_tenant(dms_error *err)
+{
+    return dms_error_set(err, DMS_ENOTFOUND, NULL,
+                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
+}
+
 /* ---- keys ------------------------------------------------------------------ */
 
 int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
                          const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
                          dms_error *err)
 {
-    if (store == NULL || key == NULL || (unsigned)role >= DMS_ROLE_COUNT)
-        return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_key_create: bad argument");
-    key[0] = '\0';
-    if (role == DMS_ROLE_EMPLOYEE && (employee_id == NULL || employee_id[0] == '\0'))
-        return dms_error_set(err, DMS_EINVAL, "/employee_id",
-                             "an employee key needs --employee ID (табельный номер)");
-    if (role == DMS_ROLE_MANAGER && (department == NULL || department[0] == '\0'))
-        return dms_error_set(err, DMS_EINVAL, "/department",
-                             "a manager key needs --department D (подразделение)");
-    unsigned char raw[32];
-    size_t got = 0;
-    while (got < sizeof raw) {
-        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return dms_error_set(err, DMS_EIO, NULL, "no random bytes for a key: %s",
-                                 strerror(errno));
-        got += (size_t)n;
-    }
-    static const char digits[] = "0123456789abcdef";
-    memcpy(key, "dms_", 4);
-    for (size_t i = 0; i < sizeof raw; i++) {
-        key[4 + 2 * i] = digits[raw[i] >> 4];
-        key[5 + 2 * i] = digits[raw[i] & 15];
-    }
-    key[DMS_ENROL_KEY_SIZE - 1] = '\0';
-    char hash[DMS_SHA256_HEX];
-    dms_sha256_hex(key, strlen(key), hash);
-    sqlite3_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO api_key (key_sha256, prefix, role, employee_id, department) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5)",
-                         &stmt, err);
-    if (status != DMS_OK)
-        goto out;
-    sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, key, 12, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, dms_role_name(role), -1, SQLITE_STATIC);
-    bind_text_or_null(stmt, 4, role == DMS_ROLE_EMPLOYEE ? employee_id : NULL);
-    bind_text_or_null(stmt, 5, role == DMS_ROLE_MANAGER ? department : NULL);
-    if ((status = step_done(store, stmt, "storing the key", err)) == DMS_OK && id != NULL)
-        *id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
-out:
-    sqlite3_finalize(stmt);
-    if (status != DMS_OK)
-        memset(key, 0, DMS_ENROL_KEY_SIZE);
-    return status;
+    dms_tenant_key_spec spec = {
+        .role = role,
+        .employer = dms_store_tenant(store),
+        .employee_id = employee_id,
+        .department = department,
+        .actor = "cli",
+    };
+    return dms_tenant_key_create(store, &spec, key, id, err);
 }
 
 int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out, dms_error *err)
@@ -126,16 +94,23 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
     if (key == NULL || strlen(key) != DMS_ENROL_KEY_SIZE - 1 || strncmp(key, "dms_", 4) != 0)
         return dms_error_set(err, DMS_EUNAUTH, NULL,
                              "the API key is malformed (expected dms_ and 64 hex digits)");
+    if (store == NULL)
+        return dms_error_set(err, DMS_EUNAUTH, NULL, "no store to check the API key against");
     char hash[DMS_SHA256_HEX];
     dms_sha256_hex(key, strlen(key), hash);
     sqlite3_stmt *stmt = NULL;
     int status = prepare(store,
-                         "SELECT id, role, employee_id, department FROM api_key "
-                         "WHERE key_sha256 = ?1 AND revoked_at IS NULL",
+                         "SELECT id, role, employee_id, department, coalesce(tenant, 0), "
+                         "expires_at IS NOT NULL AND expires_at <= "
+                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                         "last_used_at IS NULL OR last_used_at < "
+                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds') "
+                         "FROM api_key WHERE key_sha256 = ?1 AND revoked_at IS NULL",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
     sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_TRANSIENT);
+    bool touch = false;
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
         char role[32];
@@ -145,6 +120,12 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
             status = dms_error_set(err, DMS_EUNAUTH, NULL, "the API key has an unknown role");
         column_text(stmt, 2, out->employee_id, sizeof out->employee_id);
         column_text(stmt, 3, out->department, sizeof out->department);
+        out->employer = (long)sqlite3_column_int64(stmt, 4);
+        if (sqlite3_column_int(stmt, 5) != 0)
+            status = dms_error_set(err, DMS_EUNAUTH, NULL,
+                                   "the API key has expired (срок действия ключа истёк): "
+                                   "ask for a new one");
+        touch = sqlite3_column_int(stmt, 6) != 0;
         if (out->role == DMS_ROLE_EMPLOYEE)
             snprintf(out->actor, sizeof out->actor, "key %ld (employee %.40s)", out->key_id,
                      out->employee_id);
@@ -157,6 +138,22 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
         status = dms_store_fail(store, rc, "checking the API key", err);
     }
     sqlite3_finalize(stmt);
+    /* Best effort and at most once a minute, so reads do not turn into a write each time;
+     * skipped inside a caller's transaction, which must not be disturbed. */
+    if (status == DMS_OK && touch && sqlite3_get_autocommit(dms_store_handle(store)) &&
+        sqlite3_prepare_v2(dms_store_handle(store),
+                           "UPDATE api_key SET last_used_at = "
+                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                           -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(stmt, 1, out->key_id);
+        /* Never wait for a writer for this: a busy database skips the stamp. */
+        sqlite3_busy_timeout(dms_store_handle(store), 0);
+        sqlite3_step(stmt);
+        sqlite3_busy_timeout(dms_store_handle(store), DMS_STORE_BUSY_TIMEOUT_MS);
+        sqlite3_finalize(stmt);
+    }
+    if (status != DMS_OK)
+        memset(out, 0, sizeof *out);
     return status;
 }
 
@@ -193,6 +190,9 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
     if (store == NULL || policy_json == NULL || census_csv == NULL || census == NULL ||
         actor == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_employer_put: NULL argument");
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return no_tenant(err);
     bool own = sqlite3_get_autocommit(dms_store_handle(store)) != 0;
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
@@ -201,7 +201,7 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
     long new_id = 0;
     if ((status = prepare(store,
                           "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, "
-                          "employees, imported_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+                          "employees, imported_by, tenant) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                           &stmt, err)) != DMS_OK)
         goto out;
     sqlite3_bind_text(stmt, 1, policy_json, -1, SQLITE_TRANSIENT);
@@ -209,19 +209,23 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
     sqlite3_bind_text(stmt, 3, policy_name != NULL ? policy_name : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(stmt, 4, (sqlite3_int64)census->employees);
     sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 6, tenant);
     if ((status = step_done(store, stmt, "storing the policy and census", err)) != DMS_OK)
         goto out;
     new_id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
     sqlite3_finalize(stmt);
     stmt = NULL;
-    if ((status = prepare(store, "DELETE FROM enrol_employee", &stmt, err)) != DMS_OK ||
-        (status = step_done(store, stmt, "clearing employees", err)) != DMS_OK)
+    if ((status = prepare(store, "DELETE FROM enrol_employee WHERE tenant = ?1", &stmt, err)) !=
+        DMS_OK)
+        goto out;
+    sqlite3_bind_int64(stmt, 1, tenant);
+    if ((status = step_done(store, stmt, "clearing employees", err)) != DMS_OK)
         goto out;
     sqlite3_finalize(stmt);
     stmt = NULL;
     if ((status = prepare(store,
                           "INSERT OR REPLACE INTO enrol_employee (employee_id, department, "
-                          "employer_id) VALUES (?1, ?2, ?3)",
+                          "employer_id, tenant) VALUES (?1, ?2, ?3, ?4)",
                           &stmt, err)) != DMS_OK)
         goto out;
     for (size_t i = 0; i < census->count && status == DMS_OK; i++) {
@@ -232,6 +236,7 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
         sqlite3_bind_text(stmt, 1, p->employee_id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(stmt, 2, p->department, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(stmt, 3, new_id);
+        sqlite3_bind_int64(stmt, 4, tenant);
         status = step_done(store, stmt, "storing employees", err);
     }
 out:
@@ -263,10 +268,11 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
     sqlite3_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT id, policy_json, census_csv FROM enrol_employer "
-                         "ORDER BY id DESC LIMIT 1",
+                         "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
+    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
         if (id != NULL)
@@ -300,10 +306,12 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
                                   char department[DMS_ENROL_TEXT_MAX], dms_error *err)
 {
     sqlite3_stmt *stmt = NULL;
-    int status =
-        prepare(store, "SELECT department FROM enrol_employee WHERE employee_id = ?1", &stmt, err);
+    int status = prepare(
+        store, "SELECT department FROM enrol_employee WHERE tenant = ?2 AND employee_id = ?1",
+        &stmt, err);
     if (status != DMS_OK)
         return status;
+    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
     sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
@@ -320,11 +328,13 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
 int dms_enrol_employee_count(dms_store *store, const char *department, long *count, dms_error *err)
 {
     sqlite3_stmt *stmt = NULL;
-    int status =
-        prepare(store, "SELECT count(*) FROM enrol_employee WHERE ?1 IS NULL OR department = ?1",
-                &stmt, err);
+    int status = prepare(store,
+                         "SELECT count(*) FROM enrol_employee WHERE tenant = ?2 AND "
+                         "(?1 IS NULL OR department = ?1)",
+                         &stmt, err);
     if (status != DMS_OK)
         return status;
+    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
     bind_text_or_null(stmt, 1, department);
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
@@ -376,6 +386,7 @@ static int get_one(dms_store *store, const char *sql, const char *employee_id, l
         sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_int64(stmt, 1, id);
+    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         read_election(stmt, out);
@@ -393,14 +404,15 @@ static int get_one(dms_store *store, const char *sql, const char *employee_id, l
 int dms_enrol_election_get(dms_store *store, const char *employee_id, dms_enrol_election *out,
                            dms_error *err)
 {
-    return get_one(store, "SELECT " ELECTION_COLUMNS " FROM election WHERE employee_id = ?1",
-                   employee_id, 0, out, err);
+    return get_one(
+        store, "SELECT " ELECTION_COLUMNS " FROM election WHERE employee_id = ?1 AND tenant = ?2",
+        employee_id, 0, out, err);
 }
 
 int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out, dms_error *err)
 {
-    return get_one(store, "SELECT " ELECTION_COLUMNS " FROM election WHERE id = ?1", NULL, id, out,
-                   err);
+    return get_one(store, "SELECT " ELECTION_COLUMNS " FROM election WHERE id = ?1 AND tenant = ?2",
+                   NULL, id, out, err);
 }
 
 int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
@@ -408,6 +420,9 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
 {
     if (store == NULL || e == NULL || entry == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_election_put: NULL argument");
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return no_tenant(err);
     snprintf(e->updated_at, sizeof e->updated_at, "%s", entry->at);
     sqlite3_stmt *stmt = NULL;
     int status;
@@ -415,15 +430,16 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
         status = prepare(store,
                          "INSERT INTO election (employee_id, department, status, version, "
                          "options, price, employer_part, employee_part, employee_month, "
-                         "life_event, life_event_date, reason, updated_at) VALUES "
-                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                         "life_event, life_event_date, reason, updated_at, tenant) VALUES "
+                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15)",
                          &stmt, err);
     else
         status = prepare(store,
                          "UPDATE election SET employee_id = ?1, department = ?2, status = ?3, "
                          "version = ?4, options = ?5, price = ?6, employer_part = ?7, "
                          "employee_part = ?8, employee_month = ?9, life_event = ?10, "
-                         "life_event_date = ?11, reason = ?12, updated_at = ?13 WHERE id = ?14",
+                         "life_event_date = ?11, reason = ?12, updated_at = ?13 "
+                         "WHERE id = ?14 AND tenant = ?15",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
@@ -443,7 +459,10 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     sqlite3_bind_text(stmt, 13, e->updated_at, -1, SQLITE_TRANSIENT);
     if (e->id != 0)
         sqlite3_bind_int64(stmt, 14, e->id);
+    sqlite3_bind_int64(stmt, 15, tenant);
     status = step_done(store, stmt, "writing the election", err);
+    if (status == DMS_OK && e->id != 0 && sqlite3_changes(dms_store_handle(store)) == 0)
+        status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no election %ld", e->id);
     sqlite3_finalize(stmt);
     stmt = NULL;
     if (status != DMS_OK)
@@ -478,6 +497,16 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     sqlite3_bind_int64(stmt, 12, e->employee_month);
     status = step_done(store, stmt, "writing the election history", err);
     sqlite3_finalize(stmt);
+    /* An accepted election moves the person's programme in the register, from the life
+     * event's date when it re-opened the election, else from the policy period's start. */
+    long from = DMS_INSURED_NO_DATE;
+    if (status == DMS_OK && e->status == DMS_ELECTION_ACCEPTED &&
+        entry->from != DMS_ELECTION_ACCEPTED) {
+        if (e->life_event != DMS_LIFE_EVENT_NONE && !dms_date_parse(e->life_event_date, &from))
+            from = DMS_INSURED_NO_DATE;
+        status = dms_register_store_elect(store, e->employee_id, e->options, from, entry->actor,
+                                          NULL, err);
+    }
     return status;
 }
 
@@ -488,11 +517,13 @@ int dms_enrol_election_list(dms_store *store, const char *department, int status
     *n = 0;
     sqlite3_stmt *stmt = NULL;
     int status = prepare(store,
-                         "SELECT " ELECTION_COLUMNS " FROM election WHERE (?1 IS NULL OR "
-                         "department = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY employee_id",
+                         "SELECT " ELECTION_COLUMNS " FROM election WHERE tenant = ?3 AND "
+                         "(?1 IS NULL OR department = ?1) AND (?2 IS NULL OR status = ?2) "
+                         "ORDER BY employee_id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
+    sqlite3_bind_int64(stmt, 3, dms_store_tenant(store));
     bind_text_or_null(stmt, 1, department);
     bind_text_or_null(stmt, 2,
                       status_filter >= 0 && status_filter < DMS_ELECTION_STATUS_COUNT
@@ -536,10 +567,12 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
     int status = prepare(store,
                          "SELECT version, at, actor, role, from_status, to_status, life_event, "
                          "reason, options, life_event_date, employee_month FROM election_history "
-                         "WHERE election_id = ?1 ORDER BY id",
+                         "WHERE election_id = ?1 AND "
+                         "election_id IN (SELECT id FROM election WHERE tenant = ?2) ORDER BY id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
+    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
     sqlite3_bind_int64(stmt, 1, election_id);
     size_t cap = 0;
     dms_enrol_history_row *rows = NULL;

@@ -303,6 +303,24 @@ test('HR: budget per segment picks designs within budget and prices them', async
   await page.close();
 });
 
+test('HR: payment model card compares the fixed premium with pay-as-you-go', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  await page.click('#census-sample');
+  await page.waitForFunction(() => document.getElementById('census').value.split('\n').length > 50);
+  await page.waitForSelector('#plan option[value="base-2026"]', { state: 'attached' });
+  await page.selectOption('#plan', 'base-2026');
+  await page.selectOption('#funding-stop-loss', 'p95');
+  await page.click('#funding-run');
+  await page.waitForSelector('#funding-table tr[data-model="pay_as_you_go_stop_loss"]', { timeout: 60000 });
+  assert.equal(await page.locator('#funding-table tbody tr').count(), 3);
+  assert.match(await page.textContent('#funding-notes'), /P95/);
+  await page.locator('#funding-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-funding-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('HR: elections list shows the submitted election; payroll export downloads', async () => {
   const page = await open('/hr.html');
   await signIn(page, HR_KEY);
@@ -494,4 +512,48 @@ test('phone 390x844: every page fits the screen, charts readable; axe finds noth
     }
   }
   assert.deepEqual(report, []);
+});
+
+test('HR: register upload shows row errors, then the list, a history and the XLSX download', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  const header = 'Действие;Дата действия;Номер полиса;Табельный номер;Связь;ФИО;Подразделение;Программа\n';
+  const bad = `${header}прикрепить;01.01.2026;E2E-1;100007;сотрудник;Иванов Иван;Sales;young\n`
+    + 'уволить;01.01.2026;E2E-2;100014;сотрудник;Петров Пётр;Finance;senior\n'
+    + 'открепить;01.01.2026;E2E-404;;;;;\n';
+  await page.setInputFiles('#reg-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await page.click('#reg-upload');
+  await page.waitForSelector('#reg-issues li[data-line="3"]');
+  assert.match(await page.textContent('#reg-issues li[data-line="3"]'), /строка 3, столбец 1: неизвестное действие/);
+  assert.match(await page.textContent('#reg-issues li[data-line="4"]'), /E2E-404/);
+  assert.match(await page.textContent('#reg-result'), /Ничего не применено, ошибок: 2/);
+  await page.locator('#register-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-register-errors-desktop');
+
+  const good = `${header}прикрепить;01.01.2026;E2E-1;100007;сотрудник;Иванов Иван;Sales;young\n`
+    + 'прикрепить;01.01.2026;E2E-2;100014;сотрудник;Петров Пётр;Finance;senior\n'
+    + 'изменить программу;01.02.2026;E2E-2;;;;;other\n';
+  await page.setInputFiles('#reg-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+  await page.click('#reg-upload');
+  await page.waitForSelector('#reg-table tr[data-policy="E2E-2"]');
+  assert.match(await page.textContent('#reg-result'), /Применено изменений: 3/);
+  assert.match(await page.textContent('#reg-table tr[data-policy="E2E-2"]'), /Петров Пётр.*Finance.*other.*включён/);
+  // Filter by department: only Finance.
+  await page.fill('#reg-department', 'Finance');
+  await page.click('#reg-show');
+  await page.waitForFunction(() => document.querySelectorAll('#reg-table tbody tr').length === 1);
+  // A person's history: attach, then the programme change.
+  await page.click('#reg-table tr[data-policy="E2E-2"]');
+  await page.waitForSelector('#reg-history-table tbody tr:nth-child(2)');
+  assert.match(await page.textContent('#reg-history-table tbody tr:nth-child(2)'), /изменить программу.*01\.02\.2026.*other/);
+  await shot(page, 'hr-register-desktop');
+  const download = page.waitForEvent('download');
+  await page.click('#reg-list-xlsx');
+  const file = await download;
+  const bytes = fs.readFileSync(await file.path());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK');
+  await page.setViewportSize(PHONE);
+  await shot(page, 'hr-register-phone');
+  assert.deepEqual(page.problems, []);
+  await page.close();
 });

@@ -2,7 +2,8 @@
  * libFuzzer target for the employee module picker's request bodies, through
  * the real dispatcher, authentication and SQLite store: the first byte picks
  * a route (draft election, recommendation questionnaire, submit, life event,
- * HR mass status change, claims reports), the rest is the body. A store seeded once with the
+ * HR mass status change, claims reports, register changes as JSON or as a
+ * template), the rest is the body. A store seeded once with the
  * sample employer lives in a temporary file. Whatever the body, the answer
  * must be a 2xx or 4xx (a 503 only when memory runs out), never a crash and
  * never a 500.
@@ -19,6 +20,7 @@
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/store.h"
+#include "dms/tenant_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -56,8 +58,11 @@ static void setup(void)
     size_t len;
     char *csv = read_file("examples/census/midsize-450.csv", &len);
     char key[DMS_ENROL_KEY_SIZE];
+    long employer = 0;
     if (csv == NULL || dms_api_catalog_load("tariffs", "models", 1, &catalog, NULL) != DMS_OK ||
         dms_store_open(path, &store, NULL) != DMS_OK ||
+        dms_tenant_employer_default(store, &employer, NULL) != DMS_OK ||
+        (dms_store_tenant_set(store, employer), false) ||
         dms_json_load_file("examples/policies/midsize-2026.json", &policy, NULL) != DMS_OK ||
         dms_enrol_import(store, policy, csv, len, "fuzz", NULL, NULL) != DMS_OK)
         abort();
@@ -76,14 +81,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct {
         const char *method, *path;
         bool hr;
+        const char *type;
     } routes[] = {
-        {"PUT", "/v1/me/election", false},
-        {"POST", "/v1/me/recommendation", false},
-        {"POST", "/v1/me/election/submit", false},
-        {"POST", "/v1/me/life-events", false},
-        {"POST", "/v1/status-changes", true},
-        {"POST", "/v1/reports/utilisation", true},
-        {"POST", "/v1/reports/limits", true},
+        {"PUT", "/v1/me/election", false, NULL},
+        {"POST", "/v1/me/recommendation", false, NULL},
+        {"POST", "/v1/me/election/submit", false, NULL},
+        {"POST", "/v1/me/life-events", false, NULL},
+        {"POST", "/v1/status-changes", true, NULL},
+        {"POST", "/v1/reports/utilisation", true, NULL},
+        {"POST", "/v1/reports/limits", true, NULL},
+        {"POST", "/v1/register", true, NULL},       /* one change typed in */
+        {"POST", "/v1/register", true, "text/csv"}, /* the insurer's template */
     };
     if (store == NULL)
         setup();
@@ -92,15 +100,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t pick = data[0] % (sizeof routes / sizeof routes[0]);
     char param[64] = "";
     bool allowed = false;
-    int route = dms_api_route_find(routes[pick].method, routes[pick].path, &allowed, NULL, 0,
-                                   param, sizeof param);
+    int route = dms_api_route_find(routes[pick].method, routes[pick].path, &allowed, NULL, 0, param,
+                                   sizeof param);
     if (route == DMS_API_ROUTE_NONE || !allowed)
         abort(); /* the route table lost a picker route */
     dms_api_request req = {
         .method = routes[pick].method,
         .path = routes[pick].path,
         .param = param,
-        .content_type = "application/json",
+        .content_type = routes[pick].type != NULL ? routes[pick].type : "application/json",
         .body = (const char *)data + 1,
         .body_len = size - 1,
         .catalog = catalog,
