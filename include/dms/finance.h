@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "dms/error.h"
 #include "dms/register.h"
 
@@ -72,6 +74,23 @@ typedef struct dms_finance_contract {
 
 /* The rate of a programme, or -1 when the contract names none. */
 int64_t dms_finance_rate_of(const dms_finance_contract *c, const char *programme);
+
+/*
+ * Reads a contract from JSON (borrowed):
+ *   {"schedule": "monthly" | "quarterly", "due_days": 10,
+ *    "payer_inn": "7701234567", "rates": {"<programme>": "36500.00", ...}}
+ * Rates are roubles a year per insured person, as a string with at most
+ * two decimals ("36 500,00" too) or a whole number. payer_inn is optional
+ * (10 or 12 digits), due_days 0..365 (default 10). Unknown keys are errors;
+ * DMS_EINVAL at the JSON Pointer of the bad field.
+ */
+int dms_finance_contract_from_json(const json_t *root, dms_finance_contract *out /* OUT */,
+                                   dms_error *err);
+/* The contract as that JSON (rates as "36500.00"); a new reference. */
+json_t *dms_finance_contract_to_json(const dms_finance_contract *c);
+
+/* "1234.56", "1 234,56", "1234" into kopecks, > 0 and <= DMS_FINANCE_MAX_AMOUNT. */
+bool dms_finance_parse_kopecks(const char *text, size_t len, int64_t *out /* OUT */);
 
 /* ---- periods and accruals --------------------------------------------------- */
 

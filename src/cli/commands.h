@@ -16,5 +16,6 @@ int cmd_employers(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_enrol(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+int cmd_finance(int argc, char **argv);
 
 #endif

@@ -80,46 +80,6 @@ static bool parse_date(const char *s, size_t n, long *day)
     return true;
 }
 
-/* "1234.56", "1 234,56", "1234" (spaces and no-break spaces between digits). */
-static bool parse_amount(const char *s, size_t n, int64_t *out)
-{
-    int64_t whole = 0;
-    int frac = 0, fdigits = -1, ndigits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= '0' && c <= '9') {
-            if (fdigits >= 0) {
-                if (++fdigits > 2)
-                    return false;
-                frac = frac * 10 + (c - '0');
-            } else {
-                if (whole > DMS_FINANCE_MAX_AMOUNT / 10)
-                    return false;
-                whole = whole * 10 + (c - '0');
-                ndigits++;
-            }
-        } else if ((c == '.' || c == ',') && fdigits < 0 && ndigits > 0) {
-            fdigits = 0;
-        } else if (c == ' ' && fdigits < 0 && ndigits > 0) {
-            continue;
-        } else if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0 && fdigits < 0 &&
-                   ndigits > 0) {
-            i++;
-        } else {
-            return false;
-        }
-    }
-    if (ndigits == 0 || fdigits == 0)
-        return false;
-    if (fdigits == 1)
-        frac *= 10;
-    int64_t k = whole * 100 + frac;
-    if (k <= 0 || k > DMS_FINANCE_MAX_AMOUNT)
-        return false;
-    *out = k;
-    return true;
-}
-
 static bool parse_inn(const char *s, size_t n)
 {
     int dummy;
@@ -166,7 +126,7 @@ static void add_payment(struct reader *r, const struct raw *raw, int line, int e
               "номер документа слишком длинный", "the document number is too long");
         ok = false;
     }
-    if (!parse_amount(raw->text[F_AMOUNT], raw->len[F_AMOUNT], &p.amount)) {
+    if (!dms_finance_parse_kopecks(raw->text[F_AMOUNT], raw->len[F_AMOUNT], &p.amount)) {
         fault(r, raw->line[F_AMOUNT], raw->column[F_AMOUNT], "bad_amount",
               "сумма должна быть положительным числом с не более чем двумя знаками после "
               "запятой",
