@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "dms/error.h"
+#include "dms/exposure.h"
 #include "dms/register.h"
 #include "dms/store.h"
 
@@ -33,6 +34,8 @@ typedef struct dms_register_submit {
     /* A single change may name the version of the person it was made
        against (0: none). A stale one is DMS_ECONFLICT. */
     long expected_version;
+    /* Internal changes (an accepted election): any programme, no retro window. */
+    bool internal;
 } dms_register_submit;
 
 /*
@@ -57,7 +60,7 @@ typedef struct dms_register_entry {
     char full_name[DMS_REGISTER_TEXT_MAX];
     long birth_day; /* DMS_INSURED_NO_DATE if unknown */
     char department[DMS_REGISTER_TEXT_MAX];
-    char programme[DMS_REGISTER_ID_MAX];
+    char programme[DMS_REGISTER_TEXT_MAX]; /* segment, "+option" for each elected option */
     enum dms_insured_status status;
     long date_from, date_to, status_day; /* date_to DMS_INSURED_OPEN_END while covered */
     long version;
@@ -66,13 +69,15 @@ typedef struct dms_register_entry {
 
 /*
  * One page of the register ordered by ФИО then policy number: the persons
- * matching filter (NULL: all), skipping offset, at most limit, into a
- * malloc'd array (*out, free it) of *n; *total (may be NULL) the number
- * matching.
+ * matching filter (NULL: all) that come after the person holding policy
+ * after (NULL: from the start; the last policy of the previous page gives
+ * the next page at the cost of the first), skipping offset, at most limit,
+ * into a malloc'd array (*out, free it) of *n; *total (may be NULL) the
+ * number matching (the whole filter, not only after).
  */
-int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, size_t offset,
-                            size_t limit, dms_register_entry **out, size_t *n, size_t *total,
-                            dms_error *err);
+int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, const char *after,
+                            size_t offset, size_t limit, dms_register_entry **out, size_t *n,
+                            size_t *total, dms_error *err);
 
 /* One person by policy number; DMS_ENOTFOUND if absent. */
 int dms_register_store_get(dms_store *store, const char *policy, dms_register_entry *out,
@@ -90,7 +95,7 @@ typedef struct dms_register_change_row {
     dms_insured_change change;
     char policy[DMS_REGISTER_ID_MAX], employee_id[DMS_REGISTER_ID_MAX];
     char full_name[DMS_REGISTER_TEXT_MAX], department[DMS_REGISTER_TEXT_MAX];
-    char programme[DMS_REGISTER_ID_MAX], programme_before[DMS_REGISTER_ID_MAX];
+    char programme[DMS_REGISTER_TEXT_MAX], programme_before[DMS_REGISTER_TEXT_MAX];
     char author[96];
 } dms_register_change_row;
 
@@ -107,6 +112,30 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
 int dms_register_store_retro_days(dms_store *store, int *days, dms_error *err);
 /* Sets it for the connection's employer (0..3660). */
 int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err);
+
+/*
+ * The employer's membership history for exposure (member-months), built
+ * from the stored changes: each person is covered from an attach (or a
+ * resumption) to the day before a detach or suspension, a person re-attached
+ * has several spans; the segment is the programme (before any "+options").
+ * Free *out with dms_membership_free. An empty register gives an empty
+ * membership.
+ */
+int dms_register_store_membership(dms_store *store, dms_membership **out, dms_error *err);
+
+/*
+ * An accepted election of employee_id: the programme of the employee's
+ * register entries (relation employee, not excluded) becomes their base
+ * programme followed by "+option" for each option code of options_json (a
+ * JSON array), from from_day (or the policy period's start when
+ * DMS_INSURED_NO_DATE; never before the person's latest change). A person
+ * absent from the register, or already on that programme, is left alone.
+ * Written with author as a change of the register, in the caller's
+ * transaction if one is open. *changed (may be NULL) counts the persons
+ * changed.
+ */
+int dms_register_store_elect(dms_store *store, const char *employee_id, const char *options_json,
+                             long from_day, const char *author, int *changed, dms_error *err);
 
 /* "YYYY-MM-DD" of a day count into buf[11]; "" for DMS_INSURED_NO_DATE / OPEN_END. */
 const char *dms_register_day_text(long day, char buf[11]);

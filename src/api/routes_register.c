@@ -125,7 +125,8 @@ void dms_api_register_list(const dms_api_request *req, const dms_api_hooks *hook
                       "offset is a whole number, limit 0 to %d (one page)", PAGE_MAX);
         goto out_fail;
     }
-    if (dms_register_store_list(req->store, &f, offset, limit, &page, &n, &total, &err) != DMS_OK)
+    if (dms_register_store_list(req->store, &f, arg(req, "after"), offset, limit, &page, &n, &total,
+                                &err) != DMS_OK)
         goto out_fail;
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)

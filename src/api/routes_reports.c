@@ -1,7 +1,9 @@
 /*
  * POST /v1/reports/{name}: the HR and finance reports over a claims register
  * (insured, utilisation, expense, limits, clinics, loss_ratio), with the
- * register and the membership history given inline as CSV text. A manager's
+ * register given inline as CSV text and the membership history either
+ * inline or, when membership_csv is left out, from the employer's stored
+ * register of insured people. A manager's
  * key sees its own department only, whatever the body asks; every cell
  * resting on fewer than min_cell people is suppressed by the core.
  */
@@ -14,6 +16,7 @@
 #include "dms/exposure.h"
 #include "dms/jsonread.h"
 #include "dms/model.h"
+#include "dms/register_store.h"
 #include "dms/reports.h"
 #include "routes.h"
 
@@ -70,7 +73,7 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
     dms_jsonread_init(&r, root, NULL, &err);
     dms_jsonread_expect(&r, DMS_JSON_OBJECT);
     dms_jsonread_string(&r, "register_csv", (size_t)64 << 20, &register_csv);
-    dms_jsonread_string(&r, "membership_csv", (size_t)64 << 20, &membership_csv);
+    dms_jsonread_string_opt(&r, "membership_csv", (size_t)64 << 20, &membership_csv);
     if (dms_jsonread_enter(&r, "period", DMS_JSON_OBJECT) == DMS_OK) {
         read_date(&r, "from", &opt.from);
         read_date(&r, "to", &opt.to);
@@ -82,7 +85,8 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
     dms_jsonread_number_opt(&r, "premium_per_member_month", 0, 1e7, &opt.premium_per_member_month);
     dms_jsonread_enum_opt(&r, "format", formats, &format);
     dms_jsonread_bool_opt(&r, "russian", &russian);
-    if (dms_jsonread_has(&r, "limits") && dms_jsonread_enter(&r, "limits", DMS_JSON_OBJECT) == DMS_OK) {
+    if (dms_jsonread_has(&r, "limits") &&
+        dms_jsonread_enter(&r, "limits", DMS_JSON_OBJECT) == DMS_OK) {
         const char *module;
         const json_t *value;
         json_object_foreach((json_t *)dms_jsonread_current(&r), module, value)
@@ -121,8 +125,12 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
         csv_error(diag, "/register_csv", &err);
         goto done;
     }
-    if (dms_membership_parse_csv(membership_csv, strlen(membership_csv), "membership_csv",
-                                 &members, diag) != DMS_OK) {
+    /* Without a membership upload, exposure comes from the employer's stored register. */
+    if (membership_csv == NULL) {
+        if (dms_register_store_membership(req->store, &members, &err) != DMS_OK)
+            goto done;
+    } else if (dms_membership_parse_csv(membership_csv, strlen(membership_csv), "membership_csv",
+                                        &members, diag) != DMS_OK) {
         csv_error(diag, "/membership_csv", &err);
         goto done;
     }

@@ -16,17 +16,20 @@
 #include "dms/experience.h"
 #include "dms/exposure.h"
 #include "dms/quote.h"
+#include "dms/register_store.h"
 #include "dms/report.h"
 #include "dms/reports.h"
+#include "dms/store.h"
+#include "dms/tenant_store.h"
 
 static const char claims_usage[] =
     "usage: dmsrate claims import --db FILE --employer NAME --year YYYY --register FILE\n"
     "       dmsrate claims rate   (--register FILE | --db FILE --employer NAME --year YYYY)\n"
-    "                             --membership FILE --experience FROM:TO --renewal FROM:TO\n"
+    "                             [--membership FILE] --experience FROM:TO --renewal FROM:TO\n"
     "                             [--model FILE] [--p 0.90 --k 0.05 | --bs-k K]\n"
     "                             [--census FILE --plan FILE [--tariff FILE]]\n"
     "                             [--last-premium ROUBLES]\n"
-    "       dmsrate claims report NAME (--register FILE | --db ...) --membership FILE\n"
+    "       dmsrate claims report NAME (--register FILE | --db ...) [--membership FILE]\n"
     "                             --period FROM:TO [--min-cell 5] [--department NAME]\n"
     "                             [--limit MODULE=ROUBLES]... [--premium-per-member-month R]\n"
     "                             [--format csv|json] [--ru]\n"
@@ -34,7 +37,9 @@ static const char claims_usage[] =
     "Claims registers (реестр оказанных услуг): CSV, Russian or English headers; diagnosis\n"
     "and name columns are dropped and never stored. Dates are YYYY-MM-DD.\n"
     "Reports: insured, utilisation, expense, limits, clinics, loss_ratio. Any cell resting\n"
-    "on fewer than --min-cell people is printed as <N.\n";
+    "on fewer than --min-cell people is printed as <N.\n"
+    "Without --membership, exposure (member-months) comes from the stored register of\n"
+    "insured people of --employer ID (dmsrate register import) in --db.\n";
 
 struct args {
     const char *db, *employer, *register_path, *membership, *model, *census, *plan, *tariff;
@@ -223,6 +228,29 @@ static int load_register(const struct args *a, dms_register **reg)
 
 static int load_membership(const struct args *a, dms_membership **m)
 {
+    if (a->membership == NULL && a->db != NULL && a->employer != NULL) {
+        /* Exposure from the stored register of insured people of employer ID. */
+        char *end = NULL;
+        long id = strtol(a->employer, &end, 10);
+        dms_error err;
+        dms_error_clear(&err);
+        dms_store *store = NULL;
+        dms_tenant_employer e;
+        int status = DMS_EINVAL;
+        if (end != a->employer && *end == '\0' && id > 0 &&
+            (status = dms_store_open(a->db, &store, &err)) == DMS_OK &&
+            (status = dms_tenant_employer_get(store, id, &e, &err)) == DMS_OK) {
+            dms_store_tenant_set(store, id);
+            status = dms_register_store_membership(store, m, &err);
+        }
+        if (status != DMS_OK && err.code != DMS_OK)
+            print_error(&err);
+        else if (status != DMS_OK)
+            fprintf(stderr, "dmsrate claims: --membership FILE, or --employer ID of an employer "
+                            "whose register is stored\n");
+        dms_store_close(store);
+        return status;
+    }
     if (a->membership == NULL) {
         fprintf(stderr, "dmsrate claims: --membership FILE is required\n");
         return DMS_EINVAL;

@@ -133,8 +133,8 @@ static int list(dms_store *store, const struct args *a, dms_error *err)
     }
     dms_register_entry *page = NULL;
     size_t n = 0, total = 0;
-    int status = dms_register_store_list(store, &f, (size_t)a->offset, (size_t)a->limit, &page, &n,
-                                         &total, err);
+    int status = dms_register_store_list(store, &f, NULL, (size_t)a->offset, (size_t)a->limit,
+                                         &page, &n, &total, err);
     if (status != DMS_OK)
         return status;
     char from[11], to[11];

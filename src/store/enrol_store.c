@@ -13,6 +13,8 @@
 
 #include "dms/diag.h"
 #include "dms/jsonread.h"
+#include "dms/model.h"
+#include "dms/register_store.h"
 #include "dms/sha256.h"
 #include "dms/tenant_store.h"
 #include "store_internal.h"
@@ -487,6 +489,16 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     sqlite3_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
     status = step_done(store, stmt, "writing the election history", err);
     sqlite3_finalize(stmt);
+    /* An accepted election moves the person's programme in the register, from the life
+     * event's date when it re-opened the election, else from the policy period's start. */
+    long from = DMS_INSURED_NO_DATE;
+    if (status == DMS_OK && e->status == DMS_ELECTION_ACCEPTED &&
+        entry->from != DMS_ELECTION_ACCEPTED) {
+        if (e->life_event != DMS_LIFE_EVENT_NONE && !dms_date_parse(e->life_event_date, &from))
+            from = DMS_INSURED_NO_DATE;
+        status = dms_register_store_elect(store, e->employee_id, e->options, from, entry->actor,
+                                          NULL, err);
+    }
     return status;
 }
 

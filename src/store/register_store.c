@@ -245,9 +245,9 @@ static void bind_filter(sqlite3_stmt *stmt, long tenant, const dms_insured_filte
     bind_text_or_null(stmt, 5, f != NULL ? f->employee_id : NULL);
 }
 
-int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, size_t offset,
-                            size_t limit, dms_register_entry **out, size_t *n, size_t *total,
-                            dms_error *err)
+int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, const char *after,
+                            size_t offset, size_t limit, dms_register_entry **out, size_t *n,
+                            size_t *total, dms_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -273,14 +273,23 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
     }
     if (limit == 0)
         return DMS_OK;
+    /* After a policy: the rows past it in (ФИО, policy) order, found through the index
+     * (a page costs the same anywhere in the register); else by offset. */
+    dms_register_entry last;
+    if (after != NULL && (status = dms_register_store_get(store, after, &last, err)) != DMS_OK)
+        return status;
     snprintf(sql, sizeof sql,
-             "SELECT " PERSON_COLUMNS "%s ORDER BY full_name, policy LIMIT ?6 OFFSET ?7",
-             list_where);
+             "SELECT " PERSON_COLUMNS "%s%s ORDER BY full_name, policy LIMIT ?6 OFFSET ?7",
+             list_where, after != NULL ? " AND (full_name, policy) > (?9, ?8)" : "");
     if ((status = prepare(store, sql, &stmt, err)) != DMS_OK)
         return status;
     bind_filter(stmt, tenant, filter);
     sqlite3_bind_int64(stmt, 6, (sqlite3_int64)limit);
     sqlite3_bind_int64(stmt, 7, (sqlite3_int64)offset);
+    if (after != NULL) {
+        sqlite3_bind_text(stmt, 8, last.policy, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(stmt, 9, last.full_name, -1, SQLITE_TRANSIENT);
+    }
     dms_register_entry *list = NULL;
     size_t cap = 0;
     int rc;
@@ -483,8 +492,8 @@ static int load_touched(dms_store *store, const dms_insured_batch *batch, dms_in
 
 /* Writes an accepted outcome: the upload, every change, every person's new state. */
 static int write_outcome(dms_store *store, const dms_insured_outcome *o,
-                         const dms_register_submit *opts, struct versions *v, long *upload,
-                         dms_error *err)
+                         const dms_insured_register *before, const dms_register_submit *opts,
+                         struct versions *v, long *upload, dms_error *err)
 {
     long tenant = dms_store_tenant(store);
     char at[40];
@@ -564,6 +573,18 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
              "updated_at = excluded.updated_at",
              &stmt, err)) != DMS_OK)
         return status;
+    /* A person whose name and employee id stay (most changes) is updated without touching
+     * the indexed columns, which saves rewriting two index entries per person. */
+    sqlite3_stmt *update = NULL;
+    if ((status = prepare(store,
+                          "UPDATE insured_person SET relation = ?4, birth_day = ?6, "
+                          "department = ?7, programme = ?8, status = ?9, date_from = ?10, "
+                          "date_to = ?11, status_day = ?12, version = ?13, updated_at = ?14 "
+                          "WHERE tenant = ?1 AND policy = ?2",
+                          &update, err)) != DMS_OK) {
+        sqlite3_finalize(stmt);
+        return status;
+    }
     for (size_t i = 0; i < o->npersons && status == DMS_OK; i++) {
         const dms_insured_person *p = &o->persons[i];
         long *version = versions_slot(v, p->policy);
@@ -571,25 +592,31 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
             status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
             break;
         }
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, p->policy, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, p->employee_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 4, (int)p->relation);
-        sqlite3_bind_text(stmt, 5, p->full_name, -1, SQLITE_STATIC);
-        bind_day(stmt, 6, p->birth_day);
-        sqlite3_bind_text(stmt, 7, p->department, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 8, p->programme, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 9, (int)p->status);
-        sqlite3_bind_int64(stmt, 10, p->date_from);
-        bind_day(stmt, 11, p->date_to);
-        sqlite3_bind_int64(stmt, 12, p->status_day);
-        sqlite3_bind_int64(stmt, 13, *version > 0 ? *version : 1);
-        sqlite3_bind_text(stmt, 14, at, -1, SQLITE_STATIC);
-        if ((rc = sqlite3_step(stmt)) != SQLITE_DONE)
+        const dms_insured_person *was = dms_insured_register_find(before, p->policy);
+        sqlite3_stmt *w = was != NULL && strcmp(was->full_name, p->full_name) == 0 &&
+                                  strcmp(was->employee_id, p->employee_id) == 0
+                              ? update
+                              : stmt;
+        sqlite3_reset(w);
+        sqlite3_clear_bindings(w);
+        sqlite3_bind_int64(w, 1, tenant);
+        sqlite3_bind_text(w, 2, p->policy, -1, SQLITE_STATIC);
+        sqlite3_bind_text(w, 3, p->employee_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(w, 4, (int)p->relation);
+        sqlite3_bind_text(w, 5, p->full_name, -1, SQLITE_STATIC);
+        bind_day(w, 6, p->birth_day);
+        sqlite3_bind_text(w, 7, p->department, -1, SQLITE_STATIC);
+        sqlite3_bind_text(w, 8, p->programme, -1, SQLITE_STATIC);
+        sqlite3_bind_int(w, 9, (int)p->status);
+        sqlite3_bind_int64(w, 10, p->date_from);
+        bind_day(w, 11, p->date_to);
+        sqlite3_bind_int64(w, 12, p->status_day);
+        sqlite3_bind_int64(w, 13, *version > 0 ? *version : 1);
+        sqlite3_bind_text(w, 14, at, -1, SQLITE_STATIC);
+        if ((rc = sqlite3_step(w)) != SQLITE_DONE)
             status = dms_store_fail(store, rc, "storing an insured person", err);
     }
+    sqlite3_finalize(update);
     sqlite3_finalize(stmt);
     return status;
 }
@@ -649,13 +676,13 @@ int dms_register_store_submit(dms_store *store, const dms_insured_batch *batch,
     dms_insured_rules rules = {.policy_from = policy->period_from_day,
                                .policy_to = policy->period_to_day,
                                .today = opts->today,
-                               .retro_days = retro,
-                               .programmes = programmes,
-                               .nprogrammes = policy->nsegments};
+                               .retro_days = opts->internal ? -1 : retro,
+                               .programmes = opts->internal ? NULL : programmes,
+                               .nprogrammes = opts->internal ? 0 : policy->nsegments};
     if ((status = dms_insured_check(reg, &rules, batch, outcome, err)) != DMS_OK)
         goto out;
     if ((*outcome)->ok && (*outcome)->nchanges > 0)
-        status = write_outcome(store, *outcome, opts, &v, &stored_upload, err);
+        status = write_outcome(store, *outcome, reg, opts, &v, &stored_upload, err);
 out:
     if (own) {
         if (status == DMS_OK && *outcome != NULL && (*outcome)->ok)
@@ -673,5 +700,199 @@ out:
     free(programmes);
     dms_insured_register_free(reg);
     dms_policy_free(policy);
+    return status;
+}
+
+/* ---- exposure ---------------------------------------------------------------------- */
+
+struct spans {
+    dms_member *items;
+    char **strings; /* owned copies, 3 a member */
+    size_t n, cap;
+};
+
+static int span_add(struct spans *s, sqlite3_stmt *row, long from, long to)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap > 0 ? 2 * s->cap : 256;
+        dms_member *items = realloc(s->items, cap * sizeof *items);
+        if (items == NULL)
+            return DMS_ENOMEM;
+        s->items = items;
+        char **strings = realloc(s->strings, 4 * cap * sizeof *strings);
+        if (strings == NULL)
+            return DMS_ENOMEM;
+        s->strings = strings;
+        s->cap = cap;
+    }
+    char **str = &s->strings[4 * s->n];
+    for (int i = 0; i < 4; i++) {
+        const unsigned char *t = sqlite3_column_text(row, i == 0 ? 0 : i == 1 ? 3 : i == 2 ? 6 : 7);
+        str[i] = strdup(t != NULL ? (const char *)t : "");
+        if (str[i] == NULL) {
+            for (int j = 0; j < i; j++)
+                free(str[j]);
+            return DMS_ENOMEM;
+        }
+    }
+    str[3][strcspn(str[3], "+")] = '\0'; /* the segment: the programme without options */
+    dms_member *m = &s->items[s->n++];
+    memset(m, 0, sizeof *m);
+    m->policy_id = str[0];
+    m->employee_id = str[1];
+    m->department = str[2];
+    m->segment = str[3];
+    m->relation = (enum dms_relation)sqlite3_column_int(row, 4);
+    m->sex = -1;
+    m->birth_day = column_day(row, 5, 0);
+    m->attach_day = from;
+    m->detach_day = to;
+    return DMS_OK;
+}
+
+int dms_register_store_membership(dms_store *store, dms_membership **out, dms_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int status = prepare(
+        store,
+        "SELECT c.policy, c.action, c.effective_day, p.employee_id, p.relation, p.birth_day, "
+        "p.department, p.programme FROM insured_change c JOIN insured_person p "
+        "ON p.tenant = c.tenant AND p.policy = c.policy WHERE c.tenant = ?1 "
+        "ORDER BY c.policy, c.id",
+        &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
+    struct spans s = {0};
+    char policy[DMS_REGISTER_ID_MAX] = "";
+    long open = DMS_INSURED_NO_DATE;
+    int rc;
+    /* The span still open at the end of a person's changes runs on (cover not ended). */
+    while (status == DMS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(stmt, 0);
+        enum dms_insured_action action = (enum dms_insured_action)sqlite3_column_int(stmt, 1);
+        long day = (long)sqlite3_column_int64(stmt, 2);
+        if (strcmp(p != NULL ? p : "", policy) != 0) {
+            if (open != DMS_INSURED_NO_DATE && s.n > 0 && s.items[s.n - 1].detach_day == -1)
+                s.items[s.n - 1].detach_day = DMS_EXPOSURE_OPEN;
+            snprintf(policy, sizeof policy, "%s", p != NULL ? p : "");
+            open = DMS_INSURED_NO_DATE;
+        }
+        if (action == DMS_INSURED_ATTACH && open == DMS_INSURED_NO_DATE) {
+            open = day;
+            status = span_add(&s, stmt, day, -1) == DMS_OK
+                         ? DMS_OK
+                         : dms_error_set(err, DMS_ENOMEM, NULL, "no memory for exposure");
+        } else if ((action == DMS_INSURED_DETACH || action == DMS_INSURED_SUSPEND) &&
+                   open != DMS_INSURED_NO_DATE) {
+            s.items[s.n - 1].detach_day = day - 1;
+            open = DMS_INSURED_NO_DATE;
+        }
+    }
+    if (status == DMS_OK && rc != SQLITE_DONE)
+        status = dms_store_fail(store, rc, "reading the register for exposure", err);
+    sqlite3_finalize(stmt);
+    if (open != DMS_INSURED_NO_DATE && s.n > 0 && s.items[s.n - 1].detach_day == -1)
+        s.items[s.n - 1].detach_day = DMS_EXPOSURE_OPEN;
+    /* A span that ended before it began (detached on its attach day) covers nothing. */
+    size_t kept = 0;
+    for (size_t i = 0; i < s.n; i++)
+        if (s.items[i].detach_day >= s.items[i].attach_day)
+            s.items[kept++] = s.items[i];
+    if (status == DMS_OK && dms_membership_build(s.items, kept, out) != DMS_OK)
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for exposure");
+    for (size_t i = 0; i < 4 * s.n; i++)
+        free(s.strings[i]);
+    free(s.strings);
+    free(s.items);
+    return status;
+}
+
+/* ---- elections -------------------------------------------------------------------- */
+
+int dms_register_store_elect(dms_store *store, const char *employee_id, const char *options_json,
+                             long from_day, const char *author, int *changed, dms_error *err)
+{
+    if (changed != NULL)
+        *changed = 0;
+    json_error_t jerr;
+    json_t *options = json_loads(options_json != NULL ? options_json : "[]", 0, &jerr);
+    dms_insured_batch *batch = NULL;
+    dms_insured_outcome *outcome = NULL;
+    dms_policy *policy = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int status = load_policy(store, &policy, err);
+    if (status == DMS_ENOTFOUND) {
+        status = DMS_OK; /* no policy, no register to follow */
+        goto out;
+    }
+    if (status != DMS_OK)
+        goto out;
+    if (dms_insured_batch_alloc(&batch) != DMS_OK) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+        goto out;
+    }
+    if ((status = prepare(store,
+                          "SELECT policy, programme, status_day FROM insured_person WHERE "
+                          "tenant = ?1 AND employee_id = ?2 AND relation = 0 AND status <> 2",
+                          &stmt, err)) != DMS_OK)
+        goto out;
+    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
+    sqlite3_bind_text(stmt, 2, employee_id, -1, SQLITE_TRANSIENT);
+    while (status == DMS_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+        char pol[DMS_REGISTER_ID_MAX], programme[DMS_REGISTER_TEXT_MAX];
+        column_text(stmt, 0, pol, sizeof pol);
+        column_text(stmt, 1, programme, sizeof programme);
+        long last = (long)sqlite3_column_int64(stmt, 2);
+        size_t len = strcspn(programme, "+");
+        programme[len] = '\0';
+        size_t i;
+        json_t *code;
+        json_array_foreach(options, i, code)
+        {
+            if (json_is_string(code) && len + 1 + json_string_length(code) < sizeof programme) {
+                len += (size_t)snprintf(programme + len, sizeof programme - len, "+%s",
+                                        json_string_value(code));
+            }
+        }
+        dms_register_entry now;
+        if (dms_register_store_get(store, pol, &now, err) != DMS_OK ||
+            strcmp(now.programme, programme) == 0)
+            continue;
+        long day = from_day != DMS_INSURED_NO_DATE ? from_day : policy->period_from_day;
+        if (day < last)
+            day = last;
+        dms_insured_change c = {.action = DMS_INSURED_CHANGE_PROGRAMME,
+                                .effective_day = day,
+                                .policy = pol,
+                                .employee_id = "",
+                                .full_name = "",
+                                .birth_day = DMS_INSURED_NO_DATE,
+                                .department = "",
+                                .programme = programme,
+                                .programme_before = "",
+                                .author = ""};
+        status = dms_insured_batch_add(batch, &c, err);
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if (status != DMS_OK || dms_insured_batch_count(batch) == 0)
+        goto out;
+    dms_register_submit opts = {.author = author,
+                                .source = "election",
+                                .today = policy->period_from_day,
+                                .retro_days = -1,
+                                .internal = true};
+    if ((status = dms_register_store_submit(store, batch, &opts, &outcome, NULL, NULL, err)) ==
+            DMS_OK &&
+        outcome->ok && changed != NULL)
+        *changed = (int)outcome->npersons;
+out:
+    sqlite3_finalize(stmt);
+    dms_insured_outcome_free(outcome);
+    dms_insured_batch_free(batch);
+    dms_policy_free(policy);
+    json_decref(options);
     return status;
 }

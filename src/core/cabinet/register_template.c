@@ -106,6 +106,7 @@ typedef struct reader {
     int ncols;
     bool have[DMS_INSURED_F_COUNT];
     bool header_done;
+    bool header_bad; /* a required column is missing: rows cannot be read */
 } reader;
 
 static void add_issue(reader *r, enum dms_insured_issue_code code, int line, int column,
@@ -139,15 +140,29 @@ static void add_issue(reader *r, enum dms_insured_issue_code code, int line, int
         r->nomem = true;
 }
 
-/* A cell's text shown in a message: at most 40 bytes, cut on a UTF-8 boundary. */
-static const char *shown(const char *t, size_t n, char buf[48])
+/* A cell's text shown in a message: at most 40 bytes of whole characters,
+   invalid UTF-8 shown as U+FFFD, so that a message is always valid UTF-8
+   (the HTTP layer puts it into JSON). */
+static const char *shown(const char *t, size_t n, char buf[64])
 {
-    size_t k = n < 40 ? n : 40;
-    while (k > 0 && k < n && ((unsigned char)t[k] & 0xC0) == 0x80)
-        k--;
-    memcpy(buf, t, k);
-    buf[k] = '\0';
-    if (k < n)
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)t, *end = p + n;
+    while (p < end && o + 4 < 44) {
+        const unsigned char *start = p;
+        long cp = *p < 0x80 ? *p++ : -1;
+        if (cp < 0) {
+            cp = dms_utf8_next(&p);
+            if (cp < 0 || p > end) {
+                p = start + 1;
+                cp = 0xFFFD;
+            }
+        }
+        if (cp == 0)
+            cp = 0xFFFD;
+        o += dms_utf8_put(cp, buf + o);
+    }
+    buf[o] = '\0';
+    if (p < end)
         strcat(buf, "…");
     return buf;
 }
@@ -191,7 +206,7 @@ static void read_header(reader *r, int line, size_t n, const char *const *texts,
         }
         while (r->ncols < c)
             r->map[r->ncols++] = TF_IGNORED;
-        char buf[48];
+        char buf[64];
         if (lens[i] == 0)
             continue; /* an unnamed column must stay empty; checked per row */
         int f = header_field(texts[i], lens[i]);
@@ -217,7 +232,7 @@ static void read_header(reader *r, int line, size_t n, const char *const *texts,
     static const enum dms_insured_field required[] = {DMS_INSURED_F_ACTION, DMS_INSURED_F_DATE,
                                                       DMS_INSURED_F_POLICY};
     for (size_t i = 0; i < 3; i++)
-        if (!r->have[required[i]])
+        if (!r->have[required[i]] && (r->header_bad = true))
             add_issue(r, DMS_INSURED_E_MISSING_COLUMN, line, 1, required[i], "нет столбца «%s»",
                       "column '%s' is missing", dms_insured_field_name_ru(required[i]));
 }
@@ -243,7 +258,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
     c.birth_day = DMS_INSURED_NO_DATE;
     c.effective_day = DMS_INSURED_NO_DATE;
     int faults_before = (int)r->b->issues_total;
-    char buf[48], msg[128];
+    char buf[64], msg[128];
     for (size_t i = 0; i < n; i++) {
         int col = cols[i];
         if (lens[i] == 0)
@@ -263,7 +278,9 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
                       dms_insured_field_name(f));
             continue;
         }
-        if (lens[i] > field_max[f]) {
+        /* one byte more for the apostrophe the CSV download puts before a
+           cell that would be a formula, so a download always reads back */
+        if (lens[i] > field_max[f] + (texts[i][0] == '\'')) {
             add_issue(r, DMS_INSURED_E_BAD_VALUE, line, col, (enum dms_insured_field)f,
                       "%s: длиннее %zu байт", "%s: longer than %zu bytes",
                       dms_insured_field_name(f), field_max[f]);
@@ -361,7 +378,7 @@ static void read_cells(reader *r, int line, size_t n, const char *const *texts, 
 {
     if (!r->header_done)
         read_header(r, line, n, texts, lens, cols);
-    else
+    else if (!r->header_bad)
         read_row(r, line, n, texts, lens, cols);
 }
 

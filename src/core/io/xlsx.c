@@ -1015,8 +1015,24 @@ static bool add_text(sh_ctx *c, const char *s, size_t len, size_t *off)
     return sb_add(&c->strings, s, len) && sb_add(&c->strings, "", 1);
 }
 
+/* At most 20 bytes of s for a message, cut on a character boundary (expat
+   hands out valid UTF-8; a cut through a character would not be). */
+static const char *snip(const char *s, char out[24])
+{
+    size_t n = strlen(s);
+    if (n > 20) {
+        n = 20;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return out;
+}
+
 static void finish_cell(sh_ctx *c)
 {
+    char sn[24];
     const dms_xlsx_book *b = c->book;
     raw_cell cell = {.type = DMS_XLSX_EMPTY, .column = c->col};
     const char *v = c->val.s ? c->val.s : "";
@@ -1034,7 +1050,7 @@ static void finish_cell(sh_ctx *c)
         char *end = NULL;
         unsigned long k = strtoul(v, &end, 10);
         if (end == v || *end != '\0' || k >= b->nshared) {
-            snprintf(msg, sizeof msg, "shared string index '%.20s' out of range", v);
+            snprintf(msg, sizeof msg, "shared string index '%s' out of range", snip(v, sn));
             sh_fail_at(c, DMS_EPARSE, c->row, c->col, msg);
             return;
         }
@@ -1078,7 +1094,7 @@ static void finish_cell(sh_ctx *c)
             tlen = 10;
         } else {
             if (end == v || *end != '\0' || !isfinite(x)) {
-                snprintf(msg, sizeof msg, "'%.20s' is not a number", v);
+                snprintf(msg, sizeof msg, "'%s' is not a number", snip(v, sn));
                 sh_fail_at(c, DMS_EPARSE, c->row, c->col, msg);
                 return;
             }
@@ -1093,7 +1109,7 @@ static void finish_cell(sh_ctx *c)
             }
         }
     } else {
-        snprintf(msg, sizeof msg, "unknown cell type '%.10s'", c->t);
+        snprintf(msg, sizeof msg, "unknown cell type '%s'", snip(c->t, sn));
         sh_fail_at(c, DMS_EPARSE, c->row, c->col, msg);
         return;
     }
