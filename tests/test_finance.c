@@ -295,7 +295,7 @@ static void act_adds_up(void **state)
     fclose(f);
     assert_memory_equal(text, "\xEF\xBB\xBF", 3);
     assert_non_null(strstr(text, "Дата;Документ;Дебет;Кредит\r\n"));
-    assert_non_null(strstr(text, ";Сальдо начальное;;\r\n"));
+    assert_non_null(strstr(text, ";Сальдо начальное;0,00;\r\n"));
     assert_non_null(strstr(text, "01.02.2026;Счёт № СЧ-1-2 от 01.02.2026 (01.02.2026–28.02.2026);"
                                  "2000,00;\r\n"));
     assert_non_null(strstr(text, "15.02.2026;Оплата, п/п № 102 от 15.02.2026;;1500,00\r\n"));

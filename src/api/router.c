@@ -43,6 +43,10 @@ static const char *const register_types[] = {
     "application/octet-stream",
     NULL};
 
+/* A payment as JSON, or a bank statement as CSV or 1CClientBankExchange text. */
+static const char *const statement_types[] = {"application/json", "text/csv", "text/plain",
+                                              "application/octet-stream", NULL};
+
 static const struct route {
     const char *method;  /* "GET" routes answer HEAD too */
     const char *pattern; /* "{id}" matches one path segment */
@@ -79,6 +83,17 @@ static const struct route {
     {"GET", "/v1/exports/register-changes.xlsx", dms_api_register_changes_xlsx, NULL},
     {"GET", "/v1/exports/insured.csv", dms_api_insured_csv, NULL},
     {"GET", "/v1/exports/insured.xlsx", dms_api_insured_xlsx, NULL},
+    /* payments and reconciliation (routes_finance.c) */
+    {"GET", "/v1/finance/contract", dms_api_finance_contract_get, NULL},
+    {"PUT", "/v1/finance/contract", dms_api_finance_contract_put, json_only},
+    {"GET", "/v1/finance/invoices", dms_api_finance_invoices, NULL},
+    {"POST", "/v1/finance/invoices", dms_api_finance_issue, NULL},
+    {"GET", "/v1/finance/payments", dms_api_finance_payments, NULL},
+    {"POST", "/v1/finance/payments", dms_api_finance_pay, statement_types},
+    {"GET", "/v1/finance/accruals", dms_api_finance_accruals, NULL},
+    {"GET", "/v1/finance/debts", dms_api_finance_debts, NULL},
+    {"GET", "/v1/exports/reconciliation.csv", dms_api_finance_act_csv, NULL},
+    {"GET", "/v1/exports/reconciliation.xlsx", dms_api_finance_act_xlsx, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},
     {"POST", "/v1/employer", dms_api_employer_import, json_only},

@@ -46,4 +46,16 @@ DMS_REGISTER_HANDLER(dms_api_register_changes_xlsx);
 DMS_REGISTER_HANDLER(dms_api_insured_csv);
 DMS_REGISTER_HANDLER(dms_api_insured_xlsx);
 
+/* src/api/routes_finance.c: payments and reconciliation. */
+DMS_REGISTER_HANDLER(dms_api_finance_contract_get);
+DMS_REGISTER_HANDLER(dms_api_finance_contract_put);
+DMS_REGISTER_HANDLER(dms_api_finance_invoices);
+DMS_REGISTER_HANDLER(dms_api_finance_issue);
+DMS_REGISTER_HANDLER(dms_api_finance_payments);
+DMS_REGISTER_HANDLER(dms_api_finance_pay);
+DMS_REGISTER_HANDLER(dms_api_finance_accruals);
+DMS_REGISTER_HANDLER(dms_api_finance_debts);
+DMS_REGISTER_HANDLER(dms_api_finance_act_csv);
+DMS_REGISTER_HANDLER(dms_api_finance_act_xlsx);
+
 #endif

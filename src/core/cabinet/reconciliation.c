@@ -157,7 +157,7 @@ static void balance_row(FILE *out, const char *label, int64_t balance)
     /* A debt of the employer is a debit balance; a prepayment a credit one. */
     csv_text_cell(out, "", true);
     csv_text_cell(out, label, false);
-    csv_money_cell(out, balance > 0 ? balance : 0, balance > 0);
+    csv_money_cell(out, balance > 0 ? balance : 0, balance >= 0);
     csv_money_cell(out, balance < 0 ? -balance : 0, balance < 0);
     fputs("\r\n", out);
 }
@@ -211,7 +211,7 @@ static void xlsx_balance(dms_xlsx_writer *w, const char *label, int64_t balance)
 {
     dms_xlsx_writer_blank(w);
     dms_xlsx_writer_text(w, label);
-    if (balance > 0)
+    if (balance >= 0)
         dms_xlsx_writer_number(w, (double)balance / 100.0);
     else
         dms_xlsx_writer_blank(w);
