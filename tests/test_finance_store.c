@@ -10,9 +10,9 @@
  * closing is February's opening) as CSV and XLSX. Employer 2, everyone
  * covered all year, is invoiced for twelve months: the invoices add up to
  * the sum of the annual premiums to the kopeck, and so do the year's
- * accruals. Roles: finance and HR read, only the insurer issues, employees
- * and managers are refused, and a finance key of employer 2 never sees
- * employer 1's money.
+ * accruals. Roles: finance and HR read, HR or the insurer sets the terms, only the insurer issues,
+ * employees and managers are refused, and a finance key of employer 2 never sees employer 1's
+ * money.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -367,7 +367,7 @@ static void roles(void **state)
     assert_true(status == 403 || status == 404);
     assert_null(strstr(r.body, "СЧ-1-"));
     http_response_free(&r);
-    assert_int_equal(call(hr1, "PUT", "/v1/finance/contract", "application/json", "{}", 2, &r),
+    assert_int_equal(call(fin1, "PUT", "/v1/finance/contract", "application/json", "{}", 2, &r),
                      403);
     http_response_free(&r);
 }

@@ -60,7 +60,7 @@ static const struct access {
     {"GET", "/v1/exports/insured.csv", ADMIN | FIN, true},
     {"GET", "/v1/exports/insured.xlsx", ADMIN | FIN, true},
     {"GET", "/v1/finance/contract", ADMIN | FIN, true},
-    {"PUT", "/v1/finance/contract", INS | BRK, true},
+    {"PUT", "/v1/finance/contract", ADMIN, true},
     {"GET", "/v1/finance/invoices", ADMIN | FIN, true},
     {"POST", "/v1/finance/invoices", INS | BRK, true},
     {"GET", "/v1/finance/payments", ADMIN | FIN, true},

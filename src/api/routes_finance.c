@@ -60,10 +60,15 @@ static int read_today(const dms_api_request *req, long *today, dms_error *err)
     return DMS_OK;
 }
 
-static int read_period(const dms_api_request *req, long *from, long *to, dms_error *err)
+/* ?from=&to=, each defaulting to the policy period's bound. */
+static int read_period(const dms_api_request *req, const dms_finance_book *book, long *from,
+                       long *to, dms_error *err)
 {
     const char *a = arg(req, "from"), *b = arg(req, "to");
-    if (a == NULL || b == NULL || !dms_date_parse(a, from) || !dms_date_parse(b, to) || *to < *from)
+    *from = book->policy_from;
+    *to = book->policy_to;
+    if ((a != NULL && !dms_date_parse(a, from)) || (b != NULL && !dms_date_parse(b, to)) ||
+        *to < *from)
         return dms_error_set(err, DMS_EINVAL, a == NULL ? "/from" : "/to",
                              "from and to are dates YYYY-MM-DD, from <= to (период)");
     return DMS_OK;
@@ -335,8 +340,8 @@ void dms_api_finance_accruals(const dms_api_request *req, const dms_api_hooks *h
     dms_finance_accrual *v = NULL;
     size_t n = 0;
     int64_t total = 0;
-    if (read_period(req, &from, &to, &err) != DMS_OK ||
-        dms_finance_store_book(req->store, &b, &err) != DMS_OK ||
+    if (dms_finance_store_book(req->store, &b, &err) != DMS_OK ||
+        read_period(req, b, &from, &to, &err) != DMS_OK ||
         dms_finance_accrue(b->spans, b->nspans, b->policy_from, b->policy_to, from, to, &v, &n,
                            &total, &err) != DMS_OK) {
         dms_finance_book_free(b);
@@ -424,9 +429,9 @@ static void act(const dms_api_request *req, bool xlsx, dms_api_response *resp)
     dms_finance_act *a = NULL;
     char *data = NULL;
     size_t len = 0;
-    int status = read_period(req, &from, &to, &err);
+    int status = dms_finance_store_book(req->store, &b, &err);
     if (status == DMS_OK)
-        status = dms_finance_store_book(req->store, &b, &err);
+        status = read_period(req, b, &from, &to, &err);
     if (status == DMS_OK)
         status = dms_finance_act_build(b->invoices, b->ninvoices, b->payments, b->npayments, from,
                                        to, &a, &err);
