@@ -99,6 +99,17 @@ static long today_of(const struct args *a, dms_error *err, int *status)
     return day;
 }
 
+/* s left-aligned in width characters (UTF-8 characters, not bytes). */
+static void pad(const char *s, int width)
+{
+    int chars = 0;
+    for (const char *p = s; *p; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    fputs(s, stdout);
+    for (; chars < width; chars++)
+        putchar(' ');
+}
+
 static const char *dotted(long day, char buf[16])
 {
     char iso[11];
@@ -151,9 +162,10 @@ static int invoices(dms_store *store, long today, dms_error *err)
     for (size_t i = 0; i < b->ninvoices; i++) {
         const dms_finance_invoice *v = &b->invoices[i];
         enum dms_finance_state s = dms_finance_invoice_state(v, today);
-        printf("%-10s %s–%s %-10s %-10s %16s %16s %16s  %s\n", v->number,
-               dotted(v->period_from, d1), dotted(v->period_to, d2), dotted(v->issued, d3),
-               dotted(v->due, d4), dms_finance_kopecks_rub(v->amount, m1, sizeof m1),
+        pad(v->number, 10);
+        printf(" %s–%s %-10s %-10s %16s %16s %16s  %s\n", dotted(v->period_from, d1),
+               dotted(v->period_to, d2), dotted(v->issued, d3), dotted(v->due, d4),
+               dms_finance_kopecks_rub(v->amount, m1, sizeof m1),
                dms_finance_kopecks_rub(v->paid, m2, sizeof m2),
                dms_finance_kopecks_rub(v->amount - v->paid, m3, sizeof m3),
                dms_finance_state_name_ru(s));
@@ -278,7 +290,9 @@ static int debts(dms_store *store, long today, dms_error *err)
         open += left;
         if (s == DMS_FINANCE_OVERDUE)
             overdue += left;
-        printf("  %-10s due %s  %16s  %s", v->number, dotted(v->due, d2),
+        printf("  ");
+        pad(v->number, 10);
+        printf(" due %s  %16s  %s", dotted(v->due, d2),
                dms_finance_kopecks_rub(left, m1, sizeof m1), dms_finance_state_name_ru(s));
         if (s == DMS_FINANCE_OVERDUE)
             printf(", %ld day(s) overdue", today - v->due);
@@ -342,12 +356,13 @@ static int act(dms_store *store, const struct args *a, dms_error *err)
         printf("Акт сверки %s–%s, %s\n", dotted(from, d1), dotted(to, d2), b->employer_name);
         printf("  opening balance (сальдо начальное) %s\n",
                dms_finance_kopecks_rub(act->opening, m1, sizeof m1));
-        for (size_t i = 0; i < act->nrows; i++)
-            printf("  %-60s %16s %16s\n", act->rows[i].document,
-                   act->rows[i].debit ? dms_finance_kopecks_rub(act->rows[i].debit, m1, sizeof m1)
-                                      : "",
-                   act->rows[i].credit ? dms_finance_kopecks_rub(act->rows[i].credit, m2, sizeof m2)
-                                       : "");
+        for (size_t i = 0; i < act->nrows; i++) {
+            const dms_finance_act_row *r = &act->rows[i];
+            printf("  ");
+            pad(r->document, 60);
+            printf(" %16s %16s\n", r->debit ? dms_finance_kopecks_rub(r->debit, m1, sizeof m1) : "",
+                   r->credit ? dms_finance_kopecks_rub(r->credit, m2, sizeof m2) : "");
+        }
         printf("  accrued (начислено) %s, paid (оплачено) %s\n",
                dms_finance_kopecks_rub(act->accrued, m1, sizeof m1),
                dms_finance_kopecks_rub(act->paid, m2, sizeof m2));
