@@ -47,6 +47,10 @@ static const char *const register_types[] = {
 static const char *const statement_types[] = {"application/json", "text/csv", "text/plain",
                                               "application/octet-stream", NULL};
 
+/* A reimbursement document: its type is checked by content whatever is declared. */
+static const char *const document_types[] = {"application/pdf", "image/jpeg", "image/png",
+                                             "application/octet-stream", NULL};
+
 static const struct route {
     const char *method;  /* "GET" routes answer HEAD too */
     const char *pattern; /* "{id}" matches one path segment */
@@ -94,6 +98,19 @@ static const struct route {
     {"GET", "/v1/finance/debts", dms_api_finance_debts, NULL},
     {"GET", "/v1/exports/reconciliation.csv", dms_api_finance_act_csv, NULL},
     {"GET", "/v1/exports/reconciliation.xlsx", dms_api_finance_act_xlsx, NULL},
+    /* reimbursement requests (routes_reimb.c) */
+    {"POST", "/v1/me/requests", dms_api_me_requests_create, json_only},
+    {"GET", "/v1/me/requests", dms_api_me_requests, NULL},
+    {"POST", "/v1/me/requests/{id}/documents", dms_api_me_request_attach, document_types},
+    {"GET", "/v1/me/documents/{id}", dms_api_me_document, NULL},
+    {"POST", "/v1/requests", dms_api_requests_create, json_only},
+    {"GET", "/v1/requests", dms_api_requests_list, NULL},
+    {"GET", "/v1/requests/summary", dms_api_requests_summary, NULL},
+    {"GET", "/v1/requests/{id}", dms_api_request_show, NULL},
+    {"POST", "/v1/requests/{id}/documents", dms_api_request_attach, document_types},
+    {"POST", "/v1/requests/{id}/status", dms_api_request_status, json_only},
+    {"GET", "/v1/documents/{id}", dms_api_document, NULL},
+    {"GET", "/v1/exports/requests.csv", dms_api_requests_report, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},
     {"POST", "/v1/employer", dms_api_employer_import, json_only},
