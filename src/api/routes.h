@@ -62,14 +62,14 @@ DMS_REGISTER_HANDLER(dms_api_finance_act_xlsx);
 DMS_REGISTER_HANDLER(dms_api_me_requests_create);
 DMS_REGISTER_HANDLER(dms_api_me_requests);
 DMS_REGISTER_HANDLER(dms_api_me_request_attach);
-DMS_REGISTER_HANDLER(dms_api_me_document);
+DMS_REGISTER_HANDLER(dms_api_me_request_documents);
 DMS_REGISTER_HANDLER(dms_api_requests_create);
 DMS_REGISTER_HANDLER(dms_api_requests_list);
 DMS_REGISTER_HANDLER(dms_api_requests_summary);
 DMS_REGISTER_HANDLER(dms_api_request_show);
 DMS_REGISTER_HANDLER(dms_api_request_attach);
 DMS_REGISTER_HANDLER(dms_api_request_status);
-DMS_REGISTER_HANDLER(dms_api_document);
+DMS_REGISTER_HANDLER(dms_api_request_documents);
 DMS_REGISTER_HANDLER(dms_api_requests_report);
 
 #endif

@@ -321,19 +321,58 @@ void dms_api_request_attach(const dms_api_request *req, const dms_api_hooks *hoo
     attach(req, resp);
 }
 
-static void document(const dms_api_request *req, dms_api_response *resp)
+/*
+ * GET .../requests/{id}/documents: the employee (own request) and the
+ * insurer get the list, and with ?download=DOC the document itself; HR and
+ * brokers only how many there are.
+ */
+static void documents(const dms_api_request *req, dms_api_response *resp)
 {
     dms_error err;
     dms_error_clear(&err);
-    long id = 0;
+    long id = 0, doc = 0;
+    dms_reimb_row r;
+    if (!read_id(req->param, &id)) {
+        dms_error_set(&err, DMS_ENOTFOUND, NULL, "no request '%.32s'", req->param);
+        fail(resp, &err);
+        return;
+    }
+    if (dms_reimb_store_get(req->store, id, own(req), &r, &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    const char *download = arg(req, "download");
+    if (!full_view(req)) {
+        if (download != NULL) {
+            dms_error_set(&err, DMS_EFORBIDDEN, NULL,
+                          "documents are seen only by the employee and the insurer (документы "
+                          "видят только сотрудник и страховщик)");
+            fail(resp, &err);
+            return;
+        }
+        dms_api_response_json(
+            resp, 200,
+            json_pack("{s:I, s:I}", "request", (json_int_t)id, "count", (json_int_t)r.documents));
+        return;
+    }
+    if (download == NULL) {
+        json_t *j = request_json(req, &r, true);
+        json_t *list = json_incref(json_object_get(j, "documents"));
+        json_decref(j);
+        dms_api_response_json(
+            resp, 200, json_pack("{s:I, s:o}", "request", (json_int_t)id, "documents", list));
+        return;
+    }
     dms_reimb_doc meta;
     char *data = NULL;
     size_t len = 0;
-    /* Only an employee (their own) or the insurer reaches here (auth.c); check again. */
-    if (!full_view(req) || !read_id(req->param, &id) ||
-        dms_reimb_store_document(req->store, id, own(req), &meta, &data, &len, &err) != DMS_OK) {
-        if (err.code == DMS_OK)
-            dms_error_set(&err, DMS_ENOTFOUND, NULL, "no document '%.32s'", req->param);
+    if (!read_id(download, &doc) ||
+        dms_reimb_store_document(req->store, doc, own(req), &meta, &data, &len, &err) != DMS_OK ||
+        meta.request != id) {
+        free(data);
+        dms_error_clear(&err);
+        dms_error_set(&err, DMS_ENOTFOUND, "/download", "no document '%.32s' on request %ld",
+                      download, id);
         fail(resp, &err);
         return;
     }
@@ -344,18 +383,18 @@ static void document(const dms_api_request *req, dms_api_response *resp)
     resp->content_type = dms_reimb_doc_media_type(meta.kind);
 }
 
-void dms_api_me_document(const dms_api_request *req, const dms_api_hooks *hooks,
-                         dms_api_response *resp)
+void dms_api_me_request_documents(const dms_api_request *req, const dms_api_hooks *hooks,
+                                  dms_api_response *resp)
 {
     (void)hooks;
-    document(req, resp);
+    documents(req, resp);
 }
 
-void dms_api_document(const dms_api_request *req, const dms_api_hooks *hooks,
-                      dms_api_response *resp)
+void dms_api_request_documents(const dms_api_request *req, const dms_api_hooks *hooks,
+                               dms_api_response *resp)
 {
     (void)hooks;
-    document(req, resp);
+    documents(req, resp);
 }
 
 /* ---- statuses -------------------------------------------------------------------------------- */
