@@ -17,5 +17,6 @@ int cmd_keys(int argc, char **argv);
 int cmd_enrol(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_finance(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif
