@@ -33,4 +33,20 @@ int dms_notify_flush(dms_store *store, const char *url, const char *from, long l
                      size_t limit, size_t *sent /* OUT */, size_t *failed /* OUT */,
                      dms_error *err);
 
+/*
+ * The scheduler inside `dmsrate serve`: a thread with its own connection to
+ * db_path that every interval seconds runs the scan for today (today_fixed,
+ * "YYYY-MM-DD", or the UTC date) and, with smtp_url, flushes the outbox.
+ * Announcements are unique per event and day in the store, so restarts and
+ * repeated ticks send nothing twice. Each tick that did something logs one
+ * JSON line on stderr ("event":"notify").
+ */
+typedef struct dms_notify_scheduler dms_notify_scheduler;
+
+int dms_notify_scheduler_start(const char *db_path, const char *smtp_url, const char *from,
+                               const char *today_fixed, unsigned interval,
+                               dms_notify_scheduler **out /* OUT */, dms_error *err);
+/* Stops the thread (at once, even mid-wait) and frees it. NULL is a no-op. */
+void dms_notify_scheduler_stop(dms_notify_scheduler *s);
+
 #endif

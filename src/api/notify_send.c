@@ -142,3 +142,119 @@ int dms_notify_flush(dms_store *store, const char *url, const char *from, long l
     free(due);
     return status;
 }
+
+/* ---- the scheduler of dmsrate serve ------------------------------------------------ */
+
+#include <pthread.h>
+
+#include "dms/model.h"
+
+struct dms_notify_scheduler {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+    dms_store *store;
+    char smtp[256], from[256], today[11];
+    unsigned interval;
+};
+
+static void scheduler_tick(struct dms_notify_scheduler *s)
+{
+    char buf[11];
+    const char *text = s->today;
+    if (text[0] == '\0') {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+        text = buf;
+    }
+    long today = 0;
+    size_t created = 0, sent = 0, failed = 0;
+    dms_error err;
+    dms_error_clear(&err);
+    int status = dms_date_parse(text, &today)
+                     ? dms_notify_store_scan(s->store, today, &created, &err)
+                     : DMS_EINVAL;
+    if (status == DMS_OK && s->smtp[0] != '\0')
+        status = dms_notify_flush(s->store, s->smtp, s->from[0] ? s->from : DMS_NOTIFY_FROM,
+                                  (long long)time(NULL), 1000, &sent, &failed, &err);
+    if (status != DMS_OK || created + sent + failed > 0) {
+        json_t *line =
+            json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "event", "notify", "status",
+                      status == DMS_OK ? "ok" : "failed", "today", text, "queued",
+                      (json_int_t)created, "sent", (json_int_t)sent, "failed", (json_int_t)failed);
+        if (line != NULL && status != DMS_OK)
+            json_object_set_new(line, "message", json_string(err.message));
+        char *out = line != NULL ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (out != NULL)
+            fprintf(stderr, "%s\n", out);
+        free(out);
+        json_decref(line);
+    }
+}
+
+static void *scheduler_main(void *arg)
+{
+    struct dms_notify_scheduler *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        pthread_mutex_unlock(&s->lock);
+        scheduler_tick(s);
+        pthread_mutex_lock(&s->lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->interval;
+        while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
+            ;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+int dms_notify_scheduler_start(const char *db_path, const char *smtp_url, const char *from,
+                               const char *today_fixed, unsigned interval,
+                               dms_notify_scheduler **out, dms_error *err)
+{
+    dms_error_clear(err);
+    *out = NULL;
+    struct dms_notify_scheduler *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the scheduler");
+    snprintf(s->smtp, sizeof s->smtp, "%s", smtp_url != NULL ? smtp_url : "");
+    snprintf(s->from, sizeof s->from, "%s", from != NULL ? from : "");
+    snprintf(s->today, sizeof s->today, "%s", today_fixed != NULL ? today_fixed : "");
+    s->interval = interval > 0 ? interval : 60;
+    int status = dms_store_open(db_path, &s->store, err);
+    if (status != DMS_OK) {
+        free(s);
+        return status;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
+        dms_store_close(s->store);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->wake);
+        free(s);
+        return dms_error_set(err, DMS_EINTERNAL, NULL, "cannot start the scheduler thread");
+    }
+    *out = s;
+    return DMS_OK;
+}
+
+void dms_notify_scheduler_stop(dms_notify_scheduler *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    dms_store_close(s->store);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    free(s);
+}

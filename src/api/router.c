@@ -48,8 +48,9 @@ static const char *const statement_types[] = {"application/json", "text/csv", "t
                                               "application/octet-stream", NULL};
 
 /* A reimbursement document: its type is checked by content whatever is declared. */
-static const char *const document_types[] = {"application/pdf", "image/jpeg", "image/png",
-                                             "application/octet-stream", NULL};
+static const char *const document_types[] = {
+    "application/pdf",          "image/jpeg", "image/png", "application/json",
+    "application/octet-stream", NULL};
 
 static const struct route {
     const char *method;  /* "GET" routes answer HEAD too */
