@@ -331,6 +331,20 @@ static void excluded_twice_in_one_file(void **state)
     assert_int_equal(o->nissues, 1);
     expect_issue(o, 0, "unknown_programme", 2, 9, "gold", "gold");
     dms_insured_outcome_free(o);
+    /* a row refused while reading does not hide a fault of an earlier row
+       about the same person */
+    snprintf(text, sizeof text,
+             "%sоткрепить;01.07.2026;P3;;;;;;\r\nоткрепить;32.07.2026;P3;;;;;;\r\n", HDR_RU);
+    o = run(reg, text);
+    assert_int_equal(o->nissues, 2);
+    expect_issue(o, 0, "already_excluded", 2, 1, "P3", "P3");
+    expect_issue(o, 1, "bad_date", 3, 2, "32.07.2026", "32.07.2026");
+    dms_insured_outcome_free(o);
+    /* a value under a blank header cell is not dropped silently */
+    o = run(reg, "Действие;;Дата действия;Номер полиса\nоткрепить;зачем;01.07.2026;P1\n");
+    assert_int_equal(o->nissues, 1);
+    expect_issue(o, 0, "bad_value", 2, 2, "в столбце без заголовка", "without a header");
+    dms_insured_outcome_free(o);
     dms_insured_register_free(reg);
 }
 

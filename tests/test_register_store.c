@@ -172,7 +172,7 @@ static void bulk_upload_is_atomic(void **state)
     char *csv = bulk(bad, &len);
     struct http_response r;
     assert_int_equal(
-        call(hr1, "POST", "/v1/register/changes?file=bulk.csv", "text/csv", csv, len, &r), 422);
+        call(hr1, "POST", "/v1/register?file=bulk.csv", "text/csv", csv, len, &r), 422);
     json_error_t jerr;
     json_t *j = json_loads(r.body, 0, &jerr);
     http_response_free(&r);
@@ -191,7 +191,7 @@ static void bulk_upload_is_atomic(void **state)
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     assert_int_equal(
-        call(hr1, "POST", "/v1/register/changes?file=bulk.csv", "text/csv", csv, len, &r), 200);
+        call(hr1, "POST", "/v1/register?file=bulk.csv", "text/csv", csv, len, &r), 200);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     j = json_loads(r.body, 0, &jerr);
     http_response_free(&r);
@@ -216,14 +216,14 @@ static void bulk_upload_is_atomic(void **state)
 static void history_versions_and_retro_window(void **state)
 {
     (void)state;
-    json_t *j = call_json(hr1, "POST", "/v1/register/changes",
+    json_t *j = call_json(hr1, "POST", "/v1/register",
                           "{\"action\": \"изменить программу\", \"effective_date\": "
                           "\"2026-03-05\", \"policy\": \"Q-00001\", \"programme\": \"other\", "
                           "\"version\": 1}",
                           200);
     json_decref(j);
     /* The same change against version 1 again: stale, 409 with the current version. */
-    j = call_json(hr1, "POST", "/v1/register/changes",
+    j = call_json(hr1, "POST", "/v1/register",
                   "{\"action\": \"приостановить\", \"effective_date\": \"2026-03-06\", "
                   "\"policy\": \"Q-00001\", \"version\": 1}",
                   409);
@@ -231,7 +231,7 @@ static void history_versions_and_retro_window(void **state)
         json_integer_value(json_object_get(json_object_get(j, "error"), "current_version")), 2);
     json_decref(j);
     /* Beyond the 30-day window (today 2026-03-10): refused with the reason. */
-    j = call_json(hr1, "POST", "/v1/register/changes",
+    j = call_json(hr1, "POST", "/v1/register",
                   "{\"action\": \"открепить\", \"effective_date\": \"2026-02-01\", "
                   "\"policy\": \"Q-00001\"}",
                   422);
@@ -239,7 +239,7 @@ static void history_versions_and_retro_window(void **state)
     assert_string_equal(json_string_value(json_object_get(issue, "code")), "retro_beyond_window");
     assert_non_null(strstr(json_string_value(json_object_get(issue, "message_en")), "30 days"));
     json_decref(j);
-    j = call_json(hr1, "POST", "/v1/register/changes",
+    j = call_json(hr1, "POST", "/v1/register",
                   "{\"action\": \"открепить\", \"effective_date\": \"2026-03-09\", "
                   "\"policy\": \"Q-00001\", \"version\": 2}",
                   200);
@@ -443,7 +443,7 @@ static void xlsx_round_trip_through_the_api(void **state)
     char *xlsx = body_copy(&r, &xlsx_len);
     http_response_free(&r);
     assert_int_equal(
-        call(hr2, "POST", "/v1/register/changes?file=list.xlsx", XLSX_TYPE, xlsx, xlsx_len, &r),
+        call(hr2, "POST", "/v1/register?file=list.xlsx", XLSX_TYPE, xlsx, xlsx_len, &r),
         200);
     http_response_free(&r);
     free(xlsx);

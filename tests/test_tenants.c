@@ -321,7 +321,7 @@ static const char *body_for(const char *method, const char *pattern, const struc
                  obj->election);
         return buf;
     }
-    if (strcmp(pattern, "/v1/register/changes") == 0) {
+    if (strcmp(pattern, "/v1/register") == 0) {
         snprintf(buf, size,
                  "{\"action\": \"открепить\", \"effective_date\": \"2026-06-01\", "
                  "\"policy\": \"P-%s\"}",

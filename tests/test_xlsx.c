@@ -290,6 +290,31 @@ static void writer_to_file_and_errors(void **state)
     assert_int_equal(dms_xlsx_read_first(buf, n, NULL, "nope", &sh, &err), DMS_ENOTFOUND);
     assert_null(sh);
 
+    /* an abandoned workbook leaves an existing file as it was; a finished
+       one replaces it whole */
+    f = fopen(path, "wb");
+    fputs("old", f);
+    fclose(f);
+    assert_int_equal(dms_xlsx_writer_alloc(path, &w, &err), DMS_OK);
+    dms_xlsx_writer_sheet(w, "S", COLS, 1);
+    dms_xlsx_writer_text(w, "new");
+    dms_xlsx_writer_free(w);
+    f = fopen(path, "rb");
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(n, 3);
+    assert_memory_equal(buf, "old", 3);
+    assert_int_equal(dms_xlsx_writer_alloc(path, &w, &err), DMS_OK);
+    dms_xlsx_writer_sheet(w, "S", COLS, 1);
+    assert_int_equal(dms_xlsx_writer_close(w, NULL, NULL, &err), DMS_OK);
+    f = fopen(path, "rb");
+    n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    unlink(path);
+    assert_memory_equal(buf, "PK\x03\x04", 4);
+    assert_int_equal(dms_xlsx_writer_alloc("/nonexistent-dir/x.xlsx", &w, &err), DMS_EIO);
+    assert_null(w);
+
     /* a bad sheet name is the writer's first error, reported at close */
     assert_int_equal(dms_xlsx_writer_alloc(NULL, &w, &err), DMS_OK);
     assert_int_equal(dms_xlsx_writer_sheet(w, "bad[name]", COLS, 1), DMS_EINVAL);

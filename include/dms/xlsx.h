@@ -163,9 +163,11 @@ typedef struct dms_xlsx_column {
 typedef struct dms_xlsx_writer dms_xlsx_writer;
 
 /*
- * Starts a workbook. path is the file to write at close, or NULL to produce
- * a memory buffer (through a temporary file in $TMPDIR or /tmp). Errors:
- * DMS_EIO, DMS_ENOMEM, DMS_EINVAL. *out is NULL on error.
+ * Starts a workbook. path is the file to write at close (written as
+ * path.XXXXXX beside it and renamed over path once complete, so a reader
+ * never sees half a file and an abandoned workbook leaves path untouched),
+ * or NULL to produce a memory buffer (through a temporary file in $TMPDIR or
+ * /tmp). Errors: DMS_EIO, DMS_ENOMEM, DMS_EINVAL. *out is NULL on error.
  */
 int dms_xlsx_writer_alloc(const char *path, dms_xlsx_writer **out /* OUT */, dms_error *err);
 

@@ -52,7 +52,7 @@ static const struct access {
     {"POST", "/v1/keys/{id}/revoke", HR | INS, false},
     {"GET", "/v1/register", ADMIN, true},
     {"GET", "/v1/register/{id}", ADMIN, true},
-    {"POST", "/v1/register/changes", ADMIN, true},
+    {"POST", "/v1/register", ADMIN, true},
     {"GET", "/v1/exports/register.csv", ADMIN, true},
     {"GET", "/v1/exports/register.xlsx", ADMIN, true},
     {"GET", "/v1/exports/register-changes.csv", ADMIN, true},

@@ -81,7 +81,7 @@ static const struct route {
     /* the register of insured people (routes_register.c) */
     {"GET", "/v1/register", dms_api_register_list, NULL},
     {"GET", "/v1/register/{id}", dms_api_register_person, NULL},
-    {"POST", "/v1/register/changes", dms_api_register_changes, register_types},
+    {"POST", "/v1/register", dms_api_register_changes, register_types},
     {"GET", "/v1/exports/register.csv", dms_api_register_csv, NULL},
     {"GET", "/v1/exports/register.xlsx", dms_api_register_xlsx, NULL},
     {"GET", "/v1/exports/register-changes.csv", dms_api_register_changes_csv, NULL},

@@ -32,7 +32,7 @@ static const char claims_usage[] =
     "       dmsrate claims report NAME (--register FILE | --db ...) [--membership FILE]\n"
     "                             --period FROM:TO [--min-cell 5] [--department NAME]\n"
     "                             [--limit MODULE=ROUBLES]... [--premium-per-member-month R]\n"
-    "                             [--format csv|json] [--ru]\n"
+    "                             [--format csv|json|xlsx] [--ru]\n"
     "\n"
     "Claims registers (реестр оказанных услуг): CSV, Russian or English headers; diagnosis\n"
     "and name columns are dropped and never stored. Dates are YYYY-MM-DD.\n"
@@ -450,6 +450,22 @@ static int do_report(const struct args *a)
             puts(s);
         free(s);
         json_decref(j);
+    } else if (a->format != NULL && strcmp(a->format, "xlsx") == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *csv = cli_xlsx_begin("dmsrate claims report", &buf, &len);
+        if (csv == NULL)
+            goto out;
+        if (dms_reports_csv(t, a->ru, csv) != DMS_OK) {
+            fclose(csv);
+            free(buf);
+            rc = 1;
+            goto out;
+        }
+        if (cli_xlsx_end("dmsrate claims report", csv, &buf, &len, "Отчёт") != 0) {
+            rc = 1;
+            goto out;
+        }
     } else {
         dms_reports_csv(t, a->ru, stdout);
     }

@@ -14,7 +14,7 @@
 
 static const char quote_usage[] =
     "usage: dmsrate quote --census FILE --plan FILE [--tariff FILE] [--model FILE]\n"
-    "                     [--format table|json|csv] [--no-percentiles]\n"
+    "                     [--format table|json|csv|xlsx] [--no-percentiles]\n"
     "\n"
     "Prices a group: per segment and in total, per scenario (optimistic / base /\n"
     "pessimistic), the expected claims, every loading step and the gross premium,\n"
@@ -24,7 +24,7 @@ static const char quote_usage[] =
     "  --plan FILE       package design per segment (see examples/plans/)\n"
     "  --tariff FILE     insurer tariff (default tariffs/corporate-2026.json)\n"
     "  --model FILE      actuarial model (default models/ru-2026.json)\n"
-    "  --format F        table (default), json or csv\n"
+    "  --format F        table (default), json, csv or xlsx (to stdout: > quote.xlsx)\n"
     "  --no-percentiles  skip the distribution of the group's total claims\n";
 
 static void print_diag(const char *what, const dms_diag *diag)
@@ -76,9 +76,9 @@ int cmd_quote(int argc, char **argv)
                 census_path == NULL ? "--census" : "--plan");
         return 2;
     }
-    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 &&
-        strcmp(format, "csv") != 0) {
-        fprintf(stderr, "dmsrate quote: --format: '%s' is not table, json or csv\n", format);
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
+        strcmp(format, "xlsx") != 0) {
+        fprintf(stderr, "dmsrate quote: --format: '%s' is not table, json, csv or xlsx\n", format);
         return 2;
     }
 
@@ -125,6 +125,16 @@ int cmd_quote(int argc, char **argv)
         json_decref(report);
     } else if (strcmp(format, "csv") == 0) {
         exit_code = dms_report_quote_csv(quote, stdout) == DMS_OK ? 0 : 1;
+    } else if (strcmp(format, "xlsx") == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *csv = cli_xlsx_begin("dmsrate quote", &buf, &len);
+        if (csv != NULL && dms_report_quote_csv(quote, csv) == DMS_OK)
+            exit_code = cli_xlsx_end("dmsrate quote", csv, &buf, &len, "Расчёт");
+        else if (csv != NULL) {
+            fclose(csv);
+            free(buf);
+        }
     } else {
         exit_code = dms_report_quote_table(quote, stdout) == DMS_OK ? 0 : 1;
     }

@@ -121,6 +121,18 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
     return status;
 }
 
+/* Prints text left-aligned in width characters (UTF-8 code points, not bytes), then a space. */
+static void cell(const char *text, int width)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+        chars += (*p & 0xC0) != 0x80;
+    fputs(text, stdout);
+    for (int i = chars; i < width; i++)
+        putchar(' ');
+    putchar(' ');
+}
+
 static int list(dms_store *store, const struct args *a, dms_error *err)
 {
     dms_insured_filter f = {a->department, a->programme, -1, NULL};
@@ -137,18 +149,33 @@ static int list(dms_store *store, const struct args *a, dms_error *err)
                                          &page, &n, &total, err);
     if (status != DMS_OK)
         return status;
-    char from[11], to[11];
-    printf("%-14s %-10s %-32s %-24s %-12s %-13s %-10s %-10s %s\n", "policy", "employee",
-           "full_name", "department", "programme", "status", "from", "to", "version");
+    char from[11], to[11], version[24];
+    static const char *const head[] = {"Полис",         "Таб. №", "ФИО",    "Подразделение",
+                                       "Программа",     "Статус", "С",      "По",
+                                       "Версия"};
+    static const int widths[] = {10, 7, 26, 14, 10, 13, 10, 10, 0};
+    for (int c = 0; c < 9; c++)
+        cell(head[c], widths[c]);
+    putchar('\n');
     for (size_t i = 0; i < n; i++) {
         const dms_register_entry *e = &page[i];
-        printf("%-14s %-10s %-32s %-24s %-12s %-13s %-10s %-10s %ld\n", e->policy, e->employee_id,
-               e->full_name, e->department, e->programme, dms_insured_status_name_ru(e->status),
-               dms_register_day_text(e->date_from, from),
-               e->date_to == DMS_INSURED_OPEN_END ? "-" : dms_register_day_text(e->date_to, to),
-               e->version);
+        snprintf(version, sizeof version, "%ld", e->version);
+        const char *row[] = {e->policy,
+                             e->employee_id,
+                             e->full_name,
+                             e->department,
+                             e->programme,
+                             dms_insured_status_name_ru(e->status),
+                             dms_register_day_text(e->date_from, from),
+                             e->date_to == DMS_INSURED_OPEN_END
+                                 ? "-"
+                                 : dms_register_day_text(e->date_to, to),
+                             version};
+        for (int c = 0; c < 9; c++)
+            cell(row[c], widths[c]);
+        putchar('\n');
     }
-    printf("%zu of %zu\n", n, total);
+    printf("%zu из %zu / %zu of %zu\n", n, total, n, total);
     free(page);
     return DMS_OK;
 }

@@ -6,6 +6,8 @@
 #ifndef DMS_CLI_COMMANDS_H
 #define DMS_CLI_COMMANDS_H
 
+#include <stdio.h>
+
 int cmd_aggregate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_quote(int argc, char **argv);
@@ -18,5 +20,11 @@ int cmd_enrol(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_finance(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+
+/* --format xlsx (xlsx_out.c): cli_xlsx_begin opens a memory stream for the
+ * command's CSV (NULL, message printed, when stdout is a terminal);
+ * cli_xlsx_end converts it to a typed workbook on stdout. Returns 0 or 1. */
+FILE *cli_xlsx_begin(const char *prog, char **buf, size_t *len);
+int cli_xlsx_end(const char *prog, FILE *csv, char **buf, size_t *len, const char *sheet);
 
 #endif

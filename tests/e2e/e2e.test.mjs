@@ -104,8 +104,11 @@ test('employee: an over-budget choice is refused with a visible message', async 
   // Dental in business clinics, planned hospital and mental health: more
   // than 15,000 RUB of credits plus the 12,000 RUB top-up cap.
   for (const code of ['dental_business', 'hospital_planned', 'mental_health']) {
+    // Wait for the save that this tick starts (registered first: the answer can be quicker
+    // than the next line).
+    const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
     await page.check(`#opt-${code}`);
-    await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+    await saved;
   }
   await page.waitForSelector('#budget-error:not([hidden])');
   assert.equal(await page.getAttribute('#budget-bar', 'data-over'), 'true');
@@ -139,8 +142,9 @@ test('employee: recommendation within budget, then submit and see status and his
   const cards = await page.locator('#recommendation .rec').count();
   assert.ok(cards >= 2, `best and runner-ups, got ${cards}`);
   assert.match(await page.textContent('#recommendation .rec.best .oop'), /₽/);
+  const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
   await page.click('#recommendation .rec.best button');
-  await page.waitForResponse((r) => r.url().endsWith('/v1/me/election') && r.request().method() === 'PUT');
+  await saved;
   await page.waitForFunction(() => document.getElementById('budget-bar').dataset.over === 'false');
   assert.equal(await page.isHidden('#budget-error'), true);
   assert.equal(await page.isChecked('#opt-dental_business'), false);
@@ -259,6 +263,50 @@ test('HR: elections list shows the submitted election; payroll export downloads'
   assert.ok(csv.length > 0);
   await page.locator('#elections-card').scrollIntoViewIfNeeded();
   await shot(page, 'hr-elections-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('HR: register upload shows row errors, then the list, a history and the XLSX download', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  const header = 'Действие;Дата действия;Номер полиса;Табельный номер;Связь;ФИО;Подразделение;Программа\n';
+  const bad = `${header}прикрепить;01.01.2026;E2E-1;100007;сотрудник;Иванов Иван;Sales;young\n`
+    + 'уволить;01.01.2026;E2E-2;100014;сотрудник;Петров Пётр;Finance;senior\n'
+    + 'открепить;01.01.2026;E2E-404;;;;;\n';
+  await page.setInputFiles('#reg-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+  await page.click('#reg-upload');
+  await page.waitForSelector('#reg-issues li[data-line="3"]');
+  assert.match(await page.textContent('#reg-issues li[data-line="3"]'), /строка 3, столбец 1: неизвестное действие/);
+  assert.match(await page.textContent('#reg-issues li[data-line="4"]'), /E2E-404/);
+  assert.match(await page.textContent('#reg-result'), /Ничего не применено, ошибок: 2/);
+  await page.locator('#register-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-register-errors-desktop');
+
+  const good = `${header}прикрепить;01.01.2026;E2E-1;100007;сотрудник;Иванов Иван;Sales;young\n`
+    + 'прикрепить;01.01.2026;E2E-2;100014;сотрудник;Петров Пётр;Finance;senior\n'
+    + 'изменить программу;01.02.2026;E2E-2;;;;;other\n';
+  await page.setInputFiles('#reg-file', { name: 'good.csv', mimeType: 'text/csv', buffer: Buffer.from(good) });
+  await page.click('#reg-upload');
+  await page.waitForSelector('#reg-table tr[data-policy="E2E-2"]');
+  assert.match(await page.textContent('#reg-result'), /Применено изменений: 3/);
+  assert.match(await page.textContent('#reg-table tr[data-policy="E2E-2"]'), /Петров Пётр.*Finance.*other.*включён/);
+  // Filter by department: only Finance.
+  await page.fill('#reg-department', 'Finance');
+  await page.click('#reg-show');
+  await page.waitForFunction(() => document.querySelectorAll('#reg-table tbody tr').length === 1);
+  // A person's history: attach, then the programme change.
+  await page.click('#reg-table tr[data-policy="E2E-2"]');
+  await page.waitForSelector('#reg-history-table tbody tr:nth-child(2)');
+  assert.match(await page.textContent('#reg-history-table tbody tr:nth-child(2)'), /изменить программу.*01\.02\.2026.*other/);
+  await shot(page, 'hr-register-desktop');
+  const download = page.waitForEvent('download');
+  await page.click('#reg-list-xlsx');
+  const file = await download;
+  const bytes = fs.readFileSync(await file.path());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK');
+  await page.setViewportSize(PHONE);
+  await shot(page, 'hr-register-phone');
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -2,7 +2,8 @@
  * libFuzzer target for the employee module picker's request bodies, through
  * the real dispatcher, authentication and SQLite store: the first byte picks
  * a route (draft election, recommendation questionnaire, submit, life event,
- * HR mass status change, claims reports), the rest is the body. A store seeded once with the
+ * HR mass status change, claims reports, register changes as JSON or as a
+ * template), the rest is the body. A store seeded once with the
  * sample employer lives in a temporary file. Whatever the body, the answer
  * must be a 2xx or 4xx (a 503 only when memory runs out), never a crash and
  * never a 500.
@@ -80,11 +81,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const struct {
         const char *method, *path;
         bool hr;
+        const char *type;
     } routes[] = {
-        {"PUT", "/v1/me/election", false},         {"POST", "/v1/me/recommendation", false},
-        {"POST", "/v1/me/election/submit", false}, {"POST", "/v1/me/life-events", false},
-        {"POST", "/v1/status-changes", true},      {"POST", "/v1/reports/utilisation", true},
-        {"POST", "/v1/reports/limits", true},
+        {"PUT", "/v1/me/election", false, NULL},
+        {"POST", "/v1/me/recommendation", false, NULL},
+        {"POST", "/v1/me/election/submit", false, NULL},
+        {"POST", "/v1/me/life-events", false, NULL},
+        {"POST", "/v1/status-changes", true, NULL},
+        {"POST", "/v1/reports/utilisation", true, NULL},
+        {"POST", "/v1/reports/limits", true, NULL},
+        {"POST", "/v1/register", true, NULL},       /* one change typed in */
+        {"POST", "/v1/register", true, "text/csv"}, /* the insurer's template */
     };
     if (store == NULL)
         setup();
@@ -101,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .method = routes[pick].method,
         .path = routes[pick].path,
         .param = param,
-        .content_type = "application/json",
+        .content_type = routes[pick].type != NULL ? routes[pick].type : "application/json",
         .body = (const char *)data + 1,
         .body_len = size - 1,
         .catalog = catalog,

@@ -72,12 +72,13 @@ const char *dms_insured_field_name_ru(enum dms_insured_field f)
 
 bool reg_word_in(const char *text, size_t len, const char *const *words)
 {
+    /* the lists are written folded already (lower case, е for ё, single
+       spaces), so only the input is folded */
     char folded[128];
-    char w[128];
     if (text == NULL || !dms_text_fold(text, len, folded, sizeof folded))
         return false;
     for (size_t i = 0; words[i] != NULL; i++)
-        if (dms_text_fold(words[i], strlen(words[i]), w, sizeof w) && strcmp(w, folded) == 0)
+        if (strcmp(words[i], folded) == 0)
             return true;
     return false;
 }
@@ -110,9 +111,9 @@ bool dms_insured_action_from_text(const char *text, size_t len, enum dms_insured
 
 bool dms_insured_status_from_text(const char *text, size_t len, enum dms_insured_status *out)
 {
-    static const char *const inc[] = {"включён", "включен", "included", NULL};
+    static const char *const inc[] = {"включен", "included", NULL};
     static const char *const sus[] = {"приостановлен", "suspended", NULL};
-    static const char *const exc[] = {"исключён", "исключен", "excluded", NULL};
+    static const char *const exc[] = {"исключен", "excluded", NULL};
     static const char *const *const lists[] = {inc, sus, exc};
     for (int s = 0; s < 3; s++)
         if (reg_word_in(text, len, lists[s])) {
@@ -394,20 +395,20 @@ bool reg_batch_push(dms_insured_batch *b, const dms_insured_change *c)
     return true;
 }
 
-bool reg_batch_poison(dms_insured_batch *b, const char *policy, size_t len)
+bool reg_batch_poison(dms_insured_batch *b, const char *policy, size_t len, int line)
 {
     const char *p = csv_pool_intern(&b->pool, policy, len);
     if (p == NULL)
         return false;
     if (b->npoisoned == b->cap_poisoned) {
         size_t cap = b->cap_poisoned ? b->cap_poisoned * 2 : 16;
-        const char **a = realloc(b->poisoned, cap * sizeof *a);
+        struct reg_poison *a = realloc(b->poisoned, cap * sizeof *a);
         if (a == NULL)
             return false;
         b->poisoned = a;
         b->cap_poisoned = cap;
     }
-    b->poisoned[b->npoisoned++] = p;
+    b->poisoned[b->npoisoned++] = (struct reg_poison){p, line};
     return true;
 }
 
@@ -577,10 +578,12 @@ static size_t touch(checker *k, const char *policy, bool create, const dms_insur
     return k->nover++;
 }
 
-static bool batch_poisoned(const dms_insured_batch *b, const char *policy)
+/* True if a row before `line` about this policy was refused while reading
+   (its policy string is interned in the batch's pool, as c->policy is). */
+static bool batch_poisoned(const dms_insured_batch *b, const char *policy, int line)
 {
     for (size_t i = 0; i < b->npoisoned; i++)
-        if (strcmp(b->poisoned[i], policy) == 0)
+        if (b->poisoned[i].line < line && b->poisoned[i].policy == policy)
             return true;
     return false;
 }
@@ -652,8 +655,11 @@ static void check_state(checker *k, dms_insured_change *accepted)
     bool existed = at != SIZE_MAX || dms_insured_register_find(k->reg, pol) != NULL;
     if (at != SIZE_MAX && k->poison[at])
         return; /* an earlier row about this person was refused */
-    if (at == SIZE_MAX && batch_poisoned(k->batch, pol))
+    if (batch_poisoned(k->batch, pol, c->line)) {
+        if (at != SIZE_MAX)
+            k->poison[at] = true;
         return;
+    }
     if (!existed && !fresh) {
         fault(k, DMS_INSURED_E_UNKNOWN_POLICY, DMS_INSURED_F_POLICY,
               "полис %s не найден в списке застрахованных",

@@ -19,7 +19,10 @@ struct dms_insured_batch {
     /* Policies of rows that were refused while reading: later rows about the
        same person are checked against the rules but not against a state that
        the refused row would have changed (no cascade of follow-on faults). */
-    const char **poisoned;
+    struct reg_poison {
+        const char *policy; /* interned in pool: compared by pointer */
+        int line;
+    } * poisoned;
     size_t npoisoned, cap_poisoned;
     bool xlsx; /* issues name the cell ("B12") */
 };
@@ -33,7 +36,7 @@ bool reg_issue_add(dms_insured_issue **issues, size_t *n, size_t *cap, size_t *t
 /* Interns text into the batch's pool and appends a change whose strings are
    already interned there. */
 bool reg_batch_push(dms_insured_batch *b, const dms_insured_change *c);
-bool reg_batch_poison(dms_insured_batch *b, const char *policy, size_t len);
+bool reg_batch_poison(dms_insured_batch *b, const char *policy, size_t len, int line);
 
 /* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
 long reg_days(int year, int month, int day);

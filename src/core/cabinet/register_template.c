@@ -17,7 +17,10 @@
 
 /* ---- header vocabulary ---------------------------------------------------------- */
 
-enum { TF_IGNORED = DMS_INSURED_F_COUNT, TF_UNKNOWN = -1 };
+/* Beyond the fields: a column read and ignored (Статус ...), and a column
+   whose header cell is blank (any value under it is a fault: nothing typed
+   into the template is dropped without a word). */
+enum { TF_IGNORED = DMS_INSURED_F_COUNT, TF_BLANK = DMS_INSURED_F_COUNT + 1, TF_UNKNOWN = -1 };
 
 /* Folded by dms_text_fold: lower case, ё → е, '_' '-' → space. */
 struct header_word {
@@ -86,6 +89,8 @@ static int header_field(const char *text, size_t len)
     char w[128];
     if (!dms_text_fold(text, len, folded, sizeof folded))
         return TF_UNKNOWN;
+    /* once per column of the header: folding the vocabulary here keeps it
+       readable as people write it */
     for (size_t i = 0; header_words[i].text != NULL; i++)
         if (dms_text_fold(header_words[i].text, strlen(header_words[i].text), w, sizeof w) &&
             strcmp(w, folded) == 0)
@@ -148,11 +153,18 @@ static const char *shown(const char *t, size_t n, char buf[64])
     size_t o = 0;
     const unsigned char *p = (const unsigned char *)t, *end = p + n;
     while (p < end && o + 4 < 44) {
-        const unsigned char *start = p;
         long cp = *p < 0x80 ? *p++ : -1;
         if (cp < 0) {
-            cp = dms_utf8_next(&p);
-            if (cp < 0 || p > end) {
+            /* dms_utf8_next reads as many bytes as the lead byte announces:
+               only call it when they are all inside the text */
+            size_t need = (*p & 0xE0) == 0xC0   ? 2
+                          : (*p & 0xF0) == 0xE0 ? 3
+                          : (*p & 0xF8) == 0xF0 ? 4
+                                                : 0;
+            const unsigned char *start = p;
+            if (need > 0 && (size_t)(end - p) >= need)
+                cp = dms_utf8_next(&p);
+            if (cp < 0 || p != start + need) {
                 p = start + 1;
                 cp = 0xFFFD;
             }
@@ -205,12 +217,15 @@ static void read_header(reader *r, int line, size_t n, const char *const *texts,
             continue;
         }
         while (r->ncols < c)
-            r->map[r->ncols++] = TF_IGNORED;
+            r->map[r->ncols++] = TF_BLANK;
         char buf[64];
-        if (lens[i] == 0)
-            continue; /* an unnamed column must stay empty; checked per row */
+        if (lens[i] == 0) {
+            r->map[c - 1] = TF_BLANK; /* must stay empty; checked per row */
+            continue;
+        }
         int f = header_field(texts[i], lens[i]);
         if (f == TF_UNKNOWN) {
+            r->map[c - 1] = TF_IGNORED; /* reported once here, not on every row */
             add_issue(r, DMS_INSURED_E_BAD_HEADER, line, c, DMS_INSURED_F_ACTION,
                       "неизвестный столбец «%s»", "unknown column '%s'",
                       shown(texts[i], lens[i], buf));
@@ -264,7 +279,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
         if (lens[i] == 0)
             continue;
         int f = col >= 1 && col <= r->ncols ? r->map[col - 1] : TF_UNKNOWN;
-        if (f == TF_UNKNOWN || (f == TF_IGNORED && col > r->ncols)) {
+        if (f == TF_UNKNOWN || f == TF_BLANK) {
             add_issue(r, DMS_INSURED_E_BAD_VALUE, line, col, DMS_INSURED_F_ACTION,
                       "значение «%s» в столбце без заголовка",
                       "value '%s' in a column without a header", shown(texts[i], lens[i], buf));
@@ -341,7 +356,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
     dms_insured_batch *b = r->b;
     if ((int)b->issues_total != faults_before) {
         if (val[DMS_INSURED_F_POLICY] != NULL &&
-            !reg_batch_poison(b, val[DMS_INSURED_F_POLICY], vlen[DMS_INSURED_F_POLICY]))
+            !reg_batch_poison(b, val[DMS_INSURED_F_POLICY], vlen[DMS_INSURED_F_POLICY], line))
             r->nomem = true;
         return;
     }

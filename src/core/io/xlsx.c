@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <unzip.h>
 #include <xlsxwriter.h>
@@ -1304,8 +1305,8 @@ int dms_xlsx_read_first(const void *data, size_t len, const dms_xlsx_limits *lim
 struct dms_xlsx_writer {
     lxw_workbook *wb;
     lxw_worksheet *ws;
-    char *path;    /* where the workbook goes */
-    bool temp;     /* path is our temporary file */
+    char *path;    /* the temporary file libxlsxwriter writes */
+    char *dest;    /* where it goes once complete; NULL: into memory */
     int status;    /* first error, sticky */
     dms_error err; /* its record */
     lxw_format *bold;
@@ -1330,12 +1331,13 @@ void dms_xlsx_writer_free(dms_xlsx_writer *w)
     if (w == NULL)
         return;
     if (w->wb != NULL) {
-        /* libxlsxwriter frees a workbook only by writing it; write it to the
-           destination and remove it: an abandoned workbook leaves nothing. */
+        /* libxlsxwriter frees a workbook only by writing it: write it to the
+           temporary file and remove that */
         workbook_close(w->wb);
-        unlink(w->path);
     }
+    unlink(w->path);
     free(w->path);
+    free(w->dest);
     free(w->cols);
     free(w);
 }
@@ -1349,37 +1351,44 @@ int dms_xlsx_writer_alloc(const char *path, dms_xlsx_writer **out, dms_error *er
     dms_xlsx_writer *w = calloc(1, sizeof *w);
     if (w == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory writing XLSX");
-    if (path != NULL) {
-        w->path = xdup(path);
-    } else {
-        const char *dir = getenv("TMPDIR");
-        if (dir == NULL || dir[0] == '\0')
-            dir = "/tmp";
-        size_t n = strlen(dir) + 32;
-        w->path = malloc(n);
-        if (w->path != NULL) {
-            snprintf(w->path, n, "%s/dmsrate-xlsx-XXXXXX", dir);
-            int fd = mkstemp(w->path);
-            if (fd < 0) {
-                int e = errno;
-                free(w->path);
-                free(w);
-                return dms_error_set(err, DMS_EIO, NULL, "XLSX: no temporary file in %s: %s", dir,
-                                     strerror(e));
-            }
-            close(fd);
-            w->temp = true;
-        }
-    }
+    /* The workbook is always written to a temporary file first: beside the
+       destination, renamed over it only once complete (a reader never sees
+       half a file, an abandoned workbook leaves the old file alone), or in
+       $TMPDIR when the result is wanted in memory. */
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    size_t n = (path != NULL ? strlen(path) : strlen(dir)) + 32;
+    w->path = malloc(n);
     if (w->path == NULL) {
         free(w);
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory writing XLSX");
     }
+    if (path != NULL) {
+        w->dest = xdup(path);
+        snprintf(w->path, n, "%s.XXXXXX", path);
+    } else {
+        snprintf(w->path, n, "%s/dmsrate-xlsx-XXXXXX", dir);
+    }
+    int fd = (path == NULL || w->dest != NULL) ? mkstemp(w->path) : -1;
+    if (fd < 0) {
+        int e = errno;
+        int code = w->dest == NULL && path != NULL ? DMS_ENOMEM : DMS_EIO;
+        free(w->path);
+        free(w->dest);
+        free(w);
+        return code == DMS_ENOMEM ? dms_error_set(err, code, NULL, "out of memory writing XLSX")
+                                  : dms_error_set(err, code, NULL, "XLSX: cannot create %s: %s",
+                                                  path != NULL ? path : dir, strerror(e));
+    }
+    if (w->dest != NULL)
+        fchmod(fd, 0644); /* an export others read; mkstemp makes it 0600 */
+    close(fd);
     w->wb = workbook_new(w->path);
     if (w->wb == NULL) {
-        if (w->temp)
-            unlink(w->path);
+        unlink(w->path);
         free(w->path);
+        free(w->dest);
         free(w);
         return dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot start a workbook");
     }
@@ -1619,7 +1628,7 @@ int dms_xlsx_writer_close(dms_xlsx_writer *w, char **data, size_t *len, dms_erro
     int status = w->status;
     if (status != DMS_OK && err != NULL)
         *err = w->err;
-    if (status == DMS_OK && w->temp && (data == NULL || len == NULL))
+    if (status == DMS_OK && w->dest == NULL && (data == NULL || len == NULL))
         status = dms_error_set(err, DMS_EINVAL, NULL, "XLSX: no buffer for an in-memory workbook");
     if (status == DMS_OK && w->ws == NULL) {
         /* Excel refuses a workbook with no sheet */
@@ -1630,12 +1639,16 @@ int dms_xlsx_writer_close(dms_xlsx_writer *w, char **data, size_t *len, dms_erro
     w->wb = NULL;
     if (status == DMS_OK && e != LXW_NO_ERROR)
         status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot write %s (%s)",
-                               w->temp ? "the workbook" : w->path, lxw_strerror(e));
-    if (status == DMS_OK && w->temp)
+                               w->dest ? w->dest : "the workbook", lxw_strerror(e));
+    if (status == DMS_OK && w->dest == NULL)
         status = slurp(w->path, data, len, err);
-    if (w->temp || status != DMS_OK)
+    if (status == DMS_OK && w->dest != NULL && rename(w->path, w->dest) != 0)
+        status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot write %s: %s", w->dest,
+                               strerror(errno));
+    if (status != DMS_OK || w->dest == NULL)
         unlink(w->path);
     free(w->path);
+    free(w->dest);
     free(w->cols);
     free(w);
     return status;
