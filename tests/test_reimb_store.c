@@ -352,12 +352,42 @@ static void statuses_and_experience(void **state)
     http_response_free(&r);
 }
 
+/* The scan turns the moves into the employee's notifications, and HR gets none of them. */
+static void notifications(void **state)
+{
+    (void)state;
+    char *scan[] = {"dmsrate", "notify", "run", "--today", "2026-01-20", "--db", db, NULL};
+    assert_int_equal(run(NULL, 0, scan), 0);
+    json_t *j = call_json(emp1, "GET", "/v1/me/notifications", NULL, 200);
+    json_t *items = json_object_get(j, "notifications");
+    bool paid = false, filed = false;
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        const char *subject =
+            json_string_value(json_object_get(json_array_get(items, i), "subject"));
+        paid = paid || strcmp(subject, "ДМС: обращение R-1 — выплачено") == 0;
+        filed = filed || strcmp(subject, "ДМС: обращение R-1 — подано") == 0;
+    }
+    assert_true(paid && filed);
+    json_decref(j);
+    struct http_response r;
+    assert_int_equal(call(hr, "GET", "/v1/notifications", NULL, NULL, 0, &r), 200);
+    assert_null(strstr(r.body, "обращение"));
+    assert_null(strstr(r.body, "K02.1"));
+    http_response_free(&r);
+    assert_int_equal(call(hr, "GET", "/v1/notification-log", NULL, NULL, 0, &r), 200);
+    assert_null(strstr(r.body, "K02.1"));
+    http_response_free(&r);
+    assert_int_equal(call(mgr, "GET", "/v1/notification-log", NULL, NULL, 0, &r), 403);
+    http_response_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(filing_and_documents),
         cmocka_unit_test(role_matrix),
         cmocka_unit_test(statuses_and_experience),
+        cmocka_unit_test(notifications),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -112,6 +112,10 @@ static const struct route {
     {"POST", "/v1/requests/{id}/documents", dms_api_request_attach, document_types},
     {"POST", "/v1/requests/{id}/status", dms_api_request_status, json_only},
     {"GET", "/v1/exports/requests.csv", dms_api_requests_report, NULL},
+    /* notifications (routes_reimb.c) */
+    {"GET", "/v1/me/notifications", dms_api_me_notifications, NULL},
+    {"GET", "/v1/notifications", dms_api_notifications, NULL},
+    {"GET", "/v1/notification-log", dms_api_notifications_log, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},
     {"POST", "/v1/employer", dms_api_employer_import, json_only},

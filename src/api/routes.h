@@ -71,5 +71,8 @@ DMS_REGISTER_HANDLER(dms_api_request_attach);
 DMS_REGISTER_HANDLER(dms_api_request_status);
 DMS_REGISTER_HANDLER(dms_api_request_documents);
 DMS_REGISTER_HANDLER(dms_api_requests_report);
+DMS_REGISTER_HANDLER(dms_api_me_notifications);
+DMS_REGISTER_HANDLER(dms_api_notifications);
+DMS_REGISTER_HANDLER(dms_api_notifications_log);
 
 #endif

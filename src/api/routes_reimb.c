@@ -519,3 +519,73 @@ void dms_api_requests_report(const dms_api_request *req, const dms_api_hooks *ho
     resp->body_len = len;
     resp->content_type = "text/csv; charset=utf-8";
 }
+
+/* ---- notifications (the in-cabinet inbox and the log) ------------------------------------------
+ */
+
+#include "dms/notify_store.h"
+
+static json_t *note_json(const dms_notification *n)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i}", "id", (json_int_t)n->id, "kind",
+                     n->kind, "subject", n->subject, "body", n->body, "created_at", n->created_at,
+                     "email", n->state, "attempts", n->attempts);
+}
+
+/* The inbox of the caller: an employee's own, else the key's role. */
+static void inbox(const dms_api_request *req, dms_api_response *resp)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    dms_notification *v = NULL;
+    size_t n = 0;
+    const char *role = dms_role_name(req->principal->role);
+    if (dms_notify_store_inbox(req->store, role, own(req) != NULL ? own(req) : "", 200, &v, &n,
+                               &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, note_json(&v[i]));
+    free(v);
+    dms_api_response_json(resp, 200, json_pack("{s:s, s:o}", "role", role, "notifications", items));
+}
+
+void dms_api_me_notifications(const dms_api_request *req, const dms_api_hooks *hooks,
+                              dms_api_response *resp)
+{
+    (void)hooks;
+    inbox(req, resp);
+}
+
+void dms_api_notifications(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)hooks;
+    inbox(req, resp);
+}
+
+/* Every notification of the employer: to whom, what, when, queued/delivered/failed/retried. */
+void dms_api_notifications_log(const dms_api_request *req, const dms_api_hooks *hooks,
+                               dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_notify_log_row *v = NULL;
+    size_t n = 0;
+    if (dms_notify_store_log(req->store, 5000, &v, &n, &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                                               "notification", (json_int_t)v[i].notification, "at",
+                                               v[i].at, "event", v[i].event, "detail", v[i].detail,
+                                               "role", v[i].role, "employee_id", v[i].employee_id,
+                                               "kind", v[i].kind, "subject", v[i].subject));
+    free(v);
+    dms_api_response_json(resp, 200, json_pack("{s:o}", "log", items));
+}
