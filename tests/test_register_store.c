@@ -171,8 +171,8 @@ static void bulk_upload_is_atomic(void **state)
     int bad = rows / 2 + 1;
     char *csv = bulk(bad, &len);
     struct http_response r;
-    assert_int_equal(
-        call(hr1, "POST", "/v1/register?file=bulk.csv", "text/csv", csv, len, &r), 422);
+    assert_int_equal(call(hr1, "POST", "/v1/register?file=bulk.csv", "text/csv", csv, len, &r),
+                     422);
     json_error_t jerr;
     json_t *j = json_loads(r.body, 0, &jerr);
     http_response_free(&r);
@@ -190,8 +190,8 @@ static void bulk_upload_is_atomic(void **state)
     csv = bulk(0, &len);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(
-        call(hr1, "POST", "/v1/register?file=bulk.csv", "text/csv", csv, len, &r), 200);
+    assert_int_equal(call(hr1, "POST", "/v1/register?file=bulk.csv", "text/csv", csv, len, &r),
+                     200);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     j = json_loads(r.body, 0, &jerr);
     http_response_free(&r);
@@ -443,8 +443,7 @@ static void xlsx_round_trip_through_the_api(void **state)
     char *xlsx = body_copy(&r, &xlsx_len);
     http_response_free(&r);
     assert_int_equal(
-        call(hr2, "POST", "/v1/register?file=list.xlsx", XLSX_TYPE, xlsx, xlsx_len, &r),
-        200);
+        call(hr2, "POST", "/v1/register?file=list.xlsx", XLSX_TYPE, xlsx, xlsx_len, &r), 200);
     http_response_free(&r);
     free(xlsx);
     assert_int_equal(total(hr2), rows - 1); /* Q-00001 was excluded */

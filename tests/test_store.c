@@ -183,6 +183,76 @@ static void bad_files_are_refused(void **state)
     dms_store_close(NULL);
 }
 
+/* A database of one employer at schema 3 (before tenants) reaches the latest
+ * schema with everything it held in employer 1: the import, the employees,
+ * the elections with their history, the keys (a broker key bound to none). */
+static void single_employer_database_migrates_into_employer_1(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA foreign_keys=ON; CREATE TABLE schema_migrations ("
+                                  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at "
+                                  "TEXT NOT NULL DEFAULT 'x')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(dms_store_migrations[i].version, i + 1);
+        assert_int_equal(sqlite3_exec(db, dms_store_migrations[i].sql, NULL, NULL, NULL),
+                         SQLITE_OK);
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO schema_migrations (version, name) VALUES (%d, 'v')",
+                 i + 1);
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    const char *data =
+        "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, employees, "
+        "imported_by) VALUES ('{}', 'x', 'Old policy', 2, 'cli');"
+        "INSERT INTO enrol_employee VALUES ('100014', 'Finance', 1), ('100007', 'Sales', 1);"
+        "INSERT INTO election (employee_id, department, status, updated_at) VALUES "
+        "('100014', 'Finance', 'submitted', 't');"
+        "INSERT INTO election_history (election_id, version, at, actor, role, to_status, "
+        "options) VALUES (1, 1, 't', 'key 1', 'employee', 'draft', '[]'), "
+        "(1, 1, 't', 'key 1', 'employee', 'submitted', '[]');"
+        "INSERT INTO api_key (key_sha256, prefix, role, employee_id) VALUES "
+        "(printf('%064d', 1), 'dms_1', 'employee', '100014');"
+        "INSERT INTO api_key (key_sha256, prefix, role) VALUES (printf('%064d', 2), 'dms_2', "
+        "'broker');";
+    assert_int_equal(sqlite3_exec(db, data, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    dms_store *store = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_store_open(f->path, &store, &err), DMS_OK);
+    int version = 0;
+    assert_int_equal(dms_store_version(store, &version, &err), DMS_OK);
+    assert_int_equal(version, latest_version());
+    assert_int_equal(dms_store_check(store, &err), DMS_OK);
+    dms_store_close(store);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM employer WHERE id = 1 AND "
+                                      "name = 'Old policy'"),
+                     1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM enrol_employer WHERE tenant = 1"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM enrol_employee WHERE tenant = 1"), 2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM election WHERE tenant = 1 AND "
+                                      "employee_id = '100014' AND status = 'submitted'"),
+                     1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM election_history h JOIN election e "
+                                      "ON e.id = h.election_id WHERE e.tenant = 1"),
+                     2);
+    assert_int_equal(raw_int(f->path, "SELECT tenant FROM api_key WHERE role = 'employee'"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM api_key WHERE role = 'broker' AND "
+                                      "tenant IS NULL"),
+                     1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* The history still points at its election through a foreign key. */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list("
+                                      "'election_history') WHERE \"table\" = 'election'"),
+                     1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +262,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(connection_pragmas, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_database_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(single_employer_database_migrates_into_employer_1, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

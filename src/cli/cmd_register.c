@@ -150,9 +150,8 @@ static int list(dms_store *store, const struct args *a, dms_error *err)
     if (status != DMS_OK)
         return status;
     char from[11], to[11], version[24];
-    static const char *const head[] = {"Полис",         "Таб. №", "ФИО",    "Подразделение",
-                                       "Программа",     "Статус", "С",      "По",
-                                       "Версия"};
+    static const char *const head[] = {"Полис",  "Таб. №", "ФИО", "Подразделение", "Программа",
+                                       "Статус", "С",      "По",  "Версия"};
     static const int widths[] = {10, 7, 26, 14, 10, 13, 10, 10, 0};
     for (int c = 0; c < 9; c++)
         cell(head[c], widths[c]);
@@ -160,17 +159,16 @@ static int list(dms_store *store, const struct args *a, dms_error *err)
     for (size_t i = 0; i < n; i++) {
         const dms_register_entry *e = &page[i];
         snprintf(version, sizeof version, "%ld", e->version);
-        const char *row[] = {e->policy,
-                             e->employee_id,
-                             e->full_name,
-                             e->department,
-                             e->programme,
-                             dms_insured_status_name_ru(e->status),
-                             dms_register_day_text(e->date_from, from),
-                             e->date_to == DMS_INSURED_OPEN_END
-                                 ? "-"
-                                 : dms_register_day_text(e->date_to, to),
-                             version};
+        const char *row[] = {
+            e->policy,
+            e->employee_id,
+            e->full_name,
+            e->department,
+            e->programme,
+            dms_insured_status_name_ru(e->status),
+            dms_register_day_text(e->date_from, from),
+            e->date_to == DMS_INSURED_OPEN_END ? "-" : dms_register_day_text(e->date_to, to),
+            version};
         for (int c = 0; c < 9; c++)
             cell(row[c], widths[c]);
         putchar('\n');

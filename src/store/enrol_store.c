@@ -146,7 +146,10 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
                            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
                            -1, &stmt, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(stmt, 1, out->key_id);
+        /* Never wait for a writer for this: a busy database skips the stamp. */
+        sqlite3_busy_timeout(dms_store_handle(store), 0);
         sqlite3_step(stmt);
+        sqlite3_busy_timeout(dms_store_handle(store), DMS_STORE_BUSY_TIMEOUT_MS);
         sqlite3_finalize(stmt);
     }
     if (status != DMS_OK)
