@@ -8,8 +8,11 @@
  * atomicity (one faulty row in 10,000: that one issue, nothing accepted, the
  * register untouched; fixed, all 10,000 accepted); the state machine and its
  * history, the changes of a period written in the template; the list written
- * and read back as a template; formula cells neutralised; paging and filters.
+ * and read back as a template; formula cells neutralised; paging and filters;
+ * the membership (exposure) the register and its history imply, against
+ * member-months counted by hand.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +21,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "dms/claims.h"
+#include "dms/exposure.h"
 #include "dms/register.h"
 #include "dms/xlsx.h"
 
@@ -515,8 +520,50 @@ static void history_and_period(void **state)
     }
     dms_insured_batch_free(back);
     free(x);
+    /* the membership it implies: a gap while suspended, a split at the
+       programme change; member-months against the analytic count */
+    dms_insured_person born = *dms_insured_register_find(reg, "H1");
+    born.birth_day = D(1980, 6, 1);
+    assert_int_equal(dms_insured_register_put(reg, &born, NULL), DMS_OK);
+    dms_membership *m = NULL;
+    size_t skipped = 99;
+    assert_int_equal(dms_insured_membership(reg, history, 5, &m, &skipped, NULL), DMS_OK);
+    assert_int_equal(skipped, 0);
+    assert_int_equal(m->count, 3);
+    assert_int_equal(m->members[0].attach_day, D(2026, 1, 10));
+    assert_int_equal(m->members[0].detach_day, D(2026, 2, 28));
+    assert_string_equal(m->members[0].segment, "base");
+    assert_int_equal(m->members[1].attach_day, D(2026, 3, 1));
+    assert_int_equal(m->members[1].detach_day, D(2026, 3, 31));
+    assert_string_equal(m->members[1].segment, "plus");
+    assert_int_equal(m->members[2].attach_day, D(2026, 5, 1));
+    assert_int_equal(m->members[2].detach_day, D(2026, 8, 31));
+    assert_string_equal(m->members[2].policy_id, "H1");
+    assert_string_equal(m->members[2].department, "Склад");
+    double mm = dms_exposure_total(m, D(2026, 1, 1), D(2026, 12, 31), NULL, NULL);
+    assert_true(fabs(mm - (6.0 + 22.0 / 31.0)) < 1e-12);
+    dms_membership_free(m);
     for (int i = 0; i < 5; i++)
         dms_insured_outcome_free(outs[i]);
+    dms_insured_register_free(reg);
+}
+
+/* Without history the snapshot gives one stretch per person; a person
+   without a birth date cannot be aged and is left out, counted. */
+static void membership_from_snapshot(void **state)
+{
+    (void)state;
+    dms_insured_register *reg = seed();
+    dms_membership *m = NULL;
+    size_t skipped = 0;
+    assert_int_equal(dms_insured_membership(reg, NULL, 0, &m, &skipped, NULL), DMS_OK);
+    assert_int_equal(skipped, 1); /* P3 */
+    assert_int_equal(m->count, 2);
+    assert_int_equal(m->members[0].detach_day, DMS_EXPOSURE_OPEN); /* P1 included */
+    assert_int_equal(m->members[1].detach_day, D(2026, 2, 28));    /* P2 suspended 01.03 */
+    double mm = dms_exposure_total(m, D(2026, 1, 1), D(2026, 12, 31), NULL, NULL);
+    assert_true(fabs(mm - 14.0) < 1e-12);
+    dms_membership_free(m);
     dms_insured_register_free(reg);
 }
 
@@ -665,6 +712,53 @@ static void list_paging_and_downloads(void **state)
     dms_insured_register_free(reg);
 }
 
+/* The JSON shapes the HTTP layer sends: a refused batch's issues, an
+   accepted batch's changes and persons. */
+static void json_shapes(void **state)
+{
+    (void)state;
+    dms_insured_register *reg = seed();
+    char text[1024];
+    snprintf(text, sizeof text, "%sуволить;01.07.2026;P1;;;;;;\r\n", HDR_RU);
+    dms_insured_outcome *o = run(reg, text);
+    json_t *j = dms_insured_outcome_json(o);
+    assert_non_null(j);
+    assert_true(json_is_false(json_object_get(j, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(j, "issues_total")), 1);
+    json_t *is = json_array_get(json_object_get(j, "issues"), 0);
+    assert_string_equal(json_string_value(json_object_get(is, "code")), "unknown_action");
+    assert_int_equal(json_integer_value(json_object_get(is, "line")), 2);
+    assert_int_equal(json_integer_value(json_object_get(is, "column")), 1);
+    assert_string_equal(json_string_value(json_object_get(is, "field")), "action");
+    assert_non_null(strstr(json_string_value(json_object_get(is, "message_ru")), "уволить"));
+    json_decref(j);
+    dms_insured_outcome_free(o);
+
+    snprintf(text, sizeof text, "%sизменить программу;01.07.2026;P1;;;;;;plus\r\n", HDR_RU);
+    o = run(reg, text);
+    assert_true(o->ok);
+    j = dms_insured_outcome_json(o);
+    assert_true(json_is_true(json_object_get(j, "ok")));
+    json_t *c = json_array_get(json_object_get(j, "changes"), 0);
+    assert_string_equal(json_string_value(json_object_get(c, "action")), "change_programme");
+    assert_string_equal(json_string_value(json_object_get(c, "action_ru")), "изменить программу");
+    assert_string_equal(json_string_value(json_object_get(c, "effective_date")), "2026-07-01");
+    assert_true(json_is_null(json_object_get(c, "relation")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(c, "before"), "programme")), "base");
+    json_t *p = json_array_get(json_object_get(j, "persons"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "policy_number")), "P1");
+    assert_string_equal(json_string_value(json_object_get(p, "programme")), "plus");
+    assert_string_equal(json_string_value(json_object_get(p, "status_ru")), "включён");
+    assert_string_equal(json_string_value(json_object_get(p, "birth_date")), "1990-01-02");
+    assert_string_equal(json_string_value(json_object_get(p, "date_from")), "2026-01-01");
+    assert_true(json_is_null(json_object_get(p, "date_to")));
+    assert_string_equal(json_string_value(json_object_get(p, "status_day")), "2026-07-01");
+    json_decref(j);
+    dms_insured_outcome_free(o);
+    dms_insured_register_free(reg);
+}
+
 static void vocabularies(void **state)
 {
     (void)state;
@@ -699,8 +793,10 @@ int main(void)
         cmocka_unit_test(excluded_twice_in_one_file),
         cmocka_unit_test(atomic_bulk),
         cmocka_unit_test(history_and_period),
+        cmocka_unit_test(membership_from_snapshot),
         cmocka_unit_test(xlsx_template_faults),
         cmocka_unit_test(list_paging_and_downloads),
+        cmocka_unit_test(json_shapes),
         cmocka_unit_test(vocabularies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -387,4 +387,50 @@ int dms_insured_report_xlsx(dms_insured_register *reg, const dms_insured_filter 
                             const char *path, char **data /* OUT */, size_t *len /* OUT */,
                             dms_error *err);
 
+/* ---- exposure ------------------------------------------------------------- */
+
+struct dms_membership; /* exposure.h */
+
+/*
+ * The membership history (exposure.h) the register implies, for claims
+ * reports and experience rating on stored data: one period per stretch of
+ * cover of each person of reg, walked from history (the accepted changes,
+ * any order; changes of policies not in reg are ignored): прикрепить opens a
+ * period, открепить and приостановить close it the day before their date,
+ * изменить программу closes it and opens the next under the new programme
+ * (the member's segment). A person without history gets one period from
+ * the snapshot (date_from to date_to, or to the day before a suspension).
+ * Persons without a birth date cannot be aged, so they are left out and
+ * counted in *skipped (may be NULL) for the caller to warn about.
+ * *out is new (dms_membership_free). Errors: DMS_EINVAL, DMS_ENOMEM.
+ */
+int dms_insured_membership(const dms_insured_register *reg, const dms_insured_change *history,
+                           size_t nhistory, struct dms_membership **out /* OUT */,
+                           size_t *skipped /* OUT */, dms_error *err);
+
+/* ---- JSON (the HTTP layer's and the CLI's one encoding) -------------------- */
+
+struct json_t; /* jansson */
+
+/*
+ * New JSON objects (the caller json_decrefs), NULL when memory ran out or a
+ * string is not valid UTF-8 (never the case for what the template reader
+ * accepted). Dates are "YYYY-MM-DD" or null when unknown / open.
+ *   person:  {"policy_number", "employee_id", "relation", "full_name",
+ *             "birth_date", "department", "programme", "status",
+ *             "status_ru", "date_from", "date_to", "status_day"}
+ *   change:  {"action", "action_ru", "effective_date", "policy_number",
+ *             "employee_id", "relation" (null when not given), "full_name",
+ *             "birth_date", "department", "programme", "line"; with
+ *             "before": {"status", "programme"} when had_before; "entered_at"
+ *             and "author" when set}
+ *   issue:   {"code", "line", "column", "field", "message_ru", "message_en"}
+ *   outcome: {"ok": true, "changes": [change...], "persons": [person...]} or
+ *            {"ok": false, "issues": [issue...], "issues_total": N}
+ */
+struct json_t *dms_insured_person_json(const dms_insured_person *person);
+struct json_t *dms_insured_change_json(const dms_insured_change *change);
+struct json_t *dms_insured_issue_json(const dms_insured_issue *issue);
+struct json_t *dms_insured_outcome_json(const dms_insured_outcome *outcome);
+
 #endif

@@ -6,12 +6,15 @@
  * applying it keeps every person's dates ordered; a refused one has issues,
  * each located (line and column >= 1 when read from a file), with a known
  * code and both messages; nothing is accepted when anything is wrong; the
- * list written after applying reads back without issues.
+ * list written after applying reads back without issues; the outcome always
+ * encodes as JSON.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "dms/claims.h"
 #include "dms/register.h"
@@ -70,6 +73,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (dms_insured_check(reg, &rules, b, &o, NULL) != DMS_OK)
         goto out;
     size_t read_issues = dms_insured_batch_issue_count(b);
+    /* what the template reader accepted always encodes (valid UTF-8) */
+    json_t *j = dms_insured_outcome_json(o);
+    if (j == NULL)
+        abort();
+    json_decref(j);
     if (o->ok) {
         if (o->nissues != 0 || o->nissues_total != 0 || read_issues != 0 ||
             o->nchanges != dms_insured_batch_count(b) || o->npersons > o->nchanges)
