@@ -100,7 +100,7 @@ static void money(long long kopecks, char *buf, size_t size)
 {
     unsigned long long a =
         kopecks < 0 ? 0ULL - (unsigned long long)kopecks : (unsigned long long)kopecks;
-    char digits[32], grouped[48];
+    char digits[32], grouped[40];
     snprintf(digits, sizeof digits, "%llu", a / 100);
     size_t len = strlen(digits), k = 0;
     for (size_t i = 0; i < len && k + 2 < sizeof grouped; i++) {
@@ -109,13 +109,13 @@ static void money(long long kopecks, char *buf, size_t size)
         grouped[k++] = digits[i];
     }
     grouped[k] = '\0';
-    snprintf(buf, size, "%s%s,%02llu ₽", kopecks < 0 ? "-" : "", grouped, a % 100);
+    snprintf(buf, size, "%s%s,%02u ₽", kopecks < 0 ? "-" : "", grouped, (unsigned)(a % 100));
 }
 
 void dms_notify_compose(const dms_notify_event *e, const char *employer, char *subject,
                         size_t subject_size, char *body, size_t body_size)
 {
-    char day[16], sum[48];
+    char day[16], sum[96];
     const char *who = str(employer);
     const char *obj = str(e->object), *st = str(e->status);
     dotted(e->day, day);
