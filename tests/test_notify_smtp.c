@@ -10,6 +10,9 @@
  * the sink goes down: the "overdue" notices of 12 January fail and are
  * logged; with the sink back, a flush inside the backoff sends nothing, one
  * after it delivers both, logged as retried and delivered; nothing is lost.
+ * Finally `dmsrate serve --smtp` with its scheduler sends the "programme ends
+ * in 30 days" notices of 1 December, and after a restart on the same day
+ * sends nothing again.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -270,11 +273,66 @@ static void retry_after_the_sink_was_down(void **state)
     assert_non_null(strstr(log, "attempt 2 to hr@veter.example"));
 }
 
+/* Starts dmsrate serve with its scheduler on the test's database. */
+static pid_t serve(const char *log)
+{
+    unsigned http = 0;
+    const char *args[] = {"--db",       db,       "--no-seed", "--today",
+                          "2026-12-01", "--smtp", url,         "--notify-interval",
+                          "1",          "--web",  "",          NULL};
+    return start_dmsrate_serve(args, log, 20000, &http);
+}
+
+static void wait_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The scheduler inside serve sends the "programme ends in 30 days" notices
+   of 1 December; after a restart on the same day it sends nothing again. */
+static void scheduler_in_serve(void **state)
+{
+    (void)state;
+    if (sink <= 0)
+        skip();
+    char log[128];
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    pid_t pid = serve(log);
+    assert_true(pid > 0);
+    for (int i = 0; i < 200 && mails(NULL, 0, NULL) < 10; i++)
+        wait_ms(50);
+    assert_int_equal(mails(NULL, 0, NULL), 10);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    char *text = NULL;
+    const char *ends[] = {"X-RcptTo: buh@veter.example", "X-Dmsrate-Kind: programme_ends"};
+    mails(ends, 2, &text);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "программа ДМС действует до 31.12.2026 (осталось дней: 30)"));
+    free(text);
+    pid = serve(log);
+    assert_true(pid > 0);
+    wait_ms(2500); /* two ticks or more */
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(mails(NULL, 0, NULL), 10);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char *buf = calloc(1, 1 << 16);
+    buf[fread(buf, 1, (1 << 16) - 1, f)] = '\0';
+    fclose(f);
+    assert_non_null(strstr(buf, "\"event\":\"notify\",\"status\":\"ok\",\"today\":\"2026-12-01\","
+                                "\"queued\":2,\"sent\":2,\"failed\":0"));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(delivery),
         cmocka_unit_test(retry_after_the_sink_was_down),
+        cmocka_unit_test(scheduler_in_serve),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
