@@ -22,7 +22,12 @@ function planName(plan) {
 }
 
 function errorFields() {
+  const perSegment = {};
+  document.querySelectorAll('#builder fieldset[data-segment]').forEach((fs) => {
+    perSegment[`/plan/segments/${fs.dataset.segment}`] = $(`b-${fs.dataset.segment}-error`);
+  });
   return {
+    ...perSegment,
     '': $('quote-error'),
     '/census_csv': $('census-error'),
     '/census': $('census-error'),
@@ -64,6 +69,7 @@ async function checkKey() {
   }
   keyChecked = true;
   setAuthState();
+  loadTariff();
   return true;
 }
 
@@ -93,6 +99,115 @@ function selectPlan(id) {
   const plan = state.plans[id];
   if (plan) $('plan-json').value = JSON.stringify(plan, null, 2);
   renderBudgetInputs();
+  renderBuilder();
+}
+
+// ---- the plan builder ---------------------------------------------------------
+// The plan's terms as a form: per segment its network, the employer's share
+// and every module of the tariff with its deductible, co-pay (from the
+// tariff's allowed values) and annual limit. Every change rewrites the plan
+// JSON the API takes and, with a census loaded, re-prices it.
+
+state.tariff = null;
+let repriceTimer = null;
+
+async function loadTariff() {
+  if (state.tariff || !Api.key) return;
+  const res = await Api.call('GET', '/v1/tariffs/corporate-2026');
+  if (res.ok) { state.tariff = res.data; renderBuilder(); }
+}
+
+// "0,1" -> "10 %"; a deductible or limit as money.
+const pct = (v) => `${new Intl.NumberFormat(I18N.lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 1 }).format(v * 100)} %`;
+
+function renderBuilder() {
+  const box = $('builder');
+  const plan = currentPlan();
+  const t = state.tariff;
+  if (!t || !plan || !Array.isArray(plan.segments)) { box.replaceChildren(); return; }
+  box.replaceChildren(el('h3', { text: I18N.t('hr.builder') }), ...plan.segments.map((seg, i) => {
+    const byCode = Object.fromEntries((seg.modules || []).map((m) => [m.module, m]));
+    const net = el('select', { id: `b-${i}-network`, 'data-field': 'network' },
+      ...t.networks.map((n) => el('option', { value: n.code, text: I18N.name(n), selected: (seg.network || t.default_network) === n.code })));
+    const share = el('input', { type: 'number', id: `b-${i}-share`, min: '0', max: '100', step: '5', 'data-field': 'share',
+      value: String(Math.round((seg.employer_share === undefined ? 1 : seg.employer_share) * 100)) });
+    const rows = t.modules.map((m, j) => {
+      const cur = byCode[m.code];
+      const id = `b-${i}-${m.code}`;
+      const name = I18N.name(m);
+      const on = el('input', { type: 'checkbox', id: `${id}-on`, checked: Boolean(cur), 'data-field': 'on', 'aria-label': `${I18N.t('hr.builder.on')}: ${name}` });
+      const vol = el('input', { type: 'checkbox', id: `${id}-vol`, checked: Boolean(cur && cur.voluntary), 'data-field': 'voluntary', 'aria-label': `${I18N.t('hr.builder.voluntary')}: ${name}` });
+      const claims = m.type !== 'flat';
+      const ded = el('select', { id: `${id}-ded`, 'data-field': 'deductible', disabled: !claims, 'aria-label': `${I18N.t('hr.builder.deductible')}: ${name}` },
+        ...t.deductibles.map((d) => el('option', { value: String(d), text: money(d), selected: Number((cur && cur.deductible) || 0) === d })));
+      const cop = el('select', { id: `${id}-copay`, 'data-field': 'copay', disabled: !claims, 'aria-label': `${I18N.t('hr.builder.copay')}: ${name}` },
+        ...t.copays.map((c) => el('option', { value: String(c), text: pct(c), selected: Number((cur && cur.copay) || 0) === c })));
+      const lim = el('input', { type: 'number', id: `${id}-limit`, min: '0', step: '10000', 'data-field': 'limit', disabled: !claims || !m.annual_limit,
+        max: m.annual_limit ? String(m.annual_limit) : undefined, placeholder: m.annual_limit ? String(m.annual_limit) : '—',
+        value: cur && cur.annual_limit ? String(cur.annual_limit) : '', 'aria-label': `${I18N.t('hr.builder.limit')}: ${name}` });
+      return el('tr', { 'data-module': m.code, 'data-row': j }, el('th', { scope: 'row', text: name }),
+        el('td', {}, on), el('td', {}, vol), el('td', {}, ded), el('td', {}, cop), el('td', {}, lim));
+    });
+    const head = el('tr', {}, ...['hr.builder.module', 'hr.builder.on', 'hr.builder.voluntary', 'hr.builder.deductible', 'hr.builder.copay', 'hr.builder.limit']
+      .map((k) => el('th', { scope: 'col', text: I18N.t(k) })));
+    return el('fieldset', { class: 'segment', 'data-segment': i },
+      el('legend', { text: I18N.name(seg) || seg.code }),
+      el('div', { class: 'row' },
+        el('div', {}, el('label', { for: `b-${i}-network`, text: I18N.t('hr.builder.network') }), net),
+        el('div', {}, el('label', { for: `b-${i}-share`, text: I18N.t('hr.builder.share') }), share)),
+      el('div', { class: 'field-error', id: `b-${i}-error`, role: 'alert', hidden: true }),
+      el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { class: 'builder-table sticky-first' }, el('thead', {}, head), el('tbody', {}, ...rows))));
+  }));
+  box.querySelectorAll('input, select').forEach((c) => c.addEventListener('change', builderChanged));
+}
+
+// The form -> the plan JSON (segments keep their code, names, rule).
+function planFromBuilder() {
+  const plan = currentPlan();
+  const t = state.tariff;
+  if (!plan || !t) return plan;
+  plan.segments.forEach((seg, i) => {
+    const fs = $('builder').querySelector(`fieldset[data-segment="${i}"]`);
+    if (!fs) return;
+    seg.network = fs.querySelector('[data-field=network]').value;
+    const share = Number(fs.querySelector('[data-field=share]').value);
+    if (Number.isFinite(share)) seg.employer_share = Math.min(100, Math.max(0, share)) / 100;
+    const old = Object.fromEntries((seg.modules || []).map((m) => [m.module, m]));
+    seg.modules = [];
+    fs.querySelectorAll('tr[data-module]').forEach((tr) => {
+      if (!tr.querySelector('[data-field=on]').checked) return;
+      const code = tr.dataset.module;
+      const mod = { ...(old[code] || {}), module: code };
+      for (const k of ['deductible', 'copay', 'annual_limit', 'voluntary']) delete mod[k];
+      const ded = tr.querySelector('[data-field=deductible]');
+      const cop = tr.querySelector('[data-field=copay]');
+      const lim = tr.querySelector('[data-field=limit]');
+      if (!ded.disabled && Number(ded.value) > 0) mod.deductible = Number(ded.value);
+      if (!cop.disabled && Number(cop.value) > 0) mod.copay = Number(cop.value);
+      if (!lim.disabled && lim.value !== '') mod.annual_limit = Number(lim.value);
+      if (tr.querySelector('[data-field=voluntary]').checked) mod.voluntary = true;
+      seg.modules.push(mod);
+    });
+  });
+  return plan;
+}
+
+function builderChanged() {
+  const plan = planFromBuilder();
+  if (!plan) return;
+  $('plan-json').value = JSON.stringify(plan, null, 2);
+  clearTimeout(repriceTimer);
+  if (!census().trim()) { $('builder-price').textContent = I18N.t('hr.builder.needs.census'); return; }
+  repriceTimer = setTimeout(runQuote, 400);
+}
+
+function renderBuilderPrice() {
+  const q = state.quote;
+  if (!q) return;
+  const base = q.total.scenarios.base;
+  $('builder-price').textContent = I18N.t('hr.builder.price').replace('{total}', money(base.gross_premium))
+    .replace('{month}', money(base.gross_per_person_month, { digits: 2 }));
+  $('builder-price').dataset.total = String(base.gross_premium);
 }
 
 function renderBudgetInputs() {
@@ -139,6 +254,7 @@ async function runQuote() {
     }
     state.quote = res.data;
     renderQuote();
+    renderBuilderPrice();
   } finally {
     $('quote-run').disabled = false;
   }
@@ -184,20 +300,30 @@ async function runBudget(plan) {
   return out;
 }
 
+// "АПП: франшиза 500 ₽, соплатёж 10 %, лимит 500 000 ₽" for each module.
+function moduleTerms(m) {
+  const parts = [];
+  if (m.deductible) parts.push(`${I18N.t('hr.terms.deductible')} ${money(m.deductible)}`);
+  if (m.copay) parts.push(`${I18N.t('hr.terms.copay')} ${pct(m.copay)}`);
+  if (m.annual_limit) parts.push(`${I18N.t('hr.terms.limit')} ${money(m.annual_limit)}`);
+  return `${I18N.name(m)}: ${parts.length ? parts.join(', ') : I18N.t('hr.terms.none')}`;
+}
+
 function renderBudgetResult() {
   const box = $('budget-result');
   if (!state.budget) { box.replaceChildren(); return; }
   const rows = state.budget.segments.map((s) => {
     const best = s.best_within_budget;
-    return el('tr', {},
-      el('td', { text: I18N.name(s) }),
+    return el('tr', { 'data-segment': s.code },
+      el('th', { scope: 'row', text: I18N.name(s) }),
       el('td', { class: 'num', text: money(s.budget_per_head) }),
       el('td', { text: best ? I18N.name(best.network) : '—' }),
-      el('td', { text: best ? best.modules.map((m) => I18N.name(m)).join(', ') : (I18N.lang === 'ru' ? 'нет программы в бюджете' : 'nothing fits') }),
+      el('td', {}, best ? el('ul', { class: 'terms' }, ...best.modules.map((m) => el('li', { 'data-module': m.module, text: moduleTerms(m) })))
+        : (I18N.lang === 'ru' ? 'нет программы в бюджете' : 'nothing fits')),
       el('td', { class: 'num', text: best ? money(best.gross_per_head) : '—' }));
   });
-  box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'budget-table' },
-    el('thead', {}, el('tr', {}, ...[I18N.t('hr.segment'), I18N.t('hr.budget.per_head'), 'Network', 'Modules', I18N.lang === 'ru' ? 'Цена на человека' : 'Price per head'].map((h) => el('th', { text: h })))),
+  box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'budget-table', class: 'sticky-first' },
+    el('thead', {}, el('tr', {}, ...[I18N.t('hr.segment'), I18N.t('hr.budget.per_head'), I18N.t('hr.budget.network'), I18N.t('hr.budget.modules'), I18N.lang === 'ru' ? 'Цена на человека' : 'Price per head'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', {}, ...rows))));
 }
 
@@ -427,7 +553,7 @@ document.addEventListener('DOMContentLoaded', () => {
     if (res.ok) $('census').value = res.text.replace(/^\uFEFF/, '');
   });
   $('plan').addEventListener('change', () => selectPlan($('plan').value));
-  $('plan-json').addEventListener('change', renderBudgetInputs);
+  $('plan-json').addEventListener('change', () => { renderBudgetInputs(); renderBuilder(); });
   document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', renderBudgetInputs));
   $('quote-run').addEventListener('click', runQuote);
   $('quote-csv').addEventListener('click', () => download('quote.csv', quoteCsv()));
@@ -436,6 +562,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('payroll').addEventListener('click', payroll);
   I18N.onChange(() => {
     setAuthState();
+    renderBuilder();
+    renderBuilderPrice();
     renderPlanChoices();
     renderBudgetInputs();
     renderQuote();
