@@ -470,6 +470,55 @@ test('HR: elections with filters, accept and reject, history, and a message when
   await page.close();
 });
 
+test('HR: the plan builder writes the plan the API takes and re-prices on each change', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  await page.click('#census-sample');
+  await page.waitForFunction(() => document.getElementById('census').value.split('\n').length > 50);
+  await page.waitForSelector('#plan option[value="personalised-2026"]', { state: 'attached' });
+  await page.selectOption('#plan', 'personalised-2026');
+  await page.waitForSelector('#builder fieldset[data-segment="1"] tr[data-module="hospital_planned"]');
+  // The tariff's allowed values only.
+  const deductibles = await page.locator('#builder fieldset[data-segment="0"] tr[data-module="outpatient"] [data-field=deductible] option').allTextContents();
+  assert.equal(deductibles.length, 6);
+  const copays = await page.locator('#builder fieldset[data-segment="0"] tr[data-module="outpatient"] [data-field=copay] option').allTextContents();
+  assert.deepEqual(copays, ['0 %', '10 %', '20 %', '30 %', '50 %']);
+  await page.click('#quote-run');
+  await page.waitForSelector('#builder-price[data-total]');
+  const before = Number(await page.getAttribute('#builder-price', 'data-total'));
+  // A 30 % co-pay on outpatient care for the first segment: cheaper.
+  const repriced = page.waitForResponse((r) => r.url().endsWith('/v1/quotes'));
+  await page.selectOption('#builder fieldset[data-segment="0"] tr[data-module="outpatient"] [data-field=copay]', '0.3');
+  const body = JSON.parse((await repriced).request().postData());
+  await page.waitForFunction((b) => Number(document.getElementById('builder-price').dataset.total) !== b, before);
+  const after = Number(await page.getAttribute('#builder-price', 'data-total'));
+  assert.ok(after < before, `${after} < ${before}`);
+  const outpatient = body.plan.segments[0].modules.find((m) => m.module === 'outpatient');
+  assert.equal(outpatient.copay, 0.3);
+  // The JSON beside is the very plan sent.
+  assert.deepEqual(JSON.parse(await page.inputValue('#plan-json')), body.plan);
+  assert.match(await page.textContent('#builder-price'), /в год/);
+  // Who pays: the employer's share of the first segment.
+  const shared = page.waitForResponse((r) => r.url().endsWith('/v1/quotes'));
+  await page.fill('#b-0-share', '70');
+  await page.locator('#b-0-share').dispatchEvent('change');
+  assert.equal(JSON.parse((await shared).request().postData()).plan.segments[0].employer_share, 0.7);
+  await page.locator('#design-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-builder-desktop');
+
+  // The budget's chosen design in full: every module with its terms.
+  await page.selectOption('#plan', 'base-2026');
+  await page.check('input[name=mode][value=budget]');
+  await page.fill('#budget-0', '40000');
+  await page.click('#quote-run');
+  await page.waitForSelector('#budget-table li[data-module]', { timeout: 60000 });
+  const terms = await page.locator('#budget-table li[data-module]').allTextContents();
+  assert.ok(terms.length >= 3, terms.join('|'));
+  assert.ok(terms.every((t) => /: (.*(франшиза|соплатёж|лимит)|без франшизы)/.test(t)), terms.join('|'));
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('phone 390x844: every page fits the screen, charts readable; axe finds nothing serious', async () => {
   const report = [];
   for (const [name, pathname, setup] of [
