@@ -519,6 +519,50 @@ test('HR: the plan builder writes the plan the API takes and re-prices on each c
   await page.close();
 });
 
+test('bank: price to the target loss ratio with its breakdown, sensitivity, 12-month projection', async () => {
+  const page = await open('/bank.html');
+  await signIn(page, HR_KEY);
+  await page.waitForSelector('#breakdown tfoot tr');
+  const api = await page.evaluate(async (key) => (await fetch('/v1/bank/price', { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${key}` }, body: '{}' })).json(), HR_KEY);
+  assert.equal(Number(await page.getAttribute('#price-headline', 'data-price')), api.monthly.price);
+  assert.match(await page.textContent('#price-headline'), /₽ в месяц за карту/);
+  // The breakdown adds up to the price, to the kopeck.
+  const parts = await page.evaluate(() => [...document.querySelectorAll('#breakdown tbody td:nth-child(2)')]
+    .map((td) => Number(td.textContent.replace(/[^\d,]/g, '').replace(',', '.'))));
+  assert.equal(parts.length, 4);
+  assert.ok(Math.abs(parts.reduce((a, b) => a + b, 0) - api.monthly.price) < 0.005);
+  // Each sensitivity's current point is the API's price; more anti-selection
+  // or a lower target costs more, a higher commission at a fixed margin too.
+  for (const id of ['sens-anti', 'sens-lr', 'sens-commission']) {
+    assert.equal(Number(await page.getAttribute(`#${id} tr.current`, 'data-price')), api.monthly.price, id);
+    const prices = await page.evaluate((tid) => [...document.querySelectorAll(`#${tid} tbody tr`)].map((tr) => Number(tr.dataset.price)), id);
+    const sorted = [...prices].sort((a, b) => a - b);
+    assert.deepEqual(id === 'sens-lr' ? [...prices].reverse() : prices, sorted, `${id}: ${prices}`);
+  }
+  // The projection: 12 months, a bar per month and series, the KPIs.
+  await page.waitForSelector('#months tbody tr[data-month="12"]');
+  assert.equal(await page.locator('#months tbody tr').count(), 12);
+  assert.equal(await page.locator('#chart-projection svg rect.bar').count(), 36);
+  assert.equal(await page.locator('#kpi li').count(), 4);
+  const first = await page.textContent('#kpi li[data-kpi="premium"] strong');
+  await page.fill('#p-cards', '40000');
+  await page.click('#projection-run');
+  await page.waitForFunction((f) => document.querySelector('#kpi li[data-kpi="premium"] strong').textContent !== f, first);
+  // A bad input is refused in Russian next to the form.
+  await page.fill('#p-uptake', '150');
+  await page.click('#projection-run');
+  await page.waitForSelector('#projection-error:not([hidden])');
+  assert.match(await page.textContent('#projection-error'), /[А-Яа-я]/);
+  await page.fill('#p-uptake', '6');
+  await page.click('#projection-run');
+  await page.waitForSelector('#projection-error', { state: 'hidden' });
+  await shot(page, 'bank-desktop');
+  await page.setViewportSize(PHONE);
+  await shot(page, 'bank-phone');
+  assert.deepEqual(page.problems.filter((p) => !/^4\d\d|422/.test(p)), []);
+  await page.close();
+});
+
 test('phone 390x844: every page fits the screen, charts readable; axe finds nothing serious', async () => {
   const report = [];
   for (const [name, pathname, setup] of [
@@ -527,6 +571,11 @@ test('phone 390x844: every page fits the screen, charts readable; axe finds noth
       await signIn(page, EMP_KEY);
       await page.waitForSelector('#picker:not([hidden]) #options li');
       await page.waitForSelector('#totals tbody tr');
+    }],
+    ['bank', '/bank.html', async (page) => {
+      await signIn(page, HR_KEY);
+      await page.waitForSelector('#breakdown tfoot tr');
+      await page.waitForSelector('#chart-projection svg');
     }],
     ['hr', '/hr.html', async (page) => {
       await signIn(page, HR_KEY);
@@ -546,11 +595,11 @@ test('phone 390x844: every page fits the screen, charts readable; axe finds noth
       await shot(page, `${name}-full-${vname}`);
       if (vname === 'phone') {
         await noHorizontalOverflow(page);
-        if (name === 'hr') {
+        if (name === 'hr' || name === 'bank') {
           const small = await smallestChartText(page);
           assert.ok(small >= 11, `chart text ${small.toFixed(1)} px on a phone`);
           // Axis labels in the Russian format: «млн ₽», decimal comma, never «5.0 млн».
-          const axis = await page.locator('#chart-segments svg text.axis').allTextContents();
+          const axis = await page.locator(name === 'hr' ? '#chart-segments svg text.axis' : '#chart-projection svg text.axis').allTextContents();
           assert.ok(axis.some((t) => /(тыс|млн) ₽$/.test(t)), axis.join('|'));
           assert.ok(axis.every((t) => !/\d\.\d/.test(t)), axis.join('|'));
         }
