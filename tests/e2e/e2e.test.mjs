@@ -563,6 +563,42 @@ test('bank: price to the target loss ratio with its breakdown, sensitivity, 12-m
   await page.close();
 });
 
+test('HR: claims reports with suppression, in Russian, and as CSV', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  await page.setInputFiles('#rep-register', path.resolve('../../examples/claims/register-2025.csv'));
+  await page.setInputFiles('#rep-membership', path.resolve('../../examples/claims/membership-2025.csv'));
+  await page.selectOption('#rep-name', 'utilisation');
+  await page.click('#rep-run');
+  await page.waitForSelector('#rep-table tbody tr');
+  // Small cells are hidden and said to be, never shown as numbers.
+  const hidden = await page.locator('#rep-table td.suppressed').count();
+  assert.ok(hidden > 0, 'some cells are suppressed');
+  assert.equal(Number(await page.getAttribute('#rep-note', 'data-suppressed')) > 0, true);
+  assert.match(await page.textContent('#rep-note'), /Скрыто ячеек: \d+ \(меньше 5 человек/);
+  assert.match(await page.getAttribute('#rep-table td.suppressed', 'title'), /меньше 5 человек/);
+  // The diagnosis column is dropped, and the warning says so in Russian.
+  assert.match(await page.textContent('#rep-note'), /Диагноз/);
+  // A floor under 5 is refused at the field, in Russian.
+  await page.fill('#rep-min', '3');
+  await page.click('#rep-run');
+  await page.waitForSelector('#rep-error:not([hidden])');
+  assert.match(await page.textContent('#rep-error'), /[А-Яа-я]/);
+  await page.fill('#rep-min', '5');
+  const download = page.waitForEvent('download');
+  await page.click('#rep-csv');
+  const csv = fs.readFileSync(await (await download).path(), 'utf8');
+  assert.equal(csv.charCodeAt(0), 0xfeff);
+  assert.match(csv.split(/\r?\n/)[0], /;/);
+  await page.locator('#reports-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-reports-desktop');
+  await page.setViewportSize(PHONE);
+  await noHorizontalOverflow(page);
+  await shot(page, 'hr-reports-phone');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('phone 390x844: every page fits the screen, charts readable; axe finds nothing serious', async () => {
   const report = [];
   for (const [name, pathname, setup] of [

@@ -43,7 +43,9 @@ const Api = {
       return { ok: false, status: 0, error: { code: 'network', message: I18N.t('common.network'), path: '' } };
     }
     let text = '';
-    try { text = await res.text(); } catch (e) { text = ''; }
+    // Decoded keeping a leading BOM (res.text() drops it): a CSV for
+    // Russian Excel must be saved with it.
+    try { text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer()); } catch (e) { text = ''; }
     clearTimeout(timer);
     const type = res.headers.get('Content-Type') || '';
     let data = null;
