@@ -14,9 +14,8 @@
 
 #include "testutil.h"
 
-/* The conversions of a printf format, e.g. "%s|%.64s|%zu" -> "s|s|zu|" (length and
- * conversion only: precision and width may differ between languages, but they
- * do not here, so they are compared too). */
+/* The arguments a printf format takes, e.g. "%s|%.64s|%zu" -> "s|s|zu|" (length
+ * modifier and conversion; flags, width and precision may differ). */
 static void conversions(const char *fmt, char *out, size_t size)
 {
     size_t n = 0;
@@ -27,8 +26,13 @@ static void conversions(const char *fmt, char *out, size_t size)
         p++;
         if (*p == '%')
             continue;
+        /* Flags, width and precision do not change what is taken ("%.0s"
+         * takes a string and prints none of it); '*' would take an int. */
+        while (*p != '\0' && strchr("-+ #0123456789.", *p) != NULL)
+            p++;
+        assert_true(*p != '*');
         const char *start = p;
-        while (*p != '\0' && strchr("-+ #0123456789.*hlLqjzt", *p) != NULL)
+        while (*p != '\0' && strchr("hlLqjzt", *p) != NULL)
             p++;
         assert_true(*p != '\0');
         size_t len = (size_t)(p - start) + 1;
@@ -89,6 +93,12 @@ static void test_errors_carry_both_languages(void **state)
     assert_string_equal(err.message_ru, "");
     assert_string_equal(dms_error_message(&err, true, buf, sizeof buf),
                         "не найдено: thing 7 is gone");
+
+    /* A template may drop an argument it does not need ("%.0s"). */
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, NULL, "module '%s' is not in the %s '%s'", "spa", "tariff",
+                  "corporate-2026");
+    assert_string_equal(err.message_ru, "модуля «spa» нет в «corporate-2026»");
 
     /* A message already written in both languages gives each its part. */
     dms_error_clear(&err);

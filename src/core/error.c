@@ -109,7 +109,8 @@ static const struct {
      "опция не может одновременно требовать и исключать «%s»"},
     {"module '%s' is not in the model '%s'", "модуля «%s» нет в модели «%s»"},
     {"module '%s' is not in the tariff '%s'", "модуля «%s» нет в тарифе «%s»"},
-    {"module '%s' is not in the %s '%s'", "модуля «%s» нет в справочнике %s «%s»"},
+    /* "%.0s" takes the word "tariff" or "model" and prints nothing. */
+    {"module '%s' is not in the %s '%s'", "модуля «%s» нет%.0s в «%s»"},
     {"module '%s' is listed twice in this segment", "модуль «%s» указан в сегменте дважды"},
     {"network '%s' is not in the tariff", "сети клиник «%s» нет в тарифе"},
     {"network '%s' is not in the tariff (economy, standard, business, vip...)",

@@ -599,6 +599,37 @@ test('HR: claims reports with suppression, in Russian, and as CSV', async () => 
   await page.close();
 });
 
+test('HR: an unknown module is reported at its segment of the plan, in Russian; keyboard reaches the form', async () => {
+  const page = await open('/hr.html');
+  // Keyboard only: Tab from the top reaches the key field, typing and Enter sign in.
+  await page.focus('#lang-switch');
+  let reached = false;
+  for (let i = 0; i < 10 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.id === 'key');
+  }
+  assert.ok(reached, 'Tab reaches the key field');
+  await page.keyboard.type(HR_KEY);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /Вы вошли как HR/.test(document.getElementById('auth-state').textContent));
+  await page.click('#census-sample');
+  await page.waitForFunction(() => document.getElementById('census').value.split('\n').length > 50);
+  await page.waitForSelector('#plan option[value="base-2026"]', { state: 'attached' });
+  const plan = JSON.parse(await page.inputValue('#plan-json'));
+  plan.segments[0].modules.push({ module: 'spa' });
+  await page.evaluate((text) => { const t = document.getElementById('plan-json'); t.value = text; }, JSON.stringify(plan));
+  await page.click('#quote-run');
+  await page.waitForSelector('#b-0-error:not([hidden]), #plan-error:not([hidden])');
+  const where = await page.isVisible('#b-0-error') ? '#b-0-error' : '#plan-error';
+  assert.equal(where, "#b-0-error");
+  assert.match(await page.textContent(where), /модуля «spa» нет в «corporate-2026/);
+  assert.equal(await page.isHidden('#quote-error'), true, 'not under the button');
+  await page.locator(where).scrollIntoViewIfNeeded();
+  await shot(page, 'hr-plan-error-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('phone 390x844: every page fits the screen, charts readable; axe finds nothing serious', async () => {
   const report = [];
   for (const [name, pathname, setup] of [

@@ -25,6 +25,8 @@ function errorFields() {
   const perSegment = {};
   document.querySelectorAll('#builder fieldset[data-segment]').forEach((fs) => {
     perSegment[`/plan/segments/${fs.dataset.segment}`] = $(`b-${fs.dataset.segment}-error`);
+    // The quote reports faults of its plan from the plan's own root.
+    perSegment[`/segments/${fs.dataset.segment}`] = $(`b-${fs.dataset.segment}-error`);
   });
   return {
     ...perSegment,
@@ -32,6 +34,8 @@ function errorFields() {
     '/census_csv': $('census-error'),
     '/census': $('census-error'),
     '/plan': $('plan-error'),
+    '/segments': $('plan-error'),
+    '/period': $('plan-error'),
     '/plans': $('compare-error'),
     '/budgets': $('plan-error'),
   };
