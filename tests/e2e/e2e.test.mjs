@@ -340,3 +340,33 @@ test('HR: register upload shows row errors, then the list, a history and the XLS
   assert.deepEqual(page.problems, []);
   await page.close();
 });
+
+test('cabinet: an employee files a request with a receipt; HR sees it without the diagnosis', async () => {
+  const page = await open('/employee.html');
+  await signIn(page, EMP_KEY);
+  await page.waitForSelector('#cab-form');
+  await page.fill('#cab-date', '2025-11-18');
+  await page.selectOption('#cab-category', 'Стоматология');
+  await page.fill('#cab-amount', '4500.00');
+  await page.fill('#cab-clinic', 'Клиника «Улыбка»');
+  await page.fill('#cab-diagnosis', 'K02.1');
+  await page.setInputFiles('#cab-file', path.resolve('../../examples/finance/receipt-2026-02-18.pdf'));
+  await page.click('#cab-send');
+  await page.waitForFunction(() => /Стоматология[\s\S]*4 500,00 ₽[\s\S]*подано/.test(
+    document.querySelector('#cab-requests-body')?.textContent || ''));
+  await page.locator('#cab-requests').scrollIntoViewIfNeeded();
+  await shot(page, 'employee-requests-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+
+  const hr = await open('/hr.html');
+  await signIn(hr, HR_KEY);
+  await hr.waitForFunction(() => /Стоматология/.test(document.querySelector('#cab-hr-requests-body')?.textContent || ''));
+  const text = await hr.textContent('main');
+  assert.ok(!text.includes('K02.1'), 'the diagnosis never reaches the HR page');
+  assert.ok(!text.includes('Улыбка'), 'nor the clinic of a request');
+  await hr.locator('#cab-hr-requests').scrollIntoViewIfNeeded();
+  await shot(hr, 'hr-requests-desktop');
+  assert.deepEqual(hr.problems, []);
+  await hr.close();
+});
