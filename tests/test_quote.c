@@ -49,8 +49,9 @@ static int teardown(void **state)
 
 /* ---- Random censuses and plans ---- */
 
-static const char *const regions[] = {"Москва", "Санкт-Петербург", "Казань", "Новосибирск",
-                                      "Тула", "г. Москва", "Екатеринбург", "Нижний Новгород"};
+static const char *const regions[] = {
+    "Москва", "Санкт-Петербург", "Казань",       "Новосибирск",
+    "Тула",   "г. Москва",       "Екатеринбург", "Нижний Новгород"};
 
 /*
  * A census of `employees` employees with families, as CSV text. Employees
@@ -71,20 +72,23 @@ static char *random_census(unsigned long seed, int employees, int min_age, int m
         int age = min_age + (int)gsl_rng_uniform_int(rng, (unsigned long)(max_age - min_age + 1));
         int sex = (int)gsl_rng_uniform_int(rng, 2);
         const char *region = regions[gsl_rng_uniform_int(rng, 8)];
-        int month = 1 + (int)gsl_rng_uniform_int(rng, 12), day = 1 + (int)gsl_rng_uniform_int(rng, 28);
+        int month = 1 + (int)gsl_rng_uniform_int(rng, 12),
+            day = 1 + (int)gsl_rng_uniform_int(rng, 28);
         bool spouse = families && gsl_rng_uniform(rng) < 0.3;
-        int children = families ? (int)gsl_rng_uniform_int(rng, 3) * (gsl_rng_uniform(rng) < 0.4) : 0;
+        int children =
+            families ? (int)gsl_rng_uniform_int(rng, 3) * (gsl_rng_uniform(rng) < 0.4) : 0;
         int child_age[2] = {(int)gsl_rng_uniform_int(rng, 18), (int)gsl_rng_uniform_int(rng, 18)};
         for (int c = 0; c < copies; c++) {
-            len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;employee;%04d-%02d-%02d;%s;%s;IT;office\n",
-                                    e, c, 2025 - age - older, month, day, sex ? "F" : "M", region);
+            len += (size_t)snprintf(csv + len, cap - len,
+                                    "E%d-%d;employee;%04d-%02d-%02d;%s;%s;IT;office\n", e, c,
+                                    2025 - age - older, month, day, sex ? "F" : "M", region);
             if (spouse)
-                len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;spouse;%04d-%02d-%02d;%s;%s;;\n",
-                                        e, c, 2025 - age - older, month, day, sex ? "M" : "F",
-                                        region);
+                len +=
+                    (size_t)snprintf(csv + len, cap - len, "E%d-%d;spouse;%04d-%02d-%02d;%s;%s;;\n",
+                                     e, c, 2025 - age - older, month, day, sex ? "M" : "F", region);
             for (int k = 0; k < children; k++)
-                len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;child;%04d-06-15;%s;%s;;\n", e,
-                                        c, 2025 - child_age[k] - older, k ? "F" : "M", region);
+                len += (size_t)snprintf(csv + len, cap - len, "E%d-%d;child;%04d-06-15;%s;%s;;\n",
+                                        e, c, 2025 - child_age[k] - older, k ? "F" : "M", region);
         }
     }
     gsl_rng_free(rng);
@@ -173,26 +177,30 @@ static void test_deductible_and_copay_never_raise(void **state)
         int64_t previous = INT64_MAX;
         for (size_t i = 0; i < tariff->ndeductibles; i++) {
             char modules[512];
-            snprintf(modules, sizeof modules,
-                     "[{\"module\":\"outpatient\",\"deductible\":%g},"
-                     "{\"module\":\"hospital_planned\",\"deductible\":%g},{\"module\":\"emergency\"}]",
-                     tariff->deductibles[i], tariff->deductibles[i]);
+            snprintf(
+                modules, sizeof modules,
+                "[{\"module\":\"outpatient\",\"deductible\":%g},"
+                "{\"module\":\"hospital_planned\",\"deductible\":%g},{\"module\":\"emergency\"}]",
+                tariff->deductibles[i], tariff->deductibles[i]);
             int64_t ordinary = price(census, "standard", modules);
             assert_true(ordinary <= previous);
             previous = ordinary;
-            snprintf(modules, sizeof modules,
-                     "[{\"module\":\"outpatient\",\"deductible\":%g,\"deductible_type\":\"franchise\"},"
-                     "{\"module\":\"hospital_planned\",\"deductible\":%g,\"deductible_type\":\"franchise\"},"
-                     "{\"module\":\"emergency\"}]",
-                     tariff->deductibles[i], tariff->deductibles[i]);
+            snprintf(
+                modules, sizeof modules,
+                "[{\"module\":\"outpatient\",\"deductible\":%g,\"deductible_type\":\"franchise\"},"
+                "{\"module\":\"hospital_planned\",\"deductible\":%g,\"deductible_type\":"
+                "\"franchise\"},"
+                "{\"module\":\"emergency\"}]",
+                tariff->deductibles[i], tariff->deductibles[i]);
             assert_true(price(census, "standard", modules) >= ordinary);
         }
         previous = INT64_MAX;
         for (size_t i = 0; i < tariff->ncopays; i++) {
             char modules[512];
-            snprintf(modules, sizeof modules,
-                     "[{\"module\":\"outpatient\",\"copay\":%g},{\"module\":\"dental\",\"copay\":%g}]",
-                     tariff->copays[i], tariff->copays[i]);
+            snprintf(
+                modules, sizeof modules,
+                "[{\"module\":\"outpatient\",\"copay\":%g},{\"module\":\"dental\",\"copay\":%g}]",
+                tariff->copays[i], tariff->copays[i]);
             int64_t g = price(census, "business", modules);
             assert_true(g <= previous);
             previous = g;
@@ -256,6 +264,61 @@ static void test_older_census_never_lowers(void **state)
     }
 }
 
+/* Only lines employees choose carry anti-selection: in the personalised
+ * example, mental health of the "young" segment is unmarked (the tariff
+ * calls the module optional) and so employer-paid, while dental there and
+ * mental health of "remote" are voluntary. */
+static void test_anti_selection_only_where_chosen(void **state)
+{
+    (void)state;
+    dms_census *census = NULL;
+    dms_plan *plan = NULL;
+    assert_int_equal(dms_census_load_file("examples/census/midsize-450.csv", &census, NULL),
+                     DMS_OK);
+    assert_int_equal(dms_plan_load_file("examples/plans/personalised-2026.json", &plan, NULL),
+                     DMS_OK);
+    dms_quote *q = quote_of(census, plan, false);
+    size_t checked = 0;
+    for (size_t s = 0; s < q->nsegments; s++)
+        for (size_t m = 0; m < q->segments[s].nlines; m++) {
+            const dms_quote_line *l = &q->segments[s].lines[m];
+            const dms_plan_module *pm = &plan->segments[s].modules[m];
+            bool chosen = (pm->set_terms & DMS_TERM_VOLUNTARY) && pm->voluntary;
+            assert_int_equal(l->voluntary, chosen);
+            for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+                if (chosen && l->money[k].expected_claims > 0)
+                    assert_true(l->money[k].anti_selection > 0);
+                if (!chosen)
+                    assert_true(l->money[k].anti_selection == 0);
+            }
+            if (strcmp(q->segments[s].plan->code, "young") == 0 &&
+                strcmp(l->module->code, "mental_health") == 0) {
+                assert_true(l->module->optional); /* the tariff allows choosing it... */
+                assert_false(l->voluntary);       /* ...but here the employer pays it */
+                assert_int_equal(l->anti_selection_reason, DMS_ANTISEL_NOT_MARKED);
+                checked++;
+            }
+        }
+    assert_int_equal(checked, 1);
+    /* The JSON says per line whether and why. */
+    json_t *report = dms_report_quote(q, NULL);
+    json_t *young = json_array_get(json_object_get(report, "segments"), 3);
+    assert_string_equal(json_string_value(json_object_get(young, "code")), "young");
+    json_t *mental = json_array_get(json_object_get(young, "modules"), 4);
+    assert_string_equal(json_string_value(json_object_get(mental, "module")), "mental_health");
+    json_t *as = json_object_get(mental, "anti_selection");
+    assert_true(json_is_false(json_object_get(as, "applied")));
+    assert_string_equal(json_string_value(json_object_get(as, "reason")), "not_marked");
+    json_t *dental = json_array_get(json_object_get(young, "modules"), 5);
+    as = json_object_get(dental, "anti_selection");
+    assert_true(json_is_true(json_object_get(as, "applied")));
+    assert_string_equal(json_string_value(json_object_get(as, "reason")), "voluntary");
+    json_decref(report);
+    dms_quote_free(q);
+    dms_plan_free(plan);
+    dms_census_free(census);
+}
+
 static void test_scenarios_ordered_and_segments_add_up(void **state)
 {
     (void)state;
@@ -265,7 +328,8 @@ static void test_scenarios_ordered_and_segments_add_up(void **state)
     dms_error err;
     dms_error_clear(&err);
     dms_diag_alloc(0, &diag);
-    assert_int_equal(dms_census_load_file("examples/census/holding-5000.csv", &census, diag), DMS_OK);
+    assert_int_equal(dms_census_load_file("examples/census/holding-5000.csv", &census, diag),
+                     DMS_OK);
     assert_int_equal(dms_plan_load_file("examples/plans/holding-by-column-2026.json", &plan, &err),
                      DMS_OK);
     dms_quote *q = quote_of(census, plan, false);
@@ -387,7 +451,8 @@ static void test_percentiles_against_simulation(void **state)
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 2026);
     double trend;
-    assert_int_equal(dms_model_trend_years(model, "2026-01-01", "2026-12-31", &trend, NULL), DMS_OK);
+    assert_int_equal(dms_model_trend_years(model, "2026-01-01", "2026-12-31", &trend, NULL),
+                     DMS_OK);
     const dms_network *net = dms_tariff_find_network(tariff, "standard");
     for (size_t i = 0; i < census->count; i++) {
         const dms_person *p = &census->people[i];
@@ -465,10 +530,10 @@ static void test_plan_faults_are_reported_with_pointers(void **state)
 static void test_people_without_segment_are_reported(void **state)
 {
     (void)state;
-    const char *text =
-        "{\"name\":\"x\",\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"},"
-        "\"segments\":[{\"code\":\"young\",\"name_ru\":\"м\",\"name_en\":\"y\","
-        "\"rule\":{\"age_max\":30},\"network\":\"standard\",\"modules\":[{\"module\":\"outpatient\"}]}]}";
+    const char *text = "{\"name\":\"x\",\"period\":{\"from\":\"2026-01-01\",\"to\":\"2026-12-31\"},"
+                       "\"segments\":[{\"code\":\"young\",\"name_ru\":\"м\",\"name_en\":\"y\","
+                       "\"rule\":{\"age_max\":30},\"network\":\"standard\",\"modules\":[{"
+                       "\"module\":\"outpatient\"}]}]}";
     json_t *root = NULL;
     dms_plan *plan = NULL;
     assert_int_equal(dms_json_parse_text(text, strlen(text), &root, NULL), DMS_OK);
@@ -513,11 +578,11 @@ static void test_children_segment_by_relation(void **state)
     json_decref(root);
     assert_int_equal(plan->segments[0].rule.relations, 1u << DMS_RELATION_CHILD);
     const char *csv = "employee_id,relation,birth_date,sex,region\n"
-                      "1,employee,1999-05-05,M,Москва\n"  /* 26: young */
-                      "1,spouse,1990-05-05,F,Москва\n"    /* 35: follows employee: young */
-                      "1,child,2020-01-01,F,Москва\n"     /* kids */
-                      "2,employee,1970-05-05,F,Москва\n"  /* rest */
-                      "2,child,2007-06-01,M,Москва\n";    /* 18 at the start: follows: rest */
+                      "1,employee,1999-05-05,M,Москва\n" /* 26: young */
+                      "1,spouse,1990-05-05,F,Москва\n"   /* 35: follows employee: young */
+                      "1,child,2020-01-01,F,Москва\n"    /* kids */
+                      "2,employee,1970-05-05,F,Москва\n" /* rest */
+                      "2,child,2007-06-01,M,Москва\n";   /* 18 at the start: follows: rest */
     dms_census *census = parse_census(csv);
     size_t segment_of[5];
     assert_int_equal(dms_plan_assign(plan, census, "c", segment_of, NULL), DMS_OK);
@@ -631,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_deductible_and_copay_never_raise),
         cmocka_unit_test(test_network_and_limits_never_lower),
         cmocka_unit_test(test_older_census_never_lowers),
+        cmocka_unit_test(test_anti_selection_only_where_chosen),
         cmocka_unit_test(test_scenarios_ordered_and_segments_add_up),
         cmocka_unit_test(test_doubling_rows_doubles_totals),
         cmocka_unit_test(test_percentiles_against_simulation),

@@ -36,6 +36,36 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 /* Group lattice span = group sd / GROUP_SPAN_DIVISOR. */
 #define GROUP_SPAN_DIVISOR 500.0
 
+const char *dms_anti_selection_reason_name(enum dms_anti_selection_reason reason)
+{
+    switch (reason) {
+    case DMS_ANTISEL_VOLUNTARY:
+        return "voluntary";
+    case DMS_ANTISEL_NOT_VOLUNTARY:
+        return "not_voluntary";
+    case DMS_ANTISEL_NOT_MARKED:
+        break;
+    }
+    return "not_marked";
+}
+
+const char *dms_anti_selection_reason_text(enum dms_anti_selection_reason reason)
+{
+    switch (reason) {
+    case DMS_ANTISEL_VOLUNTARY:
+        return "applied: employees choose this module themselves / применена: модуль сотрудники "
+               "выбирают сами";
+    case DMS_ANTISEL_NOT_VOLUNTARY:
+        return "not applied: the plan marks the module not voluntary / не применена: модуль не "
+               "добровольный по программе";
+    case DMS_ANTISEL_NOT_MARKED:
+        break;
+    }
+    return "not applied: the plan does not mark the module voluntary, so the employer pays it "
+           "for everyone / не применена: программа не отмечает модуль добровольным, его "
+           "оплачивает работодатель за всех";
+}
+
 dms_quote_options dms_quote_options_default(void)
 {
     return (dms_quote_options){.percentiles = true, .census_source = "census"};
@@ -48,6 +78,7 @@ typedef struct resolved_module {
     dms_coverage cov;
     double annual_limit;
     bool voluntary;
+    enum dms_anti_selection_reason reason;
 } resolved_module;
 
 typedef struct resolved_segment {
@@ -75,9 +106,13 @@ static int resolve_module(const dms_tariff *tariff, const dms_model *model,
     out->cov.copay = pm->set_terms & DMS_TERM_COPAY ? pm->cov.copay : tm->copay;
     out->cov.claim_limit =
         pm->set_terms & DMS_TERM_CLAIM_LIMIT ? pm->cov.claim_limit : tm->claim_limit;
-    out->annual_limit =
-        pm->set_terms & DMS_TERM_ANNUAL_LIMIT ? pm->annual_limit : tm->annual_limit;
-    out->voluntary = pm->set_terms & DMS_TERM_VOLUNTARY ? pm->voluntary : tm->optional;
+    out->annual_limit = pm->set_terms & DMS_TERM_ANNUAL_LIMIT ? pm->annual_limit : tm->annual_limit;
+    /* Anti-selection only where employees choose: an unmarked line is
+     * employer-paid even if the tariff lets the module be optional. */
+    out->voluntary = (pm->set_terms & DMS_TERM_VOLUNTARY) && pm->voluntary;
+    out->reason = !(pm->set_terms & DMS_TERM_VOLUNTARY) ? DMS_ANTISEL_NOT_MARKED
+                  : pm->voluntary                       ? DMS_ANTISEL_VOLUNTARY
+                                                        : DMS_ANTISEL_NOT_VOLUNTARY;
     int status = DMS_OK;
     if (tm->type == DMS_MODULE_CLAIMS) {
         if (!dms_tariff_deductible_allowed(tariff, out->cov.deductible)) {
@@ -287,8 +322,8 @@ static void load_person(const dms_quote *q, const resolved_segment *rs, const ce
         line->expected_claims = price->claims[m];
         line->group_size_load = price->claims[m] * (q->group_factor - 1);
         double loaded = price->claims[m] * q->group_factor;
-        line->anti_selection = rs->modules[m].voluntary ? loaded * q->tariff->anti_selection_load
-                                                        : 0.0;
+        line->anti_selection =
+            rs->modules[m].voluntary ? loaded * q->tariff->anti_selection_load : 0.0;
         line->pure_premium = loaded + line->anti_selection;
         line->contingency = line->pure_premium * l->contingency;
         double gross = line->pure_premium * (1 + l->contingency) / (1 - shares);
@@ -415,9 +450,9 @@ static void *price_scenario(void *arg)
                         continue;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    job->status = price_cell(q, &job->resolved[s], band, sex,
-                                             &q->tariff->regions[r], k, job->percentiles, &price,
-                                             &job->err);
+                    job->status =
+                        price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
+                                   job->percentiles, &price, &job->err);
                     if (job->status != DMS_OK)
                         return NULL;
                     dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
@@ -429,8 +464,7 @@ static void *price_scenario(void *arg)
                     job->flat_total += price.flat_total * (double)c->count;
                     if (price.person.pmf != NULL) {
                         dms_sum_term term = {&price.person, c->count};
-                        job->status = dms_lattice_sum(&term, 1,
-                                                      &job->totals->items[job->totals->n],
+                        job->status = dms_lattice_sum(&term, 1, &job->totals->items[job->totals->n],
                                                       &job->err);
                         dms_placed_free(&price.person);
                         if (job->status != DMS_OK)
@@ -442,8 +476,8 @@ static void *price_scenario(void *arg)
 }
 
 int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
-                      const dms_census *census, const dms_quote_options *options,
-                      dms_quote **out, dms_diag *diag, dms_diag *warnings)
+                      const dms_census *census, const dms_quote_options *options, dms_quote **out,
+                      dms_diag *diag, dms_diag *warnings)
 {
     *out = NULL;
     dms_quote_options opts = options != NULL ? *options : dms_quote_options_default();
@@ -468,10 +502,10 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
         goto out_fail;
     }
     if ((status = dms_tariff_check_model(tariff, model, &err)) != DMS_OK ||
-        (status = dms_model_trend_years(model, plan->period_from, plan->period_to,
-                                        &q->trend_years, &err)) != DMS_OK ||
-        (status = dms_tariff_group_factor(tariff, (long)census->count, &q->group_factor,
-                                          &err)) != DMS_OK) {
+        (status = dms_model_trend_years(model, plan->period_from, plan->period_to, &q->trend_years,
+                                        &err)) != DMS_OK ||
+        (status = dms_tariff_group_factor(tariff, (long)census->count, &q->group_factor, &err)) !=
+            DMS_OK) {
         dms_diag_add(diag, &err);
         goto out_fail;
     }
@@ -554,6 +588,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
         for (size_t m = 0; m < qs->nlines; m++) {
             qs->lines[m].module = resolved[s].modules[m].tariff;
             qs->lines[m].voluntary = resolved[s].modules[m].voluntary;
+            qs->lines[m].anti_selection_reason = resolved[s].modules[m].reason;
             qs->lines[m].cov = resolved[s].modules[m].cov;
             qs->lines[m].annual_limit = resolved[s].modules[m].annual_limit;
         }
@@ -567,8 +602,12 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     pthread_t threads[DMS_SCENARIO_COUNT];
     bool started[DMS_SCENARIO_COUNT] = {false};
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
-        jobs[k] = (scenario_job){.q = q, .grid = &grid, .resolved = resolved, .scenario = k,
-                                 .percentiles = opts.percentiles, .totals = &totals[k]};
+        jobs[k] = (scenario_job){.q = q,
+                                 .grid = &grid,
+                                 .resolved = resolved,
+                                 .scenario = k,
+                                 .percentiles = opts.percentiles,
+                                 .totals = &totals[k]};
         dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
         if (totals[k].items == NULL) {
@@ -639,8 +678,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
     int status;
     if ((status = dms_model_trend_years(model, period_from, period_to, &q.trend_years, err)) !=
             DMS_OK ||
-        (status = dms_tariff_group_factor(tariff, group_headcount, &q.group_factor, err)) !=
-            DMS_OK)
+        (status = dms_tariff_group_factor(tariff, group_headcount, &q.group_factor, err)) != DMS_OK)
         return status;
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
         q.scenarios[k] = model->scenarios[k];

@@ -108,12 +108,15 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
         return NULL;
     }
     json_object_set_new(root, "plan", json_string(q->plan->name));
-    json_object_set_new(root, "period", json_pack("{s:s, s:s}", "from", q->plan->period_from,
-                                                  "to", q->plan->period_to));
-    json_object_set_new(root, "tariff", json_pack("{s:s, s:s}", "name", q->tariff->name,
-                                                  "version", q->tariff->version));
-    json_object_set_new(root, "model", json_pack("{s:s, s:s}", "name", q->model->name, "version",
-                                                 q->model->version));
+    json_object_set_new(
+        root, "period",
+        json_pack("{s:s, s:s}", "from", q->plan->period_from, "to", q->plan->period_to));
+    json_object_set_new(
+        root, "tariff",
+        json_pack("{s:s, s:s}", "name", q->tariff->name, "version", q->tariff->version));
+    json_object_set_new(
+        root, "model",
+        json_pack("{s:s, s:s}", "name", q->model->name, "version", q->model->version));
     json_object_set_new(root, "currency", json_string("RUB"));
     json_object_set_new(root, "trend_years", json_real(round(q->trend_years * 1e4) / 1e4));
     json_object_set_new(root, "group_size_factor", json_real(q->group_factor));
@@ -144,6 +147,12 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
             json_object_set_new(l, "name_en", json_string(line->module->name_en));
             json_object_set_new(l, "type", json_string(dms_module_type_name(line->module->type)));
             json_object_set_new(l, "voluntary", json_boolean(line->voluntary));
+            json_object_set_new(
+                l, "anti_selection",
+                json_pack("{s:b, s:s, s:s}", "applied", line->voluntary, "reason",
+                          dms_anti_selection_reason_name(line->anti_selection_reason),
+                          "explanation",
+                          dms_anti_selection_reason_text(line->anti_selection_reason)));
             if (line->module->type == DMS_MODULE_CLAIMS) {
                 json_object_set_new(l, "deductible", json_real(line->cov.deductible));
                 json_object_set_new(l, "deductible_type",
@@ -171,8 +180,9 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
         json_t *m = json_object_get(json_object_get(total, "scenarios"),
                                     dms_scenario_name((enum dms_scenario_kind)k));
         json_object_set_new(m, "employer_pays", json_real(kopecks_to_roubles(employer)));
-        json_object_set_new(m, "employees_pay",
-                            json_real(kopecks_to_roubles(q->total.money[k].gross_kopecks - employer)));
+        json_object_set_new(
+            m, "employees_pay",
+            json_real(kopecks_to_roubles(q->total.money[k].gross_kopecks - employer)));
     }
     json_object_set_new(root, "total", total);
 
@@ -217,9 +227,8 @@ static const char *money_text(double roubles, char *buf, size_t size)
 static void table_money_rows(FILE *out, const dms_quote_block *b, double employer_share)
 {
     static const char *const labels[] = {
-        "Expected claims", "Group-size load", "Anti-selection load", "Pure premium",
-        "Admin fee",       "Contingency",     "Expense",             "Commission",
-        "Profit",          "Rounding",
+        "Expected claims", "Group-size load", "Anti-selection load", "Pure premium", "Admin fee",
+        "Contingency",     "Expense",         "Commission",          "Profit",       "Rounding",
     };
     char t[3][40];
     double v[DMS_SCENARIO_COUNT][10];
@@ -227,9 +236,8 @@ static void table_money_rows(FILE *out, const dms_quote_block *b, double employe
         money_values(&b->money[k], v[k]);
     fprintf(out, "  %-28s %18s %18s %18s\n", "", "optimistic", "base", "pessimistic");
     for (size_t i = 0; i < 10; i++)
-        fprintf(out, "  %-28s %18s %18s %18s\n", labels[i],
-                money_text(v[0][i], t[0], sizeof t[0]), money_text(v[1][i], t[1], sizeof t[1]),
-                money_text(v[2][i], t[2], sizeof t[2]));
+        fprintf(out, "  %-28s %18s %18s %18s\n", labels[i], money_text(v[0][i], t[0], sizeof t[0]),
+                money_text(v[1][i], t[1], sizeof t[1]), money_text(v[2][i], t[2], sizeof t[2]));
     double g[3];
     for (int k = 0; k < 3; k++)
         g[k] = kopecks_to_roubles(b->money[k].gross_kopecks);
@@ -246,15 +254,15 @@ static void table_money_rows(FILE *out, const dms_quote_block *b, double employe
     }
     if (employer_share < 1.0) {
         fprintf(out, "  %-28s %18s %18s %18s\n", "  employer pays",
-                money_text(kopecks_to_roubles(employer_kopecks(b->money[0].gross_kopecks,
-                                                               employer_share)),
-                           t[0], 40),
-                money_text(kopecks_to_roubles(employer_kopecks(b->money[1].gross_kopecks,
-                                                               employer_share)),
-                           t[1], 40),
-                money_text(kopecks_to_roubles(employer_kopecks(b->money[2].gross_kopecks,
-                                                               employer_share)),
-                           t[2], 40));
+                money_text(
+                    kopecks_to_roubles(employer_kopecks(b->money[0].gross_kopecks, employer_share)),
+                    t[0], 40),
+                money_text(
+                    kopecks_to_roubles(employer_kopecks(b->money[1].gross_kopecks, employer_share)),
+                    t[1], 40),
+                money_text(
+                    kopecks_to_roubles(employer_kopecks(b->money[2].gross_kopecks, employer_share)),
+                    t[2], 40));
     }
 }
 
@@ -270,18 +278,23 @@ int dms_report_quote_table(const dms_quote *q, FILE *out)
             "group-size factor %.2f; trend %.2f years; %zu rating cells\n",
             q->total.people, q->total.employees, q->total.spouses, q->total.children,
             q->total.average_age, q->group_factor, q->trend_years, q->cells);
-    fprintf(out, "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
-                 "pessimistic %.2f x %.2f\n",
+    fprintf(out,
+            "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
+            "pessimistic %.2f x %.2f\n",
             q->scenarios[0].frequency, q->scenarios[0].severity, q->scenarios[1].frequency,
             q->scenarios[1].severity, q->scenarios[2].frequency, q->scenarios[2].severity);
+    fprintf(out, "Anti-selection only on lines marked V (employees choose them); unmarked "
+                 "lines are employer-paid\n");
     if (q->region_fallbacks > 0)
-        fprintf(out, "Warning: %zu people live in regions the tariff does not list; priced as "
-                     "'%s'\n",
+        fprintf(out,
+                "Warning: %zu people live in regions the tariff does not list; priced as "
+                "'%s'\n",
                 q->region_fallbacks, q->tariff->regions[q->tariff->fallback_region].code);
     for (size_t s = 0; s < q->nsegments; s++) {
         const dms_quote_segment *qs = &q->segments[s];
-        fprintf(out, "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
-                     "age %.1f, employer pays %.0f%%\n",
+        fprintf(out,
+                "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
+                "age %.1f, employer pays %.0f%%\n",
                 qs->plan->code, qs->plan->name_ru, qs->plan->name_en, qs->network->code,
                 qs->total.people, qs->total.employees, qs->total.average_age,
                 100 * qs->plan->employer_share);
@@ -329,8 +342,8 @@ static void csv_row(FILE *out, const char *segment, const char *module, int scen
 {
     double v[10];
     money_values(m, v);
-    fprintf(out, "%s,%s,%s,%zu", segment, module, dms_scenario_name((enum dms_scenario_kind)scenario),
-            people);
+    fprintf(out, "%s,%s,%s,%zu", segment, module,
+            dms_scenario_name((enum dms_scenario_kind)scenario), people);
     for (size_t i = 0; i < 10; i++)
         fprintf(out, ",%.2f", round_kopecks(v[i]));
     fprintf(out, ",%" PRId64 ".%02" PRId64 "\n", m->gross_kopecks / 100,
