@@ -319,6 +319,95 @@ static void test_anti_selection_only_where_chosen(void **state)
     dms_census_free(census);
 }
 
+/* One printed row adds up to the kopeck and no amount moved by more than
+ * one kopeck from its exact value. */
+static void check_row(const dms_quote_money *m, bool exact_parts)
+{
+    const double v[DMS_QUOTE_MONEY_PARTS] = {
+        m->expected_claims, m->group_size_load, m->anti_selection, m->pure_premium, m->admin_fee,
+        m->contingency,     m->expense,         m->commission,     m->profit,       m->rounding};
+    int64_t loaded = 0, pure = 0;
+    for (int i = 0; i < DMS_MONEY_PURE_PREMIUM; i++)
+        pure += m->kopecks[i];
+    for (int i = DMS_MONEY_PURE_PREMIUM; i < DMS_QUOTE_MONEY_PARTS; i++)
+        loaded += m->kopecks[i];
+    assert_int_equal(loaded, m->gross_kopecks);
+    assert_int_equal(pure, m->kopecks[DMS_MONEY_PURE_PREMIUM]);
+    if (exact_parts)
+        for (int i = 0; i < DMS_QUOTE_MONEY_PARTS; i++)
+            /* pure is the sum of three amounts rounded to the kopeck */
+            assert_true(fabs((double)m->kopecks[i] - 100 * v[i]) <
+                        (i == DMS_MONEY_PURE_PREMIUM ? 1.5 : 1.0) + 1e-6);
+}
+
+/* pure + admin + contingency + expense + commission + profit + rounding =
+ * gross in every printed row (module, segment, total), in the JSON as in
+ * the structure; the segments add up to the total column by column. */
+static void test_printed_rows_add_up(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"examples/census/startup-60.csv", "examples/plans/personalised-2026.json"},
+        {"examples/census/startup-60.csv", "examples/plans/base-2026.json"},
+        {"examples/census/midsize-450.csv", "examples/plans/personalised-2026.json"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        dms_census *census = NULL;
+        dms_plan *plan = NULL;
+        assert_int_equal(dms_census_load_file(cases[c][0], &census, NULL), DMS_OK);
+        assert_int_equal(dms_plan_load_file(cases[c][1], &plan, NULL), DMS_OK);
+        dms_quote *q = quote_of(census, plan, false);
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            int64_t columns[DMS_QUOTE_MONEY_PARTS] = {0};
+            for (size_t s = 0; s < q->nsegments; s++) {
+                const dms_quote_segment *qs = &q->segments[s];
+                for (size_t m = 0; m < qs->nlines; m++)
+                    check_row(&qs->lines[m].money[k], true);
+                check_row(&qs->total.money[k], true);
+                for (int i = 0; i < DMS_QUOTE_MONEY_PARTS; i++)
+                    columns[i] += qs->total.money[k].kopecks[i];
+            }
+            check_row(&q->total.money[k], false);
+            for (int i = 0; i < DMS_QUOTE_MONEY_PARTS; i++)
+                assert_true(columns[i] == q->total.money[k].kopecks[i]);
+        }
+        /* The same sums from the printed JSON. */
+        json_t *report = dms_report_quote(q, NULL);
+        static const char *const loaded[] = {"pure_premium", "admin_fee", "contingency", "expense",
+                                             "commission",   "profit",    "rounding"};
+        json_t *rows[64];
+        size_t nrows = 0;
+        json_t *segments = json_object_get(report, "segments");
+        for (size_t s = 0; s < json_array_size(segments); s++) {
+            json_t *seg = json_array_get(segments, s);
+            rows[nrows++] = json_object_get(seg, "scenarios");
+            json_t *lines = json_object_get(seg, "modules");
+            for (size_t m = 0; m < json_array_size(lines) && nrows < 64; m++)
+                rows[nrows++] = json_object_get(json_array_get(lines, m), "scenarios");
+        }
+        rows[nrows++] = json_object_get(json_object_get(report, "total"), "scenarios");
+        for (size_t r = 0; r < nrows; r++)
+            for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+                json_t *m = json_object_get(rows[r], dms_scenario_name((enum dms_scenario_kind)k));
+                long long sum = 0;
+                for (size_t i = 0; i < 7; i++)
+                    sum += llround(100 * json_real_value(json_object_get(m, loaded[i])));
+                assert_int_equal(
+                    sum, llround(100 * json_real_value(json_object_get(m, "gross_premium"))));
+                long long pure =
+                    llround(100 * json_real_value(json_object_get(m, "expected_claims"))) +
+                    llround(100 * json_real_value(json_object_get(m, "group_size_load"))) +
+                    llround(100 * json_real_value(json_object_get(m, "anti_selection")));
+                assert_int_equal(
+                    pure, llround(100 * json_real_value(json_object_get(m, "pure_premium"))));
+            }
+        json_decref(report);
+        dms_quote_free(q);
+        dms_plan_free(plan);
+        dms_census_free(census);
+    }
+}
+
 static void test_scenarios_ordered_and_segments_add_up(void **state)
 {
     (void)state;
@@ -697,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_network_and_limits_never_lower),
         cmocka_unit_test(test_older_census_never_lowers),
         cmocka_unit_test(test_anti_selection_only_where_chosen),
+        cmocka_unit_test(test_printed_rows_add_up),
         cmocka_unit_test(test_scenarios_ordered_and_segments_add_up),
         cmocka_unit_test(test_doubling_rows_doubles_totals),
         cmocka_unit_test(test_percentiles_against_simulation),

@@ -33,6 +33,21 @@ typedef struct dms_quote_options {
 
 dms_quote_options dms_quote_options_default(void);
 
+/* Amounts of a money block, in print order. */
+enum dms_quote_money_part {
+    DMS_MONEY_EXPECTED_CLAIMS,
+    DMS_MONEY_GROUP_SIZE_LOAD,
+    DMS_MONEY_ANTI_SELECTION,
+    DMS_MONEY_PURE_PREMIUM,
+    DMS_MONEY_ADMIN_FEE,
+    DMS_MONEY_CONTINGENCY,
+    DMS_MONEY_EXPENSE,
+    DMS_MONEY_COMMISSION,
+    DMS_MONEY_PROFIT,
+    DMS_MONEY_ROUNDING,
+    DMS_QUOTE_MONEY_PARTS
+};
+
 /* Money of one block (a module line, a segment, the group), one scenario.
  * Roubles a year for the whole block; gross_kopecks is the exact total. */
 typedef struct dms_quote_money {
@@ -47,6 +62,14 @@ typedef struct dms_quote_money {
     double profit;
     double rounding;       /* rounded gross - computed gross */
     int64_t gross_kopecks; /* after the tariff's rounding rule, per person then summed */
+    /* The ten amounts above as printed, in whole kopecks, in their order
+     * (expected_claims ... rounding), so that every printed row adds up
+     * exactly: claims, group-size load and anti-selection are each rounded
+     * to the kopeck and pure is their sum; admin ... rounding are rounded
+     * up or down by largest remainder so that pure + admin + contingency +
+     * expense + commission + profit + rounding = gross_kopecks. The group's
+     * total row is the sum of the segments' rows. */
+    int64_t kopecks[DMS_QUOTE_MONEY_PARTS];
 } dms_quote_money;
 
 /*

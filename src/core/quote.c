@@ -331,6 +331,8 @@ static void load_person(const dms_quote *q, const resolved_segment *rs, const ce
         line->commission = gross * l->commission;
         line->profit = gross * l->profit;
         line->gross_kopecks = to_kopecks(gross);
+        /* The line's own kopeck rounding, so its printed row adds up. */
+        line->rounding = (double)line->gross_kopecks / 100.0 - gross;
         person->expected_claims += line->expected_claims;
         person->group_size_load += line->group_size_load;
         person->anti_selection += line->anti_selection;
@@ -345,6 +347,80 @@ static void load_person(const dms_quote *q, const resolved_segment *rs, const ce
     double rounded = dms_tariff_round(q->tariff, gross);
     person->rounding = rounded - gross;
     person->gross_kopecks = to_kopecks(rounded);
+}
+
+/*
+ * Whole kopecks for amounts v[0..n-1] (roubles) that add up to target:
+ * each amount is rounded down, then the kopecks still missing go one each
+ * to the amounts with the largest remainders (largest-remainder
+ * apportionment); a surplus, possible only through floating-point noise,
+ * is taken back from the smallest remainders. No amount moves by more than
+ * one kopeck unless the amounts are off the target by more than n kopecks.
+ */
+static void apportion(const double *v, size_t n, int64_t target, int64_t *out)
+{
+    double remainder[DMS_QUOTE_MONEY_PARTS];
+    bool moved[DMS_QUOTE_MONEY_PARTS] = {false};
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double k = v[i] * 100.0;
+        double f = floor(k);
+        out[i] = (int64_t)f;
+        remainder[i] = k - f;
+        sum += out[i];
+    }
+    int64_t missing = target - sum;
+    while (missing != 0) {
+        size_t pick = n;
+        for (size_t i = 0; i < n; i++) {
+            if (moved[i])
+                continue;
+            if (pick == n ||
+                (missing > 0 ? remainder[i] > remainder[pick] : remainder[i] < remainder[pick]))
+                pick = i;
+        }
+        if (pick == n) { /* every amount moved once: start another round */
+            memset(moved, 0, sizeof moved);
+            continue;
+        }
+        moved[pick] = true;
+        out[pick] += missing > 0 ? 1 : -1;
+        missing += missing > 0 ? -1 : 1;
+    }
+}
+
+/* Fills m->kopecks from its amounts (see dms_quote_money). Claims and the
+ * two loads are each rounded to the nearest kopeck, so a printed claims
+ * figure moves only with the claims; the pure premium is their sum, and
+ * the loadings after it take the apportioned kopecks. */
+static void printed_kopecks(dms_quote_money *m)
+{
+    const double v[DMS_QUOTE_MONEY_PARTS] = {
+        m->expected_claims, m->group_size_load, m->anti_selection, m->pure_premium, m->admin_fee,
+        m->contingency,     m->expense,         m->commission,     m->profit,       m->rounding};
+    int64_t pure = 0;
+    for (int i = 0; i < DMS_MONEY_PURE_PREMIUM; i++)
+        pure += m->kopecks[i] = to_kopecks(v[i]);
+    m->kopecks[DMS_MONEY_PURE_PREMIUM] = pure;
+    apportion(v + DMS_MONEY_ADMIN_FEE, DMS_QUOTE_MONEY_PARTS - DMS_MONEY_ADMIN_FEE,
+              m->gross_kopecks - pure, m->kopecks + DMS_MONEY_ADMIN_FEE);
+}
+
+/* Printed kopecks of every line and segment; the total row is the sum of
+ * the segment rows, so the segments add up to it column by column too. */
+static void finish_kopecks(dms_quote *q)
+{
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        memset(q->total.money[k].kopecks, 0, sizeof q->total.money[k].kopecks);
+        for (size_t s = 0; s < q->nsegments; s++) {
+            dms_quote_segment *qs = &q->segments[s];
+            for (size_t m = 0; m < qs->nlines; m++)
+                printed_kopecks(&qs->lines[m].money[k]);
+            printed_kopecks(&qs->total.money[k]);
+            for (int i = 0; i < DMS_QUOTE_MONEY_PARTS; i++)
+                q->total.money[k].kopecks[i] += qs->total.money[k].kopecks[i];
+        }
+    }
 }
 
 void dms_quote_free(dms_quote *quote)
@@ -646,6 +722,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                 goto out_fail;
             }
     }
+    finish_kopecks(q);
     *out = q;
     q = NULL;
 out_fail:

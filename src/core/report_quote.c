@@ -37,18 +37,11 @@ static const char *const money_keys[] = {
     "contingency",     "expense",         "commission",     "profit",       "rounding",
 };
 
+/* The printed amounts, whole kopecks that add up (see dms_quote_money). */
 static void money_values(const dms_quote_money *m, double v[10])
 {
-    v[0] = m->expected_claims;
-    v[1] = m->group_size_load;
-    v[2] = m->anti_selection;
-    v[3] = m->pure_premium;
-    v[4] = m->admin_fee;
-    v[5] = m->contingency;
-    v[6] = m->expense;
-    v[7] = m->commission;
-    v[8] = m->profit;
-    v[9] = m->rounding;
+    for (size_t i = 0; i < 10; i++)
+        v[i] = kopecks_to_roubles(m->kopecks[i]);
 }
 
 static json_t *money_json(const dms_quote_money *m, size_t people, double employer_share,
