@@ -21,6 +21,8 @@
 #define TILT 8.0
 /* A sum's whole support is used up to this many points. */
 #define SUM_WHOLE_SUPPORT_MAX 16384.0
+/* Discretisation stops once all but this much of the law is placed. */
+#define EXHAUSTED 1e-17
 /* Panjer's start must stay above e^-PANJER_LOG_START_MIN. */
 #define PANJER_LOG_START_MIN 300.0
 
@@ -51,24 +53,32 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
          * of the limited expected value. */
         double prev = 0.0, cur = 0.0, next = dms_payment_limited_mean(sev, cov, span);
         f[0] = 1.0 - next / span;
-        for (size_t k = 1; k < n; k++) {
+        if (f[0] < 0)
+            f[0] = 0;
+        double held = f[0];
+        size_t k = 1;
+        for (; k < n && held < 1.0 - EXHAUSTED; k++) {
             prev = cur;
             cur = next;
             next = dms_payment_limited_mean(sev, cov, (double)(k + 1) * span);
             double mass = (2.0 * cur - prev - next) / span;
             f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+            held += f[k];
         }
-        if (f[0] < 0)
-            f[0] = 0;
+        /* The special functions cost most of a large lattice: stop where
+         * the law is exhausted (a sum of many small claims). */
+        memset(f + k, 0, (n - k) * sizeof *f);
         return DMS_OK;
     }
     double below = dms_payment_cdf(sev, cov, 0.5 * span);
     f[0] = below;
-    for (size_t k = 1; k < n; k++) {
+    size_t k = 1;
+    for (; k < n && below < 1.0 - EXHAUSTED; k++) {
         double upto = dms_payment_cdf(sev, cov, ((double)k + 0.5) * span);
         f[k] = upto > below ? upto - below : 0.0;
         below = upto;
     }
+    memset(f + k, 0, (n - k) * sizeof *f);
     return DMS_OK;
 }
 
@@ -121,8 +131,7 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
                      dms_error *err)
 {
     if (!is_pow2(n) || n < 2)
-        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2",
-                             n);
+        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (ny > n)
         ny = n;
     double theta = TILT / (double)n;
@@ -144,8 +153,7 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
 int dms_lattice_power(const double *f, size_t n, unsigned long count, double *out, dms_error *err)
 {
     if (!is_pow2(n) || n < 2)
-        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2",
-                             n);
+        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (count == 0) {
         memset(out, 0, n * sizeof *out);
         out[0] = 1.0;
@@ -175,8 +183,8 @@ int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out
     int status = DMS_OK;
     double *x = calloc(m, sizeof *x), *y = calloc(m, sizeof *y);
     if (x == NULL || y == NULL) {
-        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a convolution of %zu points",
-                               n);
+        status =
+            dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a convolution of %zu points", n);
         goto out_free;
     }
     memcpy(x, a, n * sizeof *x);
@@ -368,8 +376,8 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     double lo = ((double)in->offset + (double)first) * in->span / new_span;
     double hi = ((double)in->offset + (double)last) * in->span / new_span;
     if (!(hi - floor(lo) < (double)DMS_LATTICE_MAX_POINTS))
-        return dms_error_set(err, DMS_ETOOBIG, NULL,
-                             "rebinning to span %g needs too many points", new_span);
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "rebinning to span %g needs too many points",
+                             new_span);
     out->span = new_span;
     out->offset = (long)floor(lo);
     out->n = (size_t)(floor(hi) - floor(lo)) + 2;
