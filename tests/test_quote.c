@@ -264,6 +264,151 @@ static void test_older_census_never_lowers(void **state)
     }
 }
 
+/* ---- Terms that must never raise a price, to the kopeck ---- */
+
+static const char *const claim_limits[] = {"null", "1000000", "200000", "50000", "20000"};
+static const char *const annual_limits[] = {"null", "2000000", "500000", "100000", "30000"};
+
+typedef struct random_terms {
+    size_t deductible, copay, claim_limit, annual_limit; /* indices */
+    bool franchise;
+} random_terms;
+
+static void terms_json(const char *code, const random_terms *t, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "{\"module\":\"%s\",\"deductible\":%g,\"deductible_type\":\"%s\",\"copay\":%g,"
+             "\"claim_limit\":%s,\"annual_limit\":%s}",
+             code, tariff->deductibles[t->deductible], t->franchise ? "franchise" : "ordinary",
+             tariff->copays[t->copay], claim_limits[t->claim_limit],
+             annual_limits[t->annual_limit]);
+}
+
+/* A plan line per module of the tariff (flat ones plain), with terms[]. */
+static dms_plan *plan_of(const char *network, const random_terms *terms)
+{
+    char modules[8192] = "[";
+    size_t len = 1;
+    for (size_t m = 0; m < tariff->nmodules; m++) {
+        char line[512];
+        const dms_tariff_module *tm = &tariff->modules[m];
+        if (tm->type == DMS_MODULE_CLAIMS)
+            terms_json(tm->code, &terms[m], line, sizeof line);
+        else
+            snprintf(line, sizeof line, "{\"module\":\"%s\"}", tm->code);
+        len += (size_t)snprintf(modules + len, sizeof modules - len, "%s%s", m ? "," : "", line);
+    }
+    snprintf(modules + len, sizeof modules - len, "]");
+    return make_plan(network, modules);
+}
+
+/*
+ * Over seeded random censuses and plans with every module of the sample
+ * tariff: a higher deductible (ordinary or franchise), an ordinary
+ * deductible in place of a franchise, a higher co-pay, a lower per-claim or
+ * annual limit never raises any line's expected claims or gross, nor the
+ * segment's, in any scenario, to the kopeck.
+ */
+static void test_terms_never_raise_any_line(void **state)
+{
+    (void)state;
+    static const char *const networks[] = {"economy", "standard", "business", "vip"};
+    static const char *const kinds[] = {"higher deductible", "ordinary for franchise",
+                                        "higher co-pay", "lower claim limit", "lower annual limit"};
+    unsigned long seeds = getenv("DMS_UNDER_VALGRIND") ? 1UL : 4UL;
+    size_t compared = 0;
+    for (unsigned long seed = 31; seed < 31 + seeds; seed++) {
+        gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(rng, seed);
+        char *csv = random_census(seed, 6 + 2 * (int)(seed % 3), 18, 64, true, 1, 0);
+        dms_census *census = parse_census(csv);
+        const char *network = networks[gsl_rng_uniform_int(rng, 4)];
+        random_terms base[DMS_TARIFF_MAX_ITEMS];
+        for (size_t m = 0; m < tariff->nmodules; m++)
+            base[m] = (random_terms){
+                .deductible = gsl_rng_uniform_int(rng, tariff->ndeductibles - 1),
+                .copay = gsl_rng_uniform_int(rng, tariff->ncopays - 1),
+                .claim_limit = gsl_rng_uniform_int(rng, 4),
+                .annual_limit = gsl_rng_uniform_int(rng, 4),
+                .franchise = gsl_rng_uniform(rng) < 0.5,
+            };
+        dms_plan *plan = plan_of(network, base);
+        dms_quote *q0 = quote_of(census, plan, false);
+        for (size_t m = 0; m < tariff->nmodules; m++) {
+            if (tariff->modules[m].type != DMS_MODULE_CLAIMS)
+                continue;
+            /* One of the five changes per module and seed, in turn, keeps
+             * this fast while every kind meets every module over the seeds. */
+            for (int pick = 0; pick < 1; pick++) {
+                int kind = (int)((m + seed) % 5);
+                random_terms worse[DMS_TARIFF_MAX_ITEMS];
+                memcpy(worse, base, sizeof worse);
+                random_terms *t = &worse[m];
+                switch (kind) {
+                case 0:
+                    t->deductible +=
+                        1 + gsl_rng_uniform_int(rng, tariff->ndeductibles - 1 - t->deductible);
+                    break;
+                case 1:
+                    base[m].franchise = true; /* compared against the franchise below */
+                    t->franchise = false;
+                    break;
+                case 2:
+                    t->copay += 1 + gsl_rng_uniform_int(rng, tariff->ncopays - 1 - t->copay);
+                    break;
+                case 3:
+                    t->claim_limit += 1 + gsl_rng_uniform_int(rng, 4 - t->claim_limit);
+                    break;
+                default:
+                    t->annual_limit += 1 + gsl_rng_uniform_int(rng, 4 - t->annual_limit);
+                    break;
+                }
+                dms_quote *qa = q0;
+                dms_plan *plan_a = NULL;
+                if (kind == 1 && !q0->segments[0].lines[m].cov.franchise) {
+                    plan_a = plan_of(network, base); /* the franchise version */
+                    qa = quote_of(census, plan_a, false);
+                }
+                dms_plan *plan_b = plan_of(network, worse);
+                dms_quote *qb = quote_of(census, plan_b, false);
+                for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+                    for (size_t l = 0; l < qa->segments[0].nlines; l++) {
+                        const dms_quote_money *a = &qa->segments[0].lines[l].money[k];
+                        const dms_quote_money *b = &qb->segments[0].lines[l].money[k];
+                        if (llround(100 * b->expected_claims) > llround(100 * a->expected_claims) ||
+                            b->gross_kopecks > a->gross_kopecks)
+                            print_error("seed %lu, %s of %s raised line %s (scenario %d): claims "
+                                        "%.4f -> %.4f, gross %lld -> %lld\n",
+                                        seed, kinds[kind], tariff->modules[m].code,
+                                        qa->segments[0].lines[l].module->code, k,
+                                        a->expected_claims, b->expected_claims,
+                                        (long long)a->gross_kopecks, (long long)b->gross_kopecks);
+                        assert_true(llround(100 * b->expected_claims) <=
+                                    llround(100 * a->expected_claims));
+                        assert_true(b->gross_kopecks <= a->gross_kopecks);
+                        compared++;
+                    }
+                    assert_true(qb->total.money[k].gross_kopecks <=
+                                qa->total.money[k].gross_kopecks);
+                }
+                if (qa != q0) {
+                    dms_quote_free(qa);
+                    dms_plan_free(plan_a);
+                }
+                base[m].franchise = q0->segments[0].lines[m].cov.franchise;
+                dms_quote_free(qb);
+                dms_plan_free(plan_b);
+            }
+        }
+        dms_quote_free(q0);
+        dms_plan_free(plan);
+        dms_census_free(census);
+        free(csv);
+        gsl_rng_free(rng);
+    }
+    print_message("%zu line x scenario comparisons\n", compared);
+}
+
 /* Only lines employees choose carry anti-selection: in the personalised
  * example, mental health of the "young" segment is unmarked (the tariff
  * calls the module optional) and so employer-paid, while dental there and
@@ -785,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_deductible_and_copay_never_raise),
         cmocka_unit_test(test_network_and_limits_never_lower),
         cmocka_unit_test(test_older_census_never_lowers),
+        cmocka_unit_test(test_terms_never_raise_any_line),
         cmocka_unit_test(test_anti_selection_only_where_chosen),
         cmocka_unit_test(test_printed_rows_add_up),
         cmocka_unit_test(test_scenarios_ordered_and_segments_add_up),

@@ -42,12 +42,14 @@
 #define FFT_COST_FACTOR 4.0
 /* Tail probabilities the grid must reach: the reported quantiles (at most
  * the 0.99 one) need F(top) >= 1 - REACH_NEEDED; the grid goes on to
- * 1 - REACH_WANTED when the point budget allows (without a limit), and a
- * quote, which sums people, to 1 - REACH_QUOTE. */
+ * 1 - REACH_WANTED without a limit (1 - REACH_WITH_LIMIT with one) where
+ * the point budget allows. A quote stops at min(L, its 1 - REACH_QUOTE
+ * quantile): the mass beyond counts as paying L (and is placed at L for
+ * the group distribution), which moves E[min(S, L)] by at most 1e-6 L. */
 #define REACH_NEEDED 5e-3
 #define REACH_WANTED 1e-9
 #define REACH_WITH_LIMIT 1e-4
-#define REACH_QUOTE 1e-8
+#define REACH_QUOTE 1e-6
 /* Allowance for the skewness of the body of S beyond its normal quantile. */
 #define SKEW_ALLOWANCE 1.5
 /* Severity lattice is cut where less than this mass remains. */

@@ -51,19 +51,23 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
         /* Local moment matching of order one (Loss Models, 9.6.5): keeps
          * E[min(Y, (n-1)h)] exactly; each point's mass is a second difference
          * of the limited expected value. */
-        double prev = 0.0, cur = 0.0, next = dms_payment_limited_mean(sev, cov, span);
-        f[0] = 1.0 - next / span;
-        if (f[0] < 0)
-            f[0] = 0;
+        /* lev[j] = E[min(Y, (k + j) h)], filled a block at a time so that a
+         * lattice much longer than the claims' law stops early. */
+        enum { BLOCK = 256 };
+        double lev[BLOCK + 2];
+        dms_payment_limited_mean_grid(sev, cov, span, 0, 2, lev);
+        f[0] = fmax(1.0 - lev[1] / span, 0.0);
         double held = f[0];
         size_t k = 1;
-        for (; k < n && held < 1.0 - EXHAUSTED; k++) {
-            prev = cur;
-            cur = next;
-            next = dms_payment_limited_mean(sev, cov, (double)(k + 1) * span);
-            double mass = (2.0 * cur - prev - next) / span;
-            f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
-            held += f[k];
+        while (k < n && held < 1.0 - EXHAUSTED) {
+            size_t m = n - k < BLOCK ? n - k : BLOCK;
+            /* lev[j] = E[min(Y, (k - 1 + j) h)], j = 0..m+1 */
+            dms_payment_limited_mean_grid(sev, cov, span, k - 1, m + 2, lev);
+            for (size_t j = 1; j <= m && held < 1.0 - EXHAUSTED; j++, k++) {
+                double mass = (2.0 * lev[j] - lev[j - 1] - lev[j + 1]) / span;
+                f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+                held += f[k];
+            }
         }
         /* The special functions cost most of a large lattice: stop where
          * the law is exhausted (a sum of many small claims). */
@@ -112,18 +116,32 @@ static void hc_set(double *x, size_t n, size_t i, double complex z)
         x[n - i] = cimag(z);
 }
 
+/* e^(rate k) for k = 0..n-1 by a running product, refreshed exactly
+ * every 1024 points so that round-off stays near 1e-13; an exp per point
+ * cost as much as the FFT itself. */
+#define TILT_REFRESH 1024
+
 static void tilt(double *x, size_t n, double theta)
 {
-    for (size_t k = 0; k < n; k++)
-        x[k] *= exp(-theta * (double)k);
+    double step = exp(-theta), w = 1.0;
+    for (size_t k = 0; k < n; k++) {
+        if (k % TILT_REFRESH == 0)
+            w = exp(-theta * (double)k);
+        x[k] *= w;
+        w *= step;
+    }
 }
 
 /* Undo the tilt and drop round-off below zero. */
 static void untilt(double *x, size_t n, double theta)
 {
+    double step = exp(theta), w = 1.0;
     for (size_t k = 0; k < n; k++) {
-        double v = x[k] * exp(theta * (double)k);
+        if (k % TILT_REFRESH == 0)
+            w = exp(theta * (double)k);
+        double v = x[k] * w;
         x[k] = v > 0 ? v : 0.0;
+        w *= step;
     }
 }
 
