@@ -20,6 +20,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "dms/aggregate.h"
+#include "dms/report.h"
 
 static const double levels[3] = {0.5, 0.9, 0.99};
 
@@ -197,6 +198,49 @@ static void test_issue_cases_against_fine_lattice(void **state)
     check_case("poisson:2 lognormal:8,2 L=200000", &b, true);
 }
 
+/* A lattice coarser than its targets says so, in the structure and in the
+ * JSON of dms_report_aggregate (the CLI's and the API's object). */
+static void test_accuracy_field(void **state)
+{
+    (void)state;
+    double pmf[100];
+    for (int k = 0; k < 100; k++)
+        pmf[k] = 0.01;
+    /* 100 points of span 100 where the targets wanted span 1: the median
+     * (4,900) is off by up to 2% and E[min(S, 3000)] by about 0.5 x 100 x
+     * 0.7 / 2,500, more than 0.5%. */
+    dms_aggdist dist = {.method = DMS_METHOD_FFT,
+                        .exact_mean = 4950,
+                        .exact_variance = 1e7,
+                        .span = 100,
+                        .n = 100,
+                        .pmf = pmf,
+                        .top = 9900,
+                        .discretization = DMS_DISC_MOMENT,
+                        .resolving_span = 1};
+    dms_aggregate_accuracy acc;
+    assert_true(dms_aggdist_accuracy(&dist, 3000, levels, 3, &acc));
+    assert_true(acc.estimated);
+    assert_close(acc.quantile[0], 100.0 / 4900.0, 1e-12);
+    assert_true(acc.limited_mean > 0.005);
+    dms_aggregate_spec spec = dms_aggregate_spec_default();
+    spec.annual_limit = 3000;
+    json_t *report = dms_report_aggregate(&spec, &dist, NULL);
+    json_t *a = json_object_get(report, "accuracy");
+    assert_non_null(a);
+    assert_true(json_real_value(json_object_get(a, "limited_mean_relative")) > 0.005);
+    assert_non_null(json_object_get(json_object_get(a, "quantiles_relative"), "0.5"));
+    json_decref(report);
+    /* At the resolving span nothing is flagged and the JSON has no field. */
+    dist.resolving_span = 100;
+    dist.span = 100;
+    spec.annual_limit = INFINITY;
+    assert_false(dms_aggdist_accuracy(&dist, INFINITY, levels, 3, &acc));
+    report = dms_report_aggregate(&spec, &dist, NULL);
+    assert_null(json_object_get(report, "accuracy"));
+    json_decref(report);
+}
+
 /*
  * The sweep: heavy and very skewed severities, claim counts over eight
  * orders of magnitude, with and without per-claim terms and an annual
@@ -256,6 +300,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_issue_cases_against_simulation),
         cmocka_unit_test(test_issue_cases_against_fine_lattice),
+        cmocka_unit_test(test_accuracy_field),
         cmocka_unit_test(test_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
