@@ -30,8 +30,10 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 /* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
  * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
 #define PERSON_SPAN_SD 0.1
-/* Claims per module on a span of E[Y | Y > 0] / QUOTE_SPAN_DIVISOR: a group
- * total blurs finer detail away, and the limited means stay within 0.1%. */
+/* Claims per module on a span of E[X | X > 0] / QUOTE_SPAN_DIVISOR of the
+ * ground-up claim: a group total blurs finer detail away, and with moment
+ * matching the limited means stay within 1e-5 of a 32 times finer grid
+ * (tests/test_aggregate_tail.c). */
 #define QUOTE_SPAN_DIVISOR 32.0
 /* Group lattice span = group sd / GROUP_SPAN_DIVISOR. */
 #define GROUP_SPAN_DIVISOR 500.0
