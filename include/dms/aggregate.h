@@ -20,17 +20,22 @@ typedef struct dms_aggregate_spec {
     dms_frequency freq;
     dms_severity sev;
     dms_coverage cov;
-    double annual_limit;       /* L > 0, INFINITY for none: the grid reaches it */
-    enum dms_method method;    /* AUTO picks Panjer or FFT by cost */
+    double annual_limit;    /* L > 0, INFINITY for none: the grid reaches it */
+    enum dms_method method; /* AUTO picks Panjer or FFT by cost */
     enum dms_discretization discretization;
-    double span;               /* 0: automatic */
-    size_t sims;               /* Monte Carlo sample count, 0: default */
-    unsigned long seed;        /* Monte Carlo seed */
+    double span;        /* 0: automatic */
+    size_t sims;        /* Monte Carlo sample count, 0: default */
+    unsigned long seed; /* Monte Carlo seed */
     /* Only min(S, L) is wanted (group quotes): the grid stops at L. */
     bool cap_at_limit;
     /* Automatic span = E[Y | Y > 0] / span_divisor; 0 means 128. Quotes,
      * which sum many people, use a coarser 32. */
     double span_divisor;
+    /* Polled between grid widenings and every few thousand simulations
+     * (NULL: never). A true answer abandons the computation with
+     * DMS_ETOOBIG: a caller's deadline passed or its client left. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_aggregate_spec;
 
 #define DMS_MC_DEFAULT_SIMS 100000

@@ -31,11 +31,28 @@
 #define DMS_API_DEFAULT_REQUEST_TIMEOUT 60    /* seconds to receive a whole request */
 #define DMS_API_DEFAULT_MAX_SIMS 1000000
 #define DMS_API_DEFAULT_MAX_POINTS ((size_t)1 << 20)
+/* Work budgets of one request (about 2-4 s of one core each, measured by
+ * make bench): Monte Carlo random draws sims x (1 + mean claims), Panjer
+ * multiply-adds points x points, and census people x plan modules. */
+#define DMS_API_DEFAULT_MAX_DRAWS 50000000.0
+#define DMS_API_DEFAULT_MAX_GRID_OPS 4000000000.0
+#define DMS_API_DEFAULT_MAX_QUOTE_CELLS 10000000.0
+/* Overload defaults (see dms_api_config). */
+#define DMS_API_DEFAULT_HEADER_TIMEOUT 10                 /* seconds to send the request headers */
+#define DMS_API_DEFAULT_MAX_CONNECTIONS 512               /* lowered to fit RLIMIT_NOFILE */
+#define DMS_API_DEFAULT_MAX_PER_IP 32                     /* connections of one client address */
+#define DMS_API_DEFAULT_BODY_BUDGET (64u * 1024u * 1024u) /* bytes of bodies held at once */
+#define DMS_API_DEFAULT_COMPUTE_TIMEOUT 30                /* seconds one request may compute */
+#define DMS_API_DEFAULT_RATE_LIMIT 120 /* expensive requests per key per minute */
 
 /* What the service will compute for one request: keeps one request cheap. */
 typedef struct dms_api_limits {
     size_t max_sims;   /* Monte Carlo simulations per request */
     size_t max_points; /* lattice points per request (Panjer: an eighth of it) */
+    /* Work budgets (0: no budget): see DMS_API_DEFAULT_MAX_DRAWS and after. */
+    double max_draws;       /* Monte Carlo: sims x (1 + expected claims) */
+    double max_grid_ops;    /* Panjer: grid points squared */
+    double max_quote_cells; /* quotes: people in the census x modules of the plan */
 } dms_api_limits;
 
 typedef struct dms_api_config {
@@ -52,6 +69,17 @@ typedef struct dms_api_config {
     dms_api_limits limits;
     const char *db_path; /* SQLite store (keys, elections); NULL: none, every keyed route 401 */
     const char *today;   /* "YYYY-MM-DD" the picker takes as today; NULL: the UTC date */
+    /* Overload protection (0 takes the DMS_API_DEFAULT_ value). */
+    unsigned header_timeout;  /* seconds from connect (or a response) to complete headers */
+    unsigned max_connections; /* connections at once; lowered to fit RLIMIT_NOFILE */
+    unsigned max_per_ip;      /* connections of one client address */
+    size_t body_budget;       /* bytes of request bodies buffered at once (503 beyond) */
+    unsigned compute_timeout; /* seconds a request may compute before it is abandoned */
+    unsigned rate_limit;      /* expensive requests per key per minute (429 beyond) */
+    bool no_rate_limit;       /* true: no per-key rate limit at all */
+    /* true: refuse to start, or to reload, a catalog that cannot price
+     * (dms_api_catalog_check); `dmsrate serve` sets it. */
+    bool require_catalog;
 } dms_api_config;
 
 dms_api_config dms_api_config_default(void);
@@ -85,6 +113,12 @@ void dms_api_catalog_unref(dms_api_catalog *catalog);
 
 unsigned long dms_api_catalog_generation(const dms_api_catalog *catalog);
 
+/*
+ * DMS_OK when the snapshot can price: at least one corporate tariff whose
+ * model is loaded. DMS_EINVAL otherwise, the message naming what is missing.
+ */
+int dms_api_catalog_check(const dms_api_catalog *catalog, dms_error *err);
+
 /* "id@version,id@version" of the loaded models or tariffs (borrowed). */
 const char *dms_api_catalog_models_version(const dms_api_catalog *catalog);
 const char *dms_api_catalog_tariffs_version(const dms_api_catalog *catalog);
@@ -112,7 +146,7 @@ const struct dms_model *dms_api_catalog_model(const dms_api_catalog *catalog, co
 /* A bank premium-card tariff of the tariffs folder by id ("" gives the first),
  * or NULL. Corporate tariffs and bank tariffs are told apart on loading. */
 const struct dms_bank_tariff *dms_api_catalog_bank_tariff(const dms_api_catalog *catalog,
-                                                         const char *id);
+                                                          const char *id);
 const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *catalog,
                                                          const char *version);
 
@@ -196,6 +230,10 @@ typedef struct dms_api_request {
     const void *arg_ctx;
     /* Set by dms_api_dispatch for keyed routes: who is calling. */
     const struct dms_enrol_principal *principal;
+    /* Polled by long computations (NULL: never): true means give up, the
+     * deadline passed, the client left or the service is stopping. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_api_request;
 
 typedef struct dms_api_response {
@@ -222,6 +260,10 @@ typedef struct dms_api_hooks {
     /* Reloads the catalog; the new generation in *generation. */
     int (*reload)(void *ctx, unsigned long *generation, dms_error *err);
     void *ctx;
+    /* Checks the store: DMS_OK, or an error whose message names the fault
+     * (no file paths). NULL: the service has no store to check. */
+    int (*store_health)(void *ctx, const dms_api_request *req, dms_error *err);
+    bool catalog_required; /* /healthz: a catalog that cannot price is down */
 } dms_api_hooks;
 
 /*

@@ -61,9 +61,9 @@ int dms_aggregate_spec_validate(const dms_aggregate_spec *spec, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, "/discretization",
                              "discretization must be rounding or moment");
     if (isnan(spec->span) || spec->span < 0 || isinf(spec->span))
-        return dms_error_set(err, DMS_EINVAL, "/span",
-                             "span must be a positive number of roubles (or 0 for automatic), got %g",
-                             spec->span);
+        return dms_error_set(
+            err, DMS_EINVAL, "/span",
+            "span must be a positive number of roubles (or 0 for automatic), got %g", spec->span);
     if (!(spec->span_divisor >= 0 && spec->span_divisor <= 1e4))
         return dms_error_set(err, DMS_EINVAL, "/span_divisor",
                              "span divisor must be in [0, 10000], got %g", spec->span_divisor);
@@ -158,8 +158,7 @@ static int grid_with_reach(const dms_aggregate_spec *spec, double reach, double 
     return DMS_OK;
 }
 
-int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points,
-                       dms_error *err)
+int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points, dms_error *err)
 {
     return grid_with_reach(spec, 1.0, span, points, err);
 }
@@ -250,9 +249,20 @@ out_fy:
     return status;
 }
 
+/* The caller's cancel hook (aggregate.h); the error every long loop returns. */
+static bool cancelled(const dms_aggregate_spec *spec, dms_error *err)
+{
+    if (spec->cancelled == NULL || !spec->cancelled(spec->cancel_ctx))
+        return false;
+    dms_error_set(err, DMS_ETOOBIG, NULL, "the computation was cancelled");
+    return true;
+}
+
 static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dms_error *err)
 {
     for (int widening = 0;; widening++) {
+        if (cancelled(spec, err))
+            return DMS_ETOOBIG;
         size_t points;
         double span;
         dms_error too_wide;
@@ -308,6 +318,10 @@ static int compute_monte_carlo(const dms_aggregate_spec *spec, dms_aggdist *dist
     const dms_frequency *freq = &spec->freq;
     double nb_p = freq->kind == DMS_FREQ_NEGBIN ? freq->size / (freq->size + freq->mean) : 0.0;
     for (size_t i = 0; i < sims; i++) {
+        if (i % 4096 == 0 && cancelled(spec, err)) {
+            gsl_rng_free(rng);
+            return DMS_ETOOBIG;
+        }
         unsigned claims = freq->kind == DMS_FREQ_NEGBIN
                               ? gsl_ran_negative_binomial(rng, nb_p, freq->size)
                               : gsl_ran_poisson(rng, freq->mean);
