@@ -47,8 +47,8 @@ static int create_key(const struct server *s, const char *role, const char *scop
 {
     char db[128];
     snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
-    char *argv[] = {"dmsrate", "keys", "create",           "--role",      (char *)role,
-                    "--db",    db,     (char *)scope_flag, (char *)scope, NULL};
+    char *argv[] = {"dmsrate", "keys", "create", "--role", (char *)role, "--db", db,
+                    (char *)scope_flag, (char *)scope, NULL};
     struct command_result c = run_dmsrate(argv);
     int ok = c.status == 0 && strlen(c.out) > 60 ? 0 : -1;
     snprintf(key, size, "%.*s", (int)strcspn(c.out, "\n"), c.out);
@@ -77,8 +77,8 @@ static int start_server(struct server *s, const char *extra1, const char *extra2
     snprintf(models, sizeof models, "%s/models", s->dir);
     snprintf(tariffs, sizeof tariffs, "%s/tariffs", s->dir);
     snprintf(db, sizeof db, "%s/dmsrate.db", s->dir);
-    const char *args[] = {"--models",  models, "--tariffs", tariffs, "--db", db,
-                          "--threads", "2",    extra1,      extra2,  NULL};
+    const char *args[] = {"--models", models, "--tariffs", tariffs, "--db", db,
+                          "--threads", "2", extra1, extra2, NULL};
     s->pid = start_dmsrate_serve(args, s->log_path, timeout_ms, &s->port);
     if (s->pid < 0)
         return -1;

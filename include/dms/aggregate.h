@@ -20,12 +20,12 @@ typedef struct dms_aggregate_spec {
     dms_frequency freq;
     dms_severity sev;
     dms_coverage cov;
-    double annual_limit;    /* L > 0, INFINITY for none: the grid reaches it */
-    enum dms_method method; /* AUTO picks Panjer or FFT by cost */
+    double annual_limit;       /* L > 0, INFINITY for none: the grid reaches it */
+    enum dms_method method;    /* AUTO picks Panjer or FFT by cost */
     enum dms_discretization discretization;
-    double span;        /* 0: automatic */
-    size_t sims;        /* Monte Carlo sample count, 0: default */
-    unsigned long seed; /* Monte Carlo seed */
+    double span;               /* 0: automatic */
+    size_t sims;               /* Monte Carlo sample count, 0: default */
+    unsigned long seed;        /* Monte Carlo seed */
     /* Only min(S, L) is wanted (group quotes): the grid stops at L. */
     bool cap_at_limit;
     /* Automatic span = E[Y | Y > 0] / span_divisor; 0 means 128. Quotes,

@@ -61,9 +61,9 @@ int dms_aggregate_spec_validate(const dms_aggregate_spec *spec, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, "/discretization",
                              "discretization must be rounding or moment");
     if (isnan(spec->span) || spec->span < 0 || isinf(spec->span))
-        return dms_error_set(
-            err, DMS_EINVAL, "/span",
-            "span must be a positive number of roubles (or 0 for automatic), got %g", spec->span);
+        return dms_error_set(err, DMS_EINVAL, "/span",
+                             "span must be a positive number of roubles (or 0 for automatic), got %g",
+                             spec->span);
     if (!(spec->span_divisor >= 0 && spec->span_divisor <= 1e4))
         return dms_error_set(err, DMS_EINVAL, "/span_divisor",
                              "span divisor must be in [0, 10000], got %g", spec->span_divisor);
@@ -158,7 +158,8 @@ static int grid_with_reach(const dms_aggregate_spec *spec, double reach, double 
     return DMS_OK;
 }
 
-int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points, dms_error *err)
+int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points,
+                       dms_error *err)
 {
     return grid_with_reach(spec, 1.0, span, points, err);
 }
