@@ -342,16 +342,23 @@ send_error(dms_api_server *s, struct MHD_Connection *conn, struct request *req, 
     return send_response(s, conn, req, &resp, allow, NULL);
 }
 
-/* This thread's connection to the store, opened on first use; NULL without --db. */
-static dms_store *thread_store(dms_api_server *s)
+/*
+ * This thread's connection to the store, opened on first use; NULL without
+ * --db, or NULL with the reason in err when the database cannot be opened.
+ */
+static dms_store *thread_store(dms_api_server *s, dms_error *err)
 {
     if (s->db_path == NULL || !s->has_store_key)
         return NULL;
     dms_store *store = pthread_getspecific(s->store_key);
     if (store == NULL) {
-        dms_error err;
-        dms_error_clear(&err);
-        if (dms_store_open(s->db_path, &store, &err) != DMS_OK)
+        /* The database was created at start; one gone since is a fault,
+         * not something to recreate empty under the service's feet. */
+        if (access(s->db_path, F_OK) != 0) {
+            dms_error_set(err, DMS_EIO, NULL, "the database file is missing");
+            return NULL;
+        }
+        if (dms_store_open(s->db_path, &store, err) != DMS_OK)
             return NULL;
         pthread_setspecific(s->store_key, store);
     }
@@ -612,12 +619,13 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
             .authorization =
                 MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
             .api_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Api-Key"),
-            .store = thread_store(s),
         };
         dms_error err;
         dms_error_clear(&err);
+        who_asks.store = thread_store(s, &err);
         dms_enrol_principal who;
-        int status = dms_api_authenticate(&who_asks, &who, &err);
+        /* A configured store that cannot be opened is the service's fault. */
+        int status = err.code != DMS_OK ? err.code : dms_api_authenticate(&who_asks, &who, &err);
         if (status == DMS_OK && (roles & DMS_ROLE_BIT(who.role)) == 0)
             status = dms_error_set(&err, DMS_EFORBIDDEN, NULL, "role %s may not %s %s",
                                    dms_role_name(who.role), method,
@@ -760,6 +768,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         strftime(today, sizeof today, "%Y-%m-%d", &tm);
     }
     dms_api_catalog *catalog = acquire_catalog(s);
+    dms_error store_err;
+    dms_error_clear(&store_err);
     dms_api_request in = {
         .method = req->method,
         .path = req->path,
@@ -773,7 +783,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .authorization =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
         .api_key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Api-Key"),
-        .store = thread_store(s),
+        .store = thread_store(s, &store_err),
         .today = today,
         .arg = query_arg,
         .arg_ctx = conn,
@@ -781,7 +791,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .cancel_ctx = req,
     };
     dms_api_response resp;
-    dms_api_dispatch((size_t)req->route, &in, &s->hooks, &resp);
+    if (store_err.code != DMS_OK && dms_api_route_roles((size_t)req->route) != 0) {
+        resp = (dms_api_response){0};
+        dms_api_response_error(&resp, dms_api_http_status(store_err.code), &store_err, NULL);
+    } else {
+        dms_api_dispatch((size_t)req->route, &in, &s->hooks, &resp);
+    }
     if (req->cancel != CANCEL_NONE)
         cancelled_response(req, &resp);
     enum MHD_Result ok = send_response(s, conn, req, &resp, NULL, catalog);
@@ -946,11 +961,11 @@ static unsigned check_framing(const char *head, size_t len, const char **reason,
                           ? memchr(head + m + 1, ' ', line_len - m - 1)
                           : NULL;
     if (sp2 == NULL || (head[m + 1] != '/' && head[m + 1] != '*') || (size_t)(eol - sp2) < 9 ||
-        strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
+        strncmp(sp2 + 1, "HTTP/", 5) != 0 || sp2[6] < '0' || sp2[6] > '9') {
         *message = "the request line is not METHOD /path HTTP/1.1";
         return 400;
     }
-    if (sp2[8] != '0' && sp2[8] != '1') {
+    if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || (sp2[8] != '0' && sp2[8] != '1')) {
         *reason = "HTTP Version Not Supported";
         *code = "http_version_not_supported";
         *message = "only HTTP/1.0 and HTTP/1.1 are served";
