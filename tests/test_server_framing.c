@@ -154,9 +154,15 @@ static void errors_of_the_http_layer_are_json(void **state)
     expect_json_error(&r, 431, "headers_too_large");
     http_response_free(&r);
     free(raw);
-    /* The service is unharmed. */
+    /* The service is unharmed, and counts what its gate refused. */
     http_call(main_fixture.port, "GET", "/healthz", NULL, NULL, &r, T);
     assert_int_equal(r.status, 200);
+    http_response_free(&r);
+    http_call(main_fixture.port, "GET", "/metrics", NULL, NULL, &r, T);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "dmsrate_gate_refusals_total{status=\"431\"} 1\n"));
+    assert_non_null(strstr(r.body, "dmsrate_gate_refusals_total{status=\"411\"} 1\n"));
+    assert_non_null(strstr(r.body, "dmsrate_connections_waiting "));
     http_response_free(&r);
 }
 

@@ -288,6 +288,10 @@ void dms_api_metrics_free(dms_api_metrics *metrics);
 /* route may be DMS_API_ROUTE_NONE (unmatched). Thread-safe. */
 void dms_api_metrics_begin(dms_api_metrics *metrics);
 void dms_api_metrics_end(dms_api_metrics *metrics, int route, unsigned status, double seconds);
+/* A connection refused by the accept gate with status (server.c). Thread-safe. */
+void dms_api_metrics_gate(dms_api_metrics *metrics, unsigned status);
+/* Gauges of load: connections waiting for their headers, body bytes held. */
+void dms_api_metrics_load(dms_api_metrics *metrics, long waiting, long buffered);
 /* Prometheus text exposition format 0.0.4, malloc'd into *text. */
 int dms_api_metrics_render(dms_api_metrics *metrics, char **text, size_t *len);
 

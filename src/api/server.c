@@ -90,6 +90,7 @@ struct dms_api_server {
     char today[11];          /* fixed "today" of --today, or "" for the clock */
     pthread_key_t store_key; /* each worker thread's own store connection */
     bool has_store_key;
+    int db_fd; /* the database file, held open for /healthz (see hook_store_health) */
     /* the accept thread and its waiting room */
     int listen_fd, epoll_fd, wake_fd;
     pthread_t acceptor;
@@ -371,21 +372,25 @@ static void close_thread_store(void *store)
 }
 
 /*
- * The store check of /healthz: the file is there and still starts as an
- * SQLite database, and this thread's connection can read the schema
- * version. The message names the fault, never the path.
+ * The store check of /healthz: the file is there, is the one opened at
+ * start, still starts as an SQLite database, and this thread's connection
+ * can read the schema version. The message names the fault, never the
+ * path. The header is read through a descriptor held since start, because
+ * closing any descriptor of the file would drop SQLite's POSIX locks.
  */
 static int hook_store_health(void *ctx, const dms_api_request *req, dms_error *err)
 {
     dms_api_server *s = ctx;
     static const char magic[16] = "SQLite format 3";
     char head[16];
-    int fd = open(s->db_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return dms_error_set(err, DMS_EIO, NULL, "the database file is missing or unreadable");
-    ssize_t got = read(fd, head, sizeof head);
-    close(fd);
-    if (got != (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0)
+    struct stat now, start;
+    if (stat(s->db_path, &now) != 0)
+        return dms_error_set(err, DMS_EIO, NULL, "the database file is missing");
+    if (s->db_fd < 0 || fstat(s->db_fd, &start) != 0 || start.st_ino != now.st_ino ||
+        start.st_dev != now.st_dev)
+        return dms_error_set(err, DMS_EIO, NULL, "the database file was replaced since start");
+    if (pread(s->db_fd, head, sizeof head, 0) != (ssize_t)sizeof head ||
+        memcmp(head, magic, sizeof magic) != 0)
         return dms_error_set(err, DMS_EIO, NULL, "the database file is not an SQLite database");
     int version = 0;
     dms_error inner;
@@ -911,6 +916,7 @@ static void gate_refuse(dms_api_server *s, int fd, unsigned status, const char *
     shutdown(fd, SHUT_WR);
     free(body);
     log_line(s, id, "-", "-", "gate", status, 0, 0.0, message);
+    dms_api_metrics_gate(s->metrics, status);
 }
 
 static void pending_drop(dms_api_server *s, struct pending *p)
@@ -1165,6 +1171,7 @@ static void *gate_run(void *arg)
             }
         }
         gate_expire(s);
+        dms_api_metrics_load(s->metrics, (long)s->npending, (long)atomic_load(&s->buffered));
         /* Freed bodies go back to the system once nothing is held. */
         if (atomic_load(&s->trim_wanted) && atomic_load(&s->buffered) == 0 &&
             seconds_since(&last_trim) > 1.0) {
@@ -1218,6 +1225,8 @@ static void server_free(dms_api_server *s)
         close(s->epoll_fd);
     if (s->wake_fd >= 0)
         close(s->wake_fd);
+    if (s->db_fd >= 0)
+        close(s->db_fd); /* after every store connection of the workers is closed */
     free(s->host);
     free(s->tariffs_dir);
     free(s->models_dir);
@@ -1274,7 +1283,7 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     dms_api_server *s = calloc(1, sizeof *s);
     if (s == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the server");
-    s->listen_fd = s->epoll_fd = s->wake_fd = -1;
+    s->listen_fd = s->epoll_fd = s->wake_fd = s->db_fd = -1;
     s->config = *config;
     pthread_mutex_init(&s->catalog_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);
@@ -1307,6 +1316,8 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     s->config.web_dir = s->web_dir;
     s->db_path = dup_or_null(config->db_path);
     s->config.db_path = s->db_path;
+    if (s->db_path != NULL)
+        s->db_fd = open(s->db_path, O_RDONLY | O_CLOEXEC);
     if (config->today != NULL)
         snprintf(s->today, sizeof s->today, "%s", config->today);
     s->config.today = NULL;
