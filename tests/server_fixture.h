@@ -143,6 +143,7 @@ static inline void fixture_finish(struct fixture *f)
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", f->dir);
+        f->dir[0] = '\0';
     }
 }
 

@@ -21,6 +21,15 @@
 #include "server_fixture.h"
 
 static const int T = 20000;
+/* The server of the running test; the teardown stops it even after a failed assertion. */
+static struct fixture f;
+
+static int finish(void **state)
+{
+    (void)state;
+    fixture_finish(&f);
+    return 0;
+}
 static struct fixture main_fixture;
 
 static int group_setup(void **state)
@@ -171,7 +180,6 @@ static void errors_of_the_http_layer_are_json(void **state)
 static void healthz_checks_store_and_500_hides_paths(void **state)
 {
     (void)state;
-    struct fixture f;
     assert_int_equal(fixture_prepare(&f), 0);
     char key[96];
     assert_int_equal(fixture_key(&f, "broker", key, sizeof key), 0);
@@ -262,7 +270,6 @@ static void serve_defaults_and_refuses_a_bad_catalog(void **state)
     waitpid(pid, NULL, 0);
     unlink(log);
 
-    struct fixture f;
     assert_int_equal(fixture_prepare(&f), 0);
     char models[128], tariffs[128], empty[128];
     snprintf(models, sizeof models, "%s/models", f.dir);
@@ -335,8 +342,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conflicting_content_length_is_refused),
         cmocka_unit_test(errors_of_the_http_layer_are_json),
-        cmocka_unit_test(healthz_checks_store_and_500_hides_paths),
-        cmocka_unit_test(serve_defaults_and_refuses_a_bad_catalog),
+        cmocka_unit_test_teardown(healthz_checks_store_and_500_hides_paths, finish),
+        cmocka_unit_test_teardown(serve_defaults_and_refuses_a_bad_catalog, finish),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

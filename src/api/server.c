@@ -51,6 +51,8 @@
 
 /* The largest header block the accept thread waits for (431 beyond). */
 #define HEADER_MAX (32 * 1024)
+/* Connections of the light lane (/healthz, /metrics) at once. */
+#define LIGHT_CONNECTIONS 64
 /* Per-key token buckets of the rate limit; the least recently used is reused. */
 #define RATE_SLOTS 1024
 
@@ -71,6 +73,7 @@ struct rate_slot {
 
 struct dms_api_server {
     struct MHD_Daemon *daemon;
+    struct MHD_Daemon *light; /* the light lane: /healthz and /metrics */
     dms_api_config config;
     char *host, *tariffs_dir, *models_dir;
     char *web_dir; /* static pages, NULL if none (api_static.h) */
@@ -1038,6 +1041,17 @@ static unsigned check_framing(const char *head, size_t len, const char **reason,
     return 0;
 }
 
+/* A probe of the light lane: GET or HEAD of /healthz or /metrics, nothing after. */
+static bool light_request(const char *head)
+{
+    static const char *const lines[] = {"GET /healthz ", "HEAD /healthz ", "GET /metrics ",
+                                        "HEAD /metrics "};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (strncmp(head, lines[i], strlen(lines[i])) == 0)
+            return true;
+    return false;
+}
+
 /* Looks at what a waiting connection has sent: waits on, refuses or hands it over. */
 static void gate_inspect(dms_api_server *s, struct pending *p, char *buf)
 {
@@ -1079,7 +1093,8 @@ static void gate_inspect(dms_api_server *s, struct pending *p, char *buf)
     struct sockaddr_in addr = p->addr;
     pending_drop(s, p);
     /* On refusal (the per-address limit) libmicrohttpd closes the socket. */
-    MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, sizeof addr);
+    MHD_add_connection(light_request(buf) ? s->light : s->daemon, fd, (struct sockaddr *)&addr,
+                       sizeof addr);
 }
 
 /* Takes a new connection into the waiting room, making room if need be. */
@@ -1370,9 +1385,17 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
         s->config.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->config.max_per_ip,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         s, MHD_OPTION_END);
-    if (s->daemon == NULL) {
+    /* The light lane: /healthz and /metrics on a thread of their own, so a
+     * probe never waits behind a computation on a worker. */
+    s->light = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)config->connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(32 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)LIGHT_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->config.max_per_ip, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+    if (s->daemon == NULL || s->light == NULL) {
         status = dms_error_set(err, DMS_EIO, NULL, "cannot start the HTTP workers");
-        goto out_free;
+        goto out_stop;
     }
     struct sockaddr_in bound;
     socklen_t bound_len = sizeof bound;
@@ -1388,12 +1411,16 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
         epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &on_wake) != 0 ||
         pthread_create(&s->acceptor, NULL, gate_run, s) != 0) {
         status = dms_error_set(err, DMS_EIO, NULL, "cannot start the accept thread");
-        MHD_stop_daemon(s->daemon);
-        goto out_free;
+        goto out_stop;
     }
     s->has_acceptor = true;
     *out = s;
     return DMS_OK;
+out_stop:
+    if (s->daemon != NULL)
+        MHD_stop_daemon(s->daemon);
+    if (s->light != NULL)
+        MHD_stop_daemon(s->light);
 out_free:
     server_free(s);
     return status;
@@ -1432,6 +1459,7 @@ unsigned dms_api_server_stop(dms_api_server *server, unsigned grace_ms)
     atomic_store(&server->abandon, true);
     unsigned left = (unsigned)atomic_load(&server->answering);
     MHD_stop_daemon(server->daemon);
+    MHD_stop_daemon(server->light);
     server_free(server);
     return left;
 }
