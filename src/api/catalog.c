@@ -8,6 +8,7 @@
 #include "dms/api.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -56,7 +57,8 @@ static int list_json(const char *dir, char ***out, size_t *count, dms_error *err
     *count = 0;
     DIR *d = opendir(dir);
     if (d == NULL)
-        return dms_error_set(err, DMS_EIO, NULL, "%s: cannot open the folder", dir);
+        return dms_error_set(err, DMS_EIO, NULL, "%s: cannot open the folder: %s", dir,
+                             strerror(errno));
     char **names = calloc(MAX_FILES, sizeof *names);
     size_t n = 0;
     int status = names != NULL ? DMS_OK : DMS_ENOMEM;

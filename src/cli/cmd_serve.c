@@ -253,6 +253,11 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));
         /* 1: the address (a restart may help); 2: the configuration. */
         code = err.code == DMS_EIO ? 1 : 2;
+        if (code == 2)
+            fprintf(stderr, "dmsrate serve: the catalog is read from --tariffs %s and --models %s "
+                            "(defaults ./tariffs and ./models)\n",
+                    config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
+                    config.models_dir != NULL ? config.models_dir : "(none)");
         goto out;
     }
     log_event("start", "ok", NULL);
