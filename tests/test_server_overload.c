@@ -310,6 +310,24 @@ static void work_budgets_refuse_before_running(void **state)
     assert_int_equal(r.status, 200);
     http_response_free(&r);
     fixture_finish(&f);
+
+    /* Quotes: people x modules, with a budget small enough for the example. */
+    assert_int_equal(fixture_prepare(&f), 0);
+    assert_int_equal(fixture_key(&f, "broker", key, sizeof key), 0);
+    const char *small[] = {"--max-quote-cells", "20", NULL};
+    assert_int_equal(fixture_start(&f, small), 0);
+    FILE *file = fopen("examples/requests/quote-inline-json.json", "rb");
+    assert_non_null(file);
+    char *quote = calloc(1, 1 << 20);
+    size_t len = fread(quote, 1, (1 << 20) - 1, file);
+    fclose(file);
+    assert_true(len > 0);
+    call_with_key(f.port, key, "POST", "/v1/quotes", quote, &r, T);
+    assert_int_equal(r.status, 422);
+    assert_non_null(strstr(r.body, "max_quote_cells"));
+    assert_non_null(strstr(r.body, "\"path\":\"/census\""));
+    http_response_free(&r);
+    free(quote);
 }
 
 static void computation_stops_at_deadline_and_when_client_leaves(void **state)

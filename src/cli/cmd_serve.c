@@ -52,6 +52,9 @@ static const char usage[] =
     "  --body-budget BYTES  request bodies held in memory at once (default 67108864; 503 beyond)\n"
     "  --compute-timeout S  seconds one request may compute (default 30; 503 after)\n"
     "  --rate-limit N       pricing requests per key per minute (default 120; 0: no limit)\n"
+    "  --max-draws N        work budget: Monte Carlo sims x (1 + mean) (default 5e7)\n"
+    "  --max-grid-ops N     work budget: Panjer grid points squared (default 4e9)\n"
+    "  --max-quote-cells N  work budget: census people x plan modules (default 1e7)\n"
     "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
     "Access log: one JSON line per request on stderr.\n";
 
@@ -215,6 +218,14 @@ int cmd_serve(int argc, char **argv)
             if (number_arg(flag, value, 1, 3600, &n) != 0)
                 return 2;
             config.compute_timeout = (unsigned)n;
+        } else if (strcmp(flag, "--max-draws") == 0 || strcmp(flag, "--max-grid-ops") == 0 ||
+                   strcmp(flag, "--max-quote-cells") == 0) {
+            if (number_arg(flag, value, 1, 1ul << 62, &n) != 0)
+                return 2;
+            double *budget = strcmp(flag, "--max-draws") == 0      ? &config.limits.max_draws
+                             : strcmp(flag, "--max-grid-ops") == 0 ? &config.limits.max_grid_ops
+                                                                   : &config.limits.max_quote_cells;
+            *budget = (double)n;
         } else if (strcmp(flag, "--rate-limit") == 0) {
             if (number_arg(flag, value, 0, 1000000, &n) != 0)
                 return 2;
@@ -254,8 +265,9 @@ int cmd_serve(int argc, char **argv)
         /* 1: the address (a restart may help); 2: the configuration. */
         code = err.code == DMS_EIO ? 1 : 2;
         if (code == 2)
-            fprintf(stderr, "dmsrate serve: the catalog is read from --tariffs %s and --models %s "
-                            "(defaults ./tariffs and ./models)\n",
+            fprintf(stderr,
+                    "dmsrate serve: the catalog is read from --tariffs %s and --models %s "
+                    "(defaults ./tariffs and ./models)\n",
                     config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
                     config.models_dir != NULL ? config.models_dir : "(none)");
         goto out;
