@@ -311,10 +311,10 @@ static void work_budgets_refuse_before_running(void **state)
     http_response_free(&r);
     fixture_finish(&f);
 
-    /* Quotes: people x modules, with a budget small enough for the example. */
+    /* Quotes: people x modules, with a budget below the example's 18. */
     assert_int_equal(fixture_prepare(&f), 0);
     assert_int_equal(fixture_key(&f, "broker", key, sizeof key), 0);
-    const char *small[] = {"--max-quote-cells", "20", NULL};
+    const char *small[] = {"--max-quote-cells", "10", NULL}; /* the example: 3 people x 6 */
     assert_int_equal(fixture_start(&f, small), 0);
     FILE *file = fopen("examples/requests/quote-inline-json.json", "rb");
     assert_non_null(file);
