@@ -171,6 +171,25 @@ const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *
 int dms_api_decode_aggregate(const char *body, size_t len, const dms_api_limits *limits,
                              dms_aggregate_spec *spec, dms_error *err);
 
+/* --- framing: the accept gate's check of a request's headers ---------------- */
+
+typedef struct dms_api_framing {
+    unsigned status;     /* 0: acceptable (or not complete yet); else the HTTP status */
+    const char *reason;  /* of the status line, static */
+    const char *code;    /* of the JSON error, static */
+    const char *message; /* static */
+    size_t header_len;   /* bytes up to and with the blank line; 0: not complete */
+    bool light;          /* GET or HEAD of /healthz or /metrics */
+} dms_api_framing;
+
+/*
+ * Checks the first len bytes a client has sent (scanned of them already
+ * searched for the blank line) against the framing rules of the service;
+ * headers longer than max bytes are a 431. Never fails.
+ */
+void dms_api_framing_check(const char *data, size_t len, size_t scanned, size_t max,
+                           dms_api_framing *out);
+
 /* --- errors ---------------------------------------------------------------- */
 
 /* The HTTP status for a dms_status (the one table): 422 for EINVAL, ... */

@@ -942,116 +942,6 @@ static bool older(const struct pending *a, const struct pending *b)
            (a->since.tv_sec == b->since.tv_sec && a->since.tv_nsec < b->since.tv_nsec);
 }
 
-/* Case-insensitive "Name:" at the start of a header line. */
-static bool header_is(const char *line, size_t len, const char *name)
-{
-    size_t n = strlen(name);
-    return len > n && line[n] == ':' && strncasecmp(line, name, n) == 0;
-}
-
-/*
- * Checks the framing of a complete header block (head, len bytes up to the
- * blank line). 0 if libmicrohttpd may take it; else the status, with reason,
- * code and message filled.
- */
-static unsigned check_framing(const char *head, size_t len, const char **reason, const char **code,
-                              const char **message)
-{
-    *reason = "Bad Request";
-    *code = "bad_request";
-    const char *end = head + len;
-    const char *eol = memchr(head, '\n', len);
-    size_t line_len = (size_t)(eol - head);
-    /* METHOD SP /target SP HTTP/1.x */
-    size_t m = 0;
-    while (m < line_len && head[m] >= 'A' && head[m] <= 'Z')
-        m++;
-    const char *sp2 = m > 0 && m < line_len && head[m] == ' '
-                          ? memchr(head + m + 1, ' ', line_len - m - 1)
-                          : NULL;
-    if (sp2 == NULL || (head[m + 1] != '/' && head[m + 1] != '*') || (size_t)(eol - sp2) < 9 ||
-        strncmp(sp2 + 1, "HTTP/", 5) != 0 || sp2[6] < '0' || sp2[6] > '9') {
-        *message = "the request line is not METHOD /path HTTP/1.1";
-        return 400;
-    }
-    if (strncmp(sp2 + 1, "HTTP/1.", 7) != 0 || (sp2[8] != '0' && sp2[8] != '1')) {
-        *reason = "HTTP Version Not Supported";
-        *code = "http_version_not_supported";
-        *message = "only HTTP/1.0 and HTTP/1.1 are served";
-        return 505;
-    }
-    bool http11 = sp2[8] == '1', host = false;
-    const char *length = NULL;
-    size_t length_len = 0;
-    for (const char *line = eol + 1; line < end; line = eol + 1) {
-        eol = memchr(line, '\n', (size_t)(end - line));
-        if (eol == NULL)
-            break;
-        size_t n = (size_t)(eol - line);
-        if (n > 0 && line[n - 1] == '\r')
-            n--;
-        if (n == 0)
-            break; /* the blank line */
-        const char *colon = memchr(line, ':', n);
-        if (line[0] == ' ' || line[0] == '\t' || colon == NULL || colon == line ||
-            colon[-1] == ' ' || colon[-1] == '\t') {
-            *message = "a header line is not 'Name: value'";
-            return 400;
-        }
-        if (header_is(line, n, "Host"))
-            host = true;
-        if (header_is(line, n, "Transfer-Encoding")) {
-            *reason = "Length Required";
-            *code = "length_required";
-            *message = "send the body with Content-Length; Transfer-Encoding is not accepted";
-            return 411;
-        }
-        if (header_is(line, n, "Content-Length")) {
-            const char *v = colon + 1, *v_end = line + n;
-            while (v < v_end && (*v == ' ' || *v == '\t'))
-                v++;
-            while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t'))
-                v_end--;
-            size_t digits = (size_t)(v_end - v);
-            for (size_t i = 0; i < digits; i++)
-                if (v[i] < '0' || v[i] > '9')
-                    digits = 0;
-            if (digits == 0) {
-                *message = "Content-Length must be a whole number";
-                return 400;
-            }
-            if (digits > 15) {
-                *reason = "Content Too Large";
-                *code = "payload_too_large";
-                *message = "the declared Content-Length is far over the body limit";
-                return 413;
-            }
-            if (length != NULL && (length_len != digits || memcmp(length, v, digits) != 0)) {
-                *message = "conflicting Content-Length headers";
-                return 400;
-            }
-            length = v;
-            length_len = digits;
-        }
-    }
-    if (http11 && !host) {
-        *message = "an HTTP/1.1 request needs a Host header";
-        return 400;
-    }
-    return 0;
-}
-
-/* A probe of the light lane: GET or HEAD of /healthz or /metrics, nothing after. */
-static bool light_request(const char *head)
-{
-    static const char *const lines[] = {"GET /healthz ", "HEAD /healthz ", "GET /metrics ",
-                                        "HEAD /metrics "};
-    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
-        if (strncmp(head, lines[i], strlen(lines[i])) == 0)
-            return true;
-    return false;
-}
-
 /* Looks at what a waiting connection has sent: waits on, refuses or hands it over. */
 static void gate_inspect(dms_api_server *s, struct pending *p, char *buf)
 {
@@ -1062,22 +952,13 @@ static void gate_inspect(dms_api_server *s, struct pending *p, char *buf)
     }
     if (got < 0)
         return;
-    size_t from = p->scanned > 3 ? p->scanned - 3 : 0;
-    const char *end = NULL;
-    for (size_t i = from; i + 3 < (size_t)got && end == NULL; i++)
-        if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n')
-            end = buf + i + 4;
+    dms_api_framing framing;
+    dms_api_framing_check(buf, (size_t)got, p->scanned, HEADER_MAX, &framing);
     p->scanned = (size_t)got;
-    if (end == NULL) {
-        if (got >= HEADER_MAX) {
-            gate_refuse(s, p->fd, 431, "Request Header Fields Too Large", "headers_too_large",
-                        "the request headers are larger than 32 KiB");
-            pending_close(s, p);
-        }
-        return;
-    }
-    const char *reason, *code, *message;
-    unsigned status = check_framing(buf, (size_t)(end - buf), &reason, &code, &message);
+    if (framing.header_len == 0 && framing.status == 0)
+        return; /* the headers are not complete yet */
+    unsigned status = framing.status;
+    const char *reason = framing.reason, *code = framing.code, *message = framing.message;
     if (status == 0 && atomic_load(&s->connections) >= (long)s->config.max_connections) {
         status = 503;
         reason = "Service Unavailable";
@@ -1093,7 +974,7 @@ static void gate_inspect(dms_api_server *s, struct pending *p, char *buf)
     struct sockaddr_in addr = p->addr;
     pending_drop(s, p);
     /* On refusal (the per-address limit) libmicrohttpd closes the socket. */
-    MHD_add_connection(light_request(buf) ? s->light : s->daemon, fd, (struct sockaddr *)&addr,
+    MHD_add_connection(framing.light ? s->light : s->daemon, fd, (struct sockaddr *)&addr,
                        sizeof addr);
 }
 
