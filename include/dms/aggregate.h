@@ -31,6 +31,11 @@ typedef struct dms_aggregate_spec {
     /* Automatic span = E[Y | Y > 0] / span_divisor; 0 means 128. Quotes,
      * which sum many people, use a coarser 32. */
     double span_divisor;
+    /* Polled between grid widenings and every few thousand simulations
+     * (NULL: never). A true answer abandons the computation with
+     * DMS_ETOOBIG: a caller's deadline passed or its client left. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_aggregate_spec;
 
 #define DMS_MC_DEFAULT_SIMS 100000

@@ -410,8 +410,19 @@ out_fy:
     return status;
 }
 
+/* The caller's cancel hook (aggregate.h); the error every long loop returns. */
+static bool cancelled(const dms_aggregate_spec *spec, dms_error *err)
+{
+    if (spec->cancelled == NULL || !spec->cancelled(spec->cancel_ctx))
+        return false;
+    dms_error_set(err, DMS_ETOOBIG, NULL, "the computation was cancelled");
+    return true;
+}
+
 static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dms_error *err)
 {
+    if (cancelled(spec, err))
+        return DMS_ETOOBIG;
     grid_plan plan;
     int status = plan_grid(spec, &plan, err);
     if (status != DMS_OK)
@@ -467,6 +478,10 @@ static int compute_monte_carlo(const dms_aggregate_spec *spec, dms_aggdist *dist
     const dms_frequency *freq = &spec->freq;
     double nb_p = freq->kind == DMS_FREQ_NEGBIN ? freq->size / (freq->size + freq->mean) : 0.0;
     for (size_t i = 0; i < sims; i++) {
+        if (i % 4096 == 0 && cancelled(spec, err)) {
+            gsl_rng_free(rng);
+            return DMS_ETOOBIG;
+        }
         unsigned claims = freq->kind == DMS_FREQ_NEGBIN
                               ? gsl_ran_negative_binomial(rng, nb_p, freq->size)
                               : gsl_ran_poisson(rng, freq->mean);
