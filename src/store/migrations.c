@@ -267,7 +267,6 @@ const dms_store_migration dms_store_migrations[] = {
      "ALTER TABLE election_history ADD COLUMN life_event_date TEXT;\n"
      "ALTER TABLE election_history ADD COLUMN employee_month INTEGER NOT NULL DEFAULT 0\n"
      "  CHECK (employee_month >= 0);\n"},
-    /* h-cabinet's migrations, renumbered after main's 6 when merged. */
     {7, "finance: contract terms, invoices, payments",
      "CREATE TABLE finance_contract (\n"
      "  tenant INTEGER PRIMARY KEY REFERENCES employer (id),\n"
