@@ -219,6 +219,8 @@ static const struct {
      "Content-Type «%.100s» здесь не принимается; отправьте application/json"},
     {"the body has %llu bytes, more than the limit of %zu",
      "в теле запроса %llu байт, больше предела в %zu"},
+    {"column '%s' holds diagnoses or names: it is dropped and never stored",
+     "столбец «%s» содержит диагнозы или ФИО: он отброшен и нигде не хранится"},
     {"out of memory", "не хватило памяти"},
     {"no memory", "не хватило памяти"},
 };
