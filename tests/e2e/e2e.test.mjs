@@ -407,6 +407,7 @@ test('employee: what an option adds to my deduction is the difference of two dra
   assert.equal(await page.locator('#totals tbody tr').count(), 3);
   assert.match(await page.textContent('#totals tr[data-row="employer"]'), /₽.*₽/);
   assert.equal(await page.locator('#expected .oop.total strong').count(), 3);
+  assert.doesNotMatch(await page.textContent('#budget-card'), /null|undefined|NaN/);
   // Left credits and the cap are said apart.
   assert.match(await page.textContent('#budget-left li[data-left="credits"]'), /Баллов работодателя осталось: .*₽ в год/);
   assert.match(await page.textContent('#budget-left li[data-left="cap"]'), /До предела доплаты осталось: .*₽ в год/);

@@ -202,7 +202,7 @@ function renderBudget() {
   $('budget-legend').replaceChildren(
     item('credits', I18N.t('emp.budget.credits'), credits), el('span', { class: 'muted', text: `/ ${money(flex)} ${I18N.t('common.year')}` }),
     item('topup', I18N.t('emp.budget.topup'), topup), el('span', { class: 'muted', text: `/ ${money(cap)} ${I18N.t('common.year')} (${I18N.t('emp.budget.cap')})` }),
-    over > 0 ? item('over', I18N.t('emp.budget.over'), over) : null);
+    ...(over > 0 ? [item('over', I18N.t('emp.budget.over'), over)] : []));
   // What is left is said separately for the credits and for the cap: they
   // are different money (the employer's, and a limit on mine).
   $('budget-left').replaceChildren(
