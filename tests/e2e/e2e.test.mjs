@@ -353,6 +353,8 @@ test('errors and warnings follow the language: API by Accept-Language, pages in 
   assert.equal(ru.body.error.path, en.body.error.path);
   assert.match(ru.body.error.message, /[А-Яа-яЁё]/, ru.body.error.message);
   assert.doesNotMatch(en.body.error.message, /[А-Яа-яЁё]/, en.body.error.message);
+  assert.equal(ru.body.error.message_ru, undefined, 'one language per answer');
+  assert.equal(en.body.error.message_ru, undefined, 'one language per answer');
 
   // The page: a census city not in the tariff is a warning in Russian, then in English.
   await signIn(page, HR_KEY);
