@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "run_command.h"
 #include "testutil.h"
 
 /* The arguments a printf format takes, e.g. "%s|%.64s|%zu" -> "s|s|zu|" (length
@@ -250,6 +251,53 @@ static void test_api_follows_accept_language(void **state)
     free(text);
 }
 
+/* The CLI: English by default, Russian with --lang ru, for the same warning. */
+static void test_cli_language(void **state)
+{
+    (void)state;
+    char census[] = "/tmp/dms_error_ru_XXXXXX";
+    int fd = mkstemp(census);
+    assert_true(fd >= 0);
+    static const char csv[] = "employee_id;relation;birth_date;sex;region\n"
+                              "1;employee;1985-02-01;F;Тула\n"
+                              "2;employee;1990-02-01;M;Москва\n";
+    assert_int_equal(write(fd, csv, sizeof csv - 1), (ssize_t)(sizeof csv - 1));
+    close(fd);
+    char *en[] = {"dmsrate",          "quote",
+                  "--census",         census,
+                  "--plan",           "web/plans/base-2026.json",
+                  "--tariff",         "tariffs/corporate-2026.json",
+                  "--model",          "models/ru-2026.json",
+                  "--format",         "json",
+                  "--no-percentiles", NULL};
+    char *ru[] = {"dmsrate",
+                  "quote",
+                  "--census",
+                  census,
+                  "--plan",
+                  "web/plans/base-2026.json",
+                  "--tariff",
+                  "tariffs/corporate-2026.json",
+                  "--model",
+                  "models/ru-2026.json",
+                  "--format",
+                  "json",
+                  "--no-percentiles",
+                  "--lang",
+                  "ru",
+                  NULL};
+    struct command_result a = run_dmsrate(en);
+    struct command_result b = run_dmsrate(ru);
+    unlink(census);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(b.status, 0);
+    assert_non_null(strstr(a.err, "region 'Тула' is not in the tariff: priced as 'other'"));
+    assert_non_null(strstr(b.err, "региона «Тула» нет в тарифе: цена рассчитана как для «other»"));
+    assert_null(strstr(b.err, "is not in the tariff"));
+    command_result_free(&a);
+    command_result_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_errors_carry_both_languages),
         cmocka_unit_test(test_diag_summary_in_russian),
         cmocka_unit_test(test_api_follows_accept_language),
+        cmocka_unit_test(test_cli_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
