@@ -103,6 +103,21 @@ async function smallestChartText(page) {
   });
 }
 
+// Chart labels that stick out of their SVG (a cut «33,2 мл»), by the text's box.
+async function cutChartText(page) {
+  return page.evaluate(() => {
+    const cut = [];
+    document.querySelectorAll('svg.chart').forEach((svgEl) => {
+      const vb = svgEl.viewBox.baseVal;
+      svgEl.querySelectorAll('text').forEach((t) => {
+        const b = t.getBBox();
+        if (b.x < -0.5 || b.x + b.width > vb.width + 0.5) cut.push(t.textContent);
+      });
+    });
+    return cut;
+  });
+}
+
 async function signIn(page, key) {
   await page.fill('#key', key);
   await page.click('#signin');
@@ -666,6 +681,7 @@ test('phone 390x844: every page fits the screen, charts readable; axe finds noth
       if (vname === 'phone') {
         await noHorizontalOverflow(page);
         if (name === 'hr' || name === 'bank') {
+          assert.deepEqual(await cutChartText(page), []);
           const small = await smallestChartText(page);
           assert.ok(small >= 11, `chart text ${small.toFixed(1)} px on a phone`);
           // Axis labels in the Russian format: «млн ₽», decimal comma, never «5.0 млн».

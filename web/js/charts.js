@@ -107,7 +107,7 @@ function barChart({ groups, series, title }) {
 function fanChart({ rows, title }) {
   const width = 640;
   const rowH = 54;
-  const m = { top: 24, right: 20, bottom: 34, left: 120 };
+  const m = { top: 24, right: 44, bottom: 34, left: 120 };
   const height = m.top + m.bottom + rows.length * rowH;
   const plotW = width - m.left - m.right;
   const lo = Math.min(...rows.map((r) => Math.min(r.mean, r.p.P50))) * 0.9;
