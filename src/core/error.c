@@ -23,6 +23,7 @@ static const struct {
     [DMS_EFORBIDDEN] = {"forbidden", "not allowed for this caller"},
     [DMS_EUNAUTH] = {"unauthorized", "caller not identified"},
     [DMS_EINTERNAL] = {"internal_error", "internal error"},
+    [DMS_EUNAVAILABLE] = {"unavailable", "temporarily unavailable"},
 };
 
 static bool status_known(int status)

@@ -23,7 +23,6 @@ struct dms_claims_store {
     char path[DMS_ERROR_PATH_MAX];
 };
 
-
 /* ---- connection -------------------------------------------------------- */
 
 static int db_error(dms_claims_store *cs, int rc, const char *what, dms_error *err)
