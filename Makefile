@@ -108,12 +108,15 @@ $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBAPP) $(LIBCORE)
 tests-built: $(BUILD)/dmsrate $(TEST_BIN) $(REPLAY_BIN)
 
 # One pass over every unit test and the fuzz corpora with this build.
+# A throwaway PostgreSQL cluster (tests/pg/cluster.sh) is up meanwhile: the store tests of
+# tests/pg/backends run a second time against it.
 check: tests-built
-	@DMS_BIN=$(BUILD)/dmsrate tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
+	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/state \
+	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
 
 valgrind: tests-built
 	@DMS_BIN=$(BUILD)/dmsrate DMS_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
-	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" ""
+	  tests/pg/with-cluster.sh $(BUILD)/pg/state tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" ""
 
 # The full suite README promises: plain, sanitized, valgrind, then a short fuzz.
 test: deps

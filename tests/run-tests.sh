@@ -23,6 +23,25 @@ for t in $tests; do
         tail -30 "$log"
     fi
 done
+# The store tests once more against PostgreSQL, when a test cluster is up (make check starts one).
+if [ -n "${DMS_TEST_PG_URI:-}" ]; then
+    for name in $(grep -v '^#' tests/pg/backends); do
+        t="$build/tests/$name"
+        case " $tests " in *" $t "*) ;; *) continue ;; esac
+        log="$build/tests/$name.pg.log"
+        if DMS_TEST_STORE=postgresql ${TEST_WRAPPER:-} "$t" >"$log" 2>&1; then
+            passed=$((passed + 1))
+            echo "PASS $name [postgresql]$(grep -o '\[  PASSED  \] [0-9]* test' "$log" | tail -1 | sed 's/\[  PASSED  \]/ /')"
+        else
+            failed=$((failed + 1))
+            failed_names="$failed_names $name[postgresql]"
+            echo "FAIL $name [postgresql] (log: $log)"
+            tail -30 "$log"
+        fi
+    done
+else
+    echo "no DMS_TEST_PG_URI: the PostgreSQL pass of the store tests is skipped"
+fi
 for r in $replays; do
     name=$(basename "$r")
     corpus="tests/fuzz/corpus/$name"

@@ -169,13 +169,13 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 int dms_enrol_begin(dms_store *store, dms_error *err)
 {
-    int rc = dms_sql_exec(store, "BEGIN IMMEDIATE");
+    int rc = dms_sql_begin(store);
     return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
 }
 
 int dms_enrol_commit(dms_store *store, dms_error *err)
 {
-    int rc = dms_sql_exec(store, "COMMIT");
+    int rc = dms_sql_commit(store);
     if (rc == DMS_SQL_OK)
         return DMS_OK;
     int status = dms_store_fail(store, rc, "committing", err);
@@ -186,7 +186,7 @@ int dms_enrol_commit(dms_store *store, dms_error *err)
 void dms_enrol_rollback(dms_store *store)
 {
     if (store != NULL && dms_sql_in_transaction(store))
-        dms_sql_exec(store, "ROLLBACK");
+        dms_sql_rollback(store);
 }
 
 /* ---- the employer -------------------------------------------------------------- */
@@ -341,7 +341,7 @@ int dms_enrol_employee_count(dms_store *store, const char *department, long *cou
     dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT count(*) FROM enrol_employee WHERE tenant = ?2 AND "
-                         "(?1 IS NULL OR department = ?1)",
+                         "(department = ?1 OR ?1 IS NULL)",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
@@ -531,7 +531,7 @@ int dms_enrol_election_list(dms_store *store, const char *department, int status
     dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " ELECTION_COLUMNS " FROM election WHERE tenant = ?3 AND "
-                         "(?1 IS NULL OR department = ?1) AND (?2 IS NULL OR status = ?2) "
+                         "(department = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL) "
                          "ORDER BY employee_id",
                          &stmt, err);
     if (status != DMS_OK)

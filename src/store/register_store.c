@@ -231,9 +231,9 @@ int dms_register_store_get(dms_store *store, const char *policy, dms_register_en
 }
 
 static const char list_where[] = " FROM insured_person WHERE tenant = ?1 AND "
-                                 "(?2 IS NULL OR department = ?2) AND "
-                                 "(?3 IS NULL OR programme = ?3) AND "
-                                 "(?4 < 0 OR status = ?4) AND (?5 IS NULL OR employee_id = ?5)";
+                                 "(department = ?2 OR ?2 IS NULL) AND "
+                                 "(programme = ?3 OR ?3 IS NULL) AND "
+                                 "(?4 < 0 OR status = ?4) AND (employee_id = ?5 OR ?5 IS NULL)";
 
 static void bind_filter(dms_stmt *stmt, long tenant, const dms_insured_filter *f)
 {
@@ -363,8 +363,8 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
         "SELECT id, upload, version, entered_at, policy, action, effective_day, employee_id, "
         "relation, full_name, birth_day, department, programme, had_before, status_before, "
         "programme_before, author FROM insured_change WHERE tenant = ?1 AND "
-        "(?2 IS NULL OR policy = ?2) AND (?3 IS NULL OR effective_day >= ?3) AND "
-        "(?4 IS NULL OR effective_day <= ?4) ORDER BY id",
+        "(policy = ?2 OR ?2 IS NULL) AND (effective_day >= ?3 OR ?3 IS NULL) AND "
+        "(effective_day <= ?4 OR ?4 IS NULL) ORDER BY id",
         &stmt, err);
     if (status != DMS_OK)
         return status;

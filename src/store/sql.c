@@ -9,7 +9,7 @@
  * heals by itself; while the server is away statements fail with
  * DMS_SQL_DOWN, which the HTTP layer answers with 503.
  */
-#include "sql.h"
+#include "dms/sql.h"
 #include "store_internal.h"
 
 #include <ctype.h>
@@ -378,6 +378,13 @@ bool dms_sql_column_null(dms_stmt *stmt, int col)
     return pg_value(stmt, col) == NULL;
 }
 
+int dms_sql_column_count(dms_stmt *stmt)
+{
+    if (stmt->lite != NULL)
+        return sqlite3_column_count(stmt->lite);
+    return stmt->res != NULL ? PQnfields(stmt->res) : 0;
+}
+
 /* ---- scripts and transactions ------------------------------------------------ */
 
 int dms_sql_exec(dms_store *store, const char *sql)
@@ -409,6 +416,12 @@ int dms_sql_begin(dms_store *store)
 
 int dms_sql_commit(dms_store *store)
 {
+    /* PostgreSQL answers COMMIT of a failed transaction with a rollback, not an error. */
+    if (store->pg && PQtransactionStatus(store->pgconn) == PQTRANS_INERROR) {
+        pg_note(store, "the transaction failed earlier and was rolled back");
+        dms_sql_rollback(store);
+        return DMS_SQL_ERROR;
+    }
     return dms_sql_exec(store, "COMMIT");
 }
 

@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 #include "dms/store.h"
-#include "sql.h"
+#include "dms/sql.h"
 
 struct dms_store {
     bool pg;                       /* PostgreSQL (pgconn) rather than SQLite (db) */

@@ -69,7 +69,10 @@ static int exec(dms_store *store, const char *sql, const char *what, dms_error *
 static int begin(dms_store *store, bool *own, dms_error *err)
 {
     *own = !dms_sql_in_transaction(store);
-    return *own ? exec(store, "BEGIN IMMEDIATE", "starting a transaction", err) : DMS_OK;
+    if (!*own)
+        return DMS_OK;
+    int rc = dms_sql_begin(store);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
 }
 
 static int finish(dms_store *store, bool own, int status, dms_error *err)
@@ -78,7 +81,7 @@ static int finish(dms_store *store, bool own, int status, dms_error *err)
         return status;
     if (status == DMS_OK)
         return exec(store, "COMMIT", "committing", err);
-    dms_sql_exec(store, "ROLLBACK");
+    dms_sql_rollback(store);
     return status;
 }
 
@@ -406,7 +409,7 @@ out_wipe:
 #define KEY_COLUMNS                                                                                \
     "k.id, k.prefix, k.role, coalesce(k.tenant, 0), "                                              \
     "(SELECT group_concat(tenant, ',') FROM (SELECT tenant FROM api_key_employer "                 \
-    "  WHERE key_id = k.id ORDER BY tenant)), "                                                    \
+    "  WHERE key_id = k.id ORDER BY tenant) AS scope), "                                           \
     "k.employee_id, k.department, k.created_at, k.created_by, k.expires_at, k.last_used_at, "      \
     "k.revoked_at"
 

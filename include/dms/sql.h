@@ -5,7 +5,9 @@
  * accept, with ?N placeholders (the PostgreSQL driver turns them into $N).
  * Two drivers sit behind it (sql_sqlite.c, sql_pg.c); dms_store_open picks
  * one from the --db argument. Result codes keep SQLite's numbering so that
- * a store module reads the same whichever engine answers. Not installed.
+ * a store module reads the same whichever engine answers. The store modules
+ * of src/store use it, and so do tests that look into the tables; nothing
+ * else should (the API and the CLI go through the store modules).
  */
 #ifndef DMS_STORE_SQL_H
 #define DMS_STORE_SQL_H
@@ -51,6 +53,8 @@ long long dms_sql_column_int64(dms_stmt *stmt, int col);
 int dms_sql_column_int(dms_stmt *stmt, int col);
 const char *dms_sql_column_text(dms_stmt *stmt, int col);
 bool dms_sql_column_null(dms_stmt *stmt, int col);
+/* Columns in the result of stmt. */
+int dms_sql_column_count(dms_stmt *stmt);
 
 /* Runs one or more statements without parameters or results. */
 int dms_sql_exec(dms_store *store, const char *sql);
