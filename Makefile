@@ -191,8 +191,9 @@ fuzz: $(FUZZ_RUN)
 	done
 
 bench: $(BUILD)/dmsrate $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; DMS_BIN=$(BUILD)/dmsrate $$b || exit 1; done
-	@for s in $(sort $(wildcard bench/*.sh)); do echo "== $$s"; DMS_BIN=$(BUILD)/dmsrate $$s || exit 1; done
+	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/bench-state sh -c '\
+	  for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done; \
+	  for s in $(sort $(wildcard bench/*.sh)); do echo "== $$s"; $$s || exit 1; done'
 
 RUN_ARGS ?= serve --listen 127.0.0.1:8080 --tariffs tariffs --models models --db var/dmsrate.db
 

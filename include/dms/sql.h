@@ -13,6 +13,7 @@
 #define DMS_STORE_SQL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "dms/store.h"
 
@@ -80,6 +81,14 @@ bool dms_sql_is_pg(const dms_store *store);
  * columns do not follow explicit ids; SQLite's rowid does by itself).
  */
 int dms_sql_sync_id(dms_store *store, const char *table);
+/*
+ * PostgreSQL's COPY ... FROM STDIN: begin with the COPY statement, put rows
+ * of COPY text format in chunks of any size, end (with a non-NULL failure
+ * message to abort it). DMS_SQL_ERROR on SQLite, which has no COPY.
+ */
+int dms_sql_copy_begin(dms_store *store, const char *copy_sql);
+int dms_sql_copy_put(dms_store *store, const char *data, size_t len);
+int dms_sql_copy_end(dms_store *store, const char *failure);
 /* Waits for no lock (true) or for the usual timeout (false). */
 void dms_sql_nowait(dms_store *store, bool nowait);
 

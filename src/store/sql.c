@@ -479,3 +479,41 @@ void dms_sql_nowait(dms_store *store, bool nowait)
     PQclear(PQexec(store->pgconn, nowait ? "SET lock_timeout = 1" : "SET lock_timeout = 0"));
     store->nowait = nowait;
 }
+
+int dms_sql_copy_begin(dms_store *store, const char *copy_sql)
+{
+    if (!store->pg) {
+        snprintf(store->errmsg, sizeof store->errmsg, "COPY needs PostgreSQL");
+        return DMS_SQL_ERROR;
+    }
+    PGresult *res = PQexec(store->pgconn, copy_sql);
+    int rc = PQresultStatus(res) == PGRES_COPY_IN ? DMS_SQL_OK : pg_code(store, res);
+    PQclear(res);
+    return rc;
+}
+
+int dms_sql_copy_put(dms_store *store, const char *data, size_t len)
+{
+    while (len > 0) {
+        int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+        if (PQputCopyData(store->pgconn, data, chunk) != 1)
+            return pg_code(store, NULL);
+        data += chunk;
+        len -= (size_t)chunk;
+    }
+    return DMS_SQL_OK;
+}
+
+int dms_sql_copy_end(dms_store *store, const char *failure)
+{
+    if (PQputCopyEnd(store->pgconn, failure) != 1)
+        return pg_code(store, NULL);
+    int rc = DMS_SQL_OK;
+    PGresult *res;
+    while ((res = PQgetResult(store->pgconn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == DMS_SQL_OK)
+            rc = pg_code(store, res);
+        PQclear(res);
+    }
+    return failure != NULL && rc == DMS_SQL_OK ? DMS_SQL_ERROR : rc;
+}
