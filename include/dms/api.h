@@ -207,6 +207,8 @@ typedef struct dms_api_request {
     const struct dms_enrol_principal *principal;
     /* "Accept-Language" header or NULL: picks the dialect of CSV downloads. */
     const char *accept_language;
+    /* The service has a store (--db): a NULL store then means it cannot be reached (503). */
+    bool store_configured;
 } dms_api_request;
 
 typedef struct dms_api_response {

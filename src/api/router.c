@@ -362,11 +362,27 @@ static void handle_health(const dms_api_request *req, const dms_api_hooks *hooks
                           dms_api_response *resp)
 {
     (void)hooks;
-    reply_json(resp, 200,
-               json_pack("{s:s, s:I, s:s, s:s}", "status", "ok", "generation",
-                         (json_int_t)dms_api_catalog_generation(req->catalog), "models",
-                         dms_api_catalog_models_version(req->catalog), "tariffs",
-                         dms_api_catalog_tariffs_version(req->catalog)));
+    /* The store is part of health: a replica whose database is down is taken out of the
+     * balancer's rotation (503) instead of answering keyed routes with errors. */
+    dms_error err;
+    dms_error_clear(&err);
+    const char *store = "none";
+    if (req->store_configured && req->store == NULL)
+        dms_error_set(&err, DMS_EUNAVAILABLE, NULL, "the database cannot be opened or reached");
+    else if (req->store != NULL)
+        dms_store_ping(req->store, &err);
+    if (req->store_configured)
+        store = err.code == DMS_OK ? "ok" : "down";
+    json_t *body =
+        json_pack("{s:s, s:I, s:s, s:s, s:s}", "status", err.code == DMS_OK ? "ok" : "unavailable",
+                  "generation", (json_int_t)dms_api_catalog_generation(req->catalog), "models",
+                  dms_api_catalog_models_version(req->catalog), "tariffs",
+                  dms_api_catalog_tariffs_version(req->catalog), "store", store);
+    if (err.code != DMS_OK && body != NULL)
+        json_object_set_new(
+            body, "error",
+            json_pack("{s:s, s:s}", "code", "store_unavailable", "message", err.message));
+    reply_json(resp, err.code == DMS_OK ? 200 : 503, body);
 }
 
 static void handle_metrics(const dms_api_request *req, const dms_api_hooks *hooks,

@@ -5,6 +5,7 @@
 #                                     the connection URI (also written to STATE.uri)
 #   tests/pg/cluster.sh stop STATE    stop it and delete the directory
 #   tests/pg/cluster.sh restart STATE stop and start the same cluster (same data, same URI)
+#   tests/pg/cluster.sh pause|resume STATE   only stop, or only start it again (a database outage)
 # The server refuses to run as root, and CI runs as root: then the cluster belongs to the
 # unprivileged user nobody (runuser). Trust authentication is safe here because the socket
 # directory is the cluster's own, created with mktemp.
@@ -47,8 +48,14 @@ restart)
     as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     start_server "$dir"
     ;;
+pause)
+    as_owner "$bin/pg_ctl" -D "$(cat "$state")/data" -m fast -w stop >/dev/null
+    ;;
+resume)
+    start_server "$(cat "$state")"
+    ;;
 *)
-    echo "usage: $0 start|stop|restart STATE" >&2
+    echo "usage: $0 start|stop|restart|pause|resume STATE" >&2
     exit 2
     ;;
 esac
