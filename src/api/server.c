@@ -44,8 +44,8 @@ struct dms_api_server {
      * its upload is not counted, so it cannot hold the shutdown. */
     atomic_long answering;
     dms_api_hooks hooks;
-    char *db_path;           /* NULL: no store */
-    char today[11];          /* fixed "today" of --today, or "" for the clock */
+    char *db_path;         /* NULL: no store */
+    char today[11];        /* fixed "today" of --today, or "" for the clock */
     pthread_key_t store_key; /* each worker thread's own store connection */
     bool has_store_key;
 };
@@ -299,9 +299,8 @@ static enum MHD_Result send_static(dms_api_server *s, struct MHD_Connection *con
     MHD_add_response_header(r, "Cache-Control", file.cache_control);
     MHD_add_response_header(r, "ETag", file.etag);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(
-        r, "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'");
     enum MHD_Result ok = MHD_queue_response(conn, file.status, r);
     MHD_destroy_response(r);
     if (ok == MHD_YES) {
