@@ -1,24 +1,39 @@
 /*
  * HR budget modelling: for every segment of a census, the package design
  * (network tier and, per module, off or on with a deductible, a co-pay and
- * an annual limit) that gives the most coverage value within a budget per
- * head, and the cheapest design that reaches a requested coverage value; the
- * cost of designs when claims rise 10/20/30% (frequency, severity, both);
- * and side-by-side comparisons of two to four plans for one census.
+ * an annual limit) that gives the most value within a budget per head, and
+ * the cheapest design that reaches a requested value; the cost of designs
+ * when claims rise 10/20/30% (frequency, severity, both); and side-by-side
+ * comparisons of two to four plans for one census.
  *
- * Coverage value is the expected claims the insurer pays per person a year
- * in the base scenario (roubles). A design's cost is its gross premium
- * exactly as the group quote computes it: per person the module pure
- * premiums are summed, grossed up with the admin fee and rounded by the
- * tariff's rule, then multiplied by the head count of each rating cell. The
- * solver prices each distinct rating cell (age band x sex x region class)
- * once per network and module option (dms_quote_price_person), so that the
- * value and the pre-rounding cost of a design are sums over modules; it then
- * solves the multiple-choice knapsack exactly by merging Pareto sets of
- * (cost, value) with a dominance margin that covers the per-person rounding,
- * evaluates the survivors at their exact rounded cost, and finally prices
- * the chosen designs through dms_quote_compute, which must agree to the
- * kopeck (DMS_EINTERNAL otherwise).
+ * Value is a score HR can read and change (0..100 per segment). Mandatory
+ * modules (outpatient care and emergency help unless the request says
+ * otherwise) are always in. Every other module has a priority 0..5 per
+ * segment: defaults from the segment's profile in the census (young staff
+ * and families value dental, 40+ check-ups, remote staff telemedicine,
+ * high-stress roles mental health), replaced by an anonymised survey's
+ * mean ratings where at least DMS_BUDGET_SURVEY_MIN people of the segment
+ * answered, and by HR's own priorities over both. A module with priority w
+ * included at terms that pay the share q of the richest terms' expected
+ * claims (any network) is worth 100 x w / (sum of priorities) x
+ * (1 - T + T sqrt(q)), T = DMS_BUDGET_TERMS_SHARE: making its
+ * terms richer adds less than adding the missing module of equal weight at
+ * the same terms, with diminishing returns, so the optimum is a package
+ * rather than a pile. Terms paying less than min_share of the richest
+ * terms' claims (same network) do not count as cover and are not offered.
+ *
+ * A design's cost is its gross premium exactly as the group quote computes
+ * it: per person the module pure premiums are summed, grossed up with the
+ * admin fee and rounded by the tariff's rule, then multiplied by the head
+ * count of each rating cell. The solver prices each distinct rating cell
+ * (age band x sex x region class) once per network and module option
+ * (dms_quote_price_person), so that the value and the pre-rounding cost of
+ * a design are sums over modules, solves the multiple-choice knapsack by
+ * branch and bound with grid bounds, evaluates the leaves at their exact
+ * rounded cost, and finally prices the chosen designs through
+ * dms_quote_compute, which must agree to the kopeck (DMS_EINTERNAL
+ * otherwise). Ties are broken stably: more value, then less cost, then the
+ * lexicographically smaller design (network index, then option indices).
  */
 #ifndef DMS_BUDGET_H
 #define DMS_BUDGET_H
@@ -74,25 +89,103 @@ double dms_budget_space_size(const dms_budget_space *space);
 /* What HR asks of one segment; NAN where not asked. */
 typedef struct dms_budget_target {
     double budget_per_head; /* roubles a year */
-    double target_value;    /* expected claims paid per person a year */
+    double target_value;    /* value score 0..100 */
 } dms_budget_target;
+
+/* ----------------------------------------------------------- value model */
+
+#define DMS_BUDGET_MAX_PRIORITY 5
+#define DMS_BUDGET_SURVEY_MIN 5    /* fewest answers of a segment a survey may use */
+#define DMS_BUDGET_TERMS_SHARE 0.5 /* most of a module's value its terms can add */
+#define DMS_BUDGET_MAX_MANDATORY 8
+#define DMS_BUDGET_DEFAULT_MIN_SHARE 0.5 /* "min_cover_share" */
+
+/* Segment profiles (bits): from the census, or named by HR. */
+enum dms_budget_profile {
+    DMS_BUDGET_PROFILE_YOUNG = 1 << 0,       /* most employees under 35 */
+    DMS_BUDGET_PROFILE_FAMILY = 1 << 1,      /* most employees insure a spouse or child */
+    DMS_BUDGET_PROFILE_OVER40 = 1 << 2,      /* most employees 40 or older */
+    DMS_BUDGET_PROFILE_REMOTE = 1 << 3,      /* most employees work remotely */
+    DMS_BUDGET_PROFILE_HIGH_STRESS = 1 << 4, /* named by HR only: the census cannot tell */
+};
+#define DMS_BUDGET_NPROFILES 5
+const char *dms_budget_profile_name(unsigned bit); /* "young", ..., NULL for no single bit */
+
+/* Where a module's priority came from. */
+enum dms_budget_source {
+    DMS_BUDGET_SOURCE_DEFAULT, /* the module's base priority */
+    DMS_BUDGET_SOURCE_PROFILE, /* raised by a segment profile */
+    DMS_BUDGET_SOURCE_SURVEY,  /* the survey's mean rating */
+    DMS_BUDGET_SOURCE_HR,      /* HR's priorities in the request */
+};
+const char *dms_budget_source_name(enum dms_budget_source source);
+
+/* The priorities of one segment, per module of the space (same order). */
+typedef struct dms_budget_weights {
+    double weight[DMS_PLAN_MAX_MODULES]; /* 0..5 */
+    enum dms_budget_source source[DMS_PLAN_MAX_MODULES];
+    unsigned profiles;         /* enum dms_budget_profile bits used for the defaults */
+    double min_share;          /* least share of the richest terms' claims an included
+                                  module must pay (same network), else it is no cover */
+    size_t survey_respondents; /* answers the survey gave for the segment (0: none) */
+    bool survey_used;          /* respondents >= DMS_BUDGET_SURVEY_MIN */
+} dms_budget_weights;
+
+/* The base priority of a module code and its profile raises (0..5). */
+double dms_budget_default_priority(const char *module_code, unsigned profiles,
+                                   enum dms_budget_source *source);
+
+/* What the census says about a segment (employees only; family follows). */
+typedef struct dms_budget_census_profile {
+    size_t employees;
+    size_t young, family, over40, remote; /* employees with the trait */
+    unsigned profiles;                    /* traits held by at least half */
+} dms_budget_census_profile;
+
+/* One segment's aggregated survey answers (never per person). */
+typedef struct dms_budget_survey_segment {
+    bool given;
+    size_t respondents;
+    bool rated[DMS_PLAN_MAX_MODULES]; /* per module of the space */
+    double rating[DMS_PLAN_MAX_MODULES];
+} dms_budget_survey_segment;
 
 /*
  * A budgets request (examples/budgets/): the plan-like part (name, period,
  * segment_by, scenarios, segments with code, names and rule) plus per
- * segment "budget_per_head" and/or "target_value", and an optional
+ * segment "budget_per_head" and/or "target_value" (score 0..100), optional
+ * "priorities" {module: 0..5} and "profiles" ["young", "family", "over40",
+ * "remote", "high_stress"]; top-level optional "mandatory_modules" [codes]
+ * (default outpatient and emergency where the tariff has them; [] for
+ * none), "priorities" {module: 0..5} for every segment, "survey"
+ * {"segments": [{"segment", "respondents", "ratings": {module: 0..5}}]} of
+ * mean ratings per segment (used only with at least DMS_BUDGET_SURVEY_MIN
+ * respondents), "min_cover_share" (0..1: an included module must pay at
+ * least this share of the expected claims its richest terms pay in the
+ * same network, so that a 5,000-rouble deductible does not pass for
+ * outpatient cover; default DMS_BUDGET_DEFAULT_MIN_SHARE), and an optional
  * "design_space" {"networks": [codes], "modules": [{"module", "required",
  * "deductibles", "copays", "annual_limits"}]} (modules not listed are left
  * out; lists not given take the tariff's allowed values and default limit)
  * and an optional "tolerance" (see dms_budget_solve).
  */
-#define DMS_BUDGET_DEFAULT_TOLERANCE 5.0 /* roubles per head */
+#define DMS_BUDGET_DEFAULT_TOLERANCE 0.0 /* exact */
 
 typedef struct dms_budget_request {
     dms_plan *plan;   /* owned; segment networks and modules are placeholders */
-    double tolerance; /* roubles per head: "tolerance", default DMS_BUDGET_DEFAULT_TOLERANCE */
+    double tolerance; /* "tolerance", default DMS_BUDGET_DEFAULT_TOLERANCE: value points
+                         (best within budget) or roubles per head (cheapest) */
     dms_budget_target targets[DMS_PLAN_MAX_SEGMENTS];
-    dms_budget_space space;
+    dms_budget_space space; /* mandatory modules are "required" in it */
+    size_t nmandatory;
+    const dms_tariff_module *mandatory[DMS_BUDGET_MAX_MANDATORY]; /* borrowed */
+    double min_share; /* "min_cover_share", default DMS_BUDGET_DEFAULT_MIN_SHARE */
+    /* HR's priorities: all segments, then per segment (NAN where not given). */
+    double priority_all[DMS_PLAN_MAX_MODULES];
+    double priority[DMS_PLAN_MAX_SEGMENTS][DMS_PLAN_MAX_MODULES];
+    bool profiles_set[DMS_PLAN_MAX_SEGMENTS]; /* "profiles" given: replaces the census's */
+    unsigned profiles[DMS_PLAN_MAX_SEGMENTS];
+    dms_budget_survey_segment survey[DMS_PLAN_MAX_SEGMENTS];
 } dms_budget_request;
 
 /* Loads a request; faults carry their JSON Pointer (prefix prepended). */
@@ -101,6 +194,13 @@ int dms_budget_request_load_json(const json_t *root, const char *prefix, const d
 int dms_budget_request_load_file(const char *path, const dms_tariff *tariff,
                                  dms_budget_request **out, dms_error *err);
 void dms_budget_request_free(dms_budget_request *request);
+
+/*
+ * The priorities of segment s of request: defaults from profile (or the
+ * request's "profiles"), then the survey where used, then HR's.
+ */
+void dms_budget_weights_resolve(const dms_budget_request *request, size_t segment,
+                                const dms_budget_census_profile *profile, dms_budget_weights *out);
 
 /* A design of the space: a network index and an option index per module. */
 typedef struct dms_budget_design {
@@ -123,6 +223,29 @@ void dms_budget_table_free(dms_budget_table *table);
 
 size_t dms_budget_table_cells(const dms_budget_table *table); /* distinct rating cells */
 size_t dms_budget_table_people(const dms_budget_table *table, size_t segment);
+const dms_budget_census_profile *dms_budget_table_profile(const dms_budget_table *table,
+                                                          size_t segment);
+
+/*
+ * Sets the priorities of segment and recomputes its values. A new table
+ * holds the default priorities of each segment's census profile.
+ * DMS_EINVAL for a segment out of range or a weight outside 0..5.
+ */
+int dms_budget_table_set_weights(dms_budget_table *table, size_t segment,
+                                 const dms_budget_weights *weights);
+
+/* True if every module of d is off or at terms that count as cover. */
+bool dms_budget_table_usable(const dms_budget_table *table, size_t segment,
+                             const dms_budget_design *d);
+
+/*
+ * What one module of design d gives segment: its value points, its linear
+ * gross cost per head (before per-person rounding) and its expected claims
+ * paid per head. Zero for a module left out.
+ */
+int dms_budget_table_module(const dms_budget_table *table, size_t segment,
+                            const dms_budget_design *d, size_t module, double *value,
+                            double *cost_per_head, double *claims_per_head);
 
 /*
  * The exact gross premium of design d for segment (kopecks, as the quote
@@ -160,6 +283,14 @@ typedef struct dms_budget_solution {
 int dms_budget_solve(const dms_budget_table *table, size_t segment, enum dms_budget_goal goal,
                      double limit, double tolerance, dms_budget_solution *out, dms_error *err);
 
+/*
+ * The same with a mask: allowed[m * DMS_BUDGET_MAX_OPTIONS + o] false
+ * excludes option o of module m (allowed NULL: everything).
+ */
+int dms_budget_solve_masked(const dms_budget_table *table, size_t segment,
+                            enum dms_budget_goal goal, double limit, double tolerance,
+                            const bool *allowed, dms_budget_solution *out, dms_error *err);
+
 /* The same by trying every design (for tests); DMS_ETOOBIG over max_designs. */
 int dms_budget_solve_exhaustive(const dms_budget_table *table, size_t segment,
                                 enum dms_budget_goal goal, double limit, double max_designs,
@@ -194,13 +325,33 @@ int dms_budget_sensitivity_compute(const dms_tariff *tariff, const dms_model *mo
                                    const char *census_source, dms_budget_sensitivity *out,
                                    dms_diag *diag);
 
+/* Per module of a design: what it gives and costs (dms_budget_table_module). */
+typedef struct dms_budget_breakdown {
+    double value[DMS_PLAN_MAX_MODULES];
+    double cost_per_head[DMS_PLAN_MAX_MODULES];
+    double claims_per_head[DMS_PLAN_MAX_MODULES];
+    /* Modules left out: the cheapest way in (linear cost per head, value), or NAN. */
+    double add_cost[DMS_PLAN_MAX_MODULES];
+    double add_value[DMS_PLAN_MAX_MODULES];
+} dms_budget_breakdown;
+
+#define DMS_BUDGET_MORE_PER_HEAD 1000.0 /* "what one more 1,000 roubles per head buys" */
+
 /* One segment's answer. */
 typedef struct dms_budget_segment_result {
     const dms_plan_segment *segment; /* borrowed from the request's plan */
     size_t people;
     dms_budget_target target;
+    dms_budget_census_profile census_profile;
+    dms_budget_weights weights;
     dms_budget_solution within; /* best design within budget (if asked) */
-    dms_budget_solution reach;  /* cheapest design reaching the target (if asked) */
+    dms_budget_breakdown within_breakdown;
+    /* The best design within budget with another set of modules, and the
+     * module whose inclusion differs (found false if none). */
+    dms_budget_solution next;
+    size_t next_module;
+    dms_budget_solution more;  /* best within budget + DMS_BUDGET_MORE_PER_HEAD */
+    dms_budget_solution reach; /* cheapest design reaching the target (if asked) */
 } dms_budget_segment_result;
 
 typedef struct dms_budget_result {

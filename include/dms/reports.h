@@ -103,6 +103,16 @@ void dms_table_free(dms_table *t);
 /* The cell at row r, column c (borrowed), or NULL out of range. */
 const dms_cell *dms_table_cell(const dms_table *t, size_t r, size_t c);
 
+/*
+ * The suppression rule for tables built by other modules (a dms_table whose
+ * cells array the caller allocated, nrows x ncols): dms_table_people sets
+ * cell (r, c) to the count n of people and suppresses it when
+ * 1 <= n < min_cell (returns whether it did); dms_table_suppress hides a
+ * cell derived from such a count.
+ */
+bool dms_table_people(dms_table *t, size_t r, size_t c, size_t n);
+void dms_table_suppress(dms_table *t, size_t r, size_t c);
+
 /* CSV through the one writer (csvwrite.h): a header line, then the rows.
  * DMS_CSV_RU: BOM, ';', decimal comma, Russian headers, and module codes the
  * tariff names (may be NULL) written as their Russian names; DMS_CSV_EN:

@@ -38,6 +38,8 @@ int dms_sql_bind_text(dms_stmt *stmt, int i, const char *text);
 int dms_sql_bind_text_n(dms_stmt *stmt, int i, const char *text, int len);
 int dms_sql_bind_int64(dms_stmt *stmt, int i, long long v);
 int dms_sql_bind_null(dms_stmt *stmt, int i);
+/* Binds len bytes (copied) as a BLOB (bytea on PostgreSQL). */
+int dms_sql_bind_blob(dms_stmt *stmt, int i, const void *data, size_t len);
 /* DMS_SQL_ROW with a row to read, DMS_SQL_DONE at the end, or an error code. */
 int dms_sql_step(dms_stmt *stmt);
 /*
@@ -54,6 +56,8 @@ long long dms_sql_column_int64(dms_stmt *stmt, int col);
 int dms_sql_column_int(dms_stmt *stmt, int col);
 const char *dms_sql_column_text(dms_stmt *stmt, int col);
 bool dms_sql_column_null(dms_stmt *stmt, int col);
+/* A BLOB column: its bytes (valid until the next step) and their count in *len. */
+const void *dms_sql_column_blob(dms_stmt *stmt, int col, size_t *len);
 /* Columns in the result of stmt. */
 int dms_sql_column_count(dms_stmt *stmt);
 

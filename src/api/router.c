@@ -43,6 +43,15 @@ static const char *const register_types[] = {
     "application/octet-stream",
     NULL};
 
+/* A payment as JSON, or a bank statement as CSV or 1CClientBankExchange text. */
+static const char *const statement_types[] = {"application/json", "text/csv", "text/plain",
+                                              "application/octet-stream", NULL};
+
+/* A reimbursement document: its type is checked by content whatever is declared. */
+static const char *const document_types[] = {
+    "application/pdf",          "image/jpeg", "image/png", "application/json",
+    "application/octet-stream", NULL};
+
 static const struct route {
     const char *method;  /* "GET" routes answer HEAD too */
     const char *pattern; /* "{id}" matches one path segment */
@@ -59,6 +68,8 @@ static const struct route {
     {"POST", "/v1/quotes", handle_quote, json_only},
     {"POST", "/v1/budgets", dms_api_handle_budgets, json_only},
     {"POST", "/v1/compare", dms_api_handle_compare, json_only},
+    {"POST", "/v1/funding", dms_api_handle_funding, json_only},
+    {"POST", "/v1/crisis", dms_api_handle_crisis, json_only},
     {"POST", "/v1/bank/price", dms_api_handle_bank_price, json_only},
     {"POST", "/v1/bank/projection", dms_api_handle_bank_projection, json_only},
     {"POST", "/v1/reports/{id}", dms_api_handle_report, json_only},
@@ -79,6 +90,34 @@ static const struct route {
     {"GET", "/v1/exports/register-changes.xlsx", dms_api_register_changes_xlsx, NULL},
     {"GET", "/v1/exports/insured.csv", dms_api_insured_csv, NULL},
     {"GET", "/v1/exports/insured.xlsx", dms_api_insured_xlsx, NULL},
+    /* payments and reconciliation (routes_finance.c) */
+    {"GET", "/v1/finance/contract", dms_api_finance_contract_get, NULL},
+    {"PUT", "/v1/finance/contract", dms_api_finance_contract_put, json_only},
+    {"GET", "/v1/finance/invoices", dms_api_finance_invoices, NULL},
+    {"POST", "/v1/finance/invoices", dms_api_finance_issue, NULL},
+    {"GET", "/v1/finance/payments", dms_api_finance_payments, NULL},
+    {"POST", "/v1/finance/payments", dms_api_finance_pay, statement_types},
+    {"GET", "/v1/finance/accruals", dms_api_finance_accruals, NULL},
+    {"GET", "/v1/finance/debts", dms_api_finance_debts, NULL},
+    {"GET", "/v1/exports/reconciliation.csv", dms_api_finance_act_csv, NULL},
+    {"GET", "/v1/exports/reconciliation.xlsx", dms_api_finance_act_xlsx, NULL},
+    /* reimbursement requests (routes_reimb.c) */
+    {"POST", "/v1/me/requests", dms_api_me_requests_create, json_only},
+    {"GET", "/v1/me/requests", dms_api_me_requests, NULL},
+    {"POST", "/v1/me/requests/{id}/documents", dms_api_me_request_attach, document_types},
+    {"GET", "/v1/me/requests/{id}/documents", dms_api_me_request_documents, NULL},
+    {"POST", "/v1/requests", dms_api_requests_create, json_only},
+    {"GET", "/v1/requests", dms_api_requests_list, NULL},
+    {"GET", "/v1/request-counts", dms_api_requests_summary, NULL},
+    {"GET", "/v1/requests/{id}", dms_api_request_show, NULL},
+    {"GET", "/v1/requests/{id}/documents", dms_api_request_documents, NULL},
+    {"POST", "/v1/requests/{id}/documents", dms_api_request_attach, document_types},
+    {"POST", "/v1/requests/{id}/status", dms_api_request_status, json_only},
+    {"GET", "/v1/exports/requests.csv", dms_api_requests_report, NULL},
+    /* notifications (routes_reimb.c) */
+    {"GET", "/v1/me/notifications", dms_api_me_notifications, NULL},
+    {"GET", "/v1/notifications", dms_api_notifications, NULL},
+    {"GET", "/v1/notification-log", dms_api_notifications_log, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */
     {"GET", "/v1/employer", dms_api_employer_get, NULL},
     {"POST", "/v1/employer", dms_api_employer_import, json_only},

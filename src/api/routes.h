@@ -12,6 +12,10 @@ void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hoo
                             dms_api_response *resp);
 void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hooks,
                             dms_api_response *resp);
+void dms_api_handle_funding(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp);
+void dms_api_handle_crisis(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp);
 void dms_api_handle_bank_price(const dms_api_request *req, const dms_api_hooks *hooks,
                                dms_api_response *resp);
 void dms_api_handle_bank_projection(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -45,5 +49,34 @@ DMS_REGISTER_HANDLER(dms_api_register_changes_csv);
 DMS_REGISTER_HANDLER(dms_api_register_changes_xlsx);
 DMS_REGISTER_HANDLER(dms_api_insured_csv);
 DMS_REGISTER_HANDLER(dms_api_insured_xlsx);
+
+/* src/api/routes_finance.c: payments and reconciliation. */
+DMS_REGISTER_HANDLER(dms_api_finance_contract_get);
+DMS_REGISTER_HANDLER(dms_api_finance_contract_put);
+DMS_REGISTER_HANDLER(dms_api_finance_invoices);
+DMS_REGISTER_HANDLER(dms_api_finance_issue);
+DMS_REGISTER_HANDLER(dms_api_finance_payments);
+DMS_REGISTER_HANDLER(dms_api_finance_pay);
+DMS_REGISTER_HANDLER(dms_api_finance_accruals);
+DMS_REGISTER_HANDLER(dms_api_finance_debts);
+DMS_REGISTER_HANDLER(dms_api_finance_act_csv);
+DMS_REGISTER_HANDLER(dms_api_finance_act_xlsx);
+
+/* src/api/routes_reimb.c: reimbursement requests and their documents. */
+DMS_REGISTER_HANDLER(dms_api_me_requests_create);
+DMS_REGISTER_HANDLER(dms_api_me_requests);
+DMS_REGISTER_HANDLER(dms_api_me_request_attach);
+DMS_REGISTER_HANDLER(dms_api_me_request_documents);
+DMS_REGISTER_HANDLER(dms_api_requests_create);
+DMS_REGISTER_HANDLER(dms_api_requests_list);
+DMS_REGISTER_HANDLER(dms_api_requests_summary);
+DMS_REGISTER_HANDLER(dms_api_request_show);
+DMS_REGISTER_HANDLER(dms_api_request_attach);
+DMS_REGISTER_HANDLER(dms_api_request_status);
+DMS_REGISTER_HANDLER(dms_api_request_documents);
+DMS_REGISTER_HANDLER(dms_api_requests_report);
+DMS_REGISTER_HANDLER(dms_api_me_notifications);
+DMS_REGISTER_HANDLER(dms_api_notifications);
+DMS_REGISTER_HANDLER(dms_api_notifications_log);
 
 #endif

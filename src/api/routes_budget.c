@@ -1,5 +1,6 @@
 /*
- * POST /v1/budgets, /v1/compare, /v1/bank/price and /v1/bank/projection:
+ * POST /v1/budgets, /v1/compare, /v1/funding, /v1/crisis, /v1/bank/price
+ * and /v1/bank/projection:
  * decode the body (census inline as for /v1/quotes, the rest with the core's
  * own loaders under a JSON Pointer prefix), run the core, reply with the
  * encoders the CLI prints. Nothing here computes.
@@ -10,6 +11,8 @@
 #include "dms/api_quote.h"
 #include "dms/bank.h"
 #include "dms/budget.h"
+#include "dms/crisis.h"
+#include "dms/funding.h"
 #include "dms/jsonread.h"
 #include "routes.h"
 
@@ -21,8 +24,8 @@ static int pick_corporate(const dms_api_request *req, const char *tariff_id, con
 {
     *tariff = dms_api_catalog_tariff(req->catalog, tariff_id);
     if (*tariff == NULL)
-        return dms_error_set(err, DMS_EINVAL, "/tariff", "no tariff '%s' is loaded (GET /v1/tariffs)",
-                             tariff_id);
+        return dms_error_set(err, DMS_EINVAL, "/tariff",
+                             "no tariff '%s' is loaded (GET /v1/tariffs)", tariff_id);
     *model = model_id[0] != '\0' ? dms_api_catalog_model(req->catalog, model_id)
                                  : dms_api_catalog_model_by_version(req->catalog, (*tariff)->model);
     if (*model == NULL)
@@ -142,8 +145,8 @@ void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hoo
         for (size_t i = 0; i < nplans; i++) {
             char prefix[32];
             snprintf(prefix, sizeof prefix, "/plans/%zu", i);
-            if (dms_plan_load_json(json_array_get(dms_jsonread_current(&b.r), i), prefix,
-                                   &plans[i], &err) != DMS_OK) {
+            if (dms_plan_load_json(json_array_get(dms_jsonread_current(&b.r), i), prefix, &plans[i],
+                                   &err) != DMS_OK) {
                 nplans = i;
                 break;
             }
@@ -157,14 +160,92 @@ void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hoo
         dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
         goto done;
     }
-    compared = dms_budget_compare(tariff, model, b.census, "census",
-                                  (const dms_plan *const *)plans, nplans, &cmp, diag) == DMS_OK;
+    compared = dms_budget_compare(tariff, model, b.census, "census", (const dms_plan *const *)plans,
+                                  nplans, &cmp, diag) == DMS_OK;
     if (compared)
         out = dms_report_budget_compare(&cmp, &err);
 done:
     reply(resp, out, diag, &err);
     for (size_t i = 0; i < DMS_BUDGET_MAX_PLANS; i++)
         dms_plan_free(plans[i]);
+    dms_diag_free(diag);
+    free_census_body(&b);
+}
+
+/* {census, plan, admin_fee_per_head?, admin_share?, stop_loss?}: payment models. */
+void dms_api_handle_funding(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct census_body b;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    json_t *out = NULL;
+    const dms_tariff *tariff;
+    const dms_model *model;
+    dms_funding_terms terms = dms_funding_terms_default();
+    dms_funding_result res;
+    if (read_census_body(req, &b, &err) != DMS_OK ||
+        pick_corporate(req, b.tariff, b.model, &tariff, &model, &err) != DMS_OK)
+        goto done;
+    if (dms_jsonread_enter(&b.r, "plan", DMS_JSON_OBJECT) == DMS_OK) {
+        dms_plan_load_json(dms_jsonread_current(&b.r), "/plan", &plan, &err);
+        dms_jsonread_allow_other_keys(&b.r); /* the plan loader checked them */
+        dms_jsonread_leave(&b.r);
+    }
+    if (plan == NULL || dms_funding_terms_read(&b.r, &terms) != DMS_OK ||
+        dms_jsonread_finish(&b.r) != DMS_OK)
+        goto done;
+    if (dms_diag_alloc(0, &diag) != DMS_OK) {
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+        goto done;
+    }
+    if (dms_funding_run(tariff, model, plan, b.census, "census", &terms, &res, diag) == DMS_OK)
+        out = dms_report_funding(&res, &err);
+done:
+    reply(resp, out, diag, &err);
+    dms_plan_free(plan);
+    dms_diag_free(diag);
+    free_census_body(&b);
+}
+
+/* {census, plan, from, months, frequency_shock?, add_modules?}: crisis endorsement. */
+void dms_api_handle_crisis(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    struct census_body b;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    json_t *out = NULL;
+    const dms_tariff *tariff;
+    const dms_model *model;
+    dms_crisis_terms terms;
+    dms_crisis_result res;
+    if (read_census_body(req, &b, &err) != DMS_OK ||
+        pick_corporate(req, b.tariff, b.model, &tariff, &model, &err) != DMS_OK)
+        goto done;
+    if (dms_jsonread_enter(&b.r, "plan", DMS_JSON_OBJECT) == DMS_OK) {
+        dms_plan_load_json(dms_jsonread_current(&b.r), "/plan", &plan, &err);
+        dms_jsonread_allow_other_keys(&b.r); /* the plan loader checked them */
+        dms_jsonread_leave(&b.r);
+    }
+    if (plan == NULL || dms_crisis_terms_read(&b.r, &terms) != DMS_OK ||
+        dms_jsonread_finish(&b.r) != DMS_OK)
+        goto done;
+    if (dms_diag_alloc(0, &diag) != DMS_OK) {
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+        goto done;
+    }
+    if (dms_crisis_price(tariff, model, plan, b.census, "census", &terms, &res, diag) == DMS_OK)
+        out = dms_report_crisis(&res, &err);
+done:
+    reply(resp, out, diag, &err);
+    dms_plan_free(plan);
     dms_diag_free(diag);
     free_census_body(&b);
 }
@@ -188,8 +269,8 @@ static int bank_inputs(const dms_api_request *req, json_t **root, dms_jsonread *
                              "no bank card tariff '%s' is loaded (GET /v1/tariffs)", id);
     *model = dms_api_catalog_model_by_version(req->catalog, (*tariff)->model);
     if (*model == NULL)
-        return dms_error_set(err, DMS_EINVAL, "/tariff", "the model '%s' of tariff '%s' is not loaded",
-                             (*tariff)->model, id);
+        return dms_error_set(err, DMS_EINVAL, "/tariff",
+                             "the model '%s' of tariff '%s' is not loaded", (*tariff)->model, id);
     return DMS_OK;
 }
 

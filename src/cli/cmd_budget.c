@@ -1,31 +1,64 @@
 /*
  * `dmsrate budget`: per census segment, the best package design within a
- * budget per head and the cheapest reaching a coverage value, with the cost
- * of each design when claims rise; `dmsrate budget compare` sets two to
- * four plans side by side. A thin layer over dms_budget_* and its encoders.
+ * budget per head and the cheapest reaching a value score, explained, with
+ * the cost of each design when claims rise; `compare` sets two to four
+ * plans side by side; `funding` compares payment models, `crisis` prices a
+ * temporary enhanced package as an endorsement, `effect` gives the
+ * programme's metrics and ROI. A thin layer over the core and its encoders.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "dms/budget.h"
+#include "dms/crisis.h"
+#include "dms/effectiveness.h"
+#include "dms/funding.h"
+#include "dms/jsonread.h"
 #include "dms/report.h"
 
 static const char budget_usage[] =
-    "usage: dmsrate budget --census FILE --budgets FILE [--tariff FILE] [--model FILE]\n"
-    "                      [--format table|json]\n"
+    "usage: dmsrate budget --census FILE --budgets FILE [--survey FILE] [--tariff FILE]\n"
+    "                      [--model FILE] [--format table|json]\n"
     "       dmsrate budget compare --census FILE --plans A.json B.json [C.json [D.json]]\n"
     "                      [--tariff FILE] [--model FILE] [--format table|json]\n"
+    "       dmsrate budget funding --census FILE --plan FILE [--stop-loss "
+    "none|p50|p75|p90|p95|p99]\n"
+    "                      [--admin-fee RUB] [--admin-share S] [--tariff FILE] [--model FILE]\n"
+    "                      [--format table|json]\n"
+    "       dmsrate budget crisis --census FILE --plan FILE --from DATE --months N\n"
+    "                      [--shock F] [--add MODULE,...] [--tariff FILE] [--model FILE]\n"
+    "                      [--format table|json]\n"
+    "       dmsrate budget effect --register FILE --membership FILE --period FROM:TO\n"
+    "                      [--hr FILE] [--pilot DEPARTMENT] [--nps N0,N1,...,N10]\n"
+    "                      [--programme-cost RUB] [--sick-day-cost RUB]\n"
+    "                      [--replacement-cost RUB] [--turnover-before SHARE]\n"
+    "                      [--min-cell N] [--format table|json]\n"
     "\n"
     "Finds per segment the package design (network, modules, deductible, co-pay,\n"
-    "annual limit) with the most expected claims paid per person within the budget\n"
-    "per head, and the cheapest design reaching a target value; prices each through\n"
-    "the group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
+    "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
+    "and the segment's module priorities) within the budget per head, and the\n"
+    "cheapest design reaching a target score; explains the choice (why, the next\n"
+    "best package, what 1,000 RUB more per head buys); prices each through the\n"
+    "group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
     "severity, both). compare prices two to four plans for one census side by side.\n"
+    "funding compares the fixed premium with pay-as-you-go (claims + admin fee per\n"
+    "head a year, default the tariff's, + a share of claims), with and without\n"
+    "stop-loss above a percentile of the group's claims (default p90).\n"
+    "crisis prices a temporary enhanced package (default: check-up as priority\n"
+    "diagnostics and telemedicine, added where missing) for N months from DATE with\n"
+    "claim frequency x F (default 1.3) as a mid-year endorsement, pro rata by days.\n"
+    "effect gives usage share, visits per 1,000, cost per case, sick days per\n"
+    "employee before/after (HR file), NPS (counts of answers 0..10) and the ROI\n"
+    "with its inputs; --pilot compares one department with the rest; cells of\n"
+    "fewer than --min-cell people (default 5) are suppressed.\n"
     "\n"
     "  --census FILE   people: CSV or JSON\n"
     "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
+    "  --survey FILE   employee survey aggregated per segment (mean ratings 0..5 and\n"
+    "                  respondents; a segment with fewer than 5 is not used)\n"
     "  --plans FILES   plan files to compare (examples/plans/, examples/compare/)\n"
     "  --tariff FILE   insurer tariff (default tariffs/corporate-2026.json)\n"
     "  --model FILE    actuarial model (default models/ru-2026.json)\n"
@@ -59,9 +92,416 @@ static int print_json(json_t *report)
     return rc;
 }
 
+/* The budgets file, with the survey file (if any) in place of its "survey". */
+static int load_budgets(const char *path, const char *survey_path, const dms_tariff *tariff,
+                        dms_budget_request **out)
+{
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *root = NULL, *survey = NULL;
+    int rc = 1;
+    if (dms_json_load_file(path, &root, &err) != DMS_OK) {
+        print_load_error(path, &err);
+        goto out;
+    }
+    if (survey_path != NULL) {
+        if (dms_json_load_file(survey_path, &survey, &err) != DMS_OK) {
+            print_load_error(survey_path, &err);
+            goto out;
+        }
+        if (!json_is_object(root) || json_object_set(root, "survey", survey) != 0) {
+            fprintf(stderr, "dmsrate budget: %s: not a budgets object\n", path);
+            goto out;
+        }
+    }
+    if (dms_budget_request_load_json(root, NULL, tariff, out, &err) != DMS_OK) {
+        print_load_error(err.path[0] == '/' && strncmp(err.path, "/survey", 7) == 0 && survey_path
+                             ? survey_path
+                             : path,
+                         &err);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    json_decref(survey);
+    return rc;
+}
+
+static int cmd_funding(int argc, char **argv)
+{
+    const char *census_path = NULL, *plan_path = NULL, *stop_loss = NULL, *fee = NULL,
+               *share = NULL;
+    const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
+    const char *format = "table";
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--census") == 0        ? &census_path
+                              : strcmp(flag, "--plan") == 0        ? &plan_path
+                              : strcmp(flag, "--stop-loss") == 0   ? &stop_loss
+                              : strcmp(flag, "--admin-fee") == 0   ? &fee
+                              : strcmp(flag, "--admin-share") == 0 ? &share
+                              : strcmp(flag, "--tariff") == 0      ? &tariff_path
+                              : strcmp(flag, "--model") == 0       ? &model_path
+                              : strcmp(flag, "--format") == 0      ? &format
+                                                                   : NULL;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget funding: %s: %s (see --help)\n", flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (census_path == NULL || plan_path == NULL) {
+        fprintf(stderr, "dmsrate budget funding: %s: required (see --help)\n",
+                census_path == NULL ? "--census" : "--plan");
+        return 2;
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget funding: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    /* The terms go through the core's reader, as the API's do. */
+    json_t *tj = json_object();
+    if (stop_loss != NULL)
+        json_object_set_new(tj, "stop_loss", json_string(stop_loss));
+    char *end = NULL;
+    if (fee != NULL) {
+        double x = strtod(fee, &end);
+        json_object_set_new(tj, "admin_fee_per_head",
+                            *end == '\0' ? json_real(x) : json_string(fee));
+    }
+    if (share != NULL) {
+        double x = strtod(share, &end);
+        json_object_set_new(tj, "admin_share", *end == '\0' ? json_real(x) : json_string(share));
+    }
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_funding_terms terms = dms_funding_terms_default();
+    dms_jsonread r;
+    dms_jsonread_init(&r, tj, NULL, &err);
+    dms_tariff *tariff = NULL;
+    dms_model *model = NULL;
+    dms_census *census = NULL;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    dms_funding_result res;
+    if (dms_funding_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget funding: --%s: %s\n",
+                strstr(err.path, "stop")  ? "stop-loss"
+                : strstr(err.path, "fee") ? "admin-fee"
+                                          : "admin-share",
+                err.message);
+        goto out;
+    }
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        goto out;
+    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
+        print_load_error(tariff_path, &err);
+        goto out;
+    }
+    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
+        print_load_error(model_path, &err);
+        goto out;
+    }
+    if (dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
+        print_load_error(plan_path, &err);
+        goto out;
+    }
+    if (dms_census_load_file(census_path, &census, diag) != DMS_OK ||
+        dms_funding_run(tariff, model, plan, census, census_path, &terms, &res, diag) != DMS_OK) {
+        print_diag(diag);
+        goto out;
+    }
+    exit_code = strcmp(format, "json") == 0
+                    ? print_json(dms_report_funding(&res, &err))
+                    : (dms_report_funding_table(&res, stdout) == DMS_OK ? 0 : 1);
+out:
+    json_decref(tj);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_model_free(model);
+    dms_tariff_free(tariff);
+    dms_diag_free(diag);
+    return exit_code;
+}
+
+static int cmd_crisis(int argc, char **argv)
+{
+    const char *census_path = NULL, *plan_path = NULL, *from = NULL, *months = NULL, *shock = NULL,
+               *add = NULL;
+    const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
+    const char *format = "table";
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--census") == 0   ? &census_path
+                              : strcmp(flag, "--plan") == 0   ? &plan_path
+                              : strcmp(flag, "--from") == 0   ? &from
+                              : strcmp(flag, "--months") == 0 ? &months
+                              : strcmp(flag, "--shock") == 0  ? &shock
+                              : strcmp(flag, "--add") == 0    ? &add
+                              : strcmp(flag, "--tariff") == 0 ? &tariff_path
+                              : strcmp(flag, "--model") == 0  ? &model_path
+                              : strcmp(flag, "--format") == 0 ? &format
+                                                              : NULL;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget crisis: %s: %s (see --help)\n", flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (census_path == NULL || plan_path == NULL || from == NULL || months == NULL) {
+        fprintf(stderr, "dmsrate budget crisis: --census, --plan, --from and --months are "
+                        "required (see --help)\n");
+        return 2;
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget crisis: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    /* The flags go through the core's reader, as the API's body does. */
+    json_t *tj = json_object();
+    char *end = NULL;
+    long n = strtol(months, &end, 10);
+    json_object_set_new(tj, "from", json_string(from));
+    json_object_set_new(tj, "months", *end == '\0' ? json_integer(n) : json_string(months));
+    if (shock != NULL) {
+        double x = strtod(shock, &end);
+        json_object_set_new(tj, "frequency_shock",
+                            *end == '\0' ? json_real(x) : json_string(shock));
+    }
+    if (add != NULL) {
+        json_t *list = json_array();
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", add);
+        for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok != NULL;
+             tok = strtok_r(NULL, ",", &save))
+            json_array_append_new(list, json_string(tok));
+        json_object_set_new(tj, "add_modules", list);
+    }
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_crisis_terms terms;
+    dms_jsonread r;
+    dms_jsonread_init(&r, tj, NULL, &err);
+    dms_tariff *tariff = NULL;
+    dms_model *model = NULL;
+    dms_census *census = NULL;
+    dms_plan *plan = NULL;
+    dms_diag *diag = NULL;
+    dms_crisis_result res;
+    if (dms_crisis_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget crisis: %s: %s\n", err.path, err.message);
+        goto out;
+    }
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        goto out;
+    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
+        print_load_error(tariff_path, &err);
+        goto out;
+    }
+    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
+        print_load_error(model_path, &err);
+        goto out;
+    }
+    if (dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
+        print_load_error(plan_path, &err);
+        goto out;
+    }
+    if (dms_census_load_file(census_path, &census, diag) != DMS_OK ||
+        dms_crisis_price(tariff, model, plan, census, census_path, &terms, &res, diag) != DMS_OK) {
+        print_diag(diag);
+        goto out;
+    }
+    exit_code = strcmp(format, "json") == 0
+                    ? print_json(dms_report_crisis(&res, &err))
+                    : (dms_report_crisis_table(&res, stdout) == DMS_OK ? 0 : 1);
+out:
+    json_decref(tj);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    dms_model_free(model);
+    dms_tariff_free(tariff);
+    dms_diag_free(diag);
+    return exit_code;
+}
+
+static bool parse_money_flag(const char *flag, const char *text, double lo, double hi, double *out)
+{
+    if (text == NULL)
+        return true;
+    char *end = NULL;
+    *out = strtod(text, &end);
+    if (*text == '\0' || *end != '\0' || !(*out >= lo && *out <= hi)) {
+        fprintf(stderr, "dmsrate budget effect: %s: '%s' is not a number in %g..%g\n", flag, text,
+                lo, hi);
+        return false;
+    }
+    return true;
+}
+
+static int cmd_effect(int argc, char **argv)
+{
+    const char *reg_path = NULL, *mem_path = NULL, *period = NULL, *hr_path = NULL, *pilot = NULL,
+               *nps = NULL, *cost = NULL, *day = NULL, *repl = NULL, *turn = NULL, *min_cell = NULL,
+               *format = "table";
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = strcmp(flag, "--register") == 0           ? &reg_path
+                              : strcmp(flag, "--membership") == 0       ? &mem_path
+                              : strcmp(flag, "--period") == 0           ? &period
+                              : strcmp(flag, "--hr") == 0               ? &hr_path
+                              : strcmp(flag, "--pilot") == 0            ? &pilot
+                              : strcmp(flag, "--nps") == 0              ? &nps
+                              : strcmp(flag, "--programme-cost") == 0   ? &cost
+                              : strcmp(flag, "--sick-day-cost") == 0    ? &day
+                              : strcmp(flag, "--replacement-cost") == 0 ? &repl
+                              : strcmp(flag, "--turnover-before") == 0  ? &turn
+                              : strcmp(flag, "--min-cell") == 0         ? &min_cell
+                              : strcmp(flag, "--format") == 0           ? &format
+                                                                        : NULL;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget effect: %s: %s (see --help)\n", flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    if (reg_path == NULL || mem_path == NULL || period == NULL) {
+        fprintf(stderr, "dmsrate budget effect: --register, --membership and --period are "
+                        "required (see --help)\n");
+        return 2;
+    }
+    dms_effect_options o = dms_effect_options_default();
+    o.pilot = pilot;
+    char from[16] = "", to[16] = "";
+    const char *colon = strchr(period, ':');
+    if (colon != NULL && colon - period < 16 && strlen(colon + 1) < 16) {
+        memcpy(from, period, (size_t)(colon - period));
+        snprintf(to, sizeof to, "%s", colon + 1);
+    }
+    if (!dms_date_parse(from, &o.from) || !dms_date_parse(to, &o.to) || o.to < o.from) {
+        fprintf(stderr, "dmsrate budget effect: --period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD\n");
+        return 2;
+    }
+    double mc = 0;
+    if (!parse_money_flag("--programme-cost", cost, 0, 1e12, &o.programme_cost) ||
+        !parse_money_flag("--sick-day-cost", day, 0, 1e7, &o.sick_day_cost) ||
+        !parse_money_flag("--replacement-cost", repl, 0, 1e9, &o.replacement_cost) ||
+        !parse_money_flag("--turnover-before", turn, 0, 1, &o.turnover_before) ||
+        !parse_money_flag("--min-cell", min_cell, 1, 1000, &mc))
+        return 2;
+    o.min_cell = (int)mc;
+    if (nps != NULL) {
+        o.has_nps = true;
+        const char *p = nps;
+        for (int k = 0; k < DMS_NPS_SCALE; k++) {
+            char *end = NULL;
+            o.nps[k] = strtoul(p, &end, 10);
+            bool last = k == DMS_NPS_SCALE - 1;
+            if (end == p || (last ? *end != '\0' : *end != ',')) {
+                fprintf(stderr, "dmsrate budget effect: --nps: give 11 counts of answers 0..10, "
+                                "comma separated\n");
+                return 2;
+            }
+            p = end + 1;
+        }
+    }
+    if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
+        fprintf(stderr, "dmsrate budget effect: --format: '%s' is not table or json\n", format);
+        return 2;
+    }
+    int exit_code = 2;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_diag *diag = NULL;
+    dms_register *reg = NULL;
+    dms_membership *mem = NULL;
+    dms_hr_file *hr = NULL;
+    dms_table *t = NULL;
+    dms_effect_nps n;
+    dms_effect_roi roi;
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        goto out;
+    if (dms_claims_load_file(reg_path, &reg, diag, NULL) != DMS_OK ||
+        dms_membership_load_file(mem_path, &mem, diag) != DMS_OK ||
+        (hr_path != NULL && dms_hr_load_file(hr_path, &hr, diag) != DMS_OK)) {
+        print_diag(diag);
+        goto out;
+    }
+    if (dms_effect_compute(reg, mem, hr, &o, &t, &n, &roi, &err) != DMS_OK) {
+        fprintf(stderr, "dmsrate budget effect: %s\n", err.message);
+        goto out;
+    }
+    if (strcmp(format, "json") == 0) {
+        exit_code = print_json(dms_report_effect(t, &n, &roi, &err));
+        goto out;
+    }
+    printf("programme year %s..%s; cells of fewer than %d people print as <%d\n", from, to,
+           t->min_cell, t->min_cell);
+    dms_reports_csv(t, DMS_CSV_EN, NULL, stdout);
+    if (n.given) {
+        if (n.suppressed)
+            printf("NPS: fewer than %d answers, suppressed\n", t->min_cell);
+        else
+            printf("NPS %.1f (target over 30): %lu answers, %lu promoters (9-10), %lu passives, "
+                   "%lu detractors (0-6)\n",
+                   n.nps, n.respondents, n.promoters, n.passives, n.detractors);
+    }
+    if (roi.suppressed)
+        printf("ROI: fewer than %d employees in the HR file, suppressed\n", t->min_cell);
+    else if (hr != NULL) {
+        printf("sick days per employee: %.2f before, %.2f after (%zu employees)\n", roi.sick_before,
+               roi.sick_after, roi.employees);
+        printf("turnover: %.4f before, %.4f after\n", roi.turnover_before, roi.turnover_after);
+        if (roi.computed)
+            printf("ROI = ((%.2f - %.2f) x %zu x %.2f + (%.4f - %.4f) x %zu x %.2f - %.2f) / %.2f\n"
+                   "    = (%.2f + %.2f - %.2f) / %.2f = %.2f / %.2f = %.4f (%.1f%%), RUB a year\n",
+                   roi.sick_before, roi.sick_after, roi.employees, roi.sick_day_cost,
+                   isnan(roi.turnover_before) ? 0.0 : roi.turnover_before,
+                   isnan(roi.turnover_before) ? 0.0 : roi.turnover_after, roi.employees,
+                   isnan(roi.replacement_cost) ? 0.0 : roi.replacement_cost, roi.programme_cost,
+                   roi.programme_cost, roi.sick_savings,
+                   isnan(roi.turnover_savings) ? 0.0 : roi.turnover_savings, roi.programme_cost,
+                   roi.programme_cost, roi.net, roi.programme_cost, roi.roi, 100 * roi.roi);
+        else
+            printf("ROI: give --programme-cost and --sick-day-cost (and --replacement-cost with "
+                   "--turnover-before)\n");
+    }
+    exit_code = ferror(stdout) ? 1 : 0;
+out:
+    dms_table_free(t);
+    dms_hr_free(hr);
+    dms_membership_free(mem);
+    dms_register_free(reg);
+    dms_diag_free(diag);
+    return exit_code;
+}
+
 int cmd_budget(int argc, char **argv)
 {
-    const char *census_path = NULL, *budgets_path = NULL;
+    if (argc > 1 && strcmp(argv[1], "effect") == 0)
+        return cmd_effect(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "crisis") == 0)
+        return cmd_crisis(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "funding") == 0)
+        return cmd_funding(argc - 1, argv + 1);
+    const char *census_path = NULL, *budgets_path = NULL, *survey_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
     const char *plan_paths[DMS_BUDGET_MAX_PLANS + 1];
@@ -89,6 +529,7 @@ int cmd_budget(int argc, char **argv)
         }
         const char **target = strcmp(flag, "--census") == 0                ? &census_path
                               : !compare && strcmp(flag, "--budgets") == 0 ? &budgets_path
+                              : !compare && strcmp(flag, "--survey") == 0  ? &survey_path
                               : strcmp(flag, "--tariff") == 0              ? &tariff_path
                               : strcmp(flag, "--model") == 0               ? &model_path
                               : strcmp(flag, "--format") == 0              ? &format
@@ -140,10 +581,8 @@ int cmd_budget(int argc, char **argv)
         print_load_error(model_path, &err);
         goto out;
     }
-    if (!compare && dms_budget_request_load_file(budgets_path, tariff, &request, &err) != DMS_OK) {
-        print_load_error(budgets_path, &err);
+    if (!compare && load_budgets(budgets_path, survey_path, tariff, &request) != 0)
         goto out;
-    }
     for (size_t i = 0; i < nplans; i++)
         if (dms_plan_load_file(plan_paths[i], &plans[i], &err) != DMS_OK) {
             print_load_error(plan_paths[i], &err);

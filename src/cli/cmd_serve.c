@@ -17,6 +17,7 @@
 #include "dms/parse.h"
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
+#include "dms/notify_send.h"
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
@@ -39,6 +40,10 @@ static const char usage[] =
     "                       default: the UTC date), for demos and tests of the window\n"
     "  --no-seed            do not import the sample employer into a new database\n"
     "  --web DIR            the web pages served at / (default web; '' for none)\n"
+    "  --smtp URL           e-mail notifications through this relay (smtp://host:port);\n"
+    "                       with --db a scheduler checks every --notify-interval seconds\n"
+    "                       (default 60) and announces each event once a day\n"
+    "  --mail-from ADDR     the sender of notifications (default dmsrate@localhost)\n"
     "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
     "Access log: one JSON line per request on stderr.\n";
 
@@ -119,6 +124,8 @@ int cmd_serve(int argc, char **argv)
     config.access_log = stderr;
     config.web_dir = "web";
     const char *db_path = NULL;
+    const char *smtp_url = NULL, *mail_from = NULL;
+    unsigned notify_interval = 60;
     bool seed = true;
     char host[64];
     unsigned long grace = 10;
@@ -154,6 +161,14 @@ int cmd_serve(int argc, char **argv)
             config.web_dir = value;
         } else if (strcmp(flag, "--db") == 0) {
             db_path = value;
+        } else if (strcmp(flag, "--smtp") == 0) {
+            smtp_url = value;
+        } else if (strcmp(flag, "--mail-from") == 0) {
+            mail_from = value;
+        } else if (strcmp(flag, "--notify-interval") == 0) {
+            if (number_arg(flag, value, 1, 86400, &n) != 0)
+                return 2;
+            notify_interval = (unsigned)n;
         } else if (strcmp(flag, "--today") == 0) {
             int y, m, d;
             char msg[128];
@@ -197,6 +212,7 @@ int cmd_serve(int argc, char **argv)
     int code = 1;
     dms_store *store = NULL;
     dms_api_server *server = NULL;
+    dms_notify_scheduler *scheduler = NULL;
     if (db_path != NULL && dms_store_open(db_path, &store, &err) != DMS_OK) {
         fprintf(stderr, "dmsrate serve: %s\n", err.message);
         goto out;
@@ -209,6 +225,14 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));
         code = err.code == DMS_EIO ? 1 : 2;
         goto out;
+    }
+    if (db_path != NULL) {
+        dms_notify_send_init();
+        if (dms_notify_scheduler_start(db_path, smtp_url, mail_from, config.today, notify_interval,
+                                       &scheduler, &err) != DMS_OK) {
+            fprintf(stderr, "dmsrate serve: %s\n", err.message);
+            goto out;
+        }
     }
     log_event("start", "ok", NULL);
     printf("dmsrate: listening on http://%s:%u/\n", config.host, dms_api_server_port(server));
@@ -227,6 +251,8 @@ int cmd_serve(int argc, char **argv)
         }
         break;
     }
+    dms_notify_scheduler_stop(scheduler);
+    scheduler = NULL;
     unsigned left = dms_api_server_stop(server, (unsigned)grace * 1000u);
     server = NULL;
     char message[96];
@@ -234,6 +260,7 @@ int cmd_serve(int argc, char **argv)
     log_event("shutdown", left > 0 ? "forced" : "ok", left > 0 ? message : NULL);
     code = 0;
 out:
+    dms_notify_scheduler_stop(scheduler);
     dms_api_server_stop(server, 0);
     dms_store_close(store);
     return code;

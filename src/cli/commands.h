@@ -18,6 +18,8 @@ int cmd_employers(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_enrol(int argc, char **argv);
 int cmd_register(int argc, char **argv);
+int cmd_finance(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 /* --format xlsx (xlsx_out.c): cli_xlsx_begin opens a memory stream for the
  * command's CSV (NULL, message printed, when stdout is a terminal);

@@ -24,6 +24,8 @@ static const struct {
     {"employers", cmd_employers, "employers (tenants) of the service: create, list"},
     {"keys", cmd_keys, "API keys of the service: create, list, revoke, rotate"},
     {"register", cmd_register, "register of insured people: import changes, list, history, export"},
+    {"notify", cmd_notify, "notifications: contacts, daily scan and e-mail, inbox, log"},
+    {"finance", cmd_finance, "payments and reconciliation: contract, invoices, payments, act"},
     {"enrol", cmd_enrol, "module picker: import an employer's policy and census"},
 };
 

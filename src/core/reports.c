@@ -222,6 +222,18 @@ static int clinics_finish(dms_table *t, dms_error *err)
     return status;
 }
 
+/* The same rule for tables built outside this file (effectiveness). */
+bool dms_table_people(dms_table *t, size_t r, size_t c, size_t n)
+{
+    return r < t->nrows && c < t->ncols && cell_people(t, &t->cells[r * t->ncols + c], n);
+}
+
+void dms_table_suppress(dms_table *t, size_t r, size_t c)
+{
+    if (r < t->nrows && c < t->ncols)
+        cell_suppress(t, &t->cells[r * t->ncols + c]);
+}
+
 /* ---- selection --------------------------------------------------------- */
 
 struct item {

@@ -21,6 +21,7 @@
 #define PG_INT8OID 20
 #define PG_UNKNOWN 0
 #define PG_TEXTOID 25
+#define PG_BYTEAOID 17
 /* The advisory lock key every write transaction takes ("dmsw"). */
 #define PG_WRITE_LOCK "1684893559"
 
@@ -33,6 +34,9 @@ struct dms_stmt {
     unsigned long long used; /* bit i-1: $i appears in the text */
     char **values;
     Oid *types;
+    int *lengths;        /* binary parameters (bytea): their length; text ones 0 */
+    int *formats;        /* 1 for a binary parameter */
+    unsigned char *blob; /* the last bytea column read, unescaped */
     PGresult *res;
     int row, nrows;
     bool executed;
@@ -174,6 +178,8 @@ static int pg_bind(dms_stmt *stmt, int i, char *value, Oid type)
     free(stmt->values[i - 1]);
     stmt->values[i - 1] = value;
     stmt->types[i - 1] = type;
+    stmt->lengths[i - 1] = 0;
+    stmt->formats[i - 1] = 0;
     return DMS_SQL_OK;
 }
 
@@ -212,7 +218,10 @@ int dms_sql_prepare(dms_store *store, const char *sql, dms_stmt **out)
     if (stmt->nparams > 0) {
         stmt->values = calloc((size_t)stmt->nparams, sizeof *stmt->values);
         stmt->types = calloc((size_t)stmt->nparams, sizeof *stmt->types);
-        if (stmt->values == NULL || stmt->types == NULL)
+        stmt->lengths = calloc((size_t)stmt->nparams, sizeof *stmt->lengths);
+        stmt->formats = calloc((size_t)stmt->nparams, sizeof *stmt->formats);
+        if (stmt->values == NULL || stmt->types == NULL || stmt->lengths == NULL ||
+            stmt->formats == NULL)
             goto nomem;
     }
     *out = stmt;
@@ -258,6 +267,26 @@ int dms_sql_bind_null(dms_stmt *stmt, int i)
     return pg_bind(stmt, i, NULL, PG_UNKNOWN);
 }
 
+int dms_sql_bind_blob(dms_stmt *stmt, int i, const void *data, size_t len)
+{
+    if (stmt->lite != NULL)
+        return lite_code(
+            sqlite3_bind_blob64(stmt->lite, i, len > 0 ? data : "", len, SQLITE_TRANSIENT));
+    if (len > (size_t)1 << 30)
+        return DMS_SQL_ERROR;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return DMS_SQL_NOMEM;
+    if (len > 0)
+        memcpy(copy, data, len);
+    int rc = pg_bind(stmt, i, copy, PG_BYTEAOID);
+    if (rc == DMS_SQL_OK) {
+        stmt->lengths[i - 1] = (int)len;
+        stmt->formats[i - 1] = 1;
+    }
+    return rc;
+}
+
 int dms_sql_step(dms_stmt *stmt)
 {
     if (stmt->lite != NULL)
@@ -275,10 +304,13 @@ int dms_sql_step(dms_stmt *stmt)
         }
         /* A parameter the text never mentions still needs a type. */
         for (int i = 0; i < stmt->nparams && i < 64; i++)
-            if (!(stmt->used & (1ull << i)))
+            if (!(stmt->used & (1ull << i))) {
                 stmt->types[i] = PG_TEXTOID;
-        stmt->res = PQexecParams(store->pgconn, stmt->sql, stmt->nparams, stmt->types,
-                                 (const char *const *)stmt->values, NULL, NULL, 0);
+                stmt->formats[i] = 0;
+            }
+        stmt->res =
+            PQexecParams(store->pgconn, stmt->sql, stmt->nparams, stmt->types,
+                         (const char *const *)stmt->values, stmt->lengths, stmt->formats, 0);
         ExecStatusType st = PQresultStatus(stmt->res);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
             return pg_code(store, stmt->res);
@@ -321,6 +353,8 @@ void dms_sql_clear_bindings(dms_stmt *stmt)
         free(stmt->values[i]);
         stmt->values[i] = NULL;
         stmt->types[i] = PG_UNKNOWN;
+        stmt->lengths[i] = 0;
+        stmt->formats[i] = 0;
     }
 }
 
@@ -331,10 +365,14 @@ void dms_sql_finalize(dms_stmt *stmt)
     if (stmt->lite != NULL)
         sqlite3_finalize(stmt->lite);
     PQclear(stmt->res);
+    if (stmt->blob != NULL)
+        PQfreemem(stmt->blob);
     for (int i = 0; i < stmt->nparams && stmt->values != NULL; i++)
         free(stmt->values[i]);
     free(stmt->values);
     free(stmt->types);
+    free(stmt->lengths);
+    free(stmt->formats);
     free(stmt->sql);
     free(stmt);
 }
@@ -376,6 +414,25 @@ bool dms_sql_column_null(dms_stmt *stmt, int col)
     if (stmt->lite != NULL)
         return sqlite3_column_type(stmt->lite, col) == SQLITE_NULL;
     return pg_value(stmt, col) == NULL;
+}
+
+const void *dms_sql_column_blob(dms_stmt *stmt, int col, size_t *len)
+{
+    *len = 0;
+    if (stmt->lite != NULL) {
+        const void *data = sqlite3_column_blob(stmt->lite, col);
+        *len = (size_t)sqlite3_column_bytes(stmt->lite, col);
+        return data;
+    }
+    const char *v = pg_value(stmt, col);
+    if (stmt->blob != NULL) {
+        PQfreemem(stmt->blob);
+        stmt->blob = NULL;
+    }
+    if (v == NULL)
+        return NULL;
+    stmt->blob = PQunescapeBytea((const unsigned char *)v, len);
+    return stmt->blob;
 }
 
 int dms_sql_column_count(dms_stmt *stmt)

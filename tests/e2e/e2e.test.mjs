@@ -262,6 +262,24 @@ test('HR: budget per segment picks designs within budget and prices them', async
   await page.close();
 });
 
+test('HR: payment model card compares the fixed premium with pay-as-you-go', async () => {
+  const page = await open('/hr.html');
+  await signIn(page, HR_KEY);
+  await page.click('#census-sample');
+  await page.waitForFunction(() => document.getElementById('census').value.split('\n').length > 50);
+  await page.waitForSelector('#plan option[value="base-2026"]', { state: 'attached' });
+  await page.selectOption('#plan', 'base-2026');
+  await page.selectOption('#funding-stop-loss', 'p95');
+  await page.click('#funding-run');
+  await page.waitForSelector('#funding-table tr[data-model="pay_as_you_go_stop_loss"]', { timeout: 60000 });
+  assert.equal(await page.locator('#funding-table tbody tr').count(), 3);
+  assert.match(await page.textContent('#funding-notes'), /P95/);
+  await page.locator('#funding-card').scrollIntoViewIfNeeded();
+  await shot(page, 'hr-funding-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
 test('HR: elections list shows the submitted election; payroll export downloads', async () => {
   const page = await open('/hr.html');
   await signIn(page, HR_KEY);
@@ -321,4 +339,34 @@ test('HR: register upload shows row errors, then the list, a history and the XLS
   await shot(page, 'hr-register-phone');
   assert.deepEqual(page.problems, []);
   await page.close();
+});
+
+test('cabinet: an employee files a request with a receipt; HR sees it without the diagnosis', async () => {
+  const page = await open('/employee.html');
+  await signIn(page, EMP_KEY);
+  await page.waitForSelector('#cab-form');
+  await page.fill('#cab-date', '2025-11-18');
+  await page.selectOption('#cab-category', 'Стоматология');
+  await page.fill('#cab-amount', '4500.00');
+  await page.fill('#cab-clinic', 'Клиника «Улыбка»');
+  await page.fill('#cab-diagnosis', 'K02.1');
+  await page.setInputFiles('#cab-file', path.resolve('../../examples/finance/receipt-2026-02-18.pdf'));
+  await page.click('#cab-send');
+  await page.waitForFunction(() => /Стоматология[\s\S]*4 500,00 ₽[\s\S]*подано/.test(
+    document.querySelector('#cab-requests-body')?.textContent || ''));
+  await page.locator('#cab-requests').scrollIntoViewIfNeeded();
+  await shot(page, 'employee-requests-desktop');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+
+  const hr = await open('/hr.html');
+  await signIn(hr, HR_KEY);
+  await hr.waitForFunction(() => /Стоматология/.test(document.querySelector('#cab-hr-requests-body')?.textContent || ''));
+  const text = await hr.textContent('main');
+  assert.ok(!text.includes('K02.1'), 'the diagnosis never reaches the HR page');
+  assert.ok(!text.includes('Улыбка'), 'nor the clinic of a request');
+  await hr.locator('#cab-hr-requests').scrollIntoViewIfNeeded();
+  await shot(hr, 'hr-requests-desktop');
+  assert.deepEqual(hr.problems, []);
+  await hr.close();
 });

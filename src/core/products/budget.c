@@ -1,8 +1,12 @@
 /*
- * HR budget modelling: the design space, the budgets request, the per-cell
- * price table, the exact multiple-choice knapsack solver (Pareto merge with
- * a rounding margin), the exhaustive reference solver, the sensitivity of a
- * plan to claims shocks through the group quote, and comparisons of plans.
+ * HR budget modelling: the design space, the budgets request with HR's
+ * value model (mandatory modules, priorities from segment profiles, an
+ * aggregated survey and HR), the per-cell price table, the exact
+ * multiple-choice knapsack solver (branch and bound with grid bounds and a
+ * rounding margin), the exhaustive reference solver, the explanation of a
+ * chosen design (next-best package, what 1,000 roubles more per head buys),
+ * the sensitivity of a plan to claims shocks through the group quote, and
+ * comparisons of plans.
  * Every design the solver returns is re-priced by dms_quote_compute and must
  * agree with the table to the kopeck.
  */
@@ -227,6 +231,346 @@ static int read_space(dms_jsonread *r, const dms_tariff *tariff, dms_budget_spac
     return dms_jsonread_status(r);
 }
 
+/* ---------------------------------------------------------- value model */
+
+static const char *const profile_names[DMS_BUDGET_NPROFILES] = {"young", "family", "over40",
+                                                                "remote", "high_stress"};
+
+const char *dms_budget_profile_name(unsigned bit)
+{
+    for (size_t i = 0; i < DMS_BUDGET_NPROFILES; i++)
+        if (bit == 1u << i)
+            return profile_names[i];
+    return NULL;
+}
+
+const char *dms_budget_source_name(enum dms_budget_source source)
+{
+    switch (source) {
+    case DMS_BUDGET_SOURCE_DEFAULT:
+        return "default";
+    case DMS_BUDGET_SOURCE_PROFILE:
+        return "profile";
+    case DMS_BUDGET_SOURCE_SURVEY:
+        return "survey";
+    case DMS_BUDGET_SOURCE_HR:
+        return "hr";
+    }
+    return "default";
+}
+
+/*
+ * Base priorities follow what a corporate programme is built around
+ * (outpatient and emergency care first, hospital next); the profile raises
+ * follow personalised-package practice: dental for families and young
+ * staff, home visits for families with children, check-ups and planned
+ * hospital care from 40, telemedicine for remote staff, mental health for
+ * high-stress roles. Codes not listed get DEFAULT_PRIORITY.
+ */
+#define DEFAULT_PRIORITY 2.0
+
+static const struct {
+    const char *code;
+    double base;
+    unsigned raise_by; /* profiles that raise it */
+    double raised;
+} priority_rules[] = {
+    {"outpatient", 5, 0, 5},
+    {"emergency", 5, 0, 5},
+    {"hospital_emergency", 4, 0, 4},
+    {"hospital_planned", 3, DMS_BUDGET_PROFILE_OVER40, 4},
+    {"home_visits", 2, DMS_BUDGET_PROFILE_FAMILY, 4},
+    {"dental", 2, DMS_BUDGET_PROFILE_FAMILY | DMS_BUDGET_PROFILE_YOUNG, 4},
+    {"telemedicine", 2, DMS_BUDGET_PROFILE_REMOTE, 5},
+    {"checkup", 2, DMS_BUDGET_PROFILE_OVER40, 5},
+    {"mental_health", 1, DMS_BUDGET_PROFILE_HIGH_STRESS, 5},
+};
+
+double dms_budget_default_priority(const char *module_code, unsigned profiles,
+                                   enum dms_budget_source *source)
+{
+    if (source != NULL)
+        *source = DMS_BUDGET_SOURCE_DEFAULT;
+    for (size_t i = 0; i < sizeof priority_rules / sizeof priority_rules[0]; i++) {
+        if (strcmp(priority_rules[i].code, module_code) != 0)
+            continue;
+        if ((priority_rules[i].raise_by & profiles) != 0) {
+            if (source != NULL)
+                *source = DMS_BUDGET_SOURCE_PROFILE;
+            return priority_rules[i].raised;
+        }
+        return priority_rules[i].base;
+    }
+    return DEFAULT_PRIORITY;
+}
+
+void dms_budget_weights_resolve(const dms_budget_request *request, size_t segment,
+                                const dms_budget_census_profile *profile, dms_budget_weights *out)
+{
+    memset(out, 0, sizeof *out);
+    const dms_budget_space *space = &request->space;
+    out->profiles = request->profiles_set[segment] ? request->profiles[segment]
+                    : profile != NULL              ? profile->profiles
+                                                   : 0;
+    const dms_budget_survey_segment *sv = &request->survey[segment];
+    out->survey_respondents = sv->given ? sv->respondents : 0;
+    out->survey_used = sv->given && sv->respondents >= DMS_BUDGET_SURVEY_MIN;
+    out->min_share = request->min_share;
+    for (size_t m = 0; m < space->nmodules; m++) {
+        out->weight[m] = dms_budget_default_priority(space->modules[m].module->code, out->profiles,
+                                                     &out->source[m]);
+        if (out->survey_used && sv->rated[m]) {
+            out->weight[m] = sv->rating[m];
+            out->source[m] = DMS_BUDGET_SOURCE_SURVEY;
+        }
+        double hr = !isnan(request->priority[segment][m]) ? request->priority[segment][m]
+                                                          : request->priority_all[m];
+        if (!isnan(hr)) {
+            out->weight[m] = hr;
+            out->source[m] = DMS_BUDGET_SOURCE_HR;
+        }
+    }
+}
+
+static int space_module_index(const dms_budget_space *space, const char *code)
+{
+    for (size_t m = 0; m < space->nmodules; m++)
+        if (strcmp(space->modules[m].module->code, code) == 0)
+            return (int)m;
+    return -1;
+}
+
+static void join_path(char *buf, size_t size, const char *prefix, const char *a, const char *b)
+{
+    snprintf(buf, size, "%s", prefix != NULL ? prefix : "");
+    if (a != NULL)
+        dms_json_pointer_append(buf, size, a);
+    if (b != NULL)
+        dms_json_pointer_append(buf, size, b);
+}
+
+/* {module: 0..5} into out[] (per module of the space); path names the object. */
+static int read_priorities(const json_t *obj, const char *path, const dms_budget_space *space,
+                           double *out, dms_error *err)
+{
+    if (!json_is_object(obj))
+        return dms_error_set(err, DMS_EINVAL, path,
+                             "priorities must be an object {module code: 0..5}");
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        char p[DMS_ERROR_PATH_MAX];
+        join_path(p, sizeof p, path, key, NULL);
+        int m = space_module_index(space, key);
+        if (m < 0)
+            return dms_error_set(err, DMS_EINVAL, p,
+                                 "module '%s' is not in the design space / модуля нет в "
+                                 "пространстве вариантов",
+                                 key);
+        if (!json_is_number(v) || json_number_value(v) < 0 ||
+            json_number_value(v) > DMS_BUDGET_MAX_PRIORITY)
+            return dms_error_set(err, DMS_EINVAL, p,
+                                 "a priority is a number from 0 to 5 / приоритет — число от 0 "
+                                 "до 5");
+        out[m] = json_number_value(v);
+    }
+    return DMS_OK;
+}
+
+static int read_profiles(const json_t *arr, const char *path, unsigned *out, dms_error *err)
+{
+    *out = 0;
+    if (!json_is_array(arr))
+        return dms_error_set(err, DMS_EINVAL, path,
+                             "profiles must be a list of: young, family, over40, remote, "
+                             "high_stress");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        char p[DMS_ERROR_PATH_MAX], idx[24];
+        snprintf(idx, sizeof idx, "%zu", i);
+        join_path(p, sizeof p, path, idx, NULL);
+        size_t k = 0;
+        while (k < DMS_BUDGET_NPROFILES &&
+               !(json_is_string(v) && strcmp(json_string_value(v), profile_names[k]) == 0))
+            k++;
+        if (k == DMS_BUDGET_NPROFILES)
+            return dms_error_set(err, DMS_EINVAL, p,
+                                 "unknown profile: use young, family, over40, remote or "
+                                 "high_stress / неизвестный профиль");
+        *out |= 1u << k;
+    }
+    return DMS_OK;
+}
+
+/* "survey": {"segments": [{"segment", "respondents", "ratings": {...}}]}. */
+static int read_survey(const json_t *survey, const char *prefix, dms_budget_request *req,
+                       dms_error *err)
+{
+    char path[DMS_ERROR_PATH_MAX];
+    join_path(path, sizeof path, prefix, "survey", NULL);
+    const json_t *segs = json_object_get(survey, "segments");
+    if (!json_is_object(survey) || !json_is_array(segs))
+        return dms_error_set(err, DMS_EINVAL, path,
+                             "a survey is {\"segments\": [{\"segment\", \"respondents\", "
+                             "\"ratings\"}]} of answers aggregated per segment");
+    size_t i;
+    const json_t *row;
+    json_array_foreach(segs, i, row)
+    {
+        char p[DMS_ERROR_PATH_MAX], idx[24];
+        snprintf(idx, sizeof idx, "%zu", i);
+        join_path(p, sizeof p, path, "segments", idx);
+        const json_t *code = json_object_get(row, "segment");
+        const json_t *n = json_object_get(row, "respondents");
+        const json_t *ratings = json_object_get(row, "ratings");
+        size_t s = 0;
+        while (json_is_string(code) && s < req->plan->nsegments &&
+               strcmp(req->plan->segments[s].code, json_string_value(code)) != 0)
+            s++;
+        if (!json_is_string(code) || s == req->plan->nsegments) {
+            char q[DMS_ERROR_PATH_MAX];
+            join_path(q, sizeof q, p, "segment", NULL);
+            return dms_error_set(err, DMS_EINVAL, q,
+                                 "name a segment of this request / укажите сегмент запроса");
+        }
+        if (!json_is_integer(n) || json_integer_value(n) < 0) {
+            char q[DMS_ERROR_PATH_MAX];
+            join_path(q, sizeof q, p, "respondents", NULL);
+            return dms_error_set(err, DMS_EINVAL, q,
+                                 "respondents is the number of people who answered (>= 0)");
+        }
+        dms_budget_survey_segment *sv = &req->survey[s];
+        if (sv->given)
+            return dms_error_set(err, DMS_EINVAL, p, "segment '%s' is in the survey twice",
+                                 req->plan->segments[s].code);
+        double rating[DMS_PLAN_MAX_MODULES];
+        for (size_t m = 0; m < DMS_PLAN_MAX_MODULES; m++)
+            rating[m] = NAN;
+        char q[DMS_ERROR_PATH_MAX];
+        join_path(q, sizeof q, p, "ratings", NULL);
+        int status = read_priorities(ratings, q, &req->space, rating, err);
+        if (status != DMS_OK)
+            return status;
+        sv->given = true;
+        sv->respondents = (size_t)json_integer_value(n);
+        for (size_t m = 0; m < req->space.nmodules; m++) {
+            sv->rated[m] = !isnan(rating[m]);
+            sv->rating[m] = sv->rated[m] ? rating[m] : 0.0;
+        }
+    }
+    return DMS_OK;
+}
+
+/* Mandatory modules: "required" in the space, added to it if missing. */
+static int apply_mandatory(const json_t *root, const char *prefix, const dms_tariff *tariff,
+                           dms_budget_request *req, dms_error *err)
+{
+    const char *codes[DMS_BUDGET_MAX_MANDATORY];
+    size_t ncodes = 0;
+    const json_t *list = json_object_get(root, "mandatory_modules");
+    char path[DMS_ERROR_PATH_MAX];
+    join_path(path, sizeof path, prefix, "mandatory_modules", NULL);
+    if (list == NULL) {
+        /* Outpatient care and emergency help: the core of every programme. */
+        static const char *const defaults[] = {"outpatient", "emergency"};
+        for (size_t i = 0; i < 2; i++)
+            if (dms_tariff_find_module(tariff, defaults[i]) != NULL)
+                codes[ncodes++] = defaults[i];
+    } else {
+        if (!json_is_array(list) || json_array_size(list) > DMS_BUDGET_MAX_MANDATORY)
+            return dms_error_set(err, DMS_EINVAL, path,
+                                 "mandatory_modules is a list of at most %d module codes",
+                                 DMS_BUDGET_MAX_MANDATORY);
+        size_t i;
+        const json_t *v;
+        json_array_foreach(list, i, v)
+        {
+            char p[DMS_ERROR_PATH_MAX], idx[24];
+            snprintf(idx, sizeof idx, "%zu", i);
+            join_path(p, sizeof p, path, idx, NULL);
+            if (!json_is_string(v) || dms_tariff_find_module(tariff, json_string_value(v)) == NULL)
+                return dms_error_set(err, DMS_EINVAL, p,
+                                     "not a module of the tariff '%s' / нет такого модуля",
+                                     tariff->version);
+            codes[ncodes++] = json_string_value(v);
+        }
+    }
+    dms_budget_space *space = &req->space;
+    for (size_t i = 0; i < ncodes; i++) {
+        const dms_tariff_module *tm = dms_tariff_find_module(tariff, codes[i]);
+        int m = space_module_index(space, codes[i]);
+        if (m < 0) {
+            if (space->nmodules >= DMS_PLAN_MAX_MODULES)
+                return dms_error_set(err, DMS_ETOOBIG, path, "too many modules");
+            int status = module_space_fill(tariff, tm, true, NULL, 0, NULL, 0, NULL, 0,
+                                           &space->modules[space->nmodules], err);
+            if (status != DMS_OK)
+                return status;
+            space->nmodules++;
+        } else {
+            dms_budget_module_space *ms = &space->modules[m];
+            if (ms->noptions > 1 && !ms->options[0].included) {
+                memmove(&ms->options[0], &ms->options[1],
+                        (ms->noptions - 1) * sizeof ms->options[0]);
+                ms->noptions--;
+            }
+        }
+        bool seen = false;
+        for (size_t j = 0; j < req->nmandatory; j++)
+            seen = seen || req->mandatory[j] == tm;
+        if (!seen)
+            req->mandatory[req->nmandatory++] = tm;
+    }
+    return DMS_OK;
+}
+
+/* Everything of the value model in the request, once the space is known. */
+static int read_value_model(const json_t *root, const char *prefix, const dms_tariff *tariff,
+                            dms_budget_request *req, dms_error *err)
+{
+    int status = apply_mandatory(root, prefix, tariff, req, err);
+    if (status != DMS_OK)
+        return status;
+    for (size_t m = 0; m < DMS_PLAN_MAX_MODULES; m++) {
+        req->priority_all[m] = NAN;
+        for (size_t s = 0; s < DMS_PLAN_MAX_SEGMENTS; s++)
+            req->priority[s][m] = NAN;
+    }
+    char path[DMS_ERROR_PATH_MAX];
+    const json_t *pr = json_object_get(root, "priorities");
+    if (pr != NULL) {
+        join_path(path, sizeof path, prefix, "priorities", NULL);
+        if ((status = read_priorities(pr, path, &req->space, req->priority_all, err)) != DMS_OK)
+            return status;
+    }
+    const json_t *segments = json_object_get(root, "segments");
+    for (size_t s = 0; s < req->plan->nsegments; s++) {
+        const json_t *seg = json_array_get(segments, s);
+        char idx[24];
+        snprintf(idx, sizeof idx, "%zu", s);
+        if ((pr = json_object_get(seg, "priorities")) != NULL) {
+            join_path(path, sizeof path, prefix, "segments", idx);
+            dms_json_pointer_append(path, sizeof path, "priorities");
+            if ((status = read_priorities(pr, path, &req->space, req->priority[s], err)) != DMS_OK)
+                return status;
+        }
+        if ((pr = json_object_get(seg, "profiles")) != NULL) {
+            join_path(path, sizeof path, prefix, "segments", idx);
+            dms_json_pointer_append(path, sizeof path, "profiles");
+            if ((status = read_profiles(pr, path, &req->profiles[s], err)) != DMS_OK)
+                return status;
+            req->profiles_set[s] = true;
+        }
+    }
+    const json_t *survey = json_object_get(root, "survey");
+    if (survey != NULL && (status = read_survey(survey, prefix, req, err)) != DMS_OK)
+        return status;
+    return DMS_OK;
+}
+
 int dms_budget_request_load_json(const json_t *root, const char *prefix, const dms_tariff *tariff,
                                  dms_budget_request **out, dms_error *err)
 {
@@ -247,6 +591,10 @@ int dms_budget_request_load_json(const json_t *root, const char *prefix, const d
      * placeholders where a plan needs a network and modules. */
     json_object_del(copy, "design_space");
     json_object_del(copy, "tolerance");
+    json_object_del(copy, "mandatory_modules");
+    json_object_del(copy, "priorities");
+    json_object_del(copy, "survey");
+    json_object_del(copy, "min_cover_share");
     json_t *segments = json_object_get(copy, "segments");
     size_t i;
     json_t *seg;
@@ -256,6 +604,8 @@ int dms_budget_request_load_json(const json_t *root, const char *prefix, const d
             continue;
         json_object_del(seg, "budget_per_head");
         json_object_del(seg, "target_value");
+        json_object_del(seg, "priorities");
+        json_object_del(seg, "profiles");
         if (json_object_get(seg, "network") != NULL || json_object_get(seg, "modules") != NULL) {
             char path[DMS_ERROR_PATH_MAX];
             snprintf(path, sizeof path, "%s/segments/%zu/%s", prefix != NULL ? prefix : "", i,
@@ -292,18 +642,20 @@ int dms_budget_request_load_json(const json_t *root, const char *prefix, const d
             t->budget_per_head = NAN;
             t->target_value = NAN;
             dms_jsonread_number_opt(&r, "budget_per_head", 1, 1e8, &t->budget_per_head);
-            dms_jsonread_number_opt(&r, "target_value", 0, 1e8, &t->target_value);
+            dms_jsonread_number_opt(&r, "target_value", 0, 100, &t->target_value);
             if (dms_jsonread_status(&r) == DMS_OK && isnan(t->budget_per_head) &&
                 isnan(t->target_value))
                 dms_jsonread_fail(&r, DMS_EINVAL, NULL,
                                   "give 'budget_per_head' (roubles a year) and/or "
-                                  "'target_value' (expected claims paid per person a year)");
+                                  "'target_value' (value score 0..100)");
             dms_jsonread_leave(&r);
         }
         dms_jsonread_leave(&r);
     }
     req->tolerance = DMS_BUDGET_DEFAULT_TOLERANCE;
     dms_jsonread_number_opt(&r, "tolerance", 0, 1e6, &req->tolerance);
+    req->min_share = DMS_BUDGET_DEFAULT_MIN_SHARE;
+    dms_jsonread_number_opt(&r, "min_cover_share", 0, 1, &req->min_share);
     if (dms_jsonread_status(&r) == DMS_OK && dms_jsonread_has(&r, "design_space")) {
         if (dms_jsonread_enter(&r, "design_space", DMS_JSON_OBJECT) == DMS_OK) {
             read_space(&r, tariff, &req->space);
@@ -313,6 +665,8 @@ int dms_budget_request_load_json(const json_t *root, const char *prefix, const d
     if ((status = dms_jsonread_finish(&r)) == DMS_OK &&
         json_object_get(root, "design_space") == NULL)
         status = dms_budget_space_default(tariff, &req->space, err);
+    if (status == DMS_OK)
+        status = read_value_model(root, prefix, tariff, req, err);
     if (status == DMS_OK) {
         *out = req;
         req = NULL;
@@ -354,9 +708,13 @@ struct dms_budget_table {
     double *pure;         /* [network][module][option][cell], per person, before gross-up */
     double *claims;       /* same layout, expected claims per person */
     double *lin;          /* [segment][network][module][option], gross per head, linear */
-    double *value;        /* same layout, expected claims per head */
-    double admin_gross;   /* gross of the admin fee per person */
-    double slack;         /* bound on |exact per head - linear per head|, both sides summed */
+    double *paid;         /* same layout, expected claims paid per head */
+    double *value;        /* same layout, value points (the value model) */
+    bool *usable;         /* same layout: terms that count as cover (off always does) */
+    dms_budget_census_profile profile[DMS_PLAN_MAX_SEGMENTS];
+    dms_budget_weights weights[DMS_PLAN_MAX_SEGMENTS];
+    double admin_gross; /* gross of the admin fee per person */
+    double slack;       /* bound on |exact per head - linear per head|, both sides summed */
 };
 
 static size_t tab_index(const dms_budget_table *t, size_t n, size_t m, size_t o)
@@ -372,7 +730,9 @@ void dms_budget_table_free(dms_budget_table *table)
     free(table->pure);
     free(table->claims);
     free(table->lin);
+    free(table->paid);
     free(table->value);
+    free(table->usable);
     free(table);
 }
 
@@ -384,6 +744,120 @@ size_t dms_budget_table_cells(const dms_budget_table *table)
 size_t dms_budget_table_people(const dms_budget_table *table, size_t segment)
 {
     return segment < table->nsegments ? table->people[segment] : 0;
+}
+
+const dms_budget_census_profile *dms_budget_table_profile(const dms_budget_table *table,
+                                                          size_t segment)
+{
+    return segment < table->nsegments ? &table->profile[segment] : NULL;
+}
+
+static size_t nopt_of(const dms_budget_table *t);
+static size_t tab_index(const dms_budget_table *t, size_t n, size_t m, size_t o);
+
+/*
+ * Value points of every option of segment from its weights: module m at
+ * option o is worth 100 w_m / sum(w) x (1 - TERMS + TERMS sqrt(q)), where
+ * q is the option's expected claims paid over the most any option of the
+ * module pays in any network (1 for a module that pays nothing, such as a
+ * flat subscription). Off is worth 0.
+ */
+static void compute_values(dms_budget_table *t, size_t s)
+{
+    const dms_budget_space *space = t->space;
+    const dms_budget_weights *w = &t->weights[s];
+    size_t base = s * nopt_of(t);
+    double total = 0.0;
+    for (size_t m = 0; m < space->nmodules; m++)
+        total += w->weight[m];
+    for (size_t m = 0; m < space->nmodules; m++) {
+        double most = 0.0;
+        for (size_t n = 0; n < space->nnetworks; n++)
+            for (size_t o = 0; o < space->modules[m].noptions; o++)
+                most = fmax(most, t->paid[base + tab_index(t, n, m, o)]);
+        double points = total > 0 ? 100.0 * w->weight[m] / total : 0.0;
+        for (size_t n = 0; n < space->nnetworks; n++) {
+            double here = 0.0;
+            for (size_t o = 0; o < space->modules[m].noptions; o++)
+                here = fmax(here, t->paid[base + tab_index(t, n, m, o)]);
+            for (size_t o = 0; o < space->modules[m].noptions; o++) {
+                size_t k = base + tab_index(t, n, m, o);
+                if (!space->modules[m].options[o].included) {
+                    t->value[k] = 0.0;
+                    t->usable[k] = true;
+                    continue;
+                }
+                /* 1e-12: the richest terms always count, whatever the rounding. */
+                t->usable[k] = here <= 0 || t->paid[k] >= w->min_share * here * (1 - 1e-12);
+                double q = most > 0 ? fmin(1.0, t->paid[k] / most) : 1.0;
+                t->value[k] =
+                    points * (1.0 - DMS_BUDGET_TERMS_SHARE + DMS_BUDGET_TERMS_SHARE * sqrt(q));
+            }
+        }
+    }
+}
+
+int dms_budget_table_set_weights(dms_budget_table *table, size_t segment,
+                                 const dms_budget_weights *weights)
+{
+    if (segment >= table->nsegments)
+        return DMS_EINVAL;
+    for (size_t m = 0; m < table->space->nmodules; m++)
+        if (!(weights->weight[m] >= 0 && weights->weight[m] <= DMS_BUDGET_MAX_PRIORITY))
+            return DMS_EINVAL;
+    if (!(weights->min_share >= 0 && weights->min_share <= 1))
+        return DMS_EINVAL;
+    table->weights[segment] = *weights;
+    compute_values(table, segment);
+    return DMS_OK;
+}
+
+static int cmp_person_id(const void *a, const void *b);
+
+/* Employees' traits per segment; family members follow their employee. */
+static int census_profiles(dms_budget_table *t, const dms_census *census, const size_t *segment_of,
+                           int year, int month, int day)
+{
+    const dms_person **by_id = malloc(census->count * sizeof *by_id);
+    if (by_id == NULL)
+        return DMS_ENOMEM;
+    for (size_t i = 0; i < census->count; i++)
+        by_id[i] = &census->people[i];
+    /* A family is the people sharing an employee_id: sort pointers by it. */
+    qsort(by_id, census->count, sizeof *by_id, cmp_person_id);
+    for (size_t i = 0; i < census->count;) {
+        size_t j = i;
+        bool family = false;
+        while (j < census->count && strcmp(by_id[j]->employee_id, by_id[i]->employee_id) == 0) {
+            family = family || by_id[j]->relation != DMS_RELATION_EMPLOYEE;
+            j++;
+        }
+        for (size_t k = i; k < j; k++) {
+            const dms_person *p = by_id[k];
+            if (p->relation != DMS_RELATION_EMPLOYEE)
+                continue;
+            dms_budget_census_profile *pr = &t->profile[segment_of[p - census->people]];
+            int age = dms_census_age(p, year, month, day);
+            pr->employees++;
+            pr->young += age < 35;
+            pr->over40 += age >= 40;
+            pr->family += family;
+            pr->remote += p->work_mode == DMS_WORK_REMOTE;
+        }
+        i = j;
+    }
+    free(by_id);
+    for (size_t s = 0; s < t->nsegments; s++) {
+        dms_budget_census_profile *pr = &t->profile[s];
+        size_t half = pr->employees; /* "most": at least half of the employees */
+        if (half == 0)
+            continue;
+        pr->profiles |= 2 * pr->young >= half ? DMS_BUDGET_PROFILE_YOUNG : 0u;
+        pr->profiles |= 2 * pr->family >= half ? DMS_BUDGET_PROFILE_FAMILY : 0u;
+        pr->profiles |= 2 * pr->over40 >= half ? DMS_BUDGET_PROFILE_OVER40 : 0u;
+        pr->profiles |= 2 * pr->remote >= half ? DMS_BUDGET_PROFILE_REMOTE : 0u;
+    }
+    return DMS_OK;
 }
 
 static dms_plan_module option_module(const dms_budget_module_space *ms, const dms_budget_option *o)
@@ -404,6 +878,15 @@ static dms_plan_module option_module(const dms_budget_module_space *ms, const dm
 }
 
 /* Prices every option of every module for one network and one cell. */
+static int cmp_person_id(const void *a, const void *b)
+{
+    const dms_person *const *x = a, *const *y = b;
+    int c = strcmp((*x)->employee_id, (*y)->employee_id);
+    if (c != 0)
+        return c;
+    return (*x < *y) ? -1 : (*x > *y);
+}
+
 static int price_cell_options(dms_budget_table *t, const dms_model *model, const dms_plan *plan,
                               long headcount, double group_factor, size_t n, size_t cell,
                               const dms_rated_person *person, dms_error *err)
@@ -528,8 +1011,11 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
     t->pure = calloc(nopt * t->ncells, sizeof *t->pure);
     t->claims = calloc(nopt * t->ncells, sizeof *t->claims);
     t->lin = calloc(plan->nsegments * nopt, sizeof *t->lin);
+    t->paid = calloc(plan->nsegments * nopt, sizeof *t->paid);
     t->value = calloc(plan->nsegments * nopt, sizeof *t->value);
-    if (t->pure == NULL || t->claims == NULL || t->lin == NULL || t->value == NULL) {
+    t->usable = calloc(plan->nsegments * nopt, sizeof *t->usable);
+    if (t->pure == NULL || t->claims == NULL || t->lin == NULL || t->paid == NULL ||
+        t->value == NULL || t->usable == NULL) {
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
         goto out;
     }
@@ -568,8 +1054,21 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
                 value += cnt * t->claims[k * t->ncells + c];
             }
             t->lin[s * nopt + k] = lin * gross_factor / (double)t->people[s];
-            t->value[s * nopt + k] = value / (double)t->people[s];
+            t->paid[s * nopt + k] = value / (double)t->people[s];
         }
+    }
+    if (census_profiles(t, census, segment_of, year, month, day) != DMS_OK) {
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
+        goto out;
+    }
+    for (size_t s = 0; s < plan->nsegments; s++) {
+        dms_budget_weights *w = &t->weights[s];
+        w->profiles = t->profile[s].profiles;
+        w->min_share = DMS_BUDGET_DEFAULT_MIN_SHARE;
+        for (size_t m = 0; m < space->nmodules; m++)
+            w->weight[m] = dms_budget_default_priority(space->modules[m].module->code, w->profiles,
+                                                       &w->source[m]);
+        compute_values(t, s);
     }
     *out = t;
     t = NULL;
@@ -623,6 +1122,31 @@ static int64_t design_kopecks(const dms_budget_table *t, size_t segment, const d
     return total;
 }
 
+bool dms_budget_table_usable(const dms_budget_table *table, size_t segment,
+                             const dms_budget_design *d)
+{
+    if (segment >= table->nsegments || !design_valid(table, d))
+        return false;
+    for (size_t m = 0; m < table->space->nmodules; m++)
+        if (!table
+                 ->usable[segment * nopt_of(table) + tab_index(table, d->network, m, d->option[m])])
+            return false;
+    return true;
+}
+
+int dms_budget_table_module(const dms_budget_table *table, size_t segment,
+                            const dms_budget_design *d, size_t module, double *value,
+                            double *cost_per_head, double *claims_per_head)
+{
+    if (segment >= table->nsegments || !design_valid(table, d) || module >= table->space->nmodules)
+        return DMS_EINVAL;
+    size_t k = segment * nopt_of(table) + tab_index(table, d->network, module, d->option[module]);
+    *value = table->value[k];
+    *cost_per_head = table->lin[k];
+    *claims_per_head = table->paid[k];
+    return DMS_OK;
+}
+
 int dms_budget_table_evaluate(const dms_budget_table *table, size_t segment,
                               const dms_budget_design *d, int64_t *gross_kopecks, double *value)
 {
@@ -637,10 +1161,8 @@ int dms_budget_table_evaluate(const dms_budget_table *table, size_t segment,
 /* --------------------------------------------------------------- solver */
 
 /*
- * The solver is a depth-first branch and bound over the modules. Value is
- * nearly proportional to cost (both follow the expected claims), so the
- * problem is close to subset-sum and Pareto sets do not stay small; the
- * bounds come from dynamic programming on a grid instead. For the best
+ * The solver is a depth-first branch and bound over the modules, with
+ * bounds from dynamic programming on a grid. For the best
  * design within budget, V[m][j] is the most value modules m.. can add with
  * the sum of their costs rounded down to the grid at most j steps: an upper
  * bound of the true value for any remaining budget. For the cheapest design
@@ -653,7 +1175,11 @@ int dms_budget_table_evaluate(const dms_budget_table *table, size_t segment,
  * answer is within the tolerance of the optimum (exact with tolerance 0).
  */
 
-#define GRID_MAX ((size_t)1 << 18) /* points of one bound table */
+/* Points of one bound table. The bounds stay valid on any grid, a coarse one
+ * only prunes less; with the value model (value no longer follows cost) a
+ * few thousand points prune nearly to the optimum at once, while filling
+ * 2^18-point tables cost about 100 times the whole search. */
+#define GRID_MAX ((size_t)1 << 12)
 #define MAX_LEAVES ((size_t)20000000)
 
 typedef struct search {
@@ -669,6 +1195,8 @@ typedef struct search {
     double step;            /* grid step: cost (BEST_WITHIN) or value (CHEAPEST) */
     size_t grid;            /* points per table */
     const double *lin, *val;
+    const bool *allowed; /* [module][DMS_BUDGET_MAX_OPTIONS], NULL: all */
+    const bool *usable;  /* the table's, this segment */
     double *table[DMS_PLAN_MAX_MODULES + 1];
     size_t leaves;
     bool too_big;
@@ -676,15 +1204,45 @@ typedef struct search {
     dms_budget_solution *best;
 } search;
 
-/* True if (value, kopecks) beats the best so far under goal's tie rule. */
+/* -1, 0, 1 as design a comes before, equals or follows b (network, then options). */
+static int design_order(const dms_budget_design *a, const dms_budget_design *b, size_t nmodules)
+{
+    if (a->network != b->network)
+        return a->network < b->network ? -1 : 1;
+    for (size_t m = 0; m < nmodules; m++)
+        if (a->option[m] != b->option[m])
+            return a->option[m] < b->option[m] ? -1 : 1;
+    return 0;
+}
+
+/*
+ * True if design d with (value, kopecks) beats the best so far under goal's
+ * tie rule; the last tie-break (the lexicographically smaller design) makes
+ * the answer independent of the order the search visits designs in.
+ */
 static bool better(enum dms_budget_goal goal, const dms_budget_solution *best, double value,
-                   int64_t kopecks)
+                   int64_t kopecks, const dms_budget_design *d, size_t nmodules)
 {
     if (!best->found)
         return true;
-    if (goal == DMS_BUDGET_BEST_WITHIN)
-        return value > best->value || (value == best->value && kopecks < best->gross_kopecks);
-    return kopecks < best->gross_kopecks || (kopecks == best->gross_kopecks && value > best->value);
+    if (goal == DMS_BUDGET_BEST_WITHIN) {
+        if (value != best->value)
+            return value > best->value;
+        if (kopecks != best->gross_kopecks)
+            return kopecks < best->gross_kopecks;
+    } else {
+        if (kopecks != best->gross_kopecks)
+            return kopecks < best->gross_kopecks;
+        if (value != best->value)
+            return value > best->value;
+    }
+    return design_order(d, &best->design, nmodules) < 0;
+}
+
+static bool option_allowed(const search *sr, size_t m, size_t o)
+{
+    return sr->usable[tab_index(sr->t, sr->network, m, o)] &&
+           (sr->allowed == NULL || sr->allowed[m * DMS_BUDGET_MAX_OPTIONS + o]);
 }
 
 /* Upper bound of the value modules m.. add within linear cost budget. */
@@ -758,7 +1316,7 @@ static void dfs(search *sr, size_t m, double cost, double value)
         int64_t kop = design_kopecks(t, sr->segment, &sr->d);
         double v = design_value(t, sr->segment, &sr->d);
         bool ok = sr->goal == DMS_BUDGET_BEST_WITHIN ? kop <= sr->budget_kopecks : v >= sr->limit;
-        if (ok && better(sr->goal, best, v, kop)) {
+        if (ok && better(sr->goal, best, v, kop, &sr->d, nm)) {
             best->found = true;
             best->design = sr->d;
             best->gross_kopecks = kop;
@@ -770,6 +1328,8 @@ static void dfs(search *sr, size_t m, double cost, double value)
     branch order[DMS_BUDGET_MAX_OPTIONS];
     size_t nb = 0;
     for (size_t o = 0; o < ms->noptions; o++) {
+        if (!option_allowed(sr, m, o))
+            continue;
         size_t k = tab_index(t, sr->network, m, o);
         double c = cost + sr->lin[k], v = value + sr->val[k];
         double key;
@@ -813,6 +1373,8 @@ static void fill_tables(search *sr)
         for (size_t j = 0; j < g; j++)
             cur[j] = within ? -INFINITY : INFINITY;
         for (size_t o = 0; o < ms->noptions; o++) {
+            if (!option_allowed(sr, m, o))
+                continue;
             size_t k = tab_index(t, sr->network, m, o);
             if (within) {
                 double steps = floor(sr->lin[k] / sr->step);
@@ -839,7 +1401,8 @@ static void fill_tables(search *sr)
 
 static int solve_network(const dms_budget_table *t, size_t segment, size_t n,
                          enum dms_budget_goal goal, double limit, double tolerance,
-                         int64_t budget_kopecks, dms_budget_solution *best, dms_error *err)
+                         const bool *allowed, int64_t budget_kopecks, dms_budget_solution *best,
+                         dms_error *err)
 {
     const dms_budget_space *space = t->space;
     size_t nm = space->nmodules;
@@ -857,6 +1420,8 @@ static int solve_network(const dms_budget_table *t, size_t segment, size_t n,
     sr->lin = &t->lin[segment * nopt_of(t)];
     sr->val = &t->value[segment * nopt_of(t)];
     sr->best = best;
+    sr->allowed = allowed;
+    sr->usable = &t->usable[segment * nopt_of(t)];
     double unit = t->tariff->rounding.unit;
     bool up = t->tariff->rounding.mode == DMS_ROUND_UP;
     sr->e_low = (up ? 0.0 : unit / 2) + 0.006;
@@ -930,13 +1495,21 @@ static int64_t budget_total_kopecks(const dms_budget_table *t, size_t segment, d
 int dms_budget_solve(const dms_budget_table *table, size_t segment, enum dms_budget_goal goal,
                      double limit, double tolerance, dms_budget_solution *out, dms_error *err)
 {
+    return dms_budget_solve_masked(table, segment, goal, limit, tolerance, NULL, out, err);
+}
+
+int dms_budget_solve_masked(const dms_budget_table *table, size_t segment,
+                            enum dms_budget_goal goal, double limit, double tolerance,
+                            const bool *allowed, dms_budget_solution *out, dms_error *err)
+{
     memset(out, 0, sizeof *out);
     int status = check_goal(table, segment, goal, limit, tolerance, err);
     if (status != DMS_OK)
         return status;
     int64_t budget = budget_total_kopecks(table, segment, limit);
     for (size_t n = 0; n < table->space->nnetworks && status == DMS_OK; n++)
-        status = solve_network(table, segment, n, goal, limit, tolerance, budget, out, err);
+        status =
+            solve_network(table, segment, n, goal, limit, tolerance, allowed, budget, out, err);
     if (status != DMS_OK)
         out->found = false;
     return status;
@@ -959,10 +1532,11 @@ int dms_budget_solve_exhaustive(const dms_budget_table *table, size_t segment,
     for (d.network = 0; d.network < table->space->nnetworks; d.network++) {
         memset(d.option, 0, sizeof d.option);
         for (;;) {
-            int64_t kop = design_kopecks(table, segment, &d);
-            double value = design_value(table, segment, &d);
-            bool ok = goal == DMS_BUDGET_BEST_WITHIN ? kop <= budget : value >= limit;
-            if (ok && better(goal, out, value, kop)) {
+            bool usable = dms_budget_table_usable(table, segment, &d);
+            int64_t kop = usable ? design_kopecks(table, segment, &d) : 0;
+            double value = usable ? design_value(table, segment, &d) : 0.0;
+            bool ok = usable && (goal == DMS_BUDGET_BEST_WITHIN ? kop <= budget : value >= limit);
+            if (ok && better(goal, out, value, kop, &d, table->space->nmodules)) {
                 out->found = true;
                 out->design = d;
                 out->gross_kopecks = kop;
@@ -1087,6 +1661,88 @@ static int verify(const dms_budget_result *res, const dms_budget_sensitivity *se
     return DMS_OK;
 }
 
+/*
+ * The best design within the segment's budget and what explains it: the
+ * module breakdown, the next-best package (the best design whose set of
+ * modules differs: for every optional module, the best design with its
+ * inclusion flipped, and the best of those) and the best design for
+ * DMS_BUDGET_MORE_PER_HEAD more per head.
+ */
+static int solve_explained(const dms_budget_table *t, const dms_budget_request *req, size_t s,
+                           dms_budget_segment_result *sr, dms_error *err)
+{
+    const dms_budget_space *space = &req->space;
+    double budget = sr->target.budget_per_head;
+    int status =
+        dms_budget_solve(t, s, DMS_BUDGET_BEST_WITHIN, budget, req->tolerance, &sr->within, err);
+    if (status != DMS_OK)
+        return status;
+    if ((status = dms_budget_solve(t, s, DMS_BUDGET_BEST_WITHIN, budget + DMS_BUDGET_MORE_PER_HEAD,
+                                   req->tolerance, &sr->more, err)) != DMS_OK)
+        return status;
+    dms_budget_breakdown *b = &sr->within_breakdown;
+    for (size_t m = 0; m < DMS_PLAN_MAX_MODULES; m++)
+        b->add_cost[m] = b->add_value[m] = NAN;
+    if (!sr->within.found)
+        return DMS_OK;
+    const dms_budget_design *d = &sr->within.design;
+    for (size_t m = 0; m < space->nmodules; m++) {
+        dms_budget_table_module(t, s, d, m, &b->value[m], &b->cost_per_head[m],
+                                &b->claims_per_head[m]);
+        if (space->modules[m].options[d->option[m]].included)
+            continue;
+        /* The cheapest way to add the module at this network. */
+        dms_budget_design alt = *d;
+        for (size_t o = 0; o < space->modules[m].noptions; o++) {
+            if (!space->modules[m].options[o].included)
+                continue;
+            alt.option[m] = o;
+            double v, c, p;
+            if (!t->usable[s * nopt_of(t) + tab_index(t, d->network, m, o)])
+                continue;
+            dms_budget_table_module(t, s, &alt, m, &v, &c, &p);
+            if (isnan(b->add_cost[m]) || c < b->add_cost[m] ||
+                (c == b->add_cost[m] && v > b->add_value[m])) {
+                b->add_cost[m] = c;
+                b->add_value[m] = v;
+            }
+        }
+    }
+    bool *allowed = malloc(space->nmodules * DMS_BUDGET_MAX_OPTIONS * sizeof *allowed);
+    if (allowed == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the budget solver");
+    sr->next.found = false;
+    for (size_t m = 0; m < space->nmodules && status == DMS_OK; m++) {
+        const dms_budget_module_space *ms = &space->modules[m];
+        bool in = ms->options[d->option[m]].included;
+        bool any = false;
+        for (size_t mm = 0; mm < space->nmodules; mm++)
+            for (size_t o = 0; o < DMS_BUDGET_MAX_OPTIONS; o++)
+                allowed[mm * DMS_BUDGET_MAX_OPTIONS + o] = true;
+        for (size_t o = 0; o < ms->noptions; o++) {
+            bool ok = ms->options[o].included != in;
+            allowed[m * DMS_BUDGET_MAX_OPTIONS + o] = ok;
+            any = any || ok;
+        }
+        if (!any) /* mandatory, or a module that cannot be left out */
+            continue;
+        dms_budget_solution alt;
+        status = dms_budget_solve_masked(t, s, DMS_BUDGET_BEST_WITHIN, budget, req->tolerance,
+                                         allowed, &alt, err);
+        if (status == DMS_OK && alt.found &&
+            better(DMS_BUDGET_BEST_WITHIN, &sr->next, alt.value, alt.gross_kopecks, &alt.design,
+                   space->nmodules)) {
+            size_t fm = sr->next.frontier_max, ev = sr->next.evaluated;
+            sr->next = alt;
+            sr->next.frontier_max += fm;
+            sr->next.evaluated += ev;
+            sr->next_module = m;
+        }
+    }
+    free(allowed);
+    return status;
+}
+
 int dms_budget_run(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
                    const char *census_source, const dms_budget_request *request,
                    dms_budget_result **out, dms_diag *diag)
@@ -1116,11 +1772,16 @@ int dms_budget_run(const dms_tariff *tariff, const dms_model *model, const dms_c
         sr->segment = &request->plan->segments[s];
         sr->people = dms_budget_table_people(table, s);
         sr->target = request->targets[s];
+        sr->census_profile = *dms_budget_table_profile(table, s);
+        dms_budget_weights_resolve(request, s, &sr->census_profile, &sr->weights);
+        if (dms_budget_table_set_weights(table, s, &sr->weights) != DMS_OK) {
+            status = dms_diag_add_path(diag, DMS_EINTERNAL, NULL, "bad priorities");
+            goto out;
+        }
         if (sr->people == 0)
             continue;
         if (!isnan(sr->target.budget_per_head) &&
-            (status = dms_budget_solve(table, s, DMS_BUDGET_BEST_WITHIN, sr->target.budget_per_head,
-                                       request->tolerance, &sr->within, &err)) != DMS_OK)
+            (status = solve_explained(table, request, s, sr, &err)) != DMS_OK)
             goto out_err;
         if (!isnan(sr->target.target_value) &&
             (status = dms_budget_solve(table, s, DMS_BUDGET_CHEAPEST, sr->target.target_value,

@@ -1,0 +1,87 @@
+/*
+ * Notifications of the cabinet (уведомления): what happened, to whom, in
+ * which words. The events: an insured person's status changed, an election
+ * or a reimbursement request changed status, the programme ends in 30, 14
+ * or 1 days, an invoice is due or overdue, a key expires. Each event has a
+ * dedupe key (the same event on the same day is one notification however
+ * often the scheduler runs), a recipient role and scope (the inbox it goes
+ * to), and a subject and body in Russian and English. Pure: the store keeps
+ * the inbox and the outbox, the service sends e-mail and schedules.
+ *
+ * Delivery is retried with exponential backoff: attempt n (1-based) that
+ * failed is tried again dms_notify_backoff(n) seconds later, 60 s doubling
+ * to at most an hour, without limit on attempts, so nothing is lost while
+ * the relay is down.
+ */
+#ifndef DMS_NOTIFY_H
+#define DMS_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dms/error.h"
+
+#define DMS_NOTIFY_KEY_MAX 128
+#define DMS_NOTIFY_SUBJECT_MAX 256
+#define DMS_NOTIFY_BODY_MAX 2048
+
+enum dms_notify_kind {
+    DMS_NOTIFY_INSURED_STATUS = 0,  /* "insured_status" */
+    DMS_NOTIFY_ELECTION_STATUS = 1, /* "election_status" */
+    DMS_NOTIFY_REQUEST_STATUS = 2,  /* "request_status" */
+    DMS_NOTIFY_PROGRAMME_ENDS = 3,  /* "programme_ends" */
+    DMS_NOTIFY_INVOICE_DUE = 4,     /* "invoice_due" */
+    DMS_NOTIFY_INVOICE_OVERDUE = 5, /* "invoice_overdue" */
+    DMS_NOTIFY_KEY_EXPIRES = 6,     /* "key_expires" */
+    DMS_NOTIFY_KIND_COUNT = 7,
+};
+
+const char *dms_notify_kind_name(enum dms_notify_kind kind);
+
+/* An event as the scheduler or a status change reports it. */
+typedef struct dms_notify_event {
+    enum dms_notify_kind kind;
+    const char *object;      /* what it is about: a policy, "R-3", "СЧ-1-2", a key id */
+    const char *employee_id; /* the employee concerned, "" if none */
+    const char *status;      /* the new status (Russian), "" if none */
+    long day;                /* the day it refers to (days since 1970-01-01) */
+    long days_left;          /* programme_ends, key_expires: days to go */
+    long long amount;        /* invoice_*: kopecks */
+} dms_notify_event;
+
+/* Who an event goes to: a role and, for an employee, their id. */
+typedef struct dms_notify_recipient {
+    const char *role;     /* "employee", "hr", "finance", "insurer" */
+    const char *employee; /* the employee's id for role employee, else "" */
+} dms_notify_recipient;
+
+/*
+ * The recipients of an event, at most 4, into out; returns how many:
+ *   insured_status: hr, and the employee;  election_status: the employee, hr;
+ *   request_status: the employee (HR learns from its de-identified list);
+ *   programme_ends: hr, finance;  invoice_due / overdue: finance, hr;
+ *   key_expires: hr.
+ */
+size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out[4]);
+
+/* The dedupe key "kind:object:status:YYYY-MM-DD" into buf; returns buf. */
+const char *dms_notify_key(const dms_notify_event *e, char *buf, size_t size);
+
+/* Subject and body (Russian, then English) into buffers of the sizes above. */
+void dms_notify_compose(const dms_notify_event *e, const char *employer, char *subject,
+                        size_t subject_size, char *body, size_t body_size);
+
+/* Seconds before retrying after failed attempt n (1-based): 60, 120, ... at most 3600. */
+long dms_notify_backoff(int attempt);
+
+/* Whether the programme ending on last_day is announced on today (30, 14 or 1 days before). */
+bool dms_notify_programme_due(long last_day, long today, long *days_left /* OUT */);
+
+/* Invoices: "due" 3 days before the due day, "overdue" the day after it. */
+bool dms_notify_invoice_due(long due, long today);
+bool dms_notify_invoice_overdue(long due, long today);
+
+/* Keys: announced 7 and 1 days before they expire. */
+bool dms_notify_key_due(long expires_day, long today, long *days_left /* OUT */);
+
+#endif

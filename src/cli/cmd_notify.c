@@ -1,0 +1,144 @@
+/*
+ * `dmsrate notify contact|run|inbox|log`: the notifications of the cabinet
+ * from the command line. run does once what `dmsrate serve` does every
+ * minute: the daily scan for --today (idempotent: a second run on the same
+ * day queues nothing) and, with --smtp, the flush of the outbox through the
+ * relay, each attempt logged and a failure retried after the backoff.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "dms/model.h"
+#include "dms/notify_send.h"
+#include "dms/notify_store.h"
+#include "dms/store.h"
+#include "dms/tenant_store.h"
+
+static const char usage[] =
+    "usage: dmsrate notify contact --employer ID --role ROLE [--employee ID] --email ADDR\n"
+    "       dmsrate notify run     [--today YYYY-MM-DD] [--smtp smtp://HOST:PORT]\n"
+    "                              [--from ADDR] [--now UNIX_SECONDS]\n"
+    "       dmsrate notify inbox   --employer ID --role ROLE [--employee ID]\n"
+    "       dmsrate notify log     --employer ID\n"
+    "  (every action takes --db FILE, default var/dmsrate.db)\n"
+    "\n"
+    "Notifications: status changes of insured people, elections and reimbursement\n"
+    "requests; the programme ending in 30/14/1 days; invoices due (3 days before)\n"
+    "and overdue; keys expiring in 7/1 days.\n"
+    "  contact  the e-mail of a role (hr, finance, insurer) or of an employee\n"
+    "  run      the daily scan for --today (default today) and, with --smtp, the\n"
+    "           e-mails due by --now (default now)\n"
+    "  inbox    the in-cabinet inbox of a role (and employee)\n"
+    "  log      every notification: to whom, what, when, queued/delivered/failed/retried\n";
+
+struct args {
+    const char *db, *role, *employee, *email, *today, *smtp, *from, *now;
+    long employer;
+};
+
+int cmd_notify(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const char *action = argv[1];
+    struct args a = {.db = "var/dmsrate.db"};
+    for (int i = 2; i < argc; i += 2) {
+        const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **slot = strcmp(f, "--db") == 0         ? &a.db
+                            : strcmp(f, "--role") == 0     ? &a.role
+                            : strcmp(f, "--employee") == 0 ? &a.employee
+                            : strcmp(f, "--email") == 0    ? &a.email
+                            : strcmp(f, "--today") == 0    ? &a.today
+                            : strcmp(f, "--smtp") == 0     ? &a.smtp
+                            : strcmp(f, "--from") == 0     ? &a.from
+                            : strcmp(f, "--now") == 0      ? &a.now
+                                                           : NULL;
+        if (v == NULL || (slot == NULL && strcmp(f, "--employer") != 0)) {
+            fprintf(stderr, "dmsrate notify: bad option %s\n%s", f, usage);
+            return 2;
+        }
+        if (slot != NULL)
+            *slot = v;
+        else
+            a.employer = strtol(v, NULL, 10);
+    }
+    bool run = strcmp(action, "run") == 0;
+    bool ok = run || a.employer > 0;
+    if (strcmp(action, "contact") == 0)
+        ok = ok && a.role != NULL && a.email != NULL;
+    else if (strcmp(action, "inbox") == 0)
+        ok = ok && a.role != NULL;
+    else if (!run && strcmp(action, "log") != 0) {
+        fprintf(stderr, "dmsrate notify: unknown action '%s'\n%s", action, usage);
+        return 2;
+    }
+    if (!ok) {
+        fprintf(stderr, "dmsrate notify %s: missing or bad options\n%s", action, usage);
+        return 2;
+    }
+    dms_error err;
+    dms_error_clear(&err);
+    dms_store *store = NULL;
+    int status = dms_store_open(a.db, &store, &err);
+    dms_tenant_employer e;
+    if (status == DMS_OK && !run)
+        status = dms_tenant_employer_get(store, a.employer, &e, &err);
+    if (status == DMS_OK && !run)
+        dms_store_tenant_set(store, a.employer);
+    if (status == DMS_OK && strcmp(action, "contact") == 0) {
+        status = dms_notify_store_contact_set(store, a.role, a.employee, a.email, &err);
+        if (status == DMS_OK)
+            printf("employer %ld: %s%s%s gets e-mail at %s\n", a.employer, a.role,
+                   a.employee ? " " : "", a.employee ? a.employee : "", a.email);
+    } else if (status == DMS_OK && run) {
+        long today = 0;
+        char buf[11];
+        if (a.today == NULL) {
+            time_t t = time(NULL);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+            a.today = buf;
+        }
+        size_t created = 0, sent = 0, failed = 0;
+        if (!dms_date_parse(a.today, &today))
+            status = dms_error_set(&err, DMS_EINVAL, NULL, "--today is YYYY-MM-DD");
+        if (status == DMS_OK)
+            status = dms_notify_store_scan(store, today, &created, &err);
+        if (status == DMS_OK && a.smtp != NULL) {
+            long long now = a.now != NULL ? strtoll(a.now, NULL, 10) : (long long)time(NULL);
+            dms_notify_send_init();
+            status = dms_notify_flush(store, a.smtp, a.from, now, 1000, &sent, &failed, &err);
+        }
+        if (status == DMS_OK)
+            printf("%s: %zu notification(s) queued; e-mail: %zu sent, %zu failed (retried "
+                   "later)\n",
+                   a.today, created, sent, failed);
+    } else if (status == DMS_OK && strcmp(action, "inbox") == 0) {
+        dms_notification *v = NULL;
+        size_t n = 0;
+        status = dms_notify_store_inbox(store, a.role, a.employee, 100, &v, &n, &err);
+        for (size_t i = 0; status == DMS_OK && i < n; i++)
+            printf("%.19s  %-9s  %s\n", v[i].created_at, v[i].state, v[i].subject);
+        free(v);
+    } else if (status == DMS_OK) {
+        dms_notify_log_row *v = NULL;
+        size_t n = 0;
+        status = dms_notify_store_log(store, 10000, &v, &n, &err);
+        for (size_t i = 0; status == DMS_OK && i < n; i++)
+            printf("%.19s  #%-3ld %-9s %-8s %-7s  %s — %s\n", v[i].at, v[i].notification,
+                   v[i].event, v[i].role, v[i].employee_id, v[i].subject, v[i].detail);
+        free(v);
+    }
+    dms_store_close(store);
+    if (status == DMS_OK)
+        return 0;
+    char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
+    fprintf(stderr, "dmsrate notify: %s\n", dms_error_format(&err, where, (int)sizeof where));
+    return status == DMS_EINVAL || status == DMS_ENOTFOUND ? 2 : 1;
+}

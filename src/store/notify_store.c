@@ -1,0 +1,524 @@
+/*
+ * Stored notifications (notify_store.h): contacts, the inbox and outbox in
+ * one table unique per employer, dedupe key and recipient, the delivery
+ * log, and the daily scan with its cursors over the status-change tables.
+ */
+#include "dms/notify_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dms/enrol_store.h"
+#include "dms/finance_store.h"
+#include "dms/jsonread.h"
+#include "dms/model.h"
+#include "dms/register.h"
+#include "dms/reimbursement.h"
+#include "dms/tenant_store.h"
+#include "store_internal.h"
+
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
+{
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+}
+
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
+{
+    const char *t = dms_sql_column_text(stmt, col);
+    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
+}
+
+static int no_tenant(dms_error *err)
+{
+    return dms_error_set(err, DMS_ENOTFOUND, NULL,
+                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
+}
+
+int dms_notify_store_contact_set(dms_store *store, const char *role, const char *employee_id,
+                                 const char *email, dms_error *err)
+{
+    dms_error_clear(err);
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return no_tenant(err);
+    if (role == NULL || email == NULL || strchr(email, '@') == NULL || strlen(email) >= 256 ||
+        strpbrk(email, "\r\n<> ,;") != NULL)
+        return dms_error_set(err, DMS_EINVAL, "/email", "an e-mail address, name@host");
+    dms_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "INSERT INTO notify_contact (tenant, role, employee_id, email) VALUES "
+                         "(?1, ?2, ?3, ?4) ON CONFLICT (tenant, role, employee_id) DO UPDATE SET "
+                         "email = excluded.email",
+                         &stmt, err);
+    if (status == DMS_OK) {
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, role);
+        dms_sql_bind_text(stmt, 3, employee_id != NULL ? employee_id : "");
+        dms_sql_bind_text(stmt, 4, email);
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
+            status = dms_store_fail(store, rc, "writing a contact", err);
+    }
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+static void contact(dms_store *store, const dms_notify_recipient *r, char *email, size_t size)
+{
+    dms_stmt *stmt = NULL;
+    email[0] = '\0';
+    if (dms_sql_prepare(store,
+                        "SELECT email FROM notify_contact WHERE tenant = ?1 AND role = ?2 AND "
+                        "employee_id = ?3",
+                        &stmt) != DMS_SQL_OK)
+        return;
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_text(stmt, 2, r->role);
+    dms_sql_bind_text(stmt, 3, r->employee);
+    if (dms_sql_step(stmt) == DMS_SQL_ROW)
+        column_text(stmt, 0, email, size);
+    dms_sql_finalize(stmt);
+}
+
+static int log_line(dms_store *store, long tenant, long id, const char *event, const char *detail,
+                    dms_error *err)
+{
+    dms_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "INSERT INTO notify_log (tenant, notification, event, detail) VALUES "
+                         "(?1, ?2, ?3, ?4)",
+                         &stmt, err);
+    if (status == DMS_OK) {
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_int64(stmt, 2, id);
+        dms_sql_bind_text(stmt, 3, event);
+        dms_sql_bind_text(stmt, 4, detail != NULL ? detail : "");
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
+            status = dms_store_fail(store, rc, "writing the notification log", err);
+    }
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t *created,
+                             dms_error *err)
+{
+    dms_error_clear(err);
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return no_tenant(err);
+    dms_tenant_employer emp;
+    if (dms_tenant_employer_get(store, tenant, &emp, NULL) != DMS_OK)
+        snprintf(emp.name, sizeof emp.name, "Работодатель %ld", tenant);
+    char key[DMS_NOTIFY_KEY_MAX], subject[DMS_NOTIFY_SUBJECT_MAX], body[DMS_NOTIFY_BODY_MAX];
+    dms_notify_key(e, key, sizeof key);
+    dms_notify_compose(e, emp.name, subject, sizeof subject, body, sizeof body);
+    dms_notify_recipient to[4];
+    size_t nto = dms_notify_recipients(e, to);
+    dms_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "INSERT INTO notification (tenant, dedupe, kind, role, employee_id, "
+                         "subject, body, email, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                         "ON CONFLICT (tenant, dedupe, role, employee_id) DO NOTHING RETURNING id",
+                         &stmt, err);
+    for (size_t i = 0; status == DMS_OK && i < nto; i++) {
+        char email[256];
+        contact(store, &to[i], email, sizeof email);
+        dms_sql_reset(stmt);
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, key);
+        dms_sql_bind_text(stmt, 3, dms_notify_kind_name(e->kind));
+        dms_sql_bind_text(stmt, 4, to[i].role);
+        dms_sql_bind_text(stmt, 5, to[i].employee);
+        dms_sql_bind_text(stmt, 6, subject);
+        dms_sql_bind_text(stmt, 7, body);
+        dms_sql_bind_text(stmt, 8, email);
+        dms_sql_bind_text(stmt, 9, email[0] != '\0' ? "pending" : "inbox");
+        int rc = dms_sql_step(stmt);
+        if (rc == DMS_SQL_DONE)
+            continue; /* no row: this event reached this recipient already */
+        long id = rc == DMS_SQL_ROW ? (long)dms_sql_column_int64(stmt, 0) : 0;
+        if (rc == DMS_SQL_ROW)
+            rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE) {
+            status = dms_store_fail(store, rc, "queueing a notification", err);
+            break;
+        }
+        char detail[300];
+        snprintf(detail, sizeof detail, "%s%s%s", to[i].role, email[0] ? " <" : " (inbox only)",
+                 email[0] ? email : "");
+        if (email[0] != '\0')
+            strncat(detail, ">", sizeof detail - strlen(detail) - 1);
+        status = log_line(store, tenant, id, "queued", detail, err);
+        if (created != NULL)
+            (*created)++;
+    }
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+/* ---- reading --------------------------------------------------------------------- */
+
+#define NOTE_COLUMNS                                                                               \
+    "id, tenant, kind, role, employee_id, email, subject, body, state, attempts, next_attempt, "   \
+    "last_error, created_at, delivered_at, read_at"
+
+static void read_note(dms_stmt *stmt, dms_notification *n)
+{
+    memset(n, 0, sizeof *n);
+    n->id = (long)dms_sql_column_int64(stmt, 0);
+    n->tenant = (long)dms_sql_column_int64(stmt, 1);
+    column_text(stmt, 2, n->kind, sizeof n->kind);
+    column_text(stmt, 3, n->role, sizeof n->role);
+    column_text(stmt, 4, n->employee_id, sizeof n->employee_id);
+    column_text(stmt, 5, n->email, sizeof n->email);
+    column_text(stmt, 6, n->subject, sizeof n->subject);
+    column_text(stmt, 7, n->body, sizeof n->body);
+    column_text(stmt, 8, n->state, sizeof n->state);
+    n->attempts = dms_sql_column_int(stmt, 9);
+    n->next_attempt = dms_sql_column_int64(stmt, 10);
+    column_text(stmt, 11, n->last_error, sizeof n->last_error);
+    column_text(stmt, 12, n->created_at, sizeof n->created_at);
+    column_text(stmt, 13, n->delivered_at, sizeof n->delivered_at);
+    column_text(stmt, 14, n->read_at, sizeof n->read_at);
+}
+
+static int read_notes(dms_store *store, dms_stmt *stmt, dms_notification **out, size_t *n,
+                      dms_error *err)
+{
+    size_t cap = 0;
+    int rc, status = DMS_OK;
+    *out = NULL;
+    *n = 0;
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        if (*n == cap) {
+            cap = cap != 0 ? cap * 2 : 16;
+            dms_notification *v = realloc(*out, cap * sizeof *v);
+            if (v == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for notifications");
+                break;
+            }
+            *out = v;
+        }
+        read_note(stmt, &(*out)[(*n)++]);
+    }
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
+        status = dms_store_fail(store, rc, "reading notifications", err);
+    if (status != DMS_OK) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return status;
+}
+
+int dms_notify_store_inbox(dms_store *store, const char *role, const char *employee_id,
+                           size_t limit, dms_notification **out, size_t *n, dms_error *err)
+{
+    dms_error_clear(err);
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return no_tenant(err);
+    dms_stmt *stmt = NULL;
+    int status =
+        prepare(store,
+                "SELECT " NOTE_COLUMNS " FROM notification WHERE tenant = ?1 AND role = ?2 "
+                "AND employee_id = ?3 ORDER BY id DESC LIMIT ?4",
+                &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_text(stmt, 2, role);
+    dms_sql_bind_text(stmt, 3, employee_id != NULL ? employee_id : "");
+    dms_sql_bind_int64(stmt, 4, (long long)limit);
+    status = read_notes(store, stmt, out, n, err);
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+int dms_notify_store_outbox(dms_store *store, long long now, size_t limit, dms_notification **out,
+                            size_t *n, dms_error *err)
+{
+    dms_error_clear(err);
+    dms_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT " NOTE_COLUMNS " FROM notification WHERE state = 'pending' AND "
+                         "next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(stmt, 1, now);
+    dms_sql_bind_int64(stmt, 2, (long long)limit);
+    status = read_notes(store, stmt, out, n, err);
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **out, size_t *n,
+                         dms_error *err)
+{
+    dms_error_clear(err);
+    *out = NULL;
+    *n = 0;
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return no_tenant(err);
+    dms_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "SELECT l.notification, l.at, l.event, l.detail, n.role, n.employee_id, "
+                         "n.email, n.kind, n.subject FROM notify_log l JOIN notification n ON "
+                         "n.id = l.notification WHERE l.tenant = ?1 ORDER BY l.id LIMIT ?2",
+                         &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 2, (long long)limit);
+    size_t cap = 0;
+    int rc;
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        if (*n == cap) {
+            cap = cap != 0 ? cap * 2 : 32;
+            dms_notify_log_row *v = realloc(*out, cap * sizeof *v);
+            if (v == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the log");
+                break;
+            }
+            *out = v;
+        }
+        dms_notify_log_row *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->notification = (long)dms_sql_column_int64(stmt, 0);
+        column_text(stmt, 1, r->at, sizeof r->at);
+        column_text(stmt, 2, r->event, sizeof r->event);
+        column_text(stmt, 3, r->detail, sizeof r->detail);
+        column_text(stmt, 4, r->role, sizeof r->role);
+        column_text(stmt, 5, r->employee_id, sizeof r->employee_id);
+        column_text(stmt, 6, r->email, sizeof r->email);
+        column_text(stmt, 7, r->kind, sizeof r->kind);
+        column_text(stmt, 8, r->subject, sizeof r->subject);
+    }
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
+        status = dms_store_fail(store, rc, "reading the log", err);
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+int dms_notify_store_result(dms_store *store, const dms_notification *n, bool delivered,
+                            const char *error, long long now, dms_error *err)
+{
+    dms_error_clear(err);
+    int attempt = n->attempts + 1;
+    long long next = now + dms_notify_backoff(attempt);
+    dms_stmt *stmt = NULL;
+    int status = dms_enrol_begin(store, err);
+    if (status != DMS_OK)
+        return status;
+    if (n->attempts > 0) {
+        char detail[64];
+        snprintf(detail, sizeof detail, "attempt %d", attempt);
+        status = log_line(store, n->tenant, n->id, "retried", detail, err);
+    }
+    if (status == DMS_OK)
+        status = prepare(store,
+                         delivered ? "UPDATE notification SET state = 'delivered', attempts = ?2, "
+                                     "delivered_at = dms_now(), last_error "
+                                     "= '' WHERE id = ?1"
+                                   : "UPDATE notification SET attempts = ?2, next_attempt = ?3, "
+                                     "last_error = ?4 WHERE id = ?1",
+                         &stmt, err);
+    if (status == DMS_OK) {
+        dms_sql_bind_int64(stmt, 1, n->id);
+        dms_sql_bind_int64(stmt, 2, attempt);
+        if (!delivered) {
+            dms_sql_bind_int64(stmt, 3, next);
+            dms_sql_bind_text(stmt, 4, error != NULL ? error : "");
+        }
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
+            status = dms_store_fail(store, rc, "recording a delivery", err);
+    }
+    dms_sql_finalize(stmt);
+    if (status == DMS_OK) {
+        char detail[300];
+        if (delivered)
+            snprintf(detail, sizeof detail, "attempt %d to %s", attempt, n->email);
+        else
+            snprintf(detail, sizeof detail, "attempt %d: %.180s; next in %ld s", attempt,
+                     error != NULL ? error : "", dms_notify_backoff(attempt));
+        status = log_line(store, n->tenant, n->id, delivered ? "delivered" : "failed", detail, err);
+    }
+    if (status == DMS_OK)
+        return dms_enrol_commit(store, err);
+    dms_enrol_rollback(store);
+    return status;
+}
+
+/* ---- the daily scan ----------------------------------------------------------------- */
+
+static long policy_last_day(dms_store *store)
+{
+    char *text = NULL;
+    json_t *doc = NULL;
+    long day = 0;
+    if (dms_enrol_employer_get(store, NULL, &text, NULL, NULL) == DMS_OK &&
+        dms_json_parse_text(text, strlen(text), &doc, NULL) == DMS_OK) {
+        const char *to = json_string_value(json_object_get(json_object_get(doc, "period"), "to"));
+        if (to == NULL || !dms_date_parse(to, &day))
+            day = 0;
+    }
+    json_decref(doc);
+    free(text);
+    return day;
+}
+
+static int scan_employer(dms_store *store, long today, size_t *created, dms_error *err)
+{
+    int status = DMS_OK;
+    long last = policy_last_day(store), left = 0;
+    if (last > 0 && dms_notify_programme_due(last, today, &left)) {
+        dms_notify_event e = {DMS_NOTIFY_PROGRAMME_ENDS, "programme", "", "", last, left, 0};
+        status = dms_notify_store_enqueue(store, &e, created, err);
+    }
+    dms_finance_book *b = NULL;
+    if (status == DMS_OK && dms_finance_store_book(store, &b, NULL) == DMS_OK) {
+        for (size_t i = 0; status == DMS_OK && i < b->ninvoices; i++) {
+            const dms_finance_invoice *v = &b->invoices[i];
+            if (v->amount - v->paid <= 0)
+                continue;
+            enum dms_notify_kind kind = DMS_NOTIFY_KIND_COUNT;
+            if (dms_notify_invoice_due(v->due, today))
+                kind = DMS_NOTIFY_INVOICE_DUE;
+            else if (dms_notify_invoice_overdue(v->due, today))
+                kind = DMS_NOTIFY_INVOICE_OVERDUE;
+            if (kind == DMS_NOTIFY_KIND_COUNT)
+                continue;
+            dms_notify_event e = {
+                kind, v->number, "", "", v->due, 0, (long long)(v->amount - v->paid)};
+            status = dms_notify_store_enqueue(store, &e, created, err);
+        }
+    }
+    dms_finance_book_free(b);
+    dms_tenant_key *keys = NULL;
+    size_t nk = 0;
+    if (status == DMS_OK &&
+        dms_tenant_key_list(store, dms_store_tenant(store), &keys, &nk, NULL) == DMS_OK) {
+        for (size_t i = 0; status == DMS_OK && i < nk; i++) {
+            char date[11];
+            long day = 0;
+            snprintf(date, sizeof date, "%.10s", keys[i].expires_at);
+            if (keys[i].revoked_at[0] != '\0' || !dms_date_parse(date, &day) ||
+                !dms_notify_key_due(day, today, &left))
+                continue;
+            char object[48];
+            snprintf(object, sizeof object, "%s (%s)", keys[i].prefix, dms_role_name(keys[i].role));
+            dms_notify_event e = {DMS_NOTIFY_KEY_EXPIRES, object, "", "", day, left, 0};
+            status = dms_notify_store_enqueue(store, &e, created, err);
+        }
+    }
+    free(keys);
+    return status;
+}
+
+static long cursor_get(dms_store *store, const char *name)
+{
+    dms_stmt *stmt = NULL;
+    long id = 0;
+    if (dms_sql_prepare(store, "SELECT last_id FROM notify_cursor WHERE name = ?1", &stmt) ==
+        DMS_SQL_OK) {
+        dms_sql_bind_text(stmt, 1, name);
+        if (dms_sql_step(stmt) == DMS_SQL_ROW)
+            id = (long)dms_sql_column_int64(stmt, 0);
+    }
+    dms_sql_finalize(stmt);
+    return id;
+}
+
+static int cursor_set(dms_store *store, const char *name, long id, dms_error *err)
+{
+    dms_stmt *stmt = NULL;
+    int status = prepare(store,
+                         "INSERT INTO notify_cursor (name, last_id) VALUES (?1, ?2) ON CONFLICT "
+                         "(name) DO UPDATE SET last_id = excluded.last_id",
+                         &stmt, err);
+    if (status == DMS_OK) {
+        dms_sql_bind_text(stmt, 1, name);
+        dms_sql_bind_int64(stmt, 2, id);
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
+            status = dms_store_fail(store, rc, "moving a cursor", err);
+    }
+    dms_sql_finalize(stmt);
+    return status;
+}
+
+/* One feed of status changes: rows (id, tenant, object, employee, status text, day). */
+static int feed(dms_store *store, const char *name, const char *sql, enum dms_notify_kind kind,
+                long today, size_t *created, dms_error *err)
+{
+    long from = cursor_get(store, name), last = from;
+    dms_stmt *stmt = NULL;
+    int status = prepare(store, sql, &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(stmt, 1, from);
+    int rc;
+    while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        char object[64], employee[64], what[64];
+        last = (long)dms_sql_column_int64(stmt, 0);
+        column_text(stmt, 2, object, sizeof object);
+        column_text(stmt, 3, employee, sizeof employee);
+        column_text(stmt, 4, what, sizeof what);
+        long day = dms_sql_column_null(stmt, 5) ? today : (long)dms_sql_column_int64(stmt, 5);
+        dms_store_tenant_set(store, (long)dms_sql_column_int64(stmt, 1));
+        dms_notify_event e = {kind, object, employee, what, day, 0, 0};
+        status = dms_notify_store_enqueue(store, &e, created, err);
+    }
+    dms_sql_finalize(stmt);
+    if (status == DMS_OK && last > from)
+        status = cursor_set(store, name, last, err);
+    return status;
+}
+
+int dms_notify_store_scan(dms_store *store, long today, size_t *created, dms_error *err)
+{
+    dms_error_clear(err);
+    long saved = dms_store_tenant(store);
+    size_t made = 0;
+    dms_tenant_employer *emps = NULL;
+    size_t ne = 0;
+    int status = dms_tenant_employer_list(store, 0, &emps, &ne, err);
+    for (size_t i = 0; status == DMS_OK && i < ne; i++) {
+        dms_store_tenant_set(store, emps[i].id);
+        status = scan_employer(store, today, &made, err);
+    }
+    free(emps);
+    if (status == DMS_OK)
+        status = feed(store, "insured",
+                      "SELECT c.id, c.tenant, c.policy, coalesce(p.employee_id, c.employee_id), "
+                      "CASE c.action WHEN 0 THEN 'включён' WHEN 1 THEN 'исключён' WHEN 2 THEN "
+                      "'приостановлен' ELSE 'программа изменена' END, c.effective_day FROM "
+                      "insured_change c LEFT JOIN insured_person p ON p.tenant = c.tenant AND "
+                      "p.policy = c.policy WHERE c.id > ?1 ORDER BY c.id",
+                      DMS_NOTIFY_INSURED_STATUS, today, &made, err);
+    if (status == DMS_OK)
+        status = feed(store, "election",
+                      "SELECT h.id, e.tenant, 'election', e.employee_id, h.to_status, NULL FROM "
+                      "election_history h JOIN election e ON e.id = h.election_id WHERE h.id > ?1 "
+                      "AND h.from_status IS NOT NULL ORDER BY h.id",
+                      DMS_NOTIFY_ELECTION_STATUS, today, &made, err);
+    if (status == DMS_OK)
+        status = feed(store, "reimbursement",
+                      "SELECT v.id, v.tenant, 'R-' || v.request, r.employee_id, CASE v.to_status "
+                      "WHEN 0 THEN 'подано' WHEN 1 THEN 'на рассмотрении' WHEN 2 THEN 'запрошены "
+                      "документы' WHEN 3 THEN 'одобрено' WHEN 4 THEN 'выплачено' ELSE 'отказано' "
+                      "END, NULL FROM reimb_event v JOIN reimb_request r ON r.id = v.request WHERE "
+                      "v.id > ?1 ORDER BY v.id",
+                      DMS_NOTIFY_REQUEST_STATUS, today, &made, err);
+    dms_store_tenant_set(store, saved);
+    if (created != NULL)
+        *created = made;
+    return status;
+}
