@@ -52,8 +52,12 @@ bool dms_sql_is_pg(const dms_store *store)
 static void pg_note(dms_store *store, const char *msg)
 {
     snprintf(store->errmsg, sizeof store->errmsg, "%s", msg != NULL ? msg : "unknown error");
+    /* libpq's messages span lines; an error message here is one line. */
+    for (char *c = store->errmsg; *c != '\0'; c++)
+        if (*c == '\n' || *c == '\t')
+            *c = ' ';
     size_t n = strlen(store->errmsg);
-    while (n > 0 && (store->errmsg[n - 1] == '\n' || store->errmsg[n - 1] == ' '))
+    while (n > 0 && store->errmsg[n - 1] == ' ')
         store->errmsg[--n] = '\0';
 }
 
