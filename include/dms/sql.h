@@ -3,6 +3,10 @@
  * database library: prepare, bind, step, read columns, finalize, run a
  * script, transactions. Each query is written once, in the SQL both engines
  * accept, with ?N placeholders (the PostgreSQL driver turns them into $N).
+ * PostgreSQL infers the type of a text or NULL parameter from where it
+ * first appears, so a parameter must first appear where its type follows
+ * from the context: `(department = ?1 OR ?1 IS NULL)`, not the reverse, or
+ * `CAST(?1 AS TEXT) IS NULL` (integers are always typed).
  * Two drivers sit behind it (sql_sqlite.c, sql_pg.c); dms_store_open picks
  * one from the --db argument. Result codes keep SQLite's numbering so that
  * a store module reads the same whichever engine answers. The store modules
