@@ -8,7 +8,9 @@
  * lock); a second writer waits for the first and gives up (busy, which
  * the store reports as DMS_ECONFLICT) at the statement timeout; a connection whose server
  * restarted answers DMS_EUNAVAILABLE while it is down and works again
- * afterwards without being reopened. The PostgreSQL parts need the test
+ * afterwards without being reopened, and a restart inside a transaction
+ * fails the rest of it instead of committing it on a new connection. The
+ * PostgreSQL parts need the test
  * cluster (DMS_TEST_PG_URI, DMS_TEST_PG_STATE) and skip with a message
  * without it.
  */
@@ -252,6 +254,23 @@ static void connection_heals_after_a_restart(void **state)
     assert_int_equal(system(cmd), 0);
     dms_error_clear(&err);
     assert_int_equal(dms_store_ping(s, &err), DMS_OK); /* the same store, reconnected */
+    /* A restart inside a transaction: the rest of it must not run on a new connection
+     * (that would commit half); it fails until rolled back, then all works again. */
+    assert_int_equal(dms_sql_begin(s), DMS_SQL_OK);
+    assert_int_equal(dms_sql_exec(s, "INSERT INTO employer (name) VALUES ('до перезапуска')"),
+                     DMS_SQL_OK);
+    snprintf(cmd, sizeof cmd, "tests/pg/cluster.sh restart '%s'", cluster);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(dms_sql_exec(s, "INSERT INTO employer (name) VALUES ('после')"), DMS_SQL_DOWN);
+    assert_int_equal(dms_sql_exec(s, "INSERT INTO employer (name) VALUES ('после')"), DMS_SQL_DOWN);
+    assert_true(dms_sql_in_transaction(s));
+    dms_sql_rollback(s);
+    assert_false(dms_sql_in_transaction(s));
+    dms_stmt *st = NULL;
+    assert_int_equal(dms_sql_prepare(s, "SELECT count(*) FROM employer", &st), DMS_SQL_OK);
+    assert_int_equal(dms_sql_step(st), DMS_SQL_ROW);
+    assert_int_equal(dms_sql_column_int(st, 0), 0); /* neither row was committed */
+    dms_sql_finalize(st);
     dms_store_close(s);
 }
 

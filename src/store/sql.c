@@ -113,17 +113,34 @@ int dms_sql_pg_connect(dms_store *store)
     return pg_session(store);
 }
 
-/* Before a statement: a broken connection outside a transaction is reset. */
+/*
+ * Before a statement: a broken connection outside a transaction is reset.
+ * Inside one it is not: the statements before the break are gone with the
+ * server's transaction, and running the rest on a new connection would
+ * commit half of it. The caller rolls back (which clears store->tx) and the
+ * next transaction reconnects.
+ */
 static int pg_ready(dms_store *store)
 {
     if (PQstatus(store->pgconn) == CONNECTION_OK)
         return DMS_SQL_OK;
+    if (store->tx) {
+        pg_note(store, "the connection was lost inside a transaction");
+        return DMS_SQL_DOWN;
+    }
     PQreset(store->pgconn);
     if (PQstatus(store->pgconn) != CONNECTION_OK) {
         pg_note(store, PQerrorMessage(store->pgconn));
         return DMS_SQL_DOWN;
     }
     return pg_session(store);
+}
+
+/* After a statement on a live connection: whether a transaction is open. */
+static void pg_track(dms_store *store)
+{
+    if (PQstatus(store->pgconn) == CONNECTION_OK)
+        store->tx = PQtransactionStatus(store->pgconn) != PQTRANS_IDLE;
 }
 
 /* ?N -> $N and a bare ? -> the next $k, outside string literals and quoted names. */
@@ -300,12 +317,9 @@ int dms_sql_step(dms_stmt *stmt)
         stmt->executed = true;
         stmt->row = -1;
         stmt->nrows = 0;
-        if (PQtransactionStatus(store->pgconn) == PQTRANS_IDLE ||
-            PQstatus(store->pgconn) != CONNECTION_OK) {
-            int rc = pg_ready(store);
-            if (rc != DMS_SQL_OK)
-                return rc;
-        }
+        int ready = pg_ready(store);
+        if (ready != DMS_SQL_OK)
+            return ready;
         /* A parameter the text never mentions still needs a type. */
         for (int i = 0; i < stmt->nparams && i < 64; i++)
             if (!(stmt->used & (1ull << i))) {
@@ -316,6 +330,7 @@ int dms_sql_step(dms_stmt *stmt)
             PQexecParams(store->pgconn, stmt->sql, stmt->nparams, stmt->types,
                          (const char *const *)stmt->values, stmt->lengths, stmt->formats, 0);
         ExecStatusType st = PQresultStatus(stmt->res);
+        pg_track(store);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
             return pg_code(store, stmt->res);
         stmt->nrows = PQntuples(stmt->res);
@@ -452,14 +467,12 @@ int dms_sql_exec(dms_store *store, const char *sql)
 {
     if (!store->pg)
         return lite_code(sqlite3_exec(store->db, sql, NULL, NULL, NULL));
-    if (PQtransactionStatus(store->pgconn) == PQTRANS_IDLE ||
-        PQstatus(store->pgconn) != CONNECTION_OK) {
-        int rc = pg_ready(store);
-        if (rc != DMS_SQL_OK)
-            return rc;
-    }
+    int ready = pg_ready(store);
+    if (ready != DMS_SQL_OK)
+        return ready;
     PGresult *res = PQexec(store->pgconn, sql);
     ExecStatusType st = PQresultStatus(res);
+    pg_track(store);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? DMS_SQL_OK : pg_code(store, res);
     PQclear(res);
     return rc;
@@ -494,7 +507,9 @@ void dms_sql_rollback(dms_store *store)
         sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
         return;
     }
-    PQclear(PQexec(store->pgconn, "ROLLBACK"));
+    store->tx = false;
+    if (PQstatus(store->pgconn) == CONNECTION_OK)
+        PQclear(PQexec(store->pgconn, "ROLLBACK"));
 }
 
 bool dms_sql_in_transaction(dms_store *store)
@@ -502,7 +517,7 @@ bool dms_sql_in_transaction(dms_store *store)
     if (!store->pg)
         return sqlite3_get_autocommit(store->db) == 0;
     PGTransactionStatusType t = PQtransactionStatus(store->pgconn);
-    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+    return store->tx || t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 long dms_sql_changes(dms_store *store)
@@ -576,5 +591,6 @@ int dms_sql_copy_end(dms_store *store, const char *failure)
             rc = pg_code(store, res);
         PQclear(res);
     }
+    pg_track(store);
     return failure != NULL && rc == DMS_SQL_OK ? DMS_SQL_ERROR : rc;
 }

@@ -23,7 +23,8 @@ struct dms_store {
     long tenant;                   /* the employer every scoped query reads and writes; 0: none */
     long changes;                  /* PostgreSQL: rows changed by the last statement */
     bool nowait;                   /* PostgreSQL: lock_timeout lowered */
-    char errmsg[512];              /* PostgreSQL: the last error */
+    bool tx; /* PostgreSQL: inside a transaction (kept when the connection breaks in one) */
+    char errmsg[512]; /* PostgreSQL: the last error */
 };
 
 /*

@@ -4,7 +4,7 @@
 # removes the cluster afterwards whatever the command did.
 #   tests/pg/with-cluster.sh STATE COMMAND [ARGS...]
 set -u
-state=$1
+state=$1.$$ # one cluster per run, even for two runs on one build directory
 shift
 here=$(dirname "$0")
 uri=$("$here/cluster.sh" start "$state") || { echo "cannot start the PostgreSQL test cluster" >&2; exit 1; }
