@@ -7,6 +7,7 @@
 #   make check                unit tests once (fast loop while developing)
 #   make SANITIZE=address,undefined check
 #   make bench                benchmarks (prints figures)
+#   make soak                 10 minutes of mixed load: p99 and RSS (SOAK_SECONDS=60 for less)
 #   make run                  install missing packages, build, start the service
 #   make deps                 apt-get install the Debian packages that are missing
 #   make fuzz FUZZ_SECONDS=60 run every libFuzzer target, merge new finds into its corpus
@@ -190,10 +191,18 @@ fuzz: $(FUZZ_RUN)
 	  echo "  corpus $$corpus: $$before -> $$(ls $$corpus | wc -l) files"; \
 	done
 
+# Ten minutes of mixed load against one server (bench/soak.sh): p99 per route
+# and RSS at start and end. Not part of make test; SOAK_SECONDS=60 for a short run.
+SOAK_SECONDS ?= 600
+soak: $(BUILD)/dmsrate
+	DMS_BIN=$(BUILD)/dmsrate SOAK_SECONDS=$(SOAK_SECONDS) bench/soak.sh
+
+.PHONY: soak
+
 bench: $(BUILD)/dmsrate $(BENCH_BIN)
 	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/bench-state sh -c '\
 	  for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done; \
-	  for s in $(sort $(wildcard bench/*.sh)); do echo "== $$s"; $$s || exit 1; done'
+	  for s in $(sort $(filter-out bench/soak.sh,$(wildcard bench/*.sh))); do echo "== $$s"; $$s || exit 1; done'
 
 RUN_ARGS ?= serve --listen 127.0.0.1:8080 --tariffs tariffs --models models --db var/dmsrate.db
 

@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$bin" serve --listen 127.0.0.1:0 --tariffs tariffs --models models --db "$work/load.db" \
-    --threads "${SERVE_THREADS:-2}" >"$work/stdout" 2>/dev/null &
+    --threads "${SERVE_THREADS:-2}" --rate-limit 0 >"$work/stdout" 2>/dev/null &
 server_pid=$!
 url=
 for _ in $(seq 100); do

@@ -365,8 +365,11 @@ static void truncated_body(void **state)
      * the server must neither answer with garbage nor hang nor crash. */
     int fd = http_connect(main_server.port);
     assert_true(fd >= 0);
-    const char *raw = "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Content-Length: 200\r\n\r\n{\"frequency\": {";
+    char raw[512];
+    snprintf(raw, sizeof raw,
+             "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Authorization: Bearer %s\r\nContent-Length: 200\r\n\r\n{\"frequency\": {",
+             http_key != NULL ? http_key : "");
     assert_true(http_send_all(fd, raw, strlen(raw)));
     shutdown(fd, SHUT_WR);
     /* libmicrohttpd keeps a half-closed request until the idle timeout: do
@@ -436,7 +439,8 @@ static void ten_megabyte_body(void **state)
     if (r.status != 0)
         json_decref(expect_error(&r, 413, "payload_too_large", ""));
     http_response_free(&r);
-    /* Chunked, without a Content-Length: refused once past the cap. */
+    /* Chunked, without a Content-Length: refused at the door (411), so that
+     * no chunk parser but ours answers. */
     int fd = http_connect(main_server.port);
     assert_true(fd >= 0);
     const char *head = "POST /v1/aggregate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -453,7 +457,7 @@ static void ten_megabyte_body(void **state)
     http_send_all(fd, "0\r\n\r\n", 5);
     http_read_response(fd, &r, timeout_ms);
     close(fd);
-    json_decref(expect_error(&r, 413, "payload_too_large", ""));
+    json_decref(expect_error(&r, 411, "length_required", ""));
     http_response_free(&r);
     free(body);
     expect_healthy();
@@ -981,9 +985,13 @@ static void idle_client_is_dropped(void **state)
     /* The server closes the connection: EOF (or reset) within a few seconds. */
     assert_true(http_wait_readable(fd, timeout_ms));
     char buf[256];
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    assert_true(n <= 0);
+    /* Closed, or closed after a JSON 408 from the accept gate. */
+    if (n > 0) {
+        buf[n] = '\0';
+        assert_non_null(strstr(buf, "HTTP/1.1 408"));
+    }
     double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     assert_true(waited >= 0.5);
     close(fd);

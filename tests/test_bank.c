@@ -1,8 +1,10 @@
 /*
  * Bank add-on tests: the shipped tariff loads and prices; the price meets
  * the target loss ratio to the kopeck (and one kopeck less would not) for a
- * sweep of targets; the breakdown adds up; the projection reconciles month
- * by month; loader and argument errors carry their JSON Pointer.
+ * sweep of targets, from the unrounded claims; the breakdown adds up;
+ * anti-selection loads frequency under the limits and never a flat fee;
+ * the projection reconciles month by month; loader and argument errors
+ * carry their JSON Pointer.
  */
 #include <math.h>
 #include <stdint.h>
@@ -43,16 +45,21 @@ static void test_price_meets_target(void **state)
         assert_int_equal(dms_bank_tariff_load_json(root, &t, &err), DMS_OK);
         dms_bank_price p;
         assert_int_equal(dms_bank_price_compute(t, model, &p, &err), DMS_OK);
-        /* Recompute from the printed figures: C / P <= target, C / (P - 1) > target. */
+        /* The price comes from the unrounded claims C: C / P <= target and
+         * C / (P - 1) > target. */
+        double c = p.monthly_claims * 100.0;
         assert_true(p.claims_kopecks > 0);
-        assert_true((double)p.claims_kopecks / (double)p.price_kopecks <= lr);
-        assert_true((double)p.claims_kopecks / (double)(p.price_kopecks - 1) > lr);
+        assert_true(c / (double)p.price_kopecks <= lr);
+        assert_true(c / (double)(p.price_kopecks - 1) > lr);
         assert_int_equal(p.claims_kopecks, llround(p.monthly_claims * 100));
         assert_int_equal(p.claims_kopecks + p.commission_kopecks + p.expense_kopecks +
                              p.profit_kopecks,
                          p.price_kopecks);
         assert_int_equal(p.commission_kopecks, llround(p.price_kopecks * t->commission));
-        assert_close(p.annual_claims, p.annual_claims_base * (1 + t->anti_selection_load), 1e-12);
+        /* Anti-selection loads frequency under the limits: less than the
+         * plain (1 + load) multiple, never nothing. */
+        assert_true(p.annual_claims > p.annual_claims_base);
+        assert_true(p.annual_claims <= p.annual_claims_base * (1 + t->anti_selection_load) + 1e-9);
         double modules = 0;
         for (size_t m = 0; m < t->nmodules; m++)
             modules += p.module_claims[m];
@@ -72,10 +79,61 @@ static void test_shipped_price_plausible(void **state)
     assert_int_equal(dms_bank_price_compute(t, model, &p, NULL), DMS_OK);
     /* A premium-card add-on: several hundred to a couple of thousand roubles a month. */
     assert_true(p.price_kopecks > 30000 && p.price_kopecks < 300000);
-    /* The outpatient limit binds: expected outpatient claims stay below it. */
-    assert_true(p.module_claims[1] < 6000 * (1 + t->anti_selection_load));
+    /* The outpatient limit binds: expected outpatient claims stay below it,
+     * anti-selection included; the flat telemedicine fee carries no load. */
+    assert_true(p.module_claims[1] <= 6000);
+    assert_true(p.module_claims[1] > p.module_claims_base[1]);
+    assert_true(p.module_claims[0] > 0);
+    assert_true(p.module_claims[0] == p.module_claims_base[0]);
     assert_true(p.monthly_variance > 0);
     dms_bank_tariff_free(t);
+}
+
+/* Even a load of 500% never lifts a module above its annual limit, and
+ * the flat module's claims do not move at all. */
+static void test_anti_selection_under_limits(void **state)
+{
+    dms_model *model = *state;
+    json_t *root = tariff_json();
+    dms_bank_tariff *t = NULL, *plain = NULL;
+    json_object_set_new(root, "anti_selection_load", json_real(5.0));
+    assert_int_equal(dms_bank_tariff_load_json(root, &t, NULL), DMS_OK);
+    json_object_set_new(root, "anti_selection_load", json_real(0.0));
+    assert_int_equal(dms_bank_tariff_load_json(root, &plain, NULL), DMS_OK);
+    dms_bank_price p, q;
+    assert_int_equal(dms_bank_price_compute(t, model, &p, NULL), DMS_OK);
+    assert_int_equal(dms_bank_price_compute(plain, model, &q, NULL), DMS_OK);
+    for (size_t m = 0; m < t->nmodules; m++) {
+        if (isfinite(t->modules[m].annual_limit))
+            assert_true(p.module_claims[m] <= t->modules[m].annual_limit);
+        assert_close(p.module_claims_base[m], q.module_claims[m], 1e-12);
+    }
+    assert_true(p.module_claims[0] == q.module_claims[0]); /* telemedicine, flat */
+    assert_true(p.module_claims[1] > q.module_claims[1] + 100);
+    assert_close(q.annual_claims, q.annual_claims_base, 1e-15);
+    dms_bank_tariff_free(t);
+    dms_bank_tariff_free(plain);
+    json_decref(root);
+}
+
+/* Rounding only at the end: 662.905 a month at 55% is 1205.29, where
+ * pricing the rounded 662.90 would give 1205.28, one kopeck short of the
+ * target. */
+static void test_price_rounds_at_the_end(void **state)
+{
+    (void)state;
+    assert_int_equal(dms_bank_smallest_price(662.905, 0.55), 120529);
+    assert_int_equal(dms_bank_smallest_price(662.90, 0.55), 120528);
+    assert_true(662.905 * 100 / 120528.0 > 0.55);
+    /* Exact multiples: 55 kopecks at 55% is exactly one rouble. */
+    assert_int_equal(dms_bank_smallest_price(0.55, 0.55), 100);
+    assert_int_equal(dms_bank_smallest_price(0.0, 0.55), 1);
+    for (int i = 1; i < 2000; i++) {
+        double c = 1000.0 + i * 0.001237;
+        int64_t p = dms_bank_smallest_price(c, 0.617);
+        assert_true(c * 100 / (double)p <= 0.617);
+        assert_true(c * 100 / (double)(p - 1) > 0.617);
+    }
 }
 
 static void test_projection_reconciles(void **state)
@@ -242,6 +300,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_price_meets_target),
         cmocka_unit_test(test_shipped_price_plausible),
+        cmocka_unit_test(test_anti_selection_under_limits),
+        cmocka_unit_test(test_price_rounds_at_the_end),
         cmocka_unit_test(test_projection_reconciles),
         cmocka_unit_test(test_tariff_errors),
         cmocka_unit_test(test_args),

@@ -33,9 +33,9 @@ static double payment_of(const dms_coverage *cov, double x)
 static double integrand(double x, void *param)
 {
     const struct payment_integrand *p = param;
-    double f = p->sev->kind == DMS_SEV_GAMMA ? gsl_ran_gamma_pdf(x, p->sev->shape, p->sev->scale)
-                                             : gsl_ran_lognormal_pdf(x, p->sev->meanlog,
-                                                                     p->sev->sdlog);
+    double f = p->sev->kind == DMS_SEV_GAMMA
+                   ? gsl_ran_gamma_pdf(x, p->sev->shape, p->sev->scale)
+                   : gsl_ran_lognormal_pdf(x, p->sev->meanlog, p->sev->sdlog);
     return pow(fmin(payment_of(p->cov, x), p->cap), p->power) * f;
 }
 
@@ -54,8 +54,8 @@ static double integrate(const dms_severity *sev, const dms_coverage *cov, double
     gsl_function f = {integrand, &p};
     gsl_integration_workspace *w = gsl_integration_workspace_alloc(4000);
     double scale = pow(dms_severity_moment(sev, 1), power); /* for an absolute tolerance */
-    double end = isfinite(cov->claim_limit) ? cov->claim_limit
-                                            : dms_severity_quantile(sev, 1 - 1e-15);
+    double end =
+        isfinite(cov->claim_limit) ? cov->claim_limit : dms_severity_quantile(sev, 1 - 1e-15);
     /* Breakpoints: the deductible and where the payment reaches the cap. */
     double kink = (cov->franchise ? 0 : cov->deductible) + cap / (1 - cov->copay);
     double points[4] = {0, cov->deductible, end, end};
@@ -64,9 +64,8 @@ static double integrate(const dms_severity *sev, const dms_coverage *cov, double
         points[np++] = kink;
     qsort(points, np, sizeof points[0], compare);
     double total, error;
-    assert_int_equal(gsl_integration_qagp(&f, points, np, 1e-13 * scale, 1e-10, 4000, w, &total,
-                                          &error),
-                     0);
+    assert_int_equal(
+        gsl_integration_qagp(&f, points, np, 1e-13 * scale, 1e-10, 4000, w, &total, &error), 0);
     double tail = 0; /* beyond the 1 - 1e-15 quantile: under 1e-9 of E[X^2] for these laws */
     if (isfinite(cov->claim_limit))
         tail = pow(fmin(payment_of(cov, end), cap), power) * dms_severity_sf(sev, end);
@@ -88,9 +87,9 @@ static void test_moments_against_integration(void **state)
 {
     (void)state;
     const dms_coverage covers[] = {
-        cover(0, false, 0, INFINITY),       cover(1000, false, 0, INFINITY),
-        cover(1000, true, 0, INFINITY),     cover(0, false, 0.2, 30000),
-        cover(2500, false, 0.3, 50000),     cover(2500, true, 0.1, 400000),
+        cover(0, false, 0, INFINITY),    cover(1000, false, 0, INFINITY),
+        cover(1000, true, 0, INFINITY),  cover(0, false, 0.2, 30000),
+        cover(2500, false, 0.3, 50000),  cover(2500, true, 0.1, 400000),
         cover(50000, true, 0.5, 200000),
     };
     for (size_t s = 0; s < 2; s++)
@@ -176,6 +175,28 @@ static void test_invariants(void **state)
     }
 }
 
+/* The grid form of the limited expected value is the pointwise one. */
+static void test_limited_mean_grid(void **state)
+{
+    (void)state;
+    const dms_severity laws[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 8, .sdlog = 1.2},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 0.4, .scale = 9000}};
+    const dms_coverage covs[] = {
+        {.deductible = 0, .copay = 0, .claim_limit = INFINITY},
+        {.deductible = 2000, .copay = 0.3, .claim_limit = 40000},
+        {.deductible = 2000, .franchise = true, .copay = 0.1, .claim_limit = 40000},
+    };
+    double grid[300];
+    for (size_t s = 0; s < 2; s++)
+        for (size_t c = 0; c < 3; c++) {
+            dms_payment_limited_mean_grid(&laws[s], &covs[c], 137.5, 7, 300, grid);
+            for (size_t k = 0; k < 300; k++)
+                assert_close(grid[k],
+                             dms_payment_limited_mean(&laws[s], &covs[c], (double)(7 + k) * 137.5),
+                             1e-12);
+        }
+}
+
 static void test_validation(void **state)
 {
     (void)state;
@@ -209,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_full_cover_is_the_severity),
         cmocka_unit_test(test_cdf),
         cmocka_unit_test(test_invariants),
+        cmocka_unit_test(test_limited_mean_grid),
         cmocka_unit_test(test_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,17 +20,22 @@ typedef struct dms_aggregate_spec {
     dms_frequency freq;
     dms_severity sev;
     dms_coverage cov;
-    double annual_limit;       /* L > 0, INFINITY for none: the grid reaches it */
-    enum dms_method method;    /* AUTO picks Panjer or FFT by cost */
+    double annual_limit;    /* L > 0, INFINITY for none: the grid reaches it */
+    enum dms_method method; /* AUTO picks Panjer or FFT by cost */
     enum dms_discretization discretization;
-    double span;               /* 0: automatic */
-    size_t sims;               /* Monte Carlo sample count, 0: default */
-    unsigned long seed;        /* Monte Carlo seed */
+    double span;        /* 0: automatic */
+    size_t sims;        /* Monte Carlo sample count, 0: default */
+    unsigned long seed; /* Monte Carlo seed */
     /* Only min(S, L) is wanted (group quotes): the grid stops at L. */
     bool cap_at_limit;
     /* Automatic span = E[Y | Y > 0] / span_divisor; 0 means 128. Quotes,
      * which sum many people, use a coarser 32. */
     double span_divisor;
+    /* Polled between grid widenings and every few thousand simulations
+     * (NULL: never). A true answer abandons the computation with
+     * DMS_ETOOBIG: a caller's deadline passed or its client left. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_aggregate_spec;
 
 #define DMS_MC_DEFAULT_SIMS 100000
@@ -49,6 +54,14 @@ typedef struct dms_aggdist {
     double span;
     size_t n;
     double *pmf;
+    double top;                             /* the lattice answers up to here */
+    enum dms_discretization discretization; /* the one used */
+    double resolving_span;                  /* the span the accuracy targets refer to */
+    /* Coarse tail lattice (moment matching) beyond top, when the point
+     * budget does not let the fine one reach far enough; else NULL. */
+    double tail_span;
+    size_t tail_n;
+    double *tail_pmf;
     /* Monte Carlo result: sorted samples. */
     size_t nsamples;
     double *samples;
@@ -58,10 +71,19 @@ typedef struct dms_aggdist {
 void dms_aggregate_moments(const dms_aggregate_spec *spec, double *mean, double *variance);
 
 /*
- * The span and number of lattice points the automatic rule picks for spec
- * (honouring spec->span when set): points cover E[S] + 12 sd and the annual
- * limit; span is about E[Y | Y > 0] / 128, coarsened if the grid would
- * exceed 2^18 points. Fails for absurd spans (over DMS_LATTICE_MAX_POINTS).
+ * The span and number of lattice points (fine and tail together) the
+ * automatic rule picks for spec (honouring spec->span when set). The span
+ * resolves the claims: E[Y | Y > 0] / 128 and at most the median non-zero
+ * payment / 32. The extent reaches an estimate from above of the 0.995
+ * quantile of S and the annual limit (beyond L only P(S > L) matters), and
+ * further (the 1 - 1e-4 quantile with a limit, 1 - 1e-9 without) as the
+ * budget of 2^18 points allows. When the body fits the budget but the
+ * needed extent does not, a coarse tail lattice of 2^18 points (moment
+ * matching) carries the tail; when not even the body fits, one coarse
+ * lattice is used. A quote (cap_at_limit) plans on the ground-up claim
+ * size, stops at L, and discretises by moment matching, so that its
+ * expected claims fall with every higher deductible or co-pay and every
+ * lower limit. Fails for absurd spans (over DMS_LATTICE_MAX_POINTS).
  */
 int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points,
                        dms_error *err);
@@ -74,10 +96,35 @@ const char *dms_method_name(enum dms_method method);
 /* "auto", "panjer", "fft", "mc" -> method; false if unknown. */
 bool dms_method_from_name(const char *name, enum dms_method *out);
 
-/* Summaries, whatever the method. limit = INFINITY for none. */
+/* Summaries, whatever the method. limit = INFINITY for none.
+ * dms_aggdist_limited_mean is E[min(S, L)] (the exact E[S] without a limit,
+ * and never above it); dms_aggdist_mean is the mean of the computed
+ * distribution (a check on the grid). */
 double dms_aggdist_limited_mean(const dms_aggdist *dist, double limit);
 double dms_aggdist_exceed(const dms_aggdist *dist, double limit);
 double dms_aggdist_quantile(const dms_aggdist *dist, double p);
 double dms_aggdist_mean(const dms_aggdist *dist);
+
+#define DMS_AGGREGATE_ACCURACY_LEVELS 8
+
+/* Estimated errors of the summaries of a lattice result. */
+typedef struct dms_aggregate_accuracy {
+    bool estimated;                                 /* some estimate misses its target */
+    double limited_mean;                            /* relative error of E[min(S, L)] */
+    double exceed;                                  /* absolute error of P(S > L) */
+    double quantile[DMS_AGGREGATE_ACCURACY_LEVELS]; /* relative, per level */
+} dms_aggregate_accuracy;
+
+/*
+ * Estimates the errors of the summaries at limit and the quantile levels
+ * (at most DMS_AGGREGATE_ACCURACY_LEVELS), and returns true when one of
+ * them misses the automatic grid's targets: E[min(S, L)] within 0.5%,
+ * P(S > L) within 1% or 1e-4, quantiles within 1% or two resolving spans.
+ * A lattice at the resolving span meets them (tested); coarser spans,
+ * forced by the point budget, are estimated at half a span per outcome.
+ * Monte Carlo results return false (their error is statistical).
+ */
+bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *levels,
+                          size_t nlevels, dms_aggregate_accuracy *out);
 
 #endif

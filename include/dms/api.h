@@ -31,11 +31,28 @@
 #define DMS_API_DEFAULT_REQUEST_TIMEOUT 60    /* seconds to receive a whole request */
 #define DMS_API_DEFAULT_MAX_SIMS 1000000
 #define DMS_API_DEFAULT_MAX_POINTS ((size_t)1 << 20)
+/* Work budgets of one request (about 2-4 s of one core each, measured by
+ * make bench): Monte Carlo random draws sims x (1 + mean claims), Panjer
+ * multiply-adds points x points, and census people x plan modules. */
+#define DMS_API_DEFAULT_MAX_DRAWS 50000000.0
+#define DMS_API_DEFAULT_MAX_GRID_OPS 4000000000.0
+#define DMS_API_DEFAULT_MAX_QUOTE_CELLS 10000000.0
+/* Overload defaults (see dms_api_config). */
+#define DMS_API_DEFAULT_HEADER_TIMEOUT 10                 /* seconds to send the request headers */
+#define DMS_API_DEFAULT_MAX_CONNECTIONS 512               /* lowered to fit RLIMIT_NOFILE */
+#define DMS_API_DEFAULT_MAX_PER_IP 32                     /* connections of one client address */
+#define DMS_API_DEFAULT_BODY_BUDGET (64u * 1024u * 1024u) /* bytes of bodies held at once */
+#define DMS_API_DEFAULT_COMPUTE_TIMEOUT 30                /* seconds one request may compute */
+#define DMS_API_DEFAULT_RATE_LIMIT 120 /* expensive requests per key per minute */
 
 /* What the service will compute for one request: keeps one request cheap. */
 typedef struct dms_api_limits {
     size_t max_sims;   /* Monte Carlo simulations per request */
     size_t max_points; /* lattice points per request (Panjer: an eighth of it) */
+    /* Work budgets (0: no budget): see DMS_API_DEFAULT_MAX_DRAWS and after. */
+    double max_draws;       /* Monte Carlo: sims x (1 + expected claims) */
+    double max_grid_ops;    /* Panjer: grid points squared */
+    double max_quote_cells; /* quotes: people in the census x modules of the plan */
 } dms_api_limits;
 
 typedef struct dms_api_config {
@@ -52,6 +69,17 @@ typedef struct dms_api_config {
     dms_api_limits limits;
     const char *db_path; /* SQLite store (keys, elections); NULL: none, every keyed route 401 */
     const char *today;   /* "YYYY-MM-DD" the picker takes as today; NULL: the UTC date */
+    /* Overload protection (0 takes the DMS_API_DEFAULT_ value). */
+    unsigned header_timeout;  /* seconds from connect (or a response) to complete headers */
+    unsigned max_connections; /* connections at once; lowered to fit RLIMIT_NOFILE */
+    unsigned max_per_ip;      /* connections of one client address */
+    size_t body_budget;       /* bytes of request bodies buffered at once (503 beyond) */
+    unsigned compute_timeout; /* seconds a request may compute before it is abandoned */
+    unsigned rate_limit;      /* expensive requests per key per minute (429 beyond) */
+    bool no_rate_limit;       /* true: no per-key rate limit at all */
+    /* true: refuse to start, or to reload, a catalog that cannot price
+     * (dms_api_catalog_check); `dmsrate serve` sets it. */
+    bool require_catalog;
 } dms_api_config;
 
 dms_api_config dms_api_config_default(void);
@@ -84,6 +112,12 @@ dms_api_catalog *dms_api_catalog_ref(dms_api_catalog *catalog);
 void dms_api_catalog_unref(dms_api_catalog *catalog);
 
 unsigned long dms_api_catalog_generation(const dms_api_catalog *catalog);
+
+/*
+ * DMS_OK when the snapshot can price: at least one corporate tariff whose
+ * model is loaded. DMS_EINVAL otherwise, the message naming what is missing.
+ */
+int dms_api_catalog_check(const dms_api_catalog *catalog, dms_error *err);
 
 /* "id@version,id@version" of the loaded models or tariffs (borrowed). */
 const char *dms_api_catalog_models_version(const dms_api_catalog *catalog);
@@ -136,6 +170,25 @@ const struct dms_model *dms_api_catalog_model_by_version(const dms_api_catalog *
  */
 int dms_api_decode_aggregate(const char *body, size_t len, const dms_api_limits *limits,
                              dms_aggregate_spec *spec, dms_error *err);
+
+/* --- framing: the accept gate's check of a request's headers ---------------- */
+
+typedef struct dms_api_framing {
+    unsigned status;     /* 0: acceptable (or not complete yet); else the HTTP status */
+    const char *reason;  /* of the status line, static */
+    const char *code;    /* of the JSON error, static */
+    const char *message; /* static */
+    size_t header_len;   /* bytes up to and with the blank line; 0: not complete */
+    bool light;          /* GET or HEAD of /healthz or /metrics */
+} dms_api_framing;
+
+/*
+ * Checks the first len bytes a client has sent (scanned of them already
+ * searched for the blank line) against the framing rules of the service;
+ * headers longer than max bytes are a 431. Never fails.
+ */
+void dms_api_framing_check(const char *data, size_t len, size_t scanned, size_t max,
+                           dms_api_framing *out);
 
 /* --- errors ---------------------------------------------------------------- */
 
@@ -207,8 +260,10 @@ typedef struct dms_api_request {
     const struct dms_enrol_principal *principal;
     /* "Accept-Language" header or NULL: picks the dialect of CSV downloads. */
     const char *accept_language;
-    /* The service has a store (--db): a NULL store then means it cannot be reached (503). */
-    bool store_configured;
+    /* Polled by long computations (NULL: never): true means give up, the
+     * deadline passed, the client left or the service is stopping. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_api_request;
 
 typedef struct dms_api_response {
@@ -235,6 +290,10 @@ typedef struct dms_api_hooks {
     /* Reloads the catalog; the new generation in *generation. */
     int (*reload)(void *ctx, unsigned long *generation, dms_error *err);
     void *ctx;
+    /* Checks the store: DMS_OK, or an error whose message names the fault
+     * (no file paths). NULL: the service has no store to check. */
+    int (*store_health)(void *ctx, const dms_api_request *req, dms_error *err);
+    bool catalog_required; /* /healthz: a catalog that cannot price is down */
 } dms_api_hooks;
 
 /*
@@ -259,6 +318,10 @@ void dms_api_metrics_free(dms_api_metrics *metrics);
 /* route may be DMS_API_ROUTE_NONE (unmatched). Thread-safe. */
 void dms_api_metrics_begin(dms_api_metrics *metrics);
 void dms_api_metrics_end(dms_api_metrics *metrics, int route, unsigned status, double seconds);
+/* A connection refused by the accept gate with status (server.c). Thread-safe. */
+void dms_api_metrics_gate(dms_api_metrics *metrics, unsigned status);
+/* Gauges of load: connections waiting for their headers, body bytes held. */
+void dms_api_metrics_load(dms_api_metrics *metrics, long waiting, long buffered);
 /* Prometheus text exposition format 0.0.4, malloc'd into *text. */
 int dms_api_metrics_render(dms_api_metrics *metrics, char **text, size_t *len);
 

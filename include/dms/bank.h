@@ -6,14 +6,19 @@
  * monthly price per card that meets the target loss ratio, and a month-by-
  * month portfolio projection with the KPIs banks track.
  *
- * Definitions. Expected claims per card are the model's expected insurer
- * payments for the package, averaged over the cardholder mix, times
- * (1 + anti-selection load), per month = per year / 12, rounded to the
- * kopeck: C. Loss ratio = claims / gross premium. The monthly price P is the
- * smallest whole number of kopecks with C / P <= target loss ratio; the
- * tariff's shares (loss ratio + commission + expense + profit) add up to 1,
- * commission and expense are P x their share rounded to the kopeck, and the
- * insurer's profit is the rest, so the breakdown adds up to P exactly.
+ * Definitions. Anti-selection (people who buy cover expect to use it)
+ * raises the claim FREQUENCY of every claims module by the tariff's load,
+ * before the per-claim and annual limits apply, so no module's expected
+ * claims can exceed its annual limit; a flat fee (telemedicine
+ * subscription) is not a claim and carries no load. Expected claims per
+ * card are the model's expected insurer payments for the package so
+ * loaded, averaged over the cardholder mix, per month = per year / 12: C,
+ * kept unrounded. Loss ratio = claims / gross premium. The monthly price P
+ * is the smallest whole number of kopecks with C / P <= target loss ratio
+ * (C rounded only for printing); the tariff's shares (loss ratio +
+ * commission + expense + profit) add up to 1, commission and expense are
+ * P x their share rounded to the kopeck, and the insurer's profit is the
+ * rest, so the printed breakdown adds up to P exactly.
  */
 #ifndef DMS_BANK_H
 #define DMS_BANK_H
@@ -75,20 +80,25 @@ int dms_bank_tariff_load_file(const char *path, dms_bank_tariff **out, dms_error
 void dms_bank_tariff_free(dms_bank_tariff *tariff);
 
 typedef struct dms_bank_price {
-    double annual_claims_base;                  /* per card, before anti-selection, roubles */
-    double annual_claims;                       /* with anti-selection */
-    double module_claims[DMS_BANK_MAX_MODULES]; /* per card a year, with anti-selection */
-    double monthly_claims;                      /* per card, unrounded */
-    double monthly_variance;                    /* per card, roubles^2 (annual variance / 12) */
+    double annual_claims_base;                       /* per card, without anti-selection, roubles */
+    double annual_claims;                            /* with anti-selection (frequency loaded) */
+    double module_claims[DMS_BANK_MAX_MODULES];      /* per card a year, with anti-selection */
+    double module_claims_base[DMS_BANK_MAX_MODULES]; /* the same without it */
+    double monthly_claims;                           /* per card, unrounded */
+    double monthly_variance;    /* per card, roubles^2 (annual variance / 12) */
     double claims_per_year;     /* expected claim count per card-year (claims modules) */
     double claims_module_cost;  /* expected claims of the claims modules per card-year */
-    int64_t claims_kopecks;     /* C: monthly expected claims per card */
+    int64_t claims_kopecks;     /* C rounded to the kopeck, for printing only */
     int64_t price_kopecks;      /* P: monthly price per card */
     int64_t commission_kopecks; /* per card per month */
     int64_t expense_kopecks;
     int64_t profit_kopecks; /* P - C - commission - expense */
-    double loss_ratio;      /* C / P */
+    double loss_ratio;      /* unrounded C / P */
 } dms_bank_price;
+
+/* The smallest whole number of kopecks P with monthly_claims (roubles, not
+ * rounded) / P <= target_loss_ratio; 1 when there are no claims. */
+int64_t dms_bank_smallest_price(double monthly_claims, double target_loss_ratio);
 
 /*
  * Prices the add-on with model. DMS_EINVAL (pointer /package/<i>/module)

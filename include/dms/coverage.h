@@ -14,6 +14,7 @@
 #define DMS_COVERAGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "dms/dist.h"
 
 typedef struct dms_coverage {
@@ -41,5 +42,10 @@ double dms_payment_cdf(const dms_severity *sev, const dms_coverage *cov, double 
 /* E[min(Y, y)] for y >= 0: the limited expected value used by the
  * moment-matching discretisation. */
 double dms_payment_limited_mean(const dms_severity *sev, const dms_coverage *cov, double y);
+
+/* out[k] = E[min(Y, (first + k) span)] for k = 0..n-1: the values of
+ * dms_payment_limited_mean at about half the cost. */
+void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
+                                   size_t first, size_t n, double *out);
 
 #endif

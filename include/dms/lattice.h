@@ -25,7 +25,8 @@ enum dms_discretization {
 
 /*
  * Discretise the payment per claim on span h into f[0..n-1]. The tail
- * beyond (n-1)h is left out (f sums to P(Y <= about (n-1)h)).
+ * beyond (n-1)h is left out (f sums to P(Y <= about (n-1)h)); so are the
+ * points past where less than 1e-17 of the law remains (zeros).
  */
 int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
                            enum dms_discretization method, double *f, size_t n, dms_error *err);

@@ -41,7 +41,8 @@ typedef struct dms_plan_module {
     dms_coverage cov;    /* claim_limit INFINITY for none */
     double annual_limit; /* per person per year, INFINITY for none */
     bool voluntary;      /* chosen by employees: carries the anti-selection load; when
-                            not given, the tariff's "optional" flag decides */
+                            not given the line is employer-paid (no load), whatever the
+                            tariff's "optional" flag says */
     unsigned set_terms;  /* enum dms_plan_term bits given in the plan */
 } dms_plan_module;
 
@@ -88,8 +89,7 @@ typedef struct dms_plan {
  * is prepended to error pointers, for a plan embedded in a request. *out is
  * allocated (free with dms_plan_free).
  */
-int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out,
-                       dms_error *err);
+int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out, dms_error *err);
 int dms_plan_load_file(const char *path, dms_plan **out, dms_error *err);
 void dms_plan_free(dms_plan *plan);
 

@@ -33,6 +33,21 @@ typedef struct dms_quote_options {
 
 dms_quote_options dms_quote_options_default(void);
 
+/* Amounts of a money block, in print order. */
+enum dms_quote_money_part {
+    DMS_MONEY_EXPECTED_CLAIMS,
+    DMS_MONEY_GROUP_SIZE_LOAD,
+    DMS_MONEY_ANTI_SELECTION,
+    DMS_MONEY_PURE_PREMIUM,
+    DMS_MONEY_ADMIN_FEE,
+    DMS_MONEY_CONTINGENCY,
+    DMS_MONEY_EXPENSE,
+    DMS_MONEY_COMMISSION,
+    DMS_MONEY_PROFIT,
+    DMS_MONEY_ROUNDING,
+    DMS_QUOTE_MONEY_PARTS
+};
+
 /* Money of one block (a module line, a segment, the group), one scenario.
  * Roubles a year for the whole block; gross_kopecks is the exact total. */
 typedef struct dms_quote_money {
@@ -45,13 +60,39 @@ typedef struct dms_quote_money {
     double expense;         /* shares of the gross before rounding */
     double commission;
     double profit;
-    double rounding;      /* rounded gross - computed gross */
+    double rounding;       /* rounded gross - computed gross */
     int64_t gross_kopecks; /* after the tariff's rounding rule, per person then summed */
+    /* The ten amounts above as printed, in whole kopecks, in their order
+     * (expected_claims ... rounding), so that every printed row adds up
+     * exactly: claims, group-size load and anti-selection are each rounded
+     * to the kopeck and pure is their sum; admin ... rounding are rounded
+     * up or down by largest remainder so that pure + admin + contingency +
+     * expense + commission + profit + rounding = gross_kopecks. The group's
+     * total row is the sum of the segments' rows. */
+    int64_t kopecks[DMS_QUOTE_MONEY_PARTS];
 } dms_quote_money;
+
+/*
+ * Why a line does or does not carry the anti-selection load. Only what
+ * employees choose themselves (a plan line marked "voluntary": true, or an
+ * option of the employee picker) is anti-selected; the tariff's "optional"
+ * flag says what MAY be offered as a choice, not that it was.
+ */
+enum dms_anti_selection_reason {
+    DMS_ANTISEL_VOLUNTARY,     /* plan line or picker option chosen by employees: applied */
+    DMS_ANTISEL_NOT_VOLUNTARY, /* plan says "voluntary": false: not applied */
+    DMS_ANTISEL_NOT_MARKED,    /* plan says nothing: employer-paid, not applied */
+};
+
+/* "voluntary", "not_voluntary", "not_marked". */
+const char *dms_anti_selection_reason_name(enum dms_anti_selection_reason reason);
+/* One sentence for people, English then Russian. */
+const char *dms_anti_selection_reason_text(enum dms_anti_selection_reason reason);
 
 typedef struct dms_quote_line {
     const dms_tariff_module *module; /* borrowed from the tariff */
-    bool voluntary;
+    bool voluntary;                  /* carries the anti-selection load */
+    enum dms_anti_selection_reason anti_selection_reason;
     dms_coverage cov;    /* the terms priced (plan over tariff defaults) */
     double annual_limit; /* INFINITY for none */
     dms_quote_money money[DMS_SCENARIO_COUNT];
@@ -64,8 +105,8 @@ typedef struct dms_quote_block {
 } dms_quote_block;
 
 typedef struct dms_quote_segment {
-    const dms_plan_segment *plan;  /* borrowed from the plan */
-    const dms_network *network;    /* borrowed from the tariff */
+    const dms_plan_segment *plan; /* borrowed from the plan */
+    const dms_network *network;   /* borrowed from the tariff */
     dms_quote_block total;
     size_t nlines;
     dms_quote_line lines[DMS_PLAN_MAX_MODULES];
@@ -103,14 +144,14 @@ typedef struct dms_quote {
  * are counted in region_fallbacks; warnings never make the quote fail.
  */
 int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
-                      const dms_census *census, const dms_quote_options *options,
-                      dms_quote **out, dms_diag *diag, dms_diag *warnings);
+                      const dms_census *census, const dms_quote_options *options, dms_quote **out,
+                      dms_diag *diag, dms_diag *warnings);
 
 void dms_quote_free(dms_quote *quote);
 
 /* Who is priced by dms_quote_price_person. */
 typedef struct dms_rated_person {
-    int age;            /* whole years at the period start */
+    int age; /* whole years at the period start */
     enum dms_sex sex;
     const char *region; /* as people write it; unknown names use the fallback class */
 } dms_rated_person;

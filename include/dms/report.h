@@ -18,7 +18,11 @@ extern const double dms_report_quantile_levels[3];
 /*
  * {"mean", "variance", "limited_mean", "p_exceed", "quantiles": {"0.5",
  * "0.9", "0.99"}, "span", "method", "points" | "sims"}. span is null for
- * Monte Carlo.
+ * Monte Carlo. A lattice result may add "tail": {"from", "span", "points"}
+ * (the coarse lattice beyond the fine one) and, when the point budget did
+ * not allow the default accuracy, "accuracy": {"note",
+ * "quantiles_relative": {...}, "limited_mean_relative",
+ * "p_exceed_absolute"} with the estimated errors (dms_aggdist_accuracy).
  */
 json_t *dms_report_aggregate(const dms_aggregate_spec *spec, const dms_aggdist *dist,
                              dms_error *err);

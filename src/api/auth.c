@@ -149,10 +149,6 @@ int dms_api_authenticate(const dms_api_request *req, struct dms_enrol_principal 
         return dms_error_set(err, DMS_EUNAUTH, NULL,
                              "an API key is required: send 'Authorization: Bearer KEY' "
                              "(create one with dmsrate keys create)");
-    if (req->store == NULL && req->store_configured)
-        return dms_error_set(err, DMS_EUNAVAILABLE, NULL,
-                             "the database is unavailable, try again shortly "
-                             "(база данных недоступна, повторите позже)");
     if (req->store == NULL)
         return dms_error_set(err, DMS_EUNAUTH, NULL,
                              "the service runs without --db, so no API key is known");

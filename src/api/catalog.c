@@ -8,6 +8,7 @@
 #include "dms/api.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,8 +26,8 @@
 struct item {
     char id[ID_MAX]; /* file name without .json */
     dms_model *model;
-    dms_tariff *tariff;     /* a corporate tariff, or */
-    dms_bank_tariff *bank;  /* a bank premium-card tariff (the one with "cardholders") */
+    dms_tariff *tariff;    /* a corporate tariff, or */
+    dms_bank_tariff *bank; /* a bank premium-card tariff (the one with "cardholders") */
 };
 
 struct dms_api_catalog {
@@ -56,7 +57,8 @@ static int list_json(const char *dir, char ***out, size_t *count, dms_error *err
     *count = 0;
     DIR *d = opendir(dir);
     if (d == NULL)
-        return dms_error_set(err, DMS_EIO, NULL, "%s: cannot open the folder", dir);
+        return dms_error_set(err, DMS_EIO, NULL, "%s: cannot open the folder: %s", dir,
+                             strerror(errno));
     char **names = calloc(MAX_FILES, sizeof *names);
     size_t n = 0;
     int status = names != NULL ? DMS_OK : DMS_ENOMEM;
@@ -263,6 +265,24 @@ void dms_api_catalog_unref(dms_api_catalog *catalog)
 {
     if (catalog != NULL && atomic_fetch_sub(&catalog->refs, 1) == 1)
         catalog_free(catalog);
+}
+
+int dms_api_catalog_check(const dms_api_catalog *catalog, dms_error *err)
+{
+    if (catalog->nmodels == 0 && catalog->ntariffs == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL,
+                             "the catalog is empty: no model and no corporate tariff files were "
+                             "found (give --tariffs DIR and --models DIR)");
+    for (size_t t = 0; t < catalog->ntariffs; t++)
+        if (dms_api_catalog_model_by_version(catalog, catalog->tariffs[t].tariff->model) != NULL)
+            return DMS_OK;
+    if (catalog->ntariffs == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL,
+                             "the catalog has no corporate tariff (give --tariffs DIR)");
+    return dms_error_set(err, DMS_EINVAL, NULL,
+                         "no corporate tariff has its model loaded: tariff %s wants model "
+                         "version %s (give --models DIR)",
+                         catalog->tariffs[0].id, catalog->tariffs[0].tariff->model);
 }
 
 unsigned long dms_api_catalog_generation(const dms_api_catalog *catalog)
@@ -490,7 +510,7 @@ json_t *dms_api_catalog_show(const dms_api_catalog *catalog, bool tariffs, const
 }
 
 const struct dms_bank_tariff *dms_api_catalog_bank_tariff(const dms_api_catalog *catalog,
-                                                         const char *id)
+                                                          const char *id)
 {
     for (size_t i = 0; i < catalog->nbanks; i++)
         if (id == NULL || id[0] == '\0' || strcmp(catalog->banks[i].id, id) == 0)

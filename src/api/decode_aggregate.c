@@ -75,6 +75,14 @@ static int check_cost(const dms_aggregate_spec *spec, const dms_api_limits *limi
             return dms_error_set(err, DMS_EINVAL, "/sims",
                                  "sims must be at most %zu on this service, got %zu",
                                  limits->max_sims, sims);
+        /* Each simulation draws the count and then every claim. */
+        double draws = (double)sims * (1.0 + spec->freq.mean);
+        if (limits->max_draws > 0 && draws > limits->max_draws)
+            return dms_error_set(err, DMS_EINVAL, "/sims",
+                                 "work limit max_draws: sims x (1 + mean claims) = %.3g random "
+                                 "draws, more than the %.3g this service computes per request; "
+                                 "lower sims or use the panjer or fft method",
+                                 draws, limits->max_draws);
         return DMS_OK;
     }
     double span;
@@ -88,13 +96,24 @@ static int check_cost(const dms_aggregate_spec *spec, const dms_api_limits *limi
                              "the grid would need %zu points, more than the %zu this service "
                              "computes%s; choose a larger span or the fft or mc method",
                              points, max, spec->method == DMS_METHOD_PANJER ? " by Panjer" : "");
+    /* Panjer costs up to points x points multiply-adds (auto never picks it
+     * when FFT is cheaper). */
+    double ops = (double)points * (double)points;
+    if (spec->method == DMS_METHOD_PANJER && limits->max_grid_ops > 0 && ops > limits->max_grid_ops)
+        return dms_error_set(err, DMS_EINVAL, spec->span > 0 ? "/span" : "/method",
+                             "work limit max_grid_ops: Panjer on %zu grid points takes up to "
+                             "%.3g operations, more than the %.3g this service computes per "
+                             "request; choose a larger span or the fft or auto method",
+                             points, ops, limits->max_grid_ops);
     return DMS_OK;
 }
 
 int dms_api_decode_aggregate(const char *body, size_t len, const dms_api_limits *limits,
                              dms_aggregate_spec *spec, dms_error *err)
 {
-    dms_api_limits defaults = {DMS_API_DEFAULT_MAX_SIMS, DMS_API_DEFAULT_MAX_POINTS};
+    dms_api_limits defaults = {DMS_API_DEFAULT_MAX_SIMS, DMS_API_DEFAULT_MAX_POINTS,
+                               DMS_API_DEFAULT_MAX_DRAWS, DMS_API_DEFAULT_MAX_GRID_OPS,
+                               DMS_API_DEFAULT_MAX_QUOTE_CELLS};
     if (limits == NULL)
         limits = &defaults;
     json_t *root = NULL;

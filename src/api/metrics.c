@@ -16,8 +16,8 @@
 
 #define MAX_ROUTES 32
 
-static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 408,
-                                    409, 413, 415, 422, 499, 500, 503};
+static const unsigned statuses[] = {200, 400, 401, 403, 404, 405, 408, 409, 411,
+                                    413, 415, 422, 429, 431, 499, 500, 503, 505};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -35,6 +35,9 @@ struct dms_api_metrics {
     pthread_mutex_t lock;
     atomic_long in_flight;
     struct route_stats routes[MAX_ROUTES + 1]; /* last: unmatched paths */
+    /* the accept gate (server.c): refusals by status, and two gauges */
+    atomic_ulong gate[NSTATUS + 1];
+    atomic_long waiting, buffered;
 };
 
 int dms_api_metrics_alloc(dms_api_metrics **out)
@@ -90,6 +93,20 @@ void dms_api_metrics_end(dms_api_metrics *metrics, int route, unsigned status, d
     r->count++;
     r->sum += seconds;
     pthread_mutex_unlock(&metrics->lock);
+}
+
+void dms_api_metrics_gate(dms_api_metrics *metrics, unsigned status)
+{
+    size_t s = 0;
+    while (s < NSTATUS && statuses[s] != status)
+        s++;
+    atomic_fetch_add(&metrics->gate[s], 1);
+}
+
+void dms_api_metrics_load(dms_api_metrics *metrics, long waiting, long buffered)
+{
+    atomic_store(&metrics->waiting, waiting);
+    atomic_store(&metrics->buffered, buffered);
 }
 
 /* A growing text buffer; on allocation failure it stays failed. */
@@ -182,6 +199,26 @@ int dms_api_metrics_render(dms_api_metrics *metrics, char **text, size_t *len)
         "# TYPE dmsrate_http_requests_in_flight gauge\n"
         "dmsrate_http_requests_in_flight %ld\n",
         atomic_load(&metrics->in_flight));
+    put(&t, "# HELP dmsrate_gate_refusals_total Connections refused before their request was "
+            "read (framing, header deadline, overload).\n"
+            "# TYPE dmsrate_gate_refusals_total counter\n");
+    for (size_t s = 0; s <= NSTATUS; s++) {
+        unsigned long n = atomic_load(&metrics->gate[s]);
+        if (n == 0)
+            continue;
+        if (s < NSTATUS)
+            put(&t, "dmsrate_gate_refusals_total{status=\"%u\"} %lu\n", statuses[s], n);
+        else
+            put(&t, "dmsrate_gate_refusals_total{status=\"other\"} %lu\n", n);
+    }
+    put(&t,
+        "# HELP dmsrate_connections_waiting Connections whose headers have not arrived yet.\n"
+        "# TYPE dmsrate_connections_waiting gauge\n"
+        "dmsrate_connections_waiting %ld\n"
+        "# HELP dmsrate_body_bytes_buffered Bytes of request bodies reserved in memory.\n"
+        "# TYPE dmsrate_body_bytes_buffered gauge\n"
+        "dmsrate_body_bytes_buffered %ld\n",
+        atomic_load(&metrics->waiting), atomic_load(&metrics->buffered));
     if (t.failed) {
         free(t.buf);
         return DMS_ENOMEM;

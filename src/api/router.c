@@ -397,31 +397,39 @@ void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_ho
 
 /* ---- handlers ------------------------------------------------------------ */
 
+/* GET /healthz: the parts a pricing request needs, each "ok" or what is
+ * wrong; 503 when any is down, so a balancer stops sending traffic. */
 static void handle_health(const dms_api_request *req, const dms_api_hooks *hooks,
                           dms_api_response *resp)
 {
-    (void)hooks;
-    /* The store is part of health: a replica whose database is down is taken out of the
-     * balancer's rotation (503) instead of answering keyed routes with errors. */
     dms_error err;
     dms_error_clear(&err);
-    const char *store = "none";
-    if (req->store_configured && req->store == NULL)
-        dms_error_set(&err, DMS_EUNAVAILABLE, NULL, "the database cannot be opened or reached");
-    else if (req->store != NULL)
-        dms_store_ping(req->store, &err);
-    if (req->store_configured)
-        store = err.code == DMS_OK ? "ok" : "down";
-    json_t *body =
-        json_pack("{s:s, s:I, s:s, s:s, s:s}", "status", err.code == DMS_OK ? "ok" : "unavailable",
-                  "generation", (json_int_t)dms_api_catalog_generation(req->catalog), "models",
-                  dms_api_catalog_models_version(req->catalog), "tariffs",
-                  dms_api_catalog_tariffs_version(req->catalog), "store", store);
-    if (err.code != DMS_OK && body != NULL)
-        json_object_set_new(
-            body, "error",
-            json_pack("{s:s, s:s}", "code", "store_unavailable", "message", err.message));
-    reply_json(resp, err.code == DMS_OK ? 200 : 503, body);
+    bool down = false;
+    const char *catalog = "ok";
+    /* A static-pages-only server (no catalog asked for) is not down for lack of one. */
+    char catalog_fault[DMS_ERROR_MESSAGE_MAX + 8];
+    if (hooks != NULL && hooks->catalog_required &&
+        dms_api_catalog_check(req->catalog, &err) != DMS_OK) {
+        snprintf(catalog_fault, sizeof catalog_fault, "down: %s", err.message);
+        catalog = catalog_fault;
+        down = true;
+    }
+    dms_error_clear(&err);
+    char store[DMS_ERROR_MESSAGE_MAX + 8] = "none";
+    if (hooks != NULL && hooks->store_health != NULL) {
+        if (hooks->store_health(hooks->ctx, req, &err) == DMS_OK) {
+            snprintf(store, sizeof store, "ok");
+        } else {
+            snprintf(store, sizeof store, "down: %s", err.message);
+            down = true;
+        }
+    }
+    reply_json(resp, down ? 503 : 200,
+               json_pack("{s:s, s:{s:s, s:s}, s:I, s:s, s:s}", "status", down ? "down" : "ok",
+                         "checks", "store", store, "catalog", catalog, "generation",
+                         (json_int_t)dms_api_catalog_generation(req->catalog), "models",
+                         dms_api_catalog_models_version(req->catalog), "tariffs",
+                         dms_api_catalog_tariffs_version(req->catalog)));
 }
 
 static void handle_metrics(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -504,6 +512,8 @@ static void handle_aggregate(const dms_api_request *req, const dms_api_hooks *ho
     dms_aggregate_spec spec;
     dms_aggdist *dist = NULL;
     int status = dms_api_decode_aggregate(req->body, req->body_len, req->limits, &spec, &err);
+    spec.cancelled = req->cancelled;
+    spec.cancel_ctx = req->cancel_ctx;
     if (status == DMS_OK)
         status = dms_aggregate_compute(&spec, &dist, &err);
     json_t *report = status == DMS_OK ? dms_report_aggregate(&spec, dist, &err) : NULL;
@@ -551,6 +561,22 @@ static void handle_quote(const dms_api_request *req, const dms_api_hooks *hooks,
     int status = dms_api_decode_quote(req->body, req->body_len, &q, &err);
     if (status != DMS_OK) {
         reply_status(resp, status, &err);
+        return;
+    }
+    /* The work budget: rating costs people x modules before cells merge. */
+    size_t modules = 0; /* each person is in one segment: its modules count */
+    for (size_t i = 0; i < q.plan->nsegments; i++)
+        if (q.plan->segments[i].nmodules > modules)
+            modules = q.plan->segments[i].nmodules;
+    double cells = (double)q.census->count * (double)modules;
+    if (req->limits != NULL && req->limits->max_quote_cells > 0 &&
+        cells > req->limits->max_quote_cells) {
+        dms_error_set(&err, DMS_EINVAL, "/census",
+                      "work limit max_quote_cells: %zu people x %zu modules = %.3g, more than "
+                      "the %.3g this service rates per request; split the census",
+                      q.census->count, modules, cells, req->limits->max_quote_cells);
+        reply_status(resp, DMS_EINVAL, &err);
+        dms_api_quote_request_free(&q);
         return;
     }
     const dms_tariff *tariff = dms_api_catalog_tariff(req->catalog, q.tariff);

@@ -7,10 +7,13 @@
  * finish and exit 0. The bound URL is printed on stdout once listening (with
  * --listen HOST:0 the kernel picks the port).
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "dms/api.h"
@@ -28,15 +31,19 @@ static const char usage[] =
     "\n"
     "Serves the pricing API (see docs/openapi.yaml) on an IPv4 address.\n"
     "  --listen HOST:PORT   address to bind (default 127.0.0.1:8080; port 0: any free port)\n"
-    "  --tariffs DIR        tariff files (*.json), loaded at start and on SIGHUP\n"
-    "  --models DIR         model files (*.json), loaded at start and on SIGHUP\n"
+    "  --tariffs DIR        tariff files (*.json), loaded at start and on SIGHUP (default "
+    "tariffs)\n"
+    "  --models DIR         model files (*.json), loaded at start and on SIGHUP (default models)\n"
+    "                       The service refuses to start (exit 2) if a file is invalid or\n"
+    "                       no corporate tariff has its model among them.\n"
     "  --db FILE            SQLite store, created and migrated at start; or a\n"
     "                       postgresql://USER@HOST/DB URI, shared by several replicas\n"
     "  --threads N          worker threads (default 4)\n"
     "  --body-limit BYTES   largest request body (default 4194304)\n"
     "  --timeout SECONDS    idle connection timeout (default 30); a whole request\n"
     "                       must arrive within twice this\n"
-    "  --grace SECONDS      how long SIGTERM waits for in-flight requests (default 10)\n"
+    "  --grace SECONDS      how long SIGTERM waits for in-flight requests (default 10);\n"
+    "                       computations still running then are cancelled\n"
     "  --today DATE         the date the module picker takes as today (YYYY-MM-DD;\n"
     "                       default: the UTC date), for demos and tests of the window\n"
     "  --no-seed            do not import the sample employer into a new database\n"
@@ -45,6 +52,16 @@ static const char usage[] =
     "                       with --db a scheduler checks every --notify-interval seconds\n"
     "                       (default 60) and announces each event once a day\n"
     "  --mail-from ADDR     the sender of notifications (default dmsrate@localhost)\n"
+    "Overload protection:\n"
+    "  --header-timeout S   seconds a client has to send its request headers (default 10)\n"
+    "  --max-connections N  connections at once (default 512, lowered to fit ulimit -n)\n"
+    "  --max-per-ip N       connections of one client address (default 32)\n"
+    "  --body-budget BYTES  request bodies held in memory at once (default 67108864; 503 beyond)\n"
+    "  --compute-timeout S  seconds one request may compute (default 30; 503 after)\n"
+    "  --rate-limit N       pricing requests per key per minute (default 120; 0: no limit)\n"
+    "  --max-draws N        work budget: Monte Carlo sims x (1 + mean) (default 5e7)\n"
+    "  --max-grid-ops N     work budget: Panjer grid points squared (default 4e9)\n"
+    "  --max-quote-cells N  work budget: census people x plan modules (default 1e7)\n"
     "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
     "Access log: one JSON line per request on stderr.\n";
 
@@ -109,6 +126,18 @@ static void seed_sample_employer(dms_store *store)
     free(csv);
 }
 
+/* The last resort of a stop: exits when the grace (milliseconds) has run out. */
+static void *exit_after_grace(void *arg)
+{
+    unsigned long ms = *(const unsigned long *)arg;
+    struct timespec wait = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&wait, NULL);
+    log_event("shutdown", "forced", "work still running at the end of the grace period");
+    fflush(stderr);
+    _exit(1);
+    return NULL;
+}
+
 static int number_arg(const char *flag, const char *value, unsigned long min, unsigned long max,
                       unsigned long *out)
 {
@@ -124,6 +153,9 @@ int cmd_serve(int argc, char **argv)
     dms_api_config config = dms_api_config_default();
     config.access_log = stderr;
     config.web_dir = "web";
+    config.tariffs_dir = "tariffs";
+    config.models_dir = "models";
+    config.require_catalog = true;
     const char *db_path = NULL;
     const char *smtp_url = NULL, *mail_from = NULL;
     unsigned notify_interval = 60;
@@ -192,6 +224,39 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             config.connection_timeout = (unsigned)n;
             config.request_timeout = 2 * (unsigned)n;
+        } else if (strcmp(flag, "--header-timeout") == 0) {
+            if (number_arg(flag, value, 1, 3600, &n) != 0)
+                return 2;
+            config.header_timeout = (unsigned)n;
+        } else if (strcmp(flag, "--max-connections") == 0) {
+            if (number_arg(flag, value, 16, 1000000, &n) != 0)
+                return 2;
+            config.max_connections = (unsigned)n;
+        } else if (strcmp(flag, "--max-per-ip") == 0) {
+            if (number_arg(flag, value, 1, 1000000, &n) != 0)
+                return 2;
+            config.max_per_ip = (unsigned)n;
+        } else if (strcmp(flag, "--body-budget") == 0) {
+            if (number_arg(flag, value, 1024, 1ul << 40, &n) != 0)
+                return 2;
+            config.body_budget = n;
+        } else if (strcmp(flag, "--compute-timeout") == 0) {
+            if (number_arg(flag, value, 1, 3600, &n) != 0)
+                return 2;
+            config.compute_timeout = (unsigned)n;
+        } else if (strcmp(flag, "--max-draws") == 0 || strcmp(flag, "--max-grid-ops") == 0 ||
+                   strcmp(flag, "--max-quote-cells") == 0) {
+            if (number_arg(flag, value, 1, 1ul << 62, &n) != 0)
+                return 2;
+            double *budget = strcmp(flag, "--max-draws") == 0      ? &config.limits.max_draws
+                             : strcmp(flag, "--max-grid-ops") == 0 ? &config.limits.max_grid_ops
+                                                                   : &config.limits.max_quote_cells;
+            *budget = (double)n;
+        } else if (strcmp(flag, "--rate-limit") == 0) {
+            if (number_arg(flag, value, 0, 1000000, &n) != 0)
+                return 2;
+            config.rate_limit = (unsigned)n;
+            config.no_rate_limit = n == 0;
         } else if (strcmp(flag, "--grace") == 0) {
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
@@ -224,7 +289,14 @@ int cmd_serve(int argc, char **argv)
     if (dms_api_server_start(&config, &server, &err) != DMS_OK) {
         char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
         fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));
+        /* 1: the address (a restart may help); 2: the configuration. */
         code = err.code == DMS_EIO ? 1 : 2;
+        if (code == 2)
+            fprintf(stderr,
+                    "dmsrate serve: the catalog is read from --tariffs %s and --models %s "
+                    "(defaults ./tariffs and ./models)\n",
+                    config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
+                    config.models_dir != NULL ? config.models_dir : "(none)");
         goto out;
     }
     if (db_path != NULL) {
@@ -252,9 +324,17 @@ int cmd_serve(int argc, char **argv)
         }
         break;
     }
+    /* The stop waits four fifths of the grace for requests in flight and
+     * cancels computations on the way; the watchdog guarantees the exit
+     * even if some work does not poll its cancel hook. */
+    static unsigned long grace_ms;
+    grace_ms = grace > 0 ? grace * 1000ul : 1000ul;
+    pthread_t watchdog;
+    if (pthread_create(&watchdog, NULL, exit_after_grace, &grace_ms) == 0)
+        pthread_detach(watchdog);
     dms_notify_scheduler_stop(scheduler);
     scheduler = NULL;
-    unsigned left = dms_api_server_stop(server, (unsigned)grace * 1000u);
+    unsigned left = dms_api_server_stop(server, (unsigned)(grace * 1000ul * 4 / 5));
     server = NULL;
     char message[96];
     snprintf(message, sizeof message, "%u requests cut off after %lus", left, grace);

@@ -4,6 +4,16 @@
  * to the distribution (Panjer's recursion, FFT, seeded Monte Carlo). Every
  * caller (CLI, HTTP, group quote) goes through dms_aggregate_compute so that
  * they agree to the last digit for the same spec.
+ *
+ * The automatic grid is chosen from quantiles, not from the mean and sd
+ * alone (which heavy tails make useless): the span resolves the body of
+ * the claims (mean and median non-zero payment), the extent reaches an
+ * estimated upper quantile of S (or the annual limit, beyond which only
+ * P(S > L) matters). When both do not fit in the point budget a second,
+ * coarse lattice (local moment matching) carries the far tail, or the one
+ * lattice is coarsened; either way the result knows the spans it used and
+ * estimates its error (dms_aggdist_accuracy) instead of falling short
+ * silently.
  */
 #include "dms/aggregate.h"
 
@@ -11,23 +21,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-/* The grid reaches E[S] + GRID_SD sd(S) (and the annual limit). */
-#define GRID_SD 12.0
-/* Default span: typical non-zero payment / SPAN_DIVISOR. */
+/* Default span: typical non-zero payment / SPAN_DIVISOR... */
 #define SPAN_DIVISOR 128.0
-/* The automatic span is coarsened past this many points. */
+/* ...and at most the median non-zero payment / (divisor / MEDIAN_SHARE):
+ * for heavy tails the mean payment sits far above most claims, and a span
+ * from the mean alone would not resolve the body of the distribution. */
+#define MEDIAN_SHARE 4.0
+/* Most points the automatic grid uses for one lattice. */
 #define AUTO_POINTS_MAX ((size_t)1 << 18)
+/* The coarse tail lattice: it answers only beyond the fine one, where a
+ * span of 1/65536 of its reach is far inside the quantile targets. */
+#define TAIL_POINTS ((size_t)1 << 16)
+/* Reaching beyond what is needed costs at most this many times the points. */
+#define WANTED_FACTOR 4.0
 /* One FFT point-level costs about as much as this many Panjer terms. */
 #define FFT_COST_FACTOR 4.0
-/* The grid widens until the tail it truncates moves the mean by less than
- * this share, at most GRID_WIDENINGS_MAX times (each doubles the reach). */
-#define TRUNCATION_MEAN_SHARE 1e-5
-#define GRID_WIDENINGS_MAX 6
+/* Tail probabilities the grid must reach: the reported quantiles (at most
+ * the 0.99 one) need F(top) >= 1 - REACH_NEEDED; the grid goes on to
+ * 1 - REACH_WANTED without a limit (1 - REACH_WITH_LIMIT with one) where
+ * the point budget allows. A quote stops at min(L, its 1 - REACH_QUOTE
+ * quantile): the mass beyond counts as paying L (and is placed at L for
+ * the group distribution), which moves E[min(S, L)] by at most 1e-6 L. */
+#define REACH_NEEDED 5e-3
+#define REACH_WANTED 1e-9
+#define REACH_WITH_LIMIT 1e-4
+#define REACH_QUOTE 1e-6
+/* Allowance for the skewness of the body of S beyond its normal quantile. */
+#define SKEW_ALLOWANCE 1.5
 /* Severity lattice is cut where less than this mass remains. */
 #define SEVERITY_TAIL_CUT 1e-16
+/* Accuracy targets of the automatic grid (README, "How the numbers are
+ * computed"): beyond them the result carries an accuracy estimate. */
+#define TARGET_LIMITED_MEAN 0.005
+#define TARGET_EXCEED_REL 0.01
+#define TARGET_EXCEED_ABS 1e-4
+#define TARGET_QUANTILE_REL 0.01
+#define TARGET_QUANTILE_SPANS 2.0
 
 dms_aggregate_spec dms_aggregate_spec_default(void)
 {
@@ -61,9 +94,9 @@ int dms_aggregate_spec_validate(const dms_aggregate_spec *spec, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, "/discretization",
                              "discretization must be rounding or moment");
     if (isnan(spec->span) || spec->span < 0 || isinf(spec->span))
-        return dms_error_set(err, DMS_EINVAL, "/span",
-                             "span must be a positive number of roubles (or 0 for automatic), got %g",
-                             spec->span);
+        return dms_error_set(
+            err, DMS_EINVAL, "/span",
+            "span must be a positive number of roubles (or 0 for automatic), got %g", spec->span);
     if (!(spec->span_divisor >= 0 && spec->span_divisor <= 1e4))
         return dms_error_set(err, DMS_EINVAL, "/span_divisor",
                              "span divisor must be in [0, 10000], got %g", spec->span_divisor);
@@ -85,83 +118,205 @@ void dms_aggregate_moments(const dms_aggregate_spec *spec, double *mean, double 
         *variance = lambda * (m2 - m1 * m1) + dms_frequency_variance(&spec->freq) * m1 * m1;
 }
 
-/*
- * Heavy tails put part of E[S] in single large claims far beyond
- * E[S] + 12 sd; since P(S > x) is about lambda P(Y > x) there, reach the
- * payment t whose tail E[Y; Y > t] is below TRUNCATION_MEAN_SHARE of E[Y].
- * Closed forms only, so this costs microseconds and spares recomputing the
- * distribution on a widened grid.
- */
-static double single_claim_reach(const dms_aggregate_spec *spec, double m1, double start)
+/* P(X > x) = q: upper quantile of the claim size, accurate for tiny q. */
+static double severity_upper_quantile(const dms_severity *sev, double q)
 {
-    double cap = dms_coverage_max_payment(&spec->cov);
-    double t = start > 0 ? start : 1.0;
-    for (int i = 0; i < 60 && t < cap; i++, t *= 2) {
-        double above = 1.0 - dms_payment_cdf(&spec->sev, &spec->cov, t);
-        double tail = m1 - dms_payment_limited_mean(&spec->sev, &spec->cov, t) + t * above;
-        if (tail <= TRUNCATION_MEAN_SHARE * 0.1 * m1)
-            break;
+    if (q >= 1)
+        return 0.0;
+    if (q < 1e-300)
+        q = 1e-300;
+    if (sev->kind == DMS_SEV_GAMMA)
+        return gsl_cdf_gamma_Qinv(q, sev->shape, sev->scale);
+    return exp(sev->meanlog + sev->sdlog * gsl_cdf_ugaussian_Qinv(q));
+}
+
+/* The payment for a claim of size x: a non-decreasing function of x. */
+static double payment_of_loss(const dms_coverage *cov, double x)
+{
+    double covered = cov->franchise ? (x > cov->deductible ? fmin(x, cov->claim_limit) : 0.0)
+                                    : fmax(fmin(x, cov->claim_limit) - cov->deductible, 0.0);
+    return (1.0 - cov->copay) * covered;
+}
+
+/* E[min(Y, t)] and E[min(Y, t)^2], exact: capping the payment at t is a
+ * per-claim limit on the loss. */
+static void capped_payment_moments(const dms_severity *sev, const dms_coverage *cov, double t,
+                                   double *m1, double *m2)
+{
+    double share = 1.0 - cov->copay;
+    if (cov->franchise && t <= share * cov->deductible) {
+        /* Every paid claim is worth more than t. */
+        double paid = dms_severity_sf(sev, cov->deductible);
+        *m1 = t * paid;
+        *m2 = t * t * paid;
+        return;
     }
-    return fmin(t, cap);
+    dms_coverage capped = *cov;
+    double loss = cov->franchise ? t / share : cov->deductible + t / share;
+    if (loss < capped.claim_limit)
+        capped.claim_limit = loss;
+    dms_payment_moments(sev, &capped, m1, m2);
 }
 
 /*
- * The grid for spec, reaching `reach` times the usual extent. Low-frequency,
- * high-severity modules (hospital) need more than E[S] + 12 sd: their mean
- * sits partly in the rare second and third claims, so compute_lattice
- * widens the reach until the truncated tail no longer moves the mean.
+ * An estimate from above of the upper quantile q_S(1 - eps), by closed forms
+ * only: with t the payment exceeded with probability eps / E[N], the claims
+ * capped at t form a body whose mean and sd are exact, and one claim may
+ * exceed t (the single big jump of heavy tails). The estimate is the body's
+ * mean + SKEW_ALLOWANCE x z(eps) sd, plus t.
  */
-static int grid_with_reach(const dms_aggregate_spec *spec, double reach, double *span,
-                           size_t *points, dms_error *err)
+static double reach_estimate(const dms_frequency *freq, const dms_severity *sev,
+                             const dms_coverage *cov, double eps)
 {
-    double mean, variance, m1;
-    dms_aggregate_moments(spec, &mean, &variance);
-    dms_payment_moments(&spec->sev, &spec->cov, &m1, NULL);
-    double paid_share = dms_severity_sf(&spec->sev, spec->cov.deductible);
-    double typical = paid_share > 0 ? m1 / paid_share : 0.0;
-    double top = reach * fmax(mean + GRID_SD * sqrt(fmax(variance, 0.0)),
-                              single_claim_reach(spec, m1, mean + GRID_SD * sqrt(variance)));
-    if (isfinite(spec->annual_limit) && spec->annual_limit > top && !spec->cap_at_limit)
-        top = fmin(spec->annual_limit, 4 * top);
-    if (spec->cap_at_limit && spec->annual_limit < top)
-        top = spec->annual_limit; /* min(S, L) needs nothing beyond L */
-    if (!(mean > 0) || !(typical > 0)) {
-        /* Nothing is ever paid: S = 0. */
-        *span = spec->span > 0 ? spec->span : 1.0;
-        *points = 2;
-        return DMS_OK;
-    }
-    if (!isfinite(top))
-        return dms_error_set(err, DMS_ENUMERIC, NULL, "the variance of S is not finite");
+    double en = freq->mean;
+    if (!(en > 0))
+        return 0.0;
+    double t = en > eps ? payment_of_loss(cov, severity_upper_quantile(sev, eps / en)) : 0.0;
+    if (!isfinite(t))
+        t = dms_coverage_max_payment(cov);
+    double m1, m2;
+    capped_payment_moments(sev, cov, t, &m1, &m2);
+    double var_n = dms_frequency_variance(freq);
+    double var = en * (m2 - m1 * m1) + var_n * m1 * m1;
+    double z = eps < 0.5 ? gsl_cdf_ugaussian_Qinv(eps) : 0.0;
+    return en * m1 + SKEW_ALLOWANCE * z * sqrt(fmax(var, 0.0)) + t;
+}
+
+/* The span that resolves the claims: E[Y | Y > 0] / divisor and the median
+ * of Y | Y > 0 / (divisor / MEDIAN_SHARE), the smaller; 0 if nothing is
+ * ever paid. */
+static double resolving_span(const dms_severity *sev, const dms_coverage *cov, double divisor)
+{
+    double m1;
+    dms_payment_moments(sev, cov, &m1, NULL);
+    double paid_share = dms_severity_sf(sev, cov->deductible);
+    if (!(m1 > 0) || !(paid_share > 0))
+        return 0.0;
+    double typical = m1 / paid_share;
+    double median = payment_of_loss(cov, severity_upper_quantile(sev, 0.5 * paid_share));
+    double h = typical / divisor;
+    if (median > 0 && median * MEDIAN_SHARE / divisor < h)
+        h = median * MEDIAN_SHARE / divisor;
+    return h;
+}
+
+/* The lattices one computation uses. */
+typedef struct grid_plan {
+    double span;
+    size_t points;
+    enum dms_discretization discretization;
+    double tail_span; /* 0: no coarse tail lattice */
+    size_t tail_points;
+    double resolving_span; /* what the accuracy targets refer to */
+} grid_plan;
+
+static int plan_explicit(const dms_aggregate_spec *spec, double top, grid_plan *plan,
+                         dms_error *err)
+{
     double h = spec->span;
-    if (h > 0) {
-        if (h > top / 2)
-            return dms_error_set(err, DMS_EINVAL, "/span",
-                                 "span %g is coarser than half the range of S (%.6g); use at "
-                                 "most %.6g",
-                                 h, top, top / 2);
-        double need = ceil(top / h) + 1;
-        if (need > (double)DMS_LATTICE_MAX_POINTS)
-            return dms_error_set(err, DMS_EINVAL, "/span",
-                                 "span %g needs %.0f grid points (at most %zu); use at least %.6g",
-                                 h, need, DMS_LATTICE_MAX_POINTS,
-                                 top / (double)(DMS_LATTICE_MAX_POINTS - 1));
-        *span = h;
-        *points = (size_t)need;
-        return DMS_OK;
-    }
-    h = typical / (spec->span_divisor > 0 ? spec->span_divisor : SPAN_DIVISOR);
-    if (top / h + 1 > (double)AUTO_POINTS_MAX)
-        h = top / (double)(AUTO_POINTS_MAX - 1);
-    *span = h;
-    *points = (size_t)ceil(top / h) + 1;
+    if (h > top / 2)
+        return dms_error_set(err, DMS_EINVAL, "/span",
+                             "span %g is coarser than half the range of S (%.6g); use at most %.6g",
+                             h, top, top / 2);
+    double need = ceil(top / h) + 1;
+    if (need > (double)DMS_LATTICE_MAX_POINTS)
+        return dms_error_set(err, DMS_EINVAL, "/span",
+                             "span %g needs %.0f grid points (at most %zu); use at least %.6g", h,
+                             need, DMS_LATTICE_MAX_POINTS,
+                             top / (double)(DMS_LATTICE_MAX_POINTS - 1));
+    plan->span = h;
+    plan->points = (size_t)need;
+    plan->resolving_span = h;
     return DMS_OK;
 }
 
-int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points,
-                       dms_error *err)
+/*
+ * The automatic grid. need_min must be covered (the quantiles the report
+ * shows, and the annual limit), need_wanted is covered if the budget
+ * allows. A quote (cap_at_limit) plans on the ground-up claim size, so that
+ * its grid does not move with the deductible, co-pay or per-claim limit
+ * and the expected claims are monotone in every term by construction, and
+ * discretises by local moment matching, which keeps that order.
+ */
+static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error *err)
 {
-    return grid_with_reach(spec, 1.0, span, points, err);
+    memset(plan, 0, sizeof *plan);
+    plan->discretization = spec->discretization;
+    double mean;
+    dms_aggregate_moments(spec, &mean, NULL);
+    double L = spec->annual_limit;
+    const dms_coverage full = dms_coverage_full();
+    const dms_coverage *basis = spec->cap_at_limit ? &full : &spec->cov;
+    double divisor = spec->span_divisor > 0 ? spec->span_divisor : SPAN_DIVISOR;
+    double h = resolving_span(&spec->sev, basis, divisor);
+    if (!(mean > 0) || !(h > 0)) {
+        /* Nothing is ever paid: S = 0. */
+        plan->span = spec->span > 0 ? spec->span : 1.0;
+        plan->points = 2;
+        plan->resolving_span = plan->span;
+        return DMS_OK;
+    }
+    double need_min, need_wanted;
+    if (spec->cap_at_limit) {
+        plan->discretization = DMS_DISC_MOMENT;
+        need_min = need_wanted =
+            fmin(L, reach_estimate(&spec->freq, &spec->sev, basis, REACH_QUOTE));
+    } else if (isfinite(L)) {
+        need_min = fmax(L, reach_estimate(&spec->freq, &spec->sev, basis, REACH_NEEDED));
+        need_wanted = fmax(L, reach_estimate(&spec->freq, &spec->sev, basis, REACH_WITH_LIMIT));
+    } else {
+        need_min = reach_estimate(&spec->freq, &spec->sev, basis, REACH_NEEDED);
+        need_wanted = reach_estimate(&spec->freq, &spec->sev, basis, REACH_WANTED);
+    }
+    need_wanted = fmax(need_wanted, need_min);
+    if (!isfinite(need_wanted))
+        return dms_error_set(err, DMS_ENUMERIC, NULL, "the range of S is not finite");
+    need_min = fmax(need_min, 2 * h);
+    need_wanted = fmax(need_wanted, need_min);
+    if (spec->span > 0)
+        return plan_explicit(spec, need_wanted, plan, err);
+    plan->resolving_span = h;
+    double budget = (double)(AUTO_POINTS_MAX - 1) * h;
+    if (need_min <= budget) {
+        /* The common case: one lattice at the resolving span, reaching on
+         * towards need_wanted while that costs at most WANTED_FACTOR times
+         * the points needed (light tails get there; heavy ones need not). */
+        double top = fmin(fmin(need_wanted, WANTED_FACTOR * need_min), budget);
+        plan->span = h;
+        plan->points = (size_t)ceil(top / h) + 1;
+        return DMS_OK;
+    }
+    /* Coarse lattices reach what must be covered, not more: every extra
+     * point there would widen their span. */
+    double coarse = need_min / (double)(AUTO_POINTS_MAX - 1);
+    double body = reach_estimate(&spec->freq, &spec->sev, basis, 0.5);
+    if (!spec->cap_at_limit && budget >= 2 * body) {
+        /* The body fits at the resolving span but the tail (or the limit)
+         * does not: a coarse lattice for the tail beside the fine one. */
+        plan->span = h;
+        plan->points = AUTO_POINTS_MAX;
+        plan->tail_span = need_min / (double)(TAIL_POINTS - 1);
+        plan->tail_points = TAIL_POINTS;
+        return DMS_OK;
+    }
+    /* Even the body does not fit (hundreds of thousands of claims): one
+     * coarse lattice; moment matching keeps E[Y] where rounding claims
+     * much smaller than the span would bias it. */
+    plan->span = coarse;
+    plan->points = AUTO_POINTS_MAX;
+    plan->discretization = DMS_DISC_MOMENT;
+    return DMS_OK;
+}
+
+int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points, dms_error *err)
+{
+    grid_plan plan;
+    int status = plan_grid(spec, &plan, err);
+    if (status != DMS_OK)
+        return status;
+    *span = plan.span;
+    *points = plan.points + plan.tail_points;
+    return DMS_OK;
 }
 
 const char *dms_method_name(enum dms_method method)
@@ -196,6 +351,7 @@ void dms_aggdist_free(dms_aggdist *dist)
     if (dist == NULL)
         return;
     free(dist->pmf);
+    free(dist->tail_pmf);
     free(dist->samples);
     free(dist);
 }
@@ -212,67 +368,81 @@ static size_t severity_length(const double *fy, size_t n)
     return n;
 }
 
-/* One pass of discretisation and compounding on a given grid. */
-static int compute_on_grid(const dms_aggregate_spec *spec, size_t points, dms_aggdist *dist,
-                           dms_error *err)
+/* One lattice: discretisation and compounding on span x points. *method
+ * is the spec's (AUTO picks by cost) and receives the one used; *pmf (n
+ * points) is new. */
+static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t points,
+                           enum dms_discretization disc, enum dms_method *method, double **pmf,
+                           size_t *n, dms_error *err)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
     double *fy = malloc(fft_n * sizeof *fy);
+    *pmf = NULL;
     if (fy == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
-    int status = dms_discretize_payment(&spec->sev, &spec->cov, dist->span, spec->discretization,
-                                        fy, points, err);
+    int status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points, err);
     if (status != DMS_OK)
         goto out_fy;
     size_t ny = severity_length(fy, points);
-    enum dms_method method = spec->method;
-    if (method == DMS_METHOD_AUTO) {
+    if (*method == DMS_METHOD_AUTO) {
         /* Panjer costs points x ny multiply-adds, FFT about FFT_COST_FACTOR
          * n log2 n; measured by make bench on this code. */
         double panjer_work = (double)points * (double)ny;
         double fft_work = FFT_COST_FACTOR * (double)fft_n * log2((double)fft_n);
-        method = panjer_work <= fft_work ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
+        *method = panjer_work <= fft_work ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
     }
-    dist->method = method;
-    dist->n = method == DMS_METHOD_FFT ? fft_n : points;
-    free(dist->pmf);
-    dist->pmf = malloc(dist->n * sizeof *dist->pmf);
-    if (dist->pmf == NULL) {
-        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", dist->n);
+    *n = *method == DMS_METHOD_FFT ? fft_n : points;
+    *pmf = malloc(*n * sizeof **pmf);
+    if (*pmf == NULL) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", *n);
         goto out_fy;
     }
-    if (method == DMS_METHOD_FFT)
-        status = dms_compound_fft(&spec->freq, fy, ny, dist->pmf, dist->n, err);
+    if (*method == DMS_METHOD_FFT)
+        status = dms_compound_fft(&spec->freq, fy, ny, *pmf, *n, err);
     else
-        status = dms_compound_panjer(&spec->freq, fy, ny, dist->pmf, dist->n, err);
+        status = dms_compound_panjer(&spec->freq, fy, ny, *pmf, *n, err);
+    if (status != DMS_OK) {
+        free(*pmf);
+        *pmf = NULL;
+    }
 out_fy:
     free(fy);
     return status;
 }
 
+/* The caller's cancel hook (aggregate.h); the error every long loop returns. */
+static bool cancelled(const dms_aggregate_spec *spec, dms_error *err)
+{
+    if (spec->cancelled == NULL || !spec->cancelled(spec->cancel_ctx))
+        return false;
+    dms_error_set(err, DMS_ETOOBIG, NULL, "the computation was cancelled");
+    return true;
+}
+
 static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dms_error *err)
 {
-    for (int widening = 0;; widening++) {
-        size_t points;
-        double span;
-        dms_error too_wide;
-        dms_error_clear(&too_wide);
-        int status = grid_with_reach(spec, ldexp(1.0, widening), &span, &points,
-                                     widening == 0 ? err : &too_wide);
-        if (status != DMS_OK)
-            return widening == 0 ? status : DMS_OK; /* keep the last grid that fitted */
-        dist->span = span;
-        if ((status = compute_on_grid(spec, points, dist, err)) != DMS_OK)
-            return status;
-        /* The truncated mass lies beyond the grid; it moves the mean by at
-         * least mass x extent. */
-        double missing = 1.0 - dms_lattice_mass(dist->pmf, dist->n);
-        double extent = dist->span * (double)dist->n;
-        bool reached_limit = spec->cap_at_limit && extent >= spec->annual_limit;
-        if (reached_limit || missing * extent <= TRUNCATION_MEAN_SHARE * dist->exact_mean ||
-            widening == GRID_WIDENINGS_MAX || points >= AUTO_POINTS_MAX)
-            return DMS_OK;
+    if (cancelled(spec, err))
+        return DMS_ETOOBIG;
+    grid_plan plan;
+    int status = plan_grid(spec, &plan, err);
+    if (status != DMS_OK)
+        return status;
+    dist->span = plan.span;
+    dist->discretization = plan.discretization;
+    dist->resolving_span = plan.resolving_span;
+    enum dms_method method = spec->method;
+    if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization, &method,
+                                  &dist->pmf, &dist->n, err)) != DMS_OK)
+        return status;
+    dist->method = method;
+    dist->top = (double)(plan.points - 1) * plan.span;
+    if (plan.tail_points > 0) {
+        enum dms_method tail_method = spec->method;
+        dist->tail_span = plan.tail_span;
+        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT,
+                                 &tail_method, &dist->tail_pmf, &dist->tail_n, err);
     }
+    return status;
 }
 
 static int compare_double(const void *a, const void *b)
@@ -308,6 +478,10 @@ static int compute_monte_carlo(const dms_aggregate_spec *spec, dms_aggdist *dist
     const dms_frequency *freq = &spec->freq;
     double nb_p = freq->kind == DMS_FREQ_NEGBIN ? freq->size / (freq->size + freq->mean) : 0.0;
     for (size_t i = 0; i < sims; i++) {
+        if (i % 4096 == 0 && cancelled(spec, err)) {
+            gsl_rng_free(rng);
+            return DMS_ETOOBIG;
+        }
         unsigned claims = freq->kind == DMS_FREQ_NEGBIN
                               ? gsl_ran_negative_binomial(rng, nb_p, freq->size)
                               : gsl_ran_poisson(rng, freq->mean);
@@ -345,25 +519,52 @@ int dms_aggregate_compute(const dms_aggregate_spec *spec, dms_aggdist **out, dms
     return DMS_OK;
 }
 
+/* The fine lattice answers up to its top; beyond, the tail lattice. */
+static bool beyond_fine(const dms_aggdist *dist, double x)
+{
+    return dist->tail_pmf != NULL && x > dist->top;
+}
+
 double dms_aggdist_limited_mean(const dms_aggdist *dist, double limit)
 {
-    if (dist->method != DMS_METHOD_MC)
-        return dms_lattice_limited_mean(dist->pmf, dist->n, dist->span, limit);
-    double total = 0.0;
-    for (size_t i = 0; i < dist->nsamples; i++)
-        total += fmin(dist->samples[i], limit);
-    return total / (double)dist->nsamples;
+    if (dist->method == DMS_METHOD_MC) {
+        double total = 0.0;
+        for (size_t i = 0; i < dist->nsamples; i++)
+            total += fmin(dist->samples[i], limit);
+        return total / (double)dist->nsamples;
+    }
+    /* Without a limit E[S] is known exactly. */
+    if (isinf(limit))
+        return dist->exact_mean;
+    double v;
+    if (beyond_fine(dist, limit)) {
+        /* E[min(S, L)] = E[min(S, T)] + (E[min(S, L)] - E[min(S, T)]): the
+         * first from the fine lattice, the increment from the tail one. */
+        double T = dist->top;
+        v = dms_lattice_limited_mean(dist->pmf, dist->n, dist->span, T) +
+            dms_lattice_limited_mean(dist->tail_pmf, dist->tail_n, dist->tail_span, limit) -
+            dms_lattice_limited_mean(dist->tail_pmf, dist->tail_n, dist->tail_span, T);
+    } else {
+        v = dms_lattice_limited_mean(dist->pmf, dist->n, dist->span, limit);
+    }
+    /* E[min(S, L)] <= E[S]: a limit never costs more than no limit. */
+    return fmin(v, dist->exact_mean);
 }
 
 double dms_aggdist_mean(const dms_aggdist *dist)
 {
-    return dms_aggdist_limited_mean(dist, INFINITY);
+    if (dist->method == DMS_METHOD_MC)
+        return dms_aggdist_limited_mean(dist, INFINITY);
+    return dms_lattice_mean(dist->pmf, dist->n, dist->span);
 }
 
 double dms_aggdist_exceed(const dms_aggdist *dist, double limit)
 {
-    if (dist->method != DMS_METHOD_MC)
+    if (dist->method != DMS_METHOD_MC) {
+        if (beyond_fine(dist, limit))
+            return dms_lattice_exceed(dist->tail_pmf, dist->tail_n, dist->tail_span, limit);
         return dms_lattice_exceed(dist->pmf, dist->n, dist->span, limit);
+    }
     if (isinf(limit))
         return 0.0;
     size_t above = 0;
@@ -372,14 +573,73 @@ double dms_aggdist_exceed(const dms_aggdist *dist, double limit)
     return (double)above / (double)dist->nsamples;
 }
 
+/* The span of the lattice that answers the quantile p. */
+static double quantile_on(const dms_aggdist *dist, double p, double *span)
+{
+    *span = dist->span;
+    double q = dms_lattice_quantile(dist->pmf, dist->n, dist->span, p);
+    if (dist->tail_pmf != NULL && !(q <= dist->top)) {
+        *span = dist->tail_span;
+        q = dms_lattice_quantile(dist->tail_pmf, dist->tail_n, dist->tail_span, p);
+    }
+    return q;
+}
+
 double dms_aggdist_quantile(const dms_aggdist *dist, double p)
 {
-    if (dist->method != DMS_METHOD_MC)
-        return dms_lattice_quantile(dist->pmf, dist->n, dist->span, p);
+    if (dist->method != DMS_METHOD_MC) {
+        double span;
+        return quantile_on(dist, p, &span);
+    }
     /* Empirical quantile: the smallest sample x with F_n(x) >= p. */
     double rank = ceil(p * (double)dist->nsamples);
     size_t index = rank < 1 ? 0 : (size_t)rank - 1;
     if (index >= dist->nsamples)
         index = dist->nsamples - 1;
     return dist->samples[index];
+}
+
+bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *levels,
+                          size_t nlevels, dms_aggregate_accuracy *out)
+{
+    memset(out, 0, sizeof *out);
+    if (dist->method == DMS_METHOD_MC)
+        return false;
+    bool short_of_target = false;
+    double h0 = dist->resolving_span;
+    /* A quantile is off by at most about one span of the lattice that
+     * answers it. */
+    for (size_t i = 0; i < nlevels && i < DMS_AGGREGATE_ACCURACY_LEVELS; i++) {
+        double span;
+        double q = quantile_on(dist, levels[i], &span);
+        if (!isfinite(q)) {
+            out->quantile[i] = INFINITY;
+            short_of_target = true;
+            continue;
+        }
+        out->quantile[i] = q > 0 ? span / q : 0.0;
+        if (span > TARGET_QUANTILE_SPANS * h0 && span > TARGET_QUANTILE_REL * q)
+            short_of_target = true;
+    }
+    if (isfinite(limit)) {
+        double lm = dms_aggdist_limited_mean(dist, limit);
+        double p = dms_aggdist_exceed(dist, limit);
+        /* Where the answering span is coarser than the resolving one, the
+         * discretisation moves each outcome below L by up to half a span. */
+        bool coarse = beyond_fine(dist, limit) || dist->span > TARGET_QUANTILE_SPANS * h0;
+        double span = beyond_fine(dist, limit) ? dist->tail_span : dist->span;
+        if (coarse && lm > 0) {
+            out->limited_mean = 0.5 * span * (1.0 - p) / lm;
+            /* Mass within a span of L may fall on either side of it. */
+            double lo = beyond_fine(dist, limit)
+                            ? dms_lattice_exceed(dist->tail_pmf, dist->tail_n, span, limit - span)
+                            : dms_lattice_exceed(dist->pmf, dist->n, span, limit - span);
+            out->exceed = fabs(lo - p);
+            if (out->limited_mean > TARGET_LIMITED_MEAN ||
+                (out->exceed > TARGET_EXCEED_ABS && out->exceed > TARGET_EXCEED_REL * p))
+                short_of_target = true;
+        }
+    }
+    out->estimated = short_of_target;
+    return short_of_target;
 }

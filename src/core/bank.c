@@ -244,7 +244,8 @@ int dms_bank_price_compute(const dms_bank_tariff *t, const dms_model *model, dms
     int status = dms_model_trend_years(model, t->period_from, t->period_to, &adj.trend_years, err);
     if (status != DMS_OK)
         return status;
-    double second = 0.0; /* E[S^2] of one card over the mix */
+    double second = 0.0; /* E[S^2] of one card over the mix, with anti-selection */
+    double load = 1.0 + t->anti_selection_load;
     for (size_t x = 0; x < t->nmix; x++)
         for (size_t g = 0; g < t->nregions; g++) {
             double w = t->mix[x].share * t->regions[g].share;
@@ -254,54 +255,73 @@ int dms_bank_price_compute(const dms_bank_tariff *t, const dms_model *model, dms
             if ((status = dms_model_age_band(model, t->mix[x].age, &band, err)) != DMS_OK)
                 return status;
             adj.region = t->regions[g].factor;
-            double cell_mean = 0.0, cell_var = 0.0;
+            double cell_base = 0.0, cell_mean = 0.0, cell_var = 0.0;
             for (size_t i = 0; i < t->nmodules; i++) {
                 dms_model_rated rated;
                 if ((status = dms_model_rate(model, mods[i], band, (int)t->mix[x].sex, &adj, &rated,
                                              err)) != DMS_OK)
                     return status;
-                double mean = rated.flat_cost, var = 0.0;
+                /* A flat fee is not a claim: no anti-selection on it. */
+                double base = rated.flat_cost, mean = rated.flat_cost, var = 0.0;
                 if (mods[i]->type == DMS_MODULE_CLAIMS) {
-                    if ((status = module_moments(&rated, &t->modules[i], &mean, &var, err)) !=
-                        DMS_OK) {
+                    /* Anti-selection: cardholders who buy expect to claim
+                     * more often, so the claim frequency is raised by the
+                     * load before the per-claim and annual limits apply;
+                     * the limits then cap the loaded claims as they would
+                     * cap anyone's. */
+                    dms_model_rated loaded = rated;
+                    loaded.frequency.mean *= load;
+                    double unused;
+                    if ((status = module_moments(&rated, &t->modules[i], &base, &unused, err)) !=
+                            DMS_OK ||
+                        (status = module_moments(&loaded, &t->modules[i], &mean, &var, err)) !=
+                            DMS_OK) {
                         snprintf(path, sizeof path, "/package/%zu", i);
                         dms_error_prefix_path(err, path);
                         return status;
                     }
-                    out->claims_per_year += w * rated.frequency.mean;
+                    out->claims_per_year += w * loaded.frequency.mean;
                     out->claims_module_cost += w * mean;
                 }
                 out->module_claims[i] += w * mean;
+                out->module_claims_base[i] += w * base;
+                cell_base += base;
                 cell_mean += mean;
                 cell_var += var;
             }
-            out->annual_claims_base += w * cell_mean;
+            out->annual_claims_base += w * cell_base;
+            out->annual_claims += w * cell_mean;
             second += w * (cell_var + cell_mean * cell_mean);
         }
-    double load = 1.0 + t->anti_selection_load;
-    double annual_var = fmax(0.0, second - out->annual_claims_base * out->annual_claims_base);
-    out->annual_claims = out->annual_claims_base * load;
-    for (size_t i = 0; i < t->nmodules; i++)
-        out->module_claims[i] *= load;
-    out->claims_per_year *= load;
-    out->claims_module_cost *= load;
+    double annual_var = fmax(0.0, second - out->annual_claims * out->annual_claims);
     out->monthly_claims = out->annual_claims / 12.0;
-    out->monthly_variance = annual_var * load * load / 12.0;
-    /* The price: smallest whole kopecks P with C / P <= target. */
+    out->monthly_variance = annual_var / 12.0;
+    /* The price from the unrounded claims; only the printed C is rounded. */
+    int64_t p = dms_bank_smallest_price(out->monthly_claims, t->target_loss_ratio);
     int64_t c = llround(out->monthly_claims * 100.0);
-    double lr = t->target_loss_ratio;
-    int64_t p = (int64_t)ceil((double)c / lr);
-    while (p > 1 && (double)c / (double)(p - 1) <= lr)
-        p--;
-    while (p < 1 || (double)c / (double)p > lr)
-        p++;
     out->claims_kopecks = c;
     out->price_kopecks = p;
     out->commission_kopecks = llround((double)p * t->commission);
     out->expense_kopecks = llround((double)p * t->expense);
     out->profit_kopecks = p - c - out->commission_kopecks - out->expense_kopecks;
-    out->loss_ratio = (double)c / (double)p;
+    out->loss_ratio = out->monthly_claims * 100.0 / (double)p;
     return DMS_OK;
+}
+
+int64_t dms_bank_smallest_price(double monthly_claims, double target_loss_ratio)
+{
+    double c = monthly_claims * 100.0; /* kopecks, not rounded */
+    double lr = target_loss_ratio;
+    if (!(c > 0) || !(lr > 0))
+        return 1;
+    int64_t p = (int64_t)ceil(c / lr);
+    /* The division above can be off by one either way in floating point;
+     * settle on the exact smallest P with c / P <= lr. */
+    while (p > 1 && c / (double)(p - 1) <= lr)
+        p--;
+    while (p < 1 || c / (double)p > lr)
+        p++;
+    return p;
 }
 
 dms_bank_projection_args dms_bank_projection_args_default(void)

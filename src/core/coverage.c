@@ -23,8 +23,8 @@ int dms_coverage_validate(const dms_coverage *cov, dms_error *err)
                              "deductible must be a number of roubles in [0, 1e9], got %g",
                              cov->deductible);
     if (!(cov->copay >= 0 && cov->copay < 1))
-        return dms_error_set(err, DMS_EINVAL, "/copay",
-                             "co-pay must be a share in [0, 1), got %g", cov->copay);
+        return dms_error_set(err, DMS_EINVAL, "/copay", "co-pay must be a share in [0, 1), got %g",
+                             cov->copay);
     if (isnan(cov->claim_limit) || cov->claim_limit <= cov->deductible)
         return dms_error_set(err, DMS_EINVAL, "/claim_limit",
                              "per-claim limit (%g) must exceed the deductible (%g)",
@@ -97,5 +97,35 @@ double dms_payment_limited_mean(const dms_severity *sev, const dms_coverage *cov
         return share * (dms_severity_limited_moment(sev, m, 1) - partial_moment(sev, d, 1));
     }
     double top = fmin(cov->claim_limit, d + t);
-    return share * (dms_severity_limited_moment(sev, top, 1) - dms_severity_limited_moment(sev, d, 1));
+    return share *
+           (dms_severity_limited_moment(sev, top, 1) - dms_severity_limited_moment(sev, d, 1));
+}
+
+void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
+                                   size_t first, size_t n, double *out)
+{
+    /* The same closed forms as dms_payment_limited_mean, with the terms
+     * that do not depend on y (those at the deductible) computed once: a
+     * moment-matched lattice needs this at every point. */
+    double share = 1.0 - cov->copay, d = cov->deductible;
+    double at_d =
+        cov->franchise ? partial_moment(sev, d, 1) : dms_severity_limited_moment(sev, d, 1);
+    double paid = cov->franchise ? dms_severity_sf(sev, d) : 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double y = (double)(first + k) * span;
+        if (y <= 0) {
+            out[k] = 0.0;
+            continue;
+        }
+        double t = y / share;
+        if (cov->franchise) {
+            out[k] = t <= d
+                         ? share * t * paid
+                         : share * (dms_severity_limited_moment(sev, fmin(cov->claim_limit, t), 1) -
+                                    at_d);
+            continue;
+        }
+        out[k] =
+            share * (dms_severity_limited_moment(sev, fmin(cov->claim_limit, d + t), 1) - at_d);
+    }
 }

@@ -81,8 +81,8 @@ static int parse_family(const char *text, const char *what, char *name, size_t n
 {
     const char *colon = strchr(text, ':');
     if (colon == NULL || colon == text || (size_t)(colon - text) >= name_size) {
-        dms_error_set(err, DMS_EPARSE, NULL, "%s '%s' must look like FAMILY:NUMBER[,NUMBER]",
-                      what, text);
+        dms_error_set(err, DMS_EPARSE, NULL, "%s '%s' must look like FAMILY:NUMBER[,NUMBER]", what,
+                      text);
         return -1;
     }
     memcpy(name, text, (size_t)(colon - text));
@@ -106,8 +106,8 @@ static int parse_family(const char *text, const char *what, char *name, size_t n
         memcpy(number, p, len);
         number[len] = '\0';
         if (!dms_parse_double(number, &v)) {
-            dms_error_set(err, DMS_EPARSE, NULL, "%s '%s': '%s' is not a finite number", what,
-                          text, number);
+            dms_error_set(err, DMS_EPARSE, NULL, "%s '%s': '%s' is not a finite number", what, text,
+                          number);
             return -1;
         }
         const char *end = p + len;
@@ -313,7 +313,8 @@ double dms_severity_limited_moment(const dms_severity *sev, double x, double k)
     if (isinf(x))
         return dms_severity_moment(sev, k);
     double raw = dms_severity_moment(sev, k);
-    double capped = pow(x, k) * dms_severity_sf(sev, x);
+    double xk = k == 1 ? x : (k == 2 ? x * x : pow(x, k)); /* pow is slow */
+    double capped = xk * dms_severity_sf(sev, x);
     if (sev->kind == DMS_SEV_GAMMA)
         /* E[X^k; X <= x] = theta^k Gamma(a+k)/Gamma(a) P(a+k, x/theta). */
         return raw * gamma_p(sev->shape + k, x / sev->scale) + capped;

@@ -21,6 +21,8 @@
 #define TILT 8.0
 /* A sum's whole support is used up to this many points. */
 #define SUM_WHOLE_SUPPORT_MAX 16384.0
+/* Discretisation stops once all but this much of the law is placed. */
+#define EXHAUSTED 1e-17
 /* Panjer's start must stay above e^-PANJER_LOG_START_MIN. */
 #define PANJER_LOG_START_MIN 300.0
 
@@ -49,26 +51,38 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
         /* Local moment matching of order one (Loss Models, 9.6.5): keeps
          * E[min(Y, (n-1)h)] exactly; each point's mass is a second difference
          * of the limited expected value. */
-        double prev = 0.0, cur = 0.0, next = dms_payment_limited_mean(sev, cov, span);
-        f[0] = 1.0 - next / span;
-        for (size_t k = 1; k < n; k++) {
-            prev = cur;
-            cur = next;
-            next = dms_payment_limited_mean(sev, cov, (double)(k + 1) * span);
-            double mass = (2.0 * cur - prev - next) / span;
-            f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+        /* lev[j] = E[min(Y, (k + j) h)], filled a block at a time so that a
+         * lattice much longer than the claims' law stops early. */
+        enum { BLOCK = 256 };
+        double lev[BLOCK + 2];
+        dms_payment_limited_mean_grid(sev, cov, span, 0, 2, lev);
+        f[0] = fmax(1.0 - lev[1] / span, 0.0);
+        double held = f[0];
+        size_t k = 1;
+        while (k < n && held < 1.0 - EXHAUSTED) {
+            size_t m = n - k < BLOCK ? n - k : BLOCK;
+            /* lev[j] = E[min(Y, (k - 1 + j) h)], j = 0..m+1 */
+            dms_payment_limited_mean_grid(sev, cov, span, k - 1, m + 2, lev);
+            for (size_t j = 1; j <= m && held < 1.0 - EXHAUSTED; j++, k++) {
+                double mass = (2.0 * lev[j] - lev[j - 1] - lev[j + 1]) / span;
+                f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+                held += f[k];
+            }
         }
-        if (f[0] < 0)
-            f[0] = 0;
+        /* The special functions cost most of a large lattice: stop where
+         * the law is exhausted (a sum of many small claims). */
+        memset(f + k, 0, (n - k) * sizeof *f);
         return DMS_OK;
     }
     double below = dms_payment_cdf(sev, cov, 0.5 * span);
     f[0] = below;
-    for (size_t k = 1; k < n; k++) {
+    size_t k = 1;
+    for (; k < n && below < 1.0 - EXHAUSTED; k++) {
         double upto = dms_payment_cdf(sev, cov, ((double)k + 0.5) * span);
         f[k] = upto > below ? upto - below : 0.0;
         below = upto;
     }
+    memset(f + k, 0, (n - k) * sizeof *f);
     return DMS_OK;
 }
 
@@ -102,18 +116,32 @@ static void hc_set(double *x, size_t n, size_t i, double complex z)
         x[n - i] = cimag(z);
 }
 
+/* e^(rate k) for k = 0..n-1 by a running product, refreshed exactly
+ * every 1024 points so that round-off stays near 1e-13; an exp per point
+ * cost as much as the FFT itself. */
+#define TILT_REFRESH 1024
+
 static void tilt(double *x, size_t n, double theta)
 {
-    for (size_t k = 0; k < n; k++)
-        x[k] *= exp(-theta * (double)k);
+    double step = exp(-theta), w = 1.0;
+    for (size_t k = 0; k < n; k++) {
+        if (k % TILT_REFRESH == 0)
+            w = exp(-theta * (double)k);
+        x[k] *= w;
+        w *= step;
+    }
 }
 
 /* Undo the tilt and drop round-off below zero. */
 static void untilt(double *x, size_t n, double theta)
 {
+    double step = exp(theta), w = 1.0;
     for (size_t k = 0; k < n; k++) {
-        double v = x[k] * exp(theta * (double)k);
+        if (k % TILT_REFRESH == 0)
+            w = exp(theta * (double)k);
+        double v = x[k] * w;
         x[k] = v > 0 ? v : 0.0;
+        w *= step;
     }
 }
 
@@ -121,8 +149,7 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
                      dms_error *err)
 {
     if (!is_pow2(n) || n < 2)
-        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2",
-                             n);
+        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (ny > n)
         ny = n;
     double theta = TILT / (double)n;
@@ -144,8 +171,7 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
 int dms_lattice_power(const double *f, size_t n, unsigned long count, double *out, dms_error *err)
 {
     if (!is_pow2(n) || n < 2)
-        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2",
-                             n);
+        return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (count == 0) {
         memset(out, 0, n * sizeof *out);
         out[0] = 1.0;
@@ -175,8 +201,8 @@ int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out
     int status = DMS_OK;
     double *x = calloc(m, sizeof *x), *y = calloc(m, sizeof *y);
     if (x == NULL || y == NULL) {
-        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a convolution of %zu points",
-                               n);
+        status =
+            dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a convolution of %zu points", n);
         goto out_free;
     }
     memcpy(x, a, n * sizeof *x);
@@ -368,8 +394,8 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     double lo = ((double)in->offset + (double)first) * in->span / new_span;
     double hi = ((double)in->offset + (double)last) * in->span / new_span;
     if (!(hi - floor(lo) < (double)DMS_LATTICE_MAX_POINTS))
-        return dms_error_set(err, DMS_ETOOBIG, NULL,
-                             "rebinning to span %g needs too many points", new_span);
+        return dms_error_set(err, DMS_ETOOBIG, NULL, "rebinning to span %g needs too many points",
+                             new_span);
     out->span = new_span;
     out->offset = (long)floor(lo);
     out->n = (size_t)(floor(hi) - floor(lo)) + 2;

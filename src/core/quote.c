@@ -30,11 +30,43 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 /* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
  * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
 #define PERSON_SPAN_SD 0.1
-/* Claims per module on a span of E[Y | Y > 0] / QUOTE_SPAN_DIVISOR: a group
- * total blurs finer detail away, and the limited means stay within 0.1%. */
+/* Claims per module on a span of E[X | X > 0] / QUOTE_SPAN_DIVISOR of the
+ * ground-up claim: a group total blurs finer detail away, and with moment
+ * matching the limited means stay within 1e-5 of a 32 times finer grid
+ * (tests/test_aggregate_tail.c). */
 #define QUOTE_SPAN_DIVISOR 32.0
 /* Group lattice span = group sd / GROUP_SPAN_DIVISOR. */
 #define GROUP_SPAN_DIVISOR 500.0
+
+const char *dms_anti_selection_reason_name(enum dms_anti_selection_reason reason)
+{
+    switch (reason) {
+    case DMS_ANTISEL_VOLUNTARY:
+        return "voluntary";
+    case DMS_ANTISEL_NOT_VOLUNTARY:
+        return "not_voluntary";
+    case DMS_ANTISEL_NOT_MARKED:
+        break;
+    }
+    return "not_marked";
+}
+
+const char *dms_anti_selection_reason_text(enum dms_anti_selection_reason reason)
+{
+    switch (reason) {
+    case DMS_ANTISEL_VOLUNTARY:
+        return "applied: employees choose this module themselves / применена: модуль сотрудники "
+               "выбирают сами";
+    case DMS_ANTISEL_NOT_VOLUNTARY:
+        return "not applied: the plan marks the module not voluntary / не применена: модуль не "
+               "добровольный по программе";
+    case DMS_ANTISEL_NOT_MARKED:
+        break;
+    }
+    return "not applied: the plan does not mark the module voluntary, so the employer pays it "
+           "for everyone / не применена: программа не отмечает модуль добровольным, его "
+           "оплачивает работодатель за всех";
+}
 
 dms_quote_options dms_quote_options_default(void)
 {
@@ -48,6 +80,7 @@ typedef struct resolved_module {
     dms_coverage cov;
     double annual_limit;
     bool voluntary;
+    enum dms_anti_selection_reason reason;
 } resolved_module;
 
 typedef struct resolved_segment {
@@ -75,9 +108,13 @@ static int resolve_module(const dms_tariff *tariff, const dms_model *model,
     out->cov.copay = pm->set_terms & DMS_TERM_COPAY ? pm->cov.copay : tm->copay;
     out->cov.claim_limit =
         pm->set_terms & DMS_TERM_CLAIM_LIMIT ? pm->cov.claim_limit : tm->claim_limit;
-    out->annual_limit =
-        pm->set_terms & DMS_TERM_ANNUAL_LIMIT ? pm->annual_limit : tm->annual_limit;
-    out->voluntary = pm->set_terms & DMS_TERM_VOLUNTARY ? pm->voluntary : tm->optional;
+    out->annual_limit = pm->set_terms & DMS_TERM_ANNUAL_LIMIT ? pm->annual_limit : tm->annual_limit;
+    /* Anti-selection only where employees choose: an unmarked line is
+     * employer-paid even if the tariff lets the module be optional. */
+    out->voluntary = (pm->set_terms & DMS_TERM_VOLUNTARY) && pm->voluntary;
+    out->reason = !(pm->set_terms & DMS_TERM_VOLUNTARY) ? DMS_ANTISEL_NOT_MARKED
+                  : pm->voluntary                       ? DMS_ANTISEL_VOLUNTARY
+                                                        : DMS_ANTISEL_NOT_VOLUNTARY;
     int status = DMS_OK;
     if (tm->type == DMS_MODULE_CLAIMS) {
         if (!dms_tariff_deductible_allowed(tariff, out->cov.deductible)) {
@@ -287,8 +324,8 @@ static void load_person(const dms_quote *q, const resolved_segment *rs, const ce
         line->expected_claims = price->claims[m];
         line->group_size_load = price->claims[m] * (q->group_factor - 1);
         double loaded = price->claims[m] * q->group_factor;
-        line->anti_selection = rs->modules[m].voluntary ? loaded * q->tariff->anti_selection_load
-                                                        : 0.0;
+        line->anti_selection =
+            rs->modules[m].voluntary ? loaded * q->tariff->anti_selection_load : 0.0;
         line->pure_premium = loaded + line->anti_selection;
         line->contingency = line->pure_premium * l->contingency;
         double gross = line->pure_premium * (1 + l->contingency) / (1 - shares);
@@ -296,6 +333,8 @@ static void load_person(const dms_quote *q, const resolved_segment *rs, const ce
         line->commission = gross * l->commission;
         line->profit = gross * l->profit;
         line->gross_kopecks = to_kopecks(gross);
+        /* The line's own kopeck rounding, so its printed row adds up. */
+        line->rounding = (double)line->gross_kopecks / 100.0 - gross;
         person->expected_claims += line->expected_claims;
         person->group_size_load += line->group_size_load;
         person->anti_selection += line->anti_selection;
@@ -310,6 +349,80 @@ static void load_person(const dms_quote *q, const resolved_segment *rs, const ce
     double rounded = dms_tariff_round(q->tariff, gross);
     person->rounding = rounded - gross;
     person->gross_kopecks = to_kopecks(rounded);
+}
+
+/*
+ * Whole kopecks for amounts v[0..n-1] (roubles) that add up to target:
+ * each amount is rounded down, then the kopecks still missing go one each
+ * to the amounts with the largest remainders (largest-remainder
+ * apportionment); a surplus, possible only through floating-point noise,
+ * is taken back from the smallest remainders. No amount moves by more than
+ * one kopeck unless the amounts are off the target by more than n kopecks.
+ */
+static void apportion(const double *v, size_t n, int64_t target, int64_t *out)
+{
+    double remainder[DMS_QUOTE_MONEY_PARTS];
+    bool moved[DMS_QUOTE_MONEY_PARTS] = {false};
+    int64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double k = v[i] * 100.0;
+        double f = floor(k);
+        out[i] = (int64_t)f;
+        remainder[i] = k - f;
+        sum += out[i];
+    }
+    int64_t missing = target - sum;
+    while (missing != 0) {
+        size_t pick = n;
+        for (size_t i = 0; i < n; i++) {
+            if (moved[i])
+                continue;
+            if (pick == n ||
+                (missing > 0 ? remainder[i] > remainder[pick] : remainder[i] < remainder[pick]))
+                pick = i;
+        }
+        if (pick == n) { /* every amount moved once: start another round */
+            memset(moved, 0, sizeof moved);
+            continue;
+        }
+        moved[pick] = true;
+        out[pick] += missing > 0 ? 1 : -1;
+        missing += missing > 0 ? -1 : 1;
+    }
+}
+
+/* Fills m->kopecks from its amounts (see dms_quote_money). Claims and the
+ * two loads are each rounded to the nearest kopeck, so a printed claims
+ * figure moves only with the claims; the pure premium is their sum, and
+ * the loadings after it take the apportioned kopecks. */
+static void printed_kopecks(dms_quote_money *m)
+{
+    const double v[DMS_QUOTE_MONEY_PARTS] = {
+        m->expected_claims, m->group_size_load, m->anti_selection, m->pure_premium, m->admin_fee,
+        m->contingency,     m->expense,         m->commission,     m->profit,       m->rounding};
+    int64_t pure = 0;
+    for (int i = 0; i < DMS_MONEY_PURE_PREMIUM; i++)
+        pure += m->kopecks[i] = to_kopecks(v[i]);
+    m->kopecks[DMS_MONEY_PURE_PREMIUM] = pure;
+    apportion(v + DMS_MONEY_ADMIN_FEE, DMS_QUOTE_MONEY_PARTS - DMS_MONEY_ADMIN_FEE,
+              m->gross_kopecks - pure, m->kopecks + DMS_MONEY_ADMIN_FEE);
+}
+
+/* Printed kopecks of every line and segment; the total row is the sum of
+ * the segment rows, so the segments add up to it column by column too. */
+static void finish_kopecks(dms_quote *q)
+{
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        memset(q->total.money[k].kopecks, 0, sizeof q->total.money[k].kopecks);
+        for (size_t s = 0; s < q->nsegments; s++) {
+            dms_quote_segment *qs = &q->segments[s];
+            for (size_t m = 0; m < qs->nlines; m++)
+                printed_kopecks(&qs->lines[m].money[k]);
+            printed_kopecks(&qs->total.money[k]);
+            for (int i = 0; i < DMS_QUOTE_MONEY_PARTS; i++)
+                q->total.money[k].kopecks[i] += qs->total.money[k].kopecks[i];
+        }
+    }
 }
 
 void dms_quote_free(dms_quote *quote)
@@ -415,9 +528,9 @@ static void *price_scenario(void *arg)
                         continue;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    job->status = price_cell(q, &job->resolved[s], band, sex,
-                                             &q->tariff->regions[r], k, job->percentiles, &price,
-                                             &job->err);
+                    job->status =
+                        price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
+                                   job->percentiles, &price, &job->err);
                     if (job->status != DMS_OK)
                         return NULL;
                     dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
@@ -429,8 +542,7 @@ static void *price_scenario(void *arg)
                     job->flat_total += price.flat_total * (double)c->count;
                     if (price.person.pmf != NULL) {
                         dms_sum_term term = {&price.person, c->count};
-                        job->status = dms_lattice_sum(&term, 1,
-                                                      &job->totals->items[job->totals->n],
+                        job->status = dms_lattice_sum(&term, 1, &job->totals->items[job->totals->n],
                                                       &job->err);
                         dms_placed_free(&price.person);
                         if (job->status != DMS_OK)
@@ -442,8 +554,8 @@ static void *price_scenario(void *arg)
 }
 
 int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
-                      const dms_census *census, const dms_quote_options *options,
-                      dms_quote **out, dms_diag *diag, dms_diag *warnings)
+                      const dms_census *census, const dms_quote_options *options, dms_quote **out,
+                      dms_diag *diag, dms_diag *warnings)
 {
     *out = NULL;
     dms_quote_options opts = options != NULL ? *options : dms_quote_options_default();
@@ -468,10 +580,10 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
         goto out_fail;
     }
     if ((status = dms_tariff_check_model(tariff, model, &err)) != DMS_OK ||
-        (status = dms_model_trend_years(model, plan->period_from, plan->period_to,
-                                        &q->trend_years, &err)) != DMS_OK ||
-        (status = dms_tariff_group_factor(tariff, (long)census->count, &q->group_factor,
-                                          &err)) != DMS_OK) {
+        (status = dms_model_trend_years(model, plan->period_from, plan->period_to, &q->trend_years,
+                                        &err)) != DMS_OK ||
+        (status = dms_tariff_group_factor(tariff, (long)census->count, &q->group_factor, &err)) !=
+            DMS_OK) {
         dms_diag_add(diag, &err);
         goto out_fail;
     }
@@ -554,6 +666,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
         for (size_t m = 0; m < qs->nlines; m++) {
             qs->lines[m].module = resolved[s].modules[m].tariff;
             qs->lines[m].voluntary = resolved[s].modules[m].voluntary;
+            qs->lines[m].anti_selection_reason = resolved[s].modules[m].reason;
             qs->lines[m].cov = resolved[s].modules[m].cov;
             qs->lines[m].annual_limit = resolved[s].modules[m].annual_limit;
         }
@@ -567,8 +680,12 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     pthread_t threads[DMS_SCENARIO_COUNT];
     bool started[DMS_SCENARIO_COUNT] = {false};
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
-        jobs[k] = (scenario_job){.q = q, .grid = &grid, .resolved = resolved, .scenario = k,
-                                 .percentiles = opts.percentiles, .totals = &totals[k]};
+        jobs[k] = (scenario_job){.q = q,
+                                 .grid = &grid,
+                                 .resolved = resolved,
+                                 .scenario = k,
+                                 .percentiles = opts.percentiles,
+                                 .totals = &totals[k]};
         dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
         if (totals[k].items == NULL) {
@@ -607,6 +724,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                 goto out_fail;
             }
     }
+    finish_kopecks(q);
     *out = q;
     q = NULL;
 out_fail:
@@ -639,8 +757,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
     int status;
     if ((status = dms_model_trend_years(model, period_from, period_to, &q.trend_years, err)) !=
             DMS_OK ||
-        (status = dms_tariff_group_factor(tariff, group_headcount, &q.group_factor, err)) !=
-            DMS_OK)
+        (status = dms_tariff_group_factor(tariff, group_headcount, &q.group_factor, err)) != DMS_OK)
         return status;
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
         q.scenarios[k] = model->scenarios[k];

@@ -41,6 +41,11 @@ json_t *dms_report_bank_price(const dms_bank_tariff *t, const dms_bank_price *p,
         "ratios", "target_loss_ratio", json_real(t->target_loss_ratio), "loss_ratio",
         json_real(p->loss_ratio), "bank_commission", json_real(t->commission), "insurer_margin",
         json_real(t->expense + t->profit), "modules", modules);
+    if (root != NULL)
+        json_object_set_new(root, "anti_selection_rule",
+                            json_string("claim frequency of claims modules x (1 + "
+                                        "anti_selection_load) before per-claim and annual "
+                                        "limits; flat fees carry no load"));
     if (root == NULL)
         dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the bank price report");
     return root;
@@ -102,8 +107,10 @@ int dms_report_bank_price_table(const dms_bank_tariff *t, const dms_bank_price *
     fprintf(out, "  insurer profit              %12s\n", money(b, sizeof b, p->profit_kopecks));
     fprintf(out, "loss ratio %.6f (target %.4f): claims / price\n", p->loss_ratio,
             t->target_loss_ratio);
-    fprintf(out, "annual claims per card %.2f = %.2f x (1 + %.2f anti-selection)\n",
-            p->annual_claims, p->annual_claims_base, t->anti_selection_load);
+    fprintf(out,
+            "annual claims per card %.2f (%.2f without anti-selection: claim frequency +%.0f%% "
+            "before limits, flat fees unloaded)\n",
+            p->annual_claims, p->annual_claims_base, t->anti_selection_load * 100);
     for (size_t i = 0; i < t->nmodules; i++)
         fprintf(out, "  %-20s %12.2f a year\n", t->modules[i].code, p->module_claims[i]);
     return ferror(out) ? DMS_EIO : DMS_OK;

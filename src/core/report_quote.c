@@ -37,18 +37,11 @@ static const char *const money_keys[] = {
     "contingency",     "expense",         "commission",     "profit",       "rounding",
 };
 
+/* The printed amounts, whole kopecks that add up (see dms_quote_money). */
 static void money_values(const dms_quote_money *m, double v[10])
 {
-    v[0] = m->expected_claims;
-    v[1] = m->group_size_load;
-    v[2] = m->anti_selection;
-    v[3] = m->pure_premium;
-    v[4] = m->admin_fee;
-    v[5] = m->contingency;
-    v[6] = m->expense;
-    v[7] = m->commission;
-    v[8] = m->profit;
-    v[9] = m->rounding;
+    for (size_t i = 0; i < 10; i++)
+        v[i] = kopecks_to_roubles(m->kopecks[i]);
 }
 
 static json_t *money_json(const dms_quote_money *m, size_t people, double employer_share,
@@ -147,6 +140,12 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
             json_object_set_new(l, "name_en", json_string(line->module->name_en));
             json_object_set_new(l, "type", json_string(dms_module_type_name(line->module->type)));
             json_object_set_new(l, "voluntary", json_boolean(line->voluntary));
+            json_object_set_new(
+                l, "anti_selection",
+                json_pack("{s:b, s:s, s:s}", "applied", line->voluntary, "reason",
+                          dms_anti_selection_reason_name(line->anti_selection_reason),
+                          "explanation",
+                          dms_anti_selection_reason_text(line->anti_selection_reason)));
             if (line->module->type == DMS_MODULE_CLAIMS) {
                 json_object_set_new(l, "deductible", json_real(line->cov.deductible));
                 json_object_set_new(l, "deductible_type",
@@ -277,6 +276,8 @@ int dms_report_quote_table(const dms_quote *q, FILE *out)
             "pessimistic %.2f x %.2f\n",
             q->scenarios[0].frequency, q->scenarios[0].severity, q->scenarios[1].frequency,
             q->scenarios[1].severity, q->scenarios[2].frequency, q->scenarios[2].severity);
+    fprintf(out, "Anti-selection only on lines marked V (employees choose them); unmarked "
+                 "lines are employer-paid\n");
     if (q->region_fallbacks > 0)
         fprintf(out,
                 "Warning: %zu people live in regions the tariff does not list; priced as "
@@ -349,8 +350,6 @@ static void csv_row(dms_csvwrite *w, const char *segment, const dms_tariff_modul
                     int scenario, const dms_quote_money *m, size_t people)
 {
     bool ru = w->lang == DMS_CSV_RU;
-    double v[10];
-    money_values(m, v);
     dms_csvwrite_text(w, segment);
     if (module == NULL)
         dms_csvwrite_text(w, ru ? "ВСЕ" : "ALL");
@@ -360,7 +359,7 @@ static void csv_row(dms_csvwrite *w, const char *segment, const dms_tariff_modul
                             : dms_scenario_name((enum dms_scenario_kind)scenario));
     dms_csvwrite_integer(w, (long long)people);
     for (size_t i = 0; i < 10; i++)
-        dms_csvwrite_kopecks(w, llround(v[i] * 100.0));
+        dms_csvwrite_kopecks(w, m->kopecks[i]);
     dms_csvwrite_kopecks(w, m->gross_kopecks);
     dms_csvwrite_row_end(w);
 }

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
 
-    dms_api_limits limits = {2000, 4096};
+    dms_api_limits limits = {.max_sims = 2000, .max_points = 4096};
     dms_api_request req = {
         .method = "POST",
         .path = "/v1/aggregate",
