@@ -177,19 +177,26 @@ fuzz-build: $(FUZZ_BIN)
 FUZZ_TARGETS ?= $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_RUN   := $(FUZZ_TARGETS:%=build/fuzz/%)
 
+# Each target fuzzes for FUZZ_SECONDS, then the new inputs it found are merged
+# into its corpus (so the corpora keep growing). Targets run FUZZ_JOBS at a
+# time (default: the number of cores): each libFuzzer run is one process.
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 fuzz: $(FUZZ_RUN)
-	@for f in $(FUZZ_RUN); do \
-	  name=$$(basename $$f); corpus=tests/fuzz/corpus/$$name; work=build/fuzz/work/$$name; \
-	  mkdir -p $$work; echo "fuzz $$name for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	@$(MAKE) --no-print-directory -j$(FUZZ_JOBS) $(FUZZ_TARGETS:%=fuzz-run/%)
+
+fuzz-run/%: build/fuzz/%
+	@name=$*; corpus=tests/fuzz/corpus/$$name; work=build/fuzz/work/$$name; \
+	  mkdir -p $$work $$corpus; \
+	  build/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
 	      -print_final_stats=0 $$work $$corpus >build/fuzz/$$name.log 2>&1 \
-	    || { tail -40 build/fuzz/$$name.log; exit 1; }; \
-	  grep -h 'Done\|DONE' build/fuzz/$$name.log | tail -1; \
+	    || { echo "fuzz $$name FAILED:"; tail -40 build/fuzz/$$name.log; exit 1; }; \
 	  before=$$(ls $$corpus | wc -l); \
-	  $$f -merge=1 -max_len=65536 -timeout=10 -rss_limit_mb=2048 $$corpus $$work \
+	  build/fuzz/$$name -merge=1 -max_len=65536 -timeout=10 -rss_limit_mb=2048 $$corpus $$work \
 	      >build/fuzz/$$name.merge.log 2>&1 || { tail -20 build/fuzz/$$name.merge.log; exit 1; }; \
-	  echo "  corpus $$corpus: $$before -> $$(ls $$corpus | wc -l) files"; \
-	done
+	  echo "fuzz $$name $(FUZZ_SECONDS)s: $$(grep -h 'Done\|DONE' build/fuzz/$$name.log | tail -1 | tr -s ' ')" \
+	       "corpus $$before -> $$(ls $$corpus | wc -l) files"
+
 
 # Ten minutes of mixed load against one server (bench/soak.sh): p99 per route
 # and RSS at start and end. Not part of make test; SOAK_SECONDS=60 for a short run.

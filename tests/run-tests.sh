@@ -3,17 +3,59 @@
 # valgrind) and every fuzz target's corpus replay, then prints the summary
 # line "N passed, N failed". Exit status 1 if anything failed.
 #   tests/run-tests.sh BUILD_DIR "TEST_BINS" "REPLAY_BINS"
+#
+# Programs run TEST_JOBS at a time (default: the number of cores), since a
+# valgrind pass is single-threaded and would leave the other core idle. The
+# tests that measure time against a live server (slow clients, deadlines,
+# SIGKILL during writes, the SMTP retry) run alone first, so a neighbour's
+# load cannot make them flaky. Results print in the order given.
 set -u
 build=$1
 tests=$2
 replays=$3
+jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
+serial_pattern='^test_(server_|durability|notify_smtp|replica)'
+status_dir=$(mktemp -d "${TMPDIR:-/tmp}/dms_run_tests_XXXXXX")
+trap 'rm -rf "$status_dir"' EXIT
+
+# run_one KIND PATH: runs one program, leaves its exit status in status_dir.
+run_one() {
+    local kind=$1 path=$2 name log
+    name=$(basename "$path")
+    if [ "$kind" = test ]; then
+        log="$build/tests/$name.log"
+        ${TEST_WRAPPER:-} "$path" >"$log" 2>&1
+    else
+        log="$build/replay/$name.log"
+        ${TEST_WRAPPER:-} "$path" "tests/fuzz/corpus/$name" >"$log" 2>&1
+    fi
+    echo $? >"$status_dir/$kind-$name"
+}
+
+serial=""
+parallel=""
+for t in $tests; do
+    if [[ $(basename "$t") =~ $serial_pattern ]]; then serial="$serial $t"; else parallel="$parallel $t"; fi
+done
+for t in $serial; do run_one test "$t"; done
+running=0
+for item in $(for t in $parallel; do echo "test:$t"; done; for r in $replays; do echo "replay:$r"; done); do
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+    run_one "${item%%:*}" "${item#*:}" &
+    running=$((running + 1))
+done
+wait
+
 passed=0
 failed=0
 failed_names=""
 for t in $tests; do
     name=$(basename "$t")
     log="$build/tests/$name.log"
-    if ${TEST_WRAPPER:-} "$t" >"$log" 2>&1; then
+    if [ "$(cat "$status_dir/test-$name" 2>/dev/null)" = 0 ]; then
         passed=$((passed + 1))
         echo "PASS $name$(grep -o '\[  PASSED  \] [0-9]* test' "$log" | tail -1 | sed 's/\[  PASSED  \]/ /')"
     else
@@ -46,7 +88,7 @@ for r in $replays; do
     name=$(basename "$r")
     corpus="tests/fuzz/corpus/$name"
     log="$build/replay/$name.log"
-    if ${TEST_WRAPPER:-} "$r" "$corpus" >"$log" 2>&1; then
+    if [ "$(cat "$status_dir/replay-$name" 2>/dev/null)" = 0 ]; then
         passed=$((passed + 1))
         echo "PASS replay $name ($(ls "$corpus" 2>/dev/null | wc -l) inputs)"
     else
