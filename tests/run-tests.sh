@@ -7,14 +7,14 @@
 # Programs run TEST_JOBS at a time (default: the number of cores), since a
 # valgrind pass is single-threaded and would leave the other core idle. The
 # tests that measure time against a live server (slow clients, deadlines,
-# SIGKILL during writes, the SMTP retry) run alone first, so a neighbour's
+# SIGKILL during writes, the SMTP retry, PostgreSQL restarts) run alone first, so a neighbour's
 # load cannot make them flaky. Results print in the order given.
 set -u
 build=$1
 tests=$2
 replays=$3
 jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
-serial_pattern='^test_(server_|durability|notify_smtp|replica)'
+serial_pattern='^test_(server_|durability|notify_smtp|replica|store_pg)'
 status_dir=$(mktemp -d "${TMPDIR:-/tmp}/dms_run_tests_XXXXXX")
 trap 'rm -rf "$status_dir"' EXIT
 
