@@ -303,6 +303,16 @@ typedef struct dms_api_hooks {
 void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
                       dms_api_response *resp);
 
+/*
+ * Keeps the language the client asked for (Accept-Language, may be NULL:
+ * English) of every two-language member of a JSON body: "message" and
+ * "message_ru" of errors, "warnings" and "warnings_ru" of reports. Bodies
+ * without them are left untouched. dms_api_dispatch calls it.
+ */
+void dms_api_response_localize(dms_api_response *resp, const char *accept_language);
+/* True if accept_language (may be NULL) puts Russian before English. */
+bool dms_api_prefers_russian(const char *accept_language);
+
 /* Fills resp with the error body of err at the given HTTP status. */
 void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_error *err,
                             const char *code_name);

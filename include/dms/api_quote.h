@@ -17,10 +17,10 @@
 #include "dms/report.h"
 
 typedef struct dms_api_quote_request {
-    char tariff[64];  /* catalog id, "" for the default */
-    char model[64];   /* catalog id, "" for the tariff's model */
-    bool percentiles; /* default true */
-    dms_plan *plan;   /* owned */
+    char tariff[64];    /* catalog id, "" for the default */
+    char model[64];     /* catalog id, "" for the tariff's model */
+    bool percentiles;   /* default true */
+    dms_plan *plan;     /* owned */
     dms_census *census; /* owned */
 } dms_api_quote_request;
 
@@ -32,8 +32,7 @@ typedef struct dms_api_quote_request {
  * /census_csv with the line and column inside the CSV text). On success the
  * request owns a plan and a census: free with dms_api_quote_request_free.
  */
-int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *req,
-                         dms_error *err);
+int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *req, dms_error *err);
 void dms_api_quote_request_free(dms_api_quote_request *req);
 
 /*
@@ -45,8 +44,13 @@ void dms_api_quote_request_free(dms_api_quote_request *req);
 struct dms_jsonread;
 int dms_api_decode_census(struct dms_jsonread *r, dms_census **out, dms_error *err);
 
+/*
+ * The warnings in Russian, each "path: message" as in "warnings": the member
+ * "warnings_ru" that dms_api_response_localize swaps in for Russian readers.
+ */
+json_t *dms_api_warnings_ru(const dms_diag *warnings);
+
 /* The response body: dms_report_quote plus "warnings" (strings). */
-json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings,
-                               dms_error *err);
+json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings, dms_error *err);
 
 #endif

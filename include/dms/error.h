@@ -37,11 +37,15 @@ enum dms_status {
 
 typedef struct dms_error {
     int code;                            /* enum dms_status, DMS_OK if none */
-    char message[DMS_ERROR_MESSAGE_MAX]; /* human-readable, one line */
-    char path[DMS_ERROR_PATH_MAX];       /* JSON Pointer, "" if none */
-    char source[DMS_ERROR_PATH_MAX];     /* file name or "", for text input */
-    int line;                            /* 1-based, 0 if not text input */
-    int column;                          /* 1-based, 0 if not text input */
+    char message[DMS_ERROR_MESSAGE_MAX]; /* human-readable, one line, English */
+    /* The same in Russian when the message's template has a Russian form
+     * (error.c's table), "" otherwise: formatted from the same arguments at
+     * the moment of the error, since they are gone afterwards. */
+    char message_ru[DMS_ERROR_MESSAGE_MAX];
+    char path[DMS_ERROR_PATH_MAX];   /* JSON Pointer, "" if none */
+    char source[DMS_ERROR_PATH_MAX]; /* file name or "", for text input */
+    int line;                        /* 1-based, 0 if not text input */
+    int column;                      /* 1-based, 0 if not text input */
 } dms_error;
 
 /* A short, static description of a status ("invalid parameter"). */
@@ -49,6 +53,26 @@ const char *dms_strerror(int status);
 
 /* A stable machine-readable name for a status ("invalid_parameter"). */
 const char *dms_status_name(int status);
+
+/* The same description in Russian ("неверный параметр"). */
+const char *dms_strerror_ru(int status);
+
+/*
+ * The message of err in Russian (ru) or English: the Russian form when its
+ * template has one, else the Russian status text followed by the English
+ * message, so that a Russian reader always gets a Russian sentence first.
+ * Writes into buf (size bytes) and returns it.
+ */
+const char *dms_error_message(const dms_error *err, bool ru, char *buf, int size);
+
+/*
+ * The Russian template of an English one, NULL if none. Both take the same
+ * arguments in the same order (tests/test_error_ru.c checks every pair).
+ */
+const char *dms_error_template_ru(const char *fmt);
+
+/* The pairs of the table, for the test: i from 0 while it returns true. */
+bool dms_error_template_pair(int i, const char **en, const char **ru);
 
 /* Resets err to "no error". err may be NULL. */
 void dms_error_clear(dms_error *err);
@@ -73,6 +97,13 @@ int dms_error_set_at(dms_error *err, int code, const char *source, int line, int
  * "/plan/modules/2". No-op if err is NULL or holds no error.
  */
 void dms_error_prefix_path(dms_error *err, const char *prefix);
+
+/*
+ * The language of dms_error_format for the whole process: English unless a
+ * front end (the CLI's --lang ru) asks for Russian once at start-up. The API
+ * never sets it; it picks per request with dms_error_message.
+ */
+void dms_error_use_russian(bool ru);
 
 /*
  * Formats the error as one line: "where: message" with where being the JSON

@@ -90,6 +90,7 @@ static const struct access {
     {"POST", "/v1/employer", ADMIN, true},
     {"GET", "/v1/me/offer", EMP, true},
     {"POST", "/v1/me/recommendation", EMP, true},
+    {"POST", "/v1/me/sets", EMP, true},
     {"GET", "/v1/me/election", EMP, true},
     {"PUT", "/v1/me/election", EMP, true},
     {"POST", "/v1/me/election/submit", EMP, true},

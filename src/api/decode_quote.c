@@ -91,7 +91,8 @@ int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *re
         dms_jsonread_allow_other_keys(&r); /* the plan loader checked them */
         dms_jsonread_leave(&r);
     }
-    if (status == DMS_OK && dms_jsonread_status(&r) == DMS_OK && dms_jsonread_has(&r, "scenarios") &&
+    if (status == DMS_OK && dms_jsonread_status(&r) == DMS_OK &&
+        dms_jsonread_has(&r, "scenarios") &&
         dms_jsonread_enter(&r, "scenarios", DMS_JSON_OBJECT) == DMS_OK) {
         dms_plan_read_scenarios(&r, req->plan);
         dms_jsonread_leave(&r);
@@ -107,6 +108,26 @@ int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *re
     return status;
 }
 
+json_t *dms_api_warnings_ru(const dms_diag *warnings)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < dms_diag_kept(warnings); i++) {
+        const dms_error *w = dms_diag_get(warnings, i);
+        char ru[DMS_ERROR_MESSAGE_MAX + 128];
+        char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+        dms_error_message(w, true, ru, sizeof ru);
+        if (w->line > 0)
+            snprintf(text, sizeof text, "%s:%d:%d: %s", w->source[0] ? w->source : "<input>",
+                     w->line, w->column, ru);
+        else if (w->path[0] != '\0')
+            snprintf(text, sizeof text, "%s: %s", w->path, ru);
+        else
+            snprintf(text, sizeof text, "%s", ru);
+        json_array_append_new(list, json_string(text));
+    }
+    return list;
+}
+
 json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings, dms_error *err)
 {
     json_t *report = dms_report_quote(quote, err);
@@ -115,10 +136,10 @@ json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings,
     json_t *list = json_array();
     for (size_t i = 0; i < dms_diag_kept(warnings); i++) {
         char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        json_array_append_new(list,
-                              json_string(dms_error_format(dms_diag_get(warnings, i), text,
-                                                           sizeof text)));
+        json_array_append_new(
+            list, json_string(dms_error_format(dms_diag_get(warnings, i), text, sizeof text)));
     }
     json_object_set_new(report, "warnings", list);
+    json_object_set_new(report, "warnings_ru", dms_api_warnings_ru(warnings));
     return report;
 }

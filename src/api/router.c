@@ -123,6 +123,7 @@ static const struct route {
     {"POST", "/v1/employer", dms_api_employer_import, json_only},
     {"GET", "/v1/me/offer", dms_api_me_offer, NULL},
     {"POST", "/v1/me/recommendation", dms_api_me_recommendation, json_only},
+    {"POST", "/v1/me/sets", dms_api_me_sets, json_only},
     {"GET", "/v1/me/election", dms_api_me_election_get, NULL},
     {"PUT", "/v1/me/election", dms_api_me_election_put, json_only},
     {"POST", "/v1/me/election/submit", dms_api_me_election_submit, NULL},
@@ -340,8 +341,8 @@ static bool resolve_employer(const dms_api_request *req, const dms_enrol_princip
     return true;
 }
 
-void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
-                      dms_api_response *resp)
+static void dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
+                     dms_api_response *resp)
 {
     dms_store_tenant_set(req->store, 0);
     resp->status = 500;
@@ -393,6 +394,13 @@ void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_ho
     dms_store_tenant_set(req->store, employer);
     routes[route].handler(&keyed, hooks, resp);
     dms_store_tenant_set(req->store, 0);
+}
+
+void dms_api_dispatch(size_t route, const dms_api_request *req, const dms_api_hooks *hooks,
+                      dms_api_response *resp)
+{
+    dispatch(route, req, hooks, resp);
+    dms_api_response_localize(resp, req->accept_language);
 }
 
 /* ---- handlers ------------------------------------------------------------ */

@@ -308,9 +308,12 @@ static void reply_faults(dms_api_response *resp, const dms_election_check *check
     json_t *body = dms_api_error_json(err, NULL);
     json_t *faults = json_array();
     for (size_t i = 0; i < check->nfaults; i++) {
-        json_t *f = json_pack("{s:s, s:s, s:s}", "kind",
-                              dms_election_fault_name(check->faults[i].kind), "message",
-                              check->faults[i].error.message, "path", check->faults[i].error.path);
+        char ru[DMS_ERROR_MESSAGE_MAX + 128], en[DMS_ERROR_MESSAGE_MAX];
+        json_t *f = json_pack(
+            "{s:s, s:s, s:s, s:s}", "kind", dms_election_fault_name(check->faults[i].kind),
+            "message", dms_error_message(&check->faults[i].error, false, en, sizeof en),
+            "message_ru", dms_error_message(&check->faults[i].error, true, ru, sizeof ru), "path",
+            check->faults[i].error.path);
         json_array_append_new(faults, f);
     }
     json_object_set_new(json_object_get(body, "error"), "faults", faults);
@@ -374,6 +377,162 @@ out:
 }
 
 /* ---- the employee ------------------------------------------------------------------------ */
+
+/* Kopecks from roubles, rounded once, as the recommendation rounds them. */
+static int64_t kopecks_of(double roubles)
+{
+    return (int64_t)llround(roubles * 100.0);
+}
+
+/*
+ * What a set costs the employee: the split, the own deductions a month and a
+ * year, the expected out-of-pocket a year and their sum ("my expected cost a
+ * year") at low, medium and high use, computed as the recommendation does, so
+ * a set picked by hand compares with a recommended one figure for figure.
+ */
+static json_t *set_cost_json(const struct ctx *c, const dms_offer *o, uint64_t bits, dms_error *err)
+{
+    dms_picker_split split;
+    dms_picker_offer_split(o, bits, &split);
+    double oop[DMS_USAGE_COUNT];
+    if (dms_picker_out_of_pocket(o, bits, oop, err) != DMS_OK)
+        return NULL;
+    return json_pack("{s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}}", "options",
+                     codes_json(c->policy, bits), "cost", split_json(&split), "own_deductions",
+                     "year", money(split.employee), "month", money(split.employee_month),
+                     "out_of_pocket_year", "low", money(kopecks_of(oop[DMS_USAGE_LOW])), "medium",
+                     money(kopecks_of(oop[DMS_USAGE_MEDIUM])), "high",
+                     money(kopecks_of(oop[DMS_USAGE_HIGH])), "total_cost_to_me_year", "low",
+                     money(split.employee + kopecks_of(oop[DMS_USAGE_LOW])), "medium",
+                     money(split.employee + kopecks_of(oop[DMS_USAGE_MEDIUM])), "high",
+                     money(split.employee + kopecks_of(oop[DMS_USAGE_HIGH])));
+}
+
+/*
+ * What each eligible option adds to the employee's deduction given the set
+ * bits: the deduction of the set with the option less that of the set
+ * without it, a month and a year (the monthly figures are the ones the
+ * payroll deducts, so the difference is exact to the kopeck).
+ */
+static json_t *marginal_json(const struct ctx *c, const dms_offer *o, uint64_t bits)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < o->noptions; i++) {
+        if (!(o->eligible & (UINT64_C(1) << i)))
+            continue;
+        dms_picker_split with, without;
+        dms_picker_offer_split(o, bits | (UINT64_C(1) << i), &with);
+        dms_picker_offer_split(o, bits & ~(UINT64_C(1) << i), &without);
+        json_array_append_new(a, json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}", "code",
+                                           c->policy->options[i].code, "in_set", (bits >> i) & 1u,
+                                           "employee_month",
+                                           money(with.employee_month - without.employee_month),
+                                           "employee_year", money(with.employee - without.employee),
+                                           "employer_year", money(with.employer - without.employer),
+                                           "price_year", money(with.price - without.price)));
+    }
+    return a;
+}
+
+/* The index of option code in p, -1 if none. */
+static long option_index(const dms_policy *p, const char *code)
+{
+    for (size_t i = 0; i < p->noptions; i++)
+        if (strcmp(p->options[i].code, code) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* The bits of known option codes in arr (unknown codes are left out). */
+static uint64_t bits_of(const dms_policy *p, const json_t *arr)
+{
+    uint64_t bits = 0;
+    size_t k;
+    json_t *v;
+    json_array_foreach((json_t *)arr, k, v)
+    {
+        if (!json_is_string(v))
+            continue;
+        long i = option_index(p, json_string_value(v));
+        if (i >= 0)
+            bits |= UINT64_C(1) << i;
+    }
+    return bits;
+}
+
+#define MAX_SETS 3
+
+/*
+ * POST /v1/me/sets {"sets": [[codes], ...]} (1 to 3 sets): each set's cost to
+ * the employee (set_cost_json) and what every option would add to it
+ * ("marginal"), without saving anything: the page's side-by-side comparison
+ * and the figures next to each option.
+ */
+void dms_api_me_sets(const dms_api_request *req, const dms_api_hooks *hooks, dms_api_response *resp)
+{
+    (void)hooks;
+    dms_error err;
+    dms_error_clear(&err);
+    json_t *body = NULL, *out = NULL;
+    struct ctx c = {0};
+    dms_offer *offer = NULL;
+    static const char *const keys[] = {"sets", NULL};
+    if (body_object(req, &body, &err) != DMS_OK || only_keys(body, keys, &err) != DMS_OK)
+        goto out;
+    json_t *sets = json_object_get(body, "sets");
+    if (!json_is_array(sets) || json_array_size(sets) < 1 || json_array_size(sets) > MAX_SETS) {
+        dms_error_set(&err, DMS_EINVAL, "/sets", "sets must be 1 to %d arrays of option codes",
+                      MAX_SETS);
+        goto out;
+    }
+    if (ctx_load(req, &c, &err) != DMS_OK ||
+        make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK)
+        goto out;
+    json_t *list = json_array();
+    out = json_pack("{s:o}", "sets", list);
+    for (size_t k = 0; k < json_array_size(sets); k++) {
+        json_t *set = json_array_get(sets, k);
+        char path[32];
+        snprintf(path, sizeof path, "/sets/%zu", k);
+        if (!json_is_array(set) || json_array_size(set) > DMS_POLICY_MAX_OPTIONS) {
+            dms_error_set(&err, DMS_EINVAL, path, "options must be an array of option codes");
+            goto out;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(set, i, v)
+        {
+            long at_option = json_is_string(v) ? option_index(c.policy, json_string_value(v)) : -1;
+            if (at_option < 0 || !(offer->eligible & (UINT64_C(1) << at_option))) {
+                char at[48];
+                snprintf(at, sizeof at, "/sets/%zu/%zu", k, i);
+                if (at_option < 0)
+                    dms_error_set(&err, DMS_EINVAL, at,
+                                  "'%.40s' names no option or module of the policy",
+                                  json_is_string(v) ? json_string_value(v) : "?");
+                else
+                    dms_error_set(&err, DMS_EINVAL, at, "option '%.40s' is not offered to you",
+                                  json_string_value(v));
+                goto out;
+            }
+        }
+        uint64_t bits = bits_of(c.policy, set);
+        json_t *one = set_cost_json(&c, offer, bits, &err);
+        if (one == NULL)
+            goto out;
+        json_object_set_new(one, "marginal", marginal_json(&c, offer, bits));
+        json_array_append_new(list, one);
+    }
+    reply(resp, 200, out);
+    out = NULL;
+out:
+    if (err.code != DMS_OK)
+        fail(resp, &err);
+    json_decref(out);
+    json_decref(body);
+    free(offer);
+    ctx_free(&c);
+}
 
 void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
                       dms_api_response *resp)
@@ -670,12 +829,25 @@ void dms_api_me_election_put(const dms_api_request *req, const dms_api_hooks *ho
     open = false;
     json_t *out = election_json(&e);
     json_t *faults = json_array();
-    for (size_t i = 0; i < check->nfaults; i++)
-        json_array_append_new(faults, json_pack("{s:s, s:s, s:s}", "kind",
-                                                dms_election_fault_name(check->faults[i].kind),
-                                                "message", check->faults[i].error.message, "path",
-                                                check->faults[i].error.path));
+    for (size_t i = 0; i < check->nfaults; i++) {
+        char ru[DMS_ERROR_MESSAGE_MAX + 128], en[DMS_ERROR_MESSAGE_MAX];
+        json_array_append_new(
+            faults,
+            json_pack("{s:s, s:s, s:s, s:s}", "kind",
+                      dms_election_fault_name(check->faults[i].kind), "message",
+                      dms_error_message(&check->faults[i].error, false, en, sizeof en),
+                      "message_ru", dms_error_message(&check->faults[i].error, true, ru, sizeof ru),
+                      "path", check->faults[i].error.path));
+    }
     json_object_set_new(out, "faults", faults);
+    /* The draft's cost to the employee and each option's effect on it. */
+    json_t *expected = set_cost_json(&c, offer, check->options, &err);
+    if (expected == NULL) {
+        json_decref(out);
+        goto out;
+    }
+    json_object_set_new(out, "expected", expected);
+    json_object_set_new(out, "marginal", marginal_json(&c, offer, check->options));
     reply(resp, 200, out);
 out:
     if (open)

@@ -20,6 +20,7 @@ DMS_PICKER_HANDLER(dms_api_employer_get);
 DMS_PICKER_HANDLER(dms_api_employer_import);
 DMS_PICKER_HANDLER(dms_api_me_offer);
 DMS_PICKER_HANDLER(dms_api_me_recommendation);
+DMS_PICKER_HANDLER(dms_api_me_sets);
 DMS_PICKER_HANDLER(dms_api_me_election_get);
 DMS_PICKER_HANDLER(dms_api_me_election_put);
 DMS_PICKER_HANDLER(dms_api_me_election_submit);

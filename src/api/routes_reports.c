@@ -172,6 +172,14 @@ void dms_api_handle_report(const dms_api_request *req, const dms_api_hooks *hook
         for (size_t i = 0; i < dms_diag_kept(warnings); i++)
             json_array_append_new(warnings_json, json_string(dms_diag_get(warnings, i)->message));
         json_object_set_new(out, "warnings", warnings_json);
+        json_t *warnings_ru = json_array();
+        for (size_t i = 0; i < dms_diag_kept(warnings); i++) {
+            char ru[DMS_ERROR_MESSAGE_MAX + 128];
+            json_array_append_new(
+                warnings_ru,
+                json_string(dms_error_message(dms_diag_get(warnings, i), true, ru, sizeof ru)));
+        }
+        json_object_set_new(out, "warnings_ru", warnings_ru);
         dms_api_response_json(resp, 200, out);
     }
 done:

@@ -254,6 +254,8 @@ static char *error_text(const char *code, const char *message, unsigned long req
     dms_error_clear(&err);
     dms_error_set(&err, DMS_EINVAL, NULL, "%s", message);
     json_t *body = dms_api_error_json(&err, code);
+    /* Sent as is, before any header is read: in English only. */
+    json_object_del(json_object_get(body, "error"), "message_ru");
     if (body != NULL && request_id != 0)
         json_object_set_new(json_object_get(body, "error"), "request_id",
                             json_integer((json_int_t)request_id));
@@ -292,6 +294,9 @@ static enum MHD_Result send_response(dms_api_server *s, struct MHD_Connection *c
 {
     if (resp->status == 500)
         hide_internal_error(req, resp);
+    /* Every answer leaves in the client's language (errors carry both). */
+    dms_api_response_localize(
+        resp, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language"));
     struct MHD_Response *r =
         MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
     if (r == NULL) {

@@ -9,6 +9,7 @@
 #include <gsl/gsl_errno.h>
 
 #include "commands.h"
+#include "dms/error.h"
 
 static const struct {
     const char *name;
@@ -50,6 +51,12 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
+    /* Errors and warnings in Russian with --lang ru (or --lang=ru) anywhere
+     * on the line; English otherwise, whatever the command. */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--lang=ru") == 0 ||
+            (strcmp(argv[i], "--lang") == 0 && i + 1 < argc && strcmp(argv[i + 1], "ru") == 0))
+            dms_error_use_russian(true);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);

@@ -75,10 +75,9 @@ int dms_diag_add_at(dms_diag *diag, int code, const char *source, int line, int 
         return code;
     dms_error err;
     dms_error_clear(&err);
-    err.code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err.message, sizeof err.message, fmt, ap);
+    dms_error_vset(&err, code, NULL, fmt, ap);
     va_end(ap);
     snprintf(err.source, sizeof err.source, "%s", source != NULL ? source : "");
     err.line = line;
@@ -129,6 +128,10 @@ int dms_diag_first(const dms_diag *diag, dms_error *err)
     if (diag->count > 1) {
         size_t len = strlen(err->message);
         snprintf(err->message + len, sizeof err->message - len, " (and %zu more)", diag->count - 1);
+        len = strlen(err->message_ru);
+        if (len > 0)
+            snprintf(err->message_ru + len, sizeof err->message_ru - len, " (и ещё %zu)",
+                     diag->count - 1);
     }
     return code;
 }

@@ -1,6 +1,10 @@
 /*
- * The error record and status names shared by every module. Nothing here
- * allocates, so errors can be reported when memory has run out.
+ * The error record and status names shared by every module, in English and
+ * Russian. Nothing here allocates, so errors can be reported when memory has
+ * run out. The Russian form of a message is made where the English one is,
+ * from the same arguments, by looking its template up in one table: the
+ * modules keep raising errors in English as before, and every reader (the API
+ * by Accept-Language, the CLI with --lang ru) picks its language at the end.
  */
 #include "dms/error.h"
 
@@ -26,6 +30,226 @@ static const struct {
     [DMS_EUNAVAILABLE] = {"unavailable", "temporarily unavailable"},
 };
 
+/* Same order as status_table. */
+static const char *const status_ru[] = {
+    [DMS_OK] = "успешно",
+    [DMS_EINVAL] = "неверный параметр",
+    [DMS_ENOMEM] = "не хватило памяти",
+    [DMS_ENUMERIC] = "численный метод не сошёлся",
+    [DMS_EPARSE] = "ошибка в данных",
+    [DMS_EIO] = "ошибка ввода-вывода",
+    [DMS_ENOTFOUND] = "не найдено",
+    [DMS_ECONFLICT] = "противоречит сохранённому состоянию",
+    [DMS_ETOOBIG] = "слишком большие данные",
+    [DMS_EFORBIDDEN] = "не разрешено для этого ключа",
+    [DMS_EUNAUTH] = "ключ доступа не указан или неверен",
+    [DMS_EINTERNAL] = "внутренняя ошибка",
+    [DMS_EUNAVAILABLE] = "временно недоступно",
+};
+
+/*
+ * English template -> Russian template. The key is the very format string the
+ * code passes to dms_error_set (matched by content, so the messages stay where
+ * they are raised). Both forms take the same arguments in the same order; the
+ * test checks every pair's conversions. Messages without an entry still reach a
+ * Russian reader through dms_error_message's fallback.
+ */
+static const struct {
+    const char *en;
+    const char *ru;
+} ru_templates[] = {
+    /* reading JSON */
+    {"%s is larger than %u bytes", "%s больше %u байт"},
+    {"'%.64s' is not a code: use lower-case latin letters, digits and '_', starting with a letter",
+     "«%.64s» — не код: только строчные латинские буквы, цифры и «_», первая — буква"},
+    {"'%.64s' is not one of %s", "«%.64s» — не одно из значений %s"},
+    {"JSON nested deeper than %d levels", "JSON вложен глубже %d уровней"},
+    {"JSON text of %zu bytes exceeds the limit of %u bytes",
+     "текст JSON в %zu байт больше предела в %u байт"},
+    {"NUL byte in JSON text", "нулевой байт в тексте JSON"},
+    {"array has no element %zu", "в массиве нет элемента %zu"},
+    {"expected %s, got %s", "ожидалось %s, получено %s"},
+    {"expected a number in [%g, %g], got %g", "ожидалось число от %g до %g, получено %g"},
+    {"expected a number, got %s", "ожидалось число, получено %s"},
+    {"expected a string, got %s", "ожидалась строка, получено %s"},
+    {"expected an array of %zu elements, got %zu",
+     "ожидался массив из %zu элементов, получено %zu"},
+    {"expected an array of %zu to %zu elements, got %zu",
+     "ожидался массив из %zu–%zu элементов, получено %zu"},
+    {"expected an array, got %s", "ожидался массив, получено %s"},
+    {"expected an integer in [%lld, %lld], got %lld",
+     "ожидалось целое число от %lld до %lld, получено %lld"},
+    {"expected an integer, got %s", "ожидалось целое число, получено %s"},
+    {"expected an object, got %s", "ожидался объект, получено %s"},
+    {"expected true or false, got %s", "ожидалось true или false, получено %s"},
+    {"invalid UTF-8 byte 0x%02X in JSON text", "неверный байт UTF-8 0x%02X в тексте JSON"},
+    {"longer than %zu bytes", "длиннее %zu байт"},
+    {"missing required key '%s'", "нет обязательного поля «%s»"},
+    {"must not be empty", "не должно быть пустым"},
+    {"must not contain NUL characters", "не должно содержать нулевых символов"},
+    {"nesting deeper than %d levels", "вложенность глубже %d уровней"},
+    {"no JSON document", "нет документа JSON"},
+    {"no JSON text", "нет текста JSON"},
+    {"unknown key '%s'", "неизвестное поле «%s»"},
+    {"the body must be a JSON object", "тело запроса должно быть объектом JSON"},
+    /* plans, policies and quotes */
+    {"'%s' is not a date YYYY-MM-DD", "«%s» — не дата ГГГГ-ММ-ДД"},
+    {"'%s' is not a relation (employee, spouse, child / сотрудник, супруг(а), ребёнок)",
+     "«%s» — не степень родства (сотрудник, супруг(а), ребёнок)"},
+    {"age_max (%d) is below age_min (%d)", "age_max (%d) меньше age_min (%d)"},
+    {"amounts are roubles with at most two decimals",
+     "суммы — рубли, не больше двух знаков после запятой"},
+    {"an option cannot name itself", "опция не может ссылаться на саму себя"},
+    {"the window closes before it opens", "окно выбора закрывается раньше, чем открывается"},
+    {"the window must close before the period ends",
+     "окно выбора должно закрыться до конца периода страхования"},
+    {"co-pay %g is not one the tariff allows", "соплатёж %g не входит в допустимые тарифом"},
+    {"deductible %g is not one the tariff allows", "франшиза %g не входит в допустимые тарифом"},
+    {"option code '%s' is used twice", "код опции «%s» использован дважды"},
+    {"segment code '%s' is used twice", "код сегмента «%s» использован дважды"},
+    {"an option cannot require and exclude '%s'",
+     "опция не может одновременно требовать и исключать «%s»"},
+    {"module '%s' is not in the model '%s'", "модуля «%s» нет в модели «%s»"},
+    {"module '%s' is not in the tariff '%s'", "модуля «%s» нет в тарифе «%s»"},
+    /* "%.0s" takes the word "tariff" or "model" and prints nothing. */
+    {"module '%s' is not in the %s '%s'", "модуля «%s» нет%.0s в «%s»"},
+    {"module '%s' is listed twice in this segment", "модуль «%s» указан в сегменте дважды"},
+    {"network '%s' is not in the tariff", "сети клиник «%s» нет в тарифе"},
+    {"network '%s' is not in the tariff (economy, standard, business, vip...)",
+     "сети клиник «%s» нет в тарифе (economy, standard, business, vip...)"},
+    {"no network: give one here or for the whole policy",
+     "не указана сеть клиник: задайте её здесь или для всего полиса"},
+    {"no segment of the policy takes employee '%s'",
+     "ни один сегмент полиса не принимает сотрудника «%s»"},
+    {"per-claim limit (%g) must exceed the deductible (%g)",
+     "лимит на случай (%g) должен быть больше франшизы (%g)"},
+    {"option '%s' can never be chosen: what it requires includes '%s', which is excluded by "
+     "another requirement",
+     "опцию «%s» нельзя выбрать: она требует «%s», а это исключено другим требованием"},
+    {"segments come from the census column (segment_by \"column\"): a rule would be ignored",
+     "сегменты берутся из столбца списка (segment_by \"column\"): правило было бы проигнорировано"},
+    {"segments are chosen by the employee's data", "сегмент определяется данными сотрудника"},
+    {"the period must end after it starts and last at most 3 years",
+     "период должен заканчиваться после начала и длиться не больше 3 лет"},
+    {"bad period start", "неверное начало периода"},
+    {"the census has nobody in it", "в списке застрахованных никого нет"},
+    {"at most %d modules", "не больше %d модулей"},
+    {"unknown scenario", "неизвестный сценарий"},
+    {"region '%s' is not in the tariff: priced as '%s'",
+     "региона «%s» нет в тарифе: цена рассчитана как для «%s»"},
+    {"no segment of the plan takes person %zu (employee '%s')",
+     "ни один сегмент плана не принимает человека %zu (сотрудник «%s»)"},
+    {"module '%s' or network '%s' is not in the tariff and model",
+     "модуля «%s» или сети клиник «%s» нет в тарифе и модели"},
+    {"'%.40s' names no option or module of the policy", "«%.40s» — не опция и не модуль полиса"},
+    {"no employee '%s' in the census", "сотрудника «%s» нет в списке"},
+    {"no employee '%.64s' in the census", "сотрудника «%.64s» нет в списке"},
+    {"priorities are 0 to 5, not %d", "приоритет — от 0 до 5, а не %d"},
+    {"priorities are 0 to 5", "приоритет — от 0 до 5"},
+    {"the risk answer is 0 to %d", "ответ о риске — от 0 до %d"},
+    {"ask for 1 to %d sets", "запросите от 1 до %d наборов"},
+    {"at most %d options", "не больше %d опций"},
+    {"no items", "нет позиций"},
+    {"unknown life event", "неизвестное жизненное событие"},
+    {"unknown status", "неизвестный статус"},
+    {"no change", "нет изменений"},
+    /* the picker's routes */
+    {"alternatives must be 0..%d", "alternatives — от 0 до %d"},
+    {"answers must be an array of at most %d", "answers — массив не длиннее %d"},
+    {"census_csv must be the census CSV text", "census_csv — текст списка застрахованных в CSV"},
+    {"date must be YYYY-MM-DD", "дата должна быть в формате ГГГГ-ММ-ДД"},
+    {"default_priority must be a whole number 0..5", "default_priority — целое число от 0 до 5"},
+    {"ids must be a non-empty array of election ids", "ids — непустой массив номеров выборов"},
+    {"options must be an array of option codes", "options — массив кодов опций"},
+    {"too many options", "слишком много опций"},
+    {"option '%.40s' is not offered to you", "опция «%.40s» вам не предлагается"},
+    {"sets must be 1 to %d arrays of option codes", "sets — от 1 до %d массивов кодов опций"},
+    {"policy must be a policy object", "policy — объект полиса"},
+    {"reason must be text under 200 bytes", "причина — текст короче 200 байт"},
+    {"risk must be a whole number 0..%d: how much an unexpected 50,000 RUB bill would trouble you "
+     "(0 not at all, 1 somewhat, 2 a lot, 3 seriously)",
+     "риск — целое число от 0 до %d: насколько вас затруднил бы неожиданный счёт на 50 000 "
+     "₽ "
+     "(0 — нисколько, 1 — немного, 2 — сильно, 3 — очень сильно)"},
+    {"status must be draft, submitted, accepted, issued or rejected",
+     "статус — черновик, отправлен, принят, оформлен или отклонён (draft, submitted, accepted, "
+     "issued, rejected)"},
+    {"the election is %s (%s), only a draft (черновик) can be submitted",
+     "выбор в статусе %s (%s), отправить можно только черновик"},
+    {"top_up_limit must be roubles a year, 0 or more", "top_up_limit — рубли в год, 0 или больше"},
+    {"to must be accepted, issued or rejected (принята, оформлена, отклонена)",
+     "новый статус — принят, оформлен или отклонён (accepted, issued, rejected)"},
+    {"a manager sees only their own department (%.100s)",
+     "руководитель видит только своё подразделение (%.100s)"},
+    {"an option code must be a string", "код опции должен быть строкой"},
+    {"code must be an option or module code", "code — код опции или модуля"},
+    {"no corporate tariff with its model is loaded (--tariffs, --models)",
+     "не загружен корпоративный тариф с моделью (--tariffs, --models)"},
+    {"no department '%.100s' in the census", "подразделения «%.100s» нет в списке"},
+    {"no election '%.64s'", "выбора «%.64s» нет"},
+    {"no such election", "такого выбора нет"},
+    {"no store", "нет хранилища"},
+    {"the service runs without --db", "сервис запущен без --db"},
+    {"unknown key '%.64s'/%.200s", "неизвестное поле «%.64s»/%.200s"},
+    /* the router, keys and the store */
+    {"no model '%s' is loaded (GET /v1/models)", "модель «%s» не загружена (GET /v1/models)"},
+    {"no tariff '%s' is loaded (GET /v1/tariffs)", "тариф «%s» не загружен (GET /v1/tariffs)"},
+    {"no route", "нет такого адреса"},
+    {"role %s may not %s %s", "роли %s нельзя %s %s"},
+    {"an API key is required: send 'Authorization: Bearer KEY' (create one with dmsrate keys "
+     "create)",
+     "нужен ключ доступа: передайте «Authorization: Bearer КЛЮЧ» (создаётся командой dmsrate keys "
+     "create)"},
+    {"the service runs without --db, so no API key is known",
+     "сервис запущен без --db, ключи доступа неизвестны"},
+    {"the API key has an unknown role", "у ключа доступа неизвестная роль"},
+    {"the API key is malformed (expected dms_ and 64 hex digits)",
+     "ключ доступа искажён (ожидается dms_ и 64 шестнадцатеричные цифры)"},
+    {"unknown or revoked API key", "ключ доступа неизвестен или отозван"},
+    {"employee %.64s falls into no segment of the policy",
+     "сотрудник %.64s не попадает ни в один сегмент полиса"},
+    {"the census has no employee", "в списке нет сотрудников"},
+    {"employee '%.64s' has no election yet", "у сотрудника «%.64s» ещё нет выбора"},
+    {"no election %ld", "выбора %ld нет"},
+    {"no employer policy and census imported yet (dmsrate enrol import, or POST /v1/employer)",
+     "полис работодателя и список ещё не загружены (dmsrate enrol import или POST /v1/employer)"},
+    {"the body is larger than the limit of %zu bytes", "тело запроса больше предела в %zu байт"},
+    {"no route for %.200s", "нет такого адреса: %.200s"},
+    {"%.15s is not allowed on %.200s; allowed: %s",
+     "метод %.15s не разрешён для %.200s; разрешены: %s"},
+    {"Content-Type '%.100s' is not accepted here; send application/json",
+     "Content-Type «%.100s» здесь не принимается; отправьте application/json"},
+    {"the body has %llu bytes, more than the limit of %zu",
+     "в теле запроса %llu байт, больше предела в %zu"},
+    {"column '%s' holds diagnoses or names: it is dropped and never stored",
+     "столбец «%s» содержит диагнозы или ФИО: он отброшен и нигде не хранится"},
+    {"out of memory", "не хватило памяти"},
+    {"no memory", "не хватило памяти"},
+};
+
+/* fmt is not NULL (a printf format). */
+static const char *template_ru(const char *fmt)
+{
+    for (size_t i = 0; i < sizeof ru_templates / sizeof ru_templates[0]; i++)
+        if (strcmp(ru_templates[i].en, fmt) == 0)
+            return ru_templates[i].ru;
+    return NULL;
+}
+
+const char *dms_error_template_ru(const char *fmt)
+{
+    return fmt != NULL ? template_ru(fmt) : NULL;
+}
+
+bool dms_error_template_pair(int i, const char **en, const char **ru)
+{
+    if (i < 0 || (size_t)i >= sizeof ru_templates / sizeof ru_templates[0])
+        return false;
+    *en = ru_templates[i].en;
+    *ru = ru_templates[i].ru;
+    return true;
+}
+
 static bool status_known(int status)
 {
     return status >= 0 && status < (int)(sizeof status_table / sizeof status_table[0]) &&
@@ -35,6 +259,58 @@ static bool status_known(int status)
 const char *dms_strerror(int status)
 {
     return status_known(status) ? status_table[status].text : "unknown error";
+}
+
+const char *dms_strerror_ru(int status)
+{
+    return status_known(status) ? status_ru[status] : "неизвестная ошибка";
+}
+
+/* True if text has a Cyrillic letter (UTF-8 lead bytes 0xD0, 0xD1). */
+static bool has_cyrillic(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] == 0xD0 || (unsigned char)text[i] == 0xD1)
+            return true;
+    return false;
+}
+
+/*
+ * Some messages were written in both languages at once, "русский / English":
+ * the part in the language asked for, or false if message is not of that
+ * form (a Russian part before " / ", none after it).
+ */
+static bool bilingual_part(const char *message, bool ru, char *buf, int size)
+{
+    const char *sep = strstr(message, " / ");
+    if (sep == NULL || !has_cyrillic(message, (size_t)(sep - message)) ||
+        has_cyrillic(sep + 3, strlen(sep + 3)))
+        return false;
+    if (ru)
+        snprintf(buf, (size_t)size, "%.*s", (int)(sep - message), message);
+    else
+        snprintf(buf, (size_t)size, "%s", sep + 3);
+    return true;
+}
+
+const char *dms_error_message(const dms_error *err, bool ru, char *buf, int size)
+{
+    if (size <= 0)
+        return buf;
+    if (err != NULL && err->code != DMS_OK && err->message_ru[0] == '\0' &&
+        bilingual_part(err->message, ru, buf, size))
+        return buf;
+    if (err == NULL || err->code == DMS_OK)
+        snprintf(buf, (size_t)size, "%s", ru ? status_ru[DMS_OK] : "success");
+    else if (!ru)
+        snprintf(buf, (size_t)size, "%s", err->message[0] ? err->message : dms_strerror(err->code));
+    else if (err->message_ru[0] != '\0')
+        snprintf(buf, (size_t)size, "%s", err->message_ru);
+    else if (err->message[0] != '\0')
+        snprintf(buf, (size_t)size, "%s: %s", dms_strerror_ru(err->code), err->message);
+    else
+        snprintf(buf, (size_t)size, "%s", dms_strerror_ru(err->code));
+    return buf;
 }
 
 const char *dms_status_name(int status)
@@ -53,7 +329,15 @@ int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, 
     if (err == NULL || err->code != DMS_OK)
         return code;
     err->code = code;
+    const char *ru = template_ru(fmt);
+    va_list again;
+    va_copy(again, ap);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
+    if (ru != NULL)
+        vsnprintf(err->message_ru, sizeof err->message_ru, ru, again);
+    else
+        err->message_ru[0] = '\0';
+    va_end(again);
     snprintf(err->path, sizeof err->path, "%s", path != NULL ? path : "");
     err->source[0] = '\0';
     err->line = err->column = 0;
@@ -93,10 +377,30 @@ void dms_error_prefix_path(dms_error *err, const char *prefix)
     memcpy(err->path, joined, sizeof joined);
 }
 
+/* Written once at start-up before any thread exists, read afterwards. */
+static bool format_russian;
+
+void dms_error_use_russian(bool ru)
+{
+    format_russian = ru;
+}
+
 const char *dms_error_format(const dms_error *err, char *buf, int size)
 {
     if (size <= 0)
         return buf;
+    if (format_russian && err != NULL && err->code != DMS_OK) {
+        char text[DMS_ERROR_MESSAGE_MAX + 128];
+        dms_error_message(err, true, text, sizeof text);
+        if (err->line > 0)
+            snprintf(buf, (size_t)size, "%s:%d:%d: %s", err->source[0] ? err->source : "<input>",
+                     err->line, err->column, text);
+        else if (err->path[0] != '\0')
+            snprintf(buf, (size_t)size, "%s: %s", err->path, text);
+        else
+            snprintf(buf, (size_t)size, "%s", text);
+        return buf;
+    }
     if (err == NULL || err->code == DMS_OK) {
         snprintf(buf, (size_t)size, "no error");
     } else if (err->line > 0) {

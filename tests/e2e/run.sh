@@ -14,7 +14,7 @@ rm -f "$out"/screenshots/*.png
 
 command -v node >/dev/null || { echo "e2e: node is missing (make deps)"; exit 1; }
 [ -x /usr/bin/chromium ] || { echo "e2e: /usr/bin/chromium is missing (make deps)"; exit 1; }
-if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+if [ ! -d tests/e2e/node_modules/playwright-core ] || [ ! -d tests/e2e/node_modules/axe-core ]; then
     (cd tests/e2e && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
 fi
 

@@ -24,7 +24,8 @@ const Api = {
   // Resolves to {ok, status, data, text, error}; never rejects. error is the
   // API's error object, or a local one for a network failure.
   async call(method, path, body, { accept = 'application/json', timeoutMs = 60000 } = {}) {
-    const headers = { Accept: accept };
+    // The API answers errors and warnings in the page's language.
+    const headers = { Accept: accept, 'Accept-Language': I18N.lang === 'en' ? 'en' : 'ru' };
     if (this.key) headers.Authorization = `Bearer ${this.key}`;
     const init = { method, headers };
     if (body !== undefined) {
@@ -42,7 +43,9 @@ const Api = {
       return { ok: false, status: 0, error: { code: 'network', message: I18N.t('common.network'), path: '' } };
     }
     let text = '';
-    try { text = await res.text(); } catch (e) { text = ''; }
+    // Decoded keeping a leading BOM (res.text() drops it): a CSV for
+    // Russian Excel must be saved with it.
+    try { text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer()); } catch (e) { text = ''; }
     clearTimeout(timer);
     const type = res.headers.get('Content-Type') || '';
     let data = null;
@@ -127,6 +130,17 @@ function download(name, text, type = 'text/csv;charset=utf-8') {
 }
 
 function csvCell(v) {
-  const s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : String(v);
+  // A text cell a spreadsheet would run as a formula gets an apostrophe
+  // (as the API's CSV writer does); numbers, negative ones too, stay numbers.
+  if (typeof v !== 'number' && /^[=+\-@\t\r]/.test(s) && !/^-\d+([.,]\d+)?$/.test(s)) s = `'${s}`;
   return /[";\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
+
+// Boxes that scroll sideways on a phone (wide tables, charts) can be reached
+// and scrolled with the keyboard.
+document.addEventListener('DOMContentLoaded', () => {
+  document.querySelectorAll('.table-wrap, #chart-segments, #chart-fan, #chart-compare, .chart-box').forEach((box) => {
+    if (!box.hasAttribute('tabindex')) box.tabIndex = 0;
+  });
+});

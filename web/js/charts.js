@@ -14,14 +14,16 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
-// Short money labels for axes: 1.2 млн / 1.2M, 350 тыс / 350k.
+// Short money labels for axes in the page's number format: «33,2 млн ₽»,
+// «350 тыс ₽», «1,5 млрд ₽» / "₽33.2M"; whole numbers lose the ",0".
 function shortMoney(v) {
   const ru = I18N.lang === 'ru';
   const abs = Math.abs(v);
-  if (abs >= 1e9) return `${(v / 1e9).toFixed(1)}${ru ? ' млрд' : 'bn'}`;
-  if (abs >= 1e6) return `${(v / 1e6).toFixed(1)}${ru ? ' млн' : 'M'}`;
-  if (abs >= 1e3) return `${Math.round(v / 1e3)}${ru ? ' тыс' : 'k'}`;
-  return String(Math.round(v));
+  const fmt = (x, digits) => new Intl.NumberFormat(ru ? 'ru-RU' : 'en-GB', { maximumFractionDigits: digits }).format(x);
+  if (abs >= 1e9) return ru ? `${fmt(v / 1e9, 1)} млрд ₽` : `₽${fmt(v / 1e9, 1)}bn`;
+  if (abs >= 1e6) return ru ? `${fmt(v / 1e6, 1)} млн ₽` : `₽${fmt(v / 1e6, 1)}M`;
+  if (abs >= 1e3) return ru ? `${fmt(v / 1e3, 0)} тыс ₽` : `₽${fmt(v / 1e3, 0)}k`;
+  return ru ? `${fmt(v, 0)} ₽` : `₽${fmt(v, 0)}`;
 }
 
 // A rounded-up axis maximum and its ticks.
@@ -41,7 +43,7 @@ function niceTicks(max, count = 4) {
 function barChart({ groups, series, title }) {
   const width = 640;
   const height = 300;
-  const m = { top: 30, right: 10, bottom: 70, left: 70 };
+  const m = { top: 30, right: 10, bottom: 70, left: 92 };
   const plotW = width - m.left - m.right;
   const plotH = height - m.top - m.bottom;
   const max = Math.max(1, ...groups.flatMap((g) => series.map((s) => g.values[s.key] || 0)));
@@ -105,7 +107,7 @@ function barChart({ groups, series, title }) {
 function fanChart({ rows, title }) {
   const width = 640;
   const rowH = 54;
-  const m = { top: 24, right: 20, bottom: 34, left: 120 };
+  const m = { top: 24, right: 44, bottom: 34, left: 120 };
   const height = m.top + m.bottom + rows.length * rowH;
   const plotW = width - m.left - m.right;
   const lo = Math.min(...rows.map((r) => Math.min(r.mean, r.p.P50))) * 0.9;

@@ -4,10 +4,14 @@
 // questionnaire (priorities on a stated scale and the risk question) and the
 // recommended sets with own deductions, out-of-pocket and total cost and the
 // reason the best wins (POST /v1/me/recommendation), submission and the
-// election's history.
+// election's history. Each option shows what it adds to my monthly salary
+// deduction given the current draft (the server's difference between the
+// draft with and without it), the draft's totals a month and a year split
+// between the employer and me, my expected cost a year, and up to 3 sets side
+// by side (POST /v1/me/sets).
 'use strict';
 
-const st = { offer: null, election: null, faults: [], rec: null, history: [] };
+const st = { offer: null, election: null, faults: [], rec: null, history: [], marginal: [], expected: null, compare: [], compared: [] };
 const $ = (id) => document.getElementById(id);
 
 function optionByCode(code) {
@@ -37,8 +41,18 @@ async function signIn() {
   const mine = await Api.call('GET', '/v1/me/election');
   st.election = mine.ok ? mine.data : null;
   st.faults = [];
+  await priceDraft(st.election ? st.election.options : []);
   renderAll();
   await loadHistory();
+}
+
+// The cost to me of the set `codes` and what each option adds to it.
+async function priceDraft(codes) {
+  const res = await Api.call('POST', '/v1/me/sets', { sets: [codes] });
+  if (res.ok && res.data && res.data.sets && res.data.sets[0]) {
+    st.marginal = res.data.sets[0].marginal || [];
+    st.expected = res.data.sets[0];
+  }
 }
 
 async function loadHistory() {
@@ -61,6 +75,9 @@ async function saveDraft() {
   }
   st.election = res.data;
   st.faults = res.data.faults || [];
+  st.marginal = res.data.marginal || [];
+  st.expected = res.data.expected || null;
+  renderMarginal();
   renderBudget();
   renderStatus();
   renderFaults();
@@ -115,13 +132,21 @@ function renderAll() {
   const names = (o.base_modules || []).map((m) => I18N.name(m)).join(', ');
   $('base-text').textContent = `${I18N.name(o.segment)}${names ? `: ${names}` : ''} — ${money(o.base_price_year / 12, { digits: 2 })} ${I18N.t('common.month')} (${money(o.base_price_year)} ${I18N.t('common.year')})`;
   const picked = new Set(st.election ? st.election.options : []);
-  $('options').replaceChildren(...o.options.map((opt, i) => {
+  const base = new Set((o.base_modules || []).map((m) => m.module));
+  $('base-list').replaceChildren(...(o.base_modules || []).map((m) => el('li', { 'data-module': m.module },
+    el('span', { text: I18N.name(m) }), ' ', el('span', { class: 'pill included-pill', text: I18N.t('emp.included') }))));
+  // An option for a module the base programme already gives me is not a
+  // choice: it is listed once, above, as included.
+  const shown = o.options.filter((opt) => opt.eligible || !(base.has(opt.module) && opt.reason !== 'no_member'));
+  $('options').replaceChildren(...shown.map((opt) => {
+    const i = o.options.indexOf(opt);
     const id = `opt-${opt.code}`;
     const box = el('input', { type: 'checkbox', id, value: opt.code, checked: picked.has(opt.code), disabled: !opt.eligible, 'data-option': opt.code });
     box.addEventListener('change', saveDraft);
     const price = opt.cost
-      ? el('div', { class: 'price' }, el('div', { text: `${money(opt.cost.price_month, { digits: 2 })} ${I18N.t('common.month')}` }),
-        el('div', { class: 'muted', text: `${I18N.t('emp.option.you')}: ${money(opt.cost.employee_month, { digits: 2 })}` }))
+      ? el('div', { class: 'price' },
+        el('div', { class: 'marginal', 'data-marginal': opt.code }),
+        el('div', { class: 'muted', text: `${I18N.t('emp.option.price.month')}: ${money(opt.cost.price_month, { digits: 2 })} ${I18N.t('common.month')}` }))
       : el('div', { class: 'price muted', text: I18N.t('emp.option.ineligible') });
     const reason = opt.eligible ? null : el('div', { class: 'reason', text: I18N.lang === 'ru' ? opt.reason_ru : opt.reason.replace(/_/g, ' ') });
     const who = opt.covered && opt.covered.length ? el('div', { class: 'muted reason', text: `${I18N.t('emp.household')}: ${opt.covered.map((r) => I18N.t(`relation.${r}`)).join(', ')}` }) : null;
@@ -129,6 +154,7 @@ function renderAll() {
       box, el('label', { for: id, class: 'what' }, el('div', { class: 'name', text: I18N.name(opt) }), who, reason),
       price);
   }));
+  renderMarginal();
   $('quiz').replaceChildren(...o.options.filter((opt) => opt.eligible).map((opt, i) => {
     const range = el('input', { type: 'range', min: '0', max: '5', step: '1', value: '3', id: `quiz-${i}`, 'data-code': opt.code, 'aria-label': I18N.name(opt) });
     const out = el('output', { for: `quiz-${i}`, text: '3' });
@@ -141,6 +167,19 @@ function renderAll() {
   renderFaults();
   renderRecommendation();
   renderHistory();
+  renderCompare();
+}
+
+// "+113,09 ₽ в месяц к моим удержаниям" next to each option, from the
+// server's difference of two drafts' deductions.
+function renderMarginal() {
+  for (const m of st.marginal) {
+    const node = document.querySelector(`[data-marginal="${m.code}"]`);
+    if (!node) continue;
+    node.dataset.value = String(m.employee_month);
+    node.replaceChildren(el('strong', { text: `${m.in_set ? '' : '+'}${money(m.employee_month, { digits: 2 })} ${I18N.t('common.month')}` }),
+      ' ', el('span', { class: 'muted', text: I18N.t(m.in_set ? 'emp.marginal.in' : 'emp.marginal.add') }));
+  }
 }
 
 function renderBudget() {
@@ -161,10 +200,71 @@ function renderBudget() {
   $('budget-bar').replaceChildren(budgetBar({ parts, limit: flex + cap, title: I18N.t('emp.budget') }));
   const item = (cls, label, value) => el('span', {}, el('span', { class: `swatch ${cls}` }), `${label}: ${money(value)}`);
   $('budget-legend').replaceChildren(
-    item('credits', I18N.t('emp.budget.credits'), credits), el('span', { class: 'muted', text: `/ ${money(flex)}` }),
-    item('topup', I18N.t('emp.budget.topup'), topup), el('span', { class: 'muted', text: `/ ${money(cap)} (${I18N.t('emp.budget.cap')}; ${money(cost.employee_month, { digits: 2 })} ${I18N.t('common.month')})` }),
-    over > 0 ? item('over', I18N.t('emp.budget.over'), over) : item('left', I18N.t('emp.budget.left'), left));
+    item('credits', I18N.t('emp.budget.credits'), credits), el('span', { class: 'muted', text: `/ ${money(flex)} ${I18N.t('common.year')}` }),
+    item('topup', I18N.t('emp.budget.topup'), topup), el('span', { class: 'muted', text: `/ ${money(cap)} ${I18N.t('common.year')} (${I18N.t('emp.budget.cap')})` }),
+    ...(over > 0 ? [item('over', I18N.t('emp.budget.over'), over)] : []));
+  // What is left is said separately for the credits and for the cap: they
+  // are different money (the employer's, and a limit on mine).
+  $('budget-left').replaceChildren(
+    el('li', { 'data-left': 'credits' }, `${I18N.t('emp.budget.credits.left')}: ${money(Math.max(0, flex - credits))} ${I18N.t('common.year')}`),
+    el('li', { 'data-left': 'cap' }, `${I18N.t('emp.budget.cap.left')}: ${money(Math.max(0, cap - topup))} ${I18N.t('common.year')}`));
+  // The draft's full split (a month and a year) comes with its pricing.
+  const c = (st.expected && st.expected.cost) || cost;
+  const employerMonth = c.employer_month !== undefined ? c.employer_month : (c.price_month || 0) - (c.employee_month || 0);
+  const priceMonth = c.price_month !== undefined ? c.price_month : employerMonth + (c.employee_month || 0);
+  const line = (key, label, month, year) => el('tr', { 'data-row': key }, el('th', { scope: 'row', text: label }),
+    el('td', { class: 'num', 'data-period': 'month', text: money(month, { digits: 2 }) }),
+    el('td', { class: 'num', 'data-period': 'year', text: money(year, { digits: 2 }) }));
+  $('totals').replaceChildren(
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: '' }), el('th', { scope: 'col', class: 'num', text: I18N.t('common.month') }), el('th', { scope: 'col', class: 'num', text: I18N.t('common.year') }))),
+    el('tbody', {},
+      line('employer', I18N.t('emp.totals.employer'), employerMonth, c.employer_year),
+      line('me', I18N.t('emp.totals.me'), c.employee_month, c.employee_year),
+      line('all', I18N.t('emp.totals.all'), priceMonth, c.price_year)));
+  $('expected').replaceChildren(...(st.expected ? [usageRow('oop total', st.expected.total_cost_to_me_year)] : []));
   $('budget-bar').dataset.over = over > 0 ? 'true' : 'false';
+}
+
+// ---- comparison of up to 3 sets ------------------------------------------------
+
+async function addToCompare(codes, label) {
+  clearErrors($('compare-card'));
+  if (st.compare.length >= 3) {
+    showError({ code: 'too_many', message: I18N.t('emp.compare.full'), path: '' }, {}, $('compare-error'));
+    return;
+  }
+  st.compare.push({ codes: [...codes], label });
+  await loadCompare();
+}
+
+async function loadCompare() {
+  if (st.compare.length === 0) { st.compared = []; renderCompare(); return; }
+  const res = await Api.call('POST', '/v1/me/sets', { sets: st.compare.map((c) => c.codes) });
+  if (!res.ok) {
+    showError(res.error, {}, $('compare-error'));
+    return;
+  }
+  st.compared = res.data.sets;
+  renderCompare();
+}
+
+function renderCompare() {
+  const sets = st.compared || [];
+  if (sets.length === 0) { $('compare').replaceChildren(); return; }
+  const head = el('tr', {}, el('th', { scope: 'col', text: I18N.t('emp.compare.set') }),
+    ...sets.map((s, i) => {
+      const rm = el('button', { type: 'button', class: 'secondary small', text: I18N.t('emp.compare.remove'), 'aria-label': `${I18N.t('emp.compare.remove')} ${i + 1}` });
+      rm.addEventListener('click', () => { st.compare.splice(i, 1); loadCompare(); });
+      return el('th', { scope: 'col', 'data-set': i }, `${i + 1}. ${(st.compare[i] && st.compare[i].label) || ''} `, rm);
+    }));
+  const row = (label, f) => el('tr', {}, el('th', { scope: 'row', text: label }), ...sets.map((s) => el('td', { class: 'num', text: f(s) })));
+  $('compare').replaceChildren(el('thead', {}, head), el('tbody', {},
+    el('tr', {}, el('th', { scope: 'row', text: I18N.t('emp.compare.options') }), ...sets.map((s) => el('td', { text: optionNames(s.options) }))),
+    row(I18N.t('emp.compare.month'), (s) => money(s.own_deductions.month, { digits: 2 })),
+    row(I18N.t('emp.compare.year'), (s) => money(s.own_deductions.year, { digits: 2 })),
+    row(`${I18N.t('emp.compare.expected')} — ${I18N.t('emp.oop.low')}`, (s) => money(s.total_cost_to_me_year.low, { digits: 2 })),
+    row(`${I18N.t('emp.compare.expected')} — ${I18N.t('emp.oop.medium')}`, (s) => money(s.total_cost_to_me_year.medium, { digits: 2 })),
+    row(`${I18N.t('emp.compare.expected')} — ${I18N.t('emp.oop.high')}`, (s) => money(s.total_cost_to_me_year.high, { digits: 2 }))));
 }
 
 function renderStatus() {
@@ -218,7 +318,9 @@ function choiceCard(choice, best, index, reason) {
   }
   const apply = el('button', { type: 'button', class: 'secondary', text: I18N.t('emp.rec.apply') });
   apply.addEventListener('click', () => applySet(choice.options));
-  card.append(el('p', {}, apply));
+  const cmp = el('button', { type: 'button', class: 'secondary', text: I18N.t('emp.compare.add.rec') });
+  cmp.addEventListener('click', () => addToCompare(choice.options, best ? I18N.t('emp.rec.best') : `${I18N.t('emp.rec.runner')} ${index}`));
+  card.append(el('p', { class: 'row' }, apply, cmp));
   return card;
 }
 
@@ -254,6 +356,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('submit').addEventListener('click', submit);
   $('recommend').addEventListener('click', recommend);
+  $('compare-add').addEventListener('click', () => addToCompare(chosen(), I18N.t('emp.compare.mine')));
   I18N.onChange(() => renderAll());
   if (Api.key) signIn();
 });

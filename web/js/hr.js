@@ -22,11 +22,20 @@ function planName(plan) {
 }
 
 function errorFields() {
+  const perSegment = {};
+  document.querySelectorAll('#builder fieldset[data-segment]').forEach((fs) => {
+    perSegment[`/plan/segments/${fs.dataset.segment}`] = $(`b-${fs.dataset.segment}-error`);
+    // The quote reports faults of its plan from the plan's own root.
+    perSegment[`/segments/${fs.dataset.segment}`] = $(`b-${fs.dataset.segment}-error`);
+  });
   return {
+    ...perSegment,
     '': $('quote-error'),
     '/census_csv': $('census-error'),
     '/census': $('census-error'),
     '/plan': $('plan-error'),
+    '/segments': $('plan-error'),
+    '/period': $('plan-error'),
     '/plans': $('compare-error'),
     '/budgets': $('plan-error'),
   };
@@ -40,10 +49,32 @@ function currentPlan() {
   }
 }
 
+let keyChecked = false;
+
 function setAuthState() {
-  const signed = Boolean(Api.key);
-  $('signout').hidden = !signed;
-  $('auth-state').textContent = signed ? `${I18N.t('auth.signed')}: HR (${Api.key.slice(0, 8)}…)` : I18N.t('auth.hr.hint');
+  const signed = Boolean(Api.key) && keyChecked;
+  $('signout').hidden = !Api.key;
+  $('auth-state').textContent = signed ? `${I18N.t('hr.signed.as')} (${Api.key.slice(0, 8)}…)` : I18N.t('auth.hr.hint');
+}
+
+// The key is tried at once on an HR-only route: a wrong key is refused at
+// sign-in, never shown as signed in.
+async function checkKey() {
+  clearErrors($('auth'));
+  keyChecked = false;
+  if (!Api.key) { setAuthState(); return false; }
+  $('auth-state').textContent = I18N.t('hr.key.checking');
+  const res = await Api.call('GET', '/v1/elections?status=issued');
+  if (!res.ok) {
+    showError({ ...res.error, message: `${I18N.t('hr.key.bad')}: ${res.error.message}` }, {}, $('key-error'));
+    Api.saveKey('');
+    setAuthState();
+    return false;
+  }
+  keyChecked = true;
+  setAuthState();
+  loadTariff();
+  return true;
 }
 
 async function loadPlans() {
@@ -72,6 +103,115 @@ function selectPlan(id) {
   const plan = state.plans[id];
   if (plan) $('plan-json').value = JSON.stringify(plan, null, 2);
   renderBudgetInputs();
+  renderBuilder();
+}
+
+// ---- the plan builder ---------------------------------------------------------
+// The plan's terms as a form: per segment its network, the employer's share
+// and every module of the tariff with its deductible, co-pay (from the
+// tariff's allowed values) and annual limit. Every change rewrites the plan
+// JSON the API takes and, with a census loaded, re-prices it.
+
+state.tariff = null;
+let repriceTimer = null;
+
+async function loadTariff() {
+  if (state.tariff || !Api.key) return;
+  const res = await Api.call('GET', '/v1/tariffs/corporate-2026');
+  if (res.ok) { state.tariff = res.data; renderBuilder(); }
+}
+
+// "0,1" -> "10 %"; a deductible or limit as money.
+const pct = (v) => `${new Intl.NumberFormat(I18N.lang === 'ru' ? 'ru-RU' : 'en-GB', { maximumFractionDigits: 1 }).format(v * 100)} %`;
+
+function renderBuilder() {
+  const box = $('builder');
+  const plan = currentPlan();
+  const t = state.tariff;
+  if (!t || !plan || !Array.isArray(plan.segments)) { box.replaceChildren(); return; }
+  box.replaceChildren(el('h3', { text: I18N.t('hr.builder') }), ...plan.segments.map((seg, i) => {
+    const byCode = Object.fromEntries((seg.modules || []).map((m) => [m.module, m]));
+    const net = el('select', { id: `b-${i}-network`, 'data-field': 'network' },
+      ...t.networks.map((n) => el('option', { value: n.code, text: I18N.name(n), selected: (seg.network || t.default_network) === n.code })));
+    const share = el('input', { type: 'number', id: `b-${i}-share`, min: '0', max: '100', step: '5', 'data-field': 'share',
+      value: String(Math.round((seg.employer_share === undefined ? 1 : seg.employer_share) * 100)) });
+    const rows = t.modules.map((m, j) => {
+      const cur = byCode[m.code];
+      const id = `b-${i}-${m.code}`;
+      const name = I18N.name(m);
+      const on = el('input', { type: 'checkbox', id: `${id}-on`, checked: Boolean(cur), 'data-field': 'on', 'aria-label': `${I18N.t('hr.builder.on')}: ${name}` });
+      const vol = el('input', { type: 'checkbox', id: `${id}-vol`, checked: Boolean(cur && cur.voluntary), 'data-field': 'voluntary', 'aria-label': `${I18N.t('hr.builder.voluntary')}: ${name}` });
+      const claims = m.type !== 'flat';
+      const ded = el('select', { id: `${id}-ded`, 'data-field': 'deductible', disabled: !claims, 'aria-label': `${I18N.t('hr.builder.deductible')}: ${name}` },
+        ...t.deductibles.map((d) => el('option', { value: String(d), text: money(d), selected: Number((cur && cur.deductible) || 0) === d })));
+      const cop = el('select', { id: `${id}-copay`, 'data-field': 'copay', disabled: !claims, 'aria-label': `${I18N.t('hr.builder.copay')}: ${name}` },
+        ...t.copays.map((c) => el('option', { value: String(c), text: pct(c), selected: Number((cur && cur.copay) || 0) === c })));
+      const lim = el('input', { type: 'number', id: `${id}-limit`, min: '0', step: '10000', 'data-field': 'limit', disabled: !claims || !m.annual_limit,
+        max: m.annual_limit ? String(m.annual_limit) : undefined, placeholder: m.annual_limit ? String(m.annual_limit) : '—',
+        value: cur && cur.annual_limit ? String(cur.annual_limit) : '', 'aria-label': `${I18N.t('hr.builder.limit')}: ${name}` });
+      return el('tr', { 'data-module': m.code, 'data-row': j }, el('th', { scope: 'row', text: name }),
+        el('td', {}, on), el('td', {}, vol), el('td', {}, ded), el('td', {}, cop), el('td', {}, lim));
+    });
+    const head = el('tr', {}, ...['hr.builder.module', 'hr.builder.on', 'hr.builder.voluntary', 'hr.builder.deductible', 'hr.builder.copay', 'hr.builder.limit']
+      .map((k) => el('th', { scope: 'col', text: I18N.t(k) })));
+    return el('fieldset', { class: 'segment', 'data-segment': i },
+      el('legend', { text: I18N.name(seg) || seg.code }),
+      el('div', { class: 'row' },
+        el('div', {}, el('label', { for: `b-${i}-network`, text: I18N.t('hr.builder.network') }), net),
+        el('div', {}, el('label', { for: `b-${i}-share`, text: I18N.t('hr.builder.share') }), share)),
+      el('div', { class: 'field-error', id: `b-${i}-error`, role: 'alert', hidden: true }),
+      el('div', { class: 'table-wrap', tabindex: '0' }, el('table', { class: 'builder-table sticky-first' }, el('thead', {}, head), el('tbody', {}, ...rows))));
+  }));
+  box.querySelectorAll('input, select').forEach((c) => c.addEventListener('change', builderChanged));
+}
+
+// The form -> the plan JSON (segments keep their code, names, rule).
+function planFromBuilder() {
+  const plan = currentPlan();
+  const t = state.tariff;
+  if (!plan || !t) return plan;
+  plan.segments.forEach((seg, i) => {
+    const fs = $('builder').querySelector(`fieldset[data-segment="${i}"]`);
+    if (!fs) return;
+    seg.network = fs.querySelector('[data-field=network]').value;
+    const share = Number(fs.querySelector('[data-field=share]').value);
+    if (Number.isFinite(share)) seg.employer_share = Math.min(100, Math.max(0, share)) / 100;
+    const old = Object.fromEntries((seg.modules || []).map((m) => [m.module, m]));
+    seg.modules = [];
+    fs.querySelectorAll('tr[data-module]').forEach((tr) => {
+      if (!tr.querySelector('[data-field=on]').checked) return;
+      const code = tr.dataset.module;
+      const mod = { ...(old[code] || {}), module: code };
+      for (const k of ['deductible', 'copay', 'annual_limit', 'voluntary']) delete mod[k];
+      const ded = tr.querySelector('[data-field=deductible]');
+      const cop = tr.querySelector('[data-field=copay]');
+      const lim = tr.querySelector('[data-field=limit]');
+      if (!ded.disabled && Number(ded.value) > 0) mod.deductible = Number(ded.value);
+      if (!cop.disabled && Number(cop.value) > 0) mod.copay = Number(cop.value);
+      if (!lim.disabled && lim.value !== '') mod.annual_limit = Number(lim.value);
+      if (tr.querySelector('[data-field=voluntary]').checked) mod.voluntary = true;
+      seg.modules.push(mod);
+    });
+  });
+  return plan;
+}
+
+function builderChanged() {
+  const plan = planFromBuilder();
+  if (!plan) return;
+  $('plan-json').value = JSON.stringify(plan, null, 2);
+  clearTimeout(repriceTimer);
+  if (!census().trim()) { $('builder-price').textContent = I18N.t('hr.builder.needs.census'); return; }
+  repriceTimer = setTimeout(runQuote, 400);
+}
+
+function renderBuilderPrice() {
+  const q = state.quote;
+  if (!q) return;
+  const base = q.total.scenarios.base;
+  $('builder-price').textContent = I18N.t('hr.builder.price').replace('{total}', money(base.gross_premium))
+    .replace('{month}', money(base.gross_per_person_month, { digits: 2 }));
+  $('builder-price').dataset.total = String(base.gross_premium);
 }
 
 function renderBudgetInputs() {
@@ -118,6 +258,7 @@ async function runQuote() {
     }
     state.quote = res.data;
     renderQuote();
+    renderBuilderPrice();
   } finally {
     $('quote-run').disabled = false;
   }
@@ -163,20 +304,30 @@ async function runBudget(plan) {
   return out;
 }
 
+// "АПП: франшиза 500 ₽, соплатёж 10 %, лимит 500 000 ₽" for each module.
+function moduleTerms(m) {
+  const parts = [];
+  if (m.deductible) parts.push(`${I18N.t('hr.terms.deductible')} ${money(m.deductible)}`);
+  if (m.copay) parts.push(`${I18N.t('hr.terms.copay')} ${pct(m.copay)}`);
+  if (m.annual_limit) parts.push(`${I18N.t('hr.terms.limit')} ${money(m.annual_limit)}`);
+  return `${I18N.name(m)}: ${parts.length ? parts.join(', ') : I18N.t('hr.terms.none')}`;
+}
+
 function renderBudgetResult() {
   const box = $('budget-result');
   if (!state.budget) { box.replaceChildren(); return; }
   const rows = state.budget.segments.map((s) => {
     const best = s.best_within_budget;
-    return el('tr', {},
-      el('td', { text: I18N.name(s) }),
+    return el('tr', { 'data-segment': s.code },
+      el('th', { scope: 'row', text: I18N.name(s) }),
       el('td', { class: 'num', text: money(s.budget_per_head) }),
       el('td', { text: best ? I18N.name(best.network) : '—' }),
-      el('td', { text: best ? best.modules.map((m) => I18N.name(m)).join(', ') : (I18N.lang === 'ru' ? 'нет программы в бюджете' : 'nothing fits') }),
+      el('td', {}, best ? el('ul', { class: 'terms' }, ...best.modules.map((m) => el('li', { 'data-module': m.module, text: moduleTerms(m) })))
+        : (I18N.lang === 'ru' ? 'нет программы в бюджете' : 'nothing fits')),
       el('td', { class: 'num', text: best ? money(best.gross_per_head) : '—' }));
   });
-  box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'budget-table' },
-    el('thead', {}, el('tr', {}, ...[I18N.t('hr.segment'), I18N.t('hr.budget.per_head'), 'Network', 'Modules', I18N.lang === 'ru' ? 'Цена на человека' : 'Price per head'].map((h) => el('th', { text: h })))),
+  box.replaceChildren(el('div', { class: 'table-wrap' }, el('table', { id: 'budget-table', class: 'sticky-first' },
+    el('thead', {}, el('tr', {}, ...[I18N.t('hr.segment'), I18N.t('hr.budget.per_head'), I18N.t('hr.budget.network'), I18N.t('hr.budget.modules'), I18N.lang === 'ru' ? 'Цена на человека' : 'Price per head'].map((h) => el('th', { scope: 'col', text: h })))),
     el('tbody', {}, ...rows))));
 }
 
@@ -212,22 +363,31 @@ function renderQuote() {
   }
 }
 
+// The quote as CSV for a spreadsheet. In Russian it is what Russian Excel
+// opens as columns: UTF-8 with a BOM, ';', a decimal comma and Russian
+// column and segment names; in English ';' with a decimal point.
 function quoteCsv() {
   const q = state.quote;
-  const cols = ['segment', 'name_ru', 'name_en', 'people'];
-  for (const s of SCENARIOS) cols.push(`${s}_gross_premium`, `${s}_per_person_month`, `${s}_employer_pays`, `${s}_employees_pay`);
-  const lines = [cols.join(';')];
+  const ru = I18N.lang === 'ru';
+  const scen = { optimistic: 'оптимистичный', base: 'базовый', pessimistic: 'пессимистичный' };
+  const cols = ru ? ['Сегмент', 'Название', 'Человек'] : ['segment', 'name_ru', 'name_en', 'people'];
+  for (const s of SCENARIOS) {
+    if (ru) cols.push(`Премия, ₽ в год (${scen[s]})`, `На человека, ₽ в месяц (${scen[s]})`, `Платит работодатель, ₽ в год (${scen[s]})`, `Платят сотрудники, ₽ в год (${scen[s]})`);
+    else cols.push(`${s}_gross_premium`, `${s}_per_person_month`, `${s}_employer_pays`, `${s}_employees_pay`);
+  }
+  const num = (v) => (ru ? String(v).replace('.', ',') : String(v));
+  const lines = [cols.map(csvCell).join(';')];
   const add = (code, seg) => {
-    const cells = [code, seg.name_ru || '', seg.name_en || '', seg.people];
+    const cells = ru ? [code, seg.name_ru || seg.name_en || '', seg.people] : [code, seg.name_ru || '', seg.name_en || '', seg.people];
     for (const s of SCENARIOS) {
       const m = seg.scenarios[s];
-      cells.push(m.gross_premium, m.gross_per_person_month, m.employer_pays, m.employees_pay);
+      cells.push(num(m.gross_premium), num(m.gross_per_person_month), num(m.employer_pays), num(m.employees_pay));
     }
     lines.push(cells.map(csvCell).join(';'));
   };
   q.segments.forEach((s) => add(s.code, s));
-  add('total', { ...q.total, name_ru: 'Итого', name_en: 'Total' });
-  return `${lines.join('\r\n')}\r\n`;
+  add(ru ? 'итого' : 'total', { ...q.total, name_ru: 'Итого', name_en: 'Total' });
+  return `${ru ? '\uFEFF' : ''}${lines.join('\r\n')}\r\n`;
 }
 
 // ---- comparison ------------------------------------------------------------
@@ -289,7 +449,10 @@ function renderCompare() {
 
 async function loadElections() {
   clearErrors($('elections-card'));
-  const res = await Api.call('GET', '/v1/elections');
+  const q = new URLSearchParams();
+  if ($('el-status').value) q.set('status', $('el-status').value);
+  if ($('el-department').value.trim()) q.set('department', $('el-department').value.trim());
+  const res = await Api.call('GET', `/v1/elections${q.toString() ? `?${q}` : ''}`);
   if (!res.ok) {
     showError(res.error, {}, $('elections-error'));
     return;
@@ -298,15 +461,64 @@ async function loadElections() {
   renderElections();
 }
 
+// Accepts or rejects the elections `ids` in one transaction (all or none).
+async function changeStatus(ids, to) {
+  clearErrors($('elections-card'));
+  $('elections-done').hidden = true;
+  if (ids.length === 0) return;
+  const body = { ids, to };
+  if (to === 'rejected') body.reason = $('el-reason').value.trim();
+  const res = await Api.call('POST', '/v1/status-changes', body);
+  if (!res.ok) {
+    showError(res.error, { '/reason': $('elections-error') }, $('elections-error'));
+    if (res.error.path === '/reason') $('el-reason').classList.add('invalid');
+    return;
+  }
+  $('elections-done').textContent = I18N.t('hr.elections.done').replace('{n}', String(ids.length));
+  $('elections-done').hidden = false;
+  await loadElections();
+}
+
+async function showHistory(id) {
+  const res = await Api.call('GET', `/v1/elections/${id}`);
+  if (!res.ok) {
+    showError(res.error, {}, $('elections-error'));
+    return;
+  }
+  const h = res.data.history || [];
+  $('election-history').replaceChildren(el('h3', { text: `${I18N.t('hr.elections.history')}: ${res.data.employee_id || id}` }),
+    el('ol', { id: 'election-history-list' }, ...h.map((line) => el('li', {},
+      `${String(line.at).replace('T', ' ').slice(0, 16)} — ${line.actor || ''} `,
+      el('span', { class: `pill ${line.to}`, text: I18N.t(`status.${line.to}`) }),
+      line.reason ? ` (${line.reason})` : ''))));
+}
+
 function renderElections() {
   const data = state.elections;
   if (!data) return;
   const list = Array.isArray(data) ? data : (data.elections || []);
-  const head = el('tr', {}, ...[I18N.t('hr.employee'), I18N.t('hr.department'), I18N.t('emp.status'), I18N.t('emp.budget.topup')].map((h) => el('th', { text: h })));
-  $('elections-table').replaceChildren(el('thead', {}, head), el('tbody', {}, ...list.map((e) => el('tr', { 'data-employee': e.employee_id },
-    el('td', { text: e.employee_id }), el('td', { text: e.department || '' }),
-    el('td', {}, el('span', { class: `pill ${e.status}`, text: I18N.t(`status.${e.status}`) })),
-    el('td', { class: 'num', text: e.cost ? money(e.cost.employee_month, { digits: 2 }) : '' })))));
+  // An empty list says so, rather than showing an empty table.
+  $('elections-empty').hidden = list.length > 0;
+  if (list.length === 0) { $('elections-table').replaceChildren(); return; }
+  const head = el('tr', {}, ...[I18N.t('hr.employee'), I18N.t('hr.elections.pick'), I18N.t('hr.department'), I18N.t('emp.status'), `${I18N.t('emp.budget.topup')}, ${I18N.t('common.month')}`, ''].map((h) => el('th', { scope: 'col', text: h })));
+  $('elections-table').replaceChildren(el('thead', {}, head), el('tbody', {}, ...list.map((e) => {
+    const tick = el('input', { type: 'checkbox', value: String(e.id), 'aria-label': `${I18N.t('hr.elections.pick')} ${e.employee_id}`, 'data-id': e.id });
+    const accept = el('button', { type: 'button', class: 'secondary small', text: I18N.t('hr.elections.accept'), 'aria-label': `${I18N.t('hr.elections.accept')} ${e.employee_id}`, 'data-action': 'accept' });
+    accept.addEventListener('click', () => changeStatus([e.id], 'accepted'));
+    const reject = el('button', { type: 'button', class: 'secondary small', text: I18N.t('hr.elections.reject'), 'aria-label': `${I18N.t('hr.elections.reject')} ${e.employee_id}`, 'data-action': 'reject' });
+    reject.addEventListener('click', () => changeStatus([e.id], 'rejected'));
+    const hist = el('button', { type: 'button', class: 'secondary small', text: I18N.t('hr.elections.history'), 'aria-label': `${I18N.t('hr.elections.history')} ${e.employee_id}`, 'data-action': 'history' });
+    hist.addEventListener('click', () => showHistory(e.id));
+    return el('tr', { 'data-employee': e.employee_id, 'data-id': e.id },
+      el('th', { scope: 'row', text: e.employee_id }), el('td', {}, tick), el('td', { text: e.department || '' }),
+      el('td', {}, el('span', { class: `pill ${e.status}`, text: I18N.t(`status.${e.status}`) })),
+      el('td', { class: 'num', text: e.cost ? money(e.cost.employee_month, { digits: 2 }) : '' }),
+      el('td', {}, el('div', { class: 'row' }, accept, reject, hist)));
+  })));
+}
+
+function tickedElections() {
+  return [...$('elections-table').querySelectorAll('input[type=checkbox]:checked')].map((i) => Number(i.value));
 }
 
 async function payroll() {
@@ -328,9 +540,14 @@ document.addEventListener('DOMContentLoaded', () => {
   $('auth-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     Api.saveKey($('key').value);
-    setAuthState();
+    checkKey();
   });
-  $('signout').addEventListener('click', () => { Api.saveKey(''); $('key').value = ''; setAuthState(); });
+  if (Api.key) checkKey();
+  $('signout').addEventListener('click', () => { Api.saveKey(''); keyChecked = false; $('key').value = ''; setAuthState(); });
+  $('el-status').addEventListener('change', loadElections);
+  $('el-department').addEventListener('change', loadElections);
+  $('el-accept-bulk').addEventListener('click', () => changeStatus(tickedElections(), 'accepted'));
+  $('el-reject-bulk').addEventListener('click', () => changeStatus(tickedElections(), 'rejected'));
   $('census-file').addEventListener('change', async (ev) => {
     const file = ev.target.files[0];
     if (file) $('census').value = await file.text();
@@ -340,7 +557,7 @@ document.addEventListener('DOMContentLoaded', () => {
     if (res.ok) $('census').value = res.text.replace(/^\uFEFF/, '');
   });
   $('plan').addEventListener('change', () => selectPlan($('plan').value));
-  $('plan-json').addEventListener('change', renderBudgetInputs);
+  $('plan-json').addEventListener('change', () => { renderBudgetInputs(); renderBuilder(); });
   document.querySelectorAll('input[name=mode]').forEach((r) => r.addEventListener('change', renderBudgetInputs));
   $('quote-run').addEventListener('click', runQuote);
   $('quote-csv').addEventListener('click', () => download('quote.csv', quoteCsv()));
@@ -349,6 +566,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('payroll').addEventListener('click', payroll);
   I18N.onChange(() => {
     setAuthState();
+    renderBuilder();
+    renderBuilderPrice();
     renderPlanChoices();
     renderBudgetInputs();
     renderQuote();
