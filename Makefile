@@ -14,12 +14,13 @@
 #   make e2e                  the web pages in headless chromium (screenshots in build/e2e)
 #   make openapi-lint         validate docs/openapi.yaml (OpenAPI 3.1, @redocly/cli)
 
-PKGS       := gsl jansson libmicrohttpd sqlite3 xlsxwriter minizip expat libcurl
+PKGS       := gsl jansson libmicrohttpd sqlite3 xlsxwriter minizip expat libcurl libpq
 TEST_PKGS  := cmocka
 DEB_PKGS   := build-essential pkg-config libgsl-dev libjansson-dev libmicrohttpd-dev \
               libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk \
               sqlite3 curl python3 chromium nodejs \
-              libxlsxwriter-dev libminizip-dev libexpat1-dev libcurl4-openssl-dev python3-aiosmtpd
+              libxlsxwriter-dev libminizip-dev libexpat1-dev libcurl4-openssl-dev python3-aiosmtpd \
+              postgresql libpq-dev
 
 CC         ?= cc
 SANITIZE   ?=
@@ -108,12 +109,15 @@ $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBAPP) $(LIBCORE)
 tests-built: $(BUILD)/dmsrate $(TEST_BIN) $(REPLAY_BIN)
 
 # One pass over every unit test and the fuzz corpora with this build.
+# A throwaway PostgreSQL cluster (tests/pg/cluster.sh) is up meanwhile: the store tests of
+# tests/pg/backends run a second time against it.
 check: tests-built
-	@DMS_BIN=$(BUILD)/dmsrate tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
+	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/state \
+	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
 
 valgrind: tests-built
 	@DMS_BIN=$(BUILD)/dmsrate DMS_UNDER_VALGRIND=1 TEST_WRAPPER="$(VALGRIND)" \
-	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" ""
+	  tests/pg/with-cluster.sh $(BUILD)/pg/state tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" ""
 
 # The full suite README promises: plain, sanitized, valgrind, then a short fuzz.
 test: deps
@@ -203,8 +207,9 @@ soak: $(BUILD)/dmsrate
 .PHONY: soak
 
 bench: $(BUILD)/dmsrate $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do echo "== $$b"; DMS_BIN=$(BUILD)/dmsrate $$b || exit 1; done
-	@for s in $(sort $(filter-out bench/soak.sh,$(wildcard bench/*.sh))); do echo "== $$s"; DMS_BIN=$(BUILD)/dmsrate $$s || exit 1; done
+	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/bench-state sh -c '\
+	  for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done; \
+	  for s in $(sort $(filter-out bench/soak.sh,$(wildcard bench/*.sh))); do echo "== $$s"; $$s || exit 1; done'
 
 RUN_ARGS ?= serve --listen 127.0.0.1:8080 --tariffs tariffs --models models --db var/dmsrate.db
 

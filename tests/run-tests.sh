@@ -7,14 +7,14 @@
 # Programs run TEST_JOBS at a time (default: the number of cores), since a
 # valgrind pass is single-threaded and would leave the other core idle. The
 # tests that measure time against a live server (slow clients, deadlines,
-# SIGKILL during writes, the SMTP retry) run alone first, so a neighbour's
+# SIGKILL during writes, the SMTP retry, PostgreSQL restarts) run alone first, so a neighbour's
 # load cannot make them flaky. Results print in the order given.
 set -u
 build=$1
 tests=$2
 replays=$3
 jobs=${TEST_JOBS:-$(nproc 2>/dev/null || echo 2)}
-serial_pattern='^test_(server_|durability|notify_smtp|replica)'
+serial_pattern='^test_(server_|durability|notify_smtp|replica|store_pg)'
 status_dir=$(mktemp -d "${TMPDIR:-/tmp}/dms_run_tests_XXXXXX")
 trap 'rm -rf "$status_dir"' EXIT
 
@@ -65,6 +65,25 @@ for t in $tests; do
         tail -30 "$log"
     fi
 done
+# The store tests once more against PostgreSQL, when a test cluster is up (make check starts one).
+if [ -n "${DMS_TEST_PG_URI:-}" ]; then
+    for name in $(grep -v '^#' tests/pg/backends); do
+        t="$build/tests/$name"
+        case " $tests " in *" $t "*) ;; *) continue ;; esac
+        log="$build/tests/$name.pg.log"
+        if DMS_TEST_STORE=postgresql ${TEST_WRAPPER:-} "$t" >"$log" 2>&1; then
+            passed=$((passed + 1))
+            echo "PASS $name [postgresql]$(grep -o '\[  PASSED  \] [0-9]* test' "$log" | tail -1 | sed 's/\[  PASSED  \]/ /')"
+        else
+            failed=$((failed + 1))
+            failed_names="$failed_names $name[postgresql]"
+            echo "FAIL $name [postgresql] (log: $log)"
+            tail -30 "$log"
+        fi
+    done
+else
+    echo "no DMS_TEST_PG_URI: the PostgreSQL pass of the store tests is skipped"
+fi
 for r in $replays; do
     name=$(basename "$r")
     corpus="tests/fuzz/corpus/$name"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store_target.h"
 #include "testutil.h"
 
 static const char *file1 = "claim_id;employee_id;service_date;category;amount_billed;amount_paid\n"
@@ -35,11 +36,13 @@ static dms_register *parse(const char *t)
 static void test_idempotent_import(void **state)
 {
     (void)state;
-    char path[] = "/tmp/dms_claims_store_XXXXXX";
+    char path[256] = "/tmp/dms_claims_store_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     unlink(path);
+    if (store_target_is_pg()) /* the same checks on a fresh PostgreSQL database (COPY) */
+        assert_int_equal(store_target_fresh_pg(path, sizeof path), 0);
     dms_claims_store *cs = NULL;
     dms_error err;
     dms_error_clear(&err);

@@ -26,11 +26,12 @@
 #include <jansson.h>
 
 #include "http_client.h"
+#include "store_target.h"
 #include "run_command.h"
 
 static pid_t server_pid;
 static unsigned port;
-static char dir[64], db[128];
+static char dir[64], db[256];
 static char k_emp[80], k_emp_young[80], k_emp_ops[80], k_hr[80], k_mgr[80], k_fin[80], k_brk[80];
 static const int T = 20000;
 
@@ -70,7 +71,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/dms-enrol-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
+        return -1;
     /* Inside the enrolment window (2025-11-17 .. 2025-12-12). */
     if (start("2025-11-20") != 0)
         return -1;

@@ -30,10 +30,11 @@
 #include "dms/xlsx.h"
 #include "http_client.h"
 #include "run_command.h"
+#include "store_target.h"
 
 #define T 60000
 
-static char dir[64], db[128];
+static char dir[64], db[256];
 static unsigned port;
 static pid_t server_pid;
 static char fin1[80], fin2[80], hr1[80], emp1[80], mgr1[80], ins[80];
@@ -74,7 +75,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/dms-finance-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
+        return -1;
     for (int e = 1; e <= 2; e++) {
         char id[16];
         char *create[] = {"dmsrate", "employers",  "create", "--name", "ООО «Северный ветер»",

@@ -33,8 +33,9 @@
 #include <cmocka.h>
 
 #include "run_command.h"
+#include "store_target.h"
 
-static char dir[64], db[128], maildir[128], url[64];
+static char dir[64], db[256], maildir[128], url[64];
 static unsigned short port;
 static pid_t sink = -1;
 
@@ -124,7 +125,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/dms-smtp-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
+        return -1;
     snprintf(maildir, sizeof maildir, "%s/maildir", dir);
     port = free_port();
     snprintf(url, sizeof url, "smtp://127.0.0.1:%u", port);

@@ -35,12 +35,13 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 #include "http_client.h"
+#include "store_target.h"
 #include "run_command.h"
 
 #define T 60000
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-static char dir[64], db[128];
+static char dir[64], db[256];
 static unsigned port;
 static pid_t server_pid;
 static char hr1[80], hr2[80];
@@ -67,7 +68,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/dms-register-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
+        return -1;
     for (int e = 1; e <= 2; e++) {
         char id[16], name[32];
         snprintf(name, sizeof name, "Employer %d", e);
@@ -338,8 +340,8 @@ static void reports_from_the_stored_register(void **state)
 static void accepted_election_changes_the_programme(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/elect.db", dir);
+    char path[256];
+    assert_int_equal(store_target(dir, "elect.db", path, sizeof path), 0);
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;

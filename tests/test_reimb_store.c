@@ -30,11 +30,12 @@
 #include "dms/sha256.h"
 #include "http_client.h"
 #include "run_command.h"
+#include "store_target.h"
 
 #define T 60000
 #define DIAG "K02.1 кариес дентина"
 
-static char dir[64], db[128];
+static char dir[64], db[256];
 static unsigned port;
 static pid_t server_pid;
 static char emp1[80], emp2[80], hr[80], mgr[80], fin[80], brok[80], ins[80];
@@ -77,7 +78,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/dms-reimb-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
+        return -1;
     char *create[] = {"dmsrate", "employers", "create", "--name", "Employer", "--db", db, NULL};
     char *import[] = {"dmsrate",
                       "enrol",

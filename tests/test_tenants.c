@@ -25,15 +25,17 @@
 
 #include <cmocka.h>
 #include <jansson.h>
-#include <sqlite3.h>
+#include "dms/sql.h"
+#include "dms/store.h"
 
 #include "dms/api.h"
 #include "http_client.h"
+#include "store_target.h"
 #include "run_command.h"
 
 #define T 20000
 
-static char dir[64], db[128];
+static char dir[64], db[256];
 static unsigned port;
 static pid_t server_pid;
 
@@ -124,15 +126,15 @@ static int call(const char *key, const char *method, const char *path, const cha
 
 static long last_key_id(void)
 {
-    sqlite3 *h = NULL;
+    dms_store *h = NULL;
     long id = 0;
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_open(db, &h) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, "SELECT max(id) FROM api_key", -1, &stmt, NULL) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW)
-        id = (long)sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(h);
+    dms_stmt *stmt = NULL;
+    if (dms_store_open(db, &h, NULL) == DMS_OK &&
+        dms_sql_prepare(h, "SELECT max(id) FROM api_key", &stmt) == DMS_SQL_OK &&
+        dms_sql_step(stmt) == DMS_SQL_ROW)
+        id = (long)dms_sql_column_int64(stmt, 0);
+    dms_sql_finalize(stmt);
+    dms_store_close(h);
     return id;
 }
 
@@ -154,7 +156,8 @@ static int setup(void **state)
     snprintf(dir, sizeof dir, "/tmp/dms-tenants-XXXXXX");
     if (mkdtemp(dir) == NULL)
         return -1;
-    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
+        return -1;
     char *census = read_text("examples/census/midsize-450.csv");
     char *policy = read_text("examples/policies/midsize-2026.json");
     if (census == NULL || policy == NULL)
@@ -277,28 +280,28 @@ static char *fingerprint(long id)
         "SELECT * FROM insured_upload WHERE tenant = ?1",
         "SELECT retro_days FROM employer WHERE id = ?1",
     };
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    dms_store *h = NULL;
+    assert_int_equal(dms_store_open(db, &h, NULL), DMS_OK);
     size_t cap = 1 << 16, len = 0;
     char *out = malloc(cap);
     out[0] = '\0';
     for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++) {
-        sqlite3_stmt *stmt = NULL;
-        assert_int_equal(sqlite3_prepare_v2(h, queries[q], -1, &stmt, NULL), SQLITE_OK);
-        sqlite3_bind_int64(stmt, 1, id);
-        while (sqlite3_step(stmt) == SQLITE_ROW)
-            for (int c = 0; c < sqlite3_column_count(stmt); c++) {
-                const char *v = (const char *)sqlite3_column_text(stmt, c);
+        dms_stmt *stmt = NULL;
+        assert_int_equal(dms_sql_prepare(h, queries[q], &stmt), DMS_SQL_OK);
+        dms_sql_bind_int64(stmt, 1, id);
+        while (dms_sql_step(stmt) == DMS_SQL_ROW)
+            for (int c = 0; c < dms_sql_column_count(stmt); c++) {
+                const char *v = dms_sql_column_text(stmt, c);
                 size_t need = (v != NULL ? strlen(v) : 4) + 2;
                 while (len + need >= cap)
                     out = realloc(out, cap *= 2);
                 len += (size_t)snprintf(out + len, cap - len, "%s|", v != NULL ? v : "NULL");
             }
-        sqlite3_finalize(stmt);
+        dms_sql_finalize(stmt);
         out[len++] = '\n';
         out[len] = '\0';
     }
-    sqlite3_close(h);
+    dms_store_close(h);
     return out;
 }
 
@@ -519,31 +522,31 @@ static void keys_expire_revoke_and_are_audited(void **state)
     assert_true(saw_self_used);
     json_decref(j);
     /* A revoked key and an expired key are both refused. */
-    sqlite3 *h = NULL;
-    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    dms_store *h = NULL;
+    assert_int_equal(dms_store_open(db, &h, NULL), DMS_OK);
     char sql[320];
     snprintf(sql, sizeof sql,
              "UPDATE api_key SET expires_at = '2000-01-01T00:00:00.000Z' WHERE tenant = %ld "
              "AND role = 'manager'",
              ten[2].id);
-    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(dms_sql_exec(h, sql), DMS_SQL_OK);
     assert_int_equal(call(ten[2].keys[KEY_MGR], "GET", "/v1/employer", NULL, &j, NULL), 401);
     assert_non_null(strstr(
         json_string_value(json_object_get(json_object_get(j, "error"), "message")), "expired"));
     json_decref(j);
     /* The audit log holds every key creation and the revocation, with who and what. */
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     snprintf(sql, sizeof sql,
              "SELECT count(*) FILTER (WHERE action = 'key.create'), count(*) FILTER (WHERE "
              "action = 'key.revoke' AND object = 'key %ld' AND actor LIKE 'key %% (hr)') FROM "
              "audit_log",
              id);
-    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &stmt, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(stmt, 0), 3 * 6 + 2);
-    assert_int_equal(sqlite3_column_int(stmt, 1), 1);
-    sqlite3_finalize(stmt);
-    sqlite3_close(h);
+    assert_int_equal(dms_sql_prepare(h, sql, &stmt), DMS_SQL_OK);
+    assert_int_equal(dms_sql_step(stmt), DMS_SQL_ROW);
+    assert_int_equal(dms_sql_column_int(stmt, 0), 3 * 6 + 2);
+    assert_int_equal(dms_sql_column_int(stmt, 1), 1);
+    dms_sql_finalize(stmt);
+    dms_store_close(h);
 }
 
 int main(void)

@@ -18,17 +18,18 @@
 /* Only ever appended to: the numbers are part of the API. */
 enum dms_status {
     DMS_OK = 0,
-    DMS_EINVAL = 1,     /* a parameter is outside its domain */
-    DMS_ENOMEM = 2,     /* allocation failed */
-    DMS_ENUMERIC = 3,   /* a numerical method could not reach an answer */
-    DMS_EPARSE = 4,     /* malformed input text (JSON, CSV, numbers) */
-    DMS_EIO = 5,        /* a file could not be read or written */
-    DMS_ENOTFOUND = 6,  /* a named thing does not exist */
-    DMS_ECONFLICT = 7,  /* the request contradicts stored state */
-    DMS_ETOOBIG = 8,    /* input or result larger than allowed */
-    DMS_EFORBIDDEN = 9, /* the caller may not do this */
-    DMS_EUNAUTH = 10,   /* the caller is not identified */
-    DMS_EINTERNAL = 11, /* a bug or an unexpected library failure */
+    DMS_EINVAL = 1,        /* a parameter is outside its domain */
+    DMS_ENOMEM = 2,        /* allocation failed */
+    DMS_ENUMERIC = 3,      /* a numerical method could not reach an answer */
+    DMS_EPARSE = 4,        /* malformed input text (JSON, CSV, numbers) */
+    DMS_EIO = 5,           /* a file could not be read or written */
+    DMS_ENOTFOUND = 6,     /* a named thing does not exist */
+    DMS_ECONFLICT = 7,     /* the request contradicts stored state */
+    DMS_ETOOBIG = 8,       /* input or result larger than allowed */
+    DMS_EFORBIDDEN = 9,    /* the caller may not do this */
+    DMS_EUNAUTH = 10,      /* the caller is not identified */
+    DMS_EINTERNAL = 11,    /* a bug or an unexpected library failure */
+    DMS_EUNAVAILABLE = 12, /* a service this depends on (the database) is down: retry */
 };
 
 #define DMS_ERROR_MESSAGE_MAX 512

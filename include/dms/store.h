@@ -1,14 +1,21 @@
 /*
- * The embedded SQLite store: opening the database file with the settings the
- * service relies on (WAL journal, foreign keys, a busy timeout, synchronous
- * NORMAL) and bringing its schema up to date with the numbered migrations
- * kept in src/store/migrations.c. Each migration runs in its own transaction
- * and is recorded in the schema_migrations table, so opening is idempotent
- * and a crash mid-migration leaves the previous version intact. A store is
- * one connection; use one per thread.
+ * The store, on one of two engines behind the same functions: the embedded
+ * SQLite file (a path: WAL journal, foreign keys, a busy timeout, synchronous
+ * NORMAL) or a PostgreSQL server shared by several replicas of the service
+ * (a postgresql:// or postgres:// URI, any libpq connection URI). Opening
+ * brings the schema up to date with the numbered migrations of
+ * src/store/migrations.c (SQLite) or migrations_pg.c (PostgreSQL, under an
+ * advisory lock so replicas starting together do not race). Each migration
+ * runs in its own transaction and is recorded in the schema_migrations
+ * table, so opening is idempotent and a crash mid-migration leaves the
+ * previous version intact. A store is one connection; use one per thread.
+ * A PostgreSQL connection that breaks (server restart) reconnects by itself
+ * at the next statement; meanwhile calls fail with DMS_EUNAVAILABLE.
  */
 #ifndef DMS_STORE_H
 #define DMS_STORE_H
+
+#include <stdbool.h>
 
 #include "dms/error.h"
 
@@ -24,6 +31,12 @@ typedef struct dms_store_migration {
 /* The migrations compiled into this build, in order. */
 extern const dms_store_migration dms_store_migrations[];
 extern const int dms_store_migration_count;
+/* The same steps for PostgreSQL (version N is the same schema on both). */
+extern const dms_store_migration dms_store_pg_migrations[];
+extern const int dms_store_pg_migration_count;
+
+/* True when db names a PostgreSQL database (postgresql:// or postgres://). */
+bool dms_store_is_uri(const char *db);
 
 /* Milliseconds a statement waits on a locked database before DMS_ECONFLICT. */
 #define DMS_STORE_BUSY_TIMEOUT_MS 5000
@@ -33,8 +46,9 @@ extern const int dms_store_migration_count;
  * pragmas and applies every migration newer than the recorded version.
  * *out is set on success and NULL on failure. Errors: DMS_EINVAL (NULL
  * arguments, a database newer than this build), DMS_EIO (cannot open or
- * write the file, not a database), DMS_ECONFLICT (locked); the message starts
- * with the file name.
+ * write the file, not a database), DMS_ECONFLICT (locked), DMS_EUNAVAILABLE
+ * (PostgreSQL cannot be reached); the message starts with the file name or
+ * the URI without its password.
  */
 int dms_store_open(const char *path, dms_store **out, dms_error *err);
 
@@ -46,9 +60,16 @@ int dms_store_version(dms_store *store, int *version, dms_error *err);
 
 /*
  * Runs PRAGMA integrity_check; DMS_OK when SQLite answers "ok", DMS_EIO with
- * its first complaint otherwise.
+ * its first complaint otherwise. On PostgreSQL (which checksums its own
+ * pages) whether the server answers a query on the schema.
  */
 int dms_store_check(dms_store *store, dms_error *err);
+
+/*
+ * Whether the store answers a query now (for /healthz): DMS_OK, or
+ * DMS_EUNAVAILABLE (server down), DMS_EIO (not a database) with the reason.
+ */
+int dms_store_ping(dms_store *store, dms_error *err);
 
 /*
  * The tenant of a connection. Every employer-scoped table (policy and

@@ -18,9 +18,10 @@
 #include <string.h>
 
 static const unsigned http_of_status[] = {
-    [DMS_OK] = 200,      [DMS_EINVAL] = 422,     [DMS_ENOMEM] = 503,    [DMS_ENUMERIC] = 422,
-    [DMS_EPARSE] = 400,  [DMS_EIO] = 500,        [DMS_ENOTFOUND] = 404, [DMS_ECONFLICT] = 409,
-    [DMS_ETOOBIG] = 413, [DMS_EFORBIDDEN] = 403, [DMS_EUNAUTH] = 401,   [DMS_EINTERNAL] = 500,
+    [DMS_OK] = 200,           [DMS_EINVAL] = 422,     [DMS_ENOMEM] = 503,    [DMS_ENUMERIC] = 422,
+    [DMS_EPARSE] = 400,       [DMS_EIO] = 500,        [DMS_ENOTFOUND] = 404, [DMS_ECONFLICT] = 409,
+    [DMS_ETOOBIG] = 413,      [DMS_EFORBIDDEN] = 403, [DMS_EUNAUTH] = 401,   [DMS_EINTERNAL] = 500,
+    [DMS_EUNAVAILABLE] = 503,
 };
 
 unsigned dms_api_http_status(int status)

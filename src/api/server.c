@@ -363,7 +363,7 @@ static dms_store *thread_store(dms_api_server *s, dms_error *err)
     if (store == NULL) {
         /* The database was created at start; one gone since is a fault,
          * not something to recreate empty under the service's feet. */
-        if (access(s->db_path, F_OK) != 0) {
+        if (!dms_store_is_uri(s->db_path) && access(s->db_path, F_OK) != 0) {
             dms_error_set(err, DMS_EIO, NULL, "the database file is missing");
             return NULL;
         }
@@ -389,6 +389,13 @@ static void close_thread_store(void *store)
 static int hook_store_health(void *ctx, const dms_api_request *req, dms_error *err)
 {
     dms_api_server *s = ctx;
+    if (dms_store_is_uri(s->db_path)) { /* PostgreSQL: does the server answer? (no URI shown) */
+        dms_error inner;
+        dms_error_clear(&inner);
+        if (req->store == NULL || dms_store_ping(req->store, &inner) != DMS_OK)
+            return dms_error_set(err, DMS_EUNAVAILABLE, NULL, "the database cannot be reached");
+        return DMS_OK;
+    }
     static const char magic[16] = "SQLite format 3";
     char head[16];
     struct stat now, start;
@@ -1218,7 +1225,7 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     s->config.web_dir = s->web_dir;
     s->db_path = dup_or_null(config->db_path);
     s->config.db_path = s->db_path;
-    if (s->db_path != NULL)
+    if (s->db_path != NULL && !dms_store_is_uri(s->db_path))
         s->db_fd = open(s->db_path, O_RDONLY | O_CLOEXEC);
     if (config->today != NULL)
         snprintf(s->today, sizeof s->today, "%s", config->today);

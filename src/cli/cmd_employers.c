@@ -21,7 +21,8 @@ static const char usage[] =
     "of insured people, elections and keys.\n"
     "  --name NAME   the employer's name (название), required for create\n"
     "  --inn INN     its ИНН: 10 digits (12 for an individual entrepreneur)\n"
-    "  --db FILE     the service's database (default var/dmsrate.db)\n"
+    "  --db FILE     the service's database (default var/dmsrate.db), or a\n"
+    "                postgresql:// URI\n"
     "create prints the new employer's id on stdout.\n";
 
 int cmd_employers(int argc, char **argv)

@@ -25,7 +25,8 @@ static const char usage[] =
     "  --employer ID   the employer (dmsrate employers create); default 1\n"
     "  --policy FILE   a policy such as examples/policies/midsize-2026.json\n"
     "  --census FILE   a census such as examples/census/midsize-450.csv\n"
-    "  --db FILE       the service's database (default var/dmsrate.db)\n";
+    "  --db FILE       the service's database (default var/dmsrate.db), or a\n"
+    "                  postgresql:// URI\n";
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -119,8 +120,9 @@ int cmd_enrol(int argc, char **argv)
         code = err.code == DMS_EINVAL || err.code == DMS_EPARSE ? 2 : 1;
         goto out;
     }
+    /* A PostgreSQL URI may hold a password: it is not echoed. */
     printf("imported %s and %s into %s for employer %ld (import %ld)\n", policy_path, census_path,
-           db_path, employer, id);
+           dms_store_is_uri(db_path) ? "the PostgreSQL database" : db_path, employer, id);
     code = 0;
 out:
     if (code != 0) {

@@ -31,7 +31,8 @@ static const char usage[] =
     "  --employee ID     the employee's id (табельный номер): required for employee keys\n"
     "  --department D    the department (подразделение): required for manager keys\n"
     "  --expires Nd      the key stops working N days from now (default: never)\n"
-    "  --db FILE         the service's database (default var/dmsrate.db)\n"
+    "  --db FILE         the service's database (default var/dmsrate.db), or a\n"
+    "                    postgresql:// URI\n"
     "rotate prints a new key with the same scope and revokes the old one.\n"
     "Clients send a key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'.\n";
 

@@ -27,6 +27,7 @@ static const struct {
     [DMS_EFORBIDDEN] = {"forbidden", "not allowed for this caller"},
     [DMS_EUNAUTH] = {"unauthorized", "caller not identified"},
     [DMS_EINTERNAL] = {"internal_error", "internal error"},
+    [DMS_EUNAVAILABLE] = {"unavailable", "temporarily unavailable"},
 };
 
 /* Same order as status_table. */
@@ -43,6 +44,7 @@ static const char *const status_ru[] = {
     [DMS_EFORBIDDEN] = "не разрешено для этого ключа",
     [DMS_EUNAUTH] = "ключ доступа не указан или неверен",
     [DMS_EINTERNAL] = "внутренняя ошибка",
+    [DMS_EUNAVAILABLE] = "временно недоступно",
 };
 
 /*

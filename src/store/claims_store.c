@@ -1,10 +1,9 @@
 /*
  * The claims register tables of the store (migration 2 of migrations.c):
  * import in one transaction with the file-hash and per-line-key idempotence
- * rules of claims_store.h, and loading a stored register back. The store
- * module keeps its connection private, so this module runs dms_store_open
- * once to create and migrate the file and then keeps its own connection
- * with the same settings (WAL, foreign keys, busy timeout).
+ * rules of claims_store.h, and loading a stored register back. The module
+ * keeps a store connection of its own (dms_store_open, either engine);
+ * on PostgreSQL the lines stream in with COPY.
  */
 #include "dms/claims_store.h"
 #include "dms/sha256.h"
@@ -14,87 +13,211 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
+#include "dms/sql.h"
 #include "dms/store.h"
+#include "store_internal.h"
 
 struct dms_claims_store {
-    sqlite3 *db;
-    char path[DMS_ERROR_PATH_MAX];
+    dms_store *store;
 };
 
-
 /* ---- connection -------------------------------------------------------- */
-
-static int db_error(dms_claims_store *cs, int rc, const char *what, dms_error *err)
-{
-    int code = DMS_EIO, primary = rc & 0xff;
-    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-        code = DMS_ECONFLICT;
-    else if (primary == SQLITE_NOMEM)
-        code = DMS_ENOMEM;
-    else if (primary == SQLITE_CONSTRAINT)
-        code = DMS_EINVAL;
-    return dms_error_set(err, code, NULL, "%s: %s: %s", cs->path, what,
-                         cs->db ? sqlite3_errmsg(cs->db) : sqlite3_errstr(rc));
-}
 
 void dms_claims_store_close(dms_claims_store *cs)
 {
     if (cs == NULL)
         return;
-    sqlite3_close(cs->db);
+    dms_store_close(cs->store);
     free(cs);
 }
 
 int dms_claims_store_open(const char *path, dms_claims_store **out, dms_error *err)
 {
-    dms_store *store = NULL;
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_claims_store_open: NULL output");
     *out = NULL;
-    int status = dms_store_open(path, &store, err); /* creates and migrates */
-    dms_store_close(store);
-    if (status != DMS_OK)
-        return status;
     dms_claims_store *cs = calloc(1, sizeof *cs);
     if (cs == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
-    snprintf(cs->path, sizeof cs->path, "%s", path);
-    int rc = sqlite3_open_v2(path, &cs->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_extended_result_codes(cs->db, 1);
-        sqlite3_busy_timeout(cs->db, DMS_STORE_BUSY_TIMEOUT_MS);
-        rc = sqlite3_exec(cs->db,
-                          "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; "
-                          "PRAGMA synchronous=NORMAL",
-                          NULL, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        status = db_error(cs, rc, "cannot open the claims tables", err);
-        dms_claims_store_close(cs);
+    int status = dms_store_open(path, &cs->store, err); /* creates and migrates */
+    if (status != DMS_OK) {
+        free(cs);
         return status;
     }
     *out = cs;
     return DMS_OK;
 }
 
-static int count_lines(dms_claims_store *cs, const char *employer, int year, int64_t *n)
+static int count_lines(dms_store *store, const char *employer, int year, int64_t *n)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        cs->db, "SELECT count(*) FROM claims_line WHERE employer = ?1 AND policy_year = ?2", -1,
-        &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, employer, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, year);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *n = sqlite3_column_int64(st, 0);
-            rc = SQLITE_OK;
+    dms_stmt *st = NULL;
+    int rc = dms_sql_prepare(
+        store, "SELECT count(*) FROM claims_line WHERE employer = ?1 AND policy_year = ?2", &st);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_text(st, 1, employer);
+        dms_sql_bind_int64(st, 2, year);
+        rc = dms_sql_step(st);
+        if (rc == DMS_SQL_ROW) {
+            *n = dms_sql_column_int64(st, 0);
+            rc = DMS_SQL_OK;
         }
     }
-    sqlite3_finalize(st);
+    dms_sql_finalize(st);
+    return rc;
+}
+
+#define LINE_COLUMNS                                                                               \
+    "employer, policy_year, claim_id, occurrence, policy_id, employee_id, relation, birth_day, "   \
+    "visit_day, service_day, category, module, clinic, billed, paid, copay, status, import_id"
+
+#define LINE_UPSERT                                                                                \
+    " ON CONFLICT (employer, policy_year, claim_id, occurrence) DO UPDATE SET policy_id = "        \
+    "excluded.policy_id, employee_id = excluded.employee_id, relation = excluded.relation, "       \
+    "birth_day = excluded.birth_day, visit_day = excluded.visit_day, service_day = "               \
+    "excluded.service_day, category = excluded.category, module = excluded.module, clinic = "      \
+    "excluded.clinic, billed = excluded.billed, paid = excluded.paid, copay = excluded.copay, "    \
+    "status = excluded.status, import_id = excluded.import_id"
+
+/* The lines one by one through a prepared upsert (SQLite: fast enough inside one transaction). */
+static int insert_lines(dms_store *store, const char *employer, int policy_year,
+                        const dms_register *reg, int64_t import_id)
+{
+    dms_stmt *st = NULL;
+    int rc = dms_sql_prepare(store,
+                             "INSERT INTO claims_line (" LINE_COLUMNS ") VALUES (?1, ?2, ?3, ?4, "
+                             "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                             "?18)" LINE_UPSERT,
+                             &st);
+    if (rc != DMS_SQL_OK)
+        return rc;
+    dms_sql_bind_text(st, 1, employer);
+    dms_sql_bind_int64(st, 2, policy_year);
+    dms_sql_bind_int64(st, 18, import_id);
+    for (size_t i = 0; i < reg->count && rc == DMS_SQL_OK; i++) {
+        const dms_claim_line *l = &reg->lines[i];
+        dms_sql_bind_text(st, 3, l->claim_id);
+        dms_sql_bind_int64(st, 4, (long long)l->occurrence);
+        dms_sql_bind_text(st, 5, l->policy_id);
+        dms_sql_bind_text(st, 6, l->employee_id);
+        dms_sql_bind_int64(st, 7, (long long)l->relation);
+        if (l->birth_day == LONG_MIN)
+            dms_sql_bind_null(st, 8);
+        else
+            dms_sql_bind_int64(st, 8, l->birth_day);
+        dms_sql_bind_int64(st, 9, l->visit_day);
+        dms_sql_bind_int64(st, 10, l->service_day);
+        dms_sql_bind_text(st, 11, l->category);
+        dms_sql_bind_text(st, 12, l->module);
+        dms_sql_bind_text(st, 13, l->clinic);
+        dms_sql_bind_int64(st, 14, l->billed);
+        dms_sql_bind_int64(st, 15, l->paid);
+        dms_sql_bind_int64(st, 16, l->copay);
+        dms_sql_bind_int64(st, 17, (long long)l->status);
+        rc = dms_sql_step(st);
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
+        dms_sql_reset(st);
+    }
+    dms_sql_finalize(st);
+    return rc;
+}
+
+/* A text field of COPY's text format: backslash, tab, newline and carriage return escaped. */
+static size_t copy_text(char *out, const char *s)
+{
+    size_t n = 0;
+    for (; s != NULL && *s != '\0'; s++) {
+        char c = *s;
+        if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+            out[n++] = '\\';
+            c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+        }
+        out[n++] = c;
+    }
+    return n;
+}
+
+/* Upper bound of one line of COPY text for l (every text byte may double). */
+static size_t copy_line_max(const char *employer, const dms_claim_line *l)
+{
+    size_t text = strlen(employer) + strlen(l->claim_id) + strlen(l->policy_id) +
+                  strlen(l->employee_id) + strlen(l->category) + strlen(l->module) +
+                  strlen(l->clinic);
+    return 2 * text + 18 * 24;
+}
+
+/*
+ * PostgreSQL: the lines stream in with COPY, the bulk path of the server. On
+ * the first import of an employer's year no key can collide, so they go
+ * straight into claims_line; otherwise into a temporary table first, then
+ * one INSERT ... SELECT with the same upsert as SQLite's.
+ */
+static int copy_lines(dms_store *store, const char *employer, int policy_year,
+                      const dms_register *reg, int64_t import_id, bool direct)
+{
+    /* A register of millions of lines is one long statement: the import's own limit. */
+    int rc = dms_sql_exec(store, "SET LOCAL statement_timeout = '10min'");
+    if (rc == DMS_SQL_OK && !direct)
+        rc = dms_sql_exec(store, "CREATE TEMP TABLE claims_stage (LIKE claims_line) "
+                                 "ON COMMIT DROP");
+    if (rc != DMS_SQL_OK)
+        return rc;
+    rc = dms_sql_copy_begin(store, direct ? "COPY claims_line (" LINE_COLUMNS ") FROM STDIN"
+                                          : "COPY claims_stage (" LINE_COLUMNS ") FROM STDIN");
+    if (rc != DMS_SQL_OK)
+        return rc;
+    size_t cap = 1 << 20, len = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        dms_sql_copy_end(store, "no memory");
+        return DMS_SQL_NOMEM;
+    }
+    for (size_t i = 0; i < reg->count && rc == DMS_SQL_OK; i++) {
+        const dms_claim_line *l = &reg->lines[i];
+        size_t need = copy_line_max(employer, l);
+        if (len + need > cap) {
+            rc = dms_sql_copy_put(store, buf, len);
+            len = 0;
+            if (need > cap) {
+                char *grown = realloc(buf, need);
+                if (grown == NULL) {
+                    rc = DMS_SQL_NOMEM;
+                    break;
+                }
+                buf = grown;
+                cap = need;
+            }
+        }
+        len += copy_text(buf + len, employer);
+        len += (size_t)sprintf(buf + len, "\t%d\t", policy_year);
+        len += copy_text(buf + len, l->claim_id);
+        len += (size_t)sprintf(buf + len, "\t%ld\t", (long)l->occurrence);
+        len += copy_text(buf + len, l->policy_id);
+        buf[len++] = '\t';
+        len += copy_text(buf + len, l->employee_id);
+        len += (size_t)sprintf(buf + len, "\t%d\t", (int)l->relation);
+        if (l->birth_day == LONG_MIN)
+            len += (size_t)sprintf(buf + len, "\\N");
+        else
+            len += (size_t)sprintf(buf + len, "%ld", l->birth_day);
+        len += (size_t)sprintf(buf + len, "\t%ld\t%ld\t", l->visit_day, l->service_day);
+        len += copy_text(buf + len, l->category);
+        buf[len++] = '\t';
+        len += copy_text(buf + len, l->module);
+        buf[len++] = '\t';
+        len += copy_text(buf + len, l->clinic);
+        len += (size_t)sprintf(buf + len, "\t%lld\t%lld\t%lld\t%d\t%lld\n", (long long)l->billed,
+                               (long long)l->paid, (long long)l->copay, (int)l->status,
+                               (long long)import_id);
+    }
+    if (rc == DMS_SQL_OK && len > 0)
+        rc = dms_sql_copy_put(store, buf, len);
+    free(buf);
+    int end = dms_sql_copy_end(store, rc == DMS_SQL_OK ? NULL : "the import failed");
+    if (rc == DMS_SQL_OK)
+        rc = end;
+    if (rc == DMS_SQL_OK && !direct)
+        rc = dms_sql_exec(store, "INSERT INTO claims_line (" LINE_COLUMNS ") SELECT " LINE_COLUMNS
+                                 " FROM claims_stage" LINE_UPSERT);
     return rc;
 }
 
@@ -102,7 +225,7 @@ int dms_claims_store_import(dms_claims_store *cs, const char *employer, int poli
                             const char *file_name, const void *file, size_t file_len,
                             const dms_register *reg, dms_claims_import_result *res, dms_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    dms_stmt *st = NULL;
     int rc, status = DMS_OK;
     int64_t before = 0, after = 0;
     if (cs == NULL || reg == NULL || res == NULL || (file == NULL && file_len > 0))
@@ -115,132 +238,92 @@ int dms_claims_store_import(dms_claims_store *cs, const char *employer, int poli
     memset(res, 0, sizeof *res);
     res->lines = reg->count;
     dms_sha256_hex(file != NULL ? file : "", file_len, res->sha256);
+    dms_store *store = cs->store;
 
-    if ((rc = sqlite3_exec(cs->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
-        return db_error(cs, rc, "starting the import", err);
-    rc = sqlite3_prepare_v2(cs->db,
-                            "SELECT id FROM claims_import WHERE employer = ?1 AND "
-                            "policy_year = ?2 AND file_sha256 = ?3",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, employer, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, policy_year);
-        sqlite3_bind_text(st, 3, res->sha256, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            res->import_id = sqlite3_column_int64(st, 0);
+    if ((rc = dms_sql_begin(store)) != DMS_SQL_OK)
+        return dms_store_fail(store, rc, "starting the import", err);
+    rc = dms_sql_prepare(store,
+                         "SELECT id FROM claims_import WHERE employer = ?1 AND "
+                         "policy_year = ?2 AND file_sha256 = ?3",
+                         &st);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_text(st, 1, employer);
+        dms_sql_bind_int64(st, 2, policy_year);
+        dms_sql_bind_text(st, 3, res->sha256);
+        rc = dms_sql_step(st);
+        if (rc == DMS_SQL_ROW) {
+            res->import_id = dms_sql_column_int64(st, 0);
             res->already_imported = 1;
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
+            rc = DMS_SQL_OK;
+        } else if (rc == DMS_SQL_DONE) {
+            rc = DMS_SQL_OK;
         }
     }
-    sqlite3_finalize(st);
+    dms_sql_finalize(st);
     st = NULL;
-    if (rc != SQLITE_OK)
+    if (rc != DMS_SQL_OK)
         goto out_db;
     if (res->already_imported) {
-        sqlite3_exec(cs->db, "ROLLBACK", NULL, NULL, NULL);
+        dms_sql_rollback(store);
         return DMS_OK;
     }
-    if ((rc = count_lines(cs, employer, policy_year, &before)) != SQLITE_OK)
+    if ((rc = count_lines(store, employer, policy_year, &before)) != DMS_SQL_OK)
         goto out_db;
-    rc = sqlite3_prepare_v2(cs->db,
-                            "INSERT INTO claims_import (employer, policy_year, file_sha256, "
-                            "file_name, lines, inserted) VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, employer, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, policy_year);
-        sqlite3_bind_text(st, 3, res->sha256, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, file_name ? file_name : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, (sqlite3_int64)reg->count);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    rc = dms_sql_prepare(store,
+                         "INSERT INTO claims_import (employer, policy_year, file_sha256, "
+                         "file_name, lines, inserted) VALUES (?1, ?2, ?3, ?4, ?5, 0) RETURNING id",
+                         &st);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_text(st, 1, employer);
+        dms_sql_bind_int64(st, 2, policy_year);
+        dms_sql_bind_text(st, 3, res->sha256);
+        dms_sql_bind_text(st, 4, file_name ? file_name : "");
+        dms_sql_bind_int64(st, 5, (long long)reg->count);
+        long long id = 0;
+        rc = dms_sql_step_id(st, &id);
+        res->import_id = id;
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
     }
-    sqlite3_finalize(st);
+    dms_sql_finalize(st);
     st = NULL;
-    if (rc != SQLITE_OK)
+    if (rc != DMS_SQL_OK)
         goto out_db;
-    res->import_id = sqlite3_last_insert_rowid(cs->db);
-    rc = sqlite3_prepare_v2(
-        cs->db,
-        "INSERT INTO claims_line (employer, policy_year, claim_id, occurrence, policy_id, "
-        "employee_id, relation, birth_day, visit_day, service_day, category, module, clinic, "
-        "billed, paid, copay, status, import_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (employer, policy_year, "
-        "claim_id, occurrence) DO UPDATE SET policy_id = excluded.policy_id, employee_id = "
-        "excluded.employee_id, relation = excluded.relation, birth_day = excluded.birth_day, "
-        "visit_day = excluded.visit_day, service_day = excluded.service_day, category = "
-        "excluded.category, module = excluded.module, clinic = excluded.clinic, billed = "
-        "excluded.billed, paid = excluded.paid, copay = excluded.copay, status = "
-        "excluded.status, import_id = excluded.import_id",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        goto out_db;
-    sqlite3_bind_text(st, 1, employer, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, policy_year);
-    sqlite3_bind_int64(st, 18, res->import_id);
-    for (size_t i = 0; i < reg->count && rc == SQLITE_OK; i++) {
-        const dms_claim_line *l = &reg->lines[i];
-        sqlite3_bind_text(st, 3, l->claim_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, (int)l->occurrence);
-        sqlite3_bind_text(st, 5, l->policy_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, l->employee_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 7, (int)l->relation);
-        if (l->birth_day == LONG_MIN)
-            sqlite3_bind_null(st, 8);
-        else
-            sqlite3_bind_int64(st, 8, l->birth_day);
-        sqlite3_bind_int64(st, 9, l->visit_day);
-        sqlite3_bind_int64(st, 10, l->service_day);
-        sqlite3_bind_text(st, 11, l->category, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 12, l->module, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 13, l->clinic, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 14, l->billed);
-        sqlite3_bind_int64(st, 15, l->paid);
-        sqlite3_bind_int64(st, 16, l->copay);
-        sqlite3_bind_int(st, 17, (int)l->status);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-    if (rc != SQLITE_OK || (rc = count_lines(cs, employer, policy_year, &after)) != SQLITE_OK)
+    rc = dms_sql_is_pg(store)
+             ? copy_lines(store, employer, policy_year, reg, res->import_id, before == 0)
+             : insert_lines(store, employer, policy_year, reg, res->import_id);
+    if (rc != DMS_SQL_OK || (rc = count_lines(store, employer, policy_year, &after)) != DMS_SQL_OK)
         goto out_db;
     res->inserted = (size_t)(after - before);
     res->replaced = reg->count - res->inserted;
-    rc = sqlite3_prepare_v2(cs->db, "UPDATE claims_import SET inserted = ?1 WHERE id = ?2", -1, &st,
-                            NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)res->inserted);
-        sqlite3_bind_int64(st, 2, res->import_id);
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    rc = dms_sql_prepare(store, "UPDATE claims_import SET inserted = ?1 WHERE id = ?2", &st);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_int64(st, 1, (long long)res->inserted);
+        dms_sql_bind_int64(st, 2, res->import_id);
+        rc = dms_sql_step(st);
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
     }
-    sqlite3_finalize(st);
+    dms_sql_finalize(st);
     st = NULL;
-    if (rc != SQLITE_OK || (rc = sqlite3_exec(cs->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+    if (rc != DMS_SQL_OK || (rc = dms_sql_commit(store)) != DMS_SQL_OK)
         goto out_db;
     return DMS_OK;
 out_db:
-    status = db_error(cs, rc, "importing the claims register", err);
-    sqlite3_finalize(st);
-    sqlite3_exec(cs->db, "ROLLBACK", NULL, NULL, NULL);
+    status = dms_store_fail(store, rc, "importing the claims register", err);
+    dms_sql_finalize(st);
+    dms_sql_rollback(store);
     return status;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(dms_stmt *st, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
+    const char *s = dms_sql_column_text(st, i);
     return s != NULL ? s : "";
 }
 
 int dms_claims_store_load(dms_claims_store *cs, const char *employer, int policy_year,
                           dms_register **out, dms_error *err)
 {
-    sqlite3_stmt *st = NULL;
+    dms_stmt *st = NULL;
     dms_register *reg = NULL;
     int status = DMS_OK;
     if (out == NULL || cs == NULL || employer == NULL)
@@ -248,50 +331,48 @@ int dms_claims_store_load(dms_claims_store *cs, const char *employer, int policy
     *out = NULL;
     if (dms_register_alloc(&reg) != DMS_OK)
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
-    int rc = sqlite3_prepare_v2(
-        cs->db,
+    int rc = dms_sql_prepare(
+        cs->store,
         "SELECT claim_id, policy_id, employee_id, relation, birth_day, visit_day, service_day, "
         "category, module, clinic, billed, paid, copay, status FROM claims_line WHERE employer "
         "= ?1 AND policy_year = ?2 ORDER BY service_day, claim_id, occurrence",
-        -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, employer, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, policy_year);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        &st);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_text(st, 1, employer);
+        dms_sql_bind_int64(st, 2, policy_year);
+        while ((rc = dms_sql_step(st)) == DMS_SQL_ROW) {
             dms_claim_line l;
             memset(&l, 0, sizeof l);
             l.claim_id = col_text(st, 0);
             l.policy_id = col_text(st, 1);
             l.employee_id = col_text(st, 2);
-            l.relation = (enum dms_relation)sqlite3_column_int(st, 3);
-            l.birth_day = sqlite3_column_type(st, 4) == SQLITE_NULL
-                              ? LONG_MIN
-                              : (long)sqlite3_column_int64(st, 4);
-            l.visit_day = (long)sqlite3_column_int64(st, 5);
-            l.service_day = (long)sqlite3_column_int64(st, 6);
+            l.relation = (enum dms_relation)dms_sql_column_int(st, 3);
+            l.birth_day = dms_sql_column_null(st, 4) ? LONG_MIN : (long)dms_sql_column_int64(st, 4);
+            l.visit_day = (long)dms_sql_column_int64(st, 5);
+            l.service_day = (long)dms_sql_column_int64(st, 6);
             l.category = col_text(st, 7);
             l.module = col_text(st, 8);
             l.clinic = col_text(st, 9);
-            l.billed = sqlite3_column_int64(st, 10);
-            l.paid = sqlite3_column_int64(st, 11);
-            l.copay = sqlite3_column_int64(st, 12);
-            l.status = (enum dms_claim_status)sqlite3_column_int(st, 13);
+            l.billed = dms_sql_column_int64(st, 10);
+            l.paid = dms_sql_column_int64(st, 11);
+            l.copay = dms_sql_column_int64(st, 12);
+            l.status = (enum dms_claim_status)dms_sql_column_int(st, 13);
             if ((status = dms_register_append(reg, &l)) != DMS_OK) {
                 status = dms_error_set(err, status, NULL, "a stored claim line is invalid");
                 goto out_free;
             }
         }
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
     }
-    if (rc != SQLITE_OK) {
-        status = db_error(cs, rc, "loading the claims register", err);
+    if (rc != DMS_SQL_OK) {
+        status = dms_store_fail(cs->store, rc, "loading the claims register", err);
         goto out_free;
     }
-    sqlite3_finalize(st);
+    dms_sql_finalize(st);
     *out = reg;
     return DMS_OK;
 out_free:
-    sqlite3_finalize(st);
+    dms_sql_finalize(st);
     dms_register_free(reg);
     return status;
 }

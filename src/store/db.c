@@ -1,13 +1,20 @@
 /*
- * Opening the SQLite store and migrating its schema. The connection runs in
- * WAL mode (readers never block the single writer, which suits an HTTP
- * service) with foreign keys enforced and a busy timeout so that concurrent
- * writers wait instead of failing at once. synchronous=NORMAL is the
- * documented safe pairing with WAL: a commit is durable against an
- * application crash and the database can never be corrupted by a power
- * loss; at worst the last transactions before a power cut roll back, which
- * is acceptable for audit rows and elections that the client retries, and it
- * saves one fsync per commit compared with FULL.
+ * Opening the store and migrating its schema, on either engine.
+ *
+ * A file path opens SQLite. The connection runs in WAL mode (readers never
+ * block the single writer, which suits an HTTP service) with foreign keys
+ * enforced and a busy timeout so that concurrent writers wait instead of
+ * failing at once. synchronous=NORMAL is the documented safe pairing with
+ * WAL: a commit is durable against an application crash and the database
+ * can never be corrupted by a power loss; at worst the last transactions
+ * before a power cut roll back, which is acceptable for audit rows and
+ * elections that the client retries, and it saves one fsync per commit
+ * compared with FULL.
+ *
+ * A postgresql:// or postgres:// URI opens PostgreSQL, shared by every
+ * replica of the service. Migrations there run under a session advisory
+ * lock, so replicas starting together apply each step once: the second
+ * waits, then finds the schema current.
  */
 #include "dms/store.h"
 #include "store_internal.h"
@@ -15,33 +22,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <sqlite3.h>
+/* The advisory lock key of migrations ("dmsm"). */
+#define PG_MIGRATE_LOCK "1684893549"
 
-struct dms_store {
-    sqlite3 *db;
-    char path[DMS_ERROR_PATH_MAX];
-    long tenant; /* the employer every scoped query reads and writes; 0: none */
-};
-
-/* Maps an SQLite result code to a dms status with the library's message. */
-static int db_error(dms_store *store, int rc, const char *what, dms_error *err)
+int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err)
 {
     int code = DMS_EIO;
-    int primary = rc & 0xff;
-    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+    if (rc == DMS_SQL_BUSY)
         code = DMS_ECONFLICT;
-    else if (primary == SQLITE_NOMEM)
+    else if (rc == DMS_SQL_NOMEM)
         code = DMS_ENOMEM;
-    else if (primary == SQLITE_CONSTRAINT || primary == SQLITE_MISUSE)
+    else if (rc == DMS_SQL_CONSTRAINT)
         code = DMS_EINVAL;
-    const char *detail = store->db != NULL ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc);
-    return dms_error_set(err, code, NULL, "%s: %s: %s", store->path, what, detail);
-}
-
-sqlite3 *dms_store_handle(dms_store *store)
-{
-    return store->db;
+    else if (rc == DMS_SQL_DOWN)
+        code = DMS_EUNAVAILABLE;
+    if (rc == DMS_SQL_DOWN)
+        return dms_error_set(err, code, NULL,
+                             "%s: %s: the database is unavailable (база данных недоступна): %s",
+                             store->path, what, dms_sql_errmsg(store));
+    return dms_error_set(err, code, NULL, "%s: %s: %s", store->path, what, dms_sql_errmsg(store));
 }
 
 void dms_store_tenant_set(dms_store *store, long employer)
@@ -55,30 +56,31 @@ long dms_store_tenant(const dms_store *store)
     return store != NULL ? store->tenant : 0;
 }
 
-int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err)
+bool dms_store_is_uri(const char *db)
 {
-    return db_error(store, rc, what, err);
+    return db != NULL &&
+           (strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0);
 }
 
 static int exec(dms_store *store, const char *sql, const char *what, dms_error *err)
 {
-    int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? DMS_OK : db_error(store, rc, what, err);
+    int rc = dms_sql_exec(store, sql);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
 int dms_store_version(dms_store *store, int *version, dms_error *err)
 {
     if (store == NULL || version == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_version: NULL argument");
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2(
-        store->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &stmt, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        *version = sqlite3_column_int(stmt, 0);
-        rc = SQLITE_OK;
+    dms_stmt *stmt = NULL;
+    int rc =
+        dms_sql_prepare(store, "SELECT coalesce(max(version), 0) FROM schema_migrations", &stmt);
+    if (rc == DMS_SQL_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        *version = dms_sql_column_int(stmt, 0);
+        rc = DMS_SQL_OK;
     }
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_OK ? DMS_OK : db_error(store, rc, "reading the schema version", err);
+    dms_sql_finalize(stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "reading the schema version", err);
 }
 
 /* Applies migration m in one transaction together with its bookkeeping row. */
@@ -86,56 +88,146 @@ static int apply(dms_store *store, const dms_store_migration *m, dms_error *err)
 {
     char what[128];
     snprintf(what, sizeof what, "migration %d (%s)", m->version, m->name);
-    int status = exec(store, "BEGIN IMMEDIATE", what, err);
+    int status = exec(store, store->pg ? "BEGIN" : "BEGIN IMMEDIATE", what, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     if ((status = exec(store, m->sql, what, err)) != DMS_OK)
         goto out_rollback;
-    int rc = sqlite3_prepare_v2(store->db,
-                                "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", -1,
-                                &stmt, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int(stmt, 1, m->version);
-        sqlite3_bind_text(stmt, 2, m->name, -1, SQLITE_STATIC);
-        rc = sqlite3_step(stmt);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    int rc = dms_sql_prepare(store, "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                             &stmt);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_int64(stmt, 1, m->version);
+        dms_sql_bind_text(stmt, 2, m->name);
+        rc = dms_sql_step(stmt);
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
     }
-    if (rc != SQLITE_OK) {
-        status = db_error(store, rc, what, err);
+    if (rc != DMS_SQL_OK) {
+        status = dms_store_fail(store, rc, what, err);
         goto out_rollback;
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return exec(store, "COMMIT", what, err);
 out_rollback:
-    sqlite3_finalize(stmt);
-    sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+    dms_sql_finalize(stmt);
+    dms_sql_rollback(store);
     return status;
 }
 
-static int migrate(dms_store *store, dms_error *err)
+static int migrate_steps(dms_store *store, dms_error *err)
 {
+    const dms_store_migration *list = store->pg ? dms_store_pg_migrations : dms_store_migrations;
+    int count = store->pg ? dms_store_pg_migration_count : dms_store_migration_count;
     int status = exec(store,
-                      "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
-                      "  version INTEGER PRIMARY KEY,\n"
-                      "  name TEXT NOT NULL,\n"
-                      "  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))\n"
-                      ")",
+                      store->pg ? "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+                                  "  version bigint PRIMARY KEY,\n"
+                                  "  name text NOT NULL,\n"
+                                  "  applied_at timestamptz NOT NULL DEFAULT now()\n"
+                                  ")"
+                                : "CREATE TABLE IF NOT EXISTS schema_migrations (\n"
+                                  "  version INTEGER PRIMARY KEY,\n"
+                                  "  name TEXT NOT NULL,\n"
+                                  "  applied_at TEXT NOT NULL DEFAULT "
+                                  "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))\n"
+                                  ")",
                       "creating schema_migrations", err);
     int version = 0;
     if (status == DMS_OK)
         status = dms_store_version(store, &version, err);
     if (status != DMS_OK)
         return status;
-    int latest = dms_store_migrations[dms_store_migration_count - 1].version;
+    int latest = list[count - 1].version;
     if (version > latest)
         return dms_error_set(err, DMS_EINVAL, NULL,
                              "%s: database schema version %d is newer than this build (%d)",
                              store->path, version, latest);
-    for (int i = 0; i < dms_store_migration_count && status == DMS_OK; i++)
-        if (dms_store_migrations[i].version > version)
-            status = apply(store, &dms_store_migrations[i], err);
+    for (int i = 0; i < count && status == DMS_OK; i++)
+        if (list[i].version > version)
+            status = apply(store, &list[i], err);
     return status;
+}
+
+static int migrate(dms_store *store, dms_error *err)
+{
+    if (!store->pg)
+        return migrate_steps(store, err);
+    /* Replicas starting together: one migrates, the others wait here and find nothing to do. */
+    int status = exec(store, "SELECT pg_advisory_lock(" PG_MIGRATE_LOCK ")",
+                      "waiting for the migration lock", err);
+    if (status != DMS_OK)
+        return status;
+    status = migrate_steps(store, err);
+    dms_sql_exec(store, "SELECT pg_advisory_unlock(" PG_MIGRATE_LOCK ")");
+    return status;
+}
+
+/* dms_now(): the time as ISO-8601 UTC with milliseconds, as on PostgreSQL. */
+static void now_plus(sqlite3_context *ctx, long long seconds)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t t = now.tv_sec + (time_t)seconds;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char buf[40];
+    size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, sizeof buf - n, ".%03ldZ", now.tv_nsec / 1000000);
+    sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+static void fn_now(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    now_plus(ctx, 0);
+}
+
+/* dms_now_plus(seconds): the time that many seconds from now. */
+static void fn_now_plus(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    now_plus(ctx, sqlite3_value_int64(argv[0]));
+}
+
+static int open_sqlite(dms_store *store, const char *path, dms_error *err)
+{
+    int status;
+    int rc = sqlite3_open_v2(
+        path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        return dms_error_set(err, DMS_EIO, NULL, "%s: cannot open the database: %s", store->path,
+                             store->db != NULL ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, DMS_STORE_BUSY_TIMEOUT_MS);
+    sqlite3_create_function(store->db, "dms_now", 0, SQLITE_UTF8, NULL, fn_now, NULL, NULL);
+    sqlite3_create_function(store->db, "dms_now_plus", 1, SQLITE_UTF8, NULL, fn_now_plus, NULL,
+                            NULL);
+    /* journal_mode answers with the mode in force; anything but wal is a failure. */
+    dms_stmt *stmt = NULL;
+    rc = dms_sql_prepare(store, "PRAGMA journal_mode=WAL", &stmt);
+    if (rc == DMS_SQL_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        const char *mode = dms_sql_column_text(stmt, 0);
+        rc = mode != NULL && strcmp(mode, "wal") == 0 ? DMS_SQL_OK : DMS_SQL_ERROR;
+    }
+    dms_sql_finalize(stmt);
+    if (rc != DMS_SQL_OK)
+        return dms_store_fail(store, rc, "cannot switch the database to WAL mode", err);
+    if ((status = exec(store, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
+                       "setting connection pragmas", err)) != DMS_OK)
+        return status;
+    return DMS_OK;
+}
+
+/* The URI without its password, for messages and logs. */
+static void mask_uri(const char *uri, char *out, size_t size)
+{
+    const char *scheme = strstr(uri, "://");
+    const char *at = scheme != NULL ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = scheme != NULL ? strchr(scheme + 3, ':') : NULL;
+    if (at != NULL && colon != NULL && colon < at)
+        snprintf(out, size, "%.*s:***%s", (int)(colon - uri), uri, at);
+    else
+        snprintf(out, size, "%s", uri);
 }
 
 int dms_store_open(const char *path, dms_store **out, dms_error *err)
@@ -147,31 +239,26 @@ int dms_store_open(const char *path, dms_store **out, dms_error *err)
     dms_store *store = calloc(1, sizeof *store);
     if (store == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the store");
-    snprintf(store->path, sizeof store->path, "%s", path);
     int status;
-    int rc = sqlite3_open_v2(
-        path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        status = db_error(store, rc, "cannot open the database", err);
-        goto out_close;
+    if (dms_store_is_uri(path)) {
+        store->pg = true;
+        if (strlen(path) >= sizeof store->uri) {
+            status = dms_error_set(err, DMS_EINVAL, NULL, "the database URI is too long");
+            goto out_close;
+        }
+        snprintf(store->uri, sizeof store->uri, "%s", path);
+        mask_uri(path, store->path, sizeof store->path);
+        int rc = dms_sql_pg_connect(store);
+        if (rc != DMS_SQL_OK) {
+            status = dms_store_fail(store, rc, "cannot connect", err);
+            goto out_close;
+        }
+    } else {
+        snprintf(store->path, sizeof store->path, "%s", path);
+        if ((status = open_sqlite(store, path, err)) != DMS_OK)
+            goto out_close;
     }
-    sqlite3_extended_result_codes(store->db, 1);
-    sqlite3_busy_timeout(store->db, DMS_STORE_BUSY_TIMEOUT_MS);
-    /* journal_mode answers with the mode in force; anything but wal is a failure. */
-    sqlite3_stmt *stmt = NULL;
-    rc = sqlite3_prepare_v2(store->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const char *mode = (const char *)sqlite3_column_text(stmt, 0);
-        rc = mode != NULL && strcmp(mode, "wal") == 0 ? SQLITE_OK : SQLITE_CANTOPEN;
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_OK) {
-        status = db_error(store, rc, "cannot switch the database to WAL mode", err);
-        goto out_close;
-    }
-    if ((status = exec(store, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
-                       "setting connection pragmas", err)) != DMS_OK ||
-        (status = migrate(store, err)) != DMS_OK)
+    if ((status = migrate(store, err)) != DMS_OK)
         goto out_close;
     *out = store;
     return DMS_OK;
@@ -184,7 +271,10 @@ void dms_store_close(dms_store *store)
 {
     if (store == NULL)
         return;
-    sqlite3_close(store->db);
+    if (store->db != NULL)
+        sqlite3_close(store->db);
+    if (store->pgconn != NULL)
+        PQfinish(store->pgconn);
     free(store);
 }
 
@@ -192,20 +282,35 @@ int dms_store_check(dms_store *store, dms_error *err)
 {
     if (store == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_check: NULL store");
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = DMS_OK;
-    int rc = sqlite3_prepare_v2(store->db, "PRAGMA integrity_check", -1, &stmt, NULL);
-    if (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const char *answer = (const char *)sqlite3_column_text(stmt, 0);
+    /* PostgreSQL keeps its own pages checksummed; the question there is whether it answers. */
+    int rc = dms_sql_prepare(
+        store, store->pg ? "SELECT 'ok' FROM schema_migrations LIMIT 1" : "PRAGMA integrity_check",
+        &stmt);
+    if (rc == DMS_SQL_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        const char *answer = dms_sql_column_text(stmt, 0);
         if (answer == NULL || strcmp(answer, "ok") != 0)
             status = dms_error_set(err, DMS_EIO, NULL, "%s: integrity check: %s", store->path,
                                    answer != NULL ? answer : "no answer");
-        rc = SQLITE_OK;
+        rc = DMS_SQL_OK;
     }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_OK)
-        status = db_error(store, rc, "integrity check", err);
+    dms_sql_finalize(stmt);
+    if (rc != DMS_SQL_OK)
+        status = dms_store_fail(store, rc, "integrity check", err);
     return status;
+}
+
+int dms_store_ping(dms_store *store, dms_error *err)
+{
+    if (store == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_ping: NULL store");
+    dms_stmt *stmt = NULL;
+    int rc = dms_sql_prepare(store, "SELECT count(*) FROM schema_migrations", &stmt);
+    if (rc == DMS_SQL_OK)
+        rc = dms_sql_step(stmt);
+    dms_sql_finalize(stmt);
+    return rc == DMS_SQL_ROW ? DMS_OK : dms_store_fail(store, rc, "health check", err);
 }
 
 int dms_store_audit(dms_store *store, const char *actor, const char *action, const char *object,
@@ -213,26 +318,23 @@ int dms_store_audit(dms_store *store, const char *actor, const char *action, con
 {
     if (store == NULL || actor == NULL || action == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_audit: NULL argument");
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2(store->db,
-                                "INSERT INTO audit_log (actor, action, object, detail, tenant) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5)",
-                                -1, &stmt, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(stmt, 1, actor, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 2, action, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 3, object != NULL ? object : "", -1, SQLITE_TRANSIENT);
-        if (detail_json != NULL)
-            sqlite3_bind_text(stmt, 4, detail_json, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(stmt, 4);
+    dms_stmt *stmt = NULL;
+    int rc = dms_sql_prepare(store,
+                             "INSERT INTO audit_log (actor, action, object, detail, tenant) "
+                             "VALUES (?1, ?2, ?3, ?4, ?5)",
+                             &stmt);
+    if (rc == DMS_SQL_OK) {
+        dms_sql_bind_text(stmt, 1, actor);
+        dms_sql_bind_text(stmt, 2, action);
+        dms_sql_bind_text(stmt, 3, object != NULL ? object : "");
+        dms_sql_bind_text(stmt, 4, detail_json);
         if (store->tenant > 0)
-            sqlite3_bind_int64(stmt, 5, store->tenant);
+            dms_sql_bind_int64(stmt, 5, store->tenant);
         else
-            sqlite3_bind_null(stmt, 5);
-        rc = sqlite3_step(stmt);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+            dms_sql_bind_null(stmt, 5);
+        rc = dms_sql_step(stmt);
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
     }
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_OK ? DMS_OK : db_error(store, rc, "writing the audit log", err);
+    dms_sql_finalize(stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "writing the audit log", err);
 }

@@ -38,31 +38,39 @@ bool dms_role_from_text(const char *text, enum dms_role *out)
 }
 
 /* Copies column col of stmt (NULL as "") into buf of size bytes. */
-static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    const char *t = dms_sql_column_text(stmt, col);
     snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
-static void bind_text_or_null(sqlite3_stmt *stmt, int i, const char *text)
+static void bind_text_or_null(dms_stmt *stmt, int i, const char *text)
 {
     if (text != NULL && text[0] != '\0')
-        sqlite3_bind_text(stmt, i, text, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, i, text);
     else
-        sqlite3_bind_null(stmt, i);
+        dms_sql_bind_null(stmt, i);
 }
 
-static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
 {
-    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
 }
 
 /* Steps a statement that returns no row. */
-static int step_done(dms_store *store, sqlite3_stmt *stmt, const char *what, dms_error *err)
+static int step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err)
 {
-    int rc = sqlite3_step(stmt);
-    return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+    long long v = 0;
+    int rc = dms_sql_step_id(stmt, &v);
+    *id = (long)v;
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+}
+
+static int step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err)
+{
+    int rc = dms_sql_step(stmt);
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
 /* The refusal of a write on a connection bound to no employer. */
@@ -98,59 +106,59 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
         return dms_error_set(err, DMS_EUNAUTH, NULL, "no store to check the API key against");
     char hash[DMS_SHA256_HEX];
     dms_sha256_hex(key, strlen(key), hash);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT id, role, employee_id, department, coalesce(tenant, 0), "
                          "expires_at IS NOT NULL AND expires_at <= "
-                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), "
+                         "dms_now(), "
                          "last_used_at IS NULL OR last_used_at < "
-                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds') "
+                         "dms_now_plus(-60) "
                          "FROM api_key WHERE key_sha256 = ?1 AND revoked_at IS NULL",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_TRANSIENT);
+    dms_sql_bind_text(stmt, 1, hash);
     bool touch = false;
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW) {
         char role[32];
-        out->key_id = (long)sqlite3_column_int64(stmt, 0);
+        out->key_id = (long)dms_sql_column_int64(stmt, 0);
         column_text(stmt, 1, role, sizeof role);
         if (!dms_role_from_text(role, &out->role))
             status = dms_error_set(err, DMS_EUNAUTH, NULL, "the API key has an unknown role");
         column_text(stmt, 2, out->employee_id, sizeof out->employee_id);
         column_text(stmt, 3, out->department, sizeof out->department);
-        out->employer = (long)sqlite3_column_int64(stmt, 4);
-        if (sqlite3_column_int(stmt, 5) != 0)
+        out->employer = (long)dms_sql_column_int64(stmt, 4);
+        if (dms_sql_column_int(stmt, 5) != 0)
             status = dms_error_set(err, DMS_EUNAUTH, NULL,
                                    "the API key has expired (срок действия ключа истёк): "
                                    "ask for a new one");
-        touch = sqlite3_column_int(stmt, 6) != 0;
+        touch = dms_sql_column_int(stmt, 6) != 0;
         if (out->role == DMS_ROLE_EMPLOYEE)
             snprintf(out->actor, sizeof out->actor, "key %ld (employee %.40s)", out->key_id,
                      out->employee_id);
         else
             snprintf(out->actor, sizeof out->actor, "key %ld (%s)", out->key_id,
                      dms_role_name(out->role));
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == DMS_SQL_DONE) {
         status = dms_error_set(err, DMS_EUNAUTH, NULL, "unknown or revoked API key");
     } else {
         status = dms_store_fail(store, rc, "checking the API key", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     /* Best effort and at most once a minute, so reads do not turn into a write each time;
      * skipped inside a caller's transaction, which must not be disturbed. */
-    if (status == DMS_OK && touch && sqlite3_get_autocommit(dms_store_handle(store)) &&
-        sqlite3_prepare_v2(dms_store_handle(store),
-                           "UPDATE api_key SET last_used_at = "
-                           "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-                           -1, &stmt, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(stmt, 1, out->key_id);
+    if (status == DMS_OK && touch && !dms_sql_in_transaction(store) &&
+        dms_sql_prepare(store,
+                        "UPDATE api_key SET last_used_at = "
+                        "dms_now() WHERE id = ?1",
+                        &stmt) == DMS_SQL_OK) {
+        dms_sql_bind_int64(stmt, 1, out->key_id);
         /* Never wait for a writer for this: a busy database skips the stamp. */
-        sqlite3_busy_timeout(dms_store_handle(store), 0);
-        sqlite3_step(stmt);
-        sqlite3_busy_timeout(dms_store_handle(store), DMS_STORE_BUSY_TIMEOUT_MS);
-        sqlite3_finalize(stmt);
+        dms_sql_nowait(store, true);
+        dms_sql_step(stmt);
+        dms_sql_nowait(store, false);
+        dms_sql_finalize(stmt);
     }
     if (status != DMS_OK)
         memset(out, 0, sizeof *out);
@@ -161,14 +169,14 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 int dms_enrol_begin(dms_store *store, dms_error *err)
 {
-    int rc = sqlite3_exec(dms_store_handle(store), "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
+    int rc = dms_sql_begin(store);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
 }
 
 int dms_enrol_commit(dms_store *store, dms_error *err)
 {
-    int rc = sqlite3_exec(dms_store_handle(store), "COMMIT", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
+    int rc = dms_sql_commit(store);
+    if (rc == DMS_SQL_OK)
         return DMS_OK;
     int status = dms_store_fail(store, rc, "committing", err);
     dms_enrol_rollback(store);
@@ -177,8 +185,8 @@ int dms_enrol_commit(dms_store *store, dms_error *err)
 
 void dms_enrol_rollback(dms_store *store)
 {
-    if (store != NULL && !sqlite3_get_autocommit(dms_store_handle(store)))
-        sqlite3_exec(dms_store_handle(store), "ROLLBACK", NULL, NULL, NULL);
+    if (store != NULL && dms_sql_in_transaction(store))
+        dms_sql_rollback(store);
 }
 
 /* ---- the employer -------------------------------------------------------------- */
@@ -193,54 +201,57 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    bool own = sqlite3_get_autocommit(dms_store_handle(store)) != 0;
+    bool own = !dms_sql_in_transaction(store);
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     long new_id = 0;
     if ((status = prepare(store,
                           "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, "
-                          "employees, imported_by, tenant) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          "employees, imported_by, tenant) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "RETURNING id",
                           &stmt, err)) != DMS_OK)
         goto out;
-    sqlite3_bind_text(stmt, 1, policy_json, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, census_csv, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, policy_name != NULL ? policy_name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)census->employees);
-    sqlite3_bind_text(stmt, 5, actor, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 6, tenant);
-    if ((status = step_done(store, stmt, "storing the policy and census", err)) != DMS_OK)
+    dms_sql_bind_text(stmt, 1, policy_json);
+    dms_sql_bind_text(stmt, 2, census_csv);
+    dms_sql_bind_text(stmt, 3, policy_name != NULL ? policy_name : "");
+    dms_sql_bind_int64(stmt, 4, (long long)census->employees);
+    dms_sql_bind_text(stmt, 5, actor);
+    dms_sql_bind_int64(stmt, 6, tenant);
+    if ((status = step_id(store, stmt, &new_id, "storing the policy and census", err)) != DMS_OK)
         goto out;
-    new_id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
     if ((status = prepare(store, "DELETE FROM enrol_employee WHERE tenant = ?1", &stmt, err)) !=
         DMS_OK)
         goto out;
-    sqlite3_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 1, tenant);
     if ((status = step_done(store, stmt, "clearing employees", err)) != DMS_OK)
         goto out;
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
-    if ((status = prepare(store,
-                          "INSERT OR REPLACE INTO enrol_employee (employee_id, department, "
-                          "employer_id, tenant) VALUES (?1, ?2, ?3, ?4)",
-                          &stmt, err)) != DMS_OK)
+    if ((status =
+             prepare(store,
+                     "INSERT INTO enrol_employee (employee_id, department, employer_id, tenant) "
+                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant, employee_id) DO UPDATE "
+                     "SET department = excluded.department, "
+                     "employer_id = excluded.employer_id",
+                     &stmt, err)) != DMS_OK)
         goto out;
     for (size_t i = 0; i < census->count && status == DMS_OK; i++) {
         const dms_person *p = &census->people[i];
         if (p->relation != DMS_RELATION_EMPLOYEE)
             continue;
-        sqlite3_reset(stmt);
-        sqlite3_bind_text(stmt, 1, p->employee_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 2, p->department, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 3, new_id);
-        sqlite3_bind_int64(stmt, 4, tenant);
+        dms_sql_reset(stmt);
+        dms_sql_bind_text(stmt, 1, p->employee_id);
+        dms_sql_bind_text(stmt, 2, p->department);
+        dms_sql_bind_int64(stmt, 3, new_id);
+        dms_sql_bind_int64(stmt, 4, tenant);
         status = step_done(store, stmt, "storing employees", err);
     }
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (own) {
         if (status == DMS_OK)
             status = dms_enrol_commit(store, err);
@@ -252,9 +263,9 @@ out:
     return status;
 }
 
-static char *column_dup(sqlite3_stmt *stmt, int col)
+static char *column_dup(dms_stmt *stmt, int col)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    const char *t = dms_sql_column_text(stmt, col);
     return strdup(t != NULL ? (const char *)t : "");
 }
 
@@ -265,30 +276,30 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
         *policy_json = NULL;
     if (census_csv != NULL)
         *census_csv = NULL;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT id, policy_json, census_csv FROM enrol_employer "
                          "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW) {
         if (id != NULL)
-            *id = (long)sqlite3_column_int64(stmt, 0);
+            *id = (long)dms_sql_column_int64(stmt, 0);
         if (policy_json != NULL && (*policy_json = column_dup(stmt, 1)) == NULL)
             status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the policy");
         if (census_csv != NULL && (*census_csv = column_dup(stmt, 2)) == NULL)
             status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the census");
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == DMS_SQL_DONE) {
         status = dms_error_set(err, DMS_ENOTFOUND, NULL,
                                "no employer policy and census imported yet "
                                "(dmsrate enrol import, or POST /v1/employer)");
     } else {
         status = dms_store_fail(store, rc, "reading the employer", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         if (policy_json != NULL) {
             free(*policy_json);
@@ -305,43 +316,43 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
 int dms_enrol_employee_department(dms_store *store, const char *employee_id,
                                   char department[DMS_ENROL_TEXT_MAX], dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(
         store, "SELECT department FROM enrol_employee WHERE tenant = ?2 AND employee_id = ?1",
         &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
-    sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
+    dms_sql_bind_text(stmt, 1, employee_id);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
         column_text(stmt, 0, department, DMS_ENROL_TEXT_MAX);
-    else if (rc == SQLITE_DONE)
+    else if (rc == DMS_SQL_DONE)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no employee '%.64s' in the census",
                                employee_id);
     else
         status = dms_store_fail(store, rc, "reading an employee", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
 int dms_enrol_employee_count(dms_store *store, const char *department, long *count, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT count(*) FROM enrol_employee WHERE tenant = ?2 AND "
-                         "(?1 IS NULL OR department = ?1)",
+                         "(department = ?1 OR ?1 IS NULL)",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
     bind_text_or_null(stmt, 1, department);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *count = (long)sqlite3_column_int64(stmt, 0);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
+        *count = (long)dms_sql_column_int64(stmt, 0);
     else
         status = dms_store_fail(store, rc, "counting employees", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -351,22 +362,22 @@ int dms_enrol_employee_count(dms_store *store, const char *department, long *cou
     "id, employee_id, department, status, version, options, price, employer_part, "                \
     "employee_part, employee_month, life_event, life_event_date, reason, updated_at"
 
-static void read_election(sqlite3_stmt *stmt, dms_enrol_election *e)
+static void read_election(dms_stmt *stmt, dms_enrol_election *e)
 {
     char text[64];
     memset(e, 0, sizeof *e);
-    e->id = (long)sqlite3_column_int64(stmt, 0);
+    e->id = (long)dms_sql_column_int64(stmt, 0);
     column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
     column_text(stmt, 2, e->department, sizeof e->department);
     column_text(stmt, 3, text, sizeof text);
     if (!dms_election_status_from_text(text, &e->status))
         e->status = DMS_ELECTION_DRAFT;
-    e->version = sqlite3_column_int(stmt, 4);
+    e->version = dms_sql_column_int(stmt, 4);
     column_text(stmt, 5, e->options, sizeof e->options);
-    e->price = sqlite3_column_int64(stmt, 6);
-    e->employer = sqlite3_column_int64(stmt, 7);
-    e->employee = sqlite3_column_int64(stmt, 8);
-    e->employee_month = sqlite3_column_int64(stmt, 9);
+    e->price = dms_sql_column_int64(stmt, 6);
+    e->employer = dms_sql_column_int64(stmt, 7);
+    e->employee = dms_sql_column_int64(stmt, 8);
+    e->employee_month = dms_sql_column_int64(stmt, 9);
     column_text(stmt, 10, text, sizeof text);
     if (text[0] == '\0' || !dms_life_event_from_text(text, &e->life_event))
         e->life_event = DMS_LIFE_EVENT_NONE;
@@ -378,26 +389,26 @@ static void read_election(sqlite3_stmt *stmt, dms_enrol_election *e)
 static int get_one(dms_store *store, const char *sql, const char *employee_id, long id,
                    dms_enrol_election *out, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store, sql, &stmt, err);
     if (status != DMS_OK)
         return status;
     if (employee_id != NULL)
-        sqlite3_bind_text(stmt, 1, employee_id, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 1, employee_id);
     else
-        sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+        dms_sql_bind_int64(stmt, 1, id);
+    dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
         read_election(stmt, out);
-    else if (rc == SQLITE_DONE)
+    else if (rc == DMS_SQL_DONE)
         status = employee_id != NULL
                      ? dms_error_set(err, DMS_ENOTFOUND, NULL,
                                      "employee '%.64s' has no election yet", employee_id)
                      : dms_error_set(err, DMS_ENOTFOUND, NULL, "no election %ld", id);
     else
         status = dms_store_fail(store, rc, "reading an election", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -424,15 +435,16 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     if (tenant <= 0)
         return no_tenant(err);
     snprintf(e->updated_at, sizeof e->updated_at, "%s", entry->at);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status;
     if (e->id == 0)
-        status = prepare(store,
-                         "INSERT INTO election (employee_id, department, status, version, "
-                         "options, price, employer_part, employee_part, employee_month, "
-                         "life_event, life_event_date, reason, updated_at, tenant) VALUES "
-                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15)",
-                         &stmt, err);
+        status =
+            prepare(store,
+                    "INSERT INTO election (employee_id, department, status, version, "
+                    "options, price, employer_part, employee_part, employee_month, "
+                    "life_event, life_event_date, reason, updated_at, tenant) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15) RETURNING id",
+                    &stmt, err);
     else
         status = prepare(store,
                          "UPDATE election SET employee_id = ?1, department = ?2, status = ?3, "
@@ -443,32 +455,33 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_text(stmt, 1, e->employee_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, e->department, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, dms_election_status_name(e->status), -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 4, e->version);
-    sqlite3_bind_text(stmt, 5, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 6, e->price);
-    sqlite3_bind_int64(stmt, 7, e->employer);
-    sqlite3_bind_int64(stmt, 8, e->employee);
-    sqlite3_bind_int64(stmt, 9, e->employee_month);
+    dms_sql_bind_text(stmt, 1, e->employee_id);
+    dms_sql_bind_text(stmt, 2, e->department);
+    dms_sql_bind_text(stmt, 3, dms_election_status_name(e->status));
+    dms_sql_bind_int64(stmt, 4, e->version);
+    dms_sql_bind_text(stmt, 5, e->options[0] != '\0' ? e->options : "[]");
+    dms_sql_bind_int64(stmt, 6, e->price);
+    dms_sql_bind_int64(stmt, 7, e->employer);
+    dms_sql_bind_int64(stmt, 8, e->employee);
+    dms_sql_bind_int64(stmt, 9, e->employee_month);
     bind_text_or_null(
         stmt, 10, e->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(e->life_event) : NULL);
     bind_text_or_null(stmt, 11, e->life_event_date);
     bind_text_or_null(stmt, 12, e->reason);
-    sqlite3_bind_text(stmt, 13, e->updated_at, -1, SQLITE_TRANSIENT);
+    dms_sql_bind_text(stmt, 13, e->updated_at);
     if (e->id != 0)
-        sqlite3_bind_int64(stmt, 14, e->id);
-    sqlite3_bind_int64(stmt, 15, tenant);
-    status = step_done(store, stmt, "writing the election", err);
-    if (status == DMS_OK && e->id != 0 && sqlite3_changes(dms_store_handle(store)) == 0)
+        dms_sql_bind_int64(stmt, 14, e->id);
+    dms_sql_bind_int64(stmt, 15, tenant);
+    if (e->id == 0)
+        status = step_id(store, stmt, &e->id, "writing the election", err);
+    else
+        status = step_done(store, stmt, "writing the election", err);
+    if (status == DMS_OK && e->id != 0 && dms_sql_changes(store) == 0)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no election %ld", e->id);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
     if (status != DMS_OK)
         return status;
-    if (e->id == 0)
-        e->id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
     if ((status = prepare(store,
                           "INSERT INTO election_history (election_id, version, at, actor, role, "
                           "from_status, to_status, life_event, reason, options, "
@@ -476,27 +489,27 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                           &stmt, err)) != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, e->id);
-    sqlite3_bind_int(stmt, 2, entry->version);
-    sqlite3_bind_text(stmt, 3, entry->at, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 4, entry->actor, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 5, dms_role_name(role), -1, SQLITE_STATIC);
+    dms_sql_bind_int64(stmt, 1, e->id);
+    dms_sql_bind_int64(stmt, 2, entry->version);
+    dms_sql_bind_text(stmt, 3, entry->at);
+    dms_sql_bind_text(stmt, 4, entry->actor);
+    dms_sql_bind_text(stmt, 5, dms_role_name(role));
     if ((unsigned)entry->from < DMS_ELECTION_STATUS_COUNT)
-        sqlite3_bind_text(stmt, 6, dms_election_status_name(entry->from), -1, SQLITE_STATIC);
+        dms_sql_bind_text(stmt, 6, dms_election_status_name(entry->from));
     else
-        sqlite3_bind_null(stmt, 6);
-    sqlite3_bind_text(stmt, 7, dms_election_status_name(entry->to), -1, SQLITE_STATIC);
+        dms_sql_bind_null(stmt, 6);
+    dms_sql_bind_text(stmt, 7, dms_election_status_name(entry->to));
     bind_text_or_null(
         stmt, 8,
         entry->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(entry->life_event) : NULL);
     bind_text_or_null(stmt, 9, entry->reason);
-    sqlite3_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]", -1, SQLITE_TRANSIENT);
+    dms_sql_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]");
     /* payroll needs, per version, when it started and what it deducted */
     bind_text_or_null(stmt, 11,
                       entry->life_event != DMS_LIFE_EVENT_NONE ? e->life_event_date : NULL);
-    sqlite3_bind_int64(stmt, 12, e->employee_month);
+    dms_sql_bind_int64(stmt, 12, e->employee_month);
     status = step_done(store, stmt, "writing the election history", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     /* An accepted election moves the person's programme in the register, from the life
      * event's date when it re-opened the election, else from the policy period's start. */
     long from = DMS_INSURED_NO_DATE;
@@ -515,15 +528,15 @@ int dms_enrol_election_list(dms_store *store, const char *department, int status
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " ELECTION_COLUMNS " FROM election WHERE tenant = ?3 AND "
-                         "(?1 IS NULL OR department = ?1) AND (?2 IS NULL OR status = ?2) "
+                         "(department = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL) "
                          "ORDER BY employee_id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 3, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 3, dms_store_tenant(store));
     bind_text_or_null(stmt, 1, department);
     bind_text_or_null(stmt, 2,
                       status_filter >= 0 && status_filter < DMS_ELECTION_STATUS_COUNT
@@ -532,7 +545,7 @@ int dms_enrol_election_list(dms_store *store, const char *department, int status
     size_t cap = 0;
     dms_enrol_election *list = NULL;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             size_t grown_cap = cap > 0 ? 2 * cap : 16;
             dms_enrol_election *grown = realloc(list, grown_cap * sizeof *list);
@@ -545,10 +558,10 @@ int dms_enrol_election_list(dms_store *store, const char *department, int status
         }
         read_election(stmt, &list[(*n)++]);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "listing elections", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(list);
         list = NULL;
@@ -563,7 +576,7 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT version, at, actor, role, from_status, to_status, life_event, "
                          "reason, options, life_event_date, employee_month FROM election_history "
@@ -572,12 +585,12 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
-    sqlite3_bind_int64(stmt, 1, election_id);
+    dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 1, election_id);
     size_t cap = 0;
     dms_enrol_history_row *rows = NULL;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             size_t grown_cap = cap > 0 ? 2 * cap : 8;
             dms_enrol_history_row *grown = realloc(rows, grown_cap * sizeof *rows);
@@ -591,7 +604,7 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
         dms_enrol_history_row *r = &rows[(*n)++];
         memset(r, 0, sizeof *r);
         char text[64];
-        r->change.version = sqlite3_column_int(stmt, 0);
+        r->change.version = dms_sql_column_int(stmt, 0);
         column_text(stmt, 1, r->change.at, sizeof r->change.at);
         column_text(stmt, 2, r->change.actor, sizeof r->change.actor);
         column_text(stmt, 3, text, sizeof text);
@@ -607,12 +620,12 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
         column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
         column_text(stmt, 8, r->options, sizeof r->options);
         column_text(stmt, 9, r->change.life_event_date, sizeof r->change.life_event_date);
-        r->change.employee_month = sqlite3_column_int64(stmt, 10);
+        r->change.employee_month = dms_sql_column_int64(stmt, 10);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading history", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(rows);
         rows = NULL;

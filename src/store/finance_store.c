@@ -17,15 +17,15 @@
 #include "dms/tenant_store.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
 {
-    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
 }
 
-static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    const char *t = dms_sql_column_text(stmt, col);
     snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
@@ -49,27 +49,27 @@ int dms_finance_store_contract_set(dms_store *store, const dms_finance_contract 
     json_decref(j);
     if (rates == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the contract");
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO finance_contract (tenant, schedule, due_days, payer_inn, "
                          "rates, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                          "ON CONFLICT (tenant) DO UPDATE SET schedule = excluded.schedule, "
                          "due_days = excluded.due_days, payer_inn = excluded.payer_inn, "
                          "rates = excluded.rates, updated_by = excluded.updated_by, "
-                         "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                         "updated_at = dms_now()",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, dms_finance_schedule_name(c->schedule), -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 3, c->due_days);
-        sqlite3_bind_text(stmt, 4, c->payer_inn, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 5, rates, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 6, author != NULL ? author : "", -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE)
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, dms_finance_schedule_name(c->schedule));
+        dms_sql_bind_int64(stmt, 3, c->due_days);
+        dms_sql_bind_text(stmt, 4, c->payer_inn);
+        dms_sql_bind_text(stmt, 5, rates);
+        dms_sql_bind_text(stmt, 6, author != NULL ? author : "");
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "writing the contract", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK)
         status = dms_store_audit(store, author != NULL ? author : "", "finance.contract",
                                  "contract", NULL, err);
@@ -83,34 +83,33 @@ int dms_finance_store_contract_get(dms_store *store, dms_finance_contract *out, 
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT schedule, due_days, payer_inn, rates FROM finance_contract "
                          "WHERE tenant = ?1",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        const char *rates = (const char *)sqlite3_column_text(stmt, 3);
-        json_t *doc = json_pack("{s:s, s:i, s:s, s:o}", "schedule",
-                                (const char *)sqlite3_column_text(stmt, 0), "due_days",
-                                sqlite3_column_int(stmt, 1), "payer_inn",
-                                (const char *)sqlite3_column_text(stmt, 2), "rates",
-                                json_loads(rates != NULL ? rates : "{}", 0, NULL));
+    dms_sql_bind_int64(stmt, 1, tenant);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW) {
+        const char *rates = dms_sql_column_text(stmt, 3);
+        json_t *doc =
+            json_pack("{s:s, s:i, s:s, s:o}", "schedule", dms_sql_column_text(stmt, 0), "due_days",
+                      dms_sql_column_int(stmt, 1), "payer_inn", dms_sql_column_text(stmt, 2),
+                      "rates", json_loads(rates != NULL ? rates : "{}", 0, NULL));
         status = doc != NULL
                      ? dms_finance_contract_from_json(doc, out, err)
                      : dms_error_set(err, DMS_EINTERNAL, NULL, "stored contract unreadable");
         json_decref(doc);
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == DMS_SQL_DONE) {
         status = dms_error_set(err, DMS_ENOTFOUND, NULL,
                                "the employer has no contract terms yet: set them with dmsrate "
                                "finance contract (у работодателя не заданы условия договора)");
     } else {
         status = dms_store_fail(store, rc, "reading the contract", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -140,22 +139,22 @@ static int policy_period(dms_store *store, long *from, long *to, dms_error *err)
 
 static int load_invoices(dms_store *store, dms_finance_book *b, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT number, period, period_from, period_to, issued, due, amount "
                          "FROM finance_invoice WHERE tenant = ?1 ORDER BY period",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, b->employer);
+    dms_sql_bind_int64(stmt, 1, b->employer);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (b->ninvoices == cap) {
             cap = cap != 0 ? cap * 2 : 16;
             dms_finance_invoice *v = realloc(b->invoices, cap * sizeof *v);
             if (v == NULL) {
-                sqlite3_finalize(stmt);
+                dms_sql_finalize(stmt);
                 return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for invoices");
             }
             b->invoices = v;
@@ -163,50 +162,50 @@ static int load_invoices(dms_store *store, dms_finance_book *b, dms_error *err)
         dms_finance_invoice *v = &b->invoices[b->ninvoices++];
         memset(v, 0, sizeof *v);
         column_text(stmt, 0, v->number, sizeof v->number);
-        v->period = sqlite3_column_int(stmt, 1);
-        v->period_from = (long)sqlite3_column_int64(stmt, 2);
-        v->period_to = (long)sqlite3_column_int64(stmt, 3);
-        v->issued = (long)sqlite3_column_int64(stmt, 4);
-        v->due = (long)sqlite3_column_int64(stmt, 5);
-        v->amount = sqlite3_column_int64(stmt, 6);
+        v->period = dms_sql_column_int(stmt, 1);
+        v->period_from = (long)dms_sql_column_int64(stmt, 2);
+        v->period_to = (long)dms_sql_column_int64(stmt, 3);
+        v->issued = (long)dms_sql_column_int64(stmt, 4);
+        v->due = (long)dms_sql_column_int64(stmt, 5);
+        v->amount = dms_sql_column_int64(stmt, 6);
     }
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, "reading invoices", err);
+    dms_sql_finalize(stmt);
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, "reading invoices", err);
 }
 
 static int load_payments(dms_store *store, dms_finance_book *b, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT day, number, amount, payer_inn, purpose, invoice "
                          "FROM finance_payment WHERE tenant = ?1 ORDER BY day, id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, b->employer);
+    dms_sql_bind_int64(stmt, 1, b->employer);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (b->npayments == cap) {
             cap = cap != 0 ? cap * 2 : 16;
             dms_finance_payment *v = realloc(b->payments, cap * sizeof *v);
             if (v == NULL) {
-                sqlite3_finalize(stmt);
+                dms_sql_finalize(stmt);
                 return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for payments");
             }
             b->payments = v;
         }
         dms_finance_payment *p = &b->payments[b->npayments++];
         memset(p, 0, sizeof *p);
-        p->day = (long)sqlite3_column_int64(stmt, 0);
+        p->day = (long)dms_sql_column_int64(stmt, 0);
         column_text(stmt, 1, p->number, sizeof p->number);
-        p->amount = sqlite3_column_int64(stmt, 2);
+        p->amount = dms_sql_column_int64(stmt, 2);
         column_text(stmt, 3, p->payer_inn, sizeof p->payer_inn);
         column_text(stmt, 4, p->purpose, sizeof p->purpose);
         column_text(stmt, 5, p->invoice, sizeof p->invoice);
     }
-    sqlite3_finalize(stmt);
-    return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, "reading payments", err);
+    dms_sql_finalize(stmt);
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, "reading payments", err);
 }
 
 int dms_finance_store_book(dms_store *store, dms_finance_book **out, dms_error *err)
@@ -291,7 +290,7 @@ int dms_finance_store_issue(dms_store *store, long today, const char *author, si
     if (issued != NULL)
         *issued = 0;
     dms_finance_book *b = NULL;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = dms_enrol_begin(store, err);
     if (status != DMS_OK)
         return status;
@@ -318,18 +317,18 @@ int dms_finance_store_issue(dms_store *store, long today, const char *author, si
             break;
         char number[DMS_FINANCE_NUMBER_MAX];
         dms_finance_invoice_number(b->employer, (int)k + 1, number, sizeof number);
-        sqlite3_reset(stmt);
-        sqlite3_bind_int64(stmt, 1, b->employer);
-        sqlite3_bind_int(stmt, 2, (int)k + 1);
-        sqlite3_bind_text(stmt, 3, number, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 4, b->periods[k].from);
-        sqlite3_bind_int64(stmt, 5, b->periods[k].to);
-        sqlite3_bind_int64(stmt, 6, today);
-        sqlite3_bind_int64(stmt, 7, today + b->contract.due_days);
-        sqlite3_bind_int64(stmt, 8, through - charged);
-        sqlite3_bind_text(stmt, 9, author != NULL ? author : "", -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE) {
+        dms_sql_reset(stmt);
+        dms_sql_bind_int64(stmt, 1, b->employer);
+        dms_sql_bind_int64(stmt, 2, (int)k + 1);
+        dms_sql_bind_text(stmt, 3, number);
+        dms_sql_bind_int64(stmt, 4, b->periods[k].from);
+        dms_sql_bind_int64(stmt, 5, b->periods[k].to);
+        dms_sql_bind_int64(stmt, 6, today);
+        dms_sql_bind_int64(stmt, 7, today + b->contract.due_days);
+        dms_sql_bind_int64(stmt, 8, through - charged);
+        dms_sql_bind_text(stmt, 9, author != NULL ? author : "");
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE) {
             status = dms_store_fail(store, rc, "writing an invoice", err);
             break;
         }
@@ -338,7 +337,7 @@ int dms_finance_store_issue(dms_store *store, long today, const char *author, si
             (*issued)++;
     }
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     dms_finance_book_free(b);
     if (status == DMS_OK)
         return dms_enrol_commit(store, err);
@@ -354,7 +353,7 @@ static const char *expected_payer(const dms_finance_book *b)
 }
 
 /* Matches and writes one payment; *dup when it was there already. */
-static int write_payment(dms_store *store, dms_finance_book *b, sqlite3_stmt *stmt,
+static int write_payment(dms_store *store, dms_finance_book *b, dms_stmt *stmt,
                          const dms_finance_payment *in, const char *source, const char *author,
                          bool *dup, bool *matched, dms_error *err)
 {
@@ -372,20 +371,20 @@ static int write_payment(dms_store *store, dms_finance_book *b, sqlite3_stmt *st
             return dms_error_set(err, DMS_ENOTFOUND, "/invoice",
                                  "no invoice '%.40s' (счёт не найден)", p.invoice);
     }
-    sqlite3_reset(stmt);
-    sqlite3_bind_int64(stmt, 1, b->employer);
-    sqlite3_bind_int64(stmt, 2, p.day);
-    sqlite3_bind_text(stmt, 3, p.number, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 4, p.amount);
-    sqlite3_bind_text(stmt, 5, p.payer_inn, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 6, p.purpose, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 7, p.invoice, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 8, source != NULL ? source : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 9, author != NULL ? author : "", -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE)
+    dms_sql_reset(stmt);
+    dms_sql_bind_int64(stmt, 1, b->employer);
+    dms_sql_bind_int64(stmt, 2, p.day);
+    dms_sql_bind_text(stmt, 3, p.number);
+    dms_sql_bind_int64(stmt, 4, p.amount);
+    dms_sql_bind_text(stmt, 5, p.payer_inn);
+    dms_sql_bind_text(stmt, 6, p.purpose);
+    dms_sql_bind_text(stmt, 7, p.invoice);
+    dms_sql_bind_text(stmt, 8, source != NULL ? source : "");
+    dms_sql_bind_text(stmt, 9, author != NULL ? author : "");
+    int rc = dms_sql_step(stmt);
+    if (rc != DMS_SQL_DONE)
         return dms_store_fail(store, rc, "writing a payment", err);
-    *dup = sqlite3_changes(dms_store_handle(store)) == 0;
+    *dup = dms_sql_changes(store) == 0;
     *matched = !*dup && m >= 0;
     if (!*dup && m >= 0) {
         int64_t open = b->invoices[m].amount - b->invoices[m].paid;
@@ -408,7 +407,7 @@ int dms_finance_store_payment_add(dms_store *store, const dms_finance_payment *p
         return dms_error_set(err, DMS_EINVAL, "/amount",
                              "the amount must be above 0 (сумма должна быть больше нуля)");
     dms_finance_book *b = NULL;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     bool dup = false, matched = false;
     int status = dms_enrol_begin(store, err);
     if (status != DMS_OK)
@@ -426,7 +425,7 @@ int dms_finance_store_payment_add(dms_store *store, const dms_finance_payment *p
     if ((status = prepare(store, insert_payment, &stmt, err)) == DMS_OK)
         status = write_payment(store, b, stmt, p, source, author, &dup, &matched, err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     dms_finance_book_free(b);
     if (duplicate != NULL)
         *duplicate = dup;
@@ -444,7 +443,7 @@ int dms_finance_store_import(dms_store *store, const dms_statement *st, const ch
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_finance_store_import: NULL argument");
     memset(out, 0, sizeof *out);
     dms_finance_book *b = NULL;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = dms_enrol_begin(store, err);
     if (status != DMS_OK)
         return status;
@@ -465,7 +464,7 @@ int dms_finance_store_import(dms_store *store, const dms_statement *st, const ch
         out->matched += matched;
     }
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     dms_finance_book_free(b);
     if (status == DMS_OK)
         return dms_enrol_commit(store, err);

@@ -18,15 +18,15 @@
 #include "dms/tenant_store.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
 {
-    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
 }
 
-static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    const char *t = dms_sql_column_text(stmt, col);
     snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
@@ -46,60 +46,60 @@ int dms_notify_store_contact_set(dms_store *store, const char *role, const char 
     if (role == NULL || email == NULL || strchr(email, '@') == NULL || strlen(email) >= 256 ||
         strpbrk(email, "\r\n<> ,;") != NULL)
         return dms_error_set(err, DMS_EINVAL, "/email", "an e-mail address, name@host");
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO notify_contact (tenant, role, employee_id, email) VALUES "
                          "(?1, ?2, ?3, ?4) ON CONFLICT (tenant, role, employee_id) DO UPDATE SET "
                          "email = excluded.email",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, role, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 3, employee_id != NULL ? employee_id : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 4, email, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE)
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, role);
+        dms_sql_bind_text(stmt, 3, employee_id != NULL ? employee_id : "");
+        dms_sql_bind_text(stmt, 4, email);
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "writing a contact", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
 static void contact(dms_store *store, const dms_notify_recipient *r, char *email, size_t size)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     email[0] = '\0';
-    if (sqlite3_prepare_v2(dms_store_handle(store),
-                           "SELECT email FROM notify_contact WHERE tenant = ?1 AND role = ?2 AND "
-                           "employee_id = ?3",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    if (dms_sql_prepare(store,
+                        "SELECT email FROM notify_contact WHERE tenant = ?1 AND role = ?2 AND "
+                        "employee_id = ?3",
+                        &stmt) != DMS_SQL_OK)
         return;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    sqlite3_bind_text(stmt, 2, r->role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, r->employee, -1, SQLITE_STATIC);
-    if (sqlite3_step(stmt) == SQLITE_ROW)
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_text(stmt, 2, r->role);
+    dms_sql_bind_text(stmt, 3, r->employee);
+    if (dms_sql_step(stmt) == DMS_SQL_ROW)
         column_text(stmt, 0, email, size);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
 }
 
 static int log_line(dms_store *store, long tenant, long id, const char *event, const char *detail,
                     dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO notify_log (tenant, notification, event, detail) VALUES "
                          "(?1, ?2, ?3, ?4)",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_int64(stmt, 2, id);
-        sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 4, detail != NULL ? detail : "", -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE)
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_int64(stmt, 2, id);
+        dms_sql_bind_text(stmt, 3, event);
+        dms_sql_bind_text(stmt, 4, detail != NULL ? detail : "");
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "writing the notification log", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -118,33 +118,35 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
     dms_notify_compose(e, emp.name, subject, sizeof subject, body, sizeof body);
     dms_notify_recipient to[4];
     size_t nto = dms_notify_recipients(e, to);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO notification (tenant, dedupe, kind, role, employee_id, "
                          "subject, body, email, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                         "ON CONFLICT (tenant, dedupe, role, employee_id) DO NOTHING",
+                         "ON CONFLICT (tenant, dedupe, role, employee_id) DO NOTHING RETURNING id",
                          &stmt, err);
     for (size_t i = 0; status == DMS_OK && i < nto; i++) {
         char email[256];
         contact(store, &to[i], email, sizeof email);
-        sqlite3_reset(stmt);
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, dms_notify_kind_name(e->kind), -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 4, to[i].role, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 5, to[i].employee, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 6, subject, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 7, body, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 8, email, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 9, email[0] != '\0' ? "pending" : "inbox", -1, SQLITE_STATIC);
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE) {
+        dms_sql_reset(stmt);
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, key);
+        dms_sql_bind_text(stmt, 3, dms_notify_kind_name(e->kind));
+        dms_sql_bind_text(stmt, 4, to[i].role);
+        dms_sql_bind_text(stmt, 5, to[i].employee);
+        dms_sql_bind_text(stmt, 6, subject);
+        dms_sql_bind_text(stmt, 7, body);
+        dms_sql_bind_text(stmt, 8, email);
+        dms_sql_bind_text(stmt, 9, email[0] != '\0' ? "pending" : "inbox");
+        int rc = dms_sql_step(stmt);
+        if (rc == DMS_SQL_DONE)
+            continue; /* no row: this event reached this recipient already */
+        long id = rc == DMS_SQL_ROW ? (long)dms_sql_column_int64(stmt, 0) : 0;
+        if (rc == DMS_SQL_ROW)
+            rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE) {
             status = dms_store_fail(store, rc, "queueing a notification", err);
             break;
         }
-        if (sqlite3_changes(dms_store_handle(store)) == 0)
-            continue; /* this event reached this recipient already */
-        long id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
         char detail[300];
         snprintf(detail, sizeof detail, "%s%s%s", to[i].role, email[0] ? " <" : " (inbox only)",
                  email[0] ? email : "");
@@ -154,7 +156,7 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
         if (created != NULL)
             (*created)++;
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -164,11 +166,11 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
     "id, tenant, kind, role, employee_id, email, subject, body, state, attempts, next_attempt, "   \
     "last_error, created_at, delivered_at, read_at"
 
-static void read_note(sqlite3_stmt *stmt, dms_notification *n)
+static void read_note(dms_stmt *stmt, dms_notification *n)
 {
     memset(n, 0, sizeof *n);
-    n->id = (long)sqlite3_column_int64(stmt, 0);
-    n->tenant = (long)sqlite3_column_int64(stmt, 1);
+    n->id = (long)dms_sql_column_int64(stmt, 0);
+    n->tenant = (long)dms_sql_column_int64(stmt, 1);
     column_text(stmt, 2, n->kind, sizeof n->kind);
     column_text(stmt, 3, n->role, sizeof n->role);
     column_text(stmt, 4, n->employee_id, sizeof n->employee_id);
@@ -176,22 +178,22 @@ static void read_note(sqlite3_stmt *stmt, dms_notification *n)
     column_text(stmt, 6, n->subject, sizeof n->subject);
     column_text(stmt, 7, n->body, sizeof n->body);
     column_text(stmt, 8, n->state, sizeof n->state);
-    n->attempts = sqlite3_column_int(stmt, 9);
-    n->next_attempt = sqlite3_column_int64(stmt, 10);
+    n->attempts = dms_sql_column_int(stmt, 9);
+    n->next_attempt = dms_sql_column_int64(stmt, 10);
     column_text(stmt, 11, n->last_error, sizeof n->last_error);
     column_text(stmt, 12, n->created_at, sizeof n->created_at);
     column_text(stmt, 13, n->delivered_at, sizeof n->delivered_at);
     column_text(stmt, 14, n->read_at, sizeof n->read_at);
 }
 
-static int read_notes(dms_store *store, sqlite3_stmt *stmt, dms_notification **out, size_t *n,
+static int read_notes(dms_store *store, dms_stmt *stmt, dms_notification **out, size_t *n,
                       dms_error *err)
 {
     size_t cap = 0;
     int rc, status = DMS_OK;
     *out = NULL;
     *n = 0;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             cap = cap != 0 ? cap * 2 : 16;
             dms_notification *v = realloc(*out, cap * sizeof *v);
@@ -203,7 +205,7 @@ static int read_notes(dms_store *store, sqlite3_stmt *stmt, dms_notification **o
         }
         read_note(stmt, &(*out)[(*n)++]);
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading notifications", err);
     if (status != DMS_OK) {
         free(*out);
@@ -220,7 +222,7 @@ int dms_notify_store_inbox(dms_store *store, const char *role, const char *emplo
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status =
         prepare(store,
                 "SELECT " NOTE_COLUMNS " FROM notification WHERE tenant = ?1 AND role = ?2 "
@@ -228,12 +230,12 @@ int dms_notify_store_inbox(dms_store *store, const char *role, const char *emplo
                 &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
-    sqlite3_bind_text(stmt, 2, role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, employee_id != NULL ? employee_id : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)limit);
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_text(stmt, 2, role);
+    dms_sql_bind_text(stmt, 3, employee_id != NULL ? employee_id : "");
+    dms_sql_bind_int64(stmt, 4, (long long)limit);
     status = read_notes(store, stmt, out, n, err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -241,17 +243,17 @@ int dms_notify_store_outbox(dms_store *store, long long now, size_t limit, dms_n
                             size_t *n, dms_error *err)
 {
     dms_error_clear(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " NOTE_COLUMNS " FROM notification WHERE state = 'pending' AND "
                          "next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, now);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
+    dms_sql_bind_int64(stmt, 1, now);
+    dms_sql_bind_int64(stmt, 2, (long long)limit);
     status = read_notes(store, stmt, out, n, err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -264,7 +266,7 @@ int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **ou
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT l.notification, l.at, l.event, l.detail, n.role, n.employee_id, "
                          "n.email, n.kind, n.subject FROM notify_log l JOIN notification n ON "
@@ -272,11 +274,11 @@ int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **ou
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit);
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 2, (long long)limit);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             cap = cap != 0 ? cap * 2 : 32;
             dms_notify_log_row *v = realloc(*out, cap * sizeof *v);
@@ -288,7 +290,7 @@ int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **ou
         }
         dms_notify_log_row *r = &(*out)[(*n)++];
         memset(r, 0, sizeof *r);
-        r->notification = (long)sqlite3_column_int64(stmt, 0);
+        r->notification = (long)dms_sql_column_int64(stmt, 0);
         column_text(stmt, 1, r->at, sizeof r->at);
         column_text(stmt, 2, r->event, sizeof r->event);
         column_text(stmt, 3, r->detail, sizeof r->detail);
@@ -298,9 +300,9 @@ int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **ou
         column_text(stmt, 7, r->kind, sizeof r->kind);
         column_text(stmt, 8, r->subject, sizeof r->subject);
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading the log", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -310,7 +312,7 @@ int dms_notify_store_result(dms_store *store, const dms_notification *n, bool de
     dms_error_clear(err);
     int attempt = n->attempts + 1;
     long long next = now + dms_notify_backoff(attempt);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = dms_enrol_begin(store, err);
     if (status != DMS_OK)
         return status;
@@ -320,26 +322,25 @@ int dms_notify_store_result(dms_store *store, const dms_notification *n, bool de
         status = log_line(store, n->tenant, n->id, "retried", detail, err);
     }
     if (status == DMS_OK)
-        status =
-            prepare(store,
-                    delivered ? "UPDATE notification SET state = 'delivered', attempts = ?2, "
-                                "delivered_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), last_error "
-                                "= '' WHERE id = ?1"
-                              : "UPDATE notification SET attempts = ?2, next_attempt = ?3, "
-                                "last_error = ?4 WHERE id = ?1",
-                    &stmt, err);
+        status = prepare(store,
+                         delivered ? "UPDATE notification SET state = 'delivered', attempts = ?2, "
+                                     "delivered_at = dms_now(), last_error "
+                                     "= '' WHERE id = ?1"
+                                   : "UPDATE notification SET attempts = ?2, next_attempt = ?3, "
+                                     "last_error = ?4 WHERE id = ?1",
+                         &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, n->id);
-        sqlite3_bind_int(stmt, 2, attempt);
+        dms_sql_bind_int64(stmt, 1, n->id);
+        dms_sql_bind_int64(stmt, 2, attempt);
         if (!delivered) {
-            sqlite3_bind_int64(stmt, 3, next);
-            sqlite3_bind_text(stmt, 4, error != NULL ? error : "", -1, SQLITE_TRANSIENT);
+            dms_sql_bind_int64(stmt, 3, next);
+            dms_sql_bind_text(stmt, 4, error != NULL ? error : "");
         }
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE)
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "recording a delivery", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK) {
         char detail[300];
         if (delivered)
@@ -423,34 +424,33 @@ static int scan_employer(dms_store *store, long today, size_t *created, dms_erro
 
 static long cursor_get(dms_store *store, const char *name)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     long id = 0;
-    if (sqlite3_prepare_v2(dms_store_handle(store),
-                           "SELECT last_id FROM notify_cursor WHERE name = ?1", -1, &stmt,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            id = (long)sqlite3_column_int64(stmt, 0);
+    if (dms_sql_prepare(store, "SELECT last_id FROM notify_cursor WHERE name = ?1", &stmt) ==
+        DMS_SQL_OK) {
+        dms_sql_bind_text(stmt, 1, name);
+        if (dms_sql_step(stmt) == DMS_SQL_ROW)
+            id = (long)dms_sql_column_int64(stmt, 0);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return id;
 }
 
 static int cursor_set(dms_store *store, const char *name, long id, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO notify_cursor (name, last_id) VALUES (?1, ?2) ON CONFLICT "
                          "(name) DO UPDATE SET last_id = excluded.last_id",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 2, id);
-        int rc = sqlite3_step(stmt);
-        if (rc != SQLITE_DONE)
+        dms_sql_bind_text(stmt, 1, name);
+        dms_sql_bind_int64(stmt, 2, id);
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "moving a cursor", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -459,26 +459,24 @@ static int feed(dms_store *store, const char *name, const char *sql, enum dms_no
                 long today, size_t *created, dms_error *err)
 {
     long from = cursor_get(store, name), last = from;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store, sql, &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, from);
+    dms_sql_bind_int64(stmt, 1, from);
     int rc;
-    while (status == DMS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         char object[64], employee[64], what[64];
-        last = (long)sqlite3_column_int64(stmt, 0);
+        last = (long)dms_sql_column_int64(stmt, 0);
         column_text(stmt, 2, object, sizeof object);
         column_text(stmt, 3, employee, sizeof employee);
         column_text(stmt, 4, what, sizeof what);
-        long day = sqlite3_column_type(stmt, 5) == SQLITE_NULL
-                       ? today
-                       : (long)sqlite3_column_int64(stmt, 5);
-        dms_store_tenant_set(store, (long)sqlite3_column_int64(stmt, 1));
+        long day = dms_sql_column_null(stmt, 5) ? today : (long)dms_sql_column_int64(stmt, 5);
+        dms_store_tenant_set(store, (long)dms_sql_column_int64(stmt, 1));
         dms_notify_event e = {kind, object, employee, what, day, 0, 0};
         status = dms_notify_store_enqueue(store, &e, created, err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK && last > from)
         status = cursor_set(store, name, last, err);
     return status;

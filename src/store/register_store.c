@@ -18,38 +18,37 @@
 #include "dms/policy.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
 {
-    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
 }
 
-static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    const char *t = dms_sql_column_text(stmt, col);
     snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
-static long column_day(sqlite3_stmt *stmt, int col, long null_value)
+static long column_day(dms_stmt *stmt, int col, long null_value)
 {
-    return sqlite3_column_type(stmt, col) == SQLITE_NULL ? null_value
-                                                         : (long)sqlite3_column_int64(stmt, col);
+    return dms_sql_column_null(stmt, col) ? null_value : (long)dms_sql_column_int64(stmt, col);
 }
 
-static void bind_day(sqlite3_stmt *stmt, int i, long day)
+static void bind_day(dms_stmt *stmt, int i, long day)
 {
     if (day == DMS_INSURED_NO_DATE || day == DMS_INSURED_OPEN_END)
-        sqlite3_bind_null(stmt, i);
+        dms_sql_bind_null(stmt, i);
     else
-        sqlite3_bind_int64(stmt, i, day);
+        dms_sql_bind_int64(stmt, i, day);
 }
 
-static void bind_text_or_null(sqlite3_stmt *stmt, int i, const char *text)
+static void bind_text_or_null(dms_stmt *stmt, int i, const char *text)
 {
     if (text != NULL && text[0] != '\0')
-        sqlite3_bind_text(stmt, i, text, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, i, text);
     else
-        sqlite3_bind_null(stmt, i);
+        dms_sql_bind_null(stmt, i);
 }
 
 const char *dms_register_day_text(long day, char buf[11])
@@ -139,19 +138,19 @@ static long *versions_slot(struct versions *v, const char *key)
 int dms_register_store_retro_days(dms_store *store, int *days, dms_error *err)
 {
     *days = DMS_REGISTER_DEFAULT_RETRO_DAYS;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store, "SELECT retro_days FROM employer WHERE id = ?1", &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        *days = sqlite3_column_int(stmt, 0);
-    else if (rc == SQLITE_DONE)
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
+        *days = dms_sql_column_int(stmt, 0);
+    else if (rc == DMS_SQL_DONE)
         status = no_tenant(err);
     else
         status = dms_store_fail(store, rc, "reading the retro window", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -160,18 +159,18 @@ int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err
     if (days < 0 || days > 3660)
         return dms_error_set(err, DMS_EINVAL, "/retro_days",
                              "the retro window is 0 to 3660 days (окно задним числом)");
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store, "UPDATE employer SET retro_days = ?1 WHERE id = ?2", &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int(stmt, 1, days);
-    sqlite3_bind_int64(stmt, 2, dms_store_tenant(store));
-    int rc = sqlite3_step(stmt);
-    if (rc != SQLITE_DONE)
+    dms_sql_bind_int64(stmt, 1, days);
+    dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
+    int rc = dms_sql_step(stmt);
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "setting the retro window", err);
-    else if (sqlite3_changes(dms_store_handle(store)) == 0)
+    else if (dms_sql_changes(store) == 0)
         status = no_tenant(err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -181,21 +180,21 @@ int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err
     "policy, employee_id, relation, full_name, birth_day, department, programme, status, "         \
     "date_from, date_to, status_day, version, updated_at"
 
-static void read_entry(sqlite3_stmt *stmt, dms_register_entry *e)
+static void read_entry(dms_stmt *stmt, dms_register_entry *e)
 {
     memset(e, 0, sizeof *e);
     column_text(stmt, 0, e->policy, sizeof e->policy);
     column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
-    e->relation = (enum dms_relation)sqlite3_column_int(stmt, 2);
+    e->relation = (enum dms_relation)dms_sql_column_int(stmt, 2);
     column_text(stmt, 3, e->full_name, sizeof e->full_name);
     e->birth_day = column_day(stmt, 4, DMS_INSURED_NO_DATE);
     column_text(stmt, 5, e->department, sizeof e->department);
     column_text(stmt, 6, e->programme, sizeof e->programme);
-    e->status = (enum dms_insured_status)sqlite3_column_int(stmt, 7);
+    e->status = (enum dms_insured_status)dms_sql_column_int(stmt, 7);
     e->date_from = column_day(stmt, 8, DMS_INSURED_NO_DATE);
     e->date_to = column_day(stmt, 9, DMS_INSURED_OPEN_END);
     e->status_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
-    e->version = (long)sqlite3_column_int64(stmt, 11);
+    e->version = (long)dms_sql_column_int64(stmt, 11);
     column_text(stmt, 12, e->updated_at, sizeof e->updated_at);
 }
 
@@ -210,38 +209,38 @@ static dms_insured_person entry_person(const dms_register_entry *e)
 int dms_register_store_get(dms_store *store, const char *policy, dms_register_entry *out,
                            dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(
         store, "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 AND policy = ?2",
         &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    sqlite3_bind_text(stmt, 2, policy != NULL ? policy : "", -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_text(stmt, 2, policy != NULL ? policy : "");
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
         read_entry(stmt, out);
-    else if (rc == SQLITE_DONE)
+    else if (rc == DMS_SQL_DONE)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL,
                                "no insured person with policy '%.64s' (полис не найден)",
                                policy != NULL ? policy : "");
     else
         status = dms_store_fail(store, rc, "reading an insured person", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
 static const char list_where[] = " FROM insured_person WHERE tenant = ?1 AND "
-                                 "(?2 IS NULL OR department = ?2) AND "
-                                 "(?3 IS NULL OR programme = ?3) AND "
-                                 "(?4 < 0 OR status = ?4) AND (?5 IS NULL OR employee_id = ?5)";
+                                 "(department = ?2 OR ?2 IS NULL) AND "
+                                 "(programme = ?3 OR ?3 IS NULL) AND "
+                                 "(?4 < 0 OR status = ?4) AND (employee_id = ?5 OR ?5 IS NULL)";
 
-static void bind_filter(sqlite3_stmt *stmt, long tenant, const dms_insured_filter *f)
+static void bind_filter(dms_stmt *stmt, long tenant, const dms_insured_filter *f)
 {
-    sqlite3_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 1, tenant);
     bind_text_or_null(stmt, 2, f != NULL ? f->department : NULL);
     bind_text_or_null(stmt, 3, f != NULL ? f->programme : NULL);
-    sqlite3_bind_int(stmt, 4, f != NULL ? f->status : -1);
+    dms_sql_bind_int64(stmt, 4, f != NULL ? f->status : -1);
     bind_text_or_null(stmt, 5, f != NULL ? f->employee_id : NULL);
 }
 
@@ -254,7 +253,7 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
     if (total != NULL)
         *total = 0;
     char sql[768];
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     long tenant = dms_store_tenant(store);
     int status = DMS_OK;
     if (total != NULL) {
@@ -262,12 +261,12 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
         if ((status = prepare(store, sql, &stmt, err)) != DMS_OK)
             return status;
         bind_filter(stmt, tenant, filter);
-        int rc = sqlite3_step(stmt);
-        if (rc == SQLITE_ROW)
-            *total = (size_t)sqlite3_column_int64(stmt, 0);
+        int rc = dms_sql_step(stmt);
+        if (rc == DMS_SQL_ROW)
+            *total = (size_t)dms_sql_column_int64(stmt, 0);
         else
             status = dms_store_fail(store, rc, "counting the register", err);
-        sqlite3_finalize(stmt);
+        dms_sql_finalize(stmt);
         if (status != DMS_OK)
             return status;
     }
@@ -284,16 +283,16 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
     if ((status = prepare(store, sql, &stmt, err)) != DMS_OK)
         return status;
     bind_filter(stmt, tenant, filter);
-    sqlite3_bind_int64(stmt, 6, (sqlite3_int64)limit);
-    sqlite3_bind_int64(stmt, 7, (sqlite3_int64)offset);
+    dms_sql_bind_int64(stmt, 6, (long long)limit);
+    dms_sql_bind_int64(stmt, 7, (long long)offset);
     if (after != NULL) {
-        sqlite3_bind_text(stmt, 8, last.policy, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 9, last.full_name, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 8, last.policy);
+        dms_sql_bind_text(stmt, 9, last.full_name);
     }
     dms_register_entry *list = NULL;
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             size_t grown_cap = cap > 0 ? 2 * cap : 64;
             dms_register_entry *grown = realloc(list, grown_cap * sizeof *list);
@@ -306,10 +305,10 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
         }
         read_entry(stmt, &list[(*n)++]);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "listing the register", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(list);
         list = NULL;
@@ -325,25 +324,25 @@ int dms_register_store_load(dms_store *store, dms_insured_register **out, dms_er
     dms_insured_register *reg = NULL;
     if (dms_insured_register_alloc(&reg) != DMS_OK)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the register");
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 "
                          "ORDER BY full_name, policy",
                          &stmt, err);
     if (status != DMS_OK)
         goto out;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
     int rc;
     dms_register_entry e;
-    while (status == DMS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         read_entry(stmt, &e);
         dms_insured_person p = entry_person(&e);
         status = dms_insured_register_put(reg, &p, err);
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "loading the register", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK)
         dms_insured_register_free(reg);
     else
@@ -358,25 +357,25 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(
         store,
         "SELECT id, upload, version, entered_at, policy, action, effective_day, employee_id, "
         "relation, full_name, birth_day, department, programme, had_before, status_before, "
         "programme_before, author FROM insured_change WHERE tenant = ?1 AND "
-        "(?2 IS NULL OR policy = ?2) AND (?3 IS NULL OR effective_day >= ?3) AND "
-        "(?4 IS NULL OR effective_day <= ?4) ORDER BY id",
+        "(policy = ?2 OR ?2 IS NULL) AND (effective_day >= ?3 OR ?3 IS NULL) AND "
+        "(effective_day <= ?4 OR ?4 IS NULL) ORDER BY id",
         &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
     bind_text_or_null(stmt, 2, policy);
     bind_day(stmt, 3, from);
     bind_day(stmt, 4, to);
     dms_register_change_row *rows = NULL;
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             size_t grown_cap = cap > 0 ? 2 * cap : 16;
             dms_register_change_row *grown = realloc(rows, grown_cap * sizeof *rows);
@@ -389,29 +388,29 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
         }
         dms_register_change_row *r = &rows[(*n)++];
         memset(r, 0, sizeof *r);
-        r->id = (long)sqlite3_column_int64(stmt, 0);
-        r->upload = (long)sqlite3_column_int64(stmt, 1);
-        r->version = (long)sqlite3_column_int64(stmt, 2);
+        r->id = (long)dms_sql_column_int64(stmt, 0);
+        r->upload = (long)dms_sql_column_int64(stmt, 1);
+        r->version = (long)dms_sql_column_int64(stmt, 2);
         column_text(stmt, 3, r->entered_at, sizeof r->entered_at);
         column_text(stmt, 4, r->policy, sizeof r->policy);
-        r->change.action = (enum dms_insured_action)sqlite3_column_int(stmt, 5);
-        r->change.effective_day = (long)sqlite3_column_int64(stmt, 6);
+        r->change.action = (enum dms_insured_action)dms_sql_column_int(stmt, 5);
+        r->change.effective_day = (long)dms_sql_column_int64(stmt, 6);
         column_text(stmt, 7, r->employee_id, sizeof r->employee_id);
-        r->change.relation_given = sqlite3_column_type(stmt, 8) != SQLITE_NULL;
-        r->change.relation = (enum dms_relation)sqlite3_column_int(stmt, 8);
+        r->change.relation_given = !dms_sql_column_null(stmt, 8);
+        r->change.relation = (enum dms_relation)dms_sql_column_int(stmt, 8);
         column_text(stmt, 9, r->full_name, sizeof r->full_name);
         r->change.birth_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
         column_text(stmt, 11, r->department, sizeof r->department);
         column_text(stmt, 12, r->programme, sizeof r->programme);
-        r->change.had_before = sqlite3_column_int(stmt, 13) != 0;
-        r->change.status_before = (enum dms_insured_status)sqlite3_column_int(stmt, 14);
+        r->change.had_before = dms_sql_column_int(stmt, 13) != 0;
+        r->change.status_before = (enum dms_insured_status)dms_sql_column_int(stmt, 14);
         column_text(stmt, 15, r->programme_before, sizeof r->programme_before);
         column_text(stmt, 16, r->author, sizeof r->author);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading changes", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(rows);
         rows = NULL;
@@ -456,7 +455,7 @@ static int load_policy(dms_store *store, dms_policy **policy, dms_error *err)
 static int load_touched(dms_store *store, const dms_insured_batch *batch, dms_insured_register *reg,
                         struct versions *v, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(
         store, "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 AND policy = ?2",
         &stmt, err);
@@ -468,11 +467,11 @@ static int load_touched(dms_store *store, const dms_insured_batch *batch, dms_in
         const char *policy = dms_insured_batch_get(batch, i)->policy;
         if (policy == NULL || policy[0] == '\0' || dms_insured_register_find(reg, policy) != NULL)
             continue;
-        sqlite3_reset(stmt);
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, policy, -1, SQLITE_TRANSIENT);
-        int rc = sqlite3_step(stmt);
-        if (rc == SQLITE_ROW) {
+        dms_sql_reset(stmt);
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, policy);
+        int rc = dms_sql_step(stmt);
+        if (rc == DMS_SQL_ROW) {
             read_entry(stmt, &e);
             dms_insured_person p = entry_person(&e);
             long *slot = versions_slot(v, e.policy);
@@ -482,11 +481,11 @@ static int load_touched(dms_store *store, const dms_insured_batch *batch, dms_in
                 *slot = e.version;
             if (status == DMS_OK)
                 status = dms_insured_register_put(reg, &p, err);
-        } else if (rc != SQLITE_DONE) {
+        } else if (rc != DMS_SQL_DONE) {
             status = dms_store_fail(store, rc, "loading the register", err);
         }
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -498,23 +497,24 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
     long tenant = dms_store_tenant(store);
     char at[40];
     now_iso(at);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO insured_upload (tenant, source, changes, author, entered_at) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5)",
+                         "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
-    sqlite3_bind_text(stmt, 2, opts->source != NULL ? opts->source : "api", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)o->nchanges);
-    sqlite3_bind_text(stmt, 4, opts->author != NULL ? opts->author : "cli", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 5, at, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt);
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_text(stmt, 2, opts->source != NULL ? opts->source : "api");
+    dms_sql_bind_int64(stmt, 3, (long long)o->nchanges);
+    dms_sql_bind_text(stmt, 4, opts->author != NULL ? opts->author : "cli");
+    dms_sql_bind_text(stmt, 5, at);
+    long long id = 0;
+    int rc = dms_sql_step_id(stmt, &id);
+    dms_sql_finalize(stmt);
+    if (rc != DMS_SQL_DONE)
         return dms_store_fail(store, rc, "storing the upload", err);
-    *upload = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
+    *upload = (long)id;
     if ((status = prepare(store,
                           "INSERT INTO insured_change (tenant, upload, policy, action, "
                           "effective_day, employee_id, relation, full_name, birth_day, "
@@ -531,32 +531,31 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
             break;
         }
         ++*version;
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_int64(stmt, 2, *upload);
-        sqlite3_bind_text(stmt, 3, c->policy, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 4, (int)c->action);
-        sqlite3_bind_int64(stmt, 5, c->effective_day);
-        sqlite3_bind_text(stmt, 6, c->employee_id, -1, SQLITE_STATIC);
+        dms_sql_reset(stmt);
+        dms_sql_clear_bindings(stmt);
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_int64(stmt, 2, *upload);
+        dms_sql_bind_text(stmt, 3, c->policy);
+        dms_sql_bind_int64(stmt, 4, (int)c->action);
+        dms_sql_bind_int64(stmt, 5, c->effective_day);
+        dms_sql_bind_text(stmt, 6, c->employee_id);
         if (c->relation_given)
-            sqlite3_bind_int(stmt, 7, (int)c->relation);
-        sqlite3_bind_text(stmt, 8, c->full_name, -1, SQLITE_STATIC);
+            dms_sql_bind_int64(stmt, 7, (int)c->relation);
+        dms_sql_bind_text(stmt, 8, c->full_name);
         bind_day(stmt, 9, c->birth_day);
-        sqlite3_bind_text(stmt, 10, c->department, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 11, c->programme, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 12, c->had_before ? 1 : 0);
+        dms_sql_bind_text(stmt, 10, c->department);
+        dms_sql_bind_text(stmt, 11, c->programme);
+        dms_sql_bind_int64(stmt, 12, c->had_before ? 1 : 0);
         if (c->had_before)
-            sqlite3_bind_int(stmt, 13, (int)c->status_before);
-        sqlite3_bind_text(stmt, 14, c->programme_before != NULL ? c->programme_before : "", -1,
-                          SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 15, *version);
-        sqlite3_bind_text(stmt, 16, opts->author != NULL ? opts->author : "cli", -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 17, at, -1, SQLITE_STATIC);
-        if ((rc = sqlite3_step(stmt)) != SQLITE_DONE)
+            dms_sql_bind_int64(stmt, 13, (int)c->status_before);
+        dms_sql_bind_text(stmt, 14, c->programme_before != NULL ? c->programme_before : "");
+        dms_sql_bind_int64(stmt, 15, *version);
+        dms_sql_bind_text(stmt, 16, opts->author != NULL ? opts->author : "cli");
+        dms_sql_bind_text(stmt, 17, at);
+        if ((rc = dms_sql_step(stmt)) != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "storing a change", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK)
         return status;
     if ((status = prepare(
@@ -575,14 +574,14 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
         return status;
     /* A person whose name and employee id stay (most changes) is updated without touching
      * the indexed columns, which saves rewriting two index entries per person. */
-    sqlite3_stmt *update = NULL;
+    dms_stmt *update = NULL;
     if ((status = prepare(store,
                           "UPDATE insured_person SET relation = ?4, birth_day = ?6, "
                           "department = ?7, programme = ?8, status = ?9, date_from = ?10, "
                           "date_to = ?11, status_day = ?12, version = ?13, updated_at = ?14 "
                           "WHERE tenant = ?1 AND policy = ?2",
                           &update, err)) != DMS_OK) {
-        sqlite3_finalize(stmt);
+        dms_sql_finalize(stmt);
         return status;
     }
     for (size_t i = 0; i < o->npersons && status == DMS_OK; i++) {
@@ -593,31 +592,31 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
             break;
         }
         const dms_insured_person *was = dms_insured_register_find(before, p->policy);
-        sqlite3_stmt *w = was != NULL && strcmp(was->full_name, p->full_name) == 0 &&
-                                  strcmp(was->employee_id, p->employee_id) == 0
-                              ? update
-                              : stmt;
-        sqlite3_reset(w);
-        sqlite3_clear_bindings(w);
-        sqlite3_bind_int64(w, 1, tenant);
-        sqlite3_bind_text(w, 2, p->policy, -1, SQLITE_STATIC);
-        sqlite3_bind_text(w, 3, p->employee_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int(w, 4, (int)p->relation);
-        sqlite3_bind_text(w, 5, p->full_name, -1, SQLITE_STATIC);
+        dms_stmt *w = was != NULL && strcmp(was->full_name, p->full_name) == 0 &&
+                              strcmp(was->employee_id, p->employee_id) == 0
+                          ? update
+                          : stmt;
+        dms_sql_reset(w);
+        dms_sql_clear_bindings(w);
+        dms_sql_bind_int64(w, 1, tenant);
+        dms_sql_bind_text(w, 2, p->policy);
+        dms_sql_bind_text(w, 3, p->employee_id);
+        dms_sql_bind_int64(w, 4, (int)p->relation);
+        dms_sql_bind_text(w, 5, p->full_name);
         bind_day(w, 6, p->birth_day);
-        sqlite3_bind_text(w, 7, p->department, -1, SQLITE_STATIC);
-        sqlite3_bind_text(w, 8, p->programme, -1, SQLITE_STATIC);
-        sqlite3_bind_int(w, 9, (int)p->status);
-        sqlite3_bind_int64(w, 10, p->date_from);
+        dms_sql_bind_text(w, 7, p->department);
+        dms_sql_bind_text(w, 8, p->programme);
+        dms_sql_bind_int64(w, 9, (int)p->status);
+        dms_sql_bind_int64(w, 10, p->date_from);
         bind_day(w, 11, p->date_to);
-        sqlite3_bind_int64(w, 12, p->status_day);
-        sqlite3_bind_int64(w, 13, *version > 0 ? *version : 1);
-        sqlite3_bind_text(w, 14, at, -1, SQLITE_STATIC);
-        if ((rc = sqlite3_step(w)) != SQLITE_DONE)
+        dms_sql_bind_int64(w, 12, p->status_day);
+        dms_sql_bind_int64(w, 13, *version > 0 ? *version : 1);
+        dms_sql_bind_text(w, 14, at);
+        if ((rc = dms_sql_step(w)) != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "storing an insured person", err);
     }
-    sqlite3_finalize(update);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(update);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -635,7 +634,7 @@ int dms_register_store_submit(dms_store *store, const dms_insured_batch *batch,
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_register_store_submit: NULL argument");
     if (dms_store_tenant(store) <= 0)
         return no_tenant(err);
-    bool own = sqlite3_get_autocommit(dms_store_handle(store)) != 0;
+    bool own = !dms_sql_in_transaction(store);
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
@@ -711,7 +710,7 @@ struct spans {
     size_t n, cap;
 };
 
-static int span_add(struct spans *s, sqlite3_stmt *row, long from, long to)
+static int span_add(struct spans *s, dms_stmt *row, long from, long to)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap > 0 ? 2 * s->cap : 256;
@@ -727,7 +726,7 @@ static int span_add(struct spans *s, sqlite3_stmt *row, long from, long to)
     }
     char **str = &s->strings[4 * s->n];
     for (int i = 0; i < 4; i++) {
-        const unsigned char *t = sqlite3_column_text(row, i == 0 ? 0 : i == 1 ? 3 : i == 2 ? 6 : 7);
+        const char *t = dms_sql_column_text(row, i == 0 ? 0 : i == 1 ? 3 : i == 2 ? 6 : 7);
         str[i] = strdup(t != NULL ? (const char *)t : "");
         if (str[i] == NULL) {
             for (int j = 0; j < i; j++)
@@ -742,7 +741,7 @@ static int span_add(struct spans *s, sqlite3_stmt *row, long from, long to)
     m->employee_id = str[1];
     m->department = str[2];
     m->segment = str[3];
-    m->relation = (enum dms_relation)sqlite3_column_int(row, 4);
+    m->relation = (enum dms_relation)dms_sql_column_int(row, 4);
     m->sex = -1;
     m->birth_day = column_day(row, 5, 0);
     m->attach_day = from;
@@ -753,7 +752,7 @@ static int span_add(struct spans *s, sqlite3_stmt *row, long from, long to)
 int dms_register_store_membership(dms_store *store, dms_membership **out, dms_error *err)
 {
     *out = NULL;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(
         store,
         "SELECT c.policy, c.action, c.effective_day, p.employee_id, p.relation, p.birth_day, "
@@ -763,16 +762,16 @@ int dms_register_store_membership(dms_store *store, dms_membership **out, dms_er
         &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
     struct spans s = {0};
     char policy[DMS_REGISTER_ID_MAX] = "";
     long open = DMS_INSURED_NO_DATE;
     int rc;
     /* The span still open at the end of a person's changes runs on (cover not ended). */
-    while (status == DMS_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        const char *p = (const char *)sqlite3_column_text(stmt, 0);
-        enum dms_insured_action action = (enum dms_insured_action)sqlite3_column_int(stmt, 1);
-        long day = (long)sqlite3_column_int64(stmt, 2);
+    while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        const char *p = (const char *)dms_sql_column_text(stmt, 0);
+        enum dms_insured_action action = (enum dms_insured_action)dms_sql_column_int(stmt, 1);
+        long day = (long)dms_sql_column_int64(stmt, 2);
         if (strcmp(p != NULL ? p : "", policy) != 0) {
             if (open != DMS_INSURED_NO_DATE && s.n > 0 && s.items[s.n - 1].detach_day == -1)
                 s.items[s.n - 1].detach_day = DMS_EXPOSURE_OPEN;
@@ -790,9 +789,9 @@ int dms_register_store_membership(dms_store *store, dms_membership **out, dms_er
             open = DMS_INSURED_NO_DATE;
         }
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading the register for exposure", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (open != DMS_INSURED_NO_DATE && s.n > 0 && s.items[s.n - 1].detach_day == -1)
         s.items[s.n - 1].detach_day = DMS_EXPOSURE_OPEN;
     /* A span that ended before it began (detached on its attach day) covers nothing. */
@@ -821,7 +820,7 @@ int dms_register_store_elect(dms_store *store, const char *employee_id, const ch
     dms_insured_batch *batch = NULL;
     dms_insured_outcome *outcome = NULL;
     dms_policy *policy = NULL;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = load_policy(store, &policy, err);
     if (status == DMS_ENOTFOUND) {
         status = DMS_OK; /* no policy, no register to follow */
@@ -838,13 +837,13 @@ int dms_register_store_elect(dms_store *store, const char *employee_id, const ch
                           "tenant = ?1 AND employee_id = ?2 AND relation = 0 AND status <> 2",
                           &stmt, err)) != DMS_OK)
         goto out;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    sqlite3_bind_text(stmt, 2, employee_id, -1, SQLITE_TRANSIENT);
-    while (status == DMS_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_text(stmt, 2, employee_id);
+    while (status == DMS_OK && dms_sql_step(stmt) == DMS_SQL_ROW) {
         char pol[DMS_REGISTER_ID_MAX], programme[DMS_REGISTER_TEXT_MAX];
         column_text(stmt, 0, pol, sizeof pol);
         column_text(stmt, 1, programme, sizeof programme);
-        long last = (long)sqlite3_column_int64(stmt, 2);
+        long last = (long)dms_sql_column_int64(stmt, 2);
         size_t len = strcspn(programme, "+");
         programme[len] = '\0';
         size_t i;
@@ -875,7 +874,7 @@ int dms_register_store_elect(dms_store *store, const char *employee_id, const ch
                                 .author = ""};
         status = dms_insured_batch_add(batch, &c, err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
     if (status != DMS_OK || dms_insured_batch_count(batch) == 0)
         goto out;
@@ -889,7 +888,7 @@ int dms_register_store_elect(dms_store *store, const char *employee_id, const ch
         outcome->ok && changed != NULL)
         *changed = (int)outcome->npersons;
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     dms_insured_outcome_free(outcome);
     dms_insured_batch_free(batch);
     dms_policy_free(policy);

@@ -14,15 +14,15 @@
 #include "dms/sha256.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
 {
-    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
 }
 
-static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    const char *t = dms_sql_column_text(stmt, col);
     snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
@@ -37,10 +37,18 @@ static int not_found(long id, dms_error *err)
     return dms_error_set(err, DMS_ENOTFOUND, NULL, "no request %ld (обращение не найдено)", id);
 }
 
-static int step_done(dms_store *store, sqlite3_stmt *stmt, const char *what, dms_error *err)
+static int step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err)
 {
-    int rc = sqlite3_step(stmt);
-    return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+    long long v = 0;
+    int rc = dms_sql_step_id(stmt, &v);
+    *id = (long)v;
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+}
+
+static int step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err)
+{
+    int rc = dms_sql_step(stmt);
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
 /* ---- filing -------------------------------------------------------------------- */
@@ -60,45 +68,46 @@ int dms_reimb_store_create(dms_store *store, const char *employee_id, const dms_
     int status = dms_reimb_check_request(r, today, &module, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
+    long new_id = 0;
     if ((status = dms_enrol_begin(store, err)) != DMS_OK)
         return status;
-    status = prepare(store,
-                     "INSERT INTO reimb_request (tenant, employee_id, policy, filed_day, "
-                     "service_day, category, module, amount, clinic, diagnosis, status, "
-                     "created_by) VALUES (?1, ?2, coalesce((SELECT policy FROM insured_person "
-                     "WHERE tenant = ?1 AND employee_id = ?2 AND relation = 0 ORDER BY "
-                     "date_from DESC LIMIT 1), ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10)",
-                     &stmt, err);
+    status =
+        prepare(store,
+                "INSERT INTO reimb_request (tenant, employee_id, policy, filed_day, "
+                "service_day, category, module, amount, clinic, diagnosis, status, "
+                "created_by) VALUES (?1, ?2, coalesce((SELECT policy FROM insured_person "
+                "WHERE tenant = ?1 AND employee_id = ?2 AND relation = 0 ORDER BY "
+                "date_from DESC LIMIT 1), ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10) RETURNING id",
+                &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_text(stmt, 2, employee_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 3, today);
-        sqlite3_bind_int64(stmt, 4, r->service_day);
-        sqlite3_bind_text(stmt, 5, r->category, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 6, module, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 7, r->amount);
-        sqlite3_bind_text(stmt, 8, r->clinic, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 9, r->diagnosis != NULL ? r->diagnosis : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 10, actor != NULL ? actor : "", -1, SQLITE_TRANSIENT);
-        status = step_done(store, stmt, "filing a request", err);
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_text(stmt, 2, employee_id);
+        dms_sql_bind_int64(stmt, 3, today);
+        dms_sql_bind_int64(stmt, 4, r->service_day);
+        dms_sql_bind_text(stmt, 5, r->category);
+        dms_sql_bind_text(stmt, 6, module);
+        dms_sql_bind_int64(stmt, 7, r->amount);
+        dms_sql_bind_text(stmt, 8, r->clinic);
+        dms_sql_bind_text(stmt, 9, r->diagnosis != NULL ? r->diagnosis : "");
+        dms_sql_bind_text(stmt, 10, actor != NULL ? actor : "");
+        status = step_id(store, stmt, &new_id, "filing a request", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
-    long new_id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
     if (status == DMS_OK)
         status = prepare(store,
                          "INSERT INTO reimb_event (tenant, request, actor, role, from_status, "
                          "to_status) VALUES (?1, ?2, ?3, ?4, NULL, 0)",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, tenant);
-        sqlite3_bind_int64(stmt, 2, new_id);
-        sqlite3_bind_text(stmt, 3, actor != NULL ? actor : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 4, role != NULL ? role : "", -1, SQLITE_TRANSIENT);
+        dms_sql_bind_int64(stmt, 1, tenant);
+        dms_sql_bind_int64(stmt, 2, new_id);
+        dms_sql_bind_text(stmt, 3, actor != NULL ? actor : "");
+        dms_sql_bind_text(stmt, 4, role != NULL ? role : "");
         status = step_done(store, stmt, "recording the filing", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK && (status = dms_enrol_commit(store, err)) == DMS_OK) {
         if (id != NULL)
             *id = new_id;
@@ -115,26 +124,26 @@ int dms_reimb_store_create(dms_store *store, const char *employee_id, const dms_
     "clinic, diagnosis, status, version, created_at, updated_at, created_by, "                     \
     "(SELECT count(*) FROM reimb_document d WHERE d.request = reimb_request.id)"
 
-static void read_row(sqlite3_stmt *stmt, dms_reimb_row *r)
+static void read_row(dms_stmt *stmt, dms_reimb_row *r)
 {
     memset(r, 0, sizeof *r);
-    r->id = (long)sqlite3_column_int64(stmt, 0);
+    r->id = (long)dms_sql_column_int64(stmt, 0);
     column_text(stmt, 1, r->employee_id, sizeof r->employee_id);
     column_text(stmt, 2, r->policy, sizeof r->policy);
-    r->filed_day = (long)sqlite3_column_int64(stmt, 3);
-    r->service_day = (long)sqlite3_column_int64(stmt, 4);
+    r->filed_day = (long)dms_sql_column_int64(stmt, 3);
+    r->service_day = (long)dms_sql_column_int64(stmt, 4);
     column_text(stmt, 5, r->category, sizeof r->category);
     column_text(stmt, 6, r->module, sizeof r->module);
-    r->amount = sqlite3_column_int64(stmt, 7);
-    r->approved = sqlite3_column_int64(stmt, 8);
+    r->amount = dms_sql_column_int64(stmt, 7);
+    r->approved = dms_sql_column_int64(stmt, 8);
     column_text(stmt, 9, r->clinic, sizeof r->clinic);
     column_text(stmt, 10, r->diagnosis, sizeof r->diagnosis);
-    r->status = (enum dms_reimb_status)sqlite3_column_int(stmt, 11);
-    r->version = (long)sqlite3_column_int64(stmt, 12);
+    r->status = (enum dms_reimb_status)dms_sql_column_int(stmt, 11);
+    r->version = (long)dms_sql_column_int64(stmt, 12);
     column_text(stmt, 13, r->created_at, sizeof r->created_at);
     column_text(stmt, 14, r->updated_at, sizeof r->updated_at);
     column_text(stmt, 15, r->created_by, sizeof r->created_by);
-    r->documents = (long)sqlite3_column_int64(stmt, 16);
+    r->documents = (long)dms_sql_column_int64(stmt, 16);
 }
 
 int dms_reimb_store_get(dms_store *store, long id, const char *employee_id, dms_reimb_row *out,
@@ -144,24 +153,24 @@ int dms_reimb_store_get(dms_store *store, long id, const char *employee_id, dms_
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " ROW_COLUMNS " FROM reimb_request WHERE tenant = ?1 AND id = ?2 "
-                         "AND (?3 IS NULL OR employee_id = ?3)",
+                         "AND (employee_id = ?3 OR ?3 IS NULL)",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
-    sqlite3_bind_int64(stmt, 2, id);
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 2, id);
     if (employee_id != NULL)
-        sqlite3_bind_text(stmt, 3, employee_id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+        dms_sql_bind_text(stmt, 3, employee_id);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
         read_row(stmt, out);
     else
-        status = rc == SQLITE_DONE ? not_found(id, err)
-                                   : dms_store_fail(store, rc, "reading a request", err);
-    sqlite3_finalize(stmt);
+        status = rc == DMS_SQL_DONE ? not_found(id, err)
+                                    : dms_store_fail(store, rc, "reading a request", err);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -174,19 +183,19 @@ int dms_reimb_store_list(dms_store *store, const char *employee_id, dms_reimb_ro
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " ROW_COLUMNS " FROM reimb_request WHERE tenant = ?1 AND "
-                         "(?2 IS NULL OR employee_id = ?2) ORDER BY id DESC",
+                         "(employee_id = ?2 OR ?2 IS NULL) ORDER BY id DESC",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 1, tenant);
     if (employee_id != NULL)
-        sqlite3_bind_text(stmt, 2, employee_id, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 2, employee_id);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             cap = cap != 0 ? cap * 2 : 16;
             dms_reimb_row *v = realloc(*out, cap * sizeof *v);
@@ -198,9 +207,9 @@ int dms_reimb_store_list(dms_store *store, const char *employee_id, dms_reimb_ro
         }
         read_row(stmt, &(*out)[(*n)++]);
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "listing requests", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(*out);
         *out = NULL;
@@ -215,18 +224,18 @@ int dms_reimb_store_events(dms_store *store, long id, dms_reimb_event **out, siz
     dms_error_clear(err);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT at, actor, role, from_status, to_status, comment FROM reimb_event "
                          "WHERE tenant = ?1 AND request = ?2 ORDER BY id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    sqlite3_bind_int64(stmt, 2, id);
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 2, id);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             cap = cap != 0 ? cap * 2 : 8;
             dms_reimb_event *v = realloc(*out, cap * sizeof *v);
@@ -241,24 +250,24 @@ int dms_reimb_store_events(dms_store *store, long id, dms_reimb_event **out, siz
         column_text(stmt, 0, e->at, sizeof e->at);
         column_text(stmt, 1, e->actor, sizeof e->actor);
         column_text(stmt, 2, e->role, sizeof e->role);
-        e->from = sqlite3_column_type(stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 3);
-        e->to = (enum dms_reimb_status)sqlite3_column_int(stmt, 4);
+        e->from = dms_sql_column_null(stmt, 3) ? -1 : dms_sql_column_int(stmt, 3);
+        e->to = (enum dms_reimb_status)dms_sql_column_int(stmt, 4);
         column_text(stmt, 5, e->comment, sizeof e->comment);
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading history", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
-static void read_doc(sqlite3_stmt *stmt, dms_reimb_doc *d)
+static void read_doc(dms_stmt *stmt, dms_reimb_doc *d)
 {
     memset(d, 0, sizeof *d);
-    d->id = (long)sqlite3_column_int64(stmt, 0);
-    d->request = (long)sqlite3_column_int64(stmt, 1);
+    d->id = (long)dms_sql_column_int64(stmt, 0);
+    d->request = (long)dms_sql_column_int64(stmt, 1);
     column_text(stmt, 2, d->name, sizeof d->name);
-    d->kind = (enum dms_reimb_doc_kind)sqlite3_column_int(stmt, 3);
-    d->size = (long)sqlite3_column_int64(stmt, 4);
+    d->kind = (enum dms_reimb_doc_kind)dms_sql_column_int(stmt, 3);
+    d->size = (long)dms_sql_column_int64(stmt, 4);
     column_text(stmt, 5, d->sha256, sizeof d->sha256);
     column_text(stmt, 6, d->uploaded_at, sizeof d->uploaded_at);
     column_text(stmt, 7, d->uploaded_by, sizeof d->uploaded_by);
@@ -272,18 +281,18 @@ int dms_reimb_store_documents(dms_store *store, long id, dms_reimb_doc **out, si
     dms_error_clear(err);
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " DOC_COLUMNS " FROM reimb_document WHERE tenant = ?1 AND "
                          "request = ?2 ORDER BY id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-    sqlite3_bind_int64(stmt, 2, id);
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    dms_sql_bind_int64(stmt, 2, id);
     size_t cap = 0;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             cap = cap != 0 ? cap * 2 : 8;
             dms_reimb_doc *v = realloc(*out, cap * sizeof *v);
@@ -295,9 +304,9 @@ int dms_reimb_store_documents(dms_store *store, long id, dms_reimb_doc **out, si
         }
         read_doc(stmt, &(*out)[(*n)++]);
     }
-    if (status == DMS_OK && rc != SQLITE_DONE)
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "listing documents", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -310,24 +319,25 @@ int dms_reimb_store_document(dms_store *store, long doc, const char *employee_id
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT d.id, d.request, d.name, d.kind, d.size, d.sha256, d.uploaded_at, "
                          "d.uploaded_by, d.data FROM reimb_document d JOIN reimb_request r ON "
                          "r.id = d.request AND r.tenant = d.tenant WHERE d.tenant = ?1 AND d.id = "
-                         "?2 AND (?3 IS NULL OR r.employee_id = ?3)",
+                         "?2 AND (r.employee_id = ?3 OR ?3 IS NULL)",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
-    sqlite3_bind_int64(stmt, 2, doc);
+    dms_sql_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 2, doc);
     if (employee_id != NULL)
-        sqlite3_bind_text(stmt, 3, employee_id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
+        dms_sql_bind_text(stmt, 3, employee_id);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW) {
         read_doc(stmt, meta);
-        int bytes = sqlite3_column_bytes(stmt, 8);
-        const void *blob = sqlite3_column_blob(stmt, 8);
+        size_t size = 0;
+        const void *blob = dms_sql_column_blob(stmt, 8, &size);
+        int bytes = (int)size;
         *data = malloc((size_t)bytes + 1);
         if (*data == NULL) {
             status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the document");
@@ -337,10 +347,11 @@ int dms_reimb_store_document(dms_store *store, long doc, const char *employee_id
             *len = (size_t)bytes;
         }
     } else {
-        status = rc == SQLITE_DONE ? dms_error_set(err, DMS_ENOTFOUND, NULL, "no document %ld", doc)
-                                   : dms_store_fail(store, rc, "reading a document", err);
+        status = rc == DMS_SQL_DONE
+                     ? dms_error_set(err, DMS_ENOTFOUND, NULL, "no document %ld", doc)
+                     : dms_store_fail(store, rc, "reading a document", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -352,23 +363,23 @@ int dms_reimb_store_counts(dms_store *store, long counts[DMS_REIMB_STATUS_COUNT]
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
         return no_tenant(err);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT status, count(*) FROM reimb_request WHERE tenant = ?1 GROUP BY "
                          "status",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, tenant);
+    dms_sql_bind_int64(stmt, 1, tenant);
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        int s = sqlite3_column_int(stmt, 0);
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        int s = dms_sql_column_int(stmt, 0);
         if (s >= 0 && s < DMS_REIMB_STATUS_COUNT)
-            counts[s] = (long)sqlite3_column_int64(stmt, 1);
+            counts[s] = (long)dms_sql_column_int64(stmt, 1);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "counting requests", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -390,7 +401,7 @@ int dms_reimb_store_attach(dms_store *store, long id, const char *employee_id, c
     char hex[DMS_SHA256_HEX];
     dms_sha256_hex(data, len, hex);
     dms_reimb_row r;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     if ((status = dms_enrol_begin(store, err)) != DMS_OK)
         return status;
     if ((status = dms_reimb_store_get(store, id, employee_id, &r, err)) != DMS_OK)
@@ -404,23 +415,24 @@ int dms_reimb_store_attach(dms_store *store, long id, const char *employee_id, c
     }
     status = prepare(store,
                      "INSERT INTO reimb_document (tenant, request, name, kind, size, sha256, "
-                     "data, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     "data, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
                      &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-        sqlite3_bind_int64(stmt, 2, id);
-        sqlite3_bind_text(stmt, 3, name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(stmt, 4, (int)kind);
-        sqlite3_bind_int64(stmt, 5, (sqlite3_int64)len);
-        sqlite3_bind_text(stmt, 6, hex, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(stmt, 7, data, (int)len, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 8, actor != NULL ? actor : "", -1, SQLITE_TRANSIENT);
-        status = step_done(store, stmt, "storing a document", err);
+        dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+        dms_sql_bind_int64(stmt, 2, id);
+        dms_sql_bind_text(stmt, 3, name);
+        dms_sql_bind_int64(stmt, 4, (int)kind);
+        dms_sql_bind_int64(stmt, 5, (long long)len);
+        dms_sql_bind_text(stmt, 6, hex);
+        dms_sql_bind_blob(stmt, 7, data, len);
+        dms_sql_bind_text(stmt, 8, actor != NULL ? actor : "");
+        long new_doc = 0;
+        status = step_id(store, stmt, &new_doc, "storing a document", err);
+        if (status == DMS_OK && doc != NULL)
+            *doc = new_doc;
     }
-    if (status == DMS_OK && doc != NULL)
-        *doc = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK)
         return dms_enrol_commit(store, err);
     dms_enrol_rollback(store);
@@ -440,20 +452,20 @@ static int write_claim(dms_store *store, const dms_reimb_row *r, enum dms_claim_
     dms_sha256_hex(file, strlen(file), hex);
     int y, m, d;
     dms_claims_civil(r->service_day, &y, &m, &d);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO claims_import (employer, policy_year, file_sha256, "
                          "file_name, lines, inserted) VALUES (?1, ?2, ?3, ?4, 1, 1) "
                          "ON CONFLICT (employer, policy_year, file_sha256) DO NOTHING",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_text(stmt, 1, employer, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(stmt, 2, y);
-        sqlite3_bind_text(stmt, 3, hex, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 4, file, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 1, employer);
+        dms_sql_bind_int64(stmt, 2, y);
+        dms_sql_bind_text(stmt, 3, hex);
+        dms_sql_bind_text(stmt, 4, file);
         status = step_done(store, stmt, "recording the claim", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
     if (status == DMS_OK)
         status = prepare(
@@ -466,22 +478,22 @@ static int write_claim(dms_store *store, const dms_reimb_row *r, enum dms_claim_
             "occurrence) DO UPDATE SET paid = excluded.paid, status = excluded.status",
             &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_text(stmt, 1, employer, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(stmt, 2, y);
-        sqlite3_bind_text(stmt, 3, claim, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 4, r->policy, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 5, r->employee_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 6, r->service_day);
-        sqlite3_bind_text(stmt, 7, r->category, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 8, r->module, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 9, r->clinic, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(stmt, 10, r->amount);
-        sqlite3_bind_int64(stmt, 11, r->approved);
-        sqlite3_bind_int(stmt, 12, (int)cstatus);
-        sqlite3_bind_text(stmt, 13, hex, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 1, employer);
+        dms_sql_bind_int64(stmt, 2, y);
+        dms_sql_bind_text(stmt, 3, claim);
+        dms_sql_bind_text(stmt, 4, r->policy);
+        dms_sql_bind_text(stmt, 5, r->employee_id);
+        dms_sql_bind_int64(stmt, 6, r->service_day);
+        dms_sql_bind_text(stmt, 7, r->category);
+        dms_sql_bind_text(stmt, 8, r->module);
+        dms_sql_bind_text(stmt, 9, r->clinic);
+        dms_sql_bind_int64(stmt, 10, r->amount);
+        dms_sql_bind_int64(stmt, 11, r->approved);
+        dms_sql_bind_int64(stmt, 12, (int)cstatus);
+        dms_sql_bind_text(stmt, 13, hex);
         status = step_done(store, stmt, "writing the claim", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -491,7 +503,7 @@ int dms_reimb_store_move(dms_store *store, long id, enum dms_reimb_status to, co
 {
     dms_error_clear(err);
     dms_reimb_row r;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = dms_enrol_begin(store, err);
     if (status != DMS_OK)
         return status;
@@ -509,17 +521,17 @@ int dms_reimb_store_move(dms_store *store, long id, enum dms_reimb_status to, co
         r.approved = approved;
     status = prepare(store,
                      "UPDATE reimb_request SET status = ?1, approved = ?2, version = version + 1, "
-                     "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE tenant = ?3 AND "
+                     "updated_at = dms_now() WHERE tenant = ?3 AND "
                      "id = ?4",
                      &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int(stmt, 1, (int)to);
-        sqlite3_bind_int64(stmt, 2, r.approved);
-        sqlite3_bind_int64(stmt, 3, dms_store_tenant(store));
-        sqlite3_bind_int64(stmt, 4, id);
+        dms_sql_bind_int64(stmt, 1, (int)to);
+        dms_sql_bind_int64(stmt, 2, r.approved);
+        dms_sql_bind_int64(stmt, 3, dms_store_tenant(store));
+        dms_sql_bind_int64(stmt, 4, id);
         status = step_done(store, stmt, "moving a request", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     stmt = NULL;
     if (status == DMS_OK)
         status = prepare(store,
@@ -527,13 +539,13 @@ int dms_reimb_store_move(dms_store *store, long id, enum dms_reimb_status to, co
                          "to_status, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                          &stmt, err);
     if (status == DMS_OK) {
-        sqlite3_bind_int64(stmt, 1, dms_store_tenant(store));
-        sqlite3_bind_int64(stmt, 2, id);
-        sqlite3_bind_text(stmt, 3, actor != NULL ? actor : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 4, role != NULL ? role : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(stmt, 5, (int)r.status);
-        sqlite3_bind_int(stmt, 6, (int)to);
-        sqlite3_bind_text(stmt, 7, comment != NULL ? comment : "", -1, SQLITE_TRANSIENT);
+        dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+        dms_sql_bind_int64(stmt, 2, id);
+        dms_sql_bind_text(stmt, 3, actor != NULL ? actor : "");
+        dms_sql_bind_text(stmt, 4, role != NULL ? role : "");
+        dms_sql_bind_int64(stmt, 5, (int)r.status);
+        dms_sql_bind_int64(stmt, 6, (int)to);
+        dms_sql_bind_text(stmt, 7, comment != NULL ? comment : "");
         status = step_done(store, stmt, "recording the move", err);
     }
     /* Approved: incurred (pending) in the experience; paid: paid. */
@@ -541,7 +553,7 @@ int dms_reimb_store_move(dms_store *store, long id, enum dms_reimb_status to, co
         status =
             write_claim(store, &r, to == DMS_REIMB_PAID ? DMS_CLAIM_PAID : DMS_CLAIM_PENDING, err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK)
         return dms_enrol_commit(store, err);
     dms_enrol_rollback(store);

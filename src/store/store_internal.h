@@ -1,23 +1,40 @@
 /*
  * What the store modules of src/store share beyond the public store.h: the
- * SQLite handle of an open store and the mapping of SQLite result codes to
- * dms statuses. Not installed, not included outside src/store.
+ * open store itself (which engine, its connection, its tenant) and the
+ * mapping of statement-layer result codes (sql.h) to dms statuses. Not
+ * installed, not included outside src/store.
  */
 #ifndef DMS_STORE_INTERNAL_H
 #define DMS_STORE_INTERNAL_H
 
 #include <sqlite3.h>
 
-#include "dms/store.h"
+#include <libpq-fe.h>
 
-/* The connection of store (borrowed). */
-sqlite3 *dms_store_handle(dms_store *store);
+#include "dms/store.h"
+#include "dms/sql.h"
+
+struct dms_store {
+    bool pg;                       /* PostgreSQL (pgconn) rather than SQLite (db) */
+    sqlite3 *db;                   /* SQLite connection */
+    PGconn *pgconn;                /* PostgreSQL connection */
+    char uri[1024];                /* PostgreSQL: the connection URI, to reconnect */
+    char path[DMS_ERROR_PATH_MAX]; /* shown in messages: the file, or the URI without password */
+    long tenant;                   /* the employer every scoped query reads and writes; 0: none */
+    long changes;                  /* PostgreSQL: rows changed by the last statement */
+    bool nowait;                   /* PostgreSQL: lock_timeout lowered */
+    bool tx; /* PostgreSQL: inside a transaction (kept when the connection breaks in one) */
+    char errmsg[512]; /* PostgreSQL: the last error */
+};
 
 /*
- * Records an SQLite failure rc during `what` in err: BUSY/LOCKED become
- * DMS_ECONFLICT, NOMEM DMS_ENOMEM, CONSTRAINT DMS_EINVAL, the rest DMS_EIO.
- * Returns the status.
+ * Records a failure rc (a DMS_SQL_* code) during `what` in err: BUSY becomes
+ * DMS_ECONFLICT, NOMEM DMS_ENOMEM, CONSTRAINT DMS_EINVAL, DOWN
+ * DMS_EUNAVAILABLE, the rest DMS_EIO. Returns the status.
  */
 int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err);
+
+/* Connects the PostgreSQL store (sql.c); store->uri and path are set. */
+int dms_sql_pg_connect(dms_store *store);
 
 #endif

@@ -12,39 +12,67 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "dms/sha256.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, sqlite3_stmt **stmt, dms_error *err)
+static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
 {
-    int rc = sqlite3_prepare_v2(dms_store_handle(store), sql, -1, stmt, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
+    int rc = dms_sql_prepare(store, sql, stmt);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
 }
 
-static int step_done(dms_store *store, sqlite3_stmt *stmt, const char *what, dms_error *err)
+static int step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err)
 {
-    int rc = sqlite3_step(stmt);
-    return rc == SQLITE_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+    int rc = dms_sql_step(stmt);
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
-static void column_text(sqlite3_stmt *stmt, int col, char *buf, size_t size)
+/* Seconds since the epoch of an ISO-8601 UTC stamp as the store writes them. */
+static double iso_seconds(const char *iso)
 {
-    const unsigned char *t = sqlite3_column_text(stmt, col);
+    struct tm tm = {0};
+    double frac = 0;
+    if (sscanf(iso, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) != 6)
+        return 0;
+    const char *dot = strchr(iso, '.');
+    if (dot != NULL)
+        frac = strtod(dot, NULL);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm) + frac;
+}
+
+static int step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err)
+{
+    long long v = 0;
+    int rc = dms_sql_step_id(stmt, &v);
+    *id = (long)v;
+    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
+}
+
+static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
+{
+    const char *t = dms_sql_column_text(stmt, col);
     snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
 static int exec(dms_store *store, const char *sql, const char *what, dms_error *err)
 {
-    int rc = sqlite3_exec(dms_store_handle(store), sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? DMS_OK : dms_store_fail(store, rc, what, err);
+    int rc = dms_sql_exec(store, sql);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
 /* Opens a transaction unless the caller holds one; *own tells who commits. */
 static int begin(dms_store *store, bool *own, dms_error *err)
 {
-    *own = sqlite3_get_autocommit(dms_store_handle(store)) != 0;
-    return *own ? exec(store, "BEGIN IMMEDIATE", "starting a transaction", err) : DMS_OK;
+    *own = !dms_sql_in_transaction(store);
+    if (!*own)
+        return DMS_OK;
+    int rc = dms_sql_begin(store);
+    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
 }
 
 static int finish(dms_store *store, bool own, int status, dms_error *err)
@@ -53,7 +81,7 @@ static int finish(dms_store *store, bool own, int status, dms_error *err)
         return status;
     if (status == DMS_OK)
         return exec(store, "COMMIT", "committing", err);
-    sqlite3_exec(dms_store_handle(store), "ROLLBACK", NULL, NULL, NULL);
+    dms_sql_rollback(store);
     return status;
 }
 
@@ -102,19 +130,19 @@ int dms_tenant_employer_create(dms_store *store, const char *name, const char *i
     int status = begin(store, &own, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_stmt *stmt = NULL;
-    if ((status = prepare(store, "INSERT INTO employer (name, inn, created_by) VALUES (?1, ?2, ?3)",
-                          &stmt, err)) != DMS_OK)
+    dms_stmt *stmt = NULL;
+    if ((status = prepare(
+             store, "INSERT INTO employer (name, inn, created_by) VALUES (?1, ?2, ?3) RETURNING id",
+             &stmt, err)) != DMS_OK)
         goto out;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    dms_sql_bind_text(stmt, 1, name);
     if (inn != NULL && inn[0] != '\0')
-        sqlite3_bind_text(stmt, 2, inn, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 2, inn);
     else
-        sqlite3_bind_null(stmt, 2);
-    sqlite3_bind_text(stmt, 3, actor != NULL ? actor : "cli", -1, SQLITE_TRANSIENT);
-    if ((status = step_done(store, stmt, "creating the employer", err)) != DMS_OK)
+        dms_sql_bind_null(stmt, 2);
+    dms_sql_bind_text(stmt, 3, actor != NULL ? actor : "cli");
+    if ((status = step_id(store, stmt, id, "creating the employer", err)) != DMS_OK)
         goto out;
-    *id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
     char object[32];
     snprintf(object, sizeof object, "employer %ld", *id);
     status = audit(
@@ -122,17 +150,17 @@ int dms_tenant_employer_create(dms_store *store, const char *name, const char *i
         json_pack("{s:s, s:s?}", "name", name, "inn", inn != NULL && inn[0] != '\0' ? inn : NULL),
         err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     status = finish(store, own, status, err);
     if (status != DMS_OK)
         *id = 0;
     return status;
 }
 
-static void read_employer(sqlite3_stmt *stmt, dms_tenant_employer *e)
+static void read_employer(dms_stmt *stmt, dms_tenant_employer *e)
 {
     memset(e, 0, sizeof *e);
-    e->id = (long)sqlite3_column_int64(stmt, 0);
+    e->id = (long)dms_sql_column_int64(stmt, 0);
     column_text(stmt, 1, e->name, sizeof e->name);
     column_text(stmt, 2, e->inn, sizeof e->inn);
     column_text(stmt, 3, e->created_at, sizeof e->created_at);
@@ -140,20 +168,20 @@ static void read_employer(sqlite3_stmt *stmt, dms_tenant_employer *e)
 
 int dms_tenant_employer_get(dms_store *store, long id, dms_tenant_employer *out, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status =
         prepare(store, "SELECT id, name, inn, created_at FROM employer WHERE id = ?1", &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    dms_sql_bind_int64(stmt, 1, id);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
         read_employer(stmt, out);
-    else if (rc == SQLITE_DONE)
+    else if (rc == DMS_SQL_DONE)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no employer %ld", id);
     else
         status = dms_store_fail(store, rc, "reading the employer", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -162,18 +190,18 @@ int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer 
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT id, name, inn, created_at FROM employer WHERE ?1 = 0 OR id IN "
                          "(SELECT tenant FROM api_key_employer WHERE key_id = ?1) ORDER BY id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, key_id);
+    dms_sql_bind_int64(stmt, 1, key_id);
     size_t cap = 0;
     dms_tenant_employer *list = NULL;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             size_t grown_cap = cap > 0 ? 2 * cap : 8;
             dms_tenant_employer *grown = realloc(list, grown_cap * sizeof *list);
@@ -186,10 +214,10 @@ int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer 
         }
         read_employer(stmt, &list[(*n)++]);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "listing employers", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(list);
         list = NULL;
@@ -202,14 +230,14 @@ out:
 int dms_tenant_employer_default(dms_store *store, long *id, dms_error *err)
 {
     *id = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO employer (id, name) VALUES (1, 'Работодатель 1') "
                          "ON CONFLICT (id) DO NOTHING",
                          &stmt, err);
     if (status == DMS_OK)
         status = step_done(store, stmt, "creating employer 1", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status == DMS_OK)
         *id = 1;
     return status;
@@ -289,44 +317,43 @@ static int insert_key(dms_store *store, const dms_tenant_key_spec *spec, const c
 {
     char hash[DMS_SHA256_HEX];
     dms_sha256_hex(key, strlen(key), hash);
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "INSERT INTO api_key (key_sha256, prefix, role, employee_id, department, "
                          "tenant, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                         "CASE WHEN ?8 > 0 THEN strftime('%Y-%m-%dT%H:%M:%fZ', 'now', "
-                         "'+' || ?8 || ' days') END)",
+                         "CASE WHEN ?8 > 0 THEN dms_now_plus(?8 * 86400) END) RETURNING id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_text(stmt, 1, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, key, 12, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, dms_role_name(spec->role), -1, SQLITE_STATIC);
+    dms_sql_bind_text(stmt, 1, hash);
+    dms_sql_bind_text_n(stmt, 2, key, 12);
+    dms_sql_bind_text(stmt, 3, dms_role_name(spec->role));
     if (spec->role == DMS_ROLE_EMPLOYEE)
-        sqlite3_bind_text(stmt, 4, spec->employee_id, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 4, spec->employee_id);
     if (spec->role == DMS_ROLE_MANAGER)
-        sqlite3_bind_text(stmt, 5, spec->department, -1, SQLITE_TRANSIENT);
+        dms_sql_bind_text(stmt, 5, spec->department);
     if (tenant_role(spec->role))
-        sqlite3_bind_int64(stmt, 6, spec->employer);
-    sqlite3_bind_text(stmt, 7, spec->actor != NULL ? spec->actor : "cli", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(stmt, 8, spec->expires_days);
-    status = step_done(store, stmt, "storing the key", err);
-    sqlite3_finalize(stmt);
+        dms_sql_bind_int64(stmt, 6, spec->employer);
+    dms_sql_bind_text(stmt, 7, spec->actor != NULL ? spec->actor : "cli");
+    dms_sql_bind_int64(stmt, 8, spec->expires_days);
+    status = step_id(store, stmt, id, "storing the key", err);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK)
         return status;
-    *id = (long)sqlite3_last_insert_rowid(dms_store_handle(store));
     if (spec->role != DMS_ROLE_BROKER || spec->n_employers == 0)
         return DMS_OK;
     if ((status = prepare(store,
-                          "INSERT OR IGNORE INTO api_key_employer (key_id, tenant) VALUES (?1, ?2)",
+                          "INSERT INTO api_key_employer (key_id, tenant) VALUES (?1, ?2) "
+                          "ON CONFLICT DO NOTHING",
                           &stmt, err)) != DMS_OK)
         return status;
     for (size_t i = 0; i < spec->n_employers && status == DMS_OK; i++) {
-        sqlite3_reset(stmt);
-        sqlite3_bind_int64(stmt, 1, *id);
-        sqlite3_bind_int64(stmt, 2, spec->employers[i]);
+        dms_sql_reset(stmt);
+        dms_sql_bind_int64(stmt, 1, *id);
+        dms_sql_bind_int64(stmt, 2, spec->employers[i]);
         status = step_done(store, stmt, "binding the key to an employer", err);
     }
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -382,20 +409,20 @@ out_wipe:
 #define KEY_COLUMNS                                                                                \
     "k.id, k.prefix, k.role, coalesce(k.tenant, 0), "                                              \
     "(SELECT group_concat(tenant, ',') FROM (SELECT tenant FROM api_key_employer "                 \
-    "  WHERE key_id = k.id ORDER BY tenant)), "                                                    \
+    "  WHERE key_id = k.id ORDER BY tenant) AS scope), "                                           \
     "k.employee_id, k.department, k.created_at, k.created_by, k.expires_at, k.last_used_at, "      \
     "k.revoked_at"
 
-static void read_key(sqlite3_stmt *stmt, dms_tenant_key *k)
+static void read_key(dms_stmt *stmt, dms_tenant_key *k)
 {
     char role[32];
     memset(k, 0, sizeof *k);
-    k->id = (long)sqlite3_column_int64(stmt, 0);
+    k->id = (long)dms_sql_column_int64(stmt, 0);
     column_text(stmt, 1, k->prefix, sizeof k->prefix);
     column_text(stmt, 2, role, sizeof role);
     if (!dms_role_from_text(role, &k->role))
         k->role = DMS_ROLE_EMPLOYEE;
-    k->employer = (long)sqlite3_column_int64(stmt, 3);
+    k->employer = (long)dms_sql_column_int64(stmt, 3);
     column_text(stmt, 4, k->employers, sizeof k->employers);
     column_text(stmt, 5, k->employee_id, sizeof k->employee_id);
     column_text(stmt, 6, k->department, sizeof k->department);
@@ -411,18 +438,18 @@ int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, s
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
                          "SELECT " KEY_COLUMNS " FROM api_key k WHERE ?1 = 0 OR k.tenant = ?1 "
                          "ORDER BY k.id",
                          &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, employer);
+    dms_sql_bind_int64(stmt, 1, employer);
     size_t cap = 0;
     dms_tenant_key *list = NULL;
     int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (*n == cap) {
             size_t grown_cap = cap > 0 ? 2 * cap : 8;
             dms_tenant_key *grown = realloc(list, grown_cap * sizeof *list);
@@ -435,10 +462,10 @@ int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, s
         }
         read_key(stmt, &list[(*n)++]);
     }
-    if (rc != SQLITE_DONE)
+    if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "listing keys", err);
 out:
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         free(list);
         list = NULL;
@@ -450,20 +477,20 @@ out:
 
 int dms_tenant_key_get(dms_store *store, long id, dms_tenant_key *out, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status =
         prepare(store, "SELECT " KEY_COLUMNS " FROM api_key k WHERE k.id = ?1", &stmt, err);
     if (status != DMS_OK)
         return status;
-    sqlite3_bind_int64(stmt, 1, id);
-    int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
+    dms_sql_bind_int64(stmt, 1, id);
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW)
         read_key(stmt, out);
-    else if (rc == SQLITE_DONE)
+    else if (rc == DMS_SQL_DONE)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no key %ld", id);
     else
         status = dms_store_fail(store, rc, "reading a key", err);
-    sqlite3_finalize(stmt);
+    dms_sql_finalize(stmt);
     return status;
 }
 
@@ -471,19 +498,19 @@ int dms_tenant_key_get(dms_store *store, long id, dms_tenant_key *out, dms_error
 static int revoke(dms_store *store, const dms_tenant_key *k, const char *actor, const char *action,
                   json_t *detail, dms_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     int status = prepare(store,
-                         "UPDATE api_key SET revoked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+                         "UPDATE api_key SET revoked_at = dms_now() "
                          "WHERE id = ?1 AND revoked_at IS NULL",
                          &stmt, err);
     if (status != DMS_OK) {
         json_decref(detail);
         return status;
     }
-    sqlite3_bind_int64(stmt, 1, k->id);
+    dms_sql_bind_int64(stmt, 1, k->id);
     status = step_done(store, stmt, "revoking the key", err);
-    sqlite3_finalize(stmt);
-    if (status == DMS_OK && sqlite3_changes(dms_store_handle(store)) == 0)
+    dms_sql_finalize(stmt);
+    if (status == DMS_OK && dms_sql_changes(store) == 0)
         status = dms_error_set(err, DMS_ECONFLICT, NULL, "key %ld is already revoked", k->id);
     if (status != DMS_OK) {
         json_decref(detail);
@@ -537,16 +564,9 @@ int dms_tenant_key_rotate(dms_store *store, long id, const char *actor,
         p = *end == ',' ? end + 1 : end;
     }
     /* The new key keeps the old one's lifetime, counted from now. */
-    sqlite3_stmt *stmt = NULL;
-    if (k.expires_at[0] != '\0' &&
-        (status =
-             prepare(store, "SELECT max(1, CAST(round(julianday(?1) - julianday(?2)) AS INTEGER))",
-                     &stmt, err)) == DMS_OK) {
-        sqlite3_bind_text(stmt, 1, k.expires_at, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(stmt, 2, k.created_at, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            spec.expires_days = sqlite3_column_int(stmt, 0);
-        sqlite3_finalize(stmt);
+    if (k.expires_at[0] != '\0') {
+        double days = (iso_seconds(k.expires_at) - iso_seconds(k.created_at)) / 86400.0;
+        spec.expires_days = days < 1.5 ? 1 : (int)(days + 0.5);
     }
     if (status != DMS_OK || (status = random_key(key, err)) != DMS_OK ||
         (status = insert_key(store, &spec, key, &fresh, err)) != DMS_OK)
@@ -568,31 +588,31 @@ bool dms_tenant_key_allows(dms_store *store, const dms_enrol_principal *who, lon
         return false;
     if (tenant_role(who->role))
         return who->employer == employer;
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     const char *sql = who->role == DMS_ROLE_INSURER
                           ? "SELECT 1 FROM employer WHERE id = ?1"
                           : "SELECT 1 FROM api_key_employer WHERE tenant = ?1 AND key_id = ?2";
-    if (sqlite3_prepare_v2(dms_store_handle(store), sql, -1, &stmt, NULL) != SQLITE_OK)
+    if (dms_sql_prepare(store, sql, &stmt) != DMS_SQL_OK)
         return false;
-    sqlite3_bind_int64(stmt, 1, employer);
+    dms_sql_bind_int64(stmt, 1, employer);
     if (who->role == DMS_ROLE_BROKER)
-        sqlite3_bind_int64(stmt, 2, who->key_id);
-    bool ok = sqlite3_step(stmt) == SQLITE_ROW;
-    sqlite3_finalize(stmt);
+        dms_sql_bind_int64(stmt, 2, who->key_id);
+    bool ok = dms_sql_step(stmt) == DMS_SQL_ROW;
+    dms_sql_finalize(stmt);
     return ok;
 }
 
 long dms_tenant_key_single_employer(dms_store *store, long key_id)
 {
-    sqlite3_stmt *stmt = NULL;
+    dms_stmt *stmt = NULL;
     long employer = 0;
-    if (sqlite3_prepare_v2(dms_store_handle(store),
-                           "SELECT min(tenant), count(*) FROM api_key_employer WHERE key_id = ?1",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    if (dms_sql_prepare(store,
+                        "SELECT min(tenant), count(*) FROM api_key_employer WHERE key_id = ?1",
+                        &stmt) != DMS_SQL_OK)
         return 0;
-    sqlite3_bind_int64(stmt, 1, key_id);
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 1) == 1)
-        employer = (long)sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
+    dms_sql_bind_int64(stmt, 1, key_id);
+    if (dms_sql_step(stmt) == DMS_SQL_ROW && dms_sql_column_int(stmt, 1) == 1)
+        employer = (long)dms_sql_column_int64(stmt, 0);
+    dms_sql_finalize(stmt);
     return employer;
 }
