@@ -215,6 +215,160 @@ static int capped_distribution(const dms_aggdist *dist, double limit, dms_placed
     return DMS_OK;
 }
 
+/*
+ * The cell cache. Pricing a claims module for a rating cell is a pure
+ * function of the aggregate spec (frequency, severity, terms, annual limit,
+ * grid divisor): the same inputs give the same doubles. Repeated quotes of
+ * the same census (the API under load, the picker, the budget's verifying
+ * quotes) meet the same specs again, so the answers - limited mean,
+ * variance and the capped distribution - are kept process-wide, keyed by
+ * the exact bits of the spec. A hit returns what a miss would compute, bit
+ * for bit. The cache is bounded: when it holds CACHE_MAX_BYTES of
+ * distributions or half its slots, it is emptied and starts again.
+ */
+#define CACHE_SLOTS 16384u
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
+#define CACHE_KEY_LEN 14
+
+typedef struct cache_entry {
+    bool used;
+    double key[CACHE_KEY_LEN];
+    double mean, variance;
+    dms_placed placed;
+} cache_entry;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cache_entry *cache_table;
+static size_t cache_count, cache_bytes;
+static unsigned long long cache_hits, cache_misses;
+
+static void cache_key(const dms_aggregate_spec *spec, double *key)
+{
+    key[0] = (double)spec->freq.kind;
+    key[1] = spec->freq.mean;
+    key[2] = spec->freq.size;
+    key[3] = (double)spec->sev.kind;
+    key[4] = spec->sev.meanlog;
+    key[5] = spec->sev.sdlog;
+    key[6] = spec->sev.shape;
+    key[7] = spec->sev.scale;
+    key[8] = spec->cov.deductible;
+    key[9] = spec->cov.franchise ? 1.0 : 0.0;
+    key[10] = spec->cov.copay;
+    key[11] = spec->cov.claim_limit;
+    key[12] = spec->annual_limit;
+    key[13] = spec->span_divisor;
+}
+
+static size_t cache_slot(const double *key)
+{
+    /* FNV-1a over the key's bytes. */
+    const unsigned char *b = (const unsigned char *)key;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < CACHE_KEY_LEN * sizeof *key; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (size_t)(h & (CACHE_SLOTS - 1));
+}
+
+/* Caller holds the lock. */
+static void cache_flush_locked(void)
+{
+    if (cache_table != NULL)
+        for (size_t i = 0; i < CACHE_SLOTS; i++)
+            if (cache_table[i].used) {
+                dms_placed_free(&cache_table[i].placed);
+                cache_table[i].used = false;
+            }
+    cache_count = 0;
+    cache_bytes = 0;
+}
+
+void dms_quote_cache_clear(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    cache_flush_locked();
+    cache_hits = cache_misses = 0;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
+{
+    pthread_mutex_lock(&cache_lock);
+    *hits = cache_hits;
+    *misses = cache_misses;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* On a hit fills mean, variance and (when placed is not NULL) a copy of the
+ * capped distribution. False on a miss or when the copy finds no memory. */
+static bool cache_get(const double *key, double *mean, double *variance, dms_placed *placed)
+{
+    bool found = false;
+    pthread_mutex_lock(&cache_lock);
+    if (cache_table != NULL)
+        for (size_t h = cache_slot(key); cache_table[h].used; h = (h + 1) & (CACHE_SLOTS - 1)) {
+            const cache_entry *e = &cache_table[h];
+            if (memcmp(e->key, key, sizeof e->key) != 0)
+                continue;
+            found = true;
+            *mean = e->mean;
+            *variance = e->variance;
+            if (placed != NULL) {
+                *placed = e->placed;
+                placed->pmf = malloc(e->placed.n * sizeof *placed->pmf);
+                if (placed->pmf == NULL)
+                    found = false;
+                else
+                    memcpy(placed->pmf, e->placed.pmf, e->placed.n * sizeof *placed->pmf);
+            }
+            break;
+        }
+    if (found)
+        cache_hits++;
+    else
+        cache_misses++;
+    pthread_mutex_unlock(&cache_lock);
+    return found;
+}
+
+/* Keeps a copy of one answer; without memory it simply keeps nothing. */
+static void cache_put(const double *key, double mean, double variance, const dms_placed *placed)
+{
+    size_t bytes = placed->n * sizeof *placed->pmf;
+    double *copy = malloc(bytes ? bytes : 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, placed->pmf, bytes);
+    pthread_mutex_lock(&cache_lock);
+    if (cache_table == NULL)
+        cache_table = calloc(CACHE_SLOTS, sizeof *cache_table);
+    if (cache_table == NULL) {
+        pthread_mutex_unlock(&cache_lock);
+        free(copy);
+        return;
+    }
+    if (2 * (cache_count + 1) > CACHE_SLOTS || cache_bytes + bytes > CACHE_MAX_BYTES)
+        cache_flush_locked();
+    size_t h = cache_slot(key);
+    while (cache_table[h].used && memcmp(cache_table[h].key, key, sizeof cache_table[h].key) != 0)
+        h = (h + 1) & (CACHE_SLOTS - 1);
+    if (cache_table[h].used) { /* another thread got there first: same answer */
+        pthread_mutex_unlock(&cache_lock);
+        free(copy);
+        return;
+    }
+    cache_entry *e = &cache_table[h];
+    e->used = true;
+    memcpy(e->key, key, sizeof e->key);
+    e->mean = mean;
+    e->variance = variance;
+    e->placed = *placed;
+    e->placed.pmf = copy;
+    cache_count++;
+    cache_bytes += bytes;
+    pthread_mutex_unlock(&cache_lock);
+}
+
 /* Everything priced for one cell and one scenario. */
 typedef struct cell_price {
     double claims[DMS_PLAN_MAX_MODULES];   /* per person */
@@ -255,15 +409,22 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
         spec.annual_limit = rm->annual_limit;
         spec.cap_at_limit = true;
         spec.span_divisor = QUOTE_SPAN_DIVISOR;
-        dms_aggdist *dist = NULL;
-        if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
-            goto out;
-        price->claims[m] = dms_aggdist_limited_mean(dist, rm->annual_limit);
-        status = capped_distribution(dist, rm->annual_limit, &modules[nplaced], err);
-        dms_aggdist_free(dist);
-        if (status != DMS_OK)
-            goto out;
-        price->variance[m] = dms_placed_variance(&modules[nplaced]);
+        double key[CACHE_KEY_LEN];
+        cache_key(&spec, key);
+        memset(&modules[nplaced], 0, sizeof modules[nplaced]);
+        if (!cache_get(key, &price->claims[m], &price->variance[m],
+                       want_distribution ? &modules[nplaced] : NULL)) {
+            dms_aggdist *dist = NULL;
+            if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
+                goto out;
+            price->claims[m] = dms_aggdist_limited_mean(dist, rm->annual_limit);
+            status = capped_distribution(dist, rm->annual_limit, &modules[nplaced], err);
+            dms_aggdist_free(dist);
+            if (status != DMS_OK)
+                goto out;
+            price->variance[m] = dms_placed_variance(&modules[nplaced]);
+            cache_put(key, price->claims[m], price->variance[m], &modules[nplaced]);
+        }
         person_variance += price->variance[m];
         nplaced++;
     }
