@@ -216,30 +216,37 @@ static int capped_distribution(const dms_aggdist *dist, double limit, dms_placed
 }
 
 /*
- * The cell cache. Pricing a claims module for a rating cell is a pure
- * function of the aggregate spec (frequency, severity, terms, annual limit,
- * grid divisor): the same inputs give the same doubles. Repeated quotes of
- * the same census (the API under load, the picker, the budget's verifying
- * quotes) meet the same specs again, so the answers - limited mean,
- * variance and the capped distribution - are kept process-wide, keyed by
- * the exact bits of the spec. A hit returns what a miss would compute, bit
- * for bit. The cache is bounded: when it holds CACHE_MAX_BYTES of
- * distributions or half its slots, it is emptied and starts again.
+ * The caches. Pricing a claims module for a rating cell is a pure function
+ * of the aggregate spec (frequency, severity, terms, annual limit, grid
+ * divisor): the same inputs give the same doubles. So is a cell's total,
+ * of its modules' specs and its head count. Repeated quotes of the same
+ * census (the API under load, the picker, the budget's verifying quotes)
+ * meet the same inputs again, so the answers - limited mean, variance and
+ * the capped distribution per module, the distribution of the cell's
+ * total per cell - are kept process-wide, keyed by the exact bits of the
+ * inputs. A hit returns what a miss would compute, bit for bit. Each cache
+ * is bounded: when it holds its bytes or half its slots, it is emptied and
+ * starts again.
  */
 #define CACHE_SLOTS 16384u
-#define CACHE_MAX_BYTES ((size_t)64 << 20)
-#define CACHE_KEY_LEN 14
+#define CACHE_KEY_LEN 14 /* doubles per module spec */
 
 typedef struct cache_entry {
-    bool used;
-    double key[CACHE_KEY_LEN];
+    double *key; /* owned; NULL: free slot */
+    size_t keylen;
     double mean, variance;
     dms_placed placed;
 } cache_entry;
 
+typedef struct memo {
+    size_t max_bytes;
+    cache_entry *table;
+    size_t count, bytes;
+} memo;
+
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static cache_entry *cache_table;
-static size_t cache_count, cache_bytes;
+static memo module_memo = {(size_t)64 << 20, NULL, 0, 0};
+static memo cell_memo = {(size_t)128 << 20, NULL, 0, 0};
 static unsigned long long cache_hits, cache_misses;
 
 static void cache_key(const dms_aggregate_spec *spec, double *key)
@@ -260,33 +267,40 @@ static void cache_key(const dms_aggregate_spec *spec, double *key)
     key[13] = spec->span_divisor;
 }
 
-static size_t cache_slot(const double *key)
+static size_t cache_slot(const double *key, size_t keylen)
 {
     /* FNV-1a over the key's bytes. */
     const unsigned char *b = (const unsigned char *)key;
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < CACHE_KEY_LEN * sizeof *key; i++)
+    for (size_t i = 0; i < keylen * sizeof *key; i++)
         h = (h ^ b[i]) * 1099511628211ull;
     return (size_t)(h & (CACHE_SLOTS - 1));
 }
 
-/* Caller holds the lock. */
-static void cache_flush_locked(void)
+static bool key_equal(const cache_entry *e, const double *key, size_t keylen)
 {
-    if (cache_table != NULL)
+    return e->keylen == keylen && memcmp(e->key, key, keylen * sizeof *key) == 0;
+}
+
+/* Caller holds the lock. */
+static void memo_flush_locked(memo *mm)
+{
+    if (mm->table != NULL)
         for (size_t i = 0; i < CACHE_SLOTS; i++)
-            if (cache_table[i].used) {
-                dms_placed_free(&cache_table[i].placed);
-                cache_table[i].used = false;
+            if (mm->table[i].key != NULL) {
+                free(mm->table[i].key);
+                dms_placed_free(&mm->table[i].placed);
+                memset(&mm->table[i], 0, sizeof mm->table[i]);
             }
-    cache_count = 0;
-    cache_bytes = 0;
+    mm->count = 0;
+    mm->bytes = 0;
 }
 
 void dms_quote_cache_clear(void)
 {
     pthread_mutex_lock(&cache_lock);
-    cache_flush_locked();
+    memo_flush_locked(&module_memo);
+    memo_flush_locked(&cell_memo);
     cache_hits = cache_misses = 0;
     pthread_mutex_unlock(&cache_lock);
 }
@@ -300,15 +314,17 @@ void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
 }
 
 /* On a hit fills mean, variance and (when placed is not NULL) a copy of the
- * capped distribution. False on a miss or when the copy finds no memory. */
-static bool cache_get(const double *key, double *mean, double *variance, dms_placed *placed)
+ * distribution. False on a miss or when the copy finds no memory. */
+static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, double *variance,
+                      dms_placed *placed)
 {
     bool found = false;
     pthread_mutex_lock(&cache_lock);
-    if (cache_table != NULL)
-        for (size_t h = cache_slot(key); cache_table[h].used; h = (h + 1) & (CACHE_SLOTS - 1)) {
-            const cache_entry *e = &cache_table[h];
-            if (memcmp(e->key, key, sizeof e->key) != 0)
+    if (mm->table != NULL)
+        for (size_t h = cache_slot(key, keylen); mm->table[h].key != NULL;
+             h = (h + 1) & (CACHE_SLOTS - 1)) {
+            const cache_entry *e = &mm->table[h];
+            if (!key_equal(e, key, keylen))
                 continue;
             found = true;
             *mean = e->mean;
@@ -332,40 +348,49 @@ static bool cache_get(const double *key, double *mean, double *variance, dms_pla
 }
 
 /* Keeps a copy of one answer; without memory it simply keeps nothing. */
-static void cache_put(const double *key, double mean, double variance, const dms_placed *placed)
+static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
+                      const dms_placed *placed)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
-    double *copy = malloc(bytes ? bytes : 1);
-    if (copy == NULL)
+    if (bytes > mm->max_bytes / 4)
+        return; /* one answer may not crowd out the rest */
+    double *copy = malloc(bytes ? bytes : 1), *kcopy = malloc(keylen * sizeof *key);
+    if (copy == NULL || kcopy == NULL) {
+        free(copy);
+        free(kcopy);
         return;
+    }
     memcpy(copy, placed->pmf, bytes);
+    memcpy(kcopy, key, keylen * sizeof *key);
     pthread_mutex_lock(&cache_lock);
-    if (cache_table == NULL)
-        cache_table = calloc(CACHE_SLOTS, sizeof *cache_table);
-    if (cache_table == NULL) {
+    if (mm->table == NULL)
+        mm->table = calloc(CACHE_SLOTS, sizeof *mm->table);
+    if (mm->table == NULL) {
         pthread_mutex_unlock(&cache_lock);
         free(copy);
+        free(kcopy);
         return;
     }
-    if (2 * (cache_count + 1) > CACHE_SLOTS || cache_bytes + bytes > CACHE_MAX_BYTES)
-        cache_flush_locked();
-    size_t h = cache_slot(key);
-    while (cache_table[h].used && memcmp(cache_table[h].key, key, sizeof cache_table[h].key) != 0)
+    if (2 * (mm->count + 1) > CACHE_SLOTS || mm->bytes + bytes > mm->max_bytes)
+        memo_flush_locked(mm);
+    size_t h = cache_slot(key, keylen);
+    while (mm->table[h].key != NULL && !key_equal(&mm->table[h], key, keylen))
         h = (h + 1) & (CACHE_SLOTS - 1);
-    if (cache_table[h].used) { /* another thread got there first: same answer */
+    if (mm->table[h].key != NULL) { /* another thread got there first: same answer */
         pthread_mutex_unlock(&cache_lock);
         free(copy);
+        free(kcopy);
         return;
     }
-    cache_entry *e = &cache_table[h];
-    e->used = true;
-    memcpy(e->key, key, sizeof e->key);
+    cache_entry *e = &mm->table[h];
+    e->key = kcopy;
+    e->keylen = keylen;
     e->mean = mean;
     e->variance = variance;
     e->placed = *placed;
     e->placed.pmf = copy;
-    cache_count++;
-    cache_bytes += bytes;
+    mm->count++;
+    mm->bytes += bytes;
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -375,6 +400,10 @@ typedef struct cell_price {
     double variance[DMS_PLAN_MAX_MODULES]; /* per person */
     dms_placed person;                     /* per-person claims, if wanted */
     double flat_total;                     /* per person, deterministic part */
+    /* The claims modules' cache keys, in order, and one slot for the head
+     * count: the key of the cell's total. */
+    double key[DMS_PLAN_MAX_MODULES * CACHE_KEY_LEN + 1];
+    size_t nkey;
 } cell_price;
 
 static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
@@ -412,7 +441,8 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
         double key[CACHE_KEY_LEN];
         cache_key(&spec, key);
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
-        if (!cache_get(key, &price->claims[m], &price->variance[m],
+        memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
+        if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
                        want_distribution ? &modules[nplaced] : NULL)) {
             dms_aggdist *dist = NULL;
             if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
@@ -423,10 +453,12 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
             if (status != DMS_OK)
                 goto out;
             price->variance[m] = dms_placed_variance(&modules[nplaced]);
-            cache_put(key, price->claims[m], price->variance[m], &modules[nplaced]);
+            cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
+                      &modules[nplaced]);
         }
         person_variance += price->variance[m];
         nplaced++;
+        price->nkey = CACHE_KEY_LEN * nplaced;
     }
     if (want_distribution && nplaced > 0 && person_variance > 0) {
         double span = PERSON_SPAN_SD * sqrt(person_variance);
@@ -660,6 +692,45 @@ static void finish_block(dms_quote_block *block)
     block->average_age = block->people ? block->average_age / (double)block->people : 0.0;
 }
 
+/*
+ * The distribution of a cell's total claims (its person's, raised to the
+ * head count), appended to totals; from the cell cache when the same
+ * modules and head count were priced before. Nothing for a cell whose
+ * claims cannot vary.
+ */
+static int cell_total(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
+                      const dms_region *region, int scenario, unsigned long count,
+                      cell_price *price, cell_totals *totals, dms_error *err)
+{
+    double variance = 0.0;
+    for (size_t m = 0; m < rs->nmodules; m++)
+        variance += price->variance[m];
+    if (price->nkey == 0 || !(variance > 0))
+        return DMS_OK;
+    price->key[price->nkey] = (double)count;
+    size_t keylen = price->nkey + 1;
+    dms_placed *slot = &totals->items[totals->n];
+    double unused_mean, unused_variance;
+    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot)) {
+        totals->n++;
+        return DMS_OK;
+    }
+    cell_price full;
+    int status = price_cell(q, rs, band, sex, region, scenario, true, &full, err);
+    if (status != DMS_OK)
+        return status;
+    if (full.person.pmf == NULL)
+        return DMS_OK;
+    dms_sum_term term = {&full.person, count};
+    status = dms_lattice_sum(&term, 1, slot, err);
+    dms_placed_free(&full.person);
+    if (status != DMS_OK)
+        return status;
+    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
+    totals->n++;
+    return DMS_OK;
+}
+
 /* One scenario of a quote: every cell priced, money added to the scenario's
  * slots, cell totals of claims kept for the group distribution. */
 typedef struct scenario_job {
@@ -670,6 +741,7 @@ typedef struct scenario_job {
     bool percentiles;
     cell_totals *totals;
     double flat_total;
+    dms_quote_distribution *distribution; /* filled when percentiles are asked for */
     int status;
     dms_error err;
 } scenario_job;
@@ -689,9 +761,8 @@ static void *price_scenario(void *arg)
                         continue;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    job->status =
-                        price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
-                                   job->percentiles, &price, &job->err);
+                    job->status = price_cell(q, &job->resolved[s], band, sex,
+                                             &q->tariff->regions[r], k, false, &price, &job->err);
                     if (job->status != DMS_OK)
                         return NULL;
                     dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
@@ -701,16 +772,16 @@ static void *price_scenario(void *arg)
                     add_money(&qs->total.money[k], &person, (double)c->count);
                     add_money(&q->total.money[k], &person, (double)c->count);
                     job->flat_total += price.flat_total * (double)c->count;
-                    if (price.person.pmf != NULL) {
-                        dms_sum_term term = {&price.person, c->count};
-                        job->status = dms_lattice_sum(&term, 1, &job->totals->items[job->totals->n],
-                                                      &job->err);
-                        dms_placed_free(&price.person);
-                        if (job->status != DMS_OK)
-                            return NULL;
-                        job->totals->n++;
-                    }
+                    if (job->percentiles &&
+                        (job->status =
+                             cell_total(q, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
+                                        c->count, &price, job->totals, &job->err)) != DMS_OK)
+                        return NULL;
                 }
+    /* The group's sum, in this scenario's thread too. */
+    if (job->percentiles)
+        job->status =
+            group_distribution(job->totals, job->flat_total, job->distribution, &job->err);
     return NULL;
 }
 
@@ -846,7 +917,8 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                                  .resolved = resolved,
                                  .scenario = k,
                                  .percentiles = opts.percentiles,
-                                 .totals = &totals[k]};
+                                 .totals = &totals[k],
+                                 .distribution = &q->distribution[k]};
         dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
         if (totals[k].items == NULL) {
@@ -873,18 +945,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
             for (int sex = 0; sex < 2; sex++)
                 for (size_t r = 0; r < grid.nregions; r++)
                     q->cells += grid.cells[cell_index(&grid, s, band, sex, r)].count > 0;
-    double flat_total[DMS_SCENARIO_COUNT];
-    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-        flat_total[k] = jobs[k].flat_total;
-    if (opts.percentiles) {
-        q->has_distribution = true;
-        for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-            if ((status = group_distribution(&totals[k], flat_total[k], &q->distribution[k],
-                                             &err)) != DMS_OK) {
-                dms_diag_add(diag, &err);
-                goto out_fail;
-            }
-    }
+    q->has_distribution = opts.percentiles;
     finish_kopecks(q);
     *out = q;
     q = NULL;
