@@ -508,40 +508,36 @@ static void add_money(dms_quote_money *block, const dms_quote_money *per_person,
 static void load_person(const dms_quote *q, const resolved_segment *rs, const cell_price *price,
                         dms_quote_money *lines, dms_quote_money *person)
 {
-    const dms_loadings *l = &q->tariff->loadings;
-    double shares = l->expense + l->commission + l->profit;
     memset(person, 0, sizeof *person);
+    dms_loaded l;
     for (size_t m = 0; m < rs->nmodules; m++) {
         dms_quote_money *line = &lines[m];
         memset(line, 0, sizeof *line);
-        line->expected_claims = price->claims[m];
-        line->group_size_load = price->claims[m] * (q->group_factor - 1);
-        double loaded = price->claims[m] * q->group_factor;
-        line->anti_selection =
-            rs->modules[m].voluntary ? loaded * q->tariff->anti_selection_load : 0.0;
-        line->pure_premium = loaded + line->anti_selection;
-        line->contingency = line->pure_premium * l->contingency;
-        double gross = line->pure_premium * (1 + l->contingency) / (1 - shares);
-        line->expense = gross * l->expense;
-        line->commission = gross * l->commission;
-        line->profit = gross * l->profit;
-        line->gross_kopecks = to_kopecks(gross);
-        /* The line's own kopeck rounding, so its printed row adds up. */
-        line->rounding = (double)line->gross_kopecks / 100.0 - gross;
+        dms_tariff_load_line(q->tariff, price->claims[m], q->group_factor, rs->modules[m].voluntary,
+                             &l);
+        line->expected_claims = l.expected_claims;
+        line->group_size_load = l.group_size_load;
+        line->anti_selection = l.anti_selection;
+        line->pure_premium = l.pure_premium;
+        line->contingency = l.contingency;
+        line->expense = l.expense;
+        line->commission = l.commission;
+        line->profit = l.profit;
+        line->gross_kopecks = l.gross_kopecks;
+        line->rounding = l.rounding;
         person->expected_claims += line->expected_claims;
         person->group_size_load += line->group_size_load;
         person->anti_selection += line->anti_selection;
         person->pure_premium += line->pure_premium;
     }
-    person->admin_fee = l->admin_fee_per_person;
-    person->contingency = (person->pure_premium + person->admin_fee) * l->contingency;
-    double gross = dms_tariff_gross(q->tariff, person->pure_premium);
-    person->expense = gross * l->expense;
-    person->commission = gross * l->commission;
-    person->profit = gross * l->profit;
-    double rounded = dms_tariff_round(q->tariff, gross);
-    person->rounding = rounded - gross;
-    person->gross_kopecks = to_kopecks(rounded);
+    dms_tariff_load_person(q->tariff, person->pure_premium, &l);
+    person->admin_fee = l.admin_fee;
+    person->contingency = l.contingency;
+    person->expense = l.expense;
+    person->commission = l.commission;
+    person->profit = l.profit;
+    person->rounding = l.rounding;
+    person->gross_kopecks = l.gross_kopecks;
 }
 
 /*

@@ -919,9 +919,11 @@ static int price_cell_options(dms_budget_table *t, const dms_model *model, const
                 if (status != DMS_OK)
                     return status;
                 for (size_t b = 0; b < nbatch; b++) {
-                    /* The quote's loading of a non-voluntary line: claims x group factor. */
+                    /* The quote's loading of a non-voluntary line. */
+                    dms_loaded line;
+                    dms_tariff_load_line(t->tariff, claims[b], group_factor, false, &line);
                     t->claims[where[b]] = claims[b];
-                    t->pure[where[b]] = claims[b] * group_factor;
+                    t->pure[where[b]] = line.pure_premium;
                 }
                 nbatch = 0;
             }
@@ -1036,8 +1038,7 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
                 goto out;
             }
         }
-    const dms_loadings *l = &tariff->loadings;
-    double gross_factor = (1 + l->contingency) / (1 - l->expense - l->commission - l->profit);
+    double gross_factor = dms_tariff_gross_factor(tariff);
     t->admin_gross = dms_tariff_gross(tariff, 0.0);
     /* Per person |rounded - linear| <= unit / 2 (half up) or < unit (up),
      * plus half a kopeck; a margin of one unit and two kopecks covers both
@@ -1116,8 +1117,9 @@ static int64_t design_kopecks(const dms_budget_table *t, size_t segment, const d
         for (size_t m = 0; m < t->space->nmodules; m++)
             if (t->space->modules[m].options[d->option[m]].included)
                 pure += t->pure[tab_index(t, d->network, m, d->option[m]) * t->ncells + c];
-        double rounded = dms_tariff_round(t->tariff, dms_tariff_gross(t->tariff, pure));
-        total += (int64_t)cnt * (int64_t)llround(rounded * 100.0);
+        dms_loaded person;
+        dms_tariff_load_person(t->tariff, pure, &person);
+        total += (int64_t)cnt * person.gross_kopecks;
     }
     return total;
 }
