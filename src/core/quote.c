@@ -224,9 +224,10 @@ static int capped_distribution(const dms_aggdist *dist, double limit, dms_placed
  * meet the same inputs again, so the answers - limited mean, variance and
  * the capped distribution per module, the distribution of the cell's
  * total per cell - are kept process-wide, keyed by the exact bits of the
- * inputs. A hit returns what a miss would compute, bit for bit. Each cache
- * is bounded: when it holds its bytes or half its slots, it is emptied and
- * starts again.
+ * inputs; and the group's distribution per scenario, of its cells' keys and
+ * head counts. A hit returns what a miss would compute, bit for bit. Each
+ * cache is bounded (64, 128 and 16 MiB with its keys): when it holds its
+ * bytes or half its slots, it is emptied and starts again.
  */
 #define CACHE_SLOTS 16384u
 #define CACHE_KEY_LEN 14 /* doubles per module spec */
@@ -247,6 +248,7 @@ typedef struct memo {
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static memo module_memo = {(size_t)64 << 20, NULL, 0, 0};
 static memo cell_memo = {(size_t)128 << 20, NULL, 0, 0};
+static memo group_memo = {(size_t)16 << 20, NULL, 0, 0};
 static unsigned long long cache_hits, cache_misses;
 
 static void cache_key(const dms_aggregate_spec *spec, double *key)
@@ -301,6 +303,7 @@ void dms_quote_cache_clear(void)
     pthread_mutex_lock(&cache_lock);
     memo_flush_locked(&module_memo);
     memo_flush_locked(&cell_memo);
+    memo_flush_locked(&group_memo);
     cache_hits = cache_misses = 0;
     pthread_mutex_unlock(&cache_lock);
 }
@@ -352,7 +355,8 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
                       const dms_placed *placed)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
-    if (bytes > mm->max_bytes / 4)
+    size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
+    if (cost > mm->max_bytes / 4)
         return; /* one answer may not crowd out the rest */
     double *copy = malloc(bytes ? bytes : 1), *kcopy = malloc(keylen * sizeof *key);
     if (copy == NULL || kcopy == NULL) {
@@ -371,7 +375,7 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
         free(kcopy);
         return;
     }
-    if (2 * (mm->count + 1) > CACHE_SLOTS || mm->bytes + bytes > mm->max_bytes)
+    if (2 * (mm->count + 1) > CACHE_SLOTS || mm->bytes + cost > mm->max_bytes)
         memo_flush_locked(mm);
     size_t h = cache_slot(key, keylen);
     while (mm->table[h].key != NULL && !key_equal(&mm->table[h], key, keylen))
@@ -390,7 +394,7 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
     e->placed = *placed;
     e->placed.pmf = copy;
     mm->count++;
-    mm->bytes += bytes;
+    mm->bytes += cost;
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -742,9 +746,38 @@ typedef struct scenario_job {
     dms_error err;
 } scenario_job;
 
-static void *price_scenario(void *arg)
+/* A growing key of doubles; on no memory it is dropped (ok false). */
+typedef struct key_buf {
+    double *v;
+    size_t n, cap;
+    bool ok;
+} key_buf;
+
+static void key_append(key_buf *kb, const double *v, size_t n)
 {
-    scenario_job *job = arg;
+    if (!kb->ok)
+        return;
+    if (kb->n + n > kb->cap) {
+        size_t cap = kb->cap ? 2 * kb->cap : 1024;
+        while (cap < kb->n + n)
+            cap *= 2;
+        double *grown = realloc(kb->v, cap * sizeof *grown);
+        if (grown == NULL) {
+            kb->ok = false;
+            return;
+        }
+        kb->v = grown;
+        kb->cap = cap;
+    }
+    memcpy(kb->v + kb->n, v, n * sizeof *v);
+    kb->n += n;
+}
+
+/* Every cell of the job's scenario: money always; with totals, each
+ * cell's total distribution too; with group_key, the key of the cells'
+ * totals in order (what the group distribution is a function of). */
+static int price_cells(scenario_job *job, bool totals, key_buf *group_key)
+{
     const cell_grid *grid = job->grid;
     dms_quote *q = job->q;
     int k = job->scenario;
@@ -757,27 +790,72 @@ static void *price_scenario(void *arg)
                         continue;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    job->status = price_cell(q, &job->resolved[s], band, sex,
-                                             &q->tariff->regions[r], k, false, &price, &job->err);
-                    if (job->status != DMS_OK)
-                        return NULL;
-                    dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
-                    load_person(q, &job->resolved[s], &price, lines, &person);
-                    for (size_t m = 0; m < qs->nlines; m++)
-                        add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
-                    add_money(&qs->total.money[k], &person, (double)c->count);
-                    add_money(&q->total.money[k], &person, (double)c->count);
-                    job->flat_total += price.flat_total * (double)c->count;
-                    if (job->percentiles &&
-                        (job->status =
-                             cell_total(q, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
-                                        c->count, &price, job->totals, &job->err)) != DMS_OK)
-                        return NULL;
+                    int status = price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r],
+                                            k, false, &price, &job->err);
+                    if (status != DMS_OK)
+                        return status;
+                    if (group_key != NULL) {
+                        dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
+                        load_person(q, &job->resolved[s], &price, lines, &person);
+                        for (size_t m = 0; m < qs->nlines; m++)
+                            add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
+                        add_money(&qs->total.money[k], &person, (double)c->count);
+                        add_money(&q->total.money[k], &person, (double)c->count);
+                        job->flat_total += price.flat_total * (double)c->count;
+                        double variance = 0.0;
+                        for (size_t m = 0; m < job->resolved[s].nmodules; m++)
+                            variance += price.variance[m];
+                        if (price.nkey > 0 && variance > 0) {
+                            double head[2] = {(double)price.nkey, (double)c->count};
+                            key_append(group_key, head, 2);
+                            key_append(group_key, price.key, price.nkey);
+                        }
+                    }
+                    if (totals && (status = cell_total(q, &job->resolved[s], band, sex,
+                                                       &q->tariff->regions[r], k, c->count, &price,
+                                                       job->totals, &job->err)) != DMS_OK)
+                        return status;
                 }
-    /* The group's sum, in this scenario's thread too. */
-    if (job->percentiles)
-        job->status =
-            group_distribution(job->totals, job->flat_total, job->distribution, &job->err);
+    return DMS_OK;
+}
+
+/*
+ * One scenario: money of every cell, then (with percentiles) the group's
+ * distribution, which is a function of the cells' keys and head counts
+ * and the flat part: kept in the group cache, so a repeated quote finds
+ * it without summing the cells again.
+ */
+static void *price_scenario(void *arg)
+{
+    scenario_job *job = arg;
+    key_buf group_key = {NULL, 0, 0, job->percentiles};
+    job->status = price_cells(job, false, &group_key);
+    if (job->status != DMS_OK || !job->percentiles)
+        goto out;
+    enum { NDIST = sizeof(dms_quote_distribution) / sizeof(double) };
+    double flat = job->flat_total, unused_mean, unused_variance;
+    key_append(&group_key, &flat, 1);
+    dms_placed kept = {0};
+    if (group_key.ok &&
+        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
+        bool whole = kept.n == NDIST;
+        if (whole)
+            memcpy(job->distribution, kept.pmf, sizeof *job->distribution);
+        dms_placed_free(&kept);
+        if (whole)
+            goto out;
+    }
+    if ((job->status = price_cells(job, true, NULL)) != DMS_OK)
+        goto out;
+    job->status = group_distribution(job->totals, job->flat_total, job->distribution, &job->err);
+    if (job->status == DMS_OK && group_key.ok) {
+        double copy[NDIST];
+        memcpy(copy, job->distribution, sizeof copy);
+        dms_placed as_placed = {0.0, 0, NDIST, copy};
+        cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, &as_placed);
+    }
+out:
+    free(group_key.v);
     return NULL;
 }
 
