@@ -116,6 +116,33 @@ static void databases_never_share(void **state)
     dms_api_employer_forget_all();
 }
 
+static void offers_kept_per_generation(void **state)
+{
+    (void)state;
+    dms_api_employer_forget_all();
+    dms_store *store = store_with_import("d.db", "examples/census/midsize-450.csv");
+    const dms_api_employer *e = NULL;
+    assert_int_equal(dms_api_employer_acquire(store, &e, NULL), DMS_OK);
+    dms_offer *offer = calloc(1, sizeof *offer), *got = calloc(1, sizeof *got);
+    offer->base_price = 123456;
+    offer->noptions = 3;
+    assert_false(dms_api_employer_offer_get(e, 1, "100014", got));
+    dms_api_employer_offer_keep(e, 1, "100014", offer);
+    assert_true(dms_api_employer_offer_get(e, 1, "100014", got));
+    assert_memory_equal(got, offer, sizeof *offer);
+    assert_false(dms_api_employer_offer_get(e, 2, "100014", got)); /* a reloaded catalog */
+    assert_false(dms_api_employer_offer_get(e, 1, "100007", got)); /* another employee */
+    offer->base_price = 654321;
+    dms_api_employer_offer_keep(e, 2, "100014", offer);
+    assert_true(dms_api_employer_offer_get(e, 2, "100014", got));
+    assert_int_equal(got->base_price, 654321);
+    free(offer);
+    free(got);
+    dms_api_employer_release(e);
+    dms_store_close(store);
+    dms_api_employer_forget_all();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -136,6 +163,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shared_then_swapped),
         cmocka_unit_test(databases_never_share),
+        cmocka_unit_test(offers_kept_per_generation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

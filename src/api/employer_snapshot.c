@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,17 @@ typedef struct snapshot {
     dms_census *census;
     char *policy_json, *census_csv; /* the stored texts it was parsed from */
     atomic_long refs;
+    /* Offers priced on it (open addressing by employee id). */
+    pthread_mutex_t offers_lock;
+    struct kept_offer *offers;
+    size_t offer_slots, noffers;
 } snapshot;
+
+struct kept_offer {
+    char *employee_id; /* owned; NULL: free slot */
+    unsigned long generation;
+    dms_offer *offer; /* owned */
+};
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static snapshot *table[SNAPSHOT_SLOTS];
@@ -40,6 +51,12 @@ static void snapshot_unref(snapshot *s)
         dms_census_free(s->census);
         free(s->policy_json);
         free(s->census_csv);
+        for (size_t i = 0; i < s->offer_slots; i++) {
+            free(s->offers[i].employee_id);
+            free(s->offers[i].offer);
+        }
+        free(s->offers);
+        pthread_mutex_destroy(&s->offers_lock);
         free(s);
     }
 }
@@ -137,6 +154,7 @@ int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms
     s->pub.tenant = tenant;
     s->pub.import_id = import_id;
     atomic_init(&s->refs, 1); /* the caller's */
+    pthread_mutex_init(&s->offers_lock, NULL);
     if ((status = dms_enrol_context_parse(policy_json, census_csv, &s->policy, &s->census, err)) !=
         DMS_OK) {
         snapshot_unref(s);
@@ -147,4 +165,75 @@ int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms
     swap_in(s);
     *out = &s->pub;
     return DMS_OK;
+}
+
+static size_t id_hash(const char *id, size_t slots)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (size_t)(h & (slots - 1));
+}
+
+/* The slot of employee_id (its own or the free one it would take); the
+ * caller holds the lock and the table exists. */
+static struct kept_offer *offer_slot(snapshot *s, const char *employee_id)
+{
+    size_t h = id_hash(employee_id, s->offer_slots);
+    while (s->offers[h].employee_id != NULL && strcmp(s->offers[h].employee_id, employee_id) != 0)
+        h = (h + 1) & (s->offer_slots - 1);
+    return &s->offers[h];
+}
+
+bool dms_api_employer_offer_get(const dms_api_employer *employer, unsigned long generation,
+                                const char *employee_id, dms_offer *out)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    bool found = false;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation) {
+            *out = *k->offer;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    return found;
+}
+
+void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long generation,
+                                 const char *employee_id, const dms_offer *offer)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers == NULL) {
+        /* Room for every employee at most half full: it never needs to grow. */
+        size_t slots = 16;
+        while (slots < 2 * (s->census->employees + 1))
+            slots <<= 1;
+        if ((s->offers = calloc(slots, sizeof *s->offers)) != NULL)
+            s->offer_slots = slots;
+    }
+    if (s->offers != NULL && 2 * (s->noffers + 1) <= s->offer_slots) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id == NULL) {
+            dms_offer *copy = malloc(sizeof *copy);
+            char *id = strdup(employee_id);
+            if (copy != NULL && id != NULL) {
+                *copy = *offer;
+                k->employee_id = id;
+                k->offer = copy;
+                k->generation = generation;
+                s->noffers++;
+            } else {
+                free(copy);
+                free(id);
+            }
+        } else {
+            *k->offer = *offer; /* a newer catalog generation */
+            k->generation = generation;
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
 }

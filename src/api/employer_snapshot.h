@@ -12,6 +12,7 @@
 
 #include "dms/census.h"
 #include "dms/error.h"
+#include "dms/picker.h"
 #include "dms/policy.h"
 #include "dms/store.h"
 
@@ -29,6 +30,18 @@ typedef struct dms_api_employer {
  */
 int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms_error *err);
 void dms_api_employer_release(const dms_api_employer *employer);
+
+/*
+ * Offers priced on this snapshot, kept per employee and catalog generation
+ * (an offer is a function of the policy, census, employee, tariff and
+ * model, and a catalog generation fixes the last two): get copies a kept
+ * one into *out (false if none), keep stores a copy (silently nothing
+ * without memory). Thread-safe; the snapshot stays immutable to readers.
+ */
+bool dms_api_employer_offer_get(const dms_api_employer *employer, unsigned long generation,
+                                const char *employee_id, dms_offer *out);
+void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long generation,
+                                 const char *employee_id, const dms_offer *offer);
 
 /* Drops every kept snapshot (those still held live on until released). */
 void dms_api_employer_forget_all(void);

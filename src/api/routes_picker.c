@@ -120,6 +120,7 @@ struct ctx {
     const dms_tariff *tariff;
     const dms_model *model;
     long import_id;
+    unsigned long generation; /* of the catalog the tariff and model come from */
 };
 
 static void ctx_free(struct ctx *c)
@@ -141,6 +142,7 @@ static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
     c->policy = c->employer->policy;
     c->census = c->employer->census;
     c->import_id = c->employer->import_id;
+    c->generation = dms_api_catalog_generation(req->catalog);
     c->tariff = dms_api_catalog_tariff(req->catalog, "");
     c->model =
         c->tariff != NULL ? dms_api_catalog_model_by_version(req->catalog, c->tariff->model) : NULL;
@@ -156,17 +158,23 @@ static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
 static int make_offer(const struct ctx *c, const char *employee_id, dms_offer **out, dms_error *err)
 {
     *out = NULL;
-    dms_household h;
-    int status = dms_picker_household(c->census, employee_id, TENURE_MONTHS, &h, err);
-    if (status != DMS_OK)
-        return status;
     dms_offer *offer = malloc(sizeof *offer);
     if (offer == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the offer");
-    if ((status = dms_picker_offer(c->policy, c->tariff, c->model, &h, offer, err)) != DMS_OK) {
+    /* Priced once per employee on the employer's snapshot and catalog. */
+    if (dms_api_employer_offer_get(c->employer, c->generation, employee_id, offer)) {
+        *out = offer;
+        return DMS_OK;
+    }
+    dms_household h;
+    int status = dms_picker_household(c->census, employee_id, TENURE_MONTHS, &h, err);
+    if (status == DMS_OK)
+        status = dms_picker_offer(c->policy, c->tariff, c->model, &h, offer, err);
+    if (status != DMS_OK) {
         free(offer);
         return status;
     }
+    dms_api_employer_offer_keep(c->employer, c->generation, employee_id, offer);
     *out = offer;
     return DMS_OK;
 }
