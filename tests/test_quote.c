@@ -962,6 +962,48 @@ static void test_golden_examples(void **state)
                      "tests/golden/quote/holding-5000-by-column.json");
 }
 
+/* ---- The cell cache gives the very doubles a fresh computation gives ---- */
+
+static void test_cache_hits_are_bit_identical(void **state)
+{
+    (void)state;
+    /* 60 employees (12 under valgrind, whose run is 50 times slower). */
+    int employees = getenv("DMS_UNDER_VALGRIND") != NULL ? 12 : 60;
+    char *csv = random_census(47, employees, 18, 64, true, 1, 0);
+    dms_census *census = parse_census(csv);
+    dms_plan *plan = make_plan("standard", "[{\"module\":\"outpatient\",\"copay\":0.1},"
+                                           "{\"module\":\"hospital_planned\"},"
+                                           "{\"module\":\"dental\"}]");
+    dms_quote_cache_clear();
+    dms_quote *cold = quote_of(census, plan, true);
+    unsigned long long hits, misses;
+    dms_quote_cache_stats(&hits, &misses);
+    assert_true(misses > 0);
+    dms_quote *warm = quote_of(census, plan, true);
+    unsigned long long hits2, misses2;
+    dms_quote_cache_stats(&hits2, &misses2);
+    assert_int_equal(misses2, misses); /* the second quote computed nothing new */
+    assert_true(hits2 > hits); /* it found what the first computed */
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        assert_memory_equal(&cold->total.money[k], &warm->total.money[k],
+                            sizeof cold->total.money[k]);
+        assert_memory_equal(&cold->distribution[k], &warm->distribution[k],
+                            sizeof cold->distribution[k]);
+    }
+    /* And a cleared cache computes them again, to the same bits. */
+    dms_quote_cache_clear();
+    dms_quote *again = quote_of(census, plan, true);
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
+        assert_memory_equal(&cold->distribution[k], &again->distribution[k],
+                            sizeof cold->distribution[k]);
+    dms_quote_free(cold);
+    dms_quote_free(warm);
+    dms_quote_free(again);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    free(csv);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -980,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_people_without_segment_are_reported),
         cmocka_unit_test(test_children_segment_by_relation),
         cmocka_unit_test(test_golden_examples),
+        cmocka_unit_test(test_cache_hits_are_bit_identical),
     };
     if (getenv("DMS_TEST_FILTER") != NULL) /* e.g. "test_terms*" */
         cmocka_set_test_filter(getenv("DMS_TEST_FILTER"));

@@ -174,6 +174,40 @@ static void test_gross_and_rounding(void **state)
     dms_tariff_free(t);
 }
 
+/* The one loading chain: a line and a person against the formulas by hand. */
+static void test_loading_chain(void **state)
+{
+    (void)state;
+    dms_tariff *t = load_shipped();
+    const dms_loadings *l = &t->loadings;
+    double shares = l->expense + l->commission + l->profit;
+    dms_loaded line;
+    /* A voluntary line: claims x group factor, plus the anti-selection load. */
+    dms_tariff_load_line(t, 8000.0, 1.1, true, &line);
+    double loaded = 8000.0 * 1.1, anti = loaded * t->anti_selection_load;
+    assert_close(line.group_size_load, 800.0, 1e-9);
+    assert_close(line.anti_selection, anti, 1e-9);
+    assert_close(line.pure_premium, loaded + anti, 1e-9);
+    assert_close(line.gross, (loaded + anti) * (1 + l->contingency) / (1 - shares), 1e-9);
+    assert_close(line.expense + line.commission + line.profit, line.gross * shares, 1e-9);
+    assert_close(line.admin_fee, 0.0, 0);
+    assert_true(line.gross_kopecks == llround(line.gross * 100));
+    assert_close(line.rounding, (double)line.gross_kopecks / 100 - line.gross, 1e-12);
+    /* Not voluntary: no anti-selection, the pure premium is claims x factor exactly. */
+    dms_tariff_load_line(t, 8000.0, 1.1, false, &line);
+    assert_true(line.anti_selection == 0.0 && line.pure_premium == 8000.0 * 1.1);
+    /* A person: the admin fee, the gross of dms_tariff_gross, the tariff's rounding. */
+    dms_loaded person;
+    dms_tariff_load_person(t, 10000.0, &person);
+    assert_close(person.admin_fee, l->admin_fee_per_person, 0);
+    assert_close(person.contingency, (10000.0 + l->admin_fee_per_person) * l->contingency, 1e-9);
+    assert_true(person.gross == dms_tariff_gross(t, 10000.0));
+    assert_true(person.gross_kopecks == llround(dms_tariff_round(t, person.gross) * 100));
+    assert_close(person.rounding, dms_tariff_round(t, person.gross) - person.gross, 1e-12);
+    assert_close(dms_tariff_gross_factor(t), (1 + l->contingency) / (1 - shares), 1e-15);
+    dms_tariff_free(t);
+}
+
 /* Loads the shipped tariff with one edit and expects code at path. */
 static void expect_error(const char *pointer, json_t *value, int code, const char *path,
                          const char *fragment)
@@ -347,7 +381,7 @@ int main(void)
         cmocka_unit_test(test_load_shipped),      cmocka_unit_test(test_region_lookup),
         cmocka_unit_test(test_group_factor),      cmocka_unit_test(test_gross_and_rounding),
         cmocka_unit_test(test_validation_errors), cmocka_unit_test(test_check_model),
-        cmocka_unit_test(test_market_sanity),
+        cmocka_unit_test(test_market_sanity),     cmocka_unit_test(test_loading_chain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,6 +134,11 @@ int dms_enrol_import(dms_store *store, const json_t *policy, const char *census_
 int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **census, long *id,
                            dms_error *err);
 
+/* The parsing half of dms_enrol_context_load, from the stored texts (the
+ * picker's employer snapshot reads the texts itself to compare them). */
+int dms_enrol_context_parse(const char *policy_json, const char *census_csv, dms_policy **policy,
+                            dms_census **census, dms_error *err);
+
 /* ---- elections ------------------------------------------------------------------ */
 
 /* The current state of one employee's election. Money in kopecks. */

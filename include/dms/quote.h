@@ -173,4 +173,13 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
                            enum dms_scenario_kind scenario, double *claims, double *gross,
                            double *admin_gross, dms_error *err);
 
+/*
+ * Cell prices are kept process-wide, keyed by the exact inputs of each
+ * module's aggregate (a hit gives the very doubles a fresh computation
+ * would): the cache is bounded and thread-safe. Clear empties it and zeroes
+ * the counters; stats reads how many lookups hit and missed since.
+ */
+void dms_quote_cache_clear(void);
+void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses);
+
 #endif

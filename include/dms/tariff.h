@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -144,6 +145,40 @@ double dms_tariff_gross(const dms_tariff *tariff, double pure);
 
 /* Applies the rounding rule to an amount in roubles. */
 double dms_tariff_round(const dms_tariff *tariff, double amount);
+
+/*
+ * The loading chain, written once: every price (quote lines and totals,
+ * the picker's menu, the budget's option table and designs, funding) runs
+ * through these, so they give the same kopecks for the same claims.
+ * Amounts are roubles a year per person.
+ */
+typedef struct dms_loaded {
+    double expected_claims, group_size_load, anti_selection, pure_premium;
+    double admin_fee, contingency, expense, commission, profit;
+    double gross;    /* before rounding */
+    double rounding; /* rounded - gross */
+    int64_t gross_kopecks;
+} dms_loaded;
+
+/* (1 + contingency) / (1 - expense - commission - profit): gross per
+ * rouble of pure premium (the admin fee aside). */
+double dms_tariff_gross_factor(const dms_tariff *tariff);
+
+/*
+ * One module line of one person: claims x group-size factor, the
+ * anti-selection load when the line is voluntary, contingency and the
+ * shares of gross. No admin fee (it belongs to the person); the line's
+ * gross is rounded to the kopeck only, so its printed row adds up.
+ */
+void dms_tariff_load_line(const dms_tariff *tariff, double claims, double group_factor,
+                          bool voluntary, dms_loaded *out);
+
+/*
+ * One person from the sum of their lines' pure premiums: the admin fee,
+ * contingency, shares of gross and the tariff's rounding rule.
+ * out->expected_claims, group_size_load and anti_selection are left 0.
+ */
+void dms_tariff_load_person(const dms_tariff *tariff, double pure_premium, dms_loaded *out);
 
 /*
  * Checks that every tariff module exists in the model with the same type.

@@ -25,6 +25,7 @@
 #include "dms/report.h"
 #include "dms/suppress.h"
 #include "routes_picker.h"
+#include "employer_snapshot.h"
 
 /* Census files have no hire date: every employee counts as this long in service. */
 #define TENURE_MONTHS 12
@@ -113,28 +114,35 @@ static int only_keys(const json_t *obj, const char *const *keys, dms_error *err)
 /* ---- the employer in force ---------------------------------------------------- */
 
 struct ctx {
-    dms_policy *policy;
-    dms_census *census;
+    const dms_api_employer *employer; /* the snapshot held by this request */
+    const dms_policy *policy;
+    const dms_census *census;
     const dms_tariff *tariff;
     const dms_model *model;
     long import_id;
+    unsigned long generation; /* of the catalog the tariff and model come from */
 };
 
 static void ctx_free(struct ctx *c)
 {
-    dms_policy_free(c->policy);
-    dms_census_free(c->census);
+    dms_api_employer_release(c->employer);
     memset(c, 0, sizeof *c);
 }
 
+/* The employer in force (a shared snapshot, parsed once per import) and
+ * the corporate tariff with its model. */
 static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
 {
     memset(c, 0, sizeof *c);
     if (req->store == NULL)
         return dms_error_set(err, DMS_ENOTFOUND, NULL, "the service runs without --db");
-    int status = dms_enrol_context_load(req->store, &c->policy, &c->census, &c->import_id, err);
+    int status = dms_api_employer_acquire(req->store, &c->employer, err);
     if (status != DMS_OK)
         return status;
+    c->policy = c->employer->policy;
+    c->census = c->employer->census;
+    c->import_id = c->employer->import_id;
+    c->generation = dms_api_catalog_generation(req->catalog);
     c->tariff = dms_api_catalog_tariff(req->catalog, "");
     c->model =
         c->tariff != NULL ? dms_api_catalog_model_by_version(req->catalog, c->tariff->model) : NULL;
@@ -150,17 +158,23 @@ static int ctx_load(const dms_api_request *req, struct ctx *c, dms_error *err)
 static int make_offer(const struct ctx *c, const char *employee_id, dms_offer **out, dms_error *err)
 {
     *out = NULL;
-    dms_household h;
-    int status = dms_picker_household(c->census, employee_id, TENURE_MONTHS, &h, err);
-    if (status != DMS_OK)
-        return status;
     dms_offer *offer = malloc(sizeof *offer);
     if (offer == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the offer");
-    if ((status = dms_picker_offer(c->policy, c->tariff, c->model, &h, offer, err)) != DMS_OK) {
+    /* Priced once per employee on the employer's snapshot and catalog. */
+    if (dms_api_employer_offer_get(c->employer, c->generation, employee_id, offer)) {
+        *out = offer;
+        return DMS_OK;
+    }
+    dms_household h;
+    int status = dms_picker_household(c->census, employee_id, TENURE_MONTHS, &h, err);
+    if (status == DMS_OK)
+        status = dms_picker_offer(c->policy, c->tariff, c->model, &h, offer, err);
+    if (status != DMS_OK) {
         free(offer);
         return status;
     }
+    dms_api_employer_offer_keep(c->employer, c->generation, employee_id, offer);
     *out = offer;
     return DMS_OK;
 }

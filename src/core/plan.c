@@ -17,8 +17,8 @@
 
 static const char *const segment_by_names[] = {"rules", "column", NULL};
 static const char *const deductible_types[] = {"ordinary", "franchise", NULL};
-static const char *const work_mode_names[] = {"unknown", "office", "remote", "field", "hybrid",
-                                              NULL};
+static const char *const work_mode_names[] = {"unknown", "office", "remote",
+                                              "field",   "hybrid", NULL};
 
 /* A limit: a positive number, or null / absent for "none". */
 static int read_limit(dms_jsonread *r, const char *key, double *out, bool *given)
@@ -188,8 +188,7 @@ int dms_plan_read_scenarios(dms_jsonread *r, dms_plan *plan)
     return dms_jsonread_status(r);
 }
 
-int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out,
-                       dms_error *err)
+int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out, dms_error *err)
 {
     *out = NULL;
     dms_plan *plan = calloc(1, sizeof *plan);
@@ -378,20 +377,48 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
             has_children[employee_index[i]] = true;
     }
     free(table);
+    /* By column, the segment is a function of the employee's segment text
+     * alone, and the census interns its strings: each distinct text is
+     * matched (case-folded against every segment's names) once, in a
+     * table keyed by its pointer. */
+    struct column_slot {
+        const char *text;
+        long segment;
+    } *column = NULL;
+    if (plan->segment_by == DMS_SEGMENT_BY_COLUMN &&
+        (column = calloc(buckets, sizeof *column)) == NULL) {
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory to assign segments");
+        goto out_free;
+    }
     for (size_t i = 0; i < n; i++) {
         const dms_person *p = &census->people[i];
         const dms_person *employee = &census->people[employee_index[i]];
-        long s = segment_of_person(plan, p, dms_census_age(p, year, month, day), employee,
-                                   dms_census_age(employee, year, month, day),
-                                   has_children[employee_index[i]]);
+        struct column_slot *slot = NULL;
+        if (column != NULL) {
+            size_t h = dms_pointer_hash(employee->segment, buckets);
+            while (column[h].text != NULL && column[h].text != employee->segment)
+                h = (h + 1) & (buckets - 1);
+            slot = &column[h];
+        }
+        long s;
+        if (slot != NULL && slot->text != NULL) {
+            s = slot->segment;
+        } else {
+            s = segment_of_person(plan, p, dms_census_age(p, year, month, day), employee,
+                                  dms_census_age(employee, year, month, day),
+                                  has_children[employee_index[i]]);
+            if (slot != NULL) {
+                slot->text = employee->segment;
+                slot->segment = s;
+            }
+        }
         if (s < 0) {
             status = DMS_EINVAL;
             if (p->line > 0)
                 dms_diag_add_at(diag, DMS_EINVAL, census_source, p->line, 1,
                                 "no segment of the plan takes employee '%s'%s%s%s", p->employee_id,
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? " (segment '" : "",
-                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? employee->segment
-                                                                          : "",
+                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? employee->segment : "",
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? "')" : "");
             else
                 dms_diag_add_path(diag, DMS_EINVAL, NULL,
@@ -401,6 +428,7 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
         }
         segment_of[i] = (size_t)s;
     }
+    free(column);
 out_free:
     free(has_children);
     free(employee_index);

@@ -215,12 +215,199 @@ static int capped_distribution(const dms_aggdist *dist, double limit, dms_placed
     return DMS_OK;
 }
 
+/*
+ * The caches. Pricing a claims module for a rating cell is a pure function
+ * of the aggregate spec (frequency, severity, terms, annual limit, grid
+ * divisor): the same inputs give the same doubles. So is a cell's total,
+ * of its modules' specs and its head count. Repeated quotes of the same
+ * census (the API under load, the picker, the budget's verifying quotes)
+ * meet the same inputs again, so the answers - limited mean, variance and
+ * the capped distribution per module, the distribution of the cell's
+ * total per cell - are kept process-wide, keyed by the exact bits of the
+ * inputs; and the group's distribution per scenario, of its cells' keys and
+ * head counts. A hit returns what a miss would compute, bit for bit. Each
+ * cache is bounded (64, 128 and 16 MiB with its keys): when it holds its
+ * bytes or half its slots, it is emptied and starts again.
+ */
+#define CACHE_SLOTS 16384u
+#define CACHE_KEY_LEN 14 /* doubles per module spec */
+
+typedef struct cache_entry {
+    double *key; /* owned; NULL: free slot */
+    size_t keylen;
+    double mean, variance;
+    dms_placed placed;
+} cache_entry;
+
+typedef struct memo {
+    size_t max_bytes;
+    cache_entry *table;
+    size_t count, bytes;
+} memo;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static memo module_memo = {(size_t)64 << 20, NULL, 0, 0};
+static memo cell_memo = {(size_t)128 << 20, NULL, 0, 0};
+static memo group_memo = {(size_t)16 << 20, NULL, 0, 0};
+static unsigned long long cache_hits, cache_misses;
+
+static void cache_key(const dms_aggregate_spec *spec, double *key)
+{
+    key[0] = (double)spec->freq.kind;
+    key[1] = spec->freq.mean;
+    key[2] = spec->freq.size;
+    key[3] = (double)spec->sev.kind;
+    key[4] = spec->sev.meanlog;
+    key[5] = spec->sev.sdlog;
+    key[6] = spec->sev.shape;
+    key[7] = spec->sev.scale;
+    key[8] = spec->cov.deductible;
+    key[9] = spec->cov.franchise ? 1.0 : 0.0;
+    key[10] = spec->cov.copay;
+    key[11] = spec->cov.claim_limit;
+    key[12] = spec->annual_limit;
+    key[13] = spec->span_divisor;
+}
+
+static size_t cache_slot(const double *key, size_t keylen)
+{
+    /* FNV-1a over the key's bytes. */
+    const unsigned char *b = (const unsigned char *)key;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < keylen * sizeof *key; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (size_t)(h & (CACHE_SLOTS - 1));
+}
+
+static bool key_equal(const cache_entry *e, const double *key, size_t keylen)
+{
+    return e->keylen == keylen && memcmp(e->key, key, keylen * sizeof *key) == 0;
+}
+
+/* Caller holds the lock. */
+static void memo_flush_locked(memo *mm)
+{
+    if (mm->table != NULL)
+        for (size_t i = 0; i < CACHE_SLOTS; i++)
+            if (mm->table[i].key != NULL) {
+                free(mm->table[i].key);
+                dms_placed_free(&mm->table[i].placed);
+                memset(&mm->table[i], 0, sizeof mm->table[i]);
+            }
+    mm->count = 0;
+    mm->bytes = 0;
+}
+
+void dms_quote_cache_clear(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    memo_flush_locked(&module_memo);
+    memo_flush_locked(&cell_memo);
+    memo_flush_locked(&group_memo);
+    cache_hits = cache_misses = 0;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
+{
+    pthread_mutex_lock(&cache_lock);
+    *hits = cache_hits;
+    *misses = cache_misses;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+/* On a hit fills mean, variance and (when placed is not NULL) a copy of the
+ * distribution. False on a miss or when the copy finds no memory. */
+static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, double *variance,
+                      dms_placed *placed)
+{
+    bool found = false;
+    pthread_mutex_lock(&cache_lock);
+    if (mm->table != NULL)
+        for (size_t h = cache_slot(key, keylen); mm->table[h].key != NULL;
+             h = (h + 1) & (CACHE_SLOTS - 1)) {
+            const cache_entry *e = &mm->table[h];
+            if (!key_equal(e, key, keylen))
+                continue;
+            found = true;
+            *mean = e->mean;
+            *variance = e->variance;
+            if (placed != NULL) {
+                *placed = e->placed;
+                placed->pmf = malloc(e->placed.n * sizeof *placed->pmf);
+                if (placed->pmf == NULL)
+                    found = false;
+                else
+                    memcpy(placed->pmf, e->placed.pmf, e->placed.n * sizeof *placed->pmf);
+            }
+            break;
+        }
+    if (found)
+        cache_hits++;
+    else
+        cache_misses++;
+    pthread_mutex_unlock(&cache_lock);
+    return found;
+}
+
+/* Keeps a copy of one answer; without memory it simply keeps nothing. */
+static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
+                      const dms_placed *placed)
+{
+    size_t bytes = placed->n * sizeof *placed->pmf;
+    size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
+    if (cost > mm->max_bytes / 4)
+        return; /* one answer may not crowd out the rest */
+    double *copy = malloc(bytes ? bytes : 1), *kcopy = malloc(keylen * sizeof *key);
+    if (copy == NULL || kcopy == NULL) {
+        free(copy);
+        free(kcopy);
+        return;
+    }
+    memcpy(copy, placed->pmf, bytes);
+    memcpy(kcopy, key, keylen * sizeof *key);
+    pthread_mutex_lock(&cache_lock);
+    if (mm->table == NULL)
+        mm->table = calloc(CACHE_SLOTS, sizeof *mm->table);
+    if (mm->table == NULL) {
+        pthread_mutex_unlock(&cache_lock);
+        free(copy);
+        free(kcopy);
+        return;
+    }
+    if (2 * (mm->count + 1) > CACHE_SLOTS || mm->bytes + cost > mm->max_bytes)
+        memo_flush_locked(mm);
+    size_t h = cache_slot(key, keylen);
+    while (mm->table[h].key != NULL && !key_equal(&mm->table[h], key, keylen))
+        h = (h + 1) & (CACHE_SLOTS - 1);
+    if (mm->table[h].key != NULL) { /* another thread got there first: same answer */
+        pthread_mutex_unlock(&cache_lock);
+        free(copy);
+        free(kcopy);
+        return;
+    }
+    cache_entry *e = &mm->table[h];
+    e->key = kcopy;
+    e->keylen = keylen;
+    e->mean = mean;
+    e->variance = variance;
+    e->placed = *placed;
+    e->placed.pmf = copy;
+    mm->count++;
+    mm->bytes += cost;
+    pthread_mutex_unlock(&cache_lock);
+}
+
 /* Everything priced for one cell and one scenario. */
 typedef struct cell_price {
     double claims[DMS_PLAN_MAX_MODULES];   /* per person */
     double variance[DMS_PLAN_MAX_MODULES]; /* per person */
     dms_placed person;                     /* per-person claims, if wanted */
     double flat_total;                     /* per person, deterministic part */
+    /* The claims modules' cache keys, in order, and one slot for the head
+     * count: the key of the cell's total. */
+    double key[DMS_PLAN_MAX_MODULES * CACHE_KEY_LEN + 1];
+    size_t nkey;
 } cell_price;
 
 static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
@@ -255,17 +442,27 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
         spec.annual_limit = rm->annual_limit;
         spec.cap_at_limit = true;
         spec.span_divisor = QUOTE_SPAN_DIVISOR;
-        dms_aggdist *dist = NULL;
-        if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
-            goto out;
-        price->claims[m] = dms_aggdist_limited_mean(dist, rm->annual_limit);
-        status = capped_distribution(dist, rm->annual_limit, &modules[nplaced], err);
-        dms_aggdist_free(dist);
-        if (status != DMS_OK)
-            goto out;
-        price->variance[m] = dms_placed_variance(&modules[nplaced]);
+        double key[CACHE_KEY_LEN];
+        cache_key(&spec, key);
+        memset(&modules[nplaced], 0, sizeof modules[nplaced]);
+        memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
+        if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
+                       want_distribution ? &modules[nplaced] : NULL)) {
+            dms_aggdist *dist = NULL;
+            if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
+                goto out;
+            price->claims[m] = dms_aggdist_limited_mean(dist, rm->annual_limit);
+            status = capped_distribution(dist, rm->annual_limit, &modules[nplaced], err);
+            dms_aggdist_free(dist);
+            if (status != DMS_OK)
+                goto out;
+            price->variance[m] = dms_placed_variance(&modules[nplaced]);
+            cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
+                      &modules[nplaced]);
+        }
         person_variance += price->variance[m];
         nplaced++;
+        price->nkey = CACHE_KEY_LEN * nplaced;
     }
     if (want_distribution && nplaced > 0 && person_variance > 0) {
         double span = PERSON_SPAN_SD * sqrt(person_variance);
@@ -315,40 +512,36 @@ static void add_money(dms_quote_money *block, const dms_quote_money *per_person,
 static void load_person(const dms_quote *q, const resolved_segment *rs, const cell_price *price,
                         dms_quote_money *lines, dms_quote_money *person)
 {
-    const dms_loadings *l = &q->tariff->loadings;
-    double shares = l->expense + l->commission + l->profit;
     memset(person, 0, sizeof *person);
+    dms_loaded l;
     for (size_t m = 0; m < rs->nmodules; m++) {
         dms_quote_money *line = &lines[m];
         memset(line, 0, sizeof *line);
-        line->expected_claims = price->claims[m];
-        line->group_size_load = price->claims[m] * (q->group_factor - 1);
-        double loaded = price->claims[m] * q->group_factor;
-        line->anti_selection =
-            rs->modules[m].voluntary ? loaded * q->tariff->anti_selection_load : 0.0;
-        line->pure_premium = loaded + line->anti_selection;
-        line->contingency = line->pure_premium * l->contingency;
-        double gross = line->pure_premium * (1 + l->contingency) / (1 - shares);
-        line->expense = gross * l->expense;
-        line->commission = gross * l->commission;
-        line->profit = gross * l->profit;
-        line->gross_kopecks = to_kopecks(gross);
-        /* The line's own kopeck rounding, so its printed row adds up. */
-        line->rounding = (double)line->gross_kopecks / 100.0 - gross;
+        dms_tariff_load_line(q->tariff, price->claims[m], q->group_factor, rs->modules[m].voluntary,
+                             &l);
+        line->expected_claims = l.expected_claims;
+        line->group_size_load = l.group_size_load;
+        line->anti_selection = l.anti_selection;
+        line->pure_premium = l.pure_premium;
+        line->contingency = l.contingency;
+        line->expense = l.expense;
+        line->commission = l.commission;
+        line->profit = l.profit;
+        line->gross_kopecks = l.gross_kopecks;
+        line->rounding = l.rounding;
         person->expected_claims += line->expected_claims;
         person->group_size_load += line->group_size_load;
         person->anti_selection += line->anti_selection;
         person->pure_premium += line->pure_premium;
     }
-    person->admin_fee = l->admin_fee_per_person;
-    person->contingency = (person->pure_premium + person->admin_fee) * l->contingency;
-    double gross = dms_tariff_gross(q->tariff, person->pure_premium);
-    person->expense = gross * l->expense;
-    person->commission = gross * l->commission;
-    person->profit = gross * l->profit;
-    double rounded = dms_tariff_round(q->tariff, gross);
-    person->rounding = rounded - gross;
-    person->gross_kopecks = to_kopecks(rounded);
+    dms_tariff_load_person(q->tariff, person->pure_premium, &l);
+    person->admin_fee = l.admin_fee;
+    person->contingency = l.contingency;
+    person->expense = l.expense;
+    person->commission = l.commission;
+    person->profit = l.profit;
+    person->rounding = l.rounding;
+    person->gross_kopecks = l.gross_kopecks;
 }
 
 /*
@@ -499,6 +692,45 @@ static void finish_block(dms_quote_block *block)
     block->average_age = block->people ? block->average_age / (double)block->people : 0.0;
 }
 
+/*
+ * The distribution of a cell's total claims (its person's, raised to the
+ * head count), appended to totals; from the cell cache when the same
+ * modules and head count were priced before. Nothing for a cell whose
+ * claims cannot vary.
+ */
+static int cell_total(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
+                      const dms_region *region, int scenario, unsigned long count,
+                      cell_price *price, cell_totals *totals, dms_error *err)
+{
+    double variance = 0.0;
+    for (size_t m = 0; m < rs->nmodules; m++)
+        variance += price->variance[m];
+    if (price->nkey == 0 || !(variance > 0))
+        return DMS_OK;
+    price->key[price->nkey] = (double)count;
+    size_t keylen = price->nkey + 1;
+    dms_placed *slot = &totals->items[totals->n];
+    double unused_mean, unused_variance;
+    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot)) {
+        totals->n++;
+        return DMS_OK;
+    }
+    cell_price full;
+    int status = price_cell(q, rs, band, sex, region, scenario, true, &full, err);
+    if (status != DMS_OK)
+        return status;
+    if (full.person.pmf == NULL)
+        return DMS_OK;
+    dms_sum_term term = {&full.person, count};
+    status = dms_lattice_sum(&term, 1, slot, err);
+    dms_placed_free(&full.person);
+    if (status != DMS_OK)
+        return status;
+    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
+    totals->n++;
+    return DMS_OK;
+}
+
 /* One scenario of a quote: every cell priced, money added to the scenario's
  * slots, cell totals of claims kept for the group distribution. */
 typedef struct scenario_job {
@@ -509,13 +741,43 @@ typedef struct scenario_job {
     bool percentiles;
     cell_totals *totals;
     double flat_total;
+    dms_quote_distribution *distribution; /* filled when percentiles are asked for */
     int status;
     dms_error err;
 } scenario_job;
 
-static void *price_scenario(void *arg)
+/* A growing key of doubles; on no memory it is dropped (ok false). */
+typedef struct key_buf {
+    double *v;
+    size_t n, cap;
+    bool ok;
+} key_buf;
+
+static void key_append(key_buf *kb, const double *v, size_t n)
 {
-    scenario_job *job = arg;
+    if (!kb->ok)
+        return;
+    if (kb->n + n > kb->cap) {
+        size_t cap = kb->cap ? 2 * kb->cap : 1024;
+        while (cap < kb->n + n)
+            cap *= 2;
+        double *grown = realloc(kb->v, cap * sizeof *grown);
+        if (grown == NULL) {
+            kb->ok = false;
+            return;
+        }
+        kb->v = grown;
+        kb->cap = cap;
+    }
+    memcpy(kb->v + kb->n, v, n * sizeof *v);
+    kb->n += n;
+}
+
+/* Every cell of the job's scenario: money always; with totals, each
+ * cell's total distribution too; with group_key, the key of the cells'
+ * totals in order (what the group distribution is a function of). */
+static int price_cells(scenario_job *job, bool totals, key_buf *group_key)
+{
     const cell_grid *grid = job->grid;
     dms_quote *q = job->q;
     int k = job->scenario;
@@ -528,28 +790,72 @@ static void *price_scenario(void *arg)
                         continue;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    job->status =
-                        price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
-                                   job->percentiles, &price, &job->err);
-                    if (job->status != DMS_OK)
-                        return NULL;
-                    dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
-                    load_person(q, &job->resolved[s], &price, lines, &person);
-                    for (size_t m = 0; m < qs->nlines; m++)
-                        add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
-                    add_money(&qs->total.money[k], &person, (double)c->count);
-                    add_money(&q->total.money[k], &person, (double)c->count);
-                    job->flat_total += price.flat_total * (double)c->count;
-                    if (price.person.pmf != NULL) {
-                        dms_sum_term term = {&price.person, c->count};
-                        job->status = dms_lattice_sum(&term, 1, &job->totals->items[job->totals->n],
-                                                      &job->err);
-                        dms_placed_free(&price.person);
-                        if (job->status != DMS_OK)
-                            return NULL;
-                        job->totals->n++;
+                    int status = price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r],
+                                            k, false, &price, &job->err);
+                    if (status != DMS_OK)
+                        return status;
+                    if (group_key != NULL) {
+                        dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
+                        load_person(q, &job->resolved[s], &price, lines, &person);
+                        for (size_t m = 0; m < qs->nlines; m++)
+                            add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
+                        add_money(&qs->total.money[k], &person, (double)c->count);
+                        add_money(&q->total.money[k], &person, (double)c->count);
+                        job->flat_total += price.flat_total * (double)c->count;
+                        double variance = 0.0;
+                        for (size_t m = 0; m < job->resolved[s].nmodules; m++)
+                            variance += price.variance[m];
+                        if (price.nkey > 0 && variance > 0) {
+                            double head[2] = {(double)price.nkey, (double)c->count};
+                            key_append(group_key, head, 2);
+                            key_append(group_key, price.key, price.nkey);
+                        }
                     }
+                    if (totals && (status = cell_total(q, &job->resolved[s], band, sex,
+                                                       &q->tariff->regions[r], k, c->count, &price,
+                                                       job->totals, &job->err)) != DMS_OK)
+                        return status;
                 }
+    return DMS_OK;
+}
+
+/*
+ * One scenario: money of every cell, then (with percentiles) the group's
+ * distribution, which is a function of the cells' keys and head counts
+ * and the flat part: kept in the group cache, so a repeated quote finds
+ * it without summing the cells again.
+ */
+static void *price_scenario(void *arg)
+{
+    scenario_job *job = arg;
+    key_buf group_key = {NULL, 0, 0, job->percentiles};
+    job->status = price_cells(job, false, &group_key);
+    if (job->status != DMS_OK || !job->percentiles)
+        goto out;
+    enum { NDIST = sizeof(dms_quote_distribution) / sizeof(double) };
+    double flat = job->flat_total, unused_mean, unused_variance;
+    key_append(&group_key, &flat, 1);
+    dms_placed kept = {0};
+    if (group_key.ok &&
+        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
+        bool whole = kept.n == NDIST;
+        if (whole)
+            memcpy(job->distribution, kept.pmf, sizeof *job->distribution);
+        dms_placed_free(&kept);
+        if (whole)
+            goto out;
+    }
+    if ((job->status = price_cells(job, true, NULL)) != DMS_OK)
+        goto out;
+    job->status = group_distribution(job->totals, job->flat_total, job->distribution, &job->err);
+    if (job->status == DMS_OK && group_key.ok) {
+        double copy[NDIST];
+        memcpy(copy, job->distribution, sizeof copy);
+        dms_placed as_placed = {0.0, 0, NDIST, copy};
+        cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, &as_placed);
+    }
+out:
+    free(group_key.v);
     return NULL;
 }
 
@@ -685,7 +991,8 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                                  .resolved = resolved,
                                  .scenario = k,
                                  .percentiles = opts.percentiles,
-                                 .totals = &totals[k]};
+                                 .totals = &totals[k],
+                                 .distribution = &q->distribution[k]};
         dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
         if (totals[k].items == NULL) {
@@ -712,18 +1019,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
             for (int sex = 0; sex < 2; sex++)
                 for (size_t r = 0; r < grid.nregions; r++)
                     q->cells += grid.cells[cell_index(&grid, s, band, sex, r)].count > 0;
-    double flat_total[DMS_SCENARIO_COUNT];
-    for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-        flat_total[k] = jobs[k].flat_total;
-    if (opts.percentiles) {
-        q->has_distribution = true;
-        for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-            if ((status = group_distribution(&totals[k], flat_total[k], &q->distribution[k],
-                                             &err)) != DMS_OK) {
-                dms_diag_add(diag, &err);
-                goto out_fail;
-            }
-    }
+    q->has_distribution = opts.percentiles;
     finish_kopecks(q);
     *out = q;
     q = NULL;

@@ -462,6 +462,48 @@ double dms_tariff_round(const dms_tariff *tariff, double amount)
     return copysign(units * unit_k / 100, amount);
 }
 
+double dms_tariff_gross_factor(const dms_tariff *tariff)
+{
+    const dms_loadings *l = &tariff->loadings;
+    return (1 + l->contingency) / (1 - l->expense - l->commission - l->profit);
+}
+
+void dms_tariff_load_line(const dms_tariff *tariff, double claims, double group_factor,
+                          bool voluntary, dms_loaded *out)
+{
+    const dms_loadings *l = &tariff->loadings;
+    double shares = l->expense + l->commission + l->profit;
+    memset(out, 0, sizeof *out);
+    out->expected_claims = claims;
+    out->group_size_load = claims * (group_factor - 1);
+    double loaded = claims * group_factor;
+    out->anti_selection = voluntary ? loaded * tariff->anti_selection_load : 0.0;
+    out->pure_premium = loaded + out->anti_selection;
+    out->contingency = out->pure_premium * l->contingency;
+    out->gross = out->pure_premium * (1 + l->contingency) / (1 - shares);
+    out->expense = out->gross * l->expense;
+    out->commission = out->gross * l->commission;
+    out->profit = out->gross * l->profit;
+    out->gross_kopecks = (int64_t)llround(out->gross * 100.0);
+    out->rounding = (double)out->gross_kopecks / 100.0 - out->gross;
+}
+
+void dms_tariff_load_person(const dms_tariff *tariff, double pure_premium, dms_loaded *out)
+{
+    const dms_loadings *l = &tariff->loadings;
+    memset(out, 0, sizeof *out);
+    out->pure_premium = pure_premium;
+    out->admin_fee = l->admin_fee_per_person;
+    out->contingency = (pure_premium + out->admin_fee) * l->contingency;
+    out->gross = dms_tariff_gross(tariff, pure_premium);
+    out->expense = out->gross * l->expense;
+    out->commission = out->gross * l->commission;
+    out->profit = out->gross * l->profit;
+    double rounded = dms_tariff_round(tariff, out->gross);
+    out->rounding = rounded - out->gross;
+    out->gross_kopecks = (int64_t)llround(rounded * 100.0);
+}
+
 int dms_tariff_check_model(const dms_tariff *tariff, const dms_model *model, dms_error *err)
 {
     for (size_t i = 0; i < tariff->nmodules; i++) {

@@ -725,19 +725,16 @@ out:
     return status;
 }
 
-int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **census, long *id,
-                           dms_error *err)
+int dms_enrol_context_parse(const char *policy_json, const char *census_csv, dms_policy **policy,
+                            dms_census **census, dms_error *err)
 {
     *policy = NULL;
     *census = NULL;
-    char *policy_text = NULL, *csv = NULL;
     json_t *doc = NULL;
-    int status = dms_enrol_employer_get(store, id, &policy_text, &csv, err);
-    if (status != DMS_OK)
-        return status;
-    if ((status = dms_json_parse_text(policy_text, strlen(policy_text), &doc, err)) == DMS_OK &&
+    int status;
+    if ((status = dms_json_parse_text(policy_json, strlen(policy_json), &doc, err)) == DMS_OK &&
         (status = dms_policy_load_json(doc, "/policy", policy, err)) == DMS_OK)
-        status = parse_census(csv, strlen(csv), census, err);
+        status = parse_census(census_csv, strlen(census_csv), census, err);
     if (status != DMS_OK) {
         dms_policy_free(*policy);
         *policy = NULL;
@@ -747,6 +744,18 @@ int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **c
         status = DMS_EINTERNAL;
     }
     json_decref(doc);
+    return status;
+}
+
+int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **census, long *id,
+                           dms_error *err)
+{
+    *policy = NULL;
+    *census = NULL;
+    char *policy_text = NULL, *csv = NULL;
+    int status = dms_enrol_employer_get(store, id, &policy_text, &csv, err);
+    if (status == DMS_OK)
+        status = dms_enrol_context_parse(policy_text, csv, policy, census, err);
     free(policy_text);
     free(csv);
     return status;

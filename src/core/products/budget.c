@@ -13,9 +13,11 @@
 #include "dms/budget.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dms/jsonread.h"
 #include "dms/quote.h"
@@ -919,15 +921,54 @@ static int price_cell_options(dms_budget_table *t, const dms_model *model, const
                 if (status != DMS_OK)
                     return status;
                 for (size_t b = 0; b < nbatch; b++) {
-                    /* The quote's loading of a non-voluntary line: claims x group factor. */
+                    /* The quote's loading of a non-voluntary line. */
+                    dms_loaded line;
+                    dms_tariff_load_line(t->tariff, claims[b], group_factor, false, &line);
                     t->claims[where[b]] = claims[b];
-                    t->pure[where[b]] = claims[b] * group_factor;
+                    t->pure[where[b]] = line.pure_premium;
                 }
                 nbatch = 0;
             }
         }
     }
     return DMS_OK;
+}
+
+/* At most this many threads price the option table. */
+#define TABLE_THREADS 4
+
+/* One thread's share of the option table: pairs first, first + stride, ... */
+typedef struct table_job {
+    dms_budget_table *t;
+    const dms_model *model;
+    const dms_plan *plan;
+    long headcount;
+    double group_factor;
+    const size_t *key_of_cell;
+    size_t first, stride;
+    int status;
+    dms_error err;
+} table_job;
+
+static void *price_table_part(void *arg)
+{
+    table_job *job = arg;
+    dms_budget_table *t = job->t;
+    const dms_tariff *tariff = t->tariff;
+    size_t npairs = t->space->nnetworks * t->ncells;
+    for (size_t i = job->first; i < npairs && job->status == DMS_OK; i += job->stride) {
+        size_t n = i / t->ncells, c = i % t->ncells;
+        size_t key = job->key_of_cell[c];
+        size_t band = key / (2 * tariff->nregions);
+        dms_rated_person person = {
+            .age = job->model->band_min_age[band],
+            .sex = (enum dms_sex)((key / tariff->nregions) % 2),
+            .region = tariff->regions[key % tariff->nregions].code,
+        };
+        job->status = price_cell_options(t, job->model, job->plan, job->headcount,
+                                         job->group_factor, n, c, &person, &job->err);
+    }
+    return NULL;
 }
 
 int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
@@ -1019,25 +1060,43 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
         goto out;
     }
-    for (size_t n = 0; n < space->nnetworks; n++)
-        for (size_t c = 0; c < t->ncells; c++) {
-            size_t key = key_of_cell[c];
-            size_t band = key / (2 * tariff->nregions);
-            dms_rated_person person = {
-                .age = model->band_min_age[band],
-                .sex = (enum dms_sex)((key / tariff->nregions) % 2),
-                .region = tariff->regions[key % tariff->nregions].code,
-            };
-            status = price_cell_options(t, model, plan, (long)census->count, group_factor, n, c,
-                                        &person, &err);
-            if (status != DMS_OK) {
-                dms_error_prefix_path(&err, "/design_space");
-                dms_diag_add(diag, &err);
-                goto out;
-            }
+    /* Every (network, cell) pair is priced independently and writes only
+     * its own slots: the pairs are dealt out to a few threads. */
+    table_job jobs[TABLE_THREADS];
+    pthread_t threads[TABLE_THREADS];
+    bool started[TABLE_THREADS] = {false};
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = online < 1 ? 1 : (size_t)online;
+    if (nthreads > TABLE_THREADS)
+        nthreads = TABLE_THREADS;
+    for (size_t w = 0; w < nthreads; w++) {
+        jobs[w] = (table_job){.t = t,
+                              .model = model,
+                              .plan = plan,
+                              .headcount = (long)census->count,
+                              .group_factor = group_factor,
+                              .key_of_cell = key_of_cell,
+                              .first = w,
+                              .stride = nthreads};
+        dms_error_clear(&jobs[w].err);
+    }
+    for (size_t w = 1; w < nthreads; w++)
+        started[w] = pthread_create(&threads[w], NULL, price_table_part, &jobs[w]) == 0;
+    price_table_part(&jobs[0]);
+    for (size_t w = 1; w < nthreads; w++) {
+        if (started[w])
+            pthread_join(threads[w], NULL);
+        else
+            price_table_part(&jobs[w]); /* no thread to be had: run it here */
+    }
+    for (size_t w = 0; w < nthreads; w++)
+        if (jobs[w].status != DMS_OK) {
+            status = jobs[w].status;
+            dms_error_prefix_path(&jobs[w].err, "/design_space");
+            dms_diag_add(diag, &jobs[w].err);
+            goto out;
         }
-    const dms_loadings *l = &tariff->loadings;
-    double gross_factor = (1 + l->contingency) / (1 - l->expense - l->commission - l->profit);
+    double gross_factor = dms_tariff_gross_factor(tariff);
     t->admin_gross = dms_tariff_gross(tariff, 0.0);
     /* Per person |rounded - linear| <= unit / 2 (half up) or < unit (up),
      * plus half a kopeck; a margin of one unit and two kopecks covers both
@@ -1116,8 +1175,9 @@ static int64_t design_kopecks(const dms_budget_table *t, size_t segment, const d
         for (size_t m = 0; m < t->space->nmodules; m++)
             if (t->space->modules[m].options[d->option[m]].included)
                 pure += t->pure[tab_index(t, d->network, m, d->option[m]) * t->ncells + c];
-        double rounded = dms_tariff_round(t->tariff, dms_tariff_gross(t->tariff, pure));
-        total += (int64_t)cnt * (int64_t)llround(rounded * 100.0);
+        dms_loaded person;
+        dms_tariff_load_person(t->tariff, pure, &person);
+        total += (int64_t)cnt * person.gross_kopecks;
     }
     return total;
 }

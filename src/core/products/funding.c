@@ -40,8 +40,7 @@ int dms_funding_group_from_quote(const dms_quote *quote, const dms_tariff *tarif
     out->mean = d->mean;
     out->sd = d->sd;
     memcpy(out->percentiles, d->percentiles, sizeof out->percentiles);
-    const dms_loadings *l = &tariff->loadings;
-    out->loading = (1 + l->contingency) / (1 - l->expense - l->commission - l->profit);
+    out->loading = dms_tariff_gross_factor(tariff);
     out->admin_per_head = dms_tariff_gross(tariff, 0.0);
     return DMS_OK;
 }

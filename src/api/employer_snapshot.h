@@ -1,0 +1,49 @@
+/*
+ * The employer in force, as an immutable, reference-counted snapshot: the
+ * parsed policy and census of an employer's latest import. Picker requests
+ * share it instead of parsing the stored policy JSON and census CSV each
+ * time; an import (by the API or the CLI) gives a new import id, and the
+ * next request that sees it swaps a new snapshot in atomically, the way the
+ * catalog is swapped on reload. A request keeps the snapshot it acquired,
+ * whole, until it releases it.
+ */
+#ifndef DMS_API_EMPLOYER_SNAPSHOT_H
+#define DMS_API_EMPLOYER_SNAPSHOT_H
+
+#include "dms/census.h"
+#include "dms/error.h"
+#include "dms/picker.h"
+#include "dms/policy.h"
+#include "dms/store.h"
+
+typedef struct dms_api_employer {
+    long tenant;    /* the store's employer scope */
+    long import_id; /* the import it was parsed from */
+    const dms_policy *policy;
+    const dms_census *census;
+} dms_api_employer;
+
+/*
+ * The snapshot of the connection's employer at its latest import: reused
+ * when the import id is unchanged, else parsed and swapped in. Release it
+ * with dms_api_employer_release. DMS_ENOTFOUND before any import.
+ */
+int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms_error *err);
+void dms_api_employer_release(const dms_api_employer *employer);
+
+/*
+ * Offers priced on this snapshot, kept per employee and catalog generation
+ * (an offer is a function of the policy, census, employee, tariff and
+ * model, and a catalog generation fixes the last two): get copies a kept
+ * one into *out (false if none), keep stores a copy (silently nothing
+ * without memory). Thread-safe; the snapshot stays immutable to readers.
+ */
+bool dms_api_employer_offer_get(const dms_api_employer *employer, unsigned long generation,
+                                const char *employee_id, dms_offer *out);
+void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long generation,
+                                 const char *employee_id, const dms_offer *offer);
+
+/* Drops every kept snapshot (those still held live on until released). */
+void dms_api_employer_forget_all(void);
+
+#endif
