@@ -97,11 +97,11 @@ static void tokenize_only(void *arg)
 {
     job *j = arg;
     csv_reader r;
-    csv_init(&r, j->text, j->len, "bench", NULL);
+    dms_csv_init(&r, j->text, j->len, "bench", NULL);
     size_t fields = 0;
-    while (csv_record(&r))
+    while (dms_csv_record(&r))
         fields += r.nfields;
-    csv_release(&r);
+    dms_csv_release(&r);
     if (fields == 0)
         j->fail = 1;
 }

@@ -199,23 +199,23 @@ static void csv_fault(csv_reader *cr, int line, int column, const char *msg)
 static void read_csv(struct reader *r, const char *data, size_t len)
 {
     csv_reader cr;
-    csv_init(&cr, data, len, r->source, NULL);
+    dms_csv_init(&cr, data, len, r->source, NULL);
     cr.fault = csv_fault;
     cr.ctx = r;
     int col[F_COUNT];
     for (int f = 0; f < F_COUNT; f++)
         col[f] = -1;
-    if (!csv_header(&cr)) {
+    if (!dms_csv_header(&cr)) {
         if (!cr.nomem)
             fault(r, 1, 1, "bad_file", "выписка пуста: нет строки заголовка",
                   "the statement is empty: no header row");
         r->nomem = cr.nomem;
-        csv_release(&cr);
+        dms_csv_release(&cr);
         return;
     }
     for (size_t i = 0; i < cr.nfields; i++) {
         size_t n;
-        const char *t = csv_text(&cr, i, &n);
+        const char *t = dms_csv_text(&cr, i, &n);
         int f = header_field(t, n);
         if (f >= 0 && col[f] >= 0)
             fault(r, cr.fields[i].line, cr.fields[i].column, "bad_header", "столбец повторяется",
@@ -231,11 +231,11 @@ static void read_csv(struct reader *r, const char *data, size_t len)
             fault(r, header_line, 1, "missing_column", "в заголовке нет обязательного столбца", en);
         }
     if (r->faults > 0) {
-        csv_release(&cr);
+        dms_csv_release(&cr);
         return;
     }
-    while (csv_record(&cr) && !r->nomem) {
-        if (cr.bad || csv_blank(&cr))
+    while (dms_csv_record(&cr) && !r->nomem) {
+        if (cr.bad || dms_csv_blank(&cr))
             continue;
         struct raw raw;
         memset(&raw, 0, sizeof raw);
@@ -243,7 +243,7 @@ static void read_csv(struct reader *r, const char *data, size_t len)
         for (int f = 0; f < F_COUNT; f++) {
             if (col[f] < 0 || (size_t)col[f] >= cr.nfields)
                 continue;
-            raw.text[f] = csv_text(&cr, (size_t)col[f], &raw.len[f]);
+            raw.text[f] = dms_csv_text(&cr, (size_t)col[f], &raw.len[f]);
             raw.line[f] = cr.fields[col[f]].line;
             raw.column[f] = cr.fields[col[f]].column;
         }
@@ -251,7 +251,7 @@ static void read_csv(struct reader *r, const char *data, size_t len)
     }
     if (cr.nomem)
         r->nomem = true;
-    csv_release(&cr);
+    dms_csv_release(&cr);
 }
 
 /* ---- 1CClientBankExchange ------------------------------------------------------------ */

@@ -93,9 +93,9 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
         return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the HR file");
     }
     csv_reader r;
-    csv_init(&r, text, len, source, diag);
+    dms_csv_init(&r, text, len, source, diag);
     int col[HR_NCOLS] = {-1, -1, -1, -1};
-    if (!csv_header(&r)) {
+    if (!dms_csv_header(&r)) {
         status = r.nomem ? DMS_ENOMEM : DMS_EPARSE;
         if (!r.nomem)
             dms_diag_add_at(diag, DMS_EPARSE, source, 1, 1, "the HR file has no header line");
@@ -103,7 +103,7 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
     }
     for (size_t i = 0; i < r.nfields; i++) {
         size_t n;
-        const char *t = csv_text(&r, i, &n);
+        const char *t = dms_csv_text(&r, i, &n);
         int c = hr_column(t, n);
         if (c < 0 || col[c] >= 0) {
             dms_diag_add_at(diag, DMS_EPARSE, source, r.fields[i].line, r.fields[i].column,
@@ -120,12 +120,12 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
         dms_diag_add_at(diag, DMS_EPARSE, source, 1, 1, "the HR file needs employee_id");
         status = DMS_EPARSE;
     }
-    while (status != DMS_ENOMEM && csv_record(&r)) {
+    while (status != DMS_ENOMEM && dms_csv_record(&r)) {
         if (r.bad) {
             status = DMS_EPARSE;
             continue;
         }
-        if (csv_blank(&r))
+        if (dms_csv_blank(&r))
             continue;
         if (col[HR_ID] < 0)
             continue;
@@ -146,7 +146,7 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
             if (col[c] < 0)
                 continue;
             size_t n = 0;
-            const char *t = (size_t)col[c] < r.nfields ? csv_text(&r, (size_t)col[c], &n) : "";
+            const char *t = (size_t)col[c] < r.nfields ? dms_csv_text(&r, (size_t)col[c], &n) : "";
             int line = (size_t)col[c] < r.nfields ? r.fields[col[c]].line : r.line;
             int column = (size_t)col[c] < r.nfields ? r.fields[col[c]].column : r.end_column;
             bool good = c == HR_ID       ? n > 0 && used + n + 1 <= len + 1
@@ -176,7 +176,7 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
     if (r.nomem)
         status = DMS_ENOMEM;
 out:
-    csv_release(&r);
+    dms_csv_release(&r);
     if (status == DMS_OK && r.errors > 0)
         status = DMS_EPARSE;
     if (status != DMS_OK) {
@@ -349,6 +349,7 @@ int dms_effect_compute(const dms_register *reg, const dms_membership *m, const d
                        const dms_effect_options *opt, dms_table **table, dms_effect_nps *nps,
                        dms_effect_roi *roi, dms_error *err)
 {
+    dms_error_clear(err);
     *table = NULL;
     memset(nps, 0, sizeof *nps);
     memset(roi, 0, sizeof *roi);
@@ -541,6 +542,7 @@ static json_t *num_or_null(double x, int decimals)
 json_t *dms_report_effect(const dms_table *table, const dms_effect_nps *nps,
                           const dms_effect_roi *roi, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *metrics = dms_reports_json(table, err);
     if (metrics == NULL)
         return NULL;

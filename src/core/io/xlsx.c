@@ -1278,6 +1278,7 @@ const dms_xlsx_cell *dms_xlsx_row_cell(const dms_xlsx_row *row, int column)
 int dms_xlsx_read_first(const void *data, size_t len, const dms_xlsx_limits *limits,
                         const char *sheet_name, dms_xlsx_sheet **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_xlsx_book *book = NULL;
     if (out != NULL)
         *out = NULL;
@@ -1658,6 +1659,7 @@ int dms_xlsx_write_table(const char *path, const char *sheet, const dms_xlsx_col
                          size_t ncolumns, const dms_xlsx_value *values, size_t nrows, char **data,
                          size_t *len, dms_error *err)
 {
+    dms_error_clear(err);
     dms_xlsx_writer *w = NULL;
     if (values == NULL && nrows > 0 && ncolumns > 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_xlsx_write_table: NULL values");
@@ -1771,13 +1773,13 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     if (csv == NULL && csv_len > 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_xlsx_from_csv: NULL text");
     csv_reader r;
-    csv_init(&r, csv, csv_len, "csv", NULL);
+    dms_csv_init(&r, csv, csv_len, "csv", NULL);
     int status = DMS_OK;
     dms_xlsx_writer *w = NULL;
     dms_xlsx_column *cols = NULL;
     char **owned = NULL;
     size_t ncols = 0;
-    if (!csv_header(&r)) {
+    if (!dms_csv_header(&r)) {
         status = r.nomem ? dms_error_set(err, DMS_ENOMEM, NULL, "out of memory")
                          : dms_error_set(err, DMS_EPARSE, NULL, "CSV: no header line");
         goto out_reader;
@@ -1791,7 +1793,7 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     }
     for (size_t i = 0; i < ncols; i++) {
         size_t n = 0;
-        const char *t = csv_text(&r, i, &n);
+        const char *t = dms_csv_text(&r, i, &n);
         if (i < nheaders && headers != NULL && headers[i] != NULL) {
             cols[i].header = headers[i];
             continue;
@@ -1810,7 +1812,7 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     if (status != DMS_OK)
         goto out_cols;
     dms_xlsx_writer_sheet(w, sheet ? sheet : "Sheet1", cols, ncols);
-    while (csv_record(&r)) {
+    while (dms_csv_record(&r)) {
         if (r.bad) {
             char msg[64];
             snprintf(msg, sizeof msg, "CSV: malformed record at line %d", r.line);
@@ -1819,11 +1821,11 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
             status = dms_error_set(err, DMS_EPARSE, NULL, "%s", msg);
             goto out_cols;
         }
-        if (csv_blank(&r))
+        if (dms_csv_blank(&r))
             continue;
         for (size_t i = 0; i < r.nfields; i++) {
             size_t n = 0;
-            const char *t = csv_text(&r, i, &n);
+            const char *t = dms_csv_text(&r, i, &n);
             double x;
             long days;
             if (n == 0) {
@@ -1862,6 +1864,6 @@ out_cols:
     free(owned);
     free(cols);
 out_reader:
-    csv_release(&r);
+    dms_csv_release(&r);
     return status;
 }
