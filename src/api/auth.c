@@ -142,6 +142,7 @@ static const char *bearer(const char *header)
 int dms_api_authenticate(const dms_api_request *req, struct dms_enrol_principal *out,
                          dms_error *err)
 {
+    dms_error_clear(err);
     const char *key = bearer(req->authorization);
     if (key == NULL)
         key = req->api_key;

@@ -42,6 +42,7 @@ static int census_error(dms_diag *diag, const char *prefix, dms_error *err)
 
 int dms_api_decode_census(dms_jsonread *r, dms_census **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_diag *diag = NULL;
     int status = dms_diag_alloc(0, &diag);
     if (status != DMS_OK)
@@ -73,6 +74,7 @@ int dms_api_decode_census(dms_jsonread *r, dms_census **out, dms_error *err)
 
 int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *req, dms_error *err)
 {
+    dms_error_clear(err);
     memset(req, 0, sizeof *req);
     req->percentiles = true;
     json_t *root = NULL;
@@ -91,7 +93,8 @@ int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *re
         dms_jsonread_allow_other_keys(&r); /* the plan loader checked them */
         dms_jsonread_leave(&r);
     }
-    if (status == DMS_OK && dms_jsonread_status(&r) == DMS_OK && dms_jsonread_has(&r, "scenarios") &&
+    if (status == DMS_OK && dms_jsonread_status(&r) == DMS_OK &&
+        dms_jsonread_has(&r, "scenarios") &&
         dms_jsonread_enter(&r, "scenarios", DMS_JSON_OBJECT) == DMS_OK) {
         dms_plan_read_scenarios(&r, req->plan);
         dms_jsonread_leave(&r);
@@ -109,15 +112,15 @@ int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *re
 
 json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *report = dms_report_quote(quote, err);
     if (report == NULL)
         return NULL;
     json_t *list = json_array();
     for (size_t i = 0; i < dms_diag_kept(warnings); i++) {
         char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        json_array_append_new(list,
-                              json_string(dms_error_format(dms_diag_get(warnings, i), text,
-                                                           sizeof text)));
+        json_array_append_new(
+            list, json_string(dms_error_format(dms_diag_get(warnings, i), text, sizeof text)));
     }
     json_object_set_new(report, "warnings", list);
     return report;

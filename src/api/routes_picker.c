@@ -1192,6 +1192,7 @@ void dms_api_export_attach(const dms_api_request *req, const dms_api_hooks *hook
     for (size_t i = 0; i < n; i++) {
         dms_offer *offer = NULL;
         dms_error ignored;
+        dms_error_clear(&ignored);
         if (make_offer(&c, list[i].employee_id, &offer, &ignored) != DMS_OK)
             continue; /* no longer in the census */
         json_error_t jerr;

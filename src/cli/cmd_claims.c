@@ -463,6 +463,7 @@ static int do_report(const struct args *a)
         /* Headers in the --lang language; Russian module names from the tariff. */
         dms_tariff *names = NULL;
         dms_error ignored;
+        dms_error_clear(&ignored);
         if (a->ru)
             dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
                                  &ignored);
@@ -482,6 +483,7 @@ static int do_report(const struct args *a)
         /* Module names from the tariff when there is one to read (optional). */
         dms_tariff *names = NULL;
         dms_error ignored;
+        dms_error_clear(&ignored);
         if (a->ru)
             dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
                                  &ignored);

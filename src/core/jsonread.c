@@ -126,11 +126,13 @@ static int parse_text(const char *text, size_t len, const char *source, json_t *
 
 int dms_json_parse_text(const char *text, size_t len, json_t **out, dms_error *err)
 {
+    dms_error_clear(err);
     return parse_text(text, len, NULL, out, err);
 }
 
 int dms_json_load_file(const char *path, json_t **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     int status = DMS_OK;
     char *buf = NULL;
@@ -255,6 +257,7 @@ int dms_jsonread_fail(dms_jsonread *r, int code, const char *key, const char *fm
 
 void dms_jsonread_init(dms_jsonread *r, const json_t *root, const char *prefix, dms_error *err)
 {
+    dms_error_clear(err);
     r->err = err;
     r->status = DMS_OK;
     r->depth = 1;

@@ -329,6 +329,7 @@ static void read_options(dms_jsonread *r, dms_policy *policy)
 int dms_policy_load_json(const json_t *root, const char *path_prefix, dms_policy **out,
                          dms_error *err)
 {
+    dms_error_clear(err);
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no place for the policy");
     *out = NULL;
@@ -355,6 +356,7 @@ int dms_policy_load_json(const json_t *root, const char *path_prefix, dms_policy
 
 int dms_policy_load_file(const char *path, dms_policy **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no place for the policy");
@@ -433,6 +435,7 @@ static int check_module(const dms_tariff *tariff, const dms_model *model, const 
 int dms_policy_check_tariff(const dms_policy *policy, const dms_tariff *tariff,
                             const dms_model *model, dms_error *err)
 {
+    dms_error_clear(err);
     char pointer[DMS_ERROR_PATH_MAX];
     int status;
     if (policy->network[0] != '\0' && dms_tariff_find_network(tariff, policy->network) == NULL)
@@ -466,6 +469,7 @@ int dms_policy_check_tariff(const dms_policy *policy, const dms_tariff *tariff,
 int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, bool has_children,
                           size_t *segment, dms_error *err)
 {
+    dms_error_clear(err);
     if (employee == NULL || employee->relation != DMS_RELATION_EMPLOYEE)
         return dms_error_set(err, DMS_EINVAL, NULL, "segments are chosen by the employee's data");
     int age = dms_census_age(employee, atoi(policy->period_from), atoi(policy->period_from + 5),
@@ -474,10 +478,11 @@ int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, 
         const dms_policy_segment *seg = &policy->segments[s];
         bool match;
         if (policy->segment_by == DMS_SEGMENT_BY_COLUMN)
-            match = dms_segment_names_match(seg->code, seg->name_ru, seg->name_en,
-                                            employee->segment);
+            match =
+                dms_segment_names_match(seg->code, seg->name_ru, seg->name_en, employee->segment);
         else
-            match = !seg->has_rule || dms_segment_rule_matches(&seg->rule, employee, age, has_children);
+            match =
+                !seg->has_rule || dms_segment_rule_matches(&seg->rule, employee, age, has_children);
         if (match) {
             *segment = s;
             return DMS_OK;

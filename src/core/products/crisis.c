@@ -240,6 +240,7 @@ static json_t *row_json(const dms_crisis_segment *r)
 
 json_t *dms_report_crisis(const dms_crisis_result *res, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *mods = json_array();
     for (size_t i = 0; i < res->terms.nmodules; i++)
         json_array_append_new(mods, json_string(res->terms.modules[i]));

@@ -42,6 +42,7 @@ static int64_t div_round(int64_t a, int64_t b)
 int dms_picker_household(const dms_census *census, const char *employee_id, int tenure_months,
                          dms_household *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     out->tenure_months = tenure_months;
     if (census == NULL || employee_id == NULL)
@@ -222,6 +223,7 @@ static int price_line(const dms_offer *offer, const dms_plan_module *module, siz
 int dms_picker_offer(const dms_policy *policy, const dms_tariff *tariff, const dms_model *model,
                      const dms_household *h, dms_offer *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (policy == NULL || tariff == NULL || model == NULL || h == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "offer needs a policy, tariff, model, family");
@@ -569,6 +571,7 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
                      unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
                      unsigned long long *nodes, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_picker_solve_net(items, n, capacity, NULL, nbest, max_nodes, best, nfound, nodes,
                                 err);
 }
@@ -609,6 +612,7 @@ int dms_picker_solve_net(const dms_picker_item *items, size_t n, int64_t capacit
 int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t capacity,
                                 size_t nbest, dms_picker_set *best, size_t *nfound, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_picker_solve_exhaustive_net(items, n, capacity, NULL, nbest, best, nfound, err);
 }
 
@@ -821,6 +825,7 @@ static void oop_table_sum(const oop_table *t, uint64_t options, double out[DMS_U
 int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double out[DMS_USAGE_COUNT],
                              dms_error *err)
 {
+    dms_error_clear(err);
     oop_table *t = malloc(sizeof *t);
     if (t == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
@@ -1181,6 +1186,7 @@ static void check_window(const dms_offer *offer, const dms_election_request *req
 int dms_election_validate(const dms_offer *offer, const dms_election_request *req,
                           dms_election_check *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (offer == NULL || offer->policy == NULL || req == NULL ||
         (req->options == NULL && req->noptions > 0))
@@ -1375,6 +1381,7 @@ int dms_election_transition(enum dms_election_status from, int version,
                             const dms_election_change *change, dms_election_history *entry,
                             dms_error *err)
 {
+    dms_error_clear(err);
     if (change == NULL || entry == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no change");
     memset(entry, 0, sizeof *entry);
