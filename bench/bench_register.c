@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "benchutil.h"
-#include "../src/core/csv_internal.h"
+#include "../src/core/io/csv_internal.h"
 #include "dms/claims.h"
 #include "dms/register.h"
 #include "dms/xlsx.h"

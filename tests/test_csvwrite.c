@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../src/core/csv_internal.h"
+#include "../src/core/io/csv_internal.h"
 #include "dms/census.h"
 #include "dms/csvwrite.h"
 #include "dms/model.h"

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../src/core/csv_internal.h"
+#include "../src/core/io/csv_internal.h"
 #include "http_client.h"
 #include "run_command.h"
 

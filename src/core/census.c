@@ -6,7 +6,7 @@
  * repeated employee) and reading a census file from disk.
  */
 #include "census_internal.h"
-#include "csv_internal.h"
+#include "io/csv_internal.h"
 #include "dms/text.h"
 
 #include <errno.h>

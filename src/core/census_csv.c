@@ -6,7 +6,7 @@
  * grow and once per distinct string.
  */
 #include "census_internal.h"
-#include "csv_internal.h"
+#include "io/csv_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/core/csv_internal.h"
+#include "../../src/core/io/csv_internal.h"
 #include "dms/csvwrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

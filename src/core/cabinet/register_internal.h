@@ -8,7 +8,7 @@
 #define DMS_REGISTER_INTERNAL_H
 
 #include "dms/register.h"
-#include "../csv_internal.h"
+#include "../io/csv_internal.h"
 
 struct dms_insured_batch {
     csv_pool pool; /* every string of the changes */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../csv_internal.h"
+#include "../io/csv_internal.h"
 #include "dms/claims.h"
 #include "dms/text.h"
 

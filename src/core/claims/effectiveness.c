@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../csv_internal.h"
+#include "../io/csv_internal.h"
 #include "dms/parse.h"
 #include "dms/text.h"
 

@@ -11,7 +11,7 @@
  */
 #include "dms/xlsx.h"
 #include "dms/text.h"
-#include "../csv_internal.h"
+#include "csv_internal.h"
 
 #include <errno.h>
 #include <expat.h>

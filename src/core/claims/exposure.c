@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "census_internal.h"
+#include "../census_internal.h"
 #include "claims_internal.h"
-#include "csv_internal.h"
+#include "../io/csv_internal.h"
 
 struct ix_entry;
 

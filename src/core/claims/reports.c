@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "claims_internal.h"
-#include "csv_internal.h"
+#include "../io/csv_internal.h"
 
 dms_reports_options dms_reports_options_default(void)
 {
