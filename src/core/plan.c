@@ -4,6 +4,7 @@
  * children in the census, work mode, department); family members follow
  * their employee, because a package is bought for the employee's family.
  */
+#include "dms/date.h"
 #include "dms/plan.h"
 
 #include <math.h>
@@ -17,8 +18,8 @@
 
 static const char *const segment_by_names[] = {"rules", "column", NULL};
 static const char *const deductible_types[] = {"ordinary", "franchise", NULL};
-static const char *const work_mode_names[] = {"unknown", "office", "remote", "field", "hybrid",
-                                              NULL};
+static const char *const work_mode_names[] = {"unknown", "office", "remote",
+                                              "field",   "hybrid", NULL};
 
 /* A limit: a positive number, or null / absent for "none". */
 static int read_limit(dms_jsonread *r, const char *key, double *out, bool *given)
@@ -188,8 +189,7 @@ int dms_plan_read_scenarios(dms_jsonread *r, dms_plan *plan)
     return dms_jsonread_status(r);
 }
 
-int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out,
-                       dms_error *err)
+int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out, dms_error *err)
 {
     *out = NULL;
     dms_plan *plan = calloc(1, sizeof *plan);
@@ -337,8 +337,8 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
     long from;
     if (!dms_date_parse(plan->period_from, &from))
         return dms_diag_add_path(diag, DMS_EINVAL, "/period/from", "bad period start");
-    int year = atoi(plan->period_from), month = atoi(plan->period_from + 5),
-        day = atoi(plan->period_from + 8);
+    int year, month, day;
+    dms_date_split(plan->period_from, &year, &month, &day); /* checked by the loader */
     /* Employees by id; the census guarantees one employee row per id and
      * that every family member has one. Ids are interned: compare pointers. */
     size_t n = census->count;
@@ -390,8 +390,7 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
                 dms_diag_add_at(diag, DMS_EINVAL, census_source, p->line, 1,
                                 "no segment of the plan takes employee '%s'%s%s%s", p->employee_id,
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? " (segment '" : "",
-                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? employee->segment
-                                                                          : "",
+                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? employee->segment : "",
                                 plan->segment_by == DMS_SEGMENT_BY_COLUMN ? "')" : "");
             else
                 dms_diag_add_path(diag, DMS_EINVAL, NULL,

@@ -4,6 +4,7 @@
  * into payments with every fault at line:column. Amounts become integer
  * kopecks straight from the digits, never through a double.
  */
+#include "dms/date.h"
 #include "dms/statement.h"
 
 #include <stdbool.h>
@@ -44,13 +45,6 @@ static void fault(struct reader *r, int line, int column, const char *code, cons
     dms_diag_add_at(r->diag, DMS_EPARSE, r->source, line, column, "%s: %s / %s", code, ru, en);
 }
 
-static int month_length(int y, int m)
-{
-    static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
-
 static bool digits(const char *s, size_t n, int *out)
 {
     int v = 0;
@@ -74,7 +68,7 @@ static bool parse_date(const char *s, size_t n, long *day)
         ok = digits(s, 4, &y) && digits(s + 5, 2, &m) && digits(s + 8, 2, &d);
     else
         return false;
-    if (!ok || y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > month_length(y, m))
+    if (!ok || y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > dms_date_month_days(y, m))
         return false;
     *day = dms_claims_days(y, m, d);
     return true;

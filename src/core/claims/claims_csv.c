@@ -8,6 +8,7 @@
  * single pass, O(input), allocating per record array growth and per
  * distinct string only.
  */
+#include "dms/date.h"
 #include "dms/claims.h"
 
 #include <errno.h>
@@ -86,29 +87,12 @@ bool dms_claims_parse_money(const char *t, size_t len, bool comma_ok, int64_t *k
 
 long dms_claims_days(int y, int m, int d)
 {
-    /* days_from_civil (proleptic Gregorian) */
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = (long)y - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return dms_date_days(y, m, d);
 }
 
 void dms_claims_civil(long z, int *year, int *month, int *day)
 {
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp + (mp < 10 ? 3 : -9);
-    *year = (int)(y + (m <= 2));
-    *month = (int)m;
-    *day = (int)d;
+    dms_date_civil(z, year, month, day);
 }
 
 bool dms_claims_parse_date(const char *t, size_t len, long *days, char *msg, size_t msize)

@@ -5,6 +5,7 @@
  * number) built once when the membership is made, so a lookup costs
  * O(log n) and the membership stays immutable.
  */
+#include "dms/date.h"
 #include "dms/exposure.h"
 
 #include <limits.h>
@@ -429,14 +430,6 @@ out_close:
 
 /* ---- exposure ---------------------------------------------------------- */
 
-static int days_in_month(int y, int m)
-{
-    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return d[m - 1];
-}
-
 double dms_exposure_member_months(const dms_member *member, long from, long to)
 {
     long a = member->attach_day > from ? member->attach_day : from;
@@ -448,7 +441,7 @@ double dms_exposure_member_months(const dms_member *member, long from, long to)
     dms_claims_civil(a, &y, &mo, &d);
     long day = a;
     while (day <= b) {
-        int dim = days_in_month(y, mo);
+        int dim = dms_date_month_days(y, mo);
         long month_end = day + (dim - d);
         long end = month_end < b ? month_end : b;
         months += (double)(end - day + 1) / dim;

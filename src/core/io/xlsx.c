@@ -9,6 +9,7 @@
  * Both libraries are maintained Debian packages: no hand-written inflate or
  * XML tokenizer here.
  */
+#include "dms/date.h"
 #include "dms/xlsx.h"
 #include "dms/text.h"
 #include "csv_internal.h"
@@ -51,32 +52,6 @@ double dms_xlsx_days_serial(long days)
     if (s < 61)
         s -= 1;
     return (double)s;
-}
-
-/* days_from_civil (proleptic Gregorian), for years >= 1 */
-static long civil_days(int y, int m, int d)
-{
-    long yy = y - (m <= 2);
-    long era = yy / 400;
-    long yoe = yy - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void iso_date(long z, char out[16])
-{
-    /* civil_from_days (proleptic Gregorian) */
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
-    snprintf(out, 16, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100), (int)(d % 100));
 }
 
 /* ---- cell references ------------------------------------------------------ */
@@ -1075,22 +1050,15 @@ static void finish_cell(sh_ctx *c)
             char buf[11];
             snprintf(buf, sizeof buf, "%.10s", v);
             int y, m, d;
-            if (sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) != 3) {
+            if (!dms_date_split(buf, &y, &m, &d) || y < 1900) {
                 sh_fail_at(c, DMS_EPARSE, c->row, c->col, "bad date value");
                 return;
             }
-            static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-            bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 ||
-                d > mdays[m - 1] + (m == 2 && leap)) {
-                sh_fail_at(c, DMS_EPARSE, c->row, c->col, "bad date value");
-                return;
-            }
-            long days = civil_days(y, m, d);
+            long days = dms_date_days(y, m, d);
             cell.type = DMS_XLSX_DATE;
             cell.days = days;
             cell.number = dms_xlsx_days_serial(days);
-            iso_date(days, iso);
+            dms_date_format(days, iso);
             text = iso;
             tlen = 10;
         } else {
@@ -1104,7 +1072,7 @@ static void finish_cell(sh_ctx *c)
             if (c->style >= 0 && (size_t)c->style < b->nxf && b->xf_date[c->style] &&
                 dms_xlsx_serial_days(x, &cell.days)) {
                 cell.type = DMS_XLSX_DATE;
-                iso_date(cell.days, iso);
+                dms_date_format(cell.days, iso);
                 text = iso;
                 tlen = 10;
             }
@@ -1740,28 +1708,16 @@ static bool csv_number(const char *s, size_t n, double *out)
 static bool csv_date(const char *s, size_t n, long *days)
 {
     int y, m, d;
-    char buf[16];
+    char iso[11];
     if (n != 10)
         return false;
-    memcpy(buf, s, 10);
-    buf[10] = '\0';
-    if (buf[4] == '-' && buf[7] == '-') {
-        if (sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) != 3)
-            return false;
-    } else if (buf[2] == '.' && buf[5] == '.') {
-        if (sscanf(buf, "%2d.%2d.%4d", &d, &m, &y) != 3)
-            return false;
-    } else {
+    if (s[2] == '.' && s[5] == '.') /* DD.MM.YYYY, as Russian spreadsheets write it */
+        snprintf(iso, sizeof iso, "%.4s-%.2s-%.2s", s + 6, s + 3, s);
+    else
+        snprintf(iso, sizeof iso, "%.10s", s);
+    if (!dms_date_split(iso, &y, &m, &d) || y < 1901)
         return false;
-    }
-    for (int i = 0; i < 10; i++)
-        if (i != 2 && i != 4 && i != 5 && i != 7 && (buf[i] < '0' || buf[i] > '9'))
-            return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1901 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
-        return false;
-    *days = civil_days(y, m, d);
+    *days = dms_date_days(y, m, d);
     return true;
 }
 

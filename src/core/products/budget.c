@@ -10,6 +10,7 @@
  * Every design the solver returns is re-priced by dms_quote_compute and must
  * agree with the table to the kopeck.
  */
+#include "dms/date.h"
 #include "dms/budget.h"
 
 #include <math.h>
@@ -981,8 +982,8 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
         goto out;
     for (size_t k = 0; k < nkeys; k++)
         cell_of_key[k] = -1;
-    int year = atoi(plan->period_from), month = atoi(plan->period_from + 5),
-        day = atoi(plan->period_from + 8);
+    int year, month, day;
+    dms_date_split(plan->period_from, &year, &month, &day); /* checked by the loader */
     for (size_t i = 0; i < census->count; i++) {
         const dms_person *p = &census->people[i];
         int age = dms_census_age(p, year, month, day);
