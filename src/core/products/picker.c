@@ -7,6 +7,7 @@
  * monthly payroll of elections. Pure functions: the inputs are immutable, the
  * results go to caller-provided structs, nothing global changes.
  */
+#include "dms/date.h"
 #include "dms/picker.h"
 
 #include <ctype.h>
@@ -38,6 +39,13 @@ static int64_t div_round(int64_t a, int64_t b)
 }
 
 /* ---- household and eligibility ------------------------------------------ */
+
+int dms_picker_tenure_months(const dms_census *census, const char *employee_id)
+{
+    (void)census;
+    (void)employee_id;
+    return DMS_PICKER_TENURE_ASSUMED_MONTHS;
+}
 
 int dms_picker_household(const dms_census *census, const char *employee_id, int tenure_months,
                          dms_household *out, dms_error *err)
@@ -101,8 +109,9 @@ const char *dms_picker_reason_text(enum dms_picker_reason reason, const char *la
 /* Age at the period start, clamped at 0 (a child born during the year). */
 static int member_age(const dms_policy *policy, const dms_person *p)
 {
-    int age = dms_census_age(p, atoi(policy->period_from), atoi(policy->period_from + 5),
-                             atoi(policy->period_from + 8));
+    int y, m, d;
+    dms_date_split(policy->period_from, &y, &m, &d); /* checked by the loader */
+    int age = dms_census_age(p, y, m, d);
     return age < 0 ? 0 : age;
 }
 
@@ -1468,11 +1477,22 @@ int dms_election_life_event_check(const dms_policy *policy, enum dms_election_st
     return DMS_OK;
 }
 
+bool dms_election_ever_in_force(enum dms_election_status status, int version)
+{
+    return status == DMS_ELECTION_ACCEPTED || status == DMS_ELECTION_ISSUED || version > 1;
+}
+
+void dms_election_payroll_month(const dms_policy *policy, size_t k, int *year, int *month)
+{
+    int y0, m0, d0;
+    dms_date_split(policy->period_from, &y0, &m0, &d0); /* checked by the loader */
+    dms_date_add_months(y0, m0, (int)k, year, month);
+}
+
 /* Months from the period's first month to the month of date (may be < 0). */
 static long month_index(const dms_policy *policy, const char *date)
 {
-    int y0 = atoi(policy->period_from), m0 = atoi(policy->period_from + 5);
-    return (long)(atoi(date) - y0) * 12 + (atoi(date + 5) - m0);
+    return dms_date_months_between(policy->period_from, date);
 }
 
 int dms_election_payroll(const dms_policy *policy, const dms_election_history *lines, size_t n,

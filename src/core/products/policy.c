@@ -5,6 +5,7 @@
  * the segment of one employee. Segment rules mean what they mean in plan
  * files: they look at the employee, and family members follow.
  */
+#include "dms/date.h"
 #include "dms/policy.h"
 
 #include <math.h>
@@ -472,8 +473,9 @@ int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, 
     dms_error_clear(err);
     if (employee == NULL || employee->relation != DMS_RELATION_EMPLOYEE)
         return dms_error_set(err, DMS_EINVAL, NULL, "segments are chosen by the employee's data");
-    int age = dms_census_age(employee, atoi(policy->period_from), atoi(policy->period_from + 5),
-                             atoi(policy->period_from + 8));
+    int y, m, d;
+    dms_date_split(policy->period_from, &y, &m, &d); /* checked by the loader */
+    int age = dms_census_age(employee, y, m, d);
     for (size_t s = 0; s < policy->nsegments; s++) {
         const dms_policy_segment *seg = &policy->segments[s];
         bool match;
@@ -490,4 +492,39 @@ int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, 
     }
     return dms_error_set(err, DMS_ENOTFOUND, NULL, "no segment of the policy takes employee '%s'",
                          employee->employee_id != NULL ? employee->employee_id : "?");
+}
+
+/* Whether employee_id has a child insured with them (for segment rules). */
+static bool has_children(const dms_census *census, const char *employee_id)
+{
+    for (size_t i = 0; i < census->count; i++)
+        if (census->people[i].relation == DMS_RELATION_CHILD &&
+            strcmp(census->people[i].employee_id, employee_id) == 0)
+            return true;
+    return false;
+}
+
+int dms_policy_check_census(const dms_policy *policy, const dms_census *census, const char *path,
+                            dms_error *err)
+{
+    dms_error_clear(err);
+    if (policy == NULL || census == NULL)
+        return dms_error_set(err, DMS_EINVAL, path, "no policy or census");
+    if (census->employees == 0)
+        return dms_error_set(err, DMS_EINVAL, path, "the census has no employee");
+    for (size_t i = 0; i < census->count; i++) {
+        const dms_person *p = &census->people[i];
+        size_t segment = 0;
+        if (p->relation != DMS_RELATION_EMPLOYEE ||
+            dms_policy_segment_of(policy, p, has_children(census, p->employee_id), &segment,
+                                  NULL) == DMS_OK)
+            continue;
+        int status =
+            dms_error_set(err, DMS_EINVAL, path,
+                          "employee %.64s falls into no segment of the policy", p->employee_id);
+        if (err != NULL)
+            err->line = p->line;
+        return status;
+    }
+    return DMS_OK;
 }
