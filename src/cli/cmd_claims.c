@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dms/file.h"
 #include "dms/claims.h"
 #include "dms/claims_store.h"
 #include "dms/experience.h"
@@ -174,32 +175,6 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
     return 0;
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return DMS_EIO;
-    size_t cap = 1 << 20;
-    *len = 0;
-    *buf = malloc(cap);
-    while (*buf != NULL) {
-        size_t got = fread(*buf + *len, 1, cap - *len, f);
-        *len += got;
-        if (got == 0)
-            break;
-        if (*len == cap) {
-            char *nb = realloc(*buf, cap *= 2);
-            if (nb == NULL) {
-                free(*buf);
-                *buf = NULL;
-            }
-            *buf = nb;
-        }
-    }
-    fclose(f);
-    return *buf != NULL ? DMS_OK : DMS_ENOMEM;
-}
-
 /* The register from --register or from the store. */
 static int load_register(const struct args *a, dms_register **reg)
 {
@@ -275,8 +250,10 @@ static int do_import(const struct args *a)
     }
     char *text = NULL;
     size_t len = 0;
-    if (read_file(a->register_path, &text, &len) != DMS_OK) {
-        fprintf(stderr, "dmsrate claims: cannot read %s\n", a->register_path);
+    dms_error rerr;
+    if (dms_file_read(a->register_path, 0, "the register", &text, &len, &rerr) != DMS_OK) {
+        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+        fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(&rerr, line, sizeof line));
         return 2;
     }
     dms_diag *diag = NULL, *warn = NULL;

@@ -8,6 +8,7 @@
  * single pass, O(input), allocating per record array growth and per
  * distinct string only.
  */
+#include "dms/file.h"
 #include "dms/date.h"
 #include "dms/claims.h"
 
@@ -738,42 +739,11 @@ int dms_claims_load_file(const char *path, dms_register **out, dms_diag *diag, d
     if (out == NULL || path == NULL)
         return DMS_EINVAL;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open the register: %s",
-                               strerror(errno));
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int status = DMS_OK;
-    for (;;) {
-        if (cap - len < 65536) {
-            size_t ncap = cap ? cap * 2 : 1 << 20;
-            if (ncap > DMS_CLAIMS_MAX_BYTES + (1 << 20)) {
-                status = dms_diag_add_at(diag, DMS_ETOOBIG, path, 0, 0,
-                                         "the register is larger than %zu MB",
-                                         DMS_CLAIMS_MAX_BYTES / (1024 * 1024));
-                goto out_close;
-            }
-            char *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                status = dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory");
-                goto out_close;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        status = dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot read the register");
-        goto out_close;
-    }
-    status = dms_claims_parse_csv(buf, len, path, out, diag, warnings);
-out_close:
-    fclose(f);
+    size_t len = 0;
+    int status = dms_file_read_diag(path, DMS_CLAIMS_MAX_BYTES, "the register", &buf, &len, diag);
+    if (status == DMS_OK)
+        status = dms_claims_parse_csv(buf, len, path, out, diag, warnings);
     free(buf);
     return status;
 }

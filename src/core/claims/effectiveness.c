@@ -5,6 +5,7 @@
  * pilot against rest, the NPS from aggregated answers, and the ROI with
  * its inputs.
  */
+#include "dms/file.h"
 #include "dms/effectiveness.h"
 
 #include <math.h>
@@ -194,30 +195,11 @@ out:
 int dms_hr_load_file(const char *path, dms_hr_file **out, dms_diag *diag)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open the HR file");
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 65536) {
-            char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the HR file");
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    int status = bad ? dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot read the HR file")
-                     : dms_hr_parse_csv(buf, len, path, out, diag);
+    size_t len = 0;
+    int status = dms_file_read_diag(path, 0, "the HR file", &buf, &len, diag);
+    if (status == DMS_OK)
+        status = dms_hr_parse_csv(buf, len, path, out, diag);
     free(buf);
     return status;
 }

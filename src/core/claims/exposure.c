@@ -5,6 +5,7 @@
  * number) built once when the membership is made, so a lookup costs
  * O(log n) and the membership stays immutable.
  */
+#include "dms/file.h"
 #include "dms/date.h"
 #include "dms/exposure.h"
 
@@ -394,36 +395,12 @@ int dms_membership_load_file(const char *path, dms_membership **out, dms_diag *d
     if (path == NULL || out == NULL)
         return DMS_EINVAL;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open the membership history");
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int status = DMS_OK;
-    for (;;) {
-        if (cap - len < 65536) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
-            if (ncap > DMS_CENSUS_MAX_BYTES * 2) {
-                status = dms_diag_add_at(diag, DMS_ETOOBIG, path, 0, 0, "file too large");
-                goto out_close;
-            }
-            char *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                status = dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory");
-                goto out_close;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    status = ferror(f) ? dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "read error")
-                       : dms_membership_parse_csv(buf, len, path, out, diag);
-out_close:
-    fclose(f);
+    size_t len = 0;
+    int status =
+        dms_file_read_diag(path, DMS_CENSUS_MAX_BYTES, "the membership history", &buf, &len, diag);
+    if (status == DMS_OK)
+        status = dms_membership_parse_csv(buf, len, path, out, diag);
     free(buf);
     return status;
 }

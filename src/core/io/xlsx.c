@@ -9,6 +9,7 @@
  * Both libraries are maintained Debian packages: no hand-written inflate or
  * XML tokenizer here.
  */
+#include "dms/file.h"
 #include "dms/date.h"
 #include "dms/xlsx.h"
 #include "dms/text.h"
@@ -1559,32 +1560,6 @@ int dms_xlsx_writer_row_end(dms_xlsx_writer *w)
     return status;
 }
 
-static int slurp(const char *path, char **data, size_t *len, dms_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot read back %s", path);
-    strbuf sb = {0};
-    char chunk[65536];
-    size_t n;
-    int status = DMS_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (!sb_add(&sb, chunk, n)) {
-            status = dms_error_set(err, DMS_ENOMEM, NULL, "out of memory writing XLSX");
-            break;
-        }
-    if (status == DMS_OK && ferror(f))
-        status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot read back %s", path);
-    fclose(f);
-    if (status != DMS_OK) {
-        free(sb.s);
-        return status;
-    }
-    *data = sb.s;
-    *len = sb.len;
-    return DMS_OK;
-}
-
 int dms_xlsx_writer_close(dms_xlsx_writer *w, char **data, size_t *len, dms_error *err)
 {
     dms_error_clear(err);
@@ -1610,7 +1585,7 @@ int dms_xlsx_writer_close(dms_xlsx_writer *w, char **data, size_t *len, dms_erro
         status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot write %s (%s)",
                                w->dest ? w->dest : "the workbook", lxw_strerror(e));
     if (status == DMS_OK && w->dest == NULL)
-        status = slurp(w->path, data, len, err);
+        status = dms_file_read(w->path, 0, "the XLSX written", data, len, err);
     if (status == DMS_OK && w->dest != NULL && rename(w->path, w->dest) != 0)
         status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot write %s: %s", w->dest,
                                strerror(errno));
