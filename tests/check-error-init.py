@@ -18,7 +18,7 @@ import glob
 import re
 import sys
 
-EXEMPT_FILES = ("src/core/error.c", "src/core/diag.c")
+EXEMPT_FILES = ("src/core/io/error.c", "src/core/io/diag.c")
 PENDING = set("""
     dms_aggregate_args_parse dms_aggregate_compute dms_aggregate_grid
     dms_aggregate_spec_validate dms_budget_request_load_file dms_budget_request_load_json
