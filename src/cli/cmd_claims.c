@@ -264,20 +264,31 @@ static int do_import(const struct args *a)
     dms_error err;
     dms_error_clear(&err);
     int rc = 2;
-    int status = dms_claims_parse_csv(text, len, a->register_path, &reg, diag, warn);
-    print_diag(warn);
+    cli_progress bar;
+    cli_progress_start(&bar, "claims import");
+    dms_claims_parse_options parse = {.progress = &bar.progress};
+    /* parsing is about half the import, storing the other half */
+    dms_progress_part(&bar.progress, 0.0, 0.5, "reading the register");
+    int status = dms_claims_parse_csv_with(text, len, a->register_path, &parse, &reg, diag, warn);
     if (status != DMS_OK) {
+        cli_progress_end(&bar);
+        print_diag(warn);
         print_diag(diag);
         goto out;
     }
     dms_claims_import_result res;
+    dms_progress_part(&bar.progress, 0.5, 1.0, "storing the register");
     if (dms_claims_store_open(a->db, &cs, &err) != DMS_OK ||
         dms_claims_store_import(cs, a->employer, a->year, a->register_path, text, len, reg, &res,
                                 &err) != DMS_OK) {
+        cli_progress_end(&bar);
         print_error(&err);
         rc = 1;
         goto out;
     }
+    dms_progress_finish(&bar.progress);
+    cli_progress_end(&bar);
+    print_diag(warn);
     printf("{\"import_id\": %lld, \"sha256\": \"%s\", \"already_imported\": %s, \"lines\": %zu, "
            "\"inserted\": %zu, \"replaced\": %zu, \"dropped_columns\": %zu}\n",
            (long long)res.import_id, res.sha256, res.already_imported ? "true" : "false", res.lines,

@@ -664,6 +664,14 @@ static void parse_row(struct parse *p)
 int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, dms_register **out,
                          dms_diag *diag, dms_diag *warnings)
 {
+    return dms_claims_parse_csv_with(text, len, source_name, NULL, out, diag, warnings);
+}
+
+int dms_claims_parse_csv_with(const char *text, size_t len, const char *source_name,
+                              const dms_claims_parse_options *options, dms_register **out,
+                              dms_diag *diag, dms_diag *warnings)
+{
+    dms_progress *progress = options != NULL ? options->progress : NULL;
     struct parse p;
     int status;
     if (out == NULL)
@@ -695,6 +703,7 @@ int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, 
     if (!read_header(&p, warnings))
         goto out_done;
     while (dms_csv_record(&p.r)) {
+        dms_progress_step(progress, (double)p.r.pos, (double)len);
         if (p.r.bad || dms_csv_blank(&p.r))
             continue;
         if (p.r.nfields != p.ncols) {
