@@ -17,6 +17,7 @@
 #include "dms/report.h"
 #include "dms/store.h"
 #include "dms/tenant_store.h"
+#include "jobs.h"
 #include "routes_picker.h"
 
 typedef void (*handler_fn)(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -67,6 +68,7 @@ static const struct route {
     {"POST", "/v1/aggregate", handle_aggregate, json_only},
     {"POST", "/v1/quotes", handle_quote, json_only},
     {"POST", "/v1/budgets", dms_api_handle_budgets, json_only},
+    {"GET", "/v1/jobs/{id}", dms_api_job_show, NULL},
     {"POST", "/v1/compare", dms_api_handle_compare, json_only},
     {"POST", "/v1/funding", dms_api_handle_funding, json_only},
     {"POST", "/v1/crisis", dms_api_handle_crisis, json_only},
