@@ -79,15 +79,23 @@ static json_t *wait_job(const char *href)
     }
 }
 
-static void job_matches_sync(void **state)
+/* POST /v1/budgets?async=true: 202 and the job's JSON. */
+static json_t *start_job(void)
 {
-    (void)state;
     struct http_response r;
     http_call(fx.port, "POST", "/v1/budgets?async=true", "application/json", budget_body, &r,
               60000);
     assert_int_equal(r.status, 202);
     json_t *started = body_json(&r);
     http_response_free(&r);
+    return started;
+}
+
+static void job_matches_sync(void **state)
+{
+    (void)state;
+    struct http_response r;
+    json_t *started = start_job();
     const char *id = json_string_value(json_object_get(started, "job"));
     const char *href = json_string_value(json_object_get(started, "href"));
     assert_non_null(id);
@@ -131,11 +139,7 @@ static void jobs_are_scoped(void **state)
 {
     (void)state;
     struct http_response r;
-    http_call(fx.port, "POST", "/v1/budgets?async=true", "application/json", budget_body, &r,
-              60000);
-    assert_int_equal(r.status, 202);
-    json_t *started = body_json(&r);
-    http_response_free(&r);
+    json_t *started = start_job();
     const char *href = json_string_value(json_object_get(started, "href"));
     const char *broker = http_key;
     char other[256];
