@@ -3,8 +3,8 @@
  * callback sees only grows, ends at exactly 1, is thinned, survives odd
  * inputs), a real budget run and a claims register parse with a recorder
  * (monotone from 0 to 1 through the named stages, and the same answer as
- * without progress, to the kopeck), and the CLI's plain lines when stderr
- * is not a terminal.
+ * without progress, to the kopeck), the register template read, and the CLI's plain lines when
+ * stderr is not a terminal.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -23,6 +23,7 @@
 #include "dms/file.h"
 #include "dms/model.h"
 #include "dms/progress.h"
+#include "dms/register.h"
 #include "dms/tariff.h"
 #include "run_command.h"
 
@@ -171,6 +172,36 @@ static void claims_parse(void **state)
     free(r);
 }
 
+/* The bulk changes of the register: the template read steps by rows. */
+static void template_read(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    dms_error err;
+    assert_int_equal(dms_file_read("examples/register/attach-2026.csv", 0, NULL, &text, &len, &err),
+                     DMS_OK);
+    recorder *r = calloc(1, sizeof *r);
+    dms_progress p = dms_progress_make(record, r);
+    dms_progress_part(&p, 0.0, 0.7, "reading");
+    dms_insured_read_options options = {.progress = &p};
+    dms_insured_batch *a = NULL, *b = NULL;
+    assert_int_equal(
+        dms_insured_template_read_with(text, len, DMS_INSURED_AUTO, "t.csv", &options, &a, &err),
+        DMS_OK);
+    assert_true(r->n >= 2);
+    assert_true(fabs(r->f[r->n - 1] - 0.7) < 1e-9);
+    dms_progress_finish(&p);
+    assert_monotone_to_one(r);
+    assert_int_equal(dms_insured_template_read(text, len, DMS_INSURED_AUTO, "t.csv", &b, &err),
+                     DMS_OK);
+    assert_int_equal(dms_insured_batch_issue_count(a), dms_insured_batch_issue_count(b));
+    dms_insured_batch_free(a);
+    dms_insured_batch_free(b);
+    free(text);
+    free(r);
+}
+
 /* Not a terminal: plain lines, from 0 % to 100 %. */
 static void cli_lines(void **state)
 {
@@ -193,9 +224,8 @@ static void cli_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(reporter),
-        cmocka_unit_test(budget_run),
-        cmocka_unit_test(claims_parse),
+        cmocka_unit_test(reporter),     cmocka_unit_test(budget_run),
+        cmocka_unit_test(claims_parse), cmocka_unit_test(template_read),
         cmocka_unit_test(cli_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

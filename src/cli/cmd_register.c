@@ -76,11 +76,23 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
     dms_insured_batch *batch = NULL;
     dms_insured_outcome *outcome = NULL;
     long upload = 0;
-    int status = dms_insured_template_read(data, len, DMS_INSURED_AUTO, a->file, &batch, err);
+    cli_progress bar;
+    cli_progress_start(&bar, "register import");
+    dms_insured_read_options reading = {.progress = &bar.progress};
+    /* reading is most of the work; checking against the register and
+     * applying in one transaction the rest */
+    dms_progress_part(&bar.progress, 0.0, 0.7, "reading the template");
+    int status =
+        dms_insured_template_read_with(data, len, DMS_INSURED_AUTO, a->file, &reading, &batch, err);
     dms_register_submit opts = {
         .author = "cli", .source = a->file, .today = today, .retro_days = -1};
-    if (status == DMS_OK)
+    if (status == DMS_OK) {
+        dms_progress_part(&bar.progress, 0.7, 1.0, "checking and applying the changes");
         status = dms_register_store_submit(store, batch, &opts, &outcome, NULL, &upload, err);
+    }
+    if (status == DMS_OK)
+        dms_progress_finish(&bar.progress);
+    cli_progress_end(&bar);
     if (status == DMS_OK && !outcome->ok) {
         char line[1024];
         for (size_t i = 0; i < outcome->nissues; i++)

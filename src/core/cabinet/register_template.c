@@ -106,6 +106,7 @@ static const size_t field_max[DMS_INSURED_F_COUNT] = {64, 32, 64, 64, 32, 256, 3
 
 typedef struct reader {
     dms_insured_batch *b;
+    dms_progress *progress;
     bool nomem;
     int map[DMS_XLSX_MAX_COLUMNS > 256 ? 256 : DMS_XLSX_MAX_COLUMNS]; /* column → field */
     int ncols;
@@ -419,6 +420,7 @@ static int read_csv(reader *r, const char *data, size_t len, const char *source)
     size_t cap = 0;
     bool any = false;
     while (!r->nomem && dms_csv_record(&cr)) {
+        dms_progress_step(r->progress, (double)cr.pos, (double)len);
         if (dms_csv_blank(&cr))
             continue;
         if (cr.nfields > cap) {
@@ -482,6 +484,7 @@ static int read_xlsx(reader *r, const char *data, size_t len)
     size_t cap = 0;
     bool any = false;
     for (size_t i = 0; i < sh->nrows && !r->nomem; i++) {
+        dms_progress_step(r->progress, (double)(i + 1), (double)sh->nrows);
         const dms_xlsx_row *row = &sh->rows[i];
         size_t n = 0;
         if (row->ncells > cap) {
@@ -532,6 +535,13 @@ static int read_xlsx(reader *r, const char *data, size_t len)
 int dms_insured_template_read(const char *data, size_t len, enum dms_insured_format format,
                               const char *source, dms_insured_batch **out, dms_error *err)
 {
+    return dms_insured_template_read_with(data, len, format, source, NULL, out, err);
+}
+
+int dms_insured_template_read_with(const char *data, size_t len, enum dms_insured_format format,
+                                   const char *source, const dms_insured_read_options *options,
+                                   dms_insured_batch **out, dms_error *err)
+{
     dms_error_clear(err);
     if (out != NULL)
         *out = NULL;
@@ -554,6 +564,7 @@ int dms_insured_template_read(const char *data, size_t len, enum dms_insured_for
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
     }
     r->b = b;
+    r->progress = options != NULL ? options->progress : NULL;
     int status = b->xlsx ? read_xlsx(r, data, len)
                          : read_csv(r, data, len, source ? source : "template.csv");
     free(r);
