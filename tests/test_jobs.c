@@ -1,10 +1,9 @@
 /*
  * Jobs through the real server (issue 17): POST /v1/budgets?async=true
- * answers 202 with a job; GET /v1/jobs/{id} shows progress that only grows
- * and ends at 1 with the same answer, byte for byte, as the synchronous
- * call; an unknown or malformed id is 404, and so is another role's job; a small run left to the
- * estimate is answered at once (200), and one whose estimate is long
- * becomes a job by itself.
+ * (and /v1/quotes?async=true) answers 202 with a job; GET /v1/jobs/{id} shows progress that only
+ * grows and ends at 1 with the same answer, byte for byte, as the synchronous call; an unknown or
+ * malformed id is 404, and so is another role's job; a small run left to the estimate is answered
+ * at once (200), and one whose estimate is long becomes a job by itself.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -134,6 +133,32 @@ static void unknown_jobs(void **state)
 }
 
 /* Left to the estimate: three people and a narrow space answer at once. */
+/* A quote asked as a job gives, once done, the synchronous answer. */
+static void quote_job(void **state)
+{
+    (void)state;
+    FILE *f = fopen("examples/requests/quote-startup-csv.json", "rb");
+    assert_non_null(f);
+    char *body = slurp_fd(f);
+    fclose(f);
+    struct http_response r;
+    http_call(fx.port, "POST", "/v1/quotes?async=true", "application/json", body, &r, 60000);
+    assert_int_equal(r.status, 202);
+    json_t *started = body_json(&r);
+    http_response_free(&r);
+    json_t *done = wait_job(json_string_value(json_object_get(started, "href")));
+    assert_int_equal(json_integer_value(json_object_get(done, "http_status")), 200);
+    http_call(fx.port, "POST", "/v1/quotes", "application/json", body, &r, 60000);
+    assert_int_equal(r.status, 200); /* 60 people: synchronous when left to the estimate */
+    json_t *sync = body_json(&r);
+    http_response_free(&r);
+    assert_true(json_equal(json_object_get(done, "result"), sync));
+    json_decref(sync);
+    json_decref(done);
+    json_decref(started);
+    free(body);
+}
+
 /* Another pricing role cannot read a broker's job: 404, as if none. */
 static void jobs_are_scoped(void **state)
 {
@@ -195,7 +220,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(job_matches_sync),     cmocka_unit_test(unknown_jobs),
         cmocka_unit_test(jobs_are_scoped),      cmocka_unit_test(small_runs_stay_synchronous),
-        cmocka_unit_test(big_runs_become_jobs),
+        cmocka_unit_test(big_runs_become_jobs), cmocka_unit_test(quote_job),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
