@@ -90,6 +90,18 @@ static json_t *start_job(void)
     return started;
 }
 
+/* The job's answer equals what POST path gives synchronously for body. */
+static void assert_same_as_sync(const json_t *done, const char *path, const char *body)
+{
+    struct http_response r;
+    http_call(fx.port, "POST", path, "application/json", body, &r, 60000);
+    assert_int_equal(r.status, 200);
+    json_t *sync = body_json(&r);
+    http_response_free(&r);
+    assert_true(json_equal(json_object_get(done, "result"), sync));
+    json_decref(sync);
+}
+
 static void job_matches_sync(void **state)
 {
     (void)state;
@@ -108,13 +120,7 @@ static void job_matches_sync(void **state)
     assert_true(json_number_value(json_object_get(done, "progress")) == 1.0);
     assert_int_equal(json_integer_value(json_object_get(done, "http_status")), 200);
 
-    http_call(fx.port, "POST", "/v1/budgets?async=false", "application/json", budget_body, &r,
-              60000);
-    assert_int_equal(r.status, 200);
-    json_t *sync = body_json(&r);
-    http_response_free(&r);
-    assert_true(json_equal(json_object_get(done, "result"), sync));
-    json_decref(sync);
+    assert_same_as_sync(done, "/v1/budgets?async=false", budget_body);
     json_decref(done);
     json_decref(started);
 }
@@ -148,12 +154,8 @@ static void quote_job(void **state)
     http_response_free(&r);
     json_t *done = wait_job(json_string_value(json_object_get(started, "href")));
     assert_int_equal(json_integer_value(json_object_get(done, "http_status")), 200);
-    http_call(fx.port, "POST", "/v1/quotes", "application/json", body, &r, 60000);
-    assert_int_equal(r.status, 200); /* 60 people: synchronous when left to the estimate */
-    json_t *sync = body_json(&r);
-    http_response_free(&r);
-    assert_true(json_equal(json_object_get(done, "result"), sync));
-    json_decref(sync);
+    /* 60 people: synchronous when left to the estimate */
+    assert_same_as_sync(done, "/v1/quotes", body);
     json_decref(done);
     json_decref(started);
     free(body);

@@ -145,14 +145,30 @@ static void budget_run(void **state)
     free(r);
 }
 
+/* An example file's text (free it). */
+static char *example(const char *path, size_t *len)
+{
+    char *text = NULL;
+    dms_error err;
+    assert_int_equal(dms_file_read(path, 0, NULL, &text, len, &err), DMS_OK);
+    return text;
+}
+
+/* After a parse that had the part [0, to]: it reached the part's end, and
+ * finishing takes the whole to 1, monotonically. */
+static void assert_part_then_finish(recorder *r, dms_progress *p, double to)
+{
+    assert_true(r->n >= 2);
+    assert_true(fabs(r->f[r->n - 1] - to) < 1e-9);
+    dms_progress_finish(p);
+    assert_monotone_to_one(r);
+}
+
 static void claims_parse(void **state)
 {
     (void)state;
-    char *text = NULL;
     size_t len = 0;
-    dms_error err;
-    assert_int_equal(dms_file_read("examples/claims/register-2025.csv", 0, NULL, &text, &len, &err),
-                     DMS_OK);
+    char *text = example("examples/claims/register-2025.csv", &len);
     recorder *r = calloc(1, sizeof *r);
     dms_progress p = dms_progress_make(record, r);
     dms_progress_part(&p, 0.0, 0.5, "reading");
@@ -160,10 +176,7 @@ static void claims_parse(void **state)
     dms_register *a = NULL, *b = NULL;
     assert_int_equal(dms_claims_parse_csv_with(text, len, "r.csv", &options, &a, NULL, NULL),
                      DMS_OK);
-    /* the parse walks its part to the end, by bytes */
-    assert_true(fabs(r->f[r->n - 1] - 0.5) < 1e-9);
-    dms_progress_finish(&p);
-    assert_monotone_to_one(r);
+    assert_part_then_finish(r, &p, 0.5); /* by bytes */
     assert_int_equal(dms_claims_parse_csv(text, len, "r.csv", &b, NULL, NULL), DMS_OK);
     assert_int_equal(a->count, b->count);
     dms_register_free(a);
@@ -176,11 +189,9 @@ static void claims_parse(void **state)
 static void template_read(void **state)
 {
     (void)state;
-    char *text = NULL;
     size_t len = 0;
+    char *text = example("examples/register/attach-2026.csv", &len);
     dms_error err;
-    assert_int_equal(dms_file_read("examples/register/attach-2026.csv", 0, NULL, &text, &len, &err),
-                     DMS_OK);
     recorder *r = calloc(1, sizeof *r);
     dms_progress p = dms_progress_make(record, r);
     dms_progress_part(&p, 0.0, 0.7, "reading");
@@ -189,10 +200,7 @@ static void template_read(void **state)
     assert_int_equal(
         dms_insured_template_read_with(text, len, DMS_INSURED_AUTO, "t.csv", &options, &a, &err),
         DMS_OK);
-    assert_true(r->n >= 2);
-    assert_true(fabs(r->f[r->n - 1] - 0.7) < 1e-9);
-    dms_progress_finish(&p);
-    assert_monotone_to_one(r);
+    assert_part_then_finish(r, &p, 0.7); /* by rows */
     assert_int_equal(dms_insured_template_read(text, len, DMS_INSURED_AUTO, "t.csv", &b, &err),
                      DMS_OK);
     assert_int_equal(dms_insured_batch_issue_count(a), dms_insured_batch_issue_count(b));

@@ -535,6 +535,7 @@ static int read_xlsx(reader *r, const char *data, size_t len)
 int dms_insured_template_read(const char *data, size_t len, enum dms_insured_format format,
                               const char *source, dms_insured_batch **out, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_insured_template_read_with(data, len, format, source, NULL, out, err);
 }
 
