@@ -105,7 +105,6 @@ static void assert_same_as_sync(const json_t *done, const char *path, const char
 static void job_matches_sync(void **state)
 {
     (void)state;
-    struct http_response r;
     json_t *started = start_job();
     const char *id = json_string_value(json_object_get(started, "job"));
     const char *href = json_string_value(json_object_get(started, "href"));
