@@ -108,10 +108,11 @@ $(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBAPP) $(LIBCORE)
 
 tests-built: $(BUILD)/dmsrate $(TEST_BIN) $(REPLAY_BIN)
 
-# One pass over every unit test and the fuzz corpora with this build.
-# A throwaway PostgreSQL cluster (tests/pg/cluster.sh) is up meanwhile: the store tests of
-# tests/pg/backends run a second time against it.
-check: tests-built
+# One pass over every unit test and the fuzz corpora with this build, after
+# the structural checks below. A throwaway PostgreSQL cluster
+# (tests/pg/cluster.sh) is up meanwhile: the store tests of tests/pg/backends
+# run a second time against it.
+check: tests-built check-layers check-symbols check-error-init
 	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/state \
 	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
 
@@ -121,12 +122,31 @@ valgrind: tests-built
 
 # The full suite README promises: plain, sanitized, valgrind, then a short fuzz.
 test: deps
+	$(MAKE) check-layers
 	$(MAKE) check
 	$(MAKE) SANITIZE=address,undefined check
 	$(MAKE) valgrind
 	$(MAKE) openapi-lint
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) e2e
+
+# The core stays pure (no HTTP, database or network includes): the check runs
+# on src/core, then on tests/layers/bad, which it must reject, so that a check
+# that stopped biting is noticed (issue 17).
+check-layers:
+	@tests/check-layers.sh src/core
+	@if tests/check-layers.sh tests/layers/bad >/dev/null 2>&1; then \
+	  echo "check-layers: the check no longer rejects tests/layers/bad" >&2; exit 1; fi
+
+# Every exported name of the libraries starts with dms_ (issue 17).
+check-symbols: $(LIBCORE) $(LIBAPP)
+	@tests/check-symbols.sh $(LIBCORE) $(LIBAPP)
+
+# Every public function taking a dms_error clears it first (issue 17).
+check-error-init:
+	@tests/check-error-init.py
+
+.PHONY: check-layers check-symbols check-error-init
 
 # The web pages in headless chromium against the real server (tests/e2e/run.sh);
 # screenshots in build/e2e/screenshots/.

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "benchutil.h"
-#include "../src/core/csv_internal.h"
+#include "../src/core/io/csv_internal.h"
 #include "dms/claims.h"
 #include "dms/register.h"
 #include "dms/xlsx.h"
@@ -97,11 +97,11 @@ static void tokenize_only(void *arg)
 {
     job *j = arg;
     csv_reader r;
-    csv_init(&r, j->text, j->len, "bench", NULL);
+    dms_csv_init(&r, j->text, j->len, "bench", NULL);
     size_t fields = 0;
-    while (csv_record(&r))
+    while (dms_csv_record(&r))
         fields += r.nfields;
-    csv_release(&r);
+    dms_csv_release(&r);
     if (fields == 0)
         j->fail = 1;
 }

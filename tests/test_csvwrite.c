@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "../src/core/csv_internal.h"
+#include "../src/core/io/csv_internal.h"
 #include "dms/census.h"
 #include "dms/csvwrite.h"
 #include "dms/model.h"
@@ -45,9 +45,9 @@ static void parse(const char *text, size_t len, struct parsed *p)
     memset(p, 0, sizeof *p);
     p->bom = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0;
     csv_reader r;
-    csv_init(&r, text, len, "test", NULL);
+    dms_csv_init(&r, text, len, "test", NULL);
     p->delim = r.delim;
-    while (csv_record(&r)) {
+    while (dms_csv_record(&r)) {
         assert_false(r.bad);
         assert_true(p->nrows < 256);
         assert_true(r.nfields <= 24);
@@ -58,7 +58,7 @@ static void parse(const char *text, size_t len, struct parsed *p)
         }
         p->nfields[p->nrows++] = r.nfields;
     }
-    csv_release(&r);
+    dms_csv_release(&r);
 }
 
 static void parsed_free(struct parsed *p)

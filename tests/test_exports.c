@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "../src/core/csv_internal.h"
+#include "../src/core/io/csv_internal.h"
 #include "http_client.h"
 #include "run_command.h"
 
@@ -186,15 +186,15 @@ static void check_payroll(const char *lang, bool russian)
     size_t len;
     char *csv = download(k_fin, "/v1/exports/payroll.csv", lang, &len);
     csv_reader r;
-    csv_init(&r, csv, len, "payroll.csv", NULL);
+    dms_csv_init(&r, csv, len, "payroll.csv", NULL);
     assert_int_equal(r.delim, russian ? ';' : ',');
     assert_int_equal(len >= 3 && memcmp(csv, "\xEF\xBB\xBF", 3) == 0, russian);
-    assert_true(csv_record(&r));
+    assert_true(dms_csv_record(&r));
     char *head = field(&r, 0);
     assert_string_equal(head, russian ? "Табельный номер" : "employee_id");
     free(head);
     size_t rows = 0, hostile = 0;
-    while (csv_record(&r)) {
+    while (dms_csv_record(&r)) {
         assert_false(r.bad);
         /* every record has its three cells: nothing forged */
         assert_int_equal(r.nfields, 3);
@@ -214,7 +214,7 @@ static void check_payroll(const char *lang, bool russian)
         free(amount);
         rows++;
     }
-    csv_release(&r);
+    dms_csv_release(&r);
     /* one row per month of the 2026 period for the one accepted election */
     assert_int_equal(hostile, 12);
     assert_int_equal(rows, 12);
@@ -237,12 +237,12 @@ static void attach_list_hostile(void **state)
         size_t len;
         char *csv = download(k_hr, "/v1/exports/attach-list.csv", lang ? "en" : NULL, &len);
         csv_reader r;
-        csv_init(&r, csv, len, "attach-list.csv", NULL);
+        dms_csv_init(&r, csv, len, "attach-list.csv", NULL);
         assert_int_equal(r.delim, lang ? ',' : ';');
-        assert_true(csv_record(&r));
+        assert_true(dms_csv_record(&r));
         size_t ncols = r.nfields, rows = 0;
         assert_int_equal(ncols, 11);
-        while (csv_record(&r)) {
+        while (dms_csv_record(&r)) {
             assert_false(r.bad);
             assert_int_equal(r.nfields, ncols);
             char *id = field(&r, 0), *dep = field(&r, 5);
@@ -252,7 +252,7 @@ static void attach_list_hostile(void **state)
             free(dep);
             rows++;
         }
-        csv_release(&r);
+        dms_csv_release(&r);
         assert_true(rows >= 3); /* three options, the family members covered */
         free(csv);
     }

@@ -1313,9 +1313,40 @@ static void test_names(void **state)
     assert_string_equal(dms_election_fault_name(DMS_FAULT_OVER_BUDGET), "over_budget");
 }
 
+/* The payroll calendar, the tenure rule and the in-force rule live in the
+ * core (issue 17): the payroll export labels months with them. */
+static void test_payroll_calendar(void **state)
+{
+    (void)state;
+    dms_policy *p = NULL;
+    dms_error err;
+    assert_int_equal(dms_policy_load_file(EXAMPLE_POLICY, &p, &err), DMS_OK);
+    int y = 0, m = 0;
+    dms_election_payroll_month(p, 0, &y, &m);
+    assert_true(y == 2026 && m == 1);
+    dms_election_payroll_month(p, 11, &y, &m);
+    assert_true(y == 2026 && m == 12);
+    /* a period from July runs into the next year */
+    strcpy(p->period_from, "2026-07-15");
+    dms_election_payroll_month(p, 5, &y, &m);
+    assert_true(y == 2026 && m == 12);
+    dms_election_payroll_month(p, 6, &y, &m);
+    assert_true(y == 2027 && m == 1);
+    dms_policy_free(p);
+
+    assert_false(dms_election_ever_in_force(DMS_ELECTION_DRAFT, 1));
+    assert_false(dms_election_ever_in_force(DMS_ELECTION_SUBMITTED, 1));
+    assert_false(dms_election_ever_in_force(DMS_ELECTION_REJECTED, 1));
+    assert_true(dms_election_ever_in_force(DMS_ELECTION_ACCEPTED, 1));
+    assert_true(dms_election_ever_in_force(DMS_ELECTION_ISSUED, 1));
+    assert_true(dms_election_ever_in_force(DMS_ELECTION_DRAFT, 2)); /* v1 was issued */
+    assert_int_equal(dms_picker_tenure_months(NULL, "100007"), DMS_PICKER_TENURE_ASSUMED_MONTHS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_payroll_calendar),
         cmocka_unit_test(test_solver_matches_brute_force),
         cmocka_unit_test(test_solver_larger_menu),
         cmocka_unit_test(test_solver_edges),

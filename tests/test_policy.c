@@ -311,6 +311,48 @@ static void test_segment_of(void **state)
     json_decref(root);
 }
 
+/* The enrolment rule on a census (moved from the store, issue 17): every
+ * employee falls into a segment, and there is one at least. */
+static void test_check_census(void **state)
+{
+    (void)state;
+    json_t *root = jsonedit_load(EXAMPLE);
+    jsonedit_set_text(root, "/segment_by", "\"column\"");
+    for (int i = 0; i < 5; i++) {
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/segments/%d/rule", i);
+        jsonedit_set_text(root, ptr, NULL);
+    }
+    dms_policy *p = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_policy_load_json(root, NULL, &p, &err), DMS_OK);
+    dms_person people[3] = {person("8", 1990, "IT", DMS_WORK_OFFICE),
+                            person("8", 2015, "IT", DMS_WORK_OFFICE),
+                            person("9", 1985, "IT", DMS_WORK_OFFICE)};
+    people[0].segment = "young";
+    people[0].line = 2;
+    people[1].relation = DMS_RELATION_CHILD;
+    people[1].line = 3;
+    people[2].segment = "interns";
+    people[2].line = 4;
+    dms_census c = {.count = 3, .people = people, .employees = 2, .children = 1};
+    assert_int_equal(dms_policy_check_census(p, &c, "/census_csv", &err), DMS_EINVAL);
+    assert_string_equal(err.path, "/census_csv");
+    assert_int_equal(err.line, 4);
+    assert_non_null(strstr(err.message, "employee 9 falls into no segment"));
+    people[2].segment = "СКЛАД И ЛОГИСТИКА";
+    assert_int_equal(dms_policy_check_census(p, &c, "/census_csv", &err), DMS_OK);
+    assert_int_equal(err.code, DMS_OK);
+    c.count = 0;
+    c.employees = 0;
+    c.children = 0;
+    assert_int_equal(dms_policy_check_census(p, &c, "/census_csv", &err), DMS_EINVAL);
+    assert_non_null(strstr(err.message, "no employee"));
+    dms_policy_free(p);
+    json_decref(root);
+}
+
 static void test_file_errors(void **state)
 {
     (void)state;
@@ -332,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_example_loads),     cmocka_unit_test(test_transitive_closure),
         cmocka_unit_test(test_validation_errors), cmocka_unit_test(test_tariff_errors),
         cmocka_unit_test(test_segment_of),        cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_check_census),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,7 @@
 
 #include <jansson.h>
 
+#include "dms/progress.h"
 #include "dms/census.h"
 #include "dms/diag.h"
 #include "dms/model.h"
@@ -376,6 +377,17 @@ typedef struct dms_budget_result {
 int dms_budget_run(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
                    const char *census_source, const dms_budget_request *request,
                    dms_budget_result **out, dms_diag *diag);
+
+/* How a budget run is carried out; a zeroed struct is the default. */
+typedef struct dms_budget_run_options {
+    dms_progress *progress; /* told of each stage and segment; NULL: none */
+} dms_budget_run_options;
+
+/* dms_budget_run with options (may be NULL). */
+int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
+                        const char *census_source, const dms_budget_request *request,
+                        const dms_budget_run_options *options, dms_budget_result **out,
+                        dms_diag *diag);
 void dms_budget_result_free(dms_budget_result *result);
 
 /* Two to four plans for one census side by side. */

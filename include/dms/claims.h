@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dms/progress.h"
 #include "dms/census.h"
 #include "dms/diag.h"
 #include "dms/error.h"
@@ -88,6 +89,16 @@ typedef struct dms_register {
  */
 int dms_claims_parse_csv(const char *text, size_t len, const char *source_name,
                          dms_register **out /* OUT */, dms_diag *diag, dms_diag *warnings);
+
+/* How a register is parsed; a zeroed struct is the default. */
+typedef struct dms_claims_parse_options {
+    dms_progress *progress; /* steps through the caller's current part by bytes read */
+} dms_claims_parse_options;
+
+/* dms_claims_parse_csv with options (may be NULL). */
+int dms_claims_parse_csv_with(const char *text, size_t len, const char *source_name,
+                              const dms_claims_parse_options *options, dms_register **out /* OUT */,
+                              dms_diag *diag, dms_diag *warnings);
 
 /* Reads a register file and parses it. DMS_EIO if it cannot be read. */
 int dms_claims_load_file(const char *path, dms_register **out /* OUT */, dms_diag *diag,

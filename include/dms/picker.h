@@ -48,6 +48,17 @@ typedef struct dms_household {
 int dms_picker_household(const dms_census *census, const char *employee_id, int tenure_months,
                          dms_household *out, dms_error *err);
 
+/* The tenure census files without a hire date stand for: a year. */
+#define DMS_PICKER_TENURE_ASSUMED_MONTHS 12
+
+/*
+ * The employee's months in service at the election, for
+ * dms_picker_household. Census files carry no hire date, so every employee
+ * counts as DMS_PICKER_TENURE_ASSUMED_MONTHS in service; the rule lives here
+ * so that the HTTP layer and the CLI cannot drift apart.
+ */
+int dms_picker_tenure_months(const dms_census *census, const char *employee_id);
+
 /* Why an option is not offered (the first reason found, in this order). */
 enum dms_picker_reason {
     DMS_PICKER_ELIGIBLE = 0,
@@ -482,6 +493,19 @@ int dms_election_payroll(const dms_policy *policy, const dms_election_history *l
                          enum dms_election_status status, int version, int64_t employee_month,
                          const char *life_event_date, int64_t *months, size_t max, size_t *nmonths,
                          dms_error *err);
+
+/*
+ * Whether an election ever had a version in force, and so any payroll
+ * deductions: the current version accepted or issued, or an earlier one
+ * (every version before the current one was issued). When false the
+ * schedule is empty and its history need not be read.
+ */
+bool dms_election_ever_in_force(enum dms_election_status status, int version);
+
+/* The calendar month of months[k] of dms_election_payroll (k = 0 is the
+ * period's first month). */
+void dms_election_payroll_month(const dms_policy *policy, size_t k, int *year /* OUT */,
+                                int *month /* OUT */);
 
 /* True if from -> to is one of the moves above (with a life event if needed). */
 bool dms_election_transition_allowed(enum dms_election_status from, enum dms_election_status to,

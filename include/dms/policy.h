@@ -134,6 +134,15 @@ long dms_policy_find_segment(const dms_policy *policy, const char *code);
 int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, bool has_children,
                           size_t *segment, dms_error *err);
 
+/*
+ * The enrolment rule for a census under a policy: at least one employee,
+ * and every employee falls into a segment (dms_policy_segment_of, with
+ * has_children from the census). DMS_EINVAL otherwise, at path (e.g.
+ * "/census_csv") with the employee's census line.
+ */
+int dms_policy_check_census(const dms_policy *policy, const dms_census *census, const char *path,
+                            dms_error *err);
+
 /* The network of an option for a segment: its own, else the segment's. */
 const char *dms_policy_option_network(const dms_policy *policy, size_t segment, size_t option);
 

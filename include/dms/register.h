@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "dms/progress.h"
 #include "dms/census.h"
 #include "dms/error.h"
 
@@ -257,6 +258,16 @@ enum dms_insured_format {
 int dms_insured_template_read(const char *data, size_t len, enum dms_insured_format format,
                               const char *source, dms_insured_batch **out /* OUT */,
                               dms_error *err);
+
+/* How a template is read; a zeroed struct is the default. */
+typedef struct dms_insured_read_options {
+    dms_progress *progress; /* steps through the caller's current part by rows; NULL: none */
+} dms_insured_read_options;
+
+/* dms_insured_template_read with options (may be NULL). */
+int dms_insured_template_read_with(const char *data, size_t len, enum dms_insured_format format,
+                                   const char *source, const dms_insured_read_options *options,
+                                   dms_insured_batch **out /* OUT */, dms_error *err);
 
 /* ---- checking and applying ----------------------------------------------- */
 

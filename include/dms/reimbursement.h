@@ -110,15 +110,4 @@ const char *dms_reimb_doc_media_type(enum dms_reimb_doc_kind kind);
 int dms_reimb_doc_check(const void *data, size_t len, enum dms_reimb_doc_kind *kind /* OUT */,
                         dms_error *err);
 
-/*
- * Counts by status as HR may see them: counts of 1 .. min_cell - 1 are
- * hidden, and when exactly one is hidden a second (the smallest positive
- * visible count) is hidden too, so that no hidden count follows from the
- * total. hidden[DMS_REIMB_STATUS_COUNT] receives the flags; *total_hidden
- * whether the total itself is under min_cell.
- */
-void dms_reimb_counts_suppress(const long counts[DMS_REIMB_STATUS_COUNT], int min_cell,
-                               bool hidden[DMS_REIMB_STATUS_COUNT] /* OUT */,
-                               bool *total_hidden /* OUT */);
-
 #endif

@@ -44,6 +44,7 @@ static const struct access {
     {"GET", "/v1/tariffs/{id}", ANY, false},
     {"POST", "/v1/aggregate", PRICING, false},
     {"POST", "/v1/quotes", PRICING, false},
+    {"GET", "/v1/jobs/{id}", PRICING, false}, /* the job itself checks its owner */
     {"POST", "/v1/admin/reload", INS, false},
     {"GET", "/v1/employers", ANY & ~EMP, false},
     {"POST", "/v1/employers", INS, false},
@@ -143,6 +144,7 @@ static const char *bearer(const char *header)
 int dms_api_authenticate(const dms_api_request *req, struct dms_enrol_principal *out,
                          dms_error *err)
 {
+    dms_error_clear(err);
     const char *key = bearer(req->authorization);
     if (key == NULL)
         key = req->api_key;

@@ -229,6 +229,7 @@ static int cross_check(const dms_api_catalog *c, dms_error *err)
 int dms_api_catalog_load(const char *tariffs_dir, const char *models_dir, unsigned long generation,
                          dms_api_catalog **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_api_catalog *c = calloc(1, sizeof *c);
     if (c == NULL)
@@ -269,6 +270,7 @@ void dms_api_catalog_unref(dms_api_catalog *catalog)
 
 int dms_api_catalog_check(const dms_api_catalog *catalog, dms_error *err)
 {
+    dms_error_clear(err);
     if (catalog->nmodels == 0 && catalog->ntariffs == 0)
         return dms_error_set(err, DMS_EINVAL, NULL,
                              "the catalog is empty: no model and no corporate tariff files were "
@@ -474,6 +476,7 @@ out_nomem:
 
 json_t *dms_api_catalog_list(const dms_api_catalog *catalog, bool tariffs, dms_error *err)
 {
+    dms_error_clear(err);
     const struct item *items = tariffs ? catalog->tariffs : catalog->models;
     size_t n = tariffs ? catalog->ntariffs : catalog->nmodels;
     json_t *list = json_array();
@@ -494,6 +497,7 @@ json_t *dms_api_catalog_list(const dms_api_catalog *catalog, bool tariffs, dms_e
 json_t *dms_api_catalog_show(const dms_api_catalog *catalog, bool tariffs, const char *id,
                              dms_error *err)
 {
+    dms_error_clear(err);
     const struct item *items = tariffs ? catalog->tariffs : catalog->models;
     size_t n = tariffs ? catalog->ntariffs : catalog->nmodels;
     for (size_t i = 0; i < n; i++) {

@@ -111,6 +111,7 @@ static int check_cost(const dms_aggregate_spec *spec, const dms_api_limits *limi
 int dms_api_decode_aggregate(const char *body, size_t len, const dms_api_limits *limits,
                              dms_aggregate_spec *spec, dms_error *err)
 {
+    dms_error_clear(err);
     dms_api_limits defaults = {DMS_API_DEFAULT_MAX_SIMS, DMS_API_DEFAULT_MAX_POINTS,
                                DMS_API_DEFAULT_MAX_DRAWS, DMS_API_DEFAULT_MAX_GRID_OPS,
                                DMS_API_DEFAULT_MAX_QUOTE_CELLS};

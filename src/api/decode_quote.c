@@ -42,6 +42,7 @@ static int census_error(dms_diag *diag, const char *prefix, dms_error *err)
 
 int dms_api_decode_census(dms_jsonread *r, dms_census **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_diag *diag = NULL;
     int status = dms_diag_alloc(0, &diag);
     if (status != DMS_OK)
@@ -73,6 +74,7 @@ int dms_api_decode_census(dms_jsonread *r, dms_census **out, dms_error *err)
 
 int dms_api_decode_quote(const char *body, size_t len, dms_api_quote_request *req, dms_error *err)
 {
+    dms_error_clear(err);
     memset(req, 0, sizeof *req);
     req->percentiles = true;
     json_t *root = NULL;
@@ -130,6 +132,7 @@ json_t *dms_api_warnings_ru(const dms_diag *warnings)
 
 json_t *dms_api_quote_response(const dms_quote *quote, const dms_diag *warnings, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *report = dms_report_quote(quote, err);
     if (report == NULL)
         return NULL;

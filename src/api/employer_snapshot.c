@@ -129,6 +129,7 @@ static void swap_in(snapshot *s)
 
 int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     long import_id = 0;
     char *policy_json = NULL, *census_csv = NULL;

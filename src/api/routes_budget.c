@@ -14,9 +14,19 @@
 #include "dms/crisis.h"
 #include "dms/funding.h"
 #include "dms/jsonread.h"
+#include "jobs.h"
 #include "routes.h"
 
 #define MAX_BUDGET_PEOPLE 20000 /* a budget run prices a whole design space */
+
+/*
+ * Seconds a budget run is expected to take, from its work: pricing is
+ * people x networks x module options. Calibrated on this 2-core machine
+ * (startup-60 with startup-young-2026.json: 1.3 s of CPU for 60 people),
+ * generous rather than tight: a run wrongly made a job costs the client a
+ * poll, one wrongly kept synchronous may hit the request deadline.
+ */
+#define BUDGET_SECONDS_PER_UNIT 2.0e-5
 
 /* The tariff (corporate) and model a body names, or the defaults. */
 static int pick_corporate(const dms_api_request *req, const char *tariff_id, const char *model_id,
@@ -77,6 +87,53 @@ static void free_census_body(struct census_body *b)
     json_decref(b->root);
 }
 
+static double budget_seconds(const dms_census *census, const dms_budget_request *request)
+{
+    double options = 0;
+    for (size_t m = 0; m < request->space.nmodules; m++)
+        options += (double)request->space.modules[m].noptions;
+    return (double)census->count * (double)request->space.nnetworks * options *
+           BUDGET_SECONDS_PER_UNIT;
+}
+
+/* A budget run and what it needs, owned (run on a job's thread or inline). */
+struct budget_work {
+    dms_api_catalog *catalog; /* a reference: keeps tariff and model alive */
+    const dms_tariff *tariff;
+    const dms_model *model;
+    dms_census *census;
+    dms_budget_request *request;
+};
+
+static void budget_work_free(struct budget_work *w)
+{
+    dms_budget_request_free(w->request);
+    dms_census_free(w->census);
+    dms_api_catalog_unref(w->catalog);
+    free(w);
+}
+
+/* Runs the budget and answers resp as POST /v1/budgets does; frees w. */
+static void run_budget(void *arg, dms_progress *progress, dms_api_response *resp)
+{
+    struct budget_work *w = arg;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_budget_result *result = NULL;
+    dms_diag *diag = NULL;
+    json_t *out = NULL;
+    dms_budget_run_options options = {.progress = progress};
+    if (dms_diag_alloc(0, &diag) != DMS_OK)
+        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+    else if (dms_budget_run_with(w->tariff, w->model, w->census, "census", w->request, &options,
+                                 &result, diag) == DMS_OK)
+        out = dms_report_budget(result, &err);
+    reply(resp, out, diag, &err);
+    dms_budget_result_free(result);
+    dms_diag_free(diag);
+    budget_work_free(w);
+}
+
 void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hooks,
                             dms_api_response *resp)
 {
@@ -85,20 +142,17 @@ void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hoo
     dms_error_clear(&err);
     struct census_body b;
     dms_budget_request *request = NULL;
-    dms_budget_result *result = NULL;
-    dms_diag *diag = NULL;
-    json_t *out = NULL;
     const dms_tariff *tariff;
     const dms_model *model;
     if (read_census_body(req, &b, &err) != DMS_OK ||
         pick_corporate(req, b.tariff, b.model, &tariff, &model, &err) != DMS_OK)
-        goto done;
+        goto fail;
     if (b.census->count > MAX_BUDGET_PEOPLE) {
         dms_error_set(&err, DMS_EINVAL, "/census",
                       "a budget run prices the whole design space: at most %d people per "
                       "request (use dmsrate budget for larger groups)",
                       MAX_BUDGET_PEOPLE);
-        goto done;
+        goto fail;
     }
     if (dms_jsonread_enter(&b.r, "budgets", DMS_JSON_OBJECT) == DMS_OK) {
         dms_budget_request_load_json(dms_jsonread_current(&b.r), "/budgets", tariff, &request,
@@ -107,18 +161,27 @@ void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hoo
         dms_jsonread_leave(&b.r);
     }
     if (dms_jsonread_finish(&b.r) != DMS_OK || request == NULL)
-        goto done;
-    if (dms_diag_alloc(0, &diag) != DMS_OK) {
+        goto fail;
+    struct budget_work *w = calloc(1, sizeof *w);
+    if (w == NULL) {
         dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
-        goto done;
+        goto fail;
     }
-    if (dms_budget_run(tariff, model, b.census, "census", request, &result, diag) == DMS_OK)
-        out = dms_report_budget(result, &err);
-done:
-    reply(resp, out, diag, &err);
-    dms_budget_result_free(result);
+    *w = (struct budget_work){dms_api_catalog_ref(req->catalog), tariff, model, b.census, request};
+    b.census = NULL;
+    request = NULL;
+    int wanted = dms_api_job_wanted(req);
+    bool job = wanted == 1 ||
+               (wanted == -1 && budget_seconds(w->census, w->request) > DMS_API_JOB_SECONDS);
+    if (!job)
+        run_budget(w, NULL, resp);
+    else if (!dms_api_job_start(req, run_budget, w, resp))
+        budget_work_free(w);
+    free_census_body(&b);
+    return;
+fail:
+    reply(resp, NULL, NULL, &err);
     dms_budget_request_free(request);
-    dms_diag_free(diag);
     free_census_body(&b);
 }
 

@@ -27,9 +27,6 @@
 #include "routes_picker.h"
 #include "employer_snapshot.h"
 
-/* Census files have no hire date: every employee counts as this long in service. */
-#define TENURE_MONTHS 12
-
 /* ---- replies ------------------------------------------------------------- */
 
 static void reply(dms_api_response *resp, unsigned status, json_t *json)
@@ -167,7 +164,8 @@ static int make_offer(const struct ctx *c, const char *employee_id, dms_offer **
         return DMS_OK;
     }
     dms_household h;
-    int status = dms_picker_household(c->census, employee_id, TENURE_MONTHS, &h, err);
+    int status = dms_picker_household(c->census, employee_id,
+                                      dms_picker_tenure_months(c->census, employee_id), &h, err);
     if (status == DMS_OK)
         status = dms_picker_offer(c->policy, c->tariff, c->model, &h, offer, err);
     if (status != DMS_OK) {
@@ -1256,12 +1254,11 @@ static int payroll_months(const dms_api_request *req, const dms_policy *policy,
                           const dms_enrol_election *e, int64_t *months, size_t *nmonths,
                           dms_error *err)
 {
-    bool binding = e->status == DMS_ELECTION_ACCEPTED || e->status == DMS_ELECTION_ISSUED;
     dms_enrol_history_row *rows = NULL;
     dms_election_history *lines = NULL;
     size_t n = 0;
     int status = DMS_OK;
-    if (!binding && e->version <= 1) { /* nothing was ever in force */
+    if (!dms_election_ever_in_force(e->status, e->version)) {
         *nmonths = 0;
         return DMS_OK;
     }
@@ -1311,7 +1308,6 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
     dms_csvwrite_text(&x.w, ru ? "Месяц" : "month");
     dms_csvwrite_text(&x.w, ru ? "Сумма (₽)" : "amount");
     dms_csvwrite_row_end(&x.w);
-    int y0 = atoi(c.policy->period_from), m0 = atoi(c.policy->period_from + 5);
     for (size_t i = 0; i < n; i++) {
         int64_t months[DMS_PAYROLL_MAX_MONTHS];
         size_t nmonths = 0;
@@ -1327,7 +1323,8 @@ void dms_api_export_payroll(const dms_api_request *req, const dms_api_hooks *hoo
         for (size_t k = 0; k < nmonths; k++) {
             if (months[k] <= 0)
                 continue;
-            int y = y0 + (m0 - 1 + (int)k) / 12, m = (m0 - 1 + (int)k) % 12 + 1;
+            int y, m;
+            dms_election_payroll_month(c.policy, k, &y, &m);
             char month[16];
             snprintf(month, sizeof month, ru ? "%02d.%04d" : "%04d-%02d", ru ? m : y, ru ? y : m);
             dms_csvwrite_text(&x.w, list[i].employee_id);
@@ -1378,6 +1375,7 @@ void dms_api_export_attach(const dms_api_request *req, const dms_api_hooks *hook
     for (size_t i = 0; i < n; i++) {
         dms_offer *offer = NULL;
         dms_error ignored;
+        dms_error_clear(&ignored);
         if (make_offer(&c, list[i].employee_id, &offer, &ignored) != DMS_OK)
             continue; /* no longer in the census */
         json_error_t jerr;

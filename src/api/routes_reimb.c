@@ -26,6 +26,7 @@
 #include "dms/register_store.h"
 #include "dms/reimb_store.h"
 #include "dms/reports.h"
+#include "dms/suppress.h"
 #include "routes.h"
 
 static void fail(dms_api_response *resp, const dms_error *err)
@@ -90,6 +91,7 @@ static json_t *request_json(const dms_api_request *req, const dms_reimb_row *r, 
     if (!detail)
         return j;
     dms_error err;
+    dms_error_clear(&err);
     dms_reimb_event *ev = NULL;
     dms_reimb_doc *docs = NULL;
     size_t nev = 0, ndocs = 0;
@@ -271,11 +273,17 @@ void dms_api_requests_summary(const dms_api_request *req, const dms_api_hooks *h
         return;
     }
     int min_cell = DMS_REPORTS_MIN_CELL;
-    dms_reimb_counts_suppress(counts, min_cell, hidden, &total_hidden);
     long total = 0;
+    for (int i = 0; i < DMS_REIMB_STATUS_COUNT; i++)
+        total += counts[i];
+    /* the same primary and complementary suppression as every other table */
+    if (dms_suppress_counts(total, counts, DMS_REIMB_STATUS_COUNT, min_cell, &total_hidden, hidden,
+                            &err) != DMS_OK) {
+        fail(resp, &err);
+        return;
+    }
     json_t *by = json_object();
     for (int i = 0; i < DMS_REIMB_STATUS_COUNT; i++) {
-        total += counts[i];
         json_object_set_new(by, dms_reimb_status_name((enum dms_reimb_status)i),
                             hidden[i] ? json_null() : json_integer(counts[i]));
     }

@@ -164,6 +164,7 @@ dms_api_config dms_api_config_default(void)
 int dms_api_parse_listen(const char *text, char *buf, size_t size, dms_api_config *config,
                          dms_error *err)
 {
+    dms_error_clear(err);
     const char *colon = text != NULL ? strrchr(text, ':') : NULL;
     if (colon == NULL || (size_t)(colon - text) >= size || colon == text)
         return dms_error_set(err, DMS_EINVAL, NULL, "--listen: '%.64s' must be HOST:PORT",
@@ -197,6 +198,7 @@ static dms_api_catalog *acquire_catalog(dms_api_server *s)
 
 int dms_api_server_reload(dms_api_server *s, dms_error *err)
 {
+    dms_error_clear(err);
     pthread_mutex_lock(&s->reload_lock);
     dms_api_catalog *fresh = NULL;
     int status =
@@ -1179,6 +1181,7 @@ static int fit_file_limit(dms_api_server *s, dms_error *err)
 
 int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     if (config->threads < 1 || config->threads > 256)
         return dms_error_set(err, DMS_EINVAL, NULL, "--threads must be 1..256, got %u",

@@ -118,6 +118,7 @@ static int decode_path(const char *url, char *out, size_t size, dms_error *err)
 int dms_api_static_resolve(const char *root, const char *url, char *out, size_t size,
                            dms_error *err)
 {
+    dms_error_clear(err);
     char decoded[DMS_API_STATIC_PATH_MAX];
     char real_root[PATH_MAX];
     char candidate[PATH_MAX + DMS_API_STATIC_PATH_MAX + 16];
@@ -160,6 +161,7 @@ void dms_api_static_file_clear(dms_api_static_file *f)
 int dms_api_static_load(const char *root, const char *url, bool head, const char *if_none_match,
                         dms_api_static_file *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     char path[PATH_MAX];
     int status = dms_api_static_resolve(root, url, path, sizeof path, err);

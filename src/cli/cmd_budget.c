@@ -605,7 +605,12 @@ int cmd_budget(int argc, char **argv)
                         : (dms_report_budget_compare_table(cmp, stdout) == DMS_OK ? 0 : 1);
         goto out;
     }
-    int status = dms_budget_run(tariff, model, census, census_path, request, &result, diag);
+    cli_progress bar;
+    cli_progress_start(&bar, "budget");
+    dms_budget_run_options run = {.progress = &bar.progress};
+    int status =
+        dms_budget_run_with(tariff, model, census, census_path, request, &run, &result, diag);
+    cli_progress_end(&bar);
     if (status != DMS_OK) {
         print_diag(diag);
         exit_code = status == DMS_EINTERNAL || status == DMS_ENOMEM ? 1 : 2;

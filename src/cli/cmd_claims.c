@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dms/file.h"
 #include "dms/claims.h"
 #include "dms/claims_store.h"
 #include "dms/experience.h"
@@ -174,32 +175,6 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
     return 0;
 }
 
-static int read_file(const char *path, char **buf, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return DMS_EIO;
-    size_t cap = 1 << 20;
-    *len = 0;
-    *buf = malloc(cap);
-    while (*buf != NULL) {
-        size_t got = fread(*buf + *len, 1, cap - *len, f);
-        *len += got;
-        if (got == 0)
-            break;
-        if (*len == cap) {
-            char *nb = realloc(*buf, cap *= 2);
-            if (nb == NULL) {
-                free(*buf);
-                *buf = NULL;
-            }
-            *buf = nb;
-        }
-    }
-    fclose(f);
-    return *buf != NULL ? DMS_OK : DMS_ENOMEM;
-}
-
 /* The register from --register or from the store. */
 static int load_register(const struct args *a, dms_register **reg)
 {
@@ -275,8 +250,10 @@ static int do_import(const struct args *a)
     }
     char *text = NULL;
     size_t len = 0;
-    if (read_file(a->register_path, &text, &len) != DMS_OK) {
-        fprintf(stderr, "dmsrate claims: cannot read %s\n", a->register_path);
+    dms_error rerr;
+    if (dms_file_read(a->register_path, 0, "the register", &text, &len, &rerr) != DMS_OK) {
+        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+        fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(&rerr, line, sizeof line));
         return 2;
     }
     dms_diag *diag = NULL, *warn = NULL;
@@ -287,20 +264,31 @@ static int do_import(const struct args *a)
     dms_error err;
     dms_error_clear(&err);
     int rc = 2;
-    int status = dms_claims_parse_csv(text, len, a->register_path, &reg, diag, warn);
-    print_diag(warn);
+    cli_progress bar;
+    cli_progress_start(&bar, "claims import");
+    dms_claims_parse_options parse = {.progress = &bar.progress};
+    /* parsing is about half the import, storing the other half */
+    dms_progress_part(&bar.progress, 0.0, 0.5, "reading the register");
+    int status = dms_claims_parse_csv_with(text, len, a->register_path, &parse, &reg, diag, warn);
     if (status != DMS_OK) {
+        cli_progress_end(&bar);
+        print_diag(warn);
         print_diag(diag);
         goto out;
     }
     dms_claims_import_result res;
+    dms_progress_part(&bar.progress, 0.5, 1.0, "storing the register");
     if (dms_claims_store_open(a->db, &cs, &err) != DMS_OK ||
         dms_claims_store_import(cs, a->employer, a->year, a->register_path, text, len, reg, &res,
                                 &err) != DMS_OK) {
+        cli_progress_end(&bar);
         print_error(&err);
         rc = 1;
         goto out;
     }
+    dms_progress_finish(&bar.progress);
+    cli_progress_end(&bar);
+    print_diag(warn);
     printf("{\"import_id\": %lld, \"sha256\": \"%s\", \"already_imported\": %s, \"lines\": %zu, "
            "\"inserted\": %zu, \"replaced\": %zu, \"dropped_columns\": %zu}\n",
            (long long)res.import_id, res.sha256, res.already_imported ? "true" : "false", res.lines,
@@ -463,6 +451,7 @@ static int do_report(const struct args *a)
         /* Headers in the --lang language; Russian module names from the tariff. */
         dms_tariff *names = NULL;
         dms_error ignored;
+        dms_error_clear(&ignored);
         if (a->ru)
             dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
                                  &ignored);
@@ -482,6 +471,7 @@ static int do_report(const struct args *a)
         /* Module names from the tariff when there is one to read (optional). */
         dms_tariff *names = NULL;
         dms_error ignored;
+        dms_error_clear(&ignored);
         if (a->ru)
             dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
                                  &ignored);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "dms/file.h"
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/store.h"
@@ -27,29 +28,6 @@ static const char usage[] =
     "  --census FILE   a census such as examples/census/midsize-450.csv\n"
     "  --db FILE       the service's database (default var/dmsrate.db), or a\n"
     "                  postgresql:// URI\n";
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 65536, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n < 2) {
-            char *grown = realloc(buf, cap *= 2);
-            if (grown == NULL)
-                free(buf);
-            buf = grown;
-        }
-    }
-    fclose(f);
-    if (buf != NULL)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 int cmd_enrol(int argc, char **argv)
 {
@@ -98,9 +76,10 @@ int cmd_enrol(int argc, char **argv)
     size_t len = 0;
     long id = 0;
     int code = 2;
-    char *csv = read_file(census_path, &len);
-    if (csv == NULL) {
-        fprintf(stderr, "dmsrate enrol: cannot read %s\n", census_path);
+    char *csv = NULL;
+    if (dms_file_read(census_path, 0, "the census", &csv, &len, &err) != DMS_OK) {
+        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+        fprintf(stderr, "dmsrate enrol: %s\n", dms_error_format(&err, line, sizeof line));
         return 1;
     }
     if (dms_json_load_file(policy_path, &policy, &err) != DMS_OK)

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "dms/file.h"
 #include "dms/finance.h"
 #include "dms/finance_store.h"
 #include "dms/jsonread.h"
@@ -46,29 +47,6 @@ static const char usage[] =
     "  debts     open and overdue invoices, credit, and the next invoice expected\n"
     "  act       the reconciliation act (акт сверки): to stdout, or CSV/XLSX by --out\n"
     "  Dates are YYYY-MM-DD; amounts roubles \"1234.56\"; --db defaults to var/dmsrate.db\n";
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 65536, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n < 2) {
-            char *grown = realloc(buf, cap *= 2);
-            if (grown == NULL)
-                free(buf);
-            buf = grown;
-        }
-    }
-    fclose(f);
-    if (buf != NULL)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 struct args {
     const char *db, *file, *today, *date, *number, *amount, *inn, *purpose, *invoice, *from, *to,
@@ -124,10 +102,10 @@ static int contract(dms_store *store, const struct args *a, dms_error *err)
     int status;
     if (a->file != NULL) {
         size_t len = 0;
-        char *text = read_file(a->file, &len);
+        char *text = NULL;
         json_t *doc = NULL;
-        if (text == NULL)
-            return dms_error_set(err, DMS_EIO, NULL, "cannot read %s", a->file);
+        if ((status = dms_file_read(a->file, 0, a->file, &text, &len, err)) != DMS_OK)
+            return status;
         status = dms_json_parse_text(text, len, &doc, err);
         if (status == DMS_OK)
             status = dms_finance_contract_from_json(doc, &c, err);
@@ -207,9 +185,10 @@ static int pay(dms_store *store, const struct args *a, dms_error *err)
 static int import(dms_store *store, const struct args *a, dms_error *err)
 {
     size_t len = 0;
-    char *data = read_file(a->file, &len);
-    if (data == NULL)
-        return dms_error_set(err, DMS_EIO, NULL, "cannot read %s", a->file);
+    char *data = NULL;
+    int read = dms_file_read(a->file, 0, a->file, &data, &len, err);
+    if (read != DMS_OK)
+        return read;
     dms_diag *diag = NULL;
     dms_statement *st = NULL;
     int status = dms_diag_alloc(0, &diag);

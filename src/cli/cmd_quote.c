@@ -140,7 +140,9 @@ int cmd_quote(int argc, char **argv)
         char *buf = NULL;
         size_t len = 0;
         FILE *csv = cli_xlsx_begin("dmsrate quote", &buf, &len);
-        if (csv != NULL && dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN, csv) == DMS_OK)
+        if (csv != NULL &&
+            dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN, csv) ==
+                DMS_OK)
             exit_code = cli_xlsx_end("dmsrate quote", csv, &buf, &len, "Расчёт");
         else if (csv != NULL) {
             fclose(csv);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "dms/file.h"
 #include "dms/census.h"
 #include "dms/model.h"
 #include "dms/register.h"
@@ -39,29 +40,6 @@ static const char usage[] =
     "  window   how many days back a change may take effect (default 30)\n"
     "  --db FILE  the service's database (default var/dmsrate.db)\n";
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 65536, n = 0, got;
-    char *buf = malloc(cap);
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n < 2) {
-            char *grown = realloc(buf, cap *= 2);
-            if (grown == NULL)
-                free(buf);
-            buf = grown;
-        }
-    }
-    fclose(f);
-    if (buf != NULL)
-        buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
 struct args {
     const char *db, *file, *today, *department, *status, *programme, *policy, *what, *from, *to,
         *out;
@@ -77,9 +55,10 @@ static bool ends_with(const char *s, const char *suffix)
 static int import(dms_store *store, const struct args *a, dms_error *err)
 {
     size_t len = 0;
-    char *data = read_file(a->file, &len);
-    if (data == NULL)
-        return dms_error_set(err, DMS_EIO, NULL, "cannot read %s", a->file);
+    char *data = NULL;
+    int read = dms_file_read(a->file, 0, a->file, &data, &len, err);
+    if (read != DMS_OK)
+        return read;
     long today = 0;
     char buf[11];
     if (a->today != NULL) {
@@ -97,11 +76,23 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
     dms_insured_batch *batch = NULL;
     dms_insured_outcome *outcome = NULL;
     long upload = 0;
-    int status = dms_insured_template_read(data, len, DMS_INSURED_AUTO, a->file, &batch, err);
+    cli_progress bar;
+    cli_progress_start(&bar, "register import");
+    dms_insured_read_options reading = {.progress = &bar.progress};
+    /* reading is most of the work; checking against the register and
+     * applying in one transaction the rest */
+    dms_progress_part(&bar.progress, 0.0, 0.7, "reading the template");
+    int status =
+        dms_insured_template_read_with(data, len, DMS_INSURED_AUTO, a->file, &reading, &batch, err);
     dms_register_submit opts = {
         .author = "cli", .source = a->file, .today = today, .retro_days = -1};
-    if (status == DMS_OK)
+    if (status == DMS_OK) {
+        dms_progress_part(&bar.progress, 0.7, 1.0, "checking and applying the changes");
         status = dms_register_store_submit(store, batch, &opts, &outcome, NULL, &upload, err);
+    }
+    if (status == DMS_OK)
+        dms_progress_finish(&bar.progress);
+    cli_progress_end(&bar);
     if (status == DMS_OK && !outcome->ok) {
         char line[1024];
         for (size_t i = 0; i < outcome->nissues; i++)

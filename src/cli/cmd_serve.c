@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "dms/file.h"
 #include "dms/api.h"
 #include "dms/parse.h"
 #include "dms/enrol_store.h"
@@ -99,20 +100,12 @@ static void seed_sample_employer(dms_store *store)
     free(employers);
     if (listed != DMS_OK || n > 0)
         return;
-    FILE *f = fopen(SEED_CENSUS, "rb");
-    if (f == NULL)
-        return;
     char *csv = NULL;
     size_t len = 0;
     json_t *policy = NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    rewind(f);
-    if (size > 0 && (csv = malloc((size_t)size + 1)) != NULL)
-        len = fread(csv, 1, (size_t)size, f);
-    fclose(f);
-    dms_error_clear(&err);
-    if (csv != NULL && dms_json_load_file(SEED_POLICY, &policy, &err) == DMS_OK &&
+    if (dms_file_read(SEED_CENSUS, 0, "the sample census", &csv, &len, &err) != DMS_OK)
+        return; /* no sample next to the binary: start empty */
+    if (dms_json_load_file(SEED_POLICY, &policy, &err) == DMS_OK &&
         dms_tenant_employer_default(store, &employer, &err) == DMS_OK &&
         (dms_store_tenant_set(store, employer), true) &&
         dms_enrol_import(store, policy, csv, len, "serve (sample employer)", NULL, &err) == DMS_OK)

@@ -6,7 +6,10 @@
 #ifndef DMS_CLI_COMMANDS_H
 #define DMS_CLI_COMMANDS_H
 
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "dms/progress.h"
 
 int cmd_aggregate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
@@ -26,5 +29,18 @@ int cmd_notify(int argc, char **argv);
  * cli_xlsx_end converts it to a typed workbook on stdout. Returns 0 or 1. */
 FILE *cli_xlsx_begin(const char *prog, char **buf, size_t *len);
 int cli_xlsx_end(const char *prog, FILE *csv, char **buf, size_t *len, const char *sheet);
+
+/* Progress on stderr (progress.c): a bar on a terminal, else a line per
+ * tenth and per stage. Pass &c.progress to the core's options. */
+typedef struct cli_progress {
+    dms_progress progress;
+    const char *label;
+    bool tty, quiet, drawn;
+    int last_tenth;
+    char last_stage[64];
+} cli_progress;
+void cli_progress_start(cli_progress *c, const char *label);
+void cli_progress_show(void *user, double fraction, const char *stage);
+void cli_progress_end(cli_progress *c);
 
 #endif

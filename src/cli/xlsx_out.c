@@ -34,6 +34,7 @@ int cli_xlsx_end(const char *prog, FILE *csv, char **buf, size_t *len, const cha
     char *x = NULL;
     size_t xlen = 0;
     dms_error err;
+    dms_error_clear(&err);
     int status = dms_xlsx_from_csv(*buf, *len, sheet, NULL, 0, NULL, &x, &xlen, &err);
     free(*buf);
     *buf = NULL;

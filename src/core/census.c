@@ -6,7 +6,7 @@
  * repeated employee) and reading a census file from disk.
  */
 #include "census_internal.h"
-#include "csv_internal.h"
+#include "io/csv_internal.h"
 #include "dms/text.h"
 
 #include <errno.h>
@@ -26,7 +26,7 @@ static void store_free(dms_census_store *store)
 {
     if (store == NULL)
         return;
-    csv_pool_release(&store->pool);
+    dms_csv_pool_release(&store->pool);
     free(store);
 }
 
@@ -62,7 +62,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return k;
 }
 
-bool census_utf8_valid(const char *text, size_t len)
+bool dms_census_utf8_valid(const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
@@ -81,7 +81,7 @@ bool census_utf8_valid(const char *text, size_t len)
     return true;
 }
 
-void census_show(const char *text, size_t len, char *out, size_t out_size)
+void dms_census_show(const char *text, size_t len, char *out, size_t out_size)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t o = 0, i = 0, chars = 0;
@@ -110,7 +110,7 @@ void census_show(const char *text, size_t len, char *out, size_t out_size)
     out[o] = '\0';
 }
 
-bool census_normalize(const char *text, size_t len, char *out, size_t out_size)
+bool dms_census_normalize(const char *text, size_t len, char *out, size_t out_size)
 {
     return dms_text_fold(text, len, out, out_size);
 }
@@ -125,7 +125,7 @@ struct word {
 static bool lookup(const struct word *words, const char *text, size_t len, int *value)
 {
     char norm[64];
-    if (!census_normalize(text, len, norm, sizeof norm))
+    if (!dms_census_normalize(text, len, norm, sizeof norm))
         return false;
     for (size_t i = 0; words[i].text != NULL; i++) {
         if (strcmp(words[i].text, norm) == 0) {
@@ -200,7 +200,7 @@ bool dms_census_work_mode_from_text(const char *text, size_t len, enum dms_work_
 {
     if (text == NULL || out == NULL)
         return false;
-    csv_trim(&text, &len);
+    dms_csv_trim(&text, &len);
     if (len == 0) {
         *out = DMS_WORK_UNKNOWN;
         return true;
@@ -294,8 +294,8 @@ int dms_census_parse_date(const char *text, size_t len, int *year, int *month, i
     bool ok;
     if (text == NULL)
         text = "", len = 0;
-    csv_trim(&text, &len);
-    census_show(text, len, shown, sizeof shown);
+    dms_csv_trim(&text, &len);
+    dms_census_show(text, len, shown, sizeof shown);
     if (len == 0) {
         if (msg_size > 0)
             snprintf(msg, msg_size, "birth date is empty (expected DD.MM.YYYY or YYYY-MM-DD)");
@@ -352,16 +352,16 @@ int dms_census_age(const dms_person *p, int year, int month, int day)
 
 /* ---- fields ------------------------------------------------------------ */
 
-const char *const census_field_key[CF_COUNT] = {
+const char *const dms_census_field_key[CF_COUNT] = {
     "employee_id", "relation", "birth_date", "sex", "region", "department", "segment", "work_mode",
 };
 
-const char *const census_field_ru[CF_COUNT] = {
+const char *const dms_census_field_ru[CF_COUNT] = {
     "Табельный номер", "Связь",         "Дата рождения", "Пол",
     "Регион",          "Подразделение", "Сегмент",       "Режим работы",
 };
 
-bool census_field_required(enum census_field f)
+bool dms_census_field_required(enum census_field f)
 {
     return f == CF_EMPLOYEE_ID || f == CF_RELATION || f == CF_BIRTH_DATE || f == CF_SEX ||
            f == CF_REGION;
@@ -369,8 +369,8 @@ bool census_field_required(enum census_field f)
 
 /* ---- builder ----------------------------------------------------------- */
 
-int census_builder_init(census_builder *b, dms_diag *diag, const char *source, bool json,
-                        const char *json_prefix)
+int dms_census_builder_init(census_builder *b, dms_diag *diag, const char *source, bool json,
+                            const char *json_prefix)
 {
     memset(b, 0, sizeof *b);
     b->diag = diag;
@@ -397,7 +397,7 @@ static void builder_nomem(census_builder *b)
     b->errors++;
 }
 
-dms_person *census_builder_row(census_builder *b, int line)
+dms_person *dms_census_builder_row(census_builder *b, int line)
 {
     dms_census *c = b->census;
     if (c->count == b->cap) {
@@ -432,7 +432,8 @@ static void builder_verror(census_builder *b, size_t index, enum census_field f,
     if (b->json) {
         char path[DMS_ERROR_PATH_MAX];
         if (f < CF_COUNT)
-            snprintf(path, sizeof path, "%s/%zu/%s", b->json_prefix, index, census_field_key[f]);
+            snprintf(path, sizeof path, "%s/%zu/%s", b->json_prefix, index,
+                     dms_census_field_key[f]);
         else
             snprintf(path, sizeof path, "%s/%zu", b->json_prefix, index);
         dms_error_vset(&err, DMS_EPARSE, path, fmt, ap);
@@ -447,8 +448,8 @@ static void builder_verror(census_builder *b, size_t index, enum census_field f,
     b->errors++;
 }
 
-void census_builder_error(census_builder *b, size_t index, enum census_field f, int line,
-                          int column, const char *fmt, ...)
+void dms_census_builder_error(census_builder *b, size_t index, enum census_field f, int line,
+                              int column, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -456,8 +457,8 @@ void census_builder_error(census_builder *b, size_t index, enum census_field f, 
     va_end(ap);
 }
 
-void census_builder_error_at(census_builder *b, int line, int column, const char *path,
-                             const char *fmt, ...)
+void dms_census_builder_error_at(census_builder *b, int line, int column, const char *path,
+                                 const char *fmt, ...)
 {
     dms_error err;
     dms_error_clear(&err);
@@ -478,14 +479,14 @@ void census_builder_error_at(census_builder *b, int line, int column, const char
 static bool builder_text(census_builder *b, size_t index, enum census_field f, const char *text,
                          size_t len, int line, int column, const char **dst)
 {
-    if (!census_utf8_valid(text, len)) {
-        census_builder_error(b, index, f, line, column,
-                             "%s is not valid UTF-8 text (save the file as UTF-8, not "
-                             "Windows-1251)",
-                             census_field_key[f]);
+    if (!dms_census_utf8_valid(text, len)) {
+        dms_census_builder_error(b, index, f, line, column,
+                                 "%s is not valid UTF-8 text (save the file as UTF-8, not "
+                                 "Windows-1251)",
+                                 dms_census_field_key[f]);
         return false;
     }
-    const char *copy = csv_pool_intern(&b->census->store->pool, text, len);
+    const char *copy = dms_csv_pool_intern(&b->census->store->pool, text, len);
     if (copy == NULL) {
         builder_nomem(b);
         return false;
@@ -494,21 +495,21 @@ static bool builder_text(census_builder *b, size_t index, enum census_field f, c
     return true;
 }
 
-bool census_builder_field(census_builder *b, size_t index, enum census_field f, const char *text,
-                          size_t len, int line, int column)
+bool dms_census_builder_field(census_builder *b, size_t index, enum census_field f,
+                              const char *text, size_t len, int line, int column)
 {
     dms_person *p = &b->census->people[index];
     census_row_meta *meta = &b->meta[index];
     char shown[256], msg[DMS_ERROR_MESSAGE_MAX];
-    csv_trim(&text, &len);
-    census_show(text, len, shown, sizeof shown);
+    dms_csv_trim(&text, &len);
+    dms_census_show(text, len, shown, sizeof shown);
     switch (f) {
     case CF_EMPLOYEE_ID:
         meta->id_column = column;
         if (len == 0) {
-            census_builder_error(b, index, f, line, column,
-                                 "employee_id (Табельный номер) is empty: every row needs the "
-                                 "employee's personnel number");
+            dms_census_builder_error(b, index, f, line, column,
+                                     "employee_id (Табельный номер) is empty: every row needs the "
+                                     "employee's personnel number");
             return false;
         }
         if (!builder_text(b, index, f, text, len, line, column, &p->employee_id))
@@ -517,10 +518,10 @@ bool census_builder_field(census_builder *b, size_t index, enum census_field f, 
         return true;
     case CF_RELATION:
         if (!dms_census_relation_from_text(text, len, &p->relation)) {
-            census_builder_error(b, index, f, line, column,
-                                 "relation '%s' is not known (expected employee/сотрудник, "
-                                 "spouse/супруг(а) or child/ребёнок)",
-                                 shown);
+            dms_census_builder_error(b, index, f, line, column,
+                                     "relation '%s' is not known (expected employee/сотрудник, "
+                                     "spouse/супруг(а) or child/ребёнок)",
+                                     shown);
             return false;
         }
         meta->relation_ok = true;
@@ -528,22 +529,22 @@ bool census_builder_field(census_builder *b, size_t index, enum census_field f, 
     case CF_BIRTH_DATE:
         if (dms_census_parse_date(text, len, &p->birth_year, &p->birth_month, &p->birth_day, msg,
                                   sizeof msg) != DMS_OK) {
-            census_builder_error(b, index, f, line, column, "%s", msg);
+            dms_census_builder_error(b, index, f, line, column, "%s", msg);
             return false;
         }
         return true;
     case CF_SEX:
         if (!dms_census_sex_from_text(text, len, &p->sex)) {
-            census_builder_error(b, index, f, line, column,
-                                 "sex '%s' is not known (expected M/F or М/Ж)", shown);
+            dms_census_builder_error(b, index, f, line, column,
+                                     "sex '%s' is not known (expected M/F or М/Ж)", shown);
             return false;
         }
         return true;
     case CF_REGION:
         if (len == 0) {
-            census_builder_error(b, index, f, line, column,
-                                 "region (Регион) is empty: give the city or region where the "
-                                 "person is served");
+            dms_census_builder_error(b, index, f, line, column,
+                                     "region (Регион) is empty: give the city or region where the "
+                                     "person is served");
             return false;
         }
         return builder_text(b, index, f, text, len, line, column, &p->region);
@@ -553,10 +554,10 @@ bool census_builder_field(census_builder *b, size_t index, enum census_field f, 
         return builder_text(b, index, f, text, len, line, column, &p->segment);
     case CF_WORK_MODE:
         if (!dms_census_work_mode_from_text(text, len, &p->work_mode)) {
-            census_builder_error(b, index, f, line, column,
-                                 "work mode '%s' is not known (expected office/офис, "
-                                 "remote/удалённо, field/разъездной, hybrid/гибрид or empty)",
-                                 shown);
+            dms_census_builder_error(b, index, f, line, column,
+                                     "work mode '%s' is not known (expected office/офис, "
+                                     "remote/удалённо, field/разъездной, hybrid/гибрид or empty)",
+                                     shown);
             return false;
         }
         return true;
@@ -566,7 +567,7 @@ bool census_builder_field(census_builder *b, size_t index, enum census_field f, 
     return false;
 }
 
-void census_builder_abort(census_builder *b)
+void dms_census_builder_abort(census_builder *b)
 {
     if (b->census != NULL) {
         free(b->census->people);
@@ -588,54 +589,54 @@ static void builder_cross_checks(census_builder *b)
         const census_row_meta *m = &b->meta[i];
         if (!m->id_ok || !m->relation_ok || p->relation != DMS_RELATION_EMPLOYEE)
             continue;
-        csv_slot *slot = csv_pool_find(&c->store->pool, p->employee_id);
+        csv_slot *slot = dms_csv_pool_find(&c->store->pool, p->employee_id);
         if (slot == NULL)
             continue;
         if (slot->tag == 0) {
             slot->tag = i + 1;
             continue;
         }
-        census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
+        dms_census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
         const census_row_meta *first = &b->meta[slot->tag - 1];
         if (b->json)
-            census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
-                                 "employee_id '%s' already belongs to the employee at %s/%zu: "
-                                 "each employee has exactly one row",
-                                 shown, b->json_prefix, slot->tag - 1);
+            dms_census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
+                                     "employee_id '%s' already belongs to the employee at %s/%zu: "
+                                     "each employee has exactly one row",
+                                     shown, b->json_prefix, slot->tag - 1);
         else
-            census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
-                                 "employee_id '%s' already belongs to the employee on line %d: "
-                                 "each employee has exactly one row",
-                                 shown, first->line);
+            dms_census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
+                                     "employee_id '%s' already belongs to the employee on line %d: "
+                                     "each employee has exactly one row",
+                                     shown, first->line);
     }
     for (size_t i = 0; i < c->count; i++) {
         const dms_person *p = &c->people[i];
         const census_row_meta *m = &b->meta[i];
         if (!m->id_ok || !m->relation_ok || p->relation == DMS_RELATION_EMPLOYEE)
             continue;
-        csv_slot *slot = csv_pool_find(&c->store->pool, p->employee_id);
+        csv_slot *slot = dms_csv_pool_find(&c->store->pool, p->employee_id);
         if (slot != NULL && slot->tag != 0)
             continue;
-        census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
-        census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
-                             "no employee row with employee_id '%s' for this %s: family "
-                             "members carry their employee's personnel number",
-                             shown, dms_census_relation_name(p->relation));
+        dms_census_show(p->employee_id, strlen(p->employee_id), shown, sizeof shown);
+        dms_census_builder_error(b, i, CF_EMPLOYEE_ID, m->line, m->id_column,
+                                 "no employee row with employee_id '%s' for this %s: family "
+                                 "members carry their employee's personnel number",
+                                 shown, dms_census_relation_name(p->relation));
     }
 }
 
-int census_builder_finish(census_builder *b, dms_census **out)
+int dms_census_builder_finish(census_builder *b, dms_census **out)
 {
     *out = NULL;
     if (b->nomem) {
-        census_builder_abort(b);
+        dms_census_builder_abort(b);
         return DMS_ENOMEM;
     }
     if (b->census->count > 0)
         builder_cross_checks(b);
     if (b->errors > 0 || b->nomem) {
         int status = b->nomem ? DMS_ENOMEM : DMS_EPARSE;
-        census_builder_abort(b);
+        dms_census_builder_abort(b);
         return status;
     }
     dms_census *c = b->census;
@@ -657,9 +658,9 @@ int census_builder_finish(census_builder *b, dms_census **out)
         if (people != NULL)
             c->people = people;
     }
-    csv_pool_drop_index(&c->store->pool);
+    dms_csv_pool_drop_index(&c->store->pool);
     b->census = NULL;
-    census_builder_abort(b);
+    dms_census_builder_abort(b);
     *out = c;
     return DMS_OK;
 }
@@ -746,7 +747,7 @@ int dms_census_load_file(const char *path, dms_census **out, dms_diag *diag)
         goto out;
     }
     if (ends_with_ci(path, ".json") || (!ends_with_ci(path, ".csv") && looks_like_json(text, len)))
-        status = census_parse_json_named(text, len, path, out, diag);
+        status = dms_census_parse_json_named(text, len, path, out, diag);
     else
         status = dms_census_parse_csv(text, len, path, out, diag);
 out:

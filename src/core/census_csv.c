@@ -6,7 +6,7 @@
  * grow and once per distinct string.
  */
 #include "census_internal.h"
-#include "csv_internal.h"
+#include "io/csv_internal.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 /* Structural faults go through the builder, which counts them for the result. */
 static void csv_fault(csv_reader *r, int line, int column, const char *msg)
 {
-    census_builder_error_at(r->ctx, line, column, NULL, "%s", msg);
+    dms_census_builder_error_at(r->ctx, line, column, NULL, "%s", msg);
 }
 
 struct header_name {
@@ -60,7 +60,7 @@ static const struct header_name header_names[] = {
 static bool header_field(const char *text, size_t len, enum census_field *out)
 {
     char norm[128];
-    if (!census_normalize(text, len, norm, sizeof norm))
+    if (!dms_census_normalize(text, len, norm, sizeof norm))
         return false;
     for (size_t i = 0; i < sizeof header_names / sizeof header_names[0]; i++) {
         if (strcmp(header_names[i].text, norm) == 0) {
@@ -90,29 +90,29 @@ static bool read_header(csv_reader *r, census_builder *b, enum census_field **ma
     for (size_t i = 0; i < r->nfields; i++) {
         const csv_field *f = &r->fields[i];
         size_t len;
-        const char *t = csv_text(r, i, &len);
+        const char *t = dms_csv_text(r, i, &len);
         char shown[256];
-        census_show(t, len, shown, sizeof shown);
+        dms_census_show(t, len, shown, sizeof shown);
         map[i] = CF_COUNT;
         if (len == 0) {
-            census_builder_error_at(b, f->line, f->column, NULL,
-                                    "column %zu has no name in the header line (expected one "
-                                    "of: " KNOWN_COLUMNS ")",
-                                    i + 1);
+            dms_census_builder_error_at(b, f->line, f->column, NULL,
+                                        "column %zu has no name in the header line (expected one "
+                                        "of: " KNOWN_COLUMNS ")",
+                                        i + 1);
             ok = false;
-        } else if (!census_utf8_valid(t, len)) {
-            census_builder_error_at(b, f->line, f->column, NULL,
-                                    "the header is not valid UTF-8 text (save the file as "
-                                    "UTF-8, not Windows-1251)");
+        } else if (!dms_census_utf8_valid(t, len)) {
+            dms_census_builder_error_at(b, f->line, f->column, NULL,
+                                        "the header is not valid UTF-8 text (save the file as "
+                                        "UTF-8, not Windows-1251)");
             ok = false;
         } else if (!header_field(t, len, &map[i])) {
-            census_builder_error_at(b, f->line, f->column, NULL,
-                                    "unknown column '%s' (expected: " KNOWN_COLUMNS ")", shown);
+            dms_census_builder_error_at(b, f->line, f->column, NULL,
+                                        "unknown column '%s' (expected: " KNOWN_COLUMNS ")", shown);
             ok = false;
         } else if (seen[map[i]] != 0) {
-            census_builder_error_at(
+            dms_census_builder_error_at(
                 b, f->line, f->column, NULL, "column '%s' repeats %s (%s), already in column %d",
-                shown, census_field_key[map[i]], census_field_ru[map[i]], seen[map[i]]);
+                shown, dms_census_field_key[map[i]], dms_census_field_ru[map[i]], seen[map[i]]);
             map[i] = CF_COUNT;
             ok = false;
         } else {
@@ -120,10 +120,10 @@ static bool read_header(csv_reader *r, census_builder *b, enum census_field **ma
         }
     }
     for (int f = 0; f < CF_COUNT; f++) {
-        if (census_field_required((enum census_field)f) && seen[f] == 0) {
-            census_builder_error_at(b, r->fields[0].line, 1, NULL,
-                                    "the required column %s (%s) is missing from the header",
-                                    census_field_key[f], census_field_ru[f]);
+        if (dms_census_field_required((enum census_field)f) && seen[f] == 0) {
+            dms_census_builder_error_at(b, r->fields[0].line, 1, NULL,
+                                        "the required column %s (%s) is missing from the header",
+                                        dms_census_field_key[f], dms_census_field_ru[f]);
             ok = false;
         }
     }
@@ -155,22 +155,22 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
         return dms_diag_add_at(diag, DMS_ETOOBIG, source_name, 0, 0,
                                "the census is larger than %zu MB",
                                DMS_CENSUS_MAX_BYTES / (1024 * 1024));
-    status = census_builder_init(&b, diag, source_name, false, NULL);
+    status = dms_census_builder_init(&b, diag, source_name, false, NULL);
     if (status != DMS_OK)
         return dms_diag_add_at(diag, status, source_name, 0, 0, "out of memory");
 
-    csv_init(&r, text, len, source_name, diag);
+    dms_csv_init(&r, text, len, source_name, diag);
     r.fault = csv_fault;
     r.ctx = &b;
 
     /* The header: the first record that is not blank. */
-    bool have_header = csv_header(&r);
+    bool have_header = dms_csv_header(&r);
     if (r.nomem)
         goto nomem;
     if (!have_header) {
-        census_builder_error_at(&b, 1, 1, NULL,
-                                "the census is empty: expected a header line with the columns "
-                                "employee_id, relation, birth_date, sex, region");
+        dms_census_builder_error_at(&b, 1, 1, NULL,
+                                    "the census is empty: expected a header line with the columns "
+                                    "employee_id, relation, birth_date, sex, region");
         goto finish;
     }
     if (!read_header(&r, &b, &map)) {
@@ -180,28 +180,29 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
     }
     ncols = r.nfields;
 
-    while (csv_record(&r)) {
+    while (dms_csv_record(&r)) {
         if (r.bad)
             continue; /* already reported */
-        if (csv_blank(&r))
+        if (dms_csv_blank(&r))
             continue;
         const csv_field *first = &r.fields[0];
         if (r.nfields != ncols) {
             int col = r.nfields > ncols ? r.fields[ncols].column : r.end_column;
-            census_builder_error_at(&b, first->line, col, NULL,
-                                    "this row has %zu fields but the header has %zu (a missing "
-                                    "or extra '%c', or a value containing '%c' without quotes?)",
-                                    r.nfields, ncols, r.delim, r.delim);
+            dms_census_builder_error_at(
+                &b, first->line, col, NULL,
+                "this row has %zu fields but the header has %zu (a missing "
+                "or extra '%c', or a value containing '%c' without quotes?)",
+                r.nfields, ncols, r.delim, r.delim);
             continue;
         }
-        if (census_builder_row(&b, first->line) == NULL)
+        if (dms_census_builder_row(&b, first->line) == NULL)
             goto nomem;
         size_t index = b.census->count - 1;
         for (size_t i = 0; i < ncols; i++) {
             const csv_field *f = &r.fields[i];
             size_t flen;
-            const char *t = csv_text(&r, i, &flen);
-            census_builder_field(&b, index, map[i], t, flen, f->line, f->column);
+            const char *t = dms_csv_text(&r, i, &flen);
+            dms_census_builder_field(&b, index, map[i], t, flen, f->line, f->column);
         }
         if (b.nomem)
             goto nomem;
@@ -211,13 +212,13 @@ int dms_census_parse_csv(const char *text, size_t len, const char *source_name, 
 
 finish:
     free(map);
-    csv_release(&r);
-    return census_builder_finish(&b, out);
+    dms_csv_release(&r);
+    return dms_census_builder_finish(&b, out);
 nomem:
     free(map);
-    csv_release(&r);
+    dms_csv_release(&r);
     if (!b.nomem)
         dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory reading the census");
-    census_builder_abort(&b);
+    dms_census_builder_abort(&b);
     return DMS_ENOMEM;
 }

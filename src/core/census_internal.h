@@ -28,11 +28,11 @@ enum census_field {
 };
 
 /* English key / column name of a field ("birth_date"). */
-extern const char *const census_field_key[CF_COUNT];
+extern const char *const dms_census_field_key[CF_COUNT];
 /* Russian column name of a field ("Дата рождения"), for messages. */
-extern const char *const census_field_ru[CF_COUNT];
+extern const char *const dms_census_field_ru[CF_COUNT];
 /* Whether a field must be present. */
-bool census_field_required(enum census_field f);
+bool dms_census_field_required(enum census_field f);
 
 /* What the cross-row checks need about each row. */
 typedef struct census_row_meta {
@@ -55,54 +55,55 @@ typedef struct census_builder {
 } census_builder;
 
 /* Sets up an empty builder. Returns DMS_OK or DMS_ENOMEM. */
-int census_builder_init(census_builder *b, dms_diag *diag, const char *source, bool json,
-                        const char *json_prefix);
+int dms_census_builder_init(census_builder *b, dms_diag *diag, const char *source, bool json,
+                            const char *json_prefix);
 
 /* Appends a zeroed row (strings set to ""); NULL when memory ran out. */
-dms_person *census_builder_row(census_builder *b, int line);
+dms_person *dms_census_builder_row(census_builder *b, int line);
 
 /*
  * Validates the text of one field (not NUL-terminated, not yet trimmed) of row
  * `index` and stores it in the row, or reports an error at line:column (CSV)
  * or json_prefix/index/key (JSON). Returns false on a fault.
  */
-bool census_builder_field(census_builder *b, size_t index, enum census_field f, const char *text,
-                          size_t len, int line, int column);
+bool dms_census_builder_field(census_builder *b, size_t index, enum census_field f,
+                              const char *text, size_t len, int line, int column);
 
 /* Reports an error for row `index` at field f (f == CF_COUNT: the row itself). */
-void census_builder_error(census_builder *b, size_t index, enum census_field f, int line,
-                          int column, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void dms_census_builder_error(census_builder *b, size_t index, enum census_field f, int line,
+                              int column, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Reports an error at a text position (CSV structure, JSON syntax). */
-void census_builder_error_at(census_builder *b, int line, int column, const char *path,
-                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void dms_census_builder_error_at(census_builder *b, int line, int column, const char *path,
+                                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * Runs the cross-row checks and, when no fault was reported, hands out the
  * census (*out) with DMS_OK; otherwise frees everything, *out = NULL and
  * returns DMS_EPARSE (DMS_ENOMEM if memory ran out).
  */
-int census_builder_finish(census_builder *b, dms_census **out);
+int dms_census_builder_finish(census_builder *b, dms_census **out);
 
 /* Frees everything without a result. */
-void census_builder_abort(census_builder *b);
+void dms_census_builder_abort(census_builder *b);
 
 /*
  * Lower-cases ASCII and Cyrillic, folds ё to е, turns runs of blanks, '_'
  * and '-' into one space and trims, into out (size out_size). False if the
  * result does not fit.
  */
-bool census_normalize(const char *text, size_t len, char *out, size_t out_size);
+bool dms_census_normalize(const char *text, size_t len, char *out, size_t out_size);
 
 /* Copies text for display in a message: at most ~60 characters, never cutting
  * a UTF-8 sequence, control bytes and invalid UTF-8 shown as '?'. */
-void census_show(const char *text, size_t len, char *out, size_t out_size);
+void dms_census_show(const char *text, size_t len, char *out, size_t out_size);
 
 /* true if text is valid UTF-8 without NUL bytes. */
-bool census_utf8_valid(const char *text, size_t len);
+bool dms_census_utf8_valid(const char *text, size_t len);
 
 /* dms_census_parse_json with a file name for syntax errors (line:column). */
-int census_parse_json_named(const char *text, size_t len, const char *source, dms_census **out,
-                            dms_diag *diag);
+int dms_census_parse_json_named(const char *text, size_t len, const char *source, dms_census **out,
+                                dms_diag *diag);
 
 #endif

@@ -31,7 +31,7 @@ static void pointer_append(char *path, size_t size, const char *token)
 static int key_field(const char *key)
 {
     for (int f = 0; f < CF_COUNT; f++)
-        if (strcmp(key, census_field_key[f]) == 0)
+        if (strcmp(key, dms_census_field_key[f]) == 0)
             return f;
     return -1;
 }
@@ -43,7 +43,7 @@ static void read_person(census_builder *b, size_t index, json_t *obj)
     bool present[CF_COUNT] = {false};
     const char *key;
     json_t *value;
-    if (census_builder_row(b, 0) == NULL)
+    if (dms_census_builder_row(b, 0) == NULL)
         return;
     json_object_foreach(obj, key, value)
     {
@@ -54,38 +54,38 @@ static void read_person(census_builder *b, size_t index, json_t *obj)
             snprintf(item, sizeof item, "%zu", index);
             pointer_append(path, sizeof path, item);
             pointer_append(path, sizeof path, key);
-            census_show(key, strlen(key), shown, sizeof shown);
-            census_builder_error_at(b, 0, 0, path, "unknown key '%s' (expected: " KNOWN_KEYS ")",
-                                    shown);
+            dms_census_show(key, strlen(key), shown, sizeof shown);
+            dms_census_builder_error_at(b, 0, 0, path,
+                                        "unknown key '%s' (expected: " KNOWN_KEYS ")", shown);
             continue;
         }
         present[f] = true;
         if (json_is_string(value)) {
-            census_builder_field(b, index, (enum census_field)f, json_string_value(value),
-                                 json_string_length(value), 0, 0);
+            dms_census_builder_field(b, index, (enum census_field)f, json_string_value(value),
+                                     json_string_length(value), 0, 0);
         } else if (f == CF_EMPLOYEE_ID && json_is_integer(value)) {
             char id[32];
             int n = snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
-            census_builder_field(b, index, CF_EMPLOYEE_ID, id, (size_t)n, 0, 0);
-        } else if (json_is_null(value) && !census_field_required((enum census_field)f)) {
+            dms_census_builder_field(b, index, CF_EMPLOYEE_ID, id, (size_t)n, 0, 0);
+        } else if (json_is_null(value) && !dms_census_field_required((enum census_field)f)) {
             /* optional and absent */
         } else {
-            census_builder_error(
-                b, index, (enum census_field)f, 0, 0, "%s must be %s", census_field_key[f],
-                f == CF_EMPLOYEE_ID                           ? "a string or an integer"
-                : census_field_required((enum census_field)f) ? "a string"
-                                                              : "a string or null");
+            dms_census_builder_error(
+                b, index, (enum census_field)f, 0, 0, "%s must be %s", dms_census_field_key[f],
+                f == CF_EMPLOYEE_ID                               ? "a string or an integer"
+                : dms_census_field_required((enum census_field)f) ? "a string"
+                                                                  : "a string or null");
         }
     }
     for (int f = 0; f < CF_COUNT; f++) {
-        if (!present[f] && census_field_required((enum census_field)f))
-            census_builder_error(b, index, CF_COUNT, 0, 0, "missing required key '%s' (%s)",
-                                 census_field_key[f], census_field_ru[f]);
+        if (!present[f] && dms_census_field_required((enum census_field)f))
+            dms_census_builder_error(b, index, CF_COUNT, 0, 0, "missing required key '%s' (%s)",
+                                     dms_census_field_key[f], dms_census_field_ru[f]);
     }
 }
 
-int census_parse_json_named(const char *text, size_t len, const char *source, dms_census **out,
-                            dms_diag *diag)
+int dms_census_parse_json_named(const char *text, size_t len, const char *source, dms_census **out,
+                                dms_diag *diag)
 {
     census_builder b;
     json_t *root = NULL;
@@ -112,13 +112,13 @@ int census_parse_json_named(const char *text, size_t len, const char *source, dm
         people = json_object_get(root, "people");
         prefix = "/people";
     }
-    status = census_builder_init(&b, diag, source, true, prefix);
+    status = dms_census_builder_init(&b, diag, source, true, prefix);
     if (status != DMS_OK) {
         json_decref(root);
         return dms_diag_add_path(diag, status, "", "out of memory");
     }
     if (root == NULL) {
-        census_builder_error_at(&b, jerr.line, jerr.column, "", "invalid JSON: %s", jerr.text);
+        dms_census_builder_error_at(&b, jerr.line, jerr.column, "", "invalid JSON: %s", jerr.text);
         goto finish;
     }
     if (json_is_object(root)) {
@@ -129,39 +129,39 @@ int census_parse_json_named(const char *text, size_t len, const char *source, dm
             if (strcmp(key, "people") != 0) {
                 char path[DMS_ERROR_PATH_MAX] = "", shown[256];
                 pointer_append(path, sizeof path, key);
-                census_show(key, strlen(key), shown, sizeof shown);
-                census_builder_error_at(&b, 0, 0, path,
-                                        "unknown key '%s' (the census object has only \"people\")",
-                                        shown);
+                dms_census_show(key, strlen(key), shown, sizeof shown);
+                dms_census_builder_error_at(
+                    &b, 0, 0, path, "unknown key '%s' (the census object has only \"people\")",
+                    shown);
             }
         }
         if (people == NULL) {
-            census_builder_error_at(&b, 0, 0, "",
-                                    "missing key \"people\" (an array of person objects)");
+            dms_census_builder_error_at(&b, 0, 0, "",
+                                        "missing key \"people\" (an array of person objects)");
             goto finish;
         }
     }
     if (!json_is_array(people)) {
-        census_builder_error_at(&b, 0, 0, prefix,
-                                "expected an array of person objects, or an object "
-                                "{\"people\": [...]}");
+        dms_census_builder_error_at(&b, 0, 0, prefix,
+                                    "expected an array of person objects, or an object "
+                                    "{\"people\": [...]}");
         goto finish;
     }
     for (size_t i = 0; i < json_array_size(people) && !b.nomem; i++) {
         json_t *obj = json_array_get(people, i);
         if (json_is_object(obj)) {
             read_person(&b, i, obj);
-        } else if (census_builder_row(&b, 0) != NULL) {
+        } else if (dms_census_builder_row(&b, 0) != NULL) {
             /* a placeholder row keeps builder indexes equal to array indexes */
-            census_builder_error(&b, i, CF_COUNT, 0, 0, "expected a person object {...}");
+            dms_census_builder_error(&b, i, CF_COUNT, 0, 0, "expected a person object {...}");
         }
     }
 finish:
     json_decref(root);
-    return census_builder_finish(&b, out);
+    return dms_census_builder_finish(&b, out);
 }
 
 int dms_census_parse_json(const char *text, size_t len, dms_census **out, dms_diag *diag)
 {
-    return census_parse_json_named(text, len, "", out, diag);
+    return dms_census_parse_json_named(text, len, "", out, diag);
 }

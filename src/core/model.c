@@ -5,6 +5,7 @@
  * region factors, trend and scenario to a module's base law for one rating
  * cell. The file format is described in models/README.md.
  */
+#include "dms/date.h"
 #include "dms/model.h"
 #include "dms/jsonread.h"
 
@@ -38,34 +39,12 @@ const char *dms_scenario_name(enum dms_scenario_kind kind)
 
 /* ---- dates ---------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
 bool dms_date_parse(const char *text, long *days)
 {
-    if (text == NULL || strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+    int y, m, d;
+    if (!dms_date_split(text, &y, &m, &d) || y < 1900 || y > 2200)
         return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (text[i] < '0' || text[i] > '9'))
-            return false;
-    long y = strtol(text, NULL, 10);
-    unsigned m = (unsigned)((text[5] - '0') * 10 + (text[6] - '0'));
-    unsigned d = (unsigned)((text[8] - '0') * 10 + (text[9] - '0'));
-    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || y > 2200 || m < 1 || m > 12 || d < 1)
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
-        return false;
-    *days = days_from_civil(y, m, d);
+    *days = dms_date_days(y, m, d);
     return true;
 }
 

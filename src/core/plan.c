@@ -4,6 +4,7 @@
  * children in the census, work mode, department); family members follow
  * their employee, because a package is bought for the employee's family.
  */
+#include "dms/date.h"
 #include "dms/plan.h"
 
 #include <math.h>
@@ -336,8 +337,8 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
     long from;
     if (!dms_date_parse(plan->period_from, &from))
         return dms_diag_add_path(diag, DMS_EINVAL, "/period/from", "bad period start");
-    int year = atoi(plan->period_from), month = atoi(plan->period_from + 5),
-        day = atoi(plan->period_from + 8);
+    int year, month, day;
+    dms_date_split(plan->period_from, &year, &month, &day); /* checked by the loader */
     /* Employees by id; the census guarantees one employee row per id and
      * that every family member has one. Ids are interned: compare pointers. */
     size_t n = census->count;

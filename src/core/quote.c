@@ -10,6 +10,7 @@
  * each cell onto it (which adds at most span^2/4 of variance per cell) does
  * not blur the percentiles.
  */
+#include "dms/date.h"
 #include "dms/quote.h"
 
 #include <math.h>
@@ -938,8 +939,8 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     free(slots);
 
     /* Rating cells. */
-    int year = atoi(plan->period_from), month = atoi(plan->period_from + 5),
-        day = atoi(plan->period_from + 8);
+    int year, month, day;
+    dms_date_split(plan->period_from, &year, &month, &day); /* checked by the loader */
     size_t ncells = grid.nsegments * grid.nbands * 2 * grid.nregions;
     grid.cells = calloc(ncells, sizeof *grid.cells);
     q->nsegments = plan->nsegments;

@@ -303,6 +303,7 @@ int dms_store_check(dms_store *store, dms_error *err)
 
 int dms_store_ping(dms_store *store, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_ping: NULL store");
     dms_stmt *stmt = NULL;

@@ -665,16 +665,6 @@ static int parse_census(const char *csv, size_t len, dms_census **census, dms_er
     return status;
 }
 
-/* Number of children in the household of employee_id (for segment rules). */
-static bool has_children(const dms_census *census, const char *employee_id)
-{
-    for (size_t i = 0; i < census->count; i++)
-        if (census->people[i].relation == DMS_RELATION_CHILD &&
-            strcmp(census->people[i].employee_id, employee_id) == 0)
-            return true;
-    return false;
-}
-
 int dms_enrol_import(dms_store *store, const json_t *policy_doc, const char *census_csv, size_t len,
                      const char *actor, long *id, dms_error *err)
 {
@@ -688,25 +678,8 @@ int dms_enrol_import(dms_store *store, const json_t *policy_doc, const char *cen
         goto out;
     if ((status = parse_census(census_csv, len, &census, err)) != DMS_OK)
         goto out;
-    if (census->employees == 0) {
-        status = dms_error_set(err, DMS_EINVAL, "/census_csv", "the census has no employee");
+    if ((status = dms_policy_check_census(policy, census, "/census_csv", err)) != DMS_OK)
         goto out;
-    }
-    for (size_t i = 0; i < census->count; i++) {
-        const dms_person *p = &census->people[i];
-        size_t segment = 0;
-        dms_error ignored;
-        if (p->relation == DMS_RELATION_EMPLOYEE &&
-            dms_policy_segment_of(policy, p, has_children(census, p->employee_id), &segment,
-                                  &ignored) != DMS_OK) {
-            status =
-                dms_error_set(err, DMS_EINVAL, "/census_csv",
-                              "employee %.64s falls into no segment of the policy", p->employee_id);
-            if (err != NULL)
-                err->line = p->line;
-            goto out;
-        }
-    }
     if ((text = json_dumps(policy_doc, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the policy");
         goto out;
@@ -728,6 +701,7 @@ out:
 int dms_enrol_context_parse(const char *policy_json, const char *census_csv, dms_policy **policy,
                             dms_census **census, dms_error *err)
 {
+    dms_error_clear(err);
     *policy = NULL;
     *census = NULL;
     json_t *doc = NULL;

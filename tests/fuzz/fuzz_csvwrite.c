@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/core/csv_internal.h"
+#include "../../src/core/io/csv_internal.h"
 #include "dms/csvwrite.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -111,12 +111,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
 
     csv_reader r;
-    csv_init(&r, text, text_len, "w.csv", NULL);
+    dms_csv_init(&r, text, text_len, "w.csv", NULL);
     size_t i = 0, got_rows = 0;
     char *expect = malloc(2 * size + 2);
-    if (expect == NULL || !csv_record(&r) || r.nfields != 2)
+    if (expect == NULL || !dms_csv_record(&r) || r.nfields != 2)
         abort();
-    while (csv_record(&r)) {
+    while (dms_csv_record(&r)) {
         if (r.bad)
             abort();
         got_rows++;
@@ -157,7 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (r.nomem || got_rows != rows || i != ncells)
         abort();
-    csv_release(&r);
+    dms_csv_release(&r);
     free(expect);
     free(text);
     free(buf);

@@ -52,9 +52,31 @@ const Api = {
     if (type.includes('json') && text) {
       try { data = JSON.parse(text); } catch (e) { data = null; }
     }
+    // A long run answers 202 with a job: wait for it and hand back its
+    // answer as if it had come at once (GET /v1/jobs/{id}).
+    if (res.status === 202 && data && data.href) return this.waitJob(data.href, timeoutMs);
     if (res.ok) return { ok: true, status: res.status, data, text };
     const error = (data && data.error) || { code: `http_${res.status}`, message: `HTTP ${res.status}`, path: '' };
     return { ok: false, status: res.status, data, text, error };
+  },
+
+  async waitJob(href, timeoutMs) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const job = await this.call('GET', href);
+      if (!job.ok) return job;
+      const status = job.data.http_status;
+      if (job.data.status !== 'running') {
+        const data = job.data.result;
+        if (status < 400) return { ok: true, status, data, text: JSON.stringify(data) };
+        const error = (data && data.error) || { code: `http_${status}`, message: `HTTP ${status}`, path: '' };
+        return { ok: false, status, data, text: '', error };
+      }
+      if (Date.now() > until) {
+        return { ok: false, status: 0, error: { code: 'network', message: I18N.t('common.network'), path: '' } };
+      }
+    }
   },
 
   // Text of an error for people: the message with its line and column.

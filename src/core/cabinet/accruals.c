@@ -5,6 +5,7 @@
  * periods add up to the annual premium to the kopeck), and the matching and
  * spreading of payments over invoices.
  */
+#include "dms/date.h"
 #include "dms/finance.h"
 
 #include <stdlib.h>
@@ -54,19 +55,12 @@ int64_t dms_finance_rate_of(const dms_finance_contract *c, const char *programme
 
 /* ---- periods ------------------------------------------------------------------ */
 
-static int month_length(int y, int m)
-{
-    static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
-
 /* The day `months` months after (y, m) on day-of-month dom (clamped to the month). */
 static long add_months(int y, int m, int dom, int months)
 {
-    int index = y * 12 + (m - 1) + months;
-    int ny = index / 12, nm = index % 12 + 1;
-    int d = dom > month_length(ny, nm) ? month_length(ny, nm) : dom;
+    int ny, nm;
+    dms_date_add_months(y, m, months, &ny, &nm);
+    int d = dom > dms_date_month_days(ny, nm) ? dms_date_month_days(ny, nm) : dom;
     return dms_claims_days(ny, nm, d);
 }
 

@@ -70,7 +70,7 @@ const char *dms_insured_field_name_ru(enum dms_insured_field f)
     return (unsigned)f < DMS_INSURED_F_COUNT ? field_ru[f] : "?";
 }
 
-bool reg_word_in(const char *text, size_t len, const char *const *words)
+bool dms_register_word_in(const char *text, size_t len, const char *const *words)
 {
     /* the lists are written folded already (lower case, е for ё, single
        spaces), so only the input is folded */
@@ -101,7 +101,7 @@ bool dms_insured_action_from_text(const char *text, size_t len, enum dms_insured
     static const char *const *const lists[] = {attach_words, detach_words, suspend_words,
                                                change_words};
     for (int a = 0; a < 4; a++)
-        if (reg_word_in(text, len, lists[a])) {
+        if (dms_register_word_in(text, len, lists[a])) {
             if (out != NULL)
                 *out = (enum dms_insured_action)a;
             return true;
@@ -116,7 +116,7 @@ bool dms_insured_status_from_text(const char *text, size_t len, enum dms_insured
     static const char *const exc[] = {"исключен", "excluded", NULL};
     static const char *const *const lists[] = {inc, sus, exc};
     for (int s = 0; s < 3; s++)
-        if (reg_word_in(text, len, lists[s])) {
+        if (dms_register_word_in(text, len, lists[s])) {
             if (out != NULL)
                 *out = (enum dms_insured_status)s;
             return true;
@@ -126,7 +126,7 @@ bool dms_insured_status_from_text(const char *text, size_t len, enum dms_insured
 
 /* ---- dates --------------------------------------------------------------------- */
 
-long reg_days(int y, int m, int d)
+long dms_register_days(int y, int m, int d)
 {
     y -= m <= 2;
     long era = (y >= 0 ? y : y - 399) / 400;
@@ -135,7 +135,7 @@ long reg_days(int y, int m, int d)
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
 
-void reg_civil(long z, int *year, int *month, int *day)
+void dms_register_civil(long z, int *year, int *month, int *day)
 {
     z += 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097;
@@ -157,16 +157,16 @@ static const char *ru_date(long days, char buf[16])
         return buf;
     }
     int y, m, d;
-    reg_civil(days, &y, &m, &d);
+    dms_register_civil(days, &y, &m, &d);
     snprintf(buf, 16, "%02d.%02d.%04d", d % 100, m % 100, ((y % 10000) + 10000) % 10000);
     return buf;
 }
 
 /* ---- issues ---------------------------------------------------------------------- */
 
-bool reg_issue_add(dms_insured_issue **issues, size_t *n, size_t *cap, size_t *total,
-                   enum dms_insured_issue_code code, int line, int column,
-                   enum dms_insured_field field, const char *ru, const char *en)
+bool dms_register_issue_add(dms_insured_issue **issues, size_t *n, size_t *cap, size_t *total,
+                            enum dms_insured_issue_code code, int line, int column,
+                            enum dms_insured_field field, const char *ru, const char *en)
 {
     (*total)++;
     if (*n >= DMS_INSURED_MAX_ISSUES)
@@ -283,7 +283,7 @@ void dms_insured_register_free(dms_insured_register *reg)
 {
     if (reg == NULL)
         return;
-    csv_pool_release(&reg->pool);
+    dms_csv_pool_release(&reg->pool);
     free(reg->persons);
     free(reg->map.slots);
     free(reg->order);
@@ -294,7 +294,7 @@ static const char *intern(csv_pool *pool, const char *s)
 {
     if (s == NULL)
         s = "";
-    return csv_pool_intern(pool, s, strlen(s));
+    return dms_csv_pool_intern(pool, s, strlen(s));
 }
 
 /* Copies p's strings into pool; false on ENOMEM. */
@@ -372,14 +372,14 @@ void dms_insured_batch_free(dms_insured_batch *b)
 {
     if (b == NULL)
         return;
-    csv_pool_release(&b->pool);
+    dms_csv_pool_release(&b->pool);
     free(b->changes);
     free(b->issues);
     free(b->poisoned);
     free(b);
 }
 
-bool reg_batch_push(dms_insured_batch *b, const dms_insured_change *c)
+bool dms_register_batch_push(dms_insured_batch *b, const dms_insured_change *c)
 {
     if (b->count >= DMS_INSURED_MAX_ROWS)
         return false;
@@ -395,9 +395,9 @@ bool reg_batch_push(dms_insured_batch *b, const dms_insured_change *c)
     return true;
 }
 
-bool reg_batch_poison(dms_insured_batch *b, const char *policy, size_t len, int line)
+bool dms_register_batch_poison(dms_insured_batch *b, const char *policy, size_t len, int line)
 {
-    const char *p = csv_pool_intern(&b->pool, policy, len);
+    const char *p = dms_csv_pool_intern(&b->pool, policy, len);
     if (p == NULL)
         return false;
     if (b->npoisoned == b->cap_poisoned) {
@@ -435,7 +435,7 @@ int dms_insured_batch_add(dms_insured_batch *b, const dms_insured_change *change
                              "больше %zu изменений / more than %zu changes in one batch",
                              DMS_INSURED_MAX_ROWS, DMS_INSURED_MAX_ROWS);
     dms_insured_change c = *change;
-    if (!intern_change(&b->pool, &c) || !reg_batch_push(b, &c))
+    if (!intern_change(&b->pool, &c) || !dms_register_batch_push(b, &c))
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
     return DMS_OK;
 }
@@ -474,7 +474,7 @@ void dms_insured_outcome_free(dms_insured_outcome *o)
     if (o == NULL)
         return;
     if (o->store != NULL) {
-        csv_pool_release(&o->store->pool);
+        dms_csv_pool_release(&o->store->pool);
         free(o->store->changes);
         free(o->store->persons);
         free(o->store->issues);
@@ -531,8 +531,8 @@ static void fault(checker *k, enum dms_insured_issue_code code, enum dms_insured
     va_end(aq);
     va_end(ap);
     k->row_faults++;
-    if (!reg_issue_add(&k->issues, &k->nissues, &k->cap_issues, &k->total, code, k->c->line,
-                       col_of(k->c, f), f, ru, en))
+    if (!dms_register_issue_add(&k->issues, &k->nissues, &k->cap_issues, &k->total, code,
+                                k->c->line, col_of(k->c, f), f, ru, en))
         k->nomem = true;
 }
 
@@ -812,8 +812,9 @@ int dms_insured_check(const dms_insured_register *reg, const dms_insured_rules *
     /* issues found while reading come first (they are sorted with the rest) */
     for (size_t i = 0; i < batch->nissues; i++) {
         const dms_insured_issue *is = &batch->issues[i];
-        if (!reg_issue_add(&k.issues, &k.nissues, &k.cap_issues, &k.total, is->code, is->line,
-                           is->column, is->field, is->message_ru, is->message_en))
+        if (!dms_register_issue_add(&k.issues, &k.nissues, &k.cap_issues, &k.total, is->code,
+                                    is->line, is->column, is->field, is->message_ru,
+                                    is->message_en))
             k.nomem = true;
     }
     k.total += batch->issues_total - batch->nissues;

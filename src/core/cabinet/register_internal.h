@@ -8,7 +8,7 @@
 #define DMS_REGISTER_INTERNAL_H
 
 #include "dms/register.h"
-#include "../csv_internal.h"
+#include "../io/csv_internal.h"
 
 struct dms_insured_batch {
     csv_pool pool; /* every string of the changes */
@@ -29,20 +29,20 @@ struct dms_insured_batch {
 
 /* Appends an issue to a list kept within DMS_INSURED_MAX_ISSUES (the total
    is always counted). false only when memory ran out. */
-bool reg_issue_add(dms_insured_issue **issues, size_t *n, size_t *cap, size_t *total,
-                   enum dms_insured_issue_code code, int line, int column,
-                   enum dms_insured_field field, const char *ru, const char *en);
+bool dms_register_issue_add(dms_insured_issue **issues, size_t *n, size_t *cap, size_t *total,
+                            enum dms_insured_issue_code code, int line, int column,
+                            enum dms_insured_field field, const char *ru, const char *en);
 
 /* Interns text into the batch's pool and appends a change whose strings are
    already interned there. */
-bool reg_batch_push(dms_insured_batch *b, const dms_insured_change *c);
-bool reg_batch_poison(dms_insured_batch *b, const char *policy, size_t len, int line);
+bool dms_register_batch_push(dms_insured_batch *b, const dms_insured_change *c);
+bool dms_register_batch_poison(dms_insured_batch *b, const char *policy, size_t len, int line);
 
 /* Days since 1970-01-01 of a civil date, and back (proleptic Gregorian). */
-long reg_days(int year, int month, int day);
-void reg_civil(long days, int *year, int *month, int *day);
+long dms_register_days(int year, int month, int day);
+void dms_register_civil(long days, int *year, int *month, int *day);
 
 /* Folded text equality with a list of words (dms_text_fold). */
-bool reg_word_in(const char *text, size_t len, const char *const *words);
+bool dms_register_word_in(const char *text, size_t len, const char *const *words);
 
 #endif

@@ -13,7 +13,7 @@ static json_t *date_json(long days)
     if (days == DMS_INSURED_NO_DATE || days == DMS_INSURED_OPEN_END)
         return json_null();
     int y, m, d;
-    reg_civil(days, &y, &m, &d);
+    dms_register_civil(days, &y, &m, &d);
     char buf[16];
     snprintf(buf, sizeof buf, "%04d-%02d-%02d", ((y % 10000) + 10000) % 10000, m % 100, d % 100);
     return json_string(buf);

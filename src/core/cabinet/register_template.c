@@ -106,6 +106,7 @@ static const size_t field_max[DMS_INSURED_F_COUNT] = {64, 32, 64, 64, 32, 256, 3
 
 typedef struct reader {
     dms_insured_batch *b;
+    dms_progress *progress;
     bool nomem;
     int map[DMS_XLSX_MAX_COLUMNS > 256 ? 256 : DMS_XLSX_MAX_COLUMNS]; /* column → field */
     int ncols;
@@ -140,8 +141,8 @@ static void add_issue(reader *r, enum dms_insured_issue_code code, int line, int
     va_end(aq);
     va_end(ap);
     dms_insured_batch *b = r->b;
-    if (!reg_issue_add(&b->issues, &b->nissues, &b->cap_issues, &b->issues_total, code, line,
-                       column, f, ru, en))
+    if (!dms_register_issue_add(&b->issues, &b->nissues, &b->cap_issues, &b->issues_total, code,
+                                line, column, f, ru, en))
         r->nomem = true;
 }
 
@@ -258,7 +259,7 @@ static bool cell_date(const char *t, size_t n, long *days, char *msg, size_t msi
     int y, m, d;
     if (dms_census_parse_date(t, n, &y, &m, &d, msg, msize) != DMS_OK)
         return false;
-    *days = reg_days(y, m, d);
+    *days = dms_register_days(y, m, d);
     return true;
 }
 
@@ -356,7 +357,8 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
     dms_insured_batch *b = r->b;
     if ((int)b->issues_total != faults_before) {
         if (val[DMS_INSURED_F_POLICY] != NULL &&
-            !reg_batch_poison(b, val[DMS_INSURED_F_POLICY], vlen[DMS_INSURED_F_POLICY], line))
+            !dms_register_batch_poison(b, val[DMS_INSURED_F_POLICY], vlen[DMS_INSURED_F_POLICY],
+                                       line))
             r->nomem = true;
         return;
     }
@@ -366,7 +368,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
     const char *interned[5];
     for (size_t i = 0; i < 5; i++) {
         enum dms_insured_field f = strs[i];
-        interned[i] = csv_pool_intern(&b->pool, val[f] ? val[f] : "", val[f] ? vlen[f] : 0);
+        interned[i] = dms_csv_pool_intern(&b->pool, val[f] ? val[f] : "", val[f] ? vlen[f] : 0);
         if (interned[i] == NULL) {
             r->nomem = true;
             return;
@@ -384,7 +386,7 @@ static void read_row(reader *r, int line, size_t n, const char *const *texts, co
                   "больше %zu строк", "more than %zu rows", DMS_INSURED_MAX_ROWS);
         return;
     }
-    if (!reg_batch_push(b, &c))
+    if (!dms_register_batch_push(b, &c))
         r->nomem = true;
 }
 
@@ -409,7 +411,7 @@ static void csv_fault(csv_reader *cr, int line, int column, const char *msg)
 static int read_csv(reader *r, const char *data, size_t len, const char *source)
 {
     csv_reader cr;
-    csv_init(&cr, data, len, source, NULL);
+    dms_csv_init(&cr, data, len, source, NULL);
     cr.fault = csv_fault;
     cr.ctx = r;
     const char **texts = NULL;
@@ -417,8 +419,9 @@ static int read_csv(reader *r, const char *data, size_t len, const char *source)
     int *cols = NULL;
     size_t cap = 0;
     bool any = false;
-    while (!r->nomem && csv_record(&cr)) {
-        if (csv_blank(&cr))
+    while (!r->nomem && dms_csv_record(&cr)) {
+        dms_progress_step(r->progress, (double)cr.pos, (double)len);
+        if (dms_csv_blank(&cr))
             continue;
         if (cr.nfields > cap) {
             size_t c2 = cr.nfields * 2;
@@ -438,7 +441,7 @@ static int read_csv(reader *r, const char *data, size_t len, const char *source)
             cap = c2;
         }
         for (size_t i = 0; i < cr.nfields; i++) {
-            texts[i] = csv_text(&cr, i, &lens[i]);
+            texts[i] = dms_csv_text(&cr, i, &lens[i]);
             cols[i] = (int)(i + 1);
         }
         int line = cr.fields[0].line;
@@ -452,7 +455,7 @@ static int read_csv(reader *r, const char *data, size_t len, const char *source)
     if (!any && !r->nomem)
         add_issue(r, DMS_INSURED_E_BAD_FILE, 1, 1, DMS_INSURED_F_ACTION,
                   "%sфайл пуст: нет строки заголовков", "%sthe file is empty: no header line", "");
-    csv_release(&cr);
+    dms_csv_release(&cr);
     free(texts);
     free(lens);
     free(cols);
@@ -481,6 +484,7 @@ static int read_xlsx(reader *r, const char *data, size_t len)
     size_t cap = 0;
     bool any = false;
     for (size_t i = 0; i < sh->nrows && !r->nomem; i++) {
+        dms_progress_step(r->progress, (double)(i + 1), (double)sh->nrows);
         const dms_xlsx_row *row = &sh->rows[i];
         size_t n = 0;
         if (row->ncells > cap) {
@@ -504,7 +508,7 @@ static int read_xlsx(reader *r, const char *data, size_t len)
             const dms_xlsx_cell *cell = &row->cells[k];
             const char *t = cell->text;
             size_t tl = strlen(t);
-            csv_trim(&t, &tl);
+            dms_csv_trim(&t, &tl);
             texts[n] = t;
             lens[n] = tl;
             cols[n] = cell->column;
@@ -532,6 +536,14 @@ int dms_insured_template_read(const char *data, size_t len, enum dms_insured_for
                               const char *source, dms_insured_batch **out, dms_error *err)
 {
     dms_error_clear(err);
+    return dms_insured_template_read_with(data, len, format, source, NULL, out, err);
+}
+
+int dms_insured_template_read_with(const char *data, size_t len, enum dms_insured_format format,
+                                   const char *source, const dms_insured_read_options *options,
+                                   dms_insured_batch **out, dms_error *err)
+{
+    dms_error_clear(err);
     if (out != NULL)
         *out = NULL;
     if (out == NULL || (data == NULL && len > 0))
@@ -553,6 +565,7 @@ int dms_insured_template_read(const char *data, size_t len, enum dms_insured_for
         return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
     }
     r->b = b;
+    r->progress = options != NULL ? options->progress : NULL;
     int status = b->xlsx ? read_xlsx(r, data, len)
                          : read_csv(r, data, len, source ? source : "template.csv");
     free(r);
@@ -598,7 +611,7 @@ static const char *dotted(long days, char buf[16])
         return buf;
     }
     int y, m, d;
-    reg_civil(days, &y, &m, &d);
+    dms_register_civil(days, &y, &m, &d);
     snprintf(buf, 16, "%02d.%02d.%04d", d % 100, m % 100, ((y % 10000) + 10000) % 10000);
     return buf;
 }

@@ -199,27 +199,3 @@ int dms_reimb_doc_check(const void *data, size_t len, enum dms_reimb_doc_kind *k
         *kind = k;
     return DMS_OK;
 }
-
-void dms_reimb_counts_suppress(const long counts[DMS_REIMB_STATUS_COUNT], int min_cell,
-                               bool hidden[DMS_REIMB_STATUS_COUNT], bool *total_hidden)
-{
-    long total = 0;
-    int nhidden = 0;
-    for (int i = 0; i < DMS_REIMB_STATUS_COUNT; i++) {
-        total += counts[i];
-        hidden[i] = counts[i] >= 1 && counts[i] < min_cell;
-        nhidden += hidden[i];
-    }
-    /* One hidden count beside a visible total is the total minus the rest:
-       hide the smallest positive visible count with it. */
-    if (nhidden == 1) {
-        int pick = -1;
-        for (int i = 0; i < DMS_REIMB_STATUS_COUNT; i++)
-            if (!hidden[i] && counts[i] > 0 && (pick < 0 || counts[i] < counts[pick]))
-                pick = i;
-        if (pick >= 0)
-            hidden[pick] = true;
-    }
-    if (total_hidden != NULL)
-        *total_hidden = total >= 1 && total < min_cell;
-}

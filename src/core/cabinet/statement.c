@@ -4,13 +4,14 @@
  * into payments with every fault at line:column. Amounts become integer
  * kopecks straight from the digits, never through a double.
  */
+#include "dms/date.h"
 #include "dms/statement.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../csv_internal.h"
+#include "../io/csv_internal.h"
 #include "dms/claims.h"
 #include "dms/text.h"
 
@@ -44,13 +45,6 @@ static void fault(struct reader *r, int line, int column, const char *code, cons
     dms_diag_add_at(r->diag, DMS_EPARSE, r->source, line, column, "%s: %s / %s", code, ru, en);
 }
 
-static int month_length(int y, int m)
-{
-    static const int len[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
-
 static bool digits(const char *s, size_t n, int *out)
 {
     int v = 0;
@@ -74,7 +68,7 @@ static bool parse_date(const char *s, size_t n, long *day)
         ok = digits(s, 4, &y) && digits(s + 5, 2, &m) && digits(s + 8, 2, &d);
     else
         return false;
-    if (!ok || y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > month_length(y, m))
+    if (!ok || y < 1990 || y > 2200 || m < 1 || m > 12 || d < 1 || d > dms_date_month_days(y, m))
         return false;
     *day = dms_claims_days(y, m, d);
     return true;
@@ -199,23 +193,23 @@ static void csv_fault(csv_reader *cr, int line, int column, const char *msg)
 static void read_csv(struct reader *r, const char *data, size_t len)
 {
     csv_reader cr;
-    csv_init(&cr, data, len, r->source, NULL);
+    dms_csv_init(&cr, data, len, r->source, NULL);
     cr.fault = csv_fault;
     cr.ctx = r;
     int col[F_COUNT];
     for (int f = 0; f < F_COUNT; f++)
         col[f] = -1;
-    if (!csv_header(&cr)) {
+    if (!dms_csv_header(&cr)) {
         if (!cr.nomem)
             fault(r, 1, 1, "bad_file", "выписка пуста: нет строки заголовка",
                   "the statement is empty: no header row");
         r->nomem = cr.nomem;
-        csv_release(&cr);
+        dms_csv_release(&cr);
         return;
     }
     for (size_t i = 0; i < cr.nfields; i++) {
         size_t n;
-        const char *t = csv_text(&cr, i, &n);
+        const char *t = dms_csv_text(&cr, i, &n);
         int f = header_field(t, n);
         if (f >= 0 && col[f] >= 0)
             fault(r, cr.fields[i].line, cr.fields[i].column, "bad_header", "столбец повторяется",
@@ -231,11 +225,11 @@ static void read_csv(struct reader *r, const char *data, size_t len)
             fault(r, header_line, 1, "missing_column", "в заголовке нет обязательного столбца", en);
         }
     if (r->faults > 0) {
-        csv_release(&cr);
+        dms_csv_release(&cr);
         return;
     }
-    while (csv_record(&cr) && !r->nomem) {
-        if (cr.bad || csv_blank(&cr))
+    while (dms_csv_record(&cr) && !r->nomem) {
+        if (cr.bad || dms_csv_blank(&cr))
             continue;
         struct raw raw;
         memset(&raw, 0, sizeof raw);
@@ -243,7 +237,7 @@ static void read_csv(struct reader *r, const char *data, size_t len)
         for (int f = 0; f < F_COUNT; f++) {
             if (col[f] < 0 || (size_t)col[f] >= cr.nfields)
                 continue;
-            raw.text[f] = csv_text(&cr, (size_t)col[f], &raw.len[f]);
+            raw.text[f] = dms_csv_text(&cr, (size_t)col[f], &raw.len[f]);
             raw.line[f] = cr.fields[col[f]].line;
             raw.column[f] = cr.fields[col[f]].column;
         }
@@ -251,7 +245,7 @@ static void read_csv(struct reader *r, const char *data, size_t len)
     }
     if (cr.nomem)
         r->nomem = true;
-    csv_release(&cr);
+    dms_csv_release(&cr);
 }
 
 /* ---- 1CClientBankExchange ------------------------------------------------------------ */

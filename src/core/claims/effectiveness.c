@@ -5,6 +5,7 @@
  * pilot against rest, the NPS from aggregated answers, and the ROI with
  * its inputs.
  */
+#include "dms/file.h"
 #include "dms/effectiveness.h"
 
 #include <math.h>
@@ -12,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../csv_internal.h"
+#include "../io/csv_internal.h"
 #include "dms/parse.h"
 #include "dms/text.h"
 
@@ -93,9 +94,9 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
         return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the HR file");
     }
     csv_reader r;
-    csv_init(&r, text, len, source, diag);
+    dms_csv_init(&r, text, len, source, diag);
     int col[HR_NCOLS] = {-1, -1, -1, -1};
-    if (!csv_header(&r)) {
+    if (!dms_csv_header(&r)) {
         status = r.nomem ? DMS_ENOMEM : DMS_EPARSE;
         if (!r.nomem)
             dms_diag_add_at(diag, DMS_EPARSE, source, 1, 1, "the HR file has no header line");
@@ -103,7 +104,7 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
     }
     for (size_t i = 0; i < r.nfields; i++) {
         size_t n;
-        const char *t = csv_text(&r, i, &n);
+        const char *t = dms_csv_text(&r, i, &n);
         int c = hr_column(t, n);
         if (c < 0 || col[c] >= 0) {
             dms_diag_add_at(diag, DMS_EPARSE, source, r.fields[i].line, r.fields[i].column,
@@ -120,12 +121,12 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
         dms_diag_add_at(diag, DMS_EPARSE, source, 1, 1, "the HR file needs employee_id");
         status = DMS_EPARSE;
     }
-    while (status != DMS_ENOMEM && csv_record(&r)) {
+    while (status != DMS_ENOMEM && dms_csv_record(&r)) {
         if (r.bad) {
             status = DMS_EPARSE;
             continue;
         }
-        if (csv_blank(&r))
+        if (dms_csv_blank(&r))
             continue;
         if (col[HR_ID] < 0)
             continue;
@@ -146,7 +147,7 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
             if (col[c] < 0)
                 continue;
             size_t n = 0;
-            const char *t = (size_t)col[c] < r.nfields ? csv_text(&r, (size_t)col[c], &n) : "";
+            const char *t = (size_t)col[c] < r.nfields ? dms_csv_text(&r, (size_t)col[c], &n) : "";
             int line = (size_t)col[c] < r.nfields ? r.fields[col[c]].line : r.line;
             int column = (size_t)col[c] < r.nfields ? r.fields[col[c]].column : r.end_column;
             bool good = c == HR_ID       ? n > 0 && used + n + 1 <= len + 1
@@ -176,7 +177,7 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
     if (r.nomem)
         status = DMS_ENOMEM;
 out:
-    csv_release(&r);
+    dms_csv_release(&r);
     if (status == DMS_OK && r.errors > 0)
         status = DMS_EPARSE;
     if (status != DMS_OK) {
@@ -194,30 +195,11 @@ out:
 int dms_hr_load_file(const char *path, dms_hr_file **out, dms_diag *diag)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open the HR file");
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 65536) {
-            char *nb = realloc(buf, cap = cap ? 2 * cap : 65536);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the HR file");
-            }
-            buf = nb;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    int status = bad ? dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot read the HR file")
-                     : dms_hr_parse_csv(buf, len, path, out, diag);
+    size_t len = 0;
+    int status = dms_file_read_diag(path, 0, "the HR file", &buf, &len, diag);
+    if (status == DMS_OK)
+        status = dms_hr_parse_csv(buf, len, path, out, diag);
     free(buf);
     return status;
 }
@@ -349,6 +331,7 @@ int dms_effect_compute(const dms_register *reg, const dms_membership *m, const d
                        const dms_effect_options *opt, dms_table **table, dms_effect_nps *nps,
                        dms_effect_roi *roi, dms_error *err)
 {
+    dms_error_clear(err);
     *table = NULL;
     memset(nps, 0, sizeof *nps);
     memset(roi, 0, sizeof *roi);
@@ -541,6 +524,7 @@ static json_t *num_or_null(double x, int decimals)
 json_t *dms_report_effect(const dms_table *table, const dms_effect_nps *nps,
                           const dms_effect_roi *roi, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *metrics = dms_reports_json(table, err);
     if (metrics == NULL)
         return NULL;

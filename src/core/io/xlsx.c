@@ -9,9 +9,11 @@
  * Both libraries are maintained Debian packages: no hand-written inflate or
  * XML tokenizer here.
  */
+#include "dms/file.h"
+#include "dms/date.h"
 #include "dms/xlsx.h"
 #include "dms/text.h"
-#include "../csv_internal.h"
+#include "csv_internal.h"
 
 #include <errno.h>
 #include <expat.h>
@@ -51,32 +53,6 @@ double dms_xlsx_days_serial(long days)
     if (s < 61)
         s -= 1;
     return (double)s;
-}
-
-/* days_from_civil (proleptic Gregorian), for years >= 1 */
-static long civil_days(int y, int m, int d)
-{
-    long yy = y - (m <= 2);
-    long era = yy / 400;
-    long yoe = yy - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void iso_date(long z, char out[16])
-{
-    /* civil_from_days (proleptic Gregorian) */
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
-    snprintf(out, 16, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100), (int)(d % 100));
 }
 
 /* ---- cell references ------------------------------------------------------ */
@@ -1075,22 +1051,15 @@ static void finish_cell(sh_ctx *c)
             char buf[11];
             snprintf(buf, sizeof buf, "%.10s", v);
             int y, m, d;
-            if (sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) != 3) {
+            if (!dms_date_split(buf, &y, &m, &d) || y < 1900) {
                 sh_fail_at(c, DMS_EPARSE, c->row, c->col, "bad date value");
                 return;
             }
-            static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-            bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 ||
-                d > mdays[m - 1] + (m == 2 && leap)) {
-                sh_fail_at(c, DMS_EPARSE, c->row, c->col, "bad date value");
-                return;
-            }
-            long days = civil_days(y, m, d);
+            long days = dms_date_days(y, m, d);
             cell.type = DMS_XLSX_DATE;
             cell.days = days;
             cell.number = dms_xlsx_days_serial(days);
-            iso_date(days, iso);
+            dms_date_format(days, iso);
             text = iso;
             tlen = 10;
         } else {
@@ -1104,7 +1073,7 @@ static void finish_cell(sh_ctx *c)
             if (c->style >= 0 && (size_t)c->style < b->nxf && b->xf_date[c->style] &&
                 dms_xlsx_serial_days(x, &cell.days)) {
                 cell.type = DMS_XLSX_DATE;
-                iso_date(cell.days, iso);
+                dms_date_format(cell.days, iso);
                 text = iso;
                 tlen = 10;
             }
@@ -1278,6 +1247,7 @@ const dms_xlsx_cell *dms_xlsx_row_cell(const dms_xlsx_row *row, int column)
 int dms_xlsx_read_first(const void *data, size_t len, const dms_xlsx_limits *limits,
                         const char *sheet_name, dms_xlsx_sheet **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_xlsx_book *book = NULL;
     if (out != NULL)
         *out = NULL;
@@ -1590,32 +1560,6 @@ int dms_xlsx_writer_row_end(dms_xlsx_writer *w)
     return status;
 }
 
-static int slurp(const char *path, char **data, size_t *len, dms_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot read back %s", path);
-    strbuf sb = {0};
-    char chunk[65536];
-    size_t n;
-    int status = DMS_OK;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (!sb_add(&sb, chunk, n)) {
-            status = dms_error_set(err, DMS_ENOMEM, NULL, "out of memory writing XLSX");
-            break;
-        }
-    if (status == DMS_OK && ferror(f))
-        status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot read back %s", path);
-    fclose(f);
-    if (status != DMS_OK) {
-        free(sb.s);
-        return status;
-    }
-    *data = sb.s;
-    *len = sb.len;
-    return DMS_OK;
-}
-
 int dms_xlsx_writer_close(dms_xlsx_writer *w, char **data, size_t *len, dms_error *err)
 {
     dms_error_clear(err);
@@ -1641,7 +1585,7 @@ int dms_xlsx_writer_close(dms_xlsx_writer *w, char **data, size_t *len, dms_erro
         status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot write %s (%s)",
                                w->dest ? w->dest : "the workbook", lxw_strerror(e));
     if (status == DMS_OK && w->dest == NULL)
-        status = slurp(w->path, data, len, err);
+        status = dms_file_read(w->path, 0, "the XLSX written", data, len, err);
     if (status == DMS_OK && w->dest != NULL && rename(w->path, w->dest) != 0)
         status = dms_error_set(err, DMS_EIO, NULL, "XLSX: cannot write %s: %s", w->dest,
                                strerror(errno));
@@ -1658,6 +1602,7 @@ int dms_xlsx_write_table(const char *path, const char *sheet, const dms_xlsx_col
                          size_t ncolumns, const dms_xlsx_value *values, size_t nrows, char **data,
                          size_t *len, dms_error *err)
 {
+    dms_error_clear(err);
     dms_xlsx_writer *w = NULL;
     if (values == NULL && nrows > 0 && ncolumns > 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_xlsx_write_table: NULL values");
@@ -1738,28 +1683,16 @@ static bool csv_number(const char *s, size_t n, double *out)
 static bool csv_date(const char *s, size_t n, long *days)
 {
     int y, m, d;
-    char buf[16];
+    char iso[11];
     if (n != 10)
         return false;
-    memcpy(buf, s, 10);
-    buf[10] = '\0';
-    if (buf[4] == '-' && buf[7] == '-') {
-        if (sscanf(buf, "%4d-%2d-%2d", &y, &m, &d) != 3)
-            return false;
-    } else if (buf[2] == '.' && buf[5] == '.') {
-        if (sscanf(buf, "%2d.%2d.%4d", &d, &m, &y) != 3)
-            return false;
-    } else {
+    if (s[2] == '.' && s[5] == '.') /* DD.MM.YYYY, as Russian spreadsheets write it */
+        snprintf(iso, sizeof iso, "%.4s-%.2s-%.2s", s + 6, s + 3, s);
+    else
+        snprintf(iso, sizeof iso, "%.10s", s);
+    if (!dms_date_split(iso, &y, &m, &d) || y < 1901)
         return false;
-    }
-    for (int i = 0; i < 10; i++)
-        if (i != 2 && i != 4 && i != 5 && i != 7 && (buf[i] < '0' || buf[i] > '9'))
-            return false;
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (y < 1901 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && leap))
-        return false;
-    *days = civil_days(y, m, d);
+    *days = dms_date_days(y, m, d);
     return true;
 }
 
@@ -1771,13 +1704,13 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     if (csv == NULL && csv_len > 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_xlsx_from_csv: NULL text");
     csv_reader r;
-    csv_init(&r, csv, csv_len, "csv", NULL);
+    dms_csv_init(&r, csv, csv_len, "csv", NULL);
     int status = DMS_OK;
     dms_xlsx_writer *w = NULL;
     dms_xlsx_column *cols = NULL;
     char **owned = NULL;
     size_t ncols = 0;
-    if (!csv_header(&r)) {
+    if (!dms_csv_header(&r)) {
         status = r.nomem ? dms_error_set(err, DMS_ENOMEM, NULL, "out of memory")
                          : dms_error_set(err, DMS_EPARSE, NULL, "CSV: no header line");
         goto out_reader;
@@ -1791,7 +1724,7 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     }
     for (size_t i = 0; i < ncols; i++) {
         size_t n = 0;
-        const char *t = csv_text(&r, i, &n);
+        const char *t = dms_csv_text(&r, i, &n);
         if (i < nheaders && headers != NULL && headers[i] != NULL) {
             cols[i].header = headers[i];
             continue;
@@ -1810,7 +1743,7 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     if (status != DMS_OK)
         goto out_cols;
     dms_xlsx_writer_sheet(w, sheet ? sheet : "Sheet1", cols, ncols);
-    while (csv_record(&r)) {
+    while (dms_csv_record(&r)) {
         if (r.bad) {
             char msg[64];
             snprintf(msg, sizeof msg, "CSV: malformed record at line %d", r.line);
@@ -1819,11 +1752,11 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
             status = dms_error_set(err, DMS_EPARSE, NULL, "%s", msg);
             goto out_cols;
         }
-        if (csv_blank(&r))
+        if (dms_csv_blank(&r))
             continue;
         for (size_t i = 0; i < r.nfields; i++) {
             size_t n = 0;
-            const char *t = csv_text(&r, i, &n);
+            const char *t = dms_csv_text(&r, i, &n);
             double x;
             long days;
             if (n == 0) {
@@ -1862,6 +1795,6 @@ out_cols:
     free(owned);
     free(cols);
 out_reader:
-    csv_release(&r);
+    dms_csv_release(&r);
     return status;
 }

@@ -5,6 +5,7 @@
  * pro rata temporis over the days the endorsement covers. See
  * include/dms/crisis.h.
  */
+#include "dms/date.h"
 #include "dms/crisis.h"
 
 #include <inttypes.h>
@@ -15,47 +16,20 @@
 #include "dms/jsonread.h"
 #include "dms/quote.h"
 
-/* Days since 1970-01-01 to a civil date (the inverse of dms_date_parse). */
-static void civil_from_days(long z, char out[11])
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp < 10 ? mp + 3 : mp - 9;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%04ld-%02ld-%02ld", y + (m <= 2), m, d);
-    snprintf(out, 11, "%.10s", buf);
-}
-
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 /* The day before the same day N months after from, or the last day of that
  * month when it has no such day. */
 static bool end_of_months(const char *from, int months, long *end)
 {
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y = atoi(from), m = atoi(from + 5), d = atoi(from + 8);
-    m += months;
-    y += (m - 1) / 12;
-    m = (m - 1) % 12 + 1;
-    int last = mdays[m - 1] + (m == 2 && leap(y));
+    int y0, m0, d, y, m;
+    if (!dms_date_split(from, &y0, &m0, &d))
+        return false;
+    dms_date_add_months(y0, m0, months, &y, &m);
+    int last = dms_date_month_days(y, m);
     /* From the 31st, a month ends on the last day of the shorter month. */
     bool clamped = d > last;
     if (clamped)
         d = last;
-    char buf[16];
-    snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-    long days;
-    if (!dms_date_parse(buf, &days))
-        return false;
+    long days = dms_date_days(y, m, d);
     *end = clamped ? days : days - 1;
     return true;
 }
@@ -156,7 +130,7 @@ int dms_crisis_price(const dms_tariff *tariff, const dms_model *model, const dms
                                      terms->modules[i]);
     if (end > p1)
         end = p1;
-    civil_from_days(end, out->to);
+    dms_date_format(end, out->to);
     out->days = end - from + 1;
     out->period_days = p1 - p0 + 1;
     out->share = (double)out->days / (double)out->period_days;
@@ -240,6 +214,7 @@ static json_t *row_json(const dms_crisis_segment *r)
 
 json_t *dms_report_crisis(const dms_crisis_result *res, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *mods = json_array();
     for (size_t i = 0; i < res->terms.nmodules; i++)
         json_array_append_new(mods, json_string(res->terms.modules[i]));

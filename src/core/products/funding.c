@@ -30,6 +30,7 @@ int dms_funding_group_from_quote(const dms_quote *quote, const dms_tariff *tarif
                                  enum dms_scenario_kind scenario, dms_funding_group *out,
                                  dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (!quote->has_distribution)
         return dms_error_set(err, DMS_EINVAL, NULL,
@@ -55,6 +56,7 @@ static double gamma_z99(double shape)
 
 int dms_funding_tail_fit(double mean, double sd, double p99, dms_funding_tail *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (!isfinite(mean) || !(sd > 0) || !isfinite(sd) || !isfinite(p99))
         return dms_error_set(err, DMS_EINVAL, NULL,
@@ -132,6 +134,7 @@ static void break_even(const dms_funding_result *r, double fixed, double extra, 
 int dms_funding_compare(const dms_funding_group *group, const dms_funding_terms *terms,
                         dms_funding_result *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (group->people == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "the group has nobody in it");
@@ -239,6 +242,7 @@ static const char *const model_names[DMS_FUNDING_NMODELS] = {"fixed_premium", "p
 
 json_t *dms_report_funding(const dms_funding_result *r, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *models = json_object();
     for (size_t m = 0; m < DMS_FUNDING_NMODELS; m++) {
         const dms_funding_cost *c = &r->cost[m];

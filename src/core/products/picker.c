@@ -7,6 +7,7 @@
  * monthly payroll of elections. Pure functions: the inputs are immutable, the
  * results go to caller-provided structs, nothing global changes.
  */
+#include "dms/date.h"
 #include "dms/picker.h"
 
 #include <ctype.h>
@@ -39,9 +40,17 @@ static int64_t div_round(int64_t a, int64_t b)
 
 /* ---- household and eligibility ------------------------------------------ */
 
+int dms_picker_tenure_months(const dms_census *census, const char *employee_id)
+{
+    (void)census;
+    (void)employee_id;
+    return DMS_PICKER_TENURE_ASSUMED_MONTHS;
+}
+
 int dms_picker_household(const dms_census *census, const char *employee_id, int tenure_months,
                          dms_household *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     out->tenure_months = tenure_months;
     if (census == NULL || employee_id == NULL)
@@ -100,8 +109,9 @@ const char *dms_picker_reason_text(enum dms_picker_reason reason, const char *la
 /* Age at the period start, clamped at 0 (a child born during the year). */
 static int member_age(const dms_policy *policy, const dms_person *p)
 {
-    int age = dms_census_age(p, atoi(policy->period_from), atoi(policy->period_from + 5),
-                             atoi(policy->period_from + 8));
+    int y, m, d;
+    dms_date_split(policy->period_from, &y, &m, &d); /* checked by the loader */
+    int age = dms_census_age(p, y, m, d);
     return age < 0 ? 0 : age;
 }
 
@@ -222,6 +232,7 @@ static int price_line(const dms_offer *offer, const dms_plan_module *module, siz
 int dms_picker_offer(const dms_policy *policy, const dms_tariff *tariff, const dms_model *model,
                      const dms_household *h, dms_offer *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (policy == NULL || tariff == NULL || model == NULL || h == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "offer needs a policy, tariff, model, family");
@@ -569,6 +580,7 @@ int dms_picker_solve(const dms_picker_item *items, size_t n, int64_t capacity, s
                      unsigned long long max_nodes, dms_picker_set *best, size_t *nfound,
                      unsigned long long *nodes, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_picker_solve_net(items, n, capacity, NULL, nbest, max_nodes, best, nfound, nodes,
                                 err);
 }
@@ -609,6 +621,7 @@ int dms_picker_solve_net(const dms_picker_item *items, size_t n, int64_t capacit
 int dms_picker_solve_exhaustive(const dms_picker_item *items, size_t n, int64_t capacity,
                                 size_t nbest, dms_picker_set *best, size_t *nfound, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_picker_solve_exhaustive_net(items, n, capacity, NULL, nbest, best, nfound, err);
 }
 
@@ -821,6 +834,7 @@ static void oop_table_sum(const oop_table *t, uint64_t options, double out[DMS_U
 int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double out[DMS_USAGE_COUNT],
                              dms_error *err)
 {
+    dms_error_clear(err);
     oop_table *t = malloc(sizeof *t);
     if (t == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
@@ -1181,6 +1195,7 @@ static void check_window(const dms_offer *offer, const dms_election_request *req
 int dms_election_validate(const dms_offer *offer, const dms_election_request *req,
                           dms_election_check *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (offer == NULL || offer->policy == NULL || req == NULL ||
         (req->options == NULL && req->noptions > 0))
@@ -1375,6 +1390,7 @@ int dms_election_transition(enum dms_election_status from, int version,
                             const dms_election_change *change, dms_election_history *entry,
                             dms_error *err)
 {
+    dms_error_clear(err);
     if (change == NULL || entry == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no change");
     memset(entry, 0, sizeof *entry);
@@ -1461,11 +1477,22 @@ int dms_election_life_event_check(const dms_policy *policy, enum dms_election_st
     return DMS_OK;
 }
 
+bool dms_election_ever_in_force(enum dms_election_status status, int version)
+{
+    return status == DMS_ELECTION_ACCEPTED || status == DMS_ELECTION_ISSUED || version > 1;
+}
+
+void dms_election_payroll_month(const dms_policy *policy, size_t k, int *year, int *month)
+{
+    int y0, m0, d0;
+    dms_date_split(policy->period_from, &y0, &m0, &d0); /* checked by the loader */
+    dms_date_add_months(y0, m0, (int)k, year, month);
+}
+
 /* Months from the period's first month to the month of date (may be < 0). */
 static long month_index(const dms_policy *policy, const char *date)
 {
-    int y0 = atoi(policy->period_from), m0 = atoi(policy->period_from + 5);
-    return (long)(atoi(date) - y0) * 12 + (atoi(date + 5) - m0);
+    return dms_date_months_between(policy->period_from, date);
 }
 
 int dms_election_payroll(const dms_policy *policy, const dms_election_history *lines, size_t n,

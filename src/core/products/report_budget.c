@@ -244,6 +244,7 @@ static json_t *sensitivity_json(const dms_budget_sensitivity *sens, size_t segme
 
 json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
 {
+    dms_error_clear(err);
     const dms_budget_space *space = &res->request->space;
     json_t *segments = json_array();
     for (size_t s = 0; s < res->nsegments; s++) {
@@ -300,6 +301,7 @@ json_t *dms_report_budget(const dms_budget_result *res, dms_error *err)
 
 json_t *dms_report_budget_compare(const dms_budget_comparison *cmp, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *plans = json_array();
     for (size_t i = 0; i < cmp->nplans; i++) {
         const dms_budget_sensitivity *r = &cmp->results[i];

@@ -162,6 +162,7 @@ int dms_experience_compute(const dms_model *model, const dms_register *reg,
                            const dms_membership *membership, const dms_experience_options *options,
                            dms_experience **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_experience *e = NULL;
     struct claim_table claims = {0};
     double *sum_sq = NULL;
@@ -321,6 +322,7 @@ out_free:
 int dms_experience_adjust_model(const dms_model *model, const dms_experience *exp, dms_model **out,
                                 dms_error *err)
 {
+    dms_error_clear(err);
     if (out == NULL || model == NULL || exp == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_experience_adjust_model: NULL argument");
     *out = NULL;
@@ -369,6 +371,7 @@ static json_t *day_json(long day)
 
 json_t *dms_experience_json(const dms_experience *exp, dms_error *err)
 {
+    dms_error_clear(err);
     if (exp == NULL) {
         dms_error_set(err, DMS_EINVAL, NULL, "dms_experience_json: NULL experience");
         return NULL;

@@ -101,7 +101,7 @@ static char detect_delimiter(const char *s, size_t n)
     return semi > comma ? ';' : ',';
 }
 
-void csv_init(csv_reader *r, const char *text, size_t len, const char *source, dms_diag *diag)
+void dms_csv_init(csv_reader *r, const char *text, size_t len, const char *source, dms_diag *diag)
 {
     memset(r, 0, sizeof *r);
     r->s = text != NULL ? text : "";
@@ -115,7 +115,7 @@ void csv_init(csv_reader *r, const char *text, size_t len, const char *source, d
     r->delim = detect_delimiter(r->s + r->pos, r->n - r->pos);
 }
 
-bool csv_record(csv_reader *r)
+bool dms_csv_record(csv_reader *r)
 {
     r->nfields = 0;
     r->scratch_len = 0;
@@ -194,7 +194,7 @@ bool csv_record(csv_reader *r)
     }
 }
 
-void csv_trim(const char **text, size_t *len)
+void dms_csv_trim(const char **text, size_t *len)
 {
     const unsigned char *s = (const unsigned char *)*text;
     size_t n = *len;
@@ -220,38 +220,38 @@ void csv_trim(const char **text, size_t *len)
     *len = n;
 }
 
-const char *csv_text(const csv_reader *r, size_t i, size_t *len)
+const char *dms_csv_text(const csv_reader *r, size_t i, size_t *len)
 {
     const csv_field *f = &r->fields[i];
     /* An empty quoted field ("") before any quoted text leaves scratch
      * unallocated: NULL + 0 is undefined, so it is the empty string. */
     const char *t = !f->quoted ? r->s + f->off : r->scratch != NULL ? r->scratch + f->off : "";
     *len = f->len;
-    csv_trim(&t, len);
+    dms_csv_trim(&t, len);
     return t;
 }
 
-bool csv_blank(const csv_reader *r)
+bool dms_csv_blank(const csv_reader *r)
 {
     for (size_t i = 0; i < r->nfields; i++) {
         size_t len;
-        csv_text(r, i, &len);
+        dms_csv_text(r, i, &len);
         if (len > 0)
             return false;
     }
     return true;
 }
 
-bool csv_header(csv_reader *r)
+bool dms_csv_header(csv_reader *r)
 {
-    while (csv_record(r)) {
-        if (!csv_blank(r) || r->bad)
+    while (dms_csv_record(r)) {
+        if (!dms_csv_blank(r) || r->bad)
             return true;
     }
     return false;
 }
 
-void csv_release(csv_reader *r)
+void dms_csv_release(csv_reader *r)
 {
     free(r->fields);
     free(r->scratch);
@@ -320,7 +320,7 @@ static bool pool_grow(csv_pool *p)
     return true;
 }
 
-csv_slot *csv_pool_slot(csv_pool *p, const char *text, size_t len)
+csv_slot *dms_csv_pool_slot(csv_pool *p, const char *text, size_t len)
 {
     if (p->used * 2 >= p->cap && !pool_grow(p))
         return NULL;
@@ -340,13 +340,13 @@ csv_slot *csv_pool_slot(csv_pool *p, const char *text, size_t len)
     return &p->slots[j];
 }
 
-const char *csv_pool_intern(csv_pool *p, const char *text, size_t len)
+const char *dms_csv_pool_intern(csv_pool *p, const char *text, size_t len)
 {
-    csv_slot *s = csv_pool_slot(p, text, len);
+    csv_slot *s = dms_csv_pool_slot(p, text, len);
     return s != NULL ? s->s : NULL;
 }
 
-csv_slot *csv_pool_find(const csv_pool *p, const char *interned)
+csv_slot *dms_csv_pool_find(const csv_pool *p, const char *interned)
 {
     if (p->cap == 0)
         return NULL;
@@ -360,7 +360,7 @@ csv_slot *csv_pool_find(const csv_pool *p, const char *interned)
     return NULL;
 }
 
-void csv_pool_drop_index(csv_pool *p)
+void dms_csv_pool_drop_index(csv_pool *p)
 {
     free(p->slots);
     p->slots = NULL;
@@ -368,7 +368,7 @@ void csv_pool_drop_index(csv_pool *p)
     p->used = 0;
 }
 
-void csv_pool_release(csv_pool *p)
+void dms_csv_pool_release(csv_pool *p)
 {
     struct csv_chunk *c = p->chunks;
     while (c != NULL) {

@@ -18,10 +18,10 @@
  * as decimal mark. false with a message on a fault (negative, too many
  * decimals, not a number, absurdly large).
  */
-bool cl_parse_money(const char *t, size_t len, bool comma_ok, int64_t *kopecks, char *msg,
-                    size_t msize);
+bool dms_claims_parse_money(const char *t, size_t len, bool comma_ok, int64_t *kopecks, char *msg,
+                            size_t msize);
 
 /* A date YYYY-MM-DD or DD.MM.YYYY (census rules) into days since 1970-01-01. */
-bool cl_parse_date(const char *t, size_t len, long *days, char *msg, size_t msize);
+bool dms_claims_parse_date(const char *t, size_t len, long *days, char *msg, size_t msize);
 
 #endif

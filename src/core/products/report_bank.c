@@ -22,6 +22,7 @@ static json_t *rub(double roubles)
 
 json_t *dms_report_bank_price(const dms_bank_tariff *t, const dms_bank_price *p, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *modules = json_array();
     for (size_t i = 0; i < t->nmodules; i++)
         json_array_append_new(modules,
@@ -54,6 +55,7 @@ json_t *dms_report_bank_price(const dms_bank_tariff *t, const dms_bank_price *p,
 json_t *dms_report_bank_projection(const dms_bank_tariff *t, const dms_bank_projection *p,
                                    dms_error *err)
 {
+    dms_error_clear(err);
     json_t *months = json_array();
     for (int m = 0; m < p->nmonths; m++) {
         const dms_bank_month *mo = &p->months[m];

@@ -8,6 +8,8 @@
  * single pass, O(input), allocating per record array growth and per
  * distinct string only.
  */
+#include "dms/file.h"
+#include "dms/date.h"
 #include "dms/claims.h"
 
 #include <errno.h>
@@ -17,16 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "census_internal.h"
+#include "../census_internal.h"
 #include "claims_internal.h"
-#include "csv_internal.h"
+#include "../io/csv_internal.h"
 
 /* ---- field parsers ----------------------------------------------------- */
 
 #define MONEY_MAX_KOPECKS ((int64_t)1000000000000000) /* 10^13 roubles */
 
-bool cl_parse_money(const char *t, size_t len, bool comma_ok, int64_t *kopecks, char *msg,
-                    size_t msize)
+bool dms_claims_parse_money(const char *t, size_t len, bool comma_ok, int64_t *kopecks, char *msg,
+                            size_t msize)
 {
     int64_t whole = 0;
     int decimals = -1, frac = 0, digits = 0;
@@ -86,32 +88,15 @@ bool cl_parse_money(const char *t, size_t len, bool comma_ok, int64_t *kopecks, 
 
 long dms_claims_days(int y, int m, int d)
 {
-    /* days_from_civil (proleptic Gregorian) */
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    long yoe = (long)y - era * 400;
-    long doy = (153L * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return dms_date_days(y, m, d);
 }
 
 void dms_claims_civil(long z, int *year, int *month, int *day)
 {
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long y = yoe + era * 400;
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long mp = (5 * doy + 2) / 153;
-    long d = doy - (153 * mp + 2) / 5 + 1;
-    long m = mp + (mp < 10 ? 3 : -9);
-    *year = (int)(y + (m <= 2));
-    *month = (int)m;
-    *day = (int)d;
+    dms_date_civil(z, year, month, day);
 }
 
-bool cl_parse_date(const char *t, size_t len, long *days, char *msg, size_t msize)
+bool dms_claims_parse_date(const char *t, size_t len, long *days, char *msg, size_t msize)
 {
     int y, m, d;
     if (dms_census_parse_date(t, len, &y, &m, &d, msg, msize) != DMS_OK)
@@ -153,7 +138,7 @@ static const bool rf_required[RF_COUNT] = {true, false, true, false, false, fals
                                            true, false, true, true,  false, false};
 
 struct name_map {
-    const char *text; /* normalised (census_normalize) */
+    const char *text; /* normalised (dms_census_normalize) */
     int value;
 };
 
@@ -287,7 +272,7 @@ static const struct name_map statuses[] = {
 static bool lookup(const struct name_map *map, size_t n, const char *text, size_t len, int *out)
 {
     char norm[160];
-    if (!census_normalize(text, len, norm, sizeof norm))
+    if (!dms_census_normalize(text, len, norm, sizeof norm))
         return false;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(map[i].text, norm) == 0) {
@@ -382,7 +367,7 @@ void dms_register_free(dms_register *reg)
     if (reg == NULL)
         return;
     if (reg->store != NULL) {
-        csv_pool_release(&reg->store->pool);
+        dms_csv_pool_release(&reg->store->pool);
         free(reg->store->occ);
         free(reg->store);
     }
@@ -423,7 +408,7 @@ static int next_occurrence(dms_register_store *st, const char *id, unsigned *occ
 
 static const char *intern_cstr(dms_register_store *st, const char *s)
 {
-    return csv_pool_intern(&st->pool, s, strlen(s));
+    return dms_csv_pool_intern(&st->pool, s, strlen(s));
 }
 
 int dms_register_append(dms_register *reg, const dms_claim_line *line)
@@ -503,16 +488,16 @@ static bool read_header(struct parse *p, dms_diag *warnings)
     for (size_t i = 0; i < r->nfields; i++) {
         const csv_field *f = &r->fields[i];
         size_t len;
-        const char *t = csv_text(r, i, &len);
+        const char *t = dms_csv_text(r, i, &len);
         char shown[256];
-        census_show(t, len, shown, sizeof shown);
+        dms_census_show(t, len, shown, sizeof shown);
         int v = RF_COUNT;
         p->map[i] = RF_DROP;
         if (len == 0) {
             row_error(p, f, "column %zu has no name in the header line (expected: %s)", i + 1,
                       KNOWN_REG_COLUMNS);
             ok = false;
-        } else if (!census_utf8_valid(t, len)) {
+        } else if (!dms_census_utf8_valid(t, len)) {
             row_error(p, f,
                       "the header is not valid UTF-8 text (save the file as UTF-8, not "
                       "Windows-1251)");
@@ -523,7 +508,7 @@ static bool read_header(struct parse *p, dms_diag *warnings)
         } else if (v == RF_DROP) {
             dms_register *reg = p->reg;
             if (reg->ndropped < DMS_CLAIMS_MAX_DROPPED)
-                census_show(t, len, reg->dropped[reg->ndropped++], sizeof reg->dropped[0]);
+                dms_census_show(t, len, reg->dropped[reg->ndropped++], sizeof reg->dropped[0]);
             dms_diag_add_at(warnings, DMS_EFORBIDDEN, r->source, f->line, f->column,
                             "column '%s' holds diagnoses or names: it is dropped and never stored",
                             shown);
@@ -567,8 +552,8 @@ static void parse_row(struct parse *p)
         if (v == RF_DROP)
             continue;
         fld[v] = &r->fields[i];
-        txt[v] = csv_text(r, i, &len[v]);
-        if (len[v] > 0 && !census_utf8_valid(txt[v], len[v])) {
+        txt[v] = dms_csv_text(r, i, &len[v]);
+        if (len[v] > 0 && !dms_census_utf8_valid(txt[v], len[v])) {
             row_error(p, fld[v], "%s is not valid UTF-8 text", rf_key[v]);
             txt[v] = NULL;
         }
@@ -583,7 +568,7 @@ static void parse_row(struct parse *p)
     if (txt[RF_CATEGORY] != NULL && len[RF_CATEGORY] > 0) {
         l.module = dms_claims_category_module(txt[RF_CATEGORY], len[RF_CATEGORY]);
         if (l.module == NULL) {
-            census_show(txt[RF_CATEGORY], len[RF_CATEGORY], shown, sizeof shown);
+            dms_census_show(txt[RF_CATEGORY], len[RF_CATEGORY], shown, sizeof shown);
             row_error(p, fld[RF_CATEGORY],
                       "unknown service category '%s' (expected e.g. АПП / outpatient, "
                       "Стоматология / dental, Скорая помощь / emergency, Экстренная "
@@ -594,24 +579,26 @@ static void parse_row(struct parse *p)
     }
     if (txt[RF_RELATION] != NULL && len[RF_RELATION] > 0 &&
         !dms_census_relation_from_text(txt[RF_RELATION], len[RF_RELATION], &l.relation)) {
-        census_show(txt[RF_RELATION], len[RF_RELATION], shown, sizeof shown);
+        dms_census_show(txt[RF_RELATION], len[RF_RELATION], shown, sizeof shown);
         row_error(p, fld[RF_RELATION],
                   "unknown relation '%s' (employee/сотрудник, spouse/супруг(а), child/ребёнок)",
                   shown);
     }
     if (txt[RF_BIRTH_DATE] != NULL && len[RF_BIRTH_DATE] > 0 &&
-        !cl_parse_date(txt[RF_BIRTH_DATE], len[RF_BIRTH_DATE], &l.birth_day, msg, sizeof msg))
+        !dms_claims_parse_date(txt[RF_BIRTH_DATE], len[RF_BIRTH_DATE], &l.birth_day, msg,
+                               sizeof msg))
         row_error(p, fld[RF_BIRTH_DATE], "birth_date: %s", msg);
     if (txt[RF_SERVICE_DATE] != NULL) {
         if (len[RF_SERVICE_DATE] == 0)
             row_error(p, fld[RF_SERVICE_DATE], "service_date (Дата оказания услуги) is empty");
-        else if (!cl_parse_date(txt[RF_SERVICE_DATE], len[RF_SERVICE_DATE], &l.service_day, msg,
-                                sizeof msg))
+        else if (!dms_claims_parse_date(txt[RF_SERVICE_DATE], len[RF_SERVICE_DATE], &l.service_day,
+                                        msg, sizeof msg))
             row_error(p, fld[RF_SERVICE_DATE], "service_date: %s", msg);
     }
     l.visit_day = l.service_day;
     if (txt[RF_VISIT_DATE] != NULL && len[RF_VISIT_DATE] > 0) {
-        if (!cl_parse_date(txt[RF_VISIT_DATE], len[RF_VISIT_DATE], &l.visit_day, msg, sizeof msg))
+        if (!dms_claims_parse_date(txt[RF_VISIT_DATE], len[RF_VISIT_DATE], &l.visit_day, msg,
+                                   sizeof msg))
             row_error(p, fld[RF_VISIT_DATE], "visit_date: %s", msg);
         else if (errors == p->errors && l.visit_day > l.service_day)
             row_error(p, fld[RF_VISIT_DATE], "the visit date is after the service date");
@@ -627,8 +614,8 @@ static void parse_row(struct parse *p)
         if (len[v] == 0) {
             row_error(p, fld[v], "%s (%s) is empty", rf_key[v], rf_ru[v]);
             money_ok = false;
-        } else if (!cl_parse_money(txt[v], len[v], comma_ok || fld[v]->quoted, dest[k], msg,
-                                   sizeof msg)) {
+        } else if (!dms_claims_parse_money(txt[v], len[v], comma_ok || fld[v]->quoted, dest[k], msg,
+                                           sizeof msg)) {
             row_error(p, fld[v], "%s: %s", rf_key[v], msg);
             money_ok = false;
         }
@@ -643,7 +630,7 @@ static void parse_row(struct parse *p)
     int st = DMS_CLAIM_PAID;
     if (txt[RF_STATUS] != NULL && len[RF_STATUS] > 0 &&
         !lookup(statuses, NELEM(statuses), txt[RF_STATUS], len[RF_STATUS], &st)) {
-        census_show(txt[RF_STATUS], len[RF_STATUS], shown, sizeof shown);
+        dms_census_show(txt[RF_STATUS], len[RF_STATUS], shown, sizeof shown);
         row_error(p, fld[RF_STATUS],
                   "unknown status '%s' (paid/оплачено, pending/к оплате, rejected/отказ, "
                   "reversed/сторно)",
@@ -654,14 +641,14 @@ static void parse_row(struct parse *p)
         return; /* once a fault is found nothing more is built */
 
     dms_register_store *s = p->reg->store;
-    l.claim_id = csv_pool_intern(&s->pool, txt[RF_CLAIM_ID], len[RF_CLAIM_ID]);
-    l.employee_id = csv_pool_intern(&s->pool, txt[RF_EMPLOYEE_ID], len[RF_EMPLOYEE_ID]);
-    l.category = csv_pool_intern(&s->pool, txt[RF_CATEGORY], len[RF_CATEGORY]);
+    l.claim_id = dms_csv_pool_intern(&s->pool, txt[RF_CLAIM_ID], len[RF_CLAIM_ID]);
+    l.employee_id = dms_csv_pool_intern(&s->pool, txt[RF_EMPLOYEE_ID], len[RF_EMPLOYEE_ID]);
+    l.category = dms_csv_pool_intern(&s->pool, txt[RF_CATEGORY], len[RF_CATEGORY]);
     l.policy_id = txt[RF_POLICY_ID] != NULL
-                      ? csv_pool_intern(&s->pool, txt[RF_POLICY_ID], len[RF_POLICY_ID])
+                      ? dms_csv_pool_intern(&s->pool, txt[RF_POLICY_ID], len[RF_POLICY_ID])
                       : "";
     l.clinic =
-        txt[RF_CLINIC] != NULL ? csv_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC]) : "";
+        txt[RF_CLINIC] != NULL ? dms_csv_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC]) : "";
     if (l.claim_id == NULL || l.employee_id == NULL || l.category == NULL || l.policy_id == NULL ||
         l.clinic == NULL) {
         p->nomem = true;
@@ -677,6 +664,14 @@ static void parse_row(struct parse *p)
 int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, dms_register **out,
                          dms_diag *diag, dms_diag *warnings)
 {
+    return dms_claims_parse_csv_with(text, len, source_name, NULL, out, diag, warnings);
+}
+
+int dms_claims_parse_csv_with(const char *text, size_t len, const char *source_name,
+                              const dms_claims_parse_options *options, dms_register **out,
+                              dms_diag *diag, dms_diag *warnings)
+{
+    dms_progress *progress = options != NULL ? options->progress : NULL;
     struct parse p;
     int status;
     if (out == NULL)
@@ -693,9 +688,9 @@ int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, 
     memset(&p, 0, sizeof p);
     if (dms_register_alloc(&p.reg) != DMS_OK)
         return dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory");
-    csv_init(&p.r, text, len, source_name, diag);
+    dms_csv_init(&p.r, text, len, source_name, diag);
 
-    bool have_header = csv_header(&p.r);
+    bool have_header = dms_csv_header(&p.r);
     if (p.r.nomem)
         goto out_nomem;
     if (!have_header) {
@@ -707,8 +702,9 @@ int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, 
     }
     if (!read_header(&p, warnings))
         goto out_done;
-    while (csv_record(&p.r)) {
-        if (p.r.bad || csv_blank(&p.r))
+    while (dms_csv_record(&p.r)) {
+        dms_progress_step(progress, (double)p.r.pos, (double)len);
+        if (p.r.bad || dms_csv_blank(&p.r))
             continue;
         if (p.r.nfields != p.ncols) {
             int col = p.r.nfields > p.ncols ? p.r.fields[p.ncols].column : p.r.end_column;
@@ -730,7 +726,7 @@ out_done:
     if (p.nomem || p.r.nomem)
         goto out_nomem;
     free(p.map);
-    csv_release(&p.r);
+    dms_csv_release(&p.r);
     if (status != DMS_OK) {
         if (dms_diag_count(diag) == 0 && diag != NULL)
             dms_diag_add_at(diag, status, source_name, 0, 0, "the register has errors");
@@ -741,7 +737,7 @@ out_done:
     return DMS_OK;
 out_nomem:
     free(p.map);
-    csv_release(&p.r);
+    dms_csv_release(&p.r);
     dms_register_free(p.reg);
     dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory reading the register");
     return DMS_ENOMEM;
@@ -752,42 +748,11 @@ int dms_claims_load_file(const char *path, dms_register **out, dms_diag *diag, d
     if (out == NULL || path == NULL)
         return DMS_EINVAL;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open the register: %s",
-                               strerror(errno));
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int status = DMS_OK;
-    for (;;) {
-        if (cap - len < 65536) {
-            size_t ncap = cap ? cap * 2 : 1 << 20;
-            if (ncap > DMS_CLAIMS_MAX_BYTES + (1 << 20)) {
-                status = dms_diag_add_at(diag, DMS_ETOOBIG, path, 0, 0,
-                                         "the register is larger than %zu MB",
-                                         DMS_CLAIMS_MAX_BYTES / (1024 * 1024));
-                goto out_close;
-            }
-            char *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                status = dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory");
-                goto out_close;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        status = dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot read the register");
-        goto out_close;
-    }
-    status = dms_claims_parse_csv(buf, len, path, out, diag, warnings);
-out_close:
-    fclose(f);
+    size_t len = 0;
+    int status = dms_file_read_diag(path, DMS_CLAIMS_MAX_BYTES, "the register", &buf, &len, diag);
+    if (status == DMS_OK)
+        status = dms_claims_parse_csv(buf, len, path, out, diag, warnings);
     free(buf);
     return status;
 }

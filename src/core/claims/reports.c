@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "claims_internal.h"
-#include "csv_internal.h"
+#include "../io/csv_internal.h"
 
 dms_reports_options dms_reports_options_default(void)
 {
@@ -291,7 +291,7 @@ struct groups {
 
 static long group_of(struct groups *g, const char *text)
 {
-    const char *k = csv_pool_intern(&g->pool, text, strlen(text));
+    const char *k = dms_csv_pool_intern(&g->pool, text, strlen(text));
     if (k == NULL)
         return -1;
     long i = pm_get(&g->map, k, g->n);
@@ -313,7 +313,7 @@ static long group_of(struct groups *g, const char *text)
 
 static void groups_release(struct groups *g)
 {
-    csv_pool_release(&g->pool);
+    dms_csv_pool_release(&g->pool);
     free(g->map.slots);
     free(g->keys);
 }
@@ -330,7 +330,7 @@ struct ctx {
 
 static void ctx_release(struct ctx *c)
 {
-    csv_pool_release(&c->people);
+    dms_csv_pool_release(&c->people);
     free(c->items);
     free(c->in_scope);
 }
@@ -339,7 +339,7 @@ static const char *member_person(struct ctx *c, const dms_member *x)
 {
     char key[400];
     dms_member_person_key(x, key, sizeof key);
-    return csv_pool_intern(&c->people, key, strlen(key));
+    return dms_csv_pool_intern(&c->people, key, strlen(key));
 }
 
 static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership *m,
@@ -392,8 +392,8 @@ static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership
         char key[400];
         const char *person =
             mi >= 0 ? member_person(c, &m->members[mi])
-                    : csv_pool_intern(&c->people, dms_claims_person_key(l, key, sizeof key),
-                                      strlen(key));
+                    : dms_csv_pool_intern(&c->people, dms_claims_person_key(l, key, sizeof key),
+                                          strlen(key));
         if (person == NULL)
             return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
         c->items[c->nitems++] = (struct item){l, mi, person};
@@ -449,6 +449,7 @@ static int nomem(dms_error *err)
 int dms_reports_insured(const dms_membership *m, const dms_reports_options *opt, dms_table **out,
                         dms_error *err)
 {
+    dms_error_clear(err);
     static const char *cols[] = {"department", "employees", "spouses", "children",
                                  "insured",    "joined",    "left"};
     static const char *ru[] = {"Подразделение", "Сотрудники",  "Супруги",   "Дети",
@@ -524,6 +525,7 @@ out_free:
 int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
                             const dms_reports_options *opt, dms_table **out, dms_error *err)
 {
+    dms_error_clear(err);
     static const char *cols[] = {"module", "segment",         "members", "member_years",
                                  "visits", "visits_per_1000", "users",   "share_using"};
     static const char *ru[] = {"Модуль",       "Сегмент",          "Застрахованных",
@@ -733,6 +735,7 @@ static int cmp_str(const void *a, const void *b)
 int dms_reports_expense(const dms_register *reg, const dms_membership *m,
                         const dms_reports_options *opt, dms_table **out, dms_error *err)
 {
+    dms_error_clear(err);
     static const char *cols[] = {"month", "module", "claims", "people", "billed", "paid", "copay"};
     static const char *ru[] = {"Месяц",     "Модуль",   "Случаев", "Человек",
                                "Стоимость", "Оплачено", "Соплатёж"};
@@ -798,6 +801,7 @@ static void clinic_key(const struct item *it, char *key, size_t size)
 int dms_reports_clinics(const dms_register *reg, const dms_membership *m,
                         const dms_reports_options *opt, dms_table **out, dms_error *err)
 {
+    dms_error_clear(err);
     static const char *cols[] = {"clinic",       "visits", "people",
                                  "average_cost", "paid",   "share_of_spend"};
     static const char *ru[] = {"Клиника",           "Обращений", "Человек",
@@ -870,6 +874,7 @@ out_free:
 int dms_reports_limits(const dms_register *reg, const dms_membership *m,
                        const dms_reports_options *opt, dms_table **out, dms_error *err)
 {
+    dms_error_clear(err);
     static const char *cols[] = {"module", "annual_limit", "threshold_share", "users",
                                  "people_over_threshold"};
     static const char *ru[] = {"Модуль", "Годовой лимит", "Порог доли лимита", "Обратившихся",
@@ -948,6 +953,7 @@ out_free:
 int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
                            const dms_reports_options *opt, dms_table **out, dms_error *err)
 {
+    dms_error_clear(err);
     static const char *cols[] = {"month",          "insured", "member_months",
                                  "earned_premium", "paid",    "loss_ratio"};
     static const char *ru[] = {"Месяц",   "Застраховано", "Человеко-месяцев", "Заработанная премия",
@@ -1017,6 +1023,7 @@ out_free:
 int dms_reports_by_name(const char *name, const dms_register *reg, const dms_membership *m,
                         const dms_reports_options *opt, dms_table **out, dms_error *err)
 {
+    dms_error_clear(err);
     if (name == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL name");
     if (strcmp(name, "insured") == 0)
@@ -1091,6 +1098,7 @@ int dms_reports_csv(const dms_table *t, dms_csv_lang lang, const dms_tariff *nam
 
 json_t *dms_reports_json(const dms_table *t, dms_error *err)
 {
+    dms_error_clear(err);
     if (t == NULL) {
         dms_error_set(err, DMS_EINVAL, NULL, "dms_reports_json: NULL table");
         return NULL;

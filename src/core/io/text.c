@@ -123,6 +123,6 @@ bool dms_text_fold(const char *text, size_t len, char *out, size_t out_size)
 bool dms_text_equal_folded(const char *a, const char *b)
 {
     char fa[1024], fb[1024];
-    return dms_text_fold(a, strlen(a), fa, sizeof fa) && dms_text_fold(b, strlen(b), fb, sizeof fb) &&
-           strcmp(fa, fb) == 0;
+    return dms_text_fold(a, strlen(a), fa, sizeof fa) &&
+           dms_text_fold(b, strlen(b), fb, sizeof fb) && strcmp(fa, fb) == 0;
 }

@@ -14,6 +14,7 @@
 
 int dms_cred_lf_standard(double p, double k, double cv_severity, double *n_full, dms_error *err)
 {
+    dms_error_clear(err);
     if (n_full == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_cred_lf_standard: NULL output");
     if (!(p > 0.0 && p < 1.0))
@@ -37,6 +38,7 @@ int dms_cred_lf_standard(double p, double k, double cv_severity, double *n_full,
 
 int dms_cred_lf_factor(double n, double n_full, double *z, dms_error *err)
 {
+    dms_error_clear(err);
     if (z == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_cred_lf_factor: NULL output");
     if (!(n >= 0.0 && isfinite(n)))
@@ -50,6 +52,7 @@ int dms_cred_lf_factor(double n, double n_full, double *z, dms_error *err)
 
 int dms_cred_bs_factor(double w, double k, double *z, dms_error *err)
 {
+    dms_error_clear(err);
     if (z == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_cred_bs_factor: NULL output");
     if (!(w >= 0.0 && isfinite(w)))
@@ -84,6 +87,7 @@ static void bs_weights(dms_cred_bs *f, double xww)
 int dms_cred_bs_fit(const double *ratios, const double *weights, size_t nrisks, size_t nperiods,
                     enum dms_cred_bs_method method, dms_cred_bs **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_cred_bs *f = NULL;
     char path[64];
     int status = DMS_OK;

@@ -5,6 +5,8 @@
  * number) built once when the membership is made, so a lookup costs
  * O(log n) and the membership stays immutable.
  */
+#include "dms/file.h"
+#include "dms/date.h"
 #include "dms/exposure.h"
 
 #include <limits.h>
@@ -12,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "census_internal.h"
+#include "../census_internal.h"
 #include "claims_internal.h"
-#include "csv_internal.h"
+#include "../io/csv_internal.h"
 
 struct ix_entry;
 
@@ -83,7 +85,7 @@ static const struct {
 static bool header_field(const char *t, size_t len, int *out)
 {
     char norm[128];
-    if (!census_normalize(t, len, norm, sizeof norm))
+    if (!dms_census_normalize(t, len, norm, sizeof norm))
         return false;
     for (size_t i = 0; i < sizeof mf_names / sizeof mf_names[0]; i++)
         if (strcmp(mf_names[i].text, norm) == 0) {
@@ -146,7 +148,7 @@ void dms_membership_free(dms_membership *m)
     if (m == NULL)
         return;
     if (m->index != NULL) {
-        csv_pool_release(&m->index->pool);
+        dms_csv_pool_release(&m->index->pool);
         free(m->index->by_employee);
         free(m->index->by_policy);
         free(m->index);
@@ -167,13 +169,13 @@ static int push_member(dms_membership *m, size_t *cap, const dms_member *src)
     }
     dms_member x = *src;
     csv_pool *pool = &m->index->pool;
-    x.employee_id = csv_pool_intern(pool, src->employee_id, strlen(src->employee_id));
-    x.policy_id = csv_pool_intern(pool, src->policy_id ? src->policy_id : "",
-                                  src->policy_id ? strlen(src->policy_id) : 0);
-    x.department = csv_pool_intern(pool, src->department ? src->department : "",
-                                   src->department ? strlen(src->department) : 0);
-    x.segment = csv_pool_intern(pool, src->segment ? src->segment : "",
-                                src->segment ? strlen(src->segment) : 0);
+    x.employee_id = dms_csv_pool_intern(pool, src->employee_id, strlen(src->employee_id));
+    x.policy_id = dms_csv_pool_intern(pool, src->policy_id ? src->policy_id : "",
+                                      src->policy_id ? strlen(src->policy_id) : 0);
+    x.department = dms_csv_pool_intern(pool, src->department ? src->department : "",
+                                       src->department ? strlen(src->department) : 0);
+    x.segment = dms_csv_pool_intern(pool, src->segment ? src->segment : "",
+                                    src->segment ? strlen(src->segment) : 0);
     if (x.employee_id == NULL || x.policy_id == NULL || x.department == NULL || x.segment == NULL)
         return DMS_ENOMEM;
     m->members[m->count++] = x;
@@ -224,9 +226,9 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
                                "the membership history is too large");
     if (alloc_membership(&m) != DMS_OK)
         return dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory");
-    csv_init(&r, text, len, source_name, diag);
+    dms_csv_init(&r, text, len, source_name, diag);
 
-    bool have_header = csv_header(&r);
+    bool have_header = dms_csv_header(&r);
     if (r.nomem)
         goto out_nomem;
     if (!have_header) {
@@ -243,9 +245,9 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         goto out_nomem;
     for (size_t i = 0; i < ncols; i++) {
         size_t flen;
-        const char *t = csv_text(&r, i, &flen);
+        const char *t = dms_csv_text(&r, i, &flen);
         char shown[128];
-        census_show(t, flen, shown, sizeof shown);
+        dms_census_show(t, flen, shown, sizeof shown);
         int v = MF_COUNT;
         map[i] = MF_COUNT;
         if (!header_field(t, flen, &v)) {
@@ -274,8 +276,8 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
     if (errors > 0 || r.bad)
         goto out_done;
 
-    while (csv_record(&r)) {
-        if (r.bad || csv_blank(&r))
+    while (dms_csv_record(&r)) {
+        if (r.bad || dms_csv_blank(&r))
             continue;
         if (r.nfields != ncols) {
             int col = r.nfields > ncols ? r.fields[ncols].column : r.end_column;
@@ -288,7 +290,7 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         size_t tl[MF_COUNT] = {0};
         const csv_field *fl[MF_COUNT] = {0};
         for (size_t i = 0; i < ncols; i++) {
-            txt[map[i]] = csv_text(&r, i, &tl[map[i]]);
+            txt[map[i]] = dms_csv_text(&r, i, &tl[map[i]]);
             fl[map[i]] = &r.fields[i];
         }
         size_t before = errors;
@@ -299,7 +301,7 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         x.line = r.fields[0].line;
         x.detach_day = DMS_EXPOSURE_OPEN;
         for (int v = 0; v < MF_COUNT; v++)
-            if (txt[v] != NULL && tl[v] > 0 && !census_utf8_valid(txt[v], tl[v])) {
+            if (txt[v] != NULL && tl[v] > 0 && !dms_census_utf8_valid(txt[v], tl[v])) {
                 dms_diag_add_at(diag, DMS_EPARSE, source_name, fl[v]->line, fl[v]->column,
                                 "%s is not valid UTF-8 text", mf_key[v]);
                 errors++;
@@ -333,7 +335,7 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
             int v = dates[k];
             if (txt[v] == NULL || (tl[v] == 0 && v == MF_DETACH))
                 continue;
-            if (!cl_parse_date(txt[v], tl[v], dd[k], msg, sizeof msg)) {
+            if (!dms_claims_parse_date(txt[v], tl[v], dd[k], msg, sizeof msg)) {
                 dms_diag_add_at(diag, DMS_EPARSE, source_name, fl[v]->line, fl[v]->column,
                                 "%s (%s): %s", mf_key[v], mf_ru[v], msg);
                 errors++;
@@ -353,12 +355,14 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
         if (errors > 0)
             continue;
         csv_pool *pool = &m->index->pool;
-        x.employee_id = csv_pool_intern(pool, txt[MF_EMPLOYEE_ID], tl[MF_EMPLOYEE_ID]);
+        x.employee_id = dms_csv_pool_intern(pool, txt[MF_EMPLOYEE_ID], tl[MF_EMPLOYEE_ID]);
         x.policy_id =
-            txt[MF_POLICY_ID] ? csv_pool_intern(pool, txt[MF_POLICY_ID], tl[MF_POLICY_ID]) : "";
-        x.department =
-            txt[MF_DEPARTMENT] ? csv_pool_intern(pool, txt[MF_DEPARTMENT], tl[MF_DEPARTMENT]) : "";
-        x.segment = txt[MF_SEGMENT] ? csv_pool_intern(pool, txt[MF_SEGMENT], tl[MF_SEGMENT]) : "";
+            txt[MF_POLICY_ID] ? dms_csv_pool_intern(pool, txt[MF_POLICY_ID], tl[MF_POLICY_ID]) : "";
+        x.department = txt[MF_DEPARTMENT]
+                           ? dms_csv_pool_intern(pool, txt[MF_DEPARTMENT], tl[MF_DEPARTMENT])
+                           : "";
+        x.segment =
+            txt[MF_SEGMENT] ? dms_csv_pool_intern(pool, txt[MF_SEGMENT], tl[MF_SEGMENT]) : "";
         if (x.employee_id == NULL || x.policy_id == NULL || x.department == NULL ||
             x.segment == NULL || push_member(m, &cap, &x) != DMS_OK)
             goto out_nomem;
@@ -368,7 +372,7 @@ int dms_membership_parse_csv(const char *text, size_t len, const char *source_na
 out_done:
     errors += r.errors;
     free(map);
-    csv_release(&r);
+    dms_csv_release(&r);
     if (errors > 0) {
         dms_membership_free(m);
         return DMS_EPARSE;
@@ -381,7 +385,7 @@ out_done:
     return status;
 out_nomem:
     free(map);
-    csv_release(&r);
+    dms_csv_release(&r);
     dms_membership_free(m);
     return dms_diag_add_at(diag, DMS_ENOMEM, source_name, 0, 0, "out of memory");
 }
@@ -391,49 +395,17 @@ int dms_membership_load_file(const char *path, dms_membership **out, dms_diag *d
     if (path == NULL || out == NULL)
         return DMS_EINVAL;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open the membership history");
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    int status = DMS_OK;
-    for (;;) {
-        if (cap - len < 65536) {
-            size_t ncap = cap ? cap * 2 : 1 << 16;
-            if (ncap > DMS_CENSUS_MAX_BYTES * 2) {
-                status = dms_diag_add_at(diag, DMS_ETOOBIG, path, 0, 0, "file too large");
-                goto out_close;
-            }
-            char *nb = realloc(buf, ncap);
-            if (nb == NULL) {
-                status = dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory");
-                goto out_close;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    status = ferror(f) ? dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "read error")
-                       : dms_membership_parse_csv(buf, len, path, out, diag);
-out_close:
-    fclose(f);
+    size_t len = 0;
+    int status =
+        dms_file_read_diag(path, DMS_CENSUS_MAX_BYTES, "the membership history", &buf, &len, diag);
+    if (status == DMS_OK)
+        status = dms_membership_parse_csv(buf, len, path, out, diag);
     free(buf);
     return status;
 }
 
 /* ---- exposure ---------------------------------------------------------- */
-
-static int days_in_month(int y, int m)
-{
-    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        return 29;
-    return d[m - 1];
-}
 
 double dms_exposure_member_months(const dms_member *member, long from, long to)
 {
@@ -446,7 +418,7 @@ double dms_exposure_member_months(const dms_member *member, long from, long to)
     dms_claims_civil(a, &y, &mo, &d);
     long day = a;
     while (day <= b) {
-        int dim = days_in_month(y, mo);
+        int dim = dms_date_month_days(y, mo);
         long month_end = day + (dim - d);
         long end = month_end < b ? month_end : b;
         months += (double)(end - day + 1) / dim;

@@ -57,7 +57,7 @@ typedef struct csv_reader {
  * skips a UTF-8 BOM and picks ';' or ',', whichever the first line has more
  * of outside quotes (',' on a tie). Allocates nothing.
  */
-void csv_init(csv_reader *r, const char *text, size_t len, const char *source, dms_diag *diag);
+void dms_csv_init(csv_reader *r, const char *text, size_t len, const char *source, dms_diag *diag);
 
 /*
  * Reads the next record into r->fields. false at the end of input or when
@@ -65,25 +65,25 @@ void csv_init(csv_reader *r, const char *text, size_t len, const char *source, d
  * closing quote) is reported through r->fault, counted in r->errors and sets
  * r->bad for this record, which is still returned.
  */
-bool csv_record(csv_reader *r);
+bool dms_csv_record(csv_reader *r);
 
-/* Text of field i of the current record, trimmed (csv_trim); borrowed. */
-const char *csv_text(const csv_reader *r, size_t i, size_t *len);
+/* Text of field i of the current record, trimmed (dms_csv_trim); borrowed. */
+const char *dms_csv_text(const csv_reader *r, size_t i, size_t *len);
 
 /* true if every field of the current record is blank after trimming. */
-bool csv_blank(const csv_reader *r);
+bool dms_csv_blank(const csv_reader *r);
 
 /*
  * Reads records up to the first one that is not blank (or is bad): the
  * header. false when there is none or memory ran out (r->nomem).
  */
-bool csv_header(csv_reader *r);
+bool dms_csv_header(csv_reader *r);
 
 /* Frees the record buffers. The reader may not be used afterwards. */
-void csv_release(csv_reader *r);
+void dms_csv_release(csv_reader *r);
 
 /* Trims ASCII blanks and no-break spaces (U+00A0) from both ends. */
-void csv_trim(const char **text, size_t *len);
+void dms_csv_trim(const char **text, size_t *len);
 
 /* An interning string pool: equal strings share one NUL-terminated copy. */
 typedef struct csv_slot {
@@ -104,21 +104,21 @@ typedef struct csv_pool {
  * The slot of text (len bytes, not NUL-terminated), copied in if new; NULL
  * when memory ran out. The pointer is valid until the next interning.
  */
-csv_slot *csv_pool_slot(csv_pool *p, const char *text, size_t len);
+csv_slot *dms_csv_pool_slot(csv_pool *p, const char *text, size_t len);
 
-/* Interns text; the copy lives until csv_pool_release. NULL on ENOMEM. */
-const char *csv_pool_intern(csv_pool *p, const char *text, size_t len);
+/* Interns text; the copy lives until dms_csv_pool_release. NULL on ENOMEM. */
+const char *dms_csv_pool_intern(csv_pool *p, const char *text, size_t len);
 
 /* The slot of a string this pool handed out (compared by pointer), or NULL. */
-csv_slot *csv_pool_find(const csv_pool *p, const char *interned);
+csv_slot *dms_csv_pool_find(const csv_pool *p, const char *interned);
 
 /*
  * Frees the hash index but keeps the strings (for a finished, read-only
  * result). Later interning still works but no longer shares earlier copies.
  */
-void csv_pool_drop_index(csv_pool *p);
+void dms_csv_pool_drop_index(csv_pool *p);
 
 /* Frees strings and index; the pool is empty again. */
-void csv_pool_release(csv_pool *p);
+void dms_csv_pool_release(csv_pool *p);
 
 #endif

@@ -102,6 +102,7 @@ static int read_regions(dms_jsonread *r, dms_bank_tariff *t)
 
 int dms_bank_tariff_load_json(const json_t *root, dms_bank_tariff **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_bank_tariff *t = calloc(1, sizeof *t);
     if (t == NULL)
@@ -169,6 +170,7 @@ int dms_bank_tariff_load_json(const json_t *root, dms_bank_tariff **out, dms_err
 
 int dms_bank_tariff_load_file(const char *path, dms_bank_tariff **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     *out = NULL;
     int status = dms_json_load_file(path, &root, err);
@@ -226,6 +228,7 @@ static int module_moments(const dms_model_rated *rated, const dms_bank_module *b
 int dms_bank_price_compute(const dms_bank_tariff *t, const dms_model *model, dms_bank_price *out,
                            dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     const dms_model_module *mods[DMS_BANK_MAX_MODULES];
     char path[64];
@@ -333,6 +336,7 @@ dms_bank_projection_args dms_bank_projection_args_default(void)
 int dms_bank_projection_args_load_json(const json_t *root, const char *prefix,
                                        dms_bank_projection_args *args, dms_error *err)
 {
+    dms_error_clear(err);
     *args = dms_bank_projection_args_default();
     dms_jsonread r;
     dms_jsonread_init(&r, root, prefix, err);
@@ -353,6 +357,7 @@ int dms_bank_projection_compute(const dms_bank_tariff *tariff, const dms_bank_pr
                                 const dms_bank_projection_args *args, dms_bank_projection *out,
                                 dms_error *err)
 {
+    dms_error_clear(err);
     (void)tariff;
     memset(out, 0, sizeof *out);
     if (args->cards < 1 || args->cards > 100000000)

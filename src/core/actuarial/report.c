@@ -18,6 +18,7 @@ static json_t *number_or_null(double v)
 json_t *dms_report_aggregate(const dms_aggregate_spec *spec, const dms_aggdist *dist,
                              dms_error *err)
 {
+    dms_error_clear(err);
     double limit = spec->annual_limit;
     json_t *quantiles = json_object();
     json_t *out = json_object();

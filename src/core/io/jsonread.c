@@ -6,6 +6,7 @@
  * JSON Pointer of the current value in a fixed buffer and, per entered
  * object, the keys the loader read, so that unknown keys are errors.
  */
+#include "dms/file.h"
 #include "dms/jsonread.h"
 
 #include <errno.h>
@@ -126,48 +127,20 @@ static int parse_text(const char *text, size_t len, const char *source, json_t *
 
 int dms_json_parse_text(const char *text, size_t len, json_t **out, dms_error *err)
 {
+    dms_error_clear(err);
     return parse_text(text, len, NULL, out, err);
 }
 
 int dms_json_load_file(const char *path, json_t **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
-    int status = DMS_OK;
     char *buf = NULL;
-    size_t len = 0, cap = 0;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return dms_error_set_at(err, DMS_EIO, path, 0, 0, "cannot open %s: %s", path,
-                                strerror(errno));
-    for (;;) {
-        if (len == cap) {
-            if (cap > DMS_JSON_MAX_TEXT) {
-                status = dms_error_set_at(err, DMS_ETOOBIG, path, 0, 0,
-                                          "%s is larger than %u bytes", path, DMS_JSON_MAX_TEXT);
-                goto out_buf;
-            }
-            size_t ncap = cap ? cap * 2 : 65536;
-            char *nbuf = realloc(buf, ncap);
-            if (nbuf == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "out of memory reading %s", path);
-                goto out_buf;
-            }
-            buf = nbuf;
-            cap = ncap;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        status = dms_error_set_at(err, DMS_EIO, path, 0, 0, "cannot read %s", path);
-        goto out_buf;
-    }
-    status = parse_text(buf != NULL ? buf : "", len, path, out, err);
-out_buf:
+    size_t len = 0;
+    int status = dms_file_read(path, DMS_JSON_MAX_TEXT, path, &buf, &len, err);
+    if (status == DMS_OK)
+        status = parse_text(buf, len, path, out, err);
     free(buf);
-    fclose(f);
     return status;
 }
 
@@ -255,6 +228,7 @@ int dms_jsonread_fail(dms_jsonread *r, int code, const char *key, const char *fm
 
 void dms_jsonread_init(dms_jsonread *r, const json_t *root, const char *prefix, dms_error *err)
 {
+    dms_error_clear(err);
     r->err = err;
     r->status = DMS_OK;
     r->depth = 1;

@@ -5,6 +5,7 @@
  * the segment of one employee. Segment rules mean what they mean in plan
  * files: they look at the employee, and family members follow.
  */
+#include "dms/date.h"
 #include "dms/policy.h"
 
 #include <math.h>
@@ -329,6 +330,7 @@ static void read_options(dms_jsonread *r, dms_policy *policy)
 int dms_policy_load_json(const json_t *root, const char *path_prefix, dms_policy **out,
                          dms_error *err)
 {
+    dms_error_clear(err);
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no place for the policy");
     *out = NULL;
@@ -355,6 +357,7 @@ int dms_policy_load_json(const json_t *root, const char *path_prefix, dms_policy
 
 int dms_policy_load_file(const char *path, dms_policy **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no place for the policy");
@@ -433,6 +436,7 @@ static int check_module(const dms_tariff *tariff, const dms_model *model, const 
 int dms_policy_check_tariff(const dms_policy *policy, const dms_tariff *tariff,
                             const dms_model *model, dms_error *err)
 {
+    dms_error_clear(err);
     char pointer[DMS_ERROR_PATH_MAX];
     int status;
     if (policy->network[0] != '\0' && dms_tariff_find_network(tariff, policy->network) == NULL)
@@ -466,18 +470,21 @@ int dms_policy_check_tariff(const dms_policy *policy, const dms_tariff *tariff,
 int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, bool has_children,
                           size_t *segment, dms_error *err)
 {
+    dms_error_clear(err);
     if (employee == NULL || employee->relation != DMS_RELATION_EMPLOYEE)
         return dms_error_set(err, DMS_EINVAL, NULL, "segments are chosen by the employee's data");
-    int age = dms_census_age(employee, atoi(policy->period_from), atoi(policy->period_from + 5),
-                             atoi(policy->period_from + 8));
+    int y, m, d;
+    dms_date_split(policy->period_from, &y, &m, &d); /* checked by the loader */
+    int age = dms_census_age(employee, y, m, d);
     for (size_t s = 0; s < policy->nsegments; s++) {
         const dms_policy_segment *seg = &policy->segments[s];
         bool match;
         if (policy->segment_by == DMS_SEGMENT_BY_COLUMN)
-            match = dms_segment_names_match(seg->code, seg->name_ru, seg->name_en,
-                                            employee->segment);
+            match =
+                dms_segment_names_match(seg->code, seg->name_ru, seg->name_en, employee->segment);
         else
-            match = !seg->has_rule || dms_segment_rule_matches(&seg->rule, employee, age, has_children);
+            match =
+                !seg->has_rule || dms_segment_rule_matches(&seg->rule, employee, age, has_children);
         if (match) {
             *segment = s;
             return DMS_OK;
@@ -485,4 +492,39 @@ int dms_policy_segment_of(const dms_policy *policy, const dms_person *employee, 
     }
     return dms_error_set(err, DMS_ENOTFOUND, NULL, "no segment of the policy takes employee '%s'",
                          employee->employee_id != NULL ? employee->employee_id : "?");
+}
+
+/* Whether employee_id has a child insured with them (for segment rules). */
+static bool has_children(const dms_census *census, const char *employee_id)
+{
+    for (size_t i = 0; i < census->count; i++)
+        if (census->people[i].relation == DMS_RELATION_CHILD &&
+            strcmp(census->people[i].employee_id, employee_id) == 0)
+            return true;
+    return false;
+}
+
+int dms_policy_check_census(const dms_policy *policy, const dms_census *census, const char *path,
+                            dms_error *err)
+{
+    dms_error_clear(err);
+    if (policy == NULL || census == NULL)
+        return dms_error_set(err, DMS_EINVAL, path, "no policy or census");
+    if (census->employees == 0)
+        return dms_error_set(err, DMS_EINVAL, path, "the census has no employee");
+    for (size_t i = 0; i < census->count; i++) {
+        const dms_person *p = &census->people[i];
+        size_t segment = 0;
+        if (p->relation != DMS_RELATION_EMPLOYEE ||
+            dms_policy_segment_of(policy, p, has_children(census, p->employee_id), &segment,
+                                  NULL) == DMS_OK)
+            continue;
+        int status =
+            dms_error_set(err, DMS_EINVAL, path,
+                          "employee %.64s falls into no segment of the policy", p->employee_id);
+        if (err != NULL)
+            err->line = p->line;
+        return status;
+    }
+    return DMS_OK;
 }
