@@ -37,4 +37,24 @@ int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err);
 /* Connects the PostgreSQL store (sql.c); store->uri and path are set. */
 int dms_sql_pg_connect(dms_store *store);
 
+/* ---- statement helpers shared by the store modules (store_util.c) ---- */
+
+/* Prepares sql on store; a failure is recorded in err as "preparing a statement". */
+int dms_store_prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err);
+
+/* Steps an INSERT ... RETURNING id; *id is the new row's id. */
+int dms_store_step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err);
+
+/* Steps a statement that returns no row. */
+int dms_store_step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err);
+
+/* Copies column col of stmt (NULL as "") into buf of size bytes. */
+void dms_store_column_text(dms_stmt *stmt, int col, char *buf, size_t size);
+
+/* Binds text at i, or NULL when text is NULL or empty. */
+void dms_store_bind_text_or_null(dms_stmt *stmt, int i, const char *text);
+
+/* The refusal of a scoped call on a connection bound to no employer (DMS_ENOTFOUND). */
+int dms_store_no_tenant(dms_error *err);
+
 #endif
