@@ -484,6 +484,12 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     return status;
 }
 
+/* read_election for dms_store_read_rows. */
+static void read_election_row(dms_stmt *stmt, void *row)
+{
+    read_election(stmt, row);
+}
+
 int dms_enrol_election_list(dms_store *store, const char *department, int status_filter,
                             dms_enrol_election **out, size_t *n, dms_error *err)
 {
@@ -505,33 +511,36 @@ int dms_enrol_election_list(dms_store *store, const char *department, int status
         status_filter >= 0 && status_filter < DMS_ELECTION_STATUS_COUNT
             ? dms_election_status_name((enum dms_election_status)status_filter)
             : NULL);
-    size_t cap = 0;
-    dms_enrol_election *list = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 16;
-            dms_enrol_election *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for elections");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_election(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing elections", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_enrol_election), 16, read_election_row,
+                                 "no memory for elections", "listing elections", &rows, n, err);
+    *out = rows;
     return status;
+}
+
+/* Reads one dms_enrol_history_row from stmt (dms_store_read_rows). */
+static void read_history_row(dms_stmt *stmt, void *row)
+{
+    dms_enrol_history_row *r = row;
+    memset(r, 0, sizeof *r);
+    char text[64];
+    r->change.version = dms_sql_column_int(stmt, 0);
+    dms_store_column_text(stmt, 1, r->change.at, sizeof r->change.at);
+    dms_store_column_text(stmt, 2, r->change.actor, sizeof r->change.actor);
+    dms_store_column_text(stmt, 3, text, sizeof text);
+    if (!dms_role_from_text(text, &r->role))
+        r->role = DMS_ROLE_BROKER;
+    dms_store_column_text(stmt, 4, text, sizeof text);
+    r->has_from = text[0] != '\0' && dms_election_status_from_text(text, &r->change.from);
+    dms_store_column_text(stmt, 5, text, sizeof text);
+    dms_election_status_from_text(text, &r->change.to);
+    dms_store_column_text(stmt, 6, text, sizeof text);
+    if (text[0] == '\0' || !dms_life_event_from_text(text, &r->change.life_event))
+        r->change.life_event = DMS_LIFE_EVENT_NONE;
+    dms_store_column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
+    dms_store_column_text(stmt, 8, r->options, sizeof r->options);
+    dms_store_column_text(stmt, 9, r->change.life_event_date, sizeof r->change.life_event_date);
+    r->change.employee_month = dms_sql_column_int64(stmt, 10);
 }
 
 int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row **out, size_t *n,
@@ -551,50 +560,9 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
         return status;
     dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
     dms_sql_bind_int64(stmt, 1, election_id);
-    size_t cap = 0;
-    dms_enrol_history_row *rows = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 8;
-            dms_enrol_history_row *grown = realloc(rows, grown_cap * sizeof *rows);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for history");
-                goto out;
-            }
-            rows = grown;
-            cap = grown_cap;
-        }
-        dms_enrol_history_row *r = &rows[(*n)++];
-        memset(r, 0, sizeof *r);
-        char text[64];
-        r->change.version = dms_sql_column_int(stmt, 0);
-        dms_store_column_text(stmt, 1, r->change.at, sizeof r->change.at);
-        dms_store_column_text(stmt, 2, r->change.actor, sizeof r->change.actor);
-        dms_store_column_text(stmt, 3, text, sizeof text);
-        if (!dms_role_from_text(text, &r->role))
-            r->role = DMS_ROLE_BROKER;
-        dms_store_column_text(stmt, 4, text, sizeof text);
-        r->has_from = text[0] != '\0' && dms_election_status_from_text(text, &r->change.from);
-        dms_store_column_text(stmt, 5, text, sizeof text);
-        dms_election_status_from_text(text, &r->change.to);
-        dms_store_column_text(stmt, 6, text, sizeof text);
-        if (text[0] == '\0' || !dms_life_event_from_text(text, &r->change.life_event))
-            r->change.life_event = DMS_LIFE_EVENT_NONE;
-        dms_store_column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
-        dms_store_column_text(stmt, 8, r->options, sizeof r->options);
-        dms_store_column_text(stmt, 9, r->change.life_event_date, sizeof r->change.life_event_date);
-        r->change.employee_month = dms_sql_column_int64(stmt, 10);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading history", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(rows);
-        rows = NULL;
-        *n = 0;
-    }
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_enrol_history_row), 8, read_history_row,
+                                 "no memory for history", "reading history", &rows, n, err);
     *out = rows;
     return status;
 }

@@ -220,6 +220,12 @@ static void bind_filter(dms_stmt *stmt, long tenant, const dms_insured_filter *f
     dms_store_bind_text_or_null(stmt, 5, f != NULL ? f->employee_id : NULL);
 }
 
+/* read_entry for dms_store_read_rows. */
+static void read_entry_row(dms_stmt *stmt, void *row)
+{
+    read_entry(stmt, row);
+}
+
 int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, const char *after,
                             size_t offset, size_t limit, dms_register_entry **out, size_t *n,
                             size_t *total, dms_error *err)
@@ -265,32 +271,11 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
         dms_sql_bind_text(stmt, 8, last.policy);
         dms_sql_bind_text(stmt, 9, last.full_name);
     }
-    dms_register_entry *list = NULL;
-    size_t cap = 0;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 64;
-            dms_register_entry *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the register");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_entry(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing the register", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status =
+        dms_store_read_rows(store, stmt, sizeof(dms_register_entry), 64, read_entry_row,
+                            "no memory for the register", "listing the register", &rows, n, err);
+    *out = rows;
     return status;
 }
 
@@ -327,6 +312,31 @@ out:
     return status;
 }
 
+/* Reads one dms_register_change_row from stmt (dms_store_read_rows). */
+static void read_change_row(dms_stmt *stmt, void *row)
+{
+    dms_register_change_row *r = row;
+    memset(r, 0, sizeof *r);
+    r->id = (long)dms_sql_column_int64(stmt, 0);
+    r->upload = (long)dms_sql_column_int64(stmt, 1);
+    r->version = (long)dms_sql_column_int64(stmt, 2);
+    dms_store_column_text(stmt, 3, r->entered_at, sizeof r->entered_at);
+    dms_store_column_text(stmt, 4, r->policy, sizeof r->policy);
+    r->change.action = (enum dms_insured_action)dms_sql_column_int(stmt, 5);
+    r->change.effective_day = (long)dms_sql_column_int64(stmt, 6);
+    dms_store_column_text(stmt, 7, r->employee_id, sizeof r->employee_id);
+    r->change.relation_given = !dms_sql_column_null(stmt, 8);
+    r->change.relation = (enum dms_relation)dms_sql_column_int(stmt, 8);
+    dms_store_column_text(stmt, 9, r->full_name, sizeof r->full_name);
+    r->change.birth_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
+    dms_store_column_text(stmt, 11, r->department, sizeof r->department);
+    dms_store_column_text(stmt, 12, r->programme, sizeof r->programme);
+    r->change.had_before = dms_sql_column_int(stmt, 13) != 0;
+    r->change.status_before = (enum dms_insured_status)dms_sql_column_int(stmt, 14);
+    dms_store_column_text(stmt, 15, r->programme_before, sizeof r->programme_before);
+    dms_store_column_text(stmt, 16, r->author, sizeof r->author);
+}
+
 /* ---- changes --------------------------------------------------------------------- */
 
 int dms_register_store_changes(dms_store *store, const char *policy, long from, long to,
@@ -349,50 +359,10 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
     dms_store_bind_text_or_null(stmt, 2, policy);
     bind_day(stmt, 3, from);
     bind_day(stmt, 4, to);
-    dms_register_change_row *rows = NULL;
-    size_t cap = 0;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 16;
-            dms_register_change_row *grown = realloc(rows, grown_cap * sizeof *rows);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for changes");
-                goto out;
-            }
-            rows = grown;
-            cap = grown_cap;
-        }
-        dms_register_change_row *r = &rows[(*n)++];
-        memset(r, 0, sizeof *r);
-        r->id = (long)dms_sql_column_int64(stmt, 0);
-        r->upload = (long)dms_sql_column_int64(stmt, 1);
-        r->version = (long)dms_sql_column_int64(stmt, 2);
-        dms_store_column_text(stmt, 3, r->entered_at, sizeof r->entered_at);
-        dms_store_column_text(stmt, 4, r->policy, sizeof r->policy);
-        r->change.action = (enum dms_insured_action)dms_sql_column_int(stmt, 5);
-        r->change.effective_day = (long)dms_sql_column_int64(stmt, 6);
-        dms_store_column_text(stmt, 7, r->employee_id, sizeof r->employee_id);
-        r->change.relation_given = !dms_sql_column_null(stmt, 8);
-        r->change.relation = (enum dms_relation)dms_sql_column_int(stmt, 8);
-        dms_store_column_text(stmt, 9, r->full_name, sizeof r->full_name);
-        r->change.birth_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
-        dms_store_column_text(stmt, 11, r->department, sizeof r->department);
-        dms_store_column_text(stmt, 12, r->programme, sizeof r->programme);
-        r->change.had_before = dms_sql_column_int(stmt, 13) != 0;
-        r->change.status_before = (enum dms_insured_status)dms_sql_column_int(stmt, 14);
-        dms_store_column_text(stmt, 15, r->programme_before, sizeof r->programme_before);
-        dms_store_column_text(stmt, 16, r->author, sizeof r->author);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading changes", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(rows);
-        rows = NULL;
-        *n = 0;
-    }
+    void *raw = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_register_change_row), 16, read_change_row,
+                                 "no memory for changes", "reading changes", &raw, n, err);
+    dms_register_change_row *rows = raw;
     /* The strings point into the rows, now that the array no longer moves. */
     for (size_t i = 0; i < *n; i++) {
         dms_register_change_row *r = &rows[i];

@@ -57,4 +57,14 @@ void dms_store_bind_text_or_null(dms_stmt *stmt, int i, const char *text);
 /* The refusal of a scoped call on a connection bound to no employer (DMS_ENOTFOUND). */
 int dms_store_no_tenant(dms_error *err);
 
+/*
+ * Steps stmt to the end, growing an array of row_size-byte rows (first_cap,
+ * then doubling) that read fills from each row; finalizes stmt. On failure
+ * (nomem: the out-of-memory message; what: the step being done) the array is
+ * freed, *out is NULL and *n 0.
+ */
+int dms_store_read_rows(dms_store *store, dms_stmt *stmt, size_t row_size, size_t first_cap,
+                        void (*read)(dms_stmt *stmt, void *row), const char *nomem,
+                        const char *what, void **out, size_t *n, dms_error *err);
+
 #endif

@@ -6,6 +6,7 @@
  * the wording and the status of each failure.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "store_internal.h"
 
@@ -47,4 +48,39 @@ int dms_store_no_tenant(dms_error *err)
 {
     return dms_error_set(err, DMS_ENOTFOUND, NULL,
                          "no employer selected: use /v1/employers/{id}/... or --employer ID");
+}
+
+int dms_store_read_rows(dms_store *store, dms_stmt *stmt, size_t row_size, size_t first_cap,
+                        void (*read)(dms_stmt *stmt, void *row), const char *nomem,
+                        const char *what, void **out, size_t *n, dms_error *err)
+{
+    int status = DMS_OK;
+    size_t cap = 0;
+    unsigned char *list = NULL;
+    *n = 0;
+    int rc;
+    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        if (*n == cap) {
+            size_t grown_cap = cap > 0 ? 2 * cap : first_cap;
+            unsigned char *grown = realloc(list, grown_cap * row_size);
+            if (grown == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "%s", nomem);
+                goto out;
+            }
+            list = grown;
+            cap = grown_cap;
+        }
+        read(stmt, list + (*n)++ * row_size);
+    }
+    if (rc != DMS_SQL_DONE)
+        status = dms_store_fail(store, rc, what, err);
+out:
+    dms_sql_finalize(stmt);
+    if (status != DMS_OK) {
+        free(list);
+        list = NULL;
+        *n = 0;
+    }
+    *out = list;
+    return status;
 }

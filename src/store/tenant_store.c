@@ -159,6 +159,12 @@ int dms_tenant_employer_get(dms_store *store, long id, dms_tenant_employer *out,
     return status;
 }
 
+/* read_employer for dms_store_read_rows. */
+static void read_employer_row(dms_stmt *stmt, void *row)
+{
+    read_employer(stmt, row);
+}
+
 int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer **out, size_t *n,
                              dms_error *err)
 {
@@ -173,32 +179,10 @@ int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer 
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, key_id);
-    size_t cap = 0;
-    dms_tenant_employer *list = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 8;
-            dms_tenant_employer *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for employers");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_employer(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing employers", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_tenant_employer), 8, read_employer_row,
+                                 "no memory for employers", "listing employers", &rows, n, err);
+    *out = rows;
     return status;
 }
 
@@ -409,6 +393,12 @@ static void read_key(dms_stmt *stmt, dms_tenant_key *k)
     dms_store_column_text(stmt, 11, k->revoked_at, sizeof k->revoked_at);
 }
 
+/* read_key for dms_store_read_rows. */
+static void read_key_row(dms_stmt *stmt, void *row)
+{
+    read_key(stmt, row);
+}
+
 int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, size_t *n,
                         dms_error *err)
 {
@@ -423,32 +413,10 @@ int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, s
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, employer);
-    size_t cap = 0;
-    dms_tenant_key *list = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 8;
-            dms_tenant_key *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for keys");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_key(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing keys", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_tenant_key), 8, read_key_row,
+                                 "no memory for keys", "listing keys", &rows, n, err);
+    *out = rows;
     return status;
 }
 
