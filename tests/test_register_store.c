@@ -37,6 +37,7 @@
 #include "http_client.h"
 #include "store_target.h"
 #include "run_command.h"
+#include "store_server.h"
 
 #define T 60000
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,14 +50,7 @@ static int rows = 10000;
 
 static int run(char *out, size_t size, char *const argv[])
 {
-    struct command_result c = run_dmsrate(argv);
-    if (out != NULL)
-        snprintf(out, size, "%.*s", (int)strcspn(c.out, "\n"), c.out);
-    int status = c.status;
-    if (status != 0)
-        fprintf(stderr, "dmsrate %s %s: %s", argv[1], argv[2], c.err);
-    command_result_free(&c);
-    return status;
+    return store_run(out, size, argv);
 }
 
 static int setup(void **state)
@@ -103,40 +97,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-    }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_server_stop(server_pid, dir);
 }
 
-/* method path with key; body of len bytes of type; the answer in *r (free it). */
 static int call(const char *key, const char *method, const char *path, const char *type,
                 const char *body, size_t len, struct http_response *r)
 {
-    http_key = key;
-    http_call_ex(port, method, path, type, body, len, false, r, T);
-    http_key = NULL;
-    return r->status;
+    return store_call(port, key, method, path, type, body, len, r, T);
 }
 
 static json_t *call_json(const char *key, const char *method, const char *path, const char *body,
                          int expect)
 {
-    struct http_response r;
-    int status = call(key, method, path, body != NULL ? "application/json" : NULL, body,
-                      body != NULL ? strlen(body) : 0, &r);
-    if (status != expect)
-        print_error("%s %s: %d, expected %d: %.400s\n", method, path, status, expect,
-                    r.body != NULL ? r.body : "");
-    assert_int_equal(status, expect);
-    json_error_t jerr;
-    json_t *j = json_loads(r.body, 0, &jerr);
-    http_response_free(&r);
-    assert_non_null(j);
-    return j;
+    return store_call_json(port, key, method, path, body != NULL ? "application/json" : NULL, body,
+                           expect, T);
 }
 
 static long total(const char *key)

@@ -30,6 +30,7 @@
 #include "dms/sha256.h"
 #include "http_client.h"
 #include "run_command.h"
+#include "store_server.h"
 #include "store_target.h"
 
 #define T 60000
@@ -47,14 +48,7 @@ static const unsigned char exe[] = {'M', 'Z', 0x90, 0, 3, 0, 0, 0, 4, 0, 0, 0, '
 
 static int run(char *out, size_t size, char *const argv[])
 {
-    struct command_result c = run_dmsrate(argv);
-    if (out != NULL)
-        snprintf(out, size, "%.*s", (int)strcspn(c.out, "\n"), c.out);
-    int status = c.status;
-    if (status != 0)
-        fprintf(stderr, "dmsrate %s %s: %s", argv[1], argv[2], c.err);
-    command_result_free(&c);
-    return status;
+    return store_run(out, size, argv);
 }
 
 static int key(char *out, const char *role, const char *flag, const char *value)
@@ -123,38 +117,20 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-    }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_server_stop(server_pid, dir);
 }
 
 static int call(const char *k, const char *method, const char *path, const char *type,
                 const void *body, size_t len, struct http_response *r)
 {
-    http_key = k;
-    http_call_ex(port, method, path, type, body, len, false, r, T);
-    http_key = NULL;
-    return r->status;
+    return store_call(port, k, method, path, type, body, len, r, T);
 }
 
 static json_t *call_json(const char *k, const char *method, const char *path, const char *body,
                          int expect)
 {
-    struct http_response r;
-    int status = call(k, method, path, body != NULL ? "application/json" : NULL, body,
-                      body != NULL ? strlen(body) : 0, &r);
-    if (status != expect)
-        print_error("%s %s: %d, expected %d: %.400s\n", method, path, status, expect,
-                    r.body != NULL ? r.body : "");
-    assert_int_equal(status, expect);
-    json_t *j = json_loads(r.body, 0, NULL);
-    http_response_free(&r);
-    assert_non_null(j);
-    return j;
+    return store_call_json(port, k, method, path, body != NULL ? "application/json" : NULL, body,
+                           expect, T);
 }
 
 static long req1, req2, doc1, doc2;

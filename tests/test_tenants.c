@@ -32,6 +32,7 @@
 #include "http_client.h"
 #include "store_target.h"
 #include "run_command.h"
+#include "store_server.h"
 
 #define T 20000
 
@@ -96,14 +97,7 @@ static char *replace_all(const char *text, const char *from, const char *to)
 /* Runs dmsrate with argv (NULL-terminated, argv[0] ignored); stdout's first line into out. */
 static int run(char *out, size_t size, char *const argv[])
 {
-    struct command_result c = run_dmsrate(argv);
-    if (out != NULL)
-        snprintf(out, size, "%.*s", (int)strcspn(c.out, "\n"), c.out);
-    int status = c.status;
-    if (status != 0)
-        fprintf(stderr, "dmsrate %s %s: %s", argv[1], argv[2], c.err);
-    command_result_free(&c);
-    return status;
+    return store_run(out, size, argv);
 }
 
 static int call(const char *key, const char *method, const char *path, const char *body,
@@ -250,13 +244,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-    }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return store_server_stop(server_pid, dir);
 }
 
 /* Everything stored for employer id, as one text (last-used times left out). */

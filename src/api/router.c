@@ -105,9 +105,9 @@ static const struct route {
     {"GET", "/v1/exports/reconciliation.xlsx", dms_api_finance_act_xlsx, NULL},
     /* reimbursement requests (routes_reimb.c) */
     {"POST", "/v1/me/requests", dms_api_me_requests_create, json_only},
-    {"GET", "/v1/me/requests", dms_api_me_requests, NULL},
-    {"POST", "/v1/me/requests/{id}/documents", dms_api_me_request_attach, document_types},
-    {"GET", "/v1/me/requests/{id}/documents", dms_api_me_request_documents, NULL},
+    {"GET", "/v1/me/requests", dms_api_requests_list, NULL},
+    {"POST", "/v1/me/requests/{id}/documents", dms_api_request_attach, document_types},
+    {"GET", "/v1/me/requests/{id}/documents", dms_api_request_documents, NULL},
     {"POST", "/v1/requests", dms_api_requests_create, json_only},
     {"GET", "/v1/requests", dms_api_requests_list, NULL},
     {"GET", "/v1/request-counts", dms_api_requests_summary, NULL},
@@ -117,7 +117,7 @@ static const struct route {
     {"POST", "/v1/requests/{id}/status", dms_api_request_status, json_only},
     {"GET", "/v1/exports/requests.csv", dms_api_requests_report, NULL},
     /* notifications (routes_reimb.c) */
-    {"GET", "/v1/me/notifications", dms_api_me_notifications, NULL},
+    {"GET", "/v1/me/notifications", dms_api_notifications, NULL},
     {"GET", "/v1/notifications", dms_api_notifications, NULL},
     {"GET", "/v1/notification-log", dms_api_notifications_log, NULL},
     /* the employee module picker (routes_picker.c; roles in auth.c) */

@@ -62,11 +62,12 @@ DMS_REGISTER_HANDLER(dms_api_finance_debts);
 DMS_REGISTER_HANDLER(dms_api_finance_act_csv);
 DMS_REGISTER_HANDLER(dms_api_finance_act_xlsx);
 
-/* src/api/routes_reimb.c: reimbursement requests and their documents. */
+/*
+ * src/api/routes_reimb.c: reimbursement requests and their documents. The list,
+ * attach, documents and notifications handlers serve both the /v1/me/... route
+ * and the employer one: the caller's role and key decide what each sees.
+ */
 DMS_REGISTER_HANDLER(dms_api_me_requests_create);
-DMS_REGISTER_HANDLER(dms_api_me_requests);
-DMS_REGISTER_HANDLER(dms_api_me_request_attach);
-DMS_REGISTER_HANDLER(dms_api_me_request_documents);
 DMS_REGISTER_HANDLER(dms_api_requests_create);
 DMS_REGISTER_HANDLER(dms_api_requests_list);
 DMS_REGISTER_HANDLER(dms_api_requests_summary);
@@ -75,7 +76,6 @@ DMS_REGISTER_HANDLER(dms_api_request_attach);
 DMS_REGISTER_HANDLER(dms_api_request_status);
 DMS_REGISTER_HANDLER(dms_api_request_documents);
 DMS_REGISTER_HANDLER(dms_api_requests_report);
-DMS_REGISTER_HANDLER(dms_api_me_notifications);
 DMS_REGISTER_HANDLER(dms_api_notifications);
 DMS_REGISTER_HANDLER(dms_api_notifications_log);
 

@@ -87,6 +87,35 @@ static void free_census_body(struct census_body *b)
     json_decref(b->root);
 }
 
+/*
+ * Reads a census body with a "plan" object and picks its corporate tariff
+ * and model. False (err set) when any is missing or wrong; b is to be freed
+ * with free_census_body either way.
+ */
+static bool read_plan_body(const dms_api_request *req, struct census_body *b,
+                           const dms_tariff **tariff, const dms_model **model, dms_plan **plan,
+                           dms_error *err)
+{
+    if (read_census_body(req, b, err) != DMS_OK ||
+        pick_corporate(req, b->tariff, b->model, tariff, model, err) != DMS_OK)
+        return false;
+    if (dms_jsonread_enter(&b->r, "plan", DMS_JSON_OBJECT) == DMS_OK) {
+        dms_plan_load_json(dms_jsonread_current(&b->r), "/plan", plan, err);
+        dms_jsonread_allow_other_keys(&b->r); /* the plan loader checked them */
+        dms_jsonread_leave(&b->r);
+    }
+    return *plan != NULL;
+}
+
+/* A diagnostics list for a run; false (err set to DMS_ENOMEM) without memory. */
+static bool new_diag(dms_diag **diag, dms_error *err)
+{
+    if (dms_diag_alloc(0, diag) == DMS_OK)
+        return true;
+    dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    return false;
+}
+
 static double budget_seconds(const dms_census *census, const dms_budget_request *request)
 {
     double options = 0;
@@ -219,10 +248,8 @@ void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hoo
     }
     if (dms_jsonread_finish(&b.r) != DMS_OK || err.code != DMS_OK)
         goto done;
-    if (dms_diag_alloc(0, &diag) != DMS_OK) {
-        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
+    if (!new_diag(&diag, &err))
         goto done;
-    }
     compared = dms_budget_compare(tariff, model, b.census, "census", (const dms_plan *const *)plans,
                                   nplans, &cmp, diag) == DMS_OK;
     if (compared)
@@ -250,21 +277,11 @@ void dms_api_handle_funding(const dms_api_request *req, const dms_api_hooks *hoo
     const dms_model *model;
     dms_funding_terms terms = dms_funding_terms_default();
     dms_funding_result res;
-    if (read_census_body(req, &b, &err) != DMS_OK ||
-        pick_corporate(req, b.tariff, b.model, &tariff, &model, &err) != DMS_OK)
+    if (!read_plan_body(req, &b, &tariff, &model, &plan, &err) ||
+        dms_funding_terms_read(&b.r, &terms) != DMS_OK || dms_jsonread_finish(&b.r) != DMS_OK)
         goto done;
-    if (dms_jsonread_enter(&b.r, "plan", DMS_JSON_OBJECT) == DMS_OK) {
-        dms_plan_load_json(dms_jsonread_current(&b.r), "/plan", &plan, &err);
-        dms_jsonread_allow_other_keys(&b.r); /* the plan loader checked them */
-        dms_jsonread_leave(&b.r);
-    }
-    if (plan == NULL || dms_funding_terms_read(&b.r, &terms) != DMS_OK ||
-        dms_jsonread_finish(&b.r) != DMS_OK)
+    if (!new_diag(&diag, &err))
         goto done;
-    if (dms_diag_alloc(0, &diag) != DMS_OK) {
-        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
-        goto done;
-    }
     if (dms_funding_run(tariff, model, plan, b.census, "census", &terms, &res, diag) == DMS_OK)
         out = dms_report_funding(&res, &err);
 done:
@@ -289,21 +306,11 @@ void dms_api_handle_crisis(const dms_api_request *req, const dms_api_hooks *hook
     const dms_model *model;
     dms_crisis_terms terms;
     dms_crisis_result res;
-    if (read_census_body(req, &b, &err) != DMS_OK ||
-        pick_corporate(req, b.tariff, b.model, &tariff, &model, &err) != DMS_OK)
+    if (!read_plan_body(req, &b, &tariff, &model, &plan, &err) ||
+        dms_crisis_terms_read(&b.r, &terms) != DMS_OK || dms_jsonread_finish(&b.r) != DMS_OK)
         goto done;
-    if (dms_jsonread_enter(&b.r, "plan", DMS_JSON_OBJECT) == DMS_OK) {
-        dms_plan_load_json(dms_jsonread_current(&b.r), "/plan", &plan, &err);
-        dms_jsonread_allow_other_keys(&b.r); /* the plan loader checked them */
-        dms_jsonread_leave(&b.r);
-    }
-    if (plan == NULL || dms_crisis_terms_read(&b.r, &terms) != DMS_OK ||
-        dms_jsonread_finish(&b.r) != DMS_OK)
+    if (!new_diag(&diag, &err))
         goto done;
-    if (dms_diag_alloc(0, &diag) != DMS_OK) {
-        dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
-        goto done;
-    }
     if (dms_crisis_price(tariff, model, plan, b.census, "census", &terms, &res, diag) == DMS_OK)
         out = dms_report_crisis(&res, &err);
 done:

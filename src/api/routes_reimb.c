@@ -208,8 +208,10 @@ void dms_api_requests_create(const dms_api_request *req, const dms_api_hooks *ho
 
 /* ---- lists ------------------------------------------------------------------------------- */
 
-static void list(const dms_api_request *req, dms_api_response *resp)
+void dms_api_requests_list(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
 {
+    (void)hooks;
     dms_error err;
     dms_error_clear(&err);
     dms_reimb_row *rows = NULL;
@@ -224,20 +226,6 @@ static void list(const dms_api_request *req, dms_api_response *resp)
     free(rows);
     dms_api_response_json(resp, 200,
                           json_pack("{s:I, s:o}", "total", (json_int_t)n, "requests", items));
-}
-
-void dms_api_me_requests(const dms_api_request *req, const dms_api_hooks *hooks,
-                         dms_api_response *resp)
-{
-    (void)hooks;
-    list(req, resp);
-}
-
-void dms_api_requests_list(const dms_api_request *req, const dms_api_hooks *hooks,
-                           dms_api_response *resp)
-{
-    (void)hooks;
-    list(req, resp);
 }
 
 void dms_api_request_show(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -295,8 +283,10 @@ void dms_api_requests_summary(const dms_api_request *req, const dms_api_hooks *h
 
 /* ---- documents ------------------------------------------------------------------------------ */
 
-static void attach(const dms_api_request *req, dms_api_response *resp)
+void dms_api_request_attach(const dms_api_request *req, const dms_api_hooks *hooks,
+                            dms_api_response *resp)
 {
+    (void)hooks;
     dms_error err;
     dms_error_clear(&err);
     long id = 0, doc = 0;
@@ -315,27 +305,15 @@ static void attach(const dms_api_request *req, dms_api_response *resp)
         resp, 201, json_pack("{s:I, s:I}", "id", (json_int_t)doc, "request", (json_int_t)id));
 }
 
-void dms_api_me_request_attach(const dms_api_request *req, const dms_api_hooks *hooks,
-                               dms_api_response *resp)
-{
-    (void)hooks;
-    attach(req, resp);
-}
-
-void dms_api_request_attach(const dms_api_request *req, const dms_api_hooks *hooks,
-                            dms_api_response *resp)
-{
-    (void)hooks;
-    attach(req, resp);
-}
-
 /*
  * GET .../requests/{id}/documents: the employee (own request) and the
  * insurer get the list, and with ?download=DOC the document itself; HR and
  * brokers only how many there are.
  */
-static void documents(const dms_api_request *req, dms_api_response *resp)
+void dms_api_request_documents(const dms_api_request *req, const dms_api_hooks *hooks,
+                               dms_api_response *resp)
 {
+    (void)hooks;
     dms_error err;
     dms_error_clear(&err);
     long id = 0, doc = 0;
@@ -389,20 +367,6 @@ static void documents(const dms_api_request *req, dms_api_response *resp)
     resp->body = data;
     resp->body_len = len;
     resp->content_type = dms_reimb_doc_media_type(meta.kind);
-}
-
-void dms_api_me_request_documents(const dms_api_request *req, const dms_api_hooks *hooks,
-                                  dms_api_response *resp)
-{
-    (void)hooks;
-    documents(req, resp);
-}
-
-void dms_api_request_documents(const dms_api_request *req, const dms_api_hooks *hooks,
-                               dms_api_response *resp)
-{
-    (void)hooks;
-    documents(req, resp);
 }
 
 /* ---- statuses -------------------------------------------------------------------------------- */
@@ -541,8 +505,10 @@ static json_t *note_json(const dms_notification *n)
 }
 
 /* The inbox of the caller: an employee's own, else the key's role. */
-static void inbox(const dms_api_request *req, dms_api_response *resp)
+void dms_api_notifications(const dms_api_request *req, const dms_api_hooks *hooks,
+                           dms_api_response *resp)
 {
+    (void)hooks;
     dms_error err;
     dms_error_clear(&err);
     dms_notification *v = NULL;
@@ -558,20 +524,6 @@ static void inbox(const dms_api_request *req, dms_api_response *resp)
         json_array_append_new(items, note_json(&v[i]));
     free(v);
     dms_api_response_json(resp, 200, json_pack("{s:s, s:o}", "role", role, "notifications", items));
-}
-
-void dms_api_me_notifications(const dms_api_request *req, const dms_api_hooks *hooks,
-                              dms_api_response *resp)
-{
-    (void)hooks;
-    inbox(req, resp);
-}
-
-void dms_api_notifications(const dms_api_request *req, const dms_api_hooks *hooks,
-                           dms_api_response *resp)
-{
-    (void)hooks;
-    inbox(req, resp);
 }
 
 /* Every notification of the employer: to whom, what, when, queued/delivered/failed/retried. */

@@ -92,6 +92,83 @@ static int print_json(json_t *report)
     return rc;
 }
 
+/* A value flag of a subcommand and where its value goes. */
+struct value_flag {
+    const char *name;
+    const char **target;
+};
+
+/*
+ * Reads the value flags of subcommand cmd (flags ends with a NULL name) from
+ * argv[1..]. Returns -1 when all were read, else the exit code: 0 after
+ * --help, 2 on an unknown flag or a missing value.
+ */
+static int read_value_flags(const char *cmd, int argc, char **argv, const struct value_flag *flags)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *flag = argv[i];
+        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
+            fputs(budget_usage, stdout);
+            return 0;
+        }
+        const char **target = NULL;
+        for (const struct value_flag *f = flags; f->name != NULL && target == NULL; f++)
+            if (strcmp(flag, f->name) == 0)
+                target = f->target;
+        if (target == NULL || i + 1 >= argc) {
+            fprintf(stderr, "dmsrate budget %s: %s: %s (see --help)\n", cmd, flag,
+                    target == NULL ? "unknown flag" : "needs a value");
+            return 2;
+        }
+        *target = argv[++i];
+    }
+    return -1;
+}
+
+/* The tariff, model, plan and census a priced subcommand runs on, and its diagnostics. */
+struct priced_inputs {
+    dms_tariff *tariff;
+    dms_model *model;
+    dms_plan *plan;
+    dms_census *census;
+    dms_diag *diag;
+};
+
+/* Loads in (zeroed by the caller) from the files; prints what failed. Returns DMS_OK or not. */
+static int load_priced_inputs(const char *tariff_path, const char *model_path,
+                              const char *plan_path, const char *census_path,
+                              struct priced_inputs *in, dms_error *err)
+{
+    if (dms_diag_alloc(0, &in->diag) != DMS_OK)
+        return DMS_ENOMEM;
+    if (dms_tariff_load_file(tariff_path, &in->tariff, err) != DMS_OK) {
+        print_load_error(tariff_path, err);
+        return err->code;
+    }
+    if (dms_model_load_file(model_path, &in->model, err) != DMS_OK) {
+        print_load_error(model_path, err);
+        return err->code;
+    }
+    if (dms_plan_load_file(plan_path, &in->plan, err) != DMS_OK) {
+        print_load_error(plan_path, err);
+        return err->code;
+    }
+    if (dms_census_load_file(census_path, &in->census, in->diag) != DMS_OK) {
+        print_diag(in->diag);
+        return DMS_EINVAL;
+    }
+    return DMS_OK;
+}
+
+static void free_priced_inputs(struct priced_inputs *in)
+{
+    dms_plan_free(in->plan);
+    dms_census_free(in->census);
+    dms_model_free(in->model);
+    dms_tariff_free(in->tariff);
+    dms_diag_free(in->diag);
+}
+
 /* The budgets file, with the survey file (if any) in place of its "survey". */
 static int load_budgets(const char *path, const char *survey_path, const dms_tariff *tariff,
                         dms_budget_request **out)
@@ -134,28 +211,14 @@ static int cmd_funding(int argc, char **argv)
                *share = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
-            return 0;
-        }
-        const char **target = strcmp(flag, "--census") == 0        ? &census_path
-                              : strcmp(flag, "--plan") == 0        ? &plan_path
-                              : strcmp(flag, "--stop-loss") == 0   ? &stop_loss
-                              : strcmp(flag, "--admin-fee") == 0   ? &fee
-                              : strcmp(flag, "--admin-share") == 0 ? &share
-                              : strcmp(flag, "--tariff") == 0      ? &tariff_path
-                              : strcmp(flag, "--model") == 0       ? &model_path
-                              : strcmp(flag, "--format") == 0      ? &format
-                                                                   : NULL;
-        if (target == NULL || i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget funding: %s: %s (see --help)\n", flag,
-                    target == NULL ? "unknown flag" : "needs a value");
-            return 2;
-        }
-        *target = argv[++i];
-    }
+    const struct value_flag flags[] = {
+        {"--census", &census_path}, {"--plan", &plan_path},    {"--stop-loss", &stop_loss},
+        {"--admin-fee", &fee},      {"--admin-share", &share}, {"--tariff", &tariff_path},
+        {"--model", &model_path},   {"--format", &format},     {NULL, NULL},
+    };
+    int done = read_value_flags("funding", argc, argv, flags);
+    if (done >= 0)
+        return done;
     if (census_path == NULL || plan_path == NULL) {
         fprintf(stderr, "dmsrate budget funding: %s: required (see --help)\n",
                 census_path == NULL ? "--census" : "--plan");
@@ -185,11 +248,7 @@ static int cmd_funding(int argc, char **argv)
     dms_funding_terms terms = dms_funding_terms_default();
     dms_jsonread r;
     dms_jsonread_init(&r, tj, NULL, &err);
-    dms_tariff *tariff = NULL;
-    dms_model *model = NULL;
-    dms_census *census = NULL;
-    dms_plan *plan = NULL;
-    dms_diag *diag = NULL;
+    struct priced_inputs in = {0};
     dms_funding_result res;
     if (dms_funding_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
         fprintf(stderr, "dmsrate budget funding: --%s: %s\n",
@@ -199,23 +258,11 @@ static int cmd_funding(int argc, char **argv)
                 err.message);
         goto out;
     }
-    if (dms_diag_alloc(0, &diag) != DMS_OK)
+    if (load_priced_inputs(tariff_path, model_path, plan_path, census_path, &in, &err) != DMS_OK)
         goto out;
-    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
-        print_load_error(tariff_path, &err);
-        goto out;
-    }
-    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
-        print_load_error(model_path, &err);
-        goto out;
-    }
-    if (dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
-        print_load_error(plan_path, &err);
-        goto out;
-    }
-    if (dms_census_load_file(census_path, &census, diag) != DMS_OK ||
-        dms_funding_run(tariff, model, plan, census, census_path, &terms, &res, diag) != DMS_OK) {
-        print_diag(diag);
+    if (dms_funding_run(in.tariff, in.model, in.plan, in.census, census_path, &terms, &res,
+                        in.diag) != DMS_OK) {
+        print_diag(in.diag);
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
@@ -223,11 +270,7 @@ static int cmd_funding(int argc, char **argv)
                     : (dms_report_funding_table(&res, stdout) == DMS_OK ? 0 : 1);
 out:
     json_decref(tj);
-    dms_plan_free(plan);
-    dms_census_free(census);
-    dms_model_free(model);
-    dms_tariff_free(tariff);
-    dms_diag_free(diag);
+    free_priced_inputs(&in);
     return exit_code;
 }
 
@@ -237,29 +280,16 @@ static int cmd_crisis(int argc, char **argv)
                *add = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
-            return 0;
-        }
-        const char **target = strcmp(flag, "--census") == 0   ? &census_path
-                              : strcmp(flag, "--plan") == 0   ? &plan_path
-                              : strcmp(flag, "--from") == 0   ? &from
-                              : strcmp(flag, "--months") == 0 ? &months
-                              : strcmp(flag, "--shock") == 0  ? &shock
-                              : strcmp(flag, "--add") == 0    ? &add
-                              : strcmp(flag, "--tariff") == 0 ? &tariff_path
-                              : strcmp(flag, "--model") == 0  ? &model_path
-                              : strcmp(flag, "--format") == 0 ? &format
-                                                              : NULL;
-        if (target == NULL || i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget crisis: %s: %s (see --help)\n", flag,
-                    target == NULL ? "unknown flag" : "needs a value");
-            return 2;
-        }
-        *target = argv[++i];
-    }
+    const struct value_flag flags[] = {
+        {"--census", &census_path}, {"--plan", &plan_path},
+        {"--from", &from},          {"--months", &months},
+        {"--shock", &shock},        {"--add", &add},
+        {"--tariff", &tariff_path}, {"--model", &model_path},
+        {"--format", &format},      {NULL, NULL},
+    };
+    int done = read_value_flags("crisis", argc, argv, flags);
+    if (done >= 0)
+        return done;
     if (census_path == NULL || plan_path == NULL || from == NULL || months == NULL) {
         fprintf(stderr, "dmsrate budget crisis: --census, --plan, --from and --months are "
                         "required (see --help)\n");
@@ -295,33 +325,17 @@ static int cmd_crisis(int argc, char **argv)
     dms_crisis_terms terms;
     dms_jsonread r;
     dms_jsonread_init(&r, tj, NULL, &err);
-    dms_tariff *tariff = NULL;
-    dms_model *model = NULL;
-    dms_census *census = NULL;
-    dms_plan *plan = NULL;
-    dms_diag *diag = NULL;
+    struct priced_inputs in = {0};
     dms_crisis_result res;
     if (dms_crisis_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
         fprintf(stderr, "dmsrate budget crisis: %s: %s\n", err.path, err.message);
         goto out;
     }
-    if (dms_diag_alloc(0, &diag) != DMS_OK)
+    if (load_priced_inputs(tariff_path, model_path, plan_path, census_path, &in, &err) != DMS_OK)
         goto out;
-    if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {
-        print_load_error(tariff_path, &err);
-        goto out;
-    }
-    if (dms_model_load_file(model_path, &model, &err) != DMS_OK) {
-        print_load_error(model_path, &err);
-        goto out;
-    }
-    if (dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
-        print_load_error(plan_path, &err);
-        goto out;
-    }
-    if (dms_census_load_file(census_path, &census, diag) != DMS_OK ||
-        dms_crisis_price(tariff, model, plan, census, census_path, &terms, &res, diag) != DMS_OK) {
-        print_diag(diag);
+    if (dms_crisis_price(in.tariff, in.model, in.plan, in.census, census_path, &terms, &res,
+                         in.diag) != DMS_OK) {
+        print_diag(in.diag);
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
@@ -329,11 +343,7 @@ static int cmd_crisis(int argc, char **argv)
                     : (dms_report_crisis_table(&res, stdout) == DMS_OK ? 0 : 1);
 out:
     json_decref(tj);
-    dms_plan_free(plan);
-    dms_census_free(census);
-    dms_model_free(model);
-    dms_tariff_free(tariff);
-    dms_diag_free(diag);
+    free_priced_inputs(&in);
     return exit_code;
 }
 
@@ -356,32 +366,24 @@ static int cmd_effect(int argc, char **argv)
     const char *reg_path = NULL, *mem_path = NULL, *period = NULL, *hr_path = NULL, *pilot = NULL,
                *nps = NULL, *cost = NULL, *day = NULL, *repl = NULL, *turn = NULL, *min_cell = NULL,
                *format = "table";
-    for (int i = 1; i < argc; i++) {
-        const char *flag = argv[i];
-        if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
-            return 0;
-        }
-        const char **target = strcmp(flag, "--register") == 0           ? &reg_path
-                              : strcmp(flag, "--membership") == 0       ? &mem_path
-                              : strcmp(flag, "--period") == 0           ? &period
-                              : strcmp(flag, "--hr") == 0               ? &hr_path
-                              : strcmp(flag, "--pilot") == 0            ? &pilot
-                              : strcmp(flag, "--nps") == 0              ? &nps
-                              : strcmp(flag, "--programme-cost") == 0   ? &cost
-                              : strcmp(flag, "--sick-day-cost") == 0    ? &day
-                              : strcmp(flag, "--replacement-cost") == 0 ? &repl
-                              : strcmp(flag, "--turnover-before") == 0  ? &turn
-                              : strcmp(flag, "--min-cell") == 0         ? &min_cell
-                              : strcmp(flag, "--format") == 0           ? &format
-                                                                        : NULL;
-        if (target == NULL || i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget effect: %s: %s (see --help)\n", flag,
-                    target == NULL ? "unknown flag" : "needs a value");
-            return 2;
-        }
-        *target = argv[++i];
-    }
+    const struct value_flag flags[] = {
+        {"--register", &reg_path},
+        {"--membership", &mem_path},
+        {"--period", &period},
+        {"--hr", &hr_path},
+        {"--pilot", &pilot},
+        {"--nps", &nps},
+        {"--programme-cost", &cost},
+        {"--sick-day-cost", &day},
+        {"--replacement-cost", &repl},
+        {"--turnover-before", &turn},
+        {"--min-cell", &min_cell},
+        {"--format", &format},
+        {NULL, NULL},
+    };
+    int done = read_value_flags("effect", argc, argv, flags);
+    if (done >= 0)
+        return done;
     if (reg_path == NULL || mem_path == NULL || period == NULL) {
         fprintf(stderr, "dmsrate budget effect: --register, --membership and --period are "
                         "required (see --help)\n");

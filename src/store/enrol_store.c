@@ -37,49 +37,6 @@ bool dms_role_from_text(const char *text, enum dms_role *out)
     return false;
 }
 
-/* Copies column col of stmt (NULL as "") into buf of size bytes. */
-static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
-{
-    const char *t = dms_sql_column_text(stmt, col);
-    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
-}
-
-static void bind_text_or_null(dms_stmt *stmt, int i, const char *text)
-{
-    if (text != NULL && text[0] != '\0')
-        dms_sql_bind_text(stmt, i, text);
-    else
-        dms_sql_bind_null(stmt, i);
-}
-
-static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
-{
-    int rc = dms_sql_prepare(store, sql, stmt);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
-}
-
-/* Steps a statement that returns no row. */
-static int step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err)
-{
-    long long v = 0;
-    int rc = dms_sql_step_id(stmt, &v);
-    *id = (long)v;
-    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
-}
-
-static int step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err)
-{
-    int rc = dms_sql_step(stmt);
-    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
-}
-
-/* The refusal of a write on a connection bound to no employer. */
-static int no_tenant(dms_error *err)
-{
-    return dms_error_set(err, DMS_ENOTFOUND, NULL,
-                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
-}
-
 /* ---- keys ------------------------------------------------------------------ */
 
 int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
@@ -107,14 +64,14 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
     char hash[DMS_SHA256_HEX];
     dms_sha256_hex(key, strlen(key), hash);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT id, role, employee_id, department, coalesce(tenant, 0), "
-                         "expires_at IS NOT NULL AND expires_at <= "
-                         "dms_now(), "
-                         "last_used_at IS NULL OR last_used_at < "
-                         "dms_now_plus(-60) "
-                         "FROM api_key WHERE key_sha256 = ?1 AND revoked_at IS NULL",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "SELECT id, role, employee_id, department, coalesce(tenant, 0), "
+                                   "expires_at IS NOT NULL AND expires_at <= "
+                                   "dms_now(), "
+                                   "last_used_at IS NULL OR last_used_at < "
+                                   "dms_now_plus(-60) "
+                                   "FROM api_key WHERE key_sha256 = ?1 AND revoked_at IS NULL",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_text(stmt, 1, hash);
@@ -123,11 +80,11 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
     if (rc == DMS_SQL_ROW) {
         char role[32];
         out->key_id = (long)dms_sql_column_int64(stmt, 0);
-        column_text(stmt, 1, role, sizeof role);
+        dms_store_column_text(stmt, 1, role, sizeof role);
         if (!dms_role_from_text(role, &out->role))
             status = dms_error_set(err, DMS_EUNAUTH, NULL, "the API key has an unknown role");
-        column_text(stmt, 2, out->employee_id, sizeof out->employee_id);
-        column_text(stmt, 3, out->department, sizeof out->department);
+        dms_store_column_text(stmt, 2, out->employee_id, sizeof out->employee_id);
+        dms_store_column_text(stmt, 3, out->department, sizeof out->department);
         out->employer = (long)dms_sql_column_int64(stmt, 4);
         if (dms_sql_column_int(stmt, 5) != 0)
             status = dms_error_set(err, DMS_EUNAUTH, NULL,
@@ -200,18 +157,19 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_employer_put: NULL argument");
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     bool own = !dms_sql_in_transaction(store);
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
     dms_stmt *stmt = NULL;
     long new_id = 0;
-    if ((status = prepare(store,
-                          "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, "
-                          "employees, imported_by, tenant) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                          "RETURNING id",
-                          &stmt, err)) != DMS_OK)
+    if ((status =
+             dms_store_prepare(store,
+                               "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, "
+                               "employees, imported_by, tenant) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                               "RETURNING id",
+                               &stmt, err)) != DMS_OK)
         goto out;
     dms_sql_bind_text(stmt, 1, policy_json);
     dms_sql_bind_text(stmt, 2, census_csv);
@@ -219,25 +177,26 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
     dms_sql_bind_int64(stmt, 4, (long long)census->employees);
     dms_sql_bind_text(stmt, 5, actor);
     dms_sql_bind_int64(stmt, 6, tenant);
-    if ((status = step_id(store, stmt, &new_id, "storing the policy and census", err)) != DMS_OK)
-        goto out;
-    dms_sql_finalize(stmt);
-    stmt = NULL;
-    if ((status = prepare(store, "DELETE FROM enrol_employee WHERE tenant = ?1", &stmt, err)) !=
+    if ((status = dms_store_step_id(store, stmt, &new_id, "storing the policy and census", err)) !=
         DMS_OK)
         goto out;
+    dms_sql_finalize(stmt);
+    stmt = NULL;
+    if ((status = dms_store_prepare(store, "DELETE FROM enrol_employee WHERE tenant = ?1", &stmt,
+                                    err)) != DMS_OK)
+        goto out;
     dms_sql_bind_int64(stmt, 1, tenant);
-    if ((status = step_done(store, stmt, "clearing employees", err)) != DMS_OK)
+    if ((status = dms_store_step_done(store, stmt, "clearing employees", err)) != DMS_OK)
         goto out;
     dms_sql_finalize(stmt);
     stmt = NULL;
-    if ((status =
-             prepare(store,
-                     "INSERT INTO enrol_employee (employee_id, department, employer_id, tenant) "
-                     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant, employee_id) DO UPDATE "
-                     "SET department = excluded.department, "
-                     "employer_id = excluded.employer_id",
-                     &stmt, err)) != DMS_OK)
+    if ((status = dms_store_prepare(
+             store,
+             "INSERT INTO enrol_employee (employee_id, department, employer_id, tenant) "
+             "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (tenant, employee_id) DO UPDATE "
+             "SET department = excluded.department, "
+             "employer_id = excluded.employer_id",
+             &stmt, err)) != DMS_OK)
         goto out;
     for (size_t i = 0; i < census->count && status == DMS_OK; i++) {
         const dms_person *p = &census->people[i];
@@ -248,7 +207,7 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
         dms_sql_bind_text(stmt, 2, p->department);
         dms_sql_bind_int64(stmt, 3, new_id);
         dms_sql_bind_int64(stmt, 4, tenant);
-        status = step_done(store, stmt, "storing employees", err);
+        status = dms_store_step_done(store, stmt, "storing employees", err);
     }
 out:
     dms_sql_finalize(stmt);
@@ -277,10 +236,10 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
     if (census_csv != NULL)
         *census_csv = NULL;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT id, policy_json, census_csv FROM enrol_employer "
-                         "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "SELECT id, policy_json, census_csv FROM enrol_employer "
+                                   "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
@@ -317,7 +276,7 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
                                   char department[DMS_ENROL_TEXT_MAX], dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(
+    int status = dms_store_prepare(
         store, "SELECT department FROM enrol_employee WHERE tenant = ?2 AND employee_id = ?1",
         &stmt, err);
     if (status != DMS_OK)
@@ -326,7 +285,7 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
     dms_sql_bind_text(stmt, 1, employee_id);
     int rc = dms_sql_step(stmt);
     if (rc == DMS_SQL_ROW)
-        column_text(stmt, 0, department, DMS_ENROL_TEXT_MAX);
+        dms_store_column_text(stmt, 0, department, DMS_ENROL_TEXT_MAX);
     else if (rc == DMS_SQL_DONE)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no employee '%.64s' in the census",
                                employee_id);
@@ -339,14 +298,14 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
 int dms_enrol_employee_count(dms_store *store, const char *department, long *count, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT count(*) FROM enrol_employee WHERE tenant = ?2 AND "
-                         "(department = ?1 OR ?1 IS NULL)",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "SELECT count(*) FROM enrol_employee WHERE tenant = ?2 AND "
+                                   "(department = ?1 OR ?1 IS NULL)",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
-    bind_text_or_null(stmt, 1, department);
+    dms_store_bind_text_or_null(stmt, 1, department);
     int rc = dms_sql_step(stmt);
     if (rc == DMS_SQL_ROW)
         *count = (long)dms_sql_column_int64(stmt, 0);
@@ -367,30 +326,30 @@ static void read_election(dms_stmt *stmt, dms_enrol_election *e)
     char text[64];
     memset(e, 0, sizeof *e);
     e->id = (long)dms_sql_column_int64(stmt, 0);
-    column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
-    column_text(stmt, 2, e->department, sizeof e->department);
-    column_text(stmt, 3, text, sizeof text);
+    dms_store_column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
+    dms_store_column_text(stmt, 2, e->department, sizeof e->department);
+    dms_store_column_text(stmt, 3, text, sizeof text);
     if (!dms_election_status_from_text(text, &e->status))
         e->status = DMS_ELECTION_DRAFT;
     e->version = dms_sql_column_int(stmt, 4);
-    column_text(stmt, 5, e->options, sizeof e->options);
+    dms_store_column_text(stmt, 5, e->options, sizeof e->options);
     e->price = dms_sql_column_int64(stmt, 6);
     e->employer = dms_sql_column_int64(stmt, 7);
     e->employee = dms_sql_column_int64(stmt, 8);
     e->employee_month = dms_sql_column_int64(stmt, 9);
-    column_text(stmt, 10, text, sizeof text);
+    dms_store_column_text(stmt, 10, text, sizeof text);
     if (text[0] == '\0' || !dms_life_event_from_text(text, &e->life_event))
         e->life_event = DMS_LIFE_EVENT_NONE;
-    column_text(stmt, 11, e->life_event_date, sizeof e->life_event_date);
-    column_text(stmt, 12, e->reason, sizeof e->reason);
-    column_text(stmt, 13, e->updated_at, sizeof e->updated_at);
+    dms_store_column_text(stmt, 11, e->life_event_date, sizeof e->life_event_date);
+    dms_store_column_text(stmt, 12, e->reason, sizeof e->reason);
+    dms_store_column_text(stmt, 13, e->updated_at, sizeof e->updated_at);
 }
 
 static int get_one(dms_store *store, const char *sql, const char *employee_id, long id,
                    dms_enrol_election *out, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store, sql, &stmt, err);
+    int status = dms_store_prepare(store, sql, &stmt, err);
     if (status != DMS_OK)
         return status;
     if (employee_id != NULL)
@@ -433,26 +392,27 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_election_put: NULL argument");
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     snprintf(e->updated_at, sizeof e->updated_at, "%s", entry->at);
     dms_stmt *stmt = NULL;
     int status;
     if (e->id == 0)
-        status =
-            prepare(store,
-                    "INSERT INTO election (employee_id, department, status, version, "
-                    "options, price, employer_part, employee_part, employee_month, "
-                    "life_event, life_event_date, reason, updated_at, tenant) VALUES "
-                    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15) RETURNING id",
-                    &stmt, err);
+        status = dms_store_prepare(
+            store,
+            "INSERT INTO election (employee_id, department, status, version, "
+            "options, price, employer_part, employee_part, employee_month, "
+            "life_event, life_event_date, reason, updated_at, tenant) VALUES "
+            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15) RETURNING id",
+            &stmt, err);
     else
-        status = prepare(store,
-                         "UPDATE election SET employee_id = ?1, department = ?2, status = ?3, "
-                         "version = ?4, options = ?5, price = ?6, employer_part = ?7, "
-                         "employee_part = ?8, employee_month = ?9, life_event = ?10, "
-                         "life_event_date = ?11, reason = ?12, updated_at = ?13 "
-                         "WHERE id = ?14 AND tenant = ?15",
-                         &stmt, err);
+        status =
+            dms_store_prepare(store,
+                              "UPDATE election SET employee_id = ?1, department = ?2, status = ?3, "
+                              "version = ?4, options = ?5, price = ?6, employer_part = ?7, "
+                              "employee_part = ?8, employee_month = ?9, life_event = ?10, "
+                              "life_event_date = ?11, reason = ?12, updated_at = ?13 "
+                              "WHERE id = ?14 AND tenant = ?15",
+                              &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_text(stmt, 1, e->employee_id);
@@ -464,30 +424,31 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     dms_sql_bind_int64(stmt, 7, e->employer);
     dms_sql_bind_int64(stmt, 8, e->employee);
     dms_sql_bind_int64(stmt, 9, e->employee_month);
-    bind_text_or_null(
+    dms_store_bind_text_or_null(
         stmt, 10, e->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(e->life_event) : NULL);
-    bind_text_or_null(stmt, 11, e->life_event_date);
-    bind_text_or_null(stmt, 12, e->reason);
+    dms_store_bind_text_or_null(stmt, 11, e->life_event_date);
+    dms_store_bind_text_or_null(stmt, 12, e->reason);
     dms_sql_bind_text(stmt, 13, e->updated_at);
     if (e->id != 0)
         dms_sql_bind_int64(stmt, 14, e->id);
     dms_sql_bind_int64(stmt, 15, tenant);
     if (e->id == 0)
-        status = step_id(store, stmt, &e->id, "writing the election", err);
+        status = dms_store_step_id(store, stmt, &e->id, "writing the election", err);
     else
-        status = step_done(store, stmt, "writing the election", err);
+        status = dms_store_step_done(store, stmt, "writing the election", err);
     if (status == DMS_OK && e->id != 0 && dms_sql_changes(store) == 0)
         status = dms_error_set(err, DMS_ENOTFOUND, NULL, "no election %ld", e->id);
     dms_sql_finalize(stmt);
     stmt = NULL;
     if (status != DMS_OK)
         return status;
-    if ((status = prepare(store,
-                          "INSERT INTO election_history (election_id, version, at, actor, role, "
-                          "from_status, to_status, life_event, reason, options, "
-                          "life_event_date, employee_month) VALUES "
-                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                          &stmt, err)) != DMS_OK)
+    if ((status = dms_store_prepare(
+             store,
+             "INSERT INTO election_history (election_id, version, at, actor, role, "
+             "from_status, to_status, life_event, reason, options, "
+             "life_event_date, employee_month) VALUES "
+             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             &stmt, err)) != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, e->id);
     dms_sql_bind_int64(stmt, 2, entry->version);
@@ -499,16 +460,16 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     else
         dms_sql_bind_null(stmt, 6);
     dms_sql_bind_text(stmt, 7, dms_election_status_name(entry->to));
-    bind_text_or_null(
+    dms_store_bind_text_or_null(
         stmt, 8,
         entry->life_event != DMS_LIFE_EVENT_NONE ? dms_life_event_name(entry->life_event) : NULL);
-    bind_text_or_null(stmt, 9, entry->reason);
+    dms_store_bind_text_or_null(stmt, 9, entry->reason);
     dms_sql_bind_text(stmt, 10, e->options[0] != '\0' ? e->options : "[]");
     /* payroll needs, per version, when it started and what it deducted */
-    bind_text_or_null(stmt, 11,
-                      entry->life_event != DMS_LIFE_EVENT_NONE ? e->life_event_date : NULL);
+    dms_store_bind_text_or_null(
+        stmt, 11, entry->life_event != DMS_LIFE_EVENT_NONE ? e->life_event_date : NULL);
     dms_sql_bind_int64(stmt, 12, e->employee_month);
-    status = step_done(store, stmt, "writing the election history", err);
+    status = dms_store_step_done(store, stmt, "writing the election history", err);
     dms_sql_finalize(stmt);
     /* An accepted election moves the person's programme in the register, from the life
      * event's date when it re-opened the election, else from the policy period's start. */
@@ -523,52 +484,63 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     return status;
 }
 
+/* read_election for dms_store_read_rows. */
+static void read_election_row(dms_stmt *stmt, void *row)
+{
+    read_election(stmt, row);
+}
+
 int dms_enrol_election_list(dms_store *store, const char *department, int status_filter,
                             dms_enrol_election **out, size_t *n, dms_error *err)
 {
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " ELECTION_COLUMNS " FROM election WHERE tenant = ?3 AND "
-                         "(department = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL) "
-                         "ORDER BY employee_id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " ELECTION_COLUMNS " FROM election WHERE tenant = ?3 AND "
+                          "(department = ?1 OR ?1 IS NULL) AND (status = ?2 OR ?2 IS NULL) "
+                          "ORDER BY employee_id",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 3, dms_store_tenant(store));
-    bind_text_or_null(stmt, 1, department);
-    bind_text_or_null(stmt, 2,
-                      status_filter >= 0 && status_filter < DMS_ELECTION_STATUS_COUNT
-                          ? dms_election_status_name((enum dms_election_status)status_filter)
-                          : NULL);
-    size_t cap = 0;
-    dms_enrol_election *list = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 16;
-            dms_enrol_election *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for elections");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_election(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing elections", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    dms_store_bind_text_or_null(stmt, 1, department);
+    dms_store_bind_text_or_null(
+        stmt, 2,
+        status_filter >= 0 && status_filter < DMS_ELECTION_STATUS_COUNT
+            ? dms_election_status_name((enum dms_election_status)status_filter)
+            : NULL);
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_enrol_election), 16, read_election_row,
+                                 "no memory for elections", "listing elections", &rows, n, err);
+    *out = rows;
     return status;
+}
+
+/* Reads one dms_enrol_history_row from stmt (dms_store_read_rows). */
+static void read_history_row(dms_stmt *stmt, void *row)
+{
+    dms_enrol_history_row *r = row;
+    memset(r, 0, sizeof *r);
+    char text[64];
+    r->change.version = dms_sql_column_int(stmt, 0);
+    dms_store_column_text(stmt, 1, r->change.at, sizeof r->change.at);
+    dms_store_column_text(stmt, 2, r->change.actor, sizeof r->change.actor);
+    dms_store_column_text(stmt, 3, text, sizeof text);
+    if (!dms_role_from_text(text, &r->role))
+        r->role = DMS_ROLE_BROKER;
+    dms_store_column_text(stmt, 4, text, sizeof text);
+    r->has_from = text[0] != '\0' && dms_election_status_from_text(text, &r->change.from);
+    dms_store_column_text(stmt, 5, text, sizeof text);
+    dms_election_status_from_text(text, &r->change.to);
+    dms_store_column_text(stmt, 6, text, sizeof text);
+    if (text[0] == '\0' || !dms_life_event_from_text(text, &r->change.life_event))
+        r->change.life_event = DMS_LIFE_EVENT_NONE;
+    dms_store_column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
+    dms_store_column_text(stmt, 8, r->options, sizeof r->options);
+    dms_store_column_text(stmt, 9, r->change.life_event_date, sizeof r->change.life_event_date);
+    r->change.employee_month = dms_sql_column_int64(stmt, 10);
 }
 
 int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row **out, size_t *n,
@@ -577,60 +549,20 @@ int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row 
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT version, at, actor, role, from_status, to_status, life_event, "
-                         "reason, options, life_event_date, employee_month FROM election_history "
-                         "WHERE election_id = ?1 AND "
-                         "election_id IN (SELECT id FROM election WHERE tenant = ?2) ORDER BY id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT version, at, actor, role, from_status, to_status, life_event, "
+                          "reason, options, life_event_date, employee_month FROM election_history "
+                          "WHERE election_id = ?1 AND "
+                          "election_id IN (SELECT id FROM election WHERE tenant = ?2) ORDER BY id",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 2, dms_store_tenant(store));
     dms_sql_bind_int64(stmt, 1, election_id);
-    size_t cap = 0;
-    dms_enrol_history_row *rows = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 8;
-            dms_enrol_history_row *grown = realloc(rows, grown_cap * sizeof *rows);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for history");
-                goto out;
-            }
-            rows = grown;
-            cap = grown_cap;
-        }
-        dms_enrol_history_row *r = &rows[(*n)++];
-        memset(r, 0, sizeof *r);
-        char text[64];
-        r->change.version = dms_sql_column_int(stmt, 0);
-        column_text(stmt, 1, r->change.at, sizeof r->change.at);
-        column_text(stmt, 2, r->change.actor, sizeof r->change.actor);
-        column_text(stmt, 3, text, sizeof text);
-        if (!dms_role_from_text(text, &r->role))
-            r->role = DMS_ROLE_BROKER;
-        column_text(stmt, 4, text, sizeof text);
-        r->has_from = text[0] != '\0' && dms_election_status_from_text(text, &r->change.from);
-        column_text(stmt, 5, text, sizeof text);
-        dms_election_status_from_text(text, &r->change.to);
-        column_text(stmt, 6, text, sizeof text);
-        if (text[0] == '\0' || !dms_life_event_from_text(text, &r->change.life_event))
-            r->change.life_event = DMS_LIFE_EVENT_NONE;
-        column_text(stmt, 7, r->change.reason, sizeof r->change.reason);
-        column_text(stmt, 8, r->options, sizeof r->options);
-        column_text(stmt, 9, r->change.life_event_date, sizeof r->change.life_event_date);
-        r->change.employee_month = dms_sql_column_int64(stmt, 10);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading history", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(rows);
-        rows = NULL;
-        *n = 0;
-    }
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_enrol_history_row), 8, read_history_row,
+                                 "no memory for history", "reading history", &rows, n, err);
     *out = rows;
     return status;
 }

@@ -17,24 +17,6 @@
 #include "dms/tenant_store.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
-{
-    int rc = dms_sql_prepare(store, sql, stmt);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
-}
-
-static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
-{
-    const char *t = dms_sql_column_text(stmt, col);
-    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
-}
-
-static int no_tenant(dms_error *err)
-{
-    return dms_error_set(err, DMS_ENOTFOUND, NULL,
-                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
-}
-
 /* ---- contract ------------------------------------------------------------------- */
 
 int dms_finance_store_contract_set(dms_store *store, const dms_finance_contract *c,
@@ -43,21 +25,22 @@ int dms_finance_store_contract_set(dms_store *store, const dms_finance_contract 
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     json_t *j = dms_finance_contract_to_json(c);
     char *rates = j != NULL ? json_dumps(json_object_get(j, "rates"), JSON_COMPACT) : NULL;
     json_decref(j);
     if (rates == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the contract");
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO finance_contract (tenant, schedule, due_days, payer_inn, "
-                         "rates, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                         "ON CONFLICT (tenant) DO UPDATE SET schedule = excluded.schedule, "
-                         "due_days = excluded.due_days, payer_inn = excluded.payer_inn, "
-                         "rates = excluded.rates, updated_by = excluded.updated_by, "
-                         "updated_at = dms_now()",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "INSERT INTO finance_contract (tenant, schedule, due_days, payer_inn, "
+                          "rates, updated_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "ON CONFLICT (tenant) DO UPDATE SET schedule = excluded.schedule, "
+                          "due_days = excluded.due_days, payer_inn = excluded.payer_inn, "
+                          "rates = excluded.rates, updated_by = excluded.updated_by, "
+                          "updated_at = dms_now()",
+                          &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, tenant);
         dms_sql_bind_text(stmt, 2, dms_finance_schedule_name(c->schedule));
@@ -82,12 +65,13 @@ int dms_finance_store_contract_get(dms_store *store, dms_finance_contract *out, 
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT schedule, due_days, payer_inn, rates FROM finance_contract "
-                         "WHERE tenant = ?1",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT schedule, due_days, payer_inn, rates FROM finance_contract "
+                          "WHERE tenant = ?1",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -140,10 +124,11 @@ static int policy_period(dms_store *store, long *from, long *to, dms_error *err)
 static int load_invoices(dms_store *store, dms_finance_book *b, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT number, period, period_from, period_to, issued, due, amount "
-                         "FROM finance_invoice WHERE tenant = ?1 ORDER BY period",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT number, period, period_from, period_to, issued, due, amount "
+                          "FROM finance_invoice WHERE tenant = ?1 ORDER BY period",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, b->employer);
@@ -161,7 +146,7 @@ static int load_invoices(dms_store *store, dms_finance_book *b, dms_error *err)
         }
         dms_finance_invoice *v = &b->invoices[b->ninvoices++];
         memset(v, 0, sizeof *v);
-        column_text(stmt, 0, v->number, sizeof v->number);
+        dms_store_column_text(stmt, 0, v->number, sizeof v->number);
         v->period = dms_sql_column_int(stmt, 1);
         v->period_from = (long)dms_sql_column_int64(stmt, 2);
         v->period_to = (long)dms_sql_column_int64(stmt, 3);
@@ -176,10 +161,10 @@ static int load_invoices(dms_store *store, dms_finance_book *b, dms_error *err)
 static int load_payments(dms_store *store, dms_finance_book *b, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT day, number, amount, payer_inn, purpose, invoice "
-                         "FROM finance_payment WHERE tenant = ?1 ORDER BY day, id",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "SELECT day, number, amount, payer_inn, purpose, invoice "
+                                   "FROM finance_payment WHERE tenant = ?1 ORDER BY day, id",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, b->employer);
@@ -198,11 +183,11 @@ static int load_payments(dms_store *store, dms_finance_book *b, dms_error *err)
         dms_finance_payment *p = &b->payments[b->npayments++];
         memset(p, 0, sizeof *p);
         p->day = (long)dms_sql_column_int64(stmt, 0);
-        column_text(stmt, 1, p->number, sizeof p->number);
+        dms_store_column_text(stmt, 1, p->number, sizeof p->number);
         p->amount = dms_sql_column_int64(stmt, 2);
-        column_text(stmt, 3, p->payer_inn, sizeof p->payer_inn);
-        column_text(stmt, 4, p->purpose, sizeof p->purpose);
-        column_text(stmt, 5, p->invoice, sizeof p->invoice);
+        dms_store_column_text(stmt, 3, p->payer_inn, sizeof p->payer_inn);
+        dms_store_column_text(stmt, 4, p->purpose, sizeof p->purpose);
+        dms_store_column_text(stmt, 5, p->invoice, sizeof p->invoice);
     }
     dms_sql_finalize(stmt);
     return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, "reading payments", err);
@@ -216,7 +201,7 @@ int dms_finance_store_book(dms_store *store, dms_finance_book **out, dms_error *
     *out = NULL;
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_finance_book *b = calloc(1, sizeof *b);
     if (b == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the book");
@@ -296,11 +281,12 @@ int dms_finance_store_issue(dms_store *store, long today, const char *author, si
         return status;
     if ((status = dms_finance_store_book(store, &b, err)) != DMS_OK)
         goto out;
-    status = prepare(store,
-                     "INSERT INTO finance_invoice (tenant, period, number, period_from, "
-                     "period_to, issued, due, amount, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                     "?8, ?9)",
-                     &stmt, err);
+    status = dms_store_prepare(
+        store,
+        "INSERT INTO finance_invoice (tenant, period, number, period_from, "
+        "period_to, issued, due, amount, author) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+        "?8, ?9)",
+        &stmt, err);
     int64_t charged = 0;
     for (size_t i = 0; i < b->ninvoices; i++)
         charged += b->invoices[i].amount;
@@ -422,7 +408,7 @@ int dms_finance_store_payment_add(dms_store *store, const dms_finance_payment *p
                                p->payer_inn, payer);
         goto out;
     }
-    if ((status = prepare(store, insert_payment, &stmt, err)) == DMS_OK)
+    if ((status = dms_store_prepare(store, insert_payment, &stmt, err)) == DMS_OK)
         status = write_payment(store, b, stmt, p, source, author, &dup, &matched, err);
 out:
     dms_sql_finalize(stmt);
@@ -448,7 +434,7 @@ int dms_finance_store_import(dms_store *store, const dms_statement *st, const ch
     if (status != DMS_OK)
         return status;
     if ((status = dms_finance_store_book(store, &b, err)) != DMS_OK ||
-        (status = prepare(store, insert_payment, &stmt, err)) != DMS_OK)
+        (status = dms_store_prepare(store, insert_payment, &stmt, err)) != DMS_OK)
         goto out;
     const char *payer = expected_payer(b);
     for (size_t i = 0; i < st->n && status == DMS_OK; i++) {

@@ -18,40 +18,23 @@
 #include "dms/tenant_store.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
-{
-    int rc = dms_sql_prepare(store, sql, stmt);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
-}
-
-static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
-{
-    const char *t = dms_sql_column_text(stmt, col);
-    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
-}
-
-static int no_tenant(dms_error *err)
-{
-    return dms_error_set(err, DMS_ENOTFOUND, NULL,
-                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
-}
-
 int dms_notify_store_contact_set(dms_store *store, const char *role, const char *employee_id,
                                  const char *email, dms_error *err)
 {
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     if (role == NULL || email == NULL || strchr(email, '@') == NULL || strlen(email) >= 256 ||
         strpbrk(email, "\r\n<> ,;") != NULL)
         return dms_error_set(err, DMS_EINVAL, "/email", "an e-mail address, name@host");
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO notify_contact (tenant, role, employee_id, email) VALUES "
-                         "(?1, ?2, ?3, ?4) ON CONFLICT (tenant, role, employee_id) DO UPDATE SET "
-                         "email = excluded.email",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "INSERT INTO notify_contact (tenant, role, employee_id, email) VALUES "
+                          "(?1, ?2, ?3, ?4) ON CONFLICT (tenant, role, employee_id) DO UPDATE SET "
+                          "email = excluded.email",
+                          &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, tenant);
         dms_sql_bind_text(stmt, 2, role);
@@ -78,7 +61,7 @@ static void contact(dms_store *store, const dms_notify_recipient *r, char *email
     dms_sql_bind_text(stmt, 2, r->role);
     dms_sql_bind_text(stmt, 3, r->employee);
     if (dms_sql_step(stmt) == DMS_SQL_ROW)
-        column_text(stmt, 0, email, size);
+        dms_store_column_text(stmt, 0, email, size);
     dms_sql_finalize(stmt);
 }
 
@@ -86,10 +69,11 @@ static int log_line(dms_store *store, long tenant, long id, const char *event, c
                     dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO notify_log (tenant, notification, event, detail) VALUES "
-                         "(?1, ?2, ?3, ?4)",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "INSERT INTO notify_log (tenant, notification, event, detail) VALUES "
+                          "(?1, ?2, ?3, ?4)",
+                          &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, tenant);
         dms_sql_bind_int64(stmt, 2, id);
@@ -109,7 +93,7 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_tenant_employer emp;
     if (dms_tenant_employer_get(store, tenant, &emp, NULL) != DMS_OK)
         snprintf(emp.name, sizeof emp.name, "Работодатель %ld", tenant);
@@ -119,11 +103,12 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
     dms_notify_recipient to[4];
     size_t nto = dms_notify_recipients(e, to);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO notification (tenant, dedupe, kind, role, employee_id, "
-                         "subject, body, email, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
-                         "ON CONFLICT (tenant, dedupe, role, employee_id) DO NOTHING RETURNING id",
-                         &stmt, err);
+    int status = dms_store_prepare(
+        store,
+        "INSERT INTO notification (tenant, dedupe, kind, role, employee_id, "
+        "subject, body, email, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT (tenant, dedupe, role, employee_id) DO NOTHING RETURNING id",
+        &stmt, err);
     for (size_t i = 0; status == DMS_OK && i < nto; i++) {
         char email[256];
         contact(store, &to[i], email, sizeof email);
@@ -171,19 +156,19 @@ static void read_note(dms_stmt *stmt, dms_notification *n)
     memset(n, 0, sizeof *n);
     n->id = (long)dms_sql_column_int64(stmt, 0);
     n->tenant = (long)dms_sql_column_int64(stmt, 1);
-    column_text(stmt, 2, n->kind, sizeof n->kind);
-    column_text(stmt, 3, n->role, sizeof n->role);
-    column_text(stmt, 4, n->employee_id, sizeof n->employee_id);
-    column_text(stmt, 5, n->email, sizeof n->email);
-    column_text(stmt, 6, n->subject, sizeof n->subject);
-    column_text(stmt, 7, n->body, sizeof n->body);
-    column_text(stmt, 8, n->state, sizeof n->state);
+    dms_store_column_text(stmt, 2, n->kind, sizeof n->kind);
+    dms_store_column_text(stmt, 3, n->role, sizeof n->role);
+    dms_store_column_text(stmt, 4, n->employee_id, sizeof n->employee_id);
+    dms_store_column_text(stmt, 5, n->email, sizeof n->email);
+    dms_store_column_text(stmt, 6, n->subject, sizeof n->subject);
+    dms_store_column_text(stmt, 7, n->body, sizeof n->body);
+    dms_store_column_text(stmt, 8, n->state, sizeof n->state);
     n->attempts = dms_sql_column_int(stmt, 9);
     n->next_attempt = dms_sql_column_int64(stmt, 10);
-    column_text(stmt, 11, n->last_error, sizeof n->last_error);
-    column_text(stmt, 12, n->created_at, sizeof n->created_at);
-    column_text(stmt, 13, n->delivered_at, sizeof n->delivered_at);
-    column_text(stmt, 14, n->read_at, sizeof n->read_at);
+    dms_store_column_text(stmt, 11, n->last_error, sizeof n->last_error);
+    dms_store_column_text(stmt, 12, n->created_at, sizeof n->created_at);
+    dms_store_column_text(stmt, 13, n->delivered_at, sizeof n->delivered_at);
+    dms_store_column_text(stmt, 14, n->read_at, sizeof n->read_at);
 }
 
 static int read_notes(dms_store *store, dms_stmt *stmt, dms_notification **out, size_t *n,
@@ -221,13 +206,13 @@ int dms_notify_store_inbox(dms_store *store, const char *role, const char *emplo
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status =
-        prepare(store,
-                "SELECT " NOTE_COLUMNS " FROM notification WHERE tenant = ?1 AND role = ?2 "
-                "AND employee_id = ?3 ORDER BY id DESC LIMIT ?4",
-                &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "SELECT " NOTE_COLUMNS
+                                   " FROM notification WHERE tenant = ?1 AND role = ?2 "
+                                   "AND employee_id = ?3 ORDER BY id DESC LIMIT ?4",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -244,10 +229,11 @@ int dms_notify_store_outbox(dms_store *store, long long now, size_t limit, dms_n
 {
     dms_error_clear(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " NOTE_COLUMNS " FROM notification WHERE state = 'pending' AND "
-                         "next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " NOTE_COLUMNS " FROM notification WHERE state = 'pending' AND "
+                          "next_attempt <= ?1 ORDER BY next_attempt, id LIMIT ?2",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, now);
@@ -265,13 +251,14 @@ int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **ou
     *n = 0;
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT l.notification, l.at, l.event, l.detail, n.role, n.employee_id, "
-                         "n.email, n.kind, n.subject FROM notify_log l JOIN notification n ON "
-                         "n.id = l.notification WHERE l.tenant = ?1 ORDER BY l.id LIMIT ?2",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT l.notification, l.at, l.event, l.detail, n.role, n.employee_id, "
+                          "n.email, n.kind, n.subject FROM notify_log l JOIN notification n ON "
+                          "n.id = l.notification WHERE l.tenant = ?1 ORDER BY l.id LIMIT ?2",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -291,14 +278,14 @@ int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **ou
         dms_notify_log_row *r = &(*out)[(*n)++];
         memset(r, 0, sizeof *r);
         r->notification = (long)dms_sql_column_int64(stmt, 0);
-        column_text(stmt, 1, r->at, sizeof r->at);
-        column_text(stmt, 2, r->event, sizeof r->event);
-        column_text(stmt, 3, r->detail, sizeof r->detail);
-        column_text(stmt, 4, r->role, sizeof r->role);
-        column_text(stmt, 5, r->employee_id, sizeof r->employee_id);
-        column_text(stmt, 6, r->email, sizeof r->email);
-        column_text(stmt, 7, r->kind, sizeof r->kind);
-        column_text(stmt, 8, r->subject, sizeof r->subject);
+        dms_store_column_text(stmt, 1, r->at, sizeof r->at);
+        dms_store_column_text(stmt, 2, r->event, sizeof r->event);
+        dms_store_column_text(stmt, 3, r->detail, sizeof r->detail);
+        dms_store_column_text(stmt, 4, r->role, sizeof r->role);
+        dms_store_column_text(stmt, 5, r->employee_id, sizeof r->employee_id);
+        dms_store_column_text(stmt, 6, r->email, sizeof r->email);
+        dms_store_column_text(stmt, 7, r->kind, sizeof r->kind);
+        dms_store_column_text(stmt, 8, r->subject, sizeof r->subject);
     }
     if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading the log", err);
@@ -322,13 +309,14 @@ int dms_notify_store_result(dms_store *store, const dms_notification *n, bool de
         status = log_line(store, n->tenant, n->id, "retried", detail, err);
     }
     if (status == DMS_OK)
-        status = prepare(store,
-                         delivered ? "UPDATE notification SET state = 'delivered', attempts = ?2, "
-                                     "delivered_at = dms_now(), last_error "
-                                     "= '' WHERE id = ?1"
-                                   : "UPDATE notification SET attempts = ?2, next_attempt = ?3, "
-                                     "last_error = ?4 WHERE id = ?1",
-                         &stmt, err);
+        status = dms_store_prepare(
+            store,
+            delivered ? "UPDATE notification SET state = 'delivered', attempts = ?2, "
+                        "delivered_at = dms_now(), last_error "
+                        "= '' WHERE id = ?1"
+                      : "UPDATE notification SET attempts = ?2, next_attempt = ?3, "
+                        "last_error = ?4 WHERE id = ?1",
+            &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, n->id);
         dms_sql_bind_int64(stmt, 2, attempt);
@@ -439,10 +427,11 @@ static long cursor_get(dms_store *store, const char *name)
 static int cursor_set(dms_store *store, const char *name, long id, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO notify_cursor (name, last_id) VALUES (?1, ?2) ON CONFLICT "
-                         "(name) DO UPDATE SET last_id = excluded.last_id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "INSERT INTO notify_cursor (name, last_id) VALUES (?1, ?2) ON CONFLICT "
+                          "(name) DO UPDATE SET last_id = excluded.last_id",
+                          &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_text(stmt, 1, name);
         dms_sql_bind_int64(stmt, 2, id);
@@ -460,7 +449,7 @@ static int feed(dms_store *store, const char *name, const char *sql, enum dms_no
 {
     long from = cursor_get(store, name), last = from;
     dms_stmt *stmt = NULL;
-    int status = prepare(store, sql, &stmt, err);
+    int status = dms_store_prepare(store, sql, &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, from);
@@ -468,9 +457,9 @@ static int feed(dms_store *store, const char *name, const char *sql, enum dms_no
     while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         char object[64], employee[64], what[64];
         last = (long)dms_sql_column_int64(stmt, 0);
-        column_text(stmt, 2, object, sizeof object);
-        column_text(stmt, 3, employee, sizeof employee);
-        column_text(stmt, 4, what, sizeof what);
+        dms_store_column_text(stmt, 2, object, sizeof object);
+        dms_store_column_text(stmt, 3, employee, sizeof employee);
+        dms_store_column_text(stmt, 4, what, sizeof what);
         long day = dms_sql_column_null(stmt, 5) ? today : (long)dms_sql_column_int64(stmt, 5);
         dms_store_tenant_set(store, (long)dms_sql_column_int64(stmt, 1));
         dms_notify_event e = {kind, object, employee, what, day, 0, 0};

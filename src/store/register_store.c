@@ -18,18 +18,6 @@
 #include "dms/policy.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
-{
-    int rc = dms_sql_prepare(store, sql, stmt);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
-}
-
-static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
-{
-    const char *t = dms_sql_column_text(stmt, col);
-    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
-}
-
 static long column_day(dms_stmt *stmt, int col, long null_value)
 {
     return dms_sql_column_null(stmt, col) ? null_value : (long)dms_sql_column_int64(stmt, col);
@@ -41,14 +29,6 @@ static void bind_day(dms_stmt *stmt, int i, long day)
         dms_sql_bind_null(stmt, i);
     else
         dms_sql_bind_int64(stmt, i, day);
-}
-
-static void bind_text_or_null(dms_stmt *stmt, int i, const char *text)
-{
-    if (text != NULL && text[0] != '\0')
-        dms_sql_bind_text(stmt, i, text);
-    else
-        dms_sql_bind_null(stmt, i);
 }
 
 const char *dms_register_day_text(long day, char buf[11])
@@ -80,12 +60,6 @@ static void now_iso(char buf[40])
     gmtime_r(&now.tv_sec, &tm);
     size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, 40 - n, ".%03ldZ", now.tv_nsec / 1000000);
-}
-
-static int no_tenant(dms_error *err)
-{
-    return dms_error_set(err, DMS_ENOTFOUND, NULL,
-                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
 }
 
 /* ---- versions by policy: a small open-addressing table ----------------------- */
@@ -139,7 +113,8 @@ int dms_register_store_retro_days(dms_store *store, int *days, dms_error *err)
 {
     *days = DMS_REGISTER_DEFAULT_RETRO_DAYS;
     dms_stmt *stmt = NULL;
-    int status = prepare(store, "SELECT retro_days FROM employer WHERE id = ?1", &stmt, err);
+    int status =
+        dms_store_prepare(store, "SELECT retro_days FROM employer WHERE id = ?1", &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
@@ -147,7 +122,7 @@ int dms_register_store_retro_days(dms_store *store, int *days, dms_error *err)
     if (rc == DMS_SQL_ROW)
         *days = dms_sql_column_int(stmt, 0);
     else if (rc == DMS_SQL_DONE)
-        status = no_tenant(err);
+        status = dms_store_no_tenant(err);
     else
         status = dms_store_fail(store, rc, "reading the retro window", err);
     dms_sql_finalize(stmt);
@@ -160,7 +135,8 @@ int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err
         return dms_error_set(err, DMS_EINVAL, "/retro_days",
                              "the retro window is 0 to 3660 days (окно задним числом)");
     dms_stmt *stmt = NULL;
-    int status = prepare(store, "UPDATE employer SET retro_days = ?1 WHERE id = ?2", &stmt, err);
+    int status =
+        dms_store_prepare(store, "UPDATE employer SET retro_days = ?1 WHERE id = ?2", &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, days);
@@ -169,7 +145,7 @@ int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err
     if (rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "setting the retro window", err);
     else if (dms_sql_changes(store) == 0)
-        status = no_tenant(err);
+        status = dms_store_no_tenant(err);
     dms_sql_finalize(stmt);
     return status;
 }
@@ -183,19 +159,19 @@ int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err
 static void read_entry(dms_stmt *stmt, dms_register_entry *e)
 {
     memset(e, 0, sizeof *e);
-    column_text(stmt, 0, e->policy, sizeof e->policy);
-    column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
+    dms_store_column_text(stmt, 0, e->policy, sizeof e->policy);
+    dms_store_column_text(stmt, 1, e->employee_id, sizeof e->employee_id);
     e->relation = (enum dms_relation)dms_sql_column_int(stmt, 2);
-    column_text(stmt, 3, e->full_name, sizeof e->full_name);
+    dms_store_column_text(stmt, 3, e->full_name, sizeof e->full_name);
     e->birth_day = column_day(stmt, 4, DMS_INSURED_NO_DATE);
-    column_text(stmt, 5, e->department, sizeof e->department);
-    column_text(stmt, 6, e->programme, sizeof e->programme);
+    dms_store_column_text(stmt, 5, e->department, sizeof e->department);
+    dms_store_column_text(stmt, 6, e->programme, sizeof e->programme);
     e->status = (enum dms_insured_status)dms_sql_column_int(stmt, 7);
     e->date_from = column_day(stmt, 8, DMS_INSURED_NO_DATE);
     e->date_to = column_day(stmt, 9, DMS_INSURED_OPEN_END);
     e->status_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
     e->version = (long)dms_sql_column_int64(stmt, 11);
-    column_text(stmt, 12, e->updated_at, sizeof e->updated_at);
+    dms_store_column_text(stmt, 12, e->updated_at, sizeof e->updated_at);
 }
 
 static dms_insured_person entry_person(const dms_register_entry *e)
@@ -210,7 +186,7 @@ int dms_register_store_get(dms_store *store, const char *policy, dms_register_en
                            dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(
+    int status = dms_store_prepare(
         store, "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 AND policy = ?2",
         &stmt, err);
     if (status != DMS_OK)
@@ -238,10 +214,16 @@ static const char list_where[] = " FROM insured_person WHERE tenant = ?1 AND "
 static void bind_filter(dms_stmt *stmt, long tenant, const dms_insured_filter *f)
 {
     dms_sql_bind_int64(stmt, 1, tenant);
-    bind_text_or_null(stmt, 2, f != NULL ? f->department : NULL);
-    bind_text_or_null(stmt, 3, f != NULL ? f->programme : NULL);
+    dms_store_bind_text_or_null(stmt, 2, f != NULL ? f->department : NULL);
+    dms_store_bind_text_or_null(stmt, 3, f != NULL ? f->programme : NULL);
     dms_sql_bind_int64(stmt, 4, f != NULL ? f->status : -1);
-    bind_text_or_null(stmt, 5, f != NULL ? f->employee_id : NULL);
+    dms_store_bind_text_or_null(stmt, 5, f != NULL ? f->employee_id : NULL);
+}
+
+/* read_entry for dms_store_read_rows. */
+static void read_entry_row(dms_stmt *stmt, void *row)
+{
+    read_entry(stmt, row);
 }
 
 int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, const char *after,
@@ -258,7 +240,7 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
     int status = DMS_OK;
     if (total != NULL) {
         snprintf(sql, sizeof sql, "SELECT count(*)%s", list_where);
-        if ((status = prepare(store, sql, &stmt, err)) != DMS_OK)
+        if ((status = dms_store_prepare(store, sql, &stmt, err)) != DMS_OK)
             return status;
         bind_filter(stmt, tenant, filter);
         int rc = dms_sql_step(stmt);
@@ -280,7 +262,7 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
     snprintf(sql, sizeof sql,
              "SELECT " PERSON_COLUMNS "%s%s ORDER BY full_name, policy LIMIT ?6 OFFSET ?7",
              list_where, after != NULL ? " AND (full_name, policy) > (?9, ?8)" : "");
-    if ((status = prepare(store, sql, &stmt, err)) != DMS_OK)
+    if ((status = dms_store_prepare(store, sql, &stmt, err)) != DMS_OK)
         return status;
     bind_filter(stmt, tenant, filter);
     dms_sql_bind_int64(stmt, 6, (long long)limit);
@@ -289,32 +271,11 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
         dms_sql_bind_text(stmt, 8, last.policy);
         dms_sql_bind_text(stmt, 9, last.full_name);
     }
-    dms_register_entry *list = NULL;
-    size_t cap = 0;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 64;
-            dms_register_entry *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the register");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_entry(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing the register", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status =
+        dms_store_read_rows(store, stmt, sizeof(dms_register_entry), 64, read_entry_row,
+                            "no memory for the register", "listing the register", &rows, n, err);
+    *out = rows;
     return status;
 }
 
@@ -325,10 +286,11 @@ int dms_register_store_load(dms_store *store, dms_insured_register **out, dms_er
     if (dms_insured_register_alloc(&reg) != DMS_OK)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the register");
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 "
-                         "ORDER BY full_name, policy",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 "
+                          "ORDER BY full_name, policy",
+                          &stmt, err);
     if (status != DMS_OK)
         goto out;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
@@ -350,6 +312,31 @@ out:
     return status;
 }
 
+/* Reads one dms_register_change_row from stmt (dms_store_read_rows). */
+static void read_change_row(dms_stmt *stmt, void *row)
+{
+    dms_register_change_row *r = row;
+    memset(r, 0, sizeof *r);
+    r->id = (long)dms_sql_column_int64(stmt, 0);
+    r->upload = (long)dms_sql_column_int64(stmt, 1);
+    r->version = (long)dms_sql_column_int64(stmt, 2);
+    dms_store_column_text(stmt, 3, r->entered_at, sizeof r->entered_at);
+    dms_store_column_text(stmt, 4, r->policy, sizeof r->policy);
+    r->change.action = (enum dms_insured_action)dms_sql_column_int(stmt, 5);
+    r->change.effective_day = (long)dms_sql_column_int64(stmt, 6);
+    dms_store_column_text(stmt, 7, r->employee_id, sizeof r->employee_id);
+    r->change.relation_given = !dms_sql_column_null(stmt, 8);
+    r->change.relation = (enum dms_relation)dms_sql_column_int(stmt, 8);
+    dms_store_column_text(stmt, 9, r->full_name, sizeof r->full_name);
+    r->change.birth_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
+    dms_store_column_text(stmt, 11, r->department, sizeof r->department);
+    dms_store_column_text(stmt, 12, r->programme, sizeof r->programme);
+    r->change.had_before = dms_sql_column_int(stmt, 13) != 0;
+    r->change.status_before = (enum dms_insured_status)dms_sql_column_int(stmt, 14);
+    dms_store_column_text(stmt, 15, r->programme_before, sizeof r->programme_before);
+    dms_store_column_text(stmt, 16, r->author, sizeof r->author);
+}
+
 /* ---- changes --------------------------------------------------------------------- */
 
 int dms_register_store_changes(dms_store *store, const char *policy, long from, long to,
@@ -358,7 +345,7 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(
+    int status = dms_store_prepare(
         store,
         "SELECT id, upload, version, entered_at, policy, action, effective_day, employee_id, "
         "relation, full_name, birth_day, department, programme, had_before, status_before, "
@@ -369,53 +356,13 @@ int dms_register_store_changes(dms_store *store, const char *policy, long from, 
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
-    bind_text_or_null(stmt, 2, policy);
+    dms_store_bind_text_or_null(stmt, 2, policy);
     bind_day(stmt, 3, from);
     bind_day(stmt, 4, to);
-    dms_register_change_row *rows = NULL;
-    size_t cap = 0;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 16;
-            dms_register_change_row *grown = realloc(rows, grown_cap * sizeof *rows);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for changes");
-                goto out;
-            }
-            rows = grown;
-            cap = grown_cap;
-        }
-        dms_register_change_row *r = &rows[(*n)++];
-        memset(r, 0, sizeof *r);
-        r->id = (long)dms_sql_column_int64(stmt, 0);
-        r->upload = (long)dms_sql_column_int64(stmt, 1);
-        r->version = (long)dms_sql_column_int64(stmt, 2);
-        column_text(stmt, 3, r->entered_at, sizeof r->entered_at);
-        column_text(stmt, 4, r->policy, sizeof r->policy);
-        r->change.action = (enum dms_insured_action)dms_sql_column_int(stmt, 5);
-        r->change.effective_day = (long)dms_sql_column_int64(stmt, 6);
-        column_text(stmt, 7, r->employee_id, sizeof r->employee_id);
-        r->change.relation_given = !dms_sql_column_null(stmt, 8);
-        r->change.relation = (enum dms_relation)dms_sql_column_int(stmt, 8);
-        column_text(stmt, 9, r->full_name, sizeof r->full_name);
-        r->change.birth_day = column_day(stmt, 10, DMS_INSURED_NO_DATE);
-        column_text(stmt, 11, r->department, sizeof r->department);
-        column_text(stmt, 12, r->programme, sizeof r->programme);
-        r->change.had_before = dms_sql_column_int(stmt, 13) != 0;
-        r->change.status_before = (enum dms_insured_status)dms_sql_column_int(stmt, 14);
-        column_text(stmt, 15, r->programme_before, sizeof r->programme_before);
-        column_text(stmt, 16, r->author, sizeof r->author);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading changes", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(rows);
-        rows = NULL;
-        *n = 0;
-    }
+    void *raw = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_register_change_row), 16, read_change_row,
+                                 "no memory for changes", "reading changes", &raw, n, err);
+    dms_register_change_row *rows = raw;
     /* The strings point into the rows, now that the array no longer moves. */
     for (size_t i = 0; i < *n; i++) {
         dms_register_change_row *r = &rows[i];
@@ -456,7 +403,7 @@ static int load_touched(dms_store *store, const dms_insured_batch *batch, dms_in
                         struct versions *v, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(
+    int status = dms_store_prepare(
         store, "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 AND policy = ?2",
         &stmt, err);
     if (status != DMS_OK)
@@ -498,10 +445,11 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
     char at[40];
     now_iso(at);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO insured_upload (tenant, source, changes, author, entered_at) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
-                         &stmt, err);
+    int status = dms_store_prepare(
+        store,
+        "INSERT INTO insured_upload (tenant, source, changes, author, entered_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+        &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -515,13 +463,14 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
     if (rc != DMS_SQL_DONE)
         return dms_store_fail(store, rc, "storing the upload", err);
     *upload = (long)id;
-    if ((status = prepare(store,
-                          "INSERT INTO insured_change (tenant, upload, policy, action, "
-                          "effective_day, employee_id, relation, full_name, birth_day, "
-                          "department, programme, had_before, status_before, programme_before, "
-                          "version, author, entered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-                          "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-                          &stmt, err)) != DMS_OK)
+    if ((status = dms_store_prepare(
+             store,
+             "INSERT INTO insured_change (tenant, upload, policy, action, "
+             "effective_day, employee_id, relation, full_name, birth_day, "
+             "department, programme, had_before, status_before, programme_before, "
+             "version, author, entered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+             "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             &stmt, err)) != DMS_OK)
         return status;
     for (size_t i = 0; i < o->nchanges && status == DMS_OK; i++) {
         const dms_insured_change *c = &o->changes[i];
@@ -558,7 +507,7 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
     dms_sql_finalize(stmt);
     if (status != DMS_OK)
         return status;
-    if ((status = prepare(
+    if ((status = dms_store_prepare(
              store,
              "INSERT INTO insured_person (tenant, policy, employee_id, relation, full_name, "
              "birth_day, department, programme, status, date_from, date_to, status_day, version, "
@@ -575,12 +524,13 @@ static int write_outcome(dms_store *store, const dms_insured_outcome *o,
     /* A person whose name and employee id stay (most changes) is updated without touching
      * the indexed columns, which saves rewriting two index entries per person. */
     dms_stmt *update = NULL;
-    if ((status = prepare(store,
-                          "UPDATE insured_person SET relation = ?4, birth_day = ?6, "
-                          "department = ?7, programme = ?8, status = ?9, date_from = ?10, "
-                          "date_to = ?11, status_day = ?12, version = ?13, updated_at = ?14 "
-                          "WHERE tenant = ?1 AND policy = ?2",
-                          &update, err)) != DMS_OK) {
+    if ((status =
+             dms_store_prepare(store,
+                               "UPDATE insured_person SET relation = ?4, birth_day = ?6, "
+                               "department = ?7, programme = ?8, status = ?9, date_from = ?10, "
+                               "date_to = ?11, status_day = ?12, version = ?13, updated_at = ?14 "
+                               "WHERE tenant = ?1 AND policy = ?2",
+                               &update, err)) != DMS_OK) {
         dms_sql_finalize(stmt);
         return status;
     }
@@ -633,7 +583,7 @@ int dms_register_store_submit(dms_store *store, const dms_insured_batch *batch,
     if (store == NULL || batch == NULL || opts == NULL || outcome == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_register_store_submit: NULL argument");
     if (dms_store_tenant(store) <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     bool own = !dms_sql_in_transaction(store);
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
@@ -753,7 +703,7 @@ int dms_register_store_membership(dms_store *store, dms_membership **out, dms_er
 {
     *out = NULL;
     dms_stmt *stmt = NULL;
-    int status = prepare(
+    int status = dms_store_prepare(
         store,
         "SELECT c.policy, c.action, c.effective_day, p.employee_id, p.relation, p.birth_day, "
         "p.department, p.programme FROM insured_change c JOIN insured_person p "
@@ -832,17 +782,18 @@ int dms_register_store_elect(dms_store *store, const char *employee_id, const ch
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
         goto out;
     }
-    if ((status = prepare(store,
-                          "SELECT policy, programme, status_day FROM insured_person WHERE "
-                          "tenant = ?1 AND employee_id = ?2 AND relation = 0 AND status <> 2",
-                          &stmt, err)) != DMS_OK)
+    if ((status =
+             dms_store_prepare(store,
+                               "SELECT policy, programme, status_day FROM insured_person WHERE "
+                               "tenant = ?1 AND employee_id = ?2 AND relation = 0 AND status <> 2",
+                               &stmt, err)) != DMS_OK)
         goto out;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
     dms_sql_bind_text(stmt, 2, employee_id);
     while (status == DMS_OK && dms_sql_step(stmt) == DMS_SQL_ROW) {
         char pol[DMS_REGISTER_ID_MAX], programme[DMS_REGISTER_TEXT_MAX];
-        column_text(stmt, 0, pol, sizeof pol);
-        column_text(stmt, 1, programme, sizeof programme);
+        dms_store_column_text(stmt, 0, pol, sizeof pol);
+        dms_store_column_text(stmt, 1, programme, sizeof programme);
         long last = (long)dms_sql_column_int64(stmt, 2);
         size_t len = strcspn(programme, "+");
         programme[len] = '\0';

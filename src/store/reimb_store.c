@@ -14,41 +14,9 @@
 #include "dms/sha256.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
-{
-    int rc = dms_sql_prepare(store, sql, stmt);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
-}
-
-static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
-{
-    const char *t = dms_sql_column_text(stmt, col);
-    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
-}
-
-static int no_tenant(dms_error *err)
-{
-    return dms_error_set(err, DMS_ENOTFOUND, NULL,
-                         "no employer selected: use /v1/employers/{id}/... or --employer ID");
-}
-
 static int not_found(long id, dms_error *err)
 {
     return dms_error_set(err, DMS_ENOTFOUND, NULL, "no request %ld (обращение не найдено)", id);
-}
-
-static int step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err)
-{
-    long long v = 0;
-    int rc = dms_sql_step_id(stmt, &v);
-    *id = (long)v;
-    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
-}
-
-static int step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err)
-{
-    int rc = dms_sql_step(stmt);
-    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
 }
 
 /* ---- filing -------------------------------------------------------------------- */
@@ -60,7 +28,7 @@ int dms_reimb_store_create(dms_store *store, const char *employee_id, const dms_
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     if (employee_id == NULL || employee_id[0] == '\0' || strlen(employee_id) >= 64)
         return dms_error_set(err, DMS_EINVAL, "/employee_id",
                              "the employee's табельный номер is required");
@@ -72,14 +40,14 @@ int dms_reimb_store_create(dms_store *store, const char *employee_id, const dms_
     long new_id = 0;
     if ((status = dms_enrol_begin(store, err)) != DMS_OK)
         return status;
-    status =
-        prepare(store,
-                "INSERT INTO reimb_request (tenant, employee_id, policy, filed_day, "
-                "service_day, category, module, amount, clinic, diagnosis, status, "
-                "created_by) VALUES (?1, ?2, coalesce((SELECT policy FROM insured_person "
-                "WHERE tenant = ?1 AND employee_id = ?2 AND relation = 0 ORDER BY "
-                "date_from DESC LIMIT 1), ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10) RETURNING id",
-                &stmt, err);
+    status = dms_store_prepare(
+        store,
+        "INSERT INTO reimb_request (tenant, employee_id, policy, filed_day, "
+        "service_day, category, module, amount, clinic, diagnosis, status, "
+        "created_by) VALUES (?1, ?2, coalesce((SELECT policy FROM insured_person "
+        "WHERE tenant = ?1 AND employee_id = ?2 AND relation = 0 ORDER BY "
+        "date_from DESC LIMIT 1), ''), ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10) RETURNING id",
+        &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, tenant);
         dms_sql_bind_text(stmt, 2, employee_id);
@@ -91,21 +59,22 @@ int dms_reimb_store_create(dms_store *store, const char *employee_id, const dms_
         dms_sql_bind_text(stmt, 8, r->clinic);
         dms_sql_bind_text(stmt, 9, r->diagnosis != NULL ? r->diagnosis : "");
         dms_sql_bind_text(stmt, 10, actor != NULL ? actor : "");
-        status = step_id(store, stmt, &new_id, "filing a request", err);
+        status = dms_store_step_id(store, stmt, &new_id, "filing a request", err);
     }
     dms_sql_finalize(stmt);
     stmt = NULL;
     if (status == DMS_OK)
-        status = prepare(store,
-                         "INSERT INTO reimb_event (tenant, request, actor, role, from_status, "
-                         "to_status) VALUES (?1, ?2, ?3, ?4, NULL, 0)",
-                         &stmt, err);
+        status =
+            dms_store_prepare(store,
+                              "INSERT INTO reimb_event (tenant, request, actor, role, from_status, "
+                              "to_status) VALUES (?1, ?2, ?3, ?4, NULL, 0)",
+                              &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, tenant);
         dms_sql_bind_int64(stmt, 2, new_id);
         dms_sql_bind_text(stmt, 3, actor != NULL ? actor : "");
         dms_sql_bind_text(stmt, 4, role != NULL ? role : "");
-        status = step_done(store, stmt, "recording the filing", err);
+        status = dms_store_step_done(store, stmt, "recording the filing", err);
     }
     dms_sql_finalize(stmt);
     if (status == DMS_OK && (status = dms_enrol_commit(store, err)) == DMS_OK) {
@@ -128,21 +97,21 @@ static void read_row(dms_stmt *stmt, dms_reimb_row *r)
 {
     memset(r, 0, sizeof *r);
     r->id = (long)dms_sql_column_int64(stmt, 0);
-    column_text(stmt, 1, r->employee_id, sizeof r->employee_id);
-    column_text(stmt, 2, r->policy, sizeof r->policy);
+    dms_store_column_text(stmt, 1, r->employee_id, sizeof r->employee_id);
+    dms_store_column_text(stmt, 2, r->policy, sizeof r->policy);
     r->filed_day = (long)dms_sql_column_int64(stmt, 3);
     r->service_day = (long)dms_sql_column_int64(stmt, 4);
-    column_text(stmt, 5, r->category, sizeof r->category);
-    column_text(stmt, 6, r->module, sizeof r->module);
+    dms_store_column_text(stmt, 5, r->category, sizeof r->category);
+    dms_store_column_text(stmt, 6, r->module, sizeof r->module);
     r->amount = dms_sql_column_int64(stmt, 7);
     r->approved = dms_sql_column_int64(stmt, 8);
-    column_text(stmt, 9, r->clinic, sizeof r->clinic);
-    column_text(stmt, 10, r->diagnosis, sizeof r->diagnosis);
+    dms_store_column_text(stmt, 9, r->clinic, sizeof r->clinic);
+    dms_store_column_text(stmt, 10, r->diagnosis, sizeof r->diagnosis);
     r->status = (enum dms_reimb_status)dms_sql_column_int(stmt, 11);
     r->version = (long)dms_sql_column_int64(stmt, 12);
-    column_text(stmt, 13, r->created_at, sizeof r->created_at);
-    column_text(stmt, 14, r->updated_at, sizeof r->updated_at);
-    column_text(stmt, 15, r->created_by, sizeof r->created_by);
+    dms_store_column_text(stmt, 13, r->created_at, sizeof r->created_at);
+    dms_store_column_text(stmt, 14, r->updated_at, sizeof r->updated_at);
+    dms_store_column_text(stmt, 15, r->created_by, sizeof r->created_by);
     r->documents = (long)dms_sql_column_int64(stmt, 16);
 }
 
@@ -152,12 +121,13 @@ int dms_reimb_store_get(dms_store *store, long id, const char *employee_id, dms_
     dms_error_clear(err);
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " ROW_COLUMNS " FROM reimb_request WHERE tenant = ?1 AND id = ?2 "
-                         "AND (employee_id = ?3 OR ?3 IS NULL)",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " ROW_COLUMNS " FROM reimb_request WHERE tenant = ?1 AND id = ?2 "
+                          "AND (employee_id = ?3 OR ?3 IS NULL)",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -182,12 +152,13 @@ int dms_reimb_store_list(dms_store *store, const char *employee_id, dms_reimb_ro
     *n = 0;
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " ROW_COLUMNS " FROM reimb_request WHERE tenant = ?1 AND "
-                         "(employee_id = ?2 OR ?2 IS NULL) ORDER BY id DESC",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " ROW_COLUMNS " FROM reimb_request WHERE tenant = ?1 AND "
+                          "(employee_id = ?2 OR ?2 IS NULL) ORDER BY id DESC",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -225,10 +196,11 @@ int dms_reimb_store_events(dms_store *store, long id, dms_reimb_event **out, siz
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT at, actor, role, from_status, to_status, comment FROM reimb_event "
-                         "WHERE tenant = ?1 AND request = ?2 ORDER BY id",
-                         &stmt, err);
+    int status = dms_store_prepare(
+        store,
+        "SELECT at, actor, role, from_status, to_status, comment FROM reimb_event "
+        "WHERE tenant = ?1 AND request = ?2 ORDER BY id",
+        &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
@@ -247,12 +219,12 @@ int dms_reimb_store_events(dms_store *store, long id, dms_reimb_event **out, siz
         }
         dms_reimb_event *e = &(*out)[(*n)++];
         memset(e, 0, sizeof *e);
-        column_text(stmt, 0, e->at, sizeof e->at);
-        column_text(stmt, 1, e->actor, sizeof e->actor);
-        column_text(stmt, 2, e->role, sizeof e->role);
+        dms_store_column_text(stmt, 0, e->at, sizeof e->at);
+        dms_store_column_text(stmt, 1, e->actor, sizeof e->actor);
+        dms_store_column_text(stmt, 2, e->role, sizeof e->role);
         e->from = dms_sql_column_null(stmt, 3) ? -1 : dms_sql_column_int(stmt, 3);
         e->to = (enum dms_reimb_status)dms_sql_column_int(stmt, 4);
-        column_text(stmt, 5, e->comment, sizeof e->comment);
+        dms_store_column_text(stmt, 5, e->comment, sizeof e->comment);
     }
     if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, "reading history", err);
@@ -265,12 +237,12 @@ static void read_doc(dms_stmt *stmt, dms_reimb_doc *d)
     memset(d, 0, sizeof *d);
     d->id = (long)dms_sql_column_int64(stmt, 0);
     d->request = (long)dms_sql_column_int64(stmt, 1);
-    column_text(stmt, 2, d->name, sizeof d->name);
+    dms_store_column_text(stmt, 2, d->name, sizeof d->name);
     d->kind = (enum dms_reimb_doc_kind)dms_sql_column_int(stmt, 3);
     d->size = (long)dms_sql_column_int64(stmt, 4);
-    column_text(stmt, 5, d->sha256, sizeof d->sha256);
-    column_text(stmt, 6, d->uploaded_at, sizeof d->uploaded_at);
-    column_text(stmt, 7, d->uploaded_by, sizeof d->uploaded_by);
+    dms_store_column_text(stmt, 5, d->sha256, sizeof d->sha256);
+    dms_store_column_text(stmt, 6, d->uploaded_at, sizeof d->uploaded_at);
+    dms_store_column_text(stmt, 7, d->uploaded_by, sizeof d->uploaded_by);
 }
 
 #define DOC_COLUMNS "id, request, name, kind, size, sha256, uploaded_at, uploaded_by"
@@ -282,10 +254,11 @@ int dms_reimb_store_documents(dms_store *store, long id, dms_reimb_doc **out, si
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " DOC_COLUMNS " FROM reimb_document WHERE tenant = ?1 AND "
-                         "request = ?2 ORDER BY id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " DOC_COLUMNS " FROM reimb_document WHERE tenant = ?1 AND "
+                          "request = ?2 ORDER BY id",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
@@ -318,14 +291,15 @@ int dms_reimb_store_document(dms_store *store, long doc, const char *employee_id
     *len = 0;
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT d.id, d.request, d.name, d.kind, d.size, d.sha256, d.uploaded_at, "
-                         "d.uploaded_by, d.data FROM reimb_document d JOIN reimb_request r ON "
-                         "r.id = d.request AND r.tenant = d.tenant WHERE d.tenant = ?1 AND d.id = "
-                         "?2 AND (r.employee_id = ?3 OR ?3 IS NULL)",
-                         &stmt, err);
+    int status = dms_store_prepare(
+        store,
+        "SELECT d.id, d.request, d.name, d.kind, d.size, d.sha256, d.uploaded_at, "
+        "d.uploaded_by, d.data FROM reimb_document d JOIN reimb_request r ON "
+        "r.id = d.request AND r.tenant = d.tenant WHERE d.tenant = ?1 AND d.id = "
+        "?2 AND (r.employee_id = ?3 OR ?3 IS NULL)",
+        &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -362,12 +336,13 @@ int dms_reimb_store_counts(dms_store *store, long counts[DMS_REIMB_STATUS_COUNT]
         counts[i] = 0;
     long tenant = dms_store_tenant(store);
     if (tenant <= 0)
-        return no_tenant(err);
+        return dms_store_no_tenant(err);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT status, count(*) FROM reimb_request WHERE tenant = ?1 GROUP BY "
-                         "status",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT status, count(*) FROM reimb_request WHERE tenant = ?1 GROUP BY "
+                          "status",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, tenant);
@@ -413,10 +388,11 @@ int dms_reimb_store_attach(dms_store *store, long id, const char *employee_id, c
                                id, dms_reimb_status_name_ru(r.status));
         goto out;
     }
-    status = prepare(store,
-                     "INSERT INTO reimb_document (tenant, request, name, kind, size, sha256, "
-                     "data, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-                     &stmt, err);
+    status =
+        dms_store_prepare(store,
+                          "INSERT INTO reimb_document (tenant, request, name, kind, size, sha256, "
+                          "data, uploaded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+                          &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
         dms_sql_bind_int64(stmt, 2, id);
@@ -427,7 +403,7 @@ int dms_reimb_store_attach(dms_store *store, long id, const char *employee_id, c
         dms_sql_bind_blob(stmt, 7, data, len);
         dms_sql_bind_text(stmt, 8, actor != NULL ? actor : "");
         long new_doc = 0;
-        status = step_id(store, stmt, &new_doc, "storing a document", err);
+        status = dms_store_step_id(store, stmt, &new_doc, "storing a document", err);
         if (status == DMS_OK && doc != NULL)
             *doc = new_doc;
     }
@@ -453,22 +429,22 @@ static int write_claim(dms_store *store, const dms_reimb_row *r, enum dms_claim_
     int y, m, d;
     dms_claims_civil(r->service_day, &y, &m, &d);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO claims_import (employer, policy_year, file_sha256, "
-                         "file_name, lines, inserted) VALUES (?1, ?2, ?3, ?4, 1, 1) "
-                         "ON CONFLICT (employer, policy_year, file_sha256) DO NOTHING",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "INSERT INTO claims_import (employer, policy_year, file_sha256, "
+                                   "file_name, lines, inserted) VALUES (?1, ?2, ?3, ?4, 1, 1) "
+                                   "ON CONFLICT (employer, policy_year, file_sha256) DO NOTHING",
+                                   &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_text(stmt, 1, employer);
         dms_sql_bind_int64(stmt, 2, y);
         dms_sql_bind_text(stmt, 3, hex);
         dms_sql_bind_text(stmt, 4, file);
-        status = step_done(store, stmt, "recording the claim", err);
+        status = dms_store_step_done(store, stmt, "recording the claim", err);
     }
     dms_sql_finalize(stmt);
     stmt = NULL;
     if (status == DMS_OK)
-        status = prepare(
+        status = dms_store_prepare(
             store,
             "INSERT INTO claims_line (employer, policy_year, claim_id, occurrence, policy_id, "
             "employee_id, relation, birth_day, visit_day, service_day, category, module, clinic, "
@@ -491,7 +467,7 @@ static int write_claim(dms_store *store, const dms_reimb_row *r, enum dms_claim_
         dms_sql_bind_int64(stmt, 11, r->approved);
         dms_sql_bind_int64(stmt, 12, (int)cstatus);
         dms_sql_bind_text(stmt, 13, hex);
-        status = step_done(store, stmt, "writing the claim", err);
+        status = dms_store_step_done(store, stmt, "writing the claim", err);
     }
     dms_sql_finalize(stmt);
     return status;
@@ -519,25 +495,27 @@ int dms_reimb_store_move(dms_store *store, long id, enum dms_reimb_status to, co
         goto out;
     if (to == DMS_REIMB_APPROVED)
         r.approved = approved;
-    status = prepare(store,
-                     "UPDATE reimb_request SET status = ?1, approved = ?2, version = version + 1, "
-                     "updated_at = dms_now() WHERE tenant = ?3 AND "
-                     "id = ?4",
-                     &stmt, err);
+    status = dms_store_prepare(
+        store,
+        "UPDATE reimb_request SET status = ?1, approved = ?2, version = version + 1, "
+        "updated_at = dms_now() WHERE tenant = ?3 AND "
+        "id = ?4",
+        &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, (int)to);
         dms_sql_bind_int64(stmt, 2, r.approved);
         dms_sql_bind_int64(stmt, 3, dms_store_tenant(store));
         dms_sql_bind_int64(stmt, 4, id);
-        status = step_done(store, stmt, "moving a request", err);
+        status = dms_store_step_done(store, stmt, "moving a request", err);
     }
     dms_sql_finalize(stmt);
     stmt = NULL;
     if (status == DMS_OK)
-        status = prepare(store,
-                         "INSERT INTO reimb_event (tenant, request, actor, role, from_status, "
-                         "to_status, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                         &stmt, err);
+        status =
+            dms_store_prepare(store,
+                              "INSERT INTO reimb_event (tenant, request, actor, role, from_status, "
+                              "to_status, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                              &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
         dms_sql_bind_int64(stmt, 2, id);
@@ -546,7 +524,7 @@ int dms_reimb_store_move(dms_store *store, long id, enum dms_reimb_status to, co
         dms_sql_bind_int64(stmt, 5, (int)r.status);
         dms_sql_bind_int64(stmt, 6, (int)to);
         dms_sql_bind_text(stmt, 7, comment != NULL ? comment : "");
-        status = step_done(store, stmt, "recording the move", err);
+        status = dms_store_step_done(store, stmt, "recording the move", err);
     }
     /* Approved: incurred (pending) in the experience; paid: paid. */
     if (status == DMS_OK && (to == DMS_REIMB_APPROVED || to == DMS_REIMB_PAID))

@@ -17,18 +17,6 @@
 #include "dms/sha256.h"
 #include "store_internal.h"
 
-static int prepare(dms_store *store, const char *sql, dms_stmt **stmt, dms_error *err)
-{
-    int rc = dms_sql_prepare(store, sql, stmt);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "preparing a statement", err);
-}
-
-static int step_done(dms_store *store, dms_stmt *stmt, const char *what, dms_error *err)
-{
-    int rc = dms_sql_step(stmt);
-    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
-}
-
 /* Seconds since the epoch of an ISO-8601 UTC stamp as the store writes them. */
 static double iso_seconds(const char *iso)
 {
@@ -43,20 +31,6 @@ static double iso_seconds(const char *iso)
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
     return (double)timegm(&tm) + frac;
-}
-
-static int step_id(dms_store *store, dms_stmt *stmt, long *id, const char *what, dms_error *err)
-{
-    long long v = 0;
-    int rc = dms_sql_step_id(stmt, &v);
-    *id = (long)v;
-    return rc == DMS_SQL_DONE ? DMS_OK : dms_store_fail(store, rc, what, err);
-}
-
-static void column_text(dms_stmt *stmt, int col, char *buf, size_t size)
-{
-    const char *t = dms_sql_column_text(stmt, col);
-    snprintf(buf, size, "%s", t != NULL ? (const char *)t : "");
 }
 
 static int exec(dms_store *store, const char *sql, const char *what, dms_error *err)
@@ -131,7 +105,7 @@ int dms_tenant_employer_create(dms_store *store, const char *name, const char *i
     if (status != DMS_OK)
         return status;
     dms_stmt *stmt = NULL;
-    if ((status = prepare(
+    if ((status = dms_store_prepare(
              store, "INSERT INTO employer (name, inn, created_by) VALUES (?1, ?2, ?3) RETURNING id",
              &stmt, err)) != DMS_OK)
         goto out;
@@ -141,7 +115,7 @@ int dms_tenant_employer_create(dms_store *store, const char *name, const char *i
     else
         dms_sql_bind_null(stmt, 2);
     dms_sql_bind_text(stmt, 3, actor != NULL ? actor : "cli");
-    if ((status = step_id(store, stmt, id, "creating the employer", err)) != DMS_OK)
+    if ((status = dms_store_step_id(store, stmt, id, "creating the employer", err)) != DMS_OK)
         goto out;
     char object[32];
     snprintf(object, sizeof object, "employer %ld", *id);
@@ -161,16 +135,16 @@ static void read_employer(dms_stmt *stmt, dms_tenant_employer *e)
 {
     memset(e, 0, sizeof *e);
     e->id = (long)dms_sql_column_int64(stmt, 0);
-    column_text(stmt, 1, e->name, sizeof e->name);
-    column_text(stmt, 2, e->inn, sizeof e->inn);
-    column_text(stmt, 3, e->created_at, sizeof e->created_at);
+    dms_store_column_text(stmt, 1, e->name, sizeof e->name);
+    dms_store_column_text(stmt, 2, e->inn, sizeof e->inn);
+    dms_store_column_text(stmt, 3, e->created_at, sizeof e->created_at);
 }
 
 int dms_tenant_employer_get(dms_store *store, long id, dms_tenant_employer *out, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status =
-        prepare(store, "SELECT id, name, inn, created_at FROM employer WHERE id = ?1", &stmt, err);
+    int status = dms_store_prepare(
+        store, "SELECT id, name, inn, created_at FROM employer WHERE id = ?1", &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, id);
@@ -185,45 +159,30 @@ int dms_tenant_employer_get(dms_store *store, long id, dms_tenant_employer *out,
     return status;
 }
 
+/* read_employer for dms_store_read_rows. */
+static void read_employer_row(dms_stmt *stmt, void *row)
+{
+    read_employer(stmt, row);
+}
+
 int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer **out, size_t *n,
                              dms_error *err)
 {
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT id, name, inn, created_at FROM employer WHERE ?1 = 0 OR id IN "
-                         "(SELECT tenant FROM api_key_employer WHERE key_id = ?1) ORDER BY id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT id, name, inn, created_at FROM employer WHERE ?1 = 0 OR id IN "
+                          "(SELECT tenant FROM api_key_employer WHERE key_id = ?1) ORDER BY id",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, key_id);
-    size_t cap = 0;
-    dms_tenant_employer *list = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 8;
-            dms_tenant_employer *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for employers");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_employer(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing employers", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_tenant_employer), 8, read_employer_row,
+                                 "no memory for employers", "listing employers", &rows, n, err);
+    *out = rows;
     return status;
 }
 
@@ -231,12 +190,12 @@ int dms_tenant_employer_default(dms_store *store, long *id, dms_error *err)
 {
     *id = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO employer (id, name) VALUES (1, 'Работодатель 1') "
-                         "ON CONFLICT (id) DO NOTHING",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "INSERT INTO employer (id, name) VALUES (1, 'Работодатель 1') "
+                                   "ON CONFLICT (id) DO NOTHING",
+                                   &stmt, err);
     if (status == DMS_OK)
-        status = step_done(store, stmt, "creating employer 1", err);
+        status = dms_store_step_done(store, stmt, "creating employer 1", err);
     dms_sql_finalize(stmt);
     if (status == DMS_OK)
         *id = 1;
@@ -318,11 +277,12 @@ static int insert_key(dms_store *store, const dms_tenant_key_spec *spec, const c
     char hash[DMS_SHA256_HEX];
     dms_sha256_hex(key, strlen(key), hash);
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "INSERT INTO api_key (key_sha256, prefix, role, employee_id, department, "
-                         "tenant, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                         "CASE WHEN ?8 > 0 THEN dms_now_plus(?8 * 86400) END) RETURNING id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "INSERT INTO api_key (key_sha256, prefix, role, employee_id, department, "
+                          "tenant, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                          "CASE WHEN ?8 > 0 THEN dms_now_plus(?8 * 86400) END) RETURNING id",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_text(stmt, 1, hash);
@@ -336,22 +296,22 @@ static int insert_key(dms_store *store, const dms_tenant_key_spec *spec, const c
         dms_sql_bind_int64(stmt, 6, spec->employer);
     dms_sql_bind_text(stmt, 7, spec->actor != NULL ? spec->actor : "cli");
     dms_sql_bind_int64(stmt, 8, spec->expires_days);
-    status = step_id(store, stmt, id, "storing the key", err);
+    status = dms_store_step_id(store, stmt, id, "storing the key", err);
     dms_sql_finalize(stmt);
     if (status != DMS_OK)
         return status;
     if (spec->role != DMS_ROLE_BROKER || spec->n_employers == 0)
         return DMS_OK;
-    if ((status = prepare(store,
-                          "INSERT INTO api_key_employer (key_id, tenant) VALUES (?1, ?2) "
-                          "ON CONFLICT DO NOTHING",
-                          &stmt, err)) != DMS_OK)
+    if ((status = dms_store_prepare(store,
+                                    "INSERT INTO api_key_employer (key_id, tenant) VALUES (?1, ?2) "
+                                    "ON CONFLICT DO NOTHING",
+                                    &stmt, err)) != DMS_OK)
         return status;
     for (size_t i = 0; i < spec->n_employers && status == DMS_OK; i++) {
         dms_sql_reset(stmt);
         dms_sql_bind_int64(stmt, 1, *id);
         dms_sql_bind_int64(stmt, 2, spec->employers[i]);
-        status = step_done(store, stmt, "binding the key to an employer", err);
+        status = dms_store_step_done(store, stmt, "binding the key to an employer", err);
     }
     dms_sql_finalize(stmt);
     return status;
@@ -418,19 +378,25 @@ static void read_key(dms_stmt *stmt, dms_tenant_key *k)
     char role[32];
     memset(k, 0, sizeof *k);
     k->id = (long)dms_sql_column_int64(stmt, 0);
-    column_text(stmt, 1, k->prefix, sizeof k->prefix);
-    column_text(stmt, 2, role, sizeof role);
+    dms_store_column_text(stmt, 1, k->prefix, sizeof k->prefix);
+    dms_store_column_text(stmt, 2, role, sizeof role);
     if (!dms_role_from_text(role, &k->role))
         k->role = DMS_ROLE_EMPLOYEE;
     k->employer = (long)dms_sql_column_int64(stmt, 3);
-    column_text(stmt, 4, k->employers, sizeof k->employers);
-    column_text(stmt, 5, k->employee_id, sizeof k->employee_id);
-    column_text(stmt, 6, k->department, sizeof k->department);
-    column_text(stmt, 7, k->created_at, sizeof k->created_at);
-    column_text(stmt, 8, k->created_by, sizeof k->created_by);
-    column_text(stmt, 9, k->expires_at, sizeof k->expires_at);
-    column_text(stmt, 10, k->last_used_at, sizeof k->last_used_at);
-    column_text(stmt, 11, k->revoked_at, sizeof k->revoked_at);
+    dms_store_column_text(stmt, 4, k->employers, sizeof k->employers);
+    dms_store_column_text(stmt, 5, k->employee_id, sizeof k->employee_id);
+    dms_store_column_text(stmt, 6, k->department, sizeof k->department);
+    dms_store_column_text(stmt, 7, k->created_at, sizeof k->created_at);
+    dms_store_column_text(stmt, 8, k->created_by, sizeof k->created_by);
+    dms_store_column_text(stmt, 9, k->expires_at, sizeof k->expires_at);
+    dms_store_column_text(stmt, 10, k->last_used_at, sizeof k->last_used_at);
+    dms_store_column_text(stmt, 11, k->revoked_at, sizeof k->revoked_at);
+}
+
+/* read_key for dms_store_read_rows. */
+static void read_key_row(dms_stmt *stmt, void *row)
+{
+    read_key(stmt, row);
 }
 
 int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, size_t *n,
@@ -439,47 +405,26 @@ int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, s
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "SELECT " KEY_COLUMNS " FROM api_key k WHERE ?1 = 0 OR k.tenant = ?1 "
-                         "ORDER BY k.id",
-                         &stmt, err);
+    int status =
+        dms_store_prepare(store,
+                          "SELECT " KEY_COLUMNS " FROM api_key k WHERE ?1 = 0 OR k.tenant = ?1 "
+                          "ORDER BY k.id",
+                          &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, employer);
-    size_t cap = 0;
-    dms_tenant_key *list = NULL;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            size_t grown_cap = cap > 0 ? 2 * cap : 8;
-            dms_tenant_key *grown = realloc(list, grown_cap * sizeof *list);
-            if (grown == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for keys");
-                goto out;
-            }
-            list = grown;
-            cap = grown_cap;
-        }
-        read_key(stmt, &list[(*n)++]);
-    }
-    if (rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing keys", err);
-out:
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(list);
-        list = NULL;
-        *n = 0;
-    }
-    *out = list;
+    void *rows = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof(dms_tenant_key), 8, read_key_row,
+                                 "no memory for keys", "listing keys", &rows, n, err);
+    *out = rows;
     return status;
 }
 
 int dms_tenant_key_get(dms_store *store, long id, dms_tenant_key *out, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status =
-        prepare(store, "SELECT " KEY_COLUMNS " FROM api_key k WHERE k.id = ?1", &stmt, err);
+    int status = dms_store_prepare(store, "SELECT " KEY_COLUMNS " FROM api_key k WHERE k.id = ?1",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_int64(stmt, 1, id);
@@ -499,16 +444,16 @@ static int revoke(dms_store *store, const dms_tenant_key *k, const char *actor, 
                   json_t *detail, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status = prepare(store,
-                         "UPDATE api_key SET revoked_at = dms_now() "
-                         "WHERE id = ?1 AND revoked_at IS NULL",
-                         &stmt, err);
+    int status = dms_store_prepare(store,
+                                   "UPDATE api_key SET revoked_at = dms_now() "
+                                   "WHERE id = ?1 AND revoked_at IS NULL",
+                                   &stmt, err);
     if (status != DMS_OK) {
         json_decref(detail);
         return status;
     }
     dms_sql_bind_int64(stmt, 1, k->id);
-    status = step_done(store, stmt, "revoking the key", err);
+    status = dms_store_step_done(store, stmt, "revoking the key", err);
     dms_sql_finalize(stmt);
     if (status == DMS_OK && dms_sql_changes(store) == 0)
         status = dms_error_set(err, DMS_ECONFLICT, NULL, "key %ld is already revoked", k->id);
