@@ -121,12 +121,18 @@ valgrind: tests-built
 	  tests/pg/with-cluster.sh $(BUILD)/pg/state tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" ""
 
 # The full suite README promises: plain, sanitized, valgrind, then a short fuzz.
+# The builds use every core (the tests themselves run one per core too).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
 	$(MAKE) check-layers
+	$(MAKE) -j$(NPROC) tests-built
 	$(MAKE) check
+	$(MAKE) -j$(NPROC) SANITIZE=address,undefined tests-built
 	$(MAKE) SANITIZE=address,undefined check
 	$(MAKE) valgrind
 	$(MAKE) openapi-lint
+	$(MAKE) -j$(NPROC) fuzz-build
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 	$(MAKE) e2e
 
