@@ -150,14 +150,17 @@ int dms_hr_parse_csv(const char *text, size_t len, const char *source, dms_hr_fi
             const char *t = (size_t)col[c] < r.nfields ? dms_csv_text(&r, (size_t)col[c], &n) : "";
             int line = (size_t)col[c] < r.nfields ? r.fields[col[c]].line : r.line;
             int column = (size_t)col[c] < r.nfields ? r.fields[col[c]].column : r.end_column;
-            bool good = c == HR_ID       ? n > 0 && used + n + 1 <= len + 1
+            /* An id is text: a NUL byte inside would cut it short (found by fuzz_hr). */
+            bool nul_in_id = c == HR_ID && n > 0 && memchr(t, '\0', n) != NULL;
+            bool good = c == HR_ID       ? n > 0 && !nul_in_id && used + n + 1 <= len + 1
                         : c == HR_LEFT   ? hr_flag(t, n, &row->left)
                         : c == HR_BEFORE ? hr_number(t, n, &row->sick_days_before)
                                          : hr_number(t, n, &row->sick_days_after);
             if (!good) {
                 dms_diag_add_at(diag, DMS_EPARSE, source, line, column,
-                                c == HR_ID     ? "employee_id is empty"
-                                : c == HR_LEFT ? "left must be 1/0, yes/no or да/нет"
+                                c == HR_ID && nul_in_id ? "employee_id contains a NUL byte"
+                                : c == HR_ID            ? "employee_id is empty"
+                                : c == HR_LEFT          ? "left must be 1/0, yes/no or да/нет"
                                                : "sick days must be a number from 0 to 366");
                 ok = false;
                 continue;
