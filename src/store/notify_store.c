@@ -171,32 +171,20 @@ static void read_note(dms_stmt *stmt, dms_notification *n)
     dms_store_column_text(stmt, 14, n->read_at, sizeof n->read_at);
 }
 
+static void read_note_row(dms_stmt *stmt, void *row)
+{
+    read_note(stmt, row);
+}
+
+/* Every row of stmt as notifications; finalizes stmt. */
 static int read_notes(dms_store *store, dms_stmt *stmt, dms_notification **out, size_t *n,
                       dms_error *err)
 {
-    size_t cap = 0;
-    int rc, status = DMS_OK;
-    *out = NULL;
-    *n = 0;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            cap = cap != 0 ? cap * 2 : 16;
-            dms_notification *v = realloc(*out, cap * sizeof *v);
-            if (v == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for notifications");
-                break;
-            }
-            *out = v;
-        }
-        read_note(stmt, &(*out)[(*n)++]);
-    }
-    if (status == DMS_OK && rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading notifications", err);
-    if (status != DMS_OK) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    void *list = NULL;
+    int status =
+        dms_store_read_rows(store, stmt, sizeof **out, 16, read_note_row,
+                            "no memory for notifications", "reading notifications", &list, n, err);
+    *out = list;
     return status;
 }
 
@@ -219,9 +207,7 @@ int dms_notify_store_inbox(dms_store *store, const char *role, const char *emplo
     dms_sql_bind_text(stmt, 2, role);
     dms_sql_bind_text(stmt, 3, employee_id != NULL ? employee_id : "");
     dms_sql_bind_int64(stmt, 4, (long long)limit);
-    status = read_notes(store, stmt, out, n, err);
-    dms_sql_finalize(stmt);
-    return status;
+    return read_notes(store, stmt, out, n, err);
 }
 
 int dms_notify_store_outbox(dms_store *store, long long now, size_t limit, dms_notification **out,
@@ -238,9 +224,7 @@ int dms_notify_store_outbox(dms_store *store, long long now, size_t limit, dms_n
         return status;
     dms_sql_bind_int64(stmt, 1, now);
     dms_sql_bind_int64(stmt, 2, (long long)limit);
-    status = read_notes(store, stmt, out, n, err);
-    dms_sql_finalize(stmt);
-    return status;
+    return read_notes(store, stmt, out, n, err);
 }
 
 int dms_notify_store_log(dms_store *store, size_t limit, dms_notify_log_row **out, size_t *n,

@@ -115,6 +115,11 @@ static void read_row(dms_stmt *stmt, dms_reimb_row *r)
     r->documents = (long)dms_sql_column_int64(stmt, 16);
 }
 
+static void read_row_any(dms_stmt *stmt, void *row)
+{
+    read_row(stmt, row);
+}
+
 int dms_reimb_store_get(dms_store *store, long id, const char *employee_id, dms_reimb_row *out,
                         dms_error *err)
 {
@@ -164,28 +169,10 @@ int dms_reimb_store_list(dms_store *store, const char *employee_id, dms_reimb_ro
     dms_sql_bind_int64(stmt, 1, tenant);
     if (employee_id != NULL)
         dms_sql_bind_text(stmt, 2, employee_id);
-    size_t cap = 0;
-    int rc;
-    while ((rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (*n == cap) {
-            cap = cap != 0 ? cap * 2 : 16;
-            dms_reimb_row *v = realloc(*out, cap * sizeof *v);
-            if (v == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for requests");
-                break;
-            }
-            *out = v;
-        }
-        read_row(stmt, &(*out)[(*n)++]);
-    }
-    if (status == DMS_OK && rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "listing requests", err);
-    dms_sql_finalize(stmt);
-    if (status != DMS_OK) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
+    void *list = NULL;
+    status = dms_store_read_rows(store, stmt, sizeof **out, 16, read_row_any,
+                                 "no memory for requests", "listing requests", &list, n, err);
+    *out = list;
     return status;
 }
 
