@@ -318,10 +318,23 @@ const char *dms_status_name(int status)
     return status_known(status) ? status_table[status].name : "unknown_error";
 }
 
+/*
+ * Every entry point calls this first, some of them once per rating cell, so
+ * it resets what a reader looks at (the code, each string's first byte, the
+ * position) rather than the whole 1.5 KB record, as jansson's
+ * jsonp_error_init does. Every string is then empty and NUL-terminated.
+ */
 void dms_error_clear(dms_error *err)
 {
-    if (err != NULL)
-        memset(err, 0, sizeof *err);
+    if (err == NULL)
+        return;
+    err->code = DMS_OK;
+    err->message[0] = '\0';
+    err->message_ru[0] = '\0';
+    err->path[0] = '\0';
+    err->source[0] = '\0';
+    err->line = 0;
+    err->column = 0;
 }
 
 int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, va_list ap)
