@@ -592,6 +592,7 @@ static int census_fault(dms_diag *diag, int status, dms_error *err)
     int code = first.code == DMS_EPARSE || first.code == DMS_EINVAL ? DMS_EINVAL : first.code;
     if (dms_error_set(err, code, "/census_csv", "%s", first.message) == code && err != NULL &&
         err->line == 0) {
+        memcpy(err->message_ru, first.message_ru, sizeof err->message_ru); /* "%s" has no pair */
         err->line = first.line;
         err->column = first.column;
     }

@@ -30,8 +30,9 @@ static const struct {
     [DMS_EUNAVAILABLE] = {"unavailable", "temporarily unavailable"},
 };
 
-/* Same order as status_table. */
-static const char *const status_ru[] = {
+/* Same order as status_table, and as long: a status appended there without
+ * its Russian text here reads NULL, which test_error_ru catches. */
+static const char *const status_ru[sizeof status_table / sizeof status_table[0]] = {
     [DMS_OK] = "успешно",
     [DMS_EINVAL] = "неверный параметр",
     [DMS_ENOMEM] = "не хватило памяти",
@@ -96,6 +97,8 @@ static const struct {
     {"'%s' is not a date YYYY-MM-DD", "«%s» — не дата ГГГГ-ММ-ДД"},
     {"'%s' is not a relation (employee, spouse, child / сотрудник, супруг(а), ребёнок)",
      "«%s» — не степень родства (сотрудник, супруг(а), ребёнок)"},
+    {"relation '%s' is not known (expected employee/сотрудник, spouse/супруг(а) or child/ребёнок)",
+     "степень родства «%s» неизвестна (ожидается сотрудник, супруг(а) или ребёнок)"},
     {"age_max (%d) is below age_min (%d)", "age_max (%d) меньше age_min (%d)"},
     {"amounts are roubles with at most two decimals",
      "суммы — рубли, не больше двух знаков после запятой"},
@@ -470,7 +473,8 @@ const char *dms_strerror(int status)
 
 const char *dms_strerror_ru(int status)
 {
-    return status_known(status) ? status_ru[status] : "неизвестная ошибка";
+    return status_known(status) && status_ru[status] != NULL ? status_ru[status]
+                                                             : "неизвестная ошибка";
 }
 
 /* True if text has a Cyrillic letter (UTF-8 lead bytes 0xD0, 0xD1). */
