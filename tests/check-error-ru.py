@@ -6,8 +6,9 @@ its format string has a pair in the table of src/core/io/error.c
 (ru_templates); without one a Russian reader gets the Russian status text
 followed by the English details. This check lists the format strings passed
 to the error setters in src/store, src/core/cabinet and src/api that have no
-pair and are not already written in Russian ("русский / English" or Russian
-alone).
+pair and are not already written Russian first ("русский / English", which
+dms_error_message splits). An English sentence with a Russian word in brackets
+is not a Russian form.
 
 A textual check, not a C parser: it reads each call of a setter, takes the
 string literals of its format argument (both arms of a `c ? "a" : "b"`), and
@@ -32,6 +33,7 @@ SETTERS = {
     "send_error": 6,  # server.c: an answer made before the router
 }
 STRING = r'"(?:[^"\\\n]|\\.)*"'
+CYRILLIC = re.compile("[А-Яа-яЁё]")
 CALL = re.compile(r"\b(%s)\s*\(" % "|".join(SETTERS))
 
 
@@ -111,6 +113,14 @@ def exempt(fmt):
     return re.search(r"[A-Za-zА-Яа-яЁё]", words) is None
 
 
+def russian_first(fmt):
+    """Written "русский / English", as dms_error_message splits it: Cyrillic
+    before the first " / ", none after. An English message with a Russian
+    word in brackets is not a Russian form."""
+    ru, sep, en = fmt.partition(" / ")
+    return bool(sep) and CYRILLIC.search(ru) is not None and CYRILLIC.search(en) is None
+
+
 def main():
     english = table()
     missing, checked = [], 0
@@ -126,7 +136,7 @@ def main():
                 if exempt(fmt):
                     continue
                 checked += 1
-                if fmt in english or re.search("[А-Яа-яЁё]", fmt):
+                if fmt in english or russian_first(fmt):
                     continue
                 line = text.count("\n", 0, m.start()) + 1
                 missing.append("%s:%d: no Russian form: \"%s\"" % (path, line, fmt))
