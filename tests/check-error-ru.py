@@ -31,6 +31,7 @@ SETTERS = {
     "dms_diag_add_at": 5,
     "dms_jsonread_fail": 3,
     "send_error": 6,  # server.c: an answer made before the router
+    "reply_error": 2,  # jobs.c: a message without arguments
 }
 STRING = r'"(?:[^"\\\n]|\\.)*"'
 CYRILLIC = re.compile("[А-Яа-яЁё]")

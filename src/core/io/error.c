@@ -435,6 +435,11 @@ static const struct {
     {"no memory for the spans of cover", "не хватило памяти (периоды покрытия)"},
     {"no memory for the statement", "не хватило памяти (выписка)"},
     {"no memory for the store", "не хватило памяти (хранилище)"},
+    /* long runs as jobs */
+    {"cannot start a job", "не удалось запустить задание"},
+    {"cannot start a job thread", "не удалось запустить поток задания"},
+    {"no such job (jobs last 15 minutes after they end)",
+     "такого задания нет (задания хранятся 15 минут после окончания)"},
     /* English with a Russian hint in brackets: the full Russian sentence */
     {"%s: %s: the database is unavailable (база данных недоступна): %s",
      "%s: %s: база данных недоступна: %s"},
