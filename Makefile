@@ -112,7 +112,7 @@ tests-built: $(BUILD)/dmsrate $(TEST_BIN) $(REPLAY_BIN)
 # the structural checks below. A throwaway PostgreSQL cluster
 # (tests/pg/cluster.sh) is up meanwhile: the store tests of tests/pg/backends
 # run a second time against it.
-check: tests-built check-layers check-symbols check-error-init
+check: tests-built check-layers check-symbols check-error-init check-error-ru
 	@DMS_BIN=$(BUILD)/dmsrate tests/pg/with-cluster.sh $(BUILD)/pg/state \
 	  tests/run-tests.sh "$(BUILD)" "$(TEST_BIN)" "$(REPLAY_BIN)"
 
@@ -152,7 +152,11 @@ check-symbols: $(LIBCORE) $(LIBAPP)
 check-error-init:
 	@tests/check-error-init.py
 
-.PHONY: check-layers check-symbols check-error-init
+# Every error the store, the cabinet and the API raise has a Russian form.
+check-error-ru:
+	@tests/check-error-ru.py
+
+.PHONY: check-layers check-symbols check-error-init check-error-ru
 
 # The web pages in headless chromium against the real server (tests/e2e/run.sh);
 # screenshots in build/e2e/screenshots/.

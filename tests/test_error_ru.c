@@ -7,7 +7,12 @@
  */
 #include "dms/api.h"
 #include "dms/diag.h"
+#include "dms/enrol_store.h"
 #include "dms/error.h"
+#include "dms/finance.h"
+#include "dms/jsonread.h"
+#include "dms/store.h"
+#include "dms/tenant_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +303,102 @@ static void test_cli_language(void **state)
     command_result_free(&b);
 }
 
+/* True if text has a Cyrillic letter (UTF-8 lead bytes 0xD0, 0xD1). */
+static bool cyrillic(const char *text)
+{
+    for (; *text != '\0'; text++)
+        if ((unsigned char)*text == 0xD0 || (unsigned char)*text == 0xD1)
+            return true;
+    return false;
+}
+
+/* Every status has its Russian text and stable name, walked up to the first
+ * unknown one so that a status appended without Russian is caught. */
+static void test_every_status_has_russian(void **state)
+{
+    (void)state;
+    int count = 0;
+    for (int s = 0; strcmp(dms_status_name(s), "unknown_error") != 0; s++, count++) {
+        const char *ru = dms_strerror_ru(s);
+        assert_non_null(ru);
+        assert_true(cyrillic(ru));
+        assert_string_not_equal(ru, dms_strerror_ru(-1));
+        assert_string_not_equal(dms_strerror(s), dms_strerror(-1));
+        for (int j = 0; j < s; j++) /* names and texts tell statuses apart */
+            if (strcmp(dms_status_name(j), dms_status_name(s)) == 0 ||
+                strcmp(dms_strerror_ru(j), ru) == 0)
+                fail_msg("statuses %d and %d share a name or a Russian text", j, s);
+        /* With no message at all, a Russian reader still reads Russian. */
+        dms_error err;
+        dms_error_clear(&err);
+        err.code = s;
+        char buf[256];
+        assert_string_equal(dms_error_message(&err, true, buf, sizeof buf), ru);
+    }
+    assert_int_equal(count, DMS_EUNAVAILABLE + 1);
+    assert_string_equal(dms_strerror_ru(DMS_EUNAVAILABLE), "временно недоступно");
+    assert_string_equal(dms_strerror_ru(count), "неизвестная ошибка");
+}
+
+/* Errors raised by the store, the cabinet and the API, with their Russian form
+ * (tests/check-error-ru.py checks the sources; this, that they arrive). */
+static void test_store_cabinet_api_speak_russian(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_error_clear(&err);
+
+    /* The API's --listen, the finance contract, a key of the store. */
+    char host[64];
+    dms_api_config config = dms_api_config_default();
+    assert_int_equal(dms_api_parse_listen("nohostport", host, sizeof host, &config, &err),
+                     DMS_EINVAL);
+    assert_string_equal(err.message_ru, "--listen: «nohostport» должен иметь вид ХОСТ:ПОРТ");
+    dms_finance_contract contract;
+    json_t *number = json_integer(1);
+    assert_int_equal(dms_finance_contract_from_json(number, &contract, &err), DMS_EINVAL);
+    json_decref(number);
+    assert_string_equal(err.message_ru, "договор должен быть объектом JSON");
+
+    char dir[] = "/tmp/dms_error_ru_store_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char db[sizeof dir + 16];
+    snprintf(db, sizeof db, "%s/dmsrate.db", dir);
+    dms_store *store = NULL;
+    assert_int_equal(dms_store_open(db, &store, &err), DMS_OK);
+    long employer = 0;
+    assert_int_equal(dms_tenant_employer_default(store, &employer, &err), DMS_OK);
+    dms_store_tenant_set(store, employer);
+    dms_tenant_key key;
+    assert_int_equal(dms_tenant_key_get(store, 12345, &key, &err), DMS_ENOTFOUND);
+    assert_string_equal(err.message_ru, "ключа 12345 нет");
+    assert_string_equal(err.message, "no key 12345");
+
+    /* A fault of an imported census keeps its Russian form on its way out. */
+    json_t *policy = NULL;
+    assert_int_equal(dms_json_load_file("examples/policies/midsize-2026.json", &policy, &err),
+                     DMS_OK);
+    static const char csv[] = "employee_id;relation;birth_date;sex;region\n"
+                              "1;кузен;1985-02-01;F;Москва\n";
+    assert_int_not_equal(dms_enrol_import(store, policy, csv, sizeof csv - 1, "test", NULL, &err),
+                         DMS_OK);
+    json_decref(policy);
+    assert_string_equal(err.path, "/census_csv");
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.message, "relation 'кузен' is not known"));
+    assert_string_equal(err.message_ru, "степень родства «кузен» неизвестна (ожидается сотрудник, "
+                                        "супруг(а) или ребёнок)");
+    dms_store_close(store);
+
+    char path[sizeof db + 8];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", db, suffix[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +407,8 @@ int main(void)
         cmocka_unit_test(test_diag_summary_in_russian),
         cmocka_unit_test(test_api_follows_accept_language),
         cmocka_unit_test(test_cli_language),
+        cmocka_unit_test(test_every_status_has_russian),
+        cmocka_unit_test(test_store_cabinet_api_speak_russian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,7 +74,11 @@ const char *dms_error_template_ru(const char *fmt);
 /* The pairs of the table, for the test: i from 0 while it returns true. */
 bool dms_error_template_pair(int i, const char **en, const char **ru);
 
-/* Resets err to "no error". err may be NULL. */
+/*
+ * Resets err to "no error": code DMS_OK, every string empty, no position.
+ * Every entry point that takes a dms_error calls it first (tests/check-error-init.py).
+ * err may be NULL.
+ */
 void dms_error_clear(dms_error *err);
 
 /*

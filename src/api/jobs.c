@@ -107,6 +107,9 @@ static void reply_error(dms_api_response *resp, int code, const char *message)
     dms_error err;
     dms_error_clear(&err);
     dms_error_set(&err, code, NULL, "%s", message);
+    const char *ru = dms_error_template_ru(message); /* "%s" itself has no pair */
+    if (ru != NULL)
+        snprintf(err.message_ru, sizeof err.message_ru, "%s", ru);
     dms_api_response_error(resp, dms_api_http_status(code), &err, NULL);
 }
 

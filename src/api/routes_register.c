@@ -315,10 +315,8 @@ void dms_api_register_changes(const dms_api_request *req, const dms_api_hooks *h
         goto out_fail;
     }
     if (!outcome->ok) {
-        dms_error_set(&err, DMS_EINVAL, NULL,
-                      "%zu error(s) in the changes; nothing was applied "
-                      "(ошибок: %zu, ничего не применено)",
-                      outcome->nissues_total, outcome->nissues_total);
+        dms_error_set(&err, DMS_EINVAL, NULL, "%zu error(s) in the changes; nothing was applied",
+                      outcome->nissues_total);
         if (outcome->nissues > 0) {
             err.line = outcome->issues[0].line;
             err.column = outcome->issues[0].column;

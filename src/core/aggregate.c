@@ -79,6 +79,7 @@ dms_aggregate_spec dms_aggregate_spec_default(void)
 
 int dms_aggregate_spec_validate(const dms_aggregate_spec *spec, dms_error *err)
 {
+    dms_error_clear(err);
     int status;
     if ((status = dms_frequency_validate(&spec->freq, err)) != DMS_OK ||
         (status = dms_severity_validate(&spec->sev, err)) != DMS_OK ||
@@ -310,6 +311,7 @@ static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error 
 
 int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points, dms_error *err)
 {
+    dms_error_clear(err);
     grid_plan plan;
     int status = plan_grid(spec, &plan, err);
     if (status != DMS_OK)
@@ -499,6 +501,7 @@ static int compute_monte_carlo(const dms_aggregate_spec *spec, dms_aggdist *dist
 
 int dms_aggregate_compute(const dms_aggregate_spec *spec, dms_aggdist **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     int status = dms_aggregate_spec_validate(spec, err);
     if (status != DMS_OK)

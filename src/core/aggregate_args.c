@@ -88,6 +88,7 @@ static int relabel(dms_error *err, int status)
 int dms_aggregate_args_parse(int argc, char *const argv[], dms_aggregate_spec *spec, bool *help,
                              dms_error *err)
 {
+    dms_error_clear(err);
     *spec = dms_aggregate_spec_default();
     *help = false;
     bool have_freq = false, have_sev = false;

@@ -18,6 +18,7 @@ dms_coverage dms_coverage_full(void)
 
 int dms_coverage_validate(const dms_coverage *cov, dms_error *err)
 {
+    dms_error_clear(err);
     if (!isfinite(cov->deductible) || cov->deductible < 0 || cov->deductible > 1e9)
         return dms_error_set(err, DMS_EINVAL, "/deductible",
                              "deductible must be a number of roubles in [0, 1e9], got %g",

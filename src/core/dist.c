@@ -24,6 +24,7 @@
 
 int dms_frequency_validate(const dms_frequency *freq, dms_error *err)
 {
+    dms_error_clear(err);
     if (freq->kind != DMS_FREQ_POISSON && freq->kind != DMS_FREQ_NEGBIN)
         return dms_error_set(err, DMS_EINVAL, "/frequency/family",
                              "frequency family must be poisson or negbin");
@@ -41,6 +42,7 @@ int dms_frequency_validate(const dms_frequency *freq, dms_error *err)
 
 int dms_severity_validate(const dms_severity *sev, dms_error *err)
 {
+    dms_error_clear(err);
     switch (sev->kind) {
     case DMS_SEV_LOGNORMAL:
         if (!isfinite(sev->meanlog) || fabs(sev->meanlog) > SEV_MEANLOG_MAX)
@@ -120,6 +122,7 @@ static int parse_family(const char *text, const char *what, char *name, size_t n
 
 int dms_frequency_parse(const char *text, dms_frequency *out, dms_error *err)
 {
+    dms_error_clear(err);
     char name[32];
     double v[2];
     int n = parse_family(text, "frequency", name, sizeof name, v, 2, err);
@@ -145,6 +148,7 @@ int dms_frequency_parse(const char *text, dms_frequency *out, dms_error *err)
 
 int dms_severity_parse(const char *text, dms_severity *out, dms_error *err)
 {
+    dms_error_clear(err);
     char name[32];
     double v[2];
     int n = parse_family(text, "severity", name, sizeof name, v, 2, err);

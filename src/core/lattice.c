@@ -42,6 +42,7 @@ static bool is_pow2(size_t n)
 int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
                            enum dms_discretization method, double *f, size_t n, dms_error *err)
 {
+    dms_error_clear(err);
     if (!(span > 0) || !isfinite(span))
         return dms_error_set(err, DMS_EINVAL, "/span", "span must be a positive number, got %g",
                              span);
@@ -148,6 +149,7 @@ static void untilt(double *x, size_t n, double theta)
 int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
                      dms_error *err)
 {
+    dms_error_clear(err);
     if (!is_pow2(n) || n < 2)
         return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (ny > n)
@@ -170,6 +172,7 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
 
 int dms_lattice_power(const double *f, size_t n, unsigned long count, double *out, dms_error *err)
 {
+    dms_error_clear(err);
     if (!is_pow2(n) || n < 2)
         return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (count == 0) {
@@ -196,6 +199,7 @@ int dms_lattice_power(const double *f, size_t n, unsigned long count, double *ou
 
 int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out, dms_error *err)
 {
+    dms_error_clear(err);
     /* Zero padding to 2n makes the circular convolution linear. */
     size_t m = dms_next_pow2(2 * n);
     int status = DMS_OK;
@@ -253,6 +257,7 @@ static void panjer_recursion(const dms_frequency *freq, const double *fy, size_t
 int dms_compound_panjer(const dms_frequency *freq, const double *fy, size_t ny, double *fs,
                         size_t n, dms_error *err)
 {
+    dms_error_clear(err);
     if (ny == 0 || n == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "Panjer recursion needs non-empty lattices");
     int squarings = 0;
@@ -386,6 +391,7 @@ static void trim_range(const double *f, size_t n, double cut, size_t *first, siz
 
 int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (!(new_span > 0) || !isfinite(new_span))
         return dms_error_set(err, DMS_EINVAL, NULL, "rebinning needs a positive span");
@@ -419,6 +425,7 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
 
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (nterms == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");

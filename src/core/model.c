@@ -232,6 +232,7 @@ static int read_modules(dms_jsonread *r, dms_model *m)
 
 int dms_model_load_json(const json_t *root, dms_model **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_model *m = calloc(1, sizeof *m);
     if (m == NULL)
@@ -269,6 +270,7 @@ out_model:
 
 int dms_model_load_file(const char *path, dms_model **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     *out = NULL;
     int status = dms_json_load_file(path, &root, err);
@@ -303,6 +305,7 @@ const dms_model_module *dms_model_find(const dms_model *model, const char *code)
 
 int dms_model_age_band(const dms_model *model, int age, size_t *band, dms_error *err)
 {
+    dms_error_clear(err);
     if (age < 0 || age > AGE_MAX)
         return dms_error_set(err, DMS_EINVAL, NULL, "age %d is outside [0, %d]", age, AGE_MAX);
     size_t b = 0;
@@ -328,6 +331,7 @@ const char *dms_model_band_label(const dms_model *model, size_t band, char *buf,
 int dms_model_trend_years(const dms_model *model, const char *from, const char *to, double *years,
                           dms_error *err)
 {
+    dms_error_clear(err);
     long a, b;
     if (!dms_date_parse(from, &a))
         return dms_error_set(err, DMS_EINVAL, NULL, "'%s' is not a date YYYY-MM-DD",
@@ -359,6 +363,7 @@ static bool positive_factor(double x)
 int dms_model_rate(const dms_model *model, const dms_model_module *mod, size_t band, int sex,
                    const dms_model_adjust *adj, dms_model_rated *out, dms_error *err)
 {
+    dms_error_clear(err);
     if (band >= model->nbands)
         return dms_error_set(err, DMS_EINVAL, NULL, "age band %zu does not exist", band);
     if (sex < 0 || sex >= DMS_MODEL_SEXES)

@@ -191,6 +191,7 @@ int dms_plan_read_scenarios(dms_jsonread *r, dms_plan *plan)
 
 int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_plan *plan = calloc(1, sizeof *plan);
     if (plan == NULL)
@@ -252,6 +253,7 @@ int dms_plan_load_json(const json_t *root, const char *path_prefix, dms_plan **o
 
 int dms_plan_load_file(const char *path, dms_plan **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     *out = NULL;
     int status = dms_json_load_file(path, &root, err);

@@ -1045,6 +1045,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
                            enum dms_scenario_kind scenario, double *claims, double *gross,
                            double *admin_gross, dms_error *err)
 {
+    dms_error_clear(err);
     if (nmodules > DMS_PLAN_MAX_MODULES)
         return dms_error_set(err, DMS_EINVAL, "/modules", "at most %d modules",
                              DMS_PLAN_MAX_MODULES);

@@ -95,6 +95,7 @@ static const char *percentile_key(int k, char *buf, size_t size)
 
 json_t *dms_report_quote(const dms_quote *q, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = json_object();
     if (root == NULL) {
         dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the quote report");

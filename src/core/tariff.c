@@ -290,6 +290,7 @@ static int read_reference(dms_jsonread *r, const char *key, const char *what, co
 
 int dms_tariff_load_json(const json_t *root, dms_tariff **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_tariff *t = calloc(1, sizeof *t);
     if (t == NULL)
@@ -342,6 +343,7 @@ out_tariff:
 
 int dms_tariff_load_file(const char *path, dms_tariff **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     *out = NULL;
     int status = dms_json_load_file(path, &root, err);
@@ -419,6 +421,7 @@ int dms_tariff_region_lookup(const dms_tariff *tariff, const char *name, const d
 int dms_tariff_group_factor(const dms_tariff *tariff, long headcount, double *factor,
                             dms_error *err)
 {
+    dms_error_clear(err);
     if (headcount < 1)
         return dms_error_set(err, DMS_EINVAL, NULL, "group size %ld must be at least 1", headcount);
     size_t b = 0;
@@ -506,6 +509,7 @@ void dms_tariff_load_person(const dms_tariff *tariff, double pure_premium, dms_l
 
 int dms_tariff_check_model(const dms_tariff *tariff, const dms_model *model, dms_error *err)
 {
+    dms_error_clear(err);
     for (size_t i = 0; i < tariff->nmodules; i++) {
         const dms_tariff_module *tm = &tariff->modules[i];
         const dms_model_module *mm = dms_model_find(model, tm->code);

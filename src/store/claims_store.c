@@ -33,6 +33,7 @@ void dms_claims_store_close(dms_claims_store *cs)
 
 int dms_claims_store_open(const char *path, dms_claims_store **out, dms_error *err)
 {
+    dms_error_clear(err);
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_claims_store_open: NULL output");
     *out = NULL;
@@ -225,6 +226,7 @@ int dms_claims_store_import(dms_claims_store *cs, const char *employer, int poli
                             const char *file_name, const void *file, size_t file_len,
                             const dms_register *reg, dms_claims_import_result *res, dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *st = NULL;
     int rc, status = DMS_OK;
     int64_t before = 0, after = 0;
@@ -323,6 +325,7 @@ static const char *col_text(dms_stmt *st, int i)
 int dms_claims_store_load(dms_claims_store *cs, const char *employer, int policy_year,
                           dms_register **out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *st = NULL;
     dms_register *reg = NULL;
     int status = DMS_OK;

@@ -70,6 +70,7 @@ static int exec(dms_store *store, const char *sql, const char *what, dms_error *
 
 int dms_store_version(dms_store *store, int *version, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || version == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_version: NULL argument");
     dms_stmt *stmt = NULL;
@@ -232,6 +233,7 @@ static void mask_uri(const char *uri, char *out, size_t size)
 
 int dms_store_open(const char *path, dms_store **out, dms_error *err)
 {
+    dms_error_clear(err);
     if (out != NULL)
         *out = NULL;
     if (path == NULL || path[0] == '\0' || out == NULL)
@@ -280,6 +282,7 @@ void dms_store_close(dms_store *store)
 
 int dms_store_check(dms_store *store, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_check: NULL store");
     dms_stmt *stmt = NULL;
@@ -317,6 +320,7 @@ int dms_store_ping(dms_store *store, dms_error *err)
 int dms_store_audit(dms_store *store, const char *actor, const char *action, const char *object,
                     const char *detail_json, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || actor == NULL || action == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_audit: NULL argument");
     dms_stmt *stmt = NULL;

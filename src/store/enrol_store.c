@@ -43,6 +43,7 @@ int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *emplo
                          const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
                          dms_error *err)
 {
+    dms_error_clear(err);
     dms_tenant_key_spec spec = {
         .role = role,
         .employer = dms_store_tenant(store),
@@ -55,6 +56,7 @@ int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *emplo
 
 int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (key == NULL || strlen(key) != DMS_ENROL_KEY_SIZE - 1 || strncmp(key, "dms_", 4) != 0)
         return dms_error_set(err, DMS_EUNAUTH, NULL,
@@ -126,12 +128,14 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 int dms_enrol_begin(dms_store *store, dms_error *err)
 {
+    dms_error_clear(err);
     int rc = dms_sql_begin(store);
     return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
 }
 
 int dms_enrol_commit(dms_store *store, dms_error *err)
 {
+    dms_error_clear(err);
     int rc = dms_sql_commit(store);
     if (rc == DMS_SQL_OK)
         return DMS_OK;
@@ -152,6 +156,7 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
                            const char *policy_name, const dms_census *census, const char *actor,
                            long *id, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || policy_json == NULL || census_csv == NULL || census == NULL ||
         actor == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_employer_put: NULL argument");
@@ -231,6 +236,7 @@ static char *column_dup(dms_stmt *stmt, int col)
 int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char **census_csv,
                            dms_error *err)
 {
+    dms_error_clear(err);
     if (policy_json != NULL)
         *policy_json = NULL;
     if (census_csv != NULL)
@@ -275,6 +281,7 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
 int dms_enrol_employee_department(dms_store *store, const char *employee_id,
                                   char department[DMS_ENROL_TEXT_MAX], dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(
         store, "SELECT department FROM enrol_employee WHERE tenant = ?2 AND employee_id = ?1",
@@ -297,6 +304,7 @@ int dms_enrol_employee_department(dms_store *store, const char *employee_id,
 
 int dms_enrol_employee_count(dms_store *store, const char *department, long *count, dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(store,
                                    "SELECT count(*) FROM enrol_employee WHERE tenant = ?2 AND "
@@ -374,6 +382,7 @@ static int get_one(dms_store *store, const char *sql, const char *employee_id, l
 int dms_enrol_election_get(dms_store *store, const char *employee_id, dms_enrol_election *out,
                            dms_error *err)
 {
+    dms_error_clear(err);
     return get_one(
         store, "SELECT " ELECTION_COLUMNS " FROM election WHERE employee_id = ?1 AND tenant = ?2",
         employee_id, 0, out, err);
@@ -381,6 +390,7 @@ int dms_enrol_election_get(dms_store *store, const char *employee_id, dms_enrol_
 
 int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out, dms_error *err)
 {
+    dms_error_clear(err);
     return get_one(store, "SELECT " ELECTION_COLUMNS " FROM election WHERE id = ?1 AND tenant = ?2",
                    NULL, id, out, err);
 }
@@ -388,6 +398,7 @@ int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out
 int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
                            const dms_election_history *entry, enum dms_role role, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || e == NULL || entry == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_election_put: NULL argument");
     long tenant = dms_store_tenant(store);
@@ -493,6 +504,7 @@ static void read_election_row(dms_stmt *stmt, void *row)
 int dms_enrol_election_list(dms_store *store, const char *department, int status_filter,
                             dms_enrol_election **out, size_t *n, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
@@ -546,6 +558,7 @@ static void read_history_row(dms_stmt *stmt, void *row)
 int dms_enrol_history(dms_store *store, long election_id, dms_enrol_history_row **out, size_t *n,
                       dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
@@ -579,6 +592,7 @@ static int census_fault(dms_diag *diag, int status, dms_error *err)
     int code = first.code == DMS_EPARSE || first.code == DMS_EINVAL ? DMS_EINVAL : first.code;
     if (dms_error_set(err, code, "/census_csv", "%s", first.message) == code && err != NULL &&
         err->line == 0) {
+        memcpy(err->message_ru, first.message_ru, sizeof err->message_ru); /* "%s" has no pair */
         err->line = first.line;
         err->column = first.column;
     }
@@ -600,6 +614,7 @@ static int parse_census(const char *csv, size_t len, dms_census **census, dms_er
 int dms_enrol_import(dms_store *store, const json_t *policy_doc, const char *census_csv, size_t len,
                      const char *actor, long *id, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || policy_doc == NULL || census_csv == NULL || actor == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_import: NULL argument");
     dms_policy *policy = NULL;
@@ -656,6 +671,7 @@ int dms_enrol_context_parse(const char *policy_json, const char *census_csv, dms
 int dms_enrol_context_load(dms_store *store, dms_policy **policy, dms_census **census, long *id,
                            dms_error *err)
 {
+    dms_error_clear(err);
     *policy = NULL;
     *census = NULL;
     char *policy_text = NULL, *csv = NULL;

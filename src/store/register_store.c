@@ -111,6 +111,7 @@ static long *versions_slot(struct versions *v, const char *key)
 
 int dms_register_store_retro_days(dms_store *store, int *days, dms_error *err)
 {
+    dms_error_clear(err);
     *days = DMS_REGISTER_DEFAULT_RETRO_DAYS;
     dms_stmt *stmt = NULL;
     int status =
@@ -131,6 +132,7 @@ int dms_register_store_retro_days(dms_store *store, int *days, dms_error *err)
 
 int dms_register_store_set_retro_days(dms_store *store, int days, dms_error *err)
 {
+    dms_error_clear(err);
     if (days < 0 || days > 3660)
         return dms_error_set(err, DMS_EINVAL, "/retro_days",
                              "the retro window is 0 to 3660 days (окно задним числом)");
@@ -185,6 +187,7 @@ static dms_insured_person entry_person(const dms_register_entry *e)
 int dms_register_store_get(dms_store *store, const char *policy, dms_register_entry *out,
                            dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(
         store, "SELECT " PERSON_COLUMNS " FROM insured_person WHERE tenant = ?1 AND policy = ?2",
@@ -230,6 +233,7 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
                             size_t offset, size_t limit, dms_register_entry **out, size_t *n,
                             size_t *total, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     *n = 0;
     if (total != NULL)
@@ -281,6 +285,7 @@ int dms_register_store_list(dms_store *store, const dms_insured_filter *filter, 
 
 int dms_register_store_load(dms_store *store, dms_insured_register **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_insured_register *reg = NULL;
     if (dms_insured_register_alloc(&reg) != DMS_OK)
@@ -342,6 +347,7 @@ static void read_change_row(dms_stmt *stmt, void *row)
 int dms_register_store_changes(dms_store *store, const char *policy, long from, long to,
                                dms_register_change_row **out, size_t *n, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
@@ -574,6 +580,7 @@ int dms_register_store_submit(dms_store *store, const dms_insured_batch *batch,
                               const dms_register_submit *opts, dms_insured_outcome **outcome,
                               long *current, long *upload, dms_error *err)
 {
+    dms_error_clear(err);
     if (outcome != NULL)
         *outcome = NULL;
     if (current != NULL)
@@ -701,6 +708,7 @@ static int span_add(struct spans *s, dms_stmt *row, long from, long to)
 
 int dms_register_store_membership(dms_store *store, dms_membership **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(
@@ -763,6 +771,7 @@ int dms_register_store_membership(dms_store *store, dms_membership **out, dms_er
 int dms_register_store_elect(dms_store *store, const char *employee_id, const char *options_json,
                              long from_day, const char *author, int *changed, dms_error *err)
 {
+    dms_error_clear(err);
     if (changed != NULL)
         *changed = 0;
     json_error_t jerr;

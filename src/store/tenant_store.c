@@ -89,6 +89,7 @@ static bool inn_ok(const char *inn)
 int dms_tenant_employer_create(dms_store *store, const char *name, const char *inn,
                                const char *actor, long *id, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || id == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_tenant_employer_create: NULL argument");
     *id = 0;
@@ -142,6 +143,7 @@ static void read_employer(dms_stmt *stmt, dms_tenant_employer *e)
 
 int dms_tenant_employer_get(dms_store *store, long id, dms_tenant_employer *out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(
         store, "SELECT id, name, inn, created_at FROM employer WHERE id = ?1", &stmt, err);
@@ -168,6 +170,7 @@ static void read_employer_row(dms_stmt *stmt, void *row)
 int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer **out, size_t *n,
                              dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
@@ -188,6 +191,7 @@ int dms_tenant_employer_list(dms_store *store, long key_id, dms_tenant_employer 
 
 int dms_tenant_employer_default(dms_store *store, long *id, dms_error *err)
 {
+    dms_error_clear(err);
     *id = 0;
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(store,
@@ -339,6 +343,7 @@ static json_t *spec_json(const dms_tenant_key_spec *spec)
 int dms_tenant_key_create(dms_store *store, const dms_tenant_key_spec *spec,
                           char key[DMS_ENROL_KEY_SIZE], long *id, dms_error *err)
 {
+    dms_error_clear(err);
     if (store == NULL || spec == NULL || key == NULL || (unsigned)spec->role >= DMS_ROLE_COUNT)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_tenant_key_create: bad argument");
     key[0] = '\0';
@@ -402,6 +407,7 @@ static void read_key_row(dms_stmt *stmt, void *row)
 int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, size_t *n,
                         dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     *n = 0;
     dms_stmt *stmt = NULL;
@@ -422,6 +428,7 @@ int dms_tenant_key_list(dms_store *store, long employer, dms_tenant_key **out, s
 
 int dms_tenant_key_get(dms_store *store, long id, dms_tenant_key *out, dms_error *err)
 {
+    dms_error_clear(err);
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(store, "SELECT " KEY_COLUMNS " FROM api_key k WHERE k.id = ?1",
                                    &stmt, err);
@@ -468,6 +475,7 @@ static int revoke(dms_store *store, const dms_tenant_key *k, const char *actor, 
 
 int dms_tenant_key_revoke(dms_store *store, long id, const char *actor, dms_error *err)
 {
+    dms_error_clear(err);
     dms_tenant_key k;
     bool own = false;
     int status = begin(store, &own, err);
@@ -482,6 +490,7 @@ int dms_tenant_key_revoke(dms_store *store, long id, const char *actor, dms_erro
 int dms_tenant_key_rotate(dms_store *store, long id, const char *actor,
                           char key[DMS_ENROL_KEY_SIZE], long *new_id, dms_error *err)
 {
+    dms_error_clear(err);
     memset(key, 0, DMS_ENROL_KEY_SIZE);
     dms_tenant_key k;
     bool own = false;

@@ -173,9 +173,8 @@ int dms_reimb_doc_check(const void *data, size_t len, enum dms_reimb_doc_kind *k
     if (data == NULL || len == 0)
         return dms_error_set(err, DMS_EINVAL, "/document", "the document is empty (пустой файл)");
     if (len > DMS_REIMB_DOC_MAX_BYTES)
-        return dms_error_set(err, DMS_ETOOBIG, "/document",
-                             "the document is over %zu MiB (файл больше %zu МБ)",
-                             DMS_REIMB_DOC_MAX_BYTES >> 20, DMS_REIMB_DOC_MAX_BYTES >> 20);
+        return dms_error_set(err, DMS_ETOOBIG, "/document", "the document is over %zu MiB",
+                             DMS_REIMB_DOC_MAX_BYTES >> 20);
     enum dms_reimb_doc_kind k = dms_reimb_doc_sniff(data, len);
     const unsigned char *p = data;
     bool whole = true;

@@ -30,8 +30,9 @@ static const struct {
     [DMS_EUNAVAILABLE] = {"unavailable", "temporarily unavailable"},
 };
 
-/* Same order as status_table. */
-static const char *const status_ru[] = {
+/* Same order as status_table, and as long: a status appended there without
+ * its Russian text here reads NULL, which test_error_ru catches. */
+static const char *const status_ru[sizeof status_table / sizeof status_table[0]] = {
     [DMS_OK] = "успешно",
     [DMS_EINVAL] = "неверный параметр",
     [DMS_ENOMEM] = "не хватило памяти",
@@ -96,6 +97,8 @@ static const struct {
     {"'%s' is not a date YYYY-MM-DD", "«%s» — не дата ГГГГ-ММ-ДД"},
     {"'%s' is not a relation (employee, spouse, child / сотрудник, супруг(а), ребёнок)",
      "«%s» — не степень родства (сотрудник, супруг(а), ребёнок)"},
+    {"relation '%s' is not known (expected employee/сотрудник, spouse/супруг(а) or child/ребёнок)",
+     "степень родства «%s» неизвестна (ожидается сотрудник, супруг(а) или ребёнок)"},
     {"age_max (%d) is below age_min (%d)", "age_max (%d) меньше age_min (%d)"},
     {"amounts are roubles with at most two decimals",
      "суммы — рубли, не больше двух знаков после запятой"},
@@ -225,6 +228,325 @@ static const struct {
      "столбец «%s» содержит диагнозы или ФИО: он отброшен и нигде не хранится"},
     {"out of memory", "не хватило памяти"},
     {"no memory", "не хватило памяти"},
+    /* the catalog of tariffs and models */
+    {"%s: cannot open the folder: %s", "%s: не удалось открыть папку: %s"},
+    {"%s: more than %d JSON files", "%s: больше %d файлов JSON"},
+    /* "%.0s" takes the word "tariff" or "model" and prints nothing. */
+    {"no %s with id '%.64s'", "нет тарифа или модели%.0s с идентификатором «%.64s»"},
+    {"no corporate tariff has its model loaded: tariff %s wants model version %s (give --models "
+     "DIR)",
+     "ни у одного корпоративного тарифа не загружена модель: тарифу %s нужна модель версии %s "
+     "(укажите --models ПАПКА)"},
+    {"the catalog has no corporate tariff (give --tariffs DIR)",
+     "в каталоге нет корпоративного тарифа (укажите --tariffs ПАПКА)"},
+    {"the catalog is empty: no model and no corporate tariff files were found (give --tariffs DIR "
+     "and --models DIR)",
+     "каталог пуст: не найдено ни файлов моделей, ни корпоративных тарифов (укажите --tariffs "
+     "ПАПКА и --models ПАПКА)"},
+    {"no bank card tariff '%s' is loaded (GET /v1/tariffs)",
+     "банковский тариф «%s» не загружен (GET /v1/tariffs)"},
+    {"the model '%s' of tariff '%s' is not loaded", "модель «%s» тарифа «%s» не загружена"},
+    /* limits of work per request */
+    {"sims must be at most %zu on this service, got %zu",
+     "sims на этом сервисе — не больше %zu, получено %zu"},
+    {"span must be positive or null", "span должен быть положительным или null"},
+    /* "%s" is " by Panjer" or "": dropped with "%.0s". */
+    {"the grid would need %zu points, more than the %zu this service computes%s; choose a larger "
+     "span or the fft or mc method",
+     "сетке нужно %zu точек, больше %zu, которые считает этот сервис%.0s; выберите больший span "
+     "или метод fft или mc"},
+    {"work limit max_draws: sims x (1 + mean claims) = %.3g random draws, more than the %.3g this "
+     "service computes per request; lower sims or use the panjer or fft method",
+     "предел работы max_draws: sims × (1 + среднее число случаев) = %.3g случайных розыгрышей, "
+     "больше %.3g, которые этот сервис считает за запрос; уменьшите sims или выберите метод "
+     "panjer или fft"},
+    {"work limit max_grid_ops: Panjer on %zu grid points takes up to %.3g operations, more than "
+     "the %.3g this service computes per request; choose a larger span or the fft or auto method",
+     "предел работы max_grid_ops: метод Панджера на %zu точках сетки требует до %.3g операций, "
+     "больше %.3g, которые этот сервис считает за запрос; выберите больший span или метод fft "
+     "или auto"},
+    {"work limit max_quote_cells: %zu people x %zu modules = %.3g, more than the %.3g this service "
+     "rates per request; split the census",
+     "предел работы max_quote_cells: %zu человек × %zu модулей = %.3g, больше %.3g, которые этот "
+     "сервис рассчитывает за запрос; разделите список застрахованных"},
+    {"a budget run prices the whole design space: at most %d people per request (use dmsrate "
+     "budget for larger groups)",
+     "подбор под бюджет оценивает все варианты программы: не больше %d человек в запросе (для "
+     "больших групп — dmsrate budget)"},
+    {"give the census once: \"census\" (JSON people) or \"census_csv\" (CSV text as HR exports it)",
+     "передайте список застрахованных один раз: \"census\" (люди в JSON) или \"census_csv\" "
+     "(текст CSV, как его выгружает отдел кадров)"},
+    {"no result and no reason", "нет ни результата, ни причины"},
+    {"no report and no reason", "нет ни отчёта, ни причины"},
+    /* the router and the service */
+    {"metrics are not available", "метрики недоступны"},
+    {"reload is not available", "перезагрузка недоступна"},
+    {"no employer %ld", "работодателя %ld нет"},
+    {"no employer %.20s", "работодателя %.20s нет"},
+    {"no employer", "работодатель не указан"},
+    {"no employer: a %s key names one in the path, /v1/employers/{id}%s",
+     "работодатель не указан: ключ роли %s называет его в адресе, /v1/employers/{id}%s"},
+    {"no key %.20s", "ключа %.20s нет"},
+    {"no key %ld", "ключа %ld нет"},
+    {"cannot start the scheduler thread", "не удалось запустить поток планировщика"},
+    {"'%.64s' is not an IPv4 address", "«%.64s» — не адрес IPv4"},
+    {"--listen: '%.64s' is not an IPv4 address such as 127.0.0.1",
+     "--listen: «%.64s» — не адрес IPv4 вида 127.0.0.1"},
+    {"--listen: '%.64s' must be HOST:PORT", "--listen: «%.64s» должен иметь вид ХОСТ:ПОРТ"},
+    {"--listen: port '%.16s' must be 0..65535", "--listen: порт «%.16s» должен быть от 0 до 65535"},
+    {"--threads must be 1..256, got %u", "--threads — от 1 до 256, получено %u"},
+    {"cannot listen on %s:%u (address in use or not available)",
+     "не удалось слушать %s:%u (адрес занят или недоступен)"},
+    {"cannot start the HTTP workers", "не удалось запустить обработчики HTTP"},
+    {"cannot start the accept thread", "не удалось запустить поток приёма соединений"},
+    {"more than %u requests a minute to the pricing routes with this key; retry after %u s",
+     "больше %u запросов в минуту к расчётам с этим ключом; повторите через %u с"},
+    {"the body limit must be at least 1024 bytes",
+     "предел тела запроса должен быть не меньше 1024 байт"},
+    {"the database cannot be reached", "база данных недоступна"},
+    {"the database cannot be read", "базу данных не удаётся прочитать"},
+    {"the database file is missing", "файла базы данных нет"},
+    {"the database file is not an SQLite database", "файл базы данных — не база SQLite"},
+    {"the database file was replaced since start", "файл базы данных заменён после запуска"},
+    {"the open-file limit (ulimit -n %llu) leaves no room for connections",
+     "предел открытых файлов (ulimit -n %llu) не оставляет места для соединений"},
+    {"the request took longer than the %u s this service computes for one request; ask for less "
+     "work",
+     "запрос считался дольше %u с, отведённых сервисом на один запрос; запросите меньше работы"},
+    {"the service holds as many request bodies as it may (%zu bytes); retry shortly",
+     "сервис уже держит столько тел запросов, сколько может (%zu байт); повторите чуть позже"},
+    {"the service is stopping; retry shortly", "сервис останавливается; повторите чуть позже"},
+    /* the web folder */
+    {"%.200s is larger than %u bytes", "%.200s больше %u байт"},
+    {"%.200s leads outside the web folder", "%.200s ведёт за пределы веб-папки"},
+    {"a backslash is not allowed", "обратная косая черта не допускается"},
+    {"an encoded NUL, slash or backslash is not allowed",
+     "закодированные нулевой байт, косая или обратная косая черта не допускаются"},
+    {"cannot open %.200s", "не удалось открыть %.200s"},
+    {"cannot read %.200s", "не удалось прочитать %.200s"},
+    {"dot segments and hidden files are not served",
+     "сегменты с точкой и скрытые файлы не отдаются"},
+    {"empty path segment", "пустой сегмент пути"},
+    {"malformed %%-escape in the path", "искажённая %%-последовательность в пути"},
+    {"no file %.200s", "файла %.200s нет"},
+    {"no web folder is configured", "веб-папка не задана"},
+    {"the path is too long", "путь слишком длинный"},
+    {"the path must start with '/'", "путь должен начинаться с «/»"},
+    {"the web folder is missing", "веб-папки нет"},
+    /* the finance, register, reimbursement and tenant routes */
+    {"'%.64s' must be a string", "«%.64s» должно быть строкой"},
+    {"'%.64s' has the wrong type", "у «%.64s» неверный тип"},
+    {"unknown key '%.64s'", "неизвестное поле «%.64s»"},
+    {"unknown key '%.64s' in the contract", "неизвестное поле договора «%.64s»"},
+    {"cannot read the statement", "не удалось прочитать выписку"},
+    {"payer_inn is 10 or 12 digits", "payer_inn — 10 или 12 цифр"},
+    {"today is a date YYYY-MM-DD", "today — дата ГГГГ-ММ-ДД"},
+    {"priority must be a whole number 0..5", "приоритет — целое число от 0 до 5"},
+    {"birth_date is YYYY-MM-DD", "birth_date — дата ГГГГ-ММ-ДД"},
+    {"offset is a whole number, limit 0 to %d (one page)",
+     "offset — целое число, limit — от 0 до %d (одна страница)"},
+    {"relation is employee, spouse or child",
+     "relation — сотрудник, супруг(а) или ребёнок (employee, spouse, child)"},
+    {"the service has no date of today", "сервису неизвестна сегодняшняя дата"},
+    {"no date today", "сегодняшняя дата неизвестна"},
+    {"approved_amount is roubles as text, \"4000.00\"",
+     "approved_amount — рубли текстом, \"4000.00\""},
+    {"employee_id names the employee the request is for",
+     "employee_id — сотрудник, для которого заявление"},
+    {"no document '%.32s' on request %ld", "документа «%.32s» в заявлении %ld нет"},
+    {"no request '%.32s'", "заявления «%.32s» нет"},
+    {"to is review, documents_requested, approved, paid or rejected",
+     "новый статус — на проверке, запрошены документы, одобрено, выплачено или отклонено (review, "
+     "documents_requested, approved, paid, rejected)"},
+    {"version is a whole number", "version — целое число"},
+    {"a manager sees only their own department", "руководитель видит только своё подразделение"},
+    {"at most %d limits", "не больше %d лимитов"},
+    {"'%.64s': expected \"name\" and \"inn\" strings",
+     "«%.64s»: ожидались строки \"name\" и \"inn\""},
+    {"the body must be a JSON object {\"name\", \"inn\"}",
+     "тело запроса должно быть объектом JSON {\"name\", \"inn\"}"},
+    /* the cabinet: contract, accruals, acts, reimbursements */
+    {"a programme code, 1 to 63 bytes", "код программы — от 1 до 63 байт"},
+    {"at most %d programmes", "не больше %d программ"},
+    {"rates are required", "нужны тарифные ставки (rates)"},
+    {"rates is an object: programme -> annual premium in roubles",
+     "rates — объект: программа -> годовая премия в рублях"},
+    {"schedule is required: monthly or quarterly",
+     "нужен график платежей (schedule): monthly или quarterly"},
+    {"the contract must be a JSON object", "договор должен быть объектом JSON"},
+    {"cannot write the act", "не удалось записать акт"},
+    {"the comment is at most 1023 bytes", "комментарий — не больше 1023 байт"},
+    {"the diagnosis is under 256 bytes", "диагноз — короче 256 байт"},
+    {"programmes NULL with nprogrammes > 0", "программы не переданы, а nprogrammes > 0"},
+    /* the store */
+    {"a stored claim line is invalid", "сохранённая строка реестра убытков повреждена"},
+    {"the employer is empty", "работодатель не указан"},
+    {"the policy year must be 2000..2100, got %d",
+     "год полиса должен быть от 2000 до 2100, получено %d"},
+    {"%s: cannot open the database: %s", "%s: не удалось открыть базу данных: %s"},
+    {"%s: database schema version %d is newer than this build (%d)",
+     "%s: версия схемы базы данных %d новее этой сборки (%d)"},
+    {"%s: integrity check: %s", "%s: проверка целостности: %s"},
+    {"the database URI is too long", "адрес базы данных слишком длинный"},
+    {"bad census", "ошибка в списке застрахованных"},
+    {"no store to check the API key against", "нет хранилища, чтобы проверить ключ доступа"},
+    {"stored contract unreadable", "сохранённый договор не читается"},
+    {"the policy has too many billing periods", "у полиса слишком много расчётных периодов"},
+    {"an e-mail address, name@host", "адрес электронной почты, имя@хост"},
+    {"no document %ld", "документа %ld нет"},
+    {"the file name is under 256 bytes", "имя файла — короче 256 байт"},
+    {"a broker key serves at most %d employers",
+     "ключ брокера обслуживает не больше %d работодателей"},
+    {"an insurer key reaches every employer: no --employer",
+     "ключ страховщика открывает всех работодателей: --employer не нужен"},
+    {"expiry must be 1 to 3660 days", "срок действия — от 1 до 3660 дней"},
+    {"key %ld is already revoked", "ключ %ld уже отозван"},
+    {"key %ld is revoked: create a new one", "ключ %ld отозван: создайте новый"},
+    {"no random bytes for a key: %s", "нет случайных байт для ключа: %s"},
+    /* out of memory, by what was being built */
+    {"out of memory building the membership", "не хватило памяти (состав застрахованных)"},
+    {"no memory for %.200s", "не хватило памяти (%.200s)"},
+    {"no memory for accruals", "не хватило памяти (начисления)"},
+    {"no memory for documents", "не хватило памяти (документы)"},
+    {"no memory for exposure", "не хватило памяти (экспозиция)"},
+    {"no memory for history", "не хватило памяти (история)"},
+    {"no memory for invoices", "не хватило памяти (счета)"},
+    {"no memory for payments", "не хватило памяти (платежи)"},
+    {"no memory for the CSV report", "не хватило памяти (отчёт CSV)"},
+    {"no memory for the act", "не хватило памяти (акт сверки)"},
+    {"no memory for the book", "не хватило памяти (книга расчётов)"},
+    {"no memory for the catalog", "не хватило памяти (каталог)"},
+    {"no memory for the census", "не хватило памяти (список застрахованных)"},
+    {"no memory for the contract", "не хватило памяти (договор)"},
+    {"no memory for the document", "не хватило памяти (документ)"},
+    {"no memory for the download", "не хватило памяти (выгрузка)"},
+    {"no memory for the employer", "не хватило памяти (работодатель)"},
+    {"no memory for the export", "не хватило памяти (экспорт)"},
+    {"no memory for the list", "не хватило памяти (список)"},
+    {"no memory for the log", "не хватило памяти (журнал)"},
+    {"no memory for the offer", "не хватило памяти (предложение)"},
+    {"no memory for the payroll", "не хватило памяти (удержания из зарплаты)"},
+    {"no memory for the policy", "не хватило памяти (полис)"},
+    {"no memory for the register check", "не хватило памяти (проверка реестра)"},
+    {"no memory for the register", "не хватило памяти (реестр)"},
+    {"no memory for the register's changes", "не хватило памяти (изменения реестра)"},
+    {"no memory for the scheduler", "не хватило памяти (планировщик)"},
+    {"no memory for the server", "не хватило памяти (сервер)"},
+    {"no memory for the spans of cover", "не хватило памяти (периоды покрытия)"},
+    {"no memory for the statement", "не хватило памяти (выписка)"},
+    {"no memory for the store", "не хватило памяти (хранилище)"},
+    /* long runs as jobs */
+    {"cannot start a job", "не удалось запустить задание"},
+    {"cannot start a job thread", "не удалось запустить поток задания"},
+    {"no such job (jobs last 15 minutes after they end)",
+     "такого задания нет (задания хранятся 15 минут после окончания)"},
+    /* English with a Russian hint in brackets: the full Russian sentence */
+    {"%s: %s: the database is unavailable (база данных недоступна): %s",
+     "%s: %s: база данных недоступна: %s"},
+    {"%zu error(s) in the changes; nothing was applied",
+     "ошибок в изменениях: %zu; ничего не применено"},
+    {"a %s key belongs to one employer: give --employer ID (ключ привязан к одному работодателю)",
+     "ключ роли %s привязан к одному работодателю: укажите --employer ID"},
+    {"a manager key needs --department D (подразделение)",
+     "ключу руководителя нужно подразделение: --department D"},
+    {"a rejection or a request for documents says why (укажите причину или какие документы нужны)",
+     "при отказе или запросе документов укажите причину или какие документы нужны"},
+    {"action is прикрепить, открепить, приостановить or изменить программу (attach, detach, "
+     "suspend, change_programme)",
+     "действие — прикрепить, открепить, приостановить или изменить программу (attach, detach, "
+     "suspend, change_programme)"},
+    {"amount is roubles as text, \"1234.56\", above 0 (сумма)",
+     "сумма (amount) — рубли текстом, \"1234.56\", больше нуля"},
+    {"amount is roubles as text, \"4500.00\", above 0 (сумма)",
+     "сумма (amount) — рубли текстом, \"4500.00\", больше нуля"},
+    {"an approval names the amount approved, above 0 and at most the amount claimed (одобренная "
+     "сумма: больше нуля и не больше заявленной)",
+     "при одобрении укажите одобренную сумму: больше нуля и не больше заявленной"},
+    {"an employee key needs --employee ID (табельный номер)",
+     "ключу сотрудника нужен табельный номер: --employee ID"},
+    {"an employer needs a name of 1 to %d bytes (название работодателя)",
+     "название работодателя — от 1 до %d байт"},
+    {"bad_document_type: the %s is truncated (файл обрезан)", "bad_document_type: файл %s обрезан"},
+    {"bad_document_type: the content is not a PDF, JPEG or PNG, whatever the file is called (файл "
+     "не PDF, JPEG или PNG по содержимому)",
+     "bad_document_type: по содержимому файл не PDF, JPEG или PNG, как бы он ни назывался"},
+    /* The first two arguments are the English names of the states. */
+    {"bad_transition: a request %s cannot become %s (обращение в статусе «%s» нельзя перевести в "
+     "«%s»)",
+     "bad_transition: обращение%.0s%.0s в статусе «%s» нельзя перевести в «%s»"},
+    {"date is YYYY-MM-DD (дата платежа)", "дата платежа (date) — ГГГГ-ММ-ДД"},
+    {"documents are seen only by the employee and the insurer (документы видят только сотрудник и "
+     "страховщик)",
+     "документы видят только сотрудник и страховщик"},
+    {"due_days is a whole number of days, 0 to 365 (срок оплаты)",
+     "срок оплаты (due_days) — целое число дней от 0 до 365"},
+    {"effective_date is a date YYYY-MM-DD (дата действия)",
+     "дата действия (effective_date) — ГГГГ-ММ-ДД"},
+    {"event must be birth (рождение ребёнка) or marriage (вступление в брак)",
+     "событие — рождение ребёнка (birth) или вступление в брак (marriage)"},
+    {"from and to are dates YYYY-MM-DD (период)", "период: from и to — даты ГГГГ-ММ-ДД"},
+    {"from and to are dates YYYY-MM-DD, from <= to (период)",
+     "период: from и to — даты ГГГГ-ММ-ДД, from не позже to"},
+    {"no insured person with policy '%.64s' (полис не найден)",
+     "застрахованного с полисом «%.64s» нет"},
+    {"no invoice '%.40s' (счёт не найден)", "счёта «%.40s» нет"},
+    {"no request %ld (обращение не найдено)", "обращения %ld нет"},
+    {"number is the payment order's number (номер п/п)",
+     "number — номер платёжного поручения (номер п/п)"},
+    {"payer_inn is 10 or 12 digits (ИНН плательщика)",
+     "ИНН плательщика (payer_inn) — 10 или 12 цифр"},
+    {"request %ld is at version %ld, not %ld (обращение изменено)",
+     "обращение %ld изменено: версия %ld, а не %ld"},
+    {"request %ld takes no more documents (%s; к обращению нельзя приложить документы)",
+     "к обращению %ld нельзя приложить документы (%s)"},
+    {"schedule is monthly or quarterly (ежемесячно, ежеквартально)",
+     "график платежей (schedule) — ежемесячно или ежеквартально (monthly, quarterly)"},
+    {"service_date is YYYY-MM-DD (дата услуги)", "дата услуги (service_date) — ГГГГ-ММ-ДД"},
+    {"status is included, suspended or excluded (включён, приостановлен, исключён)",
+     "статус — включён, приостановлен или исключён (included, suspended, excluded)"},
+    {"the API key has expired (срок действия ключа истёк): ask for a new one",
+     "срок действия ключа доступа истёк: запросите новый"},
+    {"the amount is above 0 and at most 10 000 000 roubles (сумма)",
+     "сумма — больше нуля и не больше 10 000 000 рублей"},
+    {"the amount must be above 0 (сумма должна быть больше нуля)", "сумма должна быть больше нуля"},
+    {"the annual premium is roubles with at most two decimals, \"36500.00\", above 0 and at most "
+     "10 000 000 (годовая премия на одного застрахованного)",
+     "годовая премия на одного застрахованного — рубли, не больше двух знаков после запятой, "
+     "\"36500.00\", больше нуля и не больше 10 000 000"},
+    {"the clinic is named, under 256 bytes (медицинская организация)",
+     "укажите медицинскую организацию, короче 256 байт"},
+    {"the contract has no premium for programme '%.64s' (policy %.64s; в договоре нет тарифа "
+     "программы)",
+     "в договоре нет тарифа программы «%.64s» (полис %.64s)"},
+    {"the document is empty (пустой файл)", "пустой файл"},
+    {"the document is over %zu MiB", "файл больше %zu МБ"},
+    {"the employee's табельный номер is required", "нужен табельный номер сотрудника"},
+    {"the employer has no contract terms yet: set them with dmsrate finance contract (у "
+     "работодателя не заданы условия договора)",
+     "у работодателя не заданы условия договора: задайте их командой dmsrate finance contract"},
+    {"the employer has no policy yet: import its policy and census first (dmsrate enrol import; у "
+     "работодателя нет полиса)",
+     "у работодателя нет полиса: сначала загрузите полис и список застрахованных (dmsrate enrol "
+     "import)"},
+    {"the payer's INN %.16s is not the policyholder's %.16s (ИНН плательщика не совпадает со "
+     "страхователем)",
+     "ИНН плательщика %.16s не совпадает с ИНН страхователя %.16s"},
+    {"the period of the act ends before it begins (конец периода раньше начала)",
+     "период акта заканчивается раньше, чем начинается"},
+    {"the person changed meanwhile: version %ld, not %ld; reload and try again (запись изменена, "
+     "обновите)",
+     "запись изменена: версия %ld, а не %ld; обновите и повторите"},
+    {"the policy period must run forward and last at most 3 years (период полиса: не более 3 лет)",
+     "период полиса должен заканчиваться после начала и длиться не больше 3 лет"},
+    {"the retro window is 0 to 3660 days (окно задним числом)",
+     "окно изменений задним числом — от 0 до 3660 дней"},
+    {"the service date is not after today and at most 3 years back (дата услуги)",
+     "дата услуги — не позже сегодняшней и не раньше чем 3 года назад"},
+    {"unknown service category (АПП, Стоматология, Скорая помощь, Стационар, ...; неизвестная "
+     "категория услуги)",
+     "неизвестная категория услуги (АПП, Стоматология, Скорая помощь, Стационар, ...)"},
+    {"ИНН must be 10 digits (organisation) or 12 (individual): '%.20s'",
+     "ИНН — 10 цифр (организация) или 12 (физическое лицо): «%.20s»"},
 };
 
 /* fmt is not NULL (a printf format). */
@@ -263,7 +585,8 @@ const char *dms_strerror(int status)
 
 const char *dms_strerror_ru(int status)
 {
-    return status_known(status) ? status_ru[status] : "неизвестная ошибка";
+    return status_known(status) && status_ru[status] != NULL ? status_ru[status]
+                                                             : "неизвестная ошибка";
 }
 
 /* True if text has a Cyrillic letter (UTF-8 lead bytes 0xD0, 0xD1). */
@@ -318,10 +641,23 @@ const char *dms_status_name(int status)
     return status_known(status) ? status_table[status].name : "unknown_error";
 }
 
+/*
+ * Every entry point calls this first, some of them once per rating cell, so
+ * it resets what a reader looks at (the code, each string's first byte, the
+ * position) rather than the whole 1.5 KB record, as jansson's
+ * jsonp_error_init does. Every string is then empty and NUL-terminated.
+ */
 void dms_error_clear(dms_error *err)
 {
-    if (err != NULL)
-        memset(err, 0, sizeof *err);
+    if (err == NULL)
+        return;
+    err->code = DMS_OK;
+    err->message[0] = '\0';
+    err->message_ru[0] = '\0';
+    err->path[0] = '\0';
+    err->source[0] = '\0';
+    err->line = 0;
+    err->column = 0;
 }
 
 int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, va_list ap)

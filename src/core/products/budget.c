@@ -83,6 +83,7 @@ static int module_space_fill(const dms_tariff *tariff, const dms_tariff_module *
 
 int dms_budget_space_default(const dms_tariff *tariff, dms_budget_space *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     for (size_t n = 0; n < tariff->nnetworks; n++)
         out->networks[out->nnetworks++] = &tariff->networks[n];
@@ -577,6 +578,7 @@ static int read_value_model(const json_t *root, const char *prefix, const dms_ta
 int dms_budget_request_load_json(const json_t *root, const char *prefix, const dms_tariff *tariff,
                                  dms_budget_request **out, dms_error *err)
 {
+    dms_error_clear(err);
     *out = NULL;
     int status = DMS_OK;
     dms_budget_request *req = calloc(1, sizeof *req);
@@ -683,6 +685,7 @@ out:
 int dms_budget_request_load_file(const char *path, const dms_tariff *tariff,
                                  dms_budget_request **out, dms_error *err)
 {
+    dms_error_clear(err);
     json_t *root = NULL;
     *out = NULL;
     int status = dms_json_load_file(path, &root, err);
@@ -1556,6 +1559,7 @@ static int64_t budget_total_kopecks(const dms_budget_table *t, size_t segment, d
 int dms_budget_solve(const dms_budget_table *table, size_t segment, enum dms_budget_goal goal,
                      double limit, double tolerance, dms_budget_solution *out, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_budget_solve_masked(table, segment, goal, limit, tolerance, NULL, out, err);
 }
 
@@ -1563,6 +1567,7 @@ int dms_budget_solve_masked(const dms_budget_table *table, size_t segment,
                             enum dms_budget_goal goal, double limit, double tolerance,
                             const bool *allowed, dms_budget_solution *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     int status = check_goal(table, segment, goal, limit, tolerance, err);
     if (status != DMS_OK)
@@ -1580,6 +1585,7 @@ int dms_budget_solve_exhaustive(const dms_budget_table *table, size_t segment,
                                 enum dms_budget_goal goal, double limit, double max_designs,
                                 dms_budget_solution *out, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     int status = check_goal(table, segment, goal, limit, 0.0, err);
     if (status != DMS_OK)
