@@ -198,10 +198,8 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
         char line[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
         for (size_t i = 0; i < dms_diag_kept(diag); i++)
             fprintf(stderr, "%s\n", dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-        status = dms_error_set(err, DMS_EINVAL, NULL,
-                               "%zu error(s); nothing was imported (ошибок: %zu, ничего не "
-                               "загружено)",
-                               dms_diag_count(diag), dms_diag_count(diag));
+        status = dms_error_set(err, DMS_EINVAL, NULL, "%zu error(s); nothing was imported",
+                               dms_diag_count(diag));
     } else if (status != DMS_OK) {
         dms_diag_first(diag, err);
         dms_error_set(err, status, NULL, "cannot read %s", a->file);

@@ -98,10 +98,8 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
         for (size_t i = 0; i < outcome->nissues; i++)
             fprintf(stderr, "%s\n",
                     dms_insured_issue_format(&outcome->issues[i], a->file, line, sizeof line));
-        status = dms_error_set(err, DMS_EINVAL, NULL,
-                               "%zu error(s); nothing was applied (ошибок: %zu, ничего не "
-                               "применено)",
-                               outcome->nissues_total, outcome->nissues_total);
+        status = dms_error_set(err, DMS_EINVAL, NULL, "%zu error(s); nothing was applied",
+                               outcome->nissues_total);
     } else if (status == DMS_OK) {
         printf("applied %zu change(s) to %zu person(s) of employer %ld (upload %ld)\n",
                outcome->nchanges, outcome->npersons, a->employer, upload);
