@@ -53,8 +53,7 @@ SETTERS = {
     "dms_census_builder_error_at": 4,  # census.c: a fault at a line or path
     "add_fault": 4,  # picker.c: a fault of an employee's election
     "row_error": 2,  # claims_csv.c: a fault of one register row
-    "cli_fail": 3,  # src/cli: a usage error of a command
-    "cli_warn": 2,  # src/cli: a warning of a command
+    "cli_fail": 1,  # src/cli: a usage error of a command
 }
 STRING = r'"(?:[^"\\\n]|\\.)*"'
 CYRILLIC = re.compile("[А-Яа-яЁё]")

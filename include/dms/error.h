@@ -96,6 +96,15 @@ int dms_error_set_at(dms_error *err, int code, const char *source, int line, int
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /*
+ * Records inner, a nested call's error, in err with code and at path (NULL:
+ * inner's own JSON Pointer), keeping both languages and inner's source:line:
+ * column. For a caller that re-roots or re-codes an error, where
+ * dms_error_set(err, code, path, "%s", inner->message) would drop the Russian
+ * form. Ignored, like dms_error_set, if err already holds an error. Returns code.
+ */
+int dms_error_reroot(dms_error *err, int code, const char *path, const dms_error *inner);
+
+/*
  * Prefixes the JSON Pointer of an error already recorded, used when a nested
  * loader reports "/copay" and its caller knows that object sits at
  * "/plan/modules/2". No-op if err is NULL or holds no error.

@@ -16,7 +16,7 @@ int cmd_aggregate(int argc, char **argv)
     dms_aggregate_spec spec;
     bool help;
     if (dms_aggregate_args_parse(argc, argv, &spec, &help, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate aggregate: %s\n", err.message);
+        cli_error("dmsrate aggregate", &err);
         return 2;
     }
     if (help) {
@@ -29,7 +29,7 @@ int cmd_aggregate(int argc, char **argv)
     if (status == DMS_OK)
         report = dms_report_aggregate(&spec, dist, &err);
     if (report == NULL) {
-        fprintf(stderr, "dmsrate aggregate: %s\n", err.message);
+        cli_error("dmsrate aggregate", &err);
         dms_aggdist_free(dist);
         return status == DMS_EINVAL ? 2 : 1;
     }

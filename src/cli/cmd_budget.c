@@ -78,9 +78,7 @@ static void print_diag(const dms_diag *diag)
 
 static void print_load_error(const char *path, const dms_error *err)
 {
-    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-    fprintf(stderr, "dmsrate budget: %s%s%s\n", err->line > 0 ? "" : path,
-            err->line > 0 ? "" : ": ", dms_error_format(err, text, sizeof text));
+    cli_error_in("dmsrate budget", path, err);
 }
 
 static int print_json(json_t *report)
@@ -116,8 +114,10 @@ static int read_value_flags(const char *cmd, int argc, char **argv, const struct
             if (strcmp(flag, f->name) == 0)
                 target = f->target;
         if (target == NULL || i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget %s: %s: %s (see --help)\n", cmd, flag,
-                    target == NULL ? "unknown flag" : "needs a value");
+            cli_fail("dmsrate budget",
+                     target == NULL ? "%s: %s: unknown flag (see --help)"
+                                    : "%s: %s: needs a value (see --help)",
+                     cmd, flag);
             return 2;
         }
         *target = argv[++i];
@@ -187,7 +187,7 @@ static int load_budgets(const char *path, const char *survey_path, const dms_tar
             goto out;
         }
         if (!json_is_object(root) || json_object_set(root, "survey", survey) != 0) {
-            fprintf(stderr, "dmsrate budget: %s: not a budgets object\n", path);
+            cli_fail("dmsrate budget", "%s: not a budgets object", path);
             goto out;
         }
     }
@@ -220,12 +220,12 @@ static int cmd_funding(int argc, char **argv)
     if (done >= 0)
         return done;
     if (census_path == NULL || plan_path == NULL) {
-        fprintf(stderr, "dmsrate budget funding: %s: required (see --help)\n",
-                census_path == NULL ? "--census" : "--plan");
+        cli_fail("dmsrate budget funding", "%s: required (see --help)",
+                 census_path == NULL ? "--census" : "--plan");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget funding: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget funding", "--format: '%s' is not table or json", format);
         return 2;
     }
     /* The terms go through the core's reader, as the API's do. */
@@ -251,11 +251,12 @@ static int cmd_funding(int argc, char **argv)
     struct priced_inputs in = {0};
     dms_funding_result res;
     if (dms_funding_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget funding: --%s: %s\n",
-                strstr(err.path, "stop")  ? "stop-loss"
-                : strstr(err.path, "fee") ? "admin-fee"
-                                          : "admin-share",
-                err.message);
+        /* Named by the flag the value came from, not by its JSON Pointer. */
+        const char *flag = strstr(err.path, "stop")  ? "--stop-loss"
+                           : strstr(err.path, "fee") ? "--admin-fee"
+                                                     : "--admin-share";
+        err.path[0] = '\0';
+        cli_error_in("dmsrate budget funding", flag, &err);
         goto out;
     }
     if (load_priced_inputs(tariff_path, model_path, plan_path, census_path, &in, &err) != DMS_OK)
@@ -291,12 +292,12 @@ static int cmd_crisis(int argc, char **argv)
     if (done >= 0)
         return done;
     if (census_path == NULL || plan_path == NULL || from == NULL || months == NULL) {
-        fprintf(stderr, "dmsrate budget crisis: --census, --plan, --from and --months are "
-                        "required (see --help)\n");
+        cli_fail("dmsrate budget crisis",
+                 "--census, --plan, --from and --months are required (see --help)");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget crisis: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget crisis", "--format: '%s' is not table or json", format);
         return 2;
     }
     /* The flags go through the core's reader, as the API's body does. */
@@ -328,7 +329,7 @@ static int cmd_crisis(int argc, char **argv)
     struct priced_inputs in = {0};
     dms_crisis_result res;
     if (dms_crisis_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget crisis: %s: %s\n", err.path, err.message);
+        cli_error("dmsrate budget crisis", &err);
         goto out;
     }
     if (load_priced_inputs(tariff_path, model_path, plan_path, census_path, &in, &err) != DMS_OK)
@@ -354,8 +355,7 @@ static bool parse_money_flag(const char *flag, const char *text, double lo, doub
     char *end = NULL;
     *out = strtod(text, &end);
     if (*text == '\0' || *end != '\0' || !(*out >= lo && *out <= hi)) {
-        fprintf(stderr, "dmsrate budget effect: %s: '%s' is not a number in %g..%g\n", flag, text,
-                lo, hi);
+        cli_fail("dmsrate budget effect", "%s: '%s' is not a number in %g..%g", flag, text, lo, hi);
         return false;
     }
     return true;
@@ -385,8 +385,8 @@ static int cmd_effect(int argc, char **argv)
     if (done >= 0)
         return done;
     if (reg_path == NULL || mem_path == NULL || period == NULL) {
-        fprintf(stderr, "dmsrate budget effect: --register, --membership and --period are "
-                        "required (see --help)\n");
+        cli_fail("dmsrate budget effect",
+                 "--register, --membership and --period are required (see --help)");
         return 2;
     }
     dms_effect_options o = dms_effect_options_default();
@@ -398,7 +398,7 @@ static int cmd_effect(int argc, char **argv)
         snprintf(to, sizeof to, "%s", colon + 1);
     }
     if (!dms_date_parse(from, &o.from) || !dms_date_parse(to, &o.to) || o.to < o.from) {
-        fprintf(stderr, "dmsrate budget effect: --period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD\n");
+        cli_fail("dmsrate budget effect", "--period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD");
         return 2;
     }
     double mc = 0;
@@ -417,15 +417,15 @@ static int cmd_effect(int argc, char **argv)
             o.nps[k] = strtoul(p, &end, 10);
             bool last = k == DMS_NPS_SCALE - 1;
             if (end == p || (last ? *end != '\0' : *end != ',')) {
-                fprintf(stderr, "dmsrate budget effect: --nps: give 11 counts of answers 0..10, "
-                                "comma separated\n");
+                cli_fail("dmsrate budget effect",
+                         "--nps: give 11 counts of answers 0..10, comma separated");
                 return 2;
             }
             p = end + 1;
         }
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget effect: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget effect", "--format: '%s' is not table or json", format);
         return 2;
     }
     int exit_code = 2;
@@ -447,7 +447,7 @@ static int cmd_effect(int argc, char **argv)
         goto out;
     }
     if (dms_effect_compute(reg, mem, hr, &o, &t, &n, &roi, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget effect: %s\n", err.message);
+        cli_error("dmsrate budget effect", &err);
         goto out;
     }
     if (strcmp(format, "json") == 0) {
@@ -521,8 +521,7 @@ int cmd_budget(int argc, char **argv)
         if (compare && strcmp(flag, "--plans") == 0) {
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
                 if (nplans == DMS_BUDGET_MAX_PLANS) {
-                    fprintf(stderr, "dmsrate budget: --plans: at most %d plans\n",
-                            DMS_BUDGET_MAX_PLANS);
+                    cli_fail("dmsrate budget", "--plans: at most %d plans", DMS_BUDGET_MAX_PLANS);
                     return 2;
                 }
                 plan_paths[nplans++] = argv[++i];
@@ -537,26 +536,26 @@ int cmd_budget(int argc, char **argv)
                               : strcmp(flag, "--format") == 0              ? &format
                                                                            : NULL;
         if (target == NULL) {
-            fprintf(stderr, "dmsrate budget: %s: unknown flag (see --help)\n", flag);
+            cli_fail("dmsrate budget", "%s: unknown flag (see --help)", flag);
             return 2;
         }
         if (i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget: %s: needs a value\n", flag);
+            cli_fail("dmsrate budget", "%s: needs a value", flag);
             return 2;
         }
         *target = argv[++i];
     }
     if (census_path == NULL || (!compare && budgets_path == NULL)) {
-        fprintf(stderr, "dmsrate budget: %s: required (see --help)\n",
-                census_path == NULL ? "--census" : "--budgets");
+        cli_fail("dmsrate budget", "%s: required (see --help)",
+                 census_path == NULL ? "--census" : "--budgets");
         return 2;
     }
     if (compare && nplans < 2) {
-        fprintf(stderr, "dmsrate budget: --plans: give two to four plan files\n");
+        cli_fail("dmsrate budget", "--plans: give two to four plan files");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget", "--format: '%s' is not table or json", format);
         return 2;
     }
 
@@ -572,7 +571,7 @@ int cmd_budget(int argc, char **argv)
     dms_plan *plans[DMS_BUDGET_MAX_PLANS] = {NULL};
     dms_diag *diag = NULL;
     if (dms_diag_alloc(0, &diag) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget: out of memory\n");
+        cli_raise("dmsrate budget", DMS_ENOMEM, "out of memory");
         goto out;
     }
     if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {

@@ -71,8 +71,7 @@ static void print_diag(const dms_diag *diag)
 
 static void print_error(const dms_error *err)
 {
-    char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-    fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(err, line, sizeof line));
+    cli_error("dmsrate claims", err);
 }
 
 static bool parse_day(const char *s, long *day)
@@ -105,7 +104,7 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
             continue;
         }
         if (i + 1 >= argc) {
-            fprintf(stderr, "dmsrate claims: %s needs a value\n", f);
+            cli_fail("dmsrate claims", "%s needs a value", f);
             return 2;
         }
         const char *v = argv[++i];
@@ -164,11 +163,11 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
                 a->nlimits++;
             }
         } else {
-            fprintf(stderr, "dmsrate claims: unknown option %s (see --help)\n", f);
+            cli_fail("dmsrate claims", "unknown option %s (see --help)", f);
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "dmsrate claims: bad value '%s' for %s\n", v, f);
+            cli_fail("dmsrate claims", "bad value '%s' for %s", v, f);
             return 2;
         }
     }
@@ -197,7 +196,7 @@ static int load_register(const struct args *a, dms_register **reg)
             print_error(&err);
         dms_claims_store_close(cs);
     } else {
-        fprintf(stderr, "dmsrate claims: give --register FILE or --db, --employer, --year\n");
+        cli_fail("dmsrate claims", "give --register FILE or --db, --employer, --year");
         status = DMS_EINVAL;
     }
     dms_diag_free(diag);
@@ -225,13 +224,13 @@ static int load_membership(const struct args *a, dms_membership **m)
         if (status != DMS_OK && err.code != DMS_OK)
             print_error(&err);
         else if (status != DMS_OK)
-            fprintf(stderr, "dmsrate claims: --membership FILE, or --employer ID of an employer "
-                            "whose register is stored\n");
+            cli_fail("dmsrate claims",
+                     "--membership FILE, or --employer ID of an employer whose register is stored");
         dms_store_close(store);
         return status;
     }
     if (a->membership == NULL) {
-        fprintf(stderr, "dmsrate claims: --membership FILE is required\n");
+        cli_fail("dmsrate claims", "--membership FILE is required");
         return DMS_EINVAL;
     }
     dms_diag *diag = NULL;
@@ -245,15 +244,14 @@ static int load_membership(const struct args *a, dms_membership **m)
 static int do_import(const struct args *a)
 {
     if (a->db == NULL || a->employer == NULL || a->year == 0 || a->register_path == NULL) {
-        fprintf(stderr, "dmsrate claims import: --db, --employer, --year, --register needed\n");
+        cli_fail("dmsrate claims import", "--db, --employer, --year, --register needed");
         return 2;
     }
     char *text = NULL;
     size_t len = 0;
     dms_error rerr;
     if (dms_file_read(a->register_path, 0, "the register", &text, &len, &rerr) != DMS_OK) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(&rerr, line, sizeof line));
+        cli_error("dmsrate claims", &rerr);
         return 2;
     }
     dms_diag *diag = NULL, *warn = NULL;
@@ -416,7 +414,7 @@ static int do_report(const struct args *a)
     dms_error_clear(&err);
     int rc = 2;
     if (a->report == NULL) {
-        fprintf(stderr, "dmsrate claims report: name a report (see --help)\n");
+        cli_fail("dmsrate claims report", "name a report (see --help)");
         return 2;
     }
     if ((strcmp(a->report, "insured") != 0 && load_register(a, &reg) != DMS_OK) ||
@@ -478,7 +476,7 @@ static int do_report(const struct args *a)
         int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, stdout);
         dms_tariff_free(names);
         if (written != DMS_OK) {
-            fprintf(stderr, "dmsrate claims report: could not write the CSV\n");
+            cli_raise("dmsrate claims report", DMS_EIO, "could not write the CSV");
             goto out;
         }
     }
@@ -515,18 +513,18 @@ int cmd_claims(int argc, char **argv)
         return do_import(&a);
     if (strcmp(argv[1], "rate") == 0) {
         if (a.exp_from == 0 || a.renew_from == 0) {
-            fprintf(stderr, "dmsrate claims rate: --experience and --renewal are required\n");
+            cli_fail("dmsrate claims rate", "--experience and --renewal are required");
             return 2;
         }
         return do_rate(&a);
     }
     if (strcmp(argv[1], "report") == 0) {
         if (a.from == 0) {
-            fprintf(stderr, "dmsrate claims report: --period FROM:TO is required\n");
+            cli_fail("dmsrate claims report", "--period FROM:TO is required");
             return 2;
         }
         return do_report(&a);
     }
-    fprintf(stderr, "dmsrate claims: unknown action '%s' (import, rate, report)\n", argv[1]);
+    cli_fail("dmsrate claims", "unknown action '%s' (import, rate, report)", argv[1]);
     return 2;
 }

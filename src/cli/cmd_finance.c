@@ -382,7 +382,8 @@ int cmd_finance(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            fprintf(stderr, "dmsrate finance: missing value for %s\n%s", f, usage);
+            cli_fail("dmsrate finance", "missing value for %s", f);
+            fputs(usage, stderr);
             return 2;
         }
         bool known = false;
@@ -396,7 +397,8 @@ int cmd_finance(int argc, char **argv)
                 known = true;
             }
         if (!known) {
-            fprintf(stderr, "dmsrate finance: unknown option %s\n%s", f, usage);
+            cli_fail("dmsrate finance", "unknown option %s", f);
+            fputs(usage, stderr);
             return 2;
         }
     }
@@ -409,11 +411,13 @@ int cmd_finance(int argc, char **argv)
         ok = ok && a.from != NULL && a.to != NULL;
     else if (strcmp(action, "contract") != 0 && strcmp(action, "invoice") != 0 &&
              strcmp(action, "invoices") != 0 && strcmp(action, "debts") != 0) {
-        fprintf(stderr, "dmsrate finance: unknown action '%s'\n%s", action, usage);
+        cli_fail("dmsrate finance", "unknown action '%s'", action);
+        fputs(usage, stderr);
         return 2;
     }
     if (!ok) {
-        fprintf(stderr, "dmsrate finance %s: missing or bad options\n%s", action, usage);
+        cli_fail("dmsrate finance", "%s: missing or bad options", action);
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -446,7 +450,6 @@ int cmd_finance(int argc, char **argv)
     dms_store_close(store);
     if (status == DMS_OK)
         return 0;
-    char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-    fprintf(stderr, "dmsrate finance: %s\n", dms_error_format(&err, where, (int)sizeof where));
+    cli_error("dmsrate finance", &err);
     return status == DMS_EINVAL || status == DMS_EPARSE || status == DMS_ENOTFOUND ? 2 : 1;
 }

@@ -248,7 +248,8 @@ int cmd_register(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            fprintf(stderr, "dmsrate register: missing value for %s\n%s", f, usage);
+            cli_fail("dmsrate register", "missing value for %s", f);
+            fputs(usage, stderr);
             return 2;
         }
         if (strcmp(f, "--db") == 0)
@@ -282,7 +283,8 @@ int cmd_register(int argc, char **argv)
         else if (strcmp(f, "--days") == 0)
             a.days = strtol(v, NULL, 10);
         else {
-            fprintf(stderr, "dmsrate register: unknown option %s\n%s", f, usage);
+            cli_fail("dmsrate register", "unknown option %s", f);
+            fputs(usage, stderr);
             return 2;
         }
     }
@@ -298,11 +300,13 @@ int cmd_register(int argc, char **argv)
     else if (strcmp(action, "window") == 0)
         ok = ok && a.days >= 0;
     else if (strcmp(action, "list") != 0) {
-        fprintf(stderr, "dmsrate register: unknown action '%s'\n%s", action, usage);
+        cli_fail("dmsrate register", "unknown action '%s'", action);
+        fputs(usage, stderr);
         return 2;
     }
     if (!ok) {
-        fprintf(stderr, "dmsrate register %s: missing or bad options\n%s", action, usage);
+        cli_fail("dmsrate register", "%s: missing or bad options", action);
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -329,7 +333,6 @@ int cmd_register(int argc, char **argv)
     dms_store_close(store);
     if (status == DMS_OK)
         return 0;
-    char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-    fprintf(stderr, "dmsrate register: %s\n", dms_error_format(&err, where, (int)sizeof where));
+    cli_error("dmsrate register", &err);
     return status == DMS_EINVAL || status == DMS_EPARSE || status == DMS_ENOTFOUND ? 2 : 1;
 }

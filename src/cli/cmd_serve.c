@@ -135,7 +135,7 @@ static int number_arg(const char *flag, const char *value, unsigned long min, un
                       unsigned long *out)
 {
     if (value == NULL || !dms_parse_ulong(value, max, out) || *out < min) {
-        fprintf(stderr, "dmsrate serve: %s needs a whole number in %lu..%lu\n", flag, min, max);
+        cli_fail("dmsrate serve", "%s needs a whole number in %lu..%lu", flag, min, max);
         return 2;
     }
     return 0;
@@ -170,13 +170,14 @@ int cmd_serve(int argc, char **argv)
             continue;
         }
         if (value == NULL) {
-            fprintf(stderr, "dmsrate serve: unknown option or missing value: %s\n%s", flag, usage);
+            cli_fail("dmsrate serve", "unknown option or missing value: %s", flag);
+            fputs(usage, stderr);
             return 2;
         }
         i++;
         if (strcmp(flag, "--listen") == 0) {
             if (dms_api_parse_listen(value, host, sizeof host, &config, &err) != DMS_OK) {
-                fprintf(stderr, "dmsrate serve: %s\n", err.message);
+                cli_error("dmsrate serve", &err);
                 return 2;
             }
         } else if (strcmp(flag, "--tariffs") == 0) {
@@ -200,7 +201,7 @@ int cmd_serve(int argc, char **argv)
             char msg[128];
             if (strlen(value) != 10 ||
                 dms_census_parse_date(value, 10, &y, &m, &d, msg, sizeof msg) != DMS_OK) {
-                fprintf(stderr, "dmsrate serve: --today must be YYYY-MM-DD\n");
+                cli_fail("dmsrate serve", "--today must be YYYY-MM-DD");
                 return 2;
             }
             config.today = value;
@@ -254,7 +255,8 @@ int cmd_serve(int argc, char **argv)
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
         } else {
-            fprintf(stderr, "dmsrate serve: unknown option %s\n%s", flag, usage);
+            cli_fail("dmsrate serve", "unknown option %s", flag);
+            fputs(usage, stderr);
             return 2;
         }
     }
@@ -273,30 +275,29 @@ int cmd_serve(int argc, char **argv)
     dms_api_server *server = NULL;
     dms_notify_scheduler *scheduler = NULL;
     if (db_path != NULL && dms_store_open(db_path, &store, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate serve: %s\n", err.message);
+        cli_error("dmsrate serve", &err);
         goto out;
     }
     if (store != NULL && seed)
         seed_sample_employer(store);
     config.db_path = db_path;
     if (dms_api_server_start(&config, &server, &err) != DMS_OK) {
-        char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-        fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));
+        cli_error("dmsrate serve", &err);
         /* 1: the address (a restart may help); 2: the configuration. */
         code = err.code == DMS_EIO ? 1 : 2;
         if (code == 2)
-            fprintf(stderr,
-                    "dmsrate serve: the catalog is read from --tariffs %s and --models %s "
-                    "(defaults ./tariffs and ./models)\n",
-                    config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
-                    config.models_dir != NULL ? config.models_dir : "(none)");
+            cli_fail("dmsrate serve",
+                     "the catalog is read from --tariffs %s and --models %s (defaults ./tariffs "
+                     "and ./models)",
+                     config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
+                     config.models_dir != NULL ? config.models_dir : "(none)");
         goto out;
     }
     if (db_path != NULL) {
         dms_notify_send_init();
         if (dms_notify_scheduler_start(db_path, smtp_url, mail_from, config.today, notify_interval,
                                        &scheduler, &err) != DMS_OK) {
-            fprintf(stderr, "dmsrate serve: %s\n", err.message);
+            cli_error("dmsrate serve", &err);
             goto out;
         }
     }

@@ -891,6 +891,14 @@ static const struct {
     {"XLSX: cannot write %s (%s)", "XLSX: не удалось записать %s (%s)"},
     {"XLSX: cannot write %s: %s", "XLSX: не удалось записать %s: %s"},
     {"CSV: no header line", "CSV: нет строки заголовка"},
+    {"CSV: malformed record at line %d", "CSV: неверная запись в строке %d"},
+    /* faults of the CSV reader (csv.c), passed on as "%s" */
+    {"the quoted field opened here is never closed (a '\"' is missing; quotes inside a value are "
+     "written \"\")",
+     "поле, открытое здесь кавычкой, не закрыто (не хватает «\"»; кавычки внутри значения пишутся "
+     "как \"\")"},
+    {"unexpected text after the closing quote of a field (quotes inside a value are written \"\")",
+     "лишний текст после закрывающей кавычки поля (кавычки внутри значения пишутся как \"\")"},
     /* model, plan, tariff */
     {"the first age band must start at 0", "первая возрастная группа должна начинаться с 0"},
     {"age bands must increase: %lld after %d",
@@ -1070,6 +1078,75 @@ static const struct {
     {"no place for the policy", "нет места для полиса"},
     {"no memory for a policy", "не хватило памяти для полиса"},
     {"no policy or census", "нет полиса или списка застрахованных"},
+    /* CLI usage errors (src/cli, cli_fail) */
+    {"%s needs a value", "%s: нужно значение"},
+    {"%s needs a whole number in %lu..%lu", "%s: нужно целое число от %lu до %lu"},
+    {"%s: %s: needs a value (see --help)", "%s: %s: нужно значение (см. --help)"},
+    {"%s: %s: unknown flag (see --help)", "%s: %s: неизвестный флаг (см. --help)"},
+    {"%s: '%s' is not a number in %g..%g", "%s: «%s» — не число от %g до %g"},
+    {"%s: give the key's id (dmsrate keys list)", "%s: укажите номер ключа (dmsrate keys list)"},
+    {"%s: missing or bad options", "%s: параметры не заданы или неверны"},
+    {"%s: needs a value", "%s: нужно значение"},
+    {"%s: not a budgets object", "%s: не объект запроса бюджетов"},
+    {"%s: required (see --help)", "%s: обязательный параметр (см. --help)"},
+    {"%s: unknown flag (see --help)", "%s: неизвестный флаг (см. --help)"},
+    {"'%s' is not price or projection (see --help)",
+     "«%s» — не price и не projection (см. --help)"},
+    {"--cards: a whole number 1..100000000", "--cards: целое число от 1 до 100000000"},
+    {"--cards: required (see --help)", "--cards: обязательный параметр (см. --help)"},
+    {"--census, --plan, --from and --months are required (see --help)",
+     "--census, --plan, --from и --months обязательны (см. --help)"},
+    {"--db, --employer, --year, --register needed", "нужны --db, --employer, --year и --register"},
+    {"--employer needs an employer id, got '%s'",
+     "--employer: нужен номер работодателя, получено «%s»"},
+    {"--experience and --renewal are required", "--experience и --renewal обязательны"},
+    {"--expires takes days, such as 90d (1 to 3660)",
+     "--expires — срок в днях, например 90d (от 1 до 3660)"},
+    {"--format xlsx writes a binary file: redirect it (> out.xlsx)",
+     "--format xlsx пишет двоичный файл: перенаправьте вывод (> out.xlsx)"},
+    {"--format: '%s' is not table or json", "--format: «%s» — не table и не json"},
+    {"--format: '%s' is not table, json, csv or xlsx",
+     "--format: «%s» — не table, json, csv или xlsx"},
+    {"--lang: '%s' is not en or ru", "--lang: «%s» — не en и не ru"},
+    {"--lapse: a share in [0, 1]", "--lapse: доля от 0 до 1"},
+    {"--membership FILE is required", "--membership ФАЙЛ обязателен"},
+    {"--membership FILE, or --employer ID of an employer whose register is stored",
+     "нужен --membership ФАЙЛ или --employer НОМЕР работодателя, чей реестр сохранён"},
+    {"--months: a whole number 1..60", "--months: целое число от 1 до 60"},
+    {"--name is required", "--name обязателен"},
+    {"--new-sales: a whole number 0..100000000", "--new-sales: целое число от 0 до 100000000"},
+    {"--nps: give 11 counts of answers 0..10, comma separated",
+     "--nps: укажите 11 чисел ответов с оценками 0..10 через запятую"},
+    {"--period FROM:TO is required", "--period С:ПО обязателен"},
+    {"--period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD",
+     "--period: укажите С:ПО в виде ГГГГ-ММ-ДД:ГГГГ-ММ-ДД"},
+    {"--plans: at most %d plans", "--plans: не больше %d программ"},
+    {"--plans: give two to four plan files", "--plans: укажите от двух до четырёх файлов программ"},
+    {"--policy and --census are required", "--policy и --census обязательны"},
+    {"--register, --membership and --period are required (see --help)",
+     "--register, --membership и --period обязательны (см. --help)"},
+    {"--role must be employee, hr, manager, finance, broker or insurer",
+     "--role — employee, hr, manager, finance, broker или insurer"},
+    {"--today must be YYYY-MM-DD", "--today — дата ГГГГ-ММ-ДД"},
+    {"--uptake: a share in [0, 1]", "--uptake: доля от 0 до 1"},
+    {"a %s key belongs to one employer: one --employer",
+     "ключ роли %s принадлежит одному работодателю: укажите один --employer"},
+    {"bad option %s", "неверный параметр %s"},
+    {"bad value '%s' for %s", "неверное значение «%s» для %s"},
+    {"give --register FILE or --db, --employer, --year",
+     "укажите --register ФАЙЛ или --db, --employer и --year"},
+    {"missing value for %s", "не задано значение %s"},
+    {"name a report (see --help)", "укажите отчёт (см. --help)"},
+    {"the catalog is read from --tariffs %s and --models %s (defaults ./tariffs and ./models)",
+     "каталог читается из --tariffs %s и --models %s (по умолчанию ./tariffs и ./models)"},
+    {"unknown action '%s'", "неизвестное действие «%s»"},
+    {"unknown action '%s' (import, rate, report)",
+     "неизвестное действие «%s» (import, rate, report)"},
+    {"unknown command '%s' (see 'dmsrate --help')",
+     "неизвестная команда «%s» (см. dmsrate --help)"},
+    {"unknown option %s", "неизвестный параметр %s"},
+    {"unknown option %s (see --help)", "неизвестный параметр %s (см. --help)"},
+    {"unknown option or missing value: %s", "неизвестный параметр или не задано значение: %s"},
 };
 
 /* fmt is not NULL (a printf format). */
@@ -1192,10 +1269,18 @@ int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, 
     va_list again;
     va_copy(again, ap);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
-    if (ru != NULL)
+    if (ru != NULL) {
         vsnprintf(err->message_ru, sizeof err->message_ru, ru, again);
-    else
+    } else {
         err->message_ru[0] = '\0';
+        /* A message made elsewhere and passed on as "%s" (a CSV reader's
+         * fault, a job's): its Russian form if it is a template of the table
+         * that takes no arguments. */
+        const char *whole = strcmp(fmt, "%s") == 0 ? va_arg(again, const char *) : NULL;
+        const char *whole_ru = whole != NULL ? template_ru(whole) : NULL;
+        if (whole_ru != NULL && strchr(whole_ru, '%') == NULL)
+            snprintf(err->message_ru, sizeof err->message_ru, "%s", whole_ru);
+    }
     va_end(again);
     snprintf(err->path, sizeof err->path, "%s", path != NULL ? path : "");
     err->source[0] = '\0';
@@ -1224,6 +1309,20 @@ int dms_error_set_at(dms_error *err, int code, const char *source, int line, int
     snprintf(err->source, sizeof err->source, "%s", source != NULL ? source : "");
     err->line = line;
     err->column = column;
+    return code;
+}
+
+int dms_error_reroot(dms_error *err, int code, const char *path, const dms_error *inner)
+{
+    if (err == NULL || err->code != DMS_OK || inner == NULL || err == inner)
+        return code;
+    err->code = code;
+    memcpy(err->message, inner->message, sizeof err->message);
+    memcpy(err->message_ru, inner->message_ru, sizeof err->message_ru);
+    snprintf(err->path, sizeof err->path, "%s", path != NULL ? path : inner->path);
+    memcpy(err->source, inner->source, sizeof err->source);
+    err->line = inner->line;
+    err->column = inner->column;
     return code;
 }
 
