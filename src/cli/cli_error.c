@@ -10,6 +10,21 @@
 #include <stdio.h>
 
 #include "commands.h"
+#include "dms/diag.h"
+
+/* Set once by main from --lang or DMS_LANG before any command runs. */
+static bool russian;
+
+void cli_use_russian(bool ru)
+{
+    russian = ru;
+    dms_error_use_russian(ru);
+}
+
+bool cli_russian(void)
+{
+    return russian;
+}
 
 void cli_error_in(const char *prog, const char *file, const dms_error *err)
 {
@@ -24,6 +39,20 @@ void cli_error_in(const char *prog, const char *file, const dms_error *err)
 void cli_error(const char *prog, const dms_error *err)
 {
     cli_error_in(prog, NULL, err);
+}
+
+void cli_diag(const char *prog, const dms_diag *diag, bool warnings)
+{
+    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
+    const char *what = !warnings ? "" : russian ? "предупреждение: " : "warning: ";
+    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
+        const dms_error *e = dms_diag_get(diag, i);
+        fprintf(stderr, "%s: %s%s [%s]\n", prog, what, dms_error_format(e, text, (int)sizeof text),
+                dms_status_name(e->code));
+    }
+    size_t more = dms_diag_count(diag) - dms_diag_kept(diag);
+    if (more > 0)
+        fprintf(stderr, russian ? "%s: ... и ещё %zu\n" : "%s: ... and %zu more\n", prog, more);
 }
 
 static int vraise(const char *prog, int code, const char *fmt, va_list ap)

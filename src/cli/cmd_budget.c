@@ -66,14 +66,7 @@ static const char budget_usage[] =
 
 static void print_diag(const dms_diag *diag)
 {
-    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate budget: %s\n",
-                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-    }
-    if (dms_diag_count(diag) > dms_diag_kept(diag))
-        fprintf(stderr, "dmsrate budget: ... and %zu more\n",
-                dms_diag_count(diag) - dms_diag_kept(diag));
+    cli_diag("dmsrate budget", diag, false);
 }
 
 static void print_load_error(const char *path, const dms_error *err)

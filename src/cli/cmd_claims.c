@@ -59,14 +59,7 @@ struct args {
 
 static void print_diag(const dms_diag *diag)
 {
-    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate claims: %s\n",
-                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-    }
-    if (dms_diag_count(diag) > dms_diag_kept(diag))
-        fprintf(stderr, "dmsrate claims: ... and %zu more\n",
-                dms_diag_count(diag) - dms_diag_kept(diag));
+    cli_diag("dmsrate claims", diag, false);
 }
 
 static void print_error(const dms_error *err)
@@ -185,7 +178,7 @@ static int load_register(const struct args *a, dms_register **reg)
     int status;
     if (a->register_path != NULL) {
         status = dms_claims_load_file(a->register_path, reg, diag, warn);
-        print_diag(warn);
+        cli_diag("dmsrate claims", warn, true);
         print_diag(diag);
     } else if (a->db != NULL && a->employer != NULL && a->year > 0) {
         dms_claims_store *cs = NULL;
@@ -270,7 +263,7 @@ static int do_import(const struct args *a)
     int status = dms_claims_parse_csv_with(text, len, a->register_path, &parse, &reg, diag, warn);
     if (status != DMS_OK) {
         cli_progress_end(&bar);
-        print_diag(warn);
+        cli_diag("dmsrate claims", warn, true);
         print_diag(diag);
         goto out;
     }
@@ -286,7 +279,7 @@ static int do_import(const struct args *a)
     }
     dms_progress_finish(&bar.progress);
     cli_progress_end(&bar);
-    print_diag(warn);
+    cli_diag("dmsrate claims", warn, true);
     printf("{\"import_id\": %lld, \"sha256\": \"%s\", \"already_imported\": %s, \"lines\": %zu, "
            "\"inserted\": %zu, \"replaced\": %zu, \"dropped_columns\": %zu}\n",
            (long long)res.import_id, res.sha256, res.already_imported ? "true" : "false", res.lines,
@@ -492,6 +485,7 @@ int cmd_claims(int argc, char **argv)
 {
     struct args a;
     memset(&a, 0, sizeof a);
+    a.ru = cli_russian(); /* --lang ru, taken by main */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(claims_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

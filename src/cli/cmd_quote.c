@@ -30,23 +30,11 @@ static const char quote_usage[] =
     "                    decimal comma, Russian headers, module and scenario names)\n"
     "  --no-percentiles  skip the distribution of the group's total claims\n";
 
-static void print_diag(const char *what, const dms_diag *diag)
-{
-    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate quote: %s%s\n", what,
-                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-    }
-    if (dms_diag_count(diag) > dms_diag_kept(diag))
-        fprintf(stderr, "dmsrate quote: ... and %zu more\n",
-                dms_diag_count(diag) - dms_diag_kept(diag));
-}
-
 int cmd_quote(int argc, char **argv)
 {
     const char *census_path = NULL, *plan_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
-    const char *format = "table", *lang = "en";
+    const char *format = "table", *lang = cli_russian() ? "ru" : "en";
     dms_quote_options options = dms_quote_options_default();
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -111,16 +99,16 @@ int cmd_quote(int argc, char **argv)
         goto out;
     }
     if (dms_census_load_file(census_path, &census, diag) != DMS_OK) {
-        print_diag("", diag);
+        cli_diag("dmsrate quote", diag, false);
         goto out;
     }
     options.census_source = census_path;
     if (dms_quote_compute(tariff, model, plan, census, &options, &quote, diag, warnings) !=
         DMS_OK) {
-        print_diag("", diag);
+        cli_diag("dmsrate quote", diag, false);
         goto out;
     }
-    print_diag("warning: ", warnings);
+    cli_diag("dmsrate quote", warnings, true);
     exit_code = 1;
     if (strcmp(format, "json") == 0) {
         json_t *report = dms_report_quote(quote, &err);

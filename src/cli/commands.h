@@ -32,6 +32,14 @@ int cmd_notify(int argc, char **argv);
  * prints it and returns the exit status (2 for bad input, else 1); cli_fail
  * is cli_raise of a usage error (invalid_parameter, exit status 2). */
 void cli_error(const char *prog, const dms_error *err);
+/* Every kept entry of diag the same way (warnings marked so), then how many
+ * more were counted but not kept. */
+struct dms_diag;
+void cli_diag(const char *prog, const struct dms_diag *diag, bool warnings);
+/* The language of the CLI's own words, set once by main (--lang, DMS_LANG);
+ * also sets the language of dms_error_format. */
+void cli_use_russian(bool ru);
+bool cli_russian(void);
 void cli_error_in(const char *prog, const char *file, const dms_error *err);
 int cli_raise(const char *prog, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -18,32 +18,31 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
     const char *summary_ru;
-    bool reads_lang; /* takes --lang itself, for the language of its CSV */
 } commands[] = {
     {"aggregate", cmd_aggregate, "annual cost distribution of one insured person",
-     "годовое распределение затрат на одного застрахованного", false},
+     "годовое распределение затрат на одного застрахованного"},
     {"serve", cmd_serve, "HTTP API service (docs/openapi.yaml)",
-     "HTTP-сервис API (docs/openapi.yaml)", false},
+     "HTTP-сервис API (docs/openapi.yaml)"},
     {"quote", cmd_quote, "group quote: census x plan x tariff x model",
-     "котировка группы: список застрахованных x программа x тариф x модель", true},
+     "котировка группы: список застрахованных x программа x тариф x модель"},
     {"budget", cmd_budget, "HR segment budgets: best designs, claims shocks, compare plans",
-     "бюджеты сегментов для HR: лучшие варианты, шоки убытков, сравнение программ", false},
+     "бюджеты сегментов для HR: лучшие варианты, шоки убытков, сравнение программ"},
     {"bank", cmd_bank, "premium-card DMS add-on: monthly price and portfolio projection",
-     "ДМС к премиальной карте: цена в месяц и прогноз портфеля", false},
+     "ДМС к премиальной карте: цена в месяц и прогноз портфеля"},
     {"claims", cmd_claims, "claims register: import, experience rating, HR reports",
-     "реестр убытков: загрузка, тариф по собственной убыточности, отчёты для HR", true},
+     "реестр убытков: загрузка, тариф по собственной убыточности, отчёты для HR"},
     {"employers", cmd_employers, "employers (tenants) of the service: create, list",
-     "работодатели сервиса: создать, список", false},
+     "работодатели сервиса: создать, список"},
     {"keys", cmd_keys, "API keys of the service: create, list, revoke, rotate",
-     "ключи API сервиса: создать, список, отозвать, заменить", false},
+     "ключи API сервиса: создать, список, отозвать, заменить"},
     {"register", cmd_register, "register of insured people: import changes, list, history, export",
-     "список застрахованных: загрузка изменений, список, история, выгрузка", false},
+     "список застрахованных: загрузка изменений, список, история, выгрузка"},
     {"notify", cmd_notify, "notifications: contacts, daily scan and e-mail, inbox, log",
-     "уведомления: контакты, ежедневная проверка и рассылка, входящие, журнал", false},
+     "уведомления: контакты, ежедневная проверка и рассылка, входящие, журнал"},
     {"finance", cmd_finance, "payments and reconciliation: contract, invoices, payments, act",
-     "платежи и сверка: договор, счета, оплаты, акт", false},
+     "платежи и сверка: договор, счета, оплаты, акт"},
     {"enrol", cmd_enrol, "module picker: import an employer's policy and census",
-     "выбор модулей: загрузка полиса и списка застрахованных работодателя", false},
+     "выбор модулей: загрузка полиса и списка застрахованных работодателя"},
 };
 
 /* Written once in main before any command runs. */
@@ -65,12 +64,13 @@ static void usage(FILE *out)
 }
 
 /*
- * The language of errors and warnings: DMS_LANG=ru (or ru_RU...) in the
- * environment, then --lang ru|en or --lang=ru|en anywhere on the line, the
- * last one winning. Removes those arguments from argv (from index first on)
- * unless the command reads --lang itself; returns the new argc.
+ * The language of errors, warnings and exports: DMS_LANG=ru (or ru_RU...) in
+ * the environment, then --lang ru|en or --lang=ru|en anywhere on the line,
+ * the last one winning. Removes those arguments from argv (from index first
+ * on), so that every command takes them; a command with a Russian export
+ * (quote, claims) reads cli_russian(). Returns the new argc.
  */
-static int take_language(int argc, char **argv, int first, bool strip)
+static int take_language(int argc, char **argv, int first)
 {
     const char *env = getenv("DMS_LANG");
     russian = env != NULL && strncmp(env, "ru", 2) == 0;
@@ -84,10 +84,8 @@ static int take_language(int argc, char **argv, int first, bool strip)
             lang = argv[i + 1], width = 2;
         if (lang != NULL && (strcmp(lang, "ru") == 0 || strcmp(lang, "en") == 0)) {
             russian = strcmp(lang, "ru") == 0;
-            if (strip) {
-                i += width - 1;
-                continue;
-            }
+            i += width - 1;
+            continue;
         }
         argv[kept++] = argv[i];
     }
@@ -99,14 +97,8 @@ int main(int argc, char **argv)
 {
     /* The library checks every GSL status itself; GSL must never abort. */
     gsl_set_error_handler_off();
-    const char *name = argc >= 2 ? argv[1] : "";
-    size_t found = sizeof commands / sizeof commands[0];
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(name, commands[i].name) == 0)
-            found = i;
-    bool known = found < sizeof commands / sizeof commands[0];
-    argc = take_language(argc, argv, 1, !known || !commands[found].reads_lang);
-    dms_error_use_russian(russian);
+    argc = take_language(argc, argv, 1);
+    cli_use_russian(russian);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -116,8 +108,9 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (known)
-        return commands[found].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
     cli_fail("dmsrate", "unknown command '%s' (see 'dmsrate --help')", argv[1]);
     return 2;
 }

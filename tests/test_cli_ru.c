@@ -1,0 +1,251 @@
+/*
+ * Tests of the command line in Russian: with --lang ru (or --lang=ru, or
+ * DMS_LANG=ru) a failure of any command, its usage errors as well as the
+ * core's errors passed on to it, comes out in Russian and ends with the same
+ * stable code as in English, so that a script can match the code whatever the
+ * language. Also the two helpers that keep a Russian form when an error is
+ * passed on: dms_error_reroot and a message raised as "%s".
+ */
+#include "dms/error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_command.h"
+#include "testutil.h"
+
+/* True if text has a Cyrillic letter (UTF-8 lead bytes 0xD0, 0xD1). */
+static bool cyrillic(const char *text)
+{
+    for (; *text != '\0'; text++)
+        if ((unsigned char)*text == 0xD0 || (unsigned char)*text == 0xD1)
+            return true;
+    return false;
+}
+
+/* The first line of text, in buf. */
+static const char *first_line(const char *text, char *buf, size_t size)
+{
+    size_t n = strcspn(text, "\n");
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+#define MAX_ARGS 16
+
+struct cli_case {
+    const char *args[MAX_ARGS]; /* after "dmsrate", NULL-terminated */
+    int status;                 /* exit status, the same in both languages */
+    const char *ru;             /* in the Russian first line */
+    const char *en;             /* in the English first line */
+    const char *code;           /* "[code]" ends both */
+};
+
+/* Runs the case with extra (NULL or "--lang", "ru" ...) appended. */
+static struct command_result run_case(const struct cli_case *c, const char *const *extra)
+{
+    char *argv[MAX_ARGS + 4];
+    int n = 0;
+    argv[n++] = "dmsrate";
+    for (int i = 0; c->args[i] != NULL; i++)
+        argv[n++] = (char *)c->args[i];
+    for (int i = 0; extra != NULL && extra[i] != NULL; i++)
+        argv[n++] = (char *)extra[i];
+    argv[n] = NULL;
+    return run_dmsrate(argv);
+}
+
+static void check_case(const struct cli_case *c, const char *const *ru_flags)
+{
+    char line[2048], code[64];
+    snprintf(code, sizeof code, "[%s]", c->code);
+
+    struct command_result en = run_case(c, NULL);
+    struct command_result ru = run_case(c, ru_flags);
+    if (en.status != c->status || ru.status != c->status)
+        fail_msg("%s: exit status %d (en) and %d (ru), expected %d", c->args[0], en.status,
+                 ru.status, c->status);
+
+    first_line(ru.err, line, sizeof line);
+    if (strstr(line, c->ru) == NULL || strstr(line, code) == NULL)
+        fail_msg("Russian: expected '%s' and '%s' in '%s'", c->ru, code, line);
+    /* The code closes the line, after the Russian message. */
+    assert_string_equal(line + strlen(line) - strlen(code), code);
+
+    first_line(en.err, line, sizeof line);
+    if (strstr(line, c->en) == NULL || strstr(line, code) == NULL)
+        fail_msg("English: expected '%s' and '%s' in '%s'", c->en, code, line);
+    assert_false(cyrillic(line));
+    command_result_free(&en);
+    command_result_free(&ru);
+}
+
+static const struct cli_case cases[] = {
+    /* main: an unknown command */
+    {{"bogus", NULL},
+     2,
+     "dmsrate: неизвестная команда «bogus» (см. dmsrate --help)",
+     "dmsrate: unknown command 'bogus' (see 'dmsrate --help')",
+     "invalid_parameter"},
+    /* a command that reads --lang itself for its CSV: a bad flag value */
+    {{"quote", "--format", "pdf", "--census", "c.csv", "--plan", "p.json", NULL},
+     2,
+     "dmsrate quote: --format: «pdf» — не table, json, csv или xlsx",
+     "dmsrate quote: --format: 'pdf' is not table, json, csv or xlsx",
+     "invalid_parameter"},
+    /* a command with no --lang of its own: main takes the flag out */
+    {{"keys", "frobnicate", NULL},
+     2,
+     "dmsrate keys: неизвестное действие «frobnicate»",
+     "dmsrate keys: unknown action 'frobnicate'",
+     "invalid_parameter"},
+    {{"bank", "projection", "--cards", "0", NULL},
+     2,
+     "dmsrate bank: --cards: целое число от 1 до 100000000",
+     "dmsrate bank: --cards: a whole number 1..100000000",
+     "invalid_parameter"},
+    /* the core's error, passed on by the command */
+    {{"quote", "--census", "/nonexistent/census.csv", "--plan", "web/plans/base-2026.json", NULL},
+     2,
+     "не удалось открыть файл списка застрахованных «/nonexistent/census.csv»",
+     "cannot open census file '/nonexistent/census.csv'",
+     "io_error"},
+    {{"budget", "effect", "--register", "r.csv", NULL},
+     2,
+     "dmsrate budget effect: --register, --membership и --period обязательны (см. --help)",
+     "dmsrate budget effect: --register, --membership and --period are required (see --help)",
+     "invalid_parameter"},
+};
+
+static void test_usage_and_core_errors_in_russian(void **state)
+{
+    (void)state;
+    static const char *const lang_ru[] = {"--lang", "ru", NULL};
+    static const char *const lang_eq_ru[] = {"--lang=ru", NULL};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(&cases[i], i % 2 == 0 ? lang_ru : lang_eq_ru);
+}
+
+/* A fault of the CSV reader reaches the census loader as "%s" and keeps its
+ * Russian form; the census loader's diagnostics carry their code too. */
+static void test_csv_fault_in_russian(void **state)
+{
+    (void)state;
+    char census[] = "/tmp/dms_cli_ru_XXXXXX";
+    int fd = mkstemp(census);
+    assert_true(fd >= 0);
+    static const char csv[] = "employee_id;relation;birth_date;sex;region\n"
+                              "1;employee;\"1985-02-01;F;Тула\n";
+    assert_int_equal(write(fd, csv, sizeof csv - 1), (ssize_t)(sizeof csv - 1));
+    close(fd);
+    char *argv[] = {"dmsrate", "quote", "--census", census, "--plan", "web/plans/base-2026.json",
+                    "--lang",  "ru",    NULL};
+    struct command_result r = run_dmsrate(argv);
+    unlink(census);
+    assert_int_equal(r.status, 2);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s:2:12: поле, открытое здесь кавычкой, не закрыто (не хватает «\"»; кавычки "
+             "внутри значения пишутся как \"\") [parse_error]",
+             census);
+    if (strstr(r.err, want) == NULL)
+        fail_msg("expected '%s' in '%s'", want, r.err);
+    command_result_free(&r);
+}
+
+/* DMS_LANG=ru is the default language; --lang en on the line wins over it. */
+static void test_language_from_environment(void **state)
+{
+    (void)state;
+    char *argv[] = {"dmsrate", "bogus", NULL};
+    char *argv_en[] = {"dmsrate", "bogus", "--lang", "en", NULL};
+    assert_int_equal(setenv("DMS_LANG", "ru_RU.UTF-8", 1), 0);
+    struct command_result ru = run_dmsrate(argv);
+    struct command_result en = run_dmsrate(argv_en);
+    unsetenv("DMS_LANG");
+    assert_int_equal(ru.status, 2);
+    assert_int_equal(en.status, 2);
+    assert_non_null(strstr(ru.err, "неизвестная команда «bogus»"));
+    assert_non_null(strstr(en.err, "unknown command 'bogus'"));
+    assert_false(cyrillic(en.err));
+
+    /* The command list in Russian too. */
+    char *help[] = {"dmsrate", "--help", "--lang", "ru", NULL};
+    struct command_result h = run_dmsrate(help);
+    assert_int_equal(h.status, 0);
+    assert_non_null(strstr(h.out, "использование: dmsrate КОМАНДА"));
+    assert_non_null(strstr(h.out, "котировка группы"));
+    command_result_free(&ru);
+    command_result_free(&en);
+    command_result_free(&h);
+}
+
+/* dms_error_reroot: both languages and the place in a file survive; the
+ * code and JSON Pointer are the caller's; the first error wins. */
+static void test_reroot_keeps_both_languages(void **state)
+{
+    (void)state;
+    dms_error inner, outer;
+    dms_error_clear(&inner);
+    dms_error_clear(&outer);
+    dms_error_set_at(&inner, DMS_EPARSE, "c.csv", 4, 7,
+                     "sex '%s' is not known (expected M/F or М/Ж)", "X");
+    assert_string_equal(inner.message_ru, "пол «X» неизвестен (ожидается М/Ж или M/F)");
+    assert_int_equal(dms_error_reroot(&outer, DMS_EINVAL, "/census_csv", &inner), DMS_EINVAL);
+    assert_int_equal(outer.code, DMS_EINVAL);
+    assert_string_equal(outer.path, "/census_csv");
+    assert_string_equal(outer.message, inner.message);
+    assert_string_equal(outer.message_ru, inner.message_ru);
+    assert_string_equal(outer.source, "c.csv");
+    assert_int_equal(outer.line, 4);
+    assert_int_equal(outer.column, 7);
+    /* NULL path: inner's own. */
+    dms_error other;
+    dms_error_clear(&other);
+    dms_error_set(&inner, DMS_EINVAL, "/x", "ignored: the first error wins");
+    dms_error_reroot(&other, DMS_EPARSE, NULL, &inner);
+    assert_string_equal(other.path, "");
+    /* The first error wins. */
+    dms_error_reroot(&outer, DMS_ENOMEM, "/y", &other);
+    assert_int_equal(outer.code, DMS_EINVAL);
+    assert_string_equal(outer.path, "/census_csv");
+    /* NULL records are no-ops. */
+    assert_int_equal(dms_error_reroot(NULL, DMS_EINVAL, NULL, &inner), DMS_EINVAL);
+    dms_error_clear(&other);
+    assert_int_equal(dms_error_reroot(&other, DMS_EINVAL, NULL, NULL), DMS_EINVAL);
+    assert_int_equal(other.code, DMS_OK);
+}
+
+/* A finished message raised as "%s" finds its Russian form when it is a
+ * template of the table without arguments, and only then. */
+static void test_passed_on_message(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EPARSE, NULL, "%s", "the register has errors");
+    assert_string_equal(err.message, "the register has errors");
+    assert_string_equal(err.message_ru, "в реестре есть ошибки");
+    /* A template that takes arguments is not used for a finished message. */
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, NULL, "%s", "unknown action '%s'");
+    assert_string_equal(err.message_ru, "");
+    dms_error_clear(&err);
+    dms_error_set(&err, DMS_EINVAL, NULL, "%s", "no such message in the table");
+    assert_string_equal(err.message_ru, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_usage_and_core_errors_in_russian),
+        cmocka_unit_test(test_csv_fault_in_russian),
+        cmocka_unit_test(test_language_from_environment),
+        cmocka_unit_test(test_reroot_keeps_both_languages),
+        cmocka_unit_test(test_passed_on_message),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
