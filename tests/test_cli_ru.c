@@ -7,6 +7,7 @@
  * passed on: dms_error_reroot and a message raised as "%s".
  */
 #include "dms/error.h"
+#include "dms/register.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ static const struct cli_case cases[] = {
      "не удалось открыть файл списка застрахованных «/nonexistent/census.csv»",
      "cannot open census file '/nonexistent/census.csv'",
      "io_error"},
+    /* the flag the parser puts before the English message, before the Russian one too */
+    {{"aggregate", "--freq", "poisson:3", "--sev", "lognormal:8,0.9", "--copay", "1.5", NULL},
+     2,
+     "dmsrate aggregate: --copay: соплатёж должен быть долей в интервале [0, 1), получено 1.5",
+     "dmsrate aggregate: --copay: co-pay must be a share in [0, 1), got 1.5",
+     "invalid_parameter"},
     {{"budget", "effect", "--register", "r.csv", NULL},
      2,
      "dmsrate budget effect: --register, --membership и --period обязательны (см. --help)",
@@ -238,6 +245,26 @@ static void test_passed_on_message(void **state)
     assert_string_equal(err.message_ru, "");
 }
 
+/* An XLSX register template that cannot be read: the reader's reason in
+ * each language, not the English one inside the Russian sentence. */
+static void test_unreadable_xlsx_template(void **state)
+{
+    (void)state;
+    static const char junk[] = "PK\003\004 not really a workbook";
+    dms_insured_batch *b = NULL;
+    dms_error err;
+    assert_int_equal(
+        dms_insured_template_read(junk, sizeof junk - 1, DMS_INSURED_XLSX, "t.xlsx", &b, &err),
+        DMS_OK);
+    assert_int_equal(dms_insured_batch_issue_count(b), 1);
+    const dms_insured_issue *issue = dms_insured_batch_issue(b, 0);
+    assert_int_equal(issue->code, DMS_INSURED_E_BAD_FILE);
+    assert_non_null(strstr(issue->message_ru, "файл XLSX не прочитан: не файл XLSX"));
+    assert_non_null(strstr(issue->message_en, "the XLSX file cannot be read: not an XLSX file"));
+    assert_false(cyrillic(issue->message_en));
+    dms_insured_batch_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -246,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_language_from_environment),
         cmocka_unit_test(test_reroot_keeps_both_languages),
         cmocka_unit_test(test_passed_on_message),
+        cmocka_unit_test(test_unreadable_xlsx_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

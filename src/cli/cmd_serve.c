@@ -286,11 +286,14 @@ int cmd_serve(int argc, char **argv)
         /* 1: the address (a restart may help); 2: the configuration. */
         code = err.code == DMS_EIO ? 1 : 2;
         if (code == 2)
-            cli_fail("dmsrate serve",
-                     "the catalog is read from --tariffs %s and --models %s (defaults ./tariffs "
-                     "and ./models)",
-                     config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
-                     config.models_dir != NULL ? config.models_dir : "(none)");
+            /* A hint after the error, not a second error: no code. */
+            fprintf(stderr,
+                    cli_russian() ? "dmsrate serve: каталог читается из --tariffs %s и --models %s "
+                                    "(по умолчанию ./tariffs и ./models)\n"
+                                  : "dmsrate serve: the catalog is read from --tariffs %s and "
+                                    "--models %s (defaults ./tariffs and ./models)\n",
+                    config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
+                    config.models_dir != NULL ? config.models_dir : "(none)");
         goto out;
     }
     if (db_path != NULL) {

@@ -1137,8 +1137,6 @@ static const struct {
      "укажите --register ФАЙЛ или --db, --employer и --year"},
     {"missing value for %s", "не задано значение %s"},
     {"name a report (see --help)", "укажите отчёт (см. --help)"},
-    {"the catalog is read from --tariffs %s and --models %s (defaults ./tariffs and ./models)",
-     "каталог читается из --tariffs %s и --models %s (по умолчанию ./tariffs и ./models)"},
     {"unknown action '%s'", "неизвестное действие «%s»"},
     {"unknown action '%s' (import, rate, report)",
      "неизвестное действие «%s» (import, rate, report)"},
