@@ -124,4 +124,11 @@ void dms_error_use_russian(bool ru);
  */
 const char *dms_error_format(const dms_error *err, char *buf, int size);
 
+/*
+ * The same line in the language asked for (the message as dms_error_message
+ * gives it), whatever the process-wide setting: for a caller that holds both
+ * languages at once (the API's catalog) or runs threads (dmsrate serve).
+ */
+const char *dms_error_locate(const dms_error *err, bool ru, char *buf, int size);
+
 #endif

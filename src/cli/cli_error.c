@@ -18,6 +18,8 @@ static bool russian;
 void cli_use_russian(bool ru)
 {
     russian = ru;
+    /* For what the commands format themselves; dmsrate serve turns it off
+     * again, its API choosing a language per request. */
     dms_error_use_russian(ru);
 }
 
@@ -32,7 +34,7 @@ void cli_error_in(const char *prog, const char *file, const dms_error *err)
     /* At a line the message names its file already (source:line:column). */
     bool named = file == NULL || (err != NULL && err->line > 0);
     fprintf(stderr, "%s: %s%s%s [%s]\n", prog, named ? "" : file, named ? "" : ": ",
-            dms_error_format(err, text, (int)sizeof text),
+            dms_error_locate(err, russian, text, (int)sizeof text),
             dms_status_name(err != NULL ? err->code : DMS_EINTERNAL));
 }
 
@@ -47,8 +49,8 @@ void cli_diag(const char *prog, const dms_diag *diag, bool warnings)
     const char *what = !warnings ? "" : russian ? "предупреждение: " : "warning: ";
     for (size_t i = 0; i < dms_diag_kept(diag); i++) {
         const dms_error *e = dms_diag_get(diag, i);
-        fprintf(stderr, "%s: %s%s [%s]\n", prog, what, dms_error_format(e, text, (int)sizeof text),
-                dms_status_name(e->code));
+        fprintf(stderr, "%s: %s%s [%s]\n", prog, what,
+                dms_error_locate(e, russian, text, (int)sizeof text), dms_status_name(e->code));
     }
     size_t more = dms_diag_count(diag) - dms_diag_kept(diag);
     if (more > 0)

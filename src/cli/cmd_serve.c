@@ -143,6 +143,10 @@ static int number_arg(const char *flag, const char *value, unsigned long min, un
 
 int cmd_serve(int argc, char **argv)
 {
+    /* The API answers each request in its Accept-Language and its threads
+     * read dms_error_format's setting: English for the process; this
+     * command's own failures follow --lang through cli_error. */
+    dms_error_use_russian(false);
     dms_api_config config = dms_api_config_default();
     config.access_log = stderr;
     config.web_dir = "web";

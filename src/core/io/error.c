@@ -1341,22 +1341,28 @@ void dms_error_use_russian(bool ru)
     format_russian = ru;
 }
 
+const char *dms_error_locate(const dms_error *err, bool ru, char *buf, int size)
+{
+    if (size <= 0)
+        return buf;
+    char text[DMS_ERROR_MESSAGE_MAX + 128];
+    dms_error_message(err, ru, text, sizeof text);
+    if (err != NULL && err->code != DMS_OK && err->line > 0)
+        snprintf(buf, (size_t)size, "%s:%d:%d: %s", err->source[0] ? err->source : "<input>",
+                 err->line, err->column, text);
+    else if (err != NULL && err->code != DMS_OK && err->path[0] != '\0')
+        snprintf(buf, (size_t)size, "%s: %s", err->path, text);
+    else
+        snprintf(buf, (size_t)size, "%s", text);
+    return buf;
+}
+
 const char *dms_error_format(const dms_error *err, char *buf, int size)
 {
     if (size <= 0)
         return buf;
-    if (format_russian && err != NULL && err->code != DMS_OK) {
-        char text[DMS_ERROR_MESSAGE_MAX + 128];
-        dms_error_message(err, true, text, sizeof text);
-        if (err->line > 0)
-            snprintf(buf, (size_t)size, "%s:%d:%d: %s", err->source[0] ? err->source : "<input>",
-                     err->line, err->column, text);
-        else if (err->path[0] != '\0')
-            snprintf(buf, (size_t)size, "%s: %s", err->path, text);
-        else
-            snprintf(buf, (size_t)size, "%s", text);
-        return buf;
-    }
+    if (format_russian && err != NULL && err->code != DMS_OK)
+        return dms_error_locate(err, true, buf, size);
     if (err == NULL || err->code == DMS_OK) {
         snprintf(buf, (size_t)size, "no error");
     } else if (err->line > 0) {
