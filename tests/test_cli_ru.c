@@ -265,6 +265,26 @@ static void test_unreadable_xlsx_template(void **state)
     dms_insured_batch_free(b);
 }
 
+/* Progress lines name the core's stages in Russian; the label stays the
+ * command's name. */
+static void test_progress_in_russian(void **state)
+{
+    (void)state;
+    if (getenv("DMS_UNDER_VALGRIND") != NULL)
+        skip();
+    char *argv[] = {"dmsrate",   "budget",
+                    "--census",  "examples/census/startup-60.csv",
+                    "--budgets", "examples/budgets/startup-young-2026.json",
+                    "--lang",    "ru",
+                    NULL};
+    struct command_result r = run_dmsrate(argv);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "budget: 0% расчёт цен вариантов\n"));
+    assert_non_null(strstr(r.err, "budget: 100% готово\n"));
+    assert_null(strstr(r.err, "pricing the design space"));
+    command_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_reroot_keeps_both_languages),
         cmocka_unit_test(test_passed_on_message),
         cmocka_unit_test(test_unreadable_xlsx_template),
+        cmocka_unit_test(test_progress_in_russian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
