@@ -285,6 +285,38 @@ static void test_progress_in_russian(void **state)
     command_result_free(&r);
 }
 
+/* What a command says it did, in Russian too; its results on stdout stay
+ * the same (the employer's id). */
+static void test_notes_in_russian(void **state)
+{
+    (void)state;
+    char db[] = "/tmp/dms_cli_ru_db_XXXXXX";
+    int fd = mkstemp(db);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(db);
+    char *create[] = {"dmsrate", "employers", "create", "--name", "ООО «Ромашка»",
+                      "--db",    db,          "--lang", "ru",     NULL};
+    struct command_result r = run_dmsrate(create);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "1\n");
+    assert_non_null(strstr(r.err, "dmsrate employers: работодатель 1 «ООО «Ромашка»» создан"));
+    command_result_free(&r);
+    char *revoke[] = {"dmsrate", "keys", "revoke", "7", "--db", db, "--lang", "ru", NULL};
+    r = run_dmsrate(revoke);
+    /* No such key: the store's error, in Russian, with its code. */
+    assert_int_equal(r.status, 1);
+    assert_true(cyrillic(r.err));
+    assert_non_null(strstr(r.err, "[not_found]"));
+    command_result_free(&r);
+    unlink(db);
+    char side[sizeof db + 8];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_passed_on_message),
         cmocka_unit_test(test_unreadable_xlsx_template),
         cmocka_unit_test(test_progress_in_russian),
+        cmocka_unit_test(test_notes_in_russian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -77,7 +77,10 @@ int cmd_employers(int argc, char **argv)
             goto out;
         }
         printf("%ld\n", id);
-        fprintf(stderr, "dmsrate employers: employer %ld \"%s\" created\n", id, name);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate employers: работодатель %ld «%s» создан\n"
+                              : "dmsrate employers: employer %ld \"%s\" created\n",
+                id, name);
     } else {
         if (dms_tenant_employer_list(store, 0, &list, &n, &err) != DMS_OK)
             goto out;

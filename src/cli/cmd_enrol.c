@@ -101,8 +101,12 @@ int cmd_enrol(int argc, char **argv)
         goto out;
     }
     /* A PostgreSQL URI may hold a password: it is not echoed. */
-    printf("imported %s and %s into %s for employer %ld (import %ld)\n", policy_path, census_path,
-           dms_store_is_uri(db_path) ? "the PostgreSQL database" : db_path, employer, id);
+    const char *where = dms_store_is_uri(db_path)
+                            ? (cli_russian() ? "базу PostgreSQL" : "the PostgreSQL database")
+                            : db_path;
+    printf(cli_russian() ? "%s и %s загружены в %s для работодателя %ld (загрузка %ld)\n"
+                         : "imported %s and %s into %s for employer %ld (import %ld)\n",
+           policy_path, census_path, where, employer, id);
     code = 0;
 out:
     if (code != 0) {

@@ -347,7 +347,9 @@ static int act(dms_store *store, const struct args *a, dms_error *err)
                dms_finance_kopecks_rub(act->closing, m1, sizeof m1));
     }
     if (status == DMS_OK && a->out != NULL)
-        fprintf(stderr, "dmsrate finance: wrote %s\n", a->out);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate finance: записан %s\n" : "dmsrate finance: wrote %s\n",
+                a->out);
 out:
     dms_finance_act_free(act);
     dms_finance_book_free(b);

@@ -179,7 +179,10 @@ int cmd_keys(int argc, char **argv)
             goto out;
         }
         printf("%s\n", key);
-        fprintf(stderr, "dmsrate keys: key %ld created for role %s; it is shown only this once\n",
+        fprintf(stderr,
+                cli_russian()
+                    ? "dmsrate keys: ключ %ld создан для роли %s; он показывается только сейчас\n"
+                    : "dmsrate keys: key %ld created for role %s; it is shown only this once\n",
                 id, dms_role_name(role));
     } else if (list) {
         if (dms_tenant_key_list(store, n_employers > 0 ? employers[0] : 0, &keys, &n, &err) !=
@@ -189,12 +192,18 @@ int cmd_keys(int argc, char **argv)
     } else if (strcmp(action, "revoke") == 0) {
         if (dms_tenant_key_revoke(store, key_id, "cli", &err) != DMS_OK)
             goto out;
-        fprintf(stderr, "dmsrate keys: key %ld revoked\n", key_id);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate keys: ключ %ld отозван\n"
+                              : "dmsrate keys: key %ld revoked\n",
+                key_id);
     } else {
         if (dms_tenant_key_rotate(store, key_id, "cli", key, &id, &err) != DMS_OK)
             goto out;
         printf("%s\n", key);
-        fprintf(stderr, "dmsrate keys: key %ld replaces key %ld, which is revoked\n", id, key_id);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate keys: ключ %ld заменяет ключ %ld, тот отозван\n"
+                              : "dmsrate keys: key %ld replaces key %ld, which is revoked\n",
+                id, key_id);
     }
     code = 0;
 out:

@@ -101,8 +101,11 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
         status = dms_error_set(err, DMS_EINVAL, NULL, "%zu error(s); nothing was applied",
                                outcome->nissues_total);
     } else if (status == DMS_OK) {
-        printf("applied %zu change(s) to %zu person(s) of employer %ld (upload %ld)\n",
-               outcome->nchanges, outcome->npersons, a->employer, upload);
+        printf(
+            cli_russian()
+                ? "применено изменений: %zu, застрахованных: %zu, работодатель %ld (загрузка %ld)\n"
+                : "applied %zu change(s) to %zu person(s) of employer %ld (upload %ld)\n",
+            outcome->nchanges, outcome->npersons, a->employer, upload);
     }
     dms_insured_outcome_free(outcome);
     dms_insured_batch_free(batch);
@@ -227,7 +230,9 @@ static int export(dms_store *store, const struct args *a, dms_error *err)
         status = xlsx ? dms_insured_list_xlsx(reg, NULL, a->out, NULL, NULL, err)
                       : dms_insured_list_csv(reg, NULL, out, err);
     if (status == DMS_OK)
-        fprintf(stderr, "dmsrate register: wrote %s\n", a->out);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate register: записан %s\n" : "dmsrate register: wrote %s\n",
+                a->out);
 out:
     if (out != NULL && fclose(out) != 0 && status == DMS_OK)
         status = dms_error_set(err, DMS_EIO, NULL, "cannot write %s", a->out);
@@ -327,8 +332,10 @@ int cmd_register(int argc, char **argv)
         else if (strcmp(action, "export") == 0)
             status = export(store, &a, &err);
         else if ((status = dms_register_store_set_retro_days(store, (int)a.days, &err)) == DMS_OK)
-            printf("employer %ld: changes may take effect up to %ld days back\n", a.employer,
-                   a.days);
+            printf(cli_russian() ? "работодатель %ld: изменения могут вступать в силу задним "
+                                   "числом до %ld дней\n"
+                                 : "employer %ld: changes may take effect up to %ld days back\n",
+                   a.employer, a.days);
     }
     dms_store_close(store);
     if (status == DMS_OK)
