@@ -317,6 +317,59 @@ static void test_notes_in_russian(void **state)
     unlink(side);
 }
 
+/* Characters (not bytes) of the line of text starting with prefix, and the
+ * line itself in buf; -1 if none. */
+static int line_chars(const char *text, const char *prefix, char *buf, size_t size)
+{
+    const char *p = strstr(text, prefix);
+    if (p == NULL)
+        return -1;
+    first_line(p, buf, size);
+    int chars = 0;
+    for (const char *c = buf; *c != '\0'; c++)
+        chars += ((unsigned char)*c & 0xC0) != 0x80;
+    return chars;
+}
+
+/* The quote's table in Russian says the same money as the English one (a
+ * decimal comma instead of the point), in columns of the same width. */
+static void test_quote_table_in_russian(void **state)
+{
+    (void)state;
+    char *en[] = {"dmsrate",          "quote",
+                  "--census",         "examples/census/midsize-450.csv",
+                  "--plan",           "web/plans/base-2026.json",
+                  "--no-percentiles", NULL};
+    char *ru[] = {"dmsrate",
+                  "quote",
+                  "--census",
+                  "examples/census/midsize-450.csv",
+                  "--plan",
+                  "web/plans/base-2026.json",
+                  "--no-percentiles",
+                  "--lang",
+                  "ru",
+                  NULL};
+    struct command_result a = run_dmsrate(en), b = run_dmsrate(ru);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(b.status, 0);
+    assert_non_null(strstr(b.out, "Расчёт ДМС: "));
+    assert_non_null(strstr(b.out, "\nИТОГО: 450 чел.\n"));
+    assert_null(strstr(b.out, "GROSS PREMIUM"));
+    char la[512], lb[512];
+    int wa = line_chars(a.out, "  GROSS PREMIUM", la, sizeof la);
+    int wb = line_chars(b.out, "  БРУТТО-ПРЕМИЯ", lb, sizeof lb);
+    assert_true(wa > 0);
+    assert_int_equal(wa, wb); /* aligned by characters */
+    /* The same amounts once the comma is a point. */
+    for (char *c = lb; *c != '\0'; c++)
+        if (*c == ',')
+            *c = '.';
+    assert_string_equal(la + strlen("  GROSS PREMIUM"), lb + strlen("  БРУТТО-ПРЕМИЯ"));
+    command_result_free(&a);
+    command_result_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_unreadable_xlsx_template),
         cmocka_unit_test(test_progress_in_russian),
         cmocka_unit_test(test_notes_in_russian),
+        cmocka_unit_test(test_quote_table_in_russian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -135,7 +135,10 @@ int cmd_quote(int argc, char **argv)
             free(buf);
         }
     } else {
-        exit_code = dms_report_quote_table(quote, stdout) == DMS_OK ? 0 : 1;
+        exit_code = dms_report_quote_table_lang(
+                        quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN, stdout) == DMS_OK
+                        ? 0
+                        : 1;
     }
 out:
     dms_quote_free(quote);
