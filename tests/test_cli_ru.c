@@ -370,6 +370,32 @@ static void test_quote_table_in_russian(void **state)
     command_result_free(&b);
 }
 
+/* The bank add-on's price table in Russian: the same kopecks, a decimal
+ * comma, aligned by characters. */
+static void test_bank_table_in_russian(void **state)
+{
+    (void)state;
+    char *en[] = {"dmsrate", "bank", "price", NULL};
+    char *ru[] = {"dmsrate", "bank", "price", "--lang", "ru", NULL};
+    struct command_result a = run_dmsrate(en), b = run_dmsrate(ru);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(b.status, 0);
+    char la[256], lb[256];
+    int wa = line_chars(a.out, "monthly price per card", la, sizeof la);
+    int wb = line_chars(b.out, "цена на карту в месяц", lb, sizeof lb);
+    assert_true(wa > 0);
+    assert_int_equal(wa, wb);
+    const char *va = strrchr(la, ' ') + 1, *vb = strrchr(lb, ' ') + 1;
+    char comma[32];
+    snprintf(comma, sizeof comma, "%s", va);
+    *strchr(comma, '.') = ',';
+    assert_string_equal(vb, comma);
+    assert_non_null(strstr(b.out, "убыточность 0,"));
+    assert_false(cyrillic(strstr(a.out, "\n")));
+    command_result_free(&a);
+    command_result_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_progress_in_russian),
         cmocka_unit_test(test_notes_in_russian),
         cmocka_unit_test(test_quote_table_in_russian),
+        cmocka_unit_test(test_bank_table_in_russian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

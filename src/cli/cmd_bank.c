@@ -151,9 +151,12 @@ int cmd_bank(int argc, char **argv)
         goto out;
     }
     if (!projection) {
-        exit_code = strcmp(format, "json") == 0
-                        ? print_json(dms_report_bank_price(tariff, &price, &err))
-                        : (dms_report_bank_price_table(tariff, &price, stdout) == DMS_OK ? 0 : 1);
+        exit_code =
+            strcmp(format, "json") == 0
+                ? print_json(dms_report_bank_price(tariff, &price, &err))
+                : (dms_report_bank_price_table(tariff, &price, cli_russian(), stdout) == DMS_OK
+                       ? 0
+                       : 1);
         goto out;
     }
     proj = malloc(sizeof *proj);
@@ -165,9 +168,11 @@ int cmd_bank(int argc, char **argv)
         cli_error("dmsrate bank", &err);
         goto out;
     }
-    exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_bank_projection(tariff, proj, &err))
-                    : (dms_report_bank_projection_table(tariff, proj, stdout) == DMS_OK ? 0 : 1);
+    exit_code =
+        strcmp(format, "json") == 0
+            ? print_json(dms_report_bank_projection(tariff, proj, &err))
+            : (dms_report_bank_projection_table(tariff, proj, cli_russian(), stdout) == DMS_OK ? 0
+                                                                                               : 1);
 out:
     free(proj);
     dms_model_free(model);
