@@ -300,7 +300,7 @@ static void test_notes_in_russian(void **state)
     struct command_result r = run_dmsrate(create);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "1\n");
-    assert_non_null(strstr(r.err, "dmsrate employers: работодатель 1 «ООО «Ромашка»» создан"));
+    assert_non_null(strstr(r.err, "dmsrate employers: создан работодатель 1: ООО «Ромашка»"));
     command_result_free(&r);
     char *revoke[] = {"dmsrate", "keys", "revoke", "7", "--db", db, "--lang", "ru", NULL};
     r = run_dmsrate(revoke);

@@ -78,7 +78,7 @@ int cmd_employers(int argc, char **argv)
         }
         printf("%ld\n", id);
         fprintf(stderr,
-                cli_russian() ? "dmsrate employers: работодатель %ld «%s» создан\n"
+                cli_russian() ? "dmsrate employers: создан работодатель %ld: %s\n"
                               : "dmsrate employers: employer %ld \"%s\" created\n",
                 id, name);
     } else {
