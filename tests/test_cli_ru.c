@@ -396,6 +396,91 @@ static void test_bank_table_in_russian(void **state)
     command_result_free(&b);
 }
 
+/* Runs dmsrate with args (NULL-terminated) and --db db, plus --lang ru if
+ * ru; returns its result. */
+static struct command_result run_db(const char *const *args, const char *db, bool ru)
+{
+    char *argv[24];
+    int n = 0;
+    argv[n++] = "dmsrate";
+    for (int i = 0; args[i] != NULL; i++)
+        argv[n++] = (char *)args[i];
+    argv[n++] = "--db";
+    argv[n++] = (char *)db;
+    if (ru) {
+        argv[n++] = "--lang";
+        argv[n++] = "ru";
+    }
+    argv[n] = NULL;
+    return run_dmsrate(argv);
+}
+
+static void remove_db(const char *db)
+{
+    char side[256];
+    unlink(db);
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+}
+
+/* The README's month of payments in both languages: the same amounts, the
+ * Russian words with --lang ru. */
+static void test_finance_in_russian(void **state)
+{
+    (void)state;
+    static const char *const steps[][16] = {
+        {"employers", "create", "--name", "ООО «Северный ветер»", "--inn", "7701234567", NULL},
+        {"enrol", "import", "--employer", "1", "--policy", "examples/policies/midsize-2026.json",
+         "--census", "examples/census/midsize-450.csv", NULL},
+        {"register", "import", "--employer", "1", "--file", "examples/finance/register-2026-01.csv",
+         "--today", "2026-01-01", NULL},
+        {"finance", "contract", "--employer", "1", "--file", "examples/finance/contract-2026.json",
+         NULL},
+        {"finance", "invoice", "--employer", "1", "--today", "2026-01-01", NULL},
+        {"finance", "debts", "--employer", "1", "--today", "2026-01-15", NULL},
+    };
+    const size_t nsteps = sizeof steps / sizeof steps[0];
+    char out[2][8192] = {"", ""};
+    for (int ru = 0; ru < 2; ru++) {
+        char db[] = "/tmp/dms_cli_ru_fin_XXXXXX";
+        int fd = mkstemp(db);
+        assert_true(fd >= 0);
+        close(fd);
+        remove_db(db);
+        for (size_t i = 0; i < nsteps; i++) {
+            struct command_result r = run_db(steps[i], db, ru);
+            if (r.status != 0)
+                fail_msg("step %zu: exit %d: %s", i, r.status, r.err);
+            strncat(out[ru], r.out, sizeof out[ru] - strlen(out[ru]) - 1);
+            command_result_free(&r);
+        }
+        remove_db(db);
+    }
+    const char *en = out[0], *ru = out[1];
+    assert_non_null(strstr(en, "employer 1: monthly invoices, due 10 days after issue"));
+    assert_non_null(strstr(ru, "работодатель 1: счета ежемесячные, оплата в течение 10 дн."));
+    assert_non_null(strstr(en, "  young            36 500,00 ₽ a year per person\n"));
+    assert_non_null(
+        strstr(ru, "  young            36 500,00 ₽ в год на человека\n"));
+    assert_non_null(strstr(ru, "выставлено счетов: 1\n"));
+    assert_non_null(strstr(ru, "счёт       период                  выставлен  срок"));
+    /* The open amount agrees in both languages. */
+    const char *o_en = strstr(en, "\n  open "), *o_ru = strstr(ru, "\n  не оплачено ");
+    assert_non_null(o_en);
+    assert_non_null(o_ru);
+    char a[64], b[64];
+    first_line(o_en + strlen("\n  open "), a, sizeof a);
+    first_line(o_ru + strlen("\n  не оплачено "), b, sizeof b);
+    assert_non_null(strchr(a, ','));
+    assert_non_null(strchr(b, ','));
+    *strchr(a, ',') = '\0';
+    *strchr(b, ',') = '\0';
+    assert_string_equal(a, b);
+    assert_string_equal(a, "13 950");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_notes_in_russian),
         cmocka_unit_test(test_quote_table_in_russian),
         cmocka_unit_test(test_bank_table_in_russian),
+        cmocka_unit_test(test_finance_in_russian),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
