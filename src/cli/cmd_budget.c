@@ -447,36 +447,50 @@ static int cmd_effect(int argc, char **argv)
         exit_code = print_json(dms_report_effect(t, &n, &roi, &err));
         goto out;
     }
-    printf("programme year %s..%s; cells of fewer than %d people print as <%d\n", from, to,
-           t->min_cell, t->min_cell);
+    bool ru = cli_russian();
+    printf(ru ? "год программы %s..%s; группы меньше %d человек показаны как <%d\n"
+              : "programme year %s..%s; cells of fewer than %d people print as <%d\n",
+           from, to, t->min_cell, t->min_cell);
     dms_reports_csv(t, DMS_CSV_EN, NULL, stdout);
     if (n.given) {
         if (n.suppressed)
-            printf("NPS: fewer than %d answers, suppressed\n", t->min_cell);
+            printf(ru ? "NPS: меньше %d ответов, скрыто\n"
+                      : "NPS: fewer than %d answers, suppressed\n",
+                   t->min_cell);
         else
-            printf("NPS %.1f (target over 30): %lu answers, %lu promoters (9-10), %lu passives, "
-                   "%lu detractors (0-6)\n",
-                   n.nps, n.respondents, n.promoters, n.passives, n.detractors);
+            printf(
+                ru ? "NPS %.1f (цель выше 30): ответов %lu, промоутеров (9-10) %lu, нейтральных "
+                     "%lu, критиков (0-6) %lu\n"
+                   : "NPS %.1f (target over 30): %lu answers, %lu promoters (9-10), %lu passives, "
+                     "%lu detractors (0-6)\n",
+                n.nps, n.respondents, n.promoters, n.passives, n.detractors);
     }
     if (roi.suppressed)
-        printf("ROI: fewer than %d employees in the HR file, suppressed\n", t->min_cell);
+        printf(ru ? "ROI: в файле кадровой службы меньше %d сотрудников, скрыто\n"
+                  : "ROI: fewer than %d employees in the HR file, suppressed\n",
+               t->min_cell);
     else if (hr != NULL) {
-        printf("sick days per employee: %.2f before, %.2f after (%zu employees)\n", roi.sick_before,
-               roi.sick_after, roi.employees);
-        printf("turnover: %.4f before, %.4f after\n", roi.turnover_before, roi.turnover_after);
+        printf(ru ? "дней больничного на сотрудника: %.2f до, %.2f после (сотрудников %zu)\n"
+                  : "sick days per employee: %.2f before, %.2f after (%zu employees)\n",
+               roi.sick_before, roi.sick_after, roi.employees);
+        printf(ru ? "текучесть: %.4f до, %.4f после\n" : "turnover: %.4f before, %.4f after\n",
+               roi.turnover_before, roi.turnover_after);
         if (roi.computed)
             printf("ROI = ((%.2f - %.2f) x %zu x %.2f + (%.4f - %.4f) x %zu x %.2f - %.2f) / %.2f\n"
-                   "    = (%.2f + %.2f - %.2f) / %.2f = %.2f / %.2f = %.4f (%.1f%%), RUB a year\n",
+                   "    = (%.2f + %.2f - %.2f) / %.2f = %.2f / %.2f = %.4f (%.1f%%), %s\n",
                    roi.sick_before, roi.sick_after, roi.employees, roi.sick_day_cost,
                    isnan(roi.turnover_before) ? 0.0 : roi.turnover_before,
                    isnan(roi.turnover_before) ? 0.0 : roi.turnover_after, roi.employees,
                    isnan(roi.replacement_cost) ? 0.0 : roi.replacement_cost, roi.programme_cost,
                    roi.programme_cost, roi.sick_savings,
                    isnan(roi.turnover_savings) ? 0.0 : roi.turnover_savings, roi.programme_cost,
-                   roi.programme_cost, roi.net, roi.programme_cost, roi.roi, 100 * roi.roi);
+                   roi.programme_cost, roi.net, roi.programme_cost, roi.roi, 100 * roi.roi,
+                   ru ? "руб. в год" : "RUB a year");
         else
-            printf("ROI: give --programme-cost and --sick-day-cost (and --replacement-cost with "
-                   "--turnover-before)\n");
+            printf(ru ? "ROI: укажите --programme-cost и --sick-day-cost (и --replacement-cost "
+                        "вместе с --turnover-before)\n"
+                      : "ROI: give --programme-cost and --sick-day-cost (and --replacement-cost "
+                        "with --turnover-before)\n");
     }
     exit_code = ferror(stdout) ? 1 : 0;
 out:

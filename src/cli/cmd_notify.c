@@ -96,8 +96,10 @@ int cmd_notify(int argc, char **argv)
     if (status == DMS_OK && strcmp(action, "contact") == 0) {
         status = dms_notify_store_contact_set(store, a.role, a.employee, a.email, &err);
         if (status == DMS_OK)
-            printf("employer %ld: %s%s%s gets e-mail at %s\n", a.employer, a.role,
-                   a.employee ? " " : "", a.employee ? a.employee : "", a.email);
+            printf(cli_russian() ? "работодатель %ld: %s%s%s получает письма на %s\n"
+                                 : "employer %ld: %s%s%s gets e-mail at %s\n",
+                   a.employer, a.role, a.employee ? " " : "", a.employee ? a.employee : "",
+                   a.email);
     } else if (status == DMS_OK && run) {
         long today = 0;
         char buf[11];
