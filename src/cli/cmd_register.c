@@ -165,7 +165,10 @@ static int list(dms_store *store, const struct args *a, dms_error *err)
             cell(row[c], widths[c]);
         putchar('\n');
     }
-    printf("%zu из %zu / %zu of %zu\n", n, total, n, total);
+    if (cli_russian())
+        printf("%zu из %zu\n", n, total);
+    else
+        printf("%zu из %zu / %zu of %zu\n", n, total, n, total);
     free(page);
     return DMS_OK;
 }
@@ -181,12 +184,13 @@ static int history(dms_store *store, const struct args *a, dms_error *err)
                                             DMS_INSURED_OPEN_END, &rows, &n, err);
     if (status != DMS_OK)
         return status;
-    printf("%s %s, %s, %s, version %ld\n", e.policy, e.full_name, e.programme,
-           dms_insured_status_name_ru(e.status), e.version);
+    printf(cli_russian() ? "%s %s, %s, %s, версия %ld\n" : "%s %s, %s, %s, version %ld\n", e.policy,
+           e.full_name, e.programme, dms_insured_status_name_ru(e.status), e.version);
     char day[11];
     for (size_t i = 0; i < n; i++)
-        printf("  v%ld  %-20s с %s  %-14s  entered %.19s by %s\n", rows[i].version,
-               dms_insured_action_name_ru(rows[i].change.action),
+        printf(cli_russian() ? "  v%ld  %-20s с %s  %-14s  внесено %.19s, автор %s\n"
+                             : "  v%ld  %-20s с %s  %-14s  entered %.19s by %s\n",
+               rows[i].version, dms_insured_action_name_ru(rows[i].change.action),
                dms_register_day_text(rows[i].change.effective_day, day), rows[i].programme,
                rows[i].entered_at, rows[i].author);
     free(rows);
