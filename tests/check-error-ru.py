@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Every error a user of the store, the cabinet or the API can see has a Russian form.
+"""Every error a user of the service or the CLI can see has a Russian form.
 
 Russian first for users: a message raised in English is shown in Russian when
 its format string has a pair in the table of src/core/io/error.c
 (ru_templates); without one a Russian reader gets the Russian status text
 followed by the English details. This check lists the format strings passed
-to the error setters in src/store, src/core/cabinet and src/api that have no
+to the error setters in src/store, src/core, src/api and src/cli that have no
 pair and are not already written Russian first ("русский / English", which
 dms_error_message splits). An English sentence with a Russian word in brackets
 is not a Russian form.
@@ -21,7 +21,24 @@ import glob
 import re
 import sys
 
-SCOPE = ("src/store/*.c", "src/core/cabinet/*.c", "src/api/*.c")
+SCOPE = ("src/store/*.c", "src/core/*.c", "src/core/*/*.c", "src/api/*.c", "src/cli/*.c")
+# Files being rewritten on other branches at the time of widening (engine
+# speed, budget table speed, claims import speed, picker routes): left out
+# until those branches are merged, then this list goes. Their messages
+# already have pairs in the table, so removing a line here should not fail.
+PENDING = (
+    "src/core/aggregate.c",
+    "src/core/aggregate_args.c",
+    "src/core/lattice.c",
+    "src/core/dist.c",
+    "src/core/coverage.c",
+    "src/core/quote.c",
+    "src/core/products/budget*.c",
+    "src/core/products/report_budget.c",
+    "src/core/claims/claims_csv.c",
+    "src/api/routes_picker*.c",
+    "src/api/employer_snapshot.c",
+)
 TABLE = "src/core/io/error.c"
 # Setter -> the index of its format argument.
 SETTERS = {
@@ -32,6 +49,11 @@ SETTERS = {
     "dms_jsonread_fail": 3,
     "send_error": 6,  # server.c: an answer made before the router
     "reply_error": 2,  # jobs.c: a message without arguments
+    "dms_census_builder_error": 5,  # census.c: a fault of one census field
+    "dms_census_builder_error_at": 4,  # census.c: a fault at a line or path
+    "add_fault": 4,  # picker.c: a fault of an employee's election
+    "row_error": 2,  # claims_csv.c: a fault of one register row
+    "cli_fail": 1,  # src/cli: a usage error of a command
 }
 STRING = r'"(?:[^"\\\n]|\\.)*"'
 CYRILLIC = re.compile("[А-Яа-яЁё]")
@@ -98,6 +120,23 @@ def formats(arg):
     return found
 
 
+def macros(text):
+    """The file's string macros, #define NAME "a" "b", as their literals'
+    source text, so that a format built with them ("expected: " KNOWN_KEYS)
+    is read as the compiler sees it."""
+    found = {}
+    for m in re.finditer(r"^#define (\w+)((?:[ \t]|\\\n)+(?:%s(?:[ \t]|\\\n)*)+)$" % STRING,
+                         text, re.M):
+        found[m.group(1)] = " ".join(re.findall(STRING, m.group(2)))
+    return found
+
+
+def expand(arg, names):
+    if not names:
+        return arg
+    return re.sub(r"\b(%s)\b" % "|".join(names), lambda m: names[m.group(1)], arg)
+
+
 def table():
     text = open(TABLE, encoding="utf-8").read()
     text = text[text.index("ru_templates[] = {"):]
@@ -125,15 +164,19 @@ def russian_first(fmt):
 def main():
     english = table()
     missing, checked = [], 0
-    paths = sorted({p for pattern in SCOPE for p in glob.glob(pattern)})
+    # --with-pending: the whole scope, as it will be once the list goes.
+    pending = set() if "--with-pending" in sys.argv[1:] else {
+        p for pattern in PENDING for p in glob.glob(pattern)}
+    paths = sorted({p for pattern in SCOPE for p in glob.glob(pattern)} - pending)
     for path in paths:
         text = open(path, encoding="utf-8").read()
+        names = macros(text)
         for m in CALL.finditer(text):
             args = arguments(text, m.end() - 1)
             index = SETTERS[m.group(1)]
             if len(args) <= index:
                 continue
-            for fmt in formats(args[index]):
+            for fmt in formats(expand(args[index], names)):
                 if exempt(fmt):
                     continue
                 checked += 1
@@ -146,8 +189,8 @@ def main():
     if missing:
         print("check-error-ru: add each pair to ru_templates in %s" % TABLE, file=sys.stderr)
         return 1
-    print("check-error-ru: all %d messages of the store, cabinet and API have a Russian form"
-          % checked)
+    print("check-error-ru: all %d messages of src/core, src/store, src/api and src/cli have a "
+          "Russian form (%d files pending)" % (checked, len(pending)))
     return 0
 
 

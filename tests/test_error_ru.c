@@ -33,10 +33,15 @@ static void conversions(const char *fmt, char *out, size_t size)
         if (*p == '%')
             continue;
         /* Flags, width and precision do not change what is taken ("%.0s"
-         * takes a string and prints none of it); '*' would take an int. */
-        while (*p != '\0' && strchr("-+ #0123456789.", *p) != NULL)
+         * takes a string and prints none of it); each '*' takes an int. */
+        while (*p != '\0' && strchr("-+ #0123456789.*", *p) != NULL) {
+            if (*p == '*') {
+                assert_true(n + 3 < size);
+                memcpy(out + n, "*|", 3);
+                n += 2;
+            }
             p++;
-        assert_true(*p != '*');
+        }
         const char *start = p;
         while (*p != '\0' && strchr("hlLqjzt", *p) != NULL)
             p++;

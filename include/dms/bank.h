@@ -163,9 +163,10 @@ json_t *dms_report_bank_price(const dms_bank_tariff *tariff, const dms_bank_pric
                               dms_error *err);
 json_t *dms_report_bank_projection(const dms_bank_tariff *tariff, const dms_bank_projection *p,
                                    dms_error *err);
-int dms_report_bank_price_table(const dms_bank_tariff *tariff, const dms_bank_price *price,
+/* ru: Russian words and a decimal comma (the CLI's --lang ru). */
+int dms_report_bank_price_table(const dms_bank_tariff *tariff, const dms_bank_price *price, bool ru,
                                 FILE *out);
 int dms_report_bank_projection_table(const dms_bank_tariff *tariff, const dms_bank_projection *p,
-                                     FILE *out);
+                                     bool ru, FILE *out);
 
 #endif

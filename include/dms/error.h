@@ -96,6 +96,15 @@ int dms_error_set_at(dms_error *err, int code, const char *source, int line, int
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /*
+ * Records inner, a nested call's error, in err with code and at path (NULL:
+ * inner's own JSON Pointer), keeping both languages and inner's source:line:
+ * column. For a caller that re-roots or re-codes an error, where
+ * dms_error_set(err, code, path, "%s", inner->message) would drop the Russian
+ * form. Ignored, like dms_error_set, if err already holds an error. Returns code.
+ */
+int dms_error_reroot(dms_error *err, int code, const char *path, const dms_error *inner);
+
+/*
  * Prefixes the JSON Pointer of an error already recorded, used when a nested
  * loader reports "/copay" and its caller knows that object sits at
  * "/plan/modules/2". No-op if err is NULL or holds no error.
@@ -114,5 +123,12 @@ void dms_error_use_russian(bool ru);
  * Pointer or source:line:column when known. Returns buf.
  */
 const char *dms_error_format(const dms_error *err, char *buf, int size);
+
+/*
+ * The same line in the language asked for (the message as dms_error_message
+ * gives it), whatever the process-wide setting: for a caller that holds both
+ * languages at once (the API's catalog) or runs threads (dmsrate serve).
+ */
+const char *dms_error_locate(const dms_error *err, bool ru, char *buf, int size);
 
 #endif

@@ -43,6 +43,9 @@ json_t *dms_report_quote(const struct dms_quote *quote, dms_error *err);
  * exact to the kopeck; in DMS_CSV_RU Russian headers, module names from the
  * tariff and scenario names, BOM, ';' and decimal comma. */
 int dms_report_quote_table(const struct dms_quote *quote, FILE *out);
+/* The table in DMS_CSV_RU: Russian words, a decimal comma, columns aligned
+ * by characters; DMS_CSV_EN is dms_report_quote_table. */
+int dms_report_quote_table_lang(const struct dms_quote *quote, dms_csv_lang lang, FILE *out);
 int dms_report_quote_csv(const struct dms_quote *quote, dms_csv_lang lang, FILE *out);
 
 /* Flags for json_dumps that every front end uses for reals. */

@@ -169,11 +169,20 @@ static int load_dir(const char *dir, bool tariffs, struct item **out, size_t *co
             /* Name the file and the place in it in the message alone: the
              * pointer and line of a reply belong to the request. */
             char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-            dms_error_format(err, where, (int)sizeof where);
-            if (err->line > 0) /* where is already file:line:column: message */
+            char where_ru[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 160];
+            bool has_ru = err->message_ru[0] != '\0';
+            dms_error_locate(err, false, where, (int)sizeof where);
+            dms_error_locate(err, true, where_ru, (int)sizeof where_ru);
+            if (err->line > 0) { /* where is already file:line:column: message */
                 snprintf(err->message, sizeof err->message, "%.500s", where);
-            else
+                if (has_ru)
+                    snprintf(err->message_ru, sizeof err->message_ru, "%.500s", where_ru);
+            } else {
                 snprintf(err->message, sizeof err->message, "%.150s: %.350s", path, where);
+                if (has_ru)
+                    snprintf(err->message_ru, sizeof err->message_ru, "%.150s: %.350s", path,
+                             where_ru);
+            }
             err->path[0] = err->source[0] = '\0';
             err->line = err->column = 0;
         }
@@ -218,6 +227,12 @@ static int cross_check(const dms_api_catalog *c, dms_error *err)
                     char message[DMS_ERROR_MESSAGE_MAX];
                     snprintf(message, sizeof message, "tariff %s against model %s: %.100s: %.250s",
                              c->tariffs[t].id, c->models[m].id, err->path, err->message);
+                    if (err->message_ru[0] != '\0') {
+                        char ru[DMS_ERROR_MESSAGE_MAX];
+                        snprintf(ru, sizeof ru, "тариф %s и модель %s: %.100s: %.250s",
+                                 c->tariffs[t].id, c->models[m].id, err->path, err->message_ru);
+                        memcpy(err->message_ru, ru, sizeof ru);
+                    }
                     memcpy(err->message, message, sizeof message);
                 }
                 return status;

@@ -33,12 +33,6 @@ static const char bank_usage[] =
     "  --new-sales K   add-ons sold a month from month 2 (default 100)\n"
     "  --format F      table (default) or json\n";
 
-static int fail(const char *what)
-{
-    fprintf(stderr, "dmsrate bank: %s\n", what);
-    return 2;
-}
-
 static int print_json(json_t *report)
 {
     char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
@@ -66,7 +60,7 @@ int cmd_bank(int argc, char **argv)
     }
     bool projection = strcmp(argv[1], "projection") == 0;
     if (!projection && strcmp(argv[1], "price") != 0) {
-        fprintf(stderr, "dmsrate bank: '%s' is not price or projection (see --help)\n", argv[1]);
+        cli_fail("dmsrate bank", "'%s' is not price or projection (see --help)", argv[1]);
         return 2;
     }
     const char *tariff_path = "tariffs/bank-premium-card-2026.json";
@@ -90,23 +84,22 @@ int cmd_bank(int argc, char **argv)
                               : strcmp(flag, "--new-sales") == 0 ? &sales
                                                                  : NULL;
         if (target == NULL) {
-            fprintf(stderr, "dmsrate bank: %s: unknown flag (see --help)\n", flag);
+            cli_fail("dmsrate bank", "%s: unknown flag (see --help)", flag);
             return 2;
         }
         if (i + 1 >= argc) {
-            fprintf(stderr, "dmsrate bank: %s: needs a value\n", flag);
+            cli_fail("dmsrate bank", "%s: needs a value", flag);
             return 2;
         }
         *target = argv[++i];
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate bank: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate bank", "--format: '%s' is not table or json", format);
         return 2;
     }
     dms_bank_projection_args args = dms_bank_projection_args_default();
     dms_error err;
     dms_error_clear(&err);
-    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
     if (projection) {
         if (request != NULL) {
             json_t *root = NULL;
@@ -115,31 +108,30 @@ int cmd_bank(int argc, char **argv)
                 st = dms_bank_projection_args_load_json(root, NULL, &args, &err);
             json_decref(root);
             if (st != DMS_OK) {
-                fprintf(stderr, "dmsrate bank: %s%s%s\n", err.line > 0 ? "" : request,
-                        err.line > 0 ? "" : ": ", dms_error_format(&err, text, sizeof text));
+                cli_error_in("dmsrate bank", request, &err);
                 return 2;
             }
         } else if (cards == NULL) {
-            return fail("--cards: required (see --help)");
+            return cli_fail("dmsrate bank", "--cards: required (see --help)");
         }
         double v;
         if (cards != NULL) {
             if (!parse_number(cards, 1, 1e8, &v) || v != (double)(long)v)
-                return fail("--cards: a whole number 1..100000000");
+                return cli_fail("dmsrate bank", "--cards: a whole number 1..100000000");
             args.cards = (long)v;
         }
         if (months != NULL) {
             if (!parse_number(months, 1, DMS_BANK_MAX_MONTHS, &v) || v != (double)(int)v)
-                return fail("--months: a whole number 1..60");
+                return cli_fail("dmsrate bank", "--months: a whole number 1..60");
             args.months = (int)v;
         }
         if (uptake != NULL && !parse_number(uptake, 0, 1, &args.uptake))
-            return fail("--uptake: a share in [0, 1]");
+            return cli_fail("dmsrate bank", "--uptake: a share in [0, 1]");
         if (lapse != NULL && !parse_number(lapse, 0, 1, &args.lapse))
-            return fail("--lapse: a share in [0, 1]");
+            return cli_fail("dmsrate bank", "--lapse: a share in [0, 1]");
         if (sales != NULL) {
             if (!parse_number(sales, 0, 1e8, &v) || v != (double)(long)v)
-                return fail("--new-sales: a whole number 0..100000000");
+                return cli_fail("dmsrate bank", "--new-sales: a whole number 0..100000000");
             args.new_sales = (long)v;
         }
     }
@@ -150,34 +142,37 @@ int cmd_bank(int argc, char **argv)
     if (dms_bank_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK ||
         dms_model_load_file(model_path, &model, &err) != DMS_OK) {
         const char *path = tariff == NULL ? tariff_path : model_path;
-        fprintf(stderr, "dmsrate bank: %s%s%s\n", err.line > 0 ? "" : path,
-                err.line > 0 ? "" : ": ", dms_error_format(&err, text, sizeof text));
+        cli_error_in("dmsrate bank", path, &err);
         goto out;
     }
     dms_bank_price price;
     if (dms_bank_price_compute(tariff, model, &price, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate bank: %s: %s\n", tariff_path,
-                dms_error_format(&err, text, sizeof text));
+        cli_error_in("dmsrate bank", tariff_path, &err);
         goto out;
     }
     if (!projection) {
-        exit_code = strcmp(format, "json") == 0
-                        ? print_json(dms_report_bank_price(tariff, &price, &err))
-                        : (dms_report_bank_price_table(tariff, &price, stdout) == DMS_OK ? 0 : 1);
+        exit_code =
+            strcmp(format, "json") == 0
+                ? print_json(dms_report_bank_price(tariff, &price, &err))
+                : (dms_report_bank_price_table(tariff, &price, cli_russian(), stdout) == DMS_OK
+                       ? 0
+                       : 1);
         goto out;
     }
     proj = malloc(sizeof *proj);
     if (proj == NULL) {
-        fprintf(stderr, "dmsrate bank: out of memory\n");
+        cli_raise("dmsrate bank", DMS_ENOMEM, "out of memory");
         goto out;
     }
     if (dms_bank_projection_compute(tariff, &price, &args, proj, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate bank: %s\n", dms_error_format(&err, text, sizeof text));
+        cli_error("dmsrate bank", &err);
         goto out;
     }
-    exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_bank_projection(tariff, proj, &err))
-                    : (dms_report_bank_projection_table(tariff, proj, stdout) == DMS_OK ? 0 : 1);
+    exit_code =
+        strcmp(format, "json") == 0
+            ? print_json(dms_report_bank_projection(tariff, proj, &err))
+            : (dms_report_bank_projection_table(tariff, proj, cli_russian(), stdout) == DMS_OK ? 0
+                                                                                               : 1);
 out:
     free(proj);
     dms_model_free(model);

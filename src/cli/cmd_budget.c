@@ -66,21 +66,12 @@ static const char budget_usage[] =
 
 static void print_diag(const dms_diag *diag)
 {
-    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate budget: %s\n",
-                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-    }
-    if (dms_diag_count(diag) > dms_diag_kept(diag))
-        fprintf(stderr, "dmsrate budget: ... and %zu more\n",
-                dms_diag_count(diag) - dms_diag_kept(diag));
+    cli_diag("dmsrate budget", diag, false);
 }
 
 static void print_load_error(const char *path, const dms_error *err)
 {
-    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-    fprintf(stderr, "dmsrate budget: %s%s%s\n", err->line > 0 ? "" : path,
-            err->line > 0 ? "" : ": ", dms_error_format(err, text, sizeof text));
+    cli_error_in("dmsrate budget", path, err);
 }
 
 static int print_json(json_t *report)
@@ -116,8 +107,10 @@ static int read_value_flags(const char *cmd, int argc, char **argv, const struct
             if (strcmp(flag, f->name) == 0)
                 target = f->target;
         if (target == NULL || i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget %s: %s: %s (see --help)\n", cmd, flag,
-                    target == NULL ? "unknown flag" : "needs a value");
+            cli_fail("dmsrate budget",
+                     target == NULL ? "%s: %s: unknown flag (see --help)"
+                                    : "%s: %s: needs a value (see --help)",
+                     cmd, flag);
             return 2;
         }
         *target = argv[++i];
@@ -187,7 +180,7 @@ static int load_budgets(const char *path, const char *survey_path, const dms_tar
             goto out;
         }
         if (!json_is_object(root) || json_object_set(root, "survey", survey) != 0) {
-            fprintf(stderr, "dmsrate budget: %s: not a budgets object\n", path);
+            cli_fail("dmsrate budget", "%s: not a budgets object", path);
             goto out;
         }
     }
@@ -220,12 +213,12 @@ static int cmd_funding(int argc, char **argv)
     if (done >= 0)
         return done;
     if (census_path == NULL || plan_path == NULL) {
-        fprintf(stderr, "dmsrate budget funding: %s: required (see --help)\n",
-                census_path == NULL ? "--census" : "--plan");
+        cli_fail("dmsrate budget funding", "%s: required (see --help)",
+                 census_path == NULL ? "--census" : "--plan");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget funding: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget funding", "--format: '%s' is not table or json", format);
         return 2;
     }
     /* The terms go through the core's reader, as the API's do. */
@@ -251,11 +244,12 @@ static int cmd_funding(int argc, char **argv)
     struct priced_inputs in = {0};
     dms_funding_result res;
     if (dms_funding_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget funding: --%s: %s\n",
-                strstr(err.path, "stop")  ? "stop-loss"
-                : strstr(err.path, "fee") ? "admin-fee"
-                                          : "admin-share",
-                err.message);
+        /* Named by the flag the value came from, not by its JSON Pointer. */
+        const char *flag = strstr(err.path, "stop")  ? "--stop-loss"
+                           : strstr(err.path, "fee") ? "--admin-fee"
+                                                     : "--admin-share";
+        err.path[0] = '\0';
+        cli_error_in("dmsrate budget funding", flag, &err);
         goto out;
     }
     if (load_priced_inputs(tariff_path, model_path, plan_path, census_path, &in, &err) != DMS_OK)
@@ -291,12 +285,12 @@ static int cmd_crisis(int argc, char **argv)
     if (done >= 0)
         return done;
     if (census_path == NULL || plan_path == NULL || from == NULL || months == NULL) {
-        fprintf(stderr, "dmsrate budget crisis: --census, --plan, --from and --months are "
-                        "required (see --help)\n");
+        cli_fail("dmsrate budget crisis",
+                 "--census, --plan, --from and --months are required (see --help)");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget crisis: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget crisis", "--format: '%s' is not table or json", format);
         return 2;
     }
     /* The flags go through the core's reader, as the API's body does. */
@@ -328,7 +322,7 @@ static int cmd_crisis(int argc, char **argv)
     struct priced_inputs in = {0};
     dms_crisis_result res;
     if (dms_crisis_terms_read(&r, &terms) != DMS_OK || dms_jsonread_finish(&r) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget crisis: %s: %s\n", err.path, err.message);
+        cli_error("dmsrate budget crisis", &err);
         goto out;
     }
     if (load_priced_inputs(tariff_path, model_path, plan_path, census_path, &in, &err) != DMS_OK)
@@ -354,8 +348,7 @@ static bool parse_money_flag(const char *flag, const char *text, double lo, doub
     char *end = NULL;
     *out = strtod(text, &end);
     if (*text == '\0' || *end != '\0' || !(*out >= lo && *out <= hi)) {
-        fprintf(stderr, "dmsrate budget effect: %s: '%s' is not a number in %g..%g\n", flag, text,
-                lo, hi);
+        cli_fail("dmsrate budget effect", "%s: '%s' is not a number in %g..%g", flag, text, lo, hi);
         return false;
     }
     return true;
@@ -385,8 +378,8 @@ static int cmd_effect(int argc, char **argv)
     if (done >= 0)
         return done;
     if (reg_path == NULL || mem_path == NULL || period == NULL) {
-        fprintf(stderr, "dmsrate budget effect: --register, --membership and --period are "
-                        "required (see --help)\n");
+        cli_fail("dmsrate budget effect",
+                 "--register, --membership and --period are required (see --help)");
         return 2;
     }
     dms_effect_options o = dms_effect_options_default();
@@ -398,7 +391,7 @@ static int cmd_effect(int argc, char **argv)
         snprintf(to, sizeof to, "%s", colon + 1);
     }
     if (!dms_date_parse(from, &o.from) || !dms_date_parse(to, &o.to) || o.to < o.from) {
-        fprintf(stderr, "dmsrate budget effect: --period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD\n");
+        cli_fail("dmsrate budget effect", "--period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD");
         return 2;
     }
     double mc = 0;
@@ -417,15 +410,15 @@ static int cmd_effect(int argc, char **argv)
             o.nps[k] = strtoul(p, &end, 10);
             bool last = k == DMS_NPS_SCALE - 1;
             if (end == p || (last ? *end != '\0' : *end != ',')) {
-                fprintf(stderr, "dmsrate budget effect: --nps: give 11 counts of answers 0..10, "
-                                "comma separated\n");
+                cli_fail("dmsrate budget effect",
+                         "--nps: give 11 counts of answers 0..10, comma separated");
                 return 2;
             }
             p = end + 1;
         }
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget effect: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget effect", "--format: '%s' is not table or json", format);
         return 2;
     }
     int exit_code = 2;
@@ -447,43 +440,57 @@ static int cmd_effect(int argc, char **argv)
         goto out;
     }
     if (dms_effect_compute(reg, mem, hr, &o, &t, &n, &roi, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget effect: %s\n", err.message);
+        cli_error("dmsrate budget effect", &err);
         goto out;
     }
     if (strcmp(format, "json") == 0) {
         exit_code = print_json(dms_report_effect(t, &n, &roi, &err));
         goto out;
     }
-    printf("programme year %s..%s; cells of fewer than %d people print as <%d\n", from, to,
-           t->min_cell, t->min_cell);
+    bool ru = cli_russian();
+    printf(ru ? "год программы %s..%s; группы меньше %d человек показаны как <%d\n"
+              : "programme year %s..%s; cells of fewer than %d people print as <%d\n",
+           from, to, t->min_cell, t->min_cell);
     dms_reports_csv(t, DMS_CSV_EN, NULL, stdout);
     if (n.given) {
         if (n.suppressed)
-            printf("NPS: fewer than %d answers, suppressed\n", t->min_cell);
+            printf(ru ? "NPS: меньше %d ответов, скрыто\n"
+                      : "NPS: fewer than %d answers, suppressed\n",
+                   t->min_cell);
         else
-            printf("NPS %.1f (target over 30): %lu answers, %lu promoters (9-10), %lu passives, "
-                   "%lu detractors (0-6)\n",
-                   n.nps, n.respondents, n.promoters, n.passives, n.detractors);
+            printf(
+                ru ? "NPS %.1f (цель выше 30): ответов %lu, промоутеров (9-10) %lu, нейтральных "
+                     "%lu, критиков (0-6) %lu\n"
+                   : "NPS %.1f (target over 30): %lu answers, %lu promoters (9-10), %lu passives, "
+                     "%lu detractors (0-6)\n",
+                n.nps, n.respondents, n.promoters, n.passives, n.detractors);
     }
     if (roi.suppressed)
-        printf("ROI: fewer than %d employees in the HR file, suppressed\n", t->min_cell);
+        printf(ru ? "ROI: в файле кадровой службы меньше %d сотрудников, скрыто\n"
+                  : "ROI: fewer than %d employees in the HR file, suppressed\n",
+               t->min_cell);
     else if (hr != NULL) {
-        printf("sick days per employee: %.2f before, %.2f after (%zu employees)\n", roi.sick_before,
-               roi.sick_after, roi.employees);
-        printf("turnover: %.4f before, %.4f after\n", roi.turnover_before, roi.turnover_after);
+        printf(ru ? "дней больничного на сотрудника: %.2f до, %.2f после (сотрудников %zu)\n"
+                  : "sick days per employee: %.2f before, %.2f after (%zu employees)\n",
+               roi.sick_before, roi.sick_after, roi.employees);
+        printf(ru ? "текучесть: %.4f до, %.4f после\n" : "turnover: %.4f before, %.4f after\n",
+               roi.turnover_before, roi.turnover_after);
         if (roi.computed)
             printf("ROI = ((%.2f - %.2f) x %zu x %.2f + (%.4f - %.4f) x %zu x %.2f - %.2f) / %.2f\n"
-                   "    = (%.2f + %.2f - %.2f) / %.2f = %.2f / %.2f = %.4f (%.1f%%), RUB a year\n",
+                   "    = (%.2f + %.2f - %.2f) / %.2f = %.2f / %.2f = %.4f (%.1f%%), %s\n",
                    roi.sick_before, roi.sick_after, roi.employees, roi.sick_day_cost,
                    isnan(roi.turnover_before) ? 0.0 : roi.turnover_before,
                    isnan(roi.turnover_before) ? 0.0 : roi.turnover_after, roi.employees,
                    isnan(roi.replacement_cost) ? 0.0 : roi.replacement_cost, roi.programme_cost,
                    roi.programme_cost, roi.sick_savings,
                    isnan(roi.turnover_savings) ? 0.0 : roi.turnover_savings, roi.programme_cost,
-                   roi.programme_cost, roi.net, roi.programme_cost, roi.roi, 100 * roi.roi);
+                   roi.programme_cost, roi.net, roi.programme_cost, roi.roi, 100 * roi.roi,
+                   ru ? "руб. в год" : "RUB a year");
         else
-            printf("ROI: give --programme-cost and --sick-day-cost (and --replacement-cost with "
-                   "--turnover-before)\n");
+            printf(ru ? "ROI: укажите --programme-cost и --sick-day-cost (и --replacement-cost "
+                        "вместе с --turnover-before)\n"
+                      : "ROI: give --programme-cost and --sick-day-cost (and --replacement-cost "
+                        "with --turnover-before)\n");
     }
     exit_code = ferror(stdout) ? 1 : 0;
 out:
@@ -521,8 +528,7 @@ int cmd_budget(int argc, char **argv)
         if (compare && strcmp(flag, "--plans") == 0) {
             while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) {
                 if (nplans == DMS_BUDGET_MAX_PLANS) {
-                    fprintf(stderr, "dmsrate budget: --plans: at most %d plans\n",
-                            DMS_BUDGET_MAX_PLANS);
+                    cli_fail("dmsrate budget", "--plans: at most %d plans", DMS_BUDGET_MAX_PLANS);
                     return 2;
                 }
                 plan_paths[nplans++] = argv[++i];
@@ -537,26 +543,26 @@ int cmd_budget(int argc, char **argv)
                               : strcmp(flag, "--format") == 0              ? &format
                                                                            : NULL;
         if (target == NULL) {
-            fprintf(stderr, "dmsrate budget: %s: unknown flag (see --help)\n", flag);
+            cli_fail("dmsrate budget", "%s: unknown flag (see --help)", flag);
             return 2;
         }
         if (i + 1 >= argc) {
-            fprintf(stderr, "dmsrate budget: %s: needs a value\n", flag);
+            cli_fail("dmsrate budget", "%s: needs a value", flag);
             return 2;
         }
         *target = argv[++i];
     }
     if (census_path == NULL || (!compare && budgets_path == NULL)) {
-        fprintf(stderr, "dmsrate budget: %s: required (see --help)\n",
-                census_path == NULL ? "--census" : "--budgets");
+        cli_fail("dmsrate budget", "%s: required (see --help)",
+                 census_path == NULL ? "--census" : "--budgets");
         return 2;
     }
     if (compare && nplans < 2) {
-        fprintf(stderr, "dmsrate budget: --plans: give two to four plan files\n");
+        cli_fail("dmsrate budget", "--plans: give two to four plan files");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
-        fprintf(stderr, "dmsrate budget: --format: '%s' is not table or json\n", format);
+        cli_fail("dmsrate budget", "--format: '%s' is not table or json", format);
         return 2;
     }
 
@@ -572,7 +578,7 @@ int cmd_budget(int argc, char **argv)
     dms_plan *plans[DMS_BUDGET_MAX_PLANS] = {NULL};
     dms_diag *diag = NULL;
     if (dms_diag_alloc(0, &diag) != DMS_OK) {
-        fprintf(stderr, "dmsrate budget: out of memory\n");
+        cli_raise("dmsrate budget", DMS_ENOMEM, "out of memory");
         goto out;
     }
     if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK) {

@@ -59,20 +59,12 @@ struct args {
 
 static void print_diag(const dms_diag *diag)
 {
-    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate claims: %s\n",
-                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-    }
-    if (dms_diag_count(diag) > dms_diag_kept(diag))
-        fprintf(stderr, "dmsrate claims: ... and %zu more\n",
-                dms_diag_count(diag) - dms_diag_kept(diag));
+    cli_diag("dmsrate claims", diag, false);
 }
 
 static void print_error(const dms_error *err)
 {
-    char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-    fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(err, line, sizeof line));
+    cli_error("dmsrate claims", err);
 }
 
 static bool parse_day(const char *s, long *day)
@@ -105,7 +97,7 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
             continue;
         }
         if (i + 1 >= argc) {
-            fprintf(stderr, "dmsrate claims: %s needs a value\n", f);
+            cli_fail("dmsrate claims", "%s needs a value", f);
             return 2;
         }
         const char *v = argv[++i];
@@ -164,11 +156,11 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
                 a->nlimits++;
             }
         } else {
-            fprintf(stderr, "dmsrate claims: unknown option %s (see --help)\n", f);
+            cli_fail("dmsrate claims", "unknown option %s (see --help)", f);
             return 2;
         }
         if (!ok) {
-            fprintf(stderr, "dmsrate claims: bad value '%s' for %s\n", v, f);
+            cli_fail("dmsrate claims", "bad value '%s' for %s", v, f);
             return 2;
         }
     }
@@ -186,7 +178,7 @@ static int load_register(const struct args *a, dms_register **reg)
     int status;
     if (a->register_path != NULL) {
         status = dms_claims_load_file(a->register_path, reg, diag, warn);
-        print_diag(warn);
+        cli_diag("dmsrate claims", warn, true);
         print_diag(diag);
     } else if (a->db != NULL && a->employer != NULL && a->year > 0) {
         dms_claims_store *cs = NULL;
@@ -197,7 +189,7 @@ static int load_register(const struct args *a, dms_register **reg)
             print_error(&err);
         dms_claims_store_close(cs);
     } else {
-        fprintf(stderr, "dmsrate claims: give --register FILE or --db, --employer, --year\n");
+        cli_fail("dmsrate claims", "give --register FILE or --db, --employer, --year");
         status = DMS_EINVAL;
     }
     dms_diag_free(diag);
@@ -225,13 +217,13 @@ static int load_membership(const struct args *a, dms_membership **m)
         if (status != DMS_OK && err.code != DMS_OK)
             print_error(&err);
         else if (status != DMS_OK)
-            fprintf(stderr, "dmsrate claims: --membership FILE, or --employer ID of an employer "
-                            "whose register is stored\n");
+            cli_fail("dmsrate claims",
+                     "--membership FILE, or --employer ID of an employer whose register is stored");
         dms_store_close(store);
         return status;
     }
     if (a->membership == NULL) {
-        fprintf(stderr, "dmsrate claims: --membership FILE is required\n");
+        cli_fail("dmsrate claims", "--membership FILE is required");
         return DMS_EINVAL;
     }
     dms_diag *diag = NULL;
@@ -245,15 +237,14 @@ static int load_membership(const struct args *a, dms_membership **m)
 static int do_import(const struct args *a)
 {
     if (a->db == NULL || a->employer == NULL || a->year == 0 || a->register_path == NULL) {
-        fprintf(stderr, "dmsrate claims import: --db, --employer, --year, --register needed\n");
+        cli_fail("dmsrate claims import", "--db, --employer, --year, --register needed");
         return 2;
     }
     char *text = NULL;
     size_t len = 0;
     dms_error rerr;
     if (dms_file_read(a->register_path, 0, "the register", &text, &len, &rerr) != DMS_OK) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate claims: %s\n", dms_error_format(&rerr, line, sizeof line));
+        cli_error("dmsrate claims", &rerr);
         return 2;
     }
     dms_diag *diag = NULL, *warn = NULL;
@@ -272,7 +263,7 @@ static int do_import(const struct args *a)
     int status = dms_claims_parse_csv_with(text, len, a->register_path, &parse, &reg, diag, warn);
     if (status != DMS_OK) {
         cli_progress_end(&bar);
-        print_diag(warn);
+        cli_diag("dmsrate claims", warn, true);
         print_diag(diag);
         goto out;
     }
@@ -288,7 +279,7 @@ static int do_import(const struct args *a)
     }
     dms_progress_finish(&bar.progress);
     cli_progress_end(&bar);
-    print_diag(warn);
+    cli_diag("dmsrate claims", warn, true);
     printf("{\"import_id\": %lld, \"sha256\": \"%s\", \"already_imported\": %s, \"lines\": %zu, "
            "\"inserted\": %zu, \"replaced\": %zu, \"dropped_columns\": %zu}\n",
            (long long)res.import_id, res.sha256, res.already_imported ? "true" : "false", res.lines,
@@ -416,7 +407,7 @@ static int do_report(const struct args *a)
     dms_error_clear(&err);
     int rc = 2;
     if (a->report == NULL) {
-        fprintf(stderr, "dmsrate claims report: name a report (see --help)\n");
+        cli_fail("dmsrate claims report", "name a report (see --help)");
         return 2;
     }
     if ((strcmp(a->report, "insured") != 0 && load_register(a, &reg) != DMS_OK) ||
@@ -478,7 +469,7 @@ static int do_report(const struct args *a)
         int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, stdout);
         dms_tariff_free(names);
         if (written != DMS_OK) {
-            fprintf(stderr, "dmsrate claims report: could not write the CSV\n");
+            cli_raise("dmsrate claims report", DMS_EIO, "could not write the CSV");
             goto out;
         }
     }
@@ -494,6 +485,7 @@ int cmd_claims(int argc, char **argv)
 {
     struct args a;
     memset(&a, 0, sizeof a);
+    a.ru = cli_russian(); /* --lang ru, taken by main */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(claims_usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -515,18 +507,18 @@ int cmd_claims(int argc, char **argv)
         return do_import(&a);
     if (strcmp(argv[1], "rate") == 0) {
         if (a.exp_from == 0 || a.renew_from == 0) {
-            fprintf(stderr, "dmsrate claims rate: --experience and --renewal are required\n");
+            cli_fail("dmsrate claims rate", "--experience and --renewal are required");
             return 2;
         }
         return do_rate(&a);
     }
     if (strcmp(argv[1], "report") == 0) {
         if (a.from == 0) {
-            fprintf(stderr, "dmsrate claims report: --period FROM:TO is required\n");
+            cli_fail("dmsrate claims report", "--period FROM:TO is required");
             return 2;
         }
         return do_report(&a);
     }
-    fprintf(stderr, "dmsrate claims: unknown action '%s' (import, rate, report)\n", argv[1]);
+    cli_fail("dmsrate claims", "unknown action '%s' (import, rate, report)", argv[1]);
     return 2;
 }

@@ -33,15 +33,16 @@ int cmd_employers(int argc, char **argv)
     }
     bool create = strcmp(argv[1], "create") == 0;
     if (!create && strcmp(argv[1], "list") != 0) {
-        fprintf(stderr, "dmsrate employers: unknown action '%s'\n%s", argv[1], usage);
+        cli_fail("dmsrate employers", "unknown action '%s'", argv[1]);
+        fputs(usage, stderr);
         return 2;
     }
     const char *name = NULL, *inn = NULL, *db_path = "var/dmsrate.db";
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
-            fprintf(stderr, "dmsrate employers: unknown option or missing value: %s\n%s", argv[i],
-                    usage);
+            cli_fail("dmsrate employers", "unknown option or missing value: %s", argv[i]);
+            fputs(usage, stderr);
             return 2;
         }
         if (create && strcmp(argv[i], "--name") == 0)
@@ -51,12 +52,14 @@ int cmd_employers(int argc, char **argv)
         else if (strcmp(argv[i], "--db") == 0)
             db_path = value;
         else {
-            fprintf(stderr, "dmsrate employers: unknown option %s\n%s", argv[i], usage);
+            cli_fail("dmsrate employers", "unknown option %s", argv[i]);
+            fputs(usage, stderr);
             return 2;
         }
     }
     if (create && name == NULL) {
-        fprintf(stderr, "dmsrate employers create: --name is required\n%s", usage);
+        cli_fail("dmsrate employers create", "--name is required");
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -74,7 +77,10 @@ int cmd_employers(int argc, char **argv)
             goto out;
         }
         printf("%ld\n", id);
-        fprintf(stderr, "dmsrate employers: employer %ld \"%s\" created\n", id, name);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate employers: создан работодатель %ld: %s\n"
+                              : "dmsrate employers: employer %ld \"%s\" created\n",
+                id, name);
     } else {
         if (dms_tenant_employer_list(store, 0, &list, &n, &err) != DMS_OK)
             goto out;
@@ -86,9 +92,7 @@ int cmd_employers(int argc, char **argv)
     code = 0;
 out:
     if (code != 0) {
-        char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-        fprintf(stderr, "dmsrate employers: %s\n",
-                dms_error_format(&err, where, (int)sizeof where));
+        cli_error("dmsrate employers", &err);
     }
     free(list);
     dms_store_close(store);

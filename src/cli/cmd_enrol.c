@@ -36,7 +36,8 @@ int cmd_enrol(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "import") != 0) {
-        fprintf(stderr, "dmsrate enrol: unknown action '%s'\n%s", argv[1], usage);
+        cli_fail("dmsrate enrol", "unknown action '%s'", argv[1]);
+        fputs(usage, stderr);
         return 2;
     }
     const char *policy_path = NULL, *census_path = NULL, *db_path = "var/dmsrate.db";
@@ -44,8 +45,8 @@ int cmd_enrol(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
-            fprintf(stderr, "dmsrate enrol: unknown option or missing value: %s\n%s", argv[i],
-                    usage);
+            cli_fail("dmsrate enrol", "unknown option or missing value: %s", argv[i]);
+            fputs(usage, stderr);
             return 2;
         }
         if (strcmp(argv[i], "--policy") == 0)
@@ -56,17 +57,18 @@ int cmd_enrol(int argc, char **argv)
             db_path = value;
         else if (strcmp(argv[i], "--employer") == 0) {
             if ((employer = strtol(value, NULL, 10)) <= 0) {
-                fprintf(stderr, "dmsrate enrol: --employer needs an employer id, got '%s'\n",
-                        value);
+                cli_fail("dmsrate enrol", "--employer needs an employer id, got '%s'", value);
                 return 2;
             }
         } else {
-            fprintf(stderr, "dmsrate enrol: unknown option %s\n%s", argv[i], usage);
+            cli_fail("dmsrate enrol", "unknown option %s", argv[i]);
+            fputs(usage, stderr);
             return 2;
         }
     }
     if (policy_path == NULL || census_path == NULL) {
-        fprintf(stderr, "dmsrate enrol import: --policy and --census are required\n%s", usage);
+        cli_fail("dmsrate enrol import", "--policy and --census are required");
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -78,8 +80,7 @@ int cmd_enrol(int argc, char **argv)
     int code = 2;
     char *csv = NULL;
     if (dms_file_read(census_path, 0, "the census", &csv, &len, &err) != DMS_OK) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate enrol: %s\n", dms_error_format(&err, line, sizeof line));
+        cli_error("dmsrate enrol", &err);
         return 1;
     }
     if (dms_json_load_file(policy_path, &policy, &err) != DMS_OK)
@@ -100,13 +101,16 @@ int cmd_enrol(int argc, char **argv)
         goto out;
     }
     /* A PostgreSQL URI may hold a password: it is not echoed. */
-    printf("imported %s and %s into %s for employer %ld (import %ld)\n", policy_path, census_path,
-           dms_store_is_uri(db_path) ? "the PostgreSQL database" : db_path, employer, id);
+    const char *where = dms_store_is_uri(db_path)
+                            ? (cli_russian() ? "базу PostgreSQL" : "the PostgreSQL database")
+                            : db_path;
+    printf(cli_russian() ? "%s и %s загружены в %s для работодателя %ld (загрузка %ld)\n"
+                         : "imported %s and %s into %s for employer %ld (import %ld)\n",
+           policy_path, census_path, where, employer, id);
     code = 0;
 out:
     if (code != 0) {
-        char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-        fprintf(stderr, "dmsrate enrol: %s\n", dms_error_format(&err, where, (int)sizeof where));
+        cli_error("dmsrate enrol", &err);
     }
     json_decref(policy);
     dms_store_close(store);

@@ -88,6 +88,27 @@ static void pad(const char *s, int width)
         putchar(' ');
 }
 
+/* A header line: each title padded to its width in characters, on the left
+ * (width > 0) or the right (width < 0), one space between. */
+static void header(const char *const *titles, const int *widths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int w = widths[i] < 0 ? -widths[i] : widths[i], chars = 0;
+        for (const char *p = titles[i]; *p; p++)
+            chars += ((unsigned char)*p & 0xC0) != 0x80;
+        if (i > 0)
+            putchar(' ');
+        if (widths[i] < 0)
+            for (; chars < w; chars++)
+                putchar(' ');
+        fputs(titles[i], stdout);
+        if (widths[i] > 0)
+            for (; chars < w; chars++)
+                putchar(' ');
+    }
+    putchar('\n');
+}
+
 static const char *dotted(long day, char buf[16])
 {
     char iso[11];
@@ -119,11 +140,22 @@ static int contract(dms_store *store, const struct args *a, dms_error *err)
     if ((status = dms_finance_store_contract_get(store, &c, err)) != DMS_OK)
         return status;
     char rub[48];
-    printf("employer %ld: %s invoices, due %d days after issue, payer INN %s\n", a->employer,
-           dms_finance_schedule_name(c.schedule), c.due_days,
-           c.payer_inn[0] ? c.payer_inn : "(the employer's)");
+    bool ru = cli_russian();
+    const char *schedule = dms_finance_schedule_name(c.schedule);
+    if (ru)
+        schedule = c.schedule == DMS_FINANCE_MONTHLY     ? "ежемесячные"
+                   : c.schedule == DMS_FINANCE_QUARTERLY ? "ежеквартальные"
+                                                         : schedule;
+    printf(ru ? "работодатель %ld: счета %s, оплата в течение %d дн. после выставления, ИНН "
+                "плательщика %s\n"
+              : "employer %ld: %s invoices, due %d days after issue, payer INN %s\n",
+           a->employer, schedule, c.due_days,
+           c.payer_inn[0] ? c.payer_inn
+           : ru           ? "(работодателя)"
+                          : "(the employer's)");
     for (size_t i = 0; i < c.nrates; i++)
-        printf("  %-16s %s a year per person\n", c.rates[i].programme,
+        printf(ru ? "  %-16s %s в год на человека\n" : "  %-16s %s a year per person\n",
+               c.rates[i].programme,
                dms_finance_kopecks_rub(c.rates[i].annual_kopecks, rub, sizeof rub));
     return DMS_OK;
 }
@@ -135,8 +167,12 @@ static int invoices(dms_store *store, long today, dms_error *err)
     if (status != DMS_OK)
         return status;
     char d1[16], d2[16], d3[16], d4[16], m1[48], m2[48], m3[48];
-    printf("%-10s %-23s %-10s %-10s %16s %16s %16s  %s\n", "invoice", "period", "issued", "due",
-           "amount", "paid", "open", "state");
+    static const char *const titles[2][8] = {
+        {"invoice", "period", "issued", "due", "amount", "paid", "open", " state"},
+        {"счёт", "период", "выставлен", "срок", "сумма", "оплачено", "остаток", " состояние"},
+    };
+    static const int widths[8] = {10, 23, 10, 10, -16, -16, -16, 0};
+    header(titles[cli_russian()], widths, 8);
     for (size_t i = 0; i < b->ninvoices; i++) {
         const dms_finance_invoice *v = &b->invoices[i];
         enum dms_finance_state s = dms_finance_invoice_state(v, today);
@@ -158,7 +194,10 @@ static int issue(dms_store *store, long today, dms_error *err)
     int status = dms_finance_store_issue(store, today, "cli", &n, err);
     if (status != DMS_OK)
         return status;
-    printf("issued %zu invoice(s) (выставлено счетов: %zu)\n", n, n);
+    if (cli_russian())
+        printf("выставлено счетов: %zu\n", n);
+    else
+        printf("issued %zu invoice(s) (выставлено счетов: %zu)\n", n, n);
     return invoices(store, today, err);
 }
 
@@ -198,10 +237,8 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
         char line[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
         for (size_t i = 0; i < dms_diag_kept(diag); i++)
             fprintf(stderr, "%s\n", dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-        status = dms_error_set(err, DMS_EINVAL, NULL,
-                               "%zu error(s); nothing was imported (ошибок: %zu, ничего не "
-                               "загружено)",
-                               dms_diag_count(diag), dms_diag_count(diag));
+        status = dms_error_set(err, DMS_EINVAL, NULL, "%zu error(s); nothing was imported",
+                               dms_diag_count(diag));
     } else if (status != DMS_OK) {
         dms_diag_first(diag, err);
         dms_error_set(err, status, NULL, "cannot read %s", a->file);
@@ -210,9 +247,13 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
     if (status == DMS_OK)
         status = dms_finance_store_import(store, st, a->file, "cli", &r, err);
     if (status == DMS_OK)
-        printf("%s: %zu payment(s) added (%zu matched to invoices), %zu already recorded, %zu "
-               "from other payers skipped\n",
-               a->file, r.added, r.matched, r.duplicates, r.foreign);
+        printf(
+            cli_russian()
+                ? "%s: добавлено платежей: %zu (сопоставлено со счетами: %zu), уже были "
+                  "учтены: %zu, от других плательщиков пропущено: %zu\n"
+                : "%s: %zu payment(s) added (%zu matched to invoices), %zu already recorded, %zu "
+                  "from other payers skipped\n",
+            a->file, r.added, r.matched, r.duplicates, r.foreign);
     dms_statement_free(st);
     dms_diag_free(diag);
     free(data);
@@ -234,8 +275,12 @@ static int accruals(dms_store *store, const struct args *a, dms_error *err)
                                     &n, &total, err);
     if (status == DMS_OK) {
         char d1[16], d2[16], m1[48], m2[48];
-        printf("%-14s %-12s %-23s %5s %16s %16s\n", "policy", "programme", "covered", "days",
-               "annual", "accrued");
+        static const char *const titles[2][6] = {
+            {"policy", "programme", "covered", "days", "annual", "accrued"},
+            {"полис", "программа", "период", "дней", "в год", "начислено"},
+        };
+        static const int widths[6] = {14, 12, 23, -5, -16, -16};
+        header(titles[cli_russian()], widths, 6);
         for (size_t i = 0; i < n; i++) {
             const dms_finance_span *s = &b->spans[v[i].span];
             printf("%-14s %-12s %s–%s %5ld %16s %16s\n", s->policy, s->programme,
@@ -243,8 +288,8 @@ static int accruals(dms_store *store, const struct args *a, dms_error *err)
                    dms_finance_kopecks_rub(s->annual_kopecks, m1, sizeof m1),
                    dms_finance_kopecks_rub(v[i].kopecks, m2, sizeof m2));
         }
-        printf("total %s–%s: %s (%zu line(s))\n", dotted(from, d1), dotted(to, d2),
-               dms_finance_kopecks_rub(total, m1, sizeof m1), n);
+        printf(cli_russian() ? "итого %s–%s: %s (строк: %zu)\n" : "total %s–%s: %s (%zu line(s))\n",
+               dotted(from, d1), dotted(to, d2), dms_finance_kopecks_rub(total, m1, sizeof m1), n);
     }
     free(v);
     dms_finance_book_free(b);
@@ -259,7 +304,8 @@ static int debts(dms_store *store, long today, dms_error *err)
         return status;
     char d1[16], d2[16], m1[48];
     int64_t open = 0, overdue = 0;
-    printf("debts on %s (задолженность):\n", dotted(today, d1));
+    bool ru = cli_russian();
+    printf(ru ? "задолженность на %s:\n" : "debts on %s (задолженность):\n", dotted(today, d1));
     for (size_t i = 0; i < b->ninvoices; i++) {
         const dms_finance_invoice *v = &b->invoices[i];
         enum dms_finance_state s = dms_finance_invoice_state(v, today);
@@ -271,15 +317,17 @@ static int debts(dms_store *store, long today, dms_error *err)
             overdue += left;
         printf("  ");
         pad(v->number, 10);
-        printf(" due %s  %16s  %s", dotted(v->due, d2),
+        printf(ru ? " срок %s  %16s  %s" : " due %s  %16s  %s", dotted(v->due, d2),
                dms_finance_kopecks_rub(left, m1, sizeof m1), dms_finance_state_name_ru(s));
         if (s == DMS_FINANCE_OVERDUE)
-            printf(", %ld day(s) overdue", today - v->due);
+            printf(ru ? ", просрочено дней: %ld" : ", %ld day(s) overdue", today - v->due);
         putchar('\n');
     }
-    printf("  open %s", dms_finance_kopecks_rub(open, m1, sizeof m1));
-    printf(", of which overdue %s", dms_finance_kopecks_rub(overdue, m1, sizeof m1));
-    printf(", credit %s\n", dms_finance_kopecks_rub(b->credit, m1, sizeof m1));
+    printf(ru ? "  не оплачено %s" : "  open %s", dms_finance_kopecks_rub(open, m1, sizeof m1));
+    printf(ru ? ", из них просрочено %s" : ", of which overdue %s",
+           dms_finance_kopecks_rub(overdue, m1, sizeof m1));
+    printf(ru ? ", переплата %s\n" : ", credit %s\n",
+           dms_finance_kopecks_rub(b->credit, m1, sizeof m1));
     /* The next invoice: the first period without one, at the register as it stands. */
     for (size_t k = 0; k < b->nperiods; k++) {
         bool have = false;
@@ -294,8 +342,10 @@ static int debts(dms_store *store, long today, dms_error *err)
                            b->periods[k].to, NULL, NULL, &through, NULL);
         long issue_day = b->periods[k].from > today ? b->periods[k].from : today;
         char d3[16], d4[16];
-        printf("upcoming (предстоящий платёж): invoice for %s–%s, issued %s, due %s, %s at the "
-               "register as it stands\n",
+        printf(ru ? "предстоящий платёж: счёт за %s–%s, выставление %s, срок оплаты %s, %s по "
+                    "списку застрахованных на сегодня\n"
+                  : "upcoming (предстоящий платёж): invoice for %s–%s, issued %s, due %s, %s at "
+                    "the register as it stands\n",
                dotted(b->periods[k].from, d1), dotted(b->periods[k].to, d2), dotted(issue_day, d3),
                dotted(issue_day + b->contract.due_days, d4),
                dms_finance_kopecks_rub(through - charged, m1, sizeof m1));
@@ -333,7 +383,8 @@ static int act(dms_store *store, const struct args *a, dms_error *err)
     } else {
         char d1[16], d2[16], m1[48], m2[48];
         printf("Акт сверки %s–%s, %s\n", dotted(from, d1), dotted(to, d2), b->employer_name);
-        printf("  opening balance (сальдо начальное) %s\n",
+        bool ru = cli_russian();
+        printf(ru ? "  сальдо начальное %s\n" : "  opening balance (сальдо начальное) %s\n",
                dms_finance_kopecks_rub(act->opening, m1, sizeof m1));
         for (size_t i = 0; i < act->nrows; i++) {
             const dms_finance_act_row *r = &act->rows[i];
@@ -342,14 +393,17 @@ static int act(dms_store *store, const struct args *a, dms_error *err)
             printf(" %16s %16s\n", r->debit ? dms_finance_kopecks_rub(r->debit, m1, sizeof m1) : "",
                    r->credit ? dms_finance_kopecks_rub(r->credit, m2, sizeof m2) : "");
         }
-        printf("  accrued (начислено) %s, paid (оплачено) %s\n",
+        printf(ru ? "  начислено %s, оплачено %s\n"
+                  : "  accrued (начислено) %s, paid (оплачено) %s\n",
                dms_finance_kopecks_rub(act->accrued, m1, sizeof m1),
                dms_finance_kopecks_rub(act->paid, m2, sizeof m2));
-        printf("  closing balance (сальдо конечное) %s\n",
+        printf(ru ? "  сальдо конечное %s\n" : "  closing balance (сальдо конечное) %s\n",
                dms_finance_kopecks_rub(act->closing, m1, sizeof m1));
     }
     if (status == DMS_OK && a->out != NULL)
-        fprintf(stderr, "dmsrate finance: wrote %s\n", a->out);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate finance: записан %s\n" : "dmsrate finance: wrote %s\n",
+                a->out);
 out:
     dms_finance_act_free(act);
     dms_finance_book_free(b);
@@ -384,7 +438,8 @@ int cmd_finance(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            fprintf(stderr, "dmsrate finance: missing value for %s\n%s", f, usage);
+            cli_fail("dmsrate finance", "missing value for %s", f);
+            fputs(usage, stderr);
             return 2;
         }
         bool known = false;
@@ -398,7 +453,8 @@ int cmd_finance(int argc, char **argv)
                 known = true;
             }
         if (!known) {
-            fprintf(stderr, "dmsrate finance: unknown option %s\n%s", f, usage);
+            cli_fail("dmsrate finance", "unknown option %s", f);
+            fputs(usage, stderr);
             return 2;
         }
     }
@@ -411,11 +467,13 @@ int cmd_finance(int argc, char **argv)
         ok = ok && a.from != NULL && a.to != NULL;
     else if (strcmp(action, "contract") != 0 && strcmp(action, "invoice") != 0 &&
              strcmp(action, "invoices") != 0 && strcmp(action, "debts") != 0) {
-        fprintf(stderr, "dmsrate finance: unknown action '%s'\n%s", action, usage);
+        cli_fail("dmsrate finance", "unknown action '%s'", action);
+        fputs(usage, stderr);
         return 2;
     }
     if (!ok) {
-        fprintf(stderr, "dmsrate finance %s: missing or bad options\n%s", action, usage);
+        cli_fail("dmsrate finance", "%s: missing or bad options", action);
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -448,7 +506,6 @@ int cmd_finance(int argc, char **argv)
     dms_store_close(store);
     if (status == DMS_OK)
         return 0;
-    char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-    fprintf(stderr, "dmsrate finance: %s\n", dms_error_format(&err, where, (int)sizeof where));
+    cli_error("dmsrate finance", &err);
     return status == DMS_EINVAL || status == DMS_EPARSE || status == DMS_ENOTFOUND ? 2 : 1;
 }

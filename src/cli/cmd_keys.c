@@ -79,14 +79,15 @@ int cmd_keys(int argc, char **argv)
     bool create = strcmp(action, "create") == 0, list = strcmp(action, "list") == 0;
     bool by_id = strcmp(action, "revoke") == 0 || strcmp(action, "rotate") == 0;
     if (!create && !list && !by_id) {
-        fprintf(stderr, "dmsrate keys: unknown action '%s'\n%s", action, usage);
+        cli_fail("dmsrate keys", "unknown action '%s'", action);
+        fputs(usage, stderr);
         return 2;
     }
     long key_id = 0;
     int first = 2;
     if (by_id) {
         if (argc < 3 || !parse_id(argv[2], &key_id)) {
-            fprintf(stderr, "dmsrate keys %s: give the key's id (dmsrate keys list)\n", action);
+            cli_fail("dmsrate keys", "%s: give the key's id (dmsrate keys list)", action);
             return 2;
         }
         first = 3;
@@ -103,8 +104,8 @@ int cmd_keys(int argc, char **argv)
             return 0;
         }
         if (value == NULL) {
-            fprintf(stderr, "dmsrate keys: unknown option or missing value: %s\n%s", argv[i],
-                    usage);
+            cli_fail("dmsrate keys", "unknown option or missing value: %s", argv[i]);
+            fputs(usage, stderr);
             return 2;
         }
         if (strcmp(argv[i], "--db") == 0) {
@@ -112,7 +113,7 @@ int cmd_keys(int argc, char **argv)
         } else if (strcmp(argv[i], "--employer") == 0 && (create || list)) {
             if (n_employers == DMS_TENANT_KEY_EMPLOYERS_MAX ||
                 !parse_id(value, &employers[n_employers])) {
-                fprintf(stderr, "dmsrate keys: --employer needs an employer id, got '%s'\n", value);
+                cli_fail("dmsrate keys", "--employer needs an employer id, got '%s'", value);
                 return 2;
             }
             n_employers++;
@@ -127,25 +128,25 @@ int cmd_keys(int argc, char **argv)
             long days = strtol(value, &end, 10);
             if (end == value || (*end != '\0' && strcmp(end, "d") != 0) || days <= 0 ||
                 days > 3660) {
-                fprintf(stderr, "dmsrate keys: --expires takes days, such as 90d (1 to 3660)\n");
+                cli_fail("dmsrate keys", "--expires takes days, such as 90d (1 to 3660)");
                 return 2;
             }
             expires = (int)days;
         } else {
-            fprintf(stderr, "dmsrate keys: unknown option %s\n%s", argv[i], usage);
+            cli_fail("dmsrate keys", "unknown option %s", argv[i]);
+            fputs(usage, stderr);
             return 2;
         }
     }
     enum dms_role role = DMS_ROLE_EMPLOYEE;
     if (create && (role_text == NULL || !dms_role_from_text(role_text, &role))) {
-        fprintf(stderr, "dmsrate keys: --role must be employee, hr, manager, finance, broker or "
-                        "insurer\n");
+        cli_fail("dmsrate keys",
+                 "--role must be employee, hr, manager, finance, broker or insurer");
         return 2;
     }
     bool tenant_role = role != DMS_ROLE_BROKER && role != DMS_ROLE_INSURER;
     if (create && tenant_role && n_employers > 1) {
-        fprintf(stderr, "dmsrate keys: a %s key belongs to one employer: one --employer\n",
-                role_text);
+        cli_fail("dmsrate keys", "a %s key belongs to one employer: one --employer", role_text);
         return 2;
     }
     dms_error err;
@@ -178,7 +179,10 @@ int cmd_keys(int argc, char **argv)
             goto out;
         }
         printf("%s\n", key);
-        fprintf(stderr, "dmsrate keys: key %ld created for role %s; it is shown only this once\n",
+        fprintf(stderr,
+                cli_russian()
+                    ? "dmsrate keys: ключ %ld создан для роли %s; он показывается только сейчас\n"
+                    : "dmsrate keys: key %ld created for role %s; it is shown only this once\n",
                 id, dms_role_name(role));
     } else if (list) {
         if (dms_tenant_key_list(store, n_employers > 0 ? employers[0] : 0, &keys, &n, &err) !=
@@ -188,18 +192,23 @@ int cmd_keys(int argc, char **argv)
     } else if (strcmp(action, "revoke") == 0) {
         if (dms_tenant_key_revoke(store, key_id, "cli", &err) != DMS_OK)
             goto out;
-        fprintf(stderr, "dmsrate keys: key %ld revoked\n", key_id);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate keys: ключ %ld отозван\n"
+                              : "dmsrate keys: key %ld revoked\n",
+                key_id);
     } else {
         if (dms_tenant_key_rotate(store, key_id, "cli", key, &id, &err) != DMS_OK)
             goto out;
         printf("%s\n", key);
-        fprintf(stderr, "dmsrate keys: key %ld replaces key %ld, which is revoked\n", id, key_id);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate keys: ключ %ld заменяет ключ %ld, тот отозван\n"
+                              : "dmsrate keys: key %ld replaces key %ld, which is revoked\n",
+                id, key_id);
     }
     code = 0;
 out:
     if (code != 0) {
-        char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-        fprintf(stderr, "dmsrate keys: %s\n", dms_error_format(&err, where, (int)sizeof where));
+        cli_error("dmsrate keys", &err);
     }
     free(keys);
     dms_store_close(store);

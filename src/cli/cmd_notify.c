@@ -59,7 +59,8 @@ int cmd_notify(int argc, char **argv)
                             : strcmp(f, "--now") == 0      ? &a.now
                                                            : NULL;
         if (v == NULL || (slot == NULL && strcmp(f, "--employer") != 0)) {
-            fprintf(stderr, "dmsrate notify: bad option %s\n%s", f, usage);
+            cli_fail("dmsrate notify", "bad option %s", f);
+            fputs(usage, stderr);
             return 2;
         }
         if (slot != NULL)
@@ -74,11 +75,13 @@ int cmd_notify(int argc, char **argv)
     else if (strcmp(action, "inbox") == 0)
         ok = ok && a.role != NULL;
     else if (!run && strcmp(action, "log") != 0) {
-        fprintf(stderr, "dmsrate notify: unknown action '%s'\n%s", action, usage);
+        cli_fail("dmsrate notify", "unknown action '%s'", action);
+        fputs(usage, stderr);
         return 2;
     }
     if (!ok) {
-        fprintf(stderr, "dmsrate notify %s: missing or bad options\n%s", action, usage);
+        cli_fail("dmsrate notify", "%s: missing or bad options", action);
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -93,8 +96,10 @@ int cmd_notify(int argc, char **argv)
     if (status == DMS_OK && strcmp(action, "contact") == 0) {
         status = dms_notify_store_contact_set(store, a.role, a.employee, a.email, &err);
         if (status == DMS_OK)
-            printf("employer %ld: %s%s%s gets e-mail at %s\n", a.employer, a.role,
-                   a.employee ? " " : "", a.employee ? a.employee : "", a.email);
+            printf(cli_russian() ? "работодатель %ld: %s%s%s получает письма на %s\n"
+                                 : "employer %ld: %s%s%s gets e-mail at %s\n",
+                   a.employer, a.role, a.employee ? " " : "", a.employee ? a.employee : "",
+                   a.email);
     } else if (status == DMS_OK && run) {
         long today = 0;
         char buf[11];
@@ -138,7 +143,6 @@ int cmd_notify(int argc, char **argv)
     dms_store_close(store);
     if (status == DMS_OK)
         return 0;
-    char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-    fprintf(stderr, "dmsrate notify: %s\n", dms_error_format(&err, where, (int)sizeof where));
+    cli_error("dmsrate notify", &err);
     return status == DMS_EINVAL || status == DMS_ENOTFOUND ? 2 : 1;
 }

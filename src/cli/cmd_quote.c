@@ -30,23 +30,11 @@ static const char quote_usage[] =
     "                    decimal comma, Russian headers, module and scenario names)\n"
     "  --no-percentiles  skip the distribution of the group's total claims\n";
 
-static void print_diag(const char *what, const dms_diag *diag)
-{
-    for (size_t i = 0; i < dms_diag_kept(diag); i++) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "dmsrate quote: %s%s\n", what,
-                dms_error_format(dms_diag_get(diag, i), line, sizeof line));
-    }
-    if (dms_diag_count(diag) > dms_diag_kept(diag))
-        fprintf(stderr, "dmsrate quote: ... and %zu more\n",
-                dms_diag_count(diag) - dms_diag_kept(diag));
-}
-
 int cmd_quote(int argc, char **argv)
 {
     const char *census_path = NULL, *plan_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
-    const char *format = "table", *lang = "en";
+    const char *format = "table", *lang = cli_russian() ? "ru" : "en";
     dms_quote_options options = dms_quote_options_default();
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -66,34 +54,33 @@ int cmd_quote(int argc, char **argv)
                               : strcmp(flag, "--lang") == 0   ? &lang
                                                               : NULL;
         if (target == NULL) {
-            fprintf(stderr, "dmsrate quote: %s: unknown flag (see --help)\n", flag);
+            cli_fail("dmsrate quote", "%s: unknown flag (see --help)", flag);
             return 2;
         }
         if (i + 1 >= argc) {
-            fprintf(stderr, "dmsrate quote: %s: needs a value\n", flag);
+            cli_fail("dmsrate quote", "%s: needs a value", flag);
             return 2;
         }
         *target = argv[++i];
     }
     if (census_path == NULL || plan_path == NULL) {
-        fprintf(stderr, "dmsrate quote: %s: required (see --help)\n",
-                census_path == NULL ? "--census" : "--plan");
+        cli_fail("dmsrate quote", "%s: required (see --help)",
+                 census_path == NULL ? "--census" : "--plan");
         return 2;
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0 &&
         strcmp(format, "xlsx") != 0) {
-        fprintf(stderr, "dmsrate quote: --format: '%s' is not table, json, csv or xlsx\n", format);
+        cli_fail("dmsrate quote", "--format: '%s' is not table, json, csv or xlsx", format);
         return 2;
     }
     if (strcmp(lang, "en") != 0 && strcmp(lang, "ru") != 0) {
-        fprintf(stderr, "dmsrate quote: --lang: '%s' is not en or ru\n", lang);
+        cli_fail("dmsrate quote", "--lang: '%s' is not en or ru", lang);
         return 2;
     }
 
     int exit_code = 2;
     dms_error err;
     dms_error_clear(&err);
-    char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
     dms_tariff *tariff = NULL;
     dms_model *model = NULL;
     dms_plan *plan = NULL;
@@ -101,28 +88,27 @@ int cmd_quote(int argc, char **argv)
     dms_quote *quote = NULL;
     dms_diag *diag = NULL, *warnings = NULL;
     if (dms_diag_alloc(0, &diag) != DMS_OK || dms_diag_alloc(0, &warnings) != DMS_OK) {
-        fprintf(stderr, "dmsrate quote: out of memory\n");
+        cli_raise("dmsrate quote", DMS_ENOMEM, "out of memory");
         goto out;
     }
     if (dms_tariff_load_file(tariff_path, &tariff, &err) != DMS_OK ||
         dms_model_load_file(model_path, &model, &err) != DMS_OK ||
         dms_plan_load_file(plan_path, &plan, &err) != DMS_OK) {
         const char *path = tariff == NULL ? tariff_path : model == NULL ? model_path : plan_path;
-        fprintf(stderr, "dmsrate quote: %s%s%s\n", err.line > 0 ? "" : path,
-                err.line > 0 ? "" : ": ", dms_error_format(&err, text, sizeof text));
+        cli_error_in("dmsrate quote", path, &err);
         goto out;
     }
     if (dms_census_load_file(census_path, &census, diag) != DMS_OK) {
-        print_diag("", diag);
+        cli_diag("dmsrate quote", diag, false);
         goto out;
     }
     options.census_source = census_path;
     if (dms_quote_compute(tariff, model, plan, census, &options, &quote, diag, warnings) !=
         DMS_OK) {
-        print_diag("", diag);
+        cli_diag("dmsrate quote", diag, false);
         goto out;
     }
-    print_diag("warning: ", warnings);
+    cli_diag("dmsrate quote", warnings, true);
     exit_code = 1;
     if (strcmp(format, "json") == 0) {
         json_t *report = dms_report_quote(quote, &err);
@@ -149,7 +135,10 @@ int cmd_quote(int argc, char **argv)
             free(buf);
         }
     } else {
-        exit_code = dms_report_quote_table(quote, stdout) == DMS_OK ? 0 : 1;
+        exit_code = dms_report_quote_table_lang(
+                        quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN, stdout) == DMS_OK
+                        ? 0
+                        : 1;
     }
 out:
     dms_quote_free(quote);

@@ -98,13 +98,14 @@ static int import(dms_store *store, const struct args *a, dms_error *err)
         for (size_t i = 0; i < outcome->nissues; i++)
             fprintf(stderr, "%s\n",
                     dms_insured_issue_format(&outcome->issues[i], a->file, line, sizeof line));
-        status = dms_error_set(err, DMS_EINVAL, NULL,
-                               "%zu error(s); nothing was applied (ошибок: %zu, ничего не "
-                               "применено)",
-                               outcome->nissues_total, outcome->nissues_total);
+        status = dms_error_set(err, DMS_EINVAL, NULL, "%zu error(s); nothing was applied",
+                               outcome->nissues_total);
     } else if (status == DMS_OK) {
-        printf("applied %zu change(s) to %zu person(s) of employer %ld (upload %ld)\n",
-               outcome->nchanges, outcome->npersons, a->employer, upload);
+        printf(
+            cli_russian()
+                ? "применено изменений: %zu, застрахованных: %zu, работодатель %ld (загрузка %ld)\n"
+                : "applied %zu change(s) to %zu person(s) of employer %ld (upload %ld)\n",
+            outcome->nchanges, outcome->npersons, a->employer, upload);
     }
     dms_insured_outcome_free(outcome);
     dms_insured_batch_free(batch);
@@ -164,7 +165,10 @@ static int list(dms_store *store, const struct args *a, dms_error *err)
             cell(row[c], widths[c]);
         putchar('\n');
     }
-    printf("%zu из %zu / %zu of %zu\n", n, total, n, total);
+    if (cli_russian())
+        printf("%zu из %zu\n", n, total);
+    else
+        printf("%zu из %zu / %zu of %zu\n", n, total, n, total);
     free(page);
     return DMS_OK;
 }
@@ -180,12 +184,13 @@ static int history(dms_store *store, const struct args *a, dms_error *err)
                                             DMS_INSURED_OPEN_END, &rows, &n, err);
     if (status != DMS_OK)
         return status;
-    printf("%s %s, %s, %s, version %ld\n", e.policy, e.full_name, e.programme,
-           dms_insured_status_name_ru(e.status), e.version);
+    printf(cli_russian() ? "%s %s, %s, %s, версия %ld\n" : "%s %s, %s, %s, version %ld\n", e.policy,
+           e.full_name, e.programme, dms_insured_status_name_ru(e.status), e.version);
     char day[11];
     for (size_t i = 0; i < n; i++)
-        printf("  v%ld  %-20s с %s  %-14s  entered %.19s by %s\n", rows[i].version,
-               dms_insured_action_name_ru(rows[i].change.action),
+        printf(cli_russian() ? "  v%ld  %-20s с %s  %-14s  внесено %.19s, автор %s\n"
+                             : "  v%ld  %-20s с %s  %-14s  entered %.19s by %s\n",
+               rows[i].version, dms_insured_action_name_ru(rows[i].change.action),
                dms_register_day_text(rows[i].change.effective_day, day), rows[i].programme,
                rows[i].entered_at, rows[i].author);
     free(rows);
@@ -229,7 +234,9 @@ static int export(dms_store *store, const struct args *a, dms_error *err)
         status = xlsx ? dms_insured_list_xlsx(reg, NULL, a->out, NULL, NULL, err)
                       : dms_insured_list_csv(reg, NULL, out, err);
     if (status == DMS_OK)
-        fprintf(stderr, "dmsrate register: wrote %s\n", a->out);
+        fprintf(stderr,
+                cli_russian() ? "dmsrate register: записан %s\n" : "dmsrate register: wrote %s\n",
+                a->out);
 out:
     if (out != NULL && fclose(out) != 0 && status == DMS_OK)
         status = dms_error_set(err, DMS_EIO, NULL, "cannot write %s", a->out);
@@ -250,7 +257,8 @@ int cmd_register(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            fprintf(stderr, "dmsrate register: missing value for %s\n%s", f, usage);
+            cli_fail("dmsrate register", "missing value for %s", f);
+            fputs(usage, stderr);
             return 2;
         }
         if (strcmp(f, "--db") == 0)
@@ -284,7 +292,8 @@ int cmd_register(int argc, char **argv)
         else if (strcmp(f, "--days") == 0)
             a.days = strtol(v, NULL, 10);
         else {
-            fprintf(stderr, "dmsrate register: unknown option %s\n%s", f, usage);
+            cli_fail("dmsrate register", "unknown option %s", f);
+            fputs(usage, stderr);
             return 2;
         }
     }
@@ -300,11 +309,13 @@ int cmd_register(int argc, char **argv)
     else if (strcmp(action, "window") == 0)
         ok = ok && a.days >= 0;
     else if (strcmp(action, "list") != 0) {
-        fprintf(stderr, "dmsrate register: unknown action '%s'\n%s", action, usage);
+        cli_fail("dmsrate register", "unknown action '%s'", action);
+        fputs(usage, stderr);
         return 2;
     }
     if (!ok) {
-        fprintf(stderr, "dmsrate register %s: missing or bad options\n%s", action, usage);
+        cli_fail("dmsrate register", "%s: missing or bad options", action);
+        fputs(usage, stderr);
         return 2;
     }
     dms_error err;
@@ -325,13 +336,14 @@ int cmd_register(int argc, char **argv)
         else if (strcmp(action, "export") == 0)
             status = export(store, &a, &err);
         else if ((status = dms_register_store_set_retro_days(store, (int)a.days, &err)) == DMS_OK)
-            printf("employer %ld: changes may take effect up to %ld days back\n", a.employer,
-                   a.days);
+            printf(cli_russian() ? "работодатель %ld: изменения могут вступать в силу задним "
+                                   "числом до %ld дней\n"
+                                 : "employer %ld: changes may take effect up to %ld days back\n",
+                   a.employer, a.days);
     }
     dms_store_close(store);
     if (status == DMS_OK)
         return 0;
-    char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-    fprintf(stderr, "dmsrate register: %s\n", dms_error_format(&err, where, (int)sizeof where));
+    cli_error("dmsrate register", &err);
     return status == DMS_EINVAL || status == DMS_EPARSE || status == DMS_ENOTFOUND ? 2 : 1;
 }

@@ -135,7 +135,7 @@ static int number_arg(const char *flag, const char *value, unsigned long min, un
                       unsigned long *out)
 {
     if (value == NULL || !dms_parse_ulong(value, max, out) || *out < min) {
-        fprintf(stderr, "dmsrate serve: %s needs a whole number in %lu..%lu\n", flag, min, max);
+        cli_fail("dmsrate serve", "%s needs a whole number in %lu..%lu", flag, min, max);
         return 2;
     }
     return 0;
@@ -143,6 +143,10 @@ static int number_arg(const char *flag, const char *value, unsigned long min, un
 
 int cmd_serve(int argc, char **argv)
 {
+    /* The API answers each request in its Accept-Language and its threads
+     * read dms_error_format's setting: English for the process; this
+     * command's own failures follow --lang through cli_error. */
+    dms_error_use_russian(false);
     dms_api_config config = dms_api_config_default();
     config.access_log = stderr;
     config.web_dir = "web";
@@ -170,13 +174,14 @@ int cmd_serve(int argc, char **argv)
             continue;
         }
         if (value == NULL) {
-            fprintf(stderr, "dmsrate serve: unknown option or missing value: %s\n%s", flag, usage);
+            cli_fail("dmsrate serve", "unknown option or missing value: %s", flag);
+            fputs(usage, stderr);
             return 2;
         }
         i++;
         if (strcmp(flag, "--listen") == 0) {
             if (dms_api_parse_listen(value, host, sizeof host, &config, &err) != DMS_OK) {
-                fprintf(stderr, "dmsrate serve: %s\n", err.message);
+                cli_error("dmsrate serve", &err);
                 return 2;
             }
         } else if (strcmp(flag, "--tariffs") == 0) {
@@ -200,7 +205,7 @@ int cmd_serve(int argc, char **argv)
             char msg[128];
             if (strlen(value) != 10 ||
                 dms_census_parse_date(value, 10, &y, &m, &d, msg, sizeof msg) != DMS_OK) {
-                fprintf(stderr, "dmsrate serve: --today must be YYYY-MM-DD\n");
+                cli_fail("dmsrate serve", "--today must be YYYY-MM-DD");
                 return 2;
             }
             config.today = value;
@@ -254,7 +259,8 @@ int cmd_serve(int argc, char **argv)
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
         } else {
-            fprintf(stderr, "dmsrate serve: unknown option %s\n%s", flag, usage);
+            cli_fail("dmsrate serve", "unknown option %s", flag);
+            fputs(usage, stderr);
             return 2;
         }
     }
@@ -273,21 +279,23 @@ int cmd_serve(int argc, char **argv)
     dms_api_server *server = NULL;
     dms_notify_scheduler *scheduler = NULL;
     if (db_path != NULL && dms_store_open(db_path, &store, &err) != DMS_OK) {
-        fprintf(stderr, "dmsrate serve: %s\n", err.message);
+        cli_error("dmsrate serve", &err);
         goto out;
     }
     if (store != NULL && seed)
         seed_sample_employer(store);
     config.db_path = db_path;
     if (dms_api_server_start(&config, &server, &err) != DMS_OK) {
-        char where[DMS_ERROR_MESSAGE_MAX + DMS_ERROR_PATH_MAX + 32];
-        fprintf(stderr, "dmsrate serve: %s\n", dms_error_format(&err, where, (int)sizeof where));
+        cli_error("dmsrate serve", &err);
         /* 1: the address (a restart may help); 2: the configuration. */
         code = err.code == DMS_EIO ? 1 : 2;
         if (code == 2)
+            /* A hint after the error, not a second error: no code. */
             fprintf(stderr,
-                    "dmsrate serve: the catalog is read from --tariffs %s and --models %s "
-                    "(defaults ./tariffs and ./models)\n",
+                    cli_russian() ? "dmsrate serve: каталог читается из --tariffs %s и --models %s "
+                                    "(по умолчанию ./tariffs и ./models)\n"
+                                  : "dmsrate serve: the catalog is read from --tariffs %s and "
+                                    "--models %s (defaults ./tariffs and ./models)\n",
                     config.tariffs_dir != NULL ? config.tariffs_dir : "(none)",
                     config.models_dir != NULL ? config.models_dir : "(none)");
         goto out;
@@ -296,7 +304,7 @@ int cmd_serve(int argc, char **argv)
         dms_notify_send_init();
         if (dms_notify_scheduler_start(db_path, smtp_url, mail_from, config.today, notify_interval,
                                        &scheduler, &err) != DMS_OK) {
-            fprintf(stderr, "dmsrate serve: %s\n", err.message);
+            cli_error("dmsrate serve", &err);
             goto out;
         }
     }

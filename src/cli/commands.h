@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "dms/error.h"
 #include "dms/progress.h"
 
 int cmd_aggregate(int argc, char **argv);
@@ -23,6 +24,26 @@ int cmd_enrol(int argc, char **argv);
 int cmd_register(int argc, char **argv);
 int cmd_finance(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+
+/* Failures on stderr (cli_error.c): "PROG: where: message [code]" in the
+ * language of --lang, code being the stable dms_status_name. cli_error_in
+ * names the input file unless the error is at a line of it. cli_raise makes
+ * the error from an English template with a Russian form in error.c's table,
+ * prints it and returns the exit status (2 for bad input, else 1); cli_fail
+ * is cli_raise of a usage error (invalid_parameter, exit status 2). */
+void cli_error(const char *prog, const dms_error *err);
+/* Every kept entry of diag the same way (warnings marked so), then how many
+ * more were counted but not kept. */
+struct dms_diag;
+void cli_diag(const char *prog, const struct dms_diag *diag, bool warnings);
+/* The language of the CLI's own words, set once by main (--lang, DMS_LANG);
+ * also sets the language of dms_error_format. */
+void cli_use_russian(bool ru);
+bool cli_russian(void);
+void cli_error_in(const char *prog, const char *file, const dms_error *err);
+int cli_raise(const char *prog, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --format xlsx (xlsx_out.c): cli_xlsx_begin opens a memory stream for the
  * command's CSV (NULL, message printed, when stdout is a terminal);

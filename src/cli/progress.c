@@ -13,6 +13,31 @@
 
 #define BAR_WIDTH 30
 
+/* The core names its stages in English (dms/progress.h); with --lang ru
+ * the user reads them in Russian. A stage missing here stays English. */
+static const struct {
+    const char *en, *ru;
+} stages_ru[] = {
+    {"checking and applying the changes", "проверка и применение изменений"},
+    {"checking the designs reaching the target", "проверка вариантов, достигающих цели"},
+    {"checking the designs within budget", "проверка вариантов в пределах бюджета"},
+    {"done", "готово"},
+    {"pricing the design space", "расчёт цен вариантов"},
+    {"reading the register", "чтение реестра"},
+    {"reading the template", "чтение шаблона"},
+    {"solving each segment", "подбор по каждому сегменту"},
+    {"storing the register", "сохранение реестра"},
+};
+
+static const char *stage_text(const char *stage)
+{
+    if (cli_russian())
+        for (size_t i = 0; i < sizeof stages_ru / sizeof stages_ru[0]; i++)
+            if (strcmp(stages_ru[i].en, stage) == 0)
+                return stages_ru[i].ru;
+    return stage;
+}
+
 void cli_progress_start(cli_progress *c, const char *label)
 {
     memset(c, 0, sizeof *c);
@@ -27,6 +52,7 @@ void cli_progress_start(cli_progress *c, const char *label)
 void cli_progress_show(void *user, double fraction, const char *stage)
 {
     cli_progress *c = user;
+    stage = stage_text(stage);
     int percent = (int)(fraction * 100.0 + 1e-9);
     if (c->tty) {
         int filled = (int)(fraction * BAR_WIDTH + 1e-9);

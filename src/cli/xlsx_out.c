@@ -15,12 +15,12 @@
 FILE *cli_xlsx_begin(const char *prog, char **buf, size_t *len)
 {
     if (isatty(STDOUT_FILENO)) {
-        fprintf(stderr, "%s: --format xlsx writes a binary file: redirect it (> out.xlsx)\n", prog);
+        cli_fail(prog, "--format xlsx writes a binary file: redirect it (> out.xlsx)");
         return NULL;
     }
     FILE *f = open_memstream(buf, len);
     if (f == NULL)
-        fprintf(stderr, "%s: out of memory\n", prog);
+        cli_raise(prog, DMS_ENOMEM, "out of memory");
     return f;
 }
 
@@ -28,7 +28,7 @@ int cli_xlsx_end(const char *prog, FILE *csv, char **buf, size_t *len, const cha
 {
     if (fclose(csv) != 0) {
         free(*buf);
-        fprintf(stderr, "%s: out of memory\n", prog);
+        cli_raise(prog, DMS_ENOMEM, "out of memory");
         return 1;
     }
     char *x = NULL;
@@ -39,8 +39,7 @@ int cli_xlsx_end(const char *prog, FILE *csv, char **buf, size_t *len, const cha
     free(*buf);
     *buf = NULL;
     if (status != DMS_OK) {
-        char line[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-        fprintf(stderr, "%s: %s\n", prog, dms_error_format(&err, line, sizeof line));
+        cli_error(prog, &err);
         return 1;
     }
     int rc = fwrite(x, 1, xlen, stdout) == xlen && fflush(stdout) == 0 ? 0 : 1;

@@ -70,11 +70,13 @@ static void read_person(census_builder *b, size_t index, json_t *obj)
         } else if (json_is_null(value) && !dms_census_field_required((enum census_field)f)) {
             /* optional and absent */
         } else {
-            dms_census_builder_error(
-                b, index, (enum census_field)f, 0, 0, "%s must be %s", dms_census_field_key[f],
-                f == CF_EMPLOYEE_ID                               ? "a string or an integer"
-                : dms_census_field_required((enum census_field)f) ? "a string"
-                                                                  : "a string or null");
+            /* One whole sentence per case, so each has its Russian form. */
+            dms_census_builder_error(b, index, (enum census_field)f, 0, 0,
+                                     f == CF_EMPLOYEE_ID ? "%s must be a string or an integer"
+                                     : dms_census_field_required((enum census_field)f)
+                                         ? "%s must be a string"
+                                         : "%s must be a string or null",
+                                     dms_census_field_key[f]);
         }
     }
     for (int f = 0; f < CF_COUNT; f++) {

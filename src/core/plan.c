@@ -417,12 +417,13 @@ int dms_plan_assign(const dms_plan *plan, const dms_census *census, const char *
         }
         if (s < 0) {
             status = DMS_EINVAL;
-            if (p->line > 0)
+            if (p->line > 0 && plan->segment_by == DMS_SEGMENT_BY_COLUMN)
                 dms_diag_add_at(diag, DMS_EINVAL, census_source, p->line, 1,
-                                "no segment of the plan takes employee '%s'%s%s%s", p->employee_id,
-                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? " (segment '" : "",
-                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? employee->segment : "",
-                                plan->segment_by == DMS_SEGMENT_BY_COLUMN ? "')" : "");
+                                "no segment of the plan takes employee '%s' (segment '%s')",
+                                p->employee_id, employee->segment);
+            else if (p->line > 0)
+                dms_diag_add_at(diag, DMS_EINVAL, census_source, p->line, 1,
+                                "no segment of the plan takes employee '%s'", p->employee_id);
             else
                 dms_diag_add_path(diag, DMS_EINVAL, NULL,
                                   "no segment of the plan takes person %zu (employee '%s')", i,

@@ -202,7 +202,9 @@ json_t *dms_report_quote(const dms_quote *q, dms_error *err)
 }
 
 /* 1234567.891 -> "1 234 567.89" (thin grouping a person can read). */
-static const char *money_text(double roubles, char *buf, size_t size)
+/* Money for the table: thousands apart, two decimals, a decimal comma in
+ * Russian. */
+static const char *money_text(double roubles, bool ru, char *buf, size_t size)
 {
     char digits[64];
     snprintf(digits, sizeof digits, "%.2f", fabs(roubles) < 0.005 ? 0.0 : roubles);
@@ -214,117 +216,238 @@ static const char *money_text(double roubles, char *buf, size_t size)
             buf[o++] = ' ';
         buf[o++] = digits[i];
     }
+    if (ru)
+        *dot = ',';
     snprintf(buf + o, size - o, "%s", dot);
     return buf;
 }
 
-static void table_money_rows(FILE *out, const dms_quote_block *b, double employer_share)
+/* A plain number with prec decimals, a decimal comma in Russian. */
+static const char *fixed_text(double v, int prec, bool ru, char *buf, size_t size)
 {
-    static const char *const labels[] = {
-        "Expected claims", "Group-size load", "Anti-selection load", "Pure premium", "Admin fee",
-        "Contingency",     "Expense",         "Commission",          "Profit",       "Rounding",
+    snprintf(buf, size, "%.*f", prec, v);
+    char *dot = ru ? strchr(buf, '.') : NULL;
+    if (dot != NULL)
+        *dot = ',';
+    return buf;
+}
+
+/* text padded with spaces to width characters, not bytes (a Russian letter
+ * takes two bytes of UTF-8), on the left (left) or the right. */
+static void cell(FILE *out, const char *text, int width, bool left)
+{
+    int chars = 0;
+    for (const char *p = text; *p != '\0'; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    int pad = width > chars ? width - chars : 0;
+    if (!left)
+        fprintf(out, "%*s", pad, "");
+    fputs(text, out);
+    if (left)
+        fprintf(out, "%*s", pad, "");
+}
+
+/* "  label  a  b  c": the label column and three money columns. */
+static void money_row(FILE *out, const char *label, const char *a, const char *b, const char *c)
+{
+    fputs("  ", out);
+    cell(out, label, 28, true);
+    const char *v[3] = {a, b, c};
+    for (int k = 0; k < 3; k++) {
+        fputc(' ', out);
+        cell(out, v[k], 18, false);
+    }
+    fputc('\n', out);
+}
+
+static const char *const table_scenarios[2][DMS_SCENARIO_COUNT] = {
+    {"optimistic", "base", "pessimistic"},
+    {"оптимистичный", "базовый", "пессимистичный"},
+};
+
+static void table_money_rows(FILE *out, const dms_quote_block *b, double employer_share, bool ru)
+{
+    static const char *const labels[2][10] = {
+        {"Expected claims", "Group-size load", "Anti-selection load", "Pure premium", "Admin fee",
+         "Contingency", "Expense", "Commission", "Profit", "Rounding"},
+        {"Ожидаемые выплаты", "Надбавка за численность", "Надбавка за антиселекцию", "Нетто-премия",
+         "Расходы на ведение", "Резерв на колебания", "Расходы", "Комиссия", "Прибыль",
+         "Округление"},
     };
+    const char *const *scen = table_scenarios[ru];
     char t[3][40];
     double v[DMS_SCENARIO_COUNT][10];
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
         money_values(&b->money[k], v[k]);
-    fprintf(out, "  %-28s %18s %18s %18s\n", "", "optimistic", "base", "pessimistic");
+    money_row(out, "", scen[0], scen[1], scen[2]);
     for (size_t i = 0; i < 10; i++)
-        fprintf(out, "  %-28s %18s %18s %18s\n", labels[i], money_text(v[0][i], t[0], sizeof t[0]),
-                money_text(v[1][i], t[1], sizeof t[1]), money_text(v[2][i], t[2], sizeof t[2]));
+        money_row(out, labels[ru][i], money_text(v[0][i], ru, t[0], sizeof t[0]),
+                  money_text(v[1][i], ru, t[1], sizeof t[1]),
+                  money_text(v[2][i], ru, t[2], sizeof t[2]));
     double g[3];
     for (int k = 0; k < 3; k++)
         g[k] = kopecks_to_roubles(b->money[k].gross_kopecks);
-    fprintf(out, "  %-28s %18s %18s %18s\n", "GROSS PREMIUM", money_text(g[0], t[0], 40),
-            money_text(g[1], t[1], 40), money_text(g[2], t[2], 40));
+    money_row(out, ru ? "БРУТТО-ПРЕМИЯ" : "GROSS PREMIUM", money_text(g[0], ru, t[0], 40),
+              money_text(g[1], ru, t[1], 40), money_text(g[2], ru, t[2], 40));
     if (b->people > 0) {
         double n = (double)b->people;
-        fprintf(out, "  %-28s %18s %18s %18s\n", "  per person a year",
-                money_text(g[0] / n, t[0], 40), money_text(g[1] / n, t[1], 40),
-                money_text(g[2] / n, t[2], 40));
-        fprintf(out, "  %-28s %18s %18s %18s\n", "  per person a month",
-                money_text(g[0] / n / 12, t[0], 40), money_text(g[1] / n / 12, t[1], 40),
-                money_text(g[2] / n / 12, t[2], 40));
+        money_row(out, ru ? "  на человека в год" : "  per person a year",
+                  money_text(g[0] / n, ru, t[0], 40), money_text(g[1] / n, ru, t[1], 40),
+                  money_text(g[2] / n, ru, t[2], 40));
+        money_row(out, ru ? "  на человека в месяц" : "  per person a month",
+                  money_text(g[0] / n / 12, ru, t[0], 40), money_text(g[1] / n / 12, ru, t[1], 40),
+                  money_text(g[2] / n / 12, ru, t[2], 40));
     }
     if (employer_share < 1.0) {
-        fprintf(out, "  %-28s %18s %18s %18s\n", "  employer pays",
-                money_text(
-                    kopecks_to_roubles(employer_kopecks(b->money[0].gross_kopecks, employer_share)),
-                    t[0], 40),
-                money_text(
-                    kopecks_to_roubles(employer_kopecks(b->money[1].gross_kopecks, employer_share)),
-                    t[1], 40),
-                money_text(
-                    kopecks_to_roubles(employer_kopecks(b->money[2].gross_kopecks, employer_share)),
-                    t[2], 40));
+        for (int k = 0; k < 3; k++)
+            money_text(
+                kopecks_to_roubles(employer_kopecks(b->money[k].gross_kopecks, employer_share)), ru,
+                t[k], 40);
+        money_row(out, ru ? "  платит работодатель" : "  employer pays", t[0], t[1], t[2]);
     }
 }
 
 int dms_report_quote_table(const dms_quote *q, FILE *out)
 {
+    return dms_report_quote_table_lang(q, DMS_CSV_EN, out);
+}
+
+int dms_report_quote_table_lang(const dms_quote *q, dms_csv_lang lang, FILE *out)
+{
+    bool ru = lang == DMS_CSV_RU;
     char t[4][40];
-    fprintf(out, "DMS group quote / Расчёт ДМС: %s\n", q->plan->name);
-    fprintf(out, "Period %s .. %s; tariff %s (%s); model %s (%s)\n", q->plan->period_from,
-            q->plan->period_to, q->tariff->name, q->tariff->version, q->model->name,
-            q->model->version);
-    fprintf(out,
-            "Group: %zu people (%zu employees, %zu spouses, %zu children), average age %.1f; "
-            "group-size factor %.2f; trend %.2f years; %zu rating cells\n",
-            q->total.people, q->total.employees, q->total.spouses, q->total.children,
-            q->total.average_age, q->group_factor, q->trend_years, q->cells);
-    fprintf(out,
-            "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
-            "pessimistic %.2f x %.2f\n",
-            q->scenarios[0].frequency, q->scenarios[0].severity, q->scenarios[1].frequency,
-            q->scenarios[1].severity, q->scenarios[2].frequency, q->scenarios[2].severity);
-    fprintf(out, "Anti-selection only on lines marked V (employees choose them); unmarked "
-                 "lines are employer-paid\n");
-    if (q->region_fallbacks > 0)
+    char a[6][32];
+    if (ru) {
+        fprintf(out, "Расчёт ДМС: %s\n", q->plan->name);
+        fprintf(out, "Период %s .. %s; тариф %s (%s); модель %s (%s)\n", q->plan->period_from,
+                q->plan->period_to, q->tariff->name, q->tariff->version, q->model->name,
+                q->model->version);
         fprintf(out,
-                "Warning: %zu people live in regions the tariff does not list; priced as "
-                "'%s'\n",
-                q->region_fallbacks, q->tariff->regions[q->tariff->fallback_region].code);
+                "Группа: %zu чел. (сотрудников %zu, супругов %zu, детей %zu), средний возраст %s; "
+                "коэффициент численности %s; тренд %s года; тарифных ячеек %zu\n",
+                q->total.people, q->total.employees, q->total.spouses, q->total.children,
+                fixed_text(q->total.average_age, 1, ru, a[0], 32),
+                fixed_text(q->group_factor, 2, ru, a[1], 32),
+                fixed_text(q->trend_years, 2, ru, a[2], 32), q->cells);
+        fprintf(out, "Сценарии (частота x тяжесть): оптимистичный %s x %s, базовый %s x %s, ",
+                fixed_text(q->scenarios[0].frequency, 2, ru, a[0], 32),
+                fixed_text(q->scenarios[0].severity, 2, ru, a[1], 32),
+                fixed_text(q->scenarios[1].frequency, 2, ru, a[2], 32),
+                fixed_text(q->scenarios[1].severity, 2, ru, a[3], 32));
+        fprintf(out, "пессимистичный %s x %s\n",
+                fixed_text(q->scenarios[2].frequency, 2, ru, a[4], 32),
+                fixed_text(q->scenarios[2].severity, 2, ru, a[5], 32));
+        fprintf(out, "Антиселекция только в строках с отметкой V (их выбирают сотрудники); "
+                     "строки без отметки оплачивает работодатель\n");
+        if (q->region_fallbacks > 0)
+            fprintf(out,
+                    "Внимание: %zu чел. живут в регионах, которых нет в тарифе; цена рассчитана "
+                    "как для «%s»\n",
+                    q->region_fallbacks, q->tariff->regions[q->tariff->fallback_region].code);
+    } else {
+        fprintf(out, "DMS group quote / Расчёт ДМС: %s\n", q->plan->name);
+        fprintf(out, "Period %s .. %s; tariff %s (%s); model %s (%s)\n", q->plan->period_from,
+                q->plan->period_to, q->tariff->name, q->tariff->version, q->model->name,
+                q->model->version);
+        fprintf(out,
+                "Group: %zu people (%zu employees, %zu spouses, %zu children), average age %.1f; "
+                "group-size factor %.2f; trend %.2f years; %zu rating cells\n",
+                q->total.people, q->total.employees, q->total.spouses, q->total.children,
+                q->total.average_age, q->group_factor, q->trend_years, q->cells);
+        fprintf(out,
+                "Scenarios (frequency x severity): optimistic %.2f x %.2f, base %.2f x %.2f, "
+                "pessimistic %.2f x %.2f\n",
+                q->scenarios[0].frequency, q->scenarios[0].severity, q->scenarios[1].frequency,
+                q->scenarios[1].severity, q->scenarios[2].frequency, q->scenarios[2].severity);
+        fprintf(out, "Anti-selection only on lines marked V (employees choose them); unmarked "
+                     "lines are employer-paid\n");
+        if (q->region_fallbacks > 0)
+            fprintf(out,
+                    "Warning: %zu people live in regions the tariff does not list; priced as "
+                    "'%s'\n",
+                    q->region_fallbacks, q->tariff->regions[q->tariff->fallback_region].code);
+    }
+    static const char *const heads[2][6] = {
+        {"module (base scenario)", "terms", "claims/pers", "pure/pers", "expected claims", "gross"},
+        {"модуль (базовый)", "условия", "выпл./чел.", "нетто/чел.", "ожид. выплаты", "брутто"},
+    };
+    static const int widths[6] = {24, 10, 12, 12, 18, 18};
     for (size_t s = 0; s < q->nsegments; s++) {
         const dms_quote_segment *qs = &q->segments[s];
-        fprintf(out,
-                "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
-                "age %.1f, employer pays %.0f%%\n",
-                qs->plan->code, qs->plan->name_ru, qs->plan->name_en, qs->network->code,
-                qs->total.people, qs->total.employees, qs->total.average_age,
-                100 * qs->plan->employer_share);
-        fprintf(out, "  %-24s %-10s %12s %12s %18s %18s\n", "module (base scenario)", "terms",
-                "claims/pers", "pure/pers", "expected claims", "gross");
+        if (ru)
+            fprintf(out,
+                    "\nСегмент %s: %s — сеть клиник %s, %zu чел. (сотрудников %zu), средний "
+                    "возраст %s, работодатель платит %.0f%%\n",
+                    qs->plan->code, qs->plan->name_ru, qs->network->code, qs->total.people,
+                    qs->total.employees, fixed_text(qs->total.average_age, 1, ru, a[0], 32),
+                    100 * qs->plan->employer_share);
+        else
+            fprintf(out,
+                    "\nSegment %s: %s / %s — network %s, %zu people (%zu employees), average "
+                    "age %.1f, employer pays %.0f%%\n",
+                    qs->plan->code, qs->plan->name_ru, qs->plan->name_en, qs->network->code,
+                    qs->total.people, qs->total.employees, qs->total.average_age,
+                    100 * qs->plan->employer_share);
+        fputs("  ", out);
+        for (int c = 0; c < 6; c++) {
+            if (c > 0)
+                fputc(' ', out);
+            cell(out, heads[ru][c], widths[c], c < 2);
+        }
+        fputc('\n', out);
         for (size_t m = 0; m < qs->nlines; m++) {
             const dms_quote_line *l = &qs->lines[m];
-            char terms[64] = "flat";
+            const char *flat = ru ? "фикс." : "flat";
+            char terms[64];
             if (l->module->type == DMS_MODULE_CLAIMS)
-                snprintf(terms, sizeof terms, "%s%.0f%s c%.0f%%", l->voluntary ? "V " : "",
-                         l->cov.deductible, l->cov.franchise ? "F" : "", 100 * l->cov.copay);
-            else if (l->voluntary)
-                snprintf(terms, sizeof terms, "V flat");
+                snprintf(terms, sizeof terms, ru ? "%s%.0f%s с%.0f%%" : "%s%.0f%s c%.0f%%",
+                         l->voluntary ? "V " : "", l->cov.deductible, l->cov.franchise ? "F" : "",
+                         100 * l->cov.copay);
+            else
+                snprintf(terms, sizeof terms, "%s%s", l->voluntary ? "V " : "", flat);
             double n = qs->total.people ? (double)qs->total.people : 1.0;
-            fprintf(out, "  %-24s %-10s %12s %12s %18s %18s\n", l->module->code, terms,
-                    money_text(l->money[1].expected_claims / n, t[0], 40),
-                    money_text(l->money[1].pure_premium / n, t[1], 40),
-                    money_text(l->money[1].expected_claims, t[2], 40),
-                    money_text(kopecks_to_roubles(l->money[1].gross_kopecks), t[3], 40));
+            const char *v[6] = {
+                l->module->code,
+                terms,
+                money_text(l->money[1].expected_claims / n, ru, t[0], 40),
+                money_text(l->money[1].pure_premium / n, ru, t[1], 40),
+                money_text(l->money[1].expected_claims, ru, t[2], 40),
+                money_text(kopecks_to_roubles(l->money[1].gross_kopecks), ru, t[3], 40),
+            };
+            fputs("  ", out);
+            for (int c = 0; c < 6; c++) {
+                if (c > 0)
+                    fputc(' ', out);
+                cell(out, v[c], widths[c], c < 2);
+            }
+            fputc('\n', out);
         }
-        table_money_rows(out, &qs->total, qs->plan->employer_share);
+        table_money_rows(out, &qs->total, qs->plan->employer_share, ru);
     }
-    fprintf(out, "\nTOTAL: %zu people\n", q->total.people);
-    table_money_rows(out, &q->total, 1.0);
+    fprintf(out, ru ? "\nИТОГО: %zu чел.\n" : "\nTOTAL: %zu people\n", q->total.people);
+    table_money_rows(out, &q->total, 1.0, ru);
     if (q->has_distribution) {
-        fprintf(out, "\nGroup total claims a year (convolution | normal approximation):\n");
-        fprintf(out, "  %-12s %18s %18s %18s\n", "", "optimistic", "base", "pessimistic");
+        fputs(ru ? "\nВыплаты по группе за год (свёртка | нормальное приближение):\n"
+                 : "\nGroup total claims a year (convolution | normal approximation):\n",
+              out);
+        fputs("  ", out);
+        cell(out, "", 12, true);
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            fputc(' ', out);
+            cell(out, table_scenarios[ru][k], 18, false);
+        }
+        fputc('\n', out);
         for (int i = 0; i < DMS_QUOTE_NPERCENTILES; i++) {
             char key[16];
             percentile_key(i, key, sizeof key);
-            fprintf(out, "  %-12s", key);
+            fputs("  ", out);
+            cell(out, key, 12, true);
             for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-                fprintf(out, " %18s", money_text(q->distribution[k].percentiles[i], t[k], 40));
-            fprintf(out, "\n  %-12s", "  normal");
+                fprintf(out, " %18s", money_text(q->distribution[k].percentiles[i], ru, t[k], 40));
+            fputs("\n  ", out);
+            cell(out, ru ? "  норм." : "  normal", 12, true);
             for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-                fprintf(out, " %18s", money_text(q->distribution[k].normal[i], t[k], 40));
+                fprintf(out, " %18s", money_text(q->distribution[k].normal[i], ru, t[k], 40));
             fprintf(out, "\n");
         }
     }

@@ -285,7 +285,11 @@ static int read_reference(dms_jsonread *r, const char *key, const char *what, co
             return DMS_OK;
         }
     }
-    return dms_jsonread_fail(r, DMS_EINVAL, key, "no %s with code '%s'", what, code);
+    /* One whole sentence per kind, so each has its Russian form. */
+    bool network = strcmp(what, "network") == 0;
+    return dms_jsonread_fail(r, DMS_EINVAL, key,
+                             network ? "no network with code '%s'" : "no region with code '%s'",
+                             code);
 }
 
 int dms_tariff_load_json(const json_t *root, dms_tariff **out, dms_error *err)

@@ -473,9 +473,13 @@ static int read_xlsx(reader *r, const char *data, size_t len)
     if (status == DMS_ENOMEM)
         return DMS_ENOMEM;
     if (status != DMS_OK) {
+        /* The reader's reason in each language: the Russian sentence takes
+         * the first argument, the English one the second. */
+        char why_ru[DMS_ERROR_MESSAGE_MAX + 64];
+        dms_error_message(&e, true, why_ru, (int)sizeof why_ru);
         add_issue(r, DMS_INSURED_E_BAD_FILE, e.line > 0 ? e.line : 1, e.column > 0 ? e.column : 1,
-                  DMS_INSURED_F_ACTION, "файл XLSX не прочитан: %s",
-                  "the XLSX file cannot be read: %s", e.message);
+                  DMS_INSURED_F_ACTION, "файл XLSX не прочитан: %s%.0s",
+                  "the XLSX file cannot be read: %.0s%s", why_ru, e.message);
         return DMS_OK;
     }
     const char **texts = NULL;

@@ -547,6 +547,605 @@ static const struct {
      "неизвестная категория услуги (АПП, Стоматология, Скорая помощь, Стационар, ...)"},
     {"ИНН must be 10 digits (organisation) or 12 (individual): '%.20s'",
      "ИНН — 10 цифр (организация) или 12 (физическое лицо): «%.20s»"},
+    /* CLI commands */
+    {"--today is YYYY-MM-DD", "--today — дата ГГГГ-ММ-ДД"},
+    {"--date is YYYY-MM-DD", "--date — дата ГГГГ-ММ-ДД"},
+    {"--amount is roubles above 0 with at most two decimals",
+     "--amount — сумма в рублях больше 0, не больше двух знаков после запятой"},
+    {"%zu error(s); nothing was imported", "ошибок: %zu; ничего не загружено"},
+    {"%zu error(s); nothing was applied", "ошибок: %zu; ничего не применено"},
+    {"cannot read %s", "не удалось прочитать %s"},
+    {"cannot write %s", "не удалось записать %s"},
+    {"--from and --to are YYYY-MM-DD, from <= to",
+     "--from и --to — даты ГГГГ-ММ-ДД, --from не позже --to"},
+    {"--from and --to are YYYY-MM-DD", "--from и --to — даты ГГГГ-ММ-ДД"},
+    {"--status is включён, приостановлен or исключён",
+     "--status — включён, приостановлен или исключён"},
+    /* credibility */
+    {"the probability p of the full-credibility standard must be in (0, 1), got %g",
+     "вероятность p стандарта полного доверия должна быть в интервале (0, 1), получено %g"},
+    {"the tolerance k of the full-credibility standard must be positive, got %g",
+     "допуск k стандарта полного доверия должен быть положительным, получено %g"},
+    {"the coefficient of variation of severity must be >= 0, got %g",
+     "коэффициент вариации размера убытка должен быть >= 0, получено %g"},
+    {"the claim count must be >= 0, got %g", "число убытков должно быть >= 0, получено %g"},
+    {"the full-credibility standard must be positive, got %g",
+     "стандарт полного доверия должен быть положительным, получено %g"},
+    {"the weight must be >= 0, got %g", "вес должен быть >= 0, получено %g"},
+    {"the credibility constant k = s2/a must be positive, got %g",
+     "константа доверия k = s2/a должна быть положительной, получено %g"},
+    {"Bühlmann–Straub needs at least 2 risks and 1 period, got %zu x %zu",
+     "для модели Бюльмана–Штрауба нужны не меньше 2 рисков и 1 периода, получено %zu x %zu"},
+    {"unknown estimation method %d", "неизвестный метод оценки %d"},
+    {"a weight must be >= 0, got %g", "вес должен быть >= 0, получено %g"},
+    {"a ratio with a positive weight must be finite",
+     "показатель с положительным весом должен быть конечным числом"},
+    {"risk %zu has no positive weight", "у риска %zu нет положительного веса"},
+    {"Bühlmann–Straub needs more observed periods than risks to estimate the within variance (%zu "
+     "cells, %zu risks)",
+     "для оценки внутренней дисперсии по Бюльману–Штраубу наблюдаемых периодов должно быть больше, "
+     "чем рисков (ячеек: %zu, рисков: %zu)"},
+    {"the Bichsel–Straub iteration did not converge", "итерации Бихселя–Штрауба не сошлись"},
+    {"no memory for the JSON report", "не хватило памяти для отчёта JSON"},
+    /* aggregate claims distribution */
+    {"annual limit must be a positive number of roubles, got %g",
+     "годовой лимит должен быть положительной суммой в рублях, получено %g"},
+    {"method must be auto, panjer, fft or mc", "метод — auto, panjer, fft или mc"},
+    {"discretization must be rounding or moment", "дискретизация — rounding или moment"},
+    {"span must be a positive number of roubles (or 0 for automatic), got %g",
+     "шаг сетки должен быть положительной суммой в рублях (или 0 — подобрать автоматически), "
+     "получено %g"},
+    {"span divisor must be in [0, 10000], got %g",
+     "делитель шага должен быть от 0 до 10000, получено %g"},
+    {"sims must be at most %d, got %zu", "число симуляций — не больше %d, получено %zu"},
+    {"span %g is coarser than half the range of S (%.6g); use at most %.6g",
+     "шаг %g грубее половины диапазона S (%.6g); задайте не больше %.6g"},
+    {"span %g needs %.0f grid points (at most %zu); use at least %.6g",
+     "шагу %g нужно %.0f точек сетки (допустимо не больше %zu); задайте не меньше %.6g"},
+    {"the range of S is not finite", "диапазон S не конечен"},
+    {"no memory for %zu grid points", "не хватило памяти для %zu точек сетки"},
+    {"the computation was cancelled", "расчёт отменён"},
+    {"no memory for %zu simulations", "не хватило памяти для %zu симуляций"},
+    {"--freq: required (e.g. --freq poisson:3)",
+     "--freq: обязательный параметр (например, --freq poisson:3)"},
+    {"--sev: required (e.g. --sev lognormal:8,0.9)",
+     "--sev: обязательный параметр (например, --sev lognormal:8,0.9)"},
+    {"deductible must be a number of roubles in [0, 1e9], got %g",
+     "франшиза должна быть суммой в рублях от 0 до 1e9, получено %g"},
+    {"co-pay must be a share in [0, 1), got %g",
+     "соплатёж должен быть долей в интервале [0, 1), получено %g"},
+    {"frequency family must be poisson or negbin", "распределение частоты — poisson или negbin"},
+    {"frequency mean must be a number in [0, %g], got %g",
+     "средняя частота должна быть числом от 0 до %g, получено %g"},
+    {"negative binomial size must be a number in (0, 1e12], got %g",
+     "параметр size отрицательного биномиального распределения должен быть в интервале (0, 1e12], "
+     "получено %g"},
+    {"lognormal meanlog must be a number in [-%g, %g], got %g",
+     "meanlog логнормального распределения должен быть числом от -%g до %g, получено %g"},
+    {"lognormal sdlog must be in (0, %g], got %g",
+     "sdlog логнормального распределения должен быть в интервале (0, %g], получено %g"},
+    {"lognormal second moment exp(2(meanlog + sdlog^2)) overflows",
+     "второй момент логнормального распределения exp(2(meanlog + sdlog^2)) переполняется"},
+    {"gamma shape must be in (0, 1e6], got %g",
+     "параметр формы гамма-распределения должен быть в интервале (0, 1e6], получено %g"},
+    {"gamma scale must be in (0, 1e12], got %g",
+     "параметр масштаба гамма-распределения должен быть в интервале (0, 1e12], получено %g"},
+    {"gamma mean shape*scale must not exceed 1e12 roubles",
+     "среднее гамма-распределения shape*scale не должно превышать 1e12 рублей"},
+    {"severity family must be lognormal or gamma",
+     "распределение размера убытка — lognormal или gamma"},
+    {"%s '%s' must look like FAMILY:NUMBER[,NUMBER]",
+     "%.0sраспределение «%s» должно иметь вид СЕМЕЙСТВО:ЧИСЛО[,ЧИСЛО]"},
+    {"%s '%s' has more than %d numbers", "%.0sв распределении «%s» больше %d чисел"},
+    {"%s '%s': expected a number after '%s'", "%.0sраспределение «%s»: после «%s» ожидалось число"},
+    {"%s '%s': '%s' is not a finite number", "%.0sраспределение «%s»: «%s» — не конечное число"},
+    {"frequency '%s': expected poisson:MEAN or negbin:MEAN,SIZE",
+     "частота «%s»: ожидалось poisson:СРЕДНЕЕ или negbin:СРЕДНЕЕ,SIZE"},
+    {"severity '%s': expected lognormal:MEANLOG,SDLOG or gamma:SHAPE,SCALE",
+     "размер убытка «%s»: ожидалось lognormal:MEANLOG,SDLOG или gamma:SHAPE,SCALE"},
+    {"span must be a positive number, got %g",
+     "шаг сетки должен быть положительным числом, получено %g"},
+    {"a lattice needs at least one point", "в сетке должна быть хотя бы одна точка"},
+    {"FFT of length %zu failed", "БПФ длины %zu не удалось"},
+    {"inverse FFT of length %zu failed", "обратное БПФ длины %zu не удалось"},
+    {"FFT length %zu is not a power of two >= 2", "длина БПФ %zu — не степень двойки >= 2"},
+    {"no memory for a convolution of %zu points", "не хватило памяти для свёртки из %zu точек"},
+    {"Panjer recursion needs non-empty lattices", "для рекурсии Панджера нужны непустые сетки"},
+    {"rebinning needs a positive span", "для пересчёта на другую сетку нужен положительный шаг"},
+    {"rebinning to span %g needs too many points",
+     "для пересчёта на шаг %g нужно слишком много точек"},
+    {"no memory to rebin %zu points", "не хватило памяти для пересчёта %zu точек"},
+    {"a sum needs at least one term", "в сумме должно быть хотя бы одно слагаемое"},
+    {"terms of a sum must share one span", "у слагаемых суммы должен быть один шаг сетки"},
+    {"the sum needs %zu points", "для суммы нужно %zu точек"},
+    {"no memory for a sum of %zu points", "не хватило памяти для суммы из %zu точек"},
+    {"no memory for a capped distribution", "не хватило памяти для распределения с лимитом"},
+    {"no memory for the group distribution", "не хватило памяти для распределения по группе"},
+    {"no memory for a quote", "не хватило памяти для котировки"},
+    {"no memory for the region table", "не хватило памяти для таблицы регионов"},
+    {"no memory for rating cells", "не хватило памяти для тарифных ячеек"},
+    {"no memory for cell totals", "не хватило памяти для итогов по ячейкам"},
+    {"no memory for the quote report", "не хватило памяти для отчёта по котировке"},
+    /* census */
+    {"out of memory reading the census", "не хватило памяти при чтении списка застрахованных"},
+    {"%s is not valid UTF-8 text (save the file as UTF-8, not Windows-1251)",
+     "%s — не текст в UTF-8 (сохраните файл в UTF-8, а не в Windows-1251)"},
+    {"employee_id (Табельный номер) is empty: every row needs the employee's personnel number",
+     "не заполнен табельный номер (employee_id): в каждой строке нужен табельный номер сотрудника"},
+    {"sex '%s' is not known (expected M/F or М/Ж)", "пол «%s» неизвестен (ожидается М/Ж или M/F)"},
+    {"region (Регион) is empty: give the city or region where the person is served",
+     "не заполнен регион (region): укажите город или регион, где человека обслуживают"},
+    {"work mode '%s' is not known (expected office/офис, remote/удалённо, field/разъездной, "
+     "hybrid/гибрид or empty)",
+     "режим работы «%s» неизвестен (ожидается офис, удалённо, разъездной, гибрид или пусто)"},
+    {"employee_id '%s' already belongs to the employee at %s/%zu: each employee has exactly one "
+     "row",
+     "табельный номер «%s» уже принадлежит сотруднику в %s/%zu: у каждого сотрудника ровно одна "
+     "строка"},
+    {"employee_id '%s' already belongs to the employee on line %d: each employee has exactly one "
+     "row",
+     "табельный номер «%s» уже принадлежит сотруднику в строке %d: у каждого сотрудника ровно одна "
+     "строка"},
+    {"no employee row with employee_id '%s' for this %s: family members carry their employee's "
+     "personnel number",
+     "нет строки сотрудника с табельным номером «%s» для этого члена семьи%.0s: у членов семьи "
+     "указывается табельный номер их сотрудника"},
+    {"cannot open census file '%s': %s", "не удалось открыть файл списка застрахованных «%s»: %s"},
+    {"out of memory reading '%s'", "не хватило памяти при чтении «%s»"},
+    {"census file '%s' is larger than %zu MB", "файл списка застрахованных «%s» больше %zu МБ"},
+    {"cannot read census file '%s': %s",
+     "не удалось прочитать файл списка застрахованных «%s»: %s"},
+    {"column %zu has no name in the header line (expected one of: employee_id/Табельный номер, "
+     "relation/Связь, birth_date/Дата рождения, sex/Пол, region/Регион, department/Подразделение, "
+     "segment/Сегмент, work_mode/Режим работы)",
+     "у столбца %zu нет названия в строке заголовка (ожидается одно из: Табельный номер, Связь, "
+     "Дата рождения, Пол, Регион, Подразделение, Сегмент, Режим работы)"},
+    {"the header is not valid UTF-8 text (save the file as UTF-8, not Windows-1251)",
+     "заголовок — не текст в UTF-8 (сохраните файл в UTF-8, а не в Windows-1251)"},
+    {"unknown column '%s' (expected: employee_id/Табельный номер, relation/Связь, birth_date/Дата "
+     "рождения, sex/Пол, region/Регион, department/Подразделение, segment/Сегмент, work_mode/Режим "
+     "работы)",
+     "неизвестный столбец «%s» (ожидаются: Табельный номер, Связь, Дата рождения, Пол, Регион, "
+     "Подразделение, Сегмент, Режим работы)"},
+    {"column '%s' repeats %s (%s), already in column %d",
+     "столбец «%s» повторяет %s (%s), уже заданный в столбце %d"},
+    {"the required column %s (%s) is missing from the header",
+     "в заголовке нет обязательного столбца %s (%s)"},
+    {"the census is larger than %zu MB", "список застрахованных больше %zu МБ"},
+    {"the census is empty: expected a header line with the columns employee_id, relation, "
+     "birth_date, sex, region",
+     "список застрахованных пуст: ожидается строка заголовка со столбцами employee_id, relation, "
+     "birth_date, sex, region (Табельный номер, Связь, Дата рождения, Пол, Регион)"},
+    {"this row has %zu fields but the header has %zu (a missing or extra '%c', or a value "
+     "containing '%c' without quotes?)",
+     "в строке %zu полей, а в заголовке %zu (пропущен или лишний «%c» или значение с «%c» без "
+     "кавычек?)"},
+    {"unknown key '%s' (expected: employee_id, relation, birth_date, sex, region, department, "
+     "segment, work_mode)",
+     "неизвестное поле «%s» (ожидаются: employee_id, relation, birth_date, sex, region, "
+     "department, segment, work_mode)"},
+    {"%s must be a string or an integer", "%s должно быть строкой или целым числом"},
+    {"%s must be a string", "%s должно быть строкой"},
+    {"%s must be a string or null", "%s должно быть строкой или null"},
+    {"missing required key '%s' (%s)", "нет обязательного поля «%s» (%s)"},
+    {"invalid JSON: %s", "неверный JSON: %s"},
+    {"unknown key '%s' (the census object has only \"people\")",
+     "неизвестное поле «%s» (в объекте списка застрахованных есть только \"people\")"},
+    {"missing key \"people\" (an array of person objects)",
+     "нет поля \"people\" (массив объектов-застрахованных)"},
+    {"expected an array of person objects, or an object {\"people\": [...]}",
+     "ожидался массив объектов-застрахованных или объект {\"people\": [...]}"},
+    {"expected a person object {...}", "ожидался объект застрахованного {...}"},
+    /* claims register */
+    {"column %zu has no name in the header line (expected: %s)",
+     "у столбца %zu нет названия в строке заголовка (ожидаются: %s)"},
+    {"unknown column '%s' (expected: %s)", "неизвестный столбец «%s» (ожидаются: %s)"},
+    {"%s is not valid UTF-8 text", "%s — не текст в UTF-8"},
+    {"%s (%s) is empty", "не заполнено %s (%s)"},
+    {"unknown service category '%s' (expected e.g. АПП / outpatient, Стоматология / dental, Скорая "
+     "помощь / emergency, Экстренная госпитализация, Плановая госпитализация, Помощь на дому, "
+     "Телемедицина, Чек-ап, Психологическая поддержка)",
+     "неизвестная категория услуги «%s» (ожидается, например, АПП, Стоматология, Скорая помощь, "
+     "Экстренная госпитализация, Плановая госпитализация, Помощь на дому, Телемедицина, Чек-ап, "
+     "Психологическая поддержка)"},
+    {"unknown relation '%s' (employee/сотрудник, spouse/супруг(а), child/ребёнок)",
+     "неизвестная степень родства «%s» (сотрудник, супруг(а), ребёнок)"},
+    {"birth_date: %s", "дата рождения: %s"},
+    {"service_date (Дата оказания услуги) is empty",
+     "не заполнена дата оказания услуги (service_date)"},
+    {"service_date: %s", "дата оказания услуги: %s"},
+    {"visit_date: %s", "дата обращения: %s"},
+    {"the visit date is after the service date", "дата обращения позже даты оказания услуги"},
+    {"paid by the insurer (%lld.%02lld) plus co-pay (%lld.%02lld) exceeds the billed amount "
+     "(%lld.%02lld)",
+     "оплачено страховщиком (%lld,%02lld) вместе с соплатежом (%lld,%02lld) больше выставленной "
+     "суммы (%lld,%02lld)"},
+    {"unknown status '%s' (paid/оплачено, pending/к оплате, rejected/отказ, reversed/сторно)",
+     "неизвестный статус «%s» (оплачено, к оплате, отказ, сторно)"},
+    {"the register is larger than %zu MB", "реестр больше %zu МБ"},
+    {"the register is empty: expected a header line with the columns %s",
+     "реестр пуст: ожидается строка заголовка со столбцами %s"},
+    {"the register has errors", "в реестре есть ошибки"},
+    {"out of memory reading the register", "не хватило памяти при чтении реестра"},
+    /* claims effectiveness, experience, membership, reports */
+    {"no memory for the HR file", "не хватило памяти для файла кадровой службы"},
+    {"the HR file has no header line", "в файле кадровой службы нет строки заголовка"},
+    {"unknown column '%.*s': use employee_id, sick_days_before, sick_days_after, left",
+     "неизвестный столбец «%.*s»: допустимы employee_id, sick_days_before, sick_days_after, left"},
+    {"column '%.*s' is given twice", "столбец «%.*s» указан дважды"},
+    {"the HR file needs employee_id", "в файле кадровой службы нужен столбец employee_id"},
+    {"employee_id contains a NUL byte", "табельный номер (employee_id) содержит нулевой байт"},
+    {"employee_id is empty", "не заполнен табельный номер (employee_id)"},
+    {"left must be 1/0, yes/no or да/нет", "left — 1/0, да/нет или yes/no"},
+    {"sick days must be a number from 0 to 366", "дни больничного — число от 0 до 366"},
+    {"effectiveness: NULL input", "effectiveness: нет входных данных (NULL)"},
+    {"the programme year is not set or ends before it starts",
+     "год действия программы не задан или заканчивается раньше, чем начинается"},
+    {"min_cell must be 1..1000", "min_cell — от 1 до 1000"},
+    {"no memory for the effectiveness report", "не хватило памяти для отчёта об эффективности"},
+    {"the experience period is not set or ends before it starts",
+     "период наблюдения убытков не задан или заканчивается раньше, чем начинается"},
+    {"the renewal period is not set or ends before it starts",
+     "период пролонгации не задан или заканчивается раньше, чем начинается"},
+    {"manual-rate factors must be positive",
+     "поправочные коэффициенты к базовому тарифу должны быть положительными"},
+    {"unknown credibility method %d", "неизвестный метод теории доверия %d"},
+    {"Bühlmann–Straub needs k = s2/a > 0 (member-years), got %g",
+     "для модели Бюльмана–Штрауба нужно k = s2/a > 0 (в застрахованных-годах), получено %g"},
+    {"nobody in the membership history was insured during the experience period",
+     "по истории прикреплений никто не был застрахован в периоде наблюдения"},
+    {"module %s: the experience leaves no claims to price (factor %g x %g)",
+     "модуль %s: после учёта собственной убыточности не остаётся убытков для расчёта (коэффициент "
+     "%g x %g)"},
+    {"out of memory encoding the experience",
+     "не хватило памяти при записи результата по убыточности"},
+    {"the membership history is too large", "история прикреплений слишком большая"},
+    {"the membership history is empty: expected a header with employee_id, relation, birth_date, "
+     "attach_date (Дата прикрепления)",
+     "история прикреплений пуста: ожидается заголовок со столбцами employee_id, relation, "
+     "birth_date, attach_date (Дата прикрепления)"},
+    {"unknown column '%s' (expected: employee_id, relation, birth_date, attach_date, detach_date, "
+     "sex, department, segment, policy_id, or their Russian names)",
+     "неизвестный столбец «%s» (ожидаются: employee_id, relation, birth_date, attach_date, "
+     "detach_date, sex, department, segment, policy_id или их русские названия)"},
+    {"column '%s' repeats %s (%s)", "столбец «%s» повторяет %s (%s)"},
+    {"this row has %zu fields but the header has %zu", "в строке %zu полей, а в заголовке %zu"},
+    {"employee_id (Табельный номер) is empty", "не заполнен табельный номер (employee_id)"},
+    {"unknown relation (employee/сотрудник, spouse/супруг(а), child/ребёнок)",
+     "неизвестная степень родства (сотрудник, супруг(а), ребёнок)"},
+    {"unknown sex (M/F or М/Ж)", "неизвестный пол (М/Ж или M/F)"},
+    {"the detach date (Дата открепления) is before the attach date",
+     "дата открепления раньше даты прикрепления"},
+    {"the attach date is before the birth date", "дата прикрепления раньше даты рождения"},
+    {"out of memory for suppression", "не хватило памяти для скрытия малых групп"},
+    {"reports: NULL membership or options",
+     "reports: нет истории прикреплений или параметров (NULL)"},
+    {"the reporting period is not set or ends before it starts",
+     "отчётный период не задан или заканчивается раньше, чем начинается"},
+    {"the suppression threshold must be 1..1000, got %d",
+     "порог скрытия малых групп — от 1 до 1000, получено %d"},
+    {"the limit share must be in (0, 1], got %g",
+     "доля лимита должна быть в интервале (0, 1], получено %g"},
+    {"the premium per member-month must be >= 0",
+     "премия на застрахованного в месяц должна быть >= 0"},
+    {"reports: NULL output", "reports: нет места для результата (NULL)"},
+    {"reports: NULL register", "reports: нет реестра убытков (NULL)"},
+    {"out of memory computing a report", "не хватило памяти при расчёте отчёта"},
+    {"a limit needs a module code and a positive amount",
+     "для лимита нужны код модуля и положительная сумма"},
+    {"reports: NULL name", "reports: нет названия отчёта (NULL)"},
+    {"unknown report '%s' (insured, utilisation, expense, limits, clinics, loss_ratio)",
+     "неизвестный отчёт «%s» (insured, utilisation, expense, limits, clinics, loss_ratio)"},
+    {"out of memory encoding a report", "не хватило памяти при записи отчёта"},
+    {"min_cell must be %d..1000: groups under %d people are never shown (got %ld)",
+     "min_cell — от %d до 1000: группы меньше %d человек никогда не показываются (получено %ld)"},
+    {"no memory for suppression", "не хватило памяти для скрытия малых групп"},
+    {"suppression: total %zu out of range", "скрытие малых групп: итог %zu вне диапазона"},
+    {"suppression: part %zu out of range", "скрытие малых групп: часть %zu вне диапазона"},
+    {"suppression: link out of range", "скрытие малых групп: связь вне диапазона"},
+    /* files, JSON reader, XLSX */
+    {"cannot open %s: %s", "не удалось открыть %s: %s"},
+    {"%s is larger than %zu bytes", "%s больше %zu байт"},
+    {"out of memory reading %s", "не хватило памяти при чтении %s"},
+    {"cannot read %s: %s", "не удалось прочитать %s: %s"},
+    {"reader tracks at most %d keys per object", "в одном объекте читается не больше %d полей"},
+    {"no room for a string", "нет места для строки"},
+    {"no room for a code", "нет места для кода"},
+    {"XLSX: part %s cannot be read (encrypted or unsupported compression)",
+     "XLSX: часть %s не читается (зашифрована или сжата неподдерживаемым способом)"},
+    {"XLSX: part %s is corrupt", "XLSX: часть %s повреждена"},
+    {"XLSX: part %s inflates beyond %zu bytes; refused",
+     "XLSX: часть %s после распаковки больше %zu байт; отклонено"},
+    {"XLSX: the workbook inflates beyond %zu bytes; refused",
+     "XLSX: книга после распаковки больше %zu байт; отклонено"},
+    {"out of memory reading XLSX", "не хватило памяти при чтении XLSX"},
+    {"XLSX: part %s fails its checksum", "XLSX: у части %s не сходится контрольная сумма"},
+    {"XLSX: part %s declares a DOCTYPE; refused", "XLSX: в части %s объявлен DOCTYPE; отклонено"},
+    {"XLSX: part %s line %lu: %s", "XLSX: часть %s, строка %lu: %s"},
+    {"XLSX: a sheet of workbook.xml has no name or id",
+     "XLSX: у листа в workbook.xml нет имени или идентификатора"},
+    {"XLSX: more than 4096 sheets", "XLSX: больше 4096 листов"},
+    {"not an XLSX workbook: xl/workbook.xml is missing", "не книга XLSX: нет xl/workbook.xml"},
+    {"not an XLSX workbook: xl/_rels/workbook.xml.rels is missing",
+     "не книга XLSX: нет xl/_rels/workbook.xml.rels"},
+    {"XLSX: sheet «%s» has no part in the workbook's relationships",
+     "XLSX: у листа «%s» нет части в связях книги"},
+    {"XLSX: the workbook has no sheets", "XLSX: в книге нет листов"},
+    {"XLSX: malformed workbook", "XLSX: книга повреждена"},
+    {"XLSX: more than %zu shared strings", "XLSX: больше %zu общих строк"},
+    {"XLSX: too many styles", "XLSX: слишком много стилей"},
+    {"not an XLSX file (no zip signature)", "не файл XLSX (нет подписи zip)"},
+    {"not an XLSX file (unreadable zip)", "не файл XLSX (zip не читается)"},
+    {"XLSX: no sheet %zu", "XLSX: нет листа %zu"},
+    {"XLSX: sheet «%s» (%s) is missing", "XLSX: нет листа «%s» (%s)"},
+    {"XLSX: no sheet «%s»", "XLSX: нет листа «%s»"},
+    {"XLSX: %s (%s)", "XLSX: ошибка записи: %s (%s)"},
+    {"out of memory writing XLSX", "не хватило памяти при записи XLSX"},
+    {"XLSX: cannot create %s: %s", "XLSX: не удалось создать %s: %s"},
+    {"XLSX: cannot start a workbook", "XLSX: не удалось начать книгу"},
+    {"XLSX: bad column list", "XLSX: неверный список столбцов"},
+    {"XLSX: a cell before any sheet", "XLSX: ячейка до первого листа"},
+    {"XLSX: more rows or columns than Excel holds",
+     "XLSX: строк или столбцов больше, чем вмещает Excel"},
+    {"XLSX: no buffer for an in-memory workbook", "XLSX: нет буфера для книги в памяти"},
+    {"XLSX: cannot write %s (%s)", "XLSX: не удалось записать %s (%s)"},
+    {"XLSX: cannot write %s: %s", "XLSX: не удалось записать %s: %s"},
+    {"CSV: no header line", "CSV: нет строки заголовка"},
+    {"CSV: malformed record at line %d", "CSV: неверная запись в строке %d"},
+    /* faults of the CSV reader (csv.c), passed on as "%s" */
+    {"the quoted field opened here is never closed (a '\"' is missing; quotes inside a value are "
+     "written \"\")",
+     "поле, открытое здесь кавычкой, не закрыто (не хватает «\"»; кавычки внутри значения пишутся "
+     "как \"\")"},
+    {"unexpected text after the closing quote of a field (quotes inside a value are written \"\")",
+     "лишний текст после закрывающей кавычки поля (кавычки внутри значения пишутся как \"\")"},
+    /* model, plan, tariff */
+    {"the first age band must start at 0", "первая возрастная группа должна начинаться с 0"},
+    {"age bands must increase: %lld after %d",
+     "возрастные группы должны возрастать: %lld после %d"},
+    {"the optimistic scenario must not cost more than the base one",
+     "оптимистичный сценарий не должен стоить дороже базового"},
+    {"the pessimistic scenario must not cost less than the base one",
+     "пессимистичный сценарий не должен стоить дешевле базового"},
+    {"duplicate module code '%s'", "код модуля «%s» повторяется"},
+    {"only RUB is supported, got '%s'", "поддерживаются только рубли (RUB), получено «%s»"},
+    {"the data period ends before it starts", "период данных заканчивается раньше, чем начинается"},
+    {"age %d is outside [0, %d]", "возраст %d вне диапазона от 0 до %d"},
+    {"the period ends (%s) before it starts (%s)",
+     "период заканчивается (%s) раньше, чем начинается (%s)"},
+    {"age band %zu does not exist", "возрастной группы %zu нет"},
+    {"sex must be 0 (male) or 1 (female)", "пол — 0 (мужской) или 1 (женский)"},
+    {"rating factors must be positive finite numbers up to 1000",
+     "тарифные коэффициенты — положительные конечные числа не больше 1000"},
+    {"trend of %g years is outside [-50, 50]", "тренд на %g лет вне диапазона от -50 до 50"},
+    {"flat cost of '%s' overflows", "фиксированная стоимость модуля «%s» переполняется"},
+    {"no memory for a plan", "не хватило памяти для плана"},
+    {"no memory to assign segments", "не хватило памяти для распределения по сегментам"},
+    {"no segment of the plan takes employee '%s'",
+     "ни один сегмент плана не подходит сотруднику «%s»"},
+    {"no segment of the plan takes employee '%s' (segment '%s')",
+     "ни один сегмент плана не подходит сотруднику «%s» (сегмент «%s»)"},
+    {"values must increase: %g after %g", "значения должны возрастать: %g после %g"},
+    {"%g is not one of the allowed deductibles (/deductibles)",
+     "%g нет среди допустимых франшиз (/deductibles)"},
+    {"%g is not one of the allowed co-pays (/copays)",
+     "%g нет среди допустимых соплатежей (/copays)"},
+    {"the per-claim limit must exceed the deductible %g",
+     "лимит на страховой случай должен быть больше франшизы %g"},
+    {"the annual limit must not be below the per-claim limit %g",
+     "годовой лимит не должен быть меньше лимита на страховой случай %g"},
+    {"duplicate network code '%s'", "код сети клиник «%s» повторяется"},
+    {"'%.64s' is not a usable region name", "«%.64s» не подходит как название региона"},
+    {"'%s' already names region class '%s'", "название «%s» уже занято классом регионов «%s»"},
+    {"too many names", "слишком много названий региона"},
+    {"duplicate region code '%s'", "код региона «%s» повторяется"},
+    {"the first band must start at 1", "первый интервал численности группы должен начинаться с 1"},
+    {"bands must increase: %lld after %ld",
+     "интервалы численности группы должны возрастать: %lld после %ld"},
+    {"expense + commission + profit = %g must not exceed 0.9",
+     "расходы + комиссия + прибыль = %g, а должно быть не больше 0,9"},
+    {"the unit must be a whole number of kopecks", "единица округления — целое число копеек"},
+    {"no network with code '%s'", "нет сети клиник с кодом «%s»"},
+    {"no region with code '%s'", "нет региона с кодом «%s»"},
+    {"the tariff ends before it starts",
+     "срок действия тарифа заканчивается раньше, чем начинается"},
+    {"the list must start with 0 (none)",
+     "список должен начинаться с 0 (без франшизы или без соплатежа)"},
+    {"group size %ld must be at least 1", "численность группы %ld должна быть не меньше 1"},
+    {"module '%s' of tariff %s is not in model %s", "модуля «%s» тарифа %s нет в модели %s"},
+    {"module '%s' is %s in the tariff but %s in model %s",
+     "модуль «%s» в тарифе имеет тип %s, а в модели — %s (модель %s)"},
+    /* products: bank add-on, budgets, crisis, funding */
+    {"the claim limit must be above the deductible",
+     "лимит по убыткам должен быть больше франшизы"},
+    {"module '%s' is listed twice", "модуль «%s» указан дважды"},
+    {"the shares add up to %.9g, not 1", "сумма долей — %.9g, а не 1"},
+    {"no memory for a bank tariff", "не хватило памяти для банковского тарифа"},
+    {"only RUB is supported", "поддерживаются только рубли (RUB)"},
+    {"the period ends before it starts", "период заканчивается раньше, чем начинается"},
+    {"target loss ratio + bank commission + insurer expense + insurer profit add up to %.9g, not 1",
+     "целевая убыточность + комиссия банка + расходы страховщика + прибыль страховщика дают в "
+     "сумме %.9g, а не 1"},
+    {"cards must be 1..100000000", "число карт — от 1 до 100000000"},
+    {"months must be 1..%d", "число месяцев — от 1 до %d"},
+    {"uptake must be in [0, 1]", "доля подключений должна быть от 0 до 1"},
+    {"lapse must be in [0, 1]", "доля отказов должна быть от 0 до 1"},
+    {"new_sales must be 0..100000000", "new_sales — от 0 до 100000000"},
+    {"no memory for the bank price report",
+     "не хватило памяти для отчёта о цене банковского продукта"},
+    {"no memory for the projection report", "не хватило памяти для отчёта о прогнозе портфеля"},
+    {"module '%s' has more than %d options", "у модуля «%s» больше %d вариантов"},
+    {"the tariff has more than %d modules", "в тарифе больше %d модулей"},
+    {"'%s' is a flat-priced module: it has no policy terms",
+     "«%s» — модуль с фиксированной ценой: у него нет условий (франшизы, соплатежа, лимита)"},
+    {"deductible %g (item %zu) is not one the tariff allows",
+     "франшиза %g (элемент %zu) не входит в допустимые тарифом"},
+    {"co-pay %g (item %zu) is not one the tariff allows",
+     "соплатёж %g (элемент %zu) не входит в допустимые тарифом"},
+    {"network '%s' is listed twice", "сеть клиник «%s» указана дважды"},
+    {"priorities must be an object {module code: 0..5}", "приоритеты — объект {код модуля: 0..5}"},
+    {"module '%s' is not in the design space / модуля нет в пространстве вариантов",
+     "модуля «%s» нет в пространстве вариантов"},
+    {"a priority is a number from 0 to 5 / приоритет — число от 0 до 5",
+     "приоритет — число от 0 до 5"},
+    {"profiles must be a list of: young, family, over40, remote, high_stress",
+     "profiles — список из значений young, family, over40, remote, high_stress"},
+    {"unknown profile: use young, family, over40, remote or high_stress / неизвестный профиль",
+     "неизвестный профиль: допустимы young, family, over40, remote или high_stress"},
+    {"a survey is {\"segments\": [{\"segment\", \"respondents\", \"ratings\"}]} of answers "
+     "aggregated per segment",
+     "опрос — это {\"segments\": [{\"segment\", \"respondents\", \"ratings\"}]} с ответами, "
+     "сведёнными по сегментам"},
+    {"name a segment of this request / укажите сегмент запроса", "укажите сегмент запроса"},
+    {"respondents is the number of people who answered (>= 0)",
+     "respondents — число ответивших (>= 0)"},
+    {"segment '%s' is in the survey twice", "сегмент «%s» указан в опросе дважды"},
+    {"mandatory_modules is a list of at most %d module codes",
+     "mandatory_modules — список не больше чем из %d кодов модулей"},
+    {"not a module of the tariff '%s' / нет такого модуля", "в тарифе «%s» нет такого модуля"},
+    {"too many modules", "слишком много модулей"},
+    {"no memory for a budgets request", "не хватило памяти для запроса бюджетов"},
+    {"a budgets request must be a JSON object", "запрос бюджетов должен быть объектом JSON"},
+    {"the solver chooses the network and modules: remove this key (or use 'design_space')",
+     "сеть клиник и модули подбирает расчёт: уберите это поле (или используйте «design_space»)"},
+    {"give 'budget_per_head' (roubles a year) and/or 'target_value' (value score 0..100)",
+     "укажите «budget_per_head» (рублей в год на человека) и/или «target_value» (ценность от 0 до "
+     "100)"},
+    {"no memory for a budget table", "не хватило памяти для таблицы бюджетов"},
+    {"the design space has no network", "в пространстве вариантов нет ни одной сети клиник"},
+    {"no memory for the budget solver", "не хватило памяти для подбора бюджета"},
+    {"the search over this design space stopped after %zu designs: raise 'tolerance' or narrow the "
+     "design space",
+     "перебор вариантов остановлен после %zu вариантов: увеличьте «tolerance» или сузьте "
+     "пространство вариантов"},
+    {"segment %zu out of range", "сегмент %zu вне диапазона"},
+    {"segment %zu has nobody in the census", "в сегменте %zu нет ни одного застрахованного"},
+    {"unknown goal", "неизвестная цель"},
+    {"the limit must be a finite number >= 0", "лимит должен быть конечным числом >= 0"},
+    {"the tolerance must be >= 0", "допуск (tolerance) должен быть >= 0"},
+    {"%.0f designs are more than %.0f", "вариантов %.0f — больше допустимых %.0f"},
+    {"segment '%s': the solver priced its design at %lld kopecks but the quote at %lld",
+     "сегмент «%s»: подбор оценил вариант в %lld коп., а котировка — в %lld"},
+    {"no memory for a budget result", "не хватило памяти для результата подбора бюджета"},
+    {"bad priorities", "неверные приоритеты"},
+    {"compare two to four plans (got %zu)",
+     "сравнивать можно от двух до четырёх программ (получено %zu)"},
+    {"no memory for the budget report", "не хватило памяти для отчёта о бюджетах"},
+    {"no memory for the comparison report", "не хватило памяти для отчёта о сравнении программ"},
+    {"the plan's period is not dates", "период программы задан не датами"},
+    {"the endorsement must start inside the policy period %s..%s / доп. соглашение должно "
+     "начинаться в периоде договора",
+     "доп. соглашение должно начинаться в периоде договора %s..%s"},
+    {"months must be 1..12", "число месяцев — от 1 до 12"},
+    {"add_modules: '%s' is not a module of the tariff", "add_modules: «%s» — не модуль тарифа"},
+    {"no memory for the crisis report", "не хватило памяти для отчёта о кризисном сценарии"},
+    {"the quote has no group distribution (percentiles were not asked)",
+     "в котировке нет распределения по группе (процентили не запрашивались)"},
+    {"the group distribution needs a finite mean, sd > 0 and P99",
+     "для распределения по группе нужны конечные среднее, sd > 0 и P99"},
+    {"the group has nobody in it", "в группе нет ни одного застрахованного"},
+    {"unknown stop-loss level", "неизвестный уровень стоп-лосса"},
+    {"admin_share must be within 0..1", "admin_share — от 0 до 1"},
+    {"admin_fee_per_head must be a number >= 0", "admin_fee_per_head — число >= 0"},
+    {"no memory for the funding report", "не хватило памяти для отчёта о схеме финансирования"},
+    /* products: module picker, policy */
+    {"no census or employee id", "нет списка застрахованных или табельного номера"},
+    {"employee '%s' has more than %d insured people", "у сотрудника «%s» больше %d застрахованных"},
+    {"offer needs a policy, tariff, model, family",
+     "для предложения нужны полис, тариф, модель и семья"},
+    {"a household is its employee first, then up to %d family members",
+     "семья — это сначала сотрудник, затем до %d членов семьи"},
+    {"member %zu is missing", "нет члена семьи %zu"},
+    {"a household has one employee", "в семье один сотрудник"},
+    {"at most %zu items", "не больше %zu позиций"},
+    {"capacity must not be negative", "вместимость не может быть отрицательной"},
+    {"cost and value must be in [0, 2^56]", "стоимость и ценность — от 0 до 2^56"},
+    {"requires or excludes a missing item", "требует или исключает отсутствующую позицию"},
+    {"a charge starts at a cost of 0 or more, at a rate in [0, 1]",
+     "доплата начинается со стоимости 0 или больше, со ставкой от 0 до 1"},
+    {"no memory for the solver", "не хватило памяти для подбора"},
+    {"the choice needs more than %llu search steps", "для выбора нужно больше %llu шагов перебора"},
+    {"at most %d answers", "не больше %d ответов"},
+    {"no offer or questionnaire", "нет предложения или анкеты"},
+    {"no offer or election", "нет предложения или выбора"},
+    {"who makes the change must be known", "нужно знать, кто вносит изменение"},
+    {"the time must be ISO 8601 (YYYY-MM-DD...)", "время — в формате ISO 8601 (ГГГГ-ММ-ДД...)"},
+    {"no policy", "нет полиса"},
+    {"today '%.16s' is not a date", "сегодняшняя дата «%.16s» — не дата"},
+    {"no policy, history or months", "нет полиса, истории или месяцев"},
+    {"the period has %ld months, at most %zu", "в периоде %ld мес., допустимо не больше %zu"},
+    {"no option '%s' in this policy", "в этом полисе нет опции «%s»"},
+    {"no segment '%s' in this policy", "в этом полисе нет сегмента «%s»"},
+    {"no place for the policy", "нет места для полиса"},
+    {"no memory for a policy", "не хватило памяти для полиса"},
+    {"no policy or census", "нет полиса или списка застрахованных"},
+    /* CLI usage errors (src/cli, cli_fail) */
+    {"%s needs a value", "%s: нужно значение"},
+    {"%s needs a whole number in %lu..%lu", "%s: нужно целое число от %lu до %lu"},
+    {"%s: %s: needs a value (see --help)", "%s: %s: нужно значение (см. --help)"},
+    {"%s: %s: unknown flag (see --help)", "%s: %s: неизвестный флаг (см. --help)"},
+    {"%s: '%s' is not a number in %g..%g", "%s: «%s» — не число от %g до %g"},
+    {"%s: give the key's id (dmsrate keys list)", "%s: укажите номер ключа (dmsrate keys list)"},
+    {"%s: missing or bad options", "%s: параметры не заданы или неверны"},
+    {"%s: needs a value", "%s: нужно значение"},
+    {"%s: not a budgets object", "%s: не объект запроса бюджетов"},
+    {"%s: required (see --help)", "%s: обязательный параметр (см. --help)"},
+    {"%s: unknown flag (see --help)", "%s: неизвестный флаг (см. --help)"},
+    {"'%s' is not price or projection (see --help)",
+     "«%s» — не price и не projection (см. --help)"},
+    {"--cards: a whole number 1..100000000", "--cards: целое число от 1 до 100000000"},
+    {"--cards: required (see --help)", "--cards: обязательный параметр (см. --help)"},
+    {"--census, --plan, --from and --months are required (see --help)",
+     "--census, --plan, --from и --months обязательны (см. --help)"},
+    {"--db, --employer, --year, --register needed", "нужны --db, --employer, --year и --register"},
+    {"--employer needs an employer id, got '%s'",
+     "--employer: нужен номер работодателя, получено «%s»"},
+    {"--experience and --renewal are required", "--experience и --renewal обязательны"},
+    {"--expires takes days, such as 90d (1 to 3660)",
+     "--expires — срок в днях, например 90d (от 1 до 3660)"},
+    {"--format xlsx writes a binary file: redirect it (> out.xlsx)",
+     "--format xlsx пишет двоичный файл: перенаправьте вывод (> out.xlsx)"},
+    {"--format: '%s' is not table or json", "--format: «%s» — не table и не json"},
+    {"--format: '%s' is not table, json, csv or xlsx",
+     "--format: «%s» — не table, json, csv или xlsx"},
+    {"--lang: '%s' is not en or ru", "--lang: «%s» — не en и не ru"},
+    {"--lapse: a share in [0, 1]", "--lapse: доля от 0 до 1"},
+    {"--membership FILE is required", "--membership ФАЙЛ обязателен"},
+    {"--membership FILE, or --employer ID of an employer whose register is stored",
+     "нужен --membership ФАЙЛ или --employer НОМЕР работодателя, чей реестр сохранён"},
+    {"--months: a whole number 1..60", "--months: целое число от 1 до 60"},
+    {"--name is required", "--name обязателен"},
+    {"--new-sales: a whole number 0..100000000", "--new-sales: целое число от 0 до 100000000"},
+    {"--nps: give 11 counts of answers 0..10, comma separated",
+     "--nps: укажите 11 чисел ответов с оценками 0..10 через запятую"},
+    {"--period FROM:TO is required", "--period С:ПО обязателен"},
+    {"--period: give FROM:TO as YYYY-MM-DD:YYYY-MM-DD",
+     "--period: укажите С:ПО в виде ГГГГ-ММ-ДД:ГГГГ-ММ-ДД"},
+    {"--plans: at most %d plans", "--plans: не больше %d программ"},
+    {"--plans: give two to four plan files", "--plans: укажите от двух до четырёх файлов программ"},
+    {"--policy and --census are required", "--policy и --census обязательны"},
+    {"--register, --membership and --period are required (see --help)",
+     "--register, --membership и --period обязательны (см. --help)"},
+    {"--role must be employee, hr, manager, finance, broker or insurer",
+     "--role — employee, hr, manager, finance, broker или insurer"},
+    {"--today must be YYYY-MM-DD", "--today — дата ГГГГ-ММ-ДД"},
+    {"--uptake: a share in [0, 1]", "--uptake: доля от 0 до 1"},
+    {"a %s key belongs to one employer: one --employer",
+     "ключ роли %s принадлежит одному работодателю: укажите один --employer"},
+    {"bad option %s", "неверный параметр %s"},
+    {"bad value '%s' for %s", "неверное значение «%s» для %s"},
+    {"give --register FILE or --db, --employer, --year",
+     "укажите --register ФАЙЛ или --db, --employer и --year"},
+    {"missing value for %s", "не задано значение %s"},
+    {"name a report (see --help)", "укажите отчёт (см. --help)"},
+    {"unknown action '%s'", "неизвестное действие «%s»"},
+    {"unknown action '%s' (import, rate, report)",
+     "неизвестное действие «%s» (import, rate, report)"},
+    {"unknown command '%s' (see 'dmsrate --help')",
+     "неизвестная команда «%s» (см. dmsrate --help)"},
+    {"unknown option %s", "неизвестный параметр %s"},
+    {"unknown option %s (see --help)", "неизвестный параметр %s (см. --help)"},
+    {"unknown option or missing value: %s", "неизвестный параметр или не задано значение: %s"},
 };
 
 /* fmt is not NULL (a printf format). */
@@ -669,10 +1268,18 @@ int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, 
     va_list again;
     va_copy(again, ap);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
-    if (ru != NULL)
+    if (ru != NULL) {
         vsnprintf(err->message_ru, sizeof err->message_ru, ru, again);
-    else
+    } else {
         err->message_ru[0] = '\0';
+        /* A message made elsewhere and passed on as "%s" (a CSV reader's
+         * fault, a job's): its Russian form if it is a template of the table
+         * that takes no arguments. */
+        const char *whole = strcmp(fmt, "%s") == 0 ? va_arg(again, const char *) : NULL;
+        const char *whole_ru = whole != NULL ? template_ru(whole) : NULL;
+        if (whole_ru != NULL && strchr(whole_ru, '%') == NULL)
+            snprintf(err->message_ru, sizeof err->message_ru, "%s", whole_ru);
+    }
     va_end(again);
     snprintf(err->path, sizeof err->path, "%s", path != NULL ? path : "");
     err->source[0] = '\0';
@@ -704,6 +1311,20 @@ int dms_error_set_at(dms_error *err, int code, const char *source, int line, int
     return code;
 }
 
+int dms_error_reroot(dms_error *err, int code, const char *path, const dms_error *inner)
+{
+    if (err == NULL || err->code != DMS_OK || inner == NULL || err == inner)
+        return code;
+    err->code = code;
+    memcpy(err->message, inner->message, sizeof err->message);
+    memcpy(err->message_ru, inner->message_ru, sizeof err->message_ru);
+    snprintf(err->path, sizeof err->path, "%s", path != NULL ? path : inner->path);
+    memcpy(err->source, inner->source, sizeof err->source);
+    err->line = inner->line;
+    err->column = inner->column;
+    return code;
+}
+
 void dms_error_prefix_path(dms_error *err, const char *prefix)
 {
     if (err == NULL || err->code == DMS_OK || prefix == NULL || prefix[0] == '\0')
@@ -721,22 +1342,28 @@ void dms_error_use_russian(bool ru)
     format_russian = ru;
 }
 
+const char *dms_error_locate(const dms_error *err, bool ru, char *buf, int size)
+{
+    if (size <= 0)
+        return buf;
+    char text[DMS_ERROR_MESSAGE_MAX + 128];
+    dms_error_message(err, ru, text, sizeof text);
+    if (err != NULL && err->code != DMS_OK && err->line > 0)
+        snprintf(buf, (size_t)size, "%s:%d:%d: %s", err->source[0] ? err->source : "<input>",
+                 err->line, err->column, text);
+    else if (err != NULL && err->code != DMS_OK && err->path[0] != '\0')
+        snprintf(buf, (size_t)size, "%s: %s", err->path, text);
+    else
+        snprintf(buf, (size_t)size, "%s", text);
+    return buf;
+}
+
 const char *dms_error_format(const dms_error *err, char *buf, int size)
 {
     if (size <= 0)
         return buf;
-    if (format_russian && err != NULL && err->code != DMS_OK) {
-        char text[DMS_ERROR_MESSAGE_MAX + 128];
-        dms_error_message(err, true, text, sizeof text);
-        if (err->line > 0)
-            snprintf(buf, (size_t)size, "%s:%d:%d: %s", err->source[0] ? err->source : "<input>",
-                     err->line, err->column, text);
-        else if (err->path[0] != '\0')
-            snprintf(buf, (size_t)size, "%s: %s", err->path, text);
-        else
-            snprintf(buf, (size_t)size, "%s", text);
-        return buf;
-    }
+    if (format_russian && err != NULL && err->code != DMS_OK)
+        return dms_error_locate(err, true, buf, size);
     if (err == NULL || err->code == DMS_OK) {
         snprintf(buf, (size_t)size, "no error");
     } else if (err->line > 0) {

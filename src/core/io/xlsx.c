@@ -1745,11 +1745,10 @@ int dms_xlsx_from_csv(const char *csv, size_t csv_len, const char *sheet,
     dms_xlsx_writer_sheet(w, sheet ? sheet : "Sheet1", cols, ncols);
     while (dms_csv_record(&r)) {
         if (r.bad) {
-            char msg[64];
-            snprintf(msg, sizeof msg, "CSV: malformed record at line %d", r.line);
             dms_xlsx_writer_free(w);
             w = NULL;
-            status = dms_error_set(err, DMS_EPARSE, NULL, "%s", msg);
+            status =
+                dms_error_set(err, DMS_EPARSE, NULL, "CSV: malformed record at line %d", r.line);
             goto out_cols;
         }
         if (dms_csv_blank(&r))

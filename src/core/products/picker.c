@@ -199,11 +199,7 @@ static int reroot_error(dms_error *err, const dms_error *inner, const char *pref
     else
         rest = "";
     snprintf(path, sizeof path, "%s%s", prefix, rest);
-    bool fresh = err != NULL && err->code == DMS_OK;
-    dms_error_set(err, inner->code, path, "%s", inner->message);
-    if (fresh) /* "%s" has no Russian pair: keep inner's */
-        memcpy(err->message_ru, inner->message_ru, sizeof err->message_ru);
-    return inner->code;
+    return dms_error_reroot(err, inner->code, path, inner);
 }
 
 /* Gross and expected claims (kopecks a year) of one module line for members. */

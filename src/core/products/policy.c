@@ -110,8 +110,10 @@ static void read_code_list(dms_jsonread *r, const char *key, const dms_policy *p
             long at = options ? dms_policy_find_option(policy, code)
                               : dms_policy_find_segment(policy, code);
             if (at < 0)
-                dms_jsonread_fail(r, DMS_EINVAL, NULL, "no %s '%s' in this policy",
-                                  options ? "option" : "segment", code);
+                dms_jsonread_fail(r, DMS_EINVAL, NULL,
+                                  options ? "no option '%s' in this policy"
+                                          : "no segment '%s' in this policy",
+                                  code);
             else if (options && (size_t)at == self)
                 dms_jsonread_fail(r, DMS_EINVAL, NULL, "an option cannot name itself");
             else

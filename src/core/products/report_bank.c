@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dms/bank.h"
 #include "dms/report.h"
@@ -89,63 +90,123 @@ json_t *dms_report_bank_projection(const dms_bank_tariff *t, const dms_bank_proj
     return root;
 }
 
-static const char *money(char *buf, size_t size, int64_t kopecks)
+/* Roubles from kopecks, exact; a decimal comma in Russian. */
+static const char *money(char *buf, size_t size, int64_t kopecks, bool ru)
 {
     int64_t a = kopecks < 0 ? -kopecks : kopecks;
-    snprintf(buf, size, "%s%" PRId64 ".%02" PRId64, kopecks < 0 ? "-" : "", a / 100, a % 100);
+    snprintf(buf, size, "%s%" PRId64 "%c%02" PRId64, kopecks < 0 ? "-" : "", a / 100,
+             ru ? ',' : '.', a % 100);
     return buf;
 }
 
-int dms_report_bank_price_table(const dms_bank_tariff *t, const dms_bank_price *p, FILE *out)
+/* v with prec decimals; a decimal comma in Russian. */
+static const char *num(char *buf, size_t size, double v, int prec, bool ru)
 {
-    char b[32];
+    snprintf(buf, size, "%.*f", prec, v);
+    char *dot = ru ? strchr(buf, '.') : NULL;
+    if (dot != NULL)
+        *dot = ',';
+    return buf;
+}
+
+/* text then spaces up to width characters (not bytes: UTF-8 Russian). */
+static void label(FILE *out, const char *text, int width)
+{
+    int chars = 0;
+    for (const char *c = text; *c != '\0'; c++)
+        chars += ((unsigned char)*c & 0xC0) != 0x80;
+    fprintf(out, "%s%*s", text, width > chars ? width - chars : 0, "");
+}
+
+int dms_report_bank_price_table(const dms_bank_tariff *t, const dms_bank_price *p, bool ru,
+                                FILE *out)
+{
+    char b[32], x[32], y[32];
     fprintf(out, "%s (%s)\n", t->name, t->version);
-    fprintf(out, "monthly price per card        %12s\n", money(b, sizeof b, p->price_kopecks));
-    fprintf(out, "  expected claims             %12s\n", money(b, sizeof b, p->claims_kopecks));
-    fprintf(out, "  bank commission (%4.1f%%)     %12s\n", t->commission * 100,
-            money(b, sizeof b, p->commission_kopecks));
-    fprintf(out, "  insurer expense (%4.1f%%)     %12s\n", t->expense * 100,
-            money(b, sizeof b, p->expense_kopecks));
-    fprintf(out, "  insurer profit              %12s\n", money(b, sizeof b, p->profit_kopecks));
-    fprintf(out, "loss ratio %.6f (target %.4f): claims / price\n", p->loss_ratio,
-            t->target_loss_ratio);
+    label(out, ru ? "цена на карту в месяц" : "monthly price per card", 30);
+    fprintf(out, "%12s\n", money(b, sizeof b, p->price_kopecks, ru));
+    label(out, ru ? "  ожидаемые выплаты" : "  expected claims", 30);
+    fprintf(out, "%12s\n", money(b, sizeof b, p->claims_kopecks, ru));
+    char what[64];
+    snprintf(what, sizeof what, ru ? "  комиссия банка (%s%%)" : "  bank commission (%s%%)",
+             num(x, sizeof x, t->commission * 100, 1, ru));
+    label(out, what, 30);
+    fprintf(out, "%12s\n", money(b, sizeof b, p->commission_kopecks, ru));
+    snprintf(what, sizeof what, ru ? "  расходы страховщика (%s%%)" : "  insurer expense (%s%%)",
+             num(x, sizeof x, t->expense * 100, 1, ru));
+    label(out, what, 30);
+    fprintf(out, "%12s\n", money(b, sizeof b, p->expense_kopecks, ru));
+    label(out, ru ? "  прибыль страховщика" : "  insurer profit", 30);
+    fprintf(out, "%12s\n", money(b, sizeof b, p->profit_kopecks, ru));
     fprintf(out,
-            "annual claims per card %.2f (%.2f without anti-selection: claim frequency +%.0f%% "
-            "before limits, flat fees unloaded)\n",
-            p->annual_claims, p->annual_claims_base, t->anti_selection_load * 100);
+            ru ? "убыточность %s (цель %s): выплаты / цена\n"
+               : "loss ratio %s (target %s): claims / price\n",
+            num(x, sizeof x, p->loss_ratio, 6, ru), num(y, sizeof y, t->target_loss_ratio, 4, ru));
+    char z[32];
+    fprintf(out,
+            ru ? "годовые выплаты на карту %s (%s без антиселекции: частота обращений +%s%% до "
+                 "лимитов, фиксированные платежи без надбавки)\n"
+               : "annual claims per card %s (%s without anti-selection: claim frequency +%s%% "
+                 "before limits, flat fees unloaded)\n",
+            num(x, sizeof x, p->annual_claims, 2, ru),
+            num(y, sizeof y, p->annual_claims_base, 2, ru),
+            num(z, sizeof z, t->anti_selection_load * 100, 0, ru));
     for (size_t i = 0; i < t->nmodules; i++)
-        fprintf(out, "  %-20s %12.2f a year\n", t->modules[i].code, p->module_claims[i]);
+        fprintf(out, ru ? "  %-20s %12s в год\n" : "  %-20s %12s a year\n", t->modules[i].code,
+                num(x, sizeof x, p->module_claims[i], 2, ru));
     return ferror(out) ? DMS_EIO : DMS_OK;
 }
 
 int dms_report_bank_projection_table(const dms_bank_tariff *t, const dms_bank_projection *p,
-                                     FILE *out)
+                                     bool ru, FILE *out)
 {
-    char b1[32], b2[32];
+    char b1[32], b2[32], n[8][32];
     fprintf(out,
-            "%s: %ld cards, uptake %.1f%%, lapse %.1f%%/month, %ld new sales/month, price %s\n",
-            t->version, p->args.cards, p->args.uptake * 100, p->args.lapse * 100, p->args.new_sales,
-            money(b1, sizeof b1, p->price.price_kopecks));
-    fprintf(out, "%5s %8s %7s %7s %8s %15s %14s %14s %14s %14s %6s %6s %8s\n", "month", "start",
-            "lapsed", "sold", "active", "premium", "commission", "claims", "P5", "P95", "LR",
-            "pen%", "ARPU+");
+            ru ? "%s: карт %ld, подключение %s%%, отказы %s%% в месяц, новых продаж %ld в месяц, "
+                 "цена %s\n"
+               : "%s: %ld cards, uptake %s%%, lapse %s%%/month, %ld new sales/month, price %s\n",
+            t->version, p->args.cards, num(n[0], 32, p->args.uptake * 100, 1, ru),
+            num(n[1], 32, p->args.lapse * 100, 1, ru), p->args.new_sales,
+            money(b1, sizeof b1, p->price.price_kopecks, ru));
+    static const char *const heads[2][13] = {
+        {"month", "start", "lapsed", "sold", "active", "premium", "commission", "claims", "P5",
+         "P95", "LR", "pen%", "ARPU+"},
+        {"месяц", "начало", "отказ", "продано", "активных", "премия", "комиссия", "выплаты", "P5",
+         "P95", "убыт.", "охв.%", "ARPU+"},
+    };
+    static const int widths[13] = {5, 8, 7, 7, 8, 15, 14, 14, 14, 14, 6, 6, 8};
+    for (int c = 0; c < 13; c++) {
+        int chars = 0;
+        for (const char *x = heads[ru][c]; *x != '\0'; x++)
+            chars += ((unsigned char)*x & 0xC0) != 0x80;
+        fprintf(out, "%s%*s%s", c > 0 ? " " : "", widths[c] > chars ? widths[c] - chars : 0, "",
+                heads[ru][c]);
+    }
+    fputc('\n', out);
     for (int m = 0; m < p->nmonths; m++) {
         const dms_bank_month *mo = &p->months[m];
-        fprintf(out, "%5d %8ld %7ld %7ld %8ld %15s %14s %14.2f %14.2f %14.2f %6.3f %6.2f %8.2f\n",
-                mo->month, mo->active_start, mo->lapsed, mo->sold, mo->active,
-                money(b1, sizeof b1, mo->premium_kopecks),
-                money(b2, sizeof b2, mo->commission_kopecks), mo->expected_claims, mo->claims_p5,
-                mo->claims_p95, mo->loss_ratio, mo->penetration * 100, mo->arpu_uplift);
+        fprintf(out, "%5d %8ld %7ld %7ld %8ld %15s %14s %14s %14s %14s %6s %6s %8s\n", mo->month,
+                mo->active_start, mo->lapsed, mo->sold, mo->active,
+                money(b1, sizeof b1, mo->premium_kopecks, ru),
+                money(b2, sizeof b2, mo->commission_kopecks, ru),
+                num(n[0], 32, mo->expected_claims, 2, ru), num(n[1], 32, mo->claims_p5, 2, ru),
+                num(n[2], 32, mo->claims_p95, 2, ru), num(n[3], 32, mo->loss_ratio, 3, ru),
+                num(n[4], 32, mo->penetration * 100, 2, ru), num(n[5], 32, mo->arpu_uplift, 2, ru));
     }
-    fprintf(out, "%5s %8s %7s %7s %8ld %15s %14s %14.2f %14.2f %14.2f %6.3f\n", "total", "", "", "",
-            p->card_months, money(b1, sizeof b1, p->premium_kopecks),
-            money(b2, sizeof b2, p->commission_kopecks), p->expected_claims, p->claims_p5,
-            p->claims_p95, p->loss_ratio);
+    fprintf(out, "%5s %8s %7s %7s %8ld %15s %14s %14s %14s %14s %6s\n", ru ? "итого" : "total", "",
+            "", "", p->card_months, money(b1, sizeof b1, p->premium_kopecks, ru),
+            money(b2, sizeof b2, p->commission_kopecks, ru),
+            num(n[0], 32, p->expected_claims, 2, ru), num(n[1], 32, p->claims_p5, 2, ru),
+            num(n[2], 32, p->claims_p95, 2, ru), num(n[3], 32, p->loss_ratio, 3, ru));
     fprintf(out,
-            "claims per 1,000 card-years %.0f; average cost per claim %.2f; ARPU uplift "
-            "%.2f per card a month\n",
-            p->claims_frequency_per_1000, p->average_claim_cost, p->arpu_uplift);
-    fprintf(out,
-            "P5-P95: normal approximation (independent cards, monthly variance = annual / 12)\n");
+            ru ? "выплат на 1 000 карт-лет %s; средняя выплата %s; рост ARPU %s на карту в месяц\n"
+               : "claims per 1,000 card-years %s; average cost per claim %s; ARPU uplift %s per "
+                 "card a month\n",
+            num(n[0], 32, p->claims_frequency_per_1000, 0, ru),
+            num(n[1], 32, p->average_claim_cost, 2, ru), num(n[2], 32, p->arpu_uplift, 2, ru));
+    fputs(ru ? "P5-P95: нормальное приближение (карты независимы, дисперсия за месяц = годовая / "
+               "12)\n"
+             : "P5-P95: normal approximation (independent cards, monthly variance = annual / 12)\n",
+          out);
     return ferror(out) ? DMS_EIO : DMS_OK;
 }
