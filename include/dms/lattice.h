@@ -32,6 +32,14 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
                            enum dms_discretization method, double *f, size_t n, dms_error *err);
 
 /*
+ * The moment-matching lattice (as dms_discretize_payment with
+ * DMS_DISC_MOMENT) from the limited expected values of the payment in units
+ * of the span, t[j] = E[min(Y, j h)] / h for j = 0..n (n + 1 values): used
+ * where many lattices share their values of t (aggregate.c).
+ */
+void dms_discretize_moment_table(const double *t, size_t n, double *f);
+
+/*
  * Compound distribution of S = Y1 + ... + YN by Panjer's recursion:
  * severity lattice fy[0..ny-1], result fs[0..n-1] (exact up to index n-1,
  * since the recursion is causal). A large mean is split into 2^k parts so

@@ -88,6 +88,21 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
     return DMS_OK;
 }
 
+void dms_discretize_moment_table(const double *t, size_t n, double *f)
+{
+    if (n == 0)
+        return;
+    f[0] = fmax(1.0 - t[1], 0.0);
+    double held = f[0];
+    size_t k = 1;
+    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+        double mass = 2.0 * t[k] - t[k - 1] - t[k + 1];
+        f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+        held += f[k];
+    }
+    memset(f + k, 0, (n - k) * sizeof *f);
+}
+
 /*
  * FFTW plans, one forward (r2c) and one inverse (c2r) per power-of-two
  * length, made on first use and kept for the life of the process. FFTW's
