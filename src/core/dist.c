@@ -211,13 +211,24 @@ void dms_frequency_panjer_ab(const dms_frequency *freq, double *a, double *b)
 
 double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
 {
+    /* Written out in real arithmetic: the FFT method evaluates this at every
+     * point of the lattice, and cexp/clog (with hypot) cost as much as the
+     * transforms themselves. */
+    double x = creal(z), y = cimag(z);
+    double magnitude_log, angle;
     if (freq->kind == DMS_FREQ_NEGBIN) {
-        /* (1 - beta (z - 1))^(-r); the base has real part >= 1 for |z| <= 1,
-         * so the principal logarithm is continuous there. */
+        /* (1 - beta (z - 1))^(-r); the base w has real part >= 1 for
+         * |z| <= 1, so its principal logarithm is continuous there. */
         double beta = freq->mean / freq->size;
-        return cexp(-freq->size * clog(1.0 - beta * (z - 1.0)));
+        double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
+        magnitude_log = -freq->size * 0.5 * log(wr * wr + wi * wi);
+        angle = -freq->size * atan2(wi, wr);
+    } else {
+        magnitude_log = freq->mean * (x - 1.0);
+        angle = freq->mean * y;
     }
-    return cexp(freq->mean * (z - 1.0));
+    double magnitude = exp(magnitude_log);
+    return CMPLX(magnitude * cos(angle), magnitude * sin(angle));
 }
 
 dms_frequency dms_frequency_divide(const dms_frequency *freq, double parts)
