@@ -221,6 +221,23 @@ double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
          * |z| <= 1, so its principal logarithm is continuous there. */
         double beta = freq->mean / freq->size;
         double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
+        double halves = 2.0 * freq->size;
+        if (halves == floor(halves) && halves <= 16) {
+            /* r a multiple of 1/2 (1, 1.5, 0.5 in the sample model): w^(-r)
+             * is (1 / sqrt(w))^(2r), with no logarithm, arctangent or
+             * exponential. sqrt(w) = s + i t, s = sqrt((|w| + wr) / 2) > 0
+             * as wr >= 1, t = wi / 2s, and 1 / sqrt(w) = (s - i t) / |w|. */
+            double modulus = sqrt(wr * wr + wi * wi);
+            double sr = sqrt(0.5 * (modulus + wr)), si = wi / (2.0 * sr);
+            double qr = sr / modulus, qi = -si / modulus;
+            double pr = qr, pi = qi;
+            for (int k = 1; k < (int)halves; k++) {
+                double nr = pr * qr - pi * qi;
+                pi = pr * qi + pi * qr;
+                pr = nr;
+            }
+            return CMPLX(pr, pi);
+        }
         magnitude_log = -freq->size * 0.5 * log(wr * wr + wi * wi);
         angle = -freq->size * atan2(wi, wr);
     } else {
