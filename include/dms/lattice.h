@@ -97,12 +97,17 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
 
 /* One independent term of a sum: `count` i.i.d. copies of *dist. */
 typedef struct dms_sum_term {
-    const dms_placed *dist; /* on the common span */
+    const dms_placed *dist; /* on the sum's span times stride */
     unsigned long count;
+    /* The term's span over the sum's (0 or 1: the same span). A term on a
+     * coarser lattice whose span is a whole multiple of the sum's is placed
+     * on it exactly, without the spread of a rebinning. */
+    unsigned long stride;
 } dms_sum_term;
 
 /*
- * The distribution of the sum of independent terms on their common span,
+ * The distribution of the sum of independent terms on the sum's span (the
+ * first term's span over its stride),
  * computed on an FFT circle that covers the whole support when it is short
  * (up to 16384 points, or twice the window), or otherwise the window
  * mean - 12 sd .. mean + 16 sd: a sum of many people is nearly normal and

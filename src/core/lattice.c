@@ -528,22 +528,29 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     return DMS_OK;
 }
 
+static unsigned long stride_of(const dms_sum_term *term)
+{
+    return term->stride > 1 ? term->stride : 1;
+}
+
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
 {
     memset(out, 0, sizeof *out);
     if (nterms == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");
-    double span = terms[0].dist->span;
+    double span = terms[0].dist->span / (double)stride_of(&terms[0]);
     double mean = 0.0, variance = 0.0, lowest = 0.0, highest = 0.0;
     for (size_t i = 0; i < nterms; i++) {
         const dms_placed *d = terms[i].dist;
-        if (fabs(d->span - span) > 1e-12 * span)
-            return dms_error_set(err, DMS_EINVAL, NULL, "terms of a sum must share one span");
+        double stride = (double)stride_of(&terms[i]);
+        if (fabs(d->span - stride * span) > 1e-12 * d->span)
+            return dms_error_set(err, DMS_EINVAL, NULL,
+                                 "terms of a sum must lie on whole multiples of one span");
         double c = (double)terms[i].count;
         mean += c * dms_placed_mean(d) / span;
         variance += c * dms_placed_variance(d) / (span * span);
-        lowest += c * (double)d->offset;
-        highest += c * ((double)d->offset + (double)d->n - 1);
+        lowest += c * stride * (double)d->offset;
+        highest += c * stride * ((double)d->offset + (double)d->n - 1);
     }
     double sd = sqrt(variance);
     /* The whole support when it is short (a few people, where one rare large
@@ -576,13 +583,16 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         const dms_placed *d = terms[t].dist;
         memset(w.x, 0, m * sizeof *w.x);
         /* Absolute index modulo the circle: the sum's residues are exact. */
-        long index = d->offset % (long)m;
+        long stride = (long)stride_of(&terms[t]);
+        long index = (d->offset % (long)m) * (stride % (long)m) % (long)m;
         if (index < 0)
             index += (long)m;
+        long step = stride % (long)m;
         for (size_t k = 0; k < d->n; k++) {
             w.x[index] += d->pmf[k];
-            if (++index == (long)m)
-                index = 0;
+            index += step;
+            if (index >= (long)m)
+                index -= (long)m;
         }
         fft_forward(&w);
         unsigned long count = terms[t].count;
