@@ -114,6 +114,7 @@ void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *
         cov->franchise ? partial_moment(sev, d, 1) : dms_severity_limited_moment(sev, d, 1);
     double paid = cov->franchise ? dms_severity_sf(sev, d) : 0.0;
     double at_u = NAN; /* E[min(X, u)], once needed */
+    double raw = dms_severity_moment(sev, 1);
     for (size_t k = 0; k < n; k++) {
         double y = (double)(first + k) * span;
         if (y <= 0) {
@@ -129,10 +130,10 @@ void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *
         double lm;
         if (x == u) {
             if (isnan(at_u))
-                at_u = dms_severity_limited_moment(sev, u, 1);
+                at_u = dms_severity_limited_moment_raw(sev, u, 1, raw);
             lm = at_u;
         } else {
-            lm = dms_severity_limited_moment(sev, x, 1);
+            lm = dms_severity_limited_moment_raw(sev, x, 1, raw);
         }
         out[k] = share * (lm - at_d);
     }

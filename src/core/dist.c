@@ -340,13 +340,24 @@ double dms_severity_limited_moment(const dms_severity *sev, double x, double k)
         return 0.0;
     if (isinf(x))
         return dms_severity_moment(sev, k);
-    double raw = dms_severity_moment(sev, k);
+    return dms_severity_limited_moment_raw(sev, x, k, dms_severity_moment(sev, k));
+}
+
+double dms_severity_limited_moment_raw(const dms_severity *sev, double x, double k, double raw)
+{
+    if (x <= 0)
+        return 0.0;
+    if (isinf(x))
+        return raw;
     double xk = k == 1 ? x : (k == 2 ? x * x : pow(x, k)); /* pow is slow */
-    double capped = xk * dms_severity_sf(sev, x);
     if (sev->kind == DMS_SEV_GAMMA)
         /* E[X^k; X <= x] = theta^k Gamma(a+k)/Gamma(a) P(a+k, x/theta). */
-        return raw * gamma_p(sev->shape + k, x / sev->scale) + capped;
-    /* E[X^k; X <= x] = e^(k mu + k^2 s^2 / 2) Phi((ln x - mu - k s^2) / s). */
-    double z = (log(x) - sev->meanlog - k * sev->sdlog * sev->sdlog) / sev->sdlog;
+        return raw * gamma_p(sev->shape + k, x / sev->scale) +
+               xk * gamma_q(sev->shape, x / sev->scale);
+    /* E[X^k; X <= x] = e^(k mu + k^2 s^2 / 2) Phi((ln x - mu - k s^2) / s);
+     * the logarithm serves both terms. */
+    double lx = log(x);
+    double capped = xk * normal_sf((lx - sev->meanlog) / sev->sdlog);
+    double z = (lx - sev->meanlog - k * sev->sdlog * sev->sdlog) / sev->sdlog;
     return raw * normal_cdf(z) + capped;
 }

@@ -206,6 +206,16 @@ static inline double complex cmul(double complex a, double complex b)
     return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
 }
 
+/* Spectral values below this are set to 0: products of many transforms
+ * drift into subnormal numbers, whose arithmetic is a hundred times slower,
+ * and a value this small moves no probability by more than n TINY. */
+#define TINY 1e-200
+
+static inline double complex flush_tiny(double complex z)
+{
+    return fabs(creal(z)) + fabs(cimag(z)) < TINY ? 0.0 : z;
+}
+
 /* z^k by repeated squaring: about 2 log2 k products, each exact to a few
  * units in the last place, where the polar form exp(k log z) costs a
  * logarithm, an arctangent and an exponential and loses k |log z| ulps. */
@@ -214,11 +224,11 @@ static double complex ipow(double complex z, unsigned long k)
     double complex r = 1.0;
     for (;;) {
         if (k & 1)
-            r = cmul(r, z);
+            r = flush_tiny(cmul(r, z));
         k >>= 1;
         if (k == 0)
             return r;
-        z = cmul(z, z);
+        z = flush_tiny(cmul(z, z));
     }
 }
 
@@ -597,8 +607,10 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         fft_forward(&w);
         unsigned long count = terms[t].count;
         for (size_t i = 0; i <= m / 2; i++) {
+            if (t > 0 && acc[i] == 0.0)
+                continue;
             double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count);
-            acc[i] = t == 0 ? z : cmul(acc[i], z);
+            acc[i] = flush_tiny(t == 0 ? z : cmul(acc[i], z));
         }
     }
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
