@@ -33,6 +33,9 @@ typedef struct dms_quote_options {
      * every span REFERENCE_FINER (4) times finer. Slower; the tests check the
      * default method against it. */
     bool reference_percentiles;
+    /* Price the scenarios one after another in the calling thread (else one
+     * thread each): for servers that already run a request per core. */
+    bool single_thread;
     const char *census_source; /* file name for census line references */
 } dms_quote_options;
 

@@ -210,6 +210,7 @@ static inline double complex cmul(double complex a, double complex b)
  * drift into subnormal numbers, whose arithmetic is a hundred times slower,
  * and a value this small moves no probability by more than n TINY. */
 #define TINY 1e-200
+#define LOG_TINY (-460.5) /* log(TINY) */
 
 static inline double complex flush_tiny(double complex z)
 {
@@ -221,6 +222,12 @@ static inline double complex flush_tiny(double complex z)
  * logarithm, an arctangent and an exponential and loses k |log z| ulps. */
 static double complex ipow(double complex z, unsigned long k)
 {
+    /* A high power of a value inside the unit circle is below TINY long
+     * before the squarings end (a cell of hundreds of people raises most of
+     * its spectrum to nothing): answer 0 at once. */
+    double m2 = creal(z) * creal(z) + cimag(z) * cimag(z);
+    if (k > 8 && m2 < 1.0 && 0.5 * (double)k * log(m2) < LOG_TINY)
+        return 0.0;
     double complex r = 1.0;
     for (;;) {
         if (k & 1)
@@ -229,6 +236,8 @@ static double complex ipow(double complex z, unsigned long k)
         if (k == 0)
             return r;
         z = flush_tiny(cmul(z, z));
+        if (z == 0.0)
+            return 0.0;
     }
 }
 

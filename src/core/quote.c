@@ -1059,12 +1059,13 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
         }
     }
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-        started[k] = pthread_create(&threads[k], NULL, price_scenario, &jobs[k]) == 0;
+        started[k] =
+            !opts.single_thread && pthread_create(&threads[k], NULL, price_scenario, &jobs[k]) == 0;
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
         if (started[k])
             pthread_join(threads[k], NULL);
         else
-            price_scenario(&jobs[k]); /* no thread to be had: run it here */
+            price_scenario(&jobs[k]); /* single_thread, or no thread to be had */
     }
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
         if (jobs[k].status != DMS_OK) {
