@@ -534,7 +534,10 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to rebin %zu points", out->n);
     for (size_t k = first; k <= last; k++) {
         double position = ((double)in->offset + (double)k) * in->span / new_span;
-        double base = floor(position);
+        /* floor without the library call (positions are far inside long) */
+        double base = (double)(long)position;
+        if (base > position)
+            base -= 1.0;
         double upper_share = position - base;
         size_t j = (size_t)((long)base - out->offset);
         if (j + 1 >= out->n) { /* rounding at the very top */
