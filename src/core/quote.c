@@ -36,8 +36,12 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
  * matching the limited means stay within 1e-5 of a 32 times finer grid
  * (tests/test_aggregate_tail.c). */
 #define QUOTE_SPAN_DIVISOR 32.0
-/* Group lattice span = group sd / GROUP_SPAN_DIVISOR. */
+/* Group lattice span = group sd / GROUP_SPAN_DIVISOR, or GROUP_RESOLUTION
+ * of the group's mean claims if that is coarser: a quantile is read to
+ * within one span, so either way to within 5e-5 of its value (a large group,
+ * whose sd is a small share of its mean, needs a far shorter circle). */
 #define GROUP_SPAN_DIVISOR 500.0
+#define GROUP_RESOLUTION 5e-5
 /* The reference method's spans are this many times finer. */
 #define REFERENCE_FINER 4.0
 
@@ -693,7 +697,7 @@ typedef struct cell_ref {
     size_t segment, band, region;
     int sex;
     unsigned long count;
-    double variance; /* of one person's claims */
+    double mean, variance; /* of one person's claims (claims modules) */
 } cell_ref;
 
 /* One scenario of a quote: every cell priced, money added to the scenario's
@@ -776,7 +780,11 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                         double head[2] = {(double)price.nkey, (double)c->count};
                         key_append(group_key, head, 2);
                         key_append(group_key, price.key, price.nkey);
-                        job->refs[job->nrefs++] = (cell_ref){s, band, r, sex, c->count, variance};
+                        double mean = -price.flat_total;
+                        for (size_t m = 0; m < job->resolved[s].nmodules; m++)
+                            mean += price.claims[m];
+                        job->refs[job->nrefs++] =
+                            (cell_ref){s, band, r, sex, c->count, mean, variance};
                     }
                 }
     return DMS_OK;
@@ -800,10 +808,12 @@ static int group_distribution(scenario_job *job)
     dms_quote_distribution *out = job->distribution;
     cell_totals *totals = job->totals;
     double finer = job->reference ? REFERENCE_FINER : 1.0;
-    double variance = 0.0;
-    for (size_t i = 0; i < job->nrefs; i++)
+    double claims = 0.0, variance = 0.0;
+    for (size_t i = 0; i < job->nrefs; i++) {
+        claims += (double)job->refs[i].count * job->refs[i].mean;
         variance += (double)job->refs[i].count * job->refs[i].variance;
-    double span = sqrt(variance) / (GROUP_SPAN_DIVISOR * finer);
+    }
+    double span = fmax(sqrt(variance) / GROUP_SPAN_DIVISOR, GROUP_RESOLUTION * claims) / finer;
     dms_sum_term *terms = calloc(job->nrefs ? job->nrefs : 1, sizeof *terms);
     if (terms == NULL)
         return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
