@@ -518,17 +518,52 @@ static bool shared_lattice(const dms_aggregate_spec *spec, double span, double d
     size_t uncapped = 0;
     while (uncapped <= points && (double)uncapped * span / share < cov->claim_limit)
         uncapped++;
-    /* Only lattices that the per-claim limit does not reach: where it does,
-     * the masses up to the cap add up to 1 within an ulp, and whether they
-     * reach it decides between Panjer and FFT (severity_length): the same
-     * values by another route would flip that choice on round-off. */
-    if (uncapped <= points || !shared_table_copy(&unit, key, points + 1, t)) {
+    /* t[j] comes from the table while j h / (1 - c) is under the per-claim
+     * limit; from there on Y is capped and t[j] = (1 - c) E[min(X, u)] / h. */
+    if (!shared_table_copy(&unit, key, uncapped, t)) {
         free(t);
         return false;
+    }
+    if (uncapped <= points) {
+        double capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
+        for (size_t j = uncapped; j <= points; j++)
+            t[j] = capped;
     }
     dms_discretize_moment_table(t, points, fy);
     free(t);
     return true;
+}
+
+/* Panjer's and the FFT's costs (FFT_COST_FACTOR n log2 n) for the automatic
+ * choice. */
+static double fft_work_of(size_t fft_n)
+{
+    return FFT_COST_FACTOR * (double)fft_n * log2((double)fft_n);
+}
+
+/*
+ * Whether the automatic choice between Panjer and FFT is the same for every
+ * length the severity lattice fy could be given by severity_length. Where
+ * the masses add up to 1 within a few ulps (a lattice the per-claim limit
+ * caps, or a very light tail), that length depends on their last bits, and
+ * the two methods differ by more than round-off: values computed by another
+ * route than dms_discretize_payment (the shared tables) are used only where
+ * the choice cannot turn on those bits, so that quotes keep their kopecks.
+ */
+static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
+{
+    double cumulative = 0.0;
+    size_t shortest = points; /* the shortest length severity_length could give */
+    for (size_t k = 0; k < points; k++) {
+        cumulative += fy[k];
+        if (cumulative >= 1.0 - 1e-13) {
+            shortest = k + 1;
+            break;
+        }
+    }
+    double fft_work = fft_work_of(fft_n);
+    return (double)points * (double)shortest > fft_work ||
+           (double)points * (double)points <= fft_work;
 }
 
 /* One lattice: discretisation and compounding on span x points. *method
@@ -544,18 +579,18 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if (fy == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
-    if (!(shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-          shared_lattice(spec, span, shared_divisor, points, fy)) &&
-        (status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points, err)) !=
-            DMS_OK)
+    bool shared = shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+                  shared_lattice(spec, span, shared_divisor, points, fy) &&
+                  (*method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
+    if (!shared && (status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points,
+                                                    err)) != DMS_OK)
         goto out_fy;
     size_t ny = severity_length(fy, points);
     if (*method == DMS_METHOD_AUTO) {
         /* Panjer costs points x ny multiply-adds, FFT about FFT_COST_FACTOR
          * n log2 n; measured by make bench on this code. */
         double panjer_work = (double)points * (double)ny;
-        double fft_work = FFT_COST_FACTOR * (double)fft_n * log2((double)fft_n);
-        *method = panjer_work <= fft_work ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
+        *method = panjer_work <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
     }
     *n = *method == DMS_METHOD_FFT ? fft_n : points;
     *pmf = malloc(*n * sizeof **pmf);
