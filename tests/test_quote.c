@@ -971,9 +971,8 @@ static void test_golden_examples(void **state)
  * its head count) agree within 0.1% with the reference method, which
  * convolves every cell's total on its own with every span four times finer
  * (quote.h), for 60 to 100,000 people; and the 450-person ones stay within
- * 0.1% of what the quote
- * gave before that method (the golden file at 329a281, GSL's FFT, cell
- * totals rebinned onto the group lattice).
+ * 0.1% of what the quote gave before that method (the golden file at
+ * 329a281, GSL's FFT, cell totals rebinned onto the group lattice).
  */
 static void check_census_against_reference(dms_census *census, const char *plan_path,
                                            const double (*before)[DMS_QUOTE_NPERCENTILES])
