@@ -14,9 +14,9 @@
 #   make e2e                  the web pages in headless chromium (screenshots in build/e2e)
 #   make openapi-lint         validate docs/openapi.yaml (OpenAPI 3.1, @redocly/cli)
 
-PKGS       := gsl jansson libmicrohttpd sqlite3 xlsxwriter minizip expat libcurl libpq
+PKGS       := gsl fftw3 jansson libmicrohttpd sqlite3 xlsxwriter minizip expat libcurl libpq
 TEST_PKGS  := cmocka
-DEB_PKGS   := build-essential pkg-config libgsl-dev libjansson-dev libmicrohttpd-dev \
+DEB_PKGS   := build-essential pkg-config libgsl-dev libfftw3-dev libjansson-dev libmicrohttpd-dev \
               libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk \
               sqlite3 curl python3 chromium nodejs \
               libxlsxwriter-dev libminizip-dev libexpat1-dev libcurl4-openssl-dev python3-aiosmtpd \

@@ -165,9 +165,9 @@ static struct module_case realistic_cases(size_t i)
     const dms_severity hospital = {.kind = DMS_SEV_GAMMA, .shape = 2.0, .scale = 70000.0};
     switch (i) {
     case 0:
-        return (struct module_case){
-            "outpatient", make_spec((dms_frequency){DMS_FREQ_POISSON, 3.0, 0}, outpatient,
-                                    dms_coverage_full(), 40000, DMS_METHOD_AUTO)};
+        return (struct module_case){"outpatient",
+                                    make_spec((dms_frequency){DMS_FREQ_POISSON, 3.0, 0}, outpatient,
+                                              dms_coverage_full(), 40000, DMS_METHOD_AUTO)};
     case 1:
         return (struct module_case){
             "dental with limits",
@@ -175,12 +175,13 @@ static struct module_case realistic_cases(size_t i)
                       (dms_coverage){.deductible = 0, .copay = 0.2, .claim_limit = 25000}, 30000,
                       DMS_METHOD_AUTO)};
     case 2:
-        return (struct module_case){
-            "hospital negbin",
-            make_spec((dms_frequency){DMS_FREQ_NEGBIN, 0.06, 0.8}, hospital,
-                      (dms_coverage){.deductible = 5000, .franchise = true, .copay = 0.1,
-                                     .claim_limit = 500000},
-                      600000, DMS_METHOD_AUTO)};
+        return (struct module_case){"hospital negbin",
+                                    make_spec((dms_frequency){DMS_FREQ_NEGBIN, 0.06, 0.8}, hospital,
+                                              (dms_coverage){.deductible = 5000,
+                                                             .franchise = true,
+                                                             .copay = 0.1,
+                                                             .claim_limit = 500000},
+                                              600000, DMS_METHOD_AUTO)};
     default:
         return (struct module_case){
             "25 claims", make_spec((dms_frequency){DMS_FREQ_POISSON, 25.0, 0}, outpatient,
@@ -353,6 +354,64 @@ static void expect_spec_error(dms_aggregate_spec spec, int code, const char *pat
     assert_true(strlen(err.message) > 10);
 }
 
+/*
+ * A quote's lattice without a deductible comes from the table shared by
+ * every severity of its shape (aggregate.c); it must be the lattice the
+ * direct discretisation gives, compounded the same way, at every scale,
+ * co-pay and family, and with a per-claim limit inside the grid (the
+ * direct route) or beyond it.
+ */
+static void test_shared_tables_give_the_direct_lattice(void **state)
+{
+    (void)state;
+    const dms_severity shapes[] = {
+        {.kind = DMS_SEV_LOGNORMAL, .meanlog = 7.5, .sdlog = 0.8},
+        {.kind = DMS_SEV_GAMMA, .shape = 1.5, .scale = 100000.0},
+    };
+    const double copays[] = {0.0, 0.2};
+    const double limits[] = {INFINITY, 30000.0};
+    /* Four scales, one under valgrind (50 times slower). */
+    double scale_step = getenv("DMS_UNDER_VALGRIND") != NULL ? 4.0 : 1.31;
+    for (size_t i = 0; i < 2; i++)
+        for (size_t c = 0; c < 2; c++)
+            for (size_t l = 0; l < 2; l++)
+                for (double scale = 0.6; scale < 2.0; scale *= scale_step) {
+                    dms_aggregate_spec spec = dms_aggregate_spec_default();
+                    spec.freq = (dms_frequency){DMS_FREQ_NEGBIN, 2.5 * scale, 1.5};
+                    spec.sev = shapes[i];
+                    if (spec.sev.kind == DMS_SEV_GAMMA)
+                        spec.sev.scale *= scale;
+                    else
+                        spec.sev.meanlog += log(scale);
+                    spec.cov.copay = copays[c];
+                    spec.cov.claim_limit = limits[l];
+                    spec.annual_limit = 500000.0;
+                    spec.cap_at_limit = true;
+                    spec.span_divisor = 32.0;
+                    dms_aggdist *dist = NULL;
+                    assert_int_equal(dms_aggregate_compute(&spec, &dist, NULL), DMS_OK);
+                    double span;
+                    size_t points;
+                    assert_int_equal(dms_aggregate_grid(&spec, &span, &points, NULL), DMS_OK);
+                    assert_true(span == dist->span);
+                    double *fy = calloc(dist->n, sizeof *fy), *fs = calloc(dist->n, sizeof *fs);
+                    assert_int_equal(dms_discretize_payment(&spec.sev, &spec.cov, span,
+                                                            DMS_DISC_MOMENT, fy, points, NULL),
+                                     DMS_OK);
+                    if (dist->method == DMS_METHOD_FFT)
+                        assert_int_equal(
+                            dms_compound_fft(&spec.freq, fy, points, fs, dist->n, NULL), DMS_OK);
+                    else
+                        assert_int_equal(
+                            dms_compound_panjer(&spec.freq, fy, points, fs, dist->n, NULL), DMS_OK);
+                    for (size_t k = 0; k < dist->n; k++)
+                        assert_true(fabs(fs[k] - dist->pmf[k]) < 1e-12);
+                    free(fy);
+                    free(fs);
+                    dms_aggdist_free(dist);
+                }
+}
+
 static void test_spec_errors(void **state)
 {
     (void)state;
@@ -466,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_invariants),
         cmocka_unit_test(test_monte_carlo_is_seeded),
         cmocka_unit_test(test_nothing_paid),
+        cmocka_unit_test(test_shared_tables_give_the_direct_lattice),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_args),
     };

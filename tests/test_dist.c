@@ -79,8 +79,8 @@ static void test_limited_moment_edges(void **state)
     assert_close(dms_severity_limited_moment(&lognormal, 1e-3, 1), 1e-3, 1e-12);
     assert_close(dms_severity_limited_moment(&lognormal, 1e-3, 2), 1e-6, 1e-12);
     /* Far above: the raw moment, with no NaN from 0 * inf. */
-    assert_close(dms_severity_limited_moment(&gamma_sev, 1e12, 2), dms_severity_moment(&gamma_sev, 2),
-                 1e-12);
+    assert_close(dms_severity_limited_moment(&gamma_sev, 1e12, 2),
+                 dms_severity_moment(&gamma_sev, 2), 1e-12);
     /* Monotone in the limit. */
     double prev = 0.0;
     for (double x = 100; x < 1e6; x *= 1.3) {
@@ -146,6 +146,36 @@ static void test_divide_keeps_the_law(void **state)
     assert_close(cimag(four), cimag(whole), 1e-12);
 }
 
+/* The pgf at complex points inside the unit disc is the power series
+ * sum P(N = n) z^n, for the sizes that take the square-root route (multiples
+ * of 1/2) and for those that take the logarithm, and for the Poisson. */
+static void test_pgf_is_the_power_series(void **state)
+{
+    (void)state;
+    const dms_frequency freqs[] = {
+        {.kind = DMS_FREQ_NEGBIN, .mean = 4.5, .size = 1.5},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 0.03, .size = 0.5},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 1.5, .size = 1.0},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 2.0, .size = 8.0},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 0.3, .size = 0.8},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 0.3, .size = 0.3},
+        {.kind = DMS_FREQ_POISSON, .mean = 3.0},
+    };
+    const double complex points[] = {0.3 + 0.4 * I, -0.7 + 0.1 * I, 0.05 - 0.9 * I, 0.99,
+                                     -0.5 - 0.5 * I};
+    for (size_t i = 0; i < sizeof freqs / sizeof freqs[0]; i++)
+        for (size_t j = 0; j < sizeof points / sizeof points[0]; j++) {
+            double complex series = 0.0, power = 1.0;
+            for (unsigned n = 0; n < 4000; n++) {
+                series += dms_frequency_pmf(&freqs[i], n) * power;
+                power *= points[j];
+            }
+            double complex pgf = dms_frequency_pgf(&freqs[i], points[j]);
+            assert_close(creal(pgf), creal(series), 1e-12);
+            assert_close(cimag(pgf), cimag(series), 1e-12);
+        }
+}
+
 static void test_parse(void **state)
 {
     (void)state;
@@ -163,18 +193,18 @@ static void test_parse(void **state)
     assert_int_equal(dms_severity_parse("gamma:2,3000", &s, &err), DMS_OK);
     assert_true(s.kind == DMS_SEV_GAMMA && s.shape == 2 && s.scale == 3000);
 
-    static const char *bad_freq[] = {"poisson",     "poisson:",      "poisson:x",  "poisson:1,2",
-                                     "negbin:1",    "negbin:1,",     "binom:1",    ":3",
-                                     "poisson:nan", "poisson:inf",   "poisson:-1", "negbin:1,0",
-                                     "poisson: 1",  "poisson:0x10",  "poisson:1e999"};
+    static const char *bad_freq[] = {"poisson",     "poisson:",     "poisson:x",    "poisson:1,2",
+                                     "negbin:1",    "negbin:1,",    "binom:1",      ":3",
+                                     "poisson:nan", "poisson:inf",  "poisson:-1",   "negbin:1,0",
+                                     "poisson: 1",  "poisson:0x10", "poisson:1e999"};
     for (size_t i = 0; i < sizeof bad_freq / sizeof bad_freq[0]; i++) {
         dms_error_clear(&err);
         assert_int_not_equal(dms_frequency_parse(bad_freq[i], &f, &err), DMS_OK);
         assert_true(err.message[0] != '\0');
     }
-    static const char *bad_sev[] = {"lognormal:8",   "lognormal:8,0", "lognormal:8,-1",
-                                    "gamma:0,100",   "gamma:2,0",     "gamma:2,3,4",
-                                    "weibull:1,2",   "lognormal:40,1", "lognormal:8,11"};
+    static const char *bad_sev[] = {"lognormal:8", "lognormal:8,0",  "lognormal:8,-1",
+                                    "gamma:0,100", "gamma:2,0",      "gamma:2,3,4",
+                                    "weibull:1,2", "lognormal:40,1", "lognormal:8,11"};
     for (size_t i = 0; i < sizeof bad_sev / sizeof bad_sev[0]; i++) {
         dms_error_clear(&err);
         assert_int_not_equal(dms_severity_parse(bad_sev[i], &s, &err), DMS_OK);
@@ -253,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_cdf_and_quantile),
         cmocka_unit_test(test_frequency_pmf_and_panjer),
         cmocka_unit_test(test_divide_keeps_the_law),
+        cmocka_unit_test(test_pgf_is_the_power_series),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_validation_paths),
         cmocka_unit_test(test_error_record),

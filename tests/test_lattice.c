@@ -88,8 +88,7 @@ static void test_discretization(void **state)
     double *f = calloc(n, sizeof *f);
     dms_payment_moments(&sev, &cov, &m1, NULL);
     /* Moment matching keeps E[Y] exactly once the grid covers the maximum. */
-    assert_int_equal(dms_discretize_payment(&sev, &cov, span, DMS_DISC_MOMENT, f, n, NULL),
-                     DMS_OK);
+    assert_int_equal(dms_discretize_payment(&sev, &cov, span, DMS_DISC_MOMENT, f, n, NULL), DMS_OK);
     assert_close(dms_lattice_mass(f, n), 1.0, 1e-12);
     assert_close(dms_lattice_mean(f, n, span), m1, 1e-10);
     /* Rounding: the atom at 0 is P(X <= d + h/2/(1-c)), mean close. */
@@ -134,8 +133,7 @@ static void test_power_is_binomial(void **state)
     dms_error_clear(&err);
     assert_int_equal(dms_lattice_power(f, 1000, 2, f, &err), DMS_EINVAL);
     dms_error_clear(&err);
-    assert_int_equal(dms_compound_fft(&(dms_frequency){.mean = 1}, f, 2, f, 100, &err),
-                     DMS_EINVAL);
+    assert_int_equal(dms_compound_fft(&(dms_frequency){.mean = 1}, f, 2, f, 100, &err), DMS_EINVAL);
     dms_error_clear(&err);
     assert_int_equal(dms_compound_panjer(&(dms_frequency){.mean = 1}, f, 0, f, 10, &err),
                      DMS_EINVAL);
@@ -186,6 +184,51 @@ static void test_summaries(void **state)
     assert_int_equal(dms_next_pow2(1), 1);
 }
 
+/* A sum of terms, one on a coarser lattice (stride 2), equals the sum of
+ * every combination of outcomes enumerated by hand; the sum's residues on
+ * its circle are exact. */
+static void test_sum_with_a_stride(void **state)
+{
+    (void)state;
+    double a_pmf[2] = {0.5, 0.5}, b_pmf[2] = {0.25, 0.75};
+    dms_placed a = {.span = 10.0, .offset = 3, .n = 2, .pmf = a_pmf}; /* 30 or 40 */
+    dms_placed b = {.span = 20.0, .offset = 1, .n = 2, .pmf = b_pmf}; /* 20 or 40 */
+    dms_sum_term terms[2] = {{&a, 3, 1}, {&b, 2, 2}};
+    dms_placed sum = {0};
+    assert_int_equal(dms_lattice_sum(terms, 2, &sum, NULL), DMS_OK);
+    assert_true(fabs(sum.span - 10.0) < 1e-12);
+    double expected[64] = {0};
+    for (int mask = 0; mask < 32; mask++) {
+        int index = 0;
+        double p = 1.0;
+        for (int i = 0; i < 3; i++) {
+            int hi = (mask >> i) & 1;
+            index += 3 + hi;
+            p *= a_pmf[hi];
+        }
+        for (int i = 3; i < 5; i++) {
+            int hi = (mask >> i) & 1;
+            index += 2 * (1 + hi);
+            p *= b_pmf[hi];
+        }
+        expected[index] += p;
+    }
+    double total = 0.0;
+    for (size_t k = 0; k < sum.n; k++) {
+        long index = sum.offset + (long)k;
+        double want = index >= 0 && index < 64 ? expected[index] : 0.0;
+        assert_true(fabs(sum.pmf[k] - want) < 1e-14);
+        total += sum.pmf[k];
+    }
+    assert_true(fabs(total - 1.0) < 1e-14);
+    dms_placed_free(&sum);
+    /* A span that is not a whole multiple is refused. */
+    b.span = 25.0;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_lattice_sum(terms, 2, &sum, &err), DMS_EINVAL);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -197,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_power_is_binomial),
         cmocka_unit_test(test_convolve),
         cmocka_unit_test(test_summaries),
+        cmocka_unit_test(test_sum_with_a_stride),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

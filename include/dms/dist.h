@@ -71,5 +71,8 @@ double dms_severity_moment(const dms_severity *sev, double k);
  * Exact closed form.
  */
 double dms_severity_limited_moment(const dms_severity *sev, double x, double k);
+/* The same with raw = dms_severity_moment(sev, k) given, for callers that
+ * evaluate many x (the same bits as dms_severity_limited_moment). */
+double dms_severity_limited_moment_raw(const dms_severity *sev, double x, double k, double raw);
 
 #endif

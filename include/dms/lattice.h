@@ -32,6 +32,14 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
                            enum dms_discretization method, double *f, size_t n, dms_error *err);
 
 /*
+ * The moment-matching lattice (as dms_discretize_payment with
+ * DMS_DISC_MOMENT) from the limited expected values of the payment in units
+ * of the span, t[j] = E[min(Y, j h)] / h for j = 0..n (n + 1 values): used
+ * where many lattices share their values of t (aggregate.c).
+ */
+void dms_discretize_moment_table(const double *t, size_t n, double *f);
+
+/*
  * Compound distribution of S = Y1 + ... + YN by Panjer's recursion:
  * severity lattice fy[0..ny-1], result fs[0..n-1] (exact up to index n-1,
  * since the recursion is causal). A large mean is split into 2^k parts so
@@ -89,12 +97,17 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
 
 /* One independent term of a sum: `count` i.i.d. copies of *dist. */
 typedef struct dms_sum_term {
-    const dms_placed *dist; /* on the common span */
+    const dms_placed *dist; /* on the sum's span times stride */
     unsigned long count;
+    /* The term's span over the sum's (0 or 1: the same span). A term on a
+     * coarser lattice whose span is a whole multiple of the sum's is placed
+     * on it exactly, without the spread of a rebinning. */
+    unsigned long stride;
 } dms_sum_term;
 
 /*
- * The distribution of the sum of independent terms on their common span,
+ * The distribution of the sum of independent terms on the sum's span (the
+ * first term's span over its stride),
  * computed on an FFT circle that covers the whole support when it is short
  * (up to 16384 points, or twice the window), or otherwise the window
  * mean - 12 sd .. mean + 16 sd: a sum of many people is nearly normal and

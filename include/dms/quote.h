@@ -27,7 +27,15 @@
 extern const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES]; /* .5 .75 .9 .95 .99 */
 
 typedef struct dms_quote_options {
-    bool percentiles;          /* compute the group's total-claims distribution */
+    bool percentiles; /* compute the group's total-claims distribution */
+    /* Percentiles by the reference method instead: every cell's total by its
+     * own convolution, then all of them moved onto the group's lattice, with
+     * every span REFERENCE_FINER (4) times finer. Slower; the tests check the
+     * default method against it. */
+    bool reference_percentiles;
+    /* Price the scenarios one after another in the calling thread (else one
+     * thread each): for servers that already run a request per core. */
+    bool single_thread;
     const char *census_source; /* file name for census line references */
 } dms_quote_options;
 

@@ -18,6 +18,7 @@
 #include "dms/aggregate.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,28 +371,228 @@ static size_t severity_length(const double *fy, size_t n)
     return n;
 }
 
+/*
+ * Shared payment tables. A quote's grid is planned on the ground-up claim:
+ * its span is E[X] / divisor or a share of the median, both proportional to
+ * the severity's scale (e^meanlog, the gamma scale). Without a deductible
+ * the payment's limited expected values in units of the span,
+ * t[j] = E[min(Y, j h)] / h, then depend only on the family, its shape
+ * (sdlog, gamma shape), the co-pay and the divisor, up to where the
+ * per-claim limit caps Y. The rating cells of a quote, which differ in age,
+ * sex, region, network, trend and scenario, so share one table of
+ * special-function values (computed at scale 1) instead of each evaluating
+ * its own: that was half the time of a cold quote. A table's values depend
+ * only on its key and index, never on who asked first, so results do not
+ * depend on the order of requests. Tables are bounded (SHARED_KEYS of at
+ * most SHARED_POINTS points); when all slots are taken they are emptied.
+ */
+#define SHARED_KEYS 64
+#define SHARED_POINTS ((size_t)1 << 16)
+#define SHARED_KEY_LEN 4
+
+typedef struct shared_table {
+    double key[SHARED_KEY_LEN]; /* family, shape, co-pay, divisor */
+    size_t n;                   /* 0: free slot */
+    double *t;
+} shared_table;
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static shared_table shared_tables[SHARED_KEYS];
+
+/* The severity at scale 1 with spec's shape, and the table's key. */
+static dms_severity unit_severity(const dms_severity *sev, double copay, double divisor,
+                                  double *key)
+{
+    dms_severity unit = *sev;
+    if (sev->kind == DMS_SEV_GAMMA)
+        unit.scale = 1.0;
+    else
+        unit.meanlog = 0.0;
+    key[0] = (double)sev->kind;
+    key[1] = sev->kind == DMS_SEV_GAMMA ? sev->shape : sev->sdlog;
+    key[2] = copay;
+    key[3] = divisor;
+    return unit;
+}
+
+/* t[0..n-1] at scale 1 (new), or NULL without memory. */
+static double *unit_table(const dms_severity *unit, double copay, double divisor, size_t n)
+{
+    double *t = malloc(n * sizeof *t);
+    if (t == NULL)
+        return NULL;
+    dms_coverage cov = dms_coverage_full();
+    cov.copay = copay;
+    const dms_coverage full = dms_coverage_full();
+    double g = resolving_span(unit, &full, divisor);
+    dms_payment_limited_mean_grid(unit, &cov, g, 0, n, t);
+    for (size_t j = 0; j < n; j++)
+        t[j] /= g;
+    return t;
+}
+
+/* Copies t[0..n-1] of the table for key into out; false when it cannot be
+ * had (too long, no memory). */
+static bool shared_table_copy(const dms_severity *unit, const double *key, size_t n, double *out)
+{
+    if (n > SHARED_POINTS)
+        return false;
+    for (;;) {
+        size_t have = 0;
+        pthread_mutex_lock(&shared_lock);
+        shared_table *slot = NULL;
+        for (size_t i = 0; i < SHARED_KEYS && slot == NULL; i++)
+            if (shared_tables[i].n > 0 &&
+                memcmp(shared_tables[i].key, key, sizeof shared_tables[i].key) == 0)
+                slot = &shared_tables[i];
+        if (slot != NULL && slot->n >= n) {
+            memcpy(out, slot->t, n * sizeof *out);
+            pthread_mutex_unlock(&shared_lock);
+            return true;
+        }
+        if (slot != NULL)
+            have = slot->n;
+        pthread_mutex_unlock(&shared_lock);
+        /* Build (or lengthen) the table outside the lock: at least double
+         * the old length, so that a table grows a few times at most. */
+        size_t len = n > 2 * have ? n : 2 * have;
+        if (len < 4096)
+            len = 4096;
+        if (len > SHARED_POINTS)
+            len = SHARED_POINTS;
+        double *t = unit_table(unit, key[2], key[3], len);
+        if (t == NULL)
+            return false;
+        pthread_mutex_lock(&shared_lock);
+        slot = NULL;
+        shared_table *free_slot = NULL;
+        for (size_t i = 0; i < SHARED_KEYS && slot == NULL; i++) {
+            if (shared_tables[i].n > 0 &&
+                memcmp(shared_tables[i].key, key, sizeof shared_tables[i].key) == 0)
+                slot = &shared_tables[i];
+            else if (shared_tables[i].n == 0 && free_slot == NULL)
+                free_slot = &shared_tables[i];
+        }
+        if (slot == NULL && free_slot == NULL) {
+            /* Every slot taken: start again. */
+            for (size_t i = 0; i < SHARED_KEYS; i++) {
+                free(shared_tables[i].t);
+                shared_tables[i].t = NULL;
+                shared_tables[i].n = 0;
+            }
+            free_slot = &shared_tables[0];
+        }
+        if (slot == NULL) {
+            slot = free_slot;
+            memcpy(slot->key, key, sizeof slot->key);
+            slot->n = 0;
+            slot->t = NULL;
+        }
+        if (slot->n < len) { /* else another thread got there first: same values */
+            free(slot->t);
+            slot->t = t;
+            slot->n = len;
+            t = NULL;
+        }
+        pthread_mutex_unlock(&shared_lock);
+        free(t);
+    }
+}
+
+/*
+ * The moment-matched payment lattice of a quote's grid (span = the
+ * resolving span of spec's severity) from the shared table: fy[0..points-1].
+ * False when the shortcut does not apply (a deductible, a lattice longer
+ * than the tables) or finds no memory; the caller then discretises directly.
+ */
+static bool shared_lattice(const dms_aggregate_spec *spec, double span, double divisor,
+                           size_t points, double *fy)
+{
+    const dms_coverage *cov = &spec->cov;
+    if (cov->deductible != 0)
+        return false;
+    double key[SHARED_KEY_LEN];
+    dms_severity unit = unit_severity(&spec->sev, cov->copay, divisor, key);
+    double *t = malloc((points + 1) * sizeof *t);
+    if (t == NULL)
+        return false;
+    double share = 1.0 - cov->copay;
+    size_t uncapped = 0;
+    while (uncapped <= points && (double)uncapped * span / share < cov->claim_limit)
+        uncapped++;
+    /* t[j] comes from the table while j h / (1 - c) is under the per-claim
+     * limit; from there on Y is capped and t[j] = (1 - c) E[min(X, u)] / h. */
+    if (!shared_table_copy(&unit, key, uncapped, t)) {
+        free(t);
+        return false;
+    }
+    if (uncapped <= points) {
+        double capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
+        for (size_t j = uncapped; j <= points; j++)
+            t[j] = capped;
+    }
+    dms_discretize_moment_table(t, points, fy);
+    free(t);
+    return true;
+}
+
+/* Panjer's and the FFT's costs (FFT_COST_FACTOR n log2 n) for the automatic
+ * choice. */
+static double fft_work_of(size_t fft_n)
+{
+    return FFT_COST_FACTOR * (double)fft_n * log2((double)fft_n);
+}
+
+/*
+ * Whether the automatic choice between Panjer and FFT is the same for every
+ * length the severity lattice fy could be given by severity_length. Where
+ * the masses add up to 1 within a few ulps (a lattice the per-claim limit
+ * caps, or a very light tail), that length depends on their last bits, and
+ * the two methods differ by more than round-off: values computed by another
+ * route than dms_discretize_payment (the shared tables) are used only where
+ * the choice cannot turn on those bits, so that quotes keep their kopecks.
+ */
+static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
+{
+    double cumulative = 0.0;
+    size_t shortest = points; /* the shortest length severity_length could give */
+    for (size_t k = 0; k < points; k++) {
+        cumulative += fy[k];
+        if (cumulative >= 1.0 - 1e-13) {
+            shortest = k + 1;
+            break;
+        }
+    }
+    double fft_work = fft_work_of(fft_n);
+    return (double)points * (double)shortest > fft_work ||
+           (double)points * (double)points <= fft_work;
+}
+
 /* One lattice: discretisation and compounding on span x points. *method
  * is the spec's (AUTO picks by cost) and receives the one used; *pmf (n
  * points) is new. */
 static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t points,
-                           enum dms_discretization disc, enum dms_method *method, double **pmf,
-                           size_t *n, dms_error *err)
+                           enum dms_discretization disc, double shared_divisor,
+                           enum dms_method *method, double **pmf, size_t *n, dms_error *err)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
     double *fy = malloc(fft_n * sizeof *fy);
     *pmf = NULL;
     if (fy == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
-    int status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points, err);
-    if (status != DMS_OK)
+    int status = DMS_OK;
+    bool shared = shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+                  shared_lattice(spec, span, shared_divisor, points, fy) &&
+                  (*method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
+    if (!shared && (status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points,
+                                                    err)) != DMS_OK)
         goto out_fy;
     size_t ny = severity_length(fy, points);
     if (*method == DMS_METHOD_AUTO) {
         /* Panjer costs points x ny multiply-adds, FFT about FFT_COST_FACTOR
          * n log2 n; measured by make bench on this code. */
         double panjer_work = (double)points * (double)ny;
-        double fft_work = FFT_COST_FACTOR * (double)fft_n * log2((double)fft_n);
-        *method = panjer_work <= fft_work ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
+        *method = panjer_work <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
     }
     *n = *method == DMS_METHOD_FFT ? fft_n : points;
     *pmf = malloc(*n * sizeof **pmf);
@@ -433,15 +634,20 @@ static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dm
     dist->discretization = plan.discretization;
     dist->resolving_span = plan.resolving_span;
     enum dms_method method = spec->method;
-    if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization, &method,
-                                  &dist->pmf, &dist->n, err)) != DMS_OK)
+    /* A quote's automatic grid at its resolving span is the one the shared
+     * tables describe (the span of the ground-up claim). */
+    double shared_divisor = 0.0;
+    if (spec->cap_at_limit && !(spec->span > 0) && plan.span == plan.resolving_span)
+        shared_divisor = spec->span_divisor > 0 ? spec->span_divisor : SPAN_DIVISOR;
+    if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization, shared_divisor,
+                                  &method, &dist->pmf, &dist->n, err)) != DMS_OK)
         return status;
     dist->method = method;
     dist->top = (double)(plan.points - 1) * plan.span;
     if (plan.tail_points > 0) {
         enum dms_method tail_method = spec->method;
         dist->tail_span = plan.tail_span;
-        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT,
+        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT, 0.0,
                                  &tail_method, &dist->tail_pmf, &dist->tail_n, err);
     }
     return status;

@@ -106,12 +106,16 @@ void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *
                                    size_t first, size_t n, double *out)
 {
     /* The same closed forms as dms_payment_limited_mean, with the terms
-     * that do not depend on y (those at the deductible) computed once: a
-     * moment-matched lattice needs this at every point. */
-    double share = 1.0 - cov->copay, d = cov->deductible;
+     * that do not depend on y (those at the deductible, and at the
+     * per-claim limit once y reaches it) computed once: a moment-matched
+     * lattice needs this at every point, and often half its points lie
+     * beyond the limit. The same calls give the same bits. */
+    double share = 1.0 - cov->copay, d = cov->deductible, u = cov->claim_limit;
     double at_d =
         cov->franchise ? partial_moment(sev, d, 1) : dms_severity_limited_moment(sev, d, 1);
     double paid = cov->franchise ? dms_severity_sf(sev, d) : 0.0;
+    double at_u = NAN; /* E[min(X, u)], once needed */
+    double raw = dms_severity_moment(sev, 1);
     for (size_t k = 0; k < n; k++) {
         double y = (double)(first + k) * span;
         if (y <= 0) {
@@ -119,14 +123,19 @@ void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *
             continue;
         }
         double t = y / share;
-        if (cov->franchise) {
-            out[k] = t <= d
-                         ? share * t * paid
-                         : share * (dms_severity_limited_moment(sev, fmin(cov->claim_limit, t), 1) -
-                                    at_d);
+        if (cov->franchise && t <= d) {
+            out[k] = share * t * paid;
             continue;
         }
-        out[k] =
-            share * (dms_severity_limited_moment(sev, fmin(cov->claim_limit, d + t), 1) - at_d);
+        double x = fmin(u, cov->franchise ? t : d + t);
+        double lm;
+        if (x == u) {
+            if (isnan(at_u))
+                at_u = dms_severity_limited_moment_raw(sev, u, 1, raw);
+            lm = at_u;
+        } else {
+            lm = dms_severity_limited_moment_raw(sev, x, 1, raw);
+        }
+        out[k] = share * (lm - at_d);
     }
 }

@@ -215,13 +215,41 @@ void dms_frequency_panjer_ab(const dms_frequency *freq, double *a, double *b)
 
 double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
 {
+    /* Written out in real arithmetic: the FFT method evaluates this at every
+     * point of the lattice, and cexp/clog (with hypot) cost as much as the
+     * transforms themselves. */
+    double x = creal(z), y = cimag(z);
+    double magnitude_log, angle;
     if (freq->kind == DMS_FREQ_NEGBIN) {
-        /* (1 - beta (z - 1))^(-r); the base has real part >= 1 for |z| <= 1,
-         * so the principal logarithm is continuous there. */
+        /* (1 - beta (z - 1))^(-r); the base w has real part >= 1 for
+         * |z| <= 1, so its principal logarithm is continuous there. */
         double beta = freq->mean / freq->size;
-        return cexp(-freq->size * clog(1.0 - beta * (z - 1.0)));
+        double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
+        double halves = 2.0 * freq->size;
+        if (halves == floor(halves) && halves <= 16) {
+            /* r a multiple of 1/2 (1, 1.5, 0.5 in the sample model): w^(-r)
+             * is (1 / sqrt(w))^(2r), with no logarithm, arctangent or
+             * exponential. sqrt(w) = s + i t, s = sqrt((|w| + wr) / 2) > 0
+             * as wr >= 1, t = wi / 2s, and 1 / sqrt(w) = (s - i t) / |w|. */
+            double modulus = sqrt(wr * wr + wi * wi);
+            double sr = sqrt(0.5 * (modulus + wr)), si = wi / (2.0 * sr);
+            double qr = sr / modulus, qi = -si / modulus;
+            double pr = qr, pi = qi;
+            for (int k = 1; k < (int)halves; k++) {
+                double nr = pr * qr - pi * qi;
+                pi = pr * qi + pi * qr;
+                pr = nr;
+            }
+            return CMPLX(pr, pi);
+        }
+        magnitude_log = -freq->size * 0.5 * log(wr * wr + wi * wi);
+        angle = -freq->size * atan2(wi, wr);
+    } else {
+        magnitude_log = freq->mean * (x - 1.0);
+        angle = freq->mean * y;
     }
-    return cexp(freq->mean * (z - 1.0));
+    double magnitude = exp(magnitude_log);
+    return CMPLX(magnitude * cos(angle), magnitude * sin(angle));
 }
 
 dms_frequency dms_frequency_divide(const dms_frequency *freq, double parts)
@@ -316,13 +344,24 @@ double dms_severity_limited_moment(const dms_severity *sev, double x, double k)
         return 0.0;
     if (isinf(x))
         return dms_severity_moment(sev, k);
-    double raw = dms_severity_moment(sev, k);
+    return dms_severity_limited_moment_raw(sev, x, k, dms_severity_moment(sev, k));
+}
+
+double dms_severity_limited_moment_raw(const dms_severity *sev, double x, double k, double raw)
+{
+    if (x <= 0)
+        return 0.0;
+    if (isinf(x))
+        return raw;
     double xk = k == 1 ? x : (k == 2 ? x * x : pow(x, k)); /* pow is slow */
-    double capped = xk * dms_severity_sf(sev, x);
     if (sev->kind == DMS_SEV_GAMMA)
         /* E[X^k; X <= x] = theta^k Gamma(a+k)/Gamma(a) P(a+k, x/theta). */
-        return raw * gamma_p(sev->shape + k, x / sev->scale) + capped;
-    /* E[X^k; X <= x] = e^(k mu + k^2 s^2 / 2) Phi((ln x - mu - k s^2) / s). */
-    double z = (log(x) - sev->meanlog - k * sev->sdlog * sev->sdlog) / sev->sdlog;
+        return raw * gamma_p(sev->shape + k, x / sev->scale) +
+               xk * gamma_q(sev->shape, x / sev->scale);
+    /* E[X^k; X <= x] = e^(k mu + k^2 s^2 / 2) Phi((ln x - mu - k s^2) / s);
+     * the logarithm serves both terms. */
+    double lx = log(x);
+    double capped = xk * normal_sf((lx - sev->meanlog) / sev->sdlog);
+    double z = (lx - sev->meanlog - k * sev->sdlog * sev->sdlog) / sev->sdlog;
     return raw * normal_cdf(z) + capped;
 }

@@ -1,21 +1,23 @@
 /*
  * Lattice distributions: discretisation, Panjer's recursion, FFT
- * compounding, convolution powers and summaries. FFTs are GSL's real radix-2
- * transforms in half-complex storage; the circle is tilted by e^(-theta k)
- * before transforming (and untilted after) so that mass that would wrap
- * around the end of the grid is damped by e^(-TILT) instead of polluting the
- * low points. Panjer's recursion, whose start P(S=0) = pgf(f_Y(0)) underflows
- * for large claim counts, runs on the law of 1/2^k of the count and squares
- * the result k times.
+ * compounding, convolution powers and summaries. FFTs are FFTW's real
+ * transforms (r2c / c2r) with plans made once per length; the circle is
+ * tilted by e^(-theta k) before transforming (and untilted after) so that
+ * mass that would wrap around the end of the grid is damped by e^(-TILT)
+ * instead of polluting the low points. Integer powers of transforms are
+ * taken by repeated squaring, not in polar form. Panjer's recursion, whose
+ * start P(S=0) = pgf(f_Y(0)) underflows for large claim counts, runs on the
+ * law of 1/2^k of the count and squares the result k times.
  */
 #include "dms/lattice.h"
 
+#include <complex.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_fft_halfcomplex.h>
-#include <gsl/gsl_fft_real.h>
+#include <fftw3.h>
 
 /* theta * n: aliasing damped by e^-TILT, round-off amplified by e^TILT. */
 #define TILT 8.0
@@ -87,34 +89,157 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
     return DMS_OK;
 }
 
-/* The real FFT of x (length n, power of two) into half-complex storage. */
-static int fft_forward(double *x, size_t n, dms_error *err)
+void dms_discretize_moment_table(const double *t, size_t n, double *f)
 {
-    if (gsl_fft_real_radix2_transform(x, 1, n) != 0)
-        return dms_error_set(err, DMS_ENUMERIC, NULL, "FFT of length %zu failed", n);
+    if (n == 0)
+        return;
+    f[0] = fmax(1.0 - t[1], 0.0);
+    double held = f[0];
+    size_t k = 1;
+    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+        double mass = 2.0 * t[k] - t[k - 1] - t[k + 1];
+        f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
+        held += f[k];
+    }
+    memset(f + k, 0, (n - k) * sizeof *f);
+}
+
+/*
+ * FFTW plans, one forward (r2c) and one inverse (c2r) per power-of-two
+ * length, made on first use and kept for the life of the process. FFTW's
+ * planner is not thread-safe, so plans are made and looked up under a
+ * lock; executing a plan on new arrays (fftw_execute_dft_*) is safe from any
+ * thread. FFTW_ESTIMATE picks the algorithm without timing trials, so a
+ * given input gives the same bits in every run and every process (a timed
+ * choice could differ between runs and so move results in the last digit).
+ * Arrays passed to the plans always come from fftw_malloc, whose alignment
+ * is the one the plans were made for.
+ */
+#define PLAN_LEVELS 25 /* lengths up to 2^24 = DMS_LATTICE_MAX_POINTS */
+
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+static fftw_plan forward_plans[PLAN_LEVELS], inverse_plans[PLAN_LEVELS];
+
+static int plan_level(size_t n)
+{
+    int level = 0;
+    while (((size_t)1 << level) < n)
+        level++;
+    return level;
+}
+
+/* The plans for length n (a power of two); false without memory. */
+static bool plans_for(size_t n, fftw_plan *forward, fftw_plan *inverse)
+{
+    int level = plan_level(n);
+    if (level >= PLAN_LEVELS)
+        return false;
+    pthread_mutex_lock(&plan_lock);
+    if (forward_plans[level] == NULL) {
+        double *x = fftw_malloc(n * sizeof *x);
+        fftw_complex *z = fftw_malloc((n / 2 + 1) * sizeof *z);
+        if (x != NULL && z != NULL) {
+            forward_plans[level] = fftw_plan_dft_r2c_1d((int)n, x, z, FFTW_ESTIMATE);
+            inverse_plans[level] = fftw_plan_dft_c2r_1d((int)n, z, x, FFTW_ESTIMATE);
+            if (forward_plans[level] == NULL || inverse_plans[level] == NULL) {
+                if (forward_plans[level] != NULL)
+                    fftw_destroy_plan(forward_plans[level]);
+                if (inverse_plans[level] != NULL)
+                    fftw_destroy_plan(inverse_plans[level]);
+                forward_plans[level] = inverse_plans[level] = NULL;
+            }
+        }
+        fftw_free(x);
+        fftw_free(z);
+    }
+    *forward = forward_plans[level];
+    *inverse = inverse_plans[level];
+    pthread_mutex_unlock(&plan_lock);
+    return *forward != NULL;
+}
+
+/* Work arrays of one transform of length n: x real (n), z its spectrum
+ * (n/2 + 1 complex points, index i the frequency i/n). */
+typedef struct fft_work {
+    size_t n;
+    double *x;
+    fftw_complex *z;
+    fftw_plan forward, inverse;
+} fft_work;
+
+static void fft_work_free(fft_work *w)
+{
+    fftw_free(w->x);
+    fftw_free(w->z);
+    w->x = NULL;
+    w->z = NULL;
+}
+
+static int fft_work_alloc(fft_work *w, size_t n, dms_error *err)
+{
+    w->n = n;
+    w->x = fftw_malloc(n * sizeof *w->x);
+    w->z = fftw_malloc((n / 2 + 1) * sizeof *w->z);
+    if (w->x == NULL || w->z == NULL || !plans_for(n, &w->forward, &w->inverse)) {
+        fft_work_free(w);
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for an FFT of length %zu", n);
+    }
     return DMS_OK;
 }
 
-static int fft_inverse(double *x, size_t n, dms_error *err)
+/* x -> z (unnormalised, e^(-2 pi i j k / n)). */
+static void fft_forward(fft_work *w)
 {
-    if (gsl_fft_halfcomplex_radix2_inverse(x, 1, n) != 0)
-        return dms_error_set(err, DMS_ENUMERIC, NULL, "inverse FFT of length %zu failed", n);
-    return DMS_OK;
+    fftw_execute_dft_r2c(w->forward, w->x, w->z);
 }
 
-/* Half-complex index i (0 <= i <= n/2) as a complex number. */
-static double complex hc_get(const double *x, size_t n, size_t i)
+/* z -> n x (z is overwritten): the caller divides by n. */
+static void fft_inverse(fft_work *w)
 {
-    if (i == 0 || i == n / 2)
-        return x[i];
-    return x[i] + I * x[n - i];
+    fftw_execute_dft_c2r(w->inverse, w->z, w->x);
 }
 
-static void hc_set(double *x, size_t n, size_t i, double complex z)
+/* a b, written out: C's complex product checks for infinities and NaNs
+ * through a library call at every point. */
+static inline double complex cmul(double complex a, double complex b)
 {
-    x[i] = creal(z);
-    if (i != 0 && i != n / 2)
-        x[n - i] = cimag(z);
+    double ar = creal(a), ai = cimag(a), br = creal(b), bi = cimag(b);
+    return CMPLX(ar * br - ai * bi, ar * bi + ai * br);
+}
+
+/* Spectral values below this are set to 0: products of many transforms
+ * drift into subnormal numbers, whose arithmetic is a hundred times slower,
+ * and a value this small moves no probability by more than n TINY. */
+#define TINY 1e-200
+#define LOG_TINY (-460.5) /* log(TINY) */
+
+static inline double complex flush_tiny(double complex z)
+{
+    return fabs(creal(z)) + fabs(cimag(z)) < TINY ? 0.0 : z;
+}
+
+/* z^k by repeated squaring: about 2 log2 k products, each exact to a few
+ * units in the last place, where the polar form exp(k log z) costs a
+ * logarithm, an arctangent and an exponential and loses k |log z| ulps. */
+static double complex ipow(double complex z, unsigned long k)
+{
+    /* A high power of a value inside the unit circle is below TINY long
+     * before the squarings end (a cell of hundreds of people raises most of
+     * its spectrum to nothing): answer 0 at once. */
+    double m2 = creal(z) * creal(z) + cimag(z) * cimag(z);
+    if (k > 8 && m2 < 1.0 && 0.5 * (double)k * log(m2) < LOG_TINY)
+        return 0.0;
+    double complex r = 1.0;
+    for (;;) {
+        if (k & 1)
+            r = flush_tiny(cmul(r, z));
+        k >>= 1;
+        if (k == 0)
+            return r;
+        z = flush_tiny(cmul(z, z));
+        if (z == 0.0)
+            return 0.0;
+    }
 }
 
 /* e^(rate k) for k = 0..n-1 by a running product, refreshed exactly
@@ -133,15 +258,16 @@ static void tilt(double *x, size_t n, double theta)
     }
 }
 
-/* Undo the tilt and drop round-off below zero. */
-static void untilt(double *x, size_t n, double theta)
+/* out = x e^(theta k) / n (undoing the tilt and the inverse transform's
+ * factor n), with round-off below zero dropped. */
+static void untilt(const double *x, size_t n, double theta, double *out)
 {
-    double step = exp(theta), w = 1.0;
+    double step = exp(theta), w = 1.0, scale = 1.0 / (double)n;
     for (size_t k = 0; k < n; k++) {
         if (k % TILT_REFRESH == 0)
             w = exp(theta * (double)k);
-        double v = x[k] * w;
-        x[k] = v > 0 ? v : 0.0;
+        double v = x[k] * w * scale;
+        out[k] = v > 0 ? v : 0.0;
         w *= step;
     }
 }
@@ -154,19 +280,20 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
         return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (ny > n)
         ny = n;
+    fft_work w;
+    int status = fft_work_alloc(&w, n, err);
+    if (status != DMS_OK)
+        return status;
     double theta = TILT / (double)n;
-    memcpy(fs, fy, ny * sizeof *fs);
-    memset(fs + ny, 0, (n - ny) * sizeof *fs);
-    tilt(fs, n, theta);
-    int status = fft_forward(fs, n, err);
-    if (status != DMS_OK)
-        return status;
+    memcpy(w.x, fy, ny * sizeof *w.x);
+    memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
+    tilt(w.x, n, theta);
+    fft_forward(&w);
     for (size_t i = 0; i <= n / 2; i++)
-        hc_set(fs, n, i, dms_frequency_pgf(freq, hc_get(fs, n, i)));
-    status = fft_inverse(fs, n, err);
-    if (status != DMS_OK)
-        return status;
-    untilt(fs, n, theta);
+        w.z[i] = dms_frequency_pgf(freq, w.z[i]);
+    fft_inverse(&w);
+    untilt(w.x, n, theta, fs);
+    fft_work_free(&w);
     return DMS_OK;
 }
 
@@ -180,20 +307,19 @@ int dms_lattice_power(const double *f, size_t n, unsigned long count, double *ou
         out[0] = 1.0;
         return DMS_OK;
     }
+    fft_work w;
+    int status = fft_work_alloc(&w, n, err);
+    if (status != DMS_OK)
+        return status;
     double theta = TILT / (double)n;
-    if (out != f)
-        memcpy(out, f, n * sizeof *out);
-    tilt(out, n, theta);
-    int status = fft_forward(out, n, err);
-    if (status != DMS_OK)
-        return status;
-    /* Integer powers make the principal branch of cpow exact. */
+    memcpy(w.x, f, n * sizeof *w.x);
+    tilt(w.x, n, theta);
+    fft_forward(&w);
     for (size_t i = 0; i <= n / 2; i++)
-        hc_set(out, n, i, cpow(hc_get(out, n, i), (double)count));
-    status = fft_inverse(out, n, err);
-    if (status != DMS_OK)
-        return status;
-    untilt(out, n, theta);
+        w.z[i] = ipow(w.z[i], count);
+    fft_inverse(&w);
+    untilt(w.x, n, theta, out);
+    fft_work_free(&w);
     return DMS_OK;
 }
 
@@ -202,26 +328,30 @@ int dms_lattice_convolve(const double *a, const double *b, size_t n, double *out
     dms_error_clear(err);
     /* Zero padding to 2n makes the circular convolution linear. */
     size_t m = dms_next_pow2(2 * n);
-    int status = DMS_OK;
-    double *x = calloc(m, sizeof *x), *y = calloc(m, sizeof *y);
-    if (x == NULL || y == NULL) {
-        status =
-            dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a convolution of %zu points", n);
-        goto out_free;
+    fft_work x, y;
+    int status = fft_work_alloc(&x, m, err);
+    if (status != DMS_OK)
+        return status;
+    if ((status = fft_work_alloc(&y, m, err)) != DMS_OK) {
+        fft_work_free(&x);
+        return status;
     }
-    memcpy(x, a, n * sizeof *x);
-    memcpy(y, b, n * sizeof *y);
-    if ((status = fft_forward(x, m, err)) != DMS_OK || (status = fft_forward(y, m, err)) != DMS_OK)
-        goto out_free;
+    memcpy(x.x, a, n * sizeof *x.x);
+    memset(x.x + n, 0, (m - n) * sizeof *x.x);
+    memcpy(y.x, b, n * sizeof *y.x);
+    memset(y.x + n, 0, (m - n) * sizeof *y.x);
+    fft_forward(&x);
+    fft_forward(&y);
     for (size_t i = 0; i <= m / 2; i++)
-        hc_set(x, m, i, hc_get(x, m, i) * hc_get(y, m, i));
-    if ((status = fft_inverse(x, m, err)) != DMS_OK)
-        goto out_free;
-    for (size_t k = 0; k < n; k++)
-        out[k] = x[k] > 0 ? x[k] : 0.0;
-out_free:
-    free(x);
-    free(y);
+        x.z[i] = cmul(x.z[i], y.z[i]);
+    fft_inverse(&x);
+    double scale = 1.0 / (double)m;
+    for (size_t k = 0; k < n; k++) {
+        double v = x.x[k] * scale;
+        out[k] = v > 0 ? v : 0.0;
+    }
+    fft_work_free(&x);
+    fft_work_free(&y);
     return status;
 }
 
@@ -410,7 +540,10 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to rebin %zu points", out->n);
     for (size_t k = first; k <= last; k++) {
         double position = ((double)in->offset + (double)k) * in->span / new_span;
-        double base = floor(position);
+        /* floor without the library call (positions are far inside long) */
+        double base = (double)(long)position;
+        if (base > position)
+            base -= 1.0;
         double upper_share = position - base;
         size_t j = (size_t)((long)base - out->offset);
         if (j + 1 >= out->n) { /* rounding at the very top */
@@ -423,23 +556,30 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     return DMS_OK;
 }
 
+static unsigned long stride_of(const dms_sum_term *term)
+{
+    return term->stride > 1 ? term->stride : 1;
+}
+
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
 {
     dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (nterms == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");
-    double span = terms[0].dist->span;
+    double span = terms[0].dist->span / (double)stride_of(&terms[0]);
     double mean = 0.0, variance = 0.0, lowest = 0.0, highest = 0.0;
     for (size_t i = 0; i < nterms; i++) {
         const dms_placed *d = terms[i].dist;
-        if (fabs(d->span - span) > 1e-12 * span)
-            return dms_error_set(err, DMS_EINVAL, NULL, "terms of a sum must share one span");
+        double stride = (double)stride_of(&terms[i]);
+        if (fabs(d->span - stride * span) > 1e-12 * d->span)
+            return dms_error_set(err, DMS_EINVAL, NULL,
+                                 "terms of a sum must lie on whole multiples of one span");
         double c = (double)terms[i].count;
         mean += c * dms_placed_mean(d) / span;
         variance += c * dms_placed_variance(d) / (span * span);
-        lowest += c * (double)d->offset;
-        highest += c * ((double)d->offset + (double)d->n - 1);
+        lowest += c * stride * (double)d->offset;
+        highest += c * stride * ((double)d->offset + (double)d->n - 1);
     }
     double sd = sqrt(variance);
     /* The whole support when it is short (a few people, where one rare large
@@ -456,50 +596,64 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         m = 2;
     if (m > DMS_LATTICE_MAX_POINTS)
         return dms_error_set(err, DMS_ETOOBIG, NULL, "the sum needs %zu points", m);
-    double *acc = malloc(m * sizeof *acc), *work = malloc(m * sizeof *work);
-    int status = DMS_OK;
-    if (acc == NULL || work == NULL) {
+    /* Running product of the terms' transforms; the transform of the point
+     * mass at 0 is 1 everywhere. */
+    fft_work w;
+    int status = fft_work_alloc(&w, m, err);
+    if (status != DMS_OK)
+        return status;
+    fftw_complex *acc = fftw_malloc((m / 2 + 1) * sizeof *acc);
+    double *pmf = malloc(m * sizeof *pmf);
+    if (acc == NULL || pmf == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
         goto out_free;
     }
-    /* Running product of transforms, in half-complex form. */
-    for (size_t i = 0; i < m; i++)
-        acc[i] = i == 0 ? 1.0 : 0.0;
-    if ((status = fft_forward(acc, m, err)) != DMS_OK)
-        goto out_free;
     for (size_t t = 0; t < nterms; t++) {
         const dms_placed *d = terms[t].dist;
-        memset(work, 0, m * sizeof *work);
+        memset(w.x, 0, m * sizeof *w.x);
         /* Absolute index modulo the circle: the sum's residues are exact. */
+        long stride = (long)stride_of(&terms[t]);
+        long index = (d->offset % (long)m) * (stride % (long)m) % (long)m;
+        if (index < 0)
+            index += (long)m;
+        long step = stride % (long)m;
         for (size_t k = 0; k < d->n; k++) {
-            long index = (d->offset + (long)k) % (long)m;
-            work[index < 0 ? index + (long)m : index] += d->pmf[k];
+            w.x[index] += d->pmf[k];
+            index += step;
+            if (index >= (long)m)
+                index -= (long)m;
         }
-        if ((status = fft_forward(work, m, err)) != DMS_OK)
-            goto out_free;
+        fft_forward(&w);
+        unsigned long count = terms[t].count;
         for (size_t i = 0; i <= m / 2; i++) {
-            double complex z = hc_get(work, m, i);
-            if (terms[t].count != 1)
-                z = cpow(z, (double)terms[t].count);
-            hc_set(acc, m, i, hc_get(acc, m, i) * z);
+            if (t > 0 && acc[i] == 0.0)
+                continue;
+            double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count);
+            acc[i] = flush_tiny(t == 0 ? z : cmul(acc[i], z));
         }
     }
-    if ((status = fft_inverse(acc, m, err)) != DMS_OK)
-        goto out_free;
+    memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
+    fft_inverse(&w);
     /* Unwrap: the value with residue r lies in [from, from + m). */
     long start = (long)from;
+    long residue = start % (long)m;
+    if (residue < 0)
+        residue += (long)m;
+    double scale = 1.0 / (double)m;
     for (size_t j = 0; j < m; j++) {
-        long residue = (start + (long)j) % (long)m;
-        double v = acc[residue < 0 ? residue + (long)m : residue];
-        work[j] = v > 0 ? v : 0.0;
+        double v = w.x[residue] * scale;
+        pmf[j] = v > 0 ? v : 0.0;
+        if (++residue == (long)m)
+            residue = 0;
     }
     out->span = span;
     out->offset = start;
     out->n = m;
-    out->pmf = work;
-    work = NULL;
+    out->pmf = pmf;
+    pmf = NULL;
 out_free:
-    free(acc);
-    free(work);
+    fftw_free(acc);
+    free(pmf);
+    fft_work_free(&w);
     return status;
 }

@@ -36,8 +36,14 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
  * matching the limited means stay within 1e-5 of a 32 times finer grid
  * (tests/test_aggregate_tail.c). */
 #define QUOTE_SPAN_DIVISOR 32.0
-/* Group lattice span = group sd / GROUP_SPAN_DIVISOR. */
+/* Group lattice span = group sd / GROUP_SPAN_DIVISOR, or GROUP_RESOLUTION
+ * of the group's mean claims if that is coarser: a quantile is read to
+ * within one span, so either way to within 5e-5 of its value (a large group,
+ * whose sd is a small share of its mean, needs a far shorter circle). */
 #define GROUP_SPAN_DIVISOR 500.0
+#define GROUP_RESOLUTION 5e-5
+/* The reference method's spans are this many times finer. */
+#define REFERENCE_FINER 4.0
 
 const char *dms_anti_selection_reason_name(enum dms_anti_selection_reason reason)
 {
@@ -407,13 +413,15 @@ typedef struct cell_price {
     double flat_total;                     /* per person, deterministic part */
     /* The claims modules' cache keys, in order, and one slot for the head
      * count: the key of the cell's total. */
-    double key[DMS_PLAN_MAX_MODULES * CACHE_KEY_LEN + 1];
+    double key[DMS_PLAN_MAX_MODULES * CACHE_KEY_LEN + 2];
     size_t nkey;
 } cell_price;
 
+/* Prices one cell; with want_distribution, also the distribution of one
+ * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd). */
 static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
                       const dms_region *region, int scenario, bool want_distribution,
-                      cell_price *price, dms_error *err)
+                      double person_span, cell_price *price, dms_error *err)
 {
     memset(price, 0, sizeof *price);
     dms_model_adjust adj = dms_model_adjust_neutral();
@@ -466,13 +474,13 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
         price->nkey = CACHE_KEY_LEN * nplaced;
     }
     if (want_distribution && nplaced > 0 && person_variance > 0) {
-        double span = PERSON_SPAN_SD * sqrt(person_variance);
+        double span = person_span > 0 ? person_span : PERSON_SPAN_SD * sqrt(person_variance);
         dms_placed rebinned[DMS_PLAN_MAX_MODULES];
         dms_sum_term terms[DMS_PLAN_MAX_MODULES];
         size_t done = 0;
         for (; done < nplaced && status == DMS_OK; done++) {
             status = dms_placed_rebin(&modules[done], span, &rebinned[done], err);
-            terms[done] = (dms_sum_term){&rebinned[done], 1};
+            terms[done] = (dms_sum_term){&rebinned[done], 1, 1};
         }
         if (status == DMS_OK)
             status = dms_lattice_sum(terms, nplaced, &price->person, err);
@@ -633,52 +641,6 @@ typedef struct cell_totals {
     dms_placed *items;
 } cell_totals;
 
-static int group_distribution(cell_totals *totals, double flat, dms_quote_distribution *out,
-                              dms_error *err)
-{
-    double mean = flat, variance = 0.0;
-    for (size_t i = 0; i < totals->n; i++) {
-        mean += dms_placed_mean(&totals->items[i]);
-        variance += dms_placed_variance(&totals->items[i]);
-    }
-    out->mean = mean;
-    out->sd = sqrt(variance);
-    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-        out->normal[k] = mean + out->sd * gsl_cdf_ugaussian_Pinv(dms_quote_percentile_levels[k]);
-    if (totals->n == 0 || !(variance > 0)) {
-        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-            out->percentiles[k] = mean;
-        return DMS_OK;
-    }
-    double span = out->sd / GROUP_SPAN_DIVISOR;
-    dms_placed *rebinned = calloc(totals->n, sizeof *rebinned);
-    dms_sum_term *terms = calloc(totals->n, sizeof *terms);
-    int status = DMS_OK;
-    size_t done = 0;
-    if (rebinned == NULL || terms == NULL) {
-        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the group distribution");
-        goto out_free;
-    }
-    for (; done < totals->n && status == DMS_OK; done++) {
-        status = dms_placed_rebin(&totals->items[done], span, &rebinned[done], err);
-        terms[done] = (dms_sum_term){&rebinned[done], 1};
-    }
-    dms_placed group = {0};
-    if (status == DMS_OK)
-        status = dms_lattice_sum(terms, totals->n, &group, err);
-    if (status == DMS_OK)
-        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-            out->percentiles[k] =
-                flat + dms_placed_quantile(&group, dms_quote_percentile_levels[k]);
-    dms_placed_free(&group);
-out_free:
-    for (size_t i = 0; i < done; i++)
-        dms_placed_free(&rebinned[i]);
-    free(rebinned);
-    free(terms);
-    return status;
-}
-
 static void count_person(dms_quote_block *block, const dms_person *p, int age)
 {
     block->people++;
@@ -694,43 +656,49 @@ static void finish_block(dms_quote_block *block)
 }
 
 /*
- * The distribution of a cell's total claims (its person's, raised to the
- * head count), appended to totals; from the cell cache when the same
- * modules and head count were priced before. Nothing for a cell whose
- * claims cannot vary.
+ * The distribution of a cell's total claims (its person's on person_span,
+ * 0 for the default, raised to the head count) into *slot; from the cell
+ * cache when the same modules, head count and span were priced before.
+ * slot->pmf stays NULL for a cell whose claims cannot vary.
  */
 static int cell_total(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
                       const dms_region *region, int scenario, unsigned long count,
-                      cell_price *price, cell_totals *totals, dms_error *err)
+                      double person_span, cell_price *price, dms_placed *slot, dms_error *err)
 {
+    memset(slot, 0, sizeof *slot);
     double variance = 0.0;
     for (size_t m = 0; m < rs->nmodules; m++)
         variance += price->variance[m];
     if (price->nkey == 0 || !(variance > 0))
         return DMS_OK;
     price->key[price->nkey] = (double)count;
-    size_t keylen = price->nkey + 1;
-    dms_placed *slot = &totals->items[totals->n];
+    price->key[price->nkey + 1] = person_span;
+    size_t keylen = price->nkey + 2;
     double unused_mean, unused_variance;
-    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot)) {
-        totals->n++;
+    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
         return DMS_OK;
-    }
     cell_price full;
-    int status = price_cell(q, rs, band, sex, region, scenario, true, &full, err);
+    int status = price_cell(q, rs, band, sex, region, scenario, true, person_span, &full, err);
     if (status != DMS_OK)
         return status;
     if (full.person.pmf == NULL)
         return DMS_OK;
-    dms_sum_term term = {&full.person, count};
+    dms_sum_term term = {&full.person, count, 1};
     status = dms_lattice_sum(&term, 1, slot, err);
     dms_placed_free(&full.person);
     if (status != DMS_OK)
         return status;
     cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
-    totals->n++;
     return DMS_OK;
 }
+
+/* A priced cell whose claims vary, as the group distribution needs it. */
+typedef struct cell_ref {
+    size_t segment, band, region;
+    int sex;
+    unsigned long count;
+    double mean, variance; /* of one person's claims (claims modules) */
+} cell_ref;
 
 /* One scenario of a quote: every cell priced, money added to the scenario's
  * slots, cell totals of claims kept for the group distribution. */
@@ -740,7 +708,10 @@ typedef struct scenario_job {
     const resolved_segment *resolved;
     int scenario;
     bool percentiles;
-    cell_totals *totals;
+    bool reference;      /* percentiles by the reference method */
+    cell_totals *totals; /* the group's terms (persons or cell totals) */
+    cell_ref *refs;      /* the cells whose claims vary, from the money pass */
+    size_t nrefs;
     double flat_total;
     dms_quote_distribution *distribution; /* filled when percentiles are asked for */
     int status;
@@ -774,10 +745,10 @@ static void key_append(key_buf *kb, const double *v, size_t n)
     kb->n += n;
 }
 
-/* Every cell of the job's scenario: money always; with totals, each
- * cell's total distribution too; with group_key, the key of the cells'
- * totals in order (what the group distribution is a function of). */
-static int price_cells(scenario_job *job, bool totals, key_buf *group_key)
+/* Every cell of the job's scenario: money, the list of cells whose claims
+ * vary (job->refs) and the key of the group distribution (the cells' keys
+ * and head counts in order, which it is a function of). */
+static int price_cells(scenario_job *job, key_buf *group_key)
 {
     const cell_grid *grid = job->grid;
     dms_quote *q = job->q;
@@ -792,32 +763,127 @@ static int price_cells(scenario_job *job, bool totals, key_buf *group_key)
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
                     int status = price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r],
-                                            k, false, &price, &job->err);
+                                            k, false, 0.0, &price, &job->err);
                     if (status != DMS_OK)
                         return status;
-                    if (group_key != NULL) {
-                        dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
-                        load_person(q, &job->resolved[s], &price, lines, &person);
-                        for (size_t m = 0; m < qs->nlines; m++)
-                            add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
-                        add_money(&qs->total.money[k], &person, (double)c->count);
-                        add_money(&q->total.money[k], &person, (double)c->count);
-                        job->flat_total += price.flat_total * (double)c->count;
-                        double variance = 0.0;
+                    dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
+                    load_person(q, &job->resolved[s], &price, lines, &person);
+                    for (size_t m = 0; m < qs->nlines; m++)
+                        add_money(&qs->lines[m].money[k], &lines[m], (double)c->count);
+                    add_money(&qs->total.money[k], &person, (double)c->count);
+                    add_money(&q->total.money[k], &person, (double)c->count);
+                    job->flat_total += price.flat_total * (double)c->count;
+                    double variance = 0.0;
+                    for (size_t m = 0; m < job->resolved[s].nmodules; m++)
+                        variance += price.variance[m];
+                    if (price.nkey > 0 && variance > 0) {
+                        double head[2] = {(double)price.nkey, (double)c->count};
+                        key_append(group_key, head, 2);
+                        key_append(group_key, price.key, price.nkey);
+                        double mean = -price.flat_total;
                         for (size_t m = 0; m < job->resolved[s].nmodules; m++)
-                            variance += price.variance[m];
-                        if (price.nkey > 0 && variance > 0) {
-                            double head[2] = {(double)price.nkey, (double)c->count};
-                            key_append(group_key, head, 2);
-                            key_append(group_key, price.key, price.nkey);
-                        }
+                            mean += price.claims[m];
+                        job->refs[job->nrefs++] =
+                            (cell_ref){s, band, r, sex, c->count, mean, variance};
                     }
-                    if (totals && (status = cell_total(q, &job->resolved[s], band, sex,
-                                                       &q->tariff->regions[r], k, c->count, &price,
-                                                       job->totals, &job->err)) != DMS_OK)
-                        return status;
                 }
     return DMS_OK;
+}
+
+/*
+ * The group's total claims (besides the flat part): one FFT circle on the
+ * span h = group sd / GROUP_SPAN_DIVISOR, on which each cell's transform is
+ * raised to its head count. A cell whose person sd is at least
+ * 1 / PERSON_SPAN_SD spans of it (small and middling groups) prices its
+ * person on a whole multiple of h, as close to PERSON_SPAN_SD x its sd as
+ * that allows from below, which the circle takes exactly, with no
+ * rebinning; a finer person (a cell of a large group) is raised to its head
+ * count on its own span first and that total moved onto h, which spreads it
+ * by at most h^2/4 once per cell. The reference method (tests) takes the
+ * second way for every cell, with spans REFERENCE_FINER times finer.
+ */
+static int group_distribution(scenario_job *job)
+{
+    dms_quote *q = job->q;
+    dms_quote_distribution *out = job->distribution;
+    cell_totals *totals = job->totals;
+    double finer = job->reference ? REFERENCE_FINER : 1.0;
+    double claims = 0.0, variance = 0.0;
+    for (size_t i = 0; i < job->nrefs; i++) {
+        claims += (double)job->refs[i].count * job->refs[i].mean;
+        variance += (double)job->refs[i].count * job->refs[i].variance;
+    }
+    double span = fmax(sqrt(variance) / GROUP_SPAN_DIVISOR, GROUP_RESOLUTION * claims) / finer;
+    dms_sum_term *terms = calloc(job->nrefs ? job->nrefs : 1, sizeof *terms);
+    if (terms == NULL)
+        return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
+    int status = DMS_OK;
+    size_t nterms = 0;
+    for (size_t i = 0; i < job->nrefs && variance > 0; i++) {
+        const cell_ref *ref = &job->refs[i];
+        const resolved_segment *rs = &job->resolved[ref->segment];
+        const dms_region *region = &q->tariff->regions[ref->region];
+        double person_span = PERSON_SPAN_SD * sqrt(ref->variance) / finer;
+        double stride = job->reference ? 0.0 : floor(person_span / span);
+        dms_placed *item = &totals->items[totals->n];
+        cell_price price;
+        if (stride >= 1) {
+            status = price_cell(q, rs, ref->band, ref->sex, region, job->scenario, true,
+                                stride * span, &price, &job->err);
+            if (status != DMS_OK)
+                break;
+            *item = price.person;
+            if (item->pmf == NULL)
+                continue;
+            totals->n++;
+            terms[nterms++] = (dms_sum_term){item, ref->count, (unsigned long)stride};
+            continue;
+        }
+        dms_placed total;
+        if ((status = price_cell(q, rs, ref->band, ref->sex, region, job->scenario, false, 0.0,
+                                 &price, &job->err)) != DMS_OK ||
+            (status = cell_total(q, rs, ref->band, ref->sex, region, job->scenario, ref->count,
+                                 job->reference ? person_span : 0.0, &price, &total, &job->err)) !=
+                DMS_OK)
+            break;
+        if (total.pmf == NULL)
+            continue;
+        status = dms_placed_rebin(&total, span, item, &job->err);
+        dms_placed_free(&total);
+        if (status != DMS_OK)
+            break;
+        totals->n++;
+        terms[nterms++] = (dms_sum_term){item, 1, 1};
+    }
+    if (status != DMS_OK) {
+        free(terms);
+        return status;
+    }
+    /* Mean and sd of what is summed (the flat part is certain). */
+    double mean = job->flat_total, summed_variance = 0.0;
+    for (size_t t = 0; t < nterms; t++) {
+        mean += (double)terms[t].count * dms_placed_mean(terms[t].dist);
+        summed_variance += (double)terms[t].count * dms_placed_variance(terms[t].dist);
+    }
+    out->mean = mean;
+    out->sd = sqrt(summed_variance);
+    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+        out->normal[k] = mean + out->sd * gsl_cdf_ugaussian_Pinv(dms_quote_percentile_levels[k]);
+    if (nterms == 0 || !(summed_variance > 0)) {
+        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+            out->percentiles[k] = mean;
+        free(terms);
+        return DMS_OK;
+    }
+    dms_placed group = {0};
+    status = dms_lattice_sum(terms, nterms, &group, &job->err);
+    if (status == DMS_OK)
+        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+            out->percentiles[k] =
+                job->flat_total + dms_placed_quantile(&group, dms_quote_percentile_levels[k]);
+    dms_placed_free(&group);
+    free(terms);
+    return status;
 }
 
 /*
@@ -830,12 +896,12 @@ static void *price_scenario(void *arg)
 {
     scenario_job *job = arg;
     key_buf group_key = {NULL, 0, 0, job->percentiles};
-    job->status = price_cells(job, false, &group_key);
+    job->status = price_cells(job, &group_key);
     if (job->status != DMS_OK || !job->percentiles)
         goto out;
     enum { NDIST = sizeof(dms_quote_distribution) / sizeof(double) };
-    double flat = job->flat_total, unused_mean, unused_variance;
-    key_append(&group_key, &flat, 1);
+    double tail[2] = {job->flat_total, job->reference ? 1.0 : 0.0}, unused_mean, unused_variance;
+    key_append(&group_key, tail, 2);
     dms_placed kept = {0};
     if (group_key.ok &&
         cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
@@ -846,9 +912,7 @@ static void *price_scenario(void *arg)
         if (whole)
             goto out;
     }
-    if ((job->status = price_cells(job, true, NULL)) != DMS_OK)
-        goto out;
-    job->status = group_distribution(job->totals, job->flat_total, job->distribution, &job->err);
+    job->status = group_distribution(job);
     if (job->status == DMS_OK && group_key.ok) {
         double copy[NDIST];
         memcpy(copy, job->distribution, sizeof copy);
@@ -875,6 +939,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     size_t *region_of = malloc((census->count ? census->count : 1) * sizeof *region_of);
     cell_grid grid = {plan->nsegments, model->nbands, tariff->nregions, NULL};
     cell_totals totals[DMS_SCENARIO_COUNT] = {{0}};
+    cell_ref *refs[DMS_SCENARIO_COUNT] = {NULL}; /* the jobs' lists, freed here */
     if (q == NULL || resolved == NULL || segment_of == NULL || region_of == NULL) {
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a quote");
         goto out_fail;
@@ -992,22 +1057,25 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                                  .resolved = resolved,
                                  .scenario = k,
                                  .percentiles = opts.percentiles,
+                                 .reference = opts.reference_percentiles,
                                  .totals = &totals[k],
                                  .distribution = &q->distribution[k]};
         dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
-        if (totals[k].items == NULL) {
+        jobs[k].refs = refs[k] = calloc(ncells, sizeof *jobs[k].refs);
+        if (totals[k].items == NULL || jobs[k].refs == NULL) {
             status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for cell totals");
             goto out_fail;
         }
     }
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
-        started[k] = pthread_create(&threads[k], NULL, price_scenario, &jobs[k]) == 0;
+        started[k] =
+            !opts.single_thread && pthread_create(&threads[k], NULL, price_scenario, &jobs[k]) == 0;
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
         if (started[k])
             pthread_join(threads[k], NULL);
         else
-            price_scenario(&jobs[k]); /* no thread to be had: run it here */
+            price_scenario(&jobs[k]); /* single_thread, or no thread to be had */
     }
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++)
         if (jobs[k].status != DMS_OK) {
@@ -1029,6 +1097,7 @@ out_fail:
         for (size_t i = 0; i < totals[k].n; i++)
             dms_placed_free(&totals[k].items[i]);
         free(totals[k].items);
+        free(refs[k]);
     }
     free(grid.cells);
     free(resolved);
@@ -1086,7 +1155,8 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
         DMS_OK)
         return status;
     cell_price price;
-    status = price_cell(&q, &rs, band, (int)person->sex, region, (int)scenario, false, &price, err);
+    status =
+        price_cell(&q, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0, &price, err);
     if (status != DMS_OK)
         return status;
     dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;
