@@ -710,12 +710,14 @@ static void test_table_prices_equal_quote(void **state)
                                 "%s{\"code\": \"p%d\", \"name_ru\": \"p%d\", \"name_en\": \"p%d\","
                                 " \"budget_per_head\": 50000}",
                                 i ? ", " : "", i, i, i);
-    len += (size_t)snprintf(request + len, sizeof request - len, "]%s}",
-                            small ? ", \"design_space\": {\"modules\": ["
-                                    "{\"module\": \"outpatient\", \"deductibles\": [0, 3000],"
-                                    " \"copays\": [0.1]}, {\"module\": \"dental\"},"
-                                    " {\"module\": \"checkup\"}]}"
-                                  : "");
+    len += (size_t)snprintf(
+        request + len, sizeof request - len, "]%s}",
+        small ? ", \"design_space\": {\"modules\": ["
+                "{\"module\": \"outpatient\", \"deductibles\": [0, 3000],"
+                " \"copays\": [0.1]}, {\"module\": \"dental\", \"copays\": [0, 0.3],"
+                " \"deductibles\": [0]},"
+                " {\"module\": \"checkup\"}]}"
+              : "");
     dms_budget_request *req = NULL;
     dms_census *census = NULL;
     dms_budget_table *table = NULL;
