@@ -234,6 +234,7 @@ static int price_group_option(const dms_budget_module_space *ms, size_t option, 
 int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_law *laws,
                             size_t nlaws, double *out, dms_error *err)
 {
+    dms_error_clear(err);
     int status = DMS_OK;
     workspace ws = {NULL, NULL, 0, 0};
     law_ref *refs = malloc((nlaws ? nlaws : 1) * sizeof *refs);
