@@ -15,6 +15,8 @@
 #include "dms/jsonread.h"
 #include "dms/quote.h"
 
+#include "../src/core/products/budget_internal.h"
+
 static const char small_request[] =
     "{\"name\": \"small\", \"period\": {\"from\": \"2026-01-01\", \"to\": \"2026-12-31\"},"
     " \"segments\": ["
@@ -783,6 +785,98 @@ static void test_table_prices_equal_quote(void **state)
     dms_budget_request_free(req);
 }
 
+/*
+ * The pricer's shared steps must follow the engine's own rules, not merely
+ * fall back to the engine: with the full option lists of the claims modules
+ * and cells that share severities (two regions, two networks, ages on both
+ * sides of several bands), it reports that it shared (no fallback), and its
+ * prices are the quote's to the bit. A change of the engine's grid or
+ * method rules fails here, telling which constants of budget_price.c to
+ * follow.
+ */
+static void test_pricer_follows_engine(void **state)
+{
+    fixture *f = *state;
+    bool small = getenv("DMS_UNDER_VALGRIND") != NULL;
+    dms_budget_space space;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_budget_space_default(f->tariff, &space, &err), DMS_OK);
+    double trend;
+    assert_int_equal(dms_model_trend_years(f->model, "2026-01-01", "2026-12-31", &trend, &err),
+                     DMS_OK);
+    static const struct {
+        int age;
+        int sex;
+        const char *region;
+    } people[] = {{3, 0, "moscow"}, {27, 1, "moscow"}, {27, 1, "other"},
+                  {44, 0, "spb"},   {44, 1, "spb"},    {61, 0, "million_plus"}};
+    enum { NPEOPLE = sizeof people / sizeof people[0], NNET = 2 };
+    dms_budget_law laws[NPEOPLE * NNET];
+    double out[NPEOPLE * NNET * DMS_BUDGET_MAX_OPTIONS];
+    for (size_t m = 0; m < space.nmodules; m++) {
+        dms_budget_module_space *ms = &space.modules[m];
+        if (ms->module->type != DMS_MODULE_CLAIMS)
+            continue;
+        if (small && ms->noptions > 4)
+            ms->noptions = 4;
+        const dms_model_module *mod = dms_model_find(f->model, ms->module->code);
+        assert_non_null(mod);
+        for (size_t n = 0; n < NNET; n++)
+            for (size_t i = 0; i < NPEOPLE; i++) {
+                const dms_region *region = NULL;
+                size_t band;
+                assert_int_equal(
+                    dms_tariff_region_lookup(f->tariff, people[i].region, &region, NULL), DMS_OK);
+                assert_int_equal(dms_model_age_band(f->model, people[i].age, &band, &err), DMS_OK);
+                dms_model_adjust adj = dms_model_adjust_neutral();
+                adj.network_frequency = space.networks[n]->frequency_factor;
+                adj.network_cost = space.networks[n]->cost_factor;
+                adj.region = region->factor;
+                adj.trend_years = trend;
+                adj.scenario = f->model->scenarios[DMS_SCENARIO_BASE];
+                dms_model_rated rated;
+                assert_int_equal(
+                    dms_model_rate(f->model, mod, band, people[i].sex, &adj, &rated, &err), DMS_OK);
+                laws[n * NPEOPLE + i] = (dms_budget_law){rated.frequency, rated.severity};
+            }
+        bool shared = false;
+        assert_int_equal(dms_budget_price_claims(ms, laws, NPEOPLE * NNET, out, &shared, &err),
+                         DMS_OK);
+        if (!shared)
+            print_error("module %s: the pricer's steps no longer follow the engine's rules\n",
+                        ms->module->code);
+        assert_true(shared);
+        for (size_t n = 0; n < NNET; n++)
+            for (size_t i = 0; i < NPEOPLE; i++)
+                for (size_t o = 0; o < ms->noptions; o++) {
+                    double got = out[(n * NPEOPLE + i) * ms->noptions + o];
+                    if (!ms->options[o].included) {
+                        assert_true(got == 0.0);
+                        continue;
+                    }
+                    dms_budget_design d;
+                    memset(&d, 0, sizeof d);
+                    d.option[m] = o;
+                    dms_plan_segment seg;
+                    memset(&seg, 0, sizeof seg);
+                    dms_budget_design_apply(&space, &d, &seg);
+                    size_t line = 0;
+                    while (strcmp(seg.modules[line].code, ms->module->code) != 0)
+                        line++;
+                    dms_rated_person person = {people[i].age, (enum dms_sex)people[i].sex,
+                                               people[i].region};
+                    double claims, gross;
+                    assert_int_equal(dms_quote_price_person(
+                                         f->tariff, f->model, "2026-01-01", "2026-12-31",
+                                         space.networks[n]->code, &seg.modules[line], 1, &person,
+                                         60, DMS_SCENARIO_BASE, &claims, &gross, NULL, &err),
+                                     DMS_OK);
+                    assert_true(got == claims);
+                }
+    }
+}
+
 static void test_solve_errors(void **state)
 {
     fixture *f = *state;
@@ -821,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_explanation),
         cmocka_unit_test(test_golden_designs),
         cmocka_unit_test(test_table_prices_equal_quote),
+        cmocka_unit_test(test_pricer_follows_engine),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -8,6 +8,7 @@
 #ifndef DMS_BUDGET_INTERNAL_H
 #define DMS_BUDGET_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dms/budget.h"
@@ -25,9 +26,13 @@ typedef struct dms_budget_law {
  * with the option's terms (dms_quote_compute, dms_quote_price_person):
  * out[law * ms->noptions + option], 0 for an option that leaves the
  * module out. Laws sharing a severity share its discretisation, identical
- * laws are priced once. Faults carry the pointer of the failing term.
+ * laws are priced once. The shared steps follow the engine's rules and are
+ * checked against the engine on a sample: should they ever differ (the
+ * engine changed its rules), the engine prices everything itself and
+ * *shared (may be NULL) is false - the same numbers, but slowly, so a test
+ * watches it. Faults carry the pointer of the failing term.
  */
 int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_law *laws,
-                            size_t nlaws, double *out, dms_error *err);
+                            size_t nlaws, double *out, bool *shared, dms_error *err);
 
 #endif

@@ -232,9 +232,11 @@ static int price_group_option(const dms_budget_module_space *ms, size_t option, 
 }
 
 int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_law *laws,
-                            size_t nlaws, double *out, dms_error *err)
+                            size_t nlaws, double *out, bool *shared, dms_error *err)
 {
     dms_error_clear(err);
+    if (shared != NULL)
+        *shared = true;
     int status = DMS_OK;
     workspace ws = {NULL, NULL, 0, 0};
     law_ref *refs = malloc((nlaws ? nlaws : 1) * sizeof *refs);
@@ -273,6 +275,8 @@ int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_
             same = status != DMS_OK || bits_order(direct, out[law * ms->noptions + o]) == 0;
         }
     }
+    if (shared != NULL)
+        *shared = same;
     for (size_t law = 0; law < nlaws && status == DMS_OK && !same; law++)
         for (size_t o = 0; o < ms->noptions && status == DMS_OK; o++) {
             double *slot = &out[law * ms->noptions + o];
