@@ -15,6 +15,8 @@
 #include "dms/jsonread.h"
 #include "dms/quote.h"
 
+#include "../src/core/products/budget_internal.h"
+
 static const char small_request[] =
     "{\"name\": \"small\", \"period\": {\"from\": \"2026-01-01\", \"to\": \"2026-12-31\"},"
     " \"segments\": ["
@@ -676,6 +678,205 @@ static void test_golden_designs(void **state)
                      "tests/golden/budget/holding-2026.txt");
 }
 
+/*
+ * The option table's pricer (budget_price.c) prices a claims module's
+ * options for many cells at once, sharing work between them; each price
+ * must be the very double the quote gives that person for that option
+ * (dms_quote_price_person). One person per segment, so that the table's
+ * claims per head is the person's own: eight people in different age
+ * bands, sexes and regions, every network, every module and option of the
+ * full design space (a few options under valgrind).
+ */
+static const char exact_census[] =
+    "Табельный номер;Связь;Дата рождения;Пол;Регион;Подразделение;Сегмент;Режим работы\n"
+    "1;сотрудник;01.03.1958;М;Москва;A;p0;офис\n"
+    "2;сотрудник;15.07.1999;Ж;Москва;A;p1;офис\n"
+    "3;сотрудник;20.11.1984;М;Санкт-Петербург;A;p2;офис\n"
+    "4;сотрудник;02.02.1970;Ж;Казань;A;p3;офис\n"
+    "5;сотрудник;09.09.1991;М;Регионы;A;p4;офис\n"
+    "6;сотрудник;30.04.1963;Ж;Регионы;A;p5;офис\n"
+    "7;сотрудник;12.12.2004;М;Казань;A;p6;офис\n"
+    "8;сотрудник;05.05.1977;М;Москва;A;p7;офис\n";
+
+static void test_table_prices_equal_quote(void **state)
+{
+    fixture *f = *state;
+    bool small = getenv("DMS_UNDER_VALGRIND") != NULL;
+    char request[4096];
+    size_t len = (size_t)snprintf(
+        request, sizeof request,
+        "{\"name\": \"exact\", \"period\": {\"from\": \"2026-01-01\", \"to\": \"2026-12-31\"},"
+        " \"segment_by\": \"column\", \"mandatory_modules\": [], \"segments\": [");
+    for (int i = 0; i < 8; i++)
+        len += (size_t)snprintf(request + len, sizeof request - len,
+                                "%s{\"code\": \"p%d\", \"name_ru\": \"p%d\", \"name_en\": \"p%d\","
+                                " \"budget_per_head\": 50000}",
+                                i ? ", " : "", i, i, i);
+    len += (size_t)snprintf(
+        request + len, sizeof request - len, "]%s}",
+        small ? ", \"design_space\": {\"modules\": ["
+                "{\"module\": \"outpatient\", \"deductibles\": [0, 3000],"
+                " \"copays\": [0.1]}, {\"module\": \"dental\", \"copays\": [0, 0.3],"
+                " \"deductibles\": [0]},"
+                " {\"module\": \"checkup\"}]}"
+              : "");
+    dms_budget_request *req = NULL;
+    dms_census *census = NULL;
+    dms_budget_table *table = NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(load_request(request, f->tariff, &req, &err), DMS_OK);
+    assert_int_equal(
+        dms_census_parse_csv(exact_census, strlen(exact_census), "exact", &census, NULL), DMS_OK);
+    assert_int_equal(dms_budget_table_alloc(f->tariff, f->model, req->plan, census, "exact",
+                                            &req->space, &table, NULL),
+                     DMS_OK);
+    const dms_budget_space *space = &req->space;
+    size_t compared = 0;
+    for (size_t s = 0; s < census->count; s++) {
+        const dms_person *p = &census->people[s];
+        assert_int_equal(dms_budget_table_people(table, s), 1);
+        dms_rated_person person = {
+            .age = dms_census_age(p, 2026, 1, 1), .sex = p->sex, .region = p->region};
+        dms_budget_design d;
+        memset(&d, 0, sizeof d);
+        for (d.network = 0; d.network < space->nnetworks; d.network++)
+            for (size_t m = 0; m < space->nmodules; m++) {
+                const dms_budget_module_space *ms = &space->modules[m];
+                for (size_t o = 0; o < ms->noptions; o++) {
+                    if (!ms->options[o].included)
+                        continue;
+                    d.option[m] = o;
+                    dms_plan_segment seg;
+                    memset(&seg, 0, sizeof seg);
+                    dms_budget_design only = d;
+                    for (size_t k = 0; k < space->nmodules; k++)
+                        if (k != m)
+                            only.option[k] = 0; /* off: only module m is in the segment */
+                    dms_budget_design_apply(space, &only, &seg);
+                    size_t line = 0;
+                    while (line < seg.nmodules && strcmp(seg.modules[line].code, ms->module->code))
+                        line++;
+                    assert_true(line < seg.nmodules);
+                    double claims, gross;
+                    assert_int_equal(
+                        dms_quote_price_person(f->tariff, f->model, "2026-01-01", "2026-12-31",
+                                               space->networks[d.network]->code, &seg.modules[line],
+                                               1, &person, (long)census->count, DMS_SCENARIO_BASE,
+                                               &claims, &gross, NULL, &err),
+                        DMS_OK);
+                    double value, cost, paid;
+                    assert_int_equal(dms_budget_table_module(table, s, &d, m, &value, &cost, &paid),
+                                     DMS_OK);
+                    if (paid != claims)
+                        print_error("%s %s option %zu (deductible %g, co-pay %g): table %.17g, "
+                                    "quote %.17g\n",
+                                    space->networks[d.network]->code, ms->module->code, o,
+                                    ms->options[o].deductible, ms->options[o].copay, paid, claims);
+                    assert_true(paid == claims);
+                    compared++;
+                }
+                d.option[m] = 0;
+            }
+    }
+    assert_true(compared >= (small ? 8 * 4 * 4u : 8 * 4 * 200u));
+    dms_budget_table_free(table);
+    dms_census_free(census);
+    dms_budget_request_free(req);
+}
+
+/*
+ * The pricer's shared steps must follow the engine's own rules, not merely
+ * fall back to the engine: with the full option lists of the claims modules
+ * and cells that share severities (two regions, two networks, ages on both
+ * sides of several bands), it reports that it shared (no fallback), and its
+ * prices are the quote's to the bit. A change of the engine's grid or
+ * method rules fails here, telling which constants of budget_price.c to
+ * follow.
+ */
+static void test_pricer_follows_engine(void **state)
+{
+    fixture *f = *state;
+    bool small = getenv("DMS_UNDER_VALGRIND") != NULL;
+    dms_budget_space space;
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_budget_space_default(f->tariff, &space, &err), DMS_OK);
+    double trend;
+    assert_int_equal(dms_model_trend_years(f->model, "2026-01-01", "2026-12-31", &trend, &err),
+                     DMS_OK);
+    static const struct {
+        int age;
+        int sex;
+        const char *region;
+    } people[] = {{3, 0, "moscow"}, {27, 1, "moscow"}, {27, 1, "other"},
+                  {44, 0, "spb"},   {44, 1, "spb"},    {61, 0, "million_plus"}};
+    enum { NPEOPLE = sizeof people / sizeof people[0], NNET = 2 };
+    dms_budget_law laws[NPEOPLE * NNET];
+    double out[NPEOPLE * NNET * DMS_BUDGET_MAX_OPTIONS];
+    for (size_t m = 0; m < space.nmodules; m++) {
+        dms_budget_module_space *ms = &space.modules[m];
+        if (ms->module->type != DMS_MODULE_CLAIMS)
+            continue;
+        if (small && ms->noptions > 4)
+            ms->noptions = 4;
+        const dms_model_module *mod = dms_model_find(f->model, ms->module->code);
+        assert_non_null(mod);
+        for (size_t n = 0; n < NNET; n++)
+            for (size_t i = 0; i < NPEOPLE; i++) {
+                const dms_region *region = NULL;
+                size_t band;
+                assert_int_equal(
+                    dms_tariff_region_lookup(f->tariff, people[i].region, &region, NULL), DMS_OK);
+                assert_int_equal(dms_model_age_band(f->model, people[i].age, &band, &err), DMS_OK);
+                dms_model_adjust adj = dms_model_adjust_neutral();
+                adj.network_frequency = space.networks[n]->frequency_factor;
+                adj.network_cost = space.networks[n]->cost_factor;
+                adj.region = region->factor;
+                adj.trend_years = trend;
+                adj.scenario = f->model->scenarios[DMS_SCENARIO_BASE];
+                dms_model_rated rated;
+                assert_int_equal(
+                    dms_model_rate(f->model, mod, band, people[i].sex, &adj, &rated, &err), DMS_OK);
+                laws[n * NPEOPLE + i] = (dms_budget_law){rated.frequency, rated.severity};
+            }
+        bool shared = false;
+        assert_int_equal(dms_budget_price_claims(ms, laws, NPEOPLE * NNET, out, &shared, &err),
+                         DMS_OK);
+        if (!shared)
+            print_error("module %s: the pricer's steps no longer follow the engine's rules\n",
+                        ms->module->code);
+        assert_true(shared);
+        for (size_t n = 0; n < NNET; n++)
+            for (size_t i = 0; i < NPEOPLE; i++)
+                for (size_t o = 0; o < ms->noptions; o++) {
+                    double got = out[(n * NPEOPLE + i) * ms->noptions + o];
+                    if (!ms->options[o].included) {
+                        assert_true(got == 0.0);
+                        continue;
+                    }
+                    dms_budget_design d;
+                    memset(&d, 0, sizeof d);
+                    d.option[m] = o;
+                    dms_plan_segment seg;
+                    memset(&seg, 0, sizeof seg);
+                    dms_budget_design_apply(&space, &d, &seg);
+                    size_t line = 0;
+                    while (strcmp(seg.modules[line].code, ms->module->code) != 0)
+                        line++;
+                    dms_rated_person person = {people[i].age, (enum dms_sex)people[i].sex,
+                                               people[i].region};
+                    double claims, gross;
+                    assert_int_equal(dms_quote_price_person(
+                                         f->tariff, f->model, "2026-01-01", "2026-12-31",
+                                         space.networks[n]->code, &seg.modules[line], 1, &person,
+                                         60, DMS_SCENARIO_BASE, &claims, &gross, NULL, &err),
+                                     DMS_OK);
+                    assert_true(got == claims);
+                }
+    }
+}
+
 static void test_solve_errors(void **state)
 {
     fixture *f = *state;
@@ -713,6 +914,8 @@ int main(void)
         cmocka_unit_test(test_survey_and_hr),
         cmocka_unit_test(test_explanation),
         cmocka_unit_test(test_golden_designs),
+        cmocka_unit_test(test_table_prices_equal_quote),
+        cmocka_unit_test(test_pricer_follows_engine),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,8 +26,9 @@
  * it: per person the module pure premiums are summed, grossed up with the
  * admin fee and rounded by the tariff's rule, then multiplied by the head
  * count of each rating cell. The solver prices each distinct rating cell
- * (age band x sex x region class) once per network and module option
- * (dms_quote_price_person), so that the value and the pre-rounding cost of
+ * (age band x sex x region class) once per network and module option, to
+ * the same doubles as dms_quote_price_person but with the work cells have
+ * in common done once, so that the value and the pre-rounding cost of
  * a design are sums over modules, solves the multiple-choice knapsack by
  * branch and bound with grid bounds, evaluates the leaves at their exact
  * rounded cost, and finally prices the chosen designs through

@@ -23,6 +23,8 @@
 #include "dms/jsonread.h"
 #include "dms/quote.h"
 
+#include "budget_internal.h"
+
 /* Most points one Pareto set may hold before the solver gives up. */
 #define MAX_FRONTIER ((size_t)4 << 20)
 
@@ -883,7 +885,6 @@ static dms_plan_module option_module(const dms_budget_module_space *ms, const dm
     return pm;
 }
 
-/* Prices every option of every module for one network and one cell. */
 static int cmp_person_id(const void *a, const void *b)
 {
     const dms_person *const *x = a, *const *y = b;
@@ -893,85 +894,110 @@ static int cmp_person_id(const void *a, const void *b)
     return (*x < *y) ? -1 : (*x > *y);
 }
 
-static int price_cell_options(dms_budget_table *t, const dms_model *model, const dms_plan *plan,
-                              long headcount, double group_factor, size_t n, size_t cell,
-                              const dms_rated_person *person, dms_error *err)
-{
-    const dms_budget_space *space = t->space;
-    dms_plan_module batch[DMS_PLAN_MAX_MODULES];
-    size_t where[DMS_PLAN_MAX_MODULES];
-    double claims[DMS_PLAN_MAX_MODULES], gross[DMS_PLAN_MAX_MODULES];
-    size_t nbatch = 0;
-    size_t total = 0;
-    for (size_t m = 0; m < space->nmodules; m++)
-        total += space->modules[m].noptions;
-    size_t seen = 0;
-    for (size_t m = 0; m < space->nmodules; m++) {
-        const dms_budget_module_space *ms = &space->modules[m];
-        for (size_t o = 0; o < ms->noptions; o++) {
-            seen++;
-            size_t k = tab_index(t, n, m, o) * t->ncells + cell;
-            if (!ms->options[o].included) {
-                t->pure[k] = 0.0;
-                t->claims[k] = 0.0;
-            } else {
-                batch[nbatch] = option_module(ms, &ms->options[o]);
-                where[nbatch++] = k;
-            }
-            if (nbatch == DMS_PLAN_MAX_MODULES || (seen == total && nbatch > 0)) {
-                int status = dms_quote_price_person(
-                    t->tariff, model, plan->period_from, plan->period_to, space->networks[n]->code,
-                    batch, nbatch, person, headcount, DMS_SCENARIO_BASE, claims, gross, NULL, err);
-                if (status != DMS_OK)
-                    return status;
-                for (size_t b = 0; b < nbatch; b++) {
-                    /* The quote's loading of a non-voluntary line. */
-                    dms_loaded line;
-                    dms_tariff_load_line(t->tariff, claims[b], group_factor, false, &line);
-                    t->claims[where[b]] = claims[b];
-                    t->pure[where[b]] = line.pure_premium;
-                }
-                nbatch = 0;
-            }
-        }
-    }
-    return DMS_OK;
-}
-
 /* At most this many threads price the option table. */
 #define TABLE_THREADS 4
 
-/* One thread's share of the option table: pairs first, first + stride, ... */
-typedef struct table_job {
+/* The option table's work: one (module, network) unit at a time, taken
+ * from a shared counter by a few threads. */
+typedef struct table_work {
     dms_budget_table *t;
     const dms_model *model;
-    const dms_plan *plan;
-    long headcount;
     double group_factor;
+    double trend_years;
     const size_t *key_of_cell;
-    size_t first, stride;
+    pthread_mutex_t lock;
+    size_t next, nunits;
+} table_work;
+
+typedef struct table_job {
+    table_work *work;
     int status;
     dms_error err;
 } table_job;
 
+/*
+ * Prices every option of module m in network n for every cell: the law of
+ * each cell rated as the quote rates it (dms_quote_price_person), the
+ * claims of every option (dms_budget_price_claims, bit for bit the
+ * quote's), and the quote's loading of a non-voluntary line.
+ */
+static int price_unit(const table_work *w, size_t m, size_t n, dms_budget_law *laws, double *claims,
+                      dms_error *err)
+{
+    dms_budget_table *t = w->t;
+    const dms_tariff *tariff = t->tariff;
+    const dms_budget_module_space *ms = &t->space->modules[m];
+    const dms_model_module *mod = dms_model_find(w->model, ms->module->code);
+    if (mod == NULL)
+        return dms_error_set(err, DMS_EINVAL, "/modules", "module '%s' is not in the model '%s'",
+                             ms->module->code, w->model->version);
+    const dms_network *net = t->space->networks[n];
+    bool flat = mod->type == DMS_MODULE_FLAT;
+    int status = DMS_OK;
+    for (size_t c = 0; c < t->ncells; c++) {
+        size_t key = w->key_of_cell[c];
+        size_t band = key / (2 * tariff->nregions);
+        int sex = (int)((key / tariff->nregions) % 2);
+        dms_model_adjust adj = dms_model_adjust_neutral();
+        adj.network_frequency = net->frequency_factor;
+        adj.network_cost = net->cost_factor;
+        adj.region = tariff->regions[key % tariff->nregions].factor;
+        adj.trend_years = w->trend_years;
+        adj.scenario = w->model->scenarios[DMS_SCENARIO_BASE];
+        dms_model_rated rated;
+        if ((status = dms_model_rate(w->model, mod, band, sex, &adj, &rated, err)) != DMS_OK)
+            return status;
+        laws[c] = (dms_budget_law){rated.frequency, rated.severity};
+        if (flat)
+            for (size_t o = 0; o < ms->noptions; o++)
+                claims[c * ms->noptions + o] = ms->options[o].included ? rated.flat_cost : 0.0;
+    }
+    if (!flat &&
+        (status = dms_budget_price_claims(ms, laws, t->ncells, claims, NULL, err)) != DMS_OK)
+        return status;
+    for (size_t o = 0; o < ms->noptions; o++)
+        for (size_t c = 0; c < t->ncells; c++) {
+            size_t k = tab_index(t, n, m, o) * t->ncells + c;
+            double paid = claims[c * ms->noptions + o];
+            if (!ms->options[o].included) {
+                t->pure[k] = 0.0;
+                t->claims[k] = 0.0;
+                continue;
+            }
+            dms_loaded line;
+            dms_tariff_load_line(tariff, paid, w->group_factor, false, &line);
+            t->claims[k] = paid;
+            t->pure[k] = line.pure_premium;
+        }
+    return DMS_OK;
+}
+
 static void *price_table_part(void *arg)
 {
     table_job *job = arg;
-    dms_budget_table *t = job->t;
-    const dms_tariff *tariff = t->tariff;
-    size_t npairs = t->space->nnetworks * t->ncells;
-    for (size_t i = job->first; i < npairs && job->status == DMS_OK; i += job->stride) {
-        size_t n = i / t->ncells, c = i % t->ncells;
-        size_t key = job->key_of_cell[c];
-        size_t band = key / (2 * tariff->nregions);
-        dms_rated_person person = {
-            .age = job->model->band_min_age[band],
-            .sex = (enum dms_sex)((key / tariff->nregions) % 2),
-            .region = tariff->regions[key % tariff->nregions].code,
-        };
-        job->status = price_cell_options(t, job->model, job->plan, job->headcount,
-                                         job->group_factor, n, c, &person, &job->err);
+    table_work *w = job->work;
+    dms_budget_table *t = w->t;
+    dms_budget_law *laws = malloc(t->ncells * sizeof *laws);
+    double *claims = malloc(t->ncells * t->maxopt * sizeof *claims);
+    if (laws == NULL || claims == NULL)
+        job->status = dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for a budget table");
+    while (job->status == DMS_OK) {
+        pthread_mutex_lock(&w->lock);
+        size_t unit = w->next < w->nunits ? w->next++ : w->nunits;
+        pthread_mutex_unlock(&w->lock);
+        if (unit == w->nunits)
+            break;
+        /* Modules first: the heaviest (outpatient) come early in the catalogue. */
+        size_t m = unit / t->space->nnetworks, n = unit % t->space->nnetworks;
+        job->status = price_unit(w, m, n, laws, claims, &job->err);
+        if (job->status != DMS_OK) {
+            pthread_mutex_lock(&w->lock);
+            w->next = w->nunits; /* the others stop too */
+            pthread_mutex_unlock(&w->lock);
+        }
     }
+    free(laws);
+    free(claims);
     return NULL;
 }
 
@@ -1064,8 +1090,19 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget table");
         goto out;
     }
-    /* Every (network, cell) pair is priced independently and writes only
-     * its own slots: the pairs are dealt out to a few threads. */
+    /* Every (module, network) unit is priced independently and writes only
+     * its own slots: the units are dealt out to a few threads. */
+    table_work work = {.t = t,
+                       .model = model,
+                       .group_factor = group_factor,
+                       .key_of_cell = key_of_cell,
+                       .nunits = space->nmodules * space->nnetworks};
+    if ((status = dms_model_trend_years(model, plan->period_from, plan->period_to,
+                                        &work.trend_years, &err)) != DMS_OK) {
+        dms_diag_add(diag, &err);
+        goto out;
+    }
+    pthread_mutex_init(&work.lock, NULL);
     table_job jobs[TABLE_THREADS];
     pthread_t threads[TABLE_THREADS];
     bool started[TABLE_THREADS] = {false};
@@ -1074,25 +1111,17 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
     if (nthreads > TABLE_THREADS)
         nthreads = TABLE_THREADS;
     for (size_t w = 0; w < nthreads; w++) {
-        jobs[w] = (table_job){.t = t,
-                              .model = model,
-                              .plan = plan,
-                              .headcount = (long)census->count,
-                              .group_factor = group_factor,
-                              .key_of_cell = key_of_cell,
-                              .first = w,
-                              .stride = nthreads};
+        jobs[w] = (table_job){.work = &work, .status = DMS_OK};
         dms_error_clear(&jobs[w].err);
     }
     for (size_t w = 1; w < nthreads; w++)
         started[w] = pthread_create(&threads[w], NULL, price_table_part, &jobs[w]) == 0;
     price_table_part(&jobs[0]);
-    for (size_t w = 1; w < nthreads; w++) {
+    for (size_t w = 1; w < nthreads; w++)
         if (started[w])
             pthread_join(threads[w], NULL);
-        else
-            price_table_part(&jobs[w]); /* no thread to be had: run it here */
-    }
+    /* A thread that could not start left its units to the others. */
+    pthread_mutex_destroy(&work.lock);
     for (size_t w = 0; w < nthreads; w++)
         if (jobs[w].status != DMS_OK) {
             status = jobs[w].status;
@@ -1634,6 +1663,10 @@ void dms_budget_design_apply(const dms_budget_space *space, const dms_budget_des
 
 /* ---------------------------------------------------------- sensitivity */
 
+/* The shocks are priced DMS_SCENARIO_COUNT to a quote; a short last group
+ * borrows shocks from the group before it. */
+_Static_assert(DMS_BUDGET_NSHOCKS >= DMS_SCENARIO_COUNT, "fewer shocks than a quote's scenarios");
+
 int dms_budget_sensitivity_compute(const dms_tariff *tariff, const dms_model *model,
                                    const dms_plan *plan, const dms_census *census,
                                    const char *census_source, dms_budget_sensitivity *out,
@@ -1654,7 +1687,14 @@ int dms_budget_sensitivity_compute(const dms_tariff *tariff, const dms_model *mo
          first += DMS_SCENARIO_COUNT) {
         size_t shock_of[DMS_SCENARIO_COUNT];
         for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
-            shock_of[k] = first + (size_t)k < DMS_BUDGET_NSHOCKS ? first + (size_t)k : first;
+            /* A last, short group is filled with the shocks just before it,
+             * not with copies of its own: the quote prices its scenarios at
+             * once, so copies would all be computed, while the earlier
+             * shocks' prices are still in the quote's cache (and give the
+             * same numbers either way). */
+            shock_of[k] = first + (size_t)k < DMS_BUDGET_NSHOCKS
+                              ? first + (size_t)k
+                              : first - ((size_t)k - (DMS_BUDGET_NSHOCKS - first)) - 1;
             shocked->scenario_set[k] = true;
             shocked->scenarios[k].frequency =
                 base.frequency * dms_budget_shocks[shock_of[k]].frequency;
