@@ -31,12 +31,20 @@ typedef struct snapshot {
     pthread_mutex_t offers_lock;
     struct kept_offer *offers;
     size_t offer_slots, noffers;
+    struct retired *retired;
 } snapshot;
 
 struct kept_offer {
     char *employee_id; /* owned; NULL: free slot */
     unsigned long generation;
-    dms_offer *offer; /* owned */
+    dms_offer *offer;    /* owned */
+    dms_picker_oop *oop; /* owned; NULL until a draft needs it */
+};
+
+/* Out-of-pocket tables of offers replaced by a newer catalog generation. */
+struct retired {
+    dms_picker_oop *oop;
+    struct retired *next;
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -54,8 +62,15 @@ static void snapshot_unref(snapshot *s)
         for (size_t i = 0; i < s->offer_slots; i++) {
             free(s->offers[i].employee_id);
             free(s->offers[i].offer);
+            dms_picker_oop_free(s->offers[i].oop);
         }
         free(s->offers);
+        while (s->retired != NULL) {
+            struct retired *next = s->retired->next;
+            dms_picker_oop_free(s->retired->oop);
+            free(s->retired);
+            s->retired = next;
+        }
         pthread_mutex_destroy(&s->offers_lock);
         free(s);
     }
@@ -231,10 +246,60 @@ void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long
                 free(copy);
                 free(id);
             }
-        } else {
-            *k->offer = *offer; /* a newer catalog generation */
-            k->generation = generation;
+        } else if (k->generation != generation) {
+            /* A newer catalog generation. The old offer's table may still be
+             * read by a request holding this snapshot: it is retired, freed
+             * with the snapshot (without memory for that, the old offer stays). */
+            struct retired *r = k->oop != NULL ? malloc(sizeof *r) : NULL;
+            if (k->oop == NULL || r != NULL) {
+                if (r != NULL) {
+                    r->oop = k->oop;
+                    r->next = s->retired;
+                    s->retired = r;
+                    k->oop = NULL;
+                }
+                *k->offer = *offer;
+                k->generation = generation;
+            }
         }
     }
     pthread_mutex_unlock(&s->offers_lock);
+}
+
+const dms_picker_oop *dms_api_employer_oop_get(const dms_api_employer *employer,
+                                               unsigned long generation, const char *employee_id)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    const dms_picker_oop *found = NULL;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation)
+            found = k->oop;
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    return found;
+}
+
+const dms_picker_oop *dms_api_employer_oop_keep(const dms_api_employer *employer,
+                                                unsigned long generation, const char *employee_id,
+                                                dms_picker_oop *oop)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    const dms_picker_oop *kept = NULL;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation) {
+            if (k->oop == NULL) {
+                k->oop = oop;
+                oop = NULL;
+            }
+            kept = k->oop; /* another request's, if it was first */
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    if (kept != NULL)
+        dms_picker_oop_free(oop); /* NULL if taken */
+    return kept;
 }
