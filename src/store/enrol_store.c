@@ -295,6 +295,35 @@ static char *column_dup(dms_stmt *stmt, int col)
     return strdup(t != NULL ? (const char *)t : "");
 }
 
+int dms_enrol_employer_stamp(dms_store *store, long *id, char *stamp, size_t size, dms_error *err)
+{
+    dms_error_clear(err);
+    *id = 0;
+    if (size > 0)
+        stamp[0] = '\0';
+    dms_stmt *stmt = NULL;
+    int status = dms_store_prepare(store,
+                                   "SELECT id, imported_at FROM enrol_employer "
+                                   "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+                                   &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW) {
+        *id = (long)dms_sql_column_int64(stmt, 0);
+        dms_store_column_text(stmt, 1, stamp, size);
+    } else if (rc == DMS_SQL_DONE) {
+        status = dms_error_set(err, DMS_ENOTFOUND, NULL,
+                               "no employer policy and census imported yet "
+                               "(dmsrate enrol import, or POST /v1/employer)");
+    } else {
+        status = dms_store_fail(store, rc, "reading the employer import", err);
+    }
+    dms_sql_finalize(stmt);
+    return status;
+}
+
 int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char **census_csv,
                            dms_error *err)
 {
