@@ -135,10 +135,26 @@ static void offers_kept_per_generation(void **state)
     assert_memory_equal(got, offer, sizeof *offer);
     assert_false(dms_api_employer_offer_get(e, 2, "100014", got)); /* a reloaded catalog */
     assert_false(dms_api_employer_offer_get(e, 1, "100007", got)); /* another employee */
+    /* the offer's JSON text: kept with the offer of its generation, copied out */
+    char *text = NULL;
+    size_t len = 0;
+    assert_false(dms_api_employer_text_get(e, 1, "100014", &text, &len));
+    dms_api_employer_text_keep(e, 1, "100007", "{\"x\":1}", 7); /* no offer kept: nothing */
+    assert_false(dms_api_employer_text_get(e, 1, "100007", &text, &len));
+    dms_api_employer_text_keep(e, 1, "100014", "{\"x\":1}", 7);
+    dms_api_employer_text_keep(e, 1, "100014", "{\"x\":2}", 7); /* the first one stays */
+    assert_true(dms_api_employer_text_get(e, 1, "100014", &text, &len));
+    assert_int_equal(len, 7);
+    assert_string_equal(text, "{\"x\":1}");
+    free(text);
+    assert_false(dms_api_employer_text_get(e, 2, "100014", &text, &len));
     offer->base_price = 654321;
     dms_api_employer_offer_keep(e, 2, "100014", offer);
     assert_true(dms_api_employer_offer_get(e, 2, "100014", got));
     assert_int_equal(got->base_price, 654321);
+    /* a new generation's offer drops the old text */
+    assert_false(dms_api_employer_text_get(e, 2, "100014", &text, &len));
+    assert_false(dms_api_employer_text_get(e, 1, "100014", &text, &len));
     free(offer);
     free(got);
     dms_api_employer_release(e);

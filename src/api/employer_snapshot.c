@@ -44,6 +44,8 @@ struct kept_offer {
     unsigned long generation;
     dms_offer *offer;    /* owned */
     dms_picker_oop *oop; /* owned; NULL until a draft needs it */
+    char *text;          /* owned: the offer's JSON; NULL until shown */
+    size_t text_len;
 };
 
 /* Out-of-pocket tables of offers replaced by a newer catalog generation. */
@@ -86,6 +88,7 @@ static void snapshot_unref(snapshot *s)
             free(s->offers[i].employee_id);
             free(s->offers[i].offer);
             dms_picker_oop_free(s->offers[i].oop);
+            free(s->offers[i].text);
         }
         free(s->offers);
         while (s->retired != NULL) {
@@ -327,6 +330,8 @@ void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long
                 }
                 *k->offer = *offer;
                 k->generation = generation;
+                free(k->text); /* copied out by its readers, never lent */
+                k->text = NULL;
             }
         }
     }
@@ -369,4 +374,45 @@ const dms_picker_oop *dms_api_employer_oop_keep(const dms_api_employer *employer
     if (kept != NULL)
         dms_picker_oop_free(oop); /* NULL if taken */
     return kept;
+}
+
+bool dms_api_employer_text_get(const dms_api_employer *employer, unsigned long generation,
+                               const char *employee_id, char **text, size_t *len)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    *text = NULL;
+    *len = 0;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation && k->text != NULL &&
+            (*text = malloc(k->text_len + 1)) != NULL) {
+            memcpy(*text, k->text, k->text_len + 1);
+            *len = k->text_len;
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    return *text != NULL;
+}
+
+void dms_api_employer_text_keep(const dms_api_employer *employer, unsigned long generation,
+                                const char *employee_id, const char *text, size_t len)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation && k->text == NULL) {
+            k->text = copy;
+            k->text_len = len;
+            copy = NULL;
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    free(copy);
 }

@@ -594,10 +594,24 @@ void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
         fail(resp, &err);
         return;
     }
-    if (make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK)
+    /* The document is a function of the offer, the policy and the tariff's
+     * names: shown as it was first written for this snapshot and catalog. */
+    char *text = NULL;
+    size_t len = 0;
+    const char *id = req->principal->employee_id;
+    if (dms_api_employer_text_get(c.employer, c.generation, id, &text, &len)) {
+        free(resp->body);
+        resp->status = 200;
+        resp->body = text;
+        resp->body_len = len;
+        resp->content_type = "application/json";
+    } else if (make_offer(&c, id, &offer, &err) != DMS_OK) {
         fail(resp, &err);
-    else
+    } else {
         reply(resp, 200, offer_json(&c, offer));
+        if (resp->status == 200)
+            dms_api_employer_text_keep(c.employer, c.generation, id, resp->body, resp->body_len);
+    }
     free(offer);
     ctx_free(&c);
 }
