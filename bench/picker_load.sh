@@ -19,7 +19,8 @@
 # latency times its requests exceeds the run's duration), so they are not
 # used. The employer is an immutable snapshot shared by the requests
 # (src/api/employer_snapshot.c): no request parses the stored policy or
-# census; a draft sums the employee's out-of-pocket table kept there.
+# census; a draft sums the employee's out-of-pocket table kept there, and
+# the offer is sent as the JSON text first written for it.
 #
 #   bench/picker_load.sh   (env: DMS_BIN, LOAD_SECONDS, LOAD_CONNECTIONS, LOAD_EMPLOYEES,
 #                           SERVE_THREADS)
