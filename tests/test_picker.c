@@ -931,6 +931,67 @@ static void test_out_of_pocket(void **state)
     free(o);
 }
 
+/* The table built once and summed per set (what the server keeps per
+ * employee) gives, for every subset of the offered options, the very doubles
+ * of a fresh dms_picker_out_of_pocket; options not offered are ignored; and
+ * the recommendation on a kept table is the recommendation. */
+static void test_out_of_pocket_table(void **state)
+{
+    fixture *f = *state;
+    static const char *const ids[] = {"100014", "100007"};
+    /* under valgrind: one household, a few fresh computations, two risks */
+    bool slow = getenv("DMS_UNDER_VALGRIND") != NULL;
+    size_t households = slow ? 1 : sizeof ids / sizeof ids[0];
+    uint64_t fresh_sets = slow ? 4 : 24;
+    for (size_t k = 0; k < households; k++) {
+        dms_offer *o = make_offer(f, f->policy, ids[k], 24);
+        dms_error err;
+        dms_error_clear(&err);
+        dms_picker_oop *t = NULL;
+        assert_int_equal(dms_picker_oop_build(o, &t, &err), DMS_OK);
+        assert_non_null(t);
+        uint64_t offered[DMS_POLICY_MAX_OPTIONS];
+        size_t n = 0;
+        for (size_t i = 0; i < o->noptions; i++)
+            if (o->eligible & BIT(i))
+                offered[n++] = BIT(i);
+        assert_true(n >= 4 && n < 16);
+        /* a fresh computation costs milliseconds: about 24 subsets, spread out */
+        uint64_t step = ((UINT64_C(1) << n) + fresh_sets - 1) / fresh_sets;
+        uint64_t full = (UINT64_C(1) << n) - 1;
+        for (uint64_t m = 0; m <= full; m++) {
+            uint64_t set = 0;
+            for (size_t j = 0; j < n; j++)
+                if (m & BIT(j))
+                    set |= offered[j];
+            double fresh[DMS_USAGE_COUNT], kept[DMS_USAGE_COUNT], masked[DMS_USAGE_COUNT];
+            dms_picker_oop_sum(t, set, kept);
+            dms_picker_oop_sum(t, set | ~o->eligible, masked);
+            assert_memory_equal(kept, masked, sizeof kept);
+            assert_true(kept[DMS_USAGE_LOW] < kept[DMS_USAGE_MEDIUM] &&
+                        kept[DMS_USAGE_MEDIUM] < kept[DMS_USAGE_HIGH]);
+            if (m % step == 0 || m == full) {
+                assert_int_equal(dms_picker_out_of_pocket(o, set, fresh, &err), DMS_OK);
+                assert_memory_equal(fresh, kept, sizeof fresh);
+            }
+        }
+        for (int risk = 0; risk <= DMS_PICKER_RISK_MAX; risk += slow ? DMS_PICKER_RISK_MAX : 1) {
+            dms_picker_questionnaire q = dms_picker_questionnaire_default();
+            q.risk = risk;
+            dms_recommendation a, b;
+            assert_int_equal(dms_picker_recommend(o, &q, 4, &a, &err), DMS_OK);
+            assert_int_equal(dms_picker_recommend_oop(o, t, &q, 4, &b, &err), DMS_OK);
+            assert_memory_equal(&a, &b, sizeof a);
+        }
+        /* without a table: refused before any work */
+        dms_picker_questionnaire q = dms_picker_questionnaire_default();
+        dms_recommendation r;
+        assert_int_equal(dms_picker_recommend_oop(o, NULL, &q, 4, &r, &err), DMS_EINVAL);
+        dms_picker_oop_free(t);
+        free(o);
+    }
+}
+
 /* ---- election ------------------------------------------------------------ */
 
 static int validate(const dms_offer *o, const char *const *codes, size_t n, const char *date,
@@ -1361,6 +1422,7 @@ int main(void)
         cmocka_unit_test(test_recommend_properties),
         cmocka_unit_test(test_reason_long_names),
         cmocka_unit_test(test_out_of_pocket),
+        cmocka_unit_test(test_out_of_pocket_table),
         cmocka_unit_test(test_election_validate),
         cmocka_unit_test(test_transitions),
         cmocka_unit_test(test_transitions_model),

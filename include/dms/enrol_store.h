@@ -105,6 +105,14 @@ int dms_enrol_employer_put(dms_store *store, const char *policy_json, const char
                            long *id, dms_error *err);
 
 /*
+ * What identifies the import in force without reading its texts: its number
+ * and the time it was stored (imported_at as stored, into stamp of size
+ * bytes). An import row is never changed, and a new one gets a new stamp.
+ * DMS_ENOTFOUND when nothing was imported.
+ */
+int dms_enrol_employer_stamp(dms_store *store, long *id, char *stamp, size_t size, dms_error *err);
+
+/*
  * The import in force: its number, and (each may be NULL) malloc'd copies of
  * the policy JSON and census CSV texts. DMS_ENOTFOUND when nothing was
  * imported.

@@ -338,6 +338,27 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
 int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double out[DMS_USAGE_COUNT],
                              dms_error *err);
 
+/*
+ * The same figures in two steps, for a caller that prices many sets of one
+ * offer (a server answering an employee's drafts): build works out every
+ * member's cost per module and way of cover (the aggregate distributions,
+ * milliseconds), once per offer; sum then adds them up for a set
+ * (microseconds), exactly as dms_picker_out_of_pocket does. Sum reads
+ * the table only (not the offer); the table is immutable once built, so
+ * threads may sum it at once, and it is freed with dms_picker_oop_free.
+ */
+typedef struct dms_picker_oop dms_picker_oop;
+int dms_picker_oop_build(const dms_offer *offer, dms_picker_oop **out, dms_error *err);
+void dms_picker_oop_sum(const dms_picker_oop *oop, uint64_t options, double out[DMS_USAGE_COUNT]);
+void dms_picker_oop_free(dms_picker_oop *oop);
+
+/* dms_picker_recommend with the offer's out-of-pocket table already built
+ * (dms_picker_oop_build on this offer): the same figures, without the
+ * aggregate distributions. */
+int dms_picker_recommend_oop(const dms_offer *offer, const dms_picker_oop *oop,
+                             const dms_picker_questionnaire *q, size_t nbest,
+                             dms_recommendation *out, dms_error *err);
+
 /* ---- election ---------------------------------------------------------- */
 
 /* What a UI shows next to the field at the fault's pointer. */

@@ -1,18 +1,22 @@
 /*
  * Employer snapshots (see employer_snapshot.h). A small table keeps one
- * snapshot per tenant. Checking that it is current reads the latest import
- * row and compares its stored texts with the snapshot's, byte for byte:
- * tens of microseconds, where parsing the policy and census costs
- * milliseconds; comparing the texts and not only the import id keeps two
- * databases (or one recreated) from ever sharing a snapshot. The table's lock is held only to look
- * up and swap, never while parsing: two requests that both find a stale snapshot may both parse it,
- * and the second swap simply replaces the first.
+ * snapshot per tenant. A snapshot is first found current by reading the
+ * latest import row and comparing its stored texts with the snapshot's,
+ * byte for byte (comparing the texts and not only the import id keeps two
+ * databases, or one recreated, from ever sharing a snapshot); after that a
+ * thread knows it by the import's number and stamp on its store connection
+ * and reads only those two columns (see seen). The table's lock is held
+ * only to look up and swap, never while parsing: two requests that both
+ * find a stale snapshot may both parse it, and the second swap simply
+ * replaces the first. Each snapshot also keeps the offers priced on it and
+ * their out-of-pocket tables, per employee and catalog generation.
  */
 #include "employer_snapshot.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,22 +31,51 @@ typedef struct snapshot {
     dms_census *census;
     char *policy_json, *census_csv; /* the stored texts it was parsed from */
     atomic_long refs;
+    unsigned long serial; /* never reused: what a thread remembers (seen) */
     /* Offers priced on it (open addressing by employee id). */
     pthread_mutex_t offers_lock;
     struct kept_offer *offers;
     size_t offer_slots, noffers;
+    struct retired *retired;
 } snapshot;
 
 struct kept_offer {
     char *employee_id; /* owned; NULL: free slot */
     unsigned long generation;
-    dms_offer *offer; /* owned */
+    dms_offer *offer;    /* owned */
+    dms_picker_oop *oop; /* owned; NULL until a draft needs it */
+    char *text;          /* owned: the offer's JSON; NULL until shown */
+    size_t text_len;
+};
+
+/* Out-of-pocket tables of offers replaced by a newer catalog generation. */
+struct retired {
+    dms_picker_oop *oop;
+    struct retired *next;
 };
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static snapshot *table[SNAPSHOT_SLOTS];
 static unsigned long used_at[SNAPSHOT_SLOTS];
 static unsigned long clock_tick;
+static unsigned long last_serial;
+
+/*
+ * What this thread last checked byte for byte: the import (number and
+ * stamp) of a store connection, and the serial of the snapshot whose texts
+ * matched it. A connection reads one database, whose import rows never
+ * change (a new import has a new number and stamp), so while the stamp
+ * read now is the one seen, the texts are the ones compared then: the
+ * request reads two columns of one row instead of the policy and census.
+ * The serial, not a pointer, is kept: the snapshot may be gone since, and
+ * is then simply not found in the table.
+ */
+static _Thread_local struct {
+    const dms_store *store;
+    long tenant, import_id;
+    char stamp[64];
+    unsigned long serial;
+} seen;
 
 static void snapshot_unref(snapshot *s)
 {
@@ -54,8 +87,16 @@ static void snapshot_unref(snapshot *s)
         for (size_t i = 0; i < s->offer_slots; i++) {
             free(s->offers[i].employee_id);
             free(s->offers[i].offer);
+            dms_picker_oop_free(s->offers[i].oop);
+            free(s->offers[i].text);
         }
         free(s->offers);
+        while (s->retired != NULL) {
+            struct retired *next = s->retired->next;
+            dms_picker_oop_free(s->retired->oop);
+            free(s->retired);
+            s->retired = next;
+        }
         pthread_mutex_destroy(&s->offers_lock);
         free(s);
     }
@@ -96,6 +137,21 @@ static snapshot *lookup(long tenant, long import_id, const char *policy_json,
     return found;
 }
 
+/* The kept snapshot with this serial, with a reference for the caller. */
+static snapshot *lookup_serial(unsigned long serial)
+{
+    snapshot *found = NULL;
+    pthread_mutex_lock(&table_lock);
+    for (size_t i = 0; i < SNAPSHOT_SLOTS && found == NULL; i++)
+        if (table[i] != NULL && table[i]->serial == serial) {
+            found = table[i];
+            atomic_fetch_add(&found->refs, 1);
+            used_at[i] = ++clock_tick;
+        }
+    pthread_mutex_unlock(&table_lock);
+    return found;
+}
+
 /* Puts s in its tenant's slot (or the least recently used one). */
 static void swap_in(snapshot *s)
 {
@@ -127,20 +183,44 @@ static void swap_in(snapshot *s)
     snapshot_unref(old);
 }
 
+static void seen_set(const dms_store *store, long tenant, long import_id, const char *stamp,
+                     unsigned long serial)
+{
+    seen.store = store;
+    seen.tenant = tenant;
+    seen.import_id = import_id;
+    snprintf(seen.stamp, sizeof seen.stamp, "%s", stamp);
+    seen.serial = serial;
+}
+
 int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms_error *err)
 {
     dms_error_clear(err);
     *out = NULL;
-    long import_id = 0;
-    char *policy_json = NULL, *census_csv = NULL;
-    int status = dms_enrol_employer_get(store, &import_id, &policy_json, &census_csv, err);
+    long stamped = 0, import_id = 0;
+    char stamp[sizeof seen.stamp];
+    int status = dms_enrol_employer_stamp(store, &stamped, stamp, sizeof stamp, err);
     if (status != DMS_OK)
         return status;
     long tenant = dms_store_tenant(store);
-    snapshot *s = lookup(tenant, import_id, policy_json, census_csv);
+    snapshot *s = NULL;
+    if (seen.store == store && seen.tenant == tenant && seen.import_id == stamped &&
+        strcmp(seen.stamp, stamp) == 0 && (s = lookup_serial(seen.serial)) != NULL) {
+        *out = &s->pub;
+        return DMS_OK;
+    }
+    char *policy_json = NULL, *census_csv = NULL;
+    if ((status = dms_enrol_employer_get(store, &import_id, &policy_json, &census_csv, err)) !=
+        DMS_OK)
+        return status;
+    /* The texts belong to the stamp read unless an import came in between. */
+    bool remember = import_id == stamped;
+    s = lookup(tenant, import_id, policy_json, census_csv);
     if (s != NULL) {
         free(policy_json);
         free(census_csv);
+        if (remember)
+            seen_set(store, tenant, import_id, stamp, s->serial);
         *out = &s->pub;
         return DMS_OK;
     }
@@ -155,6 +235,9 @@ int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms
     s->pub.tenant = tenant;
     s->pub.import_id = import_id;
     atomic_init(&s->refs, 1); /* the caller's */
+    pthread_mutex_lock(&table_lock);
+    s->serial = ++last_serial;
+    pthread_mutex_unlock(&table_lock);
     pthread_mutex_init(&s->offers_lock, NULL);
     if ((status = dms_enrol_context_parse(policy_json, census_csv, &s->policy, &s->census, err)) !=
         DMS_OK) {
@@ -164,6 +247,8 @@ int dms_api_employer_acquire(dms_store *store, const dms_api_employer **out, dms
     s->pub.policy = s->policy;
     s->pub.census = s->census;
     swap_in(s);
+    if (remember)
+        seen_set(store, tenant, import_id, stamp, s->serial);
     *out = &s->pub;
     return DMS_OK;
 }
@@ -231,10 +316,103 @@ void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long
                 free(copy);
                 free(id);
             }
-        } else {
-            *k->offer = *offer; /* a newer catalog generation */
-            k->generation = generation;
+        } else if (k->generation != generation) {
+            /* A newer catalog generation. The old offer's table may still be
+             * read by a request holding this snapshot: it is retired, freed
+             * with the snapshot (without memory for that, the old offer stays). */
+            struct retired *r = k->oop != NULL ? malloc(sizeof *r) : NULL;
+            if (k->oop == NULL || r != NULL) {
+                if (r != NULL) {
+                    r->oop = k->oop;
+                    r->next = s->retired;
+                    s->retired = r;
+                    k->oop = NULL;
+                }
+                *k->offer = *offer;
+                k->generation = generation;
+                free(k->text); /* copied out by its readers, never lent */
+                k->text = NULL;
+            }
         }
     }
     pthread_mutex_unlock(&s->offers_lock);
+}
+
+const dms_picker_oop *dms_api_employer_oop_get(const dms_api_employer *employer,
+                                               unsigned long generation, const char *employee_id)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    const dms_picker_oop *found = NULL;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation)
+            found = k->oop;
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    return found;
+}
+
+const dms_picker_oop *dms_api_employer_oop_keep(const dms_api_employer *employer,
+                                                unsigned long generation, const char *employee_id,
+                                                dms_picker_oop *oop)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    const dms_picker_oop *kept = NULL;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation) {
+            if (k->oop == NULL) {
+                k->oop = oop;
+                oop = NULL;
+            }
+            kept = k->oop; /* another request's, if it was first */
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    if (kept != NULL)
+        dms_picker_oop_free(oop); /* NULL if taken */
+    return kept;
+}
+
+bool dms_api_employer_text_get(const dms_api_employer *employer, unsigned long generation,
+                               const char *employee_id, char **text, size_t *len)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    *text = NULL;
+    *len = 0;
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation && k->text != NULL &&
+            (*text = malloc(k->text_len + 1)) != NULL) {
+            memcpy(*text, k->text, k->text_len + 1);
+            *len = k->text_len;
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    return *text != NULL;
+}
+
+void dms_api_employer_text_keep(const dms_api_employer *employer, unsigned long generation,
+                                const char *employee_id, const char *text, size_t len)
+{
+    snapshot *s = (snapshot *)(void *)employer;
+    char *copy = malloc(len + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    pthread_mutex_lock(&s->offers_lock);
+    if (s->offers != NULL) {
+        struct kept_offer *k = offer_slot(s, employee_id);
+        if (k->employee_id != NULL && k->generation == generation && k->text == NULL) {
+            k->text = copy;
+            k->text_len = len;
+            copy = NULL;
+        }
+    }
+    pthread_mutex_unlock(&s->offers_lock);
+    free(copy);
 }

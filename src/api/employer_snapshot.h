@@ -43,6 +43,34 @@ bool dms_api_employer_offer_get(const dms_api_employer *employer, unsigned long 
 void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long generation,
                                  const char *employee_id, const dms_offer *offer);
 
+/*
+ * The out-of-pocket table (dms_picker_oop) of an employee's kept offer, so
+ * that drafts and recommendations do not compute the aggregate distributions
+ * again. get gives the one kept for this generation (NULL if none); keep
+ * keeps oop with the employee's offer of that generation and gives the
+ * table kept: oop, or one another request kept first (oop is then freed);
+ * NULL if that offer is not kept, and oop stays the caller's.
+ * A table given is immutable and lives as long as the snapshot: the
+ * caller's reference keeps it.
+ */
+const dms_picker_oop *dms_api_employer_oop_get(const dms_api_employer *employer,
+                                               unsigned long generation, const char *employee_id);
+const dms_picker_oop *dms_api_employer_oop_keep(const dms_api_employer *employer,
+                                                unsigned long generation, const char *employee_id,
+                                                dms_picker_oop *oop);
+
+/*
+ * The offer as the API shows it (its JSON text), kept with the employee's
+ * offer of that generation, so the offer route does not build and dump the
+ * same document again: get gives a malloc'd copy in *text and its length
+ * (false if none is kept, or without memory); keep stores a copy of text
+ * (nothing if that offer is not kept, or one text already is).
+ */
+bool dms_api_employer_text_get(const dms_api_employer *employer, unsigned long generation,
+                               const char *employee_id, char **text, size_t *len);
+void dms_api_employer_text_keep(const dms_api_employer *employer, unsigned long generation,
+                                const char *employee_id, const char *text, size_t len);
+
 /* Drops every kept snapshot (those still held live on until released). */
 void dms_api_employer_forget_all(void);
 

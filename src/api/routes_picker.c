@@ -402,12 +402,48 @@ static int64_t kopecks_of(double roubles)
  * year") at low, medium and high use, computed as the recommendation does, so
  * a set picked by hand compares with a recommended one figure for figure.
  */
+/*
+ * The out-of-pocket table of the employee's offer, kept on the snapshot: the
+ * table (aggregate distributions per member and module) is built on the
+ * employee's first draft or recommendation and only summed afterwards, with
+ * the same figures as dms_picker_out_of_pocket. *own is set when the table
+ * could not be kept and the caller must free it.
+ */
+static int oop_table(const struct ctx *c, const dms_offer *o, const dms_picker_oop **out,
+                     dms_picker_oop **own, dms_error *err)
+{
+    const char *id = o->household.members[0]->employee_id;
+    *own = NULL;
+    if ((*out = dms_api_employer_oop_get(c->employer, c->generation, id)) != NULL)
+        return DMS_OK;
+    dms_picker_oop *table = NULL;
+    int status = dms_picker_oop_build(o, &table, err);
+    if (status != DMS_OK)
+        return status;
+    *out = dms_api_employer_oop_keep(c->employer, c->generation, id, table);
+    if (*out == NULL) /* the offer is not kept (no memory for it): this request's own */
+        *out = *own = table;
+    return DMS_OK;
+}
+
+static int out_of_pocket(const struct ctx *c, const dms_offer *o, uint64_t bits,
+                         double oop[DMS_USAGE_COUNT], dms_error *err)
+{
+    const dms_picker_oop *table = NULL;
+    dms_picker_oop *own = NULL;
+    int status = oop_table(c, o, &table, &own, err);
+    if (status == DMS_OK)
+        dms_picker_oop_sum(table, bits, oop);
+    dms_picker_oop_free(own);
+    return status;
+}
+
 static json_t *set_cost_json(const struct ctx *c, const dms_offer *o, uint64_t bits, dms_error *err)
 {
     dms_picker_split split;
     dms_picker_offer_split(o, bits, &split);
     double oop[DMS_USAGE_COUNT];
-    if (dms_picker_out_of_pocket(o, bits, oop, err) != DMS_OK)
+    if (out_of_pocket(c, o, bits, oop, err) != DMS_OK)
         return NULL;
     return json_pack("{s:o, s:o, s:{s:o, s:o}, s:{s:o, s:o, s:o}, s:{s:o, s:o, s:o}}", "options",
                      codes_json(c->policy, bits), "cost", split_json(&split), "own_deductions",
@@ -558,10 +594,24 @@ void dms_api_me_offer(const dms_api_request *req, const dms_api_hooks *hooks,
         fail(resp, &err);
         return;
     }
-    if (make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK)
+    /* The document is a function of the offer, the policy and the tariff's
+     * names: shown as it was first written for this snapshot and catalog. */
+    char *text = NULL;
+    size_t len = 0;
+    const char *id = req->principal->employee_id;
+    if (dms_api_employer_text_get(c.employer, c.generation, id, &text, &len)) {
+        free(resp->body);
+        resp->status = 200;
+        resp->body = text;
+        resp->body_len = len;
+        resp->content_type = "application/json";
+    } else if (make_offer(&c, id, &offer, &err) != DMS_OK) {
         fail(resp, &err);
-    else
+    } else {
         reply(resp, 200, offer_json(&c, offer));
+        if (resp->status == 200)
+            dms_api_employer_text_keep(c.employer, c.generation, id, resp->body, resp->body_len);
+    }
     free(offer);
     ctx_free(&c);
 }
@@ -668,6 +718,8 @@ void dms_api_me_recommendation(const dms_api_request *req, const dms_api_hooks *
     struct ctx c = {0};
     dms_offer *offer = NULL;
     dms_picker_questionnaire q;
+    const dms_picker_oop *oop = NULL;
+    dms_picker_oop *own_oop = NULL;
     dms_recommendation *rec = malloc(sizeof *rec);
     size_t nbest = 0;
     if (rec == NULL) {
@@ -678,7 +730,8 @@ void dms_api_me_recommendation(const dms_api_request *req, const dms_api_hooks *
         decode_questionnaire(body, &q, &nbest, &err) != DMS_OK ||
         ctx_load(req, &c, &err) != DMS_OK ||
         make_offer(&c, req->principal->employee_id, &offer, &err) != DMS_OK ||
-        dms_picker_recommend(offer, &q, nbest, rec, &err) != DMS_OK)
+        oop_table(&c, offer, &oop, &own_oop, &err) != DMS_OK ||
+        dms_picker_recommend_oop(offer, oop, &q, nbest, rec, &err) != DMS_OK)
         goto out;
     json_t *runner_ups = json_array();
     for (size_t i = 1; i < rec->nchoices; i++)
@@ -694,6 +747,7 @@ out:
         fail(resp, &err);
     json_decref(body);
     free(rec);
+    dms_picker_oop_free(own_oop);
     free(offer);
     ctx_free(&c);
 }

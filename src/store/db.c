@@ -273,8 +273,10 @@ void dms_store_close(dms_store *store)
 {
     if (store == NULL)
         return;
-    if (store->db != NULL)
+    if (store->db != NULL) {
+        dms_sql_cache_clear(store);
         sqlite3_close(store->db);
+    }
     if (store->pgconn != NULL)
         PQfinish(store->pgconn);
     free(store);

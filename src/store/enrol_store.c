@@ -7,9 +7,12 @@
  */
 #include "dms/enrol_store.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dms/diag.h"
 #include "dms/jsonread.h"
@@ -126,19 +129,82 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 /* ---- transactions ---------------------------------------------------------- */
 
+/*
+ * The writers' gate. SQLite has one writer at a time; a connection that
+ * finds the database locked polls for it, sleeping 1, 2, 5, 10, 15, 20,
+ * 25 ms and more between tries (its busy handler), so under concurrent
+ * writes (the picker's drafts and submissions on every worker thread) a
+ * write of a fraction of a millisecond waits tens of milliseconds. Writers
+ * of one process queue on a mutex instead (one per database file, hashed by
+ * path; two files on one gate only share a queue) and are woken the moment
+ * the previous one commits. The gate is only an optimisation: a writer that
+ * has waited the busy timeout for it goes on to SQLite's own locking, as
+ * does one whose thread already holds a gate (a second store), so nothing
+ * ever waits on the gate for ever. Other processes (the CLI, replicas) are
+ * serialised by SQLite as before. PostgreSQL's lock queues by itself.
+ */
+#define GATES 16
+static pthread_mutex_t gates[GATES] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER};
+static _Thread_local const dms_store *gate_store; /* the store this thread holds a gate for */
+static _Thread_local size_t gate_index;
+
+static void gate_enter(const dms_store *store)
+{
+    if (store->pg || gate_store != NULL)
+        return;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the path */
+    for (const unsigned char *p = (const unsigned char *)store->path; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    size_t i = (size_t)(h % GATES);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DMS_STORE_BUSY_TIMEOUT_MS / 1000;
+    until.tv_nsec += (long)(DMS_STORE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&gates[i], &until) == 0) {
+        gate_store = store;
+        gate_index = i;
+    }
+}
+
+static void gate_leave(const dms_store *store)
+{
+    if (store != NULL && gate_store == store) {
+        gate_store = NULL;
+        pthread_mutex_unlock(&gates[gate_index]);
+    }
+}
+
 int dms_enrol_begin(dms_store *store, dms_error *err)
 {
     dms_error_clear(err);
+    if (store == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_begin: no store");
+    gate_enter(store);
     int rc = dms_sql_begin(store);
-    return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "starting a transaction", err);
+    if (rc == DMS_SQL_OK)
+        return DMS_OK;
+    gate_leave(store);
+    return dms_store_fail(store, rc, "starting a transaction", err);
 }
 
 int dms_enrol_commit(dms_store *store, dms_error *err)
 {
     dms_error_clear(err);
     int rc = dms_sql_commit(store);
-    if (rc == DMS_SQL_OK)
+    if (rc == DMS_SQL_OK) {
+        gate_leave(store);
         return DMS_OK;
+    }
     int status = dms_store_fail(store, rc, "committing", err);
     dms_enrol_rollback(store);
     return status;
@@ -148,6 +214,7 @@ void dms_enrol_rollback(dms_store *store)
 {
     if (store != NULL && dms_sql_in_transaction(store))
         dms_sql_rollback(store);
+    gate_leave(store);
 }
 
 /* ---- the employer -------------------------------------------------------------- */
@@ -231,6 +298,35 @@ static char *column_dup(dms_stmt *stmt, int col)
 {
     const char *t = dms_sql_column_text(stmt, col);
     return strdup(t != NULL ? (const char *)t : "");
+}
+
+int dms_enrol_employer_stamp(dms_store *store, long *id, char *stamp, size_t size, dms_error *err)
+{
+    dms_error_clear(err);
+    *id = 0;
+    if (size > 0)
+        stamp[0] = '\0';
+    dms_stmt *stmt = NULL;
+    int status = dms_store_prepare(store,
+                                   "SELECT id, imported_at FROM enrol_employer "
+                                   "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+                                   &stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
+    int rc = dms_sql_step(stmt);
+    if (rc == DMS_SQL_ROW) {
+        *id = (long)dms_sql_column_int64(stmt, 0);
+        dms_store_column_text(stmt, 1, stamp, size);
+    } else if (rc == DMS_SQL_DONE) {
+        status = dms_error_set(err, DMS_ENOTFOUND, NULL,
+                               "no employer policy and census imported yet "
+                               "(dmsrate enrol import, or POST /v1/employer)");
+    } else {
+        status = dms_store_fail(store, rc, "reading the employer import", err);
+    }
+    dms_sql_finalize(stmt);
+    return status;
 }
 
 int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char **census_csv,

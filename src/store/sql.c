@@ -28,6 +28,7 @@
 struct dms_stmt {
     dms_store *store;
     sqlite3_stmt *lite;
+    const char *key; /* SQLite: the text pointer it was prepared from, for the cache */
     /* PostgreSQL */
     char *sql;
     int nparams;
@@ -217,6 +218,52 @@ static int lite_code(int rc)
     return DMS_SQL_ERROR;
 }
 
+/*
+ * The statement cache of a SQLite connection. Compiling a statement costs
+ * more than running it (a third of a picker request's CPU went to parsing
+ * SQL), and the store runs the same few dozen statements again and again:
+ * a finalized statement is reset, its bindings cleared, and kept by the
+ * connection; preparing the same text (from the same pointer: a literal at
+ * its call site, checked byte for byte, so a reused buffer with another
+ * text is no hit) takes it back. A kept statement holds no lock (reset ends
+ * its read) and is re-prepared by SQLite itself if the schema changes.
+ */
+static sqlite3_stmt *cache_take(dms_store *store, const char *sql)
+{
+    for (unsigned i = 0; i < DMS_STORE_STMT_CACHE; i++)
+        if (store->cached[i] != NULL && store->cached_sql[i] == sql &&
+            strcmp(sqlite3_sql(store->cached[i]), sql) == 0) {
+            sqlite3_stmt *lite = store->cached[i];
+            store->cached[i] = NULL;
+            return lite;
+        }
+    return NULL;
+}
+
+static void cache_put(dms_store *store, sqlite3_stmt *lite, const char *key)
+{
+    sqlite3_reset(lite);
+    sqlite3_clear_bindings(lite);
+    unsigned slot = DMS_STORE_STMT_CACHE;
+    for (unsigned i = 0; i < DMS_STORE_STMT_CACHE && slot == DMS_STORE_STMT_CACHE; i++)
+        if (store->cached[i] == NULL)
+            slot = i;
+    if (slot == DMS_STORE_STMT_CACHE) { /* full: the slots are taken over in turn */
+        slot = store->cache_next++ % DMS_STORE_STMT_CACHE;
+        sqlite3_finalize(store->cached[slot]);
+    }
+    store->cached[slot] = lite;
+    store->cached_sql[slot] = key;
+}
+
+void dms_sql_cache_clear(dms_store *store)
+{
+    for (unsigned i = 0; i < DMS_STORE_STMT_CACHE; i++) {
+        sqlite3_finalize(store->cached[i]);
+        store->cached[i] = NULL;
+    }
+}
+
 int dms_sql_prepare(dms_store *store, const char *sql, dms_stmt **out)
 {
     *out = NULL;
@@ -225,6 +272,11 @@ int dms_sql_prepare(dms_store *store, const char *sql, dms_stmt **out)
         return DMS_SQL_NOMEM;
     stmt->store = store;
     if (!store->pg) {
+        stmt->key = sql;
+        if ((stmt->lite = cache_take(store, sql)) != NULL) {
+            *out = stmt;
+            return DMS_SQL_OK;
+        }
         int rc = sqlite3_prepare_v2(store->db, sql, -1, &stmt->lite, NULL);
         if (rc != SQLITE_OK) {
             free(stmt);
@@ -382,7 +434,7 @@ void dms_sql_finalize(dms_stmt *stmt)
     if (stmt == NULL)
         return;
     if (stmt->lite != NULL)
-        sqlite3_finalize(stmt->lite);
+        cache_put(stmt->store, stmt->lite, stmt->key);
     PQclear(stmt->res);
     if (stmt->blob != NULL)
         PQfreemem(stmt->blob);

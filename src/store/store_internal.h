@@ -17,6 +17,9 @@
 #include "dms/store.h"
 #include "dms/sql.h"
 
+/* Prepared SQLite statements a connection keeps (a request runs about ten). */
+#define DMS_STORE_STMT_CACHE 32
+
 struct dms_store {
     bool pg;                       /* PostgreSQL (pgconn) rather than SQLite (db) */
     sqlite3 *db;                   /* SQLite connection */
@@ -28,6 +31,11 @@ struct dms_store {
     bool nowait;                   /* PostgreSQL: lock_timeout lowered */
     bool tx; /* PostgreSQL: inside a transaction (kept when the connection breaks in one) */
     char errmsg[512]; /* PostgreSQL: the last error */
+    /* SQLite: finished statements kept for reuse, with the text pointer each
+     * was prepared from (sql.c); finalized by dms_store_close. */
+    sqlite3_stmt *cached[DMS_STORE_STMT_CACHE];
+    const char *cached_sql[DMS_STORE_STMT_CACHE];
+    unsigned cache_next;
 };
 
 /*
@@ -36,6 +44,9 @@ struct dms_store {
  * DMS_EUNAVAILABLE, the rest DMS_EIO. Returns the status.
  */
 int dms_store_fail(dms_store *store, int rc, const char *what, dms_error *err);
+
+/* Finalizes the SQLite statements the connection keeps (sql.c), before it closes. */
+void dms_sql_cache_clear(dms_store *store);
 
 /* Connects the PostgreSQL store (sql.c); store->uri and path are set. */
 int dms_sql_pg_connect(dms_store *store);

@@ -811,15 +811,16 @@ static int oop_table_build(const dms_offer *offer, oop_table *t, dms_error *err)
     return DMS_OK;
 }
 
-static void oop_table_sum(const oop_table *t, uint64_t options, double out[DMS_USAGE_COUNT])
+static void oop_sum(const oop_entry *entries, size_t nentries, const oop_cover *covers,
+                    size_t ncovers, uint64_t options, double out[DMS_USAGE_COUNT])
 {
     for (int u = 0; u < DMS_USAGE_COUNT; u++) {
         out[u] = 0.0;
-        for (size_t e = 0; e < t->nentries; e++) {
-            double best = t->entries[e].uncovered[u];
+        for (size_t e = 0; e < nentries; e++) {
+            double best = entries[e].uncovered[u];
             bool covered = false;
-            for (size_t c = 0; c < t->ncovers; c++) {
-                const oop_cover *cv = &t->covers[c];
+            for (size_t c = 0; c < ncovers; c++) {
+                const oop_cover *cv = &covers[c];
                 if (cv->entry != e || (cv->option >= 0 && !(options & BIT(cv->option))))
                     continue;
                 if (!covered || cv->oop[u] < best)
@@ -831,17 +832,63 @@ static void oop_table_sum(const oop_table *t, uint64_t options, double out[DMS_U
     }
 }
 
-int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double out[DMS_USAGE_COUNT],
-                             dms_error *err)
+/* The table of an offer, only its used rows, in one block (see picker.h). */
+struct dms_picker_oop {
+    uint64_t eligible;
+    size_t nentries, ncovers;
+    oop_entry *entries;
+    oop_cover *covers;
+};
+
+int dms_picker_oop_build(const dms_offer *offer, dms_picker_oop **out, dms_error *err)
 {
     dms_error_clear(err);
+    *out = NULL;
     oop_table *t = malloc(sizeof *t);
     if (t == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
     int status = oop_table_build(offer, t, err);
-    if (status == DMS_OK)
-        oop_table_sum(t, options & offer->eligible, out);
+    if (status == DMS_OK) {
+        /* The full table is ~100 KB; the used rows of a household a few KB,
+         * which is what a server keeps per employee. */
+        dms_picker_oop *o =
+            malloc(sizeof *o + t->nentries * sizeof(oop_entry) + t->ncovers * sizeof(oop_cover));
+        if (o == NULL) {
+            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+        } else {
+            o->eligible = offer->eligible;
+            o->nentries = t->nentries;
+            o->ncovers = t->ncovers;
+            o->entries = (oop_entry *)(void *)(o + 1);
+            o->covers = (oop_cover *)(void *)(o->entries + t->nentries);
+            memcpy(o->entries, t->entries, t->nentries * sizeof(oop_entry));
+            memcpy(o->covers, t->covers, t->ncovers * sizeof(oop_cover));
+            *out = o;
+        }
+    }
     free(t);
+    return status;
+}
+
+void dms_picker_oop_sum(const dms_picker_oop *oop, uint64_t options, double out[DMS_USAGE_COUNT])
+{
+    oop_sum(oop->entries, oop->nentries, oop->covers, oop->ncovers, options & oop->eligible, out);
+}
+
+void dms_picker_oop_free(dms_picker_oop *oop)
+{
+    free(oop);
+}
+
+int dms_picker_out_of_pocket(const dms_offer *offer, uint64_t options, double out[DMS_USAGE_COUNT],
+                             dms_error *err)
+{
+    dms_error_clear(err);
+    dms_picker_oop *oop = NULL;
+    int status = dms_picker_oop_build(offer, &oop, err);
+    if (status == DMS_OK)
+        dms_picker_oop_sum(oop, options, out);
+    dms_picker_oop_free(oop);
     return status;
 }
 
@@ -907,10 +954,10 @@ static int priorities(const dms_policy *policy, const dms_picker_questionnaire *
 
 /* Spread of the household's out-of-pocket cost between a heavy and a light
  * year (high and low usage) under a set of options, roubles. */
-static double oop_spread(const oop_table *t, uint64_t options)
+static double oop_spread(const dms_picker_oop *t, uint64_t options)
 {
     double oop[DMS_USAGE_COUNT];
-    oop_table_sum(t, options, oop);
+    oop_sum(t->entries, t->nentries, t->covers, t->ncovers, options, oop);
     return oop[DMS_USAGE_HIGH] - oop[DMS_USAGE_LOW];
 }
 
@@ -1032,12 +1079,13 @@ static void explain(const dms_offer *offer, dms_recommendation *r)
     }
 }
 
-int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
-                         dms_recommendation *out, dms_error *err)
+int dms_picker_recommend_oop(const dms_offer *offer, const dms_picker_oop *t,
+                             const dms_picker_questionnaire *q, size_t nbest,
+                             dms_recommendation *out, dms_error *err)
 {
     dms_error_clear(err); /* the first error wins: start from none */
     memset(out, 0, sizeof *out);
-    if (offer == NULL || q == NULL || offer->policy == NULL)
+    if (offer == NULL || t == NULL || q == NULL || offer->policy == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "no offer or questionnaire");
     if (nbest < 1 || nbest > DMS_PICKER_MAX_BEST)
         return dms_error_set(err, DMS_EINVAL, "/nbest", "ask for 1 to %d sets",
@@ -1055,13 +1103,6 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
     for (size_t i = 0; i < offer->noptions; i++)
         if (policy->options[i].closure & ~wanted)
             wanted &= ~BIT(i);
-    oop_table *t = malloc(sizeof *t);
-    if (t == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-    if ((status = oop_table_build(offer, t, err)) != DMS_OK) {
-        free(t);
-        return status;
-    }
     /* An option's worth: its expected claims paid plus the risk weight times
      * the spread it narrows on its own, scaled by priority / 3. Worths add
      * over options (as expected claims do); the figures shown for a set are
@@ -1115,14 +1156,31 @@ int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire 
         c->value = sets[s].value;
         dms_picker_offer_split(offer, c->options, &c->split);
         c->net = c->value - c->split.employee;
-        oop_table_sum(t, c->options, c->out_of_pocket);
+        oop_sum(t->entries, t->nentries, t->covers, t->ncovers, c->options, c->out_of_pocket);
         for (int u = 0; u < DMS_USAGE_COUNT; u++)
             c->total_cost[u] = c->split.employee + to_kopecks(c->out_of_pocket[u]);
         out->nchoices = s + 1;
     }
-    free(t);
     if (status == DMS_OK)
         explain(offer, out);
+    return status;
+}
+
+int dms_picker_recommend(const dms_offer *offer, const dms_picker_questionnaire *q, size_t nbest,
+                         dms_recommendation *out, dms_error *err)
+{
+    dms_error_clear(err);
+    dms_picker_oop *t = NULL;
+    /* Bad arguments are reported by dms_picker_recommend_oop, before any work. */
+    if (offer != NULL && q != NULL && offer->policy != NULL) {
+        int status = dms_picker_oop_build(offer, &t, err);
+        if (status != DMS_OK) {
+            memset(out, 0, sizeof *out);
+            return status;
+        }
+    }
+    int status = dms_picker_recommend_oop(offer, t, q, nbest, out, err);
+    dms_picker_oop_free(t);
     return status;
 }
 
