@@ -17,7 +17,7 @@
 PKGS       := gsl fftw3 jansson libmicrohttpd sqlite3 xlsxwriter minizip expat libcurl libpq
 TEST_PKGS  := cmocka
 DEB_PKGS   := build-essential pkg-config libgsl-dev libfftw3-dev libjansson-dev libmicrohttpd-dev \
-              libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk \
+              libsqlite3-dev libcmocka-dev valgrind clang libclang-rt-14-dev wrk jq \
               sqlite3 curl python3 chromium nodejs \
               libxlsxwriter-dev libminizip-dev libexpat1-dev libcurl4-openssl-dev python3-aiosmtpd \
               postgresql libpq-dev
