@@ -8,7 +8,7 @@
  * year has as many lines: the stored hash is the file's, a file stored
  * before under another line count is still found, and a re-send of as many
  * lines takes the hash-first path; a few thousand lines in shuffled key order
- * are counted and replaced exactly.
+ * are counted and replaced exactly, and load back in service-date order.
  */
 #include "dms/claims_store.h"
 #include "dms/sha256.h"
@@ -285,6 +285,15 @@ static void test_shuffled_resend(void **state)
         want += (int64_t)(500 + k + 2) * 100;
     assert_true(paid_total(cs, "Лютик", 2025, &n) == want);
     assert_int_equal(n, 4000);
+    /* loaded in service-date order, then claim id and occurrence (sorted, not by an index) */
+    dms_register *back = NULL;
+    assert_int_equal(dms_claims_store_load(cs, "Лютик", 2025, &back, &err), DMS_OK);
+    for (size_t i = 1; i < back->count; i++) {
+        const dms_claim_line *a = &back->lines[i - 1], *b = &back->lines[i];
+        assert_true(a->service_day < b->service_day ||
+                    (a->service_day == b->service_day && strcmp(a->claim_id, b->claim_id) < 0));
+    }
+    dms_register_free(back);
     dms_register_free(r1);
     dms_register_free(r2);
     free(t1);

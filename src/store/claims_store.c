@@ -4,13 +4,14 @@
  * rules of claims_store.h, and loading a stored register back. The module
  * keeps a store connection of its own (dms_store_open, either engine);
  * on PostgreSQL the lines stream in with COPY. Where a million-line import
- * spends its time, and why the code is shaped so: SQLite inserts through one
- * statement bound without copying, with a page cache large enough for the
- * index pages being filled; the first import of an employer's year cannot
- * collide with a stored key and skips the upsert; and the file's SHA-256 is
- * computed beside the insert when no earlier import of that year has the same
- * number of lines (the same bytes always parse to the same lines, so such a
- * file cannot have been imported before).
+ * spends its time, and why the code is shaped so: the lines go in in key
+ * order, so the primary key's B-tree fills from left to right; SQLite inserts
+ * through one statement bound without copying; the first import of an
+ * employer's year cannot collide with a stored key and skips the upsert; and
+ * the file's SHA-256 is computed beside the insert when no earlier import of
+ * that year has the same number of lines (the same bytes always parse to the
+ * same lines, so such a file cannot have been imported before). The lines have
+ * no index but their key (migration 10): a load sorts them by service date.
  */
 #include "dms/claims_store.h"
 #include "dms/sha256.h"
@@ -28,15 +29,6 @@
 struct dms_claims_store {
     dms_store *store;
 };
-
-/*
- * The page cache of the claims connection (SQLite): the default 2 MB cannot
- * hold the leaf pages of claims_line_service that a register fills at once
- * (one per service day and more), and every page pushed out is written to the
- * WAL and read back. The cache grows only as pages are used, and the claims
- * connection is closed after its import or load.
- */
-#define CLAIMS_CACHE_PRAGMA "PRAGMA cache_size = -65536"
 
 /* ---- connection -------------------------------------------------------- */
 
@@ -60,11 +52,6 @@ int dms_claims_store_open(const char *path, dms_claims_store **out, dms_error *e
     int status = dms_store_open(path, &cs->store, err); /* creates and migrates */
     if (status != DMS_OK) {
         free(cs);
-        return status;
-    }
-    if (!dms_sql_is_pg(cs->store) && dms_sql_exec(cs->store, CLAIMS_CACHE_PRAGMA) != DMS_SQL_OK) {
-        status = dms_store_fail(cs->store, DMS_SQL_ERROR, "setting the page cache", err);
-        dms_claims_store_close(cs);
         return status;
     }
     *out = cs;
