@@ -6,12 +6,15 @@
  * passes), and imported into a fresh SQLite store, twice: the second import
  * is the idempotent no-op; with DMS_TEST_PG_URI (make bench starts a
  * throwaway cluster) also into PostgreSQL with COPY, beside SQLite's
- * figure. Prints rows per second for each step.
+ * figure. Prints rows per second for each step, and the process's CPU time
+ * beside the wall time (on a shared machine the CPU time is the steadier
+ * figure; it counts every thread of this process, not the PostgreSQL server).
  * BENCH_CLAIMS_ROWS overrides the row count.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../tests/store_target.h"
@@ -23,6 +26,14 @@
 
 static const char *cats[] = {"АПП", "Стоматология", "Скорая помощь", "Помощь на дому",
                              "Плановая госпитализация"};
+
+/* CPU seconds of this process, every thread. */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static char *make_register(size_t rows, size_t people, size_t *len)
 {
@@ -62,7 +73,7 @@ int main(void)
     if (text == NULL)
         return 1;
 
-    double t0 = bench_now();
+    double t0 = bench_now(), c0 = cpu_now();
     dms_register *reg = NULL;
     dms_diag *diag = NULL;
     dms_diag_alloc(4, &diag);
@@ -72,10 +83,10 @@ int main(void)
                 dms_error_format(dms_diag_get(diag, 0), b, sizeof b));
         return 1;
     }
-    double t_parse = bench_now() - t0;
+    double t_parse = bench_now() - t0, c_parse = cpu_now() - c0;
     printf("claims register: %zu rows, %.1f MB\n", reg->count, (double)len / 1e6);
-    printf("  parse            %8.3f s  %10.0f rows/s  %6.1f MB/s\n", t_parse,
-           (double)rows / t_parse, (double)len / 1e6 / t_parse);
+    printf("  parse            %8.3f s  %10.0f rows/s  %6.1f MB/s  (cpu %.3f s)\n", t_parse,
+           (double)rows / t_parse, (double)len / 1e6 / t_parse, c_parse);
 
     dms_member *mem = calloc(people, sizeof *mem);
     char(*ids)[2][16] = calloc(people, sizeof *ids);
@@ -119,21 +130,22 @@ int main(void)
     }
     dms_claims_import_result res;
     t0 = bench_now();
+    c0 = cpu_now();
     if (dms_claims_store_import(cs, "bench", 2025, "bench.csv", text, len, reg, &res, &err) !=
         DMS_OK) {
         fprintf(stderr, "bench: %s\n", err.message);
         return 1;
     }
-    double t_imp = bench_now() - t0;
-    printf("  store import     %8.3f s  %10.0f rows/s  (%zu inserted)\n", t_imp,
-           (double)rows / t_imp, res.inserted);
+    double t_imp = bench_now() - t0, c_imp = cpu_now() - c0;
+    printf("  store import     %8.3f s  %10.0f rows/s  (%zu inserted; cpu %.3f s)\n", t_imp,
+           (double)rows / t_imp, res.inserted, c_imp);
     t0 = bench_now();
     dms_claims_store_import(cs, "bench", 2025, "bench.csv", text, len, reg, &res, &err);
     double t_again = bench_now() - t0;
     printf("  re-import (same) %8.3f s  already imported: %s\n", t_again,
            res.already_imported ? "yes" : "NO");
-    printf("  parse + import   %8.3f s  %10.0f rows/s\n", t_parse + t_imp,
-           (double)rows / (t_parse + t_imp));
+    printf("  parse + import   %8.3f s  %10.0f rows/s  (cpu %.3f s)\n", t_parse + t_imp,
+           (double)rows / (t_parse + t_imp), c_parse + c_imp);
     dms_claims_store_close(cs);
     int pg_ok = 1;
     if (getenv("DMS_TEST_PG_URI") != NULL) {
@@ -145,12 +157,14 @@ int main(void)
         if (store_target_fresh_pg(uri, sizeof uri) == 0 &&
             dms_claims_store_open(uri, &cs, &err) == DMS_OK) {
             t0 = bench_now();
+            c0 = cpu_now();
             int st = dms_claims_store_import(cs, "bench", 2025, "bench.csv", text, len, reg, &pres,
                                              &err);
-            double t_pg = bench_now() - t0;
+            double t_pg = bench_now() - t0, c_pg = cpu_now() - c0;
             if (st == DMS_OK)
-                printf("  PostgreSQL COPY  %8.3f s  %10.0f rows/s  (%zu inserted; SQLite %.3f s)\n",
-                       t_pg, (double)rows / t_pg, pres.inserted, t_imp);
+                printf("  PostgreSQL COPY  %8.3f s  %10.0f rows/s  (%zu inserted; SQLite %.3f s; "
+                       "client cpu %.3f s)\n",
+                       t_pg, (double)rows / t_pg, pres.inserted, t_imp, c_pg);
             t0 = bench_now();
             int st2 = dms_claims_store_import(cs, "bench", 2025, "bench-corrected.csv", text,
                                               len - 1, reg, &pres, &err);

@@ -349,6 +349,11 @@ const dms_store_migration dms_store_pg_migrations[] = {
      "  name text PRIMARY KEY,\n"
      "  last_id bigint NOT NULL\n"
      ");\n"},
+    /* The claims lines lose their service-date index: it served only the order of a
+     * register's load, which sorting does as fast or faster (1,000,000 lines: SQLite 1.9 s
+     * either way, PostgreSQL 3.9 s by the index, 2.0 s sorting), while keeping it up
+     * cost an import about 40 % of its time. */
+    {10, "claims register: no service-date index", "DROP INDEX IF EXISTS claims_line_service;\n"},
 };
 
 const int dms_store_pg_migration_count =

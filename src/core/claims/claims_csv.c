@@ -96,8 +96,45 @@ void dms_claims_civil(long z, int *year, int *month, int *day)
     dms_date_civil(z, year, month, day);
 }
 
+/* n digits at t as a number, or -1. */
+static int digits(const char *t, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (t[i] < '0' || t[i] > '9')
+            return -1;
+        v = v * 10 + (t[i] - '0');
+    }
+    return v;
+}
+
+/*
+ * The common shapes DD.MM.YYYY and YYYY-MM-DD of a real date from 1900 on,
+ * read without the general parser's message work; false for anything else,
+ * which the general parser then reads or explains.
+ */
+static bool parse_date_fast(const char *t, size_t len, long *days)
+{
+    int y, m, d;
+    if (len != 10)
+        return false;
+    if (t[2] == '.' && t[5] == '.') {
+        d = digits(t, 2), m = digits(t + 3, 2), y = digits(t + 6, 4);
+    } else if (t[4] == '-' && t[7] == '-') {
+        y = digits(t, 4), m = digits(t + 5, 2), d = digits(t + 8, 2);
+    } else {
+        return false;
+    }
+    if (y < 1900 || m < 0 || d < 0 || !dms_census_valid_date(y, m, d))
+        return false;
+    *days = dms_claims_days(y, m, d);
+    return true;
+}
+
 bool dms_claims_parse_date(const char *t, size_t len, long *days, char *msg, size_t msize)
 {
+    if (parse_date_fast(t, len, days))
+        return true;
     int y, m, d;
     if (dms_census_parse_date(t, len, &y, &m, &d, msg, msize) != DMS_OK)
         return false;
@@ -336,14 +373,8 @@ const char *dms_claims_person_key(const dms_claim_line *line, char *buf, size_t 
 /* ---- the register ------------------------------------------------------ */
 
 struct dms_register_store {
-    csv_pool pool;
+    csv_pool pool; /* the tag of a claim id's slot counts its lines so far: the next occurrence */
     size_t cap;
-    /* occurrence counting: claim_id pointer -> lines seen */
-    struct occ {
-        const char *id;
-        unsigned n;
-    } * occ;
-    size_t occ_cap, occ_used;
 };
 
 int dms_register_alloc(dms_register **out)
@@ -368,41 +399,36 @@ void dms_register_free(dms_register *reg)
         return;
     if (reg->store != NULL) {
         dms_csv_pool_release(&reg->store->pool);
-        free(reg->store->occ);
         free(reg->store);
     }
     free(reg->lines);
     free(reg);
 }
 
-/* Next occurrence number of claim id (an interned pointer). */
-static int next_occurrence(dms_register_store *st, const char *id, unsigned *occurrence)
+/* Interns claim id text[0..len) and numbers this line of it: 0 for its first line, 1, ... */
+static const char *intern_claim(dms_register_store *st, const char *text, size_t len,
+                                unsigned *occurrence)
 {
-    if (st->occ_used * 2 >= st->occ_cap) {
-        size_t cap = st->occ_cap ? st->occ_cap * 2 : 1024;
-        struct occ *o = calloc(cap, sizeof *o);
-        if (o == NULL)
+    csv_slot *slot = dms_csv_pool_slot(&st->pool, text, len);
+    if (slot == NULL)
+        return NULL;
+    *occurrence = (unsigned)slot->tag++;
+    return slot->s;
+}
+
+/* Appends l, whose strings are already interned in reg's pool. */
+static int push_line(dms_register *reg, const dms_claim_line *l)
+{
+    dms_register_store *st = reg->store;
+    if (reg->count == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 256;
+        dms_claim_line *p = realloc(reg->lines, cap * sizeof *p);
+        if (p == NULL)
             return DMS_ENOMEM;
-        for (size_t i = 0; i < st->occ_cap; i++) {
-            if (st->occ[i].id == NULL)
-                continue;
-            size_t j = ((uintptr_t)st->occ[i].id >> 3) * 2654435761u & (cap - 1);
-            while (o[j].id != NULL)
-                j = (j + 1) & (cap - 1);
-            o[j] = st->occ[i];
-        }
-        free(st->occ);
-        st->occ = o;
-        st->occ_cap = cap;
+        reg->lines = p;
+        st->cap = cap;
     }
-    size_t j = ((uintptr_t)id >> 3) * 2654435761u & (st->occ_cap - 1);
-    while (st->occ[j].id != NULL && st->occ[j].id != id)
-        j = (j + 1) & (st->occ_cap - 1);
-    if (st->occ[j].id == NULL) {
-        st->occ[j].id = id;
-        st->occ_used++;
-    }
-    *occurrence = st->occ[j].n++;
+    reg->lines[reg->count++] = *l;
     return DMS_OK;
 }
 
@@ -420,16 +446,8 @@ int dms_register_append(dms_register *reg, const dms_claim_line *line)
         line->paid + line->copay > line->billed)
         return DMS_EINVAL;
     dms_register_store *st = reg->store;
-    if (reg->count == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 256;
-        dms_claim_line *p = realloc(reg->lines, cap * sizeof *p);
-        if (p == NULL)
-            return DMS_ENOMEM;
-        reg->lines = p;
-        st->cap = cap;
-    }
     dms_claim_line l = *line;
-    l.claim_id = intern_cstr(st, line->claim_id);
+    l.claim_id = intern_claim(st, line->claim_id, strlen(line->claim_id), &l.occurrence);
     l.policy_id = intern_cstr(st, line->policy_id != NULL ? line->policy_id : "");
     l.employee_id = intern_cstr(st, line->employee_id);
     l.clinic = intern_cstr(st, line->clinic != NULL ? line->clinic : "");
@@ -438,13 +456,51 @@ int dms_register_append(dms_register *reg, const dms_claim_line *line)
     if (l.claim_id == NULL || l.policy_id == NULL || l.employee_id == NULL || l.clinic == NULL ||
         l.category == NULL || l.module == NULL)
         return DMS_ENOMEM;
-    if (next_occurrence(st, l.claim_id, &l.occurrence) != DMS_OK)
-        return DMS_ENOMEM;
-    reg->lines[reg->count++] = l;
-    return DMS_OK;
+    return push_line(reg, &l);
 }
 
 /* ---- the CSV parser ---------------------------------------------------- */
+
+/*
+ * The words of a vocabulary column seen so far, exactly as written, with what
+ * they mean: a register repeats a handful of categories, relations and
+ * statuses a million times, and folding case and looking each up costs more
+ * than the rest of the row.
+ */
+#define MEMO_SLOTS 16
+#define MEMO_TEXT 64
+
+typedef struct memo {
+    size_t n, next; /* slots filled; the one to replace when full */
+    struct memo_slot {
+        size_t len;
+        char text[MEMO_TEXT];
+        int value;
+        const char *interned; /* category: the text in the register's pool */
+        const char *module;   /* category: the module code in the pool */
+    } slot[MEMO_SLOTS];
+} memo;
+
+static const struct memo_slot *memo_find(const memo *m, const char *text, size_t len)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->slot[i].len == len && memcmp(m->slot[i].text, text, len) == 0)
+            return &m->slot[i];
+    return NULL;
+}
+
+/* Remembers a word that was valid UTF-8 and known; words too long are not kept. */
+static struct memo_slot *memo_add(memo *m, const char *text, size_t len)
+{
+    if (len > MEMO_TEXT)
+        return NULL;
+    size_t i = m->n < MEMO_SLOTS ? m->n++ : m->next++ % MEMO_SLOTS;
+    struct memo_slot *slot = &m->slot[i];
+    memset(slot, 0, sizeof *slot);
+    slot->len = len;
+    memcpy(slot->text, text, len);
+    return slot;
+}
 
 struct parse {
     csv_reader r;
@@ -453,6 +509,7 @@ struct parse {
     size_t ncols;
     size_t errors;
     bool nomem;
+    memo category, relation, status;
 };
 
 static void row_error(struct parse *p, const csv_field *f, const char *fmt, ...)
@@ -533,6 +590,27 @@ static bool read_header(struct parse *p, dms_diag *warnings)
     return ok;
 }
 
+/*
+ * Interns a known category (text) and its module (l->module, a static code) in
+ * the register's pool into l, and remembers them. false when memory ran out.
+ */
+static bool remember_category(struct parse *p, const char *text, size_t len, dms_claim_line *l)
+{
+    dms_register_store *s = p->reg->store;
+    l->category = dms_csv_pool_intern(&s->pool, text, len);
+    l->module = dms_csv_pool_intern(&s->pool, l->module, strlen(l->module));
+    if (l->category == NULL || l->module == NULL) {
+        p->nomem = true;
+        return false;
+    }
+    struct memo_slot *m = memo_add(&p->category, text, len);
+    if (m != NULL) {
+        m->interned = l->category;
+        m->module = l->module;
+    }
+    return true;
+}
+
 static void parse_row(struct parse *p)
 {
     csv_reader *r = &p->r;
@@ -547,12 +625,20 @@ static void parse_row(struct parse *p)
     l.birth_day = LONG_MIN;
     l.line = r->fields[0].line;
 
+    const struct memo_slot *cat = NULL, *rel = NULL, *stat = NULL;
     for (size_t i = 0; i < p->ncols; i++) {
         int v = p->map[i];
         if (v == RF_DROP)
             continue;
         fld[v] = &r->fields[i];
         txt[v] = dms_csv_text(r, i, &len[v]);
+        /* a remembered word was valid when it was first seen */
+        if (v == RF_CATEGORY && (cat = memo_find(&p->category, txt[v], len[v])) != NULL)
+            continue;
+        if (v == RF_RELATION && (rel = memo_find(&p->relation, txt[v], len[v])) != NULL)
+            continue;
+        if (v == RF_STATUS && (stat = memo_find(&p->status, txt[v], len[v])) != NULL)
+            continue;
         if (len[v] > 0 && !dms_census_utf8_valid(txt[v], len[v])) {
             row_error(p, fld[v], "%s is not valid UTF-8 text", rf_key[v]);
             txt[v] = NULL;
@@ -565,8 +651,13 @@ static void parse_row(struct parse *p)
         if (txt[v] != NULL && len[v] == 0)
             row_error(p, fld[v], "%s (%s) is empty", rf_key[v], rf_ru[v]);
     }
-    if (txt[RF_CATEGORY] != NULL && len[RF_CATEGORY] > 0) {
+    if (cat != NULL) {
+        l.category = cat->interned;
+        l.module = cat->module;
+    } else if (txt[RF_CATEGORY] != NULL && len[RF_CATEGORY] > 0) {
         l.module = dms_claims_category_module(txt[RF_CATEGORY], len[RF_CATEGORY]);
+        if (l.module != NULL && !remember_category(p, txt[RF_CATEGORY], len[RF_CATEGORY], &l))
+            return;
         if (l.module == NULL) {
             dms_census_show(txt[RF_CATEGORY], len[RF_CATEGORY], shown, sizeof shown);
             row_error(p, fld[RF_CATEGORY],
@@ -577,12 +668,18 @@ static void parse_row(struct parse *p)
                       shown);
         }
     }
-    if (txt[RF_RELATION] != NULL && len[RF_RELATION] > 0 &&
-        !dms_census_relation_from_text(txt[RF_RELATION], len[RF_RELATION], &l.relation)) {
+    if (rel != NULL) {
+        l.relation = (enum dms_relation)rel->value;
+    } else if (txt[RF_RELATION] != NULL && len[RF_RELATION] > 0 &&
+               !dms_census_relation_from_text(txt[RF_RELATION], len[RF_RELATION], &l.relation)) {
         dms_census_show(txt[RF_RELATION], len[RF_RELATION], shown, sizeof shown);
         row_error(p, fld[RF_RELATION],
                   "unknown relation '%s' (employee/сотрудник, spouse/супруг(а), child/ребёнок)",
                   shown);
+    } else if (txt[RF_RELATION] != NULL && len[RF_RELATION] > 0) {
+        struct memo_slot *m = memo_add(&p->relation, txt[RF_RELATION], len[RF_RELATION]);
+        if (m != NULL)
+            m->value = (int)l.relation;
     }
     if (txt[RF_BIRTH_DATE] != NULL && len[RF_BIRTH_DATE] > 0 &&
         !dms_claims_parse_date(txt[RF_BIRTH_DATE], len[RF_BIRTH_DATE], &l.birth_day, msg,
@@ -628,37 +725,40 @@ static void parse_row(struct parse *p)
                   (long long)(l.copay % 100), (long long)(l.billed / 100),
                   (long long)(l.billed % 100));
     int st = DMS_CLAIM_PAID;
-    if (txt[RF_STATUS] != NULL && len[RF_STATUS] > 0 &&
-        !lookup(statuses, NELEM(statuses), txt[RF_STATUS], len[RF_STATUS], &st)) {
+    if (stat != NULL) {
+        st = stat->value;
+    } else if (txt[RF_STATUS] != NULL && len[RF_STATUS] > 0 &&
+               !lookup(statuses, NELEM(statuses), txt[RF_STATUS], len[RF_STATUS], &st)) {
         dms_census_show(txt[RF_STATUS], len[RF_STATUS], shown, sizeof shown);
         row_error(p, fld[RF_STATUS],
                   "unknown status '%s' (paid/оплачено, pending/к оплате, rejected/отказ, "
                   "reversed/сторно)",
                   shown);
+    } else if (txt[RF_STATUS] != NULL && len[RF_STATUS] > 0) {
+        struct memo_slot *m = memo_add(&p->status, txt[RF_STATUS], len[RF_STATUS]);
+        if (m != NULL)
+            m->value = st;
     }
     l.status = (enum dms_claim_status)st;
     if (p->errors != errors || p->errors > 0)
         return; /* once a fault is found nothing more is built */
 
     dms_register_store *s = p->reg->store;
-    l.claim_id = dms_csv_pool_intern(&s->pool, txt[RF_CLAIM_ID], len[RF_CLAIM_ID]);
+    l.claim_id = intern_claim(s, txt[RF_CLAIM_ID], len[RF_CLAIM_ID], &l.occurrence);
     l.employee_id = dms_csv_pool_intern(&s->pool, txt[RF_EMPLOYEE_ID], len[RF_EMPLOYEE_ID]);
-    l.category = dms_csv_pool_intern(&s->pool, txt[RF_CATEGORY], len[RF_CATEGORY]);
     l.policy_id = txt[RF_POLICY_ID] != NULL
                       ? dms_csv_pool_intern(&s->pool, txt[RF_POLICY_ID], len[RF_POLICY_ID])
-                      : "";
-    l.clinic =
-        txt[RF_CLINIC] != NULL ? dms_csv_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC]) : "";
-    if (l.claim_id == NULL || l.employee_id == NULL || l.category == NULL || l.policy_id == NULL ||
-        l.clinic == NULL) {
+                      : intern_cstr(s, "");
+    l.clinic = txt[RF_CLINIC] != NULL
+                   ? dms_csv_pool_intern(&s->pool, txt[RF_CLINIC], len[RF_CLINIC])
+                   : intern_cstr(s, "");
+    if (l.claim_id == NULL || l.employee_id == NULL || l.category == NULL || l.module == NULL ||
+        l.policy_id == NULL || l.clinic == NULL) {
         p->nomem = true;
         return;
     }
-    int line = l.line;
-    if (dms_register_append(p->reg, &l) != DMS_OK)
+    if (push_line(p->reg, &l) != DMS_OK)
         p->nomem = true;
-    else
-        p->reg->lines[p->reg->count - 1].line = line;
 }
 
 int dms_claims_parse_csv(const char *text, size_t len, const char *source_name, dms_register **out,
