@@ -503,6 +503,23 @@ static void test_limited_means_equal_alone(void **state)
             print_error("spec %zu: batch %.17g, alone %.17g\n", i, got[i], alone);
         assert_memory_equal(&alone, &got[i], sizeof alone);
     }
+    /* Kept lattices give what a fresh one gives: a short grid priced
+     * first, then a longer one of the same lattice (which replaces it),
+     * then the short one again from the longer lattice's first points. */
+    dms_aggregate_spec shortg = specs[6], longg = specs[6];
+    shortg.cov.deductible = longg.cov.deductible = 1234.5; /* a lattice no one asked for yet */
+    longg.freq.mean = 20;
+    longg.annual_limit = INFINITY;
+    double first_time, again, longer;
+    assert_int_equal(dms_aggregate_limited_means(&shortg, 1, &first_time, &err), DMS_OK);
+    assert_int_equal(dms_aggregate_limited_means(&longg, 1, &longer, &err), DMS_OK);
+    assert_int_equal(dms_aggregate_limited_means(&shortg, 1, &again, &err), DMS_OK);
+    assert_memory_equal(&first_time, &again, sizeof again);
+    double grid_short, grid_long;
+    size_t points_short, points_long;
+    assert_int_equal(dms_aggregate_grid(&shortg, &grid_short, &points_short, &err), DMS_OK);
+    assert_int_equal(dms_aggregate_grid(&longg, &grid_long, &points_long, &err), DMS_OK);
+    assert_true(grid_short == grid_long && points_long > points_short);
     /* A fault names its spec. */
     specs[2].cov.copay = 1.5;
     assert_int_equal(dms_aggregate_limited_means(specs, n, got, &err), DMS_EINVAL);

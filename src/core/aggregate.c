@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -593,6 +594,151 @@ static int compound(const dms_aggregate_spec *spec, enum dms_method method, cons
     return dms_compound_panjer(&spec->freq, fy, ny, pmf, n, err);
 }
 
+/*
+ * Payment lattices kept process-wide. A lattice depends on the severity,
+ * the terms, the span and the discretisation alone, not on the frequency or
+ * the annual limit, and its first points do not depend on its length (each
+ * mass comes from limited means at fixed points; the early stop where the
+ * law is exhausted depends on the masses alone). Specs that differ only in
+ * frequency - the scenarios of a budget's sensitivity table, frequency
+ * shocks of the same severity, a quote's cells after the budget's table -
+ * so take the lattice from here, cut to their length, with the very bits a
+ * fresh discretisation gives. Bounded (LATTICE_BYTES, LATTICE_SLOTS / 2
+ * entries): when full it is emptied and starts again.
+ */
+#define LATTICE_SLOTS 4096u
+#define LATTICE_BYTES ((size_t)48 << 20)
+#define LATTICE_CACHE_KEY 11
+
+typedef struct lattice_entry {
+    double key[LATTICE_CACHE_KEY];
+    size_t n; /* 0: free slot */
+    double *f;
+} lattice_entry;
+
+static pthread_mutex_t lattice_lock = PTHREAD_MUTEX_INITIALIZER;
+static lattice_entry *lattice_table;
+static size_t lattice_count, lattice_bytes;
+
+static void lattice_key(const dms_severity *sev, const dms_coverage *cov, double span,
+                        enum dms_discretization disc, double *key)
+{
+    const double k[LATTICE_CACHE_KEY] = {(double)sev->kind,
+                                         sev->meanlog,
+                                         sev->sdlog,
+                                         sev->shape,
+                                         sev->scale,
+                                         cov->deductible,
+                                         cov->franchise ? 1.0 : 0.0,
+                                         cov->copay,
+                                         cov->claim_limit,
+                                         span,
+                                         (double)disc};
+    memcpy(key, k, sizeof k);
+}
+
+static size_t lattice_slot(const double *key)
+{
+    /* FNV-1a over the key's bytes. */
+    const unsigned char *b = (const unsigned char *)key;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < LATTICE_CACHE_KEY * sizeof *key; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (size_t)(h & (LATTICE_SLOTS - 1));
+}
+
+/* Caller holds the lock: the entry of key, or the free slot for it. */
+static lattice_entry *lattice_find_locked(const double *key)
+{
+    size_t h = lattice_slot(key);
+    while (lattice_table[h].n > 0 &&
+           memcmp(lattice_table[h].key, key, LATTICE_CACHE_KEY * sizeof *key) != 0)
+        h = (h + 1) & (LATTICE_SLOTS - 1);
+    return &lattice_table[h];
+}
+
+static void lattice_flush_locked(void)
+{
+    for (size_t i = 0; i < LATTICE_SLOTS; i++) {
+        free(lattice_table[i].f);
+        lattice_table[i].f = NULL;
+        lattice_table[i].n = 0;
+    }
+    lattice_count = lattice_bytes = 0;
+}
+
+/* f[0..n-1] from the cache; false on a miss (or a shorter lattice kept). */
+static bool lattice_get(const double *key, double *f, size_t n)
+{
+    bool found = false;
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table != NULL) {
+        const lattice_entry *e = lattice_find_locked(key);
+        if (e->n >= n) {
+            memcpy(f, e->f, n * sizeof *f);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&lattice_lock);
+    return found;
+}
+
+/* Keeps a copy of f[0..n-1]; without memory it keeps nothing. */
+static void lattice_put(const double *key, const double *f, size_t n)
+{
+    size_t bytes = n * sizeof *f;
+    if (bytes > LATTICE_BYTES / 16)
+        return; /* one lattice may not crowd out the rest */
+    double *copy = malloc(bytes);
+    if (copy == NULL)
+        return;
+    memcpy(copy, f, bytes);
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table == NULL)
+        lattice_table = calloc(LATTICE_SLOTS, sizeof *lattice_table);
+    if (lattice_table == NULL) {
+        pthread_mutex_unlock(&lattice_lock);
+        free(copy);
+        return;
+    }
+    lattice_entry *e = lattice_find_locked(key);
+    if (e->n >= n) { /* another thread got there first: the same values */
+        pthread_mutex_unlock(&lattice_lock);
+        free(copy);
+        return;
+    }
+    if (e->n == 0 &&
+        (2 * (lattice_count + 1) > LATTICE_SLOTS || lattice_bytes + bytes > LATTICE_BYTES)) {
+        lattice_flush_locked();
+        e = lattice_find_locked(key);
+    }
+    if (e->n > 0) { /* a longer lattice replaces a shorter one */
+        lattice_bytes -= e->n * sizeof *e->f;
+        free(e->f);
+    } else {
+        memcpy(e->key, key, sizeof e->key);
+        lattice_count++;
+    }
+    e->f = copy;
+    e->n = n;
+    lattice_bytes += bytes;
+    pthread_mutex_unlock(&lattice_lock);
+}
+
+/* dms_discretize_payment of spec's payment on span, through the cache. */
+static int payment_lattice(const dms_aggregate_spec *spec, double span,
+                           enum dms_discretization disc, double *f, size_t n, dms_error *err)
+{
+    double key[LATTICE_CACHE_KEY];
+    lattice_key(&spec->sev, &spec->cov, span, disc, key);
+    if (lattice_get(key, f, n))
+        return DMS_OK;
+    int status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, f, n, err);
+    if (status == DMS_OK)
+        lattice_put(key, f, n);
+    return status;
+}
+
 /* Whether the shared tables may give a lattice of points on this grid
  * that spec's method choice would keep (see method_is_settled); fy holds
  * it then. */
@@ -620,8 +766,7 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
     bool shared = use_shared(spec, span, points, disc, shared_divisor, *method, fy);
-    if (!shared && (status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points,
-                                                    err)) != DMS_OK)
+    if (!shared && (status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
         goto out_fy;
     size_t ny;
     *n = choose_method(fy, points, fft_n, &ny, method);
@@ -1020,9 +1165,8 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         bool shared =
             shared_ok && (method != DMS_METHOD_AUTO || method_is_settled(b->shared, points, fft_n));
         if (!shared && !direct_made) {
-            if ((status = dms_discretize_payment(&first->sev, &first->cov, plan->span,
-                                                 plan->discretization, b->direct, longest, err)) !=
-                DMS_OK)
+            if ((status = payment_lattice(first, plan->span, plan->discretization, b->direct,
+                                          longest, err)) != DMS_OK)
                 break;
             direct_made = true;
         }
