@@ -105,6 +105,14 @@ void dms_aggdist_free(dms_aggdist *dist);
 int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, double *out,
                                 dms_error *err);
 
+/*
+ * Payment lattices are kept process-wide (bounded, thread-safe), keyed by
+ * what they depend on (severity, terms, span, discretisation): a hit gives
+ * the very doubles a fresh discretisation would. Clear empties the store
+ * (dms_quote_cache_clear does too, so that cold quotes are cold).
+ */
+void dms_aggregate_cache_clear(void);
+
 const char *dms_method_name(enum dms_method method);
 /* "auto", "panjer", "fft", "mc" -> method; false if unknown. */
 bool dms_method_from_name(const char *name, enum dms_method *out);

@@ -195,7 +195,8 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
 /*
  * Cell prices are kept process-wide, keyed by the exact inputs of each
  * module's aggregate (a hit gives the very doubles a fresh computation
- * would): the cache is bounded and thread-safe. Clear empties it and zeroes
+ * would): the cache is bounded and thread-safe. Clear empties it (and the
+ * engine's kept payment lattices, dms_aggregate_cache_clear) and zeroes
  * the counters; stats reads how many lookups hit and missed since.
  */
 void dms_quote_cache_clear(void);

@@ -667,6 +667,14 @@ static void lattice_flush_locked(void)
     lattice_count = lattice_bytes = 0;
 }
 
+void dms_aggregate_cache_clear(void)
+{
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table != NULL)
+        lattice_flush_locked();
+    pthread_mutex_unlock(&lattice_lock);
+}
+
 /* f[0..n-1] from the cache; false on a miss (or a shorter lattice kept). */
 static bool lattice_get(const double *key, double *f, size_t n)
 {

@@ -313,6 +313,7 @@ void dms_quote_cache_clear(void)
     memo_flush_locked(&group_memo);
     cache_hits = cache_misses = 0;
     pthread_mutex_unlock(&cache_lock);
+    dms_aggregate_cache_clear(); /* the engine's kept lattices too: a cold quote is cold */
 }
 
 void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
