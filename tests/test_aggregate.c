@@ -444,6 +444,89 @@ static void test_spec_errors(void **state)
     expect_spec_error(s, DMS_EINVAL, "/sims");
 }
 
+/* The batch prices every spec to the very double of a computation of its
+ * own, whatever the specs share: cells of one severity and terms at many
+ * frequencies and limits (a shared lattice), identical specs, the shared
+ * tables and the direct lattice, and specs that take the one way (Monte
+ * Carlo, a fixed span, a plain grid). */
+static void test_limited_means_equal_alone(void **state)
+{
+    (void)state;
+    enum { MAXSPECS = 128 };
+    dms_aggregate_spec specs[MAXSPECS];
+    size_t n = 0;
+    const dms_severity sevs[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 7.5, .sdlog = 1.2},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 1.5, .scale = 4000}};
+    const dms_frequency freqs[] = {{.kind = DMS_FREQ_POISSON, .mean = 0.4, .size = 1},
+                                   {.kind = DMS_FREQ_POISSON, .mean = 6, .size = 1},
+                                   {.kind = DMS_FREQ_NEGBIN, .mean = 3, .size = 2}};
+    const double deductibles[] = {0, 3000}, copays[] = {0, 0.2}, limits[] = {60000, INFINITY};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t d = 0; d < 2; d++)
+            for (size_t c = 0; c < 2; c++)
+                for (size_t l = 0; l < 2; l++)
+                    for (size_t f = 0; f < 3; f++) {
+                        dms_aggregate_spec spec = dms_aggregate_spec_default();
+                        spec.freq = freqs[f];
+                        spec.sev = sevs[s];
+                        spec.cov.deductible = deductibles[d];
+                        spec.cov.copay = copays[c];
+                        spec.cov.claim_limit = l == 0 ? 20000 : INFINITY;
+                        spec.annual_limit = limits[l] * (1 + (double)f);
+                        spec.cap_at_limit = true;
+                        spec.span_divisor = 32;
+                        specs[n++] = spec;
+                    }
+    specs[n++] = specs[5];  /* identical specs */
+    specs[n++] = specs[17]; /* and one out of order */
+    dms_aggregate_spec plain = dms_aggregate_spec_default();
+    plain.annual_limit = 50000;
+    specs[n++] = plain; /* not a quote's grid */
+    plain.span = 100;
+    specs[n++] = plain; /* a fixed span */
+    plain.span = 0;
+    plain.method = DMS_METHOD_MC;
+    plain.sims = 2000;
+    specs[n++] = plain;
+    plain.method = DMS_METHOD_FFT;
+    specs[n++] = plain;
+    double got[MAXSPECS];
+    dms_error err;
+    dms_error_clear(&err);
+    assert_int_equal(dms_aggregate_limited_means(specs, n, got, &err), DMS_OK);
+    for (size_t i = 0; i < n; i++) {
+        dms_aggdist *dist = NULL;
+        assert_int_equal(dms_aggregate_compute(&specs[i], &dist, &err), DMS_OK);
+        double alone = dms_aggdist_limited_mean(dist, specs[i].annual_limit);
+        dms_aggdist_free(dist);
+        if (memcmp(&alone, &got[i], sizeof alone) != 0)
+            print_error("spec %zu: batch %.17g, alone %.17g\n", i, got[i], alone);
+        assert_memory_equal(&alone, &got[i], sizeof alone);
+    }
+    /* Kept lattices give what a fresh one gives: a short grid priced
+     * first, then a longer one of the same lattice (which replaces it),
+     * then the short one again from the longer lattice's first points. */
+    dms_aggregate_spec shortg = specs[6], longg = specs[6];
+    shortg.cov.deductible = longg.cov.deductible = 1234.5; /* a lattice no one asked for yet */
+    longg.freq.mean = 20;
+    longg.annual_limit = INFINITY;
+    double first_time, again, longer;
+    assert_int_equal(dms_aggregate_limited_means(&shortg, 1, &first_time, &err), DMS_OK);
+    assert_int_equal(dms_aggregate_limited_means(&longg, 1, &longer, &err), DMS_OK);
+    assert_int_equal(dms_aggregate_limited_means(&shortg, 1, &again, &err), DMS_OK);
+    assert_memory_equal(&first_time, &again, sizeof again);
+    double grid_short, grid_long;
+    size_t points_short, points_long;
+    assert_int_equal(dms_aggregate_grid(&shortg, &grid_short, &points_short, &err), DMS_OK);
+    assert_int_equal(dms_aggregate_grid(&longg, &grid_long, &points_long, &err), DMS_OK);
+    assert_true(grid_short == grid_long && points_long > points_short);
+    /* A fault names its spec. */
+    specs[2].cov.copay = 1.5;
+    assert_int_equal(dms_aggregate_limited_means(specs, n, got, &err), DMS_EINVAL);
+    assert_true(strncmp(err.path, "/2/", 3) == 0);
+    assert_int_equal(dms_aggregate_limited_means(specs, 0, got, &err), DMS_OK);
+}
+
 static int parse_args(const char *line, dms_aggregate_spec *spec, bool *help, dms_error *err)
 {
     char buf[1024], *argv[64];
@@ -527,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_nothing_paid),
         cmocka_unit_test(test_shared_tables_give_the_direct_lattice),
         cmocka_unit_test(test_spec_errors),
+        cmocka_unit_test(test_limited_means_equal_alone),
         cmocka_unit_test(test_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

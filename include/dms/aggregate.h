@@ -92,6 +92,27 @@ int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *poi
 int dms_aggregate_compute(const dms_aggregate_spec *spec, dms_aggdist **out, dms_error *err);
 void dms_aggdist_free(dms_aggdist *dist);
 
+/*
+ * E[min(S, L)] of each of n specs into out[i]: for every spec the very
+ * double dms_aggregate_compute and dms_aggdist_limited_mean give, with the
+ * work the specs have in common done once. Specs that differ only in their
+ * frequency and annual limit but get the same grid span (a quote's grid is
+ * planned on the ground-up claim, so every rating cell of a severity and a
+ * set of terms does) share one payment lattice; identical specs are priced
+ * once. For tables of many cells and options (the budget's option table).
+ * Faults carry /<i> of the failing spec before its own pointer.
+ */
+int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, double *out,
+                                dms_error *err);
+
+/*
+ * Payment lattices are kept process-wide (bounded, thread-safe), keyed by
+ * what they depend on (severity, terms, span, discretisation): a hit gives
+ * the very doubles a fresh discretisation would. Clear empties the store
+ * (dms_quote_cache_clear does too, so that cold quotes are cold).
+ */
+void dms_aggregate_cache_clear(void);
+
 const char *dms_method_name(enum dms_method method);
 /* "auto", "panjer", "fft", "mc" -> method; false if unknown. */
 bool dms_method_from_name(const char *name, enum dms_method *out);

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dms/aggregate.h"
 #include "dms/census.h"
 #include "dms/diag.h"
 #include "dms/model.h"
@@ -157,6 +158,16 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
 
 void dms_quote_free(dms_quote *quote);
 
+/*
+ * The aggregate spec with which the group quote prices a claims module for
+ * one person of a rating cell: the cell's rated frequency and severity, the
+ * line's terms and annual limit (INFINITY for none), only min(S, L) wanted,
+ * on the quote's grid. dms_aggregate_limited_means of such specs gives the
+ * quote's expected claims of many cells at once (the budget's table).
+ */
+dms_aggregate_spec dms_quote_module_spec(const dms_frequency *freq, const dms_severity *sev,
+                                         const dms_coverage *cov, double annual_limit);
+
 /* Who is priced by dms_quote_price_person. */
 typedef struct dms_rated_person {
     int age; /* whole years at the period start */
@@ -184,7 +195,8 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
 /*
  * Cell prices are kept process-wide, keyed by the exact inputs of each
  * module's aggregate (a hit gives the very doubles a fresh computation
- * would): the cache is bounded and thread-safe. Clear empties it and zeroes
+ * would): the cache is bounded and thread-safe. Clear empties it (and the
+ * engine's kept payment lattices, dms_aggregate_cache_clear) and zeroes
  * the counters; stats reads how many lookups hit and missed since.
  */
 void dms_quote_cache_clear(void);

@@ -19,6 +19,8 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -568,6 +570,196 @@ static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
            (double)points * (double)points <= fft_work;
 }
 
+/* The automatic choice (*method AUTO) between Panjer, which costs points x
+ * ny multiply-adds, and FFT, about FFT_COST_FACTOR n log2 n (measured by
+ * make bench on this code), for the payment lattice fy; the length of the
+ * result is returned. */
+static size_t choose_method(const double *fy, size_t points, size_t fft_n, size_t *ny,
+                            enum dms_method *method)
+{
+    *ny = severity_length(fy, points);
+    if (*method == DMS_METHOD_AUTO) {
+        double panjer_work = (double)points * (double)*ny;
+        *method = panjer_work <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
+    }
+    return *method == DMS_METHOD_FFT ? fft_n : points;
+}
+
+/* The compounding of fy[0..ny-1] into pmf[0..n-1] by method (not AUTO). */
+static int compound(const dms_aggregate_spec *spec, enum dms_method method, const double *fy,
+                    size_t ny, double *pmf, size_t n, dms_error *err)
+{
+    if (method == DMS_METHOD_FFT)
+        return dms_compound_fft(&spec->freq, fy, ny, pmf, n, err);
+    return dms_compound_panjer(&spec->freq, fy, ny, pmf, n, err);
+}
+
+/*
+ * Payment lattices kept process-wide. A lattice depends on the severity,
+ * the terms, the span and the discretisation alone, not on the frequency or
+ * the annual limit, and its first points do not depend on its length (each
+ * mass comes from limited means at fixed points; the early stop where the
+ * law is exhausted depends on the masses alone). Specs that differ only in
+ * frequency - the scenarios of a budget's sensitivity table, frequency
+ * shocks of the same severity, a quote's cells after the budget's table -
+ * so take the lattice from here, cut to their length, with the very bits a
+ * fresh discretisation gives. Bounded (LATTICE_BYTES, LATTICE_SLOTS / 2
+ * entries): when full it is emptied and starts again.
+ */
+#define LATTICE_SLOTS 4096u
+#define LATTICE_BYTES ((size_t)48 << 20)
+#define LATTICE_CACHE_KEY 11
+
+typedef struct lattice_entry {
+    double key[LATTICE_CACHE_KEY];
+    size_t n; /* 0: free slot */
+    double *f;
+} lattice_entry;
+
+static pthread_mutex_t lattice_lock = PTHREAD_MUTEX_INITIALIZER;
+static lattice_entry *lattice_table;
+static size_t lattice_count, lattice_bytes;
+
+static void lattice_key(const dms_severity *sev, const dms_coverage *cov, double span,
+                        enum dms_discretization disc, double *key)
+{
+    const double k[LATTICE_CACHE_KEY] = {(double)sev->kind,
+                                         sev->meanlog,
+                                         sev->sdlog,
+                                         sev->shape,
+                                         sev->scale,
+                                         cov->deductible,
+                                         cov->franchise ? 1.0 : 0.0,
+                                         cov->copay,
+                                         cov->claim_limit,
+                                         span,
+                                         (double)disc};
+    memcpy(key, k, sizeof k);
+}
+
+static size_t lattice_slot(const double *key)
+{
+    /* FNV-1a over the key's bytes. */
+    const unsigned char *b = (const unsigned char *)key;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < LATTICE_CACHE_KEY * sizeof *key; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (size_t)(h & (LATTICE_SLOTS - 1));
+}
+
+/* Caller holds the lock: the entry of key, or the free slot for it. */
+static lattice_entry *lattice_find_locked(const double *key)
+{
+    size_t h = lattice_slot(key);
+    while (lattice_table[h].n > 0 &&
+           memcmp(lattice_table[h].key, key, LATTICE_CACHE_KEY * sizeof *key) != 0)
+        h = (h + 1) & (LATTICE_SLOTS - 1);
+    return &lattice_table[h];
+}
+
+static void lattice_flush_locked(void)
+{
+    for (size_t i = 0; i < LATTICE_SLOTS; i++) {
+        free(lattice_table[i].f);
+        lattice_table[i].f = NULL;
+        lattice_table[i].n = 0;
+    }
+    lattice_count = lattice_bytes = 0;
+}
+
+void dms_aggregate_cache_clear(void)
+{
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table != NULL)
+        lattice_flush_locked();
+    pthread_mutex_unlock(&lattice_lock);
+}
+
+/* f[0..n-1] from the cache; false on a miss (or a shorter lattice kept). */
+static bool lattice_get(const double *key, double *f, size_t n)
+{
+    bool found = false;
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table != NULL) {
+        const lattice_entry *e = lattice_find_locked(key);
+        if (e->n >= n) {
+            memcpy(f, e->f, n * sizeof *f);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&lattice_lock);
+    return found;
+}
+
+/* Keeps a copy of f[0..n-1]; without memory it keeps nothing. */
+static void lattice_put(const double *key, const double *f, size_t n)
+{
+    size_t bytes = n * sizeof *f;
+    if (bytes > LATTICE_BYTES / 16)
+        return; /* one lattice may not crowd out the rest */
+    double *copy = malloc(bytes);
+    if (copy == NULL)
+        return;
+    memcpy(copy, f, bytes);
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table == NULL)
+        lattice_table = calloc(LATTICE_SLOTS, sizeof *lattice_table);
+    if (lattice_table == NULL) {
+        pthread_mutex_unlock(&lattice_lock);
+        free(copy);
+        return;
+    }
+    lattice_entry *e = lattice_find_locked(key);
+    if (e->n >= n) { /* another thread got there first: the same values */
+        pthread_mutex_unlock(&lattice_lock);
+        free(copy);
+        return;
+    }
+    if (e->n == 0 &&
+        (2 * (lattice_count + 1) > LATTICE_SLOTS || lattice_bytes + bytes > LATTICE_BYTES)) {
+        lattice_flush_locked();
+        e = lattice_find_locked(key);
+    }
+    if (e->n > 0) { /* a longer lattice replaces a shorter one */
+        lattice_bytes -= e->n * sizeof *e->f;
+        free(e->f);
+    } else {
+        memcpy(e->key, key, sizeof e->key);
+        lattice_count++;
+    }
+    e->f = copy;
+    e->n = n;
+    lattice_bytes += bytes;
+    pthread_mutex_unlock(&lattice_lock);
+}
+
+/* dms_discretize_payment of spec's payment on span, through the cache. */
+static int payment_lattice(const dms_aggregate_spec *spec, double span,
+                           enum dms_discretization disc, double *f, size_t n, dms_error *err)
+{
+    double key[LATTICE_CACHE_KEY];
+    lattice_key(&spec->sev, &spec->cov, span, disc, key);
+    if (lattice_get(key, f, n))
+        return DMS_OK;
+    int status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, f, n, err);
+    if (status == DMS_OK)
+        lattice_put(key, f, n);
+    return status;
+}
+
+/* Whether the shared tables may give a lattice of points on this grid
+ * that spec's method choice would keep (see method_is_settled); fy holds
+ * it then. */
+static bool use_shared(const dms_aggregate_spec *spec, double span, size_t points,
+                       enum dms_discretization disc, double shared_divisor, enum dms_method method,
+                       double *fy)
+{
+    size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
+    return shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+           shared_lattice(spec, span, shared_divisor, points, fy) &&
+           (method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
+}
+
 /* One lattice: discretisation and compounding on span x points. *method
  * is the spec's (AUTO picks by cost) and receives the one used; *pmf (n
  * points) is new. */
@@ -581,29 +773,17 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if (fy == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
-    bool shared = shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-                  shared_lattice(spec, span, shared_divisor, points, fy) &&
-                  (*method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
-    if (!shared && (status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, fy, points,
-                                                    err)) != DMS_OK)
+    bool shared = use_shared(spec, span, points, disc, shared_divisor, *method, fy);
+    if (!shared && (status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
         goto out_fy;
-    size_t ny = severity_length(fy, points);
-    if (*method == DMS_METHOD_AUTO) {
-        /* Panjer costs points x ny multiply-adds, FFT about FFT_COST_FACTOR
-         * n log2 n; measured by make bench on this code. */
-        double panjer_work = (double)points * (double)ny;
-        *method = panjer_work <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
-    }
-    *n = *method == DMS_METHOD_FFT ? fft_n : points;
+    size_t ny;
+    *n = choose_method(fy, points, fft_n, &ny, method);
     *pmf = malloc(*n * sizeof **pmf);
     if (*pmf == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", *n);
         goto out_fy;
     }
-    if (*method == DMS_METHOD_FFT)
-        status = dms_compound_fft(&spec->freq, fy, ny, *pmf, *n, err);
-    else
-        status = dms_compound_panjer(&spec->freq, fy, ny, *pmf, *n, err);
+    status = compound(spec, *method, fy, ny, *pmf, *n, err);
     if (status != DMS_OK) {
         free(*pmf);
         *pmf = NULL;
@@ -622,6 +802,15 @@ static bool cancelled(const dms_aggregate_spec *spec, dms_error *err)
     return true;
 }
 
+/* A quote's automatic grid at its resolving span is the one the shared
+ * tables describe (the span of the ground-up claim): their divisor, else 0. */
+static double shared_divisor_of(const dms_aggregate_spec *spec, const grid_plan *plan)
+{
+    if (spec->cap_at_limit && !(spec->span > 0) && plan->span == plan->resolving_span)
+        return spec->span_divisor > 0 ? spec->span_divisor : SPAN_DIVISOR;
+    return 0.0;
+}
+
 static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dms_error *err)
 {
     if (cancelled(spec, err))
@@ -634,13 +823,9 @@ static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dm
     dist->discretization = plan.discretization;
     dist->resolving_span = plan.resolving_span;
     enum dms_method method = spec->method;
-    /* A quote's automatic grid at its resolving span is the one the shared
-     * tables describe (the span of the ground-up claim). */
-    double shared_divisor = 0.0;
-    if (spec->cap_at_limit && !(spec->span > 0) && plan.span == plan.resolving_span)
-        shared_divisor = spec->span_divisor > 0 ? spec->span_divisor : SPAN_DIVISOR;
-    if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization, shared_divisor,
-                                  &method, &dist->pmf, &dist->n, err)) != DMS_OK)
+    if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization,
+                                  shared_divisor_of(spec, &plan), &method, &dist->pmf, &dist->n,
+                                  err)) != DMS_OK)
         return status;
     dist->method = method;
     dist->top = (double)(plan.points - 1) * plan.span;
@@ -851,4 +1036,213 @@ bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *l
     }
     out->estimated = short_of_target;
     return short_of_target;
+}
+
+/*
+ * Many specs at once (dms_aggregate_limited_means). Each spec goes through
+ * the same steps as dms_aggregate_compute - plan_grid, use_shared or
+ * dms_discretize_payment, choose_method, compound, dms_aggdist_limited_mean
+ * - so that its answer is the same double; only the payment lattice is
+ * made once for all the specs whose lattice key matches, at the longest
+ * grid among them. That is exact because a lattice's first points do not
+ * depend on its length: every mass is a second difference of limited means
+ * at fixed points (dms_discretize_payment, the shared tables), and the
+ * early stop where the law is exhausted depends on the masses alone.
+ */
+#define LATTICE_KEY_LEN 13
+#define LAW_KEY_LEN 8
+
+typedef struct batch_item {
+    size_t index;
+    grid_plan plan;
+    double shared_divisor;
+    double lattice_key[LATTICE_KEY_LEN]; /* what the payment lattice depends on */
+    double law_key[LAW_KEY_LEN];         /* the rest of the spec */
+} batch_item;
+
+static int compare_item(const void *a, const void *b)
+{
+    const batch_item *x = a, *y = b;
+    int c = memcmp(x->lattice_key, y->lattice_key, sizeof x->lattice_key);
+    if (c == 0)
+        c = memcmp(x->law_key, y->law_key, sizeof x->law_key);
+    if (c == 0)
+        c = (x->index > y->index) - (x->index < y->index);
+    return c;
+}
+
+static void fill_keys(const dms_aggregate_spec *spec, batch_item *item)
+{
+    /* Every double is written whole (no padding), so keys compare by bits. */
+    const double lk[LATTICE_KEY_LEN] = {(double)spec->sev.kind,
+                                        spec->sev.meanlog,
+                                        spec->sev.sdlog,
+                                        spec->sev.shape,
+                                        spec->sev.scale,
+                                        spec->cov.deductible,
+                                        spec->cov.franchise ? 1.0 : 0.0,
+                                        spec->cov.copay,
+                                        spec->cov.claim_limit,
+                                        item->plan.span,
+                                        (double)item->plan.discretization,
+                                        item->shared_divisor,
+                                        (double)spec->method};
+    const double wk[LAW_KEY_LEN] = {(double)spec->freq.kind,
+                                    spec->freq.mean,
+                                    spec->freq.size,
+                                    spec->annual_limit,
+                                    spec->cap_at_limit ? 1.0 : 0.0,
+                                    spec->span,
+                                    spec->span_divisor,
+                                    (double)spec->discretization};
+    memcpy(item->lattice_key, lk, sizeof lk);
+    memcpy(item->law_key, wk, sizeof wk);
+}
+
+/* Faults of the batch name the spec: /<index>/... */
+static void prefix_index(dms_error *err, size_t index)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "/%zu", index);
+    dms_error_prefix_path(err, prefix);
+}
+
+/* dms_aggregate_compute's own answer, for a spec the batch does not share. */
+static int limited_mean_alone(const dms_aggregate_spec *spec, double *out, dms_error *err)
+{
+    dms_aggdist *dist = NULL;
+    int status = dms_aggregate_compute(spec, &dist, err);
+    if (status == DMS_OK)
+        *out = dms_aggdist_limited_mean(dist, spec->annual_limit);
+    dms_aggdist_free(dist);
+    return status;
+}
+
+typedef struct batch_buffers {
+    double *direct, *shared, *pmf; /* lattices of the group, the compounding */
+    size_t cap;
+} batch_buffers;
+
+/* The specs items[0..n-1], which share a lattice key. */
+static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_item *items,
+                                  size_t n, batch_buffers *b, double *out, dms_error *err)
+{
+    const dms_aggregate_spec *first = &specs[items[0].index];
+    const grid_plan *plan = &items[0].plan;
+    size_t longest = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].plan.points > longest)
+            longest = items[i].plan.points;
+    size_t cap = dms_next_pow2(longest < 2 ? 2 : longest);
+    if (cap > b->cap) {
+        free(b->direct);
+        free(b->shared);
+        free(b->pmf);
+        b->direct = malloc(cap * sizeof *b->direct);
+        b->shared = malloc(cap * sizeof *b->shared);
+        b->pmf = malloc(cap * sizeof *b->pmf);
+        b->cap = cap;
+        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL) {
+            b->cap = 0;
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", cap);
+        }
+    }
+    /* The shared tables' lattice when the engine may use it (the method
+     * check is per spec, below); the direct one when first needed. */
+    bool may_share = items[0].shared_divisor > 0 && plan->discretization == DMS_DISC_MOMENT;
+    bool shared_ok =
+        may_share && shared_lattice(first, plan->span, items[0].shared_divisor, longest, b->shared);
+    bool direct_made = false;
+    int status = DMS_OK;
+    for (size_t i = 0; i < n && status == DMS_OK; i++) {
+        const dms_aggregate_spec *spec = &specs[items[i].index];
+        double *slot = &out[items[i].index];
+        if (i > 0 && memcmp(items[i].law_key, items[i - 1].law_key, sizeof items[i].law_key) == 0) {
+            *slot = out[items[i - 1].index]; /* the same spec */
+            continue;
+        }
+        size_t points = items[i].plan.points;
+        if (may_share && !shared_ok && points < longest && spec->cov.deductible == 0) {
+            /* The tables may serve this shorter grid though not the longest. */
+            if ((status = limited_mean_alone(spec, slot, err)) != DMS_OK)
+                prefix_index(err, items[i].index);
+            continue;
+        }
+        size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
+        enum dms_method method = spec->method;
+        bool shared =
+            shared_ok && (method != DMS_METHOD_AUTO || method_is_settled(b->shared, points, fft_n));
+        if (!shared && !direct_made) {
+            if ((status = payment_lattice(first, plan->span, plan->discretization, b->direct,
+                                          longest, err)) != DMS_OK)
+                break;
+            direct_made = true;
+        }
+        const double *fy = shared ? b->shared : b->direct;
+        size_t ny;
+        size_t len = choose_method(fy, points, fft_n, &ny, &method);
+        if ((status = compound(spec, method, fy, ny, b->pmf, len, err)) != DMS_OK) {
+            prefix_index(err, items[i].index);
+            break;
+        }
+        dms_aggdist dist;
+        memset(&dist, 0, sizeof dist);
+        dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
+        dist.method = method;
+        dist.span = items[i].plan.span;
+        dist.n = len;
+        dist.pmf = b->pmf;
+        dist.top = (double)(points - 1) * items[i].plan.span;
+        dist.discretization = items[i].plan.discretization;
+        dist.resolving_span = items[i].plan.resolving_span;
+        *slot = dms_aggdist_limited_mean(&dist, spec->annual_limit);
+    }
+    return status;
+}
+
+int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, double *out,
+                                dms_error *err)
+{
+    dms_error_clear(err);
+    batch_item *items = malloc((n ? n : 1) * sizeof *items);
+    if (items == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to price %zu specs", n);
+    size_t shared = 0;
+    int status = DMS_OK;
+    for (size_t i = 0; i < n && status == DMS_OK; i++) {
+        const dms_aggregate_spec *spec = &specs[i];
+        batch_item *item = &items[shared];
+        item->index = i;
+        if ((status = dms_aggregate_spec_validate(spec, err)) != DMS_OK) {
+            prefix_index(err, i);
+            break;
+        }
+        /* Monte Carlo, a cancel hook and tail lattices take the one way. */
+        if (spec->method == DMS_METHOD_MC || spec->cancelled != NULL ||
+            plan_grid(spec, &item->plan, err) != DMS_OK || item->plan.tail_points > 0) {
+            dms_error_clear(err);
+            if ((status = limited_mean_alone(spec, &out[i], err)) != DMS_OK)
+                prefix_index(err, i);
+            continue;
+        }
+        item->shared_divisor = shared_divisor_of(spec, &item->plan);
+        fill_keys(spec, item);
+        shared++;
+    }
+    if (status == DMS_OK)
+        qsort(items, shared, sizeof *items, compare_item);
+    batch_buffers b = {NULL, NULL, NULL, 0};
+    for (size_t g = 0; g < shared && status == DMS_OK;) {
+        size_t end = g + 1;
+        while (end < shared && memcmp(items[end].lattice_key, items[g].lattice_key,
+                                      sizeof items[g].lattice_key) == 0)
+            end++;
+        status = limited_means_of_group(specs, &items[g], end - g, &b, out, err);
+        g = end;
+    }
+    free(b.direct);
+    free(b.shared);
+    free(b.pmf);
+    free(items);
+    return status;
 }

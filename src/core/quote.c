@@ -313,6 +313,7 @@ void dms_quote_cache_clear(void)
     memo_flush_locked(&group_memo);
     cache_hits = cache_misses = 0;
     pthread_mutex_unlock(&cache_lock);
+    dms_aggregate_cache_clear(); /* the engine's kept lattices too: a cold quote is cold */
 }
 
 void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
@@ -417,6 +418,19 @@ typedef struct cell_price {
     size_t nkey;
 } cell_price;
 
+dms_aggregate_spec dms_quote_module_spec(const dms_frequency *freq, const dms_severity *sev,
+                                         const dms_coverage *cov, double annual_limit)
+{
+    dms_aggregate_spec spec = dms_aggregate_spec_default();
+    spec.freq = *freq;
+    spec.sev = *sev;
+    spec.cov = *cov;
+    spec.annual_limit = annual_limit;
+    spec.cap_at_limit = true;
+    spec.span_divisor = QUOTE_SPAN_DIVISOR;
+    return spec;
+}
+
 /* Prices one cell; with want_distribution, also the distribution of one
  * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd). */
 static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
@@ -444,13 +458,8 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
             price->flat_total += rated.flat_cost;
             continue;
         }
-        dms_aggregate_spec spec = dms_aggregate_spec_default();
-        spec.freq = rated.frequency;
-        spec.sev = rated.severity;
-        spec.cov = rm->cov;
-        spec.annual_limit = rm->annual_limit;
-        spec.cap_at_limit = true;
-        spec.span_divisor = QUOTE_SPAN_DIVISOR;
+        dms_aggregate_spec spec =
+            dms_quote_module_spec(&rated.frequency, &rated.severity, &rm->cov, rm->annual_limit);
         double key[CACHE_KEY_LEN];
         cache_key(&spec, key);
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);

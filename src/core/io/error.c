@@ -608,6 +608,7 @@ static const struct {
      "шагу %g нужно %.0f точек сетки (допустимо не больше %zu); задайте не меньше %.6g"},
     {"the range of S is not finite", "диапазон S не конечен"},
     {"no memory for %zu grid points", "не хватило памяти для %zu точек сетки"},
+    {"no memory to price %zu specs", "не хватило памяти для расчёта %zu распределений"},
     {"the computation was cancelled", "расчёт отменён"},
     {"no memory for %zu simulations", "не хватило памяти для %zu симуляций"},
     {"--freq: required (e.g. --freq poisson:3)",

@@ -2,8 +2,8 @@
  * Shared by budget.c (the option table) and budget_price.c (its pricer):
  * the expected claims of every option of a claims module for many rating
  * cells at once, bit for bit what the group quote computes for each of
- * them, with the work the options and cells have in common done once. Not
- * part of the public API.
+ * them, with the work the options and cells have in common done once (by
+ * the engine). Not part of the public API.
  */
 #ifndef DMS_BUDGET_INTERNAL_H
 #define DMS_BUDGET_INTERNAL_H
@@ -25,14 +25,10 @@ typedef struct dms_budget_law {
  * and each of the nlaws laws, as the group quote prices a cell of that law
  * with the option's terms (dms_quote_compute, dms_quote_price_person):
  * out[law * ms->noptions + option], 0 for an option that leaves the
- * module out. Laws sharing a severity share its discretisation, identical
- * laws are priced once. The shared steps follow the engine's rules and are
- * checked against the engine on a sample: should they ever differ (the
- * engine changed its rules), the engine prices everything itself and
- * *shared (may be NULL) is false - the same numbers, but slowly, so a test
- * watches it. Faults carry the pointer of the failing term.
+ * module out. The engine prices them in one call
+ * (dms_aggregate_limited_means), sharing what the cells have in common.
  */
 int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_law *laws,
-                            size_t nlaws, double *out, bool *shared, dms_error *err);
+                            size_t nlaws, double *out, dms_error *err);
 
 #endif
