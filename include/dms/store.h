@@ -72,6 +72,20 @@ int dms_store_check(dms_store *store, dms_error *err);
 int dms_store_ping(dms_store *store, dms_error *err);
 
 /*
+ * Checkpoints of the write-ahead log off the request path (SQLite; no-ops on
+ * PostgreSQL). dms_store_defer_checkpoints leaves this connection's commits
+ * to checkpoint only when the log has grown far (a safety net), because a
+ * commit that triggers SQLite's automatic checkpoint copies the log into the
+ * database and syncs both while it holds the write lock, which every other
+ * writer then waits for; dms_store_checkpoint then copies what it can in
+ * PASSIVE mode (never waiting for, nor blocking, readers and writers), from a
+ * connection of its own. Durability is unchanged: a commit is the log
+ * record it was before, and a checkpoint syncs the log before copying it.
+ */
+void dms_store_defer_checkpoints(dms_store *store);
+int dms_store_checkpoint(dms_store *store, dms_error *err);
+
+/*
  * The tenant of a connection. Every employer-scoped table (policy and
  * census, employees, elections, the register) is read and written for the
  * employer set here and no other: the HTTP layer sets it from the caller's

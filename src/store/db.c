@@ -319,6 +319,32 @@ int dms_store_ping(dms_store *store, dms_error *err)
     return rc == DMS_SQL_ROW ? DMS_OK : dms_store_fail(store, rc, "health check", err);
 }
 
+/* Pages of log a deferring connection lets grow before it checkpoints itself
+ * (SQLite's default is 1000): only reached when dms_store_checkpoint is not
+ * called, or cannot keep up. */
+#define DEFERRED_CHECKPOINT_PAGES 4000
+
+void dms_store_defer_checkpoints(dms_store *store)
+{
+    if (store != NULL && !store->pg && store->db != NULL)
+        sqlite3_wal_autocheckpoint(store->db, DEFERRED_CHECKPOINT_PAGES);
+}
+
+int dms_store_checkpoint(dms_store *store, dms_error *err)
+{
+    dms_error_clear(err);
+    if (store == NULL)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_checkpoint: NULL store");
+    if (store->pg || store->db == NULL)
+        return DMS_OK;
+    int rc = sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    /* Busy: another checkpoint runs (a connection's safety net); the next call copies the rest. */
+    if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return DMS_OK;
+    return dms_error_set(err, DMS_EIO, NULL, "checkpoint of the write-ahead log: %s",
+                         sqlite3_errstr(rc));
+}
+
 int dms_store_audit(dms_store *store, const char *actor, const char *action, const char *object,
                     const char *detail_json, dms_error *err)
 {

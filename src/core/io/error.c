@@ -384,6 +384,8 @@ static const struct {
     {"the policy year must be 2000..2100, got %d",
      "год полиса должен быть от 2000 до 2100, получено %d"},
     {"%s: cannot open the database: %s", "%s: не удалось открыть базу данных: %s"},
+    {"checkpoint of the write-ahead log: %s", "контрольная точка журнала предзаписи: %s"},
+    {"dms_store_checkpoint: NULL store", "dms_store_checkpoint: хранилище не задано"},
     {"%s: database schema version %d is newer than this build (%d)",
      "%s: версия схемы базы данных %d новее этой сборки (%d)"},
     {"%s: integrity check: %s", "%s: проверка целостности: %s"},
