@@ -181,7 +181,7 @@ deps-check:
 # libFuzzer needs clang; the whole library is rebuilt with coverage
 # instrumentation into build/fuzz. -fno-sanitize-recover=all: the first
 # undefined behaviour stops the run as a crash (UBSan only prints otherwise).
-FUZZ_CFLAGS := -std=c11 -g -O1 -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+FUZZ_CFLAGS := -std=c11 -g -O1 $(WARN) -Iinclude -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB_SRC := $(CORE_SRC) $(APP_SRC)

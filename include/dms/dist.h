@@ -15,6 +15,12 @@
 #include <complex.h>
 #include "dms/error.h"
 
+/* glibc's complex.h defines CMPLX for GCC only; clang (the fuzz build) has
+ * the same builtin, which keeps infinities and signed zeros as CMPLX does. */
+#ifndef CMPLX
+#define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
+#endif
+
 enum dms_frequency_kind { DMS_FREQ_POISSON, DMS_FREQ_NEGBIN };
 
 typedef struct dms_frequency {
