@@ -300,6 +300,33 @@ static char *column_dup(dms_stmt *stmt, int col)
     return strdup(t != NULL ? (const char *)t : "");
 }
 
+/*
+ * Steps the tenant's latest employer import, selecting `sql` (which names
+ * the columns and ends in the tenant's latest row): on DMS_OK *stmt stands
+ * on that row and the caller reads and finalizes it; otherwise no import
+ * (not found) or a store failure while `doing`, and *stmt is NULL.
+ */
+static int latest_employer(dms_store *store, const char *sql, const char *doing, dms_stmt **stmt,
+                           dms_error *err)
+{
+    int status = dms_store_prepare(store, sql, stmt, err);
+    if (status != DMS_OK)
+        return status;
+    dms_sql_bind_int64(*stmt, 1, dms_store_tenant(store));
+    int rc = dms_sql_step(*stmt);
+    if (rc == DMS_SQL_ROW)
+        return DMS_OK;
+    if (rc == DMS_SQL_DONE)
+        status = dms_error_set(err, DMS_ENOTFOUND, NULL,
+                               "no employer policy and census imported yet "
+                               "(dmsrate enrol import, or POST /v1/employer)");
+    else
+        status = dms_store_fail(store, rc, doing, err);
+    dms_sql_finalize(*stmt);
+    *stmt = NULL;
+    return status;
+}
+
 int dms_enrol_employer_stamp(dms_store *store, long *id, char *stamp, size_t size, dms_error *err)
 {
     dms_error_clear(err);
@@ -307,26 +334,16 @@ int dms_enrol_employer_stamp(dms_store *store, long *id, char *stamp, size_t siz
     if (size > 0)
         stamp[0] = '\0';
     dms_stmt *stmt = NULL;
-    int status = dms_store_prepare(store,
-                                   "SELECT id, imported_at FROM enrol_employer "
-                                   "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
-                                   &stmt, err);
+    int status = latest_employer(store,
+                                 "SELECT id, imported_at FROM enrol_employer "
+                                 "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+                                 "reading the employer import", &stmt, err);
     if (status != DMS_OK)
         return status;
-    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
-    int rc = dms_sql_step(stmt);
-    if (rc == DMS_SQL_ROW) {
-        *id = (long)dms_sql_column_int64(stmt, 0);
-        dms_store_column_text(stmt, 1, stamp, size);
-    } else if (rc == DMS_SQL_DONE) {
-        status = dms_error_set(err, DMS_ENOTFOUND, NULL,
-                               "no employer policy and census imported yet "
-                               "(dmsrate enrol import, or POST /v1/employer)");
-    } else {
-        status = dms_store_fail(store, rc, "reading the employer import", err);
-    }
+    *id = (long)dms_sql_column_int64(stmt, 0);
+    dms_store_column_text(stmt, 1, stamp, size);
     dms_sql_finalize(stmt);
-    return status;
+    return DMS_OK;
 }
 
 int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char **census_csv,
@@ -338,28 +355,18 @@ int dms_enrol_employer_get(dms_store *store, long *id, char **policy_json, char 
     if (census_csv != NULL)
         *census_csv = NULL;
     dms_stmt *stmt = NULL;
-    int status = dms_store_prepare(store,
-                                   "SELECT id, policy_json, census_csv FROM enrol_employer "
-                                   "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
-                                   &stmt, err);
+    int status = latest_employer(store,
+                                 "SELECT id, policy_json, census_csv FROM enrol_employer "
+                                 "WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+                                 "reading the employer", &stmt, err);
     if (status != DMS_OK)
         return status;
-    dms_sql_bind_int64(stmt, 1, dms_store_tenant(store));
-    int rc = dms_sql_step(stmt);
-    if (rc == DMS_SQL_ROW) {
-        if (id != NULL)
-            *id = (long)dms_sql_column_int64(stmt, 0);
-        if (policy_json != NULL && (*policy_json = column_dup(stmt, 1)) == NULL)
-            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the policy");
-        if (census_csv != NULL && (*census_csv = column_dup(stmt, 2)) == NULL)
-            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the census");
-    } else if (rc == DMS_SQL_DONE) {
-        status = dms_error_set(err, DMS_ENOTFOUND, NULL,
-                               "no employer policy and census imported yet "
-                               "(dmsrate enrol import, or POST /v1/employer)");
-    } else {
-        status = dms_store_fail(store, rc, "reading the employer", err);
-    }
+    if (id != NULL)
+        *id = (long)dms_sql_column_int64(stmt, 0);
+    if (policy_json != NULL && (*policy_json = column_dup(stmt, 1)) == NULL)
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the policy");
+    if (census_csv != NULL && (*census_csv = column_dup(stmt, 2)) == NULL)
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the census");
     dms_sql_finalize(stmt);
     if (status != DMS_OK) {
         if (policy_json != NULL) {
