@@ -28,6 +28,7 @@
 #include "dms/api.h"
 #include "http_client.h"
 #include "run_command.h"
+#include "testutil.h"
 
 struct server {
     pid_t pid;
@@ -99,9 +100,7 @@ static int stop_server(struct server *s)
     int wstatus = 0;
     waitpid(s->pid, &wstatus, 0);
     s->pid = 0;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s->dir);
-    if (system(cmd) != 0)
+    if (test_remove_tree(s->dir) != 0)
         return -1;
     return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 }

@@ -23,6 +23,7 @@
 #include "dms/store.h"
 #include "http_client.h"
 #include "run_command.h"
+#include "testutil.h"
 
 #define EMPLOYEES 160
 #define WORKERS 4
@@ -171,9 +172,7 @@ static void acknowledged_elections_survive_sigkill(void **state)
     http_key = NULL;
     kill(server, SIGTERM);
     waitpid(server, NULL, 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_remove_tree(dir), 0);
 }
 
 int main(void)

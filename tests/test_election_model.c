@@ -29,6 +29,7 @@
 
 #include "http_client.h"
 #include "run_command.h"
+#include "testutil.h"
 
 #define NEMP 3
 static const char *const employees[NEMP] = {"100014", "100007", "100021"};
@@ -424,9 +425,7 @@ static void run_seed(unsigned long long seed, int steps)
         compare_all();
     }
     stop();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_remove_tree(dir), 0);
 }
 
 static void model_based_sequences(void **state)
@@ -580,9 +579,7 @@ static void payroll_follows_versions(void **state)
     expect_payroll(0, m1, m2, 3); /* from March, the month of the birth */
     expect_payroll(2, m3, m3, 1);
     stop();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_remove_tree(dir), 0);
 }
 
 /* The days() of the model against known dates, so that the model is right. */

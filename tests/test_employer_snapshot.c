@@ -22,6 +22,7 @@
 #include "dms/picker.h"
 #include "dms/tariff.h"
 #include "dms/tenant_store.h"
+#include "testutil.h"
 
 static char dir[64];
 
@@ -260,9 +261,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
 int main(void)

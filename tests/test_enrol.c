@@ -28,6 +28,7 @@
 #include "http_client.h"
 #include "store_target.h"
 #include "run_command.h"
+#include "testutil.h"
 
 static pid_t server_pid;
 static unsigned port;
@@ -89,9 +90,7 @@ static int teardown(void **state)
     (void)state;
     if (server_pid > 0)
         stop(SIGTERM);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
 /* Calls method path with key (NULL: none) and body; returns the status, JSON in *out. */

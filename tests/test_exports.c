@@ -24,6 +24,7 @@
 #include "../src/core/io/csv_internal.h"
 #include "http_client.h"
 #include "run_command.h"
+#include "testutil.h"
 
 /* The forged row an unquoted id would add to payroll.csv. */
 #define HOSTILE_ID "=1+2\",\n100099,2026-01,0.01"
@@ -112,9 +113,7 @@ static int teardown(void **state)
         kill(server_pid, SIGTERM);
         waitpid(server_pid, NULL, 0);
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
 static int call(const char *key, const char *method, const char *path, const char *body,

@@ -251,9 +251,7 @@ static void test_route(void **state)
     http_key = NULL;
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_remove_tree(dir), 0);
 }
 
 int main(void)

@@ -34,6 +34,7 @@
 
 #include "run_command.h"
 #include "store_target.h"
+#include "testutil.h"
 
 static char dir[64], db[256], maildir[128], url[64];
 static unsigned short port;
@@ -159,9 +160,7 @@ static int teardown(void **state)
 {
     (void)state;
     sink_stop();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
 /* `dmsrate notify run` for today at now; its one-line summary into out. */

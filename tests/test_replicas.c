@@ -38,6 +38,7 @@
 #include "http_client.h"
 #include "run_command.h"
 #include "store_target.h"
+#include "testutil.h"
 
 #define T 20000
 #define EMPLOYEES 24
@@ -201,9 +202,7 @@ static int teardown(void **state)
             waitpid(pid[i], NULL, 0);
         }
     if (dir[0] != '\0') {
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        return system(cmd) == 0 ? 0 : -1;
+        return test_remove_tree(dir) == 0 ? 0 : -1;
     }
     return 0;
 }

@@ -22,6 +22,7 @@
 #include "dms/api.h"
 #include "dms/api_static.h"
 #include "http_client.h"
+#include "testutil.h"
 
 static char base[PATH_MAX - 64]; /* a temporary folder holding web/ and secret.txt */
 static char root[PATH_MAX];      /* base/web */
@@ -73,9 +74,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[PATH_MAX + 32];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(base) == 0 ? 0 : -1;
 }
 
 static void mime_types(void **state)

@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 
 #include "dms/store.h"
+#include "testutil.h"
 
 struct fixture {
     char dir[64];
@@ -37,9 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
+    if (test_remove_tree(f->dir) != 0)
         return -1;
     free(f);
     return 0;

@@ -22,6 +22,7 @@
 
 #include "dms/sql.h"
 #include "dms/store.h"
+#include "testutil.h"
 
 /* Commits of one page-sized row each: past the usual threshold of 1000 pages. */
 #define COMMITS 1300
@@ -133,9 +134,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
 int main(void)

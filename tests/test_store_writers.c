@@ -24,6 +24,7 @@
 #include "dms/enrol_store.h"
 #include "dms/sql.h"
 #include "dms/store.h"
+#include "testutil.h"
 
 #define THREADS 4
 #define WRITES 150
@@ -258,9 +259,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the cmocka test programs: relative-tolerance checks that
- * print both numbers when they fail, and GSL's handler switched off the way
- * the service does.
+ * print both numbers when they fail, GSL's handler switched off the way
+ * the service does, and the removal of a test's temporary folder.
  */
 #ifndef DMS_TESTUTIL_H
 #define DMS_TESTUTIL_H
@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #define assert_close(actual, expected, rel_tol)                                                    \
@@ -36,5 +37,15 @@ static inline void assert_close_impl(double actual, double expected, double rel_
             fail();                                                                                \
         }                                                                                          \
     } while (0)
+
+/* Removes a test's temporary folder and all it holds: 0 when done, else
+ * rm's status (or -1 for a path too long to pass). */
+static inline int test_remove_tree(const char *path)
+{
+    char cmd[4096 + 32];
+    if (snprintf(cmd, sizeof cmd, "rm -rf '%s'", path) >= (int)sizeof cmd)
+        return -1;
+    return system(cmd);
+}
 
 #endif
