@@ -130,6 +130,8 @@ static int group_teardown(void **state)
     (void)state;
     if (main_server.pid > 0)
         stop_server(&main_server);
+    else if (main_server.dir[0] != '\0') /* the last test stops the server itself */
+        test_remove_tree(main_server.dir);
     return 0;
 }
 
