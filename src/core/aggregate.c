@@ -1049,7 +1049,7 @@ bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *l
  * at fixed points (dms_discretize_payment, the shared tables), and the
  * early stop where the law is exhausted depends on the masses alone.
  */
-#define LATTICE_KEY_LEN 13
+#define LATTICE_KEY_LEN (LATTICE_CACHE_KEY + 2) /* the cache's key, the divisor, the method */
 #define LAW_KEY_LEN 8
 
 typedef struct batch_item {
@@ -1074,19 +1074,10 @@ static int compare_item(const void *a, const void *b)
 static void fill_keys(const dms_aggregate_spec *spec, batch_item *item)
 {
     /* Every double is written whole (no padding), so keys compare by bits. */
-    const double lk[LATTICE_KEY_LEN] = {(double)spec->sev.kind,
-                                        spec->sev.meanlog,
-                                        spec->sev.sdlog,
-                                        spec->sev.shape,
-                                        spec->sev.scale,
-                                        spec->cov.deductible,
-                                        spec->cov.franchise ? 1.0 : 0.0,
-                                        spec->cov.copay,
-                                        spec->cov.claim_limit,
-                                        item->plan.span,
-                                        (double)item->plan.discretization,
-                                        item->shared_divisor,
-                                        (double)spec->method};
+    lattice_key(&spec->sev, &spec->cov, item->plan.span, item->plan.discretization,
+                item->lattice_key);
+    item->lattice_key[LATTICE_CACHE_KEY] = item->shared_divisor;
+    item->lattice_key[LATTICE_CACHE_KEY + 1] = (double)spec->method;
     const double wk[LAW_KEY_LEN] = {(double)spec->freq.kind,
                                     spec->freq.mean,
                                     spec->freq.size,
@@ -1095,7 +1086,6 @@ static void fill_keys(const dms_aggregate_spec *spec, batch_item *item)
                                     spec->span,
                                     spec->span_divisor,
                                     (double)spec->discretization};
-    memcpy(item->lattice_key, lk, sizeof lk);
     memcpy(item->law_key, wk, sizeof wk);
 }
 
