@@ -40,7 +40,7 @@ int cmd_aggregate(int argc, char **argv)
         return 2;
     }
     if (help) {
-        fputs(dms_aggregate_usage, stdout);
+        cli_usage("aggregate", stdout);
         return 0;
     }
     dms_aggdist *dist = NULL;

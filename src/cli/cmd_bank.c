@@ -12,27 +12,6 @@
 #include "dms/jsonread.h"
 #include "dms/report.h"
 
-static const char bank_usage[] =
-    "usage: dmsrate bank price [--tariff FILE] [--model FILE] [--format table|json]\n"
-    "       dmsrate bank projection [--cards N] [--months M] [--uptake U] [--lapse L]\n"
-    "                               [--new-sales K] [--request FILE] [--tariff FILE]\n"
-    "                               [--model FILE] [--format table|json]\n"
-    "\n"
-    "price: the monthly price per card meeting the target loss ratio (claims / price)\n"
-    "with expected claims, bank commission, insurer expense and profit.\n"
-    "projection: active cards, premium, claims with a P5-P95 band, commission and loss\n"
-    "ratio per month, and penetration, ARPU uplift, claims per 1,000, cost per claim.\n"
-    "\n"
-    "  --tariff FILE   bank tariff (default tariffs/bank-premium-card-2026.json)\n"
-    "  --model FILE    actuarial model (default models/ru-2026.json)\n"
-    "  --request FILE  projection inputs as JSON (see examples/bank/); flags override it\n"
-    "  --cards N       premium cards in the base (required without --request)\n"
-    "  --months M      1..60 (default 12)\n"
-    "  --uptake U      share of the base buying in month 1 (default 0.05)\n"
-    "  --lapse L       share of add-ons cancelled a month (default 0.03)\n"
-    "  --new-sales K   add-ons sold a month from month 2 (default 100)\n"
-    "  --format F      table (default) or json\n";
-
 static int print_json(json_t *report)
 {
     char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
@@ -55,7 +34,7 @@ static bool parse_number(const char *text, double min, double max, double *out)
 int cmd_bank(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(bank_usage, argc < 2 ? stderr : stdout);
+        cli_usage("bank", argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     bool projection = strcmp(argv[1], "projection") == 0;
@@ -69,7 +48,7 @@ int cmd_bank(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(bank_usage, stdout);
+            cli_usage("bank", stdout);
             return 0;
         }
         const char **target = strcmp(flag, "--tariff") == 0      ? &tariff_path

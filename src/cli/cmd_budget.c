@@ -19,51 +19,6 @@
 #include "dms/jsonread.h"
 #include "dms/report.h"
 
-static const char budget_usage[] =
-    "usage: dmsrate budget --census FILE --budgets FILE [--survey FILE] [--tariff FILE]\n"
-    "                      [--model FILE] [--format table|json]\n"
-    "       dmsrate budget compare --census FILE --plans A.json B.json [C.json [D.json]]\n"
-    "                      [--tariff FILE] [--model FILE] [--format table|json]\n"
-    "       dmsrate budget funding --census FILE --plan FILE [--stop-loss "
-    "none|p50|p75|p90|p95|p99]\n"
-    "                      [--admin-fee RUB] [--admin-share S] [--tariff FILE] [--model FILE]\n"
-    "                      [--format table|json]\n"
-    "       dmsrate budget crisis --census FILE --plan FILE --from DATE --months N\n"
-    "                      [--shock F] [--add MODULE,...] [--tariff FILE] [--model FILE]\n"
-    "                      [--format table|json]\n"
-    "       dmsrate budget effect --register FILE --membership FILE --period FROM:TO\n"
-    "                      [--hr FILE] [--pilot DEPARTMENT] [--nps N0,N1,...,N10]\n"
-    "                      [--programme-cost RUB] [--sick-day-cost RUB]\n"
-    "                      [--replacement-cost RUB] [--turnover-before SHARE]\n"
-    "                      [--min-cell N] [--format table|json]\n"
-    "\n"
-    "Finds per segment the package design (network, modules, deductible, co-pay,\n"
-    "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
-    "and the segment's module priorities) within the budget per head, and the\n"
-    "cheapest design reaching a target score; explains the choice (why, the next\n"
-    "best package, what 1,000 RUB more per head buys); prices each through the\n"
-    "group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
-    "severity, both). compare prices two to four plans for one census side by side.\n"
-    "funding compares the fixed premium with pay-as-you-go (claims + admin fee per\n"
-    "head a year, default the tariff's, + a share of claims), with and without\n"
-    "stop-loss above a percentile of the group's claims (default p90).\n"
-    "crisis prices a temporary enhanced package (default: check-up as priority\n"
-    "diagnostics and telemedicine, added where missing) for N months from DATE with\n"
-    "claim frequency x F (default 1.3) as a mid-year endorsement, pro rata by days.\n"
-    "effect gives usage share, visits per 1,000, cost per case, sick days per\n"
-    "employee before/after (HR file), NPS (counts of answers 0..10) and the ROI\n"
-    "with its inputs; --pilot compares one department with the rest; cells of\n"
-    "fewer than --min-cell people (default 5) are suppressed.\n"
-    "\n"
-    "  --census FILE   people: CSV or JSON\n"
-    "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
-    "  --survey FILE   employee survey aggregated per segment (mean ratings 0..5 and\n"
-    "                  respondents; a segment with fewer than 5 is not used)\n"
-    "  --plans FILES   plan files to compare (examples/plans/, examples/compare/)\n"
-    "  --tariff FILE   insurer tariff (default tariffs/corporate-2026.json)\n"
-    "  --model FILE    actuarial model (default models/ru-2026.json)\n"
-    "  --format F      table (default) or json\n";
-
 static void print_diag(const dms_diag *diag)
 {
     cli_diag("dmsrate budget", diag, false);
@@ -99,7 +54,7 @@ static int read_value_flags(const char *cmd, int argc, char **argv, const struct
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
+            cli_usage("budget", stdout);
             return 0;
         }
         const char **target = NULL;
@@ -522,7 +477,7 @@ int cmd_budget(int argc, char **argv)
     for (int i = first; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
+            cli_usage("budget", stdout);
             return 0;
         }
         if (compare && strcmp(flag, "--plans") == 0) {

@@ -23,27 +23,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char claims_usage[] =
-    "usage: dmsrate claims import --db FILE --employer NAME --year YYYY --register FILE\n"
-    "       dmsrate claims rate   (--register FILE | --db FILE --employer NAME --year YYYY)\n"
-    "                             [--membership FILE] --experience FROM:TO --renewal FROM:TO\n"
-    "                             [--model FILE] [--p 0.90 --k 0.05 | --bs-k K]\n"
-    "                             [--census FILE --plan FILE [--tariff FILE]]\n"
-    "                             [--last-premium ROUBLES]\n"
-    "       dmsrate claims report NAME (--register FILE | --db ...) [--membership FILE]\n"
-    "                             --period FROM:TO [--min-cell 5] [--department NAME]\n"
-    "                             [--limit MODULE=ROUBLES]... [--premium-per-member-month R]\n"
-    "                             [--format csv|json|xlsx] [--lang en|ru] [--tariff FILE]\n"
-    "\n"
-    "Claims registers (реестр оказанных услуг): CSV, Russian or English headers; diagnosis\n"
-    "and name columns are dropped and never stored. Dates are YYYY-MM-DD.\n"
-    "Reports: insured, utilisation, expense, limits, clinics, loss_ratio. Any cell resting\n"
-    "on fewer than --min-cell people is printed as <N. --lang ru (or --ru): CSV for Russian\n"
-    "Excel (UTF-8 BOM, ';', decimal comma, Russian headers and, with the tariff's names,\n"
-    "Russian module names); English by default.\n"
-    "Without --membership, exposure (member-months) comes from the stored register of\n"
-    "insured people of --employer ID (dmsrate register import) in --db.\n";
-
 struct args {
     const char *db, *employer, *register_path, *membership, *model, *census, *plan, *tariff;
     const char *format, *department, *report;
@@ -487,7 +466,7 @@ int cmd_claims(int argc, char **argv)
     memset(&a, 0, sizeof a);
     a.ru = cli_russian(); /* --lang ru, taken by main */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(claims_usage, argc < 2 ? stderr : stdout);
+        cli_usage("claims", argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     int first = 2;
@@ -497,7 +476,7 @@ int cmd_claims(int argc, char **argv)
     }
     for (int i = first; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0) {
-            fputs(claims_usage, stdout);
+            cli_usage("claims", stdout);
             return 0;
         }
     int rc = parse_args(argc, argv, first, &a);

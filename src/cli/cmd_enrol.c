@@ -18,26 +18,15 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate enrol import [--employer ID] --policy FILE --census FILE [--db FILE]\n"
-    "\n"
-    "Validates and stores the employer's policy (JSON) and census (CSV) for the\n"
-    "module picker of `dmsrate serve`.\n"
-    "  --employer ID   the employer (dmsrate employers create); default 1\n"
-    "  --policy FILE   a policy such as examples/policies/midsize-2026.json\n"
-    "  --census FILE   a census such as examples/census/midsize-450.csv\n"
-    "  --db FILE       the service's database (default var/dmsrate.db), or a\n"
-    "                  postgresql:// URI\n";
-
 int cmd_enrol(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        cli_usage("enrol", argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "import") != 0) {
         cli_fail("dmsrate enrol", "unknown action '%s'", argv[1]);
-        fputs(usage, stderr);
+        cli_usage("enrol", stderr);
         return 2;
     }
     const char *policy_path = NULL, *census_path = NULL, *db_path = "var/dmsrate.db";
@@ -46,7 +35,7 @@ int cmd_enrol(int argc, char **argv)
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
             cli_fail("dmsrate enrol", "unknown option or missing value: %s", argv[i]);
-            fputs(usage, stderr);
+            cli_usage("enrol", stderr);
             return 2;
         }
         if (strcmp(argv[i], "--policy") == 0)
@@ -62,13 +51,13 @@ int cmd_enrol(int argc, char **argv)
             }
         } else {
             cli_fail("dmsrate enrol", "unknown option %s", argv[i]);
-            fputs(usage, stderr);
+            cli_usage("enrol", stderr);
             return 2;
         }
     }
     if (policy_path == NULL || census_path == NULL) {
         cli_fail("dmsrate enrol import", "--policy and --census are required");
-        fputs(usage, stderr);
+        cli_usage("enrol", stderr);
         return 2;
     }
     dms_error err;

@@ -17,23 +17,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate notify contact --employer ID --role ROLE [--employee ID] --email ADDR\n"
-    "       dmsrate notify run     [--today YYYY-MM-DD] [--smtp smtp://HOST:PORT]\n"
-    "                              [--from ADDR] [--now UNIX_SECONDS]\n"
-    "       dmsrate notify inbox   --employer ID --role ROLE [--employee ID]\n"
-    "       dmsrate notify log     --employer ID\n"
-    "  (every action takes --db FILE, default var/dmsrate.db)\n"
-    "\n"
-    "Notifications: status changes of insured people, elections and reimbursement\n"
-    "requests; the programme ending in 30/14/1 days; invoices due (3 days before)\n"
-    "and overdue; keys expiring in 7/1 days.\n"
-    "  contact  the e-mail of a role (hr, finance, insurer) or of an employee\n"
-    "  run      the daily scan for --today (default today) and, with --smtp, the\n"
-    "           e-mails due by --now (default now)\n"
-    "  inbox    the in-cabinet inbox of a role (and employee)\n"
-    "  log      every notification: to whom, what, when, queued/delivered/failed/retried\n";
-
 struct args {
     const char *db, *role, *employee, *email, *today, *smtp, *from, *now;
     long employer;
@@ -42,7 +25,7 @@ struct args {
 int cmd_notify(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
+        cli_usage("notify", argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     const char *action = argv[1];
@@ -60,7 +43,7 @@ int cmd_notify(int argc, char **argv)
                                                            : NULL;
         if (v == NULL || (slot == NULL && strcmp(f, "--employer") != 0)) {
             cli_fail("dmsrate notify", "bad option %s", f);
-            fputs(usage, stderr);
+            cli_usage("notify", stderr);
             return 2;
         }
         if (slot != NULL)
@@ -76,12 +59,12 @@ int cmd_notify(int argc, char **argv)
         ok = ok && a.role != NULL;
     else if (!run && strcmp(action, "log") != 0) {
         cli_fail("dmsrate notify", "unknown action '%s'", action);
-        fputs(usage, stderr);
+        cli_usage("notify", stderr);
         return 2;
     }
     if (!ok) {
         cli_fail("dmsrate notify", "%s: missing or bad options", action);
-        fputs(usage, stderr);
+        cli_usage("notify", stderr);
         return 2;
     }
     dms_error err;

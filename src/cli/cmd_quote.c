@@ -12,24 +12,6 @@
 #include "dms/quote.h"
 #include "dms/report.h"
 
-static const char quote_usage[] =
-    "usage: dmsrate quote --census FILE --plan FILE [--tariff FILE] [--model FILE]\n"
-    "                     [--format table|json|csv|xlsx] [--lang en|ru] [--no-percentiles]\n"
-    "\n"
-    "Prices a group: per segment and in total, per scenario (optimistic / base /\n"
-    "pessimistic), the expected claims, every loading step and the gross premium,\n"
-    "and the percentiles of the group's total claims.\n"
-    "\n"
-    "  --census FILE     people: CSV (Russian or English headers, ';' or ',') or JSON\n"
-    "  --plan FILE       package design per segment (see examples/plans/)\n"
-    "  --tariff FILE     insurer tariff (default tariffs/corporate-2026.json)\n"
-    "  --model FILE      actuarial model (default models/ru-2026.json)\n"
-    "  --format F        table (default), json, csv or xlsx (to stdout: > quote.xlsx;\n"
-    "                    headers in the --lang language)\n"
-    "  --lang L          en (default) or ru: CSV for Russian Excel (UTF-8 BOM, ';',\n"
-    "                    decimal comma, Russian headers, module and scenario names)\n"
-    "  --no-percentiles  skip the distribution of the group's total claims\n";
-
 int cmd_quote(int argc, char **argv)
 {
     const char *census_path = NULL, *plan_path = NULL;
@@ -39,7 +21,7 @@ int cmd_quote(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(quote_usage, stdout);
+            cli_usage("quote", stdout);
             return 0;
         }
         if (strcmp(flag, "--no-percentiles") == 0) {

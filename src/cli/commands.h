@@ -45,6 +45,10 @@ int cli_raise(const char *prog, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The --help text of command ("quote", "serve", ...) on out, in the language
+ * of cli_russian (help.c holds both forms of every command in one table). */
+void cli_usage(const char *command, FILE *out);
+
 /* --format xlsx (xlsx_out.c): cli_xlsx_begin opens a memory stream for the
  * command's CSV (NULL, message printed, when stdout is a terminal);
  * cli_xlsx_end converts it to a typed workbook on stdout. Returns 0 or 1. */
