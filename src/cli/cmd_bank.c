@@ -45,32 +45,25 @@ int cmd_bank(int argc, char **argv)
     const char *tariff_path = "tariffs/bank-premium-card-2026.json";
     const char *model_path = "models/ru-2026.json", *format = "table", *request = NULL;
     const char *cards = NULL, *months = NULL, *uptake = NULL, *lapse = NULL, *sales = NULL;
+    /* price takes only the first three. */
+    const cli_value_flag flags[] = {{"--tariff", &tariff_path},
+                                    {"--model", &model_path},
+                                    {"--format", &format},
+                                    {"--request", projection ? &request : NULL},
+                                    {"--cards", projection ? &cards : NULL},
+                                    {"--months", projection ? &months : NULL},
+                                    {"--uptake", projection ? &uptake : NULL},
+                                    {"--lapse", projection ? &lapse : NULL},
+                                    {"--new-sales", projection ? &sales : NULL},
+                                    {NULL, NULL}};
     for (int i = 2; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
             cli_usage("bank", stdout);
             return 0;
         }
-        const char **target = strcmp(flag, "--tariff") == 0      ? &tariff_path
-                              : strcmp(flag, "--model") == 0     ? &model_path
-                              : strcmp(flag, "--format") == 0    ? &format
-                              : !projection                      ? NULL
-                              : strcmp(flag, "--request") == 0   ? &request
-                              : strcmp(flag, "--cards") == 0     ? &cards
-                              : strcmp(flag, "--months") == 0    ? &months
-                              : strcmp(flag, "--uptake") == 0    ? &uptake
-                              : strcmp(flag, "--lapse") == 0     ? &lapse
-                              : strcmp(flag, "--new-sales") == 0 ? &sales
-                                                                 : NULL;
-        if (target == NULL) {
-            cli_fail("dmsrate bank", "%s: unknown flag (see --help)", flag);
+        if (cli_take_value("dmsrate bank", flags, argc, argv, &i) != 0)
             return 2;
-        }
-        if (i + 1 >= argc) {
-            cli_fail("dmsrate bank", "%s: needs a value", flag);
-            return 2;
-        }
-        *target = argv[++i];
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
         cli_fail("dmsrate bank", "--format: '%s' is not table or json", format);

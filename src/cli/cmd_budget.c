@@ -38,18 +38,12 @@ static int print_json(json_t *report)
     return rc;
 }
 
-/* A value flag of a subcommand and where its value goes. */
-struct value_flag {
-    const char *name;
-    const char **target;
-};
-
 /*
  * Reads the value flags of subcommand cmd (flags ends with a NULL name) from
  * argv[1..]. Returns -1 when all were read, else the exit code: 0 after
  * --help, 2 on an unknown flag or a missing value.
  */
-static int read_value_flags(const char *cmd, int argc, char **argv, const struct value_flag *flags)
+static int read_value_flags(const char *cmd, int argc, char **argv, const cli_value_flag *flags)
 {
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -57,10 +51,7 @@ static int read_value_flags(const char *cmd, int argc, char **argv, const struct
             cli_usage("budget", stdout);
             return 0;
         }
-        const char **target = NULL;
-        for (const struct value_flag *f = flags; f->name != NULL && target == NULL; f++)
-            if (strcmp(flag, f->name) == 0)
-                target = f->target;
+        const char **target = cli_value_flag_find(flags, flag);
         if (target == NULL || i + 1 >= argc) {
             cli_fail("dmsrate budget",
                      target == NULL ? "%s: %s: unknown flag (see --help)"
@@ -159,7 +150,7 @@ static int cmd_funding(int argc, char **argv)
                *share = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
-    const struct value_flag flags[] = {
+    const cli_value_flag flags[] = {
         {"--census", &census_path}, {"--plan", &plan_path},    {"--stop-loss", &stop_loss},
         {"--admin-fee", &fee},      {"--admin-share", &share}, {"--tariff", &tariff_path},
         {"--model", &model_path},   {"--format", &format},     {NULL, NULL},
@@ -229,7 +220,7 @@ static int cmd_crisis(int argc, char **argv)
                *add = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
-    const struct value_flag flags[] = {
+    const cli_value_flag flags[] = {
         {"--census", &census_path}, {"--plan", &plan_path},
         {"--from", &from},          {"--months", &months},
         {"--shock", &shock},        {"--add", &add},
@@ -314,7 +305,7 @@ static int cmd_effect(int argc, char **argv)
     const char *reg_path = NULL, *mem_path = NULL, *period = NULL, *hr_path = NULL, *pilot = NULL,
                *nps = NULL, *cost = NULL, *day = NULL, *repl = NULL, *turn = NULL, *min_cell = NULL,
                *format = "table";
-    const struct value_flag flags[] = {
+    const cli_value_flag flags[] = {
         {"--register", &reg_path},
         {"--membership", &mem_path},
         {"--period", &period},
@@ -474,6 +465,13 @@ int cmd_budget(int argc, char **argv)
     bool compare = argc > 1 && strcmp(argv[1], "compare") == 0;
     if (compare)
         first = 2;
+    const cli_value_flag flags[] = {{"--census", &census_path},
+                                    {"--budgets", compare ? NULL : &budgets_path},
+                                    {"--survey", compare ? NULL : &survey_path},
+                                    {"--tariff", &tariff_path},
+                                    {"--model", &model_path},
+                                    {"--format", &format},
+                                    {NULL, NULL}};
     for (int i = first; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -490,22 +488,8 @@ int cmd_budget(int argc, char **argv)
             }
             continue;
         }
-        const char **target = strcmp(flag, "--census") == 0                ? &census_path
-                              : !compare && strcmp(flag, "--budgets") == 0 ? &budgets_path
-                              : !compare && strcmp(flag, "--survey") == 0  ? &survey_path
-                              : strcmp(flag, "--tariff") == 0              ? &tariff_path
-                              : strcmp(flag, "--model") == 0               ? &model_path
-                              : strcmp(flag, "--format") == 0              ? &format
-                                                                           : NULL;
-        if (target == NULL) {
-            cli_fail("dmsrate budget", "%s: unknown flag (see --help)", flag);
+        if (cli_take_value("dmsrate budget", flags, argc, argv, &i) != 0)
             return 2;
-        }
-        if (i + 1 >= argc) {
-            cli_fail("dmsrate budget", "%s: needs a value", flag);
-            return 2;
-        }
-        *target = argv[++i];
     }
     if (census_path == NULL || (!compare && budgets_path == NULL)) {
         cli_fail("dmsrate budget", "%s: required (see --help)",

@@ -18,6 +18,13 @@ int cmd_quote(int argc, char **argv)
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table", *lang = cli_russian() ? "ru" : "en";
     dms_quote_options options = dms_quote_options_default();
+    const cli_value_flag flags[] = {{"--census", &census_path},
+                                    {"--plan", &plan_path},
+                                    {"--tariff", &tariff_path},
+                                    {"--model", &model_path},
+                                    {"--format", &format},
+                                    {"--lang", &lang},
+                                    {NULL, NULL}};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
@@ -28,22 +35,8 @@ int cmd_quote(int argc, char **argv)
             options.percentiles = false;
             continue;
         }
-        const char **target = strcmp(flag, "--census") == 0   ? &census_path
-                              : strcmp(flag, "--plan") == 0   ? &plan_path
-                              : strcmp(flag, "--tariff") == 0 ? &tariff_path
-                              : strcmp(flag, "--model") == 0  ? &model_path
-                              : strcmp(flag, "--format") == 0 ? &format
-                              : strcmp(flag, "--lang") == 0   ? &lang
-                                                              : NULL;
-        if (target == NULL) {
-            cli_fail("dmsrate quote", "%s: unknown flag (see --help)", flag);
+        if (cli_take_value("dmsrate quote", flags, argc, argv, &i) != 0)
             return 2;
-        }
-        if (i + 1 >= argc) {
-            cli_fail("dmsrate quote", "%s: needs a value", flag);
-            return 2;
-        }
-        *target = argv[++i];
     }
     if (census_path == NULL || plan_path == NULL) {
         cli_fail("dmsrate quote", "%s: required (see --help)",

@@ -45,6 +45,19 @@ int cli_raise(const char *prog, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A flag taking one value and where its value goes (cli_flags.c); a table
+ * of them ends with a NULL name, and an entry with a NULL target is a flag
+ * the subcommand at hand does not take. cli_value_flag_find returns the
+ * target of name, or NULL. cli_take_value stores argv[*i + 1] at the target
+ * of flag argv[*i] and steps *i past it: 0, or after printing the usage
+ * error (an unknown flag, a missing value) the exit status 2. */
+typedef struct cli_value_flag {
+    const char *name;
+    const char **target;
+} cli_value_flag;
+const char **cli_value_flag_find(const cli_value_flag *flags, const char *name);
+int cli_take_value(const char *prog, const cli_value_flag *flags, int argc, char **argv, int *i);
+
 /* The --help text of command ("quote", "serve", ...) on out, in the language
  * of cli_russian (help.c holds both forms of every command in one table). */
 void cli_usage(const char *command, FILE *out);
