@@ -174,8 +174,8 @@ static void test_every_command_has_both_forms(void **state)
     }
 }
 
-/* A usage error's text goes to stderr in the chosen language too, and -h is
- * --help. */
+/* The usage printed on stderr, alone or after a usage error, is in the
+ * chosen language too, and -h is --help. */
 static void test_usage_on_stderr_in_russian(void **state)
 {
     (void)state;
@@ -185,6 +185,17 @@ static void test_usage_on_stderr_in_russian(void **state)
     assert_int_equal(r.status, 2);
     assert_true(starts_with(r.err, "использование: dmsrate employers"));
     assert_string_equal(r.out, "");
+    command_result_free(&r);
+
+    /* A usage error: the one-line error with its code, then the usage. */
+    char *bad_action[] = {"dmsrate", "--lang", "ru", "register", "bogus", "--employer", "1", NULL};
+    r = run_dmsrate(bad_action);
+    assert_int_equal(r.status, 2);
+    const char *usage = strchr(r.err, '\n');
+    assert_non_null(usage);
+    assert_non_null(strstr(r.err, "[invalid_parameter]\n"));
+    assert_true(strstr(r.err, "[invalid_parameter]\n") + strlen("[invalid_parameter]") == usage);
+    assert_true(starts_with(usage + 1, "использование: dmsrate register"));
     command_result_free(&r);
 
     char *short_flag[] = {"dmsrate", "--lang=ru", "keys", "-h", NULL};

@@ -21,17 +21,14 @@ int cmd_employers(int argc, char **argv)
     }
     bool create = strcmp(argv[1], "create") == 0;
     if (!create && strcmp(argv[1], "list") != 0) {
-        cli_fail("dmsrate employers", "unknown action '%s'", argv[1]);
-        cli_usage("employers", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate employers", "employers", "unknown action '%s'", argv[1]);
     }
     const char *name = NULL, *inn = NULL, *db_path = "var/dmsrate.db";
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
-            cli_fail("dmsrate employers", "unknown option or missing value: %s", argv[i]);
-            cli_usage("employers", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate employers", "employers",
+                                  "unknown option or missing value: %s", argv[i]);
         }
         if (create && strcmp(argv[i], "--name") == 0)
             name = value;
@@ -40,15 +37,11 @@ int cmd_employers(int argc, char **argv)
         else if (strcmp(argv[i], "--db") == 0)
             db_path = value;
         else {
-            cli_fail("dmsrate employers", "unknown option %s", argv[i]);
-            cli_usage("employers", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate employers", "employers", "unknown option %s", argv[i]);
         }
     }
     if (create && name == NULL) {
-        cli_fail("dmsrate employers create", "--name is required");
-        cli_usage("employers", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate employers create", "employers", "--name is required");
     }
     dms_error err;
     dms_error_clear(&err);

@@ -25,18 +25,15 @@ int cmd_enrol(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "import") != 0) {
-        cli_fail("dmsrate enrol", "unknown action '%s'", argv[1]);
-        cli_usage("enrol", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate enrol", "enrol", "unknown action '%s'", argv[1]);
     }
     const char *policy_path = NULL, *census_path = NULL, *db_path = "var/dmsrate.db";
     long employer = 0;
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
-            cli_fail("dmsrate enrol", "unknown option or missing value: %s", argv[i]);
-            cli_usage("enrol", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate enrol", "enrol", "unknown option or missing value: %s",
+                                  argv[i]);
         }
         if (strcmp(argv[i], "--policy") == 0)
             policy_path = value;
@@ -50,15 +47,12 @@ int cmd_enrol(int argc, char **argv)
                 return 2;
             }
         } else {
-            cli_fail("dmsrate enrol", "unknown option %s", argv[i]);
-            cli_usage("enrol", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate enrol", "enrol", "unknown option %s", argv[i]);
         }
     }
     if (policy_path == NULL || census_path == NULL) {
-        cli_fail("dmsrate enrol import", "--policy and --census are required");
-        cli_usage("enrol", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate enrol import", "enrol",
+                              "--policy and --census are required");
     }
     dms_error err;
     dms_error_clear(&err);

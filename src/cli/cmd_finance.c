@@ -414,9 +414,7 @@ int cmd_finance(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            cli_fail("dmsrate finance", "missing value for %s", f);
-            cli_usage("finance", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate finance", "finance", "missing value for %s", f);
         }
         bool known = false;
         if (strcmp(f, "--employer") == 0) {
@@ -429,9 +427,7 @@ int cmd_finance(int argc, char **argv)
                 known = true;
             }
         if (!known) {
-            cli_fail("dmsrate finance", "unknown option %s", f);
-            cli_usage("finance", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate finance", "finance", "unknown option %s", f);
         }
     }
     bool ok = a.employer > 0;
@@ -443,14 +439,10 @@ int cmd_finance(int argc, char **argv)
         ok = ok && a.from != NULL && a.to != NULL;
     else if (strcmp(action, "contract") != 0 && strcmp(action, "invoice") != 0 &&
              strcmp(action, "invoices") != 0 && strcmp(action, "debts") != 0) {
-        cli_fail("dmsrate finance", "unknown action '%s'", action);
-        cli_usage("finance", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate finance", "finance", "unknown action '%s'", action);
     }
     if (!ok) {
-        cli_fail("dmsrate finance", "%s: missing or bad options", action);
-        cli_usage("finance", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate finance", "finance", "%s: missing or bad options", action);
     }
     dms_error err;
     dms_error_clear(&err);

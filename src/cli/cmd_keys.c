@@ -59,9 +59,7 @@ int cmd_keys(int argc, char **argv)
     bool create = strcmp(action, "create") == 0, list = strcmp(action, "list") == 0;
     bool by_id = strcmp(action, "revoke") == 0 || strcmp(action, "rotate") == 0;
     if (!create && !list && !by_id) {
-        cli_fail("dmsrate keys", "unknown action '%s'", action);
-        cli_usage("keys", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate keys", "keys", "unknown action '%s'", action);
     }
     long key_id = 0;
     int first = 2;
@@ -84,9 +82,8 @@ int cmd_keys(int argc, char **argv)
             return 0;
         }
         if (value == NULL) {
-            cli_fail("dmsrate keys", "unknown option or missing value: %s", argv[i]);
-            cli_usage("keys", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate keys", "keys", "unknown option or missing value: %s",
+                                  argv[i]);
         }
         if (strcmp(argv[i], "--db") == 0) {
             db_path = value;
@@ -113,9 +110,7 @@ int cmd_keys(int argc, char **argv)
             }
             expires = (int)days;
         } else {
-            cli_fail("dmsrate keys", "unknown option %s", argv[i]);
-            cli_usage("keys", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate keys", "keys", "unknown option %s", argv[i]);
         }
     }
     enum dms_role role = DMS_ROLE_EMPLOYEE;

@@ -42,9 +42,7 @@ int cmd_notify(int argc, char **argv)
                             : strcmp(f, "--now") == 0      ? &a.now
                                                            : NULL;
         if (v == NULL || (slot == NULL && strcmp(f, "--employer") != 0)) {
-            cli_fail("dmsrate notify", "bad option %s", f);
-            cli_usage("notify", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate notify", "notify", "bad option %s", f);
         }
         if (slot != NULL)
             *slot = v;
@@ -58,14 +56,10 @@ int cmd_notify(int argc, char **argv)
     else if (strcmp(action, "inbox") == 0)
         ok = ok && a.role != NULL;
     else if (!run && strcmp(action, "log") != 0) {
-        cli_fail("dmsrate notify", "unknown action '%s'", action);
-        cli_usage("notify", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate notify", "notify", "unknown action '%s'", action);
     }
     if (!ok) {
-        cli_fail("dmsrate notify", "%s: missing or bad options", action);
-        cli_usage("notify", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate notify", "notify", "%s: missing or bad options", action);
     }
     dms_error err;
     dms_error_clear(&err);

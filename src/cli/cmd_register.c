@@ -237,9 +237,7 @@ int cmd_register(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            cli_fail("dmsrate register", "missing value for %s", f);
-            cli_usage("register", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate register", "register", "missing value for %s", f);
         }
         if (strcmp(f, "--db") == 0)
             a.db = v;
@@ -272,9 +270,7 @@ int cmd_register(int argc, char **argv)
         else if (strcmp(f, "--days") == 0)
             a.days = strtol(v, NULL, 10);
         else {
-            cli_fail("dmsrate register", "unknown option %s", f);
-            cli_usage("register", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate register", "register", "unknown option %s", f);
         }
     }
     bool ok = a.employer > 0 && a.offset >= 0 && a.limit >= 0 && a.limit <= 100000;
@@ -289,14 +285,10 @@ int cmd_register(int argc, char **argv)
     else if (strcmp(action, "window") == 0)
         ok = ok && a.days >= 0;
     else if (strcmp(action, "list") != 0) {
-        cli_fail("dmsrate register", "unknown action '%s'", action);
-        cli_usage("register", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate register", "register", "unknown action '%s'", action);
     }
     if (!ok) {
-        cli_fail("dmsrate register", "%s: missing or bad options", action);
-        cli_usage("register", stderr);
-        return 2;
+        return cli_fail_usage("dmsrate register", "register", "%s: missing or bad options", action);
     }
     dms_error err;
     dms_error_clear(&err);

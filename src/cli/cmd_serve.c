@@ -133,9 +133,8 @@ int cmd_serve(int argc, char **argv)
             continue;
         }
         if (value == NULL) {
-            cli_fail("dmsrate serve", "unknown option or missing value: %s", flag);
-            cli_usage("serve", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate serve", "serve", "unknown option or missing value: %s",
+                                  flag);
         }
         i++;
         if (strcmp(flag, "--listen") == 0) {
@@ -218,9 +217,7 @@ int cmd_serve(int argc, char **argv)
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
         } else {
-            cli_fail("dmsrate serve", "unknown option %s", flag);
-            cli_usage("serve", stderr);
-            return 2;
+            return cli_fail_usage("dmsrate serve", "serve", "unknown option %s", flag);
         }
     }
 

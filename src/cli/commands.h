@@ -44,6 +44,10 @@ void cli_error_in(const char *prog, const char *file, const dms_error *err);
 int cli_raise(const char *prog, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_fail followed by the --help text of command on stderr, for the
+ * commands that show their usage after a usage error. Returns 2. */
+int cli_fail_usage(const char *prog, const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* A flag taking one value and where its value goes (cli_flags.c); a table
  * of them ends with a NULL name, and an entry with a NULL target is a flag
