@@ -12,15 +12,6 @@
 #include "dms/jsonread.h"
 #include "dms/report.h"
 
-static int print_json(json_t *report)
-{
-    char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
-    int rc = dump != NULL && puts(dump) >= 0 ? 0 : 1;
-    free(dump);
-    json_decref(report);
-    return rc;
-}
-
 static bool parse_number(const char *text, double min, double max, double *out)
 {
     char *end;
@@ -125,7 +116,7 @@ int cmd_bank(int argc, char **argv)
     if (!projection) {
         exit_code =
             strcmp(format, "json") == 0
-                ? print_json(dms_report_bank_price(tariff, &price, &err))
+                ? cli_print_json(dms_report_bank_price(tariff, &price, &err))
                 : (dms_report_bank_price_table(tariff, &price, cli_russian(), stdout) == DMS_OK
                        ? 0
                        : 1);
@@ -142,7 +133,7 @@ int cmd_bank(int argc, char **argv)
     }
     exit_code =
         strcmp(format, "json") == 0
-            ? print_json(dms_report_bank_projection(tariff, proj, &err))
+            ? cli_print_json(dms_report_bank_projection(tariff, proj, &err))
             : (dms_report_bank_projection_table(tariff, proj, cli_russian(), stdout) == DMS_OK ? 0
                                                                                                : 1);
 out:

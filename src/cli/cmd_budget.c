@@ -29,15 +29,6 @@ static void print_load_error(const char *path, const dms_error *err)
     cli_error_in("dmsrate budget", path, err);
 }
 
-static int print_json(json_t *report)
-{
-    char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
-    int rc = dump != NULL && puts(dump) >= 0 ? 0 : 1;
-    free(dump);
-    json_decref(report);
-    return rc;
-}
-
 /*
  * Reads the value flags of subcommand cmd (flags ends with a NULL name) from
  * argv[1..]. Returns -1 when all were read, else the exit code: 0 after
@@ -206,7 +197,7 @@ static int cmd_funding(int argc, char **argv)
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_funding(&res, &err))
+                    ? cli_print_json(dms_report_funding(&res, &err))
                     : (dms_report_funding_table(&res, stdout) == DMS_OK ? 0 : 1);
 out:
     json_decref(tj);
@@ -279,7 +270,7 @@ static int cmd_crisis(int argc, char **argv)
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_crisis(&res, &err))
+                    ? cli_print_json(dms_report_crisis(&res, &err))
                     : (dms_report_crisis_table(&res, stdout) == DMS_OK ? 0 : 1);
 out:
     json_decref(tj);
@@ -390,7 +381,7 @@ static int cmd_effect(int argc, char **argv)
         goto out;
     }
     if (strcmp(format, "json") == 0) {
-        exit_code = print_json(dms_report_effect(t, &n, &roi, &err));
+        exit_code = cli_print_json(dms_report_effect(t, &n, &roi, &err));
         goto out;
     }
     bool ru = cli_russian();
@@ -548,7 +539,7 @@ int cmd_budget(int argc, char **argv)
             goto out;
         }
         exit_code = strcmp(format, "json") == 0
-                        ? print_json(dms_report_budget_compare(cmp, &err))
+                        ? cli_print_json(dms_report_budget_compare(cmp, &err))
                         : (dms_report_budget_compare_table(cmp, stdout) == DMS_OK ? 0 : 1);
         goto out;
     }
@@ -564,7 +555,7 @@ int cmd_budget(int argc, char **argv)
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_budget(result, &err))
+                    ? cli_print_json(dms_report_budget(result, &err))
                     : (dms_report_budget_table(result, stdout) == DMS_OK ? 0 : 1);
 out:
     for (size_t i = 0; i < nplans; i++)

@@ -86,12 +86,7 @@ int cmd_quote(int argc, char **argv)
     cli_diag("dmsrate quote", warnings, true);
     exit_code = 1;
     if (strcmp(format, "json") == 0) {
-        json_t *report = dms_report_quote(quote, &err);
-        char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
-        if (dump != NULL && puts(dump) >= 0)
-            exit_code = 0;
-        free(dump);
-        json_decref(report);
+        exit_code = cli_print_json(dms_report_quote(quote, &err));
     } else if (strcmp(format, "csv") == 0) {
         exit_code = dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN,
                                          stdout) == DMS_OK

@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "dms/error.h"
 #include "dms/progress.h"
 
@@ -65,6 +67,11 @@ int cli_take_value(const char *prog, const cli_value_flag *flags, int argc, char
 /* The --help text of command ("quote", "serve", ...) on out, in the language
  * of cli_russian (help.c holds both forms of every command in one table). */
 void cli_usage(const char *command, FILE *out);
+
+/* --format json (json_out.c): prints report (indented, the library's dump
+ * flags) on stdout and releases it; NULL, a report that failed, prints
+ * nothing. Returns 0, or 1 when nothing was printed. */
+int cli_print_json(json_t *report);
 
 /* --format xlsx (xlsx_out.c): cli_xlsx_begin opens a memory stream for the
  * command's CSV (NULL, message printed, when stdout is a terminal);
