@@ -24,10 +24,9 @@ static bool parse_number(const char *text, double min, double max, double *out)
 
 int cmd_bank(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("bank", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("bank", argc, argv);
+    if (help >= 0)
+        return help;
     bool projection = strcmp(argv[1], "projection") == 0;
     if (!projection && strcmp(argv[1], "price") != 0) {
         cli_fail("dmsrate bank", "'%s' is not price or projection (see --help)", argv[1]);

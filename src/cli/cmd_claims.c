@@ -465,10 +465,9 @@ int cmd_claims(int argc, char **argv)
     struct args a;
     memset(&a, 0, sizeof a);
     a.ru = cli_russian(); /* --lang ru, taken by main */
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("claims", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("claims", argc, argv);
+    if (help >= 0)
+        return help;
     int first = 2;
     if (strcmp(argv[1], "report") == 0 && argc > 2 && argv[2][0] != '-') {
         a.report = argv[2];

@@ -15,10 +15,9 @@
 
 int cmd_employers(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("employers", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("employers", argc, argv);
+    if (help >= 0)
+        return help;
     bool create = strcmp(argv[1], "create") == 0;
     if (!create && strcmp(argv[1], "list") != 0) {
         return cli_fail_usage("dmsrate employers", "employers", "unknown action '%s'", argv[1]);

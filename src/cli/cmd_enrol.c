@@ -20,10 +20,9 @@
 
 int cmd_enrol(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("enrol", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("enrol", argc, argv);
+    if (help >= 0)
+        return help;
     if (strcmp(argv[1], "import") != 0) {
         return cli_fail_usage("dmsrate enrol", "enrol", "unknown action '%s'", argv[1]);
     }

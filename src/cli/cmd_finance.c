@@ -388,10 +388,9 @@ out:
 
 int cmd_finance(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("finance", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("finance", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     struct args a = {.db = "var/dmsrate.db"};
     static const struct {

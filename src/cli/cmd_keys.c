@@ -51,10 +51,9 @@ static void print_keys(const dms_tenant_key *keys, size_t n)
 
 int cmd_keys(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("keys", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("keys", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     bool create = strcmp(action, "create") == 0, list = strcmp(action, "list") == 0;
     bool by_id = strcmp(action, "revoke") == 0 || strcmp(action, "rotate") == 0;

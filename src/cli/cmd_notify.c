@@ -24,10 +24,9 @@ struct args {
 
 int cmd_notify(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        cli_usage("notify", argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("notify", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     struct args a = {.db = "var/dmsrate.db"};
     for (int i = 2; i < argc; i += 2) {

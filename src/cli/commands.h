@@ -67,6 +67,10 @@ int cli_take_value(const char *prog, const cli_value_flag *flags, int argc, char
 /* The --help text of command ("quote", "serve", ...) on out, in the language
  * of cli_russian (help.c holds both forms of every command in one table). */
 void cli_usage(const char *command, FILE *out);
+/* The start of a command whose first argument is an action (keys create,
+ * claims import ...): without one, the usage on stderr and exit status 2;
+ * for --help or -h, the usage on stdout and 0; else -1, to go on. */
+int cli_action_help(const char *command, int argc, char **argv);
 
 /* --format json (json_out.c): prints report (indented, the library's dump
  * flags) on stdout and releases it; NULL, a report that failed, prints

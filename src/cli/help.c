@@ -578,6 +578,14 @@ static const struct {
     {"enrol", enrol_en, enrol_ru},
 };
 
+int cli_action_help(const char *command, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0)
+        return -1;
+    cli_usage(command, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+}
+
 void cli_usage(const char *command, FILE *out)
 {
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
