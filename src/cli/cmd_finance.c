@@ -446,13 +446,9 @@ int cmd_finance(int argc, char **argv)
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;
-    dms_tenant_employer e;
-    int status = dms_store_open(a.db, &store, &err);
-    if (status == DMS_OK)
-        status = dms_tenant_employer_get(store, a.employer, &e, &err);
+    int status = cli_store_open_employer(a.db, a.employer, &store, &err);
     long today = status == DMS_OK ? today_of(&a, &err, &status) : 0;
     if (status == DMS_OK) {
-        dms_store_tenant_set(store, a.employer);
         if (strcmp(action, "contract") == 0)
             status = contract(store, &a, &err);
         else if (strcmp(action, "invoice") == 0)

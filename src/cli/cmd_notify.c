@@ -63,12 +63,9 @@ int cmd_notify(int argc, char **argv)
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;
-    int status = dms_store_open(a.db, &store, &err);
-    dms_tenant_employer e;
-    if (status == DMS_OK && !run)
-        status = dms_tenant_employer_get(store, a.employer, &e, &err);
-    if (status == DMS_OK && !run)
-        dms_store_tenant_set(store, a.employer);
+    /* The daily scan runs over every employer. */
+    int status = run ? dms_store_open(a.db, &store, &err)
+                     : cli_store_open_employer(a.db, a.employer, &store, &err);
     if (status == DMS_OK && strcmp(action, "contact") == 0) {
         status = dms_notify_store_contact_set(store, a.role, a.employee, a.email, &err);
         if (status == DMS_OK)

@@ -292,12 +292,8 @@ int cmd_register(int argc, char **argv)
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;
-    dms_tenant_employer e;
-    int status = dms_store_open(a.db, &store, &err);
-    if (status == DMS_OK)
-        status = dms_tenant_employer_get(store, a.employer, &e, &err);
+    int status = cli_store_open_employer(a.db, a.employer, &store, &err);
     if (status == DMS_OK) {
-        dms_store_tenant_set(store, a.employer);
         if (strcmp(action, "import") == 0)
             status = import(store, &a, &err);
         else if (strcmp(action, "list") == 0)

@@ -72,6 +72,12 @@ void cli_usage(const char *command, FILE *out);
  * for --help or -h, the usage on stdout and 0; else -1, to go on. */
 int cli_action_help(const char *command, int argc, char **argv);
 
+/* Opens the store at db (store_open.c), checks that employer exists and
+ * scopes the store to it. *store is to be closed whatever the outcome. */
+struct dms_store;
+int cli_store_open_employer(const char *db, long employer, struct dms_store **store,
+                            dms_error *err);
+
 /* --format json (json_out.c): prints report (indented, the library's dump
  * flags) on stdout and releases it; NULL, a report that failed, prints
  * nothing. Returns 0, or 1 when nothing was printed. */
