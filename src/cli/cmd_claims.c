@@ -69,6 +69,18 @@ static bool parse_range(const char *s, long *from, long *to)
 
 static int parse_args(int argc, char **argv, int first, struct args *a)
 {
+    /* The flags whose value is kept as it is written. */
+    const cli_value_flag texts[] = {{"--db", &a->db},
+                                    {"--employer", &a->employer},
+                                    {"--register", &a->register_path},
+                                    {"--membership", &a->membership},
+                                    {"--model", &a->model},
+                                    {"--census", &a->census},
+                                    {"--plan", &a->plan},
+                                    {"--tariff", &a->tariff},
+                                    {"--format", &a->format},
+                                    {"--department", &a->department},
+                                    {NULL, NULL}};
     for (int i = first; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "--ru") == 0) {
@@ -82,26 +94,9 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
         const char *v = argv[++i];
         char *end = NULL;
         bool ok = true;
-        if (strcmp(f, "--db") == 0)
-            a->db = v;
-        else if (strcmp(f, "--employer") == 0)
-            a->employer = v;
-        else if (strcmp(f, "--register") == 0)
-            a->register_path = v;
-        else if (strcmp(f, "--membership") == 0)
-            a->membership = v;
-        else if (strcmp(f, "--model") == 0)
-            a->model = v;
-        else if (strcmp(f, "--census") == 0)
-            a->census = v;
-        else if (strcmp(f, "--plan") == 0)
-            a->plan = v;
-        else if (strcmp(f, "--tariff") == 0)
-            a->tariff = v;
-        else if (strcmp(f, "--format") == 0)
-            a->format = v;
-        else if (strcmp(f, "--department") == 0)
-            a->department = v;
+        const char **text = cli_value_flag_find(texts, f);
+        if (text != NULL)
+            *text = v;
         else if (strcmp(f, "--lang") == 0)
             a->ru = strcmp(v, "ru") == 0, ok = a->ru || strcmp(v, "en") == 0;
         else if (strcmp(f, "--year") == 0)
