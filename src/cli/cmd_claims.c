@@ -372,6 +372,21 @@ out:
     return rc;
 }
 
+/* The report as CSV in the --lang language, in Russian with the module names
+ * of the tariff when there is one to read (optional: codes otherwise). */
+static int write_csv(const struct args *a, const dms_table *t, FILE *out)
+{
+    dms_tariff *names = NULL;
+    dms_error ignored;
+    dms_error_clear(&ignored);
+    if (a->ru)
+        dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
+                             &ignored);
+    int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, out);
+    dms_tariff_free(names);
+    return written;
+}
+
 static int do_report(const struct args *a)
 {
     dms_register *reg = NULL;
@@ -414,15 +429,7 @@ static int do_report(const struct args *a)
         if (csv == NULL)
             goto out;
         /* Headers in the --lang language; Russian module names from the tariff. */
-        dms_tariff *names = NULL;
-        dms_error ignored;
-        dms_error_clear(&ignored);
-        if (a->ru)
-            dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
-                                 &ignored);
-        int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, csv);
-        dms_tariff_free(names);
-        if (written != DMS_OK) {
+        if (write_csv(a, t, csv) != DMS_OK) {
             fclose(csv);
             free(buf);
             rc = 1;
@@ -433,16 +440,7 @@ static int do_report(const struct args *a)
             goto out;
         }
     } else {
-        /* Module names from the tariff when there is one to read (optional). */
-        dms_tariff *names = NULL;
-        dms_error ignored;
-        dms_error_clear(&ignored);
-        if (a->ru)
-            dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
-                                 &ignored);
-        int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, stdout);
-        dms_tariff_free(names);
-        if (written != DMS_OK) {
+        if (write_csv(a, t, stdout) != DMS_OK) {
             cli_raise("dmsrate claims report", DMS_EIO, "could not write the CSV");
             goto out;
         }
