@@ -37,6 +37,7 @@ SETTERS = {
     "add_fault": 4,  # picker.c: a fault of an employee's election
     "row_error": 2,  # claims_csv.c: a fault of one register row
     "cli_fail": 1,  # src/cli: a usage error of a command
+    "cli_fail_usage": 2,  # src/cli: the same, followed by the command's usage
 }
 STRING = r'"(?:[^"\\\n]|\\.)*"'
 CYRILLIC = re.compile("[А-Яа-яЁё]")

@@ -18,6 +18,7 @@
 
 #include "http_client.h"
 #include "run_command.h"
+#include "testutil.h"
 
 struct fixture {
     pid_t pid;
@@ -43,8 +44,7 @@ static inline double now_seconds(void)
 static inline int fixture_prepare(struct fixture *f)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dms-srv-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_temp_dir(f->dir, sizeof f->dir, "srv") != 0)
         return -1;
     char cmd[256];
     snprintf(cmd, sizeof cmd, "cp -r models tariffs '%s'/", f->dir);

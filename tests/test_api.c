@@ -67,8 +67,7 @@ static const char outpatient[] =
 static int start_server(struct server *s, const char *extra1, const char *extra2)
 {
     memset(s, 0, sizeof *s);
-    snprintf(s->dir, sizeof s->dir, "/tmp/dms-api-XXXXXX");
-    if (mkdtemp(s->dir) == NULL)
+    if (test_temp_dir(s->dir, sizeof s->dir, "api") != 0)
         return -1;
     char cmd[512];
     snprintf(cmd, sizeof cmd, "cp -r models tariffs '%s'/", s->dir);

@@ -211,8 +211,8 @@ static void test_errors(void **state)
 static void test_route(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/dms-crisis-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(test_temp_dir(dir, sizeof dir, "crisis"), 0);
     char db[128], log[128];
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);
     snprintf(log, sizeof log, "%s/serve.log", dir);

@@ -85,8 +85,7 @@ static void acknowledged_elections_survive_sigkill(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/dms-dur-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_temp_dir(dir, sizeof dir, "dur"), 0);
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);
     read_ids();
     unsigned port = 0;

@@ -402,8 +402,7 @@ static void one_step(uint64_t *rng)
 static void run_seed(unsigned long long seed, int steps)
 {
     seed_now = seed;
-    snprintf(dir, sizeof dir, "/tmp/dms-model-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_temp_dir(dir, sizeof dir, "model"), 0);
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);
     memset(model, 0, sizeof model);
     uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1;
@@ -529,8 +528,7 @@ static void payroll_follows_versions(void **state)
     (void)state;
     seed_now = 0;
     step_now = 0;
-    snprintf(dir, sizeof dir, "/tmp/dms-model-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_temp_dir(dir, sizeof dir, "model"), 0);
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);
     memset(model, 0, sizeof model);
     start("2025-11-20");

@@ -254,8 +254,7 @@ static void known_import_reused(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dms-snapshot-XXXXXX");
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    return test_temp_dir(dir, sizeof dir, "snapshot");
 }
 
 static int teardown(void **state)

@@ -35,6 +35,7 @@
 #include "dms/tariff.h"
 #include "dms/tenant_store.h"
 #include "dms/xlsx.h"
+#include "testutil.h"
 
 /*
  * What an uninitialised record on the stack may hold: garbage everywhere, no
@@ -219,8 +220,8 @@ static void core_entry_points(void **state)
 static void store_entry_points(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/dms_error_init_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(test_temp_dir(dir, sizeof dir, "error-init"), 0);
     char db[sizeof dir + 16];
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);
     dms_error e;

@@ -365,8 +365,8 @@ static void test_store_cabinet_api_speak_russian(void **state)
     json_decref(number);
     assert_string_equal(err.message_ru, "договор должен быть объектом JSON");
 
-    char dir[] = "/tmp/dms_error_ru_store_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(test_temp_dir(dir, sizeof dir, "error-ru-store"), 0);
     char db[sizeof dir + 16];
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);
     dms_store *store = NULL;

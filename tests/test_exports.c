@@ -79,8 +79,7 @@ static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/dms-exports-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (test_temp_dir(dir, sizeof dir, "exports") != 0)
         return -1;
     char census[128], log[128];
     snprintf(db, sizeof db, "%s/dmsrate.db", dir);

@@ -32,6 +32,7 @@
 #include "run_command.h"
 #include "store_server.h"
 #include "store_target.h"
+#include "testutil.h"
 
 #define T 60000
 
@@ -66,8 +67,7 @@ static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/dms-finance-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (test_temp_dir(dir, sizeof dir, "finance") != 0)
         return -1;
     if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
         return -1;

@@ -123,8 +123,7 @@ static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/dms-smtp-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (test_temp_dir(dir, sizeof dir, "smtp") != 0)
         return -1;
     if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
         return -1;

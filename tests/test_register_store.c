@@ -38,6 +38,7 @@
 #include "store_target.h"
 #include "run_command.h"
 #include "store_server.h"
+#include "testutil.h"
 
 #define T 60000
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,8 +60,7 @@ static int setup(void **state)
     signal(SIGPIPE, SIG_IGN);
     if (getenv("DMS_UNDER_VALGRIND") != NULL)
         rows = 2000;
-    snprintf(dir, sizeof dir, "/tmp/dms-register-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (test_temp_dir(dir, sizeof dir, "register") != 0)
         return -1;
     if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
         return -1;

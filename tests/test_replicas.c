@@ -126,8 +126,8 @@ static int setup(void **state)
         return 0;
     }
     have_pg = true;
-    snprintf(dir, sizeof dir, "/tmp/dms-replicas-XXXXXX");
-    if (mkdtemp(dir) == NULL || store_target_fresh_pg(db, sizeof db) != 0)
+    if (test_temp_dir(dir, sizeof dir, "replicas") != 0 ||
+        store_target_fresh_pg(db, sizeof db) != 0)
         return -1;
     char *create[] = {"dmsrate", "employers", "create", "--name", "Реплики", "--db", db, NULL};
     char *import[] = {"dmsrate",

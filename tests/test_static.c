@@ -40,10 +40,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 static int setup(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/dms_static_XXXXXX";
-    if (mkdtemp(tmpl) == NULL)
+    if (test_temp_dir(base, sizeof base, "static") != 0)
         return -1;
-    snprintf(base, sizeof base, "%s", tmpl);
     snprintf(root, sizeof root, "%s/web", base);
     char path[PATH_MAX + 64];
     if (mkdir(root, 0700) != 0)

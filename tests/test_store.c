@@ -27,8 +27,7 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dms-store-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (test_temp_dir(f->dir, sizeof f->dir, "store") != 0)
         return -1;
     snprintf(f->path, sizeof f->path, "%s/test.db", f->dir);
     *state = f;

@@ -127,8 +127,7 @@ static void default_keeps_log_short(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dms-checkpoint-XXXXXX");
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    return test_temp_dir(dir, sizeof dir, "checkpoint");
 }
 
 static int teardown(void **state)

@@ -252,8 +252,7 @@ static void statement_cache(void **state)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/dms-writers-XXXXXX");
-    return mkdtemp(dir) != NULL ? 0 : -1;
+    return test_temp_dir(dir, sizeof dir, "writers");
 }
 
 static int teardown(void **state)

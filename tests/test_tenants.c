@@ -33,6 +33,7 @@
 #include "store_target.h"
 #include "run_command.h"
 #include "store_server.h"
+#include "testutil.h"
 
 #define T 20000
 
@@ -147,8 +148,7 @@ static int setup(void **state)
 {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
-    snprintf(dir, sizeof dir, "/tmp/dms-tenants-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (test_temp_dir(dir, sizeof dir, "tenants") != 0)
         return -1;
     if (store_target(dir, "dmsrate.db", db, sizeof db) != 0)
         return -1;

@@ -1,7 +1,7 @@
 /*
  * Helpers shared by the cmocka test programs: relative-tolerance checks that
  * print both numbers when they fail, GSL's handler switched off the way
- * the service does, and the removal of a test's temporary folder.
+ * the service does, and the making and removal of a test's temporary folder.
  */
 #ifndef DMS_TESTUTIL_H
 #define DMS_TESTUTIL_H
@@ -37,6 +37,20 @@ static inline void assert_close_impl(double actual, double expected, double rel_
             fail();                                                                                \
         }                                                                                          \
     } while (0)
+
+/* Makes a new temporary folder /tmp/dms-NAME-XXXXXX (mkdtemp) and writes its
+ * path to dir (size bytes): 0 when made, else -1 with dir "". Remove it with
+ * test_remove_tree. */
+static inline int test_temp_dir(char *dir, size_t size, const char *name)
+{
+    int n = snprintf(dir, size, "/tmp/dms-%s-XXXXXX", name);
+    if (n < 0 || (size_t)n >= size || mkdtemp(dir) == NULL) {
+        if (size > 0)
+            dir[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
 
 /* Removes a test's temporary folder and all it holds: 0 when done, else
  * rm's status (or -1 for a path too long to pass). */

@@ -83,3 +83,13 @@ int cli_fail(const char *prog, const char *fmt, ...)
     va_end(ap);
     return exit_status;
 }
+
+int cli_fail_usage(const char *prog, const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int exit_status = vraise(prog, DMS_EINVAL, fmt, ap);
+    va_end(ap);
+    cli_usage(command, stderr);
+    return exit_status;
+}

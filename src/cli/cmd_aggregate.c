@@ -40,7 +40,7 @@ int cmd_aggregate(int argc, char **argv)
         return 2;
     }
     if (help) {
-        fputs(dms_aggregate_usage, stdout);
+        cli_usage("aggregate", stdout);
         return 0;
     }
     dms_aggdist *dist = NULL;
@@ -53,11 +53,6 @@ int cmd_aggregate(int argc, char **argv)
         dms_aggdist_free(dist);
         return status == DMS_EINVAL ? 2 : 1;
     }
-    char *text = json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2));
-    if (text != NULL)
-        puts(text);
-    free(text);
-    json_decref(report);
     dms_aggdist_free(dist);
-    return text != NULL ? 0 : 1;
+    return cli_print_json(report);
 }

@@ -12,36 +12,6 @@
 #include "dms/jsonread.h"
 #include "dms/report.h"
 
-static const char bank_usage[] =
-    "usage: dmsrate bank price [--tariff FILE] [--model FILE] [--format table|json]\n"
-    "       dmsrate bank projection [--cards N] [--months M] [--uptake U] [--lapse L]\n"
-    "                               [--new-sales K] [--request FILE] [--tariff FILE]\n"
-    "                               [--model FILE] [--format table|json]\n"
-    "\n"
-    "price: the monthly price per card meeting the target loss ratio (claims / price)\n"
-    "with expected claims, bank commission, insurer expense and profit.\n"
-    "projection: active cards, premium, claims with a P5-P95 band, commission and loss\n"
-    "ratio per month, and penetration, ARPU uplift, claims per 1,000, cost per claim.\n"
-    "\n"
-    "  --tariff FILE   bank tariff (default tariffs/bank-premium-card-2026.json)\n"
-    "  --model FILE    actuarial model (default models/ru-2026.json)\n"
-    "  --request FILE  projection inputs as JSON (see examples/bank/); flags override it\n"
-    "  --cards N       premium cards in the base (required without --request)\n"
-    "  --months M      1..60 (default 12)\n"
-    "  --uptake U      share of the base buying in month 1 (default 0.05)\n"
-    "  --lapse L       share of add-ons cancelled a month (default 0.03)\n"
-    "  --new-sales K   add-ons sold a month from month 2 (default 100)\n"
-    "  --format F      table (default) or json\n";
-
-static int print_json(json_t *report)
-{
-    char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
-    int rc = dump != NULL && puts(dump) >= 0 ? 0 : 1;
-    free(dump);
-    json_decref(report);
-    return rc;
-}
-
 static bool parse_number(const char *text, double min, double max, double *out)
 {
     char *end;
@@ -54,10 +24,9 @@ static bool parse_number(const char *text, double min, double max, double *out)
 
 int cmd_bank(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(bank_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("bank", argc, argv);
+    if (help >= 0)
+        return help;
     bool projection = strcmp(argv[1], "projection") == 0;
     if (!projection && strcmp(argv[1], "price") != 0) {
         cli_fail("dmsrate bank", "'%s' is not price or projection (see --help)", argv[1]);
@@ -66,32 +35,25 @@ int cmd_bank(int argc, char **argv)
     const char *tariff_path = "tariffs/bank-premium-card-2026.json";
     const char *model_path = "models/ru-2026.json", *format = "table", *request = NULL;
     const char *cards = NULL, *months = NULL, *uptake = NULL, *lapse = NULL, *sales = NULL;
+    /* price takes only the first three. */
+    const cli_value_flag flags[] = {{"--tariff", &tariff_path},
+                                    {"--model", &model_path},
+                                    {"--format", &format},
+                                    {"--request", projection ? &request : NULL},
+                                    {"--cards", projection ? &cards : NULL},
+                                    {"--months", projection ? &months : NULL},
+                                    {"--uptake", projection ? &uptake : NULL},
+                                    {"--lapse", projection ? &lapse : NULL},
+                                    {"--new-sales", projection ? &sales : NULL},
+                                    {NULL, NULL}};
     for (int i = 2; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(bank_usage, stdout);
+            cli_usage("bank", stdout);
             return 0;
         }
-        const char **target = strcmp(flag, "--tariff") == 0      ? &tariff_path
-                              : strcmp(flag, "--model") == 0     ? &model_path
-                              : strcmp(flag, "--format") == 0    ? &format
-                              : !projection                      ? NULL
-                              : strcmp(flag, "--request") == 0   ? &request
-                              : strcmp(flag, "--cards") == 0     ? &cards
-                              : strcmp(flag, "--months") == 0    ? &months
-                              : strcmp(flag, "--uptake") == 0    ? &uptake
-                              : strcmp(flag, "--lapse") == 0     ? &lapse
-                              : strcmp(flag, "--new-sales") == 0 ? &sales
-                                                                 : NULL;
-        if (target == NULL) {
-            cli_fail("dmsrate bank", "%s: unknown flag (see --help)", flag);
+        if (cli_take_value("dmsrate bank", flags, argc, argv, &i) != 0)
             return 2;
-        }
-        if (i + 1 >= argc) {
-            cli_fail("dmsrate bank", "%s: needs a value", flag);
-            return 2;
-        }
-        *target = argv[++i];
     }
     if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0) {
         cli_fail("dmsrate bank", "--format: '%s' is not table or json", format);
@@ -153,7 +115,7 @@ int cmd_bank(int argc, char **argv)
     if (!projection) {
         exit_code =
             strcmp(format, "json") == 0
-                ? print_json(dms_report_bank_price(tariff, &price, &err))
+                ? cli_print_json(dms_report_bank_price(tariff, &price, &err))
                 : (dms_report_bank_price_table(tariff, &price, cli_russian(), stdout) == DMS_OK
                        ? 0
                        : 1);
@@ -170,7 +132,7 @@ int cmd_bank(int argc, char **argv)
     }
     exit_code =
         strcmp(format, "json") == 0
-            ? print_json(dms_report_bank_projection(tariff, proj, &err))
+            ? cli_print_json(dms_report_bank_projection(tariff, proj, &err))
             : (dms_report_bank_projection_table(tariff, proj, cli_russian(), stdout) == DMS_OK ? 0
                                                                                                : 1);
 out:

@@ -19,51 +19,6 @@
 #include "dms/jsonread.h"
 #include "dms/report.h"
 
-static const char budget_usage[] =
-    "usage: dmsrate budget --census FILE --budgets FILE [--survey FILE] [--tariff FILE]\n"
-    "                      [--model FILE] [--format table|json]\n"
-    "       dmsrate budget compare --census FILE --plans A.json B.json [C.json [D.json]]\n"
-    "                      [--tariff FILE] [--model FILE] [--format table|json]\n"
-    "       dmsrate budget funding --census FILE --plan FILE [--stop-loss "
-    "none|p50|p75|p90|p95|p99]\n"
-    "                      [--admin-fee RUB] [--admin-share S] [--tariff FILE] [--model FILE]\n"
-    "                      [--format table|json]\n"
-    "       dmsrate budget crisis --census FILE --plan FILE --from DATE --months N\n"
-    "                      [--shock F] [--add MODULE,...] [--tariff FILE] [--model FILE]\n"
-    "                      [--format table|json]\n"
-    "       dmsrate budget effect --register FILE --membership FILE --period FROM:TO\n"
-    "                      [--hr FILE] [--pilot DEPARTMENT] [--nps N0,N1,...,N10]\n"
-    "                      [--programme-cost RUB] [--sick-day-cost RUB]\n"
-    "                      [--replacement-cost RUB] [--turnover-before SHARE]\n"
-    "                      [--min-cell N] [--format table|json]\n"
-    "\n"
-    "Finds per segment the package design (network, modules, deductible, co-pay,\n"
-    "annual limit) with the most value (a 0..100 score from the mandatory modules\n"
-    "and the segment's module priorities) within the budget per head, and the\n"
-    "cheapest design reaching a target score; explains the choice (why, the next\n"
-    "best package, what 1,000 RUB more per head buys); prices each through the\n"
-    "group quote and shows its cost when claims rise 10/20/30% (frequency,\n"
-    "severity, both). compare prices two to four plans for one census side by side.\n"
-    "funding compares the fixed premium with pay-as-you-go (claims + admin fee per\n"
-    "head a year, default the tariff's, + a share of claims), with and without\n"
-    "stop-loss above a percentile of the group's claims (default p90).\n"
-    "crisis prices a temporary enhanced package (default: check-up as priority\n"
-    "diagnostics and telemedicine, added where missing) for N months from DATE with\n"
-    "claim frequency x F (default 1.3) as a mid-year endorsement, pro rata by days.\n"
-    "effect gives usage share, visits per 1,000, cost per case, sick days per\n"
-    "employee before/after (HR file), NPS (counts of answers 0..10) and the ROI\n"
-    "with its inputs; --pilot compares one department with the rest; cells of\n"
-    "fewer than --min-cell people (default 5) are suppressed.\n"
-    "\n"
-    "  --census FILE   people: CSV or JSON\n"
-    "  --budgets FILE  segments with budget_per_head / target_value (examples/budgets/)\n"
-    "  --survey FILE   employee survey aggregated per segment (mean ratings 0..5 and\n"
-    "                  respondents; a segment with fewer than 5 is not used)\n"
-    "  --plans FILES   plan files to compare (examples/plans/, examples/compare/)\n"
-    "  --tariff FILE   insurer tariff (default tariffs/corporate-2026.json)\n"
-    "  --model FILE    actuarial model (default models/ru-2026.json)\n"
-    "  --format F      table (default) or json\n";
-
 static void print_diag(const dms_diag *diag)
 {
     cli_diag("dmsrate budget", diag, false);
@@ -74,38 +29,20 @@ static void print_load_error(const char *path, const dms_error *err)
     cli_error_in("dmsrate budget", path, err);
 }
 
-static int print_json(json_t *report)
-{
-    char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
-    int rc = dump != NULL && puts(dump) >= 0 ? 0 : 1;
-    free(dump);
-    json_decref(report);
-    return rc;
-}
-
-/* A value flag of a subcommand and where its value goes. */
-struct value_flag {
-    const char *name;
-    const char **target;
-};
-
 /*
  * Reads the value flags of subcommand cmd (flags ends with a NULL name) from
  * argv[1..]. Returns -1 when all were read, else the exit code: 0 after
  * --help, 2 on an unknown flag or a missing value.
  */
-static int read_value_flags(const char *cmd, int argc, char **argv, const struct value_flag *flags)
+static int read_value_flags(const char *cmd, int argc, char **argv, const cli_value_flag *flags)
 {
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
+            cli_usage("budget", stdout);
             return 0;
         }
-        const char **target = NULL;
-        for (const struct value_flag *f = flags; f->name != NULL && target == NULL; f++)
-            if (strcmp(flag, f->name) == 0)
-                target = f->target;
+        const char **target = cli_value_flag_find(flags, flag);
         if (target == NULL || i + 1 >= argc) {
             cli_fail("dmsrate budget",
                      target == NULL ? "%s: %s: unknown flag (see --help)"
@@ -204,7 +141,7 @@ static int cmd_funding(int argc, char **argv)
                *share = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
-    const struct value_flag flags[] = {
+    const cli_value_flag flags[] = {
         {"--census", &census_path}, {"--plan", &plan_path},    {"--stop-loss", &stop_loss},
         {"--admin-fee", &fee},      {"--admin-share", &share}, {"--tariff", &tariff_path},
         {"--model", &model_path},   {"--format", &format},     {NULL, NULL},
@@ -260,7 +197,7 @@ static int cmd_funding(int argc, char **argv)
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_funding(&res, &err))
+                    ? cli_print_json(dms_report_funding(&res, &err))
                     : (dms_report_funding_table(&res, stdout) == DMS_OK ? 0 : 1);
 out:
     json_decref(tj);
@@ -274,7 +211,7 @@ static int cmd_crisis(int argc, char **argv)
                *add = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table";
-    const struct value_flag flags[] = {
+    const cli_value_flag flags[] = {
         {"--census", &census_path}, {"--plan", &plan_path},
         {"--from", &from},          {"--months", &months},
         {"--shock", &shock},        {"--add", &add},
@@ -333,7 +270,7 @@ static int cmd_crisis(int argc, char **argv)
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_crisis(&res, &err))
+                    ? cli_print_json(dms_report_crisis(&res, &err))
                     : (dms_report_crisis_table(&res, stdout) == DMS_OK ? 0 : 1);
 out:
     json_decref(tj);
@@ -359,7 +296,7 @@ static int cmd_effect(int argc, char **argv)
     const char *reg_path = NULL, *mem_path = NULL, *period = NULL, *hr_path = NULL, *pilot = NULL,
                *nps = NULL, *cost = NULL, *day = NULL, *repl = NULL, *turn = NULL, *min_cell = NULL,
                *format = "table";
-    const struct value_flag flags[] = {
+    const cli_value_flag flags[] = {
         {"--register", &reg_path},
         {"--membership", &mem_path},
         {"--period", &period},
@@ -444,7 +381,7 @@ static int cmd_effect(int argc, char **argv)
         goto out;
     }
     if (strcmp(format, "json") == 0) {
-        exit_code = print_json(dms_report_effect(t, &n, &roi, &err));
+        exit_code = cli_print_json(dms_report_effect(t, &n, &roi, &err));
         goto out;
     }
     bool ru = cli_russian();
@@ -519,10 +456,17 @@ int cmd_budget(int argc, char **argv)
     bool compare = argc > 1 && strcmp(argv[1], "compare") == 0;
     if (compare)
         first = 2;
+    const cli_value_flag flags[] = {{"--census", &census_path},
+                                    {"--budgets", compare ? NULL : &budgets_path},
+                                    {"--survey", compare ? NULL : &survey_path},
+                                    {"--tariff", &tariff_path},
+                                    {"--model", &model_path},
+                                    {"--format", &format},
+                                    {NULL, NULL}};
     for (int i = first; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(budget_usage, stdout);
+            cli_usage("budget", stdout);
             return 0;
         }
         if (compare && strcmp(flag, "--plans") == 0) {
@@ -535,22 +479,8 @@ int cmd_budget(int argc, char **argv)
             }
             continue;
         }
-        const char **target = strcmp(flag, "--census") == 0                ? &census_path
-                              : !compare && strcmp(flag, "--budgets") == 0 ? &budgets_path
-                              : !compare && strcmp(flag, "--survey") == 0  ? &survey_path
-                              : strcmp(flag, "--tariff") == 0              ? &tariff_path
-                              : strcmp(flag, "--model") == 0               ? &model_path
-                              : strcmp(flag, "--format") == 0              ? &format
-                                                                           : NULL;
-        if (target == NULL) {
-            cli_fail("dmsrate budget", "%s: unknown flag (see --help)", flag);
+        if (cli_take_value("dmsrate budget", flags, argc, argv, &i) != 0)
             return 2;
-        }
-        if (i + 1 >= argc) {
-            cli_fail("dmsrate budget", "%s: needs a value", flag);
-            return 2;
-        }
-        *target = argv[++i];
     }
     if (census_path == NULL || (!compare && budgets_path == NULL)) {
         cli_fail("dmsrate budget", "%s: required (see --help)",
@@ -609,7 +539,7 @@ int cmd_budget(int argc, char **argv)
             goto out;
         }
         exit_code = strcmp(format, "json") == 0
-                        ? print_json(dms_report_budget_compare(cmp, &err))
+                        ? cli_print_json(dms_report_budget_compare(cmp, &err))
                         : (dms_report_budget_compare_table(cmp, stdout) == DMS_OK ? 0 : 1);
         goto out;
     }
@@ -625,7 +555,7 @@ int cmd_budget(int argc, char **argv)
         goto out;
     }
     exit_code = strcmp(format, "json") == 0
-                    ? print_json(dms_report_budget(result, &err))
+                    ? cli_print_json(dms_report_budget(result, &err))
                     : (dms_report_budget_table(result, stdout) == DMS_OK ? 0 : 1);
 out:
     for (size_t i = 0; i < nplans; i++)

@@ -23,27 +23,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char claims_usage[] =
-    "usage: dmsrate claims import --db FILE --employer NAME --year YYYY --register FILE\n"
-    "       dmsrate claims rate   (--register FILE | --db FILE --employer NAME --year YYYY)\n"
-    "                             [--membership FILE] --experience FROM:TO --renewal FROM:TO\n"
-    "                             [--model FILE] [--p 0.90 --k 0.05 | --bs-k K]\n"
-    "                             [--census FILE --plan FILE [--tariff FILE]]\n"
-    "                             [--last-premium ROUBLES]\n"
-    "       dmsrate claims report NAME (--register FILE | --db ...) [--membership FILE]\n"
-    "                             --period FROM:TO [--min-cell 5] [--department NAME]\n"
-    "                             [--limit MODULE=ROUBLES]... [--premium-per-member-month R]\n"
-    "                             [--format csv|json|xlsx] [--lang en|ru] [--tariff FILE]\n"
-    "\n"
-    "Claims registers (реестр оказанных услуг): CSV, Russian or English headers; diagnosis\n"
-    "and name columns are dropped and never stored. Dates are YYYY-MM-DD.\n"
-    "Reports: insured, utilisation, expense, limits, clinics, loss_ratio. Any cell resting\n"
-    "on fewer than --min-cell people is printed as <N. --lang ru (or --ru): CSV for Russian\n"
-    "Excel (UTF-8 BOM, ';', decimal comma, Russian headers and, with the tariff's names,\n"
-    "Russian module names); English by default.\n"
-    "Without --membership, exposure (member-months) comes from the stored register of\n"
-    "insured people of --employer ID (dmsrate register import) in --db.\n";
-
 struct args {
     const char *db, *employer, *register_path, *membership, *model, *census, *plan, *tariff;
     const char *format, *department, *report;
@@ -90,6 +69,18 @@ static bool parse_range(const char *s, long *from, long *to)
 
 static int parse_args(int argc, char **argv, int first, struct args *a)
 {
+    /* The flags whose value is kept as it is written. */
+    const cli_value_flag texts[] = {{"--db", &a->db},
+                                    {"--employer", &a->employer},
+                                    {"--register", &a->register_path},
+                                    {"--membership", &a->membership},
+                                    {"--model", &a->model},
+                                    {"--census", &a->census},
+                                    {"--plan", &a->plan},
+                                    {"--tariff", &a->tariff},
+                                    {"--format", &a->format},
+                                    {"--department", &a->department},
+                                    {NULL, NULL}};
     for (int i = first; i < argc; i++) {
         const char *f = argv[i];
         if (strcmp(f, "--ru") == 0) {
@@ -103,26 +94,9 @@ static int parse_args(int argc, char **argv, int first, struct args *a)
         const char *v = argv[++i];
         char *end = NULL;
         bool ok = true;
-        if (strcmp(f, "--db") == 0)
-            a->db = v;
-        else if (strcmp(f, "--employer") == 0)
-            a->employer = v;
-        else if (strcmp(f, "--register") == 0)
-            a->register_path = v;
-        else if (strcmp(f, "--membership") == 0)
-            a->membership = v;
-        else if (strcmp(f, "--model") == 0)
-            a->model = v;
-        else if (strcmp(f, "--census") == 0)
-            a->census = v;
-        else if (strcmp(f, "--plan") == 0)
-            a->plan = v;
-        else if (strcmp(f, "--tariff") == 0)
-            a->tariff = v;
-        else if (strcmp(f, "--format") == 0)
-            a->format = v;
-        else if (strcmp(f, "--department") == 0)
-            a->department = v;
+        const char **text = cli_value_flag_find(texts, f);
+        if (text != NULL)
+            *text = v;
         else if (strcmp(f, "--lang") == 0)
             a->ru = strcmp(v, "ru") == 0, ok = a->ru || strcmp(v, "en") == 0;
         else if (strcmp(f, "--year") == 0)
@@ -398,6 +372,21 @@ out:
     return rc;
 }
 
+/* The report as CSV in the --lang language, in Russian with the module names
+ * of the tariff when there is one to read (optional: codes otherwise). */
+static int write_csv(const struct args *a, const dms_table *t, FILE *out)
+{
+    dms_tariff *names = NULL;
+    dms_error ignored;
+    dms_error_clear(&ignored);
+    if (a->ru)
+        dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
+                             &ignored);
+    int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, out);
+    dms_tariff_free(names);
+    return written;
+}
+
 static int do_report(const struct args *a)
 {
     dms_register *reg = NULL;
@@ -440,15 +429,7 @@ static int do_report(const struct args *a)
         if (csv == NULL)
             goto out;
         /* Headers in the --lang language; Russian module names from the tariff. */
-        dms_tariff *names = NULL;
-        dms_error ignored;
-        dms_error_clear(&ignored);
-        if (a->ru)
-            dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
-                                 &ignored);
-        int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, csv);
-        dms_tariff_free(names);
-        if (written != DMS_OK) {
+        if (write_csv(a, t, csv) != DMS_OK) {
             fclose(csv);
             free(buf);
             rc = 1;
@@ -459,16 +440,7 @@ static int do_report(const struct args *a)
             goto out;
         }
     } else {
-        /* Module names from the tariff when there is one to read (optional). */
-        dms_tariff *names = NULL;
-        dms_error ignored;
-        dms_error_clear(&ignored);
-        if (a->ru)
-            dms_tariff_load_file(a->tariff ? a->tariff : "tariffs/corporate-2026.json", &names,
-                                 &ignored);
-        int written = dms_reports_csv(t, a->ru ? DMS_CSV_RU : DMS_CSV_EN, names, stdout);
-        dms_tariff_free(names);
-        if (written != DMS_OK) {
+        if (write_csv(a, t, stdout) != DMS_OK) {
             cli_raise("dmsrate claims report", DMS_EIO, "could not write the CSV");
             goto out;
         }
@@ -486,10 +458,9 @@ int cmd_claims(int argc, char **argv)
     struct args a;
     memset(&a, 0, sizeof a);
     a.ru = cli_russian(); /* --lang ru, taken by main */
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(claims_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("claims", argc, argv);
+    if (help >= 0)
+        return help;
     int first = 2;
     if (strcmp(argv[1], "report") == 0 && argc > 2 && argv[2][0] != '-') {
         a.report = argv[2];
@@ -497,7 +468,7 @@ int cmd_claims(int argc, char **argv)
     }
     for (int i = first; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0) {
-            fputs(claims_usage, stdout);
+            cli_usage("claims", stdout);
             return 0;
         }
     int rc = parse_args(argc, argv, first, &a);

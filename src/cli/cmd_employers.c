@@ -13,37 +13,21 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate employers create --name NAME [--inn INN] [--db FILE]\n"
-    "       dmsrate employers list [--db FILE]\n"
-    "\n"
-    "Employers (tenants) of the service: each has its own policy, census, register\n"
-    "of insured people, elections and keys.\n"
-    "  --name NAME   the employer's name (название), required for create\n"
-    "  --inn INN     its ИНН: 10 digits (12 for an individual entrepreneur)\n"
-    "  --db FILE     the service's database (default var/dmsrate.db), or a\n"
-    "                postgresql:// URI\n"
-    "create prints the new employer's id on stdout.\n";
-
 int cmd_employers(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("employers", argc, argv);
+    if (help >= 0)
+        return help;
     bool create = strcmp(argv[1], "create") == 0;
     if (!create && strcmp(argv[1], "list") != 0) {
-        cli_fail("dmsrate employers", "unknown action '%s'", argv[1]);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate employers", "employers", "unknown action '%s'", argv[1]);
     }
     const char *name = NULL, *inn = NULL, *db_path = "var/dmsrate.db";
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
-            cli_fail("dmsrate employers", "unknown option or missing value: %s", argv[i]);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate employers", "employers",
+                                  "unknown option or missing value: %s", argv[i]);
         }
         if (create && strcmp(argv[i], "--name") == 0)
             name = value;
@@ -52,15 +36,11 @@ int cmd_employers(int argc, char **argv)
         else if (strcmp(argv[i], "--db") == 0)
             db_path = value;
         else {
-            cli_fail("dmsrate employers", "unknown option %s", argv[i]);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate employers", "employers", "unknown option %s", argv[i]);
         }
     }
     if (create && name == NULL) {
-        cli_fail("dmsrate employers create", "--name is required");
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate employers create", "employers", "--name is required");
     }
     dms_error err;
     dms_error_clear(&err);

@@ -18,36 +18,21 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate enrol import [--employer ID] --policy FILE --census FILE [--db FILE]\n"
-    "\n"
-    "Validates and stores the employer's policy (JSON) and census (CSV) for the\n"
-    "module picker of `dmsrate serve`.\n"
-    "  --employer ID   the employer (dmsrate employers create); default 1\n"
-    "  --policy FILE   a policy such as examples/policies/midsize-2026.json\n"
-    "  --census FILE   a census such as examples/census/midsize-450.csv\n"
-    "  --db FILE       the service's database (default var/dmsrate.db), or a\n"
-    "                  postgresql:// URI\n";
-
 int cmd_enrol(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("enrol", argc, argv);
+    if (help >= 0)
+        return help;
     if (strcmp(argv[1], "import") != 0) {
-        cli_fail("dmsrate enrol", "unknown action '%s'", argv[1]);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate enrol", "enrol", "unknown action '%s'", argv[1]);
     }
     const char *policy_path = NULL, *census_path = NULL, *db_path = "var/dmsrate.db";
     long employer = 0;
     for (int i = 2; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (value == NULL) {
-            cli_fail("dmsrate enrol", "unknown option or missing value: %s", argv[i]);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate enrol", "enrol", "unknown option or missing value: %s",
+                                  argv[i]);
         }
         if (strcmp(argv[i], "--policy") == 0)
             policy_path = value;
@@ -61,15 +46,12 @@ int cmd_enrol(int argc, char **argv)
                 return 2;
             }
         } else {
-            cli_fail("dmsrate enrol", "unknown option %s", argv[i]);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate enrol", "enrol", "unknown option %s", argv[i]);
         }
     }
     if (policy_path == NULL || census_path == NULL) {
-        cli_fail("dmsrate enrol import", "--policy and --census are required");
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate enrol import", "enrol",
+                              "--policy and --census are required");
     }
     dms_error err;
     dms_error_clear(&err);

@@ -24,30 +24,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate finance contract --employer ID [--file CONTRACT.json] [--db FILE]\n"
-    "       dmsrate finance invoice  --employer ID [--today YYYY-MM-DD] [--db FILE]\n"
-    "       dmsrate finance invoices --employer ID [--today YYYY-MM-DD] [--db FILE]\n"
-    "       dmsrate finance pay      --employer ID --date D --number N --amount RUB --inn INN\n"
-    "                                [--purpose TEXT] [--invoice NUMBER] [--db FILE]\n"
-    "       dmsrate finance import   --employer ID --file STATEMENT.csv|.txt [--db FILE]\n"
-    "       dmsrate finance accruals --employer ID --from D --to D [--db FILE]\n"
-    "       dmsrate finance debts    --employer ID [--today YYYY-MM-DD] [--db FILE]\n"
-    "       dmsrate finance act      --employer ID --from D --to D [--out FILE.csv|.xlsx]\n"
-    "\n"
-    "Payments and reconciliation of an employer's contract (платежи и сверки).\n"
-    "  contract  set the billing terms from JSON (schedule monthly|quarterly, due_days,\n"
-    "            payer_inn, rates: programme -> annual premium per person in roubles),\n"
-    "            or show them\n"
-    "  invoice   issue the invoices of every period begun by --today (default today)\n"
-    "  invoices  every invoice with what is paid and what is open\n"
-    "  pay       record one payment (matched to an invoice by number or amount)\n"
-    "  import    a bank statement; a payment already recorded is skipped\n"
-    "  accruals  each insured person's pro rata premium over [from, to]\n"
-    "  debts     open and overdue invoices, credit, and the next invoice expected\n"
-    "  act       the reconciliation act (акт сверки): to stdout, or CSV/XLSX by --out\n"
-    "  Dates are YYYY-MM-DD; amounts roubles \"1234.56\"; --db defaults to var/dmsrate.db\n";
-
 struct args {
     const char *db, *file, *today, *date, *number, *amount, *inn, *purpose, *invoice, *from, *to,
         *out;
@@ -412,10 +388,9 @@ out:
 
 int cmd_finance(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("finance", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     struct args a = {.db = "var/dmsrate.db"};
     static const struct {
@@ -438,9 +413,7 @@ int cmd_finance(int argc, char **argv)
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            cli_fail("dmsrate finance", "missing value for %s", f);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate finance", "finance", "missing value for %s", f);
         }
         bool known = false;
         if (strcmp(f, "--employer") == 0) {
@@ -453,9 +426,7 @@ int cmd_finance(int argc, char **argv)
                 known = true;
             }
         if (!known) {
-            cli_fail("dmsrate finance", "unknown option %s", f);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate finance", "finance", "unknown option %s", f);
         }
     }
     bool ok = a.employer > 0;
@@ -467,25 +438,17 @@ int cmd_finance(int argc, char **argv)
         ok = ok && a.from != NULL && a.to != NULL;
     else if (strcmp(action, "contract") != 0 && strcmp(action, "invoice") != 0 &&
              strcmp(action, "invoices") != 0 && strcmp(action, "debts") != 0) {
-        cli_fail("dmsrate finance", "unknown action '%s'", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate finance", "finance", "unknown action '%s'", action);
     }
     if (!ok) {
-        cli_fail("dmsrate finance", "%s: missing or bad options", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate finance", "finance", "%s: missing or bad options", action);
     }
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;
-    dms_tenant_employer e;
-    int status = dms_store_open(a.db, &store, &err);
-    if (status == DMS_OK)
-        status = dms_tenant_employer_get(store, a.employer, &e, &err);
+    int status = cli_store_open_employer(a.db, a.employer, &store, &err);
     long today = status == DMS_OK ? today_of(&a, &err, &status) : 0;
     if (status == DMS_OK) {
-        dms_store_tenant_set(store, a.employer);
         if (strcmp(action, "contract") == 0)
             status = contract(store, &a, &err);
         else if (strcmp(action, "invoice") == 0)

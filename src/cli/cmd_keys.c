@@ -16,26 +16,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate keys create --role ROLE [--employer ID]... [--employee ID] [--department D]\n"
-    "                           [--expires 90d] [--db FILE]\n"
-    "       dmsrate keys list [--employer ID] [--db FILE]\n"
-    "       dmsrate keys revoke ID [--db FILE]\n"
-    "       dmsrate keys rotate ID [--db FILE]\n"
-    "\n"
-    "Creates an API key and prints it once on stdout; only its SHA-256 is stored.\n"
-    "  --role ROLE       employee | hr | manager | finance | broker | insurer\n"
-    "  --employer ID     the employer (dmsrate employers list): one for employee, hr,\n"
-    "                    manager and finance keys (default 1); repeat it for a broker;\n"
-    "                    none for insurer keys, which reach every employer\n"
-    "  --employee ID     the employee's id (табельный номер): required for employee keys\n"
-    "  --department D    the department (подразделение): required for manager keys\n"
-    "  --expires Nd      the key stops working N days from now (default: never)\n"
-    "  --db FILE         the service's database (default var/dmsrate.db), or a\n"
-    "                    postgresql:// URI\n"
-    "rotate prints a new key with the same scope and revokes the old one.\n"
-    "Clients send a key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'.\n";
-
 static bool parse_id(const char *text, long *out)
 {
     char *end = NULL;
@@ -71,17 +51,14 @@ static void print_keys(const dms_tenant_key *keys, size_t n)
 
 int cmd_keys(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("keys", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     bool create = strcmp(action, "create") == 0, list = strcmp(action, "list") == 0;
     bool by_id = strcmp(action, "revoke") == 0 || strcmp(action, "rotate") == 0;
     if (!create && !list && !by_id) {
-        cli_fail("dmsrate keys", "unknown action '%s'", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate keys", "keys", "unknown action '%s'", action);
     }
     long key_id = 0;
     int first = 2;
@@ -100,13 +77,12 @@ int cmd_keys(int argc, char **argv)
     for (int i = first; i < argc; i += 2) {
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--help") == 0) {
-            fputs(usage, stdout);
+            cli_usage("keys", stdout);
             return 0;
         }
         if (value == NULL) {
-            cli_fail("dmsrate keys", "unknown option or missing value: %s", argv[i]);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate keys", "keys", "unknown option or missing value: %s",
+                                  argv[i]);
         }
         if (strcmp(argv[i], "--db") == 0) {
             db_path = value;
@@ -133,9 +109,7 @@ int cmd_keys(int argc, char **argv)
             }
             expires = (int)days;
         } else {
-            cli_fail("dmsrate keys", "unknown option %s", argv[i]);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate keys", "keys", "unknown option %s", argv[i]);
         }
     }
     enum dms_role role = DMS_ROLE_EMPLOYEE;

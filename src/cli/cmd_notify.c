@@ -17,23 +17,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate notify contact --employer ID --role ROLE [--employee ID] --email ADDR\n"
-    "       dmsrate notify run     [--today YYYY-MM-DD] [--smtp smtp://HOST:PORT]\n"
-    "                              [--from ADDR] [--now UNIX_SECONDS]\n"
-    "       dmsrate notify inbox   --employer ID --role ROLE [--employee ID]\n"
-    "       dmsrate notify log     --employer ID\n"
-    "  (every action takes --db FILE, default var/dmsrate.db)\n"
-    "\n"
-    "Notifications: status changes of insured people, elections and reimbursement\n"
-    "requests; the programme ending in 30/14/1 days; invoices due (3 days before)\n"
-    "and overdue; keys expiring in 7/1 days.\n"
-    "  contact  the e-mail of a role (hr, finance, insurer) or of an employee\n"
-    "  run      the daily scan for --today (default today) and, with --smtp, the\n"
-    "           e-mails due by --now (default now)\n"
-    "  inbox    the in-cabinet inbox of a role (and employee)\n"
-    "  log      every notification: to whom, what, when, queued/delivered/failed/retried\n";
-
 struct args {
     const char *db, *role, *employee, *email, *today, *smtp, *from, *now;
     long employer;
@@ -41,10 +24,9 @@ struct args {
 
 int cmd_notify(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("notify", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     struct args a = {.db = "var/dmsrate.db"};
     for (int i = 2; i < argc; i += 2) {
@@ -59,9 +41,7 @@ int cmd_notify(int argc, char **argv)
                             : strcmp(f, "--now") == 0      ? &a.now
                                                            : NULL;
         if (v == NULL || (slot == NULL && strcmp(f, "--employer") != 0)) {
-            cli_fail("dmsrate notify", "bad option %s", f);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate notify", "notify", "bad option %s", f);
         }
         if (slot != NULL)
             *slot = v;
@@ -75,24 +55,17 @@ int cmd_notify(int argc, char **argv)
     else if (strcmp(action, "inbox") == 0)
         ok = ok && a.role != NULL;
     else if (!run && strcmp(action, "log") != 0) {
-        cli_fail("dmsrate notify", "unknown action '%s'", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate notify", "notify", "unknown action '%s'", action);
     }
     if (!ok) {
-        cli_fail("dmsrate notify", "%s: missing or bad options", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate notify", "notify", "%s: missing or bad options", action);
     }
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;
-    int status = dms_store_open(a.db, &store, &err);
-    dms_tenant_employer e;
-    if (status == DMS_OK && !run)
-        status = dms_tenant_employer_get(store, a.employer, &e, &err);
-    if (status == DMS_OK && !run)
-        dms_store_tenant_set(store, a.employer);
+    /* The daily scan runs over every employer. */
+    int status = run ? dms_store_open(a.db, &store, &err)
+                     : cli_store_open_employer(a.db, a.employer, &store, &err);
     if (status == DMS_OK && strcmp(action, "contact") == 0) {
         status = dms_notify_store_contact_set(store, a.role, a.employee, a.email, &err);
         if (status == DMS_OK)

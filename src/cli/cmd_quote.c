@@ -12,56 +12,31 @@
 #include "dms/quote.h"
 #include "dms/report.h"
 
-static const char quote_usage[] =
-    "usage: dmsrate quote --census FILE --plan FILE [--tariff FILE] [--model FILE]\n"
-    "                     [--format table|json|csv|xlsx] [--lang en|ru] [--no-percentiles]\n"
-    "\n"
-    "Prices a group: per segment and in total, per scenario (optimistic / base /\n"
-    "pessimistic), the expected claims, every loading step and the gross premium,\n"
-    "and the percentiles of the group's total claims.\n"
-    "\n"
-    "  --census FILE     people: CSV (Russian or English headers, ';' or ',') or JSON\n"
-    "  --plan FILE       package design per segment (see examples/plans/)\n"
-    "  --tariff FILE     insurer tariff (default tariffs/corporate-2026.json)\n"
-    "  --model FILE      actuarial model (default models/ru-2026.json)\n"
-    "  --format F        table (default), json, csv or xlsx (to stdout: > quote.xlsx;\n"
-    "                    headers in the --lang language)\n"
-    "  --lang L          en (default) or ru: CSV for Russian Excel (UTF-8 BOM, ';',\n"
-    "                    decimal comma, Russian headers, module and scenario names)\n"
-    "  --no-percentiles  skip the distribution of the group's total claims\n";
-
 int cmd_quote(int argc, char **argv)
 {
     const char *census_path = NULL, *plan_path = NULL;
     const char *tariff_path = "tariffs/corporate-2026.json", *model_path = "models/ru-2026.json";
     const char *format = "table", *lang = cli_russian() ? "ru" : "en";
     dms_quote_options options = dms_quote_options_default();
+    const cli_value_flag flags[] = {{"--census", &census_path},
+                                    {"--plan", &plan_path},
+                                    {"--tariff", &tariff_path},
+                                    {"--model", &model_path},
+                                    {"--format", &format},
+                                    {"--lang", &lang},
+                                    {NULL, NULL}};
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(quote_usage, stdout);
+            cli_usage("quote", stdout);
             return 0;
         }
         if (strcmp(flag, "--no-percentiles") == 0) {
             options.percentiles = false;
             continue;
         }
-        const char **target = strcmp(flag, "--census") == 0   ? &census_path
-                              : strcmp(flag, "--plan") == 0   ? &plan_path
-                              : strcmp(flag, "--tariff") == 0 ? &tariff_path
-                              : strcmp(flag, "--model") == 0  ? &model_path
-                              : strcmp(flag, "--format") == 0 ? &format
-                              : strcmp(flag, "--lang") == 0   ? &lang
-                                                              : NULL;
-        if (target == NULL) {
-            cli_fail("dmsrate quote", "%s: unknown flag (see --help)", flag);
+        if (cli_take_value("dmsrate quote", flags, argc, argv, &i) != 0)
             return 2;
-        }
-        if (i + 1 >= argc) {
-            cli_fail("dmsrate quote", "%s: needs a value", flag);
-            return 2;
-        }
-        *target = argv[++i];
     }
     if (census_path == NULL || plan_path == NULL) {
         cli_fail("dmsrate quote", "%s: required (see --help)",
@@ -111,12 +86,7 @@ int cmd_quote(int argc, char **argv)
     cli_diag("dmsrate quote", warnings, true);
     exit_code = 1;
     if (strcmp(format, "json") == 0) {
-        json_t *report = dms_report_quote(quote, &err);
-        char *dump = report ? json_dumps(report, DMS_JSON_DUMP_FLAGS | JSON_INDENT(2)) : NULL;
-        if (dump != NULL && puts(dump) >= 0)
-            exit_code = 0;
-        free(dump);
-        json_decref(report);
+        exit_code = cli_print_json(dms_report_quote(quote, &err));
     } else if (strcmp(format, "csv") == 0) {
         exit_code = dms_report_quote_csv(quote, strcmp(lang, "ru") == 0 ? DMS_CSV_RU : DMS_CSV_EN,
                                          stdout) == DMS_OK

@@ -20,26 +20,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate register import  --employer ID --file FILE [--today YYYY-MM-DD] [--db FILE]\n"
-    "       dmsrate register list    --employer ID [--department D] [--status S]\n"
-    "                                [--programme P] [--offset N] [--limit N] [--db FILE]\n"
-    "       dmsrate register history --employer ID --policy NUMBER [--db FILE]\n"
-    "       dmsrate register export  --employer ID --what list|changes|insured\n"
-    "                                [--from YYYY-MM-DD] [--to YYYY-MM-DD] --out FILE.csv|.xlsx\n"
-    "       dmsrate register window  --employer ID --days N [--db FILE]\n"
-    "\n"
-    "The register of insured people of an employer (список застрахованных).\n"
-    "  import   the insurer's template (CSV or XLSX; actions прикрепить, открепить,\n"
-    "           приостановить, изменить программу), checked whole: every faulty row is\n"
-    "           printed at file:line:column and nothing is applied (exit 2)\n"
-    "  list     one page, ordered by ФИО (--limit 50 by default)\n"
-    "  history  every change of one person: effective date, when entered, by whom\n"
-    "  export   the current list, the changes of a period (the attach/detach list) or\n"
-    "           the insured-list report, as CSV (Russian Excel) or XLSX by --out's suffix\n"
-    "  window   how many days back a change may take effect (default 30)\n"
-    "  --db FILE  the service's database (default var/dmsrate.db)\n";
-
 struct args {
     const char *db, *file, *today, *department, *status, *programme, *policy, *what, *from, *to,
         *out;
@@ -248,18 +228,15 @@ out:
 
 int cmd_register(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
+    int help = cli_action_help("register", argc, argv);
+    if (help >= 0)
+        return help;
     const char *action = argv[1];
     struct args a = {.db = "var/dmsrate.db", .limit = 50, .days = -1};
     for (int i = 2; i < argc; i += 2) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v == NULL) {
-            cli_fail("dmsrate register", "missing value for %s", f);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate register", "register", "missing value for %s", f);
         }
         if (strcmp(f, "--db") == 0)
             a.db = v;
@@ -292,9 +269,7 @@ int cmd_register(int argc, char **argv)
         else if (strcmp(f, "--days") == 0)
             a.days = strtol(v, NULL, 10);
         else {
-            cli_fail("dmsrate register", "unknown option %s", f);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate register", "register", "unknown option %s", f);
         }
     }
     bool ok = a.employer > 0 && a.offset >= 0 && a.limit >= 0 && a.limit <= 100000;
@@ -309,24 +284,16 @@ int cmd_register(int argc, char **argv)
     else if (strcmp(action, "window") == 0)
         ok = ok && a.days >= 0;
     else if (strcmp(action, "list") != 0) {
-        cli_fail("dmsrate register", "unknown action '%s'", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate register", "register", "unknown action '%s'", action);
     }
     if (!ok) {
-        cli_fail("dmsrate register", "%s: missing or bad options", action);
-        fputs(usage, stderr);
-        return 2;
+        return cli_fail_usage("dmsrate register", "register", "%s: missing or bad options", action);
     }
     dms_error err;
     dms_error_clear(&err);
     dms_store *store = NULL;
-    dms_tenant_employer e;
-    int status = dms_store_open(a.db, &store, &err);
-    if (status == DMS_OK)
-        status = dms_tenant_employer_get(store, a.employer, &e, &err);
+    int status = cli_store_open_employer(a.db, a.employer, &store, &err);
     if (status == DMS_OK) {
-        dms_store_tenant_set(store, a.employer);
         if (strcmp(action, "import") == 0)
             status = import(store, &a, &err);
         else if (strcmp(action, "list") == 0)

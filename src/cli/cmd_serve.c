@@ -25,47 +25,6 @@
 #include "dms/store.h"
 #include "dms/tenant_store.h"
 
-static const char usage[] =
-    "usage: dmsrate serve [--listen 127.0.0.1:8080] [--tariffs DIR] [--models DIR]\n"
-    "                     [--db FILE] [--threads N] [--body-limit BYTES]\n"
-    "                     [--timeout SECONDS] [--grace SECONDS] [--web DIR]\n"
-    "\n"
-    "Serves the pricing API (see docs/openapi.yaml) on an IPv4 address.\n"
-    "  --listen HOST:PORT   address to bind (default 127.0.0.1:8080; port 0: any free port)\n"
-    "  --tariffs DIR        tariff files (*.json), loaded at start and on SIGHUP (default "
-    "tariffs)\n"
-    "  --models DIR         model files (*.json), loaded at start and on SIGHUP (default models)\n"
-    "                       The service refuses to start (exit 2) if a file is invalid or\n"
-    "                       no corporate tariff has its model among them.\n"
-    "  --db FILE            SQLite store, created and migrated at start; or a\n"
-    "                       postgresql://USER@HOST/DB URI, shared by several replicas\n"
-    "  --threads N          worker threads (default 4)\n"
-    "  --body-limit BYTES   largest request body (default 4194304)\n"
-    "  --timeout SECONDS    idle connection timeout (default 30); a whole request\n"
-    "                       must arrive within twice this\n"
-    "  --grace SECONDS      how long SIGTERM waits for in-flight requests (default 10);\n"
-    "                       computations still running then are cancelled\n"
-    "  --today DATE         the date the module picker takes as today (YYYY-MM-DD;\n"
-    "                       default: the UTC date), for demos and tests of the window\n"
-    "  --no-seed            do not import the sample employer into a new database\n"
-    "  --web DIR            the web pages served at / (default web; '' for none)\n"
-    "  --smtp URL           e-mail notifications through this relay (smtp://host:port);\n"
-    "                       with --db a scheduler checks every --notify-interval seconds\n"
-    "                       (default 60) and announces each event once a day\n"
-    "  --mail-from ADDR     the sender of notifications (default dmsrate@localhost)\n"
-    "Overload protection:\n"
-    "  --header-timeout S   seconds a client has to send its request headers (default 10)\n"
-    "  --max-connections N  connections at once (default 512, lowered to fit ulimit -n)\n"
-    "  --max-per-ip N       connections of one client address (default 32)\n"
-    "  --body-budget BYTES  request bodies held in memory at once (default 67108864; 503 beyond)\n"
-    "  --compute-timeout S  seconds one request may compute (default 30; 503 after)\n"
-    "  --rate-limit N       pricing requests per key per minute (default 120; 0: no limit)\n"
-    "  --max-draws N        work budget: Monte Carlo sims x (1 + mean) (default 5e7)\n"
-    "  --max-grid-ops N     work budget: Panjer grid points squared (default 4e9)\n"
-    "  --max-quote-cells N  work budget: census people x plan modules (default 1e7)\n"
-    "Signals: SIGHUP reloads tariffs and models; SIGTERM/SIGINT stop cleanly.\n"
-    "Access log: one JSON line per request on stderr.\n";
-
 /* One JSON line on stderr for a life-cycle event, like the access log. */
 static void log_event(const char *event, const char *status, const char *message)
 {
@@ -166,7 +125,7 @@ int cmd_serve(int argc, char **argv)
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         unsigned long n = 0;
         if (strcmp(flag, "--help") == 0 || strcmp(flag, "-h") == 0) {
-            fputs(usage, stdout);
+            cli_usage("serve", stdout);
             return 0;
         }
         if (strcmp(flag, "--no-seed") == 0) {
@@ -174,9 +133,8 @@ int cmd_serve(int argc, char **argv)
             continue;
         }
         if (value == NULL) {
-            cli_fail("dmsrate serve", "unknown option or missing value: %s", flag);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate serve", "serve", "unknown option or missing value: %s",
+                                  flag);
         }
         i++;
         if (strcmp(flag, "--listen") == 0) {
@@ -259,9 +217,7 @@ int cmd_serve(int argc, char **argv)
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
         } else {
-            cli_fail("dmsrate serve", "unknown option %s", flag);
-            fputs(usage, stderr);
-            return 2;
+            return cli_fail_usage("dmsrate serve", "serve", "unknown option %s", flag);
         }
     }
 

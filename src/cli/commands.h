@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "dms/error.h"
 #include "dms/progress.h"
 
@@ -44,6 +46,42 @@ void cli_error_in(const char *prog, const char *file, const dms_error *err);
 int cli_raise(const char *prog, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int cli_fail(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* cli_fail followed by the --help text of command on stderr, for the
+ * commands that show their usage after a usage error. Returns 2. */
+int cli_fail_usage(const char *prog, const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A flag taking one value and where its value goes (cli_flags.c); a table
+ * of them ends with a NULL name, and an entry with a NULL target is a flag
+ * the subcommand at hand does not take. cli_value_flag_find returns the
+ * target of name, or NULL. cli_take_value stores argv[*i + 1] at the target
+ * of flag argv[*i] and steps *i past it: 0, or after printing the usage
+ * error (an unknown flag, a missing value) the exit status 2. */
+typedef struct cli_value_flag {
+    const char *name;
+    const char **target;
+} cli_value_flag;
+const char **cli_value_flag_find(const cli_value_flag *flags, const char *name);
+int cli_take_value(const char *prog, const cli_value_flag *flags, int argc, char **argv, int *i);
+
+/* The --help text of command ("quote", "serve", ...) on out, in the language
+ * of cli_russian (help.c holds both forms of every command in one table). */
+void cli_usage(const char *command, FILE *out);
+/* The start of a command whose first argument is an action (keys create,
+ * claims import ...): without one, the usage on stderr and exit status 2;
+ * for --help or -h, the usage on stdout and 0; else -1, to go on. */
+int cli_action_help(const char *command, int argc, char **argv);
+
+/* Opens the store at db (store_open.c), checks that employer exists and
+ * scopes the store to it. *store is to be closed whatever the outcome. */
+struct dms_store;
+int cli_store_open_employer(const char *db, long employer, struct dms_store **store,
+                            dms_error *err);
+
+/* --format json (json_out.c): prints report (indented, the library's dump
+ * flags) on stdout and releases it; NULL, a report that failed, prints
+ * nothing. Returns 0, or 1 when nothing was printed. */
+int cli_print_json(json_t *report);
 
 /* --format xlsx (xlsx_out.c): cli_xlsx_begin opens a memory stream for the
  * command's CSV (NULL, message printed, when stdout is a terminal);

@@ -54,7 +54,7 @@ static void usage(FILE *out)
         fprintf(out, "использование: dmsrate КОМАНДА [ПАРАМЕТРЫ]\n\nкоманды:\n");
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary_ru);
-        fprintf(out, "\n'dmsrate КОМАНДА --help' описывает каждую команду (на английском).\n");
+        fprintf(out, "\n'dmsrate КОМАНДА --help' описывает каждую команду.\n");
         return;
     }
     fprintf(out, "usage: dmsrate COMMAND [OPTIONS]\n\ncommands:\n");

@@ -144,84 +144,6 @@ static bool cell_people(dms_table *t, dms_cell *c, size_t n)
     return false;
 }
 
-/* ---- relations for complementary suppression ---------------------------- */
-
-/* insured: per department, attached = employees + spouses + children. */
-static int insured_finish(dms_table *t, dms_error *err)
-{
-    dms_suppress *s = NULL;
-    int status = dms_suppress_alloc(t->nrows * t->ncols, &s, err);
-    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
-        size_t base = r * t->ncols;
-        size_t parts[3] = {base + 1, base + 2, base + 3};
-        status = dms_suppress_add_sum(s, base + 4, parts, 3, err);
-    }
-    if (status == DMS_OK)
-        status = table_finish(t, s, err);
-    dms_suppress_free(s);
-    return status;
-}
-
-/*
- * utilisation: rows module-major, ns segments each, segment 0 "all". Per
- * module the "all" row is (at least) the sum of the segment rows in
- * members, member-years, visits and users; taken as an equality, which
- * protects also when everyone has a segment. Rates hide with their terms.
- */
-static int utilisation_finish(dms_table *t, size_t ns, dms_error *err)
-{
-    static const size_t additive[] = {2, 3, 4, 6};
-    dms_suppress *s = NULL;
-    size_t *parts = malloc((ns + 1) * sizeof *parts);
-    int status = parts != NULL ? dms_suppress_alloc(t->nrows * t->ncols, &s, err)
-                               : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
-    size_t nm = ns > 0 ? t->nrows / ns : 0;
-    for (size_t mo = 0; mo < nm && ns > 1 && status == DMS_OK; mo++) {
-        for (size_t a = 0; a < 4 && status == DMS_OK; a++) {
-            size_t k = additive[a];
-            for (size_t seg = 1; seg < ns; seg++)
-                parts[seg - 1] = (mo * ns + seg) * t->ncols + k;
-            status = dms_suppress_add_sum(s, (mo * ns) * t->ncols + k, parts, ns - 1, err);
-        }
-    }
-    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
-        size_t b = r * t->ncols;
-        if (dms_suppress_add_link(s, b + 2, b + 7, err) != DMS_OK ||
-            dms_suppress_add_link(s, b + 6, b + 7, err) != DMS_OK ||
-            dms_suppress_add_link(s, b + 3, b + 5, err) != DMS_OK ||
-            dms_suppress_add_link(s, b + 4, b + 5, err) != DMS_OK)
-            status = err != NULL && err->code != DMS_OK ? err->code : DMS_ENOMEM;
-    }
-    if (status == DMS_OK)
-        status = table_finish(t, s, err);
-    dms_suppress_free(s);
-    free(parts);
-    return status;
-}
-
-/*
- * clinics: any visible share of spend gives the total spend, so the paid
- * column sums to a known total; a share hides with its amount.
- */
-static int clinics_finish(dms_table *t, dms_error *err)
-{
-    dms_suppress *s = NULL;
-    size_t *parts = malloc((t->nrows + 1) * sizeof *parts);
-    int status = parts != NULL ? dms_suppress_alloc(t->nrows * t->ncols, &s, err)
-                               : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
-    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
-        parts[r] = r * t->ncols + 4;
-        status = dms_suppress_add_link(s, r * t->ncols + 4, r * t->ncols + 5, err);
-    }
-    if (status == DMS_OK)
-        status = dms_suppress_add_sum(s, DMS_SUPPRESS_KNOWN, parts, t->nrows, err);
-    if (status == DMS_OK)
-        status = table_finish(t, s, err);
-    dms_suppress_free(s);
-    free(parts);
-    return status;
-}
-
 /* The same rule for tables built outside this file (effectiveness). */
 bool dms_table_people(dms_table *t, size_t r, size_t c, size_t n)
 {
@@ -325,7 +247,8 @@ struct ctx {
     csv_pool people;
     struct item *items;
     size_t nitems;
-    bool *in_scope; /* per member: exposure in the period and right department */
+    bool *in_scope;  /* per member: exposure in the period and right department */
+    size_t segments; /* utilisation: its rows per module, segment 0 "all" */
 };
 
 static void ctx_release(struct ctx *c)
@@ -402,19 +325,21 @@ static int ctx_init(struct ctx *c, const dms_register *reg, const dms_membership
 }
 
 /*
- * The start of every report over a register: checks out and reg, sets *out
- * to NULL and runs ctx_init. c is always left safe for ctx_release.
+ * The start of every report: checks out (and reg, for a report that reads
+ * it), sets *out to NULL and runs ctx_init. c is always left safe for
+ * ctx_release.
  */
-static int ctx_begin(struct ctx *c, const dms_register *reg, const dms_membership *m,
-                     const dms_reports_options *opt, dms_table **out, dms_error *err)
+static int ctx_begin(struct ctx *c, bool reads_register, const dms_register *reg,
+                     const dms_membership *m, const dms_reports_options *opt, dms_table **out,
+                     dms_error *err)
 {
     memset(c, 0, sizeof *c);
     if (out == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
     *out = NULL;
-    if (reg == NULL)
+    if (reads_register && reg == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL register");
-    return ctx_init(c, reg, m, opt, err);
+    return ctx_init(c, reads_register ? reg : NULL, m, opt, err);
 }
 
 /* Distinct people per group from (group, person) pairs; counts has ngroups. */
@@ -444,55 +369,176 @@ static int nomem(dms_error *err)
     return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory computing a report");
 }
 
+/* ---- relations for complementary suppression ---------------------------- */
+
+/* insured: per department, attached = employees + spouses + children. */
+static int insured_finish(const struct ctx *c, dms_table *t, dms_error *err)
+{
+    (void)c;
+    dms_suppress *s = NULL;
+    int status = dms_suppress_alloc(t->nrows * t->ncols, &s, err);
+    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
+        size_t base = r * t->ncols;
+        size_t parts[3] = {base + 1, base + 2, base + 3};
+        status = dms_suppress_add_sum(s, base + 4, parts, 3, err);
+    }
+    if (status == DMS_OK)
+        status = table_finish(t, s, err);
+    dms_suppress_free(s);
+    return status;
+}
+
+/*
+ * utilisation: rows module-major, ns segments each, segment 0 "all". Per
+ * module the "all" row is (at least) the sum of the segment rows in
+ * members, member-years, visits and users; taken as an equality, which
+ * protects also when everyone has a segment. Rates hide with their terms.
+ */
+static int utilisation_finish(const struct ctx *c, dms_table *t, dms_error *err)
+{
+    size_t ns = c->segments;
+    static const size_t additive[] = {2, 3, 4, 6};
+    dms_suppress *s = NULL;
+    size_t *parts = malloc((ns + 1) * sizeof *parts);
+    int status = parts != NULL ? dms_suppress_alloc(t->nrows * t->ncols, &s, err)
+                               : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+    size_t nm = ns > 0 ? t->nrows / ns : 0;
+    for (size_t mo = 0; mo < nm && ns > 1 && status == DMS_OK; mo++) {
+        for (size_t a = 0; a < 4 && status == DMS_OK; a++) {
+            size_t k = additive[a];
+            for (size_t seg = 1; seg < ns; seg++)
+                parts[seg - 1] = (mo * ns + seg) * t->ncols + k;
+            status = dms_suppress_add_sum(s, (mo * ns) * t->ncols + k, parts, ns - 1, err);
+        }
+    }
+    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
+        size_t b = r * t->ncols;
+        if (dms_suppress_add_link(s, b + 2, b + 7, err) != DMS_OK ||
+            dms_suppress_add_link(s, b + 6, b + 7, err) != DMS_OK ||
+            dms_suppress_add_link(s, b + 3, b + 5, err) != DMS_OK ||
+            dms_suppress_add_link(s, b + 4, b + 5, err) != DMS_OK)
+            status = err != NULL && err->code != DMS_OK ? err->code : DMS_ENOMEM;
+    }
+    if (status == DMS_OK)
+        status = table_finish(t, s, err);
+    dms_suppress_free(s);
+    free(parts);
+    return status;
+}
+
+/*
+ * clinics: any visible share of spend gives the total spend, so the paid
+ * column sums to a known total; a share hides with its amount.
+ */
+static int clinics_finish(const struct ctx *c, dms_table *t, dms_error *err)
+{
+    (void)c;
+    dms_suppress *s = NULL;
+    size_t *parts = malloc((t->nrows + 1) * sizeof *parts);
+    int status = parts != NULL ? dms_suppress_alloc(t->nrows * t->ncols, &s, err)
+                               : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
+    for (size_t r = 0; r < t->nrows && status == DMS_OK; r++) {
+        parts[r] = r * t->ncols + 4;
+        status = dms_suppress_add_link(s, r * t->ncols + 4, r * t->ncols + 5, err);
+    }
+    if (status == DMS_OK)
+        status = dms_suppress_add_sum(s, DMS_SUPPRESS_KNOWN, parts, t->nrows, err);
+    if (status == DMS_OK)
+        status = table_finish(t, s, err);
+    dms_suppress_free(s);
+    free(parts);
+    return status;
+}
+
+/* ---- the frame every report shares -------------------------------------- */
+
+/*
+ * What sets one report apart: its table's name and columns, whether it reads
+ * the register (insured does not), how it fills the rows, and the relations
+ * of its complementary suppression. report_run does the rest alike for all:
+ * checks the arguments, selects the period's lines, makes the table, and
+ * hands it over only when every step succeeded. The public entry points
+ * clear err before they call it.
+ */
+struct report {
+    const char *name;
+    const char *const *cols, *const *ru;
+    size_t ncols;
+    bool reads_register;
+    /* Appends the rows to t. Returns a status, err set. */
+    int (*fill)(struct ctx *c, dms_table *t, dms_error *err);
+    /* Complementary suppression, then the wiping of table_finish; NULL for
+     * a table without relations between its cells. */
+    int (*finish)(const struct ctx *c, dms_table *t, dms_error *err);
+};
+
+#define REPORT_COLUMNS(cols, ru) (cols), (ru), sizeof(cols) / sizeof(cols)[0]
+
+static int report_run(const struct report *r, const dms_register *reg, const dms_membership *m,
+                      const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    struct ctx c;
+    dms_table *t = NULL;
+    int status = ctx_begin(&c, r->reads_register, reg, m, opt, out, err);
+    if (status != DMS_OK)
+        goto out_free;
+    if ((t = table_new(r->name, r->cols, r->ru, r->ncols, c.o.min_cell)) == NULL) {
+        status = nomem(err);
+        goto out_free;
+    }
+    if ((status = r->fill(&c, t, err)) != DMS_OK)
+        goto out_free;
+    status = r->finish != NULL ? r->finish(&c, t, err) : table_finish(t, NULL, err);
+    if (status != DMS_OK)
+        goto out_free;
+    *out = t;
+    t = NULL;
+out_free:
+    dms_table_free(t);
+    ctx_release(&c);
+    return status;
+}
+
 /* ---- insured list ------------------------------------------------------ */
 
-int dms_reports_insured(const dms_membership *m, const dms_reports_options *opt, dms_table **out,
-                        dms_error *err)
+static const char *const insured_cols[] = {"department", "employees", "spouses", "children",
+                                           "insured",    "joined",    "left"};
+static const char *const insured_ru[] = {"Подразделение", "Сотрудники",  "Супруги",   "Дети",
+                                         "Застраховано",  "Прикреплено", "Откреплено"};
+
+static int insured_fill(struct ctx *c, dms_table *t, dms_error *err)
 {
-    dms_error_clear(err);
-    static const char *cols[] = {"department", "employees", "spouses", "children",
-                                 "insured",    "joined",    "left"};
-    static const char *ru[] = {"Подразделение", "Сотрудники",  "Супруги",   "Дети",
-                               "Застраховано",  "Прикреплено", "Откреплено"};
-    struct ctx c;
+    const dms_membership *m = c->m;
     struct groups g = {0};
-    struct pair *pairs = NULL;
     size_t *counts = NULL, np = 0, cap = 0;
-    dms_table *t = NULL;
-    int status;
-    if (out == NULL)
-        return dms_error_set(err, DMS_EINVAL, NULL, "reports: NULL output");
-    *out = NULL;
-    if ((status = ctx_init(&c, NULL, m, opt, err)) != DMS_OK)
-        goto out_free;
-    pairs = malloc((5 * m->count + 1) * sizeof *pairs);
+    int status = DMS_OK;
+    struct pair *pairs = malloc((5 * m->count + 1) * sizeof *pairs);
     if (pairs == NULL) {
         status = nomem(err);
         goto out_free;
     }
     /* measure k of department d is group d * 6 + k */
     for (size_t i = 0; i < m->count; i++) {
-        if (!c.in_scope[i])
+        if (!c->in_scope[i])
             continue;
         const dms_member *x = &m->members[i];
         long d = group_of(&g, x->department);
-        const char *person = member_person(&c, x);
+        const char *person = member_person(c, x);
         if (d < 0 || person == NULL) {
             status = nomem(err);
             goto out_free;
         }
-        if (dms_exposure_attached(x, c.o.as_of)) {
+        if (dms_exposure_attached(x, c->o.as_of)) {
             pairs[np++] = (struct pair){(size_t)d * 6 + (size_t)x->relation, person};
             pairs[np++] = (struct pair){(size_t)d * 6 + 3, person};
         }
-        if (x->attach_day >= c.o.from && x->attach_day <= c.o.to)
+        if (x->attach_day >= c->o.from && x->attach_day <= c->o.to)
             pairs[np++] = (struct pair){(size_t)d * 6 + 4, person};
-        if (x->detach_day >= c.o.from && x->detach_day <= c.o.to)
+        if (x->detach_day >= c->o.from && x->detach_day <= c->o.to)
             pairs[np++] = (struct pair){(size_t)d * 6 + 5, person};
     }
     counts = calloc(6 * g.n + 1, sizeof *counts);
-    t = table_new("insured", cols, ru, 7, c.o.min_cell);
-    if (counts == NULL || t == NULL) {
+    if (counts == NULL) {
         status = nomem(err);
         goto out_free;
     }
@@ -507,77 +553,78 @@ int dms_reports_insured(const dms_membership *m, const dms_reports_options *opt,
         for (int k = 0; k < 6; k++)
             cell_people(t, &row[1 + k], counts[d * 6 + (size_t)k]);
     }
-    if ((status = insured_finish(t, err)) != DMS_OK)
-        goto out_free;
-    *out = t;
-    t = NULL;
 out_free:
-    dms_table_free(t);
     free(pairs);
     free(counts);
     groups_release(&g);
-    ctx_release(&c);
     return status;
+}
+
+int dms_reports_insured(const dms_membership *m, const dms_reports_options *opt, dms_table **out,
+                        dms_error *err)
+{
+    dms_error_clear(err);
+    static const struct report insured = {"insured", REPORT_COLUMNS(insured_cols, insured_ru),
+                                          false, insured_fill, insured_finish};
+    return report_run(&insured, NULL, m, opt, out, err);
 }
 
 /* ---- utilisation ------------------------------------------------------- */
 
-int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
-                            const dms_reports_options *opt, dms_table **out, dms_error *err)
+static const char *const utilisation_cols[] = {"module",       "segment",    "members",
+                                               "member_years", "visits",     "visits_per_1000",
+                                               "users",        "share_using"};
+static const char *const utilisation_ru[] = {"Модуль",         "Сегмент",
+                                             "Застрахованных", "Человеко-лет",
+                                             "Обращений",      "Обращений на 1000 в год",
+                                             "Обратившихся",   "Доля обратившихся"};
+
+static int utilisation_fill(struct ctx *c, dms_table *t, dms_error *err)
 {
-    dms_error_clear(err);
-    static const char *cols[] = {"module", "segment",         "members", "member_years",
-                                 "visits", "visits_per_1000", "users",   "share_using"};
-    static const char *ru[] = {"Модуль",       "Сегмент",          "Застрахованных",
-                               "Человеко-лет", "Обращений",        "Обращений на 1000 в год",
-                               "Обратившихся", "Доля обратившихся"};
-    struct ctx c;
+    const dms_membership *m = c->m;
     struct groups mods = {0}, segs = {0}, visits = {0};
     struct pair *mem_pairs = NULL, *use_pairs = NULL;
     size_t *members = NULL, *users = NULL, *nvisits = NULL, nmp = 0, nup = 0, cap = 0;
     double *my = NULL;
-    dms_table *t = NULL;
-    int status;
-    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
-        goto out_free;
+    int status = DMS_OK;
     /* segment 0 is "all" */
     if (group_of(&segs, "") != 0) {
         status = nomem(err);
         goto out_free;
     }
     for (size_t i = 0; i < m->count; i++)
-        if (c.in_scope[i] && m->members[i].segment[0] != '\0' &&
+        if (c->in_scope[i] && m->members[i].segment[0] != '\0' &&
             group_of(&segs, m->members[i].segment) < 0) {
             status = nomem(err);
             goto out_free;
         }
-    for (size_t i = 0; i < c.nitems; i++)
-        if (group_of(&mods, c.items[i].line->module) < 0) {
+    for (size_t i = 0; i < c->nitems; i++)
+        if (group_of(&mods, c->items[i].line->module) < 0) {
             status = nomem(err);
             goto out_free;
         }
     size_t ns = segs.n, nm = mods.n;
+    c->segments = ns;
     members = calloc(ns, sizeof *members);
     my = calloc(ns, sizeof *my);
     users = calloc(nm * ns + 1, sizeof *users);
     nvisits = calloc(nm * ns + 1, sizeof *nvisits);
     mem_pairs = malloc((2 * m->count + 1) * sizeof *mem_pairs);
-    use_pairs = malloc((2 * c.nitems + 1) * sizeof *use_pairs);
-    t = table_new("utilisation", cols, ru, 8, c.o.min_cell);
-    if (!members || !my || !users || !nvisits || !mem_pairs || !use_pairs || !t) {
+    use_pairs = malloc((2 * c->nitems + 1) * sizeof *use_pairs);
+    if (!members || !my || !users || !nvisits || !mem_pairs || !use_pairs) {
         status = nomem(err);
         goto out_free;
     }
     for (size_t i = 0; i < m->count; i++) {
-        if (!c.in_scope[i])
+        if (!c->in_scope[i])
             continue;
         const dms_member *x = &m->members[i];
-        const char *person = member_person(&c, x);
+        const char *person = member_person(c, x);
         if (person == NULL) {
             status = nomem(err);
             goto out_free;
         }
-        double years = dms_exposure_member_months(x, c.o.from, c.o.to) / 12.0;
+        double years = dms_exposure_member_months(x, c->o.from, c->o.to) / 12.0;
         mem_pairs[nmp++] = (struct pair){0, person};
         my[0] += years;
         if (x->segment[0] != '\0') {
@@ -587,8 +634,8 @@ int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
         }
     }
     distinct_counts(mem_pairs, nmp, members);
-    for (size_t i = 0; i < c.nitems; i++) {
-        const struct item *it = &c.items[i];
+    for (size_t i = 0; i < c->nitems; i++) {
+        const struct item *it = &c->items[i];
         size_t mo = (size_t)group_of(&mods, it->line->module);
         size_t s = it->member >= 0 && m->members[it->member].segment[0] != '\0'
                        ? (size_t)group_of(&segs, m->members[it->member].segment)
@@ -635,12 +682,7 @@ int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
                     cell_suppress(t, &row[k]);
         }
     }
-    if ((status = utilisation_finish(t, ns, err)) != DMS_OK)
-        goto out_free;
-    *out = t;
-    t = NULL;
 out_free:
-    dms_table_free(t);
     free(members);
     free(my);
     free(users);
@@ -650,8 +692,17 @@ out_free:
     groups_release(&mods);
     groups_release(&segs);
     groups_release(&visits);
-    ctx_release(&c);
     return status;
+}
+
+int dms_reports_utilisation(const dms_register *reg, const dms_membership *m,
+                            const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    dms_error_clear(err);
+    static const struct report utilisation = {"utilisation",
+                                              REPORT_COLUMNS(utilisation_cols, utilisation_ru),
+                                              true, utilisation_fill, utilisation_finish};
+    return report_run(&utilisation, reg, m, opt, out, err);
 }
 
 /* ---- grouped money reports (expense, clinics) --------------------------- */
@@ -661,36 +712,49 @@ struct money_acc {
     size_t lines;
 };
 
-/*
- * Groups the items by key_of(item) and fills per group the money, the
- * distinct claims and the distinct people. Shared by expense and clinics.
- */
-static int group_money(struct ctx *c, struct groups *g,
-                       void (*key_of)(const struct item *, char *, size_t), struct money_acc **acc,
-                       size_t **people, size_t **claims)
+/* The items grouped by a text key, with per group the money, the distinct
+ * claims and the distinct people. Shared by expense and clinics. */
+struct money_groups {
+    struct groups g;
+    struct money_acc *acc;
+    size_t *people, *claims;
+};
+
+static void money_release(struct money_groups *mg)
+{
+    free(mg->acc);
+    free(mg->people);
+    free(mg->claims);
+    groups_release(&mg->g);
+}
+
+/* Groups the items by key_of(item). mg is always left safe for
+ * money_release, which the caller runs whatever the outcome. Returns DMS_OK
+ * or DMS_ENOMEM (err not set: the caller says what it was computing). */
+static int group_money(struct ctx *c, void (*key_of)(const struct item *, char *, size_t),
+                       struct money_groups *mg)
 {
     struct groups claim_keys = {0};
+    memset(mg, 0, sizeof *mg);
     struct pair *pairs = malloc((c->nitems + 1) * sizeof *pairs);
-    int status = DMS_OK;
-    *acc = NULL;
-    *people = *claims = NULL;
+    int status = DMS_ENOMEM;
     long *gi = malloc((c->nitems + 1) * sizeof *gi);
     if (pairs == NULL || gi == NULL)
-        goto out_nomem;
+        goto out;
     for (size_t i = 0; i < c->nitems; i++) {
         char key[300];
         key_of(&c->items[i], key, sizeof key);
-        if ((gi[i] = group_of(g, key)) < 0)
-            goto out_nomem;
+        if ((gi[i] = group_of(&mg->g, key)) < 0)
+            goto out;
     }
-    *acc = calloc(g->n + 1, sizeof **acc);
-    *people = calloc(g->n + 1, sizeof **people);
-    *claims = calloc(g->n + 1, sizeof **claims);
-    if (*acc == NULL || *people == NULL || *claims == NULL)
-        goto out_nomem;
+    mg->acc = calloc(mg->g.n + 1, sizeof *mg->acc);
+    mg->people = calloc(mg->g.n + 1, sizeof *mg->people);
+    mg->claims = calloc(mg->g.n + 1, sizeof *mg->claims);
+    if (mg->acc == NULL || mg->people == NULL || mg->claims == NULL)
+        goto out;
     for (size_t i = 0; i < c->nitems; i++) {
         const dms_claim_line *l = c->items[i].line;
-        struct money_acc *a = &(*acc)[gi[i]];
+        struct money_acc *a = &mg->acc[gi[i]];
         a->billed += (double)l->billed / 100.0;
         a->paid += (double)l->paid / 100.0;
         a->copay += (double)l->copay / 100.0;
@@ -700,19 +764,12 @@ static int group_money(struct ctx *c, struct groups *g,
         snprintf(key, sizeof key, "%ld\x1f%s", gi[i], l->claim_id);
         size_t before = claim_keys.n;
         if (group_of(&claim_keys, key) < 0)
-            goto out_nomem;
+            goto out;
         if (claim_keys.n > before)
-            (*claims)[gi[i]]++;
+            mg->claims[gi[i]]++;
     }
-    distinct_counts(pairs, c->nitems, *people);
-    goto out;
-out_nomem:
-    status = DMS_ENOMEM;
-    free(*acc);
-    free(*people);
-    free(*claims);
-    *acc = NULL;
-    *people = *claims = NULL;
+    distinct_counts(pairs, c->nitems, mg->people);
+    status = DMS_OK;
 out:
     free(pairs);
     free(gi);
@@ -732,33 +789,27 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int dms_reports_expense(const dms_register *reg, const dms_membership *m,
-                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+static const char *const expense_cols[] = {"month",  "module", "claims", "people",
+                                           "billed", "paid",   "copay"};
+static const char *const expense_ru[] = {"Месяц",     "Модуль",   "Случаев", "Человек",
+                                         "Стоимость", "Оплачено", "Соплатёж"};
+
+static int expense_fill(struct ctx *c, dms_table *t, dms_error *err)
 {
-    dms_error_clear(err);
-    static const char *cols[] = {"month", "module", "claims", "people", "billed", "paid", "copay"};
-    static const char *ru[] = {"Месяц",     "Модуль",   "Случаев", "Человек",
-                               "Стоимость", "Оплачено", "Соплатёж"};
-    struct ctx c;
-    struct groups g = {0};
-    struct money_acc *acc = NULL;
-    size_t *people = NULL, *claims = NULL, cap = 0;
+    struct money_groups mg;
+    size_t cap = 0;
     const char **order = NULL;
-    dms_table *t = NULL;
-    int status;
-    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
-        goto out_free;
-    if (group_money(&c, &g, month_module_key, &acc, &people, &claims) != DMS_OK ||
-        (order = malloc((g.n + 1) * sizeof *order)) == NULL ||
-        (t = table_new("expense", cols, ru, 7, c.o.min_cell)) == NULL) {
+    int status = DMS_OK;
+    if (group_money(c, month_module_key, &mg) != DMS_OK ||
+        (order = malloc((mg.g.n + 1) * sizeof *order)) == NULL) {
         status = nomem(err);
         goto out_free;
     }
-    if (g.n > 0) /* no lines: g.keys is NULL, and memcpy from NULL is undefined */
-        memcpy(order, g.keys, g.n * sizeof *order);
-    qsort(order, g.n, sizeof *order, cmp_str);
-    for (size_t k = 0; k < g.n; k++) {
-        size_t i = (size_t)group_of(&g, order[k]);
+    if (mg.g.n > 0) /* no lines: mg.g.keys is NULL, and memcpy from NULL is undefined */
+        memcpy(order, mg.g.keys, mg.g.n * sizeof *order);
+    qsort(order, mg.g.n, sizeof *order, cmp_str);
+    for (size_t k = 0; k < mg.g.n; k++) {
+        size_t i = (size_t)group_of(&mg.g, order[k]);
         dms_cell *row = table_row(t, &cap);
         if (row == NULL) {
             status = nomem(err);
@@ -769,28 +820,28 @@ int dms_reports_expense(const dms_register *reg, const dms_membership *m,
         snprintf(month, sizeof month, "%.*s", (int)(sep - order[k]), order[k]);
         cell_text(&row[0], month);
         cell_text(&row[1], sep + 1);
-        cell_num(&row[2], DMS_CELL_COUNT, (double)claims[i]);
-        bool small = cell_people(t, &row[3], people[i]);
-        cell_num(&row[4], DMS_CELL_MONEY, acc[i].billed);
-        cell_num(&row[5], DMS_CELL_MONEY, acc[i].paid);
-        cell_num(&row[6], DMS_CELL_MONEY, acc[i].copay);
+        cell_num(&row[2], DMS_CELL_COUNT, (double)mg.claims[i]);
+        bool small = cell_people(t, &row[3], mg.people[i]);
+        cell_num(&row[4], DMS_CELL_MONEY, mg.acc[i].billed);
+        cell_num(&row[5], DMS_CELL_MONEY, mg.acc[i].paid);
+        cell_num(&row[6], DMS_CELL_MONEY, mg.acc[i].copay);
         if (small)
             for (int j = 2; j < 7; j++)
                 cell_suppress(t, &row[j]);
     }
-    if ((status = table_finish(t, NULL, err)) != DMS_OK)
-        goto out_free;
-    *out = t;
-    t = NULL;
 out_free:
-    dms_table_free(t);
-    free(acc);
-    free(people);
-    free(claims);
     free(order);
-    groups_release(&g);
-    ctx_release(&c);
+    money_release(&mg);
     return status;
+}
+
+int dms_reports_expense(const dms_register *reg, const dms_membership *m,
+                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    dms_error_clear(err);
+    static const struct report expense = {"expense", REPORT_COLUMNS(expense_cols, expense_ru), true,
+                                          expense_fill, NULL};
+    return report_run(&expense, reg, m, opt, out, err);
 }
 
 static void clinic_key(const struct item *it, char *key, size_t size)
@@ -798,130 +849,116 @@ static void clinic_key(const struct item *it, char *key, size_t size)
     snprintf(key, size, "%s", it->line->clinic[0] ? it->line->clinic : "—");
 }
 
-int dms_reports_clinics(const dms_register *reg, const dms_membership *m,
-                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+static const char *const clinics_cols[] = {"clinic",       "visits", "people",
+                                           "average_cost", "paid",   "share_of_spend"};
+static const char *const clinics_ru[] = {"Клиника",           "Обращений", "Человек",
+                                         "Средняя стоимость", "Оплачено",  "Доля расходов"};
+
+static int clinics_fill(struct ctx *c, dms_table *t, dms_error *err)
 {
-    dms_error_clear(err);
-    static const char *cols[] = {"clinic",       "visits", "people",
-                                 "average_cost", "paid",   "share_of_spend"};
-    static const char *ru[] = {"Клиника",           "Обращений", "Человек",
-                               "Средняя стоимость", "Оплачено",  "Доля расходов"};
-    struct ctx c;
-    struct groups g = {0};
-    struct money_acc *acc = NULL;
-    size_t *people = NULL, *claims = NULL, cap = 0;
-    dms_table *t = NULL;
-    int status;
-    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
-        goto out_free;
-    if (group_money(&c, &g, clinic_key, &acc, &people, &claims) != DMS_OK ||
-        (t = table_new("clinics", cols, ru, 6, c.o.min_cell)) == NULL) {
+    struct money_groups mg;
+    size_t *order = NULL, cap = 0;
+    int status = DMS_OK;
+    if (group_money(c, clinic_key, &mg) != DMS_OK) {
         status = nomem(err);
         goto out_free;
     }
     double total = 0;
-    for (size_t i = 0; i < g.n; i++)
-        total += acc[i].paid;
+    for (size_t i = 0; i < mg.g.n; i++)
+        total += mg.acc[i].paid;
     /* by spend, largest first (stable on ties by first appearance) */
-    size_t *order = malloc((g.n + 1) * sizeof *order);
+    order = malloc((mg.g.n + 1) * sizeof *order);
     if (order == NULL) {
         status = nomem(err);
         goto out_free;
     }
-    for (size_t i = 0; i < g.n; i++)
+    for (size_t i = 0; i < mg.g.n; i++)
         order[i] = i;
-    for (size_t i = 1; i < g.n; i++)
-        for (size_t j = i; j > 0 && acc[order[j]].paid > acc[order[j - 1]].paid; j--) {
+    for (size_t i = 1; i < mg.g.n; i++)
+        for (size_t j = i; j > 0 && mg.acc[order[j]].paid > mg.acc[order[j - 1]].paid; j--) {
             size_t tmp = order[j];
             order[j] = order[j - 1];
             order[j - 1] = tmp;
         }
-    for (size_t k = 0; k < g.n; k++) {
+    for (size_t k = 0; k < mg.g.n; k++) {
         size_t i = order[k];
         dms_cell *row = table_row(t, &cap);
         if (row == NULL) {
-            free(order);
             status = nomem(err);
             goto out_free;
         }
-        cell_text(&row[0], g.keys[i]);
-        cell_num(&row[1], DMS_CELL_COUNT, (double)claims[i]);
-        bool small = cell_people(t, &row[2], people[i]);
-        cell_num(&row[3], DMS_CELL_MONEY, claims[i] ? acc[i].billed / (double)claims[i] : 0);
-        cell_num(&row[4], DMS_CELL_MONEY, acc[i].paid);
-        cell_num(&row[5], DMS_CELL_NUMBER, total > 0 ? acc[i].paid / total : 0);
+        cell_text(&row[0], mg.g.keys[i]);
+        cell_num(&row[1], DMS_CELL_COUNT, (double)mg.claims[i]);
+        bool small = cell_people(t, &row[2], mg.people[i]);
+        cell_num(&row[3], DMS_CELL_MONEY,
+                 mg.claims[i] ? mg.acc[i].billed / (double)mg.claims[i] : 0);
+        cell_num(&row[4], DMS_CELL_MONEY, mg.acc[i].paid);
+        cell_num(&row[5], DMS_CELL_NUMBER, total > 0 ? mg.acc[i].paid / total : 0);
         if (small)
             for (int j = 1; j < 6; j++)
                 cell_suppress(t, &row[j]);
     }
-    free(order);
-    if ((status = clinics_finish(t, err)) != DMS_OK)
-        goto out_free;
-    *out = t;
-    t = NULL;
 out_free:
-    dms_table_free(t);
-    free(acc);
-    free(people);
-    free(claims);
-    groups_release(&g);
-    ctx_release(&c);
+    free(order);
+    money_release(&mg);
     return status;
+}
+
+int dms_reports_clinics(const dms_register *reg, const dms_membership *m,
+                        const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    dms_error_clear(err);
+    static const struct report clinics = {"clinics", REPORT_COLUMNS(clinics_cols, clinics_ru), true,
+                                          clinics_fill, clinics_finish};
+    return report_run(&clinics, reg, m, opt, out, err);
 }
 
 /* ---- limits ------------------------------------------------------------ */
 
-int dms_reports_limits(const dms_register *reg, const dms_membership *m,
-                       const dms_reports_options *opt, dms_table **out, dms_error *err)
+static const char *const limits_cols[] = {"module", "annual_limit", "threshold_share", "users",
+                                          "people_over_threshold"};
+static const char *const limits_ru[] = {"Модуль", "Годовой лимит", "Порог доли лимита",
+                                        "Обратившихся", "Израсходовали больше порога"};
+
+static int limits_fill(struct ctx *c, dms_table *t, dms_error *err)
 {
-    dms_error_clear(err);
-    static const char *cols[] = {"module", "annual_limit", "threshold_share", "users",
-                                 "people_over_threshold"};
-    static const char *ru[] = {"Модуль", "Годовой лимит", "Порог доли лимита", "Обратившихся",
-                               "Израсходовали больше порога"};
-    struct ctx c;
     struct groups persons = {0};
     double *spent = NULL;
     size_t cap = 0;
-    dms_table *t = NULL;
-    int status;
-    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
-        goto out_free;
-    for (size_t k = 0; k < c.o.nlimits; k++) {
-        if (c.o.limits[k].module == NULL || !(c.o.limits[k].limit > 0)) {
+    int status = DMS_OK;
+    for (size_t k = 0; k < c->o.nlimits; k++) {
+        if (c->o.limits[k].module == NULL || !(c->o.limits[k].limit > 0)) {
             char path[48];
             snprintf(path, sizeof path, "/limits/%zu", k);
-            status = dms_error_set(err, DMS_EINVAL, path,
-                                   "a limit needs a module code and a positive amount");
-            goto out_free;
+            return dms_error_set(err, DMS_EINVAL, path,
+                                 "a limit needs a module code and a positive amount");
         }
     }
-    t = table_new("limits", cols, ru, 5, c.o.min_cell);
-    spent = malloc((c.nitems + 1) * sizeof *spent);
-    if (t == NULL || spent == NULL) {
+    spent = malloc((c->nitems + 1) * sizeof *spent);
+    if (spent == NULL) {
         status = nomem(err);
         goto out_free;
     }
-    for (size_t k = 0; k < c.o.nlimits; k++) {
-        const dms_reports_limit *lim = &c.o.limits[k];
+    for (size_t k = 0; k < c->o.nlimits; k++) {
+        const dms_reports_limit *lim = &c->o.limits[k];
         groups_release(&persons);
         memset(&persons, 0, sizeof persons);
-        for (size_t i = 0; i < c.nitems; i++) {
-            if (strcmp(c.items[i].line->module, lim->module) != 0)
+        for (size_t i = 0; i < c->nitems; i++) {
+            if (strcmp(c->items[i].line->module, lim->module) != 0)
                 continue;
             size_t before = persons.n;
-            long p = group_of(&persons, c.items[i].person);
+            long p = group_of(&persons, c->items[i].person);
             if (p < 0) {
                 status = nomem(err);
                 goto out_free;
             }
             if (persons.n > before)
                 spent[p] = 0;
-            spent[p] += (double)c.items[i].line->paid / 100.0;
+            spent[p] += (double)c->items[i].line->paid / 100.0;
         }
         size_t over = 0;
         for (size_t p = 0; p < persons.n; p++)
-            if (spent[p] > c.o.limit_share * lim->limit)
+            if (spent[p] > c->o.limit_share * lim->limit)
                 over++;
         dms_cell *row = table_row(t, &cap);
         if (row == NULL) {
@@ -930,72 +967,64 @@ int dms_reports_limits(const dms_register *reg, const dms_membership *m,
         }
         cell_text(&row[0], lim->module);
         cell_num(&row[1], DMS_CELL_MONEY, lim->limit);
-        cell_num(&row[2], DMS_CELL_NUMBER, c.o.limit_share);
+        cell_num(&row[2], DMS_CELL_NUMBER, c->o.limit_share);
         bool small = cell_people(t, &row[3], persons.n);
         cell_people(t, &row[4], over);
         if (small)
             cell_suppress(t, &row[4]);
     }
-    if ((status = table_finish(t, NULL, err)) != DMS_OK)
-        goto out_free;
-    *out = t;
-    t = NULL;
 out_free:
-    dms_table_free(t);
     free(spent);
     groups_release(&persons);
-    ctx_release(&c);
     return status;
+}
+
+int dms_reports_limits(const dms_register *reg, const dms_membership *m,
+                       const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    dms_error_clear(err);
+    static const struct report limits = {"limits", REPORT_COLUMNS(limits_cols, limits_ru), true,
+                                         limits_fill, NULL};
+    return report_run(&limits, reg, m, opt, out, err);
 }
 
 /* ---- loss ratio -------------------------------------------------------- */
 
-int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
-                           const dms_reports_options *opt, dms_table **out, dms_error *err)
+static const char *const loss_ratio_cols[] = {"month",          "insured", "member_months",
+                                              "earned_premium", "paid",    "loss_ratio"};
+static const char *const loss_ratio_ru[] = {
+    "Месяц", "Застраховано", "Человеко-месяцев", "Заработанная премия", "Выплаты", "Убыточность"};
+
+static int loss_ratio_fill(struct ctx *c, dms_table *t, dms_error *err)
 {
-    dms_error_clear(err);
-    static const char *cols[] = {"month",          "insured", "member_months",
-                                 "earned_premium", "paid",    "loss_ratio"};
-    static const char *ru[] = {"Месяц",   "Застраховано", "Человеко-месяцев", "Заработанная премия",
-                               "Выплаты", "Убыточность"};
-    struct ctx c;
+    const dms_membership *m = c->m;
     size_t cap = 0;
-    dms_table *t = NULL;
-    int status;
-    if ((status = ctx_begin(&c, reg, m, opt, out, err)) != DMS_OK)
-        goto out_free;
-    if ((t = table_new("loss_ratio", cols, ru, 6, c.o.min_cell)) == NULL) {
-        status = nomem(err);
-        goto out_free;
-    }
     int y, mo, d;
-    dms_claims_civil(c.o.from, &y, &mo, &d);
-    for (long start = c.o.from; start <= c.o.to;) {
+    dms_claims_civil(c->o.from, &y, &mo, &d);
+    for (long start = c->o.from; start <= c->o.to;) {
         long month_end = dms_claims_days(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) - 1;
-        long end = month_end < c.o.to ? month_end : c.o.to;
+        long end = month_end < c->o.to ? month_end : c->o.to;
         double mm = 0;
         size_t insured = 0;
         for (size_t i = 0; i < m->count; i++) {
-            if (!c.in_scope[i])
+            if (!c->in_scope[i])
                 continue;
             double x = dms_exposure_member_months(&m->members[i], start, end);
             mm += x;
             insured += x > 0;
         }
         double paid = 0;
-        for (size_t i = 0; i < c.nitems; i++)
-            if (c.items[i].line->service_day >= start && c.items[i].line->service_day <= end)
-                paid += (double)c.items[i].line->paid / 100.0;
+        for (size_t i = 0; i < c->nitems; i++)
+            if (c->items[i].line->service_day >= start && c->items[i].line->service_day <= end)
+                paid += (double)c->items[i].line->paid / 100.0;
         dms_cell *row = table_row(t, &cap);
-        if (row == NULL) {
-            status = nomem(err);
-            goto out_free;
-        }
+        if (row == NULL)
+            return nomem(err);
         char month[16];
         snprintf(month, sizeof month, "%04d-%02d", y, mo);
         cell_text(&row[0], month);
         bool small = cell_people(t, &row[1], insured);
-        double premium = mm * c.o.premium_per_member_month;
+        double premium = mm * c->o.premium_per_member_month;
         cell_num(&row[2], DMS_CELL_NUMBER, mm);
         cell_num(&row[3], DMS_CELL_MONEY, premium);
         cell_num(&row[4], DMS_CELL_MONEY, paid);
@@ -1010,14 +1039,16 @@ int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
             y++;
         }
     }
-    if ((status = table_finish(t, NULL, err)) != DMS_OK)
-        goto out_free;
-    *out = t;
-    t = NULL;
-out_free:
-    dms_table_free(t);
-    ctx_release(&c);
-    return status;
+    return DMS_OK;
+}
+
+int dms_reports_loss_ratio(const dms_register *reg, const dms_membership *m,
+                           const dms_reports_options *opt, dms_table **out, dms_error *err)
+{
+    dms_error_clear(err);
+    static const struct report loss_ratio = {
+        "loss_ratio", REPORT_COLUMNS(loss_ratio_cols, loss_ratio_ru), true, loss_ratio_fill, NULL};
+    return report_run(&loss_ratio, reg, m, opt, out, err);
 }
 
 int dms_reports_by_name(const char *name, const dms_register *reg, const dms_membership *m,
