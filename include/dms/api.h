@@ -44,6 +44,7 @@
 #define DMS_API_DEFAULT_BODY_BUDGET (64u * 1024u * 1024u) /* bytes of bodies held at once */
 #define DMS_API_DEFAULT_COMPUTE_TIMEOUT 30                /* seconds one request may compute */
 #define DMS_API_DEFAULT_RATE_LIMIT 120 /* expensive requests per key per minute */
+#define DMS_API_DEFAULT_KEEP_ALIVE 100 /* requests one connection may carry */
 
 /* What the service will compute for one request: keeps one request cheap. */
 typedef struct dms_api_limits {
@@ -77,6 +78,10 @@ typedef struct dms_api_config {
     unsigned compute_timeout; /* seconds a request may compute before it is abandoned */
     unsigned rate_limit;      /* expensive requests per key per minute (429 beyond) */
     bool no_rate_limit;       /* true: no per-key rate limit at all */
+    /* Requests one connection may carry (HTTP/1.1 keep-alive); 1: every
+     * answer closes its connection. A kept connection has header_timeout
+     * from the end of an answer to the complete headers of the next one. */
+    unsigned keep_alive;
     /* true: refuse to start, or to reload, a catalog that cannot price
      * (dms_api_catalog_check); `dmsrate serve` sets it. */
     bool require_catalog;

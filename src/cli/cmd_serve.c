@@ -60,6 +60,8 @@ static const char usage[] =
     "  --body-budget BYTES  request bodies held in memory at once (default 67108864; 503 beyond)\n"
     "  --compute-timeout S  seconds one request may compute (default 30; 503 after)\n"
     "  --rate-limit N       pricing requests per key per minute (default 120; 0: no limit)\n"
+    "  --keep-alive N       requests one connection may carry (default 100; 1: every\n"
+    "                       answer closes); a kept connection idles --header-timeout\n"
     "  --max-draws N        work budget: Monte Carlo sims x (1 + mean) (default 5e7)\n"
     "  --max-grid-ops N     work budget: Panjer grid points squared (default 4e9)\n"
     "  --max-quote-cells N  work budget: census people x plan modules (default 1e7)\n"
@@ -255,6 +257,10 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             config.rate_limit = (unsigned)n;
             config.no_rate_limit = n == 0;
+        } else if (strcmp(flag, "--keep-alive") == 0) {
+            if (number_arg(flag, value, 1, 100000, &n) != 0)
+                return 2;
+            config.keep_alive = (unsigned)n;
         } else if (strcmp(flag, "--grace") == 0) {
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
