@@ -261,7 +261,10 @@ typedef struct dms_api_request {
     /* Query string argument by name (NULL if absent); NULL when there is none. */
     const char *(*arg)(const void *ctx, const char *name);
     const void *arg_ctx;
-    /* Set by dms_api_dispatch for keyed routes: who is calling. */
+    /* Set by dms_api_dispatch for keyed routes: who is calling. A caller
+     * that has authenticated these same headers already (the server does,
+     * before reading the body) passes its principal in: dispatch then checks
+     * its role without a second look-up of the key. */
     const struct dms_enrol_principal *principal;
     /* "Accept-Language" header or NULL: picks the dialect of CSV downloads. */
     const char *accept_language;

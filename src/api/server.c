@@ -169,6 +169,8 @@ struct request {
     unsigned sequence;             /* 1 for the first request of its connection */
     bool keep;                     /* its answer keeps the connection open */
     bool body_read;                /* the final callback came: the body is read whole */
+    bool authenticated;            /* who holds the key's principal (on_headers) */
+    dms_enrol_principal who;
     char log_detail[DMS_ERROR_MESSAGE_MAX]; /* an internal error, for the log only */
 };
 
@@ -857,6 +859,9 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
             dms_api_response_error(&resp, dms_api_http_status(status), &err, NULL);
             return send_response(s, conn, req, &resp, NULL, NULL);
         }
+        /* Kept for the dispatch: the key is looked up once a request. */
+        req->who = who;
+        req->authenticated = true;
         if (expensive_route(req->route)) {
             unsigned wait = rate_take(s, request_key(conn));
             if (wait > 0) {
@@ -1027,6 +1032,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .arg_ctx = conn,
         .cancelled = request_cancelled,
         .cancel_ctx = req,
+        .principal = req->authenticated ? &req->who : NULL,
     };
     dms_api_response resp;
     if (store_err.code != DMS_OK && dms_api_route_roles((size_t)req->route) != 0) {
