@@ -94,7 +94,7 @@ static void strings_keys_and_nesting_are_written_as_jansson_writes_them(void **s
     json_t *doc = json_object();
     json_object_set_new(doc, "zeta", json_string("last key first"));
     json_object_set_new(doc, "alpha", json_string("quote \" backslash \\ slash / tab \t nl \n"));
-    json_object_set_new(doc, "ctl", json_stringn("\x01\x02\x1f\x7f \b\f\r", 10));
+    json_object_set_new(doc, "ctl", json_stringn("\x01\x02\x1f\x7f \b\f\r", 8));
     json_object_set_new(doc, "nul", json_stringn("a\0b", 3));
     json_object_set_new(doc, "ru", json_string("черновик — ДМС «стандарт» 😀"));
     json_object_set_new(doc, "key \"with\" \\ quotes\n", json_true());
