@@ -166,6 +166,12 @@ static void idle_kept_connection_closes_at_header_deadline(void **state)
     /* Still open well inside the deadline: a prompt next request is served. */
     assert_false(closed_within(fd, 500));
     kept_exchange(fd, "GET", "/v1/models", NULL, 200);
+    /* The deadline runs from each answer, not from the connect: a client
+     * asking every 0.4 s keeps its connection well past 1 s. */
+    for (int i = 0; i < 5; i++) {
+        assert_false(closed_within(fd, 400));
+        kept_exchange(fd, "GET", "/v1/models", NULL, 200);
+    }
     t0 = now_seconds();
     assert_true(closed_within(fd, 3000));
     double took = now_seconds() - t0;
@@ -308,6 +314,38 @@ static void every_request_is_admitted_and_refusals_close(void **state)
     close(fd);
 }
 
+static void crowded_address_gets_closing_answers(void **state)
+{
+    (void)state;
+    /* 4 connections an address: three may be kept, the fourth's answer closes. */
+    const char *extra[] = {"--max-per-ip", "4", NULL};
+    start(extra);
+    int fds[4];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = http_connect(f.port);
+        kept_exchange(fds[i], "GET", "/v1/models", NULL, 200);
+    }
+    fds[3] = http_connect(f.port);
+    struct http_response r;
+    send_request(fds[3], "GET", "/v1/models", key, NULL);
+    http_read_response(fds[3], &r, T);
+    assert_int_equal(r.status, 200);
+    assert_true(says_close(&r));
+    http_response_free(&r);
+    assert_true(closed_within(fds[3], 3000));
+    close(fds[3]);
+    /* One of the three gone: a new connection is kept again. */
+    close(fds[0]);
+    fds[0] = -1;
+    struct timespec settle = {0, 200 * 1000 * 1000};
+    nanosleep(&settle, NULL);
+    int fd = http_connect(f.port);
+    kept_exchange(fd, "GET", "/v1/models", NULL, 200);
+    close(fd);
+    close(fds[1]);
+    close(fds[2]);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -318,6 +356,7 @@ int main(void)
         cmocka_unit_test_teardown(slow_body_on_kept_connection_is_cut_off, finish),
         cmocka_unit_test_teardown(later_requests_meet_the_gate_framing_rules, finish),
         cmocka_unit_test_teardown(every_request_is_admitted_and_refusals_close, finish),
+        cmocka_unit_test_teardown(crowded_address_gets_closing_answers, finish),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
