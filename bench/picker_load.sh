@@ -23,7 +23,7 @@
 # the offer is sent as the JSON text first written for it.
 #
 #   bench/picker_load.sh   (env: DMS_BIN, LOAD_SECONDS, LOAD_CONNECTIONS, LOAD_EMPLOYEES,
-#                           SERVE_THREADS)
+#                           SERVE_THREADS, LOAD_MODES: some of "healthz offer draft pairs")
 set -euo pipefail
 bin=${DMS_BIN:-build/dmsrate}
 seconds=${LOAD_SECONDS:-5}
@@ -60,7 +60,8 @@ done >"$work/keys.txt"
 
 # Inside the enrolment window of the example policy (2025-11-17 .. 2025-12-12).
 "$bin" serve --listen 127.0.0.1:0 --tariffs tariffs --models models --db "$db" \
-    --today 2025-11-20 --threads "${SERVE_THREADS:-2}" --rate-limit 0 >"$work/stdout" 2>/dev/null &
+    --today 2025-11-20 --threads "${SERVE_THREADS:-2}" --rate-limit 0 >"$work/stdout" \
+    2>"${SERVE_LOG:-/dev/null}" &
 server_pid=$!
 url=
 for _ in $(seq 100); do
@@ -111,10 +112,11 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local mode, pool, k, sent, kind = nil, {}, 0, 0, nil
+local mode, pool, k, sent, kind, fresh = nil, {}, 0, 0, nil, false
 lat_a, lat_b, bad, bad_text = {}, {}, 0, ""
 function init(args)
   mode = args[1]
+  fresh = args[4] == "close"
   local i = 0
   for line in io.lines(args[2]) do
     local key, emp, body = line:match("^(%S+) (%S+) (.*)$")
@@ -129,10 +131,11 @@ function request()
   local p, req
   if mode == "healthz" then
     kind = "a"
-    req = wrk.format("GET", "/healthz")
+    req = wrk.format("GET", "/healthz", fresh and {["Connection"] = "close"} or nil)
   elseif mode == "pairs" then
     p = pool[math.floor(k / 2) % #pool + 1]
     local hdr = {["Authorization"] = "Bearer " .. p.key, ["Content-Type"] = "application/json"}
+    if fresh then hdr["Connection"] = "close" end
     if k % 2 == 0 then
       kind = "a"
       req = wrk.format("PUT", "/v1/me/election", hdr, p.body)
@@ -143,6 +146,7 @@ function request()
   else
     p = pool[k % #pool + 1]
     local hdr = {["Authorization"] = "Bearer " .. p.key, ["Content-Type"] = "application/json"}
+    if fresh then hdr["Connection"] = "close" end
     kind = "a"
     if mode == "offer" then
       req = wrk.format("GET", "/v1/me/offer", hdr)
@@ -193,23 +197,54 @@ end
 LUA
 
 failed=0
-printf '%-40s %10s %9s %9s %9s %8s\n' route requests/s "p50 ms" "p99 ms" requests non-2xx
-run() { # mode path label-a [label-b]
+# The server's CPU (user + system, all its threads) in clock ticks: the CPU
+# a request costs is steadier than latency on a shared machine.
+ticks=$(getconf CLK_TCK)
+server_cpu() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+printf '%-40s %10s %9s %9s %9s %8s %9s\n' route requests/s "p50 ms" "p99 ms" requests non-2xx \
+    "cpu us/rq"
+run() { # mode path keep|close label-a [label-b]
+    local cpu0 cpu1 total
+    cpu0=$(server_cpu)
     wrk -t"$connections" -c"$connections" -d"${seconds}s" --timeout 30s -s "$work/picker.lua" \
-        "$url$2" -- "$1" "$work/pool.txt" "$connections" >"$work/out" 2>&1 || true
+        "$url$2" -- "$1" "$work/pool.txt" "$connections" "$3" >"$work/out" 2>&1 || true
+    cpu1=$(server_cpu)
     grep '^NON2XX' "$work/out" | head -n 3 >&2 || true
     grep -q '^RESULT a' "$work/out" || { cat "$work/out"; echo "picker_load.sh: wrk failed"; exit 1; }
+    # server CPU per request, over both kinds of a pair run
+    total=$(awk '/^RESULT/ {n += $6} END {print n}' "$work/out")
+    local per=$(( (cpu1 - cpu0) * 1000000 / ticks / (total > 0 ? total : 1) ))
     while read -r _ which rps p50 p99 n non2xx; do
-        local label=$3
-        [ "$which" = b ] && label=$4
-        printf '%-40s %10s %9s %9s %9s %8s\n' "$label" "$rps" "$p50" "$p99" "$n" "$non2xx"
+        local label=$4
+        [ "$which" = b ] && label=$5
+        printf '%-40s %10s %9s %9s %9s %8s %9s\n' "$label" "$rps" "$p50" "$p99" "$n" "$non2xx" \
+            "$per"
         [ "$non2xx" = 0 ] || failed=1
     done < <(grep '^RESULT' "$work/out")
 }
-run healthz /healthz "GET /healthz (no-op)"
-run offer /v1/me/offer "GET /v1/me/offer"
-run draft /v1/me/election "PUT /v1/me/election (draft)"
-run pairs /v1/me/election "  pairs: PUT /v1/me/election (draft)" "  pairs: POST /v1/me/election/submit"
+modes=" ${LOAD_MODES:-healthz offer draft pairs} "
+for conn in ${LOAD_CONNECTION_MODES:-keep close}; do
+    if [ "$conn" = keep ]; then
+        echo "-- kept connections (HTTP/1.1 keep-alive, as browsers and HTTP libraries do)"
+    else
+        echo "-- a new connection per request (the client sends Connection: close)"
+        # the light lane closes every connection: /healthz was measured so above
+        modes=${modes/ healthz / }
+    fi
+    if [[ $modes == *" healthz "* ]]; then
+        run healthz /healthz "$conn" "GET /healthz (no-op; new connection each)"
+    fi
+    if [[ $modes == *" offer "* ]]; then
+        run offer /v1/me/offer "$conn" "GET /v1/me/offer"
+    fi
+    if [[ $modes == *" draft "* ]]; then
+        run draft /v1/me/election "$conn" "PUT /v1/me/election (draft)"
+    fi
+    if [[ $modes == *" pairs "* ]]; then
+        run pairs /v1/me/election "$conn" "  pairs: PUT /v1/me/election (draft)" \
+            "  pairs: POST /v1/me/election/submit"
+    fi
+done
 echo "wrk: $connections connections (one per wrk thread), ${seconds}s per run, $employees employees" \
      "(each connection its own); server threads ${SERVE_THREADS:-2}; latency timed in the wrk script"
 if [ "$failed" != 0 ]; then

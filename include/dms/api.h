@@ -44,6 +44,7 @@
 #define DMS_API_DEFAULT_BODY_BUDGET (64u * 1024u * 1024u) /* bytes of bodies held at once */
 #define DMS_API_DEFAULT_COMPUTE_TIMEOUT 30                /* seconds one request may compute */
 #define DMS_API_DEFAULT_RATE_LIMIT 120 /* expensive requests per key per minute */
+#define DMS_API_DEFAULT_KEEP_ALIVE 100 /* requests one connection may carry */
 
 /* What the service will compute for one request: keeps one request cheap. */
 typedef struct dms_api_limits {
@@ -77,6 +78,10 @@ typedef struct dms_api_config {
     unsigned compute_timeout; /* seconds a request may compute before it is abandoned */
     unsigned rate_limit;      /* expensive requests per key per minute (429 beyond) */
     bool no_rate_limit;       /* true: no per-key rate limit at all */
+    /* Requests one connection may carry (HTTP/1.1 keep-alive); 1: every
+     * answer closes its connection. A kept connection has header_timeout
+     * from the end of an answer to the complete headers of the next one. */
+    unsigned keep_alive;
     /* true: refuse to start, or to reload, a catalog that cannot price
      * (dms_api_catalog_check); `dmsrate serve` sets it. */
     bool require_catalog;
@@ -256,7 +261,10 @@ typedef struct dms_api_request {
     /* Query string argument by name (NULL if absent); NULL when there is none. */
     const char *(*arg)(const void *ctx, const char *name);
     const void *arg_ctx;
-    /* Set by dms_api_dispatch for keyed routes: who is calling. */
+    /* Set by dms_api_dispatch for keyed routes: who is calling. A caller
+     * that has authenticated these same headers already (the server does,
+     * before reading the body) passes its principal in: dispatch then checks
+     * its role without a second look-up of the key. */
     const struct dms_enrol_principal *principal;
     /* "Accept-Language" header or NULL: picks the dialect of CSV downloads. */
     const char *accept_language;
@@ -318,6 +326,15 @@ void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_e
                             const char *code_name);
 /* Replies with status and json (stolen: the reply owns it; NULL gives 503). */
 void dms_api_response_json(dms_api_response *resp, unsigned status, json_t *json);
+
+/*
+ * The text of json (an object or an array), byte for byte what
+ * json_dumps(json, JSON_COMPACT | DMS_JSON_DUMP_FLAGS) writes, but with
+ * amounts of money (reals that are whole kopecks) written without printf;
+ * malloc'd, its length in *len (len may be NULL). NULL when out of memory
+ * or json is neither an object nor an array. (json_text.c)
+ */
+char *dms_api_json_text(const json_t *json, size_t *len);
 
 /* --- metrics ---------------------------------------------------------------- */
 

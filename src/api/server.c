@@ -16,8 +16,19 @@
  * the key, the role, the per-key rate and a global budget of buffered body
  * bytes are checked, and refusals go out before the body is read. Last,
  * long computations poll a cancel hook that fires at the compute deadline,
- * when the client has gone, or when a stop runs out of grace. Every response
- * closes its connection, so each request goes through the gates.
+ * when the client has gone, or when a stop runs out of grace.
+ *
+ * A connection may carry several requests (HTTP/1.1 keep-alive, up to
+ * config.keep_alive), and a later request passes the same gates as the
+ * first: its headers must be complete within header_timeout of the previous
+ * answer (the sweep of the accept thread shuts a late connection down, so a
+ * trickle of bytes does not hold it), its framing is checked again on the
+ * parsed headers, and key, role, rate, body limits, budget and deadlines are
+ * per request anyway. Only a 2xx or 304 keeps its connection: every refusal,
+ * every answer of the light lane, the last request allowed and every answer
+ * given while connections are scarce (over three quarters of the total or of
+ * the client address's share) close it, so a refused or crowding client
+ * comes back through the accept gate.
  */
 #define _GNU_SOURCE /* accept4 and POLLRDHUP (Linux) */
 #include "dms/api.h"
@@ -57,6 +68,18 @@
 #define LIGHT_CONNECTIONS 64
 /* Per-key token buckets of the rate limit; the least recently used is reused. */
 #define RATE_SLOTS 1024
+
+/* A connection libmicrohttpd serves: what keep-alive needs to know of it. */
+struct conn_state {
+    struct conn_state *prev, *next; /* the server's list, under keep_lock */
+    int fd;
+    uint32_t addr;   /* IPv4 address of the client, network order */
+    bool light;      /* on the light lane */
+    unsigned served; /* requests begun on it */
+    bool idle;       /* answered and kept: waiting for the next headers */
+    bool expired;    /* shut down by the sweep (keep_expire) */
+    struct timespec idle_since;
+};
 
 /* A connection in the waiting room: accepted, headers not yet complete. */
 struct pending {
@@ -115,6 +138,9 @@ struct dms_api_server {
     atomic_bool abandon;     /* cancel every computation (stop out of grace) */
     pthread_mutex_t rate_lock;
     struct rate_slot *rates; /* RATE_SLOTS */
+    /* the connections libmicrohttpd serves (keep-alive and its sweep) */
+    pthread_mutex_t keep_lock;
+    struct conn_state *conns;
 };
 
 /* One request, from its first callback to the completion notice. */
@@ -136,9 +162,15 @@ struct request {
     size_t discarded; /* bytes dropped after the cap was passed */
     size_t reserved;  /* bytes of the server's body budget held */
     dms_api_server *server;
-    int fd;               /* the client socket, to see whether the client left */
-    int cancel;           /* why the computation was given up (enum cancel_reason) */
-    unsigned retry_after; /* seconds, for a 429 or 503 */
+    int fd;                        /* the client socket, to see whether the client left */
+    int cancel;                    /* why the computation was given up (enum cancel_reason) */
+    unsigned retry_after;          /* seconds, for a 429 or 503 */
+    struct conn_state *conn_state; /* its connection; NULL if unknown */
+    unsigned sequence;             /* 1 for the first request of its connection */
+    bool keep;                     /* its answer keeps the connection open */
+    bool body_read;                /* the final callback came: the body is read whole */
+    bool authenticated;            /* who holds the key's principal (on_headers) */
+    dms_enrol_principal who;
     char log_detail[DMS_ERROR_MESSAGE_MAX]; /* an internal error, for the log only */
 };
 
@@ -165,6 +197,7 @@ dms_api_config dms_api_config_default(void)
         .body_budget = DMS_API_DEFAULT_BODY_BUDGET,
         .compute_timeout = DMS_API_DEFAULT_COMPUTE_TIMEOUT,
         .rate_limit = DMS_API_DEFAULT_RATE_LIMIT,
+        .keep_alive = DMS_API_DEFAULT_KEEP_ALIVE,
     };
 }
 
@@ -297,6 +330,32 @@ static void hide_internal_error(struct request *req, dms_api_response *resp)
     }
 }
 
+/*
+ * Whether the answer of req, of status, may leave its connection open for
+ * another request (see the file header); body_read: the request's body, if
+ * any, has been read whole, so the next request starts where it ends.
+ */
+static bool keep_decide(dms_api_server *s, const struct request *req, unsigned status,
+                        bool body_read)
+{
+    const struct conn_state *c = req->conn_state;
+    if (c == NULL || c->light || !body_read || req->sequence >= s->config.keep_alive ||
+        atomic_load(&s->stopping))
+        return false;
+    if (!((status >= 200 && status < 300) || status == 304))
+        return false;
+    /* Connections are scarce: leave the room to new clients through the gate. */
+    if ((unsigned long)atomic_load(&s->connections) * 4 >
+        (unsigned long)s->config.max_connections * 3)
+        return false;
+    unsigned here = 0;
+    pthread_mutex_lock(&s->keep_lock);
+    for (const struct conn_state *o = s->conns; o != NULL; o = o->next)
+        here += o->addr == c->addr;
+    pthread_mutex_unlock(&s->keep_lock);
+    return here * 4 <= s->config.max_per_ip * 3;
+}
+
 static enum MHD_Result send_response(dms_api_server *s, struct MHD_Connection *conn,
                                      struct request *req, dms_api_response *resp, const char *allow,
                                      const dms_api_catalog *catalog)
@@ -319,8 +378,10 @@ static enum MHD_Result send_response(dms_api_server *s, struct MHD_Connection *c
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
     MHD_add_response_header(r, "X-Request-Id", id);
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    /* One request per connection: the next one passes the accept gate again. */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    /* Refusals and early answers close: the client comes back through the gate. */
+    req->keep = keep_decide(s, req, resp->status, req->body_read);
+    if (!req->keep)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     if (resp->status == 429 || resp->status == 503) {
         char retry[16];
         snprintf(retry, sizeof retry, "%u", req->retry_after > 0 ? req->retry_after : 1);
@@ -559,7 +620,14 @@ static enum MHD_Result send_static(dms_api_server *s, struct MHD_Connection *con
     MHD_add_response_header(r, "Cache-Control", file.cache_control);
     MHD_add_response_header(r, "ETag", file.etag);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    /* Sent on the headers: kept only when the request declares no body. */
+    bool bodiless = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_LENGTH) == NULL &&
+                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_TRANSFER_ENCODING) == NULL;
+    req->keep = keep_decide(s, req, file.status, bodiless);
+    if (!req->keep)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_add_response_header(
         r, "Content-Security-Policy",
         "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'");
@@ -665,14 +733,97 @@ static bool reserve_body(dms_api_server *s, struct request *req, size_t n)
     return true;
 }
 
+/* What the framing check of a later request finds in its parsed headers. */
+struct header_scan {
+    const char *length; /* the first Content-Length */
+    bool host, chunked, control, bad_length, long_length, conflict;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct header_scan *scan = cls;
+    value = value != NULL ? value : "";
+    for (const char *t = key; *t != '\0'; t++)
+        scan->control |= (unsigned char)*t < 0x21 || *t == 0x7f;
+    for (const char *t = value; *t != '\0'; t++)
+        scan->control |= ((unsigned char)*t < 0x20 && *t != '\t') || *t == 0x7f;
+    if (strcasecmp(key, "Host") == 0)
+        scan->host = true;
+    else if (strcasecmp(key, "Transfer-Encoding") == 0)
+        scan->chunked = true;
+    else if (strcasecmp(key, "Content-Length") == 0) {
+        size_t digits = strspn(value, "0123456789");
+        scan->bad_length |= digits == 0 || value[digits] != '\0';
+        scan->long_length |= digits > 15;
+        if (scan->length != NULL && strcmp(scan->length, value) != 0)
+            scan->conflict = true;
+        if (scan->length == NULL)
+            scan->length = value;
+    }
+    return MHD_YES;
+}
+
+/*
+ * The accept gate's framing rules (framing.c) for a later request of a
+ * kept connection, which libmicrohttpd has parsed without the gate: the
+ * same refusals, in the same JSON, on the parsed headers. MHD_YES when the
+ * request may go on (nothing sent); else the refusal's result.
+ */
+static enum MHD_Result check_later_framing(dms_api_server *s, struct MHD_Connection *conn,
+                                           struct request *req, const char *version, bool *refused)
+{
+    *refused = true;
+    const union MHD_ConnectionInfo *size =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (size != NULL && size->header_size > HEADER_MAX)
+        return send_error(s, conn, req, 431, "headers_too_large", NULL,
+                          "the request headers are larger than the limit (32 KiB)");
+    bool http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
+    if (!http11 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+        return send_error(s, conn, req, 505, "http_version_not_supported", NULL,
+                          "only HTTP/1.0 and HTTP/1.1 are served");
+    struct header_scan scan = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &scan);
+    if (scan.control)
+        return send_error(s, conn, req, 400, "bad_request", NULL,
+                          "the request headers hold a control character");
+    if (scan.chunked)
+        return send_error(s, conn, req, 411, "length_required", NULL,
+                          "send the body with Content-Length; Transfer-Encoding is not accepted");
+    if (scan.bad_length)
+        return send_error(s, conn, req, 400, "bad_request", NULL,
+                          "Content-Length must be a whole number");
+    if (scan.long_length)
+        return send_error(s, conn, req, 413, "payload_too_large", NULL,
+                          "the declared Content-Length is far over the body limit");
+    if (scan.conflict)
+        return send_error(s, conn, req, 400, "bad_request", NULL,
+                          "conflicting Content-Length headers");
+    if (http11 && !scan.host)
+        return send_error(s, conn, req, 400, "bad_request", NULL,
+                          "an HTTP/1.1 request needs a Host header");
+    *refused = false;
+    return MHD_YES;
+}
+
 /*
  * First callback, on the headers alone: route, method, key and role, rate,
  * media type, declared size and the body budget. Every refusal here leaves
  * the body unread (the connection closes after the answer).
  */
 static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn,
-                                  struct request *req, const char *method, const char *url)
+                                  struct request *req, const char *method, const char *url,
+                                  const char *version)
 {
+    if (req->sequence > 1) {
+        /* The first request of a connection passed the gate's byte-exact check. */
+        bool refused = false;
+        enum MHD_Result ok = check_later_framing(s, conn, req, version, &refused);
+        if (refused)
+            return ok;
+    }
     char allow[64];
     req->route = dms_api_route_find(method, url, &req->allowed, allow, sizeof allow, req->param,
                                     sizeof req->param);
@@ -708,6 +859,9 @@ static enum MHD_Result on_headers(dms_api_server *s, struct MHD_Connection *conn
             dms_api_response_error(&resp, dms_api_http_status(status), &err, NULL);
             return send_response(s, conn, req, &resp, NULL, NULL);
         }
+        /* Kept for the dispatch: the key is looked up once a request. */
+        req->who = who;
+        req->authenticated = true;
         if (expensive_route(req->route)) {
             unsigned wait = rate_take(s, request_key(conn));
             if (wait > 0) {
@@ -809,14 +963,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     dms_api_server *s = cls;
     struct request *req = *con_cls;
     if (req == NULL) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        struct conn_state *c = info != NULL ? info->socket_context : NULL;
+        unsigned sequence = 1;
+        if (c != NULL) {
+            pthread_mutex_lock(&s->keep_lock);
+            bool expired = c->expired;
+            c->idle = false;
+            sequence = ++c->served;
+            pthread_mutex_unlock(&s->keep_lock);
+            if (expired)
+                return MHD_NO; /* the sweep has shut it down: headers came too late */
+        }
         if ((req = request_begin(s, conn, method, url)) == NULL)
             return MHD_NO;
+        req->conn_state = c;
+        req->sequence = sequence;
         *con_cls = req;
-        return on_headers(s, conn, req, method, url);
+        return on_headers(s, conn, req, method, url, version);
     }
     if (*upload_data_size > 0) {
         size_t size = *upload_data_size;
@@ -831,6 +999,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return send_error(s, conn, req, 413, "payload_too_large", NULL,
                           "the body is larger than the limit of %zu bytes", s->config.body_limit);
     mark_answering(s, req);
+    req->body_read = true;
     char today[11];
     if (s->today[0] != '\0') {
         memcpy(today, s->today, sizeof today);
@@ -863,6 +1032,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .arg_ctx = conn,
         .cancelled = request_cancelled,
         .cancel_ctx = req,
+        .principal = req->authenticated ? &req->who : NULL,
     };
     dms_api_response resp;
     if (store_err.code != DMS_OK && dms_api_route_roles((size_t)req->route) != 0) {
@@ -923,7 +1093,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)conn;
-    (void)toe;
     dms_api_server *s = cls;
     struct request *req = *con_cls;
     if (req == NULL)
@@ -937,6 +1106,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              req->status, req->bytes, seconds, req->log_detail);
     if (req->answering)
         atomic_fetch_sub(&s->answering, 1);
+    if (req->keep && req->conn_state != NULL && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+        /* The header deadline of the next request starts now. */
+        pthread_mutex_lock(&s->keep_lock);
+        req->conn_state->idle = true;
+        clock_gettime(CLOCK_MONOTONIC, &req->conn_state->idle_since);
+        pthread_mutex_unlock(&s->keep_lock);
+    }
     if (req->reserved > 0)
         atomic_fetch_sub(&s->buffered, req->reserved);
     if (req->cap >= 64 * 1024)
@@ -946,16 +1122,55 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(req);
 }
 
+/*
+ * A connection starts or ends in libmicrohttpd: counted, and listed for
+ * keep-alive. libmicrohttpd tells the end before it closes the socket, so
+ * the sweep never shuts down a descriptor that has been reused.
+ */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)conn;
-    (void)socket_context;
     dms_api_server *s = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&s->connections, 1);
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *daemon =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+        struct conn_state *c = fd != NULL ? calloc(1, sizeof *c) : NULL;
+        if (c != NULL) {
+            c->fd = fd->connect_fd;
+            if (addr != NULL && addr->client_addr != NULL &&
+                addr->client_addr->sa_family == AF_INET)
+                c->addr =
+                    ((const struct sockaddr_in *)(const void *)addr->client_addr)->sin_addr.s_addr;
+            c->light = daemon == NULL || daemon->daemon == s->light;
+            pthread_mutex_lock(&s->keep_lock);
+            c->next = s->conns;
+            if (s->conns != NULL)
+                s->conns->prev = c;
+            s->conns = c;
+            pthread_mutex_unlock(&s->keep_lock);
+        }
+        *socket_context = c; /* NULL: never kept */
+        return;
+    }
+    atomic_fetch_sub(&s->connections, 1);
+    struct conn_state *c = *socket_context;
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&s->keep_lock);
+    if (c->prev != NULL)
+        c->prev->next = c->next;
     else
-        atomic_fetch_sub(&s->connections, 1);
+        s->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&s->keep_lock);
+    *socket_context = NULL;
+    free(c);
 }
 
 /* ---- the accept gate ---------------------------------------------------------------- */
@@ -1106,6 +1321,34 @@ static void gate_expire(dms_api_server *s)
     }
 }
 
+/*
+ * The header deadline of kept connections: one answered and idle for
+ * header_timeout (or the idle timeout, if shorter) without the complete
+ * headers of its next request is shut down, whether silent or trickling;
+ * libmicrohttpd then closes it.
+ */
+static void keep_expire(dms_api_server *s)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double deadline = (double)s->config.header_timeout;
+    if (s->config.connection_timeout > 0 && s->config.connection_timeout < deadline)
+        deadline = (double)s->config.connection_timeout;
+    pthread_mutex_lock(&s->keep_lock);
+    for (struct conn_state *c = s->conns; c != NULL; c = c->next) {
+        if (!c->idle)
+            continue;
+        double waited = (double)(now.tv_sec - c->idle_since.tv_sec) +
+                        (double)(now.tv_nsec - c->idle_since.tv_nsec) * 1e-9;
+        if (waited >= deadline) {
+            c->idle = false;
+            c->expired = true;
+            shutdown(c->fd, SHUT_RDWR);
+        }
+    }
+    pthread_mutex_unlock(&s->keep_lock);
+}
+
 static void *gate_run(void *arg)
 {
     dms_api_server *s = arg;
@@ -1133,6 +1376,7 @@ static void *gate_run(void *arg)
             }
         }
         gate_expire(s);
+        keep_expire(s);
         dms_api_metrics_load(s->metrics, (long)s->npending, (long)atomic_load(&s->buffered));
         /* Freed bodies go back to the system once nothing is held. */
         if (atomic_load(&s->trim_wanted) && atomic_load(&s->buffered) == 0 &&
@@ -1177,6 +1421,7 @@ static void server_free(dms_api_server *s)
     pthread_mutex_destroy(&s->catalog_lock);
     pthread_mutex_destroy(&s->reload_lock);
     pthread_mutex_destroy(&s->rate_lock);
+    pthread_mutex_destroy(&s->keep_lock);
     while (s->npending > 0)
         pending_close(s, s->pending[0]);
     free(s->pending);
@@ -1251,6 +1496,7 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
     pthread_mutex_init(&s->catalog_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);
     pthread_mutex_init(&s->rate_lock, NULL);
+    pthread_mutex_init(&s->keep_lock, NULL);
     atomic_init(&s->next_id, 0);
     atomic_init(&s->answering, 0);
     atomic_init(&s->stopping, false);
@@ -1268,6 +1514,8 @@ int dms_api_server_start(const dms_api_config *config, dms_api_server **out, dms
         s->config.max_per_ip = defaults.max_per_ip;
     if (s->config.body_budget == 0)
         s->config.body_budget = defaults.body_budget;
+    if (s->config.keep_alive == 0)
+        s->config.keep_alive = defaults.keep_alive;
     if (s->config.body_budget < s->config.body_limit + 1)
         s->config.body_budget = s->config.body_limit + 1;
     s->host = strdup(config->host);

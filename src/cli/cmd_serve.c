@@ -213,6 +213,10 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             config.rate_limit = (unsigned)n;
             config.no_rate_limit = n == 0;
+        } else if (strcmp(flag, "--keep-alive") == 0) {
+            if (number_arg(flag, value, 1, 100000, &n) != 0)
+                return 2;
+            config.keep_alive = (unsigned)n;
         } else if (strcmp(flag, "--grace") == 0) {
             if (number_arg(flag, value, 0, 3600, &grace) != 0)
                 return 2;
