@@ -327,15 +327,6 @@ void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_e
 /* Replies with status and json (stolen: the reply owns it; NULL gives 503). */
 void dms_api_response_json(dms_api_response *resp, unsigned status, json_t *json);
 
-/*
- * The text of json (an object or an array), byte for byte what
- * json_dumps(json, JSON_COMPACT | DMS_JSON_DUMP_FLAGS) writes, but with
- * amounts of money (reals that are whole kopecks) written without printf;
- * malloc'd, its length in *len (len may be NULL). NULL when out of memory
- * or json is neither an object nor an array. (json_text.c)
- */
-char *dms_api_json_text(const json_t *json, size_t *len);
-
 /* --- metrics ---------------------------------------------------------------- */
 
 typedef struct dms_api_metrics dms_api_metrics;

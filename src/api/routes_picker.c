@@ -31,8 +31,7 @@
 
 static void reply(dms_api_response *resp, unsigned status, json_t *json)
 {
-    size_t len = 0;
-    char *text = dms_api_json_text(json, &len); /* json_dumps's text, money without printf */
+    char *text = json != NULL ? json_dumps(json, DMS_JSON_DUMP_FLAGS | JSON_COMPACT) : NULL;
     json_decref(json);
     if (text == NULL) {
         dms_error err;
@@ -44,7 +43,7 @@ static void reply(dms_api_response *resp, unsigned status, json_t *json)
     free(resp->body);
     resp->status = status;
     resp->body = text;
-    resp->body_len = len;
+    resp->body_len = strlen(text);
     resp->content_type = "application/json";
 }
 
