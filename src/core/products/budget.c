@@ -1972,6 +1972,105 @@ static int solve_explained(const dms_budget_table *t, const dms_budget_request *
     return status;
 }
 
+/* At most this many threads solve the segments. */
+#define SOLVE_THREADS 2
+
+/* The segments' searches, one segment at a time from a shared counter. */
+typedef struct solve_work {
+    const dms_budget_table *table;
+    const dms_budget_request *request;
+    dms_budget_result *res;
+    pthread_mutex_t lock;
+    size_t next;
+    bool failed;
+    int status[DMS_PLAN_MAX_SEGMENTS];
+    dms_error err[DMS_PLAN_MAX_SEGMENTS];
+} solve_work;
+
+/* Segment s's goals: the best design within its budget with what explains
+ * it, and the cheapest design reaching its target. */
+static int solve_segment(solve_work *w, size_t s)
+{
+    dms_budget_segment_result *sr = &w->res->segments[s];
+    dms_error *err = &w->err[s];
+    if (sr->people == 0)
+        return DMS_OK;
+    int status = DMS_OK;
+    if (!isnan(sr->target.budget_per_head) &&
+        (status = solve_explained(w->table, w->request, s, sr, err)) != DMS_OK)
+        return status;
+    if (!isnan(sr->target.target_value))
+        status = dms_budget_solve(w->table, s, DMS_BUDGET_CHEAPEST, sr->target.target_value,
+                                  w->request->tolerance, &sr->reach, err);
+    return status;
+}
+
+static void *solve_part(void *arg)
+{
+    solve_work *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        size_t s = !w->failed && w->next < w->res->nsegments ? w->next++ : w->res->nsegments;
+        pthread_mutex_unlock(&w->lock);
+        if (s == w->res->nsegments)
+            break;
+        w->status[s] = solve_segment(w, s);
+        if (w->status[s] != DMS_OK) {
+            pthread_mutex_lock(&w->lock);
+            w->failed = true;
+            pthread_mutex_unlock(&w->lock);
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Solves every segment, two at a time: a segment's searches read the table
+ * (its weights are set before) and write only its own result, so the
+ * answers do not depend on which thread took it. Segments are taken in
+ * order, so all before a failed one have run and the first failure in
+ * segment order is the one reported, whatever the timing.
+ */
+static int solve_segments(const dms_budget_table *table, const dms_budget_request *request,
+                          dms_budget_result *res, dms_progress *progress, dms_error *err)
+{
+    solve_work *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for the budget solver");
+    w->table = table;
+    w->request = request;
+    w->res = res;
+    for (size_t s = 0; s < res->nsegments; s++)
+        dms_error_clear(&w->err[s]);
+    pthread_mutex_init(&w->lock, NULL);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = online < 1 ? 1 : (size_t)online;
+    if (nthreads > SOLVE_THREADS)
+        nthreads = SOLVE_THREADS;
+    if (nthreads > res->nsegments)
+        nthreads = res->nsegments;
+    pthread_t threads[SOLVE_THREADS];
+    bool started[SOLVE_THREADS] = {false};
+    dms_progress_step(progress, 0.0, (double)res->nsegments);
+    for (size_t t = 1; t < nthreads; t++)
+        started[t] = pthread_create(&threads[t], NULL, solve_part, w) == 0;
+    solve_part(w); /* a thread that could not start left its segments to this one */
+    for (size_t t = 1; t < nthreads; t++)
+        if (started[t])
+            pthread_join(threads[t], NULL);
+    pthread_mutex_destroy(&w->lock);
+    dms_progress_step(progress, (double)res->nsegments, (double)res->nsegments);
+    int status = DMS_OK;
+    for (size_t s = 0; s < res->nsegments; s++)
+        if (w->status[s] != DMS_OK) {
+            status = w->status[s];
+            *err = w->err[s];
+            break;
+        }
+    free(w);
+    return status;
+}
+
 int dms_budget_run(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
                    const char *census_source, const dms_budget_request *request,
                    dms_budget_result **out, dms_diag *diag)
@@ -2011,7 +2110,6 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
     res->table_seconds = t1 - t0;
     dms_progress_part(progress, 0.85, 0.9, "solving each segment");
     for (size_t s = 0; s < res->nsegments; s++) {
-        dms_progress_step(progress, (double)s, (double)res->nsegments);
         dms_budget_segment_result *sr = &res->segments[s];
         sr->segment = &request->plan->segments[s];
         sr->people = dms_budget_table_people(table, s);
@@ -2022,16 +2120,9 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
             status = dms_diag_add_path(diag, DMS_EINTERNAL, NULL, "bad priorities");
             goto out;
         }
-        if (sr->people == 0)
-            continue;
-        if (!isnan(sr->target.budget_per_head) &&
-            (status = solve_explained(table, request, s, sr, &err)) != DMS_OK)
-            goto out_err;
-        if (!isnan(sr->target.target_value) &&
-            (status = dms_budget_solve(table, s, DMS_BUDGET_CHEAPEST, sr->target.target_value,
-                                       request->tolerance, &sr->reach, &err)) != DMS_OK)
-            goto out_err;
     }
+    if ((status = solve_segments(table, request, res, progress, &err)) != DMS_OK)
+        goto out_err;
     res->solve_seconds = now_seconds() - t1;
     res->within_plan = goal_plan(request, res, true);
     res->reach_plan = goal_plan(request, res, false);
