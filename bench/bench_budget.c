@@ -18,7 +18,7 @@
  * the sensitivity tables: the twenty shocked quotes of the two plans the
  * way the run priced them before (one quote after the other, plan after
  * plan) against the run's way (two quotes at once), from cold caches,
- * best of three alternated, wall and CPU.
+ * best of two alternated, wall and CPU.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +145,7 @@ static int shocks_one_by_one(const dms_tariff *tariff, const dms_model *model, c
     return status;
 }
 
-/* The run's sensitivity tables before and now: best wall (and its CPU) of three each. */
+/* The run's sensitivity tables before and now: best wall (and its CPU) of two each. */
 static void sensitivity_baseline(const dms_tariff *tariff, const dms_model *model,
                                  const dms_census *census, const char *census_path,
                                  const dms_budget_result *res)
@@ -155,7 +155,7 @@ static void sensitivity_baseline(const dms_tariff *tariff, const dms_model *mode
     dms_budget_comparison *cmp = malloc(sizeof *cmp);
     if (cmp == NULL)
         return;
-    for (int round = 0; round < 3; round++)
+    for (int round = 0; round < 2; round++)
         for (int way = 0; way < 2; way++) {
             dms_quote_cache_clear();
             double w0 = bench_now(), c0 = cpu_now();
