@@ -244,7 +244,7 @@ static void test_run_and_sensitivity(void **state)
  * A plan's numbers under shock x, from one quote with every scenario at
  * that shock, single-threaded and with the caches emptied first: the
  * sensitivity tables (whose quotes price three shocks at a time, several
- * quotes at once, a short last group borrowing earlier shocks) must give
+ * quotes at once, a short last group repeating its last shock) must give
  * these to the kopeck and to the bit.
  */
 static void direct_shock(const fixture *f, const dms_plan *plan, size_t x, int64_t *kopecks,

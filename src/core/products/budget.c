@@ -1663,7 +1663,7 @@ void dms_budget_design_apply(const dms_budget_space *space, const dms_budget_des
 /* ---------------------------------------------------------- sensitivity */
 
 /* The shocks are priced DMS_SCENARIO_COUNT to a quote; a short last group
- * borrows shocks from the group before it. */
+ * repeats its last shock. */
 _Static_assert(DMS_BUDGET_NSHOCKS >= DMS_SCENARIO_COUNT, "fewer shocks than a quote's scenarios");
 
 #define SHOCK_GROUPS ((DMS_BUDGET_NSHOCKS + DMS_SCENARIO_COUNT - 1) / DMS_SCENARIO_COUNT)
@@ -1706,15 +1706,15 @@ static int price_shock_group(const sens_work *w, const dms_plan *plan, size_t g,
     options.census_source = w->census_source;
     size_t first = g * DMS_SCENARIO_COUNT;
     size_t shock_of[DMS_SCENARIO_COUNT];
+    /* A last, short group fills its other scenarios with copies of its
+     * last shock, priced on one thread: the copies then find the first
+     * one's prices in the quote's cache instead of being computed at the
+     * same time (or borrowing earlier shocks, which the cache may no longer
+     * hold). The other job running meanwhile keeps the second core busy. */
+    options.single_thread = first + DMS_SCENARIO_COUNT > DMS_BUDGET_NSHOCKS;
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
-        /* A last, short group is filled with the shocks just before it,
-         * not with copies of its own: the quote prices its scenarios at
-         * once, so copies would all be computed, while the earlier shocks'
-         * prices are likely in the quote's cache (and give the same
-         * numbers either way). */
-        shock_of[k] = first + (size_t)k < DMS_BUDGET_NSHOCKS
-                          ? first + (size_t)k
-                          : first - ((size_t)k - (DMS_BUDGET_NSHOCKS - first)) - 1;
+        shock_of[k] =
+            first + (size_t)k < DMS_BUDGET_NSHOCKS ? first + (size_t)k : DMS_BUDGET_NSHOCKS - 1;
         shocked->scenario_set[k] = true;
         shocked->scenarios[k].frequency = base.frequency * dms_budget_shocks[shock_of[k]].frequency;
         shocked->scenarios[k].severity = base.severity * dms_budget_shocks[shock_of[k]].severity;
@@ -1732,7 +1732,7 @@ static int price_shock_group(const sens_work *w, const dms_plan *plan, size_t g,
     }
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
         size_t x = shock_of[k];
-        if (x < first) /* borrowed: its own group writes it */
+        if (k > 0 && x == shock_of[k - 1]) /* a copy */
             continue;
         for (size_t s = 0; s < q->nsegments; s++) {
             out->gross_kopecks[x][s] = q->segments[s].total.money[k].gross_kopecks;
@@ -1745,6 +1745,23 @@ static int price_shock_group(const sens_work *w, const dms_plan *plan, size_t g,
     return DMS_OK;
 }
 
+/*
+ * Job j's plan and shock group: two groups of the first plan, the same two
+ * of the next plan, and so on, then the next two groups. Two jobs run at
+ * once; the pair running together prices different shocks (no work in
+ * common), and the same shocks of the other plans come right after, while
+ * the quote's caches still hold what the plans share (a segment's module
+ * at the same terms and network).
+ */
+static void job_of(size_t nplans, size_t j, size_t *p, size_t *g)
+{
+    size_t pair = j / (2 * nplans), in_pair = j % (2 * nplans);
+    size_t first = 2 * pair;
+    size_t width = SHOCK_GROUPS - first < 2 ? SHOCK_GROUPS - first : 2;
+    *p = in_pair / width;
+    *g = first + in_pair % width;
+}
+
 /* Takes (plan, shock group) jobs in order until none is left or one fails. */
 static void *price_shock_jobs(void *arg)
 {
@@ -1755,7 +1772,8 @@ static void *price_shock_jobs(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (j == w->njobs)
             break;
-        size_t p = j / SHOCK_GROUPS, g = j % SHOCK_GROUPS;
+        size_t p, g;
+        job_of(w->njobs / SHOCK_GROUPS, j, &p, &g);
         w->status[j] = price_shock_group(w, w->plans[p], g, &w->outs[p], w->diags[j]);
         if (w->status[j] != DMS_OK) {
             pthread_mutex_lock(&w->lock);
