@@ -334,6 +334,45 @@ static void test_sensitivity_equals_direct_quotes(void **state)
     dms_budget_result_free(res);
 }
 
+/* A plan the quote refuses: the comparison fails with the quote's own
+ * fault, the first in plan order, however its quotes were scheduled. */
+static void test_sensitivity_fault_is_the_quotes(void **state)
+{
+    fixture *f = *state;
+    dms_budget_result *res = NULL;
+    assert_int_equal(
+        dms_budget_run(f->tariff, f->model, f->census, "startup-60.csv", f->request, &res, NULL),
+        DMS_OK);
+    dms_plan *bad = malloc(sizeof *bad);
+    assert_non_null(bad);
+    *bad = *res->within_plan;
+    snprintf(bad->segments[0].network, sizeof bad->segments[0].network, "%s", "no-such-network");
+    dms_diag *direct = NULL, *got = NULL;
+    assert_int_equal(dms_diag_alloc(8, &direct), DMS_OK);
+    assert_int_equal(dms_diag_alloc(8, &got), DMS_OK);
+    dms_quote_options opts = dms_quote_options_default();
+    opts.percentiles = false;
+    opts.census_source = "startup-60.csv";
+    dms_quote *q = NULL;
+    int want = dms_quote_compute(f->tariff, f->model, bad, f->census, &opts, &q, direct, NULL);
+    assert_int_not_equal(want, DMS_OK);
+    assert_null(q);
+    const dms_plan *plans[3] = {res->reach_plan, bad, bad};
+    dms_budget_comparison *cmp = malloc(sizeof *cmp);
+    assert_non_null(cmp);
+    assert_int_equal(
+        dms_budget_compare(f->tariff, f->model, f->census, "startup-60.csv", plans, 3, cmp, got),
+        want);
+    assert_true(dms_diag_kept(got) >= 1);
+    assert_string_equal(dms_diag_get(got, 0)->message, dms_diag_get(direct, 0)->message);
+    assert_int_equal(dms_diag_get(got, 0)->code, dms_diag_get(direct, 0)->code);
+    free(cmp);
+    dms_diag_free(direct);
+    dms_diag_free(got);
+    free(bad);
+    dms_budget_result_free(res);
+}
+
 static void test_compare(void **state)
 {
     fixture *f = *state;
@@ -994,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_design_price_equals_quote),
         cmocka_unit_test(test_run_and_sensitivity),
         cmocka_unit_test(test_sensitivity_equals_direct_quotes),
+        cmocka_unit_test(test_sensitivity_fault_is_the_quotes),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_solve_errors),

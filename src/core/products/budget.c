@@ -1819,7 +1819,7 @@ static int sensitivity_many(const dms_tariff *tariff, const dms_model *model,
         status = dms_diag_alloc(8, &w.diags[j]);
     }
     if (status != DMS_OK) {
-        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the sensitivity table");
+        status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget result");
         goto out;
     }
     pthread_mutex_init(&w.lock, NULL);
@@ -2154,8 +2154,7 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
         const dms_plan *plans[2] = {res->within_plan, res->reach_plan};
         dms_budget_sensitivity *sens = malloc(2 * sizeof *sens);
         if (sens == NULL) {
-            status =
-                dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for the sensitivity table");
+            status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget result");
             goto out;
         }
         status = sensitivity_many(tariff, model, plans, 2, census, census_source, sens, diag);
