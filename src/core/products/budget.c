@@ -1679,7 +1679,7 @@ typedef struct sens_work {
     const char *census_source;
     const dms_plan *const *plans;
     dms_budget_sensitivity *outs; /* one per plan */
-    size_t njobs;                 /* plans x SHOCK_GROUPS, plan by plan */
+    size_t njobs;                 /* plans x SHOCK_GROUPS, in job_of order */
     int *status;                  /* per job, DMS_OK until it fails */
     dms_diag **diags;             /* per job */
     pthread_mutex_t lock;
