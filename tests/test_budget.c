@@ -240,6 +240,139 @@ static void test_run_and_sensitivity(void **state)
     dms_budget_result_free(res);
 }
 
+/*
+ * A plan's numbers under shock x, from one quote with every scenario at
+ * that shock, single-threaded and with the caches emptied first: the
+ * sensitivity tables (whose quotes price three shocks at a time, several
+ * quotes at once, a short last group repeating its last shock) must give
+ * these to the kopeck and to the bit.
+ */
+static void direct_shock(const fixture *f, const dms_plan *plan, size_t x, int64_t *kopecks,
+                         double *claims, int64_t *total_kopecks, double *total_claims)
+{
+    dms_plan *shocked = malloc(sizeof *shocked);
+    assert_non_null(shocked);
+    *shocked = *plan;
+    for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+        shocked->scenario_set[k] = true;
+        shocked->scenarios[k].frequency =
+            f->model->scenarios[DMS_SCENARIO_BASE].frequency * dms_budget_shocks[x].frequency;
+        shocked->scenarios[k].severity =
+            f->model->scenarios[DMS_SCENARIO_BASE].severity * dms_budget_shocks[x].severity;
+    }
+    dms_quote_options opts = dms_quote_options_default();
+    opts.percentiles = false;
+    opts.single_thread = true;
+    opts.census_source = "startup-60.csv";
+    dms_quote *q = NULL;
+    dms_quote_cache_clear();
+    assert_int_equal(
+        dms_quote_compute(f->tariff, f->model, shocked, f->census, &opts, &q, NULL, NULL), DMS_OK);
+    for (size_t s = 0; s < q->nsegments; s++) {
+        kopecks[s] = q->segments[s].total.money[0].gross_kopecks;
+        claims[s] = q->segments[s].total.money[0].expected_claims;
+    }
+    *total_kopecks = q->total.money[0].gross_kopecks;
+    *total_claims = q->total.money[0].expected_claims;
+    dms_quote_free(q);
+    free(shocked);
+}
+
+static void assert_shocks_direct(const fixture *f, const dms_plan *plan,
+                                 const dms_budget_sensitivity *sens)
+{
+    assert_int_equal(sens->nsegments, plan->nsegments);
+    for (size_t x = 0; x < DMS_BUDGET_NSHOCKS; x++) {
+        int64_t kop[DMS_PLAN_MAX_SEGMENTS], total;
+        double claims[DMS_PLAN_MAX_SEGMENTS], total_claims;
+        direct_shock(f, plan, x, kop, claims, &total, &total_claims);
+        for (size_t s = 0; s < plan->nsegments; s++) {
+            assert_int_equal(sens->gross_kopecks[x][s], kop[s]);
+            assert_true(sens->claims[x][s] == claims[s]);
+        }
+        assert_int_equal(sens->total_kopecks[x], total);
+        assert_true(sens->total_claims[x] == total_claims);
+    }
+}
+
+static void test_sensitivity_equals_direct_quotes(void **state)
+{
+    fixture *f = *state;
+    dms_budget_result *res = NULL;
+    assert_int_equal(
+        dms_budget_run(f->tariff, f->model, f->census, "startup-60.csv", f->request, &res, NULL),
+        DMS_OK);
+    /* The run prices both plans' shocks at once; each shock as a quote of its own. */
+    assert_shocks_direct(f, res->within_plan, &res->within_sensitivity);
+    assert_shocks_direct(f, res->reach_plan, &res->reach_sensitivity);
+    size_t people = 0;
+    for (size_t s = 0; s < res->within_sensitivity.nsegments; s++) {
+        assert_int_equal(res->within_sensitivity.people[s], res->segments[s].people);
+        people += res->within_sensitivity.people[s];
+    }
+    assert_int_equal(res->within_sensitivity.total_people, people);
+    assert_int_equal(res->reach_sensitivity.total_people, people);
+    /* One plan alone, and in a comparison run in the other order, from cold
+     * caches: the same tables byte for byte. */
+    dms_budget_sensitivity alone;
+    dms_quote_cache_clear();
+    assert_int_equal(dms_budget_sensitivity_compute(f->tariff, f->model, res->reach_plan, f->census,
+                                                    "startup-60.csv", &alone, NULL),
+                     DMS_OK);
+    assert_memory_equal(&alone, &res->reach_sensitivity, sizeof alone);
+    const dms_plan *plans[3] = {res->reach_plan, res->within_plan, res->reach_plan};
+    dms_budget_comparison *cmp = malloc(sizeof *cmp);
+    assert_non_null(cmp);
+    dms_quote_cache_clear();
+    assert_int_equal(
+        dms_budget_compare(f->tariff, f->model, f->census, "startup-60.csv", plans, 3, cmp, NULL),
+        DMS_OK);
+    assert_memory_equal(&cmp->results[0], &res->reach_sensitivity, sizeof alone);
+    assert_memory_equal(&cmp->results[1], &res->within_sensitivity, sizeof alone);
+    assert_memory_equal(&cmp->results[2], &res->reach_sensitivity, sizeof alone);
+    free(cmp);
+    dms_budget_result_free(res);
+}
+
+/* A plan the quote refuses: the comparison fails with the quote's own
+ * fault, the first in plan order, however its quotes were scheduled. */
+static void test_sensitivity_fault_is_the_quotes(void **state)
+{
+    fixture *f = *state;
+    dms_budget_result *res = NULL;
+    assert_int_equal(
+        dms_budget_run(f->tariff, f->model, f->census, "startup-60.csv", f->request, &res, NULL),
+        DMS_OK);
+    dms_plan *bad = malloc(sizeof *bad);
+    assert_non_null(bad);
+    *bad = *res->within_plan;
+    snprintf(bad->segments[0].network, sizeof bad->segments[0].network, "%s", "no-such-network");
+    dms_diag *direct = NULL, *got = NULL;
+    assert_int_equal(dms_diag_alloc(8, &direct), DMS_OK);
+    assert_int_equal(dms_diag_alloc(8, &got), DMS_OK);
+    dms_quote_options opts = dms_quote_options_default();
+    opts.percentiles = false;
+    opts.census_source = "startup-60.csv";
+    dms_quote *q = NULL;
+    int want = dms_quote_compute(f->tariff, f->model, bad, f->census, &opts, &q, direct, NULL);
+    assert_int_not_equal(want, DMS_OK);
+    assert_null(q);
+    const dms_plan *plans[3] = {res->reach_plan, bad, bad};
+    dms_budget_comparison *cmp = malloc(sizeof *cmp);
+    assert_non_null(cmp);
+    assert_int_equal(
+        dms_budget_compare(f->tariff, f->model, f->census, "startup-60.csv", plans, 3, cmp, got),
+        want);
+    assert_true(dms_diag_kept(got) >= 1);
+    assert_string_equal(dms_diag_get(got, 0)->message, dms_diag_get(direct, 0)->message);
+    assert_int_equal(dms_diag_get(got, 0)->code, dms_diag_get(direct, 0)->code);
+    free(cmp);
+    dms_diag_free(direct);
+    dms_diag_free(got);
+    free(bad);
+    dms_budget_result_free(res);
+}
+
 static void test_compare(void **state)
 {
     fixture *f = *state;
@@ -899,6 +1032,8 @@ int main(void)
         cmocka_unit_test(test_solver_matches_exhaustive),
         cmocka_unit_test(test_design_price_equals_quote),
         cmocka_unit_test(test_run_and_sensitivity),
+        cmocka_unit_test(test_sensitivity_equals_direct_quotes),
+        cmocka_unit_test(test_sensitivity_fault_is_the_quotes),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_solve_errors),
