@@ -84,6 +84,8 @@ typedef struct dms_placed {
 void dms_placed_free(dms_placed *p); /* frees pmf; p itself is the caller's */
 double dms_placed_mean(const dms_placed *p);
 double dms_placed_variance(const dms_placed *p);
+/* Both at once (one pass over pmf), the same doubles as the two above. */
+void dms_placed_moments(const dms_placed *p, double *mean, double *variance);
 /* Smallest value x = (offset + k) span with F(x) >= p. */
 double dms_placed_quantile(const dms_placed *p, double prob);
 

@@ -14,6 +14,7 @@
 #include <complex.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -501,6 +502,26 @@ double dms_placed_variance(const dms_placed *p)
     return p->span * p->span * fmax(m2 - m1 * m1, 0.0);
 }
 
+void dms_placed_moments(const dms_placed *p, double *mean, double *variance)
+{
+    /* One pass with the sums of dms_placed_mean and dms_placed_variance,
+     * each added in the same order, so the same doubles. */
+    double mass = 0.0, m1 = 0.0, m2 = 0.0;
+    for (size_t k = 0; k < p->n; k++) {
+        mass += p->pmf[k];
+        m1 += (double)k * p->pmf[k];
+        m2 += (double)k * (double)k * p->pmf[k];
+    }
+    *mean = p->span * (double)p->offset * mass + p->span * m1;
+    if (!(mass > 0)) {
+        *variance = 0.0;
+        return;
+    }
+    m1 /= mass;
+    m2 /= mass;
+    *variance = p->span * p->span * fmax(m2 - m1 * m1, 0.0);
+}
+
 double dms_placed_quantile(const dms_placed *p, double prob)
 {
     double q = dms_lattice_quantile(p->pmf, p->n, p->span, prob);
@@ -538,6 +559,12 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     out->pmf = calloc(out->n, sizeof *out->pmf);
     if (out->pmf == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to rebin %zu points", out->n);
+    /* The two points a run of input points falls between are added up in
+     * registers and stored when the run moves on (positions only grow):
+     * the same additions in the same order as into memory, without a
+     * store and a reload per point. */
+    size_t cur = SIZE_MAX;
+    double lower = 0.0, upper = 0.0;
     for (size_t k = first; k <= last; k++) {
         double position = ((double)in->offset + (double)k) * in->span / new_span;
         /* floor without the library call (positions are far inside long) */
@@ -546,12 +573,26 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
             base -= 1.0;
         double upper_share = position - base;
         size_t j = (size_t)((long)base - out->offset);
-        if (j + 1 >= out->n) { /* rounding at the very top */
-            out->pmf[out->n - 1] += in->pmf[k];
-            continue;
+        if (j != cur) {
+            if (cur != SIZE_MAX) {
+                out->pmf[cur] = lower;
+                out->pmf[cur + 1] = upper;
+                cur = SIZE_MAX;
+            }
+            if (j + 1 >= out->n) { /* rounding at the very top */
+                out->pmf[out->n - 1] += in->pmf[k];
+                continue;
+            }
+            cur = j;
+            lower = out->pmf[j];
+            upper = out->pmf[j + 1];
         }
-        out->pmf[j] += in->pmf[k] * (1.0 - upper_share);
-        out->pmf[j + 1] += in->pmf[k] * upper_share;
+        lower += in->pmf[k] * (1.0 - upper_share);
+        upper += in->pmf[k] * upper_share;
+    }
+    if (cur != SIZE_MAX) {
+        out->pmf[cur] = lower;
+        out->pmf[cur + 1] = upper;
     }
     return DMS_OK;
 }
@@ -575,9 +616,10 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         if (fabs(d->span - stride * span) > 1e-12 * d->span)
             return dms_error_set(err, DMS_EINVAL, NULL,
                                  "terms of a sum must lie on whole multiples of one span");
-        double c = (double)terms[i].count;
-        mean += c * dms_placed_mean(d) / span;
-        variance += c * dms_placed_variance(d) / (span * span);
+        double c = (double)terms[i].count, term_mean, term_variance;
+        dms_placed_moments(d, &term_mean, &term_variance);
+        mean += c * term_mean / span;
+        variance += c * term_variance / (span * span);
         lowest += c * stride * (double)d->offset;
         highest += c * stride * ((double)d->offset + (double)d->n - 1);
     }
@@ -608,15 +650,19 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
         goto out_free;
     }
+    /* The product only loses frequencies (a value flushed to 0 stays 0),
+     * and a sum of many terms keeps few: live bounds those still nonzero,
+     * so that later terms skip the rest. */
+    size_t live = m / 2 + 1;
+    memset(w.x, 0, m * sizeof *w.x);
     for (size_t t = 0; t < nterms; t++) {
         const dms_placed *d = terms[t].dist;
-        memset(w.x, 0, m * sizeof *w.x);
         /* Absolute index modulo the circle: the sum's residues are exact. */
         long stride = (long)stride_of(&terms[t]);
-        long index = (d->offset % (long)m) * (stride % (long)m) % (long)m;
-        if (index < 0)
-            index += (long)m;
-        long step = stride % (long)m;
+        long first = (d->offset % (long)m) * (stride % (long)m) % (long)m;
+        if (first < 0)
+            first += (long)m;
+        long step = stride % (long)m, index = first;
         for (size_t k = 0; k < d->n; k++) {
             w.x[index] += d->pmf[k];
             index += step;
@@ -624,13 +670,25 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
                 index -= (long)m;
         }
         fft_forward(&w);
+        /* The r2c transform keeps its input: clear only what was placed. */
+        index = first;
+        for (size_t k = 0; k < d->n; k++) {
+            w.x[index] = 0.0;
+            index += step;
+            if (index >= (long)m)
+                index -= (long)m;
+        }
         unsigned long count = terms[t].count;
-        for (size_t i = 0; i <= m / 2; i++) {
+        size_t top = 0;
+        for (size_t i = 0; i < live; i++) {
             if (t > 0 && acc[i] == 0.0)
                 continue;
             double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count);
             acc[i] = flush_tiny(t == 0 ? z : cmul(acc[i], z));
+            if (acc[i] != 0.0)
+                top = i + 1;
         }
+        live = top;
     }
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
     fft_inverse(&w);
