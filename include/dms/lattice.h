@@ -113,11 +113,12 @@ typedef struct dms_sum_term {
  * computed on an FFT circle that covers the whole support when it is short
  * (up to 16384 points, or twice the window), or otherwise a window around
  * the mean: a sum of many people is nearly normal and mass outside the
- * window, folded into it, is negligible. The window is first the narrow
- * mean - 7 sd .. mean + 9 sd, exponentially tilted (mass above it folds in
- * damped by e^-4), kept when its outer sixteenths show a folded mass below
- * 1e-11; else mean - 12 sd .. mean + 16 sd untilted. *out is new (its n
- * is the circle's length).
+ * window, folded into it, is negligible. For a sum of 16 terms or more the
+ * window is first the narrow mean - 7 sd .. mean + 9 sd, exponentially
+ * tilted (mass above it folds in damped by e^-4), kept when its outer
+ * sixteenths show a folded mass below 1e-11; else (and for fewer terms)
+ * mean - 12 sd .. mean + 16 sd untilted. *out is new (its n is the
+ * circle's length).
  */
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err);
 

@@ -617,6 +617,11 @@ static unsigned long stride_of(const dms_sum_term *term)
 #define NARROW_TILT 4.0
 /* A narrow circle is kept when its estimated aliasing is below this. */
 #define NARROW_ERROR_MAX 1e-11
+/* ...and tried only for a sum of this many terms at least: the group of a
+ * quote, whose tails the many cells make light. A cell's total (one term
+ * raised to its head count) keeps the wide circle: its tails are a few
+ * people's, and its mean and sd go into the quote as they are. */
+#define NARROW_MIN_TERMS 16
 
 /*
  * The sum of the terms on the circle of m points that holds the values
@@ -815,7 +820,7 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         size_t wide_m = dms_next_pow2((size_t)(fmin(highest, ceil(mean + 16 * sd + 16)) -
                                                fmax(lowest, floor(mean - 12 * sd - 16))) +
                                       1);
-        if (narrow < wide_m && narrow >= 64) {
+        if (nterms >= NARROW_MIN_TERMS && narrow < wide_m && narrow >= 64) {
             pmf = malloc(narrow * sizeof *pmf);
             if (pmf == NULL) {
                 status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points",
