@@ -293,9 +293,16 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     if (status != DMS_OK)
         return status;
     double theta = TILT / (double)n;
-    memcpy(w.x, fy, ny * sizeof *w.x);
+    /* tilt() of fy padded with zeros, in the one pass that copies it: the
+     * zeros need no weight. */
+    double step = exp(-theta), weight = 1.0;
+    for (size_t k = 0; k < ny; k++) {
+        if (k % TILT_REFRESH == 0)
+            weight = exp(-theta * (double)k);
+        w.x[k] = fy[k] * weight;
+        weight *= step;
+    }
     memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
-    tilt(w.x, n, theta);
     fft_forward(&w);
     for (size_t i = 0; i <= n / 2; i++)
         w.z[i] = dms_frequency_pgf(freq, w.z[i]);

@@ -474,7 +474,8 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
             dms_aggdist_free(dist);
             if (status != DMS_OK)
                 goto out;
-            price->variance[m] = dms_placed_variance(&modules[nplaced]);
+            double unused_mean;
+            dms_placed_moments(&modules[nplaced], &unused_mean, &price->variance[m]);
             cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
                       &modules[nplaced]);
         }
