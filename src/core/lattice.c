@@ -793,7 +793,7 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
     double span = terms[0].dist->span / (double)stride_of(&terms[0]);
     double *means = malloc(nterms * sizeof *means);
     if (means == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu terms", nterms);
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
     double mean = 0.0, variance = 0.0, lowest = 0.0, highest = 0.0;
     for (size_t i = 0; i < nterms; i++) {
         const dms_placed *d = terms[i].dist;
