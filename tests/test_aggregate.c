@@ -412,6 +412,65 @@ static void test_shared_tables_give_the_direct_lattice(void **state)
                 }
 }
 
+/*
+ * Specs that differ only in the claim size's scale (a region factor) share
+ * one compounding in units of the span (the compounding cache): the second
+ * spec's answer, taken from the first's, is the very doubles it gets alone
+ * from an empty cache, and its span is its own.
+ */
+static void test_scaled_specs_share_the_compounding(void **state)
+{
+    (void)state;
+    const dms_severity shapes[] = {
+        {.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.0, .sdlog = 1.1},
+        {.kind = DMS_SEV_GAMMA, .shape = 0.7, .scale = 20000.0},
+    };
+    const dms_frequency freqs[] = {{DMS_FREQ_POISSON, 3.0, 1.0}, {DMS_FREQ_NEGBIN, 0.4, 0.8}};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t f = 0; f < 2; f++) {
+            dms_aggregate_spec base = dms_aggregate_spec_default();
+            base.freq = freqs[f];
+            base.sev = shapes[i];
+            base.cov.copay = 0.1;
+            base.annual_limit = 400000.0;
+            base.cap_at_limit = true;
+            base.span_divisor = 32.0;
+            dms_aggregate_spec scaled = base;
+            scaled.annual_limit *= 0.9; /* so that the grid scales too */
+            if (scaled.sev.kind == DMS_SEV_GAMMA)
+                scaled.sev.scale *= 0.9;
+            else
+                scaled.sev.meanlog += log(0.9);
+            dms_aggregate_cache_clear();
+            dms_aggdist *first = compute(&base), *kept = compute(&scaled);
+            dms_aggregate_cache_clear();
+            dms_aggdist *alone = compute(&scaled);
+            assert_int_equal(kept->n, alone->n);
+            assert_int_equal(kept->method, alone->method);
+            assert_memory_equal(kept->pmf, alone->pmf, alone->n * sizeof *alone->pmf);
+            /* The same lattice in units of the span, placed on its own span. */
+            assert_int_equal(first->n, kept->n);
+            assert_memory_equal(first->pmf, kept->pmf, kept->n * sizeof *kept->pmf);
+            assert_true(fabs(kept->span / first->span - 0.9) < 1e-12);
+            double a = dms_aggdist_limited_mean(kept, scaled.annual_limit),
+                   b = dms_aggdist_limited_mean(alone, scaled.annual_limit);
+            assert_memory_equal(&a, &b, sizeof a);
+            /* Another frequency on the same lattice is not taken for it. */
+            dms_aggregate_spec busier = base;
+            busier.freq.mean *= 1.01;
+            dms_aggdist *warm = compute(&busier);
+            dms_aggregate_cache_clear();
+            dms_aggdist *cold = compute(&busier);
+            assert_int_equal(warm->n, cold->n);
+            assert_memory_equal(warm->pmf, cold->pmf, cold->n * sizeof *cold->pmf);
+            dms_aggdist_free(warm);
+            dms_aggdist_free(cold);
+            dms_aggdist_free(first);
+            dms_aggdist_free(kept);
+            dms_aggdist_free(alone);
+        }
+}
+
 static void test_spec_errors(void **state)
 {
     (void)state;
@@ -609,6 +668,7 @@ int main(void)
         cmocka_unit_test(test_monte_carlo_is_seeded),
         cmocka_unit_test(test_nothing_paid),
         cmocka_unit_test(test_shared_tables_give_the_direct_lattice),
+        cmocka_unit_test(test_scaled_specs_share_the_compounding),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_limited_means_equal_alone),
         cmocka_unit_test(test_args),

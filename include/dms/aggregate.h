@@ -108,8 +108,11 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
 /*
  * Payment lattices are kept process-wide (bounded, thread-safe), keyed by
  * what they depend on (severity, terms, span, discretisation): a hit gives
- * the very doubles a fresh discretisation would. Clear empties the store
- * (dms_quote_cache_clear does too, so that cold quotes are cold).
+ * the very doubles a fresh discretisation would. So are the compounded
+ * lattices of a quote's grid, keyed by the lattice in units of the span,
+ * the frequency and the method (cells that differ only in the claim size's
+ * scale share one). Clear empties both stores (dms_quote_cache_clear does
+ * too, so that cold quotes are cold).
  */
 void dms_aggregate_cache_clear(void);
 

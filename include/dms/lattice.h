@@ -84,6 +84,8 @@ typedef struct dms_placed {
 void dms_placed_free(dms_placed *p); /* frees pmf; p itself is the caller's */
 double dms_placed_mean(const dms_placed *p);
 double dms_placed_variance(const dms_placed *p);
+/* Both at once (one pass over pmf), the same doubles as the two above. */
+void dms_placed_moments(const dms_placed *p, double *mean, double *variance);
 /* Smallest value x = (offset + k) span with F(x) >= p. */
 double dms_placed_quantile(const dms_placed *p, double prob);
 
@@ -109,9 +111,14 @@ typedef struct dms_sum_term {
  * The distribution of the sum of independent terms on the sum's span (the
  * first term's span over its stride),
  * computed on an FFT circle that covers the whole support when it is short
- * (up to 16384 points, or twice the window), or otherwise the window
- * mean - 12 sd .. mean + 16 sd: a sum of many people is nearly normal and
- * mass outside the window, folded into it, is negligible. *out is new.
+ * (up to 16384 points, or twice the window), or otherwise a window around
+ * the mean: a sum of many people is nearly normal and mass outside the
+ * window, folded into it, is negligible. For a sum of 16 terms or more the
+ * window is first the narrow mean - 7 sd .. mean + 9 sd, exponentially
+ * tilted (mass above it folds in damped by e^-4), kept when its outer
+ * sixteenths show a folded mass below 1e-11; else (and for fewer terms)
+ * mean - 12 sd .. mean + 16 sd untilted. *out is new (its n is the
+ * circle's length).
  */
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err);
 

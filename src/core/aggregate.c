@@ -508,7 +508,7 @@ static bool shared_table_copy(const dms_severity *unit, const double *key, size_
  * than the tables) or finds no memory; the caller then discretises directly.
  */
 static bool shared_lattice(const dms_aggregate_spec *spec, double span, double divisor,
-                           size_t points, double *fy)
+                           size_t points, double *fy, double *identity)
 {
     const dms_coverage *cov = &spec->cov;
     if (cov->deductible != 0)
@@ -528,13 +528,22 @@ static bool shared_lattice(const dms_aggregate_spec *spec, double span, double d
         free(t);
         return false;
     }
+    double capped = 0.0;
     if (uncapped <= points) {
-        double capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
+        capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
         for (size_t j = uncapped; j <= points; j++)
             t[j] = capped;
     }
     dms_discretize_moment_table(t, points, fy);
     free(t);
+    if (identity != NULL) {
+        /* fy is a function of the table's key, where the cap starts, the
+         * capped value and the length alone. */
+        memcpy(identity, key, sizeof key);
+        identity[SHARED_KEY_LEN] = (double)uncapped;
+        identity[SHARED_KEY_LEN + 1] = capped;
+        identity[SHARED_KEY_LEN + 2] = (double)points;
+    }
     return true;
 }
 
@@ -667,14 +676,6 @@ static void lattice_flush_locked(void)
     lattice_count = lattice_bytes = 0;
 }
 
-void dms_aggregate_cache_clear(void)
-{
-    pthread_mutex_lock(&lattice_lock);
-    if (lattice_table != NULL)
-        lattice_flush_locked();
-    pthread_mutex_unlock(&lattice_lock);
-}
-
 /* f[0..n-1] from the cache; false on a miss (or a shorter lattice kept). */
 static bool lattice_get(const double *key, double *f, size_t n)
 {
@@ -752,12 +753,139 @@ static int payment_lattice(const dms_aggregate_spec *spec, double span,
  * it then. */
 static bool use_shared(const dms_aggregate_spec *spec, double span, size_t points,
                        enum dms_discretization disc, double shared_divisor, enum dms_method method,
-                       double *fy)
+                       double *fy, double *identity)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
     return shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-           shared_lattice(spec, span, shared_divisor, points, fy) &&
+           shared_lattice(spec, span, shared_divisor, points, fy, identity) &&
            (method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
+}
+
+/*
+ * Compounded lattices kept process-wide. On the shared tables' grid the
+ * payment lattice in units of the span does not depend on the severity's
+ * scale (shared_lattice), and the compounding in those units depends on
+ * that lattice, the frequency and the method alone: rating cells that
+ * differ only in what scales the claim size (the region factor, above all)
+ * share one compounding, and only the span that places it differs. A hit
+ * gives the very doubles the compounding would. Bounded like the lattice
+ * cache (COMPOUND_BYTES, COMPOUND_SLOTS / 2 entries), emptied with it.
+ */
+#define COMPOUND_SLOTS 4096u
+#define COMPOUND_BYTES ((size_t)48 << 20)
+#define COMPOUND_KEY (SHARED_KEY_LEN + 3 + 4) /* lattice identity, frequency, method */
+
+typedef struct compound_entry {
+    double key[COMPOUND_KEY];
+    size_t n; /* 0: free slot */
+    enum dms_method method;
+    double *pmf;
+} compound_entry;
+
+static pthread_mutex_t compound_lock = PTHREAD_MUTEX_INITIALIZER;
+static compound_entry *compound_table;
+static size_t compound_count, compound_bytes;
+
+static void compound_key(const double *identity, const dms_frequency *freq, enum dms_method method,
+                         double *key)
+{
+    memcpy(key, identity, (SHARED_KEY_LEN + 3) * sizeof *key);
+    key[SHARED_KEY_LEN + 3] = (double)freq->kind;
+    key[SHARED_KEY_LEN + 4] = freq->mean;
+    key[SHARED_KEY_LEN + 5] = freq->kind == DMS_FREQ_NEGBIN ? freq->size : 0.0;
+    key[SHARED_KEY_LEN + 6] = (double)method;
+}
+
+/* Caller holds the lock: the entry of key, or the free slot for it. */
+static compound_entry *compound_find_locked(const double *key)
+{
+    const unsigned char *b = (const unsigned char *)key;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < COMPOUND_KEY * sizeof *key; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    size_t slot = (size_t)(h & (COMPOUND_SLOTS - 1));
+    while (compound_table[slot].n > 0 &&
+           memcmp(compound_table[slot].key, key, COMPOUND_KEY * sizeof *key) != 0)
+        slot = (slot + 1) & (COMPOUND_SLOTS - 1);
+    return &compound_table[slot];
+}
+
+static void compound_flush_locked(void)
+{
+    for (size_t i = 0; i < COMPOUND_SLOTS; i++) {
+        free(compound_table[i].pmf);
+        compound_table[i].pmf = NULL;
+        compound_table[i].n = 0;
+    }
+    compound_count = compound_bytes = 0;
+}
+
+/* A copy of the kept compounding (*pmf new, *n, *method); false on a miss
+ * or without memory. */
+static bool compound_get(const double *key, double **pmf, size_t *n, enum dms_method *method)
+{
+    bool found = false;
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table != NULL) {
+        const compound_entry *e = compound_find_locked(key);
+        if (e->n > 0 && (*pmf = malloc(e->n * sizeof **pmf)) != NULL) {
+            memcpy(*pmf, e->pmf, e->n * sizeof **pmf);
+            *n = e->n;
+            *method = e->method;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&compound_lock);
+    return found;
+}
+
+/* Keeps a copy of pmf[0..n-1]; without memory it keeps nothing. */
+static void compound_put(const double *key, const double *pmf, size_t n, enum dms_method method)
+{
+    size_t bytes = n * sizeof *pmf;
+    if (bytes > COMPOUND_BYTES / 16)
+        return;
+    double *copy = malloc(bytes);
+    if (copy == NULL)
+        return;
+    memcpy(copy, pmf, bytes);
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table == NULL)
+        compound_table = calloc(COMPOUND_SLOTS, sizeof *compound_table);
+    if (compound_table == NULL) {
+        pthread_mutex_unlock(&compound_lock);
+        free(copy);
+        return;
+    }
+    compound_entry *e = compound_find_locked(key);
+    if (e->n > 0) { /* another thread got there first: the same values */
+        pthread_mutex_unlock(&compound_lock);
+        free(copy);
+        return;
+    }
+    if (2 * (compound_count + 1) > COMPOUND_SLOTS || compound_bytes + bytes > COMPOUND_BYTES) {
+        compound_flush_locked();
+        e = compound_find_locked(key);
+    }
+    memcpy(e->key, key, sizeof e->key);
+    e->pmf = copy;
+    e->n = n;
+    e->method = method;
+    compound_count++;
+    compound_bytes += bytes;
+    pthread_mutex_unlock(&compound_lock);
+}
+
+void dms_aggregate_cache_clear(void)
+{
+    pthread_mutex_lock(&lattice_lock);
+    if (lattice_table != NULL)
+        lattice_flush_locked();
+    pthread_mutex_unlock(&lattice_lock);
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table != NULL)
+        compound_flush_locked();
+    pthread_mutex_unlock(&compound_lock);
 }
 
 /* One lattice: discretisation and compounding on span x points. *method
@@ -773,7 +901,13 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if (fy == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
-    bool shared = use_shared(spec, span, points, disc, shared_divisor, *method, fy);
+    double identity[SHARED_KEY_LEN + 3], key[COMPOUND_KEY];
+    bool shared = use_shared(spec, span, points, disc, shared_divisor, *method, fy, identity);
+    if (shared) {
+        compound_key(identity, &spec->freq, *method, key);
+        if (compound_get(key, pmf, n, method))
+            goto out_fy;
+    }
     if (!shared && (status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
         goto out_fy;
     size_t ny;
@@ -787,6 +921,8 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if (status != DMS_OK) {
         free(*pmf);
         *pmf = NULL;
+    } else if (shared) {
+        compound_put(key, *pmf, *n, *method);
     }
 out_fy:
     free(fy);
@@ -1140,8 +1276,8 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
     /* The shared tables' lattice when the engine may use it (the method
      * check is per spec, below); the direct one when first needed. */
     bool may_share = items[0].shared_divisor > 0 && plan->discretization == DMS_DISC_MOMENT;
-    bool shared_ok =
-        may_share && shared_lattice(first, plan->span, items[0].shared_divisor, longest, b->shared);
+    bool shared_ok = may_share && shared_lattice(first, plan->span, items[0].shared_divisor,
+                                                 longest, b->shared, NULL);
     bool direct_made = false;
     int status = DMS_OK;
     for (size_t i = 0; i < n && status == DMS_OK; i++) {

@@ -14,6 +14,7 @@
 #include <complex.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,13 +222,20 @@ static inline double complex flush_tiny(double complex z)
 /* z^k by repeated squaring: about 2 log2 k products, each exact to a few
  * units in the last place, where the polar form exp(k log z) costs a
  * logarithm, an arctangent and an exponential and loses k |log z| ulps. */
-static double complex ipow(double complex z, unsigned long k)
+/* |z|^2 below which z^k is below TINY (ipow answers 0 there): TINY^(2/k),
+ * once per power instead of a logarithm per point; 0 (never) for k <= 8. */
+static double ipow_floor(unsigned long k)
+{
+    return k > 8 ? exp(2.0 * LOG_TINY / (double)k) : 0.0;
+}
+
+static double complex ipow(double complex z, unsigned long k, double floor2)
 {
     /* A high power of a value inside the unit circle is below TINY long
      * before the squarings end (a cell of hundreds of people raises most of
      * its spectrum to nothing): answer 0 at once. */
     double m2 = creal(z) * creal(z) + cimag(z) * cimag(z);
-    if (k > 8 && m2 < 1.0 && 0.5 * (double)k * log(m2) < LOG_TINY)
+    if (m2 < floor2)
         return 0.0;
     double complex r = 1.0;
     for (;;) {
@@ -285,9 +293,16 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     if (status != DMS_OK)
         return status;
     double theta = TILT / (double)n;
-    memcpy(w.x, fy, ny * sizeof *w.x);
+    /* tilt() of fy padded with zeros, in the one pass that copies it: the
+     * zeros need no weight. */
+    double step = exp(-theta), weight = 1.0;
+    for (size_t k = 0; k < ny; k++) {
+        if (k % TILT_REFRESH == 0)
+            weight = exp(-theta * (double)k);
+        w.x[k] = fy[k] * weight;
+        weight *= step;
+    }
     memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
-    tilt(w.x, n, theta);
     fft_forward(&w);
     for (size_t i = 0; i <= n / 2; i++)
         w.z[i] = dms_frequency_pgf(freq, w.z[i]);
@@ -315,8 +330,9 @@ int dms_lattice_power(const double *f, size_t n, unsigned long count, double *ou
     memcpy(w.x, f, n * sizeof *w.x);
     tilt(w.x, n, theta);
     fft_forward(&w);
+    double floor2 = ipow_floor(count);
     for (size_t i = 0; i <= n / 2; i++)
-        w.z[i] = ipow(w.z[i], count);
+        w.z[i] = ipow(w.z[i], count, floor2);
     fft_inverse(&w);
     untilt(w.x, n, theta, out);
     fft_work_free(&w);
@@ -501,6 +517,26 @@ double dms_placed_variance(const dms_placed *p)
     return p->span * p->span * fmax(m2 - m1 * m1, 0.0);
 }
 
+void dms_placed_moments(const dms_placed *p, double *mean, double *variance)
+{
+    /* One pass with the sums of dms_placed_mean and dms_placed_variance,
+     * each added in the same order, so the same doubles. */
+    double mass = 0.0, m1 = 0.0, m2 = 0.0;
+    for (size_t k = 0; k < p->n; k++) {
+        mass += p->pmf[k];
+        m1 += (double)k * p->pmf[k];
+        m2 += (double)k * (double)k * p->pmf[k];
+    }
+    *mean = p->span * (double)p->offset * mass + p->span * m1;
+    if (!(mass > 0)) {
+        *variance = 0.0;
+        return;
+    }
+    m1 /= mass;
+    m2 /= mass;
+    *variance = p->span * p->span * fmax(m2 - m1 * m1, 0.0);
+}
+
 double dms_placed_quantile(const dms_placed *p, double prob)
 {
     double q = dms_lattice_quantile(p->pmf, p->n, p->span, prob);
@@ -538,6 +574,12 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     out->pmf = calloc(out->n, sizeof *out->pmf);
     if (out->pmf == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to rebin %zu points", out->n);
+    /* The two points a run of input points falls between are added up in
+     * registers and stored when the run moves on (positions only grow):
+     * the same additions in the same order as into memory, without a
+     * store and a reload per point. */
+    size_t cur = SIZE_MAX;
+    double lower = 0.0, upper = 0.0;
     for (size_t k = first; k <= last; k++) {
         double position = ((double)in->offset + (double)k) * in->span / new_span;
         /* floor without the library call (positions are far inside long) */
@@ -546,12 +588,26 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
             base -= 1.0;
         double upper_share = position - base;
         size_t j = (size_t)((long)base - out->offset);
-        if (j + 1 >= out->n) { /* rounding at the very top */
-            out->pmf[out->n - 1] += in->pmf[k];
-            continue;
+        if (j != cur) {
+            if (cur != SIZE_MAX) {
+                out->pmf[cur] = lower;
+                out->pmf[cur + 1] = upper;
+                cur = SIZE_MAX;
+            }
+            if (j + 1 >= out->n) { /* rounding at the very top */
+                out->pmf[out->n - 1] += in->pmf[k];
+                continue;
+            }
+            cur = j;
+            lower = out->pmf[j];
+            upper = out->pmf[j + 1];
         }
-        out->pmf[j] += in->pmf[k] * (1.0 - upper_share);
-        out->pmf[j + 1] += in->pmf[k] * upper_share;
+        lower += in->pmf[k] * (1.0 - upper_share);
+        upper += in->pmf[k] * upper_share;
+    }
+    if (cur != SIZE_MAX) {
+        out->pmf[cur] = lower;
+        out->pmf[cur + 1] = upper;
     }
     return DMS_OK;
 }
@@ -561,41 +617,31 @@ static unsigned long stride_of(const dms_sum_term *term)
     return term->stride > 1 ? term->stride : 1;
 }
 
-int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
+/* Narrow circles of a sum: the window mean - NARROW_BELOW sd .. mean +
+ * (NARROW_WIDTH - NARROW_BELOW) sd, tilted by e^(-NARROW_TILT x / m). */
+#define NARROW_BELOW 7.0
+#define NARROW_WIDTH 16.0
+#define NARROW_TILT 4.0
+/* A narrow circle is kept when its estimated aliasing is below this. */
+#define NARROW_ERROR_MAX 1e-11
+/* ...and tried only for a sum of this many terms at least: the group of a
+ * quote, whose tails the many cells make light. A cell's total (one term
+ * raised to its head count) keeps the wide circle: its tails are a few
+ * people's, and its mean and sd go into the quote as they are. */
+#define NARROW_MIN_TERMS 16
+
+/*
+ * The sum of the terms on the circle of m points that holds the values
+ * [from, from + m) (in units of the sum's span), into pmf[0..m-1]. With
+ * theta > 0 each term is tilted by e^(-theta (x - its mean)) before its
+ * transform and the sum untilted after (total mean: centre), so that mass
+ * beyond the top of the window that wraps onto its bottom is damped by
+ * e^(-theta m), at the price of mass below the window wrapping onto the
+ * top amplified as much.
+ */
+static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double *means, double from,
+                         size_t m, double theta, double *pmf, dms_error *err)
 {
-    dms_error_clear(err);
-    memset(out, 0, sizeof *out);
-    if (nterms == 0)
-        return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");
-    double span = terms[0].dist->span / (double)stride_of(&terms[0]);
-    double mean = 0.0, variance = 0.0, lowest = 0.0, highest = 0.0;
-    for (size_t i = 0; i < nterms; i++) {
-        const dms_placed *d = terms[i].dist;
-        double stride = (double)stride_of(&terms[i]);
-        if (fabs(d->span - stride * span) > 1e-12 * d->span)
-            return dms_error_set(err, DMS_EINVAL, NULL,
-                                 "terms of a sum must lie on whole multiples of one span");
-        double c = (double)terms[i].count;
-        mean += c * dms_placed_mean(d) / span;
-        variance += c * dms_placed_variance(d) / (span * span);
-        lowest += c * stride * (double)d->offset;
-        highest += c * stride * ((double)d->offset + (double)d->n - 1);
-    }
-    double sd = sqrt(variance);
-    /* The whole support when it is short (a few people, where one rare large
-     * claim can sit far beyond mean + 16 sd); else a window around the mean
-     * (many people: nearly normal). */
-    double from = lowest, to = highest;
-    double window = 28 * sd + 32;
-    if (to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX)) {
-        from = fmax(lowest, floor(mean - 12 * sd - 16));
-        to = fmin(highest, ceil(mean + 16 * sd + 16));
-    }
-    size_t m = dms_next_pow2((size_t)(to - from) + 1);
-    if (m < 2)
-        m = 2;
-    if (m > DMS_LATTICE_MAX_POINTS)
-        return dms_error_set(err, DMS_ETOOBIG, NULL, "the sum needs %zu points", m);
     /* Running product of the terms' transforms; the transform of the point
      * mass at 0 is 1 everywhere. */
     fft_work w;
@@ -603,57 +649,229 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
     if (status != DMS_OK)
         return status;
     fftw_complex *acc = fftw_malloc((m / 2 + 1) * sizeof *acc);
-    double *pmf = malloc(m * sizeof *pmf);
-    if (acc == NULL || pmf == NULL) {
+    if (acc == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
         goto out_free;
     }
+    /* The product only loses frequencies (a value flushed to 0 stays 0),
+     * and a sum of many terms keeps few: live bounds those still nonzero,
+     * so that later terms skip the rest. */
+    size_t live = m / 2 + 1;
+    double centre = 0.0; /* sum of the count x the tilts' anchors */
+    memset(w.x, 0, m * sizeof *w.x);
     for (size_t t = 0; t < nterms; t++) {
         const dms_placed *d = terms[t].dist;
-        memset(w.x, 0, m * sizeof *w.x);
         /* Absolute index modulo the circle: the sum's residues are exact. */
         long stride = (long)stride_of(&terms[t]);
-        long index = (d->offset % (long)m) * (stride % (long)m) % (long)m;
-        if (index < 0)
-            index += (long)m;
-        long step = stride % (long)m;
+        long first = (d->offset % (long)m) * (stride % (long)m) % (long)m;
+        if (first < 0)
+            first += (long)m;
+        long step = stride % (long)m, index = first;
+        if (theta > 0) {
+            /* Point k lies at stride (offset + k); its weight is
+             * e^(-theta (stride k - lift)), lift = the mean past the first
+             * point, refreshed exactly every TILT_REFRESH points. */
+            double lift = means[t] - (double)stride * (double)d->offset;
+            double decay = exp(-theta * (double)stride), weight = 1.0;
+            centre += (double)terms[t].count * means[t];
+            for (size_t k = 0; k < d->n; k++) {
+                if (k % TILT_REFRESH == 0)
+                    weight = exp(-theta * ((double)stride * (double)k - lift));
+                w.x[index] += d->pmf[k] * weight;
+                weight *= decay;
+                index += step;
+                if (index >= (long)m)
+                    index -= (long)m;
+            }
+        } else {
+            for (size_t k = 0; k < d->n; k++) {
+                w.x[index] += d->pmf[k];
+                index += step;
+                if (index >= (long)m)
+                    index -= (long)m;
+            }
+        }
+        fft_forward(&w);
+        /* The r2c transform keeps its input: clear only what was placed. */
+        index = first;
         for (size_t k = 0; k < d->n; k++) {
-            w.x[index] += d->pmf[k];
+            w.x[index] = 0.0;
             index += step;
             if (index >= (long)m)
                 index -= (long)m;
         }
-        fft_forward(&w);
         unsigned long count = terms[t].count;
-        for (size_t i = 0; i <= m / 2; i++) {
+        double floor2 = ipow_floor(count);
+        size_t top = 0;
+        for (size_t i = 0; i < live; i++) {
             if (t > 0 && acc[i] == 0.0)
                 continue;
-            double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count);
+            double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count, floor2);
             acc[i] = flush_tiny(t == 0 ? z : cmul(acc[i], z));
+            if (acc[i] != 0.0)
+                top = i + 1;
         }
+        live = top;
     }
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
     fft_inverse(&w);
     /* Unwrap: the value with residue r lies in [from, from + m). */
-    long start = (long)from;
-    long residue = start % (long)m;
+    long residue = (long)from % (long)m;
     if (residue < 0)
         residue += (long)m;
     double scale = 1.0 / (double)m;
-    for (size_t j = 0; j < m; j++) {
-        double v = w.x[residue] * scale;
-        pmf[j] = v > 0 ? v : 0.0;
-        if (++residue == (long)m)
-            residue = 0;
+    if (theta > 0) {
+        double rise = exp(theta), weight = 1.0;
+        for (size_t j = 0; j < m; j++) {
+            if (j % TILT_REFRESH == 0)
+                weight = scale * exp(theta * (from + (double)j - centre));
+            double v = w.x[residue] * weight;
+            pmf[j] = v > 0 ? v : 0.0;
+            weight *= rise;
+            if (++residue == (long)m)
+                residue = 0;
+        }
+    } else {
+        for (size_t j = 0; j < m; j++) {
+            double v = w.x[residue] * scale;
+            pmf[j] = v > 0 ? v : 0.0;
+            if (++residue == (long)m)
+                residue = 0;
+        }
     }
-    out->span = span;
-    out->offset = start;
-    out->n = m;
-    out->pmf = pmf;
-    pmf = NULL;
 out_free:
     fftw_free(acc);
-    free(pmf);
     fft_work_free(&w);
+    return status;
+}
+
+/* Mass of pmf[from, from + len). */
+static double mass_between(const double *pmf, size_t from, size_t len)
+{
+    return dms_lattice_mass(pmf + from, len);
+}
+
+/* Below this an outer sixteenth is round-off or a tail already spent:
+ * what lies beyond is taken to be no more than it. */
+#define NARROW_NOISE 1e-13
+
+/* The mass beyond an edge, from the outermost sixteenth `outer` and the
+ * next one `inner`: the geometric series of their ratio, INFINITY for a
+ * tail that does not at least halve from one to the next. */
+static double beyond_edge(double outer, double inner)
+{
+    if (outer <= NARROW_NOISE)
+        return outer;
+    if (!(2 * outer <= inner))
+        return INFINITY;
+    double r = outer / inner;
+    return outer * r / (1 - r);
+}
+
+/*
+ * The error of a narrow circle's pmf, estimated from its outer sixteenths:
+ * mass above the window wraps onto its bottom damped by e^-NARROW_TILT;
+ * mass below it wraps onto its top amplified by e^NARROW_TILT (none when
+ * the window starts at the sum's lowest value). Each side's region holds
+ * the other side's wrapped mass too, which only makes the estimate larger.
+ */
+static double narrow_aliasing(const double *pmf, size_t m, bool below_possible)
+{
+    size_t k = m / 16;
+    double above = beyond_edge(mass_between(pmf, m - k, k), mass_between(pmf, m - 2 * k, k));
+    double below =
+        below_possible ? beyond_edge(mass_between(pmf, 0, k), mass_between(pmf, k, k)) : 0.0;
+    return above * exp(-NARROW_TILT) + below * exp(NARROW_TILT);
+}
+
+int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
+{
+    dms_error_clear(err);
+    memset(out, 0, sizeof *out);
+    if (nterms == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");
+    double span = terms[0].dist->span / (double)stride_of(&terms[0]);
+    double *means = malloc(nterms * sizeof *means);
+    if (means == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    double mean = 0.0, variance = 0.0, lowest = 0.0, highest = 0.0;
+    for (size_t i = 0; i < nterms; i++) {
+        const dms_placed *d = terms[i].dist;
+        double stride = (double)stride_of(&terms[i]);
+        if (fabs(d->span - stride * span) > 1e-12 * d->span) {
+            free(means);
+            return dms_error_set(err, DMS_EINVAL, NULL,
+                                 "terms of a sum must lie on whole multiples of one span");
+        }
+        double c = (double)terms[i].count, term_mean, term_variance;
+        dms_placed_moments(d, &term_mean, &term_variance);
+        means[i] = term_mean / span;
+        mean += c * term_mean / span;
+        variance += c * term_variance / (span * span);
+        lowest += c * stride * (double)d->offset;
+        highest += c * stride * ((double)d->offset + (double)d->n - 1);
+    }
+    double sd = sqrt(variance);
+    int status = DMS_OK;
+    double *pmf = NULL;
+    /* The whole support when it is short (a few people, where one rare large
+     * claim can sit far beyond mean + 16 sd); else a window around the mean
+     * (many people: nearly normal). */
+    double from = lowest, to = highest;
+    double window = 28 * sd + 32;
+    if (to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX)) {
+        /* First the narrow tilted circle, about half the points: kept when
+         * the mass it folds is negligible, else the wide one. */
+        double narrow_from = fmax(lowest, floor(mean - NARROW_BELOW * sd - 16));
+        size_t narrow = dms_next_pow2((size_t)ceil(NARROW_WIDTH * sd + 32));
+        size_t wide_m = dms_next_pow2((size_t)(fmin(highest, ceil(mean + 16 * sd + 16)) -
+                                               fmax(lowest, floor(mean - 12 * sd - 16))) +
+                                      1);
+        if (nterms >= NARROW_MIN_TERMS && narrow < wide_m && narrow >= 64) {
+            pmf = malloc(narrow * sizeof *pmf);
+            if (pmf == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points",
+                                       narrow);
+                goto out_means;
+            }
+            status = sum_on_circle(terms, nterms, means, narrow_from, narrow,
+                                   NARROW_TILT / (double)narrow, pmf, err);
+            if (status != DMS_OK)
+                goto out_means;
+            if (narrow_aliasing(pmf, narrow, narrow_from > lowest) <= NARROW_ERROR_MAX) {
+                from = narrow_from;
+                to = narrow_from + (double)narrow - 1;
+                goto out_done;
+            }
+            free(pmf);
+            pmf = NULL;
+        }
+        from = fmax(lowest, floor(mean - 12 * sd - 16));
+        to = fmin(highest, ceil(mean + 16 * sd + 16));
+    }
+    size_t m = dms_next_pow2((size_t)(to - from) + 1);
+    if (m < 2)
+        m = 2;
+    if (m > DMS_LATTICE_MAX_POINTS) {
+        status = dms_error_set(err, DMS_ETOOBIG, NULL, "the sum needs %zu points", m);
+        goto out_means;
+    }
+    pmf = malloc(m * sizeof *pmf);
+    if (pmf == NULL) {
+        status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
+        goto out_means;
+    }
+    if ((status = sum_on_circle(terms, nterms, means, from, m, 0.0, pmf, err)) != DMS_OK)
+        goto out_means;
+    to = from + (double)m - 1;
+out_done:
+    out->span = span;
+    out->offset = (long)from;
+    out->n = (size_t)(to - from) + 1;
+    out->pmf = pmf;
+    pmf = NULL;
+out_means:
+    free(pmf);
+    free(means);
     return status;
 }

@@ -474,7 +474,8 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
             dms_aggdist_free(dist);
             if (status != DMS_OK)
                 goto out;
-            price->variance[m] = dms_placed_variance(&modules[nplaced]);
+            double unused_mean;
+            dms_placed_moments(&modules[nplaced], &unused_mean, &price->variance[m]);
             cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
                       &modules[nplaced]);
         }
@@ -871,8 +872,10 @@ static int group_distribution(scenario_job *job)
     /* Mean and sd of what is summed (the flat part is certain). */
     double mean = job->flat_total, summed_variance = 0.0;
     for (size_t t = 0; t < nterms; t++) {
-        mean += (double)terms[t].count * dms_placed_mean(terms[t].dist);
-        summed_variance += (double)terms[t].count * dms_placed_variance(terms[t].dist);
+        double term_mean, term_variance;
+        dms_placed_moments(terms[t].dist, &term_mean, &term_variance);
+        mean += (double)terms[t].count * term_mean;
+        summed_variance += (double)terms[t].count * term_variance;
     }
     out->mean = mean;
     out->sd = sqrt(summed_variance);
