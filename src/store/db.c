@@ -319,15 +319,86 @@ int dms_store_ping(dms_store *store, dms_error *err)
     return rc == DMS_SQL_ROW ? DMS_OK : dms_store_fail(store, rc, "health check", err);
 }
 
-/* Pages of log a deferring connection lets grow before it checkpoints itself
- * (SQLite's default is 1000): only reached when dms_store_checkpoint is not
- * called, or cannot keep up. */
-#define DEFERRED_CHECKPOINT_PAGES 4000
+/*
+ * The write-ahead log stays bounded. A PASSIVE checkpoint copies the log
+ * without waiting for anyone, but the log only starts again from its
+ * beginning when a writer begins at a moment when every frame of it has been
+ * copied and no reader is on it. Under sustained writes that moment never
+ * comes from PASSIVE checkpoints: commits land while one copies, so it
+ * always ends a little behind. The log then grew to the deferring
+ * connections' threshold, where SQLite's own hook ran another PASSIVE
+ * checkpoint after every commit (two syncs on each request) and still did
+ * not restart it. A RESTART checkpoint takes the write lock, copies what is
+ * left, waits for the readers still on the old log and makes the next
+ * commit write from its start; the PASSIVE one before it has done the bulk
+ * of the copying without any lock, and a short busy timeout makes it give
+ * up (tried again later) rather than hold the writers back for long.
+ * Durability is unchanged: a checkpoint syncs the log before copying it and
+ * the database before the log is reused.
+ */
+
+/* Pages of log (4 KiB each) past which the checkpointer restarts it. */
+#define RESTART_CHECKPOINT_PAGES 1000
+
+/* Pages of log past which a deferring connection restarts it itself, after
+ * its commit (SQLite's default hook checkpoints from 1000): only reached
+ * when dms_store_checkpoint is not called or cannot win the write lock,
+ * which the in-process writers' gate hands on from writer to writer. */
+#define DEFERRED_CHECKPOINT_PAGES 1500
+
+/* Pages of log past which that writer waits, up to DEFERRED_WAIT_MS, for a
+ * checkpoint in progress (whose lock a restart cannot wait for by itself)
+ * to end, and restarts the log then: the bound when the disk syncs slower
+ * than the writers log. It holds the writers' gate meanwhile, so no other
+ * writer of the process adds to the log. */
+#define DEFERRED_WAIT_PAGES 3000
+#define DEFERRED_WAIT_MS 200
+
+/* Milliseconds a restarting checkpoint waits for the write lock and for
+ * the readers: the most a writer then waits behind it, once in a
+ * thousand or more pages of log. */
+#define RESTART_BUSY_MS 20
+
+/* A RESTART checkpoint of db with the short busy timeout; the connection's
+ * usual timeout afterwards (a nowait caller sets its own again after the
+ * statement, see dms_sql_nowait). */
+static int restart_log(sqlite3 *db, const char *schema)
+{
+    sqlite3_busy_timeout(db, RESTART_BUSY_MS);
+    int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+    sqlite3_busy_timeout(db, DMS_STORE_BUSY_TIMEOUT_MS);
+    return rc;
+}
+
+static long long monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A deferring connection's hook after each commit (the write lock is
+ * released, the in-process writers' gate still held): the safety net. */
+static int deferred_wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
+{
+    (void)arg;
+    if (pages < DEFERRED_CHECKPOINT_PAGES)
+        return SQLITE_OK;
+    int rc = restart_log(db, schema);
+    long long until = monotonic_ms() + DEFERRED_WAIT_MS;
+    while ((rc & 0xff) == SQLITE_BUSY && pages >= DEFERRED_WAIT_PAGES && monotonic_ms() < until) {
+        struct timespec pause = {0, 2 * 1000L * 1000L};
+        nanosleep(&pause, NULL);
+        rc = restart_log(db, schema);
+    }
+    /* The commit has happened whatever the checkpoint did; an error here would report it failed. */
+    return SQLITE_OK;
+}
 
 void dms_store_defer_checkpoints(dms_store *store)
 {
     if (store != NULL && !store->pg && store->db != NULL)
-        sqlite3_wal_autocheckpoint(store->db, DEFERRED_CHECKPOINT_PAGES);
+        sqlite3_wal_hook(store->db, deferred_wal_hook, NULL);
 }
 
 int dms_store_checkpoint(dms_store *store, dms_error *err)
@@ -337,8 +408,13 @@ int dms_store_checkpoint(dms_store *store, dms_error *err)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_store_checkpoint: NULL store");
     if (store->pg || store->db == NULL)
         return DMS_OK;
-    int rc = sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    /* Busy: another checkpoint runs (a connection's safety net); the next call copies the rest. */
+    int log_pages = 0;
+    int rc =
+        sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, NULL);
+    if (rc == SQLITE_OK && log_pages >= RESTART_CHECKPOINT_PAGES)
+        rc = restart_log(store->db, NULL);
+    /* Busy: another checkpoint runs (a connection's safety net), or the
+     * restart found the writer or a reader busy; the next call does the rest. */
     if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         return DMS_OK;
     return dms_error_set(err, DMS_EIO, NULL, "checkpoint of the write-ahead log: %s",
