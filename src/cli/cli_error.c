@@ -12,29 +12,13 @@
 #include "commands.h"
 #include "dms/diag.h"
 
-/* Set once by main from --lang or DMS_LANG before any command runs. */
-static bool russian;
-
-void cli_use_russian(bool ru)
-{
-    russian = ru;
-    /* For what the commands format themselves; dmsrate serve turns it off
-     * again, its API choosing a language per request. */
-    dms_error_use_russian(ru);
-}
-
-bool cli_russian(void)
-{
-    return russian;
-}
-
 void cli_error_in(const char *prog, const char *file, const dms_error *err)
 {
     char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
     /* At a line the message names its file already (source:line:column). */
     bool named = file == NULL || (err != NULL && err->line > 0);
     fprintf(stderr, "%s: %s%s%s [%s]\n", prog, named ? "" : file, named ? "" : ": ",
-            dms_error_locate(err, russian, text, (int)sizeof text),
+            dms_error_locate(err, cli_russian(), text, (int)sizeof text),
             dms_status_name(err != NULL ? err->code : DMS_EINTERNAL));
 }
 
@@ -46,15 +30,17 @@ void cli_error(const char *prog, const dms_error *err)
 void cli_diag(const char *prog, const dms_diag *diag, bool warnings)
 {
     char text[DMS_ERROR_MESSAGE_MAX + 2 * DMS_ERROR_PATH_MAX];
-    const char *what = !warnings ? "" : russian ? "предупреждение: " : "warning: ";
+    const char *what = !warnings ? "" : cli_russian() ? "предупреждение: " : "warning: ";
     for (size_t i = 0; i < dms_diag_kept(diag); i++) {
         const dms_error *e = dms_diag_get(diag, i);
         fprintf(stderr, "%s: %s%s [%s]\n", prog, what,
-                dms_error_locate(e, russian, text, (int)sizeof text), dms_status_name(e->code));
+                dms_error_locate(e, cli_russian(), text, (int)sizeof text),
+                dms_status_name(e->code));
     }
     size_t more = dms_diag_count(diag) - dms_diag_kept(diag);
     if (more > 0)
-        fprintf(stderr, russian ? "%s: ... и ещё %zu\n" : "%s: ... and %zu more\n", prog, more);
+        fprintf(stderr, cli_russian() ? "%s: ... и ещё %zu\n" : "%s: ... and %zu more\n", prog,
+                more);
 }
 
 static int vraise(const char *prog, int code, const char *fmt, va_list ap)
