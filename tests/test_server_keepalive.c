@@ -13,6 +13,9 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+
+#include "dms/api.h"
 
 #include "server_fixture.h"
 
@@ -278,6 +281,118 @@ static void later_requests_meet_the_gate_framing_rules(void **state)
     free(big);
 }
 
+/* What an answer says: status, reason phrase, code and English message. */
+struct answer {
+    int status;
+    char reason[64], code[64], message[160];
+};
+
+/* Reads the answer on fd into a; it must close its connection. */
+static void read_answer(int fd, struct answer *a)
+{
+    struct http_response r;
+    http_read_response(fd, &r, T);
+    memset(a, 0, sizeof *a);
+    a->status = r.status;
+    const char *sp = r.head != NULL ? strchr(r.head, ' ') : NULL;
+    sp = sp != NULL ? strchr(sp + 1, ' ') : NULL;
+    if (sp != NULL)
+        snprintf(a->reason, sizeof a->reason, "%.*s", (int)strcspn(sp + 1, "\r\n"), sp + 1);
+    json_t *body = json_loads(r.body != NULL ? r.body : "", 0, NULL);
+    json_t *error = json_object_get(body, "error");
+    const char *code = json_string_value(json_object_get(error, "code"));
+    const char *message = json_string_value(json_object_get(error, "message"));
+    snprintf(a->code, sizeof a->code, "%s", code != NULL ? code : "");
+    snprintf(a->message, sizeof a->message, "%s", message != NULL ? message : "");
+    json_decref(body);
+    assert_true(says_close(&r));
+    http_response_free(&r);
+}
+
+/* a is the table's answer to fault (where is "first" or "later" for the failure message). */
+static void expect_answer(const struct answer *a, dms_api_framing_fault fault, const char *where)
+{
+    const dms_api_framing_refusal *want = dms_api_framing_describe(fault);
+    assert_non_null(want);
+    if (a->status != (int)want->status || strcmp(a->reason, want->reason) != 0 ||
+        strcmp(a->code, want->code) != 0 || strcmp(a->message, want->message) != 0)
+        fail_msg("fault %d, %s request: %d %s %s '%s'; the table says %u %s %s '%s'", (int)fault,
+                 where, a->status, a->reason, a->code, a->message, want->status, want->reason,
+                 want->code, want->message);
+}
+
+/*
+ * Every framing fault a later request can show is answered as on a first
+ * request, where the gate reads the raw bytes: the same status line, code
+ * and message, all the framing table's (framing.c). No case for the faults
+ * libmicrohttpd's parser meets first on a later request: a Content-Length
+ * that is not a number (or overflows), a version other than HTTP/1.x, and
+ * the faults only raw bytes show (bare CR or LF, a malformed request or
+ * header line, bytes after the version), which it refuses itself or reads
+ * leniently.
+ */
+static void framing_faults_answer_alike_first_and_later(void **state)
+{
+    (void)state;
+    start(NULL);
+    static const char aggregate[] = "POST /v1/aggregate HTTP/1.1\r\nHost: a\r\n"
+                                    "Content-Type: application/json\r\n";
+    struct {
+        dms_api_framing_fault fault;
+        const char *head; /* NULL: headers over the limit */
+        const char *fields;
+    } cases[] = {
+        {DMS_API_FRAMING_TOO_LARGE, NULL, NULL},
+        {DMS_API_FRAMING_VERSION, "GET /v1/models HTTP/1.2\r\nHost: a\r\n", ""},
+        {DMS_API_FRAMING_CONTROL, "GET /v1/models HTTP/1.1\r\nHost: a\r\n", "X-Note: a\x01z\r\n"},
+        {DMS_API_FRAMING_CHUNKED, aggregate, "Transfer-Encoding: chunked\r\n"},
+        {DMS_API_FRAMING_LONG_LENGTH, aggregate, "Content-Length: 1234567890123456\r\n"},
+        {DMS_API_FRAMING_CONFLICT, aggregate, "Content-Length: 2\r\nContent-Length: 40\r\n"},
+        {DMS_API_FRAMING_NO_HOST, "GET /v1/models HTTP/1.1\r\n", ""},
+    };
+    size_t pad = 40 * 1024;
+    char *raw = malloc(pad + 512);
+    assert_non_null(raw);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n;
+        if (cases[i].head == NULL) {
+            n = (size_t)snprintf(raw, 256, "GET /v1/models HTTP/1.1\r\nHost: a\r\nX-Pad: ");
+            memset(raw + n, 'a', pad);
+            memcpy(raw + n + pad, "\r\n\r\n", 4);
+            n += pad + 4;
+        } else {
+            n = (size_t)snprintf(raw, 512, "%s%s\r\n", cases[i].head, cases[i].fields);
+        }
+        struct answer first, later;
+        int fd = http_connect(f.port);
+        assert_true(http_send_all(fd, raw, n));
+        read_answer(fd, &first);
+        close(fd);
+        fd = http_connect(f.port);
+        kept_exchange(fd, "GET", "/v1/models", NULL, 200);
+        assert_true(http_send_all(fd, raw, n));
+        read_answer(fd, &later);
+        assert_true(closed_within(fd, 3000));
+        close(fd);
+        expect_answer(&first, cases[i].fault, "first");
+        expect_answer(&later, cases[i].fault, "later");
+    }
+    free(raw);
+    /* Every fault has its answer, and each a later request can meet its Russian form. */
+    for (int fault = DMS_API_FRAMING_OK + 1; fault < DMS_API_FRAMING_FAULTS; fault++) {
+        const dms_api_framing_refusal *r = dms_api_framing_describe((dms_api_framing_fault)fault);
+        assert_non_null(r);
+        assert_true(r->status >= 400 && r->status <= 505);
+        assert_non_null(r->reason);
+        assert_non_null(r->code);
+        assert_non_null(r->message);
+    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_non_null(dms_error_template_ru(dms_api_framing_describe(cases[i].fault)->message));
+    assert_null(dms_api_framing_describe(DMS_API_FRAMING_OK));
+    assert_null(dms_api_framing_describe(DMS_API_FRAMING_FAULTS));
+}
+
 static void every_request_is_admitted_and_refusals_close(void **state)
 {
     (void)state;
@@ -355,6 +470,7 @@ int main(void)
         cmocka_unit_test_teardown(trickling_headers_on_kept_connection_are_cut_off, finish),
         cmocka_unit_test_teardown(slow_body_on_kept_connection_is_cut_off, finish),
         cmocka_unit_test_teardown(later_requests_meet_the_gate_framing_rules, finish),
+        cmocka_unit_test_teardown(framing_faults_answer_alike_first_and_later, finish),
         cmocka_unit_test_teardown(every_request_is_admitted_and_refusals_close, finish),
         cmocka_unit_test_teardown(crowded_address_gets_closing_answers, finish),
     };

@@ -178,13 +178,50 @@ int dms_api_decode_aggregate(const char *body, size_t len, const dms_api_limits 
 
 /* --- framing: the accept gate's check of a request's headers ---------------- */
 
+/*
+ * The faults of a request's framing, each with one answer
+ * (dms_api_framing_describe), whether the accept gate finds it in the raw
+ * bytes of a first request or the server in the parsed headers of a later
+ * request of a kept connection. The order is the precedence of the later
+ * request's check when its headers hold several faults at once; the raw
+ * check reports the first fault in its bytes.
+ */
+typedef enum dms_api_framing_fault {
+    DMS_API_FRAMING_OK,
+    DMS_API_FRAMING_TOO_LARGE,     /* headers over the limit (431) */
+    DMS_API_FRAMING_VERSION,       /* neither HTTP/1.0 nor HTTP/1.1 (505) */
+    DMS_API_FRAMING_CONTROL,       /* a control character in the headers */
+    DMS_API_FRAMING_LINE_END,      /* a bare CR or LF (raw bytes only) */
+    DMS_API_FRAMING_REQUEST_LINE,  /* not METHOD /path HTTP/1.x (raw bytes only) */
+    DMS_API_FRAMING_AFTER_VERSION, /* bytes after the version (raw bytes only) */
+    DMS_API_FRAMING_HEADER_LINE,   /* a line that is not "Name: value" (raw bytes only) */
+    DMS_API_FRAMING_CHUNKED,       /* a Transfer-Encoding (411) */
+    DMS_API_FRAMING_BAD_LENGTH,    /* a Content-Length that is not a whole number */
+    DMS_API_FRAMING_LONG_LENGTH,   /* a Content-Length of over 15 digits (413) */
+    DMS_API_FRAMING_CONFLICT,      /* two different Content-Length values */
+    DMS_API_FRAMING_NO_HOST,       /* HTTP/1.1 without Host */
+    DMS_API_FRAMING_FAULTS         /* the number of values above */
+} dms_api_framing_fault;
+
+/* The answer to a framing fault; every string static, message in English. */
+typedef struct dms_api_framing_refusal {
+    unsigned status;     /* HTTP status */
+    const char *reason;  /* of the status line */
+    const char *code;    /* of the JSON error */
+    const char *message; /* its Russian form is in the table of src/core/io/error.c */
+} dms_api_framing_refusal;
+
+/* The answer to fault; NULL for DMS_API_FRAMING_OK or a value out of range. */
+const dms_api_framing_refusal *dms_api_framing_describe(dms_api_framing_fault fault);
+
 typedef struct dms_api_framing {
-    unsigned status;     /* 0: acceptable (or not complete yet); else the HTTP status */
-    const char *reason;  /* of the status line, static */
-    const char *code;    /* of the JSON error, static */
-    const char *message; /* static */
-    size_t header_len;   /* bytes up to and with the blank line; 0: not complete */
-    bool light;          /* GET or HEAD of /healthz or /metrics */
+    unsigned status;             /* 0: acceptable (or not complete yet); else the HTTP status */
+    const char *reason;          /* of the status line, static */
+    const char *code;            /* of the JSON error, static */
+    const char *message;         /* static */
+    size_t header_len;           /* bytes up to and with the blank line; 0: not complete */
+    bool light;                  /* GET or HEAD of /healthz or /metrics */
+    dms_api_framing_fault fault; /* what status, reason, code and message answer */
 } dms_api_framing;
 
 /*
@@ -194,6 +231,37 @@ typedef struct dms_api_framing {
  */
 void dms_api_framing_check(const char *data, size_t len, size_t scanned, size_t max,
                            dms_api_framing *out);
+
+/*
+ * The rules on header fields both checks share, the raw one on each line it
+ * has split, the later one on libmicrohttpd's parsed fields: what the fields
+ * of one request have shown so far (zero-initialise it per request).
+ */
+typedef struct dms_api_framing_fields {
+    const char *length; /* the first Content-Length value; NULL: none yet */
+    size_t length_len;
+    bool host; /* a Host field was seen */
+} dms_api_framing_fields;
+
+/*
+ * The fault of one field name: value (value as parsed, without the
+ * whitespace around it): a Transfer-Encoding, a Content-Length that is not
+ * a whole number, is over 15 digits or differs from an earlier one.
+ * Records Host and the first Content-Length in seen. Control characters
+ * are not looked at here (dms_api_framing_control).
+ */
+dms_api_framing_fault dms_api_framing_field(dms_api_framing_fields *seen, const char *name,
+                                            size_t name_len, const char *value, size_t value_len);
+
+/* After the last field: DMS_API_FRAMING_NO_HOST for HTTP/1.1 without Host. */
+dms_api_framing_fault dms_api_framing_fields_end(const dms_api_framing_fields *seen, bool http11);
+
+/*
+ * True if text holds a control character: below 0x20 but tab, or DEL; in a
+ * field name (name true) space and tab too. The raw check applies the same
+ * rule to its bytes but the CR LF line ends.
+ */
+bool dms_api_framing_control(const char *text, size_t len, bool name);
 
 /* --- errors ---------------------------------------------------------------- */
 

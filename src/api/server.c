@@ -733,10 +733,10 @@ static bool reserve_body(dms_api_server *s, struct request *req, size_t n)
     return true;
 }
 
-/* What the framing check of a later request finds in its parsed headers. */
+/* The framing fault a later request's parsed headers show, the first by precedence. */
 struct header_scan {
-    const char *length; /* the first Content-Length */
-    bool host, chunked, control, bad_length, long_length, conflict;
+    dms_api_framing_fields seen;
+    dms_api_framing_fault fault;
 };
 
 static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -745,23 +745,14 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const cha
     (void)kind;
     struct header_scan *scan = cls;
     value = value != NULL ? value : "";
-    for (const char *t = key; *t != '\0'; t++)
-        scan->control |= (unsigned char)*t < 0x21 || *t == 0x7f;
-    for (const char *t = value; *t != '\0'; t++)
-        scan->control |= ((unsigned char)*t < 0x20 && *t != '\t') || *t == 0x7f;
-    if (strcasecmp(key, "Host") == 0)
-        scan->host = true;
-    else if (strcasecmp(key, "Transfer-Encoding") == 0)
-        scan->chunked = true;
-    else if (strcasecmp(key, "Content-Length") == 0) {
-        size_t digits = strspn(value, "0123456789");
-        scan->bad_length |= digits == 0 || value[digits] != '\0';
-        scan->long_length |= digits > 15;
-        if (scan->length != NULL && strcmp(scan->length, value) != 0)
-            scan->conflict = true;
-        if (scan->length == NULL)
-            scan->length = value;
-    }
+    size_t key_len = strlen(key), value_len = strlen(value);
+    dms_api_framing_fault fault =
+        dms_api_framing_control(key, key_len, true) ||
+                dms_api_framing_control(value, value_len, false)
+            ? DMS_API_FRAMING_CONTROL
+            : dms_api_framing_field(&scan->seen, key, key_len, value, value_len);
+    if (fault != DMS_API_FRAMING_OK && (scan->fault == DMS_API_FRAMING_OK || fault < scan->fault))
+        scan->fault = fault;
     return MHD_YES;
 }
 
@@ -777,33 +768,21 @@ static enum MHD_Result check_later_framing(dms_api_server *s, struct MHD_Connect
     *refused = true;
     const union MHD_ConnectionInfo *size =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
-    if (size != NULL && size->header_size > HEADER_MAX)
-        return send_error(s, conn, req, 431, "headers_too_large", NULL,
-                          "the request headers are larger than the limit (32 KiB)");
     bool http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
-    if (!http11 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
-        return send_error(s, conn, req, 505, "http_version_not_supported", NULL,
-                          "only HTTP/1.0 and HTTP/1.1 are served");
     struct header_scan scan = {0};
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &scan);
-    if (scan.control)
-        return send_error(s, conn, req, 400, "bad_request", NULL,
-                          "the request headers hold a control character");
-    if (scan.chunked)
-        return send_error(s, conn, req, 411, "length_required", NULL,
-                          "send the body with Content-Length; Transfer-Encoding is not accepted");
-    if (scan.bad_length)
-        return send_error(s, conn, req, 400, "bad_request", NULL,
-                          "Content-Length must be a whole number");
-    if (scan.long_length)
-        return send_error(s, conn, req, 413, "payload_too_large", NULL,
-                          "the declared Content-Length is far over the body limit");
-    if (scan.conflict)
-        return send_error(s, conn, req, 400, "bad_request", NULL,
-                          "conflicting Content-Length headers");
-    if (http11 && !scan.host)
-        return send_error(s, conn, req, 400, "bad_request", NULL,
-                          "an HTTP/1.1 request needs a Host header");
+    if (size != NULL && size->header_size > HEADER_MAX)
+        scan.fault = DMS_API_FRAMING_TOO_LARGE;
+    else if (!http11 && strcmp(version, MHD_HTTP_VERSION_1_0) != 0)
+        scan.fault = DMS_API_FRAMING_VERSION;
+    else {
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, scan_header, &scan);
+        if (scan.fault == DMS_API_FRAMING_OK)
+            scan.fault = dms_api_framing_fields_end(&scan.seen, http11);
+    }
+    const dms_api_framing_refusal *refusal = dms_api_framing_describe(scan.fault);
+    if (refusal != NULL)
+        return send_error(s, conn, req, refusal->status, refusal->code, NULL, "%s",
+                          refusal->message);
     *refused = false;
     return MHD_YES;
 }

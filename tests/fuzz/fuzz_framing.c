@@ -3,8 +3,9 @@
  * whatever a client sends, the check returns; an accepted block ends with
  * the blank line, starts with an upper-case method and a path, names
  * HTTP/1.0 or 1.1, and carries at most one Content-Length value, recounted
- * here independently; a refusal has its reason, code and message. Checking
- * the same bytes in two pieces (as they arrive) gives the same answer.
+ * here independently; a refusal has its reason, code and message, the
+ * framing table's for the fault reported. Checking the same bytes in two
+ * pieces (as they arrive) gives the same answer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -58,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     else
         split = whole; /* complete (or refused) already in the first half */
     if (split.status != whole.status || split.header_len != whole.header_len)
+        abort();
+    /* The answer is the framing table's for the fault found, and only then. */
+    const dms_api_framing_refusal *refusal = dms_api_framing_describe(whole.fault);
+    if ((refusal == NULL) != (whole.status == 0) ||
+        (refusal != NULL && (refusal->status != whole.status || refusal->reason != whole.reason ||
+                             refusal->code != whole.code || refusal->message != whole.message)))
         abort();
     if (whole.status != 0) {
         if (whole.reason == NULL || whole.code == NULL || whole.message == NULL ||
