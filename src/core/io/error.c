@@ -1266,6 +1266,11 @@ const char *dms_status_name(int status)
  * position) rather than the whole 1.5 KB record, as jansson's
  * jsonp_error_init does. Every string is then empty and NUL-terminated.
  */
+int dms_error_cancelled(dms_error *err)
+{
+    return dms_error_set(err, DMS_ETOOBIG, NULL, "the computation was cancelled");
+}
+
 void dms_error_clear(dms_error *err)
 {
     if (err == NULL)
