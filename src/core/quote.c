@@ -1118,7 +1118,8 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     finish_block(&q->total);
 
     if (gate_stop(&gate, &err)) {
-        status = dms_diag_add(diag, &err);
+        dms_diag_add(diag, &err);
+        status = DMS_ETOOBIG;
         goto out_fail;
     }
     /* Price every cell once per scenario; scenarios are independent and
