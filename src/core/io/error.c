@@ -459,6 +459,8 @@ static const struct {
     {"cannot start a job thread", "не удалось запустить поток задания"},
     {"no such job (jobs last 15 minutes after they end)",
      "такого задания нет (задания хранятся 15 минут после окончания)"},
+    {"the job is already cancelled", "задание уже отменено"},
+    {"the job is already over", "задание уже завершено"},
     /* English with a Russian hint in brackets: the full Russian sentence */
     {"%s: %s: the database is unavailable (база данных недоступна): %s",
      "%s: %s: база данных недоступна: %s"},
