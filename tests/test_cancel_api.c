@@ -53,7 +53,7 @@ static char *big_quote(void)
     enum { SEGMENTS = 16 };
     json_t *segments = json_array();
     for (int s = 0; s < SEGMENTS; s++) {
-        char code[8], name[16];
+        char code[16], name[32];
         snprintf(code, sizeof code, "s%02d", s);
         snprintf(name, sizeof name, "с%02d", s);
         json_t *mods = json_array();
