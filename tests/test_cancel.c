@@ -314,6 +314,50 @@ static void test_budget_cancels_at_every_point(void **state)
     dms_census_free(census);
 }
 
+/* The plan comparison (POST /v1/compare) polls its quotes alike. */
+static void test_compare_cancels(void **state)
+{
+    (void)state;
+    dms_census *census = NULL;
+    dms_plan *plans[2] = {NULL, NULL};
+    assert_int_equal(dms_census_load_file("examples/census/startup-60.csv", &census, NULL), DMS_OK);
+    assert_int_equal(dms_plan_load_file("examples/compare/base-2026.json", &plans[0], NULL),
+                     DMS_OK);
+    assert_int_equal(dms_plan_load_file("examples/compare/lean-2026.json", &plans[1], NULL),
+                     DMS_OK);
+    dms_diag *diag = NULL;
+    assert_int_equal(dms_diag_alloc(0, &diag), DMS_OK);
+    const dms_plan *const *list = (const dms_plan *const *)plans;
+    dms_budget_comparison plain, hooked;
+    dms_quote_cache_clear();
+    assert_int_equal(dms_budget_compare(tariff, model, census, "census", list, 2, &plain, diag),
+                     DMS_OK);
+    dms_quote_cache_clear();
+    counter never = {0, ULONG_MAX};
+    dms_budget_run_options options = {.cancelled = count_polls, .cancel_ctx = &never};
+    assert_int_equal(
+        dms_budget_compare_with(tariff, model, census, "census", list, 2, &options, &hooked, diag),
+        DMS_OK);
+    assert_memory_equal(plain.results, hooked.results, sizeof plain.results);
+    unsigned long points[] = {0, 3, never.polls / 2, never.polls - 1};
+    size_t npoints = under_valgrind() ? 2 : sizeof points / sizeof points[0];
+    for (size_t i = 0; i < npoints; i++) {
+        dms_quote_cache_clear();
+        dms_diag_clear(diag);
+        counter c = {0, points[i]};
+        options.cancel_ctx = &c;
+        assert_int_equal(dms_budget_compare_with(tariff, model, census, "census", list, 2, &options,
+                                                 &hooked, diag),
+                         DMS_ETOOBIG);
+        assert_cancel_error(diag);
+        assert_true(c.polls == points[i] + 1);
+    }
+    dms_diag_free(diag);
+    dms_plan_free(plans[0]);
+    dms_plan_free(plans[1]);
+    dms_census_free(census);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -322,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_quote_cancels_single_thread),
         cmocka_unit_test(test_quote_stops_promptly),
         cmocka_unit_test(test_budget_cancels_at_every_point),
+        cmocka_unit_test(test_compare_cancels),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

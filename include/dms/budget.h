@@ -408,6 +408,12 @@ typedef struct dms_budget_comparison {
 int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
                        const char *census_source, const dms_plan *const *plans, size_t nplans,
                        dms_budget_comparison *out, dms_diag *diag);
+/* dms_budget_compare with options (may be NULL): only the cancel hook is used. */
+int dms_budget_compare_with(const dms_tariff *tariff, const dms_model *model,
+                            const dms_census *census, const char *census_source,
+                            const dms_plan *const *plans, size_t nplans,
+                            const dms_budget_run_options *options, dms_budget_comparison *out,
+                            dms_diag *diag);
 
 /*
  * Encoders (src/core/report_budget.c), shared by the CLI and the API: new

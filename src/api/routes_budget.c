@@ -252,8 +252,10 @@ void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hoo
         goto done;
     if (!new_diag(&diag, &err))
         goto done;
-    compared = dms_budget_compare(tariff, model, b.census, "census", (const dms_plan *const *)plans,
-                                  nplans, &cmp, diag) == DMS_OK;
+    dms_budget_run_options options = {.cancelled = req->cancelled, .cancel_ctx = req->cancel_ctx};
+    compared =
+        dms_budget_compare_with(tariff, model, b.census, "census", (const dms_plan *const *)plans,
+                                nplans, &options, &cmp, diag) == DMS_OK;
     if (compared)
         out = dms_report_budget_compare(&cmp, &err);
 done:

@@ -2262,6 +2262,16 @@ int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const d
                        const char *census_source, const dms_plan *const *plans, size_t nplans,
                        dms_budget_comparison *out, dms_diag *diag)
 {
+    return dms_budget_compare_with(tariff, model, census, census_source, plans, nplans, NULL, out,
+                                   diag);
+}
+
+int dms_budget_compare_with(const dms_tariff *tariff, const dms_model *model,
+                            const dms_census *census, const char *census_source,
+                            const dms_plan *const *plans, size_t nplans,
+                            const dms_budget_run_options *options, dms_budget_comparison *out,
+                            dms_diag *diag)
+{
     memset(out, 0, sizeof *out);
     if (nplans < 2 || nplans > DMS_BUDGET_MAX_PLANS)
         return dms_diag_add_path(diag, DMS_EINVAL, "/plans", "compare two to four plans (got %zu)",
@@ -2269,6 +2279,10 @@ int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const d
     out->nplans = nplans;
     for (size_t i = 0; i < nplans; i++)
         out->plans[i] = plans[i];
-    return sensitivity_many(tariff, model, plans, nplans, census, census_source, NULL, out->results,
-                            diag);
+    cancel_gate gate;
+    gate_init(&gate, options);
+    int status = sensitivity_many(tariff, model, plans, nplans, census, census_source, &gate,
+                                  out->results, diag);
+    pthread_mutex_destroy(&gate.lock);
+    return status;
 }
