@@ -26,6 +26,8 @@
 #include "dms/quote.h"
 #include "dms/report.h"
 
+#include "../src/core/products/budget_internal.h"
+
 static dms_tariff *tariff;
 static dms_model *model;
 
@@ -314,6 +316,62 @@ static void test_budget_cancels_at_every_point(void **state)
     dms_census_free(census);
 }
 
+/* The option table's pricer cut along the options' terms (as it is when a
+ * hook is given) gives the very doubles of the one engine call, for every
+ * claims module of the full design space; and stops when told. */
+static void test_price_claims_cut_is_exact(void **state)
+{
+    (void)state;
+    dms_error err;
+    dms_error_clear(&err);
+    static dms_budget_space space;
+    assert_int_equal(dms_budget_space_default(tariff, &space, &err), DMS_OK);
+    static const struct {
+        int age, sex;
+        const char *region;
+    } people[] = {{3, 0, "moscow"}, {27, 1, "other"}, {44, 0, "spb"}, {61, 1, "million_plus"}};
+    enum { NPEOPLE = sizeof people / sizeof people[0] };
+    static dms_budget_law laws[NPEOPLE];
+    static double one[NPEOPLE * DMS_BUDGET_MAX_OPTIONS], cut[NPEOPLE * DMS_BUDGET_MAX_OPTIONS];
+    size_t tried = 0;
+    for (size_t m = 0; m < space.nmodules; m++) {
+        dms_budget_module_space *ms = &space.modules[m];
+        if (ms->module->type != DMS_MODULE_CLAIMS)
+            continue;
+        if (under_valgrind() && ms->noptions > 6)
+            ms->noptions = 6;
+        const dms_model_module *mod = dms_model_find(model, ms->module->code);
+        assert_non_null(mod);
+        for (size_t i = 0; i < NPEOPLE; i++) {
+            const dms_region *region = NULL;
+            size_t band;
+            assert_int_equal(dms_tariff_region_lookup(tariff, people[i].region, &region, NULL),
+                             DMS_OK);
+            assert_int_equal(dms_model_age_band(model, people[i].age, &band, &err), DMS_OK);
+            dms_model_adjust adj = dms_model_adjust_neutral();
+            adj.region = region->factor;
+            dms_model_rated rated;
+            assert_int_equal(dms_model_rate(model, mod, band, people[i].sex, &adj, &rated, &err),
+                             DMS_OK);
+            laws[i] = (dms_budget_law){rated.frequency, rated.severity};
+        }
+        assert_int_equal(dms_budget_price_claims(ms, laws, NPEOPLE, one, &err), DMS_OK);
+        counter never = {0, ULONG_MAX};
+        assert_int_equal(
+            dms_budget_price_claims_polled(ms, laws, NPEOPLE, count_polls, &never, cut, &err),
+            DMS_OK);
+        assert_memory_equal(one, cut, NPEOPLE * ms->noptions * sizeof one[0]);
+        assert_true(never.polls >= 1);
+        counter soon = {0, never.polls / 2};
+        assert_int_equal(
+            dms_budget_price_claims_polled(ms, laws, NPEOPLE, count_polls, &soon, cut, &err),
+            DMS_ETOOBIG);
+        assert_string_equal(err.message, "the computation was cancelled");
+        tried++;
+    }
+    assert_true(tried >= 4);
+}
+
 /* The plan comparison (POST /v1/compare) polls its quotes alike. */
 static void test_compare_cancels(void **state)
 {
@@ -367,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_quote_stops_promptly),
         cmocka_unit_test(test_budget_cancels_at_every_point),
         cmocka_unit_test(test_compare_cancels),
+        cmocka_unit_test(test_price_claims_cut_is_exact),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

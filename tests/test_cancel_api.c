@@ -2,11 +2,12 @@
  * Cancelling quotes and jobs through the real `dmsrate serve`: a quote of
  * real size (16 segments of 7 claims modules with their own network and
  * terms, 1,024 people in 1,024 distinct rating cells, percentiles: many
- * seconds of work) under --compute-timeout 1 answers 503
- * deadline_exceeded soon after the second, while /healthz keeps answering
- * fast; the same quote started as a job ends as "cancelled" soon after
- * DELETE /v1/jobs/{id} (202), a second DELETE answers 409, a finished job
- * 409 and an unknown one 404; and the server stays usable afterwards.
+ * seconds of work) and a budget run of the 5,000-person holding under
+ * --compute-timeout 1 answer 503 deadline_exceeded soon after the second,
+ * while /healthz keeps answering fast; the same quote or budget run started
+ * as a job ends as "cancelled" soon after DELETE /v1/jobs/{id} (202), a
+ * second DELETE answers 409, a finished job 409, an unknown one or another
+ * role's 404; and the server stays usable afterwards.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -89,6 +90,24 @@ static char *big_quote(void)
     return text;
 }
 
+/* A budget run of real size: the 5,000-person holding and its budgets
+ * file (several seconds of work). */
+static char *big_budget(void)
+{
+    FILE *file = fopen("examples/census/holding-5000.csv", "rb");
+    assert_non_null(file);
+    char *csv = slurp_fd(file);
+    fclose(file);
+    json_t *budgets = json_load_file("examples/budgets/holding-2026.json", 0, NULL);
+    assert_non_null(budgets);
+    json_t *body = json_pack("{s:s, s:o}", "census_csv", csv, "budgets", budgets);
+    free(csv);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    assert_non_null(text);
+    return text;
+}
+
 static json_t *body_json(const struct http_response *r)
 {
     json_t *j = json_loadb(r->body, r->body_len, 0, NULL);
@@ -144,12 +163,24 @@ static void quote_stops_at_deadline(void **state)
     assert_true(quote.took < 2.5);
     assert_true(worst < 0.5);
     http_response_free(&quote.r);
+    /* a budget run alike */
+    char *budget = big_budget();
+    double t0 = now_seconds();
+    struct http_response r;
+    http_call(f.port, "POST", "/v1/budgets?async=false", "application/json", budget, &r, T);
+    double took = now_seconds() - t0;
+    printf("big budget run under --compute-timeout 1: %d %s after %.2f s\n", r.status,
+           error_code(&r, code, sizeof code), took);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(error_code(&r, code, sizeof code), "deadline_exceeded");
+    assert_true(took < 2.5);
+    http_response_free(&r);
+    free(budget);
     /* the one worker is free again: a small quote is answered */
     FILE *file = fopen("examples/requests/quote-startup-csv.json", "rb");
     assert_non_null(file);
     char *small = slurp_fd(file);
     fclose(file);
-    struct http_response r;
     http_call(f.port, "POST", "/v1/quotes", "application/json", small, &r, T);
     assert_int_equal(r.status, 200);
     http_response_free(&r);
@@ -252,6 +283,39 @@ static void delete_cancels_a_running_job(void **state)
     fixture_finish(&f);
 }
 
+static void delete_cancels_a_budget_job(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--rate-limit", "0", NULL};
+    start(extra);
+    char *body = big_budget();
+    json_t *started = start_job("/v1/budgets?async=true", body);
+    const char *href = json_string_value(json_object_get(started, "href"));
+    struct timespec running = {0, 500 * 1000 * 1000};
+    nanosleep(&running, NULL);
+    struct http_response r;
+    http_call(f.port, "GET", href, NULL, NULL, &r, T);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"status\":\"running\""));
+    http_response_free(&r);
+    http_call(f.port, "DELETE", href, NULL, NULL, &r, T);
+    assert_int_equal(r.status, 202);
+    http_response_free(&r);
+    double took = 0;
+    json_t *over = wait_over(href, &took);
+    printf("budget job over %.1f ms after DELETE\n", 1e3 * took);
+    assert_true(took < 1.0);
+    assert_string_equal(json_string_value(json_object_get(over, "status")), "cancelled");
+    assert_int_equal(json_integer_value(json_object_get(over, "http_status")), 503);
+    json_decref(over);
+    http_call(f.port, "DELETE", href, NULL, NULL, &r, T);
+    assert_int_equal(r.status, 409);
+    http_response_free(&r);
+    json_decref(started);
+    free(body);
+    fixture_finish(&f);
+}
+
 /* Another role's key cannot cancel a broker's job: 404, as GET answers. */
 static void delete_is_scoped_like_get(void **state)
 {
@@ -284,6 +348,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(quote_stops_at_deadline, finish),
         cmocka_unit_test_teardown(delete_cancels_a_running_job, finish),
+        cmocka_unit_test_teardown(delete_cancels_a_budget_job, finish),
         cmocka_unit_test_teardown(delete_is_scoped_like_get, finish),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

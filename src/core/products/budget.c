@@ -996,7 +996,10 @@ static int price_unit(const table_work *w, size_t m, size_t n, dms_budget_law *l
             for (size_t o = 0; o < ms->noptions; o++)
                 claims[c * ms->noptions + o] = ms->options[o].included ? rated.flat_cost : 0.0;
     }
-    if (!flat && (status = dms_budget_price_claims(ms, laws, t->ncells, claims, err)) != DMS_OK)
+    if (!flat &&
+        (status = dms_budget_price_claims_polled(
+             ms, laws, t->ncells, w->gate != NULL && w->gate->hook != NULL ? gate_fired : NULL,
+             w->gate, claims, err)) != DMS_OK)
         return status;
     for (size_t o = 0; o < ms->noptions; o++)
         for (size_t c = 0; c < t->ncells; c++) {
