@@ -18,6 +18,7 @@
 int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_law *laws,
                             size_t nlaws, double *out, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_budget_price_claims_polled(ms, laws, nlaws, NULL, NULL, out, err);
 }
 
