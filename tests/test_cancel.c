@@ -161,10 +161,14 @@ static void quote_cancels_at_every_point(bool single_thread)
     char *hooked = run_quote(&qc, single_thread, count_polls, &never, &status, diag);
     assert_int_equal(status, DMS_OK);
     assert_string_equal(hooked, plain); /* a hook that never fires changes nothing */
+    /* The last points stay 5% short of the total: threads sharing the
+     * quote's caches may find a price the other computed, so a run's polls
+     * vary a little. */
     unsigned long total = never.polls;
     /* per cell and scenario, per module aggregate, per cell of the distribution */
     assert_true(total > 20);
-    unsigned long points[] = {0, 1, 2, 7, total / 4, total / 2, 3 * total / 4, total - 1};
+    unsigned long points[] = {
+        0, 1, 2, 7, total / 4, total / 2, 3 * total / 4, total - total / 20 - 1};
     size_t npoints = under_valgrind() ? 3 : sizeof points / sizeof points[0];
     for (size_t i = 0; i < npoints; i++) {
         dms_diag_clear(diag);
@@ -292,7 +296,8 @@ static void test_budget_cancels_at_every_point(void **state)
         /* table units, segments, checking quotes and the cells inside them */
         assert_true(total > 40);
     }
-    unsigned long points[] = {0, 1, 5, total / 8, total / 4, total / 2, 3 * total / 4, total - 1};
+    unsigned long points[] = {
+        0, 1, 5, total / 8, total / 4, total / 2, 3 * total / 4, total - total / 20 - 1};
     size_t npoints = under_valgrind() ? 2 : sizeof points / sizeof points[0];
     for (size_t i = 0; i < npoints; i++) {
         dms_diag_clear(diag);
@@ -397,7 +402,7 @@ static void test_compare_cancels(void **state)
         dms_budget_compare_with(tariff, model, census, "census", list, 2, &options, &hooked, diag),
         DMS_OK);
     assert_memory_equal(plain.results, hooked.results, sizeof plain.results);
-    unsigned long points[] = {0, 3, never.polls / 2, never.polls - 1};
+    unsigned long points[] = {0, 3, never.polls / 2, never.polls - never.polls / 20 - 1};
     size_t npoints = under_valgrind() ? 2 : sizeof points / sizeof points[0];
     for (size_t i = 0; i < npoints; i++) {
         dms_quote_cache_clear();
