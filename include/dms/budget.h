@@ -382,6 +382,13 @@ int dms_budget_run(const dms_tariff *tariff, const dms_model *model, const dms_c
 /* How a budget run is carried out; a zeroed struct is the default. */
 typedef struct dms_budget_run_options {
     dms_progress *progress; /* told of each stage and segment; NULL: none */
+    /* Polled per unit of the option table, per segment solved, per checking
+     * quote and inside those quotes (NULL: never), by one thread at a time,
+     * so the hook need not be thread-safe. A true answer abandons the run:
+     * DMS_ETOOBIG "the computation was cancelled" in diag, *out NULL, every
+     * thread joined, nothing kept. The hook changes no number. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_budget_run_options;
 
 /* dms_budget_run with options (may be NULL). */
@@ -401,6 +408,12 @@ typedef struct dms_budget_comparison {
 int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const dms_census *census,
                        const char *census_source, const dms_plan *const *plans, size_t nplans,
                        dms_budget_comparison *out, dms_diag *diag);
+/* dms_budget_compare with options (may be NULL): only the cancel hook is used. */
+int dms_budget_compare_with(const dms_tariff *tariff, const dms_model *model,
+                            const dms_census *census, const char *census_source,
+                            const dms_plan *const *plans, size_t nplans,
+                            const dms_budget_run_options *options, dms_budget_comparison *out,
+                            dms_diag *diag);
 
 /*
  * Encoders (src/core/report_budget.c), shared by the CLI and the API: new

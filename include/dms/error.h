@@ -91,6 +91,15 @@ int dms_error_set(dms_error *err, int code, const char *path, const char *fmt, .
 int dms_error_vset(dms_error *err, int code, const char *path, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
 
+/*
+ * Records the error of a computation given up because its caller's cancel
+ * hook said so (a deadline passed, the client left, the service stops):
+ * DMS_ETOOBIG, "the computation was cancelled" with its Russian form; the
+ * one place that message is written. Same rules as dms_error_set; returns
+ * DMS_ETOOBIG.
+ */
+int dms_error_cancelled(dms_error *err);
+
 /* Records an error at source:line:column of a text file. Same rules. */
 int dms_error_set_at(dms_error *err, int code, const char *source, int line, int column,
                      const char *fmt, ...) __attribute__((format(printf, 6, 7)));

@@ -38,6 +38,13 @@ typedef struct dms_quote_options {
      * thread each): for servers that already run a request per core. */
     bool single_thread;
     const char *census_source; /* file name for census line references */
+    /* Polled per rating cell, per cell of the group distribution and inside
+     * each module's aggregate (NULL: never), from the quote's threads one at
+     * a time, so the hook need not be thread-safe. A true answer abandons
+     * the quote: DMS_ETOOBIG "the computation was cancelled" in diag, *out
+     * NULL, every thread joined, nothing kept. The hook changes no number. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } dms_quote_options;
 
 dms_quote_options dms_quote_options_default(void);

@@ -44,7 +44,8 @@ static const struct access {
     {"GET", "/v1/tariffs/{id}", ANY, false},
     {"POST", "/v1/aggregate", PRICING, false},
     {"POST", "/v1/quotes", PRICING, false},
-    {"GET", "/v1/jobs/{id}", PRICING, false}, /* the job itself checks its owner */
+    {"GET", "/v1/jobs/{id}", PRICING, false},    /* the job itself checks its owner */
+    {"DELETE", "/v1/jobs/{id}", PRICING, false}, /* as GET */
     {"POST", "/v1/admin/reload", INS, false},
     {"GET", "/v1/employers", ANY & ~EMP, false},
     {"POST", "/v1/employers", INS, false},

@@ -1,7 +1,9 @@
 /*
  * The job table of the HTTP API (see jobs.h): a fixed array under one
  * mutex, a detached thread per running job, progress written by the job's
- * thread through dms_progress and read by GET /v1/jobs/{id}.
+ * thread through dms_progress and read by GET /v1/jobs/{id}, and a cancel
+ * flag set by DELETE /v1/jobs/{id} or a stopping server that the job's
+ * computation polls through its cancel hook.
  */
 #include "jobs.h"
 
@@ -28,6 +30,7 @@ typedef struct job {
     double fraction;
     const char *stage; /* static */
     time_t finished;
+    bool cancel;     /* DELETE or a stop asked it to end: its status is "cancelled" */
     unsigned status; /* the answer, once done */
     char *body;
     size_t body_len;
@@ -80,14 +83,33 @@ static void on_progress(void *user, double fraction, const char *stage)
     pthread_mutex_unlock(&lock);
 }
 
+/* The job's cancel hook: true once its flag is set. */
+static bool job_cancelled(void *user)
+{
+    const struct run *r = user;
+    pthread_mutex_lock(&lock);
+    bool cancel = strcmp(jobs[r->slot].id, r->id) == 0 && jobs[r->slot].cancel;
+    pthread_mutex_unlock(&lock);
+    return cancel;
+}
+
 static void *job_main(void *p)
 {
     struct run *r = p;
     dms_progress progress = dms_progress_make(on_progress, r);
     dms_api_response resp = {.status = 500};
-    r->fn(r->arg, &progress, &resp);
+    r->fn(r->arg, job_cancelled, r, &progress, &resp);
     pthread_mutex_lock(&lock);
     job *j = &jobs[r->slot];
+    if (j->cancel) {
+        /* whatever it got to, a cancelled job answers that it was cancelled */
+        free(resp.body);
+        resp = (dms_api_response){0};
+        dms_error err;
+        dms_error_clear(&err);
+        dms_error_cancelled(&err);
+        dms_api_response_error(&resp, 503, &err, "cancelled");
+    }
     j->state = JOB_DONE;
     j->finished = time(NULL);
     j->status = resp.status;
@@ -188,45 +210,111 @@ int dms_api_job_wanted(const dms_api_request *req)
     return strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ? 1 : 0;
 }
 
-void dms_api_job_show(const dms_api_request *req, const dms_api_hooks *hooks,
-                      dms_api_response *resp)
+/*
+ * The job named by req->param if req's caller may see it (a copy, and its
+ * answer's body when it is over, for the caller to free), else false.
+ * Only a key of the role and employer that started it sees an owned job;
+ * to the others it does not exist (404, not 403, so that another tenant
+ * learns nothing of it). With cancel, a visible running job not yet
+ * cancelled is flagged to stop (*flagged true).
+ */
+static bool find_visible(const dms_api_request *req, bool cancel, job *copy, char **body,
+                         bool *flagged)
 {
-    (void)hooks;
+    *body = NULL;
+    *flagged = false;
     pthread_mutex_lock(&lock);
     expire(time(NULL));
-    const job *found = NULL;
+    job *found = NULL;
     for (size_t i = 0; i < DMS_API_JOBS_MAX && found == NULL; i++)
         if (jobs[i].state != JOB_FREE && strlen(req->param) == DMS_API_JOB_ID_LEN &&
             strcmp(jobs[i].id, req->param) == 0)
             found = &jobs[i];
-    job copy;
-    if (found != NULL)
-        copy = *found;
-    char *body = NULL;
-    if (found != NULL && found->state == JOB_DONE && found->body != NULL)
-        body = strndup(found->body, found->body_len);
-    pthread_mutex_unlock(&lock);
-    /* only a key of the role and employer that started it; 404, not 403, so
-     * that another tenant learns nothing of it */
-    if (found != NULL && copy.owned &&
-        (req->principal == NULL || req->principal->role != copy.role ||
-         req->principal->employer != copy.employer))
+    if (found != NULL && found->owned &&
+        (req->principal == NULL || req->principal->role != found->role ||
+         req->principal->employer != found->employer))
         found = NULL;
-    if (found == NULL) {
-        free(body);
-        reply_error(resp, DMS_ENOTFOUND, "no such job (jobs last 15 minutes after they end)");
-        return;
+    if (found != NULL && cancel && found->state == JOB_RUNNING && !found->cancel) {
+        found->cancel = true;
+        *flagged = true;
     }
-    json_t *out = json_pack("{s:s, s:s, s:f, s:s}", "job", copy.id, "status",
-                            copy.state == JOB_RUNNING ? "running"
-                            : copy.status < 400       ? "done"
-                                                      : "failed",
-                            "progress", copy.fraction, "stage", copy.stage);
-    if (out != NULL && copy.state == JOB_DONE) {
-        json_object_set_new(out, "http_status", json_integer(copy.status));
+    if (found != NULL) {
+        *copy = *found;
+        if (found->state == JOB_DONE && found->body != NULL)
+            *body = strndup(found->body, found->body_len);
+    }
+    pthread_mutex_unlock(&lock);
+    return found != NULL;
+}
+
+/* The job as GET shows it; body (borrowed) is its answer once it is over. */
+static json_t *job_json(const job *j, const char *body)
+{
+    const char *status = j->cancel                 ? "cancelled"
+                         : j->state == JOB_RUNNING ? "running"
+                         : j->status < 400         ? "done"
+                                                   : "failed";
+    json_t *out = json_pack("{s:s, s:s, s:f, s:s}", "job", j->id, "status", status, "progress",
+                            j->fraction, "stage", j->stage);
+    if (out != NULL && j->state == JOB_DONE) {
+        json_object_set_new(out, "http_status", json_integer(j->status));
         json_t *result = body != NULL ? json_loads(body, 0, NULL) : NULL;
         json_object_set_new(out, "result", result != NULL ? result : json_null());
     }
+    return out;
+}
+
+void dms_api_job_show(const dms_api_request *req, const dms_api_hooks *hooks,
+                      dms_api_response *resp)
+{
+    (void)hooks;
+    job copy;
+    char *body;
+    bool flagged;
+    if (!find_visible(req, false, &copy, &body, &flagged)) {
+        reply_error(resp, DMS_ENOTFOUND, "no such job (jobs last 15 minutes after they end)");
+        return;
+    }
+    dms_api_response_json(resp, 200, job_json(&copy, body));
     free(body);
-    dms_api_response_json(resp, 200, out);
+}
+
+void dms_api_job_cancel(const dms_api_request *req, const dms_api_hooks *hooks,
+                        dms_api_response *resp)
+{
+    (void)hooks;
+    job copy;
+    char *body;
+    bool flagged;
+    if (!find_visible(req, true, &copy, &body, &flagged)) {
+        reply_error(resp, DMS_ENOTFOUND, "no such job (jobs last 15 minutes after they end)");
+        return;
+    }
+    if (!flagged) {
+        free(body);
+        reply_error(resp, DMS_ECONFLICT,
+                    copy.cancel ? "the job is already cancelled" : "the job is already over");
+        return;
+    }
+    dms_api_response_json(resp, 202, job_json(&copy, body));
+    free(body);
+}
+
+unsigned dms_api_jobs_cancel_all(unsigned wait_ms)
+{
+    unsigned running = 0;
+    for (unsigned waited = 0;; waited += 10) {
+        running = 0;
+        pthread_mutex_lock(&lock);
+        for (size_t i = 0; i < DMS_API_JOBS_MAX; i++)
+            if (jobs[i].state == JOB_RUNNING) {
+                jobs[i].cancel = true;
+                running++;
+            }
+        pthread_mutex_unlock(&lock);
+        if (running == 0 || waited >= wait_ms)
+            return running;
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
 }

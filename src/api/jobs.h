@@ -24,8 +24,11 @@
 #define DMS_API_JOB_ID_LEN 32        /* hex characters */
 
 /* The work of a job: computes into resp (as a handler would), telling
- * progress; then frees arg. Runs on the job's thread. */
-typedef void (*dms_api_job_fn)(void *arg, dms_progress *progress, dms_api_response *resp);
+ * progress and polling cancelled(cancel_ctx) as dms_api_request.cancelled
+ * is polled (NULL: never cancelled); then frees arg. Runs on the job's
+ * thread, or inline for a synchronous request with the request's hook. */
+typedef void (*dms_api_job_fn)(void *arg, bool (*cancelled)(void *ctx), void *cancel_ctx,
+                               dms_progress *progress, dms_api_response *resp);
 
 /*
  * Starts fn(arg) on a new thread as a job owned by req's caller and answers
@@ -39,6 +42,21 @@ bool dms_api_job_start(const dms_api_request *req, dms_api_job_fn fn, void *arg,
 /* GET /v1/jobs/{id}. */
 void dms_api_job_show(const dms_api_request *req, const dms_api_hooks *hooks,
                       dms_api_response *resp);
+
+/*
+ * DELETE /v1/jobs/{id}: cancels a running job, seen by the same callers as
+ * GET (else 404). Answers 202 with the job, status "cancelled"; its thread
+ * stops at its next poll and the job keeps that status. 409 if the job is
+ * over or already cancelled.
+ */
+void dms_api_job_cancel(const dms_api_request *req, const dms_api_hooks *hooks,
+                        dms_api_response *resp);
+
+/*
+ * Cancels every running job (a server stopping) and waits up to wait_ms for
+ * their threads to end. Returns how many are still running.
+ */
+unsigned dms_api_jobs_cancel_all(unsigned wait_ms);
 
 /* Whether the caller asked for a job (?async=true), for none (?async=false)
  * or left it to the estimate (-1). */

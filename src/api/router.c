@@ -69,6 +69,7 @@ static const struct route {
     {"POST", "/v1/quotes", handle_quote, json_only},
     {"POST", "/v1/budgets", dms_api_handle_budgets, json_only},
     {"GET", "/v1/jobs/{id}", dms_api_job_show, NULL},
+    {"DELETE", "/v1/jobs/{id}", dms_api_job_cancel, NULL},
     {"POST", "/v1/compare", dms_api_handle_compare, json_only},
     {"POST", "/v1/funding", dms_api_handle_funding, json_only},
     {"POST", "/v1/crisis", dms_api_handle_crisis, json_only},
@@ -587,7 +588,8 @@ static void quote_work_free(struct quote_work *w)
 }
 
 /* Prices the quote and answers resp as POST /v1/quotes does; frees w. */
-static void run_quote(void *arg, dms_progress *progress, dms_api_response *resp)
+static void run_quote(void *arg, bool (*cancelled)(void *ctx), void *cancel_ctx,
+                      dms_progress *progress, dms_api_response *resp)
 {
     struct quote_work *w = arg;
     dms_error err;
@@ -602,6 +604,8 @@ static void run_quote(void *arg, dms_progress *progress, dms_api_response *resp)
         dms_quote_options options = dms_quote_options_default();
         options.percentiles = w->q.percentiles;
         options.census_source = "census";
+        options.cancelled = cancelled;
+        options.cancel_ctx = cancel_ctx;
         if (dms_quote_compute(w->tariff, w->model, w->q.plan, w->q.census, &options, &quote, diag,
                               warnings) != DMS_OK)
             dms_diag_first(diag, &err);
@@ -682,5 +686,5 @@ static void handle_quote(const dms_api_request *req, const dms_api_hooks *hooks,
             quote_work_free(w);
         return;
     }
-    run_quote(w, NULL, resp);
+    run_quote(w, req->cancelled, req->cancel_ctx, NULL, resp);
 }

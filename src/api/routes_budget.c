@@ -143,7 +143,8 @@ static void budget_work_free(struct budget_work *w)
 }
 
 /* Runs the budget and answers resp as POST /v1/budgets does; frees w. */
-static void run_budget(void *arg, dms_progress *progress, dms_api_response *resp)
+static void run_budget(void *arg, bool (*cancelled)(void *ctx), void *cancel_ctx,
+                       dms_progress *progress, dms_api_response *resp)
 {
     struct budget_work *w = arg;
     dms_error err;
@@ -151,7 +152,8 @@ static void run_budget(void *arg, dms_progress *progress, dms_api_response *resp
     dms_budget_result *result = NULL;
     dms_diag *diag = NULL;
     json_t *out = NULL;
-    dms_budget_run_options options = {.progress = progress};
+    dms_budget_run_options options = {
+        .progress = progress, .cancelled = cancelled, .cancel_ctx = cancel_ctx};
     if (dms_diag_alloc(0, &diag) != DMS_OK)
         dms_error_set(&err, DMS_ENOMEM, NULL, "no memory");
     else if (dms_budget_run_with(w->tariff, w->model, w->census, "census", w->request, &options,
@@ -203,7 +205,7 @@ void dms_api_handle_budgets(const dms_api_request *req, const dms_api_hooks *hoo
     bool job = wanted == 1 ||
                (wanted == -1 && budget_seconds(w->census, w->request) > DMS_API_JOB_SECONDS);
     if (!job)
-        run_budget(w, NULL, resp);
+        run_budget(w, req->cancelled, req->cancel_ctx, NULL, resp);
     else if (!dms_api_job_start(req, run_budget, w, resp))
         budget_work_free(w);
     free_census_body(&b);
@@ -250,8 +252,10 @@ void dms_api_handle_compare(const dms_api_request *req, const dms_api_hooks *hoo
         goto done;
     if (!new_diag(&diag, &err))
         goto done;
-    compared = dms_budget_compare(tariff, model, b.census, "census", (const dms_plan *const *)plans,
-                                  nplans, &cmp, diag) == DMS_OK;
+    dms_budget_run_options options = {.cancelled = req->cancelled, .cancel_ctx = req->cancel_ctx};
+    compared =
+        dms_budget_compare_with(tariff, model, b.census, "census", (const dms_plan *const *)plans,
+                                nplans, &options, &cmp, diag) == DMS_OK;
     if (compared)
         out = dms_report_budget_compare(&cmp, &err);
 done:

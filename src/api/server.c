@@ -60,6 +60,8 @@
 #include "dms/report.h"
 #include "dms/store.h"
 
+#include "jobs.h"
+
 /* The largest header block the accept thread waits for (431 beyond). */
 #define HEADER_MAX (32 * 1024)
 /* libmicrohttpd's memory per connection (see MHD_start_daemon below). */
@@ -1634,6 +1636,7 @@ unsigned dms_api_server_stop(dms_api_server *server, unsigned grace_ms)
         pthread_join(server->acceptor, NULL);
     close(server->listen_fd);
     server->listen_fd = -1;
+    dms_api_jobs_cancel_all(0); /* jobs end at their next poll; their answers would be lost */
     /* In-flight requests get most of the grace; then their computations are
      * cancelled, which ends them within milliseconds. */
     unsigned cancel_at = grace_ms > 500 ? grace_ms - grace_ms / 5 : 0;
@@ -1646,6 +1649,7 @@ unsigned dms_api_server_stop(dms_api_server *server, unsigned grace_ms)
         waited += 10;
     }
     atomic_store(&server->abandon, true);
+    dms_api_jobs_cancel_all(grace_ms > waited ? grace_ms - waited : 0);
     unsigned left = (unsigned)atomic_load(&server->answering);
     MHD_stop_daemon(server->daemon);
     MHD_stop_daemon(server->light);

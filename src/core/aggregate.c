@@ -934,7 +934,7 @@ static bool cancelled(const dms_aggregate_spec *spec, dms_error *err)
 {
     if (spec->cancelled == NULL || !spec->cancelled(spec->cancel_ctx))
         return false;
-    dms_error_set(err, DMS_ETOOBIG, NULL, "the computation was cancelled");
+    dms_error_cancelled(err);
     return true;
 }
 

@@ -14,8 +14,9 @@
 #include "dms/quote.h"
 
 #include <math.h>
-#include <stdint.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,42 @@ const char *dms_anti_selection_reason_text(enum dms_anti_selection_reason reason
 dms_quote_options dms_quote_options_default(void)
 {
     return (dms_quote_options){.percentiles = true, .census_source = "census"};
+}
+
+/* The caller's cancel hook as the quote's threads poll it: one thread at a
+ * time (a hook need not be thread-safe), and once it has said yes every
+ * later poll says yes at once, so the other threads stop at their next
+ * poll without asking it again. */
+typedef struct cancel_gate {
+    bool (*hook)(void *ctx); /* NULL: never cancelled */
+    void *ctx;
+    pthread_mutex_t lock;
+    atomic_bool fired;
+} cancel_gate;
+
+/* True once the hook has said yes (the aggregate specs' hook). */
+static bool gate_fired(void *arg)
+{
+    cancel_gate *gate = arg;
+    if (gate == NULL || gate->hook == NULL)
+        return false;
+    if (atomic_load(&gate->fired))
+        return true;
+    pthread_mutex_lock(&gate->lock);
+    if (!atomic_load(&gate->fired) && gate->hook(gate->ctx))
+        atomic_store(&gate->fired, true);
+    pthread_mutex_unlock(&gate->lock);
+    return atomic_load(&gate->fired);
+}
+
+/* A poll point of a long loop: true, with the cancel error in err, once the
+ * quote is to stop. */
+static bool gate_stop(cancel_gate *gate, dms_error *err)
+{
+    if (!gate_fired(gate))
+        return false;
+    dms_error_cancelled(err);
+    return true;
 }
 
 /* A plan module resolved against the tariff and model. */
@@ -433,9 +470,9 @@ dms_aggregate_spec dms_quote_module_spec(const dms_frequency *freq, const dms_se
 
 /* Prices one cell; with want_distribution, also the distribution of one
  * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd). */
-static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
-                      const dms_region *region, int scenario, bool want_distribution,
-                      double person_span, cell_price *price, dms_error *err)
+static int price_cell(const dms_quote *q, cancel_gate *gate, const resolved_segment *rs,
+                      size_t band, int sex, const dms_region *region, int scenario,
+                      bool want_distribution, double person_span, cell_price *price, dms_error *err)
 {
     memset(price, 0, sizeof *price);
     dms_model_adjust adj = dms_model_adjust_neutral();
@@ -462,6 +499,11 @@ static int price_cell(const dms_quote *q, const resolved_segment *rs, size_t ban
             dms_quote_module_spec(&rated.frequency, &rated.severity, &rm->cov, rm->annual_limit);
         double key[CACHE_KEY_LEN];
         cache_key(&spec, key);
+        if (gate != NULL && gate->hook != NULL) {
+            /* only polled: the module's numbers are the same with or without it */
+            spec.cancelled = gate_fired;
+            spec.cancel_ctx = gate;
+        }
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
@@ -671,9 +713,10 @@ static void finish_block(dms_quote_block *block)
  * cache when the same modules, head count and span were priced before.
  * slot->pmf stays NULL for a cell whose claims cannot vary.
  */
-static int cell_total(const dms_quote *q, const resolved_segment *rs, size_t band, int sex,
-                      const dms_region *region, int scenario, unsigned long count,
-                      double person_span, cell_price *price, dms_placed *slot, dms_error *err)
+static int cell_total(const dms_quote *q, cancel_gate *gate, const resolved_segment *rs,
+                      size_t band, int sex, const dms_region *region, int scenario,
+                      unsigned long count, double person_span, cell_price *price, dms_placed *slot,
+                      dms_error *err)
 {
     memset(slot, 0, sizeof *slot);
     double variance = 0.0;
@@ -688,7 +731,8 @@ static int cell_total(const dms_quote *q, const resolved_segment *rs, size_t ban
     if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
         return DMS_OK;
     cell_price full;
-    int status = price_cell(q, rs, band, sex, region, scenario, true, person_span, &full, err);
+    int status =
+        price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, &full, err);
     if (status != DMS_OK)
         return status;
     if (full.person.pmf == NULL)
@@ -724,6 +768,7 @@ typedef struct scenario_job {
     size_t nrefs;
     double flat_total;
     dms_quote_distribution *distribution; /* filled when percentiles are asked for */
+    cancel_gate *gate;                    /* shared by the scenarios' threads */
     int status;
     dms_error err;
 } scenario_job;
@@ -770,10 +815,13 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                     const cell *c = &grid->cells[cell_index(grid, s, band, sex, r)];
                     if (c->count == 0)
                         continue;
+                    if (gate_stop(job->gate, &job->err))
+                        return DMS_ETOOBIG;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    int status = price_cell(q, &job->resolved[s], band, sex, &q->tariff->regions[r],
-                                            k, false, 0.0, &price, &job->err);
+                    int status =
+                        price_cell(q, job->gate, &job->resolved[s], band, sex,
+                                   &q->tariff->regions[r], k, false, 0.0, &price, &job->err);
                     if (status != DMS_OK)
                         return status;
                     dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
@@ -831,6 +879,10 @@ static int group_distribution(scenario_job *job)
     size_t nterms = 0;
     for (size_t i = 0; i < job->nrefs && variance > 0; i++) {
         const cell_ref *ref = &job->refs[i];
+        if (gate_stop(job->gate, &job->err)) {
+            status = DMS_ETOOBIG;
+            break;
+        }
         const resolved_segment *rs = &job->resolved[ref->segment];
         const dms_region *region = &q->tariff->regions[ref->region];
         double person_span = PERSON_SPAN_SD * sqrt(ref->variance) / finer;
@@ -838,7 +890,7 @@ static int group_distribution(scenario_job *job)
         dms_placed *item = &totals->items[totals->n];
         cell_price price;
         if (stride >= 1) {
-            status = price_cell(q, rs, ref->band, ref->sex, region, job->scenario, true,
+            status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario, true,
                                 stride * span, &price, &job->err);
             if (status != DMS_OK)
                 break;
@@ -850,11 +902,11 @@ static int group_distribution(scenario_job *job)
             continue;
         }
         dms_placed total;
-        if ((status = price_cell(q, rs, ref->band, ref->sex, region, job->scenario, false, 0.0,
-                                 &price, &job->err)) != DMS_OK ||
-            (status = cell_total(q, rs, ref->band, ref->sex, region, job->scenario, ref->count,
-                                 job->reference ? person_span : 0.0, &price, &total, &job->err)) !=
-                DMS_OK)
+        if ((status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
+                                 false, 0.0, &price, &job->err)) != DMS_OK ||
+            (status = cell_total(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
+                                 ref->count, job->reference ? person_span : 0.0, &price, &total,
+                                 &job->err)) != DMS_OK)
             break;
         if (total.pmf == NULL)
             continue;
@@ -888,6 +940,10 @@ static int group_distribution(scenario_job *job)
         return DMS_OK;
     }
     dms_placed group = {0};
+    if (gate_stop(job->gate, &job->err)) {
+        free(terms);
+        return DMS_ETOOBIG;
+    }
     status = dms_lattice_sum(terms, nterms, &group, &job->err);
     if (status == DMS_OK)
         for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
@@ -952,6 +1008,9 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     cell_grid grid = {plan->nsegments, model->nbands, tariff->nregions, NULL};
     cell_totals totals[DMS_SCENARIO_COUNT] = {{0}};
     cell_ref *refs[DMS_SCENARIO_COUNT] = {NULL}; /* the jobs' lists, freed here */
+    cancel_gate gate = {.hook = opts.cancelled, .ctx = opts.cancel_ctx};
+    atomic_init(&gate.fired, false);
+    pthread_mutex_init(&gate.lock, NULL);
     if (q == NULL || resolved == NULL || segment_of == NULL || region_of == NULL) {
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a quote");
         goto out_fail;
@@ -1058,6 +1117,11 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     }
     finish_block(&q->total);
 
+    if (gate_stop(&gate, &err)) {
+        dms_diag_add(diag, &err);
+        status = DMS_ETOOBIG;
+        goto out_fail;
+    }
     /* Price every cell once per scenario; scenarios are independent and
      * write only their own slots, so each runs in its own thread. */
     scenario_job jobs[DMS_SCENARIO_COUNT];
@@ -1071,7 +1135,8 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
                                  .percentiles = opts.percentiles,
                                  .reference = opts.reference_percentiles,
                                  .totals = &totals[k],
-                                 .distribution = &q->distribution[k]};
+                                 .distribution = &q->distribution[k],
+                                 .gate = &gate};
         dms_error_clear(&jobs[k].err);
         totals[k].items = calloc(ncells, sizeof *totals[k].items);
         jobs[k].refs = refs[k] = calloc(ncells, sizeof *jobs[k].refs);
@@ -1115,6 +1180,7 @@ out_fail:
     free(resolved);
     free(segment_of);
     free(region_of);
+    pthread_mutex_destroy(&gate.lock);
     dms_quote_free(q);
     return *out != NULL ? DMS_OK : (status != DMS_OK ? status : DMS_EINVAL);
 }
@@ -1167,8 +1233,8 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
         DMS_OK)
         return status;
     cell_price price;
-    status =
-        price_cell(&q, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0, &price, err);
+    status = price_cell(&q, NULL, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0,
+                        &price, err);
     if (status != DMS_OK)
         return status;
     dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;

@@ -459,6 +459,8 @@ static const struct {
     {"cannot start a job thread", "не удалось запустить поток задания"},
     {"no such job (jobs last 15 minutes after they end)",
      "такого задания нет (задания хранятся 15 минут после окончания)"},
+    {"the job is already cancelled", "задание уже отменено"},
+    {"the job is already over", "задание уже завершено"},
     /* English with a Russian hint in brackets: the full Russian sentence */
     {"%s: %s: the database is unavailable (база данных недоступна): %s",
      "%s: %s: база данных недоступна: %s"},
@@ -1266,6 +1268,11 @@ const char *dms_status_name(int status)
  * position) rather than the whole 1.5 KB record, as jansson's
  * jsonp_error_init does. Every string is then empty and NUL-terminated.
  */
+int dms_error_cancelled(dms_error *err)
+{
+    return dms_error_set(err, DMS_ETOOBIG, NULL, "the computation was cancelled");
+}
+
 void dms_error_clear(dms_error *err)
 {
     if (err == NULL)

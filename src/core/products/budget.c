@@ -15,6 +15,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,48 @@ const dms_budget_shock dms_budget_shocks[DMS_BUDGET_NSHOCKS] = {
     {"severity+30%", 1.0, 1.3},  {"both+10%", 1.1, 1.1},      {"both+20%", 1.2, 1.2},
     {"both+30%", 1.3, 1.3},
 };
+
+/* The caller's cancel hook as the run's threads poll it: one thread at a
+ * time (a hook need not be thread-safe); the first yes is latched, so every
+ * other thread stops at its next poll without asking again. */
+typedef struct cancel_gate {
+    bool (*hook)(void *ctx); /* NULL: never cancelled */
+    void *ctx;
+    pthread_mutex_t lock;
+    atomic_bool fired;
+} cancel_gate;
+
+static void gate_init(cancel_gate *gate, const dms_budget_run_options *options)
+{
+    gate->hook = options != NULL ? options->cancelled : NULL;
+    gate->ctx = options != NULL ? options->cancel_ctx : NULL;
+    atomic_init(&gate->fired, false);
+    pthread_mutex_init(&gate->lock, NULL);
+}
+
+/* True once the hook has said yes (also the checking quotes' hook). */
+static bool gate_fired(void *arg)
+{
+    cancel_gate *gate = arg;
+    if (gate == NULL || gate->hook == NULL)
+        return false;
+    if (atomic_load(&gate->fired))
+        return true;
+    pthread_mutex_lock(&gate->lock);
+    if (!atomic_load(&gate->fired) && gate->hook(gate->ctx))
+        atomic_store(&gate->fired, true);
+    pthread_mutex_unlock(&gate->lock);
+    return atomic_load(&gate->fired);
+}
+
+/* A poll point: true, with the cancel error in err, once the run is to stop. */
+static bool gate_stop(cancel_gate *gate, dms_error *err)
+{
+    if (!gate_fired(gate))
+        return false;
+    dms_error_cancelled(err);
+    return true;
+}
 
 static double now_seconds(void)
 {
@@ -905,6 +948,7 @@ typedef struct table_work {
     double group_factor;
     double trend_years;
     const size_t *key_of_cell;
+    cancel_gate *gate;
     pthread_mutex_t lock;
     size_t next, nunits;
 } table_work;
@@ -952,7 +996,10 @@ static int price_unit(const table_work *w, size_t m, size_t n, dms_budget_law *l
             for (size_t o = 0; o < ms->noptions; o++)
                 claims[c * ms->noptions + o] = ms->options[o].included ? rated.flat_cost : 0.0;
     }
-    if (!flat && (status = dms_budget_price_claims(ms, laws, t->ncells, claims, err)) != DMS_OK)
+    if (!flat &&
+        (status = dms_budget_price_claims_polled(
+             ms, laws, t->ncells, w->gate != NULL && w->gate->hook != NULL ? gate_fired : NULL,
+             w->gate, claims, err)) != DMS_OK)
         return status;
     for (size_t o = 0; o < ms->noptions; o++)
         for (size_t c = 0; c < t->ncells; c++) {
@@ -988,7 +1035,8 @@ static void *price_table_part(void *arg)
             break;
         /* Modules first: the heaviest (outpatient) come early in the catalogue. */
         size_t m = unit / t->space->nnetworks, n = unit % t->space->nnetworks;
-        job->status = price_unit(w, m, n, laws, claims, &job->err);
+        job->status = gate_stop(w->gate, &job->err) ? DMS_ETOOBIG
+                                                    : price_unit(w, m, n, laws, claims, &job->err);
         if (job->status != DMS_OK) {
             pthread_mutex_lock(&w->lock);
             w->next = w->nunits; /* the others stop too */
@@ -1000,9 +1048,10 @@ static void *price_table_part(void *arg)
     return NULL;
 }
 
-int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
-                           const dms_census *census, const char *census_source,
-                           const dms_budget_space *space, dms_budget_table **out, dms_diag *diag)
+static int table_alloc(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                       const dms_census *census, const char *census_source,
+                       const dms_budget_space *space, cancel_gate *gate, dms_budget_table **out,
+                       dms_diag *diag)
 {
     *out = NULL;
     int status = DMS_OK;
@@ -1095,6 +1144,7 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
                        .model = model,
                        .group_factor = group_factor,
                        .key_of_cell = key_of_cell,
+                       .gate = gate,
                        .nunits = space->nmodules * space->nnetworks};
     if ((status = dms_model_trend_years(model, plan->period_from, plan->period_to,
                                         &work.trend_years, &err)) != DMS_OK) {
@@ -1124,7 +1174,8 @@ int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, con
     for (size_t w = 0; w < nthreads; w++)
         if (jobs[w].status != DMS_OK) {
             status = jobs[w].status;
-            dms_error_prefix_path(&jobs[w].err, "/design_space");
+            if (!gate_fired(gate)) /* a cancel is no fault of the design space */
+                dms_error_prefix_path(&jobs[w].err, "/design_space");
             dms_diag_add(diag, &jobs[w].err);
             goto out;
         }
@@ -1169,6 +1220,13 @@ out:
     free(key_of_cell);
     dms_budget_table_free(t);
     return status;
+}
+
+int dms_budget_table_alloc(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                           const dms_census *census, const char *census_source,
+                           const dms_budget_space *space, dms_budget_table **out, dms_diag *diag)
+{
+    return table_alloc(tariff, model, plan, census, census_source, space, NULL, out, diag);
 }
 
 static size_t nopt_of(const dms_budget_table *t)
@@ -1682,6 +1740,7 @@ typedef struct sens_work {
     size_t njobs;                 /* plans x SHOCK_GROUPS, in job_of order */
     int *status;                  /* per job, DMS_OK until it fails */
     dms_diag **diags;             /* per job */
+    cancel_gate *gate;            /* NULL: never cancelled */
     pthread_mutex_t lock;
     size_t next;
     bool failed;
@@ -1704,6 +1763,10 @@ static int price_shock_group(const sens_work *w, const dms_plan *plan, size_t g,
     dms_quote_options options = dms_quote_options_default();
     options.percentiles = false;
     options.census_source = w->census_source;
+    if (w->gate != NULL && w->gate->hook != NULL) {
+        options.cancelled = gate_fired;
+        options.cancel_ctx = w->gate;
+    }
     size_t first = g * DMS_SCENARIO_COUNT;
     size_t shock_of[DMS_SCENARIO_COUNT];
     /* A last, short group fills its other scenarios with copies of its
@@ -1774,7 +1837,14 @@ static void *price_shock_jobs(void *arg)
             break;
         size_t p, g;
         job_of(w->njobs / SHOCK_GROUPS, j, &p, &g);
-        w->status[j] = price_shock_group(w, w->plans[p], g, &w->outs[p], w->diags[j]);
+        dms_error err;
+        dms_error_clear(&err);
+        if (gate_stop(w->gate, &err)) {
+            dms_diag_add(w->diags[j], &err);
+            w->status[j] = DMS_ETOOBIG;
+        } else {
+            w->status[j] = price_shock_group(w, w->plans[p], g, &w->outs[p], w->diags[j]);
+        }
         if (w->status[j] != DMS_OK) {
             pthread_mutex_lock(&w->lock);
             w->failed = true; /* the others stop after their current job */
@@ -1796,7 +1866,8 @@ static void *price_shock_jobs(void *arg)
  */
 static int sensitivity_many(const dms_tariff *tariff, const dms_model *model,
                             const dms_plan *const *plans, size_t nplans, const dms_census *census,
-                            const char *census_source, dms_budget_sensitivity *outs, dms_diag *diag)
+                            const char *census_source, cancel_gate *gate,
+                            dms_budget_sensitivity *outs, dms_diag *diag)
 {
     for (size_t p = 0; p < nplans; p++) {
         memset(&outs[p], 0, sizeof outs[p]);
@@ -1808,6 +1879,7 @@ static int sensitivity_many(const dms_tariff *tariff, const dms_model *model,
                    .census_source = census_source,
                    .plans = plans,
                    .outs = outs,
+                   .gate = gate,
                    .njobs = nplans * SHOCK_GROUPS};
     w.status = malloc((w.njobs ? w.njobs : 1) * sizeof *w.status);
     w.diags = calloc(w.njobs ? w.njobs : 1, sizeof *w.diags);
@@ -1859,7 +1931,7 @@ int dms_budget_sensitivity_compute(const dms_tariff *tariff, const dms_model *mo
                                    const char *census_source, dms_budget_sensitivity *out,
                                    dms_diag *diag)
 {
-    return sensitivity_many(tariff, model, &plan, 1, census, census_source, out, diag);
+    return sensitivity_many(tariff, model, &plan, 1, census, census_source, NULL, out, diag);
 }
 
 /* ------------------------------------------------------------------ run */
@@ -1998,6 +2070,7 @@ typedef struct solve_work {
     const dms_budget_table *table;
     const dms_budget_request *request;
     dms_budget_result *res;
+    cancel_gate *gate;
     pthread_mutex_t lock;
     size_t next;
     bool failed;
@@ -2032,7 +2105,7 @@ static void *solve_part(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (s == w->res->nsegments)
             break;
-        w->status[s] = solve_segment(w, s);
+        w->status[s] = gate_stop(w->gate, &w->err[s]) ? DMS_ETOOBIG : solve_segment(w, s);
         if (w->status[s] != DMS_OK) {
             pthread_mutex_lock(&w->lock);
             w->failed = true;
@@ -2050,7 +2123,8 @@ static void *solve_part(void *arg)
  * segment order is the one reported, whatever the timing.
  */
 static int solve_segments(const dms_budget_table *table, const dms_budget_request *request,
-                          dms_budget_result *res, dms_progress *progress, dms_error *err)
+                          dms_budget_result *res, cancel_gate *gate, dms_progress *progress,
+                          dms_error *err)
 {
     solve_work *w = calloc(1, sizeof *w);
     if (w == NULL)
@@ -2058,6 +2132,7 @@ static int solve_segments(const dms_budget_table *table, const dms_budget_reques
     w->table = table;
     w->request = request;
     w->res = res;
+    w->gate = gate;
     for (size_t s = 0; s < res->nsegments; s++)
         dms_error_clear(&w->err[s]);
     pthread_mutex_init(&w->lock, NULL);
@@ -2112,6 +2187,8 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
     dms_budget_result *res = calloc(1, sizeof *res);
     if (res == NULL)
         return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget result");
+    cancel_gate gate;
+    gate_init(&gate, options);
     res->request = request;
     res->tariff = tariff;
     res->model = model;
@@ -2119,8 +2196,8 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
     res->nsegments = request->plan->nsegments;
     double t0 = now_seconds();
     dms_progress_part(progress, 0.0, 0.85, "pricing the design space");
-    int status = dms_budget_table_alloc(tariff, model, request->plan, census, census_source,
-                                        &request->space, &table, diag);
+    int status = table_alloc(tariff, model, request->plan, census, census_source, &request->space,
+                             &gate, &table, diag);
     if (status != DMS_OK)
         goto out;
     res->cells = dms_budget_table_cells(table);
@@ -2139,7 +2216,7 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
             goto out;
         }
     }
-    if ((status = solve_segments(table, request, res, progress, &err)) != DMS_OK)
+    if ((status = solve_segments(table, request, res, &gate, progress, &err)) != DMS_OK)
         goto out_err;
     res->solve_seconds = now_seconds() - t1;
     res->within_plan = goal_plan(request, res, true);
@@ -2157,7 +2234,8 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
             status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget result");
             goto out;
         }
-        status = sensitivity_many(tariff, model, plans, 2, census, census_source, sens, diag);
+        status =
+            sensitivity_many(tariff, model, plans, 2, census, census_source, &gate, sens, diag);
         res->within_sensitivity = sens[0];
         res->reach_sensitivity = sens[1];
         free(sens);
@@ -2175,6 +2253,7 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
 out_err:
     dms_diag_add(diag, &err);
 out:
+    pthread_mutex_destroy(&gate.lock);
     dms_budget_table_free(table);
     dms_budget_result_free(res);
     return status;
@@ -2186,6 +2265,16 @@ int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const d
                        const char *census_source, const dms_plan *const *plans, size_t nplans,
                        dms_budget_comparison *out, dms_diag *diag)
 {
+    return dms_budget_compare_with(tariff, model, census, census_source, plans, nplans, NULL, out,
+                                   diag);
+}
+
+int dms_budget_compare_with(const dms_tariff *tariff, const dms_model *model,
+                            const dms_census *census, const char *census_source,
+                            const dms_plan *const *plans, size_t nplans,
+                            const dms_budget_run_options *options, dms_budget_comparison *out,
+                            dms_diag *diag)
+{
     memset(out, 0, sizeof *out);
     if (nplans < 2 || nplans > DMS_BUDGET_MAX_PLANS)
         return dms_diag_add_path(diag, DMS_EINVAL, "/plans", "compare two to four plans (got %zu)",
@@ -2193,6 +2282,10 @@ int dms_budget_compare(const dms_tariff *tariff, const dms_model *model, const d
     out->nplans = nplans;
     for (size_t i = 0; i < nplans; i++)
         out->plans[i] = plans[i];
-    return sensitivity_many(tariff, model, plans, nplans, census, census_source, out->results,
-                            diag);
+    cancel_gate gate;
+    gate_init(&gate, options);
+    int status = sensitivity_many(tariff, model, plans, nplans, census, census_source, &gate,
+                                  out->results, diag);
+    pthread_mutex_destroy(&gate.lock);
+    return status;
 }

@@ -31,4 +31,15 @@ typedef struct dms_budget_law {
 int dms_budget_price_claims(const dms_budget_module_space *ms, const dms_budget_law *laws,
                             size_t nlaws, double *out, dms_error *err);
 
+/*
+ * dms_budget_price_claims polling cancelled(cancel_ctx) (NULL: never)
+ * before each distinct pair of deductible and co-pay of the options: the
+ * engine's call is cut along those terms, which every lattice it shares
+ * depends on, so the numbers are those of the one call. A true answer
+ * returns DMS_ETOOBIG, the cancel error.
+ */
+int dms_budget_price_claims_polled(const dms_budget_module_space *ms, const dms_budget_law *laws,
+                                   size_t nlaws, bool (*cancelled)(void *ctx), void *cancel_ctx,
+                                   double *out, dms_error *err);
+
 #endif
