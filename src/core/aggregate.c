@@ -1215,6 +1215,13 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
                 prefix_index(err, i);
             continue;
         }
+        if (isinf(spec->annual_limit)) {
+            /* Without an annual limit dms_aggdist_limited_mean answers the
+             * exact E[S] of dms_aggregate_moments whatever the lattice: the
+             * same double, with no lattice made. */
+            dms_aggregate_moments(spec, &out[i], NULL);
+            continue;
+        }
         item->shared_divisor = shared_divisor_of(spec, &item->plan);
         fill_keys(spec, item);
         shared++;
