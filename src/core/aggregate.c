@@ -733,18 +733,26 @@ static void lattice_put(const double *key, const double *f, size_t n)
     pthread_mutex_unlock(&lattice_lock);
 }
 
-/* dms_discretize_payment of spec's payment on span, through the cache. */
-static int payment_lattice(const dms_aggregate_spec *spec, double span,
-                           enum dms_discretization disc, double *f, size_t n, dms_error *err)
+/* dms_discretize_payment of spec's payment on span, through the cache;
+ * memo (may be NULL) shares limited expected values between lattices. */
+static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
+                                enum dms_discretization disc, dms_lev_memo *memo, double *f,
+                                size_t n, dms_error *err)
 {
     double key[LATTICE_CACHE_KEY];
     lattice_key(&spec->sev, &spec->cov, span, disc, key);
     if (lattice_get(key, f, n))
         return DMS_OK;
-    int status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, f, n, err);
+    int status = dms_discretize_payment_memo(&spec->sev, &spec->cov, span, disc, memo, f, n, err);
     if (status == DMS_OK)
         lattice_put(key, f, n);
     return status;
+}
+
+static int payment_lattice(const dms_aggregate_spec *spec, double span,
+                           enum dms_discretization disc, double *f, size_t n, dms_error *err)
+{
+    return payment_lattice_memo(spec, span, disc, NULL, f, n, err);
 }
 
 /* Whether the shared tables may give a lattice of points on this grid
@@ -1111,6 +1119,10 @@ static int limited_mean_alone(const dms_aggregate_spec *spec, double *out, dms_e
 typedef struct batch_buffers {
     double *direct, *shared, *pmf; /* lattices of the group, the compounding */
     size_t cap;
+    /* The last lattice without co-pay's limited means: the groups come
+     * sorted by severity, deductible, then co-pay, 0 first (its key's
+     * bytes are all zero), so the co-pays of 1/2 after it find them. */
+    dms_lev_memo memo;
 } batch_buffers;
 
 /* The specs items[0..n-1], which share a lattice key. */
@@ -1163,8 +1175,8 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         bool shared =
             shared_ok && (method != DMS_METHOD_AUTO || method_is_settled(b->shared, points, fft_n));
         if (!shared && !direct_made) {
-            if ((status = payment_lattice(first, plan->span, plan->discretization, b->direct,
-                                          longest, err)) != DMS_OK)
+            if ((status = payment_lattice_memo(first, plan->span, plan->discretization, &b->memo,
+                                               b->direct, longest, err)) != DMS_OK)
                 break;
             direct_made = true;
         }
@@ -1228,7 +1240,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     }
     if (status == DMS_OK)
         qsort(items, shared, sizeof *items, compare_item);
-    batch_buffers b = {NULL, NULL, NULL, 0};
+    batch_buffers b = {NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}};
     for (size_t g = 0; g < shared && status == DMS_OK;) {
         size_t end = g + 1;
         while (end < shared && memcmp(items[end].lattice_key, items[g].lattice_key,
@@ -1240,6 +1252,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     free(b.direct);
     free(b.shared);
     free(b.pmf);
+    dms_lev_memo_free(&b.memo);
     free(items);
     return status;
 }

@@ -44,6 +44,13 @@ static bool is_pow2(size_t n)
 int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
                            enum dms_discretization method, double *f, size_t n, dms_error *err)
 {
+    return dms_discretize_payment_memo(sev, cov, span, method, NULL, f, n, err);
+}
+
+int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov, double span,
+                                enum dms_discretization method, dms_lev_memo *memo, double *f,
+                                size_t n, dms_error *err)
+{
     dms_error_clear(err);
     if (!(span > 0) || !isfinite(span))
         return dms_error_set(err, DMS_EINVAL, "/span", "span must be a positive number, got %g",
@@ -58,14 +65,14 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
          * lattice much longer than the claims' law stops early. */
         enum { BLOCK = 256 };
         double lev[BLOCK + 2];
-        dms_payment_limited_mean_grid(sev, cov, span, 0, 2, lev);
+        dms_payment_limited_mean_grid_memo(sev, cov, span, 0, 2, memo, lev);
         f[0] = fmax(1.0 - lev[1] / span, 0.0);
         double held = f[0];
         size_t k = 1;
         while (k < n && held < 1.0 - EXHAUSTED) {
             size_t m = n - k < BLOCK ? n - k : BLOCK;
             /* lev[j] = E[min(Y, (k - 1 + j) h)], j = 0..m+1 */
-            dms_payment_limited_mean_grid(sev, cov, span, k - 1, m + 2, lev);
+            dms_payment_limited_mean_grid_memo(sev, cov, span, k - 1, m + 2, memo, lev);
             for (size_t j = 1; j <= m && held < 1.0 - EXHAUSTED; j++, k++) {
                 double mass = (2.0 * lev[j] - lev[j - 1] - lev[j + 1]) / span;
                 f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
