@@ -675,20 +675,20 @@ void dms_aggregate_cache_clear(void)
     pthread_mutex_unlock(&lattice_lock);
 }
 
-/* f[0..n-1] from the cache; false on a miss (or a shorter lattice kept). */
-static bool lattice_get(const double *key, double *f, size_t n)
+/* The first points of the kept lattice into f[0..]: how many (at most n;
+ * 0 on a miss). */
+static size_t lattice_get_prefix(const double *key, double *f, size_t n)
 {
-    bool found = false;
+    size_t got = 0;
     pthread_mutex_lock(&lattice_lock);
     if (lattice_table != NULL) {
         const lattice_entry *e = lattice_find_locked(key);
-        if (e->n >= n) {
-            memcpy(f, e->f, n * sizeof *f);
-            found = true;
-        }
+        got = e->n < n ? e->n : n;
+        if (got > 0)
+            memcpy(f, e->f, got * sizeof *f);
     }
     pthread_mutex_unlock(&lattice_lock);
-    return found;
+    return got;
 }
 
 /* Keeps a copy of f[0..n-1]; without memory it keeps nothing. */
@@ -741,9 +741,15 @@ static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
 {
     double key[LATTICE_CACHE_KEY];
     lattice_key(&spec->sev, &spec->cov, span, disc, key);
-    if (lattice_get(key, f, n))
+    /* A shorter lattice kept gives the first points: only the rest is
+     * discretised (moment matching; rounding starts again). */
+    size_t known = lattice_get_prefix(key, f, n);
+    if (known == n)
         return DMS_OK;
-    int status = dms_discretize_payment_memo(&spec->sev, &spec->cov, span, disc, memo, f, n, err);
+    if (disc != DMS_DISC_MOMENT)
+        known = 0;
+    int status =
+        dms_discretize_payment_memo(&spec->sev, &spec->cov, span, disc, memo, f, known, n, err);
     if (status == DMS_OK)
         lattice_put(key, f, n);
     return status;
