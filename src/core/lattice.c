@@ -44,6 +44,7 @@ static bool is_pow2(size_t n)
 int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
                            enum dms_discretization method, double *f, size_t n, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_discretize_payment_memo(sev, cov, span, method, NULL, f, 0, n, err);
 }
 
