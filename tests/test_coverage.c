@@ -197,6 +197,76 @@ static void test_limited_mean_grid(void **state)
         }
 }
 
+/*
+ * The memo's values are the direct route's to the bit, on a grid of
+ * coverages: co-pays whose share is a power of two (served from the memo)
+ * and others (not), deductibles, limits the grid reaches or not, and a
+ * franchise (never served); the memo filled in the blocks a lattice asks
+ * for, and asked beyond what it holds. The memo is really used: a share of
+ * 1/2 after a grid without co-pay reads its values.
+ */
+static void test_limited_mean_grid_memo(void **state)
+{
+    (void)state;
+    const dms_severity laws[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 7.54, .sdlog = 0.8},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 1.5, .scale = 3000}};
+    const double deductibles[] = {0, 500, 1234.5, 5000};
+    const double copays[] = {0, 0.5, 0.75, 0.875, 0.1, 0.3, 0.2, 0.5000000000000001};
+    const double limits[] = {INFINITY, 30000, 9000.5};
+    const double spans[] = {37.3, 137.5};
+    enum { N = 700, BLOCK = 64 };
+    double *direct = malloc(N * sizeof *direct), *got = malloc(N * sizeof *got);
+    assert_non_null(direct);
+    assert_non_null(got);
+    size_t served = 0;
+    for (size_t s = 0; s < 2; s++)
+        for (size_t d = 0; d < 4; d++)
+            for (size_t l = 0; l < 3; l++)
+                for (size_t h = 0; h < 2; h++)
+                    for (int franchise = 0; franchise < 2; franchise++) {
+                        dms_lev_memo memo;
+                        dms_lev_memo_init(&memo);
+                        for (size_t c = 0; c < sizeof copays / sizeof copays[0]; c++) {
+                            dms_coverage cov = {.deductible = deductibles[d],
+                                                .franchise = franchise != 0,
+                                                .copay = copays[c],
+                                                .claim_limit = limits[l]};
+                            /* The co-pay-free grid is asked for a third of N
+                             * only, so later grids run past the memo. */
+                            size_t n = c == 0 ? N / 3 : N;
+                            dms_payment_limited_mean_grid(&laws[s], &cov, spans[h], 0, n, direct);
+                            for (size_t first = 0; first < n; first += BLOCK) {
+                                size_t m = n - first < BLOCK + 2 ? n - first : BLOCK + 2;
+                                dms_payment_limited_mean_grid_memo(&laws[s], &cov, spans[h], first,
+                                                                   m, &memo, got + first);
+                            }
+                            assert_memory_equal(direct, got, n * sizeof *got);
+                            if (c == 1 && !franchise) {
+                                assert_true(memo.n >= N / 3);
+                                served++;
+                            }
+                        }
+                        if (franchise)
+                            assert_int_equal(memo.n, 0);
+                        dms_lev_memo_free(&memo);
+                    }
+    assert_true(served > 0);
+    /* Another law's grid does not read the memo of the first. */
+    dms_lev_memo memo;
+    dms_lev_memo_init(&memo);
+    dms_coverage none = {.deductible = 500, .copay = 0, .claim_limit = INFINITY};
+    dms_coverage half = none;
+    half.copay = 0.5;
+    dms_payment_limited_mean_grid_memo(&laws[0], &none, 50, 0, N, &memo, got);
+    dms_payment_limited_mean_grid_memo(&laws[1], &half, 50, 0, N, &memo, got);
+    dms_payment_limited_mean_grid(&laws[1], &half, 50, 0, N, direct);
+    assert_memory_equal(direct, got, N * sizeof *got);
+    dms_lev_memo_free(&memo);
+    dms_lev_memo_free(&memo); /* freeing an empty memo is a no-op */
+    free(direct);
+    free(got);
+}
+
 static void test_validation(void **state)
 {
     (void)state;
@@ -231,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_cdf),
         cmocka_unit_test(test_invariants),
         cmocka_unit_test(test_limited_mean_grid),
+        cmocka_unit_test(test_limited_mean_grid_memo),
         cmocka_unit_test(test_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -392,10 +392,60 @@ static void test_windowed_sum_matches_convolution(void **state)
     }
 }
 
+/*
+ * A lattice continued after the first points of a shorter one is the
+ * lattice made from scratch, to the bit: prefixes inside and across the
+ * blocks of limited means, a law exhausted before the prefix ends (a light
+ * gamma on a wide span) and one that is not, with and without a memo. The
+ * co-pay of 1/2 after one without, through a memo, is the direct lattice too.
+ */
+static void test_discretize_continued(void **state)
+{
+    (void)state;
+    const dms_severity laws[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 7.5, .sdlog = 0.8},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 2, .scale = 300}};
+    const dms_coverage covs[] = {{.deductible = 500, .copay = 0, .claim_limit = INFINITY},
+                                 {.deductible = 500, .copay = 0.5, .claim_limit = INFINITY},
+                                 {.deductible = 0, .copay = 0.3, .claim_limit = 40000}};
+    const double spans[] = {41.7, 400};
+    const size_t prefixes[] = {2, 3, 255, 256, 257, 258, 700, 1999};
+    enum { N = 2000 };
+    double *direct = malloc(N * sizeof *direct), *f = malloc(N * sizeof *f);
+    assert_non_null(direct);
+    assert_non_null(f);
+    for (size_t s = 0; s < 2; s++)
+        for (size_t h = 0; h < 2; h++) {
+            dms_lev_memo memo;
+            dms_lev_memo_init(&memo);
+            for (size_t c = 0; c < 3; c++) {
+                assert_int_equal(dms_discretize_payment(&laws[s], &covs[c], spans[h],
+                                                        DMS_DISC_MOMENT, direct, N, NULL),
+                                 DMS_OK);
+                assert_int_equal(dms_discretize_payment_memo(&laws[s], &covs[c], spans[h],
+                                                             DMS_DISC_MOMENT, &memo, f, 0, N, NULL),
+                                 DMS_OK);
+                assert_memory_equal(direct, f, N * sizeof *f);
+                for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+                    memset(f, 0xff, N * sizeof *f); /* NaNs past the prefix */
+                    memcpy(f, direct, prefixes[p] * sizeof *f);
+                    assert_int_equal(dms_discretize_payment_memo(&laws[s], &covs[c], spans[h],
+                                                                 DMS_DISC_MOMENT, NULL, f,
+                                                                 prefixes[p], N, NULL),
+                                     DMS_OK);
+                    assert_memory_equal(direct, f, N * sizeof *f);
+                }
+            }
+            dms_lev_memo_free(&memo);
+        }
+    free(direct);
+    free(f);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_discretize_continued),
         cmocka_unit_test(test_panjer_gives_count_law),
         cmocka_unit_test(test_panjer_large_mean_does_not_underflow),
         cmocka_unit_test(test_panjer_matches_fft),

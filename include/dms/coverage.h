@@ -48,4 +48,30 @@ double dms_payment_limited_mean(const dms_severity *sev, const dms_coverage *cov
 void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
                                    size_t first, size_t n, double *out);
 
+/*
+ * The limited expected values of one payment law without co-pay on one
+ * grid, kept by the caller between lattices (dms_lev_memo_init, then
+ * dms_lev_memo_free; zero-initialised is empty). A co-pay whose share
+ * 1 - c is 1/2, 1/4 or 1/8 puts the grid point y / (1 - c) of the special
+ * functions on a point of the grid without co-pay (scaling by a power of
+ * two is exact), so those values serve it: the same doubles, not
+ * recomputed. Specs of a budget differ mostly in deductible and co-pay.
+ */
+#define DMS_LEV_MEMO_KEY 8
+typedef struct dms_lev_memo {
+    double key[DMS_LEV_MEMO_KEY]; /* severity, deductible, claim limit, span */
+    double *lev;                  /* lev[j] = E[min(Y, j span)] at co-pay 0, j < n */
+    size_t n, cap;
+} dms_lev_memo;
+
+void dms_lev_memo_init(dms_lev_memo *memo);
+void dms_lev_memo_free(dms_lev_memo *memo);
+
+/* dms_payment_limited_mean_grid, to the same doubles, taking what it can
+ * from memo and keeping there what a grid without co-pay computes; memo
+ * may be NULL. A memo that cannot grow (no memory) is just not used. */
+void dms_payment_limited_mean_grid_memo(const dms_severity *sev, const dms_coverage *cov,
+                                        double span, size_t first, size_t n, dms_lev_memo *memo,
+                                        double *out);
+
 #endif

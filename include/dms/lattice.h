@@ -31,6 +31,14 @@ enum dms_discretization {
 int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, double span,
                            enum dms_discretization method, double *f, size_t n, dms_error *err);
 
+/* dms_discretize_payment, to the same doubles, sharing limited expected
+ * values with other lattices of the law through memo (coverage.h; NULL:
+ * none), and continuing after f[0..known-1] when they hold the first points
+ * of the same lattice (a shorter one made before; 0: none). */
+int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov, double span,
+                                enum dms_discretization method, dms_lev_memo *memo, double *f,
+                                size_t known, size_t n, dms_error *err);
+
 /*
  * The moment-matching lattice (as dms_discretize_payment with
  * DMS_DISC_MOMENT) from the limited expected values of the payment in units

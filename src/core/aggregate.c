@@ -676,20 +676,20 @@ static void lattice_flush_locked(void)
     lattice_count = lattice_bytes = 0;
 }
 
-/* f[0..n-1] from the cache; false on a miss (or a shorter lattice kept). */
-static bool lattice_get(const double *key, double *f, size_t n)
+/* The first points of the kept lattice into f[0..]: how many (at most n;
+ * 0 on a miss). */
+static size_t lattice_get_prefix(const double *key, double *f, size_t n)
 {
-    bool found = false;
+    size_t got = 0;
     pthread_mutex_lock(&lattice_lock);
     if (lattice_table != NULL) {
         const lattice_entry *e = lattice_find_locked(key);
-        if (e->n >= n) {
-            memcpy(f, e->f, n * sizeof *f);
-            found = true;
-        }
+        got = e->n < n ? e->n : n;
+        if (got > 0)
+            memcpy(f, e->f, got * sizeof *f);
     }
     pthread_mutex_unlock(&lattice_lock);
-    return found;
+    return got;
 }
 
 /* Keeps a copy of f[0..n-1]; without memory it keeps nothing. */
@@ -734,18 +734,32 @@ static void lattice_put(const double *key, const double *f, size_t n)
     pthread_mutex_unlock(&lattice_lock);
 }
 
-/* dms_discretize_payment of spec's payment on span, through the cache. */
-static int payment_lattice(const dms_aggregate_spec *spec, double span,
-                           enum dms_discretization disc, double *f, size_t n, dms_error *err)
+/* dms_discretize_payment of spec's payment on span, through the cache;
+ * memo (may be NULL) shares limited expected values between lattices. */
+static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
+                                enum dms_discretization disc, dms_lev_memo *memo, double *f,
+                                size_t n, dms_error *err)
 {
     double key[LATTICE_CACHE_KEY];
     lattice_key(&spec->sev, &spec->cov, span, disc, key);
-    if (lattice_get(key, f, n))
+    /* A shorter lattice kept gives the first points: only the rest is
+     * discretised (moment matching; rounding starts again). */
+    size_t known = lattice_get_prefix(key, f, n);
+    if (known == n)
         return DMS_OK;
-    int status = dms_discretize_payment(&spec->sev, &spec->cov, span, disc, f, n, err);
+    if (disc != DMS_DISC_MOMENT)
+        known = 0;
+    int status =
+        dms_discretize_payment_memo(&spec->sev, &spec->cov, span, disc, memo, f, known, n, err);
     if (status == DMS_OK)
         lattice_put(key, f, n);
     return status;
+}
+
+static int payment_lattice(const dms_aggregate_spec *spec, double span,
+                           enum dms_discretization disc, double *f, size_t n, dms_error *err)
+{
+    return payment_lattice_memo(spec, span, disc, NULL, f, n, err);
 }
 
 /* Whether the shared tables may give a lattice of points on this grid
@@ -1247,6 +1261,10 @@ static int limited_mean_alone(const dms_aggregate_spec *spec, double *out, dms_e
 typedef struct batch_buffers {
     double *direct, *shared, *pmf; /* lattices of the group, the compounding */
     size_t cap;
+    /* The last lattice without co-pay's limited means: the groups come
+     * sorted by severity, deductible, then co-pay, 0 first (its key's
+     * bytes are all zero), so the co-pays of 1/2 after it find them. */
+    dms_lev_memo memo;
 } batch_buffers;
 
 /* The specs items[0..n-1], which share a lattice key. */
@@ -1299,8 +1317,8 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         bool shared =
             shared_ok && (method != DMS_METHOD_AUTO || method_is_settled(b->shared, points, fft_n));
         if (!shared && !direct_made) {
-            if ((status = payment_lattice(first, plan->span, plan->discretization, b->direct,
-                                          longest, err)) != DMS_OK)
+            if ((status = payment_lattice_memo(first, plan->span, plan->discretization, &b->memo,
+                                               b->direct, longest, err)) != DMS_OK)
                 break;
             direct_made = true;
         }
@@ -1351,13 +1369,20 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
                 prefix_index(err, i);
             continue;
         }
+        if (isinf(spec->annual_limit)) {
+            /* Without an annual limit dms_aggdist_limited_mean answers the
+             * exact E[S] of dms_aggregate_moments whatever the lattice: the
+             * same double, with no lattice made. */
+            dms_aggregate_moments(spec, &out[i], NULL);
+            continue;
+        }
         item->shared_divisor = shared_divisor_of(spec, &item->plan);
         fill_keys(spec, item);
         shared++;
     }
     if (status == DMS_OK)
         qsort(items, shared, sizeof *items, compare_item);
-    batch_buffers b = {NULL, NULL, NULL, 0};
+    batch_buffers b = {NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}};
     for (size_t g = 0; g < shared && status == DMS_OK;) {
         size_t end = g + 1;
         while (end < shared && memcmp(items[end].lattice_key, items[g].lattice_key,
@@ -1369,6 +1394,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     free(b.direct);
     free(b.shared);
     free(b.pmf);
+    dms_lev_memo_free(&b.memo);
     free(items);
     return status;
 }

@@ -10,6 +10,8 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 dms_coverage dms_coverage_full(void)
 {
@@ -138,4 +140,83 @@ void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *
         }
         out[k] = share * (lm - at_d);
     }
+}
+
+void dms_lev_memo_init(dms_lev_memo *memo)
+{
+    memset(memo, 0, sizeof *memo);
+}
+
+void dms_lev_memo_free(dms_lev_memo *memo)
+{
+    free(memo->lev);
+    dms_lev_memo_init(memo);
+}
+
+/* 2^m when share = 2^-m for m = 1..3, else 0. */
+static size_t share_stride(double share)
+{
+    for (size_t stride = 2; stride <= 8; stride *= 2)
+        if (share * (double)stride == 1.0)
+            return stride;
+    return 0;
+}
+
+/* Appends out[0..n-1] = lev[first..first+n-1] to memo where it extends it. */
+static void memo_keep(dms_lev_memo *memo, size_t first, size_t n, const double *out)
+{
+    if (first > memo->n || first + n <= memo->n)
+        return;
+    size_t end = first + n;
+    if (end > memo->cap) {
+        size_t cap = memo->cap < 1024 ? 1024 : memo->cap;
+        while (cap < end)
+            cap *= 2;
+        double *lev = realloc(memo->lev, cap * sizeof *lev);
+        if (lev == NULL)
+            return;
+        memo->lev = lev;
+        memo->cap = cap;
+    }
+    memcpy(memo->lev + memo->n, out + (memo->n - first), (end - memo->n) * sizeof *out);
+    memo->n = end;
+}
+
+void dms_payment_limited_mean_grid_memo(const dms_severity *sev, const dms_coverage *cov,
+                                        double span, size_t first, size_t n, dms_lev_memo *memo,
+                                        double *out)
+{
+    /* The franchise's points under the deductible are share * t * P(X > d),
+     * whose rounding a power of two need not keep (subnormals): not kept. */
+    if (memo == NULL || cov->franchise || !(span > 0)) {
+        dms_payment_limited_mean_grid(sev, cov, span, first, n, out);
+        return;
+    }
+    const double key[DMS_LEV_MEMO_KEY] = {(double)sev->kind, sev->meanlog, sev->sdlog,
+                                          sev->shape,        sev->scale,   cov->deductible,
+                                          cov->claim_limit,  span};
+    bool same = memo->n > 0 && memcmp(key, memo->key, sizeof key) == 0;
+    if (cov->copay == 0) {
+        dms_payment_limited_mean_grid(sev, cov, span, first, n, out);
+        if (!same && first == 0) {
+            memcpy(memo->key, key, sizeof key);
+            memo->n = 0;
+            same = true;
+        }
+        if (same)
+            memo_keep(memo, first, n, out);
+        return;
+    }
+    /* With share 2^-m the point j of this grid is y / share = (j 2^m) span:
+     * (j 2^m) span and (j span) 2^m are the same double, and so are d plus
+     * either, the special functions of it and lev0 = 1 * (E[X ^ x] - at_d).
+     * share * lev0 is then the very expression the direct route evaluates. */
+    double share = 1.0 - cov->copay;
+    size_t stride = same ? share_stride(share) : 0;
+    size_t k = 0;
+    if (stride > 0)
+        for (; k < n && first + k < (memo->n + stride - 1) / stride; k++)
+            out[k] = share * memo->lev[(first + k) * stride];
+    if (k < n)
+        dms_payment_limited_mean_grid(sev, cov, span, first + k, n - k, out + k);
 }
