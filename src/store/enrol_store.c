@@ -19,7 +19,6 @@
 #include "dms/model.h"
 #include "dms/register_store.h"
 #include "dms/sha256.h"
-#include "dms/tenant_store.h"
 #include "store_internal.h"
 
 static const char *const role_names[DMS_ROLE_COUNT] = {"employee", "hr",     "manager",
@@ -41,21 +40,6 @@ bool dms_role_from_text(const char *text, enum dms_role *out)
 }
 
 /* ---- keys ------------------------------------------------------------------ */
-
-int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
-                         const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
-                         dms_error *err)
-{
-    dms_error_clear(err);
-    dms_tenant_key_spec spec = {
-        .role = role,
-        .employer = dms_store_tenant(store),
-        .employee_id = employee_id,
-        .department = department,
-        .actor = "cli",
-    };
-    return dms_tenant_key_create(store, &spec, key, id, err);
-}
 
 int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out, dms_error *err)
 {
