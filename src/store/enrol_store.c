@@ -17,7 +17,6 @@
 #include "dms/diag.h"
 #include "dms/jsonread.h"
 #include "dms/model.h"
-#include "dms/register_store.h"
 #include "dms/sha256.h"
 #include "store_internal.h"
 
@@ -569,16 +568,6 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     dms_sql_bind_int64(stmt, 12, e->employee_month);
     status = dms_store_step_done(store, stmt, "writing the election history", err);
     dms_sql_finalize(stmt);
-    /* An accepted election moves the person's programme in the register, from the life
-     * event's date when it re-opened the election, else from the policy period's start. */
-    long from = DMS_INSURED_NO_DATE;
-    if (status == DMS_OK && e->status == DMS_ELECTION_ACCEPTED &&
-        entry->from != DMS_ELECTION_ACCEPTED) {
-        if (e->life_event != DMS_LIFE_EVENT_NONE && !dms_date_parse(e->life_event_date, &from))
-            from = DMS_INSURED_NO_DATE;
-        status = dms_register_store_elect(store, e->employee_id, e->options, from, entry->actor,
-                                          NULL, err);
-    }
     return status;
 }
 
