@@ -1,6 +1,7 @@
 /*
- * Cancelling long computations: the group quote's and the budget run's
- * cancel hooks. A hook that never fires must leave every number as it is
+ * Cancelling long computations: the cancel hooks of the group quote, the
+ * budget run and comparison, the funding comparison and the crisis
+ * endorsement. A hook that never fires must leave every number as it is
  * (the JSON reports byte for byte against a run without a hook); a hook
  * that fires at its N-th poll, for several N from the first poll to late
  * in the run, must stop the computation with DMS_ETOOBIG "the computation
@@ -21,7 +22,9 @@
 #include <gsl/gsl_errno.h>
 
 #include "dms/budget.h"
+#include "dms/crisis.h"
 #include "dms/file.h"
+#include "dms/funding.h"
 #include "dms/jsonread.h"
 #include "dms/quote.h"
 #include "dms/report.h"
@@ -421,6 +424,114 @@ static void test_compare_cancels(void **state)
     dms_census_free(census);
 }
 
+/* ---- the funding comparison and the crisis endorsement ---- */
+
+/* One product run over a quote_case with hook (NULL: none): the JSON
+ * report, or NULL with the status in *status. */
+typedef char *(*product_run)(const quote_case *qc, bool (*hook)(void *), void *ctx, int *status,
+                             dms_diag *diag);
+
+static char *dump_report(json_t *report)
+{
+    assert_non_null(report);
+    char *dump = json_dumps(report, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    assert_non_null(dump);
+    json_decref(report);
+    return dump;
+}
+
+static char *run_funding(const quote_case *qc, bool (*hook)(void *), void *ctx, int *status,
+                         dms_diag *diag)
+{
+    dms_quote_cache_clear();
+    dms_funding_terms terms = dms_funding_terms_default();
+    dms_funding_run_options options = {.cancelled = hook, .cancel_ctx = ctx};
+    dms_funding_result res;
+    *status = dms_funding_run_with(tariff, model, qc->plan, qc->census, "census", &terms,
+                                   hook != NULL ? &options : NULL, &res, diag);
+    if (*status != DMS_OK)
+        return NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    return dump_report(dms_report_funding(&res, &err));
+}
+
+static char *run_crisis(const quote_case *qc, bool (*hook)(void *), void *ctx, int *status,
+                        dms_diag *diag)
+{
+    dms_quote_cache_clear();
+    dms_crisis_terms terms;
+    memset(&terms, 0, sizeof terms);
+    snprintf(terms.from, sizeof terms.from, "2026-04-01");
+    terms.months = 3;
+    terms.frequency_shock = 1.25;
+    terms.nmodules = 2;
+    snprintf(terms.modules[0], sizeof terms.modules[0], "checkup");
+    snprintf(terms.modules[1], sizeof terms.modules[1], "telemedicine");
+    dms_crisis_price_options options = {.cancelled = hook, .cancel_ctx = ctx};
+    dms_crisis_result res;
+    *status = dms_crisis_price_with(tariff, model, qc->plan, qc->census, "census", &terms,
+                                    hook != NULL ? &options : NULL, &res, diag);
+    if (*status != DMS_OK)
+        return NULL;
+    dms_error err;
+    dms_error_clear(&err);
+    return dump_report(dms_report_crisis(&res, &err));
+}
+
+/* A hook that never fires changes no byte of the report; one that fires at
+ * its N-th poll stops the run with the cancel error, and the next run gives
+ * the same report again. */
+static void product_cancels(product_run run, unsigned long min_polls)
+{
+    quote_case qc;
+    quote_case_load(&qc, "examples/census/startup-60.csv", "examples/plans/personalised-2026.json");
+    dms_diag *diag = NULL;
+    assert_int_equal(dms_diag_alloc(0, &diag), DMS_OK);
+    int status;
+    char *plain = run(&qc, NULL, NULL, &status, diag);
+    assert_int_equal(status, DMS_OK);
+    counter never = {0, ULONG_MAX};
+    char *hooked = run(&qc, count_polls, &never, &status, diag);
+    assert_int_equal(status, DMS_OK);
+    assert_string_equal(hooked, plain);
+    unsigned long total = never.polls;
+    assert_true(total > min_polls); /* the hook reached the quotes */
+    unsigned long points[] = {0, 1, total / 3, total / 2, total - total / 20 - 1};
+    size_t npoints = under_valgrind() ? 2 : sizeof points / sizeof points[0];
+    for (size_t i = 0; i < npoints; i++) {
+        dms_diag_clear(diag);
+        counter c = {0, points[i]};
+        char *none = run(&qc, count_polls, &c, &status, diag);
+        assert_null(none);
+        assert_int_equal(status, DMS_ETOOBIG);
+        assert_cancel_error(diag);
+        assert_true(c.polls == points[i] + 1);
+    }
+    dms_diag_clear(diag);
+    char *again = run(&qc, NULL, NULL, &status, diag);
+    assert_int_equal(status, DMS_OK);
+    assert_string_equal(again, plain);
+    free(again);
+    free(hooked);
+    free(plain);
+    dms_diag_free(diag);
+    quote_case_free(&qc);
+}
+
+static void test_funding_cancels(void **state)
+{
+    (void)state;
+    product_cancels(run_funding, 20);
+}
+
+/* Three quotes (current, shocked, enhanced): points in the later ones too. */
+static void test_crisis_cancels(void **state)
+{
+    (void)state;
+    product_cancels(run_crisis, 60);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -431,6 +542,8 @@ int main(void)
         cmocka_unit_test(test_budget_cancels_at_every_point),
         cmocka_unit_test(test_compare_cancels),
         cmocka_unit_test(test_price_claims_cut_is_exact),
+        cmocka_unit_test(test_funding_cancels),
+        cmocka_unit_test(test_crisis_cancels),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,7 +4,8 @@
  * terms, 1,024 people in 1,024 distinct rating cells, percentiles: many
  * seconds of work) and a budget run of the 5,000-person holding under
  * --compute-timeout 1 answer 503 deadline_exceeded soon after the second,
- * while /healthz keeps answering fast; the same quote or budget run started
+ * while /healthz keeps answering fast, and so do the funding comparison
+ * and the crisis endorsement of the big group; the same quote or budget run started
  * as a job ends as "cancelled" soon after DELETE /v1/jobs/{id} (202), a
  * second DELETE answers 409, a finished job 409, an unknown one or another
  * role's 404; and the server stays usable afterwards.
@@ -189,6 +190,72 @@ static void quote_stops_at_deadline(void **state)
     fixture_finish(&f);
 }
 
+/* The big quote's plan and census with the fields of another product
+ * route (a JSON object text) in place of "percentiles". */
+static char *big_product(const char *fields)
+{
+    char *quote = big_quote();
+    json_t *body = json_loads(quote, 0, NULL);
+    json_t *extra = json_loads(fields, 0, NULL);
+    free(quote);
+    assert_non_null(body);
+    assert_non_null(extra);
+    json_object_del(body, "percentiles");
+    assert_int_equal(json_object_update(body, extra), 0);
+    json_decref(extra);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    assert_non_null(text);
+    return text;
+}
+
+/* The funding comparison (a quote with percentiles) and the crisis
+ * endorsement (three quotes) of the big group stop at the deadline too. */
+static void products_stop_at_deadline(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--compute-timeout", "1", "--threads", "1", "--rate-limit", "0", NULL};
+    start(extra);
+    static const struct {
+        const char *path, *fields;
+    } routes[] = {
+        {"/v1/funding", "{\"stop_loss\": \"p90\"}"},
+        {"/v1/crisis", "{\"from\": \"2026-04-01\", \"months\": 3, \"frequency_shock\": 1.25}"},
+    };
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        char *body = big_product(routes[i].fields);
+        double t0 = now_seconds();
+        struct http_response r;
+        http_call(f.port, "POST", routes[i].path, "application/json", body, &r, T);
+        double took = now_seconds() - t0;
+        char code[64];
+        printf("big %s under --compute-timeout 1: %d %s after %.2f s\n", routes[i].path, r.status,
+               error_code(&r, code, sizeof code), took);
+        assert_int_equal(r.status, 503);
+        assert_string_equal(error_code(&r, code, sizeof code), "deadline_exceeded");
+        assert_true(took < 2.5);
+        http_response_free(&r);
+        free(body);
+    }
+    /* the one worker is free again: a small funding comparison is answered */
+    FILE *file = fopen("examples/requests/quote-startup-csv.json", "rb");
+    assert_non_null(file);
+    char *small = slurp_fd(file);
+    fclose(file);
+    json_t *body = json_loads(small, 0, NULL);
+    free(small);
+    assert_non_null(body);
+    json_object_del(body, "percentiles");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct http_response r;
+    http_call(f.port, "POST", "/v1/funding", "application/json", text, &r, T);
+    assert_int_equal(r.status, 200);
+    http_response_free(&r);
+    free(text);
+    fixture_finish(&f);
+}
+
 /* GET until the job's thread is over (its answer is there). */
 static json_t *wait_over(const char *href, double *took)
 {
@@ -347,6 +414,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(quote_stops_at_deadline, finish),
+        cmocka_unit_test_teardown(products_stop_at_deadline, finish),
         cmocka_unit_test_teardown(delete_cancels_a_running_job, finish),
         cmocka_unit_test_teardown(delete_cancels_a_budget_job, finish),
         cmocka_unit_test_teardown(delete_is_scoped_like_get, finish),

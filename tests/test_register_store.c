@@ -364,7 +364,7 @@ static void accepted_election_changes_the_programme(void **state)
     snprintf(h.actor, sizeof h.actor, "key 3 (hr)");
     snprintf(h.at, sizeof h.at, "2025-12-01T10:00:00.000Z");
     assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
-    assert_int_equal(dms_enrol_election_put(store, &e, &h, DMS_ROLE_HR, &err), DMS_OK);
+    assert_int_equal(dms_register_store_election_put(store, &e, &h, DMS_ROLE_HR, &err), DMS_OK);
     assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
     dms_register_entry p;
     assert_int_equal(dms_register_store_get(store, "P-7", &p, &err), DMS_OK);

@@ -68,6 +68,22 @@ int dms_crisis_price(const dms_tariff *tariff, const dms_model *model, const dms
                      const dms_census *census, const char *census_source,
                      const dms_crisis_terms *terms, dms_crisis_result *out, dms_diag *diag);
 
+/* How an endorsement is priced; a zeroed struct is the default. */
+typedef struct dms_crisis_price_options {
+    /* Passed to each of the three quotes, which poll it (NULL: never); see
+     * dms_quote_options. A true answer abandons the pricing: DMS_ETOOBIG "the
+     * computation was cancelled" in diag, *out not to be used. The hook
+     * changes no number. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
+} dms_crisis_price_options;
+
+/* dms_crisis_price with options (may be NULL). */
+int dms_crisis_price_with(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                          const dms_census *census, const char *census_source,
+                          const dms_crisis_terms *terms, const dms_crisis_price_options *options,
+                          dms_crisis_result *out, dms_diag *diag);
+
 json_t *dms_report_crisis(const dms_crisis_result *result, dms_error *err);
 int dms_report_crisis_table(const dms_crisis_result *result, FILE *out);
 

@@ -61,20 +61,6 @@ typedef struct dms_enrol_principal {
 } dms_enrol_principal;
 
 /*
- * Creates a key of role for the connection's employer (dms_store_tenant; a
- * broker or insurer key gets no employer) with its scope (employee_id
- * required for the employee role, department for the manager role, both
- * ignored for the others; either may be NULL); see dms_tenant_key_create
- * (tenant_store.h) for keys with a broker's list or an expiry. It stores its SHA-256 and writes the
- * key text into key (shown once: it cannot be recovered). *id (may be NULL) receives the key's
- * number. DMS_EINVAL at /employee_id or /department when a scope is missing, DMS_EIO when no random
- * bytes are available.
- */
-int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
-                         const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
-                         dms_error *err);
-
-/*
  * Identifies the caller presenting key and records when it was last used
  * (at most once a minute, best effort). DMS_EUNAUTH for an unknown,
  * revoked, expired or malformed key (the message never repeats the key).
@@ -174,7 +160,9 @@ int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out
  * Writes e (inserting it when e->id is 0, which then receives its number)
  * and appends one history line: entry's from/to, time, actor, life event and
  * reason, the acting role and e's options. Call inside dms_enrol_begin /
- * dms_enrol_commit. DMS_EINVAL for values the schema refuses.
+ * dms_enrol_commit. DMS_EINVAL for values the schema refuses. The register
+ * of insured persons is left as it is: dms_register_store_election_put
+ * (register_store.h) writes the election and moves the register with it.
  */
 int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
                            const dms_election_history *entry, enum dms_role role, dms_error *err);

@@ -111,6 +111,21 @@ int dms_funding_run(const dms_tariff *tariff, const dms_model *model, const dms_
                     const dms_census *census, const char *census_source,
                     const dms_funding_terms *terms, dms_funding_result *out, dms_diag *diag);
 
+/* How a funding run is carried out; a zeroed struct is the default. */
+typedef struct dms_funding_run_options {
+    /* Passed to the quote, which polls it (NULL: never); see dms_quote_options.
+     * A true answer abandons the run: DMS_ETOOBIG "the computation was
+     * cancelled" in diag, *out zeroed. The hook changes no number. */
+    bool (*cancelled)(void *ctx);
+    void *cancel_ctx;
+} dms_funding_run_options;
+
+/* dms_funding_run with options (may be NULL). */
+int dms_funding_run_with(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                         const dms_census *census, const char *census_source,
+                         const dms_funding_terms *terms, const dms_funding_run_options *options,
+                         dms_funding_result *out, dms_diag *diag);
+
 /* Reads {"admin_fee_per_head", "admin_share", "stop_loss": "none"|"p50".."p99"}
  * (all optional) from the current object of r into terms. */
 struct dms_jsonread;

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dms/enrol_store.h"
 #include "dms/error.h"
 #include "dms/exposure.h"
 #include "dms/register.h"
@@ -136,6 +137,19 @@ int dms_register_store_membership(dms_store *store, dms_membership **out, dms_er
  */
 int dms_register_store_elect(dms_store *store, const char *employee_id, const char *options_json,
                              long from_day, const char *author, int *changed, dms_error *err);
+
+/*
+ * Writes an election as dms_enrol_election_put does (same arguments and
+ * errors) and, when entry accepts it (to accepted from any other status),
+ * moves the employee's programme in the register with
+ * dms_register_store_elect: from the life event's date when one re-opened
+ * the election, else from the policy period's start, with entry's actor as
+ * author. Call inside dms_enrol_begin / dms_enrol_commit, so that both or
+ * neither are kept.
+ */
+int dms_register_store_election_put(dms_store *store, dms_enrol_election *e,
+                                    const dms_election_history *entry, enum dms_role role,
+                                    dms_error *err);
 
 /* "YYYY-MM-DD" of a day count into buf[11]; "" for DMS_INSURED_NO_DATE / OPEN_END. */
 const char *dms_register_day_text(long day, char buf[11]);

@@ -273,46 +273,6 @@ bool dms_api_route_accepts(size_t route, const char *content_type)
     return false;
 }
 
-/* ---- responses ---------------------------------------------------------- */
-
-static const char fallback_error[] =
-    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"out of memory\",\"path\":\"\"}}";
-
-/* Takes json (steals the reference) as the body at status. */
-static void reply_json(dms_api_response *resp, unsigned status, json_t *json)
-{
-    char *text = json != NULL ? json_dumps(json, DMS_JSON_DUMP_FLAGS | JSON_COMPACT) : NULL;
-    json_decref(json);
-    free(resp->body);
-    resp->content_type = "application/json";
-    if (text == NULL) {
-        resp->status = 503;
-        resp->body = strdup(fallback_error);
-        resp->body_len = resp->body != NULL ? strlen(resp->body) : 0;
-        return;
-    }
-    size_t len = strlen(text);
-    char *body = realloc(text, len + 2);
-    if (body == NULL)
-        body = text;
-    else
-        body[len++] = '\n';
-    resp->status = status;
-    resp->body = body;
-    resp->body_len = len;
-}
-
-void dms_api_response_error(dms_api_response *resp, unsigned status, const dms_error *err,
-                            const char *code_name)
-{
-    reply_json(resp, status, dms_api_error_json(err, code_name));
-}
-
-void dms_api_response_json(dms_api_response *resp, unsigned status, json_t *json)
-{
-    reply_json(resp, status, json);
-}
-
 static void reply_status(dms_api_response *resp, int status, const dms_error *err)
 {
     dms_api_response_error(resp, dms_api_http_status(status), err, NULL);
@@ -437,12 +397,13 @@ static void handle_health(const dms_api_request *req, const dms_api_hooks *hooks
             down = true;
         }
     }
-    reply_json(resp, down ? 503 : 200,
-               json_pack("{s:s, s:{s:s, s:s}, s:I, s:s, s:s}", "status", down ? "down" : "ok",
-                         "checks", "store", store, "catalog", catalog, "generation",
-                         (json_int_t)dms_api_catalog_generation(req->catalog), "models",
-                         dms_api_catalog_models_version(req->catalog), "tariffs",
-                         dms_api_catalog_tariffs_version(req->catalog)));
+    dms_api_response_json(resp, down ? 503 : 200,
+                          json_pack("{s:s, s:{s:s, s:s}, s:I, s:s, s:s}", "status",
+                                    down ? "down" : "ok", "checks", "store", store, "catalog",
+                                    catalog, "generation",
+                                    (json_int_t)dms_api_catalog_generation(req->catalog), "models",
+                                    dms_api_catalog_models_version(req->catalog), "tariffs",
+                                    dms_api_catalog_tariffs_version(req->catalog)));
 }
 
 static void handle_metrics(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -474,7 +435,7 @@ static void list(const dms_api_request *req, bool tariffs, dms_api_response *res
     if (out == NULL)
         reply_status(resp, err.code, &err);
     else
-        reply_json(resp, 200, out);
+        dms_api_response_json(resp, 200, out);
 }
 
 static void show(const dms_api_request *req, bool tariffs, dms_api_response *resp)
@@ -485,7 +446,7 @@ static void show(const dms_api_request *req, bool tariffs, dms_api_response *res
     if (out == NULL)
         reply_status(resp, err.code, &err);
     else
-        reply_json(resp, 200, out);
+        dms_api_response_json(resp, 200, out);
 }
 
 static void handle_models(const dms_api_request *req, const dms_api_hooks *hooks,
@@ -535,7 +496,7 @@ static void handle_aggregate(const dms_api_request *req, const dms_api_hooks *ho
             status = err.code != DMS_OK ? err.code : DMS_ENOMEM;
         reply_status(resp, status, &err);
     } else {
-        reply_json(resp, 200, report);
+        dms_api_response_json(resp, 200, report);
     }
     dms_aggdist_free(dist);
 }
@@ -558,8 +519,9 @@ static void handle_reload(const dms_api_request *req, const dms_api_hooks *hooks
         dms_api_response_error(resp, 409, &err, "reload_failed");
         return;
     }
-    reply_json(resp, 200,
-               json_pack("{s:s, s:I}", "status", "reloaded", "generation", (json_int_t)generation));
+    dms_api_response_json(
+        resp, 200,
+        json_pack("{s:s, s:I}", "status", "reloaded", "generation", (json_int_t)generation));
 }
 
 /* POST /v1/quotes: the group quote under the tariff and model of this
@@ -613,7 +575,7 @@ static void run_quote(void *arg, bool (*cancelled)(void *ctx), void *cancel_ctx,
             out = dms_api_quote_response(quote, warnings, &err);
     }
     if (out != NULL)
-        reply_json(resp, 200, out);
+        dms_api_response_json(resp, 200, out);
     else
         reply_status(resp, err.code != DMS_OK ? err.code : DMS_ENOMEM, &err);
     dms_quote_free(quote);

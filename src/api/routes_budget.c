@@ -286,7 +286,9 @@ void dms_api_handle_funding(const dms_api_request *req, const dms_api_hooks *hoo
         goto done;
     if (!new_diag(&diag, &err))
         goto done;
-    if (dms_funding_run(tariff, model, plan, b.census, "census", &terms, &res, diag) == DMS_OK)
+    dms_funding_run_options options = {.cancelled = req->cancelled, .cancel_ctx = req->cancel_ctx};
+    if (dms_funding_run_with(tariff, model, plan, b.census, "census", &terms, &options, &res,
+                             diag) == DMS_OK)
         out = dms_report_funding(&res, &err);
 done:
     reply(resp, out, diag, &err);
@@ -315,7 +317,9 @@ void dms_api_handle_crisis(const dms_api_request *req, const dms_api_hooks *hook
         goto done;
     if (!new_diag(&diag, &err))
         goto done;
-    if (dms_crisis_price(tariff, model, plan, b.census, "census", &terms, &res, diag) == DMS_OK)
+    dms_crisis_price_options options = {.cancelled = req->cancelled, .cancel_ctx = req->cancel_ctx};
+    if (dms_crisis_price_with(tariff, model, plan, b.census, "census", &terms, &options, &res,
+                              diag) == DMS_OK)
         out = dms_report_crisis(&res, &err);
 done:
     reply(resp, out, diag, &err);

@@ -22,6 +22,7 @@
 #include "dms/jsonread.h"
 #include "dms/model.h"
 #include "dms/picker.h"
+#include "dms/register_store.h"
 #include "dms/report.h"
 #include "dms/suppress.h"
 #include "routes_picker.h"
@@ -889,7 +890,8 @@ void dms_api_me_election_put(const dms_api_request *req, const dms_api_hooks *ho
     if (options_text(c.policy, check->options, e.options, sizeof e.options, &err) != DMS_OK)
         goto out;
     cost_of(check, &e);
-    if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
+    if (dms_register_store_election_put(req->store, &e, &entry, req->principal->role, &err) !=
+            DMS_OK ||
         dms_enrol_commit(req->store, &err) != DMS_OK)
         goto out;
     open = false;
@@ -977,7 +979,8 @@ void dms_api_me_election_submit(const dms_api_request *req, const dms_api_hooks 
         goto out;
     e.status = DMS_ELECTION_SUBMITTED;
     cost_of(check, &e);
-    if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
+    if (dms_register_store_election_put(req->store, &e, &entry, req->principal->role, &err) !=
+            DMS_OK ||
         dms_enrol_commit(req->store, &err) != DMS_OK)
         goto out;
     open = false;
@@ -1047,7 +1050,8 @@ static void life_event(const dms_api_request *req, const char *employee_id, long
     e.version = entry.version;
     e.life_event = event;
     snprintf(e.life_event_date, sizeof e.life_event_date, "%.10s", event_date);
-    if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK ||
+    if (dms_register_store_election_put(req->store, &e, &entry, req->principal->role, &err) !=
+            DMS_OK ||
         dms_enrol_commit(req->store, &err) != DMS_OK)
         goto out;
     open = false;
@@ -1217,7 +1221,8 @@ void dms_api_status_changes(const dms_api_request *req, const dms_api_hooks *hoo
         snprintf(e.reason, sizeof e.reason, "%s",
                  target == DMS_ELECTION_REJECTED && reason != NULL ? json_string_value(reason)
                                                                    : "");
-        if (dms_enrol_election_put(req->store, &e, &entry, req->principal->role, &err) != DMS_OK)
+        if (dms_register_store_election_put(req->store, &e, &entry, req->principal->role, &err) !=
+            DMS_OK)
             goto out;
         json_array_append_new(done, json_pack("{s:I, s:s}", "id", (json_int_t)e.id, "status",
                                               dms_election_status_name(e.status)));

@@ -17,9 +17,7 @@
 #include "dms/diag.h"
 #include "dms/jsonread.h"
 #include "dms/model.h"
-#include "dms/register_store.h"
 #include "dms/sha256.h"
-#include "dms/tenant_store.h"
 #include "store_internal.h"
 
 static const char *const role_names[DMS_ROLE_COUNT] = {"employee", "hr",     "manager",
@@ -41,21 +39,6 @@ bool dms_role_from_text(const char *text, enum dms_role *out)
 }
 
 /* ---- keys ------------------------------------------------------------------ */
-
-int dms_enrol_key_create(dms_store *store, enum dms_role role, const char *employee_id,
-                         const char *department, char key[DMS_ENROL_KEY_SIZE], long *id,
-                         dms_error *err)
-{
-    dms_error_clear(err);
-    dms_tenant_key_spec spec = {
-        .role = role,
-        .employer = dms_store_tenant(store),
-        .employee_id = employee_id,
-        .department = department,
-        .actor = "cli",
-    };
-    return dms_tenant_key_create(store, &spec, key, id, err);
-}
 
 int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *out, dms_error *err)
 {
@@ -585,16 +568,6 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
     dms_sql_bind_int64(stmt, 12, e->employee_month);
     status = dms_store_step_done(store, stmt, "writing the election history", err);
     dms_sql_finalize(stmt);
-    /* An accepted election moves the person's programme in the register, from the life
-     * event's date when it re-opened the election, else from the policy period's start. */
-    long from = DMS_INSURED_NO_DATE;
-    if (status == DMS_OK && e->status == DMS_ELECTION_ACCEPTED &&
-        entry->from != DMS_ELECTION_ACCEPTED) {
-        if (e->life_event != DMS_LIFE_EVENT_NONE && !dms_date_parse(e->life_event_date, &from))
-            from = DMS_INSURED_NO_DATE;
-        status = dms_register_store_elect(store, e->employee_id, e->options, from, entry->actor,
-                                          NULL, err);
-    }
     return status;
 }
 

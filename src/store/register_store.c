@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dms/date.h"
 #include "dms/enrol_store.h"
 #include "dms/jsonread.h"
 #include "dms/policy.h"
@@ -854,4 +855,22 @@ out:
     dms_policy_free(policy);
     json_decref(options);
     return status;
+}
+
+int dms_register_store_election_put(dms_store *store, dms_enrol_election *e,
+                                    const dms_election_history *entry, enum dms_role role,
+                                    dms_error *err)
+{
+    dms_error_clear(err);
+    int status = dms_enrol_election_put(store, e, entry, role, err);
+    if (status != DMS_OK || e->status != DMS_ELECTION_ACCEPTED ||
+        entry->from == DMS_ELECTION_ACCEPTED)
+        return status;
+    /* An accepted election moves the person's programme in the register, from the life
+     * event's date when it re-opened the election, else from the policy period's start. */
+    long from = DMS_INSURED_NO_DATE;
+    if (e->life_event != DMS_LIFE_EVENT_NONE && !dms_date_parse(e->life_event_date, &from))
+        from = DMS_INSURED_NO_DATE;
+    return dms_register_store_elect(store, e->employee_id, e->options, from, entry->actor, NULL,
+                                    err);
 }

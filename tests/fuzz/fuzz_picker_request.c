@@ -66,10 +66,13 @@ static void setup(void)
         dms_json_load_file("examples/policies/midsize-2026.json", &policy, NULL) != DMS_OK ||
         dms_enrol_import(store, policy, csv, len, "fuzz", NULL, NULL) != DMS_OK)
         abort();
-    if (dms_enrol_key_create(store, DMS_ROLE_EMPLOYEE, "100014", NULL, key, NULL, NULL) != DMS_OK)
+    dms_tenant_key_spec spec = {
+        .role = DMS_ROLE_EMPLOYEE, .employer = employer, .employee_id = "100014", .actor = "fuzz"};
+    if (dms_tenant_key_create(store, &spec, key, NULL, NULL) != DMS_OK)
         abort();
     snprintf(employee_auth, sizeof employee_auth, "Bearer %s", key);
-    if (dms_enrol_key_create(store, DMS_ROLE_HR, NULL, NULL, key, NULL, NULL) != DMS_OK)
+    spec = (dms_tenant_key_spec){.role = DMS_ROLE_HR, .employer = employer, .actor = "fuzz"};
+    if (dms_tenant_key_create(store, &spec, key, NULL, NULL) != DMS_OK)
         abort();
     snprintf(hr_auth, sizeof hr_auth, "Bearer %s", key);
     json_decref(policy);

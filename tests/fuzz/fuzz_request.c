@@ -19,6 +19,7 @@
 #include "dms/api.h"
 #include "dms/enrol_store.h"
 #include "dms/store.h"
+#include "dms/tenant_store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,8 +43,11 @@ static void setup(void)
     close(fd);
     unlink(path);
     char key[DMS_ENROL_KEY_SIZE];
-    if (dms_store_open(path, &store, NULL) != DMS_OK ||
-        dms_enrol_key_create(store, DMS_ROLE_BROKER, NULL, NULL, key, NULL, NULL) != DMS_OK)
+    if (dms_store_open(path, &store, NULL) != DMS_OK)
+        abort();
+    dms_tenant_key_spec spec = {
+        .role = DMS_ROLE_BROKER, .employer = dms_store_tenant(store), .actor = "fuzz"};
+    if (dms_tenant_key_create(store, &spec, key, NULL, NULL) != DMS_OK)
         abort();
     snprintf(authorization, sizeof authorization, "Bearer %s", key);
 }
@@ -64,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char path[512], allow[64], param[128];
         snprintf(path, sizeof path, "%.*s", (int)(line < 511 ? line : 511), text);
         bool allowed;
-        int route = dms_api_route_find("GET", path, &allowed, allow, sizeof allow, param,
-                                       sizeof param);
+        int route =
+            dms_api_route_find("GET", path, &allowed, allow, sizeof allow, param, sizeof param);
         if (route != DMS_API_ROUTE_NONE && dms_api_route_pattern((size_t)route) == NULL)
             abort();
     }

@@ -71,7 +71,8 @@ int dms_crisis_terms_read(struct dms_jsonread *r, dms_crisis_terms *terms)
 /* Per-segment and total gross of plan under the base scenario times shock. */
 static int gross_by_segment(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
                             const dms_census *census, const char *census_source, double shock,
-                            int64_t *seg, size_t *people, dms_diag *diag)
+                            const dms_crisis_price_options *options, int64_t *seg, size_t *people,
+                            dms_diag *diag)
 {
     dms_plan *p = malloc(sizeof *p);
     if (p == NULL)
@@ -85,6 +86,10 @@ static int gross_by_segment(const dms_tariff *tariff, const dms_model *model, co
     dms_quote_options opts = dms_quote_options_default();
     opts.percentiles = false;
     opts.census_source = census_source;
+    if (options != NULL) {
+        opts.cancelled = options->cancelled;
+        opts.cancel_ctx = options->cancel_ctx;
+    }
     dms_quote *q = NULL;
     int status = dms_quote_compute(tariff, model, p, census, &opts, &q, diag, NULL);
     if (status == DMS_OK) {
@@ -108,6 +113,15 @@ static int64_t pro_rata(int64_t annual, long days, long period_days)
 int dms_crisis_price(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
                      const dms_census *census, const char *census_source,
                      const dms_crisis_terms *terms, dms_crisis_result *out, dms_diag *diag)
+{
+    return dms_crisis_price_with(tariff, model, plan, census, census_source, terms, NULL, out,
+                                 diag);
+}
+
+int dms_crisis_price_with(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                          const dms_census *census, const char *census_source,
+                          const dms_crisis_terms *terms, const dms_crisis_price_options *options,
+                          dms_crisis_result *out, dms_diag *diag)
 {
     memset(out, 0, sizeof *out);
     out->terms = *terms;
@@ -159,14 +173,14 @@ int dms_crisis_price(const dms_tariff *tariff, const dms_model *model, const dms
     }
     int64_t cur[DMS_PLAN_MAX_SEGMENTS], shk[DMS_PLAN_MAX_SEGMENTS], enh[DMS_PLAN_MAX_SEGMENTS];
     size_t people[DMS_PLAN_MAX_SEGMENTS];
-    int status =
-        gross_by_segment(tariff, model, plan, census, census_source, 1.0, cur, people, diag);
+    int status = gross_by_segment(tariff, model, plan, census, census_source, 1.0, options, cur,
+                                  people, diag);
     if (status == DMS_OK)
         status = gross_by_segment(tariff, model, plan, census, census_source,
-                                  terms->frequency_shock, shk, people, diag);
+                                  terms->frequency_shock, options, shk, people, diag);
     if (status == DMS_OK)
         status = gross_by_segment(tariff, model, enhanced, census, census_source,
-                                  terms->frequency_shock, enh, people, diag);
+                                  terms->frequency_shock, options, enh, people, diag);
     free(enhanced);
     if (status != DMS_OK)
         return status;

@@ -193,12 +193,24 @@ int dms_funding_run(const dms_tariff *tariff, const dms_model *model, const dms_
                     const dms_census *census, const char *census_source,
                     const dms_funding_terms *terms, dms_funding_result *out, dms_diag *diag)
 {
+    return dms_funding_run_with(tariff, model, plan, census, census_source, terms, NULL, out, diag);
+}
+
+int dms_funding_run_with(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
+                         const dms_census *census, const char *census_source,
+                         const dms_funding_terms *terms, const dms_funding_run_options *options,
+                         dms_funding_result *out, dms_diag *diag)
+{
     memset(out, 0, sizeof *out);
     dms_error err;
     dms_error_clear(&err);
     dms_quote_options opts = dms_quote_options_default();
     opts.percentiles = true;
     opts.census_source = census_source;
+    if (options != NULL) {
+        opts.cancelled = options->cancelled;
+        opts.cancel_ctx = options->cancel_ctx;
+    }
     dms_quote *q = NULL;
     int status = dms_quote_compute(tariff, model, plan, census, &opts, &q, diag, NULL);
     if (status != DMS_OK)
