@@ -15,7 +15,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "dms/aggregate.h"
+#include "dms/cancel.h"
 #include "dms/lattice.h"
 #include "dms/text.h"
 
@@ -79,42 +79,6 @@ const char *dms_anti_selection_reason_text(enum dms_anti_selection_reason reason
 dms_quote_options dms_quote_options_default(void)
 {
     return (dms_quote_options){.percentiles = true, .census_source = "census"};
-}
-
-/* The caller's cancel hook as the quote's threads poll it: one thread at a
- * time (a hook need not be thread-safe), and once it has said yes every
- * later poll says yes at once, so the other threads stop at their next
- * poll without asking it again. */
-typedef struct cancel_gate {
-    bool (*hook)(void *ctx); /* NULL: never cancelled */
-    void *ctx;
-    pthread_mutex_t lock;
-    atomic_bool fired;
-} cancel_gate;
-
-/* True once the hook has said yes (the aggregate specs' hook). */
-static bool gate_fired(void *arg)
-{
-    cancel_gate *gate = arg;
-    if (gate == NULL || gate->hook == NULL)
-        return false;
-    if (atomic_load(&gate->fired))
-        return true;
-    pthread_mutex_lock(&gate->lock);
-    if (!atomic_load(&gate->fired) && gate->hook(gate->ctx))
-        atomic_store(&gate->fired, true);
-    pthread_mutex_unlock(&gate->lock);
-    return atomic_load(&gate->fired);
-}
-
-/* A poll point of a long loop: true, with the cancel error in err, once the
- * quote is to stop. */
-static bool gate_stop(cancel_gate *gate, dms_error *err)
-{
-    if (!gate_fired(gate))
-        return false;
-    dms_error_cancelled(err);
-    return true;
 }
 
 /* A plan module resolved against the tariff and model. */
@@ -470,7 +434,7 @@ dms_aggregate_spec dms_quote_module_spec(const dms_frequency *freq, const dms_se
 
 /* Prices one cell; with want_distribution, also the distribution of one
  * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd). */
-static int price_cell(const dms_quote *q, cancel_gate *gate, const resolved_segment *rs,
+static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
                       bool want_distribution, double person_span, cell_price *price, dms_error *err)
 {
@@ -501,7 +465,7 @@ static int price_cell(const dms_quote *q, cancel_gate *gate, const resolved_segm
         cache_key(&spec, key);
         if (gate != NULL && gate->hook != NULL) {
             /* only polled: the module's numbers are the same with or without it */
-            spec.cancelled = gate_fired;
+            spec.cancelled = dms_cancel_gate_fired;
             spec.cancel_ctx = gate;
         }
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
@@ -713,7 +677,7 @@ static void finish_block(dms_quote_block *block)
  * cache when the same modules, head count and span were priced before.
  * slot->pmf stays NULL for a cell whose claims cannot vary.
  */
-static int cell_total(const dms_quote *q, cancel_gate *gate, const resolved_segment *rs,
+static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
                       unsigned long count, double person_span, cell_price *price, dms_placed *slot,
                       dms_error *err)
@@ -768,7 +732,7 @@ typedef struct scenario_job {
     size_t nrefs;
     double flat_total;
     dms_quote_distribution *distribution; /* filled when percentiles are asked for */
-    cancel_gate *gate;                    /* shared by the scenarios' threads */
+    dms_cancel_gate *gate;                /* shared by the scenarios' threads */
     int status;
     dms_error err;
 } scenario_job;
@@ -815,7 +779,7 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                     const cell *c = &grid->cells[cell_index(grid, s, band, sex, r)];
                     if (c->count == 0)
                         continue;
-                    if (gate_stop(job->gate, &job->err))
+                    if (dms_cancel_gate_stop(job->gate, &job->err))
                         return DMS_ETOOBIG;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
@@ -879,7 +843,7 @@ static int group_distribution(scenario_job *job)
     size_t nterms = 0;
     for (size_t i = 0; i < job->nrefs && variance > 0; i++) {
         const cell_ref *ref = &job->refs[i];
-        if (gate_stop(job->gate, &job->err)) {
+        if (dms_cancel_gate_stop(job->gate, &job->err)) {
             status = DMS_ETOOBIG;
             break;
         }
@@ -940,7 +904,7 @@ static int group_distribution(scenario_job *job)
         return DMS_OK;
     }
     dms_placed group = {0};
-    if (gate_stop(job->gate, &job->err)) {
+    if (dms_cancel_gate_stop(job->gate, &job->err)) {
         free(terms);
         return DMS_ETOOBIG;
     }
@@ -1008,9 +972,8 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     cell_grid grid = {plan->nsegments, model->nbands, tariff->nregions, NULL};
     cell_totals totals[DMS_SCENARIO_COUNT] = {{0}};
     cell_ref *refs[DMS_SCENARIO_COUNT] = {NULL}; /* the jobs' lists, freed here */
-    cancel_gate gate = {.hook = opts.cancelled, .ctx = opts.cancel_ctx};
-    atomic_init(&gate.fired, false);
-    pthread_mutex_init(&gate.lock, NULL);
+    dms_cancel_gate gate;
+    dms_cancel_gate_init(&gate, opts.cancelled, opts.cancel_ctx);
     if (q == NULL || resolved == NULL || segment_of == NULL || region_of == NULL) {
         status = dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a quote");
         goto out_fail;
@@ -1117,7 +1080,7 @@ int dms_quote_compute(const dms_tariff *tariff, const dms_model *model, const dm
     }
     finish_block(&q->total);
 
-    if (gate_stop(&gate, &err)) {
+    if (dms_cancel_gate_stop(&gate, &err)) {
         dms_diag_add(diag, &err);
         status = DMS_ETOOBIG;
         goto out_fail;
@@ -1180,7 +1143,7 @@ out_fail:
     free(resolved);
     free(segment_of);
     free(region_of);
-    pthread_mutex_destroy(&gate.lock);
+    dms_cancel_gate_destroy(&gate);
     dms_quote_free(q);
     return *out != NULL ? DMS_OK : (status != DMS_OK ? status : DMS_EINVAL);
 }

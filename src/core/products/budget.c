@@ -15,12 +15,12 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dms/cancel.h"
 #include "dms/jsonread.h"
 #include "dms/quote.h"
 
@@ -36,46 +36,11 @@ const dms_budget_shock dms_budget_shocks[DMS_BUDGET_NSHOCKS] = {
     {"both+30%", 1.3, 1.3},
 };
 
-/* The caller's cancel hook as the run's threads poll it: one thread at a
- * time (a hook need not be thread-safe); the first yes is latched, so every
- * other thread stops at its next poll without asking again. */
-typedef struct cancel_gate {
-    bool (*hook)(void *ctx); /* NULL: never cancelled */
-    void *ctx;
-    pthread_mutex_t lock;
-    atomic_bool fired;
-} cancel_gate;
-
-static void gate_init(cancel_gate *gate, const dms_budget_run_options *options)
+/* The run's gate over its caller's cancel hook (cancel.h). */
+static void gate_init(dms_cancel_gate *gate, const dms_budget_run_options *options)
 {
-    gate->hook = options != NULL ? options->cancelled : NULL;
-    gate->ctx = options != NULL ? options->cancel_ctx : NULL;
-    atomic_init(&gate->fired, false);
-    pthread_mutex_init(&gate->lock, NULL);
-}
-
-/* True once the hook has said yes (also the checking quotes' hook). */
-static bool gate_fired(void *arg)
-{
-    cancel_gate *gate = arg;
-    if (gate == NULL || gate->hook == NULL)
-        return false;
-    if (atomic_load(&gate->fired))
-        return true;
-    pthread_mutex_lock(&gate->lock);
-    if (!atomic_load(&gate->fired) && gate->hook(gate->ctx))
-        atomic_store(&gate->fired, true);
-    pthread_mutex_unlock(&gate->lock);
-    return atomic_load(&gate->fired);
-}
-
-/* A poll point: true, with the cancel error in err, once the run is to stop. */
-static bool gate_stop(cancel_gate *gate, dms_error *err)
-{
-    if (!gate_fired(gate))
-        return false;
-    dms_error_cancelled(err);
-    return true;
+    dms_cancel_gate_init(gate, options != NULL ? options->cancelled : NULL,
+                         options != NULL ? options->cancel_ctx : NULL);
 }
 
 static double now_seconds(void)
@@ -948,7 +913,7 @@ typedef struct table_work {
     double group_factor;
     double trend_years;
     const size_t *key_of_cell;
-    cancel_gate *gate;
+    dms_cancel_gate *gate;
     pthread_mutex_t lock;
     size_t next, nunits;
 } table_work;
@@ -996,10 +961,10 @@ static int price_unit(const table_work *w, size_t m, size_t n, dms_budget_law *l
             for (size_t o = 0; o < ms->noptions; o++)
                 claims[c * ms->noptions + o] = ms->options[o].included ? rated.flat_cost : 0.0;
     }
-    if (!flat &&
-        (status = dms_budget_price_claims_polled(
-             ms, laws, t->ncells, w->gate != NULL && w->gate->hook != NULL ? gate_fired : NULL,
-             w->gate, claims, err)) != DMS_OK)
+    if (!flat && (status = dms_budget_price_claims_polled(
+                      ms, laws, t->ncells,
+                      w->gate != NULL && w->gate->hook != NULL ? dms_cancel_gate_fired : NULL,
+                      w->gate, claims, err)) != DMS_OK)
         return status;
     for (size_t o = 0; o < ms->noptions; o++)
         for (size_t c = 0; c < t->ncells; c++) {
@@ -1035,8 +1000,9 @@ static void *price_table_part(void *arg)
             break;
         /* Modules first: the heaviest (outpatient) come early in the catalogue. */
         size_t m = unit / t->space->nnetworks, n = unit % t->space->nnetworks;
-        job->status = gate_stop(w->gate, &job->err) ? DMS_ETOOBIG
-                                                    : price_unit(w, m, n, laws, claims, &job->err);
+        job->status = dms_cancel_gate_stop(w->gate, &job->err)
+                          ? DMS_ETOOBIG
+                          : price_unit(w, m, n, laws, claims, &job->err);
         if (job->status != DMS_OK) {
             pthread_mutex_lock(&w->lock);
             w->next = w->nunits; /* the others stop too */
@@ -1050,7 +1016,7 @@ static void *price_table_part(void *arg)
 
 static int table_alloc(const dms_tariff *tariff, const dms_model *model, const dms_plan *plan,
                        const dms_census *census, const char *census_source,
-                       const dms_budget_space *space, cancel_gate *gate, dms_budget_table **out,
+                       const dms_budget_space *space, dms_cancel_gate *gate, dms_budget_table **out,
                        dms_diag *diag)
 {
     *out = NULL;
@@ -1174,7 +1140,7 @@ static int table_alloc(const dms_tariff *tariff, const dms_model *model, const d
     for (size_t w = 0; w < nthreads; w++)
         if (jobs[w].status != DMS_OK) {
             status = jobs[w].status;
-            if (!gate_fired(gate)) /* a cancel is no fault of the design space */
+            if (!dms_cancel_gate_fired(gate)) /* a cancel is no fault of the design space */
                 dms_error_prefix_path(&jobs[w].err, "/design_space");
             dms_diag_add(diag, &jobs[w].err);
             goto out;
@@ -1740,7 +1706,7 @@ typedef struct sens_work {
     size_t njobs;                 /* plans x SHOCK_GROUPS, in job_of order */
     int *status;                  /* per job, DMS_OK until it fails */
     dms_diag **diags;             /* per job */
-    cancel_gate *gate;            /* NULL: never cancelled */
+    dms_cancel_gate *gate;        /* NULL: never cancelled */
     pthread_mutex_t lock;
     size_t next;
     bool failed;
@@ -1764,7 +1730,7 @@ static int price_shock_group(const sens_work *w, const dms_plan *plan, size_t g,
     options.percentiles = false;
     options.census_source = w->census_source;
     if (w->gate != NULL && w->gate->hook != NULL) {
-        options.cancelled = gate_fired;
+        options.cancelled = dms_cancel_gate_fired;
         options.cancel_ctx = w->gate;
     }
     size_t first = g * DMS_SCENARIO_COUNT;
@@ -1839,7 +1805,7 @@ static void *price_shock_jobs(void *arg)
         job_of(w->njobs / SHOCK_GROUPS, j, &p, &g);
         dms_error err;
         dms_error_clear(&err);
-        if (gate_stop(w->gate, &err)) {
+        if (dms_cancel_gate_stop(w->gate, &err)) {
             dms_diag_add(w->diags[j], &err);
             w->status[j] = DMS_ETOOBIG;
         } else {
@@ -1866,7 +1832,7 @@ static void *price_shock_jobs(void *arg)
  */
 static int sensitivity_many(const dms_tariff *tariff, const dms_model *model,
                             const dms_plan *const *plans, size_t nplans, const dms_census *census,
-                            const char *census_source, cancel_gate *gate,
+                            const char *census_source, dms_cancel_gate *gate,
                             dms_budget_sensitivity *outs, dms_diag *diag)
 {
     for (size_t p = 0; p < nplans; p++) {
@@ -2070,7 +2036,7 @@ typedef struct solve_work {
     const dms_budget_table *table;
     const dms_budget_request *request;
     dms_budget_result *res;
-    cancel_gate *gate;
+    dms_cancel_gate *gate;
     pthread_mutex_t lock;
     size_t next;
     bool failed;
@@ -2105,7 +2071,8 @@ static void *solve_part(void *arg)
         pthread_mutex_unlock(&w->lock);
         if (s == w->res->nsegments)
             break;
-        w->status[s] = gate_stop(w->gate, &w->err[s]) ? DMS_ETOOBIG : solve_segment(w, s);
+        w->status[s] =
+            dms_cancel_gate_stop(w->gate, &w->err[s]) ? DMS_ETOOBIG : solve_segment(w, s);
         if (w->status[s] != DMS_OK) {
             pthread_mutex_lock(&w->lock);
             w->failed = true;
@@ -2123,7 +2090,7 @@ static void *solve_part(void *arg)
  * segment order is the one reported, whatever the timing.
  */
 static int solve_segments(const dms_budget_table *table, const dms_budget_request *request,
-                          dms_budget_result *res, cancel_gate *gate, dms_progress *progress,
+                          dms_budget_result *res, dms_cancel_gate *gate, dms_progress *progress,
                           dms_error *err)
 {
     solve_work *w = calloc(1, sizeof *w);
@@ -2187,7 +2154,7 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
     dms_budget_result *res = calloc(1, sizeof *res);
     if (res == NULL)
         return dms_diag_add_path(diag, DMS_ENOMEM, NULL, "no memory for a budget result");
-    cancel_gate gate;
+    dms_cancel_gate gate;
     gate_init(&gate, options);
     res->request = request;
     res->tariff = tariff;
@@ -2253,7 +2220,7 @@ int dms_budget_run_with(const dms_tariff *tariff, const dms_model *model, const 
 out_err:
     dms_diag_add(diag, &err);
 out:
-    pthread_mutex_destroy(&gate.lock);
+    dms_cancel_gate_destroy(&gate);
     dms_budget_table_free(table);
     dms_budget_result_free(res);
     return status;
@@ -2282,10 +2249,10 @@ int dms_budget_compare_with(const dms_tariff *tariff, const dms_model *model,
     out->nplans = nplans;
     for (size_t i = 0; i < nplans; i++)
         out->plans[i] = plans[i];
-    cancel_gate gate;
+    dms_cancel_gate gate;
     gate_init(&gate, options);
     int status = sensitivity_many(tariff, model, plans, nplans, census, census_source, &gate,
                                   out->results, diag);
-    pthread_mutex_destroy(&gate.lock);
+    dms_cancel_gate_destroy(&gate);
     return status;
 }
