@@ -20,6 +20,7 @@ EXEMPT_FILES = ("src/core/io/error.c", "src/core/io/diag.c")
 # Setters, not entry points: clearing would drop the error they must keep.
 SETTERS = {
     "dms_store_fail",  # store_internal.h: dms_error_set from an SQL failure
+    "dms_cancel_gate_stop",  # cancel.h: dms_error_cancelled once the hook said yes
 }
 
 DEF = re.compile(r"^(?!static)[A-Za-z_][\w \*]*?\b(dms_\w+)\(([^;{]*?)\)\s*\{", re.M)
