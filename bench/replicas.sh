@@ -41,10 +41,14 @@ key=$("$bin" keys create --role hr --employer 1 --db "$db" 2>/dev/null)
     for i in $(seq 1 200); do echo "прикрепить;01.01.2026;L-$i;E$i;Сотрудник $i;Отдел $((i % 5));young"; done
 } >"$work/register.csv"
 
+# Started in this shell, not in a $( ) subshell, so that cleanup sees the
+# pids and stops the replicas when the run ends.
 start() {
     "$bin" serve --listen 127.0.0.1:0 --tariffs tariffs --models models --db "$db" \
         --today 2025-11-20 --threads "${SERVE_THREADS:-4}" >"$work/stdout$1" 2>/dev/null &
     pids+=($!)
+}
+url_of() {
     for _ in $(seq 100); do
         url=$(sed -n 's/.*listening on \(http:[^ ]*\)$/\1/p' "$work/stdout$1")
         [ -n "$url" ] && { echo "${url%/}"; return; }
@@ -53,8 +57,10 @@ start() {
     echo "replicas.sh: a replica did not start" >&2
     exit 1
 }
-a=$(start a)
-b=$(start b)
+start a
+start b
+a=$(url_of a)
+b=$(url_of b)
 curl -s -o /dev/null -H "Authorization: Bearer $key" -H 'Content-Type: text/csv' \
     --data-binary @"$work/register.csv" "$a/v1/register?file=load.csv"
 
@@ -74,8 +80,9 @@ run() { # url route connections -> "rps p99 errors"
 for route in "/v1/register?limit=20" "/v1/employer"; do
     read -r one p99 e1 < <(run "$a" "$route" "$connections")
     run "$a" "$route" $((connections / 2)) >"$work/ra" &
+    first=$!
     run "$b" "$route" $((connections / 2)) >"$work/rb"
-    wait
+    wait "$first" # not a bare wait: the replicas are this shell's children too
     read -r ra pa ea <"$work/ra"
     read -r rb pb eb <"$work/rb"
     two=$(awk -v x="$ra" -v y="$rb" 'BEGIN { printf "%.1f", x + y }')
