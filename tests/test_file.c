@@ -54,7 +54,12 @@ static void round_trip(void **state)
     assert_int_equal(dms_file_read(path, n - 1, "the register", &got, &len, &err), DMS_ETOOBIG);
     assert_null(got);
     assert_int_equal(len, 0);
-    assert_non_null(strstr(err.message, "the register is larger than"));
+    assert_non_null(strstr(err.message, "the register '"));
+    assert_non_null(strstr(err.message, "' is larger than"));
+    /* the Russian sentence names the role in its case, then the file */
+    char want_ru[600];
+    snprintf(want_ru, sizeof want_ru, "реестр «%s» больше %zu байт", path, n - 1);
+    assert_string_equal(err.message_ru, want_ru);
     assert_string_equal(err.source, path);
     unlink(path);
     free(want);
@@ -76,7 +81,20 @@ static void empty_and_missing(void **state)
     assert_int_equal(dms_file_read(path, 0, "the census", &got, &len, &err), DMS_EIO);
     assert_null(got);
     assert_string_equal(err.source, path);
-    assert_non_null(strstr(err.message, "cannot open the census"));
+    assert_non_null(strstr(err.message, "cannot open the census '"));
+    char want_ru[600];
+    snprintf(want_ru, sizeof want_ru, "не удалось открыть список застрахованных «%s»: ", path);
+    assert_memory_equal(err.message_ru, want_ru, strlen(want_ru));
+    /* a path given as what is named once, in quotes */
+    assert_int_equal(dms_file_read(path, 0, path, &got, &len, &err), DMS_EIO);
+    snprintf(want_ru, sizeof want_ru, "не удалось открыть «%s»: ", path);
+    assert_memory_equal(err.message_ru, want_ru, strlen(want_ru));
+    snprintf(want_ru, sizeof want_ru, "cannot open %s: ", path);
+    assert_memory_equal(err.message, want_ru, strlen(want_ru));
+    /* a role without a Russian name: the file's name stands for it */
+    assert_int_equal(dms_file_read(path, 0, "the ledger", &got, &len, &err), DMS_EIO);
+    snprintf(want_ru, sizeof want_ru, "не удалось открыть «%s»: ", path);
+    assert_memory_equal(err.message_ru, want_ru, strlen(want_ru));
     dms_diag *diag = NULL;
     assert_int_equal(dms_diag_alloc(4, &diag), DMS_OK);
     assert_int_equal(dms_file_read_diag(path, 0, "the census", &got, &len, diag), DMS_EIO);

@@ -712,11 +712,6 @@ static const struct {
      "personnel number",
      "нет строки сотрудника с табельным номером «%s» для этого члена семьи%.0s: у членов семьи "
      "указывается табельный номер их сотрудника"},
-    {"cannot open census file '%s': %s", "не удалось открыть файл списка застрахованных «%s»: %s"},
-    {"out of memory reading '%s'", "не хватило памяти при чтении «%s»"},
-    {"census file '%s' is larger than %zu MB", "файл списка застрахованных «%s» больше %zu МБ"},
-    {"cannot read census file '%s': %s",
-     "не удалось прочитать файл списка застрахованных «%s»: %s"},
     {"column %zu has no name in the header line (expected one of: employee_id/Табельный номер, "
      "relation/Связь, birth_date/Дата рождения, sex/Пол, region/Регион, department/Подразделение, "
      "segment/Сегмент, work_mode/Режим работы)",
@@ -867,6 +862,12 @@ static const struct {
     {"suppression: link out of range", "скрытие малых групп: связь вне диапазона"},
     /* files, JSON reader, XLSX */
     {"cannot open %s: %s", "не удалось открыть %s: %s"},
+    /* file.c writes its own Russian sentence (the role's name in the case it
+     * needs); these forms only pair the English templates that name a file. */
+    {"cannot open %s '%s': %s", "не удалось открыть %s «%s»: %s"},
+    {"out of memory reading %s '%s'", "не хватило памяти при чтении %s «%s»"},
+    {"%s '%s' is larger than %zu bytes", "%s «%s» больше %zu байт"},
+    {"cannot read %s '%s': %s", "не удалось прочитать %s «%s»: %s"},
     {"%s is larger than %zu bytes", "%s больше %zu байт"},
     {"out of memory reading %s", "не хватило памяти при чтении %s"},
     {"cannot read %s: %s", "не удалось прочитать %s: %s"},
