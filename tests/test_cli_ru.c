@@ -111,8 +111,8 @@ static const struct cli_case cases[] = {
     /* the core's error, passed on by the command */
     {{"quote", "--census", "/nonexistent/census.csv", "--plan", "web/plans/base-2026.json", NULL},
      2,
-     "не удалось открыть файл списка застрахованных «/nonexistent/census.csv»",
-     "cannot open census file '/nonexistent/census.csv'",
+     "не удалось открыть список застрахованных «/nonexistent/census.csv»",
+     "cannot open the census '/nonexistent/census.csv'",
      "io_error"},
     /* the flag the parser puts before the English message, before the Russian one too */
     {{"aggregate", "--freq", "poisson:3", "--sev", "lognormal:8,0.9", "--copay", "1.5", NULL},

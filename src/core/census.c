@@ -3,7 +3,7 @@
  * (relation, sex, work mode in English and Russian), birth dates and ages,
  * string interning (into the shared pool of csv.c), the row builder with its
  * error routing, the cross-row checks (family member without an employee row,
- * repeated employee) and reading a census file from disk.
+ * repeated employee). Reading a census file is census_load.c's.
  */
 #include "census_internal.h"
 #include "io/csv_internal.h"
@@ -672,87 +672,4 @@ void dms_census_free(dms_census *census)
     free(census->people);
     store_free(census->store);
     free(census);
-}
-
-/* ---- files ------------------------------------------------------------- */
-
-static bool ends_with_ci(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    if (n < k)
-        return false;
-    for (size_t i = 0; i < k; i++) {
-        char a = s[n - k + i], c = suffix[i];
-        if (a >= 'A' && a <= 'Z')
-            a = (char)(a + 32);
-        if (a != c)
-            return false;
-    }
-    return true;
-}
-
-static bool looks_like_json(const char *text, size_t len)
-{
-    size_t i = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        i = 3;
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
-        i++;
-    return i < len && (text[i] == '[' || text[i] == '{');
-}
-
-int dms_census_load_file(const char *path, dms_census **out, dms_diag *diag)
-{
-    int status = DMS_OK;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = NULL;
-    if (out == NULL || path == NULL)
-        return DMS_EINVAL;
-    *out = NULL;
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        status = dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot open census file '%s': %s",
-                                 path, strerror(errno));
-        goto out;
-    }
-    size_t cap = 64 * 1024;
-    text = malloc(cap);
-    if (text == NULL) {
-        status = dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory reading '%s'", path);
-        goto out;
-    }
-    for (;;) {
-        len += fread(text + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        if (cap >= DMS_CENSUS_MAX_BYTES) {
-            status = dms_diag_add_at(diag, DMS_ETOOBIG, path, 0, 0,
-                                     "census file '%s' is larger than %zu MB", path,
-                                     DMS_CENSUS_MAX_BYTES / (1024 * 1024));
-            goto out;
-        }
-        cap *= 2;
-        char *bigger = realloc(text, cap + 1);
-        if (bigger == NULL) {
-            status =
-                dms_diag_add_at(diag, DMS_ENOMEM, path, 0, 0, "out of memory reading '%s'", path);
-            goto out;
-        }
-        text = bigger;
-    }
-    if (ferror(f)) {
-        status = dms_diag_add_at(diag, DMS_EIO, path, 0, 0, "cannot read census file '%s': %s",
-                                 path, strerror(errno));
-        goto out;
-    }
-    if (ends_with_ci(path, ".json") || (!ends_with_ci(path, ".csv") && looks_like_json(text, len)))
-        status = dms_census_parse_json_named(text, len, path, out, diag);
-    else
-        status = dms_census_parse_csv(text, len, path, out, diag);
-out:
-    free(text);
-    if (f != NULL)
-        fclose(f);
-    return status;
 }
