@@ -539,11 +539,16 @@ static const char *query_arg(const void *ctx, const char *name)
 
 /* ---- the access handler ------------------------------------------------------- */
 
+static double seconds_between(const struct timespec *now, const struct timespec *start)
+{
+    return (double)(now->tv_sec - start->tv_sec) + (double)(now->tv_nsec - start->tv_nsec) * 1e-9;
+}
+
 static double seconds_since(const struct timespec *start)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) * 1e-9;
+    return seconds_between(&now, start);
 }
 
 static struct request *request_begin(dms_api_server *s, struct MHD_Connection *conn,
@@ -691,8 +696,7 @@ static unsigned rate_take(dms_api_server *s, const char *key)
         slot = oldest;
         *slot = (struct rate_slot){.key = h, .tokens = capacity, .last = now};
     }
-    double elapsed = (double)(now.tv_sec - slot->last.tv_sec) +
-                     (double)(now.tv_nsec - slot->last.tv_nsec) * 1e-9;
+    double elapsed = seconds_between(&now, &slot->last);
     slot->tokens = slot->tokens + elapsed * per_second;
     if (slot->tokens > capacity)
         slot->tokens = capacity;
@@ -1279,20 +1283,26 @@ static void gate_admit(dms_api_server *s, int fd, const struct sockaddr_in *addr
     gate_inspect(s, p, buf); /* a prompt client's headers are often here already */
 }
 
+/* Seconds a client has for its request headers, from its connection's
+ * start or its last answer: the header timeout, or the idle timeout if
+ * shorter. */
+static double header_deadline(const dms_api_server *s)
+{
+    double deadline = (double)s->config.header_timeout;
+    if (s->config.connection_timeout > 0 && s->config.connection_timeout < deadline)
+        deadline = (double)s->config.connection_timeout;
+    return deadline;
+}
+
 /* Refuses the connections that have waited past the header deadline. */
 static void gate_expire(dms_api_server *s)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    /* An idle timeout shorter than the header deadline applies here too. */
-    double deadline = (double)s->config.header_timeout;
-    if (s->config.connection_timeout > 0 && s->config.connection_timeout < deadline)
-        deadline = (double)s->config.connection_timeout;
+    double deadline = header_deadline(s);
     for (size_t i = 0; i < s->npending;) {
         struct pending *p = s->pending[i];
-        double waited = (double)(now.tv_sec - p->since.tv_sec) +
-                        (double)(now.tv_nsec - p->since.tv_nsec) * 1e-9;
-        if (waited < deadline) {
+        if (seconds_between(&now, &p->since) < deadline) {
             i++;
             continue;
         }
@@ -1312,16 +1322,12 @@ static void keep_expire(dms_api_server *s)
 {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    double deadline = (double)s->config.header_timeout;
-    if (s->config.connection_timeout > 0 && s->config.connection_timeout < deadline)
-        deadline = (double)s->config.connection_timeout;
+    double deadline = header_deadline(s);
     pthread_mutex_lock(&s->keep_lock);
     for (struct conn_state *c = s->conns; c != NULL; c = c->next) {
         if (!c->idle)
             continue;
-        double waited = (double)(now.tv_sec - c->idle_since.tv_sec) +
-                        (double)(now.tv_nsec - c->idle_since.tv_nsec) * 1e-9;
-        if (waited >= deadline) {
+        if (seconds_between(&now, &c->idle_since) >= deadline) {
             c->idle = false;
             c->expired = true;
             shutdown(c->fd, SHUT_RDWR);
