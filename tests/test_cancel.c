@@ -124,6 +124,17 @@ static void quote_case_free(quote_case *qc)
     dms_plan_free(qc->plan);
 }
 
+/* A run's JSON report as sorted text, every double to the bit (the report
+ * is freed). */
+static char *dump_report(json_t *report)
+{
+    assert_non_null(report);
+    char *dump = json_dumps(report, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    assert_non_null(dump);
+    json_decref(report);
+    return dump;
+}
+
 /* Runs the quote cold with hook (NULL: none); the JSON report, or NULL with
  * the status in *status and the diag checked by the caller. */
 static char *run_quote(const quote_case *qc, bool single_thread, bool (*hook)(void *), void *ctx,
@@ -142,11 +153,7 @@ static char *run_quote(const quote_case *qc, bool single_thread, bool (*hook)(vo
     }
     dms_error err;
     dms_error_clear(&err);
-    json_t *report = dms_report_quote(q, &err);
-    assert_non_null(report);
-    char *dump = json_dumps(report, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    assert_non_null(dump);
-    json_decref(report);
+    char *dump = dump_report(dms_report_quote(q, &err));
     dms_quote_free(q);
     return dump;
 }
@@ -260,11 +267,7 @@ static char *run_budget(const dms_census *census, const dms_budget_request *req,
     }
     dms_error err;
     dms_error_clear(&err);
-    json_t *report = dms_report_budget(res, &err);
-    assert_non_null(report);
-    char *dump = json_dumps(report, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    assert_non_null(dump);
-    json_decref(report);
+    char *dump = dump_report(dms_report_budget(res, &err));
     dms_budget_result_free(res);
     return dump;
 }
@@ -430,15 +433,6 @@ static void test_compare_cancels(void **state)
  * report, or NULL with the status in *status. */
 typedef char *(*product_run)(const quote_case *qc, bool (*hook)(void *), void *ctx, int *status,
                              dms_diag *diag);
-
-static char *dump_report(json_t *report)
-{
-    assert_non_null(report);
-    char *dump = json_dumps(report, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    assert_non_null(dump);
-    json_decref(report);
-    return dump;
-}
 
 static char *run_funding(const quote_case *qc, bool (*hook)(void *), void *ctx, int *status,
                          dms_diag *diag)
