@@ -290,19 +290,26 @@ static json_t *start_job(const char *path, const char *body)
     return started;
 }
 
-static void delete_cancels_a_running_job(void **state)
+/*
+ * Starts body as a job on route, lets it run for running_ms, checks that it
+ * runs, cancels it with DELETE (202, the job "cancelled"), and checks that
+ * it is over within a second as cancelled (503, error "cancelled") and that
+ * a second DELETE answers 409.
+ */
+static void cancel_running_job(const char *route, const char *body, long running_ms,
+                               const char *what)
 {
-    (void)state;
-    const char *extra[] = {"--rate-limit", "0", NULL};
-    start(extra);
-    char *body = big_quote();
-    json_t *started = start_job("/v1/quotes?async=true", body);
+    json_t *started = start_job(route, body);
     const char *href = json_string_value(json_object_get(started, "href"));
     assert_non_null(href);
-    struct timespec running = {0, 300 * 1000 * 1000};
+    struct timespec running = {0, running_ms * 1000 * 1000};
     nanosleep(&running, NULL);
 
     struct http_response r;
+    http_call(f.port, "GET", href, NULL, NULL, &r, T);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"status\":\"running\""));
+    http_response_free(&r);
     http_call(f.port, "DELETE", href, NULL, NULL, &r, T);
     assert_int_equal(r.status, 202);
     json_t *j = body_json(&r);
@@ -312,7 +319,7 @@ static void delete_cancels_a_running_job(void **state)
 
     double took = 0;
     json_t *over = wait_over(href, &took);
-    printf("quote job over %.1f ms after DELETE\n", 1e3 * took);
+    printf("%s job over %.1f ms after DELETE\n", what, 1e3 * took);
     assert_true(took < 1.0);
     assert_string_equal(json_string_value(json_object_get(over, "status")), "cancelled");
     assert_int_equal(json_integer_value(json_object_get(over, "http_status")), 503);
@@ -325,15 +332,26 @@ static void delete_cancels_a_running_job(void **state)
     assert_int_equal(r.status, 409);
     http_response_free(&r);
     json_decref(started);
+}
+
+static void delete_cancels_a_running_job(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--rate-limit", "0", NULL};
+    start(extra);
+    char *body = big_quote();
+    cancel_running_job("/v1/quotes?async=true", body, 300, "quote");
 
     /* a finished job: 409; an unknown one: 404 */
+    struct http_response r;
+    double took = 0;
     FILE *file = fopen("examples/requests/quote-startup-csv.json", "rb");
     assert_non_null(file);
     char *small = slurp_fd(file);
     fclose(file);
-    started = start_job("/v1/quotes?async=true", small);
-    href = json_string_value(json_object_get(started, "href"));
-    over = wait_over(href, &took);
+    json_t *started = start_job("/v1/quotes?async=true", small);
+    const char *href = json_string_value(json_object_get(started, "href"));
+    json_t *over = wait_over(href, &took);
     assert_string_equal(json_string_value(json_object_get(over, "status")), "done");
     json_decref(over);
     http_call(f.port, "DELETE", href, NULL, NULL, &r, T);
@@ -358,29 +376,7 @@ static void delete_cancels_a_budget_job(void **state)
     const char *extra[] = {"--rate-limit", "0", NULL};
     start(extra);
     char *body = big_budget();
-    json_t *started = start_job("/v1/budgets?async=true", body);
-    const char *href = json_string_value(json_object_get(started, "href"));
-    struct timespec running = {0, 500 * 1000 * 1000};
-    nanosleep(&running, NULL);
-    struct http_response r;
-    http_call(f.port, "GET", href, NULL, NULL, &r, T);
-    assert_int_equal(r.status, 200);
-    assert_non_null(strstr(r.body, "\"status\":\"running\""));
-    http_response_free(&r);
-    http_call(f.port, "DELETE", href, NULL, NULL, &r, T);
-    assert_int_equal(r.status, 202);
-    http_response_free(&r);
-    double took = 0;
-    json_t *over = wait_over(href, &took);
-    printf("budget job over %.1f ms after DELETE\n", 1e3 * took);
-    assert_true(took < 1.0);
-    assert_string_equal(json_string_value(json_object_get(over, "status")), "cancelled");
-    assert_int_equal(json_integer_value(json_object_get(over, "http_status")), 503);
-    json_decref(over);
-    http_call(f.port, "DELETE", href, NULL, NULL, &r, T);
-    assert_int_equal(r.status, 409);
-    http_response_free(&r);
-    json_decref(started);
+    cancel_running_job("/v1/budgets?async=true", body, 500, "budget");
     free(body);
     fixture_finish(&f);
 }
