@@ -100,6 +100,20 @@ static void kept_exchange(int fd, const char *method, const char *path, const ch
     http_response_free(&r);
 }
 
+/* A 200 answer to method path on fd (with the key, or none) that says
+ * close, after which the server closes fd (which is closed here too). */
+static void closing_exchange(int fd, const char *method, const char *path, const char *with_key)
+{
+    struct http_response r;
+    send_request(fd, method, path, with_key, NULL);
+    http_read_response(fd, &r, T);
+    assert_int_equal(r.status, 200);
+    assert_true(says_close(&r));
+    http_response_free(&r);
+    assert_true(closed_within(fd, 3000));
+    close(fd);
+}
+
 /* The answer on fd is a JSON error of status with code, says close, and fd closes. */
 static void expect_refusal_and_close(int fd, int status, const char *code)
 {
@@ -147,15 +161,7 @@ static void connection_carries_requests_up_to_its_cap(void **state)
     fixture_finish(&f);
     const char *one[] = {"--keep-alive", "1", NULL};
     start(one);
-    fd = http_connect(f.port);
-    struct http_response r;
-    send_request(fd, "GET", "/v1/models", key, NULL);
-    http_read_response(fd, &r, T);
-    assert_int_equal(r.status, 200);
-    assert_true(says_close(&r));
-    http_response_free(&r);
-    assert_true(closed_within(fd, 3000));
-    close(fd);
+    closing_exchange(http_connect(f.port), "GET", "/v1/models", key);
 }
 
 static void idle_kept_connection_closes_at_header_deadline(void **state)
@@ -418,15 +424,7 @@ static void every_request_is_admitted_and_refusals_close(void **state)
     expect_refusal_and_close(fd, 429, "rate_limited");
     close(fd);
     /* The light lane never keeps a connection: a probe cannot turn into work there. */
-    fd = http_connect(f.port);
-    send_request(fd, "GET", "/healthz", NULL, NULL);
-    struct http_response r;
-    http_read_response(fd, &r, T);
-    assert_int_equal(r.status, 200);
-    assert_true(says_close(&r));
-    http_response_free(&r);
-    assert_true(closed_within(fd, 3000));
-    close(fd);
+    closing_exchange(http_connect(f.port), "GET", "/healthz", NULL);
 }
 
 static void crowded_address_gets_closing_answers(void **state)
@@ -435,20 +433,12 @@ static void crowded_address_gets_closing_answers(void **state)
     /* 4 connections an address: three may be kept, the fourth's answer closes. */
     const char *extra[] = {"--max-per-ip", "4", NULL};
     start(extra);
-    int fds[4];
+    int fds[3];
     for (int i = 0; i < 3; i++) {
         fds[i] = http_connect(f.port);
         kept_exchange(fds[i], "GET", "/v1/models", NULL, 200);
     }
-    fds[3] = http_connect(f.port);
-    struct http_response r;
-    send_request(fds[3], "GET", "/v1/models", key, NULL);
-    http_read_response(fds[3], &r, T);
-    assert_int_equal(r.status, 200);
-    assert_true(says_close(&r));
-    http_response_free(&r);
-    assert_true(closed_within(fds[3], 3000));
-    close(fds[3]);
+    closing_exchange(http_connect(f.port), "GET", "/v1/models", key);
     /* One of the three gone: a new connection is kept again. */
     close(fds[0]);
     fds[0] = -1;
