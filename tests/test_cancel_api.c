@@ -42,6 +42,33 @@ static void start(const char *const extra[])
     http_key = key;
 }
 
+/* The whole text of a file of the repository (a request, a census). */
+static char *read_whole(const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    assert_non_null(file);
+    char *text = slurp_fd(file);
+    fclose(file);
+    return text;
+}
+
+/* POST body to path answers 503 deadline_exceeded within 2.5 s (the
+ * deadline is 1 s); what names it in the printed line. */
+static void expect_deadline(const char *path, const char *body, const char *what)
+{
+    double t0 = now_seconds();
+    struct http_response r;
+    http_call(f.port, "POST", path, "application/json", body, &r, T);
+    double took = now_seconds() - t0;
+    char code[64];
+    printf("big %s under --compute-timeout 1: %d %s after %.2f s\n", what, r.status,
+           error_code(&r, code, sizeof code), took);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(error_code(&r, code, sizeof code), "deadline_exceeded");
+    assert_true(took < 2.5);
+    http_response_free(&r);
+}
+
 /* The big quote: every segment its own network, deductible and co-pay, so
  * that no two segments share a module's aggregate; one person per cell. */
 static char *big_quote(void)
@@ -97,10 +124,7 @@ static char *big_quote(void)
  * file (several seconds of work). */
 static char *big_budget(void)
 {
-    FILE *file = fopen("examples/census/holding-5000.csv", "rb");
-    assert_non_null(file);
-    char *csv = slurp_fd(file);
-    fclose(file);
+    char *csv = read_whole("examples/census/holding-5000.csv");
     json_t *budgets = json_load_file("examples/budgets/holding-2026.json", 0, NULL);
     assert_non_null(budgets);
     json_t *body = json_pack("{s:s, s:o}", "census_csv", csv, "budgets", budgets);
@@ -168,22 +192,11 @@ static void quote_stops_at_deadline(void **state)
     http_response_free(&quote.r);
     /* a budget run alike */
     char *budget = big_budget();
-    double t0 = now_seconds();
-    struct http_response r;
-    http_call(f.port, "POST", "/v1/budgets?async=false", "application/json", budget, &r, T);
-    double took = now_seconds() - t0;
-    printf("big budget run under --compute-timeout 1: %d %s after %.2f s\n", r.status,
-           error_code(&r, code, sizeof code), took);
-    assert_int_equal(r.status, 503);
-    assert_string_equal(error_code(&r, code, sizeof code), "deadline_exceeded");
-    assert_true(took < 2.5);
-    http_response_free(&r);
+    expect_deadline("/v1/budgets?async=false", budget, "budget run");
     free(budget);
+    struct http_response r;
     /* the one worker is free again: a small quote is answered */
-    FILE *file = fopen("examples/requests/quote-startup-csv.json", "rb");
-    assert_non_null(file);
-    char *small = slurp_fd(file);
-    fclose(file);
+    char *small = read_whole("examples/requests/quote-startup-csv.json");
     http_call(f.port, "POST", "/v1/quotes", "application/json", small, &r, T);
     assert_int_equal(r.status, 200);
     http_response_free(&r);
@@ -226,24 +239,11 @@ static void products_stop_at_deadline(void **state)
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         char *body = big_product(routes[i].fields);
-        double t0 = now_seconds();
-        struct http_response r;
-        http_call(f.port, "POST", routes[i].path, "application/json", body, &r, T);
-        double took = now_seconds() - t0;
-        char code[64];
-        printf("big %s under --compute-timeout 1: %d %s after %.2f s\n", routes[i].path, r.status,
-               error_code(&r, code, sizeof code), took);
-        assert_int_equal(r.status, 503);
-        assert_string_equal(error_code(&r, code, sizeof code), "deadline_exceeded");
-        assert_true(took < 2.5);
-        http_response_free(&r);
+        expect_deadline(routes[i].path, body, routes[i].path);
         free(body);
     }
     /* the one worker is free again: a small funding comparison is answered */
-    FILE *file = fopen("examples/requests/quote-startup-csv.json", "rb");
-    assert_non_null(file);
-    char *small = slurp_fd(file);
-    fclose(file);
+    char *small = read_whole("examples/requests/quote-startup-csv.json");
     json_t *body = json_loads(small, 0, NULL);
     free(small);
     assert_non_null(body);
@@ -345,10 +345,7 @@ static void delete_cancels_a_running_job(void **state)
     /* a finished job: 409; an unknown one: 404 */
     struct http_response r;
     double took = 0;
-    FILE *file = fopen("examples/requests/quote-startup-csv.json", "rb");
-    assert_non_null(file);
-    char *small = slurp_fd(file);
-    fclose(file);
+    char *small = read_whole("examples/requests/quote-startup-csv.json");
     json_t *started = start_job("/v1/quotes?async=true", small);
     const char *href = json_string_value(json_object_get(started, "href"));
     json_t *over = wait_over(href, &took);
