@@ -32,6 +32,7 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 /* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
  * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
 #define PERSON_SPAN_SD 0.1
+#define PERSON_SPAN_MAX_SD 0.2
 /* Claims per module on a span of E[X | X > 0] / QUOTE_SPAN_DIVISOR of the
  * ground-up claim: a group total blurs finer detail away, and with moment
  * matching the limited means stay within 1e-5 of a 32 times finer grid
@@ -41,7 +42,7 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
  * of the group's mean claims if that is coarser: a quantile is read to
  * within one span, so either way to within 5e-5 of its value (a large group,
  * whose sd is a small share of its mean, needs a far shorter circle). */
-#define GROUP_SPAN_DIVISOR 500.0
+#define GROUP_SPAN_DIVISOR 250.0
 #define GROUP_RESOLUTION 5e-5
 /* The reference method's spans are this many times finer. */
 #define REFERENCE_FINER 4.0
@@ -244,6 +245,7 @@ typedef struct cache_entry {
     double *key; /* owned; NULL: free slot */
     size_t keylen;
     double mean, variance;
+    double lattice_mean; /* modules: the mean of the capped lattice */
     dms_placed placed;
 } cache_entry;
 
@@ -325,10 +327,11 @@ void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
     pthread_mutex_unlock(&cache_lock);
 }
 
-/* On a hit fills mean, variance and (when placed is not NULL) a copy of the
- * distribution. False on a miss or when the copy finds no memory. */
+/* On a hit fills mean, variance, lattice_mean (when not NULL) and (when
+ * placed is not NULL) a copy of the distribution. False on a miss or when
+ * the copy finds no memory. */
 static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, double *variance,
-                      dms_placed *placed)
+                      double *lattice_mean, dms_placed *placed)
 {
     bool found = false;
     pthread_mutex_lock(&cache_lock);
@@ -341,6 +344,8 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
             found = true;
             *mean = e->mean;
             *variance = e->variance;
+            if (lattice_mean != NULL)
+                *lattice_mean = e->lattice_mean;
             if (placed != NULL) {
                 *placed = e->placed;
                 placed->pmf = malloc(e->placed.n * sizeof *placed->pmf);
@@ -361,7 +366,7 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
 
 /* Keeps a copy of one answer; without memory it simply keeps nothing. */
 static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
-                      const dms_placed *placed)
+                      double lattice_mean, const dms_placed *placed)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
     size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
@@ -400,6 +405,7 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
     e->keylen = keylen;
     e->mean = mean;
     e->variance = variance;
+    e->lattice_mean = lattice_mean;
     e->placed = *placed;
     e->placed.pmf = copy;
     mm->count++;
@@ -411,6 +417,7 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
 typedef struct cell_price {
     double claims[DMS_PLAN_MAX_MODULES];   /* per person */
     double variance[DMS_PLAN_MAX_MODULES]; /* per person */
+    double lattice_mean;                   /* per person, the claims modules' capped lattices */
     dms_placed person;                     /* per-person claims, if wanted */
     double flat_total;                     /* per person, deterministic part */
     /* The claims modules' cache keys, in order, and one slot for the head
@@ -432,11 +439,40 @@ dms_aggregate_spec dms_quote_module_spec(const dms_frequency *freq, const dms_se
     return spec;
 }
 
-/* Prices one cell; with want_distribution, also the distribution of one
- * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd). */
+/* The distribution of one person's claims, the sum of its claims modules'
+ * capped lattices modules[0..n-1] each moved onto span (mean kept, at most
+ * span^2/4 of variance added per module), into *out (new). */
+static int person_distribution(const dms_placed *modules, size_t n, double span, dms_placed *out,
+                               dms_error *err)
+{
+    dms_placed rebinned[DMS_PLAN_MAX_MODULES];
+    dms_sum_term terms[DMS_PLAN_MAX_MODULES] = {{0}};
+    size_t done = 0;
+    int status = DMS_OK;
+    for (; done < n && status == DMS_OK; done++) {
+        status = dms_placed_rebin(&modules[done], span, &rebinned[done], err);
+        terms[done] = (dms_sum_term){&rebinned[done], 1, 1};
+    }
+    if (status == DMS_OK)
+        status = dms_lattice_sum(terms, n, out, err);
+    for (size_t i = 0; i < done; i++)
+        dms_placed_free(&rebinned[i]);
+    return status;
+}
+
+/*
+ * Prices one cell; with want_distribution, also the distribution of one
+ * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd).
+ * With keep (DMS_PLAN_MAX_MODULES slots, zeroed), the capped lattices of the
+ * claims modules, in order, are handed over into it: those computed here
+ * always, those found in the module cache only with fetch (else their
+ * slots stay empty, pmf NULL), so that the money pass keeps for the group
+ * distribution what it computes anyway without copying what it finds.
+ */
 static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
-                      bool want_distribution, double person_span, cell_price *price, dms_error *err)
+                      bool want_distribution, double person_span, dms_placed *keep, bool fetch,
+                      cell_price *price, dms_error *err)
 {
     memset(price, 0, sizeof *price);
     dms_model_adjust adj = dms_model_adjust_neutral();
@@ -448,6 +484,7 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     dms_placed modules[DMS_PLAN_MAX_MODULES];
     size_t nplaced = 0;
     double person_variance = 0.0;
+    bool copy = want_distribution || (keep != NULL && fetch);
     int status = DMS_OK;
     for (size_t m = 0; m < rs->nmodules; m++) {
         const resolved_module *rm = &rs->modules[m];
@@ -470,8 +507,9 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         }
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
+        double lattice_mean;
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
-                       want_distribution ? &modules[nplaced] : NULL)) {
+                       &lattice_mean, copy ? &modules[nplaced] : NULL)) {
             dms_aggdist *dist = NULL;
             if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
                 goto out;
@@ -480,32 +518,28 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
             dms_aggdist_free(dist);
             if (status != DMS_OK)
                 goto out;
-            double unused_mean;
-            dms_placed_moments(&modules[nplaced], &unused_mean, &price->variance[m]);
+            dms_placed_moments(&modules[nplaced], &lattice_mean, &price->variance[m]);
             cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
-                      &modules[nplaced]);
+                      lattice_mean, &modules[nplaced]);
         }
+        price->lattice_mean += lattice_mean;
         person_variance += price->variance[m];
         nplaced++;
         price->nkey = CACHE_KEY_LEN * nplaced;
     }
-    if (want_distribution && nplaced > 0 && person_variance > 0) {
-        double span = person_span > 0 ? person_span : PERSON_SPAN_SD * sqrt(person_variance);
-        dms_placed rebinned[DMS_PLAN_MAX_MODULES];
-        dms_sum_term terms[DMS_PLAN_MAX_MODULES];
-        size_t done = 0;
-        for (; done < nplaced && status == DMS_OK; done++) {
-            status = dms_placed_rebin(&modules[done], span, &rebinned[done], err);
-            terms[done] = (dms_sum_term){&rebinned[done], 1, 1};
-        }
-        if (status == DMS_OK)
-            status = dms_lattice_sum(terms, nplaced, &price->person, err);
-        for (size_t i = 0; i < done; i++)
-            dms_placed_free(&rebinned[i]);
-    }
+    if (want_distribution && nplaced > 0 && person_variance > 0)
+        status = person_distribution(
+            modules, nplaced,
+            person_span > 0 ? person_span : PERSON_SPAN_SD * sqrt(person_variance), &price->person,
+            err);
 out:
-    for (size_t i = 0; i < nplaced; i++)
+    for (size_t i = 0; i < nplaced; i++) {
+        if (keep != NULL && status == DMS_OK) {
+            keep[i] = modules[i];
+            continue;
+        }
         dms_placed_free(&modules[i]);
+    }
     return status;
 }
 
@@ -692,11 +726,12 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     price->key[price->nkey + 1] = person_span;
     size_t keylen = price->nkey + 2;
     double unused_mean, unused_variance;
-    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
+    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, NULL, slot))
         return DMS_OK;
     cell_price full;
     int status =
-        price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, &full, err);
+        price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL, false, &full,
+                   err);
     if (status != DMS_OK)
         return status;
     if (full.person.pmf == NULL)
@@ -706,7 +741,7 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     dms_placed_free(&full.person);
     if (status != DMS_OK)
         return status;
-    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
+    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, 0.0, slot);
     return DMS_OK;
 }
 
@@ -716,7 +751,19 @@ typedef struct cell_ref {
     int sex;
     unsigned long count;
     double mean, variance; /* of one person's claims (claims modules) */
+    double lattice_mean;   /* the same mean, of the modules' capped lattices */
+    /* The claims modules' capped lattices the money pass computed (for the
+     * group distribution; empty slots: found in the cache, not copied). */
+    size_t nmodules;
+    dms_placed modules[DMS_PLAN_MAX_MODULES];
 } cell_ref;
+
+static void cell_ref_release(cell_ref *ref)
+{
+    for (size_t m = 0; m < ref->nmodules; m++)
+        dms_placed_free(&ref->modules[m]);
+    ref->nmodules = 0;
+}
 
 /* One scenario of a quote: every cell priced, money added to the scenario's
  * slots, cell totals of claims kept for the group distribution. */
@@ -783,11 +830,16 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                         return DMS_ETOOBIG;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    int status =
-                        price_cell(q, job->gate, &job->resolved[s], band, sex,
-                                   &q->tariff->regions[r], k, false, 0.0, &price, &job->err);
+                    /* The fast group distribution starts from the modules'
+                     * lattices: keep those computed here. */
+                    cell_ref *ref = &job->refs[job->nrefs];
+                    bool keep = job->percentiles && !job->reference;
+                    int status = price_cell(q, job->gate, &job->resolved[s], band, sex,
+                                            &q->tariff->regions[r], k, false, 0.0,
+                                            keep ? ref->modules : NULL, false, &price, &job->err);
                     if (status != DMS_OK)
                         return status;
+                    ref->nmodules = keep ? price.nkey / CACHE_KEY_LEN : 0;
                     dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
                     load_person(q, &job->resolved[s], &price, lines, &person);
                     for (size_t m = 0; m < qs->nlines; m++)
@@ -805,8 +857,17 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                         double mean = -price.flat_total;
                         for (size_t m = 0; m < job->resolved[s].nmodules; m++)
                             mean += price.claims[m];
-                        job->refs[job->nrefs++] =
-                            (cell_ref){s, band, r, sex, c->count, mean, variance};
+                        ref->segment = s;
+                        ref->band = band;
+                        ref->region = r;
+                        ref->sex = sex;
+                        ref->count = c->count;
+                        ref->mean = mean;
+                        ref->variance = variance;
+                        ref->lattice_mean = price.lattice_mean;
+                        job->nrefs++;
+                    } else {
+                        cell_ref_release(ref);
                     }
                 }
     return DMS_OK;
@@ -815,14 +876,16 @@ static int price_cells(scenario_job *job, key_buf *group_key)
 /*
  * The group's total claims (besides the flat part): one FFT circle on the
  * span h = group sd / GROUP_SPAN_DIVISOR, on which each cell's transform is
- * raised to its head count. A cell whose person sd is at least
- * 1 / PERSON_SPAN_SD spans of it (small and middling groups) prices its
- * person on a whole multiple of h, as close to PERSON_SPAN_SD x its sd as
- * that allows from below, which the circle takes exactly, with no
- * rebinning; a finer person (a cell of a large group) is raised to its head
- * count on its own span first and that total moved onto h, which spreads it
- * by at most h^2/4 once per cell. The reference method (tests) takes the
- * second way for every cell, with spans REFERENCE_FINER times finer.
+ * raised to its head count. A cell whose person's sd is at least
+ * 1 / PERSON_SPAN_MAX_SD spans of h (small and middling groups) sums its
+ * person from the modules' lattices the money pass kept, on a whole
+ * multiple of h, as close to PERSON_SPAN_SD x its sd as that allows from
+ * below (at least h), which the circle takes exactly, with no rebinning; a
+ * finer person (a cell of a large group) is raised to its head count on its
+ * own span first and that total moved onto h, which spreads it by at most
+ * h^2/4 once per cell. The reference method (tests) takes the second way
+ * for every cell, with spans REFERENCE_FINER times finer. The mean and sd
+ * reported are the exact ones of the modules' lattices, which no span moves.
  */
 static int group_distribution(scenario_job *job)
 {
@@ -830,44 +893,67 @@ static int group_distribution(scenario_job *job)
     dms_quote_distribution *out = job->distribution;
     cell_totals *totals = job->totals;
     double finer = job->reference ? REFERENCE_FINER : 1.0;
-    double claims = 0.0, variance = 0.0;
+    double claims = 0.0, variance = 0.0, mean = job->flat_total;
     for (size_t i = 0; i < job->nrefs; i++) {
         claims += (double)job->refs[i].count * job->refs[i].mean;
         variance += (double)job->refs[i].count * job->refs[i].variance;
+        mean += (double)job->refs[i].count * job->refs[i].lattice_mean;
     }
-    double span = fmax(sqrt(variance) / GROUP_SPAN_DIVISOR, GROUP_RESOLUTION * claims) / finer;
-    dms_sum_term *terms = calloc(job->nrefs ? job->nrefs : 1, sizeof *terms);
+    out->mean = mean;
+    out->sd = sqrt(variance);
+    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+        out->normal[k] = mean + out->sd * gsl_cdf_ugaussian_Pinv(dms_quote_percentile_levels[k]);
+    if (job->nrefs == 0 || !(variance > 0)) {
+        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+            out->percentiles[k] = mean;
+        return DMS_OK;
+    }
+    double span = fmax(out->sd / GROUP_SPAN_DIVISOR, GROUP_RESOLUTION * claims) / finer;
+    dms_sum_term *terms = calloc(job->nrefs, sizeof *terms);
     if (terms == NULL)
         return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
     int status = DMS_OK;
     size_t nterms = 0;
-    for (size_t i = 0; i < job->nrefs && variance > 0; i++) {
-        const cell_ref *ref = &job->refs[i];
+    for (size_t i = 0; i < job->nrefs; i++) {
+        cell_ref *ref = &job->refs[i];
         if (dms_cancel_gate_stop(job->gate, &job->err)) {
             status = DMS_ETOOBIG;
             break;
         }
         const resolved_segment *rs = &job->resolved[ref->segment];
         const dms_region *region = &q->tariff->regions[ref->region];
-        double person_span = PERSON_SPAN_SD * sqrt(ref->variance) / finer;
-        double stride = job->reference ? 0.0 : floor(person_span / span);
+        double person_sd = sqrt(ref->variance);
+        double person_span = PERSON_SPAN_SD * person_sd / finer;
+        double stride = 0.0;
+        if (!job->reference && span <= PERSON_SPAN_MAX_SD * person_sd)
+            stride = fmax(floor(person_span / span), 1.0);
         dms_placed *item = &totals->items[totals->n];
         cell_price price;
         if (stride >= 1) {
-            status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario, true,
-                                stride * span, &price, &job->err);
+            bool whole = true;
+            for (size_t m = 0; m < ref->nmodules; m++)
+                whole = whole && ref->modules[m].pmf != NULL;
+            if (!whole) { /* the module cache had them: copy them from it */
+                cell_ref_release(ref);
+                status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
+                                    false, 0.0, ref->modules, true, &price, &job->err);
+                if (status != DMS_OK)
+                    break;
+                ref->nmodules = price.nkey / CACHE_KEY_LEN;
+            }
+            status = person_distribution(ref->modules, ref->nmodules, stride * span, item,
+                                         &job->err);
+            cell_ref_release(ref);
             if (status != DMS_OK)
                 break;
-            *item = price.person;
-            if (item->pmf == NULL)
-                continue;
             totals->n++;
             terms[nterms++] = (dms_sum_term){item, ref->count, (unsigned long)stride};
             continue;
         }
+        cell_ref_release(ref);
         dms_placed total;
         if ((status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 false, 0.0, &price, &job->err)) != DMS_OK ||
+                                 false, 0.0, NULL, false, &price, &job->err)) != DMS_OK ||
             (status = cell_total(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
                                  ref->count, job->reference ? person_span : 0.0, &price, &total,
                                  &job->err)) != DMS_OK)
@@ -881,38 +967,17 @@ static int group_distribution(scenario_job *job)
         totals->n++;
         terms[nterms++] = (dms_sum_term){item, 1, 1};
     }
-    if (status != DMS_OK) {
-        free(terms);
-        return status;
-    }
-    /* Mean and sd of what is summed (the flat part is certain). */
-    double mean = job->flat_total, summed_variance = 0.0;
-    for (size_t t = 0; t < nterms; t++) {
-        double term_mean, term_variance;
-        dms_placed_moments(terms[t].dist, &term_mean, &term_variance);
-        mean += (double)terms[t].count * term_mean;
-        summed_variance += (double)terms[t].count * term_variance;
-    }
-    out->mean = mean;
-    out->sd = sqrt(summed_variance);
-    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-        out->normal[k] = mean + out->sd * gsl_cdf_ugaussian_Pinv(dms_quote_percentile_levels[k]);
-    if (nterms == 0 || !(summed_variance > 0)) {
-        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-            out->percentiles[k] = mean;
-        free(terms);
-        return DMS_OK;
-    }
     dms_placed group = {0};
-    if (dms_cancel_gate_stop(job->gate, &job->err)) {
-        free(terms);
-        return DMS_ETOOBIG;
-    }
-    status = dms_lattice_sum(terms, nterms, &group, &job->err);
+    if (status == DMS_OK && nterms > 0 && dms_cancel_gate_stop(job->gate, &job->err))
+        status = DMS_ETOOBIG;
+    if (status == DMS_OK && nterms > 0)
+        status = dms_lattice_sum(terms, nterms, &group, &job->err);
     if (status == DMS_OK)
         for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
             out->percentiles[k] =
-                job->flat_total + dms_placed_quantile(&group, dms_quote_percentile_levels[k]);
+                job->flat_total + (nterms > 0 ? dms_placed_quantile(&group,
+                                                                    dms_quote_percentile_levels[k])
+                                              : 0.0);
     dms_placed_free(&group);
     free(terms);
     return status;
@@ -936,7 +1001,8 @@ static void *price_scenario(void *arg)
     key_append(&group_key, tail, 2);
     dms_placed kept = {0};
     if (group_key.ok &&
-        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
+        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, NULL,
+                  &kept)) {
         bool whole = kept.n == NDIST;
         if (whole)
             memcpy(job->distribution, kept.pmf, sizeof *job->distribution);
@@ -949,9 +1015,11 @@ static void *price_scenario(void *arg)
         double copy[NDIST];
         memcpy(copy, job->distribution, sizeof copy);
         dms_placed as_placed = {0.0, 0, NDIST, copy};
-        cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, &as_placed);
+        cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, 0.0, &as_placed);
     }
 out:
+    for (size_t i = 0; i < job->nrefs; i++)
+        cell_ref_release(&job->refs[i]);
     free(group_key.v);
     return NULL;
 }
@@ -1197,7 +1265,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
         return status;
     cell_price price;
     status = price_cell(&q, NULL, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0,
-                        &price, err);
+                        NULL, false, &price, err);
     if (status != DMS_OK)
         return status;
     dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;
