@@ -32,7 +32,7 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 /* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
  * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
 #define PERSON_SPAN_SD 0.1
-#define PERSON_SPAN_MAX_SD 0.2
+#define PERSON_SPAN_MAX_SD 0.3
 /* Claims per module on a span of E[X | X > 0] / QUOTE_SPAN_DIVISOR of the
  * ground-up claim: a group total blurs finer detail away, and with moment
  * matching the limited means stay within 1e-5 of a 32 times finer grid
@@ -450,7 +450,7 @@ static int person_distribution(const dms_placed *modules, size_t n, double span,
     size_t done = 0;
     int status = DMS_OK;
     for (; done < n && status == DMS_OK; done++) {
-        status = dms_placed_rebin(&modules[done], span, &rebinned[done], err);
+        status = dms_placed_coarsen(&modules[done], span, &rebinned[done], err);
         terms[done] = (dms_sum_term){&rebinned[done], 1, 1};
     }
     if (status == DMS_OK)
