@@ -679,19 +679,26 @@ int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, d
             end--;
         while (end <= last && rebin_position(in, end, new_span) < base + 1.0)
             end++;
-        double s0[4] = {0.0, 0.0, 0.0, 0.0}, s1[4] = {0.0, 0.0, 0.0, 0.0};
+        const double *q = p + k;
         size_t len = end - k, i = 0;
-        for (; i + 4 <= len; i += 4)
-            for (size_t u = 0; u < 4; u++) {
-                s0[u] += p[k + i + u];
-                s1[u] += (double)(i + u) * p[k + i + u];
-            }
-        for (; i < len; i++) {
-            s0[i % 4] += p[k + i];
-            s1[i % 4] += (double)i * p[k + i];
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
+        double w = 0.0;
+        for (; i + 4 <= len; i += 4, w += 4.0) {
+            a0 += q[i];
+            a1 += q[i + 1];
+            a2 += q[i + 2];
+            a3 += q[i + 3];
+            b0 += w * q[i];
+            b1 += (w + 1.0) * q[i + 1];
+            b2 += (w + 2.0) * q[i + 2];
+            b3 += (w + 3.0) * q[i + 3];
         }
-        double mass = (s0[0] + s0[1]) + (s0[2] + s0[3]);
-        double upper = mass * (position - base) + ratio * ((s1[0] + s1[1]) + (s1[2] + s1[3]));
+        for (; i < len; i++, w += 1.0) {
+            a0 += q[i];
+            b0 += w * q[i];
+        }
+        double mass = (a0 + a1) + (a2 + a3);
+        double upper = mass * (position - base) + ratio * ((b0 + b1) + (b2 + b3));
         size_t j = (size_t)((long)base - out->offset);
         if (j + 1 >= out->n) { /* rounding at the very top */
             out->pmf[out->n - 1] += mass;
