@@ -644,13 +644,6 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     return DMS_OK;
 }
 
-/* Position of in's point k on the lattice of new_span, as dms_placed_rebin
- * computes it. */
-static double rebin_position(const dms_placed *in, size_t k, double new_span)
-{
-    return ((double)in->offset + (double)k) * in->span / new_span;
-}
-
 int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
 {
     if (!(in->span <= COARSEN_RATIO_MAX * new_span))
@@ -665,19 +658,23 @@ int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, d
      * split as point by point, in four partial sums of each so that the
      * additions do not wait on one another. */
     const double *p = in->pmf;
-    double ratio = in->span / new_span;
+    double ratio = in->span / new_span, inverse = new_span / in->span;
+    double origin = (double)in->offset;
     size_t k = first;
     while (k <= last) {
-        double position = rebin_position(in, k, new_span);
+        /* Positions by a product, not dms_placed_rebin's quotient: a point
+         * that falls on the other side of a new point by one unit in the
+         * last place sends it the same mass up to round-off. */
+        double position = (origin + (double)k) * ratio;
         double base = floor(position);
         /* The run ends at the first point at or past base + 1. */
-        double guess = ceil((base + 1.0) / ratio - (double)in->offset);
+        double guess = ceil((base + 1.0) * inverse - origin);
         size_t end = guess > (double)(k + 1) ? (size_t)guess : k + 1;
         if (end > last + 1)
             end = last + 1;
-        while (end > k + 1 && rebin_position(in, end - 1, new_span) >= base + 1.0)
+        while (end > k + 1 && (origin + (double)(end - 1)) * ratio >= base + 1.0)
             end--;
-        while (end <= last && rebin_position(in, end, new_span) < base + 1.0)
+        while (end <= last && (origin + (double)end) * ratio < base + 1.0)
             end++;
         const double *q = p + k;
         size_t len = end - k, i = 0;
@@ -699,8 +696,9 @@ int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, d
         }
         double mass = (a0 + a1) + (a2 + a3);
         double upper = mass * (position - base) + ratio * ((b0 + b1) + (b2 + b3));
-        size_t j = (size_t)((long)base - out->offset);
-        if (j + 1 >= out->n) { /* rounding at the very top */
+        long at = (long)base - out->offset;
+        size_t j = at > 0 ? (size_t)at : 0; /* rounding at the very bottom */
+        if (j + 1 >= out->n) {              /* or at the very top */
             out->pmf[out->n - 1] += mass;
         } else {
             out->pmf[j] += mass - upper;
@@ -728,6 +726,13 @@ static unsigned long stride_of(const dms_sum_term *term)
  * raised to its head count) keeps the wide circle: its tails are a few
  * people's, and its mean and sd go into the quote as they are. */
 #define NARROW_MIN_TERMS 16
+
+/* A frequency whose value falls below this share of the zero frequency's
+ * is dropped: the tilted terms' transforms are largest at zero, so its
+ * share only falls as terms are multiplied in, and dropped it moves no
+ * point of the sum by more than about this share of the sum's mass (with
+ * the untilting, e^4 times that at the top of a narrow circle). */
+#define SPECTRUM_NEGLIGIBLE 1e-30
 
 /*
  * The sum of the terms on the circle of m points that holds the values
@@ -802,16 +807,21 @@ static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double 
         unsigned long count = terms[t].count;
         double floor2 = ipow_floor(count);
         size_t top = 0;
+        double cut = 0.0;
         for (size_t i = 0; i < live; i++) {
             if (t > 0 && acc[i] == 0.0)
                 continue;
             double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count, floor2);
             acc[i] = flush_tiny(t == 0 ? z : cmul(acc[i], z));
-            if (acc[i] != 0.0)
+            if (i == 0)
+                cut = SPECTRUM_NEGLIGIBLE * fabs(creal(acc[0]));
+            if (fabs(creal(acc[i])) + fabs(cimag(acc[i])) >= cut)
                 top = i + 1;
         }
         live = top;
     }
+    /* What the live bound left behind is negligible: drop it. */
+    memset(acc + live, 0, (m / 2 + 1 - live) * sizeof *acc);
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
     fft_inverse(&w);
     /* Unwrap: the value with residue r lies in [from, from + m). */
