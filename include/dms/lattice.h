@@ -96,6 +96,13 @@ double dms_placed_variance(const dms_placed *p);
 void dms_placed_moments(const dms_placed *p, double *mean, double *variance);
 /* Smallest value x = (offset + k) span with F(x) >= p. */
 double dms_placed_quantile(const dms_placed *p, double prob);
+/* The quantile of the law the lattice stands for when its points took the
+ * mass of a smooth law by dms_placed_rebin's linear split (or a sum of many
+ * such): the mass of point k lies across (k - 1/2, k + 1/2) spans, so
+ * F((k + 1/2) span) is the sum up to k, and between two such knots F is
+ * taken linear. Off from the smooth law's quantile by O(span^2), where
+ * dms_placed_quantile is biased up by up to one span. */
+double dms_placed_quantile_smooth(const dms_placed *p, double prob);
 
 /*
  * Moves a distribution onto the lattice of span new_span: each point's mass
@@ -137,6 +144,18 @@ typedef struct dms_sum_term {
  * circle's length).
  */
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err);
+
+/*
+ * dms_lattice_sum with an independent normal spread of variance `spread`
+ * (in the sum's units squared, >= 0) taken back out in the frequency domain:
+ * for terms moved onto their lattices by dms_placed_rebin or
+ * dms_placed_coarsen, each of which adds a spread (mean zero, variance the
+ * rise of the term's variance) that a sum of many such terms makes nearly
+ * normal. The variance of the result is then the terms' own, not the
+ * rebinned ones'. Round-off below zero is dropped, as in dms_lattice_sum.
+ */
+int dms_lattice_sum_sharpened(const dms_sum_term *terms, size_t nterms, double spread,
+                              dms_placed *out, dms_error *err);
 
 /* Summaries of a lattice distribution f[0..n-1] on span h. */
 double dms_lattice_mass(const double *f, size_t n);

@@ -564,6 +564,22 @@ double dms_placed_quantile(const dms_placed *p, double prob)
     return q + (double)p->offset * p->span;
 }
 
+double dms_placed_quantile_smooth(const dms_placed *p, double prob)
+{
+    double cumulative = 0.0;
+    for (size_t k = 0; k < p->n; k++) {
+        double below = cumulative;
+        cumulative += p->pmf[k];
+        if (cumulative >= prob * (1.0 - 1e-12) && p->pmf[k] > 0) {
+            /* F at (k - 1/2) span is below, at (k + 1/2) span cumulative */
+            double share = (prob - below) / p->pmf[k];
+            share = share < 0 ? 0.0 : (share > 1 ? 1.0 : share);
+            return ((double)p->offset + (double)k - 0.5 + share) * p->span;
+        }
+    }
+    return INFINITY;
+}
+
 /* Indices [first, last] outside which every point holds less than cut. */
 static void trim_range(const double *f, size_t n, double cut, size_t *first, size_t *last)
 {
@@ -733,6 +749,28 @@ static unsigned long stride_of(const dms_sum_term *term)
  * point of the sum by more than about this share of the sum's mass (with
  * the untilting, e^4 times that at the top of a narrow circle). */
 #define SPECTRUM_NEGLIGIBLE 1e-30
+/* A spread is taken back where it damps the transform by at most e^-this. */
+#define SPREAD_LOG_MAX 12.0
+
+/*
+ * Takes an independent normal spread of variance v (in squared units of the
+ * span) back out of the transform acc[0..live-1] of a sum on a circle of m
+ * points tilted by theta. Frequency i, w = 2 pi i / m, holds E[e^(-(theta +
+ * i w) S)] (times a constant), which the spread multiplies by
+ * e^(v (theta + i w)^2 / 2): divided by it, up to where that factor reaches
+ * e^SPREAD_LOG_MAX; past it the sum's own transform is negligible.
+ */
+static void take_back_spread(fftw_complex *acc, size_t live, size_t m, double theta, double v)
+{
+    for (size_t i = 0; i < live; i++) {
+        double w = 2.0 * M_PI * (double)i / (double)m;
+        double grow = 0.5 * v * (w * w - theta * theta);
+        if (grow > SPREAD_LOG_MAX)
+            break;
+        double turn = -v * theta * w;
+        acc[i] = cmul(acc[i], CMPLX(exp(grow) * cos(turn), exp(grow) * sin(turn)));
+    }
+}
 
 /*
  * The sum of the terms on the circle of m points that holds the values
@@ -744,7 +782,7 @@ static unsigned long stride_of(const dms_sum_term *term)
  * top amplified as much.
  */
 static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double *means, double from,
-                         size_t m, double theta, double *pmf, dms_error *err)
+                         size_t m, double theta, double spread, double *pmf, dms_error *err)
 {
     /* Running product of the terms' transforms; the transform of the point
      * mass at 0 is 1 everywhere. */
@@ -822,6 +860,8 @@ static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double 
     }
     /* What the live bound left behind is negligible: drop it. */
     memset(acc + live, 0, (m / 2 + 1 - live) * sizeof *acc);
+    if (spread > 0)
+        take_back_spread(acc, live, m, theta, spread);
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
     fft_inverse(&w);
     /* Unwrap: the value with residue r lies in [from, from + m). */
@@ -895,6 +935,12 @@ static double narrow_aliasing(const double *pmf, size_t m, bool below_possible)
 
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
 {
+    return dms_lattice_sum_sharpened(terms, nterms, 0.0, out, err);
+}
+
+int dms_lattice_sum_sharpened(const dms_sum_term *terms, size_t nterms, double spread,
+                              dms_placed *out, dms_error *err)
+{
     dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (nterms == 0)
@@ -944,7 +990,7 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
                 goto out_means;
             }
             status = sum_on_circle(terms, nterms, means, narrow_from, narrow,
-                                   NARROW_TILT / (double)narrow, pmf, err);
+                                   NARROW_TILT / (double)narrow, spread / (span * span), pmf, err);
             if (status != DMS_OK)
                 goto out_means;
             if (narrow_aliasing(pmf, narrow, narrow_from > lowest) <= NARROW_ERROR_MAX) {
@@ -970,7 +1016,8 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
         goto out_means;
     }
-    if ((status = sum_on_circle(terms, nterms, means, from, m, 0.0, pmf, err)) != DMS_OK)
+    if ((status = sum_on_circle(terms, nterms, means, from, m, 0.0, spread / (span * span), pmf,
+                                err)) != DMS_OK)
         goto out_means;
     to = from + (double)m - 1;
 out_done:

@@ -745,6 +745,13 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     return DMS_OK;
 }
 
+static double placed_variance(const dms_placed *p)
+{
+    double unused_mean, variance;
+    dms_placed_moments(p, &unused_mean, &variance);
+    return variance;
+}
+
 /* A priced cell whose claims vary, as the group distribution needs it. */
 typedef struct cell_ref {
     size_t segment, band, region;
@@ -914,6 +921,7 @@ static int group_distribution(scenario_job *job)
         return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
     int status = DMS_OK;
     size_t nterms = 0;
+    double spread = 0.0; /* the variance the lattices added */
     for (size_t i = 0; i < job->nrefs; i++) {
         cell_ref *ref = &job->refs[i];
         if (dms_cancel_gate_stop(job->gate, &job->err)) {
@@ -946,6 +954,7 @@ static int group_distribution(scenario_job *job)
             cell_ref_release(ref);
             if (status != DMS_OK)
                 break;
+            spread += (double)ref->count * (placed_variance(item) - ref->variance);
             totals->n++;
             terms[nterms++] = (dms_sum_term){item, ref->count, (unsigned long)stride};
             continue;
@@ -964,6 +973,7 @@ static int group_distribution(scenario_job *job)
         dms_placed_free(&total);
         if (status != DMS_OK)
             break;
+        spread += placed_variance(item) - (double)ref->count * ref->variance;
         totals->n++;
         terms[nterms++] = (dms_sum_term){item, 1, 1};
     }
@@ -971,11 +981,12 @@ static int group_distribution(scenario_job *job)
     if (status == DMS_OK && nterms > 0 && dms_cancel_gate_stop(job->gate, &job->err))
         status = DMS_ETOOBIG;
     if (status == DMS_OK && nterms > 0)
-        status = dms_lattice_sum(terms, nterms, &group, &job->err);
+        status = dms_lattice_sum_sharpened(terms, nterms, job->reference ? 0.0 : fmax(spread, 0.0),
+                                           &group, &job->err);
     if (status == DMS_OK)
         for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
             out->percentiles[k] =
-                job->flat_total + (nterms > 0 ? dms_placed_quantile(&group,
+                job->flat_total + (nterms > 0 ? dms_placed_quantile_smooth(&group,
                                                                     dms_quote_percentile_levels[k])
                                               : 0.0);
     dms_placed_free(&group);
