@@ -32,7 +32,7 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
 /* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
  * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
 #define PERSON_SPAN_SD 0.1
-#define PERSON_SPAN_MAX_SD 0.6
+#define PERSON_SPAN_MAX_SD 1.2
 /* Claims per module on a span of E[X | X > 0] / QUOTE_SPAN_DIVISOR of the
  * ground-up claim: a group total blurs finer detail away, and with moment
  * matching the limited means stay within 1e-5 of a 32 times finer grid
@@ -42,7 +42,7 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
  * of the group's mean claims if that is coarser: a quantile is read to
  * within one span, so either way to within 5e-5 of its value (a large group,
  * whose sd is a small share of its mean, needs a far shorter circle). */
-#define GROUP_SPAN_DIVISOR 125.0
+#define GROUP_SPAN_DIVISOR 60.0
 #define GROUP_RESOLUTION 5e-5
 /* The reference method's spans are this many times finer. */
 #define REFERENCE_FINER 4.0
