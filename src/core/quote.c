@@ -245,7 +245,6 @@ typedef struct cache_entry {
     double *key; /* owned; NULL: free slot */
     size_t keylen;
     double mean, variance;
-    double lattice_mean; /* modules: the mean of the capped lattice */
     dms_placed placed;
 } cache_entry;
 
@@ -327,11 +326,10 @@ void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
     pthread_mutex_unlock(&cache_lock);
 }
 
-/* On a hit fills mean, variance, lattice_mean (when not NULL) and (when
- * placed is not NULL) a copy of the distribution. False on a miss or when
- * the copy finds no memory. */
+/* On a hit fills mean, variance and (when placed is not NULL) a copy of the
+ * distribution. False on a miss or when the copy finds no memory. */
 static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, double *variance,
-                      double *lattice_mean, dms_placed *placed)
+                      dms_placed *placed)
 {
     bool found = false;
     pthread_mutex_lock(&cache_lock);
@@ -344,8 +342,6 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
             found = true;
             *mean = e->mean;
             *variance = e->variance;
-            if (lattice_mean != NULL)
-                *lattice_mean = e->lattice_mean;
             if (placed != NULL) {
                 *placed = e->placed;
                 placed->pmf = malloc(e->placed.n * sizeof *placed->pmf);
@@ -366,7 +362,7 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
 
 /* Keeps a copy of one answer; without memory it simply keeps nothing. */
 static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
-                      double lattice_mean, const dms_placed *placed)
+                      const dms_placed *placed)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
     size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
@@ -405,7 +401,6 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
     e->keylen = keylen;
     e->mean = mean;
     e->variance = variance;
-    e->lattice_mean = lattice_mean;
     e->placed = *placed;
     e->placed.pmf = copy;
     mm->count++;
@@ -417,7 +412,6 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
 typedef struct cell_price {
     double claims[DMS_PLAN_MAX_MODULES];   /* per person */
     double variance[DMS_PLAN_MAX_MODULES]; /* per person */
-    double lattice_mean;                   /* per person, the claims modules' capped lattices */
     dms_placed person;                     /* per-person claims, if wanted */
     double flat_total;                     /* per person, deterministic part */
     /* The claims modules' cache keys, in order, and one slot for the head
@@ -463,11 +457,12 @@ static int person_distribution(const dms_placed *modules, size_t n, double span,
 /*
  * Prices one cell; with want_distribution, also the distribution of one
  * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd).
- * With keep (DMS_PLAN_MAX_MODULES slots, zeroed), the capped lattices of the
- * claims modules, in order, are handed over into it: those computed here
- * always, those found in the module cache only with fetch (else their
- * slots stay empty, pmf NULL), so that the money pass keeps for the group
- * distribution what it computes anyway without copying what it finds.
+ * With keep (DMS_PLAN_MAX_MODULES slots), the capped lattices of the claims
+ * modules, in order, are handed over into its empty slots (pmf NULL): those
+ * computed here always, those found in the module cache only with fetch
+ * (else their slots stay empty), so that the money pass keeps for the group
+ * distribution what it computes anyway without copying what it finds, and
+ * the group distribution copies only what is missing.
  */
 static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
@@ -484,7 +479,6 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     dms_placed modules[DMS_PLAN_MAX_MODULES];
     size_t nplaced = 0;
     double person_variance = 0.0;
-    bool copy = want_distribution || (keep != NULL && fetch);
     int status = DMS_OK;
     for (size_t m = 0; m < rs->nmodules; m++) {
         const resolved_module *rm = &rs->modules[m];
@@ -507,9 +501,10 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         }
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
-        double lattice_mean;
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
-                       &lattice_mean, copy ? &modules[nplaced] : NULL)) {
+                       want_distribution || (keep != NULL && fetch && keep[nplaced].pmf == NULL)
+                           ? &modules[nplaced]
+                           : NULL)) {
             dms_aggdist *dist = NULL;
             if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
                 goto out;
@@ -518,23 +513,23 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
             dms_aggdist_free(dist);
             if (status != DMS_OK)
                 goto out;
-            dms_placed_moments(&modules[nplaced], &lattice_mean, &price->variance[m]);
+            double unused_mean;
+            dms_placed_moments(&modules[nplaced], &unused_mean, &price->variance[m]);
             cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
-                      lattice_mean, &modules[nplaced]);
+                      &modules[nplaced]);
         }
-        price->lattice_mean += lattice_mean;
         person_variance += price->variance[m];
         nplaced++;
         price->nkey = CACHE_KEY_LEN * nplaced;
     }
     if (want_distribution && nplaced > 0 && person_variance > 0)
-        status = person_distribution(
-            modules, nplaced,
-            person_span > 0 ? person_span : PERSON_SPAN_SD * sqrt(person_variance), &price->person,
-            err);
+        status = person_distribution(modules, nplaced,
+                                     person_span > 0 ? person_span
+                                                     : PERSON_SPAN_SD * sqrt(person_variance),
+                                     &price->person, err);
 out:
     for (size_t i = 0; i < nplaced; i++) {
-        if (keep != NULL && status == DMS_OK) {
+        if (keep != NULL && status == DMS_OK && keep[i].pmf == NULL) {
             keep[i] = modules[i];
             continue;
         }
@@ -726,12 +721,11 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     price->key[price->nkey + 1] = person_span;
     size_t keylen = price->nkey + 2;
     double unused_mean, unused_variance;
-    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, NULL, slot))
+    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
         return DMS_OK;
     cell_price full;
-    int status =
-        price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL, false, &full,
-                   err);
+    int status = price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL,
+                            false, &full, err);
     if (status != DMS_OK)
         return status;
     if (full.person.pmf == NULL)
@@ -741,7 +735,7 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     dms_placed_free(&full.person);
     if (status != DMS_OK)
         return status;
-    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, 0.0, slot);
+    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
     return DMS_OK;
 }
 
@@ -758,7 +752,6 @@ typedef struct cell_ref {
     int sex;
     unsigned long count;
     double mean, variance; /* of one person's claims (claims modules) */
-    double lattice_mean;   /* the same mean, of the modules' capped lattices */
     /* The claims modules' capped lattices the money pass computed (for the
      * group distribution; empty slots: found in the cache, not copied). */
     size_t nmodules;
@@ -871,7 +864,6 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                         ref->count = c->count;
                         ref->mean = mean;
                         ref->variance = variance;
-                        ref->lattice_mean = price.lattice_mean;
                         job->nrefs++;
                     } else {
                         cell_ref_release(ref);
@@ -900,12 +892,12 @@ static int group_distribution(scenario_job *job)
     dms_quote_distribution *out = job->distribution;
     cell_totals *totals = job->totals;
     double finer = job->reference ? REFERENCE_FINER : 1.0;
-    double claims = 0.0, variance = 0.0, mean = job->flat_total;
+    double claims = 0.0, variance = 0.0;
     for (size_t i = 0; i < job->nrefs; i++) {
         claims += (double)job->refs[i].count * job->refs[i].mean;
         variance += (double)job->refs[i].count * job->refs[i].variance;
-        mean += (double)job->refs[i].count * job->refs[i].lattice_mean;
     }
+    double mean = job->flat_total + claims;
     out->mean = mean;
     out->sd = sqrt(variance);
     for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
@@ -942,15 +934,14 @@ static int group_distribution(scenario_job *job)
             for (size_t m = 0; m < ref->nmodules; m++)
                 whole = whole && ref->modules[m].pmf != NULL;
             if (!whole) { /* the module cache had them: copy them from it */
-                cell_ref_release(ref);
                 status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
                                     false, 0.0, ref->modules, true, &price, &job->err);
                 if (status != DMS_OK)
                     break;
                 ref->nmodules = price.nkey / CACHE_KEY_LEN;
             }
-            status = person_distribution(ref->modules, ref->nmodules, stride * span, item,
-                                         &job->err);
+            status =
+                person_distribution(ref->modules, ref->nmodules, stride * span, item, &job->err);
             cell_ref_release(ref);
             if (status != DMS_OK)
                 break;
@@ -986,9 +977,9 @@ static int group_distribution(scenario_job *job)
     if (status == DMS_OK)
         for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
             out->percentiles[k] =
-                job->flat_total + (nterms > 0 ? dms_placed_quantile_smooth(&group,
-                                                                    dms_quote_percentile_levels[k])
-                                              : 0.0);
+                job->flat_total +
+                (nterms > 0 ? dms_placed_quantile_smooth(&group, dms_quote_percentile_levels[k])
+                            : 0.0);
     dms_placed_free(&group);
     free(terms);
     return status;
@@ -1012,8 +1003,7 @@ static void *price_scenario(void *arg)
     key_append(&group_key, tail, 2);
     dms_placed kept = {0};
     if (group_key.ok &&
-        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, NULL,
-                  &kept)) {
+        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
         bool whole = kept.n == NDIST;
         if (whole)
             memcpy(job->distribution, kept.pmf, sizeof *job->distribution);
@@ -1026,7 +1016,7 @@ static void *price_scenario(void *arg)
         double copy[NDIST];
         memcpy(copy, job->distribution, sizeof copy);
         dms_placed as_placed = {0.0, 0, NDIST, copy};
-        cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, 0.0, &as_placed);
+        cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, &as_placed);
     }
 out:
     for (size_t i = 0; i < job->nrefs; i++)
