@@ -1118,7 +1118,8 @@ static void test_cache_hits_are_bit_identical(void **state)
  * differ from the reference method's (every span four times finer than
  * before, quote.h) through:
  * - the reading between knots: the lattice's F at (k + 1/2) h, taken linear
- *   between knots, is off by O(h^2 f'), below 4e-5 sd for h = sd / 60;
+ *   between knots, moves a quantile by about h^2 |z| / 6 sd-units, 1e-4 sd
+ *   at P99 for h = sd / 60 (test_lattice's test_quantile_smooth);
  * - the spread of moving each person onto H, at most H^2 / 4 of variance
  *   each (up to 3% of the group's variance for 450 people), taken back as a
  *   normal in the frequency domain. What remains is its departure from a

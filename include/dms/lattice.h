@@ -100,8 +100,9 @@ double dms_placed_quantile(const dms_placed *p, double prob);
  * mass of a smooth law by dms_placed_rebin's linear split (or a sum of many
  * such): the mass of point k lies across (k - 1/2, k + 1/2) spans, so
  * F((k + 1/2) span) is the sum up to k, and between two such knots F is
- * taken linear. Off from the smooth law's quantile by O(span^2), where
- * dms_placed_quantile is biased up by up to one span. */
+ * taken linear. Off from the smooth law's quantile by about span^2 |f'/f| / 6
+ * (tests/test_lattice.c), where dms_placed_quantile is up to half a span
+ * off. INFINITY if the lattice holds too little mass. */
 double dms_placed_quantile_smooth(const dms_placed *p, double prob);
 
 /*
