@@ -1128,10 +1128,11 @@ static void test_cache_hits_are_bit_identical(void **state)
  *   about 1e-4 sd by Cornish-Fisher) and its dependence on the claims (a
  *   person with no claims is not spread at all, so the upper tail is spread
  *   more than the average taken back), largest where few people make the
- *   tail: about 0.001 sd at P99 for 60 people and for 5,000 (whose cells of
- *   large spans are moved onto h whole);
- * - the reference's own spread (persons at a fortieth of their sd, not
- *   taken back: up to 0.016% of the variance, 2e-4 sd at P99).
+ *   tail: 0.0012 sd at P99 for 60 people and 0.0015 sd for 5,000 (whose
+ *   cells of large spans are moved onto h whole), measured;
+ * - the reference's own spread (persons at a fortieth of their sd and cells
+ *   on a 2,000th of the group's, not taken back: up to 0.016% of the
+ *   variance, 2e-4 sd at P99).
  * So every percentile stays within 0.002 sd of the reference, on every
  * example census and plan and the 100,000 people; for these groups (sd
  * 2-25% of the mean) that is within 5e-4 of the percentile, twice inside
