@@ -971,36 +971,39 @@ int dms_lattice_sum_sharpened(const dms_sum_term *terms, size_t nterms, double s
     double *pmf = NULL;
     /* The whole support when it is short (a few people, where one rare large
      * claim can sit far beyond mean + 16 sd); else a window around the mean
-     * (many people: nearly normal). */
+     * (many people: nearly normal). But first, for a sum of many terms, the
+     * narrow tilted circle when it is shorter than either (a group on a
+     * coarse lattice has a short support, yet more points than the narrow
+     * window): kept when the mass it folds is negligible. */
     double from = lowest, to = highest;
     double window = 28 * sd + 32;
-    if (to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX)) {
-        /* First the narrow tilted circle, about half the points: kept when
-         * the mass it folds is negligible, else the wide one. */
-        double narrow_from = fmax(lowest, floor(mean - NARROW_BELOW * sd - 16));
-        size_t narrow = dms_next_pow2((size_t)ceil(NARROW_WIDTH * sd + 32));
-        size_t wide_m = dms_next_pow2((size_t)(fmin(highest, ceil(mean + 16 * sd + 16)) -
-                                               fmax(lowest, floor(mean - 12 * sd - 16))) +
-                                      1);
-        if (nterms >= NARROW_MIN_TERMS && narrow < wide_m && narrow >= 64) {
-            pmf = malloc(narrow * sizeof *pmf);
-            if (pmf == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points",
-                                       narrow);
-                goto out_means;
-            }
-            status = sum_on_circle(terms, nterms, means, narrow_from, narrow,
-                                   NARROW_TILT / (double)narrow, spread / (span * span), pmf, err);
-            if (status != DMS_OK)
-                goto out_means;
-            if (narrow_aliasing(pmf, narrow, narrow_from > lowest) <= NARROW_ERROR_MAX) {
-                from = narrow_from;
-                to = narrow_from + (double)narrow - 1;
-                goto out_done;
-            }
-            free(pmf);
-            pmf = NULL;
+    bool windowed = to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX);
+    double narrow_from = fmax(lowest, floor(mean - NARROW_BELOW * sd - 16));
+    size_t narrow = dms_next_pow2((size_t)ceil(NARROW_WIDTH * sd + 32));
+    size_t other_m = windowed ? dms_next_pow2((size_t)(fmin(highest, ceil(mean + 16 * sd + 16)) -
+                                                       fmax(lowest, floor(mean - 12 * sd - 16))) +
+                                              1)
+                              : dms_next_pow2((size_t)(to - from) + 1);
+    if (nterms >= NARROW_MIN_TERMS && narrow < other_m && narrow >= 64) {
+        pmf = malloc(narrow * sizeof *pmf);
+        if (pmf == NULL) {
+            status =
+                dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", narrow);
+            goto out_means;
         }
+        status = sum_on_circle(terms, nterms, means, narrow_from, narrow,
+                               NARROW_TILT / (double)narrow, spread / (span * span), pmf, err);
+        if (status != DMS_OK)
+            goto out_means;
+        if (narrow_aliasing(pmf, narrow, narrow_from > lowest) <= NARROW_ERROR_MAX) {
+            from = narrow_from;
+            to = narrow_from + (double)narrow - 1;
+            goto out_done;
+        }
+        free(pmf);
+        pmf = NULL;
+    }
+    if (windowed) {
         from = fmax(lowest, floor(mean - 12 * sd - 16));
         to = fmin(highest, ceil(mean + 16 * sd + 16));
     }
