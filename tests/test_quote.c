@@ -1115,8 +1115,8 @@ static void test_cache_hits_are_bit_identical(void **state)
  * lattice of span h = group sd / 60 (a circle of 1024 points) with every
  * person on a span H of at least h (at most max(h, a tenth of its sd), or
  * the cell's total on h when h exceeds 1.2 person sds). Its percentiles
- * differ from the reference method's (every span four times finer than
- * before, quote.h) through:
+ * differ from the reference method's (persons on a fortieth of their sd,
+ * cells on a 2,000th of the group's sd, quote.h) through:
  * - the reading between knots: the lattice's F at (k + 1/2) h, taken linear
  *   between knots, moves a quantile by about h^2 |z| / 6 sd-units, 1e-4 sd
  *   at P99 for h = sd / 60 (test_lattice's test_quantile_smooth);
@@ -1124,19 +1124,20 @@ static void test_cache_hits_are_bit_identical(void **state)
  *   each (up to 3% of the group's variance for 450 people), taken back as a
  *   normal in the frequency domain. What remains is its departure from a
  *   normal independent of the claims: its third cumulant (at most
- *   H^3 / (6 sqrt 3) a person, for 450 people at H = h a quantile shift of
- *   about 1e-4 sd by Cornish-Fisher) and its dependence on the claims (a
- *   person with no claims is not spread at all, so the upper tail is spread
- *   more than the average taken back), largest where few people make the
- *   tail: 0.0012 sd at P99 for 60 people and 0.0015 sd for 5,000 (whose
- *   cells of large spans are moved onto h whole), measured;
+ *   H^3 / (6 sqrt 3) for each module moved, and near zero averaged over
+ *   where the points fall; 450 people at H = h with that average at a
+ *   tenth of the most move a quantile by about 1e-4 sd by Cornish-Fisher)
+ *   and its dependence on the claims (a person with no claims is not
+ *   spread at all, so the upper tail is spread more than the average taken
+ *   back), largest where few people make the tail: 0.0012 sd at P99 for 60 people and 0.0015 sd for
+ * 5,000 (whose cells of large spans are moved onto h whole), measured;
  * - the reference's own spread (persons at a fortieth of their sd and cells
  *   on a 2,000th of the group's, not taken back: up to 0.016% of the
  *   variance, 2e-4 sd at P99).
  * So every percentile stays within 0.002 sd of the reference, on every
- * example census and plan and the 100,000 people; for these groups (sd
- * 2-25% of the mean) that is within 5e-4 of the percentile, twice inside
- * the 0.1% the issue allows. The sd itself is not the grid's: it is the
+ * example census and plan and the 100,000 people; for these groups (sd at
+ * most 25% of the mean) that is within 5e-4 of the percentile, twice
+ * inside the 0.1% the issue allows. The sd itself is not the grid's: it is the
  * exact one of the modules' lattices, the same for both methods, and the
  * mean is the money pass's expected claims.
  */
