@@ -890,13 +890,17 @@ static int price_cells(scenario_job *job, key_buf *group_key)
  * raised to its head count. A cell whose person's sd is at least
  * 1 / PERSON_SPAN_MAX_SD spans of h (small and middling groups) sums its
  * person from the modules' lattices the money pass kept, on a whole
- * multiple of h, as close to PERSON_SPAN_SD x its sd as that allows from
- * below (at least h), which the circle takes exactly, with no rebinning; a
- * finer person (a cell of a large group) is raised to its head count on its
- * own span first and that total moved onto h, which spreads it by at most
- * h^2/4 once per cell. The reference method (tests) takes the second way
- * for every cell, with spans REFERENCE_FINER times finer. The mean and sd
- * reported are the exact ones of the modules' lattices, which no span moves.
+ * multiple of h: as close to PERSON_SPAN_SD x its sd as that allows from
+ * below, and at least h, which the circle takes exactly; a finer person (a
+ * cell of a large group) is raised to its head count on its own span first
+ * and that total moved onto h. Each move spreads the sum by what it adds
+ * to the variance, known exactly against the modules' own variances: the
+ * spread is taken back out of the circle's transform as a normal, and the
+ * quantiles are read between the lattice's knots. The reference method
+ * (tests) takes the second way for every cell, with the persons' spans
+ * REFERENCE_FINER times finer and the group's span a REFERENCE_SPAN_DIVISOR
+ * th of its sd, and takes nothing back. The mean and sd reported are the
+ * money pass's expected claims and the exact sd, which no span moves.
  */
 static int group_distribution(scenario_job *job)
 {
@@ -987,12 +991,11 @@ static int group_distribution(scenario_job *job)
     if (status == DMS_OK && nterms > 0)
         status = dms_lattice_sum_sharpened(terms, nterms, job->reference ? 0.0 : fmax(spread, 0.0),
                                            &group, &job->err);
-    if (status == DMS_OK)
-        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-            out->percentiles[k] =
-                job->flat_total +
-                (nterms > 0 ? dms_placed_quantile_smooth(&group, dms_quote_percentile_levels[k])
-                            : 0.0);
+    for (int k = 0; status == DMS_OK && k < DMS_QUOTE_NPERCENTILES; k++)
+        out->percentiles[k] =
+            nterms > 0 ? job->flat_total +
+                             dms_placed_quantile_smooth(&group, dms_quote_percentile_levels[k])
+                       : mean;
     dms_placed_free(&group);
     free(terms);
     return status;
