@@ -618,6 +618,7 @@ static int rebin_layout(const dms_placed *in, double new_span, dms_placed *out, 
 
 int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
 {
+    dms_error_clear(err);
     size_t first, last;
     int status = rebin_layout(in, new_span, out, &first, &last, err);
     if (status != DMS_OK)
@@ -662,6 +663,7 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
 
 int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
 {
+    dms_error_clear(err);
     if (!(in->span <= COARSEN_RATIO_MAX * new_span))
         return dms_placed_rebin(in, new_span, out, err);
     size_t first, last;
@@ -730,6 +732,16 @@ static unsigned long stride_of(const dms_sum_term *term)
     return term->stride > 1 ? term->stride : 1;
 }
 
+static unsigned long gcd(unsigned long a, unsigned long b)
+{
+    while (b != 0) {
+        unsigned long r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
 /* Narrow circles of a sum: the window mean - NARROW_BELOW sd .. mean +
  * (NARROW_WIDTH - NARROW_BELOW) sd, tilted by e^(-NARROW_TILT x / m). */
 #define NARROW_BELOW 7.0
@@ -755,18 +767,22 @@ static unsigned long stride_of(const dms_sum_term *term)
 /*
  * Takes an independent normal spread of variance v (in squared units of the
  * span) back out of the transform acc[0..live-1] of a sum on a circle of m
- * points tilted by theta. Frequency i, w = 2 pi i / m, holds E[e^(-(theta +
- * i w) S)] (times a constant), which the spread multiplies by
- * e^(v (theta + i w)^2 / 2): divided by it, up to where that factor reaches
+ * points tilted by theta, whose terms all lie on multiples of `comb` points.
+ * Frequency i, w = 2 pi i / m, holds E[e^(-(theta + i w) S)] (times a
+ * constant), which the spread multiplies by e^(v (theta + i w)^2 / 2); on a
+ * comb the transform repeats every m / comb points, so w is taken from the
+ * nearest repeat. Divided by that factor up to where it reaches
  * e^SPREAD_LOG_MAX; past it the sum's own transform is negligible.
  */
-static void take_back_spread(fftw_complex *acc, size_t live, size_t m, double theta, double v)
+static void take_back_spread(fftw_complex *acc, size_t live, size_t m, double theta, double v,
+                             unsigned long comb)
 {
+    double period = (double)m / (double)comb;
     for (size_t i = 0; i < live; i++) {
-        double w = 2.0 * M_PI * (double)i / (double)m;
+        double w = 2.0 * M_PI * ((double)i - period * round((double)i / period)) / (double)m;
         double grow = 0.5 * v * (w * w - theta * theta);
         if (grow > SPREAD_LOG_MAX)
-            break;
+            continue;
         double turn = -v * theta * w;
         acc[i] = cmul(acc[i], CMPLX(exp(grow) * cos(turn), exp(grow) * sin(turn)));
     }
@@ -860,8 +876,12 @@ static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double 
     }
     /* What the live bound left behind is negligible: drop it. */
     memset(acc + live, 0, (m / 2 + 1 - live) * sizeof *acc);
-    if (spread > 0)
-        take_back_spread(acc, live, m, theta, spread);
+    if (spread > 0) {
+        unsigned long comb = 0;
+        for (size_t t = 0; t < nterms; t++)
+            comb = gcd(comb, stride_of(&terms[t]));
+        take_back_spread(acc, live, m, theta, spread, comb);
+    }
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
     fft_inverse(&w);
     /* Unwrap: the value with residue r lies in [from, from + m). */
@@ -935,6 +955,7 @@ static double narrow_aliasing(const double *pmf, size_t m, bool below_possible)
 
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
 {
+    dms_error_clear(err);
     return dms_lattice_sum_sharpened(terms, nterms, 0.0, out, err);
 }
 

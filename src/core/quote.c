@@ -52,6 +52,13 @@ const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0
  * between knots is off by about span^2 |z| / 6 sd-units, 1e-4 sd at P99. */
 #define GROUP_SPAN_DIVISOR 60.0
 #define GROUP_RESOLUTION 5e-5
+/* The spread of the moves onto the lattices is taken back only for a group
+ * of at least SPREAD_MIN_PEOPLE people whose claims vary: a few people's sum
+ * keeps atoms (everyone without claims) that no move spreads and that taking
+ * a normal back would amplify. A smaller group's persons lie on about a
+ * tenth of their sd anyway (the group span, sd / 60, is finer until about 36
+ * people), as before the coarse grid, and its spread is left in. */
+#define SPREAD_MIN_PEOPLE 20
 /* The reference method: the group span of group sd / REFERENCE_SPAN_DIVISOR
  * (or GROUP_RESOLUTION of the mean), and with the persons' spans,
  * REFERENCE_FINER times finer, nothing taken back: the method before the
@@ -931,8 +938,10 @@ static int group_distribution(scenario_job *job)
     int status = DMS_OK;
     size_t nterms = 0;
     double spread = 0.0; /* the variance the lattices added */
+    unsigned long people = 0;
     for (size_t i = 0; i < job->nrefs; i++) {
         cell_ref *ref = &job->refs[i];
+        people += ref->count;
         if (dms_cancel_gate_stop(job->gate, &job->err)) {
             status = DMS_ETOOBIG;
             break;
@@ -989,8 +998,9 @@ static int group_distribution(scenario_job *job)
     if (status == DMS_OK && nterms > 0 && dms_cancel_gate_stop(job->gate, &job->err))
         status = DMS_ETOOBIG;
     if (status == DMS_OK && nterms > 0)
-        status = dms_lattice_sum_sharpened(terms, nterms, job->reference ? 0.0 : fmax(spread, 0.0),
-                                           &group, &job->err);
+        status = dms_lattice_sum_sharpened(
+            terms, nterms, job->reference || people < SPREAD_MIN_PEOPLE ? 0.0 : fmax(spread, 0.0),
+            &group, &job->err);
     for (int k = 0; status == DMS_OK && k < DMS_QUOTE_NPERCENTILES; k++)
         out->percentiles[k] =
             nterms > 0 ? job->flat_total +
