@@ -96,6 +96,14 @@ double dms_placed_variance(const dms_placed *p);
 void dms_placed_moments(const dms_placed *p, double *mean, double *variance);
 /* Smallest value x = (offset + k) span with F(x) >= p. */
 double dms_placed_quantile(const dms_placed *p, double prob);
+/* The quantile of the law the lattice stands for when its points took the
+ * mass of a smooth law by dms_placed_rebin's linear split (or a sum of many
+ * such): the mass of point k lies across (k - 1/2, k + 1/2) spans, so
+ * F((k + 1/2) span) is the sum up to k, and between two such knots F is
+ * taken linear. Off from the smooth law's quantile by about span^2 |f'/f| / 6
+ * (tests/test_lattice.c), where dms_placed_quantile is up to half a span
+ * off. INFINITY if the lattice holds too little mass. */
+double dms_placed_quantile_smooth(const dms_placed *p, double prob);
 
 /*
  * Moves a distribution onto the lattice of span new_span: each point's mass
@@ -104,6 +112,14 @@ double dms_placed_quantile(const dms_placed *p, double prob);
  * variance. Tails with mass below 1e-15 are trimmed. *out is new.
  */
 int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err);
+
+/*
+ * dms_placed_rebin to the same layout and, up to round-off (a few units in
+ * the last place of each point), the same masses, faster when new_span is
+ * at least twice in's span: the points between two new ones are added up
+ * as one run (their mass and first moment) instead of one by one.
+ */
+int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, dms_error *err);
 
 /* One independent term of a sum: `count` i.i.d. copies of *dist. */
 typedef struct dms_sum_term {
@@ -129,6 +145,18 @@ typedef struct dms_sum_term {
  * circle's length).
  */
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err);
+
+/*
+ * dms_lattice_sum with an independent normal spread of variance `spread`
+ * (in the sum's units squared, >= 0) taken back out in the frequency domain:
+ * for terms moved onto their lattices by dms_placed_rebin or
+ * dms_placed_coarsen, each of which adds a spread (mean zero, variance the
+ * rise of the term's variance) that a sum of many such terms makes nearly
+ * normal. The variance of the result is then the terms' own, not the
+ * rebinned ones'. Round-off below zero is dropped, as in dms_lattice_sum.
+ */
+int dms_lattice_sum_sharpened(const dms_sum_term *terms, size_t nterms, double spread,
+                              dms_placed *out, dms_error *err);
 
 /* Summaries of a lattice distribution f[0..n-1] on span h. */
 double dms_lattice_mass(const double *f, size_t n);

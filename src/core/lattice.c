@@ -20,6 +20,9 @@
 
 #include <fftw3.h>
 
+/* dms_placed_coarsen adds up runs when the new span is at least this many
+ * times the old one's inverse: two points or more per run on average. */
+#define COARSEN_RATIO_MAX 0.5
 /* theta * n: aliasing damped by e^-TILT, round-off amplified by e^TILT. */
 #define TILT 8.0
 /* A sum's whole support is used up to this many points. */
@@ -561,6 +564,22 @@ double dms_placed_quantile(const dms_placed *p, double prob)
     return q + (double)p->offset * p->span;
 }
 
+double dms_placed_quantile_smooth(const dms_placed *p, double prob)
+{
+    double cumulative = 0.0;
+    for (size_t k = 0; k < p->n; k++) {
+        double below = cumulative;
+        cumulative += p->pmf[k];
+        if (cumulative >= prob * (1.0 - 1e-12) && p->pmf[k] > 0) {
+            /* F at (k - 1/2) span is below, at (k + 1/2) span cumulative */
+            double share = (prob - below) / p->pmf[k];
+            share = share < 0 ? 0.0 : (share > 1 ? 1.0 : share);
+            return ((double)p->offset + (double)k - 0.5 + share) * p->span;
+        }
+    }
+    return INFINITY;
+}
+
 /* Indices [first, last] outside which every point holds less than cut. */
 static void trim_range(const double *f, size_t n, double cut, size_t *first, size_t *last)
 {
@@ -573,16 +592,18 @@ static void trim_range(const double *f, size_t n, double cut, size_t *first, siz
     *last = b;
 }
 
-int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
+/* The layout of in moved onto new_span: out's span, offset and zeroed pmf,
+ * and the points [first, last] of in that hold 1e-15 or more at its ends. */
+static int rebin_layout(const dms_placed *in, double new_span, dms_placed *out, size_t *first,
+                        size_t *last, dms_error *err)
 {
     dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (!(new_span > 0) || !isfinite(new_span))
         return dms_error_set(err, DMS_EINVAL, NULL, "rebinning needs a positive span");
-    size_t first, last;
-    trim_range(in->pmf, in->n, 1e-15, &first, &last);
-    double lo = ((double)in->offset + (double)first) * in->span / new_span;
-    double hi = ((double)in->offset + (double)last) * in->span / new_span;
+    trim_range(in->pmf, in->n, 1e-15, first, last);
+    double lo = ((double)in->offset + (double)*first) * in->span / new_span;
+    double hi = ((double)in->offset + (double)*last) * in->span / new_span;
     if (!(hi - floor(lo) < (double)DMS_LATTICE_MAX_POINTS))
         return dms_error_set(err, DMS_ETOOBIG, NULL, "rebinning to span %g needs too many points",
                              new_span);
@@ -592,6 +613,16 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     out->pmf = calloc(out->n, sizeof *out->pmf);
     if (out->pmf == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to rebin %zu points", out->n);
+    return DMS_OK;
+}
+
+int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
+{
+    dms_error_clear(err);
+    size_t first, last;
+    int status = rebin_layout(in, new_span, out, &first, &last, err);
+    if (status != DMS_OK)
+        return status;
     /* The two points a run of input points falls between are added up in
      * registers and stored when the run moves on (positions only grow):
      * the same additions in the same order as into memory, without a
@@ -630,9 +661,85 @@ int dms_placed_rebin(const dms_placed *in, double new_span, dms_placed *out, dms
     return DMS_OK;
 }
 
+int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, dms_error *err)
+{
+    dms_error_clear(err);
+    if (!(in->span <= COARSEN_RATIO_MAX * new_span))
+        return dms_placed_rebin(in, new_span, out, err);
+    size_t first, last;
+    int status = rebin_layout(in, new_span, out, &first, &last, err);
+    if (status != DMS_OK)
+        return status;
+    /* The points k0..k1-1 between the new points b and b + 1 send b + 1
+     * the share sum p_k (x_k - b) = S0 (x_k0 - b) + (span / new_span) S1,
+     * with S0 = sum p_k and S1 = sum (k - k0) p_k, and b the rest: the same
+     * split as point by point, in four partial sums of each so that the
+     * additions do not wait on one another. */
+    const double *p = in->pmf;
+    double ratio = in->span / new_span, inverse = new_span / in->span;
+    double origin = (double)in->offset;
+    size_t k = first;
+    while (k <= last) {
+        /* Positions by a product, not dms_placed_rebin's quotient: a point
+         * that falls on the other side of a new point by one unit in the
+         * last place sends it the same mass up to round-off. */
+        double position = (origin + (double)k) * ratio;
+        double base = floor(position);
+        /* The run ends at the first point at or past base + 1. */
+        double guess = ceil((base + 1.0) * inverse - origin);
+        size_t end = guess > (double)(k + 1) ? (size_t)guess : k + 1;
+        if (end > last + 1)
+            end = last + 1;
+        while (end > k + 1 && (origin + (double)(end - 1)) * ratio >= base + 1.0)
+            end--;
+        while (end <= last && (origin + (double)end) * ratio < base + 1.0)
+            end++;
+        const double *q = p + k;
+        size_t len = end - k, i = 0;
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
+        double w = 0.0;
+        for (; i + 4 <= len; i += 4, w += 4.0) {
+            a0 += q[i];
+            a1 += q[i + 1];
+            a2 += q[i + 2];
+            a3 += q[i + 3];
+            b0 += w * q[i];
+            b1 += (w + 1.0) * q[i + 1];
+            b2 += (w + 2.0) * q[i + 2];
+            b3 += (w + 3.0) * q[i + 3];
+        }
+        for (; i < len; i++, w += 1.0) {
+            a0 += q[i];
+            b0 += w * q[i];
+        }
+        double mass = (a0 + a1) + (a2 + a3);
+        double upper = mass * (position - base) + ratio * ((b0 + b1) + (b2 + b3));
+        long at = (long)base - out->offset;
+        size_t j = at > 0 ? (size_t)at : 0; /* rounding at the very bottom */
+        if (j + 1 >= out->n) {              /* or at the very top */
+            out->pmf[out->n - 1] += mass;
+        } else {
+            out->pmf[j] += mass - upper;
+            out->pmf[j + 1] += upper;
+        }
+        k = end;
+    }
+    return DMS_OK;
+}
+
 static unsigned long stride_of(const dms_sum_term *term)
 {
     return term->stride > 1 ? term->stride : 1;
+}
+
+static unsigned long gcd(unsigned long a, unsigned long b)
+{
+    while (b != 0) {
+        unsigned long r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
 }
 
 /* Narrow circles of a sum: the window mean - NARROW_BELOW sd .. mean +
@@ -648,6 +755,39 @@ static unsigned long stride_of(const dms_sum_term *term)
  * people's, and its mean and sd go into the quote as they are. */
 #define NARROW_MIN_TERMS 16
 
+/* A frequency whose value falls below this share of the zero frequency's
+ * is dropped: the tilted terms' transforms are largest at zero, so its
+ * share only falls as terms are multiplied in, and dropped it moves no
+ * point of the sum by more than about this share of the sum's mass (with
+ * the untilting, e^4 times that at the top of a narrow circle). */
+#define SPECTRUM_NEGLIGIBLE 1e-30
+/* A spread is taken back where it damps the transform by at most e^-this. */
+#define SPREAD_LOG_MAX 12.0
+
+/*
+ * Takes an independent normal spread of variance v (in squared units of the
+ * span) back out of the transform acc[0..live-1] of a sum on a circle of m
+ * points tilted by theta, whose terms all lie on multiples of `comb` points.
+ * Frequency i, w = 2 pi i / m, holds E[e^(-(theta + i w) S)] (times a
+ * constant), which the spread multiplies by e^(v (theta + i w)^2 / 2); on a
+ * comb the transform repeats every m / comb points, so w is taken from the
+ * nearest repeat. Divided by that factor up to where it reaches
+ * e^SPREAD_LOG_MAX; past it the sum's own transform is negligible.
+ */
+static void take_back_spread(fftw_complex *acc, size_t live, size_t m, double theta, double v,
+                             unsigned long comb)
+{
+    double period = (double)m / (double)comb;
+    for (size_t i = 0; i < live; i++) {
+        double w = 2.0 * M_PI * ((double)i - period * round((double)i / period)) / (double)m;
+        double grow = 0.5 * v * (w * w - theta * theta);
+        if (grow > SPREAD_LOG_MAX)
+            continue;
+        double turn = -v * theta * w;
+        acc[i] = cmul(acc[i], CMPLX(exp(grow) * cos(turn), exp(grow) * sin(turn)));
+    }
+}
+
 /*
  * The sum of the terms on the circle of m points that holds the values
  * [from, from + m) (in units of the sum's span), into pmf[0..m-1]. With
@@ -658,7 +798,7 @@ static unsigned long stride_of(const dms_sum_term *term)
  * top amplified as much.
  */
 static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double *means, double from,
-                         size_t m, double theta, double *pmf, dms_error *err)
+                         size_t m, double theta, double spread, double *pmf, dms_error *err)
 {
     /* Running product of the terms' transforms; the transform of the point
      * mass at 0 is 1 everywhere. */
@@ -721,15 +861,26 @@ static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double 
         unsigned long count = terms[t].count;
         double floor2 = ipow_floor(count);
         size_t top = 0;
+        double cut = 0.0;
         for (size_t i = 0; i < live; i++) {
             if (t > 0 && acc[i] == 0.0)
                 continue;
             double complex z = count == 1 ? w.z[i] : ipow(w.z[i], count, floor2);
             acc[i] = flush_tiny(t == 0 ? z : cmul(acc[i], z));
-            if (acc[i] != 0.0)
+            if (i == 0)
+                cut = SPECTRUM_NEGLIGIBLE * fabs(creal(acc[0]));
+            if (fabs(creal(acc[i])) + fabs(cimag(acc[i])) >= cut)
                 top = i + 1;
         }
         live = top;
+    }
+    /* What the live bound left behind is negligible: drop it. */
+    memset(acc + live, 0, (m / 2 + 1 - live) * sizeof *acc);
+    if (spread > 0) {
+        unsigned long comb = 0;
+        for (size_t t = 0; t < nterms; t++)
+            comb = gcd(comb, stride_of(&terms[t]));
+        take_back_spread(acc, live, m, theta, spread, comb);
     }
     memcpy(w.z, acc, (m / 2 + 1) * sizeof *w.z);
     fft_inverse(&w);
@@ -805,6 +956,13 @@ static double narrow_aliasing(const double *pmf, size_t m, bool below_possible)
 int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, dms_error *err)
 {
     dms_error_clear(err);
+    return dms_lattice_sum_sharpened(terms, nterms, 0.0, out, err);
+}
+
+int dms_lattice_sum_sharpened(const dms_sum_term *terms, size_t nterms, double spread,
+                              dms_placed *out, dms_error *err)
+{
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (nterms == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "a sum needs at least one term");
@@ -834,36 +992,39 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
     double *pmf = NULL;
     /* The whole support when it is short (a few people, where one rare large
      * claim can sit far beyond mean + 16 sd); else a window around the mean
-     * (many people: nearly normal). */
+     * (many people: nearly normal). But first, for a sum of many terms, the
+     * narrow tilted circle when it is shorter than either (a group on a
+     * coarse lattice has a short support, yet more points than the narrow
+     * window): kept when the mass it folds is negligible. */
     double from = lowest, to = highest;
     double window = 28 * sd + 32;
-    if (to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX)) {
-        /* First the narrow tilted circle, about half the points: kept when
-         * the mass it folds is negligible, else the wide one. */
-        double narrow_from = fmax(lowest, floor(mean - NARROW_BELOW * sd - 16));
-        size_t narrow = dms_next_pow2((size_t)ceil(NARROW_WIDTH * sd + 32));
-        size_t wide_m = dms_next_pow2((size_t)(fmin(highest, ceil(mean + 16 * sd + 16)) -
-                                               fmax(lowest, floor(mean - 12 * sd - 16))) +
-                                      1);
-        if (nterms >= NARROW_MIN_TERMS && narrow < wide_m && narrow >= 64) {
-            pmf = malloc(narrow * sizeof *pmf);
-            if (pmf == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points",
-                                       narrow);
-                goto out_means;
-            }
-            status = sum_on_circle(terms, nterms, means, narrow_from, narrow,
-                                   NARROW_TILT / (double)narrow, pmf, err);
-            if (status != DMS_OK)
-                goto out_means;
-            if (narrow_aliasing(pmf, narrow, narrow_from > lowest) <= NARROW_ERROR_MAX) {
-                from = narrow_from;
-                to = narrow_from + (double)narrow - 1;
-                goto out_done;
-            }
-            free(pmf);
-            pmf = NULL;
+    bool windowed = to - from + 1 > fmax(2 * window, SUM_WHOLE_SUPPORT_MAX);
+    double narrow_from = fmax(lowest, floor(mean - NARROW_BELOW * sd - 16));
+    size_t narrow = dms_next_pow2((size_t)ceil(NARROW_WIDTH * sd + 32));
+    size_t other_m = windowed ? dms_next_pow2((size_t)(fmin(highest, ceil(mean + 16 * sd + 16)) -
+                                                       fmax(lowest, floor(mean - 12 * sd - 16))) +
+                                              1)
+                              : dms_next_pow2((size_t)(to - from) + 1);
+    if (nterms >= NARROW_MIN_TERMS && narrow < other_m && narrow >= 64) {
+        pmf = malloc(narrow * sizeof *pmf);
+        if (pmf == NULL) {
+            status =
+                dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", narrow);
+            goto out_means;
         }
+        status = sum_on_circle(terms, nterms, means, narrow_from, narrow,
+                               NARROW_TILT / (double)narrow, spread / (span * span), pmf, err);
+        if (status != DMS_OK)
+            goto out_means;
+        if (narrow_aliasing(pmf, narrow, narrow_from > lowest) <= NARROW_ERROR_MAX) {
+            from = narrow_from;
+            to = narrow_from + (double)narrow - 1;
+            goto out_done;
+        }
+        free(pmf);
+        pmf = NULL;
+    }
+    if (windowed) {
         from = fmax(lowest, floor(mean - 12 * sd - 16));
         to = fmin(highest, ceil(mean + 16 * sd + 16));
     }
@@ -879,7 +1040,8 @@ int dms_lattice_sum(const dms_sum_term *terms, size_t nterms, dms_placed *out, d
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
         goto out_means;
     }
-    if ((status = sum_on_circle(terms, nterms, means, from, m, 0.0, pmf, err)) != DMS_OK)
+    if ((status = sum_on_circle(terms, nterms, means, from, m, 0.0, spread / (span * span), pmf,
+                                err)) != DMS_OK)
         goto out_means;
     to = from + (double)m - 1;
 out_done:

@@ -4,11 +4,15 @@
  * cells, then price each cell once per scenario. Pricing a cell computes,
  * per claims module, the distribution of the insurer's annual payment per
  * person min(S, L); its mean is the expected claims and, when percentiles
- * are asked for, the module distributions are summed into the person's and
- * raised to the cell's head count. The group's total is the sum of the cell
- * totals on one lattice whose span is a small fraction of its sd, so moving
- * each cell onto it (which adds at most span^2/4 of variance per cell) does
- * not blur the percentiles.
+ * are asked for, the module distributions (kept from that pass) are summed
+ * into the person's and raised to the cell's head count on one FFT circle
+ * for the whole group. That circle's lattice is coarse (a sixtieth of the
+ * group's sd), and moving persons onto it spreads the sum by up to a few
+ * percent of its variance: the spread, known exactly from the moments, is
+ * taken back out in the frequency domain, and the quantiles are read
+ * between the lattice's knots, which leaves the percentiles within 0.002 sd
+ * of a computation on spans four to thirty times finer (test_quote's
+ * test_coarse_grid_error_is_stated says why).
  */
 #include "dms/date.h"
 #include "dms/quote.h"
@@ -29,21 +33,37 @@
 
 const double dms_quote_percentile_levels[DMS_QUOTE_NPERCENTILES] = {0.5, 0.75, 0.9, 0.95, 0.99};
 
-/* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims: the
- * mean-keeping move onto it adds at most span^2/4 = 0.25% of the variance. */
+/* Per-person lattice span = PERSON_SPAN_SD x the person's sd of claims, or
+ * the group span if that is coarser, up to PERSON_SPAN_MAX_SD x the sd
+ * (beyond it, the cell's total is moved onto the group span whole): the
+ * mean-keeping move adds at most span^2/4 of variance a person, which the
+ * group distribution takes back out. */
 #define PERSON_SPAN_SD 0.1
+#define PERSON_SPAN_MAX_SD 1.2
 /* Claims per module on a span of E[X | X > 0] / QUOTE_SPAN_DIVISOR of the
  * ground-up claim: a group total blurs finer detail away, and with moment
  * matching the limited means stay within 1e-5 of a 32 times finer grid
  * (tests/test_aggregate_tail.c). */
 #define QUOTE_SPAN_DIVISOR 32.0
 /* Group lattice span = group sd / GROUP_SPAN_DIVISOR, or GROUP_RESOLUTION
- * of the group's mean claims if that is coarser: a quantile is read to
- * within one span, so either way to within 5e-5 of its value (a large group,
- * whose sd is a small share of its mean, needs a far shorter circle). */
-#define GROUP_SPAN_DIVISOR 500.0
+ * of the group's mean claims if that is coarser (a large group, whose sd is
+ * a small share of its mean, then gets a far shorter circle). The narrow
+ * circle, 16 sd and 32 points wide, then takes 1024 points; a quantile read
+ * between knots is off by about span^2 |z| / 6 sd-units, 1e-4 sd at P99. */
+#define GROUP_SPAN_DIVISOR 60.0
 #define GROUP_RESOLUTION 5e-5
-/* The reference method's spans are this many times finer. */
+/* The spread of the moves onto the lattices is taken back only for a group
+ * of at least SPREAD_MIN_PEOPLE people whose claims vary: a few people's sum
+ * keeps atoms (everyone without claims) that no move spreads and that taking
+ * a normal back would amplify. A smaller group's persons lie on about a
+ * tenth of their sd anyway (the group span, sd / 60, is finer until about 36
+ * people), as before the coarse grid, and its spread is left in. */
+#define SPREAD_MIN_PEOPLE 20
+/* The reference method: the group span of group sd / REFERENCE_SPAN_DIVISOR
+ * (or GROUP_RESOLUTION of the mean), and with the persons' spans,
+ * REFERENCE_FINER times finer, nothing taken back: the method before the
+ * coarse grid, with its every span four times finer. */
+#define REFERENCE_SPAN_DIVISOR 500.0
 #define REFERENCE_FINER 4.0
 
 const char *dms_anti_selection_reason_name(enum dms_anti_selection_reason reason)
@@ -432,11 +452,41 @@ dms_aggregate_spec dms_quote_module_spec(const dms_frequency *freq, const dms_se
     return spec;
 }
 
-/* Prices one cell; with want_distribution, also the distribution of one
- * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd). */
+/* The distribution of one person's claims, the sum of its claims modules'
+ * capped lattices modules[0..n-1] each moved onto span (mean kept, at most
+ * span^2/4 of variance added per module), into *out (new). */
+static int person_distribution(const dms_placed *modules, size_t n, double span, dms_placed *out,
+                               dms_error *err)
+{
+    dms_placed rebinned[DMS_PLAN_MAX_MODULES];
+    dms_sum_term terms[DMS_PLAN_MAX_MODULES] = {{0}};
+    size_t done = 0;
+    int status = DMS_OK;
+    for (; done < n && status == DMS_OK; done++) {
+        status = dms_placed_coarsen(&modules[done], span, &rebinned[done], err);
+        terms[done] = (dms_sum_term){&rebinned[done], 1, 1};
+    }
+    if (status == DMS_OK)
+        status = dms_lattice_sum(terms, n, out, err);
+    for (size_t i = 0; i < done; i++)
+        dms_placed_free(&rebinned[i]);
+    return status;
+}
+
+/*
+ * Prices one cell; with want_distribution, also the distribution of one
+ * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd).
+ * With keep (DMS_PLAN_MAX_MODULES slots), the capped lattices of the claims
+ * modules, in order, are handed over into its empty slots (pmf NULL): those
+ * computed here always, those found in the module cache only with fetch
+ * (else their slots stay empty), so that the money pass keeps for the group
+ * distribution what it computes anyway without copying what it finds, and
+ * the group distribution copies only what is missing.
+ */
 static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
-                      bool want_distribution, double person_span, cell_price *price, dms_error *err)
+                      bool want_distribution, double person_span, dms_placed *keep, bool fetch,
+                      cell_price *price, dms_error *err)
 {
     memset(price, 0, sizeof *price);
     dms_model_adjust adj = dms_model_adjust_neutral();
@@ -471,7 +521,9 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
-                       want_distribution ? &modules[nplaced] : NULL)) {
+                       want_distribution || (keep != NULL && fetch && keep[nplaced].pmf == NULL)
+                           ? &modules[nplaced]
+                           : NULL)) {
             dms_aggdist *dist = NULL;
             if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
                 goto out;
@@ -489,23 +541,19 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         nplaced++;
         price->nkey = CACHE_KEY_LEN * nplaced;
     }
-    if (want_distribution && nplaced > 0 && person_variance > 0) {
-        double span = person_span > 0 ? person_span : PERSON_SPAN_SD * sqrt(person_variance);
-        dms_placed rebinned[DMS_PLAN_MAX_MODULES];
-        dms_sum_term terms[DMS_PLAN_MAX_MODULES];
-        size_t done = 0;
-        for (; done < nplaced && status == DMS_OK; done++) {
-            status = dms_placed_rebin(&modules[done], span, &rebinned[done], err);
-            terms[done] = (dms_sum_term){&rebinned[done], 1, 1};
-        }
-        if (status == DMS_OK)
-            status = dms_lattice_sum(terms, nplaced, &price->person, err);
-        for (size_t i = 0; i < done; i++)
-            dms_placed_free(&rebinned[i]);
-    }
+    if (want_distribution && nplaced > 0 && person_variance > 0)
+        status = person_distribution(modules, nplaced,
+                                     person_span > 0 ? person_span
+                                                     : PERSON_SPAN_SD * sqrt(person_variance),
+                                     &price->person, err);
 out:
-    for (size_t i = 0; i < nplaced; i++)
+    for (size_t i = 0; i < nplaced; i++) {
+        if (keep != NULL && status == DMS_OK && keep[i].pmf == NULL) {
+            keep[i] = modules[i];
+            continue;
+        }
         dms_placed_free(&modules[i]);
+    }
     return status;
 }
 
@@ -695,8 +743,8 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
         return DMS_OK;
     cell_price full;
-    int status =
-        price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, &full, err);
+    int status = price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL,
+                            false, &full, err);
     if (status != DMS_OK)
         return status;
     if (full.person.pmf == NULL)
@@ -710,13 +758,31 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     return DMS_OK;
 }
 
+static double placed_variance(const dms_placed *p)
+{
+    double unused_mean, variance;
+    dms_placed_moments(p, &unused_mean, &variance);
+    return variance;
+}
+
 /* A priced cell whose claims vary, as the group distribution needs it. */
 typedef struct cell_ref {
     size_t segment, band, region;
     int sex;
     unsigned long count;
     double mean, variance; /* of one person's claims (claims modules) */
+    /* The claims modules' capped lattices the money pass computed (for the
+     * group distribution; empty slots: found in the cache, not copied). */
+    size_t nmodules;
+    dms_placed modules[DMS_PLAN_MAX_MODULES];
 } cell_ref;
+
+static void cell_ref_release(cell_ref *ref)
+{
+    for (size_t m = 0; m < ref->nmodules; m++)
+        dms_placed_free(&ref->modules[m]);
+    ref->nmodules = 0;
+}
 
 /* One scenario of a quote: every cell priced, money added to the scenario's
  * slots, cell totals of claims kept for the group distribution. */
@@ -783,11 +849,16 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                         return DMS_ETOOBIG;
                     dms_quote_segment *qs = &q->segments[s];
                     cell_price price;
-                    int status =
-                        price_cell(q, job->gate, &job->resolved[s], band, sex,
-                                   &q->tariff->regions[r], k, false, 0.0, &price, &job->err);
+                    /* The fast group distribution starts from the modules'
+                     * lattices: keep those computed here. */
+                    cell_ref *ref = &job->refs[job->nrefs];
+                    bool keep = job->percentiles && !job->reference;
+                    int status = price_cell(q, job->gate, &job->resolved[s], band, sex,
+                                            &q->tariff->regions[r], k, false, 0.0,
+                                            keep ? ref->modules : NULL, false, &price, &job->err);
                     if (status != DMS_OK)
                         return status;
+                    ref->nmodules = keep ? price.nkey / CACHE_KEY_LEN : 0;
                     dms_quote_money lines[DMS_PLAN_MAX_MODULES], person;
                     load_person(q, &job->resolved[s], &price, lines, &person);
                     for (size_t m = 0; m < qs->nlines; m++)
@@ -805,8 +876,16 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                         double mean = -price.flat_total;
                         for (size_t m = 0; m < job->resolved[s].nmodules; m++)
                             mean += price.claims[m];
-                        job->refs[job->nrefs++] =
-                            (cell_ref){s, band, r, sex, c->count, mean, variance};
+                        ref->segment = s;
+                        ref->band = band;
+                        ref->region = r;
+                        ref->sex = sex;
+                        ref->count = c->count;
+                        ref->mean = mean;
+                        ref->variance = variance;
+                        job->nrefs++;
+                    } else {
+                        cell_ref_release(ref);
                     }
                 }
     return DMS_OK;
@@ -815,14 +894,20 @@ static int price_cells(scenario_job *job, key_buf *group_key)
 /*
  * The group's total claims (besides the flat part): one FFT circle on the
  * span h = group sd / GROUP_SPAN_DIVISOR, on which each cell's transform is
- * raised to its head count. A cell whose person sd is at least
- * 1 / PERSON_SPAN_SD spans of it (small and middling groups) prices its
- * person on a whole multiple of h, as close to PERSON_SPAN_SD x its sd as
- * that allows from below, which the circle takes exactly, with no
- * rebinning; a finer person (a cell of a large group) is raised to its head
- * count on its own span first and that total moved onto h, which spreads it
- * by at most h^2/4 once per cell. The reference method (tests) takes the
- * second way for every cell, with spans REFERENCE_FINER times finer.
+ * raised to its head count. A cell whose person's sd is at least
+ * 1 / PERSON_SPAN_MAX_SD spans of h (small and middling groups) sums its
+ * person from the modules' lattices the money pass kept, on a whole
+ * multiple of h: as close to PERSON_SPAN_SD x its sd as that allows from
+ * below, and at least h, which the circle takes exactly; a finer person (a
+ * cell of a large group) is raised to its head count on its own span first
+ * and that total moved onto h. Each move spreads the sum by what it adds
+ * to the variance, known exactly against the modules' own variances: the
+ * spread is taken back out of the circle's transform as a normal, and the
+ * quantiles are read between the lattice's knots. The reference method
+ * (tests) takes the second way for every cell, with the persons' spans
+ * REFERENCE_FINER times finer and the group's span a REFERENCE_SPAN_DIVISOR
+ * th of its sd, and takes nothing back. The mean and sd reported are the
+ * money pass's expected claims and the exact sd, which no span moves.
  */
 static int group_distribution(scenario_job *job)
 {
@@ -835,39 +920,66 @@ static int group_distribution(scenario_job *job)
         claims += (double)job->refs[i].count * job->refs[i].mean;
         variance += (double)job->refs[i].count * job->refs[i].variance;
     }
-    double span = fmax(sqrt(variance) / GROUP_SPAN_DIVISOR, GROUP_RESOLUTION * claims) / finer;
-    dms_sum_term *terms = calloc(job->nrefs ? job->nrefs : 1, sizeof *terms);
+    double mean = job->flat_total + claims;
+    out->mean = mean;
+    out->sd = sqrt(variance);
+    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+        out->normal[k] = mean + out->sd * gsl_cdf_ugaussian_Pinv(dms_quote_percentile_levels[k]);
+    if (job->nrefs == 0 || !(variance > 0)) {
+        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
+            out->percentiles[k] = mean;
+        return DMS_OK;
+    }
+    double divisor = job->reference ? REFERENCE_SPAN_DIVISOR : GROUP_SPAN_DIVISOR;
+    double span = fmax(out->sd / divisor, GROUP_RESOLUTION * claims) / finer;
+    dms_sum_term *terms = calloc(job->nrefs, sizeof *terms);
     if (terms == NULL)
         return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
     int status = DMS_OK;
     size_t nterms = 0;
-    for (size_t i = 0; i < job->nrefs && variance > 0; i++) {
-        const cell_ref *ref = &job->refs[i];
+    double spread = 0.0; /* the variance the lattices added */
+    unsigned long people = 0;
+    for (size_t i = 0; i < job->nrefs; i++) {
+        cell_ref *ref = &job->refs[i];
+        people += ref->count;
         if (dms_cancel_gate_stop(job->gate, &job->err)) {
             status = DMS_ETOOBIG;
             break;
         }
         const resolved_segment *rs = &job->resolved[ref->segment];
         const dms_region *region = &q->tariff->regions[ref->region];
-        double person_span = PERSON_SPAN_SD * sqrt(ref->variance) / finer;
-        double stride = job->reference ? 0.0 : floor(person_span / span);
+        double person_sd = sqrt(ref->variance);
+        double person_span = PERSON_SPAN_SD * person_sd / finer;
+        double stride = 0.0;
+        if (!job->reference && span <= PERSON_SPAN_MAX_SD * person_sd)
+            stride = fmax(floor(person_span / span), 1.0);
         dms_placed *item = &totals->items[totals->n];
         cell_price price;
         if (stride >= 1) {
-            status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario, true,
-                                stride * span, &price, &job->err);
+            bool whole = true;
+            for (size_t m = 0; m < ref->nmodules; m++)
+                whole = whole && ref->modules[m].pmf != NULL;
+            if (!whole) { /* the module cache had them: copy them from it */
+                status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
+                                    false, 0.0, ref->modules, true, &price, &job->err);
+                if (status != DMS_OK)
+                    break;
+                ref->nmodules = price.nkey / CACHE_KEY_LEN;
+            }
+            status =
+                person_distribution(ref->modules, ref->nmodules, stride * span, item, &job->err);
+            cell_ref_release(ref);
             if (status != DMS_OK)
                 break;
-            *item = price.person;
-            if (item->pmf == NULL)
-                continue;
+            spread += (double)ref->count * (placed_variance(item) - ref->variance);
             totals->n++;
             terms[nterms++] = (dms_sum_term){item, ref->count, (unsigned long)stride};
             continue;
         }
+        cell_ref_release(ref);
         dms_placed total;
         if ((status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 false, 0.0, &price, &job->err)) != DMS_OK ||
+                                 false, 0.0, NULL, false, &price, &job->err)) != DMS_OK ||
             (status = cell_total(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
                                  ref->count, job->reference ? person_span : 0.0, &price, &total,
                                  &job->err)) != DMS_OK)
@@ -878,41 +990,22 @@ static int group_distribution(scenario_job *job)
         dms_placed_free(&total);
         if (status != DMS_OK)
             break;
+        spread += placed_variance(item) - (double)ref->count * ref->variance;
         totals->n++;
         terms[nterms++] = (dms_sum_term){item, 1, 1};
     }
-    if (status != DMS_OK) {
-        free(terms);
-        return status;
-    }
-    /* Mean and sd of what is summed (the flat part is certain). */
-    double mean = job->flat_total, summed_variance = 0.0;
-    for (size_t t = 0; t < nterms; t++) {
-        double term_mean, term_variance;
-        dms_placed_moments(terms[t].dist, &term_mean, &term_variance);
-        mean += (double)terms[t].count * term_mean;
-        summed_variance += (double)terms[t].count * term_variance;
-    }
-    out->mean = mean;
-    out->sd = sqrt(summed_variance);
-    for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-        out->normal[k] = mean + out->sd * gsl_cdf_ugaussian_Pinv(dms_quote_percentile_levels[k]);
-    if (nterms == 0 || !(summed_variance > 0)) {
-        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-            out->percentiles[k] = mean;
-        free(terms);
-        return DMS_OK;
-    }
     dms_placed group = {0};
-    if (dms_cancel_gate_stop(job->gate, &job->err)) {
-        free(terms);
-        return DMS_ETOOBIG;
-    }
-    status = dms_lattice_sum(terms, nterms, &group, &job->err);
-    if (status == DMS_OK)
-        for (int k = 0; k < DMS_QUOTE_NPERCENTILES; k++)
-            out->percentiles[k] =
-                job->flat_total + dms_placed_quantile(&group, dms_quote_percentile_levels[k]);
+    if (status == DMS_OK && nterms > 0 && dms_cancel_gate_stop(job->gate, &job->err))
+        status = DMS_ETOOBIG;
+    if (status == DMS_OK && nterms > 0)
+        status = dms_lattice_sum_sharpened(
+            terms, nterms, job->reference || people < SPREAD_MIN_PEOPLE ? 0.0 : fmax(spread, 0.0),
+            &group, &job->err);
+    for (int k = 0; status == DMS_OK && k < DMS_QUOTE_NPERCENTILES; k++)
+        out->percentiles[k] =
+            nterms > 0 ? job->flat_total +
+                             dms_placed_quantile_smooth(&group, dms_quote_percentile_levels[k])
+                       : mean;
     dms_placed_free(&group);
     free(terms);
     return status;
@@ -952,6 +1045,8 @@ static void *price_scenario(void *arg)
         cache_put(&group_memo, group_key.v, group_key.n, 0.0, 0.0, &as_placed);
     }
 out:
+    for (size_t i = 0; i < job->nrefs; i++)
+        cell_ref_release(&job->refs[i]);
     free(group_key.v);
     return NULL;
 }
@@ -1197,7 +1292,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
         return status;
     cell_price price;
     status = price_cell(&q, NULL, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0,
-                        &price, err);
+                        NULL, false, &price, err);
     if (status != DMS_OK)
         return status;
     dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;
