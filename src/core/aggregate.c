@@ -501,6 +501,23 @@ static bool shared_table_copy(const dms_severity *unit, const double *key, size_
     }
 }
 
+/* The first j in [0, most] with j h / (1 - c) >= u (most if none): where
+ * the per-claim limit starts to cap the payment. j h / (1 - c) does not
+ * decrease with j, so an estimate is corrected by the very test a scan
+ * from 0 would make, with the same answer. */
+static size_t first_capped(double span, double share, double claim_limit, size_t most)
+{
+    if (!(claim_limit < INFINITY))
+        return most;
+    double estimate = ceil(claim_limit * share / span);
+    size_t j = estimate < (double)most ? (estimate > 0 ? (size_t)estimate : 0) : most;
+    while (j > 0 && !((double)(j - 1) * span / share < claim_limit))
+        j--;
+    while (j < most && (double)j * span / share < claim_limit)
+        j++;
+    return j;
+}
+
 /*
  * The moment-matched payment lattice of a quote's grid (span = the
  * resolving span of spec's severity) from the shared table: fy[0..points-1].
@@ -519,9 +536,7 @@ static bool shared_lattice(const dms_aggregate_spec *spec, double span, double d
     if (t == NULL)
         return false;
     double share = 1.0 - cov->copay;
-    size_t uncapped = 0;
-    while (uncapped <= points && (double)uncapped * span / share < cov->claim_limit)
-        uncapped++;
+    size_t uncapped = first_capped(span, share, cov->claim_limit, points + 1);
     /* t[j] comes from the table while j h / (1 - c) is under the per-claim
      * limit; from there on Y is capped and t[j] = (1 - c) E[min(X, u)] / h. */
     if (!shared_table_copy(&unit, key, uncapped, t)) {
@@ -1093,6 +1108,97 @@ double dms_aggdist_limited_mean(const dms_aggdist *dist, double limit)
     }
     /* E[min(S, L)] <= E[S]: a limit never costs more than no limit. */
     return fmin(v, dist->exact_mean);
+}
+
+/* The count of points k < n with k h < limit (the points below L): k h does
+ * not decrease with k, so an estimate is corrected by the very test a scan
+ * from 0 makes. */
+static size_t points_below(size_t n, double span, double limit)
+{
+    double estimate = ceil(limit / span);
+    size_t k = estimate < (double)n ? (estimate > 0 ? (size_t)estimate : 0) : n;
+    while (k > 0 && !((double)(k - 1) * span < limit))
+        k--;
+    while (k < n && (double)k * span < limit)
+        k++;
+    return k;
+}
+
+int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, dms_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL || !isfinite(limit)) {
+        /* Not a quote's lattice: the plain calls, one after the other. */
+        size_t keep = isfinite(limit) ? points_below(dist->n, dist->span, limit) : dist->n;
+        *limited_mean = dms_aggdist_limited_mean(dist, limit);
+        out->span = dist->span;
+        out->n = keep + 2;
+        if ((out->pmf = calloc(out->n, sizeof *out->pmf)) == NULL)
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+        if (keep > 0)
+            memcpy(out->pmf, dist->pmf, keep * sizeof *out->pmf);
+        double rest = 1.0 - dms_lattice_mass(dist->pmf, keep);
+        if (rest > 0 && isfinite(limit)) {
+            double position = limit / dist->span;
+            size_t base = (size_t)floor(position);
+            double upper = position - (double)base;
+            if (base + 1 < out->n) {
+                out->pmf[base] += rest * (1 - upper);
+                out->pmf[base + 1] += rest * upper;
+            }
+        }
+        double unused_mean;
+        dms_placed_moments(out, &unused_mean, variance);
+        return DMS_OK;
+    }
+    const double *f = dist->pmf;
+    double span = dist->span;
+    size_t keep = points_below(dist->n, span, limit);
+    double position = limit / span;
+    /* The capped lattice differs from f only at base and base + 1; before
+     * base its moments are summed in the same pass as the limited mean. */
+    size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
+    size_t unchanged = base < keep ? base : keep;
+    double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
+    for (size_t k = 0; k < keep; k++) {
+        below_mass += f[k];
+        below_mean += (double)k * span * f[k];
+        if (k < unchanged) {
+            mass += f[k];
+            m1 += (double)k * f[k];
+            m2 += (double)k * (double)k * f[k];
+        }
+    }
+    double above = 1.0 - below_mass;
+    *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
+    out->span = span;
+    out->n = keep + 2;
+    if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+    if (keep > 0)
+        memcpy(out->pmf, f, keep * sizeof *out->pmf);
+    out->pmf[keep] = out->pmf[keep + 1] = 0.0;
+    double rest = above; /* 1 - dms_lattice_mass(f, keep): the same sum */
+    if (rest > 0 && base + 1 < out->n) {
+        double upper = position - (double)base;
+        out->pmf[base] += rest * (1 - upper);
+        out->pmf[base + 1] += rest * upper;
+    }
+    for (size_t k = unchanged; k < out->n; k++) {
+        double p = out->pmf[k];
+        mass += p;
+        m1 += (double)k * p;
+        m2 += (double)k * (double)k * p;
+    }
+    if (!(mass > 0)) {
+        *variance = 0.0;
+        return DMS_OK;
+    }
+    m1 /= mass;
+    m2 /= mass;
+    *variance = span * span * fmax(m2 - m1 * m1, 0.0);
+    return DMS_OK;
 }
 
 double dms_aggdist_mean(const dms_aggdist *dist)

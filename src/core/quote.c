@@ -190,39 +190,6 @@ static size_t cell_index(const cell_grid *g, size_t segment, size_t band, int se
     return ((segment * g->nbands + band) * 2 + (size_t)sex) * g->nregions + region;
 }
 
-/* The distribution of min(S, L) for one person as a placed lattice. */
-static int capped_distribution(const dms_aggdist *dist, double limit, dms_placed *out,
-                               dms_error *err)
-{
-    memset(out, 0, sizeof *out);
-    size_t keep = dist->n;
-    if (isfinite(limit)) {
-        keep = 0;
-        while (keep < dist->n && (double)keep * dist->span < limit)
-            keep++;
-    }
-    out->span = dist->span;
-    out->offset = 0;
-    out->n = keep + 2;
-    out->pmf = calloc(out->n, sizeof *out->pmf);
-    if (out->pmf == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
-    memcpy(out->pmf, dist->pmf, keep * sizeof *out->pmf);
-    /* Mass at or over the limit (and what the grid truncated) pays L; split
-     * it between the points around L so the mean stays exact. */
-    double rest = 1.0 - dms_lattice_mass(dist->pmf, keep);
-    if (rest > 0 && isfinite(limit)) {
-        double position = limit / dist->span;
-        size_t base = (size_t)floor(position);
-        double upper = position - (double)base;
-        if (base + 1 < out->n) {
-            out->pmf[base] += rest * (1 - upper);
-            out->pmf[base + 1] += rest * upper;
-        }
-    }
-    return DMS_OK;
-}
-
 /*
  * The caches. Pricing a claims module for a rating cell is a pure function
  * of the aggregate spec (frequency, severity, terms, annual limit, grid
@@ -475,13 +442,11 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
             dms_aggdist *dist = NULL;
             if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
                 goto out;
-            price->claims[m] = dms_aggdist_limited_mean(dist, rm->annual_limit);
-            status = capped_distribution(dist, rm->annual_limit, &modules[nplaced], err);
+            status = dms_aggdist_capped(dist, rm->annual_limit, &price->claims[m],
+                                        &modules[nplaced], &price->variance[m], err);
             dms_aggdist_free(dist);
             if (status != DMS_OK)
                 goto out;
-            double unused_mean;
-            dms_placed_moments(&modules[nplaced], &unused_mean, &price->variance[m]);
             cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
                       &modules[nplaced]);
         }
