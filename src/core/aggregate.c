@@ -242,12 +242,11 @@ static int plan_explicit(const dms_aggregate_spec *spec, double top, grid_plan *
  * and the expected claims are monotone in every term by construction, and
  * discretises by local moment matching, which keeps that order.
  */
-static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error *err)
+static int plan_grid_of(const dms_aggregate_spec *spec, double mean, grid_plan *plan,
+                        dms_error *err)
 {
     memset(plan, 0, sizeof *plan);
     plan->discretization = spec->discretization;
-    double mean;
-    dms_aggregate_moments(spec, &mean, NULL);
     double L = spec->annual_limit;
     const dms_coverage full = dms_coverage_full();
     const dms_coverage *basis = spec->cap_at_limit ? &full : &spec->cov;
@@ -310,6 +309,14 @@ static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error 
     plan->points = AUTO_POINTS_MAX;
     plan->discretization = DMS_DISC_MOMENT;
     return DMS_OK;
+}
+
+/* plan_grid_of with spec's E[S] computed here. */
+static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error *err)
+{
+    double mean;
+    dms_aggregate_moments(spec, &mean, NULL);
+    return plan_grid_of(spec, mean, plan, err);
 }
 
 int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points, dms_error *err)
@@ -433,9 +440,12 @@ static double *unit_table(const dms_severity *unit, double copay, double divisor
     return t;
 }
 
-/* Copies t[0..n-1] of the table for key into out; false when it cannot be
- * had (too long, no memory). */
-static bool shared_table_copy(const dms_severity *unit, const double *key, size_t n, double *out)
+/* The lattice fy[0..points-1] from the first n values of the table for
+ * key, the limited means from n on being capped
+ * (dms_discretize_moment_table_capped, read in place under the lock);
+ * false when the table cannot be had (too long, no memory). */
+static bool shared_table_discretize(const dms_severity *unit, const double *key, size_t n,
+                                    double capped, size_t points, double *fy)
 {
     if (n > SHARED_POINTS)
         return false;
@@ -448,7 +458,7 @@ static bool shared_table_copy(const dms_severity *unit, const double *key, size_
                 memcmp(shared_tables[i].key, key, sizeof shared_tables[i].key) == 0)
                 slot = &shared_tables[i];
         if (slot != NULL && slot->n >= n) {
-            memcpy(out, slot->t, n * sizeof *out);
+            dms_discretize_moment_table_capped(slot->t, n, capped, points, fy);
             pthread_mutex_unlock(&shared_lock);
             return true;
         }
@@ -532,25 +542,15 @@ static bool shared_lattice(const dms_aggregate_spec *spec, double span, double d
         return false;
     double key[SHARED_KEY_LEN];
     dms_severity unit = unit_severity(&spec->sev, cov->copay, divisor, key);
-    double *t = malloc((points + 1) * sizeof *t);
-    if (t == NULL)
-        return false;
     double share = 1.0 - cov->copay;
     size_t uncapped = first_capped(span, share, cov->claim_limit, points + 1);
     /* t[j] comes from the table while j h / (1 - c) is under the per-claim
      * limit; from there on Y is capped and t[j] = (1 - c) E[min(X, u)] / h. */
-    if (!shared_table_copy(&unit, key, uncapped, t)) {
-        free(t);
-        return false;
-    }
     double capped = 0.0;
-    if (uncapped <= points) {
+    if (uncapped <= points)
         capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
-        for (size_t j = uncapped; j <= points; j++)
-            t[j] = capped;
-    }
-    dms_discretize_moment_table(t, points, fy);
-    free(t);
+    if (!shared_table_discretize(&unit, key, uncapped, capped, points, fy))
+        return false;
     if (identity != NULL) {
         /* fy is a function of the table's key, where the cap starts, the
          * capped value and the length alone. */
@@ -981,7 +981,7 @@ static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dm
     if (cancelled(spec, err))
         return DMS_ETOOBIG;
     grid_plan plan;
-    int status = plan_grid(spec, &plan, err);
+    int status = plan_grid_of(spec, dist->exact_mean, &plan, err);
     if (status != DMS_OK)
         return status;
     dist->span = plan.span;

@@ -110,16 +110,33 @@ int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov
 
 void dms_discretize_moment_table(const double *t, size_t n, double *f)
 {
+    dms_discretize_moment_table_capped(t, n + 1, 0.0, n, f);
+}
+
+void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double capped, size_t n,
+                                        double *f)
+{
     if (n == 0)
         return;
-    f[0] = fmax(1.0 - t[1], 0.0);
+        /* t[j] for j < uncapped, capped from there on; written out so that the
+         * masses are the very expressions of the plain table. */
+#define LEV(j) ((j) < uncapped ? t[j] : capped)
+    f[0] = fmax(1.0 - LEV(1), 0.0);
     double held = f[0];
     size_t k = 1;
-    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+    /* Where the table holds both neighbours, no test per point. */
+    size_t plain = uncapped > 1 ? uncapped - 1 : 0;
+    for (; k < n && k < plain && held < 1.0 - EXHAUSTED; k++) {
         double mass = 2.0 * t[k] - t[k - 1] - t[k + 1];
         f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
         held += f[k];
     }
+    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+        double mass = 2.0 * LEV(k) - LEV(k - 1) - LEV(k + 1);
+        f[k] = mass > 0 ? mass : 0.0;
+        held += f[k];
+    }
+#undef LEV
     memset(f + k, 0, (n - k) * sizeof *f);
 }
 
