@@ -534,31 +534,52 @@ static size_t first_capped(double span, double share, double claim_limit, size_t
  * False when the shortcut does not apply (a deductible, a lattice longer
  * than the tables) or finds no memory; the caller then discretises directly.
  */
-static bool shared_lattice(const dms_aggregate_spec *spec, double span, double divisor,
-                           size_t points, double *fy, double *identity)
+/* What the shared tables' lattice of spec depends on: the severity at
+ * scale 1 and the table's key, where the cap starts (uncapped) and the
+ * capped value; false where the tables do not serve (a deductible). */
+typedef struct shared_plan {
+    dms_severity unit;
+    double key[SHARED_KEY_LEN];
+    size_t uncapped;
+    double capped;
+} shared_plan;
+
+static bool shared_plan_of(const dms_aggregate_spec *spec, double span, double divisor,
+                           size_t points, shared_plan *sp)
 {
     const dms_coverage *cov = &spec->cov;
     if (cov->deductible != 0)
         return false;
-    double key[SHARED_KEY_LEN];
-    dms_severity unit = unit_severity(&spec->sev, cov->copay, divisor, key);
+    sp->unit = unit_severity(&spec->sev, cov->copay, divisor, sp->key);
     double share = 1.0 - cov->copay;
-    size_t uncapped = first_capped(span, share, cov->claim_limit, points + 1);
+    sp->uncapped = first_capped(span, share, cov->claim_limit, points + 1);
     /* t[j] comes from the table while j h / (1 - c) is under the per-claim
      * limit; from there on Y is capped and t[j] = (1 - c) E[min(X, u)] / h. */
-    double capped = 0.0;
-    if (uncapped <= points)
-        capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
-    if (!shared_table_discretize(&unit, key, uncapped, capped, points, fy))
+    sp->capped = 0.0;
+    if (sp->uncapped <= points)
+        sp->capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
+    return true;
+}
+
+/* fy is a function of the table's key, where the cap starts, the capped
+ * value and the length alone: its identity. */
+static void shared_identity(const shared_plan *sp, size_t points, double *identity)
+{
+    memcpy(identity, sp->key, sizeof sp->key);
+    identity[SHARED_KEY_LEN] = (double)sp->uncapped;
+    identity[SHARED_KEY_LEN + 1] = sp->capped;
+    identity[SHARED_KEY_LEN + 2] = (double)points;
+}
+
+static bool shared_lattice(const dms_aggregate_spec *spec, double span, double divisor,
+                           size_t points, double *fy, double *identity)
+{
+    shared_plan sp;
+    if (!shared_plan_of(spec, span, divisor, points, &sp) ||
+        !shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy))
         return false;
-    if (identity != NULL) {
-        /* fy is a function of the table's key, where the cap starts, the
-         * capped value and the length alone. */
-        memcpy(identity, key, sizeof key);
-        identity[SHARED_KEY_LEN] = (double)uncapped;
-        identity[SHARED_KEY_LEN + 1] = capped;
-        identity[SHARED_KEY_LEN + 2] = (double)points;
-    }
+    if (identity != NULL)
+        shared_identity(&sp, points, identity);
     return true;
 }
 
@@ -578,6 +599,34 @@ static double fft_work_of(size_t fft_n)
  * route than dms_discretize_payment (the shared tables) are used only where
  * the choice cannot turn on those bits, so that quotes keep their kopecks.
  */
+/* In one pass over fy, the shortest length severity_length could give
+ * (method_is_settled's) and the one it gives (the same sums). */
+static void lattice_lengths(const double *fy, size_t points, size_t *shortest, size_t *ny)
+{
+    double cumulative = 0.0;
+    bool crossed = false;
+    *shortest = *ny = points;
+    for (size_t k = 0; k < points; k++) {
+        cumulative += fy[k];
+        if (!crossed && cumulative >= 1.0 - 1e-13) {
+            *shortest = k + 1;
+            crossed = true;
+        }
+        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT) { /* past the first crossing too */
+            *ny = k + 1;
+            return;
+        }
+    }
+}
+
+/* method_is_settled's answer from the shortest length. */
+static bool settled_at(size_t points, size_t shortest, size_t fft_n)
+{
+    double fft_work = fft_work_of(fft_n);
+    return (double)points * (double)shortest > fft_work ||
+           (double)points * (double)points <= fft_work;
+}
+
 static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
 {
     double cumulative = 0.0;
@@ -777,19 +826,6 @@ static int payment_lattice(const dms_aggregate_spec *spec, double span,
     return payment_lattice_memo(spec, span, disc, NULL, f, n, err);
 }
 
-/* Whether the shared tables may give a lattice of points on this grid
- * that spec's method choice would keep (see method_is_settled); fy holds
- * it then. */
-static bool use_shared(const dms_aggregate_spec *spec, double span, size_t points,
-                       enum dms_discretization disc, double shared_divisor, enum dms_method method,
-                       double *fy, double *identity)
-{
-    size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
-    return shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-           shared_lattice(spec, span, shared_divisor, points, fy, identity) &&
-           (method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
-}
-
 /*
  * Compounded lattices kept process-wide. On the shared tables' grid the
  * payment lattice in units of the span does not depend on the severity's
@@ -931,16 +967,32 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
     double identity[SHARED_KEY_LEN + 3], key[COMPOUND_KEY];
-    bool shared = use_shared(spec, span, points, disc, shared_divisor, *method, fy, identity);
-    if (shared) {
+    bool shared = false;
+    size_t shortest = 0, ny = 0;
+    shared_plan sp;
+    if (shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+        shared_plan_of(spec, span, shared_divisor, points, &sp)) {
+        /* A kept compounding of the same lattice (its identity, without
+         * discretising it) and frequency was one whose method choice the
+         * lattice settled: what a miss would compute. */
+        shared_identity(&sp, points, identity);
         compound_key(identity, &spec->freq, *method, key);
         if (compound_get(key, pmf, n, method))
             goto out_fy;
+        if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy)) {
+            lattice_lengths(fy, points, &shortest, &ny);
+            shared = *method != DMS_METHOD_AUTO || settled_at(points, shortest, fft_n);
+        }
     }
-    if (!shared && (status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
-        goto out_fy;
-    size_t ny;
-    *n = choose_method(fy, points, fft_n, &ny, method);
+    if (!shared) {
+        if ((status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
+            goto out_fy;
+        ny = severity_length(fy, points);
+    }
+    if (*method == DMS_METHOD_AUTO)
+        *method =
+            (double)points * (double)ny <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
+    *n = *method == DMS_METHOD_FFT ? fft_n : points; /* as choose_method */
     *pmf = malloc(*n * sizeof **pmf);
     if (*pmf == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", *n);
@@ -1161,14 +1213,18 @@ int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_me
     size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
     size_t unchanged = base < keep ? base : keep;
     double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
-    for (size_t k = 0; k < keep; k++) {
+    size_t k = 0;
+    for (; k < unchanged; k++) {
+        double p = f[k], x = (double)k;
+        below_mass += p;
+        below_mean += x * span * p;
+        mass += p;
+        m1 += x * p;
+        m2 += x * x * p;
+    }
+    for (; k < keep; k++) {
         below_mass += f[k];
         below_mean += (double)k * span * f[k];
-        if (k < unchanged) {
-            mass += f[k];
-            m1 += (double)k * f[k];
-            m2 += (double)k * (double)k * f[k];
-        }
     }
     double above = 1.0 - below_mass;
     *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
@@ -1185,7 +1241,7 @@ int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_me
         out->pmf[base] += rest * (1 - upper);
         out->pmf[base + 1] += rest * upper;
     }
-    for (size_t k = unchanged; k < out->n; k++) {
+    for (k = unchanged; k < out->n; k++) {
         double p = out->pmf[k];
         mass += p;
         m1 += (double)k * p;
@@ -1296,7 +1352,7 @@ bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *l
 
 /*
  * Many specs at once (dms_aggregate_limited_means). Each spec goes through
- * the same steps as dms_aggregate_compute - plan_grid, use_shared or
+ * the same steps as dms_aggregate_compute - plan_grid, the shared tables or
  * dms_discretize_payment, choose_method, compound, dms_aggdist_limited_mean
  * - so that its answer is the same double; only the payment lattice is
  * made once for all the specs whose lattice key matches, at the longest

@@ -315,6 +315,68 @@ static void untilt(const double *x, size_t n, double theta, double *out)
     }
 }
 
+/*
+ * Work arrays of dms_compound_fft kept per thread: a quote compounds
+ * hundreds of short lattices, and fresh aligned arrays for each cost as
+ * much as a short transform. Kept up to SCRATCH_MAX points (longer
+ * transforms allocate their own) and freed when the thread ends. They come
+ * from fftw_malloc like every array the plans see: the same bits.
+ */
+#define SCRATCH_MAX ((size_t)1 << 16)
+
+typedef struct fft_scratch {
+    size_t cap;
+    double *x;
+    fftw_complex *z;
+} fft_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_ready;
+
+static void scratch_destroy(void *p)
+{
+    fft_scratch *s = p;
+    fftw_free(s->x);
+    fftw_free(s->z);
+    free(s);
+}
+
+static void scratch_init(void)
+{
+    scratch_ready = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+/* w on this thread's arrays when n fits them; false otherwise (the caller
+ * allocates its own). */
+static bool fft_work_scratch(fft_work *w, size_t n)
+{
+    if (n > SCRATCH_MAX || pthread_once(&scratch_once, scratch_init) != 0 || !scratch_ready)
+        return false;
+    fft_scratch *s = pthread_getspecific(scratch_key);
+    if (s == NULL) {
+        if ((s = calloc(1, sizeof *s)) == NULL)
+            return false;
+        if (pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return false;
+        }
+    }
+    if (s->cap < n) {
+        fftw_free(s->x);
+        fftw_free(s->z);
+        s->x = fftw_malloc(n * sizeof *s->x);
+        s->z = fftw_malloc((n / 2 + 1) * sizeof *s->z);
+        s->cap = s->x != NULL && s->z != NULL ? n : 0;
+        if (s->cap == 0)
+            return false;
+    }
+    w->n = n;
+    w->x = s->x;
+    w->z = s->z;
+    return plans_for(n, &w->forward, &w->inverse);
+}
+
 int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
                      dms_error *err)
 {
@@ -324,7 +386,8 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     if (ny > n)
         ny = n;
     fft_work w;
-    int status = fft_work_alloc(&w, n, err);
+    bool scratch = fft_work_scratch(&w, n);
+    int status = scratch ? DMS_OK : fft_work_alloc(&w, n, err);
     if (status != DMS_OK)
         return status;
     double theta = TILT / (double)n;
@@ -343,7 +406,8 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
         w.z[i] = dms_frequency_pgf(freq, w.z[i]);
     fft_inverse(&w);
     untilt(w.x, n, theta, fs);
-    fft_work_free(&w);
+    if (!scratch)
+        fft_work_free(&w);
     return DMS_OK;
 }
 
