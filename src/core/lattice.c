@@ -377,6 +377,53 @@ static bool fft_work_scratch(fft_work *w, size_t n)
     return plans_for(n, &w->forward, &w->inverse);
 }
 
+/*
+ * The tilt's weights e^(-theta k) and e^(theta k) of a circle of length n
+ * (theta = TILT / n) as tilt() and untilt() make them - the same running
+ * products, refreshed at the same points, so the same doubles - made once
+ * per length (up to SCRATCH_MAX) and kept for the process like the plans:
+ * the running product is a chain of dependent multiplications, which made
+ * the two passes cost as much as a short transform. NULL without memory.
+ */
+static pthread_mutex_t weights_lock = PTHREAD_MUTEX_INITIALIZER;
+static double *down_weights[PLAN_LEVELS], *up_weights[PLAN_LEVELS];
+
+static double *weights_of(size_t n, double rate)
+{
+    double *w = malloc(n * sizeof *w);
+    if (w == NULL)
+        return NULL;
+    double step = exp(rate), v = 1.0;
+    for (size_t k = 0; k < n; k++) {
+        if (k % TILT_REFRESH == 0)
+            v = exp(rate * (double)k);
+        w[k] = v;
+        v *= step;
+    }
+    return w;
+}
+
+static void tilt_weights(size_t n, const double **down, const double **up)
+{
+    *down = *up = NULL;
+    int level = plan_level(n);
+    if (n > SCRATCH_MAX || level >= PLAN_LEVELS)
+        return;
+    double theta = TILT / (double)n;
+    pthread_mutex_lock(&weights_lock);
+    if (down_weights[level] == NULL || up_weights[level] == NULL) {
+        free(down_weights[level]);
+        free(up_weights[level]);
+        down_weights[level] = weights_of(n, -theta);
+        up_weights[level] = weights_of(n, theta);
+    }
+    if (down_weights[level] != NULL && up_weights[level] != NULL) {
+        *down = down_weights[level];
+        *up = up_weights[level];
+    }
+    pthread_mutex_unlock(&weights_lock);
+}
+
 int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
                      dms_error *err)
 {
@@ -391,21 +438,36 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     if (status != DMS_OK)
         return status;
     double theta = TILT / (double)n;
+    const double *down = NULL, *up = NULL;
+    tilt_weights(n, &down, &up);
     /* tilt() of fy padded with zeros, in the one pass that copies it: the
      * zeros need no weight. */
-    double step = exp(-theta), weight = 1.0;
-    for (size_t k = 0; k < ny; k++) {
-        if (k % TILT_REFRESH == 0)
-            weight = exp(-theta * (double)k);
-        w.x[k] = fy[k] * weight;
-        weight *= step;
+    if (down != NULL) {
+        for (size_t k = 0; k < ny; k++)
+            w.x[k] = fy[k] * down[k];
+    } else {
+        double step = exp(-theta), weight = 1.0;
+        for (size_t k = 0; k < ny; k++) {
+            if (k % TILT_REFRESH == 0)
+                weight = exp(-theta * (double)k);
+            w.x[k] = fy[k] * weight;
+            weight *= step;
+        }
     }
     memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
     fft_forward(&w);
-    for (size_t i = 0; i <= n / 2; i++)
-        w.z[i] = dms_frequency_pgf(freq, w.z[i]);
+    dms_frequency_pgf_array(freq, w.z, n / 2 + 1);
     fft_inverse(&w);
-    untilt(w.x, n, theta, fs);
+    if (up != NULL) {
+        /* untilt() with the weights read, not multiplied up point by point. */
+        double scale = 1.0 / (double)n;
+        for (size_t k = 0; k < n; k++) {
+            double v = w.x[k] * up[k] * scale;
+            fs[k] = v > 0 ? v : 0.0;
+        }
+    } else {
+        untilt(w.x, n, theta, fs);
+    }
     if (!scratch)
         fft_work_free(&w);
     return DMS_OK;
