@@ -581,6 +581,69 @@ static void test_capped_is_the_plain_calls(void **state)
         check_capped(&tail, limits[l]);
 }
 
+/* dms_aggregate_compute_capped of one spec against dms_aggdist_capped of
+ * dms_aggregate_compute's distribution, bit for bit. */
+static void check_compute_capped(const dms_aggregate_spec *spec)
+{
+    double mean, variance, want_mean, want_variance;
+    dms_placed got, want;
+    assert_int_equal(dms_aggregate_compute_capped(spec, &mean, &got, &variance, NULL), DMS_OK);
+    dms_aggdist *dist = compute(spec);
+    assert_int_equal(
+        dms_aggdist_capped(dist, spec->annual_limit, &want_mean, &want, &want_variance, NULL),
+        DMS_OK);
+    assert_memory_equal(&mean, &want_mean, sizeof mean);
+    assert_memory_equal(&variance, &want_variance, sizeof variance);
+    assert_int_equal(got.n, want.n);
+    assert_true(got.span == want.span);
+    assert_memory_equal(got.pmf, want.pmf, got.n * sizeof *got.pmf);
+    dms_placed_free(&got);
+    dms_placed_free(&want);
+    dms_aggdist_free(dist);
+}
+
+/*
+ * The quote's way to a module's capped answers (no distribution copied out
+ * of or into the kept compoundings) gives what the distribution gives:
+ * from cold stores (a compounding made and handed to the store) and warm
+ * ones (read in the store), on the shared tables' grid and off it (a
+ * deductible), and through the whole distribution for a spec that is not
+ * a quote's and for Monte Carlo.
+ */
+static void test_compute_capped_is_compute_then_capped(void **state)
+{
+    (void)state;
+    const dms_severity laws[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.2, .sdlog = 0.8},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 1.5, .scale = 100000.0}};
+    const double deductibles[] = {0.0, 5000.0};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t d = 0; d < 2; d++) {
+            dms_aggregate_spec spec = dms_aggregate_spec_default();
+            spec.freq = (dms_frequency){DMS_FREQ_NEGBIN, 0.8, 0.8};
+            spec.sev = laws[s];
+            spec.cov.deductible = deductibles[d];
+            spec.cov.franchise = d == 1;
+            spec.cov.claim_limit = 1e6;
+            spec.annual_limit = 1.5e6;
+            spec.cap_at_limit = true;
+            spec.span_divisor = 32.0;
+            dms_aggregate_cache_clear();
+            check_compute_capped(&spec); /* cold, then the store holds it */
+            check_compute_capped(&spec); /* warm */
+            dms_aggregate_cache_clear();
+            dms_aggdist *first = compute(&spec); /* the store filled the other way */
+            dms_aggdist_free(first);
+            check_compute_capped(&spec);
+            dms_aggregate_spec plain = spec;
+            plain.cap_at_limit = false;
+            check_compute_capped(&plain);
+            dms_aggregate_spec simulated = spec;
+            simulated.method = DMS_METHOD_MC;
+            simulated.sims = 2000;
+            check_compute_capped(&simulated);
+        }
+}
+
 /* The moment-matched lattice from a table capped from a point on is the
  * one from the table written out: for caps before the first mass, inside
  * and past the end. */
@@ -869,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_shared_tables_give_the_direct_lattice),
         cmocka_unit_test(test_scaled_specs_share_the_compounding),
         cmocka_unit_test(test_capped_is_the_plain_calls),
+        cmocka_unit_test(test_compute_capped_is_compute_then_capped),
         cmocka_unit_test(test_capped_table_is_the_written_table),
         cmocka_unit_test(test_fft_work_is_per_thread),
         cmocka_unit_test(test_spec_errors),

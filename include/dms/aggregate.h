@@ -141,6 +141,14 @@ double dms_aggdist_mean(const dms_aggdist *dist);
 int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
                        double *variance, dms_error *err);
 
+/*
+ * dms_aggregate_compute, then dms_aggdist_capped at spec->annual_limit: the
+ * same doubles, for a quote's module, without the distribution itself
+ * (which a kept compounding then need not be copied into). out->pmf is new.
+ */
+int dms_aggregate_compute_capped(const dms_aggregate_spec *spec, double *limited_mean,
+                                 dms_placed *out, double *variance, dms_error *err);
+
 #define DMS_AGGREGATE_ACCURACY_LEVELS 8
 
 /* Estimated errors of the summaries of a lattice result. */

@@ -904,16 +904,68 @@ static bool compound_get(const double *key, double **pmf, size_t *n, enum dms_me
     return found;
 }
 
-/* Keeps a copy of pmf[0..n-1]; without memory it keeps nothing. */
-static void compound_put(const double *key, const double *pmf, size_t n, enum dms_method method)
+/*
+ * What a quote wants of a distribution (dms_aggregate_compute_capped):
+ * dms_aggdist_capped of it at limit, not the lattice itself, which then
+ * need not be copied out of the kept compoundings nor into them.
+ */
+typedef struct capped_want {
+    double limit;
+    double exact_mean;
+    double *limited_mean;
+    dms_placed *out;
+    double *variance;
+} capped_want;
+
+/* dms_aggdist_capped of the lattice pmf[0..n-1] on span by method. */
+static int capped_of(const capped_want *want, enum dms_method method, double span,
+                     const double *pmf, size_t n, dms_error *err)
+{
+    dms_aggdist view;
+    memset(&view, 0, sizeof view);
+    view.method = method;
+    view.exact_mean = want->exact_mean;
+    view.span = span;
+    view.n = n;
+    view.pmf = (double *)pmf; /* only read */
+    return dms_aggdist_capped(&view, want->limit, want->limited_mean, want->out, want->variance,
+                              err);
+}
+
+/* On a hit, want's answers from the kept compounding on span (read under
+ * the lock, not copied out), *method the one used, *status theirs. */
+static bool compound_get_capped(const double *key, const capped_want *want, double span,
+                                enum dms_method *method, int *status, dms_error *err)
+{
+    bool found = false;
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table != NULL) {
+        const compound_entry *e = compound_find_locked(key);
+        if (e->n > 0) {
+            *method = e->method;
+            *status = capped_of(want, e->method, span, e->pmf, e->n, err);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&compound_lock);
+    return found;
+}
+
+/* Keeps pmf[0..n-1]: a copy, or pmf itself when given (it is the store's
+ * then, freed if not kept); without memory it keeps nothing. */
+static void compound_put(const double *key, double *pmf, size_t n, enum dms_method method,
+                         bool given)
 {
     size_t bytes = n * sizeof *pmf;
-    if (bytes > COMPOUND_BYTES / 16)
+    double *copy = given ? pmf : NULL;
+    if (bytes > COMPOUND_BYTES / 16) {
+        free(copy);
         return;
-    double *copy = malloc(bytes);
+    }
+    if (copy == NULL && (copy = malloc(bytes)) != NULL)
+        memcpy(copy, pmf, bytes);
     if (copy == NULL)
         return;
-    memcpy(copy, pmf, bytes);
     pthread_mutex_lock(&compound_lock);
     if (compound_table == NULL)
         compound_table = calloc(COMPOUND_SLOTS, sizeof *compound_table);
@@ -958,7 +1010,8 @@ void dms_aggregate_cache_clear(void)
  * points) is new. */
 static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t points,
                            enum dms_discretization disc, double shared_divisor,
-                           enum dms_method *method, double **pmf, size_t *n, dms_error *err)
+                           const capped_want *want, enum dms_method *method, double **pmf,
+                           size_t *n, dms_error *err)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
     double *fy = malloc(fft_n * sizeof *fy);
@@ -977,7 +1030,8 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
          * lattice settled: what a miss would compute. */
         shared_identity(&sp, points, identity);
         compound_key(identity, &spec->freq, *method, key);
-        if (compound_get(key, pmf, n, method))
+        if (want != NULL ? compound_get_capped(key, want, span, method, &status, err)
+                         : compound_get(key, pmf, n, method))
             goto out_fy;
         if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy)) {
             lattice_lengths(fy, points, &shortest, &ny);
@@ -999,11 +1053,21 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         goto out_fy;
     }
     status = compound(spec, *method, fy, ny, *pmf, *n, err);
+    if (status == DMS_OK && want != NULL)
+        status = capped_of(want, *method, span, *pmf, *n, err);
     if (status != DMS_OK) {
         free(*pmf);
         *pmf = NULL;
+    } else if (want != NULL) {
+        /* Only the capped answers were wanted: the lattice goes to the
+         * store as it is, or away. */
+        if (shared)
+            compound_put(key, *pmf, *n, *method, true);
+        else
+            free(*pmf);
+        *pmf = NULL;
     } else if (shared) {
-        compound_put(key, *pmf, *n, *method);
+        compound_put(key, *pmf, *n, *method, false);
     }
 out_fy:
     free(fy);
@@ -1028,7 +1092,8 @@ static double shared_divisor_of(const dms_aggregate_spec *spec, const grid_plan 
     return 0.0;
 }
 
-static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dms_error *err)
+static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist,
+                           const capped_want *want, dms_error *err)
 {
     if (cancelled(spec, err))
         return DMS_ETOOBIG;
@@ -1040,16 +1105,18 @@ static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dm
     dist->discretization = plan.discretization;
     dist->resolving_span = plan.resolving_span;
     enum dms_method method = spec->method;
+    if (want != NULL && plan.tail_points > 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "a capped quote lattice has no tail lattice");
     if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization,
-                                  shared_divisor_of(spec, &plan), &method, &dist->pmf, &dist->n,
-                                  err)) != DMS_OK)
+                                  shared_divisor_of(spec, &plan), want, &method, &dist->pmf,
+                                  &dist->n, err)) != DMS_OK)
         return status;
     dist->method = method;
     dist->top = (double)(plan.points - 1) * plan.span;
     if (plan.tail_points > 0) {
         enum dms_method tail_method = spec->method;
         dist->tail_span = plan.tail_span;
-        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT, 0.0,
+        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT, 0.0, NULL,
                                  &tail_method, &dist->tail_pmf, &dist->tail_n, err);
     }
     return status;
@@ -1121,13 +1188,41 @@ int dms_aggregate_compute(const dms_aggregate_spec *spec, dms_aggdist **out, dms
     if (spec->method == DMS_METHOD_MC)
         status = compute_monte_carlo(spec, dist, err);
     else
-        status = compute_lattice(spec, dist, err);
+        status = compute_lattice(spec, dist, NULL, err);
     if (status != DMS_OK) {
         dms_aggdist_free(dist);
         return status;
     }
     *out = dist;
     return DMS_OK;
+}
+
+int dms_aggregate_compute_capped(const dms_aggregate_spec *spec, double *limited_mean,
+                                 dms_placed *out, double *variance, dms_error *err)
+{
+    dms_error_clear(err);
+    memset(out, 0, sizeof *out);
+    int status = dms_aggregate_spec_validate(spec, err);
+    if (status != DMS_OK)
+        return status;
+    if (!spec->cap_at_limit || spec->method == DMS_METHOD_MC) {
+        /* Monte Carlo, or a grid that may carry a tail lattice: the whole
+         * distribution, then its capped answers. */
+        dms_aggdist *dist = NULL;
+        if ((status = dms_aggregate_compute(spec, &dist, err)) == DMS_OK)
+            status = dms_aggdist_capped(dist, spec->annual_limit, limited_mean, out, variance, err);
+        dms_aggdist_free(dist);
+        return status;
+    }
+    dms_aggdist dist;
+    memset(&dist, 0, sizeof dist);
+    dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
+    capped_want want = {spec->annual_limit, dist.exact_mean, limited_mean, out, variance};
+    status = compute_lattice(spec, &dist, &want, err);
+    free(dist.pmf); /* NULL: the lattice was not copied out */
+    if (status != DMS_OK)
+        dms_placed_free(out);
+    return status;
 }
 
 /* The fine lattice answers up to its top; beyond, the tail lattice. */

@@ -439,13 +439,8 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
                        want_distribution ? &modules[nplaced] : NULL)) {
-            dms_aggdist *dist = NULL;
-            if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
-                goto out;
-            status = dms_aggdist_capped(dist, rm->annual_limit, &price->claims[m],
-                                        &modules[nplaced], &price->variance[m], err);
-            dms_aggdist_free(dist);
-            if (status != DMS_OK)
+            if ((status = dms_aggregate_compute_capped(&spec, &price->claims[m], &modules[nplaced],
+                                                       &price->variance[m], err)) != DMS_OK)
                 goto out;
             cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
                       &modules[nplaced]);
