@@ -1313,10 +1313,10 @@ int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_me
         double p = f[k], x = (double)k;
         below_mass += p;
         below_mean += x * span * p;
-        mass += p;
         m1 += x * p;
         m2 += x * x * p;
     }
+    mass = below_mass; /* so far the same sum */
     for (; k < keep; k++) {
         below_mass += f[k];
         below_mean += (double)k * span * f[k];
