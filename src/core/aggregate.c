@@ -1105,8 +1105,14 @@ static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist,
     dist->discretization = plan.discretization;
     dist->resolving_span = plan.resolving_span;
     enum dms_method method = spec->method;
-    if (want != NULL && plan.tail_points > 0)
-        return dms_error_set(err, DMS_EINVAL, NULL, "a capped quote lattice has no tail lattice");
+    if (want != NULL && plan.tail_points > 0) {
+        /* Not a quote's grid (those have no tail lattice): the whole
+         * distribution, then its capped answers. */
+        if ((status = compute_lattice(spec, dist, NULL, err)) != DMS_OK)
+            return status;
+        return dms_aggdist_capped(dist, want->limit, want->limited_mean, want->out, want->variance,
+                                  err);
+    }
     if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization,
                                   shared_divisor_of(spec, &plan), want, &method, &dist->pmf,
                                   &dist->n, err)) != DMS_OK)
@@ -1219,7 +1225,8 @@ int dms_aggregate_compute_capped(const dms_aggregate_spec *spec, double *limited
     dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
     capped_want want = {spec->annual_limit, dist.exact_mean, limited_mean, out, variance};
     status = compute_lattice(spec, &dist, &want, err);
-    free(dist.pmf); /* NULL: the lattice was not copied out */
+    free(dist.pmf); /* NULL unless a tail lattice was made */
+    free(dist.tail_pmf);
     if (status != DMS_OK)
         dms_placed_free(out);
     return status;
