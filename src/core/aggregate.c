@@ -1281,6 +1281,7 @@ static size_t points_below(size_t n, double span, double limit)
 int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
                        double *variance, dms_error *err)
 {
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
     if (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL || !isfinite(limit)) {
         /* Not a quote's lattice: the plain calls, one after the other. */
