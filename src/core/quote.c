@@ -326,21 +326,27 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
     return found;
 }
 
-/* Keeps a copy of one answer; without memory it simply keeps nothing. */
-static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
-                      const dms_placed *placed)
+/* Keeps one answer: a copy of placed's lattice, or with given the lattice
+ * placed->pmf itself, which is the cache's then (freed when not kept);
+ * without memory it simply keeps nothing. */
+static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, double variance,
+                       const dms_placed *placed, bool given)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
     size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
-    if (cost > mm->max_bytes / 4)
+    double *copy = given ? placed->pmf : NULL;
+    if (cost > mm->max_bytes / 4) {
+        free(copy);
         return; /* one answer may not crowd out the rest */
-    double *copy = malloc(bytes ? bytes : 1), *kcopy = malloc(keylen * sizeof *key);
+    }
+    if (copy == NULL && (copy = malloc(bytes ? bytes : 1)) != NULL)
+        memcpy(copy, placed->pmf, bytes);
+    double *kcopy = malloc(keylen * sizeof *key);
     if (copy == NULL || kcopy == NULL) {
         free(copy);
         free(kcopy);
         return;
     }
-    memcpy(copy, placed->pmf, bytes);
     memcpy(kcopy, key, keylen * sizeof *key);
     pthread_mutex_lock(&cache_lock);
     if (mm->table == NULL)
@@ -372,6 +378,13 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
     mm->count++;
     mm->bytes += cost;
     pthread_mutex_unlock(&cache_lock);
+}
+
+/* Keeps a copy of one answer. */
+static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
+                      const dms_placed *placed)
+{
+    cache_keep(mm, key, keylen, mean, variance, placed, false);
 }
 
 /* Everything priced for one cell and one scenario. */
@@ -442,8 +455,11 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
             if ((status = dms_aggregate_compute_capped(&spec, &price->claims[m], &modules[nplaced],
                                                        &price->variance[m], err)) != DMS_OK)
                 goto out;
-            cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
-                      &modules[nplaced]);
+            /* The money pass keeps no distribution: the cache takes it. */
+            cache_keep(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
+                       &modules[nplaced], !want_distribution);
+            if (!want_distribution)
+                modules[nplaced].pmf = NULL;
         }
         person_variance += price->variance[m];
         nplaced++;
