@@ -113,14 +113,15 @@ void dms_discretize_moment_table(const double *t, size_t n, double *f)
     dms_discretize_moment_table_capped(t, n + 1, 0.0, n, f);
 }
 
+/* t[j] for j < uncapped, capped from there on: the masses below are the
+ * very expressions of the plain table's. */
+#define LEV(j) ((j) < uncapped ? t[j] : capped)
+
 void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double capped, size_t n,
                                         double *f)
 {
     if (n == 0)
         return;
-        /* t[j] for j < uncapped, capped from there on; written out so that the
-         * masses are the very expressions of the plain table. */
-#define LEV(j) ((j) < uncapped ? t[j] : capped)
     f[0] = fmax(1.0 - LEV(1), 0.0);
     double held = f[0];
     size_t k = 1;
@@ -136,9 +137,9 @@ void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double
         f[k] = mass > 0 ? mass : 0.0;
         held += f[k];
     }
-#undef LEV
     memset(f + k, 0, (n - k) * sizeof *f);
 }
+#undef LEV
 
 /*
  * FFTW plans, one forward (r2c) and one inverse (c2r) per power-of-two
