@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -471,6 +472,267 @@ static void test_scaled_specs_share_the_compounding(void **state)
         }
 }
 
+/* ---- The quote's capped distribution in one pass ---- */
+
+/* The distribution of min(S, L) the way the quote built it before
+ * dms_aggdist_capped: the points below L copied, the rest of the mass split
+ * between the two points around L. */
+static void plain_capped(const dms_aggdist *dist, double limit, dms_placed *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t keep = dist->n;
+    if (isfinite(limit)) {
+        keep = 0;
+        while (keep < dist->n && (double)keep * dist->span < limit)
+            keep++;
+    }
+    out->span = dist->span;
+    out->n = keep + 2;
+    out->pmf = calloc(out->n, sizeof *out->pmf);
+    assert_non_null(out->pmf);
+    if (keep > 0)
+        memcpy(out->pmf, dist->pmf, keep * sizeof *out->pmf);
+    double rest = 1.0 - dms_lattice_mass(dist->pmf, keep);
+    if (rest > 0 && isfinite(limit)) {
+        double position = limit / dist->span;
+        size_t base = (size_t)floor(position);
+        double upper = position - (double)base;
+        if (base + 1 < out->n) {
+            out->pmf[base] += rest * (1 - upper);
+            out->pmf[base + 1] += rest * upper;
+        }
+    }
+}
+
+/* dms_aggdist_capped against the calls it stands for, bit for bit. */
+static void check_capped(const dms_aggdist *dist, double limit)
+{
+    double mean, variance, want_mean, want_variance, unused;
+    dms_placed got, want;
+    assert_int_equal(dms_aggdist_capped(dist, limit, &mean, &got, &variance, NULL), DMS_OK);
+    plain_capped(dist, limit, &want);
+    want_mean = dms_aggdist_limited_mean(dist, limit);
+    dms_placed_moments(&want, &unused, &want_variance);
+    assert_memory_equal(&mean, &want_mean, sizeof mean);
+    assert_memory_equal(&variance, &want_variance, sizeof variance);
+    assert_int_equal(got.n, want.n);
+    assert_int_equal(got.offset, want.offset);
+    assert_true(got.span == want.span);
+    assert_memory_equal(got.pmf, want.pmf, got.n * sizeof *got.pmf);
+    dms_placed_free(&got);
+    dms_placed_free(&want);
+}
+
+/*
+ * Limits below, on and between lattice points, at the first point, at and
+ * beyond the grid's end and none; quote lattices by FFT and by Panjer's
+ * recursion, a lattice with a coarse tail and a Monte Carlo result (the
+ * last two through the plain calls).
+ */
+static void test_capped_is_the_plain_calls(void **state)
+{
+    (void)state;
+    const dms_severity laws[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.0, .sdlog = 0.9},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 2.0, .scale = 2250.0}};
+    const enum dms_method methods[] = {DMS_METHOD_AUTO, DMS_METHOD_PANJER, DMS_METHOD_FFT,
+                                       DMS_METHOD_MC};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t m = 0; m < 4; m++) {
+            dms_aggregate_spec spec = dms_aggregate_spec_default();
+            spec.freq = (dms_frequency){DMS_FREQ_NEGBIN, 1.5, 1.0};
+            spec.sev = laws[s];
+            spec.cov.copay = 0.2;
+            spec.cov.claim_limit = 30000.0;
+            spec.annual_limit = 60000.0;
+            spec.cap_at_limit = true;
+            spec.span_divisor = 32.0;
+            spec.method = methods[m];
+            spec.sims = 2000;
+            dms_aggdist *dist = compute(&spec);
+            double h = dist->method == DMS_METHOD_MC ? 100.0 : dist->span;
+            double top = (double)dist->n * h;
+            const double limits[] = {0.0,     0.3 * h, h,   37.0 * h,  37.5 * h,
+                                     60000.0, top - h, top, 2.0 * top, INFINITY};
+            for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+                check_capped(dist, limits[l]);
+            /* Every half span up to the end: the sums are long enough there
+             * for a change of their order to show in the last bits. */
+            for (double limit = 0.5 * h; limit < top; limit += 0.5 * h)
+                check_capped(dist, limit);
+            dms_aggdist_free(dist);
+        }
+    /* A fine lattice with a coarse tail beyond its top. */
+    double fine[50], coarse[20];
+    for (size_t k = 0; k < 50; k++)
+        fine[k] = 0.018 * (double)(k % 7 + 1) / 4.0;
+    for (size_t k = 0; k < 20; k++)
+        coarse[k] = 0.04;
+    dms_aggdist tail = {.method = DMS_METHOD_FFT,
+                        .exact_mean = 900.0,
+                        .span = 10.0,
+                        .n = 50,
+                        .pmf = fine,
+                        .top = 490.0,
+                        .tail_span = 100.0,
+                        .tail_n = 20,
+                        .tail_pmf = coarse};
+    const double limits[] = {5.0, 255.0, 490.0, 1234.0, INFINITY};
+    for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+        check_capped(&tail, limits[l]);
+}
+
+/* dms_aggregate_compute_capped of one spec against dms_aggdist_capped of
+ * dms_aggregate_compute's distribution, bit for bit. */
+static void check_compute_capped(const dms_aggregate_spec *spec)
+{
+    double mean, variance, want_mean, want_variance;
+    dms_placed got, want;
+    assert_int_equal(dms_aggregate_compute_capped(spec, &mean, &got, &variance, NULL), DMS_OK);
+    dms_aggdist *dist = compute(spec);
+    assert_int_equal(
+        dms_aggdist_capped(dist, spec->annual_limit, &want_mean, &want, &want_variance, NULL),
+        DMS_OK);
+    assert_memory_equal(&mean, &want_mean, sizeof mean);
+    assert_memory_equal(&variance, &want_variance, sizeof variance);
+    assert_int_equal(got.n, want.n);
+    assert_true(got.span == want.span);
+    assert_memory_equal(got.pmf, want.pmf, got.n * sizeof *got.pmf);
+    dms_placed_free(&got);
+    dms_placed_free(&want);
+    dms_aggdist_free(dist);
+}
+
+/*
+ * The quote's way to a module's capped answers (no distribution copied out
+ * of or into the kept compoundings) gives what the distribution gives:
+ * from cold stores (a compounding made and handed to the store) and warm
+ * ones (read in the store), on the shared tables' grid and off it (a
+ * deductible), and through the whole distribution for a spec that is not
+ * a quote's and for Monte Carlo.
+ */
+static void test_compute_capped_is_compute_then_capped(void **state)
+{
+    (void)state;
+    const dms_severity laws[] = {{.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.2, .sdlog = 0.8},
+                                 {.kind = DMS_SEV_GAMMA, .shape = 1.5, .scale = 100000.0}};
+    const double deductibles[] = {0.0, 5000.0};
+    for (size_t s = 0; s < 2; s++)
+        for (size_t d = 0; d < 2; d++) {
+            dms_aggregate_spec spec = dms_aggregate_spec_default();
+            spec.freq = (dms_frequency){DMS_FREQ_NEGBIN, 0.8, 0.8};
+            spec.sev = laws[s];
+            spec.cov.deductible = deductibles[d];
+            spec.cov.franchise = d == 1;
+            spec.cov.claim_limit = 1e6;
+            spec.annual_limit = 1.5e6;
+            spec.cap_at_limit = true;
+            spec.span_divisor = 32.0;
+            dms_aggregate_cache_clear();
+            check_compute_capped(&spec); /* cold, then the store holds it */
+            check_compute_capped(&spec); /* warm */
+            dms_aggregate_cache_clear();
+            dms_aggdist *first = compute(&spec); /* the store filled the other way */
+            dms_aggdist_free(first);
+            check_compute_capped(&spec);
+            dms_aggregate_spec plain = spec;
+            plain.cap_at_limit = false;
+            check_compute_capped(&plain);
+            dms_aggregate_spec simulated = spec;
+            simulated.method = DMS_METHOD_MC;
+            simulated.sims = 2000;
+            check_compute_capped(&simulated);
+        }
+}
+
+/* The moment-matched lattice from a table capped from a point on is the
+ * one from the table written out: for caps before the first mass, inside
+ * and past the end. */
+static void test_capped_table_is_the_written_table(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    const dms_severity sev = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 0.0, .sdlog = 0.8};
+    const dms_coverage full = dms_coverage_full();
+    double t[N + 1], written[N + 1], direct[N], capped[N];
+    dms_payment_limited_mean_grid(&sev, &full, 0.02, 0, N + 1, t);
+    for (size_t j = 0; j <= N; j++)
+        t[j] /= 0.02;
+    const size_t caps[] = {0, 1, 2, 3, 40, 299, N - 1, N, N + 1};
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        double value = caps[c] > 0 ? t[caps[c] - 1] + 0.25 : 0.5;
+        for (size_t j = 0; j <= N; j++)
+            written[j] = j < caps[c] ? t[j] : value;
+        dms_discretize_moment_table(written, N, direct);
+        memset(capped, 0xff, sizeof capped);
+        dms_discretize_moment_table_capped(t, caps[c], value, N, capped);
+        assert_memory_equal(direct, capped, sizeof direct);
+    }
+}
+
+static void fft_reference(size_t n, double *out)
+{
+    const dms_frequency freq = {DMS_FREQ_NEGBIN, 2.5, 0.8};
+    double *fy = calloc(n, sizeof *fy);
+    assert_non_null(fy);
+    for (size_t k = 0; k < n / 2; k++)
+        fy[k] = 2.0 / (double)n;
+    assert_int_equal(dms_compound_fft(&freq, fy, n / 2, out, n, NULL), DMS_OK);
+    free(fy);
+}
+
+struct fft_round {
+    size_t sizes[3];
+    const double *want[3];
+    int failures;
+};
+
+static void *fft_rounds(void *arg)
+{
+    struct fft_round *r = arg;
+    for (int round = 0; round < 4; round++)
+        for (size_t i = 0; i < 3; i++) {
+            size_t which = (size_t)round % 2 == 0 ? i : 2 - i;
+            size_t n = r->sizes[which];
+            double *got = malloc(n * sizeof *got);
+            if (got == NULL) {
+                r->failures++;
+                continue;
+            }
+            fft_reference(n, got);
+            r->failures += memcmp(got, r->want[which], n * sizeof *got) != 0;
+            free(got);
+        }
+    return NULL;
+}
+
+/*
+ * The FFT compounding's per-thread work arrays and per-length weights give
+ * the same bits whatever ran before on the thread and whatever runs beside
+ * it: short and long circles (the longest past the kept arrays) in turn,
+ * on two threads at once, against each length's first result.
+ */
+static void test_fft_work_is_per_thread(void **state)
+{
+    (void)state;
+    struct fft_round r = {{256, 4096, (size_t)1 << 17}, {NULL}, 0};
+    double *want[3];
+    for (size_t i = 0; i < 3; i++) {
+        want[i] = malloc(r.sizes[i] * sizeof *want[i]);
+        assert_non_null(want[i]);
+        fft_reference(r.sizes[i], want[i]);
+        r.want[i] = want[i];
+    }
+    struct fft_round other = r;
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, fft_rounds, &other), 0);
+    fft_rounds(&r);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_int_equal(r.failures, 0);
+    assert_int_equal(other.failures, 0);
+    for (size_t i = 0; i < 3; i++)
+        free(want[i]);
+}
+
 static void test_spec_errors(void **state)
 {
     (void)state;
@@ -669,6 +931,10 @@ int main(void)
         cmocka_unit_test(test_nothing_paid),
         cmocka_unit_test(test_shared_tables_give_the_direct_lattice),
         cmocka_unit_test(test_scaled_specs_share_the_compounding),
+        cmocka_unit_test(test_capped_is_the_plain_calls),
+        cmocka_unit_test(test_compute_capped_is_compute_then_capped),
+        cmocka_unit_test(test_capped_table_is_the_written_table),
+        cmocka_unit_test(test_fft_work_is_per_thread),
         cmocka_unit_test(test_spec_errors),
         cmocka_unit_test(test_limited_means_equal_alone),
         cmocka_unit_test(test_args),

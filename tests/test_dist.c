@@ -176,6 +176,35 @@ static void test_pgf_is_the_power_series(void **state)
         }
 }
 
+/* The FFT method's batch of pgf values is the pointwise pgf, bit for bit,
+ * for every route (Poisson, sizes that are multiples of 1/2, others). */
+static void test_pgf_array_is_pointwise(void **state)
+{
+    (void)state;
+    const dms_frequency freqs[] = {
+        {.kind = DMS_FREQ_NEGBIN, .mean = 4.5, .size = 1.5},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 0.03, .size = 0.5},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 1.5, .size = 1.0},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 2.0, .size = 8.0},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 0.3, .size = 0.8},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 0.3, .size = 0.3},
+        {.kind = DMS_FREQ_NEGBIN, .mean = 7.0, .size = 20.0},
+        {.kind = DMS_FREQ_POISSON, .mean = 3.0},
+        {.kind = DMS_FREQ_POISSON, .mean = 0.0},
+    };
+    enum { N = 257 };
+    double complex z[N], want[N];
+    for (size_t i = 0; i < sizeof freqs / sizeof freqs[0]; i++) {
+        for (size_t j = 0; j < N; j++) {
+            double r = 1.0 - (double)j / N, a = 0.37 * (double)j;
+            z[j] = r * cos(a) + I * r * sin(a);
+            want[j] = dms_frequency_pgf(&freqs[i], z[j]);
+        }
+        dms_frequency_pgf_array(&freqs[i], z, N);
+        assert_memory_equal(z, want, sizeof z);
+    }
+}
+
 static void test_parse(void **state)
 {
     (void)state;
@@ -284,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_frequency_pmf_and_panjer),
         cmocka_unit_test(test_divide_keeps_the_law),
         cmocka_unit_test(test_pgf_is_the_power_series),
+        cmocka_unit_test(test_pgf_array_is_pointwise),
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_validation_paths),
         cmocka_unit_test(test_error_record),

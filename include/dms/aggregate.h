@@ -129,6 +129,26 @@ double dms_aggdist_exceed(const dms_aggdist *dist, double limit);
 double dms_aggdist_quantile(const dms_aggdist *dist, double p);
 double dms_aggdist_mean(const dms_aggdist *dist);
 
+/*
+ * What a quote keeps of one module: *limited_mean = E[min(S, L)] as
+ * dms_aggdist_limited_mean gives it; *out the distribution of min(S, L) on
+ * the lattice up to L (points 0..keep+1, keep the points below L), the mass
+ * at or over L - and what the grid truncated - split between the two points
+ * around L so that its mean stays exact; *variance its variance as
+ * dms_placed_moments gives it. The same doubles as those calls, in one
+ * pass over the lattice instead of four. out->pmf is new (dms_placed_free).
+ */
+int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, dms_error *err);
+
+/*
+ * dms_aggregate_compute, then dms_aggdist_capped at spec->annual_limit: the
+ * same doubles, for a quote's module, without the distribution itself
+ * (which a kept compounding then need not be copied into). out->pmf is new.
+ */
+int dms_aggregate_compute_capped(const dms_aggregate_spec *spec, double *limited_mean,
+                                 dms_placed *out, double *variance, dms_error *err);
+
 #define DMS_AGGREGATE_ACCURACY_LEVELS 8
 
 /* Estimated errors of the summaries of a lattice result. */

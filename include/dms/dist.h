@@ -13,6 +13,7 @@
 #define DMS_DIST_H
 
 #include <complex.h>
+#include <stddef.h>
 #include "dms/error.h"
 
 /* glibc's complex.h defines CMPLX for GCC only; clang (the fuzz build) has
@@ -59,6 +60,9 @@ double dms_frequency_pmf(const dms_frequency *freq, unsigned n);
 void dms_frequency_panjer_ab(const dms_frequency *freq, double *a, double *b);
 /* Probability generating function E[z^N], for the FFT method. */
 double complex dms_frequency_pgf(const dms_frequency *freq, double complex z);
+/* z[i] = dms_frequency_pgf(freq, z[i]) for i < n, the same doubles: the
+ * FFT method's n / 2 + 1 points in one call. */
+void dms_frequency_pgf_array(const dms_frequency *freq, double complex *z, size_t n);
 /*
  * The same family with 1/parts of the mean (and for the negative binomial of
  * the size), so that the sum of `parts` independent copies has the original

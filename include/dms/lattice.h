@@ -46,6 +46,11 @@ int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov
  * where many lattices share their values of t (aggregate.c).
  */
 void dms_discretize_moment_table(const double *t, size_t n, double *f);
+/* The same for t[j] given for j < uncapped and equal to capped from there
+ * on (a per-claim limit caps the payment): the doubles of
+ * dms_discretize_moment_table on that table written out, without writing it. */
+void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double capped, size_t n,
+                                        double *f);
 
 /*
  * Compound distribution of S = Y1 + ... + YN by Panjer's recursion:

@@ -242,12 +242,11 @@ static int plan_explicit(const dms_aggregate_spec *spec, double top, grid_plan *
  * and the expected claims are monotone in every term by construction, and
  * discretises by local moment matching, which keeps that order.
  */
-static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error *err)
+static int plan_grid_of(const dms_aggregate_spec *spec, double mean, grid_plan *plan,
+                        dms_error *err)
 {
     memset(plan, 0, sizeof *plan);
     plan->discretization = spec->discretization;
-    double mean;
-    dms_aggregate_moments(spec, &mean, NULL);
     double L = spec->annual_limit;
     const dms_coverage full = dms_coverage_full();
     const dms_coverage *basis = spec->cap_at_limit ? &full : &spec->cov;
@@ -310,6 +309,14 @@ static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error 
     plan->points = AUTO_POINTS_MAX;
     plan->discretization = DMS_DISC_MOMENT;
     return DMS_OK;
+}
+
+/* plan_grid_of with spec's E[S] computed here. */
+static int plan_grid(const dms_aggregate_spec *spec, grid_plan *plan, dms_error *err)
+{
+    double mean;
+    dms_aggregate_moments(spec, &mean, NULL);
+    return plan_grid_of(spec, mean, plan, err);
 }
 
 int dms_aggregate_grid(const dms_aggregate_spec *spec, double *span, size_t *points, dms_error *err)
@@ -433,9 +440,12 @@ static double *unit_table(const dms_severity *unit, double copay, double divisor
     return t;
 }
 
-/* Copies t[0..n-1] of the table for key into out; false when it cannot be
- * had (too long, no memory). */
-static bool shared_table_copy(const dms_severity *unit, const double *key, size_t n, double *out)
+/* The lattice fy[0..points-1] from the first n values of the table for
+ * key, the limited means from n on being capped
+ * (dms_discretize_moment_table_capped, read in place under the lock);
+ * false when the table cannot be had (too long, no memory). */
+static bool shared_table_discretize(const dms_severity *unit, const double *key, size_t n,
+                                    double capped, size_t points, double *fy)
 {
     if (n > SHARED_POINTS)
         return false;
@@ -448,7 +458,7 @@ static bool shared_table_copy(const dms_severity *unit, const double *key, size_
                 memcmp(shared_tables[i].key, key, sizeof shared_tables[i].key) == 0)
                 slot = &shared_tables[i];
         if (slot != NULL && slot->n >= n) {
-            memcpy(out, slot->t, n * sizeof *out);
+            dms_discretize_moment_table_capped(slot->t, n, capped, points, fy);
             pthread_mutex_unlock(&shared_lock);
             return true;
         }
@@ -501,49 +511,75 @@ static bool shared_table_copy(const dms_severity *unit, const double *key, size_
     }
 }
 
+/* The first j in [0, most] with j h / (1 - c) >= u (most if none): where
+ * the per-claim limit starts to cap the payment. j h / (1 - c) does not
+ * decrease with j, so an estimate is corrected by the very test a scan
+ * from 0 would make, with the same answer. */
+static size_t first_capped(double span, double share, double claim_limit, size_t most)
+{
+    if (!(claim_limit < INFINITY))
+        return most;
+    double estimate = ceil(claim_limit * share / span);
+    size_t j = estimate < (double)most ? (estimate > 0 ? (size_t)estimate : 0) : most;
+    while (j > 0 && !((double)(j - 1) * span / share < claim_limit))
+        j--;
+    while (j < most && (double)j * span / share < claim_limit)
+        j++;
+    return j;
+}
+
 /*
  * The moment-matched payment lattice of a quote's grid (span = the
  * resolving span of spec's severity) from the shared table: fy[0..points-1].
  * False when the shortcut does not apply (a deductible, a lattice longer
  * than the tables) or finds no memory; the caller then discretises directly.
  */
-static bool shared_lattice(const dms_aggregate_spec *spec, double span, double divisor,
-                           size_t points, double *fy, double *identity)
+/* What the shared tables' lattice of spec depends on: the severity at
+ * scale 1 and the table's key, where the cap starts (uncapped) and the
+ * capped value; false where the tables do not serve (a deductible). */
+typedef struct shared_plan {
+    dms_severity unit;
+    double key[SHARED_KEY_LEN];
+    size_t uncapped;
+    double capped;
+} shared_plan;
+
+static bool shared_plan_of(const dms_aggregate_spec *spec, double span, double divisor,
+                           size_t points, shared_plan *sp)
 {
     const dms_coverage *cov = &spec->cov;
     if (cov->deductible != 0)
         return false;
-    double key[SHARED_KEY_LEN];
-    dms_severity unit = unit_severity(&spec->sev, cov->copay, divisor, key);
-    double *t = malloc((points + 1) * sizeof *t);
-    if (t == NULL)
-        return false;
+    sp->unit = unit_severity(&spec->sev, cov->copay, divisor, sp->key);
     double share = 1.0 - cov->copay;
-    size_t uncapped = 0;
-    while (uncapped <= points && (double)uncapped * span / share < cov->claim_limit)
-        uncapped++;
+    sp->uncapped = first_capped(span, share, cov->claim_limit, points + 1);
     /* t[j] comes from the table while j h / (1 - c) is under the per-claim
      * limit; from there on Y is capped and t[j] = (1 - c) E[min(X, u)] / h. */
-    if (!shared_table_copy(&unit, key, uncapped, t)) {
-        free(t);
+    sp->capped = 0.0;
+    if (sp->uncapped <= points)
+        sp->capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
+    return true;
+}
+
+/* fy is a function of the table's key, where the cap starts, the capped
+ * value and the length alone: its identity. */
+static void shared_identity(const shared_plan *sp, size_t points, double *identity)
+{
+    memcpy(identity, sp->key, sizeof sp->key);
+    identity[SHARED_KEY_LEN] = (double)sp->uncapped;
+    identity[SHARED_KEY_LEN + 1] = sp->capped;
+    identity[SHARED_KEY_LEN + 2] = (double)points;
+}
+
+static bool shared_lattice(const dms_aggregate_spec *spec, double span, double divisor,
+                           size_t points, double *fy, double *identity)
+{
+    shared_plan sp;
+    if (!shared_plan_of(spec, span, divisor, points, &sp) ||
+        !shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy))
         return false;
-    }
-    double capped = 0.0;
-    if (uncapped <= points) {
-        capped = share * dms_severity_limited_moment(&spec->sev, cov->claim_limit, 1) / span;
-        for (size_t j = uncapped; j <= points; j++)
-            t[j] = capped;
-    }
-    dms_discretize_moment_table(t, points, fy);
-    free(t);
-    if (identity != NULL) {
-        /* fy is a function of the table's key, where the cap starts, the
-         * capped value and the length alone. */
-        memcpy(identity, key, sizeof key);
-        identity[SHARED_KEY_LEN] = (double)uncapped;
-        identity[SHARED_KEY_LEN + 1] = capped;
-        identity[SHARED_KEY_LEN + 2] = (double)points;
-    }
+    if (identity != NULL)
+        shared_identity(&sp, points, identity);
     return true;
 }
 
@@ -563,6 +599,34 @@ static double fft_work_of(size_t fft_n)
  * route than dms_discretize_payment (the shared tables) are used only where
  * the choice cannot turn on those bits, so that quotes keep their kopecks.
  */
+/* In one pass over fy, the shortest length severity_length could give
+ * (method_is_settled's) and the one it gives (the same sums). */
+static void lattice_lengths(const double *fy, size_t points, size_t *shortest, size_t *ny)
+{
+    double cumulative = 0.0;
+    bool crossed = false;
+    *shortest = *ny = points;
+    for (size_t k = 0; k < points; k++) {
+        cumulative += fy[k];
+        if (!crossed && cumulative >= 1.0 - 1e-13) {
+            *shortest = k + 1;
+            crossed = true;
+        }
+        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT) { /* past the first crossing too */
+            *ny = k + 1;
+            return;
+        }
+    }
+}
+
+/* method_is_settled's answer from the shortest length. */
+static bool settled_at(size_t points, size_t shortest, size_t fft_n)
+{
+    double fft_work = fft_work_of(fft_n);
+    return (double)points * (double)shortest > fft_work ||
+           (double)points * (double)points <= fft_work;
+}
+
 static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
 {
     double cumulative = 0.0;
@@ -762,19 +826,6 @@ static int payment_lattice(const dms_aggregate_spec *spec, double span,
     return payment_lattice_memo(spec, span, disc, NULL, f, n, err);
 }
 
-/* Whether the shared tables may give a lattice of points on this grid
- * that spec's method choice would keep (see method_is_settled); fy holds
- * it then. */
-static bool use_shared(const dms_aggregate_spec *spec, double span, size_t points,
-                       enum dms_discretization disc, double shared_divisor, enum dms_method method,
-                       double *fy, double *identity)
-{
-    size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
-    return shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-           shared_lattice(spec, span, shared_divisor, points, fy, identity) &&
-           (method != DMS_METHOD_AUTO || method_is_settled(fy, points, fft_n));
-}
-
 /*
  * Compounded lattices kept process-wide. On the shared tables' grid the
  * payment lattice in units of the span does not depend on the severity's
@@ -853,16 +904,68 @@ static bool compound_get(const double *key, double **pmf, size_t *n, enum dms_me
     return found;
 }
 
-/* Keeps a copy of pmf[0..n-1]; without memory it keeps nothing. */
-static void compound_put(const double *key, const double *pmf, size_t n, enum dms_method method)
+/*
+ * What a quote wants of a distribution (dms_aggregate_compute_capped):
+ * dms_aggdist_capped of it at limit, not the lattice itself, which then
+ * need not be copied out of the kept compoundings nor into them.
+ */
+typedef struct capped_want {
+    double limit;
+    double exact_mean;
+    double *limited_mean;
+    dms_placed *out;
+    double *variance;
+} capped_want;
+
+/* dms_aggdist_capped of the lattice pmf[0..n-1] on span by method. */
+static int capped_of(const capped_want *want, enum dms_method method, double span,
+                     const double *pmf, size_t n, dms_error *err)
+{
+    dms_aggdist view;
+    memset(&view, 0, sizeof view);
+    view.method = method;
+    view.exact_mean = want->exact_mean;
+    view.span = span;
+    view.n = n;
+    view.pmf = (double *)pmf; /* only read */
+    return dms_aggdist_capped(&view, want->limit, want->limited_mean, want->out, want->variance,
+                              err);
+}
+
+/* On a hit, want's answers from the kept compounding on span (read under
+ * the lock, not copied out), *method the one used, *status theirs. */
+static bool compound_get_capped(const double *key, const capped_want *want, double span,
+                                enum dms_method *method, int *status, dms_error *err)
+{
+    bool found = false;
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table != NULL) {
+        const compound_entry *e = compound_find_locked(key);
+        if (e->n > 0) {
+            *method = e->method;
+            *status = capped_of(want, e->method, span, e->pmf, e->n, err);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&compound_lock);
+    return found;
+}
+
+/* Keeps pmf[0..n-1]: a copy, or pmf itself when given (it is the store's
+ * then, freed if not kept); without memory it keeps nothing. */
+static void compound_put(const double *key, double *pmf, size_t n, enum dms_method method,
+                         bool given)
 {
     size_t bytes = n * sizeof *pmf;
-    if (bytes > COMPOUND_BYTES / 16)
+    double *copy = given ? pmf : NULL;
+    if (bytes > COMPOUND_BYTES / 16) {
+        free(copy);
         return;
-    double *copy = malloc(bytes);
+    }
+    if (copy == NULL && (copy = malloc(bytes)) != NULL)
+        memcpy(copy, pmf, bytes);
     if (copy == NULL)
         return;
-    memcpy(copy, pmf, bytes);
     pthread_mutex_lock(&compound_lock);
     if (compound_table == NULL)
         compound_table = calloc(COMPOUND_SLOTS, sizeof *compound_table);
@@ -907,7 +1010,8 @@ void dms_aggregate_cache_clear(void)
  * points) is new. */
 static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t points,
                            enum dms_discretization disc, double shared_divisor,
-                           enum dms_method *method, double **pmf, size_t *n, dms_error *err)
+                           const capped_want *want, enum dms_method *method, double **pmf,
+                           size_t *n, dms_error *err)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
     double *fy = malloc(fft_n * sizeof *fy);
@@ -916,27 +1020,54 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
     double identity[SHARED_KEY_LEN + 3], key[COMPOUND_KEY];
-    bool shared = use_shared(spec, span, points, disc, shared_divisor, *method, fy, identity);
-    if (shared) {
+    bool shared = false;
+    size_t shortest = 0, ny = 0;
+    shared_plan sp;
+    if (shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+        shared_plan_of(spec, span, shared_divisor, points, &sp)) {
+        /* A kept compounding of the same lattice (its identity, without
+         * discretising it) and frequency was one whose method choice the
+         * lattice settled: what a miss would compute. */
+        shared_identity(&sp, points, identity);
         compound_key(identity, &spec->freq, *method, key);
-        if (compound_get(key, pmf, n, method))
+        if (want != NULL ? compound_get_capped(key, want, span, method, &status, err)
+                         : compound_get(key, pmf, n, method))
             goto out_fy;
+        if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy)) {
+            lattice_lengths(fy, points, &shortest, &ny);
+            shared = *method != DMS_METHOD_AUTO || settled_at(points, shortest, fft_n);
+        }
     }
-    if (!shared && (status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
-        goto out_fy;
-    size_t ny;
-    *n = choose_method(fy, points, fft_n, &ny, method);
+    if (!shared) {
+        if ((status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
+            goto out_fy;
+        ny = severity_length(fy, points);
+    }
+    if (*method == DMS_METHOD_AUTO)
+        *method =
+            (double)points * (double)ny <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
+    *n = *method == DMS_METHOD_FFT ? fft_n : points; /* as choose_method */
     *pmf = malloc(*n * sizeof **pmf);
     if (*pmf == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", *n);
         goto out_fy;
     }
     status = compound(spec, *method, fy, ny, *pmf, *n, err);
+    if (status == DMS_OK && want != NULL)
+        status = capped_of(want, *method, span, *pmf, *n, err);
     if (status != DMS_OK) {
         free(*pmf);
         *pmf = NULL;
+    } else if (want != NULL) {
+        /* Only the capped answers were wanted: the lattice goes to the
+         * store as it is, or away. */
+        if (shared)
+            compound_put(key, *pmf, *n, *method, true);
+        else
+            free(*pmf);
+        *pmf = NULL;
     } else if (shared) {
-        compound_put(key, *pmf, *n, *method);
+        compound_put(key, *pmf, *n, *method, false);
     }
 out_fy:
     free(fy);
@@ -961,28 +1092,37 @@ static double shared_divisor_of(const dms_aggregate_spec *spec, const grid_plan 
     return 0.0;
 }
 
-static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist, dms_error *err)
+static int compute_lattice(const dms_aggregate_spec *spec, dms_aggdist *dist,
+                           const capped_want *want, dms_error *err)
 {
     if (cancelled(spec, err))
         return DMS_ETOOBIG;
     grid_plan plan;
-    int status = plan_grid(spec, &plan, err);
+    int status = plan_grid_of(spec, dist->exact_mean, &plan, err);
     if (status != DMS_OK)
         return status;
     dist->span = plan.span;
     dist->discretization = plan.discretization;
     dist->resolving_span = plan.resolving_span;
     enum dms_method method = spec->method;
+    if (want != NULL && plan.tail_points > 0) {
+        /* Not a quote's grid (those have no tail lattice): the whole
+         * distribution, then its capped answers. */
+        if ((status = compute_lattice(spec, dist, NULL, err)) != DMS_OK)
+            return status;
+        return dms_aggdist_capped(dist, want->limit, want->limited_mean, want->out, want->variance,
+                                  err);
+    }
     if ((status = compute_on_grid(spec, plan.span, plan.points, plan.discretization,
-                                  shared_divisor_of(spec, &plan), &method, &dist->pmf, &dist->n,
-                                  err)) != DMS_OK)
+                                  shared_divisor_of(spec, &plan), want, &method, &dist->pmf,
+                                  &dist->n, err)) != DMS_OK)
         return status;
     dist->method = method;
     dist->top = (double)(plan.points - 1) * plan.span;
     if (plan.tail_points > 0) {
         enum dms_method tail_method = spec->method;
         dist->tail_span = plan.tail_span;
-        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT, 0.0,
+        status = compute_on_grid(spec, plan.tail_span, plan.tail_points, DMS_DISC_MOMENT, 0.0, NULL,
                                  &tail_method, &dist->tail_pmf, &dist->tail_n, err);
     }
     return status;
@@ -1054,13 +1194,42 @@ int dms_aggregate_compute(const dms_aggregate_spec *spec, dms_aggdist **out, dms
     if (spec->method == DMS_METHOD_MC)
         status = compute_monte_carlo(spec, dist, err);
     else
-        status = compute_lattice(spec, dist, err);
+        status = compute_lattice(spec, dist, NULL, err);
     if (status != DMS_OK) {
         dms_aggdist_free(dist);
         return status;
     }
     *out = dist;
     return DMS_OK;
+}
+
+int dms_aggregate_compute_capped(const dms_aggregate_spec *spec, double *limited_mean,
+                                 dms_placed *out, double *variance, dms_error *err)
+{
+    dms_error_clear(err);
+    memset(out, 0, sizeof *out);
+    int status = dms_aggregate_spec_validate(spec, err);
+    if (status != DMS_OK)
+        return status;
+    if (!spec->cap_at_limit || spec->method == DMS_METHOD_MC) {
+        /* Monte Carlo, or a grid that may carry a tail lattice: the whole
+         * distribution, then its capped answers. */
+        dms_aggdist *dist = NULL;
+        if ((status = dms_aggregate_compute(spec, &dist, err)) == DMS_OK)
+            status = dms_aggdist_capped(dist, spec->annual_limit, limited_mean, out, variance, err);
+        dms_aggdist_free(dist);
+        return status;
+    }
+    dms_aggdist dist;
+    memset(&dist, 0, sizeof dist);
+    dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
+    capped_want want = {spec->annual_limit, dist.exact_mean, limited_mean, out, variance};
+    status = compute_lattice(spec, &dist, &want, err);
+    free(dist.pmf); /* NULL unless a tail lattice was made */
+    free(dist.tail_pmf);
+    if (status != DMS_OK)
+        dms_placed_free(out);
+    return status;
 }
 
 /* The fine lattice answers up to its top; beyond, the tail lattice. */
@@ -1093,6 +1262,102 @@ double dms_aggdist_limited_mean(const dms_aggdist *dist, double limit)
     }
     /* E[min(S, L)] <= E[S]: a limit never costs more than no limit. */
     return fmin(v, dist->exact_mean);
+}
+
+/* The count of points k < n with k h < limit (the points below L): k h does
+ * not decrease with k, so an estimate is corrected by the very test a scan
+ * from 0 makes. */
+static size_t points_below(size_t n, double span, double limit)
+{
+    double estimate = ceil(limit / span);
+    size_t k = estimate < (double)n ? (estimate > 0 ? (size_t)estimate : 0) : n;
+    while (k > 0 && !((double)(k - 1) * span < limit))
+        k--;
+    while (k < n && (double)k * span < limit)
+        k++;
+    return k;
+}
+
+int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, dms_error *err)
+{
+    dms_error_clear(err);
+    memset(out, 0, sizeof *out);
+    if (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL || !isfinite(limit)) {
+        /* Not a quote's lattice: the plain calls, one after the other. */
+        size_t keep = isfinite(limit) ? points_below(dist->n, dist->span, limit) : dist->n;
+        *limited_mean = dms_aggdist_limited_mean(dist, limit);
+        out->span = dist->span;
+        out->n = keep + 2;
+        if ((out->pmf = calloc(out->n, sizeof *out->pmf)) == NULL)
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+        if (keep > 0)
+            memcpy(out->pmf, dist->pmf, keep * sizeof *out->pmf);
+        double rest = 1.0 - dms_lattice_mass(dist->pmf, keep);
+        if (rest > 0 && isfinite(limit)) {
+            double position = limit / dist->span;
+            size_t base = (size_t)floor(position);
+            double upper = position - (double)base;
+            if (base + 1 < out->n) {
+                out->pmf[base] += rest * (1 - upper);
+                out->pmf[base + 1] += rest * upper;
+            }
+        }
+        double unused_mean;
+        dms_placed_moments(out, &unused_mean, variance);
+        return DMS_OK;
+    }
+    const double *f = dist->pmf;
+    double span = dist->span;
+    size_t keep = points_below(dist->n, span, limit);
+    double position = limit / span;
+    /* The capped lattice differs from f only at base and base + 1; before
+     * base its moments are summed in the same pass as the limited mean. */
+    size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
+    size_t unchanged = base < keep ? base : keep;
+    double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
+    size_t k = 0;
+    for (; k < unchanged; k++) {
+        double p = f[k], x = (double)k;
+        below_mass += p;
+        below_mean += x * span * p;
+        m1 += x * p;
+        m2 += x * x * p;
+    }
+    mass = below_mass; /* so far the same sum */
+    for (; k < keep; k++) {
+        below_mass += f[k];
+        below_mean += (double)k * span * f[k];
+    }
+    double above = 1.0 - below_mass;
+    *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
+    out->span = span;
+    out->n = keep + 2;
+    if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+    if (keep > 0)
+        memcpy(out->pmf, f, keep * sizeof *out->pmf);
+    out->pmf[keep] = out->pmf[keep + 1] = 0.0;
+    double rest = above; /* 1 - dms_lattice_mass(f, keep): the same sum */
+    if (rest > 0 && base + 1 < out->n) {
+        double upper = position - (double)base;
+        out->pmf[base] += rest * (1 - upper);
+        out->pmf[base + 1] += rest * upper;
+    }
+    for (k = unchanged; k < out->n; k++) {
+        double p = out->pmf[k];
+        mass += p;
+        m1 += (double)k * p;
+        m2 += (double)k * (double)k * p;
+    }
+    if (!(mass > 0)) {
+        *variance = 0.0;
+        return DMS_OK;
+    }
+    m1 /= mass;
+    m2 /= mass;
+    *variance = span * span * fmax(m2 - m1 * m1, 0.0);
+    return DMS_OK;
 }
 
 double dms_aggdist_mean(const dms_aggdist *dist)
@@ -1190,7 +1455,7 @@ bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *l
 
 /*
  * Many specs at once (dms_aggregate_limited_means). Each spec goes through
- * the same steps as dms_aggregate_compute - plan_grid, use_shared or
+ * the same steps as dms_aggregate_compute - plan_grid, the shared tables or
  * dms_discretize_payment, choose_method, compound, dms_aggdist_limited_mean
  * - so that its answer is the same double; only the payment lattice is
  * made once for all the specs whose lattice key matches, at the longest

@@ -252,6 +252,44 @@ double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
     return CMPLX(magnitude * cos(angle), magnitude * sin(angle));
 }
 
+void dms_frequency_pgf_array(const dms_frequency *freq, double complex *z, size_t n)
+{
+    /* dms_frequency_pgf point by point, the same expressions, with what
+     * does not depend on the point worked out once. */
+    if (freq->kind != DMS_FREQ_NEGBIN) {
+        double mean = freq->mean;
+        for (size_t i = 0; i < n; i++) {
+            double x = creal(z[i]), y = cimag(z[i]);
+            double magnitude = exp(mean * (x - 1.0));
+            double angle = mean * y;
+            z[i] = CMPLX(magnitude * cos(angle), magnitude * sin(angle));
+        }
+        return;
+    }
+    double beta = freq->mean / freq->size;
+    double halves = 2.0 * freq->size;
+    if (!(halves == floor(halves) && halves <= 16)) {
+        for (size_t i = 0; i < n; i++)
+            z[i] = dms_frequency_pgf(freq, z[i]);
+        return;
+    }
+    int powers = (int)halves;
+    for (size_t i = 0; i < n; i++) {
+        double x = creal(z[i]), y = cimag(z[i]);
+        double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
+        double modulus = sqrt(wr * wr + wi * wi);
+        double sr = sqrt(0.5 * (modulus + wr)), si = wi / (2.0 * sr);
+        double qr = sr / modulus, qi = -si / modulus;
+        double pr = qr, pi = qi;
+        for (int k = 1; k < powers; k++) {
+            double nr = pr * qr - pi * qi;
+            pi = pr * qi + pi * qr;
+            pr = nr;
+        }
+        z[i] = CMPLX(pr, pi);
+    }
+}
+
 dms_frequency dms_frequency_divide(const dms_frequency *freq, double parts)
 {
     dms_frequency part = *freq;

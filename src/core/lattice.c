@@ -113,18 +113,36 @@ int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov
 
 void dms_discretize_moment_table(const double *t, size_t n, double *f)
 {
+    dms_discretize_moment_table_capped(t, n + 1, 0.0, n, f);
+}
+
+/* t[j] for j < uncapped, capped from there on: the masses below are the
+ * very expressions of the plain table's. */
+#define LEV(j) ((j) < uncapped ? t[j] : capped)
+
+void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double capped, size_t n,
+                                        double *f)
+{
     if (n == 0)
         return;
-    f[0] = fmax(1.0 - t[1], 0.0);
+    f[0] = fmax(1.0 - LEV(1), 0.0);
     double held = f[0];
     size_t k = 1;
-    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+    /* Where the table holds both neighbours, no test per point. */
+    size_t plain = uncapped > 1 ? uncapped - 1 : 0;
+    for (; k < n && k < plain && held < 1.0 - EXHAUSTED; k++) {
         double mass = 2.0 * t[k] - t[k - 1] - t[k + 1];
         f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
         held += f[k];
     }
+    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+        double mass = 2.0 * LEV(k) - LEV(k - 1) - LEV(k + 1);
+        f[k] = mass > 0 ? mass : 0.0;
+        held += f[k];
+    }
     memset(f + k, 0, (n - k) * sizeof *f);
 }
+#undef LEV
 
 /*
  * FFTW plans, one forward (r2c) and one inverse (c2r) per power-of-two
@@ -301,6 +319,115 @@ static void untilt(const double *x, size_t n, double theta, double *out)
     }
 }
 
+/*
+ * Work arrays of dms_compound_fft kept per thread: a quote compounds
+ * hundreds of short lattices, and fresh aligned arrays for each cost as
+ * much as a short transform. Kept up to SCRATCH_MAX points (longer
+ * transforms allocate their own) and freed when the thread ends. They come
+ * from fftw_malloc like every array the plans see: the same bits.
+ */
+#define SCRATCH_MAX ((size_t)1 << 16)
+
+typedef struct fft_scratch {
+    size_t cap;
+    double *x;
+    fftw_complex *z;
+} fft_scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static bool scratch_ready;
+
+static void scratch_destroy(void *p)
+{
+    fft_scratch *s = p;
+    fftw_free(s->x);
+    fftw_free(s->z);
+    free(s);
+}
+
+static void scratch_init(void)
+{
+    scratch_ready = pthread_key_create(&scratch_key, scratch_destroy) == 0;
+}
+
+/* w on this thread's arrays when n fits them; false otherwise (the caller
+ * allocates its own). */
+static bool fft_work_scratch(fft_work *w, size_t n)
+{
+    if (n > SCRATCH_MAX || pthread_once(&scratch_once, scratch_init) != 0 || !scratch_ready)
+        return false;
+    fft_scratch *s = pthread_getspecific(scratch_key);
+    if (s == NULL) {
+        if ((s = calloc(1, sizeof *s)) == NULL)
+            return false;
+        if (pthread_setspecific(scratch_key, s) != 0) {
+            free(s);
+            return false;
+        }
+    }
+    if (s->cap < n) {
+        fftw_free(s->x);
+        fftw_free(s->z);
+        s->x = fftw_malloc(n * sizeof *s->x);
+        s->z = fftw_malloc((n / 2 + 1) * sizeof *s->z);
+        s->cap = s->x != NULL && s->z != NULL ? n : 0;
+        if (s->cap == 0)
+            return false;
+    }
+    w->n = n;
+    w->x = s->x;
+    w->z = s->z;
+    return plans_for(n, &w->forward, &w->inverse);
+}
+
+/*
+ * The tilt's weights e^(-theta k) and e^(theta k) of a circle of length n
+ * (theta = TILT / n) as tilt() and untilt() make them - the same running
+ * products, refreshed at the same points, so the same doubles - made once
+ * per length (up to SCRATCH_MAX) and kept for the process like the plans:
+ * the running product is a chain of dependent multiplications, which made
+ * the two passes cost as much as a short transform. NULL without memory.
+ */
+static pthread_mutex_t weights_lock = PTHREAD_MUTEX_INITIALIZER;
+static double *down_weights[PLAN_LEVELS], *up_weights[PLAN_LEVELS];
+
+static double *weights_of(size_t n, double rate)
+{
+    double *w = malloc(n * sizeof *w);
+    if (w == NULL)
+        return NULL;
+    double step = exp(rate), v = 1.0;
+    for (size_t k = 0; k < n; k++) {
+        if (k % TILT_REFRESH == 0)
+            v = exp(rate * (double)k);
+        w[k] = v;
+        v *= step;
+    }
+    return w;
+}
+
+static void tilt_weights(size_t n, const double **down, const double **up)
+{
+    *down = *up = NULL;
+    int level = plan_level(n);
+    if (n > SCRATCH_MAX || level >= PLAN_LEVELS)
+        return;
+    double theta = TILT / (double)n;
+    pthread_mutex_lock(&weights_lock);
+    if (down_weights[level] == NULL || up_weights[level] == NULL) {
+        free(down_weights[level]);
+        free(up_weights[level]);
+        down_weights[level] = weights_of(n, -theta);
+        up_weights[level] = weights_of(n, theta);
+    }
+    if (down_weights[level] != NULL && up_weights[level] != NULL) {
+        *down = down_weights[level];
+        *up = up_weights[level];
+    }
+    pthread_mutex_unlock(&weights_lock);
+}
+
 int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
                      dms_error *err)
 {
@@ -310,26 +437,43 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     if (ny > n)
         ny = n;
     fft_work w;
-    int status = fft_work_alloc(&w, n, err);
+    bool scratch = fft_work_scratch(&w, n);
+    int status = scratch ? DMS_OK : fft_work_alloc(&w, n, err);
     if (status != DMS_OK)
         return status;
     double theta = TILT / (double)n;
+    const double *down = NULL, *up = NULL;
+    tilt_weights(n, &down, &up);
     /* tilt() of fy padded with zeros, in the one pass that copies it: the
      * zeros need no weight. */
-    double step = exp(-theta), weight = 1.0;
-    for (size_t k = 0; k < ny; k++) {
-        if (k % TILT_REFRESH == 0)
-            weight = exp(-theta * (double)k);
-        w.x[k] = fy[k] * weight;
-        weight *= step;
+    if (down != NULL) {
+        for (size_t k = 0; k < ny; k++)
+            w.x[k] = fy[k] * down[k];
+    } else {
+        double step = exp(-theta), weight = 1.0;
+        for (size_t k = 0; k < ny; k++) {
+            if (k % TILT_REFRESH == 0)
+                weight = exp(-theta * (double)k);
+            w.x[k] = fy[k] * weight;
+            weight *= step;
+        }
     }
     memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
     fft_forward(&w);
-    for (size_t i = 0; i <= n / 2; i++)
-        w.z[i] = dms_frequency_pgf(freq, w.z[i]);
+    dms_frequency_pgf_array(freq, w.z, n / 2 + 1);
     fft_inverse(&w);
-    untilt(w.x, n, theta, fs);
-    fft_work_free(&w);
+    if (up != NULL) {
+        /* untilt() with the weights read, not multiplied up point by point. */
+        double scale = 1.0 / (double)n;
+        for (size_t k = 0; k < n; k++) {
+            double v = w.x[k] * up[k] * scale;
+            fs[k] = v > 0 ? v : 0.0;
+        }
+    } else {
+        untilt(w.x, n, theta, fs);
+    }
+    if (!scratch)
+        fft_work_free(&w);
     return DMS_OK;
 }
 

@@ -210,39 +210,6 @@ static size_t cell_index(const cell_grid *g, size_t segment, size_t band, int se
     return ((segment * g->nbands + band) * 2 + (size_t)sex) * g->nregions + region;
 }
 
-/* The distribution of min(S, L) for one person as a placed lattice. */
-static int capped_distribution(const dms_aggdist *dist, double limit, dms_placed *out,
-                               dms_error *err)
-{
-    memset(out, 0, sizeof *out);
-    size_t keep = dist->n;
-    if (isfinite(limit)) {
-        keep = 0;
-        while (keep < dist->n && (double)keep * dist->span < limit)
-            keep++;
-    }
-    out->span = dist->span;
-    out->offset = 0;
-    out->n = keep + 2;
-    out->pmf = calloc(out->n, sizeof *out->pmf);
-    if (out->pmf == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
-    memcpy(out->pmf, dist->pmf, keep * sizeof *out->pmf);
-    /* Mass at or over the limit (and what the grid truncated) pays L; split
-     * it between the points around L so the mean stays exact. */
-    double rest = 1.0 - dms_lattice_mass(dist->pmf, keep);
-    if (rest > 0 && isfinite(limit)) {
-        double position = limit / dist->span;
-        size_t base = (size_t)floor(position);
-        double upper = position - (double)base;
-        if (base + 1 < out->n) {
-            out->pmf[base] += rest * (1 - upper);
-            out->pmf[base + 1] += rest * upper;
-        }
-    }
-    return DMS_OK;
-}
-
 /*
  * The caches. Pricing a claims module for a rating cell is a pure function
  * of the aggregate spec (frequency, severity, terms, annual limit, grid
@@ -379,21 +346,27 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
     return found;
 }
 
-/* Keeps a copy of one answer; without memory it simply keeps nothing. */
-static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
-                      const dms_placed *placed)
+/* Keeps one answer: a copy of placed's lattice, or with given the lattice
+ * placed->pmf itself, which is the cache's then (freed when not kept);
+ * without memory it simply keeps nothing. */
+static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, double variance,
+                       const dms_placed *placed, bool given)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
     size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
-    if (cost > mm->max_bytes / 4)
+    double *copy = given ? placed->pmf : NULL;
+    if (cost > mm->max_bytes / 4) {
+        free(copy);
         return; /* one answer may not crowd out the rest */
-    double *copy = malloc(bytes ? bytes : 1), *kcopy = malloc(keylen * sizeof *key);
+    }
+    if (copy == NULL && (copy = malloc(bytes ? bytes : 1)) != NULL)
+        memcpy(copy, placed->pmf, bytes);
+    double *kcopy = malloc(keylen * sizeof *key);
     if (copy == NULL || kcopy == NULL) {
         free(copy);
         free(kcopy);
         return;
     }
-    memcpy(copy, placed->pmf, bytes);
     memcpy(kcopy, key, keylen * sizeof *key);
     pthread_mutex_lock(&cache_lock);
     if (mm->table == NULL)
@@ -425,6 +398,13 @@ static void cache_put(memo *mm, const double *key, size_t keylen, double mean, d
     mm->count++;
     mm->bytes += cost;
     pthread_mutex_unlock(&cache_lock);
+}
+
+/* Keeps a copy of one answer. */
+static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
+                      const dms_placed *placed)
+{
+    cache_keep(mm, key, keylen, mean, variance, placed, false);
 }
 
 /* Everything priced for one cell and one scenario. */
@@ -524,18 +504,16 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
                        want_distribution || (keep != NULL && fetch && keep[nplaced].pmf == NULL)
                            ? &modules[nplaced]
                            : NULL)) {
-            dms_aggdist *dist = NULL;
-            if ((status = dms_aggregate_compute(&spec, &dist, err)) != DMS_OK)
+            if ((status = dms_aggregate_compute_capped(&spec, &price->claims[m], &modules[nplaced],
+                                                       &price->variance[m], err)) != DMS_OK)
                 goto out;
-            price->claims[m] = dms_aggdist_limited_mean(dist, rm->annual_limit);
-            status = capped_distribution(dist, rm->annual_limit, &modules[nplaced], err);
-            dms_aggdist_free(dist);
-            if (status != DMS_OK)
-                goto out;
-            double unused_mean;
-            dms_placed_moments(&modules[nplaced], &unused_mean, &price->variance[m]);
-            cache_put(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
-                      &modules[nplaced]);
+            /* A lattice nobody here wants (no distribution asked for, no
+             * empty slot to hand it to) is the cache's; else it keeps a copy. */
+            bool wanted = want_distribution || (keep != NULL && keep[nplaced].pmf == NULL);
+            cache_keep(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
+                       &modules[nplaced], !wanted);
+            if (!wanted)
+                modules[nplaced].pmf = NULL;
         }
         person_variance += price->variance[m];
         nplaced++;
