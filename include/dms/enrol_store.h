@@ -160,7 +160,9 @@ int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out
  * Writes e (inserting it when e->id is 0, which then receives its number)
  * and appends one history line: entry's from/to, time, actor, life event and
  * reason, the acting role and e's options. Call inside dms_enrol_begin /
- * dms_enrol_commit. DMS_EINVAL for values the schema refuses. The register
+ * dms_enrol_commit. DMS_EINVAL for values the schema refuses. An existing
+ * election keeps its employee: e->employee_id must be the stored one
+ * (DMS_ENOTFOUND otherwise). The register
  * of insured persons is left as it is: dms_register_store_election_put
  * (register_store.h) writes the election and moves the register with it.
  */

@@ -599,7 +599,7 @@ int dms_sql_sync_id(dms_store *store, const char *table)
 void dms_sql_nowait(dms_store *store, bool nowait)
 {
     if (!store->pg) {
-        sqlite3_busy_timeout(store->db, nowait ? 0 : DMS_STORE_BUSY_TIMEOUT_MS);
+        dms_store_busy_set(store, nowait ? 0 : DMS_STORE_BUSY_TIMEOUT_MS);
         return;
     }
     if (store->nowait == nowait || PQstatus(store->pgconn) != CONNECTION_OK)

@@ -36,7 +36,28 @@ struct dms_store {
     sqlite3_stmt *cached[DMS_STORE_STMT_CACHE];
     const char *cached_sql[DMS_STORE_STMT_CACHE];
     unsigned cache_next;
+    /* SQLite: how long a statement waits for a lock (dms_store_busy_set), and
+     * since when the current wait has lasted (monotonic microseconds). */
+    int busy_ms;
+    long long busy_since;
 };
+
+/*
+ * Sets how long statements of the SQLite connection wait for a lock held by
+ * another connection, in milliseconds (0: they fail at once with BUSY). The
+ * wait polls finely (see db.c), not as SQLite's own busy handler sleeps.
+ */
+void dms_store_busy_set(dms_store *store, int ms);
+
+/*
+ * The writers' gate of the store's database file (enrol_store.c): enter
+ * waits, up to the busy timeout, for the writers of this process queued
+ * before; leave lets the next one in. A thread holds one gate at a time:
+ * entering again (or a second store) is a no-op, and so is leaving a store
+ * not held. No-ops on PostgreSQL.
+ */
+void dms_store_gate_enter(const dms_store *store);
+void dms_store_gate_leave(const dms_store *store);
 
 /*
  * Records a failure rc (a DMS_SQL_* code) during `what` in err: BUSY becomes
