@@ -10,7 +10,11 @@
  * one's write lock gets it within a fraction of a millisecond of its
  * release (not after SQLite's own 1, 2, 5 ms sleeps) and one that must not
  * wait is refused at once; an election's update logs no page of the index
- * on its employee, and never moves an election to another employee.
+ * on its employee, and never moves an election to another employee. The
+ * writes of a process go through one connection the gate keeps per file
+ * (a TEMP table made in one store's write is seen in another's, and in
+ * neither outside a write), and a file replaced under the same path gets
+ * its own: no write ever lands in the file that was there before.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -431,6 +435,89 @@ static void election_update_pages(void **state)
     dms_store_close(store);
 }
 
+static long long count_rows(dms_store *store, const char *sql)
+{
+    dms_stmt *stmt = NULL;
+    long long n = -1;
+    if (dms_sql_prepare(store, sql, &stmt) == DMS_SQL_OK && dms_sql_step(stmt) == DMS_SQL_ROW)
+        n = dms_sql_column_int64(stmt, 0);
+    dms_sql_finalize(stmt);
+    return n;
+}
+
+/* Two stores of one file write on the gate's one connection: what one made
+ * on its connection (a TEMP table, which only that connection sees) the
+ * other sees in its write, and neither sees outside a write. */
+static void writes_share_the_gates_connection(void **state)
+{
+    (void)state;
+    dms_store *a = open_at("shared.db"), *b = open_at("shared.db");
+    assert_int_equal(dms_enrol_begin(a, NULL), DMS_OK);
+    assert_int_equal(dms_sql_exec(a, "CREATE TEMP TABLE IF NOT EXISTS mark (x INTEGER);"
+                                     "INSERT INTO mark VALUES (1)"),
+                     DMS_SQL_OK);
+    assert_int_equal(dms_enrol_commit(a, NULL), DMS_OK);
+    assert_int_equal(count_rows(a, "SELECT count(*) FROM mark"), -1); /* its own again */
+    assert_int_equal(dms_enrol_begin(b, NULL), DMS_OK);
+    assert_int_equal(count_rows(b, "SELECT count(*) FROM mark"), 1);
+    dms_enrol_rollback(b);
+    assert_int_equal(count_rows(b, "SELECT count(*) FROM mark"), -1);
+    dms_store_close(b);
+    dms_store_close(a);
+}
+
+/* Rows of t in the file at name, read by a connection of its own. */
+static long long rows_in(const char *name)
+{
+    dms_store *store = open_at(name);
+    long long n = count_rows(store, "SELECT count(*) FROM t");
+    dms_store_close(store);
+    return n;
+}
+
+static void remove_db(const char *name)
+{
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        char path[200];
+        snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix[i]);
+        unlink(path);
+    }
+}
+
+static void insert_row(dms_store *store)
+{
+    assert_int_equal(dms_enrol_begin(store, NULL), DMS_OK);
+    assert_int_equal(dms_sql_exec(store, "INSERT INTO t VALUES (1)"), DMS_SQL_OK);
+    assert_int_equal(dms_enrol_commit(store, NULL), DMS_OK);
+}
+
+/* The path replaced by a new database while a store of the old file is
+ * still open: a store of the new file writes into it (not into the old one
+ * the gate's connection was opened on), and the store of the old file
+ * writes into the old file, as its own connection always did. */
+static void replaced_file_gets_its_own_writer(void **state)
+{
+    (void)state;
+    dms_store *old = open_at("replaced.db");
+    assert_int_equal(dms_sql_exec(old, "CREATE TABLE t (x INTEGER)"), DMS_SQL_OK);
+    insert_row(old);
+    remove_db("replaced.db");
+    dms_store *fresh = open_at("replaced.db");
+    assert_int_equal(dms_sql_exec(fresh, "CREATE TABLE t (x INTEGER)"), DMS_SQL_OK);
+    insert_row(fresh);
+    insert_row(fresh);
+    assert_int_equal(rows_in("replaced.db"), 2);
+    insert_row(old);
+    assert_int_equal(count_rows(old, "SELECT count(*) FROM t"), 2);
+    assert_int_equal(rows_in("replaced.db"), 2);
+    insert_row(fresh);
+    assert_int_equal(rows_in("replaced.db"), 3);
+    dms_store_close(old);
+    dms_store_close(fresh);
+    dms_enrol_writers_close();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -440,6 +527,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    dms_enrol_writers_close(); /* the connections the writers' gates keep */
     return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 
@@ -451,6 +539,8 @@ int main(void)
         cmocka_unit_test(statement_cache),
         cmocka_unit_test(lock_waits_finely),
         cmocka_unit_test(election_update_pages),
+        cmocka_unit_test(writes_share_the_gates_connection),
+        cmocka_unit_test(replaced_file_gets_its_own_writer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

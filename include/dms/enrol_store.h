@@ -70,12 +70,20 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 /* ---- transactions ---------------------------------------------------------- */
 
-/* BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout. */
+/*
+ * BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout.
+ * The writers of a process queue at a gate per database file, and the one
+ * in writes on a SQLite connection the gate keeps (until the commit or
+ * rollback, store then stands for it), whose page cache the other writers'
+ * commits do not empty.
+ */
 int dms_enrol_begin(dms_store *store, dms_error *err);
 /* COMMIT; on failure the transaction is rolled back. */
 int dms_enrol_commit(dms_store *store, dms_error *err);
 /* ROLLBACK if a transaction is open; never fails. */
 void dms_enrol_rollback(dms_store *store);
+/* Closes the connections the gates keep (at shutdown, no write in progress). */
+void dms_enrol_writers_close(void);
 
 /* ---- the employer ------------------------------------------------------------ */
 

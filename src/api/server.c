@@ -1659,6 +1659,7 @@ unsigned dms_api_server_stop(dms_api_server *server, unsigned grace_ms)
     unsigned left = (unsigned)atomic_load(&server->answering);
     MHD_stop_daemon(server->daemon);
     MHD_stop_daemon(server->light);
+    dms_enrol_writers_close();
     checkpoint_end(server);
     server_free(server);
     return left;

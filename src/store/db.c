@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* The advisory lock key of migrations ("dmsm"). */
@@ -259,7 +260,38 @@ static int open_sqlite(dms_store *store, const char *path, dms_error *err)
     if ((status = exec(store, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
                        "setting connection pragmas", err)) != DMS_OK)
         return status;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        store->file_dev = st.st_dev;
+        store->file_ino = st.st_ino;
+    }
     return DMS_OK;
+}
+
+int dms_store_open_writer(const dms_store *like, dms_store **out)
+{
+    *out = NULL;
+    dms_store *store = calloc(1, sizeof *store);
+    if (store == NULL)
+        return DMS_ENOMEM;
+    snprintf(store->path, sizeof store->path, "%s", like->path);
+    dms_error err;
+    dms_error_clear(&err);
+    int status = open_sqlite(store, like->path, &err);
+    if (status != DMS_OK) {
+        dms_store_close(store);
+        return status;
+    }
+    if (like->defer)
+        dms_store_defer_checkpoints(store);
+    *out = store;
+    return DMS_OK;
+}
+
+bool dms_store_same_file(const dms_store *a, const dms_store *b)
+{
+    return !a->pg && !b->pg && a->db != NULL && b->db != NULL && a->file_ino != 0 &&
+           a->file_dev == b->file_dev && a->file_ino == b->file_ino;
 }
 
 /* The URI without its password, for messages and logs. */
@@ -434,8 +466,37 @@ static int deferred_wal_hook(void *arg, sqlite3 *db, const char *schema, int pag
 
 void dms_store_defer_checkpoints(dms_store *store)
 {
-    if (store != NULL && !store->pg && store->db != NULL)
+    if (store != NULL && !store->pg && store->db != NULL) {
+        store->defer = true;
         sqlite3_wal_hook(store->db, deferred_wal_hook, store);
+    }
+}
+
+/* The hooks of store's connection, for store (they are given the store). */
+static void hooks_for(dms_store *store)
+{
+    dms_store_busy_set(store, store->busy_ms);
+    sqlite3_wal_hook(store->db, store->defer ? deferred_wal_hook : NULL, store);
+}
+
+void dms_store_swap_connection(dms_store *a, dms_store *b)
+{
+    sqlite3 *db = a->db;
+    a->db = b->db;
+    b->db = db;
+    for (unsigned i = 0; i < DMS_STORE_STMT_CACHE; i++) {
+        sqlite3_stmt *stmt = a->cached[i];
+        a->cached[i] = b->cached[i];
+        b->cached[i] = stmt;
+        const char *key = a->cached_sql[i];
+        a->cached_sql[i] = b->cached_sql[i];
+        b->cached_sql[i] = key;
+    }
+    unsigned next = a->cache_next;
+    a->cache_next = b->cache_next;
+    b->cache_next = next;
+    hooks_for(a);
+    hooks_for(b);
 }
 
 int dms_store_checkpoint(dms_store *store, dms_error *err)

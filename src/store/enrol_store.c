@@ -159,11 +159,57 @@ void dms_store_gate_enter(const dms_store *store)
     }
 }
 
+/*
+ * The writer connection of each gate. A connection's page cache is emptied
+ * whenever another connection commits to the file, so with the writes
+ * alternating between the worker threads' connections each write read its
+ * pages again (some ten of them a draft, from the file and the log). The
+ * holder of a gate writes on the connection the gate keeps instead,
+ * exchanged with its own for the transaction (dms_store_swap_connection):
+ * it alone commits the process's writes and keeps its pages. Only the
+ * gate's holder touches it. It is kept for one file: another file on the
+ * gate, or the path replaced by a new file, gets a new one, and a writer
+ * whose own connection is to another file than the path's (or when a
+ * connection cannot be opened) writes on its own connection as before.
+ */
+static dms_store *gate_writers[GATES];
+static _Thread_local dms_store *swapped; /* the store whose connection is exchanged */
+
+static void writer_in(dms_store *store)
+{
+    if (store->pg || gate_store != store || swapped != NULL)
+        return;
+    dms_store **w = &gate_writers[gate_index];
+    if (*w != NULL && !dms_store_same_file(*w, store)) {
+        dms_store_close(*w);
+        *w = NULL;
+    }
+    if ((*w != NULL || dms_store_open_writer(store, w) == DMS_OK) &&
+        dms_store_same_file(*w, store)) {
+        dms_store_swap_connection(store, *w);
+        swapped = store;
+    }
+}
+
 void dms_store_gate_leave(const dms_store *store)
 {
     if (store != NULL && gate_store == store) {
+        if (swapped != NULL && swapped == store) { /* each gets its own connection back */
+            dms_store_swap_connection(swapped, gate_writers[gate_index]);
+            swapped = NULL;
+        }
         gate_store = NULL;
         pthread_mutex_unlock(&gates[gate_index]);
+    }
+}
+
+void dms_enrol_writers_close(void)
+{
+    for (size_t i = 0; i < GATES; i++) {
+        pthread_mutex_lock(&gates[i]);
+        dms_store_close(gate_writers[i]);
+        gate_writers[i] = NULL;
+        pthread_mutex_unlock(&gates[i]);
     }
 }
 
@@ -173,11 +219,13 @@ int dms_enrol_begin(dms_store *store, dms_error *err)
     if (store == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_begin: no store");
     dms_store_gate_enter(store);
+    writer_in(store);
     int rc = dms_sql_begin(store);
     if (rc == DMS_SQL_OK)
         return DMS_OK;
+    int status = dms_store_fail(store, rc, "starting a transaction", err);
     dms_store_gate_leave(store);
-    return dms_store_fail(store, rc, "starting a transaction", err);
+    return status;
 }
 
 int dms_enrol_commit(dms_store *store, dms_error *err)

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include <sqlite3.h>
 
@@ -40,7 +41,25 @@ struct dms_store {
      * since when the current wait has lasted (monotonic microseconds). */
     int busy_ms;
     long long busy_since;
+    bool defer;     /* SQLite: checkpoints deferred (dms_store_defer_checkpoints) */
+    dev_t file_dev; /* SQLite: the database file opened (to know a replaced one) */
+    ino_t file_ino;
 };
+
+/*
+ * A second SQLite connection to the file of like (no migration: like's open
+ * has done them), with like's settings, for the writers' gate to keep.
+ */
+int dms_store_open_writer(const dms_store *like, dms_store **out);
+
+/* Whether a and b are SQLite connections to the same database file. */
+bool dms_store_same_file(const dms_store *a, const dms_store *b);
+
+/*
+ * Exchanges the SQLite connections of a and b (with their kept statements),
+ * each keeping its own settings (busy timeout, deferred checkpoints).
+ */
+void dms_store_swap_connection(dms_store *a, dms_store *b);
 
 /*
  * Sets how long statements of the SQLite connection wait for a lock held by
