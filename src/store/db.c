@@ -510,6 +510,9 @@ int dms_store_checkpoint(dms_store *store, dms_error *err)
     int rc =
         sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, NULL);
     if (rc == SQLITE_OK && log_pages >= RESTART_CHECKPOINT_PAGES) {
+        /* What the writers logged during that copy is copied too, still
+         * without blocking them, so that little is left for the restart. */
+        sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         /* The writers of this process queue at their gate meanwhile, and the
          * first is let in the moment the restart ends, instead of each
          * finding the write lock taken and polling for it. */
