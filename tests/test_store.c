@@ -4,6 +4,8 @@
  * in force, the integrity check passes, the audit log accepts rows and
  * refuses malformed detail JSON, and a database newer than the build or a
  * file that is not a database is refused with a message naming the file.
+ * The latest import's number and time, read on every picker request, come
+ * from an index, without reading the policy and census texts.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "dms/sql.h"
 #include "dms/store.h"
 #include "testutil.h"
 
@@ -134,6 +137,50 @@ static void connection_pragmas(void **state)
     assert_int_equal(dms_store_audit(store, NULL, "x", "", NULL, NULL), DMS_EINVAL);
     dms_store_close(store);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit_log"), 1);
+}
+
+/* The picker's stamp query (enrol_store.c): the latest import of an employer. */
+#define STAMP_SQL                                                                                  \
+    "SELECT id, imported_at FROM enrol_employer WHERE tenant = 1 ORDER BY id DESC LIMIT 1"
+
+/* Pages a fresh raw connection reads (cache misses) for sql. */
+static int pages_read(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    /* the schema first, so that only the query's own pages are counted */
+    assert_int_equal(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL),
+                     SQLITE_OK);
+    int cur = 0, hi = 0;
+    sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 1);
+    sqlite3_stmt *stmt = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_non_null(sqlite3_column_text(stmt, 1));
+    sqlite3_finalize(stmt);
+    sqlite3_db_status(db, SQLITE_DBSTATUS_CACHE_MISS, &cur, &hi, 0);
+    sqlite3_close(db);
+    return cur;
+}
+
+/* An import of a large policy and census: its number and time are read from
+ * the index alone (a few pages), not from the end of the row (past the
+ * texts' overflow pages, which the whole row takes). */
+static void import_stamp_from_index(void **state)
+{
+    struct fixture *f = *state;
+    dms_store *store = NULL;
+    assert_int_equal(dms_store_open(f->path, &store, NULL), DMS_OK);
+    assert_int_equal(
+        dms_sql_exec(store, "INSERT INTO employer (id, name) VALUES (1, 'E');"
+                            "INSERT INTO enrol_employer (policy_json, census_csv, policy_name, "
+                            "employees, imported_by, tenant) VALUES ('{}', "
+                            "printf('%.*c', 30000, 'x'), 'p', 1, 'test', 1)"),
+        DMS_SQL_OK);
+    dms_store_close(store);
+    assert_true(pages_read(f->path, STAMP_SQL) <= 3);
+    assert_true(pages_read(f->path, "SELECT id, imported_at FROM enrol_employer NOT INDEXED "
+                                    "WHERE tenant = 1 ORDER BY id DESC LIMIT 1") >= 8);
 }
 
 static void newer_database_is_refused(void **state)
@@ -258,6 +305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(open_creates_and_migrates, setup, teardown),
         cmocka_unit_test_setup_teardown(reopen_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_pragmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(import_stamp_from_index, setup, teardown),
         cmocka_unit_test_setup_teardown(newer_database_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_files_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(single_employer_database_migrates_into_employer_1, setup,

@@ -222,6 +222,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
+    dms_enrol_writers_close(); /* the connections the writers' gates keep */
     return test_remove_tree(dir) == 0 ? 0 : -1;
 }
 

@@ -70,12 +70,20 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 /* ---- transactions ---------------------------------------------------------- */
 
-/* BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout. */
+/*
+ * BEGIN IMMEDIATE: takes the write lock now, waiting up to the busy timeout.
+ * The writers of a process queue at a gate per database file, and the one
+ * in writes on a SQLite connection the gate keeps (until the commit or
+ * rollback, store then stands for it), whose page cache the other writers'
+ * commits do not empty.
+ */
 int dms_enrol_begin(dms_store *store, dms_error *err);
 /* COMMIT; on failure the transaction is rolled back. */
 int dms_enrol_commit(dms_store *store, dms_error *err);
 /* ROLLBACK if a transaction is open; never fails. */
 void dms_enrol_rollback(dms_store *store);
+/* Closes the connections the gates keep (at shutdown, no write in progress). */
+void dms_enrol_writers_close(void);
 
 /* ---- the employer ------------------------------------------------------------ */
 
@@ -160,7 +168,9 @@ int dms_enrol_election_get_id(dms_store *store, long id, dms_enrol_election *out
  * Writes e (inserting it when e->id is 0, which then receives its number)
  * and appends one history line: entry's from/to, time, actor, life event and
  * reason, the acting role and e's options. Call inside dms_enrol_begin /
- * dms_enrol_commit. DMS_EINVAL for values the schema refuses. The register
+ * dms_enrol_commit. DMS_EINVAL for values the schema refuses. An existing
+ * election keeps its employee: e->employee_id must be the stored one
+ * (DMS_ENOTFOUND otherwise). The register
  * of insured persons is left as it is: dms_register_store_election_put
  * (register_store.h) writes the election and moves the register with it.
  */

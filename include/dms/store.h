@@ -79,8 +79,11 @@ int dms_store_ping(dms_store *store, dms_error *err);
  * database and syncs both while it holds the write lock, which every other
  * writer then waits for; dms_store_checkpoint then copies what it can in
  * PASSIVE mode (never waiting for, nor blocking, readers and writers), from a
- * connection of its own, and once the log is over 1000 pages also restarts
- * it (RESTART mode, waiting at most 20 ms for the writer and the readers), so
+ * connection of its own, and once the log is over 1000 pages copies what
+ * was logged meanwhile (PASSIVE again) and restarts it (RESTART mode; the
+ * writers of this process queue at their gate meanwhile and the restart
+ * waits for the one in progress there, then at most 20 ms for another
+ * process's writer and for the readers), so
  * that under sustained writes the log file stays bounded: a deferring
  * connection restarts it itself from 1500 pages, and from 3000 waits up to
  * 200 ms for a checkpoint in progress to do so. Durability is unchanged: a

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* The advisory lock key of migrations ("dmsm"). */
@@ -190,6 +191,49 @@ static void fn_now_plus(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     now_plus(ctx, sqlite3_value_int64(argv[0]));
 }
 
+static long long monotonic_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/*
+ * Waiting for a lock another connection holds. SQLite's own busy handler
+ * sleeps 1, 2, 5, 10, 15 ms and more between tries, so a writer that finds
+ * the lock taken by a commit or a log restart of a millisecond or two sleeps
+ * 3 or 8 ms: under the picker's writes the whole queue of writers stalled
+ * that long at each restart of the log. This one tries again every
+ * BUSY_POLL_US for the first BUSY_FINE_MS, then every millisecond (a long
+ * holder: another process's import), up to the connection's timeout.
+ */
+#define BUSY_POLL_US 100
+#define BUSY_FINE_MS 20
+
+static int busy_wait(void *arg, int count)
+{
+    dms_store *store = arg;
+    long long now = monotonic_us();
+    if (count == 0)
+        store->busy_since = now;
+    long long waited = now - store->busy_since;
+    if (waited >= (long long)store->busy_ms * 1000)
+        return 0;
+    long pause_us = waited < BUSY_FINE_MS * 1000 ? BUSY_POLL_US : 1000;
+    struct timespec pause = {0, pause_us * 1000L};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
+void dms_store_busy_set(dms_store *store, int ms)
+{
+    if (store == NULL || store->pg || store->db == NULL)
+        return;
+    store->busy_ms = ms > 0 ? ms : 0;
+    /* No handler at all for no wait: BUSY at once, as sqlite3_busy_timeout(db, 0). */
+    sqlite3_busy_handler(store->db, ms > 0 ? busy_wait : NULL, store);
+}
+
 static int open_sqlite(dms_store *store, const char *path, dms_error *err)
 {
     int status;
@@ -199,7 +243,7 @@ static int open_sqlite(dms_store *store, const char *path, dms_error *err)
         return dms_error_set(err, DMS_EIO, NULL, "%s: cannot open the database: %s", store->path,
                              store->db != NULL ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
     sqlite3_extended_result_codes(store->db, 1);
-    sqlite3_busy_timeout(store->db, DMS_STORE_BUSY_TIMEOUT_MS);
+    dms_store_busy_set(store, DMS_STORE_BUSY_TIMEOUT_MS);
     sqlite3_create_function(store->db, "dms_now", 0, SQLITE_UTF8, NULL, fn_now, NULL, NULL);
     sqlite3_create_function(store->db, "dms_now_plus", 1, SQLITE_UTF8, NULL, fn_now_plus, NULL,
                             NULL);
@@ -216,7 +260,38 @@ static int open_sqlite(dms_store *store, const char *path, dms_error *err)
     if ((status = exec(store, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
                        "setting connection pragmas", err)) != DMS_OK)
         return status;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        store->file_dev = st.st_dev;
+        store->file_ino = st.st_ino;
+    }
     return DMS_OK;
+}
+
+int dms_store_open_writer(const dms_store *like, dms_store **out)
+{
+    *out = NULL;
+    dms_store *store = calloc(1, sizeof *store);
+    if (store == NULL)
+        return DMS_ENOMEM;
+    snprintf(store->path, sizeof store->path, "%s", like->path);
+    dms_error err;
+    dms_error_clear(&err);
+    int status = open_sqlite(store, like->path, &err);
+    if (status != DMS_OK) {
+        dms_store_close(store);
+        return status;
+    }
+    if (like->defer)
+        dms_store_defer_checkpoints(store);
+    *out = store;
+    return DMS_OK;
+}
+
+bool dms_store_same_file(const dms_store *a, const dms_store *b)
+{
+    return !a->pg && !b->pg && a->db != NULL && b->db != NULL && a->file_ino != 0 &&
+           a->file_dev == b->file_dev && a->file_ino == b->file_ino;
 }
 
 /* The URI without its password, for messages and logs. */
@@ -359,37 +434,31 @@ int dms_store_ping(dms_store *store, dms_error *err)
  * thousand or more pages of log. */
 #define RESTART_BUSY_MS 20
 
-/* A RESTART checkpoint of db with the short busy timeout; the connection's
+/* A RESTART checkpoint of store with the short busy timeout; the connection's
  * usual timeout afterwards (a nowait caller sets its own again after the
  * statement, see dms_sql_nowait). */
-static int restart_log(sqlite3 *db, const char *schema)
+static int restart_log(dms_store *store, const char *schema)
 {
-    sqlite3_busy_timeout(db, RESTART_BUSY_MS);
-    int rc = sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-    sqlite3_busy_timeout(db, DMS_STORE_BUSY_TIMEOUT_MS);
+    dms_store_busy_set(store, RESTART_BUSY_MS);
+    int rc = sqlite3_wal_checkpoint_v2(store->db, schema, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+    dms_store_busy_set(store, DMS_STORE_BUSY_TIMEOUT_MS);
     return rc;
-}
-
-static long long monotonic_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* A deferring connection's hook after each commit (the write lock is
  * released, the in-process writers' gate still held): the safety net. */
 static int deferred_wal_hook(void *arg, sqlite3 *db, const char *schema, int pages)
 {
-    (void)arg;
+    dms_store *store = arg;
+    (void)db;
     if (pages < DEFERRED_CHECKPOINT_PAGES)
         return SQLITE_OK;
-    int rc = restart_log(db, schema);
-    long long until = monotonic_ms() + DEFERRED_WAIT_MS;
-    while ((rc & 0xff) == SQLITE_BUSY && pages >= DEFERRED_WAIT_PAGES && monotonic_ms() < until) {
+    int rc = restart_log(store, schema);
+    long long until = monotonic_us() + DEFERRED_WAIT_MS * 1000LL;
+    while ((rc & 0xff) == SQLITE_BUSY && pages >= DEFERRED_WAIT_PAGES && monotonic_us() < until) {
         struct timespec pause = {0, 2 * 1000L * 1000L};
         nanosleep(&pause, NULL);
-        rc = restart_log(db, schema);
+        rc = restart_log(store, schema);
     }
     /* The commit has happened whatever the checkpoint did; an error here would report it failed. */
     return SQLITE_OK;
@@ -397,8 +466,37 @@ static int deferred_wal_hook(void *arg, sqlite3 *db, const char *schema, int pag
 
 void dms_store_defer_checkpoints(dms_store *store)
 {
-    if (store != NULL && !store->pg && store->db != NULL)
-        sqlite3_wal_hook(store->db, deferred_wal_hook, NULL);
+    if (store != NULL && !store->pg && store->db != NULL) {
+        store->defer = true;
+        sqlite3_wal_hook(store->db, deferred_wal_hook, store);
+    }
+}
+
+/* The hooks of store's connection, for store (they are given the store). */
+static void hooks_for(dms_store *store)
+{
+    dms_store_busy_set(store, store->busy_ms);
+    sqlite3_wal_hook(store->db, store->defer ? deferred_wal_hook : NULL, store);
+}
+
+void dms_store_swap_connection(dms_store *a, dms_store *b)
+{
+    sqlite3 *db = a->db;
+    a->db = b->db;
+    b->db = db;
+    for (unsigned i = 0; i < DMS_STORE_STMT_CACHE; i++) {
+        sqlite3_stmt *stmt = a->cached[i];
+        a->cached[i] = b->cached[i];
+        b->cached[i] = stmt;
+        const char *key = a->cached_sql[i];
+        a->cached_sql[i] = b->cached_sql[i];
+        b->cached_sql[i] = key;
+    }
+    unsigned next = a->cache_next;
+    a->cache_next = b->cache_next;
+    b->cache_next = next;
+    hooks_for(a);
+    hooks_for(b);
 }
 
 int dms_store_checkpoint(dms_store *store, dms_error *err)
@@ -411,8 +509,17 @@ int dms_store_checkpoint(dms_store *store, dms_error *err)
     int log_pages = 0;
     int rc =
         sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, NULL);
-    if (rc == SQLITE_OK && log_pages >= RESTART_CHECKPOINT_PAGES)
-        rc = restart_log(store->db, NULL);
+    if (rc == SQLITE_OK && log_pages >= RESTART_CHECKPOINT_PAGES) {
+        /* What the writers logged during that copy is copied too, still
+         * without blocking them, so that little is left for the restart. */
+        sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* The writers of this process queue at their gate meanwhile, and the
+         * first is let in the moment the restart ends, instead of each
+         * finding the write lock taken and polling for it. */
+        dms_store_gate_enter(store);
+        rc = restart_log(store, NULL);
+        dms_store_gate_leave(store);
+    }
     /* Busy: another checkpoint runs (a connection's safety net), or the
      * restart found the writer or a reader busy; the next call does the rest. */
     if (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)

@@ -137,7 +137,7 @@ static pthread_mutex_t gates[GATES] = {
 static _Thread_local const dms_store *gate_store; /* the store this thread holds a gate for */
 static _Thread_local size_t gate_index;
 
-static void gate_enter(const dms_store *store)
+void dms_store_gate_enter(const dms_store *store)
 {
     if (store->pg || gate_store != NULL)
         return;
@@ -159,11 +159,57 @@ static void gate_enter(const dms_store *store)
     }
 }
 
-static void gate_leave(const dms_store *store)
+/*
+ * The writer connection of each gate. A connection's page cache is emptied
+ * whenever another connection commits to the file, so with the writes
+ * alternating between the worker threads' connections each write read its
+ * pages again (some ten of them a draft, from the file and the log). The
+ * holder of a gate writes on the connection the gate keeps instead,
+ * exchanged with its own for the transaction (dms_store_swap_connection):
+ * it alone commits the process's writes and keeps its pages. Only the
+ * gate's holder touches it. It is kept for one file: another file on the
+ * gate, or the path replaced by a new file, gets a new one, and a writer
+ * whose own connection is to another file than the path's (or when a
+ * connection cannot be opened) writes on its own connection as before.
+ */
+static dms_store *gate_writers[GATES];
+static _Thread_local dms_store *swapped; /* the store whose connection is exchanged */
+
+static void writer_in(dms_store *store)
+{
+    if (store->pg || gate_store != store || swapped != NULL)
+        return;
+    dms_store **w = &gate_writers[gate_index];
+    if (*w != NULL && !dms_store_same_file(*w, store)) {
+        dms_store_close(*w);
+        *w = NULL;
+    }
+    if ((*w != NULL || dms_store_open_writer(store, w) == DMS_OK) &&
+        dms_store_same_file(*w, store)) {
+        dms_store_swap_connection(store, *w);
+        swapped = store;
+    }
+}
+
+void dms_store_gate_leave(const dms_store *store)
 {
     if (store != NULL && gate_store == store) {
+        if (swapped != NULL && swapped == store) { /* each gets its own connection back */
+            dms_store_swap_connection(swapped, gate_writers[gate_index]);
+            swapped = NULL;
+        }
         gate_store = NULL;
         pthread_mutex_unlock(&gates[gate_index]);
+    }
+}
+
+void dms_enrol_writers_close(void)
+{
+    for (size_t i = 0; i < GATES; i++) {
+        pthread_mutex_lock(&gates[i]);
+        dms_store_close(gate_writers[i]);
+        gate_writers[i] = NULL;
+        pthread_mutex_unlock(&gates[i]);
     }
 }
 
@@ -172,12 +218,14 @@ int dms_enrol_begin(dms_store *store, dms_error *err)
     dms_error_clear(err);
     if (store == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_begin: no store");
-    gate_enter(store);
+    dms_store_gate_enter(store);
+    writer_in(store);
     int rc = dms_sql_begin(store);
     if (rc == DMS_SQL_OK)
         return DMS_OK;
-    gate_leave(store);
-    return dms_store_fail(store, rc, "starting a transaction", err);
+    int status = dms_store_fail(store, rc, "starting a transaction", err);
+    dms_store_gate_leave(store);
+    return status;
 }
 
 int dms_enrol_commit(dms_store *store, dms_error *err)
@@ -185,7 +233,7 @@ int dms_enrol_commit(dms_store *store, dms_error *err)
     dms_error_clear(err);
     int rc = dms_sql_commit(store);
     if (rc == DMS_SQL_OK) {
-        gate_leave(store);
+        dms_store_gate_leave(store);
         return DMS_OK;
     }
     int status = dms_store_fail(store, rc, "committing", err);
@@ -197,7 +245,7 @@ void dms_enrol_rollback(dms_store *store)
 {
     if (store != NULL && dms_sql_in_transaction(store))
         dms_sql_rollback(store);
-    gate_leave(store);
+    dms_store_gate_leave(store);
 }
 
 /* ---- the employer -------------------------------------------------------------- */
@@ -501,15 +549,15 @@ int dms_enrol_election_put(dms_store *store, dms_enrol_election *e,
             "life_event, life_event_date, reason, updated_at, tenant) VALUES "
             "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?15) RETURNING id",
             &stmt, err);
-    else
-        status =
-            dms_store_prepare(store,
-                              "UPDATE election SET employee_id = ?1, department = ?2, status = ?3, "
-                              "version = ?4, options = ?5, price = ?6, employer_part = ?7, "
-                              "employee_part = ?8, employee_month = ?9, life_event = ?10, "
-                              "life_event_date = ?11, reason = ?12, updated_at = ?13 "
-                              "WHERE id = ?14 AND tenant = ?15",
-                              &stmt, err);
+    else /* An election's employee never changes: it is matched, not set, so the unique
+          * index on (tenant, employee_id) is not rewritten (one page less in the log). */
+        status = dms_store_prepare(store,
+                                   "UPDATE election SET department = ?2, status = ?3, "
+                                   "version = ?4, options = ?5, price = ?6, employer_part = ?7, "
+                                   "employee_part = ?8, employee_month = ?9, life_event = ?10, "
+                                   "life_event_date = ?11, reason = ?12, updated_at = ?13 "
+                                   "WHERE id = ?14 AND tenant = ?15 AND employee_id = ?1",
+                                   &stmt, err);
     if (status != DMS_OK)
         return status;
     dms_sql_bind_text(stmt, 1, e->employee_id);

@@ -530,10 +530,24 @@ int dms_sql_exec(dms_store *store, const char *sql)
     return rc;
 }
 
+/* One SQLite statement through the statement cache: BEGIN and COMMIT run
+ * on every write, and sqlite3_exec would compile them again each time. */
+static int lite_once(dms_store *store, const char *sql)
+{
+    dms_stmt *stmt = NULL;
+    int rc = dms_sql_prepare(store, sql, &stmt);
+    if (rc == DMS_SQL_OK) {
+        rc = dms_sql_step(stmt);
+        rc = rc == DMS_SQL_DONE ? DMS_SQL_OK : rc;
+    }
+    dms_sql_finalize(stmt);
+    return rc;
+}
+
 int dms_sql_begin(dms_store *store)
 {
     if (!store->pg)
-        return dms_sql_exec(store, "BEGIN IMMEDIATE");
+        return lite_once(store, "BEGIN IMMEDIATE");
     int rc = dms_sql_exec(store, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")");
     if (rc != DMS_SQL_OK)
         dms_sql_rollback(store);
@@ -548,7 +562,7 @@ int dms_sql_commit(dms_store *store)
         dms_sql_rollback(store);
         return DMS_SQL_ERROR;
     }
-    return dms_sql_exec(store, "COMMIT");
+    return store->pg ? dms_sql_exec(store, "COMMIT") : lite_once(store, "COMMIT");
 }
 
 void dms_sql_rollback(dms_store *store)
@@ -599,7 +613,7 @@ int dms_sql_sync_id(dms_store *store, const char *table)
 void dms_sql_nowait(dms_store *store, bool nowait)
 {
     if (!store->pg) {
-        sqlite3_busy_timeout(store->db, nowait ? 0 : DMS_STORE_BUSY_TIMEOUT_MS);
+        dms_store_busy_set(store, nowait ? 0 : DMS_STORE_BUSY_TIMEOUT_MS);
         return;
     }
     if (store->nowait == nowait || PQstatus(store->pgconn) != CONNECTION_OK)

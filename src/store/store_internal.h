@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 
 #include <sqlite3.h>
 
@@ -36,7 +37,46 @@ struct dms_store {
     sqlite3_stmt *cached[DMS_STORE_STMT_CACHE];
     const char *cached_sql[DMS_STORE_STMT_CACHE];
     unsigned cache_next;
+    /* SQLite: how long a statement waits for a lock (dms_store_busy_set), and
+     * since when the current wait has lasted (monotonic microseconds). */
+    int busy_ms;
+    long long busy_since;
+    bool defer;     /* SQLite: checkpoints deferred (dms_store_defer_checkpoints) */
+    dev_t file_dev; /* SQLite: the database file opened (to know a replaced one) */
+    ino_t file_ino;
 };
+
+/*
+ * A second SQLite connection to the file of like (no migration: like's open
+ * has done them), with like's settings, for the writers' gate to keep.
+ */
+int dms_store_open_writer(const dms_store *like, dms_store **out);
+
+/* Whether a and b are SQLite connections to the same database file. */
+bool dms_store_same_file(const dms_store *a, const dms_store *b);
+
+/*
+ * Exchanges the SQLite connections of a and b (with their kept statements),
+ * each keeping its own settings (busy timeout, deferred checkpoints).
+ */
+void dms_store_swap_connection(dms_store *a, dms_store *b);
+
+/*
+ * Sets how long statements of the SQLite connection wait for a lock held by
+ * another connection, in milliseconds (0: they fail at once with BUSY). The
+ * wait polls finely (see db.c), not as SQLite's own busy handler sleeps.
+ */
+void dms_store_busy_set(dms_store *store, int ms);
+
+/*
+ * The writers' gate of the store's database file (enrol_store.c): enter
+ * waits, up to the busy timeout, for the writers of this process queued
+ * before; leave lets the next one in. A thread holds one gate at a time:
+ * entering again (or a second store) is a no-op, and so is leaving a store
+ * not held. No-ops on PostgreSQL.
+ */
+void dms_store_gate_enter(const dms_store *store);
+void dms_store_gate_leave(const dms_store *store);
 
 /*
  * Records a failure rc (a DMS_SQL_* code) during `what` in err: BUSY becomes
