@@ -2,9 +2,7 @@
  * The picker's employer snapshot (src/api/employer_snapshot.c): requests
  * share one parsed policy and census per import; a new import swaps a new
  * snapshot in while a request holding the old one keeps it whole; two
- * databases never share a snapshot even with the same import number. The
- * texts kept with an offer (the offer's JSON, the last drafted set's) are
- * found for their generation (and set) only.
+ * databases never share a snapshot even with the same import number.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -150,31 +148,14 @@ static void offers_kept_per_generation(void **state)
     assert_int_equal(len, 7);
     assert_string_equal(text, "{\"x\":1}");
     free(text);
-    /* the last drafted set's text: one per employee, found for its set only */
-    dms_api_employer_set_text_keep(e, 1, "100007", 5, "\"a\":1", 5); /* no offer kept */
-    assert_false(dms_api_employer_set_text_get(e, 1, "100007", 5, &text, &len));
-    dms_api_employer_set_text_keep(e, 1, "100014", 5, "\"a\":1", 5);
-    assert_false(dms_api_employer_set_text_get(e, 1, "100014", 4, &text, &len));
-    assert_true(dms_api_employer_set_text_get(e, 1, "100014", 5, &text, &len));
-    assert_int_equal(len, 5);
-    assert_string_equal(text, "\"a\":1");
-    free(text);
-    dms_api_employer_set_text_keep(e, 1, "100014", 6, "\"b\":22", 6); /* replaces the last */
-    assert_false(dms_api_employer_set_text_get(e, 1, "100014", 5, &text, &len));
-    assert_true(dms_api_employer_set_text_get(e, 1, "100014", 6, &text, &len));
-    assert_string_equal(text, "\"b\":22");
-    free(text);
-    assert_false(dms_api_employer_set_text_get(e, 2, "100014", 6, &text, &len));
     assert_false(dms_api_employer_text_get(e, 2, "100014", &text, &len));
     offer->base_price = 654321;
     dms_api_employer_offer_keep(e, 2, "100014", offer);
     assert_true(dms_api_employer_offer_get(e, 2, "100014", got));
     assert_int_equal(got->base_price, 654321);
-    /* a new generation's offer drops the old texts */
+    /* a new generation's offer drops the old text */
     assert_false(dms_api_employer_text_get(e, 2, "100014", &text, &len));
     assert_false(dms_api_employer_text_get(e, 1, "100014", &text, &len));
-    assert_false(dms_api_employer_set_text_get(e, 2, "100014", 6, &text, &len));
-    assert_false(dms_api_employer_set_text_get(e, 1, "100014", 6, &text, &len));
     free(offer);
     free(got);
     dms_api_employer_release(e);

@@ -266,56 +266,6 @@ static void faults_at_submission(void **state)
     json_decref(j);
 }
 
-/* The raw answer of a draft, its time of update blanked. */
-static char *draft_text(const char *key, const char *body)
-{
-    struct http_response r;
-    http_key = key;
-    http_call(port, "PUT", "/v1/me/election", "application/json", body, &r, T);
-    http_key = NULL;
-    assert_int_equal(r.status, 200);
-    char *text = strdup(r.body);
-    http_response_free(&r);
-    char *at = strstr(text, "\"updated_at\":\"");
-    assert_non_null(at);
-    for (at += 14; *at != '\0' && *at != '"'; at++)
-        *at = '_';
-    return text;
-}
-
-/* A draft saved again with the same set is answered from the text kept for
- * that set (its cost and each option's effect): byte for byte the answer
- * built when the set was last another one. */
-static void draft_answer_same_when_kept(void **state)
-{
-    (void)state;
-    const char *a = "{\"options\":[\"dental_standard\",\"telemedicine\"]}";
-    const char *b = "{\"options\":[\"dental_standard\"]}";
-    free(draft_text(k_emp_ops, a));
-    free(draft_text(k_emp_ops, b));
-    char *built = draft_text(k_emp_ops, a); /* the kept text was b's */
-    char *kept = draft_text(k_emp_ops, a);
-    assert_string_equal(kept, built);
-    json_error_t jerr;
-    json_t *j = json_loads(kept, 0, &jerr);
-    assert_non_null(j);
-    /* the set's members, last, for the set saved */
-    assert_int_equal(json_array_size(json_object_get(json_object_get(j, "expected"), "options")),
-                     2);
-    assert_true(json_array_size(json_object_get(j, "marginal")) >= 2);
-    assert_non_null(strstr(kept, "\"faults\":"));
-    assert_true(strstr(kept, "\"faults\":") < strstr(kept, "\"expected\":"));
-    json_decref(j);
-    free(built);
-    free(kept);
-    /* the draft faults_at_submission left, again */
-    assert_int_equal(call(k_emp_ops, "PUT", "/v1/me/election",
-                          "{\"options\":[\"dental_business\",\"home_visits\",\"hospital_planned\","
-                          "\"checkup\",\"telemedicine\",\"mental_health\"]}",
-                          NULL),
-                     200);
-}
-
 static void window_closed(void **state)
 {
     (void)state;
@@ -581,7 +531,6 @@ int main(void)
         cmocka_unit_test(offer_and_recommendation),
         cmocka_unit_test(recommendation_weighs_own_money),
         cmocka_unit_test(faults_at_submission),
-        cmocka_unit_test(draft_answer_same_when_kept),
         cmocka_unit_test(window_closed),
         cmocka_unit_test(flow_to_issue_and_life_event),
         cmocka_unit_test(exports_and_aggregates),

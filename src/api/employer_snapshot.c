@@ -8,9 +8,8 @@
  * and reads only those two columns (see seen). The table's lock is held
  * only to look up and swap, never while parsing: two requests that both
  * find a stale snapshot may both parse it, and the second swap simply
- * replaces the first. Each snapshot also keeps the offers priced on it,
- * their out-of-pocket tables and JSON texts, and the answer's text for the
- * last set drafted, per employee and catalog generation.
+ * replaces the first. Each snapshot also keeps the offers priced on it and
+ * their out-of-pocket tables, per employee and catalog generation.
  */
 #include "employer_snapshot.h"
 
@@ -47,9 +46,6 @@ struct kept_offer {
     dms_picker_oop *oop; /* owned; NULL until a draft needs it */
     char *text;          /* owned: the offer's JSON; NULL until shown */
     size_t text_len;
-    char *set_text; /* owned: the last draft's "expected" and "marginal"; NULL until one */
-    size_t set_text_len;
-    uint64_t set_bits; /* the set of options set_text is for */
 };
 
 /* Out-of-pocket tables of offers replaced by a newer catalog generation. */
@@ -93,7 +89,6 @@ static void snapshot_unref(snapshot *s)
             free(s->offers[i].offer);
             dms_picker_oop_free(s->offers[i].oop);
             free(s->offers[i].text);
-            free(s->offers[i].set_text);
         }
         free(s->offers);
         while (s->retired != NULL) {
@@ -337,8 +332,6 @@ void dms_api_employer_offer_keep(const dms_api_employer *employer, unsigned long
                 k->generation = generation;
                 free(k->text); /* copied out by its readers, never lent */
                 k->text = NULL;
-                free(k->set_text);
-                k->set_text = NULL;
             }
         }
     }
@@ -383,17 +376,6 @@ const dms_picker_oop *dms_api_employer_oop_keep(const dms_api_employer *employer
     return kept;
 }
 
-/* A malloc'd copy of the len bytes of text, NUL-terminated (NULL without memory). */
-static char *copy_text(const char *text, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy != NULL) {
-        memcpy(copy, text, len);
-        copy[len] = '\0';
-    }
-    return copy;
-}
-
 bool dms_api_employer_text_get(const dms_api_employer *employer, unsigned long generation,
                                const char *employee_id, char **text, size_t *len)
 {
@@ -404,8 +386,10 @@ bool dms_api_employer_text_get(const dms_api_employer *employer, unsigned long g
     if (s->offers != NULL) {
         struct kept_offer *k = offer_slot(s, employee_id);
         if (k->employee_id != NULL && k->generation == generation && k->text != NULL &&
-            (*text = copy_text(k->text, k->text_len)) != NULL)
+            (*text = malloc(k->text_len + 1)) != NULL) {
+            memcpy(*text, k->text, k->text_len + 1);
             *len = k->text_len;
+        }
     }
     pthread_mutex_unlock(&s->offers_lock);
     return *text != NULL;
@@ -415,9 +399,11 @@ void dms_api_employer_text_keep(const dms_api_employer *employer, unsigned long 
                                 const char *employee_id, const char *text, size_t len)
 {
     snapshot *s = (snapshot *)(void *)employer;
-    char *copy = copy_text(text, len);
+    char *copy = malloc(len + 1);
     if (copy == NULL)
         return;
+    memcpy(copy, text, len);
+    copy[len] = '\0';
     pthread_mutex_lock(&s->offers_lock);
     if (s->offers != NULL) {
         struct kept_offer *k = offer_slot(s, employee_id);
@@ -425,46 +411,6 @@ void dms_api_employer_text_keep(const dms_api_employer *employer, unsigned long 
             k->text = copy;
             k->text_len = len;
             copy = NULL;
-        }
-    }
-    pthread_mutex_unlock(&s->offers_lock);
-    free(copy);
-}
-
-bool dms_api_employer_set_text_get(const dms_api_employer *employer, unsigned long generation,
-                                   const char *employee_id, uint64_t bits, char **text, size_t *len)
-{
-    snapshot *s = (snapshot *)(void *)employer;
-    *text = NULL;
-    *len = 0;
-    pthread_mutex_lock(&s->offers_lock);
-    if (s->offers != NULL) {
-        struct kept_offer *k = offer_slot(s, employee_id);
-        if (k->employee_id != NULL && k->generation == generation && k->set_text != NULL &&
-            k->set_bits == bits && (*text = copy_text(k->set_text, k->set_text_len)) != NULL)
-            *len = k->set_text_len;
-    }
-    pthread_mutex_unlock(&s->offers_lock);
-    return *text != NULL;
-}
-
-void dms_api_employer_set_text_keep(const dms_api_employer *employer, unsigned long generation,
-                                    const char *employee_id, uint64_t bits, const char *text,
-                                    size_t len)
-{
-    snapshot *s = (snapshot *)(void *)employer;
-    char *copy = copy_text(text, len);
-    if (copy == NULL)
-        return;
-    pthread_mutex_lock(&s->offers_lock);
-    if (s->offers != NULL) {
-        struct kept_offer *k = offer_slot(s, employee_id);
-        if (k->employee_id != NULL && k->generation == generation) {
-            char *old = k->set_text; /* copied out by its readers, never lent */
-            k->set_text = copy;
-            k->set_text_len = len;
-            k->set_bits = bits;
-            copy = old;
         }
     }
     pthread_mutex_unlock(&s->offers_lock);

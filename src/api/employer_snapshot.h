@@ -10,8 +10,6 @@
 #ifndef DMS_API_EMPLOYER_SNAPSHOT_H
 #define DMS_API_EMPLOYER_SNAPSHOT_H
 
-#include <stdint.h>
-
 #include "dms/census.h"
 #include "dms/error.h"
 #include "dms/picker.h"
@@ -72,24 +70,6 @@ bool dms_api_employer_text_get(const dms_api_employer *employer, unsigned long g
                                const char *employee_id, char **text, size_t *len);
 void dms_api_employer_text_keep(const dms_api_employer *employer, unsigned long generation,
                                 const char *employee_id, const char *text, size_t len);
-
-/*
- * What a set of options (bits of the offer's options) costs the employee and
- * what each option would change, as the draft's answer shows them (the JSON
- * text of its "expected" and "marginal" members), kept for the last set
- * written for each employee's offer of that generation: it is a function of
- * the offer, its out-of-pocket table and the set, so a draft saved again
- * with the same set is not priced, built and dumped again. get gives a
- * malloc'd copy in *text and its length (false if none is kept for these
- * bits, or without memory); keep stores a copy of text in place of the
- * employee's last one (nothing if that offer is not kept).
- */
-bool dms_api_employer_set_text_get(const dms_api_employer *employer, unsigned long generation,
-                                   const char *employee_id, uint64_t bits, char **text,
-                                   size_t *len);
-void dms_api_employer_set_text_keep(const dms_api_employer *employer, unsigned long generation,
-                                    const char *employee_id, uint64_t bits, const char *text,
-                                    size_t len);
 
 /* Drops every kept snapshot (those still held live on until released). */
 void dms_api_employer_forget_all(void);

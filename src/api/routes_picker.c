@@ -48,37 +48,6 @@ static void reply(dms_api_response *resp, unsigned status, json_t *json)
     resp->content_type = "application/json";
 }
 
-/*
- * reply with members appended to the object json: members is the text of
- * one or more members ("key":value,...) as jansson dumps them with the same
- * flags, so the answer is byte for byte the dump of json holding them last.
- */
-static void reply_members(dms_api_response *resp, unsigned status, json_t *json,
-                          const char *members, size_t len)
-{
-    reply(resp, status, json);
-    size_t n = resp->body_len;
-    if (resp->status != status || n < 2 || resp->body[n - 1] != '}')
-        return;
-    char *grown = realloc(resp->body, n + len + 2);
-    if (grown == NULL) {
-        dms_error err;
-        dms_error_clear(&err);
-        dms_error_set(&err, DMS_ENOMEM, NULL, "out of memory");
-        dms_api_response_error(resp, 503, &err, NULL);
-        return;
-    }
-    size_t at = n - 1; /* the closing brace */
-    if (n > 2)
-        grown[at++] = ',';
-    memcpy(grown + at, members, len);
-    at += len;
-    grown[at++] = '}';
-    grown[at] = '\0';
-    resp->body = grown;
-    resp->body_len = at;
-}
-
 static void fail(dms_api_response *resp, const dms_error *err)
 {
     int code = err->code != DMS_OK ? err->code : DMS_EINTERNAL;
@@ -486,42 +455,6 @@ static json_t *set_cost_json(const struct ctx *c, const dms_offer *o, uint64_t b
                      money(split.employee + kopecks_of(oop[DMS_USAGE_LOW])), "medium",
                      money(split.employee + kopecks_of(oop[DMS_USAGE_MEDIUM])), "high",
                      money(split.employee + kopecks_of(oop[DMS_USAGE_HIGH])));
-}
-
-static json_t *marginal_json(const struct ctx *c, const dms_offer *o, uint64_t bits);
-
-/*
- * The draft answer's "expected" (set_cost_json) and "marginal"
- * (marginal_json) members for the set bits, as text (see reply_members),
- * malloc'd into *text: the one kept on the snapshot for this employee and
- * set, or built now and kept.
- */
-static int set_members(const struct ctx *c, const dms_offer *o, uint64_t bits, char **text,
-                       size_t *len, dms_error *err)
-{
-    const char *id = o->household.members[0]->employee_id;
-    if (dms_api_employer_set_text_get(c->employer, c->generation, id, bits, text, len))
-        return DMS_OK;
-    json_t *expected = set_cost_json(c, o, bits, err);
-    if (expected == NULL)
-        return err->code != DMS_OK ? err->code
-                                   : dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
-    json_t *both =
-        json_pack("{s:o, s:o}", "expected", expected, "marginal", marginal_json(c, o, bits));
-    char *dumped = both != NULL ? json_dumps(both, DMS_JSON_DUMP_FLAGS | JSON_COMPACT) : NULL;
-    json_decref(both);
-    size_t n = dumped != NULL ? strlen(dumped) : 0;
-    if (n < 2) {
-        free(dumped);
-        return dms_error_set(err, DMS_ENOMEM, NULL, "out of memory");
-    }
-    /* {"expected":...,"marginal":[...]} without its braces */
-    memmove(dumped, dumped + 1, n - 2);
-    dumped[n - 2] = '\0';
-    *text = dumped;
-    *len = n - 2;
-    dms_api_employer_set_text_keep(c->employer, c->generation, id, bits, dumped, *len);
-    return DMS_OK;
 }
 
 /*
@@ -976,14 +909,14 @@ void dms_api_me_election_put(const dms_api_request *req, const dms_api_hooks *ho
     }
     json_object_set_new(out, "faults", faults);
     /* The draft's cost to the employee and each option's effect on it. */
-    char *members = NULL;
-    size_t members_len = 0;
-    if (set_members(&c, offer, check->options, &members, &members_len, &err) != DMS_OK) {
+    json_t *expected = set_cost_json(&c, offer, check->options, &err);
+    if (expected == NULL) {
         json_decref(out);
         goto out;
     }
-    reply_members(resp, 200, out, members, members_len);
-    free(members);
+    json_object_set_new(out, "expected", expected);
+    json_object_set_new(out, "marginal", marginal_json(&c, offer, check->options));
+    reply(resp, 200, out);
 out:
     if (open)
         dms_enrol_rollback(req->store);
