@@ -264,14 +264,23 @@ static void cache_key(const dms_aggregate_spec *spec, double *key)
     key[13] = spec->span_divisor;
 }
 
+/* A hash of the key's doubles' bits, a word at a time (a group key holds
+ * thousands of doubles), mixed down so that its low bits pick the slot. */
+static uint64_t key_hash(const double *key, size_t keylen)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < keylen; i++) {
+        uint64_t bits;
+        memcpy(&bits, &key[i], sizeof bits);
+        h = (h ^ bits) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return h ^ (h >> 32);
+}
+
 static size_t cache_slot(const double *key, size_t keylen)
 {
-    /* FNV-1a over the key's bytes. */
-    const unsigned char *b = (const unsigned char *)key;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < keylen * sizeof *key; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (size_t)(h & (CACHE_SLOTS - 1));
+    return (size_t)(key_hash(key, keylen) & (CACHE_SLOTS - 1));
 }
 
 static bool key_equal(const cache_entry *e, const double *key, size_t keylen)
@@ -753,6 +762,7 @@ typedef struct cell_ref {
      * group distribution; empty slots: found in the cache, not copied). */
     size_t nmodules;
     dms_placed modules[DMS_PLAN_MAX_MODULES];
+    size_t key_at; /* its modules' cache keys: at this index of the group key */
 } cell_ref;
 
 static void cell_ref_release(cell_ref *ref)
@@ -774,6 +784,7 @@ typedef struct scenario_job {
     cell_totals *totals; /* the group's terms (persons or cell totals) */
     cell_ref *refs;      /* the cells whose claims vary, from the money pass */
     size_t nrefs;
+    const struct key_buf *group_key; /* the cells' keys, in the order of refs */
     double flat_total;
     dms_quote_distribution *distribution; /* filled when percentiles are asked for */
     dms_cancel_gate *gate;                /* shared by the scenarios' threads */
@@ -850,6 +861,7 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                     if (price.nkey > 0 && variance > 0) {
                         double head[2] = {(double)price.nkey, (double)c->count};
                         key_append(group_key, head, 2);
+                        ref->key_at = group_key->n;
                         key_append(group_key, price.key, price.nkey);
                         double mean = -price.flat_total;
                         for (size_t m = 0; m < job->resolved[s].nmodules; m++)
@@ -867,6 +879,106 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                     }
                 }
     return DMS_OK;
+}
+
+/*
+ * The modules' lattices moved onto the group's circle, kept through one
+ * scenario's group pass by the module's cache key and the stride: the
+ * cells that share a module (a module whose rates do not depend on sex,
+ * region or network) move it once, and those whose money pass found the
+ * module in the cache take it from here without a copy out of the cache.
+ * The same doubles as moving it for each cell.
+ */
+typedef struct coarse_entry {
+    const double *key; /* CACHE_KEY_LEN doubles of the group key; NULL: free */
+    unsigned long stride;
+    dms_placed coarse;
+} coarse_entry;
+
+typedef struct coarse_table {
+    coarse_entry *slots; /* NULL: no table (no keys or no memory) */
+    size_t mask;
+} coarse_table;
+
+static void coarse_table_init(coarse_table *t, const scenario_job *job)
+{
+    t->slots = NULL;
+    t->mask = 0;
+    if (job->group_key == NULL || !job->group_key->ok)
+        return;
+    size_t entries = 0, size = 64;
+    for (size_t i = 0; i < job->nrefs; i++)
+        entries += job->refs[i].nmodules;
+    while (size < 2 * entries)
+        size <<= 1;
+    t->slots = calloc(size, sizeof *t->slots);
+    t->mask = size - 1;
+}
+
+static void coarse_table_free(coarse_table *t)
+{
+    if (t->slots != NULL)
+        for (size_t i = 0; i <= t->mask; i++)
+            dms_placed_free(&t->slots[i].coarse);
+    free(t->slots);
+    t->slots = NULL;
+}
+
+/* The entry of key and stride: its own, or the free one it would take. */
+static coarse_entry *coarse_find(const coarse_table *t, const double *key, unsigned long stride)
+{
+    size_t h = (size_t)(key_hash(key, CACHE_KEY_LEN) ^ stride) & t->mask;
+    while (t->slots[h].key != NULL &&
+           !(t->slots[h].stride == stride &&
+             memcmp(t->slots[h].key, key, CACHE_KEY_LEN * sizeof *key) == 0))
+        h = (h + 1) & t->mask;
+    return &t->slots[h];
+}
+
+/*
+ * One person of the cell ref on stride x span, into *out (new): its
+ * modules' lattices moved onto it (from the table when there, else from
+ * ref's kept lattices, else copied from the module cache) and summed.
+ */
+static int person_on_circle(scenario_job *job, coarse_table *table, cell_ref *ref,
+                            unsigned long stride, double span, dms_placed *out)
+{
+    const double *keys = table->slots != NULL ? job->group_key->v + ref->key_at : NULL;
+    int status = DMS_OK;
+    bool whole = true;
+    for (size_t m = 0; m < ref->nmodules; m++)
+        whole =
+            whole &&
+            (ref->modules[m].pmf != NULL ||
+             (keys != NULL && coarse_find(table, keys + m * CACHE_KEY_LEN, stride)->key != NULL));
+    if (!whole) { /* the module cache had some: copy them from it */
+        cell_price price;
+        status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band, ref->sex,
+                            &job->q->tariff->regions[ref->region], job->scenario, false, 0.0,
+                            ref->modules, true, &price, &job->err);
+        if (status != DMS_OK)
+            return status;
+        ref->nmodules = price.nkey / CACHE_KEY_LEN;
+    }
+    if (keys == NULL)
+        return person_distribution(ref->modules, ref->nmodules, (double)stride * span, out,
+                                   &job->err);
+    dms_sum_term terms[DMS_PLAN_MAX_MODULES];
+    for (size_t m = 0; m < ref->nmodules && status == DMS_OK; m++) {
+        coarse_entry *e = coarse_find(table, keys + m * CACHE_KEY_LEN, stride);
+        if (e->key == NULL) {
+            status =
+                dms_placed_coarsen(&ref->modules[m], (double)stride * span, &e->coarse, &job->err);
+            if (status != DMS_OK)
+                break;
+            e->key = keys + m * CACHE_KEY_LEN;
+            e->stride = stride;
+        }
+        terms[m] = (dms_sum_term){&e->coarse, 1, 1};
+    }
+    if (status == DMS_OK)
+        status = dms_lattice_sum(terms, ref->nmodules, out, &job->err);
+    return status;
 }
 
 /*
@@ -913,6 +1025,8 @@ static int group_distribution(scenario_job *job)
     dms_sum_term *terms = calloc(job->nrefs, sizeof *terms);
     if (terms == NULL)
         return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
+    coarse_table table;
+    coarse_table_init(&table, job);
     int status = DMS_OK;
     size_t nterms = 0;
     double spread = 0.0; /* the variance the lattices added */
@@ -934,18 +1048,7 @@ static int group_distribution(scenario_job *job)
         dms_placed *item = &totals->items[totals->n];
         cell_price price;
         if (stride >= 1) {
-            bool whole = true;
-            for (size_t m = 0; m < ref->nmodules; m++)
-                whole = whole && ref->modules[m].pmf != NULL;
-            if (!whole) { /* the module cache had them: copy them from it */
-                status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                    false, 0.0, ref->modules, true, &price, &job->err);
-                if (status != DMS_OK)
-                    break;
-                ref->nmodules = price.nkey / CACHE_KEY_LEN;
-            }
-            status =
-                person_distribution(ref->modules, ref->nmodules, stride * span, item, &job->err);
+            status = person_on_circle(job, &table, ref, (unsigned long)stride, span, item);
             cell_ref_release(ref);
             if (status != DMS_OK)
                 break;
@@ -985,6 +1088,7 @@ static int group_distribution(scenario_job *job)
                              dms_placed_quantile_smooth(&group, dms_quote_percentile_levels[k])
                        : mean;
     dms_placed_free(&group);
+    coarse_table_free(&table);
     free(terms);
     return status;
 }
@@ -999,6 +1103,7 @@ static void *price_scenario(void *arg)
 {
     scenario_job *job = arg;
     key_buf group_key = {NULL, 0, 0, job->percentiles};
+    job->group_key = &group_key;
     job->status = price_cells(job, &group_key);
     if (job->status != DMS_OK || !job->percentiles)
         goto out;
