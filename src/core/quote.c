@@ -227,11 +227,20 @@ static size_t cell_index(const cell_grid *g, size_t segment, size_t band, int se
 #define CACHE_SLOTS 16384u
 #define CACHE_KEY_LEN 14 /* doubles per module spec */
 
+/* A module lattice lent out of the cache: the cache and each borrower
+ * hold it, and the last to let go frees it (under the cache's lock), so a
+ * borrower reads it in place while another thread empties the cache. */
+typedef struct lease {
+    unsigned long holders;
+    double *pmf;
+} lease;
+
 typedef struct cache_entry {
     double *key; /* owned; NULL: free slot */
     size_t keylen;
     double mean, variance;
-    dms_placed placed;
+    dms_placed placed; /* its pmf is the lease's when lease is not NULL */
+    lease *lease;
 } cache_entry;
 
 typedef struct memo {
@@ -288,6 +297,23 @@ static bool key_equal(const cache_entry *e, const double *key, size_t keylen)
     return e->keylen == keylen && memcmp(e->key, key, keylen * sizeof *key) == 0;
 }
 
+/* Caller holds the lock. Lets go of one hold of l. */
+static void lease_drop_locked(lease *l)
+{
+    if (--l->holders == 0) {
+        free(l->pmf);
+        free(l);
+    }
+}
+
+/* A borrower lets go of its lattice. */
+static void lease_release(lease *l)
+{
+    pthread_mutex_lock(&cache_lock);
+    lease_drop_locked(l);
+    pthread_mutex_unlock(&cache_lock);
+}
+
 /* Caller holds the lock. */
 static void memo_flush_locked(memo *mm)
 {
@@ -295,7 +321,10 @@ static void memo_flush_locked(memo *mm)
         for (size_t i = 0; i < CACHE_SLOTS; i++)
             if (mm->table[i].key != NULL) {
                 free(mm->table[i].key);
-                dms_placed_free(&mm->table[i].placed);
+                if (mm->table[i].lease != NULL)
+                    lease_drop_locked(mm->table[i].lease);
+                else
+                    dms_placed_free(&mm->table[i].placed);
                 memset(&mm->table[i], 0, sizeof mm->table[i]);
             }
     mm->count = 0;
@@ -321,23 +350,34 @@ void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
     pthread_mutex_unlock(&cache_lock);
 }
 
-/* On a hit fills mean, variance and (when placed is not NULL) a copy of the
- * distribution. False on a miss or when the copy finds no memory. */
+/* On a hit fills mean, variance and (when placed is not NULL) the
+ * distribution: with lent, the cache's own lattice, lent under *lent (NULL
+ * when it had to be copied after all); else a copy. False on a miss or when
+ * the copy finds no memory. */
 static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, double *variance,
-                      dms_placed *placed)
+                      dms_placed *placed, lease **lent)
 {
+    if (lent != NULL)
+        *lent = NULL;
     bool found = false;
     pthread_mutex_lock(&cache_lock);
     if (mm->table != NULL)
         for (size_t h = cache_slot(key, keylen); mm->table[h].key != NULL;
              h = (h + 1) & (CACHE_SLOTS - 1)) {
-            const cache_entry *e = &mm->table[h];
+            cache_entry *e = &mm->table[h];
             if (!key_equal(e, key, keylen))
                 continue;
             found = true;
             *mean = e->mean;
             *variance = e->variance;
-            if (placed != NULL) {
+            if (placed != NULL && lent != NULL && e->lease == NULL &&
+                (e->lease = malloc(sizeof *e->lease)) != NULL)
+                *e->lease = (lease){1, e->placed.pmf};
+            if (placed != NULL && lent != NULL && e->lease != NULL) {
+                e->lease->holders++;
+                *lent = e->lease;
+                *placed = e->placed;
+            } else if (placed != NULL) {
                 *placed = e->placed;
                 placed->pmf = malloc(e->placed.n * sizeof *placed->pmf);
                 if (placed->pmf == NULL)
@@ -357,22 +397,36 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
 
 /* Keeps one answer: a copy of placed's lattice, or with given the lattice
  * placed->pmf itself, which is the cache's then (freed when not kept);
- * without memory it simply keeps nothing. */
+ * without memory it simply keeps nothing. With lent (and given), the
+ * lattice is kept and lent back under *lent, the caller's to release; not
+ * kept, *lent is NULL and the lattice stays the caller's. */
 static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, double variance,
-                       const dms_placed *placed, bool given)
+                       const dms_placed *placed, bool given, lease **lent)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
     size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
     double *copy = given ? placed->pmf : NULL;
+    lease *shared = NULL;
+    if (lent != NULL) {
+        *lent = NULL;
+        copy = NULL; /* the caller's until kept */
+        if (cost > mm->max_bytes / 4 || (shared = malloc(sizeof *shared)) == NULL)
+            return;
+        *shared = (lease){2, placed->pmf};
+    }
     if (cost > mm->max_bytes / 4) {
         free(copy);
         return; /* one answer may not crowd out the rest */
     }
-    if (copy == NULL && (copy = malloc(bytes ? bytes : 1)) != NULL)
+    if (shared != NULL)
+        copy = placed->pmf;
+    else if (copy == NULL && (copy = malloc(bytes ? bytes : 1)) != NULL)
         memcpy(copy, placed->pmf, bytes);
     double *kcopy = malloc(keylen * sizeof *key);
     if (copy == NULL || kcopy == NULL) {
-        free(copy);
+        if (shared == NULL)
+            free(copy);
+        free(shared);
         free(kcopy);
         return;
     }
@@ -382,7 +436,9 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
         mm->table = calloc(CACHE_SLOTS, sizeof *mm->table);
     if (mm->table == NULL) {
         pthread_mutex_unlock(&cache_lock);
-        free(copy);
+        if (shared == NULL)
+            free(copy);
+        free(shared);
         free(kcopy);
         return;
     }
@@ -393,7 +449,9 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
         h = (h + 1) & (CACHE_SLOTS - 1);
     if (mm->table[h].key != NULL) { /* another thread got there first: same answer */
         pthread_mutex_unlock(&cache_lock);
-        free(copy);
+        if (shared == NULL)
+            free(copy);
+        free(shared);
         free(kcopy);
         return;
     }
@@ -404,6 +462,9 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
     e->variance = variance;
     e->placed = *placed;
     e->placed.pmf = copy;
+    e->lease = shared;
+    if (lent != NULL)
+        *lent = shared;
     mm->count++;
     mm->bytes += cost;
     pthread_mutex_unlock(&cache_lock);
@@ -413,7 +474,7 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
 static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
                       const dms_placed *placed)
 {
-    cache_keep(mm, key, keylen, mean, variance, placed, false);
+    cache_keep(mm, key, keylen, mean, variance, placed, false, NULL);
 }
 
 /* Everything priced for one cell and one scenario. */
@@ -465,16 +526,17 @@ static int person_distribution(const dms_placed *modules, size_t n, double span,
 /*
  * Prices one cell; with want_distribution, also the distribution of one
  * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd).
- * With keep (DMS_PLAN_MAX_MODULES slots), the capped lattices of the claims
- * modules, in order, are handed over into its empty slots (pmf NULL): those
- * computed here always, those found in the module cache only with fetch
- * (else their slots stay empty), so that the money pass keeps for the group
- * distribution what it computes anyway without copying what it finds, and
- * the group distribution copies only what is missing.
+ * With keep and leases (DMS_PLAN_MAX_MODULES slots each; not with
+ * want_distribution), the capped lattices of the claims modules, in order,
+ * go into keep's empty slots (pmf NULL): a lattice the module cache holds
+ * (found there, or computed here and kept) is the cache's own, lent under
+ * the lease in the same slot of leases (released by the caller), so that
+ * the group distribution reads it in place; a lattice the cache would not
+ * keep is the slot's own (lease NULL).
  */
 static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
-                      bool want_distribution, double person_span, dms_placed *keep, bool fetch,
+                      bool want_distribution, double person_span, dms_placed *keep, lease **leases,
                       cell_price *price, dms_error *err)
 {
     memset(price, 0, sizeof *price);
@@ -485,6 +547,7 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     adj.trend_years = q->trend_years;
     adj.scenario = q->scenarios[scenario];
     dms_placed modules[DMS_PLAN_MAX_MODULES];
+    lease *lent[DMS_PLAN_MAX_MODULES] = {NULL};
     size_t nplaced = 0;
     double person_variance = 0.0;
     int status = DMS_OK;
@@ -509,19 +572,19 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         }
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
+        bool lend = keep != NULL && keep[nplaced].pmf == NULL;
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
-                       want_distribution || (keep != NULL && fetch && keep[nplaced].pmf == NULL)
-                           ? &modules[nplaced]
-                           : NULL)) {
+                       want_distribution || lend ? &modules[nplaced] : NULL,
+                       lend ? &lent[nplaced] : NULL)) {
             if ((status = dms_aggregate_compute_capped(&spec, &price->claims[m], &modules[nplaced],
                                                        &price->variance[m], err)) != DMS_OK)
                 goto out;
             /* A lattice nobody here wants (no distribution asked for, no
-             * empty slot to hand it to) is the cache's; else it keeps a copy. */
-            bool wanted = want_distribution || (keep != NULL && keep[nplaced].pmf == NULL);
+             * empty slot to hand it to) is the cache's; one for a slot is
+             * the cache's too, lent back; for a distribution it keeps a copy. */
             cache_keep(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
-                       &modules[nplaced], !wanted);
-            if (!wanted)
+                       &modules[nplaced], !want_distribution, lend ? &lent[nplaced] : NULL);
+            if (!want_distribution && !lend)
                 modules[nplaced].pmf = NULL;
         }
         person_variance += price->variance[m];
@@ -537,9 +600,13 @@ out:
     for (size_t i = 0; i < nplaced; i++) {
         if (keep != NULL && status == DMS_OK && keep[i].pmf == NULL) {
             keep[i] = modules[i];
+            leases[i] = lent[i];
             continue;
         }
-        dms_placed_free(&modules[i]);
+        if (lent[i] != NULL)
+            lease_release(lent[i]);
+        else
+            dms_placed_free(&modules[i]);
     }
     return status;
 }
@@ -727,11 +794,11 @@ static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     price->key[price->nkey + 1] = person_span;
     size_t keylen = price->nkey + 2;
     double unused_mean, unused_variance;
-    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
+    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot, NULL))
         return DMS_OK;
     cell_price full;
-    int status = price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL,
-                            false, &full, err);
+    int status = price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL, NULL,
+                            &full, err);
     if (status != DMS_OK)
         return status;
     if (full.person.pmf == NULL)
@@ -762,13 +829,21 @@ typedef struct cell_ref {
      * group distribution; empty slots: found in the cache, not copied). */
     size_t nmodules;
     dms_placed modules[DMS_PLAN_MAX_MODULES];
+    lease *leases[DMS_PLAN_MAX_MODULES]; /* the cache's lattices lent, or NULL: owned */
     size_t key_at; /* its modules' cache keys: at this index of the group key */
 } cell_ref;
 
 static void cell_ref_release(cell_ref *ref)
 {
-    for (size_t m = 0; m < ref->nmodules; m++)
-        dms_placed_free(&ref->modules[m]);
+    for (size_t m = 0; m < ref->nmodules; m++) {
+        if (ref->leases[m] != NULL) {
+            lease_release(ref->leases[m]);
+            ref->leases[m] = NULL;
+            memset(&ref->modules[m], 0, sizeof ref->modules[m]);
+        } else {
+            dms_placed_free(&ref->modules[m]);
+        }
+    }
     ref->nmodules = 0;
 }
 
@@ -842,9 +917,9 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                      * lattices: keep those computed here. */
                     cell_ref *ref = &job->refs[job->nrefs];
                     bool keep = job->percentiles && !job->reference;
-                    int status = price_cell(q, job->gate, &job->resolved[s], band, sex,
-                                            &q->tariff->regions[r], k, false, 0.0,
-                                            keep ? ref->modules : NULL, false, &price, &job->err);
+                    int status = price_cell(
+                        q, job->gate, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
+                        false, 0.0, keep ? ref->modules : NULL, ref->leases, &price, &job->err);
                     if (status != DMS_OK)
                         return status;
                     ref->nmodules = keep ? price.nkey / CACHE_KEY_LEN : 0;
@@ -955,7 +1030,7 @@ static int person_on_circle(scenario_job *job, coarse_table *table, cell_ref *re
         cell_price price;
         status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band, ref->sex,
                             &job->q->tariff->regions[ref->region], job->scenario, false, 0.0,
-                            ref->modules, true, &price, &job->err);
+                            ref->modules, ref->leases, &price, &job->err);
         if (status != DMS_OK)
             return status;
         ref->nmodules = price.nkey / CACHE_KEY_LEN;
@@ -1060,7 +1135,7 @@ static int group_distribution(scenario_job *job)
         cell_ref_release(ref);
         dms_placed total;
         if ((status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 false, 0.0, NULL, false, &price, &job->err)) != DMS_OK ||
+                                 false, 0.0, NULL, NULL, &price, &job->err)) != DMS_OK ||
             (status = cell_total(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
                                  ref->count, job->reference ? person_span : 0.0, &price, &total,
                                  &job->err)) != DMS_OK)
@@ -1111,8 +1186,8 @@ static void *price_scenario(void *arg)
     double tail[2] = {job->flat_total, job->reference ? 1.0 : 0.0}, unused_mean, unused_variance;
     key_append(&group_key, tail, 2);
     dms_placed kept = {0};
-    if (group_key.ok &&
-        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
+    if (group_key.ok && cache_get(&group_memo, group_key.v, group_key.n, &unused_mean,
+                                  &unused_variance, &kept, NULL)) {
         bool whole = kept.n == NDIST;
         if (whole)
             memcpy(job->distribution, kept.pmf, sizeof *job->distribution);
@@ -1375,7 +1450,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
         return status;
     cell_price price;
     status = price_cell(&q, NULL, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0,
-                        NULL, false, &price, err);
+                        NULL, NULL, &price, err);
     if (status != DMS_OK)
         return status;
     dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;
