@@ -1106,7 +1106,30 @@ static int group_distribution(scenario_job *job)
     size_t nterms = 0;
     double spread = 0.0; /* the variance the lattices added */
     unsigned long people = 0;
-    for (size_t i = 0; i < job->nrefs; i++) {
+    /* The lattices the money pass computed last are still in the cache
+     * (the CPU's): moved onto the circle first, from the last cell back,
+     * they are read from there, and the cells then take them from the
+     * table in their own order. */
+    for (size_t i = job->nrefs; table.slots != NULL && i-- > 0 && status == DMS_OK;) {
+        cell_ref *ref = &job->refs[i];
+        double person_sd = sqrt(ref->variance);
+        if (job->reference || !(span <= PERSON_SPAN_MAX_SD * person_sd))
+            continue;
+        unsigned long stride = (unsigned long)fmax(floor(PERSON_SPAN_SD * person_sd / span), 1.0);
+        const double *keys = job->group_key->v + ref->key_at;
+        for (size_t m = 0; m < ref->nmodules && status == DMS_OK; m++) {
+            coarse_entry *e = coarse_find(&table, keys + m * CACHE_KEY_LEN, stride);
+            if (e->key != NULL || ref->modules[m].pmf == NULL)
+                continue;
+            status =
+                dms_placed_coarsen(&ref->modules[m], (double)stride * span, &e->coarse, &job->err);
+            if (status == DMS_OK) {
+                e->key = keys + m * CACHE_KEY_LEN;
+                e->stride = stride;
+            }
+        }
+    }
+    for (size_t i = 0; i < job->nrefs && status == DMS_OK; i++) {
         cell_ref *ref = &job->refs[i];
         people += ref->count;
         if (dms_cancel_gate_stop(job->gate, &job->err)) {
