@@ -773,45 +773,6 @@ static void finish_block(dms_quote_block *block)
     block->average_age = block->people ? block->average_age / (double)block->people : 0.0;
 }
 
-/*
- * The distribution of a cell's total claims (its person's on person_span,
- * 0 for the default, raised to the head count) into *slot; from the cell
- * cache when the same modules, head count and span were priced before.
- * slot->pmf stays NULL for a cell whose claims cannot vary.
- */
-static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
-                      size_t band, int sex, const dms_region *region, int scenario,
-                      unsigned long count, double person_span, cell_price *price, dms_placed *slot,
-                      dms_error *err)
-{
-    memset(slot, 0, sizeof *slot);
-    double variance = 0.0;
-    for (size_t m = 0; m < rs->nmodules; m++)
-        variance += price->variance[m];
-    if (price->nkey == 0 || !(variance > 0))
-        return DMS_OK;
-    price->key[price->nkey] = (double)count;
-    price->key[price->nkey + 1] = person_span;
-    size_t keylen = price->nkey + 2;
-    double unused_mean, unused_variance;
-    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot, NULL))
-        return DMS_OK;
-    cell_price full;
-    int status = price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL, NULL,
-                            &full, err);
-    if (status != DMS_OK)
-        return status;
-    if (full.person.pmf == NULL)
-        return DMS_OK;
-    dms_sum_term term = {&full.person, count, 1};
-    status = dms_lattice_sum(&term, 1, slot, err);
-    dms_placed_free(&full.person);
-    if (status != DMS_OK)
-        return status;
-    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
-    return DMS_OK;
-}
-
 static double placed_variance(const dms_placed *p)
 {
     double unused_mean, variance;
@@ -892,6 +853,65 @@ static void key_append(key_buf *kb, const double *v, size_t n)
     }
     memcpy(kb->v + kb->n, v, n * sizeof *v);
     kb->n += n;
+}
+
+/*
+ * The distribution of the cell ref's total claims (its person's on
+ * person_span, 0 for PERSON_SPAN_SD x its sd, raised to the head count)
+ * into *slot; from the cell cache when the same modules, head count and
+ * span were priced before. The person is summed from the modules' lattices
+ * the money pass lent ref (borrowed now if it did not), and the key is the
+ * cell's part of the group key: the cell is not rated again.
+ */
+static int cell_total(scenario_job *job, cell_ref *ref, double person_span, dms_placed *slot)
+{
+    memset(slot, 0, sizeof *slot);
+    double key[DMS_PLAN_MAX_MODULES * CACHE_KEY_LEN + 2];
+    size_t nkey;
+    int status = DMS_OK;
+    cell_price price;
+    if (job->group_key != NULL && job->group_key->ok) {
+        nkey = (size_t)job->group_key->v[ref->key_at - 2];
+        memcpy(key, job->group_key->v + ref->key_at, nkey * sizeof *key);
+    } else { /* no group key (no memory for it): the keys again */
+        if ((status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band,
+                                 ref->sex, &job->q->tariff->regions[ref->region], job->scenario,
+                                 false, 0.0, NULL, NULL, &price, &job->err)) != DMS_OK)
+            return status;
+        nkey = price.nkey;
+        memcpy(key, price.key, nkey * sizeof *key);
+    }
+    key[nkey] = (double)ref->count;
+    key[nkey + 1] = person_span;
+    double unused_mean, unused_variance;
+    if (cache_get(&cell_memo, key, nkey + 2, &unused_mean, &unused_variance, slot, NULL))
+        return DMS_OK;
+    bool whole = ref->nmodules == nkey / CACHE_KEY_LEN;
+    for (size_t m = 0; m < ref->nmodules; m++)
+        whole = whole && ref->modules[m].pmf != NULL;
+    if (!whole) {
+        if ((status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band,
+                                 ref->sex, &job->q->tariff->regions[ref->region], job->scenario,
+                                 false, 0.0, ref->modules, ref->leases, &price, &job->err)) !=
+            DMS_OK)
+            return status;
+        ref->nmodules = price.nkey / CACHE_KEY_LEN;
+    }
+    /* ref->variance adds the same variances in the same order as the
+     * person's sum of its modules' (and a flat module's 0): the same sd. */
+    dms_placed person;
+    if ((status = person_distribution(ref->modules, ref->nmodules,
+                                      person_span > 0 ? person_span
+                                                      : PERSON_SPAN_SD * sqrt(ref->variance),
+                                      &person, &job->err)) != DMS_OK)
+        return status;
+    dms_sum_term term = {&person, ref->count, 1};
+    status = dms_lattice_sum(&term, 1, slot, &job->err);
+    dms_placed_free(&person);
+    if (status != DMS_OK)
+        return status;
+    cache_put(&cell_memo, key, nkey + 2, 0.0, 0.0, slot);
+    return DMS_OK;
 }
 
 /* Every cell of the job's scenario: money, the list of cells whose claims
@@ -1076,7 +1096,6 @@ static int person_on_circle(scenario_job *job, coarse_table *table, cell_ref *re
  */
 static int group_distribution(scenario_job *job)
 {
-    dms_quote *q = job->q;
     dms_quote_distribution *out = job->distribution;
     cell_totals *totals = job->totals;
     double finer = job->reference ? REFERENCE_FINER : 1.0;
@@ -1136,15 +1155,12 @@ static int group_distribution(scenario_job *job)
             status = DMS_ETOOBIG;
             break;
         }
-        const resolved_segment *rs = &job->resolved[ref->segment];
-        const dms_region *region = &q->tariff->regions[ref->region];
         double person_sd = sqrt(ref->variance);
         double person_span = PERSON_SPAN_SD * person_sd / finer;
         double stride = 0.0;
         if (!job->reference && span <= PERSON_SPAN_MAX_SD * person_sd)
             stride = fmax(floor(person_span / span), 1.0);
         dms_placed *item = &totals->items[totals->n];
-        cell_price price;
         if (stride >= 1) {
             status = person_on_circle(job, &table, ref, (unsigned long)stride, span, item);
             cell_ref_release(ref);
@@ -1155,13 +1171,10 @@ static int group_distribution(scenario_job *job)
             terms[nterms++] = (dms_sum_term){item, ref->count, (unsigned long)stride};
             continue;
         }
-        cell_ref_release(ref);
         dms_placed total;
-        if ((status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 false, 0.0, NULL, NULL, &price, &job->err)) != DMS_OK ||
-            (status = cell_total(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 ref->count, job->reference ? person_span : 0.0, &price, &total,
-                                 &job->err)) != DMS_OK)
+        status = cell_total(job, ref, job->reference ? person_span : 0.0, &total);
+        cell_ref_release(ref);
+        if (status != DMS_OK)
             break;
         if (total.pmf == NULL)
             continue;
