@@ -222,7 +222,10 @@ static size_t cell_index(const cell_grid *g, size_t segment, size_t band, int se
  * inputs; and the group's distribution per scenario, of its cells' keys and
  * head counts. A hit returns what a miss would compute, bit for bit. Each
  * cache is bounded (64, 128 and 16 MiB with its keys): when it holds its
- * bytes or half its slots, it is emptied and starts again.
+ * bytes or half its slots, it is emptied and starts again. The group pass
+ * reads the module lattices in place: the module cache lends them under a
+ * hold count (struct lease) rather than copying them in and out, and an
+ * emptied cache frees a lent lattice only when its borrower lets it go.
  */
 #define CACHE_SLOTS 16384u
 #define CACHE_KEY_LEN 14 /* doubles per module spec */
