@@ -14,6 +14,8 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1110,6 +1112,53 @@ static void test_cache_hits_are_bit_identical(void **state)
     free(csv);
 }
 
+/* ---- A lattice lent out of the cache outlives the cache's clearing ---- */
+
+static void *clear_until_done(void *arg)
+{
+    const atomic_bool *done = arg;
+    while (!atomic_load(done))
+        dms_quote_cache_clear();
+    return NULL;
+}
+
+static void test_lent_lattices_outlive_a_cleared_cache(void **state)
+{
+    (void)state;
+    /* The group pass reads the money pass's module lattices in place,
+     * lent by the module cache: emptied by another thread all the while,
+     * the cache must neither free them under the quote (ASan and valgrind
+     * see it) nor change a double of the answer. */
+    bool valgrind = getenv("DMS_UNDER_VALGRIND") != NULL; /* which runs one thread at a time */
+    int employees = valgrind ? 12 : 60;
+    char *csv = random_census(53, employees, 18, 64, true, 1, 0);
+    dms_census *census = parse_census(csv);
+    dms_plan *plan = make_plan("standard", "[{\"module\":\"outpatient\",\"copay\":0.1},"
+                                           "{\"module\":\"hospital_planned\"},"
+                                           "{\"module\":\"dental\"}]");
+    dms_quote_cache_clear();
+    dms_quote *calm = quote_of(census, plan, true);
+    atomic_bool done = false;
+    pthread_t clearer;
+    assert_int_equal(pthread_create(&clearer, NULL, clear_until_done, &done), 0);
+    for (int round = 0; round < (valgrind ? 1 : 5); round++) {
+        dms_quote *stormy = quote_of(census, plan, true);
+        for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
+            assert_memory_equal(&calm->total.money[k], &stormy->total.money[k],
+                                sizeof calm->total.money[k]);
+            assert_memory_equal(&calm->distribution[k], &stormy->distribution[k],
+                                sizeof calm->distribution[k]);
+        }
+        dms_quote_free(stormy);
+    }
+    atomic_store(&done, true);
+    pthread_join(clearer, NULL);
+    dms_quote_free(calm);
+    dms_plan_free(plan);
+    dms_census_free(census);
+    free(csv);
+}
+
 /*
  * The coarse grid's error, stated. The default method sums the group on a
  * lattice of span h = group sd / 60 (a circle of 1024 points) with every
@@ -1248,6 +1297,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_match_the_reference),
         cmocka_unit_test(test_coarse_grid_error_is_stated),
         cmocka_unit_test(test_cache_hits_are_bit_identical),
+        cmocka_unit_test(test_lent_lattices_outlive_a_cleared_cache),
     };
     if (getenv("DMS_TEST_FILTER") != NULL) /* e.g. "test_terms*" */
         cmocka_set_test_filter(getenv("DMS_TEST_FILTER"));

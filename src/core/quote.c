@@ -222,16 +222,28 @@ static size_t cell_index(const cell_grid *g, size_t segment, size_t band, int se
  * inputs; and the group's distribution per scenario, of its cells' keys and
  * head counts. A hit returns what a miss would compute, bit for bit. Each
  * cache is bounded (64, 128 and 16 MiB with its keys): when it holds its
- * bytes or half its slots, it is emptied and starts again.
+ * bytes or half its slots, it is emptied and starts again. The group pass
+ * reads the module lattices in place: the module cache lends them under a
+ * hold count (struct lease) rather than copying them in and out, and an
+ * emptied cache frees a lent lattice only when its borrower lets it go.
  */
 #define CACHE_SLOTS 16384u
 #define CACHE_KEY_LEN 14 /* doubles per module spec */
+
+/* A module lattice lent out of the cache: the cache and each borrower
+ * hold it, and the last to let go frees it (under the cache's lock), so a
+ * borrower reads it in place while another thread empties the cache. */
+typedef struct lease {
+    unsigned long holders;
+    double *pmf;
+} lease;
 
 typedef struct cache_entry {
     double *key; /* owned; NULL: free slot */
     size_t keylen;
     double mean, variance;
-    dms_placed placed;
+    dms_placed placed; /* its pmf is the lease's when lease is not NULL */
+    lease *lease;
 } cache_entry;
 
 typedef struct memo {
@@ -264,19 +276,45 @@ static void cache_key(const dms_aggregate_spec *spec, double *key)
     key[13] = spec->span_divisor;
 }
 
+/* A hash of the key's doubles' bits, a word at a time (a group key holds
+ * thousands of doubles), mixed down so that its low bits pick the slot. */
+static uint64_t key_hash(const double *key, size_t keylen)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < keylen; i++) {
+        uint64_t bits;
+        memcpy(&bits, &key[i], sizeof bits);
+        h = (h ^ bits) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return h ^ (h >> 32);
+}
+
 static size_t cache_slot(const double *key, size_t keylen)
 {
-    /* FNV-1a over the key's bytes. */
-    const unsigned char *b = (const unsigned char *)key;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < keylen * sizeof *key; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (size_t)(h & (CACHE_SLOTS - 1));
+    return (size_t)(key_hash(key, keylen) & (CACHE_SLOTS - 1));
 }
 
 static bool key_equal(const cache_entry *e, const double *key, size_t keylen)
 {
     return e->keylen == keylen && memcmp(e->key, key, keylen * sizeof *key) == 0;
+}
+
+/* Caller holds the lock. Lets go of one hold of l. */
+static void lease_drop_locked(lease *l)
+{
+    if (--l->holders == 0) {
+        free(l->pmf);
+        free(l);
+    }
+}
+
+/* A borrower lets go of its lattice. */
+static void lease_release(lease *l)
+{
+    pthread_mutex_lock(&cache_lock);
+    lease_drop_locked(l);
+    pthread_mutex_unlock(&cache_lock);
 }
 
 /* Caller holds the lock. */
@@ -286,7 +324,10 @@ static void memo_flush_locked(memo *mm)
         for (size_t i = 0; i < CACHE_SLOTS; i++)
             if (mm->table[i].key != NULL) {
                 free(mm->table[i].key);
-                dms_placed_free(&mm->table[i].placed);
+                if (mm->table[i].lease != NULL)
+                    lease_drop_locked(mm->table[i].lease);
+                else
+                    dms_placed_free(&mm->table[i].placed);
                 memset(&mm->table[i], 0, sizeof mm->table[i]);
             }
     mm->count = 0;
@@ -312,23 +353,34 @@ void dms_quote_cache_stats(unsigned long long *hits, unsigned long long *misses)
     pthread_mutex_unlock(&cache_lock);
 }
 
-/* On a hit fills mean, variance and (when placed is not NULL) a copy of the
- * distribution. False on a miss or when the copy finds no memory. */
+/* On a hit fills mean, variance and (when placed is not NULL) the
+ * distribution: with lent, the cache's own lattice, lent under *lent (NULL
+ * when it had to be copied after all); else a copy. False on a miss or when
+ * the copy finds no memory. */
 static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, double *variance,
-                      dms_placed *placed)
+                      dms_placed *placed, lease **lent)
 {
+    if (lent != NULL)
+        *lent = NULL;
     bool found = false;
     pthread_mutex_lock(&cache_lock);
     if (mm->table != NULL)
         for (size_t h = cache_slot(key, keylen); mm->table[h].key != NULL;
              h = (h + 1) & (CACHE_SLOTS - 1)) {
-            const cache_entry *e = &mm->table[h];
+            cache_entry *e = &mm->table[h];
             if (!key_equal(e, key, keylen))
                 continue;
             found = true;
             *mean = e->mean;
             *variance = e->variance;
-            if (placed != NULL) {
+            if (placed != NULL && lent != NULL && e->lease == NULL &&
+                (e->lease = malloc(sizeof *e->lease)) != NULL)
+                *e->lease = (lease){1, e->placed.pmf};
+            if (placed != NULL && lent != NULL && e->lease != NULL) {
+                e->lease->holders++;
+                *lent = e->lease;
+                *placed = e->placed;
+            } else if (placed != NULL) {
                 *placed = e->placed;
                 placed->pmf = malloc(e->placed.n * sizeof *placed->pmf);
                 if (placed->pmf == NULL)
@@ -348,22 +400,36 @@ static bool cache_get(memo *mm, const double *key, size_t keylen, double *mean, 
 
 /* Keeps one answer: a copy of placed's lattice, or with given the lattice
  * placed->pmf itself, which is the cache's then (freed when not kept);
- * without memory it simply keeps nothing. */
+ * without memory it simply keeps nothing. With lent (and given), the
+ * lattice is kept and lent back under *lent, the caller's to release; not
+ * kept, *lent is NULL and the lattice stays the caller's. */
 static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, double variance,
-                       const dms_placed *placed, bool given)
+                       const dms_placed *placed, bool given, lease **lent)
 {
     size_t bytes = placed->n * sizeof *placed->pmf;
     size_t cost = bytes + keylen * sizeof *key; /* what the entry holds */
     double *copy = given ? placed->pmf : NULL;
+    lease *shared = NULL;
+    if (lent != NULL) {
+        *lent = NULL;
+        copy = NULL; /* the caller's until kept */
+        if (cost > mm->max_bytes / 4 || (shared = malloc(sizeof *shared)) == NULL)
+            return;
+        *shared = (lease){2, placed->pmf};
+    }
     if (cost > mm->max_bytes / 4) {
         free(copy);
         return; /* one answer may not crowd out the rest */
     }
-    if (copy == NULL && (copy = malloc(bytes ? bytes : 1)) != NULL)
+    if (shared != NULL)
+        copy = placed->pmf;
+    else if (copy == NULL && (copy = malloc(bytes ? bytes : 1)) != NULL)
         memcpy(copy, placed->pmf, bytes);
     double *kcopy = malloc(keylen * sizeof *key);
     if (copy == NULL || kcopy == NULL) {
-        free(copy);
+        if (shared == NULL)
+            free(copy);
+        free(shared);
         free(kcopy);
         return;
     }
@@ -373,7 +439,9 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
         mm->table = calloc(CACHE_SLOTS, sizeof *mm->table);
     if (mm->table == NULL) {
         pthread_mutex_unlock(&cache_lock);
-        free(copy);
+        if (shared == NULL)
+            free(copy);
+        free(shared);
         free(kcopy);
         return;
     }
@@ -384,7 +452,9 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
         h = (h + 1) & (CACHE_SLOTS - 1);
     if (mm->table[h].key != NULL) { /* another thread got there first: same answer */
         pthread_mutex_unlock(&cache_lock);
-        free(copy);
+        if (shared == NULL)
+            free(copy);
+        free(shared);
         free(kcopy);
         return;
     }
@@ -395,6 +465,9 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
     e->variance = variance;
     e->placed = *placed;
     e->placed.pmf = copy;
+    e->lease = shared;
+    if (lent != NULL)
+        *lent = shared;
     mm->count++;
     mm->bytes += cost;
     pthread_mutex_unlock(&cache_lock);
@@ -404,7 +477,7 @@ static void cache_keep(memo *mm, const double *key, size_t keylen, double mean, 
 static void cache_put(memo *mm, const double *key, size_t keylen, double mean, double variance,
                       const dms_placed *placed)
 {
-    cache_keep(mm, key, keylen, mean, variance, placed, false);
+    cache_keep(mm, key, keylen, mean, variance, placed, false, NULL);
 }
 
 /* Everything priced for one cell and one scenario. */
@@ -456,16 +529,17 @@ static int person_distribution(const dms_placed *modules, size_t n, double span,
 /*
  * Prices one cell; with want_distribution, also the distribution of one
  * person's claims on the span person_span (0: PERSON_SPAN_SD x its sd).
- * With keep (DMS_PLAN_MAX_MODULES slots), the capped lattices of the claims
- * modules, in order, are handed over into its empty slots (pmf NULL): those
- * computed here always, those found in the module cache only with fetch
- * (else their slots stay empty), so that the money pass keeps for the group
- * distribution what it computes anyway without copying what it finds, and
- * the group distribution copies only what is missing.
+ * With keep and leases (DMS_PLAN_MAX_MODULES slots each; not with
+ * want_distribution), the capped lattices of the claims modules, in order,
+ * go into keep's empty slots (pmf NULL): a lattice the module cache holds
+ * (found there, or computed here and kept) is the cache's own, lent under
+ * the lease in the same slot of leases (released by the caller), so that
+ * the group distribution reads it in place; a lattice the cache would not
+ * keep is the slot's own (lease NULL).
  */
 static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
                       size_t band, int sex, const dms_region *region, int scenario,
-                      bool want_distribution, double person_span, dms_placed *keep, bool fetch,
+                      bool want_distribution, double person_span, dms_placed *keep, lease **leases,
                       cell_price *price, dms_error *err)
 {
     memset(price, 0, sizeof *price);
@@ -476,6 +550,7 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
     adj.trend_years = q->trend_years;
     adj.scenario = q->scenarios[scenario];
     dms_placed modules[DMS_PLAN_MAX_MODULES];
+    lease *lent[DMS_PLAN_MAX_MODULES] = {NULL};
     size_t nplaced = 0;
     double person_variance = 0.0;
     int status = DMS_OK;
@@ -500,19 +575,19 @@ static int price_cell(const dms_quote *q, dms_cancel_gate *gate, const resolved_
         }
         memset(&modules[nplaced], 0, sizeof modules[nplaced]);
         memcpy(price->key + CACHE_KEY_LEN * nplaced, key, sizeof key);
+        bool lend = keep != NULL && keep[nplaced].pmf == NULL;
         if (!cache_get(&module_memo, key, CACHE_KEY_LEN, &price->claims[m], &price->variance[m],
-                       want_distribution || (keep != NULL && fetch && keep[nplaced].pmf == NULL)
-                           ? &modules[nplaced]
-                           : NULL)) {
+                       want_distribution || lend ? &modules[nplaced] : NULL,
+                       lend ? &lent[nplaced] : NULL)) {
             if ((status = dms_aggregate_compute_capped(&spec, &price->claims[m], &modules[nplaced],
                                                        &price->variance[m], err)) != DMS_OK)
                 goto out;
             /* A lattice nobody here wants (no distribution asked for, no
-             * empty slot to hand it to) is the cache's; else it keeps a copy. */
-            bool wanted = want_distribution || (keep != NULL && keep[nplaced].pmf == NULL);
+             * empty slot to hand it to) is the cache's; one for a slot is
+             * the cache's too, lent back; for a distribution it keeps a copy. */
             cache_keep(&module_memo, key, CACHE_KEY_LEN, price->claims[m], price->variance[m],
-                       &modules[nplaced], !wanted);
-            if (!wanted)
+                       &modules[nplaced], !want_distribution, lend ? &lent[nplaced] : NULL);
+            if (!want_distribution && !lend)
                 modules[nplaced].pmf = NULL;
         }
         person_variance += price->variance[m];
@@ -528,9 +603,13 @@ out:
     for (size_t i = 0; i < nplaced; i++) {
         if (keep != NULL && status == DMS_OK && keep[i].pmf == NULL) {
             keep[i] = modules[i];
+            leases[i] = lent[i];
             continue;
         }
-        dms_placed_free(&modules[i]);
+        if (lent[i] != NULL)
+            lease_release(lent[i]);
+        else
+            dms_placed_free(&modules[i]);
     }
     return status;
 }
@@ -697,45 +776,6 @@ static void finish_block(dms_quote_block *block)
     block->average_age = block->people ? block->average_age / (double)block->people : 0.0;
 }
 
-/*
- * The distribution of a cell's total claims (its person's on person_span,
- * 0 for the default, raised to the head count) into *slot; from the cell
- * cache when the same modules, head count and span were priced before.
- * slot->pmf stays NULL for a cell whose claims cannot vary.
- */
-static int cell_total(const dms_quote *q, dms_cancel_gate *gate, const resolved_segment *rs,
-                      size_t band, int sex, const dms_region *region, int scenario,
-                      unsigned long count, double person_span, cell_price *price, dms_placed *slot,
-                      dms_error *err)
-{
-    memset(slot, 0, sizeof *slot);
-    double variance = 0.0;
-    for (size_t m = 0; m < rs->nmodules; m++)
-        variance += price->variance[m];
-    if (price->nkey == 0 || !(variance > 0))
-        return DMS_OK;
-    price->key[price->nkey] = (double)count;
-    price->key[price->nkey + 1] = person_span;
-    size_t keylen = price->nkey + 2;
-    double unused_mean, unused_variance;
-    if (cache_get(&cell_memo, price->key, keylen, &unused_mean, &unused_variance, slot))
-        return DMS_OK;
-    cell_price full;
-    int status = price_cell(q, gate, rs, band, sex, region, scenario, true, person_span, NULL,
-                            false, &full, err);
-    if (status != DMS_OK)
-        return status;
-    if (full.person.pmf == NULL)
-        return DMS_OK;
-    dms_sum_term term = {&full.person, count, 1};
-    status = dms_lattice_sum(&term, 1, slot, err);
-    dms_placed_free(&full.person);
-    if (status != DMS_OK)
-        return status;
-    cache_put(&cell_memo, price->key, keylen, 0.0, 0.0, slot);
-    return DMS_OK;
-}
-
 static double placed_variance(const dms_placed *p)
 {
     double unused_mean, variance;
@@ -753,12 +793,21 @@ typedef struct cell_ref {
      * group distribution; empty slots: found in the cache, not copied). */
     size_t nmodules;
     dms_placed modules[DMS_PLAN_MAX_MODULES];
+    lease *leases[DMS_PLAN_MAX_MODULES]; /* the cache's lattices lent, or NULL: owned */
+    size_t key_at; /* its modules' cache keys: at this index of the group key */
 } cell_ref;
 
 static void cell_ref_release(cell_ref *ref)
 {
-    for (size_t m = 0; m < ref->nmodules; m++)
-        dms_placed_free(&ref->modules[m]);
+    for (size_t m = 0; m < ref->nmodules; m++) {
+        if (ref->leases[m] != NULL) {
+            lease_release(ref->leases[m]);
+            ref->leases[m] = NULL;
+            memset(&ref->modules[m], 0, sizeof ref->modules[m]);
+        } else {
+            dms_placed_free(&ref->modules[m]);
+        }
+    }
     ref->nmodules = 0;
 }
 
@@ -774,6 +823,7 @@ typedef struct scenario_job {
     cell_totals *totals; /* the group's terms (persons or cell totals) */
     cell_ref *refs;      /* the cells whose claims vary, from the money pass */
     size_t nrefs;
+    const struct key_buf *group_key; /* the cells' keys, in the order of refs */
     double flat_total;
     dms_quote_distribution *distribution; /* filled when percentiles are asked for */
     dms_cancel_gate *gate;                /* shared by the scenarios' threads */
@@ -808,6 +858,65 @@ static void key_append(key_buf *kb, const double *v, size_t n)
     kb->n += n;
 }
 
+/*
+ * The distribution of the cell ref's total claims (its person's on
+ * person_span, 0 for PERSON_SPAN_SD x its sd, raised to the head count)
+ * into *slot; from the cell cache when the same modules, head count and
+ * span were priced before. The person is summed from the modules' lattices
+ * the money pass lent ref (borrowed now if it did not), and the key is the
+ * cell's part of the group key: the cell is not rated again.
+ */
+static int cell_total(scenario_job *job, cell_ref *ref, double person_span, dms_placed *slot)
+{
+    memset(slot, 0, sizeof *slot);
+    double key[DMS_PLAN_MAX_MODULES * CACHE_KEY_LEN + 2];
+    size_t nkey;
+    int status = DMS_OK;
+    cell_price price;
+    if (job->group_key != NULL && job->group_key->ok) {
+        nkey = (size_t)job->group_key->v[ref->key_at - 2];
+        memcpy(key, job->group_key->v + ref->key_at, nkey * sizeof *key);
+    } else { /* no group key (no memory for it): the keys again */
+        if ((status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band,
+                                 ref->sex, &job->q->tariff->regions[ref->region], job->scenario,
+                                 false, 0.0, NULL, NULL, &price, &job->err)) != DMS_OK)
+            return status;
+        nkey = price.nkey;
+        memcpy(key, price.key, nkey * sizeof *key);
+    }
+    key[nkey] = (double)ref->count;
+    key[nkey + 1] = person_span;
+    double unused_mean, unused_variance;
+    if (cache_get(&cell_memo, key, nkey + 2, &unused_mean, &unused_variance, slot, NULL))
+        return DMS_OK;
+    bool whole = ref->nmodules == nkey / CACHE_KEY_LEN;
+    for (size_t m = 0; m < ref->nmodules; m++)
+        whole = whole && ref->modules[m].pmf != NULL;
+    if (!whole) {
+        if ((status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band,
+                                 ref->sex, &job->q->tariff->regions[ref->region], job->scenario,
+                                 false, 0.0, ref->modules, ref->leases, &price, &job->err)) !=
+            DMS_OK)
+            return status;
+        ref->nmodules = price.nkey / CACHE_KEY_LEN;
+    }
+    /* ref->variance adds the same variances in the same order as the
+     * person's sum of its modules' (and a flat module's 0): the same sd. */
+    dms_placed person;
+    if ((status = person_distribution(ref->modules, ref->nmodules,
+                                      person_span > 0 ? person_span
+                                                      : PERSON_SPAN_SD * sqrt(ref->variance),
+                                      &person, &job->err)) != DMS_OK)
+        return status;
+    dms_sum_term term = {&person, ref->count, 1};
+    status = dms_lattice_sum(&term, 1, slot, &job->err);
+    dms_placed_free(&person);
+    if (status != DMS_OK)
+        return status;
+    cache_put(&cell_memo, key, nkey + 2, 0.0, 0.0, slot);
+    return DMS_OK;
+}
+
 /* Every cell of the job's scenario: money, the list of cells whose claims
  * vary (job->refs) and the key of the group distribution (the cells' keys
  * and head counts in order, which it is a function of). */
@@ -831,9 +940,9 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                      * lattices: keep those computed here. */
                     cell_ref *ref = &job->refs[job->nrefs];
                     bool keep = job->percentiles && !job->reference;
-                    int status = price_cell(q, job->gate, &job->resolved[s], band, sex,
-                                            &q->tariff->regions[r], k, false, 0.0,
-                                            keep ? ref->modules : NULL, false, &price, &job->err);
+                    int status = price_cell(
+                        q, job->gate, &job->resolved[s], band, sex, &q->tariff->regions[r], k,
+                        false, 0.0, keep ? ref->modules : NULL, ref->leases, &price, &job->err);
                     if (status != DMS_OK)
                         return status;
                     ref->nmodules = keep ? price.nkey / CACHE_KEY_LEN : 0;
@@ -850,6 +959,7 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                     if (price.nkey > 0 && variance > 0) {
                         double head[2] = {(double)price.nkey, (double)c->count};
                         key_append(group_key, head, 2);
+                        ref->key_at = group_key->n;
                         key_append(group_key, price.key, price.nkey);
                         double mean = -price.flat_total;
                         for (size_t m = 0; m < job->resolved[s].nmodules; m++)
@@ -867,6 +977,106 @@ static int price_cells(scenario_job *job, key_buf *group_key)
                     }
                 }
     return DMS_OK;
+}
+
+/*
+ * The modules' lattices moved onto the group's circle, kept through one
+ * scenario's group pass by the module's cache key and the stride: the
+ * cells that share a module (a module whose rates do not depend on sex,
+ * region or network) move it once, and those whose money pass found the
+ * module in the cache take it from here without a copy out of the cache.
+ * The same doubles as moving it for each cell.
+ */
+typedef struct coarse_entry {
+    const double *key; /* CACHE_KEY_LEN doubles of the group key; NULL: free */
+    unsigned long stride;
+    dms_placed coarse;
+} coarse_entry;
+
+typedef struct coarse_table {
+    coarse_entry *slots; /* NULL: no table (no keys or no memory) */
+    size_t mask;
+} coarse_table;
+
+static void coarse_table_init(coarse_table *t, const scenario_job *job)
+{
+    t->slots = NULL;
+    t->mask = 0;
+    if (job->group_key == NULL || !job->group_key->ok)
+        return;
+    size_t entries = 0, size = 64;
+    for (size_t i = 0; i < job->nrefs; i++)
+        entries += job->refs[i].nmodules;
+    while (size < 2 * entries)
+        size <<= 1;
+    t->slots = calloc(size, sizeof *t->slots);
+    t->mask = size - 1;
+}
+
+static void coarse_table_free(coarse_table *t)
+{
+    if (t->slots != NULL)
+        for (size_t i = 0; i <= t->mask; i++)
+            dms_placed_free(&t->slots[i].coarse);
+    free(t->slots);
+    t->slots = NULL;
+}
+
+/* The entry of key and stride: its own, or the free one it would take. */
+static coarse_entry *coarse_find(const coarse_table *t, const double *key, unsigned long stride)
+{
+    size_t h = (size_t)(key_hash(key, CACHE_KEY_LEN) ^ stride) & t->mask;
+    while (t->slots[h].key != NULL &&
+           !(t->slots[h].stride == stride &&
+             memcmp(t->slots[h].key, key, CACHE_KEY_LEN * sizeof *key) == 0))
+        h = (h + 1) & t->mask;
+    return &t->slots[h];
+}
+
+/*
+ * One person of the cell ref on stride x span, into *out (new): its
+ * modules' lattices moved onto it (from the table when there, else from
+ * ref's kept lattices, else copied from the module cache) and summed.
+ */
+static int person_on_circle(scenario_job *job, coarse_table *table, cell_ref *ref,
+                            unsigned long stride, double span, dms_placed *out)
+{
+    const double *keys = table->slots != NULL ? job->group_key->v + ref->key_at : NULL;
+    int status = DMS_OK;
+    bool whole = true;
+    for (size_t m = 0; m < ref->nmodules; m++)
+        whole =
+            whole &&
+            (ref->modules[m].pmf != NULL ||
+             (keys != NULL && coarse_find(table, keys + m * CACHE_KEY_LEN, stride)->key != NULL));
+    if (!whole) { /* the module cache had some: copy them from it */
+        cell_price price;
+        status = price_cell(job->q, job->gate, &job->resolved[ref->segment], ref->band, ref->sex,
+                            &job->q->tariff->regions[ref->region], job->scenario, false, 0.0,
+                            ref->modules, ref->leases, &price, &job->err);
+        if (status != DMS_OK)
+            return status;
+        ref->nmodules = price.nkey / CACHE_KEY_LEN;
+    }
+    if (keys == NULL)
+        return person_distribution(ref->modules, ref->nmodules, (double)stride * span, out,
+                                   &job->err);
+    dms_sum_term terms[DMS_PLAN_MAX_MODULES];
+    for (size_t m = 0; m < ref->nmodules && status == DMS_OK; m++) {
+        coarse_entry *e = coarse_find(table, keys + m * CACHE_KEY_LEN, stride);
+        if (e->key == NULL) {
+            status =
+                dms_placed_coarsen(&ref->modules[m], (double)stride * span, &e->coarse, &job->err);
+            if (status != DMS_OK)
+                break;
+            e->key = keys + m * CACHE_KEY_LEN;
+            e->stride = stride;
+        }
+        terms[m] = (dms_sum_term){&e->coarse, 1, 1};
+    }
+    if (status == DMS_OK)
+        status = dms_lattice_sum(terms, ref->nmodules, out, &job->err);
+    return status;
 }
 
 /*
@@ -889,7 +1099,6 @@ static int price_cells(scenario_job *job, key_buf *group_key)
  */
 static int group_distribution(scenario_job *job)
 {
-    dms_quote *q = job->q;
     dms_quote_distribution *out = job->distribution;
     cell_totals *totals = job->totals;
     double finer = job->reference ? REFERENCE_FINER : 1.0;
@@ -913,39 +1122,50 @@ static int group_distribution(scenario_job *job)
     dms_sum_term *terms = calloc(job->nrefs, sizeof *terms);
     if (terms == NULL)
         return dms_error_set(&job->err, DMS_ENOMEM, NULL, "no memory for the group distribution");
+    coarse_table table;
+    coarse_table_init(&table, job);
     int status = DMS_OK;
     size_t nterms = 0;
     double spread = 0.0; /* the variance the lattices added */
     unsigned long people = 0;
-    for (size_t i = 0; i < job->nrefs; i++) {
+    /* The lattices the money pass computed last are still in the cache
+     * (the CPU's): moved onto the circle first, from the last cell back,
+     * they are read from there, and the cells then take them from the
+     * table in their own order. */
+    for (size_t i = job->nrefs; table.slots != NULL && i-- > 0 && status == DMS_OK;) {
+        cell_ref *ref = &job->refs[i];
+        double person_sd = sqrt(ref->variance);
+        if (job->reference || !(span <= PERSON_SPAN_MAX_SD * person_sd))
+            continue;
+        unsigned long stride = (unsigned long)fmax(floor(PERSON_SPAN_SD * person_sd / span), 1.0);
+        const double *keys = job->group_key->v + ref->key_at;
+        for (size_t m = 0; m < ref->nmodules && status == DMS_OK; m++) {
+            coarse_entry *e = coarse_find(&table, keys + m * CACHE_KEY_LEN, stride);
+            if (e->key != NULL || ref->modules[m].pmf == NULL)
+                continue;
+            status =
+                dms_placed_coarsen(&ref->modules[m], (double)stride * span, &e->coarse, &job->err);
+            if (status == DMS_OK) {
+                e->key = keys + m * CACHE_KEY_LEN;
+                e->stride = stride;
+            }
+        }
+    }
+    for (size_t i = 0; i < job->nrefs && status == DMS_OK; i++) {
         cell_ref *ref = &job->refs[i];
         people += ref->count;
         if (dms_cancel_gate_stop(job->gate, &job->err)) {
             status = DMS_ETOOBIG;
             break;
         }
-        const resolved_segment *rs = &job->resolved[ref->segment];
-        const dms_region *region = &q->tariff->regions[ref->region];
         double person_sd = sqrt(ref->variance);
         double person_span = PERSON_SPAN_SD * person_sd / finer;
         double stride = 0.0;
         if (!job->reference && span <= PERSON_SPAN_MAX_SD * person_sd)
             stride = fmax(floor(person_span / span), 1.0);
         dms_placed *item = &totals->items[totals->n];
-        cell_price price;
         if (stride >= 1) {
-            bool whole = true;
-            for (size_t m = 0; m < ref->nmodules; m++)
-                whole = whole && ref->modules[m].pmf != NULL;
-            if (!whole) { /* the module cache had them: copy them from it */
-                status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                    false, 0.0, ref->modules, true, &price, &job->err);
-                if (status != DMS_OK)
-                    break;
-                ref->nmodules = price.nkey / CACHE_KEY_LEN;
-            }
-            status =
-                person_distribution(ref->modules, ref->nmodules, stride * span, item, &job->err);
+            status = person_on_circle(job, &table, ref, (unsigned long)stride, span, item);
             cell_ref_release(ref);
             if (status != DMS_OK)
                 break;
@@ -954,13 +1174,10 @@ static int group_distribution(scenario_job *job)
             terms[nterms++] = (dms_sum_term){item, ref->count, (unsigned long)stride};
             continue;
         }
-        cell_ref_release(ref);
         dms_placed total;
-        if ((status = price_cell(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 false, 0.0, NULL, false, &price, &job->err)) != DMS_OK ||
-            (status = cell_total(q, job->gate, rs, ref->band, ref->sex, region, job->scenario,
-                                 ref->count, job->reference ? person_span : 0.0, &price, &total,
-                                 &job->err)) != DMS_OK)
+        status = cell_total(job, ref, job->reference ? person_span : 0.0, &total);
+        cell_ref_release(ref);
+        if (status != DMS_OK)
             break;
         if (total.pmf == NULL)
             continue;
@@ -985,6 +1202,7 @@ static int group_distribution(scenario_job *job)
                              dms_placed_quantile_smooth(&group, dms_quote_percentile_levels[k])
                        : mean;
     dms_placed_free(&group);
+    coarse_table_free(&table);
     free(terms);
     return status;
 }
@@ -999,6 +1217,7 @@ static void *price_scenario(void *arg)
 {
     scenario_job *job = arg;
     key_buf group_key = {NULL, 0, 0, job->percentiles};
+    job->group_key = &group_key;
     job->status = price_cells(job, &group_key);
     if (job->status != DMS_OK || !job->percentiles)
         goto out;
@@ -1006,8 +1225,8 @@ static void *price_scenario(void *arg)
     double tail[2] = {job->flat_total, job->reference ? 1.0 : 0.0}, unused_mean, unused_variance;
     key_append(&group_key, tail, 2);
     dms_placed kept = {0};
-    if (group_key.ok &&
-        cache_get(&group_memo, group_key.v, group_key.n, &unused_mean, &unused_variance, &kept)) {
+    if (group_key.ok && cache_get(&group_memo, group_key.v, group_key.n, &unused_mean,
+                                  &unused_variance, &kept, NULL)) {
         bool whole = kept.n == NDIST;
         if (whole)
             memcpy(job->distribution, kept.pmf, sizeof *job->distribution);
@@ -1270,7 +1489,7 @@ int dms_quote_price_person(const dms_tariff *tariff, const dms_model *model,
         return status;
     cell_price price;
     status = price_cell(&q, NULL, &rs, band, (int)person->sex, region, (int)scenario, false, 0.0,
-                        NULL, false, &price, err);
+                        NULL, NULL, &price, err);
     if (status != DMS_OK)
         return status;
     dms_quote_money lines[DMS_PLAN_MAX_MODULES], total;
