@@ -310,25 +310,87 @@ static double normal_sf(double z)
     return gsl_cdf_ugaussian_Q(z);
 }
 
+/*
+ * P(a, x) and Q(a, x) in closed form for whole and half-whole shapes a up
+ * to CLOSED_SHAPE_MAX (the gamma claim sizes of the sample model have shapes
+ * 1.5 and 2): Q(m, x) = e^-x sum_{j<m} x^j / j! and Q(m + 1/2, x) =
+ * erfc(sqrt x) + e^-x sum_{j<m} x^(j+1/2) / Gamma(j + 3/2), sums of positive
+ * terms, so accurate to a few ulps; P below the shape (where 1 - Q would
+ * cancel) by its series x^a e^-x / Gamma(a+1) sum_n x^n / ((a+1)..(a+n)).
+ * GSL's continued fraction, which a lattice of a gamma claim calls at
+ * every point, needs up to a few thousand terms near x = a: this is ten to
+ * fifty times faster and agrees with it to round-off (tested). False for
+ * other shapes.
+ */
+#define CLOSED_SHAPE_MAX 40.0
+/* Beyond, e^-x nears the subnormal numbers: GSL's logarithmic forms. */
+#define CLOSED_X_MAX 600.0
+
+bool dms_dist_gamma_inc(double a, double x, double *p, double *q)
+{
+    double twice = 2.0 * a;
+    if (!(a > 0 && a <= CLOSED_SHAPE_MAX && twice == floor(twice)) || !(x > 0) ||
+        !(x < CLOSED_X_MAX))
+        return false;
+    bool half = twice != 2.0 * floor(a);
+    int whole = (int)floor(a); /* the terms of the finite sum */
+    double e = exp(-x), sum, term;
+    if (half) {
+        term = 2.0 * sqrt(x / M_PI) * e; /* x^(1/2) e^-x / Gamma(3/2) */
+        sum = erfc(sqrt(x));
+        for (int j = 0; j < whole; j++) {
+            sum += term;
+            term *= x / ((double)j + 1.5);
+        }
+    } else {
+        term = e; /* x^0 e^-x / Gamma(1) */
+        sum = 0.0;
+        for (int j = 0; j < whole; j++) {
+            sum += term;
+            term *= x / ((double)j + 1.0);
+        }
+    }
+    /* term is now x^a e^-x / Gamma(a + 1). */
+    if (x < a) {
+        double series = 1.0, r = 1.0;
+        for (int n = 1; n < 1000 && r > 1e-17 * series; n++) {
+            r *= x / (a + (double)n);
+            series += r;
+        }
+        *p = term * series;
+        *q = 1.0 - *p;
+    } else {
+        *q = sum;
+        *p = 1.0 - sum;
+    }
+    return true;
+}
+
 /* Regularised lower incomplete gamma P(a, x), safe for every x >= 0. */
-static double gamma_p(double a, double x)
+static double gamma_p(double a, double x, bool closed)
 {
     if (x <= 0)
         return 0.0;
     if (isinf(x))
         return 1.0;
+    double p, q;
+    if (closed && dms_dist_gamma_inc(a, x, &p, &q))
+        return p;
     gsl_sf_result r;
     if (gsl_sf_gamma_inc_P_e(a, x, &r) != 0)
         return x > a ? 1.0 : 0.0;
     return r.val;
 }
 
-static double gamma_q(double a, double x)
+static double gamma_q(double a, double x, bool closed)
 {
     if (x <= 0)
         return 1.0;
     if (isinf(x))
         return 0.0;
+    double p, q;
+    if (closed && dms_dist_gamma_inc(a, x, &p, &q))
+        return q;
     gsl_sf_result r;
     if (gsl_sf_gamma_inc_Q_e(a, x, &r) != 0)
         return x > a ? 0.0 : 1.0;
@@ -342,7 +404,7 @@ double dms_severity_cdf(const dms_severity *sev, double x)
     if (isinf(x))
         return 1.0;
     if (sev->kind == DMS_SEV_GAMMA)
-        return gamma_p(sev->shape, x / sev->scale);
+        return gamma_p(sev->shape, x / sev->scale, false);
     return normal_cdf((log(x) - sev->meanlog) / sev->sdlog);
 }
 
@@ -353,7 +415,7 @@ double dms_severity_sf(const dms_severity *sev, double x)
     if (isinf(x))
         return 0.0;
     if (sev->kind == DMS_SEV_GAMMA)
-        return gamma_q(sev->shape, x / sev->scale);
+        return gamma_q(sev->shape, x / sev->scale, false);
     return normal_sf((log(x) - sev->meanlog) / sev->sdlog);
 }
 
@@ -376,16 +438,28 @@ double dms_severity_moment(const dms_severity *sev, double k)
     return exp(k * sev->meanlog + 0.5 * k * k * sev->sdlog * sev->sdlog);
 }
 
+static double limited_moment(const dms_severity *sev, double x, double k, double raw, bool closed);
+
 double dms_severity_limited_moment(const dms_severity *sev, double x, double k)
 {
     if (x <= 0)
         return 0.0;
     if (isinf(x))
         return dms_severity_moment(sev, k);
-    return dms_severity_limited_moment_raw(sev, x, k, dms_severity_moment(sev, k));
+    return limited_moment(sev, x, k, dms_severity_moment(sev, k), false);
 }
 
 double dms_severity_limited_moment_raw(const dms_severity *sev, double x, double k, double raw)
+{
+    return limited_moment(sev, x, k, raw, false);
+}
+
+double dms_severity_limited_moment_fast(const dms_severity *sev, double x, double k, double raw)
+{
+    return limited_moment(sev, x, k, raw, true);
+}
+
+static double limited_moment(const dms_severity *sev, double x, double k, double raw, bool closed)
 {
     if (x <= 0)
         return 0.0;
@@ -394,8 +468,8 @@ double dms_severity_limited_moment_raw(const dms_severity *sev, double x, double
     double xk = k == 1 ? x : (k == 2 ? x * x : pow(x, k)); /* pow is slow */
     if (sev->kind == DMS_SEV_GAMMA)
         /* E[X^k; X <= x] = theta^k Gamma(a+k)/Gamma(a) P(a+k, x/theta). */
-        return raw * gamma_p(sev->shape + k, x / sev->scale) +
-               xk * gamma_q(sev->shape, x / sev->scale);
+        return raw * gamma_p(sev->shape + k, x / sev->scale, closed) +
+               xk * gamma_q(sev->shape, x / sev->scale, closed);
     /* E[X^k; X <= x] = e^(k mu + k^2 s^2 / 2) Phi((ln x - mu - k s^2) / s);
      * the logarithm serves both terms. */
     double lx = log(x);

@@ -52,9 +52,37 @@ int dms_discretize_payment(const dms_severity *sev, const dms_coverage *cov, dou
     return dms_discretize_payment_memo(sev, cov, span, method, NULL, f, 0, n, err);
 }
 
+static int discretize(const dms_severity *sev, const dms_coverage *cov, double span,
+                      enum dms_discretization method, bool gsl, dms_lev_memo *memo, double *f,
+                      size_t known, size_t n, dms_error *err);
+
 int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov, double span,
                                 enum dms_discretization method, dms_lev_memo *memo, double *f,
                                 size_t known, size_t n, dms_error *err)
+{
+    return discretize(sev, cov, span, method, false, memo, f, known, n, err);
+}
+
+int dms_discretize_payment_gsl(const dms_severity *sev, const dms_coverage *cov, double span,
+                               enum dms_discretization method, double *f, size_t n, dms_error *err)
+{
+    return discretize(sev, cov, span, method, true, NULL, f, 0, n, err);
+}
+
+/* The limited expected values of a moment-matched lattice, by the fast
+ * grid (through memo) or GSL's. */
+static void lattice_levs(const dms_severity *sev, const dms_coverage *cov, double span,
+                         size_t first, size_t n, bool gsl, dms_lev_memo *memo, double *lev)
+{
+    if (gsl)
+        dms_payment_limited_mean_grid_gsl(sev, cov, span, first, n, lev);
+    else
+        dms_payment_limited_mean_grid_memo(sev, cov, span, first, n, memo, lev);
+}
+
+static int discretize(const dms_severity *sev, const dms_coverage *cov, double span,
+                      enum dms_discretization method, bool gsl, dms_lev_memo *memo, double *f,
+                      size_t known, size_t n, dms_error *err)
 {
     dms_error_clear(err);
     if (!(span > 0) || !isfinite(span))
@@ -80,14 +108,14 @@ int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov
             for (; k < known; k++)
                 held += f[k];
         } else {
-            dms_payment_limited_mean_grid_memo(sev, cov, span, 0, 2, memo, lev);
+            lattice_levs(sev, cov, span, 0, 2, gsl, memo, lev);
             f[0] = fmax(1.0 - lev[1] / span, 0.0);
             held = f[0];
         }
         while (k < n && held < 1.0 - EXHAUSTED) {
             size_t m = n - k < BLOCK ? n - k : BLOCK;
             /* lev[j] = E[min(Y, (k - 1 + j) h)], j = 0..m+1 */
-            dms_payment_limited_mean_grid_memo(sev, cov, span, k - 1, m + 2, memo, lev);
+            lattice_levs(sev, cov, span, k - 1, m + 2, gsl, memo, lev);
             for (size_t j = 1; j <= m && held < 1.0 - EXHAUSTED; j++, k++) {
                 double mass = (2.0 * lev[j] - lev[j - 1] - lev[j + 1]) / span;
                 f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
