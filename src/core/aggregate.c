@@ -940,6 +940,25 @@ typedef struct capped_want {
 } capped_want;
 
 /* dms_aggdist_capped of the lattice pmf[0..n-1] on span by method. */
+static int capped_into(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, double *own, dms_error *err);
+
+/* dms_aggdist_capped of the lattice pmf[0..n-1] on span by method; own,
+ * if not NULL, is pmf itself given up by the caller: the capped lattice is
+ * made in it rather than copied out of it (it is freed on failure). */
+static int capped_of_own(const capped_want *want, enum dms_method method, double span,
+                         const double *pmf, size_t n, double *own, dms_error *err)
+{
+    dms_aggdist view;
+    memset(&view, 0, sizeof view);
+    view.method = method;
+    view.exact_mean = want->exact_mean;
+    view.span = span;
+    view.n = n;
+    view.pmf = (double *)pmf; /* only read, unless own */
+    return capped_into(&view, want->limit, want->limited_mean, want->out, want->variance, own, err);
+}
+
 static int capped_of(const capped_want *want, enum dms_method method, double span,
                      const double *pmf, size_t n, dms_error *err)
 {
@@ -1079,6 +1098,13 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         goto out_fy;
     }
     status = compound(spec, *method, fy, ny, *pmf, *n, err);
+    if (status == DMS_OK && want != NULL && !shared) {
+        /* Not kept: the capped lattice is made in the compounding's own
+         * array, without a copy (the same doubles). */
+        status = capped_of_own(want, *method, span, *pmf, *n, *pmf, err);
+        *pmf = NULL;
+        goto out_fy;
+    }
     if (status == DMS_OK && want != NULL)
         status = capped_of(want, *method, span, *pmf, *n, err);
     if (status != DMS_OK) {
@@ -1307,8 +1333,22 @@ static size_t points_below(size_t n, double span, double limit)
 int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
                        double *variance, dms_error *err)
 {
+    return capped_into(dist, limit, limited_mean, out, variance, NULL, err);
+}
+
+static int capped_into(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, double *own, dms_error *err)
+{
     dms_error_clear(err);
     memset(out, 0, sizeof *out);
+    if (own != NULL && (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL ||
+                        !isfinite(limit) || dist->pmf != own)) {
+        /* Not the lattice the fast path below makes in place: a copy, as
+         * for any caller. */
+        int status = capped_into(dist, limit, limited_mean, out, variance, NULL, err);
+        free(own);
+        return status;
+    }
     if (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL || !isfinite(limit)) {
         /* Not a quote's lattice: the plain calls, one after the other. */
         size_t keep = isfinite(limit) ? points_below(dist->n, dist->span, limit) : dist->n;
@@ -1359,10 +1399,18 @@ int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_me
     *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
     out->span = span;
     out->n = keep + 2;
-    if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
-    if (keep > 0)
-        memcpy(out->pmf, f, keep * sizeof *out->pmf);
+    if (own != NULL) {
+        /* f is own: its first keep points are already in place. */
+        if ((out->pmf = realloc(own, out->n * sizeof *out->pmf)) == NULL) {
+            free(own);
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+        }
+    } else {
+        if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+        if (keep > 0)
+            memcpy(out->pmf, f, keep * sizeof *out->pmf);
+    }
     out->pmf[keep] = out->pmf[keep + 1] = 0.0;
     double rest = above; /* 1 - dms_lattice_mass(f, keep): the same sum */
     if (rest > 0 && base + 1 < out->n) {
