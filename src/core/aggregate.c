@@ -1333,6 +1333,7 @@ static size_t points_below(size_t n, double span, double limit)
 int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
                        double *variance, dms_error *err)
 {
+    dms_error_clear(err);
     return capped_into(dist, limit, limited_mean, out, variance, NULL, err);
 }
 

@@ -63,12 +63,14 @@ int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov
                                 enum dms_discretization method, dms_lev_memo *memo, double *f,
                                 size_t known, size_t n, dms_error *err)
 {
+    dms_error_clear(err);
     return discretize(sev, cov, span, method, false, memo, f, known, n, err);
 }
 
 int dms_discretize_payment_gsl(const dms_severity *sev, const dms_coverage *cov, double span,
                                enum dms_discretization method, double *f, size_t n, dms_error *err)
 {
+    dms_error_clear(err);
     return discretize(sev, cov, span, method, true, NULL, f, 0, n, err);
 }
 
