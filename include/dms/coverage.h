@@ -44,9 +44,14 @@ double dms_payment_cdf(const dms_severity *sev, const dms_coverage *cov, double 
 double dms_payment_limited_mean(const dms_severity *sev, const dms_coverage *cov, double y);
 
 /* out[k] = E[min(Y, (first + k) span)] for k = 0..n-1: the values of
- * dms_payment_limited_mean at about half the cost. */
+ * dms_payment_limited_mean to round-off, at a fraction of the cost (the
+ * fast limited moments of dist.h at every point). */
 void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
                                    size_t first, size_t n, double *out);
+/* The same grid with GSL's special functions at every point: the very
+ * doubles of dms_payment_limited_mean. */
+void dms_payment_limited_mean_grid_gsl(const dms_severity *sev, const dms_coverage *cov,
+                                       double span, size_t first, size_t n, double *out);
 
 /*
  * The limited expected values of one payment law without co-pay on one

@@ -40,6 +40,16 @@ int dms_discretize_payment_memo(const dms_severity *sev, const dms_coverage *cov
                                 size_t known, size_t n, dms_error *err);
 
 /*
+ * dms_discretize_payment with GSL's special functions at every point (its
+ * limited expected values are dms_payment_limited_mean's very doubles),
+ * where dms_discretize_payment's fast forms agree with them to round-off
+ * only: for the callers whose choices turn on the last bits of the masses
+ * (aggregate.c). The rounding method is the same either way.
+ */
+int dms_discretize_payment_gsl(const dms_severity *sev, const dms_coverage *cov, double span,
+                               enum dms_discretization method, double *f, size_t n, dms_error *err);
+
+/*
  * The moment-matching lattice (as dms_discretize_payment with
  * DMS_DISC_MOMENT) from the limited expected values of the payment in units
  * of the span, t[j] = E[min(Y, j h)] / h for j = 0..n (n + 1 values): used

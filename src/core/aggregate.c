@@ -434,7 +434,9 @@ static double *unit_table(const dms_severity *unit, double copay, double divisor
     cov.copay = copay;
     const dms_coverage full = dms_coverage_full();
     double g = resolving_span(unit, &full, divisor);
-    dms_payment_limited_mean_grid(unit, &cov, g, 0, n, t);
+    /* GSL's special functions: the tables' bits are those quotes were
+     * priced with (a table is made once per process). */
+    dms_payment_limited_mean_grid_gsl(unit, &cov, g, 0, n, t);
     for (size_t j = 0; j < n; j++)
         t[j] /= g;
     return t;
@@ -627,7 +629,7 @@ static bool settled_at(size_t points, size_t shortest, size_t fft_n)
            (double)points * (double)points <= fft_work;
 }
 
-static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
+static bool method_is_settled_by(const double *fy, size_t points, size_t fft_n, size_t slack)
 {
     double cumulative = 0.0;
     size_t shortest = points; /* the shortest length severity_length could give */
@@ -639,8 +641,28 @@ static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
         }
     }
     double fft_work = fft_work_of(fft_n);
-    return (double)points * (double)shortest > fft_work ||
+    return (double)points * (double)(shortest - (shortest > slack ? slack : shortest)) > fft_work ||
            (double)points * (double)points <= fft_work;
+}
+
+static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
+{
+    return method_is_settled_by(fy, points, fft_n, 0);
+}
+
+/*
+ * Whether a payment lattice from the fast special functions (lattice.h)
+ * may stand for the one GSL's give, whose masses it matches to round-off:
+ * where the automatic choice of method could turn on their last bits (see
+ * method_is_settled, here with a point of slack, as round-off may move the
+ * crossing of 1 - 1e-13 by one point) the engine takes GSL's lattice, so
+ * that the choice, and with it every kopeck, stays what it was.
+ */
+static bool fast_lattice_serves(const double *fy, size_t points, size_t fft_n,
+                                enum dms_discretization disc, enum dms_method method)
+{
+    return disc != DMS_DISC_MOMENT || method != DMS_METHOD_AUTO ||
+           method_is_settled_by(fy, points, fft_n, 1);
 }
 
 /* The automatic choice (*method AUTO) between Panjer, which costs points x
@@ -918,6 +940,25 @@ typedef struct capped_want {
 } capped_want;
 
 /* dms_aggdist_capped of the lattice pmf[0..n-1] on span by method. */
+static int capped_into(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, double *own, dms_error *err);
+
+/* dms_aggdist_capped of the lattice pmf[0..n-1] on span by method; own,
+ * if not NULL, is pmf itself given up by the caller: the capped lattice is
+ * made in it rather than copied out of it (it is freed on failure). */
+static int capped_of_own(const capped_want *want, enum dms_method method, double span,
+                         const double *pmf, size_t n, double *own, dms_error *err)
+{
+    dms_aggdist view;
+    memset(&view, 0, sizeof view);
+    view.method = method;
+    view.exact_mean = want->exact_mean;
+    view.span = span;
+    view.n = n;
+    view.pmf = (double *)pmf; /* only read, unless own */
+    return capped_into(&view, want->limit, want->limited_mean, want->out, want->variance, own, err);
+}
+
 static int capped_of(const capped_want *want, enum dms_method method, double span,
                      const double *pmf, size_t n, dms_error *err)
 {
@@ -1041,6 +1082,10 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if (!shared) {
         if ((status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
             goto out_fy;
+        if (!fast_lattice_serves(fy, points, fft_n, disc, *method) &&
+            (status = dms_discretize_payment_gsl(&spec->sev, &spec->cov, span, disc, fy, points,
+                                                 err)) != DMS_OK)
+            goto out_fy;
         ny = severity_length(fy, points);
     }
     if (*method == DMS_METHOD_AUTO)
@@ -1053,6 +1098,13 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         goto out_fy;
     }
     status = compound(spec, *method, fy, ny, *pmf, *n, err);
+    if (status == DMS_OK && want != NULL && !shared) {
+        /* Not kept: the capped lattice is made in the compounding's own
+         * array, without a copy (the same doubles). */
+        status = capped_of_own(want, *method, span, *pmf, *n, *pmf, err);
+        *pmf = NULL;
+        goto out_fy;
+    }
     if (status == DMS_OK && want != NULL)
         status = capped_of(want, *method, span, *pmf, *n, err);
     if (status != DMS_OK) {
@@ -1282,7 +1334,22 @@ int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_me
                        double *variance, dms_error *err)
 {
     dms_error_clear(err);
+    return capped_into(dist, limit, limited_mean, out, variance, NULL, err);
+}
+
+static int capped_into(const dms_aggdist *dist, double limit, double *limited_mean, dms_placed *out,
+                       double *variance, double *own, dms_error *err)
+{
+    dms_error_clear(err);
     memset(out, 0, sizeof *out);
+    if (own != NULL && (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL ||
+                        !isfinite(limit) || dist->pmf != own)) {
+        /* Not the lattice the fast path below makes in place: a copy, as
+         * for any caller. */
+        int status = capped_into(dist, limit, limited_mean, out, variance, NULL, err);
+        free(own);
+        return status;
+    }
     if (dist->method == DMS_METHOD_MC || dist->tail_pmf != NULL || !isfinite(limit)) {
         /* Not a quote's lattice: the plain calls, one after the other. */
         size_t keep = isfinite(limit) ? points_below(dist->n, dist->span, limit) : dist->n;
@@ -1333,10 +1400,18 @@ int dms_aggdist_capped(const dms_aggdist *dist, double limit, double *limited_me
     *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
     out->span = span;
     out->n = keep + 2;
-    if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
-    if (keep > 0)
-        memcpy(out->pmf, f, keep * sizeof *out->pmf);
+    if (own != NULL) {
+        /* f is own: its first keep points are already in place. */
+        if ((out->pmf = realloc(own, out->n * sizeof *out->pmf)) == NULL) {
+            free(own);
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+        }
+    } else {
+        if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
+            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
+        if (keep > 0)
+            memcpy(out->pmf, f, keep * sizeof *out->pmf);
+    }
     out->pmf[keep] = out->pmf[keep + 1] = 0.0;
     double rest = above; /* 1 - dms_lattice_mass(f, keep): the same sum */
     if (rest > 0 && base + 1 < out->n) {
@@ -1525,6 +1600,7 @@ static int limited_mean_alone(const dms_aggregate_spec *spec, double *out, dms_e
 
 typedef struct batch_buffers {
     double *direct, *shared, *pmf; /* lattices of the group, the compounding */
+    double *gsl;                   /* the direct one by GSL's functions, when needed */
     size_t cap;
     /* The last lattice without co-pay's limited means: the groups come
      * sorted by severity, deductible, then co-pay, 0 first (its key's
@@ -1547,11 +1623,13 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         free(b->direct);
         free(b->shared);
         free(b->pmf);
+        free(b->gsl);
         b->direct = malloc(cap * sizeof *b->direct);
         b->shared = malloc(cap * sizeof *b->shared);
         b->pmf = malloc(cap * sizeof *b->pmf);
+        b->gsl = malloc(cap * sizeof *b->gsl);
         b->cap = cap;
-        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL) {
+        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL || b->gsl == NULL) {
             b->cap = 0;
             return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", cap);
         }
@@ -1561,7 +1639,7 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
     bool may_share = items[0].shared_divisor > 0 && plan->discretization == DMS_DISC_MOMENT;
     bool shared_ok = may_share && shared_lattice(first, plan->span, items[0].shared_divisor,
                                                  longest, b->shared, NULL);
-    bool direct_made = false;
+    bool direct_made = false, gsl_made = false;
     int status = DMS_OK;
     for (size_t i = 0; i < n && status == DMS_OK; i++) {
         const dms_aggregate_spec *spec = &specs[items[i].index];
@@ -1588,6 +1666,15 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
             direct_made = true;
         }
         const double *fy = shared ? b->shared : b->direct;
+        if (!shared &&
+            !fast_lattice_serves(b->direct, points, fft_n, plan->discretization, method)) {
+            if (!gsl_made && (status = dms_discretize_payment_gsl(&first->sev, &first->cov,
+                                                                  plan->span, plan->discretization,
+                                                                  b->gsl, longest, err)) != DMS_OK)
+                break;
+            gsl_made = true;
+            fy = b->gsl;
+        }
         size_t ny;
         size_t len = choose_method(fy, points, fft_n, &ny, &method);
         if ((status = compound(spec, method, fy, ny, b->pmf, len, err)) != DMS_OK) {
@@ -1647,7 +1734,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     }
     if (status == DMS_OK)
         qsort(items, shared, sizeof *items, compare_item);
-    batch_buffers b = {NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}};
+    batch_buffers b = {NULL, NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}};
     for (size_t g = 0; g < shared && status == DMS_OK;) {
         size_t end = g + 1;
         while (end < shared && memcmp(items[end].lattice_key, items[g].lattice_key,
@@ -1659,6 +1746,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     free(b.direct);
     free(b.shared);
     free(b.pmf);
+    free(b.gsl);
     dms_lev_memo_free(&b.memo);
     free(items);
     return status;

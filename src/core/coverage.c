@@ -104,8 +104,10 @@ double dms_payment_limited_mean(const dms_severity *sev, const dms_coverage *cov
            (dms_severity_limited_moment(sev, top, 1) - dms_severity_limited_moment(sev, d, 1));
 }
 
-void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
-                                   size_t first, size_t n, double *out)
+/* The grid with the special functions of dms_payment_limited_mean (the
+ * same bits) or their fast forms (the same to round-off). */
+static void limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
+                              size_t first, size_t n, bool fast, double *out)
 {
     /* The same closed forms as dms_payment_limited_mean, with the terms
      * that do not depend on y (those at the deductible, and at the
@@ -133,13 +135,27 @@ void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *
         double lm;
         if (x == u) {
             if (isnan(at_u))
-                at_u = dms_severity_limited_moment_raw(sev, u, 1, raw);
+                at_u = fast ? dms_severity_limited_moment_fast(sev, u, 1, raw)
+                            : dms_severity_limited_moment_raw(sev, u, 1, raw);
             lm = at_u;
         } else {
-            lm = dms_severity_limited_moment_raw(sev, x, 1, raw);
+            lm = fast ? dms_severity_limited_moment_fast(sev, x, 1, raw)
+                      : dms_severity_limited_moment_raw(sev, x, 1, raw);
         }
         out[k] = share * (lm - at_d);
     }
+}
+
+void dms_payment_limited_mean_grid(const dms_severity *sev, const dms_coverage *cov, double span,
+                                   size_t first, size_t n, double *out)
+{
+    limited_mean_grid(sev, cov, span, first, n, true, out);
+}
+
+void dms_payment_limited_mean_grid_gsl(const dms_severity *sev, const dms_coverage *cov,
+                                       double span, size_t first, size_t n, double *out)
+{
+    limited_mean_grid(sev, cov, span, first, n, false, out);
 }
 
 void dms_lev_memo_init(dms_lev_memo *memo)
