@@ -75,9 +75,10 @@ typedef struct dms_api_config {
     unsigned max_connections; /* connections at once; lowered to fit RLIMIT_NOFILE */
     unsigned max_per_ip;      /* connections of one client address */
     size_t body_budget;       /* bytes of request bodies buffered at once (503 beyond) */
-    unsigned compute_timeout; /* seconds a request may compute before it is abandoned */
-    unsigned rate_limit;      /* expensive requests per key per minute (429 beyond) */
-    bool no_rate_limit;       /* true: no per-key rate limit at all */
+    double
+        compute_timeout; /* seconds (fractions too) a request may compute before it is abandoned */
+    unsigned rate_limit; /* expensive requests per key per minute (429 beyond) */
+    bool no_rate_limit;  /* true: no per-key rate limit at all */
     /* Requests one connection may carry (HTTP/1.1 keep-alive); 1: every
      * answer closes its connection. A kept connection has header_timeout
      * from the end of an answer to the complete headers of the next one. */

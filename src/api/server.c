@@ -592,7 +592,7 @@ static bool request_cancelled(void *ctx)
     if (atomic_load(&s->abandon))
         req->cancel = CANCEL_STOP;
     else if (s->config.compute_timeout > 0 &&
-             seconds_since(&req->start) > (double)s->config.compute_timeout)
+             seconds_since(&req->start) > s->config.compute_timeout)
         req->cancel = CANCEL_DEADLINE;
     else if (req->fd >= 0) {
         /* The request is read whole, so anything but silence is a hang-up. */
@@ -942,7 +942,7 @@ static void cancelled_response(struct request *req, dms_api_response *resp)
         dms_api_response_error(resp, 503, &err, "shutting_down");
     } else {
         dms_error_set(&err, DMS_ENOMEM, NULL,
-                      "the request took longer than the %u s this service computes for one "
+                      "the request took longer than the %g s this service computes for one "
                       "request; ask for less work",
                       req->server->config.compute_timeout);
         dms_api_response_error(resp, 503, &err, "deadline_exceeded");

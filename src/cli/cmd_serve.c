@@ -197,9 +197,14 @@ int cmd_serve(int argc, char **argv)
                 return 2;
             config.body_budget = n;
         } else if (strcmp(flag, "--compute-timeout") == 0) {
-            if (number_arg(flag, value, 1, 3600, &n) != 0)
+            /* fractions too: a test cuts real work at a fraction of a second */
+            double seconds;
+            if (value == NULL || !dms_parse_double(value, &seconds) || !(seconds >= 0.05) ||
+                seconds > 3600) {
+                cli_fail("dmsrate serve", "%s needs a number of seconds in 0.05..3600", flag);
                 return 2;
-            config.compute_timeout = (unsigned)n;
+            }
+            config.compute_timeout = seconds;
         } else if (strcmp(flag, "--max-draws") == 0 || strcmp(flag, "--max-grid-ops") == 0 ||
                    strcmp(flag, "--max-quote-cells") == 0) {
             if (number_arg(flag, value, 1, 1ul << 62, &n) != 0)

@@ -323,9 +323,9 @@ static const struct {
     {"the database file was replaced since start", "файл базы данных заменён после запуска"},
     {"the open-file limit (ulimit -n %llu) leaves no room for connections",
      "предел открытых файлов (ulimit -n %llu) не оставляет места для соединений"},
-    {"the request took longer than the %u s this service computes for one request; ask for less "
+    {"the request took longer than the %g s this service computes for one request; ask for less "
      "work",
-     "запрос считался дольше %u с, отведённых сервисом на один запрос; запросите меньше работы"},
+     "запрос считался дольше %g с, отведённых сервисом на один запрос; запросите меньше работы"},
     {"the service holds as many request bodies as it may (%zu bytes); retry shortly",
      "сервис уже держит столько тел запросов, сколько может (%zu байт); повторите чуть позже"},
     {"the service is stopping; retry shortly", "сервис останавливается; повторите чуть позже"},
@@ -1105,6 +1105,7 @@ static const struct {
     /* CLI usage errors (src/cli, cli_fail) */
     {"%s needs a value", "%s: нужно значение"},
     {"%s needs a whole number in %lu..%lu", "%s: нужно целое число от %lu до %lu"},
+    {"%s needs a number of seconds in 0.05..3600", "%s: нужно число секунд от 0,05 до 3600"},
     {"%s: %s: needs a value (see --help)", "%s: %s: нужно значение (см. --help)"},
     {"%s: %s: unknown flag (see --help)", "%s: %s: неизвестный флаг (см. --help)"},
     {"%s: '%s' is not a number in %g..%g", "%s: «%s» — не число от %g до %g"},
