@@ -19,6 +19,8 @@
 #include "dms/store.h"
 #include "store_internal.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,49 +191,6 @@ static void fn_now_plus(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     now_plus(ctx, sqlite3_value_int64(argv[0]));
-}
-
-static long long monotonic_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
-/*
- * Waiting for a lock another connection holds. SQLite's own busy handler
- * sleeps 1, 2, 5, 10, 15 ms and more between tries, so a writer that finds
- * the lock taken by a commit or a log restart of a millisecond or two sleeps
- * 3 or 8 ms: under the picker's writes the whole queue of writers stalled
- * that long at each restart of the log. This one tries again every
- * BUSY_POLL_US for the first BUSY_FINE_MS, then every millisecond (a long
- * holder: another process's import), up to the connection's timeout.
- */
-#define BUSY_POLL_US 100
-#define BUSY_FINE_MS 20
-
-static int busy_wait(void *arg, int count)
-{
-    dms_store *store = arg;
-    long long now = monotonic_us();
-    if (count == 0)
-        store->busy_since = now;
-    long long waited = now - store->busy_since;
-    if (waited >= (long long)store->busy_ms * 1000)
-        return 0;
-    long pause_us = waited < BUSY_FINE_MS * 1000 ? BUSY_POLL_US : 1000;
-    struct timespec pause = {0, pause_us * 1000L};
-    nanosleep(&pause, NULL);
-    return 1;
-}
-
-void dms_store_busy_set(dms_store *store, int ms)
-{
-    if (store == NULL || store->pg || store->db == NULL)
-        return;
-    store->busy_ms = ms > 0 ? ms : 0;
-    /* No handler at all for no wait: BUSY at once, as sqlite3_busy_timeout(db, 0). */
-    sqlite3_busy_handler(store->db, ms > 0 ? busy_wait : NULL, store);
 }
 
 static int open_sqlite(dms_store *store, const char *path, dms_error *err)
@@ -454,8 +413,9 @@ static int deferred_wal_hook(void *arg, sqlite3 *db, const char *schema, int pag
     if (pages < DEFERRED_CHECKPOINT_PAGES)
         return SQLITE_OK;
     int rc = restart_log(store, schema);
-    long long until = monotonic_us() + DEFERRED_WAIT_MS * 1000LL;
-    while ((rc & 0xff) == SQLITE_BUSY && pages >= DEFERRED_WAIT_PAGES && monotonic_us() < until) {
+    long long until = dms_store_monotonic_us() + DEFERRED_WAIT_MS * 1000LL;
+    while ((rc & 0xff) == SQLITE_BUSY && pages >= DEFERRED_WAIT_PAGES &&
+           dms_store_monotonic_us() < until) {
         struct timespec pause = {0, 2 * 1000L * 1000L};
         nanosleep(&pause, NULL);
         rc = restart_log(store, schema);
@@ -553,4 +513,107 @@ int dms_store_audit(dms_store *store, const char *actor, const char *action, con
     }
     dms_sql_finalize(stmt);
     return rc == DMS_SQL_OK ? DMS_OK : dms_store_fail(store, rc, "writing the audit log", err);
+}
+
+/* ---- the writers' gate ------------------------------------------------------------ */
+
+/*
+ * The writers' gate. SQLite has one writer at a time; a connection that
+ * finds the database locked polls for it, sleeping 1, 2, 5, 10, 15, 20,
+ * 25 ms and more between tries (its busy handler), so under concurrent
+ * writes (the picker's drafts and submissions on every worker thread) a
+ * write of a fraction of a millisecond waits tens of milliseconds. Writers
+ * of one process queue on a mutex instead (one per database file, hashed by
+ * path; two files on one gate only share a queue) and are woken the moment
+ * the previous one commits. The gate is only an optimisation: a writer that
+ * has waited the busy timeout for it goes on to SQLite's own locking, as
+ * does one whose thread already holds a gate (a second store), so nothing
+ * ever waits on the gate for ever. Other processes (the CLI, replicas) are
+ * serialised by SQLite as before. PostgreSQL's lock queues by itself.
+ */
+#define GATES 16
+static pthread_mutex_t gates[GATES] = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+    PTHREAD_MUTEX_INITIALIZER};
+static _Thread_local const dms_store *gate_store; /* the store this thread holds a gate for */
+static _Thread_local size_t gate_index;
+
+void dms_store_gate_enter(const dms_store *store)
+{
+    if (store->pg || gate_store != NULL)
+        return;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a of the path */
+    for (const unsigned char *p = (const unsigned char *)store->path; *p != '\0'; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    size_t i = (size_t)(h % GATES);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += DMS_STORE_BUSY_TIMEOUT_MS / 1000;
+    until.tv_nsec += (long)(DMS_STORE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&gates[i], &until) == 0) {
+        gate_store = store;
+        gate_index = i;
+    }
+}
+
+/*
+ * The writer connection of each gate. A connection's page cache is emptied
+ * whenever another connection commits to the file, so with the writes
+ * alternating between the worker threads' connections each write read its
+ * pages again (some ten of them a draft, from the file and the log). The
+ * holder of a gate writes on the connection the gate keeps instead,
+ * exchanged with its own for the transaction (dms_store_swap_connection):
+ * it alone commits the process's writes and keeps its pages. Only the
+ * gate's holder touches it. It is kept for one file: another file on the
+ * gate, or the path replaced by a new file, gets a new one, and a writer
+ * whose own connection is to another file than the path's (or when a
+ * connection cannot be opened) writes on its own connection as before.
+ */
+static dms_store *gate_writers[GATES];
+static _Thread_local dms_store *swapped; /* the store whose connection is exchanged */
+
+void dms_store_gate_writer_in(dms_store *store)
+{
+    if (store->pg || gate_store != store || swapped != NULL)
+        return;
+    dms_store **w = &gate_writers[gate_index];
+    if (*w != NULL && !dms_store_same_file(*w, store)) {
+        dms_store_close(*w);
+        *w = NULL;
+    }
+    if ((*w != NULL || dms_store_open_writer(store, w) == DMS_OK) &&
+        dms_store_same_file(*w, store)) {
+        dms_store_swap_connection(store, *w);
+        swapped = store;
+    }
+}
+
+void dms_store_gate_leave(const dms_store *store)
+{
+    if (store != NULL && gate_store == store) {
+        if (swapped != NULL && swapped == store) { /* each gets its own connection back */
+            dms_store_swap_connection(swapped, gate_writers[gate_index]);
+            swapped = NULL;
+        }
+        gate_store = NULL;
+        pthread_mutex_unlock(&gates[gate_index]);
+    }
+}
+
+void dms_store_gate_writers_close(void)
+{
+    for (size_t i = 0; i < GATES; i++) {
+        pthread_mutex_lock(&gates[i]);
+        dms_store_close(gate_writers[i]);
+        gate_writers[i] = NULL;
+        pthread_mutex_unlock(&gates[i]);
+    }
 }

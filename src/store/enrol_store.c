@@ -7,7 +7,6 @@
  */
 #include "dms/enrol_store.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,105 +111,9 @@ int dms_enrol_key_check(dms_store *store, const char *key, dms_enrol_principal *
 
 /* ---- transactions ---------------------------------------------------------- */
 
-/*
- * The writers' gate. SQLite has one writer at a time; a connection that
- * finds the database locked polls for it, sleeping 1, 2, 5, 10, 15, 20,
- * 25 ms and more between tries (its busy handler), so under concurrent
- * writes (the picker's drafts and submissions on every worker thread) a
- * write of a fraction of a millisecond waits tens of milliseconds. Writers
- * of one process queue on a mutex instead (one per database file, hashed by
- * path; two files on one gate only share a queue) and are woken the moment
- * the previous one commits. The gate is only an optimisation: a writer that
- * has waited the busy timeout for it goes on to SQLite's own locking, as
- * does one whose thread already holds a gate (a second store), so nothing
- * ever waits on the gate for ever. Other processes (the CLI, replicas) are
- * serialised by SQLite as before. PostgreSQL's lock queues by itself.
- */
-#define GATES 16
-static pthread_mutex_t gates[GATES] = {
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-    PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
-    PTHREAD_MUTEX_INITIALIZER};
-static _Thread_local const dms_store *gate_store; /* the store this thread holds a gate for */
-static _Thread_local size_t gate_index;
-
-void dms_store_gate_enter(const dms_store *store)
-{
-    if (store->pg || gate_store != NULL)
-        return;
-    uint64_t h = 1469598103934665603ull; /* FNV-1a of the path */
-    for (const unsigned char *p = (const unsigned char *)store->path; *p != '\0'; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    size_t i = (size_t)(h % GATES);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += DMS_STORE_BUSY_TIMEOUT_MS / 1000;
-    until.tv_nsec += (long)(DMS_STORE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    if (pthread_mutex_timedlock(&gates[i], &until) == 0) {
-        gate_store = store;
-        gate_index = i;
-    }
-}
-
-/*
- * The writer connection of each gate. A connection's page cache is emptied
- * whenever another connection commits to the file, so with the writes
- * alternating between the worker threads' connections each write read its
- * pages again (some ten of them a draft, from the file and the log). The
- * holder of a gate writes on the connection the gate keeps instead,
- * exchanged with its own for the transaction (dms_store_swap_connection):
- * it alone commits the process's writes and keeps its pages. Only the
- * gate's holder touches it. It is kept for one file: another file on the
- * gate, or the path replaced by a new file, gets a new one, and a writer
- * whose own connection is to another file than the path's (or when a
- * connection cannot be opened) writes on its own connection as before.
- */
-static dms_store *gate_writers[GATES];
-static _Thread_local dms_store *swapped; /* the store whose connection is exchanged */
-
-static void writer_in(dms_store *store)
-{
-    if (store->pg || gate_store != store || swapped != NULL)
-        return;
-    dms_store **w = &gate_writers[gate_index];
-    if (*w != NULL && !dms_store_same_file(*w, store)) {
-        dms_store_close(*w);
-        *w = NULL;
-    }
-    if ((*w != NULL || dms_store_open_writer(store, w) == DMS_OK) &&
-        dms_store_same_file(*w, store)) {
-        dms_store_swap_connection(store, *w);
-        swapped = store;
-    }
-}
-
-void dms_store_gate_leave(const dms_store *store)
-{
-    if (store != NULL && gate_store == store) {
-        if (swapped != NULL && swapped == store) { /* each gets its own connection back */
-            dms_store_swap_connection(swapped, gate_writers[gate_index]);
-            swapped = NULL;
-        }
-        gate_store = NULL;
-        pthread_mutex_unlock(&gates[gate_index]);
-    }
-}
-
 void dms_enrol_writers_close(void)
 {
-    for (size_t i = 0; i < GATES; i++) {
-        pthread_mutex_lock(&gates[i]);
-        dms_store_close(gate_writers[i]);
-        gate_writers[i] = NULL;
-        pthread_mutex_unlock(&gates[i]);
-    }
+    dms_store_gate_writers_close();
 }
 
 int dms_enrol_begin(dms_store *store, dms_error *err)
@@ -219,7 +122,7 @@ int dms_enrol_begin(dms_store *store, dms_error *err)
     if (store == NULL)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_enrol_begin: no store");
     dms_store_gate_enter(store);
-    writer_in(store);
+    dms_store_gate_writer_in(store);
     int rc = dms_sql_begin(store);
     if (rc == DMS_SQL_OK)
         return DMS_OK;

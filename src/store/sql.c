@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* int8 and the untyped literal, from PostgreSQL's catalog (pg_type.h is server-side). */
 #define PG_INT8OID 20
@@ -608,6 +609,51 @@ int dms_sql_sync_id(dms_store *store, const char *table)
              "greatest((SELECT max(id) FROM %s), 1))",
              table, table);
     return dms_sql_exec(store, sql);
+}
+
+/* ---- waiting for a lock (SQLite) ---------------------------------------------- */
+
+long long dms_store_monotonic_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/*
+ * Waiting for a lock another connection holds. SQLite's own busy handler
+ * sleeps 1, 2, 5, 10, 15 ms and more between tries, so a writer that finds
+ * the lock taken by a commit or a log restart of a millisecond or two sleeps
+ * 3 or 8 ms: under the picker's writes the whole queue of writers stalled
+ * that long at each restart of the log. This one tries again every
+ * BUSY_POLL_US for the first BUSY_FINE_MS, then every millisecond (a long
+ * holder: another process's import), up to the connection's timeout.
+ */
+#define BUSY_POLL_US 100
+#define BUSY_FINE_MS 20
+
+static int busy_wait(void *arg, int count)
+{
+    dms_store *store = arg;
+    long long now = dms_store_monotonic_us();
+    if (count == 0)
+        store->busy_since = now;
+    long long waited = now - store->busy_since;
+    if (waited >= (long long)store->busy_ms * 1000)
+        return 0;
+    long pause_us = waited < BUSY_FINE_MS * 1000 ? BUSY_POLL_US : 1000;
+    struct timespec pause = {0, pause_us * 1000L};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
+void dms_store_busy_set(dms_store *store, int ms)
+{
+    if (store == NULL || store->pg || store->db == NULL)
+        return;
+    store->busy_ms = ms > 0 ? ms : 0;
+    /* No handler at all for no wait: BUSY at once, as sqlite3_busy_timeout(db, 0). */
+    sqlite3_busy_handler(store->db, ms > 0 ? busy_wait : NULL, store);
 }
 
 void dms_sql_nowait(dms_store *store, bool nowait)

@@ -64,12 +64,12 @@ void dms_store_swap_connection(dms_store *a, dms_store *b);
 /*
  * Sets how long statements of the SQLite connection wait for a lock held by
  * another connection, in milliseconds (0: they fail at once with BUSY). The
- * wait polls finely (see db.c), not as SQLite's own busy handler sleeps.
+ * wait polls finely (see sql.c), not as SQLite's own busy handler sleeps.
  */
 void dms_store_busy_set(dms_store *store, int ms);
 
 /*
- * The writers' gate of the store's database file (enrol_store.c): enter
+ * The writers' gate of the store's database file (db.c): enter
  * waits, up to the busy timeout, for the writers of this process queued
  * before; leave lets the next one in. A thread holds one gate at a time:
  * entering again (or a second store) is a no-op, and so is leaving a store
@@ -77,6 +77,12 @@ void dms_store_busy_set(dms_store *store, int ms);
  */
 void dms_store_gate_enter(const dms_store *store);
 void dms_store_gate_leave(const dms_store *store);
+/* The gate's holder writes on the connection the gate keeps (db.c). */
+void dms_store_gate_writer_in(dms_store *store);
+/* Closes the gates' kept writer connections. */
+void dms_store_gate_writers_close(void);
+/* Microseconds of the monotonic clock (sql.c). */
+long long dms_store_monotonic_us(void);
 
 /*
  * Records a failure rc (a DMS_SQL_* code) during `what` in err: BUSY becomes
