@@ -221,6 +221,11 @@ int main(void)
     printf("whole run      %8.3f s  (with quote verification and 10 shocks x 2 plans), CPU %.3f s "
            "on all threads\n",
            total, total_cpu);
+    /* What is left of the run once the table and the solve are done: the
+     * checking quotes (10 shocks x 2 plans) and the serial parts between. */
+    printf("checks         %8.3f s  (the rest of the run: quote verification, 10 shocks x 2 "
+           "plans)\n",
+           total - res->table_seconds - res->solve_seconds);
     dms_plan *plan = NULL;
     if (dms_plan_load_file("examples/plans/holding-by-column-2026.json", &plan, &err) == DMS_OK) {
         struct quote_args args = {tariff, model, plan, census};
