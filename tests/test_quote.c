@@ -966,6 +966,20 @@ static void test_golden_examples(void **state)
                      "tests/golden/quote/holding-5000-by-column.json");
 }
 
+/* The census quoted under the plan at plan_path with percentiles by the
+ * quote's method (*fast) and by the reference method (*reference). */
+static void quote_both_ways(const dms_census *census, const char *plan_path, dms_plan **plan,
+                            dms_quote **fast, dms_quote **reference)
+{
+    assert_int_equal(dms_plan_load_file(plan_path, plan, NULL), DMS_OK);
+    dms_quote_options opts = dms_quote_options_default();
+    assert_int_equal(dms_quote_compute(tariff, model, *plan, census, &opts, fast, NULL, NULL),
+                     DMS_OK);
+    opts.reference_percentiles = true;
+    assert_int_equal(dms_quote_compute(tariff, model, *plan, census, &opts, reference, NULL, NULL),
+                     DMS_OK);
+}
+
 /* ---- Percentiles against a high-resolution reference ---- */
 
 /*
@@ -980,14 +994,8 @@ static void check_census_against_reference(dms_census *census, const char *plan_
                                            const double (*before)[DMS_QUOTE_NPERCENTILES])
 {
     dms_plan *plan = NULL;
-    assert_int_equal(dms_plan_load_file(plan_path, &plan, NULL), DMS_OK);
-    dms_quote_options opts = dms_quote_options_default();
     dms_quote *fast = NULL, *reference = NULL;
-    assert_int_equal(dms_quote_compute(tariff, model, plan, census, &opts, &fast, NULL, NULL),
-                     DMS_OK);
-    opts.reference_percentiles = true;
-    assert_int_equal(dms_quote_compute(tariff, model, plan, census, &opts, &reference, NULL, NULL),
-                     DMS_OK);
+    quote_both_ways(census, plan_path, &plan, &fast, &reference);
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
         const dms_quote_distribution *a = &fast->distribution[k], *b = &reference->distribution[k];
         assert_close(a->mean, b->mean, 1e-4);
@@ -1194,14 +1202,8 @@ static void test_lent_lattices_outlive_a_cleared_cache(void **state)
 static void check_grid_error(dms_census *census, const char *plan_path, double bound_sd)
 {
     dms_plan *plan = NULL;
-    assert_int_equal(dms_plan_load_file(plan_path, &plan, NULL), DMS_OK);
-    dms_quote_options opts = dms_quote_options_default();
     dms_quote *fast = NULL, *reference = NULL;
-    assert_int_equal(dms_quote_compute(tariff, model, plan, census, &opts, &fast, NULL, NULL),
-                     DMS_OK);
-    opts.reference_percentiles = true;
-    assert_int_equal(dms_quote_compute(tariff, model, plan, census, &opts, &reference, NULL, NULL),
-                     DMS_OK);
+    quote_both_ways(census, plan_path, &plan, &fast, &reference);
     for (int k = 0; k < DMS_SCENARIO_COUNT; k++) {
         const dms_quote_distribution *a = &fast->distribution[k], *b = &reference->distribution[k];
         assert_true(a->mean == b->mean && a->sd == b->sd);

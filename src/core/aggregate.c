@@ -959,20 +959,6 @@ static int capped_of_own(const capped_want *want, enum dms_method method, double
     return capped_into(&view, want->limit, want->limited_mean, want->out, want->variance, own, err);
 }
 
-static int capped_of(const capped_want *want, enum dms_method method, double span,
-                     const double *pmf, size_t n, dms_error *err)
-{
-    dms_aggdist view;
-    memset(&view, 0, sizeof view);
-    view.method = method;
-    view.exact_mean = want->exact_mean;
-    view.span = span;
-    view.n = n;
-    view.pmf = (double *)pmf; /* only read */
-    return dms_aggdist_capped(&view, want->limit, want->limited_mean, want->out, want->variance,
-                              err);
-}
-
 /* On a hit, want's answers from the kept compounding on span (read under
  * the lock, not copied out), *method the one used, *status theirs. */
 static bool compound_get_capped(const double *key, const capped_want *want, double span,
@@ -984,7 +970,7 @@ static bool compound_get_capped(const double *key, const capped_want *want, doub
         const compound_entry *e = compound_find_locked(key);
         if (e->n > 0) {
             *method = e->method;
-            *status = capped_of(want, e->method, span, e->pmf, e->n, err);
+            *status = capped_of_own(want, e->method, span, e->pmf, e->n, NULL, err);
             found = true;
         }
     }
@@ -1106,7 +1092,7 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         goto out_fy;
     }
     if (status == DMS_OK && want != NULL)
-        status = capped_of(want, *method, span, *pmf, *n, err);
+        status = capped_of_own(want, *method, span, *pmf, *n, NULL, err);
     if (status != DMS_OK) {
         free(*pmf);
         *pmf = NULL;
