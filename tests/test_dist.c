@@ -168,6 +168,62 @@ static void test_gamma_inc_closed_forms(void **state)
         }
 }
 
+/* E[min(X, x)] of a lognormal in extended precision: an independent route
+ * (erfcl, 64-bit mantissa) to the closed form raw Phi(z0 - s) + x Q(z0). */
+static double lognormal_limited_mean_extended(const dms_severity *sev, double x)
+{
+    long double s = sev->sdlog;
+    long double z0 = (logl((long double)x) - sev->meanlog) / s, z1 = z0 - s;
+    long double raw = expl(sev->meanlog + 0.5L * s * s);
+    long double root2 = sqrtl(2.0L);
+    return (double)(raw * 0.5L * erfcl(-z1 / root2) + (long double)x * 0.5L * erfcl(z0 / root2));
+}
+
+/*
+ * The lattices' lognormal limited mean takes both normal tails from one
+ * exponential: it agrees with extended precision and with GSL's normal CDF
+ * (the route of dms_severity_limited_moment_raw) to a few ulps, from 40 sd
+ * below the median to 40 sd above (where e^(-z^2/2) leaves the normal
+ * numbers), across the model's shapes and beyond.
+ */
+static void test_lognormal_limited_mean_fast(void **state)
+{
+    (void)state;
+    static const double meanlogs[] = {5.0, 7.5433, 8.6195, 11.1952};
+    static const double sdlogs[] = {0.3, 0.5, 0.8, 1.0, 2.0, 3.0, 9.0};
+    double worst_extended = 0, worst_gsl = 0;
+    size_t checked = 0;
+    for (size_t m = 0; m < sizeof meanlogs / sizeof meanlogs[0]; m++)
+        for (size_t v = 0; v < sizeof sdlogs / sizeof sdlogs[0]; v++) {
+            const dms_severity sev = {
+                .kind = DMS_SEV_LOGNORMAL, .meanlog = meanlogs[m], .sdlog = sdlogs[v]};
+            double raw = dms_severity_moment(&sev, 1);
+            for (double z = -40.0; z <= 40.0; z += 0.00731) {
+                double x = exp(sev.meanlog + sev.sdlog * z);
+                double fast = dms_severity_limited_moment_fast(&sev, x, 1, raw);
+                double extended = lognormal_limited_mean_extended(&sev, x);
+                double gsl = dms_severity_limited_moment_raw(&sev, x, 1, raw);
+                worst_extended = fmax(worst_extended, fabs(fast - extended) / extended);
+                worst_gsl = fmax(worst_gsl, fabs(fast - gsl) / gsl);
+                checked++;
+            }
+        }
+    /* Measured: at most 2.2e-15 from extended precision (GSL's route: 2.7e-15),
+     * the widest laws (sdlog 9) the worst; sharing e^(-z0^2/2) there too
+     * gave 7.8e-15. */
+    if (worst_extended > 3e-15 || worst_gsl > 3e-15)
+        fail_msg("worst relative error %.3g against extended precision, %.3g against GSL",
+                 worst_extended, worst_gsl);
+    assert_true(checked > 28 * 10000);
+    /* Its edges: nothing below 0, E[X] at infinity, and x at the median. */
+    const dms_severity sev = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 8.0, .sdlog = 0.9};
+    double raw = dms_severity_moment(&sev, 1);
+    assert_true(dms_severity_limited_moment_fast(&sev, 0.0, 1, raw) == 0.0);
+    assert_true(dms_severity_limited_moment_fast(&sev, INFINITY, 1, raw) == raw);
+    assert_relative(dms_severity_limited_moment_fast(&sev, exp(8.0), 1, raw),
+                    lognormal_limited_mean_extended(&sev, exp(8.0)), 2e-15);
+}
+
 static void test_cdf_and_quantile(void **state)
 {
     (void)state;
@@ -388,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_limited_moments_against_integration),
         cmocka_unit_test(test_limited_moment_edges),
         cmocka_unit_test(test_gamma_inc_closed_forms),
+        cmocka_unit_test(test_lognormal_limited_mean_fast),
         cmocka_unit_test(test_cdf_and_quantile),
         cmocka_unit_test(test_frequency_pmf_and_panjer),
         cmocka_unit_test(test_divide_keeps_the_law),

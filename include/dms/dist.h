@@ -88,7 +88,8 @@ double dms_severity_limited_moment_raw(const dms_severity *sev, double x, double
 /* The same to round-off (a few ulps, not the bits), faster where the law
  * has closed forms: a gamma claim of whole or half-whole shape (up to 40)
  * is priced without GSL's continued fraction, which near x = shape takes
- * thousands of terms. For lattices, which need it at every point. */
+ * thousands of terms, and a lognormal's first moment takes both its normal
+ * tails from one exponential. For lattices, which need it at every point. */
 double dms_severity_limited_moment_fast(const dms_severity *sev, double x, double k, double raw);
 /* The regularised incomplete gamma functions P(a, x) and Q(a, x) into *p
  * and *q by the closed forms of whole and half-whole shapes a <= 40, for
