@@ -516,7 +516,7 @@ static double normal_small_odd(double z)
     return z * num / den;
 }
 
-static double normal_tail_ratio(double y)
+static inline double normal_tail_ratio(double y)
 {
     if (y <= CODY_ROOT32) {
         double num = (((((((1.0765576773720192317e-8 * y + 0.39894151208813466764) * y +
