@@ -257,21 +257,21 @@ static void lone_changes(void **state)
 {
     (void)state;
     /* One change: one notice, one line in each language, naming the policy. */
-    submit(emp_a, HEADER "открепить;01.04.2026;A-100;;;\n");
+    submit(emp_a, HEADER "открепить;01.04.2026;A-40;;;\n");
     assert_int_equal(scan(), 1 + 1);
     size_t n = 0;
     dms_notification *v = inbox(emp_a, "hr", NULL, &n);
     assert_int_equal(n, 3);
-    assert_string_equal(v[0].subject, "ДМС: статус застрахованного A-100 — исключён");
-    assert_string_equal(v[0].body, "ООО «Альфа»: застрахованный по полису A-100 — исключён с "
+    assert_string_equal(v[0].subject, "ДМС: статус застрахованного A-40 — исключён");
+    assert_string_equal(v[0].body, "ООО «Альфа»: застрахованный по полису A-40 — исключён с "
                                    "01.04.2026.\n"
-                                   "ООО «Альфа»: insured person A-100 is now excluded from "
+                                   "ООО «Альфа»: insured person A-40 is now excluded from "
                                    "01.04.2026.\n");
     assert_int_equal(lines(v[0].body), 2);
     free(v);
     /* Two changes typed in one by one before the scan: one digest of both uploads. */
-    submit(emp_a, HEADER "открепить;01.04.2026;A-101;;;\n");
-    submit(emp_a, HEADER "приостановить;02.04.2026;A-102;;;\n");
+    submit(emp_a, HEADER "открепить;01.04.2026;A-41;;;\n");
+    submit(emp_a, HEADER "приостановить;02.04.2026;A-42;;;\n");
     assert_int_equal(scan(), 2 + 1);
     v = inbox(emp_a, "hr", NULL, &n);
     assert_int_equal(n, 4);
