@@ -5,7 +5,9 @@
  * Russian and English with exact money and dates, the backoff doubling
  * from 60 s to a one-hour ceiling, and the days the scheduler announces
  * (30/14/1 before the programme ends, 3 days before an invoice is due, the
- * day after it is overdue, 7/1 before a key expires) on both sides.
+ * day after it is overdue, 7/1 before a key expires) on both sides. HR's
+ * digest of register changes counts people, not changes, per action, with
+ * the days, thousands set apart, and reads as the per-person notice for one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +32,10 @@ static void recipients_and_keys(void **state)
     assert_string_equal(to[0].employee, "100007");
     dms_notify_event ins = {DMS_NOTIFY_INSURED_STATUS,   "Q-001", "100007", "включён",
                             dms_claims_days(2026, 1, 1), 0,       0};
-    assert_int_equal(dms_notify_recipients(&ins, to), 2);
+    assert_int_equal(dms_notify_recipients(&ins, to), 1); /* HR has the digest instead */
+    assert_string_equal(to[0].role, "employee");
+    dms_notify_event dig = {DMS_NOTIFY_INSURED_DIGEST, "", "", "", 0, 0, 0};
+    assert_int_equal(dms_notify_recipients(&dig, to), 1);
     assert_string_equal(to[0].role, "hr");
     dms_notify_event inv = {DMS_NOTIFY_INVOICE_OVERDUE,   "СЧ-1-2", "",     "",
                             dms_claims_days(2026, 2, 11), 0,        2560000};
@@ -76,11 +81,89 @@ static void schedule(void **state)
     assert_false(dms_notify_key_due(due, due - 6, &left));
 }
 
+/* Counts are of people: a person changed twice by one action counts once, a person with
+ * two actions counts under each and once in the total; ids and days give the extremes. */
+static void digest_counts_people(void **state)
+{
+    (void)state;
+    long d1 = dms_claims_days(2026, 3, 1), d2 = dms_claims_days(2026, 2, 1);
+    const dms_notify_change c[] = {
+        {41, 7, 0, d1, "P-1"}, {17, 7, 0, d1, "P-2"}, {18, 7, 0, d1, "P-1"},
+        {19, 7, 3, d2, "P-1"}, {20, 7, 1, d1, "P-3"}, {22, 7, 2, d1, "P-4"},
+    };
+    dms_notify_digest d;
+    dms_error err;
+    assert_int_equal(dms_notify_digest_count(c, 6, &d, &err), DMS_OK);
+    assert_int_equal(d.changes, 6);
+    assert_int_equal(d.people, 4);
+    assert_int_equal(d.by_action[0], 2);
+    assert_int_equal(d.by_action[1], 1);
+    assert_int_equal(d.by_action[2], 1);
+    assert_int_equal(d.by_action[3], 1);
+    assert_int_equal(d.first_change, 17);
+    assert_int_equal(d.last_change, 41);
+    assert_int_equal(d.first_day, d2);
+    assert_int_equal(d.last_day, d1);
+    assert_int_equal(d.uploads, 1);
+    assert_int_equal(d.upload, 7);
+    char key[DMS_NOTIFY_KEY_MAX], subject[DMS_NOTIFY_SUBJECT_MAX], body[DMS_NOTIFY_BODY_MAX];
+    assert_string_equal(dms_notify_digest_key(&d, key, sizeof key), "insured_digest:17-41");
+    dms_notify_digest_compose(&d, "ООО «Ромашка»", subject, sizeof subject, body, sizeof body);
+    assert_string_equal(subject, "ДМС: изменения в списке застрахованных — 4 чел.");
+    assert_string_equal(body,
+                        "ООО «Ромашка»: изменения в списке застрахованных (загрузка 7), вступают "
+                        "в силу с 01.02.2026 по 01.03.2026, людей: 4.\n"
+                        "  включён — 2 чел.\n"
+                        "  исключён — 1 чел.\n"
+                        "  приостановлен — 1 чел.\n"
+                        "  программа изменена — 1 чел.\n"
+                        "ООО «Ромашка»: changes to the list of insured people (upload 7), "
+                        "effective between 01.02.2026 and 01.03.2026, 4 people.\n"
+                        "  included — 2\n"
+                        "  excluded — 1\n"
+                        "  suspended — 1\n"
+                        "  programme changed — 1\n");
+    /* Thousands are set apart, as in money. */
+    enum { BIG = 10000 };
+    dms_notify_change *many = calloc(BIG, sizeof *many);
+    char(*pol)[16] = calloc(BIG, sizeof *pol);
+    for (int i = 0; i < BIG; i++) {
+        snprintf(pol[i], sizeof pol[i], "Q-%05d", i);
+        many[i] = (dms_notify_change){1000 + i, 3, i % 10 == 0 ? 1 : 0, d1, pol[i]};
+    }
+    assert_int_equal(dms_notify_digest_count(many, BIG, &d, &err), DMS_OK);
+    dms_notify_digest_compose(&d, "X", subject, sizeof subject, body, sizeof body);
+    assert_string_equal(subject, "ДМС: изменения в списке застрахованных — 10 000 чел.");
+    assert_non_null(strstr(body, "\n  включён — 9 000 чел.\n  исключён — 1 000 чел.\n"));
+    assert_non_null(strstr(body, "\n  included — 9 000\n  excluded — 1 000\n"));
+    free(many);
+    free(pol);
+    /* One change: the per-person wording, one line a language. */
+    assert_int_equal(dms_notify_digest_count(&c[4], 1, &d, &err), DMS_OK);
+    assert_string_equal(dms_notify_digest_key(&d, key, sizeof key), "insured_digest:20-20");
+    dms_notify_digest_compose(&d, "X", subject, sizeof subject, body, sizeof body);
+    assert_string_equal(subject, "ДМС: статус застрахованного P-3 — исключён");
+    assert_string_equal(body, "X: застрахованный по полису P-3 — исключён с 01.03.2026.\n"
+                              "X: insured person P-3 is now excluded from 01.03.2026.\n");
+    /* Lone changes of two uploads; then the errors. */
+    dms_notify_change two[] = {{5, 1, 0, d1, "A"}, {6, 2, 0, d1, "B"}};
+    assert_int_equal(dms_notify_digest_count(two, 2, &d, &err), DMS_OK);
+    assert_int_equal(d.uploads, 2);
+    assert_int_equal(d.upload, 0);
+    dms_notify_digest_compose(&d, "X", subject, sizeof subject, body, sizeof body);
+    assert_non_null(strstr(body, "(загрузок: 2), вступают в силу с 01.03.2026, людей: 2."));
+    assert_non_null(strstr(body, "(2 uploads), effective from 01.03.2026, 2 people."));
+    assert_int_equal(dms_notify_digest_count(two, 0, &d, &err), DMS_EINVAL);
+    two[1].action = 4;
+    assert_int_equal(dms_notify_digest_count(two, 2, &d, &err), DMS_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(recipients_and_keys),
         cmocka_unit_test(schedule),
+        cmocka_unit_test(digest_counts_people),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

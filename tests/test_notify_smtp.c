@@ -2,16 +2,16 @@
  * Notifications delivered to a real SMTP sink on loopback (Debian's
  * python3-aiosmtpd writing a maildir). With the register of three people,
  * an invoice due on 11 January and contacts for HR, finance and one
- * employee, the scan of 8 January queues the insured-status notices and
- * the "invoice due" notice, and the flush delivers six e-mails: the one to
+ * employee, the scan of 8 January queues the insured-status notices (one
+ * per person, and one digest of the upload to HR) and the "invoice due"
+ * notice, and the flush delivers four e-mails: the one to
  * finance has the RFC 2047 subject "ДМС: счёт СЧ-1-1 к оплате до
  * 11.01.2026" and the exact amount in its UTF-8 body; the employee's names
- * their policy. A second run the same day sends nothing (idempotent). Then
- * the sink goes down: the "overdue" notices of 12 January fail and are
- * logged; with the sink back, a flush inside the backoff sends nothing, one
- * after it delivers both, logged as retried and delivered; nothing is lost.
- * Finally `dmsrate serve --smtp` with its scheduler sends the "programme ends
- * in 30 days" notices of 1 December, and after a restart on the same day
+ * their policy, HR's counts the three people included. A second run the same day sends nothing
+ * (idempotent). Then the sink goes down: the "overdue" notices of 12 January fail and are logged;
+ * with the sink back, a flush inside the backoff sends nothing, one after it delivers both, logged
+ * as retried and delivered; nothing is lost. Finally `dmsrate serve --smtp` with its scheduler
+ * sends the "programme ends in 30 days" notices of 1 December, and after a restart on the same day
  * sends nothing again.
  */
 #include <arpa/inet.h>
@@ -213,8 +213,8 @@ static void delivery(void **state)
     }
     char out[512];
     notify_run("2026-01-08", "1767830400", out, sizeof out);
-    assert_non_null(strstr(out, "8 notification(s) queued; e-mail: 6 sent, 0 failed"));
-    assert_int_equal(mails(NULL, 0, NULL), 6);
+    assert_non_null(strstr(out, "6 notification(s) queued; e-mail: 4 sent, 0 failed"));
+    assert_int_equal(mails(NULL, 0, NULL), 4);
     char *text = NULL;
     const char *invoice[] = {"X-RcptTo: buh@veter.example", "X-Dmsrate-Kind: invoice_due"};
     mails(invoice, 2, &text);
@@ -233,10 +233,21 @@ static void delivery(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, "insured person Q-001 is now included from 01.01.2026."));
     free(text);
+    /* HR: one digest of the upload, whatever its size, and no per-person notice. */
+    const char *digest[] = {"X-RcptTo: hr@veter.example", "X-Dmsrate-Kind: insured_digest"};
+    assert_int_equal(mails(digest, 2, &text), 4);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "(загрузка 1), вступают в силу с 01.01.2026, людей: 3."));
+    assert_non_null(strstr(text, "  включён — 3 чел."));
+    assert_non_null(strstr(text, "  included — 3"));
+    free(text);
+    const char *per_person[] = {"X-RcptTo: hr@veter.example", "X-Dmsrate-Kind: insured_status"};
+    mails(per_person, 2, &text);
+    assert_null(text);
     /* The same day again: nothing new, nothing sent twice. */
     notify_run("2026-01-08", "1767830500", out, sizeof out);
     assert_non_null(strstr(out, "0 notification(s) queued; e-mail: 0 sent, 0 failed"));
-    assert_int_equal(mails(NULL, 0, NULL), 6);
+    assert_int_equal(mails(NULL, 0, NULL), 4);
 }
 
 static void retry_after_the_sink_was_down(void **state)
@@ -252,7 +263,7 @@ static void retry_after_the_sink_was_down(void **state)
     assert_non_null(strstr(out, "e-mail: 0 sent, 0 failed"));
     notify_run("2026-01-12", "1768176061", out, sizeof out);
     assert_non_null(strstr(out, "e-mail: 2 sent, 0 failed"));
-    assert_int_equal(mails(NULL, 0, NULL), 8);
+    assert_int_equal(mails(NULL, 0, NULL), 6);
     char *text = NULL;
     const char *overdue[] = {"X-RcptTo: hr@veter.example", "X-Dmsrate-Kind: invoice_overdue"};
     mails(overdue, 2, &text);
@@ -300,9 +311,9 @@ static void scheduler_in_serve(void **state)
     snprintf(log, sizeof log, "%s/serve.log", dir);
     pid_t pid = serve(log);
     assert_true(pid > 0);
-    for (int i = 0; i < 200 && mails(NULL, 0, NULL) < 10; i++)
+    for (int i = 0; i < 200 && mails(NULL, 0, NULL) < 8; i++)
         wait_ms(50);
-    assert_int_equal(mails(NULL, 0, NULL), 10);
+    assert_int_equal(mails(NULL, 0, NULL), 8);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     char *text = NULL;
@@ -316,7 +327,7 @@ static void scheduler_in_serve(void **state)
     wait_ms(2500); /* two ticks or more */
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
-    assert_int_equal(mails(NULL, 0, NULL), 10);
+    assert_int_equal(mails(NULL, 0, NULL), 8);
     FILE *f = fopen(log, "r");
     assert_non_null(f);
     char *buf = calloc(1, 1 << 16);

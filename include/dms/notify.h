@@ -1,6 +1,7 @@
 /*
  * Notifications of the cabinet (уведомления): what happened, to whom, in
- * which words. The events: an insured person's status changed, an election
+ * which words. The events: an insured person's status changed (to the
+ * employee; HR gets one digest of the register's changes instead), an election
  * or a reimbursement request changed status, the programme ends in 30, 14
  * or 1 days, an invoice is due or overdue, a key expires. Each event has a
  * dedupe key (the same event on the same day is one notification however
@@ -33,7 +34,8 @@ enum dms_notify_kind {
     DMS_NOTIFY_INVOICE_DUE = 4,     /* "invoice_due" */
     DMS_NOTIFY_INVOICE_OVERDUE = 5, /* "invoice_overdue" */
     DMS_NOTIFY_KEY_EXPIRES = 6,     /* "key_expires" */
-    DMS_NOTIFY_KIND_COUNT = 7,
+    DMS_NOTIFY_INSURED_DIGEST = 7,  /* "insured_digest": HR's summary of register changes */
+    DMS_NOTIFY_KIND_COUNT = 8,
 };
 
 const char *dms_notify_kind_name(enum dms_notify_kind kind);
@@ -57,7 +59,7 @@ typedef struct dms_notify_recipient {
 
 /*
  * The recipients of an event, at most 4, into out; returns how many:
- *   insured_status: hr, and the employee;  election_status: the employee, hr;
+ *   insured_status: the employee;  insured_digest: hr;  election_status: the employee, hr;
  *   request_status: the employee (HR learns from its de-identified list);
  *   programme_ends: hr, finance;  invoice_due / overdue: finance, hr;
  *   key_expires: hr.
@@ -70,6 +72,51 @@ const char *dms_notify_key(const dms_notify_event *e, char *buf, size_t size);
 /* Subject and body (Russian, then English) into buffers of the sizes above. */
 void dms_notify_compose(const dms_notify_event *e, const char *employer, char *subject,
                         size_t subject_size, char *body, size_t body_size);
+
+/*
+ * HR's digest of the register's changes. A bulk upload of 10 000 changes is
+ * one notice to HR, not 10 000: the scan gathers the changes it finds into
+ * one digest per upload (and one per employer for the uploads of a single
+ * change found by the same scan), counting people, not changes, per action.
+ * It names no one except when it is about a single change, where it reads
+ * as the per-person notice did (HR keeps the register by name anyway). Its
+ * dedupe key is the first and last change id, so the same batch found again
+ * after a restart is the same notification.
+ */
+#define DMS_NOTIFY_ACTIONS 4 /* включён, исключён, приостановлен, программа изменена */
+
+/* One change of the register as the digest counts it. */
+typedef struct dms_notify_change {
+    long id;            /* the change's id (insured_change.id) */
+    long upload;        /* the upload it came in */
+    int action;         /* enum dms_insured_action, 0 .. DMS_NOTIFY_ACTIONS - 1 */
+    long day;           /* the day it takes effect */
+    const char *policy; /* the person */
+} dms_notify_change;
+
+typedef struct dms_notify_digest {
+    long first_change, last_change;       /* the lowest and highest change id in it */
+    long upload;                          /* the upload, when it covers one; else 0 */
+    size_t uploads;                       /* how many uploads it covers */
+    size_t changes;                       /* how many changes */
+    size_t people;                        /* distinct people */
+    size_t by_action[DMS_NOTIFY_ACTIONS]; /* distinct people per action */
+    long first_day, last_day;             /* the earliest and latest effective day */
+    char policy[64];                      /* the policy, when it is one change */
+    int action;                           /* the action, when it is one change */
+} dms_notify_digest;
+
+/* The digest of n >= 1 changes into out. DMS_EINVAL for n == 0 or an action out of range,
+ * DMS_ENOMEM. */
+int dms_notify_digest_count(const dms_notify_change *changes, size_t n,
+                            dms_notify_digest *out /* OUT */, dms_error *err);
+
+/* The dedupe key "insured_digest:FIRST-LAST" into buf; returns buf. */
+const char *dms_notify_digest_key(const dms_notify_digest *d, char *buf, size_t size);
+
+/* Subject and body (Russian, then English) of HR's digest; one line each for one change. */
+void dms_notify_digest_compose(const dms_notify_digest *d, const char *employer, char *subject,
+                               size_t subject_size, char *body, size_t body_size);
 
 /* Seconds before retrying after failed attempt n (1-based): 60, 120, ... at most 3600. */
 long dms_notify_backoff(int attempt);

@@ -34,7 +34,10 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
  * 1 days, invoices due in 3 days or overdue since yesterday, keys expiring
  * in 7 or 1 days; and the status changes entered since the last scan
  * (insured people, elections, reimbursement requests; cursors kept in the
- * store). *created (may be NULL) receives the notifications added.
+ * store). An insured person's change goes to the employee; HR gets one
+ * digest per employer and upload (the uploads of one change found by the
+ * scan: one digest), queued with the cursor's move in one transaction.
+ * *created (may be NULL) receives the notifications added.
  */
 int dms_notify_store_scan(dms_store *store, long today, size_t *created /* OUT */, dms_error *err);
 

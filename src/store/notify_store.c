@@ -14,6 +14,7 @@
 #include "dms/jsonread.h"
 #include "dms/model.h"
 #include "dms/register.h"
+#include "dms/register_store.h"
 #include "dms/reimbursement.h"
 #include "dms/tenant_store.h"
 #include "store_internal.h"
@@ -87,21 +88,23 @@ static int log_line(dms_store *store, long tenant, long id, const char *event, c
     return status;
 }
 
-int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t *created,
-                             dms_error *err)
+/* The employer's name as notices address it. */
+static void employer_name(dms_store *store, long tenant, char *name, size_t size)
 {
-    dms_error_clear(err);
-    long tenant = dms_store_tenant(store);
-    if (tenant <= 0)
-        return dms_store_no_tenant(err);
     dms_tenant_employer emp;
-    if (dms_tenant_employer_get(store, tenant, &emp, NULL) != DMS_OK)
-        snprintf(emp.name, sizeof emp.name, "Работодатель %ld", tenant);
-    char key[DMS_NOTIFY_KEY_MAX], subject[DMS_NOTIFY_SUBJECT_MAX], body[DMS_NOTIFY_BODY_MAX];
-    dms_notify_key(e, key, sizeof key);
-    dms_notify_compose(e, emp.name, subject, sizeof subject, body, sizeof body);
-    dms_notify_recipient to[4];
-    size_t nto = dms_notify_recipients(e, to);
+    if (dms_tenant_employer_get(store, tenant, &emp, NULL) == DMS_OK)
+        snprintf(name, size, "%s", emp.name);
+    else
+        snprintf(name, size, "Работодатель %ld", tenant);
+}
+
+/* Queues a composed notice to each of to[0 .. nto - 1] of the current tenant, once per
+ * dedupe key and recipient. */
+static int queue(dms_store *store, enum dms_notify_kind kind, const char *key, const char *subject,
+                 const char *body, const dms_notify_recipient *to, size_t nto, size_t *created,
+                 dms_error *err)
+{
+    long tenant = dms_store_tenant(store);
     dms_stmt *stmt = NULL;
     int status = dms_store_prepare(
         store,
@@ -115,7 +118,7 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
         dms_sql_reset(stmt);
         dms_sql_bind_int64(stmt, 1, tenant);
         dms_sql_bind_text(stmt, 2, key);
-        dms_sql_bind_text(stmt, 3, dms_notify_kind_name(e->kind));
+        dms_sql_bind_text(stmt, 3, dms_notify_kind_name(kind));
         dms_sql_bind_text(stmt, 4, to[i].role);
         dms_sql_bind_text(stmt, 5, to[i].employee);
         dms_sql_bind_text(stmt, 6, subject);
@@ -143,6 +146,23 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
     }
     dms_sql_finalize(stmt);
     return status;
+}
+
+int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t *created,
+                             dms_error *err)
+{
+    dms_error_clear(err);
+    long tenant = dms_store_tenant(store);
+    if (tenant <= 0)
+        return dms_store_no_tenant(err);
+    char name[256], key[DMS_NOTIFY_KEY_MAX], subject[DMS_NOTIFY_SUBJECT_MAX],
+        body[DMS_NOTIFY_BODY_MAX];
+    employer_name(store, tenant, name, sizeof name);
+    dms_notify_key(e, key, sizeof key);
+    dms_notify_compose(e, name, subject, sizeof subject, body, sizeof body);
+    dms_notify_recipient to[4];
+    size_t nto = dms_notify_recipients(e, to);
+    return queue(store, e->kind, key, subject, body, to, nto, created, err);
 }
 
 /* ---- reading --------------------------------------------------------------------- */
@@ -455,6 +475,138 @@ static int feed(dms_store *store, const char *name, const char *sql, enum dms_no
     return status;
 }
 
+/* ---- the register's changes: each employee's notice, HR's digest ------------------ */
+
+/* A change as the scan keeps it until the digests are made. */
+typedef struct insured_row {
+    long id, tenant, upload, day;
+    int action;
+    bool alone; /* its upload holds this one change: gathered with the employer's others */
+    char policy[DMS_REGISTER_ID_MAX];
+} insured_row;
+
+/* Rows in the order of their digests: employer, then upload (0 for the lone changes). */
+static int by_digest(const void *a, const void *b)
+{
+    const insured_row *x = a, *y = b;
+    long gx = x->alone ? 0 : x->upload, gy = y->alone ? 0 : y->upload;
+    if (x->tenant != y->tenant)
+        return x->tenant < y->tenant ? -1 : 1;
+    if (gx != gy)
+        return gx < gy ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const char *const action_status[DMS_NOTIFY_ACTIONS] = {
+    "включён", "исключён", "приостановлен", "программа изменена"};
+
+/* Queues HR's digest of rows[0 .. n - 1], all of one employer and one group. */
+static int queue_digest(dms_store *store, const insured_row *rows, size_t n,
+                        dms_notify_change *scratch, size_t *created, dms_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        scratch[i] = (dms_notify_change){rows[i].id, rows[i].upload, rows[i].action, rows[i].day,
+                                         rows[i].policy};
+    dms_notify_digest d;
+    int status = dms_notify_digest_count(scratch, n, &d, err);
+    if (status != DMS_OK)
+        return status;
+    dms_store_tenant_set(store, rows[0].tenant);
+    char name[256], key[DMS_NOTIFY_KEY_MAX], subject[DMS_NOTIFY_SUBJECT_MAX],
+        body[DMS_NOTIFY_BODY_MAX];
+    employer_name(store, rows[0].tenant, name, sizeof name);
+    dms_notify_digest_key(&d, key, sizeof key);
+    dms_notify_digest_compose(&d, name, subject, sizeof subject, body, sizeof body);
+    dms_notify_event e = {DMS_NOTIFY_INSURED_DIGEST, "", "", "", d.first_day, 0, 0};
+    dms_notify_recipient to[4];
+    size_t nto = dms_notify_recipients(&e, to);
+    return queue(store, DMS_NOTIFY_INSURED_DIGEST, key, subject, body, to, nto, created, err);
+}
+
+/*
+ * The changes of the register since the cursor: each employee's own notice as the rows
+ * come, then HR's digests, one per employer and upload (one per employer for the uploads
+ * of a single change), then the cursor, all in one transaction. A scan that fails or is
+ * killed half-way therefore leaves no digest behind, and the next one finds the same
+ * changes and makes the same digests under the same keys: none is lost or sent twice.
+ */
+static int insured_feed(dms_store *store, size_t *created, dms_error *err)
+{
+    bool own = !dms_sql_in_transaction(store);
+    int status = own ? dms_enrol_begin(store, err) : DMS_OK;
+    if (status != DMS_OK)
+        return status;
+    long from = cursor_get(store, "insured"), last = from;
+    insured_row *rows = NULL;
+    dms_notify_change *scratch = NULL;
+    size_t n = 0, cap = 0;
+    dms_stmt *stmt = NULL;
+    status = dms_store_prepare(
+        store,
+        "SELECT c.id, c.tenant, c.policy, coalesce(p.employee_id, c.employee_id), c.action, "
+        "c.effective_day, c.upload, u.changes FROM insured_change c JOIN insured_upload u ON "
+        "u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND p.policy = "
+        "c.policy WHERE c.id > ?1 ORDER BY c.id",
+        &stmt, err);
+    if (status != DMS_OK)
+        goto out;
+    dms_sql_bind_int64(stmt, 1, from);
+    int rc;
+    while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
+        if (n == cap) {
+            cap = cap != 0 ? cap * 2 : 64;
+            insured_row *v = realloc(rows, cap * sizeof *v);
+            if (v == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+                break;
+            }
+            rows = v;
+        }
+        insured_row *r = &rows[n++];
+        char employee[64];
+        r->id = last = (long)dms_sql_column_int64(stmt, 0);
+        r->tenant = (long)dms_sql_column_int64(stmt, 1);
+        dms_store_column_text(stmt, 2, r->policy, sizeof r->policy);
+        dms_store_column_text(stmt, 3, employee, sizeof employee);
+        r->action = dms_sql_column_int(stmt, 4);
+        if (r->action < 0 || r->action >= DMS_NOTIFY_ACTIONS)
+            r->action = DMS_NOTIFY_ACTIONS - 1; /* the schema allows none other */
+        r->day = (long)dms_sql_column_int64(stmt, 5);
+        r->upload = (long)dms_sql_column_int64(stmt, 6);
+        r->alone = dms_sql_column_int64(stmt, 7) <= 1;
+        dms_store_tenant_set(store, r->tenant);
+        dms_notify_event e = {
+            DMS_NOTIFY_INSURED_STATUS, r->policy, employee, action_status[r->action], r->day, 0, 0};
+        status = dms_notify_store_enqueue(store, &e, created, err);
+    }
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
+        status = dms_store_fail(store, rc, "reading the register's changes", err);
+    dms_sql_finalize(stmt);
+    if (status == DMS_OK && n > 0) {
+        qsort(rows, n, sizeof *rows, by_digest);
+        if ((scratch = malloc(n * sizeof *scratch)) == NULL)
+            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    }
+    for (size_t i = 0, j; status == DMS_OK && i < n; i = j) {
+        for (j = i + 1;
+             j < n && rows[j].tenant == rows[i].tenant && rows[j].alone == rows[i].alone &&
+             (rows[i].alone || rows[j].upload == rows[i].upload);
+             j++)
+            ;
+        status = queue_digest(store, rows + i, j - i, scratch, created, err);
+    }
+    if (status == DMS_OK && last > from)
+        status = cursor_set(store, "insured", last, err);
+out:
+    free(scratch);
+    free(rows);
+    if (own && status == DMS_OK)
+        return dms_enrol_commit(store, err);
+    if (own)
+        dms_enrol_rollback(store);
+    return status;
+}
+
 int dms_notify_store_scan(dms_store *store, long today, size_t *created, dms_error *err)
 {
     dms_error_clear(err);
@@ -469,13 +621,7 @@ int dms_notify_store_scan(dms_store *store, long today, size_t *created, dms_err
     }
     free(emps);
     if (status == DMS_OK)
-        status = feed(store, "insured",
-                      "SELECT c.id, c.tenant, c.policy, coalesce(p.employee_id, c.employee_id), "
-                      "CASE c.action WHEN 0 THEN 'включён' WHEN 1 THEN 'исключён' WHEN 2 THEN "
-                      "'приостановлен' ELSE 'программа изменена' END, c.effective_day FROM "
-                      "insured_change c LEFT JOIN insured_person p ON p.tenant = c.tenant AND "
-                      "p.policy = c.policy WHERE c.id > ?1 ORDER BY c.id",
-                      DMS_NOTIFY_INSURED_STATUS, today, &made, err);
+        status = insured_feed(store, &made, err);
     if (status == DMS_OK)
         status = feed(store, "election",
                       "SELECT h.id, e.tenant, 'election', e.employee_id, h.to_status, NULL FROM "

@@ -4,14 +4,16 @@
  */
 #include "dms/notify.h"
 
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dms/claims.h"
 
 static const char *const kinds[DMS_NOTIFY_KIND_COUNT] = {
     "insured_status", "election_status", "request_status", "programme_ends",
-    "invoice_due",    "invoice_overdue", "key_expires"};
+    "invoice_due",    "invoice_overdue", "key_expires",    "insured_digest"};
 
 const char *dms_notify_kind_name(enum dms_notify_kind kind)
 {
@@ -29,7 +31,7 @@ size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out
     const char *emp = str(e->employee_id);
     switch (e->kind) {
     case DMS_NOTIFY_INSURED_STATUS:
-        out[n++] = (dms_notify_recipient){"hr", ""};
+        /* HR hears of register changes through the digest, one per batch. */
         if (emp[0] != '\0')
             out[n++] = (dms_notify_recipient){"employee", emp};
         break;
@@ -50,6 +52,7 @@ size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out
         out[n++] = (dms_notify_recipient){"hr", ""};
         break;
     case DMS_NOTIFY_KEY_EXPIRES:
+    case DMS_NOTIFY_INSURED_DIGEST:
         out[n++] = (dms_notify_recipient){"hr", ""};
         break;
     case DMS_NOTIFY_KIND_COUNT:
@@ -96,20 +99,28 @@ const char *dms_notify_key(const dms_notify_event *e, char *buf, size_t size)
     return buf;
 }
 
-static void money(long long kopecks, char *buf, size_t size)
+/* n with its thousands set apart by spaces, "10 000", into grouped[40]. */
+static const char *thousands(unsigned long long n, char grouped[40])
 {
-    unsigned long long a =
-        kopecks < 0 ? 0ULL - (unsigned long long)kopecks : (unsigned long long)kopecks;
-    char digits[32], grouped[40];
-    snprintf(digits, sizeof digits, "%llu", a / 100);
+    char digits[32];
+    snprintf(digits, sizeof digits, "%llu", n);
     size_t len = strlen(digits), k = 0;
-    for (size_t i = 0; i < len && k + 2 < sizeof grouped; i++) {
+    for (size_t i = 0; i < len && k + 2 < 40; i++) {
         if (i > 0 && (len - i) % 3 == 0)
             grouped[k++] = ' ';
         grouped[k++] = digits[i];
     }
     grouped[k] = '\0';
-    snprintf(buf, size, "%s%s,%02u ₽", kopecks < 0 ? "-" : "", grouped, (unsigned)(a % 100));
+    return grouped;
+}
+
+static void money(long long kopecks, char *buf, size_t size)
+{
+    unsigned long long a =
+        kopecks < 0 ? 0ULL - (unsigned long long)kopecks : (unsigned long long)kopecks;
+    char grouped[40];
+    snprintf(buf, size, "%s%s,%02u ₽", kopecks < 0 ? "-" : "", thousands(a / 100, grouped),
+             (unsigned)(a % 100));
 }
 
 void dms_notify_compose(const dms_notify_event *e, const char *employer, char *subject,
@@ -172,11 +183,168 @@ void dms_notify_compose(const dms_notify_event *e, const char *employer, char *s
                  "%s: API key %s expires on %s (%ld days left). Rotate it (dmsrate keys rotate).\n",
                  who, obj, day, e->days_left, who, obj, day, e->days_left);
         break;
+    case DMS_NOTIFY_INSURED_DIGEST: /* composed from a digest: dms_notify_digest_compose */
     case DMS_NOTIFY_KIND_COUNT:
         snprintf(subject, subject_size, "ДМС");
         snprintf(body, body_size, "\n");
         break;
     }
+}
+
+/* ---- HR's digest of register changes ---------------------------------------------- */
+
+/* The status each action leaves, as the per-person notices word it. */
+static const char *const action_ru[DMS_NOTIFY_ACTIONS] = {"включён", "исключён", "приостановлен",
+                                                          "программа изменена"};
+
+static int by_action_then_policy(const void *a, const void *b)
+{
+    const dms_notify_change *x = *(const dms_notify_change *const *)a;
+    const dms_notify_change *y = *(const dms_notify_change *const *)b;
+    if (x->action != y->action)
+        return x->action < y->action ? -1 : 1;
+    return strcmp(str(x->policy), str(y->policy));
+}
+
+static int by_policy(const void *a, const void *b)
+{
+    const dms_notify_change *x = *(const dms_notify_change *const *)a;
+    const dms_notify_change *y = *(const dms_notify_change *const *)b;
+    return strcmp(str(x->policy), str(y->policy));
+}
+
+static int by_upload(const void *a, const void *b)
+{
+    const dms_notify_change *x = *(const dms_notify_change *const *)a;
+    const dms_notify_change *y = *(const dms_notify_change *const *)b;
+    return x->upload < y->upload ? -1 : x->upload > y->upload;
+}
+
+int dms_notify_digest_count(const dms_notify_change *changes, size_t n, dms_notify_digest *out,
+                            dms_error *err)
+{
+    dms_error_clear(err);
+    memset(out, 0, sizeof *out);
+    if (changes == NULL || n == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_notify_digest_count: no changes");
+    for (size_t i = 0; i < n; i++)
+        if (changes[i].action < 0 || changes[i].action >= DMS_NOTIFY_ACTIONS)
+            return dms_error_set(err, DMS_EINVAL, NULL,
+                                 "dms_notify_digest_count: action %d out of range",
+                                 changes[i].action);
+    /* Counts are of people: one person changed twice by the same action (re-attached
+     * the same day, say) counts once, so the changes are sorted rather than summed. */
+    const dms_notify_change **v = malloc(n * sizeof *v);
+    if (v == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    out->changes = n;
+    out->first_change = out->last_change = changes[0].id;
+    out->first_day = out->last_day = changes[0].day;
+    for (size_t i = 0; i < n; i++) {
+        const dms_notify_change *c = &changes[i];
+        v[i] = c;
+        if (c->id < out->first_change)
+            out->first_change = c->id;
+        if (c->id > out->last_change)
+            out->last_change = c->id;
+        if (c->day < out->first_day)
+            out->first_day = c->day;
+        if (c->day > out->last_day)
+            out->last_day = c->day;
+    }
+    qsort(v, n, sizeof *v, by_action_then_policy);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || by_action_then_policy(&v[i - 1], &v[i]) != 0)
+            out->by_action[v[i]->action]++;
+    qsort(v, n, sizeof *v, by_policy);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || by_policy(&v[i - 1], &v[i]) != 0)
+            out->people++;
+    qsort(v, n, sizeof *v, by_upload);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || v[i - 1]->upload != v[i]->upload)
+            out->uploads++;
+    out->upload = out->uploads == 1 ? changes[0].upload : 0;
+    out->action = changes[0].action;
+    if (n == 1)
+        snprintf(out->policy, sizeof out->policy, "%s", str(changes[0].policy));
+    free(v);
+    return DMS_OK;
+}
+
+const char *dms_notify_digest_key(const dms_notify_digest *d, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s:%ld-%ld", dms_notify_kind_name(DMS_NOTIFY_INSURED_DIGEST),
+             d->first_change, d->last_change);
+    return buf;
+}
+
+/* Appends to buf of size at *used, never past its end. */
+static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
+{
+    if (*used + 1 >= size)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(buf + *used, size - *used, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        *used = *used + (size_t)k < size ? *used + (size_t)k : size - 1;
+}
+
+void dms_notify_digest_compose(const dms_notify_digest *d, const char *employer, char *subject,
+                               size_t subject_size, char *body, size_t body_size)
+{
+    const char *who = str(employer);
+    char from[16], to[16], people[40], count[40];
+    dotted(d->first_day, from);
+    dotted(d->last_day, to);
+    if (d->changes == 1) {
+        /* One change reads as the per-person notice always did. */
+        const char *st = action_ru[(unsigned)d->action % DMS_NOTIFY_ACTIONS];
+        snprintf(subject, subject_size, "ДМС: статус застрахованного %s — %s", d->policy, st);
+        snprintf(body, body_size,
+                 "%s: застрахованный по полису %s — %s с %s.\n"
+                 "%s: insured person %s is now %s from %s.\n",
+                 who, d->policy, st, from, who, d->policy, english(st), from);
+        return;
+    }
+    thousands(d->people, people);
+    snprintf(subject, subject_size, "ДМС: изменения в списке застрахованных — %s чел.", people);
+    char batch_ru[64], batch_en[64], days_ru[48], days_en[48];
+    if (d->uploads == 1) {
+        snprintf(batch_ru, sizeof batch_ru, "загрузка %ld", d->upload);
+        snprintf(batch_en, sizeof batch_en, "upload %ld", d->upload);
+    } else {
+        snprintf(batch_ru, sizeof batch_ru, "загрузок: %zu", d->uploads);
+        snprintf(batch_en, sizeof batch_en, "%zu uploads", d->uploads);
+    }
+    if (d->first_day == d->last_day) {
+        snprintf(days_ru, sizeof days_ru, "с %s", from);
+        snprintf(days_en, sizeof days_en, "from %s", from);
+    } else {
+        snprintf(days_ru, sizeof days_ru, "с %s по %s", from, to);
+        snprintf(days_en, sizeof days_en, "between %s and %s", from, to);
+    }
+    size_t used = 0;
+    body[0] = '\0';
+    append(body, body_size, &used,
+           "%s: изменения в списке застрахованных (%s), вступают в силу %s, людей: %s.\n", who,
+           batch_ru, days_ru, people);
+    for (int a = 0; a < DMS_NOTIFY_ACTIONS; a++)
+        if (d->by_action[a] > 0)
+            append(body, body_size, &used, "  %s — %s чел.\n", action_ru[a],
+                   thousands(d->by_action[a], count));
+    append(body, body_size, &used,
+           "%s: changes to the list of insured people (%s), effective %s, %s %s.\n", who, batch_en,
+           days_en, people, d->people == 1 ? "person" : "people");
+    for (int a = 0; a < DMS_NOTIFY_ACTIONS; a++)
+        if (d->by_action[a] > 0)
+            append(body, body_size, &used, "  %s — %s\n", english(action_ru[a]),
+                   thousands(d->by_action[a], count));
 }
 
 long dms_notify_backoff(int attempt)
