@@ -7,11 +7,12 @@
  * spends its time, and why the code is shaped so: the lines go in in key
  * order, so the primary key's B-tree fills from left to right; SQLite inserts
  * through one statement bound without copying; the first import of an
- * employer's year cannot collide with a stored key and skips the upsert; and
- * the file's SHA-256 is computed beside the insert when no earlier import of
- * that year has the same number of lines (the same bytes always parse to the
- * same lines, so such a file cannot have been imported before). The lines have
- * no index but their key (migration 10): a load sorts them by service date.
+ * employer's year cannot collide with a stored key and skips the upsert; a
+ * PostgreSQL re-send deletes the lines it replaces in one join and copies all
+ * its lines in (copy_lines); and the file's SHA-256 is computed beside the insert when no earlier
+ * import of that year has the same number of lines (the same bytes always parse to the same lines,
+ * so such a file cannot have been imported before). The lines have no index but their key
+ * (migration 10): a load sorts them by service date.
  */
 #include "dms/claims_store.h"
 #include "dms/sha256.h"
