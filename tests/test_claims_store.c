@@ -302,12 +302,73 @@ static void test_shuffled_resend(void **state)
     remove_db(path);
 }
 
+/* Sum over keys [from, to) of the paid kopecks shuffled() writes with salt. */
+static int64_t paid_of(size_t from, size_t to, unsigned salt)
+{
+    int64_t sum = 0;
+    for (size_t k = from; k < to; k++)
+        sum += (int64_t)(500 + k + salt) * 100;
+    return sum;
+}
+
+static void test_partial_resend(void **state)
+{
+    (void)state;
+    char path[256];
+    dms_claims_store *cs = NULL;
+    open_fresh(path, sizeof path, &cs);
+    dms_error err;
+    dms_error_clear(&err);
+    dms_claims_import_result res;
+    size_t len1, len2, n = 0;
+    /* The same 4000 keys for two employers and two years, then a re-send of 3000 of them
+     * for one employer's year: only those are replaced, the other 1000 stay as they were,
+     * and the other employer's and year's lines with equal keys are not touched. */
+    char *t1 = shuffled(4000, 4000, 1, &len1), *t2 = shuffled(3000, 3000, 2, &len2);
+    dms_register *r1 = NULL, *r2 = NULL;
+    assert_int_equal(dms_claims_parse_csv(t1, len1, "p1.csv", &r1, NULL, NULL), DMS_OK);
+    assert_int_equal(dms_claims_parse_csv(t2, len2, "p2.csv", &r2, NULL, NULL), DMS_OK);
+    assert_int_equal(dms_claims_store_import(cs, "Лютик", 2025, "p1.csv", t1, len1, r1, &res, &err),
+                     DMS_OK);
+    assert_int_equal(res.inserted, 4000);
+    assert_int_equal(
+        dms_claims_store_import(cs, "Ромашка", 2025, "p1.csv", t1, len1, r1, &res, &err), DMS_OK);
+    assert_int_equal(res.inserted, 4000);
+    assert_int_equal(dms_claims_store_import(cs, "Лютик", 2026, "p1.csv", t1, len1, r1, &res, &err),
+                     DMS_OK);
+    assert_int_equal(res.inserted, 4000);
+    assert_int_equal(dms_claims_store_import(cs, "Лютик", 2025, "p2.csv", t2, len2, r2, &res, &err),
+                     DMS_OK);
+    assert_int_equal(res.already_imported, 0);
+    assert_int_equal(res.lines, 3000);
+    assert_int_equal(res.inserted, 0);
+    assert_int_equal(res.replaced, 3000);
+    assert_true(paid_total(cs, "Лютик", 2025, &n) == paid_of(0, 3000, 2) + paid_of(3000, 4000, 1));
+    assert_int_equal(n, 4000);
+    assert_true(paid_total(cs, "Ромашка", 2025, &n) == paid_of(0, 4000, 1));
+    assert_int_equal(n, 4000);
+    assert_true(paid_total(cs, "Лютик", 2026, &n) == paid_of(0, 4000, 1));
+    assert_int_equal(n, 4000);
+    /* the same re-send again is the idempotent no-op */
+    assert_int_equal(dms_claims_store_import(cs, "Лютик", 2025, "p2.csv", t2, len2, r2, &res, &err),
+                     DMS_OK);
+    assert_int_equal(res.already_imported, 1);
+    assert_true(paid_total(cs, "Лютик", 2025, &n) == paid_of(0, 3000, 2) + paid_of(3000, 4000, 1));
+    dms_register_free(r1);
+    dms_register_free(r2);
+    free(t1);
+    free(t2);
+    dms_claims_store_close(cs);
+    remove_db(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idempotent_import),
         cmocka_unit_test(test_hash_paths),
         cmocka_unit_test(test_shuffled_resend),
+        cmocka_unit_test(test_partial_resend),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
