@@ -253,6 +253,15 @@ static char *shuffled(size_t rows, size_t keys, unsigned salt, size_t *len)
     return t;
 }
 
+/* Sum over keys [from, to) of the paid kopecks shuffled() writes with salt. */
+static int64_t paid_of(size_t from, size_t to, unsigned salt)
+{
+    int64_t sum = 0;
+    for (size_t k = from; k < to; k++)
+        sum += (int64_t)(500 + k + salt) * 100;
+    return sum;
+}
+
 static void test_shuffled_resend(void **state)
 {
     (void)state;
@@ -271,19 +280,13 @@ static void test_shuffled_resend(void **state)
     assert_int_equal(dms_claims_store_import(cs, "Лютик", 2025, "s1.csv", t1, len1, r1, &res, &err),
                      DMS_OK);
     assert_int_equal(res.inserted, 3000);
-    int64_t want = 0;
-    for (size_t k = 0; k < 3000; k++)
-        want += (int64_t)(500 + k + 1) * 100;
-    assert_true(paid_total(cs, "Лютик", 2025, &n) == want);
+    assert_true(paid_total(cs, "Лютик", 2025, &n) == paid_of(0, 3000, 1));
     assert_int_equal(n, 3000);
     assert_int_equal(dms_claims_store_import(cs, "Лютик", 2025, "s2.csv", t2, len2, r2, &res, &err),
                      DMS_OK);
     assert_int_equal(res.inserted, 1000);
     assert_int_equal(res.replaced, 3000);
-    want = 0;
-    for (size_t k = 0; k < 4000; k++)
-        want += (int64_t)(500 + k + 2) * 100;
-    assert_true(paid_total(cs, "Лютик", 2025, &n) == want);
+    assert_true(paid_total(cs, "Лютик", 2025, &n) == paid_of(0, 4000, 2));
     assert_int_equal(n, 4000);
     /* loaded in service-date order, then claim id and occurrence (sorted, not by an index) */
     dms_register *back = NULL;
@@ -300,15 +303,6 @@ static void test_shuffled_resend(void **state)
     free(t2);
     dms_claims_store_close(cs);
     remove_db(path);
-}
-
-/* Sum over keys [from, to) of the paid kopecks shuffled() writes with salt. */
-static int64_t paid_of(size_t from, size_t to, unsigned salt)
-{
-    int64_t sum = 0;
-    for (size_t k = from; k < to; k++)
-        sum += (int64_t)(500 + k + salt) * 100;
-    return sum;
 }
 
 static void test_partial_resend(void **state)
