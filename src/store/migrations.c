@@ -411,14 +411,12 @@ const dms_store_migration dms_store_migrations[] = {
      * transaction and the scan reads in the order of those. SQLite has one writer at a
      * time (BEGIN IMMEDIATE, and any lone INSERT takes the same write lock), so an id
      * is committed before a higher one is given out: xact stays 0 here, and
-     * dms_xact_horizon() (db.c) is 1, so the shared queries read in the order of ids. */
+     * dms_xact_horizon() (db.c) is 1, so the shared queries read in the order of ids,
+     * by the rowid (dms_xact_floor), with no index on xact to keep up on every write. */
     {12, "notification scan: change rows record their transaction",
      "ALTER TABLE insured_change ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX insured_change_xact ON insured_change (xact, id);\n"
      "ALTER TABLE election_history ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX election_history_xact ON election_history (xact, id);\n"
      "ALTER TABLE reimb_event ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
-     "CREATE INDEX reimb_event_xact ON reimb_event (xact, id);\n"
      "ALTER TABLE notify_cursor ADD COLUMN last_xact INTEGER NOT NULL DEFAULT 0;\n"},
 };
 

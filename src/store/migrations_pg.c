@@ -372,11 +372,15 @@ const dms_store_migration dms_store_pg_migrations[] = {
      * to come, and each cursor keeps its last id with last_xact 0: it goes on from
      * where it stood. dms_xact_horizon is STABLE so that it reads the snapshot of the
      * scan's own statement: a VOLATILE function would take a newer one, whose xmin
-     * could admit a transaction that the statement itself does not see. */
+     * could admit a transaction that the statement itself does not see. The queries also
+     * say id > dms_xact_floor(cursor): 0 here, where ids do not follow the order read;
+     * on SQLite, where they do, the cursor's id, so that SQLite reads by its rowid. */
     {12, "notification scan: change rows record their transaction",
      "CREATE FUNCTION dms_xact_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$\n"
      "  SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint\n"
      "$$;\n"
+     "CREATE FUNCTION dms_xact_floor(xact bigint, id bigint) RETURNS bigint LANGUAGE sql\n"
+     "  IMMUTABLE AS $$ SELECT 0::bigint $$;\n"
      "ALTER TABLE insured_change ADD COLUMN xact bigint NOT NULL DEFAULT 0;\n"
      "ALTER TABLE insured_change ALTER COLUMN xact SET DEFAULT "
      "pg_current_xact_id()::text::bigint;\n"

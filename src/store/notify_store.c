@@ -466,9 +466,13 @@ static int cursor_set(dms_store *store, const char *name, feed_cursor at, dms_er
 
 /*
  * The condition and order of a feed over table alias T: rows after the cursor (?1, ?2),
- * of transactions ended before the statement began, in the order the cursor moves.
+ * of transactions ended before the statement began, in the order the cursor moves. The
+ * floor on the id is the cursor's id on SQLite (ids follow its one writer at a time) and
+ * 0 on PostgreSQL: it lets SQLite read by rowid without an index on xact.
  */
-#define AFTER_CURSOR(T) "(" T ".xact, " T ".id) > (?1, ?2) AND " T ".xact < dms_xact_horizon()"
+#define AFTER_CURSOR(T)                                                                            \
+    T ".id > dms_xact_floor(?1, ?2) AND (" T ".xact, " T ".id) > (?1, ?2) AND " T                  \
+      ".xact < dms_xact_horizon()"
 #define CURSOR_ORDER(T) " ORDER BY " T ".xact, " T ".id"
 
 /*
