@@ -10,7 +10,14 @@
  * An upload mixing detach, suspend and programme changes on two days is one
  * digest with each count and both days; a lone change is one two-line notice
  * naming the policy as the per-person notice did; two lone changes found by
- * one scan are one digest of two uploads.
+ * one scan are one digest of two uploads. On PostgreSQL two writers commit
+ * out of the order of their ids (A writes the lower one and stays open while
+ * B writes the higher one and commits; a scan; A commits; a scan), for the
+ * register and for the elections: every change reaches its people exactly
+ * once and a third scan queues nothing (the loss this guards against was real
+ * before migration 12). On SQLite a second writer cannot begin while the
+ * first one's write is open. After an upgrade (rows with xact 0, cursors with
+ * last_xact 0) the scan goes on where it stood.
  */
 #include <setjmp.h>
 #include <stdarg.h>

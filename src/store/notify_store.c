@@ -1,7 +1,8 @@
 /*
  * Stored notifications (notify_store.h): contacts, the inbox and outbox in
  * one table unique per employer, dedupe key and recipient, the delivery
- * log, and the daily scan with its cursors over the status-change tables.
+ * log, and the daily scan with its cursors over the status-change tables
+ * (each cursor a pair: the writing transaction and the id, see feed_cursor).
  */
 #include "dms/notify_store.h"
 
@@ -577,6 +578,8 @@ static int queue_digest(dms_store *store, const insured_row *rows, size_t n,
  * of a single change), then the cursor, all in one transaction. A scan that fails or is
  * killed half-way therefore leaves no digest behind, and the next one finds the same
  * changes and makes the same digests under the same keys: none is lost or sent twice.
+ * Only uploads whose transactions had ended are read (AFTER_CURSOR): an upload still
+ * being written when the scan begins is found whole by a later scan, never skipped.
  */
 static int insured_feed(dms_store *store, size_t *created, dms_error *err)
 {
