@@ -10,7 +10,14 @@
  * An upload mixing detach, suspend and programme changes on two days is one
  * digest with each count and both days; a lone change is one two-line notice
  * naming the policy as the per-person notice did; two lone changes found by
- * one scan are one digest of two uploads.
+ * one scan are one digest of two uploads. On PostgreSQL two writers commit
+ * out of the order of their ids (A writes the lower one and stays open while
+ * B writes the higher one and commits; a scan; A commits; a scan), for the
+ * register and for the elections: every change reaches its people exactly
+ * once and a third scan queues nothing (the loss this guards against was real
+ * before migration 12). On SQLite a second writer cannot begin while the
+ * first one's write is open. After an upgrade (rows with xact 0, cursors with
+ * last_xact 0) the scan goes on where it stood.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,21 +50,21 @@ static size_t nemployees;
 
 #define HEADER "Действие;Дата действия;Номер полиса;Табельный номер;ФИО;Программа\n"
 
-/* Applies the register template text to employer as one upload. */
-static void submit(long employer, const char *text)
+/* Applies the register template text to employer as one upload, on connection s. */
+static void submit_on(dms_store *s, long employer, const char *text)
 {
     dms_error err;
     dms_insured_batch *batch = NULL;
     dms_insured_outcome *outcome = NULL;
     long today = 0;
-    dms_store_tenant_set(store, employer);
+    dms_store_tenant_set(s, employer);
     assert_int_equal(
         dms_insured_template_read(text, strlen(text), DMS_INSURED_CSV, "t.csv", &batch, &err),
         DMS_OK);
     assert_true(dms_date_parse("2026-01-01", &today));
     dms_register_submit opts = {
         .author = "test", .source = "t.csv", .today = today, .retro_days = 3660};
-    assert_int_equal(dms_register_store_submit(store, batch, &opts, &outcome, NULL, NULL, &err),
+    assert_int_equal(dms_register_store_submit(s, batch, &opts, &outcome, NULL, NULL, &err),
                      DMS_OK);
     if (!outcome->ok) {
         json_t *j = dms_insured_outcome_json(outcome);
@@ -69,6 +76,11 @@ static void submit(long employer, const char *text)
     assert_true(outcome->ok);
     dms_insured_outcome_free(outcome);
     dms_insured_batch_free(batch);
+}
+
+static void submit(long employer, const char *text)
+{
+    submit_on(store, employer, text);
 }
 
 static size_t scan(void)
@@ -208,8 +220,8 @@ static void bulk_upload_is_one_digest_per_employer(void **state)
     free(v);
     /* Again, and after the cursor went back to the start: nothing new. */
     assert_int_equal(scan(), 0);
-    assert_int_equal(dms_sql_exec(store, "UPDATE notify_cursor SET last_id = 0 WHERE name = "
-                                         "'insured'"),
+    assert_int_equal(dms_sql_exec(store, "UPDATE notify_cursor SET last_xact = 0, last_id = 0 "
+                                         "WHERE name = 'insured'"),
                      DMS_SQL_OK);
     assert_int_equal(scan(), 0);
     v = inbox(emp_a, "hr", NULL, &n);
@@ -285,12 +297,178 @@ static void lone_changes(void **state)
     assert_int_equal(scan(), 0);
 }
 
+/* ---- writers that commit out of the order of their ids (PostgreSQL) ---------------- */
+
+static size_t inbox_count(long employer, const char *role, const char *employee)
+{
+    size_t n = 0;
+    free(inbox(employer, role, employee, &n));
+    return n;
+}
+
+/* A second connection to the test's database, as another server thread or replica has. */
+static dms_store *second_connection(void)
+{
+    dms_store *s = NULL;
+    dms_error err;
+    assert_int_equal(dms_store_open(db, &s, &err), DMS_OK);
+    return s;
+}
+
+/*
+ * Writer A opens a transaction with a plain BEGIN, that is without the writers' advisory
+ * lock dms_enrol_begin takes (with it, B would wait for A and the ids could not cross):
+ * the scan must not depend on every writer taking that lock.
+ */
+static void begin_unlocked(dms_store *a)
+{
+    assert_int_equal(dms_sql_exec(a, "BEGIN"), DMS_SQL_OK);
+}
+
+/*
+ * The register: A detaches A-50 (the lower id) and stays open; B detaches A-51 (the
+ * higher id) and commits; a scan; A commits; a scan. Each employee heard of their own
+ * change exactly once, HR got its digest(s), and a third scan queues nothing. Before
+ * the scan read in the order of the writers' transactions, the first scan moved the
+ * cursor past A-50's change while it was uncommitted, and no scan ever found it.
+ */
+static void register_commits_out_of_order(void **state)
+{
+    (void)state;
+    assert_int_equal(scan(), 0);
+    if (!store_target_is_pg()) {
+        /* SQLite has one writer at a time, so ids cannot cross: while A's change is
+         * written and not committed, B cannot even begin (BUSY at once without a wait). */
+        dms_error err;
+        dms_store *a = second_connection();
+        begin_unlocked(a);
+        submit_on(a, emp_a, HEADER "открепить;01.05.2026;A-50;;;\n");
+        dms_sql_nowait(store, true);
+        assert_int_equal(dms_enrol_begin(store, &err), DMS_ECONFLICT);
+        dms_sql_nowait(store, false);
+        dms_sql_rollback(a);
+        dms_store_close(a);
+        return;
+    }
+    size_t had50 = inbox_count(emp_a, "employee", employees[50]),
+           had51 = inbox_count(emp_a, "employee", employees[51]),
+           hr = inbox_count(emp_a, "hr", NULL);
+    dms_store *a = second_connection();
+    begin_unlocked(a);
+    submit_on(a, emp_a, HEADER "открепить;01.05.2026;A-50;;;\n");
+    submit(emp_a, HEADER "открепить;01.05.2026;A-51;;;\n");
+    size_t first = scan();
+    assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
+    size_t second = scan();
+    assert_int_equal(scan(), 0);
+    /* Two employee notices and one digest (both found by one scan) or two. */
+    assert_in_range(first + second, 3, 4);
+    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + first + second - 2);
+    const char *policy[2] = {"A-50", "A-51"};
+    size_t had[2] = {had50, had51};
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        dms_notification *v = inbox(emp_a, "employee", employees[50 + i], &n);
+        assert_int_equal(n, had[i] + 1);
+        char want[128];
+        snprintf(want, sizeof want, "ДМС: статус застрахованного %s — исключён", policy[i]);
+        assert_string_equal(v[0].subject, want);
+        free(v);
+    }
+    dms_store_close(a);
+}
+
+/* Writes the election of employee (created on the first call) moving from -> to. */
+static void election_move(dms_store *s, const char *employee, enum dms_election_status from,
+                          enum dms_election_status to)
+{
+    dms_error err;
+    dms_enrol_election e;
+    dms_store_tenant_set(s, emp_a);
+    if (dms_enrol_election_get(s, employee, &e, &err) != DMS_OK) {
+        memset(&e, 0, sizeof e);
+        snprintf(e.employee_id, sizeof e.employee_id, "%s", employee);
+        snprintf(e.options, sizeof e.options, "[]");
+        e.version = 1;
+    }
+    e.status = to;
+    dms_election_history h = {.version = e.version, .from = from, .to = to};
+    snprintf(h.actor, sizeof h.actor, "test");
+    snprintf(h.at, sizeof h.at, "2026-01-02T10:00:00.000Z");
+    assert_int_equal(dms_enrol_election_put(s, &e, &h, DMS_ROLE_EMPLOYEE, &err), DMS_OK);
+}
+
+/* One of the scan's other feeds, the elections: the same crossing of two writers. */
+static void election_commits_out_of_order(void **state)
+{
+    (void)state;
+    if (!store_target_is_pg())
+        skip();
+    dms_error err;
+    const char *x = employees[100], *y = employees[101];
+    /* Two drafts (a first line has no previous status: no notice). */
+    assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
+    election_move(store, x, DMS_ELECTION_STATUS_COUNT, DMS_ELECTION_DRAFT);
+    election_move(store, y, DMS_ELECTION_STATUS_COUNT, DMS_ELECTION_DRAFT);
+    assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
+    assert_int_equal(scan(), 0);
+    size_t hr = inbox_count(emp_a, "hr", NULL);
+    size_t had[2] = {inbox_count(emp_a, "employee", x), inbox_count(emp_a, "employee", y)};
+    dms_store *a = second_connection();
+    begin_unlocked(a);
+    election_move(a, x, DMS_ELECTION_DRAFT, DMS_ELECTION_SUBMITTED);
+    assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
+    election_move(store, y, DMS_ELECTION_DRAFT, DMS_ELECTION_SUBMITTED);
+    assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
+    size_t first = scan();
+    assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
+    size_t second = scan();
+    assert_int_equal(scan(), 0);
+    /* Each move: its employee once; HR once (its key is the status and the day, so two
+     * employees submitting on one day are one notice to HR). */
+    assert_int_equal(first + second, 3);
+    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + 1);
+    const char *who[2] = {x, y};
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        dms_notification *v = inbox(emp_a, "employee", who[i], &n);
+        assert_int_equal(n, had[i] + 1);
+        assert_string_equal(v[0].kind, "election_status");
+        free(v);
+    }
+    dms_store_close(a);
+}
+
+/*
+ * A database upgraded to migration 12 (as after the upgrade, every change row has xact 0
+ * and each cursor its last id with last_xact 0): the scan goes on where it stood, queueing
+ * nothing for the changes it had read, and then finds a new change once.
+ */
+static void upgraded_database_goes_on(void **state)
+{
+    (void)state;
+    assert_int_equal(scan(), 0);
+    assert_int_equal(dms_sql_exec(store, "UPDATE insured_change SET xact = 0; UPDATE "
+                                         "election_history SET xact = 0; UPDATE reimb_event SET "
+                                         "xact = 0; UPDATE notify_cursor SET last_xact = 0"),
+                     DMS_SQL_OK);
+    assert_int_equal(scan(), 0);
+    size_t had = inbox_count(emp_a, "employee", employees[52]);
+    submit(emp_a, HEADER "приостановить;01.06.2026;A-52;;;\n");
+    assert_int_equal(scan(), 1 + 1);
+    assert_int_equal(inbox_count(emp_a, "employee", employees[52]), had + 1);
+    assert_int_equal(scan(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bulk_upload_is_one_digest_per_employer),
         cmocka_unit_test(mixed_upload_counts_each_action),
         cmocka_unit_test(lone_changes),
+        cmocka_unit_test(register_commits_out_of_order),
+        cmocka_unit_test(election_commits_out_of_order),
+        cmocka_unit_test(upgraded_database_goes_on),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -36,7 +36,13 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
  * (insured people, elections, reimbursement requests; cursors kept in the
  * store). An insured person's change goes to the employee; HR gets one
  * digest per employer and upload (the uploads of one change found by the
- * scan: one digest), queued with the cursor's move in one transaction.
+ * scan: one digest). Each feed queues its notices and moves its cursor in
+ * one transaction. A feed reads the changes of transactions that had ended
+ * when it began, in the order (transaction, id), and its cursor keeps that
+ * pair: on PostgreSQL ids are given out at INSERT but transactions commit
+ * in another order, so a change whose transaction is still open is left to
+ * a later scan rather than passed by (migration 12). A long transaction
+ * anywhere on the server therefore delays notices, never loses them.
  * *created (may be NULL) receives the notifications added.
  */
 int dms_notify_store_scan(dms_store *store, long today, size_t *created /* OUT */, dms_error *err);

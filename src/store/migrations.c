@@ -407,6 +407,17 @@ const dms_store_migration dms_store_migrations[] = {
     {11, "employer imports: an index holding the import time",
      "CREATE INDEX enrol_employer_stamp ON enrol_employer (tenant, id, imported_at);\n"
      "DROP INDEX IF EXISTS enrol_employer_tenant;\n"},
+    /* In step with PostgreSQL's step 12, where each change row records its writing
+     * transaction and the scan reads in the order of those. SQLite has one writer at a
+     * time (BEGIN IMMEDIATE, and any lone INSERT takes the same write lock), so an id
+     * is committed before a higher one is given out: xact stays 0 here, and
+     * dms_xact_horizon() (db.c) is 1, so the shared queries read in the order of ids,
+     * by the rowid (dms_xact_floor), with no index on xact to keep up on every write. */
+    {12, "notification scan: change rows record their transaction",
+     "ALTER TABLE insured_change ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE election_history ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE reimb_event ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE notify_cursor ADD COLUMN last_xact INTEGER NOT NULL DEFAULT 0;\n"},
 };
 
 const int dms_store_migration_count =

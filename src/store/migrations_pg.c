@@ -360,6 +360,40 @@ const dms_store_migration dms_store_pg_migrations[] = {
     {11, "employer imports: an index holding the import time",
      "CREATE INDEX enrol_employer_stamp ON enrol_employer (tenant, id, imported_at);\n"
      "DROP INDEX IF EXISTS enrol_employer_tenant;\n"},
+    /* The notification scan's cursors follow the writers' transactions, not the ids
+     * alone: an id comes from its sequence when the row is inserted, but transactions
+     * commit in another order, so a scan that found id 105 committed could move past
+     * id 100 of a transaction still open. Each change row records its transaction
+     * (pg_current_xact_id, as a bigint so the queries and the cursor are the same on
+     * both engines; a 64-bit transaction id never reaches 2^63), and the scan reads
+     * only the rows of transactions older than its snapshot's xmin, all of which have
+     * ended, in the order (xact, id). The rows from before have xact 0 (added with a
+     * constant default, which rewrites nothing), placing them before any transaction
+     * to come, and each cursor keeps its last id with last_xact 0: it goes on from
+     * where it stood. dms_xact_horizon is STABLE so that it reads the snapshot of the
+     * scan's own statement: a VOLATILE function would take a newer one, whose xmin
+     * could admit a transaction that the statement itself does not see. The queries also
+     * say id > dms_xact_floor(cursor): 0 here, where ids do not follow the order read;
+     * on SQLite, where they do, the cursor's id, so that SQLite reads by its rowid. */
+    {12, "notification scan: change rows record their transaction",
+     "CREATE FUNCTION dms_xact_horizon() RETURNS bigint LANGUAGE sql STABLE AS $$\n"
+     "  SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint\n"
+     "$$;\n"
+     "CREATE FUNCTION dms_xact_floor(xact bigint, id bigint) RETURNS bigint LANGUAGE sql\n"
+     "  IMMUTABLE AS $$ SELECT 0::bigint $$;\n"
+     "ALTER TABLE insured_change ADD COLUMN xact bigint NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE insured_change ALTER COLUMN xact SET DEFAULT "
+     "pg_current_xact_id()::text::bigint;\n"
+     "CREATE INDEX insured_change_xact ON insured_change (xact, id);\n"
+     "ALTER TABLE election_history ADD COLUMN xact bigint NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE election_history ALTER COLUMN xact SET DEFAULT "
+     "pg_current_xact_id()::text::bigint;\n"
+     "CREATE INDEX election_history_xact ON election_history (xact, id);\n"
+     "ALTER TABLE reimb_event ADD COLUMN xact bigint NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE reimb_event ALTER COLUMN xact SET DEFAULT "
+     "pg_current_xact_id()::text::bigint;\n"
+     "CREATE INDEX reimb_event_xact ON reimb_event (xact, id);\n"
+     "ALTER TABLE notify_cursor ADD COLUMN last_xact bigint NOT NULL DEFAULT 0;\n"},
 };
 
 const int dms_store_pg_migration_count =

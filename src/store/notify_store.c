@@ -1,7 +1,8 @@
 /*
  * Stored notifications (notify_store.h): contacts, the inbox and outbox in
  * one table unique per employer, dedupe key and recipient, the delivery
- * log, and the daily scan with its cursors over the status-change tables.
+ * log, and the daily scan with its cursors over the status-change tables
+ * (each cursor a pair: the writing transaction and the id, see feed_cursor).
  */
 #include "dms/notify_store.h"
 
@@ -414,31 +415,48 @@ static int scan_employer(dms_store *store, long today, size_t *created, dms_erro
     return status;
 }
 
-static long cursor_get(dms_store *store, const char *name)
+/*
+ * Where a feed stands: the last change it read, as (writing transaction, id). The
+ * feeds read in that order and only the rows of transactions that had ended when the
+ * scan's statement began (c.xact < dms_xact_horizon(), migration 12): a transaction's
+ * rows all become visible at once, and any transaction still open then has an xact at
+ * or above the horizon, so it is read by a later scan, after every row it follows.
+ * Reading by id alone lost changes on PostgreSQL, where ids are given out at INSERT
+ * but transactions commit in another order. On SQLite xact is 0 and the horizon 1.
+ */
+typedef struct feed_cursor {
+    long long xact;
+    long id;
+} feed_cursor;
+
+static feed_cursor cursor_get(dms_store *store, const char *name)
 {
     dms_stmt *stmt = NULL;
-    long id = 0;
-    if (dms_sql_prepare(store, "SELECT last_id FROM notify_cursor WHERE name = ?1", &stmt) ==
-        DMS_SQL_OK) {
+    feed_cursor at = {0, 0};
+    if (dms_sql_prepare(store, "SELECT last_xact, last_id FROM notify_cursor WHERE name = ?1",
+                        &stmt) == DMS_SQL_OK) {
         dms_sql_bind_text(stmt, 1, name);
-        if (dms_sql_step(stmt) == DMS_SQL_ROW)
-            id = (long)dms_sql_column_int64(stmt, 0);
+        if (dms_sql_step(stmt) == DMS_SQL_ROW) {
+            at.xact = dms_sql_column_int64(stmt, 0);
+            at.id = (long)dms_sql_column_int64(stmt, 1);
+        }
     }
     dms_sql_finalize(stmt);
-    return id;
+    return at;
 }
 
-static int cursor_set(dms_store *store, const char *name, long id, dms_error *err)
+static int cursor_set(dms_store *store, const char *name, feed_cursor at, dms_error *err)
 {
     dms_stmt *stmt = NULL;
-    int status =
-        dms_store_prepare(store,
-                          "INSERT INTO notify_cursor (name, last_id) VALUES (?1, ?2) ON CONFLICT "
-                          "(name) DO UPDATE SET last_id = excluded.last_id",
-                          &stmt, err);
+    int status = dms_store_prepare(
+        store,
+        "INSERT INTO notify_cursor (name, last_xact, last_id) VALUES (?1, ?2, ?3) ON CONFLICT "
+        "(name) DO UPDATE SET last_xact = excluded.last_xact, last_id = excluded.last_id",
+        &stmt, err);
     if (status == DMS_OK) {
         dms_sql_bind_text(stmt, 1, name);
-        dms_sql_bind_int64(stmt, 2, id);
+        dms_sql_bind_int64(stmt, 2, at.xact);
+        dms_sql_bind_int64(stmt, 3, at.id);
         int rc = dms_sql_step(stmt);
         if (rc != DMS_SQL_DONE)
             status = dms_store_fail(store, rc, "moving a cursor", err);
@@ -447,20 +465,45 @@ static int cursor_set(dms_store *store, const char *name, long id, dms_error *er
     return status;
 }
 
-/* One feed of status changes: rows (id, tenant, object, employee, status text, day). */
+/*
+ * The condition and order of a feed over table alias T: rows after the cursor (?1, ?2),
+ * of transactions ended before the statement began, in the order the cursor moves. The
+ * floor on the id is the cursor's id on SQLite (ids follow its one writer at a time) and
+ * 0 on PostgreSQL: it lets SQLite read by rowid without an index on xact.
+ */
+#define AFTER_CURSOR(T)                                                                            \
+    T ".id > dms_xact_floor(?1, ?2) AND (" T ".xact, " T ".id) > (?1, ?2) AND " T                  \
+      ".xact < dms_xact_horizon()"
+#define CURSOR_ORDER(T) " ORDER BY " T ".xact, " T ".id"
+
+/*
+ * One feed of status changes: rows (id, tenant, object, employee, status text, day, xact)
+ * after the cursor, their notices and the cursor's move in one transaction (as the
+ * register's feed): the key of a notice without a day of its own holds the scan's day, so
+ * a scan killed between the notices and the cursor, run again on another day, would queue
+ * them again under other keys.
+ */
 static int feed(dms_store *store, const char *name, const char *sql, enum dms_notify_kind kind,
                 long today, size_t *created, dms_error *err)
 {
-    long from = cursor_get(store, name), last = from;
-    dms_stmt *stmt = NULL;
-    int status = dms_store_prepare(store, sql, &stmt, err);
+    bool own = !dms_sql_in_transaction(store);
+    int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
-    dms_sql_bind_int64(stmt, 1, from);
-    int rc;
+    feed_cursor at = cursor_get(store, name);
+    bool moved = false;
+    dms_stmt *stmt = NULL;
+    status = dms_store_prepare(store, sql, &stmt, err);
+    if (status == DMS_OK) {
+        dms_sql_bind_int64(stmt, 1, at.xact);
+        dms_sql_bind_int64(stmt, 2, at.id);
+    }
+    int rc = DMS_SQL_DONE;
     while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         char object[64], employee[64], what[64];
-        last = (long)dms_sql_column_int64(stmt, 0);
+        at.id = (long)dms_sql_column_int64(stmt, 0);
+        at.xact = dms_sql_column_int64(stmt, 6);
+        moved = true;
         dms_store_column_text(stmt, 2, object, sizeof object);
         dms_store_column_text(stmt, 3, employee, sizeof employee);
         dms_store_column_text(stmt, 4, what, sizeof what);
@@ -469,9 +512,15 @@ static int feed(dms_store *store, const char *name, const char *sql, enum dms_no
         dms_notify_event e = {kind, object, employee, what, day, 0, 0};
         status = dms_notify_store_enqueue(store, &e, created, err);
     }
+    if (status == DMS_OK && rc != DMS_SQL_DONE)
+        status = dms_store_fail(store, rc, "reading status changes", err);
     dms_sql_finalize(stmt);
-    if (status == DMS_OK && last > from)
-        status = cursor_set(store, name, last, err);
+    if (status == DMS_OK && moved)
+        status = cursor_set(store, name, at, err);
+    if (own && status == DMS_OK)
+        return dms_enrol_commit(store, err);
+    if (own)
+        dms_enrol_rollback(store);
     return status;
 }
 
@@ -529,6 +578,8 @@ static int queue_digest(dms_store *store, const insured_row *rows, size_t n,
  * of a single change), then the cursor, all in one transaction. A scan that fails or is
  * killed half-way therefore leaves no digest behind, and the next one finds the same
  * changes and makes the same digests under the same keys: none is lost or sent twice.
+ * Only uploads whose transactions had ended are read (AFTER_CURSOR): an upload still
+ * being written when the scan begins is found whole by a later scan, never skipped.
  */
 static int insured_feed(dms_store *store, size_t *created, dms_error *err)
 {
@@ -536,7 +587,7 @@ static int insured_feed(dms_store *store, size_t *created, dms_error *err)
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
-    long from = cursor_get(store, "insured"), last = from;
+    feed_cursor at = cursor_get(store, "insured");
     insured_row *rows = NULL;
     dms_notify_change *scratch = NULL;
     size_t n = 0, cap = 0;
@@ -544,13 +595,14 @@ static int insured_feed(dms_store *store, size_t *created, dms_error *err)
     status = dms_store_prepare(
         store,
         "SELECT c.id, c.tenant, c.policy, coalesce(p.employee_id, c.employee_id), c.action, "
-        "c.effective_day, c.upload, u.changes FROM insured_change c JOIN insured_upload u ON "
-        "u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND p.policy = "
-        "c.policy WHERE c.id > ?1 ORDER BY c.id",
+        "c.effective_day, c.upload, u.changes, c.xact FROM insured_change c JOIN insured_upload "
+        "u ON u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND p.policy = "
+        "c.policy WHERE " AFTER_CURSOR("c") CURSOR_ORDER("c"),
         &stmt, err);
     if (status != DMS_OK)
         goto out;
-    dms_sql_bind_int64(stmt, 1, from);
+    dms_sql_bind_int64(stmt, 1, at.xact);
+    dms_sql_bind_int64(stmt, 2, at.id);
     int rc;
     while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         if (n == cap) {
@@ -564,7 +616,8 @@ static int insured_feed(dms_store *store, size_t *created, dms_error *err)
         }
         insured_row *r = &rows[n++];
         char employee[64];
-        r->id = last = (long)dms_sql_column_int64(stmt, 0);
+        r->id = at.id = (long)dms_sql_column_int64(stmt, 0);
+        at.xact = dms_sql_column_int64(stmt, 8);
         r->tenant = (long)dms_sql_column_int64(stmt, 1);
         dms_store_column_text(stmt, 2, r->policy, sizeof r->policy);
         dms_store_column_text(stmt, 3, employee, sizeof employee);
@@ -595,8 +648,8 @@ static int insured_feed(dms_store *store, size_t *created, dms_error *err)
             ;
         status = queue_digest(store, rows + i, j - i, scratch, created, err);
     }
-    if (status == DMS_OK && last > from)
-        status = cursor_set(store, "insured", last, err);
+    if (status == DMS_OK && n > 0)
+        status = cursor_set(store, "insured", at, err);
 out:
     free(scratch);
     free(rows);
@@ -624,17 +677,17 @@ int dms_notify_store_scan(dms_store *store, long today, size_t *created, dms_err
         status = insured_feed(store, &made, err);
     if (status == DMS_OK)
         status = feed(store, "election",
-                      "SELECT h.id, e.tenant, 'election', e.employee_id, h.to_status, NULL FROM "
-                      "election_history h JOIN election e ON e.id = h.election_id WHERE h.id > ?1 "
-                      "AND h.from_status IS NOT NULL ORDER BY h.id",
+                      "SELECT h.id, e.tenant, 'election', e.employee_id, h.to_status, NULL, "
+                      "h.xact FROM election_history h JOIN election e ON e.id = h.election_id "
+                      "WHERE " AFTER_CURSOR("h") " AND h.from_status IS NOT NULL" CURSOR_ORDER("h"),
                       DMS_NOTIFY_ELECTION_STATUS, today, &made, err);
     if (status == DMS_OK)
         status = feed(store, "reimbursement",
                       "SELECT v.id, v.tenant, 'R-' || v.request, r.employee_id, CASE v.to_status "
                       "WHEN 0 THEN 'подано' WHEN 1 THEN 'на рассмотрении' WHEN 2 THEN 'запрошены "
                       "документы' WHEN 3 THEN 'одобрено' WHEN 4 THEN 'выплачено' ELSE 'отказано' "
-                      "END, NULL FROM reimb_event v JOIN reimb_request r ON r.id = v.request WHERE "
-                      "v.id > ?1 ORDER BY v.id",
+                      "END, NULL, v.xact FROM reimb_event v JOIN reimb_request r ON r.id = "
+                      "v.request WHERE " AFTER_CURSOR("v") CURSOR_ORDER("v"),
                       DMS_NOTIFY_REQUEST_STATUS, today, &made, err);
     dms_store_tenant_set(store, saved);
     if (created != NULL)
