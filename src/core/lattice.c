@@ -891,6 +891,34 @@ int dms_placed_coarsen(const dms_placed *in, double new_span, dms_placed *out, d
         size_t len = end - k, i = 0;
         double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, b0 = 0.0, b1 = 0.0, b2 = 0.0, b3 = 0.0;
         double w = 0.0;
+#ifdef __SSE2__
+        /* The four partial sums of each kind two to a register: every lane
+         * makes the scalar loop's very operations (the weights are whole
+         * numbers, exact), so the same doubles in half the instructions. */
+        if (len >= 4) {
+            __m128d sa01 = _mm_setzero_pd(), sa23 = sa01, sb01 = sa01, sb23 = sa01;
+            __m128d w01 = _mm_set_pd(1.0, 0.0), w23 = _mm_set_pd(3.0, 2.0);
+            const __m128d four = _mm_set1_pd(4.0);
+            for (; i + 4 <= len; i += 4) {
+                __m128d q01 = _mm_loadu_pd(q + i), q23 = _mm_loadu_pd(q + i + 2);
+                sa01 = _mm_add_pd(sa01, q01);
+                sa23 = _mm_add_pd(sa23, q23);
+                sb01 = _mm_add_pd(sb01, _mm_mul_pd(w01, q01));
+                sb23 = _mm_add_pd(sb23, _mm_mul_pd(w23, q23));
+                w01 = _mm_add_pd(w01, four);
+                w23 = _mm_add_pd(w23, four);
+            }
+            a0 = _mm_cvtsd_f64(sa01);
+            a1 = _mm_cvtsd_f64(_mm_unpackhi_pd(sa01, sa01));
+            a2 = _mm_cvtsd_f64(sa23);
+            a3 = _mm_cvtsd_f64(_mm_unpackhi_pd(sa23, sa23));
+            b0 = _mm_cvtsd_f64(sb01);
+            b1 = _mm_cvtsd_f64(_mm_unpackhi_pd(sb01, sb01));
+            b2 = _mm_cvtsd_f64(sb23);
+            b3 = _mm_cvtsd_f64(_mm_unpackhi_pd(sb23, sb23));
+            w = _mm_cvtsd_f64(w01);
+        }
+#endif
         for (; i + 4 <= len; i += 4, w += 4.0) {
             a0 += q[i];
             a1 += q[i + 1];
