@@ -260,14 +260,14 @@ double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
 
 /*
  * 1 / sqrt(w), w = 1 - beta (z - 1), in place over z[0..n-1] (as re, im
- * pairs), then its integer power (q^2, q^3, ... by repeated products):
- * dms_frequency_pgf's very expressions for a size that is a multiple of
- * 1/2. The square roots and divisions dominate: with SSE2 (every x86-64)
- * two points go at once, and as vector square roots and divisions round
- * as the scalar ones do, the doubles are the same (test_dist checks them
- * bit for bit).
+ * pairs), raised to the integer power `powers` (q^2, q^3, ... by repeated
+ * products) while still in registers: dms_frequency_pgf's very expressions
+ * for a size that is a multiple of 1/2. The square roots and divisions
+ * dominate: with SSE2 (every x86-64) two points go at once, and as vector
+ * square roots, divisions, products and sums round as the scalar ones do,
+ * the doubles are the same (test_dist checks them bit for bit).
  */
-static void inverse_sqrt_base(double beta, double *restrict z, size_t n)
+static void inverse_sqrt_power(double beta, int powers, double *restrict z, size_t n)
 {
     size_t i = 0;
 #ifdef __SSE2__
@@ -284,8 +284,14 @@ static void inverse_sqrt_base(double beta, double *restrict z, size_t n)
         __m128d si = _mm_div_pd(wi, _mm_mul_pd(two, sr));
         __m128d qr = _mm_div_pd(sr, modulus);
         __m128d qi = _mm_div_pd(_mm_xor_pd(si, sign), modulus);
-        _mm_storeu_pd(z + 2 * i, _mm_unpacklo_pd(qr, qi));
-        _mm_storeu_pd(z + 2 * i + 2, _mm_unpackhi_pd(qr, qi));
+        __m128d pr = qr, pi = qi;
+        for (int k = 1; k < powers; k++) {
+            __m128d nr = _mm_sub_pd(_mm_mul_pd(pr, qr), _mm_mul_pd(pi, qi));
+            pi = _mm_add_pd(_mm_mul_pd(pr, qi), _mm_mul_pd(pi, qr));
+            pr = nr;
+        }
+        _mm_storeu_pd(z + 2 * i, _mm_unpacklo_pd(pr, pi));
+        _mm_storeu_pd(z + 2 * i + 2, _mm_unpackhi_pd(pr, pi));
     }
 #endif
     for (; i < n; i++) {
@@ -293,15 +299,7 @@ static void inverse_sqrt_base(double beta, double *restrict z, size_t n)
         double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
         double modulus = sqrt(wr * wr + wi * wi);
         double sr = sqrt(0.5 * (modulus + wr)), si = wi / (2.0 * sr);
-        z[2 * i] = sr / modulus;
-        z[2 * i + 1] = -si / modulus;
-    }
-}
-
-static void raise_to(int powers, double *restrict z, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        double qr = z[2 * i], qi = z[2 * i + 1];
+        double qr = sr / modulus, qi = -si / modulus;
         double pr = qr, pi = qi;
         for (int k = 1; k < powers; k++) {
             double nr = pr * qr - pi * qi;
@@ -334,10 +332,7 @@ void dms_frequency_pgf_array(const dms_frequency *freq, double complex *z, size_
             z[i] = dms_frequency_pgf(freq, z[i]);
         return;
     }
-    inverse_sqrt_base(beta, (double *)z, n);
-    int powers = (int)halves;
-    if (powers > 1)
-        raise_to(powers, (double *)z, n);
+    inverse_sqrt_power(beta, (int)halves, (double *)z, n);
 }
 
 dms_frequency dms_frequency_divide(const dms_frequency *freq, double parts)
