@@ -353,11 +353,12 @@ static void untilt(const double *x, size_t n, double theta, double *out)
 }
 
 /*
- * Work arrays of dms_compound_fft kept per thread: a quote compounds
- * hundreds of short lattices, and fresh aligned arrays for each cost as
- * much as a short transform. Kept up to SCRATCH_MAX points (longer
- * transforms allocate their own) and freed when the thread ends. They come
- * from fftw_malloc like every array the plans see: the same bits.
+ * Work arrays of dms_compound_fft and of the sums on a circle kept per
+ * thread: a quote compounds hundreds of short lattices and sums hundreds of
+ * persons, and fresh aligned arrays for each cost as much as a short
+ * transform. Kept up to SCRATCH_MAX points (longer transforms allocate
+ * their own) and freed when the thread ends. They come from fftw_malloc
+ * like every array the plans see: the same bits.
  */
 #define SCRATCH_MAX ((size_t)1 << 16)
 
@@ -365,6 +366,7 @@ typedef struct fft_scratch {
     size_t cap;
     double *x;
     fftw_complex *z;
+    fftw_complex *acc; /* a second spectrum (a sum's running product) */
 } fft_scratch;
 
 static pthread_key_t scratch_key;
@@ -376,6 +378,7 @@ static void scratch_destroy(void *p)
     fft_scratch *s = p;
     fftw_free(s->x);
     fftw_free(s->z);
+    fftw_free(s->acc);
     free(s);
 }
 
@@ -384,9 +387,9 @@ static void scratch_init(void)
     scratch_ready = pthread_key_create(&scratch_key, scratch_destroy) == 0;
 }
 
-/* w on this thread's arrays when n fits them; false otherwise (the caller
- * allocates its own). */
-static bool fft_work_scratch(fft_work *w, size_t n)
+/* w (and *acc, n/2 + 1 points, unless acc is NULL) on this thread's
+ * arrays when n fits them; false otherwise (the caller allocates its own). */
+static bool fft_work_scratch(fft_work *w, size_t n, fftw_complex **acc)
 {
     if (n > SCRATCH_MAX || pthread_once(&scratch_once, scratch_init) != 0 || !scratch_ready)
         return false;
@@ -402,15 +405,19 @@ static bool fft_work_scratch(fft_work *w, size_t n)
     if (s->cap < n) {
         fftw_free(s->x);
         fftw_free(s->z);
+        fftw_free(s->acc);
         s->x = fftw_malloc(n * sizeof *s->x);
         s->z = fftw_malloc((n / 2 + 1) * sizeof *s->z);
-        s->cap = s->x != NULL && s->z != NULL ? n : 0;
+        s->acc = fftw_malloc((n / 2 + 1) * sizeof *s->acc);
+        s->cap = s->x != NULL && s->z != NULL && s->acc != NULL ? n : 0;
         if (s->cap == 0)
             return false;
     }
     w->n = n;
     w->x = s->x;
     w->z = s->z;
+    if (acc != NULL)
+        *acc = s->acc;
     return plans_for(n, &w->forward, &w->inverse);
 }
 
@@ -470,7 +477,7 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     if (ny > n)
         ny = n;
     fft_work w;
-    bool scratch = fft_work_scratch(&w, n);
+    bool scratch = fft_work_scratch(&w, n, NULL);
     int status = scratch ? DMS_OK : fft_work_alloc(&w, n, err);
     if (status != DMS_OK)
         return status;
@@ -1024,11 +1031,12 @@ static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double 
     /* Running product of the terms' transforms; the transform of the point
      * mass at 0 is 1 everywhere. */
     fft_work w;
-    int status = fft_work_alloc(&w, m, err);
+    fftw_complex *acc = NULL;
+    bool scratch = fft_work_scratch(&w, m, &acc);
+    int status = scratch ? DMS_OK : fft_work_alloc(&w, m, err);
     if (status != DMS_OK)
         return status;
-    fftw_complex *acc = fftw_malloc((m / 2 + 1) * sizeof *acc);
-    if (acc == NULL) {
+    if (!scratch && (acc = fftw_malloc((m / 2 + 1) * sizeof *acc)) == NULL) {
         status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a sum of %zu points", m);
         goto out_free;
     }
@@ -1130,8 +1138,10 @@ static int sum_on_circle(const dms_sum_term *terms, size_t nterms, const double 
         }
     }
 out_free:
-    fftw_free(acc);
-    fft_work_free(&w);
+    if (!scratch) {
+        fftw_free(acc);
+        fft_work_free(&w);
+    }
     return status;
 }
 
