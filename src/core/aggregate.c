@@ -57,6 +57,9 @@
 #define SKEW_ALLOWANCE 1.5
 /* Severity lattice is cut where less than this mass remains. */
 #define SEVERITY_TAIL_CUT 1e-16
+/* ...and no length it could be given is shorter than where less than this
+ * remains (the masses' last bits move the cut by at most that much). */
+#define SEVERITY_SETTLED_CUT 1e-13
 /* Accuracy targets of the automatic grid (README, "How the numbers are
  * computed"): beyond them the result carries an accuracy estimate. */
 #define TARGET_LIMITED_MEAN 0.005
@@ -443,11 +446,13 @@ static double *unit_table(const dms_severity *unit, double copay, double divisor
 }
 
 /* The lattice fy[0..points-1] from the first n values of the table for
- * key, the limited means from n on being capped
- * (dms_discretize_moment_table_capped, read in place under the lock);
- * false when the table cannot be had (too long, no memory). */
+ * key, the limited means from n on being capped, and the lengths its
+ * running sum needs to reach levels (dms_discretize_moment_table_reach,
+ * read in place under the lock); false when the table cannot be had (too
+ * long, no memory). */
 static bool shared_table_discretize(const dms_severity *unit, const double *key, size_t n,
-                                    double capped, size_t points, double *fy)
+                                    double capped, size_t points, double *fy, const double *levels,
+                                    size_t nlevels, size_t *reach)
 {
     if (n > SHARED_POINTS)
         return false;
@@ -460,7 +465,8 @@ static bool shared_table_discretize(const dms_severity *unit, const double *key,
                 memcmp(shared_tables[i].key, key, sizeof shared_tables[i].key) == 0)
                 slot = &shared_tables[i];
         if (slot != NULL && slot->n >= n) {
-            dms_discretize_moment_table_capped(slot->t, n, capped, points, fy);
+            dms_discretize_moment_table_reach(slot->t, n, capped, points, fy, levels, nlevels,
+                                              reach);
             pthread_mutex_unlock(&shared_lock);
             return true;
         }
@@ -578,7 +584,8 @@ static bool shared_lattice(const dms_aggregate_spec *spec, double span, double d
 {
     shared_plan sp;
     if (!shared_plan_of(spec, span, divisor, points, &sp) ||
-        !shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy))
+        !shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy, NULL, 0,
+                                 NULL))
         return false;
     if (identity != NULL)
         shared_identity(&sp, points, identity);
@@ -601,26 +608,6 @@ static double fft_work_of(size_t fft_n)
  * route than dms_discretize_payment (the shared tables) are used only where
  * the choice cannot turn on those bits, so that quotes keep their kopecks.
  */
-/* In one pass over fy, the shortest length severity_length could give
- * (method_is_settled's) and the one it gives (the same sums). */
-static void lattice_lengths(const double *fy, size_t points, size_t *shortest, size_t *ny)
-{
-    double cumulative = 0.0;
-    bool crossed = false;
-    *shortest = *ny = points;
-    for (size_t k = 0; k < points; k++) {
-        cumulative += fy[k];
-        if (!crossed && cumulative >= 1.0 - 1e-13) {
-            *shortest = k + 1;
-            crossed = true;
-        }
-        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT) { /* past the first crossing too */
-            *ny = k + 1;
-            return;
-        }
-    }
-}
-
 /* method_is_settled's answer from the shortest length. */
 static bool settled_at(size_t points, size_t shortest, size_t fft_n)
 {
@@ -635,7 +622,7 @@ static bool method_is_settled_by(const double *fy, size_t points, size_t fft_n, 
     size_t shortest = points; /* the shortest length severity_length could give */
     for (size_t k = 0; k < points; k++) {
         cumulative += fy[k];
-        if (cumulative >= 1.0 - 1e-13) {
+        if (cumulative >= 1.0 - SEVERITY_SETTLED_CUT) {
             shortest = k + 1;
             break;
         }
@@ -1060,8 +1047,14 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         if (want != NULL ? compound_get_capped(key, want, span, method, &status, err)
                          : compound_get(key, pmf, n, method))
             goto out_fy;
-        if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy)) {
-            lattice_lengths(fy, points, &shortest, &ny);
+        /* The shortest length severity_length could give (method_is_settled's)
+         * and the one it gives, from the sums the discretisation makes. */
+        const double levels[2] = {1.0 - SEVERITY_SETTLED_CUT, 1.0 - SEVERITY_TAIL_CUT};
+        size_t reach[2];
+        if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy, levels, 2,
+                                    reach)) {
+            shortest = reach[0];
+            ny = reach[1];
             shared = *method != DMS_METHOD_AUTO || settled_at(points, shortest, fft_n);
         }
     }

@@ -156,10 +156,28 @@ void dms_discretize_moment_table(const double *t, size_t n, double *f)
 void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double capped, size_t n,
                                         double *f)
 {
+    dms_discretize_moment_table_reach(t, uncapped, capped, n, f, NULL, 0, NULL);
+}
+
+/* The levels from *met on that the running sum held (up to point k) has
+ * reached get their length k + 1. */
+static inline void mark_reached(double held, size_t k, const double *levels, size_t nlevels,
+                                size_t *met, size_t *reach)
+{
+    while (*met < nlevels && held >= levels[*met])
+        reach[(*met)++] = k + 1;
+}
+
+void dms_discretize_moment_table_reach(const double *t, size_t uncapped, double capped, size_t n,
+                                       double *f, const double *levels, size_t nlevels,
+                                       size_t *reach)
+{
+    size_t met = 0;
     if (n == 0)
-        return;
+        goto out_unmet;
     f[0] = fmax(1.0 - LEV(1), 0.0);
     double held = f[0];
+    mark_reached(held, 0, levels, nlevels, &met, reach);
     size_t k = 1;
     /* Where the table holds both neighbours, no test per point. */
     size_t plain = uncapped > 1 ? uncapped - 1 : 0;
@@ -167,13 +185,19 @@ void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double
         double mass = 2.0 * t[k] - t[k - 1] - t[k + 1];
         f[k] = mass > 0 ? mass : 0.0; /* cancellation can leave -1e-17 */
         held += f[k];
+        mark_reached(held, k, levels, nlevels, &met, reach);
     }
     for (; k < n && held < 1.0 - EXHAUSTED; k++) {
         double mass = 2.0 * LEV(k) - LEV(k - 1) - LEV(k + 1);
         f[k] = mass > 0 ? mass : 0.0;
         held += f[k];
+        mark_reached(held, k, levels, nlevels, &met, reach);
     }
+    /* The masses from k on are 0: the sum stays where it is. */
     memset(f + k, 0, (n - k) * sizeof *f);
+out_unmet:
+    while (met < nlevels)
+        reach[met++] = n;
 }
 #undef LEV
 
