@@ -1357,26 +1357,6 @@ static int capped_into(const dms_aggdist *dist, double limit, double *limited_me
     double span = dist->span;
     size_t keep = points_below(dist->n, span, limit);
     double position = limit / span;
-    /* The capped lattice differs from f only at base and base + 1; before
-     * base its moments are summed in the same pass as the limited mean. */
-    size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
-    size_t unchanged = base < keep ? base : keep;
-    double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
-    size_t k = 0;
-    for (; k < unchanged; k++) {
-        double p = f[k], x = (double)k;
-        below_mass += p;
-        below_mean += x * span * p;
-        m1 += x * p;
-        m2 += x * x * p;
-    }
-    mass = below_mass; /* so far the same sum */
-    for (; k < keep; k++) {
-        below_mass += f[k];
-        below_mean += (double)k * span * f[k];
-    }
-    double above = 1.0 - below_mass;
-    *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
     out->span = span;
     out->n = keep + 2;
     if (own != NULL) {
@@ -1385,12 +1365,35 @@ static int capped_into(const dms_aggdist *dist, double limit, double *limited_me
             free(own);
             return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
         }
-    } else {
-        if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
-            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
-        if (keep > 0)
-            memcpy(out->pmf, f, keep * sizeof *out->pmf);
+        f = out->pmf;
+    } else if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL) {
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
     }
+    /* The capped lattice differs from f only at base and base + 1; before
+     * base its moments are summed in the same pass as the limited mean, and
+     * the points copied in it (in place when f is own): the sums are chains
+     * of dependent additions, in whose shadow the copy costs nothing. */
+    double *copy = out->pmf;
+    size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
+    size_t unchanged = base < keep ? base : keep;
+    double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
+    size_t k = 0;
+    for (; k < unchanged; k++) {
+        double p = f[k], x = (double)k;
+        copy[k] = p;
+        below_mass += p;
+        below_mean += x * span * p;
+        m1 += x * p;
+        m2 += x * x * p;
+    }
+    mass = below_mass; /* so far the same sum */
+    for (; k < keep; k++) {
+        copy[k] = f[k];
+        below_mass += f[k];
+        below_mean += (double)k * span * f[k];
+    }
+    double above = 1.0 - below_mass;
+    *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
     out->pmf[keep] = out->pmf[keep + 1] = 0.0;
     double rest = above; /* 1 - dms_lattice_mass(f, keep): the same sum */
     if (rest > 0 && base + 1 < out->n) {
