@@ -187,7 +187,9 @@ void dms_discretize_moment_table_reach(const double *t, size_t uncapped, double 
         held += f[k];
         mark_reached(held, k, levels, nlevels, &met, reach);
     }
-    for (; k < n && held < 1.0 - EXHAUSTED; k++) {
+    /* Past uncapped + 1 all three values are capped: the mass is exactly 0. */
+    size_t live = uncapped < n ? uncapped + 1 : n;
+    for (; k < live && held < 1.0 - EXHAUSTED; k++) {
         double mass = 2.0 * LEV(k) - LEV(k - 1) - LEV(k + 1);
         f[k] = mass > 0 ? mass : 0.0;
         held += f[k];
