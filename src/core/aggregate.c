@@ -1028,17 +1028,16 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
                            size_t *n, dms_error *err)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
-    double *fy = malloc(fft_n * sizeof *fy);
+    double *fy = NULL;
     *pmf = NULL;
-    if (fy == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
     double identity[SHARED_KEY_LEN + 3], key[COMPOUND_KEY];
     bool shared = false;
     size_t shortest = 0, ny = 0;
     shared_plan sp;
-    if (shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-        shared_plan_of(spec, span, shared_divisor, points, &sp)) {
+    bool planned = shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+                   shared_plan_of(spec, span, shared_divisor, points, &sp);
+    if (planned) {
         /* A kept compounding of the same lattice (its identity, without
          * discretising it) and frequency was one whose method choice the
          * lattice settled: what a miss would compute. */
@@ -1046,7 +1045,11 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         compound_key(identity, &spec->freq, *method, key);
         if (want != NULL ? compound_get_capped(key, want, span, method, &status, err)
                          : compound_get(key, pmf, n, method))
-            goto out_fy;
+            return status;
+    }
+    if ((fy = malloc(fft_n * sizeof *fy)) == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
+    if (planned) {
         /* The shortest length severity_length could give (method_is_settled's)
          * and the one it gives, from the sums the discretisation makes. */
         const double levels[2] = {1.0 - SEVERITY_SETTLED_CUT, 1.0 - SEVERITY_TAIL_CUT};
