@@ -719,14 +719,25 @@ static void lattice_key(const dms_severity *sev, const dms_coverage *cov, double
     memcpy(key, k, sizeof k);
 }
 
+/* The home slot of key[0..len-1] in a table of `slots` (a power of two):
+ * a word at a time, mixed so that keys differing only in whole-number
+ * fields (whose low bits are 0) spread too. A byte at a time cost as much
+ * as a short compounding's capped answers on a hit. */
+static size_t key_slot(const double *key, size_t len, size_t slots)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t bits;
+        memcpy(&bits, &key[i], sizeof bits);
+        h = (h ^ bits) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return (size_t)((h ^ (h >> 32)) & (slots - 1));
+}
+
 static size_t lattice_slot(const double *key)
 {
-    /* FNV-1a over the key's bytes. */
-    const unsigned char *b = (const unsigned char *)key;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < LATTICE_CACHE_KEY * sizeof *key; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (size_t)(h & (LATTICE_SLOTS - 1));
+    return key_slot(key, LATTICE_CACHE_KEY, LATTICE_SLOTS);
 }
 
 /* Caller holds the lock: the entry of key, or the free slot for it. */
@@ -873,11 +884,7 @@ static void compound_key(const double *identity, const dms_frequency *freq, enum
 /* Caller holds the lock: the entry of key, or the free slot for it. */
 static compound_entry *compound_find_locked(const double *key)
 {
-    const unsigned char *b = (const unsigned char *)key;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < COMPOUND_KEY * sizeof *key; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    size_t slot = (size_t)(h & (COMPOUND_SLOTS - 1));
+    size_t slot = key_slot(key, COMPOUND_KEY, COMPOUND_SLOTS);
     while (compound_table[slot].n > 0 &&
            memcmp(compound_table[slot].key, key, COMPOUND_KEY * sizeof *key) != 0)
         slot = (slot + 1) & (COMPOUND_SLOTS - 1);
