@@ -666,6 +666,28 @@ static void test_capped_table_is_the_written_table(void **state)
         memset(capped, 0xff, sizeof capped);
         dms_discretize_moment_table_capped(t, caps[c], value, N, capped);
         assert_memory_equal(direct, capped, sizeof direct);
+        /* The lengths found in the same pass are those a second pass over
+         * the masses finds, for levels met at once, inside, at the last
+         * ulps below 1 and never. */
+        const double levels[] = {0.0, 0.5, 1.0 - 1e-13, 1.0 - 1e-16, 2.0};
+        enum { NLEVELS = sizeof levels / sizeof levels[0] };
+        size_t reach[NLEVELS], want[NLEVELS];
+        memset(capped, 0xff, sizeof capped);
+        dms_discretize_moment_table_reach(t, caps[c], value, N, capped, levels, NLEVELS, reach);
+        assert_memory_equal(direct, capped, sizeof direct);
+        for (size_t l = 0; l < NLEVELS; l++) {
+            double sum = 0.0;
+            want[l] = N;
+            for (size_t k = 0; k < N; k++) {
+                sum += direct[k];
+                if (sum >= levels[l]) {
+                    want[l] = k + 1;
+                    break;
+                }
+            }
+            assert_int_equal(reach[l], want[l]);
+        }
+        assert_int_equal(reach[NLEVELS - 1], N);
     }
 }
 

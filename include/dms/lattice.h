@@ -61,6 +61,14 @@ void dms_discretize_moment_table(const double *t, size_t n, double *f);
  * dms_discretize_moment_table on that table written out, without writing it. */
 void dms_discretize_moment_table_capped(const double *t, size_t uncapped, double capped, size_t n,
                                         double *f);
+/* The same, and in that pass the lengths the running sum of the masses
+ * (f[0] + f[1] + ..., added in that order) needs to reach each of the
+ * ascending levels[0..nlevels-1]: reach[i] is the least k + 1 whose sum up
+ * to f[k] is >= levels[i], or n if none is. The very sums a caller summing
+ * f again would make, without a second pass over it. */
+void dms_discretize_moment_table_reach(const double *t, size_t uncapped, double capped, size_t n,
+                                       double *f, const double *levels, size_t nlevels,
+                                       size_t *reach);
 
 /*
  * Compound distribution of S = Y1 + ... + YN by Panjer's recursion:

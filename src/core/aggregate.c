@@ -57,6 +57,9 @@
 #define SKEW_ALLOWANCE 1.5
 /* Severity lattice is cut where less than this mass remains. */
 #define SEVERITY_TAIL_CUT 1e-16
+/* ...and no length it could be given is shorter than where less than this
+ * remains (the masses' last bits move the cut by at most that much). */
+#define SEVERITY_SETTLED_CUT 1e-13
 /* Accuracy targets of the automatic grid (README, "How the numbers are
  * computed"): beyond them the result carries an accuracy estimate. */
 #define TARGET_LIMITED_MEAN 0.005
@@ -443,11 +446,13 @@ static double *unit_table(const dms_severity *unit, double copay, double divisor
 }
 
 /* The lattice fy[0..points-1] from the first n values of the table for
- * key, the limited means from n on being capped
- * (dms_discretize_moment_table_capped, read in place under the lock);
- * false when the table cannot be had (too long, no memory). */
+ * key, the limited means from n on being capped, and the lengths its
+ * running sum needs to reach levels (dms_discretize_moment_table_reach,
+ * read in place under the lock); false when the table cannot be had (too
+ * long, no memory). */
 static bool shared_table_discretize(const dms_severity *unit, const double *key, size_t n,
-                                    double capped, size_t points, double *fy)
+                                    double capped, size_t points, double *fy, const double *levels,
+                                    size_t nlevels, size_t *reach)
 {
     if (n > SHARED_POINTS)
         return false;
@@ -460,7 +465,8 @@ static bool shared_table_discretize(const dms_severity *unit, const double *key,
                 memcmp(shared_tables[i].key, key, sizeof shared_tables[i].key) == 0)
                 slot = &shared_tables[i];
         if (slot != NULL && slot->n >= n) {
-            dms_discretize_moment_table_capped(slot->t, n, capped, points, fy);
+            dms_discretize_moment_table_reach(slot->t, n, capped, points, fy, levels, nlevels,
+                                              reach);
             pthread_mutex_unlock(&shared_lock);
             return true;
         }
@@ -578,7 +584,8 @@ static bool shared_lattice(const dms_aggregate_spec *spec, double span, double d
 {
     shared_plan sp;
     if (!shared_plan_of(spec, span, divisor, points, &sp) ||
-        !shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy))
+        !shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy, NULL, 0,
+                                 NULL))
         return false;
     if (identity != NULL)
         shared_identity(&sp, points, identity);
@@ -601,26 +608,6 @@ static double fft_work_of(size_t fft_n)
  * route than dms_discretize_payment (the shared tables) are used only where
  * the choice cannot turn on those bits, so that quotes keep their kopecks.
  */
-/* In one pass over fy, the shortest length severity_length could give
- * (method_is_settled's) and the one it gives (the same sums). */
-static void lattice_lengths(const double *fy, size_t points, size_t *shortest, size_t *ny)
-{
-    double cumulative = 0.0;
-    bool crossed = false;
-    *shortest = *ny = points;
-    for (size_t k = 0; k < points; k++) {
-        cumulative += fy[k];
-        if (!crossed && cumulative >= 1.0 - 1e-13) {
-            *shortest = k + 1;
-            crossed = true;
-        }
-        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT) { /* past the first crossing too */
-            *ny = k + 1;
-            return;
-        }
-    }
-}
-
 /* method_is_settled's answer from the shortest length. */
 static bool settled_at(size_t points, size_t shortest, size_t fft_n)
 {
@@ -635,7 +622,7 @@ static bool method_is_settled_by(const double *fy, size_t points, size_t fft_n, 
     size_t shortest = points; /* the shortest length severity_length could give */
     for (size_t k = 0; k < points; k++) {
         cumulative += fy[k];
-        if (cumulative >= 1.0 - 1e-13) {
+        if (cumulative >= 1.0 - SEVERITY_SETTLED_CUT) {
             shortest = k + 1;
             break;
         }
@@ -732,14 +719,25 @@ static void lattice_key(const dms_severity *sev, const dms_coverage *cov, double
     memcpy(key, k, sizeof k);
 }
 
+/* The home slot of key[0..len-1] in a table of `slots` (a power of two):
+ * a word at a time, mixed so that keys differing only in whole-number
+ * fields (whose low bits are 0) spread too. A byte at a time cost as much
+ * as a short compounding's capped answers on a hit. */
+static size_t key_slot(const double *key, size_t len, size_t slots)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        uint64_t bits;
+        memcpy(&bits, &key[i], sizeof bits);
+        h = (h ^ bits) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 29;
+    }
+    return (size_t)((h ^ (h >> 32)) & (slots - 1));
+}
+
 static size_t lattice_slot(const double *key)
 {
-    /* FNV-1a over the key's bytes. */
-    const unsigned char *b = (const unsigned char *)key;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < LATTICE_CACHE_KEY * sizeof *key; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (size_t)(h & (LATTICE_SLOTS - 1));
+    return key_slot(key, LATTICE_CACHE_KEY, LATTICE_SLOTS);
 }
 
 /* Caller holds the lock: the entry of key, or the free slot for it. */
@@ -886,11 +884,7 @@ static void compound_key(const double *identity, const dms_frequency *freq, enum
 /* Caller holds the lock: the entry of key, or the free slot for it. */
 static compound_entry *compound_find_locked(const double *key)
 {
-    const unsigned char *b = (const unsigned char *)key;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < COMPOUND_KEY * sizeof *key; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    size_t slot = (size_t)(h & (COMPOUND_SLOTS - 1));
+    size_t slot = key_slot(key, COMPOUND_KEY, COMPOUND_SLOTS);
     while (compound_table[slot].n > 0 &&
            memcmp(compound_table[slot].key, key, COMPOUND_KEY * sizeof *key) != 0)
         slot = (slot + 1) & (COMPOUND_SLOTS - 1);
@@ -1041,17 +1035,16 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
                            size_t *n, dms_error *err)
 {
     size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
-    double *fy = malloc(fft_n * sizeof *fy);
+    double *fy = NULL;
     *pmf = NULL;
-    if (fy == NULL)
-        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     int status = DMS_OK;
     double identity[SHARED_KEY_LEN + 3], key[COMPOUND_KEY];
     bool shared = false;
     size_t shortest = 0, ny = 0;
     shared_plan sp;
-    if (shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
-        shared_plan_of(spec, span, shared_divisor, points, &sp)) {
+    bool planned = shared_divisor > 0 && disc == DMS_DISC_MOMENT &&
+                   shared_plan_of(spec, span, shared_divisor, points, &sp);
+    if (planned) {
         /* A kept compounding of the same lattice (its identity, without
          * discretising it) and frequency was one whose method choice the
          * lattice settled: what a miss would compute. */
@@ -1059,9 +1052,19 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
         compound_key(identity, &spec->freq, *method, key);
         if (want != NULL ? compound_get_capped(key, want, span, method, &status, err)
                          : compound_get(key, pmf, n, method))
-            goto out_fy;
-        if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy)) {
-            lattice_lengths(fy, points, &shortest, &ny);
+            return status;
+    }
+    if ((fy = malloc(fft_n * sizeof *fy)) == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
+    if (planned) {
+        /* The shortest length severity_length could give (method_is_settled's)
+         * and the one it gives, from the sums the discretisation makes. */
+        const double levels[2] = {1.0 - SEVERITY_SETTLED_CUT, 1.0 - SEVERITY_TAIL_CUT};
+        size_t reach[2];
+        if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy, levels, 2,
+                                    reach)) {
+            shortest = reach[0];
+            ny = reach[1];
             shared = *method != DMS_METHOD_AUTO || settled_at(points, shortest, fft_n);
         }
     }
@@ -1364,26 +1367,6 @@ static int capped_into(const dms_aggdist *dist, double limit, double *limited_me
     double span = dist->span;
     size_t keep = points_below(dist->n, span, limit);
     double position = limit / span;
-    /* The capped lattice differs from f only at base and base + 1; before
-     * base its moments are summed in the same pass as the limited mean. */
-    size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
-    size_t unchanged = base < keep ? base : keep;
-    double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
-    size_t k = 0;
-    for (; k < unchanged; k++) {
-        double p = f[k], x = (double)k;
-        below_mass += p;
-        below_mean += x * span * p;
-        m1 += x * p;
-        m2 += x * x * p;
-    }
-    mass = below_mass; /* so far the same sum */
-    for (; k < keep; k++) {
-        below_mass += f[k];
-        below_mean += (double)k * span * f[k];
-    }
-    double above = 1.0 - below_mass;
-    *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
     out->span = span;
     out->n = keep + 2;
     if (own != NULL) {
@@ -1392,12 +1375,35 @@ static int capped_into(const dms_aggdist *dist, double limit, double *limited_me
             free(own);
             return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
         }
-    } else {
-        if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL)
-            return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
-        if (keep > 0)
-            memcpy(out->pmf, f, keep * sizeof *out->pmf);
+        f = out->pmf;
+    } else if ((out->pmf = malloc(out->n * sizeof *out->pmf)) == NULL) {
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for a capped distribution");
     }
+    /* The capped lattice differs from f only at base and base + 1; before
+     * base its moments are summed in the same pass as the limited mean, and
+     * the points copied in it (in place when f is own): the sums are chains
+     * of dependent additions, in whose shadow the copy costs nothing. */
+    double *copy = out->pmf;
+    size_t base = position < (double)(keep + 1) ? (size_t)floor(position) : keep + 2;
+    size_t unchanged = base < keep ? base : keep;
+    double below_mass = 0.0, below_mean = 0.0, mass = 0.0, m1 = 0.0, m2 = 0.0;
+    size_t k = 0;
+    for (; k < unchanged; k++) {
+        double p = f[k], x = (double)k;
+        copy[k] = p;
+        below_mass += p;
+        below_mean += x * span * p;
+        m1 += x * p;
+        m2 += x * x * p;
+    }
+    mass = below_mass; /* so far the same sum */
+    for (; k < keep; k++) {
+        copy[k] = f[k];
+        below_mass += f[k];
+        below_mean += (double)k * span * f[k];
+    }
+    double above = 1.0 - below_mass;
+    *limited_mean = fmin(below_mean + limit * (above > 0 ? above : 0.0), dist->exact_mean);
     out->pmf[keep] = out->pmf[keep + 1] = 0.0;
     double rest = above; /* 1 - dms_lattice_mass(f, keep): the same sum */
     if (rest > 0 && base + 1 < out->n) {

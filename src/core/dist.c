@@ -219,55 +219,37 @@ void dms_frequency_panjer_ab(const dms_frequency *freq, double *a, double *b)
     }
 }
 
-double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
+/* The Poisson pgf e^(mean (z - 1)) at z = x + i y. */
+static inline double complex poisson_pgf(double mean, double x, double y)
 {
-    /* Written out in real arithmetic: the FFT method evaluates this at every
-     * point of the lattice, and cexp/clog (with hypot) cost as much as the
-     * transforms themselves. */
-    double x = creal(z), y = cimag(z);
-    double magnitude_log, angle;
-    if (freq->kind == DMS_FREQ_NEGBIN) {
-        /* (1 - beta (z - 1))^(-r); the base w has real part >= 1 for
-         * |z| <= 1, so its principal logarithm is continuous there. */
-        double beta = freq->mean / freq->size;
-        double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
-        double halves = 2.0 * freq->size;
-        if (halves == floor(halves) && halves <= 16) {
-            /* r a multiple of 1/2 (1, 1.5, 0.5 in the sample model): w^(-r)
-             * is (1 / sqrt(w))^(2r), with no logarithm, arctangent or
-             * exponential. sqrt(w) = s + i t, s = sqrt((|w| + wr) / 2) > 0
-             * as wr >= 1, t = wi / 2s, and 1 / sqrt(w) = (s - i t) / |w|. */
-            double modulus = sqrt(wr * wr + wi * wi);
-            double sr = sqrt(0.5 * (modulus + wr)), si = wi / (2.0 * sr);
-            double qr = sr / modulus, qi = -si / modulus;
-            double pr = qr, pi = qi;
-            for (int k = 1; k < (int)halves; k++) {
-                double nr = pr * qr - pi * qi;
-                pi = pr * qi + pi * qr;
-                pr = nr;
-            }
-            return CMPLX(pr, pi);
-        }
-        magnitude_log = -freq->size * 0.5 * log(wr * wr + wi * wi);
-        angle = -freq->size * atan2(wi, wr);
-    } else {
-        magnitude_log = freq->mean * (x - 1.0);
-        angle = freq->mean * y;
-    }
-    double magnitude = exp(magnitude_log);
+    double magnitude = exp(mean * (x - 1.0));
+    double angle = mean * y;
+    return CMPLX(magnitude * cos(angle), magnitude * sin(angle));
+}
+
+/* The negative binomial pgf (1 - beta (z - 1))^(-r) at z = x + i y in polar
+ * form, for any size r: the base w has real part >= 1 for |z| <= 1, so its
+ * principal logarithm is continuous there. */
+static inline double complex negbin_pgf_polar(double beta, double size, double x, double y)
+{
+    double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
+    double magnitude = exp(-size * 0.5 * log(wr * wr + wi * wi));
+    double angle = -size * atan2(wi, wr);
     return CMPLX(magnitude * cos(angle), magnitude * sin(angle));
 }
 
 /*
  * 1 / sqrt(w), w = 1 - beta (z - 1), in place over z[0..n-1] (as re, im
- * pairs), then its integer power (q^2, q^3, ... by repeated products):
- * dms_frequency_pgf's very expressions for a size that is a multiple of
- * 1/2. The square roots and divisions dominate: with SSE2 (every x86-64)
- * two points go at once, and as vector square roots and divisions round
- * as the scalar ones do, the doubles are the same (test_dist checks them
- * bit for bit).
+ * pairs), raised to the integer power `powers` (q^2, q^3, ... by repeated
+ * products) while still in registers: the negative binomial pgf
+ * for a size that is a multiple of 1/2: sqrt(w) = s + i t with
+ * s = sqrt((|w| + wr) / 2) > 0 as wr >= 1, t = wi / 2s, and
+ * 1 / sqrt(w) = (s - i t) / |w|. The square roots and divisions
+ * dominate: with SSE2 (every x86-64) two points go at once, and as vector
+ * square roots, divisions, products and sums round as the scalar ones do,
+ * the doubles are the same (test_dist checks them bit for bit).
  */
-static void inverse_sqrt_base(double beta, double *restrict z, size_t n)
+static void inverse_sqrt_power(double beta, int powers, double *restrict z, size_t n)
 {
     size_t i = 0;
 #ifdef __SSE2__
@@ -284,8 +266,14 @@ static void inverse_sqrt_base(double beta, double *restrict z, size_t n)
         __m128d si = _mm_div_pd(wi, _mm_mul_pd(two, sr));
         __m128d qr = _mm_div_pd(sr, modulus);
         __m128d qi = _mm_div_pd(_mm_xor_pd(si, sign), modulus);
-        _mm_storeu_pd(z + 2 * i, _mm_unpacklo_pd(qr, qi));
-        _mm_storeu_pd(z + 2 * i + 2, _mm_unpackhi_pd(qr, qi));
+        __m128d pr = qr, pi = qi;
+        for (int k = 1; k < powers; k++) {
+            __m128d nr = _mm_sub_pd(_mm_mul_pd(pr, qr), _mm_mul_pd(pi, qi));
+            pi = _mm_add_pd(_mm_mul_pd(pr, qi), _mm_mul_pd(pi, qr));
+            pr = nr;
+        }
+        _mm_storeu_pd(z + 2 * i, _mm_unpacklo_pd(pr, pi));
+        _mm_storeu_pd(z + 2 * i + 2, _mm_unpackhi_pd(pr, pi));
     }
 #endif
     for (; i < n; i++) {
@@ -293,15 +281,7 @@ static void inverse_sqrt_base(double beta, double *restrict z, size_t n)
         double wr = 1.0 - beta * (x - 1.0), wi = -beta * y;
         double modulus = sqrt(wr * wr + wi * wi);
         double sr = sqrt(0.5 * (modulus + wr)), si = wi / (2.0 * sr);
-        z[2 * i] = sr / modulus;
-        z[2 * i + 1] = -si / modulus;
-    }
-}
-
-static void raise_to(int powers, double *restrict z, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        double qr = z[2 * i], qi = z[2 * i + 1];
+        double qr = sr / modulus, qi = -si / modulus;
         double pr = qr, pi = qi;
         for (int k = 1; k < powers; k++) {
             double nr = pr * qr - pi * qi;
@@ -313,31 +293,45 @@ static void raise_to(int powers, double *restrict z, size_t n)
     }
 }
 
+double complex dms_frequency_pgf(const dms_frequency *freq, double complex z)
+{
+    /* Written out in real arithmetic: the FFT method evaluates this at every
+     * point of the lattice, and cexp/clog (with hypot) cost as much as the
+     * transforms themselves. */
+    double x = creal(z), y = cimag(z);
+    if (freq->kind == DMS_FREQ_NEGBIN) {
+        double beta = freq->mean / freq->size;
+        double halves = 2.0 * freq->size;
+        if (halves == floor(halves) && halves <= 16) {
+            /* r a multiple of 1/2 (1, 1.5, 0.5 in the sample model): w^(-r)
+             * is (1 / sqrt(w))^(2r), with no logarithm, arctangent or
+             * exponential. */
+            double v[2] = {x, y};
+            inverse_sqrt_power(beta, (int)halves, v, 1);
+            return CMPLX(v[0], v[1]);
+        }
+        return negbin_pgf_polar(beta, freq->size, x, y);
+    }
+    return poisson_pgf(freq->mean, x, y);
+}
+
 void dms_frequency_pgf_array(const dms_frequency *freq, double complex *z, size_t n)
 {
     /* dms_frequency_pgf point by point, the same expressions, with what
      * does not depend on the point worked out once. */
     if (freq->kind != DMS_FREQ_NEGBIN) {
-        double mean = freq->mean;
-        for (size_t i = 0; i < n; i++) {
-            double x = creal(z[i]), y = cimag(z[i]);
-            double magnitude = exp(mean * (x - 1.0));
-            double angle = mean * y;
-            z[i] = CMPLX(magnitude * cos(angle), magnitude * sin(angle));
-        }
+        for (size_t i = 0; i < n; i++)
+            z[i] = poisson_pgf(freq->mean, creal(z[i]), cimag(z[i]));
         return;
     }
     double beta = freq->mean / freq->size;
     double halves = 2.0 * freq->size;
     if (!(halves == floor(halves) && halves <= 16)) {
         for (size_t i = 0; i < n; i++)
-            z[i] = dms_frequency_pgf(freq, z[i]);
+            z[i] = negbin_pgf_polar(beta, freq->size, creal(z[i]), cimag(z[i]));
         return;
     }
-    inverse_sqrt_base(beta, (double *)z, n);
-    int powers = (int)halves;
-    if (powers > 1)
-        raise_to(powers, (double *)z, n);
+    inverse_sqrt_power(beta, (int)halves, (double *)z, n);
 }
 
 dms_frequency dms_frequency_divide(const dms_frequency *freq, double parts)
