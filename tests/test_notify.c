@@ -93,7 +93,7 @@ static void digest_counts_people(void **state)
     };
     dms_notify_digest d;
     dms_error err;
-    assert_int_equal(dms_notify_digest_count(c, 6, &d, &err), DMS_OK);
+    assert_int_equal(dms_notify_digest_count(DMS_NOTIFY_INSURED_DIGEST, c, 6, &d, &err), DMS_OK);
     assert_int_equal(d.changes, 6);
     assert_int_equal(d.people, 4);
     assert_int_equal(d.by_action[0], 2);
@@ -131,7 +131,8 @@ static void digest_counts_people(void **state)
         snprintf(pol[i], sizeof pol[i], "Q-%05d", i);
         many[i] = (dms_notify_change){1000 + i, 3, i % 10 == 0 ? 1 : 0, d1, pol[i]};
     }
-    assert_int_equal(dms_notify_digest_count(many, BIG, &d, &err), DMS_OK);
+    assert_int_equal(dms_notify_digest_count(DMS_NOTIFY_INSURED_DIGEST, many, BIG, &d, &err),
+                     DMS_OK);
     dms_notify_digest_compose(&d, "X", subject, sizeof subject, body, sizeof body);
     assert_string_equal(subject, "ДМС: изменения в списке застрахованных — 10 000 чел.");
     assert_non_null(strstr(body, "\n  включён — 9 000 чел.\n  исключён — 1 000 чел.\n"));
@@ -139,7 +140,8 @@ static void digest_counts_people(void **state)
     free(many);
     free(pol);
     /* One change: the per-person wording, one line a language. */
-    assert_int_equal(dms_notify_digest_count(&c[4], 1, &d, &err), DMS_OK);
+    assert_int_equal(dms_notify_digest_count(DMS_NOTIFY_INSURED_DIGEST, &c[4], 1, &d, &err),
+                     DMS_OK);
     assert_string_equal(dms_notify_digest_key(&d, key, sizeof key), "insured_digest:20-20");
     dms_notify_digest_compose(&d, "X", subject, sizeof subject, body, sizeof body);
     assert_string_equal(subject, "ДМС: статус застрахованного P-3 — исключён");
@@ -147,15 +149,17 @@ static void digest_counts_people(void **state)
                               "X: insured person P-3 is now excluded from 01.03.2026.\n");
     /* Lone changes of two uploads; then the errors. */
     dms_notify_change two[] = {{5, 1, 0, d1, "A"}, {6, 2, 0, d1, "B"}};
-    assert_int_equal(dms_notify_digest_count(two, 2, &d, &err), DMS_OK);
+    assert_int_equal(dms_notify_digest_count(DMS_NOTIFY_INSURED_DIGEST, two, 2, &d, &err), DMS_OK);
     assert_int_equal(d.uploads, 2);
     assert_int_equal(d.upload, 0);
     dms_notify_digest_compose(&d, "X", subject, sizeof subject, body, sizeof body);
     assert_non_null(strstr(body, "(загрузок: 2), вступают в силу с 01.03.2026, людей: 2."));
     assert_non_null(strstr(body, "(2 uploads), effective from 01.03.2026, 2 people."));
-    assert_int_equal(dms_notify_digest_count(two, 0, &d, &err), DMS_EINVAL);
+    assert_int_equal(dms_notify_digest_count(DMS_NOTIFY_INSURED_DIGEST, two, 0, &d, &err),
+                     DMS_EINVAL);
     two[1].action = 4;
-    assert_int_equal(dms_notify_digest_count(two, 2, &d, &err), DMS_EINVAL);
+    assert_int_equal(dms_notify_digest_count(DMS_NOTIFY_INSURED_DIGEST, two, 2, &d, &err),
+                     DMS_EINVAL);
 }
 
 int main(void)

@@ -420,26 +420,26 @@ static void elections_are_one_digest_per_employer(void **state)
     assert_int_equal(scan(), 0);
     size_t hr_a = inbox_count(emp_a, "hr", NULL), hr_b = inbox_count(emp_b, "hr", NULL);
     assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
-    for (int i = 200; i < 210; i++)
-        election_move_at(store, emp_a, employees[i], DMS_ELECTION_STATUS_COUNT,
-                         DMS_ELECTION_DRAFT, "2026-01-02");
-    for (int i = 200; i < 202; i++)
-        election_move_at(store, emp_b, employees[i], DMS_ELECTION_STATUS_COUNT,
-                         DMS_ELECTION_DRAFT, "2026-01-02");
+    for (int i = 305; i < 315; i++)
+        election_move_at(store, emp_a, employees[i], DMS_ELECTION_STATUS_COUNT, DMS_ELECTION_DRAFT,
+                         "2026-01-02");
+    for (int i = 305; i < 307; i++)
+        election_move_at(store, emp_b, employees[i], DMS_ELECTION_STATUS_COUNT, DMS_ELECTION_DRAFT,
+                         "2026-01-02");
     assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
     assert_int_equal(scan(), 0); /* a first line has no previous status: no notice */
     assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
-    for (int i = 200; i < 209; i++)
-        election_move_at(store, emp_a, employees[i], DMS_ELECTION_DRAFT,
-                         DMS_ELECTION_SUBMITTED, i < 207 ? "2026-01-02" : "2026-01-03");
-    for (int i = 207; i < 209; i++)
-        election_move_at(store, emp_a, employees[i], DMS_ELECTION_SUBMITTED,
-                         DMS_ELECTION_ACCEPTED, "2026-01-03");
-    election_move_at(store, emp_a, employees[209], DMS_ELECTION_DRAFT, DMS_ELECTION_DRAFT,
+    for (int i = 305; i < 314; i++)
+        election_move_at(store, emp_a, employees[i], DMS_ELECTION_DRAFT, DMS_ELECTION_SUBMITTED,
+                         i < 312 ? "2026-01-02" : "2026-01-03");
+    for (int i = 312; i < 314; i++)
+        election_move_at(store, emp_a, employees[i], DMS_ELECTION_SUBMITTED, DMS_ELECTION_ACCEPTED,
+                         "2026-01-03");
+    election_move_at(store, emp_a, employees[314], DMS_ELECTION_DRAFT, DMS_ELECTION_DRAFT,
                      "2026-01-02");
-    for (int i = 200; i < 202; i++)
-        election_move_at(store, emp_b, employees[i], DMS_ELECTION_DRAFT,
-                         DMS_ELECTION_SUBMITTED, "2026-01-02");
+    for (int i = 305; i < 307; i++)
+        election_move_at(store, emp_b, employees[i], DMS_ELECTION_DRAFT, DMS_ELECTION_SUBMITTED,
+                         "2026-01-02");
     assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
     /* 9 + 2 + 1 employee notices in the first employer, 2 in the second, 2 digests. */
     assert_int_equal(scan(), 9 + 2 + 1 + 2 + 2);
@@ -459,7 +459,7 @@ static void elections_are_one_digest_per_employer(void **state)
                         "  submitted — 9 elections\n"
                         "  accepted — 2 elections\n"
                         "Who exactly: the list of elections in the HR cabinet.\n");
-    for (int i = 200; i < 210; i++)
+    for (int i = 305; i < 315; i++)
         assert_null(strstr(v[0].body, employees[i])); /* no one by id */
     free(v);
     v = inbox(emp_b, "hr", NULL, &n);
@@ -474,16 +474,16 @@ static void elections_are_one_digest_per_employer(void **state)
     assert_null(strstr(v[0].body, "принята"));
     free(v);
     /* Each employee their own notice, in their own words. */
-    for (int i = 200; i < 209; i++) {
+    for (int i = 305; i < 314; i++) {
         v = inbox(emp_a, "employee", employees[i], &n);
-        assert_int_equal(n, i < 207 ? 1 : 2);
+        assert_int_equal(n, i < 312 ? 1 : 2);
         assert_string_equal(v[0].kind, "election_status");
         assert_non_null(strstr(v[0].body, "Статус вашего выбора программы ДМС: "));
         assert_string_equal(v[n - 1].subject, "ДМС: выбор программы — подана");
         free(v);
     }
-    assert_int_equal(inbox_count(emp_b, "employee", employees[200]), 1);
-    assert_int_equal(inbox_count(emp_b, "employee", employees[207]), 0);
+    assert_int_equal(inbox_count(emp_b, "employee", employees[305]), 1);
+    assert_int_equal(inbox_count(emp_b, "employee", employees[312]), 0);
     /* Again, and after the cursor went back to the start: nothing new. */
     assert_int_equal(scan(), 0);
     assert_int_equal(dms_sql_exec(store, "UPDATE notify_cursor SET last_xact = 0, last_id = 0 "
@@ -520,10 +520,9 @@ static void election_commits_out_of_order(void **state)
     assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
     size_t second = scan();
     assert_int_equal(scan(), 0);
-    /* Each move: its employee once; HR once (its key is the status and the day, so two
-     * employees submitting on one day are one notice to HR). */
-    assert_int_equal(first + second, 3);
-    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + 1);
+    /* Each move: its employee once; HR one digest (both found by one scan) or two. */
+    assert_in_range(first + second, 3, 4);
+    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + first + second - 2);
     const char *who[2] = {x, y};
     for (int i = 0; i < 2; i++) {
         size_t n = 0;
