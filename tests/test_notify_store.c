@@ -10,7 +10,12 @@
  * An upload mixing detach, suspend and programme changes on two days is one
  * digest with each count and both days; a lone change is one two-line notice
  * naming the policy as the per-person notice did; two lone changes found by
- * one scan are one digest of two uploads. On PostgreSQL two writers commit
+ * one scan are one digest of two uploads. Elections: nine employees of one
+ * employer and two of the other changing status on two days give each
+ * employee their own notice and each HR one digest with exact counts by
+ * status reached (before, HR got one notice per status and day in the
+ * employee's words, the other submissions dropped); rescans queue nothing.
+ * On PostgreSQL two writers commit
  * out of the order of their ids (A writes the lower one and stays open while
  * B writes the higher one and commits; a scan; A commits; a scan), for the
  * register and for the elections: every change reaches its people exactly
