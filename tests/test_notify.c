@@ -207,7 +207,7 @@ static void election_digest(void **state)
      * E-0 submitted, withdrew (draft) and submitted again: 82 changes, 80 elections. */
     enum { N = 82 };
     dms_notify_change c[N];
-    char who[80][8];
+    char who[80][16];
     for (int i = 0; i < 80; i++) {
         snprintf(who[i], sizeof who[i], "E-%d", i);
         int st = i < 22 ? 1 : i < 47 ? 2 : i < 58 ? 3 : i < 79 ? 4 : 0;
