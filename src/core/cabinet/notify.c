@@ -35,8 +35,8 @@ size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out
     case DMS_NOTIFY_ELECTION_STATUS:
     case DMS_NOTIFY_REQUEST_STATUS:
         /* HR hears of register changes and elections through the digests, one per batch
-         * (a notice per change, keyed by its status and day, dropped all but one of a
-         * day's submissions); of requests through its de-identified list. */
+         * (HR's copy of each election's notice, keyed by status and day, kept only the
+         * first of a day's submissions); of requests through its de-identified list. */
         if (emp[0] != '\0')
             out[n++] = (dms_notify_recipient){"employee", emp};
         break;
@@ -199,6 +199,11 @@ void dms_notify_compose(const dms_notify_event *e, const char *employer, char *s
 }
 
 /* ---- HR's digests of register changes and of elections ----------------------------- */
+
+/* A digest's counts are indexed by the register's actions and the elections' statuses. */
+_Static_assert(DMS_NOTIFY_STATUSES == DMS_ELECTION_STATUS_COUNT, "one count per election status");
+_Static_assert(DMS_NOTIFY_COUNTS >= DMS_NOTIFY_ACTIONS && DMS_NOTIFY_COUNTS >= DMS_NOTIFY_STATUSES,
+               "room for either");
 
 /* The status each action leaves, as the per-person notices word it. */
 static const char *const action_ru[DMS_NOTIFY_ACTIONS] = {"включён", "исключён", "приостановлен",
