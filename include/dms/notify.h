@@ -2,7 +2,8 @@
  * Notifications of the cabinet (уведомления): what happened, to whom, in
  * which words. The events: an insured person's status changed (to the
  * employee; HR gets one digest of the register's changes instead), an election
- * or a reimbursement request changed status, the programme ends in 30, 14
+ * changed status (to the employee; HR gets one digest of the elections'
+ * changes instead), a reimbursement request changed status, the programme ends in 30, 14
  * or 1 days, an invoice is due or overdue, a key expires. Each event has a
  * dedupe key (the same event on the same day is one notification however
  * often the scheduler runs), a recipient role and scope (the inbox it goes
@@ -35,7 +36,8 @@ enum dms_notify_kind {
     DMS_NOTIFY_INVOICE_OVERDUE = 5, /* "invoice_overdue" */
     DMS_NOTIFY_KEY_EXPIRES = 6,     /* "key_expires" */
     DMS_NOTIFY_INSURED_DIGEST = 7,  /* "insured_digest": HR's summary of register changes */
-    DMS_NOTIFY_KIND_COUNT = 8,
+    DMS_NOTIFY_ELECTION_DIGEST = 8, /* "election_digest": HR's summary of elections' changes */
+    DMS_NOTIFY_KIND_COUNT = 9,
 };
 
 const char *dms_notify_kind_name(enum dms_notify_kind kind);
@@ -59,7 +61,7 @@ typedef struct dms_notify_recipient {
 
 /*
  * The recipients of an event, at most 4, into out; returns how many:
- *   insured_status: the employee;  insured_digest: hr;  election_status: the employee, hr;
+ *   insured_status, election_status: the employee;  insured_digest, election_digest: hr;
  *   request_status: the employee (HR learns from its de-identified list);
  *   programme_ends: hr, finance;  invoice_due / overdue: finance, hr;
  *   key_expires: hr.
@@ -69,52 +71,68 @@ size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out
 /* The dedupe key "kind:object:status:YYYY-MM-DD" into buf; returns buf. */
 const char *dms_notify_key(const dms_notify_event *e, char *buf, size_t size);
 
-/* Subject and body (Russian, then English) into buffers of the sizes above. */
+/* Subject and body (Russian, then English) into buffers of the sizes above. An
+ * election_status event carries the status as the election store names it ("submitted")
+ * and reads in each language as the picker words it ("подана"). */
 void dms_notify_compose(const dms_notify_event *e, const char *employer, char *subject,
                         size_t subject_size, char *body, size_t body_size);
 
 /*
- * HR's digest of the register's changes. A bulk upload of 10 000 changes is
- * one notice to HR, not 10 000: the scan gathers the changes it finds into
- * one digest per upload (and one per employer for the uploads of a single
- * change found by the same scan), counting people, not changes, per action.
- * It names no one except when it is about a single change, where it reads
- * as the per-person notice did (HR keeps the register by name anyway). Its
- * dedupe key is the first and last change id, so the same batch found again
- * after a restart is the same notification.
+ * HR's digests: of the register's changes (insured_digest) and of the
+ * elections' changes of status (election_digest). A bulk upload of 10 000
+ * changes is one notice to HR, not 10 000: the scan gathers the register's
+ * changes it finds into one digest per upload (and one per employer for the
+ * uploads of a single change found by the same scan), and the elections'
+ * changes into one digest per employer, counting people (elections: one per
+ * employee), not changes, per action or status reached. It names no one
+ * except when it is about a single change, where it reads as a per-person
+ * notice (HR keeps the register by name and sees every election with its
+ * employee anyway). Its dedupe key is the kind and the first and last change
+ * id, so the same batch found again after a restart is the same notification
+ * and two batches, holding different changes, are two.
  */
 #define DMS_NOTIFY_ACTIONS 4 /* включён, исключён, приостановлен, программа изменена */
+#define DMS_NOTIFY_STATUSES 5 /* черновик, подана, принята, оформлена, отклонена */
+#define DMS_NOTIFY_COUNTS 5 /* the larger of the two: the rows a digest counts */
 
-/* One change of the register as the digest counts it. */
+/* One change as a digest counts it. */
 typedef struct dms_notify_change {
-    long id;            /* the change's id (insured_change.id) */
-    long upload;        /* the upload it came in */
-    int action;         /* enum dms_insured_action, 0 .. DMS_NOTIFY_ACTIONS - 1 */
-    long day;           /* the day it takes effect */
-    const char *policy; /* the person */
+    long id;         /* the change's id (insured_change.id, election_history.id) */
+    long upload;     /* the register's upload it came in; 0 for an election */
+    int action;      /* enum dms_insured_action (0 .. DMS_NOTIFY_ACTIONS - 1), or the
+                      * enum dms_election_status reached (0 .. DMS_NOTIFY_STATUSES - 1) */
+    long day;        /* the day it takes effect (register) or was made (election) */
+    const char *who; /* the person's policy (register), the employee's id (election) */
 } dms_notify_change;
 
 typedef struct dms_notify_digest {
-    long first_change, last_change;       /* the lowest and highest change id in it */
-    long upload;                          /* the upload, when it covers one; else 0 */
-    size_t uploads;                       /* how many uploads it covers */
-    size_t changes;                       /* how many changes */
-    size_t people;                        /* distinct people */
-    size_t by_action[DMS_NOTIFY_ACTIONS]; /* distinct people per action */
-    long first_day, last_day;             /* the earliest and latest effective day */
-    char policy[64];                      /* the policy, when it is one change */
-    int action;                           /* the action, when it is one change */
+    enum dms_notify_kind kind;           /* DMS_NOTIFY_INSURED_DIGEST or _ELECTION_DIGEST */
+    long first_change, last_change;      /* the lowest and highest change id in it */
+    long upload;                         /* the upload, when it covers one; else 0 */
+    size_t uploads;                      /* how many uploads it covers */
+    size_t changes;                      /* how many changes */
+    size_t people;                       /* distinct people (elections: employees) */
+    size_t by_action[DMS_NOTIFY_COUNTS]; /* distinct people per action or status reached */
+    long first_day, last_day;            /* the earliest and latest day */
+    char who[64];                        /* the policy or employee, when it is one change */
+    int action;                          /* the action or status, when it is one change */
 } dms_notify_digest;
 
-/* The digest of n >= 1 changes into out. DMS_EINVAL for n == 0 or an action out of range,
- * DMS_ENOMEM. */
-int dms_notify_digest_count(const dms_notify_change *changes, size_t n,
+/* The digest of kind (insured_digest, election_digest) of n >= 1 changes into out.
+ * DMS_EINVAL for another kind, n == 0 or an action out of range, DMS_ENOMEM. */
+int dms_notify_digest_count(enum dms_notify_kind kind, const dms_notify_change *changes, size_t n,
                             dms_notify_digest *out /* OUT */, dms_error *err);
 
-/* The dedupe key "insured_digest:FIRST-LAST" into buf; returns buf. */
+/* The dedupe key "insured_digest:FIRST-LAST" (election_digest:...) into buf; returns buf. */
 const char *dms_notify_digest_key(const dms_notify_digest *d, char *buf, size_t size);
 
-/* Subject and body (Russian, then English) of HR's digest; one line each for one change. */
+/* The Russian noun that follows the count n: one (1, 21, 101: "выбор"), few (2-4, 22-24:
+ * "выбора") or many (0, 5-20, 25-30, 111-114: "выборов"). */
+const char *dms_notify_plural_ru(unsigned long long n, const char *one, const char *few,
+                                 const char *many);
+
+/* Subject and body (Russian, then English) of HR's digest; one line each for one change.
+ * The counts are those of d, thousands set apart; a count before a noun agrees with it. */
 void dms_notify_digest_compose(const dms_notify_digest *d, const char *employer, char *subject,
                                size_t subject_size, char *body, size_t body_size);
 

@@ -36,8 +36,11 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
  * (insured people, elections, reimbursement requests; cursors kept in the
  * store). An insured person's change goes to the employee; HR gets one
  * digest per employer and upload (the uploads of one change found by the
- * scan: one digest). Each feed queues its notices and moves its cursor in
- * one transaction. A feed reads the changes of transactions that had ended
+ * scan: one digest). An election's change of status goes to the employee;
+ * HR gets one digest per employer and scan of the elections' changes (a
+ * draft saved again is no change of status and is left out of it). Each
+ * feed queues its notices and digests and moves its cursor in one
+ * transaction. A feed reads the changes of transactions that had ended
  * when it began, in the order (transaction, id), and its cursor keeps that
  * pair: on PostgreSQL ids are given out at INSERT but transactions commit
  * in another order, so a change whose transaction is still open is left to

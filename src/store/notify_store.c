@@ -476,88 +476,57 @@ static int cursor_set(dms_store *store, const char *name, feed_cursor at, dms_er
       ".xact < dms_xact_horizon()"
 #define CURSOR_ORDER(T) " ORDER BY " T ".xact, " T ".id"
 
-/*
- * One feed of status changes: rows (id, tenant, object, employee, status text, day, xact)
- * after the cursor, their notices and the cursor's move in one transaction (as the
- * register's feed): the key of a notice without a day of its own holds the scan's day, so
- * a scan killed between the notices and the cursor, run again on another day, would queue
- * them again under other keys.
- */
-static int feed(dms_store *store, const char *name, const char *sql, enum dms_notify_kind kind,
-                long today, size_t *created, dms_error *err)
-{
-    bool own = !dms_sql_in_transaction(store);
-    int status = own ? dms_enrol_begin(store, err) : DMS_OK;
-    if (status != DMS_OK)
-        return status;
-    feed_cursor at = cursor_get(store, name);
-    bool moved = false;
-    dms_stmt *stmt = NULL;
-    status = dms_store_prepare(store, sql, &stmt, err);
-    if (status == DMS_OK) {
-        dms_sql_bind_int64(stmt, 1, at.xact);
-        dms_sql_bind_int64(stmt, 2, at.id);
-    }
-    int rc = DMS_SQL_DONE;
-    while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        char object[64], employee[64], what[64];
-        at.id = (long)dms_sql_column_int64(stmt, 0);
-        at.xact = dms_sql_column_int64(stmt, 6);
-        moved = true;
-        dms_store_column_text(stmt, 2, object, sizeof object);
-        dms_store_column_text(stmt, 3, employee, sizeof employee);
-        dms_store_column_text(stmt, 4, what, sizeof what);
-        long day = dms_sql_column_null(stmt, 5) ? today : (long)dms_sql_column_int64(stmt, 5);
-        dms_store_tenant_set(store, (long)dms_sql_column_int64(stmt, 1));
-        dms_notify_event e = {kind, object, employee, what, day, 0, 0};
-        status = dms_notify_store_enqueue(store, &e, created, err);
-    }
-    if (status == DMS_OK && rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading status changes", err);
-    dms_sql_finalize(stmt);
-    if (status == DMS_OK && moved)
-        status = cursor_set(store, name, at, err);
-    if (own && status == DMS_OK)
-        return dms_enrol_commit(store, err);
-    if (own)
-        dms_enrol_rollback(store);
-    return status;
-}
+/* ---- the feeds: each employee's own notice, HR's digests --------------------------- */
 
-/* ---- the register's changes: each employee's notice, HR's digest ------------------ */
-
-/* A change as the scan keeps it until the digests are made. */
-typedef struct insured_row {
+/* A change as a feed keeps it until the digests are made. */
+typedef struct feed_row {
     long id, tenant, upload, day;
-    int action;
-    bool alone; /* its upload holds this one change: gathered with the employer's others */
-    char policy[DMS_REGISTER_ID_MAX];
-} insured_row;
+    long group;   /* the digest it goes into, within its employer's: 0 or the upload */
+    int action;   /* what the digest counts it under */
+    bool counted; /* it goes into HR's digest (else only its notice goes out) */
+    char who[DMS_REGISTER_ID_MAX];
+} feed_row;
 
-/* Rows in the order of their digests: employer, then upload (0 for the lone changes). */
+/* The notice of one change to the employee concerned, with the strings it points to. */
+typedef struct feed_notice {
+    dms_notify_event e;
+    char object[64], employee[64], status[64];
+} feed_notice;
+
+/*
+ * A feed of status changes over one table. The statement's first columns are the
+ * change's id, employer and writing transaction, the rest are read's; it selects the rows
+ * after the cursor (?1, ?2) in the cursor's order (AFTER_CURSOR, CURSOR_ORDER). read fills
+ * the notice and, for a feed with a digest, the row.
+ */
+typedef struct feed_spec {
+    const char *cursor;          /* its name in notify_cursor */
+    const char *sql;             /* the rows after the cursor */
+    const char *reading;         /* what an error says the scan was doing */
+    enum dms_notify_kind digest; /* HR's digest, or DMS_NOTIFY_KIND_COUNT for none */
+    void (*read)(dms_stmt *stmt, long today, feed_row *row, feed_notice *note);
+} feed_spec;
+
+/* Rows in the order of their digests: employer, then group, then id. */
 static int by_digest(const void *a, const void *b)
 {
-    const insured_row *x = a, *y = b;
-    long gx = x->alone ? 0 : x->upload, gy = y->alone ? 0 : y->upload;
+    const feed_row *x = a, *y = b;
     if (x->tenant != y->tenant)
         return x->tenant < y->tenant ? -1 : 1;
-    if (gx != gy)
-        return gx < gy ? -1 : 1;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static const char *const action_status[DMS_NOTIFY_ACTIONS] = {
-    "включён", "исключён", "приостановлен", "программа изменена"};
-
-/* Queues HR's digest of rows[0 .. n - 1], all of one employer and one group. */
-static int queue_digest(dms_store *store, const insured_row *rows, size_t n,
+/* Queues HR's digest of kind of rows[0 .. n - 1], all of one employer and one group. */
+static int queue_digest(dms_store *store, enum dms_notify_kind kind, const feed_row *rows, size_t n,
                         dms_notify_change *scratch, size_t *created, dms_error *err)
 {
     for (size_t i = 0; i < n; i++)
         scratch[i] = (dms_notify_change){rows[i].id, rows[i].upload, rows[i].action, rows[i].day,
-                                         rows[i].policy};
+                                         rows[i].who};
     dms_notify_digest d;
-    int status = dms_notify_digest_count(scratch, n, &d, err);
+    int status = dms_notify_digest_count(kind, scratch, n, &d, err);
     if (status != DMS_OK)
         return status;
     dms_store_tenant_set(store, rows[0].tenant);
@@ -566,92 +535,95 @@ static int queue_digest(dms_store *store, const insured_row *rows, size_t n,
     employer_name(store, rows[0].tenant, name, sizeof name);
     dms_notify_digest_key(&d, key, sizeof key);
     dms_notify_digest_compose(&d, name, subject, sizeof subject, body, sizeof body);
-    dms_notify_event e = {DMS_NOTIFY_INSURED_DIGEST, "", "", "", d.first_day, 0, 0};
+    dms_notify_event e = {kind, "", "", "", d.first_day, 0, 0};
     dms_notify_recipient to[4];
     size_t nto = dms_notify_recipients(&e, to);
-    return queue(store, DMS_NOTIFY_INSURED_DIGEST, key, subject, body, to, nto, created, err);
+    return queue(store, kind, key, subject, body, to, nto, created, err);
+}
+
+/* HR's digests of rows[0 .. n - 1] (reordered): one per employer and group. */
+static int queue_digests(dms_store *store, enum dms_notify_kind kind, feed_row *rows, size_t n,
+                         size_t *created, dms_error *err)
+{
+    if (n == 0)
+        return DMS_OK;
+    dms_notify_change *scratch = malloc(n * sizeof *scratch);
+    if (scratch == NULL)
+        return dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+    qsort(rows, n, sizeof *rows, by_digest);
+    int status = DMS_OK;
+    for (size_t i = 0, j; status == DMS_OK && i < n; i = j) {
+        for (j = i + 1; j < n && rows[j].tenant == rows[i].tenant && rows[j].group == rows[i].group;
+             j++)
+            ;
+        status = queue_digest(store, kind, rows + i, j - i, scratch, created, err);
+    }
+    free(scratch);
+    return status;
 }
 
 /*
- * The changes of the register since the cursor: each employee's own notice as the rows
- * come, then HR's digests, one per employer and upload (one per employer for the uploads
- * of a single change), then the cursor, all in one transaction. A scan that fails or is
- * killed half-way therefore leaves no digest behind, and the next one finds the same
- * changes and makes the same digests under the same keys: none is lost or sent twice.
- * Only uploads whose transactions had ended are read (AFTER_CURSOR): an upload still
- * being written when the scan begins is found whole by a later scan, never skipped.
+ * One feed: the changes since its cursor, each employee's own notice as the rows come,
+ * then HR's digests (one per employer and group), then the cursor, all in one
+ * transaction. A scan that fails or is killed half-way therefore leaves nothing behind,
+ * and the next one finds the same changes and makes the same notices and digests under
+ * the same keys: none is lost or sent twice. (That matters too for a notice whose key
+ * holds the scan's day, having none of its own: run again on another day, it would be
+ * queued again under another key.) Only changes whose transactions had ended are read
+ * (AFTER_CURSOR): an upload still being written when the scan begins is found whole by
+ * a later scan, never skipped.
  */
-static int insured_feed(dms_store *store, size_t *created, dms_error *err)
+static int feed(dms_store *store, const feed_spec *spec, long today, size_t *created,
+                dms_error *err)
 {
     bool own = !dms_sql_in_transaction(store);
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
-    feed_cursor at = cursor_get(store, "insured");
-    insured_row *rows = NULL;
-    dms_notify_change *scratch = NULL;
+    feed_cursor at = cursor_get(store, spec->cursor);
+    bool moved = false;
+    feed_row *rows = NULL;
     size_t n = 0, cap = 0;
     dms_stmt *stmt = NULL;
-    status = dms_store_prepare(
-        store,
-        "SELECT c.id, c.tenant, c.policy, coalesce(p.employee_id, c.employee_id), c.action, "
-        "c.effective_day, c.upload, u.changes, c.xact FROM insured_change c JOIN insured_upload "
-        "u ON u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND p.policy = "
-        "c.policy WHERE " AFTER_CURSOR("c") CURSOR_ORDER("c"),
-        &stmt, err);
+    status = dms_store_prepare(store, spec->sql, &stmt, err);
     if (status != DMS_OK)
         goto out;
     dms_sql_bind_int64(stmt, 1, at.xact);
     dms_sql_bind_int64(stmt, 2, at.id);
-    int rc;
+    int rc = DMS_SQL_DONE;
     while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
-        if (n == cap) {
-            cap = cap != 0 ? cap * 2 : 64;
-            insured_row *v = realloc(rows, cap * sizeof *v);
-            if (v == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-                break;
+        feed_row r;
+        feed_notice note;
+        memset(&r, 0, sizeof r);
+        memset(&note, 0, sizeof note);
+        r.id = at.id = (long)dms_sql_column_int64(stmt, 0);
+        r.tenant = (long)dms_sql_column_int64(stmt, 1);
+        at.xact = dms_sql_column_int64(stmt, 2);
+        moved = true;
+        spec->read(stmt, today, &r, &note);
+        if (spec->digest != DMS_NOTIFY_KIND_COUNT && r.counted) {
+            if (n == cap) {
+                cap = cap != 0 ? cap * 2 : 64;
+                feed_row *v = realloc(rows, cap * sizeof *v);
+                if (v == NULL) {
+                    status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+                    break;
+                }
+                rows = v;
             }
-            rows = v;
+            rows[n++] = r;
         }
-        insured_row *r = &rows[n++];
-        char employee[64];
-        r->id = at.id = (long)dms_sql_column_int64(stmt, 0);
-        at.xact = dms_sql_column_int64(stmt, 8);
-        r->tenant = (long)dms_sql_column_int64(stmt, 1);
-        dms_store_column_text(stmt, 2, r->policy, sizeof r->policy);
-        dms_store_column_text(stmt, 3, employee, sizeof employee);
-        r->action = dms_sql_column_int(stmt, 4);
-        if (r->action < 0 || r->action >= DMS_NOTIFY_ACTIONS)
-            r->action = DMS_NOTIFY_ACTIONS - 1; /* the schema allows none other */
-        r->day = (long)dms_sql_column_int64(stmt, 5);
-        r->upload = (long)dms_sql_column_int64(stmt, 6);
-        r->alone = dms_sql_column_int64(stmt, 7) <= 1;
-        dms_store_tenant_set(store, r->tenant);
-        dms_notify_event e = {
-            DMS_NOTIFY_INSURED_STATUS, r->policy, employee, action_status[r->action], r->day, 0, 0};
-        status = dms_notify_store_enqueue(store, &e, created, err);
+        dms_store_tenant_set(store, r.tenant);
+        status = dms_notify_store_enqueue(store, &note.e, created, err);
     }
     if (status == DMS_OK && rc != DMS_SQL_DONE)
-        status = dms_store_fail(store, rc, "reading the register's changes", err);
+        status = dms_store_fail(store, rc, spec->reading, err);
     dms_sql_finalize(stmt);
-    if (status == DMS_OK && n > 0) {
-        qsort(rows, n, sizeof *rows, by_digest);
-        if ((scratch = malloc(n * sizeof *scratch)) == NULL)
-            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-    }
-    for (size_t i = 0, j; status == DMS_OK && i < n; i = j) {
-        for (j = i + 1;
-             j < n && rows[j].tenant == rows[i].tenant && rows[j].alone == rows[i].alone &&
-             (rows[i].alone || rows[j].upload == rows[i].upload);
-             j++)
-            ;
-        status = queue_digest(store, rows + i, j - i, scratch, created, err);
-    }
-    if (status == DMS_OK && n > 0)
-        status = cursor_set(store, "insured", at, err);
+    if (status == DMS_OK)
+        status = queue_digests(store, spec->digest, rows, n, created, err);
+    if (status == DMS_OK && moved)
+        status = cursor_set(store, spec->cursor, at, err);
 out:
-    free(scratch);
     free(rows);
     if (own && status == DMS_OK)
         return dms_enrol_commit(store, err);
@@ -659,6 +631,87 @@ out:
         dms_enrol_rollback(store);
     return status;
 }
+
+static const char *const action_status[DMS_NOTIFY_ACTIONS] = {
+    "включён", "исключён", "приостановлен", "программа изменена"};
+
+/* The register: policy, employee, action, effective day, upload, the upload's changes. An
+ * upload of one change goes into the employer's digest of such (group 0). */
+static void insured_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
+{
+    (void)today;
+    dms_store_column_text(stmt, 3, r->who, sizeof r->who);
+    dms_store_column_text(stmt, 4, note->employee, sizeof note->employee);
+    r->action = dms_sql_column_int(stmt, 5);
+    if (r->action < 0 || r->action >= DMS_NOTIFY_ACTIONS)
+        r->action = DMS_NOTIFY_ACTIONS - 1; /* the schema allows none other */
+    r->day = (long)dms_sql_column_int64(stmt, 6);
+    r->upload = (long)dms_sql_column_int64(stmt, 7);
+    r->group = dms_sql_column_int64(stmt, 8) <= 1 ? 0 : r->upload;
+    r->counted = true;
+    snprintf(note->object, sizeof note->object, "%s", r->who);
+    note->e = (dms_notify_event){DMS_NOTIFY_INSURED_STATUS,
+                                 note->object,
+                                 note->employee,
+                                 action_status[r->action],
+                                 r->day,
+                                 0,
+                                 0};
+}
+
+/* Elections: employee, status reached, previous status, time. The day is the change's
+ * own; a draft saved again (draft to draft) reached no status and is not in the digest. */
+static void election_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
+{
+    char from[32], at[40], date[11];
+    dms_store_column_text(stmt, 3, note->employee, sizeof note->employee);
+    dms_store_column_text(stmt, 4, note->status, sizeof note->status);
+    dms_store_column_text(stmt, 5, from, sizeof from);
+    dms_store_column_text(stmt, 6, at, sizeof at);
+    snprintf(date, sizeof date, "%.10s", at);
+    if (!dms_date_parse(date, &r->day))
+        r->day = today;
+    enum dms_election_status to;
+    r->counted =
+        dms_election_status_from_text(note->status, &to) && strcmp(from, note->status) != 0;
+    r->action = r->counted ? (int)to : 0;
+    snprintf(r->who, sizeof r->who, "%s", note->employee);
+    snprintf(note->object, sizeof note->object, "election");
+    note->e = (dms_notify_event){
+        DMS_NOTIFY_ELECTION_STATUS, note->object, note->employee, note->status, r->day, 0, 0};
+}
+
+/* Reimbursement requests: request, employee, status; no day of their own, no digest. */
+static void request_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
+{
+    (void)r;
+    dms_store_column_text(stmt, 3, note->object, sizeof note->object);
+    dms_store_column_text(stmt, 4, note->employee, sizeof note->employee);
+    dms_store_column_text(stmt, 5, note->status, sizeof note->status);
+    note->e = (dms_notify_event){
+        DMS_NOTIFY_REQUEST_STATUS, note->object, note->employee, note->status, today, 0, 0};
+}
+
+static const feed_spec feeds[] = {
+    {"insured",
+     "SELECT c.id, c.tenant, c.xact, c.policy, coalesce(p.employee_id, c.employee_id), "
+     "c.action, c.effective_day, c.upload, u.changes FROM insured_change c JOIN insured_upload "
+     "u ON u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND p.policy = "
+     "c.policy WHERE " AFTER_CURSOR("c") CURSOR_ORDER("c"),
+     "reading the register's changes", DMS_NOTIFY_INSURED_DIGEST, insured_read},
+    {"election",
+     "SELECT h.id, e.tenant, h.xact, e.employee_id, h.to_status, h.from_status, h.at FROM "
+     "election_history h JOIN election e ON e.id = h.election_id WHERE " AFTER_CURSOR(
+         "h") " AND h.from_status IS NOT NULL" CURSOR_ORDER("h"),
+     "reading the elections' changes", DMS_NOTIFY_ELECTION_DIGEST, election_read},
+    {"reimbursement",
+     "SELECT v.id, v.tenant, v.xact, 'R-' || v.request, r.employee_id, CASE v.to_status "
+     "WHEN 0 THEN 'подано' WHEN 1 THEN 'на рассмотрении' WHEN 2 THEN 'запрошены "
+     "документы' WHEN 3 THEN 'одобрено' WHEN 4 THEN 'выплачено' ELSE 'отказано' "
+     "END FROM reimb_event v JOIN reimb_request r ON r.id = v.request WHERE " AFTER_CURSOR("v")
+         CURSOR_ORDER("v"),
+     "reading the requests' changes", DMS_NOTIFY_KIND_COUNT, request_read},
+};
 
 int dms_notify_store_scan(dms_store *store, long today, size_t *created, dms_error *err)
 {
@@ -673,22 +726,8 @@ int dms_notify_store_scan(dms_store *store, long today, size_t *created, dms_err
         status = scan_employer(store, today, &made, err);
     }
     free(emps);
-    if (status == DMS_OK)
-        status = insured_feed(store, &made, err);
-    if (status == DMS_OK)
-        status = feed(store, "election",
-                      "SELECT h.id, e.tenant, 'election', e.employee_id, h.to_status, NULL, "
-                      "h.xact FROM election_history h JOIN election e ON e.id = h.election_id "
-                      "WHERE " AFTER_CURSOR("h") " AND h.from_status IS NOT NULL" CURSOR_ORDER("h"),
-                      DMS_NOTIFY_ELECTION_STATUS, today, &made, err);
-    if (status == DMS_OK)
-        status = feed(store, "reimbursement",
-                      "SELECT v.id, v.tenant, 'R-' || v.request, r.employee_id, CASE v.to_status "
-                      "WHEN 0 THEN 'подано' WHEN 1 THEN 'на рассмотрении' WHEN 2 THEN 'запрошены "
-                      "документы' WHEN 3 THEN 'одобрено' WHEN 4 THEN 'выплачено' ELSE 'отказано' "
-                      "END, NULL, v.xact FROM reimb_event v JOIN reimb_request r ON r.id = "
-                      "v.request WHERE " AFTER_CURSOR("v") CURSOR_ORDER("v"),
-                      DMS_NOTIFY_REQUEST_STATUS, today, &made, err);
+    for (size_t i = 0; status == DMS_OK && i < sizeof feeds / sizeof feeds[0]; i++)
+        status = feed(store, &feeds[i], today, &made, err);
     dms_store_tenant_set(store, saved);
     if (created != NULL)
         *created = made;

@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include "dms/claims.h"
+#include "dms/picker.h"
 
 static const char *const kinds[DMS_NOTIFY_KIND_COUNT] = {
-    "insured_status", "election_status", "request_status", "programme_ends",
-    "invoice_due",    "invoice_overdue", "key_expires",    "insured_digest"};
+    "insured_status",  "election_status", "request_status", "programme_ends", "invoice_due",
+    "invoice_overdue", "key_expires",     "insured_digest", "election_digest"};
 
 const char *dms_notify_kind_name(enum dms_notify_kind kind)
 {
@@ -31,16 +32,13 @@ size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out
     const char *emp = str(e->employee_id);
     switch (e->kind) {
     case DMS_NOTIFY_INSURED_STATUS:
-        /* HR hears of register changes through the digest, one per batch. */
-        if (emp[0] != '\0')
-            out[n++] = (dms_notify_recipient){"employee", emp};
-        break;
     case DMS_NOTIFY_ELECTION_STATUS:
     case DMS_NOTIFY_REQUEST_STATUS:
+        /* HR hears of register changes and elections through the digests, one per batch
+         * (HR's copy of each election's notice, keyed by status and day, kept only the
+         * first of a day's submissions); of requests through its de-identified list. */
         if (emp[0] != '\0')
             out[n++] = (dms_notify_recipient){"employee", emp};
-        if (e->kind == DMS_NOTIFY_ELECTION_STATUS)
-            out[n++] = (dms_notify_recipient){"hr", ""};
         break;
     case DMS_NOTIFY_PROGRAMME_ENDS:
         out[n++] = (dms_notify_recipient){"hr", ""};
@@ -53,6 +51,7 @@ size_t dms_notify_recipients(const dms_notify_event *e, dms_notify_recipient out
         break;
     case DMS_NOTIFY_KEY_EXPIRES:
     case DMS_NOTIFY_INSURED_DIGEST:
+    case DMS_NOTIFY_ELECTION_DIGEST:
         out[n++] = (dms_notify_recipient){"hr", ""};
         break;
     case DMS_NOTIFY_KIND_COUNT:
@@ -139,13 +138,20 @@ void dms_notify_compose(const dms_notify_event *e, const char *employer, char *s
                  "%s: insured person %s is now %s from %s.\n",
                  who, obj, st, day, who, obj, english(st), day);
         break;
-    case DMS_NOTIFY_ELECTION_STATUS:
-        snprintf(subject, subject_size, "ДМС: выбор программы — %s", st);
+    case DMS_NOTIFY_ELECTION_STATUS: {
+        enum dms_election_status es;
+        const char *ru = st, *en = english(st);
+        if (dms_election_status_from_text(st, &es)) {
+            ru = dms_election_status_name_ru(es);
+            en = dms_election_status_name(es);
+        }
+        snprintf(subject, subject_size, "ДМС: выбор программы — %s", ru);
         snprintf(body, body_size,
                  "Статус вашего выбора программы ДМС: %s (%s).\n"
                  "Your DMS election is now %s (%s).\n",
-                 st, day, english(st), day);
+                 ru, day, en, day);
         break;
+    }
     case DMS_NOTIFY_REQUEST_STATUS:
         snprintf(subject, subject_size, "ДМС: обращение %s — %s", obj, st);
         snprintf(body, body_size,
@@ -184,6 +190,7 @@ void dms_notify_compose(const dms_notify_event *e, const char *employer, char *s
                  who, obj, day, e->days_left, who, obj, day, e->days_left);
         break;
     case DMS_NOTIFY_INSURED_DIGEST: /* composed from a digest: dms_notify_digest_compose */
+    case DMS_NOTIFY_ELECTION_DIGEST:
     case DMS_NOTIFY_KIND_COUNT:
         snprintf(subject, subject_size, "ДМС");
         snprintf(body, body_size, "\n");
@@ -191,26 +198,31 @@ void dms_notify_compose(const dms_notify_event *e, const char *employer, char *s
     }
 }
 
-/* ---- HR's digest of register changes ---------------------------------------------- */
+/* ---- HR's digests of register changes and of elections ----------------------------- */
+
+/* A digest's counts are indexed by the register's actions and the elections' statuses. */
+_Static_assert(DMS_NOTIFY_STATUSES == DMS_ELECTION_STATUS_COUNT, "one count per election status");
+_Static_assert(DMS_NOTIFY_COUNTS >= DMS_NOTIFY_ACTIONS && DMS_NOTIFY_COUNTS >= DMS_NOTIFY_STATUSES,
+               "room for either");
 
 /* The status each action leaves, as the per-person notices word it. */
 static const char *const action_ru[DMS_NOTIFY_ACTIONS] = {"включён", "исключён", "приостановлен",
                                                           "программа изменена"};
 
-static int by_action_then_policy(const void *a, const void *b)
+static int by_action_then_who(const void *a, const void *b)
 {
     const dms_notify_change *x = *(const dms_notify_change *const *)a;
     const dms_notify_change *y = *(const dms_notify_change *const *)b;
     if (x->action != y->action)
         return x->action < y->action ? -1 : 1;
-    return strcmp(str(x->policy), str(y->policy));
+    return strcmp(str(x->who), str(y->who));
 }
 
-static int by_policy(const void *a, const void *b)
+static int by_who(const void *a, const void *b)
 {
     const dms_notify_change *x = *(const dms_notify_change *const *)a;
     const dms_notify_change *y = *(const dms_notify_change *const *)b;
-    return strcmp(str(x->policy), str(y->policy));
+    return strcmp(str(x->who), str(y->who));
 }
 
 static int by_upload(const void *a, const void *b)
@@ -220,15 +232,22 @@ static int by_upload(const void *a, const void *b)
     return x->upload < y->upload ? -1 : x->upload > y->upload;
 }
 
-int dms_notify_digest_count(const dms_notify_change *changes, size_t n, dms_notify_digest *out,
-                            dms_error *err)
+int dms_notify_digest_count(enum dms_notify_kind kind, const dms_notify_change *changes, size_t n,
+                            dms_notify_digest *out, dms_error *err)
 {
     dms_error_clear(err);
     memset(out, 0, sizeof *out);
+    out->kind = kind;
+    int actions = kind == DMS_NOTIFY_INSURED_DIGEST    ? DMS_NOTIFY_ACTIONS
+                  : kind == DMS_NOTIFY_ELECTION_DIGEST ? DMS_NOTIFY_STATUSES
+                                                       : 0;
+    if (actions == 0)
+        return dms_error_set(err, DMS_EINVAL, NULL, "dms_notify_digest_count: %s is no digest",
+                             dms_notify_kind_name(kind));
     if (changes == NULL || n == 0)
         return dms_error_set(err, DMS_EINVAL, NULL, "dms_notify_digest_count: no changes");
     for (size_t i = 0; i < n; i++)
-        if (changes[i].action < 0 || changes[i].action >= DMS_NOTIFY_ACTIONS)
+        if (changes[i].action < 0 || changes[i].action >= actions)
             return dms_error_set(err, DMS_EINVAL, NULL,
                                  "dms_notify_digest_count: action %d out of range",
                                  changes[i].action);
@@ -252,13 +271,13 @@ int dms_notify_digest_count(const dms_notify_change *changes, size_t n, dms_noti
         if (c->day > out->last_day)
             out->last_day = c->day;
     }
-    qsort(v, n, sizeof *v, by_action_then_policy);
+    qsort(v, n, sizeof *v, by_action_then_who);
     for (size_t i = 0; i < n; i++)
-        if (i == 0 || by_action_then_policy(&v[i - 1], &v[i]) != 0)
+        if (i == 0 || by_action_then_who(&v[i - 1], &v[i]) != 0)
             out->by_action[v[i]->action]++;
-    qsort(v, n, sizeof *v, by_policy);
+    qsort(v, n, sizeof *v, by_who);
     for (size_t i = 0; i < n; i++)
-        if (i == 0 || by_policy(&v[i - 1], &v[i]) != 0)
+        if (i == 0 || by_who(&v[i - 1], &v[i]) != 0)
             out->people++;
     qsort(v, n, sizeof *v, by_upload);
     for (size_t i = 0; i < n; i++)
@@ -267,16 +286,25 @@ int dms_notify_digest_count(const dms_notify_change *changes, size_t n, dms_noti
     out->upload = out->uploads == 1 ? changes[0].upload : 0;
     out->action = changes[0].action;
     if (n == 1)
-        snprintf(out->policy, sizeof out->policy, "%s", str(changes[0].policy));
+        snprintf(out->who, sizeof out->who, "%s", str(changes[0].who));
     free(v);
     return DMS_OK;
 }
 
 const char *dms_notify_digest_key(const dms_notify_digest *d, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s:%ld-%ld", dms_notify_kind_name(DMS_NOTIFY_INSURED_DIGEST),
-             d->first_change, d->last_change);
+    snprintf(buf, size, "%s:%ld-%ld", dms_notify_kind_name(d->kind), d->first_change,
+             d->last_change);
     return buf;
+}
+
+const char *dms_notify_plural_ru(unsigned long long n, const char *one, const char *few,
+                                 const char *many)
+{
+    unsigned long long tens = n % 100, units = n % 10;
+    if (tens >= 11 && tens <= 14)
+        return many;
+    return units == 1 ? one : units >= 2 && units <= 4 ? few : many;
 }
 
 /* Appends to buf of size at *used, never past its end. */
@@ -295,6 +323,67 @@ static void append(char *buf, size_t size, size_t *used, const char *fmt, ...)
         *used = *used + (size_t)k < size ? *used + (size_t)k : size - 1;
 }
 
+/*
+ * HR's digest of elections: how many elections reached each status, on which day(s), with
+ * the number of changes when an election moved more than once. For one change, one line
+ * each language naming the employee, as HR's list of elections does.
+ */
+static void election_digest(const dms_notify_digest *d, const char *who, const char *from,
+                            const char *to, char *subject, size_t subject_size, char *body,
+                            size_t body_size)
+{
+    char count[40], changes[40], days_ru[48], days_en[48];
+    if (d->changes == 1) {
+        enum dms_election_status st = (enum dms_election_status)d->action;
+        snprintf(subject, subject_size, "ДМС: выбор программы сотрудника %s — %s", d->who,
+                 dms_election_status_name_ru(st));
+        snprintf(body, body_size,
+                 "%s: выбор программы ДМС сотрудника %s — «%s» (%s).\n"
+                 "%s: the DMS election of employee %s is now %s (%s).\n",
+                 who, d->who, dms_election_status_name_ru(st), from, who, d->who,
+                 dms_election_status_name(st), from);
+        return;
+    }
+    thousands(d->people, count);
+    snprintf(subject, subject_size, "ДМС: выбор программы сотрудниками — %s %s", count,
+             dms_notify_plural_ru(d->people, "выбор", "выбора", "выборов"));
+    if (d->first_day == d->last_day) {
+        snprintf(days_ru, sizeof days_ru, "за %s", from);
+        snprintf(days_en, sizeof days_en, "on %s", from);
+    } else {
+        snprintf(days_ru, sizeof days_ru, "с %s по %s", from, to);
+        snprintf(days_en, sizeof days_en, "between %s and %s", from, to);
+    }
+    /* The changes are told only where they differ from the elections (one moved twice). */
+    thousands(d->changes, changes);
+    size_t used = 0;
+    body[0] = '\0';
+    append(body, body_size, &used, "%s: выбор программы ДМС — изменения статуса %s, выборов: %s",
+           who, days_ru, count);
+    if (d->changes != d->people)
+        append(body, body_size, &used, ", изменений: %s", changes);
+    append(body, body_size, &used, ".\n");
+    for (int s = 0; s < DMS_NOTIFY_STATUSES; s++)
+        if (d->by_action[s] > 0)
+            append(body, body_size, &used, "  «%s» — %s %s\n",
+                   dms_election_status_name_ru((enum dms_election_status)s),
+                   thousands(d->by_action[s], count),
+                   dms_notify_plural_ru(d->by_action[s], "выбор", "выбора", "выборов"));
+    append(body, body_size, &used, "Кто именно — в списке выборов кабинета HR.\n");
+    append(body, body_size, &used, "%s: DMS elections — status changes %s, %s %s", who, days_en,
+           thousands(d->people, count), d->people == 1 ? "election" : "elections");
+    if (d->changes != d->people)
+        append(body, body_size, &used, ", %s changes", changes);
+    append(body, body_size, &used, ".\n");
+    for (int s = 0; s < DMS_NOTIFY_STATUSES; s++)
+        if (d->by_action[s] > 0)
+            append(body, body_size, &used, "  %s — %s %s\n",
+                   dms_election_status_name((enum dms_election_status)s),
+                   thousands(d->by_action[s], count),
+                   d->by_action[s] == 1 ? "election" : "elections");
+    append(body, body_size, &used, "Who exactly: the list of elections in the HR cabinet.\n");
+}
+
 void dms_notify_digest_compose(const dms_notify_digest *d, const char *employer, char *subject,
                                size_t subject_size, char *body, size_t body_size)
 {
@@ -302,14 +391,18 @@ void dms_notify_digest_compose(const dms_notify_digest *d, const char *employer,
     char from[16], to[16], people[40], count[40];
     dotted(d->first_day, from);
     dotted(d->last_day, to);
+    if (d->kind == DMS_NOTIFY_ELECTION_DIGEST) {
+        election_digest(d, who, from, to, subject, subject_size, body, body_size);
+        return;
+    }
     if (d->changes == 1) {
         /* One change reads as the per-person notice always did. */
         const char *st = action_ru[(unsigned)d->action % DMS_NOTIFY_ACTIONS];
-        snprintf(subject, subject_size, "ДМС: статус застрахованного %s — %s", d->policy, st);
+        snprintf(subject, subject_size, "ДМС: статус застрахованного %s — %s", d->who, st);
         snprintf(body, body_size,
                  "%s: застрахованный по полису %s — %s с %s.\n"
                  "%s: insured person %s is now %s from %s.\n",
-                 who, d->policy, st, from, who, d->policy, english(st), from);
+                 who, d->who, st, from, who, d->who, english(st), from);
         return;
     }
     thousands(d->people, people);
