@@ -491,6 +491,7 @@ typedef struct feed_row {
 typedef struct feed_notice {
     dms_notify_event e;
     char object[64], employee[64], status[64];
+    bool silent; /* the change reached no new status: nobody is told of it */
 } feed_notice;
 
 /*
@@ -614,7 +615,8 @@ static int feed(dms_store *store, const feed_spec *spec, long today, size_t *cre
             rows[n++] = r;
         }
         dms_store_tenant_set(store, r.tenant);
-        status = dms_notify_store_enqueue(store, &note.e, created, err);
+        if (!note.silent)
+            status = dms_notify_store_enqueue(store, &note.e, created, err);
     }
     if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, spec->reading, err);
@@ -660,7 +662,8 @@ static void insured_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *n
 }
 
 /* Elections: employee, status reached, previous status, time. The day is the change's
- * own; a draft saved again (draft to draft) reached no status and is not in the digest. */
+ * own; a draft saved again (draft to draft) reached no status: it is not in the digest,
+ * and the employee, who saved it, is not told "your election is now a draft" either. */
 static void election_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
 {
     char from[32], at[40], date[11];
@@ -675,6 +678,7 @@ static void election_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *
     r->counted =
         dms_election_status_from_text(note->status, &to) && strcmp(from, note->status) != 0;
     r->action = r->counted ? (int)to : 0;
+    note->silent = strcmp(from, note->status) == 0;
     snprintf(r->who, sizeof r->who, "%s", note->employee);
     snprintf(note->object, sizeof note->object, "election");
     note->e = (dms_notify_event){
