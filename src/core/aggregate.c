@@ -1600,6 +1600,43 @@ typedef struct batch_buffers {
     dms_lev_memo memo;
 } batch_buffers;
 
+/* The compounding's key of a spec the shared tables serve (compute_on_grid's,
+ * from its own length); false if they do not serve it. */
+static bool shared_compound_key(const dms_aggregate_spec *spec, const batch_item *item,
+                                double *key)
+{
+    shared_plan sp;
+    if (!shared_plan_of(spec, item->plan.span, item->shared_divisor, item->plan.points, &sp))
+        return false;
+    double identity[SHARED_KEY_LEN + 3];
+    shared_identity(&sp, item->plan.points, identity);
+    compound_key(identity, &spec->freq, spec->method, key);
+    return true;
+}
+
+/* On a hit, dms_aggdist_limited_mean at limit of the kept compounding
+ * (read in place under the lock) placed as dist says (its method, pmf and
+ * length taken from the store). */
+static bool compound_get_limited_mean(const double *key, dms_aggdist *dist, double limit,
+                                      double *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table != NULL) {
+        const compound_entry *e = compound_find_locked(key);
+        if (e->n > 0) {
+            dist->method = e->method;
+            dist->n = e->n;
+            dist->pmf = e->pmf;
+            *out = dms_aggdist_limited_mean(dist, limit);
+            dist->pmf = NULL;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&compound_lock);
+    return found;
+}
+
 /* The specs items[0..n-1], which share a lattice key. */
 static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_item *items,
                                   size_t n, batch_buffers *b, double *out, dms_error *err)
@@ -1667,23 +1704,32 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
             gsl_made = true;
             fy = b->gsl;
         }
+        dms_aggdist dist;
+        memset(&dist, 0, sizeof dist);
+        dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
+        dist.span = items[i].plan.span;
+        dist.top = (double)(points - 1) * items[i].plan.span;
+        dist.discretization = items[i].plan.discretization;
+        dist.resolving_span = items[i].plan.resolving_span;
+        /* On the shared tables' grid the compounding is keyed as quotes key
+         * it (compute_on_grid): cells that differ only in the claim size's
+         * scale (the region) share it. */
+        double key[COMPOUND_KEY];
+        bool keyed = shared && shared_compound_key(spec, &items[i], key);
+        if (keyed && compound_get_limited_mean(key, &dist, spec->annual_limit, slot))
+            continue;
         size_t ny;
         size_t len = choose_method(fy, points, fft_n, &ny, &method);
         if ((status = compound(spec, method, fy, ny, b->pmf, len, err)) != DMS_OK) {
             prefix_index(err, items[i].index);
             break;
         }
-        dms_aggdist dist;
-        memset(&dist, 0, sizeof dist);
-        dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
         dist.method = method;
-        dist.span = items[i].plan.span;
         dist.n = len;
         dist.pmf = b->pmf;
-        dist.top = (double)(points - 1) * items[i].plan.span;
-        dist.discretization = items[i].plan.discretization;
-        dist.resolving_span = items[i].plan.resolving_span;
         *slot = dms_aggdist_limited_mean(&dist, spec->annual_limit);
+        if (keyed)
+            compound_put(key, b->pmf, len, method, false);
     }
     return status;
 }
