@@ -1598,6 +1598,12 @@ typedef struct batch_buffers {
      * sorted by severity, deductible, then co-pay, 0 first (its key's
      * bytes are all zero), so the co-pays of 1/2 after it find them. */
     dms_lev_memo memo;
+    /* The tilted transform of the lattice last compounded by FFT in the
+     * group (spectrum_of, its length and the circle's; NULL: none): the
+     * specs of a group that differ in frequency alone transform it once. */
+    double *spectrum;
+    const double *spectrum_of;
+    size_t spectrum_ny, spectrum_n;
 } batch_buffers;
 
 /* The compounding's key of a spec the shared tables serve (compute_on_grid's,
@@ -1653,12 +1659,15 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         free(b->shared);
         free(b->pmf);
         free(b->gsl);
+        free(b->spectrum);
         b->direct = malloc(cap * sizeof *b->direct);
         b->shared = malloc(cap * sizeof *b->shared);
         b->pmf = malloc(cap * sizeof *b->pmf);
         b->gsl = malloc(cap * sizeof *b->gsl);
+        b->spectrum = malloc((cap + 2) * sizeof *b->spectrum);
         b->cap = cap;
-        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL || b->gsl == NULL) {
+        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL || b->gsl == NULL ||
+            b->spectrum == NULL) {
             b->cap = 0;
             return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", cap);
         }
@@ -1669,6 +1678,7 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
     bool shared_ok = may_share && shared_lattice(first, plan->span, items[0].shared_divisor,
                                                  longest, b->shared, NULL);
     bool direct_made = false, gsl_made = false;
+    b->spectrum_of = NULL; /* the lattices are the group's own */
     int status = DMS_OK;
     for (size_t i = 0; i < n && status == DMS_OK; i++) {
         const dms_aggregate_spec *spec = &specs[items[i].index];
@@ -1720,7 +1730,17 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
             continue;
         size_t ny;
         size_t len = choose_method(fy, points, fft_n, &ny, &method);
-        if ((status = compound(spec, method, fy, ny, b->pmf, len, err)) != DMS_OK) {
+        if (method == DMS_METHOD_FFT) {
+            bool fresh = b->spectrum_of != fy || b->spectrum_ny != ny || b->spectrum_n != len;
+            status = dms_compound_fft_kept(&spec->freq, fy, ny, b->spectrum, fresh, b->pmf, len,
+                                           err);
+            b->spectrum_of = status == DMS_OK ? fy : NULL;
+            b->spectrum_ny = ny;
+            b->spectrum_n = len;
+        } else {
+            status = compound(spec, method, fy, ny, b->pmf, len, err);
+        }
+        if (status != DMS_OK) {
             prefix_index(err, items[i].index);
             break;
         }
@@ -1772,7 +1792,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     }
     if (status == DMS_OK)
         qsort(items, shared, sizeof *items, compare_item);
-    batch_buffers b = {NULL, NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}};
+    batch_buffers b = {NULL, NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}, NULL, NULL, 0, 0};
     for (size_t g = 0; g < shared && status == DMS_OK;) {
         size_t end = g + 1;
         while (end < shared && memcmp(items[end].lattice_key, items[g].lattice_key,
@@ -1785,6 +1805,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     free(b.shared);
     free(b.pmf);
     free(b.gsl);
+    free(b.spectrum);
     dms_lev_memo_free(&b.memo);
     free(items);
     return status;
