@@ -371,16 +371,39 @@ void dms_aggdist_free(dms_aggdist *dist)
     free(dist);
 }
 
-/* Length of the severity lattice worth keeping: past it < 1e-16 remains. */
-static size_t severity_length(const double *fy, size_t n)
+/*
+ * Where the running sum of a severity lattice fy[0..n-1] first reaches
+ * 1 - SEVERITY_SETTLED_CUT (settled: the shortest length the lattice could
+ * be given, see method_is_settled) and 1 - SEVERITY_TAIL_CUT (tail: the
+ * length worth keeping, past it < 1e-16 remains); n where it does not. The
+ * sums of a prefix do not depend on n, so the first m <= n points reach
+ * them at min(length, m) (reach_within): a lattice shared by many specs is
+ * walked once, not once per spec.
+ */
+typedef struct lattice_reach {
+    size_t settled, tail;
+} lattice_reach;
+
+static lattice_reach reach_of(const double *fy, size_t n)
 {
+    lattice_reach r = {n, n};
     double cumulative = 0.0;
     for (size_t k = 0; k < n; k++) {
         cumulative += fy[k];
-        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT)
-            return k + 1;
+        if (r.settled == n && cumulative >= 1.0 - SEVERITY_SETTLED_CUT)
+            r.settled = k + 1;
+        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT) {
+            r.tail = k + 1;
+            break;
+        }
     }
-    return n;
+    return r;
+}
+
+/* The lengths of reach_of(fy, m) from r = reach_of(fy, n), m <= n. */
+static lattice_reach reach_within(lattice_reach r, size_t m)
+{
+    return (lattice_reach){r.settled < m ? r.settled : m, r.tail < m ? r.tail : m};
 }
 
 /*
@@ -601,40 +624,19 @@ static double fft_work_of(size_t fft_n)
 
 /*
  * Whether the automatic choice between Panjer and FFT is the same for every
- * length the severity lattice fy could be given by severity_length. Where
+ * length the severity lattice could be given (from its shortest, reach_of's
+ * settled, to points), within slack points of round-off. Where
  * the masses add up to 1 within a few ulps (a lattice the per-claim limit
  * caps, or a very light tail), that length depends on their last bits, and
  * the two methods differ by more than round-off: values computed by another
  * route than dms_discretize_payment (the shared tables) are used only where
  * the choice cannot turn on those bits, so that quotes keep their kopecks.
  */
-/* method_is_settled's answer from the shortest length. */
-static bool settled_at(size_t points, size_t shortest, size_t fft_n)
+static bool method_is_settled(size_t points, size_t shortest, size_t fft_n, size_t slack)
 {
-    double fft_work = fft_work_of(fft_n);
-    return (double)points * (double)shortest > fft_work ||
-           (double)points * (double)points <= fft_work;
-}
-
-static bool method_is_settled_by(const double *fy, size_t points, size_t fft_n, size_t slack)
-{
-    double cumulative = 0.0;
-    size_t shortest = points; /* the shortest length severity_length could give */
-    for (size_t k = 0; k < points; k++) {
-        cumulative += fy[k];
-        if (cumulative >= 1.0 - SEVERITY_SETTLED_CUT) {
-            shortest = k + 1;
-            break;
-        }
-    }
     double fft_work = fft_work_of(fft_n);
     return (double)points * (double)(shortest - (shortest > slack ? slack : shortest)) > fft_work ||
            (double)points * (double)points <= fft_work;
-}
-
-static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
-{
-    return method_is_settled_by(fy, points, fft_n, 0);
 }
 
 /*
@@ -645,23 +647,21 @@ static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
  * crossing of 1 - 1e-13 by one point) the engine takes GSL's lattice, so
  * that the choice, and with it every kopeck, stays what it was.
  */
-static bool fast_lattice_serves(const double *fy, size_t points, size_t fft_n,
+static bool fast_lattice_serves(lattice_reach reach, size_t points, size_t fft_n,
                                 enum dms_discretization disc, enum dms_method method)
 {
     return disc != DMS_DISC_MOMENT || method != DMS_METHOD_AUTO ||
-           method_is_settled_by(fy, points, fft_n, 1);
+           method_is_settled(points, reach.settled, fft_n, 1);
 }
 
 /* The automatic choice (*method AUTO) between Panjer, which costs points x
  * ny multiply-adds, and FFT, about FFT_COST_FACTOR n log2 n (measured by
- * make bench on this code), for the payment lattice fy; the length of the
- * result is returned. */
-static size_t choose_method(const double *fy, size_t points, size_t fft_n, size_t *ny,
-                            enum dms_method *method)
+ * make bench on this code), for a payment lattice of ny points worth
+ * keeping (reach_of's tail); the length of the result is returned. */
+static size_t choose_method(size_t points, size_t ny, size_t fft_n, enum dms_method *method)
 {
-    *ny = severity_length(fy, points);
     if (*method == DMS_METHOD_AUTO) {
-        double panjer_work = (double)points * (double)*ny;
+        double panjer_work = (double)points * (double)ny;
         *method = panjer_work <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
     }
     return *method == DMS_METHOD_FFT ? fft_n : points;
@@ -1057,25 +1057,27 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if ((fy = malloc(fft_n * sizeof *fy)) == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     if (planned) {
-        /* The shortest length severity_length could give (method_is_settled's)
-         * and the one it gives, from the sums the discretisation makes. */
+        /* reach_of's lengths, from the sums the discretisation makes. */
         const double levels[2] = {1.0 - SEVERITY_SETTLED_CUT, 1.0 - SEVERITY_TAIL_CUT};
         size_t reach[2];
         if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy, levels, 2,
                                     reach)) {
             shortest = reach[0];
             ny = reach[1];
-            shared = *method != DMS_METHOD_AUTO || settled_at(points, shortest, fft_n);
+            shared = *method != DMS_METHOD_AUTO || method_is_settled(points, shortest, fft_n, 0);
         }
     }
     if (!shared) {
         if ((status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
             goto out_fy;
-        if (!fast_lattice_serves(fy, points, fft_n, disc, *method) &&
-            (status = dms_discretize_payment_gsl(&spec->sev, &spec->cov, span, disc, fy, points,
-                                                 err)) != DMS_OK)
-            goto out_fy;
-        ny = severity_length(fy, points);
+        lattice_reach reach = reach_of(fy, points);
+        if (!fast_lattice_serves(reach, points, fft_n, disc, *method)) {
+            if ((status = dms_discretize_payment_gsl(&spec->sev, &spec->cov, span, disc, fy, points,
+                                                     err)) != DMS_OK)
+                goto out_fy;
+            reach = reach_of(fy, points);
+        }
+        ny = reach.tail;
     }
     if (*method == DMS_METHOD_AUTO)
         *method =
@@ -1608,8 +1610,7 @@ typedef struct batch_buffers {
 
 /* The compounding's key of a spec the shared tables serve (compute_on_grid's,
  * from its own length); false if they do not serve it. */
-static bool shared_compound_key(const dms_aggregate_spec *spec, const batch_item *item,
-                                double *key)
+static bool shared_compound_key(const dms_aggregate_spec *spec, const batch_item *item, double *key)
 {
     shared_plan sp;
     if (!shared_plan_of(spec, item->plan.span, item->shared_divisor, item->plan.points, &sp))
@@ -1678,6 +1679,9 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
     bool shared_ok = may_share && shared_lattice(first, plan->span, items[0].shared_divisor,
                                                  longest, b->shared, NULL);
     bool direct_made = false, gsl_made = false;
+    /* Each lattice's reach_of over the longest grid, for every spec's. */
+    lattice_reach shared_reach = shared_ok ? reach_of(b->shared, longest) : (lattice_reach){0, 0};
+    lattice_reach direct_reach = {0, 0}, gsl_reach = {0, 0};
     b->spectrum_of = NULL; /* the lattices are the group's own */
     int status = DMS_OK;
     for (size_t i = 0; i < n && status == DMS_OK; i++) {
@@ -1697,22 +1701,29 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
         enum dms_method method = spec->method;
         bool shared =
-            shared_ok && (method != DMS_METHOD_AUTO || method_is_settled(b->shared, points, fft_n));
+            shared_ok &&
+            (method != DMS_METHOD_AUTO ||
+             method_is_settled(points, reach_within(shared_reach, points).settled, fft_n, 0));
         if (!shared && !direct_made) {
             if ((status = payment_lattice_memo(first, plan->span, plan->discretization, &b->memo,
                                                b->direct, longest, err)) != DMS_OK)
                 break;
             direct_made = true;
+            direct_reach = reach_of(b->direct, longest);
         }
         const double *fy = shared ? b->shared : b->direct;
-        if (!shared &&
-            !fast_lattice_serves(b->direct, points, fft_n, plan->discretization, method)) {
-            if (!gsl_made && (status = dms_discretize_payment_gsl(&first->sev, &first->cov,
-                                                                  plan->span, plan->discretization,
-                                                                  b->gsl, longest, err)) != DMS_OK)
-                break;
+        lattice_reach reach = reach_within(shared ? shared_reach : direct_reach, points);
+        if (!shared && !fast_lattice_serves(reach, points, fft_n, plan->discretization, method)) {
+            if (!gsl_made) {
+                if ((status = dms_discretize_payment_gsl(&first->sev, &first->cov, plan->span,
+                                                         plan->discretization, b->gsl, longest,
+                                                         err)) != DMS_OK)
+                    break;
+                gsl_reach = reach_of(b->gsl, longest);
+            }
             gsl_made = true;
             fy = b->gsl;
+            reach = reach_within(gsl_reach, points);
         }
         dms_aggdist dist;
         memset(&dist, 0, sizeof dist);
@@ -1728,12 +1739,12 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         bool keyed = shared && shared_compound_key(spec, &items[i], key);
         if (keyed && compound_get_limited_mean(key, &dist, spec->annual_limit, slot))
             continue;
-        size_t ny;
-        size_t len = choose_method(fy, points, fft_n, &ny, &method);
+        size_t ny = reach.tail;
+        size_t len = choose_method(points, ny, fft_n, &method);
         if (method == DMS_METHOD_FFT) {
             bool fresh = b->spectrum_of != fy || b->spectrum_ny != ny || b->spectrum_n != len;
-            status = dms_compound_fft_kept(&spec->freq, fy, ny, b->spectrum, fresh, b->pmf, len,
-                                           err);
+            status =
+                dms_compound_fft_kept(&spec->freq, fy, ny, b->spectrum, fresh, b->pmf, len, err);
             b->spectrum_of = status == DMS_OK ? fy : NULL;
             b->spectrum_ny = ny;
             b->spectrum_n = len;
