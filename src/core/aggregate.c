@@ -1538,6 +1538,7 @@ bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *l
 
 typedef struct batch_item {
     size_t index;
+    double mean; /* E[S], dms_aggregate_moments */
     grid_plan plan;
     double shared_divisor;
     double lattice_key[LATTICE_KEY_LEN]; /* what the payment lattice depends on */
@@ -1727,7 +1728,7 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         }
         dms_aggdist dist;
         memset(&dist, 0, sizeof dist);
-        dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
+        dist.exact_mean = items[i].mean;
         dist.span = items[i].plan.span;
         dist.top = (double)(points - 1) * items[i].plan.span;
         dist.discretization = items[i].plan.discretization;
@@ -1765,6 +1766,23 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
     return status;
 }
 
+/*
+ * Whether plan_grid_of gives specs a and b the same grid when both pay
+ * something: a quote's grid (cap_at_limit) is planned on the ground-up
+ * claim, so it depends on the frequency, the severity, the annual limit
+ * and the grid settings, not on the terms. Compared by bits.
+ */
+static bool same_quote_grid(const dms_aggregate_spec *a, const dms_aggregate_spec *b)
+{
+    const double x[] = {a->freq.mean, a->freq.size,    a->sev.meanlog, a->sev.sdlog,   a->sev.shape,
+                        a->sev.scale, a->annual_limit, a->span,        a->span_divisor};
+    const double y[] = {b->freq.mean, b->freq.size,    b->sev.meanlog, b->sev.sdlog,   b->sev.shape,
+                        b->sev.scale, b->annual_limit, b->span,        b->span_divisor};
+    return a->cap_at_limit && b->cap_at_limit && a->freq.kind == b->freq.kind &&
+           a->sev.kind == b->sev.kind && a->discretization == b->discretization &&
+           memcmp(x, y, sizeof x) == 0;
+}
+
 int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, double *out,
                                 dms_error *err)
 {
@@ -1774,6 +1792,8 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to price %zu specs", n);
     size_t shared = 0;
     int status = DMS_OK;
+    const dms_aggregate_spec *last_planned = NULL; /* whose grid last_plan is */
+    grid_plan last_plan = {0};
     for (size_t i = 0; i < n && status == DMS_OK; i++) {
         const dms_aggregate_spec *spec = &specs[i];
         batch_item *item = &items[shared];
@@ -1782,19 +1802,31 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
             prefix_index(err, i);
             break;
         }
+        dms_aggregate_moments(spec, &item->mean, NULL);
+        /* The options of one law come one after another and share a
+         * quote's grid (same_quote_grid): it is planned once for them. */
+        bool planned = last_planned != NULL && item->mean > 0 && spec->method != DMS_METHOD_MC &&
+                       same_quote_grid(last_planned, spec);
+        if (planned)
+            item->plan = last_plan;
         /* Monte Carlo, a cancel hook and tail lattices take the one way. */
         if (spec->method == DMS_METHOD_MC || spec->cancelled != NULL ||
-            plan_grid(spec, &item->plan, err) != DMS_OK || item->plan.tail_points > 0) {
+            (!planned && plan_grid_of(spec, item->mean, &item->plan, err) != DMS_OK) ||
+            item->plan.tail_points > 0) {
             dms_error_clear(err);
             if ((status = limited_mean_alone(spec, &out[i], err)) != DMS_OK)
                 prefix_index(err, i);
             continue;
         }
+        if (!planned && item->mean > 0 && spec->cap_at_limit) {
+            last_planned = spec;
+            last_plan = item->plan;
+        }
         if (isinf(spec->annual_limit)) {
             /* Without an annual limit dms_aggdist_limited_mean answers the
              * exact E[S] of dms_aggregate_moments whatever the lattice: the
              * same double, with no lattice made. */
-            dms_aggregate_moments(spec, &out[i], NULL);
+            out[i] = item->mean;
             continue;
         }
         item->shared_divisor = shared_divisor_of(spec, &item->plan);
