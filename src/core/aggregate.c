@@ -683,10 +683,11 @@ static int compound(const dms_aggregate_spec *spec, enum dms_method method, cons
  * mass comes from limited means at fixed points; the early stop where the
  * law is exhausted depends on the masses alone). Specs that differ only in
  * frequency - the scenarios of a budget's sensitivity table, frequency
- * shocks of the same severity, a quote's cells after the budget's table -
- * so take the lattice from here, cut to their length, with the very bits a
- * fresh discretisation gives. Bounded (LATTICE_BYTES, LATTICE_SLOTS / 2
- * entries): when full it is emptied and starts again.
+ * shocks of the same severity - so take the lattice from here, cut to
+ * their length, with the very bits a fresh discretisation gives. Bounded
+ * (LATTICE_BYTES, LATTICE_SLOTS / 2 entries): when full it is emptied and
+ * starts again. The batch (dms_aggregate_limited_means) reads it but does
+ * not fill it.
  */
 #define LATTICE_SLOTS 4096u
 #define LATTICE_BYTES ((size_t)48 << 20)
@@ -818,11 +819,12 @@ static void lattice_put(const double *key, const double *f, size_t n)
     pthread_mutex_unlock(&lattice_lock);
 }
 
-/* dms_discretize_payment of spec's payment on span, through the cache;
- * memo (may be NULL) shares limited expected values between lattices. */
+/* dms_discretize_payment of spec's payment on span, through the cache
+ * (kept there if keep); memo (may be NULL) shares limited expected values
+ * between lattices. */
 static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
-                                enum dms_discretization disc, dms_lev_memo *memo, double *f,
-                                size_t n, dms_error *err)
+                                enum dms_discretization disc, dms_lev_memo *memo, bool keep,
+                                double *f, size_t n, dms_error *err)
 {
     double key[LATTICE_CACHE_KEY];
     lattice_key(&spec->sev, &spec->cov, span, disc, key);
@@ -835,7 +837,7 @@ static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
         known = 0;
     int status =
         dms_discretize_payment_memo(&spec->sev, &spec->cov, span, disc, memo, f, known, n, err);
-    if (status == DMS_OK)
+    if (status == DMS_OK && keep)
         lattice_put(key, f, n);
     return status;
 }
@@ -843,7 +845,7 @@ static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
 static int payment_lattice(const dms_aggregate_spec *spec, double span,
                            enum dms_discretization disc, double *f, size_t n, dms_error *err)
 {
-    return payment_lattice_memo(spec, span, disc, NULL, f, n, err);
+    return payment_lattice_memo(spec, span, disc, NULL, true, f, n, err);
 }
 
 /*
@@ -1706,8 +1708,12 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
             (method != DMS_METHOD_AUTO ||
              method_is_settled(points, reach_within(shared_reach, points).settled, fft_n, 0));
         if (!shared && !direct_made) {
+            /* Not kept: a batch's groups have distinct lattices, and a
+             * budget table makes tens of thousands, which flushed the store
+             * over and over for the checking quotes after it to find 1% of
+             * their lattices there (measured on the holding example). */
             if ((status = payment_lattice_memo(first, plan->span, plan->discretization, &b->memo,
-                                               b->direct, longest, err)) != DMS_OK)
+                                               false, b->direct, longest, err)) != DMS_OK)
                 break;
             direct_made = true;
             direct_reach = reach_of(b->direct, longest);
