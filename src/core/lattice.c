@@ -497,6 +497,7 @@ static void tilt_weights(size_t n, const double **down, const double **up)
 int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, double *fs, size_t n,
                      dms_error *err)
 {
+    dms_error_clear(err);
     return dms_compound_fft_kept(freq, fy, ny, NULL, true, fs, n, err);
 }
 
