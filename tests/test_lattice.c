@@ -80,6 +80,39 @@ static void test_panjer_matches_fft(void **state)
     free(b);
 }
 
+/* A kept transform gives the very doubles of a fresh one, for each of the
+ * frequencies compounded on it, on the threads' arrays (n = 1024) and on
+ * arrays of its own (n = 2^17); a NULL spectrum is dms_compound_fft. */
+static void test_kept_spectrum_is_the_fresh_one(void **state)
+{
+    (void)state;
+    dms_severity sev = {.kind = DMS_SEV_LOGNORMAL, .meanlog = 7.0, .sdlog = 1.1};
+    dms_coverage cov = {.deductible = 1000, .copay = 0.3, .claim_limit = INFINITY};
+    dms_frequency freqs[] = {{.kind = DMS_FREQ_NEGBIN, .mean = 4.0, .size = 0.8},
+                             {.kind = DMS_FREQ_POISSON, .mean = 2.5},
+                             {.kind = DMS_FREQ_NEGBIN, .mean = 6.0, .size = 1.5}};
+    const size_t lengths[] = {1024, (size_t)1 << 17};
+    for (size_t l = 0; l < 2; l++) {
+        size_t n = lengths[l], ny = n / 2 + 3;
+        double *fy = calloc(n, sizeof *fy), *spectrum = calloc(n + 2, sizeof *spectrum);
+        double *fresh = calloc(n, sizeof *fresh), *kept = calloc(n, sizeof *kept);
+        assert_int_equal(
+            dms_discretize_payment(&sev, &cov, 1e6 / (double)n, DMS_DISC_MOMENT, fy, ny, NULL),
+            DMS_OK);
+        for (size_t i = 0; i < 3; i++) {
+            assert_int_equal(dms_compound_fft(&freqs[i], fy, ny, fresh, n, NULL), DMS_OK);
+            assert_int_equal(
+                dms_compound_fft_kept(&freqs[i], fy, ny, spectrum, i == 0, kept, n, NULL), DMS_OK);
+            assert_memory_equal(fresh, kept, n * sizeof *kept);
+            assert_close(dms_lattice_mass(kept, n), 1.0, 1e-4);
+        }
+        free(fy);
+        free(spectrum);
+        free(fresh);
+        free(kept);
+    }
+}
+
 static void test_discretization(void **state)
 {
     (void)state;
@@ -582,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_panjer_gives_count_law),
         cmocka_unit_test(test_panjer_large_mean_does_not_underflow),
         cmocka_unit_test(test_panjer_matches_fft),
+        cmocka_unit_test(test_kept_spectrum_is_the_fresh_one),
         cmocka_unit_test(test_discretization),
         cmocka_unit_test(test_power_is_binomial),
         cmocka_unit_test(test_convolve),

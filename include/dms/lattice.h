@@ -89,6 +89,16 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
                      dms_error *err);
 
 /*
+ * dms_compound_fft keeping the tilted transform of fy in spectrum (n + 2
+ * doubles: n / 2 + 1 complex values): with fresh it is computed and kept
+ * there; without, it is read from there, as an earlier call made it for the
+ * same fy, ny and n, so that frequencies compounded on one severity lattice
+ * transform it once. The same doubles either way.
+ */
+int dms_compound_fft_kept(const dms_frequency *freq, const double *fy, size_t ny, double *spectrum,
+                          bool fresh, double *fs, size_t n, dms_error *err);
+
+/*
  * The distribution of the sum of `count` independent copies of f (length
  * n), truncated to length n, by FFT with tilting; result in out (length n,
  * may alias f). count 0 gives the point mass at 0. n must be a power of two

@@ -371,16 +371,39 @@ void dms_aggdist_free(dms_aggdist *dist)
     free(dist);
 }
 
-/* Length of the severity lattice worth keeping: past it < 1e-16 remains. */
-static size_t severity_length(const double *fy, size_t n)
+/*
+ * Where the running sum of a severity lattice fy[0..n-1] first reaches
+ * 1 - SEVERITY_SETTLED_CUT (settled: the shortest length the lattice could
+ * be given, see method_is_settled) and 1 - SEVERITY_TAIL_CUT (tail: the
+ * length worth keeping, past it < 1e-16 remains); n where it does not. The
+ * sums of a prefix do not depend on n, so the first m <= n points reach
+ * them at min(length, m) (reach_within): a lattice shared by many specs is
+ * walked once, not once per spec.
+ */
+typedef struct lattice_reach {
+    size_t settled, tail;
+} lattice_reach;
+
+static lattice_reach reach_of(const double *fy, size_t n)
 {
+    lattice_reach r = {n, n};
     double cumulative = 0.0;
     for (size_t k = 0; k < n; k++) {
         cumulative += fy[k];
-        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT)
-            return k + 1;
+        if (r.settled == n && cumulative >= 1.0 - SEVERITY_SETTLED_CUT)
+            r.settled = k + 1;
+        if (cumulative >= 1.0 - SEVERITY_TAIL_CUT) {
+            r.tail = k + 1;
+            break;
+        }
     }
-    return n;
+    return r;
+}
+
+/* The lengths of reach_of(fy, m) from r = reach_of(fy, n), m <= n. */
+static lattice_reach reach_within(lattice_reach r, size_t m)
+{
+    return (lattice_reach){r.settled < m ? r.settled : m, r.tail < m ? r.tail : m};
 }
 
 /*
@@ -601,40 +624,19 @@ static double fft_work_of(size_t fft_n)
 
 /*
  * Whether the automatic choice between Panjer and FFT is the same for every
- * length the severity lattice fy could be given by severity_length. Where
+ * length the severity lattice could be given (from its shortest, reach_of's
+ * settled, to points), within slack points of round-off. Where
  * the masses add up to 1 within a few ulps (a lattice the per-claim limit
  * caps, or a very light tail), that length depends on their last bits, and
  * the two methods differ by more than round-off: values computed by another
  * route than dms_discretize_payment (the shared tables) are used only where
  * the choice cannot turn on those bits, so that quotes keep their kopecks.
  */
-/* method_is_settled's answer from the shortest length. */
-static bool settled_at(size_t points, size_t shortest, size_t fft_n)
+static bool method_is_settled(size_t points, size_t shortest, size_t fft_n, size_t slack)
 {
-    double fft_work = fft_work_of(fft_n);
-    return (double)points * (double)shortest > fft_work ||
-           (double)points * (double)points <= fft_work;
-}
-
-static bool method_is_settled_by(const double *fy, size_t points, size_t fft_n, size_t slack)
-{
-    double cumulative = 0.0;
-    size_t shortest = points; /* the shortest length severity_length could give */
-    for (size_t k = 0; k < points; k++) {
-        cumulative += fy[k];
-        if (cumulative >= 1.0 - SEVERITY_SETTLED_CUT) {
-            shortest = k + 1;
-            break;
-        }
-    }
     double fft_work = fft_work_of(fft_n);
     return (double)points * (double)(shortest - (shortest > slack ? slack : shortest)) > fft_work ||
            (double)points * (double)points <= fft_work;
-}
-
-static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
-{
-    return method_is_settled_by(fy, points, fft_n, 0);
 }
 
 /*
@@ -645,23 +647,21 @@ static bool method_is_settled(const double *fy, size_t points, size_t fft_n)
  * crossing of 1 - 1e-13 by one point) the engine takes GSL's lattice, so
  * that the choice, and with it every kopeck, stays what it was.
  */
-static bool fast_lattice_serves(const double *fy, size_t points, size_t fft_n,
+static bool fast_lattice_serves(lattice_reach reach, size_t points, size_t fft_n,
                                 enum dms_discretization disc, enum dms_method method)
 {
     return disc != DMS_DISC_MOMENT || method != DMS_METHOD_AUTO ||
-           method_is_settled_by(fy, points, fft_n, 1);
+           method_is_settled(points, reach.settled, fft_n, 1);
 }
 
 /* The automatic choice (*method AUTO) between Panjer, which costs points x
  * ny multiply-adds, and FFT, about FFT_COST_FACTOR n log2 n (measured by
- * make bench on this code), for the payment lattice fy; the length of the
- * result is returned. */
-static size_t choose_method(const double *fy, size_t points, size_t fft_n, size_t *ny,
-                            enum dms_method *method)
+ * make bench on this code), for a payment lattice of ny points worth
+ * keeping (reach_of's tail); the length of the result is returned. */
+static size_t choose_method(size_t points, size_t ny, size_t fft_n, enum dms_method *method)
 {
-    *ny = severity_length(fy, points);
     if (*method == DMS_METHOD_AUTO) {
-        double panjer_work = (double)points * (double)*ny;
+        double panjer_work = (double)points * (double)ny;
         *method = panjer_work <= fft_work_of(fft_n) ? DMS_METHOD_PANJER : DMS_METHOD_FFT;
     }
     return *method == DMS_METHOD_FFT ? fft_n : points;
@@ -683,10 +683,11 @@ static int compound(const dms_aggregate_spec *spec, enum dms_method method, cons
  * mass comes from limited means at fixed points; the early stop where the
  * law is exhausted depends on the masses alone). Specs that differ only in
  * frequency - the scenarios of a budget's sensitivity table, frequency
- * shocks of the same severity, a quote's cells after the budget's table -
- * so take the lattice from here, cut to their length, with the very bits a
- * fresh discretisation gives. Bounded (LATTICE_BYTES, LATTICE_SLOTS / 2
- * entries): when full it is emptied and starts again.
+ * shocks of the same severity - so take the lattice from here, cut to
+ * their length, with the very bits a fresh discretisation gives. Bounded
+ * (LATTICE_BYTES, LATTICE_SLOTS / 2 entries): when full it is emptied and
+ * starts again. The batch (dms_aggregate_limited_means) reads it but does
+ * not fill it.
  */
 #define LATTICE_SLOTS 4096u
 #define LATTICE_BYTES ((size_t)48 << 20)
@@ -818,11 +819,12 @@ static void lattice_put(const double *key, const double *f, size_t n)
     pthread_mutex_unlock(&lattice_lock);
 }
 
-/* dms_discretize_payment of spec's payment on span, through the cache;
- * memo (may be NULL) shares limited expected values between lattices. */
+/* dms_discretize_payment of spec's payment on span, through the cache
+ * (kept there if keep); memo (may be NULL) shares limited expected values
+ * between lattices. */
 static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
-                                enum dms_discretization disc, dms_lev_memo *memo, double *f,
-                                size_t n, dms_error *err)
+                                enum dms_discretization disc, dms_lev_memo *memo, bool keep,
+                                double *f, size_t n, dms_error *err)
 {
     double key[LATTICE_CACHE_KEY];
     lattice_key(&spec->sev, &spec->cov, span, disc, key);
@@ -835,7 +837,7 @@ static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
         known = 0;
     int status =
         dms_discretize_payment_memo(&spec->sev, &spec->cov, span, disc, memo, f, known, n, err);
-    if (status == DMS_OK)
+    if (status == DMS_OK && keep)
         lattice_put(key, f, n);
     return status;
 }
@@ -843,7 +845,7 @@ static int payment_lattice_memo(const dms_aggregate_spec *spec, double span,
 static int payment_lattice(const dms_aggregate_spec *spec, double span,
                            enum dms_discretization disc, double *f, size_t n, dms_error *err)
 {
-    return payment_lattice_memo(spec, span, disc, NULL, f, n, err);
+    return payment_lattice_memo(spec, span, disc, NULL, true, f, n, err);
 }
 
 /*
@@ -1057,25 +1059,27 @@ static int compute_on_grid(const dms_aggregate_spec *spec, double span, size_t p
     if ((fy = malloc(fft_n * sizeof *fy)) == NULL)
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", fft_n);
     if (planned) {
-        /* The shortest length severity_length could give (method_is_settled's)
-         * and the one it gives, from the sums the discretisation makes. */
+        /* reach_of's lengths, from the sums the discretisation makes. */
         const double levels[2] = {1.0 - SEVERITY_SETTLED_CUT, 1.0 - SEVERITY_TAIL_CUT};
         size_t reach[2];
         if (shared_table_discretize(&sp.unit, sp.key, sp.uncapped, sp.capped, points, fy, levels, 2,
                                     reach)) {
             shortest = reach[0];
             ny = reach[1];
-            shared = *method != DMS_METHOD_AUTO || settled_at(points, shortest, fft_n);
+            shared = *method != DMS_METHOD_AUTO || method_is_settled(points, shortest, fft_n, 0);
         }
     }
     if (!shared) {
         if ((status = payment_lattice(spec, span, disc, fy, points, err)) != DMS_OK)
             goto out_fy;
-        if (!fast_lattice_serves(fy, points, fft_n, disc, *method) &&
-            (status = dms_discretize_payment_gsl(&spec->sev, &spec->cov, span, disc, fy, points,
-                                                 err)) != DMS_OK)
-            goto out_fy;
-        ny = severity_length(fy, points);
+        lattice_reach reach = reach_of(fy, points);
+        if (!fast_lattice_serves(reach, points, fft_n, disc, *method)) {
+            if ((status = dms_discretize_payment_gsl(&spec->sev, &spec->cov, span, disc, fy, points,
+                                                     err)) != DMS_OK)
+                goto out_fy;
+            reach = reach_of(fy, points);
+        }
+        ny = reach.tail;
     }
     if (*method == DMS_METHOD_AUTO)
         *method =
@@ -1536,6 +1540,7 @@ bool dms_aggdist_accuracy(const dms_aggdist *dist, double limit, const double *l
 
 typedef struct batch_item {
     size_t index;
+    double mean; /* E[S], dms_aggregate_moments */
     grid_plan plan;
     double shared_divisor;
     double lattice_key[LATTICE_KEY_LEN]; /* what the payment lattice depends on */
@@ -1598,7 +1603,49 @@ typedef struct batch_buffers {
      * sorted by severity, deductible, then co-pay, 0 first (its key's
      * bytes are all zero), so the co-pays of 1/2 after it find them. */
     dms_lev_memo memo;
+    /* The tilted transform of the lattice last compounded by FFT in the
+     * group (spectrum_of, its length and the circle's; NULL: none): the
+     * specs of a group that differ in frequency alone transform it once. */
+    double *spectrum;
+    const double *spectrum_of;
+    size_t spectrum_ny, spectrum_n;
 } batch_buffers;
+
+/* The compounding's key of a spec the shared tables serve (compute_on_grid's,
+ * from its own length); false if they do not serve it. */
+static bool shared_compound_key(const dms_aggregate_spec *spec, const batch_item *item, double *key)
+{
+    shared_plan sp;
+    if (!shared_plan_of(spec, item->plan.span, item->shared_divisor, item->plan.points, &sp))
+        return false;
+    double identity[SHARED_KEY_LEN + 3];
+    shared_identity(&sp, item->plan.points, identity);
+    compound_key(identity, &spec->freq, spec->method, key);
+    return true;
+}
+
+/* On a hit, dms_aggdist_limited_mean at limit of the kept compounding
+ * (read in place under the lock) placed as dist says (its method, pmf and
+ * length taken from the store). */
+static bool compound_get_limited_mean(const double *key, dms_aggdist *dist, double limit,
+                                      double *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&compound_lock);
+    if (compound_table != NULL) {
+        const compound_entry *e = compound_find_locked(key);
+        if (e->n > 0) {
+            dist->method = e->method;
+            dist->n = e->n;
+            dist->pmf = e->pmf;
+            *out = dms_aggdist_limited_mean(dist, limit);
+            dist->pmf = NULL;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&compound_lock);
+    return found;
+}
 
 /* The specs items[0..n-1], which share a lattice key. */
 static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_item *items,
@@ -1616,12 +1663,15 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         free(b->shared);
         free(b->pmf);
         free(b->gsl);
+        free(b->spectrum);
         b->direct = malloc(cap * sizeof *b->direct);
         b->shared = malloc(cap * sizeof *b->shared);
         b->pmf = malloc(cap * sizeof *b->pmf);
         b->gsl = malloc(cap * sizeof *b->gsl);
+        b->spectrum = malloc((cap + 2) * sizeof *b->spectrum);
         b->cap = cap;
-        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL || b->gsl == NULL) {
+        if (b->direct == NULL || b->shared == NULL || b->pmf == NULL || b->gsl == NULL ||
+            b->spectrum == NULL) {
             b->cap = 0;
             return dms_error_set(err, DMS_ENOMEM, NULL, "no memory for %zu grid points", cap);
         }
@@ -1632,6 +1682,10 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
     bool shared_ok = may_share && shared_lattice(first, plan->span, items[0].shared_divisor,
                                                  longest, b->shared, NULL);
     bool direct_made = false, gsl_made = false;
+    /* Each lattice's reach_of over the longest grid, for every spec's. */
+    lattice_reach shared_reach = shared_ok ? reach_of(b->shared, longest) : (lattice_reach){0, 0};
+    lattice_reach direct_reach = {0, 0}, gsl_reach = {0, 0};
+    b->spectrum_of = NULL; /* the lattices are the group's own */
     int status = DMS_OK;
     for (size_t i = 0; i < n && status == DMS_OK; i++) {
         const dms_aggregate_spec *spec = &specs[items[i].index];
@@ -1650,42 +1704,89 @@ static int limited_means_of_group(const dms_aggregate_spec *specs, const batch_i
         size_t fft_n = dms_next_pow2(points < 2 ? 2 : points);
         enum dms_method method = spec->method;
         bool shared =
-            shared_ok && (method != DMS_METHOD_AUTO || method_is_settled(b->shared, points, fft_n));
+            shared_ok &&
+            (method != DMS_METHOD_AUTO ||
+             method_is_settled(points, reach_within(shared_reach, points).settled, fft_n, 0));
         if (!shared && !direct_made) {
+            /* Not kept: a batch's groups have distinct lattices, and a
+             * budget table makes tens of thousands, which flushed the store
+             * over and over for the checking quotes after it to find 1% of
+             * their lattices there (measured on the holding example). */
             if ((status = payment_lattice_memo(first, plan->span, plan->discretization, &b->memo,
-                                               b->direct, longest, err)) != DMS_OK)
+                                               false, b->direct, longest, err)) != DMS_OK)
                 break;
             direct_made = true;
+            direct_reach = reach_of(b->direct, longest);
         }
         const double *fy = shared ? b->shared : b->direct;
-        if (!shared &&
-            !fast_lattice_serves(b->direct, points, fft_n, plan->discretization, method)) {
-            if (!gsl_made && (status = dms_discretize_payment_gsl(&first->sev, &first->cov,
-                                                                  plan->span, plan->discretization,
-                                                                  b->gsl, longest, err)) != DMS_OK)
-                break;
+        lattice_reach reach = reach_within(shared ? shared_reach : direct_reach, points);
+        if (!shared && !fast_lattice_serves(reach, points, fft_n, plan->discretization, method)) {
+            if (!gsl_made) {
+                if ((status = dms_discretize_payment_gsl(&first->sev, &first->cov, plan->span,
+                                                         plan->discretization, b->gsl, longest,
+                                                         err)) != DMS_OK)
+                    break;
+                gsl_reach = reach_of(b->gsl, longest);
+            }
             gsl_made = true;
             fy = b->gsl;
-        }
-        size_t ny;
-        size_t len = choose_method(fy, points, fft_n, &ny, &method);
-        if ((status = compound(spec, method, fy, ny, b->pmf, len, err)) != DMS_OK) {
-            prefix_index(err, items[i].index);
-            break;
+            reach = reach_within(gsl_reach, points);
         }
         dms_aggdist dist;
         memset(&dist, 0, sizeof dist);
-        dms_aggregate_moments(spec, &dist.exact_mean, &dist.exact_variance);
-        dist.method = method;
+        dist.exact_mean = items[i].mean;
         dist.span = items[i].plan.span;
-        dist.n = len;
-        dist.pmf = b->pmf;
         dist.top = (double)(points - 1) * items[i].plan.span;
         dist.discretization = items[i].plan.discretization;
         dist.resolving_span = items[i].plan.resolving_span;
+        /* On the shared tables' grid the compounding is keyed as quotes key
+         * it (compute_on_grid): cells that differ only in the claim size's
+         * scale (the region) share it. */
+        double key[COMPOUND_KEY];
+        bool keyed = shared && shared_compound_key(spec, &items[i], key);
+        if (keyed && compound_get_limited_mean(key, &dist, spec->annual_limit, slot))
+            continue;
+        size_t ny = reach.tail;
+        size_t len = choose_method(points, ny, fft_n, &method);
+        if (method == DMS_METHOD_FFT) {
+            bool fresh = b->spectrum_of != fy || b->spectrum_ny != ny || b->spectrum_n != len;
+            status =
+                dms_compound_fft_kept(&spec->freq, fy, ny, b->spectrum, fresh, b->pmf, len, err);
+            b->spectrum_of = status == DMS_OK ? fy : NULL;
+            b->spectrum_ny = ny;
+            b->spectrum_n = len;
+        } else {
+            status = compound(spec, method, fy, ny, b->pmf, len, err);
+        }
+        if (status != DMS_OK) {
+            prefix_index(err, items[i].index);
+            break;
+        }
+        dist.method = method;
+        dist.n = len;
+        dist.pmf = b->pmf;
         *slot = dms_aggdist_limited_mean(&dist, spec->annual_limit);
+        if (keyed)
+            compound_put(key, b->pmf, len, method, false);
     }
     return status;
+}
+
+/*
+ * Whether plan_grid_of gives specs a and b the same grid when both pay
+ * something: a quote's grid (cap_at_limit) is planned on the ground-up
+ * claim, so it depends on the frequency, the severity, the annual limit
+ * and the grid settings, not on the terms. Compared by bits.
+ */
+static bool same_quote_grid(const dms_aggregate_spec *a, const dms_aggregate_spec *b)
+{
+    const double x[] = {a->freq.mean, a->freq.size,    a->sev.meanlog, a->sev.sdlog,   a->sev.shape,
+                        a->sev.scale, a->annual_limit, a->span,        a->span_divisor};
+    const double y[] = {b->freq.mean, b->freq.size,    b->sev.meanlog, b->sev.sdlog,   b->sev.shape,
+                        b->sev.scale, b->annual_limit, b->span,        b->span_divisor};
+    return a->cap_at_limit && b->cap_at_limit && a->freq.kind == b->freq.kind &&
+           a->sev.kind == b->sev.kind && a->discretization == b->discretization &&
+           memcmp(x, y, sizeof x) == 0;
 }
 
 int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, double *out,
@@ -1697,6 +1798,8 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
         return dms_error_set(err, DMS_ENOMEM, NULL, "no memory to price %zu specs", n);
     size_t shared = 0;
     int status = DMS_OK;
+    const dms_aggregate_spec *last_planned = NULL; /* whose grid last_plan is */
+    grid_plan last_plan = {0};
     for (size_t i = 0; i < n && status == DMS_OK; i++) {
         const dms_aggregate_spec *spec = &specs[i];
         batch_item *item = &items[shared];
@@ -1705,19 +1808,31 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
             prefix_index(err, i);
             break;
         }
+        dms_aggregate_moments(spec, &item->mean, NULL);
+        /* The options of one law come one after another and share a
+         * quote's grid (same_quote_grid): it is planned once for them. */
+        bool planned = last_planned != NULL && item->mean > 0 && spec->method != DMS_METHOD_MC &&
+                       same_quote_grid(last_planned, spec);
+        if (planned)
+            item->plan = last_plan;
         /* Monte Carlo, a cancel hook and tail lattices take the one way. */
         if (spec->method == DMS_METHOD_MC || spec->cancelled != NULL ||
-            plan_grid(spec, &item->plan, err) != DMS_OK || item->plan.tail_points > 0) {
+            (!planned && plan_grid_of(spec, item->mean, &item->plan, err) != DMS_OK) ||
+            item->plan.tail_points > 0) {
             dms_error_clear(err);
             if ((status = limited_mean_alone(spec, &out[i], err)) != DMS_OK)
                 prefix_index(err, i);
             continue;
         }
+        if (!planned && item->mean > 0 && spec->cap_at_limit) {
+            last_planned = spec;
+            last_plan = item->plan;
+        }
         if (isinf(spec->annual_limit)) {
             /* Without an annual limit dms_aggdist_limited_mean answers the
              * exact E[S] of dms_aggregate_moments whatever the lattice: the
              * same double, with no lattice made. */
-            dms_aggregate_moments(spec, &out[i], NULL);
+            out[i] = item->mean;
             continue;
         }
         item->shared_divisor = shared_divisor_of(spec, &item->plan);
@@ -1726,7 +1841,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     }
     if (status == DMS_OK)
         qsort(items, shared, sizeof *items, compare_item);
-    batch_buffers b = {NULL, NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}};
+    batch_buffers b = {NULL, NULL, NULL, NULL, 0, {{0}, NULL, 0, 0}, NULL, NULL, 0, 0};
     for (size_t g = 0; g < shared && status == DMS_OK;) {
         size_t end = g + 1;
         while (end < shared && memcmp(items[end].lattice_key, items[g].lattice_key,
@@ -1739,6 +1854,7 @@ int dms_aggregate_limited_means(const dms_aggregate_spec *specs, size_t n, doubl
     free(b.shared);
     free(b.pmf);
     free(b.gsl);
+    free(b.spectrum);
     dms_lev_memo_free(&b.memo);
     free(items);
     return status;

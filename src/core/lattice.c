@@ -498,6 +498,13 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
                      dms_error *err)
 {
     dms_error_clear(err);
+    return dms_compound_fft_kept(freq, fy, ny, NULL, true, fs, n, err);
+}
+
+int dms_compound_fft_kept(const dms_frequency *freq, const double *fy, size_t ny, double *spectrum,
+                          bool fresh, double *fs, size_t n, dms_error *err)
+{
+    dms_error_clear(err);
     if (!is_pow2(n) || n < 2)
         return dms_error_set(err, DMS_EINVAL, NULL, "FFT length %zu is not a power of two >= 2", n);
     if (ny > n)
@@ -510,9 +517,13 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
     double theta = TILT / (double)n;
     const double *down = NULL, *up = NULL;
     tilt_weights(n, &down, &up);
-    /* tilt() of fy padded with zeros, in the one pass that copies it: the
-     * zeros need no weight. */
-    if (down != NULL) {
+    size_t nz = n / 2 + 1;
+    if (!fresh) {
+        /* The transform an earlier call kept: what the forward pass gives. */
+        memcpy(w.z, spectrum, nz * sizeof *w.z);
+    } else if (down != NULL) {
+        /* tilt() of fy padded with zeros, in the one pass that copies it:
+         * the zeros need no weight. */
         size_t k = 0;
 #ifdef __SSE2__
         /* Two points at once: the same products, rounded alike. */
@@ -530,9 +541,13 @@ int dms_compound_fft(const dms_frequency *freq, const double *fy, size_t ny, dou
             weight *= step;
         }
     }
-    memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
-    fft_forward(&w);
-    dms_frequency_pgf_array(freq, w.z, n / 2 + 1);
+    if (fresh) {
+        memset(w.x + ny, 0, (n - ny) * sizeof *w.x);
+        fft_forward(&w);
+        if (spectrum != NULL)
+            memcpy(spectrum, w.z, nz * sizeof *w.z);
+    }
+    dms_frequency_pgf_array(freq, w.z, nz);
     fft_inverse(&w);
     if (up != NULL) {
         /* untilt() with the weights read, not multiplied up point by point. */

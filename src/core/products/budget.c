@@ -19,6 +19,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dms/cancel.h"
 #include "dms/jsonread.h"
@@ -1475,6 +1478,43 @@ static void dfs(search *sr, size_t m, double cost, double value)
 }
 
 /* Fills the bound tables from the last module back. */
+/*
+ * cur[j] = max(cur[j], next[j] + v) and cur[j] = min(cur[j], next[j] + v),
+ * j < n, as the comparisons `next[j] + v > cur[j]` (`<`) would set them:
+ * maxpd and minpd return their second operand unless the first is greater
+ * (smaller), so the same doubles, with no branch for the bound tables'
+ * unpredictable comparisons to mispredict.
+ */
+static void raise_to(double *restrict cur, const double *restrict next, double v, size_t n)
+{
+    size_t j = 0;
+#ifdef __SSE2__
+    const __m128d add = _mm_set1_pd(v);
+    for (; j + 2 <= n; j += 2)
+        _mm_storeu_pd(cur + j,
+                      _mm_max_pd(_mm_add_pd(_mm_loadu_pd(next + j), add), _mm_loadu_pd(cur + j)));
+#endif
+    for (; j < n; j++) {
+        double x = next[j] + v;
+        cur[j] = x > cur[j] ? x : cur[j];
+    }
+}
+
+static void lower_to(double *restrict cur, const double *restrict next, double v, size_t n)
+{
+    size_t j = 0;
+#ifdef __SSE2__
+    const __m128d add = _mm_set1_pd(v);
+    for (; j + 2 <= n; j += 2)
+        _mm_storeu_pd(cur + j,
+                      _mm_min_pd(_mm_add_pd(_mm_loadu_pd(next + j), add), _mm_loadu_pd(cur + j)));
+#endif
+    for (; j < n; j++) {
+        double x = next[j] + v;
+        cur[j] = x < cur[j] ? x : cur[j];
+    }
+}
+
 static void fill_tables(search *sr)
 {
     const dms_budget_table *t = sr->t;
@@ -1497,19 +1537,16 @@ static void fill_tables(search *sr)
                 if (steps >= (double)g)
                     continue;
                 size_t shift = (size_t)steps;
-                double v = sr->val[k];
-                for (size_t j = shift; j < g; j++)
-                    if (next[j - shift] + v > cur[j])
-                        cur[j] = next[j - shift] + v;
+                raise_to(cur + shift, next, sr->val[k], g - shift);
             } else {
                 double steps = ceil(sr->val[k] / sr->step);
                 size_t shift = steps >= (double)g ? g : (size_t)steps;
-                double c = sr->lin[k];
-                for (size_t j = 0; j < g; j++) {
-                    double rest = next[j > shift ? j - shift : 0];
-                    if (rest + c < cur[j])
-                        cur[j] = rest + c;
-                }
+                /* Points up to the shift take the rest at 0, the others the
+                 * rest shift points back. */
+                size_t head = shift < g ? shift + 1 : g;
+                for (size_t j = 0; j < head; j++)
+                    lower_to(cur + j, next, sr->lin[k], 1);
+                lower_to(cur + head, next + 1, sr->lin[k], g - head);
             }
         }
     }
