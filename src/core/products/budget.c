@@ -1477,44 +1477,30 @@ static void dfs(search *sr, size_t m, double cost, double value)
     }
 }
 
-/* Fills the bound tables from the last module back. */
 /*
- * cur[j] = max(cur[j], next[j] + v) and cur[j] = min(cur[j], next[j] + v),
- * j < n, as the comparisons `next[j] + v > cur[j]` (`<`) would set them:
- * maxpd and minpd return their second operand unless the first is greater
- * (smaller), so the same doubles, with no branch for the bound tables'
- * unpredictable comparisons to mispredict.
+ * cur[j] = max(cur[j], next[j] + v) where upper, else min, j < n, as the comparisons
+ * `next[j] + v > cur[j]` (`<`) would set them: maxpd and minpd return their second
+ * operand unless the first is greater (smaller), so the same doubles, with no branch for
+ * the bound tables' unpredictable comparisons to mispredict.
  */
-static void raise_to(double *restrict cur, const double *restrict next, double v, size_t n)
+static void bound_to(double *restrict cur, const double *restrict next, double v, size_t n,
+                     bool upper)
 {
     size_t j = 0;
 #ifdef __SSE2__
     const __m128d add = _mm_set1_pd(v);
-    for (; j + 2 <= n; j += 2)
-        _mm_storeu_pd(cur + j,
-                      _mm_max_pd(_mm_add_pd(_mm_loadu_pd(next + j), add), _mm_loadu_pd(cur + j)));
+    for (; j + 2 <= n; j += 2) {
+        __m128d x = _mm_add_pd(_mm_loadu_pd(next + j), add), c = _mm_loadu_pd(cur + j);
+        _mm_storeu_pd(cur + j, upper ? _mm_max_pd(x, c) : _mm_min_pd(x, c));
+    }
 #endif
     for (; j < n; j++) {
         double x = next[j] + v;
-        cur[j] = x > cur[j] ? x : cur[j];
+        cur[j] = (upper ? x > cur[j] : x < cur[j]) ? x : cur[j];
     }
 }
 
-static void lower_to(double *restrict cur, const double *restrict next, double v, size_t n)
-{
-    size_t j = 0;
-#ifdef __SSE2__
-    const __m128d add = _mm_set1_pd(v);
-    for (; j + 2 <= n; j += 2)
-        _mm_storeu_pd(cur + j,
-                      _mm_min_pd(_mm_add_pd(_mm_loadu_pd(next + j), add), _mm_loadu_pd(cur + j)));
-#endif
-    for (; j < n; j++) {
-        double x = next[j] + v;
-        cur[j] = x < cur[j] ? x : cur[j];
-    }
-}
-
+/* Fills the bound tables from the last module back. */
 static void fill_tables(search *sr)
 {
     const dms_budget_table *t = sr->t;
@@ -1537,7 +1523,7 @@ static void fill_tables(search *sr)
                 if (steps >= (double)g)
                     continue;
                 size_t shift = (size_t)steps;
-                raise_to(cur + shift, next, sr->val[k], g - shift);
+                bound_to(cur + shift, next, sr->val[k], g - shift, true);
             } else {
                 double steps = ceil(sr->val[k] / sr->step);
                 size_t shift = steps >= (double)g ? g : (size_t)steps;
@@ -1545,8 +1531,8 @@ static void fill_tables(search *sr)
                  * rest shift points back. */
                 size_t head = shift < g ? shift + 1 : g;
                 for (size_t j = 0; j < head; j++)
-                    lower_to(cur + j, next, sr->lin[k], 1);
-                lower_to(cur + head, next + 1, sr->lin[k], g - head);
+                    bound_to(cur + j, next, sr->lin[k], 1, false);
+                bound_to(cur + head, next + 1, sr->lin[k], g - head, false);
             }
         }
     }
