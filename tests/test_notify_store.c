@@ -5,8 +5,8 @@
  * with "включён — N чел." in Russian and English, and N notices to the
  * employees, one each; the second employer's upload of 4 gives its own HR
  * one digest naming neither the other employer nor its count. A second scan
- * queues nothing, and neither does a scan after the cursor is rewound to
- * before every change (the worst a restart could do): the keys are stable.
+ * queues nothing, and neither does a scan after every change lost its
+ * notified mark (the worst a restore could do): the keys are stable.
  * An upload mixing detach, suspend and programme changes on two days is one
  * digest with each count and both days; a lone change is one two-line notice
  * naming the policy as the per-person notice did; two lone changes found by
@@ -19,10 +19,12 @@
  * out of the order of their ids (A writes the lower one and stays open while
  * B writes the higher one and commits; a scan; A commits; a scan), for the
  * register and for the elections: every change reaches its people exactly
- * once and a third scan queues nothing (the loss this guards against was real
- * before migration 12). On SQLite a second writer cannot begin while the
- * first one's write is open. After an upgrade (rows with xact 0, cursors with
- * last_xact 0) the scan goes on where it stood.
+ * once and a third scan queues nothing. On SQLite a second writer cannot
+ * begin while the first one's write is open. Two scans at once (one inside a
+ * transaction still open on another connection) never queue a notice twice.
+ * Migration 13 marks what the cursors of migration 12 had read and leaves the
+ * rest to be notified once, also in a database copied from another cluster,
+ * whose old transaction ids had stalled every cursor.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,9 +335,9 @@ static void begin_unlocked(dms_store *a)
 /*
  * The register: A detaches A-50 (the lower id) and stays open; B detaches A-51 (the
  * higher id) and commits; a scan; A commits; a scan. Each employee heard of their own
- * change exactly once, HR got its digest(s), and a third scan queues nothing. Before
- * the scan read in the order of the writers' transactions, the first scan moved the
- * cursor past A-50's change while it was uncommitted, and no scan ever found it.
+ * change exactly once, HR got its digest(s), and a third scan queues nothing. When the
+ * scan kept a cursor of ids, the first scan moved it past A-50's change while that was
+ * uncommitted, and no scan ever found it; the marks do not depend on the order of ids.
  */
 static void register_commits_out_of_order(void **state)
 {
