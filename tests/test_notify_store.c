@@ -5,8 +5,8 @@
  * with "включён — N чел." in Russian and English, and N notices to the
  * employees, one each; the second employer's upload of 4 gives its own HR
  * one digest naming neither the other employer nor its count. A second scan
- * queues nothing, and neither does a scan after the cursor is rewound to
- * before every change (the worst a restart could do): the keys are stable.
+ * queues nothing, and neither does a scan after every change lost its
+ * notified mark (the worst a restore could do): the keys are stable.
  * An upload mixing detach, suspend and programme changes on two days is one
  * digest with each count and both days; a lone change is one two-line notice
  * naming the policy as the per-person notice did; two lone changes found by
@@ -19,10 +19,12 @@
  * out of the order of their ids (A writes the lower one and stays open while
  * B writes the higher one and commits; a scan; A commits; a scan), for the
  * register and for the elections: every change reaches its people exactly
- * once and a third scan queues nothing (the loss this guards against was real
- * before migration 12). On SQLite a second writer cannot begin while the
- * first one's write is open. After an upgrade (rows with xact 0, cursors with
- * last_xact 0) the scan goes on where it stood.
+ * once and a third scan queues nothing. On SQLite a second writer cannot
+ * begin while the first one's write is open. Two scans at once (one inside a
+ * transaction still open on another connection) never queue a notice twice.
+ * Migration 13 marks what the cursors of migration 12 had read and leaves the
+ * rest to be notified once, also in a database copied from another cluster,
+ * whose old transaction ids had stalled every cursor.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -223,10 +225,10 @@ static void bulk_upload_is_one_digest_per_employer(void **state)
     v = inbox(emp_b, "employee", employees[10], &n);
     assert_int_equal(n, 0);
     free(v);
-    /* Again, and after the cursor went back to the start: nothing new. */
+    /* Again, and after every change lost its mark (the worst a restore could do): the
+     * same changes are the same notices and the same digests under the same keys. */
     assert_int_equal(scan(), 0);
-    assert_int_equal(dms_sql_exec(store, "UPDATE notify_cursor SET last_xact = 0, last_id = 0 "
-                                         "WHERE name = 'insured'"),
+    assert_int_equal(dms_sql_exec(store, "UPDATE insured_change SET notified_at = NULL"),
                      DMS_SQL_OK);
     assert_int_equal(scan(), 0);
     v = inbox(emp_a, "hr", NULL, &n);
@@ -333,9 +335,9 @@ static void begin_unlocked(dms_store *a)
 /*
  * The register: A detaches A-50 (the lower id) and stays open; B detaches A-51 (the
  * higher id) and commits; a scan; A commits; a scan. Each employee heard of their own
- * change exactly once, HR got its digest(s), and a third scan queues nothing. Before
- * the scan read in the order of the writers' transactions, the first scan moved the
- * cursor past A-50's change while it was uncommitted, and no scan ever found it.
+ * change exactly once, HR got its digest(s), and a third scan queues nothing. When the
+ * scan kept a cursor of ids, the first scan moved it past A-50's change while that was
+ * uncommitted, and no scan ever found it; the marks do not depend on the order of ids.
  */
 static void register_commits_out_of_order(void **state)
 {
@@ -416,7 +418,7 @@ static void election_move(dms_store *s, const char *employee, enum dms_election_
  * 3 January, then accepted by HR on 3 January), one re-saves a draft (no one is told); two of the
  * second employer submit. One scan gives each employee their own notice and each employer's HR one
  * digest counting elections by the status reached, with the days, naming no one. A second scan, and
- * one after the cursor went back to the start, queue nothing.
+ * one after every change lost its mark, queue nothing.
  */
 static void elections_are_one_digest_per_employer(void **state)
 {
@@ -491,10 +493,9 @@ static void elections_are_one_digest_per_employer(void **state)
     }
     assert_int_equal(inbox_count(emp_b, "employee", employees[305]), 1);
     assert_int_equal(inbox_count(emp_b, "employee", employees[312]), 0);
-    /* Again, and after the cursor went back to the start: nothing new. */
+    /* Again, and after every change lost its mark: nothing new. */
     assert_int_equal(scan(), 0);
-    assert_int_equal(dms_sql_exec(store, "UPDATE notify_cursor SET last_xact = 0, last_id = 0 "
-                                         "WHERE name = 'election'"),
+    assert_int_equal(dms_sql_exec(store, "UPDATE election_history SET notified_at = NULL"),
                      DMS_SQL_OK);
     assert_int_equal(scan(), 0);
     assert_int_equal(inbox_count(emp_a, "hr", NULL), hr_a + 1);
@@ -541,24 +542,182 @@ static void election_commits_out_of_order(void **state)
     dms_store_close(a);
 }
 
+/* ---- migration 13: from the cursors to the marks ----------------------------------- */
+
+/* The single integer the query answers on the test's connection. */
+static long long query_int(const char *sql)
+{
+    dms_stmt *stmt = NULL;
+    assert_int_equal(dms_sql_prepare(store, sql, &stmt), DMS_SQL_OK);
+    assert_int_equal(dms_sql_step(stmt), DMS_SQL_ROW);
+    long long v = dms_sql_column_int64(stmt, 0);
+    dms_sql_finalize(stmt);
+    return v;
+}
+
 /*
- * A database upgraded to migration 12 (as after the upgrade, every change row has xact 0
- * and each cursor its last id with last_xact 0): the scan goes on where it stood, queueing
- * nothing for the changes it had read, and then finds a new change once.
+ * Puts the change tables back as migration 12 left them (no mark, an xact column, the
+ * cursors), every cursor at the last change of its table with last_xact 0: as it stands
+ * after scans that read everything. Then new changes are written the old way.
  */
-static void upgraded_database_goes_on(void **state)
+static void back_to_migration_12(void)
+{
+    static const char *const tables[3] = {"insured_change", "election_history", "reimb_event"};
+    static const char *const cursors[3] = {"insured", "election", "reimbursement"};
+    char sql[512];
+    for (int i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "DROP INDEX %s_unnotified; ALTER TABLE %s DROP COLUMN notified_at; "
+                 "ALTER TABLE %s ADD COLUMN xact bigint NOT NULL DEFAULT 0",
+                 tables[i], tables[i], tables[i]);
+        assert_int_equal(dms_sql_exec(store, sql), DMS_SQL_OK);
+        if (store_target_is_pg()) {
+            snprintf(sql, sizeof sql,
+                     "ALTER TABLE %s ALTER COLUMN xact SET DEFAULT "
+                     "pg_current_xact_id()::text::bigint",
+                     tables[i]);
+            assert_int_equal(dms_sql_exec(store, sql), DMS_SQL_OK);
+        }
+    }
+    assert_int_equal(dms_sql_exec(store, "CREATE TABLE notify_cursor (name text PRIMARY KEY, "
+                                         "last_id bigint NOT NULL, last_xact bigint NOT NULL "
+                                         "DEFAULT 0)"),
+                     DMS_SQL_OK);
+    for (int i = 0; i < 3; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO notify_cursor (name, last_id) SELECT '%s', coalesce(max(id), 0) "
+                 "FROM %s",
+                 cursors[i], tables[i]);
+        assert_int_equal(dms_sql_exec(store, sql), DMS_SQL_OK);
+    }
+}
+
+/* Runs migration 13 of the store's engine on the test's connection. */
+static void migrate_13(void)
+{
+    const dms_store_migration *m =
+        store_target_is_pg() ? &dms_store_pg_migrations[12] : &dms_store_migrations[12];
+    assert_int_equal(m->version, 13);
+    assert_int_equal(dms_sql_exec(store, m->sql), DMS_SQL_OK);
+}
+
+/*
+ * Migration 13 on a database whose cursors had read every change but one written after
+ * the last scan: the changes read are marked (the scan queues nothing for them, not even
+ * a digest of all of them under a new key) and the one unread change is notified once.
+ * The xact column is gone, so no scan can read it.
+ */
+static void migration_marks_what_the_cursors_read(void **state)
 {
     (void)state;
     assert_int_equal(scan(), 0);
-    assert_int_equal(dms_sql_exec(store, "UPDATE insured_change SET xact = 0; UPDATE "
-                                         "election_history SET xact = 0; UPDATE reimb_event SET "
-                                         "xact = 0; UPDATE notify_cursor SET last_xact = 0"),
-                     DMS_SQL_OK);
-    assert_int_equal(scan(), 0);
-    size_t had = inbox_count(emp_a, "employee", employees[52]);
-    submit(emp_a, HEADER "приостановить;01.06.2026;A-52;;;\n");
+    back_to_migration_12();
+    size_t had = inbox_count(emp_a, "employee", employees[53]), hr = inbox_count(emp_a, "hr", NULL);
+    submit(emp_a, HEADER "приостановить;01.06.2026;A-53;;;\n");
+    long long changes = query_int("SELECT count(*) FROM insured_change");
+    migrate_13();
+    assert_int_equal(query_int("SELECT count(*) FROM insured_change WHERE notified_at IS NULL"), 1);
+    assert_int_equal(query_int("SELECT count(*) FROM insured_change WHERE notified_at IS NOT NULL"),
+                     changes - 1);
+    assert_int_equal(query_int("SELECT count(*) FROM election_history WHERE notified_at IS NULL "
+                               "AND from_status IS NOT NULL"),
+                     0);
+    assert_int_not_equal(dms_sql_exec(store, "SELECT xact FROM insured_change"), DMS_SQL_OK);
+    assert_int_not_equal(dms_sql_exec(store, "SELECT 1 FROM notify_cursor"), DMS_SQL_OK);
     assert_int_equal(scan(), 1 + 1);
-    assert_int_equal(inbox_count(emp_a, "employee", employees[52]), had + 1);
+    assert_int_equal(inbox_count(emp_a, "employee", employees[53]), had + 1);
+    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + 1);
+    assert_int_equal(scan(), 0);
+}
+
+/*
+ * PostgreSQL: a database copied from another cluster (pg_dump/pg_restore) while it ran
+ * migration 12. Its rows and cursors carry the old cluster's transaction ids (far above
+ * this one's), and a change written after the copy carries one of this cluster's: the
+ * cursor's order (xact, id) put it behind the cursor, so no scan of migration 12 would
+ * ever have read it. Migration 13 leaves it unmarked and the scan notifies it, once.
+ */
+static void migration_after_a_restore_notifies_new_changes(void **state)
+{
+    (void)state;
+    if (!store_target_is_pg())
+        skip(); /* SQLite's xact was always 0 */
+    assert_int_equal(scan(), 0);
+    back_to_migration_12();
+    assert_int_equal(dms_sql_exec(store, "UPDATE insured_change SET xact = 48213907000; "
+                                         "UPDATE election_history SET xact = 48213907000; "
+                                         "UPDATE reimb_event SET xact = 48213907000; "
+                                         "UPDATE notify_cursor SET last_xact = 48213907000"),
+                     DMS_SQL_OK);
+    size_t had = inbox_count(emp_a, "employee", employees[54]);
+    submit(emp_a, HEADER "приостановить;01.06.2026;A-54;;;\n");
+    /* The defect: migration 12's feed found nothing after its cursor. */
+    assert_int_equal(query_int("SELECT count(*) FROM insured_change c JOIN notify_cursor k ON "
+                               "k.name = 'insured' WHERE (c.xact, c.id) > (k.last_xact, "
+                               "k.last_id)"),
+                     0);
+    migrate_13();
+    assert_int_equal(query_int("SELECT count(*) FROM insured_change WHERE notified_at IS NULL"), 1);
+    assert_int_equal(scan(), 1 + 1);
+    assert_int_equal(inbox_count(emp_a, "employee", employees[54]), had + 1);
+    assert_int_equal(scan(), 0);
+}
+
+/* ---- two scans at once ------------------------------------------------------------- */
+
+static int scan_on(dms_store *s, size_t *created)
+{
+    dms_error err;
+    long today = 0;
+    *created = 0;
+    assert_true(dms_date_parse("2026-01-02", &today));
+    return dms_notify_store_scan(s, today, created, &err);
+}
+
+/*
+ * Scan A runs on a second connection inside a transaction it has not committed (it has
+ * read, locked, notified and marked a new change); scan B runs meanwhile, told not to wait
+ * for any lock. On PostgreSQL B passes A's rows by and queues nothing; on SQLite B cannot
+ * begin while A writes. A rolls back: the next scan notifies the change once. Again with a
+ * new change, A commits: B's next scan queues nothing. Each employee heard once, HR got one
+ * digest each time. Before, B read the same change after the cursor A had not yet moved and
+ * queued its notice again (here: blocked on A's uncommitted notice, and failed).
+ */
+static void concurrent_scans_never_queue_twice(void **state)
+{
+    (void)state;
+    assert_int_equal(scan(), 0);
+    size_t hr = inbox_count(emp_a, "hr", NULL);
+    for (int round = 0; round < 2; round++) {
+        const char *who = employees[55 + round];
+        size_t had = inbox_count(emp_a, "employee", who), made = 0;
+        char text[256];
+        snprintf(text, sizeof text, "%sприостановить;01.06.2026;A-%d;;;\n", HEADER, 55 + round);
+        submit(emp_a, text);
+        dms_store *a = second_connection();
+        begin_unlocked(a);
+        assert_int_equal(scan_on(a, &made), DMS_OK);
+        assert_int_equal(made, 1 + 1);
+        dms_sql_nowait(store, true);
+        int b = scan_on(store, &made);
+        dms_sql_nowait(store, false);
+        if (store_target_is_pg()) {
+            assert_int_equal(b, DMS_OK);
+            assert_int_equal(made, 0);
+        } else {
+            assert_int_equal(b, DMS_ECONFLICT);
+        }
+        if (round == 0) {
+            dms_sql_rollback(a);
+            assert_int_equal(scan(), 1 + 1);
+        } else {
+            assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
+            assert_int_equal(scan(), 0);
+        }
+        dms_store_close(a);
+        assert_int_equal(inbox_count(emp_a, "employee", who), had + 1);
+        assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + round + 1);
+    }
     assert_int_equal(scan(), 0);
 }
 
@@ -571,7 +730,9 @@ int main(void)
         cmocka_unit_test(elections_are_one_digest_per_employer),
         cmocka_unit_test(register_commits_out_of_order),
         cmocka_unit_test(election_commits_out_of_order),
-        cmocka_unit_test(upgraded_database_goes_on),
+        cmocka_unit_test(concurrent_scans_never_queue_twice),
+        cmocka_unit_test(migration_marks_what_the_cursors_read),
+        cmocka_unit_test(migration_after_a_restore_notifies_new_changes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,6 @@
 /*
- * The stored notifications (tables notify_contact, notification,
- * notify_log and notify_cursor of migration 8): the in-cabinet inbox by
+ * The stored notifications (tables notify_contact, notification and
+ * notify_log of migration 8; the scan's marks of migration 13): the in-cabinet inbox by
  * role and scope, the outbox of e-mails waiting for the relay, and the log
  * of every notification (queued, delivered, failed, retried). A
  * notification is unique per employer, dedupe key (notify.h) and
@@ -32,20 +32,23 @@ int dms_notify_store_enqueue(dms_store *store, const dms_notify_event *e, size_t
 /*
  * The daily scan over every employer for today: programme ends in 30, 14 or
  * 1 days, invoices due in 3 days or overdue since yesterday, keys expiring
- * in 7 or 1 days; and the status changes entered since the last scan
- * (insured people, elections, reimbursement requests; cursors kept in the
- * store). An insured person's change goes to the employee; HR gets one
- * digest per employer and upload (the uploads of one change found by the
- * scan: one digest). An election's change of status goes to the employee;
- * HR gets one digest per employer and scan of the elections' changes (a
- * draft saved again is no change of status and is left out of it). Each
- * feed queues its notices and digests and moves its cursor in one
- * transaction. A feed reads the changes of transactions that had ended
- * when it began, in the order (transaction, id), and its cursor keeps that
- * pair: on PostgreSQL ids are given out at INSERT but transactions commit
- * in another order, so a change whose transaction is still open is left to
- * a later scan rather than passed by (migration 12). A long transaction
- * anywhere on the server therefore delays notices, never loses them.
+ * in 7 or 1 days; and the status changes not yet notified (insured
+ * people, elections, reimbursement requests; each change row carries its
+ * notified_at mark, migration 13). An insured person's change goes to the
+ * employee; HR gets one digest per employer and upload (the uploads of one
+ * change found by the scan: one digest). An election's change of status
+ * goes to the employee; HR gets one digest per employer and scan of the
+ * elections' changes (a draft saved again is no change of status and is
+ * left out of it). Each feed reads the unmarked rows, queues their notices
+ * and digests and marks the rows in one transaction, so a scan that fails
+ * leaves nothing and a rescan queues nothing. A row is read once its
+ * transaction has committed, whatever the order of ids or of commits: a
+ * change still being written is taken by a later scan. On PostgreSQL the
+ * rows read are locked and rows locked by another scan passed over (FOR
+ * UPDATE SKIP LOCKED), so two scans at once (the server's scheduler and the
+ * CLI) never take the same change; on SQLite they run one after the other.
+ * Nothing depends on transaction ids, which a dump restored into another
+ * cluster does not keep.
  * *created (may be NULL) receives the notifications added.
  */
 int dms_notify_store_scan(dms_store *store, long today, size_t *created /* OUT */, dms_error *err);

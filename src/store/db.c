@@ -193,25 +193,6 @@ static void fn_now_plus(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     now_plus(ctx, sqlite3_value_int64(argv[0]));
 }
 
-/* dms_xact_horizon(): on PostgreSQL the oldest transaction still running when the
- * statement began (migrations_pg.c, step 12). SQLite writes one transaction at a time
- * and its change rows all have xact 0, so every committed row is below this horizon. */
-static void fn_xact_horizon(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    (void)argv;
-    sqlite3_result_int64(ctx, 1);
-}
-
-/* dms_xact_floor(xact, id): the id every row after the cursor (xact, id) is above.
- * Here xact is always 0, so it is the cursor's id (PostgreSQL, whose ids do not follow
- * its order of transactions, answers 0); the scan's queries then read by rowid. */
-static void fn_xact_floor(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    sqlite3_result_int64(ctx, sqlite3_value_int64(argv[1]));
-}
-
 static int open_sqlite(dms_store *store, const char *path, dms_error *err)
 {
     int status;
@@ -225,10 +206,6 @@ static int open_sqlite(dms_store *store, const char *path, dms_error *err)
     sqlite3_create_function(store->db, "dms_now", 0, SQLITE_UTF8, NULL, fn_now, NULL, NULL);
     sqlite3_create_function(store->db, "dms_now_plus", 1, SQLITE_UTF8, NULL, fn_now_plus, NULL,
                             NULL);
-    sqlite3_create_function(store->db, "dms_xact_horizon", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                            NULL, fn_xact_horizon, NULL, NULL);
-    sqlite3_create_function(store->db, "dms_xact_floor", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
-                            NULL, fn_xact_floor, NULL, NULL);
     /* journal_mode answers with the mode in force; anything but wal is a failure. */
     dms_stmt *stmt = NULL;
     rc = dms_sql_prepare(store, "PRAGMA journal_mode=WAL", &stmt);

@@ -418,6 +418,32 @@ const dms_store_migration dms_store_migrations[] = {
      "ALTER TABLE election_history ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
      "ALTER TABLE reimb_event ADD COLUMN xact INTEGER NOT NULL DEFAULT 0;\n"
      "ALTER TABLE notify_cursor ADD COLUMN last_xact INTEGER NOT NULL DEFAULT 0;\n"},
+    /* In step with PostgreSQL's step 13: the scan no longer keeps cursors but marks each
+     * change row it has notified (the transactional outbox). A row the cursor had read
+     * (its id at or below the cursor's: here ids follow the one writer) is marked now,
+     * the others stay unmarked and are notified once by the next scan. xact was always 0
+     * here; it goes with the cursors. The partial indexes hold only the rows left to
+     * notify (an election's first line, with no previous status, is never notified). The
+     * time is written as dms_now() would, without it: migrations also run on a bare
+     * connection (test_store). */
+    {13, "notification scan: change rows marked notified, no cursors",
+     "ALTER TABLE insured_change ADD COLUMN notified_at TEXT;\n"
+     "ALTER TABLE election_history ADD COLUMN notified_at TEXT;\n"
+     "ALTER TABLE reimb_event ADD COLUMN notified_at TEXT;\n"
+     "UPDATE insured_change SET notified_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id <= "
+     "coalesce((SELECT last_id FROM notify_cursor WHERE name = 'insured'), 0);\n"
+     "UPDATE election_history SET notified_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id "
+     "<= coalesce((SELECT last_id FROM notify_cursor WHERE name = 'election'), 0);\n"
+     "UPDATE reimb_event SET notified_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id <= "
+     "coalesce((SELECT last_id FROM notify_cursor WHERE name = 'reimbursement'), 0);\n"
+     "ALTER TABLE insured_change DROP COLUMN xact;\n"
+     "ALTER TABLE election_history DROP COLUMN xact;\n"
+     "ALTER TABLE reimb_event DROP COLUMN xact;\n"
+     "DROP TABLE notify_cursor;\n"
+     "CREATE INDEX insured_change_unnotified ON insured_change (id) WHERE notified_at IS NULL;\n"
+     "CREATE INDEX election_history_unnotified ON election_history (id) WHERE notified_at IS "
+     "NULL AND from_status IS NOT NULL;\n"
+     "CREATE INDEX reimb_event_unnotified ON reimb_event (id) WHERE notified_at IS NULL;\n"},
 };
 
 const int dms_store_migration_count =

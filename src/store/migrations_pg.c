@@ -394,6 +394,47 @@ const dms_store_migration dms_store_pg_migrations[] = {
      "pg_current_xact_id()::text::bigint;\n"
      "CREATE INDEX reimb_event_xact ON reimb_event (xact, id);\n"
      "ALTER TABLE notify_cursor ADD COLUMN last_xact bigint NOT NULL DEFAULT 0;\n"},
+    /* The scan no longer orders by transaction ids, which mean something only inside one
+     * cluster: after pg_dump/pg_restore into a new cluster the cursors kept the old
+     * cluster's ids while the new one gave out far lower ones, and every feed stalled.
+     * Each change row is instead marked when notified (the transactional outbox), and
+     * the scan takes the unmarked rows with FOR UPDATE SKIP LOCKED (notify_store.c).
+     * Here the rows each cursor had read, (xact, id) <= (last_xact, last_id), are marked
+     * and the others left to the next scan, with one exception: a cursor whose last_xact
+     * is above every transaction id this cluster has given out (the migration's own is
+     * the newest) came from another cluster, and then the rows carrying one of this
+     * cluster's ids (1 .. the migration's) were written after the copy and never read.
+     * The partial indexes hold only the rows left to notify (an election's first line,
+     * with no previous status, is never notified). Dropping xact drops its index. */
+    {13, "notification scan: change rows marked notified, no cursors",
+     "ALTER TABLE insured_change ADD COLUMN notified_at text;\n"
+     "ALTER TABLE election_history ADD COLUMN notified_at text;\n"
+     "ALTER TABLE reimb_event ADD COLUMN notified_at text;\n"
+     "UPDATE insured_change c SET notified_at = dms_now() FROM notify_cursor k WHERE k.name = "
+     "'insured' AND "
+     "(c.xact, c.id) <= (k.last_xact, k.last_id) AND NOT (k.last_xact > "
+     "pg_current_xact_id()::text::bigint AND c.xact BETWEEN 1 AND "
+     "pg_current_xact_id()::text::bigint);\n"
+     "UPDATE election_history c SET notified_at = dms_now() FROM notify_cursor k WHERE k.name = "
+     "'election' AND "
+     "(c.xact, c.id) <= (k.last_xact, k.last_id) AND NOT (k.last_xact > "
+     "pg_current_xact_id()::text::bigint AND c.xact BETWEEN 1 AND "
+     "pg_current_xact_id()::text::bigint);\n"
+     "UPDATE reimb_event c SET notified_at = dms_now() FROM notify_cursor k WHERE k.name = "
+     "'reimbursement' AND "
+     "(c.xact, c.id) <= (k.last_xact, k.last_id) AND NOT (k.last_xact > "
+     "pg_current_xact_id()::text::bigint AND c.xact BETWEEN 1 AND "
+     "pg_current_xact_id()::text::bigint);\n"
+     "ALTER TABLE insured_change DROP COLUMN xact;\n"
+     "ALTER TABLE election_history DROP COLUMN xact;\n"
+     "ALTER TABLE reimb_event DROP COLUMN xact;\n"
+     "DROP TABLE notify_cursor;\n"
+     "DROP FUNCTION IF EXISTS dms_xact_horizon();\n"
+     "DROP FUNCTION IF EXISTS dms_xact_floor(bigint, bigint);\n"
+     "CREATE INDEX insured_change_unnotified ON insured_change (id) WHERE notified_at IS NULL;\n"
+     "CREATE INDEX election_history_unnotified ON election_history (id) WHERE notified_at IS "
+     "NULL AND from_status IS NOT NULL;\n"
+     "CREATE INDEX reimb_event_unnotified ON reimb_event (id) WHERE notified_at IS NULL;\n"},
 };
 
 const int dms_store_pg_migration_count =

@@ -1,8 +1,8 @@
 /*
  * Stored notifications (notify_store.h): contacts, the inbox and outbox in
  * one table unique per employer, dedupe key and recipient, the delivery
- * log, and the daily scan with its cursors over the status-change tables
- * (each cursor a pair: the writing transaction and the id, see feed_cursor).
+ * log, and the daily scan over the status-change tables, which marks each
+ * change row it has notified (a transactional outbox, see feed).
  */
 #include "dms/notify_store.h"
 
@@ -416,65 +416,16 @@ static int scan_employer(dms_store *store, long today, size_t *created, dms_erro
 }
 
 /*
- * Where a feed stands: the last change it read, as (writing transaction, id). The
- * feeds read in that order and only the rows of transactions that had ended when the
- * scan's statement began (c.xact < dms_xact_horizon(), migration 12): a transaction's
- * rows all become visible at once, and any transaction still open then has an xact at
- * or above the horizon, so it is read by a later scan, after every row it follows.
- * Reading by id alone lost changes on PostgreSQL, where ids are given out at INSERT
- * but transactions commit in another order. On SQLite xact is 0 and the horizon 1.
+ * The rows a feed takes: those not yet notified, in the order of their ids, whatever
+ * order their transactions committed in (a row of a transaction still open is not
+ * visible and is simply taken by a later scan). On PostgreSQL the rows taken are locked
+ * and rows another scan has locked are passed over (FOR UPDATE OF T SKIP LOCKED), so two
+ * scans at once never take the same row; SQLite has one writer at a time and the scan
+ * reads after taking the write lock. SQL is the statement both engines share.
  */
-typedef struct feed_cursor {
-    long long xact;
-    long id;
-} feed_cursor;
-
-static feed_cursor cursor_get(dms_store *store, const char *name)
-{
-    dms_stmt *stmt = NULL;
-    feed_cursor at = {0, 0};
-    if (dms_sql_prepare(store, "SELECT last_xact, last_id FROM notify_cursor WHERE name = ?1",
-                        &stmt) == DMS_SQL_OK) {
-        dms_sql_bind_text(stmt, 1, name);
-        if (dms_sql_step(stmt) == DMS_SQL_ROW) {
-            at.xact = dms_sql_column_int64(stmt, 0);
-            at.id = (long)dms_sql_column_int64(stmt, 1);
-        }
-    }
-    dms_sql_finalize(stmt);
-    return at;
-}
-
-static int cursor_set(dms_store *store, const char *name, feed_cursor at, dms_error *err)
-{
-    dms_stmt *stmt = NULL;
-    int status = dms_store_prepare(
-        store,
-        "INSERT INTO notify_cursor (name, last_xact, last_id) VALUES (?1, ?2, ?3) ON CONFLICT "
-        "(name) DO UPDATE SET last_xact = excluded.last_xact, last_id = excluded.last_id",
-        &stmt, err);
-    if (status == DMS_OK) {
-        dms_sql_bind_text(stmt, 1, name);
-        dms_sql_bind_int64(stmt, 2, at.xact);
-        dms_sql_bind_int64(stmt, 3, at.id);
-        int rc = dms_sql_step(stmt);
-        if (rc != DMS_SQL_DONE)
-            status = dms_store_fail(store, rc, "moving a cursor", err);
-    }
-    dms_sql_finalize(stmt);
-    return status;
-}
-
-/*
- * The condition and order of a feed over table alias T: rows after the cursor (?1, ?2),
- * of transactions ended before the statement began, in the order the cursor moves. The
- * floor on the id is the cursor's id on SQLite (ids follow its one writer at a time) and
- * 0 on PostgreSQL: it lets SQLite read by rowid without an index on xact.
- */
-#define AFTER_CURSOR(T)                                                                            \
-    T ".id > dms_xact_floor(?1, ?2) AND (" T ".xact, " T ".id) > (?1, ?2) AND " T                  \
-      ".xact < dms_xact_horizon()"
-#define CURSOR_ORDER(T) " ORDER BY " T ".xact, " T ".id"
+#define UNNOTIFIED(T) T ".notified_at IS NULL"
+#define FEED_SQL(SQL, T)                                                                           \
+    SQL " ORDER BY " T ".id", SQL " ORDER BY " T ".id FOR UPDATE OF " T " SKIP LOCKED"
 
 /* ---- the feeds: each employee's own notice, HR's digests --------------------------- */
 
@@ -496,13 +447,13 @@ typedef struct feed_notice {
 
 /*
  * A feed of status changes over one table. The statement's first columns are the
- * change's id, employer and writing transaction, the rest are read's; it selects the rows
- * after the cursor (?1, ?2) in the cursor's order (AFTER_CURSOR, CURSOR_ORDER). read fills
- * the notice and, for a feed with a digest, the row.
+ * change's id and employer, the rest are read's; it selects the rows not yet notified
+ * (UNNOTIFIED, FEED_SQL), and mark marks the row of id ?1 notified. read fills the notice
+ * and, for a feed with a digest, the row.
  */
 typedef struct feed_spec {
-    const char *cursor;          /* its name in notify_cursor */
-    const char *sql;             /* the rows after the cursor */
+    const char *sql, *sql_pg;    /* the rows not yet notified, on SQLite and on PostgreSQL */
+    const char *mark;            /* marks the row ?1 notified */
     const char *reading;         /* what an error says the scan was doing */
     enum dms_notify_kind digest; /* HR's digest, or DMS_NOTIFY_KIND_COUNT for none */
     void (*read)(dms_stmt *stmt, long today, feed_row *row, feed_notice *note);
@@ -563,16 +514,35 @@ static int queue_digests(dms_store *store, enum dms_notify_kind kind, feed_row *
     return status;
 }
 
+/* Marks ids[0 .. n - 1] notified. */
+static int mark(dms_store *store, const feed_spec *spec, const long *ids, size_t n, dms_error *err)
+{
+    dms_stmt *stmt = NULL;
+    int status = n > 0 ? dms_store_prepare(store, spec->mark, &stmt, err) : DMS_OK;
+    for (size_t i = 0; status == DMS_OK && i < n; i++) {
+        dms_sql_reset(stmt);
+        dms_sql_bind_int64(stmt, 1, ids[i]);
+        int rc = dms_sql_step(stmt);
+        if (rc != DMS_SQL_DONE)
+            status = dms_store_fail(store, rc, "marking changes notified", err);
+    }
+    dms_sql_finalize(stmt);
+    return status;
+}
+
 /*
- * One feed: the changes since its cursor, each employee's own notice as the rows come,
- * then HR's digests (one per employer and group), then the cursor, all in one
- * transaction. A scan that fails or is killed half-way therefore leaves nothing behind,
- * and the next one finds the same changes and makes the same notices and digests under
- * the same keys: none is lost or sent twice. (That matters too for a notice whose key
- * holds the scan's day, having none of its own: run again on another day, it would be
- * queued again under another key.) Only changes whose transactions had ended are read
- * (AFTER_CURSOR): an upload still being written when the scan begins is found whole by
- * a later scan, never skipped.
+ * One feed: the changes not yet notified, each employee's own notice as the rows come,
+ * then HR's digests (one per employer and group), then the marks on the rows read, all in
+ * one transaction. A scan that fails or is killed half-way therefore leaves nothing
+ * behind, and the next one finds the same changes unmarked and makes the same notices and
+ * digests under the same keys: none is lost or sent twice. (That matters too for a notice
+ * whose key holds the scan's day, having none of its own: run again on another day, it
+ * would be queued again under another key.) A row is read only once its transaction has
+ * committed, whatever the order of ids: an upload still being written when the scan
+ * begins is found whole by a later scan, never skipped. Two scans at once take disjoint
+ * rows (FEED_SQL), so a digest covers rows no other digest does: the key made of its
+ * first and last change (notify.h) is unique, since two digests with the same first
+ * change would both hold that change.
  */
 static int feed(dms_store *store, const feed_spec *spec, long today, size_t *created,
                 dms_error *err)
@@ -581,26 +551,31 @@ static int feed(dms_store *store, const feed_spec *spec, long today, size_t *cre
     int status = own ? dms_enrol_begin(store, err) : DMS_OK;
     if (status != DMS_OK)
         return status;
-    feed_cursor at = cursor_get(store, spec->cursor);
-    bool moved = false;
     feed_row *rows = NULL;
-    size_t n = 0, cap = 0;
+    long *ids = NULL;
+    size_t n = 0, cap = 0, nids = 0, capids = 0;
     dms_stmt *stmt = NULL;
-    status = dms_store_prepare(store, spec->sql, &stmt, err);
+    status = dms_store_prepare(store, dms_sql_is_pg(store) ? spec->sql_pg : spec->sql, &stmt, err);
     if (status != DMS_OK)
         goto out;
-    dms_sql_bind_int64(stmt, 1, at.xact);
-    dms_sql_bind_int64(stmt, 2, at.id);
     int rc = DMS_SQL_DONE;
     while (status == DMS_OK && (rc = dms_sql_step(stmt)) == DMS_SQL_ROW) {
         feed_row r;
         feed_notice note;
         memset(&r, 0, sizeof r);
         memset(&note, 0, sizeof note);
-        r.id = at.id = (long)dms_sql_column_int64(stmt, 0);
+        r.id = (long)dms_sql_column_int64(stmt, 0);
         r.tenant = (long)dms_sql_column_int64(stmt, 1);
-        at.xact = dms_sql_column_int64(stmt, 2);
-        moved = true;
+        if (nids == capids) {
+            capids = capids != 0 ? capids * 2 : 64;
+            long *v = realloc(ids, capids * sizeof *v);
+            if (v == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+                break;
+            }
+            ids = v;
+        }
+        ids[nids++] = r.id;
         spec->read(stmt, today, &r, &note);
         if (spec->digest != DMS_NOTIFY_KIND_COUNT && r.counted) {
             if (n == cap) {
@@ -620,13 +595,16 @@ static int feed(dms_store *store, const feed_spec *spec, long today, size_t *cre
     }
     if (status == DMS_OK && rc != DMS_SQL_DONE)
         status = dms_store_fail(store, rc, spec->reading, err);
+    /* The marks come after the read is finished: SQLite's statement is still walking the
+     * partial index the marks take rows out of. */
     dms_sql_finalize(stmt);
     if (status == DMS_OK)
         status = queue_digests(store, spec->digest, rows, n, created, err);
-    if (status == DMS_OK && moved)
-        status = cursor_set(store, spec->cursor, at, err);
+    if (status == DMS_OK)
+        status = mark(store, spec, ids, nids, err);
 out:
     free(rows);
+    free(ids);
     if (own && status == DMS_OK)
         return dms_enrol_commit(store, err);
     if (own)
@@ -642,14 +620,14 @@ static const char *const action_status[DMS_NOTIFY_ACTIONS] = {
 static void insured_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
 {
     (void)today;
-    dms_store_column_text(stmt, 3, r->who, sizeof r->who);
-    dms_store_column_text(stmt, 4, note->employee, sizeof note->employee);
-    r->action = dms_sql_column_int(stmt, 5);
+    dms_store_column_text(stmt, 2, r->who, sizeof r->who);
+    dms_store_column_text(stmt, 3, note->employee, sizeof note->employee);
+    r->action = dms_sql_column_int(stmt, 4);
     if (r->action < 0 || r->action >= DMS_NOTIFY_ACTIONS)
         r->action = DMS_NOTIFY_ACTIONS - 1; /* the schema allows none other */
-    r->day = (long)dms_sql_column_int64(stmt, 6);
-    r->upload = (long)dms_sql_column_int64(stmt, 7);
-    r->group = dms_sql_column_int64(stmt, 8) <= 1 ? 0 : r->upload;
+    r->day = (long)dms_sql_column_int64(stmt, 5);
+    r->upload = (long)dms_sql_column_int64(stmt, 6);
+    r->group = dms_sql_column_int64(stmt, 7) <= 1 ? 0 : r->upload;
     r->counted = true;
     snprintf(note->object, sizeof note->object, "%s", r->who);
     note->e = (dms_notify_event){DMS_NOTIFY_INSURED_STATUS,
@@ -667,10 +645,10 @@ static void insured_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *n
 static void election_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
 {
     char from[32], at[40], date[11];
-    dms_store_column_text(stmt, 3, note->employee, sizeof note->employee);
-    dms_store_column_text(stmt, 4, note->status, sizeof note->status);
-    dms_store_column_text(stmt, 5, from, sizeof from);
-    dms_store_column_text(stmt, 6, at, sizeof at);
+    dms_store_column_text(stmt, 2, note->employee, sizeof note->employee);
+    dms_store_column_text(stmt, 3, note->status, sizeof note->status);
+    dms_store_column_text(stmt, 4, from, sizeof from);
+    dms_store_column_text(stmt, 5, at, sizeof at);
     snprintf(date, sizeof date, "%.10s", at);
     if (!dms_date_parse(date, &r->day))
         r->day = today;
@@ -689,31 +667,35 @@ static void election_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *
 static void request_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
 {
     (void)r;
-    dms_store_column_text(stmt, 3, note->object, sizeof note->object);
-    dms_store_column_text(stmt, 4, note->employee, sizeof note->employee);
-    dms_store_column_text(stmt, 5, note->status, sizeof note->status);
+    dms_store_column_text(stmt, 2, note->object, sizeof note->object);
+    dms_store_column_text(stmt, 3, note->employee, sizeof note->employee);
+    dms_store_column_text(stmt, 4, note->status, sizeof note->status);
     note->e = (dms_notify_event){
         DMS_NOTIFY_REQUEST_STATUS, note->object, note->employee, note->status, today, 0, 0};
 }
 
 static const feed_spec feeds[] = {
-    {"insured",
-     "SELECT c.id, c.tenant, c.xact, c.policy, coalesce(p.employee_id, c.employee_id), "
-     "c.action, c.effective_day, c.upload, u.changes FROM insured_change c JOIN insured_upload "
-     "u ON u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND p.policy = "
-     "c.policy WHERE " AFTER_CURSOR("c") CURSOR_ORDER("c"),
+    {FEED_SQL("SELECT c.id, c.tenant, c.policy, coalesce(p.employee_id, c.employee_id), c.action, "
+              "c.effective_day, c.upload, u.changes FROM insured_change c JOIN insured_upload u "
+              "ON u.id = c.upload LEFT JOIN insured_person p ON p.tenant = c.tenant AND "
+              "p.policy = c.policy WHERE " UNNOTIFIED("c"),
+              "c"),
+     "UPDATE insured_change SET notified_at = dms_now() WHERE id = ?1",
      "reading the register's changes", DMS_NOTIFY_INSURED_DIGEST, insured_read},
-    {"election",
-     "SELECT h.id, e.tenant, h.xact, e.employee_id, h.to_status, h.from_status, h.at FROM "
-     "election_history h JOIN election e ON e.id = h.election_id WHERE " AFTER_CURSOR(
-         "h") " AND h.from_status IS NOT NULL" CURSOR_ORDER("h"),
+    /* The condition matches the partial index's (migration 13), so that it serves. */
+    {FEED_SQL("SELECT h.id, e.tenant, e.employee_id, h.to_status, h.from_status, h.at FROM "
+              "election_history h JOIN election e ON e.id = h.election_id WHERE " UNNOTIFIED(
+                  "h") " AND h.from_status IS NOT NULL",
+              "h"),
+     "UPDATE election_history SET notified_at = dms_now() WHERE id = ?1",
      "reading the elections' changes", DMS_NOTIFY_ELECTION_DIGEST, election_read},
-    {"reimbursement",
-     "SELECT v.id, v.tenant, v.xact, 'R-' || v.request, r.employee_id, CASE v.to_status "
-     "WHEN 0 THEN 'подано' WHEN 1 THEN 'на рассмотрении' WHEN 2 THEN 'запрошены "
-     "документы' WHEN 3 THEN 'одобрено' WHEN 4 THEN 'выплачено' ELSE 'отказано' "
-     "END FROM reimb_event v JOIN reimb_request r ON r.id = v.request WHERE " AFTER_CURSOR("v")
-         CURSOR_ORDER("v"),
+    {FEED_SQL(
+         "SELECT v.id, v.tenant, 'R-' || v.request, r.employee_id, CASE v.to_status "
+         "WHEN 0 THEN 'подано' WHEN 1 THEN 'на рассмотрении' WHEN 2 THEN 'запрошены "
+         "документы' WHEN 3 THEN 'одобрено' WHEN 4 THEN 'выплачено' ELSE 'отказано' "
+         "END FROM reimb_event v JOIN reimb_request r ON r.id = v.request WHERE " UNNOTIFIED("v"),
+         "v"),
+     "UPDATE reimb_event SET notified_at = dms_now() WHERE id = ?1",
      "reading the requests' changes", DMS_NOTIFY_KIND_COUNT, request_read},
 };
 
