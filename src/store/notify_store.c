@@ -530,6 +530,19 @@ static int mark(dms_store *store, const feed_spec *spec, const long *ids, size_t
     return status;
 }
 
+/* v (capacity *cap, n used) with room for one more element of size bytes, doubling as
+ * it fills; NULL when out of memory, v then still held by the caller. */
+static void *room_for_one(void *v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return v;
+    size_t grown = *cap != 0 ? *cap * 2 : 64;
+    void *w = realloc(v, grown * size);
+    if (w != NULL)
+        *cap = grown;
+    return w;
+}
+
 /*
  * One feed: the changes not yet notified, each employee's own notice as the rows come,
  * then HR's digests (one per employer and group), then the marks on the rows read, all in
@@ -566,27 +579,21 @@ static int feed(dms_store *store, const feed_spec *spec, long today, size_t *cre
         memset(&note, 0, sizeof note);
         r.id = (long)dms_sql_column_int64(stmt, 0);
         r.tenant = (long)dms_sql_column_int64(stmt, 1);
-        if (nids == capids) {
-            capids = capids != 0 ? capids * 2 : 64;
-            long *v = realloc(ids, capids * sizeof *v);
-            if (v == NULL) {
-                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-                break;
-            }
-            ids = v;
+        long *more_ids = room_for_one(ids, &capids, nids, sizeof *ids);
+        if (more_ids == NULL) {
+            status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+            break;
         }
+        ids = more_ids;
         ids[nids++] = r.id;
         spec->read(stmt, today, &r, &note);
         if (spec->digest != DMS_NOTIFY_KIND_COUNT && r.counted) {
-            if (n == cap) {
-                cap = cap != 0 ? cap * 2 : 64;
-                feed_row *v = realloc(rows, cap * sizeof *v);
-                if (v == NULL) {
-                    status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
-                    break;
-                }
-                rows = v;
+            feed_row *more_rows = room_for_one(rows, &cap, n, sizeof *rows);
+            if (more_rows == NULL) {
+                status = dms_error_set(err, DMS_ENOMEM, NULL, "no memory");
+                break;
             }
+            rows = more_rows;
             rows[n++] = r;
         }
         dms_store_tenant_set(store, r.tenant);
