@@ -123,6 +123,10 @@ typedef struct dms_notify_digest {
 int dms_notify_digest_count(enum dms_notify_kind kind, const dms_notify_change *changes, size_t n,
                             dms_notify_digest *out /* OUT */, dms_error *err);
 
+/* The status a register action (0 .. DMS_NOTIFY_ACTIONS - 1) leaves the person in, in
+ * Russian as the notices word it ("включён"); the last one for any other. */
+const char *dms_notify_action_status_ru(int action);
+
 /* The dedupe key "insured_digest:FIRST-LAST" (election_digest:...) into buf; returns buf. */
 const char *dms_notify_digest_key(const dms_notify_digest *d, char *buf, size_t size);
 

@@ -619,9 +619,6 @@ out:
     return status;
 }
 
-static const char *const action_status[DMS_NOTIFY_ACTIONS] = {
-    "включён", "исключён", "приостановлен", "программа изменена"};
-
 /* The register: policy, employee, action, effective day, upload, the upload's changes. An
  * upload of one change goes into the employer's digest of such (group 0). */
 static void insured_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *note)
@@ -640,7 +637,7 @@ static void insured_read(dms_stmt *stmt, long today, feed_row *r, feed_notice *n
     note->e = (dms_notify_event){DMS_NOTIFY_INSURED_STATUS,
                                  note->object,
                                  note->employee,
-                                 action_status[r->action],
+                                 dms_notify_action_status_ru(r->action),
                                  r->day,
                                  0,
                                  0};

@@ -209,6 +209,11 @@ _Static_assert(DMS_NOTIFY_COUNTS >= DMS_NOTIFY_ACTIONS && DMS_NOTIFY_COUNTS >= D
 static const char *const action_ru[DMS_NOTIFY_ACTIONS] = {"включён", "исключён", "приостановлен",
                                                           "программа изменена"};
 
+const char *dms_notify_action_status_ru(int action)
+{
+    return action_ru[action >= 0 && action < DMS_NOTIFY_ACTIONS ? action : DMS_NOTIFY_ACTIONS - 1];
+}
+
 static int by_action_then_who(const void *a, const void *b)
 {
     const dms_notify_change *x = *(const dms_notify_change *const *)a;
