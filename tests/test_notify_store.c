@@ -333,6 +333,21 @@ static void begin_unlocked(dms_store *a)
 }
 
 /*
+ * The two crossing writes are made (A still open): a scan, A commits, a scan, and a third
+ * finds nothing. Two changes give two employee notices and HR one digest (both found by
+ * one scan) or two, all HR's in the inbox beside the hr it had.
+ */
+static void scan_across_commit(dms_store *a, size_t hr)
+{
+    size_t first = scan();
+    assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
+    size_t second = scan();
+    assert_int_equal(scan(), 0);
+    assert_in_range(first + second, 3, 4);
+    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + first + second - 2);
+}
+
+/*
  * The register: A detaches A-50 (the lower id) and stays open; B detaches A-51 (the
  * higher id) and commits; a scan; A commits; a scan. Each employee heard of their own
  * change exactly once, HR got its digest(s), and a third scan queues nothing. When the
@@ -364,13 +379,7 @@ static void register_commits_out_of_order(void **state)
     begin_unlocked(a);
     submit_on(a, emp_a, HEADER "открепить;01.05.2026;A-50;;;\n");
     submit(emp_a, HEADER "открепить;01.05.2026;A-51;;;\n");
-    size_t first = scan();
-    assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
-    size_t second = scan();
-    assert_int_equal(scan(), 0);
-    /* Two employee notices and one digest (both found by one scan) or two. */
-    assert_in_range(first + second, 3, 4);
-    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + first + second - 2);
+    scan_across_commit(a, hr);
     const char *policy[2] = {"A-50", "A-51"};
     size_t had[2] = {had50, had51};
     for (int i = 0; i < 2; i++) {
@@ -524,13 +533,7 @@ static void election_commits_out_of_order(void **state)
     assert_int_equal(dms_enrol_begin(store, &err), DMS_OK);
     election_move(store, y, DMS_ELECTION_DRAFT, DMS_ELECTION_SUBMITTED);
     assert_int_equal(dms_enrol_commit(store, &err), DMS_OK);
-    size_t first = scan();
-    assert_int_equal(dms_sql_exec(a, "COMMIT"), DMS_SQL_OK);
-    size_t second = scan();
-    assert_int_equal(scan(), 0);
-    /* Each move: its employee once; HR one digest (both found by one scan) or two. */
-    assert_in_range(first + second, 3, 4);
-    assert_int_equal(inbox_count(emp_a, "hr", NULL), hr + first + second - 2);
+    scan_across_commit(a, hr);
     const char *who[2] = {x, y};
     for (int i = 0; i < 2; i++) {
         size_t n = 0;
